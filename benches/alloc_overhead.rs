@@ -1,0 +1,126 @@
+//! The counting allocator's cost, against `System` and `stats_alloc`, in one run.
+//!
+//! Each allocator's `GlobalAlloc` methods are called directly, so all three run in this one binary
+//! under the same conditions. Rounds alternate between allocators to spread the machine's noise
+//! evenly, and the best (lowest) round of each counts. Run with `cargo bench --bench alloc_overhead`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+static DHAT_KIT: dhat_kit::Alloc = dhat_kit::Alloc::new();
+static STATS_ALLOC: stats_alloc::StatsAlloc<System> = stats_alloc::StatsAlloc::system();
+
+const PAIRS: usize = 2_000_000;
+const REALLOCS: usize = 100_000;
+const ROUNDS: usize = 15;
+
+/// Small alloc+free pairs of mixed sizes: the common case of a program's allocations.
+fn pairs<A: GlobalAlloc>(a: &A) {
+    for i in 0..PAIRS {
+        let layout = Layout::from_size_align(16 + (i & 63), 8).unwrap();
+        // SAFETY: `layout` has a non-zero size; the block is freed with the same layout.
+        unsafe {
+            let p = a.alloc(layout);
+            black_box(p);
+            a.dealloc(p, layout);
+        }
+    }
+}
+
+/// A block grown by reallocs from 8 bytes to 8 KiB, then shrunk back, many times.
+fn reallocs<A: GlobalAlloc>(a: &A) {
+    for _ in 0..REALLOCS / 20 {
+        let mut layout = Layout::from_size_align(8, 8).unwrap();
+        // SAFETY: non-zero size.
+        let mut p = unsafe { a.alloc(layout) };
+        for step in 0..20 {
+            let size = if step < 10 {
+                8 << (step + 1)
+            } else {
+                8 << (19 - step)
+            };
+            // SAFETY: `p` is live with `layout`; `size` is non-zero.
+            p = unsafe { a.realloc(p, layout, size) };
+            black_box(p);
+            layout = Layout::from_size_align(size, 8).unwrap();
+        }
+        // SAFETY: `p` is live with `layout`.
+        unsafe { a.dealloc(p, layout) };
+    }
+}
+
+/// `work` on `threads` threads at once; the wall time of the slowest.
+fn timed(threads: usize, work: fn()) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(work);
+        }
+    });
+    start.elapsed()
+}
+
+struct Case {
+    name: &'static str,
+    threads: usize,
+    runs: [fn(); 3],
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let cases = [
+        Case {
+            name: "alloc+free pairs, 1 thread",
+            threads: 1,
+            runs: [
+                || pairs(&System),
+                || pairs(&DHAT_KIT),
+                || pairs(&STATS_ALLOC),
+            ],
+        },
+        Case {
+            name: "alloc+free pairs, 2 threads",
+            threads: 2,
+            runs: [
+                || pairs(&System),
+                || pairs(&DHAT_KIT),
+                || pairs(&STATS_ALLOC),
+            ],
+        },
+        Case {
+            name: "realloc-heavy, 1 thread",
+            threads: 1,
+            runs: [
+                || reallocs(&System),
+                || reallocs(&DHAT_KIT),
+                || reallocs(&STATS_ALLOC),
+            ],
+        },
+    ];
+    println!(
+        "{:<30} {:>12} {:>12} {:>12} {:>10} {:>12}",
+        "case", "System", "dhat-kit", "stats_alloc", "dhat-kit/S", "stats_alloc/S"
+    );
+    for case in &cases {
+        let mut best = [Duration::MAX; 3];
+        for _ in 0..ROUNDS {
+            for (i, run) in case.runs.iter().enumerate() {
+                best[i] = best[i].min(timed(case.threads, *run));
+            }
+        }
+        let ns = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
+        let ratio = |d: Duration| d.as_secs_f64() / best[0].as_secs_f64();
+        println!(
+            "{:<30} {:>12} {:>12} {:>12} {:>9.2}x {:>12.2}x",
+            case.name,
+            ns(best[0]),
+            ns(best[1]),
+            ns(best[2]),
+            ratio(best[1]),
+            ratio(best[2])
+        );
+    }
+}

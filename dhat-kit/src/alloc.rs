@@ -1,0 +1,418 @@
+//! The hot path: [`Alloc`], the counting global allocator, and its tallies.
+//!
+//! Every allocation on a thread updates that thread's tally: plain integers in a const-initialised
+//! thread-local, read with `try_with`, so no atomics, locks, allocations, panics or syscalls happen
+//! here. The process-wide figures are fed from the thread tallies in batches (see [`publish`]), so
+//! threads never share a cache line on the hot path.
+//!
+//! Rules for this file: nothing that allocates, locks or can panic runs inside a `GlobalAlloc`
+//! method; every `unsafe` block says why it is sound.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+
+/// A global allocator that counts every allocation exactly, then forwards to an inner allocator.
+///
+/// Install it with [`global_allocator!`](crate::global_allocator) or by hand:
+///
+/// ```
+/// #[global_allocator]
+/// static ALLOC: dhat_kit::Alloc = dhat_kit::Alloc::new();
+///
+/// fn main() {
+///     let (_v, stats) = dhat_kit::measure(|| vec![0u8; 1024]);
+///     assert_eq!(stats.total_bytes, 1024);
+/// }
+/// ```
+///
+/// Over another allocator (mimalloc, jemalloc, or any [`GlobalAlloc`]), use [`Alloc::wrap`]:
+///
+/// ```
+/// use std::alloc::System;
+/// #[global_allocator]
+/// static ALLOC: dhat_kit::Alloc<System> = dhat_kit::Alloc::wrap(System);
+/// # fn main() {}
+/// ```
+///
+/// Counting follows dhat's rules: `alloc` and `alloc_zeroed` add one block; `realloc` counts as one
+/// new block of the new size in the totals and moves the live bytes by the difference; `dealloc`
+/// removes one live block. Built without the `peak` feature (or `heap`/`ad-hoc`, which include it),
+/// `Alloc` only forwards and counts nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Alloc<A = System> {
+    inner: A,
+}
+
+impl Alloc<System> {
+    /// A counting allocator over the [`System`] allocator.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// #[global_allocator]
+    /// static ALLOC: dhat_kit::Alloc = dhat_kit::Alloc::new();
+    /// # fn main() {}
+    /// ```
+    #[must_use]
+    pub const fn new() -> Self {
+        Alloc { inner: System }
+    }
+}
+
+impl<A> Alloc<A> {
+    /// A counting allocator over `inner`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::alloc::System;
+    /// static ALLOC: dhat_kit::Alloc<System> = dhat_kit::Alloc::wrap(System);
+    /// ```
+    #[must_use]
+    pub const fn wrap(inner: A) -> Self {
+        Alloc { inner }
+    }
+
+    /// The inner allocator.
+    pub const fn inner(&self) -> &A {
+        &self.inner
+    }
+}
+
+#[cfg(feature = "peak")]
+pub(crate) use counting::*;
+
+#[cfg(feature = "peak")]
+mod counting {
+    use super::{Alloc, GlobalAlloc, Layout};
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+
+    /// A thread publishes its pending figures to the process tally after this many operations...
+    pub(crate) const PUBLISH_OPS: u32 = 1024;
+    /// ...or as soon as its live bytes moved by this much since it last published. This bounds the
+    /// process peak's error: at most `PUBLISH_BYTES` per thread alive at the time (see `process_stats`).
+    pub(crate) const PUBLISH_BYTES: i64 = 64 * 1024;
+
+    /// One thread's figures since it started. Signed live figures: a thread may free blocks that
+    /// other threads allocated.
+    pub(crate) struct Tally {
+        /// Set while this thread is inside the inner allocator: its own allocations (dhat's
+        /// backtraces) are not counted twice.
+        busy: Cell<bool>,
+        pub(crate) total_bytes: Cell<u64>,
+        pub(crate) total_blocks: Cell<u64>,
+        pub(crate) curr_bytes: Cell<i64>,
+        pub(crate) curr_blocks: Cell<i64>,
+        /// The peak of `curr_bytes` since the innermost open measurement began (or the thread
+        /// started), and the live blocks at that peak (the latest of equal peaks, as dhat does).
+        pub(crate) peak_bytes: Cell<i64>,
+        pub(crate) peak_blocks: Cell<i64>,
+        /// Operations and figures already handed to the process tally.
+        ops: Cell<u32>,
+        registered: Cell<bool>,
+        pub_total_bytes: Cell<u64>,
+        pub_total_blocks: Cell<u64>,
+        pub_curr_bytes: Cell<i64>,
+        pub_curr_blocks: Cell<i64>,
+    }
+
+    impl Tally {
+        const fn new() -> Self {
+            Tally {
+                busy: Cell::new(false),
+                total_bytes: Cell::new(0),
+                total_blocks: Cell::new(0),
+                curr_bytes: Cell::new(0),
+                curr_blocks: Cell::new(0),
+                peak_bytes: Cell::new(0),
+                peak_blocks: Cell::new(0),
+                // The first operation publishes, which registers the thread's `PublishAtExit`.
+                ops: Cell::new(PUBLISH_OPS - 1),
+                registered: Cell::new(false),
+                pub_total_bytes: Cell::new(0),
+                pub_total_blocks: Cell::new(0),
+                pub_curr_bytes: Cell::new(0),
+                pub_curr_blocks: Cell::new(0),
+            }
+        }
+
+        /// A new block of `size` bytes (or a realloc's new block: `blocks` is 0, `delta` the change).
+        #[inline(always)]
+        fn on_alloc(&self, size: usize, delta: i64, blocks: i64) {
+            self.total_bytes
+                .set(self.total_bytes.get().wrapping_add(size as u64));
+            self.total_blocks
+                .set(self.total_blocks.get().wrapping_add(1));
+            let curr = self.curr_bytes.get().wrapping_add(delta);
+            self.curr_bytes.set(curr);
+            self.curr_blocks
+                .set(self.curr_blocks.get().wrapping_add(blocks));
+            if curr >= self.peak_bytes.get() {
+                self.peak_bytes.set(curr);
+                self.peak_blocks.set(self.curr_blocks.get());
+            }
+            self.after_op();
+        }
+
+        #[inline(always)]
+        fn on_dealloc(&self, size: usize) {
+            self.curr_bytes
+                .set(self.curr_bytes.get().wrapping_sub(size as i64));
+            self.curr_blocks.set(self.curr_blocks.get().wrapping_sub(1));
+            self.after_op();
+        }
+
+        #[inline(always)]
+        fn after_op(&self) {
+            let ops = self.ops.get().wrapping_add(1);
+            self.ops.set(ops);
+            let moved = self
+                .curr_bytes
+                .get()
+                .wrapping_sub(self.pub_curr_bytes.get());
+            if ops >= PUBLISH_OPS || moved.unsigned_abs() >= PUBLISH_BYTES as u64 {
+                self.publish();
+            }
+        }
+
+        /// Hands this thread's unpublished figures to the process tally: a few relaxed atomic
+        /// additions, at most once per `PUBLISH_OPS` operations.
+        #[cold]
+        #[inline(never)]
+        pub(crate) fn publish(&self) {
+            let d_total_bytes = self
+                .total_bytes
+                .get()
+                .wrapping_sub(self.pub_total_bytes.get());
+            let d_total_blocks = self
+                .total_blocks
+                .get()
+                .wrapping_sub(self.pub_total_blocks.get());
+            let d_curr_bytes = self
+                .curr_bytes
+                .get()
+                .wrapping_sub(self.pub_curr_bytes.get());
+            let d_curr_blocks = self
+                .curr_blocks
+                .get()
+                .wrapping_sub(self.pub_curr_blocks.get());
+            if !self.registered.get() {
+                // The thread's first publication: make sure its figures are published at exit.
+                // The registration may allocate (through this allocator), so it is not counted.
+                self.registered.set(true);
+                self.busy.set(true);
+                let _ = EXIT.try_with(|_| ());
+                self.busy.set(false);
+            }
+            self.ops.set(0);
+            self.pub_total_bytes.set(self.total_bytes.get());
+            self.pub_total_blocks.set(self.total_blocks.get());
+            self.pub_curr_bytes.set(self.curr_bytes.get());
+            self.pub_curr_blocks.set(self.curr_blocks.get());
+            PROCESS.add(d_total_bytes, d_total_blocks, d_curr_bytes, d_curr_blocks);
+        }
+    }
+
+    /// Hands the thread's last figures to the process tally when the thread ends. Registered on
+    /// the thread's first publication (its first counted operation), so the tally itself needs no
+    /// destructor and stays a plain, always-accessible thread-local on the hot path.
+    struct PublishAtExit;
+
+    impl Drop for PublishAtExit {
+        fn drop(&mut self) {
+            let _ = TALLY.try_with(Tally::publish);
+        }
+    }
+
+    /// The process-wide tally, fed by thread publications. On its own cache line(s).
+    #[repr(align(128))]
+    pub(crate) struct Process {
+        pub(crate) total_bytes: AtomicU64,
+        pub(crate) total_blocks: AtomicU64,
+        pub(crate) curr_bytes: AtomicI64,
+        pub(crate) curr_blocks: AtomicI64,
+        pub(crate) max_bytes: AtomicI64,
+        pub(crate) max_blocks: AtomicI64,
+    }
+
+    impl Process {
+        fn add(&self, total_bytes: u64, total_blocks: u64, curr_bytes: i64, curr_blocks: i64) {
+            self.total_bytes.fetch_add(total_bytes, Relaxed);
+            self.total_blocks.fetch_add(total_blocks, Relaxed);
+            let blocks = self
+                .curr_blocks
+                .fetch_add(curr_blocks, Relaxed)
+                .wrapping_add(curr_blocks);
+            let bytes = self
+                .curr_bytes
+                .fetch_add(curr_bytes, Relaxed)
+                .wrapping_add(curr_bytes);
+            // `>=`: the latest of equal peaks, as dhat records it. The blocks are those seen with the
+            // winning peak; two publications racing here may pair them approximately.
+            if self.max_bytes.fetch_max(bytes, Relaxed) <= bytes {
+                self.max_blocks.store(blocks, Relaxed);
+            }
+        }
+    }
+
+    pub(crate) static PROCESS: Process = Process {
+        total_bytes: AtomicU64::new(0),
+        total_blocks: AtomicU64::new(0),
+        curr_bytes: AtomicI64::new(0),
+        curr_blocks: AtomicI64::new(0),
+        max_bytes: AtomicI64::new(0),
+        max_blocks: AtomicI64::new(0),
+    };
+
+    thread_local! {
+        // No destructor: the fastest kind of thread-local, valid until the thread is gone.
+        static TALLY: Tally = const { Tally::new() };
+        static EXIT: PublishAtExit = const { PublishAtExit };
+    }
+
+    /// Runs `f` on this thread's tally; `None` while the thread is being torn down.
+    #[inline]
+    pub(crate) fn with_tally<R>(f: impl FnOnce(&Tally) -> R) -> Option<R> {
+        TALLY.try_with(f).ok()
+    }
+
+    /// Runs the inner allocator's call with the reentrancy flag up, then counts its result with
+    /// `count` unless this call was itself made from inside the inner allocator, or the thread is
+    /// being torn down (then it passes through uncounted).
+    #[inline(always)]
+    fn counted<R>(call: impl FnOnce() -> R, count: impl FnOnce(&Tally, &R)) -> R {
+        match TALLY.try_with(|t| {
+            if t.busy.get() {
+                return None;
+            }
+            t.busy.set(true);
+            Some(t as *const Tally)
+        }) {
+            Ok(Some(t)) => {
+                let r = call();
+                // SAFETY: `t` points at this thread's tally, which `try_with` just showed alive; the
+                // inner allocator cannot end the thread, so it is still alive, and only this thread
+                // touches it (its fields are `Cell`s, used through a shared reference).
+                let t = unsafe { &*t };
+                t.busy.set(false);
+                count(t, &r);
+                r
+            }
+            _ => call(),
+        }
+    }
+
+    // SAFETY: every method forwards to the inner allocator with the caller's arguments unchanged
+    // and returns its result unchanged, so `Alloc` upholds the `GlobalAlloc` contract exactly as
+    // far as `A` does. The counting around the calls neither allocates, unwinds nor touches the
+    // memory handed out.
+    unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
+        #[inline]
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            counted(
+                // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract for `layout`.
+                || unsafe { self.inner.alloc(layout) },
+                |t, p| {
+                    if !p.is_null() {
+                        t.on_alloc(layout.size(), layout.size() as i64, 1);
+                    }
+                },
+            )
+        }
+
+        #[inline]
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            counted(
+                // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract for `layout`.
+                || unsafe { self.inner.alloc_zeroed(layout) },
+                |t, p| {
+                    if !p.is_null() {
+                        t.on_alloc(layout.size(), layout.size() as i64, 1);
+                    }
+                },
+            )
+        }
+
+        #[inline]
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            counted(
+                // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract for `ptr`, `layout`
+                // and `new_size`.
+                || unsafe { self.inner.realloc(ptr, layout, new_size) },
+                |t, p| {
+                    if !p.is_null() {
+                        let delta = (new_size as i64).wrapping_sub(layout.size() as i64);
+                        t.on_alloc(new_size, delta, 0);
+                    }
+                },
+            )
+        }
+
+        #[inline]
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            counted(
+                // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract for `ptr`, `layout`.
+                || unsafe { self.inner.dealloc(ptr, layout) },
+                |t, ()| t.on_dealloc(layout.size()),
+            )
+        }
+    }
+}
+
+#[cfg(not(feature = "peak"))]
+// SAFETY: every method forwards to the inner allocator with the caller's arguments unchanged and
+// returns its result unchanged.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { self.inner.alloc(layout) }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract.
+        unsafe { self.inner.alloc_zeroed(layout) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
+        unsafe { self.inner.realloc(ptr, layout, new_size) }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
+        unsafe { self.inner.dealloc(ptr, layout) }
+    }
+}
+
+/// Whether the running binary's global allocator is dhat-kit's [`Alloc`] (built with counting).
+///
+/// It makes one small allocation and checks that this thread's tally saw it. Memory tests use it so
+/// that they never pass vacuously.
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     assert!(dhat_kit::is_installed());
+/// }
+/// ```
+#[must_use]
+pub fn is_installed() -> bool {
+    #[cfg(feature = "peak")]
+    {
+        let blocks = || with_tally(|t| t.total_blocks.get());
+        let before = blocks();
+        drop(std::hint::black_box(Box::new(std::hint::black_box(1u8))));
+        matches!((before, blocks()), (Some(a), Some(b)) if b != a)
+    }
+    #[cfg(not(feature = "peak"))]
+    {
+        false
+    }
+}

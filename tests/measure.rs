@@ -1,0 +1,172 @@
+//! `measure`, `thread_stats` and `process_stats` as a user calls them, with known sizes.
+
+dhat_kit::global_allocator!();
+
+use dhat_kit::{measure, Stats};
+use std::alloc::{alloc, alloc_zeroed, dealloc, realloc, Layout};
+use std::hint::black_box;
+
+fn stats(total: (u64, u64), max: (u64, u64), curr: (u64, u64)) -> Stats {
+    let mut s = Stats::default();
+    (s.total_bytes, s.total_blocks) = total;
+    (s.max_bytes, s.max_blocks) = max;
+    (s.curr_bytes, s.curr_blocks) = curr;
+    s
+}
+
+#[test]
+fn the_allocator_is_installed() {
+    assert!(dhat_kit::is_installed());
+}
+
+#[test]
+fn alloc_free_and_zeroed_blocks_count_exactly() {
+    let ((), s) = measure(|| {
+        let a = black_box(vec![1u8; 100]);
+        let b = black_box(vec![0u64; 50]); // alloc_zeroed, 400 bytes
+        drop(a);
+        let c = black_box(Box::new([3u32; 10])); // 40 bytes
+        drop(b);
+        drop(c);
+    });
+    assert_eq!(s, stats((540, 3), (500, 2), (0, 0)));
+}
+
+#[test]
+fn a_realloc_is_one_new_block_of_the_new_size() {
+    let layout = Layout::from_size_align(100, 8).unwrap();
+    let ((), s) = measure(|| {
+        // SAFETY: non-zero sizes; each block is freed once with the layout it has.
+        unsafe {
+            let p = alloc(layout);
+            let p = realloc(p, layout, 300); // grows: +200 live
+            let p = realloc(p, Layout::from_size_align(300, 8).unwrap(), 50); // shrinks
+            dealloc(p, Layout::from_size_align(50, 8).unwrap());
+        }
+    });
+    assert_eq!(s, stats((450, 3), (300, 1), (0, 0)));
+}
+
+#[test]
+fn the_peak_is_measured_above_the_live_heap_at_entry() {
+    let held = black_box(vec![0u8; 10_000]);
+    let ((), s) = measure(|| {
+        let v = black_box(vec![0u8; 64]);
+        drop(v);
+    });
+    assert_eq!(s, stats((64, 1), (64, 1), (0, 0)));
+    drop(held);
+}
+
+#[test]
+fn the_peak_keeps_the_blocks_of_the_latest_equal_peak() {
+    let ((), s) = measure(|| {
+        let a = black_box(vec![0u8; 100]);
+        drop(a);
+        let b = black_box(vec![0u8; 60]);
+        let c = black_box(vec![0u8; 40]); // 100 bytes again, now in 2 blocks
+        drop((b, c));
+    });
+    assert_eq!(s, stats((200, 3), (100, 2), (0, 0)));
+}
+
+#[test]
+fn nested_measurements_each_give_exact_figures() {
+    let ((inner1, inner2), outer) = measure(|| {
+        let a = black_box(vec![0u8; 1000]);
+        let ((), inner1) = measure(|| {
+            let b = black_box(vec![0u8; 200]);
+            let ((), _) = measure(|| drop(black_box(vec![0u8; 5000])));
+            drop(b);
+        });
+        drop(a);
+        let (kept, inner2) = measure(|| black_box(vec![0u8; 30]));
+        drop(kept);
+        (inner1, inner2)
+    });
+    assert_eq!(inner1, stats((5200, 2), (5200, 2), (0, 0)));
+    assert_eq!(inner2, stats((30, 1), (30, 1), (30, 1)));
+    // The outer peak is the inner one seen from outside: 1000 + 200 + 5000 live at once.
+    assert_eq!(outer, stats((6230, 4), (6200, 3), (0, 0)));
+}
+
+#[test]
+fn a_panic_inside_a_measurement_restores_the_outer_peak() {
+    let ((), outer) = measure(|| {
+        let big = black_box(vec![0u8; 4096]);
+        drop(big);
+        // `resume_unwind` unwinds without the panic hook, whose report would allocate.
+        let r = std::panic::catch_unwind(|| {
+            measure(|| {
+                let _small = black_box(vec![0u8; 8]);
+                std::panic::resume_unwind(Box::new(()));
+            })
+        });
+        assert!(r.is_err());
+    });
+    assert_eq!(outer.max_bytes, 4096, "{outer:?}");
+}
+
+#[test]
+fn thread_stats_sees_the_threads_peak_inside_a_measurement() {
+    std::thread::spawn(|| {
+        let big = black_box(vec![0u8; 1 << 20]);
+        drop(big);
+        let ((), _) = measure(|| {
+            // The thread's peak is the 1 MiB block's (less the few bytes the new thread freed for
+            // its spawner), not the measurement's own peak of 0.
+            let t = dhat_kit::thread_stats();
+            assert!(t.max_bytes > 1_000_000, "{t:?}");
+        });
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn other_threads_allocations_are_not_measured() {
+    let ((), s) = measure(|| {
+        std::thread::scope(|scope| {
+            scope.spawn(|| drop(black_box(vec![0u8; 1 << 20])));
+        });
+    });
+    assert!(s.max_bytes < 1 << 20, "{s:?}");
+}
+
+#[test]
+fn process_stats_include_this_threads_latest_allocations() {
+    let before = dhat_kit::process_stats();
+    let v = black_box(vec![0u8; 12_345]);
+    let after = dhat_kit::process_stats();
+    assert!(after.total_bytes - before.total_bytes >= 12_345);
+    assert!(after.max_bytes >= 12_345);
+    drop(v);
+}
+
+#[test]
+fn zeroed_allocation_through_the_raw_api() {
+    let layout = Layout::from_size_align(256, 16).unwrap();
+    let ((), s) = measure(|| {
+        // SAFETY: non-zero size; freed once with its layout.
+        unsafe { dealloc(alloc_zeroed(layout), layout) };
+    });
+    assert_eq!(s, stats((256, 1), (256, 1), (0, 0)));
+}
+
+#[test]
+fn stats_display_in_human_units() {
+    let s = stats((1_258_291, 3401), (512 * 1024, 12), (0, 0));
+    assert_eq!(
+        s.to_string(),
+        "1.2 MiB in 3,401 blocks (peak 512.0 KiB in 12 blocks, live at end 0 B in 0 blocks)"
+    );
+}
+
+#[test]
+fn stats_serialise_with_dhats_field_names() {
+    let s = stats((10, 1), (10, 1), (0, 0));
+    assert_eq!(
+        serde_json::to_string(&s).unwrap(),
+        r#"{"total_bytes":10,"total_blocks":1,"max_bytes":10,"max_blocks":1,"curr_bytes":0,"curr_blocks":0}"#
+    );
+}
