@@ -276,6 +276,22 @@ mod counting {
         TALLY.try_with(f).ok()
     }
 
+    /// Runs `f` with this thread's counting paused: the kit's own bookkeeping (a region's first
+    /// registration, dhat's ad-hoc backtraces) never shows in the user's figures.
+    pub(crate) fn uncounted<R>(f: impl FnOnce() -> R) -> R {
+        /// Lowers the flag again, even if `f` unwinds, unless it was already up.
+        struct Restore(bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                if !self.0 {
+                    let _ = TALLY.try_with(|t| t.busy.set(false));
+                }
+            }
+        }
+        let _restore = Restore(TALLY.try_with(|t| t.busy.replace(true)).unwrap_or(true));
+        f()
+    }
+
     /// Runs the inner allocator's call with the reentrancy flag up, then counts its result with
     /// `count` unless this call was itself made from inside the inner allocator, or the thread is
     /// being torn down (then it passes through uncounted).

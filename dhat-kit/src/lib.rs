@@ -5,7 +5,9 @@
 //!
 //! - a counting global allocator, [`Alloc`], installed in one line with [`global_allocator!`];
 //! - [`measure`]: what a closure allocated on the current thread, with dhat's figures ([`Stats`]);
-//! - [`thread_stats`] and [`process_stats`]: running totals since start.
+//! - [`thread_stats`] and [`process_stats`]: running totals since start;
+//! - [`region!`]: named, nested hotspot counters (`dhat_kit::region!("call_function");`), read
+//!   back with [`regions`] as a table or as JSON.
 //!
 //! # Quick start
 //!
@@ -53,6 +55,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod alloc;
+mod region;
 mod stats;
 mod units;
 
@@ -61,6 +64,7 @@ mod units;
 pub mod __private;
 
 pub use crate::alloc::{is_installed, Alloc};
+pub use crate::region::{regions, reset_regions, Region, RegionHandle, RegionStats, Regions};
 pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 
 /// Installs dhat-kit's counting allocator as the global allocator of the crate it is written in.

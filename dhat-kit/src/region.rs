@@ -1,0 +1,750 @@
+//! Regions: [`region!`](crate::region), the [`Region`] guard, and the registry of [`RegionStats`].
+//!
+//! A region attributes the allocations of the current thread, from its entry until its guard drops,
+//! to a named path (`outer/inner` when nested). Each thread keeps its own frames and its own
+//! aggregates (atomics written only by that thread, so an exit takes no process-wide lock); a
+//! process-wide list of those aggregates, touched only when a thread enters a path for the first
+//! time, when it ends, and by [`regions`], makes every thread's figures visible.
+
+use crate::Stats;
+use serde::Serialize;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// The figures of one region path, summed over all its entries on all threads.
+///
+/// `inclusive` counts everything allocated while the region was active, its child regions
+/// included; `self_stats` leaves out what its child regions allocated. Peaks (`max_*`) are the
+/// highest of any single entry, measured above the live heap at that entry; the self peak is the
+/// highest reached while no child region was active.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RegionStats {
+    /// The path: region names from the outermost, joined by `/`.
+    pub path: String,
+    /// The region's own name, the last element of `path`.
+    pub name: String,
+    /// How many regions enclose this one (0 for a region entered outside any other).
+    pub depth: usize,
+    /// How many times the region was entered (recursive entries included).
+    pub entries: u64,
+    /// What was allocated while the region was active, child regions included.
+    pub inclusive: Stats,
+    /// What was allocated while the region was active, child regions excluded.
+    #[serde(rename = "self")]
+    pub self_stats: Stats,
+}
+
+/// Every region's figures, sorted by inclusive bytes (largest first): what [`regions`] returns.
+///
+/// Prints as an aligned table (`{}`) and serialises to JSON as a list of [`RegionStats`].
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     {
+///         dhat_kit::region!("load");
+///         let _data = vec![0u8; 4096];
+///     }
+///     let report = dhat_kit::regions();
+///     let load = report.get("load").expect("entered once");
+///     assert_eq!((load.entries, load.inclusive.total_bytes), (1, 4096));
+///     println!("{report}");
+/// }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Regions(Vec<RegionStats>);
+
+impl Regions {
+    /// The figures of the region with this path (`"outer/inner"`), if it was entered.
+    #[must_use]
+    pub fn get(&self, path: &str) -> Option<&RegionStats> {
+        self.0.iter().find(|r| r.path == path)
+    }
+
+    /// The regions' figures as a vector, sorted by inclusive bytes.
+    #[must_use]
+    pub fn into_vec(self) -> Vec<RegionStats> {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Regions {
+    type Target = [RegionStats];
+    fn deref(&self) -> &[RegionStats] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Regions {
+    /// An aligned table: path, entries, inclusive bytes and blocks, self bytes, share of all bytes
+    /// allocated inside regions, peak above entry, and bytes still live.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::units::{Bytes, Thousands};
+        if self.0.is_empty() {
+            return writeln!(f, "no regions were entered");
+        }
+        let all: u64 = self.0.iter().map(|r| r.self_stats.total_bytes).sum();
+        let width = self
+            .0
+            .iter()
+            .map(|r| r.path.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(6);
+        writeln!(
+            f,
+            "{:<width$}  {:>9}  {:>10}  {:>10}  {:>10}  {:>6}  {:>10}  {:>10}",
+            "region", "entries", "bytes", "blocks", "self", "share", "peak", "live"
+        )?;
+        for r in &self.0 {
+            let share = if all == 0 {
+                0.0
+            } else {
+                r.inclusive.total_bytes as f64 * 100.0 / all as f64
+            };
+            writeln!(
+                f,
+                "{:<width$}  {:>9}  {:>10}  {:>10}  {:>10}  {:>5.1}%  {:>10}  {:>10}",
+                r.path,
+                Thousands(r.entries),
+                Bytes(r.inclusive.total_bytes),
+                Thousands(r.inclusive.total_blocks),
+                Bytes(r.self_stats.total_bytes),
+                share,
+                Bytes(r.inclusive.max_bytes),
+                Bytes(r.inclusive.curr_bytes),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A region's guard: the region stays active on this thread until it drops.
+///
+/// Made by [`region!`](crate::region) (which keeps it to the end of the block) or by
+/// [`Region::enter`]. Guards must drop in the reverse order of their entry, as scopes do; a guard
+/// dropped early also ends the regions entered after it. Built without a counting feature, a
+/// guard is an empty value and entering a region does nothing.
+#[must_use = "the region ends when the guard drops; bind it: `let _region = Region::enter(..)`"]
+pub struct Region {
+    #[cfg(feature = "peak")]
+    frame: Option<imp::FrameRef>,
+    /// Frames live on one thread: the guard must stay there.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl fmt::Debug for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Region").finish_non_exhaustive()
+    }
+}
+
+impl Region {
+    /// Enters the region `name` on this thread, nested under the region active here (if any),
+    /// and returns its guard.
+    ///
+    /// Entering a region whose name is already active on this thread (recursion) counts an entry
+    /// but opens no new path: the figures stay with the region already active.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// dhat_kit::global_allocator!();
+    ///
+    /// fn main() {
+    ///     let outer = dhat_kit::Region::enter("outer");
+    ///     let inner = dhat_kit::Region::enter("inner");
+    ///     let v = vec![0u8; 100];
+    ///     drop(inner);
+    ///     drop(outer);
+    ///     assert_eq!(dhat_kit::regions().get("outer/inner").unwrap().inclusive.total_bytes, 100);
+    ///     # drop(v);
+    /// }
+    /// ```
+    #[inline]
+    #[cfg_attr(not(feature = "peak"), allow(unused_variables))]
+    pub fn enter(name: &'static str) -> Region {
+        Region {
+            #[cfg(feature = "peak")]
+            frame: imp::enter(imp::Key::Child(name)),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// A handle on the region active on this thread (`None` outside any region), to enter the same
+    /// path on another thread: allocations are per thread, so work handed to a worker is only
+    /// attributed to the region if the worker enters it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// dhat_kit::global_allocator!();
+    ///
+    /// fn main() {
+    ///     dhat_kit::region!("batch");
+    ///     let here = dhat_kit::Region::current();
+    ///     std::thread::spawn(move || {
+    ///         let _region = here.map(|h| h.enter()); // the worker counts under "batch"
+    ///         drop(vec![0u8; 256]);
+    ///     })
+    ///     .join()
+    ///     .unwrap();
+    /// }
+    /// ```
+    #[must_use]
+    pub fn current() -> Option<RegionHandle> {
+        #[cfg(feature = "peak")]
+        {
+            imp::current().map(|gid| RegionHandle { gid })
+        }
+        #[cfg(not(feature = "peak"))]
+        {
+            None
+        }
+    }
+}
+
+#[cfg(feature = "peak")]
+impl Drop for Region {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(frame) = self.frame.take() {
+            imp::exit(frame);
+        }
+    }
+}
+
+// Without a counting feature a region is nothing at all: an empty value with no destructor, so an
+// instrumented function compiles to the same code as without its `region!`.
+#[cfg(not(feature = "peak"))]
+const _: () = assert!(std::mem::size_of::<Region>() == 0 && !std::mem::needs_drop::<Region>());
+
+/// A region's path, taken with [`Region::current`] on one thread and entered on another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionHandle {
+    #[cfg_attr(not(feature = "peak"), allow(dead_code))]
+    gid: u32,
+}
+
+impl RegionHandle {
+    /// Enters this path on the current thread (as a new outermost frame here), returning its guard.
+    pub fn enter(self) -> Region {
+        Region {
+            #[cfg(feature = "peak")]
+            frame: imp::enter(imp::Key::Path(self.gid)),
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// Every region's figures, on all threads, sorted by inclusive bytes (largest first).
+///
+/// Regions still active are included with what their finished entries counted.
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     for _ in 0..3 {
+///         dhat_kit::region!("step");
+///         drop(vec![0u8; 10]);
+///     }
+///     assert_eq!(dhat_kit::regions().get("step").unwrap().entries, 3);
+/// }
+/// ```
+#[must_use]
+pub fn regions() -> Regions {
+    #[cfg(feature = "peak")]
+    {
+        Regions(imp::collect())
+    }
+    #[cfg(not(feature = "peak"))]
+    {
+        Regions::default()
+    }
+}
+
+/// Clears every region's figures. Call it while no region is active on other threads (figures an
+/// exit records during the reset may survive it).
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     { dhat_kit::region!("warm-up"); }
+///     dhat_kit::reset_regions();
+///     assert!(dhat_kit::regions().is_empty());
+/// }
+/// ```
+pub fn reset_regions() {
+    #[cfg(feature = "peak")]
+    imp::reset();
+}
+
+/// Attributes the allocations of the rest of the enclosing block, on this thread, to the region
+/// `name` (nested under the region active here, if any).
+///
+/// It costs a few nanoseconds on entry and exit, and compiles to nothing when dhat-kit is built
+/// without a counting feature, so regions can stay in production code. Under the `ad-hoc` feature
+/// each exit also records one dhat ad-hoc event weighted by the bytes allocated inside.
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn call_function(args: &[i64]) -> Vec<i64> {
+///     dhat_kit::region!("call_function");
+///     args.iter().map(|a| a * 2).collect()
+/// }
+///
+/// fn main() {
+///     call_function(&[1, 2, 3]);
+///     let r = dhat_kit::regions();
+///     assert_eq!(r.get("call_function").unwrap().inclusive.total_bytes, 24);
+/// }
+/// ```
+#[cfg(feature = "peak")]
+#[macro_export]
+macro_rules! region {
+    ($name:expr $(,)?) => {
+        let _dhat_kit_region = $crate::Region::enter($name);
+    };
+}
+
+/// Attributes the allocations of the rest of the enclosing block, on this thread, to the region
+/// `name`. Built without a counting feature, as here, it expands to nothing.
+#[cfg(not(feature = "peak"))]
+#[macro_export]
+macro_rules! region {
+    ($name:expr $(,)?) => {
+        let _: &'static str = $name;
+    };
+}
+
+#[cfg(feature = "peak")]
+mod imp {
+    use super::RegionStats;
+    use crate::alloc::uncounted;
+    use crate::stats::{
+        later_peak, live_now, mark_depth, next_segment, segment_peak, set_segment_peak, Mark,
+    };
+    use crate::Stats;
+    use parking_lot::Mutex;
+    use std::cell::RefCell;
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    use std::sync::Arc;
+
+    /// What is entered: a name under the active region, or a path handed over from another thread.
+    pub(super) enum Key {
+        Child(&'static str),
+        Path(u32),
+    }
+
+    /// Six figures written by one thread only (load + store, no read-modify-write), read by any.
+    #[derive(Default)]
+    struct Figures([AtomicU64; 6]);
+
+    impl Figures {
+        fn add(&self, s: &Stats) {
+            let bump = |i: usize, v: u64| self.0[i].store(self.0[i].load(Relaxed) + v, Relaxed);
+            bump(0, s.total_bytes);
+            bump(1, s.total_blocks);
+            bump(4, s.curr_bytes);
+            bump(5, s.curr_blocks);
+            if s.max_bytes >= self.0[2].load(Relaxed) {
+                self.0[2].store(s.max_bytes, Relaxed);
+                self.0[3].store(s.max_blocks, Relaxed);
+            }
+        }
+
+        fn get(&self) -> Stats {
+            let v = |i: usize| self.0[i].load(Relaxed);
+            let mut s = Stats::default();
+            (s.total_bytes, s.total_blocks) = (v(0), v(1));
+            (s.max_bytes, s.max_blocks) = (v(2), v(3));
+            (s.curr_bytes, s.curr_blocks) = (v(4), v(5));
+            s
+        }
+
+        fn clear(&self) {
+            self.0.iter().for_each(|a| a.store(0, Relaxed));
+        }
+    }
+
+    /// Sums figures across threads: totals and live figures add; the peak is the highest entry's.
+    fn merge(into: &mut Stats, s: &Stats) {
+        into.total_bytes += s.total_bytes;
+        into.total_blocks += s.total_blocks;
+        into.curr_bytes += s.curr_bytes;
+        into.curr_blocks += s.curr_blocks;
+        if s.max_bytes > into.max_bytes {
+            into.max_bytes = s.max_bytes;
+            into.max_blocks = s.max_blocks;
+        }
+    }
+
+    /// One thread's aggregate for one path.
+    struct Agg {
+        gid: u32,
+        entries: AtomicU64,
+        inclusive: Figures,
+        self_stats: Figures,
+    }
+
+    struct Path {
+        path: String,
+        name: &'static str,
+        depth: usize,
+    }
+
+    #[derive(Default, Clone)]
+    struct Totals {
+        entries: u64,
+        inclusive: Stats,
+        self_stats: Stats,
+    }
+
+    /// The process-wide registry: every path ever entered, the live threads' aggregates, and the
+    /// figures of threads that have ended.
+    struct Registry {
+        paths: Vec<Path>,
+        ids: BTreeMap<(u32, &'static str), u32>,
+        live: Vec<Arc<Agg>>,
+        ended: BTreeMap<u32, Totals>,
+    }
+
+    static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+        paths: Vec::new(),
+        ids: BTreeMap::new(),
+        live: Vec::new(),
+        ended: BTreeMap::new(),
+    });
+
+    /// The parent id of a region entered outside any other.
+    const ROOT: u32 = u32::MAX;
+
+    /// One open region on this thread.
+    struct Frame {
+        id: u64,
+        gid: u32,
+        name: &'static str,
+        /// This thread's aggregate for the path: an index into `Thread::aggs`.
+        agg: usize,
+        mark: Mark,
+        mark_depth: u32,
+        entry_live: (i64, i64),
+        /// Highest (bytes, blocks) live while no child was active, and including children.
+        self_peak: (i64, i64),
+        inclusive_peak: (i64, i64),
+        /// What the child regions' entries counted (totals and live), to leave out of `self`.
+        children: Stats,
+    }
+
+    #[derive(Default)]
+    struct Thread {
+        frames: Vec<Frame>,
+        next_id: u64,
+        /// (parent path, name) -> (path, index of this thread's aggregate for it).
+        ids: HashMap<(u32, usize, usize), (u32, usize), BuildFast>,
+        /// path -> index of this thread's aggregate for it (for paths entered from a handle).
+        by_path: HashMap<u32, usize, BuildFast>,
+        aggs: Vec<Arc<Agg>>,
+    }
+
+    /// A multiplicative hash for the small integer keys above: the registry's lookups must cost
+    /// nanoseconds, and their keys are not attacker-controlled.
+    #[derive(Default, Clone, Copy)]
+    struct BuildFast;
+
+    impl std::hash::BuildHasher for BuildFast {
+        type Hasher = Fast;
+        fn build_hasher(&self) -> Fast {
+            Fast(0)
+        }
+    }
+
+    struct Fast(u64);
+
+    impl std::hash::Hasher for Fast {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            bytes.iter().for_each(|&b| self.write_u64(u64::from(b)));
+        }
+        fn write_u32(&mut self, n: u32) {
+            self.write_u64(u64::from(n));
+        }
+        fn write_usize(&mut self, n: usize) {
+            self.write_u64(n as u64);
+        }
+        fn write_u64(&mut self, n: u64) {
+            self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    impl Drop for Thread {
+        /// A thread that ends hands its figures to the registry's `ended` totals.
+        fn drop(&mut self) {
+            uncounted(|| {
+                let mut reg = REGISTRY.lock();
+                for agg in &self.aggs {
+                    let t = reg.ended.entry(agg.gid).or_default();
+                    t.entries += agg.entries.load(Relaxed);
+                    merge(&mut t.inclusive, &agg.inclusive.get());
+                    merge(&mut t.self_stats, &agg.self_stats.get());
+                    reg.live.retain(|a| !Arc::ptr_eq(a, agg));
+                }
+            });
+        }
+    }
+
+    thread_local! {
+        static THREAD: RefCell<Thread> = RefCell::new(Thread::default());
+    }
+
+    /// Which frame a guard closes: its place on the stack and its identity.
+    pub(super) struct FrameRef {
+        depth: usize,
+        id: u64,
+        /// A recursive entry: counted, nothing to close.
+        recursive: bool,
+    }
+
+    fn path_id(parent: u32, name: &'static str) -> u32 {
+        let mut reg = REGISTRY.lock();
+        if let Some(&gid) = reg.ids.get(&(parent, name)) {
+            return gid;
+        }
+        let (path, depth) = match reg.paths.get(parent as usize) {
+            Some(p) => (format!("{}/{name}", p.path), p.depth + 1),
+            None => (name.to_owned(), 0),
+        };
+        let gid = reg.paths.len() as u32;
+        reg.paths.push(Path { path, name, depth });
+        reg.ids.insert((parent, name), gid);
+        gid
+    }
+
+    /// This thread's aggregate for path `gid`, made and registered on first use.
+    fn agg_for(thread: &mut Thread, gid: u32) -> usize {
+        if let Some(&i) = thread.by_path.get(&gid) {
+            return i;
+        }
+        let agg = Arc::new(Agg {
+            gid,
+            entries: AtomicU64::new(0),
+            inclusive: Figures::default(),
+            self_stats: Figures::default(),
+        });
+        REGISTRY.lock().live.push(Arc::clone(&agg));
+        thread.aggs.push(agg);
+        thread.by_path.insert(gid, thread.aggs.len() - 1);
+        thread.aggs.len() - 1
+    }
+
+    pub(super) fn enter(key: Key) -> Option<FrameRef> {
+        THREAD
+            .try_with(|t| {
+                let mut t = t.borrow_mut();
+                let t = &mut *t;
+                let (gid, agg, name) = match key {
+                    Key::Child(name) => {
+                        if let Some(depth) = t.frames.iter().rposition(|f| f.name == name) {
+                            let frame = &t.frames[depth];
+                            bump(&t.aggs[frame.agg].entries);
+                            return FrameRef {
+                                depth,
+                                id: frame.id,
+                                recursive: true,
+                            };
+                        }
+                        let parent = t.frames.last().map_or(ROOT, |f| f.gid);
+                        let key = (parent, name.as_ptr() as usize, name.len());
+                        let (gid, agg) = match t.ids.get(&key) {
+                            Some(&found) => found,
+                            None => uncounted(|| {
+                                let gid = path_id(parent, name);
+                                let found = (gid, agg_for(t, gid));
+                                t.ids.insert(key, found);
+                                found
+                            }),
+                        };
+                        (gid, agg, name)
+                    }
+                    Key::Path(gid) => uncounted(|| {
+                        let name = REGISTRY.lock().paths[gid as usize].name;
+                        (gid, agg_for(t, gid), name)
+                    }),
+                };
+                bump(&t.aggs[agg].entries);
+                if let Some(parent) = t.frames.last_mut() {
+                    // The parent's own segment ends here; the child's begins.
+                    if parent.mark_depth == mark_depth() {
+                        let seg = next_segment();
+                        parent.self_peak = later_peak(parent.self_peak, seg);
+                        parent.inclusive_peak = later_peak(parent.inclusive_peak, seg);
+                    }
+                }
+                t.next_id += 1;
+                let id = t.next_id;
+                let depth = t.frames.len();
+                if t.frames.capacity() == depth {
+                    uncounted(|| t.frames.reserve(8));
+                }
+                let entry_live = live_now();
+                let mark = Mark::begin();
+                t.frames.push(Frame {
+                    id,
+                    gid,
+                    name,
+                    agg,
+                    mark,
+                    mark_depth: mark_depth(),
+                    entry_live,
+                    self_peak: entry_live,
+                    inclusive_peak: entry_live,
+                    children: Stats::default(),
+                });
+                FrameRef {
+                    depth,
+                    id,
+                    recursive: false,
+                }
+            })
+            .ok()
+    }
+
+    fn bump(a: &AtomicU64) {
+        a.store(a.load(Relaxed) + 1, Relaxed);
+    }
+
+    pub(super) fn exit(frame: FrameRef) {
+        if frame.recursive {
+            return;
+        }
+        let _ = THREAD.try_with(|t| {
+            let mut t = t.borrow_mut();
+            let t = &mut *t;
+            if t.frames.get(frame.depth).map(|f| f.id) != Some(frame.id) {
+                return; // already closed by an outer guard dropped early
+            }
+            // Frames end where they lie, then leave the stack: no copy of a frame just written.
+            while let Some((f, rest)) = t.frames.split_last_mut() {
+                close(f, &t.aggs, rest.last_mut());
+                t.frames.truncate(t.frames.len() - 1);
+                if t.frames.len() == frame.depth {
+                    break;
+                }
+            }
+        });
+    }
+
+    fn close(f: &mut Frame, aggs: &[Arc<Agg>], parent: Option<&mut Frame>) {
+        let agg = &aggs[f.agg];
+        let own_mark = f.mark_depth == mark_depth();
+        if own_mark {
+            let seg = segment_peak();
+            f.self_peak = later_peak(f.self_peak, seg);
+            f.inclusive_peak = later_peak(f.inclusive_peak, seg);
+            set_segment_peak(f.inclusive_peak);
+        }
+        let inclusive = f.mark.end_in_place();
+        let (max_bytes, max_blocks) = if own_mark {
+            (
+                u64::try_from(f.self_peak.0 - f.entry_live.0).unwrap_or(0),
+                u64::try_from(f.self_peak.1 - f.entry_live.1).unwrap_or(0),
+            )
+        } else {
+            (inclusive.max_bytes, inclusive.max_blocks)
+        };
+        let own = Stats {
+            total_bytes: inclusive.total_bytes.saturating_sub(f.children.total_bytes),
+            total_blocks: inclusive
+                .total_blocks
+                .saturating_sub(f.children.total_blocks),
+            max_bytes,
+            max_blocks,
+            curr_bytes: inclusive.curr_bytes.saturating_sub(f.children.curr_bytes),
+            curr_blocks: inclusive.curr_blocks.saturating_sub(f.children.curr_blocks),
+        };
+        agg.inclusive.add(&inclusive);
+        agg.self_stats.add(&own);
+        if let Some(parent) = parent {
+            let c = &mut parent.children;
+            c.total_bytes += inclusive.total_bytes;
+            c.total_blocks += inclusive.total_blocks;
+            c.curr_bytes += inclusive.curr_bytes;
+            c.curr_blocks += inclusive.curr_blocks;
+            if parent.mark_depth == mark_depth() {
+                // The child's peak counts in the parent's inclusive peak, not in its own.
+                let seg = next_segment();
+                parent.inclusive_peak = later_peak(parent.inclusive_peak, seg);
+            }
+        }
+        #[cfg(feature = "ad-hoc")]
+        uncounted(|| dhat::ad_hoc_event(inclusive.total_bytes as usize));
+    }
+
+    pub(super) fn current() -> Option<u32> {
+        THREAD
+            .try_with(|t| t.borrow().frames.last().map(|f| f.gid))
+            .ok()
+            .flatten()
+    }
+
+    pub(super) fn collect() -> Vec<RegionStats> {
+        let reg = REGISTRY.lock();
+        let mut totals = reg.ended.clone();
+        for agg in &reg.live {
+            let t = totals.entry(agg.gid).or_default();
+            t.entries += agg.entries.load(Relaxed);
+            merge(&mut t.inclusive, &agg.inclusive.get());
+            merge(&mut t.self_stats, &agg.self_stats.get());
+        }
+        let mut out: Vec<RegionStats> = totals
+            .into_iter()
+            .filter(|(_, t)| t.entries > 0)
+            .map(|(gid, t)| {
+                let p = &reg.paths[gid as usize];
+                RegionStats {
+                    path: p.path.clone(),
+                    name: p.name.to_owned(),
+                    depth: p.depth,
+                    entries: t.entries,
+                    inclusive: t.inclusive,
+                    self_stats: t.self_stats,
+                }
+            })
+            .collect();
+        drop(reg);
+        out.sort_by(|a, b| {
+            b.inclusive
+                .total_bytes
+                .cmp(&a.inclusive.total_bytes)
+                .then_with(|| a.path.cmp(&b.path))
+        });
+        out
+    }
+
+    pub(super) fn reset() {
+        let mut reg = REGISTRY.lock();
+        reg.ended.clear();
+        for agg in &reg.live {
+            agg.entries.store(0, Relaxed);
+            agg.inclusive.clear();
+            agg.self_stats.clear();
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Regions as a user writes them, with known allocation sizes: exact inclusive and self figures,
+//! recursion, threads, and handing a region to a worker.
+//!
+//! Tests here run in parallel and share the process's registry, so each uses its own region names.
+
+dhat_kit::global_allocator!();
+
+use dhat_kit::{region, regions, Region, RegionStats, Stats};
+use std::hint::black_box;
+
+fn stats(total: (u64, u64), max: (u64, u64), curr: (u64, u64)) -> Stats {
+    let mut s = Stats::default();
+    (s.total_bytes, s.total_blocks) = total;
+    (s.max_bytes, s.max_blocks) = max;
+    (s.curr_bytes, s.curr_blocks) = curr;
+    s
+}
+
+fn get(path: &str) -> RegionStats {
+    regions()
+        .get(path)
+        .cloned()
+        .unwrap_or_else(|| panic!("region {path} not recorded"))
+}
+
+fn leaf() {
+    region!("leaf");
+    black_box(vec![0u8; 100]);
+}
+
+#[test]
+fn nested_regions_have_exact_inclusive_and_self_figures() {
+    {
+        region!("outer");
+        let keep = black_box(vec![0u8; 1000]);
+        leaf();
+        leaf();
+        {
+            region!("mid");
+            let v = black_box(vec![0u8; 50]);
+            leaf();
+            drop(v);
+        }
+        drop(keep);
+    }
+    let leaf1 = get("outer/leaf");
+    assert_eq!(
+        (leaf1.entries, leaf1.depth, leaf1.name.as_str()),
+        (2, 1, "leaf")
+    );
+    assert_eq!(leaf1.inclusive, stats((200, 2), (100, 1), (0, 0)));
+    assert_eq!(leaf1.self_stats, leaf1.inclusive);
+
+    let leaf2 = get("outer/mid/leaf");
+    assert_eq!((leaf2.entries, leaf2.depth), (1, 2));
+    assert_eq!(leaf2.inclusive, stats((100, 1), (100, 1), (0, 0)));
+
+    let mid = get("outer/mid");
+    assert_eq!(mid.entries, 1);
+    assert_eq!(mid.inclusive, stats((150, 2), (150, 2), (0, 0)));
+    assert_eq!(mid.self_stats, stats((50, 1), (50, 1), (0, 0)));
+
+    let outer = get("outer");
+    assert_eq!((outer.entries, outer.depth), (1, 0));
+    assert_eq!(outer.inclusive, stats((1350, 5), (1150, 3), (0, 0)));
+    assert_eq!(outer.self_stats, stats((1000, 1), (1000, 1), (0, 0)));
+}
+
+#[test]
+fn live_figures_count_what_a_region_keeps() {
+    let kept = {
+        region!("keeper");
+        let a = black_box(vec![0u8; 64]);
+        let b = black_box(vec![0u8; 36]);
+        drop(a);
+        b
+    };
+    assert_eq!(get("keeper").inclusive, stats((100, 2), (100, 2), (36, 1)));
+    drop(kept);
+}
+
+fn recurse(n: u32) {
+    region!("recurse");
+    let v = black_box(vec![0u8; 10]);
+    if n > 0 {
+        recurse(n - 1);
+    }
+    drop(v);
+}
+
+#[test]
+fn recursion_collapses_into_one_path() {
+    recurse(3);
+    let r = get("recurse");
+    assert_eq!(r.entries, 4);
+    assert_eq!(r.inclusive, stats((40, 4), (40, 4), (0, 0)));
+    assert!(regions().iter().all(|r| !r.path.contains("recurse/")));
+}
+
+#[test]
+fn explicit_guards_and_a_measurement_inside_a_region() {
+    let outer = Region::enter("explicit");
+    let ((), inner) = dhat_kit::measure(|| {
+        let _r = Region::enter("explicit-child");
+        black_box(vec![0u8; 7]);
+    });
+    drop(outer);
+    assert_eq!(inner, stats((7, 1), (7, 1), (0, 0)));
+    assert_eq!(get("explicit").inclusive, stats((7, 1), (7, 1), (0, 0)));
+    assert_eq!(
+        get("explicit/explicit-child").inclusive,
+        stats((7, 1), (7, 1), (0, 0))
+    );
+}
+
+#[test]
+fn a_guard_dropped_early_closes_the_regions_inside_it() {
+    let outer = Region::enter("early");
+    let inner = Region::enter("late");
+    black_box(vec![0u8; 5]);
+    drop(outer); // out of order: "early/late" ends here too
+    black_box(vec![0u8; 3]);
+    drop(inner); // already closed: nothing more
+    assert_eq!(get("early/late").inclusive.total_bytes, 5);
+    assert_eq!(get("early").inclusive.total_bytes, 5);
+}
+
+#[test]
+fn eight_threads_in_the_same_regions_add_up_exactly() {
+    const THREADS: u64 = 8;
+    const ROUNDS: u64 = 1000;
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                for i in 0..ROUNDS {
+                    region!("pool");
+                    black_box(vec![0u8; 16]);
+                    {
+                        region!("pool-job");
+                        black_box(vec![0u8; 32 + (i % 4) as usize]);
+                    }
+                }
+            });
+        }
+    });
+    let job = get("pool/pool-job");
+    assert_eq!(job.entries, THREADS * ROUNDS);
+    let job_bytes = THREADS * (0..ROUNDS).map(|i| 32 + i % 4).sum::<u64>();
+    assert_eq!(
+        job.inclusive,
+        stats((job_bytes, THREADS * ROUNDS), (35, 1), (0, 0))
+    );
+    let pool = get("pool");
+    assert_eq!(pool.entries, THREADS * ROUNDS);
+    assert_eq!(pool.self_stats.total_bytes, THREADS * ROUNDS * 16);
+    assert_eq!(
+        pool.inclusive.total_bytes,
+        THREADS * ROUNDS * 16 + job_bytes
+    );
+    assert_eq!(pool.inclusive.total_blocks, 2 * THREADS * ROUNDS);
+}
+
+#[test]
+fn a_region_handed_to_a_worker_counts_the_workers_allocations() {
+    // The handle is taken inside the region; the thread is spawned after it ends, so that the
+    // main thread's own spawning allocations stay outside it.
+    let here = {
+        region!("handoff");
+        black_box(vec![0u8; 11]);
+        Region::current().expect("inside a region")
+    };
+    std::thread::spawn(move || {
+        let _r = here.enter();
+        black_box(vec![0u8; 256]);
+        {
+            region!("in-worker");
+            black_box(vec![0u8; 4]);
+        }
+    })
+    .join()
+    .unwrap();
+    assert_eq!(get("handoff").entries, 2);
+    assert_eq!(get("handoff").inclusive.total_bytes, 11 + 256 + 4);
+    assert_eq!(get("handoff/in-worker").inclusive.total_bytes, 4);
+    assert!(Region::current().is_none());
+}
