@@ -55,6 +55,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod alloc;
+mod profiler;
 mod region;
 mod stats;
 mod units;
@@ -64,6 +65,7 @@ mod units;
 pub mod __private;
 
 pub use crate::alloc::{is_installed, Alloc};
+pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
 pub use crate::region::{regions, reset_regions, Region, RegionHandle, RegionStats, Regions};
 pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 

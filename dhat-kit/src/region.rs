@@ -60,6 +60,10 @@ pub struct RegionStats {
 pub struct Regions(Vec<RegionStats>);
 
 impl Regions {
+    pub(crate) fn from_vec(regions: Vec<RegionStats>) -> Regions {
+        Regions(regions)
+    }
+
     /// The figures of the region with this path (`"outer/inner"`), if it was entered.
     #[must_use]
     pub fn get(&self, path: &str) -> Option<&RegionStats> {

@@ -1,0 +1,477 @@
+//! [`Profiler`]: a profiling session in one of three modes, written to a DHAT JSON file.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What a [`Profiler`] session records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Mode {
+    /// dhat's full heap profile (every allocation with its backtrace), `dhat-heap.json`. Needs the
+    /// `heap` feature.
+    Heap,
+    /// dhat's ad-hoc profile: one event per region exit, weighted by the bytes allocated inside,
+    /// `dhat-ad-hoc.json`. Needs the `ad-hoc` feature.
+    AdHoc,
+    /// The kit's own cheap profile: totals and region figures in DHAT's JSON format, whose program
+    /// points are region paths, `dhat-peak.json`. Needs the `peak` feature (the default).
+    Peak,
+}
+
+impl Mode {
+    /// The mode of the enabled features, by precedence: `heap`, then `ad-hoc`, then `peak`.
+    #[must_use]
+    pub const fn enabled() -> Mode {
+        if cfg!(feature = "heap") {
+            Mode::Heap
+        } else if cfg!(feature = "ad-hoc") {
+            Mode::AdHoc
+        } else {
+            Mode::Peak
+        }
+    }
+
+    /// The file a session of this mode writes by default.
+    #[must_use]
+    pub const fn default_file(self) -> &'static str {
+        match self {
+            Mode::Heap => "dhat-heap.json",
+            Mode::AdHoc => "dhat-ad-hoc.json",
+            Mode::Peak => "dhat-peak.json",
+        }
+    }
+
+    fn feature(self) -> &'static str {
+        match self {
+            Mode::Heap => "heap",
+            Mode::AdHoc => "ad-hoc",
+            Mode::Peak => "peak",
+        }
+    }
+
+    fn built(self) -> bool {
+        match self {
+            Mode::Heap => cfg!(feature = "heap"),
+            Mode::AdHoc => cfg!(feature = "ad-hoc"),
+            Mode::Peak => cfg!(feature = "peak"),
+        }
+    }
+}
+
+/// Why a session could not start or could not write its file.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// Another session is running and the builder was told not to wait for it.
+    Busy,
+    /// The mode's cargo feature is not enabled in this build.
+    NotBuilt {
+        /// The mode asked for.
+        mode: Mode,
+        /// The feature that enables it.
+        feature: &'static str,
+    },
+    /// The output file could not be written.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Busy => write!(
+                f,
+                "dhat-kit: another profiling session is running in this process; \
+                 end it first, or let this one wait (`ProfilerBuilder::wait(true)`)"
+            ),
+            Error::NotBuilt { mode, feature } => write!(
+                f,
+                "dhat-kit: {mode:?} mode needs the `{feature}` feature of dhat-kit \
+                 (add `features = [\"{feature}\"]` to the dependency)"
+            ),
+            Error::Io { path, source } => {
+                write!(f, "dhat-kit: cannot write {}: {source}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Only one session runs at a time in a process.
+static SESSION: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+
+/// Sets up a [`Profiler`] session: mode, output file, dhat's backtrace trimming, summary, waiting.
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn main() -> Result<(), dhat_kit::Error> {
+///     let dir = std::env::temp_dir();
+///     let profiler = dhat_kit::Profiler::builder()
+///         .mode(dhat_kit::Mode::Peak)
+///         .file(dir.join("doc-example-peak.json"))
+///         .summary(false)
+///         .build()?;
+///     {
+///         dhat_kit::region!("work");
+///         drop(vec![0u8; 1000]);
+///     }
+///     let path = profiler.finish()?;
+///     assert!(path.exists());
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ProfilerBuilder {
+    mode: Mode,
+    file: Option<PathBuf>,
+    trim_backtraces: Option<usize>,
+    summary: bool,
+    wait: bool,
+}
+
+impl ProfilerBuilder {
+    /// The mode (default: [`Mode::enabled`]).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The output file (default: the mode's [`default_file`](Mode::default_file) in the directory
+    /// named by `DHAT_KIT_OUT`, or in the working directory).
+    pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.file = Some(path.into());
+        self
+    }
+
+    /// dhat's backtrace trimming in heap and ad-hoc modes: at most this many frames per backtrace
+    /// (dhat's default is 10; `None` keeps whole backtraces).
+    pub fn trim_backtraces(mut self, max_frames: Option<usize>) -> Self {
+        self.trim_backtraces = max_frames;
+        self
+    }
+
+    /// Whether the peak mode prints its summary (totals, process peak, top regions) to stderr at
+    /// the end (default: true). dhat prints its own summary in the other modes.
+    pub fn summary(mut self, on: bool) -> Self {
+        self.summary = on;
+        self
+    }
+
+    /// Whether to wait for a session already running in this process (default: true), or fail
+    /// with [`Error::Busy`].
+    pub fn wait(mut self, wait: bool) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Starts the session.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Busy`] if another session runs and `wait(false)` was set; [`Error::NotBuilt`] if the
+    /// mode's feature is off; [`Error::Io`] if the output file's directory cannot be written.
+    pub fn build(self) -> Result<Profiler, Error> {
+        if !self.mode.built() {
+            return Err(Error::NotBuilt {
+                mode: self.mode,
+                feature: self.mode.feature(),
+            });
+        }
+        let guard = if self.wait {
+            SESSION.lock()
+        } else {
+            SESSION.try_lock().ok_or(Error::Busy)?
+        };
+        let path = match self.file {
+            Some(p) => p,
+            None => {
+                let dir = std::env::var_os("DHAT_KIT_OUT").map_or_else(PathBuf::new, PathBuf::from);
+                dir.join(self.mode.default_file())
+            }
+        };
+        check_writable(&path)?;
+        let inner = match self.mode {
+            #[cfg(any(feature = "heap", feature = "ad-hoc"))]
+            Mode::Heap | Mode::AdHoc => {
+                let mut b = dhat::Profiler::builder().file_name(&path);
+                if self.mode == Mode::AdHoc {
+                    b = b.ad_hoc();
+                }
+                if let Some(n) = self.trim_backtraces {
+                    b = b.trim_backtraces(Some(n));
+                }
+                Inner::Dhat(crate::alloc::uncounted(|| b.build()))
+            }
+            _ => Inner::Peak {
+                start: std::time::Instant::now(),
+            },
+        };
+        Ok(Profiler {
+            inner: Some(inner),
+            path,
+            summary: self.summary,
+            _session: guard,
+        })
+    }
+}
+
+/// Fails early, with the file named, when the output cannot be created where it should go.
+fn check_writable(path: &Path) -> Result<(), Error> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let probe = dir.join(format!(".dhat-kit-probe-{}", std::process::id()));
+    std::fs::File::create(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+enum Inner {
+    #[cfg(any(feature = "heap", feature = "ad-hoc"))]
+    Dhat(dhat::Profiler),
+    Peak {
+        start: std::time::Instant,
+    },
+}
+
+/// A profiling session of the enabled mode, running until it drops or [`finish`](Profiler::finish)
+/// ends it; then it writes its file.
+///
+/// | feature | mode | file |
+/// |---|---|---|
+/// | `heap` | dhat's heap profile | `dhat-heap.json` |
+/// | `ad-hoc` | dhat's ad-hoc profile of region exits | `dhat-ad-hoc.json` |
+/// | `peak` (default) | totals and regions in DHAT's format | `dhat-peak.json` |
+///
+/// All three open in DHAT's viewer (`dh_view.html`) and in the `dhat-kit` command. One session runs
+/// at a time in a process: a second waits for the first (see [`ProfilerBuilder::wait`]).
+///
+/// # Examples
+///
+/// ```no_run
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     let _profiler = dhat_kit::Profiler::start();
+///     // ... the program; the profile is written when `_profiler` drops.
+/// }
+/// ```
+#[must_use = "the session ends when the profiler drops: bind it with `let _profiler = ...`"]
+pub struct Profiler {
+    inner: Option<Inner>,
+    path: PathBuf,
+    summary: bool,
+    _session: parking_lot::MutexGuard<'static, ()>,
+}
+
+impl fmt::Debug for Profiler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Profiler")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Profiler {
+    /// Starts a session of the enabled mode with the default settings, waiting for any session
+    /// already running in this process.
+    ///
+    /// # Panics
+    ///
+    /// If the output file cannot be written where it should go (use [`Profiler::builder`] to get
+    /// the error instead).
+    pub fn start() -> Profiler {
+        match Profiler::builder().build() {
+            Ok(p) => p,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A builder for a session with other settings.
+    pub fn builder() -> ProfilerBuilder {
+        ProfilerBuilder {
+            mode: Mode::enabled(),
+            file: None,
+            trim_backtraces: None,
+            summary: true,
+            wait: true,
+        }
+    }
+
+    /// The file this session writes.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Ends the session now and writes its file, returning its path.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the file could not be written.
+    pub fn finish(mut self) -> Result<PathBuf, Error> {
+        self.end()?;
+        Ok(self.path.clone())
+    }
+
+    fn end(&mut self) -> Result<(), Error> {
+        match self.inner.take() {
+            None => Ok(()),
+            #[cfg(any(feature = "heap", feature = "ad-hoc"))]
+            Some(Inner::Dhat(p)) => {
+                crate::alloc::uncounted(|| drop(p));
+                if self.path.exists() {
+                    Ok(())
+                } else {
+                    Err(Error::Io {
+                        path: self.path.clone(),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "dhat did not write the profile",
+                        ),
+                    })
+                }
+            }
+            Some(Inner::Peak { start }) => {
+                let json = crate::alloc::uncounted(|| peak_profile(start.elapsed()));
+                write_atomically(&self.path, json.as_bytes())?;
+                if self.summary {
+                    eprint!("{}", crate::alloc::uncounted(|| peak_summary(&self.path)));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for Profiler {
+    fn drop(&mut self) {
+        if let Err(e) = self.end() {
+            eprintln!("{e}");
+        }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+/// The stderr summary of a peak session: totals, the process peak, and the top regions.
+fn peak_summary(path: &Path) -> String {
+    let p = crate::process_stats();
+    let regions = crate::regions();
+    let mut s = format!("dhat-kit: {p}\n");
+    if !regions.is_empty() {
+        let top = crate::Regions::from_vec(regions.iter().take(10).cloned().collect());
+        s.push_str(&top.to_string());
+    }
+    s.push_str(&format!("dhat-kit: the profile is in {}\n", path.display()));
+    s
+}
+
+/// The frame of the program point for allocations made outside any region.
+pub(crate) const OUTSIDE: &str = "(outside any region)";
+
+/// The peak profile: DHAT's JSON (file version 2, heap kind with block lifetimes), one program
+/// point per region path (its self figures; frames innermost first, as DHAT lists a backtrace) and
+/// one for allocations outside any region.
+///
+/// What is live at the process's peak (`gb`) and at its end (`eb`) is not tracked per region (that
+/// would take a record per block): both are given whole to the outside point, so that the file's
+/// t-gmax and t-end totals are the process's. Block lifetimes are not tracked either (`tl` is 0),
+/// and `tg` is the end of the session.
+fn peak_profile(elapsed: std::time::Duration) -> String {
+    use serde_json::{json, Value};
+    let process = crate::process_stats();
+    let regions = crate::regions();
+    let mut ftbl: Vec<String> = vec!["[root]".into(), OUTSIDE.into()];
+    let mut frame = |name: &str| -> usize {
+        let label = format!("region {name}");
+        match ftbl.iter().position(|f| *f == label) {
+            Some(i) => i,
+            None => {
+                ftbl.push(label);
+                ftbl.len() - 1
+            }
+        }
+    };
+    let mut pps: Vec<Value> = Vec::new();
+    let (mut in_bytes, mut in_blocks) = (0u64, 0u64);
+    for r in regions.iter() {
+        let s = &r.self_stats;
+        in_bytes += s.total_bytes;
+        in_blocks += s.total_blocks;
+        let fs: Vec<usize> = r.path.split('/').rev().map(&mut frame).collect();
+        pps.push(json!({
+            "tb": s.total_bytes, "tbk": s.total_blocks, "tl": 0,
+            "mb": s.max_bytes, "mbk": s.max_blocks,
+            "gb": 0, "gbk": 0, "eb": 0, "ebk": 0,
+            "fs": fs,
+        }));
+    }
+    pps.push(json!({
+        "tb": process.total_bytes.saturating_sub(in_bytes),
+        "tbk": process.total_blocks.saturating_sub(in_blocks),
+        "tl": 0,
+        "mb": process.max_bytes, "mbk": process.max_blocks,
+        "gb": process.max_bytes, "gbk": process.max_blocks,
+        "eb": process.curr_bytes,
+        "ebk": process.curr_blocks,
+        "fs": [1],
+    }));
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    let cmd: Vec<String> = std::env::args().collect();
+    let doc = json!({
+        "dhatFileVersion": 2,
+        "mode": "dhat-kit-peak",
+        "verb": "Allocated",
+        "bklt": true,
+        "bkacc": false,
+        "tu": "µs",
+        "Mtu": "s",
+        "tuth": 500,
+        "cmd": cmd.join(" "),
+        "pid": std::process::id(),
+        "tg": micros,
+        "te": micros,
+        "pps": pps,
+        "ftbl": ftbl,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}

@@ -1,0 +1,153 @@
+//! Profiler sessions as a user starts them: the peak profile's contents, explicit `finish`, errors,
+//! and two sessions at once.
+
+dhat_kit::global_allocator!();
+
+use dhat_kit::{Error, Mode, Profiler};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dhat-kit-profiler-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn peak(file: &PathBuf) -> dhat_kit::ProfilerBuilder {
+    Profiler::builder()
+        .mode(Mode::Peak)
+        .file(file)
+        .summary(false)
+}
+
+#[test]
+fn the_peak_profile_is_dhat_json_whose_points_are_region_paths() {
+    let file = temp("points.json");
+    let profiler = peak(&file).build().unwrap();
+    {
+        dhat_kit::region!("profile-outer");
+        black_box(vec![0u8; 300]);
+        dhat_kit::region!("profile-inner");
+        black_box(vec![0u8; 200]);
+    }
+    let path = profiler.finish().unwrap();
+    assert_eq!(path, file);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(v["dhatFileVersion"], 2);
+    assert_eq!(v["mode"], "dhat-kit-peak");
+    assert_eq!(v["verb"], "Allocated");
+    assert_eq!(v["bklt"], true);
+    assert_eq!(v["bkacc"], false);
+    let ftbl: Vec<&str> = v["ftbl"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(ftbl[0], "[root]");
+    let frames = |pp: &serde_json::Value| -> Vec<&str> {
+        pp["fs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| ftbl[i.as_u64().unwrap() as usize])
+            .collect()
+    };
+    let pps = v["pps"].as_array().unwrap();
+    // Innermost frame first, as DHAT lists a backtrace.
+    let inner = pps
+        .iter()
+        .find(|pp| frames(pp) == ["region profile-inner", "region profile-outer"])
+        .expect("the inner region's point");
+    assert_eq!(
+        (inner["tb"].as_u64(), inner["tbk"].as_u64()),
+        (Some(200), Some(1))
+    );
+    let outer = pps
+        .iter()
+        .find(|pp| frames(pp) == ["region profile-outer"])
+        .unwrap();
+    assert_eq!(
+        (outer["tb"].as_u64(), outer["tbk"].as_u64()),
+        (Some(300), Some(1))
+    );
+    assert!(pps.iter().any(|pp| frames(pp) == ["(outside any region)"]));
+    // The points add up to the process's totals.
+    let sum = |k: &str| pps.iter().map(|pp| pp[k].as_u64().unwrap()).sum::<u64>();
+    let process = dhat_kit::process_stats();
+    assert!(sum("tb") <= process.total_bytes && sum("tb") > 500);
+    assert!(sum("gb") > 0 && sum("eb") > 0);
+}
+
+#[test]
+fn a_second_session_fails_clearly_when_told_not_to_wait() {
+    let first = peak(&temp("first.json")).build().unwrap();
+    let second = peak(&temp("second.json")).wait(false).build();
+    match second {
+        Err(Error::Busy) => {}
+        other => panic!("expected Busy, got {other:?}"),
+    }
+    let msg = Error::Busy.to_string();
+    assert!(
+        msg.contains("another profiling session is running"),
+        "{msg}"
+    );
+    drop(first);
+    // Once the first has ended, the next one starts (waiting for sessions of tests running beside
+    // this one).
+    let third = peak(&temp("third.json")).build().unwrap();
+    assert!(third.finish().unwrap().exists());
+}
+
+#[test]
+fn parallel_sessions_wait_for_each_other() {
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let p = peak(&temp(&format!("parallel-{i}.json"))).build().unwrap();
+                black_box(vec![0u8; 64]);
+                p.finish().unwrap()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert!(h.join().unwrap().exists());
+    }
+}
+
+#[test]
+fn an_unwritable_output_is_an_error_that_names_the_file() {
+    let file = PathBuf::from("/nonexistent-dhat-kit-dir/sub/profile.json");
+    let err = peak(&file).build().unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("/nonexistent-dhat-kit-dir/sub/profile.json"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_mode_whose_feature_is_off_says_which_feature_to_enable() {
+    if cfg!(feature = "heap") {
+        return; // every mode is built here; the message is checked in default builds
+    }
+    let err = Profiler::builder().mode(Mode::Heap).build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "dhat-kit: Heap mode needs the `heap` feature of dhat-kit (add `features = [\"heap\"]` to the dependency)"
+    );
+}
+
+#[test]
+fn the_default_mode_follows_the_features() {
+    let want = if cfg!(feature = "heap") {
+        Mode::Heap
+    } else if cfg!(feature = "ad-hoc") {
+        Mode::AdHoc
+    } else {
+        Mode::Peak
+    };
+    assert_eq!(Mode::enabled(), want);
+    assert_eq!(Mode::Peak.default_file(), "dhat-peak.json");
+}

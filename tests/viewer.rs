@@ -1,0 +1,171 @@
+//! Every profile each built mode writes loads in Valgrind's own viewer (`dh_view.html`, in headless
+//! Chromium, through `../shared/tools/dhview-check`), with totals equal to the kit's own figures.
+//!
+//! Its own binary without the test harness (`harness = false`): one thread, so the process's
+//! figures are exactly the workload's. Where Chromium or the check tool is missing it says it was
+//! skipped (CI installs Chromium, so there it runs).
+
+dhat_kit::global_allocator!();
+
+use dhat_kit::{Mode, Profiler, Stats};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A workload with regions; what it returns stays live.
+fn workload() -> Vec<String> {
+    dhat_kit::region!("viewer-load");
+    let mut kept = Vec::with_capacity(64);
+    for i in 1..=50 {
+        dhat_kit::region!("viewer-step");
+        kept.push("x".repeat(i * 10));
+        black_box(vec![0u8; 1000]);
+    }
+    kept
+}
+
+fn tool() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/dhview-check")
+}
+
+/// The viewer's lines for `file`, or `None` (skipped) where its tools are missing.
+fn view(file: &Path) -> Option<String> {
+    let out = Command::new("sh").arg(tool()).arg(file).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    match out.status.code() {
+        Some(0) => Some(text),
+        Some(3) => {
+            println!("viewer check skipped: {}", text.trim());
+            None
+        }
+        _ => panic!("the viewer rejected {}: {text}", file.display()),
+    }
+}
+
+/// `(amount, count)` from a viewer line such as `At t-gmax: 64,888 bytes (100%) in 866 blocks`.
+fn figures(viewer: &str, label: &str) -> (u64, u64) {
+    let line = viewer
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} line in:\n{viewer}"));
+    let nums: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|w| w.replace(',', "").parse().ok())
+        .collect();
+    (nums[0], *nums.last().unwrap())
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dhat-kit-viewer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn check_peak() -> bool {
+    let file = temp("dhat-peak.json");
+    let p = Profiler::builder()
+        .mode(Mode::Peak)
+        .file(&file)
+        .summary(false)
+        .build()
+        .unwrap();
+    let kept = workload();
+    let kit: Stats = dhat_kit::process_stats();
+    p.finish().unwrap();
+    let Some(v) = view(&file) else { return false };
+    assert!(v.contains("Mode:    dhat-kit-peak"), "{v}");
+    assert_eq!(
+        figures(&v, "Total:"),
+        (kit.total_bytes, kit.total_blocks),
+        "{v}"
+    );
+    assert_eq!(
+        figures(&v, "At t-gmax:"),
+        (kit.max_bytes, kit.max_blocks),
+        "{v}"
+    );
+    assert_eq!(
+        figures(&v, "At t-end:"),
+        (kit.curr_bytes, kit.curr_blocks),
+        "{v}"
+    );
+    drop(kept);
+    true
+}
+
+#[cfg(feature = "heap")]
+fn check_heap() {
+    let file = temp("dhat-heap.json");
+    let p = Profiler::builder()
+        .mode(Mode::Heap)
+        .file(&file)
+        .build()
+        .unwrap();
+    let (kept, kit) = dhat_kit::measure(workload);
+    p.finish().unwrap();
+    let v = view(&file).expect("the tools were found for the peak profile");
+    assert!(v.contains("Mode:    rust-heap"), "{v}");
+    assert_eq!(
+        figures(&v, "Total:"),
+        (kit.total_bytes, kit.total_blocks),
+        "{v}"
+    );
+    assert_eq!(
+        figures(&v, "At t-gmax:"),
+        (kit.max_bytes, kit.max_blocks),
+        "{v}"
+    );
+    assert_eq!(
+        figures(&v, "At t-end:"),
+        (kit.curr_bytes, kit.curr_blocks),
+        "{v}"
+    );
+    drop(kept);
+    println!("viewer check: heap profile ok");
+}
+
+#[cfg(feature = "ad-hoc")]
+fn check_ad_hoc() {
+    let sums = || {
+        let r = dhat_kit::regions();
+        let events: u64 = r.iter().map(|r| r.entries).sum();
+        let units: u64 = r.iter().map(|r| r.inclusive.total_bytes).sum();
+        (units, events)
+    };
+    let file = temp("dhat-ad-hoc.json");
+    let p = Profiler::builder()
+        .mode(Mode::AdHoc)
+        .file(&file)
+        .build()
+        .unwrap();
+    let before = sums();
+    let kept = workload();
+    let after = sums();
+    p.finish().unwrap();
+    let v = view(&file).expect("the tools were found for the peak profile");
+    assert!(v.contains("Mode:    rust-ad-hoc"), "{v}");
+    // One event per region exit, weighted by the bytes allocated inside.
+    assert_eq!(
+        figures(&v, "Total:"),
+        (after.0 - before.0, after.1 - before.1),
+        "{v}"
+    );
+    assert_eq!(after.1 - before.1, 51);
+    drop(kept);
+    println!("viewer check: ad-hoc profile ok");
+}
+
+fn main() {
+    // Warm up: a region's first entry registers its path (bookkeeping dhat would see).
+    drop(workload());
+    if !check_peak() {
+        println!("viewer: 0 passed, 0 failed, 1 skipped");
+        return;
+    }
+    println!("viewer check: peak profile ok");
+    #[cfg(feature = "heap")]
+    check_heap();
+    #[cfg(feature = "ad-hoc")]
+    check_ad_hoc();
+    println!("viewer: 1 passed, 0 failed");
+}
