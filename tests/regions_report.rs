@@ -108,7 +108,7 @@ fn the_report_prints_as_a_table_and_as_json() {
     let own = &first["self"];
     assert_eq!(
         (own["total_bytes"].as_u64(), own["max_bytes"].as_u64()),
-        (Some(2048), Some(512))
+        (Some(2048), Some(2048))
     );
     assert_eq!(json[1]["depth"], 1);
     assert_eq!(json[1]["name"], "Environment::new");

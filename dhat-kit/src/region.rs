@@ -14,9 +14,11 @@ use std::marker::PhantomData;
 /// The figures of one region path, summed over all its entries on all threads.
 ///
 /// `inclusive` counts everything allocated while the region was active, its child regions
-/// included; `self_stats` leaves out what its child regions allocated. Peaks (`max_*`) are the
-/// highest of any single entry, measured above the live heap at that entry; the self peak is the
-/// highest reached while no child region was active.
+/// included; `self_stats` leaves out of the totals (`total_*`) and the live figures (`curr_*`) what
+/// its child regions allocated. The peak (`max_*`, the same in both) is the highest of any single
+/// entry, measured above the live heap at that entry: a peak is a moment of the whole heap, not a
+/// sum that splits between a region and its children. `curr_*` is what the entries left live when
+/// they exited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RegionStats {
@@ -339,9 +341,7 @@ macro_rules! region {
 mod imp {
     use super::RegionStats;
     use crate::alloc::uncounted;
-    use crate::stats::{
-        later_peak, live_now, mark_depth, next_segment, segment_peak, set_segment_peak, Mark,
-    };
+    use crate::stats::RawMark;
     use crate::Stats;
     use parking_lot::Mutex;
     use std::cell::RefCell;
@@ -370,6 +370,16 @@ mod imp {
                 self.0[2].store(s.max_bytes, Relaxed);
                 self.0[3].store(s.max_blocks, Relaxed);
             }
+        }
+
+        /// Adds a region's own totals and live figures (`[total_bytes, total_blocks, curr_bytes,
+        /// curr_blocks]`); its peak is the inclusive one, kept there.
+        fn add_own(&self, own: [u64; 4]) {
+            let bump = |i: usize, v: u64| self.0[i].store(self.0[i].load(Relaxed) + v, Relaxed);
+            bump(0, own[0]);
+            bump(1, own[1]);
+            bump(4, own[2]);
+            bump(5, own[3]);
         }
 
         fn get(&self) -> Stats {
@@ -440,25 +450,24 @@ mod imp {
 
     /// One open region on this thread.
     struct Frame {
-        id: u64,
+        id: u32,
         gid: u32,
         name: &'static str,
         /// This thread's aggregate for the path: an index into `Thread::aggs`.
         agg: usize,
-        mark: Mark,
-        mark_depth: u32,
-        entry_live: (i64, i64),
-        /// Highest (bytes, blocks) live while no child was active, and including children.
-        self_peak: (i64, i64),
-        inclusive_peak: (i64, i64),
-        /// What the child regions' entries counted (totals and live), to leave out of `self`.
-        children: Stats,
+        mark: RawMark,
+        /// What the child regions' entries counted: total bytes and blocks, live bytes and blocks.
+        children: [u64; 4],
+        /// The child entered last from this frame: (name address, name length, path, aggregate),
+        /// so that a loop entering the same child skips the lookup.
+        last_child: (usize, usize, u32, usize),
     }
 
-    #[derive(Default)]
     struct Thread {
         frames: Vec<Frame>,
-        next_id: u64,
+        /// As `Frame::last_child`, for regions entered outside any other.
+        last_root: (usize, usize, u32, usize),
+        next_id: u32,
         /// (parent path, name) -> (path, index of this thread's aggregate for it).
         ids: HashMap<(u32, usize, usize), (u32, usize), BuildFast>,
         /// path -> index of this thread's aggregate for it (for paths entered from a handle).
@@ -515,13 +524,22 @@ mod imp {
     }
 
     thread_local! {
-        static THREAD: RefCell<Thread> = RefCell::new(Thread::default());
+        static THREAD: RefCell<Thread> = const {
+            RefCell::new(Thread {
+                frames: Vec::new(),
+                last_root: (0, 0, 0, 0),
+                next_id: 0,
+                ids: HashMap::with_hasher(BuildFast),
+                by_path: HashMap::with_hasher(BuildFast),
+                aggs: Vec::new(),
+            })
+        };
     }
 
     /// Which frame a guard closes: its place on the stack and its identity.
     pub(super) struct FrameRef {
         depth: usize,
-        id: u64,
+        id: u32,
         /// A recursive entry: counted, nothing to close.
         recursive: bool,
     }
@@ -574,18 +592,28 @@ mod imp {
                                 recursive: true,
                             };
                         }
-                        let parent = t.frames.last().map_or(ROOT, |f| f.gid);
-                        let key = (parent, name.as_ptr() as usize, name.len());
-                        let (gid, agg) = match t.ids.get(&key) {
-                            Some(&found) => found,
-                            None => uncounted(|| {
-                                let gid = path_id(parent, name);
-                                let found = (gid, agg_for(t, gid));
-                                t.ids.insert(key, found);
-                                found
-                            }),
-                        };
-                        (gid, agg, name)
+                        let (ptr, len) = (name.as_ptr() as usize, name.len());
+                        let cache = t.frames.last().map_or(t.last_root, |f| f.last_child);
+                        if (cache.0, cache.1) == (ptr, len) {
+                            (cache.2, cache.3, name)
+                        } else {
+                            let parent = t.frames.last().map_or(ROOT, |f| f.gid);
+                            let (gid, agg) = match t.ids.get(&(parent, ptr, len)) {
+                                Some(&found) => found,
+                                None => uncounted(|| {
+                                    let gid = path_id(parent, name);
+                                    let found = (gid, agg_for(t, gid));
+                                    t.ids.insert((parent, ptr, len), found);
+                                    found
+                                }),
+                            };
+                            let slot = match t.frames.last_mut() {
+                                Some(f) => &mut f.last_child,
+                                None => &mut t.last_root,
+                            };
+                            *slot = (ptr, len, gid, agg);
+                            (gid, agg, name)
+                        }
                     }
                     Key::Path(gid) => uncounted(|| {
                         let name = REGISTRY.lock().paths[gid as usize].name;
@@ -593,33 +621,21 @@ mod imp {
                     }),
                 };
                 bump(&t.aggs[agg].entries);
-                if let Some(parent) = t.frames.last_mut() {
-                    // The parent's own segment ends here; the child's begins.
-                    if parent.mark_depth == mark_depth() {
-                        let seg = next_segment();
-                        parent.self_peak = later_peak(parent.self_peak, seg);
-                        parent.inclusive_peak = later_peak(parent.inclusive_peak, seg);
-                    }
-                }
-                t.next_id += 1;
+                t.next_id = t.next_id.wrapping_add(1);
                 let id = t.next_id;
                 let depth = t.frames.len();
                 if t.frames.capacity() == depth {
                     uncounted(|| t.frames.reserve(8));
                 }
-                let entry_live = live_now();
-                let mark = Mark::begin();
+                let mark = RawMark::begin();
                 t.frames.push(Frame {
                     id,
                     gid,
                     name,
                     agg,
                     mark,
-                    mark_depth: mark_depth(),
-                    entry_live,
-                    self_peak: entry_live,
-                    inclusive_peak: entry_live,
-                    children: Stats::default(),
+                    children: [0; 4],
+                    last_child: (0, 0, 0, 0),
                 });
                 FrameRef {
                     depth,
@@ -657,45 +673,21 @@ mod imp {
 
     fn close(f: &mut Frame, aggs: &[Arc<Agg>], parent: Option<&mut Frame>) {
         let agg = &aggs[f.agg];
-        let own_mark = f.mark_depth == mark_depth();
-        if own_mark {
-            let seg = segment_peak();
-            f.self_peak = later_peak(f.self_peak, seg);
-            f.inclusive_peak = later_peak(f.inclusive_peak, seg);
-            set_segment_peak(f.inclusive_peak);
-        }
-        let inclusive = f.mark.end_in_place();
-        let (max_bytes, max_blocks) = if own_mark {
-            (
-                u64::try_from(f.self_peak.0 - f.entry_live.0).unwrap_or(0),
-                u64::try_from(f.self_peak.1 - f.entry_live.1).unwrap_or(0),
-            )
-        } else {
-            (inclusive.max_bytes, inclusive.max_blocks)
-        };
-        let own = Stats {
-            total_bytes: inclusive.total_bytes.saturating_sub(f.children.total_bytes),
-            total_blocks: inclusive
-                .total_blocks
-                .saturating_sub(f.children.total_blocks),
-            max_bytes,
-            max_blocks,
-            curr_bytes: inclusive.curr_bytes.saturating_sub(f.children.curr_bytes),
-            curr_blocks: inclusive.curr_blocks.saturating_sub(f.children.curr_blocks),
-        };
+        let inclusive = f.mark.end();
+        let c = f.children;
         agg.inclusive.add(&inclusive);
-        agg.self_stats.add(&own);
+        agg.self_stats.add_own([
+            inclusive.total_bytes.saturating_sub(c[0]),
+            inclusive.total_blocks.saturating_sub(c[1]),
+            inclusive.curr_bytes.saturating_sub(c[2]),
+            inclusive.curr_blocks.saturating_sub(c[3]),
+        ]);
         if let Some(parent) = parent {
-            let c = &mut parent.children;
-            c.total_bytes += inclusive.total_bytes;
-            c.total_blocks += inclusive.total_blocks;
-            c.curr_bytes += inclusive.curr_bytes;
-            c.curr_blocks += inclusive.curr_blocks;
-            if parent.mark_depth == mark_depth() {
-                // The child's peak counts in the parent's inclusive peak, not in its own.
-                let seg = next_segment();
-                parent.inclusive_peak = later_peak(parent.inclusive_peak, seg);
-            }
+            let p = &mut parent.children;
+            p[0] += inclusive.total_bytes;
+            p[1] += inclusive.total_blocks;
+            p[2] += inclusive.curr_bytes;
+            p[3] += inclusive.curr_blocks;
         }
         #[cfg(feature = "ad-hoc")]
         uncounted(|| dhat::ad_hoc_event(inclusive.total_bytes as usize));
@@ -722,13 +714,16 @@ mod imp {
             .filter(|(_, t)| t.entries > 0)
             .map(|(gid, t)| {
                 let p = &reg.paths[gid as usize];
+                let mut self_stats = t.self_stats;
+                (self_stats.max_bytes, self_stats.max_blocks) =
+                    (t.inclusive.max_bytes, t.inclusive.max_blocks);
                 RegionStats {
                     path: p.path.clone(),
                     name: p.name.to_owned(),
                     depth: p.depth,
                     entries: t.entries,
                     inclusive: t.inclusive,
-                    self_stats: t.self_stats,
+                    self_stats,
                 }
             })
             .collect();

@@ -208,9 +208,7 @@ impl Drop for Mark {
 }
 
 #[cfg(feature = "peak")]
-pub(crate) use imp::{
-    later_peak, live_now, mark_depth, next_segment, segment_peak, set_segment_peak,
-};
+pub(crate) use imp::Mark as RawMark;
 
 #[cfg(feature = "peak")]
 mod imp {
@@ -223,18 +221,10 @@ mod imp {
         /// The highest peak (bytes, blocks) set aside by the measurements open on this thread,
         /// so that `thread_stats` still sees the thread's own peak inside a measurement.
         static SET_ASIDE: Cell<(i64, i64)> = const { Cell::new((0, 0)) };
-        /// How many marks are open on this thread.
-        static DEPTH: Cell<u32> = const { Cell::new(0) };
-    }
-
-    /// How many marks are open on this thread: a region may split the peak of the innermost mark
-    /// into segments only while that mark is its own.
-    pub(crate) fn mark_depth() -> u32 {
-        DEPTH.try_with(Cell::get).unwrap_or(0)
     }
 
     fn clamp(v: i64) -> u64 {
-        u64::try_from(v).unwrap_or(0)
+        v.max(0) as u64
     }
 
     /// The later of two (bytes, blocks) peaks when equal, as dhat keeps the latest of equal peaks.
@@ -250,7 +240,9 @@ mod imp {
         (t.peak_bytes.get(), t.peak_blocks.get())
     }
 
-    pub(super) struct Mark {
+    /// The raw mark: plain data, so a region's frame holds it in place and ends it by reference.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Mark {
         total_bytes: u64,
         total_blocks: u64,
         curr_bytes: i64,
@@ -260,8 +252,7 @@ mod imp {
     }
 
     impl Mark {
-        pub(super) fn begin() -> Mark {
-            let _ = DEPTH.try_with(|d| d.set(d.get() + 1));
+        pub(crate) fn begin() -> Mark {
             let set_aside = SET_ASIDE.try_with(Cell::get).unwrap_or_default();
             with_tally(|t| {
                 let mark = Mark {
@@ -287,8 +278,7 @@ mod imp {
             })
         }
 
-        pub(super) fn end(self) -> Stats {
-            let _ = DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
+        pub(crate) fn end(self) -> Stats {
             let _ = SET_ASIDE.try_with(|s| s.set(self.outer_set_aside));
             with_tally(|t| {
                 let inner = peak(t);
@@ -306,43 +296,6 @@ mod imp {
             })
             .unwrap_or_default()
         }
-    }
-
-    /// This thread's live (bytes, blocks) now.
-    pub(crate) fn live_now() -> (i64, i64) {
-        with_tally(|t| (t.curr_bytes.get(), t.curr_blocks.get())).unwrap_or_default()
-    }
-
-    /// Ends a peak segment inside the innermost open mark: returns the peak (bytes, blocks) since
-    /// the segment began, keeps it visible to `thread_stats`, and starts a new segment at the live
-    /// heap now. A region uses it to tell its own peak from its children's.
-    pub(crate) fn next_segment() -> (i64, i64) {
-        with_tally(|t| {
-            let seg = peak(t);
-            let _ = SET_ASIDE.try_with(|s| s.set(higher(s.get(), seg)));
-            t.peak_bytes.set(t.curr_bytes.get());
-            t.peak_blocks.set(t.curr_blocks.get());
-            seg
-        })
-        .unwrap_or_default()
-    }
-
-    /// The peak (bytes, blocks) of the current segment, without ending it.
-    pub(crate) fn segment_peak() -> (i64, i64) {
-        with_tally(peak).unwrap_or_default()
-    }
-
-    /// Sets the current segment's peak, so the innermost open mark ends with it as its peak.
-    pub(crate) fn set_segment_peak(p: (i64, i64)) {
-        let _ = with_tally(|t| {
-            t.peak_bytes.set(p.0);
-            t.peak_blocks.set(p.1);
-        });
-    }
-
-    /// The later of two (bytes, blocks) peaks when equal, as dhat keeps the latest of equal peaks.
-    pub(crate) fn later_peak(earlier: (i64, i64), later: (i64, i64)) -> (i64, i64) {
-        higher(earlier, later)
     }
 
     pub(super) fn thread_stats() -> Stats {
