@@ -170,3 +170,22 @@ fn stats_serialise_with_dhats_field_names() {
         r#"{"total_bytes":10,"total_blocks":1,"max_bytes":10,"max_blocks":1,"curr_bytes":0,"curr_blocks":0}"#
     );
 }
+
+#[test]
+fn allocations_in_thread_teardown_pass_through() {
+    struct AllocatesOnDrop;
+    impl Drop for AllocatesOnDrop {
+        fn drop(&mut self) {
+            let v = black_box(vec![1u8; 4096]);
+            assert_eq!(v.len(), 4096);
+        }
+    }
+    thread_local! {
+        static LATE: AllocatesOnDrop = const { AllocatesOnDrop };
+    }
+    // The destructor runs as the thread ends, after its other thread-locals: an allocator that
+    // crashed or aborted there would take this test binary down with it.
+    for _ in 0..4 {
+        std::thread::spawn(|| LATE.with(|_| ())).join().unwrap();
+    }
+}

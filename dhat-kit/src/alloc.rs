@@ -87,11 +87,14 @@ mod counting {
     use std::cell::Cell;
     use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
-    /// A thread publishes its pending figures to the process tally after this many operations...
-    pub(crate) const PUBLISH_OPS: u32 = 1024;
+    /// A thread publishes its pending figures to the process tally after this many allocations...
+    const PUBLISH_BLOCKS: u64 = 1024;
     /// ...or as soon as its live bytes moved by this much since it last published. This bounds the
     /// process peak's error: at most `PUBLISH_BYTES` per thread alive at the time (see `process_stats`).
-    pub(crate) const PUBLISH_BYTES: i64 = 64 * 1024;
+    const PUBLISH_BYTES: u64 = 64 * 1024;
+    /// `pub_curr_bytes` of a thread that never published: so far from any real figure that the
+    /// thread's first operation publishes (and registers its `PublishAtExit`).
+    const NEVER_PUBLISHED: i64 = i64::MIN / 2;
 
     /// One thread's figures since it started. Signed live figures: a thread may free blocks that
     /// other threads allocated.
@@ -107,8 +110,7 @@ mod counting {
         /// started), and the live blocks at that peak (the latest of equal peaks, as dhat does).
         pub(crate) peak_bytes: Cell<i64>,
         pub(crate) peak_blocks: Cell<i64>,
-        /// Operations and figures already handed to the process tally.
-        ops: Cell<u32>,
+        /// Figures already handed to the process tally.
         registered: Cell<bool>,
         pub_total_bytes: Cell<u64>,
         pub_total_blocks: Cell<u64>,
@@ -126,12 +128,10 @@ mod counting {
                 curr_blocks: Cell::new(0),
                 peak_bytes: Cell::new(0),
                 peak_blocks: Cell::new(0),
-                // The first operation publishes, which registers the thread's `PublishAtExit`.
-                ops: Cell::new(PUBLISH_OPS - 1),
                 registered: Cell::new(false),
                 pub_total_bytes: Cell::new(0),
                 pub_total_blocks: Cell::new(0),
-                pub_curr_bytes: Cell::new(0),
+                pub_curr_bytes: Cell::new(NEVER_PUBLISHED),
                 pub_curr_blocks: Cell::new(0),
             }
         }
@@ -141,8 +141,8 @@ mod counting {
         fn on_alloc(&self, size: usize, delta: i64, blocks: i64) {
             self.total_bytes
                 .set(self.total_bytes.get().wrapping_add(size as u64));
-            self.total_blocks
-                .set(self.total_blocks.get().wrapping_add(1));
+            let total_blocks = self.total_blocks.get().wrapping_add(1);
+            self.total_blocks.set(total_blocks);
             let curr = self.curr_bytes.get().wrapping_add(delta);
             self.curr_bytes.set(curr);
             self.curr_blocks
@@ -151,32 +151,30 @@ mod counting {
                 self.peak_bytes.set(curr);
                 self.peak_blocks.set(self.curr_blocks.get());
             }
-            self.after_op();
+            if total_blocks.wrapping_sub(self.pub_total_blocks.get()) >= PUBLISH_BLOCKS {
+                self.publish();
+            } else {
+                self.publish_if_moved(curr);
+            }
         }
 
         #[inline(always)]
         fn on_dealloc(&self, size: usize) {
-            self.curr_bytes
-                .set(self.curr_bytes.get().wrapping_sub(size as i64));
+            let curr = self.curr_bytes.get().wrapping_sub(size as i64);
+            self.curr_bytes.set(curr);
             self.curr_blocks.set(self.curr_blocks.get().wrapping_sub(1));
-            self.after_op();
+            self.publish_if_moved(curr);
         }
 
         #[inline(always)]
-        fn after_op(&self) {
-            let ops = self.ops.get().wrapping_add(1);
-            self.ops.set(ops);
-            let moved = self
-                .curr_bytes
-                .get()
-                .wrapping_sub(self.pub_curr_bytes.get());
-            if ops >= PUBLISH_OPS || moved.unsigned_abs() >= PUBLISH_BYTES as u64 {
+        fn publish_if_moved(&self, curr: i64) {
+            if curr.wrapping_sub(self.pub_curr_bytes.get()).unsigned_abs() >= PUBLISH_BYTES {
                 self.publish();
             }
         }
 
         /// Hands this thread's unpublished figures to the process tally: a few relaxed atomic
-        /// additions, at most once per `PUBLISH_OPS` operations.
+        /// additions, at most once per `PUBLISH_BLOCKS` allocations or `PUBLISH_BYTES` of change.
         #[cold]
         #[inline(never)]
         pub(crate) fn publish(&self) {
@@ -188,10 +186,11 @@ mod counting {
                 .total_blocks
                 .get()
                 .wrapping_sub(self.pub_total_blocks.get());
-            let d_curr_bytes = self
-                .curr_bytes
-                .get()
-                .wrapping_sub(self.pub_curr_bytes.get());
+            let pub_curr_bytes = match self.pub_curr_bytes.get() {
+                NEVER_PUBLISHED => 0,
+                published => published,
+            };
+            let d_curr_bytes = self.curr_bytes.get().wrapping_sub(pub_curr_bytes);
             let d_curr_blocks = self
                 .curr_blocks
                 .get()
@@ -204,7 +203,6 @@ mod counting {
                 let _ = EXIT.try_with(|_| ());
                 self.busy.set(false);
             }
-            self.ops.set(0);
             self.pub_total_bytes.set(self.total_bytes.get());
             self.pub_total_blocks.set(self.total_blocks.get());
             self.pub_curr_bytes.set(self.curr_bytes.get());
