@@ -2,17 +2,12 @@
 
 dhat_kit::global_allocator!();
 
-use dhat_kit::{measure, Stats};
+mod common;
+use common::stats;
+
+use dhat_kit::measure;
 use std::alloc::{alloc, alloc_zeroed, dealloc, realloc, Layout};
 use std::hint::black_box;
-
-fn stats(total: (u64, u64), max: (u64, u64), curr: (u64, u64)) -> Stats {
-    let mut s = Stats::default();
-    (s.total_bytes, s.total_blocks) = total;
-    (s.max_bytes, s.max_blocks) = max;
-    (s.curr_bytes, s.curr_blocks) = curr;
-    s
-}
 
 #[test]
 fn the_allocator_is_installed() {

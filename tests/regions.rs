@@ -5,16 +5,11 @@
 
 dhat_kit::global_allocator!();
 
-use dhat_kit::{region, regions, Region, RegionStats, Stats};
-use std::hint::black_box;
+mod common;
+use common::stats;
 
-fn stats(total: (u64, u64), max: (u64, u64), curr: (u64, u64)) -> Stats {
-    let mut s = Stats::default();
-    (s.total_bytes, s.total_blocks) = total;
-    (s.max_bytes, s.max_blocks) = max;
-    (s.curr_bytes, s.curr_blocks) = curr;
-    s
-}
+use dhat_kit::{region, regions, Region, RegionStats};
+use std::hint::black_box;
 
 fn get(path: &str) -> RegionStats {
     regions()

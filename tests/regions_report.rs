@@ -46,7 +46,7 @@ fn the_report_prints_as_a_table_and_as_json() {
     };
     assert_eq!(
         cells(lines[0]),
-        ["region", "entries", "bytes", "blocks", "self", "share", "peak", "live"]
+        ["region", "entries", "bytes", "blocks", "self", "share", "peak", "kept"]
     );
     // All bytes allocated inside regions: 4 x 512 + 5 x 2048 = 12,288.
     assert_eq!(

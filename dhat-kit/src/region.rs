@@ -88,7 +88,7 @@ impl std::ops::Deref for Regions {
 
 impl fmt::Display for Regions {
     /// An aligned table: path, entries, inclusive bytes and blocks, self bytes, share of all bytes
-    /// allocated inside regions, peak above entry, and bytes still live.
+    /// allocated inside regions, peak above entry, and the bytes the entries left live when they exited (`kept`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use crate::units::{Bytes, Thousands};
         if self.0.is_empty() {
@@ -105,7 +105,7 @@ impl fmt::Display for Regions {
         writeln!(
             f,
             "{:<width$}  {:>9}  {:>10}  {:>10}  {:>10}  {:>6}  {:>10}  {:>10}",
-            "region", "entries", "bytes", "blocks", "self", "share", "peak", "live"
+            "region", "entries", "bytes", "blocks", "self", "share", "peak", "kept"
         )?;
         for r in &self.0 {
             let share = if all == 0 {
