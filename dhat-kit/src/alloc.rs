@@ -291,8 +291,9 @@ mod counting {
     }
 
     /// Runs the inner allocator's call with the reentrancy flag up, then counts its result with
-    /// `count` unless this call was itself made from inside the inner allocator, or the thread is
-    /// being torn down (then it passes through uncounted).
+    /// `count`, unless this call was itself made from inside the inner allocator or from the kit's
+    /// own bookkeeping (`uncounted`), or the tally is out of reach (where a platform's thread-locals
+    /// can be destroyed): then the call passes through uncounted.
     #[inline(always)]
     fn counted<R>(call: impl FnOnce() -> R, count: impl FnOnce(&Tally, &R)) -> R {
         match TALLY.try_with(|t| {

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum Mode {
     /// dhat's full heap profile (every allocation with its backtrace), `dhat-heap.json`. Needs the
-    /// `heap` feature.
+    /// `heap` feature, and dhat's allocator under the counting one: `global_allocator!()` installs
+    /// `Alloc<dhat::Alloc>` under that feature (a hand-written `Alloc::new()` static, over `System`,
+    /// would leave dhat's profile empty).
     Heap,
     /// dhat's ad-hoc profile: one event per region exit, weighted by the bytes allocated inside,
     /// `dhat-ad-hoc.json`. Needs the `ad-hoc` feature.
