@@ -30,7 +30,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    assert!(dhat_kit::is_installed(), "the counting allocator must be installed");
+    assert!(
+        dhat_kit::is_installed(),
+        "the counting allocator must be installed"
+    );
     println!(
         "{:<10} {:>8} {:>14} {:>10} {:>14} {:>12} {:>12}",
         "operation", "items", "total bytes", "blocks", "peak bytes", "bytes/item", "blocks/item"

@@ -49,6 +49,12 @@ fn main() {
     );
     // Built without a counting feature (`--no-default-features`), regions compile to nothing and
     // the two functions cost the same.
-    let counted = dhat_kit::regions().get("interpreter/call_function").is_some();
-    assert_eq!(counted, dhat_kit::is_installed(), "regions count exactly when counting is on");
+    let counted = dhat_kit::regions()
+        .get("interpreter/call_function")
+        .is_some();
+    assert_eq!(
+        counted,
+        dhat_kit::is_installed(),
+        "regions count exactly when counting is on"
+    );
 }
