@@ -7,7 +7,9 @@
 //! - [`measure`]: what a closure allocated on the current thread, with dhat's figures ([`Stats`]);
 //! - [`thread_stats`] and [`process_stats`]: running totals since start;
 //! - [`region!`]: named, nested hotspot counters (`dhat_kit::region!("call_function");`), read
-//!   back with [`regions`] as a table or as JSON.
+//!   back with [`regions`] as a table or as JSON;
+//! - [`profile`]: DHAT's JSON profiles (dhat-rs, Valgrind's DHAT, dhat-kit's peak files), read
+//!   streaming into a compact model, and written.
 //!
 //! # Quick start
 //!
@@ -55,6 +57,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod alloc;
+pub mod profile;
 mod profiler;
 mod region;
 mod stats;

@@ -1,0 +1,376 @@
+//! DHAT's JSON profile format: the model, a streaming reader and an atomic writer.
+//!
+//! One model covers every file DHAT's viewer opens: dhat-rs's heap (`"mode": "rust-heap"`) and
+//! ad-hoc (`"rust-ad-hoc"`) profiles, Valgrind DHAT's `heap`, `copy` and `ad-hoc` profiles, and
+//! dhat-kit's own peak profiles (`"dhat-kit-peak"`, read as a heap profile). The field names are
+//! DHAT's own (file version 2, as documented in Valgrind's `dhat/dh_main.c` and checked by its
+//! viewer, `dh_view.js`):
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `dhatFileVersion` | always 2 |
+//! | `mode` | `heap`, `copy`, `ad-hoc`, `rust-heap`, `rust-ad-hoc`, `dhat-kit-peak` |
+//! | `verb` | `Allocated`, `Copied`, `Occurred` |
+//! | `bklt` | whether block lifetimes (`tl`, `mb`, `mbk`, `gb`, `gbk`, `eb`, `ebk`, and `tg`, `tuth`) are present |
+//! | `bkacc` | whether block accesses (`rb`, `wb`, and optionally `acc`) are present |
+//! | `bu`, `bsu`, `bksu` | unit names (singular, plural, and for blocks) when not bytes and blocks |
+//! | `tu`, `Mtu` | time unit and its million (`µs`/`s`, or `instrs`/`Minstr`) |
+//! | `tuth` | the threshold under which a block counts as short-lived, in `tu` |
+//! | `cmd`, `pid` | the profiled command and its process id |
+//! | `te`, `tg` | time at the end, and at the global heap peak (t-gmax), in `tu` |
+//! | `pps` | the program points: one per distinct allocation stack |
+//! | `ftbl` | the frame table: `fs` in a program point indexes it, innermost frame first |
+//!
+//! # Examples
+//!
+//! ```
+//! let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+//!   "bklt":false,"bkacc":false,"bu":"unit","bsu":"units","bksu":"events",
+//!   "tu":"µs","Mtu":"s","cmd":"demo","pid":7,"te":100,
+//!   "pps":[{"tb":30,"tbk":2,"fs":[1]}],"ftbl":["[root]","0x1: demo::main (src/main.rs:3:5)"]}"#;
+//! let profile = dhat_kit::profile::from_slice(json.as_bytes(), "demo.json")?;
+//! assert_eq!(profile.kind(), dhat_kit::profile::Kind::AdHoc);
+//! assert_eq!(profile.totals().bytes, 30);
+//! # Ok::<(), dhat_kit::profile::ProfileError>(())
+//! ```
+
+mod de;
+mod error;
+mod frame;
+mod ser;
+
+use std::io::Read;
+use std::path::Path;
+
+pub use self::error::ProfileError;
+pub use self::frame::Frame;
+
+/// The DHAT file version this reader and writer speak.
+pub const FILE_VERSION: u64 = 2;
+
+/// The `mode` of dhat-kit's own peak profiles (a heap profile with block lifetimes).
+pub const PEAK_MODE: &str = "dhat-kit-peak";
+
+/// A DHAT profile, as in the file, with its frame table shared by every program point.
+///
+/// Optional per-point figures are kept as plain integers: the profile's [`bklt`](Profile::bklt)
+/// and [`bkacc`](Profile::bkacc) say whether they were in the file (and whether
+/// [`write`](Profile::write) puts them out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// `dhatFileVersion`: always [`FILE_VERSION`].
+    pub version: u64,
+    /// `mode`: `heap`, `copy`, `ad-hoc` (Valgrind), `rust-heap`, `rust-ad-hoc` (dhat-rs) or
+    /// [`PEAK_MODE`] (dhat-kit).
+    pub mode: String,
+    /// `verb`: `Allocated`, `Copied` or `Occurred`.
+    pub verb: String,
+    /// `bklt`: the file has block lifetimes (`tl`, `mb`, `mbk`, `gb`, `gbk`, `eb`, `ebk`, `tg`, `tuth`).
+    pub bklt: bool,
+    /// `bkacc`: the file has block accesses (`rb`, `wb`, `acc`).
+    pub bkacc: bool,
+    /// `bu`: the unit's singular name when it is not "byte" (ad-hoc: "unit").
+    pub bu: Option<String>,
+    /// `bsu`: the unit's plural name when it is not "bytes" (ad-hoc: "units").
+    pub bsu: Option<String>,
+    /// `bksu`: the plural name of blocks when they are not "blocks" (ad-hoc: "events").
+    pub bksu: Option<String>,
+    /// `tu`: the time unit (`µs` for dhat-rs and dhat-kit, `instrs` for Valgrind).
+    pub tu: String,
+    /// `Mtu`: a million time units (`s`, `Minstr`).
+    pub mtu: String,
+    /// `tuth`: the short-lived threshold, in `tu` (present with block lifetimes).
+    pub tuth: Option<u64>,
+    /// `cmd`: the profiled command line.
+    pub cmd: String,
+    /// `pid`: the profiled process's id.
+    pub pid: u64,
+    /// `te`: the time at the end, in `tu`.
+    pub te: u64,
+    /// `tg`: the time of the global heap peak (t-gmax), in `tu` (present with block lifetimes).
+    pub tg: Option<u64>,
+    /// `pps`: the program points.
+    pub pps: Vec<ProgramPoint>,
+    /// `ftbl`: the frame table; entry 0 is `[root]`.
+    pub ftbl: Vec<Box<str>>,
+}
+
+/// One program point: the figures of every block allocated (or copy, or event) at one stack.
+///
+/// Figures the file does not carry (see [`Profile::bklt`] and [`Profile::bkacc`]) read 0.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProgramPoint {
+    /// `tb`: total bytes (or units).
+    pub tb: u64,
+    /// `tbk`: total blocks (or events).
+    pub tbk: u64,
+    /// `tl`: total lifetime of the blocks, in `tu`.
+    pub tl: u64,
+    /// `mb`: the maximum of live bytes at this point.
+    pub mb: u64,
+    /// `mbk`: the maximum of live blocks at this point.
+    pub mbk: u64,
+    /// `gb`: live bytes at the global peak (t-gmax).
+    pub gb: u64,
+    /// `gbk`: live blocks at the global peak (t-gmax).
+    pub gbk: u64,
+    /// `eb`: live bytes at the end (t-end).
+    pub eb: u64,
+    /// `ebk`: live blocks at the end (t-end).
+    pub ebk: u64,
+    /// `rb`: bytes read from the blocks.
+    pub rb: u64,
+    /// `wb`: bytes written to the blocks.
+    pub wb: u64,
+    /// `acc`: the run-length encoded access counts per byte offset (a negative entry repeats the
+    /// next one that many times), when the file has them.
+    pub acc: Option<Box<[i64]>>,
+    /// `fs`: the stack, innermost first, as indices into [`Profile::ftbl`].
+    pub fs: Box<[u32]>,
+}
+
+/// What a profile counts, from its `mode` (and, for a mode this reader does not know, `bklt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Heap blocks with lifetimes: `heap`, `rust-heap`, `dhat-kit-peak`.
+    Heap,
+    /// Memory copies: `copy`.
+    Copy,
+    /// Weighted events: `ad-hoc`, `rust-ad-hoc`.
+    AdHoc,
+}
+
+/// The sums of a profile's program points.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    /// Total bytes (or units) allocated: the sum of `tb`.
+    pub bytes: u64,
+    /// Total blocks (or events): the sum of `tbk`.
+    pub blocks: u64,
+    /// Bytes live at the global peak: the sum of `gb` (heap profiles only).
+    pub peak_bytes: Option<u64>,
+    /// Blocks live at the global peak: the sum of `gbk` (heap profiles only).
+    pub peak_blocks: Option<u64>,
+    /// Bytes live at the end: the sum of `eb` (heap profiles only).
+    pub end_bytes: Option<u64>,
+    /// Blocks live at the end: the sum of `ebk` (heap profiles only).
+    pub end_blocks: Option<u64>,
+    /// Bytes read from blocks: the sum of `rb` (Valgrind heap profiles only).
+    pub read_bytes: Option<u64>,
+    /// Bytes written to blocks: the sum of `wb` (Valgrind heap profiles only).
+    pub written_bytes: Option<u64>,
+}
+
+impl Profile {
+    /// What the profile counts: [`Kind::Heap`] for `heap`, `rust-heap` and [`PEAK_MODE`];
+    /// [`Kind::Copy`] for `copy`; [`Kind::AdHoc`] for `ad-hoc` and `rust-ad-hoc`. Another mode is
+    /// a heap profile if it has block lifetimes, ad-hoc otherwise.
+    pub fn kind(&self) -> Kind {
+        match self.mode.as_str() {
+            "heap" | "rust-heap" | PEAK_MODE => Kind::Heap,
+            "copy" => Kind::Copy,
+            "ad-hoc" | "rust-ad-hoc" => Kind::AdHoc,
+            _ if self.bklt => Kind::Heap,
+            _ => Kind::AdHoc,
+        }
+    }
+
+    /// The totals DHAT prints at exit (`Total`, `At t-gmax`, `At t-end`, `Reads`, `Writes`),
+    /// summed over the program points.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        let (mut gb, mut gbk, mut eb, mut ebk, mut rb, mut wb) =
+            (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+        for pp in &self.pps {
+            t.bytes = t.bytes.saturating_add(pp.tb);
+            t.blocks = t.blocks.saturating_add(pp.tbk);
+            gb = gb.saturating_add(pp.gb);
+            gbk = gbk.saturating_add(pp.gbk);
+            eb = eb.saturating_add(pp.eb);
+            ebk = ebk.saturating_add(pp.ebk);
+            rb = rb.saturating_add(pp.rb);
+            wb = wb.saturating_add(pp.wb);
+        }
+        if self.bklt {
+            t.peak_bytes = Some(gb);
+            t.peak_blocks = Some(gbk);
+            t.end_bytes = Some(eb);
+            t.end_blocks = Some(ebk);
+        }
+        if self.bkacc {
+            t.read_bytes = Some(rb);
+            t.written_bytes = Some(wb);
+        }
+        t
+    }
+
+    /// The plural name of the profile's unit: `bytes`, or the file's `bsu` (`units`).
+    pub fn unit_plural(&self) -> &str {
+        self.bsu.as_deref().unwrap_or("bytes")
+    }
+
+    /// The plural name of the profile's blocks: `blocks`, or the file's `bksu` (`events`).
+    pub fn blocks_plural(&self) -> &str {
+        self.bksu.as_deref().unwrap_or("blocks")
+    }
+
+    /// The parsed frame `index` of the frame table, or `None` if out of range.
+    pub fn frame(&self, index: u32) -> Option<Frame<'_>> {
+        self.ftbl.get(index as usize).map(|s| Frame::parse(s))
+    }
+
+    /// Writes the profile as DHAT JSON, in the layout Valgrind uses (one program point per few
+    /// lines), to `path`, atomically: a temporary file in the same directory, then a rename.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of creating, writing or renaming the file.
+    pub fn write(&self, path: impl AsRef<Path>) -> std::io::Result<()> {
+        let path = path.as_ref();
+        let mut bytes = Vec::new();
+        self.write_to(&mut bytes)?;
+        write_atomically(path, &bytes)
+    }
+
+    /// Writes the profile as DHAT JSON to `out`.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of `out`.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        ser::write(self, out)
+    }
+
+    /// Checks what a well-typed file can still get wrong: the version, the fields its `bklt`
+    /// needs, frame indices in range, and figures that contradict each other.
+    ///
+    /// # Errors
+    ///
+    /// A [`ProfileError`] naming `file`, what was expected and the field path.
+    pub fn validate(&self, file: &str) -> Result<(), ProfileError> {
+        let bad = |path: String, expected: String| Err(ProfileError::new(file, expected, path));
+        if self.version != FILE_VERSION {
+            return bad(
+                "dhatFileVersion".into(),
+                format!("DHAT file version {FILE_VERSION}, found {}", self.version),
+            );
+        }
+        if self.bklt {
+            if self.tg.is_none() {
+                return bad("tg".into(), "field `tg` (bklt is true)".into());
+            }
+            if self.tuth.is_none() {
+                return bad("tuth".into(), "field `tuth` (bklt is true)".into());
+            }
+        }
+        if let Some(tg) = self.tg {
+            if tg > self.te {
+                return bad(
+                    "tg".into(),
+                    format!("t-gmax `tg` ({tg}) at or before the end `te` ({})", self.te),
+                );
+            }
+        }
+        let frames = self.ftbl.len();
+        for (i, pp) in self.pps.iter().enumerate() {
+            for (j, &f) in pp.fs.iter().enumerate() {
+                if f as usize >= frames {
+                    return bad(
+                        format!("pps[{i}].fs[{j}]"),
+                        format!("a frame index below {frames} (the size of ftbl), found {f}"),
+                    );
+                }
+            }
+            if self.bklt {
+                for (name, v, bk) in [("gb", pp.gb, pp.gbk), ("eb", pp.eb, pp.ebk)] {
+                    if v > pp.mb || bk > pp.mbk {
+                        return bad(
+                            format!("pps[{i}].{name}"),
+                            format!(
+                                "live figures at most the point's maximum (mb {}, mbk {}), found {v} bytes in {bk} blocks",
+                                pp.mb, pp.mbk
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads and checks the DHAT profile at `path`, streaming: the file is never held whole in
+/// memory, and frames are kept once, in the frame table.
+///
+/// # Errors
+///
+/// A [`ProfileError`] that names the file, what was expected, and where (line and column, and
+/// the field path), if the file cannot be read, is not JSON, is not a DHAT profile of version 2,
+/// or is inconsistent (a frame index out of range, a negative count).
+///
+/// # Examples
+///
+/// ```no_run
+/// let profile = dhat_kit::profile::read("dhat-heap.json")?;
+/// println!("{} program points", profile.pps.len());
+/// # Ok::<(), dhat_kit::profile::ProfileError>(())
+/// ```
+pub fn read(path: impl AsRef<Path>) -> Result<Profile, ProfileError> {
+    read_with_progress(path, |_| {})
+}
+
+/// [`read`], calling `progress` with the number of bytes read so far as the reading goes (every
+/// 4 MiB or so), for a progress bar.
+///
+/// # Errors
+///
+/// As [`read`].
+pub fn read_with_progress(
+    path: impl AsRef<Path>,
+    progress: impl FnMut(u64),
+) -> Result<Profile, ProfileError> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| ProfileError::new(&name, format!("a readable file ({e})"), "open"))?;
+    from_reader(de::Progress::new(file, progress), &name)
+}
+
+/// Reads and checks a DHAT profile from `reader` (buffered here); `name` names it in errors.
+///
+/// # Errors
+///
+/// As [`read`].
+pub fn from_reader(reader: impl Read, name: &str) -> Result<Profile, ProfileError> {
+    let profile = de::from_reader(reader, name)?;
+    profile.validate(name)?;
+    Ok(profile)
+}
+
+/// Reads and checks a DHAT profile held in memory; `name` names it in errors.
+///
+/// # Errors
+///
+/// As [`read`].
+pub fn from_slice(bytes: &[u8], name: &str) -> Result<Profile, ProfileError> {
+    let profile = de::from_slice(bytes, name)?;
+    profile.validate(name)?;
+    Ok(profile)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
