@@ -9,7 +9,9 @@
 //! - [`region!`]: named, nested hotspot counters (`dhat_kit::region!("call_function");`), read
 //!   back with [`regions`] as a table or as JSON;
 //! - [`profile`]: DHAT's JSON profiles (dhat-rs, Valgrind's DHAT, dhat-kit's peak files), read
-//!   streaming into a compact model, and written.
+//!   streaming into a compact model, and written;
+//! - [`analyze`]: summaries, top allocation sites, before/after diffs and flame graphs of them,
+//!   as the `dhat-kit` command (feature `cli`) prints them.
 //!
 //! # Quick start
 //!
@@ -57,6 +59,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod alloc;
+pub mod analyze;
 pub mod profile;
 mod profiler;
 mod region;

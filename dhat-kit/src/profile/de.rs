@@ -148,6 +148,12 @@ fn data_message(message: &str) -> String {
                 .or_else(|| found.strip_prefix("invalid value: "))
                 .or_else(|| found.strip_prefix("invalid length "))
                 .unwrap_or(found);
+            let expected = match expected {
+                "u64" => "a non-negative integer",
+                "u32" => "a frame index (a non-negative integer below 2^32)",
+                "i64" => "an integer",
+                other => other,
+            };
             format!("{expected}, found {found}")
         }
         None => message.to_owned(),

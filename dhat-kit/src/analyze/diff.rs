@@ -1,0 +1,264 @@
+//! Before/after: totals side by side, then the sites that changed most, matched by symbol and
+//! source location (never by address, which changes with every build).
+
+use std::collections::HashMap;
+
+use super::{render_table, show, top, Error, Format, GroupBy, Metric, TopOptions};
+use crate::profile::Profile;
+
+/// What [`diff`] compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// How many changed sites to list (default 10; 0 for all).
+    pub n: usize,
+    /// The figure whose change ranks the sites (default total bytes).
+    pub by: Metric,
+    /// How program points make sites (default: by site).
+    pub group_by: GroupBy,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        DiffOptions {
+            n: 10,
+            by: Metric::TotalBytes,
+            group_by: GroupBy::Site,
+        }
+    }
+}
+
+/// One total before and after.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TotalChange {
+    /// `total bytes`, `total blocks`, `peak bytes`, `peak blocks`, `end bytes`, `end blocks`.
+    pub name: &'static str,
+    /// The figure before.
+    pub before: u64,
+    /// The figure after.
+    pub after: u64,
+    /// `after - before`.
+    pub delta: i128,
+    /// The delta in percent of `before` (`None` when `before` is 0).
+    pub percent: Option<f64>,
+}
+
+/// One site's figure before and after (0 where it did not appear).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SiteChange {
+    /// The site's label (see [`GroupBy`]).
+    pub site: String,
+    /// The figure before.
+    pub before: u64,
+    /// The figure after.
+    pub after: u64,
+    /// `after - before`.
+    pub delta: i128,
+    /// The delta in percent of `before` (`None` for a new site).
+    pub percent: Option<f64>,
+}
+
+/// Two profiles compared.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Diff {
+    /// The figure the sites are ranked by.
+    pub by: Metric,
+    /// The totals, those both profiles have.
+    pub totals: Vec<TotalChange>,
+    /// The sites whose figure changed most (by absolute delta), largest first.
+    pub sites: Vec<SiteChange>,
+    /// How many sites changed in all.
+    pub changed: usize,
+}
+
+fn change(before: u64, after: u64) -> (i128, Option<f64>) {
+    let delta = after as i128 - before as i128;
+    let pct = (before != 0).then(|| delta as f64 * 100.0 / before as f64);
+    (delta, pct)
+}
+
+/// Compares `before` with `after`: totals, then sites matched by their label (function, file and
+/// line of the most informative frame, or function, file or crate as grouped).
+///
+/// # Errors
+///
+/// [`Error`] if either profile does not have the ranked figure.
+///
+/// # Examples
+///
+/// ```
+/// let make = |tb: u64| format!(r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+///   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+///   "pps":[{{"tb":{tb},"tbk":1,"fs":[1]}}],"ftbl":["[root]","0x{tb:x}: app::f (src/f.rs:1:1)"]}}"#);
+/// let before = dhat_kit::profile::from_slice(make(100).as_bytes(), "before.json")?;
+/// let after = dhat_kit::profile::from_slice(make(150).as_bytes(), "after.json")?;
+/// let d = dhat_kit::analyze::diff(&before, &after, &Default::default())?;
+/// assert_eq!(d.totals[0].delta, 50);
+/// assert_eq!(d.sites[0].site, "app::f (src/f.rs:1)"); // one site, though its address moved
+/// assert_eq!(d.sites[0].percent, Some(50.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Diff, Error> {
+    let (b, a) = (before.totals(), after.totals());
+    let mut totals = Vec::new();
+    let mut push = |name, x: Option<u64>, y: Option<u64>| {
+        if let (Some(x), Some(y)) = (x, y) {
+            let (delta, percent) = change(x, y);
+            totals.push(TotalChange {
+                name,
+                before: x,
+                after: y,
+                delta,
+                percent,
+            });
+        }
+    };
+    push("total bytes", Some(b.bytes), Some(a.bytes));
+    push("total blocks", Some(b.blocks), Some(a.blocks));
+    push("peak bytes", b.peak_bytes, a.peak_bytes);
+    push("peak blocks", b.peak_blocks, a.peak_blocks);
+    push("end bytes", b.end_bytes, a.end_bytes);
+    push("end blocks", b.end_blocks, a.end_blocks);
+    let all = TopOptions {
+        n: 0,
+        by: opts.by,
+        group_by: opts.group_by,
+        stack: 0,
+    };
+    let (tb, ta) = (top(before, &all)?, top(after, &all)?);
+    let mut sites: HashMap<String, (u64, u64)> = HashMap::new();
+    for r in tb.rows {
+        sites.entry(r.site).or_default().0 = r.value;
+    }
+    for r in ta.rows {
+        sites.entry(r.site).or_default().1 = r.value;
+    }
+    let mut sites: Vec<SiteChange> = sites
+        .into_iter()
+        .filter(|(_, (x, y))| x != y)
+        .map(|(site, (x, y))| {
+            let (delta, percent) = change(x, y);
+            SiteChange {
+                site,
+                before: x,
+                after: y,
+                delta,
+                percent,
+            }
+        })
+        .collect();
+    sites.sort_by(|x, y| {
+        y.delta
+            .unsigned_abs()
+            .cmp(&x.delta.unsigned_abs())
+            .then_with(|| x.site.cmp(&y.site))
+    });
+    let changed = sites.len();
+    if opts.n > 0 {
+        sites.truncate(opts.n);
+    }
+    Ok(Diff {
+        by: opts.by,
+        totals,
+        sites,
+        changed,
+    })
+}
+
+fn signed(profile: &Profile, metric: Metric, d: i128) -> String {
+    let sign = if d < 0 { "-" } else { "+" };
+    let magnitude = u64::try_from(d.unsigned_abs()).unwrap_or(u64::MAX);
+    format!("{sign}{}", show(profile, metric, magnitude))
+}
+
+fn pct(p: Option<f64>) -> String {
+    match p {
+        Some(p) => format!("{p:+.1}%"),
+        None => "new".to_owned(),
+    }
+}
+
+impl Diff {
+    /// The totals table and the sites table, as text or Markdown (figures in `after`'s unit),
+    /// or JSON.
+    pub fn render(&self, after: &Profile, format: Format) -> String {
+        if format == Format::Json {
+            return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+        }
+        let markdown = format == Format::Markdown;
+        let metric_of = |name: &str| {
+            if name.ends_with("blocks") {
+                Metric::TotalBlocks
+            } else {
+                Metric::TotalBytes
+            }
+        };
+        let rows: Vec<Vec<String>> = self
+            .totals
+            .iter()
+            .map(|t| {
+                let m = metric_of(t.name);
+                vec![
+                    t.name.to_owned(),
+                    show(after, m, t.before),
+                    show(after, m, t.after),
+                    signed(after, m, t.delta),
+                    pct(t.percent),
+                ]
+            })
+            .collect();
+        // The first column is a label: a table with the label last reads better.
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|mut r| {
+                let name = r.remove(0);
+                r.push(name);
+                r
+            })
+            .collect();
+        let mut out = render_table(
+            &["before", "after", "delta", "change", "total"],
+            &rows,
+            markdown,
+        );
+        out.push('\n');
+        let sites: Vec<Vec<String>> = self
+            .sites
+            .iter()
+            .map(|s| {
+                vec![
+                    show(after, self.by, s.before),
+                    show(after, self.by, s.after),
+                    signed(after, self.by, s.delta),
+                    pct(s.percent),
+                    s.site.clone(),
+                ]
+            })
+            .collect();
+        let header = format!("site ({})", self.by.name());
+        out.push_str(&render_table(
+            &["before", "after", "delta", "change", &header],
+            &sites,
+            markdown,
+        ));
+        out.push_str(&format!(
+            "{}{} of {} changed sites\n",
+            if markdown { "\n" } else { "" },
+            self.sites.len(),
+            self.changed
+        ));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::percent;
+
+    #[test]
+    fn percent_of_zero_is_none_and_negative_deltas_keep_their_sign() {
+        assert_eq!(change(0, 5), (5, None));
+        assert_eq!(change(200, 150), (-50, Some(-25.0)));
+        assert_eq!(percent(1, 4), 25.0);
+    }
+}

@@ -1,0 +1,331 @@
+//! What the `dhat-kit` command computes over a loaded [`Profile`]: the [`summary`], the [`top`]
+//! allocation sites, the [`diff`] of two profiles, and the [`folded`] stacks of a flame graph
+//! (rendered to SVG by [`flamegraph_svg`] under the `cli` feature).
+//!
+//! # Examples
+//!
+//! ```
+//! use dhat_kit::analyze::{self, GroupBy, Metric, TopOptions};
+//! let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+//!   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"demo","pid":7,"te":100,
+//!   "pps":[{"tb":30,"tbk":2,"fs":[1,2]},{"tb":10,"tbk":1,"fs":[1,3]}],
+//!   "ftbl":["[root]","0x1: alloc::alloc::alloc (alloc/src/alloc.rs:9:1)",
+//!           "0x2: app::parse (src/parse.rs:3:5)","0x3: app::render (src/render.rs:8:1)"]}"#;
+//! let profile = dhat_kit::profile::from_slice(json.as_bytes(), "demo.json")?;
+//! let top = analyze::top(&profile, &TopOptions::default())?;
+//! assert_eq!(top.rows[0].site, "app::parse (src/parse.rs:3)"); // the allocator frame skipped
+//! assert_eq!(top.rows[0].value, 30);
+//! assert_eq!(top.rows[0].share, 75.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod diff;
+mod flame;
+mod summary;
+mod top;
+
+use std::fmt;
+
+use crate::profile::{Frame, Profile, ProgramPoint};
+
+pub use self::diff::{diff, Diff, DiffOptions, SiteChange, TotalChange};
+#[cfg(feature = "cli")]
+pub use self::flame::flamegraph_svg;
+pub use self::flame::folded;
+pub use self::summary::{summary, Summary};
+pub use self::top::{top, Top, TopOptions, TopRow};
+
+/// A figure of a program point to rank, total or draw by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum Metric {
+    /// Bytes (or units) allocated in all (`tb`).
+    #[default]
+    TotalBytes,
+    /// Blocks (or events) allocated in all (`tbk`).
+    TotalBlocks,
+    /// Bytes live at the global peak, t-gmax (`gb`; heap profiles).
+    PeakBytes,
+    /// Blocks live at the global peak (`gbk`; heap profiles).
+    PeakBlocks,
+    /// Bytes live at the end (`eb`; heap profiles).
+    EndBytes,
+    /// Blocks live at the end (`ebk`; heap profiles).
+    EndBlocks,
+    /// The most bytes live at once at this point (`mb`; heap profiles).
+    MaxBytes,
+    /// Bytes read from the blocks (`rb`; Valgrind heap profiles).
+    Reads,
+    /// Bytes written to the blocks (`wb`; Valgrind heap profiles).
+    Writes,
+}
+
+impl Metric {
+    /// The figure of one program point.
+    pub fn of(self, pp: &ProgramPoint) -> u64 {
+        match self {
+            Metric::TotalBytes => pp.tb,
+            Metric::TotalBlocks => pp.tbk,
+            Metric::PeakBytes => pp.gb,
+            Metric::PeakBlocks => pp.gbk,
+            Metric::EndBytes => pp.eb,
+            Metric::EndBlocks => pp.ebk,
+            Metric::MaxBytes => pp.mb,
+            Metric::Reads => pp.rb,
+            Metric::Writes => pp.wb,
+        }
+    }
+
+    /// The name on the command line: `total-bytes`, `peak-bytes`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::TotalBytes => "total-bytes",
+            Metric::TotalBlocks => "total-blocks",
+            Metric::PeakBytes => "peak-bytes",
+            Metric::PeakBlocks => "peak-blocks",
+            Metric::EndBytes => "end-bytes",
+            Metric::EndBlocks => "end-blocks",
+            Metric::MaxBytes => "max-bytes",
+            Metric::Reads => "reads",
+            Metric::Writes => "writes",
+        }
+    }
+
+    /// Whether it counts blocks rather than bytes.
+    pub fn is_blocks(self) -> bool {
+        matches!(
+            self,
+            Metric::TotalBlocks | Metric::PeakBlocks | Metric::EndBlocks
+        )
+    }
+
+    /// Checks that `profile` has this figure: the peak, end and max figures need block lifetimes
+    /// (`bklt`), reads and writes need block accesses (`bkacc`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error`] saying which kind of profile the metric needs.
+    pub fn check(self, profile: &Profile) -> Result<(), Error> {
+        let needs_lt = matches!(
+            self,
+            Metric::PeakBytes
+                | Metric::PeakBlocks
+                | Metric::EndBytes
+                | Metric::EndBlocks
+                | Metric::MaxBytes
+        );
+        let needs_acc = matches!(self, Metric::Reads | Metric::Writes);
+        if needs_lt && !profile.bklt {
+            return Err(Error(format!(
+                "{} needs a heap profile (with block lifetimes, bklt); this is a `{}` profile",
+                self.name(),
+                profile.mode
+            )));
+        }
+        if needs_acc && !profile.bkacc {
+            return Err(Error(format!(
+                "{} needs a profile with block accesses (Valgrind's heap mode); this is a `{}` profile",
+                self.name(),
+                profile.mode
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How program points are put together into rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupBy {
+    /// The code location of the most informative frame: function, file and line.
+    #[default]
+    Site,
+    /// The function of the most informative frame.
+    Function,
+    /// The source file (or, without one, the object file) of the most informative frame.
+    File,
+    /// The crate of the most informative frame (for C: the library or source file).
+    Crate,
+}
+
+/// An output format of `top` and `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Format {
+    /// An aligned text table.
+    #[default]
+    Table,
+    /// A GitHub-flavoured Markdown table, to paste into a write-up.
+    Markdown,
+    /// JSON (the shape of the result's `Serialize`).
+    Json,
+}
+
+/// A request the profile cannot answer (a metric it does not have).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The most informative frame of each program point's stack, cached per frame-table entry.
+pub(crate) struct Frames<'p> {
+    profile: &'p Profile,
+    boring: Vec<Option<bool>>,
+}
+
+impl<'p> Frames<'p> {
+    pub(crate) fn new(profile: &'p Profile) -> Self {
+        Frames {
+            profile,
+            boring: vec![None; profile.ftbl.len()],
+        }
+    }
+
+    pub(crate) fn frame(&self, index: u32) -> Frame<'p> {
+        Frame::parse(self.profile.ftbl.get(index as usize).map_or("?", |s| s))
+    }
+
+    fn is_boring(&mut self, index: u32) -> bool {
+        let i = index as usize;
+        match self.boring.get(i).copied().flatten() {
+            Some(b) => b,
+            None => {
+                let b = self.frame(index).is_boring();
+                if let Some(slot) = self.boring.get_mut(i) {
+                    *slot = Some(b);
+                }
+                b
+            }
+        }
+    }
+
+    /// The position in `pp.fs` of its most informative frame: the first that is not allocator or
+    /// standard-library plumbing; else (a stack trimmed before it reached the caller's code) the
+    /// outermost that is not `[root]`, the nearest to that code; else 0.
+    pub(crate) fn informative(&mut self, pp: &ProgramPoint) -> usize {
+        if let Some(pos) = pp.fs.iter().position(|&f| !self.is_boring(f)) {
+            return pos;
+        }
+        pp.fs.iter().rposition(|&f| f != 0).unwrap_or(0)
+    }
+
+    /// The row label of a frame under `group`.
+    pub(crate) fn label(&self, index: u32, group: GroupBy) -> String {
+        let f = self.frame(index);
+        match group {
+            GroupBy::Site => f.to_string(),
+            GroupBy::Function => f.function.to_owned(),
+            GroupBy::File => f.file.or(f.object).unwrap_or("?").to_owned(),
+            GroupBy::Crate => f.crate_name().to_owned(),
+        }
+    }
+}
+
+/// Figures summed over a group of program points.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Figures {
+    /// Bytes (or units) allocated in all.
+    pub total_bytes: u64,
+    /// Blocks (or events) allocated in all.
+    pub total_blocks: u64,
+    /// Bytes live at the global peak (0 without block lifetimes).
+    pub peak_bytes: u64,
+    /// Blocks live at the global peak.
+    pub peak_blocks: u64,
+    /// Bytes live at the end.
+    pub end_bytes: u64,
+    /// Blocks live at the end.
+    pub end_blocks: u64,
+}
+
+impl Figures {
+    pub(crate) fn add(&mut self, pp: &ProgramPoint) {
+        self.total_bytes = self.total_bytes.saturating_add(pp.tb);
+        self.total_blocks = self.total_blocks.saturating_add(pp.tbk);
+        self.peak_bytes = self.peak_bytes.saturating_add(pp.gb);
+        self.peak_blocks = self.peak_blocks.saturating_add(pp.gbk);
+        self.end_bytes = self.end_bytes.saturating_add(pp.eb);
+        self.end_blocks = self.end_blocks.saturating_add(pp.ebk);
+    }
+}
+
+/// Percent of `part` in `whole` (0 when `whole` is 0).
+pub(crate) fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+/// Renders rows as an aligned text table (first column left-aligned, the others right-aligned,
+/// the last left-aligned) or a Markdown table.
+pub(crate) fn render_table(header: &[&str], rows: &[Vec<String>], markdown: bool) -> String {
+    let mut out = String::new();
+    if markdown {
+        let esc = |s: &str| s.replace('|', "\\|");
+        out.push_str(&format!("| {} |\n", header.join(" | ")));
+        let aligns: Vec<&str> = (0..header.len())
+            .map(|i| if i + 1 == header.len() { "---" } else { "---:" })
+            .collect();
+        out.push_str(&format!("|{}|\n", aligns.join("|")));
+        for r in rows {
+            let cells: Vec<String> = r.iter().map(|c| esc(c)).collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        return out;
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let last = header.len().saturating_sub(1);
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut l = String::new();
+        for (i, c) in cells.enumerate() {
+            let pad = widths[i].saturating_sub(c.chars().count());
+            if i > 0 {
+                l.push_str("  ");
+            }
+            if i == last {
+                l.push_str(c);
+            } else {
+                l.push_str(&" ".repeat(pad));
+                l.push_str(c);
+            }
+        }
+        l.trim_end().to_owned() + "\n"
+    };
+    out.push_str(&line(&mut header.iter().copied()));
+    for r in rows {
+        out.push_str(&line(&mut r.iter().map(String::as_str)));
+    }
+    out
+}
+
+/// A figure in the profile's unit: `1.2 MiB` for bytes, `3,401 blocks` (or events) otherwise.
+pub(crate) fn show(profile: &Profile, metric: Metric, v: u64) -> String {
+    if metric.is_blocks() {
+        crate::units::Thousands(v).to_string()
+    } else if profile.bsu.is_some() {
+        format!("{} {}", crate::units::Thousands(v), profile.unit_plural())
+    } else {
+        crate::units::Bytes(v).to_string()
+    }
+}

@@ -1,0 +1,165 @@
+//! The summary of a profile: what DHAT prints at exit, plus mode, command and run time.
+
+use std::fmt;
+
+use crate::profile::{Kind, Profile};
+use crate::units::{Bytes, Thousands};
+
+/// A profile's summary. Its JSON form (`dhat-kit summary --json`) is stable: the fields below,
+/// snake_case, with `null` for what the profile does not have (peak and end figures of copy and
+/// ad-hoc profiles; reads and writes outside Valgrind's heap mode; run time when the time unit is
+/// not microseconds). `schema` is `"dhat-kit-summary/1"` and changes only if a field's meaning does.
+///
+/// # Examples
+///
+/// ```
+/// let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+///   "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"app","pid":1,"te":2000000,"tg":5,
+///   "pps":[{"tb":100,"tbk":2,"tl":3,"mb":64,"mbk":1,"gb":64,"gbk":1,"eb":0,"ebk":0,"fs":[1]}],
+///   "ftbl":["[root]","0x1: app::main (src/main.rs:1:1)"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+/// let s = dhat_kit::analyze::summary(&p);
+/// assert_eq!((s.total_bytes, s.peak_bytes, s.run_time_seconds), (100, Some(64), Some(2.0)));
+/// # Ok::<(), dhat_kit::profile::ProfileError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Summary {
+    /// Always `"dhat-kit-summary/1"`.
+    pub schema: &'static str,
+    /// The file's `mode`.
+    pub mode: String,
+    /// What it counts: `heap`, `copy` or `ad-hoc`.
+    pub kind: Kind,
+    /// The profiled command line.
+    pub command: String,
+    /// The profiled process's id.
+    pub pid: u64,
+    /// The unit of the byte figures: `bytes`, or `units` for ad-hoc profiles.
+    pub unit: String,
+    /// The unit of the block figures: `blocks`, or `events`.
+    pub blocks_unit: String,
+    /// Bytes (or units) in all.
+    pub total_bytes: u64,
+    /// Blocks (or events) in all.
+    pub total_blocks: u64,
+    /// Bytes live at the global peak (t-gmax).
+    pub peak_bytes: Option<u64>,
+    /// Blocks live at the global peak.
+    pub peak_blocks: Option<u64>,
+    /// Bytes live at the end (t-end).
+    pub end_bytes: Option<u64>,
+    /// Blocks live at the end.
+    pub end_blocks: Option<u64>,
+    /// Bytes read from heap blocks (Valgrind heap mode).
+    pub read_bytes: Option<u64>,
+    /// Bytes written to heap blocks (Valgrind heap mode).
+    pub written_bytes: Option<u64>,
+    /// The time unit of `t_gmax` and `t_end`: `µs`, or `instrs` (Valgrind counts instructions).
+    pub time_unit: String,
+    /// The time of the global peak, in `time_unit`.
+    pub t_gmax: Option<u64>,
+    /// The time at the end, in `time_unit`.
+    pub t_end: u64,
+    /// The run time in seconds, when the time unit is microseconds.
+    pub run_time_seconds: Option<f64>,
+    /// The number of program points (distinct stacks).
+    pub program_points: usize,
+    /// The number of frames in the frame table.
+    pub frames: usize,
+}
+
+/// The summary of `profile`.
+///
+/// # Examples
+///
+/// See [`Summary`].
+pub fn summary(profile: &Profile) -> Summary {
+    let t = profile.totals();
+    Summary {
+        schema: "dhat-kit-summary/1",
+        mode: profile.mode.clone(),
+        kind: profile.kind(),
+        command: profile.cmd.clone(),
+        pid: profile.pid,
+        unit: profile.unit_plural().to_owned(),
+        blocks_unit: profile.blocks_plural().to_owned(),
+        total_bytes: t.bytes,
+        total_blocks: t.blocks,
+        peak_bytes: t.peak_bytes,
+        peak_blocks: t.peak_blocks,
+        end_bytes: t.end_bytes,
+        end_blocks: t.end_blocks,
+        read_bytes: t.read_bytes,
+        written_bytes: t.written_bytes,
+        time_unit: profile.tu.clone(),
+        t_gmax: profile.tg,
+        t_end: profile.te,
+        run_time_seconds: (profile.tu == "µs" || profile.tu == "us")
+            .then(|| profile.te as f64 / 1e6),
+        program_points: profile.pps.len(),
+        frames: profile.ftbl.len(),
+    }
+}
+
+impl fmt::Display for Summary {
+    /// DHAT's own exit lines (`Total:`, `At t-gmax:`, `At t-end:`, `Reads:`, `Writes:`), exact
+    /// and with thousands separators, after the mode, command and times.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Mode:      {} ({:?})", self.mode, self.kind)?;
+        writeln!(f, "Command:   {}", self.command)?;
+        writeln!(f, "PID:       {}", self.pid)?;
+        let pair = |b: u64, k: u64| {
+            format!(
+                "{} {} in {} {}",
+                Thousands(b),
+                self.unit,
+                Thousands(k),
+                self.blocks_unit
+            )
+        };
+        let human = |b: u64| {
+            if self.unit == "bytes" {
+                format!(" ({})", Bytes(b))
+            } else {
+                String::new()
+            }
+        };
+        writeln!(
+            f,
+            "Total:     {}{}",
+            pair(self.total_bytes, self.total_blocks),
+            human(self.total_bytes)
+        )?;
+        if let (Some(b), Some(k)) = (self.peak_bytes, self.peak_blocks) {
+            writeln!(f, "At t-gmax: {}{}", pair(b, k), human(b))?;
+        }
+        if let (Some(b), Some(k)) = (self.end_bytes, self.end_blocks) {
+            writeln!(f, "At t-end:  {}{}", pair(b, k), human(b))?;
+        }
+        if let Some(r) = self.read_bytes {
+            writeln!(f, "Reads:     {} bytes", Thousands(r))?;
+        }
+        if let Some(w) = self.written_bytes {
+            writeln!(f, "Writes:    {} bytes", Thousands(w))?;
+        }
+        match self.run_time_seconds {
+            Some(s) => writeln!(f, "Run time:  {s:.3} s")?,
+            None => writeln!(f, "Run time:  {} {}", Thousands(self.t_end), self.time_unit)?,
+        }
+        if let Some(tg) = self.t_gmax {
+            writeln!(
+                f,
+                "t-gmax:    {} {} ({:.1}% of the run)",
+                Thousands(tg),
+                self.time_unit,
+                super::percent(tg, self.t_end)
+            )?;
+        }
+        write!(
+            f,
+            "Profile:   {} program points, {} frames",
+            Thousands(self.program_points as u64),
+            Thousands(self.frames as u64)
+        )
+    }
+}

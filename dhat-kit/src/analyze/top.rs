@@ -1,0 +1,246 @@
+//! The top allocation sites of a profile.
+
+use std::collections::HashMap;
+
+use super::{percent, render_table, show, Error, Figures, Format, Frames, GroupBy, Metric};
+use crate::profile::Profile;
+
+/// What [`top`] ranks and how it groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopOptions {
+    /// How many rows (default 10; 0 for all).
+    pub n: usize,
+    /// The figure to rank by (default total bytes).
+    pub by: Metric,
+    /// How program points make rows (default: by site).
+    pub group_by: GroupBy,
+    /// How many frames of each row's call stack to keep, from its most informative frame
+    /// outwards (default 0: none).
+    pub stack: usize,
+}
+
+impl Default for TopOptions {
+    fn default() -> Self {
+        TopOptions {
+            n: 10,
+            by: Metric::TotalBytes,
+            group_by: GroupBy::Site,
+            stack: 0,
+        }
+    }
+}
+
+/// The top rows of a profile, ranked by one figure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Top {
+    /// The figure ranked by.
+    pub by: Metric,
+    /// How rows were grouped.
+    pub group_by: GroupBy,
+    /// The profile's unit (`bytes`, or `units` for ad-hoc profiles).
+    pub unit: String,
+    /// The ranked figure over the whole profile.
+    pub total: u64,
+    /// The rows, largest first.
+    pub rows: Vec<TopRow>,
+    /// How many rows there were in all, shown or not.
+    pub groups: usize,
+}
+
+/// One row of [`Top`]: a site (or function, file, crate) and its figures.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TopRow {
+    /// 1 for the largest.
+    pub rank: usize,
+    /// The row's label under its grouping: `function (file:line)` for sites.
+    pub site: String,
+    /// The ranked figure.
+    pub value: u64,
+    /// The ranked figure as a percentage of the profile's total.
+    pub share: f64,
+    /// All the row's figures.
+    pub figures: Figures,
+    /// How many program points (distinct stacks) the row gathers.
+    pub points: usize,
+    /// The most informative frame of the row's largest program point, `function (file:line)`.
+    pub frame: String,
+    /// Its call stack from that frame outwards (callers), at most `stack` frames.
+    pub stack: Vec<String>,
+}
+
+/// Ranks the program points of `profile`, grouped, by one figure; frames of allocator and
+/// standard-library plumbing are skipped when finding each point's site.
+///
+/// # Errors
+///
+/// [`Error`] if the profile does not have the figure (peak bytes of an ad-hoc profile).
+///
+/// # Examples
+///
+/// See the [module](super) documentation.
+pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
+    opts.by.check(profile)?;
+    let mut frames = Frames::new(profile);
+    struct Group {
+        figures: Figures,
+        value: u64,
+        points: usize,
+        /// The largest point: (value, index, informative position).
+        heaviest: Option<(u64, usize, usize)>,
+    }
+    // First by informative frame-table entry (cheap integer keys), then by label.
+    let mut by_frame: HashMap<u32, Group> = HashMap::new();
+    let mut total = 0u64;
+    for (i, pp) in profile.pps.iter().enumerate() {
+        let pos = frames.informative(pp);
+        let key = pp.fs.get(pos).copied().unwrap_or(0);
+        let v = opts.by.of(pp);
+        total = total.saturating_add(v);
+        let g = by_frame.entry(key).or_insert(Group {
+            figures: Figures::default(),
+            value: 0,
+            points: 0,
+            heaviest: None,
+        });
+        g.figures.add(pp);
+        g.value = g.value.saturating_add(v);
+        g.points += 1;
+        if g.heaviest.is_none_or(|(hv, _, _)| v > hv) {
+            g.heaviest = Some((v, i, pos));
+        }
+    }
+    let mut by_label: HashMap<String, Group> = HashMap::new();
+    for (frame, g) in by_frame {
+        let label = frames.label(frame, opts.group_by);
+        match by_label.get_mut(&label) {
+            None => {
+                by_label.insert(label, g);
+            }
+            Some(acc) => {
+                acc.figures.total_bytes += g.figures.total_bytes;
+                acc.figures.total_blocks += g.figures.total_blocks;
+                acc.figures.peak_bytes += g.figures.peak_bytes;
+                acc.figures.peak_blocks += g.figures.peak_blocks;
+                acc.figures.end_bytes += g.figures.end_bytes;
+                acc.figures.end_blocks += g.figures.end_blocks;
+                acc.value = acc.value.saturating_add(g.value);
+                acc.points += g.points;
+                if let (Some(h), Some(a)) = (g.heaviest, acc.heaviest) {
+                    if h.0 > a.0 {
+                        acc.heaviest = Some(h);
+                    }
+                }
+            }
+        }
+    }
+    let groups = by_label.len();
+    let mut rows: Vec<(String, Group)> = by_label.into_iter().collect();
+    rows.sort_by(|a, b| b.1.value.cmp(&a.1.value).then_with(|| a.0.cmp(&b.0)));
+    if opts.n > 0 {
+        rows.truncate(opts.n);
+    }
+    let rows = rows
+        .into_iter()
+        .enumerate()
+        .map(|(rank, (site, g))| {
+            let (frame, stack) = match g.heaviest {
+                Some((_, i, pos)) => {
+                    let fs = &profile.pps[i].fs;
+                    let frame = fs.get(pos).map(|&f| frames.frame(f).to_string());
+                    let stack = fs
+                        .iter()
+                        .skip(pos)
+                        .take(opts.stack)
+                        .map(|&f| frames.frame(f).to_string())
+                        .collect();
+                    (frame.unwrap_or_default(), stack)
+                }
+                None => (String::new(), Vec::new()),
+            };
+            TopRow {
+                rank: rank + 1,
+                site,
+                value: g.value,
+                share: percent(g.value, total),
+                figures: g.figures,
+                points: g.points,
+                frame,
+                stack,
+            }
+        })
+        .collect();
+    Ok(Top {
+        by: opts.by,
+        group_by: opts.group_by,
+        unit: profile.unit_plural().to_owned(),
+        total,
+        rows,
+        groups,
+    })
+}
+
+impl Top {
+    /// The rows as a text table or a Markdown table (figures of `profile`'s unit), or JSON.
+    pub fn render(&self, profile: &Profile, format: Format) -> String {
+        if format == Format::Json {
+            return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+        }
+        let heap = profile.bklt;
+        let mut header = vec!["#", self.by.name(), "share", "total", "blocks"];
+        if heap {
+            header.extend(["at t-gmax", "at t-end"]);
+        }
+        let what = match self.group_by {
+            GroupBy::Site => "site",
+            GroupBy::Function => "function",
+            GroupBy::File => "file",
+            GroupBy::Crate => "crate",
+        };
+        header.push(what);
+        let mut rows = Vec::new();
+        for r in &self.rows {
+            let mut row = vec![
+                r.rank.to_string(),
+                show(profile, self.by, r.value),
+                format!("{:.1}%", r.share),
+                show(profile, Metric::TotalBytes, r.figures.total_bytes),
+                crate::units::Thousands(r.figures.total_blocks).to_string(),
+            ];
+            if heap {
+                row.push(show(profile, Metric::PeakBytes, r.figures.peak_bytes));
+                row.push(show(profile, Metric::EndBytes, r.figures.end_bytes));
+            }
+            let mut label = r.site.clone();
+            if self.group_by != GroupBy::Site && !r.frame.is_empty() {
+                label = format!("{label}: {}", r.frame);
+            }
+            row.push(label);
+            rows.push(row);
+            for (depth, f) in r.stack.iter().enumerate().skip(1) {
+                let mut sub = vec![String::new(); header.len() - 1];
+                sub.push(format!("{}  {} {f}", "  ".repeat(depth - 1), "<-"));
+                rows.push(sub);
+            }
+        }
+        let markdown = format == Format::Markdown;
+        let mut out = render_table(&header, &rows, markdown);
+        let shown = self.rows.len();
+        let total = show(profile, self.by, self.total);
+        let tail = format!(
+            "{shown} of {} {what}s, {} of {total} {}",
+            self.groups,
+            format_args!(
+                "{:.1}%",
+                super::percent(self.rows.iter().map(|r| r.value).sum(), self.total)
+            ),
+            self.by.name()
+        );
+        if markdown {
+            out.push_str(&format!("\n{tail}\n"));
+        } else {
+            out.push_str(&tail);
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,237 @@
+//! `dhat-kit`: top sites, before/after diffs, CI summaries and flame graphs from DHAT JSON.
+//!
+//! A thin shell over [`dhat_kit::profile`] and [`dhat_kit::analyze`]. Exit status: 0 on
+//! success, 1 for a failed check, 2 for bad input (one line on stderr: the file, what was
+//! expected, and where).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use dhat_kit::analyze::{self, DiffOptions, Format, GroupBy, Metric, TopOptions};
+use dhat_kit::profile::{self, Profile};
+
+/// Reads DHAT JSON profiles (dhat-rs heap and ad-hoc, Valgrind DHAT heap, copy and ad-hoc, and
+/// dhat-kit's peak files) and prints what they say.
+#[derive(Parser)]
+#[command(name = "dhat-kit", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Mode, command, total, peak (t-gmax) and at-exit bytes and blocks, and run time.
+    Summary {
+        /// The profile (dhat-heap.json, dhat-ad-hoc.json, dhat-peak.json, or Valgrind's dhat.out.PID).
+        file: PathBuf,
+        /// Prints the stable JSON shape CI scripts read (schema "dhat-kit-summary/1").
+        #[arg(long)]
+        json: bool,
+    },
+    /// The top allocation sites, with their figures, share and most informative frame.
+    Top {
+        /// The profile.
+        file: PathBuf,
+        #[command(flatten)]
+        rank: Rank,
+        /// Shows each row's call stack, this many frames from its site outwards.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        stack: usize,
+        /// The output format; markdown pastes straight into a write-up.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Totals side by side with delta and percent, then the sites that changed most (matched by
+    /// symbol and source location, not address).
+    Diff {
+        /// The profile before the change.
+        before: PathBuf,
+        /// The profile after the change.
+        after: PathBuf,
+        #[command(flatten)]
+        rank: Rank,
+        /// The output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// An interactive SVG flame graph of bytes (or blocks) by call stack.
+    Flamegraph {
+        /// The profile.
+        file: PathBuf,
+        /// The figure to draw.
+        #[arg(long, value_enum, default_value_t = Metric::TotalBytes)]
+        by: Metric,
+        /// The SVG file to write (atomically).
+        #[arg(short, long, value_name = "SVG", default_value = "alloc.svg")]
+        output: PathBuf,
+        /// The title (default: the profile's file name and the figure).
+        #[arg(long)]
+        title: Option<String>,
+    },
+}
+
+/// Ranking options shared by `top` and `diff`.
+#[derive(Args)]
+struct Rank {
+    /// How many rows (0 for all).
+    #[arg(short = 'n', long = "lines", default_value_t = 10)]
+    n: usize,
+    /// The figure to rank by.
+    #[arg(long, value_enum, default_value_t = Metric::TotalBytes)]
+    by: Metric,
+    /// How to group program points into rows: by site (function, file and line), function,
+    /// source file, or crate.
+    #[arg(long, value_enum, default_value_t = GroupBy::Site)]
+    group_by: GroupBy,
+}
+
+/// Why the command stopped: bad input (status 2) or a failed check (status 1).
+enum Failure {
+    BadInput(String),
+    #[allow(dead_code)] // Used by the `check` subcommand.
+    Failed(String),
+}
+
+impl From<profile::ProfileError> for Failure {
+    fn from(e: profile::ProfileError) -> Self {
+        Failure::BadInput(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Failed(msg)) => {
+            eprintln!("{msg}");
+            ExitCode::from(1)
+        }
+        Err(Failure::BadInput(msg)) => {
+            eprintln!("{msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Summary { file, json } => {
+            let p = load(&file)?;
+            let s = analyze::summary(&p);
+            if json {
+                let text = serde_json::to_string_pretty(&s).map_err(|e| bad(&file, e))?;
+                print(&format!("{text}\n"))
+            } else {
+                print(&format!("{s}\n"))
+            }
+        }
+        Command::Top {
+            file,
+            rank,
+            stack,
+            format,
+        } => {
+            let p = load(&file)?;
+            let opts = TopOptions {
+                n: rank.n,
+                by: rank.by,
+                group_by: rank.group_by,
+                stack,
+            };
+            let top = analyze::top(&p, &opts).map_err(|e| bad(&file, e))?;
+            print(&top.render(&p, format))
+        }
+        Command::Diff {
+            before,
+            after,
+            rank,
+            format,
+        } => {
+            let (b, a) = (load(&before)?, load(&after)?);
+            let opts = DiffOptions {
+                n: rank.n,
+                by: rank.by,
+                group_by: rank.group_by,
+            };
+            let d = analyze::diff(&b, &a, &opts).map_err(|e| bad(&after, e))?;
+            print(&d.render(&a, format))
+        }
+        Command::Flamegraph {
+            file,
+            by,
+            output,
+            title,
+        } => {
+            let p = load(&file)?;
+            let title = title.unwrap_or_else(|| {
+                let name = file.file_name().map_or_else(
+                    || file.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                format!("{name}: {by}")
+            });
+            let mut svg = Vec::new();
+            analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
+            write_atomically(&output, &svg).map_err(|e| {
+                Failure::BadInput(format!(
+                    "dhat-kit: {}: expected a writable file ({e}), at open",
+                    output.display()
+                ))
+            })?;
+            eprintln!("dhat-kit: wrote {}", output.display());
+            Ok(())
+        }
+    }
+}
+
+fn bad(file: &Path, e: impl std::fmt::Display) -> Failure {
+    Failure::BadInput(format!("dhat-kit: {}: {e}", file.display()))
+}
+
+/// Prints to stdout; a closed pipe (`| head`) is not an error.
+fn print(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::BadInput(format!(
+            "dhat-kit: cannot write to stdout: {e}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a profile, with a progress bar on stderr for files over 50 MB when stderr is a terminal.
+fn load(file: &Path) -> Result<Profile, Failure> {
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    if size > 50_000_000 && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(size);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(format!("reading {}", file.display()));
+        let result = profile::read_with_progress(file, |n| bar.set_position(n));
+        bar.finish_and_clear();
+        Ok(result?)
+    } else {
+        Ok(profile::read(file)?)
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,544 @@
+//! The `dhat-kit` command end to end, on the real fixtures in `tests/fixtures/` (Valgrind DHAT's
+//! heap, copy and ad-hoc profiles, dhat-rs's heap and ad-hoc profiles, dhat-kit's peak profile),
+//! and on bad input: every bad file exits 2 with one line naming the file, what was expected, and
+//! where.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    fixtures().join(name)
+}
+
+fn dhat_kit(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .args(args)
+        .output()
+        .expect("runs dhat-kit")
+}
+
+fn run(args: &[&str]) -> Output {
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    dhat_kit(&args)
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn path(name: &str) -> String {
+    fixture(name).display().to_string()
+}
+
+/// "17,170 bytes in 115 blocks" from a producer's stderr line starting with `label`.
+fn printed(name: &str, label: &str) -> Option<(u64, u64)> {
+    let stderr = std::fs::read_to_string(fixture(name)).unwrap();
+    let line = stderr.lines().find(|l| l.starts_with(label))?;
+    let nums: Vec<u64> = line[label.len()..]
+        .split_whitespace()
+        .filter_map(|w| w.replace(',', "").parse().ok())
+        .collect();
+    Some((nums[0], *nums.get(1).unwrap_or(&0)))
+}
+
+#[test]
+fn summary_json_has_the_totals_the_producers_printed() {
+    for name in [
+        "valgrind-heap",
+        "valgrind-copy",
+        "valgrind-ad-hoc",
+        "dhat-rs-heap",
+        "dhat-rs-ad-hoc",
+    ] {
+        let text = ok(&["summary", &path(&format!("{name}.json")), "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let stderr = format!("{name}.stderr");
+        assert_eq!(v["schema"], "dhat-kit-summary/1");
+        let total = printed(&stderr, "Total:").unwrap();
+        assert_eq!(
+            (
+                v["total_bytes"].as_u64().unwrap(),
+                v["total_blocks"].as_u64().unwrap()
+            ),
+            total,
+            "{name}"
+        );
+        match printed(&stderr, "At t-gmax:") {
+            Some(peak) => {
+                assert_eq!(
+                    (
+                        v["peak_bytes"].as_u64().unwrap(),
+                        v["peak_blocks"].as_u64().unwrap()
+                    ),
+                    peak,
+                    "{name}"
+                );
+                let end = printed(&stderr, "At t-end:").unwrap();
+                assert_eq!(
+                    (
+                        v["end_bytes"].as_u64().unwrap(),
+                        v["end_blocks"].as_u64().unwrap()
+                    ),
+                    end,
+                    "{name}"
+                );
+            }
+            None => assert!(
+                v["peak_bytes"].is_null() && v["end_bytes"].is_null(),
+                "{name}"
+            ),
+        }
+        // The text form prints DHAT's own lines, exact.
+        let text = ok(&["summary", &path(&format!("{name}.json"))]);
+        let (b, k) = total;
+        let unit = if name.contains("ad-hoc") {
+            "units"
+        } else {
+            "bytes"
+        };
+        let blocks = if name.contains("ad-hoc") {
+            "events"
+        } else {
+            "blocks"
+        };
+        let want = format!("{} {unit} in {} {blocks}", sep(b), sep(k));
+        assert!(text.contains(&want), "{name}: {want} not in\n{text}");
+    }
+}
+
+fn sep(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn top_names_the_code_that_allocated_not_the_allocator() {
+    // Valgrind: `malloc` in the preload object is skipped; the C functions that called it are
+    // the sites, with the lines of alloc_sites.c that call malloc/realloc.
+    let out = ok(&[
+        "top",
+        &path("valgrind-heap.json"),
+        "--format",
+        "json",
+        "-n",
+        "0",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    let sites: Vec<&str> = rows.iter().map(|r| r["site"].as_str().unwrap()).collect();
+    assert_eq!(sites[0], "grow_table (alloc_sites.c:33)", "{sites:?}");
+    assert!(sites.iter().all(|s| !s.contains("malloc")), "{sites:?}");
+    let source = std::fs::read_to_string(fixture("src/alloc_sites.c")).unwrap();
+    let line33 = source.lines().nth(32).unwrap();
+    assert!(line33.contains("realloc"), "{line33}");
+    // The shares and values add up to the profile's total (computed here from the JSON).
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("valgrind-heap.json")).unwrap())
+            .unwrap();
+    let total: u64 = raw["pps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["tb"].as_u64().unwrap())
+        .sum();
+    let sum: u64 = rows.iter().map(|r| r["value"].as_u64().unwrap()).sum();
+    assert_eq!(sum, total);
+    let share: f64 = rows.iter().map(|r| r["share"].as_f64().unwrap()).sum();
+    assert!((share - 100.0).abs() < 1e-6, "{share}");
+    // Ranked largest first.
+    let values: Vec<u64> = rows.iter().map(|r| r["value"].as_u64().unwrap()).collect();
+    assert!(values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+
+    // dhat-rs: std's Vec/String/HashMap frames and dhat's allocator are skipped.
+    let out = ok(&["top", &path("dhat-rs-heap.json"), "-n", "3", "--stack", "2"]);
+    let first = out.lines().nth(1).unwrap();
+    assert!(
+        first.contains("dhat_rs_fixture::tokenize (main/examples/dhat_rs_fixture.rs:18)"),
+        "{out}"
+    );
+    assert!(out.contains("<- dhat_rs_fixture::main"), "{out}");
+}
+
+#[test]
+fn top_by_peak_and_grouped_by_crate_and_markdown() {
+    let out = ok(&[
+        "top",
+        &path("dhat-rs-heap.json"),
+        "--by",
+        "peak-bytes",
+        "--group-by",
+        "crate",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("dhat-rs-heap.json")).unwrap())
+            .unwrap();
+    let gb: u64 = raw["pps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["gb"].as_u64().unwrap())
+        .sum();
+    assert_eq!(v["total"].as_u64().unwrap(), gb);
+    assert_eq!(rows[0]["site"], "dhat_rs_fixture");
+    let md = ok(&["top", &path("dhat-rs-heap.json"), "--format", "markdown"]);
+    let mut lines = md.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("| # | total-bytes | share |"),
+        "{md}"
+    );
+    assert!(lines.next().unwrap().starts_with("|---:|"), "{md}");
+    assert!(
+        md.lines().filter(|l| l.starts_with("| ")).count() >= 3,
+        "{md}"
+    );
+    // An ad-hoc profile has no peak: that is bad input for --by peak-bytes, not a panic.
+    let out = run(&["top", &path("dhat-rs-ad-hoc.json"), "--by", "peak-bytes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a heap profile"));
+}
+
+#[test]
+fn diff_matches_sites_across_builds_by_location_not_address() {
+    // The same program profiled twice gives different addresses (ASLR) but the same sites:
+    // simulate a rebuild by shifting every address, and growing one site.
+    let text = std::fs::read_to_string(fixture("dhat-rs-heap.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for f in v["ftbl"].as_array_mut().unwrap() {
+        let s = f.as_str().unwrap().replacen("0x5635", "0x7fff", 1);
+        *f = s.into();
+    }
+    let tokenize = v["ftbl"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|f| f.as_str().unwrap().contains("dhat_rs_fixture::tokenize"))
+        .unwrap() as u64;
+    let mut grown = 0;
+    for pp in v["pps"].as_array_mut().unwrap() {
+        if pp["fs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.as_u64() == Some(tokenize))
+        {
+            grown = pp["tb"].as_u64().unwrap();
+            pp["tb"] = (grown * 2).into();
+        }
+    }
+    assert!(grown > 0);
+    let dir = tempdir("diff");
+    let after = dir.join("after.json");
+    std::fs::write(&after, serde_json::to_string(&v).unwrap()).unwrap();
+    let out = ok(&[
+        "diff",
+        &path("dhat-rs-heap.json"),
+        after.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(d["changed"], 1, "{out}");
+    let site = &d["sites"][0];
+    assert!(
+        site["site"]
+            .as_str()
+            .unwrap()
+            .starts_with("dhat_rs_fixture::tokenize"),
+        "{out}"
+    );
+    assert_eq!(site["delta"].as_i64().unwrap(), grown as i64);
+    assert_eq!(site["percent"].as_f64().unwrap(), 100.0);
+    assert_eq!(d["totals"][0]["name"], "total bytes");
+    assert_eq!(d["totals"][0]["delta"].as_i64().unwrap(), grown as i64);
+    // Text and markdown forms.
+    let table = ok(&["diff", &path("dhat-rs-heap.json"), after.to_str().unwrap()]);
+    assert!(
+        table.contains("+100.0%") && table.contains("total bytes"),
+        "{table}"
+    );
+    let md = ok(&[
+        "diff",
+        &path("dhat-rs-heap.json"),
+        after.to_str().unwrap(),
+        "--format",
+        "markdown",
+    ]);
+    assert!(
+        md.starts_with("| before | after | delta | change | total |"),
+        "{md}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn flamegraph_writes_an_svg_with_the_stacks() {
+    let dir = tempdir("flame");
+    for (name, needle) in [
+        ("dhat-rs-heap.json", "dhat_rs_fixture::tokenize"),
+        ("valgrind-heap.json", "grow_table"),
+        ("dhat-kit-peak.json", "region Interpreter::call_function"),
+    ] {
+        let svg = dir.join(format!("{name}.svg"));
+        ok(&["flamegraph", &path(name), "-o", svg.to_str().unwrap()]);
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert!(text.starts_with("<?xml") && text.contains("<svg"), "{name}");
+        assert!(text.contains(needle), "{name}: {needle}");
+    }
+    // No temporary file left behind.
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        left.iter().all(|n| n.to_string_lossy().ends_with(".svg")),
+        "{left:?}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in ["summary", "top", "diff", "flamegraph"] {
+        let out = ok(&[sub, "--help"]);
+        assert!(out.contains("Usage: dhat-kit"), "{sub}: {out}");
+    }
+    let out = ok(&["top", "--help"]);
+    for flag in ["--by", "--group-by", "--format", "--stack", "-n"] {
+        assert!(out.contains(flag), "{flag}: {out}");
+    }
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dhat-kit-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Bad files: (name, contents, what the error must say about where).
+fn bad_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let good = std::fs::read_to_string(fixture("valgrind-heap.json")).unwrap();
+    let rs = std::fs::read_to_string(fixture("dhat-rs-heap.json")).unwrap();
+    let adhoc = std::fs::read_to_string(fixture("valgrind-ad-hoc.json")).unwrap();
+    let sub = |from: &str, to: &str| -> Vec<u8> {
+        assert!(good.contains(from), "{from}");
+        good.replacen(from, to, 1).into_bytes()
+    };
+    vec![
+        ("empty.json", Vec::new(), "top level"),
+        ("whitespace.json", b"  \n\n ".to_vec(), "line 3"),
+        (
+            "not-json.json",
+            b"Total: 17,170 bytes in 115 blocks\n".to_vec(),
+            "line 1 column 1",
+        ),
+        ("array.json", b"[1, 2, 3]".to_vec(), "top level"),
+        ("string.json", b"\"dhat\"".to_vec(), "top level"),
+        (
+            "truncated-head.json",
+            good.as_bytes()[..40].to_vec(),
+            "line",
+        ),
+        (
+            "truncated-pps.json",
+            good.as_bytes()[..good.len() / 2].to_vec(),
+            "pps[",
+        ),
+        (
+            "truncated-ftbl.json",
+            good.as_bytes()[..good.len() - 20].to_vec(),
+            "ftbl[",
+        ),
+        ("trailing.json", format!("{good} {{}}").into_bytes(), "line"),
+        (
+            "version-1.json",
+            sub("\"dhatFileVersion\":2", "\"dhatFileVersion\":1"),
+            "dhatFileVersion",
+        ),
+        (
+            "version-3.json",
+            sub("\"dhatFileVersion\":2", "\"dhatFileVersion\":3"),
+            "dhatFileVersion",
+        ),
+        (
+            "version-string.json",
+            sub("\"dhatFileVersion\":2", "\"dhatFileVersion\":\"2\""),
+            "dhatFileVersion",
+        ),
+        (
+            "no-version.json",
+            sub("\"dhatFileVersion\":2\n,", ""),
+            "top level",
+        ),
+        ("no-pps.json", sub("\"pps\":", "\"ppz\":"), "top level"),
+        ("no-ftbl.json", sub("\"ftbl\":", "\"ftbz\":"), "top level"),
+        (
+            "mode-number.json",
+            sub("\"mode\":\"heap\"", "\"mode\":7"),
+            "mode",
+        ),
+        (
+            "bklt-string.json",
+            sub("\"bklt\":true", "\"bklt\":\"yes\""),
+            "bklt",
+        ),
+        (
+            "negative-tb.json",
+            sub("\"tb\":800", "\"tb\":-800"),
+            "pps[0].tb",
+        ),
+        (
+            "negative-tbk.json",
+            sub("\"tbk\":100", "\"tbk\":-1"),
+            "pps[1].tbk",
+        ),
+        (
+            "float-mb.json",
+            sub("\"mb\":800", "\"mb\":8.5"),
+            "pps[0].mb",
+        ),
+        (
+            "huge-tb.json",
+            sub("\"tb\":800", "\"tb\":184467440737095516160"),
+            "pps[0].tb",
+        ),
+        (
+            "fs-string.json",
+            sub("\"fs\":[1,2,3]", "\"fs\":\"1,2,3\""),
+            "pps[0].fs",
+        ),
+        (
+            "fs-negative.json",
+            sub("\"fs\":[1,2,3]", "\"fs\":[1,-2,3]"),
+            "pps[0].fs[1]",
+        ),
+        (
+            "fs-out-of-range.json",
+            sub("\"fs\":[1,2,3]", "\"fs\":[1,2,300]"),
+            "pps[0].fs[2]",
+        ),
+        (
+            "pp-not-object.json",
+            sub("[{\"tb\":800", "[7,{\"tb\":800"),
+            "pps[0]",
+        ),
+        ("pp-no-tb.json", sub("{\"tb\":800,", "{"), "pps[0]"),
+        ("pp-no-fs.json", sub(",\"fs\":[1,2,3]", ""), "pps[0]"),
+        ("pp-no-gb.json", sub(",\"gb\":0,\"gbk\":0", ""), "pps[0]"),
+        (
+            "gb-above-mb.json",
+            sub("\"gb\":4096,\"gbk\":1", "\"gb\":9999,\"gbk\":1"),
+            "pps[2].gb",
+        ),
+        (
+            "tg-after-te.json",
+            sub("\"te\":", "\"te\":1,\"ignored\":"),
+            "tg",
+        ),
+        ("ftbl-number.json", sub("[\"[root]\"", "[0"), "ftbl[0]"),
+        (
+            "bad-escape.json",
+            sub("[\"[root]\"", "[\"[ro\\qot]\""),
+            "ftbl[0]",
+        ),
+        (
+            "bad-utf8.json",
+            {
+                let mut b = sub("[\"[root]\"", "[\"[rootX]\"");
+                let i = b.windows(5).position(|w| w == b"rootX").unwrap() + 4;
+                b[i] = 0xff;
+                b
+            },
+            "ftbl[0]",
+        ),
+        (
+            "rs-no-tuth.json",
+            rs.replacen("\"tuth\": 10,", "", 1).into_bytes(),
+            "tuth",
+        ),
+        (
+            "adhoc-tb-null.json",
+            adhoc.replacen("\"tb\":1942", "\"tb\":null", 1).into_bytes(),
+            "pps[0].tb",
+        ),
+    ]
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_naming_file_expectation_and_place() {
+    let dir = tempdir("bad");
+    let files = bad_files();
+    assert!(files.len() >= 25);
+    for (name, bytes, place) in &files {
+        let file = dir.join(name);
+        std::fs::write(&file, bytes).unwrap();
+        for sub in [
+            &["summary"][..],
+            &["top"],
+            &["flamegraph", "-o", "/dev/null"],
+        ] {
+            let mut args: Vec<&std::ffi::OsStr> = sub.iter().map(|a| a.as_ref()).collect();
+            args.insert(1, file.as_os_str());
+            let out = dhat_kit(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{name} {sub:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+            assert!(
+                stderr.contains(&file.display().to_string()),
+                "{name}: {stderr}"
+            );
+            assert!(stderr.contains("expected"), "{name}: {stderr}");
+            assert!(
+                stderr.contains(&format!(", at {place}")) || stderr.contains(place),
+                "{name}: {place}: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+            assert!(out.stdout.is_empty(), "{name}");
+        }
+    }
+    // A missing file and a directory.
+    for missing in [dir.join("missing.json"), dir.clone()] {
+        let out = dhat_kit(&["summary".as_ref(), missing.as_os_str()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&missing.display().to_string()) && stderr.contains("expected"),
+            "{stderr}"
+        );
+    }
+    // diff names the bad one of its two files.
+    let bad = dir.join("fs-out-of-range.json");
+    let out = dhat_kit(&[
+        "diff".as_ref(),
+        fixture("valgrind-heap.json").as_os_str(),
+        bad.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fs-out-of-range.json"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
