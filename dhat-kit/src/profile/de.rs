@@ -339,11 +339,19 @@ impl<'de> Visitor<'de> for PpsSeed<'_> {
         f.write_str("an array of program points")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+        // Grown by an eighth at a time (a large block's realloc remaps pages rather than copying
+        // them): a vector doubling its capacity would hold up to twice the points' size.
+        let mut out: Vec<ProgramPoint> =
+            Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 12));
         loop {
             self.0.pp.set(Some(out.len()));
             match seq.next_element_seed(PpSeed(self.0))? {
-                Some(pp) => out.push(pp),
+                Some(pp) => {
+                    if out.len() == out.capacity() {
+                        out.reserve_exact((out.len() / 8).max(1 << 12));
+                    }
+                    out.push(pp);
+                }
                 None => break,
             }
             self.0.pp_key.set(None);
