@@ -11,7 +11,9 @@
 //! - [`profile`]: DHAT's JSON profiles (dhat-rs, Valgrind's DHAT, dhat-kit's peak files), read
 //!   streaming into a compact model, and written;
 //! - [`analyze`]: summaries, top allocation sites, before/after diffs and flame graphs of them,
-//!   as the `dhat-kit` command (feature `cli`) prints them.
+//!   as the `dhat-kit` command (feature `cli`) prints them;
+//! - [`baseline`]: memory baselines kept in the repository, checked with a tolerance, and an
+//!   update flow (`DHAT_KIT_UPDATE=1`) that never writes on CI.
 //!
 //! # Quick start
 //!
@@ -60,6 +62,7 @@
 
 mod alloc;
 pub mod analyze;
+pub mod baseline;
 pub mod profile;
 mod profiler;
 mod region;

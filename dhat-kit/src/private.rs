@@ -16,3 +16,23 @@ pub const DEFAULT_ALLOC: DefaultAlloc = crate::Alloc::wrap(dhat::Alloc);
 /// The value of [`DefaultAlloc`].
 #[cfg(not(feature = "heap"))]
 pub const DEFAULT_ALLOC: DefaultAlloc = crate::Alloc::new();
+
+/// What `#[assert_heap(baseline)]` expands to: checks a test's figures against its entry in the
+/// crate's baseline file (`memory-baseline.json` at `manifest_dir`, or `DHAT_KIT_BASELINE`),
+/// recording it as `DHAT_KIT_UPDATE` says, never on CI. `test_path` is
+/// `module_path!()::test_name`; `name` replaces it as the entry's name; `tolerance` is in percent.
+///
+/// # Errors
+///
+/// The failure message: a regression (with its table), a missing entry (with the command that
+/// records it), or a baseline file that cannot be read.
+pub fn check_baseline(
+    package: &str,
+    manifest_dir: &str,
+    test_path: &str,
+    name: Option<&str>,
+    tolerance: Option<f64>,
+    stats: &crate::Stats,
+) -> Result<(), String> {
+    crate::baseline::check_test(package, manifest_dir, test_path, name, tolerance, stats)
+}
