@@ -1,1 +1,14 @@
-//! Procedural macros of dhat-kit. Use them through the `dhat-kit` crate, which re-exports them.
+//! Procedural macros of dhat-kit. Use them through the `dhat-kit` crate, which re-exports them
+//! and documents them: `#[dhat_kit::assert_heap(..)]`.
+#![deny(missing_docs)]
+
+mod attr;
+mod expand;
+
+use proc_macro::TokenStream;
+
+/// (Implemented in the `dhat-kit-macros` crate; its runtime is in `dhat-kit`.)
+#[proc_macro_attribute]
+pub fn assert_heap(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(args.into(), item.into()).into()
+}

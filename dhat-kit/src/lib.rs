@@ -61,6 +61,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod alloc;
+mod assert;
 pub mod analyze;
 pub mod baseline;
 pub mod profile;
@@ -77,6 +78,121 @@ pub use crate::alloc::{is_installed, Alloc};
 pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
 pub use crate::region::{regions, reset_regions, Region, RegionHandle, RegionStats, Regions};
 pub use crate::stats::{measure, process_stats, thread_stats, Stats};
+
+/// A heap budget on a test: `#[dhat_kit::assert_heap(max_bytes = 64 * 1024, curr_bytes = 0)]`.
+///
+/// Put it beside `#[test]`. The test's body is measured on the test's own thread, with
+/// [`measure`]'s figures ([`Stats`]), and each key is an upper bound on the field of that name.
+/// Tests running in parallel (`cargo test`'s default) never see each other's allocations, so a
+/// budget needs no `--test-threads 1` and no file of its own. On success nothing is printed; on
+/// failure the test panics with one block: the test's path, one line per exceeded key
+/// (`key: measured > limit (+N bytes, +P%)`) and every measured figure.
+///
+/// ```
+/// dhat_kit::global_allocator!(); // once, at the root of the test crate
+///
+/// # /*
+/// #[test]
+/// # */
+/// #[dhat_kit::assert_heap(max_bytes = 64 * 1024, total_blocks = 100, curr_bytes = 0)]
+/// fn parse_small_document() {
+///     let words: Vec<String> = "a small document".split(' ').map(String::from).collect();
+///     assert_eq!(words.len(), 3);
+/// }
+/// # fn main() { parse_small_document(); }
+/// ```
+///
+/// # Keys
+///
+/// At least one limit is required; each key at most once. A value is any constant expression of
+/// an integer type: `4096`, `64 * 1024`, `MY_LIMIT`, `1u64 << 30`. (Arithmetic on untyped literals
+/// is `i32`, as anywhere in Rust: write `8u64 << 30` for 8 GiB.)
+///
+/// | key | bounds | example |
+/// |---|---|---|
+/// | `total_bytes` | bytes allocated in all (a `realloc` counts its new size) | `total_bytes = 1 << 20` |
+/// | `total_blocks` | allocations in all (a `realloc` counts as one) | `total_blocks = 3` |
+/// | `max_bytes` | the peak of live bytes, above what was live when the test began | `max_bytes = 64 * 1024` |
+/// | `max_blocks` | the live blocks at that peak | `max_blocks = 2` |
+/// | `curr_bytes` | bytes still live when the body ends (leaks, caches) | `curr_bytes = 0` |
+/// | `curr_blocks` | blocks still live when the body ends | `curr_blocks = 0` |
+/// | `crate` | where dhat-kit is, if re-exported or renamed (as serde's `crate`) | `crate = "my_utils::dhat_kit"` |
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// const ONE_MIB: usize = 1 << 20;
+///
+/// // A buffer of exactly 1 MiB, in one block, freed at the end: every figure is known.
+/// #[dhat_kit::assert_heap(total_bytes = ONE_MIB, total_blocks = 1, max_bytes = ONE_MIB,
+///                         max_blocks = 1, curr_bytes = 0, curr_blocks = 0)]
+/// fn one_buffer() {
+///     let buffer = vec![0u8; ONE_MIB];
+///     assert_eq!(buffer.len(), ONE_MIB);
+/// }
+///
+/// // Growing a Vec of u64 by pushes: capacity 4, 8, 16 (one allocation, two reallocations),
+/// // so 32 + 64 + 128 bytes in 3 blocks, a peak of 128 bytes in 1 block, nothing left live.
+/// #[dhat_kit::assert_heap(total_bytes = 224, total_blocks = 3, max_bytes = 128, curr_blocks = 0)]
+/// fn pushes() {
+///     let mut v = Vec::new();
+///     for i in 0..16u64 {
+///         v.push(i);
+///     }
+///     assert_eq!(v.len(), 16);
+/// }
+/// # fn main() { one_buffer(); pushes(); }
+/// ```
+///
+/// # What is counted
+///
+/// Only the allocations of the test's own thread while its body runs. **Allocations on threads
+/// the test spawns are not counted** (nor what a thread pool or an async runtime's other tasks
+/// allocate). To count them, measure on that thread with [`measure`] and check the figures there:
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     let stats = std::thread::spawn(|| dhat_kit::measure(|| vec![0u8; 4096]).1)
+///         .join()
+///         .unwrap();
+///     assert!(stats.max_bytes <= 4096, "{stats}");
+/// }
+/// ```
+///
+/// Whatever the body itself does on the thread is counted, including the test harness's capture
+/// of what it prints (`println!` in a test allocates into the captured output).
+///
+/// # Composes with
+///
+/// - `#[should_panic]`: the figures up to the panic (the panic's own allocations included, so leave
+///   room for them) are checked, and the expected panic passes through when they are within the
+///   budget. A budget failure, or a missing allocator, then makes the test fail as "did not panic
+///   as expected" with dhat-kit's report printed, never pass in place of the expected panic.
+/// - Tests returning `Result<(), E>`: the result is returned unchanged after the check.
+/// - `#[ignore]` and other attributes: kept as they are.
+/// - `async` tests under `#[tokio::test]` (current thread): put `#[assert_heap]` below
+///   `#[tokio::test]` (or above it). Each poll of the async body is measured on the thread that
+///   polls it, and the polls' figures are added up; the runtime's own allocations (building it,
+///   scheduling) and other tasks' are not counted. `#[should_panic]` on an async test is refused
+///   at compile time.
+///
+/// # Panics
+///
+/// The test fails (panics) when a figure exceeds its limit, when a limit given by a constant turns
+/// out to be negative, and, rather than passing without measuring anything, when the test binary
+/// has no dhat-kit allocator (the message says to add `dhat_kit::global_allocator!();` at the root
+/// of the test crate) or dhat-kit was built without its `peak` feature (the message says to enable
+/// it).
+///
+/// # Compile errors
+///
+/// Misuse is a compile error at the offending token, never a panic: an unknown key (with the
+/// nearest valid one suggested: `max_byte` → `max_bytes`), a key given twice, a key without a
+/// value, a negative or non-integer literal, no limit at all, and use on anything but a function.
+#[doc(inline)]
+pub use dhat_kit_macros::assert_heap;
 
 /// Installs dhat-kit's counting allocator as the global allocator of the crate it is written in.
 ///

@@ -36,3 +36,6 @@ pub fn check_baseline(
 ) -> Result<(), String> {
     crate::baseline::check_test(package, manifest_dir, test_path, name, tolerance, stats)
 }
+
+/// What `#[assert_heap]` expands to: the budget, its keys and limits, and the runners.
+pub use crate::assert::{run, run_future, run_should_panic, Budget, Key, Limit, Measured};

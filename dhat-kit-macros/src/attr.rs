@@ -1,0 +1,342 @@
+//! Parsing and validating the arguments of `#[assert_heap(...)]`.
+//!
+//! `key = value` pairs, comma-separated. A key is one of [`KEYS`]; adding one is a variant in
+//! [`Arg`], a line in `parse_key` and its name in [`KEYS`].
+
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Path, Token, UnOp};
+
+mod kw {
+    syn::custom_keyword!(total_bytes);
+    syn::custom_keyword!(total_blocks);
+    syn::custom_keyword!(max_bytes);
+    syn::custom_keyword!(max_blocks);
+    syn::custom_keyword!(curr_bytes);
+    syn::custom_keyword!(curr_blocks);
+}
+
+/// The limit keys: the fields of `dhat_kit::Stats`, and the variants of `__private::Key`.
+pub(crate) const LIMIT_KEYS: [&str; 6] = [
+    "total_bytes",
+    "total_blocks",
+    "max_bytes",
+    "max_blocks",
+    "curr_bytes",
+    "curr_blocks",
+];
+
+/// Every key the attribute accepts, for the suggestion on an unknown one.
+pub(crate) const KEYS: [&str; 7] = [
+    "max_bytes",
+    "max_blocks",
+    "total_bytes",
+    "total_blocks",
+    "curr_bytes",
+    "curr_blocks",
+    "crate",
+];
+
+/// The `__private::Key` variant of each limit key, in [`LIMIT_KEYS`] order.
+pub(crate) const LIMIT_VARIANTS: [&str; 6] = [
+    "TotalBytes",
+    "TotalBlocks",
+    "MaxBytes",
+    "MaxBlocks",
+    "CurrBytes",
+    "CurrBlocks",
+];
+
+/// One limit: its key (an index into [`LIMIT_KEYS`]), where the key was written, and its value.
+pub(crate) struct Limit {
+    pub(crate) key: usize,
+    pub(crate) span: Span,
+    pub(crate) value: Expr,
+}
+
+/// The validated arguments.
+pub(crate) struct Args {
+    /// The limits, in the order written; at least one, no key twice.
+    pub(crate) limits: Vec<Limit>,
+    /// `crate = "path"`: where dhat-kit is, for a re-exported or renamed dependency.
+    pub(crate) krate: Option<Path>,
+}
+
+/// One parsed `key = value` pair, before validation across pairs.
+enum Arg {
+    Limit(Limit),
+    Crate(Span, Path),
+}
+
+impl Arg {
+    fn name(&self) -> &'static str {
+        match self {
+            Arg::Limit(l) => LIMIT_KEYS[l.key],
+            Arg::Crate(..) => "crate",
+        }
+    }
+
+    fn span(&self) -> Span {
+        match self {
+            Arg::Limit(l) => l.span,
+            Arg::Crate(span, _) => *span,
+        }
+    }
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut limits: Vec<Limit> = Vec::new();
+        let mut krate = None;
+        let mut seen: Vec<&'static str> = Vec::new();
+        while !input.is_empty() {
+            let arg = parse_arg(input)?;
+            if seen.contains(&arg.name()) {
+                return Err(syn::Error::new(
+                    arg.span(),
+                    format!("duplicate key `{}`: give each key once", arg.name()),
+                ));
+            }
+            seen.push(arg.name());
+            match arg {
+                Arg::Limit(limit) => limits.push(limit),
+                Arg::Crate(_, path) => krate = Some(path),
+            }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        if limits.is_empty() {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "#[assert_heap] needs at least one limit, e.g. \
+                 `#[assert_heap(max_bytes = 4096)]`; the keys are max_bytes, max_blocks, \
+                 total_bytes, total_blocks, curr_bytes, curr_blocks",
+            ));
+        }
+        Ok(Args { limits, krate })
+    }
+}
+
+/// Parses one `key = value` pair.
+fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
+    macro_rules! limit_key {
+        ($($kw:ident => $index:expr),* $(,)?) => {
+            $(
+                if input.peek(kw::$kw) {
+                    let key = input.parse::<kw::$kw>()?;
+                    let value = parse_value(input, LIMIT_KEYS[$index], key.span)?;
+                    return Ok(Arg::Limit(Limit { key: $index, span: key.span, value }));
+                }
+            )*
+        };
+    }
+    limit_key! {
+        total_bytes => 0,
+        total_blocks => 1,
+        max_bytes => 2,
+        max_blocks => 3,
+        curr_bytes => 4,
+        curr_blocks => 5,
+    }
+    if input.peek(Token![crate]) {
+        let key = input.parse::<Token![crate]>()?;
+        expect_eq(input, "crate", key.span)?;
+        if input.is_empty() || input.peek(Token![,]) {
+            return Err(missing_value(
+                input,
+                "crate",
+                "`crate = \"path::to::dhat_kit\"`",
+            ));
+        }
+        let lit: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the path to dhat-kit as a string, e.g. `crate = \"my_crate::dhat_kit\"`",
+            )
+        })?;
+        return Ok(Arg::Crate(key.span, lit.parse()?));
+    }
+    let ident = input.call(Ident::parse_any).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected a key, e.g. `max_bytes = 4096`; the keys are max_bytes, max_blocks, \
+             total_bytes, total_blocks, curr_bytes, curr_blocks, crate",
+        )
+    })?;
+    Err(unknown_key(&ident))
+}
+
+fn expect_eq(input: ParseStream<'_>, key: &str, key_span: Span) -> syn::Result<()> {
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        Ok(())
+    } else {
+        Err(syn::Error::new(
+            key_span,
+            format!("expected `=` and a value after `{key}`, e.g. `{key} = 4096`"),
+        ))
+    }
+}
+
+fn missing_value(input: ParseStream<'_>, key: &str, example: &str) -> syn::Error {
+    syn::Error::new(
+        input.span(),
+        format!("missing value for `{key}`: expected {example}"),
+    )
+}
+
+/// `= value` after a limit key: an expression, checked for what can be seen without type
+/// information (a negative or non-integer literal).
+fn parse_value(input: ParseStream<'_>, key: &str, key_span: Span) -> syn::Result<Expr> {
+    expect_eq(input, key, key_span)?;
+    if input.is_empty() || input.peek(Token![,]) {
+        return Err(missing_value(
+            input,
+            key,
+            "an integer limit, e.g. `4096` or `64 * 1024`",
+        ));
+    }
+    let value: Expr = input.parse()?;
+    check_value(&value, key)?;
+    Ok(value)
+}
+
+fn check_value(value: &Expr, key: &str) -> syn::Result<()> {
+    match value {
+        Expr::Lit(ExprLit { lit, .. }) => match lit {
+            Lit::Int(_) => Ok(()),
+            Lit::Float(_) => Err(not_integer(lit, key, "a float")),
+            Lit::Str(_) => Err(not_integer(lit, key, "a string")),
+            Lit::Bool(_) => Err(not_integer(lit, key, "a bool")),
+            _ => Err(not_integer(lit, key, "a literal of another type")),
+        },
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            expr,
+            ..
+        }) if matches!(
+            &**expr,
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(_) | Lit::Float(_),
+                ..
+            })
+        ) =>
+        {
+            Err(syn::Error::new_spanned(
+                value,
+                format!("`{key}` cannot be negative: a limit is an upper bound, 0 or more"),
+            ))
+        }
+        Expr::Group(g) => check_value(&g.expr, key),
+        Expr::Paren(p) => check_value(&p.expr, key),
+        _ => Ok(()),
+    }
+}
+
+fn not_integer(lit: &Lit, key: &str, what: &str) -> syn::Error {
+    syn::Error::new(
+        lit.span(),
+        format!("`{key}` must be an integer, found {what} literal; e.g. `{key} = 4096`"),
+    )
+}
+
+fn unknown_key(ident: &Ident) -> syn::Error {
+    let name = ident.to_string();
+    let message = match nearest(&name) {
+        Some(near) => format!("unknown key `{name}`; did you mean `{near}`?"),
+        None => format!(
+            "unknown key `{name}`; the keys are max_bytes, max_blocks, total_bytes, \
+             total_blocks, curr_bytes, curr_blocks, crate"
+        ),
+    };
+    syn::Error::new(ident.span(), message)
+}
+
+/// The valid key nearest to `name`, if it is near enough to be what was meant.
+fn nearest(name: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .map(|&k| (edit_distance(name, k), k))
+        .filter(|&(d, k)| d <= (k.len() / 3).max(1))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_near_keys_only() {
+        assert_eq!(nearest("max_byte"), Some("max_bytes"));
+        assert_eq!(nearest("max_bloks"), Some("max_blocks"));
+        assert_eq!(nearest("totl_bytes"), Some("total_bytes"));
+        assert_eq!(nearest("cur_bytes"), Some("curr_bytes"));
+        assert_eq!(nearest("baseline"), None);
+        assert_eq!(nearest("bytes"), None);
+    }
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("max_bytes", "max_bytes"), 0);
+    }
+
+    #[test]
+    fn keys_and_limit_keys_agree() {
+        for k in LIMIT_KEYS {
+            assert!(KEYS.contains(&k));
+        }
+        assert_eq!(LIMIT_KEYS.len(), LIMIT_VARIANTS.len());
+    }
+
+    fn parse(s: &str) -> syn::Result<Args> {
+        syn::parse_str(s)
+    }
+
+    #[test]
+    fn parses_limits_and_crate() {
+        let args = parse("max_bytes = 64 * 1024, total_blocks = LIMIT, crate = \"x::y\",").unwrap();
+        assert_eq!(args.limits.len(), 2);
+        assert_eq!(args.limits[0].key, 2);
+        assert_eq!(args.limits[1].key, 1);
+        assert!(args.krate.is_some());
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let err = |s: &str| parse(s).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err("max_byte = 1").contains("did you mean `max_bytes`"));
+        assert!(err("max_bytes = 1, max_bytes = 2").contains("duplicate key `max_bytes`"));
+        assert!(err("max_bytes =").contains("missing value for `max_bytes`"));
+        assert!(err("max_bytes").contains("expected `=`"));
+        assert!(err("max_bytes = -1").contains("cannot be negative"));
+        assert!(err("max_bytes = 1.5").contains("found a float literal"));
+        assert!(err("max_bytes = \"1\"").contains("found a string literal"));
+        assert!(err("").contains("at least one limit"));
+        assert!(err("crate = \"x\"").contains("at least one limit"));
+    }
+}

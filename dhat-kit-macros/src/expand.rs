@@ -1,0 +1,175 @@
+//! Generating the measured function of `#[assert_heap]`.
+//!
+//! The function keeps its attributes, visibility and signature; its body moves into a closure (or
+//! an `async` block) that `dhat_kit::__private::run*` measures and checks against the budget.
+
+use crate::attr::{Args, LIMIT_VARIANTS};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::{AttrStyle, Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitInt, Pat, ReturnType, Stmt};
+
+/// The function, measured; or the original item beside the error.
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(_) => {
+            let error = syn::Error::new_spanned(
+                &item,
+                "#[assert_heap] goes on a test function, e.g.\n\
+                 #[test]\n#[dhat_kit::assert_heap(max_bytes = 4096)]\nfn small() { .. }",
+            );
+            return with_error(item, error);
+        }
+    };
+    match syn::parse2::<Args>(args).and_then(|args| generate(&args, func)) {
+        Ok(tokens) => tokens,
+        Err(error) => with_error(item, error),
+    }
+}
+
+/// The original item, unchanged, and the error: no second error from a half-expanded function.
+fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
+    let error = error.to_compile_error();
+    quote!(#item #error)
+}
+
+fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
+    if let Some(constness) = &func.sig.constness {
+        return Err(syn::Error::new_spanned(
+            constness,
+            "#[assert_heap] measures a function when it runs: it cannot be `const`",
+        ));
+    }
+    let krate = match &args.krate {
+        Some(path) => path.to_token_stream(),
+        None => quote!(::dhat_kit),
+    };
+    let private = quote!(#krate::__private);
+    let name = &func.sig.ident;
+    let limits = args.limits.iter().map(|limit| {
+        let variant = Ident::new(LIMIT_VARIANTS[limit.key], limit.span);
+        let value = limit_value(&limit.value);
+        quote_spanned!(limit.span=> .limit(#private::Key::#variant, #value))
+    });
+    let budget = quote! {
+        #private::Budget::new(::core::concat!(
+            ::core::module_path!(), "::", ::core::stringify!(#name)
+        )) #(#limits)*
+    };
+    let should_panic = func.attrs.iter().any(|a| is(a, "should_panic"));
+    let (inner, outer): (Vec<Attribute>, Vec<Attribute>) = func
+        .attrs
+        .drain(..)
+        .partition(|a| matches!(a.style, AttrStyle::Inner(_)));
+    let block = &func.block;
+
+    let body = if func.sig.asyncness.is_some() {
+        // Above `#[tokio::test]` (or any async test attribute): still an `async fn` here.
+        if should_panic {
+            return Err(async_should_panic());
+        }
+        quote!(#private::run_future(#budget, async move #block).await)
+    } else if let Some((stmt, rest)) = tokio_body(&func) {
+        // Below `#[tokio::test]`: its expansion starts with `let body = async { .. };`, the test's
+        // body; measure that future's polls, not the runtime around it.
+        if should_panic {
+            return Err(async_should_panic());
+        }
+        let Stmt::Local(local) = stmt else {
+            unreachable!("tokio_body returns a `let` statement")
+        };
+        let pat = &local.pat;
+        let init = &local
+            .init
+            .as_ref()
+            .expect("tokio_body checked the initialiser")
+            .expr;
+        quote! {
+            let #pat = #private::run_future(#budget, #init);
+            #(#rest)*
+        }
+    } else if should_panic {
+        quote!(#private::run_should_panic(#budget, move || #block))
+    } else {
+        let ret = match &func.sig.output {
+            ReturnType::Type(arrow, ty) if !matches!(**ty, syn::Type::ImplTrait(_)) => {
+                quote!(#arrow #ty)
+            }
+            _ => TokenStream::new(),
+        };
+        quote!(#private::run(#budget, move || #ret #block))
+    };
+
+    let vis = &func.vis;
+    let sig = &func.sig;
+    Ok(quote! {
+        #(#outer)*
+        #vis #sig {
+            #(#inner)*
+            #body
+        }
+    })
+}
+
+/// A limit's value: a plain integer literal as a `u64` (so that a large one is not read as an
+/// `i32`), anything else as a `const` block, evaluated at compile time.
+fn limit_value(value: &Expr) -> TokenStream {
+    // `(2 + 2)` is `2 + 2`; in a `const` block its parentheses would be linted as unnecessary.
+    if let Expr::Paren(paren) = value {
+        return limit_value(&paren.expr);
+    }
+    if let Expr::Lit(ExprLit {
+        lit: Lit::Int(int), ..
+    }) = value
+    {
+        if int.suffix().is_empty() {
+            let lit = LitInt::new(&format!("{}u64", int.base10_digits()), int.span());
+            return lit.to_token_stream();
+        }
+    }
+    let span = syn::spanned::Spanned::span(value);
+    quote_spanned!(span=> const { #value })
+}
+
+fn is(attr: &Attribute, name: &str) -> bool {
+    attr.path().segments.last().is_some_and(|s| s.ident == name)
+}
+
+/// The statements of a body that `#[tokio::test]` generated: its first statement
+/// (`let body = async { .. };`, the test's own body) and the rest (which runs it with
+/// `block_on(body)`), if `func` is one.
+fn tokio_body(func: &ItemFn) -> Option<(&Stmt, &[Stmt])> {
+    let (first, rest) = func.block.stmts.split_first()?;
+    let Stmt::Local(local) = first else {
+        return None;
+    };
+    let Pat::Ident(pat) = &local.pat else {
+        return None;
+    };
+    let init = local.init.as_ref()?;
+    let generated = pat.ident == "body"
+        && matches!(*init.expr, Expr::Async(_))
+        && init.diverge.is_none()
+        && rest
+            .iter()
+            .any(|stmt| mentions(stmt.to_token_stream(), "block_on"));
+    generated.then_some((first, rest))
+}
+
+fn async_should_panic() -> syn::Error {
+    syn::Error::new(
+        Span::call_site(),
+        "#[assert_heap] does not support #[should_panic] on an async test: a budget failure \
+         could be taken for the expected panic; measure inside the test with \
+         `dhat_kit::measure` instead",
+    )
+}
+
+/// Whether `tokens` contain the identifier `name`, at any depth.
+fn mentions(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => ident == name,
+        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), name),
+        _ => false,
+    })
+}

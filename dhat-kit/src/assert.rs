@@ -1,0 +1,459 @@
+//! The runtime of `#[assert_heap]`: a test's heap [`Budget`], the measurement of its body on the
+//! test's thread ([`run`], [`run_should_panic`], [`Measured`] for async bodies), and the report
+//! of a failure.
+//!
+//! The attribute itself (in `dhat-kit-macros`) only collects the limits and hands the body over;
+//! everything that decides and says whether a test passes is here, reached through
+//! [`__private`](crate::__private).
+
+use crate::stats::{Mark, Stats};
+use crate::units::{Count, Thousands};
+use std::fmt::Write as _;
+use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A field of [`Stats`] that a budget bounds; the keys of `#[assert_heap]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// `total_bytes`
+    TotalBytes,
+    /// `total_blocks`
+    TotalBlocks,
+    /// `max_bytes`
+    MaxBytes,
+    /// `max_blocks`
+    MaxBlocks,
+    /// `curr_bytes`
+    CurrBytes,
+    /// `curr_blocks`
+    CurrBlocks,
+}
+
+impl Key {
+    /// Every key, in the order of [`Stats::FIELDS`].
+    const ALL: [Key; 6] = [
+        Key::TotalBytes,
+        Key::TotalBlocks,
+        Key::MaxBytes,
+        Key::MaxBlocks,
+        Key::CurrBytes,
+        Key::CurrBlocks,
+    ];
+
+    /// The key's name, the name of its `Stats` field.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        Stats::FIELDS[self as usize]
+    }
+
+    fn unit(self) -> &'static str {
+        match self {
+            Key::TotalBytes | Key::MaxBytes | Key::CurrBytes => "byte",
+            Key::TotalBlocks | Key::MaxBlocks | Key::CurrBlocks => "block",
+        }
+    }
+
+    fn of(self, stats: &Stats) -> u64 {
+        match self {
+            Key::TotalBytes => stats.total_bytes,
+            Key::TotalBlocks => stats.total_blocks,
+            Key::MaxBytes => stats.max_bytes,
+            Key::MaxBlocks => stats.max_blocks,
+            Key::CurrBytes => stats.curr_bytes,
+            Key::CurrBlocks => stats.curr_blocks,
+        }
+    }
+}
+
+/// A value that can be a limit: any integer type. A negative value is refused when the test runs
+/// (a negative literal is refused by the attribute at compile time).
+#[diagnostic::on_unimplemented(
+    message = "a heap limit must be an integer, not `{Self}`",
+    label = "not an integer",
+    note = "write the limit as an integer expression, e.g. `max_bytes = 64 * 1024`"
+)]
+pub trait Limit: Copy {
+    /// The limit as a `u64` (saturating above `u64::MAX`), or the negative value.
+    fn to_limit(self) -> Result<u64, i128>;
+}
+
+macro_rules! unsigned_limit {
+    ($($t:ty)*) => {$(
+        impl Limit for $t {
+            fn to_limit(self) -> Result<u64, i128> {
+                Ok(u64::try_from(self).unwrap_or(u64::MAX))
+            }
+        }
+    )*};
+}
+macro_rules! signed_limit {
+    ($($t:ty)*) => {$(
+        impl Limit for $t {
+            fn to_limit(self) -> Result<u64, i128> {
+                if self < 0 {
+                    Err(self as i128)
+                } else {
+                    Ok(u64::try_from(self).unwrap_or(u64::MAX))
+                }
+            }
+        }
+    )*};
+}
+unsigned_limit!(u8 u16 u32 u64 u128 usize);
+signed_limit!(i8 i16 i32 i64 i128 isize);
+
+/// One test's heap budget: its path and an upper bound per key.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    test: &'static str,
+    limits: [Option<u64>; 6],
+    /// A limit that was given a negative value: the key and the value.
+    negative: Option<(Key, i128)>,
+}
+
+impl Budget {
+    /// A budget with no limit yet, for the test at `test` (`module::path::test_name`).
+    #[must_use]
+    pub const fn new(test: &'static str) -> Budget {
+        Budget {
+            test,
+            limits: [None; 6],
+            negative: None,
+        }
+    }
+
+    /// Sets the limit of `key`. A negative value makes the test fail when it runs.
+    #[must_use]
+    pub fn limit(mut self, key: Key, value: impl Limit) -> Budget {
+        match value.to_limit() {
+            Ok(limit) => self.limits[key as usize] = Some(limit),
+            Err(negative) => {
+                self.negative.get_or_insert((key, negative));
+            }
+        }
+        self
+    }
+
+    /// The test's path, as given to [`Budget::new`].
+    #[must_use]
+    pub fn test(&self) -> &'static str {
+        self.test
+    }
+
+    /// The limit of `key`, if one was set.
+    #[must_use]
+    pub fn get(&self, key: Key) -> Option<u64> {
+        self.limits[key as usize]
+    }
+
+    /// Why this budget cannot be checked in this binary, if it cannot: a negative limit, a
+    /// dhat-kit built without counting, or no dhat-kit allocator installed.
+    #[must_use]
+    pub fn unmeasurable(&self) -> Option<String> {
+        self.unmeasurable_with(cfg!(feature = "peak"), crate::is_installed)
+    }
+
+    fn unmeasurable_with(
+        &self,
+        counting: bool,
+        installed: impl FnOnce() -> bool,
+    ) -> Option<String> {
+        let test = self.test;
+        if let Some((key, value)) = self.negative {
+            let key = key.name();
+            return Some(format!(
+                "dhat-kit: #[assert_heap] on {test}: the limit `{key}` is negative ({value}); \
+                 a limit is an upper bound, 0 or more"
+            ));
+        }
+        if !counting {
+            return Some(format!(
+                "dhat-kit: #[assert_heap] on {test} cannot measure: dhat-kit was built without \
+                 its `peak` feature, so nothing is counted.\n\
+                 Enable it (it is a default feature) where dhat-kit is a dependency, e.g. in \
+                 Cargo.toml:\n\n    \
+                 dhat-kit = {{ version = \"0.1\", features = [\"peak\"] }}\n"
+            ));
+        }
+        if !installed() {
+            return Some(format!(
+                "dhat-kit: #[assert_heap] on {test} cannot measure: dhat-kit's allocator is not \
+                 installed in this test binary.\n\
+                 Add this line at the root of the test crate (the top of the file under tests/, \
+                 or src/lib.rs for unit tests):\n\n    \
+                 dhat_kit::global_allocator!();\n"
+            ));
+        }
+        None
+    }
+
+    /// The failure report if `stats` exceeds any limit, `None` if it is within the budget.
+    ///
+    /// One block: the test's path, one line per exceeded key
+    /// (`key: measured > limit (+N bytes, +P%)`), then every measured figure beside its limit.
+    #[must_use]
+    pub fn report(&self, stats: &Stats) -> Option<String> {
+        let exceeded: Vec<Key> = Key::ALL
+            .into_iter()
+            .filter(|&k| self.get(k).is_some_and(|limit| k.of(stats) > limit))
+            .collect();
+        if exceeded.is_empty() {
+            return None;
+        }
+        let mut out = format!("dhat-kit: {} went over its heap budget\n", self.test);
+        for &key in &exceeded {
+            let (measured, limit) = (key.of(stats), self.get(key).unwrap_or_default());
+            let over = measured - limit;
+            let percent = if limit == 0 {
+                "over a limit of 0".to_string()
+            } else {
+                format!("+{:.1}%", over as f64 * 100.0 / limit as f64)
+            };
+            let _ = writeln!(
+                out,
+                "  {}: {} > {} (+{}, {percent})",
+                key.name(),
+                Thousands(measured),
+                Thousands(limit),
+                Count(over, key.unit()),
+            );
+        }
+        out.push_str("measured on the test's thread:\n");
+        for key in Key::ALL {
+            let value = Thousands(key.of(stats)).to_string();
+            let line = match self.get(key) {
+                Some(limit) => format!("  {:<13}{value:<14}limit {}", key.name(), Thousands(limit)),
+                None => format!("  {:<13}{value}", key.name()),
+            };
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+        out.pop();
+        Some(out)
+    }
+}
+
+/// Runs a test's body under its budget: measures it on this thread ([`measure`](crate::measure)
+/// semantics) and returns its result.
+///
+/// # Panics
+///
+/// If the budget cannot be checked (see [`Budget::unmeasurable`]), without running the body; if
+/// the body's figures exceed the budget, with [`Budget::report`]; and if the body panics.
+#[track_caller]
+pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
+    if let Some(why) = budget.unmeasurable() {
+        panic!("{why}");
+    }
+    let mark = Mark::begin();
+    let r = body();
+    let stats = mark.end();
+    if let Some(report) = budget.report(&stats) {
+        panic!("{report}");
+    }
+    r
+}
+
+/// [`run`] for a `#[should_panic]` test. The body's own panic passes through when the figures up
+/// to it (the panic's own allocations included) are within the budget. Otherwise this returns
+/// normally after printing why, so that the test fails ("did not panic as expected") and a
+/// dhat-kit failure is never taken for the expected panic.
+pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
+    if let Some(why) = budget.unmeasurable() {
+        eprintln!("{why}\n{}", SHOULD_PANIC_NOTE);
+        return;
+    }
+    let mark = Mark::begin();
+    let outcome = catch_unwind(AssertUnwindSafe(body));
+    let stats = mark.end();
+    if let Some(report) = budget.report(&stats) {
+        eprintln!("{report}\n{}", SHOULD_PANIC_NOTE);
+        return;
+    }
+    if let Err(payload) = outcome {
+        resume_unwind(payload);
+    }
+}
+
+const SHOULD_PANIC_NOTE: &str = "(the test is #[should_panic]: dhat-kit returns instead of \
+                                 panicking, so that its failure is not taken for the expected panic)";
+
+/// Wraps an async test body: each poll of `body` is measured on the thread that polls it, and the
+/// figures of all polls together are checked against `budget` when the body completes.
+pub fn run_future<F: Future>(budget: Budget, body: F) -> Measured<F> {
+    Measured {
+        budget,
+        body,
+        checked: false,
+        acc: Acc::default(),
+    }
+}
+
+/// The future [`run_future`] returns.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct Measured<F> {
+    budget: Budget,
+    body: F,
+    checked: bool,
+    acc: Acc,
+}
+
+/// The figures of the polls so far, with signed live figures (a poll may free what an earlier
+/// one allocated).
+#[derive(Debug, Default, Clone, Copy)]
+struct Acc {
+    total_bytes: u64,
+    total_blocks: u64,
+    live_bytes: i64,
+    live_blocks: i64,
+    max_bytes: i64,
+    max_blocks: i64,
+}
+
+impl Acc {
+    fn stats(&self) -> Stats {
+        Stats {
+            total_bytes: self.total_bytes,
+            total_blocks: self.total_blocks,
+            max_bytes: self.max_bytes.max(0) as u64,
+            max_blocks: self.max_blocks.max(0) as u64,
+            curr_bytes: self.live_bytes.max(0) as u64,
+            curr_blocks: self.live_blocks.max(0) as u64,
+        }
+    }
+}
+
+/// This thread's live bytes and blocks, signed: the live delta of one poll is their difference.
+fn live() -> (i64, i64) {
+    #[cfg(feature = "peak")]
+    {
+        crate::alloc::with_tally(|t| (t.curr_bytes.get(), t.curr_blocks.get())).unwrap_or((0, 0))
+    }
+    #[cfg(not(feature = "peak"))]
+    {
+        (0, 0)
+    }
+}
+
+impl<F: Future> Future for Measured<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `body` is structurally pinned: it is never moved out of `self` nor given out
+        // unpinned, and `Measured` has no `Drop` of its own; the other fields are plain data,
+        // touched through `&mut` without ever moving `body`.
+        let this = unsafe { self.get_unchecked_mut() };
+        if !this.checked {
+            if let Some(why) = this.budget.unmeasurable() {
+                panic!("{why}");
+            }
+            this.checked = true;
+        }
+        // SAFETY: see above; `body` stays where it is, pinned with `self`.
+        let body = unsafe { Pin::new_unchecked(&mut this.body) };
+        let before = live();
+        let mark = Mark::begin();
+        let poll = body.poll(cx);
+        let s = mark.end();
+        let after = live();
+        let acc = &mut this.acc;
+        acc.total_bytes += s.total_bytes;
+        acc.total_blocks += s.total_blocks;
+        // This poll's peak, seen from the start of the body; the latest of equal peaks wins.
+        let peak = acc.live_bytes + s.max_bytes as i64;
+        if peak > acc.max_bytes || (peak == acc.max_bytes && s.total_blocks > 0) {
+            acc.max_bytes = peak;
+            acc.max_blocks = acc.live_blocks + s.max_blocks as i64;
+        }
+        acc.live_bytes += after.0 - before.0;
+        acc.live_blocks += after.1 - before.1;
+        if poll.is_ready() {
+            if let Some(report) = this.budget.report(&this.acc.stats()) {
+                panic!("{report}");
+            }
+        }
+        poll
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(v: [u64; 6]) -> Stats {
+        let mut s = Stats::default();
+        [
+            s.total_bytes,
+            s.total_blocks,
+            s.max_bytes,
+            s.max_blocks,
+            s.curr_bytes,
+            s.curr_blocks,
+        ] = v;
+        s
+    }
+
+    #[test]
+    fn within_budget_there_is_no_report() {
+        let b = Budget::new("m::t")
+            .limit(Key::MaxBytes, 100)
+            .limit(Key::TotalBlocks, 2u8);
+        assert_eq!(b.report(&stats([500, 2, 100, 2, 0, 0])), None);
+    }
+
+    #[test]
+    fn the_report_names_each_exceeded_key_and_every_figure() {
+        let b = Budget::new("m::t")
+            .limit(Key::MaxBytes, 1024)
+            .limit(Key::TotalBlocks, 2)
+            .limit(Key::CurrBytes, 0);
+        let report = b.report(&stats([1500, 3, 1500, 2, 8, 1])).unwrap();
+        assert_eq!(
+            report,
+            "dhat-kit: m::t went over its heap budget
+  total_blocks: 3 > 2 (+1 block, +50.0%)
+  max_bytes: 1,500 > 1,024 (+476 bytes, +46.5%)
+  curr_bytes: 8 > 0 (+8 bytes, over a limit of 0)
+measured on the test's thread:
+  total_bytes  1,500
+  total_blocks 3             limit 2
+  max_bytes    1,500         limit 1,024
+  max_blocks   2
+  curr_bytes   8             limit 0
+  curr_blocks  1"
+        );
+    }
+
+    #[test]
+    fn limits_of_any_integer_type() {
+        assert_eq!(5u8.to_limit(), Ok(5));
+        assert_eq!(5i64.to_limit(), Ok(5));
+        assert_eq!(u128::MAX.to_limit(), Ok(u64::MAX));
+        assert_eq!((-3i32).to_limit(), Err(-3));
+        let b = Budget::new("m::t").limit(Key::CurrBlocks, -3);
+        assert_eq!(b.get(Key::CurrBlocks), None);
+        assert!(b
+            .unmeasurable_with(true, || true)
+            .unwrap()
+            .contains("the limit `curr_blocks` is negative (-3)"));
+    }
+
+    #[test]
+    fn without_counting_or_allocator_the_message_says_what_to_do() {
+        let b = Budget::new("m::t").limit(Key::MaxBytes, 1);
+        assert_eq!(b.unmeasurable_with(true, || true), None);
+        let no_feature = b.unmeasurable_with(false, || true).unwrap();
+        assert!(
+            no_feature.contains("built without its `peak` feature"),
+            "{no_feature}"
+        );
+        assert!(no_feature.contains("features = [\"peak\"]"), "{no_feature}");
+        let no_alloc = b.unmeasurable_with(true, || false).unwrap();
+        assert!(
+            no_alloc.contains("\n    dhat_kit::global_allocator!();\n"),
+            "{no_alloc}"
+        );
+    }
+}

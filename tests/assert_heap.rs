@@ -1,0 +1,551 @@
+//! `#[assert_heap]` as a user writes it: tight budgets (every figure derived from the exact sizes
+//! allocated) on many tests running in parallel, and the report of a test over its budget.
+//!
+//! Sizes follow from std's documented behaviour: `vec![x; n]` and `Vec::with_capacity(n)` allocate
+//! exactly `n` elements in one block; a growing `Vec` starts at capacity 8 (1-byte elements) or 4
+//! (up to 1 KiB) and doubles, each growth a `realloc`, which counts as one new block of the new
+//! size; `Box::new(x)` allocates `size_of_val(&x)` bytes (nothing for a zero-sized value).
+//! Everything goes through `black_box`, so no allocation is optimised away.
+
+dhat_kit::global_allocator!();
+
+use dhat_kit::assert_heap;
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::rc::Rc;
+use std::sync::Arc;
+
+const MIB: usize = 1 << 20;
+const FOUR_MIB: u64 = 4 << 20;
+
+#[test]
+fn the_allocator_is_installed() {
+    assert!(dhat_kit::is_installed());
+}
+
+#[test]
+#[assert_heap(
+    total_bytes = 1000,
+    total_blocks = 1,
+    max_bytes = 1000,
+    max_blocks = 1,
+    curr_bytes = 0,
+    curr_blocks = 0
+)]
+fn one_kilobyte_vector() {
+    let v = black_box(vec![0u8; 1000]);
+    assert_eq!(v.len(), 1000);
+}
+
+#[test]
+#[assert_heap(total_bytes = 4 * 1024 * 1024, total_blocks = 1, max_bytes = FOUR_MIB, curr_bytes = 0)]
+fn four_megabytes() {
+    let v = black_box(vec![1u8; 4 * MIB]);
+    assert_eq!(v[4 * MIB - 1], 1);
+}
+
+#[test]
+#[assert_heap(total_bytes = MIB, max_bytes = MIB, max_blocks = 1, curr_blocks = 0)]
+fn one_megabyte_of_u64() {
+    let v = black_box(vec![7u64; MIB / 8]);
+    assert_eq!(v.len() * 8, MIB);
+}
+
+#[test]
+#[assert_heap(total_bytes = 10 * MIB, total_blocks = 1, max_bytes = 10 * MIB, curr_bytes = 0)]
+fn ten_megabytes_zeroed() {
+    let v = black_box(vec![0u32; 10 * MIB / 4]);
+    assert!(v.iter().take(16).all(|&x| x == 0));
+}
+
+#[test]
+#[assert_heap(total_bytes = 8, total_blocks = 1, max_bytes = 8, curr_bytes = 0)]
+fn a_boxed_u64() {
+    let b = black_box(Box::new(42u64));
+    assert_eq!(*b, 42);
+}
+
+#[test]
+#[assert_heap(total_bytes = 11, total_blocks = 1, max_bytes = 11, curr_blocks = 0)]
+fn a_short_string() {
+    let s = black_box(String::from("hello, heap"));
+    assert_eq!(s.len(), 11);
+}
+
+#[test]
+// Capacities 4, 8, 16 of 8 bytes: 32 + 64 + 128 bytes, one allocation and two reallocations.
+#[assert_heap(
+    total_bytes = 224,
+    total_blocks = 3,
+    max_bytes = 128,
+    max_blocks = 1,
+    curr_bytes = 0
+)]
+fn pushing_sixteen_u64() {
+    let mut v = Vec::new();
+    for i in 0..16u64 {
+        v.push(black_box(i));
+    }
+    assert_eq!(black_box(v).len(), 16);
+}
+
+#[test]
+// Capacities 8, 16, 32, 64, 128 of 1 byte.
+#[assert_heap(
+    total_bytes = 248,
+    total_blocks = 5,
+    max_bytes = 128,
+    max_blocks = 1,
+    curr_bytes = 0
+)]
+fn pushing_a_hundred_bytes() {
+    let mut v = Vec::new();
+    for i in 0..100u8 {
+        v.push(black_box(i));
+    }
+    assert_eq!(black_box(v).len(), 100);
+}
+
+#[test]
+// 64 bytes leaked on purpose: live at the end.
+#[assert_heap(total_bytes = 64, total_blocks = 1, curr_bytes = 64, curr_blocks = 1)]
+fn a_leak_shows_in_curr() {
+    let leaked: &'static mut [u8; 64] = Box::leak(black_box(Box::new([0u8; 64])));
+    leaked[0] = 1;
+}
+
+#[test]
+// A Vec of 1,000 boxes: 8,000 bytes for the Vec, 4 bytes for each box; all live at once.
+#[assert_heap(
+    total_bytes = 12_000,
+    total_blocks = 1001,
+    max_bytes = 12_000,
+    max_blocks = 1001,
+    curr_blocks = 0
+)]
+fn a_thousand_small_boxes() {
+    let mut v: Vec<Box<u32>> = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        v.push(Box::new(black_box(i)));
+    }
+    assert_eq!(black_box(v).len(), 1000);
+}
+
+#[test]
+// 3 MiB freed before 1 MiB is allocated: the peak is the 3 MiB.
+#[assert_heap(total_bytes = 4 * MIB, total_blocks = 2, max_bytes = 3 * MIB, max_blocks = 1, curr_bytes = 0)]
+fn the_peak_is_the_highest_moment() {
+    drop(black_box(vec![0u8; 3 * MIB]));
+    drop(black_box(vec![0u8; MIB]));
+}
+
+#[test]
+// Two 2 MiB buffers live at once.
+#[assert_heap(total_bytes = FOUR_MIB, total_blocks = 2, max_bytes = FOUR_MIB, max_blocks = 2)]
+fn two_buffers_at_once() {
+    let a = black_box(vec![0u8; 2 * MIB]);
+    let b = black_box(vec![0u8; 2 * MIB]);
+    assert_eq!(a.len() + b.len(), 4 * MIB);
+}
+
+#[test]
+// The peak of 1 MiB is reached twice; the latest (two 512 KiB blocks) is kept, as dhat does.
+#[assert_heap(total_bytes = 2 * MIB, total_blocks = 3, max_bytes = MIB, max_blocks = 2)]
+fn the_latest_of_equal_peaks() {
+    drop(black_box(vec![0u8; MIB]));
+    let a = black_box(vec![0u8; MIB / 2]);
+    let b = black_box(vec![0u8; MIB / 2]);
+    drop((a, b));
+}
+
+#[test]
+// 1,000 bytes, then a realloc down to 1 byte: 1,001 bytes in 2 blocks, a peak of 1,000.
+#[assert_heap(
+    total_bytes = 1001,
+    total_blocks = 2,
+    max_bytes = 1000,
+    max_blocks = 1,
+    curr_bytes = 0
+)]
+fn shrink_to_fit_reallocates() {
+    let mut v: Vec<u8> = Vec::with_capacity(1000);
+    v.push(black_box(1));
+    v.shrink_to_fit();
+    assert_eq!(black_box(v).capacity(), 1);
+}
+
+#[test]
+#[assert_heap(total_bytes = 64, total_blocks = 1, max_bytes = 64, curr_bytes = 0)]
+fn a_string_within_its_capacity() {
+    let mut s = String::with_capacity(64);
+    for _ in 0..8 {
+        s.push_str(black_box("12345678"));
+    }
+    assert_eq!(black_box(s).len(), 64);
+}
+
+#[test]
+// 10 Strings of 8 bytes and a Vec of 10 × 24 bytes.
+#[assert_heap(
+    total_bytes = 320,
+    total_blocks = 11,
+    max_bytes = 320,
+    max_blocks = 11,
+    curr_blocks = 0
+)]
+fn a_vector_of_strings() {
+    let mut v = Vec::with_capacity(10);
+    for _ in 0..10 {
+        v.push(String::from(black_box("abcdefgh")));
+    }
+    assert_eq!(black_box(v).len(), 10);
+}
+
+#[test]
+#[assert_heap(total_bytes = 100, total_blocks = 1, max_bytes = 100, curr_bytes = 0)]
+fn into_boxed_slice_of_an_exact_vector() {
+    let b: Box<[u8]> = black_box(vec![7u8; 100]).into_boxed_slice();
+    assert_eq!(black_box(b).len(), 100);
+}
+
+#[test]
+#[assert_heap(total_bytes = 0, total_blocks = 0, max_bytes = 0, curr_bytes = 0)]
+fn empty_collections_allocate_nothing() {
+    let v: Vec<u64> = black_box(Vec::new());
+    let s = black_box(String::new());
+    let b = black_box(Box::new(()));
+    assert!(v.is_empty() && s.is_empty());
+    drop(b);
+}
+
+#[test]
+// Rc and Arc: two counters (16 bytes) before the value.
+#[assert_heap(total_bytes = 24 + 24 + 120, total_blocks = 3, max_bytes = 168, curr_bytes = 0)]
+fn reference_counted_values() {
+    let rc = black_box(Rc::new(5u64));
+    let arc = black_box(Arc::new(6u64));
+    let array = black_box(Rc::new([0u8; 100])); // 16 + 100, rounded up to 8: 120
+    assert_eq!(*rc + *arc + u64::from(array[0]), 11);
+}
+
+#[test]
+#[assert_heap(total_bytes = 60, total_blocks = 1, max_bytes = 60, curr_bytes = 0)]
+fn a_deque_of_exact_capacity() {
+    let mut d: VecDeque<u32> = VecDeque::with_capacity(15);
+    for i in 0..15 {
+        d.push_front(black_box(i));
+    }
+    assert_eq!(black_box(d).capacity(), 15);
+}
+
+#[test]
+#[assert_heap(
+    total_bytes = 8000,
+    total_blocks = 2,
+    max_bytes = 8000,
+    max_blocks = 2,
+    curr_bytes = 0
+)]
+fn cloning_a_vector() {
+    let v = black_box(vec![3u32; 1000]);
+    let w = black_box(v.clone());
+    assert_eq!(v, w);
+}
+
+#[test]
+#[assert_heap(total_bytes = 255, total_blocks = 1, max_bytes = 255, curr_bytes = 0)]
+fn collecting_an_exact_size_iterator() {
+    let v: Vec<u8> = (0..255u8).map(black_box).collect();
+    assert_eq!(black_box(v).len(), 255);
+}
+
+#[test]
+#[assert_heap(total_bytes = 3000, total_blocks = 1, max_bytes = 3000, curr_bytes = 0)]
+fn repeating_a_str() {
+    let s = black_box("abc").repeat(1000);
+    assert_eq!(black_box(s).len(), 3000);
+}
+
+#[test]
+#[assert_heap(total_bytes = 4096, total_blocks = 1, max_bytes = 4096, curr_bytes = 0)]
+fn a_boxed_array() {
+    let b = black_box(Box::new([0u64; 512]));
+    assert_eq!(b.len(), 512);
+}
+
+#[test]
+// A 6 MiB String kept for the whole test, and 2 MiB allocated and freed while it is live.
+#[assert_heap(total_bytes = 8 * MIB, total_blocks = 2, max_bytes = 8 * MIB, max_blocks = 2, curr_bytes = 0)]
+fn a_large_string_and_a_temporary() {
+    let mut s = String::with_capacity(6 * MIB);
+    s.push_str(black_box("x"));
+    drop(black_box(vec![0u8; 2 * MIB]));
+    assert_eq!(black_box(s).capacity(), 6 * MIB);
+}
+
+#[test]
+// A measurement inside the test is part of the test's own figures.
+#[assert_heap(
+    total_bytes = 1500,
+    total_blocks = 2,
+    max_bytes = 1500,
+    max_blocks = 2,
+    curr_bytes = 0
+)]
+fn a_measurement_inside_the_test() {
+    let outer = black_box(vec![0u8; 1000]);
+    let ((), inner) = dhat_kit::measure(|| drop(black_box(vec![0u8; 500])));
+    assert_eq!(
+        (inner.total_bytes, inner.max_bytes, inner.curr_bytes),
+        (500, 500, 0)
+    );
+    drop(outer);
+}
+
+#[test]
+// What the test's threads allocate is not the test's: the 2 MiB allocated on the spawned thread is
+// not counted. Spawning is: std's bookkeeping for the thread (its handle, the result's slot, the
+// boxed closure), a few hundred bytes on the test's thread.
+#[assert_heap(max_bytes = 1024, curr_bytes = 1024)]
+fn a_spawned_threads_allocations_are_not_counted() {
+    let stats = std::thread::scope(|s| {
+        s.spawn(|| dhat_kit::measure(|| drop(black_box(vec![0u8; 2 * MIB]))).1)
+            .join()
+            .unwrap()
+    });
+    assert_eq!(stats.max_bytes, 2 * MIB as u64);
+}
+
+#[test]
+#[assert_heap(total_bytes = 256, total_blocks = 1, max_bytes = 256, curr_bytes = 0)]
+fn a_test_returning_ok() -> Result<(), std::num::ParseIntError> {
+    let n: u32 = black_box("256").parse()?;
+    let v = black_box(vec![0u8; n as usize]);
+    assert_eq!(v.len(), 256);
+    Ok(())
+}
+
+#[test]
+#[ignore = "checks that #[ignore] composes; run with --include-ignored"]
+#[assert_heap(total_bytes = 512, total_blocks = 1, max_bytes = 512, curr_bytes = 0)]
+fn an_ignored_test() {
+    drop(black_box(vec![0u8; 512]));
+}
+
+#[test]
+#[should_panic(expected = "the expected panic")]
+// The figures up to the panic are checked: the 1 MiB buffer (live when it panics, freed by the
+// unwinding), the 16-byte payload (a boxed `&str`, still live when the body has unwound) and the
+// unwinder's exception object (56 bytes on x86-64: the 32-byte `_Unwind_Exception`, a canary
+// pointer and the payload's fat pointer; freed when the panic is caught). `resume_unwind` runs
+// no panic hook, whose report would allocate as much as the environment (RUST_BACKTRACE) asks.
+#[assert_heap(total_bytes = MIB + 16 + 56, total_blocks = 3, max_bytes = MIB + 16 + 56, curr_bytes = 16, curr_blocks = 1)]
+fn a_test_that_should_panic() {
+    let v = black_box(vec![0u8; MIB]);
+    if v.len() == MIB {
+        std::panic::resume_unwind(Box::new("the expected panic"));
+    }
+}
+
+mod reexported {
+    pub use dhat_kit as kit;
+}
+
+#[test]
+#[assert_heap(crate = "crate::reexported::kit", total_bytes = 77, total_blocks = 1)]
+fn through_a_reexport_with_crate_key() {
+    drop(black_box(vec![0u8; 77]));
+}
+
+#[tokio::test]
+#[assert_heap(total_bytes = 4096, total_blocks = 1, max_bytes = 4096, curr_bytes = 0)]
+async fn an_async_body_below_tokio_test() {
+    let v = black_box(vec![0u8; 4096]);
+    assert_eq!(v.len(), 4096);
+}
+
+#[tokio::test]
+// Two polls: 2 KiB allocated in the first, 1 KiB in the second, both freed at the end. Neither
+// building the runtime nor its work between the polls is counted.
+#[assert_heap(
+    total_bytes = 3072,
+    total_blocks = 2,
+    max_bytes = 3072,
+    max_blocks = 2,
+    curr_bytes = 0
+)]
+async fn an_async_body_across_polls() {
+    let v = black_box(vec![0u8; 2048]);
+    YieldOnce(false).await;
+    let w = black_box(vec![0u8; 1024]);
+    drop((v, w));
+}
+
+#[tokio::test]
+// A block allocated in one poll and freed in a later one.
+#[assert_heap(
+    total_bytes = 100_000,
+    max_bytes = 100_000,
+    curr_bytes = 0,
+    curr_blocks = 0
+)]
+async fn freed_in_a_later_poll() {
+    let v = black_box(vec![0u8; 100_000]);
+    YieldOnce(false).await;
+    YieldOnce(false).await;
+    drop(v);
+}
+
+#[assert_heap(total_bytes = 640, total_blocks = 1, curr_bytes = 640)]
+#[tokio::test]
+async fn above_tokio_test() -> Result<(), String> {
+    let kept = black_box(vec![0u8; 640]);
+    YieldOnce(false).await;
+    std::mem::forget(kept);
+    Ok(())
+}
+
+/// A future that is pending once (waking itself at once), then ready: the body around it is
+/// polled twice.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+/// The report of a test over its budget, read from the panic of a function that carries the
+/// attribute.
+mod report {
+    use super::*;
+    use std::panic::catch_unwind;
+
+    fn panic_message(f: fn()) -> String {
+        let payload = catch_unwind(f).expect_err("the function should fail its budget");
+        match payload.downcast::<String>() {
+            Ok(s) => *s,
+            Err(p) => p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    #[assert_heap(max_bytes = 1023, total_blocks = 1)]
+    fn one_byte_over() {
+        drop(black_box(vec![0u8; 1024]));
+    }
+
+    #[test]
+    fn one_byte_over_the_peak() {
+        assert_eq!(
+            panic_message(one_byte_over),
+            "dhat-kit: assert_heap::report::one_byte_over went over its heap budget
+  max_bytes: 1,024 > 1,023 (+1 byte, +0.1%)
+measured on the test's thread:
+  total_bytes  1,024
+  total_blocks 1             limit 1
+  max_bytes    1,024         limit 1,023
+  max_blocks   1
+  curr_bytes   0
+  curr_blocks  0"
+        );
+    }
+
+    #[assert_heap(total_bytes = 2 * MIB, total_blocks = 2, curr_blocks = 0, curr_bytes = 0)]
+    fn several_over() {
+        let a = black_box(vec![0u8; 3 * MIB]);
+        let b = black_box(Box::new(1u32));
+        let c = black_box(vec![0u8; 10]);
+        std::mem::forget((a, b));
+        drop(c);
+    }
+
+    #[test]
+    fn every_exceeded_key_has_its_line() {
+        assert_eq!(
+            panic_message(several_over),
+            "dhat-kit: assert_heap::report::several_over went over its heap budget
+  total_bytes: 3,145,742 > 2,097,152 (+1,048,590 bytes, +50.0%)
+  total_blocks: 3 > 2 (+1 block, +50.0%)
+  curr_bytes: 3,145,732 > 0 (+3,145,732 bytes, over a limit of 0)
+  curr_blocks: 2 > 0 (+2 blocks, over a limit of 0)
+measured on the test's thread:
+  total_bytes  3,145,742     limit 2,097,152
+  total_blocks 3             limit 2
+  max_bytes    3,145,742
+  max_blocks   3
+  curr_bytes   3,145,732     limit 0
+  curr_blocks  2             limit 0"
+        );
+    }
+
+    #[assert_heap(total_bytes = 10)]
+    fn returns_err_over_budget() -> Result<(), String> {
+        Err(black_box("eleven char").to_string())
+    }
+
+    #[test]
+    fn a_result_test_over_budget_panics() {
+        let message = panic_message(|| {
+            let _ = returns_err_over_budget();
+        });
+        assert!(
+            message.contains("  total_bytes: 11 > 10 (+1 byte, +10.0%)\n"),
+            "{message}"
+        );
+    }
+
+    #[assert_heap(total_bytes = 10)]
+    fn returns_ok_within_budget() -> Result<u32, String> {
+        let s = black_box("ten chars!").to_string();
+        Ok(s.len() as u32)
+    }
+
+    #[test]
+    fn within_budget_the_result_comes_back() {
+        assert_eq!(returns_ok_within_budget(), Ok(10));
+    }
+
+    // `#[should_panic]` is read by the attribute; outside `#[test]`, the function is called here.
+    #[allow(unused_attributes)]
+    #[should_panic]
+    #[assert_heap(total_bytes = 100)]
+    fn should_panic_over_budget() {
+        let _v = black_box(vec![0u8; 101]);
+        panic!("the expected panic, but over the budget");
+    }
+
+    #[test]
+    fn over_budget_a_should_panic_test_returns_instead_of_panicking() {
+        // Returning makes the harness fail the test ("did not panic as expected").
+        assert!(catch_unwind(should_panic_over_budget).is_ok());
+    }
+
+    #[allow(unused_attributes)]
+    #[should_panic]
+    #[assert_heap(total_blocks = 2, curr_blocks = 1)]
+    fn should_panic_within_budget() {
+        // The payload box and the unwinder's exception object (see `a_test_that_should_panic`).
+        std::panic::resume_unwind(Box::new("the expected panic"));
+    }
+
+    #[test]
+    fn within_budget_the_expected_panic_passes_through() {
+        assert_eq!(
+            panic_message(should_panic_within_budget),
+            "the expected panic"
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! `#[assert_heap]` in a test binary without dhat-kit's allocator: the test fails, and says which
+//! line to add, instead of passing with nothing measured.
+
+use dhat_kit::assert_heap;
+use std::panic::catch_unwind;
+
+#[assert_heap(max_bytes = 4096)]
+fn small() {
+    drop(std::hint::black_box(vec![0u8; 16]));
+}
+
+const EXPECTED: &str = "dhat-kit: #[assert_heap] on assert_heap_not_installed::small cannot \
+measure: dhat-kit's allocator is not installed in this test binary.
+Add this line at the root of the test crate (the top of the file under tests/, or src/lib.rs for \
+unit tests):
+
+    dhat_kit::global_allocator!();
+";
+
+#[test]
+fn without_the_allocator_the_test_fails_with_the_line_to_add() {
+    assert!(!dhat_kit::is_installed());
+    let payload = catch_unwind(small).expect_err("a budget must not pass unmeasured");
+    let message = payload.downcast::<String>().expect("a String message");
+    assert_eq!(*message, EXPECTED);
+}
+
+#[allow(unused_attributes)]
+#[should_panic]
+#[assert_heap(max_bytes = 4096)]
+fn should_panic_unmeasured() {
+    panic!("the expected panic");
+}
+
+#[test]
+fn a_should_panic_test_fails_by_returning_without_running_its_body() {
+    // Returning normally is what makes the harness fail a `#[should_panic]` test.
+    assert!(catch_unwind(should_panic_unmeasured).is_ok());
+}

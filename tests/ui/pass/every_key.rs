@@ -1,0 +1,32 @@
+//! Every key, values of several integer types and forms, and `crate = "..."`: all compile. (Their
+//! figures are checked in tests/assert_heap.rs; trybuild builds dhat-kit without its features.)
+dhat_kit::global_allocator!();
+
+const LIMIT: usize = 64 * 1024;
+
+mod kit {
+    pub use dhat_kit::*;
+}
+
+#[dhat_kit::assert_heap(
+    max_bytes = LIMIT,
+    max_blocks = 4u32,
+    total_bytes = 64 * 1024,
+    total_blocks = (2 + 2),
+    curr_bytes = 0,
+    curr_blocks = 0i64,
+)]
+fn every_key() {
+    drop(std::hint::black_box(vec![0u8; 1024]));
+}
+
+#[dhat_kit::assert_heap(crate = "kit", total_blocks = 1, max_bytes = 5_000_000_000)]
+fn through_a_path() -> Result<(), String> {
+    drop(std::hint::black_box(vec![0u8; 1024]));
+    Ok(())
+}
+
+fn main() {
+    let _: fn() = every_key;
+    let _: fn() -> Result<(), String> = through_a_path;
+}
