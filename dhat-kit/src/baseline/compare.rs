@@ -1,0 +1,251 @@
+//! [`compare`]: recorded figures against new ones, metric by metric, with a tolerance.
+
+use super::file::{Figures, Metric};
+use crate::units::Thousands;
+use std::fmt;
+
+/// How one figure compares with its baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Within the tolerance, either way.
+    Within,
+    /// Higher than the baseline by more than the tolerance.
+    Regressed,
+    /// Lower than the baseline by more than the tolerance.
+    Improved,
+}
+
+/// One row of a [`Comparison`]: a metric's recorded figure, its figure now, and the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    /// The metric.
+    pub metric: Metric,
+    /// The recorded figure.
+    pub baseline: u64,
+    /// The figure now.
+    pub now: u64,
+    /// The verdict.
+    pub status: Status,
+}
+
+impl Row {
+    /// `now - baseline`.
+    #[must_use]
+    pub fn delta(&self) -> i128 {
+        i128::from(self.now) - i128::from(self.baseline)
+    }
+
+    /// The change in percent of the baseline; `None` when the baseline is 0.
+    #[must_use]
+    pub fn percent(&self) -> Option<f64> {
+        (self.baseline != 0).then(|| self.delta() as f64 * 100.0 / self.baseline as f64)
+    }
+}
+
+/// Figures compared with their baseline: one [`Row`] per metric that both have. Prints as a
+/// table (see [`compare`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// The entry's name.
+    pub name: String,
+    /// The tolerance, in percent.
+    pub tolerance: f64,
+    /// One row per compared metric, in the order of [`Metric::ALL`].
+    pub rows: Vec<Row>,
+}
+
+impl Comparison {
+    /// The rows that regressed beyond the tolerance.
+    pub fn regressions(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.status == Status::Regressed)
+    }
+
+    /// The rows that improved beyond the tolerance.
+    pub fn improvements(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.status == Status::Improved)
+    }
+
+    /// Whether nothing regressed beyond the tolerance.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.regressions().next().is_none()
+    }
+
+    /// Whether every figure is within the tolerance (nothing to record).
+    #[must_use]
+    pub fn unchanged(&self) -> bool {
+        self.rows.iter().all(|r| r.status == Status::Within)
+    }
+}
+
+/// Compares `now` with `baseline` on `metrics` (those both have; the others are left out): a
+/// figure above `baseline × (1 + tolerance/100)` regressed, one below
+/// `baseline × (1 − tolerance/100)` improved. From a baseline of 0, any growth regresses.
+///
+/// The comparison prints as a table:
+///
+/// ```text
+/// memory baseline `parse` (tolerance 5%):
+///   metric            baseline           now         delta        %
+///   total bytes         10,000        10,100          +100    +1.0%
+///   peak bytes           4,096         5,120        +1,024   +25.0%  regressed
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::baseline::{compare, Figures, Metric, Status};
+///
+/// let was = Figures { peak_bytes: Some(1000), total_blocks: Some(10), ..Figures::default() };
+/// let now = Figures { peak_bytes: Some(1040), total_blocks: Some(5), ..Figures::default() };
+/// let c = compare("t", &was, &now, 5.0, &Metric::ALL);
+/// assert!(c.passed()); // +4% is within 5%
+/// assert_eq!(c.improvements().next().unwrap().metric, Metric::TotalBlocks);
+/// ```
+#[must_use]
+pub fn compare(
+    name: &str,
+    baseline: &Figures,
+    now: &Figures,
+    tolerance: f64,
+    metrics: &[Metric],
+) -> Comparison {
+    let tolerance = if tolerance.is_finite() {
+        tolerance.max(0.0)
+    } else {
+        0.0
+    };
+    let rows = Metric::ALL
+        .into_iter()
+        .filter(|m| metrics.contains(m))
+        .filter_map(|metric| {
+            let (b, n) = (baseline.get(metric)?, now.get(metric)?);
+            let (bf, nf) = (b as f64, n as f64);
+            let status = if n > b && nf > bf * (1.0 + tolerance / 100.0) {
+                Status::Regressed
+            } else if n < b && nf < bf * (1.0 - tolerance / 100.0) {
+                Status::Improved
+            } else {
+                Status::Within
+            };
+            Some(Row {
+                metric,
+                baseline: b,
+                now: n,
+                status,
+            })
+        })
+        .collect();
+    Comparison {
+        name: name.to_owned(),
+        tolerance,
+        rows,
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "memory baseline `{}` (tolerance {}%):",
+            self.name, self.tolerance
+        )?;
+        write!(
+            f,
+            "  {:<14}{:>14}{:>14}{:>14}{:>9}",
+            "metric", "baseline", "now", "delta", "%"
+        )?;
+        for row in &self.rows {
+            let delta = row.delta();
+            let sign = if delta > 0 {
+                "+"
+            } else if delta < 0 {
+                "-"
+            } else {
+                ""
+            };
+            let delta = format!("{sign}{}", Thousands(delta.unsigned_abs() as u64));
+            let percent = match row.percent() {
+                Some(p) => format!("{p:+.1}%"),
+                None if row.now == 0 => "0.0%".to_owned(),
+                None => "new".to_owned(),
+            };
+            let status = match row.status {
+                Status::Within => "",
+                Status::Regressed => "  regressed",
+                Status::Improved => "  improved",
+            };
+            write!(
+                f,
+                "\n  {:<14}{:>14}{:>14}{:>14}{:>9}{status}",
+                row.metric.label(),
+                Thousands(row.baseline).to_string(),
+                Thousands(row.now).to_string(),
+                delta,
+                percent,
+            )?;
+        }
+        if self.rows.is_empty() {
+            write!(f, "\n  (no figure in common)")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(total: u64, peak: u64) -> Figures {
+        Figures {
+            total_bytes: Some(total),
+            peak_bytes: Some(peak),
+            ..Figures::default()
+        }
+    }
+
+    #[test]
+    fn tolerance_bounds_are_inclusive() {
+        let was = figures(1000, 1000);
+        let c = compare("t", &was, &figures(1050, 950), 5.0, &Metric::ALL);
+        assert!(c.unchanged() && c.passed(), "{c}");
+        let c = compare("t", &was, &figures(1051, 949), 5.0, &Metric::ALL);
+        assert_eq!(c.rows[0].status, Status::Regressed);
+        assert_eq!(c.rows[1].status, Status::Improved);
+        assert!(!c.passed());
+    }
+
+    #[test]
+    fn growth_from_zero_regresses_and_metrics_are_chosen() {
+        let c = compare("t", &figures(0, 0), &figures(1, 0), 50.0, &Metric::ALL);
+        assert_eq!(c.rows[0].status, Status::Regressed);
+        assert_eq!(c.rows[0].percent(), None);
+        let c = compare(
+            "t",
+            &figures(0, 0),
+            &figures(1, 0),
+            50.0,
+            &[Metric::PeakBytes],
+        );
+        assert!(c.passed());
+        assert_eq!(c.rows.len(), 1);
+    }
+
+    #[test]
+    fn the_table() {
+        let c = compare(
+            "parse",
+            &figures(10_000, 4096),
+            &figures(10_100, 5120),
+            5.0,
+            &Metric::ALL,
+        );
+        assert_eq!(
+            c.to_string(),
+            "memory baseline `parse` (tolerance 5%):
+  metric              baseline           now         delta        %
+  total bytes           10,000        10,100          +100    +1.0%
+  peak bytes             4,096         5,120        +1,024   +25.0%  regressed"
+        );
+    }
+}

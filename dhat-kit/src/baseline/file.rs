@@ -1,0 +1,762 @@
+//! The baseline file: [`Baseline`], its [`Entry`]s and [`Figures`], reading (this format and the
+//! seed format), writing, and [`BaselineError`].
+
+use super::{DEFAULT_NAME, FORMAT_VERSION};
+use crate::Stats;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One figure a baseline records and compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Metric {
+    /// Bytes allocated in all (`total_bytes`).
+    TotalBytes,
+    /// Blocks allocated in all (`total_blocks`).
+    TotalBlocks,
+    /// Live bytes at the peak (`peak_bytes`).
+    PeakBytes,
+    /// Live blocks at the peak (`peak_blocks`).
+    PeakBlocks,
+    /// Live bytes at the end (`end_bytes`).
+    EndBytes,
+}
+
+impl Metric {
+    /// Every metric, in the order of the file and of the tables.
+    pub const ALL: [Metric; 5] = [
+        Metric::TotalBytes,
+        Metric::TotalBlocks,
+        Metric::PeakBytes,
+        Metric::PeakBlocks,
+        Metric::EndBytes,
+    ];
+
+    /// The metric's field in the file: `total_bytes`, `total_blocks`, `peak_bytes`,
+    /// `peak_blocks`, `end_bytes`.
+    #[must_use]
+    pub const fn key(self) -> &'static str {
+        match self {
+            Metric::TotalBytes => "total_bytes",
+            Metric::TotalBlocks => "total_blocks",
+            Metric::PeakBytes => "peak_bytes",
+            Metric::PeakBlocks => "peak_blocks",
+            Metric::EndBytes => "end_bytes",
+        }
+    }
+
+    /// The metric's name on the command line: `total-bytes`, `peak-bytes`, ...
+    #[must_use]
+    pub const fn flag(self) -> &'static str {
+        match self {
+            Metric::TotalBytes => "total-bytes",
+            Metric::TotalBlocks => "total-blocks",
+            Metric::PeakBytes => "peak-bytes",
+            Metric::PeakBlocks => "peak-blocks",
+            Metric::EndBytes => "end-bytes",
+        }
+    }
+
+    /// The metric named `name`, as a flag (`peak-bytes`) or a key (`peak_bytes`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dhat_kit::baseline::Metric;
+    /// assert_eq!(Metric::parse("peak-bytes"), Some(Metric::PeakBytes));
+    /// assert_eq!(Metric::parse("end_bytes"), Some(Metric::EndBytes));
+    /// assert_eq!(Metric::parse("bytes"), None);
+    /// ```
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Metric> {
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.flag() == name || m.key() == name)
+    }
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Metric::TotalBytes => "total bytes",
+            Metric::TotalBlocks => "total blocks",
+            Metric::PeakBytes => "peak bytes",
+            Metric::PeakBlocks => "peak blocks",
+            Metric::EndBytes => "end bytes",
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.flag())
+    }
+}
+
+/// The figures of one entry; each is optional (a seed file has no blocks at the peak, an ad-hoc
+/// profile no peak at all).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Figures {
+    /// Bytes allocated in all.
+    pub total_bytes: Option<u64>,
+    /// Blocks allocated in all.
+    pub total_blocks: Option<u64>,
+    /// Live bytes at the peak.
+    pub peak_bytes: Option<u64>,
+    /// Live blocks at the peak.
+    pub peak_blocks: Option<u64>,
+    /// Live bytes at the end.
+    pub end_bytes: Option<u64>,
+}
+
+impl Figures {
+    /// The figure of `metric`, if there is one.
+    #[must_use]
+    pub fn get(&self, metric: Metric) -> Option<u64> {
+        match metric {
+            Metric::TotalBytes => self.total_bytes,
+            Metric::TotalBlocks => self.total_blocks,
+            Metric::PeakBytes => self.peak_bytes,
+            Metric::PeakBlocks => self.peak_blocks,
+            Metric::EndBytes => self.end_bytes,
+        }
+    }
+
+    /// The figures of a whole-program profile: its totals, and for a heap profile its live figures
+    /// at the global peak (t-gmax) and at the end.
+    #[must_use]
+    pub fn from_profile(profile: &crate::profile::Profile) -> Figures {
+        let t = profile.totals();
+        Figures {
+            total_bytes: Some(t.bytes),
+            total_blocks: Some(t.blocks),
+            peak_bytes: t.peak_bytes,
+            peak_blocks: t.peak_blocks,
+            end_bytes: t.end_bytes,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        Metric::ALL.iter().all(|&m| self.get(m).is_none())
+    }
+}
+
+impl From<Stats> for Figures {
+    /// `total_*` from `total_*`, `peak_*` from `max_*`, `end_bytes` from `curr_bytes`.
+    fn from(s: Stats) -> Figures {
+        Figures {
+            total_bytes: Some(s.total_bytes),
+            total_blocks: Some(s.total_blocks),
+            peak_bytes: Some(s.max_bytes),
+            peak_blocks: Some(s.max_blocks),
+            end_bytes: Some(s.curr_bytes),
+        }
+    }
+}
+
+/// One named entry of a baseline: its figures, and when and at which commit they were recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// The recorded figures.
+    pub figures: Figures,
+    /// When they were recorded: UTC, RFC 3339 (`2026-11-24T10:45:19Z`), or as a seed file wrote it.
+    pub recorded_at: Option<String>,
+    /// The git commit they were recorded at, if known.
+    pub commit: Option<String>,
+}
+
+impl Entry {
+    /// An entry of `figures`, recorded now, at the commit `git rev-parse HEAD` gives in `dir` (none
+    /// if git is not installed or `dir` is not in a repository).
+    #[must_use]
+    pub fn recorded_now(figures: Figures, dir: &Path) -> Entry {
+        Entry {
+            figures,
+            recorded_at: Some(now_rfc3339()),
+            commit: git_head(dir),
+        }
+    }
+}
+
+/// The entry as in the file (and the seed format's names as aliases).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    #[serde(
+        default,
+        alias = "total_allocations_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    total_bytes: Option<u64>,
+    #[serde(
+        default,
+        alias = "allocation_count",
+        skip_serializing_if = "Option::is_none"
+    )]
+    total_blocks: Option<u64>,
+    #[serde(
+        default,
+        alias = "peak_memory_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    peak_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    peak_blocks: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    end_bytes: Option<u64>,
+    #[serde(
+        default,
+        alias = "measured_at",
+        deserialize_with = "time_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    recorded_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    commit: Option<String>,
+}
+
+impl From<&Entry> for RawEntry {
+    fn from(e: &Entry) -> RawEntry {
+        let f = e.figures;
+        RawEntry {
+            total_bytes: f.total_bytes,
+            total_blocks: f.total_blocks,
+            peak_bytes: f.peak_bytes,
+            peak_blocks: f.peak_blocks,
+            end_bytes: f.end_bytes,
+            recorded_at: e.recorded_at.clone(),
+            commit: e.commit.clone(),
+        }
+    }
+}
+
+impl From<RawEntry> for Entry {
+    fn from(r: RawEntry) -> Entry {
+        Entry {
+            figures: Figures {
+                total_bytes: r.total_bytes,
+                total_blocks: r.total_blocks,
+                peak_bytes: r.peak_bytes,
+                peak_blocks: r.peak_blocks,
+                end_bytes: r.end_bytes,
+            },
+            recorded_at: r.recorded_at,
+            commit: r.commit,
+        }
+    }
+}
+
+/// A time as a string, or as a number (seconds since the epoch, as some scripts write it).
+fn time_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Time {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    Ok(Option::<Time>::deserialize(d)?.map(|t| match t {
+        Time::Text(s) => s,
+        Time::Number(n) => n.to_string(),
+    }))
+}
+
+#[derive(Serialize)]
+struct FileOut<'a> {
+    dhat_kit_baseline: u64,
+    entries: BTreeMap<&'a str, RawEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileIn {
+    #[allow(dead_code)]
+    dhat_kit_baseline: u64,
+    #[serde(default, deserialize_with = "unique_entries")]
+    entries: BTreeMap<String, RawEntry>,
+}
+
+/// The seed format: one object of figures, whatever else the script put beside them.
+#[derive(Deserialize)]
+struct SeedIn {
+    total_allocations_bytes: Option<u64>,
+    peak_memory_bytes: Option<u64>,
+    allocation_count: Option<u64>,
+    #[serde(default, deserialize_with = "time_text")]
+    measured_at: Option<String>,
+    commit: Option<String>,
+}
+
+/// Only the fields that tell the formats apart.
+#[derive(Deserialize)]
+struct Probe {
+    dhat_kit_baseline: Option<serde_json::Value>,
+    total_allocations_bytes: Option<serde_json::Value>,
+    peak_memory_bytes: Option<serde_json::Value>,
+    allocation_count: Option<serde_json::Value>,
+}
+
+/// The entries map, refusing a name given twice (a merge resolved by hand, say) rather than
+/// keeping one of them silently.
+fn unique_entries<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, RawEntry>, D::Error> {
+    struct Unique;
+    impl<'de> Visitor<'de> for Unique {
+        type Value = BTreeMap<String, RawEntry>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of entries by name")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let entry: RawEntry = map.next_value()?;
+                if out.contains_key(&name) {
+                    return Err(de::Error::custom(format_args!(
+                        "the entry `{name}` appears twice"
+                    )));
+                }
+                out.insert(name, entry);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Unique)
+}
+
+/// A baseline file that could not be read or written: the file, and what was wrong.
+///
+/// Its [`Display`](fmt::Display) is one line:
+/// `dhat-kit: memory-baseline.json: not a complete JSON document (...): EOF while parsing an object at line 9 column 0`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaselineError {
+    file: PathBuf,
+    message: String,
+}
+
+impl BaselineError {
+    pub(crate) fn new(file: &Path, message: impl Into<String>) -> BaselineError {
+        BaselineError {
+            file: file.to_path_buf(),
+            message: message.into(),
+        }
+    }
+
+    /// The file.
+    #[must_use]
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// What was wrong with it, and where when known.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for BaselineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "dhat-kit: {}: {}", self.file.display(), self.message)
+    }
+}
+
+impl std::error::Error for BaselineError {}
+
+/// A baseline: entries by name, kept sorted.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::baseline::{Baseline, Entry, Figures};
+///
+/// let mut baseline = Baseline::new();
+/// let figures = Figures { peak_bytes: Some(4096), ..Figures::default() };
+/// baseline.insert("b", Entry { figures, ..Entry::default() });
+/// baseline.insert("a", Entry { figures, ..Entry::default() });
+/// let json = baseline.to_json();
+/// assert!(json.find("\"a\"").unwrap() < json.find("\"b\"").unwrap());
+/// assert_eq!(Baseline::from_slice(json.as_bytes(), "memory-baseline.json".as_ref())?, baseline);
+/// # Ok::<(), dhat_kit::baseline::BaselineError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Baseline {
+    entries: BTreeMap<String, Entry>,
+}
+
+impl Baseline {
+    /// An empty baseline.
+    #[must_use]
+    pub fn new() -> Baseline {
+        Baseline::default()
+    }
+
+    /// Reads the baseline at `path`; `Ok(None)` if there is no file there.
+    ///
+    /// # Errors
+    ///
+    /// A [`BaselineError`] naming the file if it cannot be read, is empty, is not complete JSON,
+    /// is of a newer format version, or has a field of the wrong type, an unknown field, an entry
+    /// without figures or an entry given twice.
+    pub fn load(path: &Path) -> Result<Option<Baseline>, BaselineError> {
+        match std::fs::read(path) {
+            Ok(bytes) => Baseline::from_slice(&bytes, path).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(BaselineError::new(path, format!("cannot be read: {e}"))),
+        }
+    }
+
+    /// Reads the baseline at `path`, which must exist.
+    ///
+    /// # Errors
+    ///
+    /// As [`Baseline::load`], and if there is no file.
+    pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+        Baseline::load(path)?
+            .ok_or_else(|| BaselineError::new(path, "no such file (no baseline recorded yet)"))
+    }
+
+    /// Reads a baseline held in memory; `file` names it in errors.
+    ///
+    /// # Errors
+    ///
+    /// As [`Baseline::load`].
+    pub fn from_slice(bytes: &[u8], file: &Path) -> Result<Baseline, BaselineError> {
+        let bad = |m: String| Err(BaselineError::new(file, m));
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return bad("the file is empty (a half-written baseline?); expected a JSON object with `dhat_kit_baseline`".into());
+        }
+        let probe: Probe = match serde_json::from_slice(bytes) {
+            Ok(p) => p,
+            Err(e) if e.is_eof() => {
+                return bad(format!(
+                    "not a complete JSON document (a half-written baseline?): {e}"
+                ))
+            }
+            Err(e) if e.is_syntax() => return bad(format!("not valid JSON: {e}")),
+            Err(e) => return bad(format!("expected a JSON object of a baseline: {e}")),
+        };
+        if let Some(version) = probe.dhat_kit_baseline {
+            if version.as_u64() != Some(FORMAT_VERSION) {
+                return bad(format!(
+                    "expected baseline format version {FORMAT_VERSION}, found `dhat_kit_baseline`: {version} \
+                     (written by another version of dhat-kit?)"
+                ));
+            }
+            let parsed: FileIn = serde_json::from_slice(bytes).map_err(|e| {
+                BaselineError::new(file, format!("expected a dhat-kit baseline: {e}"))
+            })?;
+            let mut entries = BTreeMap::new();
+            for (name, raw) in parsed.entries {
+                let entry = Entry::from(raw);
+                if entry.figures.is_empty() {
+                    return bad(format!(
+                        "the entry `{name}` has no figures (expected at least one of total_bytes, \
+                         total_blocks, peak_bytes, peak_blocks, end_bytes)"
+                    ));
+                }
+                entries.insert(name, entry);
+            }
+            return Ok(Baseline { entries });
+        }
+        if probe.total_allocations_bytes.is_some()
+            || probe.peak_memory_bytes.is_some()
+            || probe.allocation_count.is_some()
+        {
+            let seed: SeedIn = serde_json::from_slice(bytes)
+                .map_err(|e| BaselineError::new(file, format!("expected a memory baseline with `total_allocations_bytes`, `peak_memory_bytes`, `allocation_count`: {e}")))?;
+            let entry = Entry {
+                figures: Figures {
+                    total_bytes: seed.total_allocations_bytes,
+                    total_blocks: seed.allocation_count,
+                    peak_bytes: seed.peak_memory_bytes,
+                    ..Figures::default()
+                },
+                recorded_at: seed.measured_at,
+                commit: seed.commit,
+            };
+            let mut baseline = Baseline::new();
+            baseline.insert(DEFAULT_NAME, entry);
+            return Ok(baseline);
+        }
+        bad(format!(
+            "expected a dhat-kit baseline (an object with `\"dhat_kit_baseline\": {FORMAT_VERSION}`) or a \
+             memory baseline with `total_allocations_bytes`, `peak_memory_bytes`, `allocation_count`; \
+             found neither"
+        ))
+    }
+
+    /// The entry called `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.get(name)
+    }
+
+    /// Sets the entry called `name`, returning the one it replaces.
+    pub fn insert(&mut self, name: impl Into<String>, entry: Entry) -> Option<Entry> {
+        self.entries.insert(name.into(), entry)
+    }
+
+    /// Removes the entry called `name`.
+    pub fn remove(&mut self, name: &str) -> Option<Entry> {
+        self.entries.remove(name)
+    }
+
+    /// The entries, sorted by name.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The number of entries.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there is no entry.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The file's text: pretty JSON, entries sorted by name, fields in a fixed order, a final
+    /// newline.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let out = FileOut {
+            dhat_kit_baseline: FORMAT_VERSION,
+            entries: self
+                .entries
+                .iter()
+                .map(|(k, v)| (k.as_str(), RawEntry::from(v)))
+                .collect(),
+        };
+        let mut text = serde_json::to_string_pretty(&out).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Writes the baseline to `path` atomically (a temporary file beside it, then a rename).
+    /// It takes no lock: to add an entry to a file others may be writing, use
+    /// [`Baseline::update`].
+    ///
+    /// # Errors
+    ///
+    /// A [`BaselineError`] naming the file if it cannot be written.
+    pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
+        write_atomically(path, self.to_json().as_bytes())
+            .map_err(|e| BaselineError::new(path, format!("cannot be written: {e}")))
+    }
+
+    /// Changes the baseline at `path` under its lock: takes the lock (`path` with `.lock` added,
+    /// created if needed), reads the file as it is now (an empty baseline if there is none, or
+    /// `start_from`'s file if `path` does not exist yet and `start_from` does), lets `change`
+    /// modify it, and writes it back atomically. Threads and processes that update one file at
+    /// once each see the others' entries.
+    ///
+    /// # Errors
+    ///
+    /// A [`BaselineError`] naming the file if the lock cannot be taken, or the file cannot be
+    /// read (corrupt, half-written: it is then left as it is) or written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dhat_kit::baseline::{Baseline, Entry, Figures};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("dhat-kit-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("memory-baseline.json");
+    /// let entry = Entry { figures: Figures { peak_bytes: Some(64), ..Figures::default() }, ..Entry::default() };
+    /// Baseline::update(&path, None, |b| { b.insert("parse", entry.clone()); })?;
+    /// assert_eq!(Baseline::read(&path)?.get("parse"), Some(&entry));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), dhat_kit::baseline::BaselineError>(())
+    /// ```
+    pub fn update<R>(
+        path: &Path,
+        start_from: Option<&Path>,
+        change: impl FnOnce(&mut Baseline) -> R,
+    ) -> Result<R, BaselineError> {
+        let lock_path = with_suffix(path, ".lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| {
+                BaselineError::new(
+                    path,
+                    format!("cannot open its lock file {}: {e}", lock_path.display()),
+                )
+            })?;
+        lock.lock().map_err(|e| {
+            BaselineError::new(path, format!("cannot lock {}: {e}", lock_path.display()))
+        })?;
+        let mut baseline = match Baseline::load(path)? {
+            Some(b) => b,
+            None => match start_from {
+                Some(from) => Baseline::load(from)?.unwrap_or_default(),
+                None => Baseline::new(),
+            },
+        };
+        let r = change(&mut baseline);
+        let written = baseline.write(path);
+        drop(lock); // unlocks
+        written.map(|()| r)
+    }
+}
+
+/// `path` with `suffix` added to its file name: `memory-baseline.json.new`.
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// Writes `bytes` to `path` through a temporary file of a name no other writer uses (process,
+/// thread sequence) in the same directory, then a rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    let tmp = with_suffix(path, &format!(".tmp-{}-{seq}", std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// `git rev-parse HEAD` in `dir`, or `None` if git is missing, fails, or says nothing.
+fn git_head(dir: &Path) -> Option<String> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let head = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !head.is_empty()).then_some(head)
+}
+
+/// Now, UTC, as RFC 3339 to the second.
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    rfc3339(secs)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (the civil-from-days algorithm).
+fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Baseline, BaselineError> {
+        Baseline::from_slice(text.as_bytes(), Path::new("b.json"))
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_517_119), "2026-11-24T10:45:19Z");
+    }
+
+    #[test]
+    fn the_seed_format_is_one_default_entry() {
+        let b = parse(
+            r#"{"total_allocations_bytes": 1000, "peak_memory_bytes": 300,
+                "allocation_count": 12, "measured_at": "2025-01-02T03:04:05Z",
+                "commit": "abc", "tool": "dhat"}"#,
+        )
+        .unwrap();
+        let e = b.get(DEFAULT_NAME).unwrap();
+        assert_eq!(
+            e.figures,
+            Figures {
+                total_bytes: Some(1000),
+                total_blocks: Some(12),
+                peak_bytes: Some(300),
+                ..Figures::default()
+            }
+        );
+        assert_eq!(e.recorded_at.as_deref(), Some("2025-01-02T03:04:05Z"));
+        assert_eq!(e.commit.as_deref(), Some("abc"));
+        let numeric = parse(r#"{"peak_memory_bytes": 3, "measured_at": 1700000000}"#).unwrap();
+        assert_eq!(
+            numeric.get(DEFAULT_NAME).unwrap().recorded_at.as_deref(),
+            Some("1700000000")
+        );
+    }
+
+    #[test]
+    fn the_file_round_trips_with_sorted_entries() {
+        let mut b = Baseline::new();
+        for name in ["zeta", "alpha", "mid"] {
+            b.insert(
+                name,
+                Entry {
+                    figures: Figures::from(Stats {
+                        max_bytes: 7,
+                        ..Stats::default()
+                    }),
+                    recorded_at: Some("2026-01-01T00:00:00Z".into()),
+                    commit: None,
+                },
+            );
+        }
+        let json = b.to_json();
+        assert!(json.starts_with("{\n  \"dhat_kit_baseline\": 1,\n  \"entries\": {\n    \"alpha\": {\n      \"total_bytes\": 0,"), "{json}");
+        assert!(json.ends_with("}\n"));
+        assert_eq!(parse(&json).unwrap(), b);
+    }
+
+    #[test]
+    fn bad_files_are_named_and_explained() {
+        let cases = [
+            ("", "the file is empty"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": 1}", "not a complete JSON document"),
+            ("{\"dhat_kit_baseline\": 2}", "expected baseline format version 1, found `dhat_kit_baseline`: 2"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": -1}}}", "invalid value: integer `-1`"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peek_bytes\": 1}}}", "unknown field `peek_bytes`"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {}}}", "the entry `a` has no figures"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": 1}, \"a\": {\"peak_bytes\": 2}}}", "the entry `a` appears twice"),
+            ("{\"figures\": 1}", "found neither"),
+            ("[1, 2]", "expected a JSON object of a baseline"),
+            ("{\"peak_memory_bytes\": \"big\"}", "expected a memory baseline with"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.starts_with("dhat-kit: b.json: "), "{err}");
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,498 @@
+//! The check and its update flow: [`Policy`] (from `DHAT_KIT_UPDATE` and `CI`), [`check`] and
+//! [`check_profile`], and [`locate`] for a crate's baseline file.
+
+use super::compare::{compare, Comparison};
+use super::file::{with_suffix, Baseline, BaselineError, Entry, Figures, Metric};
+use super::{DEFAULT_FILE, DEFAULT_TOLERANCE};
+use crate::profile::ProfileError;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What a check may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Update {
+    /// Nothing (`DHAT_KIT_UPDATE` unset, `0` or `no`).
+    #[default]
+    No,
+    /// Record new entries and entries outside the tolerance in the file (`DHAT_KIT_UPDATE=1`,
+    /// `always` or `yes`).
+    Record,
+    /// Write them to `FILE.new` for review, and check as if nothing had been written
+    /// (`DHAT_KIT_UPDATE=new`).
+    Pending,
+}
+
+/// The update policy of a check: what `DHAT_KIT_UPDATE` asks for, and whether `CI` is set.
+/// When `ci` is true nothing is ever written, whatever `update` says.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::baseline::{Policy, Update};
+///
+/// let on_ci = Policy::from_vars(Some("1"), Some("true"))?;
+/// assert_eq!(on_ci.effective(), Update::No);
+/// let local = Policy::from_vars(Some("new"), None)?;
+/// assert_eq!(local.effective(), Update::Pending);
+/// assert!(Policy::from_vars(Some("sometimes"), None).is_err());
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Policy {
+    /// What `DHAT_KIT_UPDATE` asks for.
+    pub update: Update,
+    /// Whether `CI` is set (to anything): then nothing is written.
+    pub ci: bool,
+}
+
+impl Policy {
+    /// The policy of this process's environment: `DHAT_KIT_UPDATE` and `CI`.
+    ///
+    /// # Errors
+    ///
+    /// A message naming `DHAT_KIT_UPDATE` and the values it takes, if it has another value.
+    pub fn from_env() -> Result<Policy, String> {
+        let update = std::env::var("DHAT_KIT_UPDATE").ok();
+        let ci = std::env::var_os("CI").map(|_| String::new());
+        Policy::from_vars(update.as_deref(), ci.as_deref())
+    }
+
+    /// The policy of the values of `DHAT_KIT_UPDATE` and `CI` (`None` when unset). `CI` set to
+    /// anything, even empty, means CI.
+    ///
+    /// # Errors
+    ///
+    /// As [`Policy::from_env`].
+    pub fn from_vars(update: Option<&str>, ci: Option<&str>) -> Result<Policy, String> {
+        let update = match update.map(str::trim) {
+            None | Some("" | "0" | "no" | "false") => Update::No,
+            Some("1" | "yes" | "true" | "always") => Update::Record,
+            Some("new") => Update::Pending,
+            Some(other) => {
+                return Err(format!(
+                    "dhat-kit: DHAT_KIT_UPDATE={other:?}: expected 1 (record new and changed \
+                     baseline entries), new (write them to a .new file for review) or 0"
+                ))
+            }
+        };
+        Ok(Policy {
+            update,
+            ci: ci.is_some(),
+        })
+    }
+
+    /// What will be written: [`Update::No`] on CI, else [`Policy::update`].
+    #[must_use]
+    pub fn effective(&self) -> Update {
+        if self.ci {
+            Update::No
+        } else {
+            self.update
+        }
+    }
+}
+
+/// How to check figures against a baseline entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckOptions {
+    /// The tolerance in percent; [`DEFAULT_TOLERANCE`] by default.
+    pub tolerance: f64,
+    /// The metrics to compare; empty (the default) compares every metric both sides have, and a
+    /// metric named here must be on both sides.
+    pub metrics: Vec<Metric>,
+    /// What may be written.
+    pub policy: Policy,
+    /// The command that records the entry, quoted in failures: for a test,
+    /// `DHAT_KIT_UPDATE=1 cargo test -p my-crate -- --exact parser::small`.
+    pub record_command: String,
+}
+
+impl Default for CheckOptions {
+    fn default() -> CheckOptions {
+        CheckOptions {
+            tolerance: DEFAULT_TOLERANCE,
+            metrics: Vec::new(),
+            policy: Policy::default(),
+            record_command: String::new(),
+        }
+    }
+}
+
+/// The outcome of a [`check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// Whether the check passed: an entry exists (or was recorded) and nothing regressed beyond
+    /// the tolerance.
+    pub passed: bool,
+    /// The comparison, when there was an entry.
+    pub comparison: Option<Comparison>,
+    /// The file written (the baseline, or its `.new`), if one was.
+    pub wrote: Option<PathBuf>,
+    /// What to tell the user: empty when the figures are within the tolerance and nothing was
+    /// written; otherwise the table, and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Checks `now` against the entry `name` of the baseline at `path`, and records it as `options`'
+/// policy says.
+///
+/// | entry | figures | nothing to write | `Record` | `Pending` |
+/// |---|---|---|---|---|
+/// | missing | | fails, with the command that records it | recorded, passes | written to `FILE.new`, fails |
+/// | present | within tolerance | passes | passes, nothing written | passes, nothing written |
+/// | present | improved | passes, with the table and a hint to record | recorded, passes | written to `FILE.new`, passes |
+/// | present | regressed | fails with the table | recorded, passes | written to `FILE.new`, fails |
+///
+/// On CI ([`Policy::ci`]) nothing is written and a missing entry fails. Only entries outside the
+/// tolerance are recorded again, so that the baseline does not creep up by a tolerance at a time.
+///
+/// # Errors
+///
+/// A [`BaselineError`] naming the file if it (or its `.new`) cannot be read (corrupt,
+/// half-written: it is left as it is) or written, or if the entry lacks a metric named in
+/// `options.metrics`.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::baseline::{check, CheckOptions, Figures, Policy, Update};
+///
+/// let dir = std::env::temp_dir().join(format!("dhat-kit-doc-check-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let file = dir.join("memory-baseline.json");
+/// let figures = Figures { peak_bytes: Some(4096), ..Figures::default() };
+///
+/// let mut options = CheckOptions { record_command: "DHAT_KIT_UPDATE=1 cargo test".into(), ..CheckOptions::default() };
+/// let missing = check(&file, "parse", &figures, &options)?;
+/// assert!(!missing.passed && missing.message.contains("DHAT_KIT_UPDATE=1 cargo test"));
+///
+/// options.policy = Policy { update: Update::Record, ci: false };
+/// assert!(check(&file, "parse", &figures, &options)?.passed); // recorded
+///
+/// options.policy = Policy::default();
+/// let bigger = Figures { peak_bytes: Some(8192), ..figures };
+/// let regressed = check(&file, "parse", &bigger, &options)?;
+/// assert!(!regressed.passed);
+/// println!("{regressed}"); // the table: baseline, now, delta, %
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), dhat_kit::baseline::BaselineError>(())
+/// ```
+pub fn check(
+    path: &Path,
+    name: &str,
+    now: &Figures,
+    options: &CheckOptions,
+) -> Result<Verdict, BaselineError> {
+    let file = path.display();
+    let baseline = Baseline::load(path)?;
+    let entry = baseline.as_ref().and_then(|b| b.get(name));
+    let policy = options.policy;
+    let ci_note = if policy.ci && policy.update != Update::No {
+        "\n(DHAT_KIT_UPDATE is ignored: CI is set, and nothing is written on CI.)"
+    } else {
+        ""
+    };
+    let command = &options.record_command;
+    let Some(entry) = entry else {
+        return match policy.effective() {
+            Update::Record => {
+                record(path, None, name, now)?;
+                Ok(Verdict {
+                    passed: true,
+                    comparison: None,
+                    wrote: Some(path.to_path_buf()),
+                    message: format!(
+                        "dhat-kit: recorded the new baseline entry `{name}` in {file}"
+                    ),
+                })
+            }
+            Update::Pending => {
+                let pending = with_suffix(path, ".new");
+                record(&pending, Some(path), name, now)?;
+                Ok(Verdict {
+                    passed: false,
+                    comparison: None,
+                    message: format!(
+                        "dhat-kit: no baseline entry `{name}` in {file}; wrote it to {} for review.\n\
+                         Accept it with `mv {} {file}` and commit {file}.",
+                        pending.display(),
+                        pending.display(),
+                    ),
+                    wrote: Some(pending),
+                })
+            }
+            Update::No if policy.ci => Ok(Verdict {
+                passed: false,
+                comparison: None,
+                wrote: None,
+                message: format!(
+                    "dhat-kit: no baseline entry `{name}` in {file}, and CI is set, so none is \
+                     recorded (nothing is written on CI).\nRecord it on a development machine \
+                     and commit {file}:\n\n    {command}\n{ci_note}"
+                ),
+            }),
+            Update::No => Ok(Verdict {
+                passed: false,
+                comparison: None,
+                wrote: None,
+                message: format!(
+                    "dhat-kit: no baseline entry `{name}` in {file}. Record it with:\n\n    \
+                     {command}\n\nthen commit {file}. (DHAT_KIT_UPDATE=new writes {file}.new \
+                     for review instead.)"
+                ),
+            }),
+        };
+    };
+    let all = Metric::ALL;
+    let metrics = if options.metrics.is_empty() {
+        &all[..]
+    } else {
+        &options.metrics[..]
+    };
+    if let Some(m) = metrics
+        .iter()
+        .find(|m| !options.metrics.is_empty() && entry.figures.get(**m).is_none())
+    {
+        return Err(BaselineError::new(
+            path,
+            format!(
+                "the entry `{name}` has no {} figure to compare; record the entry again to add it",
+                m.key()
+            ),
+        ));
+    }
+    let comparison = compare(name, &entry.figures, now, options.tolerance, metrics);
+    if comparison.unchanged() {
+        return Ok(Verdict {
+            passed: true,
+            comparison: Some(comparison),
+            wrote: None,
+            message: String::new(),
+        });
+    }
+    let recorded = entry
+        .recorded_at
+        .as_deref()
+        .map(|at| format!(", recorded {at}"))
+        .unwrap_or_default();
+    let commit = entry
+        .commit
+        .as_deref()
+        .map(|c| format!(" at {}", &c[..c.len().min(12)]))
+        .unwrap_or_default();
+    let passed = comparison.passed();
+    let headline = if passed {
+        format!("dhat-kit: `{name}` uses less memory than its baseline in {file}{recorded}{commit}, beyond the tolerance")
+    } else {
+        format!("dhat-kit: `{name}` uses more memory than its baseline in {file}{recorded}{commit}")
+    };
+    let (verdict_passed, wrote, what_now) = match policy.effective() {
+        Update::Record => {
+            record(path, None, name, now)?;
+            (
+                true,
+                Some(path.to_path_buf()),
+                format!("Recorded the new figures in {file}; commit it."),
+            )
+        }
+        Update::Pending => {
+            let pending = with_suffix(path, ".new");
+            record(&pending, Some(path), name, now)?;
+            let p = pending.display();
+            let what = format!(
+                "Wrote the new figures to {p} for review; accept them with `mv {p} {file}`."
+            );
+            (passed, Some(pending), what)
+        }
+        Update::No => {
+            let machine = if policy.ci {
+                " on a development machine"
+            } else {
+                ""
+            };
+            let what = if passed {
+                format!("Record the improvement{machine} so that it is kept:\n\n    {command}\n")
+            } else {
+                format!("If the growth is intended, record the new figures{machine}:\n\n    {command}\n")
+            };
+            (passed, None, what)
+        }
+    };
+    Ok(Verdict {
+        passed: verdict_passed,
+        message: format!("{headline}:\n{comparison}\n{what_now}{ci_note}"),
+        comparison: Some(comparison),
+        wrote,
+    })
+}
+
+/// Records `now` as the entry `name` of the baseline at `path` under its lock, starting from the
+/// file at `start_from` if `path` does not exist yet.
+fn record(
+    path: &Path,
+    start_from: Option<&Path>,
+    name: &str,
+    now: &Figures,
+) -> Result<(), BaselineError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let entry = Entry::recorded_now(*now, dir);
+    Baseline::update(path, start_from, |b| {
+        b.insert(name, entry);
+    })
+}
+
+/// What [`check_profile`] could not read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProfileCheck {
+    /// The profile.
+    Profile(ProfileError),
+    /// The baseline file.
+    Baseline(BaselineError),
+}
+
+impl fmt::Display for ProfileCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProfileCheck::Profile(e) => e.fmt(f),
+            ProfileCheck::Baseline(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ProfileCheck {}
+
+/// `dhat-kit check PROFILE --baseline FILE`: reads the DHAT profile at `profile` (with
+/// [`profile::read`](crate::profile::read)), takes its [`Figures::from_profile`], and
+/// [`check`]s them against the entry `name` of `baseline`.
+///
+/// # Errors
+///
+/// [`ProfileCheck::Profile`] if the profile cannot be read, or lacks a metric named in
+/// `options.metrics` (an ad-hoc profile has no peak); [`ProfileCheck::Baseline`] as [`check`].
+pub fn check_profile(
+    profile: &Path,
+    baseline: &Path,
+    name: &str,
+    options: &CheckOptions,
+) -> Result<Verdict, ProfileCheck> {
+    let loaded = crate::profile::read(profile).map_err(ProfileCheck::Profile)?;
+    let figures = Figures::from_profile(&loaded);
+    if let Some(m) = options.metrics.iter().find(|m| figures.get(**m).is_none()) {
+        return Err(ProfileCheck::Profile(ProfileError::new(
+            &profile.display().to_string(),
+            format!(
+                "a heap profile with block lifetimes, for {} (this is a `{}` profile)",
+                m.flag(),
+                loaded.mode
+            ),
+            "bklt",
+        )));
+    }
+    check(baseline, name, &figures, options).map_err(ProfileCheck::Baseline)
+}
+
+/// The baseline file of the crate at `manifest_dir`: `DHAT_KIT_BASELINE` if set (relative to
+/// `manifest_dir` unless absolute), else [`DEFAULT_FILE`] at the crate root.
+///
+/// # Examples
+///
+/// ```
+/// let file = dhat_kit::baseline::locate(env!("CARGO_MANIFEST_DIR").as_ref());
+/// # if std::env::var_os("DHAT_KIT_BASELINE").is_none() {
+/// assert!(file.ends_with("memory-baseline.json"));
+/// # }
+/// ```
+#[must_use]
+pub fn locate(manifest_dir: &Path) -> PathBuf {
+    locate_with(
+        manifest_dir,
+        std::env::var_os("DHAT_KIT_BASELINE").as_deref(),
+    )
+}
+
+pub(crate) fn locate_with(manifest_dir: &Path, var: Option<&std::ffi::OsStr>) -> PathBuf {
+    match var {
+        Some(v) if !v.is_empty() => manifest_dir.join(v),
+        _ => manifest_dir.join(DEFAULT_FILE),
+    }
+}
+
+/// The runtime of `#[assert_heap(baseline)]`: checks a test's figures against its entry in its
+/// crate's baseline file, with this process's [`Policy`]. The entry is `name`, or the test's
+/// path (`test_path`, `module_path!()::name`, which begins with the crate's name so that test
+/// binaries of one package never share an entry). Returns the failure message; a passing check
+/// with something to say (an improvement, a recorded entry) prints it to stderr.
+pub(crate) fn check_test(
+    package: &str,
+    manifest_dir: &str,
+    test_path: &str,
+    name: Option<&str>,
+    tolerance: Option<f64>,
+    stats: &crate::Stats,
+) -> Result<(), String> {
+    let policy = Policy::from_env()?;
+    let path = locate(Path::new(manifest_dir));
+    let name = name.unwrap_or(test_path);
+    // libtest names a test by its path inside its crate.
+    let filter = test_path
+        .split_once("::")
+        .map_or(test_path, |(_, rest)| rest);
+    let options = CheckOptions {
+        tolerance: tolerance.unwrap_or(DEFAULT_TOLERANCE),
+        metrics: Vec::new(),
+        policy,
+        record_command: format!("DHAT_KIT_UPDATE=1 cargo test -p {package} -- --exact {filter}"),
+    };
+    let verdict = check(&path, name, &(*stats).into(), &options).map_err(|e| e.to_string())?;
+    if verdict.passed {
+        if !verdict.message.is_empty() {
+            eprintln!("{verdict}");
+        }
+        Ok(())
+    } else {
+        Err(verdict.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locating() {
+        let dir = Path::new("/crate");
+        assert_eq!(
+            locate_with(dir, None),
+            Path::new("/crate/memory-baseline.json")
+        );
+        assert_eq!(
+            locate_with(dir, Some("perf/mem.json".as_ref())),
+            Path::new("/crate/perf/mem.json")
+        );
+        assert_eq!(
+            locate_with(dir, Some("/abs/mem.json".as_ref())),
+            Path::new("/abs/mem.json")
+        );
+    }
+
+    #[test]
+    fn policies() {
+        assert_eq!(Policy::from_vars(None, None).unwrap(), Policy::default());
+        assert_eq!(
+            Policy::from_vars(Some("1"), None).unwrap().effective(),
+            Update::Record
+        );
+        assert_eq!(
+            Policy::from_vars(Some("1"), Some("")).unwrap().effective(),
+            Update::No
+        );
+        let err = Policy::from_vars(Some("yes please"), None).unwrap_err();
+        assert!(err.contains("DHAT_KIT_UPDATE=\"yes please\""), "{err}");
+    }
+}

@@ -1,0 +1,633 @@
+//! Memory baselines as a user meets them: one file per crate, a check with a tolerance, and the
+//! update flow (`DHAT_KIT_UPDATE`), with many writers at once and never a write on CI.
+//!
+//! Every test works in its own temporary directory. Tests in this process pass the update policy
+//! explicitly (so they hold whether or not `CI` is set around `cargo test`); the tests that spawn
+//! processes set or remove `CI` and `DHAT_KIT_UPDATE` for each child.
+
+use dhat_kit::baseline::{
+    check, check_profile, Baseline, CheckOptions, Figures, Metric, Policy, Status, Update,
+};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Barrier};
+
+dhat_kit::global_allocator!();
+
+/// A directory under the system's temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "dhat-kit-baseline-{label}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn file(&self) -> PathBuf {
+        self.0.join("memory-baseline.json")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const COMMAND: &str = "DHAT_KIT_UPDATE=1 cargo test -p demo -- --exact parse";
+
+fn options(update: Update, ci: bool, tolerance: f64) -> CheckOptions {
+    CheckOptions {
+        tolerance,
+        metrics: Vec::new(),
+        policy: Policy { update, ci },
+        record_command: COMMAND.to_owned(),
+    }
+}
+
+fn figures(total: u64, peak: u64) -> Figures {
+    Figures {
+        total_bytes: Some(total),
+        total_blocks: Some(10),
+        peak_bytes: Some(peak),
+        peak_blocks: Some(2),
+        end_bytes: Some(0),
+    }
+}
+
+/// A baseline file with the entry `parse` (total 10,000 bytes, peak 4,000), written directly.
+fn recorded(dir: &TempDir) -> (PathBuf, Vec<u8>) {
+    let path = dir.file();
+    let verdict = check(
+        &path,
+        "parse",
+        &figures(10_000, 4_000),
+        &options(Update::Record, false, 5.0),
+    )
+    .unwrap();
+    assert!(verdict.passed, "{verdict}");
+    assert_eq!(verdict.wrote.as_deref(), Some(path.as_path()));
+    let bytes = std::fs::read(&path).unwrap();
+    (path, bytes)
+}
+
+/// The names of the entries of the file at `path`, in the order of its text, after checking that
+/// the file is valid JSON of the current format.
+fn entry_names_in_file_order(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&text).expect("the baseline is valid JSON");
+    assert_eq!(value["dhat_kit_baseline"], 1, "{text}");
+    let entries = value["entries"].as_object().expect("an entries object");
+    let mut names: Vec<(usize, String)> = entries
+        .keys()
+        .map(|k| {
+            (
+                text.find(&format!("\n    \"{k}\": {{")).expect(k),
+                k.clone(),
+            )
+        })
+        .collect();
+    names.sort();
+    names.into_iter().map(|(_, k)| k).collect()
+}
+
+fn assert_forty_sorted(path: &Path, names: impl Fn(usize) -> String) {
+    let in_file = entry_names_in_file_order(path);
+    let mut expected: Vec<String> = (0..40).map(&names).collect();
+    expected.sort();
+    assert_eq!(in_file, expected, "every entry once, in sorted order");
+    // No temporary file is left behind.
+    let dir = path.parent().unwrap();
+    let stray: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}
+
+#[test]
+fn forty_tests_in_threads_update_one_file() {
+    let dir = TempDir::new("threads");
+    let path = dir.file();
+    let start = Arc::new(Barrier::new(40));
+    let threads: Vec<_> = (0..40u64)
+        .map(|i| {
+            let (path, start) = (path.clone(), Arc::clone(&start));
+            std::thread::spawn(move || {
+                start.wait();
+                let name = format!("threads::test_{i:02}");
+                let v = check(
+                    &path,
+                    &name,
+                    &figures(1000 + i, 100 + i),
+                    &options(Update::Record, false, 5.0),
+                )
+                .unwrap();
+                assert!(v.passed, "{v}");
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_forty_sorted(&path, |i| format!("threads::test_{i:02}"));
+    let baseline = Baseline::read(&path).unwrap();
+    for i in 0..40u64 {
+        let entry = baseline.get(&format!("threads::test_{i:02}")).unwrap();
+        assert_eq!(entry.figures, figures(1000 + i, 100 + i));
+        assert!(entry
+            .recorded_at
+            .as_deref()
+            .is_some_and(|t| t.ends_with('Z')));
+    }
+}
+
+/// Run by `forty_tests_in_processes_update_one_file` in each child process, through the same
+/// function `#[assert_heap(baseline)]` calls; does nothing in an ordinary run.
+#[test]
+#[ignore = "a worker process of the multi-process tests, started by them"]
+fn baseline_worker() {
+    let Some(i) = std::env::var("DHAT_KIT_TEST_WORKER").ok() else {
+        return;
+    };
+    let i: usize = i.parse().unwrap();
+    let ((), stats) = dhat_kit::measure(|| drop(std::hint::black_box(vec![0u8; 100 + i])));
+    let test = format!("{}::worker_{i:02}", module_path!());
+    if let Err(message) = dhat_kit::__private::check_baseline(
+        env!("CARGO_PKG_NAME"),
+        env!("CARGO_MANIFEST_DIR"),
+        &test,
+        None,
+        None,
+        &stats,
+    ) {
+        panic!("{message}");
+    }
+}
+
+/// The worker in a new process of this test binary, with `vars` set, `CI` and
+/// `DHAT_KIT_UPDATE` unset unless given.
+fn worker(i: usize, file: &Path, vars: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "baseline_worker",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env_remove("CI")
+    .env_remove("DHAT_KIT_UPDATE")
+    .env("DHAT_KIT_TEST_WORKER", i.to_string())
+    .env("DHAT_KIT_BASELINE", file)
+    .envs(vars.iter().copied());
+    cmd
+}
+
+/// Runs `cmd`: whether it succeeded, and everything it printed.
+fn run(mut cmd: Command) -> (bool, String) {
+    let out = cmd.output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn forty_tests_in_processes_update_one_file() {
+    let dir = TempDir::new("processes");
+    let path = dir.file();
+    let children: Vec<_> = (0..40)
+        .map(|i| {
+            worker(i, &path, &[("DHAT_KIT_UPDATE", "1")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("recorded the new baseline entry"),
+            "{stderr}"
+        );
+    }
+    assert_forty_sorted(&path, |i| format!("baseline::worker_{i:02}"));
+    let baseline = Baseline::read(&path).unwrap();
+    for i in 0..40u64 {
+        let f = baseline
+            .get(&format!("baseline::worker_{i:02}"))
+            .unwrap()
+            .figures;
+        assert_eq!(f.total_bytes, Some(100 + i));
+        assert_eq!(
+            (f.total_blocks, f.peak_bytes, f.end_bytes),
+            (Some(1), Some(100 + i), Some(0))
+        );
+    }
+
+    // Checked again without DHAT_KIT_UPDATE, every worker passes and nothing is written.
+    let before = std::fs::read(&path).unwrap();
+    for i in [0, 39] {
+        let (ok, text) = run(worker(i, &path, &[]));
+        assert!(ok, "{text}");
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn on_ci_a_missing_entry_fails_with_the_command_and_nothing_is_written() {
+    let dir = TempDir::new("ci");
+    let path = dir.file();
+    // Through the environment, as `cargo test` on CI runs it, even with DHAT_KIT_UPDATE=1.
+    let (ok, stdout) = run(worker(
+        7,
+        &path,
+        &[("CI", "true"), ("DHAT_KIT_UPDATE", "1")],
+    ));
+    assert!(!ok, "{stdout}");
+    assert!(
+        stdout.contains("no baseline entry `baseline::worker_07`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("CI is set"), "{stdout}");
+    assert!(
+        stdout.contains("DHAT_KIT_UPDATE=1 cargo test -p dhat-kit-suite -- --exact worker_07"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("DHAT_KIT_UPDATE is ignored"), "{stdout}");
+    assert_eq!(
+        std::fs::read_dir(&dir.0).unwrap().count(),
+        0,
+        "nothing written, not even a lock"
+    );
+
+    // Through the API: a missing entry and a regression, with every update mode asked for.
+    for update in [Update::No, Update::Record, Update::Pending] {
+        let v = check(&path, "parse", &figures(1, 1), &options(update, true, 5.0)).unwrap();
+        assert!(!v.passed && v.wrote.is_none(), "{v}");
+        assert!(v.message.contains(COMMAND), "{v}");
+        assert!(v.message.contains("nothing is written on CI"), "{v}");
+    }
+    assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 0);
+    let (path, bytes) = recorded(&dir);
+    for update in [Update::Record, Update::Pending] {
+        let v = check(
+            &path,
+            "parse",
+            &figures(10_000, 8_000),
+            &options(update, true, 5.0),
+        )
+        .unwrap();
+        assert!(!v.passed && v.wrote.is_none(), "{v}");
+        assert!(v.message.contains("on a development machine"), "{v}");
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert!(!dir.0.join("memory-baseline.json.new").exists());
+}
+
+#[test]
+fn without_update_a_missing_entry_fails_with_the_exact_command() {
+    let dir = TempDir::new("missing");
+    let path = dir.file();
+    let v = check(
+        &path,
+        "parse",
+        &figures(1, 1),
+        &options(Update::No, false, 5.0),
+    )
+    .unwrap();
+    assert!(!v.passed);
+    assert!(
+        v.message
+            .contains(&format!("no baseline entry `parse` in {}", path.display())),
+        "{v}"
+    );
+    assert!(v.message.contains(&format!("\n    {COMMAND}\n")), "{v}");
+    assert!(!path.exists());
+
+    // And the same through the environment, in a process of its own.
+    let (ok, stdout) = run(worker(3, &path, &[]));
+    assert!(!ok, "{stdout}");
+    assert!(
+        stdout.contains("DHAT_KIT_UPDATE=1 cargo test -p dhat-kit-suite -- --exact worker_03"),
+        "{stdout}"
+    );
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_regression_beyond_the_tolerance_fails_with_the_table() {
+    let dir = TempDir::new("regression");
+    let (path, bytes) = recorded(&dir);
+    let v = check(
+        &path,
+        "parse",
+        &figures(10_100, 5_000),
+        &options(Update::No, false, 5.0),
+    )
+    .unwrap();
+    assert!(!v.passed, "{v}");
+    let c = v.comparison.as_ref().unwrap();
+    let regressed: Vec<_> = c.regressions().map(|r| r.metric).collect();
+    assert_eq!(regressed, [Metric::PeakBytes]);
+    for line in [
+        "uses more memory than its baseline",
+        "  metric              baseline           now         delta        %",
+        "  total bytes           10,000        10,100          +100    +1.0%\n",
+        "  peak bytes             4,000         5,000        +1,000   +25.0%  regressed",
+        COMMAND,
+    ] {
+        assert!(v.message.contains(line), "{line:?} in\n{v}");
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing written");
+
+    // A tighter tolerance catches what a looser one lets through.
+    let small = figures(10_000, 4_120); // +3%
+    assert!(
+        check(&path, "parse", &small, &options(Update::No, false, 5.0))
+            .unwrap()
+            .passed
+    );
+    assert!(
+        !check(&path, "parse", &small, &options(Update::No, false, 2.0))
+            .unwrap()
+            .passed
+    );
+}
+
+#[test]
+fn within_the_tolerance_passes_quietly_and_writes_nothing() {
+    let dir = TempDir::new("within");
+    let (path, bytes) = recorded(&dir);
+    for update in [Update::No, Update::Record, Update::Pending] {
+        let v = check(
+            &path,
+            "parse",
+            &figures(10_400, 3_850),
+            &options(update, false, 5.0),
+        )
+        .unwrap();
+        assert!(v.passed, "{v}");
+        assert!(v.message.is_empty() && v.wrote.is_none(), "{v}");
+        assert!(v
+            .comparison
+            .unwrap()
+            .rows
+            .iter()
+            .all(|r| r.status == Status::Within));
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert!(!dir.0.join("memory-baseline.json.new").exists());
+}
+
+#[test]
+fn an_improvement_is_reported_with_a_hint_to_record_it() {
+    let dir = TempDir::new("improvement");
+    let (path, bytes) = recorded(&dir);
+    let v = check(
+        &path,
+        "parse",
+        &figures(6_000, 4_000),
+        &options(Update::No, false, 5.0),
+    )
+    .unwrap();
+    assert!(v.passed, "{v}");
+    assert!(
+        v.message.contains("uses less memory than its baseline"),
+        "{v}"
+    );
+    assert!(v.message.contains("-4,000   -40.0%  improved"), "{v}");
+    assert!(v.message.contains("Record the improvement"), "{v}");
+    assert!(v.message.contains(COMMAND), "{v}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+
+    // Recorded, the improvement becomes the baseline.
+    let v = check(
+        &path,
+        "parse",
+        &figures(6_000, 4_000),
+        &options(Update::Record, false, 5.0),
+    )
+    .unwrap();
+    assert!(v.passed && v.wrote.is_some(), "{v}");
+    let entry = Baseline::read(&path)
+        .unwrap()
+        .get("parse")
+        .cloned()
+        .unwrap();
+    assert_eq!(entry.figures, figures(6_000, 4_000));
+}
+
+#[test]
+fn update_new_writes_a_pending_file_for_review() {
+    let dir = TempDir::new("pending");
+    let (path, bytes) = recorded(&dir);
+    let pending = dir.0.join("memory-baseline.json.new");
+    // A regression: the pending file gets it, the baseline does not, and the check still fails.
+    let v = check(
+        &path,
+        "parse",
+        &figures(10_000, 8_000),
+        &options(Update::Pending, false, 5.0),
+    )
+    .unwrap();
+    assert!(!v.passed, "{v}");
+    assert_eq!(v.wrote.as_deref(), Some(pending.as_path()));
+    assert!(
+        v.message
+            .contains(&format!("mv {} {}", pending.display(), path.display())),
+        "{v}"
+    );
+    // A new entry joins the same pending file.
+    let v = check(
+        &path,
+        "other",
+        &figures(1, 1),
+        &options(Update::Pending, false, 5.0),
+    )
+    .unwrap();
+    assert!(!v.passed, "{v}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    let review = Baseline::read(&pending).unwrap();
+    assert_eq!(review.get("parse").unwrap().figures, figures(10_000, 8_000));
+    assert_eq!(review.get("other").unwrap().figures, figures(1, 1));
+    // Accepted, the check passes.
+    std::fs::rename(&pending, &path).unwrap();
+    assert!(
+        check(
+            &path,
+            "parse",
+            &figures(10_000, 8_000),
+            &options(Update::No, false, 5.0)
+        )
+        .unwrap()
+        .passed
+    );
+}
+
+#[test]
+fn a_corrupt_or_half_written_file_is_an_error_naming_it_and_is_left_alone() {
+    let dir = TempDir::new("corrupt");
+    let (path, good) = recorded(&dir);
+    let cases: [(&[u8], &str); 4] = [
+        (
+            &good[..good.len() / 2],
+            "not a complete JSON document (a half-written baseline?)",
+        ),
+        (b"", "the file is empty"),
+        (
+            b"{\"dhat_kit_baseline\": 1, \"entries\": {\"parse\": {\"peak_bytes\": \"4k\"}}}",
+            "invalid type: string \"4k\", expected u64",
+        ),
+        (b"<<<<<<< HEAD\n", "not valid JSON"),
+    ];
+    for (bytes, expected) in cases {
+        std::fs::write(&path, bytes).unwrap();
+        for update in [Update::No, Update::Record, Update::Pending] {
+            let err =
+                check(&path, "parse", &figures(1, 1), &options(update, false, 5.0)).unwrap_err();
+            assert_eq!(err.file(), path);
+            let text = err.to_string();
+            assert!(
+                text.starts_with(&format!("dhat-kit: {}: ", path.display())),
+                "{text}"
+            );
+            assert!(text.contains(expected), "{expected:?} in {text}");
+            // A new entry would be merged into the file: it is refused too.
+            assert!(check(&path, "new", &figures(1, 1), &options(update, false, 5.0)).is_err());
+        }
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "the file is left as it was"
+        );
+        assert!(!dir.0.join("memory-baseline.json.new").exists());
+    }
+
+    // Through the test runtime, the error is the failure message.
+    std::fs::write(&path, &good[..10]).unwrap();
+    let (ok, stdout) = run(worker(1, &path, &[("DHAT_KIT_UPDATE", "1")]));
+    assert!(!ok, "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "dhat-kit: {}: not a complete JSON document",
+            path.display()
+        )),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), &good[..10]);
+}
+
+#[test]
+fn a_seed_file_is_read_and_recorded_into_the_current_format() {
+    let dir = TempDir::new("seed");
+    let path = dir.file();
+    std::fs::write(
+        &path,
+        r#"{
+  "total_allocations_bytes": 52428800,
+  "peak_memory_bytes": 10485760,
+  "allocation_count": 120000,
+  "measured_at": "2025-06-01T12:00:00Z",
+  "commit": "4f2a9c1"
+}
+"#,
+    )
+    .unwrap();
+    let now = Figures {
+        total_bytes: Some(52_428_800),
+        total_blocks: Some(120_500),
+        peak_bytes: Some(12_582_912), // +20%
+        ..Figures::default()
+    };
+    let v = check(&path, "default", &now, &options(Update::No, false, 5.0)).unwrap();
+    assert!(!v.passed, "{v}");
+    assert!(
+        v.message
+            .contains("recorded 2025-06-01T12:00:00Z at 4f2a9c1"),
+        "{v}"
+    );
+    let rows: Vec<_> = v
+        .comparison
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.metric)
+        .collect();
+    assert_eq!(
+        rows,
+        [Metric::TotalBytes, Metric::TotalBlocks, Metric::PeakBytes]
+    );
+
+    let v = check(&path, "default", &now, &options(Update::Record, false, 5.0)).unwrap();
+    assert!(v.passed, "{v}");
+    assert_eq!(entry_names_in_file_order(&path), ["default"]);
+    assert_eq!(
+        Baseline::read(&path)
+            .unwrap()
+            .get("default")
+            .unwrap()
+            .figures,
+        now
+    );
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn a_profile_is_checked_against_its_entry() {
+    let dir = TempDir::new("profile");
+    let path = dir.file();
+    let heap = fixture("dhat-rs-heap.json");
+    let record = options(Update::Record, false, 5.0);
+    assert!(check_profile(&heap, &path, "main", &record).unwrap().passed);
+    let entry = Baseline::read(&path).unwrap().get("main").cloned().unwrap();
+    let totals = dhat_kit::profile::read(&heap).unwrap().totals();
+    assert_eq!(entry.figures.total_bytes, Some(totals.bytes));
+    assert_eq!(entry.figures.peak_bytes, totals.peak_bytes);
+    assert!(
+        check_profile(&heap, &path, "main", &options(Update::No, false, 0.0))
+            .unwrap()
+            .passed
+    );
+
+    // The same profile against a baseline 30% lower regresses.
+    let mut lower = Baseline::read(&path).unwrap();
+    let mut e = entry.clone();
+    e.figures.peak_bytes = totals.peak_bytes.map(|b| b * 7 / 10);
+    lower.insert("main", e);
+    lower.write(&path).unwrap();
+    let mut only_peak = options(Update::No, false, 5.0);
+    only_peak.metrics = vec![Metric::PeakBytes];
+    let v = check_profile(&heap, &path, "main", &only_peak).unwrap();
+    assert!(!v.passed, "{v}");
+    assert_eq!(v.comparison.unwrap().rows.len(), 1);
+
+    // An ad-hoc profile has no peak to compare; a profile that is not one is named.
+    let err =
+        check_profile(&fixture("dhat-rs-ad-hoc.json"), &path, "main", &only_peak).unwrap_err();
+    assert!(err.to_string().contains("dhat-rs-ad-hoc.json"), "{err}");
+    assert!(err.to_string().contains("for peak-bytes"), "{err}");
+    let err = check_profile(&path, &path, "main", &only_peak).unwrap_err();
+    assert!(err.to_string().contains("memory-baseline.json"), "{err}");
+}
