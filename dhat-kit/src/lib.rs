@@ -61,8 +61,8 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod alloc;
-mod assert;
 pub mod analyze;
+mod assert;
 pub mod baseline;
 pub mod profile;
 mod profiler;
