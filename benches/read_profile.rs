@@ -204,5 +204,9 @@ fn main() {
         ),
         Err(e) => println!("python3 not run: {e}"),
     }
-    let _ = std::fs::remove_file(&path);
+    if std::env::var_os("DHAT_KIT_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_file(&path);
+    } else {
+        println!("kept {}", path.display());
+    }
 }

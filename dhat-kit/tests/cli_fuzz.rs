@@ -46,12 +46,16 @@ fn exercise(bytes: &[u8]) {
             assert_eq!(line.lines().count(), 1, "{line}");
         }
     }
-    // The streaming reader agrees with the in-memory one.
-    let streamed = profile::from_reader(bytes, "fuzz.json");
-    assert_eq!(
-        streamed.is_ok(),
-        profile::from_slice(bytes, "fuzz.json").is_ok()
-    );
+    // The streaming reader (a scanner over a buffer) agrees with the in-memory one (serde's
+    // visitor over the slice): the same profile, or an error for both.
+    match (
+        profile::from_reader(bytes, "fuzz.json"),
+        profile::from_slice(bytes, "fuzz.json"),
+    ) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b),
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!("the readers disagree: {a:?} / {b:?}"),
+    }
 }
 
 proptest! {
@@ -100,4 +104,35 @@ proptest! {
         let mutated = format!("{}{n}{}", &text[..s], &text[e..]);
         exercise(mutated.as_bytes());
     }
+}
+
+#[test]
+fn a_profile_larger_than_the_buffer_reads_the_same_streamed_and_in_memory() {
+    // Pieces cross the streaming reader's buffer (4 MiB) many times, one of them larger than it.
+    let mut p = profile::from_slice(&fixture("valgrind-heap.json"), "heap.json").unwrap();
+    let template = p.pps.clone();
+    for i in 0..60_000u64 {
+        let mut pp = template[(i % template.len() as u64) as usize].clone();
+        pp.tb += i;
+        p.pps.push(pp);
+    }
+    p.ftbl.push("x".repeat(5 << 20).into_boxed_str());
+    let mut bytes = Vec::new();
+    p.write_to(&mut bytes).unwrap();
+    assert!(bytes.len() > 8 << 20);
+    let streamed = profile::from_reader(&bytes[..], "big.json").unwrap();
+    assert_eq!(streamed, p);
+    // A reader that hands out a few bytes at a time.
+    struct Trickle<'a>(&'a [u8]);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let small = fixture("dhat-rs-heap.json");
+    let trickled = profile::from_reader(Trickle(&small), "small.json").unwrap();
+    assert_eq!(trickled, profile::from_slice(&small, "small.json").unwrap());
 }

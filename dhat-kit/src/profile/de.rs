@@ -13,18 +13,44 @@ use super::{Profile, ProfileError, ProgramPoint, FILE_VERSION};
 /// Where the reader is, for error messages: the top-level key, the program point, its key, and
 /// the array index within that key.
 #[derive(Default)]
-struct Tracker {
-    top: Cell<Option<&'static str>>,
-    pp: Cell<Option<usize>>,
-    pp_key: Cell<Option<&'static str>>,
-    index: Cell<Option<usize>>,
+pub(crate) struct Tracker {
+    pub(crate) top: Cell<Option<&'static str>>,
+    pub(crate) pp: Cell<Option<usize>>,
+    pub(crate) pp_key: Cell<Option<&'static str>>,
+    pub(crate) index: Cell<Option<usize>>,
     /// The first program point missing a field that `bklt` or `bkacc` needs: (point, field, bkacc?).
     missing: Cell<Option<(usize, &'static str, bool)>>,
     missing_acc: Cell<Option<(usize, &'static str, bool)>>,
 }
 
 impl Tracker {
-    fn path(&self) -> String {
+    /// The error for the first program point missing a field its profile's `bklt` or `bkacc`
+    /// says every point has.
+    pub(crate) fn check_missing(&self, profile: &Profile, name: &str) -> Result<(), ProfileError> {
+        let need =
+            |m: &Cell<Option<(usize, &'static str, bool)>>, flag: bool, what: &str| match m.get() {
+                Some((pp, field, _)) if flag => Err(ProfileError::new(
+                    name,
+                    format!("field `{field}` in every program point ({what} is true)"),
+                    format!("pps[{pp}]"),
+                )),
+                _ => Ok(()),
+            };
+        need(&self.missing, profile.bklt, "bklt")?;
+        need(&self.missing_acc, profile.bkacc, "bkacc")
+    }
+
+    /// Forgets everything, for the next reading.
+    pub(crate) fn reset(&self) {
+        self.top.set(None);
+        self.pp.set(None);
+        self.pp_key.set(None);
+        self.index.set(None);
+        self.missing.set(None);
+        self.missing_acc.set(None);
+    }
+
+    pub(crate) fn path(&self) -> String {
         let mut s = String::new();
         match self.top.get() {
             None => s.push_str("top level"),
@@ -75,12 +101,6 @@ impl<R: Read, F: FnMut(u64)> Read for Progress<R, F> {
     }
 }
 
-pub(crate) fn from_reader(reader: impl Read, name: &str) -> Result<Profile, ProfileError> {
-    let reader = std::io::BufReader::with_capacity(1 << 20, reader);
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    run(&mut de, name)
-}
-
 pub(crate) fn from_slice(bytes: &[u8], name: &str) -> Result<Profile, ProfileError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     run(&mut de, name)
@@ -95,17 +115,7 @@ fn run<'de, R: serde_json::de::Read<'de>>(
         .deserialize(&mut *de)
         .and_then(|p| de.end().map(|()| p));
     let profile = result.map_err(|e| json_error(&e, &tracker, name))?;
-    let need = |m: &Cell<Option<(usize, &'static str, bool)>>, flag: bool, what: &str| match m.get()
-    {
-        Some((pp, field, _)) if flag => Err(ProfileError::new(
-            name,
-            format!("field `{field}` in every program point ({what} is true)"),
-            format!("pps[{pp}]"),
-        )),
-        _ => Ok(()),
-    };
-    need(&tracker.missing, profile.bklt, "bklt")?;
-    need(&tracker.missing_acc, profile.bkacc, "bkacc")?;
+    tracker.check_missing(&profile, name)?;
     Ok(profile)
 }
 
@@ -137,7 +147,7 @@ fn json_error(e: &serde_json::Error, tracker: &Tracker, name: &str) -> ProfileEr
 }
 
 /// serde's "invalid type: string \"x\", expected u64" as "u64, found string \"x\"".
-fn data_message(message: &str) -> String {
+pub(crate) fn data_message(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("expected ") {
         return rest.to_owned();
     }
@@ -383,7 +393,7 @@ enum PpKey {
     Other,
 }
 
-struct PpSeed<'t>(&'t Tracker);
+pub(crate) struct PpSeed<'t>(pub(crate) &'t Tracker);
 
 impl<'de> DeserializeSeed<'de> for PpSeed<'_> {
     type Value = ProgramPoint;

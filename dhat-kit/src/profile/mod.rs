@@ -36,6 +36,7 @@
 
 mod de;
 mod error;
+mod fast;
 mod frame;
 mod ser;
 
@@ -343,7 +344,7 @@ pub fn read_with_progress(
 ///
 /// As [`read`].
 pub fn from_reader(reader: impl Read, name: &str) -> Result<Profile, ProfileError> {
-    let profile = de::from_reader(reader, name)?;
+    let profile = fast::read(reader, name)?;
     profile.validate(name)?;
     Ok(profile)
 }

@@ -1,0 +1,535 @@
+//! The reader for files and streams. The input is read into one large buffer; each element of
+//! `pps` and `ftbl`, and each other top-level value, is parsed straight from that buffer as a
+//! slice (which serde_json does faster than from a `Read`), and when one runs past the buffer's
+//! end, more is read (the buffer grows only for a single value larger than it) and the element
+//! is parsed again. Memory stays at the buffer plus the model.
+//!
+//! The in-memory reader ([`super::from_slice`]) is the plain serde visitor of `de.rs`; the fuzz
+//! test checks that both give the same profile, or both an error, on every input.
+
+use std::io::Read;
+
+use serde::de::{DeserializeOwned, DeserializeSeed};
+
+use super::de::{data_message, PpSeed, Tracker};
+use super::{Profile, ProfileError, ProgramPoint, FILE_VERSION};
+
+const BUFFER: usize = 4 << 20;
+
+thread_local! {
+    /// The field path of the reading on this thread (the reader is not reentrant).
+    static TRACKER: Tracker = Tracker::default();
+}
+
+/// A program point read through the thread's [`TRACKER`], so that serde_json's stream
+/// deserializer (which takes a type, not a seed) keeps the field path and missing fields.
+struct Tracked(ProgramPoint);
+
+impl<'de> serde::Deserialize<'de> for Tracked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        TRACKER.with(|t| PpSeed(t).deserialize(d)).map(Tracked)
+    }
+}
+
+/// Parses one value of type `T` at the scanner's position straight from the buffer, reading
+/// more and trying again if the value runs past the buffer's end; moves past it.
+fn stream_one<R: Read, T: DeserializeOwned>(
+    s: &mut Scanner<R>,
+    t: &Tracker,
+    name: &str,
+) -> Result<T, Fail> {
+    loop {
+        let line = s.line;
+        let column = s.base + s.pos as u64 - s.line_start + 1;
+        let bytes = &s.buf[s.pos..s.end];
+        let mut it = serde_json::Deserializer::from_slice(bytes).into_iter::<T>();
+        match it.next() {
+            Some(Ok(v)) => {
+                let n = it.byte_offset();
+                s.advance(n);
+                return Ok(v);
+            }
+            Some(Err(e)) if e.is_eof() => {
+                if !s.fill()? {
+                    return Err(piece_error(&e, t, name, line, column).into());
+                }
+            }
+            Some(Err(e)) => return Err(piece_error(&e, t, name, line, column).into()),
+            None => {
+                if !s.fill()? {
+                    return Err(ScanError::Eof.into());
+                }
+            }
+        }
+    }
+}
+
+struct Scanner<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// The next unread byte in `buf`.
+    pos: usize,
+    /// The end of the data in `buf`.
+    end: usize,
+    /// The file offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    /// The line (from 1) of `buf[pos]`, and the file offset where that line starts.
+    line: u64,
+    line_start: u64,
+}
+
+/// What went wrong while scanning, before any piece was parsed.
+enum ScanError {
+    Io(std::io::Error),
+    Eof,
+    Syntax(&'static str),
+}
+
+impl<R: Read> Scanner<R> {
+    fn new(reader: R) -> Self {
+        Scanner {
+            reader,
+            buf: vec![0; BUFFER],
+            pos: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    /// Reads more data, keeping `buf[pos..end]`; false at the end of the input.
+    fn fill(&mut self) -> Result<bool, ScanError> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.base += self.pos as u64;
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() {
+            let grown = self.buf.len() * 2;
+            self.buf.resize(grown, 0);
+        }
+        loop {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ScanError::Io(e)),
+            }
+        }
+    }
+
+    /// Moves past `n` bytes, counting lines.
+    fn advance(&mut self, n: usize) {
+        let bytes = &self.buf[self.pos..self.pos + n];
+        let newlines = bytes.iter().filter(|&&b| b == b'\n').count();
+        if newlines > 0 {
+            self.line += newlines as u64;
+            let last = bytes.iter().rposition(|&b| b == b'\n').unwrap_or(0);
+            self.line_start = self.base + (self.pos + last + 1) as u64;
+        }
+        self.pos += n;
+    }
+
+    /// The next byte that is not whitespace, not consumed; `None` at the end.
+    fn peek(&mut self) -> Result<Option<u8>, ScanError> {
+        loop {
+            while self.pos < self.end {
+                let b = self.buf[self.pos];
+                if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                    self.advance(1);
+                } else {
+                    return Ok(Some(b));
+                }
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn expect(&mut self, byte: u8, what: &'static str) -> Result<(), ScanError> {
+        match self.peek()? {
+            Some(b) if b == byte => {
+                self.advance(1);
+                Ok(())
+            }
+            Some(_) => Err(ScanError::Syntax(what)),
+            None => Err(ScanError::Eof),
+        }
+    }
+
+    /// The length of the JSON value starting at `pos` (after whitespace): a string, an object
+    /// or array (brackets matched outside strings), or a scalar up to the next delimiter. Its
+    /// bytes are `buf[pos..pos + len]`. Whether the value is valid JSON is left to its parser.
+    fn value(&mut self) -> Result<usize, ScanError> {
+        match self.peek()? {
+            None => return Err(ScanError::Eof),
+            Some(b',' | b':' | b'}' | b']') => return Err(ScanError::Syntax("a value")),
+            Some(_) => {}
+        }
+        let mut i = self.pos;
+        let mut depth = 0usize;
+        let mut in_string = false;
+        loop {
+            while i < self.end {
+                let b = self.buf[i];
+                i += 1;
+                if in_string {
+                    match b {
+                        b'\\' => {
+                            if i < self.end {
+                                i += 1;
+                            } else {
+                                i -= 1;
+                                break;
+                            }
+                        }
+                        b'"' => {
+                            in_string = false;
+                            if depth == 0 {
+                                return Ok(i - self.pos);
+                            }
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        if depth == 0 {
+                            return Ok(i - 1 - self.pos);
+                        }
+                        depth -= 1;
+                        if depth == 0 {
+                            return Ok(i - self.pos);
+                        }
+                    }
+                    b',' | b' ' | b'\n' | b'\r' | b'\t' | b':' if depth == 0 => {
+                        return Ok(i - 1 - self.pos);
+                    }
+                    _ => {}
+                }
+            }
+            let scanned = i - self.pos;
+            if !self.fill()? {
+                // A scalar may end the input; anything open may not.
+                if depth == 0 && !in_string && scanned > 0 {
+                    return Ok(scanned);
+                }
+                return Err(ScanError::Eof);
+            }
+            i = self.pos + scanned;
+        }
+    }
+}
+
+/// A piece's parse error, placed in the file: the tracker's path, and the line and column from
+/// the piece's own (1-based) line and column.
+fn piece_error(
+    e: &serde_json::Error,
+    t: &Tracker,
+    name: &str,
+    line: u64,
+    column: u64,
+) -> ProfileError {
+    use serde_json::error::Category;
+    let text = e.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(i) if e.line() > 0 => &text[..i],
+        _ => text.as_str(),
+    };
+    let expected = match e.classify() {
+        Category::Eof => {
+            format!("the rest of the JSON document, found the end of the file ({message})")
+        }
+        Category::Syntax | Category::Io => format!("valid JSON ({message})"),
+        Category::Data => data_message(message),
+    };
+    let (l, c) = if e.line() <= 1 {
+        (line, column + e.column().saturating_sub(1) as u64)
+    } else {
+        (line + e.line() as u64 - 1, e.column() as u64)
+    };
+    ProfileError::new(name, expected, format!("{}, line {l} column {c}", t.path()))
+}
+
+/// Why reading stopped inside an array element.
+enum Fail {
+    Scan(ScanError),
+    Profile(ProfileError),
+}
+
+impl From<ScanError> for Fail {
+    fn from(e: ScanError) -> Self {
+        Fail::Scan(e)
+    }
+}
+
+impl From<ProfileError> for Fail {
+    fn from(e: ProfileError) -> Self {
+        Fail::Profile(e)
+    }
+}
+
+/// Parses the piece of `len` bytes at the scanner's position with `f`, then moves past it.
+fn piece<R: Read, T>(
+    s: &mut Scanner<R>,
+    len: usize,
+    t: &Tracker,
+    name: &str,
+    f: impl for<'a> FnOnce(
+        &mut serde_json::Deserializer<serde_json::de::SliceRead<'a>>,
+    ) -> Result<T, serde_json::Error>,
+) -> Result<T, ProfileError> {
+    let line = s.line;
+    let column = s.base + s.pos as u64 - s.line_start + 1;
+    let bytes = &s.buf[s.pos..s.pos + len];
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v = f(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| piece_error(&e, t, name, line, column))?;
+    s.advance(len);
+    Ok(v)
+}
+
+fn parse<T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+) -> Result<T, serde_json::Error> {
+    T::deserialize(de)
+}
+
+pub(crate) fn read<R: Read>(reader: R, name: &str) -> Result<Profile, ProfileError> {
+    TRACKER.with(|t| {
+        t.reset();
+        read_tracked(reader, name, t)
+    })
+}
+
+fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, ProfileError> {
+    let mut s = Scanner::new(reader);
+    let scan = |s: &Scanner<R>, t: &Tracker, e: ScanError| -> ProfileError {
+        let column = s.base + s.pos as u64 - s.line_start + 1;
+        let at = format!("{}, line {} column {column}", t.path(), s.line);
+        match e {
+            ScanError::Io(e) => ProfileError::new(name, format!("a readable file ({e})"), at),
+            ScanError::Eof if s.base + s.pos as u64 == 0 => {
+                ProfileError::new(name, "a DHAT JSON profile, found an empty file", at)
+            }
+            ScanError::Eof => ProfileError::new(
+                name,
+                "the rest of the JSON document, found the end of the file",
+                at,
+            ),
+            ScanError::Syntax(what) => ProfileError::new(name, format!("valid JSON ({what})"), at),
+        }
+    };
+    macro_rules! scan {
+        ($e:expr) => {
+            $e.map_err(|e| scan(&s, t, e))?
+        };
+    }
+    match scan!(s.peek()) {
+        Some(b'{') => s.advance(1),
+        None => scan!(Err(ScanError::Eof)),
+        Some(_) => {
+            let len = scan!(s.value());
+            let at_line = s.line;
+            let column = s.base + s.pos as u64 - s.line_start + 1;
+            let _ = len;
+            return Err(ProfileError::new(
+                name,
+                "a DHAT profile (a JSON object with dhatFileVersion, mode, pps, ftbl, ...)",
+                format!("top level, line {at_line} column {column}"),
+            ));
+        }
+    }
+    let mut version = None;
+    let (mut mode, mut verb, mut tu, mut mtu, mut cmd) = (None, None, None, None, None);
+    let (mut bklt, mut bkacc, mut pid, mut te) = (None, None, None, None);
+    let (mut bu, mut bsu, mut bksu, mut tuth, mut tg) = (None, None, None, None, None);
+    let mut pps: Option<Vec<ProgramPoint>> = None;
+    let mut ftbl: Option<Vec<Box<str>>> = None;
+    let mut first = true;
+    loop {
+        match scan!(s.peek()) {
+            Some(b'}') => {
+                s.advance(1);
+                break;
+            }
+            Some(b',') if !first => s.advance(1),
+            Some(_) if first => {}
+            Some(_) => scan!(Err(ScanError::Syntax("expected `,` or `}`"))),
+            None => scan!(Err(ScanError::Eof)),
+        }
+        first = false;
+        if scan!(s.peek()) != Some(b'"') {
+            scan!(Err(ScanError::Syntax("expected a key")));
+        }
+        let len = scan!(s.value());
+        let key: String = piece(&mut s, len, t, name, parse)?;
+        scan!(s.expect(b':', "expected `:`"));
+        macro_rules! value {
+            ($name:literal) => {{
+                t.top.set(Some($name));
+                let len = scan!(s.value());
+                piece(&mut s, len, t, name, parse)?
+            }};
+        }
+        match key.as_str() {
+            "dhatFileVersion" => {
+                let v: u64 = value!("dhatFileVersion");
+                if v != FILE_VERSION {
+                    let column = s.base + s.pos as u64 - s.line_start + 1;
+                    return Err(ProfileError::new(
+                        name,
+                        format!("DHAT file version {FILE_VERSION}, found {v}"),
+                        format!("dhatFileVersion, line {} column {column}", s.line),
+                    ));
+                }
+                version = Some(v);
+            }
+            "mode" => mode = Some(value!("mode")),
+            "verb" => verb = Some(value!("verb")),
+            "bklt" => bklt = Some(value!("bklt")),
+            "bkacc" => bkacc = Some(value!("bkacc")),
+            "bu" => bu = value!("bu"),
+            "bsu" => bsu = value!("bsu"),
+            "bksu" => bksu = value!("bksu"),
+            "tu" => tu = Some(value!("tu")),
+            "Mtu" => mtu = Some(value!("Mtu")),
+            "tuth" => tuth = value!("tuth"),
+            "cmd" => cmd = Some(value!("cmd")),
+            "pid" => pid = Some(value!("pid")),
+            "te" => te = Some(value!("te")),
+            "tg" => tg = value!("tg"),
+            "pps" => {
+                t.top.set(Some("pps"));
+                let mut out: Vec<ProgramPoint> = Vec::new();
+                array(&mut s, t, &scan, |s, t| {
+                    t.pp.set(Some(out.len()));
+                    let Tracked(pp) = stream_one(s, t, name)?;
+                    if out.len() == out.capacity() {
+                        out.reserve_exact((out.len() / 8).max(1 << 12));
+                    }
+                    out.push(pp);
+                    t.pp_key.set(None);
+                    Ok(())
+                })?;
+                out.shrink_to_fit();
+                pps = Some(out);
+            }
+            "ftbl" => {
+                t.top.set(Some("ftbl"));
+                let mut out: Vec<Box<str>> = Vec::new();
+                array(&mut s, t, &scan, |s, t| {
+                    t.index.set(Some(out.len()));
+                    let f: Box<str> = stream_one(s, t, name)?;
+                    out.push(f);
+                    Ok(())
+                })?;
+                out.shrink_to_fit();
+                ftbl = Some(out);
+            }
+            _ => {
+                t.top.set(None);
+                let len = scan!(s.value());
+                let _: serde::de::IgnoredAny = piece(&mut s, len, t, name, parse)?;
+            }
+        }
+        t.top.set(None);
+        t.pp.set(None);
+        t.pp_key.set(None);
+        t.index.set(None);
+    }
+    if let Some(_) = scan!(s.peek()) {
+        scan!(Err(ScanError::Syntax("trailing characters")));
+    }
+    let missing = |field: &str| {
+        ProfileError::new(
+            name,
+            format!("field `{field}`, found none"),
+            format!(
+                "top level, line {} column {}",
+                s.line,
+                s.base + s.pos as u64 - s.line_start + 1
+            ),
+        )
+    };
+    macro_rules! required {
+        ($v:expr, $name:literal) => {
+            $v.ok_or_else(|| missing($name))?
+        };
+    }
+    let profile = Profile {
+        version: required!(version, "dhatFileVersion"),
+        mode: required!(mode, "mode"),
+        verb: required!(verb, "verb"),
+        bklt: required!(bklt, "bklt"),
+        bkacc: required!(bkacc, "bkacc"),
+        bu,
+        bsu,
+        bksu,
+        tu: required!(tu, "tu"),
+        mtu: required!(mtu, "Mtu"),
+        tuth,
+        cmd: required!(cmd, "cmd"),
+        pid: required!(pid, "pid"),
+        te: required!(te, "te"),
+        tg,
+        pps: required!(pps, "pps"),
+        ftbl: required!(ftbl, "ftbl"),
+    };
+    t.check_missing(&profile, name)?;
+    Ok(profile)
+}
+
+/// Scans a JSON array, calling `element` at each element's start.
+fn array<R: Read>(
+    s: &mut Scanner<R>,
+    t: &Tracker,
+    scan: &impl Fn(&Scanner<R>, &Tracker, ScanError) -> ProfileError,
+    mut element: impl FnMut(&mut Scanner<R>, &Tracker) -> Result<(), Fail>,
+) -> Result<(), ProfileError> {
+    let mut run = |s: &mut Scanner<R>| -> Result<(), Fail> {
+        match s.peek()? {
+            Some(b'[') => s.advance(1),
+            Some(_) => return Err(ScanError::Syntax("expected an array").into()),
+            None => return Err(ScanError::Eof.into()),
+        }
+        let mut first = true;
+        loop {
+            match s.peek()? {
+                Some(b']') => {
+                    s.advance(1);
+                    return Ok(());
+                }
+                Some(b',') if !first => s.advance(1),
+                Some(_) if first => {}
+                Some(_) => return Err(ScanError::Syntax("expected `,` or `]`").into()),
+                None => return Err(ScanError::Eof.into()),
+            }
+            first = false;
+            element(s, t)?;
+        }
+    };
+    match run(s) {
+        Ok(()) => Ok(()),
+        Err(Fail::Profile(e)) => Err(e),
+        Err(Fail::Scan(e)) => Err(scan(s, t, e)),
+    }
+}
