@@ -166,17 +166,22 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 ///
 /// # Composes with
 ///
-/// - `#[should_panic]`: the figures up to the panic (the panic's own allocations included, so leave
-///   room for them) are checked, and the expected panic passes through when they are within the
-///   budget. A budget failure, or a missing allocator, then makes the test fail as "did not panic
-///   as expected" with dhat-kit's report printed, never pass in place of the expected panic.
+/// - `#[should_panic]`: the figures up to the panic (the panic's own allocations included: its
+///   payload, and the report the panic hook writes, a backtrace too under `RUST_BACKTRACE`; so
+///   leave room for them) are checked, and the expected panic passes through when they are
+///   within the budget. A budget failure, or a missing allocator, then makes the test fail as
+///   "did not panic as expected" with dhat-kit's report printed, never pass in place of the
+///   expected panic.
 /// - Tests returning `Result<(), E>`: the result is returned unchanged after the check.
 /// - `#[ignore]` and other attributes: kept as they are.
 /// - `async` tests under `#[tokio::test]` (current thread): put `#[assert_heap]` below
 ///   `#[tokio::test]` (or above it). Each poll of the async body is measured on the thread that
 ///   polls it, and the polls' figures are added up; the runtime's own allocations (building it,
-///   scheduling) and other tasks' are not counted. `#[should_panic]` on an async test is refused
-///   at compile time.
+///   scheduling) and other tasks' (`tokio::spawn`) are not counted. Below `#[tokio::test]`, the
+///   attribute sees the function that `#[tokio::test]` generated: a body that starts with
+///   `let body = async { .. };` and runs it with `block_on(body)`; any function of that shape has
+///   its async block measured that way. `#[should_panic]` on an async test is refused at compile
+///   time.
 ///
 /// # Panics
 ///
