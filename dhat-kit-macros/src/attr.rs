@@ -6,7 +6,7 @@
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
-use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitStr, Path, Token, UnOp};
+use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitFloat, LitStr, Path, Token, UnOp};
 
 mod kw {
     syn::custom_keyword!(total_bytes);
@@ -15,6 +15,8 @@ mod kw {
     syn::custom_keyword!(max_blocks);
     syn::custom_keyword!(curr_bytes);
     syn::custom_keyword!(curr_blocks);
+    syn::custom_keyword!(baseline);
+    syn::custom_keyword!(tolerance);
 }
 
 /// The limit keys: the fields of `dhat_kit::Stats`, and the variants of `__private::Key`.
@@ -28,13 +30,15 @@ pub(crate) const LIMIT_KEYS: [&str; 6] = [
 ];
 
 /// Every key the attribute accepts, for the suggestion on an unknown one.
-pub(crate) const KEYS: [&str; 7] = [
+pub(crate) const KEYS: [&str; 9] = [
     "max_bytes",
     "max_blocks",
     "total_bytes",
     "total_blocks",
     "curr_bytes",
     "curr_blocks",
+    "baseline",
+    "tolerance",
     "crate",
 ];
 
@@ -61,12 +65,24 @@ pub(crate) struct Args {
     pub(crate) limits: Vec<Limit>,
     /// `crate = "path"`: where dhat-kit is, for a re-exported or renamed dependency.
     pub(crate) krate: Option<Path>,
+    /// `baseline` or `baseline = "name"`, with its `tolerance`.
+    pub(crate) baseline: Option<Baseline>,
+}
+
+/// `baseline` (the entry named after the test) or `baseline = "name"`, and `tolerance = N`
+/// (percent, a number literal).
+pub(crate) struct Baseline {
+    pub(crate) span: Span,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) tolerance: Option<LitFloat>,
 }
 
 /// One parsed `key = value` pair, before validation across pairs.
 enum Arg {
     Limit(Limit),
     Crate(Span, Path),
+    Baseline(Span, Option<LitStr>),
+    Tolerance(Span, LitFloat),
 }
 
 impl Arg {
@@ -74,13 +90,15 @@ impl Arg {
         match self {
             Arg::Limit(l) => LIMIT_KEYS[l.key],
             Arg::Crate(..) => "crate",
+            Arg::Baseline(..) => "baseline",
+            Arg::Tolerance(..) => "tolerance",
         }
     }
 
     fn span(&self) -> Span {
         match self {
             Arg::Limit(l) => l.span,
-            Arg::Crate(span, _) => *span,
+            Arg::Crate(span, _) | Arg::Baseline(span, _) | Arg::Tolerance(span, _) => *span,
         }
     }
 }
@@ -89,6 +107,8 @@ impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut limits: Vec<Limit> = Vec::new();
         let mut krate = None;
+        let mut baseline: Option<Baseline> = None;
+        let mut tolerance: Option<(Span, LitFloat)> = None;
         let mut seen: Vec<&'static str> = Vec::new();
         while !input.is_empty() {
             let arg = parse_arg(input)?;
@@ -102,21 +122,44 @@ impl Parse for Args {
             match arg {
                 Arg::Limit(limit) => limits.push(limit),
                 Arg::Crate(_, path) => krate = Some(path),
+                Arg::Baseline(span, name) => {
+                    baseline = Some(Baseline {
+                        span,
+                        name,
+                        tolerance: None,
+                    })
+                }
+                Arg::Tolerance(span, value) => tolerance = Some((span, value)),
             }
             if input.is_empty() {
                 break;
             }
             input.parse::<Token![,]>()?;
         }
-        if limits.is_empty() {
+        match (&mut baseline, tolerance) {
+            (Some(baseline), tolerance) => baseline.tolerance = tolerance.map(|(_, t)| t),
+            (None, Some((span, _))) => {
+                return Err(syn::Error::new(
+                    span,
+                    "`tolerance` applies to the baseline: add `baseline`, e.g. \
+                     `#[assert_heap(baseline, tolerance = 5)]`",
+                ))
+            }
+            (None, None) => {}
+        }
+        if limits.is_empty() && baseline.is_none() {
             return Err(syn::Error::new(
                 Span::call_site(),
-                "#[assert_heap] needs at least one limit, e.g. \
+                "#[assert_heap] needs at least one limit or `baseline`, e.g. \
                  `#[assert_heap(max_bytes = 4096)]`; the keys are max_bytes, max_blocks, \
-                 total_bytes, total_blocks, curr_bytes, curr_blocks",
+                 total_bytes, total_blocks, curr_bytes, curr_blocks, baseline",
             ));
         }
-        Ok(Args { limits, krate })
+        Ok(Args {
+            limits,
+            krate,
+            baseline,
+        })
     }
 }
 
@@ -141,6 +184,64 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
         curr_bytes => 4,
         curr_blocks => 5,
     }
+    if input.peek(kw::baseline) {
+        let key = input.parse::<kw::baseline>()?;
+        if !input.peek(Token![=]) {
+            return Ok(Arg::Baseline(key.span, None));
+        }
+        input.parse::<Token![=]>()?;
+        if input.is_empty() || input.peek(Token![,]) {
+            return Err(missing_value(
+                input,
+                "baseline",
+                "the entry's name, e.g. `baseline = \"parse_small\"`",
+            ));
+        }
+        let name: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the baseline entry's name as a string, e.g. `baseline = \"parse_small\"`, \
+                 or `baseline` alone for the test's path",
+            )
+        })?;
+        if name.value().trim().is_empty() {
+            return Err(syn::Error::new(
+                name.span(),
+                "the baseline entry's name is empty; give a name, or write `baseline` alone",
+            ));
+        }
+        return Ok(Arg::Baseline(key.span, Some(name)));
+    }
+    if input.peek(kw::tolerance) {
+        let key = input.parse::<kw::tolerance>()?;
+        expect_eq(input, "tolerance", key.span)?;
+        if input.is_empty() || input.peek(Token![,]) {
+            return Err(missing_value(
+                input,
+                "tolerance",
+                "a percentage, e.g. `tolerance = 5` or `tolerance = 2.5`",
+            ));
+        }
+        let expected = "the tolerance in percent as a number literal, 0 or more, e.g. \
+                        `tolerance = 5` or `tolerance = 2.5`";
+        let value: Expr = input.parse()?;
+        let percent = match &value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(int), ..
+            }) => LitFloat::new(&format!("{}f64", int.base10_digits()), int.span()),
+            Expr::Lit(ExprLit {
+                lit: Lit::Float(float),
+                ..
+            }) => LitFloat::new(&format!("{}f64", float.base10_digits()), float.span()),
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    &value,
+                    format!("expected {expected}"),
+                ))
+            }
+        };
+        return Ok(Arg::Tolerance(key.span, percent));
+    }
     if input.peek(Token![crate]) {
         let key = input.parse::<Token![crate]>()?;
         expect_eq(input, "crate", key.span)?;
@@ -163,7 +264,7 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
         syn::Error::new(
             e.span(),
             "expected a key, e.g. `max_bytes = 4096`; the keys are max_bytes, max_blocks, \
-             total_bytes, total_blocks, curr_bytes, curr_blocks, crate",
+             total_bytes, total_blocks, curr_bytes, curr_blocks, baseline, tolerance, crate",
         )
     })?;
     Err(unknown_key(&ident))
@@ -249,7 +350,7 @@ fn unknown_key(ident: &Ident) -> syn::Error {
         Some(near) => format!("unknown key `{name}`; did you mean `{near}`?"),
         None => format!(
             "unknown key `{name}`; the keys are max_bytes, max_blocks, total_bytes, \
-             total_blocks, curr_bytes, curr_blocks, crate"
+             total_blocks, curr_bytes, curr_blocks, baseline, tolerance, crate"
         ),
     };
     syn::Error::new(ident.span(), message)
@@ -294,7 +395,9 @@ mod tests {
         assert_eq!(nearest("max_bloks"), Some("max_blocks"));
         assert_eq!(nearest("totl_bytes"), Some("total_bytes"));
         assert_eq!(nearest("cur_bytes"), Some("curr_bytes"));
-        assert_eq!(nearest("baseline"), None);
+        assert_eq!(nearest("budget"), None);
+        assert_eq!(nearest("baseline_name"), None);
+        assert_eq!(nearest("tolerence"), Some("tolerance"));
         assert_eq!(nearest("bytes"), None);
     }
 
@@ -337,6 +440,27 @@ mod tests {
         assert!(err("max_bytes = 1.5").contains("found a float literal"));
         assert!(err("max_bytes = \"1\"").contains("found a string literal"));
         assert!(err("").contains("at least one limit"));
-        assert!(err("crate = \"x\"").contains("at least one limit"));
+        assert!(err("crate = \"x\"").contains("at least one limit or `baseline`"));
+        assert!(err("tolerance = 5").contains("`tolerance` applies to the baseline"));
+        assert!(err("baseline = 5").contains("the baseline entry's name as a string"));
+        assert!(err("baseline = \"\"").contains("name is empty"));
+        assert!(err("baseline, tolerance = -1").contains("0 or more"));
+        assert!(err("baseline, tolerance = \"5%\"").contains("tolerance in percent"));
+        assert!(err("baseline, baseline = \"x\"").contains("duplicate key `baseline`"));
+    }
+
+    #[test]
+    fn parses_baseline_and_tolerance() {
+        let args = parse("baseline").unwrap();
+        let b = args.baseline.unwrap();
+        assert!(b.name.is_none() && b.tolerance.is_none());
+        assert!(args.limits.is_empty());
+        let args = parse("tolerance = 2.5, max_bytes = 10, baseline = \"parse\"").unwrap();
+        let b = args.baseline.unwrap();
+        assert_eq!(b.name.unwrap().value(), "parse");
+        assert_eq!(b.tolerance.unwrap().base10_parse::<f64>().unwrap(), 2.5);
+        assert_eq!(args.limits.len(), 1);
+        let b = parse("baseline, tolerance = 5").unwrap().baseline.unwrap();
+        assert_eq!(b.tolerance.unwrap().to_string(), "5f64");
     }
 }

@@ -51,10 +51,29 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
         let value = limit_value(&limit.value);
         quote_spanned!(limit.span=> .limit(#private::Key::#variant, #value))
     });
+    let baseline = args.baseline.as_ref().map(|b| {
+        let none = quote!(::core::option::Option::None);
+        let entry = b.name.as_ref().map_or_else(
+            || none.clone(),
+            |n| quote!(::core::option::Option::Some(#n)),
+        );
+        let tolerance = b.tolerance.as_ref().map_or_else(
+            || none.clone(),
+            |t| quote!(::core::option::Option::Some(#t)),
+        );
+        quote_spanned! {b.span=>
+            .baseline(
+                ::core::env!("CARGO_PKG_NAME"),
+                ::core::env!("CARGO_MANIFEST_DIR"),
+                #entry,
+                #tolerance,
+            )
+        }
+    });
     let budget = quote! {
         #private::Budget::new(::core::concat!(
             ::core::module_path!(), "::", ::core::stringify!(#name)
-        )) #(#limits)*
+        )) #(#limits)* #baseline
     };
     let should_panic = func.attrs.iter().any(|a| is(a, "should_panic"));
     let (inner, outer): (Vec<Attribute>, Vec<Attribute>) = func

@@ -104,13 +104,25 @@ macro_rules! signed_limit {
 unsigned_limit!(u8 u16 u32 u64 u128 usize);
 signed_limit!(i8 i16 i32 i64 i128 isize);
 
-/// One test's heap budget: its path and an upper bound per key.
+/// One test's heap budget: its path, an upper bound per key, and its baseline entry if any.
 #[derive(Debug, Clone)]
 pub struct Budget {
     test: &'static str,
     limits: [Option<u64>; 6],
     /// A limit that was given a negative value: the key and the value.
     negative: Option<(Key, i128)>,
+    /// `baseline` / `baseline = "name"`, `tolerance = N`.
+    baseline: Option<BaselineKey>,
+}
+
+/// Where a budget's baseline entry is: the test crate's package and root, the entry's name (the
+/// test's path when `None`), and the tolerance in percent.
+#[derive(Debug, Clone, Copy)]
+struct BaselineKey {
+    package: &'static str,
+    manifest_dir: &'static str,
+    name: Option<&'static str>,
+    tolerance: Option<f64>,
 }
 
 impl Budget {
@@ -121,7 +133,29 @@ impl Budget {
             test,
             limits: [None; 6],
             negative: None,
+            baseline: None,
         }
+    }
+
+    /// Checks the figures against the entry `name` (or the test's path) of the baseline file of
+    /// the crate of `package` at `manifest_dir` too, with `tolerance` percent (see
+    /// [`baseline`](crate::baseline)); `#[assert_heap(baseline)]` passes `CARGO_PKG_NAME` and
+    /// `CARGO_MANIFEST_DIR`.
+    #[must_use]
+    pub fn baseline(
+        mut self,
+        package: &'static str,
+        manifest_dir: &'static str,
+        name: Option<&'static str>,
+        tolerance: Option<f64>,
+    ) -> Budget {
+        self.baseline = Some(BaselineKey {
+            package,
+            manifest_dir,
+            name,
+            tolerance,
+        });
+        self
     }
 
     /// Sets the limit of `key`. A negative value makes the test fail when it runs.
@@ -189,10 +223,14 @@ impl Budget {
         None
     }
 
-    /// The failure report if `stats` exceeds any limit, `None` if it is within the budget.
+    /// The failure report if `stats` exceeds any limit, or, within the limits, fails the
+    /// budget's baseline check; `None` if it is within the budget.
     ///
     /// One block: the test's path, one line per exceeded key
     /// (`key: measured > limit (+N bytes, +P%)`), then every measured figure beside its limit.
+    /// The baseline is checked (and recorded, as `DHAT_KIT_UPDATE` says) only when the limits
+    /// hold, so that figures over a limit are never recorded; its failure is the baseline's
+    /// message, with its table.
     #[must_use]
     pub fn report(&self, stats: &Stats) -> Option<String> {
         let exceeded: Vec<Key> = Key::ALL
@@ -200,7 +238,16 @@ impl Budget {
             .filter(|&k| self.get(k).is_some_and(|limit| k.of(stats) > limit))
             .collect();
         if exceeded.is_empty() {
-            return None;
+            let b = self.baseline?;
+            return crate::baseline::check_test(
+                b.package,
+                b.manifest_dir,
+                self.test,
+                b.name,
+                b.tolerance,
+                stats,
+            )
+            .err();
         }
         let mut out = format!("dhat-kit: {} went over its heap budget\n", self.test);
         for &key in &exceeded {

@@ -104,7 +104,7 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 ///
 /// # Keys
 ///
-/// At least one limit is required; each key at most once. A value is any constant expression of
+/// At least one limit (or `baseline`) is required; each key at most once. A value is any constant expression of
 /// an integer type: `4096`, `64 * 1024`, `MY_LIMIT`, `1u64 << 30`. (Arithmetic on untyped literals
 /// is `i32`, as anywhere in Rust: write `8u64 << 30` for 8 GiB.)
 ///
@@ -116,6 +116,8 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 /// | `max_blocks` | the live blocks at that peak | `max_blocks = 2` |
 /// | `curr_bytes` | bytes still live when the body ends (leaks, caches) | `curr_bytes = 0` |
 /// | `curr_blocks` | blocks still live when the body ends | `curr_blocks = 0` |
+/// | `baseline` | the figures against the test's entry in the crate's baseline file (below) | `baseline`, `baseline = "parse_small"` |
+/// | `tolerance` | with `baseline`: the growth allowed, in percent (default 5) | `tolerance = 2.5` |
 /// | `crate` | where dhat-kit is, if re-exported or renamed (as serde's `crate`) | `crate = "my_utils::dhat_kit"` |
 ///
 /// ```
@@ -142,6 +144,33 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 ///     assert_eq!(v.len(), 16);
 /// }
 /// # fn main() { one_buffer(); pushes(); }
+/// ```
+///
+/// # Baselines
+///
+/// `#[assert_heap(baseline)]` compares the test's figures with its entry (named after the test's
+/// path, `my_tests::parse_small`, or as given with `baseline = "name"`) in the crate's baseline
+/// file, `memory-baseline.json` at the crate root (or the file `DHAT_KIT_BASELINE` names), and
+/// fails with a table (baseline, now, delta, %) when a figure grew by more than the tolerance.
+/// An improvement beyond the tolerance passes, and is printed with a hint to record it. A test
+/// without an entry fails with the exact command that records it:
+/// `DHAT_KIT_UPDATE=1 cargo test -p my-crate -- --exact parse_small` (or `DHAT_KIT_UPDATE=new`
+/// to write `memory-baseline.json.new` for review). When `CI` is set nothing is ever written.
+/// Limits and `baseline` combine: the limits are checked first, and figures over a limit are never
+/// recorded. See [`baseline`](crate::baseline) for the file and the update flow.
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// # /*
+/// #[test]
+/// # */
+/// #[dhat_kit::assert_heap(max_bytes = 64 * 1024, baseline, tolerance = 2)]
+/// fn parse_small_document() {
+///     let words: Vec<String> = "a small document".split(' ').map(String::from).collect();
+///     assert_eq!(words.len(), 3);
+/// }
+/// # fn main() {}
 /// ```
 ///
 /// # What is counted

@@ -17,6 +17,9 @@ pub const DEFAULT_ALLOC: DefaultAlloc = crate::Alloc::wrap(dhat::Alloc);
 #[cfg(not(feature = "heap"))]
 pub const DEFAULT_ALLOC: DefaultAlloc = crate::Alloc::new();
 
+/// What `#[assert_heap]` expands to: the budget, its keys and limits, and the runners.
+pub use crate::assert::{run, run_future, run_should_panic, Budget, Key, Limit, Measured};
+
 /// What `#[assert_heap(baseline)]` expands to: checks a test's figures against its entry in the
 /// crate's baseline file (`memory-baseline.json` at `manifest_dir`, or `DHAT_KIT_BASELINE`),
 /// recording it as `DHAT_KIT_UPDATE` says, never on CI. `test_path` is
@@ -36,6 +39,3 @@ pub fn check_baseline(
 ) -> Result<(), String> {
     crate::baseline::check_test(package, manifest_dir, test_path, name, tolerance, stats)
 }
-
-/// What `#[assert_heap]` expands to: the budget, its keys and limits, and the runners.
-pub use crate::assert::{run, run_future, run_should_panic, Budget, Key, Limit, Measured};

@@ -1,0 +1,199 @@
+//! `#[assert_heap(baseline)]`: a test's figures against its entry in the crate's baseline file,
+//! alone and together with absolute limits.
+//!
+//! The measured functions below read the environment (`DHAT_KIT_UPDATE`, `CI`,
+//! `DHAT_KIT_BASELINE`) as a user's tests do, so each runs in a child process of this test binary
+//! with that environment set for it, and a baseline file in a temporary directory.
+
+use dhat_kit::baseline::{Baseline, Figures};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+dhat_kit::global_allocator!();
+
+/// 1,000 bytes in one block, freed: the entry named after the function.
+#[dhat_kit::assert_heap(baseline)]
+fn one_kilobyte() {
+    drop(std::hint::black_box(vec![0u8; 1000]));
+}
+
+/// `n` bytes under the entry `sized`, with a tolerance of 10%.
+#[dhat_kit::assert_heap(baseline = "sized", tolerance = 10)]
+fn sized(n: usize) {
+    drop(std::hint::black_box(vec![0u8; n]));
+}
+
+/// A limit and a baseline together: `n` bytes against `max_bytes = 2000`.
+#[dhat_kit::assert_heap(max_bytes = 2000, baseline = "limited", tolerance = 0.5)]
+fn limited(n: usize) {
+    drop(std::hint::black_box(vec![0u8; n]));
+}
+
+/// Runs the function `DHAT_KIT_TEST_ATTR` names, in a child process; nothing in an ordinary run.
+#[test]
+#[ignore = "a worker process of the tests below, started by them"]
+fn attr_worker() {
+    let size = || std::env::var("SIZE").unwrap().parse().unwrap();
+    match std::env::var("DHAT_KIT_TEST_ATTR").as_deref() {
+        Ok("one_kilobyte") => one_kilobyte(),
+        Ok("sized") => sized(size()),
+        Ok("limited") => limited(size()),
+        _ => {}
+    }
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "dhat-kit-baseline-attr-{label}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `function` in a child process with `vars`, `CI` and `DHAT_KIT_UPDATE` unset unless
+/// given: whether it passed, and what it printed.
+fn run(function: &str, file: &Path, vars: &[(&str, &str)]) -> (bool, String) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "attr_worker", "--ignored", "--nocapture"])
+        .env_remove("CI")
+        .env_remove("DHAT_KIT_UPDATE")
+        .env("DHAT_KIT_TEST_ATTR", function)
+        .env("DHAT_KIT_BASELINE", file)
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+fn entry(file: &Path, name: &str) -> Option<Figures> {
+    Baseline::load(file)
+        .unwrap()
+        .and_then(|b| b.get(name).map(|e| e.figures))
+}
+
+#[test]
+fn a_missing_entry_fails_then_is_recorded_then_passes() {
+    let dir = TempDir::new("record");
+    let file = dir.0.join("memory-baseline.json");
+    let (ok, text) = run("one_kilobyte", &file, &[]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("no baseline entry `baseline_attr::one_kilobyte`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("DHAT_KIT_UPDATE=1 cargo test -p dhat-kit-suite -- --exact one_kilobyte"),
+        "{text}"
+    );
+    assert!(!file.exists());
+
+    let (ok, text) = run("one_kilobyte", &file, &[("DHAT_KIT_UPDATE", "1")]);
+    assert!(ok, "{text}");
+    let figures = entry(&file, "baseline_attr::one_kilobyte").unwrap();
+    assert_eq!(
+        (
+            figures.total_bytes,
+            figures.total_blocks,
+            figures.peak_bytes,
+            figures.end_bytes
+        ),
+        (Some(1000), Some(1), Some(1000), Some(0))
+    );
+    let recorded = std::fs::read(&file).unwrap();
+
+    let (ok, text) = run("one_kilobyte", &file, &[]);
+    assert!(ok, "{text}");
+    assert_eq!(std::fs::read(&file).unwrap(), recorded);
+}
+
+#[test]
+fn a_regression_beyond_the_tests_tolerance_fails_with_the_table() {
+    let dir = TempDir::new("tolerance");
+    let file = dir.0.join("memory-baseline.json");
+    let (ok, text) = run(
+        "sized",
+        &file,
+        &[("SIZE", "1000"), ("DHAT_KIT_UPDATE", "1")],
+    );
+    assert!(ok, "{text}");
+    assert_eq!(entry(&file, "sized").unwrap().total_bytes, Some(1000));
+
+    // +8% is within `tolerance = 10`; +20% is not.
+    let (ok, text) = run("sized", &file, &[("SIZE", "1080")]);
+    assert!(ok, "{text}");
+    let (ok, text) = run("sized", &file, &[("SIZE", "1200")]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("`sized` uses more memory than its baseline"),
+        "{text}"
+    );
+    assert!(text.contains("(tolerance 10%)"), "{text}");
+    assert!(
+        text.contains(
+            "  total bytes            1,000         1,200          +200   +20.0%  regressed"
+        ),
+        "{text}"
+    );
+
+    // On CI, even with DHAT_KIT_UPDATE=1, it still fails and the file is left alone.
+    let before = std::fs::read(&file).unwrap();
+    let (ok, text) = run(
+        "sized",
+        &file,
+        &[("SIZE", "1200"), ("DHAT_KIT_UPDATE", "1"), ("CI", "1")],
+    );
+    assert!(!ok, "{text}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+
+    // An improvement passes, and says so.
+    let (ok, text) = run("sized", &file, &[("SIZE", "500")]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("uses less memory than its baseline"),
+        "{text}"
+    );
+}
+
+#[test]
+fn limits_and_baseline_together() {
+    let dir = TempDir::new("limits");
+    let file = dir.0.join("memory-baseline.json");
+    // Over the limit: the limit fails the test, and nothing is recorded even when asked.
+    let (ok, text) = run(
+        "limited",
+        &file,
+        &[("SIZE", "3000"), ("DHAT_KIT_UPDATE", "1")],
+    );
+    assert!(!ok, "{text}");
+    assert!(text.contains("went over its heap budget"), "{text}");
+    assert!(text.contains("max_bytes: 3,000 > 2,000"), "{text}");
+    assert!(!file.exists());
+
+    // Within the limit, the baseline is recorded, then holds it to 0.5%.
+    let (ok, text) = run(
+        "limited",
+        &file,
+        &[("SIZE", "1000"), ("DHAT_KIT_UPDATE", "1")],
+    );
+    assert!(ok, "{text}");
+    let (ok, text) = run("limited", &file, &[("SIZE", "1004")]);
+    assert!(ok, "{text}");
+    let (ok, text) = run("limited", &file, &[("SIZE", "1010")]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("(tolerance 0.5%)"), "{text}");
+    assert!(text.contains("regressed"), "{text}");
+}
