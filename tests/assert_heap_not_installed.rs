@@ -9,7 +9,7 @@ fn small() {
     drop(std::hint::black_box(vec![0u8; 16]));
 }
 
-const EXPECTED: &str = "dhat-kit: #[assert_heap] on assert_heap_not_installed::small cannot \
+const NOT_INSTALLED: &str = "dhat-kit: #[assert_heap] on assert_heap_not_installed::small cannot \
 measure: dhat-kit's allocator is not installed in this test binary.
 Add this line at the root of the test crate (the top of the file under tests/, or src/lib.rs for \
 unit tests):
@@ -17,12 +17,25 @@ unit tests):
     dhat_kit::global_allocator!();
 ";
 
+/// What `cargo test --no-default-features` says: dhat-kit counts nothing without `peak`.
+const NO_FEATURE: &str = "dhat-kit: #[assert_heap] on assert_heap_not_installed::small cannot \
+measure: dhat-kit was built without its `peak` feature, so nothing is counted.
+Enable it (it is a default feature) where dhat-kit is a dependency, e.g. in Cargo.toml:
+
+    dhat-kit = { version = \"0.1\", features = [\"peak\"] }
+";
+
 #[test]
 fn without_the_allocator_the_test_fails_with_the_line_to_add() {
     assert!(!dhat_kit::is_installed());
     let payload = catch_unwind(small).expect_err("a budget must not pass unmeasured");
     let message = payload.downcast::<String>().expect("a String message");
-    assert_eq!(*message, EXPECTED);
+    let expected = if cfg!(feature = "peak") {
+        NOT_INSTALLED
+    } else {
+        NO_FEATURE
+    };
+    assert_eq!(*message, expected);
 }
 
 #[allow(unused_attributes)]
