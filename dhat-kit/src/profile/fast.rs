@@ -456,7 +456,7 @@ fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, 
         t.pp_key.set(None);
         t.index.set(None);
     }
-    if let Some(_) = scan!(s.peek()) {
+    if scan!(s.peek()).is_some() {
         scan!(Err(ScanError::Syntax("trailing characters")));
     }
     let missing = |field: &str| {
