@@ -303,16 +303,25 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
 }
 
 /// [`run`] for a `#[should_panic]` test. The body's own panic passes through when the figures up
-/// to it (the panic's own allocations included) are within the budget. Otherwise this returns
-/// normally after printing why, so that the test fails ("did not panic as expected") and a
-/// dhat-kit failure is never taken for the expected panic.
+/// to it are within the budget. Otherwise this returns normally after printing why, so that the
+/// test fails ("did not panic as expected") and a dhat-kit failure is never taken for the
+/// expected panic.
+///
+/// The figures include the panic's payload and the unwinder's exception object (a few dozen
+/// bytes), but not what the panic hook allocates for its report (and its backtrace, under
+/// `RUST_BACKTRACE`): the first call wraps the process's panic hook so that, on a thread inside
+/// this function, the hook runs uncounted.
 pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
     if let Some(why) = budget.unmeasurable() {
         eprintln!("{why}\n{}", SHOULD_PANIC_NOTE);
         return;
     }
+    uncounted_panic_hook();
     let mark = Mark::begin();
-    let outcome = catch_unwind(AssertUnwindSafe(body));
+    let outcome = {
+        let _pause = HookPause::enter();
+        catch_unwind(AssertUnwindSafe(body))
+    };
     let stats = mark.end();
     if let Some(report) = budget.report(&stats) {
         eprintln!("{report}\n{}", SHOULD_PANIC_NOTE);
@@ -325,6 +334,45 @@ pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
 
 const SHOULD_PANIC_NOTE: &str = "(the test is #[should_panic]: dhat-kit returns instead of \
                                  panicking, so that its failure is not taken for the expected panic)";
+
+thread_local! {
+    /// How many `run_should_panic` calls are open on this thread: while any is, the panic hook's
+    /// allocations are not counted.
+    static HOOK_PAUSES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks this thread as inside `run_should_panic` until dropped (even by unwinding).
+struct HookPause;
+
+impl HookPause {
+    fn enter() -> HookPause {
+        let _ = HOOK_PAUSES.try_with(|p| p.set(p.get() + 1));
+        HookPause
+    }
+}
+
+impl Drop for HookPause {
+    fn drop(&mut self) {
+        let _ = HOOK_PAUSES.try_with(|p| p.set(p.get().saturating_sub(1)));
+    }
+}
+
+/// Wraps the process's panic hook, once: on a thread inside `run_should_panic`, the hook (the test
+/// harness's report, a backtrace) runs with counting paused, so that a `#[should_panic]` test's
+/// figures do not depend on the panic's report or on `RUST_BACKTRACE`. Elsewhere it runs as before.
+fn uncounted_panic_hook() {
+    static WRAPPED: std::sync::Once = std::sync::Once::new();
+    WRAPPED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if HOOK_PAUSES.try_with(std::cell::Cell::get).unwrap_or(0) > 0 {
+                crate::alloc::uncounted(|| previous(info));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
 
 /// Wraps an async test body: each poll of `body` is measured on the thread that polls it, and the
 /// figures of all polls together are checked against `budget` when the body completes.

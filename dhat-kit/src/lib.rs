@@ -195,9 +195,9 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 ///
 /// # Composes with
 ///
-/// - `#[should_panic]`: the figures up to the panic (the panic's own allocations included: its
-///   payload, and the report the panic hook writes, a backtrace too under `RUST_BACKTRACE`; so
-///   leave room for them) are checked, and the expected panic passes through when they are
+/// - `#[should_panic]`: the figures up to the panic are checked (they include its payload, a boxed
+///   message, and the unwinder's exception object, a few dozen bytes; not what the panic hook
+///   allocates for its report or backtrace), and the expected panic passes through when they are
 ///   within the budget. A budget failure, or a missing allocator, then makes the test fail as
 ///   "did not panic as expected" with dhat-kit's report printed, never pass in place of the
 ///   expected panic.
