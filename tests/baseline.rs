@@ -270,7 +270,10 @@ fn on_ci_a_missing_entry_fails_with_the_command_and_nothing_is_written() {
         stdout.contains("DHAT_KIT_UPDATE=1 cargo test -p dhat-kit-suite -- --exact worker_07"),
         "{stdout}"
     );
-    assert!(stdout.contains("DHAT_KIT_UPDATE is ignored"), "{stdout}");
+    assert!(
+        stdout.contains("The update asked for is not made"),
+        "{stdout}"
+    );
     assert_eq!(
         std::fs::read_dir(&dir.0).unwrap().count(),
         0,
@@ -319,6 +322,11 @@ fn without_update_a_missing_entry_fails_with_the_exact_command() {
         "{v}"
     );
     assert!(v.message.contains(&format!("\n    {COMMAND}\n")), "{v}");
+    assert!(
+        v.message
+            .contains("DHAT_KIT_UPDATE=new cargo test -p demo -- --exact parse"),
+        "{v}"
+    );
     assert!(!path.exists());
 
     // And the same through the environment, in a process of its own.
@@ -348,9 +356,9 @@ fn a_regression_beyond_the_tolerance_fails_with_the_table() {
     assert_eq!(regressed, [Metric::PeakBytes]);
     for line in [
         "uses more memory than its baseline",
-        "  metric              baseline           now         delta        %",
-        "  total bytes           10,000        10,100          +100    +1.0%\n",
-        "  peak bytes             4,000         5,000        +1,000   +25.0%  regressed",
+        "  metric              baseline           now         delta         %",
+        "  total bytes           10,000        10,100          +100     +1.0%\n",
+        "  peak bytes             4,000         5,000        +1,000    +25.0%  regressed",
         COMMAND,
     ] {
         assert!(v.message.contains(line), "{line:?} in\n{v}");
@@ -412,7 +420,7 @@ fn an_improvement_is_reported_with_a_hint_to_record_it() {
         v.message.contains("uses less memory than its baseline"),
         "{v}"
     );
-    assert!(v.message.contains("-4,000   -40.0%  improved"), "{v}");
+    assert!(v.message.contains("-4,000    -40.0%  improved"), "{v}");
     assert!(v.message.contains("Record the improvement"), "{v}");
     assert!(v.message.contains(COMMAND), "{v}");
     assert_eq!(std::fs::read(&path).unwrap(), bytes);

@@ -144,7 +144,7 @@ fn a_regression_beyond_the_tests_tolerance_fails_with_the_table() {
     assert!(text.contains("(tolerance 10%)"), "{text}");
     assert!(
         text.contains(
-            "  total bytes            1,000         1,200          +200   +20.0%  regressed"
+            "  total bytes            1,000         1,200          +200    +20.0%  regressed"
         ),
         "{text}"
     );

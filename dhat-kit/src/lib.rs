@@ -157,7 +157,7 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 /// `DHAT_KIT_UPDATE=1 cargo test -p my-crate -- --exact parse_small` (or `DHAT_KIT_UPDATE=new`
 /// to write `memory-baseline.json.new` for review). When `CI` is set nothing is ever written.
 /// Limits and `baseline` combine: the limits are checked first, and figures over a limit are never
-/// recorded. See [`baseline`](crate::baseline) for the file and the update flow.
+/// recorded. See [`baseline`] for the file and the update flow.
 ///
 /// ```
 /// dhat_kit::global_allocator!();

@@ -86,9 +86,9 @@ impl Comparison {
 ///
 /// ```text
 /// memory baseline `parse` (tolerance 5%):
-///   metric            baseline           now         delta        %
-///   total bytes         10,000        10,100          +100    +1.0%
-///   peak bytes           4,096         5,120        +1,024   +25.0%  regressed
+///   metric            baseline           now         delta         %
+///   total bytes         10,000        10,100          +100     +1.0%
+///   peak bytes           4,096         5,120        +1,024    +25.0%  regressed
 /// ```
 ///
 /// # Examples
@@ -152,7 +152,7 @@ impl fmt::Display for Comparison {
         )?;
         write!(
             f,
-            "  {:<14}{:>14}{:>14}{:>14}{:>9}",
+            "  {:<14}{:>14}{:>14}{:>14} {:>9}",
             "metric", "baseline", "now", "delta", "%"
         )?;
         for row in &self.rows {
@@ -177,7 +177,7 @@ impl fmt::Display for Comparison {
             };
             write!(
                 f,
-                "\n  {:<14}{:>14}{:>14}{:>14}{:>9}{status}",
+                "\n  {:<14}{:>14}{:>14}{:>14} {:>9}{status}",
                 row.metric.label(),
                 Thousands(row.baseline).to_string(),
                 Thousands(row.now).to_string(),
@@ -243,9 +243,9 @@ mod tests {
         assert_eq!(
             c.to_string(),
             "memory baseline `parse` (tolerance 5%):
-  metric              baseline           now         delta        %
-  total bytes           10,000        10,100          +100    +1.0%
-  peak bytes             4,096         5,120        +1,024   +25.0%  regressed"
+  metric              baseline           now         delta         %
+  total bytes           10,000        10,100          +100     +1.0%
+  peak bytes             4,096         5,120        +1,024    +25.0%  regressed"
         );
     }
 }

@@ -87,6 +87,20 @@ impl Metric {
     }
 }
 
+impl std::str::FromStr for Metric {
+    type Err = String;
+
+    /// As [`Metric::parse`], with an error that lists the metrics.
+    fn from_str(s: &str) -> Result<Metric, String> {
+        Metric::parse(s).ok_or_else(|| {
+            format!(
+                "unknown metric `{s}`; expected one of total-bytes, total-blocks, peak-bytes, \
+                 peak-blocks, end-bytes"
+            )
+        })
+    }
+}
+
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.flag())

@@ -78,7 +78,8 @@ pub use self::compare::{compare, Comparison, Row, Status};
 pub use self::file::{Baseline, BaselineError, Entry, Figures, Metric};
 pub(crate) use self::update::check_test;
 pub use self::update::{
-    check, check_profile, locate, CheckOptions, Policy, ProfileCheck, Update, Verdict,
+    check, check_loaded, check_profile, locate, parse_tolerance, CheckOptions, Policy,
+    ProfileCheck, Update, Verdict,
 };
 
 /// The version of the baseline file format this dhat-kit reads and writes.

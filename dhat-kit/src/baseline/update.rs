@@ -81,6 +81,16 @@ impl Policy {
         })
     }
 
+    /// The policy of a command with an `--update` flag: [`Update::Record`] when `update` is set,
+    /// and `ci` from this process's environment (`CI` set to anything).
+    #[must_use]
+    pub fn for_command(update: bool) -> Policy {
+        Policy {
+            update: if update { Update::Record } else { Update::No },
+            ci: std::env::var_os("CI").is_some(),
+        }
+    }
+
     /// What will be written: [`Update::No`] on CI, else [`Policy::update`].
     #[must_use]
     pub fn effective(&self) -> Update {
@@ -194,11 +204,19 @@ pub fn check(
     let entry = baseline.as_ref().and_then(|b| b.get(name));
     let policy = options.policy;
     let ci_note = if policy.ci && policy.update != Update::No {
-        "\n(DHAT_KIT_UPDATE is ignored: CI is set, and nothing is written on CI.)"
+        "\n(The update asked for is not made: CI is set, and nothing is written on CI.)"
     } else {
         ""
     };
     let command = &options.record_command;
+    let review = if command.contains("DHAT_KIT_UPDATE=1") {
+        format!(
+            " To review it first, write {file}.new instead:\n\n    {}\n",
+            command.replacen("DHAT_KIT_UPDATE=1", "DHAT_KIT_UPDATE=new", 1)
+        )
+    } else {
+        String::new()
+    };
     let Some(entry) = entry else {
         return match policy.effective() {
             Update::Record => {
@@ -243,8 +261,7 @@ pub fn check(
                 wrote: None,
                 message: format!(
                     "dhat-kit: no baseline entry `{name}` in {file}. Record it with:\n\n    \
-                     {command}\n\nthen commit {file}. (DHAT_KIT_UPDATE=new writes {file}.new \
-                     for review instead.)"
+                     {command}\n\nthen commit {file}.{review}"
                 ),
             }),
         };
@@ -368,13 +385,11 @@ impl fmt::Display for ProfileCheck {
 impl std::error::Error for ProfileCheck {}
 
 /// `dhat-kit check PROFILE --baseline FILE`: reads the DHAT profile at `profile` (with
-/// [`profile::read`](crate::profile::read)), takes its [`Figures::from_profile`], and
-/// [`check`]s them against the entry `name` of `baseline`.
+/// [`profile::read`](crate::profile::read)) and [`check_loaded`]s it.
 ///
 /// # Errors
 ///
-/// [`ProfileCheck::Profile`] if the profile cannot be read, or lacks a metric named in
-/// `options.metrics` (an ad-hoc profile has no peak); [`ProfileCheck::Baseline`] as [`check`].
+/// [`ProfileCheck::Profile`] if the profile cannot be read, otherwise as [`check_loaded`].
 pub fn check_profile(
     profile: &Path,
     baseline: &Path,
@@ -382,19 +397,67 @@ pub fn check_profile(
     options: &CheckOptions,
 ) -> Result<Verdict, ProfileCheck> {
     let loaded = crate::profile::read(profile).map_err(ProfileCheck::Profile)?;
-    let figures = Figures::from_profile(&loaded);
+    check_loaded(
+        &loaded,
+        &profile.display().to_string(),
+        baseline,
+        name,
+        options,
+    )
+}
+
+/// Checks a profile already read (`file` names it in errors): its [`Figures::from_profile`]
+/// against the entry `name` of `baseline`, with [`check`].
+///
+/// # Errors
+///
+/// [`ProfileCheck::Profile`] if the profile lacks a metric named in `options.metrics` (an ad-hoc
+/// profile has no peak); [`ProfileCheck::Baseline`] as [`check`].
+pub fn check_loaded(
+    profile: &crate::profile::Profile,
+    file: &str,
+    baseline: &Path,
+    name: &str,
+    options: &CheckOptions,
+) -> Result<Verdict, ProfileCheck> {
+    let figures = Figures::from_profile(profile);
     if let Some(m) = options.metrics.iter().find(|m| figures.get(**m).is_none()) {
         return Err(ProfileCheck::Profile(ProfileError::new(
-            &profile.display().to_string(),
+            file,
             format!(
                 "a heap profile with block lifetimes, for {} (this is a `{}` profile)",
                 m.flag(),
-                loaded.mode
+                profile.mode
             ),
             "bklt",
         )));
     }
     check(baseline, name, &figures, options).map_err(ProfileCheck::Baseline)
+}
+
+/// A tolerance as the command takes it: `5%`, `5` or `2.5%`, in percent, 0 or more.
+///
+/// # Errors
+///
+/// A message saying what was expected.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::baseline::parse_tolerance;
+/// assert_eq!(parse_tolerance("5%"), Ok(5.0));
+/// assert_eq!(parse_tolerance("2.5"), Ok(2.5));
+/// assert!(parse_tolerance("-1%").is_err());
+/// assert!(parse_tolerance("five").is_err());
+/// ```
+pub fn parse_tolerance(text: &str) -> Result<f64, String> {
+    let number = text.trim().strip_suffix('%').unwrap_or(text.trim()).trim();
+    match number.parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!(
+            "expected a tolerance in percent, 0 or more, e.g. `5%` or `2.5`; found `{text}`"
+        )),
+    }
 }
 
 /// The baseline file of the crate at `manifest_dir`: `DHAT_KIT_BASELINE` if set (relative to

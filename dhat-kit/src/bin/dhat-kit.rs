@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use dhat_kit::analyze::{self, DiffOptions, Format, GroupBy, Metric, TopOptions};
+use dhat_kit::baseline::{self, CheckOptions, Policy};
 use dhat_kit::profile::{self, Profile};
 
 /// Reads DHAT JSON profiles (dhat-rs heap and ad-hoc, Valgrind DHAT heap, copy and ad-hoc, and
@@ -71,6 +72,31 @@ enum Command {
         #[arg(long)]
         title: Option<String>,
     },
+    /// Checks a profile's totals against an entry of a baseline file: exit 0 within the
+    /// tolerance, 1 with a table of what regressed (baseline, now, delta, %), 2 on bad input.
+    /// Improvements beyond the tolerance are reported too.
+    Check {
+        /// The profile.
+        profile: PathBuf,
+        /// The baseline file (dhat-kit's format, or one object with `total_allocations_bytes`,
+        /// `peak_memory_bytes`, `allocation_count`).
+        #[arg(long, value_name = "FILE")]
+        baseline: PathBuf,
+        /// The entry to compare with.
+        #[arg(long, default_value = baseline::DEFAULT_NAME)]
+        name: String,
+        /// The growth allowed, in percent.
+        #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = baseline::parse_tolerance)]
+        tolerance: f64,
+        /// The figures to compare: total-bytes, total-blocks, peak-bytes, peak-blocks, end-bytes
+        /// (repeat, or separate with commas; default: every figure both sides have).
+        #[arg(long = "metric", value_name = "METRIC", value_delimiter = ',')]
+        metrics: Vec<baseline::Metric>,
+        /// Records the profile's figures as the entry when it is new or outside the tolerance
+        /// (under a lock, atomically). Nothing is written when `CI` is set.
+        #[arg(long)]
+        update: bool,
+    },
 }
 
 /// Ranking options shared by `top` and `diff`.
@@ -91,7 +117,6 @@ struct Rank {
 /// Why the command stopped: bad input (status 2) or a failed check (status 1).
 enum Failure {
     BadInput(String),
-    #[allow(dead_code)] // Used by the `check` subcommand.
     Failed(String),
 }
 
@@ -183,6 +208,36 @@ fn run(command: Command) -> Result<(), Failure> {
             })?;
             eprintln!("dhat-kit: wrote {}", output.display());
             Ok(())
+        }
+        Command::Check {
+            profile,
+            baseline: file,
+            name,
+            tolerance,
+            metrics,
+            update,
+        } => {
+            let p = load(&profile)?;
+            let options = CheckOptions {
+                tolerance,
+                metrics,
+                policy: Policy::for_command(update),
+                record_command: format!(
+                    "dhat-kit check {} --baseline {} --name {name} --update",
+                    profile.display(),
+                    file.display()
+                ),
+            };
+            let verdict =
+                baseline::check_loaded(&p, &profile.display().to_string(), &file, &name, &options)
+                    .map_err(|e| Failure::BadInput(e.to_string()))?;
+            if !verdict.passed {
+                return Err(Failure::Failed(verdict.message));
+            }
+            match (&verdict.comparison, verdict.message.is_empty()) {
+                (Some(c), true) => print(&format!("{c}\n")),
+                _ => print(&format!("{}\n", verdict.message)),
+            }
         }
     }
 }

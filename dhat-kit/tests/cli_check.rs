@@ -1,0 +1,220 @@
+//! `dhat-kit check PROFILE --baseline FILE`: exit 0 within the tolerance, 1 with the regression
+//! table, 2 on bad input; `--update` records, never when `CI` is set. Each run sets or removes `CI`
+//! for the command, so these hold whether or not `CI` is set around `cargo test`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name)
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("dhat-kit-cli-check-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `dhat-kit check PROFILE --baseline FILE ARGS..`, with `CI` set or not: the exit code, stdout
+/// and stderr.
+fn check(profile: &Path, baseline: &Path, args: &[&str], ci: bool) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dhat-kit"));
+    cmd.arg("check")
+        .arg(profile)
+        .arg("--baseline")
+        .arg(baseline)
+        .args(args);
+    if ci {
+        cmd.env("CI", "true");
+    } else {
+        cmd.env_remove("CI");
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The peak bytes of the dhat-rs heap fixture, through the library.
+fn peak_bytes() -> u64 {
+    dhat_kit::profile::read(fixture("dhat-rs-heap.json"))
+        .unwrap()
+        .totals()
+        .peak_bytes
+        .unwrap()
+}
+
+fn seed(path: &Path, peak: u64) {
+    std::fs::write(
+        path,
+        format!(
+            "{{\"total_allocations_bytes\": 1, \"peak_memory_bytes\": {peak}, \
+             \"allocation_count\": 1, \"measured_at\": \"2025-06-01T12:00:00Z\", \"commit\": \"abc\"}}"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn exit_0_within_the_tolerance_and_1_with_the_table_beyond_it() {
+    let dir = TempDir::new("exit");
+    let file = dir.0.join("memory-baseline.json");
+    let heap = fixture("dhat-rs-heap.json");
+    let peak = peak_bytes();
+
+    // The seed format, peak 3% below the profile's: within 5%, beyond 2%.
+    seed(&file, peak * 100 / 103);
+    let (code, stdout, stderr) = check(&heap, &file, &["--metric", "peak-bytes"], false);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("memory baseline `default` (tolerance 5%)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("peak bytes"), "{stdout}");
+    let (code, stdout, stderr) = check(
+        &heap,
+        &file,
+        &["--metric", "peak-bytes", "--tolerance", "2%"],
+        false,
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("uses more memory than its baseline"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("regressed"), "{stderr}");
+    assert!(
+        stderr.contains("      baseline           now         delta         %"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--update"), "{stderr}");
+
+    // Every figure the seed has: total bytes and blocks grew far beyond 1.
+    let (code, _, stderr) = check(&heap, &file, &[], false);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("total bytes"), "{stderr}");
+
+    // An improvement beyond the tolerance passes, and says so.
+    seed(&file, peak * 2);
+    let (code, stdout, stderr) = check(&heap, &file, &["--metric=peak-bytes"], false);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("uses less memory than its baseline"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("improved"), "{stdout}");
+}
+
+#[test]
+fn update_records_and_never_on_ci() {
+    let dir = TempDir::new("update");
+    let file = dir.0.join("memory-baseline.json");
+    let heap = fixture("dhat-rs-heap.json");
+
+    // Missing: 1, with the command that records it; on CI the same, and nothing written.
+    let (code, _, stderr) = check(&heap, &file, &["--name", "main"], false);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no baseline entry `main`"), "{stderr}");
+    assert!(stderr.contains("--name main --update"), "{stderr}");
+    let (code, _, stderr) = check(&heap, &file, &["--name", "main", "--update"], true);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("CI is set"), "{stderr}");
+    assert!(!file.exists());
+
+    // Recorded, then checked with no tolerance at all.
+    let (code, stdout, stderr) = check(&heap, &file, &["--name", "main", "--update"], false);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("recorded"), "{stdout}");
+    let (code, stdout, stderr) =
+        check(&heap, &file, &["--name", "main", "--tolerance", "0"], false);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\"dhat_kit_baseline\": 1"), "{text}");
+    assert!(
+        text.contains(&format!("\"peak_bytes\": {}", peak_bytes())),
+        "{text}"
+    );
+}
+
+#[test]
+fn exit_2_on_bad_input() {
+    let dir = TempDir::new("bad");
+    let file = dir.0.join("memory-baseline.json");
+    let heap = fixture("dhat-rs-heap.json");
+    seed(&file, 1);
+
+    let half = dir.0.join("half.json");
+    std::fs::write(&half, "{\"dhat_kit_baseline\": 1, \"entries\": {").unwrap();
+    let cases: Vec<(PathBuf, PathBuf, Vec<&str>, String)> = vec![
+        (
+            heap.clone(),
+            half.clone(),
+            vec![],
+            format!("dhat-kit: {}: not a complete JSON document", half.display()),
+        ),
+        (
+            dir.0.join("missing.json"),
+            file.clone(),
+            vec![],
+            "missing.json".into(),
+        ),
+        (
+            file.clone(),
+            file.clone(),
+            vec![],
+            "memory-baseline.json".into(),
+        ),
+        (
+            fixture("dhat-rs-ad-hoc.json"),
+            file.clone(),
+            vec!["--metric", "peak-bytes"],
+            "for peak-bytes".into(),
+        ),
+        (
+            heap.clone(),
+            file.clone(),
+            vec!["--tolerance", "lots"],
+            "expected a tolerance in percent".into(),
+        ),
+        (
+            heap.clone(),
+            file.clone(),
+            vec!["--metric", "peak"],
+            "unknown metric `peak`".into(),
+        ),
+        (
+            heap.clone(),
+            file.clone(),
+            vec!["--metric", "peak-blocks"],
+            "has no peak_blocks figure".into(),
+        ),
+    ];
+    for (profile, baseline, args, expected) in cases {
+        let (code, stdout, stderr) = check(&profile, &baseline, &args, false);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(&expected), "{expected:?} in {stderr}");
+    }
+    // The half-written file is left as it was, even when asked to update.
+    let (code, _, _) = check(&heap, &half, &["--update"], false);
+    assert_eq!(code, 2);
+    assert_eq!(
+        std::fs::read_to_string(&half).unwrap(),
+        "{\"dhat_kit_baseline\": 1, \"entries\": {"
+    );
+}
