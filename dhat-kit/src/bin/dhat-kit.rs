@@ -146,6 +146,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Summary { file, json } => {
             let p = load(&file)?;
             let s = analyze::summary(&p);
+            exit_without_freeing(p);
             if json {
                 let text = serde_json::to_string_pretty(&s).map_err(|e| bad(&file, e))?;
                 print(&format!("{text}\n"))
@@ -167,7 +168,9 @@ fn run(command: Command) -> Result<(), Failure> {
                 stack,
             };
             let top = analyze::top(&p, &opts).map_err(|e| bad(&file, e))?;
-            print(&top.render(&p, format))
+            let printed = print(&top.render(&p, format));
+            exit_without_freeing(p);
+            printed
         }
         Command::Diff {
             before,
@@ -240,6 +243,12 @@ fn run(command: Command) -> Result<(), Failure> {
             }
         }
     }
+}
+
+/// Leaves a large profile's memory to the operating system, which takes it back at exit at once,
+/// instead of freeing its millions of blocks one by one (a tenth of the run time on 500 MB).
+fn exit_without_freeing(profile: Profile) {
+    std::mem::forget(profile);
 }
 
 fn bad(file: &Path, e: impl std::fmt::Display) -> Failure {
