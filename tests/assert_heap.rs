@@ -411,6 +411,25 @@ async fn above_tokio_test() -> Result<(), String> {
     Ok(())
 }
 
+#[tokio::test]
+#[should_panic(expected = "the expected async panic")]
+// Across two polls: 4 KiB live when it panics, the 16-byte payload, the 56-byte exception object.
+#[assert_heap(total_bytes = 4096 + 16 + 56, total_blocks = 3, max_bytes = 4096 + 16 + 56, curr_bytes = 16)]
+async fn an_async_test_that_should_panic() {
+    let v = black_box(vec![0u8; 4096]);
+    YieldOnce(false).await;
+    assert!(v.is_empty(), "the expected async panic");
+}
+
+#[should_panic(expected = "the expected async panic")]
+#[assert_heap(total_bytes = 1000 + 16 + 56, total_blocks = 3, curr_blocks = 1)]
+#[tokio::test]
+async fn above_tokio_test_should_panic() {
+    YieldOnce(false).await;
+    let v = black_box(vec![0u8; 1000]);
+    assert!(v.is_empty(), "the expected async panic");
+}
+
 /// A future that is pending once (waking itself at once), then ready: the body around it is
 /// polled twice.
 struct YieldOnce(bool);
@@ -537,6 +556,23 @@ measured on the test's thread:
     fn over_budget_a_should_panic_test_returns_instead_of_panicking() {
         // Returning makes the harness fail the test ("did not panic as expected").
         assert!(catch_unwind(should_panic_over_budget).is_ok());
+    }
+
+    #[allow(unused_attributes)]
+    #[should_panic]
+    #[assert_heap(total_bytes = 100)]
+    async fn async_should_panic_over_budget() {
+        let _v = black_box(vec![0u8; 101]);
+        super::YieldOnce(false).await;
+        panic!("the expected panic, but over the budget");
+    }
+
+    #[test]
+    fn over_budget_an_async_should_panic_test_completes_instead_of_panicking() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(catch_unwind(|| rt.block_on(async_should_panic_over_budget())).is_ok());
     }
 
     #[allow(unused_attributes)]

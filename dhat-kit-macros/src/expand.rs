@@ -4,7 +4,7 @@
 //! an `async` block) that `dhat_kit::__private::run*` measures and checks against the budget.
 
 use crate::attr::{Args, LIMIT_VARIANTS};
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::{AttrStyle, Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitInt, Pat, ReturnType, Stmt};
 
@@ -84,16 +84,12 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
 
     let body = if func.sig.asyncness.is_some() {
         // Above `#[tokio::test]` (or any async test attribute): still an `async fn` here.
-        if should_panic {
-            return Err(async_should_panic());
-        }
-        quote!(#private::run_future(#budget, async move #block).await)
+        let run = runner(&private, should_panic);
+        quote!(#run(#budget, async move #block).await)
     } else if let Some((stmt, rest)) = tokio_body(&func) {
         // Below `#[tokio::test]`: its expansion starts with `let body = async { .. };`, the test's
         // body; measure that future's polls, not the runtime around it.
-        if should_panic {
-            return Err(async_should_panic());
-        }
+        let run = runner(&private, should_panic);
         let Stmt::Local(local) = stmt else {
             unreachable!("tokio_body returns a `let` statement")
         };
@@ -104,7 +100,7 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
             .expect("tokio_body checked the initialiser")
             .expr;
         quote! {
-            let #pat = #private::run_future(#budget, #init);
+            let #pat = #run(#budget, #init);
             #(#rest)*
         }
     } else if should_panic {
@@ -175,13 +171,14 @@ fn tokio_body(func: &ItemFn) -> Option<(&Stmt, &[Stmt])> {
     generated.then_some((first, rest))
 }
 
-fn async_should_panic() -> syn::Error {
-    syn::Error::new(
-        Span::call_site(),
-        "#[assert_heap] does not support #[should_panic] on an async test: a budget failure \
-         could be taken for the expected panic; measure inside the test with \
-         `dhat_kit::measure` instead",
-    )
+/// The runner of an async body: `#[should_panic]` has its own, which never turns a budget failure
+/// into a panic that could be taken for the expected one.
+fn runner(private: &TokenStream, should_panic: bool) -> TokenStream {
+    if should_panic {
+        quote!(#private::run_future_should_panic)
+    } else {
+        quote!(#private::run_future)
+    }
 }
 
 /// Whether `tokens` contain the identifier `name`, at any depth.

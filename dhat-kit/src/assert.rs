@@ -432,25 +432,28 @@ fn live() -> (i64, i64) {
     }
 }
 
-impl<F: Future> Future for Measured<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+impl<F: Future> Measured<F> {
+    /// Polls the body once, measured, adding the poll's figures to the others'. With `catch`, a
+    /// panic of the body is caught (its hook running uncounted) and returned as `Err`.
+    fn poll_measured(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        catch: bool,
+    ) -> Result<Poll<F::Output>, Box<dyn std::any::Any + Send>> {
         // SAFETY: `body` is structurally pinned: it is never moved out of `self` nor given out
         // unpinned, and `Measured` has no `Drop` of its own; the other fields are plain data,
         // touched through `&mut` without ever moving `body`.
         let this = unsafe { self.get_unchecked_mut() };
-        if !this.checked {
-            if let Some(why) = this.budget.unmeasurable() {
-                panic!("{why}");
-            }
-            this.checked = true;
-        }
         // SAFETY: see above; `body` stays where it is, pinned with `self`.
         let body = unsafe { Pin::new_unchecked(&mut this.body) };
         let before = live();
         let mark = Mark::begin();
-        let poll = body.poll(cx);
+        let poll = if catch {
+            let _pause = HookPause::enter();
+            catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+        } else {
+            Ok(body.poll(cx))
+        };
         let s = mark.end();
         let after = live();
         let acc = &mut this.acc;
@@ -464,12 +467,84 @@ impl<F: Future> Future for Measured<F> {
         }
         acc.live_bytes += after.0 - before.0;
         acc.live_blocks += after.1 - before.1;
+        poll
+    }
+
+    /// The first poll's check that the budget can be measured: the reason if it cannot.
+    fn first_check(self: Pin<&mut Self>) -> Option<String> {
+        // SAFETY: only the plain-data fields are touched; `body` is not moved.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.checked {
+            return None;
+        }
+        this.checked = true;
+        this.budget.unmeasurable()
+    }
+
+    fn report(&self) -> Option<String> {
+        self.budget.report(&self.acc.stats())
+    }
+}
+
+impl<F: Future> Future for Measured<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        if let Some(why) = self.as_mut().first_check() {
+            panic!("{why}");
+        }
+        let poll = match self.as_mut().poll_measured(cx, false) {
+            Ok(poll) => poll,
+            Err(payload) => resume_unwind(payload),
+        };
         if poll.is_ready() {
-            if let Some(report) = this.budget.report(&this.acc.stats()) {
+            if let Some(report) = self.report() {
                 panic!("{report}");
             }
         }
         poll
+    }
+}
+
+/// [`run_future`] for a `#[should_panic]` async test, as [`run_should_panic`] is for a sync one:
+/// the body's panic passes through when the figures of the polls up to it are within the
+/// budget; otherwise, or when the budget cannot be measured, the future completes after printing
+/// why, so that the test fails ("did not panic as expected").
+pub fn run_future_should_panic<F: Future<Output = ()>>(
+    budget: Budget,
+    body: F,
+) -> MeasuredShouldPanic<F> {
+    uncounted_panic_hook();
+    MeasuredShouldPanic(run_future(budget, body))
+}
+
+/// The future [`run_future_should_panic`] returns.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct MeasuredShouldPanic<F>(Measured<F>);
+
+impl<F: Future<Output = ()>> Future for MeasuredShouldPanic<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: the only field is pinned with `self` (structural pinning, no `Drop` here).
+        let mut inner = unsafe { self.map_unchecked_mut(|s| &mut s.0) };
+        if let Some(why) = inner.as_mut().first_check() {
+            eprintln!("{why}\n{SHOULD_PANIC_NOTE}");
+            return Poll::Ready(());
+        }
+        let outcome = inner.as_mut().poll_measured(cx, true);
+        if matches!(outcome, Ok(Poll::Pending)) {
+            return Poll::Pending;
+        }
+        if let Some(report) = inner.report() {
+            eprintln!("{report}\n{SHOULD_PANIC_NOTE}");
+            return Poll::Ready(());
+        }
+        match outcome {
+            Err(payload) => resume_unwind(payload),
+            Ok(poll) => poll,
+        }
     }
 }
 

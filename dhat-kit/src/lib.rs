@@ -209,8 +209,8 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 ///   scheduling) and other tasks' (`tokio::spawn`) are not counted. Below `#[tokio::test]`, the
 ///   attribute sees the function that `#[tokio::test]` generated: a body that starts with
 ///   `let body = async { .. };` and runs it with `block_on(body)`; any function of that shape has
-///   its async block measured that way. `#[should_panic]` on an async test is refused at compile
-///   time.
+///   its async block measured that way. With `#[should_panic]`, the polls up to the panic are
+///   checked as for a sync test.
 ///
 /// # Panics
 ///

@@ -18,7 +18,10 @@ pub const DEFAULT_ALLOC: DefaultAlloc = crate::Alloc::wrap(dhat::Alloc);
 pub const DEFAULT_ALLOC: DefaultAlloc = crate::Alloc::new();
 
 /// What `#[assert_heap]` expands to: the budget, its keys and limits, and the runners.
-pub use crate::assert::{run, run_future, run_should_panic, Budget, Key, Limit, Measured};
+pub use crate::assert::{
+    run, run_future, run_future_should_panic, run_should_panic, Budget, Key, Limit, Measured,
+    MeasuredShouldPanic,
+};
 
 /// What `#[assert_heap(baseline)]` expands to: checks a test's figures against its entry in the
 /// crate's baseline file (`memory-baseline.json` at `manifest_dir`, or `DHAT_KIT_BASELINE`),
