@@ -416,8 +416,11 @@ impl<'de> Visitor<'de> for PpSeed<'_> {
         while let Some(key) = map.next_key::<PpKey>()? {
             macro_rules! num {
                 ($name:literal, $field:ident, $bit:expr) => {{
-                    t.pp_key.set(Some($name));
-                    pp.$field = map.next_value()?;
+                    // The key goes into the path only on error: this runs for every field.
+                    pp.$field = map.next_value().map_err(|e| {
+                        t.pp_key.set(Some($name));
+                        e
+                    })?;
                     seen |= 1 << $bit;
                 }};
             }
@@ -434,20 +437,22 @@ impl<'de> Visitor<'de> for PpSeed<'_> {
                 PpKey::rb => num!("rb", rb, 9),
                 PpKey::wb => num!("wb", wb, 10),
                 PpKey::acc => {
-                    t.pp_key.set(Some("acc"));
-                    let acc: Vec<i64> = map.next_value()?;
+                    let acc: Vec<i64> = map.next_value().map_err(|e| {
+                        t.pp_key.set(Some("acc"));
+                        e
+                    })?;
                     pp.acc = Some(acc.into_boxed_slice());
                 }
                 PpKey::fs => {
-                    t.pp_key.set(Some("fs"));
-                    fs = Some(map.next_value_seed(FsSeed(t))?);
+                    fs = Some(map.next_value_seed(FsSeed(t)).map_err(|e| {
+                        t.pp_key.set(Some("fs"));
+                        e
+                    })?);
                 }
                 PpKey::Other => {
-                    t.pp_key.set(None);
                     map.next_value::<IgnoredAny>()?;
                 }
             }
-            t.pp_key.set(None);
         }
         const NAMES: [&str; 11] = [
             "tb", "tbk", "tl", "mb", "mbk", "gb", "gbk", "eb", "ebk", "rb", "wb",
@@ -489,15 +494,35 @@ impl<'de> Visitor<'de> for FsSeed<'_> {
         f.write_str("an array of frame indices")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out: Vec<u32> = Vec::with_capacity(16);
+        // Collected on the stack (stacks are rarely deeper than 64 frames), then allocated once
+        // at the exact size.
+        let mut stack = [0u32; 64];
+        let mut len = 0;
+        let mut spill: Vec<u32> = Vec::new();
         loop {
-            self.0.index.set(Some(out.len()));
-            match seq.next_element::<u32>()? {
-                Some(f) => out.push(f),
-                None => break,
+            match seq.next_element::<u32>() {
+                Ok(Some(f)) => {
+                    if len < stack.len() {
+                        stack[len] = f;
+                    } else {
+                        if spill.is_empty() {
+                            spill.extend_from_slice(&stack);
+                        }
+                        spill.push(f);
+                    }
+                    len += 1;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.0.index.set(Some(len));
+                    return Err(e);
+                }
             }
         }
-        self.0.index.set(None);
-        Ok(out.into_boxed_slice())
+        if spill.is_empty() {
+            Ok(Box::from(&stack[..len]))
+        } else {
+            Ok(spill.into_boxed_slice())
+        }
     }
 }
