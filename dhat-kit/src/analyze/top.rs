@@ -244,3 +244,114 @@ impl Top {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::ProgramPoint;
+
+    fn profile() -> Profile {
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,"pps":[],
+          "ftbl":["[root]",
+            "0x1: alloc::alloc::alloc (alloc/src/alloc.rs:1:1)",
+            "0x2: app::parse::token (src/parse.rs:10:5)",
+            "0x3: app::parse::token (src/parse.rs:20:5)",
+            "0x4: app::render (src/render.rs:3:1)",
+            "0x5: other::f (src/lib.rs:1:1)"]}"#;
+        let mut p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let pp = |tb: u64, gb: u64, fs: &[u32]| ProgramPoint {
+            tb,
+            tbk: 1,
+            mb: tb,
+            mbk: 1,
+            gb,
+            gbk: u64::from(gb > 0),
+            fs: fs.into(),
+            ..Default::default()
+        };
+        p.pps = vec![
+            pp(10, 0, &[1, 2, 4]),
+            pp(20, 20, &[1, 3, 4]),
+            pp(5, 5, &[1, 4]),
+            pp(7, 0, &[1, 5]),
+        ];
+        p
+    }
+
+    fn rows(by: Metric, group_by: GroupBy) -> Vec<(String, u64, usize)> {
+        let opts = TopOptions {
+            n: 0,
+            by,
+            group_by,
+            stack: 2,
+        };
+        top(&profile(), &opts)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| (r.site, r.value, r.points))
+            .collect()
+    }
+
+    #[test]
+    fn groupings_add_up_the_points_of_each_label() {
+        let s = |x: &str| x.to_owned();
+        assert_eq!(
+            rows(Metric::TotalBytes, GroupBy::Site),
+            [
+                (s("app::parse::token (src/parse.rs:20)"), 20, 1),
+                (s("app::parse::token (src/parse.rs:10)"), 10, 1),
+                (s("other::f (src/lib.rs:1)"), 7, 1),
+                (s("app::render (src/render.rs:3)"), 5, 1),
+            ]
+        );
+        assert_eq!(
+            rows(Metric::TotalBytes, GroupBy::Function),
+            [
+                (s("app::parse::token"), 30, 2),
+                (s("other::f"), 7, 1),
+                (s("app::render"), 5, 1),
+            ]
+        );
+        assert_eq!(
+            rows(Metric::TotalBytes, GroupBy::File),
+            [
+                (s("src/parse.rs"), 30, 2),
+                (s("src/lib.rs"), 7, 1),
+                (s("src/render.rs"), 5, 1),
+            ]
+        );
+        assert_eq!(
+            rows(Metric::TotalBytes, GroupBy::Crate),
+            [(s("app"), 35, 3), (s("other"), 7, 1)]
+        );
+        assert_eq!(
+            rows(Metric::PeakBytes, GroupBy::Crate),
+            [(s("app"), 25, 3), (s("other"), 0, 1)]
+        );
+    }
+
+    #[test]
+    fn stack_starts_at_the_informative_frame_and_rows_are_cut_at_n() {
+        let p = profile();
+        let opts = TopOptions {
+            n: 1,
+            stack: 5,
+            ..TopOptions::default()
+        };
+        let t = top(&p, &opts).unwrap();
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.groups, 4);
+        assert_eq!(t.total, 42);
+        assert_eq!(
+            t.rows[0].stack,
+            [
+                "app::parse::token (src/parse.rs:20)",
+                "app::render (src/render.rs:3)"
+            ]
+        );
+        let text = t.render(&p, Format::Table);
+        assert!(text.contains("1 of 4 sites"), "{text}");
+    }
+}
