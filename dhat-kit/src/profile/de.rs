@@ -417,10 +417,9 @@ impl<'de> Visitor<'de> for PpSeed<'_> {
             macro_rules! num {
                 ($name:literal, $field:ident, $bit:expr) => {{
                     // The key goes into the path only on error: this runs for every field.
-                    pp.$field = map.next_value().map_err(|e| {
-                        t.pp_key.set(Some($name));
-                        e
-                    })?;
+                    pp.$field = map
+                        .next_value()
+                        .inspect_err(|_| t.pp_key.set(Some($name)))?;
                     seen |= 1 << $bit;
                 }};
             }
@@ -437,17 +436,16 @@ impl<'de> Visitor<'de> for PpSeed<'_> {
                 PpKey::rb => num!("rb", rb, 9),
                 PpKey::wb => num!("wb", wb, 10),
                 PpKey::acc => {
-                    let acc: Vec<i64> = map.next_value().map_err(|e| {
-                        t.pp_key.set(Some("acc"));
-                        e
-                    })?;
+                    let acc: Vec<i64> = map
+                        .next_value()
+                        .inspect_err(|_| t.pp_key.set(Some("acc")))?;
                     pp.acc = Some(acc.into_boxed_slice());
                 }
                 PpKey::fs => {
-                    fs = Some(map.next_value_seed(FsSeed(t)).map_err(|e| {
-                        t.pp_key.set(Some("fs"));
-                        e
-                    })?);
+                    fs = Some(
+                        map.next_value_seed(FsSeed(t))
+                            .inspect_err(|_| t.pp_key.set(Some("fs")))?,
+                    );
                 }
                 PpKey::Other => {
                     map.next_value::<IgnoredAny>()?;
