@@ -186,7 +186,13 @@ impl Top {
             return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
         }
         let heap = profile.bklt;
-        let mut header = vec!["#", self.by.name(), "share", "total", profile.blocks_plural()];
+        let mut header = vec![
+            "#",
+            self.by.name(),
+            "share",
+            "total",
+            profile.blocks_plural(),
+        ];
         if heap {
             header.extend(["at t-gmax", "at t-end"]);
         }
