@@ -583,6 +583,12 @@ fn a_seed_file_is_read_and_recorded_into_the_current_format() {
         [Metric::TotalBytes, Metric::TotalBlocks, Metric::PeakBytes]
     );
 
+    // Whatever text the seed's commit holds is quoted, never cut inside a character.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("4f2a9c1", "0123456789aé-b")).unwrap();
+    let v = check(&path, "default", &now, &options(Update::No, false, 5.0)).unwrap();
+    assert!(v.message.contains(" at 0123456789aé:\n"), "{v}");
+
     let v = check(&path, "default", &now, &options(Update::Record, false, 5.0)).unwrap();
     assert!(v.passed, "{v}");
     assert_eq!(entry_names_in_file_order(&path), ["default"]);

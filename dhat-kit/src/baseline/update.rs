@@ -301,7 +301,7 @@ pub fn check(
     let commit = entry
         .commit
         .as_deref()
-        .map(|c| format!(" at {}", &c[..c.len().min(12)]))
+        .map(|c| format!(" at {}", c.chars().take(12).collect::<String>()))
         .unwrap_or_default();
     let passed = comparison.passed();
     let headline = if passed {
