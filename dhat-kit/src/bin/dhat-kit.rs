@@ -1,6 +1,7 @@
-//! `dhat-kit`: top sites, before/after diffs, CI summaries and flame graphs from DHAT JSON.
+//! `dhat-kit`: top sites, before/after diffs, CI summaries, flame graphs and baseline checks from
+//! DHAT JSON.
 //!
-//! A thin shell over [`dhat_kit::profile`] and [`dhat_kit::analyze`]. Exit status: 0 on
+//! A thin shell over [`dhat_kit::profile`], [`dhat_kit::analyze`] and [`dhat_kit::baseline`]. Exit status: 0 on
 //! success, 1 for a failed check, 2 for bad input (one line on stderr: the file, what was
 //! expected, and where).
 
