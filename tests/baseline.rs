@@ -95,6 +95,10 @@ fn entry_names_in_file_order(path: &Path) -> Vec<String> {
             )
         })
         .collect();
+    for (_, k) in &names {
+        let once = text.matches(&format!("\n    \"{k}\": {{")).count();
+        assert_eq!(once, 1, "`{k}` is in the file once: {text}");
+    }
     names.sort();
     names.into_iter().map(|(_, k)| k).collect()
 }
