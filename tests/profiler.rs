@@ -117,14 +117,104 @@ fn parallel_sessions_wait_for_each_other() {
 
 #[test]
 fn an_unwritable_output_is_an_error_that_names_the_file() {
-    let file = PathBuf::from("/nonexistent-dhat-kit-dir/sub/profile.json");
+    // A directory under a plain file cannot be made, even by root.
+    let blocker = temp("a-plain-file");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let file = blocker.join("sub").join("profile.json");
     let err = peak(&file).build().unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(
-        msg.contains("/nonexistent-dhat-kit-dir/sub/profile.json"),
-        "{msg}"
-    );
+    assert!(msg.contains(&*file.to_string_lossy()), "{msg}");
+}
+
+#[test]
+fn a_missing_output_directory_is_created() {
+    let file = temp("missing")
+        .join("nested")
+        .join("dir")
+        .join("profile.json");
+    let _ = std::fs::remove_dir_all(temp("missing"));
+    let profiler = peak(&file).build().unwrap();
+    black_box(vec![0u8; 10]);
+    assert_eq!(profiler.finish().unwrap(), file);
+    assert!(file.exists());
+}
+
+#[test]
+fn dhat_kit_out_names_the_directory_and_is_created_if_missing() {
+    // The only test here that reads DHAT_KIT_OUT (the others name their files).
+    let dir = temp("out-env").join("profiles");
+    let _ = std::fs::remove_dir_all(temp("out-env"));
+    std::env::set_var("DHAT_KIT_OUT", &dir);
+    let built = Profiler::builder().mode(Mode::Peak).summary(false).build();
+    std::env::remove_var("DHAT_KIT_OUT");
+    let profiler = built.unwrap();
+    assert_eq!(profiler.path(), dir.join("dhat-peak.json"));
+    assert_eq!(profiler.finish().unwrap(), dir.join("dhat-peak.json"));
+    assert!(dir.join("dhat-peak.json").exists());
+}
+
+/// Run in a child process (the stderr summary is the point): a peak session with its summary on.
+#[test]
+fn child_peak_session_with_summary() {
+    let Some(file) = std::env::var_os("DHAT_KIT_TEST_SUMMARY_FILE") else {
+        return; // only in the child started by the test below
+    };
+    let profiler = Profiler::builder()
+        .mode(Mode::Peak)
+        .file(file)
+        .build()
+        .unwrap();
+    {
+        dhat_kit::region!("summary-work");
+        black_box((0..100).map(|i| vec![0u8; i]).collect::<Vec<_>>());
+    }
+    drop(profiler);
+}
+
+#[test]
+fn the_stderr_summary_and_the_file_show_the_same_figures() {
+    let file = temp("summary.json");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_peak_session_with_summary",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("DHAT_KIT_TEST_SUMMARY_FILE", &file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let pps = v["pps"].as_array().unwrap();
+    let sum = |k: &str| pps.iter().map(|pp| pp[k].as_u64().unwrap()).sum::<u64>();
+    // "dhat-kit: 1.2 MiB in 3,401 blocks (peak 20.0 KiB in 31 blocks, live at end ...)"
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("dhat-kit: ") && l.contains(" blocks (peak "))
+        .unwrap_or_else(|| panic!("no summary line in {stderr:?}"));
+    let number_before = |text: &str, word: &str| -> u64 {
+        let at = text.find(word).unwrap();
+        let digits: String = text[..at]
+            .trim_end()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        digits.parse().unwrap()
+    };
+    let (total, rest) = line.split_once(" (peak ").unwrap();
+    let (peak, end) = rest.split_once(", live at end ").unwrap();
+    assert_eq!(number_before(total, " blocks"), sum("tbk"), "{line}");
+    assert_eq!(number_before(peak, " blocks"), sum("gbk"), "{line}");
+    assert_eq!(number_before(end, " blocks"), sum("ebk"), "{line}");
+    assert!(stderr.contains("summary-work"), "{stderr}");
+    assert!(stderr.contains(&*file.to_string_lossy()), "{stderr}");
 }
 
 #[test]

@@ -1,7 +1,6 @@
 //! [`Profiler`]: a profiling session in one of three modes, written to a DHAT JSON file.
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What a [`Profiler`] session records.
@@ -188,7 +187,8 @@ impl ProfilerBuilder {
     /// # Errors
     ///
     /// [`Error::Busy`] if another session runs and `wait(false)` was set; [`Error::NotBuilt`] if the
-    /// mode's feature is off; [`Error::Io`] if the output file's directory cannot be written.
+    /// mode's feature is off; [`Error::Io`] if the output file's directory cannot be created or
+    /// written (a missing directory is created).
     pub fn build(self) -> Result<Profiler, Error> {
         if !self.mode.built() {
             return Err(Error::NotBuilt {
@@ -234,14 +234,16 @@ impl ProfilerBuilder {
     }
 }
 
-/// Fails early, with the file named, when the output cannot be created where it should go.
+/// Creates the output's directory if it is missing (`DHAT_KIT_OUT=target/profiles` needs no
+/// `mkdir` first), and fails early, with the file named, when the output cannot be created there.
 fn check_writable(path: &Path) -> Result<(), Error> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let probe = dir.join(format!(".dhat-kit-probe-{}", std::process::id()));
-    std::fs::File::create(&probe)
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::File::create(&probe))
         .and_then(|_| std::fs::remove_file(&probe))
         .map_err(|source| Error::Io {
             path: path.to_path_buf(),
@@ -301,8 +303,9 @@ impl Profiler {
     ///
     /// # Panics
     ///
-    /// If the output file cannot be written where it should go (use [`Profiler::builder`] to get
-    /// the error instead).
+    /// If the output file's directory cannot be created or written (a read-only directory, or
+    /// `DHAT_KIT_OUT` naming a plain file); use [`Profiler::builder`] to get the [`Error`] instead.
+    /// A missing directory is created.
     pub fn start() -> Profiler {
         match Profiler::builder().build() {
             Ok(p) => p,
@@ -356,10 +359,27 @@ impl Profiler {
                 }
             }
             Some(Inner::Peak { start }) => {
-                let json = crate::alloc::uncounted(|| peak_profile(start.elapsed()));
-                write_atomically(&self.path, json.as_bytes())?;
+                let elapsed = start.elapsed();
+                // One snapshot for the file and the summary, taken before either allocates (and
+                // their own allocations are not counted), so both show the same figures.
+                let (process, regions) =
+                    crate::alloc::uncounted(|| (crate::process_stats(), crate::regions()));
+                let mut bytes = Vec::new();
+                crate::alloc::uncounted(|| {
+                    peak_profile(&process, &regions, elapsed).write_to(&mut bytes)
+                })
+                .and_then(|()| {
+                    crate::alloc::uncounted(|| crate::profile::write_atomically(&self.path, &bytes))
+                })
+                .map_err(|source| Error::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
                 if self.summary {
-                    eprint!("{}", crate::alloc::uncounted(|| peak_summary(&self.path)));
+                    eprint!(
+                        "{}",
+                        crate::alloc::uncounted(|| peak_summary(&process, &regions, &self.path))
+                    );
                 }
                 Ok(())
             }
@@ -375,30 +395,9 @@ impl Drop for Profiler {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
-}
-
 /// The stderr summary of a peak session: totals, the process peak, and the top regions.
-fn peak_summary(path: &Path) -> String {
-    let p = crate::process_stats();
-    let regions = crate::regions();
-    let mut s = format!("dhat-kit: {p}\n");
+fn peak_summary(process: &crate::Stats, regions: &crate::Regions, path: &Path) -> String {
+    let mut s = format!("dhat-kit: {process}\n");
     if !regions.is_empty() {
         let top = crate::Regions::from_vec(regions.iter().take(10).cloned().collect());
         s.push_str(&top.to_string());
@@ -418,62 +417,69 @@ pub(crate) const OUTSIDE: &str = "(outside any region)";
 /// would take a record per block): both are given whole to the outside point, so that the file's
 /// t-gmax and t-end totals are the process's. Block lifetimes are not tracked either (`tl` is 0),
 /// and `tg` is the end of the session.
-fn peak_profile(elapsed: std::time::Duration) -> String {
-    use serde_json::{json, Value};
-    let process = crate::process_stats();
-    let regions = crate::regions();
-    let mut ftbl: Vec<String> = vec!["[root]".into(), OUTSIDE.into()];
-    let mut frame = |name: &str| -> usize {
+fn peak_profile(
+    process: &crate::Stats,
+    regions: &crate::Regions,
+    elapsed: std::time::Duration,
+) -> crate::profile::Profile {
+    use crate::profile::{Profile, ProgramPoint, FILE_VERSION, PEAK_MODE};
+    let mut ftbl: Vec<Box<str>> = vec!["[root]".into(), OUTSIDE.into()];
+    let mut frame = |name: &str| -> u32 {
         let label = format!("region {name}");
-        match ftbl.iter().position(|f| *f == label) {
+        let i = match ftbl.iter().position(|f| **f == *label) {
             Some(i) => i,
             None => {
-                ftbl.push(label);
+                ftbl.push(label.into());
                 ftbl.len() - 1
             }
-        }
+        };
+        u32::try_from(i).unwrap_or(u32::MAX)
     };
-    let mut pps: Vec<Value> = Vec::new();
+    let mut pps = Vec::with_capacity(regions.len() + 1);
     let (mut in_bytes, mut in_blocks) = (0u64, 0u64);
     for r in regions.iter() {
         let s = &r.self_stats;
         in_bytes += s.total_bytes;
         in_blocks += s.total_blocks;
-        let fs: Vec<usize> = r.path.split('/').rev().map(&mut frame).collect();
-        pps.push(json!({
-            "tb": s.total_bytes, "tbk": s.total_blocks, "tl": 0,
-            "mb": s.max_bytes, "mbk": s.max_blocks,
-            "gb": 0, "gbk": 0, "eb": 0, "ebk": 0,
-            "fs": fs,
-        }));
+        pps.push(ProgramPoint {
+            tb: s.total_bytes,
+            tbk: s.total_blocks,
+            mb: s.max_bytes,
+            mbk: s.max_blocks,
+            fs: r.path.split('/').rev().map(&mut frame).collect(),
+            ..ProgramPoint::default()
+        });
     }
-    pps.push(json!({
-        "tb": process.total_bytes.saturating_sub(in_bytes),
-        "tbk": process.total_blocks.saturating_sub(in_blocks),
-        "tl": 0,
-        "mb": process.max_bytes, "mbk": process.max_blocks,
-        "gb": process.max_bytes, "gbk": process.max_blocks,
-        "eb": process.curr_bytes,
-        "ebk": process.curr_blocks,
-        "fs": [1],
-    }));
-    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    let cmd: Vec<String> = std::env::args().collect();
-    let doc = json!({
-        "dhatFileVersion": 2,
-        "mode": "dhat-kit-peak",
-        "verb": "Allocated",
-        "bklt": true,
-        "bkacc": false,
-        "tu": "µs",
-        "Mtu": "s",
-        "tuth": 500,
-        "cmd": cmd.join(" "),
-        "pid": std::process::id(),
-        "tg": micros,
-        "te": micros,
-        "pps": pps,
-        "ftbl": ftbl,
+    pps.push(ProgramPoint {
+        tb: process.total_bytes.saturating_sub(in_bytes),
+        tbk: process.total_blocks.saturating_sub(in_blocks),
+        mb: process.max_bytes,
+        mbk: process.max_blocks,
+        gb: process.max_bytes,
+        gbk: process.max_blocks,
+        eb: process.curr_bytes,
+        ebk: process.curr_blocks,
+        fs: Box::new([1]),
+        ..ProgramPoint::default()
     });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    Profile {
+        version: FILE_VERSION,
+        mode: PEAK_MODE.into(),
+        verb: "Allocated".into(),
+        bklt: true,
+        bkacc: false,
+        bu: None,
+        bsu: None,
+        bksu: None,
+        tu: "µs".into(),
+        mtu: "s".into(),
+        tuth: Some(500),
+        cmd: std::env::args().collect::<Vec<_>>().join(" "),
+        pid: u64::from(std::process::id()),
+        te: micros,
+        tg: Some(micros),
+        pps,
+        ftbl,
+    }
 }
