@@ -196,5 +196,65 @@ fn main() {
         before_free.curr_blocks - after_free.curr_blocks,
         live_blocks.len() as u64
     );
-    println!("threads_exact: 1 passed, 0 failed");
+    running_threads_lag_by_less_than_the_publication_band();
+    println!("threads_exact: 2 passed, 0 failed");
+}
+
+/// While threads run, the process figures lag each of them by less than 64 KiB of live bytes (the
+/// bound `process_stats` documents), and the process peak is within that of the true peak.
+fn running_threads_lag_by_less_than_the_publication_band() {
+    use std::sync::atomic::{AtomicI64, Ordering::SeqCst};
+    use std::sync::{Arc, Barrier};
+    const THREADS: usize = 8;
+    const BAND: u64 = 64 * 1024;
+    let main_base = dhat_kit::thread_stats();
+    let base = dhat_kit::process_stats();
+    let barrier = Arc::new(Barrier::new(THREADS + 1));
+    let held = Arc::new(AtomicI64::new(0));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|n| {
+            let (barrier, held) = (Arc::clone(&barrier), Arc::clone(&held));
+            std::thread::spawn(move || {
+                // Sizes that leave each thread a different, unpublished remainder: 1 to 60 KiB.
+                let mut rng = 0x2545_F491_4F6C_DD1D_u64 ^ (n as u64 + 1);
+                let mut blocks = Vec::with_capacity(200);
+                for _ in 0..(50 + 17 * n) {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    blocks.push(vec![1u8; 1 + (rng % (60 * 1024)) as usize]);
+                }
+                held.fetch_add(dhat_kit::thread_stats().curr_bytes as i64, SeqCst);
+                barrier.wait(); // the main thread reads the process figures now
+                barrier.wait();
+                drop(blocks);
+            })
+        })
+        .collect();
+    barrier.wait();
+    let process = dhat_kit::process_stats();
+    let main_now = dhat_kit::thread_stats();
+    let truth = base.curr_bytes as i64
+        + (main_now.curr_bytes as i64 - main_base.curr_bytes as i64)
+        + held.load(SeqCst);
+    barrier.wait();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let lag = (process.curr_bytes as i64 - truth).unsigned_abs();
+    assert!(
+        lag < THREADS as u64 * BAND,
+        "process curr_bytes {} vs {truth} live: off by {lag}, the bound is {}",
+        process.curr_bytes,
+        THREADS as u64 * BAND
+    );
+    assert!(
+        truth as u64 > 4 * THREADS as u64 * BAND,
+        "the threads held too little to test the bound: {truth}"
+    );
+    assert!(
+        process.max_bytes + THREADS as u64 * BAND > truth as u64,
+        "process peak {} below the {truth} bytes live at once by more than the bound",
+        process.max_bytes
+    );
 }

@@ -84,6 +84,7 @@ pub(crate) use counting::*;
 #[cfg(feature = "peak")]
 mod counting {
     use super::{Alloc, GlobalAlloc, Layout};
+    use std::any::TypeId;
     use std::cell::Cell;
     use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
@@ -92,9 +93,13 @@ mod counting {
     /// ...or as soon as its live bytes moved by this much since it last published. This bounds the
     /// process peak's error: at most `PUBLISH_BYTES` per thread alive at the time (see `process_stats`).
     const PUBLISH_BYTES: u64 = 64 * 1024;
-    /// `pub_curr_bytes` of a thread that never published: so far from any real figure that the
-    /// thread's first operation publishes (and registers its `PublishAtExit`).
+    /// `band_lo` of a thread that never published: so far from any real figure that the thread's
+    /// first operation publishes (and registers its `PublishAtExit`).
     const NEVER_PUBLISHED: i64 = i64::MIN / 2;
+    /// The live bytes stay unpublished while `curr_bytes - band_lo` (unsigned) is below this: within
+    /// `PUBLISH_BYTES - 1` either side of the figure last published. One subtraction and one
+    /// comparison on the hot path.
+    const BAND: u64 = 2 * PUBLISH_BYTES - 1;
 
     /// One thread's figures since it started. Signed live figures: a thread may free blocks that
     /// other threads allocated.
@@ -114,7 +119,9 @@ mod counting {
         registered: Cell<bool>,
         pub_total_bytes: Cell<u64>,
         pub_total_blocks: Cell<u64>,
-        pub_curr_bytes: Cell<i64>,
+        /// The live bytes last published, less `PUBLISH_BYTES - 1`: the low end of the band
+        /// within which live bytes may move unpublished.
+        band_lo: Cell<i64>,
         pub_curr_blocks: Cell<i64>,
     }
 
@@ -131,7 +138,7 @@ mod counting {
                 registered: Cell::new(false),
                 pub_total_bytes: Cell::new(0),
                 pub_total_blocks: Cell::new(0),
-                pub_curr_bytes: Cell::new(NEVER_PUBLISHED),
+                band_lo: Cell::new(NEVER_PUBLISHED),
                 pub_curr_blocks: Cell::new(0),
             }
         }
@@ -168,7 +175,7 @@ mod counting {
 
         #[inline(always)]
         fn publish_if_moved(&self, curr: i64) {
-            if curr.wrapping_sub(self.pub_curr_bytes.get()).unsigned_abs() >= PUBLISH_BYTES {
+            if curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND {
                 self.publish();
             }
         }
@@ -186,9 +193,9 @@ mod counting {
                 .total_blocks
                 .get()
                 .wrapping_sub(self.pub_total_blocks.get());
-            let pub_curr_bytes = match self.pub_curr_bytes.get() {
+            let pub_curr_bytes = match self.band_lo.get() {
                 NEVER_PUBLISHED => 0,
-                published => published,
+                lo => lo.wrapping_add(PUBLISH_BYTES as i64 - 1),
             };
             let d_curr_bytes = self.curr_bytes.get().wrapping_sub(pub_curr_bytes);
             let d_curr_blocks = self
@@ -205,7 +212,8 @@ mod counting {
             }
             self.pub_total_bytes.set(self.total_bytes.get());
             self.pub_total_blocks.set(self.total_blocks.get());
-            self.pub_curr_bytes.set(self.curr_bytes.get());
+            self.band_lo
+                .set(self.curr_bytes.get().wrapping_sub(PUBLISH_BYTES as i64 - 1));
             self.pub_curr_blocks.set(self.curr_blocks.get());
             PROCESS.add(d_total_bytes, d_total_blocks, d_curr_bytes, d_curr_blocks);
         }
@@ -290,17 +298,29 @@ mod counting {
         f()
     }
 
-    /// Runs the inner allocator's call with the reentrancy flag up, then counts its result with
-    /// `count`, unless this call was itself made from inside the inner allocator or from the kit's
-    /// own bookkeeping (`uncounted`), or the tally is out of reach (where a platform's thread-locals
-    /// can be destroyed): then the call passes through uncounted.
+    /// Whether the inner allocator `A` may allocate through the global allocator (that is, through
+    /// this one again) while it serves a call, as dhat's allocator does for its backtraces. Only
+    /// [`System`](std::alloc::System) is known not to; for it the reentrancy flag is left alone,
+    /// and `dealloc` counts first and then hands over the call whole. The comparison of two
+    /// constants folds away at compile time.
     #[inline(always)]
-    fn counted<R>(call: impl FnOnce() -> R, count: impl FnOnce(&Tally, &R)) -> R {
+    fn may_reenter<A: 'static>() -> bool {
+        TypeId::of::<A>() != TypeId::of::<std::alloc::System>()
+    }
+
+    /// Runs the inner allocator's call, then counts its result with `count`, unless this call was
+    /// itself made from inside the inner allocator or from the kit's own bookkeeping (`uncounted`),
+    /// or the tally is out of reach (where a platform's thread-locals can be destroyed): then the
+    /// call passes through uncounted. With `reenters`, the reentrancy flag is up during the call.
+    #[inline(always)]
+    fn counted<R>(reenters: bool, call: impl FnOnce() -> R, count: impl FnOnce(&Tally, &R)) -> R {
         match TALLY.try_with(|t| {
             if t.busy.get() {
                 return None;
             }
-            t.busy.set(true);
+            if reenters {
+                t.busy.set(true);
+            }
             Some(t as *const Tally)
         }) {
             Ok(Some(t)) => {
@@ -309,7 +329,9 @@ mod counting {
                 // inner allocator cannot end the thread, so it is still alive, and only this thread
                 // touches it (its fields are `Cell`s, used through a shared reference).
                 let t = unsafe { &*t };
-                t.busy.set(false);
+                if reenters {
+                    t.busy.set(false);
+                }
                 count(t, &r);
                 r
             }
@@ -321,10 +343,11 @@ mod counting {
     // and returns its result unchanged, so `Alloc` upholds the `GlobalAlloc` contract exactly as
     // far as `A` does. The counting around the calls neither allocates, unwinds nor touches the
     // memory handed out.
-    unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
+    unsafe impl<A: GlobalAlloc + 'static> GlobalAlloc for Alloc<A> {
         #[inline]
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             counted(
+                may_reenter::<A>(),
                 // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract for `layout`.
                 || unsafe { self.inner.alloc(layout) },
                 |t, p| {
@@ -338,6 +361,7 @@ mod counting {
         #[inline]
         unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
             counted(
+                may_reenter::<A>(),
                 // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract for `layout`.
                 || unsafe { self.inner.alloc_zeroed(layout) },
                 |t, p| {
@@ -351,6 +375,7 @@ mod counting {
         #[inline]
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             counted(
+                may_reenter::<A>(),
                 // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract for `ptr`, `layout`
                 // and `new_size`.
                 || unsafe { self.inner.realloc(ptr, layout, new_size) },
@@ -365,11 +390,23 @@ mod counting {
 
         #[inline]
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            counted(
+            if may_reenter::<A>() {
+                counted(
+                    true,
+                    // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract for `ptr`, `layout`.
+                    || unsafe { self.inner.dealloc(ptr, layout) },
+                    |t, ()| t.on_dealloc(layout.size()),
+                );
+            } else {
+                // A free cannot fail: count it first, so the inner call is the last thing done.
+                let _ = TALLY.try_with(|t| {
+                    if !t.busy.get() {
+                        t.on_dealloc(layout.size());
+                    }
+                });
                 // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract for `ptr`, `layout`.
-                || unsafe { self.inner.dealloc(ptr, layout) },
-                |t, ()| t.on_dealloc(layout.size()),
-            )
+                unsafe { self.inner.dealloc(ptr, layout) }
+            }
         }
     }
 }
