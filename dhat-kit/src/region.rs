@@ -28,7 +28,8 @@ pub struct RegionStats {
     pub name: String,
     /// How many regions enclose this one (0 for a region entered outside any other).
     pub depth: usize,
-    /// How many times the region was entered (recursive entries included).
+    /// How many times the region was entered and exited again (recursive entries included, as
+    /// they enter); an entry still open is counted when it exits, with its figures.
     pub entries: u64,
     /// What was allocated while the region was active, child regions included.
     pub inclusive: Stats,
@@ -250,7 +251,8 @@ impl RegionHandle {
 
 /// Every region's figures, on all threads, sorted by inclusive bytes (largest first).
 ///
-/// Regions still active are included with what their finished entries counted.
+/// A region still active shows what its finished entries counted; its open entry is counted,
+/// with its figures, when it exits (a region whose only entry is still open is not listed yet).
 ///
 /// # Examples
 ///
@@ -344,8 +346,9 @@ mod imp {
     use crate::stats::RawMark;
     use crate::Stats;
     use parking_lot::Mutex;
-    use std::cell::RefCell;
+    use std::cell::UnsafeCell;
     use std::collections::{BTreeMap, HashMap};
+    use std::mem::ManuallyDrop;
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
     use std::sync::Arc;
 
@@ -507,33 +510,62 @@ mod imp {
         }
     }
 
-    impl Drop for Thread {
-        /// A thread that ends hands its figures to the registry's `ended` totals.
+    /// Hands the thread's figures to the registry's `ended` totals when the thread ends. Registered
+    /// with the thread's first aggregate, so that `THREAD` itself needs no destructor and stays a
+    /// plain, always-accessible thread-local on the region's path.
+    struct HandOverAtExit;
+
+    impl Drop for HandOverAtExit {
         fn drop(&mut self) {
-            uncounted(|| {
-                let mut reg = REGISTRY.lock();
-                for agg in &self.aggs {
-                    let t = reg.ended.entry(agg.gid).or_default();
-                    t.entries += agg.entries.load(Relaxed);
-                    merge(&mut t.inclusive, &agg.inclusive.get());
-                    merge(&mut t.self_stats, &agg.self_stats.get());
-                    reg.live.retain(|a| !Arc::ptr_eq(a, agg));
-                }
+            let _ = with_thread(|t| {
+                let aggs = std::mem::take(&mut t.aggs);
+                let frames = std::mem::take(&mut t.frames);
+                let ids = std::mem::take(&mut t.ids);
+                let by_path = std::mem::take(&mut t.by_path);
+                uncounted(|| {
+                    let mut reg = REGISTRY.lock();
+                    for agg in &aggs {
+                        let e = reg.ended.entry(agg.gid).or_default();
+                        e.entries += agg.entries.load(Relaxed);
+                        merge(&mut e.inclusive, &agg.inclusive.get());
+                        merge(&mut e.self_stats, &agg.self_stats.get());
+                        reg.live.retain(|a| !Arc::ptr_eq(a, agg));
+                    }
+                    drop(reg);
+                    drop((aggs, frames, ids, by_path));
+                });
             });
         }
     }
 
     thread_local! {
-        static THREAD: RefCell<Thread> = const {
-            RefCell::new(Thread {
+        // No destructor (`ManuallyDrop`): the fastest kind of thread-local. `HandOverAtExit` empties
+        // it when the thread ends.
+        static THREAD: UnsafeCell<ManuallyDrop<Thread>> = const {
+            UnsafeCell::new(ManuallyDrop::new(Thread {
                 frames: Vec::new(),
                 last_root: (0, 0, 0, 0),
                 next_id: 0,
                 ids: HashMap::with_hasher(BuildFast),
                 by_path: HashMap::with_hasher(BuildFast),
                 aggs: Vec::new(),
-            })
+            }))
         };
+        static EXIT: HandOverAtExit = const { HandOverAtExit };
+    }
+
+    /// Runs `f` on this thread's region state; `None` while the thread is being torn down.
+    #[inline(always)]
+    fn with_thread<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
+        THREAD
+            .try_with(|t| {
+                // SAFETY: only this thread reaches its `THREAD`, and never while a reference from an
+                // outer `with_thread` is alive: the callers (enter, exit, current, the exit hand-over)
+                // run no user code and never call one another; what they allocate goes to the
+                // counting allocator, which never touches regions.
+                f(unsafe { &mut *t.get() })
+            })
+            .ok()
     }
 
     /// Which frame a guard closes: its place on the stack and its identity.
@@ -571,79 +603,78 @@ mod imp {
             self_stats: Figures::default(),
         });
         REGISTRY.lock().live.push(Arc::clone(&agg));
+        // The thread's figures go to the registry when it ends (registration may allocate: the
+        // callers run this uncounted).
+        let _ = EXIT.try_with(|_| ());
         thread.aggs.push(agg);
         thread.by_path.insert(gid, thread.aggs.len() - 1);
         thread.aggs.len() - 1
     }
 
     pub(super) fn enter(key: Key) -> Option<FrameRef> {
-        THREAD
-            .try_with(|t| {
-                let mut t = t.borrow_mut();
-                let t = &mut *t;
-                let (gid, agg, name) = match key {
-                    Key::Child(name) => {
-                        if let Some(depth) = t.frames.iter().rposition(|f| f.name == name) {
-                            let frame = &t.frames[depth];
-                            bump(&t.aggs[frame.agg].entries);
-                            return FrameRef {
-                                depth,
-                                id: frame.id,
-                                recursive: true,
-                            };
-                        }
-                        let (ptr, len) = (name.as_ptr() as usize, name.len());
-                        let cache = t.frames.last().map_or(t.last_root, |f| f.last_child);
-                        if (cache.0, cache.1) == (ptr, len) {
-                            (cache.2, cache.3, name)
-                        } else {
-                            let parent = t.frames.last().map_or(ROOT, |f| f.gid);
-                            let (gid, agg) = match t.ids.get(&(parent, ptr, len)) {
-                                Some(&found) => found,
-                                None => uncounted(|| {
-                                    let gid = path_id(parent, name);
-                                    let found = (gid, agg_for(t, gid));
-                                    t.ids.insert((parent, ptr, len), found);
-                                    found
-                                }),
-                            };
-                            let slot = match t.frames.last_mut() {
-                                Some(f) => &mut f.last_child,
-                                None => &mut t.last_root,
-                            };
-                            *slot = (ptr, len, gid, agg);
-                            (gid, agg, name)
-                        }
+        with_thread(|t| {
+            let (gid, agg, name) = match key {
+                Key::Child(name) => {
+                    if let Some(depth) = t.frames.iter().rposition(|f| f.name == name) {
+                        let frame = &t.frames[depth];
+                        bump(&t.aggs[frame.agg].entries);
+                        return FrameRef {
+                            depth,
+                            id: frame.id,
+                            recursive: true,
+                        };
                     }
-                    Key::Path(gid) => uncounted(|| {
-                        let name = REGISTRY.lock().paths[gid as usize].name;
-                        (gid, agg_for(t, gid), name)
-                    }),
-                };
-                bump(&t.aggs[agg].entries);
-                t.next_id = t.next_id.wrapping_add(1);
-                let id = t.next_id;
-                let depth = t.frames.len();
-                if t.frames.capacity() == depth {
-                    uncounted(|| t.frames.reserve(8));
+                    let (ptr, len) = (name.as_ptr() as usize, name.len());
+                    let cache = t.frames.last().map_or(t.last_root, |f| f.last_child);
+                    if (cache.0, cache.1) == (ptr, len) {
+                        (cache.2, cache.3, name)
+                    } else {
+                        let parent = t.frames.last().map_or(ROOT, |f| f.gid);
+                        let (gid, agg) = match t.ids.get(&(parent, ptr, len)) {
+                            Some(&found) => found,
+                            None => uncounted(|| {
+                                let gid = path_id(parent, name);
+                                let found = (gid, agg_for(t, gid));
+                                t.ids.insert((parent, ptr, len), found);
+                                found
+                            }),
+                        };
+                        let slot = match t.frames.last_mut() {
+                            Some(f) => &mut f.last_child,
+                            None => &mut t.last_root,
+                        };
+                        *slot = (ptr, len, gid, agg);
+                        (gid, agg, name)
+                    }
                 }
-                let mark = RawMark::begin();
-                t.frames.push(Frame {
-                    id,
-                    gid,
-                    name,
-                    agg,
-                    mark,
-                    children: [0; 4],
-                    last_child: (0, 0, 0, 0),
-                });
-                FrameRef {
-                    depth,
-                    id,
-                    recursive: false,
-                }
-            })
-            .ok()
+                Key::Path(gid) => uncounted(|| {
+                    let name = REGISTRY.lock().paths[gid as usize].name;
+                    (gid, agg_for(t, gid), name)
+                }),
+            };
+            // The entry is counted when it ends (`close`), on the aggregate it writes anyway.
+            t.next_id = t.next_id.wrapping_add(1);
+            let id = t.next_id;
+            let depth = t.frames.len();
+            if t.frames.capacity() == depth {
+                uncounted(|| t.frames.reserve(8));
+            }
+            let mark = RawMark::begin();
+            t.frames.push(Frame {
+                id,
+                gid,
+                name,
+                agg,
+                mark,
+                children: [0; 4],
+                last_child: (0, 0, 0, 0),
+            });
+            FrameRef {
+                depth,
+                id,
+                recursive: false,
+            }
+        })
     }
 
     fn bump(a: &AtomicU64) {
@@ -654,9 +685,7 @@ mod imp {
         if frame.recursive {
             return;
         }
-        let _ = THREAD.try_with(|t| {
-            let mut t = t.borrow_mut();
-            let t = &mut *t;
+        let _ = with_thread(|t| {
             if t.frames.get(frame.depth).map(|f| f.id) != Some(frame.id) {
                 return; // already closed by an outer guard dropped early
             }
@@ -673,6 +702,7 @@ mod imp {
 
     fn close(f: &mut Frame, aggs: &[Arc<Agg>], parent: Option<&mut Frame>) {
         let agg = &aggs[f.agg];
+        bump(&agg.entries);
         let inclusive = f.mark.end();
         let c = f.children;
         agg.inclusive.add(&inclusive);
@@ -694,10 +724,7 @@ mod imp {
     }
 
     pub(super) fn current() -> Option<u32> {
-        THREAD
-            .try_with(|t| t.borrow().frames.last().map(|f| f.gid))
-            .ok()
-            .flatten()
+        with_thread(|t| t.frames.last().map(|f| f.gid)).flatten()
     }
 
     pub(super) fn collect() -> Vec<RegionStats> {
@@ -744,6 +771,33 @@ mod imp {
             agg.entries.store(0, Relaxed);
             agg.inclusive.clear();
             agg.self_stats.clear();
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_thread_that_ends_hands_its_figures_over_and_leaves_nothing_live() {
+            const NAME: &str = "unit-test-hand-over";
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    std::thread::spawn(|| {
+                        for _ in 0..3 {
+                            let _region = super::super::Region::enter(NAME);
+                        }
+                    })
+                })
+                .collect();
+            threads.into_iter().for_each(|t| t.join().unwrap());
+            let reg = REGISTRY.lock();
+            let gid = reg.ids[&(ROOT, NAME)];
+            assert!(
+                reg.live.iter().all(|a| a.gid != gid),
+                "ended threads' aggregates are still live"
+            );
+            assert_eq!(reg.ended[&gid].entries, 12);
         }
     }
 }
