@@ -241,3 +241,33 @@ fn the_default_mode_follows_the_features() {
     assert_eq!(Mode::enabled(), want);
     assert_eq!(Mode::Peak.default_file(), "dhat-peak.json");
 }
+
+/// dhat allows one profiler at a time and panics on a second: sessions of its modes, started by
+/// tests running in parallel, take turns instead.
+#[cfg(all(feature = "heap", feature = "ad-hoc"))]
+#[test]
+fn parallel_dhat_sessions_take_turns_instead_of_panicking() {
+    let handles: Vec<_> = [Mode::Heap, Mode::AdHoc, Mode::Heap, Mode::AdHoc]
+        .into_iter()
+        .enumerate()
+        .map(|(i, mode)| {
+            std::thread::spawn(move || {
+                let p = Profiler::builder()
+                    .mode(mode)
+                    .file(temp(&format!("parallel-dhat-{i}.json")))
+                    .build()
+                    .unwrap();
+                {
+                    dhat_kit::region!("parallel-dhat");
+                    black_box(vec![0u8; 100 + i]);
+                }
+                p.finish().unwrap()
+            })
+        })
+        .collect();
+    for h in handles {
+        let path = h.join().unwrap();
+        let profile = dhat_kit::profile::read(&path).unwrap();
+        assert!(profile.totals().bytes > 0, "{}", path.display());
+    }
+}
