@@ -296,6 +296,42 @@ fn diff_matches_sites_across_builds_by_location_not_address() {
 }
 
 #[test]
+fn diff_names_the_file_that_lacks_the_ranked_figure() {
+    // A copy profile has no peak: whichever side it is on, that file is the one named.
+    let heap = path("valgrind-heap.json");
+    let copy = path("valgrind-copy.json");
+    for (before, after, culprit) in [(&copy, &heap, &copy), (&heap, &copy, &copy)] {
+        let out = run(&["diff", before, after, "--by", "peak-bytes"]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "dhat-kit: {culprit}: peak-bytes needs a heap profile"
+            )),
+            "{stderr}"
+        );
+    }
+    // Through the library, the message says which side.
+    let (h, c) = (
+        dhat_kit::profile::read(fixture("valgrind-heap.json")).unwrap(),
+        dhat_kit::profile::read(fixture("valgrind-copy.json")).unwrap(),
+    );
+    let opts = dhat_kit::analyze::DiffOptions {
+        by: dhat_kit::analyze::Metric::PeakBytes,
+        ..Default::default()
+    };
+    let e = dhat_kit::analyze::diff(&c, &h, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("the before profile: "), "{e}");
+    let e = dhat_kit::analyze::diff(&h, &c, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("the after profile: "), "{e}");
+}
+
+#[test]
 fn flamegraph_writes_an_svg_with_the_stacks() {
     let dir = tempdir("flame");
     for (name, needle) in [

@@ -81,7 +81,8 @@ fn change(before: u64, after: u64) -> (i128, Option<f64>) {
 ///
 /// # Errors
 ///
-/// [`Error`] if either profile does not have the ranked figure.
+/// [`Error`] if either profile does not have the ranked figure; the message says which one
+/// (`the before profile: ...`).
 ///
 /// # Examples
 ///
@@ -124,7 +125,9 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
         group_by: opts.group_by,
         stack: 0,
     };
-    let (tb, ta) = (top(before, &all)?, top(after, &all)?);
+    let side = |which: &'static str| move |e: Error| Error(format!("the {which} profile: {}", e.0));
+    let tb = top(before, &all).map_err(side("before"))?;
+    let ta = top(after, &all).map_err(side("after"))?;
     let mut sites: HashMap<String, (u64, u64)> = HashMap::new();
     for r in tb.rows {
         sites.entry(r.site).or_default().0 = r.value;

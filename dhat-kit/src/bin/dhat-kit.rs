@@ -185,7 +185,11 @@ fn run(command: Command) -> Result<(), Failure> {
                 by: rank.by,
                 group_by: rank.group_by,
             };
-            let d = analyze::diff(&b, &a, &opts).map_err(|e| bad(&after, e))?;
+            // A figure one of the two profiles lacks is that file's fault: name it.
+            rank.by.check(&b).map_err(|e| bad(&before, e))?;
+            rank.by.check(&a).map_err(|e| bad(&after, e))?;
+            let d = analyze::diff(&b, &a, &opts)
+                .map_err(|e| Failure::BadInput(format!("dhat-kit: {e}")))?;
             print(&d.render(&a, format))
         }
         Command::Flamegraph {
