@@ -331,6 +331,81 @@ fn diff_names_the_file_that_lacks_the_ranked_figure() {
     assert!(e.starts_with("the after profile: "), "{e}");
 }
 
+/// A valid heap profile of just over `bytes` bytes: many small program points.
+fn large_profile(dir: &Path, bytes: usize) -> PathBuf {
+    use std::io::Write;
+    let file = dir.join("large.json");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    write!(
+        out,
+        "{{\"dhatFileVersion\":2,\"mode\":\"rust-heap\",\"verb\":\"Allocated\",\"bklt\":true,\
+         \"bkacc\":false,\"tu\":\"µs\",\"Mtu\":\"s\",\"tuth\":10,\"cmd\":\"large\",\"pid\":1,\
+         \"te\":1000,\"tg\":500,\"pps\":["
+    )
+    .unwrap();
+    let mut written = 0;
+    let mut i = 0u64;
+    while written < bytes {
+        let (sep, size) = (if i == 0 { "" } else { "," }, 16 + i % 512);
+        let line = format!(
+            "{sep}{{\"tb\":{size},\"tbk\":1,\"tl\":5,\"mb\":{size},\"mbk\":1,\"gb\":0,\"gbk\":0,\"eb\":0,\"ebk\":0,\"fs\":[1,2]}}\n"
+        );
+        out.write_all(line.as_bytes()).unwrap();
+        written += line.len();
+        i += 1;
+    }
+    write!(out, "],\"ftbl\":[\"[root]\",\"0x1: large::leaf (src/lib.rs:1:1)\",\"0x2: large::main (src/main.rs:2:2)\"]}}").unwrap();
+    out.flush().unwrap();
+    file
+}
+
+#[test]
+fn a_progress_bar_shows_for_a_large_file_on_a_terminal_and_never_in_a_pipe() {
+    let dir = tempdir("progress");
+    let file = large_profile(&dir, 51_000_000);
+    assert!(std::fs::metadata(&file).unwrap().len() > 50_000_000);
+    // Piped (as in CI): the summary on stdout, nothing at all on stderr.
+    let piped = run(&["summary", &file.display().to_string()]);
+    assert!(piped.status.success(), "{piped:?}");
+    assert!(
+        piped.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert!(String::from_utf8_lossy(&piped.stdout).contains("large"));
+    // On a terminal (`script` gives the command a pseudo-terminal): the bar, named after the file.
+    let command = format!(
+        "{} summary {}",
+        env!("CARGO_BIN_EXE_dhat-kit"),
+        file.display()
+    );
+    let tty = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .output()
+        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+    assert!(tty.status.success(), "{tty:?}");
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(
+        screen.contains(&format!("reading {}", file.display())),
+        "no progress bar on the terminal: {screen}"
+    );
+    // A small file on a terminal: no bar.
+    let small = Command::new("script")
+        .args([
+            "-qec",
+            &format!(
+                "{} summary {}",
+                env!("CARGO_BIN_EXE_dhat-kit"),
+                path("valgrind-heap.json")
+            ),
+            "/dev/null",
+        ])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&small.stdout).contains("reading "));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn flamegraph_writes_an_svg_with_the_stacks() {
     let dir = tempdir("flame");
