@@ -3,7 +3,7 @@
 //! The function keeps its attributes, visibility and signature; its body moves into a closure (or
 //! an `async` block) that `dhat_kit::__private::run*` measures and checks against the budget.
 
-use crate::attr::{Args, LIMIT_VARIANTS};
+use crate::attr::{Args, LIMIT_KEYS, LIMIT_VARIANTS};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::{AttrStyle, Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitInt, Pat, ReturnType, Stmt};
@@ -48,7 +48,7 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
     let name = &func.sig.ident;
     let limits = args.limits.iter().map(|limit| {
         let variant = Ident::new(LIMIT_VARIANTS[limit.key], limit.span);
-        let value = limit_value(&limit.value);
+        let value = limit_value(&private, LIMIT_KEYS[limit.key], &limit.value);
         quote_spanned!(limit.span=> .limit(#private::Key::#variant, #value))
     });
     let baseline = args.baseline.as_ref().map(|b| {
@@ -127,11 +127,14 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
 }
 
 /// A limit's value: a plain integer literal as a `u64` (so that a large one is not read as an
-/// `i32`), anything else as a `const` block, evaluated at compile time.
-fn limit_value(value: &Expr) -> TokenStream {
+/// `i32`), anything else as a `const` block, evaluated at compile time, where a negative value
+/// stops the build (`evaluation panicked: dhat-kit: the limit `max_bytes` is negative ...`) and
+/// any other becomes a `u64`, saturating. A value that is not an integer fails on the `Limit`
+/// bound of `zero_of`, with that trait's message.
+fn limit_value(private: &TokenStream, key: &str, value: &Expr) -> TokenStream {
     // `(2 + 2)` is `2 + 2`; in a `const` block its parentheses would be linted as unnecessary.
     if let Expr::Paren(paren) = value {
-        return limit_value(&paren.expr);
+        return limit_value(private, key, &paren.expr);
     }
     if let Expr::Lit(ExprLit {
         lit: Lit::Int(int), ..
@@ -143,7 +146,18 @@ fn limit_value(value: &Expr) -> TokenStream {
         }
     }
     let span = syn::spanned::Spanned::span(value);
-    quote_spanned!(span=> const { #value })
+    let negative = format!(
+        "dhat-kit: the limit `{key}` is negative; a heap limit is an upper bound, 0 or more"
+    );
+    quote_spanned! {span=>
+        const {
+            let value = #value;
+            if value < #private::zero_of(&value) {
+                ::core::panic!(#negative)
+            }
+            #private::saturate(value as u128)
+        }
+    }
 }
 
 fn is(attr: &Attribute, name: &str) -> bool {

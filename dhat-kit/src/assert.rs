@@ -67,21 +67,42 @@ impl Key {
     }
 }
 
-/// A value that can be a limit: any integer type. A negative value is refused when the test runs
-/// (a negative literal is refused by the attribute at compile time).
+/// A value that can be a limit: any integer type. `#[assert_heap]` refuses a negative value at
+/// compile time (a literal in the attribute, a constant in the constant evaluation it expands
+/// to); [`Budget::limit`] called by hand refuses it when the test runs.
 #[diagnostic::on_unimplemented(
     message = "a heap limit must be an integer, not `{Self}`",
     label = "not an integer",
     note = "write the limit as an integer expression, e.g. `max_bytes = 64 * 1024`"
 )]
 pub trait Limit: Copy {
+    /// Zero of this type, to compare a value with in a constant evaluation.
+    const ZERO: Self;
+
     /// The limit as a `u64` (saturating above `u64::MAX`), or the negative value.
     fn to_limit(self) -> Result<u64, i128>;
+}
+
+/// Zero of `value`'s type: `value < zero_of(&value)` is "negative" for any integer type, in a
+/// constant evaluation (where the trait's methods cannot be called).
+pub const fn zero_of<T: Limit>(_value: &T) -> T {
+    T::ZERO
+}
+
+/// A non-negative limit, widened to `u128` (which holds every such value of every integer type),
+/// as a `u64`: saturating above `u64::MAX`.
+pub const fn saturate(value: u128) -> u64 {
+    if value > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        value as u64
+    }
 }
 
 macro_rules! unsigned_limit {
     ($($t:ty)*) => {$(
         impl Limit for $t {
+            const ZERO: Self = 0;
             fn to_limit(self) -> Result<u64, i128> {
                 Ok(u64::try_from(self).unwrap_or(u64::MAX))
             }
@@ -91,6 +112,7 @@ macro_rules! unsigned_limit {
 macro_rules! signed_limit {
     ($($t:ty)*) => {$(
         impl Limit for $t {
+            const ZERO: Self = 0;
             fn to_limit(self) -> Result<u64, i128> {
                 if self < 0 {
                     Err(self as i128)
@@ -602,6 +624,11 @@ measured on the test's thread:
         assert_eq!(5i64.to_limit(), Ok(5));
         assert_eq!(u128::MAX.to_limit(), Ok(u64::MAX));
         assert_eq!((-3i32).to_limit(), Err(-3));
+        // What the attribute's constant evaluation does with a constant.
+        assert_eq!(saturate(u128::MAX), u64::MAX);
+        assert_eq!(saturate(u128::from(u64::MAX)), u64::MAX);
+        assert_eq!(saturate(5), 5);
+        assert!(-1i8 < zero_of(&-1i8) && 0u64 >= zero_of(&0u64));
         let b = Budget::new("m::t").limit(Key::CurrBlocks, -3);
         assert_eq!(b.get(Key::CurrBlocks), None);
         assert!(b

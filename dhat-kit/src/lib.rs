@@ -214,8 +214,8 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 ///
 /// # Panics
 ///
-/// The test fails (panics) when a figure exceeds its limit, when a limit given by a constant turns
-/// out to be negative, and, rather than passing without measuring anything, when the test binary
+/// The test fails (panics) when a figure exceeds its limit, and, rather than passing without
+/// measuring anything, when the test binary
 /// has no dhat-kit allocator (the message says to add `dhat_kit::global_allocator!();` at the root
 /// of the test crate) or dhat-kit was built without its `peak` feature (the message says to enable
 /// it).
@@ -224,7 +224,9 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 ///
 /// Misuse is a compile error at the offending token, never a panic: an unknown key (with the
 /// nearest valid one suggested: `max_byte` → `max_bytes`), a key given twice, a key without a
-/// value, a negative or non-integer literal, no limit at all, and use on anything but a function.
+/// value, a negative or non-integer literal, a constant whose value is negative (the constant
+/// evaluation fails: ``the limit `max_bytes` is negative``) or whose type is not an integer, no
+/// limit at all, and use on anything but a function.
 #[doc(inline)]
 pub use dhat_kit_macros::assert_heap;
 

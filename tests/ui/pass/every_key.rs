@@ -26,7 +26,22 @@ fn through_a_path() -> Result<(), String> {
     Ok(())
 }
 
+const SIGNED: i64 = 1 << 40;
+const WIDE: u128 = u128::MAX;
+
+// Typed and untyped constants of every width; `u64::MAX` and beyond saturate.
+#[dhat_kit::assert_heap(
+    max_bytes = SIGNED,
+    total_bytes = WIDE,
+    total_blocks = u64::MAX,
+    curr_bytes = 8u64 << 30,
+    max_blocks = 7u8,
+    curr_blocks = 3isize
+)]
+fn wide_values() {}
+
 fn main() {
+    let _: fn() = wide_values;
     let _: fn() = every_key;
     let _: fn() -> Result<(), String> = through_a_path;
 }
