@@ -560,7 +560,7 @@ impl Baseline {
     }
 
     /// Changes the baseline at `path` under its lock: takes the lock (`path` with `.lock` added,
-    /// created if needed), reads the file as it is now (an empty baseline if there is none, or
+    /// created for the update and, on Unix, removed after it), reads the file as it is now (an empty baseline if there is none, or
     /// `start_from`'s file if `path` does not exist yet and `start_from` does), lets `change`
     /// modify it, and writes it back atomically. Threads and processes that update one file at
     /// once each see the others' entries.
@@ -590,20 +590,7 @@ impl Baseline {
         change: impl FnOnce(&mut Baseline) -> R,
     ) -> Result<R, BaselineError> {
         let lock_path = with_suffix(path, ".lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| {
-                BaselineError::new(
-                    path,
-                    format!("cannot open its lock file {}: {e}", lock_path.display()),
-                )
-            })?;
-        lock.lock().map_err(|e| {
-            BaselineError::new(path, format!("cannot lock {}: {e}", lock_path.display()))
-        })?;
+        let lock = lock(path, &lock_path)?;
         let mut baseline = match Baseline::load(path)? {
             Some(b) => b,
             None => match start_from {
@@ -613,8 +600,50 @@ impl Baseline {
         };
         let r = change(&mut baseline);
         let written = baseline.write(path);
+        // No stray file beside the baseline: the lock file goes while still locked (a writer that
+        // was waiting on it then sees it gone and takes a new one; see `lock`).
+        #[cfg(unix)]
+        let _ = std::fs::remove_file(&lock_path);
         drop(lock); // unlocks
         written.map(|()| r)
+    }
+}
+
+/// Takes the lock of the baseline at `path`: an exclusive lock on `lock_path`, created if needed.
+///
+/// A writer removes the lock file before it unlocks, so a writer that was waiting may hold the
+/// lock of a file no longer there, while another has made a new one. On Unix a lock counts only
+/// if `lock_path` is still the very file locked (same device and inode); otherwise it is taken
+/// again, on the file there now.
+fn lock(path: &Path, lock_path: &Path) -> Result<std::fs::File, BaselineError> {
+    loop {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock_path)
+            .map_err(|e| {
+                BaselineError::new(
+                    path,
+                    format!("cannot open its lock file {}: {e}", lock_path.display()),
+                )
+            })?;
+        lock.lock().map_err(|e| {
+            BaselineError::new(path, format!("cannot lock {}: {e}", lock_path.display()))
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let held = lock.metadata().map_err(|e| {
+                BaselineError::new(path, format!("cannot read {}: {e}", lock_path.display()))
+            })?;
+            match std::fs::metadata(lock_path) {
+                Ok(now) if (now.dev(), now.ino()) == (held.dev(), held.ino()) => return Ok(lock),
+                _ => continue, // removed (or replaced) by the writer before: lock the new one
+            }
+        }
+        #[cfg(not(unix))]
+        return Ok(lock);
     }
 }
 

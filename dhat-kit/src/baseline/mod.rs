@@ -48,8 +48,8 @@
 //!
 //! See [`Policy`]: `DHAT_KIT_UPDATE=1` records new entries and entries outside the tolerance,
 //! `DHAT_KIT_UPDATE=new` writes them to a pending `FILE.new` for review, and when `CI` is set
-//! nothing is ever written. Writers take a lock (`FILE.lock`, beside the file; add it to
-//! `.gitignore`), read the file again, merge their entry, and replace the file through a temporary
+//! nothing is ever written. Writers take a lock (`FILE.lock`, beside the file for the length of
+//! the update; on Unix it is removed after), read the file again, merge their entry, and replace the file through a temporary
 //! file and a rename, so that tests in parallel threads and in parallel processes never lose an
 //! entry, and a reader never sees half a file.
 //!
