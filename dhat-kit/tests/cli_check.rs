@@ -218,3 +218,33 @@ fn exit_2_on_bad_input() {
         "{\"dhat_kit_baseline\": 1, \"entries\": {"
     );
 }
+
+#[test]
+fn update_new_writes_a_pending_file_for_review_and_never_on_ci() {
+    let dir = TempDir::new("update-new");
+    let file = dir.0.join("memory-baseline.json");
+    let pending = dir.0.join("memory-baseline.json.new");
+    let heap = fixture("dhat-rs-heap.json");
+
+    // On CI: nothing written, not even the pending file.
+    let (code, _, stderr) = check(&heap, &file, &["--name", "main", "--update=new"], true);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!file.exists() && !pending.exists(), "{stderr}");
+
+    // Off CI: the entry goes to the pending file only; the check still fails until it is accepted.
+    let (code, stdout, stderr) = check(&heap, &file, &["--name", "main", "--update=new"], false);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(!file.exists(), "the baseline itself is not written");
+    let text = std::fs::read_to_string(&pending).unwrap();
+    assert!(text.contains("\"main\""), "{text}");
+    assert!(
+        text.contains(&format!("\"peak_bytes\": {}", peak_bytes())),
+        "{text}"
+    );
+    assert!(stderr.contains("memory-baseline.json.new"), "{stderr}");
+
+    // Accepted (moved over the file), it passes.
+    std::fs::rename(&pending, &file).unwrap();
+    let (code, stdout, stderr) = check(&heap, &file, &["--name", "main"], false);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}

@@ -81,12 +81,12 @@ impl Policy {
         })
     }
 
-    /// The policy of a command with an `--update` flag: [`Update::Record`] when `update` is set,
-    /// and `ci` from this process's environment (`CI` set to anything).
+    /// The policy of a command with an `--update[=new]` flag: `update` as the flag asks, and
+    /// `ci` from this process's environment (`CI` set to anything).
     #[must_use]
-    pub fn for_command(update: bool) -> Policy {
+    pub fn for_command(update: Update) -> Policy {
         Policy {
-            update: if update { Update::Record } else { Update::No },
+            update,
             ci: std::env::var_os("CI").is_some(),
         }
     }

@@ -9,9 +9,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use dhat_kit::analyze::{self, DiffOptions, Format, GroupBy, Metric, TopOptions};
-use dhat_kit::baseline::{self, CheckOptions, Policy};
+use dhat_kit::baseline::{self, CheckOptions, Policy, Update};
 use dhat_kit::profile::{self, Profile};
 
 /// Reads DHAT JSON profiles (dhat-rs heap and ad-hoc, Valgrind DHAT heap, copy and ad-hoc, and
@@ -94,9 +94,16 @@ enum Command {
         #[arg(long = "metric", value_name = "METRIC", value_delimiter = ',')]
         metrics: Vec<baseline::Metric>,
         /// Records the profile's figures as the entry when it is new or outside the tolerance
-        /// (under a lock, atomically). Nothing is written when `CI` is set.
-        #[arg(long)]
-        update: bool,
+        /// (under a lock, atomically); `--update=new` writes them to BASELINE.new for review
+        /// instead. Nothing is written when `CI` is set.
+        #[arg(
+            long,
+            value_name = "new",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "record"
+        )]
+        update: Option<UpdateArg>,
     },
 }
 
@@ -113,6 +120,15 @@ struct Rank {
     /// source file, or crate.
     #[arg(long, value_enum, default_value_t = GroupBy::Site)]
     group_by: GroupBy,
+}
+
+/// What `check --update[=new]` writes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum UpdateArg {
+    /// Into the baseline file (`--update`).
+    Record,
+    /// Into BASELINE.new, for review (`--update=new`).
+    New,
 }
 
 /// Why the command stopped: bad input (status 2) or a failed check (status 1).
@@ -229,7 +245,11 @@ fn run(command: Command) -> Result<(), Failure> {
             let options = CheckOptions {
                 tolerance,
                 metrics,
-                policy: Policy::for_command(update),
+                policy: Policy::for_command(match update {
+                    None => Update::No,
+                    Some(UpdateArg::Record) => Update::Record,
+                    Some(UpdateArg::New) => Update::Pending,
+                }),
                 record_command: format!(
                     "dhat-kit check {} --baseline {} --name {name} --update",
                     profile.display(),
