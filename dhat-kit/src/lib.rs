@@ -63,6 +63,7 @@
 mod alloc;
 pub mod analyze;
 mod assert;
+mod atomic_file;
 pub mod baseline;
 pub mod profile;
 mod profiler;

@@ -369,7 +369,7 @@ impl Profiler {
                     peak_profile(&process, &regions, elapsed).write_to(&mut bytes)
                 })
                 .and_then(|()| {
-                    crate::alloc::uncounted(|| crate::profile::write_atomically(&self.path, &bytes))
+                    crate::alloc::uncounted(|| crate::atomic_file::write(&self.path, &bytes))
                 })
                 .map_err(|source| Error::Io {
                     path: self.path.clone(),

@@ -555,7 +555,7 @@ impl Baseline {
     ///
     /// A [`BaselineError`] naming the file if it cannot be written.
     pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
-        write_atomically(path, self.to_json().as_bytes())
+        crate::atomic_file::write(path, self.to_json().as_bytes())
             .map_err(|e| BaselineError::new(path, format!("cannot be written: {e}")))
     }
 
@@ -589,7 +589,7 @@ impl Baseline {
         start_from: Option<&Path>,
         change: impl FnOnce(&mut Baseline) -> R,
     ) -> Result<R, BaselineError> {
-        let lock_path = with_suffix(path, ".lock");
+        let lock_path = crate::atomic_file::with_suffix(path, ".lock");
         let lock = lock(path, &lock_path)?;
         let mut baseline = match Baseline::load(path)? {
             Some(b) => b,
@@ -645,30 +645,6 @@ fn lock(path: &Path, lock_path: &Path) -> Result<std::fs::File, BaselineError> {
         #[cfg(not(unix))]
         return Ok(lock);
     }
-}
-
-/// `path` with `suffix` added to its file name: `memory-baseline.json.new`.
-pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
-    path.with_file_name(name)
-}
-
-/// Writes `bytes` to `path` through a temporary file of a name no other writer uses (process,
-/// thread sequence) in the same directory, then a rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-    let tmp = with_suffix(path, &format!(".tmp-{}-{seq}", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// `git rev-parse HEAD` in `dir`, or `None` if git is missing, fails, or says nothing.

@@ -2,8 +2,9 @@
 //! [`check_profile`], and [`locate`] for a crate's baseline file.
 
 use super::compare::{compare, Comparison};
-use super::file::{with_suffix, Baseline, BaselineError, Entry, Figures, Metric};
+use super::file::{Baseline, BaselineError, Entry, Figures, Metric};
 use super::{DEFAULT_FILE, DEFAULT_TOLERANCE};
+use crate::atomic_file::with_suffix;
 use crate::profile::ProfileError;
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -224,7 +224,7 @@ fn run(command: Command) -> Result<(), Failure> {
             });
             let mut svg = Vec::new();
             analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
-            write_atomically(&output, &svg).map_err(|e| {
+            dhat_kit::__private::write_atomically(&output, &svg).map_err(|e| {
                 Failure::BadInput(format!(
                     "dhat-kit: {}: expected a writable file ({e}), at open",
                     output.display()
@@ -309,18 +309,4 @@ fn load(file: &Path) -> Result<Profile, Failure> {
     } else {
         Ok(profile::read(file)?)
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

@@ -231,7 +231,7 @@ impl Profile {
         let path = path.as_ref();
         let mut bytes = Vec::new();
         self.write_to(&mut bytes)?;
-        write_atomically(path, &bytes)
+        crate::atomic_file::write(path, &bytes)
     }
 
     /// Writes the profile as DHAT JSON to `out`.
@@ -358,20 +358,4 @@ pub fn from_slice(bytes: &[u8], name: &str) -> Result<Profile, ProfileError> {
     let profile = de::from_slice(bytes, name)?;
     profile.validate(name)?;
     Ok(profile)
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let name = path
-        .file_name()
-        .map_or_else(Default::default, |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
