@@ -10,6 +10,11 @@ use serde::Deserialize;
 
 use super::{Profile, ProfileError, ProgramPoint, FILE_VERSION};
 
+/// A program point's numeric fields, in the order of their bits in [`Tracker::note_seen`].
+const PP_FIELDS: [&str; 11] = [
+    "tb", "tbk", "tl", "mb", "mbk", "gb", "gbk", "eb", "ebk", "rb", "wb",
+];
+
 /// Where the reader is, for error messages: the top-level key, the program point, its key, and
 /// the array index within that key.
 #[derive(Default)]
@@ -38,6 +43,23 @@ impl Tracker {
             };
         need(&self.missing, profile.bklt, "bklt")?;
         need(&self.missing_acc, profile.bkacc, "bkacc")
+    }
+
+    /// Notes which of a program point's optional fields it had (`seen`: one bit per field, in
+    /// the order of [`PP_FIELDS`]), keeping the first point without one of those `bklt` needs
+    /// and the first without one of those `bkacc` needs.
+    pub(crate) fn note_seen(&self, seen: u16) {
+        let index = self.pp.get().unwrap_or(0);
+        if self.missing.get().is_none() {
+            if let Some(bit) = (3..9).find(|b| seen & (1 << b) == 0) {
+                self.missing.set(Some((index, PP_FIELDS[bit], false)));
+            }
+        }
+        if self.missing_acc.get().is_none() {
+            if let Some(bit) = (9..11).find(|b| seen & (1 << b) == 0) {
+                self.missing_acc.set(Some((index, PP_FIELDS[bit], true)));
+            }
+        }
     }
 
     /// Forgets everything, for the next reading.
@@ -452,27 +474,14 @@ impl<'de> Visitor<'de> for PpSeed<'_> {
                 }
             }
         }
-        const NAMES: [&str; 11] = [
-            "tb", "tbk", "tl", "mb", "mbk", "gb", "gbk", "eb", "ebk", "rb", "wb",
-        ];
         if let Some(bit) = (0..2).find(|b| seen & (1 << b) == 0) {
             return Err(de::Error::custom(format_args!(
                 "expected field `{}`, found none",
-                NAMES[bit]
+                PP_FIELDS[bit]
             )));
         }
         pp.fs = fs.ok_or_else(|| de::Error::custom("expected field `fs`, found none"))?;
-        let index = t.pp.get().unwrap_or(0);
-        if t.missing.get().is_none() {
-            if let Some(bit) = (3..9).find(|b| seen & (1 << b) == 0) {
-                t.missing.set(Some((index, NAMES[bit], false)));
-            }
-        }
-        if t.missing_acc.get().is_none() {
-            if let Some(bit) = (9..11).find(|b| seen & (1 << b) == 0) {
-                t.missing_acc.set(Some((index, NAMES[bit], true)));
-            }
-        }
+        t.note_seen(seen);
         Ok(pp)
     }
 }

@@ -147,11 +147,14 @@ impl<R: Read> Scanner<R> {
     fn peek(&mut self) -> Result<Option<u8>, ScanError> {
         loop {
             while self.pos < self.end {
-                let b = self.buf[self.pos];
-                if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-                    self.advance(1);
-                } else {
-                    return Ok(Some(b));
+                match self.buf[self.pos] {
+                    b'\n' => {
+                        self.pos += 1;
+                        self.line += 1;
+                        self.line_start = self.base + self.pos as u64;
+                    }
+                    b' ' | b'\r' | b'\t' => self.pos += 1,
+                    b => return Ok(Some(b)),
                 }
             }
             if !self.fill()? {
@@ -422,7 +425,13 @@ fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, 
                 let mut out: Vec<ProgramPoint> = Vec::new();
                 array(&mut s, t, &scan, |s, t| {
                     t.pp.set(Some(out.len()));
-                    let Tracked(pp) = stream_one(s, t, name)?;
+                    let pp = match super::point::parse(&s.buf[s.pos..s.end], t) {
+                        Some((pp, len)) => {
+                            s.advance(len);
+                            pp
+                        }
+                        None => stream_one::<_, Tracked>(s, t, name)?.0,
+                    };
                     if out.len() == out.capacity() {
                         out.reserve_exact((out.len() / 8).max(1 << 12));
                     }

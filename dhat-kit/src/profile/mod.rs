@@ -38,6 +38,7 @@ mod de;
 mod error;
 mod fast;
 mod frame;
+mod point;
 mod ser;
 
 use std::io::Read;
