@@ -501,35 +501,54 @@ impl<'de> Visitor<'de> for FsSeed<'_> {
         f.write_str("an array of frame indices")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        // Collected on the stack (stacks are rarely deeper than 64 frames), then allocated once
-        // at the exact size.
-        let mut stack = [0u32; 64];
-        let mut len = 0;
-        let mut spill: Vec<u32> = Vec::new();
+        let mut frames = Frames::new();
         loop {
             match seq.next_element::<u32>() {
-                Ok(Some(f)) => {
-                    if len < stack.len() {
-                        stack[len] = f;
-                    } else {
-                        if spill.is_empty() {
-                            spill.extend_from_slice(&stack);
-                        }
-                        spill.push(f);
-                    }
-                    len += 1;
-                }
-                Ok(None) => break,
+                Ok(Some(f)) => frames.push(f),
+                Ok(None) => return Ok(frames.finish()),
                 Err(e) => {
-                    self.0.index.set(Some(len));
+                    self.0.index.set(Some(frames.len));
                     return Err(e);
                 }
             }
         }
-        if spill.is_empty() {
-            Ok(Box::from(&stack[..len]))
+    }
+}
+
+/// A program point's frame indices, collected on the stack (stacks are rarely deeper than 64
+/// frames), then allocated once at the exact size.
+pub(crate) struct Frames {
+    stack: [u32; 64],
+    len: usize,
+    spill: Vec<u32>,
+}
+
+impl Frames {
+    pub(crate) fn new() -> Self {
+        Frames {
+            stack: [0; 64],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, f: u32) {
+        if self.len < self.stack.len() {
+            self.stack[self.len] = f;
         } else {
-            Ok(spill.into_boxed_slice())
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.stack);
+            }
+            self.spill.push(f);
+        }
+        self.len += 1;
+    }
+
+    pub(crate) fn finish(self) -> Box<[u32]> {
+        if self.spill.is_empty() {
+            Box::from(&self.stack[..self.len])
+        } else {
+            self.spill.into_boxed_slice()
         }
     }
 }

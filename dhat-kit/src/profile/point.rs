@@ -7,7 +7,7 @@
 //! checks that the streaming reader (which uses this path) and the in-memory one (which does not)
 //! agree on every input.
 
-use super::de::Tracker;
+use super::de::{Frames, Tracker};
 use super::ProgramPoint;
 
 /// Parses the program point at the start of `b`: the point and the bytes it took, or `None`.
@@ -141,36 +141,20 @@ impl<'a> Parser<'a> {
     fn frames(&mut self) -> Option<Box<[u32]>> {
         self.byte(b'[')?;
         self.ws();
-        let mut stack = [0u32; 64];
-        let mut len = 0;
-        let mut spill: Vec<u32> = Vec::new();
+        let mut frames = Frames::new();
         if self.peek()? == b']' {
             self.i += 1;
-            return Some(Box::new([]));
+            return Some(frames.finish());
         }
         loop {
-            let f = u32::try_from(self.number()?).ok()?;
-            if len < stack.len() {
-                stack[len] = f;
-            } else {
-                if spill.is_empty() {
-                    spill.extend_from_slice(&stack);
-                }
-                spill.push(f);
-            }
-            len += 1;
+            frames.push(u32::try_from(self.number()?).ok()?);
             self.ws();
             match self.next()? {
                 b',' => self.ws(),
-                b']' => break,
+                b']' => return Some(frames.finish()),
                 _ => return None,
             }
         }
-        Some(if spill.is_empty() {
-            Box::from(&stack[..len])
-        } else {
-            spill.into_boxed_slice()
-        })
     }
 }
 
