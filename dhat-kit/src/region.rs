@@ -140,7 +140,7 @@ impl fmt::Display for Regions {
 #[must_use = "the region ends when the guard drops; bind it: `let _region = Region::enter(..)`"]
 pub struct Region {
     #[cfg(feature = "peak")]
-    frame: Option<imp::FrameRef>,
+    frame: imp::FrameRef,
     /// Frames live on one thread: the guard must stay there.
     _not_send: PhantomData<*const ()>,
 }
@@ -178,7 +178,7 @@ impl Region {
     pub fn enter(name: &'static str) -> Region {
         Region {
             #[cfg(feature = "peak")]
-            frame: imp::enter(imp::Key::Child(name)),
+            frame: imp::enter_child(name),
             _not_send: PhantomData,
         }
     }
@@ -220,9 +220,7 @@ impl Region {
 impl Drop for Region {
     #[inline]
     fn drop(&mut self) {
-        if let Some(frame) = self.frame.take() {
-            imp::exit(frame);
-        }
+        imp::exit(self.frame);
     }
 }
 
@@ -243,7 +241,7 @@ impl RegionHandle {
     pub fn enter(self) -> Region {
         Region {
             #[cfg(feature = "peak")]
-            frame: imp::enter(imp::Key::Path(self.gid)),
+            frame: imp::enter_path(self.gid),
             _not_send: PhantomData,
         }
     }
@@ -351,12 +349,6 @@ mod imp {
     use std::mem::ManuallyDrop;
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
     use std::sync::Arc;
-
-    /// What is entered: a name under the active region, or a path handed over from another thread.
-    pub(super) enum Key {
-        Child(&'static str),
-        Path(u32),
-    }
 
     /// Six figures written by one thread only (load + store, no read-modify-write), read by any.
     #[derive(Default)]
@@ -568,12 +560,27 @@ mod imp {
             .ok()
     }
 
-    /// Which frame a guard closes: its place on the stack and its identity.
-    pub(super) struct FrameRef {
-        depth: usize,
-        id: u32,
-        /// A recursive entry: counted, nothing to close.
-        recursive: bool,
+    /// Which frame a guard closes: its place on the stack (high half) and its identity (low
+    /// half), packed in one word so that a guard travels in a register; or [`FrameRef::NONE`] for
+    /// a recursive entry (counted, nothing to close) or one made while the thread is torn down.
+    #[derive(Clone, Copy)]
+    pub(super) struct FrameRef(u64);
+
+    impl FrameRef {
+        /// Nothing to close: no frame lies at depth `u32::MAX`.
+        const NONE: FrameRef = FrameRef(u64::MAX);
+
+        fn new(depth: usize, id: u32) -> FrameRef {
+            FrameRef((depth as u64) << 32 | u64::from(id))
+        }
+
+        fn depth(self) -> usize {
+            (self.0 >> 32) as usize
+        }
+
+        fn id(self) -> u32 {
+            self.0 as u32
+        }
     }
 
     fn path_id(parent: u32, name: &'static str) -> u32 {
@@ -611,89 +618,103 @@ mod imp {
         thread.aggs.len() - 1
     }
 
-    pub(super) fn enter(key: Key) -> Option<FrameRef> {
+    /// Enters the region `name` under the one active on this thread.
+    pub(super) fn enter_child(name: &'static str) -> FrameRef {
         with_thread(|t| {
-            let (gid, agg, name) = match key {
-                Key::Child(name) => {
-                    if let Some(depth) = t.frames.iter().rposition(|f| f.name == name) {
-                        let frame = &t.frames[depth];
-                        bump(&t.aggs[frame.agg].entries);
-                        return FrameRef {
-                            depth,
-                            id: frame.id,
-                            recursive: true,
-                        };
-                    }
-                    let (ptr, len) = (name.as_ptr() as usize, name.len());
-                    let cache = t.frames.last().map_or(t.last_root, |f| f.last_child);
-                    if (cache.0, cache.1) == (ptr, len) {
-                        (cache.2, cache.3, name)
-                    } else {
-                        let parent = t.frames.last().map_or(ROOT, |f| f.gid);
-                        let (gid, agg) = match t.ids.get(&(parent, ptr, len)) {
-                            Some(&found) => found,
-                            None => uncounted(|| {
-                                let gid = path_id(parent, name);
-                                let found = (gid, agg_for(t, gid));
-                                t.ids.insert((parent, ptr, len), found);
-                                found
-                            }),
-                        };
-                        let slot = match t.frames.last_mut() {
-                            Some(f) => &mut f.last_child,
-                            None => &mut t.last_root,
-                        };
-                        *slot = (ptr, len, gid, agg);
-                        (gid, agg, name)
-                    }
-                }
-                Key::Path(gid) => uncounted(|| {
-                    let name = REGISTRY.lock().paths[gid as usize].name;
-                    (gid, agg_for(t, gid), name)
-                }),
+            if let Some(depth) = t.frames.iter().rposition(|f| f.name == name) {
+                let frame = &t.frames[depth];
+                bump(&t.aggs[frame.agg].entries);
+                return FrameRef::NONE;
+            }
+            let (ptr, len) = (name.as_ptr() as usize, name.len());
+            let cache = t.frames.last().map_or(t.last_root, |f| f.last_child);
+            let (gid, agg) = if (cache.0, cache.1) == (ptr, len) {
+                (cache.2, cache.3)
+            } else {
+                let parent = t.frames.last().map_or(ROOT, |f| f.gid);
+                let (gid, agg) = match t.ids.get(&(parent, ptr, len)) {
+                    Some(&found) => found,
+                    None => uncounted(|| {
+                        let gid = path_id(parent, name);
+                        let found = (gid, agg_for(t, gid));
+                        t.ids.insert((parent, ptr, len), found);
+                        found
+                    }),
+                };
+                let slot = match t.frames.last_mut() {
+                    Some(f) => &mut f.last_child,
+                    None => &mut t.last_root,
+                };
+                *slot = (ptr, len, gid, agg);
+                (gid, agg)
             };
-            // The entry is counted when it ends (`close`), on the aggregate it writes anyway.
-            t.next_id = t.next_id.wrapping_add(1);
-            let id = t.next_id;
-            let depth = t.frames.len();
-            if t.frames.capacity() == depth {
-                uncounted(|| t.frames.reserve(8));
-            }
-            let mark = RawMark::begin();
-            t.frames.push(Frame {
-                id,
-                gid,
-                name,
-                agg,
-                mark,
-                children: [0; 4],
-                last_child: (0, 0, 0, 0),
-            });
-            FrameRef {
-                depth,
-                id,
-                recursive: false,
-            }
+            open(t, gid, agg, name)
         })
+        .unwrap_or(FrameRef::NONE)
+    }
+
+    /// Enters the path `gid`, handed over from another thread, as a new frame here.
+    pub(super) fn enter_path(gid: u32) -> FrameRef {
+        with_thread(|t| {
+            let (agg, name) = uncounted(|| {
+                let name = REGISTRY.lock().paths[gid as usize].name;
+                (agg_for(t, gid), name)
+            });
+            open(t, gid, agg, name)
+        })
+        .unwrap_or(FrameRef::NONE)
+    }
+
+    /// Pushes a frame for path `gid` (this thread's aggregate `agg`) and starts its measurement.
+    #[inline(always)]
+    fn open(t: &mut Thread, gid: u32, agg: usize, name: &'static str) -> FrameRef {
+        // The entry is counted when it ends (`close`), on the aggregate it writes anyway.
+        t.next_id = t.next_id.wrapping_add(1);
+        let id = t.next_id;
+        let depth = t.frames.len();
+        if t.frames.capacity() == depth {
+            uncounted(|| t.frames.reserve(8));
+        }
+        let frame = Frame {
+            id,
+            gid,
+            name,
+            agg,
+            mark: RawMark::begin(),
+            children: [0; 4],
+            last_child: (0, 0, 0, 0),
+        };
+        // SAFETY: the capacity was made to exceed `depth`, the length, just above, so the slot at
+        // `depth` is allocated and unused; writing it and raising the length by one keeps every
+        // element initialised (a plain `push` would check the capacity a second time).
+        unsafe {
+            t.frames.as_mut_ptr().add(depth).write(frame);
+            t.frames.set_len(depth + 1);
+        }
+        FrameRef::new(depth, id)
     }
 
     fn bump(a: &AtomicU64) {
         a.store(a.load(Relaxed) + 1, Relaxed);
     }
 
+    #[inline]
     pub(super) fn exit(frame: FrameRef) {
-        if frame.recursive {
-            return;
+        if frame.0 != FrameRef::NONE.0 {
+            close_from(frame);
         }
+    }
+
+    fn close_from(frame: FrameRef) {
         let _ = with_thread(|t| {
-            if t.frames.get(frame.depth).map(|f| f.id) != Some(frame.id) {
+            if t.frames.get(frame.depth()).map(|f| f.id) != Some(frame.id()) {
                 return; // already closed by an outer guard dropped early
             }
             // Frames end where they lie, then leave the stack: no copy of a frame just written.
             while let Some((f, rest)) = t.frames.split_last_mut() {
                 close(f, &t.aggs, rest.last_mut());
                 t.frames.truncate(t.frames.len() - 1);
-                if t.frames.len() == frame.depth {
+                if t.frames.len() == frame.depth() {
                     break;
                 }
             }
