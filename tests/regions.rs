@@ -180,3 +180,31 @@ fn a_region_handed_to_a_worker_counts_the_workers_allocations() {
     assert_eq!(get("handoff/in-worker").inclusive.total_bytes, 4);
     assert!(Region::current().is_none());
 }
+
+/// A pool may run a task on the thread that hands it out (rayon does, for the caller's share): the
+/// handle is then entered inside its own region, and counts as recursion, never twice.
+#[test]
+fn a_handle_entered_inside_its_own_region_counts_the_bytes_once() {
+    let outer = Region::enter("pool-caller");
+    let here = Region::current().expect("inside a region");
+    {
+        let _task = here.enter();
+        black_box(vec![0u8; 64]);
+        {
+            region!("pool-task");
+            black_box(vec![0u8; 8]);
+        }
+    }
+    black_box(vec![0u8; 2]);
+    drop(outer);
+    let caller = get("pool-caller");
+    assert_eq!(caller.entries, 2);
+    assert_eq!(caller.inclusive.total_bytes, 64 + 8 + 2);
+    assert_eq!(caller.inclusive.total_blocks, 3);
+    assert_eq!(caller.self_stats.total_bytes, 64 + 2);
+    assert_eq!(get("pool-caller/pool-task").inclusive.total_bytes, 8);
+    assert_eq!(
+        regions().iter().filter(|r| r.name == "pool-caller").count(),
+        1
+    );
+}

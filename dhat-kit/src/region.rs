@@ -237,7 +237,25 @@ pub struct RegionHandle {
 }
 
 impl RegionHandle {
-    /// Enters this path on the current thread (as a new outermost frame here), returning its guard.
+    /// Enters this path on the current thread, returning its guard.
+    ///
+    /// The allocations made here until the guard drops count under the handle's path, whatever
+    /// region is active here; that region also counts them in its inclusive figures, as a
+    /// child's. On a thread already inside this path (a pool may run a task on the thread that
+    /// handed it out, as rayon does) the entry is recursion: counted as an entry, its bytes once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// dhat_kit::global_allocator!();
+    ///
+    /// fn main() {
+    ///     dhat_kit::region!("batch");
+    ///     let here = dhat_kit::Region::current().expect("inside `batch`");
+    ///     let _task = here.enter(); // on the same thread: recursion, not a second count
+    ///     drop(vec![0u8; 32]);
+    /// }
+    /// ```
     pub fn enter(self) -> Region {
         Region {
             #[cfg(feature = "peak")]
@@ -653,9 +671,15 @@ mod imp {
         .unwrap_or(FrameRef::NONE)
     }
 
-    /// Enters the path `gid`, handed over from another thread, as a new frame here.
+    /// Enters the path `gid`, handed over from another thread, as a new frame here; on a thread
+    /// already inside that path (a pool running a task on the thread that handed it out) the entry
+    /// is recursion, as for a name, so that the path's bytes are not counted twice.
     pub(super) fn enter_path(gid: u32) -> FrameRef {
         with_thread(|t| {
+            if let Some(frame) = t.frames.iter().rev().find(|f| f.gid == gid) {
+                bump(&t.aggs[frame.agg].entries);
+                return FrameRef::NONE;
+            }
             let (agg, name) = uncounted(|| {
                 let name = REGISTRY.lock().paths[gid as usize].name;
                 (agg_for(t, gid), name)
