@@ -208,3 +208,56 @@ fn a_handle_entered_inside_its_own_region_counts_the_bytes_once() {
         1
     );
 }
+
+/// `regions()` inside regions still open on the calling thread: they count as if they ended at
+/// the call, and still once, with their final figures, when they do end.
+#[test]
+fn entries_open_on_the_calling_thread_count_as_if_they_ended_now() {
+    let outer = Region::enter("open-outer");
+    drop(black_box(vec![0u8; 1000])); // the outer entry's peak: 1,000 bytes in 1 block, freed
+    let kept = black_box(vec![0u8; 30]);
+    {
+        region!("open-done");
+        black_box(vec![0u8; 7]);
+    }
+    let inner = Region::enter("open-inner");
+    let inner_kept = black_box(vec![0u8; 10]);
+    let before = dhat_kit::thread_stats().total_bytes;
+    let r = regions();
+    let report_bytes = dhat_kit::thread_stats().total_bytes - before;
+
+    let o = r.get("open-outer").expect("an open region is listed");
+    assert_eq!(o.entries, 1);
+    assert_eq!(o.inclusive.total_bytes, 1000 + 30 + 7 + 10);
+    assert_eq!(o.inclusive.total_blocks, 4);
+    assert_eq!((o.inclusive.curr_bytes, o.inclusive.curr_blocks), (40, 2));
+    assert_eq!((o.inclusive.max_bytes, o.inclusive.max_blocks), (1000, 1));
+    assert_eq!(o.self_stats.total_bytes, 1000 + 30);
+    assert_eq!(o.self_stats.total_blocks, 2);
+    assert_eq!((o.self_stats.curr_bytes, o.self_stats.curr_blocks), (30, 1));
+    assert_eq!(o.self_stats.max_bytes, 1000);
+    let i = r.get("open-outer/open-inner").expect("listed");
+    assert_eq!(i.entries, 1);
+    assert_eq!((i.inclusive.total_bytes, i.inclusive.total_blocks), (10, 1));
+    assert_eq!((i.inclusive.curr_bytes, i.inclusive.max_bytes), (10, 10));
+    assert_eq!(i.self_stats.total_bytes, 10);
+    assert_eq!(
+        r.get("open-outer/open-done").unwrap().inclusive.total_bytes,
+        7
+    );
+    drop(r);
+
+    drop(inner_kept);
+    drop(inner);
+    drop(kept);
+    drop(outer);
+    let o = get("open-outer");
+    assert_eq!(o.entries, 1, "counted once");
+    assert_eq!(o.inclusive.total_bytes, 1047 + report_bytes);
+    assert_eq!((o.inclusive.curr_bytes, o.inclusive.curr_blocks), (0, 0));
+    assert_eq!(get("open-outer/open-inner").entries, 1);
+    assert_eq!(
+        get("open-outer/open-inner").inclusive.total_bytes,
+        10 + report_bytes
+    );
+}

@@ -18,7 +18,7 @@ use std::marker::PhantomData;
 /// its child regions allocated. The peak (`max_*`, the same in both) is the highest of any single
 /// entry, measured above the live heap at that entry: a peak is a moment of the whole heap, not a
 /// sum that splits between a region and its children. `curr_*` is what the entries left live when
-/// they exited.
+/// they exited (an entry open on the calling thread: what it holds live now).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RegionStats {
@@ -28,8 +28,9 @@ pub struct RegionStats {
     pub name: String,
     /// How many regions enclose this one (0 for a region entered outside any other).
     pub depth: usize,
-    /// How many times the region was entered and exited again (recursive entries included, as
-    /// they enter); an entry still open is counted when it exits, with its figures.
+    /// How many times the region was entered (recursive entries included). An entry still open
+    /// on the thread that calls [`regions`] is counted with its figures so far; one open on
+    /// another thread is counted when it exits, with its figures.
     pub entries: u64,
     /// What was allocated while the region was active, child regions included.
     pub inclusive: Stats,
@@ -267,8 +268,11 @@ impl RegionHandle {
 
 /// Every region's figures, on all threads, sorted by inclusive bytes (largest first).
 ///
-/// A region still active shows what its finished entries counted; its open entry is counted,
-/// with its figures, when it exits (a region whose only entry is still open is not listed yet).
+/// The entries still open on the calling thread count as if they ended now (they go on
+/// measuring): `regions()` at the end of `main`, inside a region that spans it, lists that
+/// region. An entry open on another thread is counted when it exits (that thread's frames are its
+/// own). One limit: an open entry's peak counts from the start of a [`measure`](crate::measure)
+/// still open inside it, if any.
 ///
 /// # Examples
 ///
@@ -359,7 +363,7 @@ macro_rules! region {
 mod imp {
     use super::RegionStats;
     use crate::alloc::uncounted;
-    use crate::stats::RawMark;
+    use crate::stats::{higher_peak, Now, RawMark};
     use crate::Stats;
     use parking_lot::Mutex;
     use std::cell::UnsafeCell;
@@ -570,8 +574,8 @@ mod imp {
         THREAD
             .try_with(|t| {
                 // SAFETY: only this thread reaches its `THREAD`, and never while a reference from an
-                // outer `with_thread` is alive: the callers (enter, exit, current, the exit hand-over)
-                // run no user code and never call one another; what they allocate goes to the
+                // outer `with_thread` is alive: the callers (enter, exit, current, the open entries
+                // read by `regions`, the exit hand-over) run no user code and never call one another; what they allocate goes to the
                 // counting allocator, which never touches regions.
                 f(unsafe { &mut *t.get() })
             })
@@ -749,23 +753,62 @@ mod imp {
         let agg = &aggs[f.agg];
         bump(&agg.entries);
         let inclusive = f.mark.end();
-        let c = f.children;
         agg.inclusive.add(&inclusive);
-        agg.self_stats.add_own([
-            inclusive.total_bytes.saturating_sub(c[0]),
-            inclusive.total_blocks.saturating_sub(c[1]),
-            inclusive.curr_bytes.saturating_sub(c[2]),
-            inclusive.curr_blocks.saturating_sub(c[3]),
-        ]);
+        agg.self_stats.add_own(own(&inclusive, &f.children));
         if let Some(parent) = parent {
-            let p = &mut parent.children;
-            p[0] += inclusive.total_bytes;
-            p[1] += inclusive.total_blocks;
-            p[2] += inclusive.curr_bytes;
-            p[3] += inclusive.curr_blocks;
+            add_child(&mut parent.children, &inclusive);
         }
         #[cfg(feature = "ad-hoc")]
         uncounted(|| dhat::ad_hoc_event(inclusive.total_bytes as usize));
+    }
+
+    /// A frame's own totals and live figures (`[total_bytes, total_blocks, curr_bytes,
+    /// curr_blocks]`): its inclusive ones less what its child regions' entries counted.
+    #[inline(always)]
+    fn own(inclusive: &Stats, children: &[u64; 4]) -> [u64; 4] {
+        [
+            inclusive.total_bytes.saturating_sub(children[0]),
+            inclusive.total_blocks.saturating_sub(children[1]),
+            inclusive.curr_bytes.saturating_sub(children[2]),
+            inclusive.curr_blocks.saturating_sub(children[3]),
+        ]
+    }
+
+    /// Adds a child entry's inclusive figures to its parent frame's `children`.
+    #[inline(always)]
+    fn add_child(children: &mut [u64; 4], inclusive: &Stats) {
+        children[0] += inclusive.total_bytes;
+        children[1] += inclusive.total_blocks;
+        children[2] += inclusive.curr_bytes;
+        children[3] += inclusive.curr_blocks;
+    }
+
+    /// The entries open on this thread, as they stand now: (path, inclusive figures, own figures
+    /// `[total_bytes, total_blocks, curr_bytes, curr_blocks]`) of each, as if it ended now, without
+    /// ending it. The tally is read before anything here allocates.
+    fn open_entries() -> Vec<(u32, Stats, [u64; 4])> {
+        let Some(now) = Now::read() else {
+            return Vec::new();
+        };
+        with_thread(|t| {
+            let mut out = Vec::with_capacity(t.frames.len());
+            // Innermost first: each frame's peak since it began is the peak since the frame inside
+            // it began, or the one before that (kept in the inner frame's mark), whichever is higher.
+            let mut peak = now.peak;
+            let mut open_child: Option<Stats> = None;
+            for f in t.frames.iter().rev() {
+                let inclusive = f.mark.so_far(&now, peak);
+                peak = higher_peak(f.mark.outer_peak(), peak);
+                let mut children = f.children;
+                if let Some(child) = &open_child {
+                    add_child(&mut children, child);
+                }
+                out.push((f.gid, inclusive, own(&inclusive, &children)));
+                open_child = Some(inclusive);
+            }
+            out
+        })
+        .unwrap_or_default()
     }
 
     pub(super) fn current() -> Option<u32> {
@@ -773,6 +816,7 @@ mod imp {
     }
 
     pub(super) fn collect() -> Vec<RegionStats> {
+        let open = open_entries();
         let reg = REGISTRY.lock();
         let mut totals = reg.ended.clone();
         for agg in &reg.live {
@@ -780,6 +824,15 @@ mod imp {
             t.entries += agg.entries.load(Relaxed);
             merge(&mut t.inclusive, &agg.inclusive.get());
             merge(&mut t.self_stats, &agg.self_stats.get());
+        }
+        for (gid, inclusive, own) in open {
+            let t = totals.entry(gid).or_default();
+            t.entries += 1;
+            merge(&mut t.inclusive, &inclusive);
+            let mut self_stats = Stats::default();
+            (self_stats.total_bytes, self_stats.total_blocks) = (own[0], own[1]);
+            (self_stats.curr_bytes, self_stats.curr_blocks) = (own[2], own[3]);
+            merge(&mut t.self_stats, &self_stats);
         }
         let mut out: Vec<RegionStats> = totals
             .into_iter()

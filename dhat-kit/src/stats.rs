@@ -208,7 +208,7 @@ impl Drop for Mark {
 }
 
 #[cfg(feature = "peak")]
-pub(crate) use imp::Mark as RawMark;
+pub(crate) use imp::{higher as higher_peak, Mark as RawMark, Now};
 
 #[cfg(feature = "peak")]
 mod imp {
@@ -228,7 +228,7 @@ mod imp {
     }
 
     /// The later of two (bytes, blocks) peaks when equal, as dhat keeps the latest of equal peaks.
-    fn higher(earlier: (i64, i64), later: (i64, i64)) -> (i64, i64) {
+    pub(crate) fn higher(earlier: (i64, i64), later: (i64, i64)) -> (i64, i64) {
         if later.0 >= earlier.0 {
             later
         } else {
@@ -285,16 +285,58 @@ mod imp {
                 let (bytes, blocks) = higher(self.outer_peak, inner);
                 t.peak_bytes.set(bytes);
                 t.peak_blocks.set(blocks);
-                Stats {
-                    total_bytes: t.total_bytes.get().wrapping_sub(self.total_bytes),
-                    total_blocks: t.total_blocks.get().wrapping_sub(self.total_blocks),
-                    max_bytes: clamp(inner.0 - self.curr_bytes),
-                    max_blocks: clamp(inner.1 - self.curr_blocks),
-                    curr_bytes: clamp(t.curr_bytes.get() - self.curr_bytes),
-                    curr_blocks: clamp(t.curr_blocks.get() - self.curr_blocks),
-                }
+                self.figures(&Now::of(t), inner)
             })
             .unwrap_or_default()
+        }
+
+        /// What this mark, still open, has measured up to `now`, given the highest peak (live
+        /// bytes, blocks) since it began; the mark goes on measuring.
+        pub(crate) fn so_far(&self, now: &Now, peak_since: (i64, i64)) -> Stats {
+            self.figures(now, peak_since)
+        }
+
+        /// The peak (live bytes, blocks) from the previous mark's beginning to this one's.
+        pub(crate) fn outer_peak(&self) -> (i64, i64) {
+            self.outer_peak
+        }
+
+        fn figures(&self, now: &Now, peak: (i64, i64)) -> Stats {
+            Stats {
+                total_bytes: now.total_bytes.wrapping_sub(self.total_bytes),
+                total_blocks: now.total_blocks.wrapping_sub(self.total_blocks),
+                max_bytes: clamp(peak.0 - self.curr_bytes),
+                max_blocks: clamp(peak.1 - self.curr_blocks),
+                curr_bytes: clamp(now.curr_bytes - self.curr_bytes),
+                curr_blocks: clamp(now.curr_blocks - self.curr_blocks),
+            }
+        }
+    }
+
+    /// This thread's tally at one moment, read without disturbing it: to measure open marks.
+    pub(crate) struct Now {
+        total_bytes: u64,
+        total_blocks: u64,
+        curr_bytes: i64,
+        curr_blocks: i64,
+        /// The peak since the innermost open mark began.
+        pub(crate) peak: (i64, i64),
+    }
+
+    impl Now {
+        /// The tally now; `None` while the thread is being torn down.
+        pub(crate) fn read() -> Option<Now> {
+            with_tally(Now::of)
+        }
+
+        fn of(t: &Tally) -> Now {
+            Now {
+                total_bytes: t.total_bytes.get(),
+                total_blocks: t.total_blocks.get(),
+                curr_bytes: t.curr_bytes.get(),
+                curr_blocks: t.curr_blocks.get(),
+                peak: peak(t),
+            }
         }
     }
 
