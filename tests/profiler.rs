@@ -271,3 +271,34 @@ fn parallel_dhat_sessions_take_turns_instead_of_panicking() {
         assert!(profile.totals().bytes > 0, "{}", path.display());
     }
 }
+
+/// A session that ends inside a region still open on its thread (a `_profiler` declared before a
+/// region spanning `main`) has that region's point, with what it allocated so far.
+#[test]
+fn a_region_still_open_when_the_session_ends_has_its_point() {
+    let file = temp("open-region.json");
+    let profiler = peak(&file).build().unwrap();
+    let region = dhat_kit::Region::enter("profile-still-open");
+    black_box(vec![0u8; 123]);
+    let path = profiler.finish().unwrap();
+    drop(region);
+    let profile = dhat_kit::profile::read(&path).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let frame = v["ftbl"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|f| f == "region profile-still-open")
+        .expect("the open region's frame");
+    let pp = v["pps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pp| pp["fs"] == serde_json::json!([frame]))
+        .expect("the open region's point");
+    assert_eq!(
+        (pp["tb"].as_u64(), pp["tbk"].as_u64()),
+        (Some(123), Some(1))
+    );
+    assert!(profile.totals().bytes >= 123);
+}
