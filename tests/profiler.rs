@@ -302,3 +302,23 @@ fn a_region_still_open_when_the_session_ends_has_its_point() {
     );
     assert!(profile.totals().bytes >= 123);
 }
+
+/// A peak session's own work (its snapshot, the file's bytes, the summary) is neither counted as
+/// allocated nor, later, as freed: the thread's live figures are the same after it as before.
+#[test]
+fn a_peak_session_leaves_the_threads_live_figures_as_they_were() {
+    let file = temp("no-trace.json");
+    // Live bytes well above zero, so that a drift below the truth would show (figures clamp at 0).
+    let keep = black_box(vec![0u8; 1 << 20]);
+    let before = dhat_kit::thread_stats();
+    for summary in [false, true] {
+        let profiler = peak(&file).summary(summary).build().unwrap();
+        drop(profiler.finish().unwrap());
+    }
+    let after = dhat_kit::thread_stats();
+    assert_eq!(
+        (after.curr_bytes, after.curr_blocks),
+        (before.curr_bytes, before.curr_blocks)
+    );
+    drop(keep);
+}

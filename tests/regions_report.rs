@@ -117,4 +117,18 @@ fn the_report_prints_as_a_table_and_as_json() {
     dhat_kit::reset_regions();
     assert!(dhat_kit::regions().is_empty());
     assert_eq!(dhat_kit::regions().to_string(), "no regions were entered\n");
+
+    // A thread's figures, handed over when it ends, are cleared without counting as frees.
+    std::thread::spawn(call_function).join().unwrap();
+    assert_eq!(dhat_kit::regions().get("call_function").unwrap().entries, 1);
+    let keep = black_box(vec![0u8; 1 << 20]);
+    let before = dhat_kit::thread_stats();
+    dhat_kit::reset_regions();
+    let after = dhat_kit::thread_stats();
+    assert_eq!(
+        (after.curr_bytes, after.curr_blocks),
+        (before.curr_bytes, before.curr_blocks)
+    );
+    assert!(dhat_kit::regions().is_empty());
+    drop(keep);
 }

@@ -196,8 +196,9 @@ impl ProfilerBuilder {
                 feature: self.mode.feature(),
             });
         }
+        // Waiting may allocate the lock's parking table once per process: the kit's, uncounted.
         let guard = if self.wait {
-            SESSION.lock()
+            crate::alloc::uncounted(|| SESSION.lock())
         } else {
             SESSION.try_lock().ok_or(Error::Busy)?
         };
@@ -360,28 +361,25 @@ impl Profiler {
             }
             Some(Inner::Peak { start }) => {
                 let elapsed = start.elapsed();
-                // One snapshot for the file and the summary, taken before either allocates (and
-                // their own allocations are not counted), so both show the same figures.
-                let (process, regions) =
-                    crate::alloc::uncounted(|| (crate::process_stats(), crate::regions()));
-                let mut bytes = Vec::new();
+                let (path, summary) = (&self.path, self.summary);
+                // All the session's own work is uncounted, its allocations and their frees alike
+                // (a block allocated uncounted but freed counted would pull the figures below the
+                // truth). One snapshot for the file and the summary, taken before either
+                // allocates, so both show the same figures.
                 crate::alloc::uncounted(|| {
-                    peak_profile(&process, &regions, elapsed).write_to(&mut bytes)
-                })
-                .and_then(|()| {
-                    crate::alloc::uncounted(|| crate::atomic_file::write(&self.path, &bytes))
+                    let (process, regions) = (crate::process_stats(), crate::regions());
+                    let mut bytes = Vec::new();
+                    peak_profile(&process, &regions, elapsed).write_to(&mut bytes)?;
+                    crate::atomic_file::write(path, &bytes)?;
+                    if summary {
+                        eprint!("{}", peak_summary(&process, &regions, path));
+                    }
+                    Ok(())
                 })
                 .map_err(|source| Error::Io {
                     path: self.path.clone(),
                     source,
-                })?;
-                if self.summary {
-                    eprint!(
-                        "{}",
-                        crate::alloc::uncounted(|| peak_summary(&process, &regions, &self.path))
-                    );
-                }
-                Ok(())
+                })
             }
         }
     }

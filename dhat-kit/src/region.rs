@@ -817,7 +817,8 @@ mod imp {
 
     pub(super) fn collect() -> Vec<RegionStats> {
         let open = open_entries();
-        let reg = REGISTRY.lock();
+        // Waiting may allocate the lock's parking table once per process: the kit's, uncounted.
+        let reg = uncounted(|| REGISTRY.lock());
         let mut totals = reg.ended.clone();
         for agg in &reg.live {
             let t = totals.entry(agg.gid).or_default();
@@ -863,6 +864,12 @@ mod imp {
     }
 
     pub(super) fn reset() {
+        // The ended threads' totals were recorded uncounted (at those threads' exits): freed
+        // uncounted too.
+        uncounted(reset_registry);
+    }
+
+    fn reset_registry() {
         let mut reg = REGISTRY.lock();
         reg.ended.clear();
         for agg in &reg.live {
