@@ -285,15 +285,9 @@ mod imp {
                 let (bytes, blocks) = higher(self.outer_peak, inner);
                 t.peak_bytes.set(bytes);
                 t.peak_blocks.set(blocks);
-                self.figures(&Now::of(t), inner)
+                self.so_far(&Now::of(t), inner)
             })
             .unwrap_or_default()
-        }
-
-        /// What this mark, still open, has measured up to `now`, given the highest peak (live
-        /// bytes, blocks) since it began; the mark goes on measuring.
-        pub(crate) fn so_far(&self, now: &Now, peak_since: (i64, i64)) -> Stats {
-            self.figures(now, peak_since)
         }
 
         /// The peak (live bytes, blocks) from the previous mark's beginning to this one's.
@@ -301,7 +295,9 @@ mod imp {
             self.outer_peak
         }
 
-        fn figures(&self, now: &Now, peak: (i64, i64)) -> Stats {
+        /// What this mark has measured up to `now`, given the highest peak (live bytes, blocks)
+        /// since it began: its figures when it ends, or so far while it goes on measuring.
+        pub(crate) fn so_far(&self, now: &Now, peak: (i64, i64)) -> Stats {
             Stats {
                 total_bytes: now.total_bytes.wrapping_sub(self.total_bytes),
                 total_blocks: now.total_blocks.wrapping_sub(self.total_blocks),
