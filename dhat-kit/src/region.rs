@@ -378,19 +378,15 @@ mod imp {
 
     impl Figures {
         fn add(&self, s: &Stats) {
-            let bump = |i: usize, v: u64| self.0[i].store(self.0[i].load(Relaxed) + v, Relaxed);
-            bump(0, s.total_bytes);
-            bump(1, s.total_blocks);
-            bump(4, s.curr_bytes);
-            bump(5, s.curr_blocks);
+            self.add_own([s.total_bytes, s.total_blocks, s.curr_bytes, s.curr_blocks]);
             if s.max_bytes >= self.0[2].load(Relaxed) {
                 self.0[2].store(s.max_bytes, Relaxed);
                 self.0[3].store(s.max_blocks, Relaxed);
             }
         }
 
-        /// Adds a region's own totals and live figures (`[total_bytes, total_blocks, curr_bytes,
-        /// curr_blocks]`); its peak is the inclusive one, kept there.
+        /// Adds totals and live figures (`[total_bytes, total_blocks, curr_bytes, curr_blocks]`):
+        /// a region's own, whose peak is the inclusive one, kept there.
         fn add_own(&self, own: [u64; 4]) {
             let bump = |i: usize, v: u64| self.0[i].store(self.0[i].load(Relaxed) + v, Relaxed);
             bump(0, own[0]);

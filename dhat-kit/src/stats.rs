@@ -243,11 +243,9 @@ mod imp {
     /// The raw mark: plain data, so a region's frame holds it in place and ends it by reference.
     #[derive(Clone, Copy)]
     pub(crate) struct Mark {
-        total_bytes: u64,
-        total_blocks: u64,
-        curr_bytes: i64,
-        curr_blocks: i64,
-        outer_peak: (i64, i64),
+        /// The tally at the beginning; its `peak` is the peak before this mark (since the previous
+        /// mark began), set aside while this one measures.
+        start: Now,
         outer_set_aside: (i64, i64),
     }
 
@@ -255,25 +253,17 @@ mod imp {
         pub(crate) fn begin() -> Mark {
             let set_aside = SET_ASIDE.try_with(Cell::get).unwrap_or_default();
             with_tally(|t| {
-                let mark = Mark {
-                    total_bytes: t.total_bytes.get(),
-                    total_blocks: t.total_blocks.get(),
-                    curr_bytes: t.curr_bytes.get(),
-                    curr_blocks: t.curr_blocks.get(),
-                    outer_peak: peak(t),
+                let start = Now::of(t);
+                let _ = SET_ASIDE.try_with(|s| s.set(higher(set_aside, start.peak)));
+                t.peak_bytes.set(start.curr_bytes);
+                t.peak_blocks.set(start.curr_blocks);
+                Mark {
+                    start,
                     outer_set_aside: set_aside,
-                };
-                let _ = SET_ASIDE.try_with(|s| s.set(higher(set_aside, peak(t))));
-                t.peak_bytes.set(mark.curr_bytes);
-                t.peak_blocks.set(mark.curr_blocks);
-                mark
+                }
             })
             .unwrap_or(Mark {
-                total_bytes: 0,
-                total_blocks: 0,
-                curr_bytes: 0,
-                curr_blocks: 0,
-                outer_peak: (0, 0),
+                start: Now::default(),
                 outer_set_aside: set_aside,
             })
         }
@@ -282,34 +272,28 @@ mod imp {
             let _ = SET_ASIDE.try_with(|s| s.set(self.outer_set_aside));
             with_tally(|t| {
                 let inner = peak(t);
-                let (bytes, blocks) = higher(self.outer_peak, inner);
+                let (bytes, blocks) = higher(self.start.peak, inner);
                 t.peak_bytes.set(bytes);
                 t.peak_blocks.set(blocks);
-                self.so_far(&Now::of(t), inner)
+                Now::of(t).since(&self.start, inner)
             })
             .unwrap_or_default()
         }
 
         /// The peak (live bytes, blocks) from the previous mark's beginning to this one's.
         pub(crate) fn outer_peak(&self) -> (i64, i64) {
-            self.outer_peak
+            self.start.peak
         }
 
         /// What this mark has measured up to `now`, given the highest peak (live bytes, blocks)
-        /// since it began: its figures when it ends, or so far while it goes on measuring.
+        /// since it began; the mark goes on measuring.
         pub(crate) fn so_far(&self, now: &Now, peak: (i64, i64)) -> Stats {
-            Stats {
-                total_bytes: now.total_bytes.wrapping_sub(self.total_bytes),
-                total_blocks: now.total_blocks.wrapping_sub(self.total_blocks),
-                max_bytes: clamp(peak.0 - self.curr_bytes),
-                max_blocks: clamp(peak.1 - self.curr_blocks),
-                curr_bytes: clamp(now.curr_bytes - self.curr_bytes),
-                curr_blocks: clamp(now.curr_blocks - self.curr_blocks),
-            }
+            now.since(&self.start, peak)
         }
     }
 
-    /// This thread's tally at one moment, read without disturbing it: to measure open marks.
+    /// This thread's tally at one moment, read without disturbing it.
+    #[derive(Clone, Copy, Default)]
     pub(crate) struct Now {
         total_bytes: u64,
         total_blocks: u64,
@@ -334,22 +318,25 @@ mod imp {
                 peak: peak(t),
             }
         }
+
+        /// The figures from `start` to this moment, given the highest peak between them.
+        fn since(&self, start: &Now, peak: (i64, i64)) -> Stats {
+            Stats {
+                total_bytes: self.total_bytes.wrapping_sub(start.total_bytes),
+                total_blocks: self.total_blocks.wrapping_sub(start.total_blocks),
+                max_bytes: clamp(peak.0 - start.curr_bytes),
+                max_blocks: clamp(peak.1 - start.curr_blocks),
+                curr_bytes: clamp(self.curr_bytes - start.curr_bytes),
+                curr_blocks: clamp(self.curr_blocks - start.curr_blocks),
+            }
+        }
     }
 
     pub(super) fn thread_stats() -> Stats {
         let set_aside = SET_ASIDE.try_with(Cell::get).unwrap_or_default();
-        with_tally(|t| {
-            let (max_bytes, max_blocks) = higher(set_aside, peak(t));
-            Stats {
-                total_bytes: t.total_bytes.get(),
-                total_blocks: t.total_blocks.get(),
-                max_bytes: clamp(max_bytes),
-                max_blocks: clamp(max_blocks),
-                curr_bytes: clamp(t.curr_bytes.get()),
-                curr_blocks: clamp(t.curr_blocks.get()),
-            }
-        })
-        .unwrap_or_default()
+        Now::read()
+            .map(|now| now.since(&Now::default(), higher(set_aside, now.peak)))
+            .unwrap_or_default()
     }
 
     pub(super) fn process_stats() -> Stats {
