@@ -146,7 +146,7 @@ fn main() {
                 n: 10,
                 by: Metric::TotalBytes,
                 group_by: GroupBy::Site,
-                stack: 0,
+                ..TopOptions::default()
             };
             let top = analyze::top(&p, &opts).expect("ranks it");
             assert_eq!(s.program_points as u64, pps);

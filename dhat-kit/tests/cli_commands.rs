@@ -561,9 +561,9 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("pp-no-fs.json", sub(",\"fs\":[1,2,3]", ""), "pps[0]"),
         ("pp-no-gb.json", sub(",\"gb\":0,\"gbk\":0", ""), "pps[0]"),
         (
-            "gb-above-mb.json",
-            sub("\"gb\":4096,\"gbk\":1", "\"gb\":9999,\"gbk\":1"),
-            "pps[2].gb",
+            "tb-sum-overflows.json",
+            sub("\"tb\":800", "\"tb\":18446744073709551615"),
+            "pps[1].tb",
         ),
         (
             "tg-after-te.json",
@@ -651,5 +651,43 @@ fn bad_input_exits_2_with_one_line_naming_file_expectation_and_place() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("fs-out-of-range.json"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// What real producers write is read: Valgrind leaves a point's `mb` at 0 unless one of its
+/// allocations set a new global maximum, and dhat-rs's `mbk` is the block count at the byte
+/// maximum, so live figures above the point's maximum (`gb > mb`, `gbk > mbk`, `eb > mb`) are legal.
+#[test]
+fn live_figures_above_a_points_maximum_are_read() {
+    let good = std::fs::read_to_string(fixture("valgrind-heap.json")).unwrap();
+    let from = "\"mb\":4096,\"mbk\":1\n  ,\"gb\":4096,\"gbk\":1\n  ,\"eb\":0,\"ebk\":0";
+    assert!(good.contains(from));
+    let legal = good.replacen(
+        from,
+        "\"mb\":0,\"mbk\":0\n  ,\"gb\":4096,\"gbk\":10\n  ,\"eb\":100,\"ebk\":10",
+        1,
+    );
+    let dir = tempdir("legal");
+    let file = dir.join("mb-zero.json");
+    std::fs::write(&file, legal).unwrap();
+    let f = file.display().to_string();
+    let before: serde_json::Value =
+        serde_json::from_str(&ok(&["summary", &path("valgrind-heap.json"), "--json"])).unwrap();
+    let after: serde_json::Value = serde_json::from_str(&ok(&["summary", &f, "--json"])).unwrap();
+    let figure = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap();
+    assert_eq!(
+        figure(&after, "peak_blocks"),
+        figure(&before, "peak_blocks") + 9
+    );
+    assert_eq!(
+        figure(&after, "end_bytes"),
+        figure(&before, "end_bytes") + 100
+    );
+    for sub in [&["top"][..], &["flamegraph", "-o", "/dev/null"]] {
+        let mut args = sub.to_vec();
+        args.insert(1, &f);
+        ok(&args);
+    }
+    ok(&["diff", &path("valgrind-heap.json"), &f]);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -31,6 +31,7 @@ fn exercise(bytes: &[u8]) {
                         by,
                         group_by,
                         stack: 3,
+                        ..TopOptions::default()
                     };
                     if let Ok(top) = analyze::top(&p, &opts) {
                         let _ = top.render(&p, analyze::Format::Table);

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{render_table, show, top, Error, Format, GroupBy, Metric, TopOptions};
+use super::{render_table, show, top, Error, Format, GroupBy, Metric, Skip, TopOptions};
 use crate::profile::Profile;
 
 /// What [`diff`] compares.
@@ -15,6 +15,8 @@ pub struct DiffOptions {
     pub by: Metric,
     /// How program points make sites (default: by site).
     pub group_by: GroupBy,
+    /// A program's own allocation wrappers, skipped like `malloc` when finding sites.
+    pub skip: Skip,
 }
 
 impl Default for DiffOptions {
@@ -23,6 +25,7 @@ impl Default for DiffOptions {
             n: 10,
             by: Metric::TotalBytes,
             group_by: GroupBy::Site,
+            skip: Skip::new(),
         }
     }
 }
@@ -124,6 +127,7 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
         by: opts.by,
         group_by: opts.group_by,
         stack: 0,
+        skip: opts.skip.clone(),
     };
     let side = |which: &'static str| move |e: Error| Error(format!("the {which} profile: {}", e.0));
     let tb = top(before, &all).map_err(side("before"))?;
@@ -237,6 +241,10 @@ impl Diff {
                 ]
             })
             .collect();
+        if self.changed == 0 {
+            out.push_str("no site changed\n");
+            return out;
+        }
         let header = format!("site ({})", self.by.name());
         out.push_str(&render_table(
             &["before", "after", "delta", "change", &header],

@@ -21,6 +21,7 @@
 
 mod diff;
 mod flame;
+mod skip;
 mod summary;
 mod top;
 
@@ -32,6 +33,7 @@ pub use self::diff::{diff, Diff, DiffOptions, SiteChange, TotalChange};
 #[cfg(feature = "cli")]
 pub use self::flame::flamegraph_svg;
 pub use self::flame::folded;
+pub use self::skip::{Skip, SKIP_ENV};
 pub use self::summary::{summary, Summary};
 pub use self::top::{top, Top, TopOptions, TopRow};
 
@@ -184,13 +186,20 @@ impl std::error::Error for Error {}
 /// The most informative frame of each program point's stack, cached per frame-table entry.
 pub(crate) struct Frames<'p> {
     profile: &'p Profile,
+    skip: &'p Skip,
     boring: Vec<Option<bool>>,
 }
 
 impl<'p> Frames<'p> {
     pub(crate) fn new(profile: &'p Profile) -> Self {
+        static NO_SKIP: Skip = Skip::new();
+        Frames::skipping(profile, &NO_SKIP)
+    }
+
+    pub(crate) fn skipping(profile: &'p Profile, skip: &'p Skip) -> Self {
         Frames {
             profile,
+            skip,
             boring: vec![None; profile.ftbl.len()],
         }
     }
@@ -204,7 +213,8 @@ impl<'p> Frames<'p> {
         match self.boring.get(i).copied().flatten() {
             Some(b) => b,
             None => {
-                let b = self.frame(index).is_boring();
+                let f = self.frame(index);
+                let b = f.is_boring() || self.skip.matches(&f);
                 if let Some(slot) = self.boring.get_mut(i) {
                     *slot = Some(b);
                 }
@@ -213,14 +223,30 @@ impl<'p> Frames<'p> {
         }
     }
 
-    /// The position in `pp.fs` of its most informative frame: the first that is not allocator or
-    /// standard-library plumbing; else (a stack trimmed before it reached the caller's code) the
-    /// outermost that is not `[root]`, the nearest to that code; else 0.
+    /// The position in `pp.fs` of its most informative frame: the first that is not allocator
+    /// or standard-library plumbing, nor skipped, nor without a symbol; else (code without
+    /// symbols) the first frame without a symbol in a binary that is not the allocator's or the
+    /// C library's, labelled by its address and binary; else (a stack trimmed before it reached
+    /// the caller's code) the outermost that is neither `[root]` nor `(below main)`, the nearest
+    /// to that code; else 0.
     pub(crate) fn informative(&mut self, pp: &ProgramPoint) -> usize {
         if let Some(pos) = pp.fs.iter().position(|&f| !self.is_boring(f)) {
             return pos;
         }
-        pp.fs.iter().rposition(|&f| f != 0).unwrap_or(0)
+        let bare = |f: &Frame<'_>| {
+            f.is_unsymbolised()
+                && f.address.is_some()
+                && !f.object.is_some_and(|o| {
+                    o.contains("vgpreload") || o.contains("/libc.so") || o.contains("/ld-linux")
+                })
+        };
+        if let Some(pos) = pp.fs.iter().position(|&f| bare(&self.frame(f))) {
+            return pos;
+        }
+        pp.fs
+            .iter()
+            .rposition(|&f| f != 0 && self.frame(f).function != "(below main)")
+            .unwrap_or(0)
     }
 
     /// The row label of a frame under `group`.
@@ -228,6 +254,10 @@ impl<'p> Frames<'p> {
         let f = self.frame(index);
         match group {
             GroupBy::Site => f.to_string(),
+            GroupBy::Function if f.is_unsymbolised() => match f.object {
+                Some(obj) => format!("??? (in {})", obj.rsplit('/').next().unwrap_or(obj)),
+                None => "???".to_owned(),
+            },
             GroupBy::Function => f.function.to_owned(),
             GroupBy::File => f.file.or(f.object).unwrap_or("?").to_owned(),
             GroupBy::Crate => f.crate_name().to_owned(),

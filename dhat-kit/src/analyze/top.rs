@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{percent, render_table, show, Error, Figures, Format, Frames, GroupBy, Metric};
+use super::{percent, render_table, show, Error, Figures, Format, Frames, GroupBy, Metric, Skip};
 use crate::profile::Profile;
 
 /// What [`top`] ranks and how it groups.
@@ -17,6 +17,8 @@ pub struct TopOptions {
     /// How many frames of each row's call stack to keep, from its most informative frame
     /// outwards (default 0: none).
     pub stack: usize,
+    /// A program's own allocation wrappers, skipped like `malloc` when finding sites.
+    pub skip: Skip,
 }
 
 impl Default for TopOptions {
@@ -26,6 +28,7 @@ impl Default for TopOptions {
             by: Metric::TotalBytes,
             group_by: GroupBy::Site,
             stack: 0,
+            skip: Skip::new(),
         }
     }
 }
@@ -45,6 +48,9 @@ pub struct Top {
     pub rows: Vec<TopRow>,
     /// How many rows there were in all, shown or not.
     pub groups: usize,
+    /// How many of them were left out because their ranked figure is 0 (rows stop at the last
+    /// non-zero one).
+    pub zero: usize,
 }
 
 /// One row of [`Top`]: a site (or function, file, crate) and its figures.
@@ -66,6 +72,8 @@ pub struct TopRow {
     pub frame: String,
     /// Its call stack from that frame outwards (callers), at most `stack` frames.
     pub stack: Vec<String>,
+    /// Whether that frame has no symbol (its label is an address and a binary).
+    pub unsymbolised: bool,
 }
 
 /// Ranks the program points of `profile`, grouped, by one figure; frames of allocator and
@@ -80,7 +88,7 @@ pub struct TopRow {
 /// See the [module](super) documentation.
 pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
     opts.by.check(profile)?;
-    let mut frames = Frames::new(profile);
+    let mut frames = Frames::skipping(profile, &opts.skip);
     struct Group {
         figures: Figures,
         value: u64,
@@ -134,7 +142,9 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
         }
     }
     let groups = by_label.len();
-    let mut rows: Vec<(String, Group)> = by_label.into_iter().collect();
+    let mut rows: Vec<(String, Group)> =
+        by_label.into_iter().filter(|(_, g)| g.value > 0).collect();
+    let zero = groups - rows.len();
     rows.sort_by(|a, b| b.1.value.cmp(&a.1.value).then_with(|| a.0.cmp(&b.0)));
     if opts.n > 0 {
         rows.truncate(opts.n);
@@ -143,9 +153,12 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
         .into_iter()
         .enumerate()
         .map(|(rank, (site, g))| {
-            let (frame, stack) = match g.heaviest {
+            let (frame, stack, unsymbolised) = match g.heaviest {
                 Some((_, i, pos)) => {
                     let fs = &profile.pps[i].fs;
+                    let unsymbolised = fs
+                        .get(pos)
+                        .is_some_and(|&f| frames.frame(f).is_unsymbolised());
                     let frame = fs.get(pos).map(|&f| frames.frame(f).to_string());
                     let stack = fs
                         .iter()
@@ -153,9 +166,9 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
                         .take(opts.stack)
                         .map(|&f| frames.frame(f).to_string())
                         .collect();
-                    (frame.unwrap_or_default(), stack)
+                    (frame.unwrap_or_default(), stack, unsymbolised)
                 }
-                None => (String::new(), Vec::new()),
+                None => (String::new(), Vec::new(), false),
             };
             TopRow {
                 rank: rank + 1,
@@ -166,6 +179,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
                 points: g.points,
                 frame,
                 stack,
+                unsymbolised,
             }
         })
         .collect();
@@ -176,8 +190,15 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
         total,
         rows,
         groups,
+        zero,
     })
 }
+
+/// The footnote under a table with a site shown as an address and a binary.
+const UNSYMBOLISED_NOTE: &str =
+    "sites shown as an address and a binary (0x4a2f10 (in git)) have no symbols: \
+install the binary's debug symbols (Debian: its -dbgsym package) or build it with -g \
+(Rust: debug = \"line-tables-only\" in [profile.release]), then profile again";
 
 impl Top {
     /// The rows as a text table or a Markdown table (figures of `profile`'s unit), or JSON.
@@ -216,10 +237,21 @@ impl Top {
                 row.push(show(profile, Metric::PeakBytes, r.figures.peak_bytes));
                 row.push(show(profile, Metric::EndBytes, r.figures.end_bytes));
             }
-            let mut label = r.site.clone();
-            if self.group_by != GroupBy::Site && !r.frame.is_empty() {
-                label = format!("{label}: {}", r.frame);
-            }
+            let label = match self.group_by {
+                GroupBy::Site => r.site.clone(),
+                // A function's rows gather all its lines: its file (or binary), not a line.
+                GroupBy::Function => {
+                    let f = crate::profile::Frame::parse(&r.frame);
+                    match (f.file, f.object) {
+                        _ if r.unsymbolised => r.site.clone(),
+                        (Some(file), _) if file != "???" => format!("{} ({file})", r.site),
+                        (_, Some(obj)) => format!("{} (in {obj})", r.site),
+                        _ => r.site.clone(),
+                    }
+                }
+                _ if r.frame.is_empty() => r.site.clone(),
+                _ => format!("{}: {}", r.site, r.frame),
+            };
             row.push(label);
             rows.push(row);
             for (depth, f) in r.stack.iter().enumerate().skip(1) {
@@ -241,10 +273,23 @@ impl Top {
             ),
             self.by.name()
         );
+        let mut notes = vec![tail];
+        if self.zero > 0 {
+            notes.push(format!(
+                "{} {what}{} with 0 {} not shown",
+                self.zero,
+                if self.zero == 1 { "" } else { "s" },
+                self.by.name()
+            ));
+        }
+        if self.rows.iter().any(|r| r.unsymbolised) {
+            notes.push(UNSYMBOLISED_NOTE.to_owned());
+        }
+        let notes = notes.join("\n");
         if markdown {
-            out.push_str(&format!("\n{tail}\n"));
+            out.push_str(&format!("\n{notes}\n"));
         } else {
-            out.push_str(&tail);
+            out.push_str(&notes);
             out.push('\n');
         }
         out
@@ -291,6 +336,7 @@ mod tests {
             by,
             group_by,
             stack: 2,
+            ..TopOptions::default()
         };
         top(&profile(), &opts)
             .unwrap()
@@ -332,10 +378,37 @@ mod tests {
             rows(Metric::TotalBytes, GroupBy::Crate),
             [(s("app"), 35, 3), (s("other"), 7, 1)]
         );
-        assert_eq!(
-            rows(Metric::PeakBytes, GroupBy::Crate),
-            [(s("app"), 25, 3), (s("other"), 0, 1)]
+        // Rows stop at the last non-zero one; the zero rows are counted.
+        assert_eq!(rows(Metric::PeakBytes, GroupBy::Crate), [(s("app"), 25, 3)]);
+        let opts = TopOptions {
+            n: 0,
+            by: Metric::PeakBytes,
+            ..TopOptions::default()
+        };
+        let t = top(&profile(), &opts).unwrap();
+        assert_eq!((t.rows.len(), t.zero, t.groups), (2, 2, 4));
+        let text = t.render(&profile(), Format::Table);
+        assert!(text.contains("2 of 4 sites"), "{text}");
+        assert!(
+            text.contains("2 sites with 0 peak-bytes not shown"),
+            "{text}"
         );
+    }
+
+    #[test]
+    fn function_rows_name_the_function_once_with_its_file() {
+        let opts = TopOptions {
+            group_by: GroupBy::Function,
+            ..TopOptions::default()
+        };
+        let text = top(&profile(), &opts)
+            .unwrap()
+            .render(&profile(), Format::Table);
+        assert!(
+            text.contains("  app::parse::token (src/parse.rs)\n"),
+            "{text}"
+        );
+        assert!(!text.contains("app::parse::token: "), "{text}");
     }
 
     #[test]

@@ -120,6 +120,33 @@ struct Rank {
     /// source file, or crate.
     #[arg(long, value_enum, default_value_t = GroupBy::Site)]
     group_by: GroupBy,
+    /// Skips the program's own allocation wrappers when finding sites, as `malloc` is skipped: a
+    /// function name, `*` matching any run of characters (repeatable; also from the environment
+    /// variable DHAT_KIT_SKIP, patterns separated by `;`).
+    #[arg(long, value_name = "PATTERN")]
+    skip: Vec<String>,
+    /// Reads more patterns for --skip from a file, one a line (`#` starts a comment line).
+    #[arg(long, value_name = "FILE")]
+    skip_file: Vec<PathBuf>,
+}
+
+impl Rank {
+    /// The patterns to skip: the environment's, then the files', then the command line's.
+    fn skip(&self) -> Result<analyze::Skip, Failure> {
+        let mut skip = analyze::Skip::from_env();
+        for file in &self.skip_file {
+            skip.add_file(file).map_err(|e| {
+                Failure::BadInput(format!(
+                    "dhat-kit: {}: expected a readable file of --skip patterns ({e})",
+                    file.display()
+                ))
+            })?;
+        }
+        for p in &self.skip {
+            skip.add(p.as_str());
+        }
+        Ok(skip)
+    }
 }
 
 /// What `check --update[=new]` writes.
@@ -177,12 +204,14 @@ fn run(command: Command) -> Result<(), Failure> {
             stack,
             format,
         } => {
+            let skip = rank.skip()?;
             let p = load(&file)?;
             let opts = TopOptions {
                 n: rank.n,
                 by: rank.by,
                 group_by: rank.group_by,
                 stack,
+                skip,
             };
             let top = analyze::top(&p, &opts).map_err(|e| bad(&file, e))?;
             let printed = print(&top.render(&p, format));
@@ -195,11 +224,13 @@ fn run(command: Command) -> Result<(), Failure> {
             rank,
             format,
         } => {
+            let skip = rank.skip()?;
             let (b, a) = (load(&before)?, load(&after)?);
             let opts = DiffOptions {
                 n: rank.n,
                 by: rank.by,
                 group_by: rank.group_by,
+                skip,
             };
             // A figure one of the two profiles lacks is that file's fault: name it.
             rank.by.check(&b).map_err(|e| bad(&before, e))?;

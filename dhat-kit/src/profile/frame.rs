@@ -99,91 +99,201 @@ impl<'a> Frame<'a> {
         frame
     }
 
-    /// The crate (or, for C and C++, the library or source file) the function belongs to: the
-    /// first path segment of a Rust symbol (`<alloc::vec::Vec<T> as Clone>::clone` is `alloc`),
-    /// else the object file's name, else the source file's name, else `?`.
+    /// The group a frame belongs to under `--group-by crate`, by producer and language:
+    ///
+    /// - a Rust symbol with a path (`app::parse`, `<app::Doc as Clone>::clone`): its first path
+    ///   segment, the crate (`app`);
+    /// - a Rust frame named without a path (an inlined function, as dhat-rs writes it in release
+    ///   builds with debug info) whose file is a crate's source (`hashbrown-0.16.1/src/map.rs`,
+    ///   `alloc/src/vec/mod.rs`): that crate (`hashbrown`, `alloc`);
+    /// - C and C++ (a C++ symbol is one with a parameter list, `Foo::bar(int) const`), and any
+    ///   frame without symbols: the binary or shared object Valgrind names (`(in /usr/lib/x.so)`
+    ///   gives `x.so`), else the source file's directory, else the source file (`alloc_sites.c`);
+    ///   never a C++ namespace or class;
+    /// - else `?`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dhat_kit::profile::Frame;
+    /// let crate_of = |raw| Frame::parse(raw).crate_name();
+    /// assert_eq!(crate_of("0x1: app::parse (src/parse.rs:3:5)"), "app");
+    /// assert_eq!(crate_of("0x1: insert<u8> (hashbrown-0.16.1/src/map.rs:1:1)"), "hashbrown");
+    /// assert_eq!(crate_of("0x1: gcc::pass_manager::execute(gcc::context*) (in /usr/lib/cc1)"), "cc1");
+    /// assert_eq!(crate_of("0x1: parse_tokens (lib/tokens.c:19)"), "lib");
+    /// ```
     pub fn crate_name(&self) -> &'a str {
-        let f = self.function.trim_start_matches(['<', '&', '*']);
-        let f = f.strip_prefix("mut ").unwrap_or(f);
-        if let Some(i) = f.find("::") {
-            let head = &f[..i];
-            if !head.is_empty() && head.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        if !self.is_cpp() {
+            if let Some(head) = self.rust_path_head() {
                 return head;
+            }
+            if let Some(krate) = self.file.and_then(crate_of_file) {
+                return krate;
             }
         }
         if let Some(obj) = self.object {
             return obj.rsplit('/').next().unwrap_or(obj);
         }
-        if let Some(file) = self.file {
-            if file != "???" {
-                return file.rsplit('/').next().unwrap_or(file);
+        match self.file {
+            Some(file) if file != "???" => match file.rsplit_once('/') {
+                Some((dir, _)) if !dir.is_empty() => dir,
+                _ => file,
+            },
+            _ => "?",
+        }
+    }
+
+    /// The first path segment of the function (`<alloc::vec::Vec<T> as Clone>::clone` is
+    /// `alloc`), if it has one.
+    fn rust_path_head(&self) -> Option<&'a str> {
+        let f = self.function.trim_start_matches(['<', '&', '*']);
+        let f = f.strip_prefix("mut ").unwrap_or(f);
+        let i = f.find("::")?;
+        let head = &f[..i];
+        (!head.is_empty() && head.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+            .then_some(head)
+    }
+
+    /// Whether the function is a C++ symbol: it ends with a parameter list (`f(int)`,
+    /// `g() const`).
+    fn is_cpp(&self) -> bool {
+        let f = self.function.trim_end();
+        let f = f.strip_suffix(" const").unwrap_or(f);
+        f.ends_with(')') && f.contains('(') && !f.starts_with('(')
+    }
+
+    /// The function without a C++ parameter list (`ggc_internal_alloc(unsigned long)` is
+    /// `ggc_internal_alloc`); other functions as they are.
+    pub(crate) fn name_without_parameters(&self) -> &'a str {
+        if !self.is_cpp() {
+            return self.function;
+        }
+        let f = self.function.trim_end();
+        let f = f.strip_suffix(" const").unwrap_or(f);
+        let mut depth = 0i32;
+        for (i, c) in f.char_indices().rev() {
+            match c {
+                ')' => depth += 1,
+                '(' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return &f[..i];
+                    }
+                }
+                _ => {}
             }
         }
-        "?"
+        self.function
+    }
+
+    /// Whether the frame has no symbol: Valgrind's `???` (the code's binary and address are
+    /// known, its function is not).
+    pub fn is_unsymbolised(&self) -> bool {
+        self.function == "???" || self.function.is_empty()
+    }
+
+    /// Whether the frame is part of allocating memory: the C allocator (`malloc` and friends),
+    /// Valgrind's preload library, Rust's allocator shims (`__rust_alloc`, `__rdl_*`, `__rg_*`),
+    /// dhat's and dhat-kit's own allocators (by symbol or, for inlined frames, by source file),
+    /// and the functions of [`ALLOCATION_WRAPPERS`].
+    pub fn is_allocator(&self) -> bool {
+        let f = self.function;
+        if f.starts_with("__rust_")
+            || f.starts_with("__rdl_")
+            || f.starts_with("__rg_")
+            || f.starts_with("__rustc::")
+        {
+            return true;
+        }
+        let name = self.name_without_parameters();
+        if ALLOCATION_WRAPPERS
+            .iter()
+            .any(|p| glob(p, f) || glob(p, name))
+        {
+            return true;
+        }
+        if self.object.is_some_and(|o| o.contains("vgpreload")) {
+            return true;
+        }
+        let kit = |k: &str| matches!(k, "dhat" | "dhat_kit" | "dhat-kit");
+        if !self.is_cpp() {
+            if self.rust_path_head().is_some_and(kit) {
+                return true;
+            }
+            if self.file.and_then(crate_of_file).is_some_and(kit) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether the frame is plumbing rather than the code that asked for memory: the allocator
-    /// (malloc and friends, `__rust_alloc`, dhat's and dhat-kit's allocators, Valgrind's
-    /// preload), the standard library (`alloc::`, `core::`, `std::`, and `hashbrown::`, which is
-    /// std's `HashMap`), generic or primitive `impl`s (`<T as ...>`, `<u8 as ...>`), the dynamic
-    /// loader, unknown code (`???`), and `[root]`.
+    /// and its wrappers ([`is_allocator`](Frame::is_allocator)), the standard library (`alloc`,
+    /// `core`, `std`, and `hashbrown`, which is std's `HashMap`, by symbol or by source file;
+    /// C++'s `std::` and `__gnu_cxx::`; a function generic over Rust's allocator, as std's
+    /// collections are: `do_alloc<alloc::alloc::Global>`), generic or primitive `impl`s
+    /// (`<T as ...>`, `<u8 as ...>`), memory copies (`memcpy`, `memmove`), the C library's start
+    /// (`(below main)`) and dynamic loader, code without symbols (`???`), and `[root]`.
     pub fn is_boring(&self) -> bool {
         const CRATES: [&str; 9] = [
             "alloc",
             "core",
             "std",
             "hashbrown",
+            "__gnu_cxx",
             "dhat",
             "dhat_kit",
-            "__rustc",
             "backtrace",
             "gimli",
         ];
-        const C_FUNCTIONS: [&str; 16] = [
-            "malloc",
-            "calloc",
-            "realloc",
-            "free",
-            "memalign",
-            "posix_memalign",
-            "aligned_alloc",
-            "valloc",
-            "memcpy",
-            "memmove",
-            "mempcpy",
-            "strdup",
-            "strndup",
-            "operator new(unsigned long)",
-            "operator new[](unsigned long)",
-            "???",
-        ];
+        if self.is_allocator() || self.is_unsymbolised() {
+            return true;
+        }
         let f = self.function;
-        if f == "[root]"
-            || f.starts_with("__rust")
-            || f.starts_with("__rdl")
-            || f.starts_with("_dl_")
+        if matches!(
+            f,
+            "[root]" | "(below main)" | "memcpy" | "memmove" | "mempcpy"
+        ) || f.starts_with("_dl_")
         {
             return true;
         }
-        if C_FUNCTIONS.contains(&f) || f.starts_with("operator new") {
-            return true;
-        }
         if let Some(obj) = self.object {
-            if obj.contains("vgpreload") || obj.contains("/ld-linux") || obj.contains("/libc.so") {
+            if obj.contains("/ld-linux") || obj.contains("/libc.so") {
                 return true;
             }
         }
-        // The self type of `<T as Trait>::f`, or the path of `a::b::f`.
-        let subject = f.trim_start_matches(['<', '&', '*']);
-        let subject = subject.strip_prefix("mut ").unwrap_or(subject);
-        let head_end = subject
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(subject.len());
-        let head = &subject[..head_end];
-        if CRATES.contains(&head) && subject[head_end..].starts_with("::") {
+        if self.rust_path_head().is_some_and(|h| CRATES.contains(&h)) {
             return true;
         }
+        if !self.is_cpp() {
+            if self
+                .file
+                .and_then(crate_of_file)
+                .is_some_and(|k| CRATES.contains(&k))
+            {
+                return true;
+            }
+            if generic_args(f).any(|a| a == "alloc::alloc::Global") {
+                return true;
+            }
+            // An inlined function, named without its path, in a file of std's that dhat-rs
+            // shortened to its last three components (`alloc/src/vec/mod.rs` is `src/vec/mod.rs`).
+            if self.rust_path_head().is_none()
+                && self
+                    .file
+                    .is_some_and(|file| STD_FILES.iter().any(|p| file.starts_with(p)))
+            {
+                return true;
+            }
+        }
+        // The self type of `<T as Trait>::f`.
         if f.starts_with('<') {
+            let subject = f.trim_start_matches(['<', '&', '*']);
+            let subject = subject.strip_prefix("mut ").unwrap_or(subject);
+            let head_end = subject
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(subject.len());
+            let head = &subject[..head_end];
             let generic = head.len() == 1 && head.bytes().all(|b| b.is_ascii_uppercase());
             let primitive = matches!(
                 head,
@@ -220,8 +330,20 @@ impl<'a> Frame<'a> {
 }
 
 impl fmt::Display for Frame<'_> {
-    /// `function (file:line)`, `function (in object)`, or the function alone.
+    /// `function (file:line)`, `function (in object)`, or the function alone; a frame without a
+    /// symbol is its address and the binary's name, `0x4a2f10 (in git)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_unsymbolised() {
+            if let Some(addr) = self.address {
+                return match (self.object, self.file) {
+                    (Some(obj), _) => {
+                        write!(f, "{addr} (in {})", obj.rsplit('/').next().unwrap_or(obj))
+                    }
+                    (None, Some(file)) if file != "???" => write!(f, "{addr} ({file})"),
+                    _ => f.write_str(addr),
+                };
+            }
+        }
         match (self.file, self.line, self.object) {
             (Some(file), Some(line), _) => write!(f, "{} ({file}:{line})", self.function),
             (Some(file), None, _) if file != "???" => write!(f, "{} ({file})", self.function),
@@ -229,6 +351,199 @@ impl fmt::Display for Frame<'_> {
             _ => f.write_str(self.function),
         }
     }
+}
+
+/// Functions recognised, in every profile, as allocation wrappers: a site is the first frame
+/// below them (their caller), as with `malloc` itself. Patterns match the whole function name;
+/// `*` matches any run of characters. Add a program's own with `dhat-kit --skip PATTERN` (or
+/// [`analyze::Skip`](crate::analyze::Skip)).
+///
+/// | family | functions |
+/// |---|---|
+/// | C library | `malloc`, `calloc`, `realloc`, `reallocarray`, `free`, `memalign`, `posix_memalign`, `aligned_alloc`, `valloc`, `pvalloc`, `strdup`, `strndup` |
+/// | C++ | `operator new`, `operator new[]`, `__gnu_cxx::new_allocator<..>::allocate`, `std::__new_allocator<..>::allocate`, `std::allocator<..>::allocate`, `std::allocator_traits<..>::allocate` |
+/// | gnulib, libiberty, git | `xmalloc`, `xcalloc`, `xrealloc`, `xzalloc`, `xstrdup`, `xstrndup`, `xmemdup*`, `xnmalloc`, `xnrealloc`, `x2realloc`, `x2nrealloc`, `xreallocarray`, `xmallocz*`, `do_xmalloc` |
+/// | GLib | `g_malloc*`, `g_try_malloc*`, `g_realloc*`, `g_try_realloc*`, `g_slice_alloc*`, `g_strdup`, `g_strndup`, `g_memdup*` |
+/// | CPython | `PyMem_*`, `_PyMem_*`, `PyObject_Malloc`, `PyObject_Calloc`, `PyObject_Realloc`, `_PyObject_Malloc`, `_PyObject_Calloc`, `_PyObject_Realloc`, `_PyObject_New*`, `_PyObject_GC_New*`, `_PyObject_GC_Malloc`, `_PyObject_GC_Link`, `gc_alloc`, `PyType_GenericAlloc`, `pymalloc_alloc`, `_PyObject_MallocWithType` |
+/// | SQLite | `sqlite3Malloc*`, `sqlite3Realloc`, `sqlite3_malloc*`, `sqlite3_realloc*`, `sqlite3DbMalloc*`, `sqlite3DbRealloc*`, `dbMallocRawFinish`, `mallocWithAlarm`, `sqlite3MemMalloc`, `sqlite3MemRealloc` |
+/// | Perl | `Perl_safesysmalloc`, `Perl_safesyscalloc`, `Perl_safesysrealloc` |
+/// | Tcl | `Tcl_Alloc`, `Tcl_AttemptAlloc`, `Tcl_Realloc`, `Tcl_AttemptRealloc`, `TclpAlloc`, `TclpRealloc` |
+/// | GCC | `ggc_internal_alloc`, `ggc_internal_cleared_alloc` |
+pub const ALLOCATION_WRAPPERS: &[&str] = &[
+    "malloc",
+    "calloc",
+    "realloc",
+    "reallocarray",
+    "free",
+    "memalign",
+    "posix_memalign",
+    "aligned_alloc",
+    "valloc",
+    "pvalloc",
+    "strdup",
+    "strndup",
+    "__strdup",
+    "operator new*",
+    "__gnu_cxx::new_allocator<*>::allocate*",
+    "std::__new_allocator<*>::allocate*",
+    "std::allocator<*>::allocate*",
+    "std::allocator_traits<*>::allocate*",
+    "xmalloc",
+    "xcalloc",
+    "xrealloc",
+    "xzalloc",
+    "xstrdup",
+    "xstrndup",
+    "xmemdup*",
+    "xnmalloc",
+    "xnrealloc",
+    "x2realloc",
+    "x2nrealloc",
+    "xreallocarray",
+    "xmallocz*",
+    "do_xmalloc",
+    "g_malloc*",
+    "g_try_malloc*",
+    "g_realloc*",
+    "g_try_realloc*",
+    "g_slice_alloc*",
+    "g_strdup",
+    "g_strndup",
+    "g_memdup*",
+    "PyMem_*",
+    "_PyMem_*",
+    "PyObject_Malloc",
+    "PyObject_Calloc",
+    "PyObject_Realloc",
+    "_PyObject_Malloc",
+    "_PyObject_Calloc",
+    "_PyObject_Realloc",
+    "_PyObject_New*",
+    "_PyObject_GC_New*",
+    "_PyObject_GC_Malloc",
+    "_PyObject_GC_Link",
+    "gc_alloc",
+    "PyType_GenericAlloc",
+    "pymalloc_alloc",
+    "_PyObject_MallocWithType",
+    "sqlite3Malloc*",
+    "sqlite3Realloc",
+    "sqlite3_malloc*",
+    "sqlite3_realloc*",
+    "sqlite3DbMalloc*",
+    "sqlite3DbRealloc*",
+    "dbMallocRawFinish",
+    "mallocWithAlarm",
+    "sqlite3MemMalloc",
+    "sqlite3MemRealloc",
+    "Perl_safesysmalloc",
+    "Perl_safesyscalloc",
+    "Perl_safesysrealloc",
+    "Tcl_Alloc",
+    "Tcl_AttemptAlloc",
+    "Tcl_Realloc",
+    "Tcl_AttemptRealloc",
+    "TclpAlloc",
+    "TclpRealloc",
+    "ggc_internal_alloc",
+    "ggc_internal_cleared_alloc",
+];
+
+/// Directories of std's (and hashbrown's) sources as dhat-rs writes them, shortened to a path's last
+/// three components, where the crate's own directory is cut off. A user's file in such a directory
+/// (`src/vec/mine.rs`) is taken for std's only when its function is named without a path, as
+/// inlined functions are.
+const STD_FILES: [&str; 17] = [
+    "src/vec/",
+    "src/raw_vec/",
+    "src/collections/",
+    "collections/hash/",
+    "collections/btree/",
+    "src/str/",
+    "src/slice/",
+    "src/iter/",
+    "iter/adapters/",
+    "iter/traits/",
+    "iter/sources/",
+    "src/ops/",
+    "src/cell/",
+    "src/fmt/",
+    "src/thread/",
+    "thread/local/",
+    "src/raw/",
+];
+
+/// Whether `text` matches `pattern` as a whole, where `*` in the pattern matches any run of
+/// characters (none included) and every other character itself.
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    // Where the last `*` was, and the text position it has been stretched to.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&b| b == b'*')
+}
+
+/// The crate of a Rust source file, from its path: the directory above the last `src`, without a
+/// version (`hashbrown-0.16.1/src/map.rs` and `/home/u/.cargo/registry/src/x/hashbrown-0.16.1/src/map.rs`
+/// are `hashbrown`; `alloc/src/vec/mod.rs` is `alloc`; `dhat-kit/src/alloc.rs` is `dhat-kit`).
+/// `None` for a path without such a directory (`src/main.rs`).
+fn crate_of_file(file: &str) -> Option<&str> {
+    let at = file.rfind("/src/")?;
+    let dir = &file[..at];
+    let dir = dir.rsplit('/').next().unwrap_or(dir);
+    // `name-1.2.3`: the name is everything before the `-` that starts the version.
+    let name = match dir.match_indices('-').find(|&(i, _)| {
+        dir[i + 1..]
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit())
+    }) {
+        Some((i, _)) => &dir[..i],
+        None => dir,
+    };
+    (!name.is_empty()).then_some(name)
+}
+
+/// The top-level generic arguments of a function name: `f<A, B<C, D>>` gives `A` and `B<C, D>`.
+fn generic_args(function: &str) -> impl Iterator<Item = &str> {
+    let inner = function
+        .find('<')
+        .filter(|&i| i > 0)
+        .and_then(|i| function[i + 1..].strip_suffix('>'))
+        .unwrap_or("");
+    let mut depth = 0i32;
+    let mut start = 0;
+    let mut parts = Vec::new();
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !inner.is_empty() {
+        parts.push(inner[start..].trim());
+    }
+    parts.into_iter()
 }
 
 #[cfg(test)]
@@ -301,5 +616,108 @@ mod tests {
             let _ = (f.to_string(), f.crate_name(), f.is_boring());
         }
         assert_eq!(Frame::parse("f (a:b)").function, "f (a:b)");
+    }
+
+    #[test]
+    fn inlined_rust_frames_of_a_release_build_with_debug_info() {
+        // As dhat-rs writes them: inlined functions named without a path, files cut to three
+        // components.
+        for allocator in [
+            "0x1: alloc (dhat-0.3.3/src/lib.rs:1176:9)",
+            "0x1: {closure#0}<dhat::Alloc> (dhat-kit/src/alloc.rs:356:40)",
+            "0x1: counted<*mut u8, dhat_kit::alloc::counting::{impl#3}::alloc::{closure_env#0}<dhat::Alloc>> (dhat-kit/src/alloc.rs:250:5)",
+            "0x1: alloc<dhat::Alloc> (dhat-kit/src/alloc.rs:353:13)",
+            "0x1: alloc (/home/u/.cargo/registry/src/x/dhat-kit-0.1.0/src/alloc.rs:353:13)",
+            "0x1: __rust_alloc (dhat-kit/src/lib.rs:261:43)",
+        ] {
+            let f = Frame::parse(allocator);
+            assert!(f.is_allocator() && f.is_boring(), "{allocator}");
+        }
+        for plumbing in [
+            "0x1: alloc (alloc/src/alloc.rs:95:9)",
+            "0x1: do_alloc<alloc::alloc::Global> (src/raw/alloc.rs:19:21)",
+            "0x1: reserve_rehash<(alloc::string::String, app::Value), alloc::alloc::Global, hashbrown::map::make_hasher::{closure_env#0}<u8>> (src/raw/mod.rs:2824:18)",
+            "0x1: insert<u8, u8, std::hash::random::RandomState, alloc::alloc::Global> (hashbrown-0.16.1/src/map.rs:1:1)",
+            "0x1: with_capacity<app::Value> (src/vec/mod.rs:524:9)",
+            "0x1: collect<u8> (iter/traits/iterator.rs:2064:9)",
+        ] {
+            let f = Frame::parse(plumbing);
+            assert!(!f.is_allocator() && f.is_boring(), "{plumbing}");
+        }
+        for code in [
+            "0x1: define (main/examples/app.rs:120:32)",
+            "0x1: build<alloc::vec::Vec<u8, alloc::alloc::Global>> (app/src/build.rs:3:1)",
+            "0x1: app::vec::grow (src/vec/grow.rs:1:1)",
+        ] {
+            assert!(!Frame::parse(code).is_boring(), "{code}");
+        }
+        assert_eq!(
+            Frame::parse("0x1: insert<u8> (hashbrown-0.16.1/src/map.rs:1:1)").crate_name(),
+            "hashbrown"
+        );
+        assert_eq!(
+            Frame::parse("0x1: alloc (dhat-kit/src/alloc.rs:1:1)").crate_name(),
+            "dhat-kit"
+        );
+    }
+
+    #[test]
+    fn wrappers_c_and_cpp() {
+        for wrapper in [
+            "0x1: xrealloc (in /usr/lib/gcc/x86_64-linux-gnu/12/cc1)",
+            "0x1: ggc_internal_alloc(unsigned long, void (*)(void*), unsigned long, unsigned long) (in /usr/lib/cc1)",
+            "0x1: operator new(unsigned long) (in /usr/lib/libstdc++.so.6)",
+            "0x1: __gnu_cxx::new_allocator<int>::allocate(unsigned long, void const*) (new_allocator.h:127)",
+            "0x1: _PyMem_RawMalloc (obmalloc.c:101)",
+            "0x1: PyObject_Malloc (obmalloc.c:1)",
+            "0x1: sqlite3Malloc (in /usr/lib/x86_64-linux-gnu/libsqlite3.so.0.8.6)",
+            "0x1: g_malloc0 (in /usr/lib/libglib-2.0.so.0)",
+            "0x1: Perl_safesysmalloc (in /usr/bin/perl)",
+        ] {
+            assert!(Frame::parse(wrapper).is_allocator(), "{wrapper}");
+        }
+        for code in [
+            "0x1: dictresize (dictobject.c:1)",
+            "0x1: xrealloc_fast (a.c:1)",
+            "0x1: sqlite3BtreeInsert (in /usr/lib/libsqlite3.so)",
+        ] {
+            assert!(!Frame::parse(code).is_allocator(), "{code}");
+        }
+        let cpp =
+            Frame::parse("0x1: gcc::pass_manager::execute(gcc::context*) (in /usr/lib/gcc/cc1)");
+        assert_eq!(cpp.crate_name(), "cc1");
+        assert!(!cpp.is_boring());
+        let cpp_src = Frame::parse("0x1: ns::Foo::bar(int) const (src/foo/foo.cpp:7)");
+        assert_eq!(cpp_src.crate_name(), "src/foo");
+        assert_eq!(cpp_src.name_without_parameters(), "ns::Foo::bar");
+        assert!(Frame::parse("0x1: std::vector<int, std::allocator<int> >::push_back(int const&) (stl_vector.h:1281)").is_boring());
+    }
+
+    #[test]
+    fn frames_without_symbols() {
+        let f = Frame::parse("0x4A2F10: ??? (in /usr/lib/git-core/git)");
+        assert!(f.is_unsymbolised() && f.is_boring());
+        assert_eq!(f.to_string(), "0x4A2F10 (in git)");
+        assert_eq!(f.crate_name(), "git");
+        assert!(Frame::parse("0x1: (below main) (libc_start_call_main.h:58)").is_boring());
+    }
+
+    #[test]
+    fn globs() {
+        for (p, t, m) in [
+            ("a*", "abc", true),
+            ("*c", "abc", true),
+            ("a*c", "abbbc", true),
+            ("a*c", "abcd", false),
+            ("*", "", true),
+            ("", "", true),
+            ("", "a", false),
+            ("a", "a", true),
+            ("a*b*c", "axxbyyc", true),
+            ("a*b*c", "axxbyy", false),
+            ("operator new*", "operator new[](unsigned long)", true),
+        ] {
+            assert_eq!(glob(p, t), m, "{p} {t}");
+        }
     }
 }

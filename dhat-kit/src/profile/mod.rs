@@ -37,7 +37,7 @@
 mod de;
 mod error;
 mod fast;
-mod frame;
+pub(crate) mod frame;
 mod point;
 mod ser;
 
@@ -45,7 +45,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub use self::error::ProfileError;
-pub use self::frame::Frame;
+pub use self::frame::{Frame, ALLOCATION_WRAPPERS};
 
 /// The DHAT file version this reader and writer speak.
 pub const FILE_VERSION: u64 = 2;
@@ -108,9 +108,14 @@ pub struct ProgramPoint {
     pub tbk: u64,
     /// `tl`: total lifetime of the blocks, in `tu`.
     pub tl: u64,
-    /// `mb`: the maximum of live bytes at this point.
+    /// `mb`: the point's maximum of live bytes, as its producer records it. Informative only,
+    /// and not an upper bound of [`gb`](Self::gb) or [`eb`](Self::eb): Valgrind updates a point's
+    /// maximum only when one of its allocations sets a new global maximum, so it is often 0;
+    /// dhat-rs records the point's own maximum of live bytes.
     pub mb: u64,
-    /// `mbk`: the maximum of live blocks at this point.
+    /// `mbk`: the live blocks when the point's byte maximum was reached (not the point's maximum
+    /// of blocks: ten small blocks live at t-gmax can follow a single larger block at the byte
+    /// maximum, so `gbk > mbk` is legal). Informative only, like [`mb`](Self::mb).
     pub mbk: u64,
     /// `gb`: live bytes at the global peak (t-gmax).
     pub gb: u64,
@@ -244,8 +249,13 @@ impl Profile {
         ser::write(self, out)
     }
 
-    /// Checks what a well-typed file can still get wrong: the version, the fields its `bklt`
-    /// needs, frame indices in range, and figures that contradict each other.
+    /// Checks what a well-typed file can still get wrong, and no real producer writes: the
+    /// version, the fields its `bklt` needs, frame indices in range, t-gmax after the end, and
+    /// sums of a figure over the program points that overflow 64 bits.
+    ///
+    /// Per-point figures are not checked against each other: a point's maximum (`mb`, `mbk`) is
+    /// not an upper bound of its figures at t-gmax or at the end in files that real producers
+    /// write (see [`ProgramPoint::mb`]).
     ///
     /// # Errors
     ///
@@ -284,18 +294,34 @@ impl Profile {
                     );
                 }
             }
-            if self.bklt {
-                for (name, v, bk) in [("gb", pp.gb, pp.gbk), ("eb", pp.eb, pp.ebk)] {
-                    if v > pp.mb || bk > pp.mbk {
-                        return bad(
-                            format!("pps[{i}].{name}"),
-                            format!(
-                                "live figures at most the point's maximum (mb {}, mbk {}), found {v} bytes in {bk} blocks",
-                                pp.mb, pp.mbk
-                            ),
-                        );
-                    }
-                }
+        }
+        self.check_sums(file)
+    }
+
+    /// Checks that each figure summed over the program points fits in a `u64`, so that
+    /// [`totals`](Profile::totals) and every table built on them are exact.
+    fn check_sums(&self, file: &str) -> Result<(), ProfileError> {
+        type Field = (&'static str, fn(&ProgramPoint) -> u64);
+        const FIELDS: [Field; 8] = [
+            ("tb", |p| p.tb),
+            ("tbk", |p| p.tbk),
+            ("gb", |p| p.gb),
+            ("gbk", |p| p.gbk),
+            ("eb", |p| p.eb),
+            ("ebk", |p| p.ebk),
+            ("rb", |p| p.rb),
+            ("wb", |p| p.wb),
+        ];
+        let mut sums = [0u64; FIELDS.len()];
+        for (i, pp) in self.pps.iter().enumerate() {
+            for ((name, get), sum) in FIELDS.iter().zip(&mut sums) {
+                *sum = sum.checked_add(get(pp)).ok_or_else(|| {
+                    ProfileError::new(
+                        file,
+                        format!("figures whose sum over the program points fits in 64 bits, found `{name}` overflowing"),
+                        format!("pps[{i}].{name}"),
+                    )
+                })?;
             }
         }
         Ok(())

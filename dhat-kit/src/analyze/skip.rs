@@ -1,0 +1,135 @@
+//! [`Skip`]: a program's own allocation wrappers, skipped when finding each program point's site.
+
+use std::path::Path;
+
+use crate::profile::frame::glob;
+use crate::profile::Frame;
+
+/// Functions to skip, besides the built-in rules ([`Frame::is_boring`] and
+/// [`ALLOCATION_WRAPPERS`](crate::profile::ALLOCATION_WRAPPERS)), when finding the site of a
+/// program point: a program's own allocation wrappers (`my_xmalloc`, `arena_alloc*`), as
+/// Valgrind's massif takes `--alloc-fn`. A pattern matches a frame's whole function name; `*`
+/// matches any run of characters.
+///
+/// The command takes them from `--skip PATTERN` (repeatable), from `--skip-file FILE` (one pattern
+/// a line; blank lines and lines starting with `#` are ignored) and from the environment variable
+/// `DHAT_KIT_SKIP` (patterns separated by `;`), for CI.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::analyze::{top, Skip, TopOptions};
+/// let json = r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":false,"bkacc":false,
+///   "tu":"instrs","Mtu":"Minstr","cmd":"app","pid":1,"te":9,
+///   "pps":[{"tb":64,"tbk":1,"fs":[1,2,3]}],
+///   "ftbl":["[root]","0x1: malloc (in vgpreload_dhat.so)","0x2: arena_grow (arena.c:9)",
+///           "0x3: parse (parse.c:30)"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+/// assert_eq!(top(&p, &TopOptions::default())?.rows[0].site, "arena_grow (arena.c:9)");
+/// let opts = TopOptions { skip: Skip::new().with("arena_*"), ..TopOptions::default() };
+/// assert_eq!(top(&p, &opts)?.rows[0].site, "parse (parse.c:30)");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skip {
+    patterns: Vec<String>,
+}
+
+/// The environment variable [`Skip::from_env`] reads.
+pub const SKIP_ENV: &str = "DHAT_KIT_SKIP";
+
+impl Skip {
+    /// No patterns: the built-in rules only.
+    #[must_use]
+    pub const fn new() -> Skip {
+        Skip {
+            patterns: Vec::new(),
+        }
+    }
+
+    /// These patterns and `pattern`.
+    #[must_use]
+    pub fn with(mut self, pattern: impl Into<String>) -> Skip {
+        self.add(pattern);
+        self
+    }
+
+    /// Adds `pattern` (surrounding white space removed; an empty pattern is ignored).
+    pub fn add(&mut self, pattern: impl Into<String>) {
+        let pattern = pattern.into();
+        let pattern = pattern.trim();
+        if !pattern.is_empty() {
+            self.patterns.push(pattern.to_owned());
+        }
+    }
+
+    /// The patterns of `DHAT_KIT_SKIP`, separated by `;` (none when it is unset).
+    #[must_use]
+    pub fn from_env() -> Skip {
+        let mut skip = Skip::new();
+        if let Some(v) = std::env::var_os(SKIP_ENV) {
+            for p in v.to_string_lossy().split(';') {
+                skip.add(p);
+            }
+        }
+        skip
+    }
+
+    /// Adds the patterns of a file: one a line; blank lines and lines starting with `#` are
+    /// ignored.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of reading the file.
+    pub fn add_file(&mut self, path: impl AsRef<Path>) -> std::io::Result<()> {
+        let text = std::fs::read_to_string(path)?;
+        for line in text.lines() {
+            if !line.trim_start().starts_with('#') {
+                self.add(line);
+            }
+        }
+        Ok(())
+    }
+
+    /// The patterns, in the order they were added.
+    #[must_use]
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// Whether one of the patterns matches the frame's function.
+    #[must_use]
+    pub fn matches(&self, frame: &Frame<'_>) -> bool {
+        self.patterns.iter().any(|p| glob(p, frame.function))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_whole_names_with_stars() {
+        let skip = Skip::new().with("my_alloc").with("arena_*").with("*::grow");
+        let m = |raw: &str| skip.matches(&Frame::parse(raw));
+        assert!(m("0x1: my_alloc (a.c:1)"));
+        assert!(!m("0x1: my_alloc2 (a.c:1)"));
+        assert!(m("0x1: arena_alloc (a.c:1)"));
+        assert!(m("0x1: app::buf::grow (src/buf.rs:1:1)"));
+        assert!(!m("0x1: app::buf::grown (src/buf.rs:1:1)"));
+        assert!(!Skip::new().matches(&Frame::parse("0x1: f (a.c:1)")));
+    }
+
+    #[test]
+    fn files_skip_comments_and_blank_lines() {
+        let dir = std::env::temp_dir().join(format!("dhat-kit-skip-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("skip.txt");
+        std::fs::write(&file, "# wrappers\nmy_alloc\n\n  arena_* \n").unwrap();
+        let mut skip = Skip::new();
+        skip.add_file(&file).unwrap();
+        assert_eq!(skip.patterns(), ["my_alloc", "arena_*"]);
+        assert!(skip.add_file(dir.join("missing")).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
