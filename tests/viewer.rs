@@ -120,8 +120,107 @@ fn check_heap() {
         (kit.curr_bytes, kit.curr_blocks),
         "{v}"
     );
+    // Every point's first frame, as the viewer lists it (`#1:`, or `^1:` where the parent shares
+    // it), is the caller's code, not dhat's or dhat-kit's allocator.
+    let text = viewer_text(&file).expect("the tools were found for the peak profile");
+    let firsts: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim_start_matches(|c: char| c.is_whitespace() || "│├└─".contains(c)))
+        .filter(|l| l.starts_with("#1: ") || l.starts_with("^1: "))
+        .collect();
+    assert!(firsts.len() >= 2, "{text}");
+    for line in &firsts {
+        for kit in [
+            "dhat-0.",
+            "dhat-kit/src/",
+            "dhat_kit::",
+            "dhat::",
+            "__rust_alloc",
+        ] {
+            assert!(
+                !line.contains(kit),
+                "a kit frame first in the viewer: {line}"
+            );
+        }
+    }
     drop(kept);
-    println!("viewer check: heap profile ok");
+    println!("viewer check: heap profile ok, its stacks start at the caller");
+}
+
+/// The text of the viewer's page once it has loaded `file`, as a person reads it (the tree of
+/// program points with their frames), or `None` where its tools are missing. The page is
+/// Valgrind's own `dh_view.html`, fed the file through its file input, as `dhview-check` does.
+#[cfg(feature = "heap")]
+fn viewer_text(file: &Path) -> Option<String> {
+    let view = [
+        "/usr/libexec/valgrind",
+        "/usr/lib/valgrind",
+        "/usr/local/libexec/valgrind",
+    ]
+    .iter()
+    .map(Path::new)
+    .find(|d| d.join("dh_view.html").is_file())?;
+    let dir = temp("dom");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["dh_view.html", "dh_view.js", "dh_view.css"] {
+        std::fs::copy(view.join(f), dir.join(f)).unwrap();
+    }
+    let data = std::fs::read_to_string(file).unwrap();
+    std::fs::write(
+        dir.join("data.js"),
+        format!(
+            "const DHAT_DATA_TEXT = {};\n\
+             function autoload() {{ const dt = new DataTransfer(); \
+             dt.items.add(new File([DHAT_DATA_TEXT], 'profile.json', {{ type: 'application/json' }})); \
+             gInput.files = dt.files; gInput.dispatchEvent(new Event('change')); }}\n",
+            serde_json::to_string(&data).unwrap()
+        ),
+    )
+    .unwrap();
+    let html = std::fs::read_to_string(dir.join("dh_view.html"))
+        .unwrap()
+        .replace(
+            "<script src=\"dh_view.js\"></script>",
+            "<script src=\"dh_view.js\"></script><script src=\"data.js\"></script>",
+        )
+        .replace("onload=\"onLoad()\"", "onload=\"onLoad(); autoload();\"");
+    std::fs::write(dir.join("autoload.html"), html).unwrap();
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg(format!("file://{}", dir.join("autoload.html").display()))
+        .output()
+        .ok()?;
+    let dom = String::from_utf8_lossy(&out.stdout);
+    // The text between tags, with the few entities the viewer writes.
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in dom.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+        .replace("&nbsp;", " ");
+    std::fs::remove_dir_all(&dir).ok();
+    text.contains("Invocation").then_some(text)
 }
 
 #[cfg(feature = "ad-hoc")]

@@ -347,17 +347,27 @@ impl Profiler {
             #[cfg(any(feature = "heap", feature = "ad-hoc"))]
             Some(Inner::Dhat(p)) => {
                 crate::alloc::uncounted(|| drop(p));
-                if self.path.exists() {
-                    Ok(())
-                } else {
-                    Err(Error::Io {
+                if !self.path.exists() {
+                    return Err(Error::Io {
                         path: self.path.clone(),
                         source: std::io::Error::new(
                             std::io::ErrorKind::NotFound,
                             "dhat did not write the profile",
                         ),
-                    })
+                    });
                 }
+                // dhat trims only the frames it knows as its own: take dhat-kit's allocator (and
+                // dhat's inlined frames) off every stack, so the viewer starts at the caller.
+                crate::alloc::uncounted(|| {
+                    let mut profile = crate::profile::read(&self.path)
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+                    profile.trim_allocator_frames();
+                    profile.write(&self.path)
+                })
+                .map_err(|source| Error::Io {
+                    path: self.path.clone(),
+                    source,
+                })
             }
             Some(Inner::Peak { start }) => {
                 let elapsed = start.elapsed();
@@ -369,7 +379,9 @@ impl Profiler {
                 crate::alloc::uncounted(|| {
                     let (process, regions) = (crate::process_stats(), crate::regions());
                     let mut bytes = Vec::new();
-                    peak_profile(&process, &regions, elapsed).write_to(&mut bytes)?;
+                    let mut profile = peak_profile(&process, &regions, elapsed);
+                    profile.trim_allocator_frames();
+                    profile.write_to(&mut bytes)?;
                     crate::atomic_file::write(path, &bytes)?;
                     if summary {
                         eprint!("{}", peak_summary(&process, &regions, path));
@@ -473,7 +485,10 @@ fn peak_profile(
         tu: "µs".into(),
         mtu: "s".into(),
         tuth: Some(500),
-        cmd: std::env::args().collect::<Vec<_>>().join(" "),
+        cmd: std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
         pid: u64::from(std::process::id()),
         te: micros,
         tg: Some(micros),

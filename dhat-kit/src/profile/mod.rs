@@ -40,6 +40,7 @@ mod fast;
 pub(crate) mod frame;
 mod point;
 mod ser;
+mod trim;
 
 use std::io::Read;
 use std::path::Path;

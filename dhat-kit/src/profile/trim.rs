@@ -1,0 +1,177 @@
+//! Taking the allocator's own frames off the top of every stack.
+
+use std::collections::HashMap;
+
+use super::{Frame, Profile, ProgramPoint};
+
+impl Profile {
+    /// Takes the frames of the allocator ([`Frame::is_allocator`]: dhat's and dhat-kit's
+    /// allocators, Rust's allocator shims, `malloc` and the wrappers of
+    /// [`ALLOCATION_WRAPPERS`](super::ALLOCATION_WRAPPERS)) off the top (innermost end) of every
+    /// program point's stack, keeping at least one frame, then merges the points whose stacks
+    /// became equal (DHAT's viewer refuses two points with one stack), adding up their figures.
+    /// Returns how many frames were taken off in all.
+    ///
+    /// dhat trims only the frames it recognises as its own, so in a heap profile written under
+    /// dhat-kit's allocator every stack starts with five frames of allocator plumbing; the
+    /// profiler calls this on every file it writes, so the viewer's tree starts at the code that
+    /// allocated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,
+    ///   "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+    ///   "pps":[{"tb":8,"tbk":1,"fs":[1,3,5]},{"tb":4,"tbk":1,"fs":[2,3,5]},{"tb":2,"tbk":1,"fs":[4,5]}],
+    ///   "ftbl":["[root]","0x1: alloc (dhat-0.3.3/src/lib.rs:1176:9)",
+    ///     "0x2: <dhat::Alloc as core::alloc::global::GlobalAlloc>::realloc (dhat-0.3.3/src/lib.rs:1200:9)",
+    ///     "0x3: __rust_alloc (dhat-kit/src/lib.rs:261:43)",
+    ///     "0x4: app::other (src/main.rs:3:5)","0x5: app::main (src/main.rs:9:5)"]}"#;
+    /// let mut p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+    /// assert_eq!(p.trim_allocator_frames(), 4);
+    /// assert_eq!(p.pps.len(), 2); // the first two points had the same stack once trimmed
+    /// assert_eq!((p.pps[0].tb, &*p.pps[0].fs), (12, &[5][..]));
+    /// # Ok::<(), dhat_kit::profile::ProfileError>(())
+    /// ```
+    pub fn trim_allocator_frames(&mut self) -> usize {
+        let allocator: Vec<bool> = self
+            .ftbl
+            .iter()
+            .map(|f| Frame::parse(f).is_allocator())
+            .collect();
+        let is_allocator = |f: u32| allocator.get(f as usize).copied().unwrap_or(false);
+        let mut removed = 0;
+        let mut merged: Vec<ProgramPoint> = Vec::with_capacity(self.pps.len());
+        let mut index: HashMap<Box<[u32]>, usize> = HashMap::with_capacity(self.pps.len());
+        for mut pp in std::mem::take(&mut self.pps) {
+            let keep_from = pp
+                .fs
+                .iter()
+                .position(|&f| !is_allocator(f))
+                .unwrap_or(pp.fs.len().saturating_sub(1));
+            if keep_from > 0 {
+                removed += keep_from;
+                pp.fs = pp.fs[keep_from..].into();
+            }
+            match index.get(&pp.fs) {
+                Some(&i) => add(&mut merged[i], &pp),
+                None => {
+                    index.insert(pp.fs.clone(), merged.len());
+                    merged.push(pp);
+                }
+            }
+        }
+        self.pps = merged;
+        removed
+    }
+}
+
+/// Adds the figures of `pp` to `into` (the same stack). The per-point maxima (`mb`, `mbk`) add up
+/// too: the sum bounds the merged point's maximum, and is its exact value when the two maxima
+/// were reached at the same time.
+fn add(into: &mut ProgramPoint, pp: &ProgramPoint) {
+    for (a, b) in [
+        (&mut into.tb, pp.tb),
+        (&mut into.tbk, pp.tbk),
+        (&mut into.tl, pp.tl),
+        (&mut into.mb, pp.mb),
+        (&mut into.mbk, pp.mbk),
+        (&mut into.gb, pp.gb),
+        (&mut into.gbk, pp.gbk),
+        (&mut into.eb, pp.eb),
+        (&mut into.ebk, pp.ebk),
+        (&mut into.rb, pp.rb),
+        (&mut into.wb, pp.wb),
+    ] {
+        *a = a.saturating_add(b);
+    }
+    into.acc = match (into.acc.take(), &pp.acc) {
+        (Some(a), Some(b)) => Some(add_accesses(&a, b)),
+        (a, b) => a.or_else(|| b.clone()),
+    };
+}
+
+/// The per-offset access counts of two blocks' run-length encoded `acc` arrays (a negative entry
+/// repeats the next one that many times), added offset by offset, encoded the same way.
+fn add_accesses(a: &[i64], b: &[i64]) -> Box<[i64]> {
+    fn expand(acc: &[i64]) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut it = acc.iter();
+        while let Some(&v) = it.next() {
+            if v < 0 {
+                let n = v.unsigned_abs() as usize;
+                let value = it.next().copied().unwrap_or(0);
+                out.extend(std::iter::repeat_n(value, n));
+            } else {
+                out.push(v);
+            }
+        }
+        out
+    }
+    let (mut x, y) = (expand(a), expand(b));
+    if x.len() < y.len() {
+        x.resize(y.len(), 0);
+    }
+    for (i, v) in y.into_iter().enumerate() {
+        x[i] = x[i].saturating_add(v);
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < x.len() {
+        let run = x[i..].iter().take_while(|&&v| v == x[i]).count();
+        if run > 1 {
+            out.push(-(run as i64));
+        }
+        out.push(x[i]);
+        i += run;
+    }
+    out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accesses_add_offset_by_offset() {
+        assert_eq!(&*add_accesses(&[-3, 5], &[1, 2]), &[6, 7, 5]);
+        assert_eq!(&*add_accesses(&[1], &[-2, 0, 4]), &[1, 0, 4]);
+        assert_eq!(&*add_accesses(&[-2, 1], &[-2, 1]), &[-2, 2]);
+    }
+
+    #[test]
+    fn kit_heap_profile_frames_are_taken_off_and_equal_stacks_merged() {
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+          "pps":[
+            {"tb":100,"tbk":1,"tl":3,"mb":100,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1,2,3,4,5,6,7]},
+            {"tb":10,"tbk":10,"tl":3,"mb":10,"mbk":10,"gb":10,"gbk":10,"eb":10,"ebk":10,"fs":[1,2,3,4,5,6,7]},
+            {"tb":7,"tbk":1,"tl":1,"mb":7,"mbk":1,"gb":7,"gbk":1,"eb":0,"ebk":0,"fs":[1,7]},
+            {"tb":1,"tbk":1,"tl":1,"mb":1,"mbk":1,"gb":1,"gbk":1,"eb":1,"ebk":1,"fs":[1,2]}
+          ],
+          "ftbl":["[root]",
+            "0x1: alloc (dhat-0.3.3/src/lib.rs:1176:9)",
+            "0x2: {closure#0}<dhat::Alloc> (dhat-kit/src/alloc.rs:356:40)",
+            "0x2: counted<*mut u8, dhat_kit::alloc::counting::{impl#3}::alloc::{closure_env#0}<dhat::Alloc>> (dhat-kit/src/alloc.rs:250:5)",
+            "0x2: alloc<dhat::Alloc> (dhat-kit/src/alloc.rs:353:13)",
+            "0x2: __rust_alloc (dhat-kit/src/lib.rs:261:43)",
+            "0x2: alloc (alloc/src/alloc.rs:95:9)",
+            "0x3: app::main (src/main.rs:3:5)"]}"#;
+        let mut p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let before = p.totals();
+        assert_eq!(p.trim_allocator_frames(), 5 + 5 + 1 + 1);
+        assert_eq!(p.totals(), before);
+        assert_eq!(p.pps.len(), 3);
+        assert_eq!(&*p.pps[0].fs, &[6, 7]);
+        assert_eq!(
+            (p.pps[0].tb, p.pps[0].tbk, p.pps[0].gbk, p.pps[0].mbk),
+            (110, 11, 10, 11)
+        );
+        // A stack of allocator frames only keeps its outermost one.
+        assert_eq!(&*p.pps[2].fs, &[2]);
+        for pp in &p.pps {
+            assert!(!Frame::parse(&p.ftbl[pp.fs[0] as usize]).is_allocator() || pp.fs.len() == 1);
+        }
+        p.validate("t.json").unwrap();
+    }
+}
