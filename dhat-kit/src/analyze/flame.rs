@@ -58,8 +58,8 @@ pub fn folded(profile: &Profile, metric: Metric) -> Vec<String> {
 ///
 /// # Errors
 ///
-/// [`Error`] if the profile does not have the figure, has nothing to draw, or inferno or `out`
-/// fails.
+/// [`Error`] if the profile does not have the figure, or inferno or `out` fails. A profile with
+/// nothing to draw (every point's figure is 0) gives a graph that says so.
 #[cfg(feature = "cli")]
 pub fn flamegraph_svg(
     profile: &Profile,
@@ -70,9 +70,7 @@ pub fn flamegraph_svg(
     metric.check(profile)?;
     let lines = folded(profile, metric);
     if lines.is_empty() {
-        return Err(Error(format!(
-            "nothing to draw: every program point's {metric} is 0"
-        )));
+        return empty_svg(title, metric, out);
     }
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = title.to_owned();
@@ -86,4 +84,28 @@ pub fn flamegraph_svg(
         inferno::flamegraph::color::Palette::Basic(inferno::flamegraph::color::BasicPalette::Mem);
     inferno::flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), out)
         .map_err(|e| Error(format!("cannot draw the flame graph: {e}")))
+}
+
+/// The graph of a profile whose every point weighs 0: the title and a line that says so.
+#[cfg(feature = "cli")]
+fn empty_svg(title: &str, metric: Metric, mut out: impl std::io::Write) -> Result<(), Error> {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    write!(
+        out,
+        "<?xml version=\"1.0\" standalone=\"no\"?>\n\
+         <svg version=\"1.1\" width=\"1200\" height=\"90\" viewBox=\"0 0 1200 90\" \
+         xmlns=\"http://www.w3.org/2000/svg\">\n\
+         <text x=\"600\" y=\"30\" text-anchor=\"middle\" font-size=\"17\" \
+         font-family=\"Verdana\">{}</text>\n\
+         <text x=\"600\" y=\"60\" text-anchor=\"middle\" font-size=\"12\" \
+         font-family=\"Verdana\">nothing to draw: every program point's {metric} is 0</text>\n\
+         </svg>\n",
+        escape(title)
+    )
+    .map_err(|e| Error(format!("cannot write the flame graph: {e}")))
 }
