@@ -261,3 +261,52 @@ fn entries_open_on_the_calling_thread_count_as_if_they_ended_now() {
         10 + report_bytes
     );
 }
+
+/// A thread-local whose destructor enters a region: it runs after the thread's region figures
+/// were handed to the registry (thread-locals are destroyed in the reverse order of their first
+/// use), on a thread whose root-region cache still names the region.
+struct EntersOnDrop;
+
+impl Drop for EntersOnDrop {
+    fn drop(&mut self) {
+        region!("tls-late");
+        black_box(vec![0u8; 24]);
+    }
+}
+
+thread_local! {
+    static ENTERS_ON_DROP: EntersOnDrop = const { EntersOnDrop };
+}
+
+#[test]
+fn a_region_entered_from_a_thread_local_destructor_after_the_hand_over_is_safe() {
+    // A panic in a thread-local destructor aborts the process: run the thread in a child.
+    if std::env::var_os("DHAT_KIT_TLS_LATE_CHILD").is_some() {
+        std::thread::spawn(|| {
+            ENTERS_ON_DROP.with(|_| ());
+            region!("tls-late");
+            black_box(vec![0u8; 24]);
+        })
+        .join()
+        .unwrap();
+        // The entry made during the thread's teardown is counted, or passed over, never a crash.
+        assert!(get("tls-late").entries >= 1);
+        println!("joined");
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_region_entered_from_a_thread_local_destructor_after_the_hand_over_is_safe",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("DHAT_KIT_TLS_LATE_CHILD", "1")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}: {text}", out.status);
+    assert!(text.contains("joined"), "{text}");
+}

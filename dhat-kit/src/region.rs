@@ -532,6 +532,9 @@ mod imp {
                 let frames = std::mem::take(&mut t.frames);
                 let ids = std::mem::take(&mut t.ids);
                 let by_path = std::mem::take(&mut t.by_path);
+                // The root cache indexes the aggregates just taken: a region entered after this
+                // (from another thread-local's destructor) must look its path up afresh.
+                t.last_root = (0, 0, 0, 0);
                 uncounted(|| {
                     let mut reg = REGISTRY.lock();
                     for agg in &aggs {

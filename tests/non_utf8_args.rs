@@ -1,0 +1,48 @@
+//! A peak session ends (and writes its file, naming the command) in a program started with an
+//! argument that is not UTF-8: the command line is written lossily, never a panic in `Drop`.
+//!
+//! Its own binary without the test harness (`harness = false`), since the harness itself would
+//! refuse such an argument: it runs itself again with one.
+
+dhat_kit::global_allocator!();
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+use dhat_kit::{Mode, Profiler};
+
+const CHILD: &str = "DHAT_KIT_NON_UTF8_CHILD";
+
+fn main() {
+    if let Some(file) = std::env::var_os(CHILD) {
+        let p = Profiler::builder()
+            .mode(Mode::Peak)
+            .file(PathBuf::from(file))
+            .summary(false)
+            .build()
+            .unwrap();
+        drop(std::hint::black_box(vec![0u8; 64]));
+        drop(p);
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("dhat-kit-non-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("dhat-peak.json");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .arg(OsStr::from_bytes(b"caf\xe9"))
+        .env(CHILD, &file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    assert!(profile.cmd.ends_with(" caf\u{FFFD}"), "{}", profile.cmd);
+    std::fs::remove_dir_all(dir).unwrap();
+    println!("non_utf8_args: 1 passed, 0 failed");
+}
