@@ -33,10 +33,18 @@
 //!
 //! # The figures
 //!
-//! [`Stats`] uses dhat's names and meanings, so a figure from dhat-kit and one from dhat (or from
-//! Valgrind's DHAT) on the same work are the same number: `total_bytes`/`total_blocks` is everything
-//! allocated, a `realloc` counting as one new block of its new size; `max_bytes`/`max_blocks` the
-//! peak of the live heap; `curr_bytes`/`curr_blocks` what is live at the end.
+//! [`Stats`] uses dhat's names and meanings: `total_bytes`/`total_blocks` is everything allocated,
+//! a `realloc` counting as one new block of its new size; `max_bytes`/`max_blocks` the peak of the
+//! live heap; `curr_bytes`/`curr_blocks` what is live at the end.
+//!
+//! Where the figures equal dhat's (and Valgrind's DHAT's) to the byte: on work whose blocks are
+//! allocated, grown and freed inside what is measured (a whole program from its start, or a
+//! [`measure`] span that frees and grows only what it allocated). Where they differ, and why: work
+//! that frees or grows a block allocated *before* the span began. dhat never saw that block: it
+//! ignores its free, and counts its `realloc` as a new block of the new size (its live bytes grow by
+//! the whole new size). [`measure`] reports the change of the thread's live heap since entry: the
+//! free lowers the span's live figures (clamped at 0), the `realloc` moves them by the difference.
+//! And [`measure`] counts one thread, where dhat counts the whole process.
 //!
 //! # Threads
 //!
@@ -49,12 +57,20 @@
 //! | feature | what it turns on |
 //! |---|---|
 //! | `peak` (default) | the counting allocator and everything measured with it |
-//! | `heap` | `peak`, with dhat's heap profiler as the inner allocator |
+//! | `heap` | `peak`, with dhat's heap profiler as the inner allocator (see below) |
 //! | `ad-hoc` | `peak`, plus dhat's ad-hoc profile |
 //! | `cli` | the `dhat-kit` command over DHAT JSON profiles |
 //!
 //! With none of them ([`default-features = false`]), [`Alloc`] only forwards to its inner allocator
 //! and every figure reads 0, so instrumented code costs nothing in production builds.
+//!
+//! `heap` and `ad-hoc` reach every crate of a build: cargo unifies features, so enabling either
+//! anywhere (a dependency's `features = ["heap"]`, or `cargo test --all-features` in a workspace)
+//! routes every [`global_allocator!`] of that build through dhat's allocator, which records a
+//! backtrace per allocation under one global lock (100 times slower or more). Keep them out of
+//! normal test runs: enable them only in the command that profiles (`cargo run --release
+//! --features heap`), through a feature of your own crate that forwards to them, never in
+//! `[dev-dependencies]`.
 //!
 //! [`default-features = false`]: https://doc.rust-lang.org/cargo/reference/features.html#the-default-feature
 #![deny(missing_docs)]
