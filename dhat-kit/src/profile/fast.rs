@@ -1,11 +1,11 @@
-//! The reader for files and streams. The input is read into one large buffer; each element of
-//! `pps` and `ftbl`, and each other top-level value, is parsed straight from that buffer as a
-//! slice (which serde_json does faster than from a `Read`), and when one runs past the buffer's
-//! end, more is read (the buffer grows only for a single value larger than it) and the element
-//! is parsed again. Memory stays at the buffer plus the model.
-//!
-//! The in-memory reader ([`super::from_slice`]) is the plain serde visitor of `de.rs`; the fuzz
-//! test checks that both give the same profile, or both an error, on every input.
+//! The reader of DHAT files, for files, streams and bytes in memory alike: the one owner of the
+//! top level (its keys, the version check, the required fields). The input is read into one large
+//! buffer; each element of `pps` and `ftbl`, and each other top-level value, is parsed straight
+//! from that buffer as a slice (which serde_json does faster than from a `Read`), and when one
+//! runs past the buffer's end, more is read (the buffer grows only for a single value larger than
+//! it) and the element is parsed again. Memory stays at the buffer plus the model. A program point
+//! of the usual shape is parsed by `point.rs`, any other by serde (`de.rs`), on the same keys
+//! (`keys.rs`). The fuzz test checks the reader against an independent one (`serde_json::Value`).
 
 use std::io::Read;
 

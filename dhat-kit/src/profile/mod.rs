@@ -38,6 +38,7 @@ mod de;
 mod error;
 mod fast;
 pub(crate) mod frame;
+mod keys;
 mod point;
 mod ser;
 mod trim;
@@ -383,7 +384,7 @@ pub fn from_reader(reader: impl Read, name: &str) -> Result<Profile, ProfileErro
 ///
 /// As [`read`].
 pub fn from_slice(bytes: &[u8], name: &str) -> Result<Profile, ProfileError> {
-    let profile = de::from_slice(bytes, name)?;
+    let profile = fast::read(bytes, name)?;
     profile.validate(name)?;
     Ok(profile)
 }

@@ -3,11 +3,12 @@
 //! It is parsed here without serde, byte by byte. Anything else (an unknown key, an escape in a
 //! key, a number with a sign, fraction, exponent or leading zero, a value out of range, `acc`, a
 //! missing required field, the end of the buffer) returns `None`, and the caller parses the same
-//! bytes with serde, which accepts what JSON allows and gives the exact error. The fuzz test
-//! checks that the streaming reader (which uses this path) and the in-memory one (which does not)
-//! agree on every input.
+//! bytes with serde, which accepts what JSON allows and gives the exact error. Both dispatch on
+//! the keys of `keys.rs`; a property test below checks that this path and serde's give the same
+//! point wherever this one answers.
 
 use super::de::{Frames, Tracker};
+use super::keys::{missing, number, PointKey, FS_BIT};
 use super::ProgramPoint;
 
 /// Parses the program point at the start of `b`: the point and the bytes it took, or `None`.
@@ -27,42 +28,17 @@ pub(crate) fn parse(b: &[u8], t: &Tracker) -> Option<(ProgramPoint, usize)> {
         p.ws();
         p.byte(b':')?;
         p.ws();
-        let bit = match key {
-            b"tb" => 0,
-            b"tbk" => 1,
-            b"tl" => 2,
-            b"mb" => 3,
-            b"mbk" => 4,
-            b"gb" => 5,
-            b"gbk" => 6,
-            b"eb" => 7,
-            b"ebk" => 8,
-            b"rb" => 9,
-            b"wb" => 10,
-            b"fs" => {
-                fs = Some(p.frames()?);
-                11
+        match PointKey::of(key) {
+            PointKey::Number(bit) => {
+                *number(&mut pp, bit) = p.number()?;
+                seen |= 1 << bit;
             }
-            _ => return None,
-        };
-        if bit < 11 {
-            let v = p.number()?;
-            let field = match bit {
-                0 => &mut pp.tb,
-                1 => &mut pp.tbk,
-                2 => &mut pp.tl,
-                3 => &mut pp.mb,
-                4 => &mut pp.mbk,
-                5 => &mut pp.gb,
-                6 => &mut pp.gbk,
-                7 => &mut pp.eb,
-                8 => &mut pp.ebk,
-                9 => &mut pp.rb,
-                _ => &mut pp.wb,
-            };
-            *field = v;
+            PointKey::Fs => {
+                fs = Some(p.frames()?);
+                seen |= FS_BIT;
+            }
+            PointKey::Acc | PointKey::Other => return None,
         }
-        seen |= 1 << bit;
         p.ws();
         match p.next()? {
             b',' => p.ws(),
@@ -70,7 +46,7 @@ pub(crate) fn parse(b: &[u8], t: &Tracker) -> Option<(ProgramPoint, usize)> {
             _ => return None,
         }
     }
-    if seen & 0b11 != 0b11 {
+    if missing(seen).is_some() {
         return None;
     }
     pp.fs = fs?;
@@ -200,5 +176,78 @@ mod tests {
         ] {
             assert!(fast(text).is_none(), "{text}");
         }
+    }
+
+    /// serde's reading of the same bytes (the path for the points this parser leaves).
+    fn serde(text: &str) -> Option<ProgramPoint> {
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_str(text);
+        super::super::de::PpSeed(&Tracker::default())
+            .deserialize(&mut de)
+            .ok()
+    }
+
+    static FAST_HITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2048, failure_persistence: None, ..Default::default()
+        })]
+
+        /// Wherever the byte parser answers, serde reads the same point from the same bytes.
+        #[test]
+        fn the_fast_path_reads_what_serde_reads(
+            fields in proptest::collection::vec(
+                (0usize..16, proptest::prelude::any::<u64>(), 0u8..16, proptest::collection::vec(0u32..70, 0..5)),
+                0..14,
+            ),
+            spaces in proptest::prelude::any::<bool>(),
+            complete in proptest::prelude::any::<bool>(),
+        ) {
+            let mut fields = fields;
+            if complete {
+                // The fields a point needs, last, so that most inputs reach the end of the parser.
+                fields.extend([(0, 1, 15, vec![]), (1, 2, 15, vec![]), (11, 0, 15, vec![1, 2])]);
+            }
+            const KEYS: [&str; 16] = [
+                "tb", "tbk", "tl", "mb", "mbk", "gb", "gbk", "eb", "ebk", "rb", "wb",
+                "fs", "fs", "acc", "x", "tb",
+            ];
+            let ws = if spaces { " \n" } else { "" };
+            let parts: Vec<String> = fields
+                .iter()
+                .map(|(k, v, shape, fs)| {
+                    let key = KEYS[*k];
+                    let value = match (key, shape) {
+                        ("fs" | "acc", _) => format!(
+                            "[{}]",
+                            fs.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+                        ),
+                        (_, 0) => format!("-{v}"),
+                        (_, 1) => format!("{v}.5"),
+                        (_, 2) => format!("\"{v}\""),
+                        (_, 3) => format!("{v}0"), // past u64 for most values
+                        _ => v.to_string(),
+                    };
+                    format!("{ws}\"{key}\"{ws}:{ws}{value}{ws}")
+                })
+                .collect();
+            let text = format!("{{{}}}", parts.join(","));
+            if let Some((pp, len)) = fast(&text) {
+                FAST_HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                proptest::prop_assert_eq!(len, text.len());
+                proptest::prop_assert_eq!(Some(pp), serde(&text), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_property_reaches_the_fast_path() {
+        the_fast_path_reads_what_serde_reads();
+        let hits = FAST_HITS.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            hits > 100,
+            "{hits} of 2048 inputs reached the end of the fast path"
+        );
     }
 }
