@@ -65,6 +65,9 @@ pub mod analyze;
 mod assert;
 mod atomic_file;
 pub mod baseline;
+#[cfg(feature = "criterion")]
+pub mod criterion;
+mod growth;
 pub mod profile;
 mod profiler;
 mod region;
@@ -76,6 +79,7 @@ mod units;
 pub mod __private;
 
 pub use crate::alloc::{is_installed, Alloc};
+pub use crate::growth::{growth, Growth, GrowthClass, GrowthFit};
 pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
 pub use crate::region::{regions, reset_regions, Region, RegionHandle, RegionStats, Regions};
 pub use crate::stats::{measure, process_stats, thread_stats, Stats};
