@@ -363,7 +363,12 @@ impl fmt::Display for Growth {
                     Thousands(v).to_string()
                 };
             }
-            row[7] = format!("{:.1} B", s.max_bytes as f64 / n as f64);
+            let per_item = s.max_bytes as f64 / n as f64;
+            row[7] = if per_item < 1024.0 {
+                format!("{per_item:.1} B")
+            } else {
+                Bytes(per_item.round() as u64).to_string()
+            };
             cells.push(row);
         }
         let mut class: [String; 8] = Default::default();

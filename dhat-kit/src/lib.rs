@@ -14,6 +14,10 @@
 //!   as the `dhat-kit` command (feature `cli`) prints them;
 //! - [`baseline`]: memory baselines kept in the repository, checked with a tolerance, and an
 //!   update flow (`DHAT_KIT_UPDATE=1`) that never writes on CI.
+//! - [`growth`]: a workload's figures at several input sizes and how each grows (`n`, `n log n`,
+//!   `n²`), and [`assert_growth`], the same as a test;
+//! - `criterion` (feature `criterion`): bytes, blocks and peak bytes per iteration as criterion
+//!   measurements.
 //!
 //! # Quick start
 //!
@@ -52,6 +56,7 @@
 //! | `heap` | `peak`, with dhat's heap profiler as the inner allocator |
 //! | `ad-hoc` | `peak`, plus dhat's ad-hoc profile |
 //! | `cli` | the `dhat-kit` command over DHAT JSON profiles |
+//! | `criterion` | `peak`, plus `dhat_kit::criterion`'s criterion measurements |
 //!
 //! With none of them ([`default-features = false`]), [`Alloc`] only forwards to its inner allocator
 //! and every figure reads 0, so instrumented code costs nothing in production builds.
