@@ -56,7 +56,9 @@ fn child() {
     c.bench_function("peak/workload", |b| {
         b.iter(per_iteration(|| black_box(workload())))
     });
-    c.bench_function("peak/sum", |b| b.iter(per_iteration(|| sum(black_box(&xs)))));
+    c.bench_function("peak/sum", |b| {
+        b.iter(per_iteration(|| sum(black_box(&xs))))
+    });
     c.final_summary();
 }
 
@@ -83,7 +85,9 @@ fn figures<'a>(report: &'a str, id: &str) -> &'a str {
         .or_else(|| report.find(&format!("{id}\n")))
         .unwrap_or_else(|| panic!("{id} not in the report:\n{report}"));
     let rest = &report[start..];
-    let open = rest.find('[').unwrap_or_else(|| panic!("no figures for {id}:\n{report}"));
+    let open = rest
+        .find('[')
+        .unwrap_or_else(|| panic!("no figures for {id}:\n{report}"));
     let close = rest.find(']').unwrap();
     &rest[open + 1..close]
 }
@@ -93,11 +97,52 @@ fn check(report: &str, id: &str, expected: &str) {
     assert_eq!(figures(report, id), triple, "{id} in:\n{report}");
 }
 
+/// The measurements called as criterion calls them, without criterion.
+fn by_hand() {
+    // Three iterations of a 4 KiB buffer: 12 KiB allocated, 3 blocks, a peak of 4 KiB each.
+    let routine = || vec![0u8; 4096];
+    let start = AllocatedBytes.start();
+    for _ in 0..3 {
+        black_box(routine());
+    }
+    assert_eq!(AllocatedBytes.end(start), 3 * 4096);
+    let start = AllocatedBlocks.start();
+    for _ in 0..3 {
+        black_box(routine());
+    }
+    assert_eq!(AllocatedBlocks.end(start), 3);
+    let mut each = per_iteration(routine);
+    let start = PeakBytes.start();
+    for _ in 0..3 {
+        black_box(each());
+    }
+    assert_eq!(PeakBytes.end(start), 3 * 4096);
+    // Batches add up; nothing allocated is handed to criterion as a millionth.
+    assert_eq!(PeakBytes.add(&4096, &8192), 12_288);
+    assert_eq!(AllocatedBytes.to_f64(&0), 1e-6);
+    assert_eq!(AllocatedBytes.to_f64(&4096), 4096.0);
+
+    // A peak without per_iteration is refused, not divided by the iterations.
+    let start = PeakBytes.start();
+    black_box(routine());
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let refused = std::panic::catch_unwind(|| PeakBytes.end(start)).unwrap_err();
+    std::panic::set_hook(hook);
+    let message = refused.downcast_ref::<&str>().unwrap();
+    assert!(message.contains("wrap the routine in"), "{message}");
+    // Nothing allocated needs no wrapping: it reads 0.
+    let start = PeakBytes.start();
+    black_box(sum(&[1, 2, 3]));
+    assert_eq!(PeakBytes.end(start), 0);
+}
+
 fn main() {
     if std::env::var_os(CHILD).is_some() {
         child();
         return;
     }
+    by_hand();
     let home = std::env::temp_dir().join(format!("dhat-kit-criterion-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
 

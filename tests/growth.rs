@@ -14,6 +14,9 @@ fn class_of(report: &dhat_kit::Growth, figure: &str) -> GrowthClass {
     report.fit(figure).unwrap().class()
 }
 
+/// A class, the sizes to run at, and the bytes to allocate at each size.
+type Case = (GrowthClass, &'static [usize], fn(usize) -> usize);
+
 /// `bytes` in one block, freed at once.
 fn block(bytes: usize) {
     black_box(vec![0u8; bytes]);
@@ -22,11 +25,13 @@ fn block(bytes: usize) {
 #[test]
 fn each_class_from_real_allocations() {
     // One block whose size follows the class: max_bytes and total_bytes follow it exactly.
-    let cases: [(GrowthClass, &[usize], fn(usize) -> usize); 6] = [
+    let cases: [Case; 6] = [
         (Constant, &WIDE, |_| 4096),
         (Log, &WIDE, |n| 4096 * (n as f64).ln() as usize),
         (Linear, &WIDE, |n| 40 * n),
-        (LinearLog, &WIDE, |n| (8.0 * n as f64 * (n as f64).ln()) as usize),
+        (LinearLog, &WIDE, |n| {
+            (8.0 * n as f64 * (n as f64).ln()) as usize
+        }),
         (Quadratic, &[100, 1_000, 3_000], |n| n * n),
         (Cubic, &[10, 100, 200], |n| n * n * n),
     ];
@@ -67,7 +72,11 @@ fn blocks_per_item_and_a_fixed_cost() {
 fn vec_doubling_steps_stay_linear() {
     // Pushes into a Vec: reallocations at each doubling of its capacity, so bytes per item move
     // by up to a factor of 2 between sizes.
-    for sizes in [&WIDE[..], &[100, 1_000, 10_000][..], &[1_500, 15_000, 150_000][..]] {
+    for sizes in [
+        &WIDE[..],
+        &[100, 1_000, 10_000][..],
+        &[1_500, 15_000, 150_000][..],
+    ] {
         let report = dhat_kit::growth(sizes, |n| {
             let mut v = Vec::new();
             for i in 0..n as u64 {
@@ -89,13 +98,10 @@ fn a_map_of_strings() {
             .map(|i| (i.to_string(), i)) // one block per key up to 8 digits
             .collect::<BTreeMap<String, usize>>()
     });
-    for figure in Stats_FIELDS {
+    for figure in dhat_kit::Stats::FIELDS {
         assert_eq!(class_of(&report, figure), Linear, "{figure}: {report}");
     }
 }
-
-#[allow(non_upper_case_globals)]
-const Stats_FIELDS: [&str; 6] = dhat_kit::Stats::FIELDS;
 
 #[test]
 fn the_table() {
@@ -156,7 +162,10 @@ fn the_failure_message() {
         lines[1],
         "  max_bytes grows as n² (exponent 2.00), declared n"
     );
-    assert!(lines[2].trim_start().starts_with("items  total_bytes"), "{message}");
+    assert!(
+        lines[2].trim_start().starts_with("items  total_bytes"),
+        "{message}"
+    );
     // 100² f32: 40,000 bytes; 1,000²: 4,000,000 bytes.
     assert!(lines[3].contains("39.1 KiB"), "{message}");
     assert!(lines[4].contains("3.8 MiB"), "{message}");
@@ -167,7 +176,7 @@ fn the_failure_message() {
 #[test]
 fn all_zero_figures_are_constant() {
     let report = dhat_kit::growth(&[1, 2, 3], |n| n * 2);
-    for figure in Stats_FIELDS {
+    for figure in dhat_kit::Stats::FIELDS {
         let fit = report.fit(figure).unwrap();
         assert_eq!((fit.class(), fit.exponent()), (Constant, 0.0), "{figure}");
     }

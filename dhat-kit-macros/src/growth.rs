@@ -10,8 +10,8 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::{
-    AttrStyle, Attribute, Expr, ExprArray, ExprLit, FnArg, Ident, ItemFn, Lit, LitStr, Path,
-    Token, Type,
+    AttrStyle, Attribute, Expr, ExprArray, ExprLit, FnArg, Ident, ItemFn, Lit, LitStr, Path, Token,
+    Type,
 };
 
 /// The figures a class can be declared for: the fields of `Stats`.
@@ -24,17 +24,8 @@ const FIGURES: [&str; 6] = [
     "curr_blocks",
 ];
 
-/// Every key of the attribute.
-const KEYS: [&str; 8] = [
-    "total_bytes",
-    "total_blocks",
-    "max_bytes",
-    "max_blocks",
-    "curr_bytes",
-    "curr_blocks",
-    "sizes",
-    "crate",
-];
+/// The keys of the attribute besides the figures.
+const OTHER_KEYS: [&str; 2] = ["sizes", "crate"];
 
 /// The classes as written, and the runtime's variant of each; spellings first, then aliases.
 const CLASSES: [(&str, &str); 9] = [
@@ -98,7 +89,7 @@ impl Parse for Args {
                 })?
             };
             let name = key.to_string();
-            if !KEYS.contains(&name.as_str()) {
+            if !FIGURES.contains(&name.as_str()) && !OTHER_KEYS.contains(&name.as_str()) {
                 return Err(unknown_key(&key));
             }
             if seen.contains(&name) {
@@ -224,9 +215,7 @@ fn parse_sizes(input: ParseStream<'_>) -> syn::Result<Vec<syn::LitInt>> {
             if n <= *p {
                 return Err(syn::Error::new(
                     int.span(),
-                    format!(
-                        "sizes must be increasing: {int} comes after {prev}"
-                    ),
+                    format!("sizes must be increasing: {int} comes after {prev}"),
                 ));
             }
         }
@@ -248,7 +237,8 @@ fn parse_sizes(input: ParseStream<'_>) -> syn::Result<Vec<syn::LitInt>> {
 
 fn unknown_key(ident: &Ident) -> syn::Error {
     let name = ident.to_string();
-    let message = match nearest(&name, &KEYS) {
+    let keys: Vec<&'static str> = FIGURES.iter().chain(&OTHER_KEYS).copied().collect();
+    let message = match nearest(&name, &keys) {
         Some(near) => format!("unknown key `{name}`; did you mean `{near}`?"),
         None => format!(
             "unknown key `{name}`; the keys are total_bytes, total_blocks, max_bytes, \
@@ -260,7 +250,11 @@ fn unknown_key(ident: &Ident) -> syn::Error {
 
 /// The class nearest to `text`: by spelling, or a word for one (`"linear"` is `"n"`).
 fn nearest_class(text: &str) -> Option<&'static str> {
-    let normal: String = text.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ");
+    let normal: String = text
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     if let Some(&(_, class)) = WORDS.iter().find(|(w, _)| *w == normal) {
         return Some(class);
     }
@@ -334,7 +328,7 @@ fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
     match syn::parse2::<ItemFn>(item.clone()) {
         Ok(mut func) => {
             func.attrs
-                .retain(|a| !a.path().segments.last().is_some_and(|s| s.ident == "test"));
+                .retain(|a| a.path().segments.last().is_none_or(|s| s.ident != "test"));
             quote!(#func #error)
         }
         Err(_) => quote!(#item #error),
@@ -433,18 +427,20 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
 
 fn is_usize(ty: &Type) -> bool {
     match ty {
-        Type::Path(p) => p.qself.is_none() && {
-            let segments: Vec<String> = p
-                .path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect();
-            matches!(
-                segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
-                ["usize"] | ["core" | "std", "primitive", "usize"]
-            ) && p.path.segments.iter().all(|s| s.arguments.is_empty())
-        },
+        Type::Path(p) => {
+            p.qself.is_none() && {
+                let segments: Vec<String> = p
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                matches!(
+                    segments.iter().map(String::as_str).collect::<Vec<_>>()[..],
+                    ["usize"] | ["core" | "std", "primitive", "usize"]
+                ) && p.path.segments.iter().all(|s| s.arguments.is_empty())
+            }
+        }
         Type::Group(g) => is_usize(&g.elem),
         Type::Paren(p) => is_usize(&p.elem),
         _ => false,
@@ -465,9 +461,10 @@ mod tests {
 
     #[test]
     fn parses_classes_and_sizes() {
-        let args =
-            parse("max_bytes = \"n\", total_blocks = \"n log n\", sizes = [1_000, 10_000, 100_000]")
-                .unwrap();
+        let args = parse(
+            "max_bytes = \"n\", total_blocks = \"n log n\", sizes = [1_000, 10_000, 100_000]",
+        )
+        .unwrap();
         assert_eq!(args.declared.len(), 2);
         assert_eq!(args.declared[0].variant, "Linear");
         assert_eq!(args.declared[1].variant, "LinearLog");
@@ -482,16 +479,17 @@ mod tests {
         let sizes = ", sizes = [1, 10, 100]";
         assert!(err(&format!("max_bytes = \"n^4\"{sizes}")).contains("did you mean \"n^3\"?"));
         assert!(err(&format!("max_bytes = \"linear\"{sizes}")).contains("did you mean \"n\"?"));
-        assert!(err(&format!("max_bytes = \"n log(n)\"{sizes}"))
-            .contains("did you mean \"n log n\"?"));
-        assert!(err(&format!("max_bytes = \"exponential\"{sizes}"))
-            .contains("the classes are"));
+        assert!(
+            err(&format!("max_bytes = \"n log(n)\"{sizes}")).contains("did you mean \"n log n\"?")
+        );
+        assert!(err(&format!("max_bytes = \"exponential\"{sizes}")).contains("the classes are"));
         assert!(err(&format!("max_bytes = n{sizes}")).contains("as a string"));
         assert!(err(&format!("max_byte = \"n\"{sizes}")).contains("did you mean `max_bytes`"));
         assert!(err(&format!("max_bytes = \"n\", max_bytes = \"1\"{sizes}"))
             .contains("duplicate key `max_bytes`"));
         assert!(err("max_bytes = \"n\", sizes = [1_000]").contains("at least 3 sizes, found 1"));
-        assert!(err("max_bytes = \"n\", sizes = [1, 3, 2]").contains("sizes must be increasing: 2 comes after 3"));
+        assert!(err("max_bytes = \"n\", sizes = [1, 3, 2]")
+            .contains("sizes must be increasing: 2 comes after 3"));
         assert!(err("max_bytes = \"n\", sizes = [0, 3, 9]").contains("start at 1"));
         assert!(err("max_bytes = \"n\", sizes = [1, N, 9]").contains("integer literal"));
         assert!(err("max_bytes = \"n\"").contains("needs the sizes"));

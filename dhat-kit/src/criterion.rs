@@ -43,7 +43,7 @@
 //! millionth of a byte; criterion's `change:` line for such a benchmark compares those
 //! millionths, spread over its samples' iteration counts, and means nothing).
 //! Allocations on other threads (a pool the routine hands work to) are not counted, as with
-//! [`measure`](crate::measure).
+//! [`measure`].
 //!
 //! # Time and memory from one benchmark
 //!
@@ -57,28 +57,40 @@
 //!
 //! dhat_kit::global_allocator!();
 //!
-//! fn parse<M: Measurement>(c: &mut Criterion<M>, name: &str) {
-//!     c.benchmark_group(name).bench_function("parse", |b| {
+//! fn parse<M: Measurement>(c: &mut Criterion<M>, group: &str) {
+//!     c.benchmark_group(group).bench_function("parse", |b| {
 //!         b.iter(|| black_box("a b c d".split(' ').map(String::from).collect::<Vec<_>>()))
 //!     });
 //! }
 //!
-//! criterion_group!(time, |c: &mut Criterion<WallTime>| parse(c, "time"));
+//! fn parse_time(c: &mut Criterion<WallTime>) {
+//!     parse(c, "time");
+//! }
+//!
+//! fn parse_bytes(c: &mut Criterion<AllocatedBytes>) {
+//!     parse(c, "alloc");
+//! }
+//!
+//! fn parse_blocks(c: &mut Criterion<AllocatedBlocks>) {
+//!     parse(c, "blocks");
+//! }
+//!
+//! criterion_group!(time, parse_time);
 //! criterion_group! {
 //!     name = bytes;
 //!     config = Criterion::default().with_measurement(AllocatedBytes);
-//!     targets = |c: &mut Criterion<AllocatedBytes>| parse(c, "alloc")
+//!     targets = parse_bytes
 //! }
 //! criterion_group! {
 //!     name = blocks;
 //!     config = Criterion::default().with_measurement(AllocatedBlocks);
-//!     targets = |c: &mut Criterion<AllocatedBlocks>| parse(c, "blocks")
+//!     targets = parse_blocks
 //! }
 //! criterion_main!(time, bytes, blocks);
 //! ```
 //!
 //! `cargo bench --bench parse` runs all three; `cargo bench --bench parse -- alloc/` only the
-//! memory one. The group names keep their baselines apart. Criterion's HTML report (its
+//! memory one (this crate's `benches/criterion_parse.rs` is such a bench). The group names keep their baselines apart. Criterion's HTML report (its
 //! `html_reports` feature and a plotting backend, in the benchmark's own criterion dependency) plots
 //! bytes as it plots time.
 //!
@@ -204,8 +216,10 @@ impl Start {
     }
 }
 
-macro_rules! additive {
-    ($t:ty, $field:ident, $formatter:expr) => {
+/// A measurement whose value is a `u64` added up over batches: its figure of a batch (a
+/// function of the batch's [`Start`]) and its formatter.
+macro_rules! measurement {
+    ($t:ty, $end:expr, $formatter:expr) => {
         impl Measurement for $t {
             type Intermediate = Start;
             type Value = u64;
@@ -215,7 +229,7 @@ macro_rules! additive {
             }
 
             fn end(&self, start: Start) -> u64 {
-                start.mark.end().$field
+                $end(start)
             }
 
             fn add(&self, v1: &u64, v2: &u64) -> u64 {
@@ -237,48 +251,34 @@ macro_rules! additive {
     };
 }
 
-additive!(AllocatedBytes, total_bytes, &BytesFormatter);
-additive!(AllocatedBlocks, total_blocks, &BlocksFormatter);
+measurement!(
+    AllocatedBytes,
+    |start: Start| start.mark.end().total_bytes,
+    &BYTES
+);
+measurement!(
+    AllocatedBlocks,
+    |start: Start| start.mark.end().total_blocks,
+    &BLOCKS
+);
+measurement!(PeakBytes, peaks_since, &BYTES);
 
-impl Measurement for PeakBytes {
-    type Intermediate = Start;
-    /// The iterations' peaks, added up: criterion divides it by the iterations.
-    type Value = u64;
-
-    fn start(&self) -> Start {
-        Start::begin()
-    }
-
-    /// # Panics
-    ///
-    /// If the iterations allocated but none was wrapped in [`per_iteration`].
-    fn end(&self, start: Start) -> u64 {
-        let batch = start.mark.end();
-        let (sum, n) = PEAKS.try_with(Cell::get).unwrap_or_default();
-        let (sum, n) = (sum - start.peaks.0, n - start.peaks.1);
-        assert!(
-            n > 0 || batch.max_bytes == 0,
-            "dhat-kit: PeakBytes measures each iteration on its own: wrap the routine in \
-             dhat_kit::criterion::per_iteration, e.g. `b.iter(per_iteration(|| work()))`"
-        );
-        sum
-    }
-
-    fn add(&self, v1: &u64, v2: &u64) -> u64 {
-        v1.saturating_add(*v2)
-    }
-
-    fn zero(&self) -> u64 {
-        0
-    }
-
-    fn to_f64(&self, value: &u64) -> f64 {
-        to_f64(*value)
-    }
-
-    fn formatter(&self) -> &dyn ValueFormatter {
-        &BytesFormatter
-    }
+/// [`PeakBytes`]' figure of a batch: the peaks of its iterations, added up (criterion divides it
+/// by the iterations).
+///
+/// # Panics
+///
+/// If the iterations allocated but none was wrapped in [`per_iteration`].
+fn peaks_since(start: Start) -> u64 {
+    let batch = start.mark.end();
+    let (sum, n) = PEAKS.try_with(Cell::get).unwrap_or_default();
+    let (sum, n) = (sum - start.peaks.0, n - start.peaks.1);
+    assert!(
+        n > 0 || batch.max_bytes == 0,
+        "dhat-kit: PeakBytes measures each iteration on its own: wrap the routine in \
+         dhat_kit::criterion::per_iteration, e.g. `b.iter(per_iteration(|| work()))`"
+    );
+    sum
 }
 
 /// What a sample that allocated nothing is handed to criterion as: criterion refuses a sample of
@@ -294,133 +294,110 @@ fn to_f64(value: u64) -> f64 {
     }
 }
 
-/// Bytes in binary units; per element or per input byte for a throughput.
-struct BytesFormatter;
+/// A unit: its size, and its name alone, per bit, per input byte and per element.
+type Unit = (f64, [&'static str; 4]);
 
-/// Counts, in thousands and millions when large.
-struct BlocksFormatter;
+/// A scale of units, the smallest first, and the unit name for machines (unscaled).
+struct Units(&'static [Unit; 4], &'static str);
 
-fn scale(values: &mut [f64], factor: f64) {
-    for v in values {
-        *v /= factor;
-    }
-}
+/// Bytes in binary units.
+const BYTES: Units = Units(
+    &[
+        (1.0, [" B", "  B/bit", "  B/input B", "  B/elem"]),
+        (1024.0, ["KiB", "KiB/bit", "KiB/input B", "KiB/elem"]),
+        (
+            1024.0 * 1024.0,
+            ["MiB", "MiB/bit", "MiB/input B", "MiB/elem"],
+        ),
+        (
+            1024.0 * 1024.0 * 1024.0,
+            ["GiB", "GiB/bit", "GiB/input B", "GiB/elem"],
+        ),
+    ],
+    "bytes",
+);
 
-/// The binary unit for `typical` bytes, and its size.
-fn byte_unit(typical: f64) -> (f64, &'static str) {
-    const KIB: f64 = 1024.0;
-    if typical < KIB {
-        (1.0, " B")
-    } else if typical < KIB * KIB {
-        (KIB, "KiB")
-    } else if typical < KIB * KIB * KIB {
-        (KIB * KIB, "MiB")
-    } else {
-        (KIB * KIB * KIB, "GiB")
-    }
-}
+/// Counts of blocks, in thousands, millions and billions when large.
+const BLOCKS: Units = Units(
+    &[
+        (
+            1.0,
+            ["blocks", "blocks/bit", "blocks/input B", "blocks/elem"],
+        ),
+        (
+            1e3,
+            [
+                "K blocks",
+                "K blocks/bit",
+                "K blocks/input B",
+                "K blocks/elem",
+            ],
+        ),
+        (
+            1e6,
+            [
+                "M blocks",
+                "M blocks/bit",
+                "M blocks/input B",
+                "M blocks/elem",
+            ],
+        ),
+        (
+            1e9,
+            [
+                "G blocks",
+                "G blocks/bit",
+                "G blocks/input B",
+                "G blocks/elem",
+            ],
+        ),
+    ],
+    "blocks",
+);
 
-/// The decimal unit for a `typical` count, and its size.
-fn count_unit(typical: f64) -> (f64, &'static str) {
-    if typical < 1e3 {
-        (1.0, "")
-    } else if typical < 1e6 {
-        (1e3, "K")
-    } else if typical < 1e9 {
-        (1e6, "M")
-    } else {
-        (1e9, "G")
-    }
-}
-
-/// The number of units a throughput counts, and the unit's name.
-fn per(throughput: &Throughput) -> (f64, &'static str) {
-    match *throughput {
-        Throughput::Bits(n) => (n as f64, "bit"),
-        Throughput::Bytes(n) | Throughput::BytesDecimal(n) => (n as f64, "input B"),
-        Throughput::Elements(n) | Throughput::ElementsAndBytes { elements: n, .. } => {
-            (n as f64, "elem")
+impl Units {
+    /// Divides `values` by the unit that suits `typical` and returns that unit's name `which`
+    /// (0: alone, 1: per bit, 2: per input byte, 3: per element).
+    fn scale(&self, typical: f64, values: &mut [f64], which: usize) -> &'static str {
+        let unit = self
+            .0
+            .iter()
+            .rev()
+            .find(|u| typical >= u.0)
+            .unwrap_or(&self.0[0]);
+        for v in values {
+            *v /= unit.0;
         }
+        unit.1[which]
     }
 }
 
-impl ValueFormatter for BytesFormatter {
+impl ValueFormatter for Units {
     fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
-        let (factor, unit) = byte_unit(typical);
-        scale(values, factor);
-        unit
+        self.scale(typical, values, 0)
     }
 
+    /// Per bit, per input byte or per element of the throughput.
     fn scale_throughputs(
         &self,
         typical: f64,
         throughput: &Throughput,
         values: &mut [f64],
     ) -> &'static str {
-        let (n, what) = per(throughput);
-        let n = n.max(1.0);
-        scale(values, n);
-        let (factor, unit) = byte_unit(typical / n);
-        scale(values, factor);
-        match (unit, what) {
-            (" B", "bit") => "  B/bit",
-            (" B", "input B") => "  B/input B",
-            (" B", _) => "  B/elem",
-            ("KiB", "bit") => "KiB/bit",
-            ("KiB", "input B") => "KiB/input B",
-            ("KiB", _) => "KiB/elem",
-            ("MiB", "bit") => "MiB/bit",
-            ("MiB", "input B") => "MiB/input B",
-            ("MiB", _) => "MiB/elem",
-            (_, "bit") => "GiB/bit",
-            (_, "input B") => "GiB/input B",
-            _ => "GiB/elem",
+        let (n, which) = match *throughput {
+            Throughput::Bits(n) => (n, 1),
+            Throughput::Bytes(n) | Throughput::BytesDecimal(n) => (n, 2),
+            Throughput::Elements(n) | Throughput::ElementsAndBytes { elements: n, .. } => (n, 3),
+        };
+        let n = (n as f64).max(1.0);
+        for v in values.iter_mut() {
+            *v /= n;
         }
+        self.scale(typical / n, values, which)
     }
 
     fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
-        "bytes"
-    }
-}
-
-impl ValueFormatter for BlocksFormatter {
-    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
-        let (factor, unit) = count_unit(typical);
-        scale(values, factor);
-        match unit {
-            "" => "blocks",
-            "K" => "K blocks",
-            "M" => "M blocks",
-            _ => "G blocks",
-        }
-    }
-
-    fn scale_throughputs(
-        &self,
-        typical: f64,
-        throughput: &Throughput,
-        values: &mut [f64],
-    ) -> &'static str {
-        let (n, what) = per(throughput);
-        let n = n.max(1.0);
-        scale(values, n);
-        let (factor, unit) = count_unit(typical / n);
-        scale(values, factor);
-        match (unit, what) {
-            ("", "bit") => "blocks/bit",
-            ("", "input B") => "blocks/input B",
-            ("", _) => "blocks/elem",
-            ("K", "bit") => "K blocks/bit",
-            ("K", "input B") => "K blocks/input B",
-            ("K", _) => "K blocks/elem",
-            (_, "bit") => "M blocks/bit",
-            (_, "input B") => "M blocks/input B",
-            _ => "M blocks/elem",
-        }
-    }
-
-    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
-        "blocks"
+        self.1
     }
 }
 
@@ -434,27 +411,27 @@ mod tests {
 
     #[test]
     fn bytes_in_binary_units() {
-        assert_eq!(format(&BytesFormatter, 0.0), "0.0000  B");
-        assert_eq!(format(&BytesFormatter, 100.0), "100.00  B");
-        assert_eq!(format(&BytesFormatter, 4096.0), "4.0000 KiB");
-        assert_eq!(format(&BytesFormatter, 3.5 * 1024.0 * 1024.0), "3.5000 MiB");
-        assert_eq!(format(&BytesFormatter, 2.0 * 1024f64.powi(3)), "2.0000 GiB");
+        assert_eq!(format(&BYTES, 0.0), "0.0000  B");
+        assert_eq!(format(&BYTES, 100.0), "100.00  B");
+        assert_eq!(format(&BYTES, 4096.0), "4.0000 KiB");
+        assert_eq!(format(&BYTES, 3.5 * 1024.0 * 1024.0), "3.5000 MiB");
+        assert_eq!(format(&BYTES, 2.0 * 1024f64.powi(3)), "2.0000 GiB");
     }
 
     #[test]
     fn blocks_as_counts() {
-        assert_eq!(format(&BlocksFormatter, 0.0), "0.0000 blocks");
-        assert_eq!(format(&BlocksFormatter, 7.0), "7.0000 blocks");
-        assert_eq!(format(&BlocksFormatter, 12_500.0), "12.500 K blocks");
+        assert_eq!(format(&BLOCKS, 0.0), "0.0000 blocks");
+        assert_eq!(format(&BLOCKS, 7.0), "7.0000 blocks");
+        assert_eq!(format(&BLOCKS, 12_500.0), "12.500 K blocks");
     }
 
     #[test]
     fn throughputs_per_element() {
         let mut values = [4096.0];
-        let unit = BytesFormatter.scale_throughputs(4096.0, &Throughput::Elements(64), &mut values);
+        let unit = BYTES.scale_throughputs(4096.0, &Throughput::Elements(64), &mut values);
         assert_eq!((values[0], unit), (64.0, "  B/elem"));
         let mut values = [20.0];
-        let unit = BlocksFormatter.scale_throughputs(20.0, &Throughput::Bytes(10), &mut values);
+        let unit = BLOCKS.scale_throughputs(20.0, &Throughput::Bytes(10), &mut values);
         assert_eq!((values[0], unit), (2.0, "blocks/input B"));
     }
 }

@@ -382,7 +382,13 @@ impl fmt::Display for Growth {
         cells.push(class);
         cells.push(exponent);
         let widths: Vec<usize> = (0..8)
-            .map(|c| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .map(|c| {
+                cells
+                    .iter()
+                    .map(|r| r[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         for (r, row) in cells.iter().enumerate() {
             let mut line = String::new();
@@ -493,7 +499,10 @@ mod tests {
         );
         assert_eq!(class(&WIDE, |n| 4096.0 + 4096.0 * n.ln()), GrowthClass::Log);
         // A log too small against the constant to matter at these sizes (1.7% in all).
-        assert_eq!(class(&WIDE, |n| 4096.0 + 16.0 * n.ln()), GrowthClass::Constant);
+        assert_eq!(
+            class(&WIDE, |n| 4096.0 + 16.0 * n.ln()),
+            GrowthClass::Constant
+        );
         assert_eq!(class(&WIDE, |_| 0.0), GrowthClass::Constant);
     }
 
