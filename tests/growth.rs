@@ -39,6 +39,22 @@ fn each_class_from_real_allocations() {
         let report = dhat_kit::growth(sizes, |n| block(bytes(n)));
         assert_eq!(class_of(&report, "max_bytes"), class, "{report}");
         assert_eq!(class_of(&report, "total_bytes"), class, "{report}");
+        // The same with a fixed cost of 10 KiB, allocated first and live throughout.
+        let with_overhead = dhat_kit::growth(sizes, |n| {
+            let table = vec![0u8; 10 * 1024];
+            block(bytes(n));
+            table
+        });
+        assert_eq!(
+            class_of(&with_overhead, "max_bytes"),
+            class,
+            "{with_overhead}"
+        );
+        assert_eq!(
+            class_of(&with_overhead, "total_bytes"),
+            class,
+            "{with_overhead}"
+        );
         // One block at every size, none left: those figures are constant (all-zero included).
         for figure in ["total_blocks", "max_blocks", "curr_bytes", "curr_blocks"] {
             assert_eq!(class_of(&report, figure), Constant, "{figure}: {report}");
