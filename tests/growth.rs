@@ -210,3 +210,22 @@ fn two_sizes_are_refused() {
 fn unordered_sizes_are_refused() {
     let _ = dhat_kit::growth(&[10, 100, 50], block);
 }
+
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+#[test]
+fn returning_ok_passes(n: usize) -> Result<(), String> {
+    block(8 * n);
+    Ok(())
+}
+
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+#[test]
+#[should_panic(
+    expected = "dhat-kit: growth::returning_err_fails returned an error at size 1000: \"too many\""
+)]
+fn returning_err_fails(n: usize) -> Result<Vec<u8>, String> {
+    if n >= 1_000 {
+        return Err("too many".into());
+    }
+    Ok(vec![0u8; n])
+}

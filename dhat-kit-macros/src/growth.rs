@@ -350,6 +350,12 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
              be `async`",
         ));
     }
+    if let Some(token) = &sig.unsafety {
+        return Err(syn::Error::new_spanned(
+            token,
+            "#[assert_growth] calls the function at each size: it cannot be `unsafe`",
+        ));
+    }
     if !sig.generics.params.is_empty() {
         return Err(syn::Error::new_spanned(
             &sig.generics,
@@ -400,7 +406,6 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
     let vis = &func.vis;
     let output = &sig.output;
     let block = &func.block;
-    let unsafety = &sig.unsafety;
     let sizes = &args.sizes;
     let declared = args.declared.iter().map(|d| {
         let figure = FIGURES[d.figure];
@@ -408,21 +413,45 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
         quote_spanned!(d.span=> (#figure, #private::GrowthClass::#variant))
     });
     let outer_sig = quote!(#vis fn #name());
+    let path = quote!(::core::concat!(
+        ::core::module_path!(),
+        "::",
+        ::core::stringify!(#name)
+    ));
+    // A function returning a `Result` fails the test with its error, as a test would.
+    let case = if returns_result(output) {
+        quote! {
+            |n: usize| match #name(n) {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(error) => ::core::panic!(
+                    "dhat-kit: {} returned an error at size {}: {:?}", #path, n, error
+                ),
+            }
+        }
+    } else {
+        quote!(#name)
+    };
     Ok(quote! {
         #(#outer)*
         #outer_sig {
-            #unsafety fn #name(#param) #output {
+            fn #name(#param) #output {
                 #(#inner)*
                 #block
             }
-            #private::run_growth(
-                ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
-                &[#(#sizes),*],
-                &[#(#declared),*],
-                #name,
-            );
+            #private::run_growth(#path, &[#(#sizes),*], &[#(#declared),*], #case);
         }
     })
+}
+
+/// Whether the function returns a `Result` (`Result<..>`, `io::Result<..>`, `anyhow::Result<..>`).
+fn returns_result(output: &syn::ReturnType) -> bool {
+    match output {
+        syn::ReturnType::Type(_, ty) => match &**ty {
+            Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Result"),
+            _ => false,
+        },
+        syn::ReturnType::Default => false,
+    }
 }
 
 fn is_usize(ty: &Type) -> bool {

@@ -257,6 +257,9 @@ pub use dhat_kit_macros::assert_heap;
 ///
 /// A figure that grows as declared or slower passes. Figures are exact, so the test never flakes;
 /// tests running in parallel never see each other's allocations, as with [`assert_heap`].
+/// What the function returns is dropped after each run is measured (so `curr_bytes` is what it
+/// holds); a function returning a `Result` fails the test with its error, naming the size.
+/// `#[should_panic]`, `#[ignore]` and other attributes stay on the test.
 ///
 /// ```
 /// dhat_kit::global_allocator!(); // once, at the root of the test crate
@@ -293,7 +296,7 @@ pub use dhat_kit_macros::assert_heap;
 /// At the offending token: an unknown class (with the nearest valid one: `"n^4"` → `"n^3"`,
 /// `"linear"` → `"n"`), an unknown or repeated key, fewer than 3 sizes, sizes out of order, a size
 /// that is not an integer literal, no class declared, and a function that does not take one
-/// `usize` parameter (or is `async`, `const` or generic).
+/// `usize` parameter (or is `async`, `const`, `unsafe` or generic).
 #[doc(inline)]
 pub use dhat_kit_macros::assert_growth;
 
