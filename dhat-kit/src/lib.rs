@@ -245,9 +245,10 @@ pub use dhat_kit_macros::assert_heap;
 ///
 /// Put it on a function that takes the input size, `fn build_index(n: usize)`, with `#[test]`
 /// *below* it (a `#[test]` written above is applied first, and rustc refuses a test with a
-/// parameter: "functions used as tests can not have any arguments"). The attribute turns it into a test without parameters that runs the
-/// function at each size, measured on the test's thread with [`growth`], and fails when a
-/// figure grows faster than its declared class, with the fitted class and the table:
+/// parameter: "functions used as tests can not have any arguments"). The attribute turns it into
+/// a test without parameters that runs the function at each size, measured on the test's thread
+/// with [`growth`], and fails when a figure grows faster than its declared class, with the fitted
+/// class and the table:
 ///
 /// ```text
 /// dhat-kit: my_tests::similarity grows faster than declared
