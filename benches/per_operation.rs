@@ -1,7 +1,8 @@
-//! Memory per operation and per dataset size, the way a service measures its endpoints: for each
-//! size, one `dhat_kit::measure` of the operation, printed as bytes and blocks in all, at the peak,
-//! and per item. Exact figures, not timings: the same on every run and every machine with the same
-//! standard library. Run with `cargo bench --bench per_operation`.
+//! Memory per operation and per dataset size, the way a service measures its endpoints: each
+//! operation run at growing sizes with `dhat_kit::growth`, which measures each run and fits how
+//! each figure grows with the size. Exact figures, not timings: the same on every run and every
+//! machine with the same standard library. Run with `cargo bench --bench per_operation`; it prints
+//! each operation's table, then one Markdown table of all of them (the README's).
 
 dhat_kit::global_allocator!();
 
@@ -26,6 +27,8 @@ fn aggregate(map: &HashMap<String, u64>) -> BTreeMap<u64, Vec<u64>> {
     groups
 }
 
+const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -34,25 +37,48 @@ fn main() {
         dhat_kit::is_installed(),
         "the counting allocator must be installed"
     );
-    println!(
-        "{:<10} {:>8} {:>14} {:>10} {:>14} {:>12} {:>12}",
-        "operation", "items", "total bytes", "blocks", "peak bytes", "bytes/item", "blocks/item"
-    );
-    for n in [1_000, 10_000, 100_000] {
-        let (map, load_stats) = dhat_kit::measure(|| load(n));
-        let (groups, agg_stats) = dhat_kit::measure(|| aggregate(&map));
-        for (name, s) in [("load", load_stats), ("aggregate", agg_stats)] {
+    let load_growth = dhat_kit::growth(&SIZES, load);
+    // Each dataset is loaded before aggregate is measured, so that only aggregate is counted.
+    let maps: BTreeMap<usize, HashMap<String, u64>> = SIZES.iter().map(|&n| (n, load(n))).collect();
+    let aggregate_growth = dhat_kit::growth(&SIZES, |n| aggregate(&maps[&n]));
+    black_box(&maps);
+
+    let operations = [("load", &load_growth), ("aggregate", &aggregate_growth)];
+    for (name, growth) in operations {
+        println!("{name}\n{growth}\n");
+    }
+    println!("| operation | items | total bytes | blocks | peak bytes | peak bytes/item |");
+    println!("|---|---|---|---|---|---|");
+    for (name, growth) in operations {
+        for &(n, s) in growth.rows() {
             println!(
-                "{:<10} {:>8} {:>14} {:>10} {:>14} {:>12.1} {:>12.2}",
-                name,
-                n,
-                s.total_bytes,
-                s.total_blocks,
-                s.max_bytes,
-                s.total_bytes as f64 / n as f64,
-                s.total_blocks as f64 / n as f64
+                "| {name} | {} | {} | {} | {} | {:.1} |",
+                thousands(n as u64),
+                thousands(s.total_bytes),
+                thousands(s.total_blocks),
+                thousands(s.max_bytes),
+                s.max_bytes as f64 / n as f64
             );
         }
-        black_box((map, groups));
+        let fit = |figure| growth.fit(figure).expect("a Stats field");
+        println!(
+            "| {name}: growth | | {} | {} | {} | |",
+            fit("total_bytes"),
+            fit("total_blocks"),
+            fit("max_bytes")
+        );
     }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

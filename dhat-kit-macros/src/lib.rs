@@ -4,6 +4,7 @@
 
 mod attr;
 mod expand;
+mod growth;
 
 use proc_macro::TokenStream;
 
@@ -11,4 +12,10 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn assert_heap(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(args.into(), item.into()).into()
+}
+
+/// (Implemented in the `dhat-kit-macros` crate; its runtime is in `dhat-kit`.)
+#[proc_macro_attribute]
+pub fn assert_growth(args: TokenStream, item: TokenStream) -> TokenStream {
+    growth::expand(args.into(), item.into()).into()
 }

@@ -14,6 +14,10 @@
 //!   as the `dhat-kit` command (feature `cli`) prints them;
 //! - [`baseline`]: memory baselines kept in the repository, checked with a tolerance, and an
 //!   update flow (`DHAT_KIT_UPDATE=1`) that never writes on CI.
+//! - [`growth`]: a workload's figures at several input sizes and how each grows (`n`, `n log n`,
+//!   `n²`), and [`assert_growth`], the same as a test;
+//! - `criterion` (feature `criterion`): bytes, blocks and peak bytes per iteration as criterion
+//!   measurements.
 //!
 //! # Quick start
 //!
@@ -60,6 +64,7 @@
 //! | `heap` | `peak`, with dhat's heap profiler as the inner allocator (see below) |
 //! | `ad-hoc` | `peak`, plus dhat's ad-hoc profile |
 //! | `cli` | the `dhat-kit` command over DHAT JSON profiles |
+//! | `criterion` | `peak`, plus `dhat_kit::criterion`'s criterion measurements |
 //!
 //! With none of them ([`default-features = false`]), [`Alloc`] only forwards to its inner allocator
 //! and every figure reads 0, so instrumented code costs nothing in production builds.
@@ -79,8 +84,12 @@
 mod alloc;
 pub mod analyze;
 mod assert;
+mod assert_growth;
 mod atomic_file;
 pub mod baseline;
+#[cfg(feature = "criterion")]
+pub mod criterion;
+mod growth;
 pub mod profile;
 mod profiler;
 mod region;
@@ -92,6 +101,7 @@ mod units;
 pub mod __private;
 
 pub use crate::alloc::{is_installed, Alloc};
+pub use crate::growth::{growth, Growth, GrowthClass, GrowthFit};
 pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
 pub use crate::region::{regions, reset_regions, Region, RegionHandle, RegionStats, Regions};
 pub use crate::stats::{measure, process_stats, thread_stats, Stats};
@@ -246,6 +256,66 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 /// limit at all, and use on anything but a function.
 #[doc(inline)]
 pub use dhat_kit_macros::assert_heap;
+
+/// Memory growth as a test: `#[dhat_kit::assert_growth(max_bytes = "n", sizes = [1_000, 10_000, 100_000])]`.
+///
+/// Put it on a function that takes the input size, `fn build_index(n: usize)`, with `#[test]`
+/// *below* it (a `#[test]` written above is applied first, and rustc refuses a test with a
+/// parameter: "functions used as tests can not have any arguments"). The attribute turns it into
+/// a test without parameters that runs the function at each size, measured on the test's thread
+/// with [`growth`], and fails when a figure grows faster than its declared class, with the fitted
+/// class and the table:
+///
+/// ```text
+/// dhat-kit: my_tests::similarity grows faster than declared
+///   max_bytes grows as n² (exponent 2.00), declared n
+///     items  total_bytes  total_blocks  max_bytes  ...
+/// ```
+///
+/// A figure that grows as declared or slower passes. Figures are exact, so the test never flakes;
+/// tests running in parallel never see each other's allocations, as with [`assert_heap`].
+/// What the function returns is dropped after each run is measured (so `curr_bytes` is what it
+/// holds); a function returning a `Result` fails the test with its error, naming the size.
+/// `#[should_panic]`, `#[ignore]` and other attributes stay on the test.
+///
+/// ```
+/// dhat_kit::global_allocator!(); // once, at the root of the test crate
+///
+/// #[dhat_kit::assert_growth(max_bytes = "n", total_blocks = "1", sizes = [1_000, 10_000, 100_000])]
+/// # /*
+/// #[test]
+/// # */
+/// fn index(n: usize) {
+///     let index: Vec<u64> = (0..n as u64).collect();
+///     assert_eq!(index.len(), n);
+/// }
+/// # fn main() { index(); }
+/// ```
+///
+/// # Keys
+///
+/// | key | value |
+/// |---|---|
+/// | `total_bytes`, `total_blocks`, `max_bytes`, `max_blocks`, `curr_bytes`, `curr_blocks` | the highest class the figure may follow: `"1"`, `"log n"`, `"n"`, `"n log n"`, `"n^2"`, `"n^3"` (`"constant"`, `"n²"`, `"n³"` too); at least one |
+/// | `sizes` | the sizes to run at: at least 3 integer literals, increasing, from 1 up (spread over a factor of 100 or more) |
+/// | `crate` | where dhat-kit is, if re-exported or renamed: `crate = "my_utils::dhat_kit"` |
+///
+/// The class is fitted as [`GrowthFit`] documents: a fixed cost does not read as slower growth.
+///
+/// # Panics
+///
+/// The test fails (panics) when a figure grows faster than declared, and, rather than passing
+/// without measuring anything, when the test binary has no dhat-kit allocator or dhat-kit was
+/// built without its `peak` feature.
+///
+/// # Compile errors
+///
+/// At the offending token: an unknown class (with the nearest valid one: `"n^4"` → `"n^3"`,
+/// `"linear"` → `"n"`), an unknown or repeated key, fewer than 3 sizes, sizes out of order, a size
+/// that is not an integer literal, no class declared, and a function that does not take one
+/// `usize` parameter (or is `async`, `const`, `unsafe` or generic).
+#[doc(inline)]
+pub use dhat_kit_macros::assert_growth;
 
 /// Installs dhat-kit's counting allocator as the global allocator of the crate it is written in.
 ///

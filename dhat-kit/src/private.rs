@@ -52,3 +52,7 @@ pub fn check_baseline(
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::atomic_file::write(path, bytes)
 }
+
+/// What `#[assert_growth]` expands to: the classes, and the runner of the test's function.
+pub use crate::assert_growth::run_growth;
+pub use crate::growth::GrowthClass;

@@ -1,0 +1,555 @@
+//! [`growth`]: a workload's figures at several input sizes, and the growth class each figure
+//! follows ([`GrowthClass`]), fitted as documented on [`GrowthFit`].
+
+use crate::stats::{measure, Stats};
+use crate::units::{Bytes, Thousands};
+use std::fmt;
+use std::str::FromStr;
+
+/// How a figure grows with the input size `n`: constant, `log n`, `n`, `n log n`, `n²` or `n³`,
+/// ordered from the slowest to the fastest.
+///
+/// Written (in [`assert_growth`](crate::assert_growth) and [`str::parse`]) as `"1"`, `"log n"`,
+/// `"n"`, `"n log n"`, `"n^2"`, `"n^3"`; `"constant"`, `"n²"` and `"n³"` are accepted too.
+/// [`Display`](fmt::Display) writes `1`, `log n`, `n`, `n log n`, `n²`, `n³`.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::GrowthClass;
+///
+/// let class: GrowthClass = "n log n".parse().unwrap();
+/// assert_eq!(class, GrowthClass::LinearLog);
+/// assert!(GrowthClass::Linear < class && class < GrowthClass::Quadratic);
+/// assert_eq!("n²".parse::<GrowthClass>(), Ok(GrowthClass::Quadratic));
+/// assert_eq!(GrowthClass::Quadratic.to_string(), "n²");
+/// assert_eq!(GrowthClass::Quadratic.name(), "n^2");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GrowthClass {
+    /// `1`: the same at every size.
+    Constant,
+    /// `log n`
+    Log,
+    /// `n`
+    Linear,
+    /// `n log n`
+    LinearLog,
+    /// `n^2`
+    Quadratic,
+    /// `n^3`
+    Cubic,
+}
+
+impl GrowthClass {
+    /// Every class, from the slowest to the fastest.
+    pub const ALL: [GrowthClass; 6] = [
+        GrowthClass::Constant,
+        GrowthClass::Log,
+        GrowthClass::Linear,
+        GrowthClass::LinearLog,
+        GrowthClass::Quadratic,
+        GrowthClass::Cubic,
+    ];
+
+    /// The class's name as written in `#[assert_growth]`: `"1"`, `"log n"`, `"n"`, `"n log n"`,
+    /// `"n^2"`, `"n^3"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            GrowthClass::Constant => "1",
+            GrowthClass::Log => "log n",
+            GrowthClass::Linear => "n",
+            GrowthClass::LinearLog => "n log n",
+            GrowthClass::Quadratic => "n^2",
+            GrowthClass::Cubic => "n^3",
+        }
+    }
+
+    /// The class's function of `n` (the `g` of `a + b·g(n)`; the constant class has none).
+    fn g(self, n: f64) -> f64 {
+        match self {
+            GrowthClass::Constant => 0.0,
+            GrowthClass::Log => n.ln(),
+            GrowthClass::Linear => n,
+            GrowthClass::LinearLog => n * n.ln(),
+            GrowthClass::Quadratic => n * n,
+            GrowthClass::Cubic => n * n * n,
+        }
+    }
+}
+
+impl fmt::Display for GrowthClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            GrowthClass::Quadratic => "n²",
+            GrowthClass::Cubic => "n³",
+            other => other.name(),
+        })
+    }
+}
+
+impl FromStr for GrowthClass {
+    /// The message: the text that is not a class, and the classes.
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<GrowthClass, String> {
+        Ok(match s {
+            "1" | "constant" => GrowthClass::Constant,
+            "log n" => GrowthClass::Log,
+            "n" => GrowthClass::Linear,
+            "n log n" => GrowthClass::LinearLog,
+            "n^2" | "n²" => GrowthClass::Quadratic,
+            "n^3" | "n³" => GrowthClass::Cubic,
+            _ => {
+                return Err(format!(
+                    "`{s}` is not a growth class; the classes are \"1\", \"log n\", \"n\", \
+                     \"n log n\", \"n^2\", \"n^3\""
+                ))
+            }
+        })
+    }
+}
+
+/// The growth of one figure over the sizes: its [`GrowthClass`] and the fitted exponent.
+///
+/// # The fit
+///
+/// For each class `g` (`1`, `log n`, `n`, `n log n`, `n²`, `n³`), the figures `y` are fitted as
+/// `y ≈ a + b·g(n)` with `a ≥ 0` (a fixed cost: a buffer, a table allocated whatever the size)
+/// and `b ≥ 0`, by least squares weighted by `1/(y+1)²`, so that every size counts by its
+/// relative error, not the largest by its absolute one. A fit's error is the root mean square of
+/// `ln((ŷ+1)/(y+1))` over the sizes. The class is the slowest one whose error is at most 0.12
+/// above the best class's (a typical deviation about 12% larger): an exact `a + b·g(n)` (10 KiB of
+/// fixed cost plus 40 bytes per item is `n`, not `1` nor `n log n`) is its own class, and
+/// irregular figures (a `Vec`'s capacity doubling, which moves bytes per item within a factor of
+/// 2, errors of about 0.2 for `n`) are not pushed into a faster class by a fit that is only a
+/// little better. The constant term is what keeps a fixed cost from reading as
+/// slower growth, and its sign what keeps a fixed cost from hiding faster growth.
+///
+/// The exponent is `p` of the best fit of `y ≈ a + b·n^p` (the same weights and constraints,
+/// `p` from 0 to 6 to within 0.001): about 1 for `n`, 1.1 to 1.2 for `n log n` at thousands of
+/// items, 2 for `n²`; 0 for a figure that does not grow.
+///
+/// Figures are exact, so the fit is deterministic: the same workload and sizes give the same
+/// class on every run. Sizes spread over a factor of 100 or more tell the classes apart best.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::{GrowthClass, GrowthFit};
+///
+/// let sizes = [1_000, 10_000, 100_000];
+/// // 10 KiB of fixed cost, 40 bytes per item.
+/// let bytes: Vec<u64> = sizes.iter().map(|&n| 10_240 + 40 * n as u64).collect();
+/// let fit = GrowthFit::of(&sizes, &bytes);
+/// assert_eq!(fit.class(), GrowthClass::Linear);
+/// assert!((fit.exponent() - 1.0).abs() < 0.01);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GrowthFit {
+    class: GrowthClass,
+    exponent: f64,
+}
+
+/// How much worse than the best class's error a slower class's may be and still be chosen.
+const SLACK: f64 = 0.12;
+
+impl GrowthFit {
+    /// Fits `values[i]`, the figure at `sizes[i]`.
+    ///
+    /// # Panics
+    ///
+    /// If `sizes` and `values` differ in length, or `sizes` has fewer than 3 sizes, is not
+    /// increasing, or starts at 0 (see [`growth`]).
+    #[must_use]
+    pub fn of(sizes: &[usize], values: &[u64]) -> GrowthFit {
+        assert_eq!(
+            sizes.len(),
+            values.len(),
+            "dhat-kit: GrowthFit::of needs one figure per size"
+        );
+        check_sizes(sizes);
+        let points: Vec<(f64, f64)> = sizes
+            .iter()
+            .zip(values)
+            .map(|(&n, &y)| (n as f64, y as f64))
+            .collect();
+        let errors = GrowthClass::ALL.map(|class| fit_error(&points, |n| class.g(n)));
+        let best = errors.iter().copied().fold(f64::INFINITY, f64::min);
+        let class = GrowthClass::ALL
+            .into_iter()
+            .zip(errors)
+            .find(|&(_, e)| e <= best + SLACK)
+            .map_or(GrowthClass::Cubic, |(c, _)| c);
+        GrowthFit {
+            class,
+            exponent: exponent(&points),
+        }
+    }
+
+    /// The class: the slowest that fits the figures (see above).
+    #[must_use]
+    pub fn class(&self) -> GrowthClass {
+        self.class
+    }
+
+    /// The exponent `p` of the best fit of `a + b·n^p` (see above).
+    #[must_use]
+    pub fn exponent(&self) -> f64 {
+        self.exponent
+    }
+}
+
+impl fmt::Display for GrowthFit {
+    /// `n² (exponent 1.98)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (exponent {:.2})", self.class, self.exponent)
+    }
+}
+
+/// Panics unless `sizes` are at least 3, from 1 up, strictly increasing.
+fn check_sizes(sizes: &[usize]) {
+    assert!(
+        sizes.len() >= 3,
+        "dhat-kit: growth needs at least 3 sizes to fit a class, got {sizes:?}"
+    );
+    assert!(
+        sizes[0] >= 1,
+        "dhat-kit: growth sizes start at 1 or more (log 0 is undefined), got {sizes:?}"
+    );
+    assert!(
+        sizes.windows(2).all(|w| w[0] < w[1]),
+        "dhat-kit: growth sizes must be increasing, got {sizes:?}"
+    );
+}
+
+/// The error of the best fit of `y ≈ a + b·g(n)`, `a, b ≥ 0`, weighted by `1/(y+1)²` (see
+/// [`GrowthFit`]).
+fn fit_error(points: &[(f64, f64)], g: impl Fn(f64) -> f64) -> f64 {
+    let rows: Vec<(f64, f64, f64)> = points
+        .iter()
+        .map(|&(n, y)| (g(n), y, 1.0 / ((y + 1.0) * (y + 1.0))))
+        .collect();
+    let sum = |f: &dyn Fn(&(f64, f64, f64)) -> f64| rows.iter().map(f).sum::<f64>();
+    let (sw, swg, swgg) = (
+        sum(&|r| r.2),
+        sum(&|r| r.2 * r.0),
+        sum(&|r| r.2 * r.0 * r.0),
+    );
+    let (swy, swgy) = (sum(&|r| r.2 * r.1), sum(&|r| r.2 * r.0 * r.1));
+    let mut candidates = vec![(swy / sw, 0.0)];
+    if swgg > 0.0 {
+        candidates.push((0.0, swgy / swgg));
+    }
+    let det = sw * swgg - swg * swg;
+    if det > 1e-12 * sw * swgg {
+        let b = (sw * swgy - swg * swy) / det;
+        let a = (swy - b * swg) / sw;
+        candidates.push((a, b));
+    }
+    candidates
+        .into_iter()
+        .filter(|&(a, b)| a >= 0.0 && b >= 0.0)
+        .map(|(a, b)| {
+            let mean_square = rows
+                .iter()
+                .map(|&(g, y, _)| ((a + b * g + 1.0) / (y + 1.0)).ln().powi(2))
+                .sum::<f64>()
+                / rows.len() as f64;
+            mean_square.sqrt()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The `p` of the best fit of `a + b·n^p`, from 0 to 6, to within 0.001.
+fn exponent(points: &[(f64, f64)]) -> f64 {
+    let error = |p: f64| fit_error(points, |n| n.powf(p));
+    let mut best = (f64::INFINITY, 0.0);
+    for step in 0..=600 {
+        let p = f64::from(step) / 100.0;
+        let e = error(p);
+        if e < best.0 - 1e-12 {
+            best = (e, p);
+        }
+    }
+    let centre = best.1;
+    for step in -10..=10 {
+        let p = centre + f64::from(step) / 1000.0;
+        if p >= 0.0 {
+            let e = error(p);
+            if e < best.0 - 1e-12 {
+                best = (e, p);
+            }
+        }
+    }
+    best.1
+}
+
+/// A workload's figures at each input size, and the growth of each figure: what [`growth`]
+/// returns. [`Display`](fmt::Display) prints it as a table, one row per size, then each figure's
+/// class and exponent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Growth {
+    rows: Vec<(usize, Stats)>,
+    fits: [GrowthFit; 6],
+}
+
+impl Growth {
+    /// The figures at each size, in the order of the sizes.
+    #[must_use]
+    pub fn rows(&self) -> &[(usize, Stats)] {
+        &self.rows
+    }
+
+    /// The growth of the figure `name` (one of [`Stats::FIELDS`]), or `None` for another name.
+    #[must_use]
+    pub fn fit(&self, name: &str) -> Option<GrowthFit> {
+        let i = Stats::FIELDS.iter().position(|&f| f == name)?;
+        Some(self.fits[i])
+    }
+
+    /// Peak bytes per item at each size: `max_bytes / n`.
+    #[must_use]
+    pub fn bytes_per_item(&self) -> Vec<(usize, f64)> {
+        self.rows
+            .iter()
+            .map(|&(n, s)| (n, s.max_bytes as f64 / n as f64))
+            .collect()
+    }
+
+    /// Why `name` grows faster than `declared`, with the table; `None` if it does not.
+    ///
+    /// The message's first line is `max_bytes grows as n² (exponent 1.98), declared n`.
+    ///
+    /// # Panics
+    ///
+    /// If `name` is not one of [`Stats::FIELDS`].
+    #[must_use]
+    pub fn exceeds(&self, name: &str, declared: GrowthClass) -> Option<String> {
+        let fit = self
+            .fit(name)
+            .unwrap_or_else(|| panic!("dhat-kit: `{name}` is not a field of Stats"));
+        (fit.class > declared).then(|| format!("{name} grows as {fit}, declared {declared}"))
+    }
+}
+
+impl fmt::Display for Growth {
+    /// ```text
+    ///    items  total_bytes  total_blocks  max_bytes  max_blocks  curr_bytes  curr_blocks  peak/item
+    ///    1,000     39.1 KiB             1   39.1 KiB           1         0 B            0     40.0 B
+    ///   10,000    390.6 KiB             1  390.6 KiB           1         0 B            0     40.0 B
+    ///  100,000      3.8 MiB             1    3.8 MiB           1         0 B            0     40.0 B
+    ///   growth            n             1          n           1           1            1
+    /// exponent         1.00          0.00       1.00        0.00        0.00         0.00
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut cells: Vec<[String; 8]> = Vec::new();
+        let mut header: [String; 8] = Default::default();
+        header[0] = "items".into();
+        for (i, name) in Stats::FIELDS.iter().enumerate() {
+            header[i + 1] = (*name).into();
+        }
+        header[7] = "peak/item".into();
+        cells.push(header);
+        for &(n, s) in &self.rows {
+            let mut row: [String; 8] = Default::default();
+            row[0] = Thousands(n as u64).to_string();
+            for (i, name) in Stats::FIELDS.iter().enumerate() {
+                let v = s.get(name).unwrap_or_default();
+                row[i + 1] = if name.ends_with("bytes") {
+                    Bytes(v).to_string()
+                } else {
+                    Thousands(v).to_string()
+                };
+            }
+            let per_item = s.max_bytes as f64 / n as f64;
+            row[7] = if per_item < 1024.0 {
+                format!("{per_item:.1} B")
+            } else {
+                Bytes(per_item.round() as u64).to_string()
+            };
+            cells.push(row);
+        }
+        let mut class: [String; 8] = Default::default();
+        let mut exponent: [String; 8] = Default::default();
+        class[0] = "growth".into();
+        exponent[0] = "exponent".into();
+        for (i, fit) in self.fits.iter().enumerate() {
+            class[i + 1] = fit.class.to_string();
+            exponent[i + 1] = format!("{:.2}", fit.exponent);
+        }
+        cells.push(class);
+        cells.push(exponent);
+        let widths: Vec<usize> = (0..8)
+            .map(|c| {
+                cells
+                    .iter()
+                    .map(|r| r[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for (r, row) in cells.iter().enumerate() {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                if c > 0 {
+                    line.push_str("  ");
+                }
+                line.push_str(&format!("{cell:>w$}", w = widths[c]));
+            }
+            if r > 0 {
+                f.write_str("\n")?;
+            }
+            f.write_str(line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `work` at each size with [`measure`] and fits how each figure grows with the size.
+///
+/// Each run is measured on the current thread, as [`measure`] measures (threads `work` spawns are
+/// not counted); what `work` returns is dropped after it is measured, so `curr_bytes` is what a
+/// run's result (and anything else it leaves behind) holds. The fit is documented on
+/// [`GrowthFit`]; [`Growth`] prints as the table a person writes up ("10 items: 2 MB, 50: 15 MB"),
+/// with each figure's class and exponent.
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// use dhat_kit::GrowthClass;
+///
+/// fn main() {
+///     // Every pair of n items: n² bytes at the peak.
+///     let report = dhat_kit::growth(&[100, 200, 400, 800], |n| {
+///         let pairs = vec![0u8; n * n];
+///         pairs.len()
+///     });
+///     println!("{report}");
+///     assert_eq!(report.fit("max_bytes").unwrap().class(), GrowthClass::Quadratic);
+///     assert_eq!(report.fit("total_blocks").unwrap().class(), GrowthClass::Constant);
+///     assert_eq!(
+///         report.exceeds("max_bytes", GrowthClass::Linear).unwrap(),
+///         "max_bytes grows as n² (exponent 2.00), declared n"
+///     );
+/// }
+/// ```
+///
+/// # Panics
+///
+/// If `sizes` has fewer than 3 sizes, is not strictly increasing, or starts at 0; and if `work`
+/// panics.
+pub fn growth<R>(sizes: &[usize], mut work: impl FnMut(usize) -> R) -> Growth {
+    check_sizes(sizes);
+    let rows: Vec<(usize, Stats)> = sizes
+        .iter()
+        .map(|&n| {
+            let (r, stats) = measure(|| work(n));
+            drop(r);
+            (n, stats)
+        })
+        .collect();
+    let fits = std::array::from_fn(|i| {
+        let values: Vec<u64> = rows
+            .iter()
+            .map(|(_, s)| s.get(Stats::FIELDS[i]).unwrap_or_default())
+            .collect();
+        GrowthFit::of(sizes, &values)
+    });
+    Growth { rows, fits }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(sizes: &[usize], f: impl Fn(f64) -> f64) -> GrowthClass {
+        let values: Vec<u64> = sizes.iter().map(|&n| f(n as f64).round() as u64).collect();
+        GrowthFit::of(sizes, &values).class()
+    }
+
+    const WIDE: [usize; 3] = [1_000, 10_000, 100_000];
+    const DOUBLING: [usize; 4] = [100, 200, 400, 800];
+
+    #[test]
+    fn exact_classes() {
+        for sizes in [&WIDE[..], &DOUBLING[..], &[10, 100, 1000, 10000][..]] {
+            assert_eq!(class(sizes, |_| 4096.0), GrowthClass::Constant);
+            assert_eq!(class(sizes, |n| 100.0 * n.ln()), GrowthClass::Log);
+            assert_eq!(class(sizes, |n| 40.0 * n), GrowthClass::Linear);
+            assert_eq!(class(sizes, |n| 8.0 * n * n.ln()), GrowthClass::LinearLog);
+            assert_eq!(class(sizes, |n| n * n), GrowthClass::Quadratic);
+            assert_eq!(class(sizes, |n| n * n * n / 8.0), GrowthClass::Cubic);
+        }
+    }
+
+    #[test]
+    fn constant_overhead() {
+        assert_eq!(class(&WIDE, |n| 10_240.0 + 40.0 * n), GrowthClass::Linear);
+        assert_eq!(
+            class(&DOUBLING, |n| 10_240.0 + 40.0 * n),
+            GrowthClass::Linear
+        );
+        assert_eq!(
+            class(&DOUBLING, |n| 65_536.0 + n * n),
+            GrowthClass::Quadratic
+        );
+        assert_eq!(class(&WIDE, |n| 4096.0 + 4096.0 * n.ln()), GrowthClass::Log);
+        // A log too small against the constant to matter at these sizes (1.7% in all).
+        assert_eq!(
+            class(&WIDE, |n| 4096.0 + 16.0 * n.ln()),
+            GrowthClass::Constant
+        );
+        assert_eq!(class(&WIDE, |_| 0.0), GrowthClass::Constant);
+    }
+
+    #[test]
+    fn vec_doubling_is_linear() {
+        // Pushing n u64 into a Vec: capacities 4, 8, 16, .. up to the next power of two,
+        // all allocated in turn (total) or the last one (peak).
+        let total = |n: f64| {
+            let mut cap = 4.0;
+            let mut sum = 32.0;
+            while cap < n {
+                cap *= 2.0;
+                sum += 8.0 * cap;
+            }
+            sum
+        };
+        let peak = |n: f64| 8.0 * (n.max(4.0)).log2().ceil().exp2();
+        for sizes in [
+            &WIDE[..],
+            &[1_000, 3_000, 10_000, 30_000, 100_000][..],
+            &[100, 1_000, 10_000][..],
+            &[1_500, 15_000, 150_000][..],
+        ] {
+            assert_eq!(class(sizes, total), GrowthClass::Linear, "{sizes:?}");
+            assert_eq!(class(sizes, peak), GrowthClass::Linear, "{sizes:?}");
+        }
+    }
+
+    #[test]
+    fn exponents() {
+        let e = |f: fn(f64) -> f64| {
+            let values: Vec<u64> = DOUBLING.iter().map(|&n| f(n as f64) as u64).collect();
+            GrowthFit::of(&DOUBLING, &values).exponent()
+        };
+        assert_eq!(e(|n| n * n), 2.0);
+        assert_eq!(e(|n| 10_240.0 + 40.0 * n), 1.0);
+        assert_eq!(e(|_| 0.0), 0.0);
+        assert_eq!(e(|_| 77.0), 0.0);
+    }
+
+    #[test]
+    fn class_names_round_trip() {
+        for c in GrowthClass::ALL {
+            assert_eq!(c.name().parse::<GrowthClass>(), Ok(c));
+            assert_eq!(c.to_string().parse::<GrowthClass>(), Ok(c));
+        }
+        assert_eq!("constant".parse(), Ok(GrowthClass::Constant));
+        assert!("n^4".parse::<GrowthClass>().unwrap_err().contains("`n^4`"));
+    }
+}

@@ -1,0 +1,231 @@
+//! `dhat_kit::growth` and `#[dhat_kit::assert_growth]` on real allocations: workloads of each
+//! class, with a fixed cost and with a Vec's capacity doubling, classified; an n² workload declared
+//! "n" failing with its message.
+
+dhat_kit::global_allocator!();
+
+use dhat_kit::GrowthClass::{self, Constant, Cubic, Linear, LinearLog, Log, Quadratic};
+use std::collections::BTreeMap;
+use std::hint::black_box;
+
+const WIDE: [usize; 3] = [1_000, 10_000, 100_000];
+
+fn class_of(report: &dhat_kit::Growth, figure: &str) -> GrowthClass {
+    report.fit(figure).unwrap().class()
+}
+
+/// A class, the sizes to run at, and the bytes to allocate at each size.
+type Case = (GrowthClass, &'static [usize], fn(usize) -> usize);
+
+/// `bytes` in one block, freed at once.
+fn block(bytes: usize) {
+    black_box(vec![0u8; bytes]);
+}
+
+#[test]
+fn each_class_from_real_allocations() {
+    // One block whose size follows the class: max_bytes and total_bytes follow it exactly.
+    let cases: [Case; 6] = [
+        (Constant, &WIDE, |_| 4096),
+        (Log, &WIDE, |n| 4096 * (n as f64).ln() as usize),
+        (Linear, &WIDE, |n| 40 * n),
+        (LinearLog, &WIDE, |n| {
+            (8.0 * n as f64 * (n as f64).ln()) as usize
+        }),
+        (Quadratic, &[100, 1_000, 3_000], |n| n * n),
+        (Cubic, &[10, 100, 200], |n| n * n * n),
+    ];
+    for (class, sizes, bytes) in cases {
+        let report = dhat_kit::growth(sizes, |n| block(bytes(n)));
+        assert_eq!(class_of(&report, "max_bytes"), class, "{report}");
+        assert_eq!(class_of(&report, "total_bytes"), class, "{report}");
+        // The same with a fixed cost of 10 KiB, allocated first and live throughout.
+        let with_overhead = dhat_kit::growth(sizes, |n| {
+            let table = vec![0u8; 10 * 1024];
+            block(bytes(n));
+            table
+        });
+        assert_eq!(
+            class_of(&with_overhead, "max_bytes"),
+            class,
+            "{with_overhead}"
+        );
+        assert_eq!(
+            class_of(&with_overhead, "total_bytes"),
+            class,
+            "{with_overhead}"
+        );
+        // One block at every size, none left: those figures are constant (all-zero included).
+        for figure in ["total_blocks", "max_blocks", "curr_bytes", "curr_blocks"] {
+            assert_eq!(class_of(&report, figure), Constant, "{figure}: {report}");
+        }
+        assert_eq!(report.fit("curr_bytes").unwrap().exponent(), 0.0);
+    }
+}
+
+#[test]
+fn blocks_per_item_and_a_fixed_cost() {
+    // A 10 KiB table plus one 40-byte block per item, all live at once.
+    let report = dhat_kit::growth(&WIDE, |n| {
+        let table = vec![0u8; 10 * 1024];
+        let items: Vec<Box<[u8; 40]>> = (0..n).map(|_| Box::new([0u8; 40])).collect();
+        (table, items)
+    });
+    let rows = report.rows();
+    assert_eq!(rows[0].1.max_blocks, 1_000 + 2);
+    // The items' Vec: 8 bytes of pointer per item; the blocks: 40 each; the table: 10 KiB. All
+    // of it is the run's result, live when the run ends.
+    assert_eq!(rows[2].1.max_bytes, 10_240 + 100_000 * (8 + 40));
+    assert_eq!(rows[2].1.curr_bytes, rows[2].1.max_bytes);
+    for figure in ["total_bytes", "total_blocks", "max_bytes", "max_blocks"] {
+        assert_eq!(class_of(&report, figure), Linear, "{figure}: {report}");
+    }
+    let exponent = report.fit("max_bytes").unwrap().exponent();
+    assert!((exponent - 1.0).abs() < 0.005, "{exponent}");
+}
+
+#[test]
+fn vec_doubling_steps_stay_linear() {
+    // Pushes into a Vec: reallocations at each doubling of its capacity, so bytes per item move
+    // by up to a factor of 2 between sizes.
+    for sizes in [
+        &WIDE[..],
+        &[100, 1_000, 10_000][..],
+        &[1_500, 15_000, 150_000][..],
+    ] {
+        let report = dhat_kit::growth(sizes, |n| {
+            let mut v = Vec::new();
+            for i in 0..n as u64 {
+                v.push(i);
+            }
+            v
+        });
+        for figure in ["total_bytes", "max_bytes"] {
+            assert_eq!(class_of(&report, figure), Linear, "{figure}: {report}");
+        }
+        assert_eq!(class_of(&report, "total_blocks"), Log, "{report}");
+    }
+}
+
+#[test]
+fn a_map_of_strings() {
+    let report = dhat_kit::growth(&WIDE, |n| {
+        (0..n)
+            .map(|i| (i.to_string(), i)) // one block per key up to 8 digits
+            .collect::<BTreeMap<String, usize>>()
+    });
+    for figure in dhat_kit::Stats::FIELDS {
+        assert_eq!(class_of(&report, figure), Linear, "{figure}: {report}");
+    }
+}
+
+#[test]
+fn the_table() {
+    let report = dhat_kit::growth(&WIDE, |n| block(40 * n));
+    let text = report.to_string();
+    let expected = "   items  total_bytes  total_blocks  max_bytes  max_blocks  curr_bytes  curr_blocks  peak/item
+   1,000     39.1 KiB             1   39.1 KiB           1         0 B            0     40.0 B
+  10,000    390.6 KiB             1  390.6 KiB           1         0 B            0     40.0 B
+ 100,000      3.8 MiB             1    3.8 MiB           1         0 B            0     40.0 B
+  growth            n             1          n           1           1            1
+exponent         1.00          0.00       1.00        0.00        0.00         0.00";
+    assert_eq!(text, expected, "\n{text}");
+    assert_eq!(
+        report.bytes_per_item(),
+        vec![(1_000, 40.0), (10_000, 40.0), (100_000, 40.0)]
+    );
+}
+
+#[dhat_kit::assert_growth(max_bytes = "n", total_blocks = "1", sizes = [1_000, 10_000, 100_000])]
+#[test]
+fn linear_with_a_fixed_cost(n: usize) {
+    block(10_240 + 40 * n);
+}
+
+#[dhat_kit::assert_growth(max_bytes = "n^2", curr_bytes = "constant", sizes = [1_000, 10_000, 100_000])]
+#[test]
+fn slower_than_declared_passes(n: usize) {
+    block(40 * n);
+}
+
+fn pairs(n: usize) -> Vec<f32> {
+    let mut m = vec![0f32; n * n];
+    for (i, x) in m.iter_mut().enumerate() {
+        *x = (i % 7) as f32;
+    }
+    m
+}
+
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 2_000])]
+#[test]
+#[should_panic(expected = "max_bytes grows as n² (exponent 2.00), declared n")]
+fn quadratic_declared_linear_fails(n: usize) {
+    black_box(pairs(n));
+}
+
+#[test]
+fn the_failure_message() {
+    let message = std::panic::catch_unwind(quadratic_declared_linear_fails)
+        .expect_err("an n² workload declared n fails")
+        .downcast::<String>()
+        .unwrap();
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(
+        lines[0],
+        "dhat-kit: growth::quadratic_declared_linear_fails grows faster than declared"
+    );
+    assert_eq!(
+        lines[1],
+        "  max_bytes grows as n² (exponent 2.00), declared n"
+    );
+    assert!(
+        lines[2].trim_start().starts_with("items  total_bytes"),
+        "{message}"
+    );
+    // 100² f32: 40,000 bytes; 1,000²: 4,000,000 bytes.
+    assert!(lines[3].contains("39.1 KiB"), "{message}");
+    assert!(lines[4].contains("3.8 MiB"), "{message}");
+    assert!(lines[6].trim_start().starts_with("growth"), "{message}");
+    assert!(lines[6].contains("n²"), "{message}");
+}
+
+#[test]
+fn all_zero_figures_are_constant() {
+    let report = dhat_kit::growth(&[1, 2, 3], |n| n * 2);
+    for figure in dhat_kit::Stats::FIELDS {
+        let fit = report.fit(figure).unwrap();
+        assert_eq!((fit.class(), fit.exponent()), (Constant, 0.0), "{figure}");
+    }
+    assert_eq!(report.exceeds("max_bytes", Constant), None);
+}
+
+#[test]
+#[should_panic(expected = "dhat-kit: growth needs at least 3 sizes to fit a class, got [10, 100]")]
+fn two_sizes_are_refused() {
+    let _ = dhat_kit::growth(&[10, 100], block);
+}
+
+#[test]
+#[should_panic(expected = "dhat-kit: growth sizes must be increasing, got [10, 100, 50]")]
+fn unordered_sizes_are_refused() {
+    let _ = dhat_kit::growth(&[10, 100, 50], block);
+}
+
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+#[test]
+fn returning_ok_passes(n: usize) -> Result<(), String> {
+    block(8 * n);
+    Ok(())
+}
+
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+#[test]
+#[should_panic(
+    expected = "dhat-kit: growth::returning_err_fails returned an error at size 1000: \"too many\""
+)]
+fn returning_err_fails(n: usize) -> Result<Vec<u8>, String> {
+    if n >= 1_000 {
+        return Err("too many".into());
+    }
+    Ok(vec![0u8; n])
+}
