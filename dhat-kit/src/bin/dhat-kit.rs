@@ -73,16 +73,24 @@ enum Command {
         #[arg(long)]
         title: Option<String>,
     },
-    /// Checks a profile's totals against an entry of a baseline file: exit 0 within the
-    /// tolerance, 1 with a table of what regressed (baseline, now, delta, %), 2 on bad input.
-    /// Improvements beyond the tolerance are reported too.
+    /// Checks a profile's totals against an entry of a baseline file (`--baseline`), and its
+    /// components against a budget file (`--budget`): exit 0 within, 1 with a table of what
+    /// regressed or is over, 2 on bad input. Improvements beyond the tolerance are reported too.
     Check {
         /// The profile.
         profile: PathBuf,
         /// The baseline file (dhat-kit's format, or one object with `total_allocations_bytes`,
         /// `peak_memory_bytes`, `allocation_count`).
-        #[arg(long, value_name = "FILE")]
-        baseline: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "budget")]
+        baseline: Option<PathBuf>,
+        /// A budget file (TOML, `[[component]]` with name, match, max and metric): prints each
+        /// component's figure, share, limit and status, and "everything else". A program point
+        /// belongs to the first component whose match any frame of its stack satisfies.
+        #[arg(long, value_name = "TOML")]
+        budget: Option<PathBuf>,
+        /// With --budget: lists each component's sites and the frame that claimed each.
+        #[arg(long, requires = "budget")]
+        explain: bool,
         /// The entry to compare with.
         #[arg(long, default_value = baseline::DEFAULT_NAME)]
         name: String,
@@ -235,13 +243,22 @@ fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Check {
             profile,
-            baseline: file,
+            baseline,
+            budget,
+            explain,
             name,
             tolerance,
             metrics,
             update,
         } => {
             let p = load(&profile)?;
+            let budgets = match &budget {
+                Some(b) => Some(check_budgets(&p, b, explain)?),
+                None => None,
+            };
+            let Some(file) = baseline else {
+                return budgets.unwrap_or(Ok(()));
+            };
             let options = CheckOptions {
                 tolerance,
                 metrics,
@@ -263,11 +280,39 @@ fn run(command: Command) -> Result<(), Failure> {
                 return Err(Failure::Failed(verdict.message));
             }
             match (&verdict.comparison, verdict.message.is_empty()) {
-                (Some(c), true) => print(&format!("{c}\n")),
-                _ => print(&format!("{}\n", verdict.message)),
+                (Some(c), true) => print(&format!("{c}\n"))?,
+                _ => print(&format!("{}\n", verdict.message))?,
             }
+            budgets.unwrap_or(Ok(()))
         }
     }
+}
+
+/// `check --budget`: the table on stdout (and each component's sites with `--explain`), a
+/// warning on stderr per component that matches nothing. The outer error is bad input; the inner
+/// result is the verdict, `Failed` when a component is over.
+fn check_budgets(p: &Profile, file: &Path, explain: bool) -> Result<Result<(), Failure>, Failure> {
+    let budgets =
+        analyze::budget::Budgets::read(file).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let report = budgets
+        .check(p)
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    for w in report.warnings() {
+        eprintln!("{w}");
+    }
+    print(&report.render())?;
+    if explain {
+        print(&format!("\n{}", report.explain()))?;
+    }
+    if report.passed() {
+        return Ok(Ok(()));
+    }
+    let over: Vec<&str> = report.over().map(|c| c.name.as_str()).collect();
+    Ok(Err(Failure::Failed(format!(
+        "dhat-kit: over budget ({}): {}",
+        file.display(),
+        over.join(", ")
+    ))))
 }
 
 /// Leaves a large profile's memory to the operating system, which takes it back at exit at once,
