@@ -68,6 +68,8 @@ pub mod baseline;
 pub mod profile;
 mod profiler;
 mod region;
+#[cfg(feature = "cli")]
+pub mod report;
 mod stats;
 mod units;
 

@@ -73,6 +73,22 @@ enum Command {
         #[arg(long)]
         title: Option<String>,
     },
+    /// One self-contained HTML page (no network; opens from file://): summary, top sites
+    /// (sortable, filterable, by site, function, file or crate, call stack on click), flame
+    /// graph, regions, and with --before the diff.
+    Report {
+        /// The profile.
+        file: PathBuf,
+        /// A profile to compare with: totals side by side and the sites that changed most.
+        #[arg(long, value_name = "OLD")]
+        before: Option<PathBuf>,
+        /// The HTML file to write (atomically).
+        #[arg(short, long, value_name = "HTML", default_value = "report.html")]
+        output: PathBuf,
+        /// The largest rows kept of each table, by each figure (0 for all).
+        #[arg(long, value_name = "N", default_value_t = 500)]
+        rows: usize,
+    },
     /// Checks a profile's totals against an entry of a baseline file (`--baseline`), and its
     /// components against a budget file (`--budget`): exit 0 within, 1 with a table of what
     /// regressed or is over, 2 on bad input. Improvements beyond the tolerance are reported too.
@@ -239,6 +255,46 @@ fn run(command: Command) -> Result<(), Failure> {
                 ))
             })?;
             eprintln!("dhat-kit: wrote {}", output.display());
+            Ok(())
+        }
+        Command::Report {
+            file,
+            before,
+            output,
+            rows,
+        } => {
+            let p = load(&file)?;
+            let b = before.as_deref().map(load).transpose()?;
+            let name = |f: &Path| {
+                f.file_name().map_or_else(
+                    || f.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            };
+            let opts = dhat_kit::report::ReportOptions {
+                rows,
+                ..Default::default()
+            };
+            let before_name = before.as_deref().map(name);
+            let html = dhat_kit::report::html(
+                &p,
+                &name(&file),
+                b.as_ref().zip(before_name.as_deref()),
+                &opts,
+            )
+            .map_err(|e| bad(&file, e))?;
+            dhat_kit::__private::write_atomically(&output, html.as_bytes()).map_err(|e| {
+                Failure::BadInput(format!(
+                    "dhat-kit: {}: expected a writable file ({e}), at open",
+                    output.display()
+                ))
+            })?;
+            eprintln!(
+                "dhat-kit: wrote {} ({} KB)",
+                output.display(),
+                html.len().div_ceil(1000)
+            );
+            exit_without_freeing(p);
             Ok(())
         }
         Command::Check {
