@@ -624,6 +624,9 @@ impl Budgets {
     }
 }
 
+/// How many sites of each component [`BudgetReport::explain`] lists.
+pub const EXPLAINED_SITES: usize = 25;
+
 /// The label of the row of the program points no component claims.
 pub const EVERYTHING_ELSE: &str = "everything else";
 
@@ -804,6 +807,7 @@ impl BudgetReport {
 
     /// Each component's sites (and everything else's), largest first: the site's figure, its
     /// label, and the frame that claimed it; so a person can see why a site counts where it does.
+    /// At most [`EXPLAINED_SITES`] sites each, then a line with the number and sum of the rest.
     pub fn explain(&self) -> String {
         let mut out = String::new();
         for (c, sites) in self
@@ -825,7 +829,7 @@ impl BudgetReport {
                 c.points,
                 if c.points == 1 { "" } else { "s" },
             ));
-            for s in sites {
+            for s in sites.iter().take(EXPLAINED_SITES) {
                 out.push_str(&format!(
                     "  {:>12}  {:>5.1}%  {}",
                     self.show(c.metric, s.value),
@@ -836,6 +840,16 @@ impl BudgetReport {
                     out.push_str(&format!("  <- via {}", s.via));
                 }
                 out.push('\n');
+            }
+            if sites.len() > EXPLAINED_SITES {
+                let rest = &sites[EXPLAINED_SITES..];
+                let sum = rest.iter().fold(0u64, |a, s| a.saturating_add(s.value));
+                out.push_str(&format!(
+                    "  {:>12}  {:>5.1}%  and {} more sites\n",
+                    self.show(c.metric, sum),
+                    percent(sum, c.total),
+                    rest.len()
+                ));
             }
         }
         out
@@ -965,6 +979,46 @@ mod tests {
         let r = Frame::parse("region call_function");
         assert!(m(r#"region = "call_function""#).matches(&r));
         assert!(!m(r#"region = "call""#).matches(&r));
+    }
+
+    #[test]
+    fn explain_lists_the_largest_sites_then_the_rest_summed() {
+        let pps: Vec<String> = (1..=30)
+            .map(|i| format!(r#"{{"tb":{i},"tbk":1,"fs":[{i}]}}"#))
+            .collect();
+        let ftbl: Vec<String> = (1..=30)
+            .map(|i| format!(r#""0x{i:x}: app::f{i} (src/f.rs:{i}:1)""#))
+            .collect();
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+              "bkacc":false,"tu":"µs","Mtu":"s","cmd":"t","pid":1,"te":1,"pps":[{}],
+              "ftbl":["[root]",{}]}}"#,
+            pps.join(","),
+            ftbl.join(",")
+        );
+        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let b = Budgets::parse(
+            "[[component]]\nname = \"app\"\nmatch = { crate = \"app\" }\nmax = \"100%\"\n",
+            "b.toml",
+        )
+        .unwrap();
+        let text = b.check(&p).unwrap().explain();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "app (crate = \"app\"): 465 B in 30 sites, 30 program points"
+        );
+        assert!(lines[1].ends_with("app::f30 (src/f.rs:30)"), "{text}");
+        assert!(lines[25].ends_with("app::f6 (src/f.rs:6)"), "{text}");
+        // 1 + 2 + 3 + 4 + 5 = 15 of 465.
+        assert_eq!(
+            lines[26].split_whitespace().collect::<Vec<_>>().join(" "),
+            "15 B 3.2% and 5 more sites"
+        );
+        assert_eq!(
+            lines[27],
+            "everything else (claimed by no component): 0 B in 0 sites, 0 program points"
+        );
     }
 
     #[test]

@@ -190,6 +190,7 @@ fn table(
             },
         )?;
         groups = top.groups;
+        let complete = top.rows.len() == top.groups;
         for r in top.rows {
             if seen.contains_key(&r.site) || (m != Metric::TotalBytes && figure(&r.figures, m) == 0)
             {
@@ -203,6 +204,10 @@ fn table(
                 points: r.points,
                 figures: r.figures,
             });
+        }
+        // Every row is in: the other rankings would add none.
+        if complete {
+            break;
         }
     }
     Ok(Table { groups, rows })

@@ -267,5 +267,7 @@
       }
     }
   }
+  // Time from navigation to the page fully drawn by this script, in milliseconds.
+  document.documentElement.dataset.renderMs = String(Math.round(performance.now()));
   document.documentElement.dataset.done = "1";
 })();
