@@ -260,7 +260,7 @@ fn heap_report_shows_totals_and_sorts_filters_groups_and_stacks_in_a_browser() {
         Some(by_bytes.rows[0].figures.total_blocks.to_string())
     );
     assert!(dom.contains("<iframe id=\"flame-frame\""), "no flame graph");
-    assert!(element(&dom, "table-note").1.starts_with("All 7 sites."));
+    assert_eq!(element(&dom, "table-note").1, "7 sites, all shown.");
 
     // Sorting by blocks: a click on its header; a second click turns it ascending.
     let by_blocks = top(&p, Metric::TotalBlocks, GroupBy::Site, 0);

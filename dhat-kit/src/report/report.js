@@ -126,7 +126,7 @@
     $("table-note").textContent = capped
       ? "This table holds the " + D.cap + " largest " + WHAT[state.group] + "s by each figure: " +
         table.rows.length + " of " + thousands(table.groups) + " " + WHAT[state.group] + "s; the rest are left out of the page."
-      : "All " + thousands(table.groups) + " " + WHAT[state.group] + "s.";
+      : thousands(table.groups) + " " + WHAT[state.group] + (table.groups === 1 ? "" : "s") + ", all shown.";
   }
 
   function renderStack(i) {
