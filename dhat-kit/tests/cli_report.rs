@@ -577,3 +577,52 @@ fn capped_tables_hold_the_largest_rows_by_every_figure_and_say_so() {
         );
     }
 }
+
+#[test]
+fn bad_input_exits_2_with_one_line_naming_the_file() {
+    let dir = TempDir::new("bad");
+    let bad = dir.0.join("cut.json");
+    std::fs::write(&bad, b"{\"dhatFileVersion\":2,\"mode\":").unwrap();
+    let html = dir.0.join("r.html");
+    let good = fixture("valgrind-heap.json");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .arg("report")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for args in [
+        vec![bad.as_os_str(), "-o".as_ref(), html.as_os_str()],
+        vec![
+            good.as_os_str(),
+            "--before".as_ref(),
+            bad.as_os_str(),
+            "-o".as_ref(),
+            html.as_os_str(),
+        ],
+    ] {
+        let (code, err) = run(&args);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("dhat-kit: {}: expected ", bad.display())),
+            "{err}"
+        );
+    }
+    assert!(!html.exists());
+    let nowhere = dir.0.join("no/such/dir/r.html");
+    let (code, err) = run(&[good.as_os_str(), "-o".as_ref(), nowhere.as_os_str()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "dhat-kit: {}: expected a writable file",
+            nowhere.display()
+        )),
+        "{err}"
+    );
+}
