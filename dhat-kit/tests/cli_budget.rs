@@ -463,3 +463,56 @@ fn library_check_matches_crates_regions_and_asserts() {
     assert!(s[0] > 0 && s[1] > 0 && rest > 0);
     report.assert_within();
 }
+
+#[test]
+fn check_needs_a_baseline_or_a_budget_and_takes_both() {
+    let dir = TempDir::new("both");
+    let profile = fixture("valgrind-heap.json");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .arg("check")
+            .arg(&profile)
+            .args(args)
+            .env_remove("CI")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("<--baseline <FILE>|--budget <TOML>>"), "{err}");
+    let baseline = dir.0.join("memory-baseline.json");
+    let (code, _, err) = run(&[
+        "--baseline".as_ref(),
+        baseline.as_os_str(),
+        "--update".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // Both: the budget table, then the baseline's; one over budget fails the check.
+    let over = dir.write(
+        "budgets.toml",
+        &VALGRIND_BUDGET.replace("\"50%\"", "\"40%\""),
+    );
+    let (code, out, err) = run(&[
+        "--baseline".as_ref(),
+        baseline.as_os_str(),
+        "--budget".as_ref(),
+        over.as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(row(&out, "tables").contains(" OVER "), "{out}");
+    assert!(out.contains("memory baseline `default`"), "{out}");
+    let within = dir.write("within.toml", VALGRIND_BUDGET);
+    let (code, out, err) = run(&[
+        "--baseline".as_ref(),
+        baseline.as_os_str(),
+        "--budget".as_ref(),
+        within.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 of 3 components within budget\n"), "{out}");
+}

@@ -92,12 +92,18 @@ enum Command {
     /// Checks a profile's totals against an entry of a baseline file (`--baseline`), and its
     /// components against a budget file (`--budget`): exit 0 within, 1 with a table of what
     /// regressed or is over, 2 on bad input. Improvements beyond the tolerance are reported too.
+    #[command(group(
+        clap::ArgGroup::new("against")
+            .required(true)
+            .multiple(true)
+            .args(["baseline", "budget"])
+    ))]
     Check {
         /// The profile.
         profile: PathBuf,
         /// The baseline file (dhat-kit's format, or one object with `total_allocations_bytes`,
         /// `peak_memory_bytes`, `allocation_count`).
-        #[arg(long, value_name = "FILE", required_unless_present = "budget")]
+        #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,
         /// A budget file (TOML, `[[component]]` with name, match, max and metric): prints each
         /// component's figure, share, limit and status, and "everything else". A program point
