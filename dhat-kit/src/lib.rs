@@ -11,7 +11,10 @@
 //! - [`profile`]: DHAT's JSON profiles (dhat-rs, Valgrind's DHAT, dhat-kit's peak files), read
 //!   streaming into a compact model, and written;
 //! - [`analyze`]: summaries, top allocation sites, before/after diffs and flame graphs of them,
-//!   as the `dhat-kit` command (feature `cli`) prints them;
+//!   as the `dhat-kit` command (feature `cli`) prints them; `analyze::budget` (feature `budget`):
+//!   allocation budgets per component, from a TOML file, checked against a profile;
+//! - `report` (feature `cli`): one self-contained HTML page of a profile (and its diff with
+//!   another) that a reviewer opens offline;
 //! - [`baseline`]: memory baselines kept in the repository, checked with a tolerance, and an
 //!   update flow (`DHAT_KIT_UPDATE=1`) that never writes on CI.
 //! - [`growth`]: a workload's figures at several input sizes and how each grows (`n`, `n log n`,
@@ -63,8 +66,9 @@
 //! | `peak` (default) | the counting allocator and everything measured with it |
 //! | `heap` | `peak`, with dhat's heap profiler as the inner allocator (see below) |
 //! | `ad-hoc` | `peak`, plus dhat's ad-hoc profile |
-//! | `cli` | the `dhat-kit` command over DHAT JSON profiles |
+//! | `cli` | the `dhat-kit` command over DHAT JSON profiles, and its HTML report (`budget` too) |
 //! | `criterion` | `peak`, plus `dhat_kit::criterion`'s criterion measurements |
+//! | `budget` | budgets per component read from TOML (`analyze::budget`; adds the `toml` crate) |
 //!
 //! With none of them ([`default-features = false`]), [`Alloc`] only forwards to its inner allocator
 //! and every figure reads 0, so instrumented code costs nothing in production builds.
@@ -93,6 +97,8 @@ mod growth;
 pub mod profile;
 mod profiler;
 mod region;
+#[cfg(feature = "cli")]
+pub mod report;
 mod stats;
 mod units;
 

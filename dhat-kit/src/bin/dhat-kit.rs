@@ -73,16 +73,53 @@ enum Command {
         #[arg(long)]
         title: Option<String>,
     },
-    /// Checks a profile's totals against an entry of a baseline file: exit 0 within the
-    /// tolerance, 1 with a table of what regressed (baseline, now, delta, %), 2 on bad input.
-    /// Improvements beyond the tolerance are reported too.
+    /// One self-contained HTML page (no network; opens from file://): summary, top sites
+    /// (sortable, filterable, by site, function, file or crate, call stack on click), flame
+    /// graph, regions, and with --before the diff.
+    Report {
+        /// The profile.
+        file: PathBuf,
+        /// A profile to compare with: totals side by side and the sites that changed most.
+        #[arg(long, value_name = "OLD")]
+        before: Option<PathBuf>,
+        /// The HTML file to write (atomically).
+        #[arg(short, long, value_name = "HTML", default_value = "report.html")]
+        output: PathBuf,
+        /// The largest rows kept of each table, by each figure (0 for all).
+        #[arg(long, value_name = "N", default_value_t = 500)]
+        rows: usize,
+        /// Skips the program's own allocation wrappers when finding sites (as `top --skip`;
+        /// also from DHAT_KIT_SKIP).
+        #[arg(long, value_name = "PATTERN")]
+        skip: Vec<String>,
+        /// Reads more patterns for --skip from a file, one a line.
+        #[arg(long, value_name = "FILE")]
+        skip_file: Vec<PathBuf>,
+    },
+    /// Checks a profile's totals against an entry of a baseline file (`--baseline`), and its
+    /// components against a budget file (`--budget`): exit 0 within, 1 with a table of what
+    /// regressed or is over, 2 on bad input. Improvements beyond the tolerance are reported too.
+    #[command(group(
+        clap::ArgGroup::new("against")
+            .required(true)
+            .multiple(true)
+            .args(["baseline", "budget"])
+    ))]
     Check {
         /// The profile.
         profile: PathBuf,
         /// The baseline file (dhat-kit's format, or one object with `total_allocations_bytes`,
         /// `peak_memory_bytes`, `allocation_count`).
         #[arg(long, value_name = "FILE")]
-        baseline: PathBuf,
+        baseline: Option<PathBuf>,
+        /// A budget file (TOML, `[[component]]` with name, match, max and metric): prints each
+        /// component's figure, share, limit and status, and "everything else". A program point
+        /// belongs to the first component whose match any frame of its stack satisfies.
+        #[arg(long, value_name = "TOML")]
+        budget: Option<PathBuf>,
+        /// With --budget: lists each component's sites and the frame that claimed each.
+        #[arg(long, requires = "budget")]
+        explain: bool,
         /// The entry to compare with.
         #[arg(long, default_value = baseline::DEFAULT_NAME)]
         name: String,
@@ -133,20 +170,25 @@ struct Rank {
 impl Rank {
     /// The patterns to skip: the environment's, then the files', then the command line's.
     fn skip(&self) -> Result<analyze::Skip, Failure> {
-        let mut skip = analyze::Skip::from_env();
-        for file in &self.skip_file {
-            skip.add_file(file).map_err(|e| {
-                Failure::BadInput(format!(
-                    "dhat-kit: {}: expected a readable file of --skip patterns ({e})",
-                    file.display()
-                ))
-            })?;
-        }
-        for p in &self.skip {
-            skip.add(p.as_str());
-        }
-        Ok(skip)
+        skip_list(&self.skip, &self.skip_file)
     }
+}
+
+/// The patterns to skip: `DHAT_KIT_SKIP`'s, then the files', then the command line's.
+fn skip_list(patterns: &[String], files: &[PathBuf]) -> Result<analyze::Skip, Failure> {
+    let mut skip = analyze::Skip::from_env();
+    for file in files {
+        skip.add_file(file).map_err(|e| {
+            Failure::BadInput(format!(
+                "dhat-kit: {}: expected a readable file of --skip patterns ({e})",
+                file.display()
+            ))
+        })?;
+    }
+    for p in patterns {
+        skip.add(p.as_str());
+    }
+    Ok(skip)
 }
 
 /// What `check --update[=new]` writes.
@@ -264,15 +306,68 @@ fn run(command: Command) -> Result<(), Failure> {
             eprintln!("dhat-kit: wrote {}", output.display());
             Ok(())
         }
+        Command::Report {
+            file,
+            before,
+            output,
+            rows,
+            skip,
+            skip_file,
+        } => {
+            let skip = skip_list(&skip, &skip_file)?;
+            let p = load(&file)?;
+            let b = before.as_deref().map(load).transpose()?;
+            let name = |f: &Path| {
+                f.file_name().map_or_else(
+                    || f.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            };
+            let opts = dhat_kit::report::ReportOptions {
+                rows,
+                skip,
+                ..Default::default()
+            };
+            let before_name = before.as_deref().map(name);
+            let html = dhat_kit::report::html(
+                &p,
+                &name(&file),
+                b.as_ref().zip(before_name.as_deref()),
+                &opts,
+            )
+            .map_err(|e| bad(&file, e))?;
+            dhat_kit::__private::write_atomically(&output, html.as_bytes()).map_err(|e| {
+                Failure::BadInput(format!(
+                    "dhat-kit: {}: expected a writable file ({e}), at open",
+                    output.display()
+                ))
+            })?;
+            eprintln!(
+                "dhat-kit: wrote {} ({} KB)",
+                output.display(),
+                html.len().div_ceil(1000)
+            );
+            exit_without_freeing(p);
+            Ok(())
+        }
         Command::Check {
             profile,
-            baseline: file,
+            baseline,
+            budget,
+            explain,
             name,
             tolerance,
             metrics,
             update,
         } => {
             let p = load(&profile)?;
+            let budgets = match &budget {
+                Some(b) => Some(check_budgets(&p, b, explain)?),
+                None => None,
+            };
+            let Some(file) = baseline else {
+                return budgets.unwrap_or(Ok(()));
+            };
             let options = CheckOptions {
                 tolerance,
                 metrics,
@@ -294,11 +389,39 @@ fn run(command: Command) -> Result<(), Failure> {
                 return Err(Failure::Failed(verdict.message));
             }
             match (&verdict.comparison, verdict.message.is_empty()) {
-                (Some(c), true) => print(&format!("{c}\n")),
-                _ => print(&format!("{}\n", verdict.message)),
+                (Some(c), true) => print(&format!("{c}\n"))?,
+                _ => print(&format!("{}\n", verdict.message))?,
             }
+            budgets.unwrap_or(Ok(()))
         }
     }
+}
+
+/// `check --budget`: the table on stdout (and each component's sites with `--explain`), a
+/// warning on stderr per component that matches nothing. The outer error is bad input; the inner
+/// result is the verdict, `Failed` when a component is over.
+fn check_budgets(p: &Profile, file: &Path, explain: bool) -> Result<Result<(), Failure>, Failure> {
+    let budgets =
+        analyze::budget::Budgets::read(file).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let report = budgets
+        .check(p)
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    for w in report.warnings() {
+        eprintln!("{w}");
+    }
+    print(&report.render())?;
+    if explain {
+        print(&format!("\n{}", report.explain()))?;
+    }
+    if report.passed() {
+        return Ok(Ok(()));
+    }
+    let over: Vec<&str> = report.over().map(|c| c.name.as_str()).collect();
+    Ok(Err(Failure::Failed(format!(
+        "dhat-kit: over budget ({}): {}",
+        file.display(),
+        over.join(", ")
+    ))))
 }
 
 /// Leaves a large profile's memory to the operating system, which takes it back at exit at once,

@@ -1,0 +1,1043 @@
+//! Budgets per component: a TOML file a person writes ("JSON parsing at most 10% of all bytes",
+//! "the ORM at most 8 MiB"), checked against a profile.
+//!
+//! ```toml
+//! [[component]]
+//! name = "JSON parsing"
+//! match = { crate = "serde_json" }   # or function = "parse_json", file = "src/json.rs",
+//!                                    # path = "my_app::json", region = "call_function"
+//! max = "10%"                        # a share of the figure's total, or "8 MiB", "500 KB", 1048576
+//! metric = "total-bytes"             # optional: any metric of `dhat-kit top`; default total-bytes
+//! ```
+//!
+//! The keys of `match`, on one frame of a program point's stack (every frame, innermost first):
+//!
+//! | key | a frame matches when |
+//! |---|---|
+//! | `crate` | its crate is this one (`serde_json`; `-` and `_` are the same); for C, its library or source file |
+//! | `function` | its function is this one, whole or as the last segments of its path (`parse_json` matches `app::json::parse_json`) |
+//! | `file` | its source file is this one, whole or as the last components of its path (`src/json.rs`) |
+//! | `path` | its function is in this module or type (`my_app::json` matches `my_app::json::Lexer::next`) |
+//! | `region` | it is the region of this name in a dhat-kit peak profile (`region call_function`) |
+//!
+//! A `match` with several keys needs all of them on the same frame. **A program point (a distinct
+//! stack) belongs to the first component, in the file's order, whose `match` any frame of its
+//! stack satisfies**; what no component claims is "everything else". Put narrow components before
+//! broad ones: a parser called from the ORM counts as the parser's if the parser comes first.
+//! [`BudgetReport::explain`] (`dhat-kit check --budget FILE --explain`) lists each component's
+//! sites, and the frame that claimed each.
+//!
+//! `max` is a share of the figure's total over the whole profile (`"10%"`), or an amount: a size
+//! in bytes (`"8 MiB"`, `"500 KB"`, `"1.5 GiB"`, `"64 B"`: KB, MB, GB are powers of 1000, KiB,
+//! MiB, GiB of 1024) or a plain integer in the figure's own unit (bytes, blocks, or, in an ad-hoc
+//! profile, its units and events). A size in bytes on a figure that is not counted in bytes is an
+//! error, not a guess.
+//!
+//! # Examples
+//!
+//! ```
+//! use dhat_kit::analyze::budget::Budgets;
+//! let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+//!   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+//!   "pps":[{"tb":30,"tbk":1,"fs":[1,3]},{"tb":60,"tbk":2,"fs":[2,3]},{"tb":10,"tbk":1,"fs":[3]}],
+//!   "ftbl":["[root]","0x1: serde_json::de::parse (src/de.rs:3:1)",
+//!           "0x2: app::orm::load (src/orm.rs:9:5)","0x3: app::main (src/main.rs:1:1)"]}"#;
+//! let profile = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+//! let budgets = Budgets::parse(r#"
+//!     [[component]]
+//!     name = "JSON parsing"
+//!     match = { crate = "serde_json" }
+//!     max = "40%"
+//!
+//!     [[component]]
+//!     name = "ORM"
+//!     match = { path = "app::orm" }
+//!     max = 50
+//! "#, "budgets.toml")?;
+//! let report = budgets.check(&profile)?;
+//! assert_eq!(report.components[0].current, 30); // 30% of 100: within
+//! assert_eq!(report.components[1].current, 60); // over its 50
+//! assert_eq!(report.rest[0].current, 10);       // everything else
+//! assert!(!report.passed());
+//! assert_eq!(report.over().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["ORM"]);
+//! println!("{}", report.render());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{percent, render_table, Frames, Metric};
+use crate::profile::{Frame, Profile};
+use crate::units::{Bytes, Thousands};
+
+/// A budget file that could not be read or does not fit the profile: one line naming the file,
+/// the line (when known) and what was wrong.
+///
+/// # Examples
+///
+/// ```
+/// let err = dhat_kit::analyze::budget::Budgets::parse(
+///     "[[component]]\nname = \"x\"\nmatch = { crate = \"a\" }\nmax = \"8 MB/s\"\n",
+///     "budgets.toml",
+/// )
+/// .unwrap_err();
+/// assert_eq!(err.line(), Some(4));
+/// assert!(err.to_string().starts_with("dhat-kit: budgets.toml:4: "), "{err}");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetError {
+    file: String,
+    line: Option<usize>,
+    message: String,
+}
+
+impl BudgetError {
+    fn new(file: &str, line: Option<usize>, message: impl Into<String>) -> Self {
+        BudgetError {
+            file: file.to_owned(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// The budget file.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The line (from 1) of what was wrong, when the error is about one place in the file.
+    pub fn line(&self) -> Option<usize> {
+        self.line
+    }
+
+    /// What was wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for BudgetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "dhat-kit: {}:{line}: {}", self.file, self.message),
+            None => write!(f, "dhat-kit: {}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for BudgetError {}
+
+/// What claims a frame for a component: every key given must hold on the same frame.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Match {
+    /// The crate of the frame's function (for C: its library or source file).
+    #[serde(rename = "crate")]
+    pub krate: Option<String>,
+    /// The function, whole or as the last segments of its path.
+    pub function: Option<String>,
+    /// The source file, whole or as the last components of its path.
+    pub file: Option<String>,
+    /// A module or type path prefix of the function.
+    pub path: Option<String>,
+    /// A region's name (dhat-kit peak profiles: frames `region NAME`).
+    pub region: Option<String>,
+}
+
+impl Match {
+    /// Whether `frame` satisfies every key given.
+    pub fn matches(&self, frame: &Frame<'_>) -> bool {
+        let function = frame.function;
+        if let Some(want) = &self.krate {
+            let norm = |s: &str| s.replace('-', "_");
+            if norm(frame.crate_name()) != norm(want) {
+                return false;
+            }
+        }
+        if let Some(want) = &self.function {
+            let tail = function.len() >= want.len() + 2
+                && function.ends_with(want.as_str())
+                && function[..function.len() - want.len()].ends_with("::");
+            if function != want && !tail {
+                return false;
+            }
+        }
+        if let Some(want) = &self.file {
+            let Some(file) = frame.file else { return false };
+            let want = want.trim_start_matches("./");
+            let tail = file.len() > want.len()
+                && file.ends_with(want)
+                && file[..file.len() - want.len()].ends_with(['/', '\\']);
+            if file != want && !tail {
+                return false;
+            }
+        }
+        if let Some(want) = &self.path {
+            let f = function.trim_start_matches(['<', '&', '*']);
+            let f = f.strip_prefix("mut ").unwrap_or(f);
+            let inside = f.len() > want.len()
+                && f.starts_with(want.as_str())
+                && f[want.len()..].starts_with("::");
+            if f != want && !inside {
+                return false;
+            }
+        }
+        if let Some(want) = &self.region {
+            if function.strip_prefix("region ") != Some(want.as_str()) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.krate.is_none()
+            && self.function.is_none()
+            && self.file.is_none()
+            && self.path.is_none()
+            && self.region.is_none()
+    }
+}
+
+impl fmt::Display for Match {
+    /// `crate = "serde_json"`, keys separated by commas.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = [
+            ("crate", &self.krate),
+            ("function", &self.function),
+            ("file", &self.file),
+            ("path", &self.path),
+            ("region", &self.region),
+        ];
+        let mut first = true;
+        for (key, value) in keys {
+            if let Some(v) = value {
+                if !first {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{key} = {v:?}")?;
+                first = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A component's `max`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limit {
+    /// A share of the figure's total over the whole profile, in percent (`"10%"`).
+    Share(f64),
+    /// A size in bytes (`"8 MiB"`, `"500 KB"`).
+    Bytes(u64),
+    /// A plain number in the figure's own unit (`1048576`).
+    Amount(u64),
+}
+
+impl Limit {
+    /// Reads `"10%"`, `"8 MiB"`, `"500 KB"`, `"1.5 GiB"`, `"64 B"` or `"4096"`.
+    ///
+    /// # Errors
+    ///
+    /// What is wrong with the text, for a message.
+    pub fn parse(text: &str) -> Result<Limit, String> {
+        let t = text.trim();
+        if let Some(p) = t.strip_suffix('%') {
+            return match p.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => Ok(Limit::Share(v)),
+                _ => Err(format!(
+                    "bad share {text:?}: expected a percentage such as \"10%\""
+                )),
+            };
+        }
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+            .unwrap_or(t.len());
+        let (num, unit) = (t[..split].replace('_', ""), t[split..].trim());
+        let multiplier: u64 = match unit {
+            "" => {
+                return num
+                    .parse::<u64>()
+                    .map(Limit::Amount)
+                    .map_err(|_| format!("bad amount {text:?}: expected a whole number"))
+            }
+            "B" | "b" | "bytes" => 1,
+            "KB" | "kB" | "kb" => 1000,
+            "MB" | "mb" => 1000 * 1000,
+            "GB" | "gb" => 1000 * 1000 * 1000,
+            "TB" | "tb" => 1000 * 1000 * 1000 * 1000,
+            "KiB" | "kib" => 1 << 10,
+            "MiB" | "mib" => 1 << 20,
+            "GiB" | "gib" => 1 << 30,
+            "TiB" | "tib" => 1 << 40,
+            _ => {
+                return Err(format!(
+                    "bad unit {unit:?} in {text:?}: expected B, KB, MB, GB, TB, KiB, MiB, GiB, TiB or %"
+                ))
+            }
+        };
+        let value: f64 = num
+            .parse()
+            .map_err(|_| format!("bad size {text:?}: expected a number before the unit"))?;
+        let bytes = value * multiplier as f64;
+        if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
+            return Err(format!("bad size {text:?}: out of range"));
+        }
+        Ok(Limit::Bytes(bytes.round() as u64))
+    }
+}
+
+/// One `[[component]]` of a budget file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    /// Its `name`.
+    pub name: String,
+    /// Its `match`.
+    pub matcher: Match,
+    /// Its `max`.
+    pub max: Limit,
+    /// Its `metric` (default total bytes).
+    pub metric: Metric,
+    /// The line of its `[[component]]` header in the file.
+    pub line: usize,
+}
+
+/// A budget file: components in the order of the file.
+///
+/// # Examples
+///
+/// See the [module](self) documentation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budgets {
+    /// The file (as given to [`read`](Budgets::read) or [`parse`](Budgets::parse)).
+    pub file: String,
+    /// The components, in the file's order (the first whose `match` holds claims a program point).
+    pub components: Vec<Component>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDe {
+    #[serde(default)]
+    component: Vec<Spanned<ComponentDe>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComponentDe {
+    name: Spanned<String>,
+    #[serde(rename = "match")]
+    matcher: Spanned<Match>,
+    max: Spanned<toml::Value>,
+    metric: Option<Spanned<String>>,
+}
+
+/// The line (from 1) of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The metric named `name` on the command line (`total-bytes`, ...).
+fn metric_named(name: &str) -> Option<Metric> {
+    const ALL: [Metric; 9] = [
+        Metric::TotalBytes,
+        Metric::TotalBlocks,
+        Metric::PeakBytes,
+        Metric::PeakBlocks,
+        Metric::EndBytes,
+        Metric::EndBlocks,
+        Metric::MaxBytes,
+        Metric::Reads,
+        Metric::Writes,
+    ];
+    ALL.into_iter().find(|m| m.name() == name)
+}
+
+impl Budgets {
+    /// Reads a budget file.
+    ///
+    /// # Errors
+    ///
+    /// [`BudgetError`] if the file cannot be read or is not a budget file (see
+    /// [`parse`](Budgets::parse)).
+    pub fn read(path: impl AsRef<Path>) -> Result<Budgets, BudgetError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| BudgetError::new(&name, None, format!("cannot read the file: {e}")))?;
+        Budgets::parse(&text, &name)
+    }
+
+    /// Parses the text of a budget file named `file` (for messages).
+    ///
+    /// # Errors
+    ///
+    /// [`BudgetError`] with the line and what was wrong: TOML that does not parse, an unknown key,
+    /// a missing `name`, `match` or `max`, an empty `match`, a bad unit or share, an unknown
+    /// metric, or two components of the same name.
+    pub fn parse(text: &str, file: &str) -> Result<Budgets, BudgetError> {
+        let de: FileDe = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            let msg = e
+                .message()
+                .trim()
+                .replace('\n', " ")
+                .replace(
+                    "struct Match",
+                    "a table of crate, function, file, path or region, such as { crate = \"serde_json\" }",
+                )
+                .replace("struct ComponentDe", "a [[component]] table")
+                .replace("struct FileDe", "[[component]] tables");
+            BudgetError::new(file, line, msg)
+        })?;
+        let err = |span: Range<usize>, msg: String| {
+            BudgetError::new(file, Some(line_of(text, span.start)), msg)
+        };
+        let mut components: Vec<Component> = Vec::new();
+        for c in de.component {
+            let line = line_of(text, c.span().start);
+            let c = c.into_inner();
+            let name = c.name.get_ref().trim().to_owned();
+            if name.is_empty() {
+                return Err(err(c.name.span(), "a component's name is empty".into()));
+            }
+            if let Some(prev) = components.iter().find(|p| p.name == name) {
+                return Err(err(
+                    c.name.span(),
+                    format!(
+                        "a second component named {name:?} (the first is on line {})",
+                        prev.line
+                    ),
+                ));
+            }
+            if c.matcher.get_ref().is_empty() {
+                return Err(err(
+                    c.matcher.span(),
+                    format!(
+                        "the match of {name:?} is empty: expected one of crate, function, file, path, region"
+                    ),
+                ));
+            }
+            let max = match c.max.get_ref() {
+                toml::Value::String(s) => Limit::parse(s),
+                toml::Value::Integer(i) => u64::try_from(*i)
+                    .map(Limit::Amount)
+                    .map_err(|_| format!("bad max {i}: expected a size of at least 0")),
+                other => Err(format!(
+                    "bad max {other}: expected a share (\"10%\"), a size (\"8 MiB\") or an integer"
+                )),
+            }
+            .map_err(|m| err(c.max.span(), format!("component {name:?}: {m}")))?;
+            let metric = match &c.metric {
+                None => Metric::TotalBytes,
+                Some(m) => metric_named(m.get_ref()).ok_or_else(|| {
+                    err(
+                        m.span(),
+                        format!(
+                            "component {name:?}: unknown metric {:?}: expected total-bytes, total-blocks, \
+                             peak-bytes, peak-blocks, end-bytes, end-blocks, max-bytes, reads or writes",
+                            m.get_ref()
+                        ),
+                    )
+                })?,
+            };
+            components.push(Component {
+                name,
+                matcher: c.matcher.into_inner(),
+                max,
+                metric,
+                line,
+            });
+        }
+        if components.is_empty() {
+            return Err(BudgetError::new(
+                file,
+                None,
+                "no [[component]]: expected at least one, with name, match and max",
+            ));
+        }
+        Ok(Budgets {
+            file: file.to_owned(),
+            components,
+        })
+    }
+
+    /// Checks `profile` against the budgets: each program point goes to the first component whose
+    /// `match` one of its frames satisfies (else to "everything else"), and each component's sum of
+    /// its figure is compared with its `max`.
+    ///
+    /// # Errors
+    ///
+    /// [`BudgetError`] (naming the component's line) if the profile does not have a component's
+    /// figure (peak bytes of an ad-hoc profile), or if a size in bytes is given for a figure that
+    /// is not counted in bytes (blocks, or an ad-hoc profile's units).
+    pub fn check(&self, profile: &Profile) -> Result<BudgetReport, BudgetError> {
+        let unit = profile.unit_plural().to_owned();
+        let blocks_unit = profile.blocks_plural().to_owned();
+        for c in &self.components {
+            let at = |m: String| {
+                BudgetError::new(
+                    &self.file,
+                    Some(c.line),
+                    format!("component {:?}: {m}", c.name),
+                )
+            };
+            c.metric.check(profile).map_err(|e| at(e.0))?;
+            if let Limit::Bytes(_) = c.max {
+                if c.metric.is_blocks() {
+                    return Err(at(format!(
+                        "max is a size in bytes, but {} counts {blocks_unit}: give a number or a share",
+                        c.metric
+                    )));
+                }
+                if unit != "bytes" {
+                    return Err(at(format!(
+                        "max is a size in bytes, but this profile counts {unit}: give a number of {unit} or a share"
+                    )));
+                }
+            }
+        }
+        // The first component each frame-table entry satisfies (usize::MAX: none); a point's
+        // component is the smallest over its frames.
+        let none = usize::MAX;
+        let frames = Frames::new(profile);
+        let claims: Vec<usize> = (0..profile.ftbl.len())
+            .map(|i| {
+                let f = frames.frame(i as u32);
+                self.components
+                    .iter()
+                    .position(|c| c.matcher.matches(&f))
+                    .unwrap_or(none)
+            })
+            .collect();
+        let mut metrics: Vec<Metric> = Vec::new();
+        for c in &self.components {
+            if !metrics.contains(&c.metric) {
+                metrics.push(c.metric);
+            }
+        }
+        let mut totals = vec![0u64; metrics.len()];
+        let mut sums = vec![0u64; self.components.len()];
+        let mut points = vec![0usize; self.components.len()];
+        let mut rest = vec![0u64; metrics.len()];
+        let mut rest_points = 0usize;
+        let mut assignment: Vec<(usize, usize)> = Vec::with_capacity(profile.pps.len());
+        for pp in &profile.pps {
+            let (pos, owner) = pp
+                .fs
+                .iter()
+                .enumerate()
+                .map(|(pos, &f)| (pos, claims.get(f as usize).copied().unwrap_or(none)))
+                .min_by_key(|&(pos, c)| (c, pos))
+                .unwrap_or((0, none));
+            for (m, t) in metrics.iter().zip(totals.iter_mut()) {
+                *t = t.saturating_add(m.of(pp));
+            }
+            if owner == none {
+                rest_points += 1;
+                for (m, r) in metrics.iter().zip(rest.iter_mut()) {
+                    *r = r.saturating_add(m.of(pp));
+                }
+            } else {
+                let c = &self.components[owner];
+                sums[owner] = sums[owner].saturating_add(c.metric.of(pp));
+                points[owner] += 1;
+            }
+            assignment.push((owner, pos));
+        }
+        let total_of = |m: Metric| totals[metrics.iter().position(|&x| x == m).unwrap_or(0)];
+        let components = self
+            .components
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let total = total_of(c.metric);
+                let current = sums[i];
+                let share = percent(current, total);
+                let (limit, over) = match c.max {
+                    Limit::Share(p) => {
+                        let limit = (p / 100.0 * total as f64).floor() as u64;
+                        (limit, share > p)
+                    }
+                    Limit::Bytes(b) | Limit::Amount(b) => (b, current > b),
+                };
+                ComponentStatus {
+                    name: c.name.clone(),
+                    line: Some(c.line),
+                    matcher: Some(c.matcher.clone()),
+                    metric: c.metric,
+                    current,
+                    total,
+                    share,
+                    max: Some(c.max),
+                    limit: Some(limit),
+                    status: if points[i] == 0 {
+                        Status::Unmatched
+                    } else if over {
+                        Status::Over
+                    } else {
+                        Status::Within
+                    },
+                    points: points[i],
+                }
+            })
+            .collect();
+        let rest = metrics
+            .iter()
+            .enumerate()
+            .map(|(k, &m)| ComponentStatus {
+                name: if metrics.len() == 1 {
+                    EVERYTHING_ELSE.to_owned()
+                } else {
+                    format!("{EVERYTHING_ELSE} ({m})")
+                },
+                line: None,
+                matcher: None,
+                metric: m,
+                current: rest[k],
+                total: totals[k],
+                share: percent(rest[k], totals[k]),
+                max: None,
+                limit: None,
+                status: Status::Unbudgeted,
+                points: rest_points,
+            })
+            .collect();
+        let explain = explain_sites(profile, &self.components, &assignment, &metrics);
+        Ok(BudgetReport {
+            file: self.file.clone(),
+            unit,
+            blocks_unit,
+            components,
+            rest,
+            explained: explain,
+        })
+    }
+}
+
+/// How many sites of each component [`BudgetReport::explain`] lists.
+pub const EXPLAINED_SITES: usize = 25;
+
+/// The label of the row of the program points no component claims.
+pub const EVERYTHING_ELSE: &str = "everything else";
+
+/// How a component stands against its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// At or under its limit.
+    Within,
+    /// Over its limit.
+    Over,
+    /// No program point is claimed by it (a warning: its `match` may be wrong).
+    Unmatched,
+    /// The "everything else" row, which has no limit.
+    Unbudgeted,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Within => "ok",
+            Status::Over => "OVER",
+            Status::Unmatched => "matches nothing",
+            Status::Unbudgeted => "-",
+        })
+    }
+}
+
+/// One row of a [`BudgetReport`]: a component (or "everything else") and its figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentStatus {
+    /// The component's name, or [`EVERYTHING_ELSE`].
+    pub name: String,
+    /// The line of its `[[component]]` in the budget file (`None` for everything else).
+    pub line: Option<usize>,
+    /// Its `match` (`None` for everything else).
+    pub matcher: Option<Match>,
+    /// The figure it is budgeted by.
+    pub metric: Metric,
+    /// The sum of the figure over the program points it claims.
+    pub current: u64,
+    /// The figure's total over the whole profile.
+    pub total: u64,
+    /// `current` in percent of `total`.
+    pub share: f64,
+    /// Its `max` as written (`None` for everything else).
+    pub max: Option<Limit>,
+    /// The limit in the figure's unit (a share resolved against `total`, rounded down).
+    pub limit: Option<u64>,
+    /// How it stands.
+    pub status: Status,
+    /// How many program points (distinct stacks) it claims.
+    pub points: usize,
+}
+
+/// One site a component claims, for [`BudgetReport::explain`].
+#[derive(Debug, Clone, PartialEq)]
+struct Claimed {
+    site: String,
+    value: u64,
+    via: String,
+}
+
+/// The result of [`Budgets::check`]: each component against its limit, then everything else.
+///
+/// # Examples
+///
+/// See the [module](self) documentation.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use = "a budget report does nothing unless its verdict is looked at (passed, assert_within)"]
+pub struct BudgetReport {
+    /// The budget file.
+    pub file: String,
+    /// The profile's unit (`bytes`, or `units` for ad-hoc profiles).
+    pub unit: String,
+    /// The profile's block unit (`blocks`, or `events`).
+    pub blocks_unit: String,
+    /// The components, in the file's order.
+    pub components: Vec<ComponentStatus>,
+    /// What no component claims: one row per figure the components use (usually one).
+    pub rest: Vec<ComponentStatus>,
+    explained: Vec<Vec<Claimed>>,
+}
+
+impl BudgetReport {
+    /// Whether every component is within its limit (a component that matches nothing is within).
+    pub fn passed(&self) -> bool {
+        self.components.iter().all(|c| c.status != Status::Over)
+    }
+
+    /// The components over their limit.
+    pub fn over(&self) -> impl Iterator<Item = &ComponentStatus> {
+        self.components.iter().filter(|c| c.status == Status::Over)
+    }
+
+    /// One warning line per component that matches nothing:
+    /// `dhat-kit: warning: budgets.toml:7: component "ORM" (path = "app::orm") matches no program point`.
+    pub fn warnings(&self) -> Vec<String> {
+        self.components
+            .iter()
+            .filter(|c| c.status == Status::Unmatched)
+            .map(|c| {
+                format!(
+                    "dhat-kit: warning: {}:{}: component {:?} ({}) matches no program point",
+                    self.file,
+                    c.line.unwrap_or(0),
+                    c.name,
+                    c.matcher.as_ref().map(Match::to_string).unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    /// A figure in its unit: `1.2 MiB`, `120 units`, or a count of blocks (or events), `3,401`.
+    fn show(&self, metric: Metric, v: u64) -> String {
+        if metric.is_blocks() {
+            Thousands(v).to_string()
+        } else if self.unit != "bytes" {
+            format!("{} {}", Thousands(v), self.unit)
+        } else {
+            Bytes(v).to_string()
+        }
+    }
+
+    fn limit_text(&self, c: &ComponentStatus) -> String {
+        match (c.max, c.limit) {
+            (Some(Limit::Share(p)), Some(l)) => format!("{p}% ({})", self.show(c.metric, l)),
+            (Some(_), Some(l)) => self.show(c.metric, l),
+            _ => "-".to_owned(),
+        }
+    }
+
+    /// The table: current, share, limit, status, metric and component, one row per component and
+    /// one for everything else, then a verdict line.
+    pub fn render(&self) -> String {
+        let rows: Vec<Vec<String>> = self
+            .components
+            .iter()
+            .chain(&self.rest)
+            .map(|c| {
+                vec![
+                    self.show(c.metric, c.current),
+                    format!("{:.1}%", c.share),
+                    self.limit_text(c),
+                    c.status.to_string(),
+                    c.metric.name().to_owned(),
+                    c.name.clone(),
+                ]
+            })
+            .collect();
+        let mut out = render_table(
+            &["current", "share", "limit", "status", "metric", "component"],
+            &rows,
+            false,
+        );
+        let over: Vec<String> = self
+            .over()
+            .map(|c| {
+                format!(
+                    "{} ({} > {})",
+                    c.name,
+                    self.show(c.metric, c.current),
+                    self.limit_text(c)
+                )
+            })
+            .collect();
+        let n = self.components.len();
+        if over.is_empty() {
+            out.push_str(&format!("{n} of {n} components within budget\n"));
+        } else {
+            out.push_str(&format!(
+                "{} of {n} components over budget: {}\n",
+                over.len(),
+                over.join(", ")
+            ));
+        }
+        out
+    }
+
+    /// Each component's sites (and everything else's), largest first: the site's figure, its
+    /// label, and the frame that claimed it; so a person can see why a site counts where it does.
+    /// At most [`EXPLAINED_SITES`] sites each, then a line with the number and sum of the rest.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        for (c, sites) in self
+            .components
+            .iter()
+            .chain(&self.rest)
+            .zip(&self.explained)
+        {
+            let how = c
+                .matcher
+                .as_ref()
+                .map_or_else(|| "claimed by no component".to_owned(), |m| m.to_string());
+            out.push_str(&format!(
+                "{} ({how}): {} in {} site{}, {} program point{}\n",
+                c.name,
+                self.show(c.metric, c.current),
+                sites.len(),
+                if sites.len() == 1 { "" } else { "s" },
+                c.points,
+                if c.points == 1 { "" } else { "s" },
+            ));
+            for s in sites.iter().take(EXPLAINED_SITES) {
+                out.push_str(&format!(
+                    "  {:>12}  {:>5.1}%  {}",
+                    self.show(c.metric, s.value),
+                    percent(s.value, c.total),
+                    s.site
+                ));
+                if !s.via.is_empty() && s.via != s.site {
+                    out.push_str(&format!("  <- via {}", s.via));
+                }
+                out.push('\n');
+            }
+            if sites.len() > EXPLAINED_SITES {
+                let rest = &sites[EXPLAINED_SITES..];
+                let sum = rest.iter().fold(0u64, |a, s| a.saturating_add(s.value));
+                out.push_str(&format!(
+                    "  {:>12}  {:>5.1}%  and {} more sites\n",
+                    self.show(c.metric, sum),
+                    percent(sum, c.total),
+                    rest.len()
+                ));
+            }
+        }
+        out
+    }
+
+    /// Panics with the table if a component is over its limit: a budget as a test assertion.
+    ///
+    /// # Panics
+    ///
+    /// When [`passed`](BudgetReport::passed) is false; the message starts with `dhat-kit:` and
+    /// holds the table.
+    #[track_caller]
+    pub fn assert_within(&self) {
+        if !self.passed() {
+            panic!(
+                "dhat-kit: over the budgets of {}:\n{}",
+                self.file,
+                self.render()
+            );
+        }
+    }
+}
+
+impl fmt::Display for BudgetReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+/// Each component's sites (then each everything-else row's): the site label of every program
+/// point it claims (its most informative frame), summed, largest first, with the frame that
+/// claimed the heaviest point.
+fn explain_sites(
+    profile: &Profile,
+    components: &[Component],
+    assignment: &[(usize, usize)],
+    metrics: &[Metric],
+) -> Vec<Vec<Claimed>> {
+    use std::collections::HashMap;
+    let mut frames = Frames::new(profile);
+    let groups = components.len() + metrics.len();
+    // Per group: site label -> (sum, heaviest point's value, its claiming frame).
+    let mut sites: Vec<HashMap<String, (u64, u64, String)>> = vec![HashMap::new(); groups];
+    for (pp, &(owner, pos)) in profile.pps.iter().zip(assignment) {
+        let targets: Vec<(usize, Metric)> = if owner < components.len() {
+            vec![(owner, components[owner].metric)]
+        } else {
+            metrics
+                .iter()
+                .enumerate()
+                .map(|(k, &m)| (components.len() + k, m))
+                .collect()
+        };
+        let at = frames.informative(pp);
+        let site = pp
+            .fs
+            .get(at)
+            .map_or_else(|| "[root]".to_owned(), |&f| frames.frame(f).to_string());
+        let via = if owner < components.len() {
+            pp.fs
+                .get(pos)
+                .map(|&f| frames.frame(f).to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        for (g, m) in targets {
+            let v = m.of(pp);
+            let e = sites[g]
+                .entry(site.clone())
+                .or_insert((0, 0, String::new()));
+            e.0 = e.0.saturating_add(v);
+            if v >= e.1 {
+                e.1 = v;
+                e.2.clone_from(&via);
+            }
+        }
+    }
+    sites
+        .into_iter()
+        .map(|m| {
+            let mut v: Vec<Claimed> = m
+                .into_iter()
+                .map(|(site, (value, _, via))| Claimed { site, value, via })
+                .collect();
+            v.sort_by(|a, b| b.value.cmp(&a.value).then_with(|| a.site.cmp(&b.site)));
+            v
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_in_every_form() {
+        assert_eq!(Limit::parse("10%"), Ok(Limit::Share(10.0)));
+        assert_eq!(Limit::parse("2.5 %"), Ok(Limit::Share(2.5)));
+        assert_eq!(Limit::parse("8 MiB"), Ok(Limit::Bytes(8 << 20)));
+        assert_eq!(Limit::parse("500 KB"), Ok(Limit::Bytes(500_000)));
+        assert_eq!(Limit::parse("1.5GiB"), Ok(Limit::Bytes(3 << 29)));
+        assert_eq!(Limit::parse("64 B"), Ok(Limit::Bytes(64)));
+        assert_eq!(Limit::parse("1_048_576"), Ok(Limit::Amount(1 << 20)));
+        assert!(Limit::parse("8 MB/s")
+            .unwrap_err()
+            .contains("bad unit \"MB/s\""));
+        assert!(Limit::parse("ten%").is_err());
+        assert!(Limit::parse("").is_err());
+    }
+
+    #[test]
+    fn frames_match_by_each_key() {
+        let f = Frame::parse("0x1: <my_app::json::Lexer as Iterator>::next (src/json.rs:3:1)");
+        let m = |s: &str| -> Match { toml::from_str(s).unwrap() };
+        assert!(m(r#"crate = "my-app""#).matches(&f));
+        assert!(m(r#"path = "my_app::json""#).matches(&f));
+        assert!(!m(r#"path = "my_app::js""#).matches(&f));
+        assert!(m(r#"file = "src/json.rs""#).matches(&f));
+        assert!(m(r#"file = "json.rs""#).matches(&f));
+        assert!(!m(r#"file = "son.rs""#).matches(&f));
+        let g = Frame::parse("0x1: my_app::json::parse_json (src/json.rs:9:1)");
+        assert!(m(r#"function = "parse_json""#).matches(&g));
+        assert!(m(r#"function = "json::parse_json""#).matches(&g));
+        assert!(!m(r#"function = "_json""#).matches(&g));
+        assert!(!m("function = \"parse_json\"\nfile = \"src/other.rs\"").matches(&g));
+        let r = Frame::parse("region call_function");
+        assert!(m(r#"region = "call_function""#).matches(&r));
+        assert!(!m(r#"region = "call""#).matches(&r));
+    }
+
+    #[test]
+    fn explain_lists_the_largest_sites_then_the_rest_summed() {
+        let pps: Vec<String> = (1..=30)
+            .map(|i| format!(r#"{{"tb":{i},"tbk":1,"fs":[{i}]}}"#))
+            .collect();
+        let ftbl: Vec<String> = (1..=30)
+            .map(|i| format!(r#""0x{i:x}: app::f{i} (src/f.rs:{i}:1)""#))
+            .collect();
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+              "bkacc":false,"tu":"µs","Mtu":"s","cmd":"t","pid":1,"te":1,"pps":[{}],
+              "ftbl":["[root]",{}]}}"#,
+            pps.join(","),
+            ftbl.join(",")
+        );
+        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let b = Budgets::parse(
+            "[[component]]\nname = \"app\"\nmatch = { crate = \"app\" }\nmax = \"100%\"\n",
+            "b.toml",
+        )
+        .unwrap();
+        let text = b.check(&p).unwrap().explain();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "app (crate = \"app\"): 465 B in 30 sites, 30 program points"
+        );
+        assert!(lines[1].ends_with("app::f30 (src/f.rs:30)"), "{text}");
+        assert!(lines[25].ends_with("app::f6 (src/f.rs:6)"), "{text}");
+        // 1 + 2 + 3 + 4 + 5 = 15 of 465.
+        assert_eq!(
+            lines[26].split_whitespace().collect::<Vec<_>>().join(" "),
+            "15 B 3.2% and 5 more sites"
+        );
+        assert_eq!(
+            lines[27],
+            "everything else (claimed by no component): 0 B in 0 sites, 0 program points"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = Budgets::parse(
+            "[[component]]\nname = \"a\"\nmatch = { crate = \"x\" }\nmax = 1\nmaxx = 2\n",
+            "b.toml",
+        )
+        .unwrap_err();
+        assert_eq!(e.line(), Some(5), "{e}");
+        assert!(e.message().contains("maxx"), "{e}");
+        let e = Budgets::parse(
+            "[[component]]\nname = \"a\"\nmatch = { crate = \"x\" }\nmax = 1\nmetric = \"bytes\"\n",
+            "b.toml",
+        )
+        .unwrap_err();
+        assert_eq!(e.line(), Some(5), "{e}");
+        let e = Budgets::parse("[[component]\n", "b.toml").unwrap_err();
+        assert_eq!(e.line(), Some(1), "{e}");
+        assert!(!e.to_string().contains('\n'), "{e}");
+    }
+}

@@ -1,0 +1,474 @@
+//! The HTML report: one self-contained file a reviewer opens in any browser, from CI's artifacts,
+//! offline (`dhat-kit report FILE [--before OLD] -o report.html`).
+//!
+//! The page holds its script, style and data; it loads nothing (its Content-Security-Policy
+//! forbids every fetch), so it works from `file://`. It shows:
+//!
+//! - the summary: mode, command, totals, at t-gmax and at t-end, with units;
+//! - the top sites ([`analyze::top`]), sortable by every figure and filterable by text, grouped
+//!   by site, function, file or crate; a row's call stack on click. On a large profile the table
+//!   keeps the [`ReportOptions::rows`] largest rows by each figure, and says so;
+//! - the flame graph of total bytes ([`analyze::flamegraph_svg`], inferno's interactive SVG);
+//! - the regions, for dhat-kit's own peak profiles (whose program points are region paths);
+//! - with a `before` profile, the [`analyze::diff`]: totals side by side and the sites that
+//!   changed most, growth in red, shrinkage in green.
+//!
+//! # Examples
+//!
+//! ```
+//! let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+//!   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+//!   "pps":[{"tb":30,"tbk":1,"fs":[1,2]},{"tb":12,"tbk":1,"fs":[2]}],
+//!   "ftbl":["[root]","0x1: app::parse (src/p.rs:3:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
+//! let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+//! let html = dhat_kit::report::html(&p, "app.json", None, &Default::default())?;
+//! assert!(html.starts_with("<!DOCTYPE html>"));
+//! assert!(html.contains("app::parse (src/p.rs:3)"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::analyze::{self, DiffOptions, Error, Figures, GroupBy, Metric, TopOptions};
+use crate::profile::{Profile, PEAK_MODE};
+
+const TEMPLATE: &str = include_str!("report.html");
+const STYLE: &str = include_str!("report.css");
+const SCRIPT: &str = include_str!("report.js");
+
+/// How much the report holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// The largest rows kept of each table, by each figure (default 500; 0 for all). A site
+    /// among the largest by any figure is kept, so sorting by any column shows its true top rows.
+    pub rows: usize,
+    /// How many frames of a row's call stack are kept (default 64).
+    pub stack: usize,
+    /// How many changed sites the diff lists (default 100).
+    pub diff_rows: usize,
+    /// A program's own allocation wrappers, skipped like `malloc` when finding sites.
+    pub skip: analyze::Skip,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            rows: 500,
+            stack: 64,
+            diff_rows: 100,
+            skip: analyze::Skip::new(),
+        }
+    }
+}
+
+/// One column of the tables: a figure of [`Figures`].
+#[derive(Serialize)]
+struct Column {
+    key: &'static str,
+    label: String,
+    /// Whether it counts blocks (or events), not bytes (or units).
+    blocks: bool,
+}
+
+#[derive(Serialize)]
+struct Row {
+    label: String,
+    /// The most informative frame of its heaviest program point (for groupings other than site).
+    frame: String,
+    points: usize,
+    figures: Figures,
+    /// Indices into `frames`, from the row's frame outwards.
+    stack: Vec<u32>,
+}
+
+#[derive(Serialize)]
+struct Table {
+    /// How many rows there are in all (shown or not).
+    groups: usize,
+    rows: Vec<Row>,
+}
+
+#[derive(Serialize)]
+struct RegionRow {
+    /// Outermost first; `(outside any region)` alone for the rest.
+    path: Vec<String>,
+    own: Figures,
+    /// Its own figures and its sub-regions'.
+    inclusive: Figures,
+    /// The most bytes live at once in it (its own `mb`).
+    max_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct DiffData {
+    before: String,
+    #[serde(flatten)]
+    diff: analyze::Diff,
+}
+
+#[derive(Serialize)]
+struct Data {
+    name: String,
+    summary: analyze::Summary,
+    /// Whether figures are bytes (else the profile's own unit, `unit` in the summary).
+    bytes: bool,
+    columns: Vec<Column>,
+    totals: Figures,
+    cap: usize,
+    frames: Vec<String>,
+    groups: HashMap<&'static str, Table>,
+    regions: Option<Vec<RegionRow>>,
+    diff: Option<DiffData>,
+    flame_error: Option<String>,
+}
+
+/// Interns frame labels: each stack is a list of indices into one table.
+#[derive(Default)]
+struct Interner {
+    frames: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn get(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = u32::try_from(self.frames.len()).unwrap_or(u32::MAX);
+        self.frames.push(s.to_owned());
+        self.index.insert(s.to_owned(), i);
+        i
+    }
+}
+
+/// The figures each table offers to sort by, for `profile`.
+fn metrics(profile: &Profile) -> Vec<Metric> {
+    let mut m = vec![Metric::TotalBytes, Metric::TotalBlocks];
+    if profile.bklt {
+        m.extend([
+            Metric::PeakBytes,
+            Metric::PeakBlocks,
+            Metric::EndBytes,
+            Metric::EndBlocks,
+        ]);
+    }
+    m
+}
+
+fn figure(f: &Figures, m: Metric) -> u64 {
+    match m {
+        Metric::TotalBytes => f.total_bytes,
+        Metric::TotalBlocks => f.total_blocks,
+        Metric::PeakBytes => f.peak_bytes,
+        Metric::PeakBlocks => f.peak_blocks,
+        Metric::EndBytes => f.end_bytes,
+        Metric::EndBlocks => f.end_blocks,
+        _ => 0,
+    }
+}
+
+/// The rows of one grouping: the `cap` largest by each figure (all when `cap` is 0), merged.
+fn table(
+    profile: &Profile,
+    group_by: GroupBy,
+    opts: &ReportOptions,
+    frames: &mut Interner,
+) -> Result<Table, Error> {
+    let mut rows: Vec<Row> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut groups = 0;
+    let all = metrics(profile);
+    // With no cap, one ranking holds every row.
+    let by = if opts.rows == 0 { &all[..1] } else { &all[..] };
+    for &m in by {
+        let top = analyze::top(
+            profile,
+            &TopOptions {
+                n: opts.rows,
+                by: m,
+                group_by,
+                stack: opts.stack,
+                skip: opts.skip.clone(),
+            },
+        )?;
+        groups = top.groups;
+        let complete = top.rows.len() == top.groups;
+        for r in top.rows {
+            if seen.contains_key(&r.site) || (m != Metric::TotalBytes && figure(&r.figures, m) == 0)
+            {
+                continue;
+            }
+            seen.insert(r.site.clone(), rows.len());
+            rows.push(Row {
+                stack: r.stack.iter().map(|f| frames.get(f)).collect(),
+                label: r.site,
+                frame: r.frame,
+                points: r.points,
+                figures: r.figures,
+            });
+        }
+        // Every row is in: the other rankings would add none.
+        if complete {
+            break;
+        }
+    }
+    Ok(Table { groups, rows })
+}
+
+/// The regions of a dhat-kit peak profile: each path's own figures and, summed over its
+/// sub-paths, its inclusive figures; depth first, larger inclusive total first.
+fn regions(profile: &Profile) -> Option<Vec<RegionRow>> {
+    if profile.mode != PEAK_MODE {
+        return None;
+    }
+    let mut nodes: HashMap<Vec<String>, RegionRow> = HashMap::new();
+    for pp in &profile.pps {
+        let path: Vec<String> = pp
+            .fs
+            .iter()
+            .rev()
+            .filter(|&&f| f != 0)
+            .map(|&f| {
+                let raw = profile.ftbl.get(f as usize).map_or("?", |s| s);
+                raw.strip_prefix("region ").unwrap_or(raw).to_owned()
+            })
+            .collect();
+        let mut own = Figures::default();
+        own.add(pp);
+        for depth in 1..=path.len() {
+            let node = nodes
+                .entry(path[..depth].to_vec())
+                .or_insert_with(|| RegionRow {
+                    path: path[..depth].to_vec(),
+                    own: Figures::default(),
+                    inclusive: Figures::default(),
+                    max_bytes: 0,
+                });
+            node.inclusive.add(pp);
+            if depth == path.len() {
+                node.own.add(pp);
+                node.max_bytes = node.max_bytes.max(pp.mb);
+            }
+        }
+    }
+    let mut rows: Vec<RegionRow> = nodes.into_values().collect();
+    // Depth first: compare the inclusive totals of the ancestors at the first differing level.
+    let key: HashMap<Vec<String>, u64> = rows
+        .iter()
+        .map(|r| (r.path.clone(), r.inclusive.total_bytes))
+        .collect();
+    rows.sort_by(|a, b| {
+        for d in 0..a.path.len().min(b.path.len()) {
+            if a.path[d] != b.path[d] {
+                let (ka, kb) = (&key[&a.path[..=d]], &key[&b.path[..=d]]);
+                return kb.cmp(ka).then_with(|| a.path[d].cmp(&b.path[d]));
+            }
+        }
+        a.path.len().cmp(&b.path.len())
+    });
+    Some(rows)
+}
+
+/// Standard base64, for the flame graph's `data:` URL.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The `height` of an SVG's root element, to size its frame.
+fn svg_height(svg: &[u8]) -> Option<u64> {
+    let head = String::from_utf8_lossy(&svg[..svg.len().min(4096)]);
+    let root = &head[head.find("<svg")?..];
+    let at = root.find(" height=\"")? + " height=\"".len();
+    let end = root[at..].find('"')?;
+    root[at..at + end].trim_end_matches("px").parse().ok()
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The report of `profile` (named `name` in the page), compared with `before` (a profile and its
+/// name) when given, as one self-contained HTML page.
+///
+/// # Errors
+///
+/// [`Error`] if a profile cannot be summed as asked (which does not happen for the figures the
+/// report uses: it only ranks by those the profile has).
+///
+/// # Examples
+///
+/// See the [module](self) documentation.
+pub fn html(
+    profile: &Profile,
+    name: &str,
+    before: Option<(&Profile, &str)>,
+    opts: &ReportOptions,
+) -> Result<String, Error> {
+    let heap = profile.bklt;
+    let unit = profile.unit_plural();
+    let blocks = profile.blocks_plural();
+    let column = |key, label: String, blocks| Column { key, label, blocks };
+    let mut columns = vec![
+        column("total_bytes", format!("total {unit}"), false),
+        column("total_blocks", format!("total {blocks}"), true),
+    ];
+    if heap {
+        columns.extend([
+            column("peak_bytes", format!("t-gmax {unit}"), false),
+            column("peak_blocks", format!("t-gmax {blocks}"), true),
+            column("end_bytes", format!("t-end {unit}"), false),
+            column("end_blocks", format!("t-end {blocks}"), true),
+        ]);
+    }
+    let mut totals = Figures::default();
+    for pp in &profile.pps {
+        totals.add(pp);
+    }
+    let mut frames = Interner::default();
+    let mut groups = HashMap::new();
+    for (key, g) in [
+        ("site", GroupBy::Site),
+        ("function", GroupBy::Function),
+        ("file", GroupBy::File),
+        ("crate", GroupBy::Crate),
+    ] {
+        groups.insert(key, table(profile, g, opts, &mut frames)?);
+    }
+    let diff = match before {
+        None => None,
+        Some((b, bname)) => {
+            let d = analyze::diff(
+                b,
+                profile,
+                &DiffOptions {
+                    n: opts.diff_rows,
+                    by: Metric::TotalBytes,
+                    group_by: GroupBy::Site,
+                    skip: opts.skip.clone(),
+                },
+            )?;
+            Some(DiffData {
+                before: bname.to_owned(),
+                diff: d,
+            })
+        }
+    };
+    let mut svg = Vec::new();
+    let title = format!("{name}: total {unit}");
+    let (flame, flame_error) =
+        match analyze::flamegraph_svg(profile, Metric::TotalBytes, &title, &mut svg) {
+            Ok(()) => (base64(&svg), None),
+            Err(e) => (String::new(), Some(e.0)),
+        };
+    let height = svg_height(&svg).map_or(600, |h| h + 4);
+    drop(svg);
+    let data = Data {
+        name: name.to_owned(),
+        summary: analyze::summary(profile),
+        bytes: profile.bsu.is_none(),
+        columns,
+        totals,
+        cap: opts.rows,
+        frames: frames.frames,
+        groups,
+        regions: regions(profile),
+        diff,
+        flame_error,
+    };
+    // `<` escaped, so no string in the data can close the script element.
+    let json = serde_json::to_string(&data)
+        .map_err(|e| Error(format!("cannot encode the report's data: {e}")))?
+        .replace('<', "\\u003c");
+    let flame = if flame.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<iframe id=\"flame-frame\" title=\"flame graph\" style=\"--height:{height}px\" \
+             src=\"data:image/svg+xml;base64,{flame}\"></iframe>"
+        )
+    };
+    let mut out = String::with_capacity(TEMPLATE.len() + json.len() + flame.len() + 64 * 1024);
+    for (i, part) in TEMPLATE.split("{{").enumerate() {
+        if i == 0 {
+            out.push_str(part);
+            continue;
+        }
+        // The template's placeholders: {{TITLE}}, {{STYLE}}, {{SCRIPT}}, {{DATA}}, {{FLAME}}.
+        let (key, rest) = part.split_once("}}").unwrap_or(("", part));
+        match key {
+            "TITLE" => out.push_str(&escape_html(&format!("dhat-kit report: {name}"))),
+            "STYLE" => out.push_str(STYLE),
+            "SCRIPT" => out.push_str(SCRIPT),
+            "DATA" => out.push_str(&json),
+            "FLAME" => out.push_str(&flame),
+            _ => {
+                out.push_str("{{");
+                out.push_str(part);
+                continue;
+            }
+        }
+        out.push_str(rest);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_of_every_tail_length() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(&[0xff, 0xfe, 0x00, 0x10]), "//4AEA==");
+    }
+
+    #[test]
+    fn regions_nest_depth_first_with_inclusive_sums() {
+        let json = r#"{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"t","pid":1,"te":10,"tg":10,
+          "pps":[{"tb":5,"tbk":1,"tl":0,"mb":5,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[2]},
+                 {"tb":7,"tbk":1,"tl":0,"mb":7,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[3,2]},
+                 {"tb":9,"tbk":2,"tl":0,"mb":9,"mbk":2,"gb":9,"gbk":2,"eb":0,"ebk":0,"fs":[1]}],
+          "ftbl":["[root]","(outside any region)","region a","region b"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let r = regions(&p).unwrap();
+        let got: Vec<(String, u64, u64)> = r
+            .iter()
+            .map(|r| (r.path.join("/"), r.own.total_bytes, r.inclusive.total_bytes))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a".to_owned(), 5, 12),
+                ("a/b".to_owned(), 7, 7),
+                ("(outside any region)".to_owned(), 9, 9),
+            ]
+        );
+    }
+}

@@ -1,0 +1,273 @@
+// dhat-kit's HTML report: renders the data in <script id="data"> (no network, no dependency).
+"use strict";
+(function () {
+  const errors = [];
+  function recordError(msg) {
+    errors.push(String(msg));
+    const el = document.getElementById("errors");
+    if (el) {
+      el.hidden = false;
+      el.textContent = errors.join("\n");
+    }
+  }
+  window.addEventListener("error", (e) => recordError(e.message));
+
+  const D = JSON.parse(document.getElementById("data").textContent);
+  const S = D.summary;
+  const $ = (id) => document.getElementById(id);
+
+  function esc(s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  }
+  function thousands(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+  // Binary units, as the command prints them: 999 B, 1.2 KiB, 3.4 MiB.
+  function human(n) {
+    if (n < 1024) return n + " B";
+    const units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let v = n / 1024, u = 0;
+    while (v >= 1023.95 && u + 1 < units.length) { v /= 1024; u++; }
+    return v.toFixed(1) + " " + units[u];
+  }
+  // A figure in its unit: bytes in binary units, units and counts with separators.
+  function show(n, blocks) {
+    if (blocks) return thousands(n);
+    return D.bytes ? human(n) : thousands(n) + " " + S.unit;
+  }
+  function pct(part, whole) {
+    return whole === 0 ? "0.0%" : (part * 100 / whole).toFixed(1) + "%";
+  }
+
+  // ---- summary ----
+  function pair(b, k) {
+    let t = thousands(b) + " " + S.unit + " in " + thousands(k) + " " + S.blocks_unit;
+    if (D.bytes) t += " (" + human(b) + ")";
+    return t;
+  }
+  function renderSummary() {
+    $("name").textContent = D.name;
+    const items = [
+      ["mode", "Mode", S.mode + " (" + S.kind + ")"],
+      ["command", "Command", S.command],
+      ["pid", "PID", String(S.pid)],
+      ["total", "Total", pair(S.total_bytes, S.total_blocks), S.total_bytes, S.total_blocks],
+    ];
+    if (S.peak_bytes !== null) items.push(["peak", "At t-gmax", pair(S.peak_bytes, S.peak_blocks), S.peak_bytes, S.peak_blocks]);
+    if (S.end_bytes !== null) items.push(["end", "At t-end", pair(S.end_bytes, S.end_blocks), S.end_bytes, S.end_blocks]);
+    if (S.read_bytes !== null) items.push(["reads", "Reads", thousands(S.read_bytes) + " bytes", S.read_bytes]);
+    if (S.written_bytes !== null) items.push(["writes", "Writes", thousands(S.written_bytes) + " bytes", S.written_bytes]);
+    items.push(["time", "Run time", S.run_time_seconds !== null ? S.run_time_seconds.toFixed(3) + " s" : thousands(S.t_end) + " " + S.time_unit]);
+    if (S.t_gmax !== null) items.push(["tgmax", "t-gmax", thousands(S.t_gmax) + " " + S.time_unit + " (" + pct(S.t_gmax, S.t_end) + " of the run)"]);
+    items.push(["points", "Profile", thousands(S.program_points) + " program points, " + thousands(S.frames) + " frames"]);
+    $("summary").innerHTML = items.map(([id, label, text, v, k]) =>
+      "<dt>" + esc(label) + "</dt><dd id=\"sum-" + id + "\"" +
+      (v !== undefined ? " data-v=\"" + v + "\"" : "") +
+      (k !== undefined ? " data-blocks=\"" + k + "\"" : "") + ">" + esc(text) + "</dd>").join("");
+  }
+
+  // ---- top table ----
+  const state = { group: "site", key: "total_bytes", dir: "desc", filter: "", selected: null };
+  let visible = [];
+  const WHAT = { site: "site", function: "function", file: "file", crate: "crate" };
+
+  function renderHead() {
+    const th = (key, label, cls) => {
+      const sorted = state.key === key ? " sorted " + state.dir : "";
+      return "<th data-key=\"" + key + "\" class=\"" + (cls || "") + sorted + "\">" + esc(label) + "</th>";
+    };
+    let h = "<tr><th class=\"rank\">#</th>" + th("label", WHAT[state.group], "label");
+    for (const c of D.columns) {
+      h += th(c.key, c.label);
+      if (c.key === "total_bytes") h += th("share", "share");
+    }
+    h += th("points", "stacks") + "</tr>";
+    $("top-head").innerHTML = h;
+  }
+
+  function value(row, key) {
+    if (key === "share") return row.figures.total_bytes;
+    if (key === "points") return row.points;
+    return row.figures[key];
+  }
+
+  function sortRows(rows) {
+    const key = state.key, sign = state.dir === "desc" ? -1 : 1;
+    // Ties by label, ascending, as `dhat-kit top` breaks them.
+    const byLabel = (a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0);
+    if (key === "label") return rows.sort((a, b) => sign * byLabel(a, b));
+    return rows.sort((a, b) => sign * (value(a, key) - value(b, key)) || byLabel(a, b));
+  }
+
+  function renderRows() {
+    const table = D.groups[state.group];
+    const f = state.filter.toLowerCase();
+    let rows = table.rows.map((r, i) => Object.assign({ i }, r));
+    if (f) rows = rows.filter((r) => r.label.toLowerCase().includes(f) || r.frame.toLowerCase().includes(f));
+    visible = sortRows(rows);
+    const out = [];
+    visible.forEach((r, n) => {
+      let tr = "<tr data-i=\"" + r.i + "\" data-label=\"" + esc(r.label) + "\"" + (state.selected === r.i ? " class=\"selected\"" : "") + ">";
+      tr += "<td class=\"rank\">" + (n + 1) + "</td>";
+      let label = esc(r.label);
+      if (state.group !== "site" && r.frame) label += "<span class=\"sub\">" + esc(r.frame) + "</span>";
+      tr += "<td class=\"label\">" + label + "</td>";
+      for (const c of D.columns) {
+        const v = r.figures[c.key];
+        tr += "<td data-key=\"" + c.key + "\" data-v=\"" + v + "\" title=\"" + thousands(v) + "\">" + esc(show(v, c.blocks)) + "</td>";
+        if (c.key === "total_bytes") tr += "<td data-key=\"share\">" + pct(v, D.totals.total_bytes) + "</td>";
+      }
+      tr += "<td data-key=\"points\" data-v=\"" + r.points + "\">" + thousands(r.points) + "</td></tr>";
+      out.push(tr);
+    });
+    $("rows").innerHTML = out.join("");
+    $("count").textContent = visible.length + " of " + table.rows.length + " rows shown" + (f ? " (filtered)" : "");
+    const capped = table.rows.length < table.groups;
+    $("table-note").textContent = capped
+      ? "This table holds the " + D.cap + " largest " + WHAT[state.group] + "s by each figure: " +
+        table.rows.length + " of " + thousands(table.groups) + " " + WHAT[state.group] + "s; the rest are left out of the page."
+      : thousands(table.groups) + " " + WHAT[state.group] + (table.groups === 1 ? "" : "s") + ", all shown.";
+  }
+
+  function renderStack(i) {
+    const r = D.groups[state.group].rows[i];
+    const box = $("stack");
+    if (!r) {
+      box.innerHTML = "<p class=\"note\">Click a row to see its call stack.</p>";
+      return;
+    }
+    let h = "<h3>" + esc(r.label) + "</h3>";
+    h += "<p class=\"note\">" + esc(show(r.figures.total_bytes, false)) + " in " + thousands(r.figures.total_blocks) + " " + esc(S.blocks_unit) +
+      ", " + thousands(r.points) + " program point" + (r.points === 1 ? "" : "s") +
+      ". The call stack of the largest, from its site outwards:</p>";
+    h += "<ol id=\"stack-frames\">" + r.stack.map((f) => "<li>" + esc(D.frames[f]) + "</li>").join("") + "</ol>";
+    box.innerHTML = h;
+  }
+
+  function render() {
+    renderHead();
+    renderRows();
+    renderStack(state.selected);
+  }
+
+  $("top-head").addEventListener("click", (e) => {
+    const th = e.target.closest("th[data-key]");
+    if (!th) return;
+    const key = th.dataset.key;
+    if (state.key === key) state.dir = state.dir === "desc" ? "asc" : "desc";
+    else { state.key = key; state.dir = key === "label" ? "asc" : "desc"; }
+    render();
+  });
+  $("filter").addEventListener("input", (e) => { state.filter = e.target.value; renderRows(); });
+  $("group").addEventListener("change", (e) => { state.group = e.target.value; state.selected = null; render(); });
+  $("rows").addEventListener("click", (e) => {
+    const tr = e.target.closest("tr[data-i]");
+    if (!tr) return;
+    state.selected = Number(tr.dataset.i);
+    for (const x of $("rows").querySelectorAll("tr.selected")) x.classList.remove("selected");
+    tr.classList.add("selected");
+    renderStack(state.selected);
+  });
+
+  // ---- diff ----
+  function signed(d, blocks) {
+    const sign = d < 0 ? "-" : "+";
+    return sign + show(Math.abs(d), blocks);
+  }
+  function change(p) {
+    return p === null ? "new" : (p > 0 ? "+" : "") + p.toFixed(1) + "%";
+  }
+  function cls(d) {
+    return d > 0 ? "up" : d < 0 ? "down" : "";
+  }
+  function renderDiff() {
+    const d = D.diff;
+    if (!d) return;
+    $("diff-section").hidden = false;
+    $("diff-before").textContent = d.before;
+    $("diff-by").textContent = d.by;
+    let h = "<tr><th class=\"label\">total</th><th>before</th><th>after</th><th>delta</th><th>change</th></tr>";
+    for (const t of d.totals) {
+      const blocks = t.name.endsWith("blocks");
+      h += "<tr data-name=\"" + esc(t.name) + "\" class=\"" + cls(t.delta) + "\"><td class=\"label\">" + esc(t.name) + "</td>" +
+        "<td data-v=\"" + t.before + "\">" + esc(show(t.before, blocks)) + "</td>" +
+        "<td data-v=\"" + t.after + "\">" + esc(show(t.after, blocks)) + "</td>" +
+        "<td data-v=\"" + t.delta + "\" class=\"" + cls(t.delta) + "\">" + esc(signed(t.delta, blocks)) + "</td>" +
+        "<td class=\"" + cls(t.delta) + "\">" + change(t.percent) + "</td></tr>";
+    }
+    $("diff-totals").innerHTML = h;
+    const max = Math.max(1, ...d.sites.map((s) => Math.abs(s.delta)));
+    const blocks = d.by.endsWith("blocks");
+    h = "<tr><th>before</th><th>after</th><th>delta</th><th>change</th><th></th><th class=\"label\">site</th></tr>";
+    for (const s of d.sites) {
+      const w = Math.max(1, Math.round(Math.abs(s.delta) * 120 / max));
+      h += "<tr data-label=\"" + esc(s.site) + "\" class=\"" + cls(s.delta) + "\">" +
+        "<td data-v=\"" + s.before + "\">" + esc(show(s.before, blocks)) + "</td>" +
+        "<td data-v=\"" + s.after + "\">" + esc(show(s.after, blocks)) + "</td>" +
+        "<td data-v=\"" + s.delta + "\" class=\"" + cls(s.delta) + "\">" + esc(signed(s.delta, blocks)) + "</td>" +
+        "<td class=\"" + cls(s.delta) + "\">" + change(s.percent) + "</td>" +
+        "<td><span class=\"bar " + cls(s.delta) + "\" style=\"width:" + w + "px\"></span></td>" +
+        "<td class=\"label\">" + esc(s.site) + "</td></tr>";
+    }
+    $("diff-sites").innerHTML = h;
+    $("diff-note").textContent = d.sites.length + " of " + thousands(d.changed) + " changed sites; growth in red, shrinkage in green.";
+  }
+
+  // ---- regions ----
+  function renderRegions() {
+    if (!D.regions) return;
+    $("regions-section").hidden = false;
+    let h = "<tr><th class=\"label\">region</th><th>own " + esc(S.unit) + "</th><th>own " + esc(S.blocks_unit) +
+      "</th><th>inclusive " + esc(S.unit) + "</th><th>inclusive " + esc(S.blocks_unit) + "</th><th>share</th><th>most live</th></tr>";
+    for (const r of D.regions) {
+      const depth = r.path.length - 1;
+      h += "<tr data-path=\"" + esc(r.path.join("/")) + "\"><td class=\"label\" style=\"--depth:" + depth + "\">" + esc(r.path[depth]) + "</td>" +
+        "<td data-v=\"" + r.own.total_bytes + "\">" + esc(show(r.own.total_bytes, false)) + "</td>" +
+        "<td data-v=\"" + r.own.total_blocks + "\">" + thousands(r.own.total_blocks) + "</td>" +
+        "<td data-v=\"" + r.inclusive.total_bytes + "\">" + esc(show(r.inclusive.total_bytes, false)) + "</td>" +
+        "<td data-v=\"" + r.inclusive.total_blocks + "\">" + thousands(r.inclusive.total_blocks) + "</td>" +
+        "<td>" + pct(r.inclusive.total_bytes, D.totals.total_bytes) + "</td>" +
+        "<td data-v=\"" + r.max_bytes + "\">" + esc(show(r.max_bytes, false)) + "</td></tr>";
+    }
+    $("regions").innerHTML = h;
+  }
+
+  if (D.flame_error) $("flame-error").textContent = "No flame graph: " + D.flame_error;
+  renderSummary();
+  render();
+  renderDiff();
+  renderRegions();
+
+  // ---- scripted use ----
+  // `report.html#do=group:function;sort:total_blocks;filter:parse;click:0` performs those steps
+  // through the page's own controls (clicks and input events), as a person would, then marks the
+  // document done; a headless browser reads the resulting DOM.
+  const m = /^#do=(.*)$/.exec(location.hash);
+  if (m) {
+    for (const step of m[1].split(";")) {
+      const at = step.indexOf(":");
+      const verb = at < 0 ? step : step.slice(0, at);
+      const arg = at < 0 ? "" : decodeURIComponent(step.slice(at + 1));
+      if (verb === "group") {
+        $("group").value = arg;
+        $("group").dispatchEvent(new Event("change", { bubbles: true }));
+      } else if (verb === "sort") {
+        const th = document.querySelector("#top-head th[data-key=\"" + arg + "\"]");
+        if (!th) { recordError("no column " + arg); continue; }
+        th.click();
+      } else if (verb === "filter") {
+        $("filter").value = arg;
+        $("filter").dispatchEvent(new Event("input", { bubbles: true }));
+      } else if (verb === "click") {
+        const tr = $("rows").querySelectorAll("tr")[Number(arg)];
+        if (!tr) { recordError("no row " + arg); continue; }
+        tr.querySelector("td.label").click();
+      } else if (verb) {
+        recordError("unknown step " + verb);
+      }
+    }
+  }
+  // Time from navigation to the page fully drawn by this script, in milliseconds.
+  document.documentElement.dataset.renderMs = String(Math.round(performance.now()));
+  document.documentElement.dataset.done = "1";
+})();

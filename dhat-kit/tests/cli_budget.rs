@@ -1,0 +1,518 @@
+//! Budgets per component: `dhat-kit check PROFILE --budget FILE [--explain]` exits 0 within budget,
+//! 1 with the table when a component is over, 2 with one line (file, line, what) on a bad budget
+//! file; and the same check through the library. Expected figures are summed here straight from
+//! the fixtures' JSON, independently of the library's matching.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dhat_kit::analyze::budget::{Budgets, Limit, Status};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name)
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "dhat-kit-cli-budget-{label}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `dhat-kit check PROFILE --budget FILE ARGS..`: exit code, stdout, stderr.
+fn check(profile: &Path, budget: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .arg("check")
+        .arg(profile)
+        .arg("--budget")
+        .arg(budget)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The JSON of a fixture: `(ftbl, [(tb, fs)])`.
+fn raw(name: &str) -> (Vec<String>, Vec<(u64, Vec<usize>)>) {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture(name)).unwrap()).unwrap();
+    let ftbl = v["ftbl"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    let pps = v["pps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let fs = p["fs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i.as_u64().unwrap() as usize)
+                .collect();
+            (p["tb"].as_u64().unwrap(), fs)
+        })
+        .collect();
+    (ftbl, pps)
+}
+
+/// Assigns each program point of a fixture to the first predicate (in order) that some frame
+/// of its stack satisfies; returns each one's `tb` sum, then everything else's, then the total.
+fn sums(name: &str, preds: &[&dyn Fn(&str) -> bool]) -> (Vec<u64>, u64, u64) {
+    let (ftbl, pps) = raw(name);
+    let mut out = vec![0; preds.len()];
+    let (mut rest, mut total) = (0, 0);
+    for (tb, fs) in pps {
+        total += tb;
+        match preds.iter().position(|p| fs.iter().any(|&f| p(&ftbl[f]))) {
+            Some(i) => out[i] += tb,
+            None => rest += tb,
+        }
+    }
+    (out, rest, total)
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+}
+
+/// The table line of a component (its name is the last column).
+fn row<'a>(table: &'a str, name: &str) -> &'a str {
+    table
+        .lines()
+        .find(|l| l.ends_with(&format!("  {name}")))
+        .unwrap_or_else(|| panic!("no row {name:?} in:\n{table}"))
+}
+
+const VALGRIND_BUDGET: &str = r#"# Allocation budgets of alloc_sites.c
+[[component]]
+name = "tables"
+match = { function = "grow_table" }
+max = "50%"
+
+[[component]]
+name = "copies"
+match = { function = "copy_block" }
+max = 6000
+metric = "total-bytes"
+
+[[component]]
+name = "parsing"
+match = { function = "parse_tokens" }
+max = "4 KiB"
+"#;
+
+/// Frames of Valgrind's C fixture: the function is the text between `": "` and `" ("`.
+fn c_fn(name: &'static str) -> impl Fn(&str) -> bool {
+    move |frame: &str| frame.contains(&format!(": {name} ("))
+}
+
+#[test]
+fn within_budget_exits_0_with_the_table_and_everything_else() {
+    let dir = TempDir::new("within");
+    let budget = dir.write("budgets.toml", VALGRIND_BUDGET);
+    let (code, out, err) = check(&fixture("valgrind-heap.json"), &budget, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(err, "");
+    let (tables, copies, parsing) = (c_fn("grow_table"), c_fn("copy_block"), c_fn("parse_tokens"));
+    let (s, rest, total) = sums("valgrind-heap.json", &[&tables, &copies, &parsing]);
+    assert_eq!(
+        (s[0], s[1], s[2], rest, total),
+        (8128, 6000, 2742, 300, 17170)
+    );
+    let header = out.lines().next().unwrap();
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["current", "share", "limit", "status", "metric", "component"]
+    );
+    let t = row(&out, "tables");
+    assert!(t.contains(&pct(s[0], total)) && t.contains(" ok "), "{t}");
+    assert!(t.contains("50% (8.4 KiB)"), "{t}"); // 8,585 bytes: half of 17,170
+    let c = row(&out, "copies");
+    assert!(c.contains(&pct(s[1], total)) && c.contains(" ok "), "{c}"); // 6000 of 6000: within
+    let p = row(&out, "parsing");
+    assert!(
+        p.contains(&pct(s[2], total)) && p.contains("4.0 KiB"),
+        "{p}"
+    );
+    let e = row(&out, "everything else");
+    assert!(
+        e.trim_start().starts_with("300 B") && e.contains(&pct(rest, total)),
+        "{e}"
+    );
+    assert!(out.ends_with("3 of 3 components within budget\n"), "{out}");
+}
+
+#[test]
+fn over_budget_exits_1_with_the_table_naming_the_component() {
+    let dir = TempDir::new("over");
+    let budget = dir.write(
+        "budgets.toml",
+        &VALGRIND_BUDGET.replace("\"50%\"", "\"40%\""),
+    );
+    let (code, out, err) = check(&fixture("valgrind-heap.json"), &budget, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    // 8,128 of 17,170 bytes is 47.3%, over 40%.
+    let t = row(&out, "tables");
+    assert!(t.contains("47.3%") && t.contains(" OVER "), "{t}");
+    assert!(row(&out, "copies").contains(" ok "), "{out}");
+    assert!(
+        out.ends_with("1 of 3 components over budget: tables (7.9 KiB > 40% (6.7 KiB))\n"),
+        "{out}"
+    );
+    assert_eq!(
+        err,
+        format!("dhat-kit: over budget ({}): tables\n", budget.display())
+    );
+    // One byte over an absolute limit is over.
+    let budget = dir.write(
+        "b2.toml",
+        &VALGRIND_BUDGET.replace("max = 6000", "max = 5999"),
+    );
+    let (code, out, _) = check(&fixture("valgrind-heap.json"), &budget, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(row(&out, "copies").contains(" OVER "), "{out}");
+}
+
+#[test]
+fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
+    let dir = TempDir::new("malformed");
+    let cases: [(&str, String, usize, &str); 6] = [
+        (
+            "unknown-key.toml",
+            VALGRIND_BUDGET.replace("max = 6000", "maximum = 6000"),
+            10,
+            "maximum",
+        ),
+        (
+            "bad-unit.toml",
+            VALGRIND_BUDGET.replace("\"4 KiB\"", "\"4 KB/s\""),
+            16,
+            "bad unit \"KB/s\"",
+        ),
+        (
+            "bad-toml.toml",
+            VALGRIND_BUDGET.replace(
+                "[[component]]\nname = \"copies\"",
+                "[[component]\nname = \"copies\"",
+            ),
+            7,
+            "",
+        ),
+        (
+            "bad-metric.toml",
+            VALGRIND_BUDGET.replace("\"total-bytes\"", "\"bytes\""),
+            11,
+            "unknown metric \"bytes\"",
+        ),
+        (
+            "unknown-match-key.toml",
+            VALGRIND_BUDGET.replace(
+                "{ function = \"copy_block\" }",
+                "{ module = \"copy_block\" }",
+            ),
+            9,
+            "module",
+        ),
+        (
+            "empty-match.toml",
+            VALGRIND_BUDGET.replace("{ function = \"copy_block\" }", "{}"),
+            9,
+            "empty",
+        ),
+    ];
+    for (name, text, line, what) in cases {
+        let budget = dir.write(name, &text);
+        let (code, out, err) = check(&fixture("valgrind-heap.json"), &budget, &[]);
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        assert_eq!(out, "", "{name}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        let prefix = format!("dhat-kit: {}:{line}: ", budget.display());
+        assert!(err.starts_with(&prefix), "{name}: {err}");
+        assert!(err.len() > prefix.len() + 10, "{name}: {err}");
+        assert!(err.contains(what), "{name}: {err}");
+    }
+    // A budget file that is not there.
+    let missing = dir.0.join("missing.toml");
+    let (code, _, err) = check(&fixture("valgrind-heap.json"), &missing, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with(&format!(
+            "dhat-kit: {}: cannot read the file",
+            missing.display()
+        )),
+        "{err}"
+    );
+    // A figure the profile lacks names the component's line.
+    let budget = dir.write(
+        "peak-of-ad-hoc.toml",
+        "[[component]]\nname = \"a\"\nmatch = { function = \"main\" }\nmax = 10\nmetric = \"peak-bytes\"\n",
+    );
+    let (code, _, err) = check(&fixture("valgrind-ad-hoc.json"), &budget, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "dhat-kit: {}:1: component \"a\": peak-bytes needs a heap profile",
+            budget.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_component_matching_nothing_warns_and_the_first_match_wins() {
+    let dir = TempDir::new("nothing");
+    let budget = dir.write(
+        "budgets.toml",
+        "[[component]]\nname = \"program\"\nmatch = { function = \"main\" }\nmax = \"100%\"\n\n\
+         [[component]]\nname = \"tables\"\nmatch = { function = \"grow_table\" }\nmax = \"1%\"\n\n\
+         [[component]]\nname = \"json\"\nmatch = { crate = \"serde_json\" }\nmax = 1\n",
+    );
+    let (code, out, err) = check(&fixture("valgrind-heap.json"), &budget, &[]);
+    // `main` is on every stack: "program" claims it all, so "tables" (over 1% otherwise) has
+    // nothing, and "json" matches no frame at all. Both are warnings, not failures.
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        err,
+        format!(
+            "dhat-kit: warning: {b}:6: component \"tables\" (function = \"grow_table\") matches no program point\n\
+             dhat-kit: warning: {b}:11: component \"json\" (crate = \"serde_json\") matches no program point\n",
+            b = budget.display()
+        )
+    );
+    assert!(row(&out, "program").contains("100.0%"), "{out}");
+    assert!(row(&out, "tables").contains("matches nothing"), "{out}");
+    assert!(
+        row(&out, "everything else").trim_start().starts_with("0 B"),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_lists_each_components_sites_and_the_frame_that_claimed_them() {
+    let dir = TempDir::new("explain");
+    let budget = dir.write("budgets.toml", VALGRIND_BUDGET);
+    let (code, out, err) = check(&fixture("valgrind-heap.json"), &budget, &["--explain"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let explain = out.split_once("\n\n").unwrap().1;
+    let lines: Vec<&str> = explain.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("parsing (function = \"parse_tokens\"): "))
+        .unwrap_or_else(|| panic!("{explain}"));
+    assert_eq!(
+        lines[at],
+        "parsing (function = \"parse_tokens\"): 2.7 KiB in 2 sites, 2 program points"
+    );
+    // make_buffer's 1,942 bytes called from parse_tokens count as parsing: the caller's frame
+    // claimed them.
+    assert_eq!(
+        lines[at + 1]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        "1.9 KiB 11.3% make_buffer (alloc_sites.c:13) <- via parse_tokens (alloc_sites.c:21)"
+    );
+    assert_eq!(
+        lines[at + 2]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        "800 B 4.7% parse_tokens (alloc_sites.c:19)"
+    );
+    let rest = lines
+        .iter()
+        .position(|l| l.starts_with("everything else (claimed by no component): 300 B in 1 site"))
+        .unwrap_or_else(|| panic!("{explain}"));
+    assert!(
+        lines[rest + 1].ends_with("make_buffer (alloc_sites.c:13)"),
+        "{explain}"
+    );
+}
+
+#[test]
+fn a_share_budget_on_an_ad_hoc_profile_uses_its_units() {
+    let dir = TempDir::new("ad-hoc");
+    let budget = dir.write(
+        "budgets.toml",
+        "[[component]]\nname = \"copies\"\nmatch = { function = \"copy_block\" }\nmax = \"40%\"\n\n\
+         [[component]]\nname = \"events\"\nmatch = { function = \"grow_table\" }\nmax = 1\nmetric = \"total-blocks\"\n",
+    );
+    let copies = c_fn("copy_block");
+    let (s, rest, total) = sums("valgrind-ad-hoc.json", &[&copies]);
+    assert_eq!((s[0], rest, total), (6000, 6038, 12038));
+    let (code, out, err) = check(&fixture("valgrind-ad-hoc.json"), &budget, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    // 40% of 12,038 units, rounded down: 4,815 units.
+    let c = row(&out, "copies");
+    assert_eq!(
+        c.split_whitespace().collect::<Vec<_>>().join(" "),
+        format!(
+            "6,000 units {} 40% (4,815 units) OVER total-bytes copies",
+            pct(6000, total)
+        )
+    );
+    // One event, grow_table's: within its 1.
+    let e = row(&out, "events");
+    assert_eq!(
+        e.split_whitespace().collect::<Vec<_>>().join(" "),
+        "1 0.9% 1 ok total-blocks events"
+    );
+    assert!(out.contains("everything else (total-bytes)"), "{out}");
+    assert!(out.contains("everything else (total-blocks)"), "{out}");
+    // A size in bytes does not fit a profile of units.
+    let bytes = dir.write(
+        "bytes.toml",
+        "[[component]]\nname = \"copies\"\nmatch = { function = \"copy_block\" }\nmax = \"8 MiB\"\n",
+    );
+    let (code, _, err) = check(&fixture("valgrind-ad-hoc.json"), &bytes, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "dhat-kit: {}:1: component \"copies\": max is a size in bytes, but this profile counts units: give a number of units or a share\n",
+            bytes.display()
+        )
+    );
+}
+
+#[test]
+fn library_check_matches_crates_regions_and_asserts() {
+    // A Rust heap profile by crate: hashbrown's insert is the only frame of that crate.
+    let budgets = Budgets::parse(
+        "[[component]]\nname = \"maps\"\nmatch = { crate = \"hashbrown\" }\nmax = \"1 KB\"\n\n\
+         [[component]]\nname = \"render\"\nmatch = { path = \"dhat_rs_fixture::render\" }\nmax = \"5%\"\n",
+        "rust.toml",
+    )
+    .unwrap();
+    assert_eq!(budgets.components[0].max, Limit::Bytes(1000));
+    let profile = dhat_kit::profile::read(fixture("dhat-rs-heap.json")).unwrap();
+    let report = budgets.check(&profile).unwrap();
+    let maps = |f: &str| f.contains(": hashbrown::");
+    let render = |f: &str| f.contains(": dhat_rs_fixture::render ");
+    let (s, rest, total) = sums("dhat-rs-heap.json", &[&maps, &render]);
+    assert_eq!(total, 17484);
+    assert_eq!(report.components[0].current, s[0]);
+    assert_eq!(s[0], 972);
+    assert_eq!(report.components[0].status, Status::Within);
+    assert_eq!(report.components[1].current, s[1]);
+    assert_eq!(report.components[1].limit, Some(874)); // 5% of 17,484, rounded down
+    assert_eq!(report.components[1].status, Status::Over); // 2,040 > 874
+    assert_eq!(report.rest[0].current, rest);
+    assert!(!report.passed());
+    let panic = std::panic::catch_unwind(|| report.assert_within()).unwrap_err();
+    let msg = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.starts_with("dhat-kit: over the budgets of rust.toml:\n"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("1 of 2 components over budget: render"),
+        "{msg}"
+    );
+
+    // dhat-kit's peak profile by region: a region claims its own points and its children's.
+    let budgets = Budgets::parse(
+        "[[component]]\nname = \"child envs\"\nmatch = { region = \"Environment::new_child_env\" }\nmax = \"60%\"\n\n\
+         [[component]]\nname = \"calls\"\nmatch = { region = \"Interpreter::call_function\" }\nmax = \"60%\"\n",
+        "regions.toml",
+    )
+    .unwrap();
+    let profile = dhat_kit::profile::read(fixture("dhat-kit-peak.json")).unwrap();
+    let report = budgets.check(&profile).unwrap();
+    let child = |f: &str| f == "region Environment::new_child_env";
+    let call = |f: &str| f == "region Interpreter::call_function";
+    let (s, rest, total) = sums("dhat-kit-peak.json", &[&child, &call]);
+    assert_eq!(total, 213_178);
+    assert_eq!(
+        (
+            report.components[0].current,
+            report.components[1].current,
+            report.rest[0].current
+        ),
+        (s[0], s[1], rest)
+    );
+    assert!(s[0] > 0 && s[1] > 0 && rest > 0);
+    report.assert_within();
+}
+
+#[test]
+fn check_needs_a_baseline_or_a_budget_and_takes_both() {
+    let dir = TempDir::new("both");
+    let profile = fixture("valgrind-heap.json");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .arg("check")
+            .arg(&profile)
+            .args(args)
+            .env_remove("CI")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("<--baseline <FILE>|--budget <TOML>>"), "{err}");
+    let baseline = dir.0.join("memory-baseline.json");
+    let (code, _, err) = run(&[
+        "--baseline".as_ref(),
+        baseline.as_os_str(),
+        "--update".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // Both: the budget table, then the baseline's; one over budget fails the check.
+    let over = dir.write(
+        "budgets.toml",
+        &VALGRIND_BUDGET.replace("\"50%\"", "\"40%\""),
+    );
+    let (code, out, err) = run(&[
+        "--baseline".as_ref(),
+        baseline.as_os_str(),
+        "--budget".as_ref(),
+        over.as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(row(&out, "tables").contains(" OVER "), "{out}");
+    assert!(out.contains("memory baseline `default`"), "{out}");
+    let within = dir.write("within.toml", VALGRIND_BUDGET);
+    let (code, out, err) = run(&[
+        "--baseline".as_ref(),
+        baseline.as_os_str(),
+        "--budget".as_ref(),
+        within.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 of 3 components within budget\n"), "{out}");
+}

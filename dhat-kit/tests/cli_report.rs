@@ -1,0 +1,629 @@
+//! `dhat-kit report FILE [--before OLD] -o report.html`, opened in a real browser: headless
+//! Chromium, from `file://`, with the network off. The DOM holds the profile's totals and the top
+//! sites in `dhat-kit top`'s order; sorting by another figure, filtering, grouping and a row's call
+//! stack work through the page's own controls (clicked and typed by the page's `#do=` steps); a
+//! screenshot is taken; nothing is logged to the console.
+//!
+//! Where Chromium is missing these tests say they were skipped (CI installs it: `.ci/run`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dhat_kit::analyze::{self, GroupBy, Metric, TopOptions};
+use dhat_kit::profile::Profile;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name)
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "dhat-kit-cli-report-{label}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `dhat-kit report ARGS..`, which must succeed.
+fn report(args: &[&std::ffi::OsStr]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .arg("report")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Chromium, or `None` (the test says it is skipped).
+fn chromium(test: &str) -> Option<PathBuf> {
+    for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
+        if Path::new(p).exists() {
+            return Some(PathBuf::from(p));
+        }
+    }
+    println!("{test}: skipped: chromium not found (apt-get install -y chromium; .ci/run does)");
+    None
+}
+
+/// Loads `file#hash` in headless Chromium (fresh profile, no network) and returns the DOM after
+/// the page's scripts ran; asserts that nothing reached the console (no error, no warning, in
+/// the page or its flame graph's frame). With `png`, takes a screenshot instead and returns "".
+fn browse(chrome: &Path, dir: &Path, file: &Path, hash: &str, png: Option<&Path>) -> String {
+    let profile_dir = dir.join(format!(
+        "chrome-{}",
+        hash.len() + usize::from(png.is_some())
+    ));
+    let _ = std::fs::remove_dir_all(&profile_dir);
+    let mut cmd = Command::new(chrome);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        // The network off: every request would go to a proxy that is not there.
+        "--proxy-server=127.0.0.1:9",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=10000",
+    ])
+    .arg(format!("--user-data-dir={}", profile_dir.display()));
+    match png {
+        Some(png) => {
+            cmd.arg("--window-size=1400,2000")
+                .arg(format!("--screenshot={}", png.display()));
+        }
+        None => {
+            cmd.arg("--dump-dom");
+        }
+    }
+    let url = format!("file://{}{hash}", file.display());
+    let out = cmd.arg(&url).output().unwrap();
+    let _ = std::fs::remove_dir_all(&profile_dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let console: Vec<&str> = stderr.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(
+        console.is_empty(),
+        "console output at {url}:\n{}",
+        console.join("\n")
+    );
+    assert!(out.status.success(), "chromium failed at {url}:\n{stderr}");
+    let mut dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    if png.is_none() {
+        assert!(
+            dom.contains("data-done=\"1\""),
+            "the page's script did not finish at {url}"
+        );
+        assert!(
+            dom.contains("<pre id=\"errors\" hidden=\"\"></pre>"),
+            "errors at {url}"
+        );
+        // The rendered page only: not its data or script, which follow.
+        let data = dom
+            .find("<script type=\"application/json\"")
+            .expect("no data");
+        dom.truncate(data);
+    }
+    dom
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+/// The value of `attr="..."` in `tag`.
+fn attr(tag: &str, attr: &str) -> Option<String> {
+    let key = format!(" {attr}=\"");
+    let at = tag.find(&key)? + key.len();
+    let end = tag[at..].find('"')?;
+    Some(unescape(&tag[at..at + end]))
+}
+
+/// The opening tags that contain `marker`, in document order.
+fn tags<'a>(dom: &'a str, marker: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = dom[from..].find(marker) {
+        let at = from + i;
+        let start = dom[..=at].rfind('<').unwrap();
+        let end = at + dom[at..].find('>').unwrap();
+        out.push(&dom[start..=end]);
+        from = end;
+    }
+    out
+}
+
+/// The labels of the top table's rows, in order.
+fn rows(dom: &str) -> Vec<String> {
+    tags(dom, "<tr data-i=")
+        .into_iter()
+        .map(|t| attr(t, "data-label").unwrap())
+        .collect()
+}
+
+/// The element with `id`: its opening tag and its text (tags removed).
+fn element<'a>(dom: &'a str, id: &str) -> (&'a str, String) {
+    let key = format!(" id=\"{id}\"");
+    let at = dom.find(&key).unwrap_or_else(|| panic!("no #{id}"));
+    let start = dom[..at].rfind('<').unwrap();
+    let open_end = at + dom[at..].find('>').unwrap();
+    let close = open_end + dom[open_end..].find("</").unwrap();
+    let mut text = String::new();
+    let mut inside = false;
+    for c in dom[open_end + 1..close].chars() {
+        match c {
+            '<' => inside = true,
+            '>' => inside = false,
+            c if !inside => text.push(c),
+            _ => {}
+        }
+    }
+    (&dom[start..=open_end], unescape(&text))
+}
+
+fn thousands(n: u64) -> String {
+    let d = n.to_string();
+    let mut out = String::new();
+    for (i, c) in d.chars().enumerate() {
+        if i > 0 && (d.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn top(p: &Profile, by: Metric, group_by: GroupBy, n: usize) -> analyze::Top {
+    analyze::top(
+        p,
+        &TopOptions {
+            n,
+            by,
+            group_by,
+            stack: 64,
+            ..TopOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn labels(t: &analyze::Top) -> Vec<String> {
+    t.rows.iter().map(|r| r.site.clone()).collect()
+}
+
+#[test]
+fn heap_report_shows_totals_and_sorts_filters_groups_and_stacks_in_a_browser() {
+    let Some(chrome) = chromium("heap report") else {
+        return;
+    };
+    let dir = TempDir::new("heap");
+    let html = dir.0.join("report.html");
+    let file = fixture("dhat-rs-heap.json");
+    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+    let p = dhat_kit::profile::read(&file).unwrap();
+    let s = analyze::summary(&p);
+
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    let (tag, text) = element(&dom, "sum-total");
+    assert_eq!(attr(tag, "data-v"), Some(s.total_bytes.to_string()));
+    assert_eq!(attr(tag, "data-blocks"), Some(s.total_blocks.to_string()));
+    assert_eq!(text, "17,484 bytes in 379 blocks (17.1 KiB)");
+    let (tag, text) = element(&dom, "sum-peak");
+    assert_eq!(attr(tag, "data-v"), s.peak_bytes.map(|v| v.to_string()));
+    assert_eq!(
+        text,
+        format!(
+            "{} bytes in {} blocks (9.1 KiB)",
+            thousands(s.peak_bytes.unwrap()),
+            thousands(s.peak_blocks.unwrap())
+        )
+    );
+    let (tag, _) = element(&dom, "sum-end");
+    assert_eq!(attr(tag, "data-v"), s.end_bytes.map(|v| v.to_string()));
+    assert_eq!(element(&dom, "sum-mode").1, "rust-heap (heap)");
+    assert_eq!(element(&dom, "sum-command").1, p.cmd);
+    // The rows in `dhat-kit top`'s order, all 7 sites.
+    let by_bytes = top(&p, Metric::TotalBytes, GroupBy::Site, 0);
+    assert_eq!(by_bytes.rows.len(), 7);
+    assert_eq!(rows(&dom), labels(&by_bytes));
+    assert_eq!(
+        rows(&dom)[0],
+        "dhat_rs_fixture::tokenize (main/examples/dhat_rs_fixture.rs:18)"
+    );
+    // Each row's figures, exact, in data-v.
+    let first = tags(&dom, "data-key=\"total_blocks\" data-v=");
+    assert_eq!(
+        attr(first[0], "data-v"),
+        Some(by_bytes.rows[0].figures.total_blocks.to_string())
+    );
+    assert!(dom.contains("<iframe id=\"flame-frame\""), "no flame graph");
+    assert_eq!(element(&dom, "table-note").1, "7 sites, all shown.");
+
+    // Sorting by blocks: a click on its header; a second click turns it ascending.
+    let by_blocks = top(&p, Metric::TotalBlocks, GroupBy::Site, 0);
+    assert_ne!(labels(&by_blocks), labels(&by_bytes));
+    let dom = browse(&chrome, &dir.0, &html, "#do=sort:total_blocks", None);
+    assert_eq!(rows(&dom), labels(&by_blocks));
+    let dom = browse(
+        &chrome,
+        &dir.0,
+        &html,
+        "#do=sort:total_blocks;sort:total_blocks",
+        None,
+    );
+    let mut ascending: Vec<(u64, String)> = by_blocks
+        .rows
+        .iter()
+        .map(|r| (r.value, r.site.clone()))
+        .collect();
+    ascending.sort();
+    assert_eq!(
+        rows(&dom),
+        ascending.into_iter().map(|(_, s)| s).collect::<Vec<_>>()
+    );
+    // At t-end: the one site with bytes live at the end comes first.
+    let by_end = top(&p, Metric::EndBytes, GroupBy::Site, 0);
+    let dom = browse(&chrome, &dir.0, &html, "#do=sort:end_bytes", None);
+    assert_eq!(rows(&dom), labels(&by_end));
+
+    // Filtering by text, case-insensitively, in the current order.
+    let dom = browse(&chrome, &dir.0, &html, "#do=filter:Fixture%3A%3AR", None);
+    let want: Vec<String> = labels(&by_bytes)
+        .into_iter()
+        .filter(|l| l.to_lowercase().contains("fixture::r"))
+        .collect();
+    assert_eq!(want.len(), 1);
+    assert_eq!(rows(&dom), want);
+    assert_eq!(element(&dom, "count").1, "1 of 7 rows shown (filtered)");
+
+    // Grouped by function, sorted by bytes at t-gmax; the first row's call stack on click.
+    let by_fn = top(&p, Metric::PeakBytes, GroupBy::Function, 0);
+    let dom = browse(
+        &chrome,
+        &dir.0,
+        &html,
+        "#do=group:function;sort:peak_bytes;click:0",
+        None,
+    );
+    assert_eq!(rows(&dom), labels(&by_fn));
+    // The stack kept with a row is its heaviest point's by total bytes.
+    let first = &by_fn.rows[0].site;
+    let fn_rows = top(&p, Metric::TotalBytes, GroupBy::Function, 0);
+    let stack = &fn_rows
+        .rows
+        .iter()
+        .find(|r| &r.site == first)
+        .unwrap()
+        .stack;
+    assert!(stack.len() >= 2, "{stack:?}");
+    let list = &dom[dom
+        .find("<ol id=\"stack-frames\">")
+        .expect("no call stack shown")..];
+    let shown: Vec<String> = list[..list.find("</ol>").unwrap()]
+        .split("<li>")
+        .skip(1)
+        .map(|l| unescape(l.trim_end_matches("</li>")))
+        .collect();
+    assert_eq!(&shown, stack);
+    assert!(dom.contains(&format!("<h3>{}</h3>", first)), "{first}");
+
+    // A screenshot.
+    let png = dir.0.join("report.png");
+    browse(&chrome, &dir.0, &html, "", Some(&png));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(bytes.len() > 20_000, "{} bytes", bytes.len());
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dhat-kit-report.png");
+    std::fs::copy(&png, &keep).unwrap();
+    println!("heap report: screenshot in {}", keep.display());
+}
+
+#[test]
+fn the_page_is_self_contained() {
+    let dir = TempDir::new("contained");
+    let html = dir.0.join("r.html");
+    report(&[
+        fixture("valgrind-heap.json").as_os_str(),
+        "-o".as_ref(),
+        html.as_os_str(),
+    ]);
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.starts_with("<!DOCTYPE html>"));
+    assert!(text.contains("content=\"default-src 'none';"), "no CSP");
+    for forbidden in [
+        "<link",
+        "@import",
+        "src=\"http",
+        "href=",
+        "url(",
+        "<script src",
+    ] {
+        assert!(!text.contains(forbidden), "{forbidden}");
+    }
+    // Every iframe's source is data.
+    for t in tags(&text, "<iframe ") {
+        assert!(
+            attr(t, "src")
+                .unwrap()
+                .starts_with("data:image/svg+xml;base64,"),
+            "{t}"
+        );
+    }
+}
+
+#[test]
+fn ad_hoc_report_uses_its_units() {
+    let Some(chrome) = chromium("ad-hoc report") else {
+        return;
+    };
+    let dir = TempDir::new("ad-hoc");
+    let html = dir.0.join("report.html");
+    let file = fixture("valgrind-ad-hoc.json");
+    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+    let p = dhat_kit::profile::read(&file).unwrap();
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    assert_eq!(element(&dom, "sum-total").1, "12,038 units in 107 events");
+    assert!(!dom.contains(" id=\"sum-peak\""));
+    assert!(!dom.contains("data-key=\"peak_bytes\""));
+    assert_eq!(element(&dom, "sum-mode").1, "ad-hoc (ad-hoc)");
+    let t = top(&p, Metric::TotalBytes, GroupBy::Site, 0);
+    assert_eq!(rows(&dom), labels(&t));
+    let cells = tags(&dom, "data-key=\"total_bytes\" data-v=");
+    assert_eq!(attr(cells[0], "data-v"), Some(t.rows[0].value.to_string()));
+    let first_cell_text = {
+        let at = dom.find(cells[0]).unwrap() + cells[0].len();
+        &dom[at..at + dom[at..].find('<').unwrap()]
+    };
+    assert_eq!(
+        first_cell_text,
+        format!("{} units", thousands(t.rows[0].value))
+    );
+    assert!(dom.contains(">total units</th>") && dom.contains(">total events</th>"));
+}
+
+#[test]
+fn peak_report_shows_the_regions_with_inclusive_figures() {
+    let Some(chrome) = chromium("peak report") else {
+        return;
+    };
+    let dir = TempDir::new("peak");
+    let html = dir.0.join("report.html");
+    let file = fixture("dhat-kit-peak.json");
+    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+    let p = dhat_kit::profile::read(&file).unwrap();
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    // Each point's region path, outermost first, and the inclusive total of every prefix.
+    let paths: Vec<(Vec<String>, u64)> = p
+        .pps
+        .iter()
+        .map(|pp| {
+            let path = pp
+                .fs
+                .iter()
+                .rev()
+                .map(|&f| {
+                    let raw = &p.ftbl[f as usize];
+                    raw.strip_prefix("region ").unwrap_or(raw).to_owned()
+                })
+                .collect();
+            (path, pp.tb)
+        })
+        .collect();
+    let inclusive = |prefix: &[String]| -> u64 {
+        paths
+            .iter()
+            .filter(|(p, _)| p.starts_with(prefix))
+            .map(|(_, tb)| tb)
+            .sum()
+    };
+    let shown = tags(&dom, "<tr data-path=");
+    assert_eq!(shown.len(), 7);
+    let first = attr(shown[0], "data-path").unwrap();
+    assert_eq!(first, "Interpreter::call_function");
+    let second = attr(shown[1], "data-path").unwrap();
+    assert_eq!(
+        second,
+        "Interpreter::call_function/Environment::new_child_env"
+    );
+    for t in &shown {
+        let path: Vec<String> = attr(t, "data-path")
+            .unwrap()
+            .split('/')
+            .map(String::from)
+            .collect();
+        let at = dom.find(t).unwrap();
+        let row = &dom[at..at + dom[at..].find("</tr>").unwrap()];
+        let cells = tags(row, "data-v=");
+        // own bytes, own blocks, inclusive bytes, ...
+        assert_eq!(
+            attr(cells[2], "data-v"),
+            Some(inclusive(&path).to_string()),
+            "{path:?}"
+        );
+    }
+    assert_eq!(
+        inclusive(&["Interpreter::call_function".to_owned()]),
+        95_616 + 68_902 + 30_320 // its own point's tb, then new_child_env's and new's inside it
+    );
+}
+
+#[test]
+fn diff_report_shows_totals_side_by_side_and_the_sites_that_changed_in_colour() {
+    let Some(chrome) = chromium("diff report") else {
+        return;
+    };
+    let dir = TempDir::new("diff");
+    let before = fixture("valgrind-heap.json");
+    // After: grow_table allocates twice as much, copy_block's two stacks 4,000 bytes less.
+    let mut p = dhat_kit::profile::read(&before).unwrap();
+    assert_eq!((p.pps[2].tb, p.pps[4].tb, p.pps[5].tb), (8128, 1000, 5000));
+    p.pps[2].tb *= 2;
+    p.pps[5].tb -= 4000;
+    let after = dir.0.join("after.json");
+    p.write(&after).unwrap();
+    let html = dir.0.join("report.html");
+    report(&[
+        after.as_os_str(),
+        "--before".as_ref(),
+        before.as_os_str(),
+        "-o".as_ref(),
+        html.as_os_str(),
+    ]);
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    assert_eq!(element(&dom, "diff-before").1, "valgrind-heap.json");
+    let total = tags(&dom, "<tr data-name=\"total bytes\"")[0];
+    assert_eq!(attr(total, "class").as_deref(), Some("up"));
+    let at = dom.find(total).unwrap();
+    let row = &dom[at..at + dom[at..].find("</tr>").unwrap()];
+    let v: Vec<String> = tags(row, "data-v=")
+        .into_iter()
+        .map(|t| attr(t, "data-v").unwrap())
+        .collect();
+    assert_eq!(v, ["17170", "21298", "4128"]); // + 8,128 - 4,000
+    let sites: Vec<(String, String)> = tags(&dom, "<tr data-label=")
+        .into_iter()
+        .filter(|t| !t.contains("data-i="))
+        .map(|t| (attr(t, "data-label").unwrap(), attr(t, "class").unwrap()))
+        .collect();
+    assert_eq!(
+        sites,
+        [
+            ("grow_table (alloc_sites.c:33)".to_owned(), "up".to_owned()),
+            (
+                "copy_block (alloc_sites.c:42)".to_owned(),
+                "down".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        element(&dom, "diff-note").1,
+        "2 of 2 changed sites; growth in red, shrinkage in green."
+    );
+    let png = dir.0.join("diff.png");
+    browse(&chrome, &dir.0, &html, "", Some(&png));
+    assert!(std::fs::metadata(&png).unwrap().len() > 20_000);
+}
+
+#[test]
+fn capped_tables_hold_the_largest_rows_by_every_figure_and_say_so() {
+    let Some(chrome) = chromium("capped report") else {
+        return;
+    };
+    let dir = TempDir::new("cap");
+    let html = dir.0.join("report.html");
+    let file = fixture("dhat-rs-heap.json");
+    report(&[
+        file.as_os_str(),
+        "--rows".as_ref(),
+        "2".as_ref(),
+        "-o".as_ref(),
+        html.as_os_str(),
+    ]);
+    let p = dhat_kit::profile::read(&file).unwrap();
+    for key in ["total_bytes", "total_blocks", "peak_bytes", "end_bytes"] {
+        let m = match key {
+            "total_bytes" => Metric::TotalBytes,
+            "total_blocks" => Metric::TotalBlocks,
+            "peak_bytes" => Metric::PeakBytes,
+            _ => Metric::EndBytes,
+        };
+        // The page opens sorted by total bytes (a click there would turn it ascending).
+        let hash = match key {
+            "total_bytes" => String::new(),
+            _ => format!("#do=sort:{key}"),
+        };
+        let dom = browse(&chrome, &dir.0, &html, &hash, None);
+        let want = top(&p, m, GroupBy::Site, 2);
+        let got = rows(&dom);
+        assert!(got.len() < 7, "{got:?}");
+        // The end figure has one site with bytes live at the end: only it is kept for that figure.
+        let nonzero: Vec<String> = want
+            .rows
+            .iter()
+            .filter(|r| r.value > 0)
+            .map(|r| r.site.clone())
+            .collect();
+        assert_eq!(got[..nonzero.len()], nonzero[..], "{key}");
+        let note = element(&dom, "table-note").1;
+        assert_eq!(
+            note,
+            format!(
+                "This table holds the 2 largest sites by each figure: {} of 7 sites; the rest are left out of the page.",
+                got.len()
+            )
+        );
+    }
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_naming_the_file() {
+    let dir = TempDir::new("bad");
+    let bad = dir.0.join("cut.json");
+    std::fs::write(&bad, b"{\"dhatFileVersion\":2,\"mode\":").unwrap();
+    let html = dir.0.join("r.html");
+    let good = fixture("valgrind-heap.json");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .arg("report")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for args in [
+        vec![bad.as_os_str(), "-o".as_ref(), html.as_os_str()],
+        vec![
+            good.as_os_str(),
+            "--before".as_ref(),
+            bad.as_os_str(),
+            "-o".as_ref(),
+            html.as_os_str(),
+        ],
+    ] {
+        let (code, err) = run(&args);
+        assert_eq!(code, Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("dhat-kit: {}: expected ", bad.display())),
+            "{err}"
+        );
+    }
+    assert!(!html.exists());
+    let nowhere = dir.0.join("no/such/dir/r.html");
+    let (code, err) = run(&[good.as_os_str(), "-o".as_ref(), nowhere.as_os_str()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "dhat-kit: {}: expected a writable file",
+            nowhere.display()
+        )),
+        "{err}"
+    );
+}
