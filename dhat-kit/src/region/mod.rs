@@ -1,0 +1,374 @@
+//! Regions: [`region!`](crate::region), the [`Region`] guard, and the report of [`RegionStats`].
+//!
+//! A region attributes the allocations of the current thread, from its entry until its guard drops,
+//! to a named path (`outer/inner` when nested). Each thread keeps its own frames and its own
+//! aggregates (atomics written only by that thread, so an exit takes no process-wide lock:
+//! `thread.rs`); a process-wide list of those aggregates, touched only when a thread enters a path
+//! for the first time, when it ends, and by [`regions`], makes every thread's figures visible
+//! (`registry.rs`). This file is the public API and the report.
+
+use crate::Stats;
+use serde::Serialize;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// The figures of one region path, summed over all its entries on all threads.
+///
+/// `inclusive` counts everything allocated while the region was active, its child regions
+/// included; `self_stats` leaves out of the totals (`total_*`) and the live figures (`curr_*`) what
+/// its child regions allocated. The peak (`max_*`, the same in both) is the highest of any single
+/// entry, measured above the live heap at that entry: a peak is a moment of the whole heap, not a
+/// sum that splits between a region and its children. `curr_*` is what the entries left live when
+/// they exited (an entry open on the calling thread: what it holds live now).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RegionStats {
+    /// The path: region names from the outermost, joined by `/`.
+    pub path: String,
+    /// The region's own name, the last element of `path`.
+    pub name: String,
+    /// How many regions enclose this one (0 for a region entered outside any other).
+    pub depth: usize,
+    /// How many times the region was entered (recursive entries included). An entry still open
+    /// on the thread that calls [`regions`] is counted with its figures so far; one open on
+    /// another thread is counted when it exits, with its figures.
+    pub entries: u64,
+    /// What was allocated while the region was active, child regions included.
+    pub inclusive: Stats,
+    /// What was allocated while the region was active, child regions excluded.
+    #[serde(rename = "self")]
+    pub self_stats: Stats,
+}
+
+/// Every region's figures, sorted by inclusive bytes (largest first): what [`regions`] returns.
+///
+/// Prints as an aligned table (`{}`) and serialises to JSON as a list of [`RegionStats`].
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     {
+///         dhat_kit::region!("load");
+///         let _data = vec![0u8; 4096];
+///     }
+///     let report = dhat_kit::regions();
+///     let load = report.get("load").expect("entered once");
+///     assert_eq!((load.entries, load.inclusive.total_bytes), (1, 4096));
+///     println!("{report}");
+/// }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Regions(Vec<RegionStats>);
+
+impl Regions {
+    pub(crate) fn from_vec(regions: Vec<RegionStats>) -> Regions {
+        Regions(regions)
+    }
+
+    /// The figures of the region with this path (`"outer/inner"`), if it was entered.
+    #[must_use]
+    pub fn get(&self, path: &str) -> Option<&RegionStats> {
+        self.0.iter().find(|r| r.path == path)
+    }
+
+    /// The regions' figures as a vector, sorted by inclusive bytes.
+    #[must_use]
+    pub fn into_vec(self) -> Vec<RegionStats> {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Regions {
+    type Target = [RegionStats];
+    fn deref(&self) -> &[RegionStats] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Regions {
+    /// An aligned table: path, entries, inclusive bytes and blocks, self bytes, share of all bytes
+    /// allocated inside regions, peak above entry, and the bytes the entries left live when they exited (`kept`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::units::{Bytes, Thousands};
+        if self.0.is_empty() {
+            return writeln!(f, "no regions were entered");
+        }
+        let all: u64 = self.0.iter().map(|r| r.self_stats.total_bytes).sum();
+        let width = self
+            .0
+            .iter()
+            .map(|r| r.path.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(6);
+        writeln!(
+            f,
+            "{:<width$}  {:>9}  {:>10}  {:>10}  {:>10}  {:>6}  {:>10}  {:>10}",
+            "region", "entries", "bytes", "blocks", "self", "share", "peak", "kept"
+        )?;
+        for r in &self.0 {
+            let share = if all == 0 {
+                0.0
+            } else {
+                r.inclusive.total_bytes as f64 * 100.0 / all as f64
+            };
+            writeln!(
+                f,
+                "{:<width$}  {:>9}  {:>10}  {:>10}  {:>10}  {:>5.1}%  {:>10}  {:>10}",
+                r.path,
+                Thousands(r.entries),
+                Bytes(r.inclusive.total_bytes),
+                Thousands(r.inclusive.total_blocks),
+                Bytes(r.self_stats.total_bytes),
+                share,
+                Bytes(r.inclusive.max_bytes),
+                Bytes(r.inclusive.curr_bytes),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A region's guard: the region stays active on this thread until it drops.
+///
+/// Made by [`region!`](crate::region) (which keeps it to the end of the block) or by
+/// [`Region::enter`]. Guards must drop in the reverse order of their entry, as scopes do; a guard
+/// dropped early also ends the regions entered after it. Built without a counting feature, a
+/// guard is an empty value and entering a region does nothing.
+#[must_use = "the region ends when the guard drops; bind it: `let _region = Region::enter(..)`"]
+pub struct Region {
+    #[cfg(feature = "peak")]
+    frame: imp::FrameRef,
+    /// Frames live on one thread: the guard must stay there.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl fmt::Debug for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Region").finish_non_exhaustive()
+    }
+}
+
+impl Region {
+    /// Enters the region `name` on this thread, nested under the region active here (if any),
+    /// and returns its guard.
+    ///
+    /// Entering a region whose name is already active on this thread (recursion) counts an entry
+    /// but opens no new path: the figures stay with the region already active.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// dhat_kit::global_allocator!();
+    ///
+    /// fn main() {
+    ///     let outer = dhat_kit::Region::enter("outer");
+    ///     let inner = dhat_kit::Region::enter("inner");
+    ///     let v = vec![0u8; 100];
+    ///     drop(inner);
+    ///     drop(outer);
+    ///     assert_eq!(dhat_kit::regions().get("outer/inner").unwrap().inclusive.total_bytes, 100);
+    ///     # drop(v);
+    /// }
+    /// ```
+    #[inline]
+    #[cfg_attr(not(feature = "peak"), allow(unused_variables))]
+    pub fn enter(name: &'static str) -> Region {
+        Region {
+            #[cfg(feature = "peak")]
+            frame: imp::enter_child(name),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// A handle on the region active on this thread (`None` outside any region), to enter the same
+    /// path on another thread: allocations are per thread, so work handed to a worker is only
+    /// attributed to the region if the worker enters it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// dhat_kit::global_allocator!();
+    ///
+    /// fn main() {
+    ///     dhat_kit::region!("batch");
+    ///     let here = dhat_kit::Region::current();
+    ///     std::thread::spawn(move || {
+    ///         let _region = here.map(|h| h.enter()); // the worker counts under "batch"
+    ///         drop(vec![0u8; 256]);
+    ///     })
+    ///     .join()
+    ///     .unwrap();
+    /// }
+    /// ```
+    #[must_use]
+    pub fn current() -> Option<RegionHandle> {
+        #[cfg(feature = "peak")]
+        {
+            imp::current().map(|gid| RegionHandle { gid })
+        }
+        #[cfg(not(feature = "peak"))]
+        {
+            None
+        }
+    }
+}
+
+#[cfg(feature = "peak")]
+impl Drop for Region {
+    #[inline]
+    fn drop(&mut self) {
+        imp::exit(self.frame);
+    }
+}
+
+// Without a counting feature a region is nothing at all: an empty value with no destructor, so an
+// instrumented function compiles to the same code as without its `region!`.
+#[cfg(not(feature = "peak"))]
+const _: () = assert!(std::mem::size_of::<Region>() == 0 && !std::mem::needs_drop::<Region>());
+
+/// A region's path, taken with [`Region::current`] on one thread and entered on another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionHandle {
+    #[cfg_attr(not(feature = "peak"), allow(dead_code))]
+    gid: u32,
+}
+
+impl RegionHandle {
+    /// Enters this path on the current thread, returning its guard.
+    ///
+    /// The allocations made here until the guard drops count under the handle's path, whatever
+    /// region is active here; that region also counts them in its inclusive figures, as a
+    /// child's. On a thread already inside this path (a pool may run a task on the thread that
+    /// handed it out, as rayon does) the entry is recursion: counted as an entry, its bytes once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// dhat_kit::global_allocator!();
+    ///
+    /// fn main() {
+    ///     dhat_kit::region!("batch");
+    ///     let here = dhat_kit::Region::current().expect("inside `batch`");
+    ///     let _task = here.enter(); // on the same thread: recursion, not a second count
+    ///     drop(vec![0u8; 32]);
+    /// }
+    /// ```
+    pub fn enter(self) -> Region {
+        Region {
+            #[cfg(feature = "peak")]
+            frame: imp::enter_path(self.gid),
+            _not_send: PhantomData,
+        }
+    }
+}
+
+/// Every region's figures, on all threads, sorted by inclusive bytes (largest first).
+///
+/// The entries still open on the calling thread count as if they ended now (they go on
+/// measuring): `regions()` at the end of `main`, inside a region that spans it, lists that
+/// region. An entry open on another thread is counted when it exits (that thread's frames are its
+/// own). One limit: an open entry's peak counts from the start of a [`measure`](crate::measure)
+/// still open inside it, if any.
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     for _ in 0..3 {
+///         dhat_kit::region!("step");
+///         drop(vec![0u8; 10]);
+///     }
+///     assert_eq!(dhat_kit::regions().get("step").unwrap().entries, 3);
+/// }
+/// ```
+#[must_use]
+pub fn regions() -> Regions {
+    #[cfg(feature = "peak")]
+    {
+        Regions(imp::collect())
+    }
+    #[cfg(not(feature = "peak"))]
+    {
+        Regions::default()
+    }
+}
+
+/// Clears every region's figures. Call it while no region is active on other threads (figures an
+/// exit records during the reset may survive it).
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     { dhat_kit::region!("warm-up"); }
+///     dhat_kit::reset_regions();
+///     assert!(dhat_kit::regions().is_empty());
+/// }
+/// ```
+pub fn reset_regions() {
+    #[cfg(feature = "peak")]
+    imp::reset();
+}
+
+/// Attributes the allocations of the rest of the enclosing block, on this thread, to the region
+/// `name` (nested under the region active here, if any).
+///
+/// It costs a few nanoseconds on entry and exit, and compiles to nothing when dhat-kit is built
+/// without a counting feature, so regions can stay in production code. Under the `ad-hoc` feature
+/// each exit also records one dhat ad-hoc event weighted by the bytes allocated inside.
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn call_function(args: &[i64]) -> Vec<i64> {
+///     dhat_kit::region!("call_function");
+///     args.iter().map(|a| a * 2).collect()
+/// }
+///
+/// fn main() {
+///     call_function(&[1, 2, 3]);
+///     let r = dhat_kit::regions();
+///     assert_eq!(r.get("call_function").unwrap().inclusive.total_bytes, 24);
+/// }
+/// ```
+#[cfg(feature = "peak")]
+#[macro_export]
+macro_rules! region {
+    ($name:expr $(,)?) => {
+        let _dhat_kit_region = $crate::Region::enter($name);
+    };
+}
+
+/// Attributes the allocations of the rest of the enclosing block, on this thread, to the region
+/// `name`. Built without a counting feature, as here, it expands to nothing.
+#[cfg(not(feature = "peak"))]
+#[macro_export]
+macro_rules! region {
+    ($name:expr $(,)?) => {
+        let _: &'static str = $name;
+    };
+}
+
+#[cfg(feature = "peak")]
+mod registry;
+#[cfg(feature = "peak")]
+mod thread;
+
+/// What the public API calls: the per-thread state (entering and leaving) and the registry
+/// (reading and clearing every thread's figures).
+#[cfg(feature = "peak")]
+mod imp {
+    pub(super) use super::registry::{collect, reset};
+    pub(super) use super::thread::{current, enter_child, enter_path, exit, FrameRef};
+}

@@ -1,0 +1,274 @@
+//! The process-wide registry of regions: every path ever entered, the live threads' aggregates,
+//! and the figures of threads that have ended; read by [`regions`](super::regions).
+//!
+//! A thread touches it only when it enters a path for the first time (to name the path and
+//! register its aggregate) and when it ends (to hand its figures over); its exits write only its
+//! own aggregates' atomics.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::thread::{open_entries, Own};
+use super::RegionStats;
+use crate::alloc::uncounted;
+use crate::Stats;
+
+/// The six figures of [`Stats`], written by one thread only (load + store, no read-modify-write),
+/// read by any.
+#[derive(Default)]
+pub(super) struct Figures {
+    total_bytes: AtomicU64,
+    total_blocks: AtomicU64,
+    max_bytes: AtomicU64,
+    max_blocks: AtomicU64,
+    curr_bytes: AtomicU64,
+    curr_blocks: AtomicU64,
+}
+
+/// Adds `v` to a figure only its own thread writes.
+fn bump_by(a: &AtomicU64, v: u64) {
+    a.store(a.load(Relaxed) + v, Relaxed);
+}
+
+impl Figures {
+    /// Adds an entry's figures: totals and live figures add up, the peak is the highest entry's.
+    pub(super) fn add(&self, s: &Stats) {
+        self.add_own(Own::of(s));
+        if s.max_bytes >= self.max_bytes.load(Relaxed) {
+            self.max_bytes.store(s.max_bytes, Relaxed);
+            self.max_blocks.store(s.max_blocks, Relaxed);
+        }
+    }
+
+    /// Adds totals and live figures: a region's own, whose peak is the inclusive one, kept there.
+    pub(super) fn add_own(&self, own: Own) {
+        bump_by(&self.total_bytes, own.total_bytes);
+        bump_by(&self.total_blocks, own.total_blocks);
+        bump_by(&self.curr_bytes, own.curr_bytes);
+        bump_by(&self.curr_blocks, own.curr_blocks);
+    }
+
+    fn get(&self) -> Stats {
+        let mut s = Stats::default();
+        (s.total_bytes, s.total_blocks) = (
+            self.total_bytes.load(Relaxed),
+            self.total_blocks.load(Relaxed),
+        );
+        (s.max_bytes, s.max_blocks) = (self.max_bytes.load(Relaxed), self.max_blocks.load(Relaxed));
+        (s.curr_bytes, s.curr_blocks) = (
+            self.curr_bytes.load(Relaxed),
+            self.curr_blocks.load(Relaxed),
+        );
+        s
+    }
+
+    fn clear(&self) {
+        for a in [
+            &self.total_bytes,
+            &self.total_blocks,
+            &self.max_bytes,
+            &self.max_blocks,
+            &self.curr_bytes,
+            &self.curr_blocks,
+        ] {
+            a.store(0, Relaxed);
+        }
+    }
+}
+
+/// Sums figures across threads: totals and live figures add; the peak is the highest entry's.
+fn merge(into: &mut Stats, s: &Stats) {
+    into.total_bytes += s.total_bytes;
+    into.total_blocks += s.total_blocks;
+    into.curr_bytes += s.curr_bytes;
+    into.curr_blocks += s.curr_blocks;
+    if s.max_bytes > into.max_bytes {
+        into.max_bytes = s.max_bytes;
+        into.max_blocks = s.max_blocks;
+    }
+}
+
+/// One thread's aggregate for one path.
+pub(super) struct Agg {
+    pub(super) gid: u32,
+    pub(super) entries: AtomicU64,
+    pub(super) inclusive: Figures,
+    pub(super) self_stats: Figures,
+}
+
+impl Agg {
+    /// Counts one finished entry (only the aggregate's thread writes it).
+    pub(super) fn count_entry(&self) {
+        bump_by(&self.entries, 1);
+    }
+}
+
+struct Path {
+    path: String,
+    name: &'static str,
+    depth: usize,
+}
+
+#[derive(Default, Clone)]
+struct Totals {
+    entries: u64,
+    inclusive: Stats,
+    self_stats: Stats,
+}
+
+impl Totals {
+    fn add(&mut self, agg: &Agg) {
+        self.entries += agg.entries.load(Relaxed);
+        merge(&mut self.inclusive, &agg.inclusive.get());
+        merge(&mut self.self_stats, &agg.self_stats.get());
+    }
+}
+
+struct Registry {
+    paths: Vec<Path>,
+    ids: BTreeMap<(u32, &'static str), u32>,
+    live: Vec<Arc<Agg>>,
+    ended: BTreeMap<u32, Totals>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    paths: Vec::new(),
+    ids: BTreeMap::new(),
+    live: Vec::new(),
+    ended: BTreeMap::new(),
+});
+
+/// The parent id of a region entered outside any other.
+pub(super) const ROOT: u32 = u32::MAX;
+
+/// The id of the path `name` under `parent`, named on first use.
+pub(super) fn path_id(parent: u32, name: &'static str) -> u32 {
+    let mut reg = REGISTRY.lock();
+    if let Some(&gid) = reg.ids.get(&(parent, name)) {
+        return gid;
+    }
+    let (path, depth) = match reg.paths.get(parent as usize) {
+        Some(p) => (format!("{}/{name}", p.path), p.depth + 1),
+        None => (name.to_owned(), 0),
+    };
+    let gid = reg.paths.len() as u32;
+    reg.paths.push(Path { path, name, depth });
+    reg.ids.insert((parent, name), gid);
+    gid
+}
+
+/// The name of path `gid`.
+pub(super) fn name_of(gid: u32) -> &'static str {
+    REGISTRY.lock().paths[gid as usize].name
+}
+
+/// A new aggregate for path `gid`, registered so that [`collect`] sees it.
+pub(super) fn register(gid: u32) -> Arc<Agg> {
+    let agg = Arc::new(Agg {
+        gid,
+        entries: AtomicU64::new(0),
+        inclusive: Figures::default(),
+        self_stats: Figures::default(),
+    });
+    REGISTRY.lock().live.push(Arc::clone(&agg));
+    agg
+}
+
+/// Moves an ending thread's aggregates into the ended threads' totals (the caller runs this
+/// uncounted).
+pub(super) fn hand_over(aggs: &[Arc<Agg>]) {
+    let mut reg = REGISTRY.lock();
+    for agg in aggs {
+        reg.ended.entry(agg.gid).or_default().add(agg);
+        reg.live.retain(|a| !Arc::ptr_eq(a, agg));
+    }
+}
+
+/// Every region's figures: the ended threads', the live threads' aggregates, and the entries
+/// open on the calling thread as if they ended now; sorted by inclusive bytes.
+pub(in crate::region) fn collect() -> Vec<RegionStats> {
+    let open = open_entries();
+    // Waiting may allocate the lock's parking table once per process: the kit's, uncounted.
+    let reg = uncounted(|| REGISTRY.lock());
+    let mut totals = reg.ended.clone();
+    for agg in &reg.live {
+        totals.entry(agg.gid).or_default().add(agg);
+    }
+    for entry in open {
+        let t = totals.entry(entry.gid).or_default();
+        t.entries += 1;
+        merge(&mut t.inclusive, &entry.inclusive);
+        merge(&mut t.self_stats, &entry.own.stats());
+    }
+    let mut out: Vec<RegionStats> = totals
+        .into_iter()
+        .filter(|(_, t)| t.entries > 0)
+        .map(|(gid, t)| {
+            let p = &reg.paths[gid as usize];
+            let mut self_stats = t.self_stats;
+            (self_stats.max_bytes, self_stats.max_blocks) =
+                (t.inclusive.max_bytes, t.inclusive.max_blocks);
+            RegionStats {
+                path: p.path.clone(),
+                name: p.name.to_owned(),
+                depth: p.depth,
+                entries: t.entries,
+                inclusive: t.inclusive,
+                self_stats,
+            }
+        })
+        .collect();
+    drop(reg);
+    out.sort_by(|a, b| {
+        b.inclusive
+            .total_bytes
+            .cmp(&a.inclusive.total_bytes)
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    out
+}
+
+/// Clears every region's figures.
+pub(in crate::region) fn reset() {
+    // The ended threads' totals were recorded uncounted (at those threads' exits): freed
+    // uncounted too.
+    uncounted(|| {
+        let mut reg = REGISTRY.lock();
+        reg.ended.clear();
+        for agg in &reg.live {
+            agg.entries.store(0, Relaxed);
+            agg.inclusive.clear();
+            agg.self_stats.clear();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_that_ends_hands_its_figures_over_and_leaves_nothing_live() {
+        const NAME: &str = "unit-test-hand-over";
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    for _ in 0..3 {
+                        let _region = crate::Region::enter(NAME);
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let reg = REGISTRY.lock();
+        let gid = reg.ids[&(ROOT, NAME)];
+        assert!(
+            reg.live.iter().all(|a| a.gid != gid),
+            "ended threads' aggregates are still live"
+        );
+        assert_eq!(reg.ended[&gid].entries, 12);
+    }
+}

@@ -1,0 +1,369 @@
+//! The per-thread state of regions: the stack of open frames, the thread's aggregates and the
+//! caches that make entering a region a few integer operations; entering, leaving, and the
+//! entries open at a [`regions`](super::regions) call.
+
+use std::cell::UnsafeCell;
+use std::collections::HashMap;
+use std::mem::ManuallyDrop;
+use std::sync::Arc;
+
+use rustc_hash::FxBuildHasher;
+
+use super::registry::{self, Agg, ROOT};
+use crate::alloc::uncounted;
+use crate::stats::{higher_peak, Now, RawMark};
+use crate::Stats;
+
+/// The totals and live figures of an entry (what adds up between a region and its children; the
+/// peak does not).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Own {
+    pub(super) total_bytes: u64,
+    pub(super) total_blocks: u64,
+    pub(super) curr_bytes: u64,
+    pub(super) curr_blocks: u64,
+}
+
+impl Own {
+    pub(super) fn of(s: &Stats) -> Own {
+        Own {
+            total_bytes: s.total_bytes,
+            total_blocks: s.total_blocks,
+            curr_bytes: s.curr_bytes,
+            curr_blocks: s.curr_blocks,
+        }
+    }
+
+    /// Adds an entry's figures (a child's, to its parent's `children`).
+    #[inline(always)]
+    fn add(&mut self, s: &Stats) {
+        self.total_bytes += s.total_bytes;
+        self.total_blocks += s.total_blocks;
+        self.curr_bytes += s.curr_bytes;
+        self.curr_blocks += s.curr_blocks;
+    }
+
+    /// An entry's own figures: its inclusive ones less what its child regions' entries counted.
+    #[inline(always)]
+    fn without(inclusive: &Stats, children: &Own) -> Own {
+        Own {
+            total_bytes: inclusive.total_bytes.saturating_sub(children.total_bytes),
+            total_blocks: inclusive.total_blocks.saturating_sub(children.total_blocks),
+            curr_bytes: inclusive.curr_bytes.saturating_sub(children.curr_bytes),
+            curr_blocks: inclusive.curr_blocks.saturating_sub(children.curr_blocks),
+        }
+    }
+
+    /// As [`Stats`], with no peak.
+    pub(super) fn stats(self) -> Stats {
+        let mut s = Stats::default();
+        (s.total_bytes, s.total_blocks) = (self.total_bytes, self.total_blocks);
+        (s.curr_bytes, s.curr_blocks) = (self.curr_bytes, self.curr_blocks);
+        s
+    }
+}
+
+/// The child entered last from a frame (or the region entered last outside any): its name (by
+/// address and length), its path and this thread's aggregate for it, so that a loop entering the
+/// same child skips the lookup.
+#[derive(Clone, Copy)]
+struct CacheEntry {
+    name_addr: usize,
+    name_len: usize,
+    gid: u32,
+    agg: usize,
+}
+
+impl CacheEntry {
+    /// Matches no name (no `&'static str` lies at address 0).
+    const EMPTY: CacheEntry = CacheEntry {
+        name_addr: 0,
+        name_len: 0,
+        gid: 0,
+        agg: 0,
+    };
+
+    fn is(&self, name: &str) -> bool {
+        (self.name_addr, self.name_len) == (name.as_ptr() as usize, name.len())
+    }
+}
+
+/// One open region on this thread.
+struct Frame {
+    id: u32,
+    gid: u32,
+    name: &'static str,
+    /// This thread's aggregate for the path: an index into `Thread::aggs`.
+    agg: usize,
+    mark: RawMark,
+    /// What the child regions' entries counted.
+    children: Own,
+    last_child: CacheEntry,
+}
+
+struct Thread {
+    frames: Vec<Frame>,
+    /// As `Frame::last_child`, for regions entered outside any other.
+    last_root: CacheEntry,
+    next_id: u32,
+    /// (parent path, name address, name length) -> (path, index of this thread's aggregate).
+    ids: HashMap<(u32, usize, usize), (u32, usize), FxBuildHasher>,
+    /// path -> index of this thread's aggregate for it (for paths entered from a handle).
+    by_path: HashMap<u32, usize, FxBuildHasher>,
+    aggs: Vec<Arc<Agg>>,
+}
+
+/// Hands the thread's figures to the registry's `ended` totals when the thread ends. Registered
+/// with the thread's first aggregate, so that `THREAD` itself needs no destructor and stays a
+/// plain, always-accessible thread-local on the region's path.
+struct HandOverAtExit;
+
+impl Drop for HandOverAtExit {
+    fn drop(&mut self) {
+        let _ = with_thread(|t| {
+            let aggs = std::mem::take(&mut t.aggs);
+            let frames = std::mem::take(&mut t.frames);
+            let ids = std::mem::take(&mut t.ids);
+            let by_path = std::mem::take(&mut t.by_path);
+            // The root cache indexes the aggregates just taken: a region entered after this
+            // (from another thread-local's destructor) must look its path up afresh.
+            t.last_root = CacheEntry::EMPTY;
+            uncounted(|| {
+                registry::hand_over(&aggs);
+                drop((aggs, frames, ids, by_path));
+            });
+        });
+    }
+}
+
+thread_local! {
+    // No destructor (`ManuallyDrop`): the fastest kind of thread-local. `HandOverAtExit` empties
+    // it when the thread ends.
+    static THREAD: UnsafeCell<ManuallyDrop<Thread>> = const {
+        UnsafeCell::new(ManuallyDrop::new(Thread {
+            frames: Vec::new(),
+            last_root: CacheEntry::EMPTY,
+            next_id: 0,
+            ids: HashMap::with_hasher(FxBuildHasher),
+            by_path: HashMap::with_hasher(FxBuildHasher),
+            aggs: Vec::new(),
+        }))
+    };
+    static EXIT: HandOverAtExit = const { HandOverAtExit };
+}
+
+/// Runs `f` on this thread's region state; `None` while the thread is being torn down.
+#[inline(always)]
+fn with_thread<R>(f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
+    THREAD
+        .try_with(|t| {
+            // SAFETY: only this thread reaches its `THREAD`, and never while a reference from an
+            // outer `with_thread` is alive: the callers (enter, exit, current, the open entries
+            // read by `regions`, the exit hand-over) run no user code and never call one another;
+            // what they allocate goes to the counting allocator, which never touches regions.
+            f(unsafe { &mut *t.get() })
+        })
+        .ok()
+}
+
+/// Which frame a guard closes: its place on the stack (high half) and its identity (low half),
+/// packed in one word so that a guard travels in a register; or [`FrameRef::NONE`] for a
+/// recursive entry (counted, nothing to close) or one made while the thread is torn down.
+#[derive(Clone, Copy)]
+pub(crate) struct FrameRef(u64);
+
+impl FrameRef {
+    /// Nothing to close: no frame lies at depth `u32::MAX`.
+    const NONE: FrameRef = FrameRef(u64::MAX);
+
+    fn new(depth: usize, id: u32) -> FrameRef {
+        FrameRef((depth as u64) << 32 | u64::from(id))
+    }
+
+    fn depth(self) -> usize {
+        (self.0 >> 32) as usize
+    }
+
+    fn id(self) -> u32 {
+        self.0 as u32
+    }
+}
+
+/// This thread's aggregate for path `gid`, made and registered on first use.
+fn agg_for(thread: &mut Thread, gid: u32) -> usize {
+    if let Some(&i) = thread.by_path.get(&gid) {
+        return i;
+    }
+    let agg = registry::register(gid);
+    // The thread's figures go to the registry when it ends (registration may allocate: the
+    // callers run this uncounted).
+    let _ = EXIT.try_with(|_| ());
+    thread.aggs.push(agg);
+    thread.by_path.insert(gid, thread.aggs.len() - 1);
+    thread.aggs.len() - 1
+}
+
+/// Enters the region `name` under the one active on this thread.
+pub(super) fn enter_child(name: &'static str) -> FrameRef {
+    with_thread(|t| {
+        if let Some(depth) = t.frames.iter().rposition(|f| f.name == name) {
+            let frame = &t.frames[depth];
+            t.aggs[frame.agg].count_entry();
+            return FrameRef::NONE;
+        }
+        let cache = t.frames.last().map_or(t.last_root, |f| f.last_child);
+        let (gid, agg) = if cache.is(name) {
+            (cache.gid, cache.agg)
+        } else {
+            let parent = t.frames.last().map_or(ROOT, |f| f.gid);
+            let (name_addr, name_len) = (name.as_ptr() as usize, name.len());
+            let (gid, agg) = match t.ids.get(&(parent, name_addr, name_len)) {
+                Some(&found) => found,
+                None => uncounted(|| {
+                    let gid = registry::path_id(parent, name);
+                    let found = (gid, agg_for(t, gid));
+                    t.ids.insert((parent, name_addr, name_len), found);
+                    found
+                }),
+            };
+            let slot = match t.frames.last_mut() {
+                Some(f) => &mut f.last_child,
+                None => &mut t.last_root,
+            };
+            *slot = CacheEntry {
+                name_addr,
+                name_len,
+                gid,
+                agg,
+            };
+            (gid, agg)
+        };
+        open(t, gid, agg, name)
+    })
+    .unwrap_or(FrameRef::NONE)
+}
+
+/// Enters the path `gid`, handed over from another thread, as a new frame here; on a thread
+/// already inside that path (a pool running a task on the thread that handed it out) the entry
+/// is recursion, as for a name, so that the path's bytes are not counted twice.
+pub(super) fn enter_path(gid: u32) -> FrameRef {
+    with_thread(|t| {
+        if let Some(frame) = t.frames.iter().rev().find(|f| f.gid == gid) {
+            t.aggs[frame.agg].count_entry();
+            return FrameRef::NONE;
+        }
+        let (agg, name) = uncounted(|| (agg_for(t, gid), registry::name_of(gid)));
+        open(t, gid, agg, name)
+    })
+    .unwrap_or(FrameRef::NONE)
+}
+
+/// Pushes a frame for path `gid` (this thread's aggregate `agg`) and starts its measurement.
+#[inline(always)]
+fn open(t: &mut Thread, gid: u32, agg: usize, name: &'static str) -> FrameRef {
+    // The entry is counted when it ends (`close`), on the aggregate it writes anyway.
+    t.next_id = t.next_id.wrapping_add(1);
+    let id = t.next_id;
+    let depth = t.frames.len();
+    if t.frames.capacity() == depth {
+        uncounted(|| t.frames.reserve(8));
+    }
+    let frame = Frame {
+        id,
+        gid,
+        name,
+        agg,
+        mark: RawMark::begin(),
+        children: Own::default(),
+        last_child: CacheEntry::EMPTY,
+    };
+    // SAFETY: the capacity was made to exceed `depth`, the length, just above, so the slot at
+    // `depth` is allocated and unused; writing it and raising the length by one keeps every
+    // element initialised (a plain `push` would check the capacity a second time).
+    unsafe {
+        t.frames.as_mut_ptr().add(depth).write(frame);
+        t.frames.set_len(depth + 1);
+    }
+    FrameRef::new(depth, id)
+}
+
+/// Ends the frame a guard holds (and any entered after it, still open).
+#[inline]
+pub(super) fn exit(frame: FrameRef) {
+    if frame.0 != FrameRef::NONE.0 {
+        close_from(frame);
+    }
+}
+
+fn close_from(frame: FrameRef) {
+    let _ = with_thread(|t| {
+        if t.frames.get(frame.depth()).map(|f| f.id) != Some(frame.id()) {
+            return; // already closed by an outer guard dropped early
+        }
+        // Frames end where they lie, then leave the stack: no copy of a frame just written.
+        while let Some((f, rest)) = t.frames.split_last_mut() {
+            close(f, &t.aggs, rest.last_mut());
+            t.frames.truncate(t.frames.len() - 1);
+            if t.frames.len() == frame.depth() {
+                break;
+            }
+        }
+    });
+}
+
+fn close(f: &mut Frame, aggs: &[Arc<Agg>], parent: Option<&mut Frame>) {
+    let agg = &aggs[f.agg];
+    agg.count_entry();
+    let inclusive = f.mark.end();
+    agg.inclusive.add(&inclusive);
+    agg.self_stats
+        .add_own(Own::without(&inclusive, &f.children));
+    if let Some(parent) = parent {
+        parent.children.add(&inclusive);
+    }
+    #[cfg(feature = "ad-hoc")]
+    uncounted(|| dhat::ad_hoc_event(inclusive.total_bytes as usize));
+}
+
+/// An entry open on this thread, as it stands at a [`regions`](super::regions) call.
+pub(super) struct OpenEntry {
+    pub(super) gid: u32,
+    pub(super) inclusive: Stats,
+    pub(super) own: Own,
+}
+
+/// The entries open on this thread, as if they ended now, without ending them. The tally is read
+/// before anything here allocates.
+pub(super) fn open_entries() -> Vec<OpenEntry> {
+    let Some(now) = Now::read() else {
+        return Vec::new();
+    };
+    with_thread(|t| {
+        let mut out = Vec::with_capacity(t.frames.len());
+        // Innermost first: each frame's peak since it began is the peak since the frame inside
+        // it began, or the one before that (kept in the inner frame's mark), whichever is higher.
+        let mut peak = now.peak;
+        let mut open_child: Option<Stats> = None;
+        for f in t.frames.iter().rev() {
+            let inclusive = f.mark.so_far(&now, peak);
+            peak = higher_peak(f.mark.outer_peak(), peak);
+            let mut children = f.children;
+            if let Some(child) = &open_child {
+                children.add(child);
+            }
+            out.push(OpenEntry {
+                gid: f.gid,
+                inclusive,
+                own: Own::without(&inclusive, &children),
+            });
+            open_child = Some(inclusive);
+        }
+        out
+    })
+    .unwrap_or_default()
+}
+
+/// The path of the region active on this thread.
+pub(super) fn current() -> Option<u32> {
+    with_thread(|t| t.frames.last().map(|f| f.gid)).flatten()
+}
