@@ -12,6 +12,8 @@
 //!   streaming into a compact model, and written;
 //! - [`analyze`]: summaries, top allocation sites, before/after diffs and flame graphs of them,
 //!   as the `dhat-kit` command (feature `cli`) prints them;
+//! - [`export`]: a profile in other tools' formats: pprof (for `go tool pprof`), speedscope and
+//!   folded stacks, written streaming from one fold of its stacks;
 //! - [`baseline`]: memory baselines kept in the repository, checked with a tolerance, and an
 //!   update flow (`DHAT_KIT_UPDATE=1`) that never writes on CI.
 //!
@@ -65,6 +67,7 @@ pub mod analyze;
 mod assert;
 mod atomic_file;
 pub mod baseline;
+pub mod export;
 pub mod profile;
 mod profiler;
 mod region;

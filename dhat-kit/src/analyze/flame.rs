@@ -1,13 +1,340 @@
 //! Flame graphs: each program point's stack, outermost frame first, weighted by one figure.
+//!
+//! One fold serves the folded stacks, the SVG flame graph and the exports (pprof, speedscope):
+//! [`Fold`] maps each frame-table entry to a key (its function, or its code location), sorts the
+//! program points by their stacks of keys, and walks them in that order. Identical stacks are then
+//! neighbours, and a call-tree node is a run of neighbours, so stacks are added up (and, for a
+//! graph, the nodes too narrow to be drawn are cut away) with no text built until a line is written.
+//! Its memory is four bytes per program point and a few per frame-table entry.
 
 #[cfg(feature = "cli")]
 use super::Error;
-use super::{Frames, Metric};
-use crate::profile::Profile;
+use super::Metric;
+use crate::profile::{Frame, Profile, ProgramPoint};
+
+/// What makes two frames the same in a [`Fold`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FoldBy {
+    /// The function's name (`;` in it becomes `:`): a flame graph's frames.
+    #[default]
+    Function,
+    /// The code location: function, file (or object) and line, without the address.
+    Location,
+}
+
+/// The program points of a profile grouped by stack, in a stable order, for folded stacks, flame
+/// graphs and exports.
+///
+/// Frames are replaced by keys (see [`FoldBy`]); a key's number follows the order of its text, so
+/// the stacks come out sorted frame by frame. `[root]` (entry 0) is left out of stacks; a stack
+/// with nothing else is `[root]` alone. Program points whose figures are all 0 are left out.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::analyze::{Fold, FoldBy, Metric};
+/// let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+///   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+///   "pps":[{"tb":30,"tbk":1,"fs":[1,2]},{"tb":12,"tbk":2,"fs":[2]},{"tb":8,"tbk":1,"fs":[2]}],
+///   "ftbl":["[root]","0x1: app::parse (src/p.rs:3:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+/// let fold = Fold::new(&p, FoldBy::Function, &[Metric::TotalBytes, Metric::TotalBlocks]);
+/// let mut stacks = Vec::new();
+/// fold.for_each(0, |keys, values| {
+///     let names: Vec<&str> = keys.iter().map(|&k| fold.name(k)).collect();
+///     stacks.push((names.join(";"), values.to_vec()));
+/// });
+/// assert_eq!(stacks, [
+///     ("app::main".to_owned(), vec![20, 3]),
+///     ("app::main;app::parse".to_owned(), vec![30, 1]),
+/// ]);
+/// # Ok::<(), dhat_kit::profile::ProfileError>(())
+/// ```
+#[derive(Debug)]
+pub struct Fold<'p> {
+    profile: &'p Profile,
+    by: FoldBy,
+    metrics: Vec<Metric>,
+    /// Frame-table index to key; [`NONE`] for `[root]`.
+    key: Vec<u32>,
+    /// Key to its text (function name) and a frame-table entry that has it.
+    names: Vec<(Box<str>, u32)>,
+    /// The key of `[root]`, for a stack with no other frame.
+    root: u32,
+    /// Indices of the program points kept, sorted by their stacks of keys.
+    order: Vec<u32>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl<'p> Fold<'p> {
+    /// Folds `profile` by `by`, carrying the figures `metrics` (in that order) for each stack.
+    /// The first metric is the one a graph is cut by (see [`Fold::for_each`]).
+    pub fn new(profile: &'p Profile, by: FoldBy, metrics: &[Metric]) -> Fold<'p> {
+        // Key texts, deduplicated, then numbered in their sorted order.
+        let texts: Vec<String> = profile
+            .ftbl
+            .iter()
+            .map(|raw| key_text(Frame::parse(raw), by))
+            .collect();
+        let mut distinct: Vec<u32> = (0..texts.len() as u32).collect();
+        distinct
+            .sort_unstable_by(|&a, &b| texts[a as usize].cmp(&texts[b as usize]).then(a.cmp(&b)));
+        let mut key = vec![NONE; texts.len()];
+        let mut names: Vec<(Box<str>, u32)> = Vec::new();
+        for &i in &distinct {
+            let text = &texts[i as usize];
+            if names.last().is_none_or(|(last, _)| **last != **text) {
+                names.push((text.as_str().into(), i));
+            }
+            key[i as usize] = (names.len() - 1) as u32;
+        }
+        drop(texts);
+        let root = key.first().copied().unwrap_or(0);
+        if let Some(k) = key.first_mut() {
+            *k = NONE;
+        }
+        if names.is_empty() {
+            names.push(("[root]".into(), 0));
+        }
+        let mut fold = Fold {
+            profile,
+            by,
+            metrics: metrics.to_vec(),
+            key,
+            names,
+            root,
+            order: Vec::new(),
+        };
+        let mut order: Vec<u32> = (0..profile.pps.len() as u32)
+            .filter(|&i| {
+                let pp = &profile.pps[i as usize];
+                metrics.iter().any(|m| m.of(pp) != 0)
+            })
+            .collect();
+        order.sort_by(|&a, &b| {
+            fold.stack(&profile.pps[a as usize])
+                .cmp(fold.stack(&profile.pps[b as usize]))
+        });
+        fold.order = order;
+        fold
+    }
+
+    /// The profile folded.
+    pub fn profile(&self) -> &'p Profile {
+        self.profile
+    }
+
+    /// What the keys stand for.
+    pub fn by(&self) -> FoldBy {
+        self.by
+    }
+
+    /// The figures carried, in the order of the values [`Fold::for_each`] passes.
+    pub fn metrics(&self) -> &[Metric] {
+        &self.metrics
+    }
+
+    /// The number of keys (every key is below it).
+    pub fn keys(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The text of `key`: the function name (with `;` as `:`) or the location
+    /// (`function (file:line)`).
+    ///
+    /// # Panics
+    ///
+    /// If `key` is not below [`Fold::keys`].
+    pub fn name(&self, key: u32) -> &str {
+        &self.names[key as usize].0
+    }
+
+    /// A frame that has `key`, parsed (its function, file and line).
+    ///
+    /// # Panics
+    ///
+    /// If `key` is not below [`Fold::keys`].
+    pub fn frame(&self, key: u32) -> Frame<'p> {
+        let raw = self
+            .profile
+            .ftbl
+            .get(self.names[key as usize].1 as usize)
+            .map_or("[root]", |s| s);
+        Frame::parse(raw)
+    }
+
+    /// The keys of `pp`'s stack, outermost first, without `[root]` (or `[root]` alone).
+    fn stack<'a>(&'a self, pp: &'a ProgramPoint) -> impl Iterator<Item = u32> + 'a {
+        let mut keys = pp
+            .fs
+            .iter()
+            .rev()
+            .map(|&f| self.key.get(f as usize).copied().unwrap_or(NONE))
+            .filter(|&k| k != NONE)
+            .peekable();
+        let root = keys.peek().is_none().then_some(self.root);
+        keys.chain(root)
+    }
+
+    /// The sum of each metric over the kept program points.
+    pub fn totals(&self) -> Vec<u64> {
+        let mut totals = vec![0u64; self.metrics.len()];
+        for &i in &self.order {
+            add(&mut totals, &self.metrics, &self.profile.pps[i as usize]);
+        }
+        totals
+    }
+
+    /// Calls `visit` with each stack (keys, outermost first) and its figures (one per metric),
+    /// stacks in sorted order, each once.
+    ///
+    /// With `min_width` above 0, a call-tree node whose first figure is below `min_width` is cut
+    /// away: its figures go to its parent's own (a stack ending at the parent), as a flame graph
+    /// that does not draw it would show it. The outermost frames are always kept, so the figures
+    /// still add up to the profile's totals.
+    pub fn for_each(&self, min_width: u64, mut visit: impl FnMut(&[u32], &[u64])) {
+        let m = self.metrics.len();
+        let mut cur: Vec<u32> = Vec::with_capacity(64);
+        let mut values = vec![0u64; m];
+        if min_width == 0 {
+            // Every node is kept: add up runs of identical stacks.
+            let mut run: Vec<u32> = Vec::with_capacity(64);
+            let mut sums = vec![0u64; m];
+            for &i in &self.order {
+                let pp = &self.profile.pps[i as usize];
+                cur.clear();
+                cur.extend(self.stack(pp));
+                if cur != run {
+                    if !run.is_empty() {
+                        visit(&run, &sums);
+                    }
+                    std::mem::swap(&mut run, &mut cur);
+                    sums.fill(0);
+                }
+                add(&mut sums, &self.metrics, pp);
+            }
+            if !run.is_empty() {
+                visit(&run, &sums);
+            }
+            return;
+        }
+        // The open path of the call tree, with each node's total and own figures (flat, m per
+        // depth); a node is closed when the next stack leaves it.
+        let mut path: Vec<u32> = Vec::with_capacity(64);
+        let mut total: Vec<u64> = Vec::new();
+        let mut own: Vec<u64> = Vec::new();
+        let mut kept: Vec<(Box<[u32]>, Box<[u64]>)> = Vec::new();
+        let mut close = |path: &mut Vec<u32>, total: &mut Vec<u64>, own: &mut Vec<u64>| {
+            let d = path.len();
+            let (t, o) = (&total[(d - 1) * m..], &own[(d - 1) * m..]);
+            if d == 1 || t[0] >= min_width {
+                if o.iter().any(|&v| v != 0) {
+                    kept.push((path.as_slice().into(), o.into()));
+                }
+            } else {
+                for j in 0..m {
+                    own[(d - 2) * m + j] =
+                        own[(d - 2) * m + j].saturating_add(total[(d - 1) * m + j]);
+                }
+            }
+            path.pop();
+            total.truncate((d - 1) * m);
+            own.truncate((d - 1) * m);
+        };
+        for &i in &self.order {
+            let pp = &self.profile.pps[i as usize];
+            cur.clear();
+            cur.extend(self.stack(pp));
+            let common = path.iter().zip(&cur).take_while(|(a, b)| a == b).count();
+            while path.len() > common {
+                close(&mut path, &mut total, &mut own);
+            }
+            for &k in &cur[common..] {
+                path.push(k);
+                total.extend(std::iter::repeat_n(0, m));
+                own.extend(std::iter::repeat_n(0, m));
+            }
+            values.fill(0);
+            add(&mut values, &self.metrics, pp);
+            for d in 0..path.len() {
+                for j in 0..m {
+                    total[d * m + j] = total[d * m + j].saturating_add(values[j]);
+                }
+            }
+            let last = (path.len() - 1) * m;
+            for j in 0..m {
+                own[last + j] = own[last + j].saturating_add(values[j]);
+            }
+        }
+        while !path.is_empty() {
+            close(&mut path, &mut total, &mut own);
+        }
+        kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (keys, values) in &kept {
+            visit(keys, values);
+        }
+    }
+
+    /// Writes the folded stacks (`a;b;c 42` lines, see [`folded`]) of the first metric to `out`,
+    /// cutting nodes below `min_width` as [`Fold::for_each`] does. Returns the number of lines.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of `out`.
+    pub fn write_folded(
+        &self,
+        min_width: u64,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<u64> {
+        let mut lines = 0;
+        let mut result = Ok(());
+        let mut line: Vec<u8> = Vec::with_capacity(1024);
+        self.for_each(min_width, |keys, values| {
+            if result.is_err() || values[0] == 0 {
+                return;
+            }
+            line.clear();
+            for (n, &k) in keys.iter().enumerate() {
+                if n > 0 {
+                    line.push(b';');
+                }
+                line.extend_from_slice(self.name(k).as_bytes());
+            }
+            line.push(b' ');
+            line.extend_from_slice(values[0].to_string().as_bytes());
+            line.push(b'\n');
+            lines += 1;
+            result = out.write_all(&line);
+        });
+        result.map(|()| lines)
+    }
+}
+
+/// A frame's key text: its function (`;` as `:`, for folded stacks), or its location.
+fn key_text(f: Frame<'_>, by: FoldBy) -> String {
+    match by {
+        FoldBy::Function => f.function.replace(';', ":"),
+        FoldBy::Location => match (f.file.or(f.object), f.line) {
+            (Some(file), Some(line)) => format!("{} ({file}:{line})", f.function),
+            (Some(file), None) => format!("{} ({file})", f.function),
+            _ => f.function.to_owned(),
+        },
+    }
+}
+
+fn add(sums: &mut [u64], metrics: &[Metric], pp: &ProgramPoint) {
+    for (s, m) in sums.iter_mut().zip(metrics) {
+        *s = s.saturating_add(m.of(pp));
+    }
+}
 
 /// The program points of `profile` as folded stacks (`main;parse;alloc::vec::Vec::with_capacity 1942`):
 /// frames outermost first, by function name (`;` in a name becomes `:`), weighted by `metric`;
-/// points whose weight is 0 are left out, identical stacks are added up, and the lines are sorted.
+/// points whose weight is 0 are left out, identical stacks are added up, and the lines are sorted
+/// frame by frame (a caller before its callees).
+///
+/// For a large profile, [`Fold::write_folded`] writes the same lines without holding them.
 ///
 /// # Examples
 ///
@@ -22,39 +349,28 @@ use crate::profile::Profile;
 /// # Ok::<(), dhat_kit::profile::ProfileError>(())
 /// ```
 pub fn folded(profile: &Profile, metric: Metric) -> Vec<String> {
-    let frames = Frames::new(profile);
-    let names: Vec<String> = (0..profile.ftbl.len())
-        .map(|i| frames.frame(i as u32).function.replace(';', ":"))
-        .collect();
-    let mut stacks: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-    for pp in &profile.pps {
-        let w = metric.of(pp);
-        if w == 0 {
-            continue;
-        }
-        let mut line = String::new();
-        for &f in pp.fs.iter().rev().filter(|&&f| f != 0) {
-            if !line.is_empty() {
-                line.push(';');
-            }
-            line.push_str(names.get(f as usize).map_or("?", String::as_str));
-        }
-        if line.is_empty() {
-            line.push_str("[root]");
-        }
-        let slot = stacks.entry(line).or_default();
-        *slot = slot.saturating_add(w);
-    }
-    let mut lines: Vec<String> = stacks
-        .into_iter()
-        .map(|(s, w)| format!("{s} {w}"))
-        .collect();
-    lines.sort();
-    lines
+    let fold = Fold::new(profile, FoldBy::Function, &[metric]);
+    let mut out = Vec::new();
+    let _ = fold.write_folded(0, &mut out);
+    String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
+
+/// The width of the graph inferno draws, in pixels, and the narrowest frame it draws.
+#[cfg(feature = "cli")]
+const IMAGE_WIDTH: usize = 1200;
+#[cfg(feature = "cli")]
+const MIN_WIDTH_PX: f64 = 0.1;
 
 /// Renders `profile` as an interactive SVG flame graph of `metric` by call stack (with
 /// inferno), titled `title`, into `out`.
+///
+/// The stacks are folded by frame ([`Fold`]) and the nodes narrower than the narrowest frame
+/// inferno draws (a tenth of a pixel of the 1200-pixel graph) are cut before any text is built, so
+/// the graph of a profile of millions of program points takes little more memory than the
+/// profile.
 ///
 /// # Errors
 ///
@@ -68,14 +384,26 @@ pub fn flamegraph_svg(
     out: impl std::io::Write,
 ) -> Result<(), Error> {
     metric.check(profile)?;
-    let lines = folded(profile, metric);
-    if lines.is_empty() {
+    let fold = Fold::new(profile, FoldBy::Function, &[metric]);
+    let total = fold.totals()[0];
+    if total == 0 {
         return Err(Error(format!(
             "nothing to draw: every program point's {metric} is 0"
         )));
     }
+    // Inferno draws a frame when it is at least MIN_WIDTH_PX wide on the graph's width less its
+    // margins; the cut is taken on the whole width, a little lower, so it never drops a frame
+    // inferno would draw.
+    let min_width = (total as f64 * MIN_WIDTH_PX / IMAGE_WIDTH as f64).floor() as u64;
+    let mut text = Vec::new();
+    fold.write_folded(min_width, &mut text)
+        .map_err(|e| Error(format!("cannot fold the stacks: {e}")))?;
+    drop(fold);
+    let text = String::from_utf8_lossy(&text);
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = title.to_owned();
+    opts.image_width = Some(IMAGE_WIDTH);
+    opts.min_width = MIN_WIDTH_PX;
     opts.count_name = if metric.is_blocks() {
         profile.blocks_plural().to_owned()
     } else {
@@ -84,6 +412,126 @@ pub fn flamegraph_svg(
     opts.name_type = "Function:".to_owned();
     opts.colors =
         inferno::flamegraph::color::Palette::Basic(inferno::flamegraph::color::BasicPalette::Mem);
-    inferno::flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), out)
+    inferno::flamegraph::from_lines(&mut opts, text.lines(), out)
         .map_err(|e| Error(format!("cannot draw the flame graph: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::from_slice;
+
+    fn profile(pps: &str, ftbl: &str) -> Profile {
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,"bkacc":false,
+            "tu":"µs","Mtu":"s","cmd":"t","pid":1,"te":9,"pps":[{pps}],"ftbl":["[root]",{ftbl}]}}"#
+        );
+        from_slice(json.as_bytes(), "t.json").unwrap()
+    }
+
+    /// The folded lines the old text-keyed fold gave: one string per stack, added up, sorted.
+    fn by_text(p: &Profile) -> Vec<String> {
+        let mut stacks = std::collections::BTreeMap::<String, u64>::new();
+        for pp in &p.pps {
+            if pp.tb == 0 {
+                continue;
+            }
+            let names: Vec<String> = pp
+                .fs
+                .iter()
+                .rev()
+                .filter(|&&f| f != 0)
+                .map(|&f| Frame::parse(&p.ftbl[f as usize]).function.replace(';', ":"))
+                .collect();
+            let line = if names.is_empty() {
+                "[root]".to_owned()
+            } else {
+                names.join(";")
+            };
+            *stacks.entry(line).or_default() += pp.tb;
+        }
+        stacks
+            .into_iter()
+            .map(|(s, w)| format!("{s} {w}"))
+            .collect()
+    }
+
+    #[test]
+    fn same_function_at_two_addresses_is_one_frame() {
+        let p = profile(
+            r#"{"tb":5,"tbk":1,"fs":[1,3]},{"tb":7,"tbk":1,"fs":[2,3]},{"tb":0,"tbk":1,"fs":[1]},{"tb":4,"tbk":1,"fs":[]}"#,
+            r#""0x1: a::f (a.rs:1:1)","0x2: a::f (a.rs:2:1)","0x3: a;main (m.rs:1:1)""#,
+        );
+        assert_eq!(
+            folded(&p, Metric::TotalBytes),
+            ["[root] 4", "a:main;a::f 12"]
+        );
+        assert_eq!(folded(&p, Metric::TotalBytes), by_text(&p));
+        let by_loc = Fold::new(&p, FoldBy::Location, &[Metric::TotalBytes]);
+        let mut lines = Vec::new();
+        by_loc.write_folded(0, &mut lines).unwrap();
+        assert_eq!(
+            String::from_utf8(lines).unwrap(),
+            "[root] 4\na;main (m.rs:1);a::f (a.rs:1) 5\na;main (m.rs:1);a::f (a.rs:2) 7\n"
+        );
+    }
+
+    #[test]
+    fn narrow_nodes_go_to_their_parent_and_totals_stay() {
+        // main -> {big 100, small1 3, small2 2 -> deep 1}, other 1 (outermost: always kept).
+        let p = profile(
+            r#"{"tb":100,"tbk":1,"fs":[2,1]},{"tb":3,"tbk":1,"fs":[3,1]},{"tb":2,"tbk":1,"fs":[4,1]},
+               {"tb":1,"tbk":1,"fs":[5,4,1]},{"tb":1,"tbk":1,"fs":[6]},{"tb":6,"tbk":1,"fs":[1]}"#,
+            r#""main","big","small1","small2","deep","other""#,
+        );
+        let fold = Fold::new(
+            &p,
+            FoldBy::Function,
+            &[Metric::TotalBytes, Metric::TotalBlocks],
+        );
+        let mut got = Vec::new();
+        fold.for_each(4, |k, v| {
+            let names: Vec<&str> = k.iter().map(|&k| fold.name(k)).collect();
+            got.push((names.join(";"), v.to_vec()));
+        });
+        let s = |t: &str| t.to_owned();
+        assert_eq!(
+            got,
+            [
+                (s("main"), vec![12, 4]), // its own 6 and 1 block, small1 3, small2 2 + deep 1
+                (s("main;big"), vec![100, 1]),
+                (s("other"), vec![1, 1]),
+            ]
+        );
+        assert_eq!(fold.totals(), [113, 6]);
+        let mut all = Vec::new();
+        fold.for_each(0, |_, v| all.push(v[0]));
+        assert_eq!(all, [6, 100, 3, 2, 1, 1]); // main, big, small1, small2, small2;deep, other
+    }
+
+    #[test]
+    fn matches_the_text_fold_on_random_profiles() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: u64| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        };
+        for _ in 0..50 {
+            let frames = 1 + next(8);
+            let ftbl: Vec<String> = (1..=frames)
+                .map(|i| format!("\"0x{i:x}: f{} (x.rs:{i})\"", next(4)))
+                .collect();
+            let pps: Vec<String> = (0..next(20))
+                .map(|_| {
+                    let fs: Vec<String> =
+                        (0..next(5)).map(|_| next(frames + 1).to_string()).collect();
+                    format!(r#"{{"tb":{},"tbk":1,"fs":[{}]}}"#, next(4), fs.join(","))
+                })
+                .collect();
+            let p = profile(&pps.join(","), &ftbl.join(","));
+            assert_eq!(folded(&p, Metric::TotalBytes), by_text(&p));
+        }
+    }
 }
