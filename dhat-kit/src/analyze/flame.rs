@@ -67,6 +67,9 @@ pub struct Fold<'p> {
 
 const NONE: u32 = u32::MAX;
 
+/// A stack a cut fold keeps: its keys and its own figures.
+type KeptStack = (Box<[u32]>, Box<[u64]>);
+
 impl<'p> Fold<'p> {
     /// Folds `profile` by `by`, carrying the figures `metrics` (in that order) for each stack.
     /// The first metric is the one a graph is cut by (see [`Fold::for_each`]).
@@ -106,17 +109,24 @@ impl<'p> Fold<'p> {
             root,
             order: Vec::new(),
         };
-        let mut order: Vec<u32> = (0..profile.pps.len() as u32)
-            .filter(|&i| {
-                let pp = &profile.pps[i as usize];
-                metrics.iter().any(|m| m.of(pp) != 0)
+        // Sorted first by the outermost three keys packed in a u64 (21 bits each: a frame table
+        // has fewer than two million entries in practice; beyond, the packing only orders less
+        // and the full comparison decides), which settles most comparisons without reading the
+        // stacks again; ties are compared whole.
+        let mut keyed: Vec<(u64, u32)> = Vec::new();
+        let mut cur = Vec::with_capacity(64);
+        for (i, pp) in profile.pps.iter().enumerate() {
+            if metrics.iter().any(|m| m.of(pp) != 0) {
+                fold.stack(&pp.fs, &mut cur);
+                keyed.push((fold.prefix(&cur), i as u32));
+            }
+        }
+        keyed.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                fold.compare(&profile.pps[a.1 as usize].fs, &profile.pps[b.1 as usize].fs)
             })
-            .collect();
-        order.sort_by(|&a, &b| {
-            fold.stack(&profile.pps[a as usize])
-                .cmp(fold.stack(&profile.pps[b as usize]))
         });
-        fold.order = order;
+        fold.order = keyed.iter().map(|&(_, i)| i).collect();
         fold
     }
 
@@ -164,17 +174,69 @@ impl<'p> Fold<'p> {
         Frame::parse(raw)
     }
 
-    /// The keys of `pp`'s stack, outermost first, without `[root]` (or `[root]` alone).
-    fn stack<'a>(&'a self, pp: &'a ProgramPoint) -> impl Iterator<Item = u32> + 'a {
-        let mut keys = pp
-            .fs
-            .iter()
-            .rev()
-            .map(|&f| self.key.get(f as usize).copied().unwrap_or(NONE))
-            .filter(|&k| k != NONE)
-            .peekable();
-        let root = keys.peek().is_none().then_some(self.root);
-        keys.chain(root)
+    /// The keys of the stack `fs` into `out`, outermost first, without `[root]` (or `[root]`
+    /// alone).
+    fn stack(&self, fs: &[u32], out: &mut Vec<u32>) {
+        out.clear();
+        for &f in fs.iter().rev() {
+            let k = self.key.get(f as usize).copied().unwrap_or(NONE);
+            if k != NONE {
+                out.push(k);
+            }
+        }
+        if out.is_empty() {
+            out.push(self.root);
+        }
+    }
+
+    /// The outermost three keys of `keys` packed in a u64, in the order of [`Fold::compare`]:
+    /// each key plus one in 21 bits (0 where the stack is shorter); a key too large for its field
+    /// fills it and leaves the fields after it 0, so that packed order never contradicts the full
+    /// comparison.
+    fn prefix(&self, keys: &[u32]) -> u64 {
+        const FULL: u64 = (1 << 21) - 1;
+        let mut packed = 0;
+        for n in 0..3 {
+            let field = keys.get(n).map_or(0, |&k| (u64::from(k) + 1).min(FULL));
+            packed |= field << (42 - 21 * n);
+            if field == FULL || field == 0 {
+                break;
+            }
+        }
+        packed
+    }
+
+    /// The order of two stacks by their keys, outermost first, as [`Fold::stack`] gives them.
+    fn compare(&self, a: &[u32], b: &[u32]) -> std::cmp::Ordering {
+        let next = |fs: &[u32], i: &mut usize| -> Option<u32> {
+            while *i > 0 {
+                *i -= 1;
+                let k = self.key.get(fs[*i] as usize).copied().unwrap_or(NONE);
+                if k != NONE {
+                    return Some(k);
+                }
+            }
+            None
+        };
+        let (mut i, mut j) = (a.len(), b.len());
+        let (mut ka, mut kb) = (next(a, &mut i), next(b, &mut j));
+        if ka.is_none() {
+            ka = Some(self.root);
+        }
+        if kb.is_none() {
+            kb = Some(self.root);
+        }
+        loop {
+            match (ka, kb) {
+                (None, None) => return std::cmp::Ordering::Equal,
+                (None, Some(_)) => return std::cmp::Ordering::Less,
+                (Some(_), None) => return std::cmp::Ordering::Greater,
+                (Some(x), Some(y)) if x != y => return x.cmp(&y),
+                _ => {}
+            }
+            ka = next(a, &mut i);
+            kb = next(b, &mut j);
+        }
     }
 
     /// The sum of each metric over the kept program points.
@@ -203,8 +265,7 @@ impl<'p> Fold<'p> {
             let mut sums = vec![0u64; m];
             for &i in &self.order {
                 let pp = &self.profile.pps[i as usize];
-                cur.clear();
-                cur.extend(self.stack(pp));
+                self.stack(&pp.fs, &mut cur);
                 if cur != run {
                     if !run.is_empty() {
                         visit(&run, &sums);
@@ -224,7 +285,7 @@ impl<'p> Fold<'p> {
         let mut path: Vec<u32> = Vec::with_capacity(64);
         let mut total: Vec<u64> = Vec::new();
         let mut own: Vec<u64> = Vec::new();
-        let mut kept: Vec<(Box<[u32]>, Box<[u64]>)> = Vec::new();
+        let mut kept: Vec<KeptStack> = Vec::new();
         let mut close = |path: &mut Vec<u32>, total: &mut Vec<u64>, own: &mut Vec<u64>| {
             let d = path.len();
             let (t, o) = (&total[(d - 1) * m..], &own[(d - 1) * m..]);
@@ -238,14 +299,19 @@ impl<'p> Fold<'p> {
                         own[(d - 2) * m + j].saturating_add(total[(d - 1) * m + j]);
                 }
             }
+            if d > 1 {
+                for j in 0..m {
+                    total[(d - 2) * m + j] =
+                        total[(d - 2) * m + j].saturating_add(total[(d - 1) * m + j]);
+                }
+            }
             path.pop();
             total.truncate((d - 1) * m);
             own.truncate((d - 1) * m);
         };
         for &i in &self.order {
             let pp = &self.profile.pps[i as usize];
-            cur.clear();
-            cur.extend(self.stack(pp));
+            self.stack(&pp.fs, &mut cur);
             let common = path.iter().zip(&cur).take_while(|(a, b)| a == b).count();
             while path.len() > common {
                 close(&mut path, &mut total, &mut own);
@@ -255,15 +321,13 @@ impl<'p> Fold<'p> {
                 total.extend(std::iter::repeat_n(0, m));
                 own.extend(std::iter::repeat_n(0, m));
             }
+            // The deepest node takes the figures; a node's total goes to its parent's as it
+            // closes.
             values.fill(0);
             add(&mut values, &self.metrics, pp);
-            for d in 0..path.len() {
-                for j in 0..m {
-                    total[d * m + j] = total[d * m + j].saturating_add(values[j]);
-                }
-            }
             let last = (path.len() - 1) * m;
             for j in 0..m {
+                total[last + j] = total[last + j].saturating_add(values[j]);
                 own[last + j] = own[last + j].saturating_add(values[j]);
             }
         }
@@ -302,7 +366,7 @@ impl<'p> Fold<'p> {
                 line.extend_from_slice(self.name(k).as_bytes());
             }
             line.push(b' ');
-            line.extend_from_slice(values[0].to_string().as_bytes());
+            crate::export::push_decimal(&mut line, values[0]);
             line.push(b'\n');
             lines += 1;
             result = out.write_all(&line);

@@ -163,6 +163,21 @@ pub fn write_file(
     result
 }
 
+/// Appends `v` in decimal to `buf` (without `fmt`'s machinery: exports write tens of millions).
+pub(crate) fn push_decimal(buf: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
+
 /// The figures a profile has, each with the name and unit the exports give it: allocated bytes
 /// and blocks always; bytes and blocks at t-gmax and at t-end with block lifetimes.
 pub(crate) fn figures(profile: &Profile) -> Vec<(Metric, &'static str, String)> {

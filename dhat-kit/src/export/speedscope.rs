@@ -86,7 +86,7 @@ pub fn speedscope(profile: &Profile, name: &str, out: &mut impl Write) -> Result
                 if n > 0 {
                     buf.push(b',');
                 }
-                buf.extend_from_slice(k.to_string().as_bytes());
+                super::push_decimal(&mut buf, u64::from(*k));
             }
             buf.push(b']');
             weights.push(values[j]);
@@ -94,12 +94,18 @@ pub fn speedscope(profile: &Profile, name: &str, out: &mut impl Write) -> Result
         });
         result?;
         out.write_all(b"],\"weights\":[")?;
-        for (n, w) in weights.iter().enumerate() {
+        buf.clear();
+        for (n, &w) in weights.iter().enumerate() {
             if n > 0 {
-                out.write_all(b",")?;
+                buf.push(b',');
             }
-            write!(out, "{w}")?;
+            super::push_decimal(&mut buf, w);
+            if buf.len() > 1 << 16 {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
         }
+        out.write_all(&buf)?;
         out.write_all(b"]}")?;
     }
     out.write_all(b"]}\n")?;
