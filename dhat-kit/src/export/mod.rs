@@ -38,7 +38,7 @@ pub use self::folded::folded;
 pub use self::pprof::pprof;
 pub use self::speedscope::speedscope;
 
-/// A format [`write`] writes.
+/// A format [`write()`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum To {
@@ -61,7 +61,7 @@ impl To {
     }
 }
 
-/// What [`write`] writes.
+/// What [`write()`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
@@ -133,12 +133,12 @@ pub fn write(
     }
 }
 
-/// [`write`] to the file `path`, atomically: into a temporary file beside it, renamed over it
+/// [`write()`] to the file `path`, atomically: into a temporary file beside it, renamed over it
 /// once complete (a reader never sees half a file; on failure the temporary file is removed).
 ///
 /// # Errors
 ///
-/// As [`write`], and the I/O errors of creating, syncing and renaming the file.
+/// As [`write()`], and the I/O errors of creating, syncing and renaming the file.
 pub fn write_file(
     profile: &Profile,
     name: &str,
