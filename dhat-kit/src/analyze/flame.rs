@@ -422,17 +422,18 @@ pub fn folded(profile: &Profile, metric: Metric) -> Vec<String> {
         .collect()
 }
 
-/// The width of the graph inferno draws, in pixels, and the narrowest frame it draws.
+/// The narrowest node inferno draws with `opts`: its `min_width` is a percentage of the total.
+/// Rounded down, so that the cut never drops a frame inferno would draw.
 #[cfg(feature = "cli")]
-const IMAGE_WIDTH: usize = 1200;
-#[cfg(feature = "cli")]
-const MIN_WIDTH_PX: f64 = 0.1;
+fn min_width(total: u64, opts: &inferno::flamegraph::Options<'_>) -> u64 {
+    (total as f64 * opts.min_width / 100.0).floor() as u64
+}
 
 /// Renders `profile` as an interactive SVG flame graph of `metric` by call stack (with
 /// inferno), titled `title`, into `out`.
 ///
 /// The stacks are folded by frame ([`Fold`]) and the nodes narrower than the narrowest frame
-/// inferno draws (a tenth of a pixel of the 1200-pixel graph) are cut before any text is built, so
+/// inferno draws (0.01% of the total) are cut before any text is built, so
 /// the graph of a profile of millions of program points takes little more memory than the
 /// profile.
 ///
@@ -455,19 +456,8 @@ pub fn flamegraph_svg(
             "nothing to draw: every program point's {metric} is 0"
         )));
     }
-    // Inferno draws a frame when it is at least MIN_WIDTH_PX wide on the graph's width less its
-    // margins; the cut is taken on the whole width, a little lower, so it never drops a frame
-    // inferno would draw.
-    let min_width = (total as f64 * MIN_WIDTH_PX / IMAGE_WIDTH as f64).floor() as u64;
-    let mut text = Vec::new();
-    fold.write_folded(min_width, &mut text)
-        .map_err(|e| Error(format!("cannot fold the stacks: {e}")))?;
-    drop(fold);
-    let text = String::from_utf8_lossy(&text);
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = title.to_owned();
-    opts.image_width = Some(IMAGE_WIDTH);
-    opts.min_width = MIN_WIDTH_PX;
     opts.count_name = if metric.is_blocks() {
         profile.blocks_plural().to_owned()
     } else {
@@ -476,6 +466,11 @@ pub fn flamegraph_svg(
     opts.name_type = "Function:".to_owned();
     opts.colors =
         inferno::flamegraph::color::Palette::Basic(inferno::flamegraph::color::BasicPalette::Mem);
+    let mut text = Vec::new();
+    fold.write_folded(min_width(total, &opts), &mut text)
+        .map_err(|e| Error(format!("cannot fold the stacks: {e}")))?;
+    drop(fold);
+    let text = String::from_utf8_lossy(&text);
     inferno::flamegraph::from_lines(&mut opts, text.lines(), out)
         .map_err(|e| Error(format!("cannot draw the flame graph: {e}")))
 }
@@ -571,6 +566,78 @@ mod tests {
         let mut all = Vec::new();
         fold.for_each(0, |_, v| all.push(v[0]));
         assert_eq!(all, [6, 100, 3, 2, 1, 1]); // main, big, small1, small2, small2;deep, other
+    }
+
+    /// The frames a flame graph draws: each `<title>` (name, figure and share), sorted.
+    #[cfg(feature = "cli")]
+    fn drawn(svg: &[u8]) -> Vec<String> {
+        let svg = String::from_utf8_lossy(svg);
+        let mut titles: Vec<String> = svg
+            .split("<title>")
+            .skip(1)
+            .filter_map(|t| t.split_once("</title>").map(|(t, _)| t.to_owned()))
+            .collect();
+        titles.sort();
+        titles
+    }
+
+    #[test]
+    #[cfg(feature = "cli")]
+    fn the_cut_graph_draws_what_inferno_draws_from_every_stack() {
+        // 3,000 stacks of 1 to 6 frames out of 300 functions, mostly narrow, a few wide.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: u64| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        };
+        // Names of one length: inferno sorts its lines as text, which splits a frame's callees
+        // when one name is another's prefix (`f1;f7` sorts after `f10`), in the full graph and
+        // the cut one differently.
+        let ftbl: Vec<String> = (1..=300)
+            .map(|i| format!("\"0x{i:x}: f{i:03} (x.rs:{i})\""))
+            .collect();
+        let pps: Vec<String> = (0..3000)
+            .map(|n| {
+                let depth = 1 + next(6);
+                let fs: Vec<String> = (0..depth)
+                    .map(|d| (1 + next(if d + 1 == depth { 4 } else { 300 })).to_string())
+                    .collect();
+                let tb = if n % 500 == 0 { 200_000 } else { 1 + next(60) };
+                format!(r#"{{"tb":{tb},"tbk":1,"fs":[{}]}}"#, fs.join(","))
+            })
+            .collect();
+        let p = profile(&pps.join(","), &ftbl.join(","));
+        let mut cut = Vec::new();
+        flamegraph_svg(&p, Metric::TotalBytes, "t", &mut cut).unwrap();
+        let lines = folded(&p, Metric::TotalBytes);
+        let mut opts = inferno::flamegraph::Options::default();
+        opts.title = "t".to_owned();
+        opts.count_name = "bytes".to_owned();
+        opts.name_type = "Function:".to_owned();
+        opts.colors = inferno::flamegraph::color::Palette::Basic(
+            inferno::flamegraph::color::BasicPalette::Mem,
+        );
+        let mut full = Vec::new();
+        inferno::flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), &mut full)
+            .unwrap();
+        let (cut, full) = (drawn(&cut), drawn(&full));
+        assert!(full.len() > 50, "{}", full.len()); // a graph of many frames
+        assert_eq!(cut, full);
+        // The cut left most of the 3,000 stacks out of the text inferno was given.
+        let fold = Fold::new(&p, FoldBy::Function, &[Metric::TotalBytes]);
+        let total = fold.totals()[0];
+        let min = min_width(total, &opts);
+        let mut kept = Vec::new();
+        fold.write_folded(min, &mut kept).unwrap();
+        let kept = String::from_utf8(kept).unwrap();
+        assert!(
+            kept.lines().count() * 4 < lines.len(),
+            "{} of {}",
+            kept.lines().count(),
+            lines.len()
+        );
     }
 
     #[test]
