@@ -239,11 +239,25 @@ impl<'p> Fold<'p> {
         }
     }
 
+    /// The kept program points in the order of their stacks. Each step first reads a point a few
+    /// places ahead, so that its cache misses (the point, then its stack) overlap the work on this
+    /// one: the order is random in memory.
+    fn in_order(&self) -> impl Iterator<Item = &'p ProgramPoint> + '_ {
+        const AHEAD: usize = 8;
+        let pps = &self.profile.pps;
+        self.order.iter().enumerate().map(move |(n, &i)| {
+            if let Some(&j) = self.order.get(n + AHEAD) {
+                std::hint::black_box(pps[j as usize].fs.first());
+            }
+            &pps[i as usize]
+        })
+    }
+
     /// The sum of each metric over the kept program points.
     pub fn totals(&self) -> Vec<u64> {
         let mut totals = vec![0u64; self.metrics.len()];
-        for &i in &self.order {
-            add(&mut totals, &self.metrics, &self.profile.pps[i as usize]);
+        for pp in self.in_order() {
+            add(&mut totals, &self.metrics, pp);
         }
         totals
     }
@@ -263,8 +277,7 @@ impl<'p> Fold<'p> {
             // Every node is kept: add up runs of identical stacks.
             let mut run: Vec<u32> = Vec::with_capacity(64);
             let mut sums = vec![0u64; m];
-            for &i in &self.order {
-                let pp = &self.profile.pps[i as usize];
+            for pp in self.in_order() {
                 self.stack(&pp.fs, &mut cur);
                 if cur != run {
                     if !run.is_empty() {
@@ -309,8 +322,7 @@ impl<'p> Fold<'p> {
             total.truncate((d - 1) * m);
             own.truncate((d - 1) * m);
         };
-        for &i in &self.order {
-            let pp = &self.profile.pps[i as usize];
+        for pp in self.in_order() {
             self.stack(&pp.fs, &mut cur);
             let common = path.iter().zip(&cur).take_while(|(a, b)| a == b).count();
             while path.len() > common {
