@@ -219,7 +219,7 @@ fn every_command(size_mb: u64) {
         n: 10,
         by: Metric::TotalBytes,
         group_by: GroupBy::Site,
-        stack: 0,
+        ..TopOptions::default()
     };
     let mut rows: Vec<(&str, f64, u64, u64)> = Vec::new();
     drop(read()); // the file into the page cache, for every command alike
@@ -232,11 +232,8 @@ fn every_command(size_mb: u64) {
             read(),
             dhat_kit::profile::read(&b).expect("reads profile b"),
         );
-        let d = DiffOptions {
-            n: 10,
-            by: Metric::TotalBytes,
-            group_by: GroupBy::Site,
-        };
+        // Ten sites by total bytes, grouped by site.
+        let d = DiffOptions::default();
         analyze::diff(&before, &after, &d)
             .expect("diff")
             .sites
@@ -337,7 +334,7 @@ fn main() {
                 n: 10,
                 by: Metric::TotalBytes,
                 group_by: GroupBy::Site,
-                stack: 0,
+                ..TopOptions::default()
             };
             let top = analyze::top(&p, &opts).expect("ranks it");
             assert_eq!(s.program_points as u64, pps);

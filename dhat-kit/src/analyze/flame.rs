@@ -451,8 +451,8 @@ fn min_width(total: u64, opts: &inferno::flamegraph::Options<'_>) -> u64 {
 ///
 /// # Errors
 ///
-/// [`Error`] if the profile does not have the figure, has nothing to draw, or inferno or `out`
-/// fails.
+/// [`Error`] if the profile does not have the figure, or inferno or `out` fails. A profile with
+/// nothing to draw (every point's figure is 0) gives a graph that says so.
 #[cfg(feature = "cli")]
 pub fn flamegraph_svg(
     profile: &Profile,
@@ -464,9 +464,7 @@ pub fn flamegraph_svg(
     let fold = Fold::new(profile, FoldBy::Function, &[metric]);
     let total = fold.totals()[0];
     if total == 0 {
-        return Err(Error(format!(
-            "nothing to draw: every program point's {metric} is 0"
-        )));
+        return empty_svg(title, metric, out);
     }
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = title.to_owned();
@@ -485,6 +483,30 @@ pub fn flamegraph_svg(
     let text = String::from_utf8_lossy(&text);
     inferno::flamegraph::from_lines(&mut opts, text.lines(), out)
         .map_err(|e| Error(format!("cannot draw the flame graph: {e}")))
+}
+
+/// The graph of a profile whose every point weighs 0: the title and a line that says so.
+#[cfg(feature = "cli")]
+fn empty_svg(title: &str, metric: Metric, mut out: impl std::io::Write) -> Result<(), Error> {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    write!(
+        out,
+        "<?xml version=\"1.0\" standalone=\"no\"?>\n\
+         <svg version=\"1.1\" width=\"1200\" height=\"90\" viewBox=\"0 0 1200 90\" \
+         xmlns=\"http://www.w3.org/2000/svg\">\n\
+         <text x=\"600\" y=\"30\" text-anchor=\"middle\" font-size=\"17\" \
+         font-family=\"Verdana\">{}</text>\n\
+         <text x=\"600\" y=\"60\" text-anchor=\"middle\" font-size=\"12\" \
+         font-family=\"Verdana\">nothing to draw: every program point's {metric} is 0</text>\n\
+         </svg>\n",
+        escape(title)
+    )
+    .map_err(|e| Error(format!("cannot write the flame graph: {e}")))
 }
 
 #[cfg(test)]
@@ -650,6 +672,17 @@ mod tests {
             kept.lines().count(),
             lines.len()
         );
+    }
+
+    #[test]
+    #[cfg(feature = "cli")]
+    fn nothing_to_draw_is_a_graph_that_says_so() {
+        let p = profile(r#"{"tb":0,"tbk":1,"fs":[1]}"#, r#""main""#);
+        let mut svg = Vec::new();
+        flamegraph_svg(&p, Metric::TotalBytes, "a <b>", &mut svg).unwrap();
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(svg.contains(">a &lt;b&gt;</text>"), "{svg}");
+        assert!(svg.contains("nothing to draw: every program point's total-bytes is 0"));
     }
 
     #[test]
