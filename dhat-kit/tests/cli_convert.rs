@@ -459,6 +459,32 @@ fn folded_is_the_fold_of_the_library_and_adds_up() {
 }
 
 #[test]
+fn without_output_it_writes_into_the_current_directory_with_the_formats_extension() {
+    let dir = temp_dir("default-name");
+    let file = fixture("valgrind-heap");
+    for (to, name) in [
+        ("pprof", "valgrind-heap.pb.gz"),
+        ("speedscope", "valgrind-heap.speedscope.json"),
+        ("folded", "valgrind-heap.folded"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .args(["convert", file.to_str().unwrap(), "--to", to])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{to}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("dhat-kit: wrote {name}\n")
+        );
+        assert!(dir.join(name).metadata().unwrap().len() > 0, "{name}");
+    }
+    let help = ok(&["convert", "--help"]);
+    assert!(help.contains("pprof") && help.contains("speedscope") && help.contains("folded"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn bad_input_exits_2_naming_the_file() {
     let dir = temp_dir("bad");
     let missing = dir.join("missing.json");
