@@ -5,7 +5,7 @@
 //! program points by their stacks of keys, and walks them in that order. Identical stacks are then
 //! neighbours, and a call-tree node is a run of neighbours, so stacks are added up (and, for a
 //! graph, the nodes too narrow to be drawn are cut away) with no text built until a line is written.
-//! Its memory is four bytes per program point and a few per frame-table entry.
+//! Its memory is 4 bytes per program point (20 while sorting) and a few per frame-table entry.
 
 #[cfg(feature = "cli")]
 use super::Error;
