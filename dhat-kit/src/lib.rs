@@ -53,7 +53,7 @@
 //! | `peak` (default) | the counting allocator and everything measured with it |
 //! | `heap` | `peak`, with dhat's heap profiler as the inner allocator |
 //! | `ad-hoc` | `peak`, plus dhat's ad-hoc profile |
-//! | `cli` | the `dhat-kit` command over DHAT JSON profiles |
+//! | `cli` | the `dhat-kit` command over DHAT JSON profiles, and the pprof writer of [`export`] |
 //!
 //! With none of them ([`default-features = false`]), [`Alloc`] only forwards to its inner allocator
 //! and every figure reads 0, so instrumented code costs nothing in production builds.
