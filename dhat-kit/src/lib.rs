@@ -13,6 +13,8 @@
 //! - [`analyze`]: summaries, top allocation sites, before/after diffs and flame graphs of them,
 //!   as the `dhat-kit` command (feature `cli`) prints them; `analyze::budget` (feature `budget`):
 //!   allocation budgets per component, from a TOML file, checked against a profile;
+//! - [`export`]: a profile in other tools' formats: pprof (for `go tool pprof`), speedscope and
+//!   folded stacks, written streaming from one fold of its stacks;
 //! - `report` (feature `cli`): one self-contained HTML page of a profile (and its diff with
 //!   another) that a reviewer opens offline;
 //! - [`baseline`]: memory baselines kept in the repository, checked with a tolerance, and an
@@ -66,7 +68,7 @@
 //! | `peak` (default) | the counting allocator and everything measured with it |
 //! | `heap` | `peak`, with dhat's heap profiler as the inner allocator (see below) |
 //! | `ad-hoc` | `peak`, plus dhat's ad-hoc profile |
-//! | `cli` | the `dhat-kit` command over DHAT JSON profiles, and its HTML report (`budget` too) |
+//! | `cli` | the `dhat-kit` command over DHAT JSON profiles, its HTML report (`budget` too), and the pprof writer of [`export`] |
 //! | `criterion` | `peak`, plus `dhat_kit::criterion`'s criterion measurements |
 //! | `budget` | budgets per component read from TOML (`analyze::budget`; adds the `toml` crate) |
 //!
@@ -93,6 +95,7 @@ mod atomic_file;
 pub mod baseline;
 #[cfg(feature = "criterion")]
 pub mod criterion;
+pub mod export;
 mod growth;
 pub mod profile;
 mod profiler;

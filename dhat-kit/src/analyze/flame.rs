@@ -1,13 +1,434 @@
 //! Flame graphs: each program point's stack, outermost frame first, weighted by one figure.
+//!
+//! One fold serves the folded stacks, the SVG flame graph and the exports (pprof, speedscope):
+//! [`Fold`] maps each frame-table entry to a key (its function, or its code location), sorts the
+//! program points by their stacks of keys, and walks them in that order. Identical stacks are then
+//! neighbours, and a call-tree node is a run of neighbours, so stacks are added up (and, for a
+//! graph, the nodes too narrow to be drawn are cut away) with no text built until a line is written.
+//! Its memory is 4 bytes per program point (20 while sorting) and a few per frame-table entry.
 
 #[cfg(feature = "cli")]
 use super::Error;
-use super::{Frames, Metric};
-use crate::profile::Profile;
+use super::Metric;
+use crate::profile::{Frame, Profile, ProgramPoint};
+
+/// What makes two frames the same in a [`Fold`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FoldBy {
+    /// The function's name (`;` in it becomes `:`): a flame graph's frames.
+    #[default]
+    Function,
+    /// The code location: function, file (or object) and line, without the address.
+    Location,
+}
+
+/// The program points of a profile grouped by stack, in a stable order, for folded stacks, flame
+/// graphs and exports.
+///
+/// Frames are replaced by keys (see [`FoldBy`]); a key's number follows the order of its text, so
+/// the stacks come out sorted frame by frame. `[root]` (entry 0) is left out of stacks; a stack
+/// with nothing else is `[root]` alone. Program points whose figures are all 0 are left out.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::analyze::{Fold, FoldBy, Metric};
+/// let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+///   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+///   "pps":[{"tb":30,"tbk":1,"fs":[1,2]},{"tb":12,"tbk":2,"fs":[2]},{"tb":8,"tbk":1,"fs":[2]}],
+///   "ftbl":["[root]","0x1: app::parse (src/p.rs:3:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+/// let fold = Fold::new(&p, FoldBy::Function, &[Metric::TotalBytes, Metric::TotalBlocks]);
+/// let mut stacks = Vec::new();
+/// fold.for_each(0, |keys, values| {
+///     let names: Vec<&str> = keys.iter().map(|&k| fold.name(k)).collect();
+///     stacks.push((names.join(";"), values.to_vec()));
+/// });
+/// assert_eq!(stacks, [
+///     ("app::main".to_owned(), vec![20, 3]),
+///     ("app::main;app::parse".to_owned(), vec![30, 1]),
+/// ]);
+/// # Ok::<(), dhat_kit::profile::ProfileError>(())
+/// ```
+#[derive(Debug)]
+pub struct Fold<'p> {
+    profile: &'p Profile,
+    by: FoldBy,
+    metrics: Vec<Metric>,
+    /// Frame-table index to key; [`NONE`] for `[root]`.
+    key: Vec<u32>,
+    /// Key to its text (function name) and a frame-table entry that has it.
+    names: Vec<(Box<str>, u32)>,
+    /// The key of `[root]`, for a stack with no other frame.
+    root: u32,
+    /// Indices of the program points kept, sorted by their stacks of keys.
+    order: Vec<u32>,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A stack a cut fold keeps: its keys and its own figures.
+type KeptStack = (Box<[u32]>, Box<[u64]>);
+
+impl<'p> Fold<'p> {
+    /// Folds `profile` by `by`, carrying the figures `metrics` (in that order) for each stack.
+    /// The first metric is the one a graph is cut by (see [`Fold::for_each`]).
+    pub fn new(profile: &'p Profile, by: FoldBy, metrics: &[Metric]) -> Fold<'p> {
+        // Key texts, deduplicated, then numbered in their sorted order.
+        let texts: Vec<String> = profile
+            .ftbl
+            .iter()
+            .map(|raw| key_text(Frame::parse(raw), by))
+            .collect();
+        let mut distinct: Vec<u32> = (0..texts.len() as u32).collect();
+        distinct
+            .sort_unstable_by(|&a, &b| texts[a as usize].cmp(&texts[b as usize]).then(a.cmp(&b)));
+        let mut key = vec![NONE; texts.len()];
+        let mut names: Vec<(Box<str>, u32)> = Vec::new();
+        for &i in &distinct {
+            let text = &texts[i as usize];
+            if names.last().is_none_or(|(last, _)| **last != **text) {
+                names.push((text.as_str().into(), i));
+            }
+            key[i as usize] = (names.len() - 1) as u32;
+        }
+        drop(texts);
+        let root = key.first().copied().unwrap_or(0);
+        if let Some(k) = key.first_mut() {
+            *k = NONE;
+        }
+        if names.is_empty() {
+            names.push(("[root]".into(), 0));
+        }
+        let mut fold = Fold {
+            profile,
+            by,
+            metrics: metrics.to_vec(),
+            key,
+            names,
+            root,
+            order: Vec::new(),
+        };
+        // Sorted first by the outermost three keys packed in a u64 (21 bits each: a frame table
+        // has fewer than two million entries in practice; beyond, the packing only orders less
+        // and the full comparison decides), which settles most comparisons without reading the
+        // stacks again; ties are compared whole.
+        let mut keyed: Vec<(u64, u32)> = Vec::new();
+        let mut cur = Vec::with_capacity(64);
+        for (i, pp) in profile.pps.iter().enumerate() {
+            if metrics.iter().any(|m| m.of(pp) != 0) {
+                fold.stack(&pp.fs, &mut cur);
+                keyed.push((fold.prefix(&cur), i as u32));
+            }
+        }
+        keyed.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                fold.compare(&profile.pps[a.1 as usize].fs, &profile.pps[b.1 as usize].fs)
+            })
+        });
+        fold.order = keyed.iter().map(|&(_, i)| i).collect();
+        fold
+    }
+
+    /// The profile folded.
+    pub fn profile(&self) -> &'p Profile {
+        self.profile
+    }
+
+    /// What the keys stand for.
+    pub fn by(&self) -> FoldBy {
+        self.by
+    }
+
+    /// The figures carried, in the order of the values [`Fold::for_each`] passes.
+    pub fn metrics(&self) -> &[Metric] {
+        &self.metrics
+    }
+
+    /// The number of keys (every key is below it).
+    pub fn keys(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The text of `key`: the function name (with `;` as `:`) or the location
+    /// (`function (file:line)`).
+    ///
+    /// # Panics
+    ///
+    /// If `key` is not below [`Fold::keys`].
+    pub fn name(&self, key: u32) -> &str {
+        &self.names[key as usize].0
+    }
+
+    /// A frame that has `key`, parsed (its function, file and line).
+    ///
+    /// # Panics
+    ///
+    /// If `key` is not below [`Fold::keys`].
+    pub fn frame(&self, key: u32) -> Frame<'p> {
+        let raw = self
+            .profile
+            .ftbl
+            .get(self.names[key as usize].1 as usize)
+            .map_or("[root]", |s| s);
+        Frame::parse(raw)
+    }
+
+    /// The keys of the stack `fs` into `out`, outermost first, without `[root]` (or `[root]`
+    /// alone).
+    fn stack(&self, fs: &[u32], out: &mut Vec<u32>) {
+        out.clear();
+        for &f in fs.iter().rev() {
+            let k = self.key.get(f as usize).copied().unwrap_or(NONE);
+            if k != NONE {
+                out.push(k);
+            }
+        }
+        if out.is_empty() {
+            out.push(self.root);
+        }
+    }
+
+    /// The outermost three keys of `keys` packed in a u64, in the order of [`Fold::compare`]:
+    /// each key plus one in 21 bits (0 where the stack is shorter); a key too large for its field
+    /// fills it and leaves the fields after it 0, so that packed order never contradicts the full
+    /// comparison.
+    fn prefix(&self, keys: &[u32]) -> u64 {
+        const FULL: u64 = (1 << 21) - 1;
+        let mut packed = 0;
+        for n in 0..3 {
+            let field = keys.get(n).map_or(0, |&k| (u64::from(k) + 1).min(FULL));
+            packed |= field << (42 - 21 * n);
+            if field == FULL || field == 0 {
+                break;
+            }
+        }
+        packed
+    }
+
+    /// The order of two stacks by their keys, outermost first, as [`Fold::stack`] gives them.
+    fn compare(&self, a: &[u32], b: &[u32]) -> std::cmp::Ordering {
+        let next = |fs: &[u32], i: &mut usize| -> Option<u32> {
+            while *i > 0 {
+                *i -= 1;
+                let k = self.key.get(fs[*i] as usize).copied().unwrap_or(NONE);
+                if k != NONE {
+                    return Some(k);
+                }
+            }
+            None
+        };
+        let (mut i, mut j) = (a.len(), b.len());
+        let (mut ka, mut kb) = (next(a, &mut i), next(b, &mut j));
+        if ka.is_none() {
+            ka = Some(self.root);
+        }
+        if kb.is_none() {
+            kb = Some(self.root);
+        }
+        loop {
+            match (ka, kb) {
+                (None, None) => return std::cmp::Ordering::Equal,
+                (None, Some(_)) => return std::cmp::Ordering::Less,
+                (Some(_), None) => return std::cmp::Ordering::Greater,
+                (Some(x), Some(y)) if x != y => return x.cmp(&y),
+                _ => {}
+            }
+            ka = next(a, &mut i);
+            kb = next(b, &mut j);
+        }
+    }
+
+    /// The kept program points in the order of their stacks, which is random in memory: each
+    /// step asks the processor to fetch a point some places ahead, and the stack of a point a few
+    /// places ahead (whose record has arrived by then), so their cache misses overlap the work.
+    fn in_order(&self) -> impl Iterator<Item = &'p ProgramPoint> + '_ {
+        const POINT_AHEAD: usize = 16;
+        const STACK_AHEAD: usize = 4;
+        let pps: &'p [ProgramPoint] = &self.profile.pps;
+        self.order.iter().enumerate().map(move |(n, &i)| {
+            if let Some(&j) = self.order.get(n + POINT_AHEAD) {
+                prefetch(pps.as_ptr().wrapping_add(j as usize));
+            }
+            if let Some(&j) = self.order.get(n + STACK_AHEAD) {
+                prefetch(pps[j as usize].fs.as_ptr());
+            }
+            &pps[i as usize]
+        })
+    }
+
+    /// The sum of each metric over the kept program points.
+    pub fn totals(&self) -> Vec<u64> {
+        let mut totals = vec![0u64; self.metrics.len()];
+        for pp in self.in_order() {
+            add(&mut totals, &self.metrics, pp);
+        }
+        totals
+    }
+
+    /// Calls `visit` with each stack (keys, outermost first) and its figures (one per metric),
+    /// stacks in sorted order, each once.
+    ///
+    /// With `min_width` above 0, a call-tree node whose first figure is below `min_width` is cut
+    /// away: its figures go to its parent's own (a stack ending at the parent), as a flame graph
+    /// that does not draw it would show it. The outermost frames are always kept, so the figures
+    /// still add up to the profile's totals.
+    pub fn for_each(&self, min_width: u64, mut visit: impl FnMut(&[u32], &[u64])) {
+        let m = self.metrics.len();
+        let mut cur: Vec<u32> = Vec::with_capacity(64);
+        let mut values = vec![0u64; m];
+        if min_width == 0 {
+            // Every node is kept: add up runs of identical stacks.
+            let mut run: Vec<u32> = Vec::with_capacity(64);
+            let mut sums = vec![0u64; m];
+            for pp in self.in_order() {
+                self.stack(&pp.fs, &mut cur);
+                if cur != run {
+                    if !run.is_empty() {
+                        visit(&run, &sums);
+                    }
+                    std::mem::swap(&mut run, &mut cur);
+                    sums.fill(0);
+                }
+                add(&mut sums, &self.metrics, pp);
+            }
+            if !run.is_empty() {
+                visit(&run, &sums);
+            }
+            return;
+        }
+        // The open path of the call tree, with each node's total and own figures (flat, m per
+        // depth); a node is closed when the next stack leaves it.
+        let mut path: Vec<u32> = Vec::with_capacity(64);
+        let mut total: Vec<u64> = Vec::new();
+        let mut own: Vec<u64> = Vec::new();
+        let mut kept: Vec<KeptStack> = Vec::new();
+        let mut close = |path: &mut Vec<u32>, total: &mut Vec<u64>, own: &mut Vec<u64>| {
+            let d = path.len();
+            let (t, o) = (&total[(d - 1) * m..], &own[(d - 1) * m..]);
+            if d == 1 || t[0] >= min_width {
+                if o.iter().any(|&v| v != 0) {
+                    kept.push((path.as_slice().into(), o.into()));
+                }
+            } else {
+                for j in 0..m {
+                    own[(d - 2) * m + j] =
+                        own[(d - 2) * m + j].saturating_add(total[(d - 1) * m + j]);
+                }
+            }
+            if d > 1 {
+                for j in 0..m {
+                    total[(d - 2) * m + j] =
+                        total[(d - 2) * m + j].saturating_add(total[(d - 1) * m + j]);
+                }
+            }
+            path.pop();
+            total.truncate((d - 1) * m);
+            own.truncate((d - 1) * m);
+        };
+        for pp in self.in_order() {
+            self.stack(&pp.fs, &mut cur);
+            let common = path.iter().zip(&cur).take_while(|(a, b)| a == b).count();
+            while path.len() > common {
+                close(&mut path, &mut total, &mut own);
+            }
+            for &k in &cur[common..] {
+                path.push(k);
+                total.extend(std::iter::repeat_n(0, m));
+                own.extend(std::iter::repeat_n(0, m));
+            }
+            // The deepest node takes the figures; a node's total goes to its parent's as it
+            // closes.
+            values.fill(0);
+            add(&mut values, &self.metrics, pp);
+            let last = (path.len() - 1) * m;
+            for j in 0..m {
+                total[last + j] = total[last + j].saturating_add(values[j]);
+                own[last + j] = own[last + j].saturating_add(values[j]);
+            }
+        }
+        while !path.is_empty() {
+            close(&mut path, &mut total, &mut own);
+        }
+        kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (keys, values) in &kept {
+            visit(keys, values);
+        }
+    }
+
+    /// Writes the folded stacks (`a;b;c 42` lines, see [`folded`]) of the first metric to `out`,
+    /// cutting nodes below `min_width` as [`Fold::for_each`] does. Returns the number of lines.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of `out`.
+    pub fn write_folded(
+        &self,
+        min_width: u64,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<u64> {
+        let mut lines = 0;
+        let mut result = Ok(());
+        let mut line: Vec<u8> = Vec::with_capacity(1024);
+        self.for_each(min_width, |keys, values| {
+            if result.is_err() || values[0] == 0 {
+                return;
+            }
+            line.clear();
+            for (n, &k) in keys.iter().enumerate() {
+                if n > 0 {
+                    line.push(b';');
+                }
+                line.extend_from_slice(self.name(k).as_bytes());
+            }
+            line.push(b' ');
+            crate::export::push_decimal(&mut line, values[0]);
+            line.push(b'\n');
+            lines += 1;
+            result = out.write_all(&line);
+        });
+        result.map(|()| lines)
+    }
+}
+
+/// A frame's key text: its function (`;` as `:`, for folded stacks), or its location.
+fn key_text(f: Frame<'_>, by: FoldBy) -> String {
+    match by {
+        FoldBy::Function => f.function.replace(';', ":"),
+        FoldBy::Location => match (f.file.or(f.object), f.line) {
+            (Some(file), Some(line)) => format!("{} ({file}:{line})", f.function),
+            (Some(file), None) => format!("{} ({file})", f.function),
+            _ => f.function.to_owned(),
+        },
+    }
+}
+
+/// Asks the processor to bring the cache line at `p` in; a hint that reads nothing and never
+/// faults, whatever `p` is.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` only hints the cache; it does not dereference `p` (any address is
+    // allowed, none faults), and SSE, which it needs, is part of every x86_64 target.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+fn add(sums: &mut [u64], metrics: &[Metric], pp: &ProgramPoint) {
+    for (s, m) in sums.iter_mut().zip(metrics) {
+        *s = s.saturating_add(m.of(pp));
+    }
+}
 
 /// The program points of `profile` as folded stacks (`main;parse;alloc::vec::Vec::with_capacity 1942`):
 /// frames outermost first, by function name (`;` in a name becomes `:`), weighted by `metric`;
-/// points whose weight is 0 are left out, identical stacks are added up, and the lines are sorted.
+/// points whose weight is 0 are left out, identical stacks are added up, and the lines are sorted
+/// frame by frame (a caller before its callees).
+///
+/// For a large profile, [`Fold::write_folded`] writes the same lines without holding them.
 ///
 /// # Examples
 ///
@@ -22,39 +443,29 @@ use crate::profile::Profile;
 /// # Ok::<(), dhat_kit::profile::ProfileError>(())
 /// ```
 pub fn folded(profile: &Profile, metric: Metric) -> Vec<String> {
-    let frames = Frames::new(profile);
-    let names: Vec<String> = (0..profile.ftbl.len())
-        .map(|i| frames.frame(i as u32).function.replace(';', ":"))
-        .collect();
-    let mut stacks: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-    for pp in &profile.pps {
-        let w = metric.of(pp);
-        if w == 0 {
-            continue;
-        }
-        let mut line = String::new();
-        for &f in pp.fs.iter().rev().filter(|&&f| f != 0) {
-            if !line.is_empty() {
-                line.push(';');
-            }
-            line.push_str(names.get(f as usize).map_or("?", String::as_str));
-        }
-        if line.is_empty() {
-            line.push_str("[root]");
-        }
-        let slot = stacks.entry(line).or_default();
-        *slot = slot.saturating_add(w);
-    }
-    let mut lines: Vec<String> = stacks
-        .into_iter()
-        .map(|(s, w)| format!("{s} {w}"))
-        .collect();
-    lines.sort();
-    lines
+    let fold = Fold::new(profile, FoldBy::Function, &[metric]);
+    let mut out = Vec::new();
+    let _ = fold.write_folded(0, &mut out);
+    String::from_utf8_lossy(&out)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The narrowest node inferno draws with `opts`: its `min_width` is a percentage of the total.
+/// Rounded down, so that the cut never drops a frame inferno would draw.
+#[cfg(feature = "cli")]
+fn min_width(total: u64, opts: &inferno::flamegraph::Options<'_>) -> u64 {
+    (total as f64 * opts.min_width / 100.0).floor() as u64
 }
 
 /// Renders `profile` as an interactive SVG flame graph of `metric` by call stack (with
 /// inferno), titled `title`, into `out`.
+///
+/// The stacks are folded by frame ([`Fold`]) and the nodes narrower than the narrowest frame
+/// inferno draws (0.01% of the total) are cut before any text is built, so
+/// the graph of a profile of millions of program points takes little more memory than the
+/// profile.
 ///
 /// # Errors
 ///
@@ -68,8 +479,9 @@ pub fn flamegraph_svg(
     out: impl std::io::Write,
 ) -> Result<(), Error> {
     metric.check(profile)?;
-    let lines = folded(profile, metric);
-    if lines.is_empty() {
+    let fold = Fold::new(profile, FoldBy::Function, &[metric]);
+    let total = fold.totals()[0];
+    if total == 0 {
         return empty_svg(title, metric, out);
     }
     let mut opts = inferno::flamegraph::Options::default();
@@ -82,7 +494,12 @@ pub fn flamegraph_svg(
     opts.name_type = "Function:".to_owned();
     opts.colors =
         inferno::flamegraph::color::Palette::Basic(inferno::flamegraph::color::BasicPalette::Mem);
-    inferno::flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), out)
+    let mut text = Vec::new();
+    fold.write_folded(min_width(total, &opts), &mut text)
+        .map_err(|e| Error(format!("cannot fold the stacks: {e}")))?;
+    drop(fold);
+    let text = String::from_utf8_lossy(&text);
+    inferno::flamegraph::from_lines(&mut opts, text.lines(), out)
         .map_err(|e| Error(format!("cannot draw the flame graph: {e}")))
 }
 
@@ -108,4 +525,207 @@ fn empty_svg(title: &str, metric: Metric, mut out: impl std::io::Write) -> Resul
         escape(title)
     )
     .map_err(|e| Error(format!("cannot write the flame graph: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::from_slice;
+
+    fn profile(pps: &str, ftbl: &str) -> Profile {
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,"bkacc":false,
+            "tu":"µs","Mtu":"s","cmd":"t","pid":1,"te":9,"pps":[{pps}],"ftbl":["[root]",{ftbl}]}}"#
+        );
+        from_slice(json.as_bytes(), "t.json").unwrap()
+    }
+
+    /// The folded lines the old text-keyed fold gave: one string per stack, added up, sorted.
+    fn by_text(p: &Profile) -> Vec<String> {
+        let mut stacks = std::collections::BTreeMap::<String, u64>::new();
+        for pp in &p.pps {
+            if pp.tb == 0 {
+                continue;
+            }
+            let names: Vec<String> = pp
+                .fs
+                .iter()
+                .rev()
+                .filter(|&&f| f != 0)
+                .map(|&f| Frame::parse(&p.ftbl[f as usize]).function.replace(';', ":"))
+                .collect();
+            let line = if names.is_empty() {
+                "[root]".to_owned()
+            } else {
+                names.join(";")
+            };
+            *stacks.entry(line).or_default() += pp.tb;
+        }
+        stacks
+            .into_iter()
+            .map(|(s, w)| format!("{s} {w}"))
+            .collect()
+    }
+
+    #[test]
+    fn same_function_at_two_addresses_is_one_frame() {
+        let p = profile(
+            r#"{"tb":5,"tbk":1,"fs":[1,3]},{"tb":7,"tbk":1,"fs":[2,3]},{"tb":0,"tbk":1,"fs":[1]},{"tb":4,"tbk":1,"fs":[]}"#,
+            r#""0x1: a::f (a.rs:1:1)","0x2: a::f (a.rs:2:1)","0x3: a;main (m.rs:1:1)""#,
+        );
+        assert_eq!(
+            folded(&p, Metric::TotalBytes),
+            ["[root] 4", "a:main;a::f 12"]
+        );
+        assert_eq!(folded(&p, Metric::TotalBytes), by_text(&p));
+        let by_loc = Fold::new(&p, FoldBy::Location, &[Metric::TotalBytes]);
+        let mut lines = Vec::new();
+        by_loc.write_folded(0, &mut lines).unwrap();
+        assert_eq!(
+            String::from_utf8(lines).unwrap(),
+            "[root] 4\na;main (m.rs:1);a::f (a.rs:1) 5\na;main (m.rs:1);a::f (a.rs:2) 7\n"
+        );
+    }
+
+    #[test]
+    fn narrow_nodes_go_to_their_parent_and_totals_stay() {
+        // main -> {big 100, small1 3, small2 2 -> deep 1}, other 1 (outermost: always kept).
+        let p = profile(
+            r#"{"tb":100,"tbk":1,"fs":[2,1]},{"tb":3,"tbk":1,"fs":[3,1]},{"tb":2,"tbk":1,"fs":[4,1]},
+               {"tb":1,"tbk":1,"fs":[5,4,1]},{"tb":1,"tbk":1,"fs":[6]},{"tb":6,"tbk":1,"fs":[1]}"#,
+            r#""main","big","small1","small2","deep","other""#,
+        );
+        let fold = Fold::new(
+            &p,
+            FoldBy::Function,
+            &[Metric::TotalBytes, Metric::TotalBlocks],
+        );
+        let mut got = Vec::new();
+        fold.for_each(4, |k, v| {
+            let names: Vec<&str> = k.iter().map(|&k| fold.name(k)).collect();
+            got.push((names.join(";"), v.to_vec()));
+        });
+        let s = |t: &str| t.to_owned();
+        assert_eq!(
+            got,
+            [
+                (s("main"), vec![12, 4]), // its own 6 and 1 block, small1 3, small2 2 + deep 1
+                (s("main;big"), vec![100, 1]),
+                (s("other"), vec![1, 1]),
+            ]
+        );
+        assert_eq!(fold.totals(), [113, 6]);
+        let mut all = Vec::new();
+        fold.for_each(0, |_, v| all.push(v[0]));
+        assert_eq!(all, [6, 100, 3, 2, 1, 1]); // main, big, small1, small2, small2;deep, other
+    }
+
+    /// The frames a flame graph draws: each `<title>` (name, figure and share), sorted.
+    #[cfg(feature = "cli")]
+    fn drawn(svg: &[u8]) -> Vec<String> {
+        let svg = String::from_utf8_lossy(svg);
+        let mut titles: Vec<String> = svg
+            .split("<title>")
+            .skip(1)
+            .filter_map(|t| t.split_once("</title>").map(|(t, _)| t.to_owned()))
+            .collect();
+        titles.sort();
+        titles
+    }
+
+    #[test]
+    #[cfg(feature = "cli")]
+    fn the_cut_graph_draws_what_inferno_draws_from_every_stack() {
+        // 3,000 stacks of 1 to 6 frames out of 300 functions, mostly narrow, a few wide.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: u64| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        };
+        // Names of one length: inferno sorts its lines as text, which splits a frame's callees
+        // when one name is another's prefix (`f1;f7` sorts after `f10`), in the full graph and
+        // the cut one differently.
+        let ftbl: Vec<String> = (1..=300)
+            .map(|i| format!("\"0x{i:x}: f{i:03} (x.rs:{i})\""))
+            .collect();
+        let pps: Vec<String> = (0..3000)
+            .map(|n| {
+                let depth = 1 + next(6);
+                let fs: Vec<String> = (0..depth)
+                    .map(|d| (1 + next(if d + 1 == depth { 4 } else { 300 })).to_string())
+                    .collect();
+                let tb = if n % 500 == 0 { 200_000 } else { 1 + next(60) };
+                format!(r#"{{"tb":{tb},"tbk":1,"fs":[{}]}}"#, fs.join(","))
+            })
+            .collect();
+        let p = profile(&pps.join(","), &ftbl.join(","));
+        let mut cut = Vec::new();
+        flamegraph_svg(&p, Metric::TotalBytes, "t", &mut cut).unwrap();
+        let lines = folded(&p, Metric::TotalBytes);
+        let mut opts = inferno::flamegraph::Options::default();
+        opts.title = "t".to_owned();
+        opts.count_name = "bytes".to_owned();
+        opts.name_type = "Function:".to_owned();
+        opts.colors = inferno::flamegraph::color::Palette::Basic(
+            inferno::flamegraph::color::BasicPalette::Mem,
+        );
+        let mut full = Vec::new();
+        inferno::flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), &mut full)
+            .unwrap();
+        let (cut, full) = (drawn(&cut), drawn(&full));
+        assert!(full.len() > 50, "{}", full.len()); // a graph of many frames
+        assert_eq!(cut, full);
+        // The cut left most of the 3,000 stacks out of the text inferno was given.
+        let fold = Fold::new(&p, FoldBy::Function, &[Metric::TotalBytes]);
+        let total = fold.totals()[0];
+        let min = min_width(total, &opts);
+        let mut kept = Vec::new();
+        fold.write_folded(min, &mut kept).unwrap();
+        let kept = String::from_utf8(kept).unwrap();
+        assert!(
+            kept.lines().count() * 4 < lines.len(),
+            "{} of {}",
+            kept.lines().count(),
+            lines.len()
+        );
+    }
+
+    #[test]
+    #[cfg(feature = "cli")]
+    fn nothing_to_draw_is_a_graph_that_says_so() {
+        let p = profile(r#"{"tb":0,"tbk":1,"fs":[1]}"#, r#""main""#);
+        let mut svg = Vec::new();
+        flamegraph_svg(&p, Metric::TotalBytes, "a <b>", &mut svg).unwrap();
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(svg.contains(">a &lt;b&gt;</text>"), "{svg}");
+        assert!(svg.contains("nothing to draw: every program point's total-bytes is 0"));
+    }
+
+    #[test]
+    fn matches_the_text_fold_on_random_profiles() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: u64| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        };
+        for _ in 0..50 {
+            let frames = 1 + next(8);
+            let ftbl: Vec<String> = (1..=frames)
+                .map(|i| format!("\"0x{i:x}: f{} (x.rs:{i})\"", next(4)))
+                .collect();
+            let pps: Vec<String> = (0..next(20))
+                .map(|_| {
+                    let fs: Vec<String> =
+                        (0..next(5)).map(|_| next(frames + 1).to_string()).collect();
+                    format!(r#"{{"tb":{},"tbk":1,"fs":[{}]}}"#, next(4), fs.join(","))
+                })
+                .collect();
+            let p = profile(&pps.join(","), &ftbl.join(","));
+            assert_eq!(folded(&p, Metric::TotalBytes), by_text(&p));
+        }
+    }
 }

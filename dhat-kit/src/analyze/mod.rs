@@ -35,7 +35,7 @@ use crate::profile::{Frame, Profile, ProgramPoint};
 pub use self::diff::{diff, Diff, DiffOptions, SiteChange, TotalChange};
 #[cfg(feature = "cli")]
 pub use self::flame::flamegraph_svg;
-pub use self::flame::folded;
+pub use self::flame::{folded, Fold, FoldBy};
 pub use self::skip::{Skip, SKIP_ENV};
 pub use self::summary::{summary, Summary};
 pub use self::top::{top, Top, TopOptions, TopRow};

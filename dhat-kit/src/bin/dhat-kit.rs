@@ -96,6 +96,22 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         skip_file: Vec<PathBuf>,
     },
+    /// Writes the profile in another tool's format: pprof (gzip-compressed profile.proto, for `go
+    /// tool pprof` and Pyroscope), speedscope's JSON, or folded stacks.
+    Convert {
+        /// The profile.
+        file: PathBuf,
+        /// The format.
+        #[arg(long, value_enum)]
+        to: dhat_kit::export::To,
+        /// The file to write (atomically; default: FILE's name with the format's extension, in
+        /// the current directory; `-` for stdout).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// The figure of folded stacks (pprof and speedscope carry every figure).
+        #[arg(long, value_enum, default_value_t = Metric::TotalBytes)]
+        by: Metric,
+    },
     /// Checks a profile's totals against an entry of a baseline file (`--baseline`), and its
     /// components against a budget file (`--budget`): exit 0 within, 1 with a table of what
     /// regressed or is over, 2 on bad input. Improvements beyond the tolerance are reported too.
@@ -347,6 +363,48 @@ fn run(command: Command) -> Result<(), Failure> {
                 output.display(),
                 html.len().div_ceil(1000)
             );
+            exit_without_freeing(p);
+            Ok(())
+        }
+        Command::Convert {
+            file,
+            to,
+            output,
+            by,
+        } => {
+            let p = load(&file)?;
+            let mut options = dhat_kit::export::Options::new(to);
+            options.by = by;
+            let name = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let output = output.unwrap_or_else(|| {
+                let stem = name.strip_suffix(".json").unwrap_or(&name);
+                PathBuf::from(format!("{stem}.{}", to.extension()))
+            });
+            let written = if output.as_os_str() == "-" {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                dhat_kit::export::write(&p, &name, &options, &mut out)
+                    .and_then(|()| out.flush().map_err(Into::into))
+            } else {
+                dhat_kit::export::write_file(&p, &name, &options, &output)
+            };
+            match written {
+                Err(dhat_kit::export::Error::Profile(e)) => return Err(bad(&file, e)),
+                Err(dhat_kit::export::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => {
+                    return Err(Failure::BadInput(format!(
+                        "dhat-kit: {}: expected a writable file ({e})",
+                        output.display()
+                    )))
+                }
+                Ok(()) if output.as_os_str() != "-" => {
+                    eprintln!("dhat-kit: wrote {}", output.display())
+                }
+                Ok(()) => {}
+            }
             exit_without_freeing(p);
             Ok(())
         }

@@ -1,0 +1,234 @@
+//! Writers of a loaded [`Profile`] in other tools' formats: pprof's `profile.proto` (for
+//! `go tool pprof` and Grafana Pyroscope), speedscope's file format, and folded stacks (for
+//! inferno, `flamegraph.pl` and most flame graph tools).
+//!
+//! Every writer streams: the stacks come from one [`Fold`](crate::analyze::Fold) of the profile
+//! and go out as they are walked, so converting a profile of millions of program points takes
+//! little more memory than the profile itself.
+//!
+//! # Examples
+//!
+//! ```
+//! use dhat_kit::export::{self, To};
+//! let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+//!   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+//!   "pps":[{"tb":30,"tbk":1,"fs":[1,2]},{"tb":12,"tbk":1,"fs":[2]}],
+//!   "ftbl":["[root]","0x1: app::parse (src/p.rs:3:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
+//! let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+//! let mut out = Vec::new();
+//! export::write(&p, "app.json", &export::Options::new(To::Folded), &mut out)?;
+//! assert_eq!(String::from_utf8(out)?, "app::main 12\napp::main;app::parse 30\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod folded;
+#[cfg(feature = "cli")]
+mod pprof;
+mod speedscope;
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+
+use crate::analyze::Metric;
+use crate::profile::Profile;
+
+pub use self::folded::folded;
+#[cfg(feature = "cli")]
+pub use self::pprof::pprof;
+pub use self::speedscope::speedscope;
+
+/// A format [`write()`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum To {
+    /// pprof's `profile.proto`, gzip-compressed (feature `cli`).
+    Pprof,
+    /// speedscope's JSON file format: one weighted profile per figure.
+    Speedscope,
+    /// Folded stacks, `main;parse;alloc 1942` lines, of one figure.
+    Folded,
+}
+
+impl To {
+    /// The usual file name extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            To::Pprof => "pb.gz",
+            To::Speedscope => "speedscope.json",
+            To::Folded => "folded",
+        }
+    }
+}
+
+/// What [`write()`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// The format.
+    pub to: To,
+    /// The figure of folded stacks (the other formats carry every figure the profile has).
+    pub by: Metric,
+}
+
+impl Options {
+    /// Options for `to`, folded stacks weighted by total bytes.
+    pub fn new(to: To) -> Options {
+        Options {
+            to,
+            by: Metric::TotalBytes,
+        }
+    }
+}
+
+/// Why a profile could not be written.
+#[derive(Debug)]
+pub enum Error {
+    /// The profile cannot give what was asked (a figure it does not have, a format this build
+    /// lacks).
+    Profile(String),
+    /// Writing failed.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Profile(msg) => f.write_str(msg),
+            Error::Io(e) => write!(f, "cannot write: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+/// Writes `profile` (read from the file `name`, which names it in the output) in the format of
+/// `options` to `out`.
+///
+/// # Errors
+///
+/// [`Error::Profile`] if folded stacks are asked for a figure the profile lacks (or pprof
+/// without the `cli` feature); [`Error::Io`] if `out` fails.
+pub fn write(
+    profile: &Profile,
+    name: &str,
+    options: &Options,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    match options.to {
+        #[cfg(feature = "cli")]
+        To::Pprof => pprof(profile, out),
+        #[cfg(not(feature = "cli"))]
+        To::Pprof => Err(Error::Profile(
+            "pprof output needs dhat-kit's `cli` feature".to_owned(),
+        )),
+        To::Speedscope => speedscope(profile, name, out),
+        To::Folded => folded(profile, options.by, out).map(|_| ()),
+    }
+}
+
+/// [`write()`] to the file `path`, atomically: into a temporary file beside it, renamed over it
+/// once complete (a reader never sees half a file; on failure the temporary file is removed).
+///
+/// # Errors
+///
+/// As [`write()`], and the I/O errors of creating, syncing and renaming the file.
+pub fn write_file(
+    profile: &Profile,
+    name: &str,
+    options: &Options,
+    path: &Path,
+) -> Result<(), Error> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = crate::atomic_file::with_suffix(path, &format!(".tmp-{}-{seq}", std::process::id()));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+        write(profile, name, options, &mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Appends `v` in decimal to `buf`, two digits at a time, without `fmt`'s machinery: the
+/// exports write tens of millions of numbers.
+pub(crate) fn push_decimal(buf: &mut Vec<u8>, mut v: u64) {
+    const PAIRS: [u8; 200] = {
+        let mut t = [0u8; 200];
+        let mut i = 0;
+        while i < 100 {
+            t[2 * i] = b'0' + (i / 10) as u8;
+            t[2 * i + 1] = b'0' + (i % 10) as u8;
+            i += 1;
+        }
+        t
+    };
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        digits[i] = b'0' + v as u8;
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// The figures a profile has, each with the name and unit the exports give it: allocated bytes
+/// and blocks always; bytes and blocks at t-gmax and at t-end with block lifetimes.
+pub(crate) fn figures(profile: &Profile) -> Vec<(Metric, &'static str, String)> {
+    let units = profile.unit_plural().to_owned();
+    let blocks = profile.blocks_plural().to_owned();
+    let mut f = vec![
+        (Metric::TotalBytes, "total", units.clone()),
+        (Metric::TotalBlocks, "total", blocks.clone()),
+    ];
+    if profile.bklt {
+        f.push((Metric::PeakBytes, "at t-gmax", units.clone()));
+        f.push((Metric::PeakBlocks, "at t-gmax", blocks.clone()));
+        f.push((Metric::EndBytes, "at t-end", units));
+        f.push((Metric::EndBlocks, "at t-end", blocks));
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimals() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut values = vec![0, 1, 9, 10, 99, 100, 101, 999, 1000, u64::MAX, u64::MAX - 1];
+        for _ in 0..1000 {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            values.push(seed >> (seed % 64));
+        }
+        for v in values {
+            let mut buf = b"x".to_vec();
+            super::push_decimal(&mut buf, v);
+            assert_eq!(String::from_utf8(buf).unwrap(), format!("x{v}"));
+        }
+    }
+}

@@ -1,0 +1,534 @@
+//! `dhat-kit convert` on the real fixtures in `tests/fixtures/`, checked by the formats' own
+//! readers: `go tool pprof -top` must give the totals and the sites `dhat-kit top` gives, and
+//! speedscope's app (the `speedscope` npm package, driven in headless Chromium with
+//! `puppeteer-core`) must load the file with no error and show its profiles and frames.
+//!
+//! Where Go, Chromium or the npm packages are missing, those checks say so and are skipped;
+//! `.ci/run` installs them and sets `DHAT_KIT_REQUIRE_TOOLS`, under which a missing tool fails.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dhat_kit::analyze::Metric;
+use dhat_kit::profile::{Frame, Profile};
+
+/// Every fixture a reader must take: Valgrind (heap, copy, ad-hoc), dhat-rs (heap, ad-hoc),
+/// dhat-kit (peak).
+const FIXTURES: [&str; 6] = [
+    "valgrind-heap",
+    "valgrind-copy",
+    "valgrind-ad-hoc",
+    "dhat-rs-heap",
+    "dhat-rs-ad-hoc",
+    "dhat-kit-peak",
+];
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/fixtures/{name}.json"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dhat-kit-convert-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .args(args)
+        .output()
+        .expect("runs dhat-kit")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Says why a check is skipped, or fails where the tools are required.
+fn skip(what: &str) {
+    if std::env::var_os("DHAT_KIT_REQUIRE_TOOLS").is_some() {
+        panic!("{what} (DHAT_KIT_REQUIRE_TOOLS is set: the check must run)");
+    }
+    println!("SKIPPED: {what}");
+    eprintln!("SKIPPED: {what}");
+}
+
+/// `dhat-kit top --group-by function --by METRIC -n 0`: its total and each function's figure.
+fn kit_top(file: &Path, metric: &str) -> (u64, BTreeMap<String, u64>) {
+    let json = ok(&[
+        "top",
+        file.to_str().unwrap(),
+        "--group-by",
+        "function",
+        "--by",
+        metric,
+        "-n",
+        "0",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let rows = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["site"].as_str().unwrap().to_owned(),
+                r["value"].as_u64().unwrap(),
+            )
+        })
+        .filter(|(_, v)| *v != 0)
+        .collect();
+    (v["total"].as_u64().unwrap(), rows)
+}
+
+/// A figure as `pprof -top -unit=B` prints it: `8128B`, `12038units`, `7`.
+fn pprof_number(s: &str) -> u64 {
+    let digits = s.trim_end_matches(|c: char| !c.is_ascii_digit());
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("not an exact figure: {s:?}"))
+}
+
+/// `go tool pprof -top` of sample type `index`, with `hide` hidden: its total, the part its
+/// rows show, and each function's flat figure (functions of the same name added up).
+fn pprof_top(file: &Path, index: &str, hide: &str) -> (u64, u64, BTreeMap<String, u64>) {
+    let out = Command::new("go")
+        .args(["tool", "pprof", "-top", "-symbolize=none"])
+        .args(["-nodecount=100000", "-nodefraction=0", "-edgefraction=0"])
+        .arg("-unit=B")
+        .arg(format!("-sample_index={index}"))
+        .arg(format!("-hide={hide}"))
+        .arg(file)
+        .output()
+        .expect("runs go tool pprof");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "go tool pprof rejected {}: {}\n{text}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let total_line = text
+        .lines()
+        .find(|l| l.starts_with("Showing nodes accounting for"))
+        .unwrap_or_else(|| panic!("no total in:\n{text}"));
+    let total = pprof_number(
+        total_line
+            .split(" of ")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .unwrap(),
+    );
+    let shown = pprof_number(
+        total_line
+            .trim_start_matches("Showing nodes accounting for ")
+            .split(',')
+            .next()
+            .unwrap(),
+    );
+    let mut rows = BTreeMap::new();
+    let mut in_table = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("flat  flat%") {
+            in_table = true;
+            continue;
+        }
+        if !in_table {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let flat = if fields[0] == "0" {
+            0
+        } else {
+            pprof_number(fields[0])
+        };
+        if flat != 0 {
+            *rows.entry(fields[5..].join(" ")).or_insert(0) += flat;
+        }
+    }
+    (total, shown, rows)
+}
+
+/// An RE2 pattern matching exactly the functions `dhat-kit top` skips in `file` (allocator and
+/// standard-library frames), so that pprof's flat figures fall on the frames `top` reports.
+fn boring_functions(p: &Profile) -> String {
+    let mut names: Vec<String> = p
+        .ftbl
+        .iter()
+        .map(|raw| Frame::parse(raw))
+        .filter(Frame::is_boring)
+        .map(|f| {
+            f.function
+                .chars()
+                .flat_map(|c| {
+                    let meta = "\\.+*?()|[]{}^$".contains(c);
+                    meta.then_some('\\').into_iter().chain([c])
+                })
+                .collect()
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    format!("^({})$", names.join("|"))
+}
+
+/// What `top` reports of the stacks that are plumbing all through (cut short before the
+/// caller's code): it falls back on their outermost frame, where pprof, with every plumbing frame
+/// hidden, has no frame left to show. The figure `metric` of such stacks by that function.
+fn plumbing_only(p: &Profile, metric: Metric) -> BTreeMap<String, u64> {
+    let frame = |f: u32| Frame::parse(&p.ftbl[f as usize]);
+    let mut by = BTreeMap::new();
+    for pp in &p.pps {
+        if pp.fs.iter().all(|&f| f == 0 || frame(f).is_boring()) && metric.of(pp) != 0 {
+            let outer = pp.fs.iter().rev().find(|&&f| f != 0).copied().unwrap_or(0);
+            *by.entry(frame(outer).function.to_owned()).or_insert(0) += metric.of(pp);
+        }
+    }
+    by
+}
+
+#[test]
+fn pprof_top_agrees_with_dhat_kit_top() {
+    if Command::new("go").arg("version").output().is_err() {
+        return skip("pprof check: `go` not found (apt-get install golang)");
+    }
+    let dir = temp_dir("pprof");
+    for name in FIXTURES {
+        let file = fixture(name);
+        let out = dir.join(format!("{name}.pb.gz"));
+        let out_s = out.to_str().unwrap();
+        ok(&[
+            "convert",
+            file.to_str().unwrap(),
+            "--to",
+            "pprof",
+            "-o",
+            out_s,
+        ]);
+        let gz = std::fs::read(&out).unwrap();
+        assert_eq!(&gz[..2], [0x1f, 0x8b], "{name}: gzip-compressed");
+        let p = dhat_kit::profile::read(&file).unwrap();
+        let hide = boring_functions(&p);
+        let mut types = vec![
+            ("total_bytes", Metric::TotalBytes),
+            ("total_blocks", Metric::TotalBlocks),
+        ];
+        if p.bklt {
+            types.extend([
+                ("gmax_bytes", Metric::PeakBytes),
+                ("gmax_blocks", Metric::PeakBlocks),
+                ("end_bytes", Metric::EndBytes),
+                ("end_blocks", Metric::EndBlocks),
+            ]);
+        }
+        for (index, metric) in types {
+            let (kit_total, mut kit_rows) = kit_top(&file, metric.name());
+            let (pprof_total, shown, pprof_rows) = pprof_top(&out, index, &hide);
+            assert_eq!(pprof_total, kit_total, "{name} {index}: total");
+            let mut unshown = 0;
+            for (function, v) in plumbing_only(&p, metric) {
+                let row = kit_rows.get_mut(&function).unwrap();
+                *row -= v;
+                unshown += v;
+            }
+            kit_rows.retain(|_, v| *v != 0);
+            assert_eq!(pprof_rows, kit_rows, "{name} {index}: functions");
+            assert_eq!(shown, kit_total - unshown, "{name} {index}: shown");
+            if metric == Metric::TotalBytes {
+                assert!(!kit_rows.is_empty(), "{name}: a real comparison");
+            }
+        }
+        // Without block lifetimes there are no live figures to ask for.
+        if !p.bklt {
+            let bad = Command::new("go")
+                .args(["tool", "pprof", "-top", "-sample_index=gmax_bytes"])
+                .arg(&out)
+                .output()
+                .unwrap();
+            assert!(!bad.status.success(), "{name}: no gmax_bytes sample type");
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Drives speedscope's own page in headless Chromium: loads the profile through its
+/// `#localProfilePath=` importer (as its `speedscope FILE` command does), then switches to the
+/// sandwich view (key `3`), whose table lists the frames. Prints one JSON object: console and page
+/// errors, the page's text after loading and in the sandwich view, the number of profiles.
+const DRIVER: &str = r#"
+const path = require('path');
+const fs = require('fs');
+const [modules, profile, outdir, chromium] = process.argv.slice(2);
+const puppeteer = require(path.join(modules, 'puppeteer-core'));
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+(async () => {
+  const errors = [];
+  const js = path.join(outdir, 'profile.js');
+  const data = fs.readFileSync(profile).toString('base64');
+  fs.writeFileSync(js, `speedscope.loadFileFromBase64(${JSON.stringify(path.basename(profile))}, ${JSON.stringify(data)})`);
+  const browser = await puppeteer.launch({
+    executablePath: chromium,
+    headless: true,
+    userDataDir: path.join(outdir, 'chromium-profile'),
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1400, height: 6000 }); // every row of the sandwich table
+    page.on('console', m => {
+      const t = m.text();
+      if (m.type() === 'error' || /fail|error/i.test(t)) errors.push(m.type() + ': ' + t);
+    });
+    page.on('pageerror', e => errors.push('page: ' + e.message));
+    page.on('dialog', async d => { errors.push('dialog: ' + d.message()); await d.dismiss(); });
+    page.on('requestfailed', r => errors.push('request failed: ' + r.url()));
+    const index = path.join(modules, 'speedscope/dist/release/index.html');
+    await page.goto('file://' + index + '#localProfilePath=' + encodeURIComponent(js));
+    await page.waitForFunction(
+      () => /\(\d+\/\d+\)/.test(document.body.innerText) || /went wrong/.test(document.body.innerText),
+      { timeout: 30000 }).catch(e => errors.push('timeout: ' + e.message));
+    const loaded = await page.evaluate(() => document.body.innerText);
+    await page.keyboard.press('3');
+    await page.waitForFunction(() => /Symbol Name/.test(document.body.innerText), { timeout: 10000 })
+      .catch(e => errors.push('no sandwich view: ' + e.message));
+    await sleep(300);
+    const sandwich = await page.evaluate(() => document.body.innerText);
+    await page.screenshot({ path: path.join(outdir, 'speedscope.png') });
+    console.log(JSON.stringify({ errors, loaded, sandwich }));
+  } finally {
+    await browser.close();
+  }
+})().catch(e => { console.log(JSON.stringify({ errors: ['driver: ' + e.message], loaded: '', sandwich: '' })); });
+"#;
+
+/// The npm packages' folder: `DHAT_KIT_NPM_DIR`, else the cache `.ci/run` installs into.
+fn node_modules() -> PathBuf {
+    let base = std::env::var_os("DHAT_KIT_NPM_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(|c| PathBuf::from(c).join("dhat-kit/npm"))
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/dhat-kit/npm"))
+                })
+        })
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("node_modules")
+}
+
+#[test]
+fn speedscope_loads_every_fixture() {
+    let modules = node_modules();
+    let chromium = Path::new("/usr/bin/chromium");
+    if !chromium.exists() {
+        return skip("speedscope check: /usr/bin/chromium not found (apt-get install chromium)");
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return skip("speedscope check: `node` not found (apt-get install nodejs npm)");
+    }
+    for package in [
+        "speedscope/dist/release/index.html",
+        "puppeteer-core/package.json",
+    ] {
+        if !modules.join(package).exists() {
+            return skip(&format!(
+                "speedscope check: {} not found (npm install --prefix {} speedscope puppeteer-core)",
+                modules.join(package).display(),
+                modules.parent().unwrap().display()
+            ));
+        }
+    }
+    let dir = temp_dir("speedscope");
+    let driver = dir.join("driver.cjs");
+    std::fs::write(&driver, DRIVER).unwrap();
+    for name in FIXTURES {
+        let file = fixture(name);
+        let out = dir.join(format!("{name}.speedscope.json"));
+        ok(&[
+            "convert",
+            file.to_str().unwrap(),
+            "--to",
+            "speedscope",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let p = dhat_kit::profile::read(&file).unwrap();
+        let profiles = if p.bklt { 6 } else { 2 };
+        let run_dir = dir.join(name);
+        std::fs::create_dir_all(&run_dir).unwrap();
+        let result = Command::new("node")
+            .arg(&driver)
+            .arg(&modules)
+            .arg(&out)
+            .arg(&run_dir)
+            .arg(chromium)
+            .output()
+            .expect("runs node");
+        let stdout = String::from_utf8_lossy(&result.stdout);
+        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "{name}: driver output is not JSON ({e}): {stdout}\n{}",
+                String::from_utf8_lossy(&result.stderr)
+            )
+        });
+        assert_eq!(
+            v["errors"],
+            serde_json::json!([]),
+            "{name}: errors in speedscope"
+        );
+        let loaded = v["loaded"].as_str().unwrap();
+        assert!(!loaded.contains("went wrong"), "{name}: {loaded}");
+        // The first profile, by name, and the count of them (one per figure).
+        let unit = p.unit_plural();
+        let title = format!("{unit} total: {name}.json (1/{profiles})");
+        assert!(
+            loaded.contains(&title),
+            "{name}: no {title:?} in:\n{loaded}"
+        );
+        // The frames: the functions `dhat-kit top` ranks first are in the sandwich table.
+        let sandwich = v["sandwich"].as_str().unwrap();
+        let (_, rows) = kit_top(&file, "total-bytes");
+        assert!(!rows.is_empty());
+        for function in rows.keys() {
+            assert!(
+                sandwich.lines().any(|l| l.trim() == function),
+                "{name}: no frame {function:?} in the sandwich view:\n{sandwich}"
+            );
+        }
+        assert!(
+            run_dir.join("speedscope.png").exists(),
+            "{name}: screenshot"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn folded_is_the_fold_of_the_library_and_adds_up() {
+    let dir = temp_dir("folded");
+    for name in FIXTURES {
+        let file = fixture(name);
+        let p = dhat_kit::profile::read(&file).unwrap();
+        let out = dir.join(format!("{name}.folded"));
+        ok(&[
+            "convert",
+            file.to_str().unwrap(),
+            "--to",
+            "folded",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let text = std::fs::read_to_string(&out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let expected = dhat_kit::analyze::folded(&p, dhat_kit::analyze::Metric::TotalBytes);
+        assert_eq!(lines, expected, "{name}");
+        let sum: u64 = lines
+            .iter()
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(sum, p.totals().bytes, "{name}");
+        // To stdout, by another figure.
+        let blocks = ok(&[
+            "convert",
+            file.to_str().unwrap(),
+            "--to",
+            "folded",
+            "--by",
+            "total-blocks",
+            "-o",
+            "-",
+        ]);
+        let sum: u64 = blocks
+            .lines()
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(sum, p.totals().blocks, "{name}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn without_output_it_writes_into_the_current_directory_with_the_formats_extension() {
+    let dir = temp_dir("default-name");
+    let file = fixture("valgrind-heap");
+    for (to, name) in [
+        ("pprof", "valgrind-heap.pb.gz"),
+        ("speedscope", "valgrind-heap.speedscope.json"),
+        ("folded", "valgrind-heap.folded"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .args(["convert", file.to_str().unwrap(), "--to", to])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{to}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("dhat-kit: wrote {name}\n")
+        );
+        assert!(dir.join(name).metadata().unwrap().len() > 0, "{name}");
+    }
+    let help = ok(&["convert", "--help"]);
+    assert!(help.contains("pprof") && help.contains("speedscope") && help.contains("folded"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_file() {
+    let dir = temp_dir("bad");
+    let missing = dir.join("missing.json");
+    let out = run(&["convert", missing.to_str().unwrap(), "--to", "pprof"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("missing.json") && err.lines().count() == 1,
+        "{err}"
+    );
+
+    let ad_hoc = fixture("valgrind-ad-hoc");
+    let out = run(&[
+        "convert",
+        ad_hoc.to_str().unwrap(),
+        "--to",
+        "folded",
+        "--by",
+        "peak-bytes",
+        "-o",
+        dir.join("x.folded").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("valgrind-ad-hoc.json") && err.contains("peak-bytes needs a heap profile"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("x.folded").exists(),
+        "nothing written on a bad request"
+    );
+
+    let unwritable = dir.join("no-such-dir/out.pb.gz");
+    let out = run(&[
+        "convert",
+        ad_hoc.to_str().unwrap(),
+        "--to",
+        "pprof",
+        "-o",
+        unwritable.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no-such-dir/out.pb.gz"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
