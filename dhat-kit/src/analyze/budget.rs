@@ -509,7 +509,7 @@ impl Budgets {
         // The first component each frame-table entry satisfies (usize::MAX: none); a point's
         // component is the smallest over its frames.
         let none = usize::MAX;
-        let frames = Frames::new(profile);
+        let frames = Frames::new(profile, &super::skip::NO_SKIP);
         let claims: Vec<usize> = (0..profile.ftbl.len())
             .map(|i| {
                 let f = frames.frame(i as u32);
@@ -889,7 +889,7 @@ fn explain_sites(
     metrics: &[Metric],
 ) -> Vec<Vec<Claimed>> {
     use std::collections::HashMap;
-    let mut frames = Frames::new(profile);
+    let mut frames = Frames::new(profile, &super::skip::NO_SKIP);
     let groups = components.len() + metrics.len();
     // Per group: site label -> (sum, heaviest point's value, its claiming frame).
     let mut sites: Vec<HashMap<String, (u64, u64, String)>> = vec![HashMap::new(); groups];

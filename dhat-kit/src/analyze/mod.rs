@@ -194,12 +194,7 @@ pub(crate) struct Frames<'p> {
 }
 
 impl<'p> Frames<'p> {
-    pub(crate) fn new(profile: &'p Profile) -> Self {
-        static NO_SKIP: Skip = Skip::new();
-        Frames::skipping(profile, &NO_SKIP)
-    }
-
-    pub(crate) fn skipping(profile: &'p Profile, skip: &'p Skip) -> Self {
+    pub(crate) fn new(profile: &'p Profile, skip: &'p Skip) -> Self {
         Frames {
             profile,
             skip,

@@ -35,6 +35,9 @@ pub struct Skip {
     patterns: Vec<String>,
 }
 
+/// No patterns, for what finds sites without a command line (`Frames` of a budget check).
+pub(crate) static NO_SKIP: Skip = Skip::new();
+
 /// The environment variable [`Skip::from_env`] reads.
 pub const SKIP_ENV: &str = "DHAT_KIT_SKIP";
 

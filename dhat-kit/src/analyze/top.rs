@@ -88,7 +88,7 @@ pub struct TopRow {
 /// See the [module](super) documentation.
 pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
     opts.by.check(profile)?;
-    let mut frames = Frames::skipping(profile, &opts.skip);
+    let mut frames = Frames::new(profile, &opts.skip);
     struct Group {
         figures: Figures,
         value: u64,

@@ -150,8 +150,87 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// Where the figures stand against the baseline entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// There is no entry of that name.
+    Missing,
+    /// Every figure is within the tolerance.
+    Within,
+    /// A figure is lower beyond the tolerance, and none higher.
+    Improved,
+    /// A figure is higher beyond the tolerance.
+    Regressed,
+}
+
+impl Standing {
+    /// Where a comparison stands (an entry exists).
+    #[must_use]
+    pub fn of(comparison: &Comparison) -> Standing {
+        if comparison.unchanged() {
+            Standing::Within
+        } else if comparison.passed() {
+            Standing::Improved
+        } else {
+            Standing::Regressed
+        }
+    }
+}
+
+/// Which file a check writes the figures to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// The baseline file itself.
+    Baseline,
+    /// `FILE.new`, for review.
+    Pending,
+}
+
+/// What a check does: whether it passes, and what it writes. A pure function of the policy and
+/// where the figures stand: [`decide`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the check passes.
+    pub passed: bool,
+    /// What it writes, if anything.
+    pub write: Option<Write>,
+}
+
+/// The update decision of a check, as in the table of [`check`]: nothing is ever written on CI,
+/// figures within the tolerance are never written, a record passes, a pending write passes only
+/// where the figures alone would.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::baseline::{decide, Decision, Policy, Standing, Update, Write};
+///
+/// let local = Policy { update: Update::Record, ci: false };
+/// assert_eq!(decide(local, Standing::Regressed), Decision { passed: true, write: Some(Write::Baseline) });
+/// let on_ci = Policy { update: Update::Record, ci: true };
+/// assert_eq!(decide(on_ci, Standing::Regressed), Decision { passed: false, write: None });
+/// ```
+#[must_use]
+pub fn decide(policy: Policy, standing: Standing) -> Decision {
+    let passes = matches!(standing, Standing::Within | Standing::Improved);
+    match (standing, policy.effective()) {
+        (Standing::Within, _) | (_, Update::No) => Decision {
+            passed: passes,
+            write: None,
+        },
+        (_, Update::Record) => Decision {
+            passed: true,
+            write: Some(Write::Baseline),
+        },
+        (_, Update::Pending) => Decision {
+            passed: passes,
+            write: Some(Write::Pending),
+        },
+    }
+}
+
 /// Checks `now` against the entry `name` of the baseline at `path`, and records it as `options`'
-/// policy says.
+/// policy says: the decision ([`decide`]), then the write, then the message.
 ///
 /// | entry | figures | nothing to write | `Record` | `Pending` |
 /// |---|---|---|---|---|
@@ -200,73 +279,52 @@ pub fn check(
     now: &Figures,
     options: &CheckOptions,
 ) -> Result<Verdict, BaselineError> {
-    let file = path.display();
     let baseline = Baseline::load(path)?;
     let entry = baseline.as_ref().and_then(|b| b.get(name));
-    let policy = options.policy;
-    let ci_note = if policy.ci && policy.update != Update::No {
-        "\n(The update asked for is not made: CI is set, and nothing is written on CI.)"
-    } else {
-        ""
+    let comparison = match entry {
+        None => None,
+        Some(entry) => Some(comparison(path, name, entry, now, options)?),
     };
-    let command = &options.record_command;
-    let review = if command.contains("DHAT_KIT_UPDATE=1") {
-        format!(
-            " To review it first, write {file}.new instead:\n\n    {}\n",
-            command.replacen("DHAT_KIT_UPDATE=1", "DHAT_KIT_UPDATE=new", 1)
-        )
-    } else {
-        String::new()
+    let standing = comparison.as_ref().map_or(Standing::Missing, Standing::of);
+    let decision = decide(options.policy, standing);
+    let wrote = match decision.write {
+        None => None,
+        Some(Write::Baseline) => {
+            record(path, None, name, now)?;
+            Some(path.to_path_buf())
+        }
+        Some(Write::Pending) => {
+            let pending = with_suffix(path, ".new");
+            record(&pending, Some(path), name, now)?;
+            Some(pending)
+        }
     };
-    let Some(entry) = entry else {
-        return match policy.effective() {
-            Update::Record => {
-                record(path, None, name, now)?;
-                Ok(Verdict {
-                    passed: true,
-                    comparison: None,
-                    wrote: Some(path.to_path_buf()),
-                    message: format!(
-                        "dhat-kit: recorded the new baseline entry `{name}` in {file}"
-                    ),
-                })
-            }
-            Update::Pending => {
-                let pending = with_suffix(path, ".new");
-                record(&pending, Some(path), name, now)?;
-                Ok(Verdict {
-                    passed: false,
-                    comparison: None,
-                    message: format!(
-                        "dhat-kit: no baseline entry `{name}` in {file}; wrote it to {} for review.\n\
-                         Accept it with `mv {} {file}` and commit {file}.",
-                        pending.display(),
-                        pending.display(),
-                    ),
-                    wrote: Some(pending),
-                })
-            }
-            Update::No if policy.ci => Ok(Verdict {
-                passed: false,
-                comparison: None,
-                wrote: None,
-                message: format!(
-                    "dhat-kit: no baseline entry `{name}` in {file}, and CI is set, so none is \
-                     recorded (nothing is written on CI).\nRecord it on a development machine \
-                     and commit {file}:\n\n    {command}\n{ci_note}"
-                ),
-            }),
-            Update::No => Ok(Verdict {
-                passed: false,
-                comparison: None,
-                wrote: None,
-                message: format!(
-                    "dhat-kit: no baseline entry `{name}` in {file}. Record it with:\n\n    \
-                     {command}\n\nthen commit {file}.{review}"
-                ),
-            }),
-        };
-    };
+    let message = render(&Rendered {
+        path,
+        name,
+        entry,
+        standing,
+        comparison: comparison.as_ref(),
+        wrote: wrote.as_deref(),
+        options,
+    });
+    Ok(Verdict {
+        passed: decision.passed,
+        comparison,
+        wrote,
+        message,
+    })
+}
+
+/// The comparison of `now` with an entry, on the metrics `options` names (all both sides have,
+/// by default).
+fn comparison(
+    path: &Path,
+    name: &str,
+    entry: &Entry,
+    now: &Figures,
+    options: &CheckOptions,
+) -> Result<Comparison, BaselineError> {
     let all = Metric::ALL;
     let metrics = if options.metrics.is_empty() {
         &all[..]
@@ -285,15 +343,67 @@ pub fn check(
             ),
         ));
     }
-    let comparison = compare(name, &entry.figures, now, options.tolerance, metrics);
-    if comparison.unchanged() {
-        return Ok(Verdict {
-            passed: true,
-            comparison: Some(comparison),
-            wrote: None,
-            message: String::new(),
-        });
-    }
+    Ok(compare(
+        name,
+        &entry.figures,
+        now,
+        options.tolerance,
+        metrics,
+    ))
+}
+
+/// What a check's message is made of.
+struct Rendered<'a> {
+    path: &'a Path,
+    name: &'a str,
+    entry: Option<&'a Entry>,
+    standing: Standing,
+    comparison: Option<&'a Comparison>,
+    wrote: Option<&'a Path>,
+    options: &'a CheckOptions,
+}
+
+/// The message of a check, from what was decided and done.
+fn render(r: &Rendered<'_>) -> String {
+    let (file, name, policy) = (r.path.display(), r.name, r.options.policy);
+    let command = &r.options.record_command;
+    let ci_note = if policy.ci && policy.update != Update::No {
+        "\n(The update asked for is not made: CI is set, and nothing is written on CI.)"
+    } else {
+        ""
+    };
+    let Some(entry) = r.entry else {
+        return match (r.wrote, policy.effective()) {
+            (Some(pending), Update::Pending) => format!(
+                "dhat-kit: no baseline entry `{name}` in {file}; wrote it to {p} for review.\n\
+                 Accept it with `mv {p} {file}` and commit {file}.",
+                p = pending.display(),
+            ),
+            (Some(_), _) => format!("dhat-kit: recorded the new baseline entry `{name}` in {file}"),
+            (None, _) if policy.ci => format!(
+                "dhat-kit: no baseline entry `{name}` in {file}, and CI is set, so none is \
+                 recorded (nothing is written on CI).\nRecord it on a development machine \
+                 and commit {file}:\n\n    {command}\n{ci_note}"
+            ),
+            (None, _) => {
+                let review = if command.contains("DHAT_KIT_UPDATE=1") {
+                    format!(
+                        " To review it first, write {file}.new instead:\n\n    {}\n",
+                        command.replacen("DHAT_KIT_UPDATE=1", "DHAT_KIT_UPDATE=new", 1)
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "dhat-kit: no baseline entry `{name}` in {file}. Record it with:\n\n    \
+                     {command}\n\nthen commit {file}.{review}"
+                )
+            }
+        };
+    };
+    let Some(comparison) = r.comparison.filter(|_| r.standing != Standing::Within) else {
+        return String::new();
+    };
     let recorded = entry
         .recorded_at
         .as_deref()
@@ -304,50 +414,32 @@ pub fn check(
         .as_deref()
         .map(|c| format!(" at {}", c.chars().take(12).collect::<String>()))
         .unwrap_or_default();
-    let passed = comparison.passed();
-    let headline = if passed {
+    let improved = r.standing == Standing::Improved;
+    let headline = if improved {
         format!("dhat-kit: `{name}` uses less memory than its baseline in {file}{recorded}{commit}, beyond the tolerance")
     } else {
         format!("dhat-kit: `{name}` uses more memory than its baseline in {file}{recorded}{commit}")
     };
-    let (verdict_passed, wrote, what_now) = match policy.effective() {
-        Update::Record => {
-            record(path, None, name, now)?;
-            (
-                true,
-                Some(path.to_path_buf()),
-                format!("Recorded the new figures in {file}; commit it."),
-            )
-        }
-        Update::Pending => {
-            let pending = with_suffix(path, ".new");
-            record(&pending, Some(path), name, now)?;
+    let what_now = match (r.wrote, policy.effective()) {
+        (Some(pending), Update::Pending) => {
             let p = pending.display();
-            let what = format!(
-                "Wrote the new figures to {p} for review; accept them with `mv {p} {file}`."
-            );
-            (passed, Some(pending), what)
+            format!("Wrote the new figures to {p} for review; accept them with `mv {p} {file}`.")
         }
-        Update::No => {
+        (Some(_), _) => format!("Recorded the new figures in {file}; commit it."),
+        (None, _) => {
             let machine = if policy.ci {
                 " on a development machine"
             } else {
                 ""
             };
-            let what = if passed {
+            if improved {
                 format!("Record the improvement{machine} so that it is kept:\n\n    {command}\n")
             } else {
                 format!("If the growth is intended, record the new figures{machine}:\n\n    {command}\n")
-            };
-            (passed, None, what)
+            }
         }
     };
-    Ok(Verdict {
-        passed: verdict_passed,
-        message: format!("{headline}:\n{comparison}\n{what_now}{ci_note}"),
-        comparison: Some(comparison),
-        wrote,
-    })
+    format!("{headline}:\n{comparison}\n{what_now}{ci_note}")
 }
 
 /// Records `now` as the entry `name` of the baseline at `path` under its lock, starting from the
@@ -543,6 +635,87 @@ mod tests {
             locate_with(dir, Some("/abs/mem.json".as_ref())),
             Path::new("/abs/mem.json")
         );
+    }
+
+    #[test]
+    fn the_decision_is_a_table_of_policy_and_standing() {
+        use Standing::*;
+        let (pass, fail) = (true, false);
+        let (none, base, pend) = (None, Some(Write::Baseline), Some(Write::Pending));
+        // (standing, [no update, record, pending, record on CI, pending on CI])
+        let table = [
+            (
+                Missing,
+                [
+                    (fail, none),
+                    (pass, base),
+                    (fail, pend),
+                    (fail, none),
+                    (fail, none),
+                ],
+            ),
+            (
+                Within,
+                [
+                    (pass, none),
+                    (pass, none),
+                    (pass, none),
+                    (pass, none),
+                    (pass, none),
+                ],
+            ),
+            (
+                Improved,
+                [
+                    (pass, none),
+                    (pass, base),
+                    (pass, pend),
+                    (pass, none),
+                    (pass, none),
+                ],
+            ),
+            (
+                Regressed,
+                [
+                    (fail, none),
+                    (pass, base),
+                    (fail, pend),
+                    (fail, none),
+                    (fail, none),
+                ],
+            ),
+        ];
+        let policies = [
+            Policy {
+                update: Update::No,
+                ci: false,
+            },
+            Policy {
+                update: Update::Record,
+                ci: false,
+            },
+            Policy {
+                update: Update::Pending,
+                ci: false,
+            },
+            Policy {
+                update: Update::Record,
+                ci: true,
+            },
+            Policy {
+                update: Update::Pending,
+                ci: true,
+            },
+        ];
+        for (standing, row) in table {
+            for (policy, (passed, write)) in policies.iter().zip(row) {
+                assert_eq!(
+                    decide(*policy, standing),
+                    Decision { passed, write },
+                    "{standing:?} under {policy:?}"
+                );
+            }
+        }
     }
 
     #[test]
