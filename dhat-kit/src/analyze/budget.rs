@@ -491,7 +491,7 @@ impl Budgets {
                     format!("component {:?}: {m}", c.name),
                 )
             };
-            c.metric.check(profile).map_err(|e| at(e.0))?;
+            c.metric.check(profile).map_err(|e| at(e.to_string()))?;
             if let Limit::Bytes(_) = c.max {
                 if c.metric.is_blocks() {
                     return Err(at(format!(

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{render_table, show, top, Error, Format, GroupBy, Metric, Skip, TopOptions};
+use super::{render_table, show, top, Error, Format, GroupBy, Metric, Side, Skip, TopOptions};
 use crate::profile::Profile;
 
 /// What [`diff`] compares.
@@ -129,9 +129,14 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
         stack: 0,
         skip: opts.skip.clone(),
     };
-    let side = |which: &'static str| move |e: Error| Error(format!("the {which} profile: {}", e.0));
-    let tb = top(before, &all).map_err(side("before"))?;
-    let ta = top(after, &all).map_err(side("after"))?;
+    let side = |side| {
+        move |e: Error| Error::Diff {
+            side,
+            source: Box::new(e),
+        }
+    };
+    let tb = top(before, &all).map_err(side(Side::Before))?;
+    let ta = top(after, &all).map_err(side(Side::After))?;
     let mut sites: HashMap<String, (u64, u64)> = HashMap::new();
     for r in tb.rows {
         sites.entry(r.site).or_default().0 = r.value;

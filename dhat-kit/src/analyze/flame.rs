@@ -496,11 +496,11 @@ pub fn flamegraph_svg(
         inferno::flamegraph::color::Palette::Basic(inferno::flamegraph::color::BasicPalette::Mem);
     let mut text = Vec::new();
     fold.write_folded(min_width(total, &opts), &mut text)
-        .map_err(|e| Error(format!("cannot fold the stacks: {e}")))?;
+        .map_err(Error::output("fold the stacks"))?;
     drop(fold);
     let text = String::from_utf8_lossy(&text);
     inferno::flamegraph::from_lines(&mut opts, text.lines(), out)
-        .map_err(|e| Error(format!("cannot draw the flame graph: {e}")))
+        .map_err(Error::output("draw the flame graph"))
 }
 
 /// The graph of a profile whose every point weighs 0: the title and a line that says so.
@@ -524,7 +524,7 @@ fn empty_svg(title: &str, metric: Metric, mut out: impl std::io::Write) -> Resul
          </svg>\n",
         escape(title)
     )
-    .map_err(|e| Error(format!("cannot write the flame graph: {e}")))
+    .map_err(Error::output("write the flame graph"))
 }
 
 #[cfg(test)]

@@ -121,21 +121,18 @@ impl Metric {
                 | Metric::MaxBytes
         );
         let needs_acc = matches!(self, Metric::Reads | Metric::Writes);
-        if needs_lt && !profile.bklt {
-            return Err(Error(format!(
-                "{} needs a heap profile (with block lifetimes, bklt); this is a `{}` profile",
-                self.name(),
-                profile.mode
-            )));
-        }
-        if needs_acc && !profile.bkacc {
-            return Err(Error(format!(
-                "{} needs a profile with block accesses (Valgrind's heap mode); this is a `{}` profile",
-                self.name(),
-                profile.mode
-            )));
-        }
-        Ok(())
+        let lacks = if needs_lt && !profile.bklt {
+            Lacks::Lifetimes
+        } else if needs_acc && !profile.bkacc {
+            Lacks::Accesses
+        } else {
+            return Ok(());
+        };
+        Err(Error::Metric {
+            metric: self,
+            mode: profile.mode.clone(),
+            lacks,
+        })
     }
 }
 
@@ -174,17 +171,109 @@ pub enum Format {
     Json,
 }
 
-/// A request the profile cannot answer (a metric it does not have).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error(pub String);
+/// What the profile lacks for a figure asked of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lacks {
+    /// Block lifetimes (`bklt`): the peak, end and max figures.
+    Lifetimes,
+    /// Block accesses (`bkacc`, Valgrind's heap mode): reads and writes.
+    Accesses,
+}
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// Which of the two profiles of a [`diff`] an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The profile before the change.
+    Before,
+    /// The profile after the change.
+    After,
+}
+
+/// Why an analysis could not be made.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The profile does not have the figure asked for.
+    Metric {
+        /// The figure.
+        metric: Metric,
+        /// The profile's `mode`.
+        mode: String,
+        /// What it would need.
+        lacks: Lacks,
+    },
+    /// One of the two profiles of a diff failed.
+    Diff {
+        /// Which one.
+        side: Side,
+        /// Why.
+        source: Box<Error>,
+    },
+    /// Writing or drawing the output failed (`what`: "write the flame graph", ...).
+    Output {
+        /// What was being done.
+        what: &'static str,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Encoding the output failed.
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// The encoder's error.
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// The I/O error of `what`, as an [`Error::Output`].
+    pub(crate) fn output(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
+        move |source| Error::Output { what, source }
     }
 }
 
-impl std::error::Error for Error {}
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Metric {
+                metric,
+                mode,
+                lacks: Lacks::Lifetimes,
+            } => write!(
+                f,
+                "{metric} needs a heap profile (with block lifetimes, bklt); this is a `{mode}` profile"
+            ),
+            Error::Metric {
+                metric,
+                mode,
+                lacks: Lacks::Accesses,
+            } => write!(
+                f,
+                "{metric} needs a profile with block accesses (Valgrind's heap mode); this is a `{mode}` profile"
+            ),
+            Error::Diff { side, source } => {
+                let side = match side {
+                    Side::Before => "before",
+                    Side::After => "after",
+                };
+                write!(f, "the {side} profile: {source}")
+            }
+            Error::Output { what, source } => write!(f, "cannot {what}: {source}"),
+            Error::Encode { what, source } => write!(f, "cannot encode {what}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Metric { .. } => None,
+            Error::Diff { source, .. } => Some(&**source),
+            Error::Output { source, .. } => Some(source),
+            Error::Encode { source, .. } => Some(source),
+        }
+    }
+}
 
 /// The most informative frame of each program point's stack, cached per frame-table entry.
 pub(crate) struct Frames<'p> {

@@ -339,40 +339,110 @@ fn unique_entries<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Ra
 ///
 /// Its [`Display`](fmt::Display) is one line:
 /// `dhat-kit: memory-baseline.json: not a complete JSON document (...): EOF while parsing an object at line 9 column 0`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BaselineError {
-    file: PathBuf,
-    message: String,
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BaselineError {
+    /// The file (or its lock file) could not be read, written or locked.
+    Io {
+        /// The baseline file.
+        file: PathBuf,
+        /// What could not be done (`cannot be read`, `cannot lock memory-baseline.json.lock`).
+        action: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a baseline this version reads: empty, cut short, not JSON, another format
+    /// version, a field of the wrong type, an entry without figures.
+    Invalid {
+        /// The baseline file.
+        file: PathBuf,
+        /// What was expected or found.
+        message: String,
+        /// The JSON parser's error, where it had one.
+        source: Option<serde_json::Error>,
+    },
+    /// There is no such file (no baseline recorded yet).
+    Missing {
+        /// The baseline file.
+        file: PathBuf,
+    },
+    /// An entry cannot be compared as asked (it lacks a figure a check names).
+    Entry {
+        /// The baseline file.
+        file: PathBuf,
+        /// What the entry lacks.
+        message: String,
+    },
 }
 
 impl BaselineError {
-    pub(crate) fn new(file: &Path, message: impl Into<String>) -> BaselineError {
-        BaselineError {
+    pub(crate) fn io(file: &Path, action: impl Into<String>, source: std::io::Error) -> Self {
+        BaselineError::Io {
+            file: file.to_path_buf(),
+            action: action.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn invalid(
+        file: &Path,
+        message: impl Into<String>,
+        source: Option<serde_json::Error>,
+    ) -> Self {
+        BaselineError::Invalid {
             file: file.to_path_buf(),
             message: message.into(),
+            source,
         }
     }
 
     /// The file.
     #[must_use]
     pub fn file(&self) -> &Path {
-        &self.file
+        match self {
+            BaselineError::Io { file, .. }
+            | BaselineError::Invalid { file, .. }
+            | BaselineError::Missing { file }
+            | BaselineError::Entry { file, .. } => file,
+        }
     }
 
     /// What was wrong with it, and where when known.
     #[must_use]
-    pub fn message(&self) -> &str {
-        &self.message
+    pub fn message(&self) -> String {
+        match self {
+            BaselineError::Io { action, source, .. } => format!("{action}: {source}"),
+            BaselineError::Invalid {
+                message,
+                source: Some(source),
+                ..
+            } => format!("{message}: {source}"),
+            BaselineError::Invalid { message, .. } | BaselineError::Entry { message, .. } => {
+                message.clone()
+            }
+            BaselineError::Missing { .. } => "no such file (no baseline recorded yet)".to_owned(),
+        }
     }
 }
 
 impl fmt::Display for BaselineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "dhat-kit: {}: {}", self.file.display(), self.message)
+        write!(f, "dhat-kit: {}: {}", self.file().display(), self.message())
     }
 }
 
-impl std::error::Error for BaselineError {}
+impl std::error::Error for BaselineError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BaselineError::Io { source, .. } => Some(source),
+            BaselineError::Invalid {
+                source: Some(source),
+                ..
+            } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 /// A baseline: entries by name, kept sorted.
 ///
@@ -413,7 +483,7 @@ impl Baseline {
         match std::fs::read(path) {
             Ok(bytes) => Baseline::from_slice(&bytes, path).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(BaselineError::new(path, format!("cannot be read: {e}"))),
+            Err(e) => Err(BaselineError::io(path, "cannot be read", e)),
         }
     }
 
@@ -423,8 +493,9 @@ impl Baseline {
     ///
     /// As [`Baseline::load`], and if there is no file.
     pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
-        Baseline::load(path)?
-            .ok_or_else(|| BaselineError::new(path, "no such file (no baseline recorded yet)"))
+        Baseline::load(path)?.ok_or_else(|| BaselineError::Missing {
+            file: path.to_path_buf(),
+        })
     }
 
     /// Reads a baseline held in memory; `file` names it in errors.
@@ -433,19 +504,21 @@ impl Baseline {
     ///
     /// As [`Baseline::load`].
     pub fn from_slice(bytes: &[u8], file: &Path) -> Result<Baseline, BaselineError> {
-        let bad = |m: String| Err(BaselineError::new(file, m));
+        let bad = |m: String| Err(BaselineError::invalid(file, m, None));
+        let json = |m: &str, e: serde_json::Error| BaselineError::invalid(file, m, Some(e));
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return bad("the file is empty (a half-written baseline?); expected a JSON object with `dhat_kit_baseline`".into());
         }
         let probe: Probe = match serde_json::from_slice(bytes) {
             Ok(p) => p,
             Err(e) if e.is_eof() => {
-                return bad(format!(
-                    "not a complete JSON document (a half-written baseline?): {e}"
+                return Err(json(
+                    "not a complete JSON document (a half-written baseline?)",
+                    e,
                 ))
             }
-            Err(e) if e.is_syntax() => return bad(format!("not valid JSON: {e}")),
-            Err(e) => return bad(format!("expected a JSON object of a baseline: {e}")),
+            Err(e) if e.is_syntax() => return Err(json("not valid JSON", e)),
+            Err(e) => return Err(json("expected a JSON object of a baseline", e)),
         };
         if let Some(version) = probe.dhat_kit_baseline {
             if version.as_u64() != Some(FORMAT_VERSION) {
@@ -454,9 +527,8 @@ impl Baseline {
                      (written by another version of dhat-kit?)"
                 ));
             }
-            let parsed: FileIn = serde_json::from_slice(bytes).map_err(|e| {
-                BaselineError::new(file, format!("expected a dhat-kit baseline: {e}"))
-            })?;
+            let parsed: FileIn = serde_json::from_slice(bytes)
+                .map_err(|e| json("expected a dhat-kit baseline", e))?;
             let mut entries = BTreeMap::new();
             for (name, raw) in parsed.entries {
                 let entry = Entry::from(raw);
@@ -475,7 +547,7 @@ impl Baseline {
             || probe.allocation_count.is_some()
         {
             let seed: SeedIn = serde_json::from_slice(bytes)
-                .map_err(|e| BaselineError::new(file, format!("expected a memory baseline with `total_allocations_bytes`, `peak_memory_bytes`, `allocation_count`: {e}")))?;
+                .map_err(|e| json("expected a memory baseline with `total_allocations_bytes`, `peak_memory_bytes`, `allocation_count`", e))?;
             let entry = Entry {
                 figures: Figures {
                     total_bytes: seed.total_allocations_bytes,
@@ -556,7 +628,7 @@ impl Baseline {
     /// A [`BaselineError`] naming the file if it cannot be written.
     pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
         crate::atomic_file::write(path, self.to_json().as_bytes())
-            .map_err(|e| BaselineError::new(path, format!("cannot be written: {e}")))
+            .map_err(|e| BaselineError::io(path, "cannot be written", e))
     }
 
     /// Changes the baseline at `path` under its lock: takes the lock (`path` with `.lock` added,
@@ -623,19 +695,20 @@ fn lock(path: &Path, lock_path: &Path) -> Result<std::fs::File, BaselineError> {
             .write(true)
             .open(lock_path)
             .map_err(|e| {
-                BaselineError::new(
+                BaselineError::io(
                     path,
-                    format!("cannot open its lock file {}: {e}", lock_path.display()),
+                    format!("cannot open its lock file {}", lock_path.display()),
+                    e,
                 )
             })?;
         lock.lock().map_err(|e| {
-            BaselineError::new(path, format!("cannot lock {}: {e}", lock_path.display()))
+            BaselineError::io(path, format!("cannot lock {}", lock_path.display()), e)
         })?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
             let held = lock.metadata().map_err(|e| {
-                BaselineError::new(path, format!("cannot read {}: {e}", lock_path.display()))
+                BaselineError::io(path, format!("cannot read {}", lock_path.display()), e)
             })?;
             match std::fs::metadata(lock_path) {
                 Ok(now) if (now.dev(), now.ino()) == (held.dev(), held.ino()) => return Ok(lock),

@@ -79,7 +79,7 @@ pub use self::file::{Baseline, BaselineError, Entry, Figures, Metric};
 pub(crate) use self::update::check_test;
 pub use self::update::{
     check, check_loaded, check_profile, decide, locate, parse_tolerance, CheckOptions, Decision,
-    Policy, ProfileCheck, Standing, Update, Verdict, Write,
+    Policy, ProfileCheck, SettingError, Standing, Update, Verdict, Write,
 };
 
 /// The version of the baseline file format this dhat-kit reads and writes.

@@ -9,6 +9,40 @@ use crate::profile::ProfileError;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// A setting this version does not take: a value of `DHAT_KIT_UPDATE`, or a tolerance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SettingError {
+    /// `DHAT_KIT_UPDATE` has a value other than `1`, `new` or `0` (and their synonyms).
+    Update {
+        /// The value found.
+        value: String,
+    },
+    /// A tolerance that is not a percentage of 0 or more.
+    Tolerance {
+        /// The text found.
+        text: String,
+    },
+}
+
+impl fmt::Display for SettingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingError::Update { value } => write!(
+                f,
+                "dhat-kit: DHAT_KIT_UPDATE={value:?}: expected 1 (record new and changed \
+                 baseline entries), new (write them to a .new file for review) or 0"
+            ),
+            SettingError::Tolerance { text } => write!(
+                f,
+                "expected a tolerance in percent, 0 or more, e.g. `5%` or `2.5`; found `{text}`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SettingError {}
+
 /// What a check may write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Update {
@@ -36,7 +70,7 @@ pub enum Update {
 /// let local = Policy::from_vars(Some("new"), None)?;
 /// assert_eq!(local.effective(), Update::Pending);
 /// assert!(Policy::from_vars(Some("sometimes"), None).is_err());
-/// # Ok::<(), String>(())
+/// # Ok::<(), dhat_kit::baseline::SettingError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Policy {
@@ -51,8 +85,9 @@ impl Policy {
     ///
     /// # Errors
     ///
-    /// A message naming `DHAT_KIT_UPDATE` and the values it takes, if it has another value.
-    pub fn from_env() -> Result<Policy, String> {
+    /// [`SettingError::Update`] (naming `DHAT_KIT_UPDATE` and the values it takes), if it has
+    /// another value.
+    pub fn from_env() -> Result<Policy, SettingError> {
         let update = std::env::var("DHAT_KIT_UPDATE").ok();
         let ci = std::env::var_os("CI").map(|_| String::new());
         Policy::from_vars(update.as_deref(), ci.as_deref())
@@ -64,16 +99,15 @@ impl Policy {
     /// # Errors
     ///
     /// As [`Policy::from_env`].
-    pub fn from_vars(update: Option<&str>, ci: Option<&str>) -> Result<Policy, String> {
+    pub fn from_vars(update: Option<&str>, ci: Option<&str>) -> Result<Policy, SettingError> {
         let update = match update.map(str::trim) {
             None | Some("" | "0" | "no" | "false") => Update::No,
             Some("1" | "yes" | "true" | "always") => Update::Record,
             Some("new") => Update::Pending,
             Some(other) => {
-                return Err(format!(
-                    "dhat-kit: DHAT_KIT_UPDATE={other:?}: expected 1 (record new and changed \
-                     baseline entries), new (write them to a .new file for review) or 0"
-                ))
+                return Err(SettingError::Update {
+                    value: other.to_owned(),
+                })
             }
         };
         Ok(Policy {
@@ -335,13 +369,13 @@ fn comparison(
         .iter()
         .find(|m| !options.metrics.is_empty() && entry.figures.get(**m).is_none())
     {
-        return Err(BaselineError::new(
-            path,
-            format!(
+        return Err(BaselineError::Entry {
+            file: path.to_path_buf(),
+            message: format!(
                 "the entry `{name}` has no {} figure to compare; record the entry again to add it",
                 m.key()
             ),
-        ));
+        });
     }
     Ok(compare(
         name,
@@ -458,7 +492,7 @@ fn record(
 }
 
 /// What [`check_profile`] could not read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum ProfileCheck {
     /// The profile.
     Profile(ProfileError),
@@ -475,7 +509,14 @@ impl fmt::Display for ProfileCheck {
     }
 }
 
-impl std::error::Error for ProfileCheck {}
+impl std::error::Error for ProfileCheck {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ProfileCheck::Profile(e) => Some(e),
+            ProfileCheck::Baseline(e) => Some(e),
+        }
+    }
+}
 
 /// `dhat-kit check PROFILE --baseline FILE`: reads the DHAT profile at `profile` (with
 /// [`profile::read`](crate::profile::read)) and [`check_loaded`]s it.
@@ -532,7 +573,7 @@ pub fn check_loaded(
 ///
 /// # Errors
 ///
-/// A message saying what was expected.
+/// [`SettingError::Tolerance`], saying what was expected.
 ///
 /// # Examples
 ///
@@ -543,13 +584,13 @@ pub fn check_loaded(
 /// assert!(parse_tolerance("-1%").is_err());
 /// assert!(parse_tolerance("five").is_err());
 /// ```
-pub fn parse_tolerance(text: &str) -> Result<f64, String> {
+pub fn parse_tolerance(text: &str) -> Result<f64, SettingError> {
     let number = text.trim().strip_suffix('%').unwrap_or(text.trim()).trim();
     match number.parse::<f64>() {
         Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
-        _ => Err(format!(
-            "expected a tolerance in percent, 0 or more, e.g. `5%` or `2.5`; found `{text}`"
-        )),
+        _ => Err(SettingError::Tolerance {
+            text: text.to_owned(),
+        }),
     }
 }
 
@@ -592,7 +633,7 @@ pub(crate) fn check_test(
     tolerance: Option<f64>,
     stats: &crate::Stats,
 ) -> Result<(), String> {
-    let policy = Policy::from_env()?;
+    let policy = Policy::from_env().map_err(|e| e.to_string())?;
     let path = locate(Path::new(manifest_dir));
     let name = name.unwrap_or(test_path);
     // libtest names a test by its path inside its crate.
@@ -730,6 +771,9 @@ mod tests {
             Update::No
         );
         let err = Policy::from_vars(Some("yes please"), None).unwrap_err();
-        assert!(err.contains("DHAT_KIT_UPDATE=\"yes please\""), "{err}");
+        assert!(
+            err.to_string().contains("DHAT_KIT_UPDATE=\"yes please\""),
+            "{err}"
+        );
     }
 }

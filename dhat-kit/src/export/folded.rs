@@ -14,9 +14,7 @@ use crate::profile::Profile;
 ///
 /// [`Error::Profile`] if the profile does not have `metric`; [`Error::Io`] if `out` fails.
 pub fn folded(profile: &Profile, metric: Metric, out: &mut impl Write) -> Result<u64, Error> {
-    metric
-        .check(profile)
-        .map_err(|e| Error::Profile(e.to_string()))?;
+    metric.check(profile).map_err(Error::Profile)?;
     let fold = Fold::new(profile, FoldBy::Function, &[metric]);
     Ok(fold.write_folded(0, out)?)
 }

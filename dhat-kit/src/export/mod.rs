@@ -83,10 +83,17 @@ impl Options {
 
 /// Why a profile could not be written.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Error {
-    /// The profile cannot give what was asked (a figure it does not have, a format this build
-    /// lacks).
-    Profile(String),
+    /// The profile does not have the figure asked for.
+    Profile(crate::analyze::Error),
+    /// The format needs a feature this build lacks (pprof needs `cli`).
+    Feature {
+        /// The format.
+        format: &'static str,
+        /// The feature.
+        feature: &'static str,
+    },
     /// Writing failed.
     Io(std::io::Error),
 }
@@ -94,13 +101,24 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Profile(msg) => f.write_str(msg),
+            Error::Profile(e) => e.fmt(f),
+            Error::Feature { format, feature } => {
+                write!(f, "{format} output needs dhat-kit's `{feature}` feature")
+            }
             Error::Io(e) => write!(f, "cannot write: {e}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Profile(e) => Some(e),
+            Error::Feature { .. } => None,
+            Error::Io(e) => Some(e),
+        }
+    }
+}
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
@@ -113,8 +131,8 @@ impl From<std::io::Error> for Error {
 ///
 /// # Errors
 ///
-/// [`Error::Profile`] if folded stacks are asked for a figure the profile lacks (or pprof
-/// without the `cli` feature); [`Error::Io`] if `out` fails.
+/// [`Error::Profile`] if folded stacks are asked for a figure the profile lacks,
+/// [`Error::Feature`] for pprof without the `cli` feature, [`Error::Io`] if `out` fails.
 pub fn write(
     profile: &Profile,
     name: &str,
@@ -125,9 +143,10 @@ pub fn write(
         #[cfg(feature = "cli")]
         To::Pprof => pprof(profile, out),
         #[cfg(not(feature = "cli"))]
-        To::Pprof => Err(Error::Profile(
-            "pprof output needs dhat-kit's `cli` feature".to_owned(),
-        )),
+        To::Pprof => Err(Error::Feature {
+            format: "pprof",
+            feature: "cli",
+        }),
         To::Speedscope => speedscope(profile, name, out),
         To::Folded => folded(profile, options.by, out).map(|_| ()),
     }

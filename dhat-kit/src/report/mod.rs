@@ -380,7 +380,7 @@ pub fn html(
     let (flame, flame_error) =
         match analyze::flamegraph_svg(profile, Metric::TotalBytes, &title, &mut svg) {
             Ok(()) => (base64(&svg), None),
-            Err(e) => (String::new(), Some(e.0)),
+            Err(e) => (String::new(), Some(e.to_string())),
         };
     let height = svg_height(&svg).map_or(600, |h| h + 4);
     drop(svg);
@@ -399,7 +399,10 @@ pub fn html(
     };
     // `<` escaped, so no string in the data can close the script element.
     let json = serde_json::to_string(&data)
-        .map_err(|e| Error(format!("cannot encode the report's data: {e}")))?
+        .map_err(|source| Error::Encode {
+            what: "the report's data",
+            source,
+        })?
         .replace('<', "\\u003c");
     let flame = if flame.is_empty() {
         String::new()
