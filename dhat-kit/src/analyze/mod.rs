@@ -42,7 +42,6 @@ pub use self::top::{top, Top, TopOptions, TopRow};
 
 /// A figure of a program point to rank, total or draw by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Metric {
     /// Bytes (or units) allocated in all (`tb`).
@@ -144,7 +143,6 @@ impl fmt::Display for Metric {
 
 /// How program points are put together into rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum GroupBy {
     /// The code location of the most informative frame: function, file and line.
@@ -160,7 +158,6 @@ pub enum GroupBy {
 
 /// An output format of `top` and `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
     /// An aligned text table.
     #[default]

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dhat_kit::analyze::{self, DiffOptions, Format, GroupBy, Metric, TopOptions};
 use dhat_kit::baseline::{self, CheckOptions, Policy, Update};
+use dhat_kit::export::To;
 use dhat_kit::profile::{self, Profile};
 
 /// Reads DHAT JSON profiles (dhat-rs heap and ad-hoc, Valgrind DHAT heap, copy and ad-hoc, and
@@ -43,8 +44,8 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 0)]
         stack: usize,
         /// The output format; markdown pastes straight into a write-up.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
     },
     /// Totals side by side with delta and percent, then the sites that changed most (matched by
     /// symbol and source location, not address).
@@ -56,16 +57,16 @@ enum Command {
         #[command(flatten)]
         rank: Rank,
         /// The output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
     },
     /// An interactive SVG flame graph of bytes (or blocks) by call stack.
     Flamegraph {
         /// The profile.
         file: PathBuf,
         /// The figure to draw.
-        #[arg(long, value_enum, default_value_t = Metric::TotalBytes)]
-        by: Metric,
+        #[arg(long, value_enum, default_value_t = MetricArg::TotalBytes)]
+        by: MetricArg,
         /// The SVG file to write (atomically).
         #[arg(short, long, value_name = "SVG", default_value = "alloc.svg")]
         output: PathBuf,
@@ -103,14 +104,14 @@ enum Command {
         file: PathBuf,
         /// The format.
         #[arg(long, value_enum)]
-        to: dhat_kit::export::To,
+        to: ToArg,
         /// The file to write (atomically; default: FILE's name with the format's extension, in
         /// the current directory; `-` for stdout).
         #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
         /// The figure of folded stacks (pprof and speedscope carry every figure).
-        #[arg(long, value_enum, default_value_t = Metric::TotalBytes)]
-        by: Metric,
+        #[arg(long, value_enum, default_value_t = MetricArg::TotalBytes)]
+        by: MetricArg,
     },
     /// Checks a profile's totals against an entry of a baseline file (`--baseline`), and its
     /// components against a budget file (`--budget`): exit 0 within, 1 with a table of what
@@ -167,12 +168,12 @@ struct Rank {
     #[arg(short = 'n', long = "lines", default_value_t = 10)]
     n: usize,
     /// The figure to rank by.
-    #[arg(long, value_enum, default_value_t = Metric::TotalBytes)]
-    by: Metric,
+    #[arg(long, value_enum, default_value_t = MetricArg::TotalBytes)]
+    by: MetricArg,
     /// How to group program points into rows: by site (function, file and line), function,
     /// source file, or crate.
-    #[arg(long, value_enum, default_value_t = GroupBy::Site)]
-    group_by: GroupBy,
+    #[arg(long, value_enum, default_value_t = GroupByArg::Site)]
+    group_by: GroupByArg,
     /// Skips the program's own allocation wrappers when finding sites, as `malloc` is skipped: a
     /// function name, `*` matching any run of characters (repeatable; also from the environment
     /// variable DHAT_KIT_SKIP, patterns separated by `;`).
@@ -205,6 +206,87 @@ fn skip_list(patterns: &[String], files: &[PathBuf]) -> Result<analyze::Skip, Fa
         skip.add(p.as_str());
     }
     Ok(skip)
+}
+
+/// The command's names of the library's enums: clap's derive stays out of the library's types.
+macro_rules! arg_enum {
+    ($(#[$doc:meta])* $arg:ident => $lib:ident { $($(#[$vdoc:meta])* $variant:ident,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+        enum $arg {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl From<$arg> for $lib {
+            fn from(a: $arg) -> $lib {
+                match a {
+                    $($arg::$variant => $lib::$variant,)+
+                }
+            }
+        }
+    };
+}
+
+arg_enum! {
+    /// A figure (`analyze::Metric`).
+    MetricArg => Metric {
+        /// Bytes (or units) allocated in all.
+        TotalBytes,
+        /// Blocks (or events) allocated in all.
+        TotalBlocks,
+        /// Bytes live at the global peak, t-gmax (heap profiles).
+        PeakBytes,
+        /// Blocks live at the global peak (heap profiles).
+        PeakBlocks,
+        /// Bytes live at the end (heap profiles).
+        EndBytes,
+        /// Blocks live at the end (heap profiles).
+        EndBlocks,
+        /// The most bytes live at once at a point (heap profiles).
+        MaxBytes,
+        /// Bytes read from the blocks (Valgrind heap profiles).
+        Reads,
+        /// Bytes written to the blocks (Valgrind heap profiles).
+        Writes,
+    }
+}
+
+arg_enum! {
+    /// How program points make rows (`analyze::GroupBy`).
+    GroupByArg => GroupBy {
+        /// The code location of the site: function, file and line.
+        Site,
+        /// The function of the site.
+        Function,
+        /// The source file (or the binary) of the site.
+        File,
+        /// The crate (for C and C++: the binary or shared object).
+        Crate,
+    }
+}
+
+arg_enum! {
+    /// An output format of `top` and `diff` (`analyze::Format`).
+    FormatArg => Format {
+        /// An aligned text table.
+        Table,
+        /// A GitHub-flavoured Markdown table.
+        Markdown,
+        /// JSON.
+        Json,
+    }
+}
+
+arg_enum! {
+    /// A format of `convert` (`export::To`).
+    ToArg => To {
+        /// pprof's profile.proto, gzip-compressed.
+        Pprof,
+        /// speedscope's JSON file format.
+        Speedscope,
+        /// Folded stacks.
+        Folded,
+    }
 }
 
 /// What `check --update[=new]` writes.
@@ -266,13 +348,13 @@ fn run(command: Command) -> Result<(), Failure> {
             let p = load(&file)?;
             let opts = TopOptions {
                 n: rank.n,
-                by: rank.by,
-                group_by: rank.group_by,
+                by: rank.by.into(),
+                group_by: rank.group_by.into(),
                 stack,
                 skip,
             };
             let top = analyze::top(&p, &opts).map_err(|e| bad(&file, e))?;
-            let printed = print(&top.render(&p, format));
+            let printed = print(&top.render(&p, format.into()));
             exit_without_freeing(p);
             printed
         }
@@ -286,16 +368,20 @@ fn run(command: Command) -> Result<(), Failure> {
             let (b, a) = (load(&before)?, load(&after)?);
             let opts = DiffOptions {
                 n: rank.n,
-                by: rank.by,
-                group_by: rank.group_by,
+                by: rank.by.into(),
+                group_by: rank.group_by.into(),
                 skip,
             };
             // A figure one of the two profiles lacks is that file's fault: name it.
-            rank.by.check(&b).map_err(|e| bad(&before, e))?;
-            rank.by.check(&a).map_err(|e| bad(&after, e))?;
+            Metric::from(rank.by)
+                .check(&b)
+                .map_err(|e| bad(&before, e))?;
+            Metric::from(rank.by)
+                .check(&a)
+                .map_err(|e| bad(&after, e))?;
             let d = analyze::diff(&b, &a, &opts)
                 .map_err(|e| Failure::BadInput(format!("dhat-kit: {e}")))?;
-            print(&d.render(&a, format))
+            print(&d.render(&a, format.into()))
         }
         Command::Flamegraph {
             file,
@@ -303,6 +389,7 @@ fn run(command: Command) -> Result<(), Failure> {
             output,
             title,
         } => {
+            let by = Metric::from(by);
             let p = load(&file)?;
             let title = title.unwrap_or_else(|| {
                 let name = file.file_name().map_or_else(
@@ -372,9 +459,10 @@ fn run(command: Command) -> Result<(), Failure> {
             output,
             by,
         } => {
+            let to = To::from(to);
             let p = load(&file)?;
             let mut options = dhat_kit::export::Options::new(to);
-            options.by = by;
+            options.by = by.into();
             let name = file.file_name().map_or_else(
                 || file.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),

@@ -40,7 +40,6 @@ pub use self::speedscope::speedscope;
 
 /// A format [`write()`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum To {
     /// pprof's `profile.proto`, gzip-compressed (feature `cli`).
     Pprof,
