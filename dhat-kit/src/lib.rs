@@ -110,6 +110,7 @@ mod units;
 pub mod __private;
 
 pub use crate::alloc::{is_installed, Alloc};
+pub use crate::atomic_file::write as write_atomically;
 pub use crate::growth::{growth, Growth, GrowthClass, GrowthFit};
 pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
 pub use crate::region::{regions, reset_regions, Region, RegionHandle, RegionStats, Regions};

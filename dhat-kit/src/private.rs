@@ -43,16 +43,6 @@ pub fn check_baseline(
     crate::baseline::check_test(package, manifest_dir, test_path, name, tolerance, stats)
 }
 
-/// Writes a file whole or not at all (a temporary file beside it, then a rename): what the
-/// `dhat-kit` command writes its outputs with.
-///
-/// # Errors
-///
-/// The I/O error of creating, writing or renaming the file.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::atomic_file::write(path, bytes)
-}
-
 /// What `#[assert_growth]` expands to: the classes, and the runner of the test's function.
 pub use crate::assert_growth::run_growth;
 pub use crate::growth::GrowthClass;

@@ -400,7 +400,7 @@ fn run(command: Command) -> Result<(), Failure> {
             });
             let mut svg = Vec::new();
             analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
-            dhat_kit::__private::write_atomically(&output, &svg).map_err(|e| {
+            dhat_kit::write_atomically(&output, &svg).map_err(|e| {
                 Failure::BadInput(format!(
                     "dhat-kit: {}: expected a writable file ({e}), at open",
                     output.display()
@@ -439,7 +439,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 &opts,
             )
             .map_err(|e| bad(&file, e))?;
-            dhat_kit::__private::write_atomically(&output, html.as_bytes()).map_err(|e| {
+            dhat_kit::write_atomically(&output, html.as_bytes()).map_err(|e| {
                 Failure::BadInput(format!(
                     "dhat-kit: {}: expected a writable file ({e}), at open",
                     output.display()
