@@ -3,42 +3,13 @@
 //! file; and the same check through the library. Expected figures are summed here straight from
 //! the fixtures' JSON, independently of the library's matching.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use dhat_kit::analyze::budget::{Budgets, Limit, Status};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .join(name)
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "dhat-kit-cli-budget-{label}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod support;
+use support::{fixture, TempDir};
 
 /// `dhat-kit check PROFILE --budget FILE ARGS..`: exit code, stdout, stderr.
 fn check(profile: &Path, budget: &Path, args: &[&str]) -> (i32, String, String) {
@@ -137,7 +108,7 @@ fn c_fn(name: &'static str) -> impl Fn(&str) -> bool {
 
 #[test]
 fn within_budget_exits_0_with_the_table_and_everything_else() {
-    let dir = TempDir::new("within");
+    let dir = TempDir::new("budget", "within");
     let budget = dir.write("budgets.toml", VALGRIND_BUDGET);
     let (code, out, err) = check(&fixture("valgrind-heap.json"), &budget, &[]);
     assert_eq!(code, 0, "{out}{err}");
@@ -173,7 +144,7 @@ fn within_budget_exits_0_with_the_table_and_everything_else() {
 
 #[test]
 fn over_budget_exits_1_with_the_table_naming_the_component() {
-    let dir = TempDir::new("over");
+    let dir = TempDir::new("budget", "over");
     let budget = dir.write(
         "budgets.toml",
         &VALGRIND_BUDGET.replace("\"50%\"", "\"40%\""),
@@ -204,7 +175,7 @@ fn over_budget_exits_1_with_the_table_naming_the_component() {
 
 #[test]
 fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
-    let dir = TempDir::new("malformed");
+    let dir = TempDir::new("budget", "malformed");
     let cases: [(&str, String, usize, &str); 6] = [
         (
             "unknown-key.toml",
@@ -289,7 +260,7 @@ fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
 
 #[test]
 fn a_component_matching_nothing_warns_and_the_first_match_wins() {
-    let dir = TempDir::new("nothing");
+    let dir = TempDir::new("budget", "nothing");
     let budget = dir.write(
         "budgets.toml",
         "[[component]]\nname = \"program\"\nmatch = { function = \"main\" }\nmax = \"100%\"\n\n\
@@ -318,7 +289,7 @@ fn a_component_matching_nothing_warns_and_the_first_match_wins() {
 
 #[test]
 fn explain_lists_each_components_sites_and_the_frame_that_claimed_them() {
-    let dir = TempDir::new("explain");
+    let dir = TempDir::new("budget", "explain");
     let budget = dir.write("budgets.toml", VALGRIND_BUDGET);
     let (code, out, err) = check(&fixture("valgrind-heap.json"), &budget, &["--explain"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -360,7 +331,7 @@ fn explain_lists_each_components_sites_and_the_frame_that_claimed_them() {
 
 #[test]
 fn a_share_budget_on_an_ad_hoc_profile_uses_its_units() {
-    let dir = TempDir::new("ad-hoc");
+    let dir = TempDir::new("budget", "ad-hoc");
     let budget = dir.write(
         "budgets.toml",
         "[[component]]\nname = \"copies\"\nmatch = { function = \"copy_block\" }\nmax = \"40%\"\n\n\
@@ -466,7 +437,7 @@ fn library_check_matches_crates_regions_and_asserts() {
 
 #[test]
 fn check_needs_a_baseline_or_a_budget_and_takes_both() {
-    let dir = TempDir::new("both");
+    let dir = TempDir::new("budget", "both");
     let profile = fixture("valgrind-heap.json");
     let run = |args: &[&std::ffi::OsStr]| {
         let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))

@@ -5,29 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .join(name)
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("dhat-kit-cli-check-{label}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod support;
+use support::{fixture, TempDir};
 
 /// `dhat-kit check PROFILE --baseline FILE ARGS..`, with `CI` set or not: the exit code, stdout
 /// and stderr.
@@ -73,7 +52,7 @@ fn seed(path: &Path, peak: u64) {
 
 #[test]
 fn exit_0_within_the_tolerance_and_1_with_the_table_beyond_it() {
-    let dir = TempDir::new("exit");
+    let dir = TempDir::new("check", "exit");
     let file = dir.0.join("memory-baseline.json");
     let heap = fixture("dhat-rs-heap.json");
     let peak = peak_bytes();
@@ -123,7 +102,7 @@ fn exit_0_within_the_tolerance_and_1_with_the_table_beyond_it() {
 
 #[test]
 fn update_records_and_never_on_ci() {
-    let dir = TempDir::new("update");
+    let dir = TempDir::new("check", "update");
     let file = dir.0.join("memory-baseline.json");
     let heap = fixture("dhat-rs-heap.json");
 
@@ -154,7 +133,7 @@ fn update_records_and_never_on_ci() {
 
 #[test]
 fn exit_2_on_bad_input() {
-    let dir = TempDir::new("bad");
+    let dir = TempDir::new("check", "bad");
     let file = dir.0.join("memory-baseline.json");
     let heap = fixture("dhat-rs-heap.json");
     seed(&file, 1);
@@ -221,7 +200,7 @@ fn exit_2_on_bad_input() {
 
 #[test]
 fn update_new_writes_a_pending_file_for_review_and_never_on_ci() {
-    let dir = TempDir::new("update-new");
+    let dir = TempDir::new("check", "update-new");
     let file = dir.0.join("memory-baseline.json");
     let pending = dir.0.join("memory-baseline.json.new");
     let heap = fixture("dhat-rs-heap.json");

@@ -6,50 +6,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
-}
-
-fn fixture(name: &str) -> PathBuf {
-    fixtures().join(name)
-}
+mod support;
+use support::{fixture, ok, path, run};
 
 fn dhat_kit(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
-        .args(args)
-        .output()
-        .expect("runs dhat-kit")
-}
-
-fn run(args: &[&str]) -> Output {
-    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
-    dhat_kit(&args)
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn path(name: &str) -> String {
-    fixture(name).display().to_string()
+    run(args)
 }
 
 /// "17,170 bytes in 115 blocks" from a producer's stderr line starting with `label`.
 fn printed(name: &str, label: &str) -> Option<(u64, u64)> {
-    let stderr = std::fs::read_to_string(fixture(name)).unwrap();
-    let line = stderr.lines().find(|l| l.starts_with(label))?;
-    let nums: Vec<u64> = line[label.len()..]
-        .split_whitespace()
-        .filter_map(|w| w.replace(',', "").parse().ok())
-        .collect();
-    Some((nums[0], *nums.get(1).unwrap_or(&0)))
+    support::printed(&std::fs::read_to_string(fixture(name)).unwrap(), label)
 }
 
 #[test]

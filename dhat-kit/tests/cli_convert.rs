@@ -8,10 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use dhat_kit::analyze::Metric;
 use dhat_kit::profile::{Frame, Profile};
+
+mod support;
+use support::{ok, run};
 
 /// Every fixture a reader must take: Valgrind (heap, copy, ad-hoc), dhat-rs (heap, ad-hoc),
 /// dhat-kit (peak).
@@ -25,31 +28,13 @@ const FIXTURES: [&str; 6] = [
 ];
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/fixtures/{name}.json"))
+    support::fixture(&format!("{name}.json"))
 }
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dhat-kit-convert-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
-        .args(args)
-        .output()
-        .expect("runs dhat-kit")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Says why a check is skipped, or fails where the tools are required.

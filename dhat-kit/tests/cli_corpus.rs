@@ -15,40 +15,11 @@ use std::process::{Command, Output};
 
 use dhat_kit::profile::Frame;
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("dhat-kit-corpus-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.0).ok();
-    }
-}
+mod support;
+use support::{ok, printed, run, TempDir};
 
 fn dhat_kit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
-        .args(args)
-        .env_remove("DHAT_KIT_SKIP")
-        .output()
-        .expect("runs dhat-kit")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = dhat_kit(args);
-    assert!(
-        out.status.success(),
-        "dhat-kit {args:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    run(args)
 }
 
 /// A program of the corpus: how to run it, and in which Valgrind mode.
@@ -223,19 +194,6 @@ fn corpus(dir: &Path) -> Vec<Option<Run>> {
     ]
 }
 
-/// "17,170 bytes in 115 blocks" after `label` in Valgrind's stderr (`==123== Total: ...`).
-fn printed(stderr: &str, label: &str) -> Option<(u64, u64)> {
-    let line = stderr.lines().find_map(|l| {
-        let at = l.find(label)?;
-        Some(&l[at + label.len()..])
-    })?;
-    let nums: Vec<u64> = line
-        .split_whitespace()
-        .filter_map(|w| w.replace(',', "").parse().ok())
-        .collect();
-    Some((*nums.first()?, nums.get(1).copied().unwrap_or(0)))
-}
-
 /// Runs `run` under Valgrind's DHAT, returning the profile's path and what Valgrind printed.
 fn profile(run: &Run, dir: &Path) -> (PathBuf, String) {
     let out_file = dir.join(format!("{}-{}.json", run.name, run.mode));
@@ -272,7 +230,7 @@ fn real_profiles_of_real_programs_read_with_valgrinds_totals() {
         missing("valgrind");
         return;
     }
-    let dir = TempDir::new("all");
+    let dir = TempDir::new("corpus", "all");
     let mut done = Vec::new();
     for run in corpus(&dir.0) {
         let Some(run) = run else {
@@ -420,7 +378,7 @@ fn skip_patterns_move_the_site_to_the_wrappers_caller() {
     if which("valgrind").is_none() {
         return missing("valgrind");
     }
-    let dir = TempDir::new("skip");
+    let dir = TempDir::new("corpus", "skip");
     let run = Run {
         name: "perl-skip",
         mode: "heap",

@@ -7,9 +7,10 @@ use dhat_kit::analyze::{self, GroupBy, Metric, TopOptions};
 use dhat_kit::profile;
 use proptest::prelude::*;
 
+mod support;
+
 fn fixture(name: &str) -> Vec<u8> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
-    std::fs::read(dir.join(name)).unwrap()
+    std::fs::read(support::fixture(name)).unwrap()
 }
 
 const FIXTURES: [&str; 6] = [

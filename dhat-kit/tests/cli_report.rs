@@ -12,31 +12,8 @@ use std::process::Command;
 use dhat_kit::analyze::{self, GroupBy, Metric, TopOptions};
 use dhat_kit::profile::Profile;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .join(name)
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "dhat-kit-cli-report-{label}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod support;
+use support::{fixture, TempDir};
 
 /// `dhat-kit report ARGS..`, which must succeed.
 fn report(args: &[&std::ffi::OsStr]) {
@@ -220,7 +197,7 @@ fn heap_report_shows_totals_and_sorts_filters_groups_and_stacks_in_a_browser() {
     let Some(chrome) = chromium("heap report") else {
         return;
     };
-    let dir = TempDir::new("heap");
+    let dir = TempDir::new("report", "heap");
     let html = dir.0.join("report.html");
     let file = fixture("dhat-rs-heap.json");
     report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
@@ -347,7 +324,7 @@ fn heap_report_shows_totals_and_sorts_filters_groups_and_stacks_in_a_browser() {
 
 #[test]
 fn the_page_is_self_contained() {
-    let dir = TempDir::new("contained");
+    let dir = TempDir::new("report", "contained");
     let html = dir.0.join("r.html");
     report(&[
         fixture("valgrind-heap.json").as_os_str(),
@@ -383,7 +360,7 @@ fn ad_hoc_report_uses_its_units() {
     let Some(chrome) = chromium("ad-hoc report") else {
         return;
     };
-    let dir = TempDir::new("ad-hoc");
+    let dir = TempDir::new("report", "ad-hoc");
     let html = dir.0.join("report.html");
     let file = fixture("valgrind-ad-hoc.json");
     report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
@@ -413,7 +390,7 @@ fn peak_report_shows_the_regions_with_inclusive_figures() {
     let Some(chrome) = chromium("peak report") else {
         return;
     };
-    let dir = TempDir::new("peak");
+    let dir = TempDir::new("report", "peak");
     let html = dir.0.join("report.html");
     let file = fixture("dhat-kit-peak.json");
     report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
@@ -479,7 +456,7 @@ fn diff_report_shows_totals_side_by_side_and_the_sites_that_changed_in_colour() 
     let Some(chrome) = chromium("diff report") else {
         return;
     };
-    let dir = TempDir::new("diff");
+    let dir = TempDir::new("report", "diff");
     let before = fixture("valgrind-heap.json");
     // After: grow_table allocates twice as much, copy_block's two stacks 4,000 bytes less.
     let mut p = dhat_kit::profile::read(&before).unwrap();
@@ -536,7 +513,7 @@ fn capped_tables_hold_the_largest_rows_by_every_figure_and_say_so() {
     let Some(chrome) = chromium("capped report") else {
         return;
     };
-    let dir = TempDir::new("cap");
+    let dir = TempDir::new("report", "cap");
     let html = dir.0.join("report.html");
     let file = fixture("dhat-rs-heap.json");
     report(&[
@@ -584,7 +561,7 @@ fn capped_tables_hold_the_largest_rows_by_every_figure_and_say_so() {
 
 #[test]
 fn bad_input_exits_2_with_one_line_naming_the_file() {
-    let dir = TempDir::new("bad");
+    let dir = TempDir::new("report", "bad");
     let bad = dir.0.join("cut.json");
     std::fs::write(&bad, b"{\"dhatFileVersion\":2,\"mode\":").unwrap();
     let html = dir.0.join("r.html");
