@@ -78,7 +78,7 @@ pub mod __private;
 pub use crate::alloc::{is_installed, Alloc};
 pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
 pub use crate::region::{regions, reset_regions, Region, RegionHandle, RegionStats, Regions};
-pub use crate::stats::{measure, process_stats, thread_stats, Stats};
+pub use crate::stats::{measure, measure_all, process_stats, thread_stats, Stats};
 
 /// A heap budget on a test: `#[dhat_kit::assert_heap(max_bytes = 64 * 1024, curr_bytes = 0)]`.
 ///
