@@ -296,6 +296,17 @@ mod counting {
     }
 
     impl Process {
+        const fn new() -> Process {
+            Process {
+                total_bytes: AtomicU64::new(0),
+                total_blocks: AtomicU64::new(0),
+                curr_bytes: AtomicI64::new(0),
+                curr_blocks: AtomicI64::new(0),
+                max_bytes: AtomicI64::new(0),
+                max_blocks: AtomicI64::new(0),
+            }
+        }
+
         pub(crate) fn add(
             &self,
             total_bytes: u64,
@@ -338,25 +349,11 @@ mod counting {
     }
 
     pub(crate) static SPAN: Span = Span {
-        tally: Process {
-            total_bytes: AtomicU64::new(0),
-            total_blocks: AtomicU64::new(0),
-            curr_bytes: AtomicI64::new(0),
-            curr_blocks: AtomicI64::new(0),
-            max_bytes: AtomicI64::new(0),
-            max_blocks: AtomicI64::new(0),
-        },
+        tally: Process::new(),
         foreign_ops: AtomicU64::new(0),
     };
 
-    pub(crate) static PROCESS: Process = Process {
-        total_bytes: AtomicU64::new(0),
-        total_blocks: AtomicU64::new(0),
-        curr_bytes: AtomicI64::new(0),
-        curr_blocks: AtomicI64::new(0),
-        max_bytes: AtomicI64::new(0),
-        max_blocks: AtomicI64::new(0),
-    };
+    pub(crate) static PROCESS: Process = Process::new();
 
     thread_local! {
         // No destructor: the fastest kind of thread-local, valid until the thread is gone.

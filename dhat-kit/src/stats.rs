@@ -152,23 +152,26 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 ///
 /// # Isolation
 ///
-/// Whole-process figures mean something only when nothing else runs meanwhile. On a test thread
-/// of a parallel `cargo test` run (any named thread other than `main`, unless the run was started
-/// with `--test-threads 1` or by cargo-nextest, which runs each test in a process of its own),
-/// `measure_all` first waits (up to 10 s) until the process's other threads are idle, and at the
-/// end checks that no thread that existed before it ran meanwhile or allocated during the
-/// measurement. Tests of the same binary that use dhat-kit (`measure_all`, `#[assert_heap]`) wait
-/// for each other, so a binary of such tests runs exactly under plain `cargo test`; other tests
-/// cannot be held back, and when one ran meanwhile, `measure_all` panics rather than return mixed
-/// figures. Its message names both ways to run such a test: `cargo nextest run`, or
-/// `cargo test -- --test-threads 1`.
+/// Whole-process figures mean something only when nothing else runs meanwhile. In a test binary
+/// that cargo built (run by `cargo test` or `cargo nextest run`), `measure_all` therefore first
+/// waits (up to 5 s) until the process's other threads have been idle for 30 ms (the harness
+/// starting the test, threads a finished test left behind), and at the end checks that no thread
+/// that existed before it ran or allocated meanwhile; if one did, it panics rather than return
+/// mixed figures, with a message naming the ways to run such a test alone:
+/// `cargo nextest run` (a process per test) or `cargo test -- --test-threads 1`. Under plain
+/// parallel `cargo test`, tests of the same binary that use dhat-kit (`measure_all`,
+/// `#[assert_heap]`) wait for each other, so a binary whose tests all run their whole body inside
+/// them is exact there too; other tests cannot be held back. Threads started before the
+/// measurement (a pool, a runtime) count as "other threads": start them inside it, or inside an
+/// outer `measure_all` around the whole test (nested calls are not checked). Outside test
+/// binaries nothing is checked: every thread's allocations are the process's.
 ///
 /// Without a dhat-kit allocator installed, or built without the `peak` feature, every figure is 0.
 ///
 /// # Panics
 ///
-/// On a parallel test run, when another thread of the process ran during the measurement (see
-/// above); and if `f` panics.
+/// In a test binary, when another thread of the process ran during the measurement (see above);
+/// and if `f` panics.
 ///
 /// # Examples
 ///
@@ -309,6 +312,12 @@ mod whole {
         STATE.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Wakes the waiting threads, only when one of them may go on: a waiting thread that wakes
+    /// up runs, which a span's check would see as another thread's activity.
+    fn notify() {
+        CHANGED.notify_all();
+    }
+
     fn wait(guard: MutexGuard<'static, State>) -> MutexGuard<'static, State> {
         CHANGED.wait(guard).unwrap_or_else(PoisonError::into_inner)
     }
@@ -341,8 +350,11 @@ mod whole {
                 let mut s = state();
                 s.shared -= 1;
                 let _ = MINE.try_with(|m| m.set(m.get().saturating_sub(1)));
+                let free = s.owner.is_none();
                 drop(s);
-                CHANGED.notify_all();
+                if free {
+                    notify();
+                }
             });
         }
     }
@@ -379,8 +391,11 @@ mod whole {
                     s.owner = None;
                 }
             }
+            let free = s.owner.is_none();
             drop(s);
-            CHANGED.notify_all();
+            if free {
+                notify();
+            }
         });
     }
 
@@ -471,41 +486,43 @@ mod whole {
         let test = thread.name().unwrap_or("this test");
         format!(
             "dhat-kit: {what} in {test} cannot give exact figures: {why}. Figures of the whole \
-             process mean something only when no other test runs at the same time; run this test \
-             in a process of its own, or one test at a time:\n\n    \
+             process mean something only when nothing else runs meanwhile:\n\
+             - no other test: run this test in a process of its own, or one test at a time:\n\n    \
              cargo nextest run\n    \
-             cargo test -- --test-threads 1\n"
+             cargo test -- --test-threads 1\n\n\
+             - no thread started before the measurement: start a pool or runtime inside it (or \
+             inside an outer measure_all around the whole test)\n"
         )
     }
 
-    /// Whether this measurement must check for other activity: on a test thread of a parallel
-    /// libtest run (a named thread other than `main`), unless the run is known to be one test
-    /// at a time (cargo-nextest's process per test, `--test-threads 1`, `RUST_TEST_THREADS=1`).
+    /// Whether this measurement must check for other activity: in a test binary that cargo built
+    /// (`target/<profile>/deps/<name>-<16 hex digits>`), where libtest runs tests on parallel
+    /// threads; where, even one test at a time, threads a finished test left behind may still
+    /// run; and where, even in a process per test (cargo-nextest), the harness's main thread
+    /// is still busy with the test's start when the test begins.
     fn checked() -> bool {
-        let named_test_thread = std::thread::current()
-            .name()
-            .is_some_and(|name| name != "main");
-        named_test_thread && !one_at_a_time()
-    }
-
-    fn one_at_a_time() -> bool {
-        if std::env::var_os("NEXTEST").is_some() {
-            return true;
-        }
-        if std::env::var("RUST_TEST_THREADS").is_ok_and(|v| v.trim() == "1") {
-            return true;
-        }
-        let args: Vec<String> = std::env::args().collect();
-        args.iter().any(|a| a == "--test-threads=1")
-            || args
-                .windows(2)
-                .any(|w| w[0] == "--test-threads" && w[1].trim() == "1")
+        let Some(exe) = std::env::args_os().next() else {
+            return false;
+        };
+        let exe = std::path::Path::new(&exe);
+        let in_deps = exe
+            .parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|d| d == "deps");
+        let hashed = exe
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| s.rsplit_once('-'))
+            .is_some_and(|(_, hash)| {
+                hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+            });
+        in_deps && hashed
     }
 
     /// How long the other threads must stay idle before a checked span begins, and how long to
     /// wait for that at most.
     const IDLE: Duration = Duration::from_millis(30);
-    const PATIENCE: Duration = Duration::from_secs(10);
+    const PATIENCE: Duration = Duration::from_secs(5);
 
     /// Waits until no other thread of the process runs for [`IDLE`]; the activity then.
     fn wait_idle() -> Result<Activity, String> {
@@ -531,7 +548,15 @@ mod whole {
     /// `/proc/self/task`. A thread that ran, even briefly, has a different figure afterwards.
     struct Activity {
         me: Option<u64>,
-        threads: Result<Vec<(u64, u64)>, String>,
+        threads: Result<Vec<Thread>, String>,
+    }
+
+    /// One thread: its id, how much it has run, and its name as the kernel knows it (15 bytes
+    /// at most).
+    struct Thread {
+        tid: u64,
+        run: u64,
+        name: String,
     }
 
     impl Activity {
@@ -554,22 +579,25 @@ mod whole {
                     return Some("this thread's id could not be read from /proc".to_string())
                 }
             };
-            let ran = before
+            let ran: Vec<&str> = before
                 .iter()
-                .filter(|(tid, _)| Some(*tid) != self.me)
-                .filter(|(tid, run)| !after.iter().any(|(t, r)| t == tid && r == run))
-                .count();
-            (ran > 0).then(|| {
+                .filter(|t| Some(t.tid) != self.me)
+                .filter(|t| !after.iter().any(|a| a.tid == t.tid && a.run == t.run))
+                .map(|t| t.name.as_str())
+                .collect();
+            (!ran.is_empty()).then(|| {
                 format!(
-                    "{ran} other thread{} of this process ran meanwhile",
-                    if ran == 1 { "" } else { "s" }
+                    "{} other thread{} of this process ran meanwhile ({})",
+                    ran.len(),
+                    if ran.len() == 1 { "" } else { "s" },
+                    ran.join(", ")
                 )
             })
         }
     }
 
-    /// Each thread's id and activity (CPU ticks + context switches).
-    fn threads() -> Result<Vec<(u64, u64)>, String> {
+    /// Each thread's id, activity (CPU ticks + context switches) and name.
+    fn threads() -> Result<Vec<Thread>, String> {
         let cannot = |e: std::io::Error| {
             format!("the process's threads could not be read from /proc/self/task ({e})")
         };
@@ -581,18 +609,20 @@ mod whole {
             };
             // A thread that ended between the listing and the read has run: it is left out,
             // which reads as "ran" against an earlier listing.
-            if let Some(run) = activity(&entry.path()) {
-                out.push((tid, run));
+            if let Some((run, name)) = activity(&entry.path()) {
+                out.push(Thread { tid, run, name });
             }
         }
         Ok(out)
     }
 
-    fn activity(dir: &std::path::Path) -> Option<u64> {
+    fn activity(dir: &std::path::Path) -> Option<(u64, String)> {
         let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
-        // Fields after the command name (which may hold spaces): state is field 3, utime 14,
-        // stime 15.
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        // `pid (name) state ...`: the name may hold spaces and parentheses. After it, state is
+        // field 3, utime 14, stime 15.
+        let (head, tail) = stat.rsplit_once(')')?;
+        let name = head.split_once('(').map_or("", |(_, n)| n).to_string();
+        let fields: Vec<&str> = tail.split_whitespace().collect();
         let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
         let status = std::fs::read_to_string(dir.join("status")).ok()?;
         let switches: u64 = status
@@ -600,7 +630,7 @@ mod whole {
             .filter(|l| l.contains("ctxt_switches:"))
             .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
             .sum();
-        Some(ticks + switches)
+        Some((ticks + switches, name))
     }
 
     #[cfg(feature = "peak")]
