@@ -531,7 +531,10 @@ mod whole {
         loop {
             std::thread::sleep(IDLE);
             let now = Activity::read();
-            match before.others_ran(&now) {
+            match before
+                .others_ran(&now)
+                .or_else(|| now.started_since(&before))
+            {
                 None => return Ok(now),
                 Some(why) if start.elapsed() > PATIENCE => {
                     return Err(format!(
@@ -544,8 +547,9 @@ mod whole {
         }
     }
 
-    /// The process's threads and how much each has run: CPU ticks and context switches, from
-    /// `/proc/self/task`. A thread that ran, even briefly, has a different figure afterwards.
+    /// The process's threads, how much each has run (CPU ticks and context switches) and whether
+    /// it is runnable, from `/proc/self/task`. A thread that ran, even briefly, is runnable or has
+    /// a different figure afterwards.
     struct Activity {
         me: Option<u64>,
         threads: Result<Vec<Thread>, String>,
@@ -556,6 +560,8 @@ mod whole {
     struct Thread {
         tid: u64,
         run: u64,
+        /// Running or waiting for a CPU: a thread that is idle waits for something else.
+        runnable: bool,
         name: String,
     }
 
@@ -570,6 +576,18 @@ mod whole {
             }
         }
 
+        /// Threads in `self` that were not in `earlier`: someone started them in between.
+        fn started_since(&self, earlier: &Activity) -> Option<String> {
+            let (Ok(now), Ok(before)) = (&self.threads, &earlier.threads) else {
+                return None;
+            };
+            let new = now
+                .iter()
+                .filter(|t| !before.iter().any(|b| b.tid == t.tid))
+                .count();
+            (new > 0).then(|| format!("{new} thread(s) started"))
+        }
+
         /// Why other threads than this one ran between `self` and `later`, if they did.
         fn others_ran(&self, later: &Activity) -> Option<String> {
             let (before, after) = match (&self.threads, &later.threads, self.me) {
@@ -582,7 +600,12 @@ mod whole {
             let ran: Vec<&str> = before
                 .iter()
                 .filter(|t| Some(t.tid) != self.me)
-                .filter(|t| !after.iter().any(|a| a.tid == t.tid && a.run == t.run))
+                .filter(|t| {
+                    t.runnable
+                        || !after
+                            .iter()
+                            .any(|a| a.tid == t.tid && a.run == t.run && !a.runnable)
+                })
                 .map(|t| t.name.as_str())
                 .collect();
             (!ran.is_empty()).then(|| {
@@ -609,20 +632,26 @@ mod whole {
             };
             // A thread that ended between the listing and the read has run: it is left out,
             // which reads as "ran" against an earlier listing.
-            if let Some((run, name)) = activity(&entry.path()) {
-                out.push(Thread { tid, run, name });
+            if let Some((run, runnable, name)) = activity(&entry.path()) {
+                out.push(Thread {
+                    tid,
+                    run,
+                    runnable,
+                    name,
+                });
             }
         }
         Ok(out)
     }
 
-    fn activity(dir: &std::path::Path) -> Option<(u64, String)> {
+    fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
         let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
         // `pid (name) state ...`: the name may hold spaces and parentheses. After it, state is
         // field 3, utime 14, stime 15.
         let (head, tail) = stat.rsplit_once(')')?;
         let name = head.split_once('(').map_or("", |(_, n)| n).to_string();
         let fields: Vec<&str> = tail.split_whitespace().collect();
+        let runnable = fields.first()? == &"R";
         let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
         let status = std::fs::read_to_string(dir.join("status")).ok()?;
         let switches: u64 = status
@@ -630,7 +659,7 @@ mod whole {
             .filter(|l| l.contains("ctxt_switches:"))
             .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
             .sum();
-        Some((ticks + switches, name))
+        Some((ticks + switches, runnable, name))
     }
 
     #[cfg(feature = "peak")]
