@@ -113,7 +113,7 @@ mod counting {
     /// The band in force: [`BAND`], or 0 while exact mode is on, so that every operation's
     /// comparison publishes. One relaxed load of a read-mostly cache line, in place of a constant.
     static BAND_NOW: AtomicU64 = AtomicU64::new(BAND);
-    /// How many exact spans are open (nested and waiting ones included); exact mode is on while
+    /// How many exact spans are open (nested ones included); exact mode is on while
     /// this is not zero.
     static EXACT: AtomicUsize = AtomicUsize::new(0);
     /// The number of the outermost exact span now open (or last opened): a thread first counted
@@ -223,13 +223,39 @@ mod counting {
             self.publish_op(0, 0, 0, 0);
         }
 
-        /// Hands this thread's unpublished figures to the process tally: a few relaxed atomic
-        /// additions, at most once per `PUBLISH_BLOCKS` allocations or `PUBLISH_BYTES` of change.
-        /// The operation that triggered it (its totals and live change; zero when none did) is
-        /// also added to the span tally when exact mode is on.
+        /// Called when the batch is due (a few relaxed atomic additions to the process tally, at
+        /// most once per `PUBLISH_BLOCKS` allocations or `PUBLISH_BYTES` of change) and, in exact
+        /// mode, on every operation: the operation (its totals and live change; zero when none
+        /// triggered the call) goes to the span tally, and the batch to the process tally when due.
         #[cold]
         #[inline(never)]
         fn publish_op(&self, total_bytes: u64, total_blocks: u64, bytes: i64, blocks: i64) {
+            if (total_blocks == 0 && blocks == 0) || EXACT.load(Relaxed) == 0 {
+                self.publish_all();
+                return;
+            }
+            // Exact mode: the operation goes to the span tally; the process tally is fed in
+            // batches as ever (a thread is registered by its first publication).
+            if !self.registered.get() || self.due() {
+                self.publish_all();
+            }
+            SPAN.add(total_bytes, total_blocks, bytes, blocks);
+            if self.born.get() != EPOCH.load(Relaxed) && !self.measuring.get() {
+                SPAN.foreign_ops.fetch_add(1, Relaxed);
+            }
+        }
+
+        /// Whether the batch is due: what the hot path checks, with the band of normal mode.
+        fn due(&self) -> bool {
+            self.total_blocks
+                .get()
+                .wrapping_sub(self.pub_total_blocks.get())
+                >= PUBLISH_BLOCKS
+                || self.curr_bytes.get().wrapping_sub(self.band_lo.get()) as u64 >= BAND
+        }
+
+        /// Hands this thread's unpublished figures to the process tally.
+        fn publish_all(&self) {
             let d_total_bytes = self
                 .total_bytes
                 .get()
@@ -262,14 +288,6 @@ mod counting {
                 .set(self.curr_bytes.get().wrapping_sub(PUBLISH_BYTES as i64 - 1));
             self.pub_curr_blocks.set(self.curr_blocks.get());
             PROCESS.add(d_total_bytes, d_total_blocks, d_curr_bytes, d_curr_blocks);
-            if total_blocks != 0 || blocks != 0 {
-                if EXACT.load(Relaxed) != 0 {
-                    SPAN.add(total_bytes, total_blocks, bytes, blocks);
-                    if self.born.get() != EPOCH.load(Relaxed) && !self.measuring.get() {
-                        SPAN.foreign_ops.fetch_add(1, Relaxed);
-                    }
-                }
-            }
         }
     }
 
