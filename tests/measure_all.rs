@@ -328,5 +328,6 @@ fn tokio_multi_thread_spawn_and_join() {
     });
     assert_eq!(with_blocks.total_bytes, none.total_bytes + 3600);
     assert_eq!(with_blocks.total_blocks, none.total_blocks + 8);
-    assert_eq!(with_blocks.curr_bytes, none.curr_bytes);
+    // (What the runtime itself keeps live after `block_on`, a queue's block or not, depends on
+    // which worker ran what: its live figures are not compared.)
 }
