@@ -192,7 +192,7 @@ fn regions_inside_work_as_usual() {
     assert_eq!((stats.total_bytes, stats.total_blocks), (512, 1));
     let regions = dhat_kit::regions();
     let region = regions
-        .into_iter()
+        .iter()
         .find(|r| r.path.ends_with("measure_all_region"))
         .expect("the region is recorded");
     assert_eq!(region.inclusive.total_bytes, 512);
@@ -330,4 +330,40 @@ fn tokio_multi_thread_spawn_and_join() {
     assert_eq!(with_blocks.total_blocks, none.total_blocks + 8);
     // (What the runtime itself keeps live after `block_on`, a queue's block or not, depends on
     // which worker ran what: its live figures are not compared.)
+}
+
+/// An async body under `threads = "all"`: the span runs from the first poll to completion, over
+/// two polls here.
+#[tokio::test]
+#[dhat_kit::assert_heap(
+    threads = "all",
+    total_bytes = 5120,
+    total_blocks = 2,
+    max_bytes = 4096,
+    curr_bytes = 0
+)]
+async fn an_async_body_measured_on_all_threads() {
+    drop(std::hint::black_box(vec![0u8; 4096]));
+    PendingOnce(false).await;
+    drop(std::hint::black_box(vec![0u8; 1024]));
+}
+
+/// Pending once (waking itself at once, which allocates nothing), then ready.
+struct PendingOnce(bool);
+
+impl std::future::Future for PendingOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
 }

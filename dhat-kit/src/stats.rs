@@ -149,6 +149,9 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 /// the outer one's figures include it. [`region!`](crate::region!) and [`measure`] inside work as
 /// usual. A thread `f` starts and does not join may still be running, or freeing, after `f`
 /// returns: join the threads whose work should be counted (`std::thread::scope` joins them).
+/// Call it from the thread that runs the test: one called on a thread that another
+/// `measure_all`'s closure (or a thread-scope `#[assert_heap]` test) started and waits for would
+/// wait for that one to end, which never comes.
 ///
 /// # Isolation
 ///
