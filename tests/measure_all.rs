@@ -344,26 +344,16 @@ fn tokio_multi_thread_spawn_and_join() {
 )]
 async fn an_async_body_measured_on_all_threads() {
     drop(std::hint::black_box(vec![0u8; 4096]));
-    PendingOnce(false).await;
-    drop(std::hint::black_box(vec![0u8; 1024]));
-}
-
-/// Pending once (waking itself at once, which allocates nothing), then ready.
-struct PendingOnce(bool);
-
-impl std::future::Future for PendingOnce {
-    type Output = ();
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        if self.0 {
+    // Pending once (waking itself at once, which allocates nothing), then ready.
+    let mut polled = false;
+    std::future::poll_fn(|cx| {
+        if std::mem::replace(&mut polled, true) {
             std::task::Poll::Ready(())
         } else {
-            self.0 = true;
             cx.waker().wake_by_ref();
             std::task::Poll::Pending
         }
-    }
+    })
+    .await;
+    drop(std::hint::black_box(vec![0u8; 1024]));
 }
