@@ -133,11 +133,15 @@ fn measure_all_beside_busy_neighbours() {
     threads_with_blocks([1; 4]);
     let refused = exact_or_refused(
         10,
+        // Both in one span, so that nothing else starts or ends threads between them.
         || {
-            (
-                threads_with_blocks([0; 4]),
-                threads_with_blocks([100, 200, 300, 400]),
-            )
+            dhat_kit::measure_all(|| {
+                (
+                    threads_with_blocks([0; 4]),
+                    threads_with_blocks([100, 200, 300, 400]),
+                )
+            })
+            .0
         },
         |(none, blocks)| {
             assert_eq!(blocks.total_bytes, none.total_bytes + 1000);

@@ -141,8 +141,9 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 /// peak (`max_bytes`, `max_blocks`) is the peak of the process's live heap during `f` above what
 /// was live when it began, and `curr_*` is what is left live at the end. A block allocated on one
 /// thread and freed on another is freed: `std::thread::spawn(|| {}).join()` leaves 0 live.
-/// `max_blocks` is the live blocks at the peak as the thread that reached it saw them (exact
-/// unless another thread's operation lands between the two counters' updates).
+/// `max_blocks` is the live blocks at the peak as the thread that reached it saw them: when
+/// threads allocate or free at the same instant, it may miss or include one of their blocks
+/// (the live bytes and blocks are two counters; every other figure is exact).
 ///
 /// Calls are serialised: a `measure_all` on another thread (or an `#[assert_heap]` test) waits
 /// for this one to end. Nested on the same thread, the inner call measures its own closure, and
@@ -294,7 +295,6 @@ mod whole {
 
     /// Who measures now: one whole-process span (its thread, how deeply nested), or any number of
     /// thread-scope budgets; never both.
-    #[derive(Default)]
     struct State {
         owner: Option<(ThreadId, usize)>,
         shared: usize,
@@ -336,9 +336,12 @@ mod whole {
         pub(crate) fn acquire() -> Shared {
             crate::alloc::uncounted(|| {
                 let me = std::thread::current().id();
+                // A budget nested in one this thread holds does not queue behind a waiting span
+                // (which waits for the outer one).
+                let nested = MINE.try_with(std::cell::Cell::get).unwrap_or(0) > 0;
                 let mut s = state();
                 while matches!(s.owner, Some((t, _)) if t != me)
-                    || (s.waiting > 0 && s.owner.is_none())
+                    || (s.waiting > 0 && s.owner.is_none() && !nested)
                 {
                     s = wait(s);
                 }
