@@ -183,8 +183,11 @@ fn a_thread_from_before_that_allocates_during_the_span_is_refused() {
     neighbour.join().unwrap();
     let message = panic_text(outcome.expect_err("the measurement is refused"));
     assert_refusal(&message);
+    // Refused at the end, for the neighbour's allocations; or at the start, when the busy
+    // neighbour tests of this binary keep the process from going idle for that long.
     assert!(
-        message.contains("other thread of this process ran meanwhile"),
+        message.contains("other thread of this process ran meanwhile")
+            || message.contains("kept running for 5 s"),
         "{message}"
     );
 }
