@@ -3,6 +3,10 @@
 //! Each allocator's `GlobalAlloc` methods are called directly, so all three run in this one binary
 //! under the same conditions. Rounds alternate between allocators to spread the machine's noise
 //! evenly, and the best (lowest) round of each counts. Run with `cargo bench --bench alloc_overhead`.
+//!
+//! The rows marked "in measure_all" run the same rounds inside `dhat_kit::measure_all`, where every
+//! thread publishes each operation to the process's exact tally: the cost of a whole-process
+//! measurement while it runs (the other rows are its cost while none runs).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -65,6 +69,8 @@ struct Case {
     name: &'static str,
     threads: usize,
     runs: [fn(); 3],
+    /// Whether the rounds run inside `measure_all`.
+    exact: bool,
 }
 
 fn main() {
@@ -80,6 +86,7 @@ fn main() {
                 || pairs(&DHAT_KIT),
                 || pairs(&STATS_ALLOC),
             ],
+            exact: false,
         },
         Case {
             name: "alloc+free pairs, 2 threads",
@@ -89,6 +96,7 @@ fn main() {
                 || pairs(&DHAT_KIT),
                 || pairs(&STATS_ALLOC),
             ],
+            exact: false,
         },
         Case {
             name: "realloc-heavy, 1 thread",
@@ -98,18 +106,42 @@ fn main() {
                 || reallocs(&DHAT_KIT),
                 || reallocs(&STATS_ALLOC),
             ],
+            exact: false,
         },
     ];
+    let cases: Vec<Case> = cases
+        .into_iter()
+        .flat_map(|case| {
+            let name = match case.name {
+                "alloc+free pairs, 1 thread" => "pairs, 1 thread, in measure_all",
+                "alloc+free pairs, 2 threads" => "pairs, 2 threads, in measure_all",
+                _ => "realloc-heavy, in measure_all",
+            };
+            let exact = Case {
+                name,
+                exact: true,
+                ..case
+            };
+            [case, exact]
+        })
+        .collect();
     println!(
         "{:<30} {:>12} {:>12} {:>12} {:>10} {:>12}",
         "case", "System", "dhat-kit", "stats_alloc", "dhat-kit/S", "stats_alloc/S"
     );
     for case in &cases {
         let mut best = [Duration::MAX; 3];
-        for _ in 0..ROUNDS {
-            for (i, run) in case.runs.iter().enumerate() {
-                best[i] = best[i].min(timed(case.threads, *run));
+        let mut rounds = || {
+            for _ in 0..ROUNDS {
+                for (i, run) in case.runs.iter().enumerate() {
+                    best[i] = best[i].min(timed(case.threads, *run));
+                }
             }
+        };
+        if case.exact {
+            dhat_kit::measure_all(rounds);
+        } else {
+            rounds();
         }
         let ns = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         let ratio = |d: Duration| d.as_secs_f64() / best[0].as_secs_f64();

@@ -484,7 +484,8 @@ measured on the test's thread:
   max_bytes    1,024         limit 1,023
   max_blocks   1
   curr_bytes   0
-  curr_blocks  0"
+  curr_blocks  0
+not counted: allocations on other threads (threads the test starts, a thread pool, an async runtime's workers); to count them, use #[assert_heap(threads = \"all\", ..)]"
         );
     }
 
@@ -512,7 +513,9 @@ measured on the test's thread:
   max_bytes    3,145,742
   max_blocks   3
   curr_bytes   3,145,732     limit 0
-  curr_blocks  2             limit 0"
+  curr_blocks  2             limit 0
+not counted: allocations on other threads (threads the test starts, a thread pool, an async runtime's workers); to count them, use #[assert_heap(threads = \"all\", ..)]
+curr_*: blocks this thread allocated and another thread freed still count as live here (and blocks it freed for other threads count as 0, not less); threads = \"all\" counts each free wherever it happens"
         );
     }
 

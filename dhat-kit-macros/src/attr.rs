@@ -17,6 +17,7 @@ mod kw {
     syn::custom_keyword!(curr_blocks);
     syn::custom_keyword!(baseline);
     syn::custom_keyword!(tolerance);
+    syn::custom_keyword!(threads);
 }
 
 /// The limit keys: the fields of `dhat_kit::Stats`, and the variants of `__private::Key`.
@@ -30,7 +31,7 @@ pub(crate) const LIMIT_KEYS: [&str; 6] = [
 ];
 
 /// Every key the attribute accepts, for the suggestion on an unknown one.
-pub(crate) const KEYS: [&str; 9] = [
+pub(crate) const KEYS: [&str; 10] = [
     "max_bytes",
     "max_blocks",
     "total_bytes",
@@ -39,6 +40,7 @@ pub(crate) const KEYS: [&str; 9] = [
     "curr_blocks",
     "baseline",
     "tolerance",
+    "threads",
     "crate",
 ];
 
@@ -67,6 +69,9 @@ pub(crate) struct Args {
     pub(crate) krate: Option<Path>,
     /// `baseline` or `baseline = "name"`, with its `tolerance`.
     pub(crate) baseline: Option<Baseline>,
+    /// `threads = "all"`: measured on every thread of the process (`"current"`, the default, on
+    /// the test's thread only).
+    pub(crate) all_threads: bool,
 }
 
 /// `baseline` (the entry named after the test) or `baseline = "name"`, and `tolerance = N`
@@ -83,6 +88,7 @@ enum Arg {
     Crate(Span, Path),
     Baseline(Span, Option<LitStr>),
     Tolerance(Span, LitFloat),
+    Threads(Span, bool),
 }
 
 impl Arg {
@@ -92,6 +98,7 @@ impl Arg {
             Arg::Crate(..) => "crate",
             Arg::Baseline(..) => "baseline",
             Arg::Tolerance(..) => "tolerance",
+            Arg::Threads(..) => "threads",
         }
     }
 
@@ -99,6 +106,7 @@ impl Arg {
         match self {
             Arg::Limit(l) => l.span,
             Arg::Crate(span, _) | Arg::Baseline(span, _) | Arg::Tolerance(span, _) => *span,
+            Arg::Threads(span, _) => *span,
         }
     }
 }
@@ -109,6 +117,7 @@ impl Parse for Args {
         let mut krate = None;
         let mut baseline: Option<Baseline> = None;
         let mut tolerance: Option<(Span, LitFloat)> = None;
+        let mut all_threads = false;
         let mut seen: Vec<&'static str> = Vec::new();
         while !input.is_empty() {
             let arg = parse_arg(input)?;
@@ -130,6 +139,7 @@ impl Parse for Args {
                     })
                 }
                 Arg::Tolerance(span, value) => tolerance = Some((span, value)),
+                Arg::Threads(_, all) => all_threads = all,
             }
             if input.is_empty() {
                 break;
@@ -159,6 +169,7 @@ impl Parse for Args {
             limits,
             krate,
             baseline,
+            all_threads,
         })
     }
 }
@@ -242,6 +253,29 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
         };
         return Ok(Arg::Tolerance(key.span, percent));
     }
+    if input.peek(kw::threads) {
+        let key = input.parse::<kw::threads>()?;
+        expect_eq(input, "threads", key.span)?;
+        let expected = "expected `threads = \"all\"` (every thread of the process) or \
+                        `threads = \"current\"` (the test's own thread, the default)";
+        if input.is_empty() || input.peek(Token![,]) {
+            return Err(missing_value(
+                input,
+                "threads",
+                "`\"all\"` or `\"current\"`",
+            ));
+        }
+        let value: Expr = input.parse()?;
+        return match &value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) if s.value() == "all" => Ok(Arg::Threads(key.span, true)),
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) if s.value() == "current" => Ok(Arg::Threads(key.span, false)),
+            _ => Err(syn::Error::new_spanned(&value, expected)),
+        };
+    }
     if input.peek(Token![crate]) {
         let key = input.parse::<Token![crate]>()?;
         expect_eq(input, "crate", key.span)?;
@@ -264,7 +298,7 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
         syn::Error::new(
             e.span(),
             "expected a key, e.g. `max_bytes = 4096`; the keys are max_bytes, max_blocks, \
-             total_bytes, total_blocks, curr_bytes, curr_blocks, baseline, tolerance, crate",
+             total_bytes, total_blocks, curr_bytes, curr_blocks, baseline, tolerance, threads, crate",
         )
     })?;
     Err(unknown_key(&ident))
@@ -350,7 +384,7 @@ fn unknown_key(ident: &Ident) -> syn::Error {
         Some(near) => format!("unknown key `{name}`; did you mean `{near}`?"),
         None => format!(
             "unknown key `{name}`; the keys are max_bytes, max_blocks, total_bytes, \
-             total_blocks, curr_bytes, curr_blocks, baseline, tolerance, crate"
+             total_blocks, curr_bytes, curr_blocks, baseline, tolerance, threads, crate"
         ),
     };
     syn::Error::new(ident.span(), message)
@@ -427,6 +461,17 @@ mod tests {
         assert_eq!(args.limits[0].key, 2);
         assert_eq!(args.limits[1].key, 1);
         assert!(args.krate.is_some());
+        assert!(!args.all_threads);
+        assert!(
+            parse("max_bytes = 1, threads = \"all\"")
+                .unwrap()
+                .all_threads
+        );
+        assert!(
+            !parse("max_bytes = 1, threads = \"current\"")
+                .unwrap()
+                .all_threads
+        );
     }
 
     #[test]
@@ -447,6 +492,13 @@ mod tests {
         assert!(err("baseline, tolerance = -1").contains("0 or more"));
         assert!(err("baseline, tolerance = \"5%\"").contains("tolerance in percent"));
         assert!(err("baseline, baseline = \"x\"").contains("duplicate key `baseline`"));
+        assert!(err("max_bytes = 1, threads = \"many\"").contains("`threads = \"all\"`"));
+        assert!(err("max_bytes = 1, threads = all").contains("`threads = \"current\"`"));
+        assert!(err("max_bytes = 1, threads =").contains("missing value for `threads`"));
+        assert!(err("threads = \"all\", threads = \"all\", max_bytes = 1")
+            .contains("duplicate key `threads`"));
+        assert!(err("threads = \"all\"").contains("at least one limit"));
+        assert!(err("thread = \"all\"").contains("did you mean `threads`"));
     }
 
     #[test]

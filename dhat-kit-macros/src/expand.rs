@@ -70,10 +70,11 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
             )
         }
     });
+    let all_threads = args.all_threads.then(|| quote!(.all_threads()));
     let budget = quote! {
         #private::Budget::new(::core::concat!(
             ::core::module_path!(), "::", ::core::stringify!(#name)
-        )) #(#limits)* #baseline
+        )) #(#limits)* #baseline #all_threads
     };
     let should_panic = func.attrs.iter().any(|a| is(a, "should_panic"));
     let (inner, outer): (Vec<Attribute>, Vec<Attribute>) = func

@@ -3,7 +3,9 @@
 //! Every allocation on a thread updates that thread's tally: plain integers in a const-initialised
 //! thread-local, read with `try_with`, so no atomics, locks, allocations, panics or syscalls happen
 //! here. The process-wide figures are fed from the thread tallies in batches (see [`publish`]), so
-//! threads never share a cache line on the hot path.
+//! threads never share a cache line on the hot path. While a [`measure_all`](crate::measure_all)
+//! runs (exact mode), every thread publishes every operation, and each operation is also added to
+//! the span tally ([`SPAN`]), whose figures are exact: the cost is paid only then.
 //!
 //! Rules for this file: nothing that allocates, locks or can panic runs inside a `GlobalAlloc`
 //! method; every `unsafe` block says why it is sound.
@@ -90,7 +92,10 @@ mod counting {
     use super::{Alloc, GlobalAlloc, Layout};
     use std::any::TypeId;
     use std::cell::Cell;
-    use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+    use std::sync::atomic::{
+        AtomicI64, AtomicU64, AtomicUsize,
+        Ordering::{Relaxed, SeqCst},
+    };
 
     /// A thread publishes its pending figures to the process tally after this many allocations...
     const PUBLISH_BLOCKS: u64 = 1024;
@@ -104,6 +109,34 @@ mod counting {
     /// `PUBLISH_BYTES - 1` either side of the figure last published. One subtraction and one
     /// comparison on the hot path.
     const BAND: u64 = 2 * PUBLISH_BYTES - 1;
+
+    /// The band in force: [`BAND`], or 0 while exact mode is on, so that every operation's
+    /// comparison publishes. One relaxed load of a read-mostly cache line, in place of a constant.
+    static BAND_NOW: AtomicU64 = AtomicU64::new(BAND);
+    /// How many exact spans are open (nested ones included); exact mode is on while
+    /// this is not zero.
+    static EXACT: AtomicUsize = AtomicUsize::new(0);
+    /// The number of the outermost exact span now open (or last opened): a thread first counted
+    /// during it was started inside it.
+    static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+    /// Turns exact mode on (nested calls count): from now on every thread's next operation
+    /// publishes, and operations are added to [`SPAN`]. With `outermost`, a new epoch begins.
+    pub(crate) fn exact_on(outermost: bool) {
+        if outermost {
+            EPOCH.fetch_add(1, SeqCst);
+        }
+        if EXACT.fetch_add(1, SeqCst) == 0 {
+            BAND_NOW.store(0, SeqCst);
+        }
+    }
+
+    /// Turns exact mode off again (once every `exact_on` is matched).
+    pub(crate) fn exact_off() {
+        if EXACT.fetch_sub(1, SeqCst) == 1 {
+            BAND_NOW.store(BAND, SeqCst);
+        }
+    }
 
     /// One thread's figures since it started. Signed live figures: a thread may free blocks that
     /// other threads allocated.
@@ -127,6 +160,10 @@ mod counting {
         /// within which live bytes may move unpublished.
         band_lo: Cell<i64>,
         pub_curr_blocks: Cell<i64>,
+        /// The [`EPOCH`] when this thread was first counted.
+        born: Cell<u64>,
+        /// Set on the thread that runs the outermost `measure_all`.
+        pub(crate) measuring: Cell<bool>,
     }
 
     impl Tally {
@@ -144,6 +181,8 @@ mod counting {
                 pub_total_blocks: Cell::new(0),
                 band_lo: Cell::new(NEVER_PUBLISHED),
                 pub_curr_blocks: Cell::new(0),
+                born: Cell::new(0),
+                measuring: Cell::new(false),
             }
         }
 
@@ -162,10 +201,10 @@ mod counting {
                 self.peak_bytes.set(curr);
                 self.peak_blocks.set(self.curr_blocks.get());
             }
-            if total_blocks.wrapping_sub(self.pub_total_blocks.get()) >= PUBLISH_BLOCKS {
-                self.publish();
-            } else {
-                self.publish_if_moved(curr);
+            if total_blocks.wrapping_sub(self.pub_total_blocks.get()) >= PUBLISH_BLOCKS
+                || curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND_NOW.load(Relaxed)
+            {
+                self.publish_op(size as u64, 1, delta, blocks);
             }
         }
 
@@ -174,21 +213,49 @@ mod counting {
             let curr = self.curr_bytes.get().wrapping_sub(size as i64);
             self.curr_bytes.set(curr);
             self.curr_blocks.set(self.curr_blocks.get().wrapping_sub(1));
-            self.publish_if_moved(curr);
-        }
-
-        #[inline(always)]
-        fn publish_if_moved(&self, curr: i64) {
-            if curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND {
-                self.publish();
+            if curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND_NOW.load(Relaxed) {
+                self.publish_op(0, 0, -(size as i64), -1);
             }
         }
 
-        /// Hands this thread's unpublished figures to the process tally: a few relaxed atomic
-        /// additions, at most once per `PUBLISH_BLOCKS` allocations or `PUBLISH_BYTES` of change.
+        /// Hands this thread's unpublished figures to the process tally.
+        pub(crate) fn publish(&self) {
+            self.publish_op(0, 0, 0, 0);
+        }
+
+        /// Called when the batch is due (a few relaxed atomic additions to the process tally, at
+        /// most once per `PUBLISH_BLOCKS` allocations or `PUBLISH_BYTES` of change) and, in exact
+        /// mode, on every operation: the operation (its totals and live change; zero when none
+        /// triggered the call) goes to the span tally, and the batch to the process tally when due.
         #[cold]
         #[inline(never)]
-        pub(crate) fn publish(&self) {
+        fn publish_op(&self, total_bytes: u64, total_blocks: u64, bytes: i64, blocks: i64) {
+            if (total_blocks == 0 && blocks == 0) || EXACT.load(Relaxed) == 0 {
+                self.publish_all();
+                return;
+            }
+            // Exact mode: the operation goes to the span tally; the process tally is fed in
+            // batches as ever (a thread is registered by its first publication).
+            if !self.registered.get() || self.due() {
+                self.publish_all();
+            }
+            SPAN.add(total_bytes, total_blocks, bytes, blocks);
+            if self.born.get() != EPOCH.load(Relaxed) && !self.measuring.get() {
+                SPAN.foreign_ops.fetch_add(1, Relaxed);
+            }
+        }
+
+        /// Whether the batch is due: what the hot path checks, with the band of normal mode.
+        fn due(&self) -> bool {
+            self.total_blocks
+                .get()
+                .wrapping_sub(self.pub_total_blocks.get())
+                >= PUBLISH_BLOCKS
+                || self.curr_bytes.get().wrapping_sub(self.band_lo.get()) as u64 >= BAND
+        }
+
+        /// Hands this thread's unpublished figures to the process tally.
+        fn publish_all(&self) {
             let d_total_bytes = self
                 .total_bytes
                 .get()
@@ -210,6 +277,7 @@ mod counting {
                 // The thread's first publication: make sure its figures are published at exit.
                 // The registration may allocate (through this allocator), so it is not counted.
                 self.registered.set(true);
+                self.born.set(EPOCH.load(Relaxed));
                 self.busy.set(true);
                 let _ = EXIT.try_with(|_| ());
                 self.busy.set(false);
@@ -246,7 +314,24 @@ mod counting {
     }
 
     impl Process {
-        fn add(&self, total_bytes: u64, total_blocks: u64, curr_bytes: i64, curr_blocks: i64) {
+        const fn new() -> Process {
+            Process {
+                total_bytes: AtomicU64::new(0),
+                total_blocks: AtomicU64::new(0),
+                curr_bytes: AtomicI64::new(0),
+                curr_blocks: AtomicI64::new(0),
+                max_bytes: AtomicI64::new(0),
+                max_blocks: AtomicI64::new(0),
+            }
+        }
+
+        pub(crate) fn add(
+            &self,
+            total_bytes: u64,
+            total_blocks: u64,
+            curr_bytes: i64,
+            curr_blocks: i64,
+        ) {
             self.total_bytes.fetch_add(total_bytes, Relaxed);
             self.total_blocks.fetch_add(total_blocks, Relaxed);
             let blocks = self
@@ -265,14 +350,28 @@ mod counting {
         }
     }
 
-    pub(crate) static PROCESS: Process = Process {
-        total_bytes: AtomicU64::new(0),
-        total_blocks: AtomicU64::new(0),
-        curr_bytes: AtomicI64::new(0),
-        curr_blocks: AtomicI64::new(0),
-        max_bytes: AtomicI64::new(0),
-        max_blocks: AtomicI64::new(0),
+    /// The span tally: the operations made while exact mode was on, each added as it happened, so
+    /// its live figures and peak are exact. `measure_all` reads it at both ends of its span.
+    pub(crate) struct Span {
+        pub(crate) tally: Process,
+        /// Operations in exact mode by threads first counted before the outermost span began,
+        /// other than the thread measuring: another test's, or a pool started earlier.
+        pub(crate) foreign_ops: AtomicU64,
+    }
+
+    impl Span {
+        fn add(&self, total_bytes: u64, total_blocks: u64, curr_bytes: i64, curr_blocks: i64) {
+            self.tally
+                .add(total_bytes, total_blocks, curr_bytes, curr_blocks);
+        }
+    }
+
+    pub(crate) static SPAN: Span = Span {
+        tally: Process::new(),
+        foreign_ops: AtomicU64::new(0),
     };
+
+    pub(crate) static PROCESS: Process = Process::new();
 
     thread_local! {
         // No destructor: the fastest kind of thread-local, valid until the thread is gone.

@@ -1,12 +1,12 @@
 //! The runtime of `#[assert_heap]`: a test's heap [`Budget`], the measurement of its body on the
-//! test's thread ([`run`], [`run_should_panic`], [`Measured`] for async bodies), and the report
-//! of a failure.
+//! test's thread or, with `threads = "all"`, on every thread of the process ([`run`],
+//! [`run_should_panic`], [`Measured`] for async bodies), and the report of a failure.
 //!
 //! The attribute itself (in `dhat-kit-macros`) only collects the limits and hands the body over;
 //! everything that decides and says whether a test passes is here, reached through
 //! [`__private`](crate::__private).
 
-use crate::stats::{Mark, Stats};
+use crate::stats::{Mark, Shared, Stats, WholeSpan};
 use crate::units::{Count, Thousands};
 use std::fmt::Write as _;
 use std::future::Future;
@@ -135,6 +135,8 @@ pub struct Budget {
     negative: Option<(Key, i128)>,
     /// `baseline` / `baseline = "name"`, `tolerance = N`.
     baseline: Option<BaselineKey>,
+    /// `threads = "all"`: measured on every thread of the process.
+    all_threads: bool,
 }
 
 /// Where a budget's baseline entry is: the test crate's package and root, the entry's name (the
@@ -156,7 +158,22 @@ impl Budget {
             limits: [None; 6],
             negative: None,
             baseline: None,
+            all_threads: false,
         }
+    }
+
+    /// Measures the test on every thread of the process ([`measure_all`](crate::measure_all)),
+    /// not only on its own: `#[assert_heap(threads = "all")]`.
+    #[must_use]
+    pub const fn all_threads(mut self) -> Budget {
+        self.all_threads = true;
+        self
+    }
+
+    /// Whether the budget is measured on every thread of the process.
+    #[must_use]
+    pub fn is_all_threads(&self) -> bool {
+        self.all_threads
     }
 
     /// Checks the figures against the entry `name` (or the test's path) of the baseline file of
@@ -289,7 +306,11 @@ impl Budget {
                 Count(over, key.unit()),
             );
         }
-        out.push_str("measured on the test's thread:\n");
+        out.push_str(if self.all_threads {
+            "measured on all threads:\n"
+        } else {
+            "measured on the test's thread:\n"
+        });
         for key in Key::ALL {
             let value = Thousands(key.of(stats)).to_string();
             let line = match self.get(key) {
@@ -297,6 +318,23 @@ impl Budget {
                 None => format!("  {:<13}{value}", key.name()),
             };
             let _ = writeln!(out, "{}", line.trim_end());
+        }
+        if !self.all_threads {
+            out.push_str(
+                "not counted: allocations on other threads (threads the test starts, a thread \
+                 pool, an async runtime's workers); to count them, use \
+                 #[assert_heap(threads = \"all\", ..)]\n",
+            );
+            if exceeded
+                .iter()
+                .any(|k| matches!(k, Key::CurrBytes | Key::CurrBlocks))
+            {
+                out.push_str(
+                    "curr_*: blocks this thread allocated and another thread freed still count \
+                     as live here (and blocks it freed for other threads count as 0, not less); \
+                     threads = \"all\" counts each free wherever it happens\n",
+                );
+            }
         }
         out.pop();
         Some(out)
@@ -312,16 +350,60 @@ impl Budget {
 /// the body's figures exceed the budget, with [`Budget::report`]; and if the body panics.
 #[track_caller]
 pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
+    let scope = Scope::enter(&budget);
     if let Some(why) = budget.unmeasurable() {
         panic!("{why}");
     }
-    let mark = Mark::begin();
+    let measuring = scope.begin();
     let r = body();
-    let stats = mark.end();
+    let stats = measuring.end();
+    drop(scope);
     if let Some(report) = budget.report(&stats) {
         panic!("{report}");
     }
     r
+}
+
+/// A budget's hold on the kit's measurements: a thread-scope budget holds its place against
+/// whole-process ones (which wait for it, and it for them); a whole-process one takes its turn
+/// when it begins measuring.
+enum Scope {
+    Thread(Shared),
+    All,
+}
+
+impl Scope {
+    fn enter(budget: &Budget) -> Scope {
+        if budget.all_threads {
+            Scope::All
+        } else {
+            Scope::Thread(Shared::acquire())
+        }
+    }
+
+    fn begin(&self) -> Measuring {
+        match self {
+            Scope::Thread(_) => Measuring::Thread(Mark::begin()),
+            Scope::All => Measuring::All(WholeSpan::begin(ALL_THREADS)),
+        }
+    }
+}
+
+const ALL_THREADS: &str = "#[assert_heap(threads = \"all\")]";
+
+/// An open measurement of either scope.
+enum Measuring {
+    Thread(Mark),
+    All(WholeSpan),
+}
+
+impl Measuring {
+    fn end(self) -> Stats {
+        match self {
+            Measuring::Thread(mark) => mark.end(),
+            Measuring::All(span) => span.end(),
+        }
+    }
 }
 
 /// [`run`] for a `#[should_panic]` test. The body's own panic passes through when the figures up
@@ -334,17 +416,31 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
 /// `RUST_BACKTRACE`): the first call wraps the process's panic hook so that, on a thread inside
 /// this function, the hook runs uncounted.
 pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
+    let scope = Scope::enter(&budget);
     if let Some(why) = budget.unmeasurable() {
         eprintln!("{why}\n{}", SHOULD_PANIC_NOTE);
         return;
     }
     uncounted_panic_hook();
-    let mark = Mark::begin();
+    let measuring = match catch_unwind(AssertUnwindSafe(|| scope.begin())) {
+        Ok(measuring) => measuring,
+        Err(refused) => {
+            eprintln!("{}\n{SHOULD_PANIC_NOTE}", panic_text(&*refused));
+            return;
+        }
+    };
     let outcome = {
         let _pause = HookPause::enter();
         catch_unwind(AssertUnwindSafe(body))
     };
-    let stats = mark.end();
+    let stats = match catch_unwind(AssertUnwindSafe(|| measuring.end())) {
+        Ok(stats) => stats,
+        Err(refused) => {
+            eprintln!("{}\n{SHOULD_PANIC_NOTE}", panic_text(&*refused));
+            return;
+        }
+    };
+    drop(scope);
     if let Some(report) = budget.report(&stats) {
         eprintln!("{report}\n{}", SHOULD_PANIC_NOTE);
         return;
@@ -352,6 +448,15 @@ pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
     if let Err(payload) = outcome {
         resume_unwind(payload);
     }
+}
+
+/// The message of a panic's payload.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }
 
 const SHOULD_PANIC_NOTE: &str = "(the test is #[should_panic]: dhat-kit returns instead of \
@@ -404,6 +509,9 @@ pub fn run_future<F: Future>(budget: Budget, body: F) -> Measured<F> {
         body,
         checked: false,
         acc: Acc::default(),
+        whole: None,
+        whole_stats: None,
+        refused: None,
     }
 }
 
@@ -415,6 +523,11 @@ pub struct Measured<F> {
     body: F,
     checked: bool,
     acc: Acc,
+    /// With `threads = "all"`: the span open from the first poll to completion, then its figures.
+    whole: Option<WholeSpan>,
+    whole_stats: Option<Stats>,
+    /// Why the whole-process figures could not be exact, if they could not.
+    refused: Option<String>,
 }
 
 /// The figures of the polls so far, with signed live figures (a poll may free what an earlier
@@ -468,6 +581,23 @@ impl<F: Future> Measured<F> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above; `body` stays where it is, pinned with `self`.
         let body = unsafe { Pin::new_unchecked(&mut this.body) };
+        if this.budget.all_threads {
+            let poll = if catch {
+                let _pause = HookPause::enter();
+                catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+            } else {
+                Ok(body.poll(cx))
+            };
+            if !matches!(poll, Ok(Poll::Pending)) {
+                if let Some(span) = this.whole.take() {
+                    match catch_unwind(AssertUnwindSafe(|| span.end())) {
+                        Ok(stats) => this.whole_stats = Some(stats),
+                        Err(refused) => this.refused = Some(panic_text(&*refused)),
+                    }
+                }
+            }
+            return poll;
+        }
         let before = live();
         let mark = Mark::begin();
         let poll = if catch {
@@ -500,11 +630,22 @@ impl<F: Future> Measured<F> {
             return None;
         }
         this.checked = true;
-        this.budget.unmeasurable()
+        let why = this.budget.unmeasurable();
+        if why.is_none() && this.budget.all_threads {
+            match catch_unwind(|| WholeSpan::begin(ALL_THREADS)) {
+                Ok(span) => this.whole = Some(span),
+                Err(refused) => return Some(panic_text(&*refused)),
+            }
+        }
+        why
     }
 
     fn report(&self) -> Option<String> {
-        self.budget.report(&self.acc.stats())
+        if let Some(refused) = &self.refused {
+            return Some(refused.clone());
+        }
+        let stats = self.whole_stats.unwrap_or_else(|| self.acc.stats());
+        self.budget.report(&stats)
     }
 }
 
@@ -614,7 +755,9 @@ measured on the test's thread:
   max_bytes    1,500         limit 1,024
   max_blocks   2
   curr_bytes   8             limit 0
-  curr_blocks  1"
+  curr_blocks  1
+not counted: allocations on other threads (threads the test starts, a thread pool, an async runtime's workers); to count them, use #[assert_heap(threads = \"all\", ..)]
+curr_*: blocks this thread allocated and another thread freed still count as live here (and blocks it freed for other threads count as 0, not less); threads = \"all\" counts each free wherever it happens"
         );
     }
 

@@ -114,7 +114,7 @@ pub use crate::atomic_file::write as write_atomically;
 pub use crate::growth::{growth, Growth, GrowthClass, GrowthFit};
 pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
 pub use crate::region::{regions, reset_regions, Region, RegionHandle, RegionStats, Regions};
-pub use crate::stats::{measure, process_stats, thread_stats, Stats};
+pub use crate::stats::{measure, measure_all, process_stats, thread_stats, Stats};
 
 /// A heap budget on a test: `#[dhat_kit::assert_heap(max_bytes = 64 * 1024, curr_bytes = 0)]`.
 ///
@@ -155,6 +155,7 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 /// | `curr_blocks` | blocks still live when the body ends | `curr_blocks = 0` |
 /// | `baseline` | the figures against the test's entry in the crate's baseline file (below) | `baseline`, `baseline = "parse_small"` |
 /// | `tolerance` | with `baseline`: the growth allowed, in percent (default 5) | `tolerance = 2.5` |
+/// | `threads` | the scope: `"current"` (the test's thread, the default) or `"all"` (every thread of the process, below) | `threads = "all"` |
 /// | `crate` | where dhat-kit is, if re-exported or renamed (as serde's `crate`) | `crate = "my_utils::dhat_kit"` |
 ///
 /// ```
@@ -212,9 +213,34 @@ pub use crate::stats::{measure, process_stats, thread_stats, Stats};
 ///
 /// # What is counted
 ///
-/// Only the allocations of the test's own thread while its body runs. **Allocations on threads
-/// the test spawns are not counted** (nor what a thread pool or an async runtime's other tasks
-/// allocate). To count them, measure on that thread with [`measure`] and check the figures there:
+/// By default, only the allocations of the test's own thread while its body runs. **Allocations
+/// on threads the test spawns are not counted** (nor what a thread pool or an async runtime's other
+/// tasks allocate), and a block this thread allocated that another thread frees stays live in
+/// `curr_*` (so `curr_bytes = 0` fails on `std::thread::spawn(|| {}).join()`, whose bookkeeping
+/// std allocates here and the new thread frees). A failure report says both, and a passing test
+/// prints nothing.
+///
+/// With `threads = "all"`, the body is measured with [`measure_all`]: every thread of the process,
+/// exactly, each free counted wherever it happens, and the report says "measured on all threads".
+/// Such a test must not run beside other tests: tests of the same binary that use dhat-kit wait for
+/// each other, and if anything else runs meanwhile the test fails with a message naming
+/// `cargo nextest run` and `cargo test -- --test-threads 1` (see [`measure_all`]'s isolation).
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// # /*
+/// #[test]
+/// # */
+/// #[dhat_kit::assert_heap(threads = "all", curr_bytes = 0, curr_blocks = 0)]
+/// fn a_worker_leaves_nothing_live() {
+///     let v = std::thread::scope(|s| s.spawn(|| vec![1u64; 1000]).join().unwrap());
+///     assert_eq!(v.len(), 1000);
+/// }
+/// # fn main() { a_worker_leaves_nothing_live(); }
+/// ```
+///
+/// Or measure on the other thread with [`measure`] and check the figures there:
 ///
 /// ```
 /// dhat_kit::global_allocator!();

@@ -1,4 +1,5 @@
-//! [`Stats`], and the measurements that produce it: [`measure`], [`thread_stats`], [`process_stats`].
+//! [`Stats`], and the measurements that produce it: [`measure`], [`measure_all`], [`thread_stats`],
+//! [`process_stats`].
 
 use std::fmt;
 
@@ -131,6 +132,78 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     (r, mark.end())
 }
 
+/// Runs `f` and returns its result with what every thread of the process allocated while it ran.
+///
+/// Threads `f` starts (`std::thread::scope`, a rayon pool, a multi-threaded tokio runtime) are
+/// counted, and so is any other thread that allocates meanwhile. The figures are exact: while a
+/// `measure_all` runs, every thread hands each operation to a shared tally as it happens (a few
+/// atomic additions per operation, paid only then), so `total_*` is everything allocated, the
+/// peak (`max_bytes`, `max_blocks`) is the peak of the process's live heap during `f` above what
+/// was live when it began, and `curr_*` is what is left live at the end. A block allocated on one
+/// thread and freed on another is freed: `std::thread::spawn(|| {}).join()` leaves 0 live.
+/// `max_blocks` is the live blocks at the peak as the thread that reached it saw them: when
+/// threads allocate or free at the same instant, it may miss or include one of their blocks
+/// (the live bytes and blocks are two counters; every other figure is exact).
+///
+/// Calls are serialised: a `measure_all` on another thread (or an `#[assert_heap]` test) waits
+/// for this one to end. Nested on the same thread, the inner call measures its own closure, and
+/// the outer one's figures include it. [`region!`](crate::region!) and [`measure`] inside work as
+/// usual. A thread `f` starts and does not join may still be running, or freeing, after `f`
+/// returns: join the threads whose work should be counted (`std::thread::scope` joins them).
+/// Call it from the thread that runs the test: one called on a thread that another
+/// `measure_all`'s closure (or a thread-scope `#[assert_heap]` test) started and waits for would
+/// wait for that one to end, which never comes.
+///
+/// # Isolation
+///
+/// Whole-process figures mean something only when nothing else runs meanwhile. In a test binary
+/// that cargo built (run by `cargo test` or `cargo nextest run`), `measure_all` therefore first
+/// waits (up to 5 s) until the process's other threads have been idle for 30 ms (the harness
+/// starting the test, threads a finished test left behind), and at the end checks that no thread
+/// that existed before it ran or allocated meanwhile; if one did, it panics rather than return
+/// mixed figures, with a message naming the ways to run such a test alone:
+/// `cargo nextest run` (a process per test) or `cargo test -- --test-threads 1`. Under plain
+/// parallel `cargo test`, tests of the same binary that use dhat-kit (`measure_all`,
+/// `#[assert_heap]`) wait for each other, so a binary whose tests all run their whole body inside
+/// them is exact there too; other tests cannot be held back. Threads started before the
+/// measurement (a pool, a runtime) count as "other threads": start them inside it, or inside an
+/// outer `measure_all` around the whole test (nested calls are not checked). Outside test
+/// binaries nothing is checked: every thread's allocations are the process's. The check reads
+/// the threads' activity from `/proc/self/task` (Linux); where that cannot be read, a test binary
+/// accepts only a run under cargo-nextest.
+///
+/// Without a dhat-kit allocator installed, or built without the `peak` feature, every figure is 0.
+///
+/// # Panics
+///
+/// In a test binary, when another thread of the process ran during the measurement (see above);
+/// and if `f` panics.
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     let (sum, stats) = dhat_kit::measure_all(|| {
+///         std::thread::scope(|s| {
+///             let a = s.spawn(|| vec![1u8; 4096].len());
+///             let b = s.spawn(|| vec![1u8; 1024].len());
+///             a.join().unwrap() + b.join().unwrap()
+///         })
+///     });
+///     assert_eq!(sum, 5120);
+///     // The two threads' buffers, and what starting the threads allocates.
+///     assert!(stats.total_bytes > 5120, "{stats}");
+///     assert_eq!(stats.curr_bytes, 0);
+/// }
+/// ```
+pub fn measure_all<R>(f: impl FnOnce() -> R) -> (R, Stats) {
+    let span = whole::Span::begin("measure_all");
+    let r = f();
+    (r, span.end())
+}
+
 /// This thread's figures since it started: everything it allocated, its peak of live bytes, and
 /// what it holds live now. Blocks this thread freed that other threads allocated lower its live
 /// figures (which read 0 rather than below).
@@ -209,6 +282,498 @@ impl Drop for Mark {
 
 #[cfg(feature = "peak")]
 pub(crate) use imp::{higher as higher_peak, Mark as RawMark, Now};
+
+pub(crate) use whole::{Shared, Span as WholeSpan};
+
+/// The whole-process scope: [`measure_all`]'s span, the serialisation of the kit's measurements
+/// across a test binary's threads, and the check that nothing else ran meanwhile.
+mod whole {
+    use super::Stats;
+    use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+    use std::thread::ThreadId;
+    use std::time::{Duration, Instant};
+
+    /// Who measures now: one whole-process span (its thread, how deeply nested), or any number of
+    /// thread-scope budgets; never both.
+    struct State {
+        owner: Option<(ThreadId, usize)>,
+        shared: usize,
+        waiting: usize,
+    }
+
+    static STATE: Mutex<State> = Mutex::new(State {
+        owner: None,
+        shared: 0,
+        waiting: 0,
+    });
+    static CHANGED: Condvar = Condvar::new();
+
+    thread_local! {
+        /// Thread-scope budgets this thread holds (a `measure_all` inside one waits for the others only).
+        static MINE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    fn state() -> MutexGuard<'static, State> {
+        STATE.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes the waiting threads, only when one of them may go on: a waiting thread that wakes
+    /// up runs, which a span's check would see as another thread's activity.
+    fn notify() {
+        CHANGED.notify_all();
+    }
+
+    fn wait(guard: MutexGuard<'static, State>) -> MutexGuard<'static, State> {
+        CHANGED.wait(guard).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A thread-scope measurement held against whole-process ones: while any is held, a
+    /// `measure_all` on another thread waits, and it waits for them.
+    #[must_use = "the measurement is serialised until this is dropped"]
+    pub(crate) struct Shared(());
+
+    impl Shared {
+        pub(crate) fn acquire() -> Shared {
+            crate::alloc::uncounted(|| {
+                let me = std::thread::current().id();
+                // A budget nested in one this thread holds does not queue behind a waiting span
+                // (which waits for the outer one).
+                let nested = MINE.try_with(std::cell::Cell::get).unwrap_or(0) > 0;
+                let mut s = state();
+                while matches!(s.owner, Some((t, _)) if t != me)
+                    || (s.waiting > 0 && s.owner.is_none() && !nested)
+                {
+                    s = wait(s);
+                }
+                s.shared += 1;
+                let _ = MINE.try_with(|m| m.set(m.get() + 1));
+            });
+            Shared(())
+        }
+    }
+
+    impl Drop for Shared {
+        fn drop(&mut self) {
+            crate::alloc::uncounted(|| {
+                let mut s = state();
+                s.shared -= 1;
+                let _ = MINE.try_with(|m| m.set(m.get().saturating_sub(1)));
+                let free = s.owner.is_none();
+                drop(s);
+                if free {
+                    notify();
+                }
+            });
+        }
+    }
+
+    /// Takes the whole-process turn for this thread: waits for other threads' spans and
+    /// thread-scope budgets to end. Returns whether this is the outermost span of the thread.
+    fn take_turn() -> bool {
+        crate::alloc::uncounted(|| {
+            let me = std::thread::current().id();
+            let mine = MINE.try_with(std::cell::Cell::get).unwrap_or(0);
+            let mut s = state();
+            if let Some((t, depth)) = &mut s.owner {
+                if *t == me {
+                    *depth += 1;
+                    return false;
+                }
+            }
+            s.waiting += 1;
+            while s.owner.is_some() || s.shared > mine {
+                s = wait(s);
+            }
+            s.waiting -= 1;
+            s.owner = Some((me, 1));
+            true
+        })
+    }
+
+    fn end_turn() {
+        crate::alloc::uncounted(|| {
+            let mut s = state();
+            if let Some((_, depth)) = &mut s.owner {
+                *depth -= 1;
+                if *depth == 0 {
+                    s.owner = None;
+                }
+            }
+            let free = s.owner.is_none();
+            drop(s);
+            if free {
+                notify();
+            }
+        });
+    }
+
+    /// An open whole-process measurement. Dropped without [`Span::end`] (its closure panicked),
+    /// it still turns exact mode off and gives the turn back.
+    #[must_use = "a span measures until `end` is called"]
+    pub(crate) struct Span {
+        /// The other threads' activity when it began, if it is checked.
+        before: Option<Activity>,
+        what: &'static str,
+        raw: Option<imp::Raw>,
+    }
+
+    impl Span {
+        /// Begins measuring the whole process; `what` names the caller in messages.
+        ///
+        /// # Panics
+        ///
+        /// When checked (see [`measure_all`](super::measure_all)) and the process's other threads
+        /// never went idle.
+        pub(crate) fn begin(what: &'static str) -> Span {
+            let outermost = take_turn();
+            let mut span = Span {
+                before: None,
+                what,
+                raw: None,
+            };
+            if outermost && checked() {
+                match crate::alloc::uncounted(wait_idle) {
+                    Ok(before) => span.before = before,
+                    Err(why) => {
+                        drop(span);
+                        panic!("{}", refusal(what, &why));
+                    }
+                }
+            }
+            span.raw = Some(imp::Raw::begin(outermost));
+            span
+        }
+
+        /// Ends the span: its figures.
+        ///
+        /// # Panics
+        ///
+        /// When checked and another thread ran meanwhile.
+        pub(crate) fn end(mut self) -> Stats {
+            let (stats, foreign_ops) = self.raw.take().map(imp::Raw::end).unwrap_or_default();
+            if let Some(before) = self.before.take() {
+                let after = crate::alloc::uncounted(Activity::read);
+                let ran = crate::alloc::uncounted(|| before.others_ran(&after));
+                let what = self.what;
+                drop(self);
+                if let Some(why) = ran {
+                    panic!("{}", refusal(what, &why));
+                }
+                if foreign_ops > 0 {
+                    let why = format!(
+                        "{foreign_ops} allocations or frees were made by threads that were running \
+                         before it began"
+                    );
+                    panic!("{}", refusal(what, &why));
+                }
+            }
+            stats
+        }
+    }
+
+    impl std::fmt::Debug for Span {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Span")
+                .field("what", &self.what)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl Drop for Span {
+        fn drop(&mut self) {
+            if let Some(raw) = self.raw.take() {
+                raw.end();
+            }
+            end_turn();
+        }
+    }
+
+    /// The message of a whole-process measurement that cannot be exact here.
+    fn refusal(what: &str, why: &str) -> String {
+        let thread = std::thread::current();
+        let test = thread.name().unwrap_or("this test");
+        format!(
+            "dhat-kit: {what} in {test} cannot give exact figures: {why}. Figures of the whole \
+             process mean something only when nothing else runs meanwhile:\n\
+             - no other test: run this test in a process of its own, or one test at a time:\n\n    \
+             cargo nextest run\n    \
+             cargo test -- --test-threads 1\n\n\
+             - no thread started before the measurement: start a pool or runtime inside it (or \
+             inside an outer measure_all around the whole test)\n"
+        )
+    }
+
+    /// Whether this measurement must check for other activity: in a test binary that cargo built
+    /// (`target/<profile>/deps/<name>-<16 hex digits>`), where libtest runs tests on parallel
+    /// threads; where, even one test at a time, threads a finished test left behind may still
+    /// run; and where, even in a process per test (cargo-nextest), the harness's main thread
+    /// is still busy with the test's start when the test begins.
+    fn checked() -> bool {
+        let Some(exe) = std::env::args_os().next() else {
+            return false;
+        };
+        let exe = std::path::Path::new(&exe);
+        let in_deps = exe
+            .parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|d| d == "deps");
+        let hashed = exe
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| s.rsplit_once('-'))
+            .is_some_and(|(_, hash)| {
+                hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+            });
+        in_deps && hashed
+    }
+
+    /// How long the other threads must stay idle before a checked span begins, and how long to
+    /// wait for that at most.
+    const IDLE: Duration = Duration::from_millis(30);
+    const PATIENCE: Duration = Duration::from_secs(5);
+
+    /// Waits until no other thread of the process runs for [`IDLE`]; the activity then, to
+    /// compare with at the end. Where the threads cannot be read (no `/proc`), only a process per
+    /// test (cargo-nextest) is accepted, after waiting [`IDLE`] for its harness to settle.
+    fn wait_idle() -> Result<Option<Activity>, String> {
+        let start = Instant::now();
+        let mut before = Activity::read();
+        if let Err(why) = &before.threads {
+            if std::env::var_os("NEXTEST").is_some() {
+                std::thread::sleep(IDLE);
+                return Ok(None);
+            }
+            return Err(format!(
+                "{why}, so whether another test runs meanwhile cannot be checked here; \
+                 only `cargo nextest run` runs it exactly on this platform"
+            ));
+        }
+        loop {
+            std::thread::sleep(IDLE);
+            let now = Activity::read();
+            match before
+                .others_ran(&now)
+                .or_else(|| now.started_since(&before))
+            {
+                None => return Ok(Some(now)),
+                Some(why) if start.elapsed() > PATIENCE => {
+                    return Err(format!(
+                        "other threads of this process kept running for {} s ({why})",
+                        PATIENCE.as_secs()
+                    ))
+                }
+                Some(_) => before = now,
+            }
+        }
+    }
+
+    /// The process's threads, how much each has run (CPU ticks and context switches) and whether
+    /// it is runnable, from `/proc/self/task`. A thread that ran, even briefly, is runnable or has
+    /// a different figure afterwards.
+    struct Activity {
+        me: Option<u64>,
+        threads: Result<Vec<Thread>, String>,
+    }
+
+    /// One thread: its id, how much it has run, and its name as the kernel knows it (15 bytes
+    /// at most).
+    struct Thread {
+        tid: u64,
+        run: u64,
+        /// Running or waiting for a CPU: a thread that is idle waits for something else.
+        runnable: bool,
+        name: String,
+    }
+
+    impl Activity {
+        fn read() -> Activity {
+            let me = std::fs::read_link("/proc/thread-self")
+                .ok()
+                .and_then(|p| p.file_name()?.to_str()?.parse().ok());
+            Activity {
+                me,
+                threads: threads(),
+            }
+        }
+
+        /// Threads in `self` that were not in `earlier`: someone started them in between.
+        fn started_since(&self, earlier: &Activity) -> Option<String> {
+            let (Ok(now), Ok(before)) = (&self.threads, &earlier.threads) else {
+                return None;
+            };
+            let new = now
+                .iter()
+                .filter(|t| !before.iter().any(|b| b.tid == t.tid))
+                .count();
+            (new > 0).then(|| format!("{new} thread(s) started"))
+        }
+
+        /// Why other threads than this one ran between `self` and `later`, if they did.
+        fn others_ran(&self, later: &Activity) -> Option<String> {
+            let (before, after) = match (&self.threads, &later.threads, self.me) {
+                (Ok(b), Ok(a), Some(_)) => (b, a),
+                (Err(e), _, _) | (_, Err(e), _) => return Some(e.clone()),
+                (_, _, None) => {
+                    return Some("this thread's id could not be read from /proc".to_string())
+                }
+            };
+            let ran: Vec<&str> = before
+                .iter()
+                .filter(|t| Some(t.tid) != self.me)
+                .filter(|t| {
+                    t.runnable
+                        || !after
+                            .iter()
+                            .any(|a| a.tid == t.tid && a.run == t.run && !a.runnable)
+                })
+                .map(|t| t.name.as_str())
+                .collect();
+            (!ran.is_empty()).then(|| {
+                format!(
+                    "{} other thread{} of this process ran meanwhile ({})",
+                    ran.len(),
+                    if ran.len() == 1 { "" } else { "s" },
+                    ran.join(", ")
+                )
+            })
+        }
+    }
+
+    /// Each thread's id, activity (CPU ticks + context switches) and name.
+    fn threads() -> Result<Vec<Thread>, String> {
+        let cannot = |e: std::io::Error| {
+            format!("the process's threads could not be read from /proc/self/task ({e})")
+        };
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir("/proc/self/task").map_err(cannot)? {
+            let entry = entry.map_err(cannot)?;
+            let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+                continue;
+            };
+            // A thread that ended between the listing and the read has run: it is left out,
+            // which reads as "ran" against an earlier listing.
+            if let Some((run, runnable, name)) = activity(&entry.path()) {
+                out.push(Thread {
+                    tid,
+                    run,
+                    runnable,
+                    name,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
+        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+        // `pid (name) state ...`: the name may hold spaces and parentheses. After it, state is
+        // field 3, utime 14, stime 15.
+        let (head, tail) = stat.rsplit_once(')')?;
+        let name = head.split_once('(').map_or("", |(_, n)| n).to_string();
+        let fields: Vec<&str> = tail.split_whitespace().collect();
+        let runnable = fields.first()? == &"R";
+        let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        let status = std::fs::read_to_string(dir.join("status")).ok()?;
+        let switches: u64 = status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum();
+        Some((ticks + switches, runnable, name))
+    }
+
+    #[cfg(feature = "peak")]
+    mod imp {
+        use super::Stats;
+        use crate::alloc::{exact_off, exact_on, with_tally, SPAN};
+        use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+
+        /// The span tally at the beginning, and the peak set aside for an enclosing span.
+        pub(super) struct Raw {
+            outermost: bool,
+            start: [i64; 4],
+            set_aside: (i64, i64),
+            foreign_ops: u64,
+            was_measuring: bool,
+        }
+
+        fn read() -> [i64; 4] {
+            let t = &SPAN.tally;
+            [
+                t.total_bytes.load(SeqCst) as i64,
+                t.total_blocks.load(SeqCst) as i64,
+                t.curr_bytes.load(SeqCst),
+                t.curr_blocks.load(SeqCst),
+            ]
+        }
+
+        impl Raw {
+            pub(super) fn begin(outermost: bool) -> Raw {
+                let was_measuring =
+                    with_tally(|t| t.measuring.replace(outermost || t.measuring.get()))
+                        .unwrap_or(false);
+                exact_on(outermost);
+                let t = &SPAN.tally;
+                let set_aside = (t.max_bytes.load(SeqCst), t.max_blocks.load(SeqCst));
+                let start = read();
+                t.max_bytes.store(start[2], SeqCst);
+                t.max_blocks.store(start[3], SeqCst);
+                Raw {
+                    outermost,
+                    start,
+                    set_aside,
+                    foreign_ops: SPAN.foreign_ops.load(SeqCst),
+                    was_measuring,
+                }
+            }
+
+            /// The figures, and how many operations threads from before the span made in it.
+            pub(super) fn end(self) -> (Stats, u64) {
+                let t = &SPAN.tally;
+                let now = read();
+                let peak = (t.max_bytes.load(SeqCst), t.max_blocks.load(SeqCst));
+                if !self.outermost {
+                    let (bytes, blocks) = crate::stats::higher_peak(self.set_aside, peak);
+                    t.max_bytes.store(bytes, SeqCst);
+                    t.max_blocks.store(blocks, SeqCst);
+                }
+                let foreign_ops = SPAN
+                    .foreign_ops
+                    .load(Relaxed)
+                    .wrapping_sub(self.foreign_ops);
+                exact_off();
+                let _ = with_tally(|t| t.measuring.set(self.was_measuring));
+                let clamp = |v: i64| v.max(0) as u64;
+                let stats = Stats {
+                    total_bytes: now[0].wrapping_sub(self.start[0]) as u64,
+                    total_blocks: now[1].wrapping_sub(self.start[1]) as u64,
+                    max_bytes: clamp(peak.0 - self.start[2]),
+                    max_blocks: clamp(peak.1 - self.start[3]),
+                    curr_bytes: clamp(now[2] - self.start[2]),
+                    curr_blocks: clamp(now[3] - self.start[3]),
+                };
+                (stats, foreign_ops)
+            }
+        }
+    }
+
+    #[cfg(not(feature = "peak"))]
+    mod imp {
+        use super::Stats;
+
+        pub(super) struct Raw;
+
+        impl Raw {
+            pub(super) fn begin(_outermost: bool) -> Raw {
+                Raw
+            }
+
+            pub(super) fn end(self) -> (Stats, u64) {
+                (Stats::default(), 0)
+            }
+        }
+    }
+}
 
 #[cfg(feature = "peak")]
 mod imp {

@@ -1,0 +1,409 @@
+//! `measure_all`: every thread's allocations while a closure runs, exact to the byte.
+//!
+//! Every test here measures the whole process. They pass under `cargo nextest run`, under
+//! `cargo test -- --test-threads 1`, and under plain parallel `cargo test` too: every test of this
+//! binary runs its whole body inside `measure_all` (or `#[assert_heap(threads = "all")]`), so
+//! they wait for each other and nothing else runs while one measures.
+
+use std::sync::Barrier;
+use std::thread;
+
+dhat_kit::global_allocator!();
+
+/// Four threads start, wait for each other, allocate a block each (`sizes`), wait until all four
+/// hold theirs, then free it. The threads are joined before the scope ends.
+fn four_threads(sizes: [usize; 4]) {
+    let started = Barrier::new(4);
+    let holding = Barrier::new(4);
+    thread::scope(|s| {
+        let handles: Vec<_> = sizes
+            .iter()
+            .map(|&size| {
+                let (started, holding) = (&started, &holding);
+                s.spawn(move || {
+                    started.wait();
+                    let block = vec![7u8; size];
+                    holding.wait();
+                    block.len()
+                })
+            })
+            .collect();
+        let lens: Vec<usize> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(lens, sizes);
+    });
+}
+
+/// The first threads a process starts also initialise std's and the kit's globals, once: the
+/// tests that compare figures run their work once before measuring it.
+fn warm_up() {
+    four_threads([1; 4]);
+}
+
+/// Runs a whole test inside one span, so that no other test of this binary runs, starts or ends
+/// between the measurements it compares: starting a thread also files it in std's map of the
+/// process's threads, whose allocations depend on how many threads are alive at the time.
+fn alone(test: impl FnOnce()) {
+    dhat_kit::measure_all(test);
+}
+
+#[test]
+fn scope_of_four_threads_exact_to_the_byte() {
+    alone(scope_of_four_threads);
+}
+
+fn scope_of_four_threads() {
+    warm_up();
+    // The same scope three times: no blocks, then 10,000 bytes, then 20,000 bytes in four blocks
+    // held at the same time. Starting the threads costs the same each time, so the differences
+    // are the blocks alone; the peak is where all four are held.
+    let small = [1000, 2000, 3000, 4000];
+    let large = [2000, 4000, 6000, 8000];
+    let ((), none) = dhat_kit::measure_all(|| four_threads([0; 4]));
+    let ((), a) = dhat_kit::measure_all(|| four_threads(small));
+    let ((), b) = dhat_kit::measure_all(|| four_threads(large));
+    assert!(none.total_blocks > 0, "starting threads allocates: {none}");
+    assert_eq!(a.total_bytes, none.total_bytes + 10_000);
+    assert_eq!(a.total_blocks, none.total_blocks + 4);
+    assert_eq!(b.total_bytes, none.total_bytes + 20_000);
+    assert_eq!(b.total_blocks, none.total_blocks + 4);
+    // The peak holds all four blocks at once: twice the blocks, 10,000 bytes more.
+    assert_eq!(b.max_bytes, a.max_bytes + 10_000);
+    assert!(a.max_bytes >= 10_000, "{a}");
+    // (`max_blocks` pairs the peak with the live blocks the thread that reached it saw: when
+    // threads allocate at the same instant, as these four do, it may miss one of theirs.)
+    assert!(a.max_blocks >= 4, "{a}");
+    // Everything the threads allocated was freed, wherever it was freed.
+    for s in [none, a, b] {
+        assert_eq!((s.curr_bytes, s.curr_blocks), (0, 0), "{s}");
+    }
+}
+
+#[test]
+fn the_same_figures_twenty_times_in_a_row() {
+    alone(the_same_figures);
+}
+
+fn the_same_figures() {
+    warm_up();
+    // Every figure but `max_blocks` (see `scope_of_four_threads`).
+    let figures = |s: dhat_kit::Stats| {
+        (
+            s.total_bytes,
+            s.total_blocks,
+            s.max_bytes,
+            s.curr_bytes,
+            s.curr_blocks,
+        )
+    };
+    let ((), first) = dhat_kit::measure_all(|| four_threads([1000, 2000, 3000, 4000]));
+    for run in 1..20 {
+        let ((), again) = dhat_kit::measure_all(|| four_threads([1000, 2000, 3000, 4000]));
+        assert_eq!(figures(again), figures(first), "run {run}");
+    }
+}
+
+/// A budget one byte below the truth fails, the truth itself passes: 20 times in a row, for
+/// every figure but `max_blocks` (see `scope_of_four_threads`). The truth is `measure_all`'s; the budget goes through `#[assert_heap]`'s runtime
+/// (what `#[assert_heap(threads = "all", ..)]` expands to) with limits known only when it runs.
+#[test]
+fn one_byte_below_fails_the_truth_passes() {
+    // Inside one outer span, so that the 160 budgets do not each wait for the process to be idle.
+    dhat_kit::measure_all(one_byte_below);
+}
+
+fn one_byte_below() {
+    use dhat_kit::__private::{run, Budget, Key};
+    let work = || four_threads([1000, 2000, 3000, 4000]);
+    warm_up();
+    let ((), truth) = dhat_kit::measure_all(work);
+    let keys = [
+        (Key::TotalBytes, truth.total_bytes),
+        (Key::TotalBlocks, truth.total_blocks),
+        (Key::MaxBytes, truth.max_bytes),
+    ];
+    for round in 0..20 {
+        for (key, value) in keys {
+            let budget = || Budget::new("measure_all::budget").all_threads();
+            run(budget().limit(key, value), work);
+            let failed = std::panic::catch_unwind(|| run(budget().limit(key, value - 1), work))
+                .expect_err("one below the truth fails");
+            let report = failed.downcast_ref::<String>().unwrap();
+            assert!(
+                report.contains(&format!("  {}: ", key.name())),
+                "round {round}: {report}"
+            );
+            assert!(report.contains("measured on all threads:"), "{report}");
+        }
+    }
+}
+
+/// std's bookkeeping for a spawned thread is allocated on the spawning thread and freed by the
+/// new one: on the test's thread alone it looks live; over the whole process it is freed.
+#[test]
+#[dhat_kit::assert_heap(threads = "all", curr_bytes = 0, curr_blocks = 0)]
+fn spawn_and_join_leaves_nothing_live() {
+    thread::spawn(|| {}).join().unwrap();
+}
+
+#[test]
+#[dhat_kit::assert_heap(threads = "all", curr_bytes = 0, curr_blocks = 0)]
+fn a_workers_vec_dropped_by_the_test_leaves_nothing_live() {
+    let v = thread::scope(|s| s.spawn(|| vec![1u64; 1000]).join().unwrap());
+    assert_eq!(v.len(), 1000);
+    drop(v);
+}
+
+#[dhat_kit::assert_heap(curr_bytes = 0)]
+fn spawn_and_join_on_the_test_thread_only() {
+    thread::spawn(|| {}).join().unwrap();
+}
+
+#[test]
+fn the_thread_scope_report_says_why_its_live_figures_differ() {
+    dhat_kit::measure_all(the_thread_scope_report);
+}
+
+fn the_thread_scope_report() {
+    let ((), on_this_thread) = dhat_kit::measure(|| thread::spawn(|| {}).join().unwrap());
+    assert!(on_this_thread.curr_bytes > 0, "{on_this_thread}");
+    let ((), everywhere) = dhat_kit::measure_all(|| thread::spawn(|| {}).join().unwrap());
+    assert_eq!((everywhere.curr_bytes, everywhere.curr_blocks), (0, 0));
+    let failed = std::panic::catch_unwind(spawn_and_join_on_the_test_thread_only).unwrap_err();
+    let report = failed.downcast_ref::<String>().unwrap();
+    assert!(
+        report.contains("measured on the test's thread:"),
+        "{report}"
+    );
+    assert!(
+        report
+            .contains("blocks this thread allocated and another thread freed still count as live"),
+        "{report}"
+    );
+    assert!(report.contains("threads = \"all\""), "{report}");
+}
+
+#[test]
+fn nested_spans_measure_their_own_closures() {
+    alone(nested_spans);
+}
+
+fn nested_spans() {
+    warm_up();
+    let ((inner, v), outer) = dhat_kit::measure_all(|| {
+        let a = vec![0u8; 100];
+        let (v, inner) =
+            dhat_kit::measure_all(|| thread::scope(|s| s.spawn(|| vec![0u8; 300]).join().unwrap()));
+        drop(a);
+        (inner, v)
+    });
+    let ((), alone) = dhat_kit::measure_all(|| {
+        drop(thread::scope(|s| {
+            s.spawn(|| vec![0u8; 300]).join().unwrap()
+        }));
+    });
+    // The inner span is exactly the scope; the outer one adds the 100 bytes before it.
+    assert_eq!(inner.total_bytes, alone.total_bytes);
+    assert_eq!(inner.total_blocks, alone.total_blocks);
+    assert_eq!(inner.curr_bytes, 300);
+    assert_eq!(outer.total_bytes, inner.total_bytes + 100);
+    assert_eq!(outer.total_blocks, inner.total_blocks + 1);
+    assert_eq!(outer.curr_bytes, 300);
+    assert_eq!(outer.max_bytes, inner.max_bytes + 100);
+    drop(v);
+}
+
+#[test]
+fn regions_inside_work_as_usual() {
+    let ((), stats) = dhat_kit::measure_all(|| {
+        dhat_kit::region!("measure_all_region");
+        drop(std::hint::black_box(vec![0u8; 512]));
+    });
+    assert_eq!((stats.total_bytes, stats.total_blocks), (512, 1));
+    let regions = dhat_kit::regions();
+    let region = regions
+        .iter()
+        .find(|r| r.path.ends_with("measure_all_region"))
+        .expect("the region is recorded");
+    assert_eq!(region.inclusive.total_bytes, 512);
+}
+
+/// Two spans started at the same moment on two threads: one waits for the other, and each sees
+/// only its own work.
+#[test]
+fn a_second_span_on_another_thread_waits() {
+    // The threads start together and end together, so that neither is starting or ending (and
+    // allocating for it) while the other measures.
+    let (start, end) = (Barrier::new(2), Barrier::new(2));
+    let spans = thread::scope(|s| {
+        let handles: Vec<_> = [1000usize, 2000]
+            .into_iter()
+            .map(|size| {
+                let (start, end) = (&start, &end);
+                s.spawn(move || {
+                    start.wait();
+                    let ((), stats) = dhat_kit::measure_all(|| {
+                        let block = std::hint::black_box(vec![0u8; size]);
+                        thread::sleep(std::time::Duration::from_millis(50));
+                        drop(block);
+                    });
+                    end.wait();
+                    stats
+                })
+            })
+            .collect();
+        // Joined without allocating: this thread runs while the second span measures.
+        let mut handles = handles.into_iter();
+        let mut join = || handles.next().unwrap().join().unwrap();
+        [join(), join()]
+    });
+    assert_eq!((spans[0].total_bytes, spans[0].max_bytes), (1000, 1000));
+    assert_eq!((spans[1].total_bytes, spans[1].max_bytes), (2000, 2000));
+}
+
+/// rayon: a pool started in an outer span, the work measured in an inner one, so that starting
+/// the pool is not part of the figures. The work on four threads allocates exactly what it does
+/// on one: one `String` per element and the collected `Vec`.
+#[test]
+fn rayon_par_iter_allocates_what_one_thread_does() {
+    dhat_kit::measure_all(rayon_par_iter);
+}
+
+fn rayon_par_iter() {
+    use rayon::prelude::*;
+    let input: Vec<u64> = (0..1000).map(|i| i * 7919).collect();
+    let work = |v: &[u64]| {
+        v.iter()
+            .map(|i| format!("item {i}"))
+            .collect::<Vec<String>>()
+    };
+    let (single, on_one) = dhat_kit::measure(|| work(&input));
+    let ((parallel, on_pool), _) = dhat_kit::measure_all(|| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        pool.broadcast(|_| ());
+        let parallel = dhat_kit::measure_all(|| {
+            pool.install(|| {
+                input
+                    .par_iter()
+                    .map(|i| format!("item {i}"))
+                    .collect::<Vec<String>>()
+            })
+        });
+        drop(pool);
+        parallel
+    });
+    assert_eq!(parallel, single);
+    assert_eq!(on_pool.total_blocks, on_one.total_blocks);
+    assert_eq!(on_pool.total_bytes, on_one.total_bytes);
+    assert_eq!(on_pool.curr_bytes, on_one.curr_bytes);
+    assert_eq!(on_pool.curr_blocks, on_one.curr_blocks);
+}
+
+/// A multi-threaded tokio runtime: tasks spawned on its workers, each allocating a known block.
+/// Spawning and joining costs the same with or without the blocks, so the difference is exactly
+/// their sizes.
+#[test]
+fn tokio_multi_thread_spawn_and_join() {
+    // A runtime whose four workers have all started and run a task: what they allocate when
+    // they start is not part of the work.
+    let runtime = || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .build()
+            .unwrap();
+        let all = std::sync::Arc::new(Barrier::new(5));
+        rt.block_on(async {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    let all = all.clone();
+                    tokio::spawn(async move {
+                        all.wait();
+                    })
+                })
+                .collect();
+            all.wait();
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+        rt
+    };
+    let tasks = |sizes: [usize; 8]| {
+        let rt = runtime();
+        let ((), stats) = dhat_kit::measure_all(|| {
+            rt.block_on(async {
+                let handles: Vec<_> = sizes
+                    .into_iter()
+                    .map(|n| tokio::spawn(async move { std::hint::black_box(vec![1u8; n]).len() }))
+                    .collect();
+                let mut lens = Vec::new();
+                for h in handles {
+                    lens.push(h.await.unwrap());
+                }
+                assert_eq!(lens, sizes);
+            })
+        });
+        stats
+    };
+    // The first runtime of the process also initialises tokio's globals: once, before.
+    let ((none, with_blocks), _) = dhat_kit::measure_all(|| {
+        tasks([0; 8]);
+        (
+            tasks([0; 8]),
+            tasks([100, 200, 300, 400, 500, 600, 700, 800]),
+        )
+    });
+    assert_eq!(with_blocks.total_bytes, none.total_bytes + 3600);
+    assert_eq!(with_blocks.total_blocks, none.total_blocks + 8);
+    // (What the runtime itself keeps live after `block_on`, a queue's block or not, depends on
+    // which worker ran what: its live figures are not compared.)
+}
+
+/// An async body under `threads = "all"`: the span runs from the first poll to completion, over
+/// two polls here.
+#[tokio::test]
+#[dhat_kit::assert_heap(
+    threads = "all",
+    total_bytes = 5120,
+    total_blocks = 2,
+    max_bytes = 4096,
+    curr_bytes = 0
+)]
+async fn an_async_body_measured_on_all_threads() {
+    drop(std::hint::black_box(vec![0u8; 4096]));
+    // Pending once (waking itself at once, which allocates nothing), then ready.
+    let mut polled = false;
+    std::future::poll_fn(|cx| {
+        if std::mem::replace(&mut polled, true) {
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    drop(std::hint::black_box(vec![0u8; 1024]));
+}
+
+#[dhat_kit::assert_heap(total_bytes = 100, total_blocks = 1)]
+fn inner_budget() {
+    drop(std::hint::black_box(vec![0u8; 100]));
+}
+
+/// Thread-scope budgets hold their place against whole-process measurements (which wait for them),
+/// and one nested in another goes on even while a `measure_all` waits.
+// Each inner budget first checks that the allocator is installed, with one allocation of 1 byte.
+#[test]
+#[dhat_kit::assert_heap(total_bytes = 300 + 2, total_blocks = 2 + 2, curr_bytes = 0)]
+fn thread_scope_budgets_nest_beside_whole_process_ones() {
+    inner_budget();
+    thread::sleep(std::time::Duration::from_millis(20));
+    inner_budget_200();
+}
+
+#[dhat_kit::assert_heap(total_bytes = 200, total_blocks = 1)]
+fn inner_budget_200() {
+    drop(std::hint::black_box(vec![0u8; 200]));
+}

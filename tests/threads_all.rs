@@ -1,0 +1,214 @@
+//! Whole-process budgets beside busy neighbours: plain tests (which dhat-kit cannot hold back)
+//! allocating constantly while `#[assert_heap(threads = "all")]` and `measure_all` measure. Under
+//! plain parallel `cargo test`, each measurement is either exact or refused with the message that
+//! names `cargo nextest run` and `cargo test -- --test-threads 1`; never off. Under
+//! `--test-threads 1` or nextest every measurement is exact.
+
+use std::hint::black_box;
+use std::panic::{catch_unwind, UnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+dhat_kit::global_allocator!();
+
+/// A neighbour: allocates and frees constantly for a while.
+fn busy_for(time: Duration) {
+    let start = Instant::now();
+    let mut kept: Vec<String> = Vec::new();
+    while start.elapsed() < time {
+        kept.push(black_box(format!("{:?}", start.elapsed())));
+        if kept.len() > 100 {
+            kept.clear();
+        }
+    }
+}
+
+#[test]
+fn busy_neighbour_1() {
+    busy_for(Duration::from_millis(700));
+}
+
+#[test]
+fn busy_neighbour_2() {
+    busy_for(Duration::from_millis(700));
+}
+
+#[test]
+fn busy_neighbour_3() {
+    busy_for(Duration::from_millis(700));
+}
+
+#[test]
+fn busy_neighbour_4() {
+    busy_for(Duration::from_millis(700));
+}
+
+/// The refusal's message: every way out is named.
+fn assert_refusal(message: &str) {
+    assert!(message.contains("cannot give exact figures"), "{message}");
+    assert!(message.contains("cargo nextest run"), "{message}");
+    assert!(
+        message.contains("cargo test -- --test-threads 1"),
+        "{message}"
+    );
+}
+
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(p) => p.downcast_ref::<&str>().map_or("", |s| s).to_string(),
+    }
+}
+
+/// Runs `f` a few times; each run either returns (and `exact` checks its figures) or is refused.
+/// Returns how many were refused.
+fn exact_or_refused<R>(
+    runs: usize,
+    f: impl Fn() -> R + UnwindSafe + Copy,
+    exact: impl Fn(R),
+) -> usize {
+    let mut refused = 0;
+    for _ in 0..runs {
+        match catch_unwind(f) {
+            Ok(r) => exact(r),
+            Err(payload) => {
+                assert_refusal(&panic_text(payload));
+                refused += 1;
+            }
+        }
+    }
+    refused
+}
+
+const BUFFER: usize = 4096;
+
+#[dhat_kit::assert_heap(threads = "all", total_bytes = BUFFER, total_blocks = 1, max_bytes = BUFFER, curr_bytes = 0)]
+fn one_buffer() {
+    drop(black_box(vec![0u8; BUFFER]));
+}
+
+#[dhat_kit::assert_heap(threads = "all", total_bytes = BUFFER - 1)]
+fn one_buffer_one_byte_over() {
+    drop(black_box(vec![0u8; BUFFER]));
+}
+
+#[test]
+fn an_exact_budget_beside_busy_neighbours() {
+    let refused = exact_or_refused(10, one_buffer, |()| ());
+    eprintln!("refused {refused} of 10");
+    // Over its budget by one byte: it fails, whether measured or refused, never passes.
+    let failed = catch_unwind(one_buffer_one_byte_over).unwrap_err();
+    let message = panic_text(failed);
+    if !message.contains("cannot give exact figures") {
+        assert!(
+            message.contains("  total_bytes: 4,096 > 4,095 (+1 byte"),
+            "{message}"
+        );
+        assert!(message.contains("measured on all threads:"), "{message}");
+    }
+}
+
+/// Four threads each allocate a block of known size; starting them costs what it costs with
+/// empty blocks, measured in the same run.
+fn threads_with_blocks(sizes: [usize; 4]) -> dhat_kit::Stats {
+    dhat_kit::measure_all(|| {
+        thread::scope(|s| {
+            let handles: Vec<_> = sizes
+                .into_iter()
+                .map(|n| s.spawn(move || black_box(vec![1u8; n]).len()))
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+        })
+    })
+    .1
+}
+
+#[test]
+fn measure_all_beside_busy_neighbours() {
+    // Once unmeasured: the process's first threads initialise globals.
+    threads_with_blocks([1; 4]);
+    let refused = exact_or_refused(
+        10,
+        // Both in one span, so that nothing else starts or ends threads between them.
+        || {
+            dhat_kit::measure_all(|| {
+                (
+                    threads_with_blocks([0; 4]),
+                    threads_with_blocks([100, 200, 300, 400]),
+                )
+            })
+            .0
+        },
+        |(none, blocks)| {
+            assert_eq!(blocks.total_bytes, none.total_bytes + 1000);
+            assert_eq!(blocks.total_blocks, none.total_blocks + 4);
+            assert_eq!((blocks.curr_bytes, none.curr_bytes), (0, 0));
+        },
+    );
+    eprintln!("refused {refused} of 10");
+}
+
+/// The two tests below start threads of their own that other measurements would see (as they
+/// should): they run one at a time.
+static ALONE: Mutex<()> = Mutex::new(());
+
+/// A thread that was running before the measurement begins allocating during it, as another test
+/// would: the measurement is refused (in a test binary, every run mode checks this).
+#[test]
+fn a_thread_from_before_that_allocates_during_the_span_is_refused() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    let (go, wait) = mpsc::channel::<()>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let neighbour = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            // Released by the measured closure (or by the sender's drop, if it never runs).
+            let _ = wait.recv();
+            while !stop.load(Ordering::Relaxed) {
+                drop(black_box(vec![0u8; 64]));
+            }
+        })
+    };
+    let outcome = catch_unwind(move || {
+        dhat_kit::measure_all(|| {
+            go.send(()).unwrap();
+            thread::sleep(Duration::from_millis(50));
+        })
+    });
+    stop.store(true, Ordering::Relaxed);
+    neighbour.join().unwrap();
+    let message = panic_text(outcome.expect_err("the measurement is refused"));
+    assert_refusal(&message);
+    // Refused at the end, for the neighbour's allocations; or at the start, when the busy
+    // neighbour tests of this binary keep the process from going idle for that long.
+    assert!(
+        message.contains("other thread of this process ran meanwhile")
+            || message.contains("kept running for 5 s"),
+        "{message}"
+    );
+}
+
+/// A thread that never stops: the measurement waits for the process to be idle, then gives up.
+#[test]
+fn a_process_that_never_goes_idle_is_refused() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    let stop = Arc::new(AtomicBool::new(false));
+    let spinner = {
+        let stop = stop.clone();
+        thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        })
+    };
+    let outcome = catch_unwind(|| dhat_kit::measure_all(|| ()));
+    stop.store(true, Ordering::Relaxed);
+    spinner.join().unwrap();
+    let message = panic_text(outcome.expect_err("the measurement is refused"));
+    assert_refusal(&message);
+    assert!(message.contains("kept running for 5 s"), "{message}");
+}
