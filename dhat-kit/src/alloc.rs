@@ -223,6 +223,13 @@ mod counting {
             self.publish_op(0, 0, 0, 0);
         }
 
+        /// Whether this thread's counting is paused (an uncounted section, or the allocator's own
+        /// reentrant call).
+        #[cfg(test)]
+        pub(crate) fn is_uncounted(&self) -> bool {
+            self.busy.get()
+        }
+
         /// Called when the batch is due (a few relaxed atomic additions to the process tally, at
         /// most once per `PUBLISH_BLOCKS` allocations or `PUBLISH_BYTES` of change) and, in exact
         /// mode, on every operation: the operation (its totals and live change; zero when none
@@ -278,9 +285,11 @@ mod counting {
                 // The registration may allocate (through this allocator), so it is not counted.
                 self.registered.set(true);
                 self.born.set(EPOCH.load(Relaxed));
-                self.busy.set(true);
+                // Raised for the registration, then put back as it was: a first publication
+                // inside an uncounted section must not end that section.
+                let was = self.busy.replace(true);
                 let _ = EXIT.try_with(|_| ());
-                self.busy.set(false);
+                self.busy.set(was);
             }
             self.pub_total_bytes.set(self.total_bytes.get());
             self.pub_total_blocks.set(self.total_blocks.get());
@@ -576,4 +585,27 @@ pub fn is_installed() -> bool {
 #[cfg(not(feature = "peak"))]
 pub(crate) fn uncounted<R>(f: impl FnOnce() -> R) -> R {
     f()
+}
+
+#[cfg(all(test, feature = "peak"))]
+mod tests {
+    use super::counting::{uncounted, with_tally};
+
+    #[test]
+    fn a_first_publication_inside_an_uncounted_section_keeps_it_uncounted() {
+        // A new thread: its tally has never been published.
+        std::thread::spawn(|| {
+            uncounted(|| {
+                with_tally(|t| t.publish());
+                assert_eq!(
+                    with_tally(|t| t.is_uncounted()),
+                    Some(true),
+                    "the publication ended the uncounted section"
+                );
+            });
+            assert_eq!(with_tally(|t| t.is_uncounted()), Some(false));
+        })
+        .join()
+        .unwrap();
+    }
 }

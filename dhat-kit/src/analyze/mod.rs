@@ -224,6 +224,7 @@ pub enum Error {
 
 impl Error {
     /// The I/O error of `what`, as an [`Error::Output`].
+    #[cfg(feature = "cli")]
     pub(crate) fn output(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
         move |source| Error::Output { what, source }
     }
