@@ -36,6 +36,7 @@ pub struct Skip {
 }
 
 /// No patterns, for what finds sites without a command line (`Frames` of a budget check).
+#[cfg(feature = "budget")]
 pub(crate) static NO_SKIP: Skip = Skip::new();
 
 /// The environment variable [`Skip::from_env`] reads.
