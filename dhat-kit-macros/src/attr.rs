@@ -392,9 +392,18 @@ fn unknown_key(ident: &Ident) -> syn::Error {
 
 /// The valid key nearest to `name`, if it is near enough to be what was meant.
 fn nearest(name: &str) -> Option<&'static str> {
-    KEYS.iter()
-        .map(|&k| (edit_distance(name, k), k))
-        .filter(|&(d, k)| d <= (k.len() / 3).max(1))
+    nearest_of(name, KEYS.iter().copied())
+}
+
+/// The candidate nearest to `name` (the first of equally near ones), if near enough to be what
+/// was meant: at most a third of its characters (and at least one) away.
+pub(crate) fn nearest_of(
+    name: &str,
+    candidates: impl Iterator<Item = &'static str>,
+) -> Option<&'static str> {
+    candidates
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|&(d, k)| d <= (k.chars().count() / 3).max(1))
         .min_by_key(|&(d, _)| d)
         .map(|(_, k)| k)
 }

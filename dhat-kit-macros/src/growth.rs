@@ -272,33 +272,7 @@ fn nearest_class(text: &str) -> Option<&'static str> {
 /// The candidate nearest to `name`, if near enough to be what was meant.
 fn nearest(name: &str, candidates: &[&'static str]) -> Option<&'static str> {
     // From the last, so that of equally near classes the faster is suggested (`n^4`: `n^3`).
-    candidates
-        .iter()
-        .rev()
-        .map(|&k| (edit_distance(name, k), k))
-        .filter(|&(d, k)| d <= (k.chars().count() / 3).max(1))
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, k)| k)
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    crate::attr::nearest_of(name, candidates.iter().rev().copied())
 }
 
 /// The test, or the original item beside the error.
