@@ -657,3 +657,22 @@ fn live_figures_above_a_points_maximum_are_read() {
     ok(&["diff", &path("valgrind-heap.json"), &f]);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Written to a device (`-o /dev/null`), an output is written in place: the device stays one.
+#[cfg(unix)]
+#[test]
+fn an_output_to_a_device_leaves_the_device_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    for sub in [
+        &["flamegraph", "-o", "/dev/null"][..],
+        &["convert", "--to", "folded", "-o", "/dev/null"],
+        &["report", "-o", "/dev/null"],
+    ] {
+        let mut args = sub.to_vec();
+        let file = path("valgrind-heap.json");
+        args.insert(1, &file);
+        ok(&args);
+        let kind = std::fs::metadata("/dev/null").unwrap().file_type();
+        assert!(kind.is_char_device(), "{sub:?} replaced /dev/null");
+    }
+}

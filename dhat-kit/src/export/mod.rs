@@ -152,7 +152,8 @@ pub fn write(
 }
 
 /// [`write()`] to the file `path`, atomically: into a temporary file beside it, renamed over it
-/// once complete (a reader never sees half a file; on failure the temporary file is removed).
+/// once complete (a reader never sees half a file; on failure the temporary file is removed); a
+/// device (`/dev/null`, `/dev/stdout`) is written in place.
 ///
 /// # Errors
 ///
@@ -163,22 +164,7 @@ pub fn write_file(
     options: &Options,
     path: &Path,
 ) -> Result<(), Error> {
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = crate::atomic_file::with_suffix(path, &format!(".tmp-{}-{seq}", std::process::id()));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
-        write(profile, name, options, &mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::atomic_file::write_with(path, |out| write(profile, name, options, out))
 }
 
 /// Appends `v` in decimal to `buf`, two digits at a time, without `fmt`'s machinery: the
