@@ -14,15 +14,8 @@ use syn::{
     Type,
 };
 
-/// The figures a class can be declared for: the fields of `Stats`.
-const FIGURES: [&str; 6] = [
-    "total_bytes",
-    "total_blocks",
-    "max_bytes",
-    "max_blocks",
-    "curr_bytes",
-    "curr_blocks",
-];
+/// The figures a class can be declared for: the fields of `Stats`, as `#[assert_heap]` names them.
+const FIGURES: [&str; 6] = crate::attr::LIMIT_KEYS;
 
 /// The keys of the attribute besides the figures.
 const OTHER_KEYS: [&str; 2] = ["sizes", "crate"];
