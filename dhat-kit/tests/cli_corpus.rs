@@ -98,7 +98,7 @@ fn corpus(dir: &Path) -> Vec<Option<Run>> {
             env,
         })
     };
-    vec![
+    let mut runs = vec![
         run(
             "python3.11-dbg",
             "heap",
@@ -155,43 +155,18 @@ fn corpus(dir: &Path) -> Vec<Option<Run>> {
             ],
             vec![],
         ),
-        run(
-            "sort",
-            "heap",
-            sort.clone(),
-            vec![
-                s("-n"),
-                path(&input),
-                s("-o"),
-                path(&dir.join("sorted.txt")),
-            ],
-            vec![],
-        ),
-        run(
-            "sort",
-            "copy",
-            sort.clone(),
-            vec![
-                s("-n"),
-                path(&input),
-                s("-o"),
-                path(&dir.join("sorted.txt")),
-            ],
-            vec![],
-        ),
-        run(
-            "sort",
-            "ad-hoc",
-            sort,
-            vec![
-                s("-n"),
-                path(&input),
-                s("-o"),
-                path(&dir.join("sorted.txt")),
-            ],
-            vec![],
-        ),
-    ]
+    ];
+    // One program in every mode Valgrind's DHAT has.
+    let sort_args = vec![
+        s("-n"),
+        path(&input),
+        s("-o"),
+        path(&dir.join("sorted.txt")),
+    ];
+    for mode in ["heap", "copy", "ad-hoc"] {
+        runs.push(run("sort", mode, sort.clone(), sort_args.clone(), vec![]));
+    }
+    runs
 }
 
 /// Runs `run` under Valgrind's DHAT, returning the profile's path and what Valgrind printed.
