@@ -560,7 +560,7 @@ fn peak_profile(
     regions: &crate::Regions,
     elapsed: std::time::Duration,
 ) -> crate::profile::Profile {
-    use crate::profile::{Profile, ProgramPoint, FILE_VERSION, PEAK_MODE};
+    use crate::profile::{ProgramPoint, PEAK_MODE};
     let mut ftbl: Vec<Box<str>> = vec!["[root]".into(), OUTSIDE.into()];
     let mut frame = |name: &str| -> u32 {
         let label = format!("region {name}");
@@ -601,9 +601,21 @@ fn peak_profile(
         ..ProgramPoint::default()
     });
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    Profile {
-        version: FILE_VERSION,
-        mode: PEAK_MODE.into(),
+    kit_profile(PEAK_MODE, pps, ftbl, micros, micros)
+}
+
+/// A heap profile with block lifetimes written by the kit itself (`mode` is [`PEAK_MODE`] or the
+/// sampled mode): times in microseconds, `te` and `tg` as given, this process's command and id.
+pub(crate) fn kit_profile(
+    mode: &str,
+    pps: Vec<crate::profile::ProgramPoint>,
+    ftbl: Vec<Box<str>>,
+    te: u64,
+    tg: u64,
+) -> crate::profile::Profile {
+    crate::profile::Profile {
+        version: crate::profile::FILE_VERSION,
+        mode: mode.into(),
         verb: "Allocated".into(),
         bklt: true,
         bkacc: false,
@@ -618,8 +630,8 @@ fn peak_profile(
             .collect::<Vec<_>>()
             .join(" "),
         pid: u64::from(std::process::id()),
-        te: micros,
-        tg: Some(micros),
+        te,
+        tg: Some(tg),
         pps,
         ftbl,
     }

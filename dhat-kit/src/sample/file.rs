@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::estimate::apportion;
 use super::State;
-use crate::profile::{Profile, ProgramPoint, FILE_VERSION};
+use crate::profile::{Profile, ProgramPoint};
 
 /// The `mode` of dhat-kit's sampled profiles (a heap profile with block lifetimes).
 pub(crate) const SAMPLED_MODE: &str = "dhat-kit-sampled";
@@ -82,28 +82,7 @@ pub(crate) fn profile(
         ..ProgramPoint::default()
     });
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    Profile {
-        version: FILE_VERSION,
-        mode: SAMPLED_MODE.into(),
-        verb: "Allocated".into(),
-        bklt: true,
-        bkacc: false,
-        bu: None,
-        bsu: None,
-        bksu: None,
-        tu: "µs".into(),
-        mtu: "s".into(),
-        tuth: Some(500),
-        cmd: std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join(" "),
-        pid: u64::from(std::process::id()),
-        te: micros,
-        tg: Some(peak_micros.min(micros)),
-        pps,
-        ftbl,
-    }
+    crate::profiler::kit_profile(SAMPLED_MODE, pps, ftbl, micros, peak_micros.min(micros))
 }
 
 /// Frames of resolved addresses, each address resolved once (an address can stand for several
