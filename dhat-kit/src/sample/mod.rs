@@ -255,6 +255,11 @@ pub(crate) fn on_new_peak() {
 #[cold]
 #[inline(never)]
 pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
+    // Already at work on the set on this thread (an allocation made while waiting for its lock, by
+    // the lock's own slow path): no sample, rather than a lock taken twice.
+    if IN_SAMPLER.try_with(Cell::get).unwrap_or(true) {
+        return;
+    }
     let Some(_in) = InSampler::enter() else {
         return;
     };
@@ -331,7 +336,10 @@ fn free_slow(addr: usize) {
     let Some(_in) = InSampler::enter() else {
         return;
     };
-    if let Some(state) = STATE.lock().as_mut() {
-        state.remove(addr);
-    }
+    // Waiting for the lock may allocate (the lock's parking table): uncounted, never sampled.
+    crate::alloc::uncounted(|| {
+        if let Some(state) = STATE.lock().as_mut() {
+            state.remove(addr);
+        }
+    });
 }
