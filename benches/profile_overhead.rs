@@ -293,6 +293,90 @@ fn main() {
         ends.as_secs_f64() * 1e3
     );
     peers();
+    accuracy();
+}
+
+/// The sampled profile's top 10 sites by total bytes against dhat's exact heap profile of the same
+/// run, the interpreter at `PROFILE_OVERHEAD_ACCURACY_SIZE` (default 26, about 180 MiB; 28 is
+/// about 480 MiB and 29 about 770 MiB, but dhat then takes minutes), at the default interval and
+/// at 16 KiB, three sessions each.
+fn accuracy() {
+    use dhat_kit::analyze::{top, Skip, TopOptions};
+    let size: i64 = std::env::var("PROFILE_OVERHEAD_ACCURACY_SIZE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(26);
+    let dir = std::env::temp_dir();
+    let exact_file = dir.join("profile-overhead-accuracy-dhat.json");
+    ROUTE.store(2, Relaxed);
+    let p = dhat::Profiler::builder().file_name(&exact_file).build();
+    black_box(interp::run(size));
+    drop(p);
+    ROUTE.store(1, Relaxed);
+    let opts = TopOptions {
+        n: 0,
+        skip: Skip::new().with("*Route*"),
+        ..TopOptions::default()
+    };
+    let rows = |file: &std::path::Path| -> Vec<(String, u64)> {
+        let mut profile = dhat_kit::profile::read(file).expect("the profile reads");
+        profile.trim_allocator_frames();
+        // Ranked among the sites: the sampled file's remainder point (what sampling did not see,
+        // with everything the process allocated before the session) is no site.
+        top(&profile, &opts)
+            .expect("top")
+            .rows
+            .into_iter()
+            .filter(|r| !r.site.starts_with("[unsampled remainder]"))
+            .map(|r| (r.site, r.value))
+            .collect()
+    };
+    let exact = rows(&exact_file);
+    let total: u64 = exact.iter().map(|r| r.1).sum();
+    for interval in [dhat_kit::sample_interval_default(), 16 * 1024] {
+        let runs: Vec<Vec<(String, u64)>> = (0..3)
+            .map(|i| {
+                let file = dir.join(format!("profile-overhead-accuracy-{i}.json"));
+                let p = dhat_kit::Profiler::builder()
+                    .mode(dhat_kit::Mode::Sampled)
+                    .sample_interval(interval)
+                    .file(&file)
+                    .summary(false)
+                    .build()
+                    .expect("the sampled session starts");
+                black_box(interp::run(size));
+                p.finish().expect("the sampled profile is written");
+                rows(&file)
+            })
+            .collect();
+        println!(
+            "\naccuracy: (fib {size}), {:.0} MiB; sampled at {} KiB against dhat's exact figures",
+            total as f64 / (1 << 20) as f64,
+            interval / 1024
+        );
+        println!(
+            "{:<4} {:>12} {:>6}  {:>22} {:>22} {:>22}  site",
+            "#", "exact", "share", "sampled 1", "sampled 2", "sampled 3"
+        );
+        for (i, (site, bytes)) in exact.iter().take(10).enumerate() {
+            print!(
+                "{:<4} {:>12} {:>5.1}%",
+                i + 1,
+                bytes,
+                100.0 * *bytes as f64 / total as f64
+            );
+            for run in &runs {
+                let (rank, est) = run
+                    .iter()
+                    .enumerate()
+                    .find(|(_, r)| r.0 == *site)
+                    .map_or((0, 0), |(k, r)| (k + 1, r.1));
+                let err = 100.0 * (est as f64 - *bytes as f64) / *bytes as f64;
+                print!("  {est:>10} #{rank:<2} {err:>+6.1}%");
+            }
+            println!("  {site}");
+        }
+    }
 }
 
 /// Fixed 64-byte pairs under the peers, beside dhat-kit's `peak` and `sampled`, as ratios to
