@@ -148,11 +148,35 @@ fn one_session(round: usize) -> u64 {
     }
     if round == 0 {
         view(&file, &kit);
+        the_command_reads_it(&profile);
     }
     drop(kept);
     let (small, ..) = site(&profile, "many_small");
     println!("sampled: exact totals, estimates near the truth ({samples} samples)");
     small
+}
+
+/// The command's analyses read a sampled file as any heap profile: `top` ranks the sites (the
+/// remainder point aside), `diff` against itself changes nothing, the folded stacks add up to the
+/// total.
+fn the_command_reads_it(profile: &Profile) {
+    use dhat_kit::analyze::{diff, folded, top, DiffOptions, Metric, TopOptions};
+    let t = top(profile, &TopOptions::default()).unwrap();
+    let sites: Vec<&str> = t
+        .rows
+        .iter()
+        .map(|r| r.site.as_str())
+        .filter(|s| !s.starts_with("[unsampled remainder]"))
+        .collect();
+    assert!(sites[0].contains("many_small"), "{sites:?}");
+    assert!(sites[1].contains("few_huge"), "{sites:?}");
+    let d = diff(profile, profile, &DiffOptions::default()).unwrap();
+    assert_eq!(d.changed, 0);
+    let folded_total: u64 = folded(profile, Metric::TotalBytes)
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(folded_total, profile.totals().bytes);
 }
 
 fn tool() -> PathBuf {
