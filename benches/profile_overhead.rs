@@ -8,6 +8,8 @@
 //! spread the machine's noise evenly, and the best round of each counts. Sessions start and end
 //! outside the timed part: the time to write the file (for the sampled profile, resolving its
 //! symbols) is printed on its own. Run with `cargo bench --bench profile_overhead --features sampled`.
+//! The peers (Datadog's and pprof-alloc's sampling allocators) are measured by `benches/peers`, a
+//! package of its own, so that their builds stay out of the suite's.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -20,11 +22,6 @@ mod interp;
 
 static KIT: dhat_kit::Alloc = dhat_kit::Alloc::new();
 static DHAT: dhat::Alloc = dhat::Alloc;
-/// Peers: Datadog's sampling countdown (stacks are taken outside the process) and pprof-alloc's
-/// sampling wrapper (Go's 512 KiB interval, stacks taken in the process).
-static DATADOG: libdd_profiling_heap_allocator::SampledAllocator<System> =
-    libdd_profiling_heap_allocator::SampledAllocator::<System>::DEFAULT;
-static PPROF_ALLOC: pprof_alloc::PprofAlloc = pprof_alloc::PprofAlloc::new().with_pprof();
 
 /// The allocator the global one forwards to: 0 `System`, 1 dhat-kit, 2 dhat.
 static ROUTE: AtomicU8 = AtomicU8::new(1);
@@ -292,7 +289,6 @@ fn main() {
         "the sampled session's end (symbols resolved, file written): at most {:.1} ms",
         ends.as_secs_f64() * 1e3
     );
-    peers();
     accuracy();
 }
 
@@ -376,57 +372,5 @@ fn accuracy() {
             }
             println!("  {site}");
         }
-    }
-}
-
-/// Fixed 64-byte pairs under the peers, beside dhat-kit's `peak` and `sampled`, as ratios to
-/// `System`.
-fn peers() {
-    const NAMES: [&str; 5] = ["System", "peak", "sampled", "libdd-heap", "pprof-alloc"];
-    fn run(i: usize) {
-        match i {
-            0 => pairs64(&System),
-            1 | 2 => pairs64(&KIT),
-            3 => pairs64(&DATADOG),
-            _ => pairs64(&PPROF_ALLOC),
-        }
-    }
-    println!();
-    print!("{:<26}", "peers, 64-byte pairs");
-    for n in NAMES {
-        print!(" {n:>12}");
-    }
-    println!();
-    for threads in [1, 2] {
-        let mut best = [Duration::MAX; 5];
-        for _ in 0..ROUNDS {
-            for (i, b) in best.iter_mut().enumerate() {
-                let p = (i == 2).then(|| {
-                    dhat_kit::Profiler::builder()
-                        .mode(dhat_kit::Mode::Sampled)
-                        .file(std::env::temp_dir().join("profile-overhead-peers.json"))
-                        .summary(false)
-                        .build()
-                        .expect("the sampled session starts")
-                });
-                ROUTE.store(0, Relaxed);
-                let start = Instant::now();
-                std::thread::scope(|s| {
-                    for _ in 0..threads {
-                        s.spawn(move || run(i));
-                    }
-                });
-                *b = (*b).min(start.elapsed());
-                ROUTE.store(1, Relaxed);
-                if let Some(p) = p {
-                    p.finish().expect("the sampled profile is written");
-                }
-            }
-        }
-        print!("{:<26}", format!("{threads} thread(s)"));
-        for b in best {
-            print!(" {:>11.2}x", b.as_secs_f64() / best[0].as_secs_f64());
-        }
-        println!();
     }
 }
