@@ -393,7 +393,8 @@ impl Profiler {
     /// # Panics
     ///
     /// If the output file's directory cannot be created or written (a read-only directory, or
-    /// `DHAT_KIT_OUT` naming a plain file); use [`Profiler::builder`] to get the [`Error`] instead.
+    /// `DHAT_KIT_OUT` naming a plain file), or, in the sampled mode, if `DHAT_KIT_SAMPLE_INTERVAL`
+    /// is 0 or not a number; use [`Profiler::builder`] to get the [`Error`] instead.
     /// A missing directory is created.
     pub fn start() -> Profiler {
         match Profiler::builder().build() {
