@@ -164,6 +164,15 @@ mod counting {
         born: Cell<u64>,
         /// Set on the thread that runs the outermost `measure_all`.
         pub(crate) measuring: Cell<bool>,
+        /// Bytes to the next sample point; `i64::MAX` while no sampled session runs.
+        #[cfg(feature = "sampled")]
+        countdown: Cell<i64>,
+        /// The sampled session the countdown is armed for (0: none).
+        #[cfg(feature = "sampled")]
+        armed: Cell<u64>,
+        /// The state of this thread's random gaps.
+        #[cfg(feature = "sampled")]
+        rng: Cell<u64>,
     }
 
     impl Tally {
@@ -183,12 +192,30 @@ mod counting {
                 pub_curr_blocks: Cell::new(0),
                 born: Cell::new(0),
                 measuring: Cell::new(false),
+                #[cfg(feature = "sampled")]
+                countdown: Cell::new(i64::MAX),
+                #[cfg(feature = "sampled")]
+                armed: Cell::new(0),
+                #[cfg(feature = "sampled")]
+                rng: Cell::new(0),
             }
         }
 
-        /// A new block of `size` bytes (or a realloc's new block: `blocks` is 0, `delta` the change).
+        /// A new block of `size` bytes at `ptr` (or a realloc's new block: `blocks` is 0, `delta`
+        /// the change).
         #[inline(always)]
-        fn on_alloc(&self, size: usize, delta: i64, blocks: i64) {
+        fn on_alloc(&self, ptr: *mut u8, size: usize, delta: i64, blocks: i64) {
+            // Sampled: one subtraction and one branch, taken about once per sample interval.
+            #[cfg(feature = "sampled")]
+            {
+                let c = self.countdown.get().wrapping_sub(size as i64);
+                self.countdown.set(c);
+                if c < 0 {
+                    self.sample(ptr, size);
+                }
+            }
+            #[cfg(not(feature = "sampled"))]
+            let _ = ptr;
             self.total_bytes
                 .set(self.total_bytes.get().wrapping_add(size as u64));
             let total_blocks = self.total_blocks.get().wrapping_add(1);
@@ -216,6 +243,49 @@ mod counting {
             if curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND_NOW.load(Relaxed) {
                 self.publish_op(0, 0, -(size as i64), -1);
             }
+        }
+
+        /// The countdown crossed a sample point: record the block (with this thread's counting
+        /// paused, so that the sample set's own tables are not counted), then draw the next gap;
+        /// or, when the session it was armed for is over, re-arm.
+        #[cfg(feature = "sampled")]
+        #[cold]
+        #[inline(never)]
+        fn sample(&self, ptr: *mut u8, size: usize) {
+            let session = crate::sample::session();
+            if session == 0 || self.armed.get() != session {
+                self.arm();
+                return;
+            }
+            let was = self.busy.replace(true);
+            crate::sample::on_sampled(ptr, size);
+            self.busy.set(was);
+            self.next_gap();
+        }
+
+        /// Arms the countdown for the running sampled session, or disarms it when none runs.
+        #[cfg(feature = "sampled")]
+        pub(crate) fn arm(&self) {
+            let session = crate::sample::session();
+            self.armed.set(session);
+            if session == 0 {
+                self.countdown.set(i64::MAX);
+                return;
+            }
+            if self.rng.get() == 0 {
+                // A different seed per thread: the tally's address, mixed with the session's number.
+                let seed = (self as *const Tally as u64) ^ session.rotate_left(32);
+                self.rng.set(seed | 1);
+            }
+            self.next_gap();
+        }
+
+        #[cfg(feature = "sampled")]
+        fn next_gap(&self) {
+            let mut rng = self.rng.get();
+            let gap = crate::sample::estimate::gap(&mut rng, crate::sample::interval());
+            self.rng.set(rng);
+            self.countdown.set(gap);
         }
 
         /// Hands this thread's unpublished figures to the process tally.
@@ -296,7 +366,16 @@ mod counting {
             self.band_lo
                 .set(self.curr_bytes.get().wrapping_sub(PUBLISH_BYTES as i64 - 1));
             self.pub_curr_blocks.set(self.curr_blocks.get());
-            PROCESS.add(d_total_bytes, d_total_blocks, d_curr_bytes, d_curr_blocks);
+            let _raised = PROCESS.add(d_total_bytes, d_total_blocks, d_curr_bytes, d_curr_blocks);
+            #[cfg(feature = "sampled")]
+            {
+                if _raised {
+                    crate::sample::on_new_peak();
+                }
+                if self.armed.get() != crate::sample::session() {
+                    self.arm();
+                }
+            }
         }
     }
 
@@ -334,13 +413,14 @@ mod counting {
             }
         }
 
+        /// Adds a batch; returns whether it raised (or met) the peak.
         pub(crate) fn add(
             &self,
             total_bytes: u64,
             total_blocks: u64,
             curr_bytes: i64,
             curr_blocks: i64,
-        ) {
+        ) -> bool {
             self.total_bytes.fetch_add(total_bytes, Relaxed);
             self.total_blocks.fetch_add(total_blocks, Relaxed);
             let blocks = self
@@ -355,7 +435,9 @@ mod counting {
             // winning peak; two publications racing here may pair them approximately.
             if self.max_bytes.fetch_max(bytes, Relaxed) <= bytes {
                 self.max_blocks.store(blocks, Relaxed);
+                return true;
             }
+            false
         }
     }
 
@@ -392,6 +474,12 @@ mod counting {
     #[inline]
     pub(crate) fn with_tally<R>(f: impl FnOnce(&Tally) -> R) -> Option<R> {
         TALLY.try_with(f).ok()
+    }
+
+    /// Arms (or disarms) this thread's sample countdown for the running sampled session now.
+    #[cfg(feature = "sampled")]
+    pub(crate) fn arm_sampling() {
+        let _ = TALLY.try_with(Tally::arm);
     }
 
     /// Runs `f` with this thread's counting paused: the kit's own bookkeeping (a region's first
@@ -464,7 +552,7 @@ mod counting {
                 || unsafe { self.inner.alloc(layout) },
                 |t, p| {
                     if !p.is_null() {
-                        t.on_alloc(layout.size(), layout.size() as i64, 1);
+                        t.on_alloc(*p, layout.size(), layout.size() as i64, 1);
                     }
                 },
             )
@@ -478,7 +566,7 @@ mod counting {
                 || unsafe { self.inner.alloc_zeroed(layout) },
                 |t, p| {
                     if !p.is_null() {
-                        t.on_alloc(layout.size(), layout.size() as i64, 1);
+                        t.on_alloc(*p, layout.size(), layout.size() as i64, 1);
                     }
                 },
             )
@@ -486,6 +574,9 @@ mod counting {
 
         #[inline]
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // The old block leaves the sample set before its address can be handed out again.
+            #[cfg(feature = "sampled")]
+            crate::sample::on_free(ptr);
             counted(
                 may_reenter::<A>(),
                 // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract for `ptr`, `layout`
@@ -494,7 +585,7 @@ mod counting {
                 |t, p| {
                     if !p.is_null() {
                         let delta = (new_size as i64).wrapping_sub(layout.size() as i64);
-                        t.on_alloc(new_size, delta, 0);
+                        t.on_alloc(*p, new_size, delta, 0);
                     }
                 },
             )
@@ -502,6 +593,9 @@ mod counting {
 
         #[inline]
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // A sampled block leaves the sample set before its address can be handed out again.
+            #[cfg(feature = "sampled")]
+            crate::sample::on_free(ptr);
             if may_reenter::<A>() {
                 counted(
                     true,

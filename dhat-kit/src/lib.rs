@@ -102,6 +102,8 @@ mod profiler;
 mod region;
 #[cfg(feature = "cli")]
 pub mod report;
+#[cfg(feature = "sampled")]
+mod sample;
 mod stats;
 mod units;
 
@@ -115,6 +117,19 @@ pub use crate::growth::{growth, Growth, GrowthClass, GrowthFit};
 pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
 pub use crate::region::{regions, reset_regions, Region, RegionHandle, RegionStats, Regions};
 pub use crate::stats::{measure, measure_all, process_stats, thread_stats, Stats};
+
+/// The default mean interval between samples of a sampled profile ([`Mode::Sampled`]), in bytes:
+/// 512 KiB, as tcmalloc and Go use.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(dhat_kit::sample_interval_default(), 512 * 1024);
+/// ```
+#[must_use]
+pub const fn sample_interval_default() -> u64 {
+    512 * 1024
+}
 
 /// A heap budget on a test: `#[dhat_kit::assert_heap(max_bytes = 64 * 1024, curr_bytes = 0)]`.
 ///

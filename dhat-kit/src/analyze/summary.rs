@@ -66,6 +66,30 @@ pub struct Summary {
     pub program_points: usize,
     /// The number of frames in the frame table.
     pub frames: usize,
+    /// For a sampled profile (`dhat-kit-sampled`): the number of samples its per-site figures
+    /// were estimated from (its totals are exact); `null` otherwise.
+    pub samples: Option<u64>,
+    /// For a sampled profile: the samples' mean interval, in bytes allocated; `null` otherwise.
+    pub sample_interval_bytes: Option<u64>,
+}
+
+/// The label that starts the frame of a sampled profile's unsampled remainder, which says what
+/// the estimates rest on: `[unsampled remainder] estimated from N samples at mean interval M bytes`.
+const REMAINDER: &str = "[unsampled remainder]";
+
+/// The samples and interval a sampled profile was estimated from, read from its remainder frame.
+fn estimated_from(profile: &Profile) -> Option<(u64, u64)> {
+    if profile.mode != "dhat-kit-sampled" {
+        return None;
+    }
+    profile.ftbl.iter().find_map(|f| {
+        let rest = f
+            .strip_prefix(REMAINDER)?
+            .strip_prefix(" estimated from ")?;
+        let (n, rest) = rest.split_once(" samples at mean interval ")?;
+        let m = rest.strip_suffix(" bytes")?;
+        Some((n.parse().ok()?, m.parse().ok()?))
+    })
 }
 
 /// The summary of `profile`.
@@ -75,6 +99,7 @@ pub struct Summary {
 /// See [`Summary`].
 pub fn summary(profile: &Profile) -> Summary {
     let t = profile.totals();
+    let sampled = estimated_from(profile);
     Summary {
         schema: "dhat-kit-summary/1",
         mode: profile.mode.clone(),
@@ -98,6 +123,8 @@ pub fn summary(profile: &Profile) -> Summary {
             .then(|| profile.te as f64 / 1e6),
         program_points: profile.pps.len(),
         frames: profile.ftbl.len(),
+        samples: sampled.map(|s| s.0),
+        sample_interval_bytes: sampled.map(|s| s.1),
     }
 }
 
@@ -160,6 +187,44 @@ impl fmt::Display for Summary {
             "Profile:   {} program points, {} frames",
             Thousands(self.program_points as u64),
             Thousands(self.frames as u64)
-        )
+        )?;
+        if let (Some(n), Some(m)) = (self.samples, self.sample_interval_bytes) {
+            write!(
+                f,
+                "\nSampled:   totals exact; per-site figures estimated from {} samples at mean \
+                 interval {} ({} bytes)",
+                Thousands(n),
+                Bytes(m),
+                Thousands(m)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sampled_profile_says_what_its_estimates_rest_on() {
+        let json = r#"{"dhatFileVersion":2,"mode":"dhat-kit-sampled","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":10,"tg":5,
+          "pps":[{"tb":100,"tbk":2,"tl":0,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]}],
+          "ftbl":["[root]","[unsampled remainder] estimated from 1234 samples at mean interval 524288 bytes"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "s.json").unwrap();
+        let s = summary(&p);
+        assert_eq!(
+            (s.samples, s.sample_interval_bytes),
+            (Some(1234), Some(524_288))
+        );
+        let text = s.to_string();
+        assert!(
+            text.ends_with(
+                "Sampled:   totals exact; per-site figures estimated from 1,234 samples at mean \
+                 interval 512.0 KiB (524,288 bytes)"
+            ),
+            "{text}"
+        );
     }
 }

@@ -1,0 +1,169 @@
+//! The sampled profile in DHAT's JSON format: estimated sites, exact totals.
+
+use std::collections::HashMap;
+
+use super::estimate::apportion;
+use super::State;
+use crate::profile::{Profile, ProgramPoint};
+
+/// The `mode` of dhat-kit's sampled profiles (a heap profile with block lifetimes).
+pub(crate) const SAMPLED_MODE: &str = "dhat-kit-sampled";
+
+/// The frame of the remainder point, which also says what the estimates rest on (the summary
+/// reads it back): `[unsampled remainder] estimated from N samples at mean interval M bytes`.
+pub(crate) fn remainder_frame(samples: u64, interval: u64) -> String {
+    format!(
+        "[unsampled remainder] estimated from {samples} samples at mean interval {interval} bytes"
+    )
+}
+
+/// The sampled profile of a session: one program point per sampled stack, whose figures are the
+/// estimates scaled so that, with the remainder point, every total equals the exact `process`
+/// figure (see [`apportion`]). Symbols are resolved here, outside the allocator.
+pub(crate) fn profile(
+    state: &State,
+    peak_micros: u64,
+    process: &crate::Stats,
+    elapsed: std::time::Duration,
+) -> Profile {
+    let sites = &state.sites;
+    let col = |f: fn(&super::Site) -> super::Est| {
+        let (v, var) = sites
+            .iter()
+            .map(|s| {
+                let e = f(s);
+                (e.value.max(0.0), e.var.max(0.0))
+            })
+            .unzip::<f64, f64, Vec<f64>, Vec<f64>>();
+        (v, var)
+    };
+    let fit = |f: fn(&super::Site) -> super::Est, exact: u64| {
+        let (v, var) = col(f);
+        apportion(&v, &var, exact)
+    };
+    let (tb, tb_rest) = fit(|s| s.total_bytes, process.total_bytes);
+    let (tbk, tbk_rest) = fit(|s| s.total_blocks, process.total_blocks);
+    let (gb, gb_rest) = fit(|s| s.gmax_bytes, process.max_bytes);
+    let (gbk, gbk_rest) = fit(|s| s.gmax_blocks, process.max_blocks);
+    let (eb, eb_rest) = fit(|s| s.curr_bytes, process.curr_bytes);
+    let (ebk, ebk_rest) = fit(|s| s.curr_blocks, process.curr_blocks);
+
+    let samples: u64 = sites.iter().map(|s| s.samples).sum();
+    let mut ftbl: Vec<Box<str>> = vec![
+        "[root]".into(),
+        remainder_frame(samples, state.interval as u64).into(),
+    ];
+    let mut symbols = Symbols::default();
+    let mut pps = Vec::with_capacity(sites.len() + 1);
+    for (i, s) in sites.iter().enumerate() {
+        pps.push(ProgramPoint {
+            tb: tb[i],
+            tbk: tbk[i],
+            mb: gb[i],
+            mbk: gbk[i],
+            gb: gb[i],
+            gbk: gbk[i],
+            eb: eb[i],
+            ebk: ebk[i],
+            fs: symbols.stack(&s.ips, &mut ftbl).into(),
+            ..ProgramPoint::default()
+        });
+    }
+    pps.push(ProgramPoint {
+        tb: tb_rest,
+        tbk: tbk_rest,
+        mb: gb_rest,
+        mbk: gbk_rest,
+        gb: gb_rest,
+        gbk: gbk_rest,
+        eb: eb_rest,
+        ebk: ebk_rest,
+        fs: Box::new([1]),
+        ..ProgramPoint::default()
+    });
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    crate::profiler::kit_profile(SAMPLED_MODE, pps, ftbl, micros, peak_micros.min(micros))
+}
+
+/// Frames of resolved addresses, each address resolved once (an address can stand for several
+/// frames: the functions inlined there, innermost first).
+#[derive(Default)]
+struct Symbols {
+    by_ip: HashMap<usize, Vec<u32>>,
+    by_text: HashMap<String, u32>,
+}
+
+impl Symbols {
+    /// The frame indices of a stack, innermost first, without the unwinder's own frames.
+    fn stack(&mut self, ips: &[usize], ftbl: &mut Vec<Box<str>>) -> Vec<u32> {
+        let mut fs = Vec::with_capacity(ips.len());
+        for &ip in ips {
+            let frames = match self.by_ip.get(&ip) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = self.resolve(ip, ftbl);
+                    self.by_ip.insert(ip, f.clone());
+                    f
+                }
+            };
+            fs.extend(frames);
+        }
+        // The unwinder's frames sit above the allocator's: take them off, so that the allocator
+        // trimming that follows reaches the caller.
+        let skip = fs
+            .iter()
+            .position(|&f| !ftbl[f as usize].contains(": backtrace::"))
+            .unwrap_or(0);
+        fs.drain(..skip);
+        if fs.is_empty() {
+            fs.push(self.text("???".to_owned(), ftbl));
+        }
+        fs
+    }
+
+    fn resolve(&mut self, ip: usize, ftbl: &mut Vec<Box<str>>) -> Vec<u32> {
+        let mut texts = Vec::new();
+        backtrace::resolve(ip as *mut std::ffi::c_void, |sym| {
+            let name = sym
+                .name()
+                .map_or_else(|| "???".to_owned(), |n| format!("{n:#}"));
+            let text = match (sym.filename(), sym.lineno()) {
+                (Some(file), Some(line)) => format!(
+                    "{ip:#x}: {name} ({}:{line}:{})",
+                    file.display(),
+                    sym.colno().unwrap_or(0)
+                ),
+                _ => format!("{ip:#x}: {name}"),
+            };
+            texts.push(text);
+        });
+        if texts.is_empty() {
+            texts.push(format!("{ip:#x}: ???"));
+        }
+        texts.into_iter().map(|t| self.text(t, ftbl)).collect()
+    }
+
+    fn text(&mut self, text: String, ftbl: &mut Vec<Box<str>>) -> u32 {
+        if let Some(&i) = self.by_text.get(&text) {
+            return i;
+        }
+        let i = u32::try_from(ftbl.len()).unwrap_or(u32::MAX);
+        ftbl.push(text.clone().into());
+        self.by_text.insert(text, i);
+        i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remainder_frame_reads_back() {
+        let f = remainder_frame(1234, 524_288);
+        assert_eq!(
+            f,
+            "[unsampled remainder] estimated from 1234 samples at mean interval 524288 bytes"
+        );
+    }
+}

@@ -1,0 +1,345 @@
+//! The sampled heap profile: the countdown's slow path, the stack capture, the live sample set and
+//! the file.
+//!
+//! Nothing here is reached by an unsampled allocation. The counting allocator keeps, per thread, a
+//! countdown of bytes to the next sample point (see [`estimate`]); when an allocation crosses it,
+//! [`on_sampled`] takes the stack into a fixed buffer on the stack, interns it, and records the
+//! block by address in the live set, so that its free (from any thread) is recognised. A free is
+//! checked against a table of counters indexed by a hash of the address ([`on_free`]): while the
+//! counter of its slot is 0, no sampled block can be at that address, and the free costs one load.
+//!
+//! The session's figures at the process peak are the live set at the moment the exact process peak
+//! was last raised: the counting allocator reports each new peak ([`on_new_peak`]), and the set is
+//! copied, lazily, just before it next changes. The process peak itself is fed in batches (at most
+//! 64 KiB per thread late), so the set copied is the one live at that batch's publication.
+
+pub(crate) mod estimate;
+mod file;
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use rustc_hash::FxBuildHasher;
+
+pub(crate) use self::file::profile;
+
+/// The deepest stack a sample keeps (innermost frames).
+const MAX_FRAMES: usize = 96;
+
+/// Slots of the free filter: a power of two.
+const SLOTS: usize = 1 << 16;
+
+/// The free filter: how many live sampled blocks hash to each slot.
+static FILTER: [AtomicU32; SLOTS] = [const { AtomicU32::new(0) }; SLOTS];
+
+/// How many sampled blocks are live: while 0, a free does not even look at the filter.
+static LIVE: AtomicU64 = AtomicU64::new(0);
+
+/// The number of the running session (odd), or 0 when none runs. A thread's countdown is armed for
+/// one session; it re-arms when it sees another number.
+static SESSION: AtomicU64 = AtomicU64::new(0);
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// The live set's version when the process peak was last raised.
+static PEAK_VERSION: AtomicU64 = AtomicU64::new(u64::MAX);
+/// The live set's current version.
+static VERSION: AtomicU64 = AtomicU64::new(0);
+/// The time of the last raised peak, in microseconds since the session began.
+static PEAK_MICROS: AtomicU64 = AtomicU64::new(0);
+/// The running session's mean interval (the bits of an `f64`), readable without the lock.
+static INTERVAL: AtomicU64 = AtomicU64::new(0);
+/// The process's first session start: the origin of [`START_MICROS`].
+static T0: OnceLock<Instant> = OnceLock::new();
+/// The running session's start, in microseconds since [`T0`].
+static START_MICROS: AtomicU64 = AtomicU64::new(0);
+
+static STATE: parking_lot::Mutex<Option<State>> = parking_lot::Mutex::new(None);
+
+thread_local! {
+    /// Set while this thread works on the sample set: its own frees are not checked (the set's
+    /// tables are never sampled, and the lock is already held).
+    static IN_SAMPLER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// An estimate and its estimated variance: the sum over samples of the weight `w`, and of
+/// `w (w - x)` where `x` is what the sample counted (its size, or one block): the
+/// Horvitz-Thompson estimator's unbiased estimate of its variance. A block always sampled
+/// (`w = x`) adds no variance.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Est {
+    pub(crate) value: f64,
+    pub(crate) var: f64,
+}
+
+impl Est {
+    fn of(w: f64, x: f64) -> Est {
+        Est {
+            value: w,
+            var: (w * (w - x)).max(0.0),
+        }
+    }
+
+    fn add(&mut self, e: Est) {
+        self.value += e.value;
+        self.var += e.var;
+    }
+
+    fn sub(&mut self, e: Est) {
+        self.value -= e.value;
+        self.var -= e.var;
+    }
+}
+
+/// One call stack's estimated figures.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Site {
+    pub(crate) ips: Box<[usize]>,
+    pub(crate) samples: u64,
+    pub(crate) total_bytes: Est,
+    pub(crate) total_blocks: Est,
+    pub(crate) curr_bytes: Est,
+    pub(crate) curr_blocks: Est,
+    pub(crate) gmax_bytes: Est,
+    pub(crate) gmax_blocks: Est,
+}
+
+/// A live sampled block.
+#[derive(Debug, Clone, Copy)]
+struct Live {
+    site: u32,
+    bytes: Est,
+    blocks: Est,
+}
+
+/// The session's samples.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) interval: f64,
+    pub(crate) sites: Vec<Site>,
+    stacks: HashMap<Box<[usize]>, u32, FxBuildHasher>,
+    live: HashMap<usize, Live, FxBuildHasher>,
+    version: u64,
+    copied: u64,
+}
+
+impl State {
+    /// Copies the live figures to the peak figures if the set about to change is the one that was
+    /// live when the process peak was last raised (and was not copied yet).
+    fn before_change(&mut self) {
+        if PEAK_VERSION.load(Relaxed) == self.version && self.copied != self.version {
+            self.copy_peak();
+        }
+        self.version += 1;
+        VERSION.store(self.version, Relaxed);
+    }
+
+    fn copy_peak(&mut self) {
+        for s in &mut self.sites {
+            s.gmax_bytes = s.curr_bytes;
+            s.gmax_blocks = s.curr_blocks;
+        }
+        self.copied = self.version;
+    }
+
+    fn remove(&mut self, addr: usize) {
+        if let Some(l) = self.live.remove(&addr) {
+            self.before_change();
+            let s = &mut self.sites[l.site as usize];
+            s.curr_bytes.sub(l.bytes);
+            s.curr_blocks.sub(l.blocks);
+            FILTER[slot(addr)].fetch_sub(1, Relaxed);
+            LIVE.fetch_sub(1, Relaxed);
+        }
+    }
+}
+
+/// The filter slot of an address.
+#[inline(always)]
+fn slot(addr: usize) -> usize {
+    ((addr as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros()))
+        as usize
+}
+
+/// Sets [`IN_SAMPLER`] for its lifetime (and puts back what was there).
+struct InSampler(bool);
+
+impl InSampler {
+    fn enter() -> Option<InSampler> {
+        IN_SAMPLER.try_with(|f| f.replace(true)).ok().map(InSampler)
+    }
+}
+
+impl Drop for InSampler {
+    fn drop(&mut self) {
+        let _ = IN_SAMPLER.try_with(|f| f.set(self.0));
+    }
+}
+
+/// Starts sampling at mean `interval` bytes: from now on each thread arms its countdown at its next
+/// publication to the process tally (at most 1024 allocations or 64 KiB later), the calling thread
+/// at once.
+pub(crate) fn start(interval: u64) {
+    let _in = InSampler::enter();
+    let state = State {
+        interval: interval as f64,
+        sites: Vec::with_capacity(1024),
+        stacks: HashMap::with_capacity_and_hasher(1024, FxBuildHasher),
+        live: HashMap::with_capacity_and_hasher(4096, FxBuildHasher),
+        version: 0,
+        copied: u64::MAX,
+    };
+    let mut guard = STATE.lock();
+    *guard = Some(state);
+    VERSION.store(0, Relaxed);
+    PEAK_VERSION.store(0, Relaxed);
+    PEAK_MICROS.store(0, Relaxed);
+    INTERVAL.store((interval as f64).to_bits(), Relaxed);
+    START_MICROS.store(micros_since_t0(), Relaxed);
+    let n = NEXT_SESSION.fetch_add(2, Relaxed);
+    SESSION.store(n, Relaxed);
+    drop(guard);
+    crate::alloc::arm_sampling();
+}
+
+/// Ends sampling and returns the session's samples, their peak figures settled.
+pub(crate) fn stop() -> Option<(State, u64)> {
+    let _in = InSampler::enter();
+    SESSION.store(0, Relaxed);
+    let mut guard = STATE.lock();
+    let mut state = guard.take()?;
+    drop(guard);
+    if PEAK_VERSION.load(Relaxed) == state.version && state.copied != state.version {
+        state.copy_peak();
+    }
+    for &addr in state.live.keys() {
+        FILTER[slot(addr)].fetch_sub(1, Relaxed);
+    }
+    LIVE.fetch_sub(state.live.len() as u64, Relaxed);
+    state.live = HashMap::default();
+    Some((state, PEAK_MICROS.load(Relaxed)))
+}
+
+/// The running session's number (0: none).
+#[inline]
+pub(crate) fn session() -> u64 {
+    SESSION.load(Relaxed)
+}
+
+/// The interval of the running session, for a thread drawing its next gap.
+#[inline]
+pub(crate) fn interval() -> f64 {
+    f64::from_bits(INTERVAL.load(Relaxed))
+}
+
+/// Microseconds since the process's first session began.
+fn micros_since_t0() -> u64 {
+    u64::try_from(T0.get_or_init(Instant::now).elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Called by the counting allocator when the process peak was raised.
+pub(crate) fn on_new_peak() {
+    if SESSION.load(Relaxed) == 0 {
+        return;
+    }
+    PEAK_VERSION.store(VERSION.load(Relaxed), Relaxed);
+    let micros = micros_since_t0().saturating_sub(START_MICROS.load(Relaxed));
+    PEAK_MICROS.store(micros, Relaxed);
+}
+
+/// Records the block of `size` bytes at `ptr`, whose allocation crossed a sample point: its stack,
+/// its weight, and its address in the live set. Runs inside the allocator with the thread's
+/// counting paused (what it allocates for its tables is uncounted and never sampled).
+#[cold]
+#[inline(never)]
+pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
+    // Already at work on the set on this thread (an allocation made while waiting for its lock, by
+    // the lock's own slow path): no sample, rather than a lock taken twice.
+    if IN_SAMPLER.try_with(Cell::get).unwrap_or(true) {
+        return;
+    }
+    let Some(_in) = InSampler::enter() else {
+        return;
+    };
+    let mut ips = [0usize; MAX_FRAMES];
+    let mut n = 0;
+    // SAFETY: `trace_unsynchronized` is unsafe only because it may run concurrently with other
+    // unwinders on platforms whose unwinder is not thread-safe (Windows' dbghelp); the closure
+    // only writes into `ips`, within its bounds, and neither allocates nor panics.
+    unsafe {
+        backtrace::trace_unsynchronized(|frame| {
+            ips[n] = frame.ip() as usize;
+            n += 1;
+            n < MAX_FRAMES
+        });
+    }
+    let mut guard = STATE.lock();
+    let Some(state) = guard.as_mut() else {
+        return;
+    };
+    let (wb, wk) = estimate::weight(size as u64, state.interval);
+    let (bytes, blocks) = (Est::of(wb, size as f64), Est::of(wk, 1.0));
+    let addr = ptr as usize;
+    // An address already in the set was freed without being seen (it cannot be live twice).
+    state.remove(addr);
+    state.before_change();
+    let site = match state.stacks.get(&ips[..n]) {
+        Some(&i) => i,
+        None => {
+            let i = u32::try_from(state.sites.len()).unwrap_or(u32::MAX);
+            let stack: Box<[usize]> = ips[..n].into();
+            state.stacks.insert(stack.clone(), i);
+            state.sites.push(Site {
+                ips: stack,
+                ..Site::default()
+            });
+            i
+        }
+    };
+    let Some(s) = state.sites.get_mut(site as usize) else {
+        return;
+    };
+    s.samples += 1;
+    s.total_bytes.add(bytes);
+    s.total_blocks.add(blocks);
+    s.curr_bytes.add(bytes);
+    s.curr_blocks.add(blocks);
+    state.live.insert(
+        addr,
+        Live {
+            site,
+            bytes,
+            blocks,
+        },
+    );
+    FILTER[slot(addr)].fetch_add(1, Relaxed);
+    LIVE.fetch_add(1, Relaxed);
+}
+
+/// Checks a freed (or reallocated) block against the live set: one relaxed load while no sampled
+/// block is live, one more (its filter slot) otherwise; the lock only when the slot is taken.
+#[inline(always)]
+pub(crate) fn on_free(ptr: *mut u8) {
+    if LIVE.load(Relaxed) != 0 && FILTER[slot(ptr as usize)].load(Relaxed) != 0 {
+        free_slow(ptr as usize);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn free_slow(addr: usize) {
+    if IN_SAMPLER.try_with(Cell::get).unwrap_or(true) {
+        return;
+    }
+    let Some(_in) = InSampler::enter() else {
+        return;
+    };
+    // Waiting for the lock may allocate (the lock's parking table): uncounted, never sampled.
+    crate::alloc::uncounted(|| {
+        if let Some(state) = STATE.lock().as_mut() {
+            state.remove(addr);
+        }
+    });
+}

@@ -1,0 +1,420 @@
+//! Sampled profiles (`Mode::Sampled`): the file's totals are the process's exact figures, its
+//! sites are estimates close to the truth, it loads in DHAT's viewer and in the command's reader,
+//! threads (and their exit) keep it right, nothing hangs, and a bad interval is an error.
+//!
+//! Its own binary without the test harness (`harness = false`): one thread unless a case starts
+//! more and joins them, so the process's figures are exactly the workload's. Some cases run in a
+//! child process (this binary again, with an argument naming the case).
+
+dhat_kit::global_allocator!();
+
+use dhat_kit::profile::Profile;
+use dhat_kit::{Mode, Profiler, Stats};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dhat-kit-sampled-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn session(file: &Path, interval: u64) -> Profiler {
+    Profiler::builder()
+        .mode(Mode::Sampled)
+        .file(file)
+        .sample_interval(interval)
+        .summary(false)
+        .build()
+        .unwrap()
+}
+
+/// 20 MiB in 64-byte blocks, all freed.
+#[inline(never)]
+fn many_small() {
+    for _ in 0..(20 << 20) / 64 {
+        black_box(vec![0u8; 64]);
+    }
+}
+
+/// 8 MiB in 1 MiB blocks, kept in `out` (allocated by the caller, so the site holds nothing else).
+#[inline(never)]
+fn few_huge(out: &mut Vec<Vec<u8>>) {
+    for _ in 0..8 {
+        out.push(black_box(vec![1u8; 1 << 20]));
+    }
+}
+
+/// 4 MiB in mixed sizes, all freed.
+#[inline(never)]
+fn mixed() {
+    for i in 0..4000usize {
+        black_box(vec![0u8; [16, 300, 2000, 1700][i % 4]]);
+    }
+}
+
+/// The program points whose stack has a frame containing `name`: their summed `(tb, tbk, eb, ebk)`.
+fn site(p: &Profile, name: &str) -> (u64, u64, u64, u64) {
+    p.pps
+        .iter()
+        .filter(|pp| pp.fs.iter().any(|&f| p.ftbl[f as usize].contains(name)))
+        .fold((0, 0, 0, 0), |a, pp| {
+            (a.0 + pp.tb, a.1 + pp.tbk, a.2 + pp.eb, a.3 + pp.ebk)
+        })
+}
+
+fn totals_are(p: &Profile, kit: &Stats) {
+    let t = p.totals();
+    assert_eq!(
+        (t.bytes, t.blocks, t.peak_bytes, t.peak_blocks),
+        (
+            kit.total_bytes,
+            kit.total_blocks,
+            Some(kit.max_bytes),
+            Some(kit.max_blocks)
+        )
+    );
+    assert_eq!(
+        (t.end_bytes, t.end_blocks),
+        (Some(kit.curr_bytes), Some(kit.curr_blocks))
+    );
+}
+
+/// Within `tol` (relative) of `truth`.
+fn near(what: &str, est: u64, truth: u64, tol: f64) {
+    let err = (est as f64 - truth as f64).abs() / truth as f64;
+    assert!(
+        err <= tol,
+        "{what}: estimate {est} vs truth {truth} ({:.1}% off)",
+        err * 100.0
+    );
+}
+
+/// The file's totals equal `process_stats()` to the byte; each site's estimate is near the truth,
+/// in each of four sessions (each draws other gaps: their estimates differ).
+///
+/// At a 16 KiB interval the 20 MiB site gets about 1,280 samples (a relative standard deviation of
+/// 2.8%) and the 4 MiB one about 256 (6.3%): the limits of 15% and 35% are over 5.3 standard
+/// deviations, each check failing falsely with probability below 1.2e-7, so the 12 checks of the
+/// four sessions below 1.5e-6 together (well under 1 in 10,000). Blocks of 1 MiB are always
+/// sampled, and weigh their size exactly.
+fn exact_totals_and_estimates() {
+    let estimates: Vec<u64> = (0..4).map(one_session).collect();
+    assert!(
+        estimates.windows(2).any(|w| w[0] != w[1]),
+        "every session drew the same samples: {estimates:?}"
+    );
+}
+
+/// One session of [`exact_totals_and_estimates`]; its estimate of the small blocks' bytes.
+fn one_session(round: usize) -> u64 {
+    let file = temp(&format!("dhat-sampled-{round}.json"));
+    let p = session(&file, 16 * 1024);
+    many_small();
+    let mut kept = Vec::with_capacity(8);
+    few_huge(&mut kept);
+    mixed();
+    let kit = dhat_kit::process_stats();
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    assert_eq!(profile.mode, "dhat-kit-sampled");
+    totals_are(&profile, &kit);
+    let (tb, tbk, eb, _) = site(&profile, "many_small");
+    near("many_small bytes", tb, 20 << 20, 0.15);
+    near("many_small blocks", tbk, (20 << 20) / 64, 0.15);
+    assert_eq!(eb, 0, "the small blocks were all freed");
+    let (tb, tbk, eb, ebk) = site(&profile, "few_huge");
+    near("few_huge bytes", tb, 8 << 20, 0.001);
+    assert_eq!((tbk, ebk), (8, 8));
+    near("few_huge live bytes", eb, 8 << 20, 0.001);
+    let (tb, _, _, _) = site(&profile, "mixed");
+    near("mixed bytes", tb, 4000 / 4 * (16 + 300 + 2000 + 1700), 0.35);
+    let s = dhat_kit::analyze::summary(&profile);
+    let samples = s.samples.expect("a sampled summary");
+    assert_eq!(s.sample_interval_bytes, Some(16 * 1024));
+    assert!(samples > 1000, "{samples}");
+    assert!(
+        s.to_string().contains("per-site figures estimated from"),
+        "{s}"
+    );
+    // The stacks start at the caller, not in the allocator or the unwinder.
+    for pp in &profile.pps {
+        let first = &profile.ftbl[pp.fs[0] as usize];
+        for kit in ["dhat_kit::", "backtrace::", "__rust_alloc"] {
+            assert!(!first.contains(kit), "a kit frame first: {first}");
+        }
+    }
+    if round == 0 {
+        view(&file, &kit);
+        the_command_reads_it(&profile);
+    }
+    drop(kept);
+    let (small, ..) = site(&profile, "many_small");
+    println!("sampled: exact totals, estimates near the truth ({samples} samples)");
+    small
+}
+
+/// The command's analyses read a sampled file as any heap profile: `top` ranks the sites (the
+/// remainder point aside), `diff` against itself changes nothing, the folded stacks add up to the
+/// total.
+fn the_command_reads_it(profile: &Profile) {
+    use dhat_kit::analyze::{diff, folded, top, DiffOptions, Metric, TopOptions};
+    let t = top(profile, &TopOptions::default()).unwrap();
+    let sites: Vec<&str> = t
+        .rows
+        .iter()
+        .map(|r| r.site.as_str())
+        .filter(|s| !s.starts_with("[unsampled remainder]"))
+        .collect();
+    assert!(sites[0].contains("many_small"), "{sites:?}");
+    assert!(sites[1].contains("few_huge"), "{sites:?}");
+    let d = diff(profile, profile, &DiffOptions::default()).unwrap();
+    assert_eq!(d.changed, 0);
+    let folded_total: u64 = folded(profile, Metric::TotalBytes)
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(folded_total, profile.totals().bytes);
+}
+
+fn tool() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/dhview-check")
+}
+
+/// The file loads in DHAT's viewer, which shows the exact totals (skipped where its tools are
+/// missing).
+fn view(file: &Path, kit: &Stats) {
+    let out = Command::new("sh").arg(tool()).arg(file).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    match out.status.code() {
+        Some(0) => {}
+        Some(3) => {
+            println!("viewer check skipped: {}", text.trim());
+            return;
+        }
+        _ => panic!("the viewer rejected {}: {text}", file.display()),
+    }
+    let figures = |label: &str| -> (u64, u64) {
+        let line = text.lines().find(|l| l.starts_with(label)).unwrap();
+        let nums: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|w| w.replace(',', "").parse().ok())
+            .collect();
+        (nums[0], *nums.last().unwrap())
+    };
+    assert!(text.contains("Mode:    dhat-kit-sampled"), "{text}");
+    assert_eq!(
+        figures("Total:"),
+        (kit.total_bytes, kit.total_blocks),
+        "{text}"
+    );
+    assert_eq!(
+        figures("At t-gmax:"),
+        (kit.max_bytes, kit.max_blocks),
+        "{text}"
+    );
+    assert_eq!(
+        figures("At t-end:"),
+        (kit.curr_bytes, kit.curr_blocks),
+        "{text}"
+    );
+    println!("viewer check: sampled profile ok");
+}
+
+/// 4 MiB in 64 KiB blocks on this thread, kept in `out`.
+#[inline(never)]
+fn thread_blocks(out: &mut Vec<Vec<u8>>) {
+    for _ in 0..64 {
+        out.push(black_box(vec![2u8; 64 * 1024]));
+    }
+}
+
+/// Eight threads allocate and free, blocks cross threads to be freed, threads end with sampled
+/// blocks live: the totals stay exact, and the blocks freed elsewhere leave the live estimate.
+fn threads() {
+    let file = temp("dhat-sampled-threads.json");
+    let p = session(&file, 4 * 1024);
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for _ in 0..2000 {
+                    black_box(vec![i as u8; 100 + i * 10]);
+                }
+                let mut blocks = Vec::with_capacity(64);
+                thread_blocks(&mut blocks);
+                if i % 2 == 0 {
+                    // Freed by the main thread.
+                    tx.send(blocks).unwrap();
+                    None
+                } else {
+                    // Still live when the thread ends.
+                    Some(blocks)
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let freed_elsewhere: Vec<_> = rx.iter().collect();
+    let kept: Vec<_> = handles
+        .into_iter()
+        .filter_map(|h| h.join().unwrap())
+        .collect();
+    drop(freed_elsewhere);
+    let kit = dhat_kit::process_stats();
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    totals_are(&profile, &kit);
+    // 64 KiB blocks at a 4 KiB interval are all but certainly sampled (each misses with
+    // probability e^-16): the four kept threads' 16 MiB are live, the four others' freed.
+    let (tb, tbk, eb, ebk) = site(&profile, "thread_blocks");
+    near("thread_blocks bytes", tb, 8 * 64 * 64 * 1024, 0.001);
+    assert_eq!(tbk, 8 * 64);
+    near("thread_blocks live bytes", eb, 4 * 64 * 64 * 1024, 0.001);
+    assert_eq!(ebk, 4 * 64);
+    drop(kept);
+    println!("sampled: threads ok");
+}
+
+/// A panic while sampling is on (its message and unwinding allocate) does not hang or break the
+/// session; the file is still written with exact totals.
+fn panic_while_sampling() {
+    let file = temp("dhat-sampled-panic.json");
+    let p = session(&file, 64);
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    for i in 0..50 {
+        let r = std::panic::catch_unwind(|| {
+            let v = black_box(vec![0u8; 1000]);
+            panic!("deliberate {i} {}", v.len());
+        });
+        assert!(r.is_err());
+    }
+    std::panic::set_hook(hook);
+    let kit = dhat_kit::process_stats();
+    p.finish().unwrap();
+    totals_are(&dhat_kit::profile::read(&file).unwrap(), &kit);
+    println!("sampled: panics ok");
+}
+
+/// Runs this binary with `case` (and the environment `env`), within a time limit; its output.
+fn child(case: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.arg(case);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut c = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if c.try_wait().unwrap().is_some() {
+            return c.wait_with_output().unwrap();
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            c.kill().unwrap();
+            panic!("the child `{case}` hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `process::exit` right after `finish()` (and with sampled blocks on other threads) ends the
+/// process at once, with the file written.
+fn exit_after_finish() {
+    let file = temp("dhat-sampled-exit.json");
+    let out = child(
+        "exit-after-finish",
+        &[("DHAT_KIT_TEST_FILE", file.to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    let p = dhat_kit::profile::read(&file).unwrap();
+    assert!(p.totals().bytes >= 1 << 20);
+    println!("sampled: exit after finish ok");
+}
+
+fn child_exit_after_finish() -> ! {
+    let file = std::env::var("DHAT_KIT_TEST_FILE").unwrap();
+    let p = session(Path::new(&file), 1024);
+    let mut kept = Vec::with_capacity(8);
+    few_huge(&mut kept);
+    std::thread::spawn(|| loop {
+        black_box(vec![0u8; 100]);
+    });
+    p.finish().unwrap();
+    black_box(kept);
+    std::process::exit(7);
+}
+
+/// An interval of 0, or garbage in `DHAT_KIT_SAMPLE_INTERVAL`, is a clear error at the start.
+fn bad_intervals() {
+    let e = Profiler::builder()
+        .mode(Mode::Sampled)
+        .sample_interval(0)
+        .file(temp("never.json"))
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "dhat-kit: the sample interval from ProfilerBuilder::sample_interval is \"0\"; it must be \
+         a whole number of bytes above 0 (the default is 524288 bytes)"
+    );
+    for (value, ok) in [
+        ("abc", false),
+        ("0", false),
+        ("-5", false),
+        ("", false),
+        ("4096", true),
+    ] {
+        let out = child("env-interval", &[("DHAT_KIT_SAMPLE_INTERVAL", value)]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if ok {
+            assert_eq!(stdout.trim(), "started", "{out:?}");
+        } else {
+            assert_eq!(
+                stdout.trim(),
+                format!(
+                    "dhat-kit: the sample interval from DHAT_KIT_SAMPLE_INTERVAL is {value:?}; it \
+                     must be a whole number of bytes above 0 (the default is 524288 bytes)"
+                ),
+                "{out:?}"
+            );
+        }
+    }
+    println!("sampled: bad intervals are errors");
+}
+
+fn child_env_interval() {
+    let r = Profiler::builder()
+        .mode(Mode::Sampled)
+        .file(temp("env.json"))
+        .summary(false)
+        .build();
+    match r {
+        Ok(p) => {
+            black_box(vec![0u8; 100_000]);
+            p.finish().unwrap();
+            println!("started");
+        }
+        Err(e) => println!("{e}"),
+    }
+}
+
+fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("exit-after-finish") => child_exit_after_finish(),
+        Some("env-interval") => return child_env_interval(),
+        _ => {}
+    }
+    exact_totals_and_estimates();
+    threads();
+    panic_while_sampling();
+    exit_after_finish();
+    bad_intervals();
+}
