@@ -235,6 +235,8 @@ fn the_default_mode_follows_the_features() {
         Mode::Heap
     } else if cfg!(feature = "ad-hoc") {
         Mode::AdHoc
+    } else if cfg!(feature = "sampled") {
+        Mode::Sampled
     } else {
         Mode::Peak
     };
