@@ -406,6 +406,48 @@ fn child_env_interval() {
     }
 }
 
+/// A sampled allocation made inside regions has their path as frames at the outer end of its
+/// stack (innermost region first), as in peak profiles; one made outside has none.
+fn region_frames() {
+    let file = temp("dhat-sampled-regions.json");
+    let p = session(&file, 4096);
+    {
+        dhat_kit::region!("sampled-outer");
+        dhat_kit::region!("sampled-inner");
+        for _ in 0..64 {
+            black_box(vec![0u8; 16 << 10]);
+        }
+    }
+    for _ in 0..64 {
+        black_box(vec![1u8; 16 << 10]);
+    }
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    let frame = |i: u32| profile.ftbl[i as usize].to_string();
+    let in_regions: Vec<_> = profile
+        .pps
+        .iter()
+        .filter(|pp| pp.fs.iter().any(|&f| frame(f).starts_with("region ")))
+        .collect();
+    assert!(
+        !in_regions.is_empty(),
+        "no sampled point inside the regions"
+    );
+    for pp in &in_regions {
+        let n = pp.fs.len();
+        assert!(n > 2, "{:?}", pp.fs);
+        assert_eq!(frame(pp.fs[n - 2]), "region sampled-inner");
+        assert_eq!(frame(pp.fs[n - 1]), "region sampled-outer");
+    }
+    let outside = profile.pps.len() - in_regions.len();
+    assert!(
+        outside >= 2,
+        "the loop outside the regions and the remainder"
+    );
+    std::fs::remove_file(&file).unwrap();
+    println!("sampled: region frames ok");
+}
+
 fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("exit-after-finish") => child_exit_after_finish(),
@@ -417,4 +459,5 @@ fn main() {
     panic_while_sampling();
     exit_after_finish();
     bad_intervals();
+    region_frames();
 }

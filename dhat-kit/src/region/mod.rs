@@ -368,7 +368,11 @@ mod thread;
 /// What the public API calls: the per-thread state (entering and leaving) and the registry
 /// (reading and clearing every thread's figures).
 #[cfg(feature = "peak")]
-mod imp {
+pub(crate) mod imp {
+    #[cfg(feature = "sampled")]
+    pub(crate) use super::registry::path_of;
     pub(super) use super::registry::{collect, reset};
+    #[cfg(feature = "sampled")]
+    pub(crate) use super::thread::current_path;
     pub(super) use super::thread::{current, enter_child, enter_path, exit, FrameRef};
 }

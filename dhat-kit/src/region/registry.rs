@@ -160,6 +160,13 @@ pub(super) fn path_id(parent: u32, name: &'static str) -> u32 {
     gid
 }
 
+/// The path (`outer/inner`) of `gid`, if it was registered.
+#[cfg(feature = "sampled")]
+pub(crate) fn path_of(gid: u32) -> Option<String> {
+    let reg = uncounted(|| REGISTRY.lock());
+    reg.paths.get(gid as usize).map(|p| p.path.clone())
+}
+
 /// The name of path `gid`.
 pub(super) fn name_of(gid: u32) -> &'static str {
     REGISTRY.lock().paths[gid as usize].name

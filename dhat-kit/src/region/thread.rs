@@ -2,7 +2,7 @@
 //! caches that make entering a region a few integer operations; entering, leaving, and the
 //! entries open at a [`regions`](super::regions) call.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::collections::HashMap;
 use std::mem::ManuallyDrop;
 use std::sync::Arc;
@@ -128,6 +128,7 @@ impl Drop for HandOverAtExit {
             // The root cache indexes the aggregates just taken: a region entered after this
             // (from another thread-local's destructor) must look its path up afresh.
             t.last_root = CacheEntry::EMPTY;
+            let _ = CURRENT.try_with(|c| c.set(NO_REGION));
             uncounted(|| {
                 registry::hand_over(&aggs);
                 drop((aggs, frames, ids, by_path));
@@ -150,6 +151,22 @@ thread_local! {
         }))
     };
     static EXIT: HandOverAtExit = const { HandOverAtExit };
+    /// The path of the region active on this thread ([`NO_REGION`] outside any), kept apart from
+    /// `THREAD` so that the allocator's sampling path can read it without touching the frames.
+    static CURRENT: Cell<u32> = const { Cell::new(NO_REGION) };
+}
+
+/// [`CURRENT`] outside any region.
+const NO_REGION: u32 = u32::MAX;
+
+/// The path of the region active on this thread, read without allocating or locking (from inside
+/// the allocator, when a sampled allocation records where it was made).
+#[cfg(feature = "sampled")]
+pub(crate) fn current_path() -> Option<u32> {
+    CURRENT
+        .try_with(Cell::get)
+        .ok()
+        .filter(|&gid| gid != NO_REGION)
 }
 
 /// Runs `f` on this thread's region state; `None` while the thread is being torn down.
@@ -284,6 +301,7 @@ fn open(t: &mut Thread, gid: u32, agg: usize, name: &'static str) -> FrameRef {
         t.frames.as_mut_ptr().add(depth).write(frame);
         t.frames.set_len(depth + 1);
     }
+    let _ = CURRENT.try_with(|c| c.set(gid));
     FrameRef::new(depth, id)
 }
 
@@ -308,6 +326,8 @@ fn close_from(frame: FrameRef) {
                 break;
             }
         }
+        let now = t.frames.last().map_or(NO_REGION, |f| f.gid);
+        let _ = CURRENT.try_with(|c| c.set(now));
     });
 }
 

@@ -65,7 +65,15 @@ pub(crate) fn profile(
             gbk: gbk[i],
             eb: eb[i],
             ebk: ebk[i],
-            fs: symbols.stack(&s.ips, &mut ftbl).into(),
+            fs: {
+                let mut fs = symbols.stack(s.ips.get(1..).unwrap_or_default(), &mut ftbl);
+                fs.extend(region_frames(
+                    s.ips.first().copied(),
+                    &mut symbols,
+                    &mut ftbl,
+                ));
+                fs.into()
+            },
             ..ProgramPoint::default()
         });
     }
@@ -83,6 +91,25 @@ pub(crate) fn profile(
     });
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     crate::profiler::kit_profile(SAMPLED_MODE, pps, ftbl, micros, peak_micros.min(micros))
+}
+
+/// The frames of the region path active at a site's samples, at the outer end of its stack
+/// (innermost region first, as DHAT lists a backtrace): `region Interpreter::call_function`.
+fn region_frames(
+    region: Option<usize>,
+    symbols: &mut Symbols,
+    ftbl: &mut Vec<Box<str>>,
+) -> Vec<u32> {
+    let Some(path) = region
+        .and_then(|gid| u32::try_from(gid).ok())
+        .and_then(crate::region::imp::path_of)
+    else {
+        return Vec::new();
+    };
+    // As in peak profiles: one frame per region of the path, `region NAME`.
+    path.rsplit('/')
+        .map(|name| symbols.text(format!("region {name}"), ftbl))
+        .collect()
 }
 
 /// Frames of resolved addresses, each address resolved once (an address can stand for several

@@ -96,6 +96,7 @@ impl Est {
 /// One call stack's estimated figures.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Site {
+    /// The region path active at the samples (`usize::MAX`: none), then the stack's addresses.
     pub(crate) ips: Box<[usize]>,
     pub(crate) samples: u64,
     pub(crate) total_bytes: Est,
@@ -263,8 +264,10 @@ pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
     let Some(_in) = InSampler::enter() else {
         return;
     };
-    let mut ips = [0usize; MAX_FRAMES];
-    let mut n = 0;
+    // The key of a site: the region path active here (or `usize::MAX`), then the stack.
+    let mut ips = [0usize; MAX_FRAMES + 1];
+    ips[0] = crate::region::imp::current_path().map_or(usize::MAX, |gid| gid as usize);
+    let mut n = 1;
     // SAFETY: `trace_unsynchronized` is unsafe only because it may run concurrently with other
     // unwinders on platforms whose unwinder is not thread-safe (Windows' dbghelp); the closure
     // only writes into `ips`, within its bounds, and neither allocates nor panics.
@@ -272,7 +275,7 @@ pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
         backtrace::trace_unsynchronized(|frame| {
             ips[n] = frame.ip() as usize;
             n += 1;
-            n < MAX_FRAMES
+            n <= MAX_FRAMES
         });
     }
     let mut guard = STATE.lock();
