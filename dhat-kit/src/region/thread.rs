@@ -2,7 +2,9 @@
 //! caches that make entering a region a few integer operations; entering, leaving, and the
 //! entries open at a [`regions`](super::regions) call.
 
-use std::cell::{Cell, UnsafeCell};
+#[cfg(feature = "sampled")]
+use std::cell::Cell;
+use std::cell::UnsafeCell;
 use std::collections::HashMap;
 use std::mem::ManuallyDrop;
 use std::sync::Arc;
@@ -128,6 +130,7 @@ impl Drop for HandOverAtExit {
             // The root cache indexes the aggregates just taken: a region entered after this
             // (from another thread-local's destructor) must look its path up afresh.
             t.last_root = CacheEntry::EMPTY;
+            #[cfg(feature = "sampled")]
             let _ = CURRENT.try_with(|c| c.set(NO_REGION));
             uncounted(|| {
                 registry::hand_over(&aggs);
@@ -151,12 +154,18 @@ thread_local! {
         }))
     };
     static EXIT: HandOverAtExit = const { HandOverAtExit };
+}
+
+#[cfg(feature = "sampled")]
+thread_local! {
     /// The path of the region active on this thread ([`NO_REGION`] outside any), kept apart from
-    /// `THREAD` so that the allocator's sampling path can read it without touching the frames.
+    /// `THREAD` so that the allocator's sampling path can read it without touching the frames
+    /// (kept only where sampling is built).
     static CURRENT: Cell<u32> = const { Cell::new(NO_REGION) };
 }
 
 /// [`CURRENT`] outside any region.
+#[cfg(feature = "sampled")]
 const NO_REGION: u32 = u32::MAX;
 
 /// The path of the region active on this thread, read without allocating or locking (from inside
@@ -301,6 +310,7 @@ fn open(t: &mut Thread, gid: u32, agg: usize, name: &'static str) -> FrameRef {
         t.frames.as_mut_ptr().add(depth).write(frame);
         t.frames.set_len(depth + 1);
     }
+    #[cfg(feature = "sampled")]
     let _ = CURRENT.try_with(|c| c.set(gid));
     FrameRef::new(depth, id)
 }
@@ -326,8 +336,11 @@ fn close_from(frame: FrameRef) {
                 break;
             }
         }
-        let now = t.frames.last().map_or(NO_REGION, |f| f.gid);
-        let _ = CURRENT.try_with(|c| c.set(now));
+        #[cfg(feature = "sampled")]
+        {
+            let now = t.frames.last().map_or(NO_REGION, |f| f.gid);
+            let _ = CURRENT.try_with(|c| c.set(now));
+        }
     });
 }
 
