@@ -265,28 +265,39 @@ impl Budget {
     /// The failure report if `stats` exceeds any limit, or, within the limits, fails the
     /// budget's baseline check; `None` if it is within the budget.
     ///
-    /// One block: the test's path, one line per exceeded key
-    /// (`key: measured > limit (+N bytes, +P%)`), then every measured figure beside its limit.
-    /// The baseline is checked (and recorded, as `DHAT_KIT_UPDATE` says) only when the limits
-    /// hold, so that figures over a limit are never recorded; its failure is the baseline's
-    /// message, with its table.
+    /// Two steps: the limits ([`Budget::over_limits`], which only renders), then, only when they
+    /// hold, the baseline check, which decides, records as `DHAT_KIT_UPDATE` says, and renders its
+    /// own message (see [`baseline::check`](crate::baseline::check)): figures over a limit are
+    /// never recorded.
     #[must_use]
     pub fn report(&self, stats: &Stats) -> Option<String> {
+        if let Some(over) = self.over_limits(stats) {
+            return Some(over);
+        }
+        let b = self.baseline?;
+        crate::baseline::check_test(
+            b.package,
+            b.manifest_dir,
+            self.test,
+            b.name,
+            b.tolerance,
+            stats,
+        )
+        .err()
+    }
+
+    /// The failure report if `stats` exceeds any limit, `None` otherwise; writes nothing.
+    ///
+    /// One block: the test's path, one line per exceeded key
+    /// (`key: measured > limit (+N bytes, +P%)`), then every measured figure beside its limit.
+    #[must_use]
+    pub fn over_limits(&self, stats: &Stats) -> Option<String> {
         let exceeded: Vec<Key> = Key::ALL
             .into_iter()
             .filter(|&k| self.get(k).is_some_and(|limit| k.of(stats) > limit))
             .collect();
         if exceeded.is_empty() {
-            let b = self.baseline?;
-            return crate::baseline::check_test(
-                b.package,
-                b.manifest_dir,
-                self.test,
-                b.name,
-                b.tolerance,
-                stats,
-            )
-            .err();
+            return None;
         }
         let mut out = format!("dhat-kit: {} went over its heap budget\n", self.test);
         for &key in &exceeded {
