@@ -6,7 +6,8 @@
 //! everything that decides and says whether a test passes is here, reached through
 //! [`__private`](crate::__private).
 
-use crate::stats::{Mark, Shared, Stats, WholeSpan};
+use crate::stats::{Shared, Stats, WholeSpan};
+use crate::tally::Mark;
 use crate::units::{Count, Thousands};
 use std::fmt::Write as _;
 use std::future::Future;
@@ -504,7 +505,7 @@ fn uncounted_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if HOOK_PAUSES.try_with(std::cell::Cell::get).unwrap_or(0) > 0 {
-                crate::alloc::uncounted(|| previous(info));
+                crate::tally::uncounted(|| previous(info));
             } else {
                 previous(info);
             }
@@ -566,18 +567,6 @@ impl Acc {
     }
 }
 
-/// This thread's live bytes and blocks, signed: the live delta of one poll is their difference.
-fn live() -> (i64, i64) {
-    #[cfg(feature = "peak")]
-    {
-        crate::alloc::with_tally(|t| (t.curr_bytes.get(), t.curr_blocks.get())).unwrap_or((0, 0))
-    }
-    #[cfg(not(feature = "peak"))]
-    {
-        (0, 0)
-    }
-}
-
 impl<F: Future> Measured<F> {
     /// Polls the body once, measured, adding the poll's figures to the others'. With `catch`, a
     /// panic of the body is caught (its hook running uncounted) and returned as `Err`.
@@ -609,7 +598,7 @@ impl<F: Future> Measured<F> {
             }
             return poll;
         }
-        let before = live();
+        let before = crate::tally::live();
         let mark = Mark::begin();
         let poll = if catch {
             let _pause = HookPause::enter();
@@ -618,7 +607,7 @@ impl<F: Future> Measured<F> {
             Ok(body.poll(cx))
         };
         let s = mark.end();
-        let after = live();
+        let after = crate::tally::live();
         let acc = &mut this.acc;
         acc.total_bytes += s.total_bytes;
         acc.total_blocks += s.total_blocks;

@@ -96,7 +96,8 @@
 //!
 //! [criterion]: https://docs.rs/criterion
 
-use crate::stats::{measure, Mark};
+use crate::stats::measure;
+use crate::tally::Mark;
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::Throughput;
 use std::cell::Cell;

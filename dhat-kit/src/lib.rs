@@ -105,6 +105,11 @@ pub mod report;
 #[cfg(feature = "sampled")]
 mod sample;
 mod stats;
+#[cfg(feature = "peak")]
+mod tally;
+#[cfg(not(feature = "peak"))]
+#[path = "tally/off.rs"]
+mod tally;
 mod units;
 
 #[doc(hidden)]

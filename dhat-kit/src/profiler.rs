@@ -247,7 +247,7 @@ impl ProfilerBuilder {
         };
         // Waiting may allocate the lock's parking table once per process: the kit's, uncounted.
         let guard = if self.wait {
-            crate::alloc::uncounted(|| SESSION.lock())
+            crate::tally::uncounted(|| SESSION.lock())
         } else {
             SESSION.try_lock().ok_or(Error::Busy)?
         };
@@ -269,11 +269,11 @@ impl ProfilerBuilder {
                 if let Some(n) = self.trim_backtraces {
                     b = b.trim_backtraces(Some(n));
                 }
-                Inner::Dhat(crate::alloc::uncounted(|| b.build()))
+                Inner::Dhat(crate::tally::uncounted(|| b.build()))
             }
             #[cfg(feature = "sampled")]
             Mode::Sampled => {
-                crate::alloc::uncounted(|| crate::sample::start(interval));
+                crate::tally::uncounted(|| crate::sample::start(interval));
                 Inner::Sampled {
                     start: std::time::Instant::now(),
                 }
@@ -436,7 +436,7 @@ impl Profiler {
             None => Ok(()),
             #[cfg(any(feature = "heap", feature = "ad-hoc"))]
             Some(Inner::Dhat(p)) => {
-                crate::alloc::uncounted(|| drop(p));
+                crate::tally::uncounted(|| drop(p));
                 if !self.path.exists() {
                     return Err(Error::Io {
                         path: self.path.clone(),
@@ -448,7 +448,7 @@ impl Profiler {
                 }
                 // dhat trims only the frames it knows as its own: take dhat-kit's allocator (and
                 // dhat's inlined frames) off every stack, so the viewer starts at the caller.
-                crate::alloc::uncounted(|| {
+                crate::tally::uncounted(|| {
                     let mut profile = crate::profile::read(&self.path)
                         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
                     profile.trim_allocator_frames();
@@ -468,7 +468,7 @@ impl Profiler {
                 // (a block allocated uncounted but freed counted would pull the figures below the
                 // truth). One snapshot for the file and the summary, taken before either
                 // allocates, so both show the same figures.
-                crate::alloc::uncounted(|| {
+                crate::tally::uncounted(|| {
                     let (process, regions) = (crate::process_stats(), crate::regions());
                     let mut bytes = Vec::new();
                     let mut profile = peak_profile(&process, &regions, elapsed);
@@ -496,7 +496,7 @@ impl Profiler {
     fn end_sampled(&self, start: std::time::Instant) -> Result<(), Error> {
         let elapsed = start.elapsed();
         let (path, summary) = (&self.path, self.summary);
-        crate::alloc::uncounted(|| {
+        crate::tally::uncounted(|| {
             let stopped = crate::sample::stop();
             let process = crate::process_stats();
             let mut profile = match &stopped {

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::tally::Mark;
+
 /// Heap figures, with dhat's field names and meanings.
 ///
 /// | field | meaning |
@@ -223,7 +225,7 @@ pub fn measure_all<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 /// ```
 #[must_use]
 pub fn thread_stats() -> Stats {
-    imp::thread_stats()
+    crate::tally::thread_stats()
 }
 
 /// The whole process's figures since it started.
@@ -247,41 +249,8 @@ pub fn thread_stats() -> Stats {
 /// ```
 #[must_use]
 pub fn process_stats() -> Stats {
-    imp::process_stats()
+    crate::tally::process_stats()
 }
-
-/// A point in this thread's tally, from which [`Mark::end`] computes exact figures. Marks must end
-/// in the reverse order of their beginning (as scopes do); one dropped without `end` (a panic
-/// unwinding through it) still restores the thread's peak for the marks around it.
-#[must_use = "a mark measures until `end` is called"]
-pub(crate) struct Mark(Option<imp::Mark>);
-
-impl Mark {
-    pub(crate) fn begin() -> Mark {
-        Mark(Some(imp::Mark::begin()))
-    }
-
-    pub(crate) fn end(mut self) -> Stats {
-        self.end_in_place()
-    }
-
-    /// Ends the mark where it lies (a region's frame ends it without moving it); a mark ends once,
-    /// later calls read zero.
-    pub(crate) fn end_in_place(&mut self) -> Stats {
-        self.0.take().map(imp::Mark::end).unwrap_or_default()
-    }
-}
-
-impl Drop for Mark {
-    fn drop(&mut self) {
-        if let Some(mark) = self.0.take() {
-            mark.end();
-        }
-    }
-}
-
-#[cfg(feature = "peak")]
-pub(crate) use imp::{higher as higher_peak, Mark as RawMark, Now};
 
 pub(crate) use whole::{Shared, Span as WholeSpan};
 
@@ -289,6 +258,7 @@ pub(crate) use whole::{Shared, Span as WholeSpan};
 /// across a test binary's threads, and the check that nothing else ran meanwhile.
 mod whole {
     use super::Stats;
+    use crate::tally::SpanMark;
     use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
     use std::thread::ThreadId;
     use std::time::{Duration, Instant};
@@ -334,7 +304,7 @@ mod whole {
 
     impl Shared {
         pub(crate) fn acquire() -> Shared {
-            crate::alloc::uncounted(|| {
+            crate::tally::uncounted(|| {
                 let me = std::thread::current().id();
                 // A budget nested in one this thread holds does not queue behind a waiting span
                 // (which waits for the outer one).
@@ -354,7 +324,7 @@ mod whole {
 
     impl Drop for Shared {
         fn drop(&mut self) {
-            crate::alloc::uncounted(|| {
+            crate::tally::uncounted(|| {
                 let mut s = state();
                 s.shared -= 1;
                 let _ = MINE.try_with(|m| m.set(m.get().saturating_sub(1)));
@@ -370,7 +340,7 @@ mod whole {
     /// Takes the whole-process turn for this thread: waits for other threads' spans and
     /// thread-scope budgets to end. Returns whether this is the outermost span of the thread.
     fn take_turn() -> bool {
-        crate::alloc::uncounted(|| {
+        crate::tally::uncounted(|| {
             let me = std::thread::current().id();
             let mine = MINE.try_with(std::cell::Cell::get).unwrap_or(0);
             let mut s = state();
@@ -391,7 +361,7 @@ mod whole {
     }
 
     fn end_turn() {
-        crate::alloc::uncounted(|| {
+        crate::tally::uncounted(|| {
             let mut s = state();
             if let Some((_, depth)) = &mut s.owner {
                 *depth -= 1;
@@ -414,7 +384,7 @@ mod whole {
         /// The other threads' activity when it began, if it is checked.
         before: Option<Activity>,
         what: &'static str,
-        raw: Option<imp::Raw>,
+        raw: Option<SpanMark>,
     }
 
     impl Span {
@@ -432,7 +402,7 @@ mod whole {
                 raw: None,
             };
             if outermost && checked() {
-                match crate::alloc::uncounted(wait_idle) {
+                match crate::tally::uncounted(wait_idle) {
                     Ok(before) => span.before = before,
                     Err(why) => {
                         drop(span);
@@ -440,7 +410,7 @@ mod whole {
                     }
                 }
             }
-            span.raw = Some(imp::Raw::begin(outermost));
+            span.raw = Some(SpanMark::begin(outermost));
             span
         }
 
@@ -450,10 +420,10 @@ mod whole {
         ///
         /// When checked and another thread ran meanwhile.
         pub(crate) fn end(mut self) -> Stats {
-            let (stats, foreign_ops) = self.raw.take().map(imp::Raw::end).unwrap_or_default();
+            let (stats, foreign_ops) = self.raw.take().map(SpanMark::end).unwrap_or_default();
             if let Some(before) = self.before.take() {
-                let after = crate::alloc::uncounted(Activity::read);
-                let ran = crate::alloc::uncounted(|| before.others_ran(&after));
+                let after = crate::tally::uncounted(Activity::read);
+                let ran = crate::tally::uncounted(|| before.others_ran(&after));
                 let what = self.what;
                 drop(self);
                 if let Some(why) = ran {
@@ -680,264 +650,5 @@ mod whole {
             .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
             .sum();
         Some((ticks + switches, runnable, name))
-    }
-
-    #[cfg(feature = "peak")]
-    mod imp {
-        use super::Stats;
-        use crate::alloc::{exact_off, exact_on, with_tally, SPAN};
-        use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-
-        /// The span tally at the beginning, and the peak set aside for an enclosing span.
-        pub(super) struct Raw {
-            outermost: bool,
-            start: [i64; 4],
-            set_aside: (i64, i64),
-            foreign_ops: u64,
-            was_measuring: bool,
-        }
-
-        fn read() -> [i64; 4] {
-            let t = &SPAN.tally;
-            [
-                t.total_bytes.load(SeqCst) as i64,
-                t.total_blocks.load(SeqCst) as i64,
-                t.curr_bytes.load(SeqCst),
-                t.curr_blocks.load(SeqCst),
-            ]
-        }
-
-        impl Raw {
-            pub(super) fn begin(outermost: bool) -> Raw {
-                let was_measuring =
-                    with_tally(|t| t.measuring.replace(outermost || t.measuring.get()))
-                        .unwrap_or(false);
-                exact_on(outermost);
-                let t = &SPAN.tally;
-                let set_aside = (t.max_bytes.load(SeqCst), t.max_blocks.load(SeqCst));
-                let start = read();
-                t.max_bytes.store(start[2], SeqCst);
-                t.max_blocks.store(start[3], SeqCst);
-                Raw {
-                    outermost,
-                    start,
-                    set_aside,
-                    foreign_ops: SPAN.foreign_ops.load(SeqCst),
-                    was_measuring,
-                }
-            }
-
-            /// The figures, and how many operations threads from before the span made in it.
-            pub(super) fn end(self) -> (Stats, u64) {
-                let t = &SPAN.tally;
-                let now = read();
-                let peak = (t.max_bytes.load(SeqCst), t.max_blocks.load(SeqCst));
-                if !self.outermost {
-                    let (bytes, blocks) = crate::stats::higher_peak(self.set_aside, peak);
-                    t.max_bytes.store(bytes, SeqCst);
-                    t.max_blocks.store(blocks, SeqCst);
-                }
-                let foreign_ops = SPAN
-                    .foreign_ops
-                    .load(Relaxed)
-                    .wrapping_sub(self.foreign_ops);
-                exact_off();
-                let _ = with_tally(|t| t.measuring.set(self.was_measuring));
-                let clamp = |v: i64| v.max(0) as u64;
-                let stats = Stats {
-                    total_bytes: now[0].wrapping_sub(self.start[0]) as u64,
-                    total_blocks: now[1].wrapping_sub(self.start[1]) as u64,
-                    max_bytes: clamp(peak.0 - self.start[2]),
-                    max_blocks: clamp(peak.1 - self.start[3]),
-                    curr_bytes: clamp(now[2] - self.start[2]),
-                    curr_blocks: clamp(now[3] - self.start[3]),
-                };
-                (stats, foreign_ops)
-            }
-        }
-    }
-
-    #[cfg(not(feature = "peak"))]
-    mod imp {
-        use super::Stats;
-
-        pub(super) struct Raw;
-
-        impl Raw {
-            pub(super) fn begin(_outermost: bool) -> Raw {
-                Raw
-            }
-
-            pub(super) fn end(self) -> (Stats, u64) {
-                (Stats::default(), 0)
-            }
-        }
-    }
-}
-
-#[cfg(feature = "peak")]
-mod imp {
-    use super::Stats;
-    use crate::alloc::{with_tally, Tally, PROCESS};
-    use std::cell::Cell;
-    use std::sync::atomic::Ordering::Relaxed;
-
-    thread_local! {
-        /// The highest peak (bytes, blocks) set aside by the measurements open on this thread,
-        /// so that `thread_stats` still sees the thread's own peak inside a measurement.
-        static SET_ASIDE: Cell<(i64, i64)> = const { Cell::new((0, 0)) };
-    }
-
-    fn clamp(v: i64) -> u64 {
-        v.max(0) as u64
-    }
-
-    /// The later of two (bytes, blocks) peaks when equal, as dhat keeps the latest of equal peaks.
-    pub(crate) fn higher(earlier: (i64, i64), later: (i64, i64)) -> (i64, i64) {
-        if later.0 >= earlier.0 {
-            later
-        } else {
-            earlier
-        }
-    }
-
-    fn peak(t: &Tally) -> (i64, i64) {
-        (t.peak_bytes.get(), t.peak_blocks.get())
-    }
-
-    /// The raw mark: plain data, so a region's frame holds it in place and ends it by reference.
-    #[derive(Clone, Copy)]
-    pub(crate) struct Mark {
-        /// The tally at the beginning; its `peak` is the peak before this mark (since the previous
-        /// mark began), set aside while this one measures.
-        start: Now,
-        outer_set_aside: (i64, i64),
-    }
-
-    impl Mark {
-        pub(crate) fn begin() -> Mark {
-            let set_aside = SET_ASIDE.try_with(Cell::get).unwrap_or_default();
-            with_tally(|t| {
-                let start = Now::of(t);
-                let _ = SET_ASIDE.try_with(|s| s.set(higher(set_aside, start.peak)));
-                t.peak_bytes.set(start.curr_bytes);
-                t.peak_blocks.set(start.curr_blocks);
-                Mark {
-                    start,
-                    outer_set_aside: set_aside,
-                }
-            })
-            .unwrap_or(Mark {
-                start: Now::default(),
-                outer_set_aside: set_aside,
-            })
-        }
-
-        pub(crate) fn end(self) -> Stats {
-            let _ = SET_ASIDE.try_with(|s| s.set(self.outer_set_aside));
-            with_tally(|t| {
-                let inner = peak(t);
-                let (bytes, blocks) = higher(self.start.peak, inner);
-                t.peak_bytes.set(bytes);
-                t.peak_blocks.set(blocks);
-                Now::of(t).since(&self.start, inner)
-            })
-            .unwrap_or_default()
-        }
-
-        /// The peak (live bytes, blocks) from the previous mark's beginning to this one's.
-        pub(crate) fn outer_peak(&self) -> (i64, i64) {
-            self.start.peak
-        }
-
-        /// What this mark has measured up to `now`, given the highest peak (live bytes, blocks)
-        /// since it began; the mark goes on measuring.
-        pub(crate) fn so_far(&self, now: &Now, peak: (i64, i64)) -> Stats {
-            now.since(&self.start, peak)
-        }
-    }
-
-    /// This thread's tally at one moment, read without disturbing it.
-    #[derive(Clone, Copy, Default)]
-    pub(crate) struct Now {
-        total_bytes: u64,
-        total_blocks: u64,
-        curr_bytes: i64,
-        curr_blocks: i64,
-        /// The peak since the innermost open mark began.
-        pub(crate) peak: (i64, i64),
-    }
-
-    impl Now {
-        /// The tally now; `None` while the thread is being torn down.
-        pub(crate) fn read() -> Option<Now> {
-            with_tally(Now::of)
-        }
-
-        fn of(t: &Tally) -> Now {
-            Now {
-                total_bytes: t.total_bytes.get(),
-                total_blocks: t.total_blocks.get(),
-                curr_bytes: t.curr_bytes.get(),
-                curr_blocks: t.curr_blocks.get(),
-                peak: peak(t),
-            }
-        }
-
-        /// The figures from `start` to this moment, given the highest peak between them.
-        fn since(&self, start: &Now, peak: (i64, i64)) -> Stats {
-            Stats {
-                total_bytes: self.total_bytes.wrapping_sub(start.total_bytes),
-                total_blocks: self.total_blocks.wrapping_sub(start.total_blocks),
-                max_bytes: clamp(peak.0 - start.curr_bytes),
-                max_blocks: clamp(peak.1 - start.curr_blocks),
-                curr_bytes: clamp(self.curr_bytes - start.curr_bytes),
-                curr_blocks: clamp(self.curr_blocks - start.curr_blocks),
-            }
-        }
-    }
-
-    pub(super) fn thread_stats() -> Stats {
-        let set_aside = SET_ASIDE.try_with(Cell::get).unwrap_or_default();
-        Now::read()
-            .map(|now| now.since(&Now::default(), higher(set_aside, now.peak)))
-            .unwrap_or_default()
-    }
-
-    pub(super) fn process_stats() -> Stats {
-        let _ = with_tally(Tally::publish);
-        Stats {
-            total_bytes: PROCESS.total_bytes.load(Relaxed),
-            total_blocks: PROCESS.total_blocks.load(Relaxed),
-            max_bytes: clamp(PROCESS.max_bytes.load(Relaxed)),
-            max_blocks: clamp(PROCESS.max_blocks.load(Relaxed)),
-            curr_bytes: clamp(PROCESS.curr_bytes.load(Relaxed)),
-            curr_blocks: clamp(PROCESS.curr_blocks.load(Relaxed)),
-        }
-    }
-}
-
-#[cfg(not(feature = "peak"))]
-mod imp {
-    use super::Stats;
-
-    pub(super) struct Mark;
-
-    impl Mark {
-        pub(super) fn begin() -> Mark {
-            Mark
-        }
-
-        pub(super) fn end(self) -> Stats {
-            Stats::default()
-        }
-    }
-
-    pub(super) fn thread_stats() -> Stats {
-        Stats::default()
-    }
-
-    pub(super) fn process_stats() -> Stats {
-        Stats::default()
     }
 }

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 
 use super::thread::{open_entries, Own};
 use super::RegionStats;
-use crate::alloc::uncounted;
+use crate::tally::uncounted;
 use crate::Stats;
 
 /// The six figures of [`Stats`], written by one thread only (load + store, no read-modify-write),

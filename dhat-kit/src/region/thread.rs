@@ -12,8 +12,8 @@ use std::sync::Arc;
 use rustc_hash::FxBuildHasher;
 
 use super::registry::{self, Agg, ROOT};
-use crate::alloc::uncounted;
-use crate::stats::{higher_peak, Now, RawMark};
+use crate::tally::uncounted;
+use crate::tally::{mark::higher as higher_peak, FrameMark, Snapshot};
 use crate::Stats;
 
 /// The totals and live figures of an entry (what adds up between a region and its children; the
@@ -97,7 +97,7 @@ struct Frame {
     name: &'static str,
     /// This thread's aggregate for the path: an index into `Thread::aggs`.
     agg: usize,
-    mark: RawMark,
+    mark: FrameMark,
     /// What the child regions' entries counted.
     children: Own,
     last_child: CacheEntry,
@@ -299,7 +299,7 @@ fn open(t: &mut Thread, gid: u32, agg: usize, name: &'static str) -> FrameRef {
         gid,
         name,
         agg,
-        mark: RawMark::begin(),
+        mark: FrameMark::begin(),
         children: Own::default(),
         last_child: CacheEntry::EMPTY,
     };
@@ -368,7 +368,7 @@ pub(super) struct OpenEntry {
 /// The entries open on this thread, as if they ended now, without ending them. The tally is read
 /// before anything here allocates.
 pub(super) fn open_entries() -> Vec<OpenEntry> {
-    let Some(now) = Now::read() else {
+    let Some(now) = Snapshot::now() else {
         return Vec::new();
     };
     with_thread(|t| {

@@ -202,7 +202,7 @@ pub(crate) fn start(interval: u64) {
     let n = NEXT_SESSION.fetch_add(2, Relaxed);
     SESSION.store(n, Relaxed);
     drop(guard);
-    crate::alloc::arm_sampling();
+    crate::tally::arm_sampling();
 }
 
 /// Ends sampling and returns the session's samples, their peak figures settled.
@@ -340,7 +340,7 @@ fn free_slow(addr: usize) {
         return;
     };
     // Waiting for the lock may allocate (the lock's parking table): uncounted, never sampled.
-    crate::alloc::uncounted(|| {
+    crate::tally::uncounted(|| {
         if let Some(state) = STATE.lock().as_mut() {
             state.remove(addr);
         }

@@ -1,0 +1,170 @@
+//! Marks and snapshots over this thread's tally: the peak protocol, in one place.
+//!
+//! The tally keeps one peak: the highest live bytes since the innermost open mark began. A mark,
+//! when it begins, sets the peak before it aside (in itself, and the highest of every open mark's
+//! in [`SET_ASIDE`] for [`thread_stats`]) and lowers the tally's peak to the live bytes now; when
+//! it ends, it reads the peak it measured and puts back the higher of the two. So nested marks
+//! each see their own exact peak, and the thread's own peak is never lost.
+
+use super::{with_tally, Tally};
+use crate::stats::Stats;
+use std::cell::Cell;
+
+thread_local! {
+    /// The highest peak (bytes, blocks) set aside by the marks open on this thread, so that
+    /// `thread_stats` still sees the thread's own peak inside a measurement.
+    static SET_ASIDE: Cell<(i64, i64)> = const { Cell::new((0, 0)) };
+}
+
+fn clamp(v: i64) -> u64 {
+    v.max(0) as u64
+}
+
+/// The later of two (bytes, blocks) peaks when equal, as dhat keeps the latest of equal peaks.
+pub(crate) fn higher(earlier: (i64, i64), later: (i64, i64)) -> (i64, i64) {
+    if later.0 >= earlier.0 {
+        later
+    } else {
+        earlier
+    }
+}
+
+fn peak(t: &Tally) -> (i64, i64) {
+    (t.peak_bytes.get(), t.peak_blocks.get())
+}
+
+/// A mark as plain data, so that a region's frame holds it in place and ends it by reference.
+/// Marks must end in the reverse order of their beginning, each exactly once: use [`Mark`] unless
+/// the owner guarantees that itself.
+#[derive(Clone, Copy)]
+pub(crate) struct FrameMark {
+    /// The tally at the beginning; its `peak` is the peak before this mark (since the previous
+    /// mark began), set aside while this one measures.
+    start: Snapshot,
+    outer_set_aside: (i64, i64),
+}
+
+impl FrameMark {
+    /// Begins measuring this thread's allocations.
+    pub(crate) fn begin() -> FrameMark {
+        let set_aside = SET_ASIDE.try_with(Cell::get).unwrap_or_default();
+        with_tally(|t| {
+            let start = Snapshot::of(t);
+            let _ = SET_ASIDE.try_with(|s| s.set(higher(set_aside, start.peak)));
+            t.peak_bytes.set(start.curr_bytes);
+            t.peak_blocks.set(start.curr_blocks);
+            FrameMark {
+                start,
+                outer_set_aside: set_aside,
+            }
+        })
+        .unwrap_or(FrameMark {
+            start: Snapshot::default(),
+            outer_set_aside: set_aside,
+        })
+    }
+
+    /// What this mark measured; the peak before it is put back.
+    pub(crate) fn end(self) -> Stats {
+        let _ = SET_ASIDE.try_with(|s| s.set(self.outer_set_aside));
+        with_tally(|t| {
+            let inner = peak(t);
+            let (bytes, blocks) = higher(self.start.peak, inner);
+            t.peak_bytes.set(bytes);
+            t.peak_blocks.set(blocks);
+            Snapshot::of(t).since(&self.start, inner)
+        })
+        .unwrap_or_default()
+    }
+
+    /// The peak (live bytes, blocks) from the previous mark's beginning to this one's.
+    pub(crate) fn outer_peak(&self) -> (i64, i64) {
+        self.start.peak
+    }
+
+    /// What this mark has measured up to `now`, given the highest peak (live bytes, blocks) since
+    /// it began; the mark goes on measuring.
+    pub(crate) fn so_far(&self, now: &Snapshot, peak: (i64, i64)) -> Stats {
+        now.since(&self.start, peak)
+    }
+}
+
+/// A point in this thread's tally, from which [`Mark::end`] computes exact figures. Marks must end
+/// in the reverse order of their beginning (as scopes do); one dropped without `end` (a panic
+/// unwinding through it) still restores the thread's peak for the marks around it.
+#[must_use = "a mark measures until `end` is called"]
+pub(crate) struct Mark(Option<FrameMark>);
+
+impl Mark {
+    /// Begins measuring this thread's allocations.
+    pub(crate) fn begin() -> Mark {
+        Mark(Some(FrameMark::begin()))
+    }
+
+    /// What this mark measured.
+    pub(crate) fn end(mut self) -> Stats {
+        self.0.take().map(FrameMark::end).unwrap_or_default()
+    }
+}
+
+impl Drop for Mark {
+    fn drop(&mut self) {
+        if let Some(mark) = self.0.take() {
+            mark.end();
+        }
+    }
+}
+
+/// This thread's tally at one moment, read without disturbing it.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Snapshot {
+    total_bytes: u64,
+    total_blocks: u64,
+    curr_bytes: i64,
+    curr_blocks: i64,
+    /// The peak since the innermost open mark began.
+    pub(crate) peak: (i64, i64),
+}
+
+impl Snapshot {
+    /// The tally now; `None` while the thread is being torn down.
+    pub(crate) fn now() -> Option<Snapshot> {
+        with_tally(Snapshot::of)
+    }
+
+    fn of(t: &Tally) -> Snapshot {
+        Snapshot {
+            total_bytes: t.total_bytes.get(),
+            total_blocks: t.total_blocks.get(),
+            curr_bytes: t.curr_bytes.get(),
+            curr_blocks: t.curr_blocks.get(),
+            peak: peak(t),
+        }
+    }
+
+    /// The figures from `start` to this moment, given the highest peak between them.
+    fn since(&self, start: &Snapshot, peak: (i64, i64)) -> Stats {
+        Stats {
+            total_bytes: self.total_bytes.wrapping_sub(start.total_bytes),
+            total_blocks: self.total_blocks.wrapping_sub(start.total_blocks),
+            max_bytes: clamp(peak.0 - start.curr_bytes),
+            max_blocks: clamp(peak.1 - start.curr_blocks),
+            curr_bytes: clamp(self.curr_bytes - start.curr_bytes),
+            curr_blocks: clamp(self.curr_blocks - start.curr_blocks),
+        }
+    }
+}
+
+/// This thread's figures since it started, its own peak included whatever marks are open.
+pub(crate) fn thread_stats() -> Stats {
+    let set_aside = SET_ASIDE.try_with(Cell::get).unwrap_or_default();
+    Snapshot::now()
+        .map(|now| now.since(&Snapshot::default(), higher(set_aside, now.peak)))
+        .unwrap_or_default()
+}
+
+/// This thread's live bytes and blocks, signed (it may have freed what other threads allocated):
+/// the live change between two moments is their difference.
+pub(crate) fn live() -> (i64, i64) {
+    Snapshot::now().map_or((0, 0), |s| (s.curr_bytes, s.curr_blocks))
+}
