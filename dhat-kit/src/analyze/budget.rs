@@ -346,22 +346,6 @@ fn line_of(text: &str, at: usize) -> usize {
         + 1
 }
 
-/// The metric named `name` on the command line (`total-bytes`, ...).
-fn metric_named(name: &str) -> Option<Metric> {
-    const ALL: [Metric; 9] = [
-        Metric::TotalBytes,
-        Metric::TotalBlocks,
-        Metric::PeakBytes,
-        Metric::PeakBlocks,
-        Metric::EndBytes,
-        Metric::EndBlocks,
-        Metric::MaxBytes,
-        Metric::Reads,
-        Metric::Writes,
-    ];
-    ALL.into_iter().find(|m| m.name() == name)
-}
-
 impl Budgets {
     /// Reads a budget file.
     ///
@@ -439,16 +423,19 @@ impl Budgets {
             .map_err(|m| err(c.max.span(), format!("component {name:?}: {m}")))?;
             let metric = match &c.metric {
                 None => Metric::TotalBytes,
-                Some(m) => metric_named(m.get_ref()).ok_or_else(|| {
-                    err(
-                        m.span(),
-                        format!(
-                            "component {name:?}: unknown metric {:?}: expected total-bytes, total-blocks, \
-                             peak-bytes, peak-blocks, end-bytes, end-blocks, max-bytes, reads or writes",
-                            m.get_ref()
-                        ),
-                    )
-                })?,
+                Some(m) => Metric::ALL
+                    .into_iter()
+                    .find(|k| k.name() == m.get_ref())
+                    .ok_or_else(|| {
+                        err(
+                            m.span(),
+                            format!(
+                                "component {name:?}: unknown metric {:?}: expected {}",
+                                m.get_ref(),
+                                super::names(&Metric::ALL)
+                            ),
+                        )
+                    })?,
             };
             components.push(Component {
                 name,

@@ -40,7 +40,22 @@ pub use self::skip::{Skip, SKIP_ENV};
 pub use self::summary::{summary, Summary};
 pub use self::top::{top, Top, TopOptions, TopRow};
 
-/// A figure of a program point to rank, total or draw by.
+/// A figure: of a program point (to rank, total or draw by), and of a whole profile or measurement
+/// (what a [baseline](crate::baseline) records).
+///
+/// Names: DHAT's figures are "at t-gmax" (the global peak) and "at t-end". [`Stats`](crate::Stats)
+/// keeps dhat's own field names for the same two ideas, `max_*` (the peak) and `curr_*` (live at the
+/// end); here, on the command line and in baseline files, they are `peak` and `end`.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::analyze::Metric;
+/// assert_eq!(Metric::parse("peak-bytes"), Some(Metric::PeakBytes));
+/// assert_eq!(Metric::parse("end_bytes"), Some(Metric::EndBytes));
+/// assert_eq!("reads".parse::<Metric>().unwrap().key(), "reads");
+/// assert!("bytes".parse::<Metric>().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Metric {
@@ -66,6 +81,60 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// Every metric, in the order of the command's help.
+    pub const ALL: [Metric; 9] = [
+        Metric::TotalBytes,
+        Metric::TotalBlocks,
+        Metric::PeakBytes,
+        Metric::PeakBlocks,
+        Metric::EndBytes,
+        Metric::EndBlocks,
+        Metric::MaxBytes,
+        Metric::Reads,
+        Metric::Writes,
+    ];
+
+    /// The metric named `name`, as on the command line (`peak-bytes`) or as a key of a file
+    /// (`peak_bytes`).
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Metric> {
+        Metric::ALL
+            .into_iter()
+            .find(|m| m.name() == name || m.key() == name)
+    }
+
+    /// The name as a key of a file (a baseline's field, a JSON key): `total_bytes`, `peak_bytes`, ...
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::TotalBytes => "total_bytes",
+            Metric::TotalBlocks => "total_blocks",
+            Metric::PeakBytes => "peak_bytes",
+            Metric::PeakBlocks => "peak_blocks",
+            Metric::EndBytes => "end_bytes",
+            Metric::EndBlocks => "end_blocks",
+            Metric::MaxBytes => "max_bytes",
+            Metric::Reads => "reads",
+            Metric::Writes => "writes",
+        }
+    }
+
+    /// The name in a table's text: `total bytes`, `peak bytes`, ...
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::TotalBytes => "total bytes",
+            Metric::TotalBlocks => "total blocks",
+            Metric::PeakBytes => "peak bytes",
+            Metric::PeakBlocks => "peak blocks",
+            Metric::EndBytes => "end bytes",
+            Metric::EndBlocks => "end blocks",
+            Metric::MaxBytes => "max bytes",
+            Metric::Reads => "reads",
+            Metric::Writes => "writes",
+        }
+    }
+
     /// The figure of one program point.
     pub fn of(self, pp: &ProgramPoint) -> u64 {
         match self {
@@ -137,8 +206,34 @@ impl Metric {
 
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
+}
+
+impl std::str::FromStr for Metric {
+    type Err = String;
+
+    /// As [`Metric::parse`], with an error that lists the metrics.
+    fn from_str(s: &str) -> Result<Metric, String> {
+        Metric::parse(s).ok_or_else(|| {
+            format!(
+                "unknown metric `{s}`; expected one of {}",
+                names(&Metric::ALL)
+            )
+        })
+    }
+}
+
+/// `a, b or c`: the names of `metrics`, for messages.
+pub(crate) fn names(metrics: &[Metric]) -> String {
+    let mut out = String::new();
+    for (i, m) in metrics.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == metrics.len() { " or " } else { ", " });
+        }
+        out.push_str(m.name());
+    }
+    out
 }
 
 /// How program points are put together into rows.

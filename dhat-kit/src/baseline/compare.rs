@@ -1,6 +1,7 @@
 //! [`compare`]: recorded figures against new ones, metric by metric, with a tolerance.
 
-use super::file::{Figures, Metric};
+use super::file::{Figures, METRICS};
+use crate::analyze::Metric;
 use crate::units::Thousands;
 use std::fmt;
 
@@ -50,7 +51,7 @@ pub struct Comparison {
     pub name: String,
     /// The tolerance, in percent.
     pub tolerance: f64,
-    /// One row per compared metric, in the order of [`Metric::ALL`].
+    /// One row per compared metric, in the order of [`METRICS`].
     pub rows: Vec<Row>,
 }
 
@@ -94,11 +95,11 @@ impl Comparison {
 /// # Examples
 ///
 /// ```
-/// use dhat_kit::baseline::{compare, Figures, Metric, Status};
+/// use dhat_kit::baseline::{compare, Figures, Metric, Status, METRICS};
 ///
 /// let was = Figures { peak_bytes: Some(1000), total_blocks: Some(10), ..Figures::default() };
 /// let now = Figures { peak_bytes: Some(1040), total_blocks: Some(5), ..Figures::default() };
-/// let c = compare("t", &was, &now, 5.0, &Metric::ALL);
+/// let c = compare("t", &was, &now, 5.0, &METRICS);
 /// assert!(c.passed()); // +4% is within 5%
 /// assert_eq!(c.improvements().next().unwrap().metric, Metric::TotalBlocks);
 /// ```
@@ -115,7 +116,7 @@ pub fn compare(
     } else {
         0.0
     };
-    let rows = Metric::ALL
+    let rows = METRICS
         .into_iter()
         .filter(|m| metrics.contains(m))
         .filter_map(|metric| {
@@ -207,9 +208,9 @@ mod tests {
     #[test]
     fn tolerance_bounds_are_inclusive() {
         let was = figures(1000, 1000);
-        let c = compare("t", &was, &figures(1050, 950), 5.0, &Metric::ALL);
+        let c = compare("t", &was, &figures(1050, 950), 5.0, &METRICS);
         assert!(c.unchanged() && c.passed(), "{c}");
-        let c = compare("t", &was, &figures(1051, 949), 5.0, &Metric::ALL);
+        let c = compare("t", &was, &figures(1051, 949), 5.0, &METRICS);
         assert_eq!(c.rows[0].status, Status::Regressed);
         assert_eq!(c.rows[1].status, Status::Improved);
         assert!(!c.passed());
@@ -217,7 +218,7 @@ mod tests {
 
     #[test]
     fn growth_from_zero_regresses_and_metrics_are_chosen() {
-        let c = compare("t", &figures(0, 0), &figures(1, 0), 50.0, &Metric::ALL);
+        let c = compare("t", &figures(0, 0), &figures(1, 0), 50.0, &METRICS);
         assert_eq!(c.rows[0].status, Status::Regressed);
         assert_eq!(c.rows[0].percent(), None);
         let c = compare(
@@ -238,7 +239,7 @@ mod tests {
             &figures(10_000, 4096),
             &figures(10_100, 5120),
             5.0,
-            &Metric::ALL,
+            &METRICS,
         );
         assert_eq!(
             c.to_string(),

@@ -2,6 +2,7 @@
 //! seed format), writing, and [`BaselineError`].
 
 use super::{DEFAULT_NAME, FORMAT_VERSION};
+use crate::analyze::Metric;
 use crate::Stats;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -9,102 +10,41 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// One figure a baseline records and compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Metric {
-    /// Bytes allocated in all (`total_bytes`).
-    TotalBytes,
-    /// Blocks allocated in all (`total_blocks`).
-    TotalBlocks,
-    /// Live bytes at the peak (`peak_bytes`).
-    PeakBytes,
-    /// Live blocks at the peak (`peak_blocks`).
-    PeakBlocks,
-    /// Live bytes at the end (`end_bytes`).
-    EndBytes,
-}
+/// The figures a baseline records and compares, in the order of the file and of the tables: the
+/// totals, and the live figures at the peak and at the end (of [`Metric::ALL`], the others are not
+/// recorded).
+pub const METRICS: [Metric; 5] = [
+    Metric::TotalBytes,
+    Metric::TotalBlocks,
+    Metric::PeakBytes,
+    Metric::PeakBlocks,
+    Metric::EndBytes,
+];
 
-impl Metric {
-    /// Every metric, in the order of the file and of the tables.
-    pub const ALL: [Metric; 5] = [
-        Metric::TotalBytes,
-        Metric::TotalBlocks,
-        Metric::PeakBytes,
-        Metric::PeakBlocks,
-        Metric::EndBytes,
-    ];
-
-    /// The metric's field in the file: `total_bytes`, `total_blocks`, `peak_bytes`,
-    /// `peak_blocks`, `end_bytes`.
-    #[must_use]
-    pub const fn key(self) -> &'static str {
-        match self {
-            Metric::TotalBytes => "total_bytes",
-            Metric::TotalBlocks => "total_blocks",
-            Metric::PeakBytes => "peak_bytes",
-            Metric::PeakBlocks => "peak_blocks",
-            Metric::EndBytes => "end_bytes",
-        }
-    }
-
-    /// The metric's name on the command line: `total-bytes`, `peak-bytes`, ...
-    #[must_use]
-    pub const fn flag(self) -> &'static str {
-        match self {
-            Metric::TotalBytes => "total-bytes",
-            Metric::TotalBlocks => "total-blocks",
-            Metric::PeakBytes => "peak-bytes",
-            Metric::PeakBlocks => "peak-blocks",
-            Metric::EndBytes => "end-bytes",
-        }
-    }
-
-    /// The metric named `name`, as a flag (`peak-bytes`) or a key (`peak_bytes`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use dhat_kit::baseline::Metric;
-    /// assert_eq!(Metric::parse("peak-bytes"), Some(Metric::PeakBytes));
-    /// assert_eq!(Metric::parse("end_bytes"), Some(Metric::EndBytes));
-    /// assert_eq!(Metric::parse("bytes"), None);
-    /// ```
-    #[must_use]
-    pub fn parse(name: &str) -> Option<Metric> {
-        Metric::ALL
-            .into_iter()
-            .find(|m| m.flag() == name || m.key() == name)
-    }
-
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Metric::TotalBytes => "total bytes",
-            Metric::TotalBlocks => "total blocks",
-            Metric::PeakBytes => "peak bytes",
-            Metric::PeakBlocks => "peak blocks",
-            Metric::EndBytes => "end bytes",
-        }
-    }
-}
-
-impl std::str::FromStr for Metric {
-    type Err = String;
-
-    /// As [`Metric::parse`], with an error that lists the metrics.
-    fn from_str(s: &str) -> Result<Metric, String> {
-        Metric::parse(s).ok_or_else(|| {
+/// The recorded figure named `name`, as on the command line (`peak-bytes`) or as a key of the file
+/// (`peak_bytes`).
+///
+/// # Errors
+///
+/// A message naming the figures a baseline records, when `name` is not one of them.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::{analyze::Metric, baseline};
+/// assert_eq!(baseline::parse_metric("peak-bytes"), Ok(Metric::PeakBytes));
+/// assert_eq!(baseline::parse_metric("end_bytes"), Ok(Metric::EndBytes));
+/// assert!(baseline::parse_metric("reads").is_err());
+/// ```
+pub fn parse_metric(name: &str) -> Result<Metric, String> {
+    Metric::parse(name)
+        .filter(|m| METRICS.contains(m))
+        .ok_or_else(|| {
             format!(
-                "unknown metric `{s}`; expected one of total-bytes, total-blocks, peak-bytes, \
-                 peak-blocks, end-bytes"
+                "unknown metric `{name}`; expected one of {}",
+                crate::analyze::names(&METRICS).replace(" or ", ", ")
             )
         })
-    }
-}
-
-impl fmt::Display for Metric {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.flag())
-    }
 }
 
 /// The figures of one entry; each is optional (a seed file has no blocks at the peak, an ad-hoc
@@ -124,7 +64,8 @@ pub struct Figures {
 }
 
 impl Figures {
-    /// The figure of `metric`, if there is one.
+    /// The figure of `metric`, if there is one (never for a figure a baseline does not record,
+    /// outside [`METRICS`]).
     #[must_use]
     pub fn get(&self, metric: Metric) -> Option<u64> {
         match metric {
@@ -133,6 +74,7 @@ impl Figures {
             Metric::PeakBytes => self.peak_bytes,
             Metric::PeakBlocks => self.peak_blocks,
             Metric::EndBytes => self.end_bytes,
+            _ => None,
         }
     }
 
@@ -151,7 +93,7 @@ impl Figures {
     }
 
     fn is_empty(&self) -> bool {
-        Metric::ALL.iter().all(|&m| self.get(m).is_none())
+        METRICS.iter().all(|&m| self.get(m).is_none())
     }
 }
 

@@ -56,11 +56,11 @@
 //! # Examples
 //!
 //! ```
-//! use dhat_kit::baseline::{compare, Figures, Metric};
+//! use dhat_kit::baseline::{compare, Figures, METRICS};
 //!
 //! let recorded = Figures { peak_bytes: Some(4096), total_bytes: Some(10_000), ..Figures::default() };
 //! let now = Figures { peak_bytes: Some(5120), total_bytes: Some(10_100), ..Figures::default() };
-//! let comparison = compare("parse", &recorded, &now, 5.0, &Metric::ALL);
+//! let comparison = compare("parse", &recorded, &now, 5.0, &METRICS);
 //! assert!(!comparison.passed());
 //! assert_eq!(comparison.regressions().count(), 1); // peak bytes, +25%
 //! println!("{comparison}");
@@ -75,12 +75,14 @@ mod file;
 mod update;
 
 pub use self::compare::{compare, Comparison, Row, Status};
-pub use self::file::{Baseline, BaselineError, Entry, Figures, Metric};
+pub use self::file::{parse_metric, Baseline, BaselineError, Entry, Figures, METRICS};
 pub(crate) use self::update::check_test;
 pub use self::update::{
     check, check_loaded, check_profile, decide, locate, parse_tolerance, CheckOptions, Decision,
     Policy, ProfileCheck, SettingError, Standing, Update, Verdict, Write,
 };
+/// The one metric type of the crate; a baseline records those of [`METRICS`].
+pub use crate::analyze::Metric;
 
 /// The version of the baseline file format this dhat-kit reads and writes.
 pub const FORMAT_VERSION: u64 = 1;

@@ -2,8 +2,9 @@
 //! [`check_profile`], and [`locate`] for a crate's baseline file.
 
 use super::compare::{compare, Comparison};
-use super::file::{Baseline, BaselineError, Entry, Figures, Metric};
+use super::file::{Baseline, BaselineError, Entry, Figures, METRICS};
 use super::{DEFAULT_FILE, DEFAULT_TOLERANCE};
+use crate::analyze::Metric;
 use crate::atomic_file::with_suffix;
 use crate::profile::ProfileError;
 use std::fmt;
@@ -359,12 +360,21 @@ fn comparison(
     now: &Figures,
     options: &CheckOptions,
 ) -> Result<Comparison, BaselineError> {
-    let all = Metric::ALL;
+    let all = METRICS;
     let metrics = if options.metrics.is_empty() {
         &all[..]
     } else {
         &options.metrics[..]
     };
+    if let Some(m) = metrics.iter().find(|m| !METRICS.contains(m)) {
+        return Err(BaselineError::Entry {
+            file: path.to_path_buf(),
+            message: format!(
+                "`{m}` is not a figure a baseline records; it records {}",
+                crate::analyze::names(&METRICS)
+            ),
+        });
+    }
     if let Some(m) = metrics
         .iter()
         .find(|m| !options.metrics.is_empty() && entry.figures.get(**m).is_none())
@@ -555,12 +565,16 @@ pub fn check_loaded(
     options: &CheckOptions,
 ) -> Result<Verdict, ProfileCheck> {
     let figures = Figures::from_profile(profile);
-    if let Some(m) = options.metrics.iter().find(|m| figures.get(**m).is_none()) {
+    if let Some(m) = options
+        .metrics
+        .iter()
+        .find(|m| METRICS.contains(m) && figures.get(**m).is_none())
+    {
         return Err(ProfileCheck::Profile(ProfileError::new(
             file,
             format!(
                 "a heap profile with block lifetimes, for {} (this is a `{}` profile)",
-                m.flag(),
+                m.name(),
                 profile.mode
             ),
             "bklt",
@@ -757,6 +771,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_figure_a_baseline_does_not_record_is_an_error_not_a_missing_entry() {
+        let figures = Figures {
+            total_bytes: Some(10),
+            ..Figures::default()
+        };
+        let entry = Entry {
+            figures,
+            ..Entry::default()
+        };
+        let options = |metrics| CheckOptions {
+            metrics,
+            ..CheckOptions::default()
+        };
+        let path = Path::new("memory-baseline.json");
+        let err = comparison(path, "t", &entry, &figures, &options(vec![Metric::Reads]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`reads` is not a figure a baseline records")
+                && err.contains("total-bytes, total-blocks, peak-bytes, peak-blocks or end-bytes"),
+            "{err}"
+        );
+        let c = comparison(
+            path,
+            "t",
+            &entry,
+            &figures,
+            &options(vec![Metric::TotalBytes]),
+        )
+        .unwrap();
+        assert!(c.passed());
     }
 
     #[test]

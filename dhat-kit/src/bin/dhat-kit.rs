@@ -145,8 +145,8 @@ enum Command {
         tolerance: f64,
         /// The figures to compare: total-bytes, total-blocks, peak-bytes, peak-blocks, end-bytes
         /// (repeat, or separate with commas; default: every figure both sides have).
-        #[arg(long = "metric", value_name = "METRIC", value_delimiter = ',')]
-        metrics: Vec<baseline::Metric>,
+        #[arg(long = "metric", value_name = "METRIC", value_delimiter = ',', value_parser = baseline::parse_metric)]
+        metrics: Vec<Metric>,
         /// Records the profile's figures as the entry when it is new or outside the tolerance
         /// (under a lock, atomically); `--update=new` writes them to BASELINE.new for review
         /// instead. Nothing is written when `CI` is set.

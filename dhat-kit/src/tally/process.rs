@@ -90,8 +90,8 @@ impl Process {
     }
 
     /// Totals and live figures.
-    fn read(&self) -> Figures {
-        Figures {
+    fn read(&self) -> Counts {
+        Counts {
             totals: [
                 self.total_bytes.load(SeqCst),
                 self.total_blocks.load(SeqCst),
@@ -113,7 +113,7 @@ impl Process {
 
 /// A shared tally's totals and live figures at one moment.
 #[derive(Clone, Copy)]
-struct Figures {
+struct Counts {
     totals: [u64; 2],
     live: [i64; 2],
 }
@@ -150,7 +150,7 @@ fn clamp(v: i64) -> u64 {
 /// enclosing span. While any is open, exact mode is on.
 pub(crate) struct SpanMark {
     outermost: bool,
-    start: Figures,
+    start: Counts,
     set_aside: (i64, i64),
     foreign_ops: u64,
     was_measuring: bool,
