@@ -18,7 +18,7 @@ mod file;
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -32,8 +32,10 @@ const MAX_FRAMES: usize = 96;
 /// Slots of the free filter: a power of two.
 const SLOTS: usize = 1 << 16;
 
-/// The free filter: how many live sampled blocks hash to each slot.
-static FILTER: [AtomicU32; SLOTS] = [const { AtomicU32::new(0) }; SLOTS];
+/// The free filter: one bit per slot, set while a live sampled block hashes to it. 8 KiB, so the
+/// check on a free stays in the cache whatever the address; the counts behind the bits are the
+/// sample set's ([`State::slots`]), kept under its lock.
+static FILTER: [AtomicU64; SLOTS / 64] = [const { AtomicU64::new(0) }; SLOTS / 64];
 
 /// How many sampled blocks are live: while 0, a free does not even look at the filter.
 static LIVE: AtomicU64 = AtomicU64::new(0);
@@ -122,6 +124,8 @@ pub(crate) struct State {
     pub(crate) sites: Vec<Site>,
     stacks: HashMap<Box<[usize]>, u32, FxBuildHasher>,
     live: HashMap<usize, Live, FxBuildHasher>,
+    /// How many live sampled blocks hash to each filter slot.
+    slots: Box<[u32]>,
     version: u64,
     copied: u64,
 }
@@ -145,13 +149,31 @@ impl State {
         self.copied = self.version;
     }
 
+    /// Counts a live sampled block in its filter slot (setting the slot's bit for the first).
+    fn mark(&mut self, addr: usize) {
+        let s = slot(addr);
+        if self.slots[s] == 0 {
+            FILTER[s / 64].fetch_or(1 << (s % 64), Relaxed);
+        }
+        self.slots[s] += 1;
+    }
+
+    /// Takes a block out of its filter slot (clearing the slot's bit for the last).
+    fn unmark(&mut self, addr: usize) {
+        let s = slot(addr);
+        self.slots[s] -= 1;
+        if self.slots[s] == 0 {
+            FILTER[s / 64].fetch_and(!(1 << (s % 64)), Relaxed);
+        }
+    }
+
     fn remove(&mut self, addr: usize) {
         if let Some(l) = self.live.remove(&addr) {
             self.before_change();
             let s = &mut self.sites[l.site as usize];
             s.curr_bytes.sub(l.bytes);
             s.curr_blocks.sub(l.blocks);
-            FILTER[slot(addr)].fetch_sub(1, Relaxed);
+            self.unmark(addr);
             LIVE.fetch_sub(1, Relaxed);
         }
     }
@@ -189,6 +211,7 @@ pub(crate) fn start(interval: u64) {
         sites: Vec::with_capacity(1024),
         stacks: HashMap::with_capacity_and_hasher(1024, FxBuildHasher),
         live: HashMap::with_capacity_and_hasher(4096, FxBuildHasher),
+        slots: vec![0; SLOTS].into_boxed_slice(),
         version: 0,
         copied: u64::MAX,
     };
@@ -215,8 +238,11 @@ pub(crate) fn stop() -> Option<(State, u64)> {
     if PEAK_VERSION.load(Relaxed) == state.version && state.copied != state.version {
         state.copy_peak();
     }
-    for &addr in state.live.keys() {
-        FILTER[slot(addr)].fetch_sub(1, Relaxed);
+    for (s, count) in state.slots.iter_mut().enumerate() {
+        if *count != 0 {
+            *count = 0;
+            FILTER[s / 64].fetch_and(!(1 << (s % 64)), Relaxed);
+        }
     }
     LIVE.fetch_sub(state.live.len() as u64, Relaxed);
     state.live = HashMap::default();
@@ -317,7 +343,7 @@ pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
             blocks,
         },
     );
-    FILTER[slot(addr)].fetch_add(1, Relaxed);
+    state.mark(addr);
     LIVE.fetch_add(1, Relaxed);
 }
 
@@ -325,7 +351,8 @@ pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
 /// block is live, one more (its filter slot) otherwise; the lock only when the slot is taken.
 #[inline(always)]
 pub(crate) fn on_free(ptr: *mut u8) {
-    if LIVE.load(Relaxed) != 0 && FILTER[slot(ptr as usize)].load(Relaxed) != 0 {
+    let s = slot(ptr as usize);
+    if LIVE.load(Relaxed) != 0 && FILTER[s / 64].load(Relaxed) & (1 << (s % 64)) != 0 {
         free_slow(ptr as usize);
     }
 }
@@ -345,4 +372,39 @@ fn free_slow(addr: usize) {
             state.remove(addr);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bit(addr: usize) -> bool {
+        let s = slot(addr);
+        FILTER[s / 64].load(Relaxed) & (1 << (s % 64)) != 0
+    }
+
+    #[test]
+    fn a_filter_slot_stays_set_while_any_block_hashing_to_it_is_live() {
+        let mut state = State {
+            interval: 1.0,
+            sites: Vec::new(),
+            stacks: HashMap::default(),
+            live: HashMap::default(),
+            slots: vec![0; SLOTS].into_boxed_slice(),
+            version: 0,
+            copied: u64::MAX,
+        };
+        // Two addresses of one slot: the slot is a function of the address alone.
+        let a = 0x7f00_dead_0000usize;
+        let b = (1..1 << 20)
+            .map(|i| a + i * 16)
+            .find(|&b| slot(b) == slot(a))
+            .unwrap();
+        state.mark(a);
+        state.mark(b);
+        state.unmark(a);
+        assert!(bit(b), "the other block of the slot is still live");
+        state.unmark(b);
+        assert!(!bit(a), "no live block hashes to the slot");
+    }
 }
