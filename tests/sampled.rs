@@ -129,6 +129,29 @@ fn one_session(round: usize) -> u64 {
     near("few_huge bytes", tb, 8 << 20, 0.001);
     assert_eq!((tbk, ebk), (8, 8));
     near("few_huge live bytes", eb, 8 << 20, 0.001);
+    // Each point's own peak (`mb`) is the highest live estimate it reached, never below its
+    // figures at t-gmax and t-end; its lifetimes (`tl`) are within the session's time.
+    for pp in &profile.pps {
+        assert!(pp.mb >= pp.gb && pp.mb >= pp.eb && pp.mbk >= pp.gbk && pp.mbk >= pp.ebk);
+        assert!(pp.tl as f64 <= pp.tbk as f64 * profile.te as f64 * 1.01 + 1.0);
+    }
+    let huge: Vec<_> = profile
+        .pps
+        .iter()
+        .filter(|pp| {
+            pp.fs
+                .iter()
+                .any(|&f| profile.ftbl[f as usize].contains("few_huge"))
+        })
+        .collect();
+    let mb: u64 = huge.iter().map(|pp| pp.mb).sum();
+    near("few_huge max bytes", mb, 8 << 20, 0.001);
+    let tl: u64 = huge.iter().map(|pp| pp.tl).sum();
+    assert!(
+        tl > 0 && tl <= 8 * profile.te,
+        "few_huge lifetimes {tl} µs, the session {} µs",
+        profile.te
+    );
     let (tb, _, _, _) = site(&profile, "mixed");
     near("mixed bytes", tb, 4000 / 4 * (16 + 300 + 2000 + 1700), 0.35);
     let s = dhat_kit::analyze::summary(&profile);

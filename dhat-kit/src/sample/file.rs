@@ -48,6 +48,14 @@ pub(crate) fn profile(
     let (eb, eb_rest) = fit(|s| s.curr_bytes, process.curr_bytes);
     let (ebk, ebk_rest) = fit(|s| s.curr_blocks, process.curr_blocks);
 
+    // Lifetimes: each site's estimate; the remainder's blocks at the sampled blocks' mean lifetime.
+    let lifetimes: f64 = sites.iter().map(|s| s.lifetimes.max(0.0)).sum();
+    let sampled_blocks: f64 = sites.iter().map(|s| s.total_blocks.value.max(0.0)).sum();
+    let mean_lifetime = if sampled_blocks > 0.0 {
+        lifetimes / sampled_blocks
+    } else {
+        0.0
+    };
     let samples: u64 = sites.iter().map(|s| s.samples).sum();
     let mut ftbl: Vec<Box<str>> = vec![
         "[root]".into(),
@@ -59,8 +67,13 @@ pub(crate) fn profile(
         pps.push(ProgramPoint {
             tb: tb[i],
             tbk: tbk[i],
-            mb: gb[i],
-            mbk: gbk[i],
+            tl: s.lifetimes.max(0.0).round() as u64,
+            // The site's own highest estimate of live bytes; never below what it holds at the
+            // peak or at the end.
+            mb: (s.max_bytes.max(0.0).round() as u64).max(gb[i]).max(eb[i]),
+            mbk: (s.max_blocks.max(0.0).round() as u64)
+                .max(gbk[i])
+                .max(ebk[i]),
             gb: gb[i],
             gbk: gbk[i],
             eb: eb[i],
@@ -80,8 +93,9 @@ pub(crate) fn profile(
     pps.push(ProgramPoint {
         tb: tb_rest,
         tbk: tbk_rest,
-        mb: gb_rest,
-        mbk: gbk_rest,
+        tl: (tbk_rest as f64 * mean_lifetime).round() as u64,
+        mb: gb_rest.max(eb_rest),
+        mbk: gbk_rest.max(ebk_rest),
         gb: gb_rest,
         gbk: gbk_rest,
         eb: eb_rest,

@@ -107,6 +107,12 @@ pub(crate) struct Site {
     pub(crate) curr_blocks: Est,
     pub(crate) gmax_bytes: Est,
     pub(crate) gmax_blocks: Est,
+    /// The highest estimate of live bytes and blocks the site reached (DHAT's `mb`, `mbk`).
+    pub(crate) max_bytes: f64,
+    pub(crate) max_blocks: f64,
+    /// The estimated total lifetime of the site's freed blocks, in microseconds (DHAT's `tl`,
+    /// before the blocks still live at the end are added).
+    pub(crate) lifetimes: f64,
 }
 
 /// A live sampled block.
@@ -115,6 +121,8 @@ struct Live {
     site: u32,
     bytes: Est,
     blocks: Est,
+    /// When it was allocated, in microseconds since the session began.
+    born: u64,
 }
 
 /// The session's samples.
@@ -173,6 +181,7 @@ impl State {
             let s = &mut self.sites[l.site as usize];
             s.curr_bytes.sub(l.bytes);
             s.curr_blocks.sub(l.blocks);
+            s.lifetimes += l.blocks.value * session_micros().saturating_sub(l.born) as f64;
             self.unmark(addr);
             LIVE.fetch_sub(1, Relaxed);
         }
@@ -245,7 +254,13 @@ pub(crate) fn stop() -> Option<(State, u64)> {
         }
     }
     LIVE.fetch_sub(state.live.len() as u64, Relaxed);
-    state.live = HashMap::default();
+    // The blocks live at the end count their lifetimes up to now, as DHAT does.
+    let now = session_micros();
+    for l in std::mem::take(&mut state.live).into_values() {
+        if let Some(s) = state.sites.get_mut(l.site as usize) {
+            s.lifetimes += l.blocks.value * now.saturating_sub(l.born) as f64;
+        }
+    }
     Some((state, PEAK_MICROS.load(Relaxed)))
 }
 
@@ -264,6 +279,11 @@ pub(crate) fn interval() -> f64 {
 /// Microseconds since the process's first session began.
 fn micros_since_t0() -> u64 {
     u64::try_from(T0.get_or_init(Instant::now).elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Microseconds since the running session began.
+fn session_micros() -> u64 {
+    micros_since_t0().saturating_sub(START_MICROS.load(Relaxed))
 }
 
 /// Called by the counting allocator when the process peak was raised.
@@ -335,12 +355,15 @@ pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
     s.total_blocks.add(blocks);
     s.curr_bytes.add(bytes);
     s.curr_blocks.add(blocks);
+    s.max_bytes = s.max_bytes.max(s.curr_bytes.value);
+    s.max_blocks = s.max_blocks.max(s.curr_blocks.value);
     state.live.insert(
         addr,
         Live {
             site,
             bytes,
             blocks,
+            born: session_micros(),
         },
     );
     state.mark(addr);
