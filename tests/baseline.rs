@@ -5,6 +5,8 @@
 //! explicitly (so they hold whether or not `CI` is set around `cargo test`); the tests that spawn
 //! processes set or remove `CI` and `DHAT_KIT_UPDATE` for each child.
 
+mod common;
+
 use dhat_kit::baseline::{
     check, check_profile, Baseline, CheckOptions, Figures, Metric, Policy, Status, Update,
 };
@@ -606,17 +608,11 @@ fn a_seed_file_is_read_and_recorded_into_the_current_format() {
     );
 }
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 #[test]
 fn a_profile_is_checked_against_its_entry() {
     let dir = TempDir::new("profile");
     let path = dir.file();
-    let heap = fixture("dhat-rs-heap.json");
+    let heap = common::fixture("dhat-rs-heap.json");
     let record = options(Update::Record, false, 5.0);
     assert!(check_profile(&heap, &path, "main", &record).unwrap().passed);
     let entry = Baseline::read(&path).unwrap().get("main").cloned().unwrap();
@@ -642,8 +638,13 @@ fn a_profile_is_checked_against_its_entry() {
     assert_eq!(v.comparison.unwrap().rows.len(), 1);
 
     // An ad-hoc profile has no peak to compare; a profile that is not one is named.
-    let err =
-        check_profile(&fixture("dhat-rs-ad-hoc.json"), &path, "main", &only_peak).unwrap_err();
+    let err = check_profile(
+        &common::fixture("dhat-rs-ad-hoc.json"),
+        &path,
+        "main",
+        &only_peak,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("dhat-rs-ad-hoc.json"), "{err}");
     assert!(err.to_string().contains("for peak-bytes"), "{err}");
     let err = check_profile(&path, &path, "main", &only_peak).unwrap_err();

@@ -4,15 +4,10 @@
 //! Each file's totals are checked against what its producer printed at exit (kept beside it as
 //! `*.stderr`), and against sums computed from `serde_json::Value`, a reader independent of ours.
 
-use std::path::PathBuf;
+mod common;
+
 
 use dhat_kit::profile::{self, Kind, Profile};
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
 
 /// The figures of a "Total: 17,170 bytes in 115 blocks"-style line from a producer's stderr.
 fn printed(stderr: &str, label: &str) -> Option<(u64, u64)> {
@@ -45,7 +40,7 @@ const ALL: [(&str, Kind); 6] = [
 #[test]
 fn every_fixture_reads_with_the_totals_its_producer_printed() {
     for (name, kind) in ALL {
-        let path = fixture(&format!("{name}.json"));
+        let path = common::fixture(&format!("{name}.json"));
         let p = profile::read(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.kind(), kind, "{name}");
         let t = p.totals();
@@ -61,7 +56,7 @@ fn every_fixture_reads_with_the_totals_its_producer_printed() {
             assert_eq!(t.peak_bytes, Some(sum(&v, "gb")), "{name}");
             assert_eq!(t.end_bytes, Some(sum(&v, "eb")), "{name}");
         }
-        let stderr_path = fixture(&format!("{name}.stderr"));
+        let stderr_path = common::fixture(&format!("{name}.stderr"));
         let stderr = std::fs::read_to_string(&stderr_path).unwrap();
         if name == "dhat-kit-peak" {
             continue; // The kit prints rounded units; checked against the JSON sums above.
@@ -87,12 +82,12 @@ fn every_fixture_reads_with_the_totals_its_producer_printed() {
 
 #[test]
 fn units_follow_the_file() {
-    let adhoc = profile::read(fixture("valgrind-ad-hoc.json")).unwrap();
+    let adhoc = profile::read(common::fixture("valgrind-ad-hoc.json")).unwrap();
     assert_eq!(
         (adhoc.unit_plural(), adhoc.blocks_plural()),
         ("units", "events")
     );
-    let heap = profile::read(fixture("valgrind-heap.json")).unwrap();
+    let heap = profile::read(common::fixture("valgrind-heap.json")).unwrap();
     assert_eq!(
         (heap.unit_plural(), heap.blocks_plural()),
         ("bytes", "blocks")
@@ -105,7 +100,7 @@ fn written_profiles_read_back_equal_and_in_order() {
     let dir = std::env::temp_dir().join(format!("dhat-kit-cli-profile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, _) in ALL {
-        let p = profile::read(fixture(&format!("{name}.json"))).unwrap();
+        let p = profile::read(common::fixture(&format!("{name}.json"))).unwrap();
         let out = dir.join(format!("{name}.json"));
         p.write(&out).unwrap();
         let back: Profile = profile::read(&out).unwrap_or_else(|e| panic!("{e}"));
@@ -116,7 +111,7 @@ fn written_profiles_read_back_equal_and_in_order() {
         assert_eq!(reread, p, "{name}");
         // The written file is what DHAT's viewer checks for: same fields as the original.
         let orig: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap(),
+            &std::fs::read_to_string(common::fixture(&format!("{name}.json"))).unwrap(),
         )
         .unwrap();
         let written: serde_json::Value =

@@ -3,15 +3,11 @@
 
 dhat_kit::global_allocator!();
 
+mod common;
+
 use dhat_kit::{Error, Mode, Profiler};
 use std::hint::black_box;
 use std::path::PathBuf;
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dhat-kit-profiler-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
 
 fn peak(file: &PathBuf) -> dhat_kit::ProfilerBuilder {
     Profiler::builder()
@@ -22,7 +18,7 @@ fn peak(file: &PathBuf) -> dhat_kit::ProfilerBuilder {
 
 #[test]
 fn the_peak_profile_is_dhat_json_whose_points_are_region_paths() {
-    let file = temp("points.json");
+    let file = common::temp("profiler", "points.json");
     let profiler = peak(&file).build().unwrap();
     {
         dhat_kit::region!("profile-outer");
@@ -81,8 +77,12 @@ fn the_peak_profile_is_dhat_json_whose_points_are_region_paths() {
 
 #[test]
 fn a_second_session_fails_clearly_when_told_not_to_wait() {
-    let first = peak(&temp("first.json")).build().unwrap();
-    let second = peak(&temp("second.json")).wait(false).build();
+    let first = peak(&common::temp("profiler", "first.json"))
+        .build()
+        .unwrap();
+    let second = peak(&common::temp("profiler", "second.json"))
+        .wait(false)
+        .build();
     match second {
         Err(Error::Busy) => {}
         other => panic!("expected Busy, got {other:?}"),
@@ -95,7 +95,9 @@ fn a_second_session_fails_clearly_when_told_not_to_wait() {
     drop(first);
     // Once the first has ended, the next one starts (waiting for sessions of tests running beside
     // this one).
-    let third = peak(&temp("third.json")).build().unwrap();
+    let third = peak(&common::temp("profiler", "third.json"))
+        .build()
+        .unwrap();
     assert!(third.finish().unwrap().exists());
 }
 
@@ -104,7 +106,9 @@ fn parallel_sessions_wait_for_each_other() {
     let handles: Vec<_> = (0..4)
         .map(|i| {
             std::thread::spawn(move || {
-                let p = peak(&temp(&format!("parallel-{i}.json"))).build().unwrap();
+                let p = peak(&common::temp("profiler", &format!("parallel-{i}.json")))
+                    .build()
+                    .unwrap();
                 black_box(vec![0u8; 64]);
                 p.finish().unwrap()
             })
@@ -118,7 +122,7 @@ fn parallel_sessions_wait_for_each_other() {
 #[test]
 fn an_unwritable_output_is_an_error_that_names_the_file() {
     // A directory under a plain file cannot be made, even by root.
-    let blocker = temp("a-plain-file");
+    let blocker = common::temp("profiler", "a-plain-file");
     std::fs::write(&blocker, b"not a directory").unwrap();
     let file = blocker.join("sub").join("profile.json");
     let err = peak(&file).build().unwrap_err();
@@ -129,11 +133,11 @@ fn an_unwritable_output_is_an_error_that_names_the_file() {
 
 #[test]
 fn a_missing_output_directory_is_created() {
-    let file = temp("missing")
+    let file = common::temp("profiler", "missing")
         .join("nested")
         .join("dir")
         .join("profile.json");
-    let _ = std::fs::remove_dir_all(temp("missing"));
+    let _ = std::fs::remove_dir_all(common::temp("profiler", "missing"));
     let profiler = peak(&file).build().unwrap();
     black_box(vec![0u8; 10]);
     assert_eq!(profiler.finish().unwrap(), file);
@@ -143,8 +147,8 @@ fn a_missing_output_directory_is_created() {
 #[test]
 fn dhat_kit_out_names_the_directory_and_is_created_if_missing() {
     // The only test here that reads DHAT_KIT_OUT (the others name their files).
-    let dir = temp("out-env").join("profiles");
-    let _ = std::fs::remove_dir_all(temp("out-env"));
+    let dir = common::temp("profiler", "out-env").join("profiles");
+    let _ = std::fs::remove_dir_all(common::temp("profiler", "out-env"));
     std::env::set_var("DHAT_KIT_OUT", &dir);
     let built = Profiler::builder().mode(Mode::Peak).summary(false).build();
     std::env::remove_var("DHAT_KIT_OUT");
@@ -174,7 +178,7 @@ fn child_peak_session_with_summary() {
 
 #[test]
 fn the_stderr_summary_and_the_file_show_the_same_figures() {
-    let file = temp("summary.json");
+    let file = common::temp("profiler", "summary.json");
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -256,7 +260,7 @@ fn parallel_dhat_sessions_take_turns_instead_of_panicking() {
             std::thread::spawn(move || {
                 let p = Profiler::builder()
                     .mode(mode)
-                    .file(temp(&format!("parallel-dhat-{i}.json")))
+                    .file(common::temp("profiler", &format!("parallel-dhat-{i}.json")))
                     .build()
                     .unwrap();
                 {
@@ -278,7 +282,7 @@ fn parallel_dhat_sessions_take_turns_instead_of_panicking() {
 /// region spanning `main`) has that region's point, with what it allocated so far.
 #[test]
 fn a_region_still_open_when_the_session_ends_has_its_point() {
-    let file = temp("open-region.json");
+    let file = common::temp("profiler", "open-region.json");
     let profiler = peak(&file).build().unwrap();
     let region = dhat_kit::Region::enter("profile-still-open");
     black_box(vec![0u8; 123]);
@@ -309,7 +313,7 @@ fn a_region_still_open_when_the_session_ends_has_its_point() {
 /// allocated nor, later, as freed: the thread's live figures are the same after it as before.
 #[test]
 fn a_peak_session_leaves_the_threads_live_figures_as_they_were() {
-    let file = temp("no-trace.json");
+    let file = common::temp("profiler", "no-trace.json");
     // Live bytes well above zero, so that a drift below the truth would show (figures clamp at 0).
     let keep = black_box(vec![0u8; 1 << 20]);
     let before = dhat_kit::thread_stats();

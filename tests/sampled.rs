@@ -8,18 +8,14 @@
 
 dhat_kit::global_allocator!();
 
+mod common;
+
 use dhat_kit::profile::Profile;
 use dhat_kit::{Mode, Profiler, Stats};
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dhat-kit-sampled-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
 
 fn session(file: &Path, interval: u64) -> Profiler {
     Profiler::builder()
@@ -110,7 +106,7 @@ fn exact_totals_and_estimates() {
 
 /// One session of [`exact_totals_and_estimates`]; its estimate of the small blocks' bytes.
 fn one_session(round: usize) -> u64 {
-    let file = temp(&format!("dhat-sampled-{round}.json"));
+    let file = common::temp("sampled", &format!("dhat-sampled-{round}.json"));
     let p = session(&file, 16 * 1024);
     many_small();
     let mut kept = Vec::with_capacity(8);
@@ -202,31 +198,13 @@ fn the_command_reads_it(profile: &Profile) {
     assert_eq!(folded_total, profile.totals().bytes);
 }
 
-fn tool() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/dhview-check")
-}
-
 /// The file loads in DHAT's viewer, which shows the exact totals (skipped where its tools are
 /// missing).
 fn view(file: &Path, kit: &Stats) {
-    let out = Command::new("sh").arg(tool()).arg(file).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    match out.status.code() {
-        Some(0) => {}
-        Some(3) => {
-            println!("viewer check skipped: {}", text.trim());
-            return;
-        }
-        _ => panic!("the viewer rejected {}: {text}", file.display()),
-    }
-    let figures = |label: &str| -> (u64, u64) {
-        let line = text.lines().find(|l| l.starts_with(label)).unwrap();
-        let nums: Vec<u64> = line
-            .split_whitespace()
-            .filter_map(|w| w.replace(',', "").parse().ok())
-            .collect();
-        (nums[0], *nums.last().unwrap())
+    let Some(text) = common::view(file) else {
+        return;
     };
+    let figures = |label: &str| common::viewer_figures(&text, label);
     assert!(text.contains("Mode:    dhat-kit-sampled"), "{text}");
     assert_eq!(
         figures("Total:"),
@@ -257,7 +235,7 @@ fn thread_blocks(out: &mut Vec<Vec<u8>>) {
 /// Eight threads allocate and free, blocks cross threads to be freed, threads end with sampled
 /// blocks live: the totals stay exact, and the blocks freed elsewhere leave the live estimate.
 fn threads() {
-    let file = temp("dhat-sampled-threads.json");
+    let file = common::temp("sampled", "dhat-sampled-threads.json");
     let p = session(&file, 4 * 1024);
     let (tx, rx) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
     let handles: Vec<_> = (0..8)
@@ -305,7 +283,7 @@ fn threads() {
 /// A panic while sampling is on (its message and unwinding allocate) does not hang or break the
 /// session; the file is still written with exact totals.
 fn panic_while_sampling() {
-    let file = temp("dhat-sampled-panic.json");
+    let file = common::temp("sampled", "dhat-sampled-panic.json");
     let p = session(&file, 64);
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
@@ -351,7 +329,7 @@ fn child(case: &str, env: &[(&str, &str)]) -> std::process::Output {
 /// `process::exit` right after `finish()` (and with sampled blocks on other threads) ends the
 /// process at once, with the file written.
 fn exit_after_finish() {
-    let file = temp("dhat-sampled-exit.json");
+    let file = common::temp("sampled", "dhat-sampled-exit.json");
     let out = child(
         "exit-after-finish",
         &[("DHAT_KIT_TEST_FILE", file.to_str().unwrap())],
@@ -380,7 +358,7 @@ fn bad_intervals() {
     let e = Profiler::builder()
         .mode(Mode::Sampled)
         .sample_interval(0)
-        .file(temp("never.json"))
+        .file(common::temp("sampled", "never.json"))
         .build()
         .unwrap_err();
     assert_eq!(
@@ -416,7 +394,7 @@ fn bad_intervals() {
 fn child_env_interval() {
     let r = Profiler::builder()
         .mode(Mode::Sampled)
-        .file(temp("env.json"))
+        .file(common::temp("sampled", "env.json"))
         .summary(false)
         .build();
     match r {
@@ -432,7 +410,7 @@ fn child_env_interval() {
 /// A sampled allocation made inside regions has their path as frames at the outer end of its
 /// stack (innermost region first), as in peak profiles; one made outside has none.
 fn region_frames() {
-    let file = temp("dhat-sampled-regions.json");
+    let file = common::temp("sampled", "dhat-sampled-regions.json");
     let p = session(&file, 4096);
     {
         dhat_kit::region!("sampled-outer");

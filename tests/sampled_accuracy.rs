@@ -32,20 +32,16 @@ dhat_kit::global_allocator!();
 #[allow(dead_code, reason = "the example uses more of it")]
 mod interp;
 
+mod common;
+
 use dhat_kit::{Mode, Profiler};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The workload: `(fib 27)` twice.
 const RUNS: [i64; 2] = [27, 27];
 const INTERVAL: u64 = 4096;
 const SESSIONS: usize = 3;
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dhat-kit-accuracy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
 
 fn workload() {
     for size in RUNS {
@@ -78,7 +74,7 @@ fn sites(file: &Path) -> Vec<(String, u64)> {
 }
 
 fn main() {
-    let exact_file = temp("dhat-heap.json");
+    let exact_file = common::temp("accuracy", "dhat-heap.json");
     let p = Profiler::builder()
         .mode(Mode::Heap)
         .file(&exact_file)
@@ -101,7 +97,7 @@ fn main() {
         big.len()
     );
     for round in 0..SESSIONS {
-        let file = temp(&format!("dhat-sampled-{round}.json"));
+        let file = common::temp("accuracy", &format!("dhat-sampled-{round}.json"));
         let p = Profiler::builder()
             .mode(Mode::Sampled)
             .sample_interval(INTERVAL)

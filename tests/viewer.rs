@@ -7,9 +7,13 @@
 
 dhat_kit::global_allocator!();
 
+mod common;
+
 use dhat_kit::{Mode, Profiler, Stats};
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+#[cfg(feature = "heap")]
+use std::path::Path;
+#[cfg(feature = "heap")]
 use std::process::Command;
 
 /// A workload with regions; what it returns stays live.
@@ -24,45 +28,8 @@ fn workload() -> Vec<String> {
     kept
 }
 
-fn tool() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/dhview-check")
-}
-
-/// The viewer's lines for `file`, or `None` (skipped) where its tools are missing.
-fn view(file: &Path) -> Option<String> {
-    let out = Command::new("sh").arg(tool()).arg(file).output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    match out.status.code() {
-        Some(0) => Some(text),
-        Some(3) => {
-            println!("viewer check skipped: {}", text.trim());
-            None
-        }
-        _ => panic!("the viewer rejected {}: {text}", file.display()),
-    }
-}
-
-/// `(amount, count)` from a viewer line such as `At t-gmax: 64,888 bytes (100%) in 866 blocks`.
-fn figures(viewer: &str, label: &str) -> (u64, u64) {
-    let line = viewer
-        .lines()
-        .find(|l| l.starts_with(label))
-        .unwrap_or_else(|| panic!("no {label} line in:\n{viewer}"));
-    let nums: Vec<u64> = line
-        .split_whitespace()
-        .filter_map(|w| w.replace(',', "").parse().ok())
-        .collect();
-    (nums[0], *nums.last().unwrap())
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dhat-kit-viewer-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 fn check_peak() -> bool {
-    let file = temp("dhat-peak.json");
+    let file = common::temp("viewer", "dhat-peak.json");
     let p = Profiler::builder()
         .mode(Mode::Peak)
         .file(&file)
@@ -72,20 +39,22 @@ fn check_peak() -> bool {
     let kept = workload();
     let kit: Stats = dhat_kit::process_stats();
     p.finish().unwrap();
-    let Some(v) = view(&file) else { return false };
+    let Some(v) = common::view(&file) else {
+        return false;
+    };
     assert!(v.contains("Mode:    dhat-kit-peak"), "{v}");
     assert_eq!(
-        figures(&v, "Total:"),
+        common::viewer_figures(&v, "Total:"),
         (kit.total_bytes, kit.total_blocks),
         "{v}"
     );
     assert_eq!(
-        figures(&v, "At t-gmax:"),
+        common::viewer_figures(&v, "At t-gmax:"),
         (kit.max_bytes, kit.max_blocks),
         "{v}"
     );
     assert_eq!(
-        figures(&v, "At t-end:"),
+        common::viewer_figures(&v, "At t-end:"),
         (kit.curr_bytes, kit.curr_blocks),
         "{v}"
     );
@@ -95,7 +64,7 @@ fn check_peak() -> bool {
 
 #[cfg(feature = "heap")]
 fn check_heap() {
-    let file = temp("dhat-heap.json");
+    let file = common::temp("viewer", "dhat-heap.json");
     let p = Profiler::builder()
         .mode(Mode::Heap)
         .file(&file)
@@ -103,20 +72,20 @@ fn check_heap() {
         .unwrap();
     let (kept, kit) = dhat_kit::measure(workload);
     p.finish().unwrap();
-    let v = view(&file).expect("the tools were found for the peak profile");
+    let v = common::view(&file).expect("the tools were found for the peak profile");
     assert!(v.contains("Mode:    rust-heap"), "{v}");
     assert_eq!(
-        figures(&v, "Total:"),
+        common::viewer_figures(&v, "Total:"),
         (kit.total_bytes, kit.total_blocks),
         "{v}"
     );
     assert_eq!(
-        figures(&v, "At t-gmax:"),
+        common::viewer_figures(&v, "At t-gmax:"),
         (kit.max_bytes, kit.max_blocks),
         "{v}"
     );
     assert_eq!(
-        figures(&v, "At t-end:"),
+        common::viewer_figures(&v, "At t-end:"),
         (kit.curr_bytes, kit.curr_blocks),
         "{v}"
     );
@@ -160,7 +129,7 @@ fn viewer_text(file: &Path) -> Option<String> {
     .iter()
     .map(Path::new)
     .find(|d| d.join("dh_view.html").is_file())?;
-    let dir = temp("dom");
+    let dir = common::temp("viewer", "dom");
     std::fs::create_dir_all(&dir).unwrap();
     for f in ["dh_view.html", "dh_view.js", "dh_view.css"] {
         std::fs::copy(view.join(f), dir.join(f)).unwrap();
@@ -231,7 +200,7 @@ fn check_ad_hoc() {
         let units: u64 = r.iter().map(|r| r.inclusive.total_bytes).sum();
         (units, events)
     };
-    let file = temp("dhat-ad-hoc.json");
+    let file = common::temp("viewer", "dhat-ad-hoc.json");
     let p = Profiler::builder()
         .mode(Mode::AdHoc)
         .file(&file)
@@ -241,11 +210,11 @@ fn check_ad_hoc() {
     let kept = workload();
     let after = sums();
     p.finish().unwrap();
-    let v = view(&file).expect("the tools were found for the peak profile");
+    let v = common::view(&file).expect("the tools were found for the peak profile");
     assert!(v.contains("Mode:    rust-ad-hoc"), "{v}");
     // One event per region exit, weighted by the bytes allocated inside.
     assert_eq!(
-        figures(&v, "Total:"),
+        common::viewer_figures(&v, "Total:"),
         (after.0 - before.0, after.1 - before.1),
         "{v}"
     );

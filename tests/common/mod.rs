@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests.
+#![allow(dead_code, reason = "each test binary uses some of these")]
 
 use dhat_kit::Stats;
 
@@ -9,4 +10,56 @@ pub fn stats(total: (u64, u64), max: (u64, u64), curr: (u64, u64)) -> Stats {
     (s.max_bytes, s.max_blocks) = max;
     (s.curr_bytes, s.curr_blocks) = curr;
     s
+}
+
+/// A path named `name` in this process's temporary directory for the test `tag` (created).
+pub fn temp(tag: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("dhat-kit-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A profile of `tests/fixtures`.
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// What DHAT's own viewer shows for `file` (`../shared/tools/dhview-check`), or `None` (the check
+/// skipped, saying so) where its tools are missing.
+///
+/// # Panics
+///
+/// When the viewer rejects the file.
+pub fn view(file: &std::path::Path) -> Option<String> {
+    let tool =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/dhview-check");
+    let out = std::process::Command::new("sh")
+        .arg(tool)
+        .arg(file)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    match out.status.code() {
+        Some(0) => Some(text),
+        Some(3) => {
+            println!("viewer check skipped: {}", text.trim());
+            None
+        }
+        _ => panic!("the viewer rejected {}: {text}", file.display()),
+    }
+}
+
+/// `(amount, count)` from a viewer line such as `At t-gmax: 64,888 bytes (100%) in 866 blocks`.
+pub fn viewer_figures(viewer: &str, label: &str) -> (u64, u64) {
+    let line = viewer
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} line in:\n{viewer}"));
+    let nums: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|w| w.replace(',', "").parse().ok())
+        .collect();
+    (nums[0], *nums.last().unwrap())
 }
