@@ -87,6 +87,11 @@ fn write_parts(
                             return; // the writer has stopped
                         }
                     }
+                    // The buffers come back once written, to be freed by the thread that made
+                    // them (the channel closes when the writer is done).
+                    for part in empty_rx {
+                        drop(part);
+                    }
                 });
             workers.push(spawned.ok().map(|_| (full_rx, empty_tx)));
         }
