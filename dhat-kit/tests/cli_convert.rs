@@ -312,31 +312,87 @@ fn node_modules() -> PathBuf {
     base.join("node_modules")
 }
 
-#[test]
-fn speedscope_loads_every_fixture() {
+/// Chromium and the npm packages the speedscope checks need: the packages' folder and the
+/// browser, or None (the check skipped, or failed where the tools are required).
+fn speedscope_tools() -> Option<(PathBuf, &'static Path)> {
     let modules = node_modules();
     let chromium = Path::new("/usr/bin/chromium");
     if !chromium.exists() {
-        return skip("speedscope check: /usr/bin/chromium not found (apt-get install chromium)");
+        skip("speedscope check: /usr/bin/chromium not found (apt-get install chromium)");
+        return None;
     }
     if Command::new("node").arg("--version").output().is_err() {
-        return skip("speedscope check: `node` not found (apt-get install nodejs npm)");
+        skip("speedscope check: `node` not found (apt-get install nodejs npm)");
+        return None;
     }
     for package in [
         "speedscope/dist/release/index.html",
         "puppeteer-core/package.json",
     ] {
         if !modules.join(package).exists() {
-            return skip(&format!(
+            skip(&format!(
                 "speedscope check: {} not found (npm install --prefix {} speedscope puppeteer-core)",
                 modules.join(package).display(),
                 modules.parent().unwrap().display()
             ));
+            return None;
         }
     }
-    let dir = temp_dir("speedscope");
+    Some((modules, chromium))
+}
+
+/// Loads `file` in speedscope's page (with the [`DRIVER`] in `dir`), which must show no error:
+/// the page's text after loading, and in the sandwich view.
+fn load_in_speedscope(
+    (modules, chromium): &(PathBuf, &Path),
+    dir: &Path,
+    file: &Path,
+    name: &str,
+) -> (String, String) {
     let driver = dir.join("driver.cjs");
-    std::fs::write(&driver, DRIVER).unwrap();
+    if !driver.exists() {
+        std::fs::write(&driver, DRIVER).unwrap();
+    }
+    let run_dir = dir.join(name);
+    std::fs::create_dir_all(&run_dir).unwrap();
+    let result = Command::new("node")
+        .arg(&driver)
+        .arg(modules)
+        .arg(file)
+        .arg(&run_dir)
+        .arg(chromium)
+        .output()
+        .expect("runs node");
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "{name}: driver output is not JSON ({e}): {stdout}\n{}",
+            String::from_utf8_lossy(&result.stderr)
+        )
+    });
+    assert_eq!(
+        v["errors"],
+        serde_json::json!([]),
+        "{name}: errors in speedscope"
+    );
+    let loaded = v["loaded"].as_str().unwrap();
+    assert!(!loaded.contains("went wrong"), "{name}: {loaded}");
+    assert!(
+        run_dir.join("speedscope.png").exists(),
+        "{name}: screenshot"
+    );
+    (
+        loaded.to_owned(),
+        v["sandwich"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[test]
+fn speedscope_loads_every_fixture() {
+    let Some(tools) = speedscope_tools() else {
+        return;
+    };
+    let dir = temp_dir("speedscope");
     for name in FIXTURES {
         let file = fixture(name);
         let out = dir.join(format!("{name}.speedscope.json"));
@@ -350,30 +406,7 @@ fn speedscope_loads_every_fixture() {
         ]);
         let p = dhat_kit::profile::read(&file).unwrap();
         let profiles = if p.bklt { 6 } else { 2 };
-        let run_dir = dir.join(name);
-        std::fs::create_dir_all(&run_dir).unwrap();
-        let result = Command::new("node")
-            .arg(&driver)
-            .arg(&modules)
-            .arg(&out)
-            .arg(&run_dir)
-            .arg(chromium)
-            .output()
-            .expect("runs node");
-        let stdout = String::from_utf8_lossy(&result.stdout);
-        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-            panic!(
-                "{name}: driver output is not JSON ({e}): {stdout}\n{}",
-                String::from_utf8_lossy(&result.stderr)
-            )
-        });
-        assert_eq!(
-            v["errors"],
-            serde_json::json!([]),
-            "{name}: errors in speedscope"
-        );
-        let loaded = v["loaded"].as_str().unwrap();
-        assert!(!loaded.contains("went wrong"), "{name}: {loaded}");
+        let (loaded, sandwich) = load_in_speedscope(&tools, &dir, &out, name);
         // The first profile, by name, and the count of them (one per figure).
         let unit = p.unit_plural();
         let title = format!("{unit} total: {name}.json (1/{profiles})");
@@ -382,7 +415,6 @@ fn speedscope_loads_every_fixture() {
             "{name}: no {title:?} in:\n{loaded}"
         );
         // The frames: the functions `dhat-kit top` ranks first are in the sandwich table.
-        let sandwich = v["sandwich"].as_str().unwrap();
         let (_, rows) = kit_top(&file, "total-bytes");
         assert!(!rows.is_empty());
         for function in rows.keys() {
@@ -391,11 +423,100 @@ fn speedscope_loads_every_fixture() {
                 "{name}: no frame {function:?} in the sandwich view:\n{sandwich}"
             );
         }
-        assert!(
-            run_dir.join("speedscope.png").exists(),
-            "{name}: screenshot"
-        );
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A heap profile of `points` program points, stacks of 2 to 9 frames under `main` out of 300
+/// functions, figures often 0 (so that each figure has samples of its own); deterministic.
+fn many_points(points: usize) -> String {
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = |n: u64| {
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    };
+    let pps: Vec<String> = (0..points)
+        .map(|_| {
+            let mut fs: Vec<String> = (0..1 + next(8)).map(|_| (2 + next(300)).to_string()).collect();
+            fs.push("1".to_owned());
+            let tbk = 1 + next(50);
+            let (gbk, ebk) = (next(2) * next(tbk + 1), next(3) / 2 * next(tbk + 1));
+            format!(
+                r#"{{"tb":{},"tbk":{tbk},"tl":1,"mb":0,"mbk":0,"gb":{},"gbk":{gbk},"eb":{},"ebk":{ebk},"fs":[{}]}}"#,
+                tbk * 16,
+                gbk * 16,
+                ebk * 16,
+                fs.join(",")
+            )
+        })
+        .collect();
+    let ftbl: Vec<String> = (2..302)
+        .map(|i| format!(r#""0x{i:x}: app::f{i} (src/f{}.rs:{i})""#, i % 7))
+        .collect();
+    format!(
+        r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,"bkacc":false,
+        "tu":"µs","Mtu":"s","tuth":10,"cmd":"app","pid":1,"tg":5,"te":9,
+        "pps":[{}],"ftbl":["[root]","0x1: app::main (src/main.rs:1)",{}]}}"#,
+        pps.join(","),
+        ftbl.join(",")
+    )
+}
+
+/// A profile of more program points than the writer's part of a walk (8192): the parts, walked by
+/// threads and joined, make a file speedscope loads, whose samples are the fold's stacks.
+#[test]
+fn speedscope_loads_a_profile_of_many_parts() {
+    let dir = temp_dir("speedscope-parts");
+    let file = dir.join("many.json");
+    std::fs::write(&file, many_points(40_000)).unwrap();
+    let out = dir.join("many.speedscope.json");
+    ok(&[
+        "convert",
+        file.to_str().unwrap(),
+        "--to",
+        "speedscope",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    // Every figure's samples and weights add up to its total, and name only frames there are.
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let frames = v["shared"]["frames"].as_array().unwrap().len();
+    assert_eq!(
+        v["shared"]["frames"][0]["name"], "app::main",
+        "the most used first"
+    );
+    let profiles = v["profiles"].as_array().unwrap();
+    assert_eq!(profiles.len(), 6);
+    for p in profiles {
+        let (samples, weights) = (
+            p["samples"].as_array().unwrap(),
+            p["weights"].as_array().unwrap(),
+        );
+        assert_eq!(samples.len(), weights.len());
+        assert!(samples.len() > 8192, "{}: {}", p["name"], samples.len());
+        let sum: u64 = weights.iter().map(|w| w.as_u64().unwrap()).sum();
+        assert_eq!(p["endValue"].as_u64().unwrap(), sum, "{}", p["name"]);
+        for s in samples {
+            let s = s.as_array().unwrap();
+            assert_eq!(s[0], 0, "main outermost");
+            assert!(s.iter().all(|k| (k.as_u64().unwrap() as usize) < frames));
+        }
+    }
+    let Some(tools) = speedscope_tools() else {
+        let _ = std::fs::remove_dir_all(dir);
+        return;
+    };
+    let (loaded, sandwich) = load_in_speedscope(&tools, &dir, &out, "many");
+    assert!(
+        loaded.contains("bytes total: many.json (1/6)"),
+        "no first profile in:\n{loaded}"
+    );
+    assert!(
+        sandwich.lines().any(|l| l.trim() == "app::main"),
+        "no app::main in the sandwich view:\n{sandwich}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

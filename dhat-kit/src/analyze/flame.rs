@@ -243,10 +243,17 @@ impl<'p> Fold<'p> {
     /// step asks the processor to fetch a point some places ahead, and the stack of a point a few
     /// places ahead (whose record has arrived by then), so their cache misses overlap the work.
     fn in_order(&self) -> impl Iterator<Item = &'p ProgramPoint> + '_ {
+        self.in_order_from(0)
+    }
+
+    /// [`Fold::in_order`] from the `start`th point on.
+    fn in_order_from(&self, start: usize) -> impl Iterator<Item = &'p ProgramPoint> + '_ {
         const POINT_AHEAD: usize = 16;
         const STACK_AHEAD: usize = 4;
         let pps: &'p [ProgramPoint] = &self.profile.pps;
-        self.order.iter().enumerate().map(move |(n, &i)| {
+        let start = start.min(self.order.len());
+        self.order[start..].iter().enumerate().map(move |(n, &i)| {
+            let n = start + n;
             if let Some(&j) = self.order.get(n + POINT_AHEAD) {
                 prefetch(pps.as_ptr().wrapping_add(j as usize));
             }
@@ -279,23 +286,7 @@ impl<'p> Fold<'p> {
         let mut values = vec![0u64; m];
         if min_width == 0 {
             // Every node is kept: add up runs of identical stacks.
-            let mut run: Vec<u32> = Vec::with_capacity(64);
-            let mut sums = vec![0u64; m];
-            for pp in self.in_order() {
-                self.stack(&pp.fs, &mut cur);
-                if cur != run {
-                    if !run.is_empty() {
-                        visit(&run, &sums);
-                    }
-                    std::mem::swap(&mut run, &mut cur);
-                    sums.fill(0);
-                }
-                add(&mut sums, &self.metrics, pp);
-            }
-            if !run.is_empty() {
-                visit(&run, &sums);
-            }
-            return;
+            return self.runs(None, 0..self.order.len(), visit);
         }
         // The open path of the call tree, with each node's total and own figures (flat, m per
         // depth); a node is closed when the next stack leaves it.
@@ -353,6 +344,121 @@ impl<'p> Fold<'p> {
         kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (keys, values) in &kept {
             visit(keys, values);
+        }
+    }
+
+    /// The number of program points kept (those with a figure not 0): the positions of the
+    /// sorted walk, which [`Fold::for_each_nonzero_in`] walks part of.
+    pub fn points(&self) -> usize {
+        self.order.len()
+    }
+
+    /// [`Fold::for_each`] with `min_width` 0, restricted to the program points whose figure
+    /// `metric` (an index into [`Fold::metrics`]) is not 0: each stack whose figure `metric` is
+    /// not 0, in sorted order, with the figures of those points only. The stacks of the other
+    /// points are never built, so a walk for a figure most points lack (bytes at t-end) is quick.
+    ///
+    /// # Panics
+    ///
+    /// If `metric` is not below the number of metrics.
+    pub fn for_each_nonzero(&self, metric: usize, visit: impl FnMut(&[u32], &[u64])) {
+        assert!(metric < self.metrics.len(), "no metric {metric}");
+        self.runs(Some(metric), 0..self.order.len(), visit);
+    }
+
+    /// [`Fold::for_each_nonzero`] over a part of the walk: the stacks whose first program point
+    /// (of those it walks) is at a position in `positions` (of 0 to [`Fold::points`]), each with
+    /// the figures of all the points it walks for that stack, some of which may be after the
+    /// part. Walks of consecutive parts visit the stacks of the whole walk once each, in order,
+    /// so parts can be walked by different threads and their output joined.
+    ///
+    /// # Panics
+    ///
+    /// If `metric` is not below the number of metrics.
+    pub fn for_each_nonzero_in(
+        &self,
+        metric: usize,
+        positions: std::ops::Range<usize>,
+        visit: impl FnMut(&[u32], &[u64]),
+    ) {
+        assert!(metric < self.metrics.len(), "no metric {metric}");
+        self.runs(Some(metric), positions, visit);
+    }
+
+    /// Adds up runs of identical stacks (of the points whose figure `only` is not 0, if given)
+    /// that start at a position in `part`, and calls `visit` with each.
+    fn runs(
+        &self,
+        only: Option<usize>,
+        part: std::ops::Range<usize>,
+        mut visit: impl FnMut(&[u32], &[u64]),
+    ) {
+        let only = only.map(|j| self.metrics[j]);
+        let walked = |pp: &ProgramPoint| only.is_none_or(|metric| metric.of(pp) != 0);
+        let end = part.end.min(self.order.len());
+        let start = part.start.min(end);
+        let mut cur: Vec<u32> = Vec::with_capacity(64);
+        let mut run: Vec<u32> = Vec::with_capacity(64);
+        let mut sums = vec![0u64; self.metrics.len()];
+        // The stack of the last point walked before the part: the points of the same stack at the
+        // part's start belong to the run the part before it visits.
+        let pps = &self.profile.pps;
+        let mut before: Vec<u32> = Vec::new();
+        if let Some(&i) = self.order[..start]
+            .iter()
+            .rev()
+            .find(|&&i| walked(&pps[i as usize]))
+        {
+            self.stack(&pps[i as usize].fs, &mut before);
+        }
+        // A run that starts in the part goes on past its end for as long as the stack is the same.
+        for (pos, pp) in (start..).zip(self.in_order_from(start)) {
+            if !walked(pp) {
+                continue;
+            }
+            self.stack(&pp.fs, &mut cur);
+            if !before.is_empty() {
+                if cur == before {
+                    continue;
+                }
+                before.clear();
+            }
+            if cur != run {
+                if pos >= end {
+                    break;
+                }
+                if !run.is_empty() {
+                    visit(&run, &sums);
+                }
+                std::mem::swap(&mut run, &mut cur);
+                sums.fill(0);
+            }
+            add(&mut sums, &self.metrics, pp);
+        }
+        if !run.is_empty() {
+            visit(&run, &sums);
+        }
+    }
+
+    /// Calls `visit` with each kept program point's stack (keys, outermost first) and figures,
+    /// in the profile's order: neither sorted nor added up, but read from memory in order, so
+    /// much quicker than a sorted walk, for what needs no order (counts of the keys' uses).
+    pub fn for_each_point(&self, mut visit: impl FnMut(&[u32], &[u64])) {
+        let mut cur: Vec<u32> = Vec::with_capacity(64);
+        let mut values = vec![0u64; self.metrics.len()];
+        let pps = &self.profile.pps;
+        for (n, pp) in pps.iter().enumerate() {
+            // The points are in order, their stacks (allocated apart) not quite: fetched ahead.
+            if let Some(ahead) = pps.get(n + 8) {
+                prefetch(ahead.fs.as_ptr());
+            }
+            values.fill(0);
+            add(&mut values, &self.metrics, pp);
+            if values.iter().all(|&v| v == 0) {
+                continue;
+            }
+            self.stack(&pp.fs, &mut cur);
+            visit(&cur, &values);
         }
     }
 
@@ -701,6 +807,67 @@ mod tests {
         let svg = String::from_utf8(svg).unwrap();
         assert!(svg.contains(">a &lt;b&gt;</text>"), "{svg}");
         assert!(svg.contains("nothing to draw: every program point's total-bytes is 0"));
+    }
+
+    #[test]
+    fn walks_of_one_figure_and_of_parts_visit_the_same_stacks() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: u64| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        };
+        type Visits = Vec<(Vec<u32>, Vec<u64>)>;
+        for round in 0..100 {
+            // Few frames, so that stacks repeat; bytes often 0 where blocks are not.
+            let frames = 1 + next(4);
+            let ftbl: Vec<String> = (1..=frames)
+                .map(|i| format!("\"0x{i:x}: f{} (x.rs:1)\"", next(3)))
+                .collect();
+            let pps: Vec<String> = (0..next(30))
+                .map(|_| {
+                    let fs: Vec<String> =
+                        (0..next(3)).map(|_| next(frames + 1).to_string()).collect();
+                    let tb = if next(2) == 0 { 0 } else { next(9) };
+                    format!(r#"{{"tb":{tb},"tbk":{},"fs":[{}]}}"#, next(3), fs.join(","))
+                })
+                .collect();
+            let p = profile(&pps.join(","), &ftbl.join(","));
+            let metrics = [Metric::TotalBytes, Metric::TotalBlocks];
+            let fold = Fold::new(&p, FoldBy::Function, &metrics);
+            let mut all: Visits = Vec::new();
+            fold.for_each(0, |k, v| all.push((k.to_vec(), v.to_vec())));
+            let (mut points, mut sums) = (0, vec![0u64; 2]);
+            fold.for_each_point(|_, v| {
+                points += 1;
+                sums[0] += v[0];
+                sums[1] += v[1];
+            });
+            assert_eq!((points, &sums), (fold.points(), &fold.totals()));
+            for j in 0..2 {
+                let mut whole: Visits = Vec::new();
+                fold.for_each_nonzero(j, |k, v| whole.push((k.to_vec(), v.to_vec())));
+                // The stacks whose figure j is not 0, with the same figure j.
+                let want: Vec<(Vec<u32>, u64)> = all
+                    .iter()
+                    .filter(|(_, v)| v[j] != 0)
+                    .map(|(k, v)| (k.clone(), v[j]))
+                    .collect();
+                let got: Vec<(Vec<u32>, u64)> =
+                    whole.iter().map(|(k, v)| (k.clone(), v[j])).collect();
+                assert_eq!(got, want, "round {round}, figure {j}");
+                for part in 1..5 {
+                    let mut joined: Visits = Vec::new();
+                    for start in (0..fold.points() + 2).step_by(part) {
+                        fold.for_each_nonzero_in(j, start..start + part, |k, v| {
+                            joined.push((k.to_vec(), v.to_vec()))
+                        });
+                    }
+                    assert_eq!(joined, whole, "round {round}, figure {j}, parts of {part}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,115 +1,363 @@
 //! speedscope's file format (`https://www.speedscope.app/file-format-schema.json`): the frames
 //! once, then one sampled profile per figure, each stack a sample weighted by the figure.
+//!
+//! The samples are most of the file (every stack once per figure), so they are written with
+//! little work per frame: frames are numbered by their uses (the outermost frames, in nearly every
+//! stack, get the shortest numbers), each number's text is made once, a stack's text is kept and
+//! only its part below the previous stack's is redone (sorted stacks share their outer frames),
+//! and each figure's walk is cut in parts that threads walk and write into buffers of their own,
+//! which go out in order.
 
 use std::io::Write;
+use std::ops::Range;
+use std::sync::mpsc;
 
 use super::Error;
 use crate::analyze::{Fold, FoldBy, Metric};
 use crate::profile::Profile;
 
+/// The program points (positions of the sorted walk) in a part of a walk: a part's text is a
+/// megabyte or two.
+const PART: usize = 1 << 13;
+
+/// The most threads that walk parts.
+const MAX_THREADS: usize = 8;
+
 /// Writes `profile` in speedscope's format to `out`: its frames (function, file and line) shared,
 /// and one profile per figure it has (total bytes and blocks, and with block lifetimes bytes and
 /// blocks at t-gmax and at t-end), named `FIGURE: NAME`, each stack (outermost frame first) a
 /// sample weighted by the figure. Stacks whose figure is 0 are left out of that figure's profile.
+/// The frames most used come first in `shared.frames`.
+///
+/// The samples are written by threads (as many as the processors, up to 8), each walking its
+/// parts of the stacks into a buffer of its own; this thread writes the buffers out in order.
 ///
 /// # Errors
 ///
 /// [`Error::Io`] if `out` fails.
 pub fn speedscope(profile: &Profile, name: &str, out: &mut impl Write) -> Result<(), Error> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    write_parts(profile, name, out, PART, threads.min(MAX_THREADS))
+}
+
+/// [`speedscope`], the walks cut in parts of `part` program points, walked by `threads` threads
+/// (by this one, with 0).
+fn write_parts(
+    profile: &Profile,
+    name: &str,
+    out: &mut impl Write,
+    part: usize,
+    threads: usize,
+) -> Result<(), Error> {
     let figures = super::figures(profile);
     let metrics: Vec<Metric> = figures.iter().map(|f| f.0).collect();
     let fold = Fold::new(profile, FoldBy::Location, &metrics);
-    let json = |out: &mut dyn Write, s: &str| -> std::io::Result<()> {
-        serde_json::to_writer(&mut *out, s).map_err(std::io::Error::from)
-    };
-    out.write_all(
+    let numbers = Numbers::new(&fold);
+    let points = fold.points();
+    let parts: Vec<Range<usize>> = (0..points)
+        .step_by(part.max(1))
+        .map(|start| start..(start + part.max(1)).min(points))
+        .collect();
+    let tasks: Vec<(usize, Range<usize>)> = (0..figures.len())
+        .flat_map(|j| parts.iter().map(move |r| (j, r.clone())))
+        .collect();
+    let threads = threads.min(tasks.len());
+    std::thread::scope(|scope| -> Result<(), Error> {
+        // Thread w walks tasks w, w + threads, ...; each sends its parts one at a time (at most
+        // one waits), and gets the buffers back once written. Where a thread cannot be started,
+        // or there is none, this one walks the tasks.
+        let mut workers: Vec<Option<(mpsc::Receiver<Part>, mpsc::Sender<Part>)>> = Vec::new();
+        if threads == 0 {
+            workers.push(None);
+        }
+        for w in 0..threads {
+            let (full_tx, full_rx) = mpsc::sync_channel::<Part>(1);
+            let (empty_tx, empty_rx) = mpsc::channel::<Part>();
+            let mine: Vec<(usize, Range<usize>)> =
+                tasks.iter().skip(w).step_by(threads).cloned().collect();
+            let (fold, numbers) = (&fold, &numbers);
+            let spawned = std::thread::Builder::new()
+                .name("dhat-kit speedscope".into())
+                .spawn_scoped(scope, move || {
+                    let mut scratch = Scratch::default();
+                    for (j, range) in mine {
+                        let mut part = empty_rx.try_recv().unwrap_or_default();
+                        part.fill(fold, numbers, j, range, &mut scratch);
+                        if full_tx.send(part).is_err() {
+                            return; // the writer has stopped
+                        }
+                    }
+                    // The buffers come back once written, to be freed by the thread that made
+                    // them (the channel closes when the writer is done).
+                    for part in empty_rx {
+                        drop(part);
+                    }
+                });
+            workers.push(spawned.ok().map(|_| (full_rx, empty_tx)));
+        }
+        write_frames(&fold, &numbers, name, out)?;
+        let mut scratch = Scratch::default();
+        let mut own = Part::default();
+        let mut weights: Vec<u8> = Vec::new();
+        let mut task = 0;
+        let mut head = Vec::with_capacity(256);
+        for (j, (metric, what, unit)) in figures.iter().enumerate() {
+            let unit_name = if metric.is_blocks() || unit != "bytes" {
+                "none"
+            } else {
+                "bytes"
+            };
+            head.clear();
+            head.extend_from_slice(if j == 0 {
+                b"\n{\"type\":\"sampled\",\"name\":"
+            } else {
+                b",\n{\"type\":\"sampled\",\"name\":"
+            });
+            json(&mut head, &format!("{unit} {what}: {name}"));
+            write!(
+                head,
+                ",\"unit\":\"{unit_name}\",\"startValue\":0,\"endValue\":{},\"samples\":[",
+                numbers.totals[j]
+            )?;
+            out.write_all(&head)?;
+            weights.clear();
+            for range in &parts {
+                let worker = &workers[task % workers.len()];
+                task += 1;
+                let part = match worker {
+                    Some((full, _)) => full.recv().map_err(|_| {
+                        std::io::Error::other("a thread writing the speedscope samples stopped")
+                    })?,
+                    None => {
+                        own.fill(&fold, &numbers, j, range.clone(), &mut scratch);
+                        std::mem::take(&mut own)
+                    }
+                };
+                if !part.samples.is_empty() {
+                    if !weights.is_empty() {
+                        out.write_all(b",")?;
+                        weights.push(b',');
+                    }
+                    out.write_all(&part.samples)?;
+                    weights.extend_from_slice(&part.weights);
+                }
+                match worker {
+                    Some((_, empty)) => {
+                        let _ = empty.send(part);
+                    }
+                    None => own = part,
+                }
+            }
+            out.write_all(b"],\"weights\":[")?;
+            out.write_all(&weights)?;
+            out.write_all(b"]}")?;
+        }
+        out.write_all(b"]}\n")?;
+        Ok(())
+    })
+}
+
+/// Writes the file's start: its name, and the frames in the order of their numbers.
+fn write_frames(
+    fold: &Fold<'_>,
+    numbers: &Numbers,
+    name: &str,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 17);
+    buf.extend_from_slice(
         b"{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"name\":",
-    )?;
-    json(out, name)?;
+    );
+    json(&mut buf, name);
     write!(
-        out,
+        buf,
         ",\"exporter\":\"dhat-kit {}\",\"activeProfileIndex\":0,\"shared\":{{\"frames\":[",
         env!("CARGO_PKG_VERSION")
     )?;
-    for key in 0..fold.keys() as u32 {
+    for (n, &key) in numbers.keys.iter().enumerate() {
         let frame = fold.frame(key);
-        out.write_all(if key == 0 {
+        buf.extend_from_slice(if n == 0 {
             b"\n{\"name\":"
         } else {
             b",\n{\"name\":"
-        })?;
-        json(out, frame.function)?;
+        });
+        json(&mut buf, frame.function);
         if let Some(file) = frame.file.or(frame.object) {
-            out.write_all(b",\"file\":")?;
-            json(out, file)?;
+            buf.extend_from_slice(b",\"file\":");
+            json(&mut buf, file);
         }
         if let Some(line) = frame.line {
-            write!(out, ",\"line\":{line}")?;
+            buf.extend_from_slice(b",\"line\":");
+            super::push_decimal(&mut buf, u64::from(line));
         }
         if let Some(col) = frame.column {
-            write!(out, ",\"col\":{col}")?;
+            buf.extend_from_slice(b",\"col\":");
+            super::push_decimal(&mut buf, u64::from(col));
         }
-        out.write_all(b"}")?;
+        buf.push(b'}');
+        if buf.len() >= 1 << 16 {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
     }
-    out.write_all(b"]},\n\"profiles\":[")?;
-    let totals = fold.totals();
-    for (j, (metric, what, unit)) in figures.iter().enumerate() {
-        let unit_name = if metric.is_blocks() || unit != "bytes" {
-            "none"
-        } else {
-            "bytes"
-        };
-        out.write_all(if j == 0 {
-            b"\n{\"type\":\"sampled\",\"name\":"
-        } else {
-            b",\n{\"type\":\"sampled\",\"name\":"
-        })?;
-        json(out, &format!("{unit} {what}: {name}"))?;
-        write!(
-            out,
-            ",\"unit\":\"{unit_name}\",\"startValue\":0,\"endValue\":{},\"samples\":[",
-            totals[j]
-        )?;
-        let mut weights: Vec<u64> = Vec::new();
-        let mut result = Ok(());
-        let mut buf = Vec::with_capacity(256);
-        fold.for_each(0, |keys, values| {
-            if values[j] == 0 || result.is_err() {
+    buf.extend_from_slice(b"]},\n\"profiles\":[");
+    out.write_all(&buf)?;
+    Ok(())
+}
+
+/// `s` as a JSON string.
+fn json(buf: &mut Vec<u8>, s: &str) {
+    // Writing into a `Vec` cannot fail, nor can serialising a string.
+    let _ = serde_json::to_writer(&mut *buf, s);
+}
+
+/// The text of a part of a figure's samples: the samples (`[0,4,17],[0,4,18]`) and their
+/// weights (`12,30`), without brackets around them.
+#[derive(Default)]
+struct Part {
+    samples: Vec<u8>,
+    weights: Vec<u8>,
+}
+
+/// A walker's memory from stack to stack.
+#[derive(Default)]
+struct Scratch {
+    /// The text of the last stack: its frames' numbers, each followed by a comma.
+    text: Vec<u8>,
+    /// Where the text of the last stack's first d frames ends, for each depth d.
+    ends: Vec<usize>,
+    /// The last stack's keys.
+    last: Vec<u32>,
+    /// The texts of the new frames' numbers, as [`Numbers::text`] has them.
+    packed: Vec<u64>,
+}
+
+impl Part {
+    /// The samples of figure `j` whose stacks start in `range` of the sorted walk.
+    fn fill(
+        &mut self,
+        fold: &Fold<'_>,
+        numbers: &Numbers,
+        j: usize,
+        range: Range<usize>,
+        scratch: &mut Scratch,
+    ) {
+        self.samples.clear();
+        self.weights.clear();
+        let Scratch {
+            text,
+            ends,
+            last,
+            packed,
+        } = scratch;
+        text.clear();
+        ends.clear();
+        ends.push(0);
+        last.clear();
+        fold.for_each_nonzero_in(j, range, |keys, values| {
+            if values[j] == 0 {
                 return;
             }
-            buf.clear();
-            if !weights.is_empty() {
-                buf.push(b',');
+            let same = last.iter().zip(keys).take_while(|(a, b)| a == b).count();
+            ends.truncate(same + 1);
+            text.truncate(ends[same]);
+            // The numbers' texts are looked up first, all at once, so that their cache misses
+            // overlap; then written.
+            packed.clear();
+            packed.extend(keys[same..].iter().map(|&k| numbers.text[k as usize]));
+            for (&k, &p) in keys[same..].iter().zip(packed.iter()) {
+                numbers.push(text, k, p);
+                ends.push(text.len());
             }
-            buf.push(b'[');
-            for (n, k) in keys.iter().enumerate() {
-                if n > 0 {
-                    buf.push(b',');
-                }
-                super::push_decimal(&mut buf, u64::from(*k));
+            last.clear();
+            last.extend_from_slice(keys);
+            if !self.samples.is_empty() {
+                self.samples.push(b',');
+                self.weights.push(b',');
             }
-            buf.push(b']');
-            weights.push(values[j]);
-            result = out.write_all(&buf);
+            self.samples.push(b'[');
+            self.samples.extend_from_slice(&text[..text.len() - 1]);
+            self.samples.push(b']');
+            super::push_decimal(&mut self.weights, values[j]);
         });
-        result?;
-        out.write_all(b"],\"weights\":[")?;
-        buf.clear();
-        for (n, &w) in weights.iter().enumerate() {
-            if n > 0 {
-                buf.push(b',');
-            }
-            super::push_decimal(&mut buf, w);
-            if buf.len() > 1 << 16 {
-                out.write_all(&buf)?;
-                buf.clear();
-            }
-        }
-        out.write_all(&buf)?;
-        out.write_all(b"]}")?;
     }
-    out.write_all(b"]}\n")?;
-    Ok(())
+}
+
+/// The frames' numbers in the file: the fold's keys ordered by their uses (the stacks they are
+/// in, counted once per figure a stack is written for), the most used first, with the text of
+/// each number; and the figures' totals.
+struct Numbers {
+    /// The keys in the order of their numbers (the order of `shared.frames`).
+    keys: Vec<u32>,
+    /// For each key, its number's decimal text and a comma, packed in a u64 (the first character
+    /// in the lowest byte; every character is non-zero, so the length is in the leading zero
+    /// bytes); 0 for a number of more than 7 digits, which is formatted as it is written.
+    text: Vec<u64>,
+    /// For each key, its number.
+    number: Vec<u32>,
+    /// The sum of each figure over the profile.
+    totals: Vec<u64>,
+}
+
+impl Numbers {
+    /// Counts each key's uses in one pass over the program points in memory order, with the
+    /// figures' totals, and numbers the keys.
+    fn new(fold: &Fold<'_>) -> Numbers {
+        // u32 counts (saturating; only their order matters), so that the table, randomly
+        // accessed, takes half the cache.
+        let mut uses = vec![0u32; fold.keys()];
+        let mut totals = vec![0u64; fold.metrics().len()];
+        fold.for_each_point(|keys, values| {
+            let figures = values.iter().filter(|&&v| v != 0).count() as u32;
+            for &k in keys {
+                uses[k as usize] = uses[k as usize].saturating_add(figures);
+            }
+            for (t, &v) in totals.iter_mut().zip(values) {
+                *t = t.saturating_add(v);
+            }
+        });
+        let mut keys: Vec<u32> = (0..fold.keys() as u32).collect();
+        keys.sort_unstable_by(|&a, &b| uses[b as usize].cmp(&uses[a as usize]).then(a.cmp(&b)));
+        let mut number = vec![0u32; keys.len()];
+        let mut text = vec![0u64; keys.len()];
+        for (n, &k) in keys.iter().enumerate() {
+            number[k as usize] = n as u32;
+            text[k as usize] = Self::packed(n as u32);
+        }
+        Numbers {
+            keys,
+            text,
+            number,
+            totals,
+        }
+    }
+
+    /// The text of number `n` and a comma, packed as in [`Numbers::text`].
+    fn packed(n: u32) -> u64 {
+        if n >= 10_000_000 {
+            return 0;
+        }
+        let mut digits = Vec::with_capacity(16);
+        super::push_decimal(&mut digits, u64::from(n));
+        digits.push(b',');
+        let mut packed = [0u8; 8];
+        packed[..digits.len()].copy_from_slice(&digits);
+        u64::from_le_bytes(packed)
+    }
+
+    /// Appends the number of `key` and a comma to `buf`, given `packed`, its entry in
+    /// [`Numbers::text`].
+    #[inline]
+    fn push(&self, buf: &mut Vec<u8>, key: u32, packed: u64) {
+        if packed != 0 {
+            let len = buf.len();
+            buf.extend_from_slice(&packed.to_le_bytes());
+            buf.truncate(len + 8 - packed.leading_zeros() as usize / 8);
+        } else {
+            super::push_decimal(buf, u64::from(self.number[key as usize]));
+            buf.push(b',');
+        }
+    }
 }
 
 #[cfg(test)]
@@ -128,12 +376,16 @@ mod tests {
         speedscope(&p, "app.json", &mut out).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let frames = &v["shared"]["frames"];
-        assert_eq!(frames[2]["name"], "app::parse");
+        // The most used frames first: main is in both stacks (for 8 figures), parse in one (4),
+        // `[root]` in none.
+        let (main, parse) = (0, 1);
+        assert_eq!(frames[parse]["name"], "app::parse");
         assert_eq!(
-            (&frames[2]["file"], &frames[2]["line"]),
+            (&frames[parse]["file"], &frames[parse]["line"]),
             (&"src/p.rs".into(), &3.into())
         );
-        assert_eq!(frames[1]["name"], "app::main");
+        assert_eq!(frames[main]["name"], "app::main");
+        assert_eq!(frames[2]["name"], "[root]");
         let profiles = v["profiles"].as_array().unwrap();
         let names: Vec<&str> = profiles
             .iter()
@@ -150,13 +402,222 @@ mod tests {
                 "blocks at t-end: app.json"
             ]
         );
-        assert_eq!(profiles[0]["samples"], serde_json::json!([[1], [1, 2]]));
+        assert_eq!(
+            profiles[0]["samples"],
+            serde_json::json!([[main], [main, parse]])
+        );
         assert_eq!(profiles[0]["weights"], serde_json::json!([12, 30]));
         assert_eq!(profiles[0]["endValue"], 42);
         assert_eq!(profiles[0]["unit"], "bytes");
         assert_eq!(profiles[1]["unit"], "none");
-        assert_eq!(profiles[2]["samples"], serde_json::json!([[1, 2]]));
-        assert_eq!(profiles[4]["samples"], serde_json::json!([[1]]));
+        assert_eq!(profiles[2]["samples"], serde_json::json!([[main, parse]]));
+        assert_eq!(profiles[4]["samples"], serde_json::json!([[main]]));
         assert_eq!(profiles[4]["weights"], serde_json::json!([6]));
+    }
+
+    #[test]
+    fn numbers_of_any_length() {
+        let values = [
+            0,
+            7,
+            10,
+            99,
+            100,
+            4_321,
+            9_999_999,
+            10_000_000,
+            123_456_789,
+            u32::MAX,
+        ];
+        let numbers = Numbers {
+            keys: Vec::new(),
+            text: values.iter().map(|&n| Numbers::packed(n)).collect(),
+            number: values.to_vec(),
+            totals: Vec::new(),
+        };
+        let mut buf = b"[".to_vec();
+        for k in 0..values.len() as u32 {
+            numbers.push(&mut buf, k, numbers.text[k as usize]);
+        }
+        let want: String = values.iter().map(|n| format!("{n},")).collect();
+        assert_eq!(String::from_utf8(buf).unwrap(), format!("[{want}"));
+    }
+
+    #[test]
+    fn a_failing_output_stops_the_threads() {
+        struct Full(usize);
+        impl Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 < buf.len() {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.0 -= buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let pps: Vec<String> = (0..200)
+            .map(|i| format!(r#"{{"tb":{i},"tbk":1,"fs":[{}]}}"#, 1 + i % 3))
+            .collect();
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,"bkacc":false,
+            "tu":"µs","Mtu":"s","cmd":"t","pid":1,"te":9,"pps":[{}],"ftbl":["[root]","a","b","c"]}}"#,
+            pps.join(",")
+        );
+        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let mut whole = Vec::new();
+        write_parts(&p, "t.json", &mut whole, 2, 3).unwrap();
+        for room in [0, 100, whole.len() / 2, whole.len() - 1] {
+            let result = write_parts(&p, "t.json", &mut Full(room), 2, 3);
+            assert!(matches!(result, Err(Error::Io(_))), "{room}: {result:?}");
+        }
+    }
+
+    /// The writer before frames were numbered by their uses and the walks cut in parts: frames
+    /// numbered by the fold's keys, each figure's samples from one whole walk.
+    fn by_keys(profile: &Profile, name: &str) -> serde_json::Value {
+        let figures = super::super::figures(profile);
+        let metrics: Vec<Metric> = figures.iter().map(|f| f.0).collect();
+        let fold = Fold::new(profile, FoldBy::Location, &metrics);
+        let frames: Vec<serde_json::Value> = (0..fold.keys() as u32)
+            .map(|k| {
+                let f = fold.frame(k);
+                let mut o = serde_json::json!({ "name": f.function });
+                if let Some(file) = f.file.or(f.object) {
+                    o["file"] = file.into();
+                }
+                if let Some(line) = f.line {
+                    o["line"] = line.into();
+                }
+                if let Some(col) = f.column {
+                    o["col"] = col.into();
+                }
+                o
+            })
+            .collect();
+        let totals = fold.totals();
+        let profiles: Vec<serde_json::Value> = figures
+            .iter()
+            .enumerate()
+            .map(|(j, (metric, what, unit))| {
+                let (mut samples, mut weights) = (Vec::new(), Vec::new());
+                fold.for_each(0, |keys, values| {
+                    if values[j] != 0 {
+                        samples.push(keys.to_vec());
+                        weights.push(values[j]);
+                    }
+                });
+                let unit_name = if metric.is_blocks() || unit != "bytes" {
+                    "none"
+                } else {
+                    "bytes"
+                };
+                serde_json::json!({
+                    "type": "sampled", "name": format!("{unit} {what}: {name}"),
+                    "unit": unit_name, "startValue": 0, "endValue": totals[j],
+                    "samples": samples, "weights": weights,
+                })
+            })
+            .collect();
+        serde_json::json!({ "shared": { "frames": frames }, "profiles": profiles })
+    }
+
+    /// Each profile's samples with their frames written out in full, and the rest of it.
+    fn named(file: &serde_json::Value) -> Vec<serde_json::Value> {
+        let frames = file["shared"]["frames"].as_array().unwrap();
+        file["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                let samples: Vec<Vec<serde_json::Value>> = p["samples"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| {
+                        s.as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|k| frames[k.as_u64().unwrap() as usize].clone())
+                            .collect()
+                    })
+                    .collect();
+                p["samples"] = serde_json::json!(samples);
+                p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn samples_name_the_frames_the_fold_has_and_parts_join_up() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: u64| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        };
+        for round in 0..60 {
+            // Frames of a few locations, some at two addresses (one key), one with a column.
+            let frames = 1 + next(12);
+            let ftbl: Vec<String> = (1..=frames)
+                .map(|i| {
+                    let f = next(6);
+                    format!("\"0x{i:x}: f{f} (src/f{f}.rs:{}:{})\"", f % 3 + 1, next(3))
+                })
+                .collect();
+            let pps: Vec<String> = (0..next(40))
+                .map(|_| {
+                    let fs: Vec<String> = (0..next(6))
+                        .map(|_| next(frames + 1).to_string())
+                        .collect();
+                    // Figures often 0, so that the figures' samples differ.
+                    let mut f = || if next(3) == 0 { 0 } else { 1 + next(1000) };
+                    format!(
+                        r#"{{"tb":{},"tbk":{},"tl":1,"mb":1,"mbk":1,"gb":{},"gbk":{},"eb":{},"ebk":{},"fs":[{}]}}"#,
+                        f(), f(), f(), f(), f(), f(),
+                        fs.join(",")
+                    )
+                })
+                .collect();
+            let json = format!(
+                r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,"bkacc":false,
+                "tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"tg":5,"te":9,
+                "pps":[{}],"ftbl":["[root]",{}]}}"#,
+                pps.join(","),
+                ftbl.join(",")
+            );
+            let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+            let want = by_keys(&p, "t.json");
+            let mut frames: Vec<String> = want["shared"]["frames"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.to_string())
+                .collect();
+            frames.sort();
+            for (part, threads) in [(1, 2), (2, 0), (3, 1), (7, 3), (PART, 2)] {
+                let mut out = Vec::new();
+                write_parts(&p, "t.json", &mut out, part, threads).unwrap();
+                let got: serde_json::Value = serde_json::from_slice(&out)
+                    .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)));
+                assert_eq!(
+                    named(&got),
+                    named(&want),
+                    "round {round}, parts of {part}, {threads} threads"
+                );
+                let mut got_frames: Vec<String> = got["shared"]["frames"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect();
+                got_frames.sort();
+                assert_eq!(got_frames, frames, "round {round}: the same frames");
+            }
+        }
     }
 }
