@@ -6,7 +6,6 @@
 
 mod common;
 
-
 use dhat_kit::profile::{self, Kind, Profile};
 
 /// The figures of a "Total: 17,170 bytes in 115 blocks"-style line from a producer's stderr.
