@@ -293,20 +293,25 @@ fn main() {
 }
 
 /// The sampled profile's top 10 sites by total bytes against dhat's exact heap profile of the same
-/// run, the interpreter at `PROFILE_OVERHEAD_ACCURACY_SIZE` (default 26, about 180 MiB; 28 is
-/// about 480 MiB and 29 about 770 MiB, but dhat then takes minutes), at the default interval and
-/// at 16 KiB, three sessions each.
+/// run: the interpreter at `(fib PROFILE_OVERHEAD_ACCURACY_SIZE)` twice (default 27: about
+/// 590 MiB in all, as `tests/sampled_accuracy.rs` runs it), at the default interval and at 4 KiB,
+/// three sessions each.
 fn accuracy() {
     use dhat_kit::analyze::{top, Skip, TopOptions};
     let size: i64 = std::env::var("PROFILE_OVERHEAD_ACCURACY_SIZE")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(26);
+        .unwrap_or(27);
+    let work = || {
+        for _ in 0..2 {
+            black_box(interp::run(size));
+        }
+    };
     let dir = std::env::temp_dir();
     let exact_file = dir.join("profile-overhead-accuracy-dhat.json");
     ROUTE.store(2, Relaxed);
     let p = dhat::Profiler::builder().file_name(&exact_file).build();
-    black_box(interp::run(size));
+    work();
     drop(p);
     ROUTE.store(1, Relaxed);
     let opts = TopOptions {
@@ -329,7 +334,7 @@ fn accuracy() {
     };
     let exact = rows(&exact_file);
     let total: u64 = exact.iter().map(|r| r.1).sum();
-    for interval in [dhat_kit::sample_interval_default(), 16 * 1024] {
+    for interval in [dhat_kit::sample_interval_default(), 4 * 1024] {
         let runs: Vec<Vec<(String, u64)>> = (0..3)
             .map(|i| {
                 let file = dir.join(format!("profile-overhead-accuracy-{i}.json"));
@@ -340,13 +345,13 @@ fn accuracy() {
                     .summary(false)
                     .build()
                     .expect("the sampled session starts");
-                black_box(interp::run(size));
+                work();
                 p.finish().expect("the sampled profile is written");
                 rows(&file)
             })
             .collect();
         println!(
-            "\naccuracy: (fib {size}), {:.0} MiB; sampled at {} KiB against dhat's exact figures",
+            "\naccuracy: (fib {size}) twice, {:.0} MiB; sampled at {} KiB against dhat's exact figures",
             total as f64 / (1 << 20) as f64,
             interval / 1024
         );
