@@ -32,6 +32,22 @@ fn pairs<A: GlobalAlloc>(a: &A) {
     }
 }
 
+/// Fixed 64-byte alloc+free pairs that write their block: the shape of `Box::new` of a small
+/// value, where the size is a constant the compiler sees.
+fn pairs64<A: GlobalAlloc>(a: &A) {
+    let layout = Layout::from_size_align(64, 8).unwrap();
+    for _ in 0..PAIRS {
+        // SAFETY: `layout` has a non-zero size; the block is written within its 64 bytes, then
+        // freed with the same layout.
+        unsafe {
+            let p = a.alloc(layout);
+            p.write_bytes(1, 64);
+            black_box(p);
+            a.dealloc(p, layout);
+        }
+    }
+}
+
 /// A block grown by reallocs from 8 bytes to 8 KiB, then shrunk back, many times.
 fn reallocs<A: GlobalAlloc>(a: &A) {
     for _ in 0..REALLOCS / 20 {
@@ -99,6 +115,26 @@ fn main() {
             exact: false,
         },
         Case {
+            name: "fixed 64-byte pairs, 1 thread",
+            threads: 1,
+            runs: [
+                || pairs64(&System),
+                || pairs64(&DHAT_KIT),
+                || pairs64(&STATS_ALLOC),
+            ],
+            exact: false,
+        },
+        Case {
+            name: "fixed 64-byte pairs, 2 threads",
+            threads: 2,
+            runs: [
+                || pairs64(&System),
+                || pairs64(&DHAT_KIT),
+                || pairs64(&STATS_ALLOC),
+            ],
+            exact: false,
+        },
+        Case {
             name: "realloc-heavy, 1 thread",
             threads: 1,
             runs: [
@@ -115,6 +151,8 @@ fn main() {
             let name = match case.name {
                 "alloc+free pairs, 1 thread" => "pairs, 1 thread, in measure_all",
                 "alloc+free pairs, 2 threads" => "pairs, 2 threads, in measure_all",
+                "fixed 64-byte pairs, 1 thread" => "64-byte, 1 thread, in measure_all",
+                "fixed 64-byte pairs, 2 threads" => "64-byte, 2 threads, in measure_all",
                 _ => "realloc-heavy, in measure_all",
             };
             let exact = Case {
@@ -126,7 +164,7 @@ fn main() {
         })
         .collect();
     println!(
-        "{:<30} {:>12} {:>12} {:>12} {:>10} {:>12}",
+        "{:<34} {:>12} {:>12} {:>12} {:>10} {:>12}",
         "case", "System", "dhat-kit", "stats_alloc", "dhat-kit/S", "stats_alloc/S"
     );
     for case in &cases {
@@ -146,7 +184,7 @@ fn main() {
         let ns = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         let ratio = |d: Duration| d.as_secs_f64() / best[0].as_secs_f64();
         println!(
-            "{:<30} {:>12} {:>12} {:>12} {:>9.2}x {:>12.2}x",
+            "{:<34} {:>12} {:>12} {:>12} {:>9.2}x {:>12.2}x",
             case.name,
             ns(best[0]),
             ns(best[1]),
