@@ -41,7 +41,9 @@ pub(crate) use process::{process_stats, SpanMark};
 
 use process::PROCESS;
 
-/// A thread publishes its pending figures to the process tally after this many allocations...
+/// A thread publishes its pending figures to the process tally at every this many allocations (its
+/// count of allocations a multiple of it: a mask of the count already in a register, no load of
+/// the count last published), so never more than this many go unpublished... (a power of two)
 const PUBLISH_BLOCKS: u64 = 1024;
 /// ...or as soon as its live bytes moved by this much since it last published. This bounds the
 /// process peak's error: at most `PUBLISH_BYTES` per thread alive at the time (see `process_stats`).
@@ -148,7 +150,7 @@ impl Tally {
             self.peak_bytes.set(curr);
             self.peak_blocks.set(self.curr_blocks.get());
         }
-        if total_blocks.wrapping_sub(self.pub_total_blocks.get()) >= PUBLISH_BLOCKS
+        if total_blocks % PUBLISH_BLOCKS == 0
             || curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND_NOW.load(Relaxed)
         {
             self.publish_op(size as u64, 1, delta, blocks);
