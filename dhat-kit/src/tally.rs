@@ -150,7 +150,7 @@ impl Tally {
             self.peak_bytes.set(curr);
             self.peak_blocks.set(self.curr_blocks.get());
         }
-        if total_blocks % PUBLISH_BLOCKS == 0
+        if total_blocks & (PUBLISH_BLOCKS - 1) == 0
             || curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND_NOW.load(Relaxed)
         {
             self.publish_op(size as u64, 1, delta, blocks);
