@@ -37,6 +37,11 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs `dhat-kit convert FILE --to TO -o OUT`, which must succeed.
+fn convert(file: &Path, to: &str, out: &str) {
+    ok(&["convert", file.to_str().unwrap(), "--to", to, "-o", out]);
+}
+
 /// Says why a check is skipped, or fails where the tools are required.
 fn skip(what: &str) {
     if std::env::var_os("DHAT_KIT_REQUIRE_TOOLS").is_some() {
@@ -192,14 +197,7 @@ fn pprof_top_agrees_with_dhat_kit_top() {
         let file = fixture(name);
         let out = dir.join(format!("{name}.pb.gz"));
         let out_s = out.to_str().unwrap();
-        ok(&[
-            "convert",
-            file.to_str().unwrap(),
-            "--to",
-            "pprof",
-            "-o",
-            out_s,
-        ]);
+        convert(&file, "pprof", out_s);
         let gz = std::fs::read(&out).unwrap();
         assert_eq!(&gz[..2], [0x1f, 0x8b], "{name}: gzip-compressed");
         let p = dhat_kit::profile::read(&file).unwrap();
@@ -396,14 +394,7 @@ fn speedscope_loads_every_fixture() {
     for name in FIXTURES {
         let file = fixture(name);
         let out = dir.join(format!("{name}.speedscope.json"));
-        ok(&[
-            "convert",
-            file.to_str().unwrap(),
-            "--to",
-            "speedscope",
-            "-o",
-            out.to_str().unwrap(),
-        ]);
+        convert(&file, "speedscope", out.to_str().unwrap());
         let p = dhat_kit::profile::read(&file).unwrap();
         let profiles = if p.bklt { 6 } else { 2 };
         let (loaded, sandwich) = load_in_speedscope(&tools, &dir, &out, name);
@@ -472,14 +463,7 @@ fn speedscope_loads_a_profile_of_many_parts() {
     let file = dir.join("many.json");
     std::fs::write(&file, many_points(40_000)).unwrap();
     let out = dir.join("many.speedscope.json");
-    ok(&[
-        "convert",
-        file.to_str().unwrap(),
-        "--to",
-        "speedscope",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    convert(&file, "speedscope", out.to_str().unwrap());
     // Every figure's samples and weights add up to its total, and name only frames there are.
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let frames = v["shared"]["frames"].as_array().unwrap().len();
@@ -527,14 +511,7 @@ fn folded_is_the_fold_of_the_library_and_adds_up() {
         let file = fixture(name);
         let p = dhat_kit::profile::read(&file).unwrap();
         let out = dir.join(format!("{name}.folded"));
-        ok(&[
-            "convert",
-            file.to_str().unwrap(),
-            "--to",
-            "folded",
-            "-o",
-            out.to_str().unwrap(),
-        ]);
+        convert(&file, "folded", out.to_str().unwrap());
         let text = std::fs::read_to_string(&out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         let expected = dhat_kit::analyze::folded(&p, dhat_kit::analyze::Metric::TotalBytes);

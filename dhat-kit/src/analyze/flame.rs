@@ -634,9 +634,19 @@ fn empty_svg(title: &str, metric: Metric, mut out: impl std::io::Write) -> Resul
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::profile::from_slice;
+
+    /// A deterministic xorshift generator: `next(n)` is in `0..n`. For the tests' random profiles.
+    pub(crate) fn rng(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        }
+    }
 
     fn profile(pps: &str, ftbl: &str) -> Profile {
         let json = format!(
@@ -743,13 +753,7 @@ mod tests {
     #[cfg(feature = "cli")]
     fn the_cut_graph_draws_what_inferno_draws_from_every_stack() {
         // 3,000 stacks of 1 to 6 frames out of 300 functions, mostly narrow, a few wide.
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: u64| {
-            seed ^= seed >> 12;
-            seed ^= seed << 25;
-            seed ^= seed >> 27;
-            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-        };
+        let mut next = rng(0x9E37_79B9_7F4A_7C15u64);
         // Names of one length: inferno sorts its lines as text, which splits a frame's callees
         // when one name is another's prefix (`f1;f7` sorts after `f10`), in the full graph and
         // the cut one differently.
@@ -811,13 +815,7 @@ mod tests {
 
     #[test]
     fn walks_of_one_figure_and_of_parts_visit_the_same_stacks() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: u64| {
-            seed ^= seed >> 12;
-            seed ^= seed << 25;
-            seed ^= seed >> 27;
-            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-        };
+        let mut next = rng(0x9E37_79B9_7F4A_7C15u64);
         type Visits = Vec<(Vec<u32>, Vec<u64>)>;
         for round in 0..100 {
             // Few frames, so that stacks repeat; bytes often 0 where blocks are not.
@@ -872,13 +870,7 @@ mod tests {
 
     #[test]
     fn matches_the_text_fold_on_random_profiles() {
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: u64| {
-            seed ^= seed >> 12;
-            seed ^= seed << 25;
-            seed ^= seed >> 27;
-            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-        };
+        let mut next = rng(0x2545_F491_4F6C_DD1Du64);
         for _ in 0..50 {
             let frames = 1 + next(8);
             let ftbl: Vec<String> = (1..=frames)

@@ -35,6 +35,8 @@ use crate::profile::{Frame, Profile, ProgramPoint};
 pub use self::diff::{diff, Diff, DiffOptions, SiteChange, TotalChange};
 #[cfg(feature = "cli")]
 pub use self::flame::flamegraph_svg;
+#[cfg(test)]
+pub(crate) use self::flame::tests::rng as test_rng;
 pub use self::flame::{folded, Fold, FoldBy};
 pub use self::skip::{Skip, SKIP_ENV};
 pub use self::summary::{summary, Summary};

@@ -553,13 +553,7 @@ mod tests {
 
     #[test]
     fn samples_name_the_frames_the_fold_has_and_parts_join_up() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: u64| {
-            seed ^= seed >> 12;
-            seed ^= seed << 25;
-            seed ^= seed >> 27;
-            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-        };
+        let mut next = crate::analyze::test_rng(0x9E37_79B9_7F4A_7C15u64);
         for round in 0..60 {
             // Frames of a few locations, some at two addresses (one key), one with a column.
             let frames = 1 + next(12);
