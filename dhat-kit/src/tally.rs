@@ -16,12 +16,21 @@
 //! path. While a [`measure_all`](crate::measure_all) runs (exact mode), every thread publishes every
 //! operation, and each operation is also added to the span tally: the cost is paid only then.
 //!
+//! One comparison decides whether an operation leaves the fast path: are the thread's live bytes,
+//! after it, still within the band around the figure last published ([`Tally::out_of_band`])?
+//! Whatever is unusual moves the band so that every operation is out of it and takes the slow path
+//! ([`Tally::slow`]): a thread that never published and a paused thread (its band is
+//! [`OUT_OF_BAND`]; paused, the slow path lets the operation through uncounted), and exact mode
+//! (the band in force, [`BAND_NOW`], is empty). So over `System` the fast path checks no flag at
+//! all: the band and the count's mask. Over another allocator the reentrancy flag is still checked
+//! and raised around the inner call, since that allocator may allocate through this one.
+//!
 //! Why the code reached from a `GlobalAlloc` method never allocates, locks or panics, in one place:
 //!
 //! - [`alloc`], [`realloc`] and [`free`] touch only this thread's `Cell`s (wrapping arithmetic, no
 //!   overflow checks that could panic) and one relaxed load of [`BAND_NOW`]; `try_with` on a
 //!   thread-local with no destructor never panics and never registers one.
-//! - The batch ([`Tally::publish_op`], cold) does relaxed atomic additions; its one possibly
+//! - The slow path ([`Tally::slow`], cold) does relaxed atomic additions; its one possibly
 //!   allocating step, the thread's first registration of its exit hook, runs with the thread's
 //!   counting paused, so the allocation it may make passes straight through.
 //! - Under `sampled`, the countdown's slow path ([`crate::sample`]) runs with counting paused; it
@@ -48,40 +57,53 @@ const PUBLISH_BLOCKS: u64 = 1024;
 /// ...or as soon as its live bytes moved by this much since it last published. This bounds the
 /// process peak's error: at most `PUBLISH_BYTES` per thread alive at the time (see `process_stats`).
 const PUBLISH_BYTES: u64 = 64 * 1024;
-/// `band_lo` of a thread that never published: so far from any real figure that the thread's
-/// first operation publishes (and registers its `PublishAtExit`). It is also how a thread's first
-/// publication is recognised.
-const NEVER_PUBLISHED: i64 = i64::MIN / 2;
 /// The live bytes stay unpublished while `curr_bytes - band_lo` (unsigned) is below this: within
 /// `PUBLISH_BYTES - 1` either side of the figure last published. One subtraction and one
 /// comparison on the hot path.
 const BAND: u64 = 2 * PUBLISH_BYTES - 1;
+/// `band_lo` of a thread that never published or whose counting is paused: so far from any real
+/// figure (live bytes stay within ±2^62 on any machine) that every operation is out of the band
+/// and takes the slow path, which publishes (registering the thread) or, paused, lets the
+/// operation through uncounted.
+const OUT_OF_BAND: i64 = i64::MIN / 2;
+/// `pub_curr_bytes` of a thread that never published: how its first publication is recognised.
+const NEVER_PUBLISHED: i64 = i64::MIN;
 
-/// The band in force: [`BAND`], or 0 while exact mode is on, so that every operation's
-/// comparison publishes. One relaxed load of a read-mostly cache line, in place of a constant.
+/// The band in force: [`BAND`], or 0 while exact mode is on, so that every operation is out of it.
+/// One relaxed load of a read-mostly cache line per operation, in place of a constant.
 static BAND_NOW: AtomicU64 = AtomicU64::new(BAND);
 
 /// One thread's figures since it started. Signed live figures: a thread may free blocks that
 /// other threads allocated. Its cells are private to this module and its children.
+///
+/// The live blocks are not a cell: they are `total_blocks - gone_blocks`, so that an allocation
+/// updates one block count, not two.
+#[repr(C, align(64))]
 struct Tally {
-    /// Set while this thread is inside the inner allocator (its own allocations, as dhat's
-    /// backtraces, are not counted twice) or in the kit's own bookkeeping ([`uncounted`]).
-    busy: Cell<bool>,
+    /// The live bytes last published, less `PUBLISH_BYTES - 1`: the low end of the band within
+    /// which live bytes may move unpublished; [`OUT_OF_BAND`] before the first publication and
+    /// while counting is paused.
+    band_lo: Cell<i64>,
     total_bytes: Cell<u64>,
     total_blocks: Cell<u64>,
     curr_bytes: Cell<i64>,
-    curr_blocks: Cell<i64>,
+    /// Blocks freed, and blocks replaced by a reallocation (which counts one new block).
+    gone_blocks: Cell<u64>,
     /// The peak of `curr_bytes` since the innermost open mark began (or the thread started), and
     /// the live blocks at that peak (the latest of equal peaks, as dhat does). Only [`mark`]
     /// lowers it.
     peak_bytes: Cell<i64>,
     peak_blocks: Cell<i64>,
+    /// Set while this thread is inside the inner allocator (its own allocations, as dhat's
+    /// backtraces, are not counted twice) or in the kit's own bookkeeping ([`uncounted`]).
+    busy: Cell<bool>,
+    /// `band_lo` set aside while counting is paused.
+    saved_band_lo: Cell<i64>,
     /// Figures already handed to the process tally.
     pub_total_bytes: Cell<u64>,
     pub_total_blocks: Cell<u64>,
-    /// The live bytes last published, less `PUBLISH_BYTES - 1`: the low end of the band within
-    /// which live bytes may move unpublished; [`NEVER_PUBLISHED`] before the first publication.
-    band_lo: Cell<i64>,
+    /// [`NEVER_PUBLISHED`] before the thread's first publication.
+    pub_curr_bytes: Cell<i64>,
     pub_curr_blocks: Cell<i64>,
     /// The span epoch when this thread was first counted (see [`process`]).
     born: Cell<u64>,
@@ -98,19 +120,95 @@ struct Tally {
     rng: Cell<u64>,
 }
 
+/// One operation, as the tally counts it.
+#[derive(Clone, Copy)]
+struct Op {
+    /// Bytes and blocks added to the totals (a new block, or a reallocation's new block).
+    total_bytes: u64,
+    total_blocks: u64,
+    /// The change of live bytes.
+    bytes: i64,
+    /// Blocks gone: a free's, or the block a reallocation replaced.
+    gone_blocks: u64,
+    /// Whether the live bytes may have reached a new peak: after an allocation or a
+    /// reallocation, never after a free (dhat checks its peak on allocation only).
+    may_peak: bool,
+}
+
+/// What an operation was, for the slow path to rebuild it from its figures.
+#[derive(Clone, Copy)]
+enum Kind {
+    Alloc,
+    Realloc,
+    Free,
+}
+
+impl Op {
+    /// The operation of kind `kind` on `size` bytes (a reallocation's new size) that moved the
+    /// live bytes by `bytes` (read for a reallocation only).
+    #[inline(always)]
+    fn of(kind: Kind, size: usize, bytes: i64) -> Op {
+        match kind {
+            Kind::Alloc => Op::alloc(size),
+            Kind::Realloc => Op::realloc(size, bytes),
+            Kind::Free => Op::free(size),
+        }
+    }
+
+    /// An allocation of `size` bytes.
+    #[inline(always)]
+    fn alloc(size: usize) -> Op {
+        Op {
+            total_bytes: size as u64,
+            total_blocks: 1,
+            bytes: size as i64,
+            gone_blocks: 0,
+            may_peak: true,
+        }
+    }
+
+    /// A reallocation to `new` bytes that moved the live bytes by `bytes`.
+    #[inline(always)]
+    fn realloc(new: usize, bytes: i64) -> Op {
+        Op {
+            total_bytes: new as u64,
+            total_blocks: 1,
+            bytes,
+            gone_blocks: 1,
+            may_peak: true,
+        }
+    }
+
+    /// The free of a block of `size` bytes.
+    #[inline(always)]
+    fn free(size: usize) -> Op {
+        Op {
+            total_bytes: 0,
+            total_blocks: 0,
+            bytes: (size as i64).wrapping_neg(),
+            gone_blocks: 1,
+            may_peak: false,
+        }
+    }
+}
+
 impl Tally {
     const fn new() -> Self {
         Tally {
-            busy: Cell::new(false),
+            // A new thread's first operation takes the slow path, which publishes (and so
+            // registers the thread's exit hook).
+            band_lo: Cell::new(OUT_OF_BAND),
             total_bytes: Cell::new(0),
             total_blocks: Cell::new(0),
             curr_bytes: Cell::new(0),
-            curr_blocks: Cell::new(0),
+            gone_blocks: Cell::new(0),
             peak_bytes: Cell::new(0),
             peak_blocks: Cell::new(0),
+            busy: Cell::new(false),
+            saved_band_lo: Cell::new(OUT_OF_BAND),
             pub_total_bytes: Cell::new(0),
             pub_total_blocks: Cell::new(0),
-            band_lo: Cell::new(NEVER_PUBLISHED),
+            pub_curr_bytes: Cell::new(NEVER_PUBLISHED),
             pub_curr_blocks: Cell::new(0),
             born: Cell::new(0),
             measuring: Cell::new(false),
@@ -123,11 +221,131 @@ impl Tally {
         }
     }
 
-    /// A new block of `size` bytes at `ptr` (or a reallocation's new block: `blocks` is 0, `delta`
-    /// the change of live bytes).
+    /// The live blocks.
+    fn curr_blocks(&self) -> i64 {
+        self.total_blocks.get().wrapping_sub(self.gone_blocks.get()) as i64
+    }
+
+    /// Whether live bytes of `curr` are out of the band: the batch is due, or the thread never
+    /// published, or its counting is paused, or exact mode is on.
     #[inline(always)]
-    fn on_alloc(&self, ptr: *mut u8, size: usize, delta: i64, blocks: i64) {
-        // Sampled: one subtraction and one branch, taken about once per sample interval.
+    fn out_of_band(&self, curr: i64) -> bool {
+        curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND_NOW.load(Relaxed)
+    }
+
+    /// Counts `op`: the fast path's work, and the slow path's.
+    #[inline(always)]
+    fn count(&self, op: Op) {
+        self.total_bytes
+            .set(self.total_bytes.get().wrapping_add(op.total_bytes));
+        self.total_blocks
+            .set(self.total_blocks.get().wrapping_add(op.total_blocks));
+        let curr = self.curr_bytes.get().wrapping_add(op.bytes);
+        self.curr_bytes.set(curr);
+        separate_accesses();
+        if op.gone_blocks != 0 {
+            self.gone_blocks
+                .set(self.gone_blocks.get().wrapping_add(op.gone_blocks));
+        }
+        if op.may_peak && curr >= self.peak_bytes.get() {
+            self.peak_bytes.set(curr);
+            self.peak_blocks.set(self.curr_blocks());
+        }
+    }
+
+    /// A new block of `size` bytes at `ptr`.
+    #[inline(always)]
+    fn on_alloc(&self, ptr: *mut u8, size: usize) {
+        self.sample_countdown(ptr, size);
+        let blocks = self.total_blocks.get().wrapping_add(1);
+        let curr = self.curr_bytes.get().wrapping_add(size as i64);
+        if blocks & (PUBLISH_BLOCKS - 1) == 0 || self.out_of_band(curr) {
+            self.slow(Kind::Alloc, size, 0);
+        } else {
+            self.count(Op::alloc(size));
+        }
+    }
+
+    /// A reallocation from `old` bytes to a new block of `new` bytes at `ptr`: one new block in
+    /// the totals, the live bytes moved by the difference.
+    #[inline(always)]
+    fn on_realloc(&self, ptr: *mut u8, old: usize, new: usize) {
+        self.sample_countdown(ptr, new);
+        let bytes = (new as i64).wrapping_sub(old as i64);
+        let blocks = self.total_blocks.get().wrapping_add(1);
+        let curr = self.curr_bytes.get().wrapping_add(bytes);
+        if blocks & (PUBLISH_BLOCKS - 1) == 0 || self.out_of_band(curr) {
+            self.slow(Kind::Realloc, new, bytes);
+        } else {
+            self.count(Op::realloc(new, bytes));
+        }
+    }
+
+    /// The free of a block of `size` bytes.
+    #[inline(always)]
+    fn on_free(&self, size: usize) {
+        if self.out_of_band(self.curr_bytes.get().wrapping_sub(size as i64)) {
+            self.slow(Kind::Free, size, 0);
+        } else {
+            self.count(Op::free(size));
+        }
+    }
+
+    /// An operation out of the band, or due by the count: while counting is paused it passes
+    /// uncounted; otherwise it is counted, goes to the span tally in exact mode, and the thread
+    /// publishes when the batch is due.
+    /// The operation comes as its kind and figures, so that the fast path builds nothing in
+    /// memory for it.
+    #[cold]
+    #[inline(never)]
+    fn slow(&self, kind: Kind, size: usize, bytes: i64) {
+        let op = Op::of(kind, size, bytes);
+        if self.busy.get() {
+            return;
+        }
+        self.count(op);
+        if process::exact() {
+            // The process tally is fed in batches as ever (a thread that never published is
+            // always due, which registers it).
+            if self.due() {
+                self.publish();
+            }
+            process::span_op(
+                [op.total_bytes, op.total_blocks],
+                [
+                    op.bytes,
+                    (op.total_blocks as i64).wrapping_sub(op.gone_blocks as i64),
+                ],
+                self.born.get(),
+                self.measuring.get(),
+            );
+        } else {
+            self.publish();
+        }
+    }
+
+    /// Pauses this thread's counting: every operation is out of the band and takes the slow
+    /// path, which lets it through uncounted. Returns whether it was already paused, for
+    /// [`Tally::resume`].
+    fn pause(&self) -> bool {
+        let was = self.busy.replace(true);
+        if !was {
+            self.saved_band_lo.set(self.band_lo.replace(OUT_OF_BAND));
+        }
+        was
+    }
+
+    /// Ends the pause [`Tally::pause`] began, unless it was already paused then.
+    fn resume(&self, was: bool) {
+        if !was {
+            self.band_lo.set(self.saved_band_lo.get());
+            self.busy.set(false);
+        }
+    }
+
+    /// Under `sampled`: one subtraction and one branch, taken about once per sample interval.
+    #[inline(always)]
+    fn sample_countdown(&self, ptr: *mut u8, size: usize) {
         #[cfg(feature = "sampled")]
         {
             let c = self.countdown.get().wrapping_sub(size as i64);
@@ -137,35 +355,7 @@ impl Tally {
             }
         }
         #[cfg(not(feature = "sampled"))]
-        let _ = ptr;
-        self.total_bytes
-            .set(self.total_bytes.get().wrapping_add(size as u64));
-        let total_blocks = self.total_blocks.get().wrapping_add(1);
-        self.total_blocks.set(total_blocks);
-        let curr = self.curr_bytes.get().wrapping_add(delta);
-        self.curr_bytes.set(curr);
-        self.curr_blocks
-            .set(self.curr_blocks.get().wrapping_add(blocks));
-        if curr >= self.peak_bytes.get() {
-            self.peak_bytes.set(curr);
-            self.peak_blocks.set(self.curr_blocks.get());
-        }
-        if total_blocks & (PUBLISH_BLOCKS - 1) == 0
-            || curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND_NOW.load(Relaxed)
-        {
-            self.publish_op(size as u64, 1, delta, blocks);
-        }
-    }
-
-    #[inline(always)]
-    fn on_free(&self, size: usize) {
-        let curr = self.curr_bytes.get().wrapping_sub(size as i64);
-        self.curr_bytes.set(curr);
-        separate_accesses();
-        self.curr_blocks.set(self.curr_blocks.get().wrapping_sub(1));
-        if curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND_NOW.load(Relaxed) {
-            self.publish_op(0, 0, -(size as i64), -1);
-        }
+        let _ = (ptr, size);
     }
 
     /// The countdown crossed a sample point: record the block (with this thread's counting
@@ -180,9 +370,9 @@ impl Tally {
             self.arm();
             return;
         }
-        let was = self.busy.replace(true);
+        let was = self.pause();
         crate::sample::on_sampled(ptr, size);
-        self.busy.set(was);
+        self.resume(was);
         self.next_gap();
     }
 
@@ -211,36 +401,7 @@ impl Tally {
         self.countdown.set(gap);
     }
 
-    /// Hands this thread's unpublished figures to the process tally.
-    fn publish(&self) {
-        self.publish_op(0, 0, 0, 0);
-    }
-
-    /// Called when the batch is due (a few relaxed atomic additions to the process tally, at
-    /// most once per `PUBLISH_BLOCKS` allocations or `PUBLISH_BYTES` of change) and, in exact
-    /// mode, on every operation: the operation (its totals and live change; zero when none
-    /// triggered the call) goes to the span tally, and the batch to the process tally when due.
-    #[cold]
-    #[inline(never)]
-    fn publish_op(&self, total_bytes: u64, total_blocks: u64, bytes: i64, blocks: i64) {
-        if (total_blocks == 0 && blocks == 0) || !process::exact() {
-            self.publish_all();
-            return;
-        }
-        // Exact mode: the operation goes to the span tally; the process tally is fed in batches
-        // as ever (a thread that never published is always due, which registers it).
-        if self.due() {
-            self.publish_all();
-        }
-        process::span_op(
-            [total_bytes, total_blocks],
-            [bytes, blocks],
-            self.born.get(),
-            self.measuring.get(),
-        );
-    }
-
-    /// Whether the batch is due: what the hot path checks, with the band of normal mode.
+    /// Whether the batch is due: what the fast path checks, with the band of normal mode.
     fn due(&self) -> bool {
         self.total_blocks
             .get()
@@ -249,8 +410,8 @@ impl Tally {
             || self.curr_bytes.get().wrapping_sub(self.band_lo.get()) as u64 >= BAND
     }
 
-    /// Hands this thread's unpublished figures to the process tally.
-    fn publish_all(&self) {
+    /// Hands this thread's unpublished figures to the process tally, and centres its band on them.
+    fn publish(&self) {
         let d_total_bytes = self
             .total_bytes
             .get()
@@ -259,32 +420,30 @@ impl Tally {
             .total_blocks
             .get()
             .wrapping_sub(self.pub_total_blocks.get());
-        let first = self.band_lo.get() == NEVER_PUBLISHED;
-        let pub_curr_bytes = if first {
-            0
-        } else {
-            self.band_lo.get().wrapping_add(PUBLISH_BYTES as i64 - 1)
-        };
+        let first = self.pub_curr_bytes.get() == NEVER_PUBLISHED;
+        let pub_curr_bytes = if first { 0 } else { self.pub_curr_bytes.get() };
+        let curr_blocks = self.curr_blocks();
         let d_curr_bytes = self.curr_bytes.get().wrapping_sub(pub_curr_bytes);
-        let d_curr_blocks = self
-            .curr_blocks
-            .get()
-            .wrapping_sub(self.pub_curr_blocks.get());
+        let d_curr_blocks = curr_blocks.wrapping_sub(self.pub_curr_blocks.get());
         if first {
             // The thread's first publication: make sure its figures are published at exit. The
-            // registration may allocate (through this allocator), so it is not counted. The flag
-            // is raised for it, then put back as it was: a first publication inside an uncounted
-            // section must not end that section.
+            // registration may allocate (through this allocator), so counting is paused for it;
+            // a first publication inside an uncounted section leaves that section paused.
             self.born.set(process::epoch());
-            let was = self.busy.replace(true);
+            let was = self.pause();
             let _ = EXIT.try_with(|_| ());
-            self.busy.set(was);
+            self.resume(was);
         }
         self.pub_total_bytes.set(self.total_bytes.get());
         self.pub_total_blocks.set(self.total_blocks.get());
-        self.band_lo
-            .set(self.curr_bytes.get().wrapping_sub(PUBLISH_BYTES as i64 - 1));
-        self.pub_curr_blocks.set(self.curr_blocks.get());
+        self.pub_curr_bytes.set(self.curr_bytes.get());
+        self.pub_curr_blocks.set(curr_blocks);
+        let band_lo = self.curr_bytes.get().wrapping_sub(PUBLISH_BYTES as i64 - 1);
+        if self.busy.get() {
+            self.saved_band_lo.set(band_lo);
+        } else {
+            self.band_lo.set(band_lo);
+        }
         let _raised = PROCESS.add(
             [d_total_bytes, d_total_blocks],
             [d_curr_bytes, d_curr_blocks],
@@ -302,11 +461,11 @@ impl Tally {
 }
 
 /// Keeps the cell accesses before it and after it apart: no instruction, but the compiler may not
-/// merge a load or store of one side with one of the other. Without it, a free of a block whose size
-/// is a constant (`Box::new`) loads and stores the live bytes and blocks as one 16-byte pair, which
-/// the processor cannot forward from the allocation's two 8-byte stores just before: a stall of
-/// about 4 ns on every such alloc+free pair (the fixed-size pairs of `benches/profile_overhead.rs`
-/// cost 1.55x `System` with the stall, 1.15x without).
+/// merge a load or store of one side with one of the other. Without it, a free loads and stores
+/// the live bytes and the blocks gone as one 16-byte pair, which the processor cannot forward from
+/// the allocation's 8-byte store of the live bytes just before: a stall of about 4 ns on every
+/// alloc+free pair (the fixed-size pairs of `benches/alloc_overhead.rs` cost 1.55x `System` with
+/// the stall, 1.15x without).
 #[inline(always)]
 fn separate_accesses() {
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
@@ -349,40 +508,39 @@ pub(crate) fn arm_sampling() {
 /// Runs `f` with this thread's counting paused: the kit's own bookkeeping (a region's first
 /// registration, dhat's ad-hoc backtraces) never shows in the user's figures.
 pub(crate) fn uncounted<R>(f: impl FnOnce() -> R) -> R {
-    /// Lowers the flag again, even if `f` unwinds, unless it was already up.
-    struct Restore(bool);
-    impl Drop for Restore {
+    /// Ends the pause, even if `f` unwinds, unless it was already paused.
+    struct Resume(bool);
+    impl Drop for Resume {
         fn drop(&mut self) {
-            if !self.0 {
-                let _ = TALLY.try_with(|t| t.busy.set(false));
-            }
+            let _ = TALLY.try_with(|t| t.resume(self.0));
         }
     }
-    let _restore = Restore(TALLY.try_with(|t| t.busy.replace(true)).unwrap_or(true));
+    let _resume = Resume(TALLY.try_with(Tally::pause).unwrap_or(true));
     f()
 }
 
 /// Whether the inner allocator `A` may allocate through the global allocator (that is, through
 /// the counting allocator again) while it serves a call, as dhat's allocator does for its
 /// backtraces. Only [`System`](std::alloc::System) is known not to; for it the reentrancy flag is
-/// left alone, and [`free`] counts first and then hands over the call whole. The comparison of two
-/// constants folds away at compile time.
+/// neither checked nor raised on the fast path (a pause sends every operation to the slow path,
+/// which checks it), and [`free`] counts first and then hands over the call whole. The
+/// comparison of two constants folds away at compile time.
 #[inline(always)]
 fn may_reenter<A: 'static>() -> bool {
     TypeId::of::<A>() != TypeId::of::<std::alloc::System>()
 }
 
-/// Runs the inner allocator's call, then counts its result with `count`, unless this call was
-/// itself made from inside the inner allocator or from the kit's own bookkeeping ([`uncounted`]),
-/// or the tally is out of reach (where a platform's thread-locals can be destroyed): then the call
-/// passes through uncounted. With `reenters`, the reentrancy flag is up during the call.
+/// Runs the inner allocator's call, then counts its result with `count`; the tally out of reach
+/// (where a platform's thread-locals can be destroyed), the call passes through uncounted. With
+/// `reenters`, a call made from inside the inner allocator or from the kit's own bookkeeping
+/// ([`uncounted`]) passes through uncounted, and the reentrancy flag is up during the call.
 #[inline(always)]
 fn counted<R>(reenters: bool, call: impl FnOnce() -> R, count: impl FnOnce(&Tally, &R)) -> R {
     match TALLY.try_with(|t| {
-        if t.busy.get() {
-            return None;
-        }
         if reenters {
+            if t.busy.get() {
+                return None;
+            }
             t.busy.set(true);
         }
         Some(t as *const Tally)
@@ -408,7 +566,7 @@ fn counted<R>(reenters: bool, call: impl FnOnce() -> R, count: impl FnOnce(&Tall
 pub(crate) fn alloc<A: 'static>(size: usize, call: impl FnOnce() -> *mut u8) -> *mut u8 {
     counted(may_reenter::<A>(), call, |t, &p| {
         if !p.is_null() {
-            t.on_alloc(p, size, size as i64, 1);
+            t.on_alloc(p, size);
         }
     })
 }
@@ -429,7 +587,7 @@ pub(crate) fn realloc<A: 'static>(
     let _ = ptr;
     counted(may_reenter::<A>(), call, |t, &p| {
         if !p.is_null() {
-            t.on_alloc(p, new, (new as i64).wrapping_sub(old as i64), 0);
+            t.on_realloc(p, old, new);
         }
     })
 }
@@ -447,11 +605,7 @@ pub(crate) fn free<A: 'static>(ptr: *mut u8, size: usize, call: impl FnOnce()) {
         counted(true, call, |t, ()| t.on_free(size));
     } else {
         // A free cannot fail: count it first.
-        let _ = TALLY.try_with(|t| {
-            if !t.busy.get() {
-                t.on_free(size);
-            }
-        });
+        let _ = TALLY.try_with(|t| t.on_free(size));
         call();
     }
 }
@@ -459,6 +613,136 @@ pub(crate) fn free<A: 'static>(ptr: *mut u8, size: usize, call: impl FnOnce()) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// One operation of a random stream: an allocation, a reallocation from an old size to a new
+    /// one, or a free.
+    #[derive(Clone, Copy, Debug)]
+    enum TestOp {
+        Alloc(usize),
+        Realloc(usize, usize),
+        Free(usize),
+    }
+
+    fn test_op() -> impl Strategy<Value = TestOp> {
+        // Mostly small sizes, some large enough to leave the band at once.
+        let size = prop_oneof![8 => 1usize..512, 1 => 1usize..200_000];
+        prop_oneof![
+            (size.clone()).prop_map(TestOp::Alloc),
+            (size.clone(), size.clone()).prop_map(|(o, n)| TestOp::Realloc(o, n)),
+            size.prop_map(TestOp::Free),
+        ]
+    }
+
+    /// The figures a tally must hold after `ops`: totals, live bytes and blocks, and the peak of
+    /// the live bytes with the blocks at it (the latest of equal peaks).
+    fn model(ops: &[TestOp]) -> [i64; 6] {
+        let [mut tb, mut tn, mut cb, mut cn, mut pb, mut pn] = [0i64; 6];
+        for op in ops {
+            match *op {
+                TestOp::Alloc(s) => {
+                    tb += s as i64;
+                    tn += 1;
+                    cb += s as i64;
+                    cn += 1;
+                }
+                TestOp::Realloc(o, n) => {
+                    tb += n as i64;
+                    tn += 1;
+                    cb += n as i64 - o as i64;
+                }
+                TestOp::Free(s) => {
+                    cb -= s as i64;
+                    cn -= 1;
+                    continue;
+                }
+            }
+            if cb >= pb {
+                pb = cb;
+                pn = cn;
+            }
+        }
+        [tb, tn, cb, cn, pb, pn]
+    }
+
+    fn figures(t: &Tally) -> [i64; 6] {
+        [
+            t.total_bytes.get() as i64,
+            t.total_blocks.get() as i64,
+            t.curr_bytes.get(),
+            t.curr_blocks(),
+            t.peak_bytes.get(),
+            t.peak_blocks.get(),
+        ]
+    }
+
+    fn apply(t: &Tally, op: TestOp) {
+        let p = std::ptr::null_mut();
+        match op {
+            TestOp::Alloc(s) => t.on_alloc(p, s),
+            TestOp::Realloc(o, n) => t.on_realloc(p, o, n),
+            TestOp::Free(s) => t.on_free(s),
+        }
+    }
+
+    proptest! {
+        /// Whatever the stream, the fast and slow paths together count every operation exactly,
+        /// and the batch is never late: at most 1,024 allocations and less than 64 KiB of live
+        /// bytes unpublished after any operation.
+        #[test]
+        fn every_operation_is_counted_and_the_batch_is_never_late(
+            ops in proptest::collection::vec(test_op(), 0..3000)
+        ) {
+            // A new thread: a fresh tally.
+            let ops2 = ops.clone();
+            let result = std::thread::spawn(move || {
+                with_tally(|t| {
+                    for (i, op) in ops2.iter().enumerate() {
+                        apply(t, *op);
+                        let unpublished = t.total_blocks.get() - t.pub_total_blocks.get();
+                        let drift = t.curr_bytes.get() - t.pub_curr_bytes.get();
+                        if unpublished > PUBLISH_BLOCKS || drift.unsigned_abs() >= PUBLISH_BYTES {
+                            return Err(format!(
+                                "after op {i}: {unpublished} allocations, {drift} live bytes unpublished"
+                            ));
+                        }
+                    }
+                    Ok(figures(t))
+                })
+                .unwrap()
+            })
+            .join()
+            .unwrap();
+            prop_assert_eq!(result, Ok(model(&ops)));
+        }
+
+        /// While counting is paused, operations pass uncounted (over `System`, by the band
+        /// alone); afterwards counting goes on with the band it had.
+        #[test]
+        fn a_paused_thread_counts_nothing_and_resumes_with_its_band(
+            before in proptest::collection::vec(test_op(), 0..200),
+            paused in proptest::collection::vec(test_op(), 0..200),
+            after in proptest::collection::vec(test_op(), 0..200),
+        ) {
+            let (b, p, a) = (before.clone(), paused.clone(), after.clone());
+            let result = std::thread::spawn(move || {
+                with_tally(|t| {
+                    b.iter().for_each(|op| apply(t, *op));
+                    let band = t.band_lo.get();
+                    uncounted(|| p.iter().for_each(|op| apply(t, *op)));
+                    let resumed = t.band_lo.get();
+                    a.iter().for_each(|op| apply(t, *op));
+                    (band, resumed, figures(t))
+                })
+                .unwrap()
+            })
+            .join()
+            .unwrap();
+            prop_assert_eq!(result.0, result.1, "the band changed across the pause");
+            let counted: Vec<TestOp> = before.iter().chain(&after).copied().collect();
+            prop_assert_eq!(result.2, model(&counted));
+        }
+    }
 
     #[test]
     fn a_first_publication_inside_an_uncounted_section_keeps_it_uncounted() {
@@ -482,13 +766,16 @@ mod tests {
     fn a_thread_is_registered_by_its_first_publication_only() {
         std::thread::spawn(|| {
             assert_eq!(
-                with_tally(|t| t.band_lo.get()),
+                with_tally(|t| t.pub_curr_bytes.get()),
                 Some(NEVER_PUBLISHED),
                 "a new thread has not published"
             );
             assert!(with_tally(Tally::due).unwrap(), "a new thread is due");
             publish();
-            assert_ne!(with_tally(|t| t.band_lo.get()), Some(NEVER_PUBLISHED));
+            assert_ne!(
+                with_tally(|t| t.pub_curr_bytes.get()),
+                Some(NEVER_PUBLISHED)
+            );
             assert!(
                 !with_tally(Tally::due).unwrap(),
                 "nothing is due after publishing"

@@ -211,7 +211,7 @@ impl Drop for InSampler {
 }
 
 /// Starts sampling at mean `interval` bytes: from now on each thread arms its countdown at its next
-/// publication to the process tally (at most 1024 allocations or 64 KiB later), the calling thread
+/// publication to the process tally (at most 1,024 allocations or 64 KiB later), the calling thread
 /// at once.
 pub(crate) fn start(interval: u64) {
     let _in = InSampler::enter();

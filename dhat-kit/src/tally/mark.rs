@@ -137,7 +137,7 @@ impl Snapshot {
             total_bytes: t.total_bytes.get(),
             total_blocks: t.total_blocks.get(),
             curr_bytes: t.curr_bytes.get(),
-            curr_blocks: t.curr_blocks.get(),
+            curr_blocks: t.curr_blocks(),
             peak: peak(t),
         }
     }

@@ -76,13 +76,15 @@ impl Process {
             .curr_blocks
             .fetch_add(blocks, Relaxed)
             .wrapping_add(blocks);
+        let fell = bytes < 0;
         let bytes = self
             .curr_bytes
             .fetch_add(bytes, Relaxed)
             .wrapping_add(bytes);
+        // Live bytes that fell cannot be a new peak: the peak was at least the live bytes before.
         // `>=`: the latest of equal peaks, as dhat records it. The blocks are those seen with the
         // winning peak; two publications racing here may pair them approximately.
-        if self.max_bytes.fetch_max(bytes, Relaxed) <= bytes {
+        if !fell && self.max_bytes.fetch_max(bytes, Relaxed) <= bytes {
             self.max_blocks.store(blocks, Relaxed);
             return true;
         }
