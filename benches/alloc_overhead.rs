@@ -1,6 +1,7 @@
-//! The counting allocator's cost, against `System` and `stats_alloc`, in one run.
+//! The counting allocator's cost, against `System`, `stats_alloc` and the floor of any per-thread
+//! counting (one thread-local countdown per operation), in one run.
 //!
-//! Each allocator's `GlobalAlloc` methods are called directly, so all three run in this one binary
+//! Each allocator's `GlobalAlloc` methods are called directly, so all four run in this one binary
 //! under the same conditions. Rounds alternate between allocators to spread the machine's noise
 //! evenly, and the best (lowest) round of each counts. Run with `cargo bench --bench alloc_overhead`.
 //!
@@ -9,11 +10,67 @@
 //! measurement while it runs (the other rows are its cost while none runs).
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 static DHAT_KIT: dhat_kit::Alloc = dhat_kit::Alloc::new();
 static STATS_ALLOC: stats_alloc::StatsAlloc<System> = stats_alloc::StatsAlloc::system();
+
+/// The floor of any per-thread counting, as a yardstick: `System` with one thread-local countdown
+/// per operation (a subtraction, a store and a branch to a cold renewal, as dhat-kit's budget) and
+/// nothing counted. An exact counter cannot cost less than this; the gap between it and dhat-kit
+/// is what the counting itself costs.
+struct Countdown;
+
+thread_local! {
+    static LEFT: Cell<i64> = const { Cell::new(0) };
+}
+
+#[cold]
+#[inline(never)]
+fn renew() {
+    LEFT.with(|left| left.set(64 * 1024));
+}
+
+#[inline(always)]
+fn spend(cost: usize) {
+    LEFT.with(|left| {
+        let now = left.get().wrapping_sub(cost as i64);
+        left.set(now);
+        if now <= 0 {
+            renew();
+        }
+    });
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged and returns its
+// result unchanged; the countdown touches only a thread-local integer.
+unsafe impl GlobalAlloc for Countdown {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            spend(layout.size() + 64);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        spend(layout.size());
+        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            spend(new_size.abs_diff(layout.size()) + 64);
+        }
+        p
+    }
+}
 
 const PAIRS: usize = 2_000_000;
 const REALLOCS: usize = 100_000;
@@ -84,7 +141,7 @@ fn timed(threads: usize, work: fn()) -> Duration {
 struct Case {
     name: &'static str,
     threads: usize,
-    runs: [fn(); 3],
+    runs: [fn(); 4],
     /// Whether the rounds run inside `measure_all`.
     exact: bool,
 }
@@ -101,6 +158,7 @@ fn main() {
                 || pairs(&System),
                 || pairs(&DHAT_KIT),
                 || pairs(&STATS_ALLOC),
+                || pairs(&Countdown),
             ],
             exact: false,
         },
@@ -111,6 +169,7 @@ fn main() {
                 || pairs(&System),
                 || pairs(&DHAT_KIT),
                 || pairs(&STATS_ALLOC),
+                || pairs(&Countdown),
             ],
             exact: false,
         },
@@ -121,6 +180,7 @@ fn main() {
                 || pairs64(&System),
                 || pairs64(&DHAT_KIT),
                 || pairs64(&STATS_ALLOC),
+                || pairs64(&Countdown),
             ],
             exact: false,
         },
@@ -131,6 +191,7 @@ fn main() {
                 || pairs64(&System),
                 || pairs64(&DHAT_KIT),
                 || pairs64(&STATS_ALLOC),
+                || pairs64(&Countdown),
             ],
             exact: false,
         },
@@ -141,6 +202,7 @@ fn main() {
                 || reallocs(&System),
                 || reallocs(&DHAT_KIT),
                 || reallocs(&STATS_ALLOC),
+                || reallocs(&Countdown),
             ],
             exact: false,
         },
@@ -164,11 +226,18 @@ fn main() {
         })
         .collect();
     println!(
-        "{:<34} {:>12} {:>12} {:>12} {:>10} {:>12}",
-        "case", "System", "dhat-kit", "stats_alloc", "dhat-kit/S", "stats_alloc/S"
+        "{:<34} {:>10} {:>10} {:>12} {:>10} {:>11} {:>14} {:>12}",
+        "case",
+        "System",
+        "dhat-kit",
+        "stats_alloc",
+        "countdown",
+        "dhat-kit/S",
+        "stats_alloc/S",
+        "countdown/S"
     );
     for case in &cases {
-        let mut best = [Duration::MAX; 3];
+        let mut best = [Duration::MAX; 4];
         let mut rounds = || {
             for _ in 0..ROUNDS {
                 for (i, run) in case.runs.iter().enumerate() {
@@ -184,13 +253,15 @@ fn main() {
         let ns = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         let ratio = |d: Duration| d.as_secs_f64() / best[0].as_secs_f64();
         println!(
-            "{:<34} {:>12} {:>12} {:>12} {:>9.2}x {:>12.2}x",
+            "{:<34} {:>10} {:>10} {:>12} {:>10} {:>10.2}x {:>13.2}x {:>11.2}x",
             case.name,
             ns(best[0]),
             ns(best[1]),
             ns(best[2]),
+            ns(best[3]),
             ratio(best[1]),
-            ratio(best[2])
+            ratio(best[2]),
+            ratio(best[3])
         );
     }
 }
