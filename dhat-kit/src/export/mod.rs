@@ -36,7 +36,7 @@ use crate::profile::Profile;
 pub use self::folded::folded;
 #[cfg(feature = "cli")]
 pub use self::pprof::pprof;
-pub use self::speedscope::speedscope;
+pub use self::speedscope::{speedscope, speedscope_with_threads};
 
 /// A format [`write()`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -30,14 +30,62 @@ const MAX_THREADS: usize = 8;
 /// The frames most used come first in `shared.frames`.
 ///
 /// The samples are written by threads (as many as the processors, up to 8), each walking its
-/// parts of the stacks into a buffer of its own; this thread writes the buffers out in order.
+/// parts of the stacks into a buffer of its own; this thread writes the buffers out in order. To
+/// choose how many, or to start none, use [`speedscope_with_threads`].
 ///
 /// # Errors
 ///
 /// [`Error::Io`] if `out` fails.
+///
+/// # Examples
+///
+/// ```
+/// let profile = dhat_kit::profile::from_slice(
+///     br#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,"bkacc":false,
+///     "tu":"us","Mtu":"s","cmd":"demo","pid":1,"te":9,
+///     "pps":[{"tb":64,"tbk":1,"fs":[1]}],"ftbl":["[root]","main (src/main.rs:3:5)"]}"#,
+///     "demo.json",
+/// )?;
+/// let mut out = Vec::new();
+/// dhat_kit::export::speedscope(&profile, "demo.json", &mut out)?;
+/// assert!(String::from_utf8(out)?.contains("speedscope.app"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn speedscope(profile: &Profile, name: &str, out: &mut impl Write) -> Result<(), Error> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    write_parts(profile, name, out, PART, threads.min(MAX_THREADS))
+    speedscope_with_threads(profile, name, out, threads.min(MAX_THREADS))
+}
+
+/// [`speedscope`], its samples walked by `threads` threads started for the call (at most one per
+/// part of the walk), or by the calling thread alone with `threads == 0`: for a caller that must
+/// not start threads (a sandbox, a signal-sensitive process) or that runs many exports at once.
+/// The output is the same whatever `threads` is.
+///
+/// # Errors
+///
+/// [`Error::Io`] if `out` fails.
+///
+/// # Examples
+///
+/// ```
+/// # let profile = dhat_kit::profile::from_slice(
+/// #     br#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,"bkacc":false,
+/// #     "tu":"us","Mtu":"s","cmd":"demo","pid":1,"te":9,
+/// #     "pps":[{"tb":64,"tbk":1,"fs":[1]}],"ftbl":["[root]","main (src/main.rs:3:5)"]}"#,
+/// #     "demo.json",
+/// # )?;
+/// // On this thread only.
+/// let mut out = Vec::new();
+/// dhat_kit::export::speedscope_with_threads(&profile, "demo.json", &mut out, 0)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn speedscope_with_threads(
+    profile: &Profile,
+    name: &str,
+    out: &mut impl Write,
+    threads: usize,
+) -> Result<(), Error> {
+    write_parts(profile, name, out, PART, threads)
 }
 
 /// [`speedscope`], the walks cut in parts of `part` program points, walked by `threads` threads
@@ -443,6 +491,31 @@ mod tests {
         assert_eq!(String::from_utf8(buf).unwrap(), format!("[{want}"));
     }
 
+    /// An ad-hoc profile of `points` program points over three frames.
+    fn ad_hoc(points: usize) -> Profile {
+        let pps: Vec<String> = (0..points)
+            .map(|i| format!(r#"{{"tb":{i},"tbk":1,"fs":[{}]}}"#, 1 + i % 3))
+            .collect();
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,"bkacc":false,
+            "tu":"µs","Mtu":"s","cmd":"t","pid":1,"te":9,"pps":[{}],"ftbl":["[root]","a","b","c"]}}"#,
+            pps.join(",")
+        );
+        crate::profile::from_slice(json.as_bytes(), "t.json").unwrap()
+    }
+
+    #[test]
+    fn any_number_of_threads_writes_the_same_file() {
+        let p = ad_hoc(3000);
+        let mut default = Vec::new();
+        speedscope(&p, "t.json", &mut default).unwrap();
+        for threads in [0, 1, 2, 64] {
+            let mut out = Vec::new();
+            speedscope_with_threads(&p, "t.json", &mut out, threads).unwrap();
+            assert!(out == default, "{threads} threads");
+        }
+    }
+
     #[test]
     fn a_failing_output_stops_the_threads() {
         struct Full(usize);
@@ -458,15 +531,7 @@ mod tests {
                 Ok(())
             }
         }
-        let pps: Vec<String> = (0..200)
-            .map(|i| format!(r#"{{"tb":{i},"tbk":1,"fs":[{}]}}"#, 1 + i % 3))
-            .collect();
-        let json = format!(
-            r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,"bkacc":false,
-            "tu":"µs","Mtu":"s","cmd":"t","pid":1,"te":9,"pps":[{}],"ftbl":["[root]","a","b","c"]}}"#,
-            pps.join(",")
-        );
-        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let p = ad_hoc(200);
         let mut whole = Vec::new();
         write_parts(&p, "t.json", &mut whole, 2, 3).unwrap();
         for room in [0, 100, whole.len() / 2, whole.len() - 1] {
