@@ -11,8 +11,16 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::hint::black_box;
 use std::time::{Duration, Instant};
+
+#[path = "support/workloads.rs"]
+mod workloads;
+use workloads::{pairs, reallocs};
+
+/// Fixed 64-byte pairs that write their block.
+fn pairs64<A: GlobalAlloc>(a: &A, n: usize) {
+    workloads::pairs64(a, n, true);
+}
 
 static DHAT_KIT: dhat_kit::Alloc = dhat_kit::Alloc::new();
 static STATS_ALLOC: stats_alloc::StatsAlloc<System> = stats_alloc::StatsAlloc::system();
@@ -76,57 +84,6 @@ const PAIRS: usize = 2_000_000;
 const REALLOCS: usize = 100_000;
 const ROUNDS: usize = 15;
 
-/// Small alloc+free pairs of mixed sizes: the common case of a program's allocations.
-fn pairs<A: GlobalAlloc>(a: &A) {
-    for i in 0..PAIRS {
-        let layout = Layout::from_size_align(16 + (i & 63), 8).unwrap();
-        // SAFETY: `layout` has a non-zero size; the block is freed with the same layout.
-        unsafe {
-            let p = a.alloc(layout);
-            black_box(p);
-            a.dealloc(p, layout);
-        }
-    }
-}
-
-/// Fixed 64-byte alloc+free pairs that write their block: the shape of `Box::new` of a small
-/// value, where the size is a constant the compiler sees.
-fn pairs64<A: GlobalAlloc>(a: &A) {
-    let layout = Layout::from_size_align(64, 8).unwrap();
-    for _ in 0..PAIRS {
-        // SAFETY: `layout` has a non-zero size; the block is written within its 64 bytes, then
-        // freed with the same layout.
-        unsafe {
-            let p = a.alloc(layout);
-            p.write_bytes(1, 64);
-            black_box(p);
-            a.dealloc(p, layout);
-        }
-    }
-}
-
-/// A block grown by reallocs from 8 bytes to 8 KiB, then shrunk back, many times.
-fn reallocs<A: GlobalAlloc>(a: &A) {
-    for _ in 0..REALLOCS / 20 {
-        let mut layout = Layout::from_size_align(8, 8).unwrap();
-        // SAFETY: non-zero size.
-        let mut p = unsafe { a.alloc(layout) };
-        for step in 0..20 {
-            let size = if step < 10 {
-                8 << (step + 1)
-            } else {
-                8 << (19 - step)
-            };
-            // SAFETY: `p` is live with `layout`; `size` is non-zero.
-            p = unsafe { a.realloc(p, layout, size) };
-            black_box(p);
-            layout = Layout::from_size_align(size, 8).unwrap();
-        }
-        // SAFETY: `p` is live with `layout`.
-        unsafe { a.dealloc(p, layout) };
-    }
-}
-
 /// `work` on `threads` threads at once; the wall time of the slowest.
 fn timed(threads: usize, work: fn()) -> Duration {
     let start = Instant::now();
@@ -155,10 +112,10 @@ fn main() {
             name: "alloc+free pairs, 1 thread",
             threads: 1,
             runs: [
-                || pairs(&System),
-                || pairs(&DHAT_KIT),
-                || pairs(&STATS_ALLOC),
-                || pairs(&Countdown),
+                || pairs(&System, PAIRS),
+                || pairs(&DHAT_KIT, PAIRS),
+                || pairs(&STATS_ALLOC, PAIRS),
+                || pairs(&Countdown, PAIRS),
             ],
             exact: false,
         },
@@ -166,10 +123,10 @@ fn main() {
             name: "alloc+free pairs, 2 threads",
             threads: 2,
             runs: [
-                || pairs(&System),
-                || pairs(&DHAT_KIT),
-                || pairs(&STATS_ALLOC),
-                || pairs(&Countdown),
+                || pairs(&System, PAIRS),
+                || pairs(&DHAT_KIT, PAIRS),
+                || pairs(&STATS_ALLOC, PAIRS),
+                || pairs(&Countdown, PAIRS),
             ],
             exact: false,
         },
@@ -177,10 +134,10 @@ fn main() {
             name: "fixed 64-byte pairs, 1 thread",
             threads: 1,
             runs: [
-                || pairs64(&System),
-                || pairs64(&DHAT_KIT),
-                || pairs64(&STATS_ALLOC),
-                || pairs64(&Countdown),
+                || pairs64(&System, PAIRS),
+                || pairs64(&DHAT_KIT, PAIRS),
+                || pairs64(&STATS_ALLOC, PAIRS),
+                || pairs64(&Countdown, PAIRS),
             ],
             exact: false,
         },
@@ -188,10 +145,10 @@ fn main() {
             name: "fixed 64-byte pairs, 2 threads",
             threads: 2,
             runs: [
-                || pairs64(&System),
-                || pairs64(&DHAT_KIT),
-                || pairs64(&STATS_ALLOC),
-                || pairs64(&Countdown),
+                || pairs64(&System, PAIRS),
+                || pairs64(&DHAT_KIT, PAIRS),
+                || pairs64(&STATS_ALLOC, PAIRS),
+                || pairs64(&Countdown, PAIRS),
             ],
             exact: false,
         },
@@ -199,10 +156,10 @@ fn main() {
             name: "realloc-heavy, 1 thread",
             threads: 1,
             runs: [
-                || reallocs(&System),
-                || reallocs(&DHAT_KIT),
-                || reallocs(&STATS_ALLOC),
-                || reallocs(&Countdown),
+                || reallocs(&System, REALLOCS),
+                || reallocs(&DHAT_KIT, REALLOCS),
+                || reallocs(&STATS_ALLOC, REALLOCS),
+                || reallocs(&Countdown, REALLOCS),
             ],
             exact: false,
         },

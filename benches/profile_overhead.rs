@@ -16,6 +16,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+#[path = "support/workloads.rs"]
+mod workloads;
+
 #[path = "../tests/workload/interp.rs"]
 #[allow(dead_code, reason = "the example uses more of it")]
 mod interp;
@@ -78,54 +81,6 @@ const ROUNDS: usize = 7;
 const DHAT_ROUNDS: usize = 2;
 /// The interpreter's size: `(fib 23)`, about 23 MiB allocated in 1.3 million blocks.
 const SIZE: i64 = 23;
-
-/// Fixed 64-byte alloc+free pairs (the peers' published figures are for these).
-fn pairs64<A: GlobalAlloc>(a: &A) {
-    let layout = Layout::from_size_align(64, 8).unwrap();
-    for _ in 0..PAIRS {
-        // SAFETY: `layout` has a non-zero size; the block is freed with the same layout.
-        unsafe {
-            let p = a.alloc(layout);
-            black_box(p);
-            a.dealloc(p, layout);
-        }
-    }
-}
-
-/// Small alloc+free pairs of mixed sizes.
-fn pairs<A: GlobalAlloc>(a: &A) {
-    for i in 0..PAIRS {
-        let layout = Layout::from_size_align(16 + (i & 63), 8).unwrap();
-        // SAFETY: `layout` has a non-zero size; the block is freed with the same layout.
-        unsafe {
-            let p = a.alloc(layout);
-            black_box(p);
-            a.dealloc(p, layout);
-        }
-    }
-}
-
-/// A block grown by reallocs from 8 bytes to 8 KiB, then shrunk back, many times.
-fn reallocs<A: GlobalAlloc>(a: &A) {
-    for _ in 0..REALLOCS / 20 {
-        let mut layout = Layout::from_size_align(8, 8).unwrap();
-        // SAFETY: non-zero size.
-        let mut p = unsafe { a.alloc(layout) };
-        for step in 0..20 {
-            let size = if step < 10 {
-                8 << (step + 1)
-            } else {
-                8 << (19 - step)
-            };
-            // SAFETY: `p` is live with `layout`; `size` is non-zero.
-            p = unsafe { a.realloc(p, layout, size) };
-            black_box(p);
-            layout = Layout::from_size_align(size, 8).unwrap();
-        }
-        // SAFETY: `p` is live with `layout`.
-        unsafe { a.dealloc(p, layout) };
-    }
-}
 
 /// The rows: what runs the workload and how a session is set up around it.
 #[derive(Clone, Copy, PartialEq)]
@@ -205,9 +160,9 @@ fn threads(n: usize, work: Work) -> impl Fn(Row) {
 fn on(row: Row, work: Work) {
     fn run<A: GlobalAlloc>(a: &A, work: Work) {
         match work {
-            Work::Pairs64 => pairs64(a),
-            Work::Pairs => pairs(a),
-            Work::Reallocs => reallocs(a),
+            Work::Pairs64 => workloads::pairs64(a, PAIRS, false),
+            Work::Pairs => workloads::pairs(a, PAIRS),
+            Work::Reallocs => workloads::reallocs(a, REALLOCS),
         }
     }
     match row {
