@@ -103,6 +103,18 @@ struct Case {
     exact: bool,
 }
 
+/// The runs of `$work` over `$n` operations under each allocator, in the columns' order.
+macro_rules! runs {
+    ($work:ident, $n:expr) => {
+        [
+            || $work(&System, $n),
+            || $work(&DHAT_KIT, $n),
+            || $work(&STATS_ALLOC, $n),
+            || $work(&Countdown, $n),
+        ]
+    };
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -111,56 +123,31 @@ fn main() {
         Case {
             name: "alloc+free pairs, 1 thread",
             threads: 1,
-            runs: [
-                || pairs(&System, PAIRS),
-                || pairs(&DHAT_KIT, PAIRS),
-                || pairs(&STATS_ALLOC, PAIRS),
-                || pairs(&Countdown, PAIRS),
-            ],
+            runs: runs!(pairs, PAIRS),
             exact: false,
         },
         Case {
             name: "alloc+free pairs, 2 threads",
             threads: 2,
-            runs: [
-                || pairs(&System, PAIRS),
-                || pairs(&DHAT_KIT, PAIRS),
-                || pairs(&STATS_ALLOC, PAIRS),
-                || pairs(&Countdown, PAIRS),
-            ],
+            runs: runs!(pairs, PAIRS),
             exact: false,
         },
         Case {
             name: "fixed 64-byte pairs, 1 thread",
             threads: 1,
-            runs: [
-                || pairs64(&System, PAIRS),
-                || pairs64(&DHAT_KIT, PAIRS),
-                || pairs64(&STATS_ALLOC, PAIRS),
-                || pairs64(&Countdown, PAIRS),
-            ],
+            runs: runs!(pairs64, PAIRS),
             exact: false,
         },
         Case {
             name: "fixed 64-byte pairs, 2 threads",
             threads: 2,
-            runs: [
-                || pairs64(&System, PAIRS),
-                || pairs64(&DHAT_KIT, PAIRS),
-                || pairs64(&STATS_ALLOC, PAIRS),
-                || pairs64(&Countdown, PAIRS),
-            ],
+            runs: runs!(pairs64, PAIRS),
             exact: false,
         },
         Case {
             name: "realloc-heavy, 1 thread",
             threads: 1,
-            runs: [
-                || reallocs(&System, REALLOCS),
-                || reallocs(&DHAT_KIT, REALLOCS),
-                || reallocs(&STATS_ALLOC, REALLOCS),
-                || reallocs(&Countdown, REALLOCS),
-            ],
+            runs: runs!(reallocs, REALLOCS),
             exact: false,
         },
     ];
