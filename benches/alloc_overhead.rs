@@ -119,54 +119,48 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let cases = [
-        Case {
-            name: "alloc+free pairs, 1 thread",
-            threads: 1,
-            runs: runs!(pairs, PAIRS),
-            exact: false,
-        },
-        Case {
-            name: "alloc+free pairs, 2 threads",
-            threads: 2,
-            runs: runs!(pairs, PAIRS),
-            exact: false,
-        },
-        Case {
-            name: "fixed 64-byte pairs, 1 thread",
-            threads: 1,
-            runs: runs!(pairs64, PAIRS),
-            exact: false,
-        },
-        Case {
-            name: "fixed 64-byte pairs, 2 threads",
-            threads: 2,
-            runs: runs!(pairs64, PAIRS),
-            exact: false,
-        },
-        Case {
-            name: "realloc-heavy, 1 thread",
-            threads: 1,
-            runs: runs!(reallocs, REALLOCS),
-            exact: false,
-        },
+    // Each workload twice: as it stands, and inside `measure_all`.
+    let table = [
+        (
+            "alloc+free pairs, 1 thread",
+            "pairs, 1 thread, in measure_all",
+            1,
+            runs!(pairs, PAIRS),
+        ),
+        (
+            "alloc+free pairs, 2 threads",
+            "pairs, 2 threads, in measure_all",
+            2,
+            runs!(pairs, PAIRS),
+        ),
+        (
+            "fixed 64-byte pairs, 1 thread",
+            "64-byte, 1 thread, in measure_all",
+            1,
+            runs!(pairs64, PAIRS),
+        ),
+        (
+            "fixed 64-byte pairs, 2 threads",
+            "64-byte, 2 threads, in measure_all",
+            2,
+            runs!(pairs64, PAIRS),
+        ),
+        (
+            "realloc-heavy, 1 thread",
+            "realloc-heavy, in measure_all",
+            1,
+            runs!(reallocs, REALLOCS),
+        ),
     ];
-    let cases: Vec<Case> = cases
+    let cases: Vec<Case> = table
         .into_iter()
-        .flat_map(|case| {
-            let name = match case.name {
-                "alloc+free pairs, 1 thread" => "pairs, 1 thread, in measure_all",
-                "alloc+free pairs, 2 threads" => "pairs, 2 threads, in measure_all",
-                "fixed 64-byte pairs, 1 thread" => "64-byte, 1 thread, in measure_all",
-                "fixed 64-byte pairs, 2 threads" => "64-byte, 2 threads, in measure_all",
-                _ => "realloc-heavy, in measure_all",
-            };
-            let exact = Case {
+        .flat_map(|(name, exact_name, threads, runs)| {
+            [(name, false), (exact_name, true)].map(|(name, exact)| Case {
                 name,
-                exact: true,
-                ..case
-            };
-            [case, exact]
+                threads,
+                runs,
+                exact,
+            })
         })
         .collect();
     println!(

@@ -590,6 +590,18 @@ mod tests {
     }
 
     /// Each profile's samples with their frames written out in full, and the rest of it.
+    /// A file's shared frames, as text, sorted.
+    fn sorted_frames(file: &serde_json::Value) -> Vec<String> {
+        let mut frames: Vec<String> = file["shared"]["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+        frames.sort();
+        frames
+    }
+
     fn named(file: &serde_json::Value) -> Vec<serde_json::Value> {
         let frames = file["shared"]["frames"].as_array().unwrap();
         file["profiles"]
@@ -651,13 +663,7 @@ mod tests {
             );
             let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
             let want = by_keys(&p, "t.json");
-            let mut frames: Vec<String> = want["shared"]["frames"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| f.to_string())
-                .collect();
-            frames.sort();
+            let frames = sorted_frames(&want);
             for (part, threads) in [(1, 2), (2, 0), (3, 1), (7, 3), (PART, 2)] {
                 let mut out = Vec::new();
                 write_parts(&p, "t.json", &mut out, part, threads).unwrap();
@@ -668,14 +674,11 @@ mod tests {
                     named(&want),
                     "round {round}, parts of {part}, {threads} threads"
                 );
-                let mut got_frames: Vec<String> = got["shared"]["frames"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|f| f.to_string())
-                    .collect();
-                got_frames.sort();
-                assert_eq!(got_frames, frames, "round {round}: the same frames");
+                assert_eq!(
+                    sorted_frames(&got),
+                    frames,
+                    "round {round}: the same frames"
+                );
             }
         }
     }
