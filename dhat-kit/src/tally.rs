@@ -18,10 +18,12 @@
 //!
 //! One comparison decides whether an operation leaves the fast path: are the thread's live bytes,
 //! after it, still within the band around the figure last published ([`Tally::out_of_band`])?
-//! Whatever is unusual moves the band so that every operation is out of it and takes the slow path
-//! ([`Tally::slow`]): a thread that never published and a paused thread (its band is
-//! [`OUT_OF_BAND`]; paused, the slow path lets the operation through uncounted), and exact mode
-//! (the band in force, [`BAND_NOW`], is empty). So over `System` the fast path checks no flag at
+//! The tally keeps its live bytes (and their peak) as offsets from the band's low end, so that
+//! comparison needs no subtraction. Whatever is unusual moves the band so that every operation is
+//! out of it and takes the slow path ([`Tally::slow`]): a thread that never published and a paused
+//! thread (the band's low end is moved [`OUT_OF_BAND`] below the live bytes; paused, the slow path
+//! lets the operation through uncounted), and exact mode (the band in force, [`BAND_NOW`], is
+//! empty). So over `System` the fast path checks no flag at
 //! all: the band and the count's mask. Over another allocator the reentrancy flag is still checked
 //! and raised around the inner call, since that allocator may allocate through this one.
 //!
@@ -57,15 +59,15 @@ const PUBLISH_BLOCKS: u64 = 1024;
 /// ...or as soon as its live bytes moved by this much since it last published. This bounds the
 /// process peak's error: at most `PUBLISH_BYTES` per thread alive at the time (see `process_stats`).
 const PUBLISH_BYTES: u64 = 64 * 1024;
-/// The live bytes stay unpublished while `curr_bytes - band_lo` (unsigned) is below this: within
-/// `PUBLISH_BYTES - 1` either side of the figure last published. One subtraction and one
-/// comparison on the hot path.
+/// The live bytes stay unpublished while `rel`, the live bytes less `band_lo` (unsigned), is below
+/// this: within `PUBLISH_BYTES - 1` either side of the figure last published. One comparison on
+/// the hot path.
 const BAND: u64 = 2 * PUBLISH_BYTES - 1;
-/// `band_lo` of a thread that never published or whose counting is paused: so far from any real
-/// figure (live bytes stay within ±2^62 on any machine) that every operation is out of the band
-/// and takes the slow path, which publishes (registering the thread) or, paused, lets the
-/// operation through uncounted.
-const OUT_OF_BAND: i64 = i64::MIN / 2;
+/// How far below the live bytes the band's low end is moved for a thread that never published,
+/// and again while its counting is paused: so far (live bytes stay within ±2^61 on any machine)
+/// that every operation is out of the band and takes the slow path, which publishes (registering
+/// the thread) or, paused, lets the operation through uncounted.
+const OUT_OF_BAND: i64 = 1 << 62;
 /// `pub_curr_bytes` of a thread that never published: how its first publication is recognised.
 const NEVER_PUBLISHED: i64 = i64::MIN;
 
@@ -76,30 +78,32 @@ static BAND_NOW: AtomicU64 = AtomicU64::new(BAND);
 /// One thread's figures since it started. Signed live figures: a thread may free blocks that
 /// other threads allocated. Its cells are private to this module and its children.
 ///
-/// The live blocks are not a cell: they are `total_blocks - gone_blocks`, so that an allocation
-/// updates one block count, not two. Laid out in order, on a cache line of its own: the seven
-/// cells the fast path touches come first, in one line.
+/// The live bytes are not a cell: they are `band_lo + rel`, the band's low end and the offset
+/// from it, so that the fast path's band check is one comparison of `rel`; the peak is kept the
+/// same way. The live blocks are `total_blocks - gone_blocks`, so that an allocation updates one
+/// block count, not two. Laid out in order, on a cache line of its own: the six cells the fast
+/// path touches come first, the two a free updates (`rel`, `gone_blocks`) not side by side.
 #[repr(C, align(64))]
 struct Tally {
-    /// The live bytes last published, less `PUBLISH_BYTES - 1`: the low end of the band within
-    /// which live bytes may move unpublished; [`OUT_OF_BAND`] before the first publication and
-    /// while counting is paused.
-    band_lo: Cell<i64>,
+    /// The live bytes less `band_lo` (wrapping): in the band while below [`BAND_NOW`].
+    rel: Cell<u64>,
     total_bytes: Cell<u64>,
     total_blocks: Cell<u64>,
-    curr_bytes: Cell<i64>,
     /// Blocks freed, and blocks replaced by a reallocation (which counts one new block).
     gone_blocks: Cell<u64>,
-    /// The peak of `curr_bytes` since the innermost open mark began (or the thread started), and
-    /// the live blocks at that peak (the latest of equal peaks, as dhat does). Only [`mark`]
-    /// lowers it.
-    peak_bytes: Cell<i64>,
+    /// The peak of the live bytes since the innermost open mark began (or the thread started),
+    /// less `band_lo`, and the live blocks at that peak (the latest of equal peaks, as dhat
+    /// does). Only [`mark`] lowers it.
+    peak_rel: Cell<u64>,
     peak_blocks: Cell<i64>,
+    /// The low end of the band within which live bytes may move unpublished: the live bytes last
+    /// published, less `PUBLISH_BYTES - 1`; [`OUT_OF_BAND`] below the live bytes before the first
+    /// publication, and moved that much lower again while counting is paused. Only
+    /// [`Tally::move_band`] changes it.
+    band_lo: Cell<i64>,
     /// Set while this thread is inside the inner allocator (its own allocations, as dhat's
     /// backtraces, are not counted twice) or in the kit's own bookkeeping ([`uncounted`]).
     busy: Cell<bool>,
-    /// `band_lo` set aside while counting is paused.
-    saved_band_lo: Cell<i64>,
     /// Figures already handed to the process tally.
     pub_total_bytes: Cell<u64>,
     pub_total_blocks: Cell<u64>,
@@ -198,15 +202,15 @@ impl Tally {
         Tally {
             // A new thread's first operation takes the slow path, which publishes (and so
             // registers the thread's exit hook).
-            band_lo: Cell::new(OUT_OF_BAND),
+            // Live bytes and peak 0, the band's low end far below them.
+            rel: Cell::new(OUT_OF_BAND as u64),
             total_bytes: Cell::new(0),
             total_blocks: Cell::new(0),
-            curr_bytes: Cell::new(0),
             gone_blocks: Cell::new(0),
-            peak_bytes: Cell::new(0),
+            peak_rel: Cell::new(OUT_OF_BAND as u64),
             peak_blocks: Cell::new(0),
+            band_lo: Cell::new(-OUT_OF_BAND),
             busy: Cell::new(false),
-            saved_band_lo: Cell::new(OUT_OF_BAND),
             pub_total_bytes: Cell::new(0),
             pub_total_blocks: Cell::new(0),
             pub_curr_bytes: Cell::new(NEVER_PUBLISHED),
@@ -222,16 +226,43 @@ impl Tally {
         }
     }
 
+    /// The live bytes.
+    fn curr_bytes(&self) -> i64 {
+        self.band_lo.get().wrapping_add(self.rel.get() as i64)
+    }
+
     /// The live blocks.
     fn curr_blocks(&self) -> i64 {
         self.total_blocks.get().wrapping_sub(self.gone_blocks.get()) as i64
     }
 
-    /// Whether live bytes of `curr` are out of the band: the batch is due, or the thread never
-    /// published, or its counting is paused, or exact mode is on.
+    /// The peak (live bytes, blocks) since the innermost open mark began.
+    fn peak(&self) -> (i64, i64) {
+        let bytes = self.band_lo.get().wrapping_add(self.peak_rel.get() as i64);
+        (bytes, self.peak_blocks.get())
+    }
+
+    /// Sets the peak (for [`mark`], which lowers it at a mark's beginning and puts back the
+    /// higher one at its end).
+    fn set_peak(&self, (bytes, blocks): (i64, i64)) {
+        self.peak_rel
+            .set(bytes.wrapping_sub(self.band_lo.get()) as u64);
+        self.peak_blocks.set(blocks);
+    }
+
+    /// Moves the band's low end to `band_lo`, the live bytes and the peak unchanged.
+    fn move_band(&self, band_lo: i64) {
+        let by = band_lo.wrapping_sub(self.band_lo.get()) as u64;
+        self.band_lo.set(band_lo);
+        self.rel.set(self.rel.get().wrapping_sub(by));
+        self.peak_rel.set(self.peak_rel.get().wrapping_sub(by));
+    }
+
+    /// Whether an offset `rel` from the band's low end is out of the band: the batch is due, or
+    /// the thread never published, or its counting is paused, or exact mode is on.
     #[inline(always)]
-    fn out_of_band(&self, curr: i64) -> bool {
-        curr.wrapping_sub(self.band_lo.get()) as u64 >= BAND_NOW.load(Relaxed)
+    fn out_of_band(rel: u64) -> bool {
+        rel >= BAND_NOW.load(Relaxed)
     }
 
     /// Counts `op`: the fast path's work, and the slow path's.
@@ -241,8 +272,8 @@ impl Tally {
             .set(self.total_bytes.get().wrapping_add(op.total_bytes));
         self.total_blocks
             .set(self.total_blocks.get().wrapping_add(op.total_blocks));
-        let curr = self.curr_bytes.get().wrapping_add(op.bytes);
-        self.curr_bytes.set(curr);
+        let rel = self.rel.get().wrapping_add(op.bytes as u64);
+        self.rel.set(rel);
         if op.gone_blocks != 0 {
             // Only where blocks go: a fence also makes the compiler load again what it had in a
             // register, which on an allocation's peak (every fixed-size pair reaches it) cost
@@ -251,8 +282,10 @@ impl Tally {
             self.gone_blocks
                 .set(self.gone_blocks.get().wrapping_add(op.gone_blocks));
         }
-        if op.may_peak && curr >= self.peak_bytes.get() {
-            self.peak_bytes.set(curr);
+        // Signed: out of the band (on the slow path), a reallocation may have taken the live
+        // bytes below the band's low end.
+        if op.may_peak && rel as i64 >= self.peak_rel.get() as i64 {
+            self.peak_rel.set(rel);
             self.peak_blocks.set(self.curr_blocks());
         }
     }
@@ -262,8 +295,8 @@ impl Tally {
     fn on_alloc(&self, ptr: *mut u8, size: usize) {
         self.sample_countdown(ptr, size);
         let blocks = self.total_blocks.get().wrapping_add(1);
-        let curr = self.curr_bytes.get().wrapping_add(size as i64);
-        if blocks & (PUBLISH_BLOCKS - 1) == 0 || self.out_of_band(curr) {
+        let rel = self.rel.get().wrapping_add(size as u64);
+        if blocks & (PUBLISH_BLOCKS - 1) == 0 || Tally::out_of_band(rel) {
             self.slow(Kind::Alloc, size, 0);
         } else {
             self.count(Op::alloc(size));
@@ -277,8 +310,8 @@ impl Tally {
         self.sample_countdown(ptr, new);
         let bytes = (new as i64).wrapping_sub(old as i64);
         let blocks = self.total_blocks.get().wrapping_add(1);
-        let curr = self.curr_bytes.get().wrapping_add(bytes);
-        if blocks & (PUBLISH_BLOCKS - 1) == 0 || self.out_of_band(curr) {
+        let rel = self.rel.get().wrapping_add(bytes as u64);
+        if blocks & (PUBLISH_BLOCKS - 1) == 0 || Tally::out_of_band(rel) {
             self.slow(Kind::Realloc, new, bytes);
         } else {
             self.count(Op::realloc(new, bytes));
@@ -288,7 +321,7 @@ impl Tally {
     /// The free of a block of `size` bytes.
     #[inline(always)]
     fn on_free(&self, size: usize) {
-        if self.out_of_band(self.curr_bytes.get().wrapping_sub(size as i64)) {
+        if Tally::out_of_band(self.rel.get().wrapping_sub(size as u64)) {
             self.slow(Kind::Free, size, 0);
         } else {
             self.count(Op::free(size));
@@ -328,21 +361,22 @@ impl Tally {
         }
     }
 
-    /// Pauses this thread's counting: every operation is out of the band and takes the slow
-    /// path, which lets it through uncounted. Returns whether it was already paused, for
-    /// [`Tally::resume`].
+    /// Pauses this thread's counting: the band moves [`OUT_OF_BAND`] lower, so every operation is
+    /// out of it and takes the slow path, which lets it through uncounted. Returns whether it was
+    /// already paused, for [`Tally::resume`].
     fn pause(&self) -> bool {
         let was = self.busy.replace(true);
         if !was {
-            self.saved_band_lo.set(self.band_lo.replace(OUT_OF_BAND));
+            self.move_band(self.band_lo.get().wrapping_sub(OUT_OF_BAND));
         }
         was
     }
 
-    /// Ends the pause [`Tally::pause`] began, unless it was already paused then.
+    /// Ends the pause [`Tally::pause`] began, unless it was already paused then: the band moves
+    /// back.
     fn resume(&self, was: bool) {
         if !was {
-            self.band_lo.set(self.saved_band_lo.get());
+            self.move_band(self.band_lo.get().wrapping_add(OUT_OF_BAND));
             self.busy.set(false);
         }
     }
@@ -411,7 +445,7 @@ impl Tally {
             .get()
             .wrapping_sub(self.pub_total_blocks.get())
             >= PUBLISH_BLOCKS
-            || self.curr_bytes.get().wrapping_sub(self.band_lo.get()) as u64 >= BAND
+            || self.rel.get() >= BAND
     }
 
     /// Hands this thread's unpublished figures to the process tally, and centres its band on them.
@@ -427,7 +461,8 @@ impl Tally {
         let first = self.pub_curr_bytes.get() == NEVER_PUBLISHED;
         let pub_curr_bytes = if first { 0 } else { self.pub_curr_bytes.get() };
         let curr_blocks = self.curr_blocks();
-        let d_curr_bytes = self.curr_bytes.get().wrapping_sub(pub_curr_bytes);
+        let curr_bytes = self.curr_bytes();
+        let d_curr_bytes = curr_bytes.wrapping_sub(pub_curr_bytes);
         let d_curr_blocks = curr_blocks.wrapping_sub(self.pub_curr_blocks.get());
         if first {
             // The thread's first publication: make sure its figures are published at exit. The
@@ -440,14 +475,12 @@ impl Tally {
         }
         self.pub_total_bytes.set(self.total_bytes.get());
         self.pub_total_blocks.set(self.total_blocks.get());
-        self.pub_curr_bytes.set(self.curr_bytes.get());
+        self.pub_curr_bytes.set(curr_bytes);
         self.pub_curr_blocks.set(curr_blocks);
-        let band_lo = self.curr_bytes.get().wrapping_sub(PUBLISH_BYTES as i64 - 1);
-        if self.busy.get() {
-            self.saved_band_lo.set(band_lo);
-        } else {
-            self.band_lo.set(band_lo);
-        }
+        // The band centred on the figures just published; still moved away while paused.
+        let band_lo = curr_bytes.wrapping_sub(PUBLISH_BYTES as i64 - 1);
+        let paused = if self.busy.get() { OUT_OF_BAND } else { 0 };
+        self.move_band(band_lo.wrapping_sub(paused));
         let _raised = PROCESS.add(
             [d_total_bytes, d_total_blocks],
             [d_curr_bytes, d_curr_blocks],
@@ -673,10 +706,10 @@ mod tests {
         [
             t.total_bytes.get() as i64,
             t.total_blocks.get() as i64,
-            t.curr_bytes.get(),
+            t.curr_bytes(),
             t.curr_blocks(),
-            t.peak_bytes.get(),
-            t.peak_blocks.get(),
+            t.peak().0,
+            t.peak().1,
         ]
     }
 
@@ -704,7 +737,7 @@ mod tests {
                     for (i, op) in ops2.iter().enumerate() {
                         apply(t, *op);
                         let unpublished = t.total_blocks.get() - t.pub_total_blocks.get();
-                        let drift = t.curr_bytes.get() - t.pub_curr_bytes.get();
+                        let drift = t.curr_bytes() - t.pub_curr_bytes.get();
                         if unpublished > PUBLISH_BLOCKS || drift.unsigned_abs() >= PUBLISH_BYTES {
                             return Err(format!(
                                 "after op {i}: {unpublished} allocations, {drift} live bytes unpublished"

@@ -29,10 +29,6 @@ pub(crate) fn higher(earlier: (i64, i64), later: (i64, i64)) -> (i64, i64) {
     }
 }
 
-fn peak(t: &Tally) -> (i64, i64) {
-    (t.peak_bytes.get(), t.peak_blocks.get())
-}
-
 /// A mark as plain data, so that a region's frame holds it in place and ends it by reference.
 /// Marks must end in the reverse order of their beginning, each exactly once: use [`Mark`] unless
 /// the owner guarantees that itself.
@@ -51,8 +47,7 @@ impl FrameMark {
         with_tally(|t| {
             let start = Snapshot::of(t);
             let _ = SET_ASIDE.try_with(|s| s.set(higher(set_aside, start.peak)));
-            t.peak_bytes.set(start.curr_bytes);
-            t.peak_blocks.set(start.curr_blocks);
+            t.set_peak((start.curr_bytes, start.curr_blocks));
             FrameMark {
                 start,
                 outer_set_aside: set_aside,
@@ -68,10 +63,8 @@ impl FrameMark {
     pub(crate) fn end(self) -> Stats {
         let _ = SET_ASIDE.try_with(|s| s.set(self.outer_set_aside));
         with_tally(|t| {
-            let inner = peak(t);
-            let (bytes, blocks) = higher(self.start.peak, inner);
-            t.peak_bytes.set(bytes);
-            t.peak_blocks.set(blocks);
+            let inner = t.peak();
+            t.set_peak(higher(self.start.peak, inner));
             Snapshot::of(t).since(&self.start, inner)
         })
         .unwrap_or_default()
@@ -136,9 +129,9 @@ impl Snapshot {
         Snapshot {
             total_bytes: t.total_bytes.get(),
             total_blocks: t.total_blocks.get(),
-            curr_bytes: t.curr_bytes.get(),
+            curr_bytes: t.curr_bytes(),
             curr_blocks: t.curr_blocks(),
-            peak: peak(t),
+            peak: t.peak(),
         }
     }
 
