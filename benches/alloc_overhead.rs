@@ -3,7 +3,8 @@
 //!
 //! Each allocator's `GlobalAlloc` methods are called directly, so all four run in this one binary
 //! under the same conditions. Rounds alternate between allocators to spread the machine's noise
-//! evenly, and the best (lowest) round of each counts. Run with `cargo bench --bench alloc_overhead`.
+//! evenly, and the best (lowest) round of each counts; the last two columns are the medians of the
+//! per-round ratios to `System` (see [`median`]). Run with `cargo bench --bench alloc_overhead`.
 //!
 //! The rows marked "in measure_all" run the same rounds inside `dhat_kit::measure_all`, where every
 //! thread publishes each operation to the process's exact tally: the cost of a whole-process
@@ -82,7 +83,16 @@ unsafe impl GlobalAlloc for Countdown {
 
 const PAIRS: usize = 2_000_000;
 const REALLOCS: usize = 100_000;
-const ROUNDS: usize = 15;
+const ROUNDS: usize = 31;
+
+/// The median over the rounds of allocator `column`'s time in a round divided by `System`'s in the
+/// same round (run just before it): a second view of the cost, steadier than the ratio of the best
+/// rounds where the machine's speed drifts between rounds.
+fn median(paired: &[[f64; 4]; ROUNDS], column: usize) -> f64 {
+    let mut ratios = paired.map(|round| round[column]);
+    ratios.sort_by(f64::total_cmp);
+    ratios[ROUNDS / 2]
+}
 
 /// `work` on `threads` threads at once; the wall time of the slowest.
 fn timed(threads: usize, work: fn()) -> Duration {
@@ -164,7 +174,7 @@ fn main() {
         })
         .collect();
     println!(
-        "{:<34} {:>10} {:>10} {:>12} {:>10} {:>11} {:>14} {:>12}",
+        "{:<34} {:>10} {:>10} {:>12} {:>10} {:>11} {:>14} {:>12}  {:>17}",
         "case",
         "System",
         "dhat-kit",
@@ -172,14 +182,21 @@ fn main() {
         "countdown",
         "dhat-kit/S",
         "stats_alloc/S",
-        "countdown/S"
+        "countdown/S",
+        "median dk/S cd/S"
     );
     for case in &cases {
         let mut best = [Duration::MAX; 4];
+        let mut paired = [[0.0; 4]; ROUNDS];
         let mut rounds = || {
-            for _ in 0..ROUNDS {
+            for ratios in &mut paired {
+                let mut times = [Duration::ZERO; 4];
                 for (i, run) in case.runs.iter().enumerate() {
-                    best[i] = best[i].min(timed(case.threads, *run));
+                    times[i] = timed(case.threads, *run);
+                    best[i] = best[i].min(times[i]);
+                }
+                for (ratio, time) in ratios.iter_mut().zip(times) {
+                    *ratio = time.as_secs_f64() / times[0].as_secs_f64();
                 }
             }
         };
@@ -191,7 +208,7 @@ fn main() {
         let ns = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         let ratio = |d: Duration| d.as_secs_f64() / best[0].as_secs_f64();
         println!(
-            "{:<34} {:>10} {:>10} {:>12} {:>10} {:>10.2}x {:>13.2}x {:>11.2}x",
+            "{:<34} {:>10} {:>10} {:>12} {:>10} {:>10.2}x {:>13.2}x {:>11.2}x  {:>7.2}x {:>7.2}x",
             case.name,
             ns(best[0]),
             ns(best[1]),
@@ -199,7 +216,9 @@ fn main() {
             ns(best[3]),
             ratio(best[1]),
             ratio(best[2]),
-            ratio(best[3])
+            ratio(best[3]),
+            median(&paired, 1),
+            median(&paired, 3)
         );
     }
 }
