@@ -5,9 +5,11 @@
 //! The interpreter (`tests/workload/interp.rs`) runs through this binary's global allocator, which
 //! forwards to the allocator of the row being timed; the allocator rows call each allocator's
 //! `GlobalAlloc` methods directly, as `alloc_overhead` does. Rounds alternate between the rows to
-//! spread the machine's noise evenly, and the best round of each counts. Sessions start and end
-//! outside the timed part: the time to write the file (for the sampled profile, resolving its
-//! symbols) is printed on its own. Run with `cargo bench --bench profile_overhead --features sampled`.
+//! spread the machine's noise evenly, and the best round of each counts; the last three columns
+//! are the medians of the rounds' own ratios, steadier where the machine's speed drifts between
+//! rounds. Sessions start and end outside the timed part: the time to write the file (for the
+//! sampled profile, resolving its symbols) is printed on its own. Run with
+//! `cargo bench --bench profile_overhead --features sampled`.
 //! The peers (Datadog's and pprof-alloc's sampling allocators) are measured by `benches/peers`, a
 //! package of its own, so that their builds stay out of the suite's.
 
@@ -76,7 +78,7 @@ static GLOBAL: Route = Route;
 
 const PAIRS: usize = 1_000_000;
 const REALLOCS: usize = 100_000;
-const ROUNDS: usize = 7;
+const ROUNDS: usize = 15;
 /// dhat's rows take seconds each: fewer rounds of them.
 const DHAT_ROUNDS: usize = 2;
 /// The interpreter's size: `(fib 23)`, about 23 MiB allocated in 1.3 million blocks.
@@ -199,7 +201,7 @@ fn main() {
         ),
     ];
     println!(
-        "{:<26} {:>10} {:>10} {:>10} {:>11} {:>8} {:>9} {:>8} {:>9}",
+        "{:<26} {:>10} {:>10} {:>10} {:>11} {:>8} {:>9} {:>8} {:>9}   medians: peak/S sampled/S smp/peak",
         "case",
         "System",
         "peak",
@@ -208,27 +210,38 @@ fn main() {
         "peak/S",
         "sampled/S",
         "smp/peak",
-        "dhat/S"
+        "dhat/S",
     );
     let mut ends = Duration::ZERO;
     for (name, case) in &cases {
         let mut best = [Duration::MAX; 4];
-        for round in 0..ROUNDS {
+        // Each round's own ratios (peak/S, sampled/S, sampled/peak), for their medians.
+        let mut paired = [[0.0; 3]; ROUNDS];
+        for (round, ratios) in paired.iter_mut().enumerate() {
+            let mut times = [Duration::ZERO; 4];
             for (i, &row) in ROWS.iter().enumerate() {
                 if row == Row::Dhat && round >= DHAT_ROUNDS {
                     continue;
                 }
                 let (t, end) = session(row, &|| case(row));
+                times[i] = t;
                 best[i] = best[i].min(t);
                 if row == Row::Sampled {
                     ends = ends.max(end);
                 }
             }
+            let [system, peak, sampled, _] = times.map(|t| t.as_secs_f64());
+            *ratios = [peak / system, sampled / system, sampled / peak];
         }
+        let medians: [f64; 3] = std::array::from_fn(|column| {
+            let mut column = paired.map(|ratios| ratios[column]);
+            column.sort_by(f64::total_cmp);
+            column[ROUNDS / 2]
+        });
         let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         let r = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
         println!(
-            "{:<26} {:>10} {:>10} {:>10} {:>11} {:>7.2}x {:>8.2}x {:>7.2}x {:>8.1}x",
+            "{:<26} {:>10} {:>10} {:>10} {:>11} {:>7.2}x {:>8.2}x {:>7.2}x {:>8.1}x   {:.2}x {:.2}x {:.2}x",
             name,
             ms(best[0]),
             ms(best[1]),
@@ -238,6 +251,9 @@ fn main() {
             r(best[2], best[0]),
             r(best[2], best[1]),
             r(best[3], best[0]),
+            medians[0],
+            medians[1],
+            medians[2],
         );
     }
     println!(
