@@ -81,8 +81,9 @@ static BAND_NOW: AtomicU64 = AtomicU64::new(BAND);
 /// The live bytes are not a cell: they are `band_lo + rel`, the band's low end and the offset
 /// from it, so that the fast path's band check is one comparison of `rel`; the peak is kept the
 /// same way. The live blocks are `total_blocks - gone_blocks`, so that an allocation updates one
-/// block count, not two. Laid out in order, on a cache line of its own: the six cells the fast
-/// path touches come first, the two a free updates (`rel`, `gone_blocks`) not side by side.
+/// block count, not two. Laid out in order, on a cache line of its own: the cells the fast path
+/// touches (six, and the sample countdown under `sampled`) come first, within the line's 64
+/// bytes, the two a free updates (`rel`, `gone_blocks`) not side by side.
 #[repr(C, align(64))]
 struct Tally {
     /// The live bytes less `band_lo` (wrapping): in the band while below [`BAND_NOW`].
@@ -96,6 +97,9 @@ struct Tally {
     /// does). Only [`mark`] lowers it.
     peak_rel: Cell<u64>,
     peak_blocks: Cell<i64>,
+    /// Bytes to the next sample point; `i64::MAX` while no sampled session runs.
+    #[cfg(feature = "sampled")]
+    countdown: Cell<i64>,
     /// The low end of the band within which live bytes may move unpublished: the live bytes last
     /// published, less `PUBLISH_BYTES - 1`; [`OUT_OF_BAND`] below the live bytes before the first
     /// publication, and moved that much lower again while counting is paused. Only
@@ -114,9 +118,6 @@ struct Tally {
     born: Cell<u64>,
     /// Set on the thread that runs the outermost `measure_all`.
     measuring: Cell<bool>,
-    /// Bytes to the next sample point; `i64::MAX` while no sampled session runs.
-    #[cfg(feature = "sampled")]
-    countdown: Cell<i64>,
     /// The sampled session the countdown is armed for (0: none).
     #[cfg(feature = "sampled")]
     armed: Cell<u64>,
@@ -124,6 +125,11 @@ struct Tally {
     #[cfg(feature = "sampled")]
     rng: Cell<u64>,
 }
+
+// The cells the fast path touches are within the tally's first cache line.
+const _: () = assert!(std::mem::offset_of!(Tally, peak_blocks) + 8 <= 64);
+#[cfg(feature = "sampled")]
+const _: () = assert!(std::mem::offset_of!(Tally, countdown) + 8 <= 64);
 
 /// One operation, as the tally counts it.
 #[derive(Clone, Copy)]
@@ -209,6 +215,8 @@ impl Tally {
             gone_blocks: Cell::new(0),
             peak_rel: Cell::new(OUT_OF_BAND as u64),
             peak_blocks: Cell::new(0),
+            #[cfg(feature = "sampled")]
+            countdown: Cell::new(i64::MAX),
             band_lo: Cell::new(-OUT_OF_BAND),
             busy: Cell::new(false),
             pub_total_bytes: Cell::new(0),
@@ -217,8 +225,6 @@ impl Tally {
             pub_curr_blocks: Cell::new(0),
             born: Cell::new(0),
             measuring: Cell::new(false),
-            #[cfg(feature = "sampled")]
-            countdown: Cell::new(i64::MAX),
             #[cfg(feature = "sampled")]
             armed: Cell::new(0),
             #[cfg(feature = "sampled")]
