@@ -1,0 +1,220 @@
+//! The hot path's cost in instructions, counted by Valgrind's callgrind: the same count on every run
+//! of the same binary, whatever else the machine is doing, where the timed benchmarks
+//! (`alloc_overhead`, `regions`) move by a few percent from run to run on a shared machine.
+//!
+//! The binary runs itself under `valgrind --tool=callgrind` once per workload and allocator, with
+//! collection switched on only inside that workload's function, and prints the instructions per
+//! operation of `System`, of `countdown` (`System` plus one thread-local countdown: the floor of
+//! any per-thread counting, see `support/countdown.rs`) and of dhat-kit, and what each adds to
+//! `System`. Run with `cargo bench --bench instructions`; it says so and stops if valgrind is
+//! missing.
+//!
+//! Instructions are not time: a store that waits on a load, or a line another thread holds, costs
+//! more than its count. The count shows what the code asks of the processor, and catches a hot
+//! path that grew.
+
+use std::alloc::System;
+use std::hint::black_box;
+use std::process::Command;
+
+#[path = "support/workloads.rs"]
+mod workloads;
+
+#[path = "support/countdown.rs"]
+mod countdown;
+use countdown::Countdown;
+
+dhat_kit::global_allocator!();
+
+static DHAT_KIT: dhat_kit::Alloc = dhat_kit::Alloc::new();
+
+/// Operations per counted run: enough that the cold paths (a batch published every 1,024
+/// allocations) weigh what they weigh in a long run.
+const N: usize = 200_000;
+
+/// The environment variable that tells the binary, run under callgrind, which workload to run.
+const RUN: &str = "DHAT_KIT_INSTRUCTIONS_RUN";
+
+/// One function per workload and allocator, never inlined and with a plain symbol, so that
+/// callgrind's `--toggle-collect` counts exactly the instructions executed inside it.
+macro_rules! counted {
+    ($($name:ident: $work:ident($alloc:expr $(, $arg:expr)?);)*) => {
+        $(
+            #[no_mangle]
+            #[inline(never)]
+            fn $name(n: usize) {
+                workloads::$work(&$alloc, n $(, $arg)?);
+            }
+        )*
+    };
+}
+
+counted! {
+    instructions_pairs_system: pairs(System);
+    instructions_pairs_countdown: pairs(Countdown);
+    instructions_pairs_dhat_kit: pairs(DHAT_KIT);
+    instructions_pairs64_system: pairs64(System, true);
+    instructions_pairs64_countdown: pairs64(Countdown, true);
+    instructions_pairs64_dhat_kit: pairs64(DHAT_KIT, true);
+    instructions_reallocs_system: reallocs(System);
+    instructions_reallocs_countdown: reallocs(Countdown);
+    instructions_reallocs_dhat_kit: reallocs(DHAT_KIT);
+}
+
+#[inline(never)]
+fn plain(x: usize) -> usize {
+    black_box(x).wrapping_mul(3)
+}
+
+#[inline(never)]
+fn instrumented(x: usize) -> usize {
+    dhat_kit::region!("call_function");
+    black_box(x).wrapping_mul(3)
+}
+
+#[no_mangle]
+#[inline(never)]
+fn instructions_calls_plain(n: usize) {
+    for i in 0..n {
+        black_box(plain(i));
+    }
+}
+
+#[no_mangle]
+#[inline(never)]
+fn instructions_calls_region(n: usize) {
+    for i in 0..n {
+        black_box(instrumented(i));
+    }
+}
+
+/// The workloads: name, operations per round of `N` (a pair is one operation), and the
+/// functions for `System`, `countdown` and dhat-kit.
+type Row = (&'static str, usize, [Workload; 3]);
+
+/// A function's symbol, and the function.
+type Workload = (&'static str, fn(usize));
+
+fn rows() -> [Row; 3] {
+    [
+        (
+            "alloc+free pair, mixed sizes",
+            N,
+            [
+                ("instructions_pairs_system", instructions_pairs_system),
+                ("instructions_pairs_countdown", instructions_pairs_countdown),
+                ("instructions_pairs_dhat_kit", instructions_pairs_dhat_kit),
+            ],
+        ),
+        (
+            "alloc+free pair, 64 bytes written",
+            N,
+            [
+                ("instructions_pairs64_system", instructions_pairs64_system),
+                (
+                    "instructions_pairs64_countdown",
+                    instructions_pairs64_countdown,
+                ),
+                (
+                    "instructions_pairs64_dhat_kit",
+                    instructions_pairs64_dhat_kit,
+                ),
+            ],
+        ),
+        (
+            "realloc (and its share of alloc, free)",
+            // `reallocs` makes 20 reallocations, one allocation and one free per 20 operations.
+            N / 20 * 20,
+            [
+                ("instructions_reallocs_system", instructions_reallocs_system),
+                (
+                    "instructions_reallocs_countdown",
+                    instructions_reallocs_countdown,
+                ),
+                (
+                    "instructions_reallocs_dhat_kit",
+                    instructions_reallocs_dhat_kit,
+                ),
+            ],
+        ),
+    ]
+}
+
+/// Every function the parent may ask for by name.
+fn all() -> Vec<Workload> {
+    let mut all: Vec<_> = rows().iter().flat_map(|row| row.2).collect();
+    all.push(("instructions_calls_plain", instructions_calls_plain));
+    all.push(("instructions_calls_region", instructions_calls_region));
+    all
+}
+
+/// The instructions callgrind counted inside `function`, run over `N` operations in a child.
+fn count(function: &str) -> Result<u64, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("this benchmark's path: {e}"))?;
+    let out = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg("--callgrind-out-file=/dev/null")
+        .arg(format!("--toggle-collect={function}"))
+        .arg(&exe)
+        .env(RUN, function)
+        .output()
+        .map_err(|e| format!("valgrind: {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("valgrind on {function} failed:\n{stderr}"));
+    }
+    stderr
+        .lines()
+        .find_map(|line| line.split("Collected :").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| format!("no \"Collected\" line from callgrind for {function}:\n{stderr}"))
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if let Ok(function) = std::env::var(RUN) {
+        // The child, under callgrind.
+        let (_, f) = all()
+            .into_iter()
+            .find(|(name, _)| *name == function)
+            .unwrap_or_else(|| panic!("{RUN}={function}: no such workload"));
+        // Regions nested one level under another, as `benches/regions.rs` measures them.
+        let _outer = dhat_kit::Region::enter("interpreter");
+        f(N);
+        return;
+    }
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        println!("instructions: skipped, valgrind is not installed (apt-get install -y valgrind)");
+        return;
+    }
+    let per = |function: &str, ops: usize| match count(function) {
+        Ok(n) => n as f64 / ops as f64,
+        Err(e) => panic!("{e}"),
+    };
+    println!(
+        "{:<40} {:>8} {:>10} {:>9} {:>16} {:>15}",
+        "instructions per operation",
+        "System",
+        "countdown",
+        "dhat-kit",
+        "countdown - Sys",
+        "dhat-kit - Sys"
+    );
+    for (name, ops, functions) in rows() {
+        let [system, countdown, kit] = functions.map(|(function, _)| per(function, ops));
+        println!(
+            "{name:<40} {system:>8.1} {countdown:>10.1} {kit:>9.1} {:>16.1} {:>15.1}",
+            countdown - system,
+            kit - system
+        );
+    }
+    let plain = per("instructions_calls_plain", N);
+    let region = per("instructions_calls_region", N);
+    println!(
+        "{:<40} {:>8.1} (a call with region! less a plain call)",
+        "region! enter + exit",
+        region - plain
+    );
+}
