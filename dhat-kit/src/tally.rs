@@ -23,9 +23,9 @@
 //! out of it and takes the slow path ([`Tally::slow`]): a thread that never published and a paused
 //! thread (the band's low end is moved [`OUT_OF_BAND`] below the live bytes; paused, the slow path
 //! lets the operation through uncounted), and exact mode (the band in force, [`BAND_NOW`], is
-//! empty). So over `System` the fast path checks no flag at
-//! all: the band and the count's mask. Over another allocator the reentrancy flag is still checked
-//! and raised around the inner call, since that allocator may allocate through this one.
+//! empty). So over `System` the fast path checks no flag at all: the band and the count's mask.
+//! Over another allocator the reentrancy flag is still checked and raised around the inner call,
+//! since that allocator may allocate through this one.
 //!
 //! Why the code reached from a `GlobalAlloc` method never allocates, locks or panics, in one place:
 //!
