@@ -15,6 +15,7 @@
 
 pub(crate) mod estimate;
 mod file;
+mod unwind;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -215,6 +216,7 @@ impl Drop for InSampler {
 /// at once.
 pub(crate) fn start(interval: u64) {
     let _in = InSampler::enter();
+    unwind::prepare();
     let state = State {
         interval: interval as f64,
         sites: Vec::with_capacity(1024),
@@ -313,17 +315,7 @@ pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
     // The key of a site: the region path active here (or `usize::MAX`), then the stack.
     let mut ips = [0usize; MAX_FRAMES + 1];
     ips[0] = crate::region::imp::current_path().map_or(usize::MAX, |gid| gid as usize);
-    let mut n = 1;
-    // SAFETY: `trace_unsynchronized` is unsafe only because it may run concurrently with other
-    // unwinders on platforms whose unwinder is not thread-safe (Windows' dbghelp); the closure
-    // only writes into `ips`, within its bounds, and neither allocates nor panics.
-    unsafe {
-        backtrace::trace_unsynchronized(|frame| {
-            ips[n] = frame.ip() as usize;
-            n += 1;
-            n <= MAX_FRAMES
-        });
-    }
+    let n = 1 + unwind::trace(&mut ips[1..]);
     let mut guard = STATE.lock();
     let Some(state) = guard.as_mut() else {
         return;
