@@ -66,11 +66,10 @@ mod fast {
         ranges: Vec<Range<u64>>,
     }
 
-    impl Fast {
-        fn knows(&self, address: u64) -> bool {
-            let i = self.ranges.partition_point(|r| r.end <= address);
-            self.ranges.get(i).is_some_and(|r| r.contains(&address))
-        }
+    /// Whether `address` lies in one of the modules' ranges (sorted).
+    fn knows(ranges: &[Range<u64>], address: u64) -> bool {
+        let i = ranges.partition_point(|r| r.end <= address);
+        ranges.get(i).is_some_and(|r| r.contains(&address))
     }
 
     static FAST: Mutex<Option<Fast>> = Mutex::new(None);
@@ -241,7 +240,9 @@ mod fast {
             }
         };
         let Fast {
-            unwinder, cache, ..
+            unwinder,
+            cache,
+            ranges,
         } = fast;
         let mut frames = unwinder.iter_frames(
             rip,
@@ -250,29 +251,23 @@ mod fast {
             &mut read_stack,
         );
         let mut n = 0;
-        let mut addresses = [0u64; 256];
-        loop {
+        while n < ips.len() {
             match frames.next() {
                 Ok(Some(frame)) => {
                     let address = match frame {
                         FrameAddress::InstructionPointer(a) => a,
                         FrameAddress::ReturnAddress(a) => a.get(),
                     };
-                    if n == addresses.len().min(ips.len()) {
-                        break;
+                    // A frame outside the modules known at the session's start: libgcc's turn.
+                    if !knows(ranges, address) {
+                        return None;
                     }
-                    addresses[n] = address;
+                    ips[n] = address as usize;
                     n += 1;
                 }
                 Ok(None) => break,
                 Err(_) => return None,
             }
-        }
-        if !addresses[..n].iter().all(|&a| fast.knows(a)) {
-            return None;
-        }
-        for (ip, &a) in ips.iter_mut().zip(&addresses[..n]) {
-            *ip = a as usize;
         }
         Some(n)
     }
