@@ -229,11 +229,18 @@ mod fast {
                 options(nomem, nostack, preserves_flags),
             );
         }
+        // Reads stay between the stack pointer and the stack's top: that part of the stack is
+        // mapped (below it, a main thread's stack may not have grown yet), and every frame the
+        // unwinder needs lies there. A stack pointer outside the thread's stack (a coroutine's
+        // own stack) is left to libgcc.
+        if !(low..high).contains(&rsp) {
+            return None;
+        }
         let mut read_stack = |address: u64| {
-            if address.is_multiple_of(8) && address >= low && address < high.saturating_sub(7) {
-                // SAFETY: an aligned word within this thread's own stack, which is mapped; it
-                // lies above the current stack pointer's frame or within it, so it is not being
-                // written meanwhile.
+            if address.is_multiple_of(8) && address >= rsp && address < high.saturating_sub(7) {
+                // SAFETY: an aligned word of this thread's own stack between the stack pointer
+                // and the top, which is mapped; it lies in this function's frame or its callers',
+                // which are not written meanwhile.
                 Ok(unsafe { std::ptr::read_volatile(address as *const u64) })
             } else {
                 Err(())
