@@ -52,9 +52,10 @@ pub(crate) use process::{process_stats, SpanMark};
 
 use process::PROCESS;
 
-/// A thread publishes its pending figures to the process tally at every this many allocations (its
-/// count of allocations a multiple of it: a mask of the count already in a register, no load of
-/// the count last published), so never more than this many go unpublished... (a power of two)
+/// A thread publishes its pending figures to the process tally at every this many allocations (the
+/// allocation that finds its count a multiple of it: a mask of the count already in a register,
+/// no load of the count last published), so never more than this many go unpublished... (a power
+/// of two)
 const PUBLISH_BLOCKS: u64 = 1024;
 /// ...or as soon as its live bytes moved by this much since it last published. This bounds the
 /// process peak's error: at most `PUBLISH_BYTES` per thread alive at the time (see `process_stats`).
