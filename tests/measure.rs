@@ -119,6 +119,40 @@ fn thread_stats_sees_the_threads_peak_inside_a_measurement() {
 }
 
 #[test]
+fn the_threads_peak_is_exact_inside_nested_measurements_and_after_them() {
+    std::thread::spawn(|| {
+        let keep = black_box(vec![0u8; 1000]);
+        // The live bytes now (the new thread's own bookkeeping included), `keep` among them.
+        let live = dhat_kit::thread_stats().curr_bytes;
+        let ((), _) = measure(|| {
+            drop(black_box(vec![0u8; 1 << 20]));
+            let ((), inner) = measure(|| {
+                drop(black_box(vec![0u8; 1 << 19]));
+                assert_eq!(dhat_kit::thread_stats().max_bytes, live + (1 << 20));
+            });
+            assert_eq!(inner.max_bytes, 1 << 19);
+            assert_eq!(dhat_kit::thread_stats().max_bytes, live + (1 << 20));
+        });
+        let first = dhat_kit::thread_stats();
+        assert_eq!(first.max_bytes, live + (1 << 20));
+        // A higher peak inside a later measurement is the thread's new peak, there and after,
+        // with the same live blocks (`keep` and the one big block).
+        let ((), _) = measure(|| {
+            drop(black_box(vec![0u8; 1 << 21]));
+            let t = dhat_kit::thread_stats();
+            assert_eq!(
+                (t.max_bytes, t.max_blocks),
+                (live + (1 << 21), first.max_blocks)
+            );
+        });
+        assert_eq!(dhat_kit::thread_stats().max_bytes, live + (1 << 21));
+        drop(keep);
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
 fn other_threads_allocations_are_not_measured() {
     let ((), s) = measure(|| {
         std::thread::scope(|scope| {

@@ -94,6 +94,37 @@ fn recursion_collapses_into_one_path() {
 }
 
 #[test]
+fn recursion_is_by_name_whatever_string_spells_it_and_however_often() {
+    // The same name from a literal and from a string of its own (another address): recursion
+    // either way, on the first entry and on every later one (after the first, the cache of the
+    // child entered last answers).
+    let spelled: &'static str = Box::leak(String::from("recurse-by-name").into_boxed_str());
+    assert_ne!(spelled.as_ptr(), "recurse-by-name".as_ptr());
+    {
+        region!("recurse-by-name");
+        for _ in 0..3 {
+            let _again = Region::enter(spelled);
+            black_box(vec![0u8; 7]);
+        }
+        {
+            region!("recurse-by-name-child");
+            let _again = Region::enter(spelled);
+            black_box(vec![0u8; 5]);
+        }
+    }
+    let r = get("recurse-by-name");
+    assert_eq!(r.entries, 5, "one entry and four recursive ones");
+    assert_eq!(r.inclusive, stats((26, 4), (7, 1), (0, 0)));
+    assert_eq!(r.self_stats, stats((21, 3), (7, 1), (0, 0)));
+    let child = get("recurse-by-name/recurse-by-name-child");
+    assert_eq!(child.entries, 1);
+    assert_eq!(child.inclusive, stats((5, 1), (5, 1), (0, 0)));
+    assert!(regions()
+        .iter()
+        .all(|r| !r.path.contains("recurse-by-name-child/")));
+}
+
+#[test]
 fn explicit_guards_and_a_measurement_inside_a_region() {
     let outer = Region::enter("explicit");
     let ((), inner) = dhat_kit::measure(|| {

@@ -67,14 +67,21 @@ impl Own {
 
 /// The child entered last from a frame (or the region entered last outside any): its name (by
 /// address and length), its path and this thread's aggregate for it, so that a loop entering the
-/// same child skips the lookup.
+/// same child skips the lookup; or, when the name is already open on the stack (recursion), the
+/// depth of the frame that has it. Both hold while the frame whose cache it is stays open, since
+/// the frames under it cannot change meanwhile.
 #[derive(Clone, Copy)]
 struct CacheEntry {
     name_addr: usize,
     name_len: usize,
     gid: u32,
+    /// The depth of the open frame of the same name, or [`NOT_OPEN`].
+    open_at: u32,
     agg: usize,
 }
+
+/// [`CacheEntry::open_at`] for a name not open on the stack.
+const NOT_OPEN: u32 = u32::MAX;
 
 impl CacheEntry {
     /// Matches no name (no `&'static str` lies at address 0).
@@ -82,6 +89,7 @@ impl CacheEntry {
         name_addr: 0,
         name_len: 0,
         gid: 0,
+        open_at: NOT_OPEN,
         agg: 0,
     };
 
@@ -232,41 +240,66 @@ fn agg_for(thread: &mut Thread, gid: u32) -> usize {
 /// Enters the region `name` under the one active on this thread.
 pub(super) fn enter_child(name: &'static str) -> FrameRef {
     with_thread(|t| {
-        if let Some(depth) = t.frames.iter().rposition(|f| f.name == name) {
-            let frame = &t.frames[depth];
+        let cache = match t.frames.last() {
+            Some(f) => &f.last_child,
+            None => &t.last_root,
+        };
+        let (gid, open_at, agg) = if cache.is(name) {
+            (cache.gid, cache.open_at, cache.agg)
+        } else {
+            let found = look_up(t, name);
+            (found.gid, found.open_at, found.agg)
+        };
+        if open_at != NOT_OPEN {
+            // Recursion: counted as an entry of the frame already open, nothing to close.
+            let frame = &t.frames[open_at as usize];
             t.aggs[frame.agg].count_entry();
             return FrameRef::NONE;
         }
-        let cache = t.frames.last().map_or(t.last_root, |f| f.last_child);
-        let (gid, agg) = if cache.is(name) {
-            (cache.gid, cache.agg)
-        } else {
-            let parent = t.frames.last().map_or(ROOT, |f| f.gid);
-            let (name_addr, name_len) = (name.as_ptr() as usize, name.len());
-            let (gid, agg) = match t.ids.get(&(parent, name_addr, name_len)) {
-                Some(&found) => found,
-                None => uncounted(|| {
-                    let gid = registry::path_id(parent, name);
-                    let found = (gid, agg_for(t, gid));
-                    t.ids.insert((parent, name_addr, name_len), found);
-                    found
-                }),
-            };
-            let slot = match t.frames.last_mut() {
-                Some(f) => &mut f.last_child,
-                None => &mut t.last_root,
-            };
-            *slot = CacheEntry {
-                name_addr,
-                name_len,
-                gid,
-                agg,
-            };
-            (gid, agg)
-        };
         open(t, gid, agg, name)
     })
     .unwrap_or(FrameRef::NONE)
+}
+
+/// What entering `name` under the active region means, when the cache of the child entered last
+/// does not hold it: the frame of the same name already open (recursion), or the path and this
+/// thread's aggregate for it. The cache then holds it.
+#[cold]
+#[inline(never)]
+fn look_up(t: &mut Thread, name: &'static str) -> CacheEntry {
+    let (name_addr, name_len) = (name.as_ptr() as usize, name.len());
+    let entry = if let Some(depth) = t.frames.iter().rposition(|f| f.name == name) {
+        CacheEntry {
+            name_addr,
+            name_len,
+            open_at: depth as u32,
+            ..CacheEntry::EMPTY
+        }
+    } else {
+        let parent = t.frames.last().map_or(ROOT, |f| f.gid);
+        let (gid, agg) = match t.ids.get(&(parent, name_addr, name_len)) {
+            Some(&found) => found,
+            None => uncounted(|| {
+                let gid = registry::path_id(parent, name);
+                let found = (gid, agg_for(t, gid));
+                t.ids.insert((parent, name_addr, name_len), found);
+                found
+            }),
+        };
+        CacheEntry {
+            name_addr,
+            name_len,
+            gid,
+            open_at: NOT_OPEN,
+            agg,
+        }
+    };
+    let slot = match t.frames.last_mut() {
+        Some(f) => &mut f.last_child,
+        None => &mut t.last_root,
+    };
+    *slot = entry;
+    entry
 }
 
 /// Enters the path `gid`, handed over from another thread, as a new frame here; on a thread
@@ -292,7 +325,7 @@ fn open(t: &mut Thread, gid: u32, agg: usize, name: &'static str) -> FrameRef {
     let id = t.next_id;
     let depth = t.frames.len();
     if t.frames.capacity() == depth {
-        uncounted(|| t.frames.reserve(8));
+        grow(&mut t.frames);
     }
     let frame = Frame {
         id,
@@ -313,6 +346,14 @@ fn open(t: &mut Thread, gid: u32, agg: usize, name: &'static str) -> FrameRef {
     #[cfg(feature = "sampled")]
     let _ = CURRENT.try_with(|c| c.set(gid));
     FrameRef::new(depth, id)
+}
+
+/// Makes room for more frames (uncounted: the kit's own bookkeeping); out of line, so that an
+/// entry keeps few registers.
+#[cold]
+#[inline(never)]
+fn grow(frames: &mut Vec<Frame>) {
+    uncounted(|| frames.reserve(8));
 }
 
 /// Ends the frame a guard holds (and any entered after it, still open).

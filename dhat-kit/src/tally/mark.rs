@@ -1,18 +1,20 @@
 //! Marks and snapshots over this thread's tally: the peak protocol, in one place.
 //!
 //! The tally keeps one peak: the highest live bytes since the innermost open mark began. A mark,
-//! when it begins, sets the peak before it aside (in itself, and the highest of every open mark's
-//! in [`SET_ASIDE`] for [`thread_stats`]) and lowers the tally's peak to the live bytes now; when
-//! it ends, it reads the peak it measured and puts back the higher of the two. So nested marks
-//! each see their own exact peak, and the thread's own peak is never lost.
+//! when it begins, sets the peak before it aside (in itself, and the highest peak ever set aside
+//! on the thread in [`SET_ASIDE`], for [`thread_stats`]) and lowers the tally's peak to the live
+//! bytes now; when it ends, it reads the peak it measured and puts back the higher of the two. So
+//! nested marks each see their own exact peak, and the thread's own peak is never lost.
 
 use super::{with_tally, Tally};
 use crate::stats::Stats;
 use std::cell::Cell;
 
 thread_local! {
-    /// The highest peak (bytes, blocks) set aside by the marks open on this thread, so that
-    /// `thread_stats` still sees the thread's own peak inside a measurement.
+    /// The highest peak (bytes, blocks) any mark on this thread has set aside, so that
+    /// `thread_stats` still sees the thread's own peak inside a measurement. It only rises: a peak
+    /// set aside was the thread's at its time, and a mark that ends puts it back into the tally's
+    /// peak anyway, so nothing is restored when marks end.
     static SET_ASIDE: Cell<(i64, i64)> = const { Cell::new((0, 0)) };
 }
 
@@ -37,31 +39,24 @@ pub(crate) struct FrameMark {
     /// The tally at the beginning; its `peak` is the peak before this mark (since the previous
     /// mark began), set aside while this one measures.
     start: Snapshot,
-    outer_set_aside: (i64, i64),
 }
 
 impl FrameMark {
     /// Begins measuring this thread's allocations.
     pub(crate) fn begin() -> FrameMark {
-        let set_aside = SET_ASIDE.try_with(Cell::get).unwrap_or_default();
         with_tally(|t| {
             let start = Snapshot::of(t);
-            let _ = SET_ASIDE.try_with(|s| s.set(higher(set_aside, start.peak)));
+            let _ = SET_ASIDE.try_with(|s| s.set(higher(s.get(), start.peak)));
             t.set_peak((start.curr_bytes, start.curr_blocks));
-            FrameMark {
-                start,
-                outer_set_aside: set_aside,
-            }
+            FrameMark { start }
         })
         .unwrap_or(FrameMark {
             start: Snapshot::default(),
-            outer_set_aside: set_aside,
         })
     }
 
     /// What this mark measured; the peak before it is put back.
     pub(crate) fn end(self) -> Stats {
-        let _ = SET_ASIDE.try_with(|s| s.set(self.outer_set_aside));
         with_tally(|t| {
             let inner = t.peak();
             t.set_peak(higher(self.start.peak, inner));
