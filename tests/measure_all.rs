@@ -213,6 +213,32 @@ fn nested_spans() {
 }
 
 #[test]
+fn the_peak_is_the_latest_of_equal_peaks_and_a_same_size_realloc_moves_only_the_totals() {
+    use std::hint::black_box;
+    let ((), stats) = dhat_kit::measure_all(|| {
+        // 100 live bytes in one block, then in two: the peak is the later one, as dhat keeps it.
+        drop(black_box(vec![0u8; 100]));
+        let a = black_box(vec![0u8; 50]);
+        let layout = std::alloc::Layout::from_size_align(50, 1).unwrap();
+        // SAFETY: a non-zero size; the block is reallocated to the same size with its layout,
+        // then freed with it.
+        unsafe {
+            let b = std::alloc::alloc(layout);
+            assert!(!b.is_null());
+            // A reallocation to the same size: a new block in the totals, the live figures
+            // unchanged.
+            let b = black_box(std::alloc::realloc(b, layout, 50));
+            assert!(!b.is_null());
+            drop(a);
+            std::alloc::dealloc(b, layout);
+        }
+    });
+    assert_eq!((stats.total_bytes, stats.total_blocks), (250, 4));
+    assert_eq!((stats.max_bytes, stats.max_blocks), (100, 2));
+    assert_eq!((stats.curr_bytes, stats.curr_blocks), (0, 0));
+}
+
+#[test]
 fn regions_inside_work_as_usual() {
     let ((), stats) = dhat_kit::measure_all(|| {
         dhat_kit::region!("measure_all_region");

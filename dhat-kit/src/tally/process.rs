@@ -65,26 +65,45 @@ impl Process {
 
     /// Adds a batch (total bytes and blocks; change of live bytes and blocks); returns whether it
     /// raised (or met) the peak.
+    ///
+    /// In exact mode this runs on every operation, so it skips the read-modify-writes it can (each
+    /// a locked instruction, and a contended cache line when threads run at once): the additions
+    /// of zero (a free's totals, a same-size reallocation's live figures) and the peak's update
+    /// when a plain load shows the live bytes below it. The peak only rises between the spans'
+    /// beginnings, so a value read higher than these live bytes stays higher.
     pub(super) fn add(
         &self,
         [total_bytes, total_blocks]: [u64; 2],
         [bytes, blocks]: [i64; 2],
     ) -> bool {
-        self.total_bytes.fetch_add(total_bytes, Relaxed);
-        self.total_blocks.fetch_add(total_blocks, Relaxed);
-        let blocks = self
-            .curr_blocks
-            .fetch_add(blocks, Relaxed)
-            .wrapping_add(blocks);
+        if total_bytes != 0 {
+            self.total_bytes.fetch_add(total_bytes, Relaxed);
+        }
+        if total_blocks != 0 {
+            self.total_blocks.fetch_add(total_blocks, Relaxed);
+        }
+        let blocks = if blocks != 0 {
+            self.curr_blocks
+                .fetch_add(blocks, Relaxed)
+                .wrapping_add(blocks)
+        } else {
+            self.curr_blocks.load(Relaxed)
+        };
         let fell = bytes < 0;
-        let bytes = self
-            .curr_bytes
-            .fetch_add(bytes, Relaxed)
-            .wrapping_add(bytes);
+        let bytes = if bytes != 0 {
+            self.curr_bytes
+                .fetch_add(bytes, Relaxed)
+                .wrapping_add(bytes)
+        } else {
+            self.curr_bytes.load(Relaxed)
+        };
         // Live bytes that fell cannot be a new peak: the peak was at least the live bytes before.
         // `>=`: the latest of equal peaks, as dhat records it. The blocks are those seen with the
         // winning peak; two publications racing here may pair them approximately.
-        if !fell && self.max_bytes.fetch_max(bytes, Relaxed) <= bytes {
+        if !fell
+            && bytes >= self.max_bytes.load(Relaxed)
+            && self.max_bytes.fetch_max(bytes, Relaxed) <= bytes
+        {
             self.max_blocks.store(blocks, Relaxed);
             return true;
         }
