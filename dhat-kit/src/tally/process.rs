@@ -82,21 +82,9 @@ impl Process {
         if total_blocks != 0 {
             self.total_blocks.fetch_add(total_blocks, Relaxed);
         }
-        let blocks = if blocks != 0 {
-            self.curr_blocks
-                .fetch_add(blocks, Relaxed)
-                .wrapping_add(blocks)
-        } else {
-            self.curr_blocks.load(Relaxed)
-        };
+        let blocks = add_live(&self.curr_blocks, blocks);
         let fell = bytes < 0;
-        let bytes = if bytes != 0 {
-            self.curr_bytes
-                .fetch_add(bytes, Relaxed)
-                .wrapping_add(bytes)
-        } else {
-            self.curr_bytes.load(Relaxed)
-        };
+        let bytes = add_live(&self.curr_bytes, bytes);
         // Live bytes that fell cannot be a new peak: the peak was at least the live bytes before.
         // `>=`: the latest of equal peaks, as dhat records it. The blocks are those seen with the
         // winning peak; two publications racing here may pair them approximately.
@@ -129,6 +117,15 @@ impl Process {
     fn set_peak(&self, (bytes, blocks): (i64, i64)) {
         self.max_bytes.store(bytes, SeqCst);
         self.max_blocks.store(blocks, SeqCst);
+    }
+}
+
+/// Adds `by` to a live figure and returns the figure after it; a plain load when `by` is zero.
+fn add_live(figure: &AtomicI64, by: i64) -> i64 {
+    if by == 0 {
+        figure.load(Relaxed)
+    } else {
+        figure.fetch_add(by, Relaxed).wrapping_add(by)
     }
 }
 
