@@ -94,6 +94,8 @@ fn merge(into: &mut Stats, s: &Stats) {
 /// One thread's aggregate for one path.
 pub(super) struct Agg {
     pub(super) gid: u32,
+    /// The path's last name (for the recursion check, which compares names).
+    pub(super) name: &'static str,
     pub(super) entries: AtomicU64,
     pub(super) inclusive: Figures,
     pub(super) self_stats: Figures,
@@ -167,20 +169,17 @@ pub(crate) fn path_of(gid: u32) -> Option<String> {
     reg.paths.get(gid as usize).map(|p| p.path.clone())
 }
 
-/// The name of path `gid`.
-pub(super) fn name_of(gid: u32) -> &'static str {
-    REGISTRY.lock().paths[gid as usize].name
-}
-
 /// A new aggregate for path `gid`, registered so that [`collect`] sees it.
 pub(super) fn register(gid: u32) -> Arc<Agg> {
+    let mut reg = REGISTRY.lock();
     let agg = Arc::new(Agg {
         gid,
+        name: reg.paths[gid as usize].name,
         entries: AtomicU64::new(0),
         inclusive: Figures::default(),
         self_stats: Figures::default(),
     });
-    REGISTRY.lock().live.push(Arc::clone(&agg));
+    reg.live.push(Arc::clone(&agg));
     agg
 }
 

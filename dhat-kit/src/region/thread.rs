@@ -46,11 +46,14 @@ impl Own {
     }
 
     /// An entry's own figures: its inclusive ones less what its child regions' entries counted.
+    /// The totals only rise, and the children's entries lie within the entry, one after another,
+    /// so their totals never exceed its own: a plain subtraction. The live figures of the
+    /// children may (they keep what the entry frees of its own), so those stop at zero.
     #[inline(always)]
     fn without(inclusive: &Stats, children: &Own) -> Own {
         Own {
-            total_bytes: inclusive.total_bytes.saturating_sub(children.total_bytes),
-            total_blocks: inclusive.total_blocks.saturating_sub(children.total_blocks),
+            total_bytes: inclusive.total_bytes.wrapping_sub(children.total_bytes),
+            total_blocks: inclusive.total_blocks.wrapping_sub(children.total_blocks),
             curr_bytes: inclusive.curr_bytes.saturating_sub(children.curr_bytes),
             curr_blocks: inclusive.curr_blocks.saturating_sub(children.curr_blocks),
         }
@@ -102,8 +105,8 @@ impl CacheEntry {
 struct Frame {
     id: u32,
     gid: u32,
-    name: &'static str,
-    /// This thread's aggregate for the path: an index into `Thread::aggs`.
+    /// This thread's aggregate for the path (which knows the path's name): an index into
+    /// `Thread::aggs`.
     agg: usize,
     mark: FrameMark,
     /// What the child regions' entries counted.
@@ -256,7 +259,7 @@ pub(super) fn enter_child(name: &'static str) -> FrameRef {
             t.aggs[frame.agg].count_entry();
             return FrameRef::NONE;
         }
-        open(t, gid, agg, name)
+        open(t, gid, agg)
     })
     .unwrap_or(FrameRef::NONE)
 }
@@ -268,7 +271,7 @@ pub(super) fn enter_child(name: &'static str) -> FrameRef {
 #[inline(never)]
 fn look_up(t: &mut Thread, name: &'static str) -> CacheEntry {
     let (name_addr, name_len) = (name.as_ptr() as usize, name.len());
-    let entry = if let Some(depth) = t.frames.iter().rposition(|f| f.name == name) {
+    let entry = if let Some(depth) = t.frames.iter().rposition(|f| t.aggs[f.agg].name == name) {
         CacheEntry {
             name_addr,
             name_len,
@@ -311,15 +314,15 @@ pub(super) fn enter_path(gid: u32) -> FrameRef {
             t.aggs[frame.agg].count_entry();
             return FrameRef::NONE;
         }
-        let (agg, name) = uncounted(|| (agg_for(t, gid), registry::name_of(gid)));
-        open(t, gid, agg, name)
+        let agg = uncounted(|| agg_for(t, gid));
+        open(t, gid, agg)
     })
     .unwrap_or(FrameRef::NONE)
 }
 
 /// Pushes a frame for path `gid` (this thread's aggregate `agg`) and starts its measurement.
 #[inline(always)]
-fn open(t: &mut Thread, gid: u32, agg: usize, name: &'static str) -> FrameRef {
+fn open(t: &mut Thread, gid: u32, agg: usize) -> FrameRef {
     // The entry is counted when it ends (`close`), on the aggregate it writes anyway.
     t.next_id = t.next_id.wrapping_add(1);
     let id = t.next_id;
@@ -330,7 +333,6 @@ fn open(t: &mut Thread, gid: u32, agg: usize, name: &'static str) -> FrameRef {
     let frame = Frame {
         id,
         gid,
-        name,
         agg,
         mark: FrameMark::begin(),
         children: Own::default(),
@@ -366,17 +368,14 @@ pub(super) fn exit(frame: FrameRef) {
 
 fn close_from(frame: FrameRef) {
     let _ = with_thread(|t| {
-        if t.frames.get(frame.depth()).map(|f| f.id) != Some(frame.id()) {
+        let depth = frame.depth();
+        if t.frames.get(depth).map(|f| f.id) != Some(frame.id()) {
             return; // already closed by an outer guard dropped early
         }
-        // Frames end where they lie, then leave the stack: no copy of a frame just written.
-        while let Some((f, rest)) = t.frames.split_last_mut() {
-            close(f, &t.aggs, rest.last_mut());
-            t.frames.truncate(t.frames.len() - 1);
-            if t.frames.len() == frame.depth() {
-                break;
-            }
+        if t.frames.len() > depth + 1 {
+            close_inner(t, depth);
         }
+        close_last(t);
         #[cfg(feature = "sampled")]
         {
             let now = t.frames.last().map_or(NO_REGION, |f| f.gid);
@@ -385,6 +384,28 @@ fn close_from(frame: FrameRef) {
     });
 }
 
+/// Ends the frames entered after the one at `depth` and still open (their guards were dropped
+/// after the outer one, or leaked), innermost first.
+#[cold]
+#[inline(never)]
+fn close_inner(t: &mut Thread, depth: usize) {
+    while t.frames.len() > depth + 1 {
+        close_last(t);
+    }
+}
+
+/// Ends the innermost open frame where it lies, then takes it off the stack (no copy of a frame
+/// just written).
+#[inline(always)]
+fn close_last(t: &mut Thread) {
+    if let Some((f, rest)) = t.frames.split_last_mut() {
+        let len = rest.len();
+        close(f, &t.aggs, rest.last_mut());
+        t.frames.truncate(len);
+    }
+}
+
+#[inline(always)]
 fn close(f: &mut Frame, aggs: &[Arc<Agg>], parent: Option<&mut Frame>) {
     let agg = &aggs[f.agg];
     agg.count_entry();
