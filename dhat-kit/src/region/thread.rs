@@ -78,13 +78,14 @@ struct CacheEntry {
     name_addr: usize,
     name_len: usize,
     gid: u32,
-    /// The depth of the open frame of the same name, or [`NOT_OPEN`].
+    /// One more than the depth of the open frame of the same name, or [`NOT_OPEN`] (so that
+    /// an empty entry is all zeros).
     open_at: u32,
     agg: usize,
 }
 
 /// [`CacheEntry::open_at`] for a name not open on the stack.
-const NOT_OPEN: u32 = u32::MAX;
+const NOT_OPEN: u32 = 0;
 
 impl CacheEntry {
     /// Matches no name (no `&'static str` lies at address 0).
@@ -255,7 +256,7 @@ pub(super) fn enter_child(name: &'static str) -> FrameRef {
         };
         if open_at != NOT_OPEN {
             // Recursion: counted as an entry of the frame already open, nothing to close.
-            let frame = &t.frames[open_at as usize];
+            let frame = &t.frames[open_at as usize - 1];
             t.aggs[frame.agg].count_entry();
             return FrameRef::NONE;
         }
@@ -275,7 +276,7 @@ fn look_up(t: &mut Thread, name: &'static str) -> CacheEntry {
         CacheEntry {
             name_addr,
             name_len,
-            open_at: depth as u32,
+            open_at: depth as u32 + 1,
             ..CacheEntry::EMPTY
         }
     } else {
@@ -369,13 +370,12 @@ pub(super) fn exit(frame: FrameRef) {
 fn close_from(frame: FrameRef) {
     let _ = with_thread(|t| {
         let depth = frame.depth();
-        if t.frames.get(depth).map(|f| f.id) != Some(frame.id()) {
-            return; // already closed by an outer guard dropped early
+        // The common case: the guard's frame is the innermost one.
+        if depth + 1 == t.frames.len() && t.frames[depth].id == frame.id() {
+            close_last(t);
+        } else {
+            close_out_of_order(t, frame);
         }
-        if t.frames.len() > depth + 1 {
-            close_inner(t, depth);
-        }
-        close_last(t);
         #[cfg(feature = "sampled")]
         {
             let now = t.frames.last().map_or(NO_REGION, |f| f.gid);
@@ -384,12 +384,16 @@ fn close_from(frame: FrameRef) {
     });
 }
 
-/// Ends the frames entered after the one at `depth` and still open (their guards were dropped
-/// after the outer one, or leaked), innermost first.
+/// Ends the frame a guard holds when it is not the innermost: the frames entered after it and
+/// still open (their guards dropped later, or leaked) end first, innermost first; a frame already
+/// closed by an outer guard dropped early is left alone.
 #[cold]
 #[inline(never)]
-fn close_inner(t: &mut Thread, depth: usize) {
-    while t.frames.len() > depth + 1 {
+fn close_out_of_order(t: &mut Thread, frame: FrameRef) {
+    if t.frames.get(frame.depth()).map(|f| f.id) != Some(frame.id()) {
+        return;
+    }
+    while t.frames.len() > frame.depth() {
         close_last(t);
     }
 }
@@ -398,26 +402,30 @@ fn close_inner(t: &mut Thread, depth: usize) {
 /// just written).
 #[inline(always)]
 fn close_last(t: &mut Thread) {
-    if let Some((f, rest)) = t.frames.split_last_mut() {
-        let len = rest.len();
-        close(f, &t.aggs, rest.last_mut());
+    if let Some(f) = t.frames.last() {
+        let inclusive = close(f, &t.aggs);
+        let len = t.frames.len() - 1;
         t.frames.truncate(len);
+        // The parent looked up only now, so that it is not held through the figures' work.
+        if let Some(parent) = t.frames.last_mut() {
+            parent.children.add(&inclusive);
+        }
     }
 }
 
+/// Ends frame `f`'s measurement and adds its figures to its aggregate; what it measured, for its
+/// parent.
 #[inline(always)]
-fn close(f: &mut Frame, aggs: &[Arc<Agg>], parent: Option<&mut Frame>) {
+fn close(f: &Frame, aggs: &[Arc<Agg>]) -> Stats {
     let agg = &aggs[f.agg];
     agg.count_entry();
     let inclusive = f.mark.end();
     agg.inclusive.add(&inclusive);
     agg.self_stats
         .add_own(Own::without(&inclusive, &f.children));
-    if let Some(parent) = parent {
-        parent.children.add(&inclusive);
-    }
     #[cfg(feature = "ad-hoc")]
     uncounted(|| dhat::ad_hoc_event(inclusive.total_bytes as usize));
+    inclusive
 }
 
 /// An entry open on this thread, as it stands at a [`regions`](super::regions) call.
