@@ -182,6 +182,60 @@ fn the_thread_scope_report() {
     assert!(report.contains("threads = \"all\""), "{report}");
 }
 
+/// `count` threads started and waiting, then, inside a nested span, each allocates a block of
+/// `i + 1` bytes, all hold theirs at once, and each frees it: the span holds those blocks alone,
+/// so its figures are known to the byte. The threads finish starting before the span begins and
+/// end only after it, so that none of their own bookkeeping falls inside it.
+fn blocks_at_once(count: usize) -> dhat_kit::Stats {
+    let [ready, go, held, freed, done] = [(); 5].map(|()| Barrier::new(count + 1));
+    thread::scope(|s| {
+        for i in 0..count {
+            let (ready, go, held, freed, done) = (&ready, &go, &held, &freed, &done);
+            s.spawn(move || {
+                ready.wait();
+                go.wait();
+                let block = vec![1u8; i + 1];
+                held.wait();
+                drop(block);
+                freed.wait();
+                done.wait();
+            });
+        }
+        ready.wait();
+        let ((), stats) = dhat_kit::measure_all(|| {
+            go.wait();
+            held.wait();
+            freed.wait();
+        });
+        done.wait();
+        stats
+    })
+}
+
+/// In exact mode each thread keeps its totals in a slot of its own, given back when it ends, and
+/// threads beyond the kit's 256 slots add to shared totals. Every byte counts either way: 300
+/// threads hold blocks at once, twice (the second 300 take the slots the first gave back, whose
+/// totals must carry over).
+#[test]
+fn more_threads_than_span_slots_and_reused_slots_count_every_byte() {
+    alone(more_threads_than_span_slots);
+}
+
+fn more_threads_than_span_slots() {
+    const THREADS: usize = 300;
+    let bytes = (THREADS * (THREADS + 1) / 2) as u64;
+    for round in 0..2 {
+        let s = blocks_at_once(THREADS);
+        let figures = (s.total_bytes, s.total_blocks, s.max_bytes);
+        assert_eq!(
+            figures,
+            (bytes, THREADS as u64, bytes),
+            "round {round}: {s}"
+        );
+        assert_eq!((s.curr_bytes, s.curr_blocks), (0, 0), "round {round}: {s}");
+    }
+}
+
 #[test]
 fn nested_spans_measure_their_own_closures() {
     alone(nested_spans);

@@ -32,9 +32,11 @@
 //! - [`alloc`], [`realloc`] and [`free`] touch only this thread's `Cell`s (wrapping arithmetic, no
 //!   overflow checks that could panic) and one relaxed load of [`BAND_NOW`]; `try_with` on a
 //!   thread-local with no destructor never panics and never registers one.
-//! - The slow path ([`Tally::slow`], cold) does relaxed atomic additions; its one possibly
-//!   allocating step, the thread's first registration of its exit hook, runs with the thread's
-//!   counting paused, so the allocation it may make passes straight through.
+//! - The slow path ([`Tally::slow`], cold) does relaxed atomic additions (in exact mode, plain
+//!   loads and stores on the thread's own span slot, taken at its first exact-mode operation by a
+//!   compare-and-swap on a free one: no lock, no wait); its one possibly allocating step, the
+//!   thread's first registration of its exit hook, runs with the thread's counting paused, so the
+//!   allocation it may make passes straight through.
 //! - Under `sampled`, the countdown's slow path ([`crate::sample`]) runs with counting paused; it
 //!   takes the sample set's lock only there, about once per sample interval.
 //! - Everything else here (marks, snapshots, spans) runs outside the allocator, on the caller's
@@ -125,6 +127,8 @@ struct Tally {
     /// The state of this thread's random gaps.
     #[cfg(feature = "sampled")]
     rng: Cell<u64>,
+    /// Where this thread's totals go in exact mode (see [`process`]).
+    span_totals: Cell<process::SpanTotals>,
 }
 
 // The cells the fast path touches are within the tally's first cache line.
@@ -230,6 +234,7 @@ impl Tally {
             armed: Cell::new(0),
             #[cfg(feature = "sampled")]
             rng: Cell::new(0),
+            span_totals: Cell::new(process::SpanTotals::Unassigned),
         }
     }
 
@@ -361,13 +366,12 @@ impl Tally {
                 self.publish();
             }
             process::span_op(
+                self,
                 [op.total_bytes, op.total_blocks],
                 [
                     op.bytes,
                     (op.total_blocks as i64).wrapping_sub(op.gone_blocks as i64),
                 ],
-                self.born.get(),
-                self.measuring.get(),
             );
         } else {
             self.publish();
@@ -483,7 +487,11 @@ impl Tally {
             // a first publication inside an uncounted section leaves that section paused.
             self.born.set(process::epoch());
             let was = self.pause();
-            let _ = EXIT.try_with(|_| ());
+            if EXIT.try_with(|_| ()).is_err() {
+                // No exit hook to give a span slot back: exact mode's totals go to the shared
+                // ones.
+                self.span_totals.set(process::SpanTotals::Shared);
+            }
             self.resume(was);
         }
         self.pub_total_bytes.set(self.total_bytes.get());
@@ -528,7 +536,10 @@ struct PublishAtExit;
 
 impl Drop for PublishAtExit {
     fn drop(&mut self) {
-        let _ = TALLY.try_with(Tally::publish);
+        let _ = TALLY.try_with(|t| {
+            t.publish();
+            process::give_back(&t.span_totals);
+        });
     }
 }
 

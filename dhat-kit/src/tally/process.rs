@@ -1,11 +1,19 @@
 //! The process-wide tallies: the process tally, fed by the threads' batches, and the span tally,
 //! fed by every operation while exact mode is on (a [`measure_all`](crate::measure_all) is open).
+//!
+//! In exact mode the span's live figures and peak are shared (the peak is of the whole process's
+//! live bytes, at each operation), but its totals are kept per thread: each thread that works in
+//! exact mode takes a [`Slot`] of its own, adds its totals there with plain loads and stores, and
+//! gives it back when it ends; a span reads the sum of every slot. So an allocation makes two
+//! locked additions to the shared line, not four. A thread that finds no slot free, or works
+//! after its exit hook ran (another thread-local's destructor), adds to the shared totals.
 
 use super::{with_tally, Tally, BAND, BAND_NOW};
 use crate::stats::Stats;
+use std::cell::Cell;
 use std::sync::atomic::{
-    AtomicI64, AtomicU64, AtomicUsize,
-    Ordering::{Relaxed, SeqCst},
+    AtomicBool, AtomicI64, AtomicU64, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release, SeqCst},
 };
 
 /// How many exact spans are open (nested ones included); exact mode is on while this is not zero.
@@ -31,12 +39,97 @@ pub(super) fn epoch() -> u64 {
     EPOCH.load(Relaxed)
 }
 
-/// One operation in exact mode, by a thread first counted in `born`, which `measuring` or not.
-pub(super) fn span_op(totals: [u64; 2], live: [i64; 2], born: u64, measuring: bool) {
-    SPAN.tally.add(totals, live);
-    if born != EPOCH.load(Relaxed) && !measuring {
+/// One operation in exact mode (its totals and its change of live figures) by the thread of
+/// tally `t`.
+pub(super) fn span_op(t: &Tally, totals: [u64; 2], live: [i64; 2]) {
+    match slot_of(&t.span_totals) {
+        Some(slot) => slot.add(totals),
+        None => SPAN.tally.add_totals(totals),
+    }
+    SPAN.tally.add_live_figures(live);
+    if t.born.get() != EPOCH.load(Relaxed) && !t.measuring.get() {
         SPAN.foreign_ops.fetch_add(1, Relaxed);
     }
+}
+
+/// How many threads at once keep their span totals in a slot of their own (16 KiB in all).
+const SLOTS: usize = 256;
+
+/// One thread's span totals: written only by the thread that holds the slot (a load and a store,
+/// no locked instruction), read by any. A slot given back keeps its totals, and the next thread
+/// to take it adds to them: a span reads only their differences.
+#[repr(align(64))]
+pub(super) struct Slot {
+    taken: AtomicBool,
+    total_bytes: AtomicU64,
+    total_blocks: AtomicU64,
+}
+
+impl Slot {
+    const fn new() -> Slot {
+        Slot {
+            taken: AtomicBool::new(false),
+            total_bytes: AtomicU64::new(0),
+            total_blocks: AtomicU64::new(0),
+        }
+    }
+
+    /// Adds an operation's totals (only the slot's thread calls this).
+    fn add(&self, [bytes, blocks]: [u64; 2]) {
+        for (figure, by) in [(&self.total_bytes, bytes), (&self.total_blocks, blocks)] {
+            figure.store(figure.load(Relaxed).wrapping_add(by), Relaxed);
+        }
+    }
+}
+
+static SLOT_TABLE: [Slot; SLOTS] = [const { Slot::new() }; SLOTS];
+
+/// Where a thread's span totals go.
+#[derive(Clone, Copy)]
+pub(super) enum SpanTotals {
+    /// No exact-mode operation yet: a slot is taken at the first.
+    Unassigned,
+    /// The thread's own slot, until its exit hook gives it back.
+    Own(&'static Slot),
+    /// The shared totals: no slot was free, the thread's exit hook has run, or none could be
+    /// registered (a thread first counted while it was being torn down).
+    Shared,
+}
+
+/// The thread's slot, taking a free one at its first exact-mode operation.
+fn slot_of(state: &Cell<SpanTotals>) -> Option<&'static Slot> {
+    match state.get() {
+        SpanTotals::Own(slot) => Some(slot),
+        SpanTotals::Shared => None,
+        SpanTotals::Unassigned => {
+            let slot = SLOT_TABLE.iter().find(|s| {
+                !s.taken.load(Relaxed)
+                    && s.taken
+                        .compare_exchange(false, true, Acquire, Relaxed)
+                        .is_ok()
+            });
+            state.set(slot.map_or(SpanTotals::Shared, SpanTotals::Own));
+            slot
+        }
+    }
+}
+
+/// Gives the thread's slot back (its exit hook): what it does from now on goes to the shared
+/// totals. The release hands the slot's totals to the next thread that takes it.
+pub(super) fn give_back(state: &Cell<SpanTotals>) {
+    if let SpanTotals::Own(slot) = state.replace(SpanTotals::Shared) {
+        slot.taken.store(false, Release);
+    }
+}
+
+/// The span tally's totals (the shared ones and every slot's) and its live figures.
+fn span_counts() -> Counts {
+    let mut counts = SPAN.tally.read();
+    for slot in &SLOT_TABLE {
+        counts.totals[0] = counts.totals[0].wrapping_add(slot.total_bytes.load(SeqCst));
+        counts.totals[1] = counts.totals[1].wrapping_add(slot.total_blocks.load(SeqCst));
+    }
+    counts
 }
 
 /// A tally shared by threads: totals, live figures and the peak of live bytes (with the live
@@ -71,17 +164,23 @@ impl Process {
     /// of zero (a free's totals, a same-size reallocation's live figures) and the peak's update
     /// when a plain load shows the live bytes below it. The peak only rises between the spans'
     /// beginnings, so a value read higher than these live bytes stays higher.
-    pub(super) fn add(
-        &self,
-        [total_bytes, total_blocks]: [u64; 2],
-        [bytes, blocks]: [i64; 2],
-    ) -> bool {
+    pub(super) fn add(&self, totals: [u64; 2], live: [i64; 2]) -> bool {
+        self.add_totals(totals);
+        self.add_live_figures(live)
+    }
+
+    /// Adds to the totals (bytes, blocks).
+    fn add_totals(&self, [total_bytes, total_blocks]: [u64; 2]) {
         if total_bytes != 0 {
             self.total_bytes.fetch_add(total_bytes, Relaxed);
         }
         if total_blocks != 0 {
             self.total_blocks.fetch_add(total_blocks, Relaxed);
         }
+    }
+
+    /// Adds a change of the live bytes and blocks; returns whether it raised (or met) the peak.
+    fn add_live_figures(&self, [bytes, blocks]: [i64; 2]) -> bool {
         let blocks = add_live(&self.curr_blocks, blocks);
         let fell = bytes < 0;
         let bytes = add_live(&self.curr_bytes, bytes);
@@ -189,7 +288,7 @@ impl SpanMark {
         }
         let t = &SPAN.tally;
         let set_aside = t.peak();
-        let start = t.read();
+        let start = span_counts();
         t.set_peak((start.live[0], start.live[1]));
         SpanMark {
             outermost,
@@ -204,7 +303,7 @@ impl SpanMark {
     /// exact mode off again once every span is ended.
     pub(crate) fn end(self) -> (Stats, u64) {
         let t = &SPAN.tally;
-        let now = t.read();
+        let now = span_counts();
         let peak = t.peak();
         if !self.outermost {
             t.set_peak(super::mark::higher(self.set_aside, peak));
