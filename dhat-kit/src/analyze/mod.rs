@@ -1,7 +1,7 @@
 //! What the `dhat-kit` command computes over a loaded [`Profile`]: the [`summary`], the [`top`]
 //! allocation sites, the [`diff`] of two profiles, and the [`folded`] stacks of a flame graph
 //! (rendered to SVG by `flamegraph_svg`, under the `cli` feature), and, under the `budget` feature,
-//! the [`budget`]s per component.
+//! the budgets per component (`budget`).
 //!
 //! # Examples
 //!
