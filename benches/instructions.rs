@@ -9,6 +9,11 @@
 //! `System`. Run with `cargo bench --bench instructions`; it says so and stops if valgrind is
 //! missing.
 //!
+//! Built with `--features sampled` (as `scripts/test` runs it too), the same rows count the core
+//! with the sample countdown compiled in, and two more rows count the pairs inside a sampled
+//! session at the default interval: what the countdown, the free's check for a live sampled
+//! block and the samples themselves add. Those builds have limits of their own.
+//!
 //! Instructions are not time: a store that waits on a load, or a line another thread holds, costs
 //! more than its count. The count shows what the code asks of the processor, and catches a hot
 //! path that grew: with `--check` (as `scripts/test` runs it), the run fails when what dhat-kit
@@ -40,7 +45,14 @@ const N: usize = 200_000;
 /// offsets from the band 33.1, 32.1, 29.0; regions read 256 before their recursion check was
 /// cached and 233 before the innermost frame was closed without a loop. A change that makes the
 /// hot path longer must raise them on purpose, with the cost measured.
-const LIMITS: [f64; 4] = [27.5, 28.5, 27.0, 220.0];
+#[cfg(not(feature = "sampled"))]
+const LIMITS: &[f64] = &[27.5, 28.5, 27.0, 220.0];
+
+/// `--check` under `--features sampled`: the same rows with the sample countdown compiled in (no
+/// session), then the pairs inside a sampled session. A few instructions above what they measure
+/// now (31.2, 31.1, 33.0, 226, 32.5 and 32.5, in the README's "Profiles while they record").
+#[cfg(feature = "sampled")]
+const LIMITS: &[f64] = &[33.5, 33.5, 35.5, 230.0, 35.0, 35.0];
 
 /// The environment variable that tells the binary, run under callgrind, which workload to run.
 const RUN: &str = "DHAT_KIT_INSTRUCTIONS_RUN";
@@ -69,6 +81,28 @@ counted! {
     instructions_reallocs_system: reallocs(System);
     instructions_reallocs_countdown: reallocs(Countdown);
     instructions_reallocs_dhat_kit: reallocs(DHAT_KIT);
+}
+
+// The same workloads, run inside a sampled session (see `in_session`). The count goes through
+// `black_box`, so that these are not the same code as the functions outside a session (the
+// compiler would merge them into one symbol, and callgrind count only one of them).
+#[cfg(feature = "sampled")]
+#[no_mangle]
+#[inline(never)]
+fn instructions_pairs_sampled(n: usize) {
+    workloads::pairs(&DHAT_KIT, black_box(n));
+}
+
+#[cfg(feature = "sampled")]
+#[no_mangle]
+#[inline(never)]
+fn instructions_pairs64_sampled(n: usize) {
+    workloads::pairs64(&DHAT_KIT, black_box(n), true);
+}
+
+/// Whether the child runs `function` inside a sampled session.
+fn in_session(function: &str) -> bool {
+    function.ends_with("_sampled")
 }
 
 #[inline(never)]
@@ -155,7 +189,33 @@ fn all() -> Vec<Workload> {
     let mut all: Vec<_> = rows().iter().flat_map(|row| row.2).collect();
     all.push(("instructions_calls_plain", instructions_calls_plain));
     all.push(("instructions_calls_region", instructions_calls_region));
+    #[cfg(feature = "sampled")]
+    {
+        all.push(("instructions_pairs_sampled", instructions_pairs_sampled));
+        all.push(("instructions_pairs64_sampled", instructions_pairs64_sampled));
+    }
     all
+}
+
+/// Runs `f` over `N` operations inside a sampled session at the default interval; the session
+/// starts and ends outside `f`, so that callgrind counts neither.
+#[cfg(feature = "sampled")]
+fn run_in_session(f: fn(usize)) {
+    let file = std::env::temp_dir().join(format!("instructions-{}.json", std::process::id()));
+    let profiler = dhat_kit::Profiler::builder()
+        .mode(dhat_kit::Mode::Sampled)
+        .file(&file)
+        .summary(false)
+        .build()
+        .expect("a sampled session");
+    f(N);
+    profiler.finish().expect("the session's profile");
+    let _ = std::fs::remove_file(&file);
+}
+
+#[cfg(not(feature = "sampled"))]
+fn run_in_session(_: fn(usize)) {
+    unreachable!("sampled sessions need the `sampled` feature");
 }
 
 /// The instructions callgrind counted inside `function`, run over `N` operations in a child.
@@ -192,7 +252,11 @@ fn main() {
             .unwrap_or_else(|| panic!("{RUN}={function}: no such workload"));
         // Regions nested one level under another, as `benches/regions.rs` measures them.
         let _outer = dhat_kit::Region::enter("interpreter");
-        f(N);
+        if in_session(&function) {
+            run_in_session(f);
+        } else {
+            f(N);
+        }
         return;
     }
     if Command::new("valgrind").arg("--version").output().is_err() {
@@ -236,11 +300,33 @@ fn main() {
         region - plain
     );
     added.push(("region! enter + exit", region - plain));
+    #[cfg(feature = "sampled")]
+    for (name, function, system) in [
+        (
+            "pair, mixed sizes, sampled session",
+            "instructions_pairs_sampled",
+            "instructions_pairs_system",
+        ),
+        (
+            "pair, 64 bytes, sampled session",
+            "instructions_pairs64_sampled",
+            "instructions_pairs64_system",
+        ),
+    ] {
+        let (kit, system) = (per(function, N), per(system, N));
+        println!(
+            "{name:<40} {system:>8.1} {:>10} {kit:>9.1} {:>16} {:>15.1}",
+            "",
+            "",
+            kit - system
+        );
+        added.push((name, kit - system));
+    }
     if std::env::args().any(|a| a == "--check") {
         let over: Vec<String> = added
             .iter()
             .zip(LIMITS)
-            .filter(|((_, n), limit)| n > limit)
+            .filter(|((_, n), &limit)| *n > limit)
             .map(|((name, n), limit)| format!("{name}: {n:.1} instructions > {limit}"))
             .collect();
         if !over.is_empty() {
