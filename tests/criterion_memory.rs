@@ -4,6 +4,8 @@
 //! bytes, blocks and peak per iteration, 0 for code that allocates nothing, and criterion's
 //! comparison with the baseline the first run saved.
 
+mod common;
+
 dhat_kit::global_allocator!();
 
 use criterion::measurement::Measurement;
@@ -149,6 +151,9 @@ fn by_hand() {
 }
 
 fn main() {
+    if common::nextest_listing("criterion_memory") {
+        return;
+    }
     if std::env::var_os(CHILD).is_some() {
         child();
         return;

@@ -4,6 +4,8 @@
 //! Its own binary without the test harness (`harness = false`), since the harness itself would
 //! refuse such an argument: it runs itself again with one.
 
+mod common;
+
 dhat_kit::global_allocator!();
 
 use std::ffi::OsStr;
@@ -16,6 +18,9 @@ use dhat_kit::{Mode, Profiler};
 const CHILD: &str = "DHAT_KIT_NON_UTF8_CHILD";
 
 fn main() {
+    if common::nextest_listing("non_utf8_args") {
+        return;
+    }
     if let Some(file) = std::env::var_os(CHILD) {
         let p = Profiler::builder()
             .mode(Mode::Peak)

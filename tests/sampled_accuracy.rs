@@ -74,6 +74,9 @@ fn sites(file: &Path) -> Vec<(String, u64)> {
 }
 
 fn main() {
+    if common::nextest_listing("sampled_accuracy") {
+        return;
+    }
     let exact_file = common::temp("accuracy", "dhat-heap.json");
     let p = Profiler::builder()
         .mode(Mode::Heap)

@@ -4,6 +4,8 @@
 //! Its own binary without the test harness (`harness = false`), so that no other test's threads
 //! allocate while the process figures are compared.
 
+mod common;
+
 dhat_kit::global_allocator!();
 
 use dhat_kit::Stats;
@@ -119,6 +121,9 @@ fn free_all(blocks: &[(usize, usize)]) {
 }
 
 fn main() {
+    if common::nextest_listing("threads_exact") {
+        return;
+    }
     assert!(dhat_kit::is_installed());
     const THREADS: u64 = 8;
     const OPS: usize = 200_000;

@@ -63,3 +63,19 @@ pub fn viewer_figures(viewer: &str, label: &str) -> (u64, u64) {
         .collect();
     (nums[0], *nums.last().unwrap())
 }
+
+/// For a test binary without libtest's harness (`harness = false`, run as one test): answers
+/// cargo-nextest's listing (`--list --format terse`: one test, named `name`, and none ignored), so
+/// that `cargo nextest run` runs it as well as `cargo test` does. Whether this run was a listing;
+/// the caller then returns at once. When nextest runs the test, it passes `--exact name`, which
+/// the binary ignores.
+pub fn nextest_listing(name: &str) -> bool {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if !args.iter().any(|a| a == "--list") {
+        return false;
+    }
+    if !args.iter().any(|a| a == "--ignored") {
+        println!("{name}: test");
+    }
+    true
+}
