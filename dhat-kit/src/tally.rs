@@ -76,7 +76,14 @@ const NEVER_PUBLISHED: i64 = i64::MIN;
 
 /// The band in force: [`BAND`], or 0 while exact mode is on, so that every operation is out of it.
 /// One relaxed load of a read-mostly cache line per operation, in place of a constant.
-static BAND_NOW: AtomicU64 = AtomicU64::new(BAND);
+static BAND_NOW: OwnLine<AtomicU64> = OwnLine(AtomicU64::new(BAND));
+
+/// A value on cache lines of its own (two: processors fetch lines in pairs). For the read-mostly
+/// values every operation loads: placed by the linker beside a static that another thread writes
+/// (std's stdout lock sat on the same line as the band, and the sampler's peak time on the line of
+/// its live count), each write there would make the next load on every other thread miss.
+#[repr(align(128))]
+pub(crate) struct OwnLine<T>(pub(crate) T);
 
 /// One thread's figures since it started. Signed live figures: a thread may free blocks that
 /// other threads allocated. Its cells are private to this module and its children.
@@ -282,7 +289,7 @@ impl Tally {
     /// the thread never published, or its counting is paused, or exact mode is on.
     #[inline(always)]
     fn out_of_band(rel: u64) -> bool {
-        rel >= BAND_NOW.load(Relaxed)
+        rel >= BAND_NOW.0.load(Relaxed)
     }
 
     /// Counts `op`: the fast path's work, and the slow path's.

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use crate::tally::OwnLine;
 use rustc_hash::FxBuildHasher;
 
 pub(crate) use self::file::profile;
@@ -38,8 +39,9 @@ const SLOTS: usize = 1 << 16;
 /// sample set's ([`State::slots`]), kept under its lock.
 static FILTER: [AtomicU64; SLOTS / 64] = [const { AtomicU64::new(0) }; SLOTS / 64];
 
-/// How many sampled blocks are live: while 0, a free does not even look at the filter.
-static LIVE: AtomicU64 = AtomicU64::new(0);
+/// How many sampled blocks are live: while 0, a free does not even look at the filter. Read by
+/// every free, so on lines of its own.
+static LIVE: OwnLine<AtomicU64> = OwnLine(AtomicU64::new(0));
 
 /// The number of the running session (odd), or 0 when none runs. A thread's countdown is armed for
 /// one session; it re-arms when it sees another number.
@@ -184,7 +186,7 @@ impl State {
             s.curr_blocks.sub(l.blocks);
             s.lifetimes += l.blocks.value * session_micros().saturating_sub(l.born) as f64;
             self.unmark(addr);
-            LIVE.fetch_sub(1, Relaxed);
+            LIVE.0.fetch_sub(1, Relaxed);
         }
     }
 }
@@ -255,7 +257,7 @@ pub(crate) fn stop() -> Option<(State, u64)> {
             FILTER[s / 64].fetch_and(!(1 << (s % 64)), Relaxed);
         }
     }
-    LIVE.fetch_sub(state.live.len() as u64, Relaxed);
+    LIVE.0.fetch_sub(state.live.len() as u64, Relaxed);
     // The blocks live at the end count their lifetimes up to now, as DHAT does.
     let now = session_micros();
     for l in std::mem::take(&mut state.live).into_values() {
@@ -359,7 +361,7 @@ pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
         },
     );
     state.mark(addr);
-    LIVE.fetch_add(1, Relaxed);
+    LIVE.0.fetch_add(1, Relaxed);
 }
 
 /// Checks a freed (or reallocated) block against the live set: one relaxed load while no sampled
@@ -367,7 +369,7 @@ pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
 #[inline(always)]
 pub(crate) fn on_free(ptr: *mut u8) {
     let s = slot(ptr as usize);
-    if LIVE.load(Relaxed) != 0 && FILTER[s / 64].load(Relaxed) & (1 << (s % 64)) != 0 {
+    if LIVE.0.load(Relaxed) != 0 && FILTER[s / 64].load(Relaxed) & (1 << (s % 64)) != 0 {
         free_slow(ptr as usize);
     }
 }

@@ -284,7 +284,7 @@ impl SpanMark {
         }
         if EXACT.fetch_add(1, SeqCst) == 0 {
             // From now on every thread's next operation publishes, and goes to the span tally.
-            BAND_NOW.store(0, SeqCst);
+            BAND_NOW.0.store(0, SeqCst);
         }
         let t = &SPAN.tally;
         let set_aside = t.peak();
@@ -313,7 +313,7 @@ impl SpanMark {
             .load(Relaxed)
             .wrapping_sub(self.foreign_ops);
         if EXACT.fetch_sub(1, SeqCst) == 1 {
-            BAND_NOW.store(BAND, SeqCst);
+            BAND_NOW.0.store(BAND, SeqCst);
         }
         let _ = with_tally(|t| t.measuring.set(self.was_measuring));
         let stats = Stats {
