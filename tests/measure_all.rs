@@ -236,6 +236,92 @@ fn more_threads_than_span_slots() {
     }
 }
 
+/// A small block (within a thread's batch: a large one is published at once) allocated and kept
+/// by a destructor that runs after the kit's exit hook.
+const LATE_BLOCK: usize = 1000;
+
+/// A POSIX thread-specific key whose destructor allocates [`LATE_BLOCK`] bytes and keeps them:
+/// such destructors run after every thread-local's (the kit's exit hook among them), as a C
+/// library's per-thread cleanup would.
+#[cfg(target_os = "linux")]
+mod late_key {
+    use std::ffi::c_void;
+    use std::sync::OnceLock;
+
+    extern "C" {
+        fn pthread_key_create(
+            key: *mut u32,
+            destructor: Option<unsafe extern "C" fn(*mut c_void)>,
+        ) -> i32;
+        fn pthread_setspecific(key: u32, value: *const c_void) -> i32;
+    }
+
+    unsafe extern "C" fn allocate_late(_: *mut c_void) {
+        std::mem::forget(std::hint::black_box(vec![1u8; super::LATE_BLOCK]));
+    }
+
+    /// Makes the calling thread run [`allocate_late`] when it ends.
+    pub fn arm() {
+        static KEY: OnceLock<u32> = OnceLock::new();
+        let key = *KEY.get_or_init(|| {
+            let mut key = 0;
+            // SAFETY: `key` is a valid place for the new key; the destructor has the signature
+            // POSIX asks for and ignores its argument.
+            let rc = unsafe { pthread_key_create(&mut key, Some(allocate_late)) };
+            assert_eq!(rc, 0, "pthread_key_create");
+            key
+        });
+        // SAFETY: `key` was created above; a non-null value is what makes the destructor run.
+        let rc = unsafe { pthread_setspecific(key, std::ptr::dangling::<c_void>()) };
+        assert_eq!(rc, 0, "pthread_setspecific");
+    }
+}
+
+/// How much the process's figures grew (total bytes and blocks, live bytes) over a thread that
+/// allocates and frees a small block and, when `late`, allocates [`LATE_BLOCK`] after its exit
+/// hook.
+#[cfg(target_os = "linux")]
+fn process_growth_over_a_thread(late: bool) -> [u64; 3] {
+    let before = dhat_kit::process_stats();
+    thread::spawn(move || {
+        drop(std::hint::black_box(vec![1u8; 100]));
+        if late {
+            late_key::arm();
+        }
+    })
+    .join()
+    .unwrap();
+    let after = dhat_kit::process_stats();
+    [
+        after.total_bytes - before.total_bytes,
+        after.total_blocks - before.total_blocks,
+        after.curr_bytes - before.curr_bytes,
+    ]
+}
+
+/// A thread ends, and a destructor that runs after the kit's own exit hook allocates a small
+/// block: the process's figures include it, not only what the thread did before its exit hook.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_process_figures_include_what_a_thread_allocates_after_its_exit_hook() {
+    alone(process_figures_after_exit_hook);
+}
+
+#[cfg(target_os = "linux")]
+fn process_figures_after_exit_hook() {
+    warm_up();
+    // Once each unmeasured: the key's creation, and std's bookkeeping for it.
+    process_growth_over_a_thread(true);
+    let [plain, late] = [false, true].map(process_growth_over_a_thread);
+    let block = LATE_BLOCK as u64;
+    assert_eq!(
+        late,
+        [plain[0] + block, plain[1] + 1, plain[2] + block],
+        "(total bytes, total blocks, live bytes) the process grew by, over a thread without the \
+         late block: {plain:?}"
+    );
+}
+
 #[test]
 fn nested_spans_measure_their_own_closures() {
     alone(nested_spans);

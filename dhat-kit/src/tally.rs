@@ -67,9 +67,11 @@ const PUBLISH_BYTES: u64 = 64 * 1024;
 /// the hot path.
 const BAND: u64 = 2 * PUBLISH_BYTES - 1;
 /// How far below the live bytes the band's low end is moved for a thread that never published,
-/// and again while its counting is paused: so far (live bytes stay within ±2^61 on any machine)
-/// that every operation is out of the band and takes the slow path, which publishes (registering
-/// the thread) or, paused, lets the operation through uncounted.
+/// again while its counting is paused, and again once its exit hook has run: so far (live bytes
+/// stay within ±2^61 on any machine, and twice this wraps to the far side, still away) that every
+/// operation is out of the band and takes the slow path, which publishes (registering the thread,
+/// or because nothing will publish after the exit hook) or, paused, lets the operation through
+/// uncounted.
 const OUT_OF_BAND: i64 = 1 << 62;
 /// `pub_curr_bytes` of a thread that never published: how its first publication is recognised.
 const NEVER_PUBLISHED: i64 = i64::MIN;
@@ -136,6 +138,9 @@ struct Tally {
     rng: Cell<u64>,
     /// Where this thread's totals go in exact mode (see [`process`]).
     span_totals: Cell<process::SpanTotals>,
+    /// Set when the thread's exit hook has run: what it does after (other destructors) is
+    /// published at once, since nothing will publish it later.
+    exited: Cell<bool>,
 }
 
 // The cells the fast path touches are within the tally's first cache line.
@@ -242,6 +247,7 @@ impl Tally {
             #[cfg(feature = "sampled")]
             rng: Cell::new(0),
             span_totals: Cell::new(process::SpanTotals::Unassigned),
+            exited: Cell::new(false),
         }
     }
 
@@ -505,10 +511,12 @@ impl Tally {
         self.pub_total_blocks.set(self.total_blocks.get());
         self.pub_curr_bytes.set(curr_bytes);
         self.pub_curr_blocks.set(curr_blocks);
-        // The band centred on the figures just published; still moved away while paused.
+        // The band centred on the figures just published; moved away while paused, and once the
+        // exit hook has run (so that every operation then publishes), by both when both hold.
         let band_lo = curr_bytes.wrapping_sub(PUBLISH_BYTES as i64 - 1);
-        let paused = if self.busy.get() { OUT_OF_BAND } else { 0 };
-        self.move_band(band_lo.wrapping_sub(paused));
+        let away =
+            OUT_OF_BAND.wrapping_mul(i64::from(self.busy.get()) + i64::from(self.exited.get()));
+        self.move_band(band_lo.wrapping_sub(away));
         let _raised = PROCESS.add(
             [d_total_bytes, d_total_blocks],
             [d_curr_bytes, d_curr_blocks],
@@ -544,6 +552,7 @@ struct PublishAtExit;
 impl Drop for PublishAtExit {
     fn drop(&mut self) {
         let _ = TALLY.try_with(|t| {
+            t.exited.set(true);
             t.publish();
             process::give_back(&t.span_totals);
         });
@@ -829,6 +838,46 @@ mod tests {
             prop_assert_eq!(result.0, result.1, "the band changed across the pause");
             let counted: Vec<TestOp> = before.iter().chain(&after).copied().collect();
             prop_assert_eq!(result.2, model(&counted));
+        }
+    }
+
+    proptest! {
+        /// Once the exit hook has run, every operation is published as it happens (nothing
+        /// would publish it later), paused sections still count nothing, and the figures stay
+        /// exact.
+        #[test]
+        fn after_the_exit_hook_every_operation_is_published(
+            before in proptest::collection::vec(test_op(), 0..200),
+            after in proptest::collection::vec(test_op(), 0..200),
+            paused in proptest::collection::vec(test_op(), 0..50),
+        ) {
+            let (b, a, p) = (before.clone(), after.clone(), paused.clone());
+            let result = std::thread::spawn(move || {
+                with_tally(|t| {
+                    b.iter().for_each(|op| apply(t, *op));
+                    t.exited.set(true);
+                    t.publish();
+                    let published = |t: &Tally| {
+                        (t.pub_total_bytes.get(), t.pub_total_blocks.get(), t.pub_curr_bytes.get())
+                            == (t.total_bytes.get(), t.total_blocks.get(), t.curr_bytes())
+                    };
+                    for (i, op) in a.iter().enumerate() {
+                        if i == a.len() / 2 {
+                            uncounted(|| p.iter().for_each(|op| apply(t, *op)));
+                        }
+                        apply(t, *op);
+                        if !published(t) {
+                            return Err(format!("op {i} ({op:?}) left unpublished"));
+                        }
+                    }
+                    Ok(figures(t))
+                })
+                .unwrap()
+            })
+            .join()
+            .unwrap();
+            let counted: Vec<TestOp> = before.iter().chain(&after).copied().collect();
+            prop_assert_eq!(result, Ok(model(&counted)));
         }
     }
 
