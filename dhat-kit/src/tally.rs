@@ -762,27 +762,29 @@ mod tests {
         }
     }
 
+    /// Runs `f` on the tally of a thread of its own (fresh: it has never published).
+    fn on_new_thread<R: Send + 'static>(f: impl FnOnce(&Tally) -> R + Send + 'static) -> R {
+        std::thread::spawn(move || with_tally(f).unwrap())
+            .join()
+            .unwrap()
+    }
+
     /// Runs `ops` on a fresh thread's tally; its figures at the end, or the first operation after
     /// which the batch was late: more than 1,024 allocations or 64 KiB of live bytes unpublished.
     fn run_checked(ops: Vec<TestOp>) -> Result<[i64; 6], String> {
-        std::thread::spawn(move || {
-            with_tally(|t| {
-                for (i, op) in ops.iter().enumerate() {
-                    apply(t, *op);
-                    let unpublished = t.total_blocks.get() - t.pub_total_blocks.get();
-                    let drift = t.curr_bytes() - t.pub_curr_bytes.get();
-                    if unpublished > PUBLISH_BLOCKS || drift.unsigned_abs() >= PUBLISH_BYTES {
-                        return Err(format!(
-                            "after op {i}: {unpublished} allocations, {drift} live bytes unpublished"
-                        ));
-                    }
+        on_new_thread(move |t| {
+            for (i, op) in ops.iter().enumerate() {
+                apply(t, *op);
+                let unpublished = t.total_blocks.get() - t.pub_total_blocks.get();
+                let drift = t.curr_bytes() - t.pub_curr_bytes.get();
+                if unpublished > PUBLISH_BLOCKS || drift.unsigned_abs() >= PUBLISH_BYTES {
+                    return Err(format!(
+                        "after op {i}: {unpublished} allocations, {drift} live bytes unpublished"
+                    ));
                 }
-                Ok(figures(t))
-            })
-            .unwrap()
+            }
+            Ok(figures(t))
         })
-        .join()
-        .unwrap()
     }
 
     /// A steady stream: small blocks allocated and freed at once, or reallocated to their own
@@ -822,19 +824,14 @@ mod tests {
             after in proptest::collection::vec(test_op(), 0..200),
         ) {
             let (b, p, a) = (before.clone(), paused.clone(), after.clone());
-            let result = std::thread::spawn(move || {
-                with_tally(|t| {
-                    b.iter().for_each(|op| apply(t, *op));
-                    let band = t.band_lo.get();
-                    uncounted(|| p.iter().for_each(|op| apply(t, *op)));
-                    let resumed = t.band_lo.get();
-                    a.iter().for_each(|op| apply(t, *op));
-                    (band, resumed, figures(t))
-                })
-                .unwrap()
-            })
-            .join()
-            .unwrap();
+            let result = on_new_thread(move |t| {
+                b.iter().for_each(|op| apply(t, *op));
+                let band = t.band_lo.get();
+                uncounted(|| p.iter().for_each(|op| apply(t, *op)));
+                let resumed = t.band_lo.get();
+                a.iter().for_each(|op| apply(t, *op));
+                (band, resumed, figures(t))
+            });
             prop_assert_eq!(result.0, result.1, "the band changed across the pause");
             let counted: Vec<TestOp> = before.iter().chain(&after).copied().collect();
             prop_assert_eq!(result.2, model(&counted));
@@ -852,30 +849,25 @@ mod tests {
             paused in proptest::collection::vec(test_op(), 0..50),
         ) {
             let (b, a, p) = (before.clone(), after.clone(), paused.clone());
-            let result = std::thread::spawn(move || {
-                with_tally(|t| {
-                    b.iter().for_each(|op| apply(t, *op));
-                    t.exited.set(true);
-                    t.publish();
-                    let published = |t: &Tally| {
-                        (t.pub_total_bytes.get(), t.pub_total_blocks.get(), t.pub_curr_bytes.get())
-                            == (t.total_bytes.get(), t.total_blocks.get(), t.curr_bytes())
-                    };
-                    for (i, op) in a.iter().enumerate() {
-                        if i == a.len() / 2 {
-                            uncounted(|| p.iter().for_each(|op| apply(t, *op)));
-                        }
-                        apply(t, *op);
-                        if !published(t) {
-                            return Err(format!("op {i} ({op:?}) left unpublished"));
-                        }
+            let result = on_new_thread(move |t| {
+                b.iter().for_each(|op| apply(t, *op));
+                t.exited.set(true);
+                t.publish();
+                let published = |t: &Tally| {
+                    (t.pub_total_bytes.get(), t.pub_total_blocks.get(), t.pub_curr_bytes.get())
+                        == (t.total_bytes.get(), t.total_blocks.get(), t.curr_bytes())
+                };
+                for (i, op) in a.iter().enumerate() {
+                    if i == a.len() / 2 {
+                        uncounted(|| p.iter().for_each(|op| apply(t, *op)));
                     }
-                    Ok(figures(t))
-                })
-                .unwrap()
-            })
-            .join()
-            .unwrap();
+                    apply(t, *op);
+                    if !published(t) {
+                        return Err(format!("op {i} ({op:?}) left unpublished"));
+                    }
+                }
+                Ok(figures(t))
+            });
             let counted: Vec<TestOp> = before.iter().chain(&after).copied().collect();
             prop_assert_eq!(result, Ok(model(&counted)));
         }
