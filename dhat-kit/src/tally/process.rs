@@ -52,13 +52,15 @@ pub(super) fn span_op(t: &Tally, totals: [u64; 2], live: [i64; 2]) {
     }
 }
 
-/// How many threads at once keep their span totals in a slot of their own (16 KiB in all).
+/// How many threads at once keep their span totals in a slot of their own (32 KiB in all, zeros
+/// until used).
 const SLOTS: usize = 256;
 
 /// One thread's span totals: written only by the thread that holds the slot (a load and a store,
 /// no locked instruction), read by any. A slot given back keeps its totals, and the next thread
-/// to take it adds to them: a span reads only their differences.
-#[repr(align(64))]
+/// to take it adds to them: a span reads only their differences. Two cache lines each, since
+/// processors fetch lines in pairs: two threads' slots never share one.
+#[repr(align(128))]
 pub(super) struct Slot {
     taken: AtomicBool,
     total_bytes: AtomicU64,
