@@ -711,6 +711,11 @@ mod tests {
         ]
     }
 
+    /// Streams of up to `n` random operations.
+    fn ops(n: usize) -> impl Strategy<Value = Vec<TestOp>> {
+        proptest::collection::vec(test_op(), 0..n)
+    }
+
     /// The figures a tally must hold after `ops`: totals, live bytes and blocks, and the peak of
     /// the live bytes with the blocks at it (the latest of equal peaks).
     fn model(ops: &[TestOp]) -> [i64; 6] {
@@ -803,7 +808,7 @@ mod tests {
         /// bytes unpublished after any operation.
         #[test]
         fn every_operation_is_counted_and_the_batch_is_never_late(
-            ops in proptest::collection::vec(test_op(), 0..3000)
+            ops in ops(3000)
         ) {
             prop_assert_eq!(run_checked(ops.clone()), Ok(model(&ops)));
         }
@@ -819,9 +824,9 @@ mod tests {
         /// alone); afterwards counting goes on with the band it had.
         #[test]
         fn a_paused_thread_counts_nothing_and_resumes_with_its_band(
-            before in proptest::collection::vec(test_op(), 0..200),
-            paused in proptest::collection::vec(test_op(), 0..200),
-            after in proptest::collection::vec(test_op(), 0..200),
+            before in ops(200),
+            paused in ops(200),
+            after in ops(200),
         ) {
             let (b, p, a) = (before.clone(), paused.clone(), after.clone());
             let result = on_new_thread(move |t| {
@@ -836,17 +841,15 @@ mod tests {
             let counted: Vec<TestOp> = before.iter().chain(&after).copied().collect();
             prop_assert_eq!(result.2, model(&counted));
         }
-    }
 
-    proptest! {
         /// Once the exit hook has run, every operation is published as it happens (nothing
         /// would publish it later), paused sections still count nothing, and the figures stay
         /// exact.
         #[test]
         fn after_the_exit_hook_every_operation_is_published(
-            before in proptest::collection::vec(test_op(), 0..200),
-            after in proptest::collection::vec(test_op(), 0..200),
-            paused in proptest::collection::vec(test_op(), 0..50),
+            before in ops(200),
+            after in ops(200),
+            paused in ops(50),
         ) {
             let (b, a, p) = (before.clone(), after.clone(), paused.clone());
             let result = on_new_thread(move |t| {
