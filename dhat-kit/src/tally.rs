@@ -13,17 +13,18 @@
 //! Every allocation on a thread updates that thread's tally: plain integers in a const-initialised
 //! thread-local with no destructor, read with `try_with`. The process-wide figures are fed from the
 //! thread tallies in batches ([`Tally::publish`]), so threads never share a cache line on the hot
-//! path. While a [`measure_all`](crate::measure_all) runs (exact mode), every thread publishes every
-//! operation, and each operation is also added to the span tally: the cost is paid only then.
+//! path. While a [`measure_all`](crate::measure_all) runs (exact mode), every operation takes the
+//! slow path and is also added to the span tally (its totals to the thread's own span slot, its
+//! live figures to the shared ones; see [`process`]): the cost is paid only then.
 //!
 //! One comparison decides whether an operation leaves the fast path: are the thread's live bytes,
 //! after it, still within the band around the figure last published ([`Tally::out_of_band`])?
 //! The tally keeps its live bytes (and their peak) as offsets from the band's low end, so that
 //! comparison needs no subtraction. Whatever is unusual moves the band so that every operation is
-//! out of it and takes the slow path ([`Tally::slow`]): a thread that never published and a paused
-//! thread (the band's low end is moved [`OUT_OF_BAND`] below the live bytes; paused, the slow path
-//! lets the operation through uncounted), and exact mode (the band in force, [`BAND_NOW`], is
-//! empty). So over `System` the fast path checks no flag at all: the band and the count's mask.
+//! out of it and takes the slow path ([`Tally::slow`]): a thread that never published, a paused
+//! thread and a thread past its exit hook (the band's low end is moved [`OUT_OF_BAND`] below the
+//! live bytes; paused, the slow path lets the operation through uncounted, and past the hook it
+//! publishes each one), and exact mode (the band in force, [`BAND_NOW`], is empty). So over `System` the fast path checks no flag at all: the band and the count's mask.
 //! Over another allocator the reentrancy flag is still checked and raised around the inner call,
 //! since that allocator may allocate through this one.
 //!
