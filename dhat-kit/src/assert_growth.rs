@@ -1,5 +1,5 @@
 //! The runtime of `#[assert_growth]`: runs the test's function at each size with
-//! [`growth`](crate::growth) and fails when a figure grows faster than its declared class.
+//! [`growth`](fn@crate::growth) and fails when a figure grows faster than its declared class.
 
 use crate::growth::{growth, GrowthClass};
 

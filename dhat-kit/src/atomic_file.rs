@@ -30,7 +30,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_with(path, |out| out.write_all(bytes))
 }
 
-/// [`write`], streaming: `fill` writes the contents into a buffered writer (of the temporary file,
+/// [`write()`], streaming: `fill` writes the contents into a buffered writer (of the temporary file,
 /// or of `path` itself when it is a device).
 pub(crate) fn write_with<E: From<std::io::Error>>(
     path: &Path,

@@ -9,7 +9,7 @@ use std::str::FromStr;
 /// How a figure grows with the input size `n`: constant, `log n`, `n`, `n log n`, `n²` or `n³`,
 /// ordered from the slowest to the fastest.
 ///
-/// Written (in [`assert_growth`](crate::assert_growth) and [`str::parse`]) as `"1"`, `"log n"`,
+/// Written (in [`assert_growth`](macro@crate::assert_growth) and [`str::parse`]) as `"1"`, `"log n"`,
 /// `"n"`, `"n log n"`, `"n^2"`, `"n^3"`; `"constant"`, `"n²"` and `"n³"` are accepted too.
 /// [`Display`](fmt::Display) writes `1`, `log n`, `n`, `n log n`, `n²`, `n³`.
 ///

@@ -19,8 +19,8 @@
 //!   another) that a reviewer opens offline;
 //! - [`baseline`]: memory baselines kept in the repository, checked with a tolerance, and an
 //!   update flow (`DHAT_KIT_UPDATE=1`) that never writes on CI.
-//! - [`growth`]: a workload's figures at several input sizes and how each grows (`n`, `n log n`,
-//!   `n²`), and [`assert_growth`], the same as a test;
+//! - [`growth()`]: a workload's figures at several input sizes and how each grows (`n`, `n log n`,
+//!   `n²`), and [`assert_growth`](macro@assert_growth), the same as a test;
 //! - `criterion` (feature `criterion`): bytes, blocks and peak bytes per iteration as criterion
 //!   measurements.
 //!
@@ -319,7 +319,7 @@ pub use dhat_kit_macros::assert_heap;
 /// *below* it (a `#[test]` written above is applied first, and rustc refuses a test with a
 /// parameter: "functions used as tests can not have any arguments"). The attribute turns it into
 /// a test without parameters that runs the function at each size, measured on the test's thread
-/// with [`growth`], and fails when a figure grows faster than its declared class, with the fitted
+/// with [`growth()`], and fails when a figure grows faster than its declared class, with the fitted
 /// class and the table:
 ///
 /// ```text

@@ -605,7 +605,7 @@ fn peak_profile(
     kit_profile(PEAK_MODE, pps, ftbl, micros, micros)
 }
 
-/// A heap profile with block lifetimes written by the kit itself (`mode` is [`PEAK_MODE`] or the
+/// A heap profile with block lifetimes written by the kit itself (`mode` is [`PEAK_MODE`](crate::profile::PEAK_MODE) or the
 /// sampled mode): times in microseconds, `te` and `tg` as given, this process's command and id.
 pub(crate) fn kit_profile(
     mode: &str,

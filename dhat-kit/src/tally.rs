@@ -38,7 +38,7 @@
 //!   compare-and-swap on a free one: no lock, no wait); its one possibly allocating step, the
 //!   thread's first registration of its exit hook, runs with the thread's counting paused, so the
 //!   allocation it may make passes straight through.
-//! - Under `sampled`, the countdown's slow path ([`crate::sample`]) runs with counting paused; it
+//! - Under `sampled`, the countdown's slow path (`crate::sample`) runs with counting paused; it
 //!   takes the sample set's lock only there, about once per sample interval.
 //! - Everything else here (marks, snapshots, spans) runs outside the allocator, on the caller's
 //!   own thread.

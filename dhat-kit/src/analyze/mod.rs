@@ -1,5 +1,5 @@
-//! What the `dhat-kit` command computes over a loaded [`Profile`]: the [`summary`], the [`top`]
-//! allocation sites, the [`diff`] of two profiles, and the [`folded`] stacks of a flame graph
+//! What the `dhat-kit` command computes over a loaded [`Profile`]: the [`summary()`], the [`top()`]
+//! allocation sites, the [`diff()`] of two profiles, and the [`folded`] stacks of a flame graph
 //! (rendered to SVG by `flamegraph_svg`, under the `cli` feature), and, under the `budget` feature,
 //! the budgets per component (`budget`).
 //!
@@ -274,7 +274,7 @@ pub enum Lacks {
     Accesses,
 }
 
-/// Which of the two profiles of a [`diff`] an error is about.
+/// Which of the two profiles of a [`diff()`] an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     /// The profile before the change.

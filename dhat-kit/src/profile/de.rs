@@ -42,8 +42,8 @@ impl Tracker {
     }
 
     /// Notes which of a program point's optional fields it had (`seen`: one bit per field, in
-    /// the order of [`PP_FIELDS`]), keeping the first point without one of those `bklt` needs
-    /// and the first without one of those `bkacc` needs.
+    /// the order of [`keys::NUMBERS`], `fs` at [`keys::FS_BIT`]), keeping the first point without
+    /// one of those `bklt` needs and the first without one of those `bkacc` needs.
     pub(crate) fn note_seen(&self, seen: u16) {
         let index = self.pp.get().unwrap_or(0);
         if self.missing.get().is_none() {

@@ -1,4 +1,4 @@
-//! Regions: [`region!`](crate::region), the [`Region`] guard, and the report of [`RegionStats`].
+//! Regions: [`region!`](macro@crate::region), the [`Region`] guard, and the report of [`RegionStats`].
 //!
 //! A region attributes the allocations of the current thread, from its entry until its guard drops,
 //! to a named path (`outer/inner` when nested). Each thread keeps its own frames and its own
@@ -135,7 +135,7 @@ impl fmt::Display for Regions {
 
 /// A region's guard: the region stays active on this thread until it drops.
 ///
-/// Made by [`region!`](crate::region) (which keeps it to the end of the block) or by
+/// Made by [`region!`](macro@crate::region) (which keeps it to the end of the block) or by
 /// [`Region::enter`]. Guards must drop in the reverse order of their entry, as scopes do; a guard
 /// dropped early also ends the regions entered after it. Built without a counting feature, a
 /// guard is an empty value and entering a region does nothing.
