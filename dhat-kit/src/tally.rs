@@ -24,7 +24,8 @@
 //! out of it and takes the slow path ([`Tally::slow`]): a thread that never published, a paused
 //! thread and a thread past its exit hook (the band's low end is moved [`OUT_OF_BAND`] below the
 //! live bytes; paused, the slow path lets the operation through uncounted, and past the hook it
-//! publishes each one), and exact mode (the band in force, [`BAND_NOW`], is empty). So over `System` the fast path checks no flag at all: the band and the count's mask.
+//! publishes each one), and exact mode (the band in force, [`BAND_NOW`], is empty). So over
+//! `System` the fast path checks no flag at all: the band and the count's mask.
 //! Over another allocator the reentrancy flag is still checked and raised around the inner call,
 //! since that allocator may allocate through this one.
 //!
