@@ -1,4 +1,5 @@
-//! Regions: [`region!`](macro@crate::region), the [`Region`] guard, and the report of [`RegionStats`].
+//! Regions: [`region!`](macro@crate::region), the [`Region`] guard, and the report of
+//! [`RegionStats`].
 //!
 //! A region attributes the allocations of the current thread, from its entry until its guard drops,
 //! to a named path (`outer/inner` when nested). Each thread keeps its own frames and its own
