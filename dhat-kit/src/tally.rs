@@ -24,21 +24,23 @@
 //! out of it and takes the slow path ([`Tally::slow`]): a thread that never published, a paused
 //! thread and a thread past its exit hook (the band's low end is moved [`OUT_OF_BAND`] below the
 //! live bytes; paused, the slow path lets the operation through uncounted, and past the hook it
-//! publishes each one), and exact mode (the band in force, [`BAND_NOW`], is empty). So over
-//! `System` the fast path checks no flag at all: the band and the count's mask.
+//! publishes each one), and exact mode (the band's width, a cell of the thread's own that exact
+//! mode's walk writes, is 0; see [`band`]). So over `System` the fast path checks no flag at all:
+//! the band and the count's mask, both on the thread's own cache line.
 //! Over another allocator the reentrancy flag is still checked and raised around the inner call,
 //! since that allocator may allocate through this one.
 //!
 //! Why the code reached from a `GlobalAlloc` method never allocates, locks or panics, in one place:
 //!
 //! - [`alloc`], [`realloc`] and [`free`] touch only this thread's `Cell`s (wrapping arithmetic, no
-//!   overflow checks that could panic) and one relaxed load of [`BAND_NOW`]; `try_with` on a
+//!   overflow checks that could panic) and one relaxed load of its own band; `try_with` on a
 //!   thread-local with no destructor never panics and never registers one.
 //! - The slow path ([`Tally::slow`], cold) does relaxed atomic additions (in exact mode, plain
 //!   loads and stores on the thread's own span slot, taken at its first exact-mode operation by a
 //!   compare-and-swap on a free one: no lock, no wait); its one possibly allocating step, the
 //!   thread's first registration of its exit hook, runs with the thread's counting paused, so the
-//!   allocation it may make passes straight through.
+//!   allocation it may make passes straight through. The registration of its band ([`band`]) is
+//!   a compare-and-swap on a free slot too, and never waits.
 //! - Under `sampled`, the countdown's slow path (`crate::sample`) runs with counting paused; it
 //!   takes the sample set's lock only there, about once per sample interval.
 //! - Everything else here (marks, snapshots, spans) runs outside the allocator, on the caller's
@@ -48,6 +50,7 @@ use std::any::TypeId;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+mod band;
 pub(crate) mod mark;
 pub(crate) mod process;
 
@@ -78,16 +81,22 @@ const OUT_OF_BAND: i64 = 1 << 62;
 /// `pub_curr_bytes` of a thread that never published: how its first publication is recognised.
 const NEVER_PUBLISHED: i64 = i64::MIN;
 
-/// The band in force: [`BAND`], or 0 while exact mode is on, so that every operation is out of it.
-/// One relaxed load of a read-mostly cache line per operation, in place of a constant.
-static BAND_NOW: OwnLine<AtomicU64> = OwnLine(AtomicU64::new(BAND));
+/// How many threads at once have a band of their own that exact mode can reach (32 KiB of slots,
+/// zeros until used). A thread beyond them takes the slow path on every operation: exact, slower.
+const BAND_SLOTS: usize = 4096;
 
-/// A value on cache lines of its own (two: processors fetch lines in pairs). For the read-mostly
-/// values every operation loads: placed by the linker beside a static that another thread writes
-/// (std's stdout lock sat on the same line as the band, and the sampler's peak time on the line of
-/// its live count), each write there would make the next load on every other thread miss.
-#[repr(align(128))]
-pub(crate) struct OwnLine<T>(pub(crate) T);
+/// Every registered thread's band, which exact mode sets (see [`band`]).
+static BANDS: band::Bands<BAND_SLOTS> = band::Bands::new();
+
+/// The band a thread's tally holds now: [`BAND`], or 0 while exact mode is on, so that every
+/// operation is out of it.
+fn band_in_force() -> u64 {
+    if process::exact() {
+        0
+    } else {
+        BAND
+    }
+}
 
 /// One thread's figures since it started. Signed live figures: a thread may free blocks that
 /// other threads allocated. Its cells are private to this module and its children.
@@ -100,7 +109,7 @@ pub(crate) struct OwnLine<T>(pub(crate) T);
 /// bytes, the two a free updates (`rel`, `gone_blocks`) not side by side.
 #[repr(C, align(64))]
 struct Tally {
-    /// The live bytes less `band_lo` (wrapping): in the band while below [`BAND_NOW`].
+    /// The live bytes less `band_lo` (wrapping): in the band while below `band`.
     rel: Cell<u64>,
     total_bytes: Cell<u64>,
     total_blocks: Cell<u64>,
@@ -114,6 +123,10 @@ struct Tally {
     /// Bytes to the next sample point; `i64::MAX` while no sampled session runs.
     #[cfg(feature = "sampled")]
     countdown: Cell<i64>,
+    /// The band's width: [`BAND`], or 0 (every operation out of it) while exact mode is on and
+    /// before the thread is registered in [`BANDS`] (for good if no slot was free). The only cell
+    /// another thread writes: exact mode's walk ([`band`]).
+    band: AtomicU64,
     /// The low end of the band within which live bytes may move unpublished: the live bytes last
     /// published, less `PUBLISH_BYTES - 1`; [`OUT_OF_BAND`] below the live bytes before the first
     /// publication, and moved that much lower again while counting is paused. Only
@@ -132,6 +145,8 @@ struct Tally {
     born: Cell<u64>,
     /// Set on the thread that runs the outermost `measure_all`.
     measuring: Cell<bool>,
+    /// This thread's slot in [`BANDS`], freed by its exit hook ([`NO_SLOT`]: none).
+    band_slot: Cell<usize>,
     /// The sampled session the countdown is armed for (0: none).
     #[cfg(feature = "sampled")]
     armed: Cell<u64>,
@@ -149,6 +164,10 @@ struct Tally {
 const _: () = assert!(std::mem::offset_of!(Tally, peak_blocks) + 8 <= 64);
 #[cfg(feature = "sampled")]
 const _: () = assert!(std::mem::offset_of!(Tally, countdown) + 8 <= 64);
+const _: () = assert!(std::mem::offset_of!(Tally, band) + 8 <= 64);
+
+/// `band_slot` of a thread with no slot in [`BANDS`].
+const NO_SLOT: usize = usize::MAX;
 
 /// One operation, as the tally counts it.
 #[derive(Clone, Copy)]
@@ -236,6 +255,7 @@ impl Tally {
             peak_blocks: Cell::new(0),
             #[cfg(feature = "sampled")]
             countdown: Cell::new(i64::MAX),
+            band: AtomicU64::new(0),
             band_lo: Cell::new(-OUT_OF_BAND),
             busy: Cell::new(false),
             pub_total_bytes: Cell::new(0),
@@ -244,6 +264,7 @@ impl Tally {
             pub_curr_blocks: Cell::new(0),
             born: Cell::new(0),
             measuring: Cell::new(false),
+            band_slot: Cell::new(NO_SLOT),
             #[cfg(feature = "sampled")]
             armed: Cell::new(0),
             #[cfg(feature = "sampled")]
@@ -294,10 +315,11 @@ impl Tally {
     }
 
     /// Whether an offset `rel` from the band's low end is out of the band: the batch is due, or
-    /// the thread never published, or its counting is paused, or exact mode is on.
+    /// the thread never published (or is not registered), or its counting is paused, or exact
+    /// mode is on. One comparison with a cell on the thread's own line.
     #[inline(always)]
-    fn out_of_band(rel: u64) -> bool {
-        rel >= BAND_NOW.0.load(Relaxed)
+    fn out_of_band(&self, rel: u64) -> bool {
+        rel >= self.band.load(Relaxed)
     }
 
     /// Counts `op`: the fast path's work, and the slow path's.
@@ -330,7 +352,7 @@ impl Tally {
     fn on_alloc(&self, ptr: *mut u8, size: usize) {
         self.sample_countdown(ptr, size);
         let rel = self.rel.get().wrapping_add(size as u64);
-        if self.batch_due() || Tally::out_of_band(rel) {
+        if self.batch_due() || self.out_of_band(rel) {
             self.slow(Kind::Alloc, size, 0);
         } else {
             self.count(Op::alloc(size));
@@ -344,7 +366,7 @@ impl Tally {
         self.sample_countdown(ptr, new);
         let bytes = (new as i64).wrapping_sub(old as i64);
         let rel = self.rel.get().wrapping_add(bytes as u64);
-        if self.batch_due() || Tally::out_of_band(rel) {
+        if self.batch_due() || self.out_of_band(rel) {
             self.slow(Kind::Realloc, new, bytes);
         } else {
             self.count(Op::realloc(new, bytes));
@@ -354,7 +376,7 @@ impl Tally {
     /// The free of a block of `size` bytes.
     #[inline(always)]
     fn on_free(&self, size: usize) {
-        if Tally::out_of_band(self.rel.get().wrapping_sub(size as u64)) {
+        if self.out_of_band(self.rel.get().wrapping_sub(size as u64)) {
             self.slow(Kind::Free, size, 0);
         } else {
             self.count(Op::free(size));
@@ -504,8 +526,10 @@ impl Tally {
             let was = self.pause();
             if EXIT.try_with(|_| ()).is_err() {
                 // No exit hook to give a span slot back: exact mode's totals go to the shared
-                // ones.
+                // ones; nor to free a slot in `BANDS`: the band stays 0, every operation slow.
                 self.span_totals.set(process::SpanTotals::Shared);
+            } else if let Some(slot) = BANDS.register(&self.band, band_in_force) {
+                self.band_slot.set(slot);
             }
             self.resume(was);
         }
@@ -557,6 +581,12 @@ impl Drop for PublishAtExit {
             t.exited.set(true);
             t.publish();
             process::give_back(&t.span_totals);
+            // Before the thread's memory goes: no walk of exact mode writes its band after this.
+            // (Past the exit hook, the band's low end keeps every operation out of it anyway.)
+            let slot = t.band_slot.replace(NO_SLOT);
+            if slot != NO_SLOT {
+                BANDS.unregister(slot, &t.band);
+            }
         });
     }
 }
@@ -876,6 +906,54 @@ mod tests {
             let counted: Vec<TestOp> = before.iter().chain(&after).copied().collect();
             prop_assert_eq!(result, Ok(model(&counted)));
         }
+    }
+
+    proptest! {
+        /// A thread with no slot in `BANDS` keeps a band of width 0: every operation takes the
+        /// slow path and is published as it happens, and the figures stay exact.
+        #[test]
+        fn a_thread_without_a_band_slot_publishes_every_operation(
+            before in ops(100),
+            after in ops(300),
+        ) {
+            let (b, a) = (before.clone(), after.clone());
+            let result = on_new_thread(move |t| {
+                t.publish();
+                b.iter().for_each(|op| apply(t, *op));
+                // As if the table had been full at the thread's first publication.
+                let slot = t.band_slot.replace(NO_SLOT);
+                assert_ne!(slot, NO_SLOT, "the thread was registered");
+                BANDS.unregister(slot, &t.band);
+                t.band.store(0, Relaxed);
+                for (i, op) in a.iter().enumerate() {
+                    apply(t, *op);
+                    let published = (t.pub_total_blocks.get(), t.pub_curr_bytes.get())
+                        == (t.total_blocks.get(), t.curr_bytes());
+                    if !published {
+                        return Err(format!("op {i} ({op:?}) left unpublished"));
+                    }
+                }
+                Ok(figures(t))
+            });
+            let counted: Vec<TestOp> = before.iter().chain(&after).copied().collect();
+            prop_assert_eq!(result, Ok(model(&counted)));
+        }
+    }
+
+    #[test]
+    fn a_registered_thread_holds_the_band_of_the_mode_in_force() {
+        std::thread::spawn(|| {
+            publish();
+            let band = || with_tally(|t| (t.band_slot.get(), t.band.load(Relaxed))).unwrap();
+            let (slot, width) = band();
+            assert_ne!(slot, NO_SLOT, "the first publication registers the thread");
+            // Exact mode may be on now (another test's `measure_all`): either band is right,
+            // as long as it is the one in force.
+            assert_eq!(width, band_in_force());
+            assert!(width == BAND || width == 0);
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]

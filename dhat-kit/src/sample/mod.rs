@@ -23,7 +23,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use crate::tally::OwnLine;
 use rustc_hash::FxBuildHasher;
 
 pub(crate) use self::file::profile;
@@ -38,6 +37,13 @@ const SLOTS: usize = 1 << 16;
 /// check on a free stays in the cache whatever the address; the counts behind the bits are the
 /// sample set's ([`State::slots`]), kept under its lock.
 static FILTER: [AtomicU64; SLOTS / 64] = [const { AtomicU64::new(0) }; SLOTS / 64];
+
+/// A value on cache lines of its own (two: processors fetch lines in pairs), for a read-mostly
+/// value every operation loads: placed by the linker beside a static that another thread writes
+/// (the sampler's peak time sat on the line of its live count), each write there would make the
+/// next load on every other thread miss.
+#[repr(align(128))]
+struct OwnLine<T>(T);
 
 /// How many sampled blocks are live: while 0, a free does not even look at the filter. Read by
 /// every free, so on lines of its own.

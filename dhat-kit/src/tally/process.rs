@@ -8,7 +8,7 @@
 //! locked additions to the shared line, not four. A thread that finds no slot free, or works
 //! after its exit hook ran (another thread-local's destructor), adds to the shared totals.
 
-use super::{with_tally, Tally, BAND, BAND_NOW};
+use super::{band_in_force, with_tally, Tally, BANDS};
 use crate::stats::Stats;
 use std::cell::Cell;
 use std::sync::atomic::{
@@ -31,7 +31,7 @@ static SPAN: Span = Span {
 
 /// Whether exact mode is on.
 pub(super) fn exact() -> bool {
-    EXACT.load(Relaxed) != 0
+    EXACT.load(SeqCst) != 0
 }
 
 /// The current span epoch.
@@ -284,10 +284,11 @@ impl SpanMark {
         if outermost {
             EPOCH.fetch_add(1, SeqCst);
         }
-        if EXACT.fetch_add(1, SeqCst) == 0 {
-            // From now on every thread's next operation publishes, and goes to the span tally.
-            BAND_NOW.0.store(0, SeqCst);
-        }
+        EXACT.fetch_add(1, SeqCst);
+        // Every thread's next operation now publishes, and goes to the span tally. Written by
+        // every span, not only the first: one still walking when a nested one begins leaves
+        // threads it has not reached yet.
+        BANDS.set_all(band_in_force);
         let t = &SPAN.tally;
         let set_aside = t.peak();
         let start = span_counts();
@@ -314,9 +315,8 @@ impl SpanMark {
             .foreign_ops
             .load(Relaxed)
             .wrapping_sub(self.foreign_ops);
-        if EXACT.fetch_sub(1, SeqCst) == 1 {
-            BAND_NOW.0.store(BAND, SeqCst);
-        }
+        EXACT.fetch_sub(1, SeqCst);
+        BANDS.set_all(band_in_force);
         let _ = with_tally(|t| t.measuring.set(self.was_measuring));
         let stats = Stats {
             total_bytes: now.totals[0].wrapping_sub(self.start.totals[0]),
