@@ -4,7 +4,8 @@
 //! Each allocator's `GlobalAlloc` methods are called directly, so all four run in this one binary
 //! under the same conditions. Rounds alternate between allocators to spread the machine's noise
 //! evenly, and the best (lowest) round of each counts; the last two columns are the medians of the
-//! per-round ratios to `System` (see [`median`]). Run with `cargo bench --bench alloc_overhead`.
+//! per-round ratios to `System` (see [`median`]). Run with `cargo bench --bench alloc_overhead`;
+//! words after `--` keep only the rows whose name holds one of them.
 //!
 //! The rows marked "in measure_all" run the same rounds inside `dhat_kit::measure_all`, where every
 //! thread publishes each operation to the process's exact tally: the cost of a whole-process
@@ -30,16 +31,28 @@ static DHAT_KIT: dhat_kit::Alloc = dhat_kit::Alloc::new();
 static STATS_ALLOC: stats_alloc::StatsAlloc<System> = stats_alloc::StatsAlloc::system();
 
 const PAIRS: usize = 2_000_000;
-const REALLOCS: usize = 100_000;
+const REALLOCS: usize = 1_000_000;
 const ROUNDS: usize = 31;
 
 /// The median over the rounds of allocator `column`'s time in a round divided by `System`'s in the
-/// same round (run just before it): a second view of the cost, steadier than the ratio of the best
+/// same round (see [`order`]): a second view of the cost, steadier than the ratio of the best
 /// rounds where the machine's speed drifts between rounds.
 fn median(paired: &[[f64; 4]; ROUNDS], column: usize) -> f64 {
     let mut ratios = paired.map(|round| round[column]);
     ratios.sort_by(f64::total_cmp);
     ratios[ROUNDS / 2]
+}
+
+/// The order of the allocators' runs in round `round`: the columns' order, reversed in every
+/// other round. A run's time depends on what ran just before it (on this project's machines,
+/// `System` run twice in a row read up to 1.05x apart in the median), so a fixed order would
+/// favour one column.
+fn order(round: usize) -> [usize; 4] {
+    if round.is_multiple_of(2) {
+        [0, 1, 2, 3]
+    } else {
+        [3, 2, 1, 0]
+    }
 }
 
 /// `work` on `threads` threads at once; the wall time of the slowest.
@@ -77,6 +90,11 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    // `cargo bench --bench alloc_overhead -- realloc` runs the rows whose name holds "realloc".
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     // Each workload twice: as it stands, and inside `measure_all`.
     let table = [
         (
@@ -120,6 +138,7 @@ fn main() {
                 exact,
             })
         })
+        .filter(|case| filters.is_empty() || filters.iter().any(|f| case.name.contains(f)))
         .collect();
     println!(
         "{:<34} {:>10} {:>10} {:>12} {:>10} {:>11} {:>14} {:>12}  {:>17}",
@@ -137,10 +156,12 @@ fn main() {
         let mut best = [Duration::MAX; 4];
         let mut paired = [[0.0; 4]; ROUNDS];
         let mut rounds = || {
-            for ratios in &mut paired {
+            for (round, ratios) in paired.iter_mut().enumerate() {
                 let mut times = [Duration::ZERO; 4];
-                for (i, run) in case.runs.iter().enumerate() {
-                    times[i] = timed(case.threads, *run);
+                // Every other round runs the allocators in reverse order, so that no allocator
+                // always runs first, or just after `System`.
+                for i in order(round) {
+                    times[i] = timed(case.threads, case.runs[i]);
                     best[i] = best[i].min(times[i]);
                 }
                 for (ratio, time) in ratios.iter_mut().zip(times) {

@@ -9,7 +9,8 @@
 //! are the medians of the rounds' own ratios, steadier where the machine's speed drifts between
 //! rounds. Sessions start and end outside the timed part: the time to write the file (for the
 //! sampled profile, resolving its symbols) is printed on its own. Run with
-//! `cargo bench --bench profile_overhead --features sampled`.
+//! `cargo bench --bench profile_overhead --features sampled`; words after `--` keep only the rows
+//! whose name holds one of them (`accuracy` names the accuracy tables).
 //! The peers (Datadog's and pprof-alloc's sampling allocators) are measured by `benches/peers`, a
 //! package of its own, so that their builds stay out of the suite's.
 
@@ -77,8 +78,8 @@ unsafe impl GlobalAlloc for Route {
 static GLOBAL: Route = Route;
 
 const PAIRS: usize = 1_000_000;
-const REALLOCS: usize = 100_000;
-const ROUNDS: usize = 15;
+const REALLOCS: usize = 1_000_000;
+const ROUNDS: usize = 31;
 /// dhat's rows take seconds each: fewer rounds of them.
 const DHAT_ROUNDS: usize = 2;
 /// The interpreter's size: `(fib 23)`, about 23 MiB allocated in 1.3 million blocks.
@@ -178,6 +179,13 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    // `cargo bench --bench profile_overhead --features sampled -- realloc` runs the rows whose
+    // name holds "realloc"; `-- accuracy` the accuracy tables alone.
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f));
     type Case = (&'static str, Box<dyn Fn(Row)>);
     let cases: Vec<Case> = vec![
         (
@@ -213,13 +221,21 @@ fn main() {
         "dhat/S",
     );
     let mut ends = Duration::ZERO;
-    for (name, case) in &cases {
+    for (name, case) in cases.iter().filter(|(name, _)| wanted(name)) {
         let mut best = [Duration::MAX; 4];
         // Each round's own ratios (peak/S, sampled/S, sampled/peak), for their medians.
         let mut paired = [[0.0; 3]; ROUNDS];
         for (round, ratios) in paired.iter_mut().enumerate() {
             let mut times = [Duration::ZERO; 4];
-            for (i, &row) in ROWS.iter().enumerate() {
+            // Every other round runs the rows in reverse order, so that no row always runs
+            // first, or just after `System` (see `benches/alloc_overhead.rs`).
+            let order: Vec<usize> = if round.is_multiple_of(2) {
+                (0..ROWS.len()).collect()
+            } else {
+                (0..ROWS.len()).rev().collect()
+            };
+            for i in order {
+                let row = ROWS[i];
                 if row == Row::Dhat && round >= DHAT_ROUNDS {
                     continue;
                 }
@@ -260,7 +276,9 @@ fn main() {
         "the sampled session's end (symbols resolved, file written): at most {:.1} ms",
         ends.as_secs_f64() * 1e3
     );
-    accuracy();
+    if wanted("accuracy") {
+        accuracy();
+    }
 }
 
 /// The sampled profile's top 10 sites by total bytes against dhat's exact heap profile of the same
