@@ -98,6 +98,34 @@ fn band_in_force() -> u64 {
     }
 }
 
+/// Registers, once in the process, what a forked child runs first. Only the forking thread lives on
+/// in the child, and the memory of the others (their tallies with it) may be unmapped and reused
+/// there, so the child frees their slots in [`BANDS`] and writes its own band again (a walker of
+/// the parent may have held it at the fork). Without the hook (`pthread_atfork` failed), a child's
+/// walks would write to that memory.
+#[cfg(unix)]
+fn hook_fork() {
+    extern "C" fn in_child() {
+        let own = TALLY
+            .try_with(|t| {
+                if t.band_slot.get() == NO_SLOT {
+                    return 0;
+                }
+                t.band.store(band_in_force(), Relaxed);
+                &t.band as *const AtomicU64 as usize
+            })
+            .unwrap_or(0);
+        BANDS.keep_only(own);
+    }
+    static HOOKED: std::sync::Once = std::sync::Once::new();
+    HOOKED.call_once(|| {
+        // SAFETY: `in_child` lives as long as the process; it touches atomics and this thread's
+        // own tally only, takes no lock and allocates nothing, so it may run between a fork and
+        // an exec.
+        let _ = unsafe { libc::pthread_atfork(None, None, Some(in_child)) };
+    });
+}
+
 /// One thread's figures since it started. Signed live figures: a thread may free blocks that
 /// other threads allocated. Its cells are private to this module and its children.
 ///
@@ -528,8 +556,12 @@ impl Tally {
                 // No exit hook to give a span slot back: exact mode's totals go to the shared
                 // ones; nor to free a slot in `BANDS`: the band stays 0, every operation slow.
                 self.span_totals.set(process::SpanTotals::Shared);
-            } else if let Some(slot) = BANDS.register(&self.band, band_in_force) {
-                self.band_slot.set(slot);
+            } else {
+                #[cfg(unix)]
+                hook_fork();
+                if let Some(slot) = BANDS.register(&self.band, band_in_force) {
+                    self.band_slot.set(slot);
+                }
             }
             self.resume(was);
         }
@@ -954,6 +986,56 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    /// A forked child keeps no slot of the threads it has not got (a walk there would write to
+    /// their memory, which the child may unmap), and its own.
+    #[cfg(unix)]
+    #[test]
+    fn a_forked_child_keeps_only_its_own_band_slot() {
+        let (registered, release) = (
+            std::sync::mpsc::channel::<usize>(),
+            std::sync::mpsc::channel::<()>(),
+        );
+        let (tell, wait) = (registered.0, release.1);
+        let other = std::thread::spawn(move || {
+            publish();
+            let band = with_tally(|t| &t.band as *const AtomicU64 as usize).unwrap();
+            tell.send(band).unwrap();
+            wait.recv().unwrap();
+        });
+        let other_band = registered.1.recv().unwrap();
+        publish();
+        let own = with_tally(|t| (t.band_slot.get(), &t.band as *const AtomicU64 as usize));
+        let (own_slot, own_band) = own.unwrap();
+        assert_ne!(own_slot, NO_SLOT);
+        use std::sync::atomic::Ordering::SeqCst;
+        let slots = || BANDS.slots().map(|s| s.load(SeqCst) & !1);
+        assert!(
+            slots().any(|v| v == other_band),
+            "the other thread is registered"
+        );
+        // SAFETY: the child only reads atomics and leaves through `_exit`: no lock, no allocation.
+        match unsafe { libc::fork() } {
+            0 => {
+                let left_only_own = slots().all(|v| v == 0 || v == own_band)
+                    && BANDS.slots().nth(own_slot).unwrap().load(SeqCst) == own_band;
+                // SAFETY: ends the child at once, running nothing of the parent's.
+                unsafe { libc::_exit(if left_only_own { 0 } else { 1 }) }
+            }
+            -1 => panic!("fork failed: {}", std::io::Error::last_os_error()),
+            child => {
+                let mut status = 0;
+                // SAFETY: `child` is this process's child, `status` a valid place to write.
+                assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+                release.0.send(()).unwrap();
+                other.join().unwrap();
+                assert!(
+                    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                    "the child kept a slot of a thread it has not got (status {status})"
+                );
+            }
+        }
     }
 
     #[test]

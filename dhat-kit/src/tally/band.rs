@@ -97,6 +97,25 @@ impl<const N: usize> Bands<N> {
     }
 }
 
+impl<const N: usize> Bands<N> {
+    /// The slots in use, for tests.
+    #[cfg(test)]
+    pub(super) fn slots(&self) -> impl Iterator<Item = &AtomicUsize> {
+        self.slots[..self.used.load(SeqCst)].iter()
+    }
+
+    /// In a forked child, where only the forking thread lives on: frees every slot but the one
+    /// holding the band at `own` (0: none), and drops every claim, its own slot's included, since
+    /// the threads that held them are not in the child. Their memory may be unmapped and reused
+    /// there, so no walk may write to it. Runs while no other thread exists.
+    pub(super) fn keep_only(&self, own: usize) {
+        for slot in &self.slots[..self.used.load(SeqCst)] {
+            let address = slot.load(SeqCst) & !BUSY;
+            slot.store(if address == own { address } else { 0 }, SeqCst);
+        }
+    }
+}
+
 /// Sets [`BUSY`] on `slot` once it holds a value that `wanted` accepts, waiting while another
 /// writer holds it; returns that value, or `None` when the slot holds one `wanted` refuses.
 fn claim(slot: &AtomicUsize, wanted: impl Fn(usize) -> bool) -> Option<usize> {
@@ -177,6 +196,27 @@ mod tests {
         assert_eq!(bands.register(&a, band_of(&mode)), Some(0));
         bands.unregister(0, &b);
         assert_eq!(bands.slots[0].load(SeqCst), &a as *const AtomicU64 as usize);
+    }
+
+    #[test]
+    fn after_a_fork_only_the_forking_threads_slot_is_left_unclaimed() {
+        let bands = Bands::<4>::new();
+        let mode = AtomicUsize::new(0);
+        let cells = [const { AtomicU64::new(0) }; 3];
+        for cell in &cells {
+            assert!(bands.register(cell, band_of(&mode)).is_some());
+        }
+        let address = |i: usize| &cells[i] as *const AtomicU64 as usize;
+        // A walker of the parent held the forking thread's slot (index 1) and another when the
+        // process forked: neither claim can end in the child.
+        bands.slots[1].fetch_or(BUSY, SeqCst);
+        bands.slots[2].fetch_or(BUSY, SeqCst);
+        bands.keep_only(address(1));
+        let slots = bands.slots.each_ref().map(|s| s.load(SeqCst));
+        assert_eq!(slots, [0, address(1), 0, 0]);
+        // A child whose forking thread had no slot keeps none.
+        bands.keep_only(0);
+        assert!(bands.slots.iter().all(|s| s.load(SeqCst) == 0));
     }
 
     /// Threads register, check and leave while walkers turn the mode on and off, on a table too
