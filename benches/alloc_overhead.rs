@@ -3,8 +3,10 @@
 //!
 //! Each allocator's `GlobalAlloc` methods are called directly, so all four run in this one binary
 //! under the same conditions. Rounds alternate between allocators to spread the machine's noise
-//! evenly, and the best (lowest) round of each counts; the last two columns are the medians of the
-//! per-round ratios to `System` (see [`median`]). Run with `cargo bench --bench alloc_overhead`;
+//! evenly, and the best (lowest) round of each counts; the last three columns are the medians of
+//! the per-round ratios to `System` (see [`median`]), the last of them `System` against itself (a
+//! second `System` run beside the first in every round): how far apart two runs of the same code
+//! read in that run, the resolution of the others. Run with `cargo bench --bench alloc_overhead`;
 //! words after `--` keep only the rows whose name holds one of them.
 //!
 //! The rows marked "in measure_all" run the same rounds inside `dhat_kit::measure_all`, where every
@@ -37,21 +39,25 @@ const ROUNDS: usize = 31;
 /// The median over the rounds of allocator `column`'s time in a round divided by `System`'s in the
 /// same round (see [`order`]): a second view of the cost, steadier than the ratio of the best
 /// rounds where the machine's speed drifts between rounds.
-fn median(paired: &[[f64; 4]; ROUNDS], column: usize) -> f64 {
+fn median(paired: &[[f64; COLUMNS]; ROUNDS], column: usize) -> f64 {
     let mut ratios = paired.map(|round| round[column]);
     ratios.sort_by(f64::total_cmp);
     ratios[ROUNDS / 2]
 }
 
-/// The order of the allocators' runs in round `round`: the columns' order, reversed in every
-/// other round. A run's time depends on what ran just before it (on this project's machines,
-/// `System` run twice in a row read up to 1.05x apart in the median), so a fixed order would
-/// favour one column.
-fn order(round: usize) -> [usize; 4] {
+/// The columns: `System`, dhat-kit, `stats_alloc`, the countdown, and `System` again.
+const COLUMNS: usize = 5;
+
+/// The order of the allocators' runs in round `round`: the second `System` run, `System`, then
+/// the others in the columns' order; all reversed in every other round. A run's time depends on
+/// what ran just before it (on this project's machines, `System` run twice in a row read up to
+/// 1.05x apart in the median), so a fixed order would favour one column; the two `System` runs
+/// stay side by side, as `System` and dhat-kit do.
+fn order(round: usize) -> [usize; COLUMNS] {
     if round.is_multiple_of(2) {
-        [0, 1, 2, 3]
+        [4, 0, 1, 2, 3]
     } else {
-        [3, 2, 1, 0]
+        [3, 2, 1, 0, 4]
     }
 }
 
@@ -69,7 +75,7 @@ fn timed(threads: usize, work: fn()) -> Duration {
 struct Case {
     name: &'static str,
     threads: usize,
-    runs: [fn(); 4],
+    runs: [fn(); COLUMNS],
     /// Whether the rounds run inside `measure_all`.
     exact: bool,
 }
@@ -82,6 +88,7 @@ macro_rules! runs {
             || $work(&DHAT_KIT, $n),
             || $work(&STATS_ALLOC, $n),
             || $work(&Countdown, $n),
+            || $work(&System, $n),
         ]
     };
 }
@@ -141,7 +148,7 @@ fn main() {
         .filter(|case| filters.is_empty() || filters.iter().any(|f| case.name.contains(f)))
         .collect();
     println!(
-        "{:<34} {:>10} {:>10} {:>12} {:>10} {:>11} {:>14} {:>12}  {:>17}",
+        "{:<34} {:>10} {:>10} {:>12} {:>10} {:>11} {:>14} {:>12}  {:>25}",
         "case",
         "System",
         "dhat-kit",
@@ -150,14 +157,14 @@ fn main() {
         "dhat-kit/S",
         "stats_alloc/S",
         "countdown/S",
-        "median dk/S cd/S"
+        "median dk/S cd/S S/S"
     );
     for case in &cases {
-        let mut best = [Duration::MAX; 4];
-        let mut paired = [[0.0; 4]; ROUNDS];
+        let mut best = [Duration::MAX; COLUMNS];
+        let mut paired = [[0.0; COLUMNS]; ROUNDS];
         let mut rounds = || {
             for (round, ratios) in paired.iter_mut().enumerate() {
-                let mut times = [Duration::ZERO; 4];
+                let mut times = [Duration::ZERO; COLUMNS];
                 // Every other round runs the allocators in reverse order, so that no allocator
                 // always runs first, or just after `System`.
                 for i in order(round) {
@@ -177,7 +184,7 @@ fn main() {
         let ns = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         let ratio = |d: Duration| d.as_secs_f64() / best[0].as_secs_f64();
         println!(
-            "{:<34} {:>10} {:>10} {:>12} {:>10} {:>10.2}x {:>13.2}x {:>11.2}x  {:>7.2}x {:>7.2}x",
+            "{:<34} {:>10} {:>10} {:>12} {:>10} {:>10.2}x {:>13.2}x {:>11.2}x  {:>7.2}x {:>7.2}x {:>7.2}x",
             case.name,
             ns(best[0]),
             ns(best[1]),
@@ -187,7 +194,8 @@ fn main() {
             ratio(best[2]),
             ratio(best[3]),
             median(&paired, 1),
-            median(&paired, 3)
+            median(&paired, 3),
+            median(&paired, 4)
         );
     }
 }
