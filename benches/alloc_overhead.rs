@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 mod workloads;
 use workloads::{pairs, reallocs};
 
+#[path = "support/rows.rs"]
+mod rows;
+use rows::Rows;
+
 #[path = "support/countdown.rs"]
 mod countdown;
 use countdown::Countdown;
@@ -94,14 +98,10 @@ macro_rules! runs {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return;
-    }
     // `cargo bench --bench alloc_overhead -- realloc` runs the rows whose name holds "realloc".
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let Some(rows) = Rows::from_args() else {
+        return;
+    };
     // Each workload twice: as it stands, and inside `measure_all`.
     let table = [
         (
@@ -145,7 +145,7 @@ fn main() {
                 exact,
             })
         })
-        .filter(|case| filters.is_empty() || filters.iter().any(|f| case.name.contains(f)))
+        .filter(|case| rows.wanted(case.name))
         .collect();
     println!(
         "{:<34} {:>10} {:>10} {:>12} {:>10} {:>11} {:>14} {:>12}  {:>25}",

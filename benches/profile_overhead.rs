@@ -22,6 +22,10 @@ use std::time::{Duration, Instant};
 #[path = "support/workloads.rs"]
 mod workloads;
 
+#[path = "support/rows.rs"]
+mod rows;
+use rows::Rows;
+
 #[path = "../tests/workload/interp.rs"]
 #[allow(dead_code, reason = "the example uses more of it")]
 mod interp;
@@ -176,16 +180,12 @@ fn on(row: Row, work: Work) {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return;
-    }
     // `cargo bench --bench profile_overhead --features sampled -- realloc` runs the rows whose
     // name holds "realloc"; `-- accuracy` the accuracy tables alone.
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    let wanted = |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f));
+    let Some(rows) = Rows::from_args() else {
+        return;
+    };
+    let wanted = |name: &str| rows.wanted(name);
     type Case = (&'static str, Box<dyn Fn(Row)>);
     let cases: Vec<Case> = vec![
         (
