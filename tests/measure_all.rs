@@ -103,8 +103,9 @@ fn the_same_figures() {
 }
 
 /// A budget one byte below the truth fails, the truth itself passes: 20 times in a row, for
-/// every figure but `max_blocks` (see `scope_of_four_threads`). The truth is `measure_all`'s; the budget goes through `#[assert_heap]`'s runtime
-/// (what `#[assert_heap(threads = "all", ..)]` expands to) with limits known only when it runs.
+/// every figure but `max_blocks` (see `scope_of_four_threads`). The truth is `measure_all`'s; the
+/// budget goes through `#[assert_heap]`'s runtime (what `#[assert_heap(threads = "all", ..)]`
+/// expands to) with limits known only when it runs.
 #[test]
 fn one_byte_below_fails_the_truth_passes() {
     // Inside one outer span, so that the 160 budgets do not each wait for the process to be idle.

@@ -65,7 +65,8 @@ use process::PROCESS;
 /// of two)
 const PUBLISH_BLOCKS: u64 = 1024;
 /// ...or as soon as its live bytes moved by this much since it last published. This bounds the
-/// process peak's error: at most `PUBLISH_BYTES` per thread alive at the time (see `process_stats`).
+/// process peak's error: at most `PUBLISH_BYTES` per thread alive at the time (see
+/// `process_stats`).
 const PUBLISH_BYTES: u64 = 64 * 1024;
 /// The live bytes stay unpublished while `rel`, the live bytes less `band_lo` (unsigned), is below
 /// this: within `PUBLISH_BYTES - 1` either side of the figure last published. One comparison on

@@ -92,7 +92,8 @@ impl std::ops::Deref for Regions {
 
 impl fmt::Display for Regions {
     /// An aligned table: path, entries, inclusive bytes and blocks, self bytes, share of all bytes
-    /// allocated inside regions, peak above entry, and the bytes the entries left live when they exited (`kept`).
+    /// allocated inside regions, peak above entry, and the bytes the entries left live when they
+    /// exited (`kept`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use crate::units::{Bytes, Thousands};
         if self.0.is_empty() {
