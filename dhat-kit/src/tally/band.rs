@@ -34,7 +34,7 @@ use std::sync::atomic::{
 };
 
 /// Set in a slot while a writer holds it (a band's address is 8-aligned, so its low bit is free).
-const BUSY: usize = 1;
+pub(super) const BUSY: usize = 1;
 
 /// A table of `N` registered bands, and the mode that decides their value.
 pub(super) struct Bands<const N: usize> {
@@ -95,9 +95,7 @@ impl<const N: usize> Bands<N> {
             slot.store(0, Release);
         }
     }
-}
 
-impl<const N: usize> Bands<N> {
     /// The slots in use, for tests.
     #[cfg(test)]
     pub(super) fn slots(&self) -> impl Iterator<Item = &AtomicUsize> {
