@@ -5,9 +5,10 @@
 //! The interpreter (`tests/workload/interp.rs`) runs through this binary's global allocator, which
 //! forwards to the allocator of the row being timed; the allocator rows call each allocator's
 //! `GlobalAlloc` methods directly, as `alloc_overhead` does. Rounds alternate between the rows to
-//! spread the machine's noise evenly, and the best round of each counts; the last three columns
+//! spread the machine's noise evenly, and the best round of each counts; the last four columns
 //! are the medians of the rounds' own ratios, steadier where the machine's speed drifts between
-//! rounds. Sessions start and end outside the timed part: the time to write the file (for the
+//! rounds, the last of them `System` against a second `System` run beside it (the run's
+//! resolution). Sessions start and end outside the timed part: the time to write the file (for the
 //! sampled profile, resolving its symbols) is printed on its own. Run with
 //! `cargo bench --bench profile_overhead --features sampled`; words after `--` keep only the rows
 //! whose name holds one of them (`accuracy` names the accuracy tables).
@@ -96,16 +97,36 @@ enum Row {
     Peak,
     Sampled,
     Dhat,
+    /// `System` again, run beside the first in every round: the ratio of the two is the run's
+    /// resolution (the `S/S` median).
+    SystemAgain,
 }
 
-const ROWS: [Row; 4] = [Row::System, Row::Peak, Row::Sampled, Row::Dhat];
+const ROWS: [Row; 5] = [
+    Row::System,
+    Row::Peak,
+    Row::Sampled,
+    Row::Dhat,
+    Row::SystemAgain,
+];
+
+/// The order of the rows' runs in round `round`: `System` again, `System`, then the others in the
+/// rows' order; all reversed in every other round, so that no row always runs first, or just after
+/// `System` (see `benches/alloc_overhead.rs`), and the two `System` runs stay side by side.
+fn order(round: usize) -> [usize; 5] {
+    if round.is_multiple_of(2) {
+        [4, 0, 1, 2, 3]
+    } else {
+        [3, 2, 1, 0, 4]
+    }
+}
 
 /// A session of `row` around `work`, timed without its start and end; and the end's time.
 fn session(row: Row, work: &dyn Fn()) -> (Duration, Duration) {
     let dir = std::env::temp_dir();
     match row {
-        Row::System | Row::Peak => {
-            ROUTE.store(if row == Row::System { 0 } else { 1 }, Relaxed);
+        Row::System | Row::SystemAgain | Row::Peak => {
+            ROUTE.store(if row == Row::Peak { 1 } else { 0 }, Relaxed);
             let start = Instant::now();
             work();
             let t = start.elapsed();
@@ -173,7 +194,7 @@ fn on(row: Row, work: Work) {
         }
     }
     match row {
-        Row::System => run(&System, work),
+        Row::System | Row::SystemAgain => run(&System, work),
         Row::Peak | Row::Sampled => run(&KIT, work),
         Row::Dhat => run(&DHAT, work),
     }
@@ -209,7 +230,7 @@ fn main() {
         ),
     ];
     println!(
-        "{:<26} {:>10} {:>10} {:>10} {:>11} {:>8} {:>9} {:>8} {:>9}   medians: peak/S sampled/S smp/peak",
+        "{:<26} {:>10} {:>10} {:>10} {:>11} {:>8} {:>9} {:>8} {:>9}   medians: peak/S sampled/S smp/peak S/S",
         "case",
         "System",
         "peak",
@@ -222,19 +243,12 @@ fn main() {
     );
     let mut ends = Duration::ZERO;
     for (name, case) in cases.iter().filter(|(name, _)| wanted(name)) {
-        let mut best = [Duration::MAX; 4];
-        // Each round's own ratios (peak/S, sampled/S, sampled/peak), for their medians.
-        let mut paired = [[0.0; 3]; ROUNDS];
+        let mut best = [Duration::MAX; 5];
+        // Each round's own ratios (peak/S, sampled/S, sampled/peak, S/S), for their medians.
+        let mut paired = [[0.0; 4]; ROUNDS];
         for (round, ratios) in paired.iter_mut().enumerate() {
-            let mut times = [Duration::ZERO; 4];
-            // Every other round runs the rows in reverse order, so that no row always runs
-            // first, or just after `System` (see `benches/alloc_overhead.rs`).
-            let order: Vec<usize> = if round.is_multiple_of(2) {
-                (0..ROWS.len()).collect()
-            } else {
-                (0..ROWS.len()).rev().collect()
-            };
-            for i in order {
+            let mut times = [Duration::ZERO; 5];
+            for i in order(round) {
                 let row = ROWS[i];
                 if row == Row::Dhat && round >= DHAT_ROUNDS {
                     continue;
@@ -246,10 +260,15 @@ fn main() {
                     ends = ends.max(end);
                 }
             }
-            let [system, peak, sampled, _] = times.map(|t| t.as_secs_f64());
-            *ratios = [peak / system, sampled / system, sampled / peak];
+            let [system, peak, sampled, _, again] = times.map(|t| t.as_secs_f64());
+            *ratios = [
+                peak / system,
+                sampled / system,
+                sampled / peak,
+                again / system,
+            ];
         }
-        let medians: [f64; 3] = std::array::from_fn(|column| {
+        let medians: [f64; 4] = std::array::from_fn(|column| {
             let mut column = paired.map(|ratios| ratios[column]);
             column.sort_by(f64::total_cmp);
             column[ROUNDS / 2]
@@ -257,7 +276,7 @@ fn main() {
         let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         let r = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
         println!(
-            "{:<26} {:>10} {:>10} {:>10} {:>11} {:>7.2}x {:>8.2}x {:>7.2}x {:>8.1}x   {:.2}x {:.2}x {:.2}x",
+            "{:<26} {:>10} {:>10} {:>10} {:>11} {:>7.2}x {:>8.2}x {:>7.2}x {:>8.1}x   {:.2}x {:.2}x {:.2}x {:.2}x",
             name,
             ms(best[0]),
             ms(best[1]),
@@ -270,6 +289,7 @@ fn main() {
             medians[0],
             medians[1],
             medians[2],
+            medians[3],
         );
     }
     println!(
