@@ -24,6 +24,10 @@ use workloads::{pairs, reallocs};
 mod rows;
 use rows::Rows;
 
+#[path = "support/order.rs"]
+mod order;
+use order::order;
+
 #[path = "support/countdown.rs"]
 mod countdown;
 use countdown::Countdown;
@@ -45,7 +49,7 @@ const ROUNDS: usize = 31;
 const REALLOC_ROUNDS: usize = 101;
 
 /// The median over the rounds of allocator `column`'s time in a round divided by `System`'s in the
-/// same round (see [`order`]): a second view of the cost, steadier than the ratio of the best
+/// same round (see `support/order.rs`): a second view of the cost, steadier than the ratio of the best
 /// rounds where the machine's speed drifts between rounds.
 fn median(paired: &[[f64; COLUMNS]], column: usize) -> f64 {
     let mut ratios: Vec<f64> = paired.iter().map(|round| round[column]).collect();
@@ -55,19 +59,6 @@ fn median(paired: &[[f64; COLUMNS]], column: usize) -> f64 {
 
 /// The columns: `System`, dhat-kit, `stats_alloc`, the countdown, and `System` again.
 const COLUMNS: usize = 5;
-
-/// The order of the allocators' runs in round `round`: the second `System` run, `System`, then
-/// the others in the columns' order; all reversed in every other round. A run's time depends on
-/// what ran just before it (on this project's machines, `System` run twice in a row read up to
-/// 1.05x apart in the median), so a fixed order would favour one column; the two `System` runs
-/// stay side by side, as `System` and dhat-kit do.
-fn order(round: usize) -> [usize; COLUMNS] {
-    if round.is_multiple_of(2) {
-        [4, 0, 1, 2, 3]
-    } else {
-        [3, 2, 1, 0, 4]
-    }
-}
 
 /// `work` on `threads` threads at once; the wall time of the slowest.
 fn timed(threads: usize, work: fn()) -> Duration {
@@ -178,7 +169,7 @@ fn main() {
                 let mut times = [Duration::ZERO; COLUMNS];
                 // Every other round runs the allocators in reverse order, so that no allocator
                 // always runs first, or just after `System`.
-                for i in order(round) {
+                for i in order::<COLUMNS>(round) {
                     times[i] = timed(case.threads, case.runs[i]);
                     best[i] = best[i].min(times[i]);
                 }

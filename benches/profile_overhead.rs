@@ -27,6 +27,10 @@ mod workloads;
 mod rows;
 use rows::Rows;
 
+#[path = "support/order.rs"]
+mod order;
+use order::order;
+
 #[path = "../tests/workload/interp.rs"]
 #[allow(dead_code, reason = "the example uses more of it")]
 mod interp;
@@ -109,17 +113,6 @@ const ROWS: [Row; 5] = [
     Row::Dhat,
     Row::SystemAgain,
 ];
-
-/// The order of the rows' runs in round `round`: `System` again, `System`, then the others in the
-/// rows' order; all reversed in every other round, so that no row always runs first, or just after
-/// `System` (see `benches/alloc_overhead.rs`), and the two `System` runs stay side by side.
-fn order(round: usize) -> [usize; 5] {
-    if round.is_multiple_of(2) {
-        [4, 0, 1, 2, 3]
-    } else {
-        [3, 2, 1, 0, 4]
-    }
-}
 
 /// A session of `row` around `work`, timed without its start and end; and the end's time.
 fn session(row: Row, work: &dyn Fn()) -> (Duration, Duration) {
@@ -248,7 +241,7 @@ fn main() {
         let mut paired = [[0.0; 4]; ROUNDS];
         for (round, ratios) in paired.iter_mut().enumerate() {
             let mut times = [Duration::ZERO; 5];
-            for i in order(round) {
+            for i in order::<{ ROWS.len() }>(round) {
                 let row = ROWS[i];
                 if row == Row::Dhat && round >= DHAT_ROUNDS {
                     continue;
