@@ -353,6 +353,69 @@ fn child_exit_after_finish() -> ! {
     std::process::exit(7);
 }
 
+/// Forks, 50 times, while another thread samples every allocation (so holds the sampler's locks
+/// much of the time): each child samples allocations of its own and ends, never waiting for good
+/// on a lock the other thread held at the fork; the parent's session goes on and is written,
+/// exact.
+#[cfg(unix)]
+fn forks() {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    let file = common::temp("sampled", "dhat-sampled-fork.json");
+    let p = session(&file, 1);
+    /// Stops the sampling thread when dropped, a failed round's panic included.
+    struct Stop<'a>(&'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Relaxed);
+        }
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Relaxed) {
+                black_box(vec![0u8; 64]);
+            }
+        });
+        let _stop = Stop(&stop);
+        for round in 0..50 {
+            // SAFETY: the child allocates and frees (glibc's allocator is usable after a fork,
+            // and dhat-kit's hooks make its own locks so) and leaves through `_exit`.
+            match unsafe { libc::fork() } {
+                0 => {
+                    for _ in 0..100 {
+                        black_box(vec![0u8; 64]);
+                    }
+                    // SAFETY: ends the child at once, running nothing of the parent's.
+                    unsafe { libc::_exit(0) }
+                }
+                -1 => panic!("fork failed: {}", std::io::Error::last_os_error()),
+                pid => {
+                    let start = Instant::now();
+                    let mut status = 0;
+                    // SAFETY: `pid` is this process's child, `status` a valid place to write.
+                    while unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == 0 {
+                        if start.elapsed() > Duration::from_secs(30) {
+                            // SAFETY: as above; the child is not yet waited for.
+                            unsafe { libc::kill(pid, libc::SIGKILL) };
+                            panic!("the child of fork {round} hung");
+                        }
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    assert!(
+                        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                        "the child of fork {round} failed (status {status})"
+                    );
+                }
+            }
+        }
+    });
+    let kit = dhat_kit::process_stats();
+    p.finish().unwrap();
+    totals_are(&dhat_kit::profile::read(&file).unwrap(), &kit);
+    std::fs::remove_file(&file).unwrap();
+    println!("sampled: forks ok");
+}
+
 /// An interval of 0, or garbage in `DHAT_KIT_SAMPLE_INTERVAL`, is a clear error at the start.
 fn bad_intervals() {
     let e = Profiler::builder()
@@ -462,6 +525,8 @@ fn main() {
     threads();
     panic_while_sampling();
     exit_after_finish();
+    #[cfg(unix)]
+    forks();
     bad_intervals();
     region_frames();
 }

@@ -96,6 +96,8 @@ pub mod baseline;
 #[cfg(feature = "criterion")]
 pub mod criterion;
 pub mod export;
+#[cfg(all(unix, feature = "peak"))]
+mod fork;
 mod growth;
 pub mod profile;
 mod profiler;

@@ -252,6 +252,8 @@ pub fn process_stats() -> Stats {
     crate::tally::process_stats()
 }
 
+#[cfg(all(unix, feature = "peak"))]
+pub(crate) use whole::at_fork;
 pub(crate) use whole::{Shared, Span as WholeSpan};
 
 /// The whole-process scope: [`measure_all`]'s span, the serialisation of the kit's measurements
@@ -305,6 +307,8 @@ mod whole {
     impl Shared {
         pub(crate) fn acquire() -> Shared {
             crate::tally::uncounted(|| {
+                #[cfg(all(unix, feature = "peak"))]
+                crate::fork::hook();
                 let me = std::thread::current().id();
                 // A budget nested in one this thread holds does not queue behind a waiting span
                 // (which waits for the outer one).
@@ -341,6 +345,8 @@ mod whole {
     /// thread-scope budgets to end. Returns whether this is the outermost span of the thread.
     fn take_turn() -> bool {
         crate::tally::uncounted(|| {
+            #[cfg(all(unix, feature = "peak"))]
+            crate::fork::hook();
             let me = std::thread::current().id();
             let mine = MINE.try_with(std::cell::Cell::get).unwrap_or(0);
             let mut s = state();
@@ -375,6 +381,56 @@ mod whole {
                 notify();
             }
         });
+    }
+
+    /// The state across a fork (see `crate::fork`).
+    #[cfg(all(unix, feature = "peak"))]
+    pub(crate) mod at_fork {
+        use super::{state, State, MINE};
+        use std::cell::{Cell, RefCell};
+        use std::sync::MutexGuard;
+        use std::thread::ThreadId;
+
+        thread_local! {
+            /// The state, held by this thread across a fork it makes, and this thread's id.
+            static HELD: RefCell<Option<(MutexGuard<'static, State>, ThreadId)>> =
+                const { RefCell::new(None) };
+        }
+
+        /// Before a fork: takes the state, so that no other thread holds it at the fork.
+        pub(crate) fn hold() {
+            let me = std::thread::current().id();
+            let guard = state();
+            let _ = HELD.try_with(|h| *h.borrow_mut() = Some((guard, me)));
+        }
+
+        /// After a fork, in the parent: lets the state go.
+        pub(crate) fn release() {
+            let _ = HELD.try_with(|h| h.borrow_mut().take());
+        }
+
+        /// After a fork, in the child: drops the turn and the thread-scope budgets of the threads
+        /// the child has not got (no one would end them), then lets the state go. Returns how
+        /// many whole-process spans this thread has open: its turn's depth.
+        pub(crate) fn in_child() -> usize {
+            HELD.try_with(|h| {
+                let Some((mut s, me)) = h.borrow_mut().take() else {
+                    return 0;
+                };
+                let own = match s.owner {
+                    Some((t, depth)) if t == me => depth,
+                    _ => 0,
+                };
+                if own == 0 {
+                    s.owner = None;
+                }
+                s.shared = MINE.try_with(Cell::get).unwrap_or(0);
+                // A thread that waits is not the forking one.
+                s.waiting = 0;
+                own
+            })
+            .unwrap_or(0)
+        }
     }
 
     /// An open whole-process measurement. Dropped without [`Span::end`] (its closure panicked),
@@ -412,6 +468,18 @@ mod whole {
             }
             span.raw = Some(SpanMark::begin(outermost));
             span
+        }
+
+        /// A span that never checks for other activity: a unit test's, in a binary whose other
+        /// tests run meanwhile.
+        #[cfg(all(test, unix, feature = "peak"))]
+        pub(crate) fn unchecked(what: &'static str) -> Span {
+            let outermost = take_turn();
+            Span {
+                before: None,
+                what,
+                raw: Some(SpanMark::begin(outermost)),
+            }
         }
 
         /// Ends the span: its figures.

@@ -99,32 +99,31 @@ fn band_in_force() -> u64 {
     }
 }
 
-/// Registers, once in the process, what a forked child runs first. Only the forking thread lives on
-/// in the child, and the memory of the others (their tallies with it) may be unmapped and reused
-/// there, so the child frees their slots in [`BANDS`] and writes its own band again (a walker of
-/// the parent may have held it at the fork). Without the hook (`pthread_atfork` failed), a child's
-/// walks would write to that memory.
+/// After a fork, in the child (see [`crate::fork`]), where only the forking thread lives on, with
+/// `own_spans` whole-process spans open: exact mode stays on for those alone (the other threads'
+/// will never end), the slots in [`BANDS`] of the threads the child has not got are freed (their
+/// memory, tallies with it, may be unmapped and reused there, so no walk may write to it), and the
+/// thread writes its own band again (a walker of the parent may have held it at the fork). Touches
+/// atomics and this thread's own tally only: no lock, no allocation.
 #[cfg(unix)]
-fn hook_fork() {
-    extern "C" fn in_child() {
-        let own = TALLY
-            .try_with(|t| {
-                if t.band_slot.get() == NO_SLOT {
-                    return 0;
-                }
-                t.band.store(band_in_force(), Relaxed);
-                &t.band as *const AtomicU64 as usize
-            })
-            .unwrap_or(0);
-        BANDS.keep_only(own);
-    }
-    static HOOKED: std::sync::Once = std::sync::Once::new();
-    HOOKED.call_once(|| {
-        // SAFETY: `in_child` lives as long as the process; it touches atomics and this thread's
-        // own tally only, takes no lock and allocates nothing, so it may run between a fork and
-        // an exec.
-        let _ = unsafe { libc::pthread_atfork(None, None, Some(in_child)) };
-    });
+pub(crate) fn in_child(own_spans: usize) {
+    process::in_child(own_spans);
+    let own = TALLY
+        .try_with(|t| {
+            if t.band_slot.get() == NO_SLOT {
+                return 0;
+            }
+            t.band.store(band_in_force(), Relaxed);
+            &t.band as *const AtomicU64 as usize
+        })
+        .unwrap_or(0);
+    BANDS.keep_only(own);
+}
+
+/// Whether exact mode is on.
+#[cfg(test)]
+pub(crate) fn exact_mode() -> bool {
+    process::exact()
 }
 
 /// One thread's figures since it started. Signed live figures: a thread may free blocks that
@@ -559,7 +558,7 @@ impl Tally {
                 self.span_totals.set(process::SpanTotals::Shared);
             } else {
                 #[cfg(unix)]
-                hook_fork();
+                crate::fork::hook();
                 if let Some(slot) = BANDS.register(&self.band, band_in_force) {
                     self.band_slot.set(slot);
                 }

@@ -367,6 +367,9 @@ mod registry;
 #[cfg(feature = "peak")]
 mod thread;
 
+#[cfg(all(unix, feature = "peak"))]
+pub(crate) use registry::at_fork;
+
 /// What the public API calls: the per-thread state (entering and leaving) and the registry
 /// (reading and clearing every thread's figures).
 #[cfg(feature = "peak")]

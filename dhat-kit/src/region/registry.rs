@@ -7,9 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
-
-use parking_lot::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::thread::{open_entries, Own};
 use super::RegionStats;
@@ -136,6 +134,8 @@ struct Registry {
     ended: BTreeMap<u32, Totals>,
 }
 
+/// A std mutex: the fork hooks can hold it across a fork and let it go in the child
+/// ([`at_fork`]).
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     paths: Vec::new(),
     ids: BTreeMap::new(),
@@ -143,12 +143,43 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     ended: BTreeMap::new(),
 });
 
+/// The registry, locked (a panic while it was held, which only an allocation failure could
+/// cause, leaves it as usable as it was).
+fn lock() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The registry across a fork (see `crate::fork`). Its figures need no change in the child: the
+/// aggregates of the threads the child has not got hold what those threads did before the fork.
+#[cfg(all(unix, feature = "peak"))]
+pub(crate) mod at_fork {
+    use super::{lock, Registry};
+    use std::cell::RefCell;
+    use std::sync::MutexGuard;
+
+    thread_local! {
+        /// The registry, held by this thread across a fork it makes.
+        static HELD: RefCell<Option<MutexGuard<'static, Registry>>> = const { RefCell::new(None) };
+    }
+
+    /// Before a fork: takes the registry, so that no other thread holds it at the fork.
+    pub(crate) fn hold() {
+        let guard = lock();
+        let _ = HELD.try_with(|h| *h.borrow_mut() = Some(guard));
+    }
+
+    /// After it, in the parent and in the child: lets it go.
+    pub(crate) fn release() {
+        let _ = HELD.try_with(|h| h.borrow_mut().take());
+    }
+}
+
 /// The parent id of a region entered outside any other.
 pub(super) const ROOT: u32 = u32::MAX;
 
 /// The id of the path `name` under `parent`, named on first use.
 pub(super) fn path_id(parent: u32, name: &'static str) -> u32 {
-    let mut reg = REGISTRY.lock();
+    let mut reg = lock();
     if let Some(&gid) = reg.ids.get(&(parent, name)) {
         return gid;
     }
@@ -165,13 +196,13 @@ pub(super) fn path_id(parent: u32, name: &'static str) -> u32 {
 /// The path (`outer/inner`) of `gid`, if it was registered.
 #[cfg(feature = "sampled")]
 pub(crate) fn path_of(gid: u32) -> Option<String> {
-    let reg = uncounted(|| REGISTRY.lock());
+    let reg = uncounted(lock);
     reg.paths.get(gid as usize).map(|p| p.path.clone())
 }
 
 /// A new aggregate for path `gid`, registered so that [`collect`] sees it.
 pub(super) fn register(gid: u32) -> Arc<Agg> {
-    let mut reg = REGISTRY.lock();
+    let mut reg = lock();
     let agg = Arc::new(Agg {
         gid,
         name: reg.paths[gid as usize].name,
@@ -186,7 +217,7 @@ pub(super) fn register(gid: u32) -> Arc<Agg> {
 /// Moves an ending thread's aggregates into the ended threads' totals (the caller runs this
 /// uncounted).
 pub(super) fn hand_over(aggs: &[Arc<Agg>]) {
-    let mut reg = REGISTRY.lock();
+    let mut reg = lock();
     for agg in aggs {
         reg.ended.entry(agg.gid).or_default().add(agg);
         reg.live.retain(|a| !Arc::ptr_eq(a, agg));
@@ -197,8 +228,8 @@ pub(super) fn hand_over(aggs: &[Arc<Agg>]) {
 /// open on the calling thread as if they ended now; sorted by inclusive bytes.
 pub(in crate::region) fn collect() -> Vec<RegionStats> {
     let open = open_entries();
-    // Waiting may allocate the lock's parking table once per process: the kit's, uncounted.
-    let reg = uncounted(|| REGISTRY.lock());
+    // A std mutex may allocate at its first use on some platforms: the kit's, uncounted.
+    let reg = uncounted(lock);
     let mut totals = reg.ended.clone();
     for agg in &reg.live {
         totals.entry(agg.gid).or_default().add(agg);
@@ -242,7 +273,7 @@ pub(in crate::region) fn reset() {
     // The ended threads' totals were recorded uncounted (at those threads' exits): freed
     // uncounted too.
     uncounted(|| {
-        let mut reg = REGISTRY.lock();
+        let mut reg = lock();
         reg.ended.clear();
         for agg in &reg.live {
             agg.entries.store(0, Relaxed);
@@ -255,6 +286,28 @@ pub(in crate::region) fn reset() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Another thread holds the registry when this one forks: the fork waits for it, so that
+    /// the child can name a region of its own. Without the hooks, the child waits for good.
+    #[cfg(unix)]
+    #[test]
+    fn a_forked_child_can_take_the_registry_another_thread_held() {
+        crate::fork::hook();
+        let (held, tell) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            let reg = lock();
+            held.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            drop(reg);
+        });
+        tell.recv().unwrap();
+        let child = crate::fork::tests::in_a_child(|| {
+            let gid = path_id(ROOT, "unit-test-forked-child");
+            lock().paths.get(gid as usize).map(|p| p.name) == Some("unit-test-forked-child")
+        });
+        other.join().unwrap();
+        child.unwrap();
+    }
 
     #[test]
     fn a_thread_that_ends_hands_its_figures_over_and_leaves_nothing_live() {
@@ -269,7 +322,7 @@ mod tests {
             })
             .collect();
         threads.into_iter().for_each(|t| t.join().unwrap());
-        let reg = REGISTRY.lock();
+        let reg = lock();
         let gid = reg.ids[&(ROOT, NAME)];
         assert!(
             reg.live.iter().all(|a| a.gid != gid),

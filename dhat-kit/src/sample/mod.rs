@@ -20,7 +20,7 @@ mod unwind;
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
 use rustc_hash::FxBuildHasher;
@@ -67,7 +67,15 @@ static T0: OnceLock<Instant> = OnceLock::new();
 /// The running session's start, in microseconds since [`T0`].
 static START_MICROS: AtomicU64 = AtomicU64::new(0);
 
-static STATE: parking_lot::Mutex<Option<State>> = parking_lot::Mutex::new(None);
+/// The session's samples. A std mutex: it takes no memory to wait for, and the fork hooks can
+/// hold it across a fork and let it go in the child ([`at_fork`]).
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+/// The sample set, locked (a panic while it was held, which only an allocation failure could
+/// cause, leaves it as usable as it was).
+fn lock_state() -> MutexGuard<'static, Option<State>> {
+    STATE.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 thread_local! {
     /// Set while this thread works on the sample set: its own frees are not checked (the set's
@@ -234,7 +242,7 @@ pub(crate) fn start(interval: u64) {
         version: 0,
         copied: u64::MAX,
     };
-    let mut guard = STATE.lock();
+    let mut guard = lock_state();
     *guard = Some(state);
     VERSION.store(0, Relaxed);
     PEAK_VERSION.store(0, Relaxed);
@@ -251,7 +259,7 @@ pub(crate) fn start(interval: u64) {
 pub(crate) fn stop() -> Option<(State, u64)> {
     let _in = InSampler::enter();
     SESSION.store(0, Relaxed);
-    let mut guard = STATE.lock();
+    let mut guard = lock_state();
     let mut state = guard.take()?;
     drop(guard);
     if PEAK_VERSION.load(Relaxed) == state.version && state.copied != state.version {
@@ -312,8 +320,8 @@ pub(crate) fn on_new_peak() {
 #[cold]
 #[inline(never)]
 pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
-    // Already at work on the set on this thread (an allocation made while waiting for its lock, by
-    // the lock's own slow path): no sample, rather than a lock taken twice.
+    // Already at work on the set on this thread (an allocation its tables make), or holding the
+    // sampler's locks across a fork: no sample, rather than a lock taken twice.
     if IN_SAMPLER.try_with(Cell::get).unwrap_or(true) {
         return;
     }
@@ -324,7 +332,7 @@ pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
     let mut ips = [0usize; MAX_FRAMES + 1];
     ips[0] = crate::region::imp::current_path().map_or(usize::MAX, |gid| gid as usize);
     let n = 1 + unwind::trace(&mut ips[1..]);
-    let mut guard = STATE.lock();
+    let mut guard = lock_state();
     let Some(state) = guard.as_mut() else {
         return;
     };
@@ -389,12 +397,51 @@ fn free_slow(addr: usize) {
     let Some(_in) = InSampler::enter() else {
         return;
     };
-    // Waiting for the lock may allocate (the lock's parking table): uncounted, never sampled.
-    crate::tally::uncounted(|| {
-        if let Some(state) = STATE.lock().as_mut() {
-            state.remove(addr);
-        }
-    });
+    // Nothing here allocates: the lock waits without memory, and a removal frees none.
+    if let Some(state) = lock_state().as_mut() {
+        state.remove(addr);
+    }
+}
+
+/// The sampler across a fork (see `crate::fork`): the forking thread holds its locks, with its
+/// own sampling off meanwhile.
+#[cfg(unix)]
+pub(crate) mod at_fork {
+    use super::{lock_state, unwind, State, IN_SAMPLER};
+    use std::cell::{Cell, RefCell};
+    use std::sync::MutexGuard;
+
+    thread_local! {
+        /// The sample set, held by this thread across a fork it makes.
+        static HELD: RefCell<Option<MutexGuard<'static, Option<State>>>> =
+            const { RefCell::new(None) };
+        /// What [`IN_SAMPLER`] was before the fork.
+        static WAS: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// First, before a fork: turns this thread's sampling off, so that what it allocates from
+    /// now on never waits for a lock it holds. Returns what it was.
+    pub(crate) fn quiet() -> bool {
+        IN_SAMPLER.try_with(|f| f.replace(true)).unwrap_or(true)
+    }
+
+    /// Then: takes the unwinder's lock and the sample set's, in the order the sampler takes
+    /// them; `was` is what [`quiet`] returned.
+    pub(crate) fn hold(was: bool) {
+        let _ = WAS.try_with(|w| w.set(was));
+        unwind::at_fork::hold();
+        let guard = lock_state();
+        let _ = HELD.try_with(|h| *h.borrow_mut() = Some(guard));
+    }
+
+    /// After the fork, in the parent and in the child: lets them go, and turns this thread's
+    /// sampling back on.
+    pub(crate) fn release() {
+        let _ = HELD.try_with(|h| h.borrow_mut().take());
+        unwind::at_fork::release();
+        let was = WAS.try_with(Cell::get).unwrap_or(false);
+        let _ = IN_SAMPLER.try_with(|f| f.set(was));
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,22 @@ pub(super) fn prepare() {
     fast::prepare();
 }
 
+/// The fast unwinder's lock across a fork (see `crate::fork`).
+#[cfg(unix)]
+pub(super) mod at_fork {
+    /// Before a fork: takes the lock, so that no other thread holds it at the fork.
+    pub(crate) fn hold() {
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        super::fast::hold();
+    }
+
+    /// After it, in the parent and in the child: lets it go.
+    pub(crate) fn release() {
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        super::fast::release();
+    }
+}
+
 /// libgcc's unwinder, through the `backtrace` crate.
 fn slow(ips: &mut [usize]) -> usize {
     let mut n = 0;
@@ -52,9 +68,9 @@ mod fast {
     use framehop::{
         ExplicitModuleSectionInfo, FrameAddress, Module, MustNotAllocateDuringUnwind, Unwinder,
     };
-    use parking_lot::Mutex;
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::ops::Range;
+    use std::sync::{Mutex, MutexGuard, PoisonError};
 
     type Policy = MustNotAllocateDuringUnwind;
 
@@ -72,7 +88,31 @@ mod fast {
         ranges.get(i).is_some_and(|r| r.contains(&address))
     }
 
+    /// A std mutex: it takes no memory to wait for, and the fork hooks can hold it across a fork
+    /// and let it go in the child.
     static FAST: Mutex<Option<Fast>> = Mutex::new(None);
+
+    /// The unwinder, locked (a panic while it was held leaves it as usable as it was).
+    fn lock_fast() -> MutexGuard<'static, Option<Fast>> {
+        FAST.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    thread_local! {
+        /// The unwinder, held by this thread across a fork it makes.
+        static HELD: RefCell<Option<MutexGuard<'static, Option<Fast>>>> =
+            const { RefCell::new(None) };
+    }
+
+    /// Before a fork: takes the unwinder's lock.
+    pub(super) fn hold() {
+        let guard = lock_fast();
+        let _ = HELD.try_with(|h| *h.borrow_mut() = Some(guard));
+    }
+
+    /// After it: lets it go.
+    pub(super) fn release() {
+        let _ = HELD.try_with(|h| h.borrow_mut().take());
+    }
 
     thread_local! {
         /// This thread's stack (lowest address, highest), read once; `(0, 0)` before.
@@ -93,7 +133,7 @@ mod fast {
                 libc::dl_iterate_phdr(Some(each), (&raw mut fast).cast());
             }
             fast.ranges.sort_by_key(|r| r.start);
-            *FAST.lock() = Some(fast);
+            *lock_fast() = Some(fast);
         });
     }
 
@@ -213,7 +253,7 @@ mod fast {
     #[inline(never)]
     pub(super) fn trace(ips: &mut [usize]) -> Option<usize> {
         let (low, high) = stack()?;
-        let mut guard = FAST.lock();
+        let mut guard = lock_fast();
         let fast = guard.as_mut()?;
         let (rip, rsp, rbp): (u64, u64, u64);
         // SAFETY: reads the instruction pointer, stack pointer and frame pointer into registers;

@@ -34,6 +34,13 @@ pub(super) fn exact() -> bool {
     EXACT.load(SeqCst) != 0
 }
 
+/// After a fork, in the child: only the forking thread's `own_spans` are open (see
+/// [`super::in_child`]).
+#[cfg(unix)]
+pub(super) fn in_child(own_spans: usize) {
+    EXACT.store(own_spans, SeqCst);
+}
+
 /// The current span epoch.
 pub(super) fn epoch() -> u64 {
     EPOCH.load(Relaxed)

@@ -1,0 +1,143 @@
+//! What a `fork` leaves the child. Only the forking thread lives on there, with the kit's state as
+//! it was at the fork; the other threads' parts of that state belong to threads the child has not
+//! got. So, once in the process, hooks are registered around every fork:
+//!
+//! - before it, the forking thread takes and holds the kit's locks that another thread could be
+//!   holding (in the child nothing would ever let one go): the whole-process turn's state, the
+//!   region registry, then under `sampled` the unwinder's and the sample set's. Its own sampling
+//!   is off meanwhile, so that an allocation it makes then never waits for a lock it holds;
+//! - after it, in the parent, it lets them go;
+//! - in the child, it first drops the other threads' parts: their turn and budgets
+//!   ([`crate::stats::at_fork`]), their open spans and their band slots ([`crate::tally::in_child`]);
+//!   then it lets the locks go.
+//!
+//! The hooks are registered by a thread's first publication to the process tally and by the first
+//! whole-process turn or thread-scope budget, whichever comes first. Without them
+//! (`pthread_atfork` failed), a child could wait for good on a lock or a turn held by a thread it
+//! has not got, and exact mode's walks would write to those threads' memory.
+
+/// Registers the hooks, once in the process.
+pub(crate) fn hook() {
+    static HOOKED: std::sync::Once = std::sync::Once::new();
+    HOOKED.call_once(|| {
+        // SAFETY: the three hooks live as long as the process. They take the kit's own locks
+        // (in an order no other code path reverses, see `prepare`), touch atomics and the forking
+        // thread's own state, and never unwind (`Once`, `RefCell` and the lock of a poisoned
+        // mutex do not panic here).
+        let _ = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+    });
+}
+
+/// Before a fork, on the forking thread. The sampler's locks are taken last: a thread holding the
+/// whole-process state or the registry may allocate, and so take a sampler lock, never the other
+/// way round (and none holds those two together).
+/// What it allocates (its thread-locals' first use) is the kit's own, uncounted.
+extern "C" fn prepare() {
+    crate::tally::uncounted(|| {
+        #[cfg(feature = "sampled")]
+        let was = crate::sample::at_fork::quiet();
+        crate::stats::at_fork::hold();
+        crate::region::at_fork::hold();
+        #[cfg(feature = "sampled")]
+        crate::sample::at_fork::hold(was);
+    });
+}
+
+/// After a fork, in the parent.
+extern "C" fn parent() {
+    #[cfg(feature = "sampled")]
+    crate::sample::at_fork::release();
+    crate::region::at_fork::release();
+    crate::stats::at_fork::release();
+}
+
+/// After a fork, in the child, where the forking thread is the only one.
+extern "C" fn child() {
+    let own_spans = crate::stats::at_fork::in_child();
+    crate::tally::in_child(own_spans);
+    #[cfg(feature = "sampled")]
+    crate::sample::at_fork::release();
+    crate::region::at_fork::release();
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::mpsc::channel;
+    use std::time::{Duration, Instant};
+
+    /// Forks; the child runs `child` and leaves through `_exit` with its result (0: passed);
+    /// the parent waits at most 30 seconds for it, killing it after that, and returns whether it
+    /// passed.
+    pub(crate) fn in_a_child(child: impl FnOnce() -> bool) -> Result<(), String> {
+        // SAFETY: the child runs `child` (the test's own code) on the only thread it has and ends
+        // through `_exit`, running nothing of the parent's.
+        match unsafe { libc::fork() } {
+            0 => {
+                let passed = child();
+                // SAFETY: ends the child at once.
+                unsafe { libc::_exit(if passed { 0 } else { 1 }) }
+            }
+            -1 => Err(format!("fork failed: {}", std::io::Error::last_os_error())),
+            pid => {
+                let start = Instant::now();
+                let mut status = 0;
+                loop {
+                    // SAFETY: `pid` is this process's child, `status` a valid place to write.
+                    let got = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+                    if got == pid {
+                        break;
+                    }
+                    if got == -1 {
+                        return Err(format!("waitpid: {}", std::io::Error::last_os_error()));
+                    }
+                    if start.elapsed() > Duration::from_secs(30) {
+                        // SAFETY: `pid` is this process's child, not yet waited for.
+                        unsafe {
+                            libc::kill(pid, libc::SIGKILL);
+                            libc::waitpid(pid, &mut status, 0);
+                        }
+                        return Err("the child hung for 30 seconds".to_string());
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+                    Ok(())
+                } else {
+                    Err(format!("the child failed (status {status})"))
+                }
+            }
+        }
+    }
+
+    /// A thread holds a thread-scope budget and an open whole-process span when another forks:
+    /// the child has not got that thread, so neither may outlive the fork there. Without the
+    /// hooks, the child's `measure_all` waits for good for the budget to end, and every operation
+    /// of the child takes exact mode's slow path.
+    #[test]
+    fn a_forked_child_is_left_no_budget_or_span_of_a_thread_it_has_not_got() {
+        super::hook();
+        let (held, release) = (channel::<()>(), channel::<()>());
+        let (tell, wait) = (held.0, release.1);
+        let other = std::thread::spawn(move || {
+            let budget = crate::stats::Shared::acquire();
+            let span = crate::stats::WholeSpan::unchecked("the other thread's span");
+            tell.send(()).unwrap();
+            wait.recv().unwrap();
+            let _ = span.end();
+            drop(budget);
+        });
+        held.1.recv().unwrap();
+        assert!(
+            crate::tally::exact_mode(),
+            "the other thread's span is open"
+        );
+        let child = in_a_child(|| {
+            let no_span = !crate::tally::exact_mode();
+            let ((), _) = crate::measure_all(|| drop(std::hint::black_box(vec![1u8; 10])));
+            no_span && !crate::tally::exact_mode()
+        });
+        release.0.send(()).unwrap();
+        other.join().unwrap();
+        child.unwrap();
+    }
+}
