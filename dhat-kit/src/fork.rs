@@ -8,7 +8,7 @@
 //!   is off meanwhile, so that an allocation it makes then never waits for a lock it holds;
 //! - after it, in the parent, it lets them go;
 //! - in the child, it first drops the other threads' parts: their turn and budgets
-//!   ([`crate::stats::at_fork`]), their open spans and their band slots ([`crate::tally::in_child`]);
+//!   ([`crate::stats::at_fork`]), their open spans, their span slots and their band slots ([`crate::tally::in_child`]);
 //!   then it lets the locks go.
 //!
 //! The hooks are registered by a thread's first publication to the process tally and by the first

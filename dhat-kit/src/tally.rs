@@ -100,23 +100,26 @@ fn band_in_force() -> u64 {
 }
 
 /// After a fork, in the child (see [`crate::fork`]), where only the forking thread lives on, with
-/// `own_spans` whole-process spans open: exact mode stays on for those alone (the other threads'
-/// will never end), the slots in [`BANDS`] of the threads the child has not got are freed (their
-/// memory, tallies with it, may be unmapped and reused there, so no walk may write to it), and the
-/// thread writes its own band again (a walker of the parent may have held it at the fork). Touches
-/// atomics and this thread's own tally only: no lock, no allocation.
+/// `own_spans` whole-process spans open. Exact mode stays on for those alone (the other threads'
+/// will never end). The span slots and the slots in [`BANDS`] of the threads the child has not got
+/// are freed (their memory, tallies with it, may be unmapped and reused there, so no walk may
+/// write to it). The thread writes its own band again (a walker of the parent may have held it at
+/// the fork). Touches atomics and this thread's own tally only: no lock, no allocation.
 #[cfg(unix)]
 pub(crate) fn in_child(own_spans: usize) {
-    process::in_child(own_spans);
     let own = TALLY
         .try_with(|t| {
+            process::in_child(own_spans, Some(&t.span_totals));
             if t.band_slot.get() == NO_SLOT {
                 return 0;
             }
             t.band.store(band_in_force(), Relaxed);
             &t.band as *const AtomicU64 as usize
         })
-        .unwrap_or(0);
+        .unwrap_or_else(|_| {
+            process::in_child(own_spans, None);
+            0
+        });
     BANDS.keep_only(own);
 }
 

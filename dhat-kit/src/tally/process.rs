@@ -34,11 +34,21 @@ pub(super) fn exact() -> bool {
     EXACT.load(SeqCst) != 0
 }
 
-/// After a fork, in the child: only the forking thread's `own_spans` are open (see
-/// [`super::in_child`]).
+/// After a fork, in the child (see [`super::in_child`]): only the forking thread's `own_spans`
+/// are open, and only its span slot (`state`) is taken; the others' are free again, their totals
+/// kept (a span reads only differences).
 #[cfg(unix)]
-pub(super) fn in_child(own_spans: usize) {
+pub(super) fn in_child(own_spans: usize, state: Option<&Cell<SpanTotals>>) {
     EXACT.store(own_spans, SeqCst);
+    let own = state.and_then(|s| match s.get() {
+        SpanTotals::Own(slot) => Some(slot as *const Slot),
+        _ => None,
+    });
+    for slot in &SLOT_TABLE {
+        if own != Some(slot as *const Slot) {
+            slot.taken.store(false, SeqCst);
+        }
+    }
 }
 
 /// The current span epoch.
@@ -334,5 +344,47 @@ impl SpanMark {
             curr_blocks: clamp(now.live[1] - self.start.live[1]),
         };
         (stats, foreign_ops)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::publish;
+    use super::*;
+
+    /// This thread's span slot, taken now if it has none.
+    fn own_slot() -> usize {
+        with_tally(|t| slot_of(&t.span_totals).unwrap() as *const Slot as usize).unwrap()
+    }
+
+    fn taken(slot: usize) -> bool {
+        SLOT_TABLE
+            .iter()
+            .any(|s| s as *const Slot as usize == slot && s.taken.load(SeqCst))
+    }
+
+    /// A forked child frees the span slots of the threads it has not got, and keeps its own.
+    #[cfg(unix)]
+    #[test]
+    fn a_forked_child_keeps_only_its_own_span_slot() {
+        crate::fork::hook();
+        let (slot, release) = (
+            std::sync::mpsc::channel::<usize>(),
+            std::sync::mpsc::channel::<()>(),
+        );
+        let (tell, wait) = (slot.0, release.1);
+        let other = std::thread::spawn(move || {
+            // Registered, so that the thread's exit gives its slot back.
+            publish();
+            tell.send(own_slot()).unwrap();
+            wait.recv().unwrap();
+        });
+        let other_slot = slot.1.recv().unwrap();
+        let own_slot = own_slot();
+        assert!(taken(other_slot) && taken(own_slot));
+        let child = crate::fork::tests::in_a_child(|| !taken(other_slot) && taken(own_slot));
+        release.0.send(()).unwrap();
+        other.join().unwrap();
+        child.unwrap();
     }
 }
