@@ -22,10 +22,14 @@ pub(crate) fn hook() {
     HOOKED.call_once(|| {
         // SAFETY: the three hooks live as long as the process. They take the kit's own locks
         // (in an order no other code path reverses, see `prepare`), touch atomics and the forking
-        // thread's own state, and never unwind (`Once`, `RefCell` and the lock of a poisoned
-        // mutex do not panic here).
+        // thread's own state, and never unwind (see `caught`).
         let _ = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
     });
+}
+
+/// Runs a hook's work; a panic there (none is expected) ends in the hook, which must not unwind.
+fn caught(work: impl FnOnce()) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
 }
 
 /// Before a fork, on the forking thread. The sampler's locks are taken last: a thread holding the
@@ -33,31 +37,37 @@ pub(crate) fn hook() {
 /// way round (and none holds those two together).
 /// What it allocates (its thread-locals' first use) is the kit's own, uncounted.
 extern "C" fn prepare() {
-    crate::tally::uncounted(|| {
-        #[cfg(feature = "sampled")]
-        let was = crate::sample::at_fork::quiet();
-        crate::stats::at_fork::hold();
-        crate::region::at_fork::hold();
-        #[cfg(feature = "sampled")]
-        crate::sample::at_fork::hold(was);
+    caught(|| {
+        crate::tally::uncounted(|| {
+            #[cfg(feature = "sampled")]
+            let was = crate::sample::at_fork::quiet();
+            crate::stats::at_fork::hold();
+            crate::region::at_fork::hold();
+            #[cfg(feature = "sampled")]
+            crate::sample::at_fork::hold(was);
+        });
     });
 }
 
 /// After a fork, in the parent.
 extern "C" fn parent() {
-    #[cfg(feature = "sampled")]
-    crate::sample::at_fork::release();
-    crate::region::at_fork::release();
-    crate::stats::at_fork::release();
+    caught(|| {
+        #[cfg(feature = "sampled")]
+        crate::sample::at_fork::release();
+        crate::region::at_fork::release();
+        crate::stats::at_fork::release();
+    });
 }
 
 /// After a fork, in the child, where the forking thread is the only one.
 extern "C" fn child() {
-    let own_spans = crate::stats::at_fork::in_child();
-    crate::tally::in_child(own_spans);
-    #[cfg(feature = "sampled")]
-    crate::sample::at_fork::release();
-    crate::region::at_fork::release();
+    caught(|| {
+        let own_spans = crate::stats::at_fork::in_child();
+        crate::tally::in_child(own_spans);
+        #[cfg(feature = "sampled")]
+        crate::sample::at_fork::release();
+        crate::region::at_fork::release();
+    });
 }
 
 #[cfg(test)]

@@ -67,8 +67,9 @@ static T0: OnceLock<Instant> = OnceLock::new();
 /// The running session's start, in microseconds since [`T0`].
 static START_MICROS: AtomicU64 = AtomicU64::new(0);
 
-/// The session's samples. A std mutex: it takes no memory to wait for, and the fork hooks can
-/// hold it across a fork and let it go in the child ([`at_fork`]).
+/// The session's samples. A std mutex, so that the fork hooks can hold it across a fork and let it
+/// go in the child ([`at_fork`]): letting it go there wakes no one, where a lock with a shared
+/// queue of waiters would walk entries of threads the child has not got.
 static STATE: Mutex<Option<State>> = Mutex::new(None);
 
 /// The sample set, locked (a panic while it was held, which only an allocation failure could
@@ -397,7 +398,8 @@ fn free_slow(addr: usize) {
     let Some(_in) = InSampler::enter() else {
         return;
     };
-    // Nothing here allocates: the lock waits without memory, and a removal frees none.
+    // Nothing here allocates: the lock was first taken when the session began, and a removal
+    // allocates nothing.
     if let Some(state) = lock_state().as_mut() {
         state.remove(addr);
     }

@@ -88,8 +88,8 @@ mod fast {
         ranges.get(i).is_some_and(|r| r.contains(&address))
     }
 
-    /// A std mutex: it takes no memory to wait for, and the fork hooks can hold it across a fork
-    /// and let it go in the child.
+    /// A std mutex, so that the fork hooks can hold it across a fork and let it go in the child
+    /// (see `STATE` in the parent module).
     static FAST: Mutex<Option<Fast>> = Mutex::new(None);
 
     /// The unwinder, locked (a panic while it was held leaves it as usable as it was).
