@@ -16,15 +16,20 @@
 //! (`pthread_atfork` failed), a child could wait for good on a lock or a turn held by a thread it
 //! has not got, and exact mode's walks would write to those threads' memory.
 
-/// Registers the hooks, once in the process.
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+/// Registers the hooks, once in the process: the first caller does, and the others never wait for
+/// it (with a `Once` they would, and a child forked while another thread registered them would
+/// wait for good at its first call).
 pub(crate) fn hook() {
-    static HOOKED: std::sync::Once = std::sync::Once::new();
-    HOOKED.call_once(|| {
-        // SAFETY: the three hooks live as long as the process. They take the kit's own locks
-        // (in an order no other code path reverses, see `prepare`), touch atomics and the forking
-        // thread's own state, and never unwind (see `caught`).
-        let _ = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
-    });
+    static HOOKED: AtomicBool = AtomicBool::new(false);
+    if HOOKED.load(Relaxed) || HOOKED.swap(true, Relaxed) {
+        return;
+    }
+    // SAFETY: the three hooks live as long as the process. They take the kit's own locks (in an
+    // order no other code path reverses, see `prepare`), touch atomics and the forking thread's
+    // own state, and never unwind (see `caught`).
+    let _ = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
 }
 
 /// Runs a hook's work; a panic there (none is expected) ends in the hook, which must not unwind.
