@@ -360,6 +360,11 @@ enum Inner {
 /// All four open in DHAT's viewer (`dh_view.html`) and in the `dhat-kit` command. One session runs
 /// at a time in a process: a second waits for the first (see [`ProfilerBuilder::wait`]).
 ///
+/// On Unix, a child made by `fork` goes on with the session it inherits (and no other can start
+/// there), and whichever process ends it writes the file: a child that should leave the parent's
+/// file alone leaves through `_exit` or an `exec`. In the `heap` and `ad-hoc` modes, a child
+/// forked while another thread was inside dhat's allocator may wait for good on dhat's lock.
+///
 /// # Examples
 ///
 /// ```no_run
