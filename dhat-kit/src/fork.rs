@@ -8,8 +8,8 @@
 //!   is off meanwhile, so that an allocation it makes then never waits for a lock it holds;
 //! - after it, in the parent, it lets them go;
 //! - in the child, it first drops the other threads' parts: their turn and budgets
-//!   ([`crate::stats::at_fork`]), their open spans, their span slots and their band slots ([`crate::tally::in_child`]);
-//!   then it lets the locks go.
+//!   ([`crate::stats::at_fork`]), their open spans, their span slots and their band slots
+//!   ([`crate::tally::in_child`]); then it lets the locks go.
 //!
 //! The hooks are registered by a thread's first publication to the process tally and by the first
 //! whole-process turn or thread-scope budget, whichever comes first. Without them
@@ -39,8 +39,8 @@ fn caught(work: impl FnOnce()) {
 
 /// Before a fork, on the forking thread. The sampler's locks are taken last: a thread holding the
 /// whole-process state or the registry may allocate, and so take a sampler lock, never the other
-/// way round (and none holds those two together).
-/// What it allocates (its thread-locals' first use) is the kit's own, uncounted.
+/// way round (and none holds those two together). What it allocates (its thread-locals' first
+/// use) is the kit's own, uncounted.
 extern "C" fn prepare() {
     caught(|| {
         crate::tally::uncounted(|| {
