@@ -371,12 +371,12 @@ fn forks() {
     }
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
-        s.spawn(|| {
+        let sampler = s.spawn(|| {
             while !stop.load(Relaxed) {
                 black_box(vec![0u8; 64]);
             }
         });
-        let _stop = Stop(&stop);
+        let stopper = Stop(&stop);
         for round in 0..50 {
             // SAFETY: the child allocates and frees (glibc's allocator is usable after a fork,
             // and dhat-kit's hooks make its own locks so) and leaves through `_exit`.
@@ -408,6 +408,10 @@ fn forks() {
                 }
             }
         }
+        drop(stopper);
+        // Joined, not only ended: the thread publishes its last figures at its exit, which a
+        // scope's end does not wait for.
+        sampler.join().unwrap();
     });
     let kit = dhat_kit::process_stats();
     p.finish().unwrap();
