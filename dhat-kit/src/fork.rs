@@ -16,7 +16,40 @@
 //! (`pthread_atfork` failed), a child could wait for good on a lock or a turn held by a thread it
 //! has not got, and exact mode's walks would write to those threads' memory.
 
+use std::any::Any;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+thread_local! {
+    /// What the forking thread holds across a fork (the locks' guards, and what turns its
+    /// sampling back on), let go after it in the parent and in the child.
+    static HELD: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Before a fork: keeps `held` (a lock's guard) until the fork is over.
+pub(crate) fn hold<T: 'static>(held: T) {
+    let _ = HELD.try_with(|h| h.borrow_mut().push(Box::new(held)));
+}
+
+/// In the child: runs `repair` on what was held as a `T`, if anything was.
+pub(crate) fn with_held<T: 'static, R>(repair: impl FnOnce(&mut T) -> R) -> Option<R> {
+    HELD.try_with(|h| {
+        let mut h = h.borrow_mut();
+        h.iter_mut().find_map(|b| b.downcast_mut::<T>()).map(repair)
+    })
+    .ok()
+    .flatten()
+}
+
+/// After a fork: lets go of everything held, the last taken first.
+fn release() {
+    let _ = HELD.try_with(|h| {
+        let mut h = h.borrow_mut();
+        while let Some(held) = h.pop() {
+            drop(held);
+        }
+    });
+}
 
 /// Registers the hooks, once in the process: the first caller does, and the others never wait for
 /// it (with a `Once` they would, and a child forked while another thread registered them would
@@ -45,23 +78,18 @@ extern "C" fn prepare() {
     caught(|| {
         crate::tally::uncounted(|| {
             #[cfg(feature = "sampled")]
-            let was = crate::sample::at_fork::quiet();
+            crate::sample::at_fork::quiet();
             crate::stats::at_fork::hold();
-            crate::region::at_fork::hold();
+            crate::region::hold_for_fork();
             #[cfg(feature = "sampled")]
-            crate::sample::at_fork::hold(was);
+            crate::sample::at_fork::hold();
         });
     });
 }
 
 /// After a fork, in the parent.
 extern "C" fn parent() {
-    caught(|| {
-        #[cfg(feature = "sampled")]
-        crate::sample::at_fork::release();
-        crate::region::at_fork::release();
-        crate::stats::at_fork::release();
-    });
+    caught(release);
 }
 
 /// After a fork, in the child, where the forking thread is the only one.
@@ -69,9 +97,7 @@ extern "C" fn child() {
     caught(|| {
         let own_spans = crate::stats::at_fork::in_child();
         crate::tally::in_child(own_spans);
-        #[cfg(feature = "sampled")]
-        crate::sample::at_fork::release();
-        crate::region::at_fork::release();
+        release();
     });
 }
 

@@ -390,38 +390,27 @@ mod whole {
     #[cfg(all(unix, feature = "peak"))]
     pub(crate) mod at_fork {
         use super::{state, State, MINE};
-        use std::cell::{Cell, RefCell};
+        use std::cell::Cell;
         use std::sync::MutexGuard;
         use std::thread::ThreadId;
 
-        thread_local! {
-            /// The state, held by this thread across a fork it makes, and this thread's id.
-            static HELD: RefCell<Option<(MutexGuard<'static, State>, ThreadId)>> =
-                const { RefCell::new(None) };
-        }
+        /// What is held across a fork: the state, and the forking thread's id.
+        type Held = (MutexGuard<'static, State>, ThreadId);
 
-        /// Before a fork: takes the state, so that no other thread holds it at the fork.
+        /// Before a fork: holds the state until the fork is over, so that no other thread holds
+        /// it at the fork.
         pub(crate) fn hold() {
             let me = std::thread::current().id();
-            let guard = state();
-            let _ = HELD.try_with(|h| *h.borrow_mut() = Some((guard, me)));
-        }
-
-        /// After a fork, in the parent: lets the state go.
-        pub(crate) fn release() {
-            let _ = HELD.try_with(|h| h.borrow_mut().take());
+            crate::fork::hold::<Held>((state(), me));
         }
 
         /// After a fork, in the child: drops the turn and the thread-scope budgets of the threads
-        /// the child has not got (no one would end them), then lets the state go. Returns how
-        /// many whole-process spans this thread has open: its turn's depth.
+        /// the child has not got (no one would end them). Returns how many whole-process spans
+        /// this thread has open: its turn's depth.
         pub(crate) fn in_child() -> usize {
-            HELD.try_with(|h| {
-                let Some((mut s, me)) = h.borrow_mut().take() else {
-                    return 0;
-                };
+            crate::fork::with_held(|(s, me): &mut Held| {
                 let own = match s.owner {
-                    Some((t, depth)) if t == me => depth,
+                    Some((t, depth)) if t == *me => depth,
                     _ => 0,
                 };
                 if own == 0 {

@@ -368,7 +368,7 @@ mod registry;
 mod thread;
 
 #[cfg(all(unix, feature = "peak"))]
-pub(crate) use registry::at_fork;
+pub(crate) use registry::hold_for_fork;
 
 /// What the public API calls: the per-thread state (entering and leaving) and the registry
 /// (reading and clearing every thread's figures).

@@ -135,7 +135,7 @@ struct Registry {
 }
 
 /// A std mutex: the fork hooks can hold it across a fork and let it go in the child
-/// ([`at_fork`]).
+/// ([`hold_for_fork`]).
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     paths: Vec::new(),
     ids: BTreeMap::new(),
@@ -149,29 +149,12 @@ fn lock() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The registry across a fork (see `crate::fork`). Its figures need no change in the child: the
-/// aggregates of the threads the child has not got hold what those threads did before the fork.
+/// Before a fork: the registry, held until the fork is over (see `crate::fork`). Its figures need
+/// no change in the child: the aggregates of the threads the child has not got hold what those
+/// threads did before the fork.
 #[cfg(all(unix, feature = "peak"))]
-pub(crate) mod at_fork {
-    use super::{lock, Registry};
-    use std::cell::RefCell;
-    use std::sync::MutexGuard;
-
-    thread_local! {
-        /// The registry, held by this thread across a fork it makes.
-        static HELD: RefCell<Option<MutexGuard<'static, Registry>>> = const { RefCell::new(None) };
-    }
-
-    /// Before a fork: takes the registry, so that no other thread holds it at the fork.
-    pub(crate) fn hold() {
-        let guard = lock();
-        let _ = HELD.try_with(|h| *h.borrow_mut() = Some(guard));
-    }
-
-    /// After it, in the parent and in the child: lets it go.
-    pub(crate) fn release() {
-        let _ = HELD.try_with(|h| h.borrow_mut().take());
-    }
+pub(crate) fn hold_for_fork() {
+    crate::fork::hold(lock());
 }
 
 /// The parent id of a region entered outside any other.
@@ -287,26 +270,36 @@ pub(in crate::region) fn reset() {
 mod tests {
     use super::*;
 
-    /// Another thread holds the registry when this one forks: the fork waits for it, so that
-    /// the child can name a region of its own. Without the hooks, the child waits for good.
+    /// Another thread takes the registry over and over while this one forks, 20 times: each
+    /// child can name a region of its own. Without the hooks, or with a hook that took the
+    /// registry without holding it to the fork, a child would find it held by a thread it has
+    /// not got, and wait for good.
     #[cfg(unix)]
     #[test]
     fn a_forked_child_can_take_the_registry_another_thread_held() {
+        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
         crate::fork::hook();
-        let (held, tell) = std::sync::mpsc::channel::<()>();
-        let other = std::thread::spawn(move || {
-            let reg = lock();
-            held.send(()).unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            drop(reg);
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while !stop.load(Relaxed) {
+                    let _ = path_id(ROOT, "unit-test-forked-parent");
+                }
+            });
+            let children: Vec<_> = (0..20)
+                .map(|_| {
+                    crate::fork::tests::in_a_child(|| {
+                        let gid = path_id(ROOT, "unit-test-forked-child");
+                        lock().paths.get(gid as usize).map(|p| p.name)
+                            == Some("unit-test-forked-child")
+                    })
+                })
+                .collect();
+            stop.store(true, Relaxed);
+            for child in children {
+                child.unwrap();
+            }
         });
-        tell.recv().unwrap();
-        let child = crate::fork::tests::in_a_child(|| {
-            let gid = path_id(ROOT, "unit-test-forked-child");
-            lock().paths.get(gid as usize).map(|p| p.name) == Some("unit-test-forked-child")
-        });
-        other.join().unwrap();
-        child.unwrap();
     }
 
     #[test]

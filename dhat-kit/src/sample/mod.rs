@@ -409,40 +409,20 @@ fn free_slow(addr: usize) {
 /// own sampling off meanwhile.
 #[cfg(unix)]
 pub(crate) mod at_fork {
-    use super::{lock_state, unwind, State, IN_SAMPLER};
-    use std::cell::{Cell, RefCell};
-    use std::sync::MutexGuard;
+    use super::{lock_state, unwind, InSampler};
 
-    thread_local! {
-        /// The sample set, held by this thread across a fork it makes.
-        static HELD: RefCell<Option<MutexGuard<'static, Option<State>>>> =
-            const { RefCell::new(None) };
-        /// What [`IN_SAMPLER`] was before the fork.
-        static WAS: Cell<bool> = const { Cell::new(false) };
+    /// First, before a fork: turns this thread's sampling off until the fork is over, so that
+    /// what it allocates meanwhile never waits for a lock it holds.
+    pub(crate) fn quiet() {
+        if let Some(quiet) = InSampler::enter() {
+            crate::fork::hold(quiet);
+        }
     }
 
-    /// First, before a fork: turns this thread's sampling off, so that what it allocates from
-    /// now on never waits for a lock it holds. Returns what it was.
-    pub(crate) fn quiet() -> bool {
-        IN_SAMPLER.try_with(|f| f.replace(true)).unwrap_or(true)
-    }
-
-    /// Then: takes the unwinder's lock and the sample set's, in the order the sampler takes
-    /// them; `was` is what [`quiet`] returned.
-    pub(crate) fn hold(was: bool) {
-        let _ = WAS.try_with(|w| w.set(was));
-        unwind::at_fork::hold();
-        let guard = lock_state();
-        let _ = HELD.try_with(|h| *h.borrow_mut() = Some(guard));
-    }
-
-    /// After the fork, in the parent and in the child: lets them go, and turns this thread's
-    /// sampling back on.
-    pub(crate) fn release() {
-        let _ = HELD.try_with(|h| h.borrow_mut().take());
-        unwind::at_fork::release();
-        let was = WAS.try_with(Cell::get).unwrap_or(false);
-        let _ = IN_SAMPLER.try_with(|f| f.set(was));
+    /// Then: holds the unwinder's lock and the sample set's, in the order the sampler takes them.
+    pub(crate) fn hold() {
+        unwind::hold_for_fork();
+        crate::fork::hold(lock_state());
     }
 }
 

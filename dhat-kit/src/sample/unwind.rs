@@ -27,20 +27,11 @@ pub(super) fn prepare() {
     fast::prepare();
 }
 
-/// The fast unwinder's lock across a fork (see `crate::fork`).
+/// Before a fork: the fast unwinder's lock, held until the fork is over (see `crate::fork`).
 #[cfg(unix)]
-pub(super) mod at_fork {
-    /// Before a fork: takes the lock, so that no other thread holds it at the fork.
-    pub(crate) fn hold() {
-        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-        super::fast::hold();
-    }
-
-    /// After it, in the parent and in the child: lets it go.
-    pub(crate) fn release() {
-        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-        super::fast::release();
-    }
+pub(super) fn hold_for_fork() {
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    fast::hold_for_fork();
 }
 
 /// libgcc's unwinder, through the `backtrace` crate.
@@ -68,7 +59,7 @@ mod fast {
     use framehop::{
         ExplicitModuleSectionInfo, FrameAddress, Module, MustNotAllocateDuringUnwind, Unwinder,
     };
-    use std::cell::{Cell, RefCell};
+    use std::cell::Cell;
     use std::ops::Range;
     use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -93,25 +84,13 @@ mod fast {
     static FAST: Mutex<Option<Fast>> = Mutex::new(None);
 
     /// The unwinder, locked (a panic while it was held leaves it as usable as it was).
-    fn lock_fast() -> MutexGuard<'static, Option<Fast>> {
+    fn lock() -> MutexGuard<'static, Option<Fast>> {
         FAST.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    thread_local! {
-        /// The unwinder, held by this thread across a fork it makes.
-        static HELD: RefCell<Option<MutexGuard<'static, Option<Fast>>>> =
-            const { RefCell::new(None) };
-    }
-
-    /// Before a fork: takes the unwinder's lock.
-    pub(super) fn hold() {
-        let guard = lock_fast();
-        let _ = HELD.try_with(|h| *h.borrow_mut() = Some(guard));
-    }
-
-    /// After it: lets it go.
-    pub(super) fn release() {
-        let _ = HELD.try_with(|h| h.borrow_mut().take());
+    /// Before a fork: the unwinder's lock, held until the fork is over.
+    pub(super) fn hold_for_fork() {
+        crate::fork::hold(lock());
     }
 
     thread_local! {
@@ -133,7 +112,7 @@ mod fast {
                 libc::dl_iterate_phdr(Some(each), (&raw mut fast).cast());
             }
             fast.ranges.sort_by_key(|r| r.start);
-            *lock_fast() = Some(fast);
+            *lock() = Some(fast);
         });
     }
 
@@ -253,7 +232,7 @@ mod fast {
     #[inline(never)]
     pub(super) fn trace(ips: &mut [usize]) -> Option<usize> {
         let (low, high) = stack()?;
-        let mut guard = lock_fast();
+        let mut guard = lock();
         let fast = guard.as_mut()?;
         let (rip, rsp, rbp): (u64, u64, u64);
         // SAFETY: reads the instruction pointer, stack pointer and frame pointer into registers;
