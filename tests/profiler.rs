@@ -102,6 +102,36 @@ fn a_second_session_fails_clearly_when_told_not_to_wait() {
 }
 
 #[test]
+fn a_session_dropped_by_a_panic_leaves_the_next_free_to_start() {
+    let file = common::temp("profiler", "panicked.json");
+    let panicked = std::thread::spawn(move || {
+        let _profiler = peak(&file).build().unwrap();
+        panic!("the work under the session panicked");
+    })
+    .join();
+    assert!(panicked.is_err());
+    // Waiting for sessions of tests running beside this one, then not waiting at all.
+    let next = peak(&common::temp("profiler", "after-panic.json"))
+        .build()
+        .unwrap();
+    assert!(next.finish().unwrap().exists());
+    let mut tries = 0;
+    let unwaited = loop {
+        match peak(&common::temp("profiler", "after-panic-nowait.json"))
+            .wait(false)
+            .build()
+        {
+            Err(Error::Busy) if tries < 1000 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => break other,
+        }
+    };
+    assert!(unwaited.unwrap().finish().unwrap().exists());
+}
+
+#[test]
 fn parallel_sessions_wait_for_each_other() {
     let handles: Vec<_> = (0..4)
         .map(|i| {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 /// What a [`Profiler`] session records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,8 +137,10 @@ impl std::error::Error for Error {
     }
 }
 
-/// Only one session runs at a time in a process.
-static SESSION: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+/// Only one session runs at a time in a process. A std mutex, as every lock of the kit's: letting
+/// it go in a forked child wakes no one (see `crate::fork`). A session whose thread panicked
+/// leaves it poisoned, which the next session ignores.
+static SESSION: Mutex<()> = Mutex::new(());
 
 /// Sets up a [`Profiler`] session: mode, output file, dhat's backtrace trimming, summary, waiting.
 ///
@@ -245,12 +248,18 @@ impl ProfilerBuilder {
             Mode::Sampled => sample_interval(self.sample_interval)?,
             _ => 0,
         };
-        // Waiting may allocate the lock's parking table once per process: the kit's, uncounted.
-        let guard = if self.wait {
-            crate::tally::uncounted(|| SESSION.lock())
-        } else {
-            SESSION.try_lock().ok_or(Error::Busy)?
-        };
+        // A std mutex may allocate at its first use on some platforms: the kit's, uncounted.
+        let guard = crate::tally::uncounted(|| {
+            if self.wait {
+                Ok(SESSION.lock().unwrap_or_else(PoisonError::into_inner))
+            } else {
+                match SESSION.try_lock() {
+                    Ok(guard) => Ok(guard),
+                    Err(TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
+                    Err(TryLockError::WouldBlock) => Err(Error::Busy),
+                }
+            }
+        })?;
         let path = match self.file {
             Some(p) => p,
             None => {
@@ -380,7 +389,7 @@ pub struct Profiler {
     inner: Option<Inner>,
     path: PathBuf,
     summary: bool,
-    _session: parking_lot::MutexGuard<'static, ()>,
+    _session: MutexGuard<'static, ()>,
 }
 
 impl fmt::Debug for Profiler {
