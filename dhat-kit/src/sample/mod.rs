@@ -62,7 +62,8 @@ static VERSION: AtomicU64 = AtomicU64::new(0);
 static PEAK_MICROS: AtomicU64 = AtomicU64::new(0);
 /// The running session's mean interval (the bits of an `f64`), readable without the lock.
 static INTERVAL: AtomicU64 = AtomicU64::new(0);
-/// The process's first session start: the origin of [`START_MICROS`].
+/// The origin of [`START_MICROS`]: the process's first session start, or its first fork if that
+/// came first ([`at_fork`]).
 static T0: OnceLock<Instant> = OnceLock::new();
 /// The running session's start, in microseconds since [`T0`].
 static START_MICROS: AtomicU64 = AtomicU64::new(0);
@@ -295,7 +296,7 @@ pub(crate) fn interval() -> f64 {
     f64::from_bits(INTERVAL.load(Relaxed))
 }
 
-/// Microseconds since the process's first session began.
+/// Microseconds since [`T0`].
 fn micros_since_t0() -> u64 {
     u64::try_from(T0.get_or_init(Instant::now).elapsed().as_micros()).unwrap_or(u64::MAX)
 }
@@ -409,7 +410,8 @@ fn free_slow(addr: usize) {
 /// own sampling off meanwhile.
 #[cfg(unix)]
 pub(crate) mod at_fork {
-    use super::{lock_state, unwind, InSampler};
+    use super::{lock_state, unwind, InSampler, T0};
+    use std::time::Instant;
 
     /// First, before a fork: turns this thread's sampling off until the fork is over, so that
     /// what it allocates meanwhile never waits for a lock it holds.
@@ -423,6 +425,10 @@ pub(crate) mod at_fork {
     pub(crate) fn hold() {
         unwind::hold_for_fork();
         crate::fork::hold(lock_state());
+        // And the time origin set, so that no child finds it half set by another thread's first
+        // session start (its `OnceLock` would make the child's next start wait for good). Setting
+        // it here only moves an origin that every figure is measured from.
+        let _ = T0.get_or_init(Instant::now);
     }
 }
 
