@@ -150,6 +150,27 @@ pub(crate) mod tests {
         }
     }
 
+    /// Runs `hold` on another thread, which keeps the second half of what it returns until
+    /// `test` is over; `test` runs here, with the first half.
+    pub(crate) fn while_another_thread_holds<S: Send + 'static, K: 'static, R>(
+        hold: impl FnOnce() -> (S, K) + Send + 'static,
+        test: impl FnOnce(S) -> R,
+    ) -> R {
+        let (tell, told) = channel::<S>();
+        let (release, wait) = channel::<()>();
+        let other = std::thread::spawn(move || {
+            let (sent, kept) = hold();
+            tell.send(sent).unwrap();
+            // Released, or `test` panicked.
+            let _ = wait.recv();
+            drop(kept);
+        });
+        let r = test(told.recv().unwrap());
+        release.send(()).unwrap();
+        other.join().unwrap();
+        r
+    }
+
     /// A thread holds a thread-scope budget and an open whole-process span when another forks:
     /// the child has not got that thread, so neither may outlive the fork there. Without the
     /// hooks, the child's `measure_all` waits for good for the budget to end, and every operation
@@ -157,28 +178,22 @@ pub(crate) mod tests {
     #[test]
     fn a_forked_child_is_left_no_budget_or_span_of_a_thread_it_has_not_got() {
         super::hook();
-        let (held, release) = (channel::<()>(), channel::<()>());
-        let (tell, wait) = (held.0, release.1);
-        let other = std::thread::spawn(move || {
+        let hold = || {
             let budget = crate::stats::Shared::acquire();
             let span = crate::stats::WholeSpan::unchecked("the other thread's span");
-            tell.send(()).unwrap();
-            wait.recv().unwrap();
-            let _ = span.end();
-            drop(budget);
+            ((), (span, budget))
+        };
+        let child = while_another_thread_holds(hold, |()| {
+            assert!(
+                crate::tally::exact_mode(),
+                "the other thread's span is open"
+            );
+            in_a_child(|| {
+                let no_span = !crate::tally::exact_mode();
+                let ((), _) = crate::measure_all(|| drop(std::hint::black_box(vec![1u8; 10])));
+                no_span && !crate::tally::exact_mode()
+            })
         });
-        held.1.recv().unwrap();
-        assert!(
-            crate::tally::exact_mode(),
-            "the other thread's span is open"
-        );
-        let child = in_a_child(|| {
-            let no_span = !crate::tally::exact_mode();
-            let ((), _) = crate::measure_all(|| drop(std::hint::black_box(vec![1u8; 10])));
-            no_span && !crate::tally::exact_mode()
-        });
-        release.0.send(()).unwrap();
-        other.join().unwrap();
         child.unwrap();
     }
 }

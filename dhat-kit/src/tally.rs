@@ -996,49 +996,29 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_forked_child_keeps_only_its_own_band_slot() {
-        let (registered, release) = (
-            std::sync::mpsc::channel::<usize>(),
-            std::sync::mpsc::channel::<()>(),
-        );
-        let (tell, wait) = (registered.0, release.1);
-        let other = std::thread::spawn(move || {
+        let registered = || {
             publish();
             let band = with_tally(|t| &t.band as *const AtomicU64 as usize).unwrap();
-            tell.send(band).unwrap();
-            wait.recv().unwrap();
+            (band, ())
+        };
+        let child = crate::fork::tests::while_another_thread_holds(registered, |other_band| {
+            publish();
+            let own = with_tally(|t| (t.band_slot.get(), &t.band as *const AtomicU64 as usize));
+            let (own_slot, own_band) = own.unwrap();
+            assert_ne!(own_slot, NO_SLOT);
+            use std::sync::atomic::Ordering::SeqCst;
+            let slots = || BANDS.slots().map(|s| s.load(SeqCst));
+            assert!(
+                slots().any(|v| v & !band::BUSY == other_band),
+                "the other thread is registered"
+            );
+            // No claim left in the child either: no walker of the parent's is there to end it.
+            crate::fork::tests::in_a_child(|| {
+                slots().all(|v| v == 0 || v == own_band) && slots().nth(own_slot) == Some(own_band)
+            })
         });
-        let other_band = registered.1.recv().unwrap();
-        publish();
-        let own = with_tally(|t| (t.band_slot.get(), &t.band as *const AtomicU64 as usize));
-        let (own_slot, own_band) = own.unwrap();
-        assert_ne!(own_slot, NO_SLOT);
-        use std::sync::atomic::Ordering::SeqCst;
-        let slots = || BANDS.slots().map(|s| s.load(SeqCst));
-        assert!(
-            slots().any(|v| v & !band::BUSY == other_band),
-            "the other thread is registered"
-        );
-        // SAFETY: the child only reads atomics and leaves through `_exit`: no lock, no allocation.
-        match unsafe { libc::fork() } {
-            0 => {
-                // No claim left either: no walker of the parent's is in the child to end it.
-                let left_only_own = slots().all(|v| v == 0 || v == own_band)
-                    && slots().nth(own_slot) == Some(own_band);
-                // SAFETY: ends the child at once, running nothing of the parent's.
-                unsafe { libc::_exit(if left_only_own { 0 } else { 1 }) }
-            }
-            -1 => panic!("fork failed: {}", std::io::Error::last_os_error()),
-            child => {
-                let mut status = 0;
-                // SAFETY: `child` is this process's child, `status` a valid place to write.
-                assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
-                release.0.send(()).unwrap();
-                other.join().unwrap();
-                assert!(
-                    libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-                    "the child kept a slot of a thread it has not got (status {status})"
-                );
-            }
+        if let Err(e) = child {
+            panic!("the child kept a slot of a thread it has not got: {e}");
         }
     }
 

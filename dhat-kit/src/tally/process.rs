@@ -368,23 +368,16 @@ mod tests {
     #[test]
     fn a_forked_child_keeps_only_its_own_span_slot() {
         crate::fork::hook();
-        let (slot, release) = (
-            std::sync::mpsc::channel::<usize>(),
-            std::sync::mpsc::channel::<()>(),
-        );
-        let (tell, wait) = (slot.0, release.1);
-        let other = std::thread::spawn(move || {
+        let registered = || {
             // Registered, so that the thread's exit gives its slot back.
             publish();
-            tell.send(own_slot()).unwrap();
-            wait.recv().unwrap();
+            (own_slot(), ())
+        };
+        let child = crate::fork::tests::while_another_thread_holds(registered, |other_slot| {
+            let own_slot = own_slot();
+            assert!(taken(other_slot) && taken(own_slot));
+            crate::fork::tests::in_a_child(|| !taken(other_slot) && taken(own_slot))
         });
-        let other_slot = slot.1.recv().unwrap();
-        let own_slot = own_slot();
-        assert!(taken(other_slot) && taken(own_slot));
-        let child = crate::fork::tests::in_a_child(|| !taken(other_slot) && taken(own_slot));
-        release.0.send(()).unwrap();
-        other.join().unwrap();
         child.unwrap();
     }
 }
