@@ -374,6 +374,11 @@ enum Inner {
 /// file alone leaves through `_exit` or an `exec`. In the `heap` and `ad-hoc` modes, a child
 /// forked while another thread was inside dhat's allocator may wait for good on dhat's lock.
 ///
+/// The `peak` and `sampled` files' totals are the process's figures when the session ends
+/// ([`process_stats`](crate::process_stats)): a thread hands over its last batch as it exits, so
+/// join the threads whose work the file must hold before it ends (the end of a
+/// [`std::thread::scope`] does not wait for its threads' exits).
+///
 /// # Examples
 ///
 /// ```no_run
