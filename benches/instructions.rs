@@ -52,7 +52,7 @@ const LIMITS: &[f64] = &[26.5, 28.5, 26.0, 220.0];
 /// `--check` under `--features sampled`: the same rows with the sample countdown compiled in (no
 /// session), then the pairs inside a sampled session. A few instructions above what they measure
 /// now (30.2, 31.1, 31.9, 226, 31.5 and 32.5; 31.2, 31.1, 33.0, 226, 32.5 and 32.5 with the band
-/// a process-wide value, in the README's "Profiles while they record").
+/// a process-wide value, in `docs/cost.md`).
 #[cfg(feature = "sampled")]
 const LIMITS: &[f64] = &[32.5, 33.5, 34.5, 230.0, 34.0, 35.0];
 
