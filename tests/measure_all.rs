@@ -5,7 +5,8 @@
 //! binary runs its whole body inside `measure_all` (or `#[assert_heap(threads = "all")]`), so
 //! they wait for each other and nothing else runs while one measures.
 
-use std::sync::Barrier;
+use std::hint::black_box;
+use std::sync::{mpsc, Arc, Barrier};
 use std::thread;
 
 dhat_kit::global_allocator!();
@@ -152,6 +153,63 @@ fn a_workers_vec_dropped_by_the_test_leaves_nothing_live() {
     let v = thread::scope(|s| s.spawn(|| vec![1u64; 1000]).join().unwrap());
     assert_eq!(v.len(), 1000);
     drop(v);
+}
+
+/// Threads of a scope that nobody joins by hand: the scope's end waits for their closures, not
+/// for their exits, and each thread frees std's bookkeeping of it (the boxed closure, its handle)
+/// as it exits, after the scope has gone on. The span waits for them (Linux, where it can see
+/// the process's threads), so every round leaves nothing live.
+#[cfg(target_os = "linux")]
+#[test]
+fn threads_of_a_scope_left_unjoined_free_everything_before_the_span_ends() {
+    for round in 0..50 {
+        let ((), stats) = dhat_kit::measure_all(|| {
+            thread::scope(|s| {
+                s.spawn(|| black_box(vec![1u8; 100]).len());
+                s.spawn(|| ());
+            });
+        });
+        assert_eq!(
+            (stats.curr_bytes, stats.curr_blocks),
+            (0, 0),
+            "round {round}: {stats}"
+        );
+    }
+}
+
+/// The same, as a user writes it.
+#[cfg(target_os = "linux")]
+#[test]
+#[dhat_kit::assert_heap(threads = "all", curr_bytes = 0, curr_blocks = 0)]
+fn a_scope_without_joins_leaves_nothing_live() {
+    let words: Vec<String> = thread::scope(|s| {
+        s.spawn(|| (0..100).map(|i| i.to_string()).collect::<Vec<_>>());
+        (0..100).map(|i| i.to_string()).collect()
+    });
+    assert_eq!(words.len(), 100);
+}
+
+/// A thread started inside that stays, idle (a pool's worker waiting for work): the span does
+/// not wait for it to exit, and what it holds is live in the figures.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_thread_started_inside_that_stays_idle_is_live_at_the_end() {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let holding = Arc::new(Barrier::new(2));
+    let (worker, stats) = dhat_kit::measure_all(|| {
+        let held = holding.clone();
+        let worker = thread::spawn(move || {
+            let block = black_box(vec![1u8; 5000]);
+            held.wait();
+            let _ = stopped.recv();
+            drop(block);
+        });
+        holding.wait();
+        worker
+    });
+    assert!(stats.curr_bytes >= 5000, "{stats}");
+    drop(stop);
+    worker.join().unwrap();
 }
 
 #[dhat_kit::assert_heap(curr_bytes = 0)]

@@ -5,6 +5,8 @@ use std::fmt;
 
 use crate::tally::Mark;
 
+mod threads;
+
 /// Heap figures, with dhat's field names and meanings.
 ///
 /// | field | meaning |
@@ -150,8 +152,15 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 /// Calls are serialised: a `measure_all` on another thread (or an `#[assert_heap]` test) waits
 /// for this one to end. Nested on the same thread, the inner call measures its own closure, and
 /// the outer one's figures include it. [`region!`](crate::region!) and [`measure`] inside work as
-/// usual. A thread `f` starts and does not join may still be running, or freeing, after `f`
-/// returns: join the threads whose work should be counted (`std::thread::scope` joins them).
+/// usual.
+///
+/// A thread frees std's bookkeeping of it (its boxed closure, its handle) as it exits, after the
+/// end of a [`std::thread::scope`] has gone on: the scope waits for its threads' closures, not for
+/// their exits. So at its end the outermost `measure_all` waits for the threads started inside
+/// it to exit, or to go idle (a pool's workers waiting for work), for at most 0.5 s; threads that
+/// stay keep what they hold live in `curr_*`. That wait reads the process's threads from
+/// `/proc/self/task` (Linux); elsewhere, join the threads inside `f` (`JoinHandle::join` waits
+/// for the exit).
 /// Call it from the thread that runs the test: one called on a thread that another
 /// `measure_all`'s closure (or a thread-scope `#[assert_heap]` test) started and waits for would
 /// wait for that one to end, which never comes.
@@ -262,6 +271,7 @@ pub(crate) use whole::{Shared, Span as WholeSpan};
 /// The whole-process scope: [`measure_all`]'s span, the serialisation of the kit's measurements
 /// across a test binary's threads, and the check that nothing else ran meanwhile.
 mod whole {
+    use super::threads::{self, Activity};
     use super::Stats;
     use crate::tally::SpanMark;
     use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -431,6 +441,9 @@ mod whole {
     pub(crate) struct Span {
         /// The other threads' activity when it began, if it is checked.
         before: Option<Activity>,
+        /// The process's threads when the outermost span began (Linux): the threads started
+        /// in it are the others, whose exits it waits for at its end.
+        threads_before: Option<Vec<u64>>,
         what: &'static str,
         raw: Option<SpanMark>,
     }
@@ -446,6 +459,7 @@ mod whole {
             let outermost = take_turn();
             let mut span = Span {
                 before: None,
+                threads_before: None,
                 what,
                 raw: None,
             };
@@ -458,6 +472,9 @@ mod whole {
                     }
                 }
             }
+            if outermost {
+                span.threads_before = crate::tally::uncounted(threads::ids);
+            }
             span.raw = Some(SpanMark::begin(outermost));
             span
         }
@@ -469,21 +486,26 @@ mod whole {
             let outermost = take_turn();
             Span {
                 before: None,
+                threads_before: None,
                 what,
                 raw: Some(SpanMark::begin(outermost)),
             }
         }
 
-        /// Ends the span: its figures.
+        /// Ends the span: its figures. The outermost span first waits for the threads started
+        /// in it to exit or go idle (see [`threads::settle`]).
         ///
         /// # Panics
         ///
         /// When checked and another thread ran meanwhile.
         pub(crate) fn end(mut self) -> Stats {
+            if let Some(ids) = self.threads_before.take() {
+                crate::tally::uncounted(move || threads::settle(&ids));
+            }
             let (stats, foreign_ops) = self.raw.take().map(SpanMark::end).unwrap_or_default();
             if let Some(before) = self.before.take() {
-                let after = crate::tally::uncounted(Activity::read);
-                let ran = crate::tally::uncounted(|| before.others_ran(&after));
+                // Read, compared and dropped uncounted, as they were made.
+                let ran = crate::tally::uncounted(move || before.others_ran(&Activity::read()));
                 let what = self.what;
                 drop(self);
                 if let Some(why) = ran {
@@ -514,6 +536,8 @@ mod whole {
             if let Some(raw) = self.raw.take() {
                 raw.end();
             }
+            let (before, ids) = (self.before.take(), self.threads_before.take());
+            crate::tally::uncounted(move || drop((before, ids)));
             end_turn();
         }
     }
@@ -595,120 +619,5 @@ mod whole {
                 Some(_) => before = now,
             }
         }
-    }
-
-    /// The process's threads, how much each has run (CPU ticks and context switches) and whether
-    /// it is runnable, from `/proc/self/task`. A thread that ran, even briefly, is runnable or has
-    /// a different figure afterwards.
-    struct Activity {
-        me: Option<u64>,
-        threads: Result<Vec<Thread>, String>,
-    }
-
-    /// One thread: its id, how much it has run, and its name as the kernel knows it (15 bytes
-    /// at most).
-    struct Thread {
-        tid: u64,
-        run: u64,
-        /// Running or waiting for a CPU: a thread that is idle waits for something else.
-        runnable: bool,
-        name: String,
-    }
-
-    impl Activity {
-        fn read() -> Activity {
-            let me = std::fs::read_link("/proc/thread-self")
-                .ok()
-                .and_then(|p| p.file_name()?.to_str()?.parse().ok());
-            Activity {
-                me,
-                threads: threads(),
-            }
-        }
-
-        /// Threads in `self` that were not in `earlier`: someone started them in between.
-        fn started_since(&self, earlier: &Activity) -> Option<String> {
-            let (Ok(now), Ok(before)) = (&self.threads, &earlier.threads) else {
-                return None;
-            };
-            let new = now
-                .iter()
-                .filter(|t| !before.iter().any(|b| b.tid == t.tid))
-                .count();
-            (new > 0).then(|| format!("{new} thread(s) started"))
-        }
-
-        /// Why other threads than this one ran between `self` and `later`, if they did.
-        fn others_ran(&self, later: &Activity) -> Option<String> {
-            let (before, after) = match (&self.threads, &later.threads, self.me) {
-                (Ok(b), Ok(a), Some(_)) => (b, a),
-                (Err(e), _, _) | (_, Err(e), _) => return Some(e.clone()),
-                (_, _, None) => {
-                    return Some("this thread's id could not be read from /proc".to_string())
-                }
-            };
-            let ran: Vec<&str> = before
-                .iter()
-                .filter(|t| Some(t.tid) != self.me)
-                .filter(|t| {
-                    t.runnable
-                        || !after
-                            .iter()
-                            .any(|a| a.tid == t.tid && a.run == t.run && !a.runnable)
-                })
-                .map(|t| t.name.as_str())
-                .collect();
-            (!ran.is_empty()).then(|| {
-                format!(
-                    "{} other thread{} of this process ran meanwhile ({})",
-                    ran.len(),
-                    if ran.len() == 1 { "" } else { "s" },
-                    ran.join(", ")
-                )
-            })
-        }
-    }
-
-    /// Each thread's id, activity (CPU ticks + context switches) and name.
-    fn threads() -> Result<Vec<Thread>, String> {
-        let cannot = |e: std::io::Error| {
-            format!("the process's threads could not be read from /proc/self/task ({e})")
-        };
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir("/proc/self/task").map_err(cannot)? {
-            let entry = entry.map_err(cannot)?;
-            let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
-                continue;
-            };
-            // A thread that ended between the listing and the read has run: it is left out,
-            // which reads as "ran" against an earlier listing.
-            if let Some((run, runnable, name)) = activity(&entry.path()) {
-                out.push(Thread {
-                    tid,
-                    run,
-                    runnable,
-                    name,
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
-        let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
-        // `pid (name) state ...`: the name may hold spaces and parentheses. After it, state is
-        // field 3, utime 14, stime 15.
-        let (head, tail) = stat.rsplit_once(')')?;
-        let name = head.split_once('(').map_or("", |(_, n)| n).to_string();
-        let fields: Vec<&str> = tail.split_whitespace().collect();
-        let runnable = fields.first()? == &"R";
-        let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-        let status = std::fs::read_to_string(dir.join("status")).ok()?;
-        let switches: u64 = status
-            .lines()
-            .filter(|l| l.contains("ctxt_switches:"))
-            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .sum();
-        Some((ticks + switches, runnable, name))
     }
 }

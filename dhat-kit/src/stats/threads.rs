@@ -1,0 +1,173 @@
+//! The process's threads, as Linux shows them in `/proc/self/task`: how much each has run (the
+//! check that nothing else ran during a whole-process span), and the wait, at such a span's end,
+//! for the threads started in it to finish exiting.
+
+use std::time::{Duration, Instant};
+
+/// The process's threads, how much each has run (CPU ticks and context switches) and whether
+/// it is runnable, from `/proc/self/task`. A thread that ran, even briefly, is runnable or has
+/// a different figure afterwards.
+pub(super) struct Activity {
+    pub(super) me: Option<u64>,
+    pub(super) threads: Result<Vec<Thread>, String>,
+}
+
+/// One thread: its id, how much it has run, and its name as the kernel knows it (15 bytes
+/// at most).
+pub(super) struct Thread {
+    tid: u64,
+    run: u64,
+    /// Running or waiting for a CPU: a thread that is idle waits for something else.
+    runnable: bool,
+    name: String,
+}
+
+impl Activity {
+    pub(super) fn read() -> Activity {
+        let me = std::fs::read_link("/proc/thread-self")
+            .ok()
+            .and_then(|p| p.file_name()?.to_str()?.parse().ok());
+        Activity {
+            me,
+            threads: threads(),
+        }
+    }
+
+    /// Threads in `self` that were not in `earlier`: someone started them in between.
+    pub(super) fn started_since(&self, earlier: &Activity) -> Option<String> {
+        let (Ok(now), Ok(before)) = (&self.threads, &earlier.threads) else {
+            return None;
+        };
+        let new = now
+            .iter()
+            .filter(|t| !before.iter().any(|b| b.tid == t.tid))
+            .count();
+        (new > 0).then(|| format!("{new} thread(s) started"))
+    }
+
+    /// Why other threads than this one ran between `self` and `later`, if they did.
+    pub(super) fn others_ran(&self, later: &Activity) -> Option<String> {
+        let (before, after) = match (&self.threads, &later.threads, self.me) {
+            (Ok(b), Ok(a), Some(_)) => (b, a),
+            (Err(e), _, _) | (_, Err(e), _) => return Some(e.clone()),
+            (_, _, None) => {
+                return Some("this thread's id could not be read from /proc".to_string())
+            }
+        };
+        let ran: Vec<&str> = before
+            .iter()
+            .filter(|t| Some(t.tid) != self.me)
+            .filter(|t| {
+                t.runnable
+                    || !after
+                        .iter()
+                        .any(|a| a.tid == t.tid && a.run == t.run && !a.runnable)
+            })
+            .map(|t| t.name.as_str())
+            .collect();
+        (!ran.is_empty()).then(|| {
+            format!(
+                "{} other thread{} of this process ran meanwhile ({})",
+                ran.len(),
+                if ran.len() == 1 { "" } else { "s" },
+                ran.join(", ")
+            )
+        })
+    }
+}
+
+/// Each thread's id, activity (CPU ticks + context switches) and name.
+fn threads() -> Result<Vec<Thread>, String> {
+    threads_where(|_| true)
+}
+
+/// [`threads`], of the threads whose id `keep` accepts.
+fn threads_where(keep: impl Fn(u64) -> bool) -> Result<Vec<Thread>, String> {
+    let cannot = |e: std::io::Error| {
+        format!("the process's threads could not be read from /proc/self/task ({e})")
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/task").map_err(cannot)? {
+        let entry = entry.map_err(cannot)?;
+        let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        if !keep(tid) {
+            continue;
+        }
+        // A thread that ended between the listing and the read has run: it is left out,
+        // which reads as "ran" against an earlier listing.
+        if let Some((run, runnable, name)) = activity(&entry.path()) {
+            out.push(Thread {
+                tid,
+                run,
+                runnable,
+                name,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
+    let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+    // `pid (name) state ...`: the name may hold spaces and parentheses. After it, state is
+    // field 3, utime 14, stime 15.
+    let (head, tail) = stat.rsplit_once(')')?;
+    let name = head.split_once('(').map_or("", |(_, n)| n).to_string();
+    let fields: Vec<&str> = tail.split_whitespace().collect();
+    let runnable = fields.first()? == &"R";
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let status = std::fs::read_to_string(dir.join("status")).ok()?;
+    let switches: u64 = status
+        .lines()
+        .filter(|l| l.contains("ctxt_switches:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    Some((ticks + switches, runnable, name))
+}
+
+/// The ids of the process's threads now; `None` where `/proc/self/task` cannot be read.
+pub(super) fn ids() -> Option<Vec<u64>> {
+    let dir = std::fs::read_dir("/proc/self/task").ok()?;
+    Some(
+        dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
+    )
+}
+
+/// How long [`settle`] waits at most, for threads that neither exit nor go idle.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// How long [`settle`] waits between two readings: a thread idle at both, that did not run in
+/// between, is taken as one that stays (a pool's worker waiting for work).
+const POLL: Duration = Duration::from_millis(1);
+
+/// Waits until each thread that is not among `before` has exited or stays idle, or [`SETTLE`]
+/// has passed.
+///
+/// A thread hands its last frees over as it exits (std's bookkeeping of it, its thread-locals),
+/// after whatever waited for its closure has gone on: the end of a [`std::thread::scope`] waits
+/// for the closures of its threads, not for their exits. So a whole-process span that ended as
+/// soon as its closure returned would find blocks live that the threads it started are about
+/// to free.
+pub(super) fn settle(before: &[u64]) {
+    let start = Instant::now();
+    // The new threads idle at the previous reading, with how much each had run.
+    let mut idle: Vec<(u64, u64)> = Vec::new();
+    loop {
+        let Ok(new) = threads_where(|tid| !before.contains(&tid)) else {
+            return;
+        };
+        let stay = |t: &Thread| !t.runnable && idle.contains(&(t.tid, t.run));
+        if new.iter().all(stay) || start.elapsed() >= SETTLE {
+            return;
+        }
+        idle = new
+            .iter()
+            .filter(|t| !t.runnable)
+            .map(|t| (t.tid, t.run))
+            .collect();
+        std::thread::sleep(POLL);
+    }
+}
