@@ -358,3 +358,32 @@ fn a_peak_session_leaves_the_threads_live_figures_as_they_were() {
     );
     drop(keep);
 }
+
+/// A scope's thread that nobody joins hands its last batch over as it exits, after the scope has
+/// gone on: the session waits for it at its end (Linux), so the file holds what the thread did.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_file_holds_what_the_unjoined_threads_of_a_scope_allocated() {
+    // Fewer than a batch, so that the thread hands them over only as it exits.
+    const BLOCKS: u64 = 100;
+    for round in 0..20 {
+        let file = common::temp("profiler", &format!("unjoined-{round}.json"));
+        let before = dhat_kit::process_stats().total_blocks;
+        let profiler = peak(&file).build().unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 0..BLOCKS {
+                    drop(black_box(Box::new(i)));
+                }
+            });
+        });
+        let path = profiler.finish().unwrap();
+        let in_file = dhat_kit::profile::read(&path).unwrap().totals().blocks;
+        assert!(
+            in_file >= before + BLOCKS,
+            "round {round}: the file holds {in_file} blocks, {} since the session began; the \
+             thread alone allocated {BLOCKS}",
+            in_file - before
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! [`Profiler`]: a profiling session in one of three modes, written to a DHAT JSON file.
 
+use crate::stats::Threads;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
@@ -282,13 +283,16 @@ impl ProfilerBuilder {
             }
             #[cfg(feature = "sampled")]
             Mode::Sampled => {
+                let started = Threads::now();
                 crate::tally::uncounted(|| crate::sample::start(interval));
                 Inner::Sampled {
                     start: std::time::Instant::now(),
+                    started,
                 }
             }
             _ => Inner::Peak {
                 start: std::time::Instant::now(),
+                started: Threads::now(),
             },
         };
         let _ = interval;
@@ -347,12 +351,17 @@ fn check_writable(path: &Path) -> Result<(), Error> {
 enum Inner {
     #[cfg(any(feature = "heap", feature = "ad-hoc"))]
     Dhat(dhat::Profiler),
+    /// The kit's own sessions keep the process's threads at their start: at the end, they wait
+    /// for the threads started since to exit or go idle, so that what those hand over as they
+    /// exit is in the file (dhat's modes count as dhat does, with no such wait).
     Peak {
         start: std::time::Instant,
+        started: Threads,
     },
     #[cfg(feature = "sampled")]
     Sampled {
         start: std::time::Instant,
+        started: Threads,
     },
 }
 
@@ -375,9 +384,13 @@ enum Inner {
 /// forked while another thread was inside dhat's allocator may wait for good on dhat's lock.
 ///
 /// The `peak` and `sampled` files' totals are the process's figures when the session ends
-/// ([`process_stats`](crate::process_stats)): a thread hands over its last batch as it exits, so
-/// join the threads whose work the file must hold before it ends (the end of a
-/// [`std::thread::scope`] does not wait for its threads' exits).
+/// ([`process_stats`](crate::process_stats)). A thread hands over its last batch as it exits,
+/// and the end of a [`std::thread::scope`] waits for its threads' closures, not for their exits;
+/// so at its end the session first waits for the threads started during it to exit, or to go
+/// idle (a pool's workers), for at most 0.5 s (it reads the threads from `/proc/self/task`, on
+/// Linux; elsewhere, join them before the session ends). Threads that run on past the end hand
+/// over their figures in batches, so the file may lack up to a batch of each. The `heap` and
+/// `ad-hoc` files are dhat's, which counts every operation as it happens, with no such wait.
 ///
 /// # Examples
 ///
@@ -479,8 +492,12 @@ impl Profiler {
                 })
             }
             #[cfg(feature = "sampled")]
-            Some(Inner::Sampled { start }) => self.end_sampled(start),
-            Some(Inner::Peak { start }) => {
+            Some(Inner::Sampled { start, started }) => {
+                started.settle();
+                self.end_sampled(start)
+            }
+            Some(Inner::Peak { start, started }) => {
+                started.settle();
                 let elapsed = start.elapsed();
                 let (path, summary) = (&self.path, self.summary);
                 // All the session's own work is uncounted, its allocations and their frees alike

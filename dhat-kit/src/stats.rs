@@ -6,6 +6,7 @@ use std::fmt;
 use crate::tally::Mark;
 
 mod threads;
+pub(crate) use threads::Threads;
 
 /// Heap figures, with dhat's field names and meanings.
 ///
@@ -271,7 +272,7 @@ pub(crate) use whole::{Shared, Span as WholeSpan};
 /// The whole-process scope: [`measure_all`]'s span, the serialisation of the kit's measurements
 /// across a test binary's threads, and the check that nothing else ran meanwhile.
 mod whole {
-    use super::threads::{self, Activity};
+    use super::threads::{Activity, Threads};
     use super::Stats;
     use crate::tally::SpanMark;
     use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -441,9 +442,9 @@ mod whole {
     pub(crate) struct Span {
         /// The other threads' activity when it began, if it is checked.
         before: Option<Activity>,
-        /// The process's threads when the outermost span began (Linux): the threads started
-        /// in it are the others, whose exits it waits for at its end.
-        threads_before: Option<Vec<u64>>,
+        /// The process's threads when the outermost span began: the threads started in it are
+        /// the others, whose exits it waits for at its end.
+        threads_before: Option<Threads>,
         what: &'static str,
         raw: Option<SpanMark>,
     }
@@ -473,7 +474,7 @@ mod whole {
                 }
             }
             if outermost {
-                span.threads_before = crate::tally::uncounted(threads::ids);
+                span.threads_before = Some(Threads::now());
             }
             span.raw = Some(SpanMark::begin(outermost));
             span
@@ -493,14 +494,14 @@ mod whole {
         }
 
         /// Ends the span: its figures. The outermost span first waits for the threads started
-        /// in it to exit or go idle (see [`threads::settle`]).
+        /// in it to exit or go idle (see [`Threads::settle`]).
         ///
         /// # Panics
         ///
         /// When checked and another thread ran meanwhile.
         pub(crate) fn end(mut self) -> Stats {
-            if let Some(ids) = self.threads_before.take() {
-                crate::tally::uncounted(move || threads::settle(&ids));
+            if let Some(threads) = self.threads_before.take() {
+                threads.settle();
             }
             let (stats, foreign_ops) = self.raw.take().map(SpanMark::end).unwrap_or_default();
             if let Some(before) = self.before.take() {
@@ -536,8 +537,8 @@ mod whole {
             if let Some(raw) = self.raw.take() {
                 raw.end();
             }
-            let (before, ids) = (self.before.take(), self.threads_before.take());
-            crate::tally::uncounted(move || drop((before, ids)));
+            let before = self.before.take();
+            crate::tally::uncounted(move || drop(before));
             end_turn();
         }
     }

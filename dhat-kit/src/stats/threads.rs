@@ -127,8 +127,37 @@ fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
     Some((ticks + switches, runnable, name))
 }
 
+/// The process's threads at one moment (a whole-process span's beginning, a profiling session's
+/// start), for [`Threads::settle`] at a later one. Made, and dropped, with counting paused.
+pub(crate) struct Threads(Option<Vec<u64>>);
+
+impl Threads {
+    /// The threads now; none where `/proc/self/task` cannot be read.
+    pub(crate) fn now() -> Threads {
+        Threads(crate::tally::uncounted(ids))
+    }
+
+    /// Waits until the threads started since [`Threads::now`] have exited or stay idle (see
+    /// [`settle`]).
+    pub(crate) fn settle(mut self) {
+        let before = self.0.take();
+        crate::tally::uncounted(move || {
+            if let Some(before) = before {
+                settle(&before);
+            }
+        });
+    }
+}
+
+impl Drop for Threads {
+    fn drop(&mut self) {
+        let before = self.0.take();
+        crate::tally::uncounted(move || drop(before));
+    }
+}
+
 /// The ids of the process's threads now; `None` where `/proc/self/task` cannot be read.
-pub(super) fn ids() -> Option<Vec<u64>> {
+fn ids() -> Option<Vec<u64>> {
     let dir = std::fs::read_dir("/proc/self/task").ok()?;
     Some(
         dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
@@ -151,7 +180,7 @@ const POLL: Duration = Duration::from_millis(1);
 /// for the closures of its threads, not for their exits. So a whole-process span that ended as
 /// soon as its closure returned would find blocks live that the threads it started are about
 /// to free.
-pub(super) fn settle(before: &[u64]) {
+fn settle(before: &[u64]) {
     let start = Instant::now();
     // The new threads idle at the previous reading, with how much each had run.
     let mut idle: Vec<(u64, u64)> = Vec::new();
