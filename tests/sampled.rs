@@ -533,4 +533,39 @@ fn main() {
     forks();
     bad_intervals();
     region_frames();
+    kit_work_unsampled();
+}
+
+/// The kit's code that allocates for its own work and never calls the program's.
+const KIT_OWN_WORK: [&str; 4] = [
+    "dhat_kit::stats::whole::",
+    "dhat_kit::stats::threads::",
+    "dhat_kit::region::registry::",
+    "dhat_kit::profiler::",
+];
+
+/// What the kit allocates for its own work while a session samples (a whole-process span's
+/// checks and its list of the process's threads, a region path's first entry) is neither counted
+/// nor sampled: at an interval of one byte, where every counted allocation is sampled, no site's
+/// stack runs through that code.
+fn kit_work_unsampled() {
+    let file = common::temp("sampled", "dhat-sampled-kit-work.json");
+    let p = session(&file, 1);
+    let ((), kit) = dhat_kit::measure_all(|| {
+        dhat_kit::region!("sampled-kit-work");
+        black_box(vec![0u8; 100]);
+    });
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    let kit_frames: Vec<&str> = profile
+        .pps
+        .iter()
+        .flat_map(|pp| pp.fs.iter())
+        .map(|&f| &*profile.ftbl[f as usize])
+        .filter(|f| KIT_OWN_WORK.iter().any(|m| f.contains(m)))
+        .collect();
+    assert!(kit_frames.is_empty(), "{kit_frames:#?}");
+    assert!(kit.total_bytes >= 100, "{kit}");
+    std::fs::remove_file(&file).unwrap();
+    println!("sampled: the kit's own work unsampled ok");
 }

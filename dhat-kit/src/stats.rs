@@ -464,7 +464,7 @@ mod whole {
                 what,
                 raw: None,
             };
-            if outermost && checked() {
+            if outermost && crate::tally::uncounted(checked) {
                 match crate::tally::uncounted(wait_idle) {
                     Ok(before) => span.before = before,
                     Err(why) => {

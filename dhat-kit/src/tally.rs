@@ -493,6 +493,12 @@ impl Tally {
             self.arm();
             return;
         }
+        if self.busy.get() {
+            // The kit's own work, uncounted (a region path's first entry, a span's list of the
+            // process's threads), is not sampled either.
+            self.next_gap();
+            return;
+        }
         let was = self.pause();
         crate::sample::on_sampled(ptr, size);
         self.resume(was);
