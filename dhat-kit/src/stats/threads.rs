@@ -1,6 +1,6 @@
 //! The process's threads, as Linux shows them in `/proc/self/task`: how much each has run (the
-//! check that nothing else ran during a whole-process span), and the wait, at such a span's end,
-//! for the threads started in it to finish exiting.
+//! check that nothing else ran during a whole-process span), and the wait, at the end of such a
+//! span or of a profiling session, for the threads started in it to finish exiting.
 
 use std::time::{Duration, Instant};
 
