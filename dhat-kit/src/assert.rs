@@ -318,6 +318,9 @@ impl Budget {
                 Count(over, key.unit()),
             );
         }
+        let curr_exceeded = exceeded
+            .iter()
+            .any(|k| matches!(k, Key::CurrBytes | Key::CurrBlocks));
         out.push_str(if self.all_threads {
             "measured on all threads:\n"
         } else {
@@ -337,16 +340,21 @@ impl Budget {
                  pool, an async runtime's workers); to count them, use \
                  #[assert_heap(threads = \"all\", ..)]\n",
             );
-            if exceeded
-                .iter()
-                .any(|k| matches!(k, Key::CurrBytes | Key::CurrBlocks))
-            {
+            if curr_exceeded {
                 out.push_str(
                     "curr_*: blocks this thread allocated and another thread freed still count \
                      as live here (and blocks it freed for other threads count as 0, not less); \
                      threads = \"all\" counts each free wherever it happens\n",
                 );
             }
+        }
+        if curr_exceeded {
+            out.push_str(
+                "curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, \
+                 a cache, a pool or runtime it started) is live at the end too; to leave it out, \
+                 run the work once first and check the second run with dhat_kit::measure (or \
+                 measure_all)\n",
+            );
         }
         out.pop();
         Some(out)
@@ -757,8 +765,29 @@ measured on the test's thread:
   curr_bytes   8             limit 0
   curr_blocks  1
 not counted: allocations on other threads (threads the test starts, a thread pool, an async runtime's workers); to count them, use #[assert_heap(threads = \"all\", ..)]
-curr_*: blocks this thread allocated and another thread freed still count as live here (and blocks it freed for other threads count as 0, not less); threads = \"all\" counts each free wherever it happens"
+curr_*: blocks this thread allocated and another thread freed still count as live here (and blocks it freed for other threads count as 0, not less); threads = \"all\" counts each free wherever it happens
+curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, a cache, a pool or runtime it started) is live at the end too; to leave it out, run the work once first and check the second run with dhat_kit::measure (or measure_all)"
         );
+    }
+
+    #[test]
+    fn an_all_threads_report_over_curr_says_what_first_use_leaves_live() {
+        let b = Budget::new("m::t").all_threads().limit(Key::CurrBytes, 0);
+        let report = b.report(&stats([1500, 3, 1500, 2, 8, 1])).unwrap();
+        assert!(report.contains("measured on all threads:\n"), "{report}");
+        assert!(!report.contains("not counted:"), "{report}");
+        assert!(
+            report.ends_with(
+                "\ncurr_*: what the body set up on first use and keeps (a OnceLock or lazy \
+                 static, a cache, a pool or runtime it started) is live at the end too; to leave \
+                 it out, run the work once first and check the second run with dhat_kit::measure \
+                 (or measure_all)"
+            ),
+            "{report}"
+        );
+        let within = Budget::new("m::t").all_threads().limit(Key::MaxBytes, 0);
+        let report = within.report(&stats([1500, 3, 1500, 2, 8, 1])).unwrap();
+        assert!(!report.contains("curr_*"), "{report}");
     }
 
     #[test]
