@@ -153,7 +153,9 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 /// Calls are serialised: a `measure_all` on another thread (or an `#[assert_heap]` test) waits
 /// for this one to end. Nested on the same thread, the inner call measures its own closure, and
 /// the outer one's figures include it. [`region!`](crate::region!) and [`measure`] inside work as
-/// usual.
+/// usual. Call it from the thread that runs the test: one called on a thread that another
+/// `measure_all`'s closure (or a thread-scope `#[assert_heap]` test) started and waits for would
+/// wait for that one to end, which never comes.
 ///
 /// A thread frees std's bookkeeping of it (its boxed closure, its handle) as it exits, after the
 /// end of a [`std::thread::scope`] has gone on: the scope waits for its threads' closures, not for
@@ -162,9 +164,6 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 /// stay keep what they hold live in `curr_*`. That wait reads the process's threads from
 /// `/proc/self/task` (Linux); elsewhere, join the threads inside `f` (`JoinHandle::join` waits
 /// for the exit).
-/// Call it from the thread that runs the test: one called on a thread that another
-/// `measure_all`'s closure (or a thread-scope `#[assert_heap]` test) started and waits for would
-/// wait for that one to end, which never comes.
 ///
 /// # Isolation
 ///
