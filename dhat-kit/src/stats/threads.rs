@@ -156,13 +156,14 @@ impl Drop for Threads {
     }
 }
 
-/// The ids of the process's threads now; `None` where `/proc/self/task` cannot be read.
+/// The ids of the process's threads now, sorted; `None` where `/proc/self/task` cannot be read.
 fn ids() -> Option<Vec<u64>> {
     let dir = std::fs::read_dir("/proc/self/task").ok()?;
-    Some(
-        dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
-            .collect(),
-    )
+    let mut ids: Vec<u64> = dir
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    Some(ids)
 }
 
 /// How long [`settle`] waits at most, for threads that neither exit nor go idle.
@@ -172,8 +173,8 @@ const SETTLE: Duration = Duration::from_millis(500);
 /// between, is taken as one that stays (a pool's worker waiting for work).
 const POLL: Duration = Duration::from_millis(1);
 
-/// Waits until each thread that is not among `before` has exited or stays idle, or [`SETTLE`]
-/// has passed.
+/// Waits until each thread that is not among `before` (sorted) has exited or stays idle, or
+/// [`SETTLE`] has passed.
 ///
 /// A thread hands its last frees over as it exits (std's bookkeeping of it, its thread-locals),
 /// after whatever waited for its closure has gone on: the end of a [`std::thread::scope`] waits
@@ -185,7 +186,7 @@ fn settle(before: &[u64]) {
     // The new threads idle at the previous reading, with how much each had run.
     let mut idle: Vec<(u64, u64)> = Vec::new();
     loop {
-        let Ok(new) = threads_where(|tid| !before.contains(&tid)) else {
+        let Ok(new) = threads_where(|tid| before.binary_search(&tid).is_err()) else {
             return;
         };
         let stay = |t: &Thread| !t.runnable && idle.contains(&(t.tid, t.run));
