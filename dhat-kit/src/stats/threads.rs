@@ -86,32 +86,48 @@ fn threads() -> Result<Vec<Thread>, String> {
 }
 
 /// [`threads`], of the threads whose id `keep` accepts.
+///
+/// The kernel lists a process's threads by walking on from the thread it listed last, and ends
+/// the listing early when that one has exited meanwhile: the threads after it are missing. So a
+/// listing whose last thread is gone by the end is read again (up to [`RELISTS`] times).
 fn threads_where(keep: impl Fn(u64) -> bool) -> Result<Vec<Thread>, String> {
     let cannot = |e: std::io::Error| {
         format!("the process's threads could not be read from /proc/self/task ({e})")
     };
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc/self/task").map_err(cannot)? {
-        let entry = entry.map_err(cannot)?;
-        let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
-            continue;
-        };
-        if !keep(tid) {
-            continue;
+    let mut relists = 0;
+    loop {
+        let mut out = Vec::new();
+        let mut last = None;
+        for entry in std::fs::read_dir("/proc/self/task").map_err(cannot)? {
+            let entry = entry.map_err(cannot)?;
+            let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+                continue;
+            };
+            last = Some(entry.path());
+            if !keep(tid) {
+                continue;
+            }
+            // A thread that ended between the listing and the read has run: it is left out,
+            // which reads as "ran" against an earlier listing.
+            if let Some((run, runnable, name)) = activity(&entry.path()) {
+                out.push(Thread {
+                    tid,
+                    run,
+                    runnable,
+                    name,
+                });
+            }
         }
-        // A thread that ended between the listing and the read has run: it is left out,
-        // which reads as "ran" against an earlier listing.
-        if let Some((run, runnable, name)) = activity(&entry.path()) {
-            out.push(Thread {
-                tid,
-                run,
-                runnable,
-                name,
-            });
+        let cut_short = last.is_some_and(|p| std::fs::symlink_metadata(p).is_err());
+        if !cut_short || relists == RELISTS {
+            return Ok(out);
         }
+        relists += 1;
     }
-    Ok(out)
 }
+
+/// How many times [`threads_where`] reads a listing again that may have been cut short.
+const RELISTS: usize = 64;
 
 fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
     let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
