@@ -86,47 +86,55 @@ fn threads() -> Result<Vec<Thread>, String> {
 }
 
 /// [`threads`], of the threads whose id `keep` accepts.
+fn threads_where(keep: impl Fn(u64) -> bool) -> Result<Vec<Thread>, String> {
+    let listed = list().map_err(|e| {
+        format!("the process's threads could not be read from /proc/self/task ({e})")
+    })?;
+    let mut out = Vec::new();
+    for (tid, dir) in listed {
+        if !keep(tid) {
+            continue;
+        }
+        // A thread that ended between the listing and the read has run: it is left out, which
+        // reads as "ran" against an earlier listing.
+        if let Some((run, runnable, name)) = activity(&dir) {
+            out.push(Thread {
+                tid,
+                run,
+                runnable,
+                name,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The process's threads: each one's id and directory.
 ///
 /// The kernel lists a process's threads by walking on from the thread it listed last, and ends
 /// the listing early when that one has exited meanwhile: the threads after it are missing. So a
-/// listing whose last thread is gone by the end is read again (up to [`RELISTS`] times).
-fn threads_where(keep: impl Fn(u64) -> bool) -> Result<Vec<Thread>, String> {
-    let cannot = |e: std::io::Error| {
-        format!("the process's threads could not be read from /proc/self/task ({e})")
-    };
+/// listing whose last thread is gone by its end is read again (up to [`RELISTS`] times).
+fn list() -> std::io::Result<Vec<(u64, std::path::PathBuf)>> {
     let mut relists = 0;
     loop {
-        let mut out = Vec::new();
-        let mut last = None;
-        for entry in std::fs::read_dir("/proc/self/task").map_err(cannot)? {
-            let entry = entry.map_err(cannot)?;
-            let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
-                continue;
-            };
-            last = Some(entry.path());
-            if !keep(tid) {
-                continue;
-            }
-            // A thread that ended between the listing and the read has run: it is left out,
-            // which reads as "ran" against an earlier listing.
-            if let Some((run, runnable, name)) = activity(&entry.path()) {
-                out.push(Thread {
-                    tid,
-                    run,
-                    runnable,
-                    name,
-                });
+        let mut listed = Vec::new();
+        for entry in std::fs::read_dir("/proc/self/task")? {
+            let entry = entry?;
+            if let Some(tid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) {
+                listed.push((tid, entry.path()));
             }
         }
-        let cut_short = last.is_some_and(|p| std::fs::symlink_metadata(p).is_err());
+        let cut_short = listed
+            .last()
+            .is_some_and(|(_, dir)| std::fs::symlink_metadata(dir).is_err());
         if !cut_short || relists == RELISTS {
-            return Ok(out);
+            return Ok(listed);
         }
         relists += 1;
     }
 }
 
-/// How many times [`threads_where`] reads a listing again that may have been cut short.
+/// How many times [`list`] reads a listing again that may have been cut short.
 const RELISTS: usize = 64;
 
 fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
@@ -179,10 +187,7 @@ impl Drop for Threads {
 
 /// The ids of the process's threads now, sorted; `None` where `/proc/self/task` cannot be read.
 fn ids() -> Option<Vec<u64>> {
-    let dir = std::fs::read_dir("/proc/self/task").ok()?;
-    let mut ids: Vec<u64> = dir
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
+    let mut ids: Vec<u64> = list().ok()?.into_iter().map(|(tid, _)| tid).collect();
     ids.sort_unstable();
     Some(ids)
 }
