@@ -6,17 +6,10 @@
 dhat_kit::global_allocator!();
 
 mod common;
-use common::stats;
+use common::{region as get, stats};
 
-use dhat_kit::{region, regions, Region, RegionStats};
+use dhat_kit::{region, regions, Region};
 use std::hint::black_box;
-
-fn get(path: &str) -> RegionStats {
-    regions()
-        .get(path)
-        .cloned()
-        .unwrap_or_else(|| panic!("region {path} not recorded"))
-}
 
 fn leaf() {
     region!("leaf");

@@ -7,7 +7,8 @@
 //! - [`measure`]: what a closure allocated on the current thread, with dhat's figures ([`Stats`]);
 //! - [`thread_stats`] and [`process_stats`]: running totals since start;
 //! - [`region!`]: named, nested hotspot counters (`dhat_kit::region!("call_function");`), read
-//!   back with [`regions`] as a table or as JSON;
+//!   back with [`regions`] as a table or as JSON; over a future's polls, on whatever threads
+//!   poll it, with [`InRegionExt::in_region`];
 //! - [`profile`]: DHAT's JSON profiles (dhat-rs, Valgrind's DHAT, dhat-kit's peak files), read
 //!   streaming into a compact model, and written;
 //! - [`analyze`]: summaries, top allocation sites, before/after diffs and flame graphs of them,
@@ -122,7 +123,9 @@ pub use crate::alloc::{is_installed, Alloc};
 pub use crate::atomic_file::write as write_atomically;
 pub use crate::growth::{growth, Growth, GrowthClass, GrowthFit};
 pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
-pub use crate::region::{regions, reset_regions, Region, RegionHandle, RegionStats, Regions};
+pub use crate::region::{
+    regions, reset_regions, InRegion, InRegionExt, Region, RegionHandle, RegionStats, Regions,
+};
 pub use crate::stats::{measure, measure_all, process_stats, thread_stats, Stats};
 
 /// The default mean interval between samples of a sampled profile ([`Mode::Sampled`]), in bytes:

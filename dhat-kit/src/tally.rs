@@ -54,7 +54,7 @@ mod band;
 pub(crate) mod mark;
 pub(crate) mod process;
 
-pub(crate) use mark::{live, thread_stats, FrameMark, Mark, Snapshot};
+pub(crate) use mark::{live, thread_stats, Delta, FrameMark, Mark, Snapshot};
 pub(crate) use process::{process_stats, SpanMark};
 
 use process::PROCESS;

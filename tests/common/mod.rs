@@ -12,6 +12,18 @@ pub fn stats(total: (u64, u64), max: (u64, u64), curr: (u64, u64)) -> Stats {
     s
 }
 
+/// The figures of region `path`, as `regions()` lists them now.
+///
+/// # Panics
+///
+/// When no region `path` was recorded.
+pub fn region(path: &str) -> dhat_kit::RegionStats {
+    dhat_kit::regions()
+        .get(path)
+        .cloned()
+        .unwrap_or_else(|| panic!("region {path} not recorded"))
+}
+
 /// A path named `name` in this process's temporary directory for the test `tag` (created).
 pub fn temp(tag: &str, name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("dhat-kit-{tag}-{}", std::process::id()));

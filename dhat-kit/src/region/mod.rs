@@ -13,6 +13,8 @@ use serde::Serialize;
 use std::fmt;
 use std::marker::PhantomData;
 
+pub use future::{InRegion, InRegionExt};
+
 /// The figures of one region path, summed over all its entries on all threads.
 ///
 /// `inclusive` counts everything allocated while the region was active, its child regions
@@ -362,6 +364,7 @@ macro_rules! region {
     };
 }
 
+mod future;
 #[cfg(feature = "peak")]
 mod registry;
 #[cfg(feature = "peak")]
@@ -379,5 +382,7 @@ pub(crate) mod imp {
     pub(super) use super::registry::{collect, reset};
     #[cfg(feature = "sampled")]
     pub(crate) use super::thread::current_path;
-    pub(super) use super::thread::{current, enter_child, enter_path, exit, FrameRef};
+    pub(super) use super::thread::{
+        current, enter_child, enter_path, exit, finish, path_for, resume, suspend, FrameRef,
+    };
 }

@@ -13,7 +13,7 @@ use rustc_hash::FxBuildHasher;
 
 use super::registry::{self, Agg, ROOT};
 use crate::tally::uncounted;
-use crate::tally::{mark::higher as higher_peak, FrameMark, Snapshot};
+use crate::tally::{mark::higher as higher_peak, Delta, FrameMark, Snapshot};
 use crate::Stats;
 
 /// The totals and live figures of an entry (what adds up between a region and its children; the
@@ -38,7 +38,7 @@ impl Own {
 
     /// Adds an entry's figures (a child's, to its parent's `children`).
     #[inline(always)]
-    fn add(&mut self, s: &Stats) {
+    pub(super) fn add(&mut self, s: &Stats) {
         self.total_bytes += s.total_bytes;
         self.total_blocks += s.total_blocks;
         self.curr_bytes += s.curr_bytes;
@@ -319,6 +319,88 @@ pub(super) fn enter_path(gid: u32) -> FrameRef {
         open(t, gid, agg)
     })
     .unwrap_or(FrameRef::NONE)
+}
+
+/// The path a future's entry of `name` takes ([`super::future`]), made where the future is: the
+/// path of the frame already open under that name here (recursion, as for [`enter_child`]), or
+/// the child path of the region active here. `None` while the thread is being torn down.
+pub(super) fn path_for(name: &'static str) -> Option<u32> {
+    with_thread(|t| {
+        let found = look_up(t, name);
+        if found.open_at == NOT_OPEN {
+            found.gid
+        } else {
+            t.frames[found.open_at as usize - 1].gid
+        }
+    })
+}
+
+/// This thread's aggregate for path `gid`, registered (uncounted) on first use.
+fn agg_of(t: &mut Thread, gid: u32) -> usize {
+    match t.by_path.get(&gid) {
+        Some(&agg) => agg,
+        None => uncounted(|| agg_for(t, gid)),
+    }
+}
+
+/// Resumes a future's entry of path `gid` on this thread for one poll: a frame that measures the
+/// poll, counted as no entry (the future's entry is counted once, by [`finish`]). On a thread
+/// already inside the path, the open frame counts the poll (recursion) and nothing is opened.
+pub(super) fn resume(gid: u32) -> FrameRef {
+    with_thread(|t| {
+        if t.frames.iter().any(|f| f.gid == gid) {
+            return FrameRef::NONE;
+        }
+        let agg = agg_of(t, gid);
+        open(t, gid, agg)
+    })
+    .unwrap_or(FrameRef::NONE)
+}
+
+/// Ends the poll [`resume`] began: what it measured (signed) and what its child regions'
+/// entries counted, for the future to carry to its next poll; its parent here counts the poll as
+/// a child's entry, so that the parent's own figures leave it out. Regions entered during the
+/// poll and still open (a guard held across an `.await`) end here. `None` when nothing was opened
+/// or an outer guard dropped early has already ended the frame.
+pub(super) fn suspend(frame: FrameRef) -> Option<(Delta, Own)> {
+    if frame.0 == FrameRef::NONE.0 {
+        return None;
+    }
+    with_thread(|t| {
+        let depth = frame.depth();
+        if t.frames.get(depth).map(|f| f.id) != Some(frame.id()) {
+            return None;
+        }
+        while t.frames.len() > depth + 1 {
+            close_last(t);
+        }
+        let f = t.frames.pop()?;
+        let delta = f.mark.end_delta();
+        if let Some(parent) = t.frames.last_mut() {
+            parent.children.add(&delta.stats());
+        }
+        #[cfg(feature = "sampled")]
+        {
+            let now = t.frames.last().map_or(NO_REGION, |f| f.gid);
+            let _ = CURRENT.try_with(|c| c.set(now));
+        }
+        Some((delta, f.children))
+    })
+    .flatten()
+}
+
+/// Counts a future's finished (or dropped) entry of path `gid` on this thread's aggregate, with
+/// the figures of all its polls: `inclusive`, and what its child regions' entries counted.
+pub(super) fn finish(gid: u32, inclusive: &Stats, children: &Own) {
+    let _ = with_thread(|t| {
+        let agg = agg_of(t, gid);
+        let agg = &t.aggs[agg];
+        agg.count_entry();
+        agg.inclusive.add(inclusive);
+        agg.self_stats.add_own(Own::without(inclusive, children));
+        #[cfg(feature = "ad-hoc")]
+        uncounted(|| dhat::ad_hoc_event(inclusive.total_bytes as usize));
+    });
 }
 
 /// Pushes a frame for path `gid` (this thread's aggregate `agg`) and starts its measurement.

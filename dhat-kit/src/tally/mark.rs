@@ -56,11 +56,18 @@ impl FrameMark {
     }
 
     /// What this mark measured; the peak before it is put back.
+    #[inline(always)]
     pub(crate) fn end(self) -> Stats {
+        self.end_delta().stats()
+    }
+
+    /// What this mark measured, signed (see [`Delta`]); the peak before it is put back.
+    #[inline(always)]
+    pub(crate) fn end_delta(self) -> Delta {
         with_tally(|t| {
             let inner = t.peak();
             t.set_peak(higher(self.start.peak, inner));
-            Snapshot::of(t).since(&self.start, inner)
+            Snapshot::of(t).delta(&self.start, inner)
         })
         .unwrap_or_default()
     }
@@ -131,14 +138,49 @@ impl Snapshot {
     }
 
     /// The figures from `start` to this moment, given the highest peak between them.
+    #[inline(always)]
     fn since(&self, start: &Snapshot, peak: (i64, i64)) -> Stats {
-        Stats {
+        self.delta(start, peak).stats()
+    }
+
+    /// As [`Snapshot::since`], signed.
+    #[inline(always)]
+    fn delta(&self, start: &Snapshot, peak: (i64, i64)) -> Delta {
+        Delta {
             total_bytes: self.total_bytes.wrapping_sub(start.total_bytes),
             total_blocks: self.total_blocks.wrapping_sub(start.total_blocks),
-            max_bytes: clamp(peak.0 - start.curr_bytes),
-            max_blocks: clamp(peak.1 - start.curr_blocks),
-            curr_bytes: clamp(self.curr_bytes - start.curr_bytes),
-            curr_blocks: clamp(self.curr_blocks - start.curr_blocks),
+            live: (
+                self.curr_bytes - start.curr_bytes,
+                self.curr_blocks - start.curr_blocks,
+            ),
+            peak: (peak.0 - start.curr_bytes, peak.1 - start.curr_blocks),
+        }
+    }
+}
+
+/// What a mark measured before the live figures are clamped at zero: the totals, the change of
+/// the live bytes and blocks (negative where the thread freed more than it allocated), and the
+/// peak (live bytes, blocks) above the live figures at the mark's beginning. A region entry that
+/// spans several polls of a future adds these up poll by poll.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct Delta {
+    pub(crate) total_bytes: u64,
+    pub(crate) total_blocks: u64,
+    pub(crate) live: (i64, i64),
+    pub(crate) peak: (i64, i64),
+}
+
+impl Delta {
+    /// As [`Stats`]: the live figures and the peak clamped at zero.
+    #[inline(always)]
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            total_bytes: self.total_bytes,
+            total_blocks: self.total_blocks,
+            max_bytes: clamp(self.peak.0),
+            max_blocks: clamp(self.peak.1),
+            curr_bytes: clamp(self.live.0),
+            curr_blocks: clamp(self.live.1),
         }
     }
 }

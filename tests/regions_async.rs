@@ -1,0 +1,328 @@
+//! Regions over futures (`InRegionExt::in_region`): one entry per future, whatever threads poll
+//! it, with exact figures summed over its polls, and nothing of what runs between them.
+//!
+//! Tests here run in parallel and share the process's registry, so each uses its own region names.
+
+dhat_kit::global_allocator!();
+
+mod common;
+use common::{region as get, stats};
+
+use dhat_kit::{region, regions, InRegionExt, Region};
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// Pending once (waking its task at once), then ready: an `.await` that hands the thread back
+/// to the executor.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+fn yield_now() -> YieldOnce {
+    YieldOnce(false)
+}
+
+/// Pending for ever.
+struct Never;
+
+impl Future for Never {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        Poll::Pending
+    }
+}
+
+type Task<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+fn poll<T>(task: &mut Task<T>) -> Poll<T> {
+    task.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// Polls `task` once on a thread of its own, which allocates before and after the poll (not
+/// counted: it is not inside the poll).
+fn poll_on_new_thread<T: Send + 'static>(mut task: Task<T>) -> (Task<T>, Poll<T>) {
+    std::thread::spawn(move || {
+        let noise = black_box(vec![0u8; 7_000]);
+        let out = poll(&mut task);
+        drop(noise);
+        black_box(vec![0u8; 9_000]);
+        (task, out)
+    })
+    .join()
+    .unwrap()
+}
+
+#[test]
+fn a_future_polled_on_three_threads_is_one_entry_with_the_figures_of_its_polls() {
+    let task = async {
+        let a = black_box(vec![0u8; 100]);
+        yield_now().await;
+        let b = black_box(vec![0u8; 200]);
+        yield_now().await;
+        // Frees, on the third thread, what the first two allocated.
+        drop((a, b));
+        black_box(vec![1u8; 50])
+    }
+    .in_region("async-three-threads");
+    let (task, first) = poll_on_new_thread(Box::pin(task));
+    let (task, second) = poll_on_new_thread(task);
+    let (_task, third) = poll_on_new_thread(task);
+    assert!(first.is_pending() && second.is_pending());
+    let Poll::Ready(kept) = third else {
+        panic!("the future did not complete on its third poll");
+    };
+    let r = get("async-three-threads");
+    assert_eq!(r.entries, 1, "one entry, however many polls");
+    // 350 bytes in 3 blocks; at most 300 live (after the second poll); the 50 returned are live.
+    assert_eq!(r.inclusive, stats((350, 3), (300, 2), (50, 1)));
+    assert_eq!(r.self_stats, r.inclusive);
+    drop(kept);
+}
+
+#[test]
+fn what_other_tasks_do_between_the_polls_is_not_counted() {
+    let a = async {
+        let keep = black_box(vec![0u8; 1_000]);
+        yield_now().await;
+        let more = black_box(vec![0u8; 500]);
+        yield_now().await;
+        drop((keep, more));
+    }
+    .in_region("async-interleaved-a");
+    let b = async {
+        let keep = black_box(vec![0u8; 30]);
+        yield_now().await;
+        yield_now().await;
+        drop(keep);
+        black_box(vec![0u8; 70]);
+    }
+    .in_region("async-interleaved-b");
+    let mut tasks: Vec<Task<()>> = vec![Box::pin(a), Box::pin(b)];
+    {
+        // An executor's loop inside a region of its own: the polls are its children, so its own
+        // figures leave them out.
+        region!("async-executor");
+        let mut done = [false; 2];
+        while done != [true; 2] {
+            for (task, done) in tasks.iter_mut().zip(&mut done) {
+                if !*done {
+                    *done = poll(task).is_ready();
+                    black_box(vec![0u8; 3]);
+                }
+            }
+        }
+    }
+    let a = get("async-interleaved-a");
+    assert_eq!(a.entries, 1);
+    assert_eq!(a.inclusive, stats((1_500, 2), (1_500, 2), (0, 0)));
+    let b = get("async-interleaved-b");
+    assert_eq!(b.entries, 1);
+    assert_eq!(b.inclusive, stats((100, 2), (70, 1), (0, 0)));
+    let executor = get("async-executor");
+    // Three polls each: six blocks of 3 bytes of the loop's own.
+    assert_eq!(executor.self_stats.total_bytes, 18);
+    assert_eq!(executor.self_stats.total_blocks, 6);
+    assert_eq!(executor.inclusive.total_bytes, 18 + 1_500 + 100);
+}
+
+#[test]
+fn futures_and_regions_nest_inside_the_polls() {
+    let outer = async {
+        let own = black_box(vec![0u8; 10]);
+        let inner = async {
+            let v = black_box(vec![0u8; 200]);
+            yield_now().await;
+            {
+                region!("step");
+                black_box(vec![0u8; 40]);
+            }
+            drop(v);
+        }
+        .in_region("inner");
+        yield_now().await;
+        inner.await;
+        drop(own);
+    }
+    .in_region("async-nest");
+    let mut task: Task<()> = Box::pin(outer);
+    let mut polls = 0;
+    while poll(&mut task).is_pending() {
+        polls += 1;
+        assert!(
+            Region::current().is_none(),
+            "no region stays open between the polls"
+        );
+    }
+    assert_eq!(polls, 2);
+    let step = get("async-nest/inner/step");
+    assert_eq!(step.inclusive, stats((40, 1), (40, 1), (0, 0)));
+    let inner = get("async-nest/inner");
+    assert_eq!(inner.entries, 1);
+    assert_eq!(inner.inclusive, stats((240, 2), (240, 2), (0, 0)));
+    assert_eq!(inner.self_stats, stats((200, 1), (240, 2), (0, 0)));
+    let outer = get("async-nest");
+    assert_eq!(outer.inclusive, stats((250, 3), (250, 3), (0, 0)));
+    assert_eq!(outer.self_stats, stats((10, 1), (250, 3), (0, 0)));
+}
+
+#[test]
+fn a_future_dropped_before_it_completes_is_one_entry_its_drop_included() {
+    let task = async {
+        let held = black_box(vec![0u8; 100]);
+        Never.await;
+        drop(held);
+    }
+    .in_region("async-cancelled");
+    let (task, first) = poll_on_new_thread(Box::pin(task));
+    assert!(first.is_pending());
+    // Dropped on yet another thread: the drop frees the block inside the region.
+    std::thread::spawn(move || drop(task)).join().unwrap();
+    let r = get("async-cancelled");
+    assert_eq!(r.entries, 1);
+    assert_eq!(r.inclusive, stats((100, 1), (100, 1), (0, 0)));
+}
+
+#[test]
+fn a_future_never_polled_is_no_entry() {
+    let task = async { black_box(vec![0u8; 100]) }.in_region("async-never-polled");
+    drop(task);
+    assert!(regions().get("async-never-polled").is_none());
+}
+
+#[test]
+fn a_guard_held_across_an_await_ends_at_the_await() {
+    let task = async {
+        let _held = Region::enter("held");
+        black_box(vec![0u8; 16]);
+        yield_now().await;
+        // The guard's region ended at the `.await`: this counts in the future's own figures.
+        black_box(vec![0u8; 32]);
+    }
+    .in_region("async-held");
+    // Not `Send` (the guard is held across the `.await`): polled on this thread only.
+    let mut task = std::pin::pin!(task);
+    let mut poll = || task.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    assert!(poll().is_pending());
+    assert!(Region::current().is_none());
+    assert!(poll().is_ready());
+    let held = get("async-held/held");
+    assert_eq!(held.entries, 1);
+    assert_eq!(held.inclusive.total_bytes, 16);
+    let outer = get("async-held");
+    assert_eq!(outer.inclusive.total_bytes, 48);
+    assert_eq!(outer.self_stats.total_bytes, 32);
+}
+
+/// Unwinds without the panic hook (which allocates a message and maybe a backtrace).
+fn unwind() -> ! {
+    std::panic::resume_unwind(Box::new(()))
+}
+
+#[test]
+fn a_poll_that_panics_leaves_the_thread_outside_the_region() {
+    let task = async {
+        black_box(vec![0u8; 64]);
+        yield_now().await;
+        unwind();
+    }
+    .in_region("async-panics");
+    let mut task: Task<()> = Box::pin(task);
+    assert!(poll(&mut task).is_pending());
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| poll(&mut task)));
+    assert!(unwound.is_err());
+    assert!(Region::current().is_none(), "the region stayed open");
+    drop(task);
+    let r = get("async-panics");
+    assert_eq!(r.entries, 1);
+    // What an unwind allocates on its way out of the poll counts too.
+    let (_, unwinding) = dhat_kit::measure(|| std::panic::catch_unwind(|| unwind()));
+    assert_eq!(r.inclusive.total_bytes, 64 + unwinding.total_bytes);
+}
+
+#[test]
+fn in_current_region_counts_under_the_region_where_the_future_was_made() {
+    let part = {
+        region!("async-batch");
+        black_box(vec![0u8; 8]);
+        async {
+            yield_now().await;
+            black_box(vec![0u8; 24]).len()
+        }
+        .in_current_region()
+    };
+    let (part, first) = poll_on_new_thread(Box::pin(part));
+    assert!(first.is_pending());
+    let (_, second) = poll_on_new_thread(part);
+    assert_eq!(second, Poll::Ready(24));
+    let batch = get("async-batch");
+    assert_eq!(batch.entries, 2, "the region's own entry and the future's");
+    assert_eq!(batch.inclusive.total_bytes, 32);
+    // Outside any region there is nothing to count under.
+    let plain = async { black_box(vec![0u8; 8]).len() }.in_current_region();
+    let mut plain: Task<usize> = Box::pin(plain);
+    assert_eq!(poll(&mut plain), Poll::Ready(8));
+}
+
+#[test]
+fn a_future_polled_inside_its_own_path_counts_its_bytes_once() {
+    let task = async {
+        yield_now().await;
+        black_box(vec![0u8; 100]);
+    }
+    .in_region("async-recursive");
+    let mut task: Task<()> = Box::pin(task);
+    region!("async-recursive");
+    while poll(&mut task).is_pending() {}
+    let r = regions().get("async-recursive").cloned().unwrap();
+    // The open entry counts the future's bytes (as if it ended now); the future adds an entry.
+    assert_eq!(r.entries, 2);
+    assert_eq!(r.inclusive.total_bytes, 100);
+}
+
+#[test]
+fn tasks_on_a_multi_thread_runtime_each_count_one_entry() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                tokio::spawn(
+                    async {
+                        let mut kept = Vec::new();
+                        for _ in 0..4 {
+                            kept.push(black_box(vec![0u8; 1_000]));
+                            yield_now().await;
+                        }
+                        kept.len()
+                    }
+                    .in_region("async-tokio-task"),
+                )
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), 4);
+        }
+    });
+    let r = get("async-tokio-task");
+    assert_eq!(r.entries, 8);
+    // Each task: four blocks of 1,000 bytes and the list's own growth (capacity 4, 8 bytes a
+    // slot of 24), all freed when it returns.
+    assert_eq!(r.inclusive.total_bytes, 8 * (4 * 1_000 + 4 * 24));
+    assert_eq!(r.inclusive.curr_bytes, 0);
+    assert_eq!(r.inclusive.max_bytes, 4 * 1_000 + 4 * 24);
+}
