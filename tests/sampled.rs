@@ -11,7 +11,8 @@ dhat_kit::global_allocator!();
 mod common;
 
 use dhat_kit::profile::Profile;
-use dhat_kit::{Mode, Profiler, Stats};
+use dhat_kit::{InRegionExt, Mode, Profiler, Stats};
+use std::future::Future;
 use std::hint::black_box;
 use std::path::Path;
 use std::process::Command;
@@ -489,14 +490,34 @@ fn region_frames() {
     for _ in 0..64 {
         black_box(vec![1u8; 16 << 10]);
     }
+    // A future's region, polled on another thread.
+    let task = async {
+        for _ in 0..64 {
+            black_box(vec![2u8; 16 << 10]);
+        }
+    };
+    let mut task = Box::pin(task.in_region("sampled-future"));
+    std::thread::spawn(move || {
+        let waker = std::task::Waker::noop();
+        let polled = task
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(waker));
+        assert!(polled.is_ready());
+    })
+    .join()
+    .unwrap();
     p.finish().unwrap();
     let profile = dhat_kit::profile::read(&file).unwrap();
     let frame = |i: u32| profile.ftbl[i as usize].to_string();
-    let in_regions: Vec<_> = profile
-        .pps
-        .iter()
-        .filter(|pp| pp.fs.iter().any(|&f| frame(f).starts_with("region ")))
-        .collect();
+    let in_region = |name: &str| -> Vec<_> {
+        let name = format!("region {name}");
+        profile
+            .pps
+            .iter()
+            .filter(|pp| pp.fs.iter().any(|&f| frame(f) == name))
+            .collect()
+    };
+    let in_regions = in_region("sampled-outer");
     assert!(
         !in_regions.is_empty(),
         "no sampled point inside the regions"
@@ -507,7 +528,12 @@ fn region_frames() {
         assert_eq!(frame(pp.fs[n - 2]), "region sampled-inner");
         assert_eq!(frame(pp.fs[n - 1]), "region sampled-outer");
     }
-    let outside = profile.pps.len() - in_regions.len();
+    let in_future = in_region("sampled-future");
+    assert!(!in_future.is_empty(), "no sampled point inside the future");
+    for pp in &in_future {
+        assert_eq!(frame(pp.fs[pp.fs.len() - 1]), "region sampled-future");
+    }
+    let outside = profile.pps.len() - in_regions.len() - in_future.len();
     assert!(
         outside >= 2,
         "the loop outside the regions and the remainder"
