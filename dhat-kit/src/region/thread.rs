@@ -315,7 +315,7 @@ pub(super) fn enter_path(gid: u32) -> FrameRef {
             t.aggs[frame.agg].count_entry();
             return FrameRef::NONE;
         }
-        let agg = uncounted(|| agg_for(t, gid));
+        let agg = agg_of(t, gid);
         open(t, gid, agg)
     })
     .unwrap_or(FrameRef::NONE)
@@ -394,12 +394,7 @@ pub(super) fn suspend(frame: FrameRef) -> Option<(Delta, Own)> {
 pub(super) fn finish(gid: u32, inclusive: &Stats, children: &Own) {
     let _ = with_thread(|t| {
         let agg = agg_of(t, gid);
-        let agg = &t.aggs[agg];
-        agg.count_entry();
-        agg.inclusive.add(inclusive);
-        agg.self_stats.add_own(Own::without(inclusive, children));
-        #[cfg(feature = "ad-hoc")]
-        uncounted(|| dhat::ad_hoc_event(inclusive.total_bytes as usize));
+        record(&t.aggs[agg], inclusive, children);
     });
 }
 
@@ -499,15 +494,20 @@ fn close_last(t: &mut Thread) {
 /// parent.
 #[inline(always)]
 fn close(f: &Frame, aggs: &[Arc<Agg>]) -> Stats {
-    let agg = &aggs[f.agg];
-    agg.count_entry();
     let inclusive = f.mark.end();
-    agg.inclusive.add(&inclusive);
-    agg.self_stats
-        .add_own(Own::without(&inclusive, &f.children));
+    record(&aggs[f.agg], &inclusive, &f.children);
+    inclusive
+}
+
+/// Counts one finished entry on aggregate `agg`: its `inclusive` figures, and its own, less what
+/// its child regions' entries counted.
+#[inline(always)]
+fn record(agg: &Agg, inclusive: &Stats, children: &Own) {
+    agg.count_entry();
+    agg.inclusive.add(inclusive);
+    agg.self_stats.add_own(Own::without(inclusive, children));
     #[cfg(feature = "ad-hoc")]
     uncounted(|| dhat::ad_hoc_event(inclusive.total_bytes as usize));
-    inclusive
 }
 
 /// An entry open on this thread, as it stands at a [`regions`](super::regions) call.

@@ -162,7 +162,7 @@ impl Snapshot {
 /// the live bytes and blocks (negative where the thread freed more than it allocated), and the
 /// peak (live bytes, blocks) above the live figures at the mark's beginning. A region entry that
 /// spans several polls of a future adds these up poll by poll.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct Delta {
     pub(crate) total_bytes: u64,
     pub(crate) total_blocks: u64,
