@@ -48,6 +48,9 @@ pub trait InRegionExt: Future + Sized {
     /// above the heap at its first poll. What other tasks do between the polls is not counted.
     /// A region entered inside one poll (with [`region!`](macro@crate::region)) is its child, as
     /// usual; one whose guard is held across an `.await` ends at that `.await`.
+    /// [`regions`](crate::regions) lists the entry once it is counted; called inside one of its
+    /// polls, it also lists that poll as an entry still open (with the poll's figures so far),
+    /// as for any open entry.
     ///
     /// The future is `Send` when `self` is, so it can be spawned on a multi-threaded runtime.
     /// Built without a counting feature, it only polls `self`.
