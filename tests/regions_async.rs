@@ -326,3 +326,26 @@ fn tasks_on_a_multi_thread_runtime_each_count_one_entry() {
     assert_eq!(r.inclusive.curr_bytes, 0);
     assert_eq!(r.inclusive.max_bytes, 4 * 1_000 + 4 * 24);
 }
+
+#[test]
+fn regions_read_inside_a_poll_list_that_poll_as_an_open_entry() {
+    let task = async {
+        black_box(vec![0u8; 10]);
+        yield_now().await;
+        let kept = black_box(vec![0u8; 20]);
+        let during = regions().get("async-read-inside").cloned();
+        drop(kept);
+        during
+    }
+    .in_region("async-read-inside");
+    let mut task: Task<_> = Box::pin(task);
+    assert!(poll(&mut task).is_pending());
+    let Poll::Ready(during) = poll(&mut task) else {
+        panic!("the future did not complete on its second poll");
+    };
+    let during = during.expect("the open poll is listed");
+    // Only the poll in progress, with its figures so far: the first poll is not counted yet.
+    assert_eq!(during.entries, 1);
+    assert_eq!(during.inclusive, stats((20, 1), (20, 1), (20, 1)));
+    assert_eq!(get("async-read-inside").entries, 1);
+}
