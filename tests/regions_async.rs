@@ -349,3 +349,105 @@ fn regions_read_inside_a_poll_list_that_poll_as_an_open_entry() {
     assert_eq!(during.inclusive, stats((20, 1), (20, 1), (20, 1)));
     assert_eq!(get("async-read-inside").entries, 1);
 }
+
+/// `#[in_region]` on plain functions and methods, with early returns and `?`.
+mod attribute {
+    use super::*;
+
+    #[dhat_kit::in_region]
+    fn attr_parse(text: &str) -> Result<Vec<u32>, std::num::ParseIntError> {
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        text.split(',').map(str::parse).collect()
+    }
+
+    struct Store(Vec<Vec<u8>>);
+
+    impl Store {
+        #[dhat_kit::in_region("attr-store-put")]
+        fn put(&mut self, size: usize) {
+            self.0.push(black_box(vec![0u8; size]));
+        }
+
+        #[dhat_kit::in_region("attr-store-load")]
+        async fn load(&self, size: usize) -> Result<Vec<u8>, String> {
+            yield_now().await;
+            let data = black_box(vec![1u8; size]);
+            yield_now().await;
+            if data.len() > 1 << 20 {
+                return Err(format!("{size} bytes is too large"));
+            }
+            Ok(data)
+        }
+    }
+
+    #[dhat_kit::in_region]
+    async fn attr_sum(text: String) -> Result<u32, std::num::ParseIntError> {
+        yield_now().await;
+        let mut sum = 0;
+        for part in text.split(',') {
+            sum += part.parse::<u32>()?;
+        }
+        Ok(sum)
+    }
+
+    #[test]
+    fn an_async_function_with_question_marks() {
+        let mut ok: Task<_> = Box::pin(attr_sum("1,2,3".to_string()));
+        while poll(&mut ok).is_pending() {}
+        let mut bad: Task<_> = Box::pin(attr_sum("1,x".to_string()));
+        let out = loop {
+            if let Poll::Ready(out) = poll(&mut bad) {
+                break out;
+            }
+        };
+        assert!(out.is_err());
+        assert_eq!(get("attr_sum").entries, 2);
+    }
+
+    #[dhat_kit::in_region]
+    fn r#attr_raw() {
+        black_box(vec![0u8; 5]);
+    }
+
+    #[test]
+    fn a_plain_function_is_one_entry_per_call_whatever_way_it_returns() {
+        assert_eq!(attr_parse("").unwrap(), Vec::<u32>::new());
+        assert_eq!(attr_parse("1,2").unwrap(), vec![1, 2]);
+        assert!(attr_parse("1,x").is_err());
+        let r = get("attr_parse");
+        assert_eq!(r.entries, 3);
+        attr_raw();
+        assert_eq!(get("attr_raw").inclusive.total_bytes, 5);
+    }
+
+    #[test]
+    fn an_async_method_is_one_entry_across_its_awaits_and_threads() {
+        let mut store = Store(Vec::new());
+        {
+            region!("attr-store");
+            store.put(64);
+        }
+        // The block, and the store's list grown to four slots of 24 bytes.
+        assert_eq!(
+            get("attr-store/attr-store-put").inclusive.total_bytes,
+            64 + 4 * 24
+        );
+        let store = std::sync::Arc::new(store);
+        let task: Task<Result<usize, String>> = {
+            let store = store.clone();
+            Box::pin(async move { store.load(300).await.map(|d| d.len()) })
+        };
+        let (task, first) = poll_on_new_thread(task);
+        let (task, second) = poll_on_new_thread(task);
+        let (_, third) = poll_on_new_thread(task);
+        assert!(first.is_pending() && second.is_pending());
+        assert_eq!(third, Poll::Ready(Ok(300)));
+        let r = get("attr-store-load");
+        assert_eq!(r.entries, 1);
+        // What it returns is live when the entry ends.
+        assert_eq!(r.inclusive, stats((300, 1), (300, 1), (300, 1)));
+        assert!(regions().get("attr-store/attr-store-load").is_none());
+    }
+}

@@ -4,33 +4,21 @@
 //! an `async` block) that `dhat_kit::__private::run*` measures and checks against the budget.
 
 use crate::attr::{Args, LIMIT_KEYS, LIMIT_VARIANTS};
+use crate::item;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
-use syn::{AttrStyle, Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitInt, Pat, ReturnType, Stmt};
+use syn::{Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitInt, Pat, ReturnType, Stmt};
 
 /// The function, measured; or the original item beside the error.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
-        Ok(func) => func,
-        Err(_) => {
-            let error = syn::Error::new_spanned(
-                &item,
-                "#[assert_heap] goes on a test function, e.g.\n\
-                 #[test]\n#[dhat_kit::assert_heap(max_bytes = 4096)]\nfn small() { .. }",
-            );
-            return with_error(item, error);
-        }
-    };
-    match syn::parse2::<Args>(args).and_then(|args| generate(&args, func)) {
-        Ok(tokens) => tokens,
-        Err(error) => with_error(item, error),
-    }
-}
-
-/// The original item, unchanged, and the error: no second error from a half-expanded function.
-fn with_error(item: TokenStream, error: syn::Error) -> TokenStream {
-    let error = error.to_compile_error();
-    quote!(#item #error)
+    item::expand(
+        args,
+        item,
+        "#[assert_heap] goes on a test function, e.g.\n\
+         #[test]\n#[dhat_kit::assert_heap(max_bytes = 4096)]\nfn small() { .. }",
+        |args: Args, func| generate(&args, func),
+        item::with_error,
+    )
 }
 
 fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
@@ -40,10 +28,7 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
             "#[assert_heap] measures a function when it runs: it cannot be `const`",
         ));
     }
-    let krate = match &args.krate {
-        Some(path) => path.to_token_stream(),
-        None => quote!(::dhat_kit),
-    };
+    let krate = item::krate(args.krate.as_ref());
     let private = quote!(#krate::__private);
     let name = &func.sig.ident;
     let limits = args.limits.iter().map(|limit| {
@@ -77,10 +62,7 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
         )) #(#limits)* #baseline #all_threads
     };
     let should_panic = func.attrs.iter().any(|a| is(a, "should_panic"));
-    let (inner, outer): (Vec<Attribute>, Vec<Attribute>) = func
-        .attrs
-        .drain(..)
-        .partition(|a| matches!(a.style, AttrStyle::Inner(_)));
+    let (inner, outer) = item::inner_and_outer(&mut func);
     let block = &func.block;
 
     let body = if func.sig.asyncness.is_some() {
@@ -116,15 +98,7 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
         quote!(#private::run(#budget, move || #ret #block))
     };
 
-    let vis = &func.vis;
-    let sig = &func.sig;
-    Ok(quote! {
-        #(#outer)*
-        #vis #sig {
-            #(#inner)*
-            #body
-        }
-    })
+    Ok(item::rebuild(&func, (inner, outer), body))
 }
 
 /// A limit's value: a plain integer literal as a `u64` (so that a large one is not read as an

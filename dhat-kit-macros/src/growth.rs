@@ -6,6 +6,7 @@
 //! original as an inner function and hands it to `dhat_kit::__private::run_growth` with the sizes
 //! and the declared class of each figure.
 
+use crate::item;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
@@ -270,22 +271,15 @@ fn nearest(name: &str, candidates: &[&'static str]) -> Option<&'static str> {
 
 /// The test, or the original item beside the error.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
-        Ok(func) => func,
-        Err(_) => {
-            let error = syn::Error::new_spanned(
-                &item,
-                "#[assert_growth] goes on a function that takes the input size, e.g.\n\
-                 #[test]\n#[dhat_kit::assert_growth(max_bytes = \"n\", sizes = [100, 1_000, 10_000])]\n\
-                 fn build_index(n: usize) { .. }",
-            );
-            return with_error(item, error);
-        }
-    };
-    match syn::parse2::<Args>(args).and_then(|args| generate(&args, func)) {
-        Ok(tokens) => tokens,
-        Err(error) => with_error(item, error),
-    }
+    item::expand(
+        args,
+        item,
+        "#[assert_growth] goes on a function that takes the input size, e.g.\n\
+         #[test]\n#[dhat_kit::assert_growth(max_bytes = \"n\", sizes = [100, 1_000, 10_000])]\n\
+         fn build_index(n: usize) { .. }",
+        |args: Args, func| generate(&args, func),
+        with_error,
+    )
 }
 
 /// The error, beside the original item (so that its callers see no second error) without its
@@ -361,10 +355,8 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
         ));
     }
 
-    let private = match &args.krate {
-        Some(path) => quote!(#path::__private),
-        None => quote!(::dhat_kit::__private),
-    };
+    let krate = item::krate(args.krate.as_ref());
+    let private = quote!(#krate::__private);
     let (inner, outer): (Vec<&Attribute>, Vec<&Attribute>) = func
         .attrs
         .iter()

@@ -8,7 +8,8 @@
 //! - [`thread_stats`] and [`process_stats`]: running totals since start;
 //! - [`region!`]: named, nested hotspot counters (`dhat_kit::region!("call_function");`), read
 //!   back with [`regions`] as a table or as JSON; over a future's polls, on whatever threads
-//!   poll it, with [`InRegionExt::in_region`];
+//!   poll it, with [`InRegionExt::in_region`] or [`#[in_region]`](macro@in_region) on an
+//!   `async fn`;
 //! - [`profile`]: DHAT's JSON profiles (dhat-rs, Valgrind's DHAT, dhat-kit's peak files), read
 //!   streaming into a compact model, and written;
 //! - [`analyze`]: summaries, top allocation sites, before/after diffs and flame graphs of them,
@@ -377,6 +378,55 @@ pub use dhat_kit_macros::assert_heap;
 /// `usize` parameter (or is `async`, `const`, `unsafe` or generic).
 #[doc(inline)]
 pub use dhat_kit_macros::assert_growth;
+
+/// A function's body in a region named after the function: `#[dhat_kit::in_region]`, or
+/// `#[dhat_kit::in_region("name")]` to name it.
+///
+/// On a plain function (or method) it enters the region at the top of the body, as
+/// [`region!`](macro@region) written there would. On an `async fn` it puts the body's future in
+/// the region with [`InRegionExt::in_region`]: the region follows the future across its
+/// `.await`s, on whatever threads poll it, and each call is one entry, counted when the future
+/// completes or is dropped; a [`region!`](macro@region) there would not be `Send` and would count
+/// what other tasks do while it waits. The region nests under the one active where the function
+/// is called (for an `async fn`, where its future is made). `crate = "path::to::dhat_kit"` names
+/// dhat-kit where it is re-exported or renamed.
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// #[dhat_kit::in_region]
+/// fn parse(text: &str) -> Vec<String> {
+///     text.split(' ').map(String::from).collect()
+/// }
+///
+/// #[dhat_kit::in_region("fetch")]
+/// async fn download(size: usize) -> Vec<u8> {
+///     std::future::ready(()).await;
+///     vec![0; size]
+/// }
+///
+/// fn main() {
+///     let words = parse("two words");
+///     let future = std::pin::pin!(download(100));
+///     let _ = std::future::Future::poll(
+///         future,
+///         &mut std::task::Context::from_waker(std::task::Waker::noop()),
+///     );
+///     let regions = dhat_kit::regions();
+///     assert_eq!(regions.get("parse").unwrap().inclusive.total_blocks, 3); // the Vec, 2 Strings
+///     assert_eq!(regions.get("fetch").unwrap().inclusive.total_bytes, 100);
+///     # drop(words);
+/// }
+/// ```
+///
+/// # Compile errors
+///
+/// Anything but a string for the name, and use on anything but a function with a body or on a
+/// `const fn`.
+#[doc(inline)]
+pub use dhat_kit_macros::in_region;
 
 /// Installs dhat-kit's counting allocator as the global allocator of the crate it is written in.
 ///

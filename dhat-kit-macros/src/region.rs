@@ -1,0 +1,88 @@
+//! `#[in_region]`: a function's body in a region named after it (or as given): for a plain
+//! function a `Region` guard at the top of its body, for an `async fn` its body's future in
+//! `InRegionExt::in_region`, so that the region follows the future across `.await`s and threads.
+
+use crate::item;
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::{ItemFn, LitStr, Path, Token};
+
+/// `#[in_region]`, `#[in_region("name")]`, either with `crate = "path::to::dhat_kit"`.
+struct Args {
+    name: Option<LitStr>,
+    krate: Option<Path>,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut args = Args {
+            name: None,
+            krate: None,
+        };
+        if input.peek(LitStr) {
+            args.name = Some(input.parse()?);
+            if input.is_empty() {
+                return Ok(args);
+            }
+            input.parse::<Token![,]>()?;
+        }
+        if input.peek(Token![crate]) {
+            input.parse::<Token![crate]>()?;
+            input.parse::<Token![=]>()?;
+            let lit: LitStr = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected the path to dhat-kit as a string, e.g. `crate = \"my_crate::dhat_kit\"`",
+                )
+            })?;
+            args.krate = Some(lit.parse()?);
+        }
+        if !input.is_empty() {
+            return Err(input.error(
+                "expected the region's name as a string, e.g. `#[dhat_kit::in_region(\"parse\")]`, \
+                 or nothing for the function's own name",
+            ));
+        }
+        Ok(args)
+    }
+}
+
+/// The function with its body in the region; or the original item beside the error.
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    item::expand(
+        args,
+        item,
+        "#[in_region] goes on a function (or method) with a body, e.g.\n\
+         #[dhat_kit::in_region]\nasync fn handle(request: Request) -> Response { .. }",
+        generate,
+        item::with_error,
+    )
+}
+
+fn generate(args: Args, mut func: ItemFn) -> syn::Result<TokenStream> {
+    if let Some(constness) = &func.sig.constness {
+        return Err(syn::Error::new_spanned(
+            constness,
+            "#[in_region] counts a function's allocations when it runs: it cannot be `const`",
+        ));
+    }
+    let krate = item::krate(args.krate.as_ref());
+    let name = args.name.unwrap_or_else(|| {
+        let ident = func.sig.ident.to_string();
+        let ident = ident.strip_prefix("r#").unwrap_or(&ident);
+        LitStr::new(ident, func.sig.ident.span())
+    });
+    let (inner, outer) = item::inner_and_outer(&mut func);
+    let block = &func.block;
+    let body = if func.sig.asyncness.is_some() {
+        quote!(#krate::InRegionExt::in_region(async move #block, #name).await)
+    } else {
+        let stmts = &block.stmts;
+        quote! {
+            let _dhat_kit_region = #krate::Region::enter(#name);
+            #(#stmts)*
+        }
+    };
+    Ok(item::rebuild(&func, (inner, outer), body))
+}
