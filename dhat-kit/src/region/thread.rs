@@ -394,7 +394,9 @@ pub(super) fn suspend(frame: FrameRef) -> Option<(Delta, Own)> {
 pub(super) fn finish(gid: u32, inclusive: &Stats, children: &Own) {
     let _ = with_thread(|t| {
         let agg = agg_of(t, gid);
-        record(&t.aggs[agg], inclusive, children);
+        let agg = &t.aggs[agg];
+        agg.count_entry();
+        record(agg, inclusive, children);
     });
 }
 
@@ -494,16 +496,17 @@ fn close_last(t: &mut Thread) {
 /// parent.
 #[inline(always)]
 fn close(f: &Frame, aggs: &[Arc<Agg>]) -> Stats {
+    let agg = &aggs[f.agg];
+    agg.count_entry();
     let inclusive = f.mark.end();
-    record(&aggs[f.agg], &inclusive, &f.children);
+    record(agg, &inclusive, &f.children);
     inclusive
 }
 
-/// Counts one finished entry on aggregate `agg`: its `inclusive` figures, and its own, less what
-/// its child regions' entries counted.
+/// Adds a finished entry's figures to aggregate `agg` (which has counted the entry): its
+/// `inclusive` figures, and its own, less what its child regions' entries counted.
 #[inline(always)]
 fn record(agg: &Agg, inclusive: &Stats, children: &Own) {
-    agg.count_entry();
     agg.inclusive.add(inclusive);
     agg.self_stats.add_own(Own::without(inclusive, children));
     #[cfg(feature = "ad-hoc")]
