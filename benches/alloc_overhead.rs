@@ -9,6 +9,10 @@
 //! read in that run, the resolution of the others. Run with `cargo bench --bench alloc_overhead`;
 //! words after `--` keep only the rows whose name holds one of them.
 //!
+//! The rows "via entry points" call the allocators through out-of-line functions of the shape of
+//! `__rust_alloc` and `__rust_dealloc`, as a program's allocations reach its global allocator (see
+//! `support/entry.rs`); the other rows inline the allocators into their loops.
+//!
 //! The rows marked "in measure_all" run the same rounds inside `dhat_kit::measure_all`, where every
 //! thread publishes each operation to the process's exact tally: the cost of a whole-process
 //! measurement while it runs (the other rows are its cost while none runs).
@@ -31,6 +35,10 @@ use order::order;
 #[path = "support/countdown.rs"]
 mod countdown;
 use countdown::Countdown;
+
+#[path = "support/entry.rs"]
+mod entry;
+use entry::pairs_via_entry;
 
 /// Fixed 64-byte pairs that write their block.
 fn pairs64<A: GlobalAlloc>(a: &A, n: usize) {
@@ -113,6 +121,20 @@ fn main() {
             2,
             ROUNDS,
             runs!(pairs, PAIRS),
+        ),
+        (
+            "pairs via entry points, 1 thread",
+            "via entry, 1 thread, in measure_all",
+            1,
+            ROUNDS,
+            runs!(pairs_via_entry, PAIRS),
+        ),
+        (
+            "pairs via entry points, 2 threads",
+            "via entry, 2 threads, in measure_all",
+            2,
+            ROUNDS,
+            runs!(pairs_via_entry, PAIRS),
         ),
         (
             "fixed 64-byte pairs, 1 thread",
