@@ -111,7 +111,7 @@ unsafe impl<A: GlobalAlloc + 'static> GlobalAlloc for Alloc<A> {
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract for `ptr` and `layout`.
-        tally::free::<A>(ptr, layout.size(), || unsafe {
+        tally::free::<A>(ptr, layout, |ptr, layout| unsafe {
             self.inner.dealloc(ptr, layout)
         })
     }

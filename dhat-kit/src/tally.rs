@@ -46,6 +46,7 @@
 //! - Everything else here (marks, snapshots, spans) runs outside the allocator, on the caller's
 //!   own thread.
 
+use std::alloc::Layout;
 use std::any::TypeId;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -381,26 +382,39 @@ impl Tally {
     /// A new block of `size` bytes at `ptr`.
     #[inline(always)]
     fn on_alloc(&self, ptr: *mut u8, size: usize) {
-        self.sample_countdown(ptr, size);
-        let rel = self.rel.get().wrapping_add(size as u64);
-        if self.batch_due() || self.out_of_band(rel) {
-            self.slow(Kind::Alloc, size, 0);
-        } else {
-            self.count(Op::alloc(size));
-        }
+        self.on_new_block(Kind::Alloc, ptr, size, size as i64);
     }
 
     /// A reallocation from `old` bytes to a new block of `new` bytes at `ptr`: one new block in
     /// the totals, the live bytes moved by the difference.
     #[inline(always)]
     fn on_realloc(&self, ptr: *mut u8, old: usize, new: usize) {
-        self.sample_countdown(ptr, new);
         let bytes = (new as i64).wrapping_sub(old as i64);
+        self.on_new_block(Kind::Realloc, ptr, new, bytes);
+    }
+
+    /// A new block of `size` bytes at `ptr`, from an operation of kind `kind` that moved the live
+    /// bytes by `bytes`. A block at a sample point leaves the fast path whole
+    /// ([`Tally::sample_then_count`]), so that each of the fast path's ways off it is its last
+    /// step and the fast path keeps nothing across a call.
+    #[inline(always)]
+    fn on_new_block(&self, kind: Kind, ptr: *mut u8, size: usize, bytes: i64) {
+        if self.sample_due(size) {
+            self.sample_then_count(kind, ptr, size, bytes);
+        } else {
+            self.count_new_block(kind, size, bytes);
+        }
+    }
+
+    /// Counts a new block of `size` bytes that moved the live bytes by `bytes`: on the fast path,
+    /// or on the slow one when it leaves the band or the batch is due.
+    #[inline(always)]
+    fn count_new_block(&self, kind: Kind, size: usize, bytes: i64) {
         let rel = self.rel.get().wrapping_add(bytes as u64);
         if self.batch_due() || self.out_of_band(rel) {
-            self.slow(Kind::Realloc, new, bytes);
+            self.slow(kind, size, bytes);
         } else {
-            self.count(Op::realloc(new, bytes));
+            self.count(Op::of(kind, size, bytes));
         }
     }
 
@@ -412,6 +426,17 @@ impl Tally {
         } else {
             self.count(Op::free(size));
         }
+    }
+
+    /// The free of a block of `size` bytes when it stays in the band (counted, `true`); `false`,
+    /// uncounted, when it does not.
+    #[inline(always)]
+    fn try_free_fast(&self, size: usize) -> bool {
+        if self.out_of_band(self.rel.get().wrapping_sub(size as u64)) {
+            return false;
+        }
+        self.count(Op::free(size));
+        true
     }
 
     /// An operation out of the band, or due by the count: while counting is paused it passes
@@ -466,19 +491,32 @@ impl Tally {
         }
     }
 
-    /// Under `sampled`: one subtraction and one branch, taken about once per sample interval.
+    /// Under `sampled`: one subtraction and one branch (taken about once per sample interval),
+    /// whether the countdown crossed a sample point; never without `sampled`.
     #[inline(always)]
-    fn sample_countdown(&self, ptr: *mut u8, size: usize) {
+    fn sample_due(&self, size: usize) -> bool {
         #[cfg(feature = "sampled")]
         {
             let c = self.countdown.get().wrapping_sub(size as i64);
             self.countdown.set(c);
-            if c < 0 {
-                self.sample(ptr, size);
-            }
+            c < 0
         }
         #[cfg(not(feature = "sampled"))]
-        let _ = (ptr, size);
+        {
+            let _ = size;
+            false
+        }
+    }
+
+    /// A new block at a sample point ([`Tally::on_new_block`]): sampled, then counted.
+    #[cold]
+    #[inline(never)]
+    fn sample_then_count(&self, kind: Kind, ptr: *mut u8, size: usize, bytes: i64) {
+        #[cfg(feature = "sampled")]
+        self.sample(ptr, size);
+        #[cfg(not(feature = "sampled"))]
+        let _ = ptr;
+        self.count_new_block(kind, size, bytes);
     }
 
     /// The countdown crossed a sample point: record the block (with this thread's counting
@@ -730,11 +768,7 @@ pub(crate) fn realloc<A: 'static>(
     new: usize,
     call: impl FnOnce() -> *mut u8,
 ) -> *mut u8 {
-    // The old block leaves the sample set before its address can be handed out again.
-    #[cfg(feature = "sampled")]
-    crate::sample::on_free(ptr);
-    #[cfg(not(feature = "sampled"))]
-    let _ = ptr;
+    sampled_free(ptr);
     counted(may_reenter::<A>(), call, |t, &p| {
         if !p.is_null() {
             t.on_realloc(p, old, new);
@@ -742,21 +776,53 @@ pub(crate) fn realloc<A: 'static>(
     })
 }
 
-/// The free of the block of `size` bytes at `ptr` by `call`. Over an allocator that never
-/// reenters, the free is counted first, so the inner call is the last thing done (a tail call).
+/// The free of the block at `ptr` with `layout` by `call`. Over an allocator that never reenters,
+/// the free is counted first, so the inner call is the last thing done: a tail call, from the fast
+/// path and from its one way off it ([`free_slow`]), so that the fast path saves no register.
 #[inline(always)]
-pub(crate) fn free<A: 'static>(ptr: *mut u8, size: usize, call: impl FnOnce()) {
-    // A sampled block leaves the sample set before its address can be handed out again.
+pub(crate) fn free<A: 'static>(ptr: *mut u8, layout: Layout, call: impl FnOnce(*mut u8, Layout)) {
+    let size = layout.size();
+    if may_reenter::<A>() {
+        sampled_free(ptr);
+        counted(true, || call(ptr, layout), |t, ()| t.on_free(size));
+    } else if !may_be_sampled(ptr) && TALLY.try_with(|t| t.try_free_fast(size)) == Ok(true) {
+        // A free cannot fail: it is counted first.
+        call(ptr, layout);
+    } else {
+        free_slow(ptr, layout, call);
+    }
+}
+
+/// A free off the fast path (out of the band, perhaps a sampled block, or the tally out of reach):
+/// the block leaves the sample set, the free is counted on the slow path, then the inner call.
+#[cold]
+#[inline(never)]
+fn free_slow(ptr: *mut u8, layout: Layout, call: impl FnOnce(*mut u8, Layout)) {
+    sampled_free(ptr);
+    let _ = TALLY.try_with(|t| t.slow(Kind::Free, layout.size(), 0));
+    call(ptr, layout);
+}
+
+/// Under `sampled`: a sampled block leaves the sample set before its address can be handed out
+/// again (by a free or a reallocation).
+#[inline(always)]
+fn sampled_free(ptr: *mut u8) {
     #[cfg(feature = "sampled")]
     crate::sample::on_free(ptr);
     #[cfg(not(feature = "sampled"))]
     let _ = ptr;
-    if may_reenter::<A>() {
-        counted(true, call, |t, ()| t.on_free(size));
-    } else {
-        // A free cannot fail: count it first.
-        let _ = TALLY.try_with(|t| t.on_free(size));
-        call();
+}
+
+/// Under `sampled`: whether the block at `ptr` may be a live sampled block, which takes a free off
+/// the fast path; never without `sampled`.
+#[inline(always)]
+fn may_be_sampled(ptr: *mut u8) -> bool {
+    #[cfg(feature = "sampled")]
+    return crate::sample::may_be_sampled(ptr);
+    #[cfg(not(feature = "sampled"))]
+    {
+        let _ = ptr;
+        false
     }
 }
 

@@ -384,10 +384,17 @@ pub(crate) fn on_sampled(ptr: *mut u8, size: usize) {
 /// block is live, one more (its filter slot) otherwise; the lock only when the slot is taken.
 #[inline(always)]
 pub(crate) fn on_free(ptr: *mut u8) {
-    let s = slot(ptr as usize);
-    if LIVE.0.load(Relaxed) != 0 && FILTER[s / 64].load(Relaxed) & (1 << (s % 64)) != 0 {
+    if may_be_sampled(ptr) {
         free_slow(ptr as usize);
     }
+}
+
+/// Whether the block at `ptr` may be a live sampled block ([`on_free`]'s check, for a caller that
+/// leaves its fast path when it holds).
+#[inline(always)]
+pub(crate) fn may_be_sampled(ptr: *mut u8) -> bool {
+    let s = slot(ptr as usize);
+    LIVE.0.load(Relaxed) != 0 && FILTER[s / 64].load(Relaxed) & (1 << (s % 64)) != 0
 }
 
 #[cold]
