@@ -9,7 +9,7 @@
 //! - [`region!`]: named, nested hotspot counters (`dhat_kit::region!("call_function");`), read
 //!   back with [`regions`] as a table or as JSON; over a future's polls, on whatever threads
 //!   poll it, with [`InRegionExt::in_region`] or [`#[in_region]`](macro@in_region) on an
-//!   `async fn`;
+//!   `async fn`; over a stream's, with `InRegionStreamExt::in_region` (feature `stream`);
 //! - [`profile`]: DHAT's JSON profiles (dhat-rs, Valgrind's DHAT, dhat-kit's peak files), read
 //!   streaming into a compact model, and written;
 //! - [`analyze`]: summaries, top allocation sites, before/after diffs and flame graphs of them,
@@ -124,6 +124,8 @@ pub use crate::alloc::{is_installed, Alloc};
 pub use crate::atomic_file::write as write_atomically;
 pub use crate::growth::{growth, Growth, GrowthClass, GrowthFit};
 pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
+#[cfg(feature = "stream")]
+pub use crate::region::InRegionStreamExt;
 pub use crate::region::{
     regions, reset_regions, InRegion, InRegionExt, Region, RegionHandle, RegionStats, Regions,
 };

@@ -14,6 +14,11 @@ use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+#[cfg(feature = "stream")]
+mod stream;
+#[cfg(feature = "stream")]
+pub use stream::InRegionStreamExt;
+
 /// Runs a future inside a region: [`in_region`](InRegionExt::in_region) and
 /// [`in_current_region`](InRegionExt::in_current_region). Implemented for every future.
 ///
@@ -82,15 +87,7 @@ pub trait InRegionExt: Future + Sized {
     /// }
     /// ```
     fn in_region(self, name: &'static str) -> InRegion<Self> {
-        #[cfg(feature = "peak")]
-        let path = super::imp::path_for(name);
-        #[cfg(not(feature = "peak"))]
-        let _ = name;
-        InRegion::new(
-            self,
-            #[cfg(feature = "peak")]
-            path,
-        )
+        InRegion::named(self, name)
     }
 
     /// This future, attributed to the region active where this is called (none outside any):
@@ -118,17 +115,14 @@ pub trait InRegionExt: Future + Sized {
     /// }
     /// ```
     fn in_current_region(self) -> InRegion<Self> {
-        InRegion::new(
-            self,
-            #[cfg(feature = "peak")]
-            super::imp::current(),
-        )
+        InRegion::in_current(self)
     }
 }
 
 impl<F: Future> InRegionExt for F {}
 
-/// A future whose polls count under a region: see [`InRegionExt::in_region`].
+/// A future, or (with feature `stream`) a stream, whose polls count under a region: see
+/// [`InRegionExt::in_region`] and `InRegionStreamExt::in_region`.
 #[must_use = "futures do nothing unless awaited or polled"]
 pub struct InRegion<F> {
     /// Dropped in place by `Drop`, inside the region when the entry is still open.
@@ -144,6 +138,28 @@ impl<F> InRegion<F> {
             #[cfg(feature = "peak")]
             entry: entry::Entry::new(path),
         }
+    }
+
+    /// `future` in the region `name` (see [`InRegionExt::in_region`]).
+    fn named(future: F, name: &'static str) -> Self {
+        #[cfg(feature = "peak")]
+        let path = super::imp::path_for(name);
+        #[cfg(not(feature = "peak"))]
+        let _ = name;
+        InRegion::new(
+            future,
+            #[cfg(feature = "peak")]
+            path,
+        )
+    }
+
+    /// `future` in the region active now (see [`InRegionExt::in_current_region`]).
+    fn in_current(future: F) -> Self {
+        InRegion::new(
+            future,
+            #[cfg(feature = "peak")]
+            super::imp::current(),
+        )
     }
 
     /// The future inside.
@@ -170,7 +186,7 @@ impl<F: Future> Future for InRegion<F> {
         let future = unsafe { Pin::new_unchecked(&mut *this.future) };
         #[cfg(feature = "peak")]
         {
-            this.entry.poll(|| future.poll(cx))
+            this.entry.poll(|| future.poll(cx), Poll::is_ready)
         }
         #[cfg(not(feature = "peak"))]
         {
@@ -244,17 +260,19 @@ mod entry {
             }
         }
 
-        /// Runs one poll inside the region; counts the entry when it completes.
+        /// Runs one poll inside the region; counts the entry when `done` holds of its result
+        /// (a future's completion, a stream's end).
         pub(super) fn poll<R>(
             &mut self,
-            poll: impl FnOnce() -> std::task::Poll<R>,
-        ) -> std::task::Poll<R> {
+            poll: impl FnOnce() -> R,
+            done: impl FnOnce(&R) -> bool,
+        ) -> R {
             let Some(path) = self.path else {
                 return poll();
             };
             self.polled = true;
             let out = self.inside(path, poll);
-            if out.is_ready() {
+            if done(&out) {
                 self.finish();
             }
             out

@@ -13,6 +13,8 @@ use serde::Serialize;
 use std::fmt;
 use std::marker::PhantomData;
 
+#[cfg(feature = "stream")]
+pub use future::InRegionStreamExt;
 pub use future::{InRegion, InRegionExt};
 
 /// The figures of one region path, summed over all its entries on all threads.
