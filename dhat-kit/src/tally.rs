@@ -421,10 +421,8 @@ impl Tally {
     /// The free of a block of `size` bytes.
     #[inline(always)]
     fn on_free(&self, size: usize) {
-        if self.out_of_band(self.rel.get().wrapping_sub(size as u64)) {
+        if !self.try_free_fast(size) {
             self.slow(Kind::Free, size, 0);
-        } else {
-            self.count(Op::free(size));
         }
     }
 
