@@ -7,7 +7,7 @@ use crate::attr::{Args, LIMIT_KEYS, LIMIT_VARIANTS};
 use crate::item;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
-use syn::{Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitInt, Pat, ReturnType, Stmt};
+use syn::{Expr, ExprLit, Ident, ItemFn, Lit, LitInt, Pat, ReturnType, Stmt};
 
 /// The function, measured; or the original item beside the error.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -61,7 +61,7 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
             ::core::module_path!(), "::", ::core::stringify!(#name)
         )) #(#limits)* #baseline #all_threads
     };
-    let should_panic = func.attrs.iter().any(|a| is(a, "should_panic"));
+    let should_panic = item::has_should_panic(&func);
     let (inner, outer) = item::inner_and_outer(&mut func);
     let block = &func.block;
 
@@ -133,10 +133,6 @@ fn limit_value(private: &TokenStream, key: &str, value: &Expr) -> TokenStream {
             #private::saturate(value as u128)
         }
     }
-}
-
-fn is(attr: &Attribute, name: &str) -> bool {
-    attr.path().segments.last().is_some_and(|s| s.ident == name)
 }
 
 /// The statements of a body that `#[tokio::test]` generated: its first statement

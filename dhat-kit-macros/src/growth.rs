@@ -355,6 +355,15 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
         ));
     }
 
+    let should_panic = item::has_should_panic(&func);
+    if should_panic && returns_result(&sig.output) {
+        return Err(syn::Error::new_spanned(
+            &sig.output,
+            "a `#[should_panic]` test returns `()`: with `#[should_panic]`, #[assert_growth] \
+             expects the function to panic, not to return an error",
+        ));
+    }
+
     let krate = item::krate(args.krate.as_ref());
     let private = quote!(#krate::__private);
     let (inner, outer): (Vec<&Attribute>, Vec<&Attribute>) = func
@@ -390,6 +399,12 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
     } else {
         quote!(#name)
     };
+    // Under `#[should_panic]`, a failure of dhat-kit's own is never the expected panic.
+    let run = if should_panic {
+        quote!(#private::run_growth_should_panic)
+    } else {
+        quote!(#private::run_growth)
+    };
     Ok(quote! {
         #(#outer)*
         #outer_sig {
@@ -397,7 +412,7 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
                 #(#inner)*
                 #block
             }
-            #private::run_growth(#path, &[#(#sizes),*], &[#(#declared),*], #case);
+            #run(#path, &[#(#sizes),*], &[#(#declared),*], #case);
         }
     })
 }

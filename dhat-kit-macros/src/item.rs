@@ -39,6 +39,17 @@ pub(crate) fn inner_and_outer(func: &mut ItemFn) -> (Vec<Attribute>, Vec<Attribu
         .partition(|a| matches!(a.style, AttrStyle::Inner(_)))
 }
 
+/// Whether the function carries `#[should_panic]` (by its last path segment), which changes how a
+/// budget's failure is reported: never as the panic the test expects.
+pub(crate) fn has_should_panic(func: &ItemFn) -> bool {
+    func.attrs.iter().any(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "should_panic")
+    })
+}
+
 /// Where dhat-kit is: the path given with `crate = ".."`, or `::dhat_kit`.
 pub(crate) fn krate(path: Option<&Path>) -> TokenStream {
     match path {

@@ -479,7 +479,8 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
-const SHOULD_PANIC_NOTE: &str = "(the test is #[should_panic]: dhat-kit returns instead of \
+/// Said after a dhat-kit failure in a `#[should_panic]` test, which returns rather than panicking.
+pub(crate) const SHOULD_PANIC_NOTE: &str = "(the test is #[should_panic]: dhat-kit returns instead of \
                                  panicking, so that its failure is not taken for the expected panic)";
 
 thread_local! {

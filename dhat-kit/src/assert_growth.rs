@@ -1,7 +1,8 @@
 //! The runtime of `#[assert_growth]`: runs the test's function at each size with
 //! [`growth`](fn@crate::growth) and fails when a figure grows faster than its declared class.
 
-use crate::growth::{growth, GrowthClass};
+use crate::assert::SHOULD_PANIC_NOTE;
+use crate::growth::{growth, Growth, GrowthClass};
 
 /// Runs `case` at each of `sizes` on this thread and checks each `(figure, class)` of `declared`:
 /// the figure must not grow faster than its class.
@@ -22,17 +23,50 @@ pub fn run_growth<R>(
     if let Some(why) = unmeasurable(test, cfg!(feature = "peak"), crate::is_installed) {
         panic!("{why}");
     }
-    let report = growth(sizes, case);
+    if let Some(failure) = check(test, &growth(sizes, case), declared) {
+        panic!("{failure}");
+    }
+}
+
+/// [`run_growth`] for a `#[should_panic]` test: the function's own panic, at any size, passes
+/// through (the expected panic; the sizes not run leave nothing to fit). A dhat-kit failure (a
+/// figure growing faster than declared once every size has run, or nothing measurable) is printed
+/// and this returns normally, so that the test fails ("did not panic as expected") and such a
+/// failure is never taken for the expected panic.
+pub fn run_growth_should_panic<R>(
+    test: &str,
+    sizes: &[usize],
+    declared: &[(&str, GrowthClass)],
+    case: impl FnMut(usize) -> R,
+) {
+    if let Some(why) = unmeasurable(test, cfg!(feature = "peak"), crate::is_installed) {
+        eprintln!("{why}\n{SHOULD_PANIC_NOTE}");
+        return;
+    }
+    // The sizes are checked before the function runs, so that a panic of `growth` itself is not
+    // taken for the function's (the attribute checks its literal sizes when it compiles).
+    if let Some(why) = crate::growth::sizes_problem(sizes) {
+        eprintln!("{why}\n{SHOULD_PANIC_NOTE}");
+        return;
+    }
+    // A panic of the function passes through as it is: `growth` catches nothing.
+    if let Some(failure) = check(test, &growth(sizes, case), declared) {
+        eprintln!("{failure}\n{SHOULD_PANIC_NOTE}");
+    }
+}
+
+/// The failure message when a figure of `report` grows faster than its class in `declared`.
+fn check(test: &str, report: &Growth, declared: &[(&str, GrowthClass)]) -> Option<String> {
     let failures: Vec<String> = declared
         .iter()
         .filter_map(|&(figure, class)| report.exceeds(figure, class))
         .collect();
-    if !failures.is_empty() {
-        panic!(
+    (!failures.is_empty()).then(|| {
+        format!(
             "dhat-kit: {test} grows faster than declared\n  {}\n{report}",
             failures.join("\n  ")
-        );
-    }
+        )
+    })
 }
 
 fn unmeasurable(test: &str, counting: bool, installed: impl FnOnce() -> bool) -> Option<String> {

@@ -210,18 +210,29 @@ impl fmt::Display for GrowthFit {
 
 /// Panics unless `sizes` are at least 3, from 1 up, strictly increasing.
 fn check_sizes(sizes: &[usize]) {
-    assert!(
-        sizes.len() >= 3,
-        "dhat-kit: growth needs at least 3 sizes to fit a class, got {sizes:?}"
-    );
-    assert!(
-        sizes[0] >= 1,
-        "dhat-kit: growth sizes start at 1 or more (log 0 is undefined), got {sizes:?}"
-    );
-    assert!(
-        sizes.windows(2).all(|w| w[0] < w[1]),
-        "dhat-kit: growth sizes must be increasing, got {sizes:?}"
-    );
+    if let Some(problem) = sizes_problem(sizes) {
+        panic!("{problem}");
+    }
+}
+
+/// What is wrong with `sizes` for a fit, if anything: fewer than 3, starting at 0, or not
+/// strictly increasing.
+pub(crate) fn sizes_problem(sizes: &[usize]) -> Option<String> {
+    if sizes.len() < 3 {
+        Some(format!(
+            "dhat-kit: growth needs at least 3 sizes to fit a class, got {sizes:?}"
+        ))
+    } else if sizes[0] < 1 {
+        Some(format!(
+            "dhat-kit: growth sizes start at 1 or more (log 0 is undefined), got {sizes:?}"
+        ))
+    } else if !sizes.windows(2).all(|w| w[0] < w[1]) {
+        Some(format!(
+            "dhat-kit: growth sizes must be increasing, got {sizes:?}"
+        ))
+    } else {
+        None
+    }
 }
 
 /// The error of the best fit of `y ≈ a + b·g(n)`, `a, b ≥ 0`, weighted by `1/(y+1)²` (see

@@ -340,7 +340,10 @@ pub use dhat_kit_macros::assert_heap;
 /// tests running in parallel never see each other's allocations, as with [`assert_heap`].
 /// What the function returns is dropped after each run is measured (so `curr_bytes` is what it
 /// holds); a function returning a `Result` fails the test with its error, naming the size.
-/// `#[should_panic]`, `#[ignore]` and other attributes stay on the test.
+/// `#[should_panic]`, `#[ignore]` and other attributes stay on the test. Under `#[should_panic]`
+/// the expected panic is the function's own, at any size: a figure growing faster than declared
+/// (or nothing to measure) is reported and the test fails ("did not panic as expected"), never
+/// passes in place of that panic.
 ///
 /// ```
 /// dhat_kit::global_allocator!(); // once, at the root of the test crate
@@ -376,8 +379,9 @@ pub use dhat_kit_macros::assert_heap;
 ///
 /// At the offending token: an unknown class (with the nearest valid one: `"n^4"` → `"n^3"`,
 /// `"linear"` → `"n"`), an unknown or repeated key, fewer than 3 sizes, sizes out of order, a size
-/// that is not an integer literal, no class declared, and a function that does not take one
-/// `usize` parameter (or is `async`, `const`, `unsafe` or generic).
+/// that is not an integer literal, no class declared, a function that does not take one
+/// `usize` parameter (or is `async`, `const`, `unsafe` or generic), and a `#[should_panic]`
+/// function that returns a `Result`.
 #[doc(inline)]
 pub use dhat_kit_macros::assert_growth;
 

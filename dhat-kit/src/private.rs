@@ -44,5 +44,5 @@ pub fn check_baseline(
 }
 
 /// What `#[assert_growth]` expands to: the classes, and the runner of the test's function.
-pub use crate::assert_growth::run_growth;
+pub use crate::assert_growth::{run_growth, run_growth_should_panic};
 pub use crate::growth::GrowthClass;
