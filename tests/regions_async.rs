@@ -407,6 +407,40 @@ mod attribute {
     }
 
     #[dhat_kit::in_region]
+    fn attr_len_of_a_temporary(n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        black_box(vec![0u8; n]).len()
+    }
+
+    impl Store {
+        #[dhat_kit::in_region("attr-store-cloned-len")]
+        fn cloned_len(&self) -> usize {
+            self.0.clone().len()
+        }
+    }
+
+    #[test]
+    fn temporaries_of_the_last_expression_are_freed_inside_the_region() {
+        assert_eq!(attr_len_of_a_temporary(5), 5);
+        assert_eq!(attr_len_of_a_temporary(0), 0);
+        let r = get("attr_len_of_a_temporary");
+        assert_eq!((r.entries, r.inclusive.total_bytes), (2, 5));
+        assert_eq!(
+            (r.inclusive.curr_bytes, r.inclusive.curr_blocks),
+            (0, 0),
+            "nothing outlives the call"
+        );
+        let store = Store(vec![vec![1u8; 3], vec![2u8; 4]]);
+        assert_eq!(store.cloned_len(), 2);
+        let r = get("attr-store-cloned-len");
+        // The list (2 slots of 24 bytes) and its two blocks, all freed inside.
+        assert_eq!(r.inclusive.total_bytes, 2 * 24 + 3 + 4);
+        assert_eq!((r.inclusive.curr_bytes, r.inclusive.curr_blocks), (0, 0));
+    }
+
+    #[dhat_kit::in_region]
     fn r#attr_raw() {
         black_box(vec![0u8; 5]);
     }

@@ -1,5 +1,5 @@
 //! `#[in_region]`: a function's body in a region named after it (or as given): for a plain
-//! function a `Region` guard at the top of its body, for an `async fn` its body's future in
+//! function a `Region` guard around its body (dropped after the body's temporaries), for an `async fn` its body's future in
 //! `InRegionExt::in_region`, so that the region follows the future across `.await`s and threads.
 
 use crate::item;
@@ -78,10 +78,15 @@ fn generate(args: Args, mut func: ItemFn) -> syn::Result<TokenStream> {
     let body = if func.sig.asyncness.is_some() {
         quote!(#krate::InRegionExt::in_region(async move #block, #name).await)
     } else {
+        // The guard is the match arm's binding, which drops after the temporaries of the body's
+        // last expression (an arm is a temporary scope of its own); as a `let` before the body,
+        // it would drop before them (before edition 2024), and a temporary the function frees
+        // on its way out (`vec![0; n].len()`) would count as kept in the region.
         let stmts = &block.stmts;
         quote! {
-            let _dhat_kit_region = #krate::Region::enter(#name);
-            #(#stmts)*
+            match #krate::Region::enter(#name) {
+                _dhat_kit_region => { #(#stmts)* }
+            }
         }
     };
     Ok(item::rebuild(&func, (inner, outer), body))

@@ -389,7 +389,9 @@ pub use dhat_kit_macros::assert_growth;
 /// `#[dhat_kit::in_region("name")]` to name it.
 ///
 /// On a plain function (or method) it enters the region at the top of the body, as
-/// [`region!`](macro@region) written there would. On an `async fn` it puts the body's future in
+/// [`region!`](macro@region) written there would, and ends it after the temporaries of the body's
+/// last expression are freed (in `vec![0u8; n].len()`, the vector is freed inside the region,
+/// whatever the edition). On an `async fn` it puts the body's future in
 /// the region with [`InRegionExt::in_region`]: the region follows the future across its
 /// `.await`s, on whatever threads poll it, and each call is one entry, counted when the future
 /// completes or is dropped; a [`region!`](macro@region) there would not be `Send` and would count

@@ -332,6 +332,12 @@ pub fn reset_regions() {
 /// without a counting feature, so regions can stay in production code. Under the `ad-hoc` feature
 /// each exit also records one dhat ad-hoc event weighted by the bytes allocated inside.
 ///
+/// The region ends where the block's locals drop. Before edition 2024, the temporaries of a
+/// block's last expression drop after its locals: in `fn len(n: usize) -> usize {
+/// region!("len"); vec![0u8; n].len() }` the vector is freed after the region ended, so the
+/// region reports it as kept. Bind such a value first (`let len = vec![0u8; n].len(); len`), or
+/// put [`#[in_region]`](macro@crate::in_region) on the function, which ends its region after them.
+///
 /// # Examples
 ///
 /// ```
