@@ -346,7 +346,10 @@ fn check_value(value: &Expr, key: &str) -> syn::Result<()> {
             Lit::Float(_) => Err(not_integer(lit, key, "a float")),
             Lit::Str(_) => Err(not_integer(lit, key, "a string")),
             Lit::Bool(_) => Err(not_integer(lit, key, "a bool")),
-            _ => Err(not_integer(lit, key, "a literal of another type")),
+            Lit::Char(_) => Err(not_integer(lit, key, "a char")),
+            Lit::Byte(_) => Err(not_integer(lit, key, "a byte")),
+            Lit::ByteStr(_) | Lit::CStr(_) => Err(not_integer(lit, key, "a byte string")),
+            _ => Err(not_integer(lit, key, "another kind of")),
         },
         Expr::Unary(ExprUnary {
             op: UnOp::Neg(_),
