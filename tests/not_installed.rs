@@ -7,3 +7,35 @@ fn is_installed_is_false_and_measure_reads_zero() {
     assert_eq!(v.len(), 1000);
     assert_eq!(s, dhat_kit::Stats::default());
 }
+
+#[test]
+#[should_panic(expected = "dhat-kit: growth cannot measure: dhat-kit's allocator is not installed")]
+fn growth_refuses_to_fit_zeros() {
+    // Every figure 0 would read as constant, and a check of the class would pass.
+    let _ = dhat_kit::growth(&[10, 100, 1000], |n| vec![0u8; n * n]);
+}
+
+#[test]
+fn the_peak_profiler_refuses_to_write_zeros() {
+    let dir = std::env::temp_dir().join(format!("dhat-kit-not-installed-{}", std::process::id()));
+    let file = dir.join("dhat-peak.json");
+    let err = dhat_kit::Profiler::builder()
+        .mode(dhat_kit::Mode::Peak)
+        .file(&file)
+        .build()
+        .expect_err("nothing to count");
+    assert!(
+        matches!(
+            err,
+            dhat_kit::Error::NotInstalled {
+                mode: dhat_kit::Mode::Peak
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("dhat_kit::global_allocator!();"),
+        "{err}"
+    );
+    assert!(!file.exists(), "no file written");
+}

@@ -451,10 +451,22 @@ impl fmt::Display for Growth {
 ///
 /// # Panics
 ///
-/// If `sizes` has fewer than 3 sizes, is not strictly increasing, or starts at 0; and if `work`
-/// panics.
+/// If `sizes` has fewer than 3 sizes, is not strictly increasing, or starts at 0; rather than
+/// fitting figures that are all 0 (every class would read as constant), if nothing can be
+/// measured: dhat-kit's allocator is not installed ([`is_installed`](crate::is_installed)), or
+/// dhat-kit was built without its `peak` feature; and if `work` panics.
 pub fn growth<R>(sizes: &[usize], mut work: impl FnMut(usize) -> R) -> Growth {
     check_sizes(sizes);
+    assert!(
+        crate::is_installed(),
+        "dhat-kit: growth cannot measure: {}",
+        if cfg!(feature = "peak") {
+            "dhat-kit's allocator is not installed in this binary (add \
+             `dhat_kit::global_allocator!();` at the crate's root)"
+        } else {
+            "dhat-kit was built without its `peak` feature, so nothing is counted"
+        }
+    );
     let rows: Vec<(usize, Stats)> = sizes
         .iter()
         .map(|&n| {

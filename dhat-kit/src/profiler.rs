@@ -86,6 +86,12 @@ pub enum Error {
         /// The feature that enables it.
         feature: &'static str,
     },
+    /// The mode counts through dhat-kit's allocator (`peak`, `sampled`), and it is not installed
+    /// in this binary ([`is_installed`](crate::is_installed)): the profile would hold only zeros.
+    NotInstalled {
+        /// The mode asked for.
+        mode: Mode,
+    },
     /// The sample interval is 0, or `DHAT_KIT_SAMPLE_INTERVAL` is not a positive whole number of
     /// bytes.
     SampleInterval {
@@ -115,6 +121,11 @@ impl fmt::Display for Error {
                 f,
                 "dhat-kit: {mode:?} mode needs the `{feature}` feature of dhat-kit \
                  (add `features = [\"{feature}\"]` to the dependency)"
+            ),
+            Error::NotInstalled { mode } => write!(
+                f,
+                "dhat-kit: {mode:?} mode counts through dhat-kit's allocator, which is not \
+                 installed in this binary; add `dhat_kit::global_allocator!();` at the crate's root"
             ),
             Error::SampleInterval { value, origin } => write!(
                 f,
@@ -235,7 +246,8 @@ impl ProfilerBuilder {
     /// # Errors
     ///
     /// [`Error::Busy`] if another session runs and `wait(false)` was set; [`Error::NotBuilt`] if the
-    /// mode's feature is off; [`Error::SampleInterval`] if the sampled mode's interval is 0 or
+    /// mode's feature is off; [`Error::NotInstalled`] if the mode is `Peak` or `Sampled` and
+    /// dhat-kit's allocator is not the binary's; [`Error::SampleInterval`] if the sampled mode's interval is 0 or
     /// `DHAT_KIT_SAMPLE_INTERVAL` is not a number above 0; [`Error::Io`] if the output file's directory cannot be created or
     /// written (a missing directory is created).
     pub fn build(self) -> Result<Profiler, Error> {
@@ -244,6 +256,10 @@ impl ProfilerBuilder {
                 mode: self.mode,
                 feature: self.mode.feature(),
             });
+        }
+        // dhat's modes profile through dhat's allocator, which a binary may install by itself.
+        if matches!(self.mode, Mode::Peak | Mode::Sampled) && !crate::is_installed() {
+            return Err(Error::NotInstalled { mode: self.mode });
         }
         let interval = match self.mode {
             Mode::Sampled => sample_interval(self.sample_interval)?,
@@ -425,7 +441,8 @@ impl Profiler {
     /// # Panics
     ///
     /// If the output file's directory cannot be created or written (a read-only directory, or
-    /// `DHAT_KIT_OUT` naming a plain file), or, in the sampled mode, if `DHAT_KIT_SAMPLE_INTERVAL`
+    /// `DHAT_KIT_OUT` naming a plain file), if the mode is `peak` or `sampled` and dhat-kit's
+    /// allocator is not installed, or, in the sampled mode, if `DHAT_KIT_SAMPLE_INTERVAL`
     /// is 0 or not a number; use [`Profiler::builder`] to get the [`Error`] instead.
     /// A missing directory is created.
     pub fn start() -> Profiler {

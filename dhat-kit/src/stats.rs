@@ -217,7 +217,10 @@ pub fn measure_all<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 
 /// This thread's figures since it started: everything it allocated, its peak of live bytes, and
 /// what it holds live now. Blocks this thread freed that other threads allocated lower its live
-/// figures (which read 0 rather than below).
+/// figures and their peak (net figures: each reads 0 rather than below, so after freeing another
+/// thread's block the live bytes and blocks read less than what the thread holds).
+///
+/// Without a dhat-kit allocator installed, or built without the `peak` feature, every figure is 0.
 ///
 /// # Examples
 ///
@@ -247,6 +250,8 @@ pub fn thread_stats() -> Stats {
 /// taken while other threads run can lag each of them by at most that much; likewise the process
 /// peak (`max_bytes`) is exact to within 64 KiB for each thread alive at the time of the peak. This
 /// keeps the allocator free of shared counters on its hot path.
+///
+/// Without a dhat-kit allocator installed, or built without the `peak` feature, every figure is 0.
 ///
 /// # Examples
 ///

@@ -281,6 +281,10 @@ impl RegionHandle {
 /// own). One limit: an open entry's peak counts from the start of a [`measure`](crate::measure)
 /// still open inside it, if any.
 ///
+/// Without a dhat-kit allocator installed, the entries are counted and every figure is 0
+/// ([`is_installed`](crate::is_installed) tells); built without a counting feature, no region is
+/// recorded.
+///
 /// # Examples
 ///
 /// ```
