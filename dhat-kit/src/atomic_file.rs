@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// synced, then renamed over `path`. A reader sees the old file or the new one, never half of one.
 /// The temporary file is removed if anything fails. A `path` that exists and is not a regular
 /// file (`/dev/null`, `/dev/stdout`, a named pipe) is written in place: a rename would replace
-/// the device with a file.
+/// the device with a file. A symbolic link is followed (the file it names is replaced, the link
+/// stays), and a file replaced keeps its permissions.
 ///
 /// # Errors
 ///
@@ -36,7 +37,10 @@ pub(crate) fn write_with<E: From<std::io::Error>>(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> Result<(), E>,
 ) -> Result<(), E> {
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+    let resolved = follow_links(path);
+    let path = resolved.as_deref().unwrap_or(path);
+    let metadata = std::fs::metadata(path);
+    if metadata.as_ref().is_ok_and(|m| !m.is_file() && !m.is_dir()) {
         let mut out = BufWriter::with_capacity(1 << 16, OpenOptions::new().write(true).open(path)?);
         fill(&mut out)?;
         out.flush()?;
@@ -49,6 +53,9 @@ pub(crate) fn write_with<E: From<std::io::Error>>(
         let mut out = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
         fill(&mut out)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
+        if let Ok(replaced) = &metadata {
+            file.set_permissions(replaced.permissions())?;
+        }
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
         Ok(())
@@ -64,4 +71,101 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
     path.with_file_name(name)
+}
+
+/// The file a chain of symbolic links at `path` ends at (a link's relative target is read from
+/// the link's directory), whether or not it exists; `None` when `path` is not a link. A loop stops
+/// after 40 links, where the system would, and the write then fails on the link.
+fn follow_links(path: &Path) -> Option<PathBuf> {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        if !std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return (at != path).then_some(at);
+        }
+        let target = std::fs::read_link(&at).ok()?;
+        at = match at.parent() {
+            Some(dir) if target.is_relative() => dir.join(target),
+            _ => target,
+        };
+    }
+    None
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    fn dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("dhat-kit-atomic-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_link_is_followed_and_stays_a_link() {
+        let dir = dir("link");
+        std::fs::create_dir(dir.join("out")).unwrap();
+        std::fs::write(dir.join("out/report.svg"), "old").unwrap();
+        symlink("out/report.svg", dir.join("latest.svg")).unwrap();
+        symlink("latest.svg", dir.join("chain.svg")).unwrap();
+        write(&dir.join("chain.svg"), b"new").unwrap();
+        assert!(std::fs::symlink_metadata(dir.join("chain.svg"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(std::fs::symlink_metadata(dir.join("latest.svg"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            std::fs::read_to_string(dir.join("out/report.svg")).unwrap(),
+            "new"
+        );
+        // A link to a file not there yet: the file is made where the link points.
+        symlink("out/next.svg", dir.join("next.svg")).unwrap();
+        write(&dir.join("next.svg"), b"first").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("out/next.svg")).unwrap(),
+            "first"
+        );
+        assert!(std::fs::read_dir(dir.join("out")).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains(".tmp-")));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_permissions() {
+        let dir = dir("mode");
+        let path = dir.join("memory-baseline.json");
+        std::fs::write(&path, "{}").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write(&path, b"{ }").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ }");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_link_to_a_device_writes_the_device() {
+        use std::os::unix::fs::FileTypeExt;
+        if !std::fs::metadata("/dev/null").is_ok_and(|m| m.file_type().is_char_device()) {
+            eprintln!("skipped: /dev/null is not a device on this machine");
+            return;
+        }
+        let dir = dir("device");
+        symlink("/dev/null", dir.join("null")).unwrap();
+        write(&dir.join("null"), b"gone").unwrap();
+        assert!(std::fs::symlink_metadata(dir.join("null"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
