@@ -507,7 +507,7 @@ fn a_corrupt_or_half_written_file_is_an_error_naming_it_and_is_left_alone() {
         (b"", "the file is empty"),
         (
             b"{\"dhat_kit_baseline\": 1, \"entries\": {\"parse\": {\"peak_bytes\": \"4k\"}}}",
-            "invalid type: string \"4k\", expected u64",
+            "invalid type: string \"4k\", expected a figure, a whole number from 0 to 18446744073709551615",
         ),
         (b"<<<<<<< HEAD\n", "not valid JSON"),
     ];

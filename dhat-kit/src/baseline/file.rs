@@ -140,25 +140,36 @@ impl Entry {
 struct RawEntry {
     #[serde(
         default,
+        deserialize_with = "figure",
         alias = "total_allocations_bytes",
         skip_serializing_if = "Option::is_none"
     )]
     total_bytes: Option<u64>,
     #[serde(
         default,
+        deserialize_with = "figure",
         alias = "allocation_count",
         skip_serializing_if = "Option::is_none"
     )]
     total_blocks: Option<u64>,
     #[serde(
         default,
+        deserialize_with = "figure",
         alias = "peak_memory_bytes",
         skip_serializing_if = "Option::is_none"
     )]
     peak_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "figure",
+        skip_serializing_if = "Option::is_none"
+    )]
     peak_blocks: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "figure",
+        skip_serializing_if = "Option::is_none"
+    )]
     end_bytes: Option<u64>,
     #[serde(
         default,
@@ -202,6 +213,45 @@ impl From<RawEntry> for Entry {
     }
 }
 
+/// A figure: a whole number of bytes or blocks that fits in 64 bits (or `null`, none). A negative,
+/// fractional or too large number is refused by what is wrong with it.
+fn figure<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct Figure;
+    impl<'de> Visitor<'de> for Figure {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a figure, a whole number from 0 to 18446744073709551615")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom(format_args!("a figure cannot be negative, found {v}")))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Err(if v.fract() == 0.0 && v > 0.0 {
+                E::custom(format_args!(
+                    "a figure above 18446744073709551615 does not fit in 64 bits, found {v:e}"
+                ))
+            } else {
+                E::custom(format_args!("a figure is a whole number, found {v}"))
+            })
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(Figure)
+        }
+    }
+    d.deserialize_option(Figure)
+}
+
 /// A time as a string, or as a number (seconds since the epoch, as some scripts write it).
 fn time_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
@@ -234,12 +284,26 @@ struct FileIn {
 /// The seed format: one object of figures, whatever else the script put beside them.
 #[derive(Deserialize)]
 struct SeedIn {
+    #[serde(default, deserialize_with = "figure")]
     total_allocations_bytes: Option<u64>,
+    #[serde(default, deserialize_with = "figure")]
     peak_memory_bytes: Option<u64>,
+    #[serde(default, deserialize_with = "figure")]
     allocation_count: Option<u64>,
     #[serde(default, deserialize_with = "time_text")]
     measured_at: Option<String>,
     commit: Option<String>,
+}
+
+/// What kind of JSON value `bytes` (a whole document) holds, for a message.
+fn json_kind(bytes: &[u8]) -> &'static str {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
 }
 
 /// Only the fields that tell the formats apart.
@@ -460,7 +524,15 @@ impl Baseline {
                 ))
             }
             Err(e) if e.is_syntax() => return Err(json("not valid JSON", e)),
-            Err(e) => return Err(json("expected a JSON object of a baseline", e)),
+            Err(e) => {
+                return match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+                    Some(b'{') => Err(json("expected a JSON object of a baseline", e)),
+                    _ => bad(format!(
+                        "expected a JSON object of a baseline, found {}",
+                        json_kind(bytes)
+                    )),
+                }
+            }
         };
         if let Some(version) = probe.dhat_kit_baseline {
             if version.as_u64() != Some(FORMAT_VERSION) {
@@ -779,18 +851,24 @@ mod tests {
             ("", "the file is empty"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": 1}", "not a complete JSON document"),
             ("{\"dhat_kit_baseline\": 2}", "expected baseline format version 1, found `dhat_kit_baseline`: 2"),
-            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": -1}}}", "invalid value: integer `-1`"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": -1}}}", "a figure cannot be negative, found -1"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"total_bytes\": 18446744073709551616}}}", "a figure above 18446744073709551615 does not fit in 64 bits"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"total_blocks\": 1.5}}}", "a figure is a whole number, found 1.5"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"end_bytes\": \"1\"}}}", "expected a figure, a whole number"),
+            ("{\"allocation_count\": -3}", "a figure cannot be negative, found -3"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peek_bytes\": 1}}}", "unknown field `peek_bytes`"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {}}}", "the entry `a` has no figures"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": 1}, \"a\": {\"peak_bytes\": 2}}}", "the entry `a` appears twice"),
             ("{\"figures\": 1}", "found neither"),
-            ("[1, 2]", "expected a JSON object of a baseline"),
+            ("[1, 2]", "expected a JSON object of a baseline, found an array"),
+            (" \"x\"", "expected a JSON object of a baseline, found a string"),
             ("{\"peak_memory_bytes\": \"big\"}", "expected a memory baseline with"),
         ];
         for (text, expected) in cases {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.starts_with("dhat-kit: b.json: "), "{err}");
             assert!(err.contains(expected), "{text:?}: {err}");
+            assert!(!err.contains("Probe") && !err.contains("struct"), "{err}");
         }
     }
 }
