@@ -143,23 +143,27 @@ pub(crate) fn data_message(message: &str) -> String {
     }
 }
 
-/// A key of a program point, as [`PointKey`] names it.
+/// A key of a program point, as [`PointKey`] names it, with its name if it is
+/// [`PointKey::Other`] (to find it repeated).
 struct PointKeySeed;
 
 impl<'de> DeserializeSeed<'de> for PointKeySeed {
-    type Value = PointKey;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<PointKey, D::Error> {
+    type Value = (PointKey, Option<Box<str>>);
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_identifier(self)
     }
 }
 
 impl Visitor<'_> for PointKeySeed {
-    type Value = PointKey;
+    type Value = (PointKey, Option<Box<str>>);
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a key of a program point")
     }
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<PointKey, E> {
-        Ok(PointKey::of(key.as_bytes()))
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(match PointKey::of(key.as_bytes()) {
+            PointKey::Other => (PointKey::Other, Some(key.into())),
+            known => (known, None),
+        })
     }
 }
 
@@ -180,17 +184,37 @@ impl<'de> Visitor<'de> for PpSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let t = self.0;
         let mut pp = ProgramPoint::default();
-        // One bit per field seen, in the order of `PpKey`.
+        // One bit per field seen, in the order of `keys::NUMBERS`, then `fs` and `acc`.
         let mut seen = 0u16;
         let mut fs = None;
-        while let Some(key) = map.next_key_seed(PointKeySeed)? {
+        // The keys skipped so far (rarely any).
+        let mut others: Vec<Box<str>> = Vec::new();
+        while let Some((key, name)) = map.next_key_seed(PointKeySeed)? {
+            // A repeated key is an error, before its value: the last one does not win.
+            let repeated = match (key.bit(), name) {
+                (Some((bit, field)), _) if seen & bit != 0 => {
+                    t.pp_key.set(Some(field));
+                    Some(keys::duplicate(field))
+                }
+                (Some((bit, _)), _) => {
+                    seen |= bit;
+                    None
+                }
+                (None, Some(name)) if others.contains(&name) => Some(keys::duplicate(&name)),
+                (None, name) => {
+                    others.extend(name);
+                    None
+                }
+            };
+            if let Some(message) = repeated {
+                return Err(de::Error::custom(format_args!("expected {message}")));
+            }
             match key {
                 PointKey::Number(bit) => {
                     // The key goes into the path only on error: this runs for every field.
                     *keys::number(&mut pp, bit) = map
                         .next_value()
                         .inspect_err(|_| t.pp_key.set(Some(NUMBERS[usize::from(bit)])))?;
-                    seen |= 1 << bit;
                 }
                 PointKey::Acc => {
                     let acc: Vec<i64> = map
@@ -203,7 +227,6 @@ impl<'de> Visitor<'de> for PpSeed<'_> {
                         map.next_value_seed(FsSeed(t))
                             .inspect_err(|_| t.pp_key.set(Some("fs")))?,
                     );
-                    seen |= keys::FS_BIT;
                 }
                 PointKey::Other => {
                     map.next_value::<IgnoredAny>()?;

@@ -16,6 +16,27 @@ use super::{Profile, ProfileError, ProgramPoint, FILE_VERSION};
 
 const BUFFER: usize = 4 << 20;
 
+/// The top-level keys the reader uses (a bit each, to find one repeated).
+const TOP_KEYS: [&str; 17] = [
+    "dhatFileVersion",
+    "mode",
+    "verb",
+    "bklt",
+    "bkacc",
+    "bu",
+    "bsu",
+    "bksu",
+    "tu",
+    "Mtu",
+    "tuth",
+    "cmd",
+    "pid",
+    "te",
+    "tg",
+    "pps",
+    "ftbl",
+];
+
 thread_local! {
     /// The field path of the reading on this thread (the reader is not reentrant).
     static TRACKER: Tracker = Tracker::default();
@@ -27,7 +48,14 @@ struct Tracked(ProgramPoint);
 
 impl<'de> serde::Deserialize<'de> for Tracked {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        TRACKER.with(|t| PpSeed(t).deserialize(d)).map(Tracked)
+        TRACKER
+            .with(|t| {
+                // An earlier try that ran past the buffer's end may have left its key or index.
+                t.pp_key.set(None);
+                t.index.set(None);
+                PpSeed(t).deserialize(d)
+            })
+            .map(Tracked)
     }
 }
 
@@ -129,6 +157,18 @@ impl<R: Read> Scanner<R> {
                 Err(e) => return Err(ScanError::Io(e)),
             }
         }
+    }
+
+    /// Moves past a UTF-8 byte-order mark at the start of the input, if there is one (some
+    /// editors and tools on Windows write one), so that columns count from after it.
+    fn skip_bom(&mut self) -> Result<(), ScanError> {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        while self.end < BOM.len() && self.fill()? {}
+        if self.buf[..self.end].starts_with(BOM) {
+            self.pos = BOM.len();
+            self.line_start = BOM.len() as u64;
+        }
+        Ok(())
     }
 
     /// Moves past `n` bytes, counting lines.
@@ -346,6 +386,7 @@ fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, 
             $e.map_err(|e| scan(&s, t, e))?
         };
     }
+    scan!(s.skip_bom());
     match scan!(s.peek()) {
         Some(b'{') => s.advance(1),
         None => scan!(Err(ScanError::Eof)),
@@ -367,6 +408,9 @@ fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, 
     let (mut bu, mut bsu, mut bksu, mut tuth, mut tg) = (None, None, None, None, None);
     let mut pps: Option<Vec<ProgramPoint>> = None;
     let mut ftbl: Option<Vec<Box<str>>> = None;
+    // The known keys seen (a bit each, in the order of `TOP_KEYS`), and the others (rarely any).
+    let mut seen = 0u32;
+    let mut others: Vec<String> = Vec::new();
     let mut first = true;
     loop {
         match scan!(s.peek()) {
@@ -383,8 +427,32 @@ fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, 
         if scan!(s.peek()) != Some(b'"') {
             scan!(Err(ScanError::Syntax("expected a key")));
         }
+        let (key_line, key_column) = (s.line, s.base + s.pos as u64 - s.line_start + 1);
         let len = scan!(s.value());
         let key: String = piece(&mut s, len, t, name, parse)?;
+        // A repeated key is an error: the last value does not win.
+        let known = TOP_KEYS.iter().position(|&k| k == key);
+        let repeated = match known {
+            Some(i) => {
+                let bit = 1u32 << i;
+                let repeated = seen & bit != 0;
+                seen |= bit;
+                repeated
+            }
+            None if others.contains(&key) => true,
+            None => {
+                others.push(key.clone());
+                false
+            }
+        };
+        if repeated {
+            let place = known.map_or("top level", |i| TOP_KEYS[i]);
+            return Err(ProfileError::new(
+                name,
+                super::keys::duplicate(&key),
+                format!("{place}, line {key_line} column {key_column}"),
+            ));
+        }
         scan!(s.expect(b':', "expected `:`"));
         macro_rules! value {
             ($name:literal) => {{

@@ -25,6 +25,9 @@ pub(crate) const NUMBERS: [&str; 11] = [
 /// The bit of `fs` in a point's set of fields seen.
 pub(crate) const FS_BIT: u16 = 1 << 11;
 
+/// The bit of `acc` in a point's set of fields seen (only to find it repeated).
+pub(crate) const ACC_BIT: u16 = 1 << 12;
+
 /// The fields every point has: `tb`, `tbk` (and `fs`, checked apart: it is not a number).
 const REQUIRED: u16 = 0b11;
 
@@ -36,6 +39,17 @@ pub(crate) const LIFETIMES: std::ops::Range<usize> = 3..9;
 pub(crate) const ACCESSES: std::ops::Range<usize> = 9..11;
 
 impl PointKey {
+    /// The key's bit in a point's set of fields seen, with its name; `None` for
+    /// [`PointKey::Other`].
+    pub(crate) fn bit(self) -> Option<(u16, &'static str)> {
+        match self {
+            PointKey::Number(bit) => Some((1 << bit, NUMBERS[usize::from(bit)])),
+            PointKey::Fs => Some((FS_BIT, "fs")),
+            PointKey::Acc => Some((ACC_BIT, "acc")),
+            PointKey::Other => None,
+        }
+    }
+
     /// The key named `key`.
     pub(crate) fn of(key: &[u8]) -> PointKey {
         match key {
@@ -74,6 +88,15 @@ pub(crate) fn missing(seen: u16) -> Option<&'static str> {
     (seen & FS_BIT == 0).then_some("fs")
 }
 
+/// What the reader expected when an object (the top level, a program point) has the key `key`
+/// twice: each field once, found the duplicate (escaped, so that the message stays one line).
+pub(crate) fn duplicate(key: &str) -> String {
+    format!(
+        "each field once, found duplicate field `{}`",
+        key.escape_debug()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +116,16 @@ mod tests {
         assert_eq!(missing(0b10 | FS_BIT), Some("tb"));
         assert_eq!(missing(0b01 | FS_BIT), Some("tbk"));
         assert_eq!(missing(0b11), Some("fs"));
+        let bits: Vec<u16> = NUMBERS
+            .iter()
+            .chain(&["fs", "acc"])
+            .map(|k| PointKey::of(k.as_bytes()).bit().unwrap().0)
+            .collect();
+        assert_eq!(bits.iter().fold(0, |all, b| all | b).count_ones(), 13);
+        assert_eq!(PointKey::of(b"x").bit(), None);
+        assert_eq!(
+            duplicate("a\nb"),
+            "each field once, found duplicate field `a\\nb`"
+        );
     }
 }

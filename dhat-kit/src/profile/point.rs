@@ -1,11 +1,11 @@
 //! The fast path for the common program point: an object of known keys whose values are plain
 //! non-negative integers (and `fs` an array of them), as dhat-rs, Valgrind and dhat-kit write it.
-//! It is parsed here without serde, byte by byte. Anything else (an unknown key, an escape in a
-//! key, a number with a sign, fraction, exponent or leading zero, a value out of range, `acc`, a
-//! missing required field, the end of the buffer) returns `None`, and the caller parses the same
-//! bytes with serde, which accepts what JSON allows and gives the exact error. Both dispatch on
-//! the keys of `keys.rs`; a property test below checks that this path and serde's give the same
-//! point wherever this one answers.
+//! It is parsed here without serde, byte by byte. Anything else (an unknown key, a repeated key,
+//! an escape in a key, a number with a sign, fraction, exponent or leading zero, a value out of
+//! range, `acc`, a missing required field, the end of the buffer) returns `None`, and the caller
+//! parses the same bytes with serde, which accepts what JSON allows and gives the exact error.
+//! Both dispatch on the keys of `keys.rs`; a property test below checks that this path and
+//! serde's give the same point wherever this one answers, and that neither reads a repeated key.
 
 use super::de::{Frames, Tracker};
 use super::keys::{missing, number, PointKey, FS_BIT};
@@ -29,15 +29,16 @@ pub(crate) fn parse(b: &[u8], t: &Tracker) -> Option<(ProgramPoint, usize)> {
         p.byte(b':')?;
         p.ws();
         match PointKey::of(key) {
-            PointKey::Number(bit) => {
+            // A key seen before is left to serde, which says it is repeated.
+            PointKey::Number(bit) if seen & (1 << bit) == 0 => {
                 *number(&mut pp, bit) = p.number()?;
                 seen |= 1 << bit;
             }
-            PointKey::Fs => {
+            PointKey::Fs if seen & FS_BIT == 0 => {
                 fs = Some(p.frames()?);
                 seen |= FS_BIT;
             }
-            PointKey::Acc | PointKey::Other => return None,
+            _ => return None,
         }
         p.ws();
         match p.next()? {
@@ -170,6 +171,8 @@ mod tests {
             r#"{"t\u0062":1,"tbk":1,"fs":[]}"#,               // an escape in a key
             r#"{"tb":1,"tbk":1,"fs":[],"acc":[1]}"#,          // accesses
             r#"{"tb":1,"tbk":1,"fs":[],"x":1}"#,              // an unknown key
+            r#"{"tb":1,"tb":2,"tbk":1,"fs":[]}"#,             // a repeated number
+            r#"{"tb":1,"tbk":1,"fs":[1],"fs":[2]}"#,          // a repeated stack
             r#"{"tb":1,"tbk":1,"fs":[1,]}"#,                  // a trailing comma
             r#"{"tb":1,"tbk":1,"fs":[1]"#,                    // cut short
             r#"{}"#,
@@ -233,6 +236,13 @@ mod tests {
                 })
                 .collect();
             let text = format!("{{{}}}", parts.join(","));
+            let mut names: Vec<&str> = fields.iter().map(|f| KEYS[f.0]).collect();
+            names.sort_unstable();
+            if names.windows(2).any(|w| w[0] == w[1]) {
+                // A repeated key: neither path takes the last value.
+                proptest::prop_assert!(fast(&text).is_none(), "{}", text);
+                proptest::prop_assert_eq!(serde(&text), None, "{}", text);
+            }
             if let Some((pp, len)) = fast(&text) {
                 FAST_HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 proptest::prop_assert_eq!(len, text.len());
