@@ -41,7 +41,8 @@ pub struct TotalChange {
     pub after: u64,
     /// `after - before`.
     pub delta: i128,
-    /// The delta in percent of `before` (`None` when `before` is 0).
+    /// The delta in percent of `before` (`Some(0.0)` when both are 0; `None` when only `before`
+    /// is 0: the figure is new).
     pub percent: Option<f64>,
 }
 
@@ -73,9 +74,15 @@ pub struct Diff {
     pub changed: usize,
 }
 
+/// The delta and its percent of `before`: 0 to 0 is no change (`Some(0.0)`); only a figure that
+/// was 0 and no longer is has no percent (it is new).
 fn change(before: u64, after: u64) -> (i128, Option<f64>) {
     let delta = after as i128 - before as i128;
-    let pct = (before != 0).then(|| delta as f64 * 100.0 / before as f64);
+    let pct = match (before, after) {
+        (0, 0) => Some(0.0),
+        (0, _) => None,
+        _ => Some(delta as f64 * 100.0 / before as f64),
+    };
     (delta, pct)
 }
 
@@ -270,6 +277,42 @@ impl Diff {
 mod tests {
     use super::*;
     use crate::analyze::percent;
+
+    fn heap(eb: u64) -> Profile {
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+            "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"app","pid":1,"te":9,"tg":5,
+            "pps":[{{"tb":100,"tbk":1,"tl":1,"mb":100,"mbk":1,"gb":100,"gbk":1,"eb":{eb},
+            "ebk":{ebk},"fs":[1]}}],"ftbl":["[root]","0x1: app::f (src/f.rs:1:1)"]}}"#,
+            ebk = u64::from(eb > 0)
+        );
+        crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
+    }
+
+    #[test]
+    fn a_total_of_zero_on_both_sides_is_unchanged_not_new() {
+        assert_eq!(change(0, 0), (0, Some(0.0)));
+        assert_eq!(pct(change(0, 0).1), "+0.0%");
+        let (zero, some) = (heap(0), heap(40));
+        let d = diff(&zero, &zero, &DiffOptions::default()).unwrap();
+        let end = d.totals.iter().find(|t| t.name == "end bytes").unwrap();
+        assert_eq!((end.before, end.after, end.percent), (0, 0, Some(0.0)));
+        let text = d.render(&zero, Format::Table);
+        assert!(!text.contains("new"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.ends_with("+0.0%  end bytes") && l.contains("+0 B")),
+            "{text}"
+        );
+        // From nothing to something is still new, and from something to nothing is -100%.
+        let d = diff(&zero, &some, &DiffOptions::default()).unwrap();
+        let end = d.totals.iter().find(|t| t.name == "end bytes").unwrap();
+        assert_eq!(end.percent, None);
+        assert!(d.render(&some, Format::Table).contains("new  end bytes"));
+        let d = diff(&some, &zero, &DiffOptions::default()).unwrap();
+        let end = d.totals.iter().find(|t| t.name == "end bytes").unwrap();
+        assert_eq!(end.percent, Some(-100.0));
+    }
 
     #[test]
     fn percent_of_zero_is_none_and_negative_deltas_keep_their_sign() {
