@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::{render_table, show, top, Error, Format, GroupBy, Metric, Side, Skip, TopOptions};
+use super::{
+    render_table, show, top, Error, Format, GroupBy, Measures, Metric, Side, Skip, TopOptions,
+};
 use crate::profile::Profile;
 
 /// What [`diff`] compares.
@@ -92,7 +94,9 @@ fn change(before: u64, after: u64) -> (i128, Option<f64>) {
 /// # Errors
 ///
 /// [`Error`] if either profile does not have the ranked figure; the message says which one
-/// (`the before profile: ...`).
+/// (`the before profile: ...`). [`Error::Kinds`] if the two measure different things (a heap
+/// profile and an ad-hoc or copy profile, or figures in different units); heap profiles compare
+/// whichever tool wrote them (Valgrind, dhat-rs, dhat-kit).
 ///
 /// # Examples
 ///
@@ -144,6 +148,13 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
     };
     let tb = top(before, &all).map_err(side(Side::Before))?;
     let ta = top(after, &all).map_err(side(Side::After))?;
+    let (mb, ma) = (Measures::of(before), Measures::of(after));
+    if !mb.comparable(&ma) {
+        return Err(Error::Kinds {
+            before: mb,
+            after: ma,
+        });
+    }
     let mut sites: HashMap<String, (u64, u64)> = HashMap::new();
     for r in tb.rows {
         sites.entry(r.site).or_default().0 = r.value;
@@ -287,6 +298,35 @@ mod tests {
             ebk = u64::from(eb > 0)
         );
         crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
+    }
+
+    #[test]
+    fn profiles_of_different_kinds_are_not_compared() {
+        let ad_hoc = crate::profile::from_slice(
+            br#"{"dhatFileVersion":2,"mode":"ad-hoc","verb":"Occurred","bklt":false,
+            "bkacc":false,"bu":"unit","bsu":"units","bksu":"events","tu":"instrs",
+            "Mtu":"Minstr","cmd":"app","pid":1,"te":9,"pps":[{"tb":100,"tbk":1,"fs":[1]}],
+            "ftbl":["[root]","0x1: app::f (src/f.rs:1:1)"]}"#,
+            "a.json",
+        )
+        .unwrap();
+        let heap = heap(0);
+        let e = diff(&heap, &ad_hoc, &DiffOptions::default()).unwrap_err();
+        assert!(matches!(e, Error::Kinds { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "the two profiles measure different things: the before profile is a heap profile \
+             (mode `rust-heap`, in bytes), the after profile an ad-hoc profile (mode `ad-hoc`, in \
+             units); compare profiles of one kind"
+        );
+        let e = diff(&ad_hoc, &heap, &DiffOptions::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("before profile is an ad-hoc profile"),
+            "{e}"
+        );
+        assert!(diff(&ad_hoc, &ad_hoc, &DiffOptions::default()).is_ok());
+        assert!(diff(&heap, &heap, &DiffOptions::default()).is_ok());
     }
 
     #[test]

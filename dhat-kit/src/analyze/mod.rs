@@ -30,7 +30,7 @@ mod top;
 
 use std::fmt;
 
-use crate::profile::{Frame, Profile, ProgramPoint};
+use crate::profile::{Frame, Kind, Profile, ProgramPoint};
 
 pub use self::diff::{diff, Diff, DiffOptions, SiteChange, TotalChange};
 #[cfg(feature = "cli")]
@@ -283,6 +283,50 @@ pub enum Side {
     After,
 }
 
+/// What a profile measures, for [`Error::Kinds`]: its kind, `mode` and unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measures {
+    /// Heap blocks, copies or ad-hoc events.
+    pub kind: Kind,
+    /// The profile's `mode` (`heap`, `rust-heap`, `ad-hoc`, ...).
+    pub mode: String,
+    /// The plural name of its unit (`bytes`, `units`).
+    pub unit: String,
+}
+
+impl Measures {
+    /// What `profile` measures.
+    pub fn of(profile: &Profile) -> Measures {
+        Measures {
+            kind: profile.kind(),
+            mode: profile.mode.clone(),
+            unit: profile.unit_plural().to_owned(),
+        }
+    }
+
+    /// Whether the figures of the two can be compared: the same kind, in the same unit.
+    pub fn comparable(&self, other: &Measures) -> bool {
+        self.kind == other.kind && self.unit == other.unit
+    }
+}
+
+impl fmt::Display for Measures {
+    /// `a heap profile (mode `rust-heap`, in bytes)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            Kind::Heap => "heap",
+            Kind::Copy => "copy",
+            Kind::AdHoc => "ad-hoc",
+        };
+        let article = if self.kind == Kind::AdHoc { "an" } else { "a" };
+        write!(
+            f,
+            "{article} {kind} profile (mode `{}`, in {})",
+            self.mode, self.unit
+        )
+    }
+}
+
 /// Why an analysis could not be made.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -302,6 +346,14 @@ pub enum Error {
         side: Side,
         /// Why.
         source: Box<Error>,
+    },
+    /// The two profiles of a diff measure different things (a heap profile and an ad-hoc one, or
+    /// figures in different units): their figures cannot be compared.
+    Kinds {
+        /// What the before profile counts.
+        before: Measures,
+        /// What the after profile counts.
+        after: Measures,
     },
     /// Writing or drawing the output failed (`what`: "write the flame graph", ...).
     Output {
@@ -353,6 +405,10 @@ impl fmt::Display for Error {
                 };
                 write!(f, "the {side} profile: {source}")
             }
+            Error::Kinds { before, after } => write!(
+                f,
+                "the two profiles measure different things: the before profile is {before}, the after profile {after}; compare profiles of one kind"
+            ),
             Error::Output { what, source } => write!(f, "cannot {what}: {source}"),
             Error::Encode { what, source } => write!(f, "cannot encode {what}: {source}"),
         }
@@ -362,7 +418,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Metric { .. } => None,
+            Error::Metric { .. } | Error::Kinds { .. } => None,
             Error::Diff { source, .. } => Some(&**source),
             Error::Output { source, .. } => Some(source),
             Error::Encode { source, .. } => Some(source),
