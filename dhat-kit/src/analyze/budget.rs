@@ -292,6 +292,47 @@ impl Limit {
     }
 }
 
+/// The most a share of `p` percent of `total` allows: the largest `x` with `x * 100 <= p * total`,
+/// in exact arithmetic on `p` as written (the shortest decimal that reads back as `p`, so `29`
+/// is 29, not 28.999...), saturating at `u64::MAX`. 0 for a share that is not a number or is
+/// negative.
+fn share_limit(p: f64, total: u64) -> u64 {
+    if p.is_nan() || p < 0.0 {
+        return 0;
+    }
+    if p.is_infinite() {
+        return u64::MAX;
+    }
+    // `Display` of a float is its shortest round-trip decimal, without an exponent.
+    let text = p.to_string();
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let digits = format!("{int}{frac}");
+    let digits = digits.trim_start_matches('0');
+    // p = mantissa / 10^scale. The shortest decimal has at most 17 significant digits, so a
+    // mantissa too large for u128 is a whole number of at least 10^38 percent.
+    let Ok(mantissa) = (if digits.is_empty() {
+        Ok(0)
+    } else {
+        digits.parse::<u128>()
+    }) else {
+        return if total == 0 { 0 } else { u64::MAX };
+    };
+    // limit = floor(mantissa * total / (100 * 10^scale)). A scale whose power does not fit has
+    // a mantissa below 10^17 over a divisor above 10^38: the quotient is 0.
+    let Some(divisor) = u32::try_from(frac.len())
+        .ok()
+        .and_then(|scale| 10u128.checked_pow(scale))
+        .and_then(|d| d.checked_mul(100))
+    else {
+        return 0;
+    };
+    match mantissa.checked_mul(u128::from(total)) {
+        Some(product) => u64::try_from(product / divisor).unwrap_or(u64::MAX),
+        // Only a whole mantissa (scale 0, so divisor 100) of at least 2^64 overflows here.
+        None => u64::MAX,
+    }
+}
+
 /// One `[[component]]` of a budget file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Component {
@@ -550,13 +591,12 @@ impl Budgets {
                 let total = total_of(c.metric);
                 let current = sums[i];
                 let share = percent(current, total);
-                let (limit, over) = match c.max {
-                    Limit::Share(p) => {
-                        let limit = (p / 100.0 * total as f64).floor() as u64;
-                        (limit, share > p)
-                    }
-                    Limit::Bytes(b) | Limit::Amount(b) => (b, current > b),
+                // One limit in the figure's unit, shown and applied alike.
+                let limit = match c.max {
+                    Limit::Share(p) => share_limit(p, total),
+                    Limit::Bytes(b) | Limit::Amount(b) => b,
                 };
+                let over = current > limit;
                 ComponentStatus {
                     name: c.name.clone(),
                     line: Some(c.line),
@@ -660,7 +700,8 @@ pub struct ComponentStatus {
     pub share: f64,
     /// Its `max` as written (`None` for everything else).
     pub max: Option<Limit>,
-    /// The limit in the figure's unit (a share resolved against `total`, rounded down).
+    /// The limit in the figure's unit: for a share of `p` percent, the largest figure `x` with
+    /// `x * 100 <= p * total`, exactly (what the status applies: over is `current > limit`).
     pub limit: Option<u64>,
     /// How it stands.
     pub status: Status,
@@ -946,6 +987,68 @@ mod tests {
             .contains("bad unit \"MB/s\""));
         assert!(Limit::parse("ten%").is_err());
         assert!(Limit::parse("").is_err());
+    }
+
+    #[test]
+    fn a_share_allows_exactly_x_with_x_times_100_at_most_p_times_total() {
+        // The limit shown is the largest figure the rule allows, computed exactly.
+        for (p, total, limit) in [
+            (29.0, 100, 29),
+            (57.0, 100, 57),
+            (58.0, 100, 58),
+            (0.29, 10_000, 29),
+            (0.3, 1000, 3),
+            (10.0, 0, 0),
+            (0.0, 100, 0),
+            (100.0, u64::MAX, u64::MAX),
+            (150.0, 100, 150),
+            (2.5, 99, 2),
+            (33.333, 1000, 333),
+            (1e-300, u64::MAX, 0),
+            (1e300, 1, u64::MAX),
+            (1e300, 0, 0),
+        ] {
+            assert_eq!(share_limit(p, total), limit, "{p}% of {total}");
+        }
+        let budgets = |p: &str| {
+            Budgets::parse(
+                &format!(
+                    "[[component]]\nname = \"a\"\nmatch = {{ function = \"a\" }}\nmax = \"{p}%\"\n"
+                ),
+                "b.toml",
+            )
+            .unwrap()
+        };
+        let profile = |a: u64, total: u64| {
+            let json = format!(
+                r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+                "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+                "pps":[{{"tb":{a},"tbk":1,"fs":[1]}},{{"tb":{rest},"tbk":1,"fs":[2]}}],
+                "ftbl":["[root]","0x1: a (a.rs:1:1)","0x2: b (b.rs:1:1)"]}}"#,
+                rest = total - a
+            );
+            crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
+        };
+        // p = num / den percent: x is within when x * 100 * den <= num * total.
+        for (p, num, den, total) in [
+            ("29", 29, 1, 100),
+            ("57", 57, 1, 100),
+            ("58", 58, 1, 100),
+            ("0.29", 29, 100, 10_000),
+            ("33.3", 333, 10, 1000),
+        ] {
+            let limit = share_limit(p.parse().unwrap(), total);
+            for a in [limit - 1, limit, limit + 1] {
+                let within = a * 100 * den <= num * total;
+                assert_eq!(within, a <= limit, "{a} of {total}, {p}%");
+                let report = budgets(p).check(&profile(a, total)).unwrap();
+                let c = &report.components[0];
+                assert_eq!(c.limit, Some(limit), "{p}% of {total}");
+                assert_eq!(c.status == Status::Within, within, "{a} of {total}, {p}%");
+            }
+            let shown = budgets(p).check(&profile(limit, total)).unwrap().render();
+            assert!(shown.contains(&format!("{p}% ({limit} B)")), "{shown}");
+        }
     }
 
     #[test]
