@@ -72,3 +72,31 @@ fn diff_refuses_profiles_that_measure_different_things() {
         assert!(out.status.success(), "{before} {after}: {out:?}");
     }
 }
+
+#[test]
+fn a_byte_limit_that_is_not_whole_bytes_is_a_bad_budget_file() {
+    let dir = support::TempDir::new("cli_analyze", "frac");
+    let profile = path("valgrind-heap.json");
+    let budget = |max: &str| {
+        dir.write(
+            "budgets.toml",
+            &format!("[[component]]\nname = \"tables\"\nmatch = {{ function = \"main\" }}\nmax = \"{max}\"\n"),
+        )
+    };
+    for max in ["0.5 B", "1.0001 KiB"] {
+        let file = budget(max);
+        let line = bad_input(&["check", &profile, "--budget", file.to_str().unwrap()]);
+        assert_eq!(
+            line.trim_end(),
+            format!(
+                "dhat-kit: {}:4: component \"tables\": bad size \"{max}\": a byte limit must be a whole number of bytes",
+                file.display()
+            )
+        );
+    }
+    // A fraction that is whole in bytes is a size.
+    let file = budget("1.5 KiB");
+    let out = run(&["check", &profile, "--budget", file.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1.5 KiB"), "{out:?}");
+}

@@ -244,7 +244,8 @@ impl Limit {
     ///
     /// # Errors
     ///
-    /// What is wrong with the text, for a message.
+    /// What is wrong with the text, for a message; a size that is not a whole number of bytes
+    /// (`"0.5 B"`, `"1.0001 KiB"`; `"1.5 KiB"` is 1536 bytes) is an error, not rounded.
     pub fn parse(text: &str) -> Result<Limit, String> {
         let t = text.trim();
         if let Some(p) = t.strip_suffix('%') {
@@ -281,14 +282,44 @@ impl Limit {
                 ))
             }
         };
-        let value: f64 = num
-            .parse()
+        num.parse::<f64>()
             .map_err(|_| format!("bad size {text:?}: expected a number before the unit"))?;
-        let bytes = value * multiplier as f64;
-        if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
-            return Err(format!("bad size {text:?}: out of range"));
+        // In exact arithmetic: whole part times the unit, plus the fraction's digits times the
+        // unit over 10^digits, which must come out whole ("1.5 KiB" is 1536 B, "0.5 B" is no
+        // size).
+        let out_of_range = || format!("bad size {text:?}: out of range");
+        let (whole, frac) = num.split_once('.').unwrap_or((&num, ""));
+        let frac = frac.trim_end_matches('0');
+        let whole: u128 = match whole {
+            "" => 0,
+            w => w.parse().map_err(|_| out_of_range())?,
+        };
+        let (frac_num, frac_den): (u128, u128) = match frac {
+            "" => (0, 1),
+            f => {
+                let too_precise = || format!("bad size {text:?}: too many digits");
+                let n: u128 = f.parse().map_err(|_| too_precise())?;
+                let den = u32::try_from(f.len())
+                    .ok()
+                    .and_then(|len| 10u128.checked_pow(len))
+                    .ok_or_else(too_precise)?;
+                let n = n
+                    .checked_mul(u128::from(multiplier))
+                    .ok_or_else(too_precise)?;
+                (n, den)
+            }
+        };
+        if frac_num % frac_den != 0 {
+            return Err(format!(
+                "bad size {text:?}: a byte limit must be a whole number of bytes"
+            ));
         }
-        Ok(Limit::Bytes(bytes.round() as u64))
+        whole
+            .checked_mul(u128::from(multiplier))
+            .and_then(|b| b.checked_add(frac_num / frac_den))
+            .and_then(|b| u64::try_from(b).ok())
+            .map(Limit::Bytes)
+            .ok_or_else(out_of_range)
     }
 }
 
@@ -987,6 +1018,42 @@ mod tests {
             .contains("bad unit \"MB/s\""));
         assert!(Limit::parse("ten%").is_err());
         assert!(Limit::parse("").is_err());
+    }
+
+    #[test]
+    fn a_size_in_bytes_is_a_whole_number_of_bytes() {
+        assert_eq!(Limit::parse("1.5 KiB"), Ok(Limit::Bytes(1536)));
+        assert_eq!(Limit::parse("0.5 KB"), Ok(Limit::Bytes(500)));
+        assert_eq!(Limit::parse("2.000 B"), Ok(Limit::Bytes(2)));
+        assert_eq!(Limit::parse("0.25 KiB"), Ok(Limit::Bytes(256)));
+        assert_eq!(Limit::parse(".5 KiB"), Ok(Limit::Bytes(512)));
+        assert_eq!(Limit::parse("1.000001 MB"), Ok(Limit::Bytes(1_000_001)));
+        assert_eq!(
+            Limit::parse("16 TiB"),
+            Ok(Limit::Bytes(16 << 40)),
+            "whole sizes as before"
+        );
+        for text in ["0.5 B", "1.0001 KiB", "1.5 b", "0.0000001 MB", "1.1 bytes"] {
+            let e = Limit::parse(text).unwrap_err();
+            assert!(
+                e.contains("a byte limit must be a whole number of bytes"),
+                "{text}: {e}"
+            );
+        }
+        assert!(Limit::parse("99999999 TiB")
+            .unwrap_err()
+            .contains("out of range"));
+        let e = Budgets::parse(
+            "[[component]]\nname = \"tiny\"\nmatch = { crate = \"a\" }\nmax = \"0.5 B\"\n",
+            "budgets.toml",
+        )
+        .unwrap_err();
+        assert_eq!(e.line(), Some(4));
+        assert_eq!(
+            e.to_string(),
+            "dhat-kit: budgets.toml:4: component \"tiny\": bad size \"0.5 B\": a byte limit must \
+             be a whole number of bytes"
+        );
     }
 
     #[test]
