@@ -100,3 +100,91 @@ fn a_byte_limit_that_is_not_whole_bytes_is_a_bad_budget_file() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("1.5 KiB"), "{out:?}");
 }
+
+/// A heap profile whose function names hold a newline, a carriage return, a tab and an escape.
+const CONTROL: &str = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+"bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"prog","pid":1,"tg":5,"te":10,"pps":[
+{"tb":400,"tbk":4,"tl":10,"mb":100,"mbk":1,"gb":40,"gbk":1,"eb":3,"ebk":1,"fs":[1,2,6]},
+{"tb":200,"tbk":2,"tl":10,"mb":100,"mbk":1,"gb":20,"gbk":1,"eb":1,"ebk":1,"fs":[1,3,6]},
+{"tb":100,"tbk":1,"tl":10,"mb":100,"mbk":1,"gb":10,"gbk":1,"eb":0,"ebk":0,"fs":[1,4,6]},
+{"tb":50,"tbk":1,"tl":10,"mb":50,"mbk":1,"gb":5,"gbk":1,"eb":0,"ebk":0,"fs":[1,5,6]}],
+"ftbl":["[root]","0x1: alloc::alloc::alloc (/rustc/abc/library/alloc/src/alloc.rs:95:14)",
+"0x2: my_crate::new\nline (src/n.rs:4:5)","0x3: my_crate::cr\r\nlf (src/c.rs:1:1)",
+"0x4: my_crate::tab\there (src/t.rs:1:1)","0x5: my_crate::esc\u001b[31m (src/e.rs:1:1)",
+"0x6: main (src/main.rs:9:1)"]}"#;
+
+#[test]
+fn names_with_control_characters_keep_one_row_per_line() {
+    let dir = support::TempDir::new("cli_analyze", "control");
+    let file = dir.write("control.json", CONTROL);
+    let file = file.to_str().unwrap();
+    let ok = |args: &[&str]| support::ok(args);
+    // Folded stacks: one line per stack, its figure last, the figures unchanged.
+    let folded = ok(&["convert", file, "--to", "folded", "-o", "-"]);
+    assert_eq!(
+        folded.lines().collect::<Vec<_>>(),
+        [
+            r"main;my_crate::cr\r\nlf;alloc::alloc::alloc 200",
+            r"main;my_crate::esc\u{1b}[31m;alloc::alloc::alloc 50",
+            r"main;my_crate::new\nline;alloc::alloc::alloc 400",
+            r"main;my_crate::tab\there;alloc::alloc::alloc 100",
+        ],
+        "{folded}"
+    );
+    // The flame graph draws every stack with its figure.
+    let svg = dir.join("f.svg");
+    ok(&["flamegraph", file, "-o", svg.to_str().unwrap()]);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    for title in [
+        "<title>main (750 bytes, 100.00%)</title>",
+        r"<title>my_crate::new\nline (400 bytes, 53.33%)</title>",
+        r"<title>my_crate::cr\r\nlf (200 bytes, 26.67%)</title>",
+    ] {
+        assert!(svg.contains(title), "{title}");
+    }
+    // Tables: a row per site, as text and as Markdown; the diff's and the budget's too.
+    let table = ok(&["top", file]);
+    assert_eq!(table.lines().count(), 1 + 4 + 1, "{table}");
+    assert!(
+        table.contains(r"my_crate::new\nline (src/n.rs:4)"),
+        "{table}"
+    );
+    let md = ok(&["top", file, "--format", "markdown"]);
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(rows.len(), 2 + 4, "{md}");
+    assert!(rows.iter().all(|l| l.ends_with('|')), "{md}");
+    let stacks = ok(&["top", file, "--stack", "3"]);
+    assert!(
+        stacks
+            .lines()
+            .all(|l| !l.starts_with("line") && !l.starts_with("lf")),
+        "{stacks}"
+    );
+    let after = dir.write("after.json", &CONTROL.replace("\"tb\":400", "\"tb\":800"));
+    let diff = ok(&["diff", file, after.to_str().unwrap()]);
+    assert!(
+        diff.lines()
+            .any(|l| l.ends_with(r"my_crate::new\nline (src/n.rs:4)")),
+        "{diff}"
+    );
+    assert_eq!(diff.lines().count(), 1 + 6 + 1 + 1 + 1 + 1, "{diff}");
+    let budget = dir.write(
+        "b.toml",
+        "[[component]]\nname = \"new\\nline\"\nmatch = { crate = \"my_crate\" }\nmax = \"10%\"\n",
+    );
+    let out = run(&[
+        "check",
+        file,
+        "--budget",
+        budget.to_str().unwrap(),
+        "--explain",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.lines()
+            .all(|l| !l.starts_with("line") && !l.starts_with("lf")),
+        "{text}"
+    );
+    assert!(text.contains(r"new\nline (750 B > 10% (75 B))"), "{text}");
+}

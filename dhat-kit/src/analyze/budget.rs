@@ -71,7 +71,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{percent, render_table, Frames, Metric};
+use super::{one_line, percent, render_table, Frames, Metric};
 use crate::profile::{Frame, Profile};
 use crate::units::{Bytes, Thousands};
 
@@ -845,7 +845,7 @@ impl BudgetReport {
             .map(|c| {
                 format!(
                     "{} ({} > {})",
-                    c.name,
+                    one_line(&c.name),
                     self.show(c.metric, c.current),
                     self.limit_text(c)
                 )
@@ -880,8 +880,9 @@ impl BudgetReport {
                 .as_ref()
                 .map_or_else(|| "claimed by no component".to_owned(), |m| m.to_string());
             out.push_str(&format!(
-                "{} ({how}): {} in {} site{}, {} program point{}\n",
-                c.name,
+                "{} ({}): {} in {} site{}, {} program point{}\n",
+                one_line(&c.name),
+                one_line(&how),
                 self.show(c.metric, c.current),
                 sites.len(),
                 if sites.len() == 1 { "" } else { "s" },
@@ -893,10 +894,10 @@ impl BudgetReport {
                     "  {:>12}  {:>5.1}%  {}",
                     self.show(c.metric, s.value),
                     percent(s.value, c.total),
-                    s.site
+                    one_line(&s.site)
                 ));
                 if !s.via.is_empty() && s.via != s.site {
-                    out.push_str(&format!("  <- via {}", s.via));
+                    out.push_str(&format!("  <- via {}", one_line(&s.via)));
                 }
                 out.push('\n');
             }

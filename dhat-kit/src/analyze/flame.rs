@@ -150,7 +150,8 @@ impl<'p> Fold<'p> {
         self.names.len()
     }
 
-    /// The text of `key`: the function name (with `;` as `:`) or the location
+    /// The text of `key`: the function name (with `;` as `:`, and a control character such as a
+    /// newline as its escape, `\n`) or the location
     /// (`function (file:line)`).
     ///
     /// # Panics
@@ -497,10 +498,11 @@ impl<'p> Fold<'p> {
     }
 }
 
-/// A frame's key text: its function (`;` as `:`, for folded stacks), or its location.
+/// A frame's key text: its function (`;` as `:` and control characters escaped, for folded
+/// stacks, one line each), or its location.
 fn key_text(f: Frame<'_>, by: FoldBy) -> String {
     match by {
-        FoldBy::Function => f.function.replace(';', ":"),
+        FoldBy::Function => super::one_line(&f.function.replace(';', ":")).into_owned(),
         FoldBy::Location => match (f.file.or(f.object), f.line) {
             (Some(file), Some(line)) => format!("{} ({file}:{line})", f.function),
             (Some(file), None) => format!("{} ({file})", f.function),
@@ -530,7 +532,8 @@ fn add(sums: &mut [u64], metrics: &[Metric], pp: &ProgramPoint) {
 }
 
 /// The program points of `profile` as folded stacks (`main;parse;alloc::vec::Vec::with_capacity 1942`):
-/// frames outermost first, by function name (`;` in a name becomes `:`), weighted by `metric`;
+/// frames outermost first, by function name (`;` in a name becomes `:`, a newline or other control
+/// character its escape, `\n`, so that a stack stays one line), weighted by `metric`;
 /// points whose weight is 0 are left out, identical stacks are added up, and the lines are sorted
 /// frame by frame (a caller before its callees).
 ///
@@ -668,7 +671,10 @@ pub(crate) mod tests {
                 .iter()
                 .rev()
                 .filter(|&&f| f != 0)
-                .map(|&f| Frame::parse(&p.ftbl[f as usize]).function.replace(';', ":"))
+                .map(|&f| {
+                    let name = Frame::parse(&p.ftbl[f as usize]).function.replace(';', ":");
+                    crate::analyze::one_line(&name).into_owned()
+                })
                 .collect();
             let line = if names.is_empty() {
                 "[root]".to_owned()
@@ -800,6 +806,49 @@ pub(crate) mod tests {
             kept.lines().count(),
             lines.len()
         );
+    }
+
+    /// Names with a newline, a carriage return and a tab, under `main`.
+    fn control_characters() -> Profile {
+        profile(
+            r#"{"tb":400,"tbk":1,"fs":[1,3]},{"tb":100,"tbk":1,"fs":[2,3]},
+               {"tb":7,"tbk":1,"fs":[4,3]}"#,
+            r#""0x1: app::new\nline (src/n.rs:4:5)","0x2: app::cr\r\nx (src/c.rs:1:1)",
+               "0x3: main (src/main.rs:9:1)","0x4: app::tab\there x (src/t.rs:1:1)""#,
+        )
+    }
+
+    #[test]
+    fn a_name_with_a_newline_keeps_its_stack_on_one_line() {
+        let p = control_characters();
+        assert_eq!(
+            folded(&p, Metric::TotalBytes),
+            [
+                r"main;app::cr\r\nx 100",
+                r"main;app::new\nline 400",
+                r"main;app::tab\there x 7",
+            ]
+        );
+        let mut out = Vec::new();
+        let fold = Fold::new(&p, FoldBy::Function, &[Metric::TotalBytes]);
+        assert_eq!(fold.write_folded(0, &mut out).unwrap(), 3);
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 3);
+    }
+
+    #[test]
+    #[cfg(feature = "cli")]
+    fn a_name_with_a_newline_is_drawn_with_its_figure() {
+        let mut svg = Vec::new();
+        flamegraph_svg(&control_characters(), Metric::TotalBytes, "t", &mut svg).unwrap();
+        let titles = drawn(&svg);
+        for want in [
+            "main (507 bytes, 100.00%)",
+            r"app::new\nline (400 bytes, 78.90%)",
+            r"app::cr\r\nx (100 bytes, 19.72%)",
+            r"app::tab\there x (7 bytes, 1.38%)",
+        ] {
+            assert!(titles.iter().any(|t| t == want), "{want}: {titles:?}");
+        }
     }
 
     #[test]

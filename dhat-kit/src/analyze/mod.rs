@@ -540,9 +540,34 @@ pub(crate) fn percent(part: u64, whole: u64) -> f64 {
     }
 }
 
+/// `s` on one line, for a line-oriented output (a table row, a folded stack): each control
+/// character (newline, carriage return, tab, ...) and each Unicode line or paragraph separator is
+/// written as its Rust escape (`\n`, `\r`, `\t`, `\u{1b}`); anything else is kept.
+pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    let breaks = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    if !s.contains(breaks) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if breaks(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Renders rows as an aligned text table (first column left-aligned, the others right-aligned,
-/// the last left-aligned) or a Markdown table.
+/// the last left-aligned) or a Markdown table. Every cell is put on one line ([`one_line`]), so a
+/// name with a newline cannot split a row.
 pub(crate) fn render_table(header: &[&str], rows: &[Vec<String>], markdown: bool) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| one_line(c).into_owned()).collect())
+        .collect();
+    let rows = &rows[..];
     let mut out = String::new();
     if markdown {
         let esc = |s: &str| s.replace('|', "\\|");
@@ -595,5 +620,28 @@ pub(crate) fn show(profile: &Profile, metric: Metric, v: u64) -> String {
         format!("{} {}", crate::units::Thousands(v), profile.unit_plural())
     } else {
         crate::units::Bytes(v).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_with_a_newline_stays_in_its_row() {
+        let rows = vec![
+            vec!["1".to_owned(), "a\nb|c\r\u{1b}[31m\td\u{2028}".to_owned()],
+            vec!["2".to_owned(), "plain".to_owned()],
+        ];
+        assert_eq!(
+            render_table(&["#", "site"], &rows, true),
+            "| # | site |\n|---:|---|\n| 1 | a\\nb\\|c\\r\\u{1b}[31m\\td\\u{2028} |\n| 2 | plain |\n"
+        );
+        assert_eq!(
+            render_table(&["#", "site"], &rows, false),
+            "#  site\n1  a\\nb|c\\r\\u{1b}[31m\\td\\u{2028}\n2  plain\n"
+        );
+        assert!(matches!(one_line("app::f"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(one_line("é 中 \u{7f}"), "é 中 \\u{7f}");
     }
 }
