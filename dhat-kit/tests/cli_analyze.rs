@@ -1,7 +1,6 @@
 //! The analyses' edge cases through the command: profiles of different kinds are not diffed,
 //! budgets in bytes are whole bytes, and names with control characters keep line-oriented
 //! outputs one line per row.
-#![cfg(feature = "cli")]
 
 mod support;
 use support::{path, run};

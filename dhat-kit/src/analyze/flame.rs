@@ -499,16 +499,32 @@ impl<'p> Fold<'p> {
 }
 
 /// A frame's key text: its function (`;` as `:` and control characters escaped, for folded
-/// stacks, one line each), or its location.
+/// stacks, one line each; see [`no_trailing_count`]), or its location.
 fn key_text(f: Frame<'_>, by: FoldBy) -> String {
     match by {
-        FoldBy::Function => super::one_line(&f.function.replace(';', ":")).into_owned(),
+        FoldBy::Function => {
+            no_trailing_count(super::one_line(&f.function.replace(';', ":")).into_owned())
+        }
         FoldBy::Location => match (f.file.or(f.object), f.line) {
             (Some(file), Some(line)) => format!("{} ({file}:{line})", f.function),
             (Some(file), None) => format!("{} ({file})", f.function),
             _ => f.function.to_owned(),
         },
     }
+}
+
+/// A function name ending in a space and a number (`f 12`, `v 1.5`) with that space made a
+/// no-break space (U+00A0, drawn the same): at the end of a folded line, after the stack's own
+/// count, the number would read as a second count (a differential line, in inferno and
+/// flamegraph.pl), and the frame would be drawn without it and with a wrong figure.
+fn no_trailing_count(mut name: String) -> String {
+    if let Some(space) = name.rfind(' ') {
+        let tail = &name[space + 1..];
+        if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            name.replace_range(space..=space, "\u{a0}");
+        }
+    }
+    name
 }
 
 /// Asks the processor to bring the cache line at `p` in; a hint that reads nothing and never
@@ -848,6 +864,32 @@ pub(crate) mod tests {
             r"app::tab\there x (7 bytes, 1.38%)",
         ] {
             assert!(titles.iter().any(|t| t == want), "{want}: {titles:?}");
+        }
+    }
+
+    #[test]
+    fn a_name_ending_in_a_number_keeps_its_number_and_its_figure() {
+        // The leaf `app::f 12` (no allocator frame below it): its line would end `f 12 400`.
+        let p = profile(
+            r#"{"tb":400,"tbk":1,"fs":[1,3]},{"tb":100,"tbk":1,"fs":[2,3]}"#,
+            r#""0x1: app::f 12 (src/f.rs:1:1)","0x2: app::g 1.5x (src/g.rs:1:1)",
+               "0x3: main (src/main.rs:9:1)""#,
+        );
+        assert_eq!(
+            folded(&p, Metric::TotalBytes),
+            ["main;app::f\u{a0}12 400", "main;app::g 1.5x 100"]
+        );
+        #[cfg(feature = "cli")]
+        {
+            let mut svg = Vec::new();
+            flamegraph_svg(&p, Metric::TotalBytes, "t", &mut svg).unwrap();
+            let titles = drawn(&svg);
+            for want in [
+                "app::f\u{a0}12 (400 bytes, 80.00%)",
+                "app::g 1.5x (100 bytes, 20.00%)",
+            ] {
+                assert!(titles.iter().any(|t| t == want), "{want}: {titles:?}");
+            }
         }
     }
 
