@@ -29,7 +29,8 @@ fn diff_refuses_profiles_that_measure_different_things() {
     ] {
         let line = bad_input(&["diff", before, after]);
         assert!(
-            line.starts_with("dhat-kit: ") && line.contains("measure different things"),
+            line.starts_with(&format!("dhat-kit: {before} and {after}: "))
+                && line.contains("measure different things"),
             "{line}"
         );
         let a = |k: &str| if k == "ad-hoc" { "an" } else { "a" };
@@ -58,7 +59,11 @@ fn diff_refuses_profiles_that_measure_different_things() {
         "-o",
         out.to_str().unwrap(),
     ]);
-    assert!(line.contains("measure different things"), "{line}");
+    assert!(
+        line.starts_with(&format!("dhat-kit: {heap} and {ad_hoc}: "))
+            && line.contains("measure different things"),
+        "{line}"
+    );
     assert!(!out.exists());
     // Heap profiles compare whatever made them: Valgrind's, dhat-rs's, dhat-kit's (all bytes).
     for (before, after) in [

@@ -132,8 +132,14 @@ impl fmt::Display for Summary {
     /// DHAT's own exit lines (`Total:`, `At t-gmax:`, `At t-end:`, `Reads:`, `Writes:`), exact
     /// and with thousands separators, after the mode, command and times.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Mode:      {} ({:?})", self.mode, self.kind)?;
-        writeln!(f, "Command:   {}", self.command)?;
+        // One line each, whatever the profile holds (a newline in a command line is escaped).
+        writeln!(
+            f,
+            "Mode:      {} ({:?})",
+            super::one_line(&self.mode),
+            self.kind
+        )?;
+        writeln!(f, "Command:   {}", super::one_line(&self.command))?;
         writeln!(f, "PID:       {}", self.pid)?;
         let pair = |b: u64, k: u64| {
             format!(
@@ -226,5 +232,19 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_command_line_with_a_newline_stays_on_its_line() {
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"prog --x\n--evil","pid":1,"te":10,
+          "tg":5,"pps":[],"ftbl":["[root]"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "c.json").unwrap();
+        let text = summary(&p).to_string();
+        assert!(
+            text.lines().any(|l| l == r"Command:   prog --x\n--evil"),
+            "{text}"
+        );
+        assert!(!text.lines().any(|l| l == "--evil"), "{text}");
     }
 }

@@ -379,8 +379,7 @@ fn run(command: Command) -> Result<(), Failure> {
             Metric::from(rank.by)
                 .check(&a)
                 .map_err(|e| bad(&after, e))?;
-            let d = analyze::diff(&b, &a, &opts)
-                .map_err(|e| Failure::BadInput(format!("dhat-kit: {e}")))?;
+            let d = analyze::diff(&b, &a, &opts).map_err(|e| bad_pair(&before, &after, e))?;
             print(&d.render(&a, format.into()))
         }
         Command::Flamegraph {
@@ -438,7 +437,11 @@ fn run(command: Command) -> Result<(), Failure> {
                 b.as_ref().zip(before_name.as_deref()),
                 &opts,
             )
-            .map_err(|e| bad(&file, e))?;
+            .map_err(|e| match &before {
+                // What the two profiles are, compared: name both.
+                Some(before) => bad_pair(before, &file, e),
+                None => bad(&file, e),
+            })?;
             dhat_kit::write_atomically(&output, html.as_bytes()).map_err(|e| {
                 Failure::BadInput(format!(
                     "dhat-kit: {}: expected a writable file ({e}), at open",
@@ -578,6 +581,15 @@ fn exit_without_freeing(profile: Profile) {
 
 fn bad(file: &Path, e: impl std::fmt::Display) -> Failure {
     Failure::BadInput(format!("dhat-kit: {}: {e}", file.display()))
+}
+
+/// Bad input that is the two profiles of a comparison together (a diff, a report's `--before`).
+fn bad_pair(before: &Path, after: &Path, e: impl std::fmt::Display) -> Failure {
+    Failure::BadInput(format!(
+        "dhat-kit: {} and {}: {e}",
+        before.display(),
+        after.display()
+    ))
 }
 
 /// Prints to stdout; a closed pipe (`| head`) is not an error.

@@ -175,7 +175,7 @@
     return sign + show(Math.abs(d), blocks);
   }
   function change(p) {
-    return p === null ? "new" : (p > 0 ? "+" : "") + p.toFixed(1) + "%";
+    return p === null ? "new" : (p >= 0 ? "+" : "") + p.toFixed(1) + "%";
   }
   function cls(d) {
     return d > 0 ? "up" : d < 0 ? "down" : "";
