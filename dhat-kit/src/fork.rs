@@ -87,17 +87,21 @@ extern "C" fn prepare() {
     });
 }
 
-/// After a fork, in the parent.
+/// After a fork, in the parent. What `prepare` held was allocated uncounted, so it goes
+/// uncounted: counted, each fork would lower the thread's live figures by what the hooks hold.
 extern "C" fn parent() {
-    caught(release);
+    caught(|| crate::tally::uncounted(release));
 }
 
-/// After a fork, in the child, where the forking thread is the only one.
+/// After a fork, in the child, where the forking thread is the only one. What it drops is the
+/// kit's own bookkeeping, uncounted as it was made.
 extern "C" fn child() {
     caught(|| {
-        let own_spans = crate::stats::at_fork::in_child();
-        crate::tally::in_child(own_spans);
-        release();
+        crate::tally::uncounted(|| {
+            let own_spans = crate::stats::at_fork::in_child();
+            crate::tally::in_child(own_spans);
+            release();
+        });
     });
 }
 
