@@ -22,8 +22,9 @@ pub enum Mode {
     Peak,
     /// A sampled heap profile, `dhat-sampled.json`: a call stack for one allocation in every
     /// [`sample_interval`](ProfilerBuilder::sample_interval) bytes on average, each sample weighted
-    /// to stand for the bytes it represents; totals, peak and end figures exact. Needs the
-    /// `sampled` feature.
+    /// to stand for the bytes it represents; totals and end figures exact, the peak as
+    /// [`process_stats`](crate::process_stats) gives it (exact to within 64 KiB per thread).
+    /// Needs the `sampled` feature.
     Sampled,
 }
 
