@@ -387,3 +387,61 @@ fn the_file_holds_what_the_unjoined_threads_of_a_scope_allocated() {
         );
     }
 }
+
+/// `depth` calls deep, one block of `size` bytes straight from the allocator.
+#[inline(never)]
+fn trim_deep(depth: usize, size: usize) {
+    if depth > 1 {
+        trim_deep(black_box(depth - 1), size);
+        return black_box(());
+    }
+    let layout = std::alloc::Layout::from_size_align(size, 8).unwrap();
+    // SAFETY: a non-zero size; the block is freed with its layout.
+    unsafe { std::alloc::dealloc(black_box(std::alloc::alloc(layout)), layout) };
+}
+
+/// `trim_backtraces` counts the frames below the allocator's (which the kit takes off): `Some(3)`
+/// keeps three of the caller's, not three of which the allocator's take most; `None` keeps whole
+/// stacks (dhat's unwinder's frames taken off their top); the default keeps dhat's 10.
+#[cfg(feature = "heap")]
+#[test]
+fn trimmed_backtraces_count_the_frames_below_the_allocator() {
+    for (trim, size) in [
+        (Some(Some(3)), 12_345),
+        (Some(None), 12_346),
+        (None, 12_347),
+    ] {
+        let file = common::temp("profiler", &format!("trim-{size}.json"));
+        let mut builder = Profiler::builder().mode(Mode::Heap).file(&file);
+        if let Some(trim) = trim {
+            builder = builder.trim_backtraces(trim);
+        }
+        let p = builder.build().unwrap();
+        trim_deep(16, size);
+        p.finish().unwrap();
+        let profile = dhat_kit::profile::read(&file).unwrap();
+        let pp = profile
+            .pps
+            .iter()
+            .find(|pp| pp.tb == size as u64)
+            .expect("the block's point");
+        let frames: Vec<dhat_kit::profile::Frame<'_>> = pp
+            .fs
+            .iter()
+            .map(|&f| dhat_kit::profile::Frame::parse(&profile.ftbl[f as usize]))
+            .collect();
+        let names: Vec<&str> = frames.iter().map(|f| f.function).collect();
+        assert!(!frames[0].is_allocator(), "{names:?}");
+        let deep = names.iter().filter(|n| n.contains("trim_deep")).count();
+        match trim {
+            Some(Some(n)) => assert_eq!(frames.len(), n, "{names:?}"),
+            Some(None) => assert!(
+                deep == 16
+                    && names.iter().any(|n| n.contains("trimmed_backtraces"))
+                    && !names.iter().any(|n| n.starts_with("backtrace::")),
+                "{names:?}"
+            ),
+            None => assert_eq!(frames.len(), 10, "{names:?}"),
+        }
+    }
+}

@@ -150,6 +150,15 @@ impl std::error::Error for Error {
     }
 }
 
+/// The frames a backtrace keeps below the allocator's when nothing else is asked for: dhat's
+/// default.
+const DHAT_DEFAULT_FRAMES: usize = 10;
+
+/// How many more frames than asked for dhat keeps in a backtrace, for the allocator's own frames
+/// above the caller's (the kit's, Rust's allocator shims; dhat takes off only its own), which the
+/// kit then takes off. A debug build shows two or three; eight leave room.
+const ALLOCATOR_FRAMES: usize = 8;
+
 /// Only one session runs at a time in a process. A std mutex, as every lock of the kit's: letting
 /// it go in a forked child wakes no one (see `crate::fork`). A session whose thread panicked
 /// leaves it poisoned, which the next session ignores.
@@ -203,8 +212,10 @@ impl ProfilerBuilder {
         self
     }
 
-    /// dhat's backtrace trimming in heap and ad-hoc modes: at most this many frames per backtrace
-    /// (dhat's default is 10; `None` keeps whole backtraces).
+    /// Backtrace trimming in the heap and ad-hoc modes: at most this many frames per backtrace
+    /// below the allocator's own (default: 10, as dhat's; `None` keeps whole backtraces). The
+    /// allocator's frames, which the kit takes off every stack, are not among them: dhat is asked
+    /// for eight more, and the stacks are cut to `max_frames` once those are off.
     pub fn trim_backtraces(mut self, max_frames: Option<usize>) -> Self {
         self.trim_backtraces = max_frames;
         self
@@ -293,10 +304,9 @@ impl ProfilerBuilder {
                 if self.mode == Mode::AdHoc {
                     b = b.ad_hoc();
                 }
-                if let Some(n) = self.trim_backtraces {
-                    b = b.trim_backtraces(Some(n));
-                }
-                Inner::Dhat(crate::tally::uncounted(|| b.build()))
+                let keep = self.trim_backtraces;
+                b = b.trim_backtraces(keep.map(|n| n.saturating_add(ALLOCATOR_FRAMES)));
+                Inner::Dhat(crate::tally::uncounted(|| b.build()), keep)
             }
             #[cfg(feature = "sampled")]
             Mode::Sampled => {
@@ -367,7 +377,8 @@ fn check_writable(path: &Path) -> Result<(), Error> {
 
 enum Inner {
     #[cfg(any(feature = "heap", feature = "ad-hoc"))]
-    Dhat(dhat::Profiler),
+    /// dhat's session, and how many frames its stacks keep below the allocator's.
+    Dhat(dhat::Profiler, Option<usize>),
     /// The kit's own sessions keep the process's threads at their start: at the end, they wait
     /// for the threads started since to exit or go idle, so that what those hand over as they
     /// exit is in the file (dhat's modes count as dhat does, with no such wait).
@@ -458,7 +469,7 @@ impl Profiler {
         ProfilerBuilder {
             mode: Mode::enabled(),
             file: None,
-            trim_backtraces: None,
+            trim_backtraces: Some(DHAT_DEFAULT_FRAMES),
             summary: true,
             wait: true,
             sample_interval: None,
@@ -485,7 +496,7 @@ impl Profiler {
         match self.inner.take() {
             None => Ok(()),
             #[cfg(any(feature = "heap", feature = "ad-hoc"))]
-            Some(Inner::Dhat(p)) => {
+            Some(Inner::Dhat(p, keep)) => {
                 crate::tally::uncounted(|| drop(p));
                 if !self.path.exists() {
                     return Err(Error::Io {
@@ -501,7 +512,7 @@ impl Profiler {
                 crate::tally::uncounted(|| {
                     let mut profile = crate::profile::read(&self.path)
                         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-                    profile.trim_allocator_frames();
+                    profile.trim_stacks(keep);
                     profile.write(&self.path)
                 })
                 .map_err(|source| Error::Io {

@@ -195,7 +195,8 @@ impl<'a> Frame<'a> {
     /// Whether the frame is part of allocating memory: the C allocator (`malloc` and friends),
     /// Valgrind's preload library, Rust's allocator shims (`__rust_alloc`, `__rdl_*`, `__rg_*`),
     /// dhat's and dhat-kit's own allocators (by symbol or, for inlined frames, by source file),
-    /// and the functions of [`ALLOCATION_WRAPPERS`].
+    /// the `backtrace` crate's frames (through which dhat takes a stack, at its top when dhat
+    /// trims nothing), and the functions of [`ALLOCATION_WRAPPERS`].
     pub fn is_allocator(&self) -> bool {
         let f = self.function;
         if f.starts_with("__rust_")
@@ -217,7 +218,10 @@ impl<'a> Frame<'a> {
         }
         let kit = |k: &str| matches!(k, "dhat" | "dhat_kit" | "dhat-kit");
         if !self.is_cpp() {
-            if self.rust_path_head().is_some_and(kit) {
+            if self
+                .rust_path_head()
+                .is_some_and(|k| kit(k) || k == "backtrace")
+            {
                 return true;
             }
             if self.file.and_then(crate_of_file).is_some_and(kit) {
@@ -629,6 +633,9 @@ mod tests {
             "0x1: alloc<dhat::Alloc> (dhat-kit/src/alloc.rs:353:13)",
             "0x1: alloc (/home/u/.cargo/registry/src/x/dhat-kit-0.1.0/src/alloc.rs:353:13)",
             "0x1: __rust_alloc (dhat-kit/src/lib.rs:261:43)",
+            // Where dhat keeps whole stacks (`trim_backtraces(None)`), its unwinder's frames.
+            "0x1: backtrace::backtrace::libunwind::trace (src/backtrace/libunwind.rs:117:9)",
+            "0x1: backtrace::backtrace::trace (src/backtrace/mod.rs:53:14)",
         ] {
             let f = Frame::parse(allocator);
             assert!(f.is_allocator() && f.is_boring(), "{allocator}");

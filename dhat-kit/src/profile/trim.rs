@@ -34,6 +34,13 @@ impl Profile {
     /// # Ok::<(), dhat_kit::profile::ProfileError>(())
     /// ```
     pub fn trim_allocator_frames(&mut self) -> usize {
+        self.trim_stacks(None)
+    }
+
+    /// [`trim_allocator_frames`](Profile::trim_allocator_frames), then keeps at most `max_frames`
+    /// of each stack (the innermost, as dhat's own trimming does), merging the points whose
+    /// stacks became equal. Returns how many frames were taken off in all.
+    pub(crate) fn trim_stacks(&mut self, max_frames: Option<usize>) -> usize {
         let allocator: Vec<bool> = self
             .ftbl
             .iter()
@@ -49,9 +56,10 @@ impl Profile {
                 .iter()
                 .position(|&f| !is_allocator(f))
                 .unwrap_or(pp.fs.len().saturating_sub(1));
-            if keep_from > 0 {
-                removed += keep_from;
-                pp.fs = pp.fs[keep_from..].into();
+            let keep_to = max_frames.map_or(pp.fs.len(), |n| pp.fs.len().min(keep_from + n.max(1)));
+            if keep_from > 0 || keep_to < pp.fs.len() {
+                removed += pp.fs.len() - (keep_to - keep_from);
+                pp.fs = pp.fs[keep_from..keep_to].into();
             }
             match index.get(&pp.fs) {
                 Some(&i) => add(&mut merged[i], &pp),
@@ -131,6 +139,28 @@ fn add_accesses(a: &[i64], b: &[i64]) -> Box<[i64]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stacks_keep_at_most_the_frames_asked_for_below_the_allocator() {
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,
+          "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+          "pps":[{"tb":8,"tbk":1,"fs":[1,2,3,4,5]},{"tb":4,"tbk":1,"fs":[1,2,3,6]},
+                 {"tb":2,"tbk":1,"fs":[1,5]}],
+          "ftbl":["[root]","0x1: __rust_alloc (dhat-kit/src/lib.rs:261:43)",
+            "0x2: app::leaf (src/a.rs:1:1)","0x3: app::mid (src/a.rs:2:1)",
+            "0x4: app::top (src/a.rs:3:1)","0x5: app::main (src/main.rs:9:5)",
+            "0x6: app::other (src/a.rs:4:1)"]}"#;
+        let read = || super::super::from_slice(json.as_bytes(), "app.json").unwrap();
+        let mut p = read();
+        // Two frames below the allocator's: the first two points become one (leaf, mid).
+        assert_eq!(p.trim_stacks(Some(2)), 3 + 2 + 1);
+        let stacks: Vec<(u64, &[u32])> = p.pps.iter().map(|pp| (pp.tb, &*pp.fs)).collect();
+        assert_eq!(stacks, [(12, &[2, 3][..]), (2, &[5][..])]);
+        // No limit: the allocator's frame only.
+        let mut p = read();
+        assert_eq!(p.trim_stacks(None), 3);
+        assert_eq!(p.pps[0].fs.len(), 4);
+    }
 
     #[test]
     fn accesses_add_offset_by_offset() {
