@@ -510,6 +510,8 @@ impl Baseline {
     ///
     /// As [`Baseline::load`].
     pub fn from_slice(bytes: &[u8], file: &Path) -> Result<Baseline, BaselineError> {
+        // A byte-order mark, as some editors write one, is not part of the JSON.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let bad = |m: String| Err(BaselineError::invalid(file, m, None));
         let json = |m: &str, e: serde_json::Error| BaselineError::invalid(file, m, Some(e));
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -675,6 +677,16 @@ impl Baseline {
         start_from: Option<&Path>,
         change: impl FnOnce(&mut Baseline) -> R,
     ) -> Result<R, BaselineError> {
+        // A baseline named in a directory not made yet (`DHAT_KIT_BASELINE=perf/mem.json`).
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                BaselineError::io(
+                    path,
+                    format!("cannot create its directory {}", dir.display()),
+                    e,
+                )
+            })?;
+        }
         let lock_path = crate::atomic_file::with_suffix(path, ".lock");
         let lock = lock(path, &lock_path)?;
         let mut baseline = match Baseline::load(path)? {
@@ -843,6 +855,33 @@ mod tests {
         assert!(json.starts_with("{\n  \"dhat_kit_baseline\": 1,\n  \"entries\": {\n    \"alpha\": {\n      \"total_bytes\": 0,"), "{json}");
         assert!(json.ends_with("}\n"));
         assert_eq!(parse(&json).unwrap(), b);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_file() {
+        let json = "{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": 1}}}";
+        assert_eq!(
+            parse(&format!("\u{feff}{json}")).unwrap(),
+            parse(json).unwrap()
+        );
+    }
+
+    #[test]
+    fn an_update_makes_the_directory_it_names() {
+        let dir =
+            std::env::temp_dir().join(format!("dhat-kit-baseline-dir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("perf").join("mem.json");
+        let entry = Entry {
+            figures: Figures {
+                peak_bytes: Some(64),
+                ..Figures::default()
+            },
+            ..Entry::default()
+        };
+        Baseline::update(&path, None, |b| b.insert("parse", entry.clone())).unwrap();
+        assert_eq!(Baseline::read(&path).unwrap().get("parse"), Some(&entry));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
