@@ -157,6 +157,7 @@ const DHAT_DEFAULT_FRAMES: usize = 10;
 /// How many more frames than asked for dhat keeps in a backtrace, for the allocator's own frames
 /// above the caller's (the kit's, Rust's allocator shims; dhat takes off only its own), which the
 /// kit then takes off. A debug build shows two or three; eight leave room.
+#[cfg(any(feature = "heap", feature = "ad-hoc"))]
 const ALLOCATOR_FRAMES: usize = 8;
 
 /// Only one session runs at a time in a process. A std mutex, as every lock of the kit's: letting
