@@ -285,6 +285,10 @@ fn a_component_matching_nothing_warns_and_the_first_match_wins() {
         row(&out, "everything else").trim_start().starts_with("0 B"),
         "{out}"
     );
+    assert!(
+        out.ends_with("3 of 3 components within budget (2 matching nothing)\n"),
+        "{out}"
+    );
 }
 
 #[test]

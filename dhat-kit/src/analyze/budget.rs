@@ -852,7 +852,17 @@ impl BudgetReport {
             })
             .collect();
         let n = self.components.len();
-        if over.is_empty() {
+        let unmatched = self
+            .components
+            .iter()
+            .filter(|c| c.status == Status::Unmatched)
+            .count();
+        if over.is_empty() && unmatched > 0 {
+            // Within, but not by measuring: say so where the verdict is read.
+            out.push_str(&format!(
+                "{n} of {n} components within budget ({unmatched} matching nothing)\n"
+            ));
+        } else if over.is_empty() {
             out.push_str(&format!("{n} of {n} components within budget\n"));
         } else {
             out.push_str(&format!(
