@@ -637,13 +637,19 @@ impl Baseline {
 
     /// Writes the baseline to `path` atomically (a temporary file beside it, then a rename).
     /// It takes no lock: to add an entry to a file others may be writing, use
-    /// [`Baseline::update`].
+    /// [`Baseline::update`]. A file it replaces that ends its lines with CRLF (checked out on
+    /// Windows, say) keeps them, so that an update changes only the lines it changes.
     ///
     /// # Errors
     ///
     /// A [`BaselineError`] naming the file if it cannot be written.
     pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
-        crate::atomic_file::write(path, self.to_json().as_bytes())
+        let mut text = self.to_json();
+        let crlf = std::fs::read(path).is_ok_and(|old| old.windows(2).any(|w| w == b"\r\n"));
+        if crlf {
+            text = text.replace('\n', "\r\n");
+        }
+        crate::atomic_file::write(path, text.as_bytes())
             .map_err(|e| BaselineError::io(path, "cannot be written", e))
     }
 
@@ -864,6 +870,34 @@ mod tests {
             parse(&format!("\u{feff}{json}")).unwrap(),
             parse(json).unwrap()
         );
+    }
+
+    #[test]
+    fn an_update_keeps_the_files_line_endings() {
+        let dir =
+            std::env::temp_dir().join(format!("dhat-kit-baseline-crlf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let entry = |bytes| Entry {
+            figures: Figures {
+                peak_bytes: Some(bytes),
+                ..Figures::default()
+            },
+            ..Entry::default()
+        };
+        let (crlf, lf) = (dir.join("crlf.json"), dir.join("lf.json"));
+        let mut b = Baseline::new();
+        b.insert("a", entry(1));
+        std::fs::write(&crlf, b.to_json().replace('\n', "\r\n")).unwrap();
+        b.write(&lf).unwrap();
+        for path in [&crlf, &lf] {
+            Baseline::update(path, None, |b| b.insert("b", entry(2))).unwrap();
+            let text = std::fs::read_to_string(path).unwrap();
+            let lines = text.matches('\n').count();
+            let crlfs = text.matches("\r\n").count();
+            assert_eq!(crlfs, if path == &crlf { lines } else { 0 }, "{text:?}");
+            assert_eq!(Baseline::read(path).unwrap().get("b"), Some(&entry(2)));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
