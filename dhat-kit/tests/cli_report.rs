@@ -385,6 +385,29 @@ fn ad_hoc_report_uses_its_units() {
     assert!(dom.contains(">total units</th>") && dom.contains(">total events</th>"));
 }
 
+/// Figures above 2^53 (ad-hoc units may reach them) are rounded by the page's numbers: the page
+/// says so, and says nothing where every figure is exact.
+#[test]
+fn a_report_says_when_its_figures_are_rounded() {
+    let Some(chrome) = chromium("rounded report") else {
+        return;
+    };
+    let dir = TempDir::new("report", "rounded");
+    let text = std::fs::read_to_string(fixture("valgrind-ad-hoc.json")).unwrap();
+    let mut profile: serde_json::Value = serde_json::from_str(&text).unwrap();
+    profile["pps"][0]["tb"] = serde_json::json!(9_007_199_254_740_993u64);
+    let big = dir.0.join("big.json");
+    std::fs::write(&big, profile.to_string()).unwrap();
+    for (file, rounded) in [(big, true), (fixture("valgrind-ad-hoc.json"), false)] {
+        let html = dir.0.join("report.html");
+        report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+        let dom = browse(&chrome, &dir.0, &html, "", None);
+        let (tag, note) = element(&dom, "rounded");
+        assert_eq!(!tag.contains(" hidden"), rounded, "{file:?}: {tag}");
+        assert!(note.starts_with("Some figures are above 253"), "{note}");
+    }
+}
+
 #[test]
 fn peak_report_shows_the_regions_with_inclusive_figures() {
     let Some(chrome) = chromium("peak report") else {

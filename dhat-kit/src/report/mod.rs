@@ -122,7 +122,13 @@ struct Data {
     regions: Option<Vec<RegionRow>>,
     diff: Option<DiffData>,
     flame_error: Option<String>,
+    /// Whether a figure is above 2^53, which the page's JavaScript numbers round (the page
+    /// says so).
+    rounded: bool,
 }
+
+/// The largest integer every JavaScript number holds exactly.
+const JS_EXACT: u64 = 1 << 53;
 
 /// Interns frame labels: each stack is a list of indices into one table.
 #[derive(Default)]
@@ -384,9 +390,14 @@ pub fn html(
         };
     let height = svg_height(&svg).map_or(600, |h| h + 4);
     drop(svg);
+    let summary = analyze::summary(profile);
+    // Every figure of a profile is at most its totals (those of the one compared with too).
+    let rounded = std::iter::once(&summary)
+        .chain(before.map(|(b, _)| analyze::summary(b)).as_ref())
+        .any(|s| s.total_bytes.max(s.total_blocks) > JS_EXACT);
     let data = Data {
         name: name.to_owned(),
-        summary: analyze::summary(profile),
+        summary,
         bytes: profile.bsu.is_none(),
         columns,
         totals,
@@ -396,6 +407,7 @@ pub fn html(
         regions: regions(profile),
         diff,
         flame_error,
+        rounded,
     };
     // `<` escaped, so no string in the data can close the script element.
     let json = serde_json::to_string(&data)

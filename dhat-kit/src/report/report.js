@@ -15,6 +15,7 @@
   const D = JSON.parse(document.getElementById("data").textContent);
   const S = D.summary;
   const $ = (id) => document.getElementById(id);
+  if (D.rounded) $("rounded").hidden = false;
 
   function esc(s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
