@@ -190,7 +190,7 @@ fn the_failure_message() {
 
 #[test]
 fn all_zero_figures_are_constant() {
-    let report = dhat_kit::growth(&[1, 2, 3], |n| n * 2);
+    let report = dhat_kit::growth(&[1, 10, 100], |n| n * 2);
     for figure in dhat_kit::Stats::FIELDS {
         let fit = report.fit(figure).unwrap();
         assert_eq!((fit.class(), fit.exponent()), (Constant, 0.0), "{figure}");
@@ -202,6 +202,15 @@ fn all_zero_figures_are_constant() {
 #[should_panic(expected = "dhat-kit: growth needs at least 3 sizes to fit a class, got [10, 100]")]
 fn two_sizes_are_refused() {
     let _ = dhat_kit::growth(&[10, 100], block);
+}
+
+#[test]
+#[should_panic(
+    expected = "dhat-kit: growth sizes [1, 2, 3] are too close together to tell `n` from `log n`"
+)]
+fn sizes_too_close_together_are_refused() {
+    // A linear figure would read as `log n` here, and pass a test declaring `log n`.
+    let _ = dhat_kit::growth(&[1, 2, 3], |n| vec![0u8; 1_000 * n]);
 }
 
 #[test]

@@ -127,6 +127,18 @@ impl FromStr for GrowthClass {
 /// little better. The constant term is what keeps a fixed cost from reading as
 /// slower growth, and its sign what keeps a fixed cost from hiding faster growth.
 ///
+/// What the sizes can tell apart has limits, and both come from that tolerance:
+/// - **Sizes too close together** cannot tell neighbouring classes apart at all: over `[1, 2, 3]`,
+///   figures growing exactly as `n` fit `log n` within it, and over `[100, 200, 400]` `log n`
+///   fits `1`. Such sizes are refused (see Panics): every class must read as itself at the
+///   sizes given. A factor of 8 between the smallest and the largest size is enough in most
+///   cases (`[100, 200, 400, 800]`), 100 or more tells the classes apart best.
+/// - **A fixed cost large against the per-item part at the smallest size** narrows the
+///   difference between `n` and `n log n` (a factor of `log n`) below the tolerance: over
+///   `[1_000, 10_000, 100_000]`, `8·n·ln n` bytes (55 KB at 1,000) read `n log n` with 10 KB of
+///   fixed cost but `n` with 20 KB. Choose sizes at which the per-item part dominates the
+///   smallest figure, or declare the slower class only where that holds.
+///
 /// The exponent is `p` of the best fit of `y ≈ a + b·n^p` (the same weights and constraints,
 /// `p` from 0 to 6 to within 0.001): about 1 for `n`, 1.1 to 1.2 for `n log n` at thousands of
 /// items, 2 for `n²`; 0 for a figure that does not grow.
@@ -161,7 +173,7 @@ impl GrowthFit {
     /// # Panics
     ///
     /// If `sizes` and `values` differ in length, or `sizes` has fewer than 3 sizes, is not
-    /// increasing, or starts at 0 (see [`growth`]).
+    /// increasing, starts at 0, or is too close together to tell the classes apart (above).
     #[must_use]
     pub fn of(sizes: &[usize], values: &[u64]) -> GrowthFit {
         assert_eq!(
@@ -175,15 +187,8 @@ impl GrowthFit {
             .zip(values)
             .map(|(&n, &y)| (n as f64, y as f64))
             .collect();
-        let errors = GrowthClass::ALL.map(|class| fit_error(&points, |n| class.g(n)));
-        let best = errors.iter().copied().fold(f64::INFINITY, f64::min);
-        let class = GrowthClass::ALL
-            .into_iter()
-            .zip(errors)
-            .find(|&(_, e)| e <= best + SLACK)
-            .map_or(GrowthClass::Cubic, |(c, _)| c);
         GrowthFit {
-            class,
+            class: classify(&points),
             exponent: exponent(&points),
         }
     }
@@ -208,15 +213,16 @@ impl fmt::Display for GrowthFit {
     }
 }
 
-/// Panics unless `sizes` are at least 3, from 1 up, strictly increasing.
+/// Panics unless `sizes` are at least 3, from 1 up, strictly increasing, and far enough apart
+/// ([`sizes_problem`]).
 fn check_sizes(sizes: &[usize]) {
     if let Some(problem) = sizes_problem(sizes) {
         panic!("{problem}");
     }
 }
 
-/// What is wrong with `sizes` for a fit, if anything: fewer than 3, starting at 0, or not
-/// strictly increasing.
+/// What is wrong with `sizes` for a fit, if anything: fewer than 3, starting at 0, not strictly
+/// increasing, or too close together to tell the classes apart ([`indistinct_classes`]).
 pub(crate) fn sizes_problem(sizes: &[usize]) -> Option<String> {
     if sizes.len() < 3 {
         Some(format!(
@@ -231,8 +237,45 @@ pub(crate) fn sizes_problem(sizes: &[usize]) -> Option<String> {
             "dhat-kit: growth sizes must be increasing, got {sizes:?}"
         ))
     } else {
-        None
+        indistinct_classes(sizes).map(|(class, read_as)| {
+            format!(
+                "dhat-kit: growth sizes {sizes:?} are too close together to tell `{class}` from \
+                 `{read_as}` (figures growing exactly as {class} would read as {read_as}); spread \
+                 them wider, over a factor of 100 or more, e.g. [1_000, 10_000, 100_000]"
+            )
+        })
     }
+}
+
+/// The first class that figures growing exactly as it (a million at the largest size) would not
+/// read as at `sizes`, and the class they would read as: sizes too close together (`[1, 2, 3]`
+/// reads `n` as `log n`, `[100, 200, 400]` reads `log n` as `1`), where a class read would say
+/// less than it seems to. `None` when every class reads as itself.
+fn indistinct_classes(sizes: &[usize]) -> Option<(GrowthClass, GrowthClass)> {
+    let largest = sizes[sizes.len() - 1] as f64;
+    GrowthClass::ALL.into_iter().find_map(|class| {
+        let points: Vec<(f64, f64)> = sizes
+            .iter()
+            .map(|&n| match class {
+                GrowthClass::Constant => (n as f64, 1e6),
+                _ => (n as f64, 1e6 * class.g(n as f64) / class.g(largest)),
+            })
+            .collect();
+        let read_as = classify(&points);
+        (read_as != class).then_some((class, read_as))
+    })
+}
+
+/// The class of the figures `points` (size, figure): the slowest whose fit's error is at most
+/// [`SLACK`] above the best class's (see [`GrowthFit`]).
+fn classify(points: &[(f64, f64)]) -> GrowthClass {
+    let errors = GrowthClass::ALL.map(|class| fit_error(points, |n| class.g(n)));
+    let best = errors.iter().copied().fold(f64::INFINITY, f64::min);
+    GrowthClass::ALL
+        .into_iter()
+        .zip(errors)
+        .find(|&(_, e)| e <= best + SLACK)
+        .map_or(GrowthClass::Cubic, |(c, _)| c)
 }
 
 /// The error of the best fit of `y ≈ a + b·g(n)`, `a, b ≥ 0`, weighted by `1/(y+1)²` (see
@@ -451,7 +494,8 @@ impl fmt::Display for Growth {
 ///
 /// # Panics
 ///
-/// If `sizes` has fewer than 3 sizes, is not strictly increasing, or starts at 0; rather than
+/// If `sizes` has fewer than 3 sizes, is not strictly increasing, starts at 0, or is too close
+/// together to tell the classes apart (`[1, 2, 3]`, see [`GrowthFit`]); rather than
 /// fitting figures that are all 0 (every class would read as constant), if nothing can be
 /// measured: dhat-kit's allocator is not installed ([`is_installed`](crate::is_installed)), or
 /// dhat-kit was built without its `peak` feature; and if `work` panics.
@@ -527,6 +571,40 @@ mod tests {
             GrowthClass::Constant
         );
         assert_eq!(class(&WIDE, |_| 0.0), GrowthClass::Constant);
+    }
+
+    #[test]
+    fn a_fixed_cost_large_against_the_smallest_figure_hides_n_log_n() {
+        // 8·n·ln n is 55,262 bytes at 1,000 (the limit documented on `GrowthFit`).
+        let n_log_n = |fixed: f64| move |n: f64| fixed + 8.0 * n * n.ln();
+        assert_eq!(class(&WIDE, n_log_n(10_000.0)), GrowthClass::LinearLog);
+        assert_eq!(class(&WIDE, n_log_n(20_000.0)), GrowthClass::Linear);
+    }
+
+    #[test]
+    fn sizes_too_close_together_are_refused() {
+        let problem = |sizes: &[usize]| sizes_problem(sizes).unwrap_or_default();
+        assert_eq!(
+            problem(&[1, 2, 3]),
+            "dhat-kit: growth sizes [1, 2, 3] are too close together to tell `n` from `log n` \
+             (figures growing exactly as n would read as log n); spread them wider, over a factor \
+             of 100 or more, e.g. [1_000, 10_000, 100_000]"
+        );
+        assert!(problem(&[2, 4, 6]).contains("to tell `n` from `log n`"));
+        assert!(problem(&[100, 200, 400]).contains("to tell `log n` from `1`"));
+        assert!(problem(&[1_000, 2_000, 4_000]).contains("to tell `log n` from `1`"));
+        let read = std::panic::catch_unwind(|| GrowthFit::of(&[1, 2, 3], &[100, 200, 300]));
+        assert!(read.is_err(), "n over [1, 2, 3] would read as {read:?}");
+        for sizes in [
+            &WIDE[..],
+            &DOUBLING[..],
+            &[1, 10, 100][..],
+            &[1, 2, 4, 8][..],
+            &[4, 6, 8, 10, 12][..],
+            &[100, 500, 1_000, 2_000][..],
+        ] {
+            assert_eq!(sizes_problem(sizes), None, "{sizes:?}");
+        }
     }
 
     #[test]

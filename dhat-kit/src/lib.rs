@@ -371,9 +371,10 @@ pub use dhat_kit_macros::assert_heap;
 ///
 /// # Panics
 ///
-/// The test fails (panics) when a figure grows faster than declared, and, rather than passing
-/// without measuring anything, when the test binary has no dhat-kit allocator or dhat-kit was
-/// built without its `peak` feature.
+/// The test fails (panics) when a figure grows faster than declared; when the sizes are too close
+/// together to tell the classes apart (`[1, 2, 3]` reads `n` as `log n`, see [`GrowthFit`]); and,
+/// rather than passing without measuring anything, when the test binary has no dhat-kit
+/// allocator or dhat-kit was built without its `peak` feature.
 ///
 /// # Compile errors
 ///
