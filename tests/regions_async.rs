@@ -253,6 +253,34 @@ fn a_poll_that_panics_leaves_the_thread_outside_the_region() {
 }
 
 #[test]
+fn a_future_whose_drop_panics_is_still_one_entry() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            unwind();
+        }
+    }
+    let task = async {
+        let _bomb = PanicsOnDrop;
+        black_box(vec![0u8; 64]);
+        Never.await;
+    }
+    .in_region("async-drop-panics");
+    let mut task: Task<()> = Box::pin(task);
+    assert!(poll(&mut task).is_pending());
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(task)));
+    assert!(dropped.is_err());
+    assert!(Region::current().is_none(), "the region stayed open");
+    let r = get("async-drop-panics");
+    assert_eq!(r.entries, 1);
+    // The poll's block, and what the drop's unwind allocated, which is still live as the unwind
+    // leaves the region (`catch_unwind` frees it, outside).
+    let (_, unwinding) = dhat_kit::measure(|| std::panic::catch_unwind(|| unwind()));
+    assert_eq!(r.inclusive.total_bytes, 64 + unwinding.total_bytes);
+    assert_eq!(r.inclusive.curr_bytes, unwinding.total_bytes);
+}
+
+#[test]
 fn in_current_region_counts_under_the_region_where_the_future_was_made() {
     let part = {
         region!("async-batch");

@@ -279,12 +279,21 @@ mod entry {
         }
 
         /// Runs the future's drop inside the region when its entry is still open (a future
-        /// dropped before it completes: cancelled, or its task aborted), then counts the entry.
+        /// dropped before it completes: cancelled, or its task aborted), then counts the entry,
+        /// also when the drop panics.
         pub(super) fn drop_inside(&mut self, drop_future: impl FnOnce()) {
+            /// Counts the entry as it drops: after the future's drop has returned or unwound
+            /// (and the poll's frame has ended, [`Suspend`]).
+            struct Finish<'a>(&'a mut Entry);
+            impl Drop for Finish<'_> {
+                fn drop(&mut self) {
+                    self.0.finish();
+                }
+            }
             match self.path {
                 Some(path) if self.polled => {
-                    self.inside(path, drop_future);
-                    self.finish();
+                    let finish = Finish(self);
+                    finish.0.inside(path, drop_future);
                 }
                 _ => drop_future(),
             }
