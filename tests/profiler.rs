@@ -389,6 +389,7 @@ fn the_file_holds_what_the_unjoined_threads_of_a_scope_allocated() {
 }
 
 /// `depth` calls deep, one block of `size` bytes straight from the allocator.
+#[cfg(feature = "heap")]
 #[inline(never)]
 fn trim_deep(depth: usize, size: usize) {
     if depth > 1 {
