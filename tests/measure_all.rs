@@ -632,3 +632,123 @@ fn thread_scope_budgets_nest_beside_whole_process_ones() {
 fn inner_budget_200() {
     drop(std::hint::black_box(vec![0u8; 200]));
 }
+
+/// Spins for about `n` rounds without allocating.
+fn spin(n: u32) {
+    for _ in 0..n {
+        std::hint::spin_loop();
+    }
+}
+
+/// The documented way to measure work beside a pool that keeps running: the pool started inside
+/// an outer `measure_all`, the work measured in inner ones. Two workers allocate and free 4 KiB
+/// blocks without pause while the test thread runs short inner spans: whatever they do as an
+/// inner span begins or ends, each operation falls wholly inside it or wholly outside, so nothing
+/// is live at its end above its start that it did not allocate (`curr <= total`), nor above its
+/// peak (`curr <= max`).
+#[test]
+fn inner_spans_beside_a_running_pool_have_consistent_figures() {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::time::{Duration, Instant};
+    let (bad, _) = dhat_kit::measure_all(|| {
+        let stop = AtomicBool::new(false);
+        thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    while !stop.load(Relaxed) {
+                        let block = black_box(vec![1u8; 4096]);
+                        spin(300);
+                        drop(block);
+                        spin(300);
+                    }
+                });
+            }
+            let deadline = Instant::now() + Duration::from_secs(2);
+            let (mut spans, mut bad) = (0u64, Vec::new());
+            while Instant::now() < deadline && bad.len() < 5 {
+                let ((), s) = dhat_kit::measure_all(|| spin(200));
+                spans += 1;
+                if s.curr_bytes > s.total_bytes
+                    || s.curr_blocks > s.total_blocks
+                    || s.curr_bytes > s.max_bytes
+                {
+                    bad.push(format!("span {spans}: {s:?}"));
+                }
+            }
+            stop.store(true, Relaxed);
+            eprintln!("{spans} inner spans");
+            bad
+        })
+    });
+    assert!(bad.is_empty(), "inconsistent inner spans: {bad:#?}");
+}
+
+/// A worker (started in an outer span) allocates a 64 KiB block while a span runs and holds it
+/// past its end, while the span's work runs short nested spans of its own (a library that
+/// measures its steps). The block is live at the span's end, so it is in the span's peak: the
+/// nested spans' beginnings and ends never lower a peak another thread raised meanwhile.
+#[test]
+fn a_block_another_thread_allocates_while_nested_spans_begin_and_end_is_in_the_peak() {
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+    const BLOCK: usize = 64 * 1024;
+    const IDLE: u32 = 0;
+    const ALLOCATE: u32 = 1;
+    const HOLDING: u32 = 2;
+    const FREE: u32 = 3;
+    const STOP: u32 = 4;
+    let (lost, _) = dhat_kit::measure_all(|| {
+        let state = AtomicU32::new(IDLE);
+        // Every wait ends at STOP too, so that a failed check cannot leave the worker waiting.
+        let wait_for = |want: u32| {
+            while ![want, STOP].contains(&state.load(SeqCst)) {
+                thread::yield_now();
+            }
+        };
+        struct Stop<'a>(&'a AtomicU32);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(STOP, SeqCst);
+            }
+        }
+        thread::scope(|s| {
+            s.spawn(|| loop {
+                match state.load(SeqCst) {
+                    STOP => break,
+                    ALLOCATE => {
+                        let block = black_box(vec![1u8; BLOCK]);
+                        state.store(HOLDING, SeqCst);
+                        wait_for(FREE);
+                        drop(block);
+                        state.store(IDLE, SeqCst);
+                    }
+                    _ => thread::yield_now(),
+                }
+            });
+            let _stop = Stop(&state);
+            let mut lost = Vec::new();
+            for run in 0..500 {
+                let ((), s) = dhat_kit::measure_all(|| {
+                    state.store(ALLOCATE, SeqCst);
+                    while state.load(SeqCst) != HOLDING {
+                        let _ = dhat_kit::measure_all(|| spin(50));
+                    }
+                });
+                // (The first run may also see the worker free what std allocated to start it.)
+                assert!(s.curr_bytes >= BLOCK as u64 - 1024, "run {run}: {s:?}");
+                if s.max_bytes < s.curr_bytes {
+                    lost.push(format!("run {run}: {s:?}"));
+                }
+                state.store(FREE, SeqCst);
+                wait_for(IDLE);
+                if lost.len() == 5 {
+                    break;
+                }
+            }
+            lost
+        })
+    });
+    assert!(
+        lost.is_empty(),
+        "the peak lost a block live at the span's end: {lost:#?}"
+    );
+}

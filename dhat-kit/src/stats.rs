@@ -152,7 +152,9 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 ///
 /// Calls are serialised: a `measure_all` on another thread (or an `#[assert_heap]` test) waits
 /// for this one to end. Nested on the same thread, the inner call measures its own closure, and
-/// the outer one's figures include it. [`region!`](crate::region!) and [`measure`] inside work as
+/// the outer one's figures include it; threads that keep working meanwhile (a pool started in the
+/// outer one) are counted exactly in the inner one too: each of their operations falls wholly
+/// inside it or wholly outside, however close to its beginning or end. [`region!`](crate::region!) and [`measure`] inside work as
 /// usual. Call it from the thread that runs the test: one called on a thread that another
 /// `measure_all`'s closure (or a thread-scope `#[assert_heap]` test) started and waits for would
 /// wait for that one to end, which never comes.

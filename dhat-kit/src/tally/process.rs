@@ -7,6 +7,12 @@
 //! gives it back when it ends; a span reads the sum of every slot. So an allocation makes two
 //! locked additions to the shared line, not four. A thread that finds no slot free, or works
 //! after its exit hook ran (another thread-local's destructor), adds to the shared totals.
+//!
+//! A span's beginning and end read the totals and the live figures, and set the peak, as one
+//! step ([`frozen`]): while other threads keep working (a pool started in an outer span), an
+//! operation made meanwhile falls wholly before that step or wholly after it. Each operation
+//! marks itself in progress on its slot's line (one exchange) and waits while a step is taken;
+//! the step waits for the operations in progress to end.
 
 use super::{band_in_force, with_tally, Tally, BANDS};
 use crate::stats::Stats;
@@ -36,7 +42,10 @@ pub(super) fn exact() -> bool {
 
 /// After a fork, in the child (see [`super::in_child`]): only the forking thread's `own_spans`
 /// are open, and only its span slot (`state`) is taken; the others' are free again, their totals
-/// kept (a span reads only differences).
+/// kept (a span reads only differences). No operation is in progress (the forking thread is in
+/// `fork`, and the others are gone) and no step is being taken (only a span's own thread takes
+/// one, and a thread taking one is not forking): a mark or a step the fork caught on another
+/// thread is cleared.
 #[cfg(unix)]
 pub(super) fn in_child(own_spans: usize, state: Option<&Cell<SpanTotals>>) {
     EXACT.store(own_spans, SeqCst);
@@ -45,10 +54,13 @@ pub(super) fn in_child(own_spans: usize, state: Option<&Cell<SpanTotals>>) {
         _ => None,
     });
     for slot in &SLOT_TABLE {
+        slot.busy.store(false, SeqCst);
         if own != Some(slot as *const Slot) {
             slot.taken.store(false, SeqCst);
         }
     }
+    SHARED_BUSY.store(0, SeqCst);
+    FROZEN.store(false, SeqCst);
 }
 
 /// The current span epoch.
@@ -57,9 +69,11 @@ pub(super) fn epoch() -> u64 {
 }
 
 /// One operation in exact mode (its totals and its change of live figures) by the thread of
-/// tally `t`.
+/// tally `t`, made while no span's step is being taken ([`frozen`]).
 pub(super) fn span_op(t: &Tally, totals: [u64; 2], live: [i64; 2]) {
-    match slot_of(&t.span_totals) {
+    let slot = slot_of(&t.span_totals);
+    let _in_progress = InProgress::begin(slot);
+    match slot {
         Some(slot) => slot.add(totals),
         None => SPAN.tally.add_totals(totals),
     }
@@ -67,6 +81,76 @@ pub(super) fn span_op(t: &Tally, totals: [u64; 2], live: [i64; 2]) {
     if t.born.get() != EPOCH.load(Relaxed) && !t.measuring.get() {
         SPAN.foreign_ops.fetch_add(1, Relaxed);
     }
+}
+
+/// Whether a span's step is being taken ([`frozen`]): operations wait until it is over.
+static FROZEN: AtomicBool = AtomicBool::new(false);
+
+/// Operations in progress by threads without a slot of their own.
+static SHARED_BUSY: AtomicUsize = AtomicUsize::new(0);
+
+/// An operation in progress in exact mode, marked on its thread's slot (or counted in
+/// [`SHARED_BUSY`]) until it drops. Marking, then reading [`FROZEN`] (both sequentially
+/// consistent) pairs with [`frozen`]'s setting it, then reading the marks: of an operation and a
+/// step, at least one sees the other, so none runs inside a step.
+struct InProgress(Option<&'static Slot>);
+
+impl InProgress {
+    /// Marks the operation in progress, first waiting for a step being taken to end.
+    fn begin(slot: Option<&'static Slot>) -> InProgress {
+        loop {
+            match slot {
+                Some(slot) => slot.busy.store(true, SeqCst),
+                None => {
+                    SHARED_BUSY.fetch_add(1, SeqCst);
+                }
+            }
+            if !FROZEN.load(SeqCst) {
+                return InProgress(slot);
+            }
+            drop(InProgress(slot));
+            wait_while(|| FROZEN.load(Relaxed));
+        }
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        match self.0 {
+            Some(slot) => slot.busy.store(false, Release),
+            None => {
+                SHARED_BUSY.fetch_sub(1, Release);
+            }
+        }
+    }
+}
+
+/// Spins while `busy` holds, yielding the processor after a while (the thread it waits for may
+/// not be running). Allocates nothing.
+fn wait_while(busy: impl Fn() -> bool) {
+    let mut spins = 0u32;
+    while busy() {
+        if spins < 128 {
+            spins += 1;
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// Runs `step` (a span's beginning or end: reading the span tally, setting its peak) with no
+/// exact-mode operation in progress on any thread: operations that began before it have ended,
+/// and the others wait until it is over. `step` must not allocate.
+fn frozen<R>(step: impl FnOnce() -> R) -> R {
+    FROZEN.store(true, SeqCst);
+    for slot in &SLOT_TABLE {
+        wait_while(|| slot.busy.load(SeqCst));
+    }
+    wait_while(|| SHARED_BUSY.load(SeqCst) != 0);
+    let r = step();
+    FROZEN.store(false, Release);
+    r
 }
 
 /// How many threads at once keep their span totals in a slot of their own (32 KiB in all, zeros
@@ -80,6 +164,8 @@ const SLOTS: usize = 256;
 #[repr(align(128))]
 pub(super) struct Slot {
     taken: AtomicBool,
+    /// An operation of the slot's thread is in progress ([`InProgress`]).
+    busy: AtomicBool,
     total_bytes: AtomicU64,
     total_blocks: AtomicU64,
 }
@@ -88,6 +174,7 @@ impl Slot {
     const fn new() -> Slot {
         Slot {
             taken: AtomicBool::new(false),
+            busy: AtomicBool::new(false),
             total_bytes: AtomicU64::new(0),
             total_blocks: AtomicU64::new(0),
         }
@@ -307,9 +394,12 @@ impl SpanMark {
         // threads it has not reached yet.
         BANDS.set_all(band_in_force);
         let t = &SPAN.tally;
-        let set_aside = t.peak();
-        let start = span_counts();
-        t.set_peak((start.live[0], start.live[1]));
+        let (set_aside, start) = frozen(|| {
+            let set_aside = t.peak();
+            let start = span_counts();
+            t.set_peak((start.live[0], start.live[1]));
+            (set_aside, start)
+        });
         SpanMark {
             outermost,
             start,
@@ -323,11 +413,14 @@ impl SpanMark {
     /// exact mode off again once every span is ended.
     pub(crate) fn end(self) -> (Stats, u64) {
         let t = &SPAN.tally;
-        let now = span_counts();
-        let peak = t.peak();
-        if !self.outermost {
-            t.set_peak(super::mark::higher(self.set_aside, peak));
-        }
+        let (now, peak) = frozen(|| {
+            let now = span_counts();
+            let peak = t.peak();
+            if !self.outermost {
+                t.set_peak(super::mark::higher(self.set_aside, peak));
+            }
+            (now, peak)
+        });
         let foreign_ops = SPAN
             .foreign_ops
             .load(Relaxed)
