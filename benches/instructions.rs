@@ -43,7 +43,9 @@ const N: usize = 200_000;
 
 /// `--check`: the most instructions per operation dhat-kit may add to `System`, per row of
 /// [`rows`], then for `region!` enter + exit. They sit a few instructions above what the core
-/// measures now (24.2, 30.2, 26.1, 23.6 and 209, in the README); through the entry points it read
+/// measures now (24.2, 30.2, 26.1, 23.6 and 213, in the README: `region!` read 209 before an
+/// exit marked its aggregate's count odd while it adds the entry's figures, so that `regions()`
+/// on another thread sees whole entries, about 1 ns in `regions`); through the entry points it read
 /// 32.2 while a free's way off the fast path returned to it (a register saved on every free); with
 /// the band a process-wide value, not a cell of the thread's own, 25.2, 26.1, 24.7; the core
 /// before the batch's count was tested before its increment read 27.2, 28.1, 26.8, and before the
@@ -55,12 +57,13 @@ const LIMITS: &[f64] = &[26.5, 32.5, 28.5, 26.0, 220.0];
 
 /// `--check` under `--features sampled`: the same rows with the sample countdown compiled in (no
 /// session), then the pairs inside a sampled session. A few instructions above what they measure
-/// now (29.2, 36.2, 31.1, 31.9, 226, 30.5 and 32.6); through the entry points 48.2 while the
+/// now (29.2, 36.2, 31.1, 31.9, 230, 30.5 and 32.6; `region!` 226 before the mark above, which
+/// raised its limit from 230 to 235); through the entry points 48.2 while the
 /// sample point's and the free's ways off the fast path returned to it (registers saved on every
 /// operation); 31.2, 31.1, 33.0, 226, 32.5 and 32.5 with the band a process-wide value, in
 /// `docs/cost.md`.
 #[cfg(feature = "sampled")]
-const LIMITS: &[f64] = &[32.5, 38.5, 33.5, 34.5, 230.0, 34.0, 35.0];
+const LIMITS: &[f64] = &[32.5, 38.5, 33.5, 34.5, 235.0, 34.0, 35.0];
 
 /// The environment variable that tells the binary, run under callgrind, which workload to run.
 const RUN: &str = "DHAT_KIT_INSTRUCTIONS_RUN";

@@ -334,3 +334,50 @@ fn a_region_entered_from_a_thread_local_destructor_after_the_hand_over_is_safe()
     assert!(out.status.success(), "{}: {text}", out.status);
     assert!(text.contains("joined"), "{text}");
 }
+
+/// `regions()` read on one thread while another adds entries of 100 bytes in one block (a
+/// `region!` and a future's entry, alternately): every read shows whole entries, the figures of
+/// `n` entries being `n` times one entry's.
+#[test]
+fn regions_read_while_another_thread_exits_show_whole_entries() {
+    use dhat_kit::InRegionExt;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::task::{Context, Poll, Waker};
+    use std::time::{Duration, Instant};
+    let stop = AtomicBool::new(false);
+    let torn = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Relaxed) {
+                {
+                    region!("whole-entries");
+                    black_box(vec![0u8; 100]);
+                }
+                let task = std::pin::pin!(
+                    async { black_box(vec![0u8; 100]).len() }.in_region("whole-entries-future")
+                );
+                let polled = task.poll(&mut Context::from_waker(Waker::noop()));
+                assert_eq!(polled, Poll::Ready(100));
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut torn = Vec::new();
+        while Instant::now() < deadline && torn.len() < 5 {
+            let all = regions();
+            for name in ["whole-entries", "whole-entries-future"] {
+                if let Some(r) = all.get(name) {
+                    let (i, own) = (&r.inclusive, &r.self_stats);
+                    if i.total_bytes != 100 * r.entries
+                        || i.total_blocks != r.entries
+                        || own.total_bytes != i.total_bytes
+                    {
+                        torn.push(format!("{r:?}"));
+                    }
+                }
+            }
+        }
+        stop.store(true, Relaxed);
+        torn
+    });
+    assert!(torn.is_empty(), "{torn:#?}");
+}

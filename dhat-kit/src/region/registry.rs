@@ -6,7 +6,10 @@
 //! own aggregates' atomics.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    fence, AtomicU64,
+    Ordering::{Acquire, Relaxed, Release},
+};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::thread::{open_entries, Own};
@@ -94,15 +97,57 @@ pub(super) struct Agg {
     pub(super) gid: u32,
     /// The path's last name (for the recursion check, which compares names).
     pub(super) name: &'static str,
-    pub(super) entries: AtomicU64,
+    /// Twice the entries counted, plus one while the aggregate's thread adds an entry's
+    /// figures: the sequence of a sequence lock ([`Agg::add_entry`], [`Agg::read`]).
+    entries: AtomicU64,
     pub(super) inclusive: Figures,
     pub(super) self_stats: Figures,
 }
 
 impl Agg {
-    /// Counts one finished entry (only the aggregate's thread writes it).
+    /// Counts one entry with no figures of its own (a recursive entry). Only the aggregate's
+    /// thread writes it.
     pub(super) fn count_entry(&self) {
+        bump_by(&self.entries, 2);
+    }
+
+    /// Counts one entry, whose figures `write` adds, so that a reader on another thread
+    /// ([`Agg::read`]) sees the entry whole or not at all: the count is odd while `write` runs
+    /// (one store more than counting alone, on the thread's own line).
+    #[inline(always)]
+    pub(super) fn add_entry<R>(&self, write: impl FnOnce() -> R) -> R {
         bump_by(&self.entries, 1);
+        fence(Release);
+        let r = write();
+        self.entries
+            .store(self.entries.load(Relaxed).wrapping_add(1), Release);
+        r
+    }
+
+    /// The entries and figures, read between two of the thread's writes ([`Agg::add_entry`]).
+    fn read(&self) -> Totals {
+        let mut spins = 0u32;
+        loop {
+            let before = self.entries.load(Acquire);
+            if before & 1 == 0 {
+                let totals = Totals {
+                    entries: before / 2,
+                    inclusive: self.inclusive.get(),
+                    self_stats: self.self_stats.get(),
+                };
+                fence(Acquire);
+                if self.entries.load(Relaxed) == before {
+                    return totals;
+                }
+            }
+            // The writer may not be running: yield after a while.
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
     }
 }
 
@@ -121,9 +166,10 @@ struct Totals {
 
 impl Totals {
     fn add(&mut self, agg: &Agg) {
-        self.entries += agg.entries.load(Relaxed);
-        merge(&mut self.inclusive, &agg.inclusive.get());
-        merge(&mut self.self_stats, &agg.self_stats.get());
+        let read = agg.read();
+        self.entries += read.entries;
+        merge(&mut self.inclusive, &read.inclusive);
+        merge(&mut self.self_stats, &read.self_stats);
     }
 }
 

@@ -395,8 +395,8 @@ pub(super) fn finish(gid: u32, inclusive: &Stats, children: &Own) {
     let _ = with_thread(|t| {
         let agg = agg_of(t, gid);
         let agg = &t.aggs[agg];
-        agg.count_entry();
-        record(agg, inclusive, children);
+        agg.add_entry(|| record(agg, inclusive, children));
+        ad_hoc_event(inclusive);
     });
 }
 
@@ -497,9 +497,9 @@ fn close_last(t: &mut Thread) {
 #[inline(always)]
 fn close(f: &Frame, aggs: &[Arc<Agg>]) -> Stats {
     let agg = &aggs[f.agg];
-    agg.count_entry();
     let inclusive = f.mark.end();
-    record(agg, &inclusive, &f.children);
+    agg.add_entry(|| record(agg, &inclusive, &f.children));
+    ad_hoc_event(&inclusive);
     inclusive
 }
 
@@ -509,8 +509,13 @@ fn close(f: &Frame, aggs: &[Arc<Agg>]) -> Stats {
 fn record(agg: &Agg, inclusive: &Stats, children: &Own) {
     agg.inclusive.add(inclusive);
     agg.self_stats.add_own(Own::without(inclusive, children));
+}
+
+/// With `ad-hoc`, a finished entry is one of dhat's ad-hoc events, of its inclusive bytes.
+#[inline(always)]
+fn ad_hoc_event(_inclusive: &Stats) {
     #[cfg(feature = "ad-hoc")]
-    uncounted(|| dhat::ad_hoc_event(inclusive.total_bytes as usize));
+    uncounted(|| dhat::ad_hoc_event(_inclusive.total_bytes as usize));
 }
 
 /// An entry open on this thread, as it stands at a [`regions`](super::regions) call.
