@@ -560,6 +560,90 @@ fn main() {
     bad_intervals();
     region_frames();
     kit_work_unsampled();
+    failed_realloc_keeps_the_block();
+    site_peaks_within_the_fitted_figures();
+}
+
+/// 64 blocks of 64 KiB, kept in `out` (allocated by the caller).
+#[inline(never)]
+fn failed_grow_site(out: &mut Vec<Vec<u8>>) {
+    for _ in 0..64 {
+        let mut v = Vec::<u8>::with_capacity(64 << 10);
+        v.push(1);
+        out.push(black_box(v));
+    }
+}
+
+/// A reallocation that fails leaves its block as it was: a sampled block stays in the sample
+/// set, so its site's live figures at the end still hold it (they read 0 when the failed call
+/// took it out for good).
+fn failed_realloc_keeps_the_block() {
+    let file = common::temp("sampled", "dhat-sampled-failed-realloc.json");
+    let p = session(&file, 4 << 10);
+    let mut kept = Vec::with_capacity(64);
+    failed_grow_site(&mut kept);
+    for v in &mut kept {
+        // 1 PiB, more than the address space: the reallocation fails, the block stays.
+        assert!(v.try_reserve_exact(1 << 50).is_err());
+    }
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    let (tb, _, eb, ebk) = site(&profile, "failed_grow_site");
+    // At a 4 KiB interval a 64 KiB block goes unsampled with probability e^-16, and a sampled one
+    // weighs its size to within 1e-7.
+    near("failed_grow_site total bytes", tb, 64 << 16, 0.001);
+    near(
+        "failed_grow_site live bytes at the end",
+        eb,
+        64 << 16,
+        0.001,
+    );
+    assert_eq!(ebk, 64);
+    drop(kept);
+    std::fs::remove_file(&file).unwrap();
+    println!("sampled: a failed reallocation keeps its block ok");
+}
+
+/// 8 MiB in 2,048 blocks of 4 KiB, all freed.
+#[inline(never)]
+fn rare_site() {
+    for _ in 0..2048 {
+        black_box(vec![0u8; 4096]);
+    }
+}
+
+/// At a 16 MiB interval, one sample of a 4 KiB block stands for about 16 MiB, twice what the site
+/// allocated: its total is fitted down to the exact figure, and so its peak (`mb`) must be too,
+/// never above its total nor the process's peak (it read 16 MiB against a total of 8 MiB).
+/// Sessions run until one samples the site (each does with probability 0.39).
+fn site_peaks_within_the_fitted_figures() {
+    let file = common::temp("sampled", "dhat-sampled-site-peaks.json");
+    for _ in 0..60 {
+        let p = session(&file, 16 << 20);
+        rare_site();
+        p.finish().unwrap();
+        let profile = dhat_kit::profile::read(&file).unwrap();
+        if site(&profile, "rare_site").0 == 0 {
+            continue;
+        }
+        let peak = profile.totals().peak_bytes.unwrap();
+        for pp in &profile.pps {
+            assert!(
+                pp.mb <= pp.tb && pp.mb <= peak && pp.gb <= pp.mb && pp.eb <= pp.mb,
+                "a point's peak live bytes out of its figures: mb {}, tb {}, gb {}, eb {}, \
+                 process peak {peak}",
+                pp.mb,
+                pp.tb,
+                pp.gb,
+                pp.eb
+            );
+            assert!(pp.mbk <= pp.tbk, "mbk {} above tbk {}", pp.mbk, pp.tbk);
+        }
+        std::fs::remove_file(&file).unwrap();
+        println!("sampled: site peaks within the fitted figures ok");
+        return;
+    }
+    panic!("60 sessions without a sample of rare_site (each samples it with probability 0.39)");
 }
 
 /// The kit's code that allocates for its own work and never calls the program's.

@@ -101,9 +101,9 @@ unsafe impl<A: GlobalAlloc + 'static> GlobalAlloc for Alloc<A> {
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        tally::realloc::<A>(ptr, layout.size(), new_size, || {
+        tally::realloc::<A>(ptr, layout, new_size, |ptr, layout, new_size| {
             // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract for `ptr`, `layout` and
-            // `new_size`.
+            // `new_size`, which reach this call unchanged.
             unsafe { self.inner.realloc(ptr, layout, new_size) }
         })
     }

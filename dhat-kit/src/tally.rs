@@ -757,21 +757,55 @@ pub(crate) fn alloc<A: 'static>(size: usize, call: impl FnOnce() -> *mut u8) -> 
     })
 }
 
-/// A reallocation of the block at `ptr` from `old` bytes to `new` by `call`, counted (as one new
-/// block of `new` bytes, and the live bytes moved by the difference) when it succeeds.
+/// A reallocation of the block at `ptr` with `layout` to `new` bytes by `call` (given them
+/// back, so that it captures nothing else and a cold path can take it whole), counted (as one new
+/// block of `new` bytes, and the live bytes moved by the difference) when it succeeds. A block
+/// that may be sampled leaves the fast path ([`realloc_sampled`]).
 #[inline(always)]
 pub(crate) fn realloc<A: 'static>(
     ptr: *mut u8,
-    old: usize,
+    layout: Layout,
     new: usize,
-    call: impl FnOnce() -> *mut u8,
+    call: impl FnOnce(*mut u8, Layout, usize) -> *mut u8,
 ) -> *mut u8 {
-    sampled_free(ptr);
+    if may_be_sampled(ptr) {
+        return realloc_sampled::<A>(ptr, layout, new, call);
+    }
+    realloc_counted::<A>(layout.size(), new, || call(ptr, layout, new))
+}
+
+/// The reallocation by `call` from `old` bytes to `new`, counted when it succeeds.
+#[inline(always)]
+fn realloc_counted<A: 'static>(old: usize, new: usize, call: impl FnOnce() -> *mut u8) -> *mut u8 {
     counted(may_reenter::<A>(), call, |t, &p| {
         if !p.is_null() {
             t.on_realloc(p, old, new);
         }
     })
+}
+
+/// A reallocation of a block that may be sampled: the block leaves the sample set first (once
+/// the call returns, another thread may be given its old address), and comes back if the call
+/// fails, since the block then stays as it was.
+#[cold]
+#[inline(never)]
+fn realloc_sampled<A: 'static>(
+    ptr: *mut u8,
+    layout: Layout,
+    new: usize,
+    call: impl FnOnce(*mut u8, Layout, usize) -> *mut u8,
+) -> *mut u8 {
+    #[cfg(feature = "sampled")]
+    {
+        let taken = crate::sample::take(ptr);
+        let p = realloc_counted::<A>(layout.size(), new, || call(ptr, layout, new));
+        if let (true, Some(taken)) = (p.is_null(), taken) {
+            crate::sample::put_back(taken);
+        }
+        p
+    }
+    #[cfg(not(feature = "sampled"))]
+    realloc_counted::<A>(layout.size(), new, || call(ptr, layout, new))
 }
 
 /// The free of the block at `ptr` with `layout` by `call`. Over an allocator that never reenters,

@@ -68,10 +68,17 @@ pub(crate) fn profile(
             tb: tb[i],
             tbk: tbk[i],
             tl: s.lifetimes.max(0.0).round() as u64,
-            // The site's own highest estimate of live bytes; never below what it holds at the
-            // peak or at the end.
-            mb: (s.max_bytes.max(0.0).round() as u64).max(gb[i]).max(eb[i]),
+            // The site's own highest estimate of live bytes, within what the fitted figures
+            // allow (an unfitted sample at a long interval can weigh more than everything the
+            // site allocated): never above its total nor, for bytes, the process's peak; never
+            // below what it holds at the peak or at the end.
+            mb: (s.max_bytes.max(0.0).round() as u64)
+                .min(tb[i])
+                .min(process.max_bytes)
+                .max(gb[i])
+                .max(eb[i]),
             mbk: (s.max_blocks.max(0.0).round() as u64)
+                .min(tbk[i])
                 .max(gbk[i])
                 .max(ebk[i]),
             gb: gb[i],

@@ -155,7 +155,13 @@ pub(crate) struct State {
     slots: Box<[u32]>,
     version: u64,
     copied: u64,
+    /// The session's number, so that a block taken out in one session is never put back into
+    /// the next ([`put_back`]).
+    id: u64,
 }
+
+/// The sessions started so far: the next one's [`State::id`].
+static SESSIONS: AtomicU64 = AtomicU64::new(0);
 
 impl State {
     /// Copies the live figures to the peak figures if the set about to change is the one that was
@@ -194,17 +200,51 @@ impl State {
         }
     }
 
-    fn remove(&mut self, addr: usize) {
-        if let Some(l) = self.live.remove(&addr) {
-            self.before_change();
-            let s = &mut self.sites[l.site as usize];
-            s.curr_bytes.sub(l.bytes);
-            s.curr_blocks.sub(l.blocks);
-            s.lifetimes += l.blocks.value * session_micros().saturating_sub(l.born) as f64;
-            self.unmark(addr);
-            LIVE.0.fetch_sub(1, Relaxed);
-        }
+    /// Takes the block at `addr` out of the live set, if it is there: its site's live figures
+    /// fall and its lifetime ends. Returns what [`State::put_back`] needs to undo it.
+    fn remove(&mut self, addr: usize) -> Option<Taken> {
+        let l = self.live.remove(&addr)?;
+        self.before_change();
+        let s = &mut self.sites[l.site as usize];
+        s.curr_bytes.sub(l.bytes);
+        s.curr_blocks.sub(l.blocks);
+        let lifetime = l.blocks.value * session_micros().saturating_sub(l.born) as f64;
+        s.lifetimes += lifetime;
+        self.unmark(addr);
+        LIVE.0.fetch_sub(1, Relaxed);
+        Some(Taken {
+            addr,
+            live: l,
+            lifetime,
+            session: self.id,
+        })
     }
+
+    /// Undoes [`State::remove`] in the same session: the block is live again, as it was.
+    fn put_back(&mut self, taken: Taken) {
+        if taken.session != self.id {
+            return;
+        }
+        self.before_change();
+        let s = &mut self.sites[taken.live.site as usize];
+        s.curr_bytes.add(taken.live.bytes);
+        s.curr_blocks.add(taken.live.blocks);
+        s.lifetimes -= taken.lifetime;
+        // The entry's own slot was just freed: the map does not grow.
+        self.live.insert(taken.addr, taken.live);
+        self.mark(taken.addr);
+        LIVE.0.fetch_add(1, Relaxed);
+    }
+}
+
+/// A sampled block taken out of the live set before a reallocation ([`take`]), to put back if
+/// the reallocation fails ([`put_back`]).
+#[derive(Debug)]
+pub(crate) struct Taken {
+    addr: usize,
+    live: Live,
+    lifetime: f64,
+    session: u64,
 }
 
 /// The filter slot of an address.
@@ -243,6 +283,7 @@ pub(crate) fn start(interval: u64) {
         slots: vec![0; SLOTS].into_boxed_slice(),
         version: 0,
         copied: u64::MAX,
+        id: SESSIONS.fetch_add(1, Relaxed),
     };
     let mut guard = lock_state();
     *guard = Some(state);
@@ -413,6 +454,28 @@ fn free_slow(addr: usize) {
     }
 }
 
+/// Before a reallocation of the block at `ptr`: takes it out of the live set, as a free does
+/// (once the call returns, another thread may be given the old address), and returns it, to put
+/// back with [`put_back`] if the reallocation fails and the block stays.
+pub(crate) fn take(ptr: *mut u8) -> Option<Taken> {
+    if !may_be_sampled(ptr) || IN_SAMPLER.try_with(Cell::get).unwrap_or(true) {
+        return None;
+    }
+    let _in = InSampler::enter()?;
+    lock_state().as_mut()?.remove(ptr as usize)
+}
+
+/// After a reallocation that failed: the block [`take`] took out is live again. A session ended
+/// meanwhile keeps it out.
+pub(crate) fn put_back(taken: Taken) {
+    let Some(_in) = InSampler::enter() else {
+        return;
+    };
+    if let Some(state) = lock_state().as_mut() {
+        state.put_back(taken);
+    }
+}
+
 /// The sampler across a fork (see `crate::fork`): the forking thread holds its locks, with its
 /// own sampling off meanwhile.
 #[cfg(unix)]
@@ -458,6 +521,7 @@ mod tests {
             slots: vec![0; SLOTS].into_boxed_slice(),
             version: 0,
             copied: u64::MAX,
+            id: u64::MAX,
         };
         // Two addresses of one slot: the slot is a function of the address alone.
         let a = 0x7f00_dead_0000usize;
