@@ -39,3 +39,24 @@ fn the_peak_profiler_refuses_to_write_zeros() {
     );
     assert!(!file.exists(), "no file written");
 }
+
+/// Every figure would read 0, as for code that allocates nothing: each measurement refuses to
+/// start instead.
+#[cfg(feature = "criterion")]
+#[test]
+fn the_criterion_measurements_refuse_to_read_zeros() {
+    use criterion::measurement::Measurement;
+    use dhat_kit::criterion::{AllocatedBlocks, AllocatedBytes, PeakBytes};
+    let refused = |start: fn()| {
+        let why = std::panic::catch_unwind(start).expect_err("a measurement started");
+        let why = why.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            why.starts_with("dhat-kit: the criterion measurements cannot count")
+                && why.contains("dhat_kit::global_allocator!();"),
+            "{why}"
+        );
+    };
+    refused(|| drop(AllocatedBytes.start()));
+    refused(|| drop(AllocatedBlocks.start()));
+    refused(|| drop(PeakBytes.start()));
+}

@@ -45,6 +45,12 @@
 //! Allocations on other threads (a pool the routine hands work to) are not counted, as with
 //! [`measure`].
 //!
+//! # Panics
+//!
+//! Each measurement panics when it starts in a binary without dhat-kit's allocator
+//! (`dhat_kit::global_allocator!();` at the bench's root), where every figure would read 0, as
+//! code that allocates nothing does.
+//!
 //! # Time and memory from one benchmark
 //!
 //! Write the benchmark once, generic over the measurement, and register it in two groups:
@@ -209,12 +215,29 @@ impl std::fmt::Debug for Start {
 }
 
 impl Start {
+    /// # Panics
+    ///
+    /// Without dhat-kit's allocator (see [`counts`]).
     fn begin() -> Start {
+        assert!(counts(), "{NOT_INSTALLED}");
         Start {
             peaks: PEAKS.try_with(Cell::get).unwrap_or_default(),
             mark: Mark::begin(),
         }
     }
+}
+
+/// Why a measurement cannot start without dhat-kit's allocator.
+const NOT_INSTALLED: &str = "dhat-kit: the criterion measurements cannot count: dhat-kit's \
+     allocator is not installed in this binary, so every figure would read 0. Add this line at \
+     the root of the bench (the top of the file under benches/):\n\n    \
+     dhat_kit::global_allocator!();\n";
+
+/// Whether dhat-kit's allocator counts in this binary ([`is_installed`](crate::is_installed)),
+/// checked once.
+fn counts() -> bool {
+    static COUNTS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *COUNTS.get_or_init(crate::is_installed)
 }
 
 /// A measurement whose value is a `u64` added up over batches: its figure of a batch (a
