@@ -10,7 +10,9 @@ dhat_kit::global_allocator!();
 
 use criterion::measurement::Measurement;
 use criterion::{BatchSize, Criterion, SamplingMode};
-use dhat_kit::criterion::{per_iteration, AllocatedBlocks, AllocatedBytes, PeakBytes};
+use dhat_kit::criterion::{
+    per_iteration, per_iteration_with_input, AllocatedBlocks, AllocatedBytes, PeakBytes,
+};
 use std::hint::black_box;
 use std::process::Command;
 use std::time::Duration;
@@ -71,6 +73,14 @@ fn child() {
     });
     c.bench_function("peak/sum", |b| {
         b.iter(per_iteration(|| sum(black_box(&xs))))
+    });
+    // The input's 256 bytes are live when each call begins: the peak is the routine's 1.5 KiB.
+    c.bench_function("peak/batched", |b| {
+        b.iter_batched(
+            || vec![0u8; 256],
+            per_iteration_with_input(|input: Vec<u8>| vec![0u64; input.len() - 64]),
+            BatchSize::SmallInput,
+        )
     });
     c.final_summary();
 }
@@ -175,6 +185,7 @@ fn main() {
     check(&first, "blocks/sum", "0.0000 blocks");
     check(&first, "peak/workload", "4.0850 KiB");
     check(&first, "peak/sum", "0.0000  B");
+    check(&first, "peak/batched", "1.5000 KiB");
 
     // The second run compares with the baseline the first one saved.
     let second = run_child(&home);

@@ -152,8 +152,9 @@ pub struct AllocatedBlocks;
 ///
 /// A peak does not add up over iterations the way bytes allocated do, and criterion tells a
 /// measurement only where a batch of iterations starts and ends; so each iteration is measured
-/// on its own: wrap the routine in [`per_iteration`]. A sample with allocations in which no
-/// iteration was wrapped panics, rather than report the batch's peak divided by its length.
+/// on its own: wrap the routine in [`per_iteration`] (or, for `iter_batched`,
+/// [`per_iteration_with_input`]). A sample with allocations in which no iteration was wrapped
+/// panics, rather than report the batch's peak divided by its length.
 ///
 /// # Examples
 ///
@@ -185,20 +186,54 @@ thread_local! {
 
 /// Wraps a benchmark routine so that each call is measured on its own, for [`PeakBytes`]:
 /// `b.iter(per_iteration(|| work()))`. With the other measurements it changes nothing (each
-/// call's allocations are the same, measured or not).
+/// call's allocations are the same, measured or not). For a routine that takes an input
+/// (`iter_batched`), see [`per_iteration_with_input`].
 ///
 /// # Examples
 ///
 /// See [`PeakBytes`].
 pub fn per_iteration<O>(mut routine: impl FnMut() -> O) -> impl FnMut() -> O {
-    move || {
-        let (out, stats) = measure(&mut routine);
-        let _ = PEAKS.try_with(|p| {
-            let (sum, n) = p.get();
-            p.set((sum.saturating_add(stats.max_bytes), n + 1));
-        });
-        out
-    }
+    move || one_iteration(&mut routine)
+}
+
+/// [`per_iteration`] for a routine that takes the input criterion's setup made:
+/// `b.iter_batched(setup, per_iteration_with_input(|input| work(input)), size)`. The peak is
+/// above what was live when the call began, the input included.
+///
+/// # Examples
+///
+/// ```no_run
+/// use criterion::{BatchSize, Criterion};
+/// use dhat_kit::criterion::{per_iteration_with_input, PeakBytes};
+///
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     let mut c = Criterion::default().with_measurement(PeakBytes);
+///     c.bench_function("peak/sort", |b| {
+///         b.iter_batched(
+///             || (0..1000u32).rev().collect::<Vec<_>>(),
+///             per_iteration_with_input(|mut v: Vec<u32>| {
+///                 v.sort();
+///                 v.len()
+///             }),
+///             BatchSize::SmallInput,
+///         )
+///     });
+/// }
+/// ```
+pub fn per_iteration_with_input<I, O>(mut routine: impl FnMut(I) -> O) -> impl FnMut(I) -> O {
+    move |input| one_iteration(|| routine(input))
+}
+
+/// Runs one iteration measured on its own, and adds its peak to this thread's [`PEAKS`].
+fn one_iteration<O>(routine: impl FnOnce() -> O) -> O {
+    let (out, stats) = measure(routine);
+    let _ = PEAKS.try_with(|p| {
+        let (sum, n) = p.get();
+        p.set((sum.saturating_add(stats.max_bytes), n + 1));
+    });
+    out
 }
 
 /// Where a measurement began: what criterion holds between `start` and `end`.
