@@ -305,7 +305,10 @@ pub(in crate::region) fn reset() {
         let mut reg = lock();
         reg.ended.clear();
         for agg in &reg.live {
-            agg.entries.store(0, Relaxed);
+            // Zero entries, the parity kept: an exit adding an entry on its thread meanwhile
+            // (which the docs ask not to do) then leaves a wrong count, never an odd one that
+            // readers would wait on for good.
+            agg.entries.fetch_and(1, Relaxed);
             agg.inclusive.clear();
             agg.self_stats.clear();
         }
