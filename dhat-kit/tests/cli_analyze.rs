@@ -3,7 +3,7 @@
 //! outputs one line per row.
 
 mod support;
-use support::{path, run};
+use support::{ok, path, run};
 
 /// Runs the command, which must fail with status 2 and one line on stderr: that line.
 fn bad_input(args: &[&str]) -> String {
@@ -191,4 +191,99 @@ fn names_with_control_characters_keep_one_row_per_line() {
         "{text}"
     );
     assert!(text.contains(r"new\nline (750 B > 10% (75 B))"), "{text}");
+}
+
+/// A character XML 1.0 allows (its `Char` production).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// XML forbids control characters and U+FFFE/U+FFFF even as character references: a title (the
+/// file name by default) or a name holding one is escaped as in the tables, so that the graph
+/// still opens (a browser showed "Invalid character" in its place).
+#[test]
+fn the_flame_graph_stays_well_formed_xml_whatever_the_names() {
+    let dir = support::TempDir::new("cli_analyze", "xml");
+    let file = dir.write(
+        "run\u{1}1.json",
+        &CONTROL.replace("my_crate::tab\\there", "my_crate::odd\u{ffff}"),
+    );
+    let svg = dir.join("f.svg");
+    ok(&[
+        "flamegraph",
+        file.to_str().unwrap(),
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    let bad: Vec<String> = svg
+        .chars()
+        .filter(|&c| !xml_char(c))
+        .map(|c| format!("U+{:04X}", c as u32))
+        .collect();
+    assert!(bad.is_empty(), "characters XML forbids: {bad:?}");
+    assert!(svg.contains(r"run\u{1}1.json"), "the title, escaped");
+    assert!(svg.contains(r"my_crate::odd\u{ffff}"), "the name, escaped");
+}
+
+/// An ad-hoc profile's figures are the program's own units, and may add up past pprof's signed
+/// 64-bit values: converting it is refused (one line, status 2, nothing written) rather than
+/// written with other figures (values clamped, or a total `go tool pprof` reads as negative).
+#[test]
+fn pprof_refuses_figures_beyond_its_signed_64_bit_values() {
+    let dir = support::TempDir::new("cli_analyze", "pprof-range");
+    let ad_hoc = |values: &[u64]| {
+        let pps: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!(r#"{{"tb":{v},"tbk":1,"fs":[{}]}}"#, i + 1))
+            .collect();
+        let ftbl: Vec<String> = (0..values.len())
+            .map(|i| format!(r#""0x{:x}: app::f{i} (src/f.rs:{}:1)""#, i + 1, i + 1))
+            .collect();
+        format!(
+            r#"{{"dhatFileVersion":2,"mode":"ad-hoc","verb":"Allocated","bklt":false,
+            "bkacc":false,"bu":"unit","bsu":"units","bksu":"events","tu":"instrs",
+            "Mtu":"Minstr","cmd":"app","pid":1,"te":9,"pps":[{}],"ftbl":["[root]",{}]}}"#,
+            pps.join(","),
+            ftbl.join(",")
+        )
+    };
+    let half = (1u64 << 62) + 1;
+    for (name, values, total) in [
+        // One value past i64::MAX; two that fit but add up past it.
+        ("one", vec![(1u64 << 63) + 5, 7], "9223372036854775820"),
+        ("sum", vec![half, half], "9223372036854775810"),
+    ] {
+        let file = dir.write(&format!("{name}.json"), &ad_hoc(&values));
+        let file = file.to_str().unwrap();
+        let out = dir.join(&format!("{name}.pb.gz"));
+        let line = bad_input(&[
+            "convert",
+            file,
+            "--to",
+            "pprof",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            line.contains(&format!(
+                "total_bytes adds up to {total}, above pprof's largest value, 9223372036854775807"
+            )),
+            "{line}"
+        );
+        assert!(!out.exists(), "nothing written");
+    }
+    // At the limit itself it is written.
+    let file = dir.write("max.json", &ad_hoc(&[i64::MAX as u64 - 1, 1]));
+    let out = dir.join("max.pb.gz");
+    ok(&[
+        "convert",
+        file.to_str().unwrap(),
+        "--to",
+        "pprof",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(out.exists());
 }

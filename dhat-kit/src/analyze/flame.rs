@@ -604,13 +604,16 @@ pub fn flamegraph_svg(
     out: impl std::io::Write,
 ) -> Result<(), Error> {
     metric.check(profile)?;
+    // The title is the profile's file name by default: escaped as names are, since XML forbids
+    // control characters even as references.
+    let title = &super::one_line(title);
     let fold = Fold::new(profile, FoldBy::Function, &[metric]);
     let total = fold.totals()[0];
     if total == 0 {
         return empty_svg(title, metric, out);
     }
     let mut opts = inferno::flamegraph::Options::default();
-    opts.title = title.to_owned();
+    opts.title = title.to_string();
     opts.count_name = if metric.is_blocks() {
         profile.blocks_plural().to_owned()
     } else {

@@ -541,10 +541,14 @@ pub(crate) fn percent(part: u64, whole: u64) -> f64 {
 }
 
 /// `s` on one line, for a line-oriented output (a table row, a folded stack): each control
-/// character (newline, carriage return, tab, ...) and each Unicode line or paragraph separator is
-/// written as its Rust escape (`\n`, `\r`, `\t`, `\u{1b}`); anything else is kept.
+/// character (newline, carriage return, tab, ...), each Unicode line or paragraph separator and
+/// the two characters XML forbids besides (U+FFFE, U+FFFF) is written as its Rust escape (`\n`,
+/// `\r`, `\t`, `\u{1b}`); anything else is kept.
 pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
-    let breaks = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    // Control characters and line separators break lines; U+FFFE and U+FFFF, which XML forbids
+    // even as references, would break the flame graph's SVG.
+    let breaks =
+        |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}');
     if !s.contains(breaks) {
         return std::borrow::Cow::Borrowed(s);
     }

@@ -93,6 +93,15 @@ pub enum Error {
         /// The feature.
         feature: &'static str,
     },
+    /// A figure adds up to more than the format can hold (pprof's values are signed 64-bit).
+    Range {
+        /// The format.
+        format: &'static str,
+        /// The figure, as the format names it.
+        figure: &'static str,
+        /// What it adds up to (`u64::MAX` if more).
+        total: u64,
+    },
     /// Writing failed.
     Io(std::io::Error),
 }
@@ -104,6 +113,23 @@ impl fmt::Display for Error {
             Error::Feature { format, feature } => {
                 write!(f, "{format} output needs dhat-kit's `{feature}` feature")
             }
+            Error::Range {
+                format,
+                figure,
+                total,
+            } => {
+                let total = if *total == u64::MAX {
+                    format!("more than {total}")
+                } else {
+                    total.to_string()
+                };
+                write!(
+                    f,
+                    "{figure} adds up to {total}, above {format}'s largest value, {} (its values \
+                     are signed 64-bit): not written, rather than with other figures",
+                    i64::MAX
+                )
+            }
             Error::Io(e) => write!(f, "cannot write: {e}"),
         }
     }
@@ -113,7 +139,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Profile(e) => Some(e),
-            Error::Feature { .. } => None,
+            Error::Feature { .. } | Error::Range { .. } => None,
             Error::Io(e) => Some(e),
         }
     }

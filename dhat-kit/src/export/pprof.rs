@@ -24,11 +24,27 @@ use crate::profile::Profile;
 ///
 /// # Errors
 ///
-/// [`Error::Io`] if `out` fails.
+/// [`Error::Range`] if a sample type's values add up to more than pprof's signed 64-bit values
+/// hold (possible in an ad-hoc profile, whose units are the program's), before anything is
+/// written; [`Error::Io`] if `out` fails.
 pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
     let figures = super::figures(profile);
     let metrics: Vec<Metric> = figures.iter().map(|f| f.0).collect();
     let fold = Fold::new(profile, FoldBy::Location, &metrics);
+    // Every value is at most its type's total, so totals within range keep every value (and
+    // `go tool pprof`'s sums) exact.
+    let limit = i64::MAX as u64;
+    if let Some((&metric, total)) = metrics
+        .iter()
+        .zip(fold.totals())
+        .find(|&(_, total)| total > limit)
+    {
+        return Err(Error::Range {
+            format: "pprof",
+            figure: type_name(metric),
+            total,
+        });
+    }
     // Buffered in front of the encoder: it works best on large writes.
     let mut gz = std::io::BufWriter::with_capacity(
         1 << 16,
@@ -41,14 +57,7 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
     // sample_type (1): ValueType { type (1), unit (2) }.
     let mut default_type = 0;
     for (metric, _, unit) in &figures {
-        let type_name = match metric {
-            Metric::TotalBytes => "total_bytes",
-            Metric::TotalBlocks => "total_blocks",
-            Metric::PeakBytes => "gmax_bytes",
-            Metric::PeakBlocks => "gmax_blocks",
-            Metric::EndBytes => "end_bytes",
-            _ => "end_blocks",
-        };
+        let type_name = type_name(*metric);
         let unit = match unit.as_str() {
             "blocks" => "count",
             u => u,
@@ -77,7 +86,7 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
         bytes_field(&mut msg, 1, &field).ok();
         field.clear();
         for &v in values {
-            varint(&mut field, v.min(i64::MAX as u64));
+            varint(&mut field, v);
         }
         bytes_field(&mut msg, 2, &field).ok();
         result = bytes_field(&mut gz, 2, &msg);
@@ -187,6 +196,18 @@ fn bytes_field(out: &mut impl Write, number: u32, bytes: &[u8]) -> std::io::Resu
     varint(&mut b, bytes.len() as u64);
     out.write_all(&b)?;
     out.write_all(bytes)
+}
+
+/// The name of `metric`'s sample type.
+fn type_name(metric: Metric) -> &'static str {
+    match metric {
+        Metric::TotalBytes => "total_bytes",
+        Metric::TotalBlocks => "total_blocks",
+        Metric::PeakBytes => "gmax_bytes",
+        Metric::PeakBlocks => "gmax_blocks",
+        Metric::EndBytes => "end_bytes",
+        _ => "end_blocks",
+    }
 }
 
 #[cfg(test)]
