@@ -37,7 +37,9 @@
 //!   thread-local with no destructor never panics and never registers one.
 //! - The slow path ([`Tally::slow`], cold) does relaxed atomic additions (in exact mode, plain
 //!   loads and stores on the thread's own span slot, taken at its first exact-mode operation by a
-//!   compare-and-swap on a free one: no lock, no wait); its one possibly allocating step, the
+//!   compare-and-swap on a free one: no lock; it waits only while a span's step, which allocates
+//!   nothing and so never waits on it, is taken on another thread, see [`process`]); its one
+//!   possibly allocating step, the
 //!   thread's first registration of its exit hook, runs with the thread's counting paused, so the
 //!   allocation it may make passes straight through. The registration of its band ([`band`]) is
 //!   a compare-and-swap on a free slot too, and never waits.
@@ -52,6 +54,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 mod band;
+mod fence;
 pub(crate) mod mark;
 pub(crate) mod process;
 

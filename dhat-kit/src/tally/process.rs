@@ -11,10 +11,11 @@
 //! A span's beginning and end read the totals and the live figures, and set the peak, as one
 //! step ([`frozen`]): while other threads keep working (a pool started in an outer span), an
 //! operation made meanwhile falls wholly before that step or wholly after it. Each operation
-//! marks itself in progress on its slot's line (one exchange) and waits while a step is taken;
-//! the step waits for the operations in progress to end.
+//! marks itself in progress on its slot's line (a plain store) and waits while a step is taken;
+//! the step waits for the operations in progress to end. The fence each side needs between its
+//! write and its read is asymmetric where the system offers it ([`fence`]): the step pays it.
 
-use super::{band_in_force, with_tally, Tally, BANDS};
+use super::{band_in_force, fence, with_tally, Tally, BANDS};
 use crate::stats::Stats;
 use std::cell::Cell;
 use std::sync::atomic::{
@@ -61,6 +62,7 @@ pub(super) fn in_child(own_spans: usize, state: Option<&Cell<SpanTotals>>) {
     }
     SHARED_BUSY.store(0, SeqCst);
     FROZEN.store(false, SeqCst);
+    fence::in_child();
 }
 
 /// The current span epoch.
@@ -90,9 +92,10 @@ static FROZEN: AtomicBool = AtomicBool::new(false);
 static SHARED_BUSY: AtomicUsize = AtomicUsize::new(0);
 
 /// An operation in progress in exact mode, marked on its thread's slot (or counted in
-/// [`SHARED_BUSY`]) until it drops. Marking, then reading [`FROZEN`] (both sequentially
-/// consistent) pairs with [`frozen`]'s setting it, then reading the marks: of an operation and a
-/// step, at least one sees the other, so none runs inside a step.
+/// [`SHARED_BUSY`]) until it drops. Marking, a fence ([`fence::light`]), then reading [`FROZEN`]
+/// pairs with [`frozen`]'s setting it, a fence ([`fence::heavy`]), then reading the marks: of an
+/// operation and a step, at least one sees the other, so none runs inside a step. (The shared
+/// count's addition and the reads of it are sequentially consistent, a fence of their own.)
 struct InProgress(Option<&'static Slot>);
 
 impl InProgress {
@@ -100,11 +103,16 @@ impl InProgress {
     fn begin(slot: Option<&'static Slot>) -> InProgress {
         loop {
             match slot {
-                Some(slot) => slot.busy.store(true, SeqCst),
+                Some(slot) => {
+                    slot.busy.store(true, Relaxed);
+                    fence::light();
+                }
                 None => {
                     SHARED_BUSY.fetch_add(1, SeqCst);
                 }
             }
+            // Sequentially consistent for the shared count; an acquire at least, so that what the
+            // step wrote (the peak it set) is seen by an operation after it.
             if !FROZEN.load(SeqCst) {
                 return InProgress(slot);
             }
@@ -144,6 +152,7 @@ fn wait_while(busy: impl Fn() -> bool) {
 /// and the others wait until it is over. `step` must not allocate.
 fn frozen<R>(step: impl FnOnce() -> R) -> R {
     FROZEN.store(true, SeqCst);
+    fence::heavy();
     for slot in &SLOT_TABLE {
         wait_while(|| slot.busy.load(SeqCst));
     }
@@ -385,6 +394,7 @@ impl SpanMark {
         let was_measuring =
             with_tally(|t: &Tally| t.measuring.replace(outermost || t.measuring.get()))
                 .unwrap_or(false);
+        fence::settle();
         if outermost {
             EPOCH.fetch_add(1, SeqCst);
         }
