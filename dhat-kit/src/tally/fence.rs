@@ -198,6 +198,26 @@ mod tests {
         assert_eq!(both_missed, 0, "rounds in which each side missed the other");
     }
 
+    /// A forked child takes steps with the answer it asks for again (a registration need not
+    /// carry over, and a thread of the parent's that was asking is not there to answer).
+    #[cfg(unix)]
+    #[test]
+    fn a_forked_child_settles_again() {
+        crate::fork::hook();
+        settle();
+        let child = crate::fork::tests::in_a_child(|| {
+            heavy();
+            light();
+            let settled = STATE.load(SeqCst);
+            // As if a thread of the parent's had been asking at the fork.
+            STATE.store(ASKING, SeqCst);
+            in_child();
+            heavy();
+            settled == STATE.load(SeqCst) && (settled == ASYMMETRIC || settled == SYMMETRIC)
+        });
+        child.unwrap();
+    }
+
     /// On Linux the kernels the project runs on offer `membarrier`: the operations' fence is the
     /// compiler's there (a sandbox that filters the call would show here).
     #[cfg(target_os = "linux")]
