@@ -413,7 +413,9 @@ enum Inner {
 /// forked while another thread was inside dhat's allocator may wait for good on dhat's lock.
 ///
 /// The `peak` and `sampled` files' totals are the process's figures when the session ends
-/// ([`process_stats`](crate::process_stats)). A thread hands over its last batch as it exits,
+/// ([`process_stats`](crate::process_stats)): since the process started, so with what std's
+/// runtime allocates before `main` and what ran before the session (dhat's files count from
+/// the session's start). A thread hands over its last batch as it exits,
 /// and the end of a [`std::thread::scope`] waits for its threads' closures, not for their exits;
 /// so at its end the session first waits for the threads started during it to exit, or to go
 /// idle (a pool's workers), for at most 0.5 s (it reads the threads from `/proc/self/task`, on
