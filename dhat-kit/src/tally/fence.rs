@@ -53,7 +53,7 @@ pub(super) fn heavy() {
             // Registered, it cannot fail (membarrier(2)); if it did, operations running with the
             // compiler's fence alone could be missed, and the figures would be wrong without a
             // word.
-            #[cfg(target_os = "linux")]
+            #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
             membarrier::fail();
         }
     } else {
@@ -71,7 +71,8 @@ pub(super) fn in_child() {
     }
 }
 
-#[cfg(target_os = "linux")]
+/// Linux with glibc or musl: the `libc` crate names the call there (not on uClibc).
+#[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
 mod membarrier {
     /// `MEMBARRIER_CMD_PRIVATE_EXPEDITED` and its registration (`linux/membarrier.h`).
     pub(super) const PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
@@ -105,7 +106,7 @@ mod membarrier {
 /// Registers the process for `membarrier` and checks that a barrier works: [`ASYMMETRIC`] if so,
 /// else [`SYMMETRIC`].
 fn ask() -> u8 {
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
     if membarrier::call(membarrier::REGISTER_PRIVATE_EXPEDITED) && barrier() {
         return ASYMMETRIC;
     }
@@ -114,9 +115,9 @@ fn ask() -> u8 {
 
 /// A full fence on every processor running one of the process's threads.
 fn barrier() -> bool {
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
     let done = membarrier::call(membarrier::PRIVATE_EXPEDITED);
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(all(target_os = "linux", any(target_env = "gnu", target_env = "musl"))))]
     let done = false;
     done
 }
@@ -234,7 +235,7 @@ mod tests {
 
     /// On Linux the kernels the project runs on offer `membarrier`: the operations' fence is the
     /// compiler's there (a sandbox that filters the call would show here).
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
     #[test]
     fn linux_offers_the_asymmetric_fence() {
         settle();
