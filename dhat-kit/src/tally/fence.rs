@@ -150,7 +150,7 @@ mod tests {
     /// machine); with one processor the test is skipped.
     #[test]
     fn of_an_operation_and_a_step_at_least_one_sees_the_other() {
-        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, Ordering::Relaxed};
         const ROUNDS: u64 = 200_000;
         if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
             // Two threads never run at once there: nothing to buffer against.
@@ -181,33 +181,27 @@ mod tests {
                 std::hint::spin_loop();
             }
         }
-        let operation = std::thread::spawn(move || {
-            let (mut rng, mut saw) = (
-                0x9e37_79b9_7f4a_7c15_u64,
-                Vec::with_capacity(ROUNDS as usize),
-            );
+        // One side's rounds: write its flag (as that side does), its fence, read the other's.
+        fn side(
+            seed: u64,
+            (own, write): (&AtomicBool, Ordering),
+            fence: fn(),
+            other: &AtomicBool,
+        ) -> Vec<bool> {
+            let (mut rng, mut saw) = (seed, Vec::with_capacity(ROUNDS as usize));
             for r in 1..=ROUNDS {
                 start(2 * r - 1, &mut rng);
-                MARK.store(true, Relaxed);
-                light();
-                saw.push(FLAG.load(SeqCst));
+                own.store(true, write);
+                fence();
+                saw.push(other.load(SeqCst));
                 start(2 * r, &mut rng);
-                MARK.store(false, SeqCst);
+                own.store(false, SeqCst);
             }
             saw
-        });
-        let (mut rng, mut saw) = (
-            0x2545_f491_4f6c_dd1d_u64,
-            Vec::with_capacity(ROUNDS as usize),
-        );
-        for r in 1..=ROUNDS {
-            start(2 * r - 1, &mut rng);
-            FLAG.store(true, SeqCst);
-            heavy();
-            saw.push(MARK.load(SeqCst));
-            start(2 * r, &mut rng);
-            FLAG.store(false, SeqCst);
         }
+        let operation =
+            std::thread::spawn(|| side(0x9e37_79b9_7f4a_7c15, (&MARK, Relaxed), light, &FLAG));
+        let saw = side(0x2545_f491_4f6c_dd1d, (&FLAG, SeqCst), heavy, &MARK);
         let op_saw = operation.join().unwrap();
         let both_missed = (0..ROUNDS as usize)
             .filter(|&i| !saw[i] && !op_saw[i])
