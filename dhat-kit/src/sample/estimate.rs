@@ -41,8 +41,8 @@ pub(crate) fn weight(size: u64, interval: f64) -> (f64, f64) {
 
 /// Fits the sites' estimates `est` (with estimated variances `var`) to the exact figure `exact`:
 /// while they sum to no more than `exact`, each site keeps its estimate (rounded down) and the rest
-/// is returned as the unsampled remainder (what sampling did not see: blocks from before the
-/// session, and chance). When they sum to more, the excess is taken from the sites in proportion
+/// is returned as the unsampled remainder (what sampling did not see: a thread's allocations before
+/// its countdown was armed, at most a batch, and chance). When they sum to more, the excess is taken from the sites in proportion
 /// to their variance, never below 0 (a site of blocks that were always sampled, exact, keeps its
 /// figure), and only what that cannot absorb by scaling all down; the figures then sum to `exact`
 /// and the remainder is 0.
@@ -113,6 +113,42 @@ pub(crate) fn apportion(est: &[f64], var: &[f64], exact: u64) -> (Vec<u64>, u64)
             (out, 0)
         }
         None => (out, short),
+    }
+}
+
+/// Keeps each point's total at least its floor (`values[i] >= floor[i]`: a point allocated at
+/// least what it holds live at the peak or at the end), the sum unchanged: a point below its floor
+/// (as a remainder that sampling saw nothing of, whose total the sites' estimates left at 0, while
+/// it holds a block live) is raised to it, taking from the points above theirs in proportion to
+/// how far above. Where the floors sum to more than the values, nothing changes.
+pub(crate) fn keep_at_least(values: &mut [u64], floor: &[u64]) {
+    let sum = |v: &[u64]| v.iter().map(|&x| u128::from(x)).sum::<u128>();
+    if sum(floor) > sum(values) {
+        return;
+    }
+    let mut deficit = 0u64;
+    for (v, &f) in values.iter_mut().zip(floor) {
+        deficit += f.saturating_sub(*v);
+        *v = (*v).max(f);
+    }
+    if deficit == 0 {
+        return;
+    }
+    let slack: Vec<u64> = values.iter().zip(floor).map(|(&v, &f)| v - f).collect();
+    let all_slack = sum(&slack);
+    for (v, &s) in values.iter_mut().zip(&slack) {
+        // Rounded down, so never more than the slack (the deficit is at most all the slack).
+        let take = (u128::from(deficit) * u128::from(s) / all_slack) as u64;
+        *v -= take;
+        deficit -= take;
+    }
+    // What rounding left (less than a unit a point): from the points with the most slack left.
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(values[i] - floor[i]));
+    for i in order {
+        let take = deficit.min(values[i] - floor[i]);
+        values[i] -= take;
+        deficit -= take;
     }
 }
 
@@ -270,6 +306,11 @@ mod tests {
             (vec![50, 50], 0)
         );
         assert_eq!(apportion(&[], &[], 7), (vec![], 7));
+        // A remainder holding a 192-byte block live with nothing allocated, by the fit of the
+        // site's estimate: the remainder allocated it, taken from the site's total.
+        let mut totals = [20 << 20, 0];
+        keep_at_least(&mut totals, &[0, 192]);
+        assert_eq!(totals, [(20 << 20) - 192, 192]);
         assert_eq!(
             apportion(&[1.0, 2.0, 3.0], &[1.0; 3], 0),
             (vec![0, 0, 0], 0)
@@ -286,6 +327,27 @@ mod tests {
             let (out, rest) = apportion(&est, &var, exact);
             prop_assert_eq!(out.iter().sum::<u64>() + rest, exact);
             prop_assert_eq!(out.len(), est.len());
+        }
+
+        #[test]
+        fn totals_stay_at_least_their_floors_and_keep_their_sum(
+            points in proptest::collection::vec((0u64..1 << 40, 0u64..1 << 40), 0..40),
+        ) {
+            let (mut values, floor): (Vec<u64>, Vec<u64>) = points.into_iter().unzip();
+            let before = values.clone();
+            keep_at_least(&mut values, &floor);
+            let sum = |v: &[u64]| v.iter().map(|&x| u128::from(x)).sum::<u128>();
+            prop_assert_eq!(sum(&values), sum(&before));
+            if sum(&floor) <= sum(&before) {
+                prop_assert!(values.iter().zip(&floor).all(|(v, f)| v >= f), "{:?} {:?}", values, floor);
+                // A point below its floor only rises; one above it never falls below it.
+                for ((v, b), f) in values.iter().zip(&before).zip(&floor) {
+                    let kept = if b < f { v == f } else { v >= f && v <= b };
+                    prop_assert!(kept, "{} from {} with floor {}", v, b, f);
+                }
+            } else {
+                prop_assert_eq!(values, before);
+            }
         }
 
         #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::estimate::apportion;
+use super::estimate::{apportion, keep_at_least};
 use super::State;
 use crate::profile::{Profile, ProgramPoint};
 
@@ -18,8 +18,9 @@ pub(crate) fn remainder_frame(samples: u64, interval: u64) -> String {
 }
 
 /// The sampled profile of a session: one program point per sampled stack, whose figures are the
-/// estimates scaled so that, with the remainder point, every total equals the exact `process`
-/// figure (see [`apportion`]). Symbols are resolved here, outside the allocator.
+/// estimates scaled so that, with the remainder point, every total equals the session's exact
+/// figure in `process` (see [`apportion`]), and each point's totals are at least what it holds
+/// live ([`keep_at_least`]). Symbols are resolved here, outside the allocator.
 pub(crate) fn profile(
     state: &State,
     peak_micros: u64,
@@ -41,12 +42,34 @@ pub(crate) fn profile(
         let (v, var) = col(f);
         apportion(&v, &var, exact)
     };
-    let (tb, tb_rest) = fit(|s| s.total_bytes, process.total_bytes);
-    let (tbk, tbk_rest) = fit(|s| s.total_blocks, process.total_blocks);
     let (gb, gb_rest) = fit(|s| s.gmax_bytes, process.max_bytes);
     let (gbk, gbk_rest) = fit(|s| s.gmax_blocks, process.max_blocks);
     let (eb, eb_rest) = fit(|s| s.curr_bytes, process.curr_bytes);
     let (ebk, ebk_rest) = fit(|s| s.curr_blocks, process.curr_blocks);
+    // Each point's totals at least what it holds live at the peak and at the end, the remainder
+    // (last) included.
+    let total = |f: fn(&super::Site) -> super::Est, exact: u64, held: [(&[u64], u64); 2]| {
+        let (mut v, rest) = fit(f, exact);
+        v.push(rest);
+        let [(peak, peak_rest), (end, end_rest)] = held;
+        let floor: Vec<u64> = (peak.iter().zip(end))
+            .map(|(&p, &e)| p.max(e))
+            .chain([peak_rest.max(end_rest)])
+            .collect();
+        keep_at_least(&mut v, &floor);
+        let rest = v.pop().unwrap_or(0);
+        (v, rest)
+    };
+    let (tb, tb_rest) = total(
+        |s| s.total_bytes,
+        process.total_bytes,
+        [(&gb, gb_rest), (&eb, eb_rest)],
+    );
+    let (tbk, tbk_rest) = total(
+        |s| s.total_blocks,
+        process.total_blocks,
+        [(&gbk, gbk_rest), (&ebk, ebk_rest)],
+    );
 
     // Lifetimes: each site's estimate; the remainder's blocks at the sampled blocks' mean lifetime.
     let lifetimes: f64 = sites.iter().map(|s| s.lifetimes.max(0.0)).sum();
