@@ -3,6 +3,7 @@
 
 dhat_kit::global_allocator!();
 
+mod common;
 mod workload;
 
 use std::process::Command;
@@ -40,4 +41,91 @@ fn measure_matches_dhat_heap_stats_on_the_same_workload() {
     assert!(stats.total_blocks > 1000, "{stats:?}");
     assert!(stats.curr_blocks > 500, "{stats:?}");
     drop(kept);
+}
+
+/// Run in a child process (its figures must hold this session's work alone): a session of the
+/// mode `DHAT_KIT_TEST_PROFILE` names around the workload, after the same work before it as the
+/// reference run does, writing `DHAT_KIT_TEST_PROFILE_FILE`.
+#[test]
+fn child_profile_session() {
+    let (Some(mode), Some(file)) = (
+        std::env::var_os("DHAT_KIT_TEST_PROFILE"),
+        std::env::var_os("DHAT_KIT_TEST_PROFILE_FILE"),
+    ) else {
+        return; // only in the child started by the tests below
+    };
+    let mode = match mode.to_str() {
+        Some("peak") => dhat_kit::Mode::Peak,
+        Some("sampled") => dhat_kit::Mode::Sampled,
+        other => panic!("unknown mode {other:?}"),
+    };
+    let before = workload::before_session();
+    let profiler = dhat_kit::Profiler::builder()
+        .mode(mode)
+        .file(file)
+        .summary(false)
+        .build()
+        .unwrap();
+    let kept = workload::run();
+    profiler.finish().unwrap();
+    drop((kept, before));
+}
+
+/// The totals of dhat's heap profile of the workload, and of dhat-kit's profile in `mode`, on
+/// the same work: `(bytes, blocks, bytes at t-gmax, blocks at t-gmax, bytes at t-end, blocks
+/// at t-end)`.
+fn profile_totals(mode: &str) -> [(u64, u64, u64, u64, u64, u64); 2] {
+    let read = |file: &std::path::Path| {
+        let t = dhat_kit::profile::read(file).unwrap().totals();
+        let some = |v: Option<u64>| v.expect("a heap profile's t-gmax and t-end");
+        (
+            t.bytes,
+            t.blocks,
+            some(t.peak_bytes),
+            some(t.peak_blocks),
+            some(t.end_bytes),
+            some(t.end_blocks),
+        )
+    };
+    let dhat_file = common::temp("exact-vs-dhat", &format!("dhat-heap-{mode}.json"));
+    let out = Command::new(env!("CARGO_BIN_EXE_dhat-reference"))
+        .arg("profile")
+        .arg(&dhat_file)
+        .output()
+        .expect("run the dhat reference binary");
+    assert!(out.status.success(), "reference run failed: {out:?}");
+    let kit_file = common::temp("exact-vs-dhat", &format!("dhat-kit-{mode}.json"));
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_profile_session", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env("DHAT_KIT_TEST_PROFILE", mode)
+        .env("DHAT_KIT_TEST_PROFILE_FILE", &kit_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    [read(&dhat_file), read(&kit_file)]
+}
+
+/// A peak profile's totals, at t-gmax and at t-end are dhat's to the byte on the same work: both
+/// count from the session's start (not what ran before it, nor std's runtime before `main`), and
+/// the peak is the session's, not an earlier and higher one of the process.
+#[test]
+fn a_peak_profile_holds_dhats_totals_of_the_same_session() {
+    let [dhat, kit] = profile_totals("peak");
+    assert!(dhat.1 > 1000 && dhat.5 > 500, "a real workload: {dhat:?}");
+    assert_eq!(
+        kit, dhat,
+        "dhat-kit's peak profile against dhat's heap profile"
+    );
+}
+
+/// So are a sampled profile's: its estimated sites are fitted to the session's exact figures.
+#[cfg(feature = "sampled")]
+#[test]
+fn a_sampled_profile_holds_dhats_totals_of_the_same_session() {
+    let [dhat, kit] = profile_totals("sampled");
+    assert_eq!(
+        kit, dhat,
+        "dhat-kit's sampled profile against dhat's heap profile"
+    );
 }

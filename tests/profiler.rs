@@ -10,10 +10,12 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 fn peak(file: &PathBuf) -> dhat_kit::ProfilerBuilder {
-    Profiler::builder()
-        .mode(Mode::Peak)
-        .file(file)
-        .summary(false)
+    of_mode(Mode::Peak, file)
+}
+
+/// A session of `mode` writing `file`, with no summary.
+fn of_mode(mode: Mode, file: &PathBuf) -> dhat_kit::ProfilerBuilder {
+    Profiler::builder().mode(mode).file(file).summary(false)
 }
 
 #[test]
@@ -26,6 +28,8 @@ fn the_peak_profile_is_dhat_json_whose_points_are_region_paths() {
         dhat_kit::region!("profile-inner");
         black_box(vec![0u8; 200]);
     }
+    // Outside any region, and large enough to be published at once: the session's peak.
+    black_box(vec![0u8; 1 << 20]);
     let path = profiler.finish().unwrap();
     assert_eq!(path, file);
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
@@ -68,11 +72,11 @@ fn the_peak_profile_is_dhat_json_whose_points_are_region_paths() {
         (Some(300), Some(1))
     );
     assert!(pps.iter().any(|pp| frames(pp) == ["(outside any region)"]));
-    // The points add up to the process's totals.
+    // The points add up to the session's totals, within the process's.
     let sum = |k: &str| pps.iter().map(|pp| pp[k].as_u64().unwrap()).sum::<u64>();
     let process = dhat_kit::process_stats();
-    assert!(sum("tb") <= process.total_bytes && sum("tb") > 500);
-    assert!(sum("gb") > 0 && sum("eb") > 0);
+    assert!(sum("tb") <= process.total_bytes && sum("tb") >= 500 + (1 << 20));
+    assert!(sum("gb") >= 1 << 20);
 }
 
 #[test]
@@ -339,6 +343,78 @@ fn a_region_still_open_when_the_session_ends_has_its_point() {
     assert!(profile.totals().bytes >= 123);
 }
 
+/// The points of a peak profile by their frames (innermost first): `(tb, tbk, mb, mbk)`.
+fn points(path: &std::path::Path) -> Vec<(Vec<String>, [u64; 4])> {
+    let profile = dhat_kit::profile::read(path).unwrap();
+    profile
+        .pps
+        .iter()
+        .map(|pp| {
+            let frames = pp.fs.iter().map(|&f| profile.ftbl[f as usize].to_string());
+            (frames.collect(), [pp.tb, pp.tbk, pp.mb, pp.mbk])
+        })
+        .collect()
+}
+
+/// A region's point in `points`, if the file has one.
+fn point(points: &[(Vec<String>, [u64; 4])], region: &str) -> Option<[u64; 4]> {
+    let frame = format!("region {region}");
+    points
+        .iter()
+        .find(|(f, _)| *f == [frame.as_str()])
+        .map(|p| p.1)
+}
+
+/// A session's file holds what its regions did during it, not before: after a first session, a
+/// second one's points are its own entries' (a region entered in the first only has none), and a
+/// region's peak is its entries' during the session, where an earlier entry's was higher.
+#[test]
+fn a_session_holds_what_its_regions_did_since_it_began() {
+    let enter = |name: &'static str, sizes: &[usize]| {
+        let _r = dhat_kit::Region::enter(name);
+        let kept: Vec<Vec<u8>> = sizes.iter().map(|&n| black_box(vec![0u8; n])).collect();
+        drop(kept);
+    };
+    let first = common::temp("profiler", "regions-first.json");
+    let profiler = peak(&first).build().unwrap();
+    enter("since-both", &[5000]);
+    enter("since-first-only", &[100]);
+    enter("since-rises", &[100]);
+    profiler.finish().unwrap();
+    let second = common::temp("profiler", "regions-second.json");
+    let profiler = peak(&second).build().unwrap();
+    enter("since-both", &[300, 200]);
+    enter("since-rises", &[7000]);
+    enter("since-second-only", &[64]);
+    profiler.finish().unwrap();
+
+    // Each entry also allocates its list of blocks: 24 bytes a block, one block more.
+    let first = points(&first);
+    assert_eq!(point(&first, "since-both"), Some([5024, 2, 5024, 2]));
+    let second = points(&second);
+    assert_eq!(point(&second, "since-first-only"), None, "{second:?}");
+    // The first session's entry peaked higher (5,024 bytes): the file gives the most the second's
+    // entry can have held, all it allocated, which here was live at once.
+    assert_eq!(point(&second, "since-both"), Some([548, 3, 548, 3]));
+    assert_eq!(point(&second, "since-rises"), Some([7024, 2, 7024, 2]));
+    assert_eq!(point(&second, "since-second-only"), Some([88, 2, 88, 2]));
+}
+
+/// A session that begins inside an open region holds what the region allocates after the
+/// session's start only.
+#[test]
+fn a_region_open_when_the_session_begins_counts_from_the_beginning() {
+    let file = common::temp("profiler", "region-open-at-start.json");
+    let region = dhat_kit::Region::enter("since-open-at-start");
+    black_box(vec![0u8; 1000]);
+    let profiler = peak(&file).build().unwrap();
+    black_box(vec![0u8; 24]);
+    profiler.finish().unwrap();
+    drop(region);
+    let [tb, tbk, ..] = point(&points(&file), "since-open-at-start").expect("its point");
+    assert_eq!((tb, tbk), (24, 1));
+}
+
 /// A peak session's own work (its snapshot, the file's bytes, the summary) is neither counted as
 /// allocated nor, later, as freed: the thread's live figures are the same after it as before.
 #[test]
@@ -368,7 +444,6 @@ fn the_file_holds_what_the_unjoined_threads_of_a_scope_allocated() {
     const BLOCKS: u64 = 100;
     for round in 0..20 {
         let file = common::temp("profiler", &format!("unjoined-{round}.json"));
-        let before = dhat_kit::process_stats().total_blocks;
         let profiler = peak(&file).build().unwrap();
         std::thread::scope(|s| {
             s.spawn(|| {
@@ -380,10 +455,8 @@ fn the_file_holds_what_the_unjoined_threads_of_a_scope_allocated() {
         let path = profiler.finish().unwrap();
         let in_file = dhat_kit::profile::read(&path).unwrap().totals().blocks;
         assert!(
-            in_file >= before + BLOCKS,
-            "round {round}: the file holds {in_file} blocks, {} since the session began; the \
-             thread alone allocated {BLOCKS}",
-            in_file - before
+            in_file >= BLOCKS,
+            "round {round}: the file holds {in_file} blocks; the thread alone allocated {BLOCKS}"
         );
     }
 }
@@ -444,5 +517,48 @@ fn trimmed_backtraces_count_the_frames_below_the_allocator() {
             ),
             None => assert_eq!(frames.len(), 10, "{names:?}"),
         }
+    }
+}
+
+/// `Profiler::stats` reads the session's figures: in the peak mode the same as its file's; in
+/// dhat's heap mode dhat's own; none in the ad-hoc mode, whose file counts events.
+#[test]
+fn a_sessions_figures_are_those_of_its_file() {
+    let file = common::temp("profiler", "stats.json");
+    let profiler = peak(&file).build().unwrap();
+    let kept = black_box(vec![0u8; 1 << 20]);
+    let stats = profiler.stats().expect("a peak session's figures");
+    profiler.finish().unwrap();
+    let totals = dhat_kit::profile::read(&file).unwrap().totals();
+    assert_eq!(
+        (totals.bytes, totals.peak_bytes, totals.end_bytes),
+        (
+            stats.total_bytes,
+            Some(stats.max_bytes),
+            Some(stats.curr_bytes)
+        )
+    );
+    // Other tests' threads may add to the totals, never take from them.
+    assert!(stats.total_bytes >= 1 << 20, "{stats:?}");
+    drop(kept);
+    #[cfg(feature = "heap")]
+    {
+        let file = common::temp("profiler", "stats-heap.json");
+        let profiler = of_mode(Mode::Heap, &file).build().unwrap();
+        let kept = black_box(vec![0u8; 1000]);
+        let stats = profiler.stats().expect("dhat's figures");
+        assert!(
+            stats.total_bytes >= 1000 && stats.curr_bytes >= 1000,
+            "{stats:?}"
+        );
+        drop(kept);
+        profiler.finish().unwrap();
+    }
+    #[cfg(feature = "ad-hoc")]
+    {
+        let file = common::temp("profiler", "stats-ad-hoc.json");
+        let profiler = of_mode(Mode::AdHoc, &file).build().unwrap();
+        assert_eq!(profiler.stats(), None);
+        profiler.finish().unwrap();
     }
 }

@@ -1,4 +1,4 @@
-//! Sampled profiles (`Mode::Sampled`): the file's totals are the process's exact figures, its
+//! Sampled profiles (`Mode::Sampled`): the file's totals are the session's exact figures, its
 //! sites are estimates close to the truth, it loads in DHAT's viewer and in the command's reader,
 //! threads (and their exit) keep it right, nothing hangs, and a bad interval is an error.
 //!
@@ -10,7 +10,7 @@ dhat_kit::global_allocator!();
 
 mod common;
 
-use dhat_kit::profile::Profile;
+use dhat_kit::profile::{Profile, ProgramPoint};
 use dhat_kit::{InRegionExt, Mode, Profiler, Stats};
 use std::future::Future;
 use std::hint::black_box;
@@ -52,14 +52,18 @@ fn mixed() {
     }
 }
 
-/// The program points whose stack has a frame containing `name`: their summed `(tb, tbk, eb, ebk)`.
-fn site(p: &Profile, name: &str) -> (u64, u64, u64, u64) {
+/// The program points whose stack has a frame containing `name`.
+fn points_of<'a>(p: &'a Profile, name: &'a str) -> impl Iterator<Item = &'a ProgramPoint> {
     p.pps
         .iter()
-        .filter(|pp| pp.fs.iter().any(|&f| p.ftbl[f as usize].contains(name)))
-        .fold((0, 0, 0, 0), |a, pp| {
-            (a.0 + pp.tb, a.1 + pp.tbk, a.2 + pp.eb, a.3 + pp.ebk)
-        })
+        .filter(move |pp| pp.fs.iter().any(|&f| p.ftbl[f as usize].contains(name)))
+}
+
+/// The program points whose stack has a frame containing `name`: their summed `(tb, tbk, eb, ebk)`.
+fn site(p: &Profile, name: &str) -> (u64, u64, u64, u64) {
+    points_of(p, name).fold((0, 0, 0, 0), |a, pp| {
+        (a.0 + pp.tb, a.1 + pp.tbk, a.2 + pp.eb, a.3 + pp.ebk)
+    })
 }
 
 fn totals_are(p: &Profile, kit: &Stats) {
@@ -89,7 +93,8 @@ fn near(what: &str, est: u64, truth: u64, tol: f64) {
     );
 }
 
-/// The file's totals equal `process_stats()` to the byte; each site's estimate is near the truth,
+/// The file's totals equal the session's figures (`Profiler::stats`) to the byte, and hold its
+/// work exactly; each site's estimate is near the truth,
 /// in each of four sessions (each draws other gaps: their estimates differ).
 ///
 /// At a 16 KiB interval the 20 MiB site gets about 1,280 samples (a relative standard deviation of
@@ -113,8 +118,29 @@ fn one_session(round: usize) -> u64 {
     let mut kept = Vec::with_capacity(8);
     few_huge(&mut kept);
     mixed();
-    let kit = dhat_kit::process_stats();
+    let kit = p.stats().expect("a sampled session's figures");
     p.finish().unwrap();
+    // The session's own work exactly, none of what ran before it (the earlier rounds): the small
+    // blocks, the list of 8 (192 bytes) and its 8 MiB, the mixed sizes.
+    let small = (20 << 20) / 64;
+    let kept_bytes = (8 << 20) + 192;
+    assert_eq!(
+        (kit.total_bytes, kit.total_blocks),
+        ((20 << 20) + kept_bytes + 1000 * 4016, small + 9 + 4000),
+        "{kit:?}"
+    );
+    assert_eq!(
+        (kit.curr_bytes, kit.curr_blocks),
+        (kept_bytes, 9),
+        "{kit:?}"
+    );
+    // The peak: the list's 8 MiB and one of the mixed blocks at most (the batch that raised it
+    // may have come before or after that block).
+    assert!(
+        (kept_bytes..=kept_bytes + 2000).contains(&kit.max_bytes)
+            && (9..=10).contains(&kit.max_blocks),
+        "{kit:?}"
+    );
     let profile = dhat_kit::profile::read(&file).unwrap();
     assert_eq!(profile.mode, "dhat-kit-sampled");
     totals_are(&profile, &kit);
@@ -132,15 +158,7 @@ fn one_session(round: usize) -> u64 {
         assert!(pp.mb >= pp.gb && pp.mb >= pp.eb && pp.mbk >= pp.gbk && pp.mbk >= pp.ebk);
         assert!(pp.tl as f64 <= pp.tbk as f64 * profile.te as f64 * 1.01 + 1.0);
     }
-    let huge: Vec<_> = profile
-        .pps
-        .iter()
-        .filter(|pp| {
-            pp.fs
-                .iter()
-                .any(|&f| profile.ftbl[f as usize].contains("few_huge"))
-        })
-        .collect();
+    let huge: Vec<_> = points_of(&profile, "few_huge").collect();
     let mb: u64 = huge.iter().map(|pp| pp.mb).sum();
     near("few_huge max bytes", mb, 8 << 20, 0.001);
     let tl: u64 = huge.iter().map(|pp| pp.tl).sum();
@@ -266,7 +284,7 @@ fn threads() {
         .filter_map(|h| h.join().unwrap())
         .collect();
     drop(freed_elsewhere);
-    let kit = dhat_kit::process_stats();
+    let kit = p.stats().expect("a sampled session's figures");
     p.finish().unwrap();
     let profile = dhat_kit::profile::read(&file).unwrap();
     totals_are(&profile, &kit);
@@ -296,7 +314,7 @@ fn panic_while_sampling() {
         assert!(r.is_err());
     }
     std::panic::set_hook(hook);
-    let kit = dhat_kit::process_stats();
+    let kit = p.stats().expect("a sampled session's figures");
     p.finish().unwrap();
     totals_are(&dhat_kit::profile::read(&file).unwrap(), &kit);
     println!("sampled: panics ok");
@@ -414,7 +432,7 @@ fn forks() {
         // scope's end does not wait for.
         sampler.join().unwrap();
     });
-    let kit = dhat_kit::process_stats();
+    let kit = p.stats().expect("a sampled session's figures");
     p.finish().unwrap();
     totals_are(&dhat_kit::profile::read(&file).unwrap(), &kit);
     std::fs::remove_file(&file).unwrap();
@@ -562,6 +580,29 @@ fn main() {
     kit_work_unsampled();
     failed_realloc_keeps_the_block();
     site_peaks_within_the_fitted_figures();
+    a_session_after_a_higher_peak();
+}
+
+/// A session that begins after the process's live bytes peaked higher (a large block freed
+/// before it) has a peak of its own: the sites hold the session's peak (with the process's peak,
+/// never raised during the session, the set at the session's start stood for it: every site read
+/// 0 at t-gmax, the whole peak on the remainder).
+fn a_session_after_a_higher_peak() {
+    black_box(vec![0u8; 64 << 20]);
+    let file = common::temp("sampled", "dhat-sampled-after-a-peak.json");
+    let p = session(&file, 16 * 1024);
+    let mut kept = Vec::with_capacity(8);
+    few_huge(&mut kept);
+    let kit = p.stats().expect("a sampled session's figures");
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    totals_are(&profile, &kit);
+    assert_eq!(kit.max_bytes, (8 << 20) + 192, "{kit:?}");
+    let at_peak: u64 = points_of(&profile, "few_huge").map(|pp| pp.gb).sum();
+    near("few_huge bytes at t-gmax", at_peak, 8 << 20, 0.001);
+    drop(kept);
+    std::fs::remove_file(&file).unwrap();
+    println!("sampled: a session after a higher peak ok");
 }
 
 /// 64 blocks of 64 KiB, kept in `out` (allocated by the caller).

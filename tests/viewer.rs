@@ -37,7 +37,7 @@ fn check_peak() -> bool {
         .build()
         .unwrap();
     let kept = workload();
-    let kit: Stats = dhat_kit::process_stats();
+    let kit: Stats = p.stats().expect("a peak session's figures");
     p.finish().unwrap();
     let Some(v) = common::view(&file) else {
         return false;

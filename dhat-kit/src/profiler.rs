@@ -1,6 +1,7 @@
 //! [`Profiler`]: a profiling session in one of three modes, written to a DHAT JSON file.
 
 use crate::stats::Threads;
+use crate::tally::SessionMark;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
@@ -312,20 +313,29 @@ impl ProfilerBuilder {
             #[cfg(feature = "sampled")]
             Mode::Sampled => {
                 let started = Threads::now();
+                let mark = SessionMark::begin();
                 crate::tally::uncounted(|| crate::sample::start(interval));
                 Inner::Sampled {
                     start: std::time::Instant::now(),
                     started,
+                    mark,
                 }
             }
-            _ => Inner::Peak {
-                start: std::time::Instant::now(),
-                started: Threads::now(),
-            },
+            _ => {
+                let started = Threads::now();
+                let regions = crate::tally::uncounted(crate::regions);
+                Inner::Peak {
+                    start: std::time::Instant::now(),
+                    started,
+                    regions,
+                    mark: SessionMark::begin(),
+                }
+            }
         };
         let _ = interval;
         Ok(Profiler {
             inner: Some(inner),
+            mode: self.mode,
             path,
             summary: self.summary,
             _session: guard,
@@ -383,14 +393,19 @@ enum Inner {
     /// The kit's own sessions keep the process's threads at their start: at the end, they wait
     /// for the threads started since to exit or go idle, so that what those hand over as they
     /// exit is in the file (dhat's modes count as dhat does, with no such wait).
+    /// And the session's figures are differences from its beginning: the process tally's
+    /// (`mark`) and, in the peak mode, the regions' (read then with counting paused).
     Peak {
         start: std::time::Instant,
         started: Threads,
+        regions: crate::Regions,
+        mark: SessionMark,
     },
     #[cfg(feature = "sampled")]
     Sampled {
         start: std::time::Instant,
         started: Threads,
+        mark: SessionMark,
     },
 }
 
@@ -412,10 +427,13 @@ enum Inner {
 /// file alone leaves through `_exit` or an `exec`. In the `heap` and `ad-hoc` modes, a child
 /// forked while another thread was inside dhat's allocator may wait for good on dhat's lock.
 ///
-/// The `peak` and `sampled` files' totals are the process's figures when the session ends
-/// ([`process_stats`](crate::process_stats)): since the process started, so with what std's
-/// runtime allocates before `main` and what ran before the session (dhat's files count from
-/// the session's start). A thread hands over its last batch as it exits,
+/// The `peak` and `sampled` files count from the session's start, as dhat's do
+/// ([`Profiler::stats`]): totals and t-end figures are the process's changes since then, t-gmax
+/// its highest live heap since then above the live heap at the start; neither holds what ran
+/// before (std's runtime before `main` included). A region also entered before the session has
+/// its entries and totals since the start; its peak is exact when an entry during the session
+/// passed the earlier ones, and otherwise the lower of its earlier peak and all it allocated
+/// since. A thread hands over its last batch as it exits,
 /// and the end of a [`std::thread::scope`] waits for its threads' closures, not for their exits;
 /// so at its end the session first waits for the threads started during it to exit, or to go
 /// idle (a pool's workers), for at most 0.5 s (it reads the threads from `/proc/self/task`, on
@@ -436,6 +454,7 @@ enum Inner {
 #[must_use = "the session ends when the profiler drops: bind it with `let _profiler = ...`"]
 pub struct Profiler {
     inner: Option<Inner>,
+    mode: Mode,
     path: PathBuf,
     summary: bool,
     _session: MutexGuard<'static, ()>,
@@ -444,6 +463,7 @@ pub struct Profiler {
 impl fmt::Debug for Profiler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Profiler")
+            .field("mode", &self.mode)
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
@@ -476,6 +496,60 @@ impl Profiler {
             summary: true,
             wait: true,
             sample_interval: None,
+        }
+    }
+
+    /// The session's figures so far: the totals, t-gmax and t-end figures its file would hold if
+    /// it ended now. In the `peak` and `sampled` modes, the process's since the session began
+    /// (batched as [`process_stats`](crate::process_stats) is: this thread's exact, each other
+    /// running thread's within a batch); in the `heap` mode, dhat's own (`dhat::HeapStats`);
+    /// `None` in the `ad-hoc` mode, whose file counts events.
+    ///
+    /// The live figures are the change since the start: a block allocated before the session and
+    /// freed during it lowers them, where dhat, which never saw the block, ignores its free. A
+    /// temporary of the statement that starts the session is such a block (it is freed at the
+    /// statement's end): bind what the builder is given beforehand, as below.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// dhat_kit::global_allocator!();
+    ///
+    /// fn main() {
+    ///     let before = vec![0u8; 1000]; // allocated before the session: not in its figures
+    ///     let file = std::env::temp_dir().join("dhat-kit-doc-stats.json");
+    ///     let profiler = dhat_kit::Profiler::builder()
+    ///         .mode(dhat_kit::Mode::Peak)
+    ///         .file(&file)
+    ///         .summary(false)
+    ///         .build()
+    ///         .unwrap();
+    ///     let v = vec![0u8; 4096];
+    ///     let stats = profiler.stats().expect("a peak session has heap figures");
+    ///     assert_eq!((stats.total_bytes, stats.curr_bytes), (4096, 4096));
+    ///     drop((v, before));
+    /// }
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> Option<crate::Stats> {
+        match self.inner.as_ref()? {
+            #[cfg(feature = "heap")]
+            Inner::Dhat(..) if !matches!(self.mode, Mode::AdHoc) => {
+                let s = dhat::HeapStats::get();
+                Some(crate::Stats {
+                    total_bytes: s.total_bytes,
+                    total_blocks: s.total_blocks,
+                    max_bytes: s.max_bytes as u64,
+                    max_blocks: s.max_blocks as u64,
+                    curr_bytes: s.curr_bytes as u64,
+                    curr_blocks: s.curr_blocks as u64,
+                })
+            }
+            #[cfg(any(feature = "heap", feature = "ad-hoc"))]
+            Inner::Dhat(..) => None,
+            Inner::Peak { mark, .. } => Some(mark.read()),
+            #[cfg(feature = "sampled")]
+            Inner::Sampled { mark, .. } => Some(mark.read()),
         }
     }
 
@@ -524,11 +598,20 @@ impl Profiler {
                 })
             }
             #[cfg(feature = "sampled")]
-            Some(Inner::Sampled { start, started }) => {
+            Some(Inner::Sampled {
+                start,
+                started,
+                mark,
+            }) => {
                 started.settle();
-                self.end_sampled(start)
+                self.end_sampled(start, mark)
             }
-            Some(Inner::Peak { start, started }) => {
+            Some(Inner::Peak {
+                start,
+                started,
+                regions,
+                mark,
+            }) => {
                 started.settle();
                 let elapsed = start.elapsed();
                 let (path, summary) = (&self.path, self.summary);
@@ -537,7 +620,8 @@ impl Profiler {
                 // truth). One snapshot for the file and the summary, taken before either
                 // allocates, so both show the same figures.
                 crate::tally::uncounted(|| {
-                    let (process, regions) = (crate::process_stats(), crate::regions());
+                    let process = mark.end();
+                    let regions = crate::regions().since(&regions);
                     let mut bytes = Vec::new();
                     let mut profile = peak_profile(&process, &regions, elapsed);
                     profile.trim_allocator_frames();
@@ -560,13 +644,13 @@ impl Profiler {
 #[cfg(feature = "sampled")]
 impl Profiler {
     /// Ends a sampled session: stops sampling, then writes the file (symbols resolved here) with
-    /// the exact process figures of one snapshot, all of it uncounted.
-    fn end_sampled(&self, start: std::time::Instant) -> Result<(), Error> {
+    /// the session's exact figures of one snapshot, all of it uncounted.
+    fn end_sampled(&self, start: std::time::Instant, mark: SessionMark) -> Result<(), Error> {
         let elapsed = start.elapsed();
         let (path, summary) = (&self.path, self.summary);
         crate::tally::uncounted(|| {
             let stopped = crate::sample::stop();
-            let process = crate::process_stats();
+            let process = mark.end();
             let mut profile = match &stopped {
                 Some((state, peak_micros)) => {
                     crate::sample::profile(state, *peak_micros, &process, elapsed)
@@ -620,9 +704,9 @@ pub(crate) const OUTSIDE: &str = "(outside any region)";
 /// point per region path (its self figures; frames innermost first, as DHAT lists a backtrace) and
 /// one for allocations outside any region.
 ///
-/// What is live at the process's peak (`gb`) and at its end (`eb`) is not tracked per region (that
+/// What is live at the session's peak (`gb`) and at its end (`eb`) is not tracked per region (that
 /// would take a record per block): both are given whole to the outside point, so that the file's
-/// t-gmax and t-end totals are the process's. Block lifetimes are not tracked either (`tl` is 0),
+/// t-gmax and t-end totals are the session's (`process`, its figures since it began). Block lifetimes are not tracked either (`tl` is 0),
 /// and `tg` is the end of the session.
 fn peak_profile(
     process: &crate::Stats,

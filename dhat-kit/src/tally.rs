@@ -59,9 +59,7 @@ pub(crate) mod mark;
 pub(crate) mod process;
 
 pub(crate) use mark::{live, thread_stats, Delta, FrameMark, Mark, Snapshot};
-pub(crate) use process::{process_stats, SpanMark};
-
-use process::PROCESS;
+pub(crate) use process::{process_stats, SessionMark, SpanMark};
 
 /// A thread publishes its pending figures to the process tally at every this many allocations (the
 /// allocation that finds its count a multiple of it: a mask of the count already in a register,
@@ -623,7 +621,7 @@ impl Tally {
         let away =
             OUT_OF_BAND.wrapping_mul(i64::from(self.busy.get()) + i64::from(self.exited.get()));
         self.move_band(band_lo.wrapping_sub(away));
-        let _raised = PROCESS.add(
+        let _raised = process::publish_batch(
             [d_total_bytes, d_total_blocks],
             [d_curr_bytes, d_curr_blocks],
         );

@@ -1,5 +1,7 @@
-//! The reference run of the exactness test: the shared workload under dhat's own allocator,
-//! printing dhat's `HeapStats` before and after it as JSON (one line).
+//! The reference run of the exactness tests: the shared workload under dhat's own allocator,
+//! printing dhat's `HeapStats` before and after it as JSON (one line); or, given `profile FILE`,
+//! writing dhat's heap profile of a session around it to `FILE` (the workload's blocks still live
+//! at the session's end).
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -19,6 +21,16 @@ fn fields(s: &dhat::HeapStats) -> [u64; 6] {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, file] = &args[..] {
+        assert_eq!(mode, "profile", "usage: dhat-reference [profile FILE]");
+        let before = workload::before_session();
+        let profiler = dhat::Profiler::builder().file_name(file).build();
+        let kept = workload::run();
+        drop(profiler);
+        drop((kept, before));
+        return;
+    }
     let _profiler = dhat::Profiler::builder().testing().build();
     let before = dhat::HeapStats::get();
     let kept = workload::run();

@@ -54,3 +54,12 @@ pub fn run() -> Kept {
         boxed,
     }
 }
+
+/// What a program does before a profiling session begins, run before the workload by the tests
+/// that profile it: a block it keeps and a transient one larger than anything the workload holds,
+/// so that a session's figures counted from the process's start, or its peak taken from it,
+/// would differ from dhat's, which start with the session.
+pub fn before_session() -> Vec<u8> {
+    std::hint::black_box(vec![1u8; 8 << 20]);
+    vec![2u8; 10_000]
+}

@@ -74,6 +74,51 @@ impl Regions {
         Regions(regions)
     }
 
+    /// What the regions did since `start` (an earlier reading, such as a profiling session's
+    /// beginning): entries, totals and live figures as differences, regions with nothing since
+    /// left out, sorted again by inclusive bytes.
+    ///
+    /// Regions keep one peak each, the highest of their entries, so the peak since `start` is
+    /// known exactly where `start` did not have the region, or where the region's peak rose since
+    /// (an entry since then passed every earlier one). Otherwise the highest entry since is at
+    /// most the earlier peak and at most everything the region allocated since: the lower of the
+    /// two is given, with all the blocks allocated since (the blocks at the earlier peak bound
+    /// nothing).
+    pub(crate) fn since(self, start: &Regions) -> Regions {
+        let mut out: Vec<RegionStats> = self
+            .0
+            .into_iter()
+            .filter_map(|mut r| {
+                let Some(s) = start.get(&r.path) else {
+                    return Some(r);
+                };
+                r.entries = r.entries.saturating_sub(s.entries);
+                let peak_rose = r.inclusive.max_bytes > s.inclusive.max_bytes;
+                for (now, then) in [
+                    (&mut r.inclusive, &s.inclusive),
+                    (&mut r.self_stats, &s.self_stats),
+                ] {
+                    now.total_bytes = now.total_bytes.saturating_sub(then.total_bytes);
+                    now.total_blocks = now.total_blocks.saturating_sub(then.total_blocks);
+                    now.curr_bytes = now.curr_bytes.saturating_sub(then.curr_bytes);
+                    now.curr_blocks = now.curr_blocks.saturating_sub(then.curr_blocks);
+                }
+                if !peak_rose {
+                    let bytes = r.inclusive.max_bytes.min(r.inclusive.total_bytes);
+                    let blocks = r.inclusive.total_blocks;
+                    for figures in [&mut r.inclusive, &mut r.self_stats] {
+                        (figures.max_bytes, figures.max_blocks) = (bytes, blocks);
+                    }
+                }
+                // An entry open at both readings (the caller's) counts in both: kept for what it
+                // allocated since.
+                (r.entries > 0 || r.inclusive.total_blocks > 0).then_some(r)
+            })
+            .collect();
+        sort(&mut out);
+        Regions(out)
+    }
+
     /// The figures of the region with this path (`"outer/inner"`), if it was entered.
     #[must_use]
     pub fn get(&self, path: &str) -> Option<&RegionStats> {
@@ -85,6 +130,16 @@ impl Regions {
     pub fn into_vec(self) -> Vec<RegionStats> {
         self.0
     }
+}
+
+/// Sorts regions as [`Regions`] lists them: by inclusive bytes, largest first, then by path.
+fn sort(regions: &mut [RegionStats]) {
+    regions.sort_by(|a, b| {
+        b.inclusive
+            .total_bytes
+            .cmp(&a.inclusive.total_bytes)
+            .then_with(|| a.path.cmp(&b.path))
+    });
 }
 
 impl std::ops::Deref for Regions {

@@ -288,12 +288,7 @@ pub(in crate::region) fn collect() -> Vec<RegionStats> {
         })
         .collect();
     drop(reg);
-    out.sort_by(|a, b| {
-        b.inclusive
-            .total_bytes
-            .cmp(&a.inclusive.total_bytes)
-            .then_with(|| a.path.cmp(&b.path))
-    });
+    super::sort(&mut out);
     out
 }
 

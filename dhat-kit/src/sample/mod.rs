@@ -8,10 +8,11 @@
 //! checked against a table of counters indexed by a hash of the address ([`on_free`]): while the
 //! counter of its slot is 0, no sampled block can be at that address, and the free costs one load.
 //!
-//! The session's figures at the process peak are the live set at the moment the exact process peak
-//! was last raised: the counting allocator reports each new peak ([`on_new_peak`]), and the set is
-//! copied, lazily, just before it next changes. The process peak itself is fed in batches (at most
-//! 64 KiB per thread late), so the set copied is the one live at that batch's publication.
+//! The session's figures at its peak are the live set at the moment the process's live bytes last
+//! reached their highest since the session began: the counting allocator reports each new peak
+//! ([`on_new_peak`]), and the set is copied, lazily, just before it next changes. That peak is fed
+//! in batches (at most 64 KiB per thread late), so the set copied is the one live at that batch's
+//! publication.
 
 pub(crate) mod estimate;
 mod file;
@@ -54,7 +55,7 @@ static LIVE: OwnLine<AtomicU64> = OwnLine(AtomicU64::new(0));
 static SESSION: AtomicU64 = AtomicU64::new(0);
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
-/// The live set's version when the process peak was last raised.
+/// The live set's version when the session's peak of the process's live bytes was last raised.
 static PEAK_VERSION: AtomicU64 = AtomicU64::new(u64::MAX);
 /// The live set's current version.
 static VERSION: AtomicU64 = AtomicU64::new(0);
@@ -165,7 +166,7 @@ static SESSIONS: AtomicU64 = AtomicU64::new(0);
 
 impl State {
     /// Copies the live figures to the peak figures if the set about to change is the one that was
-    /// live when the process peak was last raised (and was not copied yet).
+    /// live when the session's peak was last raised (and was not copied yet).
     fn before_change(&mut self) {
         if PEAK_VERSION.load(Relaxed) == self.version && self.copied != self.version {
             self.copy_peak();
@@ -347,7 +348,8 @@ fn session_micros() -> u64 {
     micros_since_t0().saturating_sub(START_MICROS.load(Relaxed))
 }
 
-/// Called by the counting allocator when the process peak was raised.
+/// Called by the counting allocator when a batch raised (or met) the session's peak of the
+/// process's live bytes (see `SessionMark`).
 pub(crate) fn on_new_peak() {
     if SESSION.load(Relaxed) == 0 {
         return;

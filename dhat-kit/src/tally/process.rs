@@ -29,7 +29,7 @@ static EXACT: AtomicUsize = AtomicUsize::new(0);
 /// it was started inside it.
 static EPOCH: AtomicU64 = AtomicU64::new(0);
 
-pub(super) static PROCESS: Process = Process::new();
+static PROCESS: Process = Process::new();
 
 static SPAN: Span = Span {
     tally: Process::new(),
@@ -255,8 +255,7 @@ pub(super) struct Process {
     total_blocks: AtomicU64,
     curr_bytes: AtomicI64,
     curr_blocks: AtomicI64,
-    max_bytes: AtomicI64,
-    max_blocks: AtomicI64,
+    max: Peak,
 }
 
 impl Process {
@@ -266,20 +265,19 @@ impl Process {
             total_blocks: AtomicU64::new(0),
             curr_bytes: AtomicI64::new(0),
             curr_blocks: AtomicI64::new(0),
-            max_bytes: AtomicI64::new(0),
-            max_blocks: AtomicI64::new(0),
+            max: Peak::new(0),
         }
     }
 
-    /// Adds a batch (total bytes and blocks; change of live bytes and blocks); returns whether it
-    /// raised (or met) the peak.
+    /// Adds a batch (total bytes and blocks; change of live bytes and blocks); returns the live
+    /// figures after it when it did not lower the live bytes (when it may have met a peak).
     ///
     /// In exact mode this runs on every operation, so it skips the read-modify-writes it can (each
     /// a locked instruction, and a contended cache line when threads run at once): the additions
     /// of zero (a free's totals, a same-size reallocation's live figures) and the peak's update
     /// when a plain load shows the live bytes below it. The peak only rises between the spans'
     /// beginnings, so a value read higher than these live bytes stays higher.
-    pub(super) fn add(&self, totals: [u64; 2], live: [i64; 2]) -> bool {
+    pub(super) fn add(&self, totals: [u64; 2], live: [i64; 2]) -> Option<(i64, i64)> {
         self.add_totals(totals);
         self.add_live_figures(live)
     }
@@ -294,22 +292,18 @@ impl Process {
         }
     }
 
-    /// Adds a change of the live bytes and blocks; returns whether it raised (or met) the peak.
-    fn add_live_figures(&self, [bytes, blocks]: [i64; 2]) -> bool {
+    /// Adds a change of the live bytes and blocks, and raises the peak; returns the live figures
+    /// after it when it did not lower the live bytes.
+    fn add_live_figures(&self, [bytes, blocks]: [i64; 2]) -> Option<(i64, i64)> {
         let blocks = add_live(&self.curr_blocks, blocks);
         let fell = bytes < 0;
         let bytes = add_live(&self.curr_bytes, bytes);
         // Live bytes that fell cannot be a new peak: the peak was at least the live bytes before.
-        // `>=`: the latest of equal peaks, as dhat records it. The blocks are those seen with the
-        // winning peak; two publications racing here may pair them approximately.
-        if !fell
-            && bytes >= self.max_bytes.load(Relaxed)
-            && self.max_bytes.fetch_max(bytes, Relaxed) <= bytes
-        {
-            self.max_blocks.store(blocks, Relaxed);
-            return true;
+        if fell {
+            return None;
         }
-        false
+        self.max.raise(bytes, blocks);
+        Some((bytes, blocks))
     }
 
     /// Totals and live figures.
@@ -325,13 +319,64 @@ impl Process {
 
     /// The peak (live bytes, blocks).
     fn peak(&self) -> (i64, i64) {
-        (self.max_bytes.load(SeqCst), self.max_blocks.load(SeqCst))
+        self.max.get()
     }
 
-    fn set_peak(&self, (bytes, blocks): (i64, i64)) {
-        self.max_bytes.store(bytes, SeqCst);
-        self.max_blocks.store(blocks, SeqCst);
+    fn set_peak(&self, peak: (i64, i64)) {
+        self.max.set(peak);
     }
+}
+
+/// A peak of live bytes, with the live blocks at it, raised by any thread.
+struct Peak {
+    bytes: AtomicI64,
+    blocks: AtomicI64,
+}
+
+impl Peak {
+    const fn new(bytes: i64) -> Peak {
+        Peak {
+            bytes: AtomicI64::new(bytes),
+            blocks: AtomicI64::new(0),
+        }
+    }
+
+    /// Raises the peak to live figures `(bytes, blocks)` when they meet or pass it (`>=`: the
+    /// latest of equal peaks, as dhat records it); returns whether they did. A plain load first,
+    /// so that live bytes below the peak cost no locked instruction. The blocks are those seen
+    /// with the winning bytes; two threads raising it at once may pair them approximately.
+    fn raise(&self, bytes: i64, blocks: i64) -> bool {
+        if bytes >= self.bytes.load(Relaxed) && self.bytes.fetch_max(bytes, Relaxed) <= bytes {
+            self.blocks.store(blocks, Relaxed);
+            return true;
+        }
+        false
+    }
+
+    fn get(&self) -> (i64, i64) {
+        (self.bytes.load(SeqCst), self.blocks.load(SeqCst))
+    }
+
+    fn set(&self, (bytes, blocks): (i64, i64)) {
+        self.bytes.store(bytes, SeqCst);
+        self.blocks.store(blocks, SeqCst);
+    }
+}
+
+/// No profiling session runs: no batch reaches [`SESSION_PEAK`].
+const NO_SESSION: i64 = i64::MAX;
+
+/// The peak of the process's live figures since the running profiling session began
+/// ([`SessionMark`]), raised by the same batches as the process tally's; [`NO_SESSION`] while
+/// none runs.
+static SESSION_PEAK: Peak = Peak::new(NO_SESSION);
+
+/// Adds a thread's batch to the process tally ([`Tally::publish`]); returns whether it raised
+/// (or met) the running profiling session's peak.
+pub(super) fn publish_batch(totals: [u64; 2], live: [i64; 2]) -> bool {
+    PROCESS
+        .add(totals, live)
+        .is_some_and(|(bytes, blocks)| SESSION_PEAK.raise(bytes, blocks))
 }
 
 /// Adds `by` to a live figure and returns the figure after it; a plain load when `by` is zero.
@@ -376,6 +421,54 @@ pub(crate) fn process_stats() -> Stats {
 
 fn clamp(v: i64) -> u64 {
     v.max(0) as u64
+}
+
+/// The process tally at a profiling session's beginning: the session's figures are the
+/// differences from it, and its peak is the process's highest live figures since
+/// ([`SESSION_PEAK`]). Batched as the process tally is: exact for the calling thread, within a
+/// batch for each other thread running at either end. One session runs at a time (the
+/// profiler's lock).
+pub(crate) struct SessionMark {
+    start: Counts,
+}
+
+impl SessionMark {
+    /// Marks the process tally, this thread's pending figures published first.
+    pub(crate) fn begin() -> SessionMark {
+        super::publish();
+        // Below any live figure first, so that a batch added while the start is read raises the
+        // peak as it should, and is not overwritten by the start's figures.
+        SESSION_PEAK.set((i64::MIN, 0));
+        let start = PROCESS.read();
+        SESSION_PEAK.raise(start.live[0], start.live[1]);
+        SessionMark { start }
+    }
+
+    /// The process's figures since the session began, and the session over.
+    pub(crate) fn end(self) -> Stats {
+        let stats = self.read();
+        SESSION_PEAK.set((NO_SESSION, 0));
+        stats
+    }
+
+    /// The process's figures since the session began, this thread's pending figures published
+    /// first: totals and live figures as differences, the peak as the highest live figures above
+    /// those at the beginning (each figure at least 0: the session may free what was live before
+    /// it).
+    pub(crate) fn read(&self) -> Stats {
+        super::publish();
+        let now = PROCESS.read();
+        let peak = SESSION_PEAK.get();
+        let [bytes, blocks] = self.start.live;
+        Stats {
+            total_bytes: now.totals[0].wrapping_sub(self.start.totals[0]),
+            total_blocks: now.totals[1].wrapping_sub(self.start.totals[1]),
+            max_bytes: clamp(peak.0.wrapping_sub(bytes)),
+            max_blocks: clamp(peak.1.wrapping_sub(blocks)),
+            curr_bytes: clamp(now.live[0].wrapping_sub(bytes)),
+            curr_blocks: clamp(now.live[1].wrapping_sub(blocks)),
+        }
+    }
 }
 
 /// The span tally at the beginning of a whole-process span, and the peak set aside for an
