@@ -706,8 +706,8 @@ pub(crate) const OUTSIDE: &str = "(outside any region)";
 ///
 /// What is live at the session's peak (`gb`) and at its end (`eb`) is not tracked per region (that
 /// would take a record per block): both are given whole to the outside point, so that the file's
-/// t-gmax and t-end totals are the session's (`process`, its figures since it began). Block lifetimes are not tracked either (`tl` is 0),
-/// and `tg` is the end of the session.
+/// t-gmax and t-end totals are the session's (`process`, its figures since it began). Block
+/// lifetimes are not tracked either (`tl` is 0), and `tg` is the end of the session.
 fn peak_profile(
     process: &crate::Stats,
     regions: &crate::Regions,
