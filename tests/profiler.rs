@@ -28,7 +28,7 @@ fn the_peak_profile_is_dhat_json_whose_points_are_region_paths() {
         dhat_kit::region!("profile-inner");
         black_box(vec![0u8; 200]);
     }
-    // Outside any region, and large enough to be published at once: the session's peak.
+    // Outside any region.
     black_box(vec![0u8; 1 << 20]);
     let path = profiler.finish().unwrap();
     assert_eq!(path, file);
@@ -75,8 +75,9 @@ fn the_peak_profile_is_dhat_json_whose_points_are_region_paths() {
     // The points add up to the session's totals, within the process's.
     let sum = |k: &str| pps.iter().map(|pp| pp[k].as_u64().unwrap()).sum::<u64>();
     let process = dhat_kit::process_stats();
+    // (Its peak and end figures are the process's net changes, which other tests' threads move
+    // either way here; `tests/exact_vs_dhat.rs` checks them in a process of their own.)
     assert!(sum("tb") <= process.total_bytes && sum("tb") >= 500 + (1 << 20));
-    assert!(sum("gb") >= 1 << 20);
 }
 
 #[test]
@@ -520,24 +521,16 @@ fn trimmed_backtraces_count_the_frames_below_the_allocator() {
     }
 }
 
-/// `Profiler::stats` reads the session's figures: in the peak mode the same as its file's; in
-/// dhat's heap mode dhat's own; none in the ad-hoc mode, whose file counts events.
+/// `Profiler::stats` reads the session's figures: the peak mode's own (equal to its file's, which
+/// `tests/viewer.rs` and `tests/sampled.rs` check where no other test runs beside); in dhat's heap
+/// mode dhat's; none in the ad-hoc mode, whose file counts events.
 #[test]
-fn a_sessions_figures_are_those_of_its_file() {
+fn a_sessions_figures_by_mode() {
     let file = common::temp("profiler", "stats.json");
     let profiler = peak(&file).build().unwrap();
     let kept = black_box(vec![0u8; 1 << 20]);
     let stats = profiler.stats().expect("a peak session's figures");
     profiler.finish().unwrap();
-    let totals = dhat_kit::profile::read(&file).unwrap().totals();
-    assert_eq!(
-        (totals.bytes, totals.peak_bytes, totals.end_bytes),
-        (
-            stats.total_bytes,
-            Some(stats.max_bytes),
-            Some(stats.curr_bytes)
-        )
-    );
     // Other tests' threads may add to the totals, never take from them.
     assert!(stats.total_bytes >= 1 << 20, "{stats:?}");
     drop(kept);

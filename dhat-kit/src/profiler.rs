@@ -609,7 +609,7 @@ impl Profiler {
             Some(Inner::Peak {
                 start,
                 started,
-                regions,
+                regions: at_start,
                 mark,
             }) => {
                 started.settle();
@@ -621,7 +621,9 @@ impl Profiler {
                 // allocates, so both show the same figures.
                 crate::tally::uncounted(|| {
                     let process = mark.end();
-                    let regions = crate::regions().since(&regions);
+                    let regions = crate::regions().since(&at_start);
+                    // Read uncounted, so freed uncounted.
+                    drop(at_start);
                     let mut bytes = Vec::new();
                     let mut profile = peak_profile(&process, &regions, elapsed);
                     profile.trim_allocator_frames();
