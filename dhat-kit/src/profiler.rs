@@ -502,8 +502,10 @@ impl Profiler {
     /// The session's figures so far: the totals, t-gmax and t-end figures its file would hold if
     /// it ended now. In the `peak` and `sampled` modes, the process's since the session began
     /// (batched as [`process_stats`](crate::process_stats) is: this thread's exact, each other
-    /// running thread's within a batch); in the `heap` mode, dhat's own (`dhat::HeapStats`);
-    /// `None` in the `ad-hoc` mode, whose file counts events.
+    /// running thread's within a batch; the peak within 64 KiB per thread, but exact where only
+    /// this thread's work reached the process tally during the session and its own peak rose
+    /// during it); in the `heap` mode, dhat's own (`dhat::HeapStats`); `None` in the `ad-hoc`
+    /// mode, whose file counts events.
     ///
     /// The live figures are the change since the start: a block allocated before the session and
     /// freed during it lowers them, where dhat, which never saw the block, ignores its free. A

@@ -56,10 +56,21 @@ pub fn run() -> Kept {
 }
 
 /// What a program does before a profiling session begins, run before the workload by the tests
-/// that profile it: a block it keeps and a transient one larger than anything the workload holds,
-/// so that a session's figures counted from the process's start, or its peak taken from it,
-/// would differ from dhat's, which start with the session.
-pub fn before_session() -> Vec<u8> {
-    std::hint::black_box(vec![1u8; 8 << 20]);
+/// that profile it: a block it keeps and, with `transient`, one freed at once larger than
+/// anything the workload holds, so that a session's figures counted from the process's start, or
+/// its peak taken from it, would differ from dhat's, which start with the session.
+pub fn before_session(transient: bool) -> Vec<u8> {
+    if transient {
+        std::hint::black_box(vec![1u8; 8 << 20]);
+    }
     vec![2u8; 10_000]
+}
+
+/// A small workload: its peak (a 20,000-byte buffer beside some strings) is far below the 64 KiB
+/// by which threads hand their figures over in batches, so a profile gets it to the byte only by
+/// counting the session's own thread exactly.
+pub fn run_small() -> Vec<String> {
+    let kept: Vec<String> = (0..40).map(|i| "y".repeat(i * 7 + 1)).collect();
+    std::hint::black_box(vec![3u8; 20_000]);
+    kept
 }

@@ -193,6 +193,29 @@ pub(crate) fn thread_stats() -> Stats {
         .unwrap_or_default()
 }
 
+/// This thread's figures since it started, unclamped: totals, live bytes and blocks, and its own
+/// peak whatever marks are open (the highest live figures since it started, with the blocks).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct ThreadFigures {
+    pub(crate) totals: [u64; 2],
+    pub(crate) live: [i64; 2],
+    pub(crate) peak: (i64, i64),
+}
+
+impl ThreadFigures {
+    /// This thread's figures now; zero while it is being torn down.
+    pub(crate) fn now() -> ThreadFigures {
+        let set_aside = SET_ASIDE.try_with(Cell::get).unwrap_or_default();
+        Snapshot::now()
+            .map(|s| ThreadFigures {
+                totals: [s.total_bytes, s.total_blocks],
+                live: [s.curr_bytes, s.curr_blocks],
+                peak: higher(set_aside, s.peak),
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// This thread's live bytes and blocks, signed (it may have freed what other threads allocated):
 /// the live change between two moments is their difference.
 pub(crate) fn live() -> (i64, i64) {

@@ -15,6 +15,7 @@
 //! the step waits for the operations in progress to end. The fence each side needs between its
 //! write and its read is asymmetric where the system offers it ([`fence`]): the step pays it.
 
+use super::mark::ThreadFigures;
 use super::{band_in_force, fence, with_tally, Tally, BANDS};
 use crate::stats::Stats;
 use std::cell::Cell;
@@ -426,10 +427,14 @@ fn clamp(v: i64) -> u64 {
 /// The process tally at a profiling session's beginning: the session's figures are the
 /// differences from it, and its peak is the process's highest live figures since
 /// ([`SESSION_PEAK`]). Batched as the process tally is: exact for the calling thread, within a
-/// batch for each other thread running at either end. One session runs at a time (the
-/// profiler's lock).
+/// batch for each other thread running at either end; and so is the peak (within 64 KiB per
+/// thread), but where the session's thread was the only one whose work the process tally took
+/// during it, and its own peak rose during it: that peak is then the session's, exactly. One
+/// session runs at a time (the profiler's lock).
 pub(crate) struct SessionMark {
     start: Counts,
+    /// The session's thread's figures at the beginning.
+    thread: ThreadFigures,
 }
 
 impl SessionMark {
@@ -441,7 +446,10 @@ impl SessionMark {
         SESSION_PEAK.set((i64::MIN, 0));
         let start = PROCESS.read();
         SESSION_PEAK.raise(start.live[0], start.live[1]);
-        SessionMark { start }
+        SessionMark {
+            start,
+            thread: ThreadFigures::now(),
+        }
     }
 
     /// The process's figures since the session began, and the session over.
@@ -458,13 +466,32 @@ impl SessionMark {
     pub(crate) fn read(&self) -> Stats {
         super::publish();
         let now = PROCESS.read();
-        let peak = SESSION_PEAK.get();
+        let thread = ThreadFigures::now();
         let [bytes, blocks] = self.start.live;
+        let mut peak = SESSION_PEAK.get();
+        peak = (peak.0.wrapping_sub(bytes), peak.1.wrapping_sub(blocks));
+        // The process tally took this thread's work alone (its totals and live figures moved
+        // exactly as the thread's did): its own peak, if it rose during the session, was the
+        // session's, counted on every operation where the batches may have missed it.
+        let d = |a: u64, b: u64| a.wrapping_sub(b);
+        let alone = (0..2).all(|i| {
+            d(now.totals[i], self.start.totals[i]) == d(thread.totals[i], self.thread.totals[i])
+                && now.live[i].wrapping_sub(self.start.live[i])
+                    == thread.live[i].wrapping_sub(self.thread.live[i])
+        });
+        if alone && thread.peak.0 > self.thread.peak.0 {
+            let [bytes, blocks] = self.thread.live;
+            let own = (
+                thread.peak.0.wrapping_sub(bytes),
+                thread.peak.1.wrapping_sub(blocks),
+            );
+            peak = super::mark::higher(peak, own);
+        }
         Stats {
-            total_bytes: now.totals[0].wrapping_sub(self.start.totals[0]),
-            total_blocks: now.totals[1].wrapping_sub(self.start.totals[1]),
-            max_bytes: clamp(peak.0.wrapping_sub(bytes)),
-            max_blocks: clamp(peak.1.wrapping_sub(blocks)),
+            total_bytes: d(now.totals[0], self.start.totals[0]),
+            total_blocks: d(now.totals[1], self.start.totals[1]),
+            max_bytes: clamp(peak.0),
+            max_blocks: clamp(peak.1),
             curr_bytes: clamp(now.live[0].wrapping_sub(bytes)),
             curr_blocks: clamp(now.live[1].wrapping_sub(blocks)),
         }
