@@ -85,11 +85,13 @@ impl Regions {
     /// two is given, with all the blocks allocated since (the blocks at the earlier peak bound
     /// nothing).
     pub(crate) fn since(self, start: &Regions) -> Regions {
+        let start: std::collections::HashMap<&str, &RegionStats> =
+            start.iter().map(|r| (r.path.as_str(), r)).collect();
         let mut out: Vec<RegionStats> = self
             .0
             .into_iter()
             .filter_map(|mut r| {
-                let Some(s) = start.get(&r.path) else {
+                let Some(s) = start.get(r.path.as_str()) else {
                     return Some(r);
                 };
                 r.entries = r.entries.saturating_sub(s.entries);
