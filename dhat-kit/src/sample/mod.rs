@@ -20,7 +20,7 @@ mod unwind;
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 
@@ -55,10 +55,36 @@ static LIVE: OwnLine<AtomicU64> = OwnLine(AtomicU64::new(0));
 static SESSION: AtomicU64 = AtomicU64::new(0);
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
-/// The live set's version when the session's peak of the process's live bytes was last raised.
-static PEAK_VERSION: AtomicU64 = AtomicU64::new(u64::MAX);
-/// The live set's current version.
-static VERSION: AtomicU64 = AtomicU64::new(0);
+/// Whether the session's peak of the process's live bytes was raised since the live set last
+/// changed: the set as it stands is then the one at the peak, copied to the peak figures before
+/// it next changes.
+static PEAK: PeakPending = PeakPending::new();
+/// Whether the session's peak was raised since the live set last changed. A raise (from whichever
+/// thread's batch raised it) and the check of a change (under the set's lock) are one atomic
+/// operation each on the same flag, so whichever order they take, the raise is seen: before the
+/// change, the set about to change is copied; after it, the changed set is, at the next change or
+/// at the session's end. (Two counters, the set's version and the version at the peak, each
+/// written apart, lost a raise that read the version just before a change: its store then named
+/// a version already gone, and no later change matched it.)
+struct PeakPending(AtomicBool);
+
+impl PeakPending {
+    const fn new() -> Self {
+        PeakPending(AtomicBool::new(false))
+    }
+
+    /// The peak was raised: the set as it stands is the one at the peak.
+    fn raise(&self) {
+        self.0.store(true, Relaxed);
+    }
+
+    /// Whether the peak was raised since the last call; the set is about to change (or be read
+    /// for good), so it is copied now if so.
+    fn take(&self) -> bool {
+        self.0.swap(false, Relaxed)
+    }
+}
+
 /// The time of the last raised peak, in microseconds since the session began.
 static PEAK_MICROS: AtomicU64 = AtomicU64::new(0);
 /// The running session's mean interval (the bits of an `f64`), readable without the lock.
@@ -154,8 +180,6 @@ pub(crate) struct State {
     live: HashMap<usize, Live, FxBuildHasher>,
     /// How many live sampled blocks hash to each filter slot.
     slots: Box<[u32]>,
-    version: u64,
-    copied: u64,
     /// The session's number, so that a block taken out in one session is never put back into
     /// the next ([`put_back`]).
     id: u64,
@@ -165,14 +189,12 @@ pub(crate) struct State {
 static SESSIONS: AtomicU64 = AtomicU64::new(0);
 
 impl State {
-    /// Copies the live figures to the peak figures if the set about to change is the one that was
-    /// live when the session's peak was last raised (and was not copied yet).
+    /// Copies the live figures to the peak figures if the session's peak was raised since the set
+    /// last changed: the set about to change is the one live at the peak.
     fn before_change(&mut self) {
-        if PEAK_VERSION.load(Relaxed) == self.version && self.copied != self.version {
+        if PEAK.take() {
             self.copy_peak();
         }
-        self.version += 1;
-        VERSION.store(self.version, Relaxed);
     }
 
     fn copy_peak(&mut self) {
@@ -180,7 +202,6 @@ impl State {
             s.gmax_bytes = s.curr_bytes;
             s.gmax_blocks = s.curr_blocks;
         }
-        self.copied = self.version;
     }
 
     /// Counts a live sampled block in its filter slot (setting the slot's bit for the first).
@@ -282,14 +303,12 @@ pub(crate) fn start(interval: u64) {
         stacks: HashMap::with_capacity_and_hasher(1024, FxBuildHasher),
         live: HashMap::with_capacity_and_hasher(4096, FxBuildHasher),
         slots: vec![0; SLOTS].into_boxed_slice(),
-        version: 0,
-        copied: u64::MAX,
         id: SESSIONS.fetch_add(1, Relaxed),
     };
     let mut guard = lock_state();
     *guard = Some(state);
-    VERSION.store(0, Relaxed);
-    PEAK_VERSION.store(0, Relaxed);
+    // The empty set is the one at the session's peak until a batch raises it.
+    PEAK.raise();
     PEAK_MICROS.store(0, Relaxed);
     INTERVAL.store((interval as f64).to_bits(), Relaxed);
     START_MICROS.store(micros_since_t0(), Relaxed);
@@ -306,7 +325,7 @@ pub(crate) fn stop() -> Option<(State, u64)> {
     let mut guard = lock_state();
     let mut state = guard.take()?;
     drop(guard);
-    if PEAK_VERSION.load(Relaxed) == state.version && state.copied != state.version {
+    if PEAK.take() {
         state.copy_peak();
     }
     for (s, count) in state.slots.iter_mut().enumerate() {
@@ -354,7 +373,7 @@ pub(crate) fn on_new_peak() {
     if SESSION.load(Relaxed) == 0 {
         return;
     }
-    PEAK_VERSION.store(VERSION.load(Relaxed), Relaxed);
+    PEAK.raise();
     let micros = micros_since_t0().saturating_sub(START_MICROS.load(Relaxed));
     PEAK_MICROS.store(micros, Relaxed);
 }
@@ -513,6 +532,57 @@ mod tests {
         FILTER[s / 64].load(Relaxed) & (1 << (s % 64)) != 0
     }
 
+    /// A raise racing with changes of the set is never lost: each round, one thread changes the
+    /// set over and over (checking the flag before each change, as `State::before_change`) while
+    /// another raises the peak once, after a random delay; the set is then read for good (as
+    /// `stop`). Exactly one copy is made, at a change made after the raise began.
+    #[test]
+    fn a_peak_raised_while_the_set_changes_is_copied_once() {
+        use std::sync::atomic::AtomicU64;
+        use std::sync::{Arc, Barrier};
+        const ROUNDS: u64 = 20_000;
+        const CHANGES: u64 = 200;
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..ROUNDS {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let skew = rng % 400;
+            let peak = Arc::new(PeakPending::new());
+            let changes = Arc::new(AtomicU64::new(0));
+            let start = Arc::new(Barrier::new(2));
+            let raiser = {
+                let (peak, changes, start) = (peak.clone(), changes.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    for _ in 0..skew {
+                        std::hint::spin_loop();
+                    }
+                    let before = changes.load(std::sync::atomic::Ordering::SeqCst);
+                    peak.raise();
+                    before
+                })
+            };
+            start.wait();
+            let mut copies = Vec::new();
+            for c in 0..CHANGES {
+                if peak.take() {
+                    copies.push(c);
+                }
+                changes.store(c + 1, std::sync::atomic::Ordering::SeqCst);
+            }
+            let before = raiser.join().unwrap();
+            if peak.take() {
+                copies.push(CHANGES);
+            }
+            assert_eq!(copies.len(), 1, "round {round}: copies at {copies:?}");
+            assert!(
+                copies[0] >= before,
+                "round {round}: copied at {copies:?}, raised after {before}"
+            );
+        }
+    }
+
     #[test]
     fn a_filter_slot_stays_set_while_any_block_hashing_to_it_is_live() {
         let mut state = State {
@@ -521,8 +591,6 @@ mod tests {
             stacks: HashMap::default(),
             live: HashMap::default(),
             slots: vec![0; SLOTS].into_boxed_slice(),
-            version: 0,
-            copied: u64::MAX,
             id: u64::MAX,
         };
         // Two addresses of one slot: the slot is a function of the address alone.
