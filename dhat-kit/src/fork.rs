@@ -18,7 +18,10 @@
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicU64,
+    Ordering::{Acquire, Release},
+};
 
 thread_local! {
     /// What the forking thread holds across a fork (the locks' guards, and what turns its
@@ -51,18 +54,61 @@ fn release() {
     });
 }
 
-/// Registers the hooks, once in the process: the first caller does, and the others never wait for
-/// it (with a `Once` they would, and a child forked while another thread registered them would
-/// wait for good at its first call).
+/// Registers the hooks, once in the process, before any caller goes on to take a lock they guard.
+/// The first caller registers them. A caller that finds the registration under way in this
+/// process waits for it: `pthread_atfork` only takes libc's own lock (which a fork holds while it
+/// runs the hooks) and allocates with libc's `malloc`, never through this allocator, so the wait
+/// is short. Returning at once instead let a caller take the registry's or a turn's lock while the
+/// hooks were not yet there, and a fork then gave a child a lock held for good. A child forked by
+/// another thread while its parent was registering them (before libc's lock was taken) has no
+/// hooks, and in it nobody is registering: its first caller sees that the registration under way
+/// was another process's and registers them itself (a `Once` would wait there for good). A child
+/// forked after they were registered gets them, and its own hook ([`child`]) marks them done.
 pub(crate) fn hook() {
-    static HOOKED: AtomicBool = AtomicBool::new(false);
-    if HOOKED.load(Relaxed) || HOOKED.swap(true, Relaxed) {
+    // Registered: no need to ask for the process's id (a system call).
+    if HOOKS.load(Acquire) == HOOKED {
         return;
     }
-    // SAFETY: the three hooks live as long as the process. They take the kit's own locks (in an
-    // order no other code path reverses, see `prepare`), touch atomics and the forking thread's
-    // own state, and never unwind (see `caught`).
-    let _ = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+    once_per_process(&HOOKS, std::process::id(), || {
+        // SAFETY: the three hooks live as long as the process. They take the kit's own locks (in
+        // an order no other code path reverses, see `prepare`), touch atomics and the forking
+        // thread's own state, and never unwind (see `caught`).
+        let _ = unsafe { libc::pthread_atfork(Some(prepare), Some(parent), Some(child)) };
+    });
+}
+
+/// Whether the hooks are registered: [`UNHOOKED`], [`HOOKED`], or the id of the process whose
+/// thread is registering them, shifted left by 2, with [`REGISTERING`].
+static HOOKS: AtomicU64 = AtomicU64::new(UNHOOKED);
+const UNHOOKED: u64 = 0;
+const HOOKED: u64 = 1;
+const REGISTERING: u64 = 2;
+
+/// Runs `register` once in the process `pid`, the state kept in `state` (see [`HOOKS`]);
+/// returns when it has run, here or on another thread of the process.
+fn once_per_process(state: &AtomicU64, pid: u32, register: impl FnOnce()) {
+    let ours = u64::from(pid) << 2 | REGISTERING;
+    let mut seen = state.load(Acquire);
+    loop {
+        if seen == HOOKED {
+            return;
+        }
+        // Nobody registering, or the registration under way was another process's (this is a
+        // child forked meanwhile): register here.
+        if seen != ours {
+            match state.compare_exchange(seen, ours, Acquire, Acquire) {
+                Ok(_) => {
+                    register();
+                    state.store(HOOKED, Release);
+                    return;
+                }
+                Err(now) => seen = now,
+            }
+        } else {
+            std::thread::yield_now();
+            seen = state.load(Acquire);
+        }
+    }
 }
 
 /// Runs a hook's work; a panic there (none is expected) ends in the hook, which must not unwind.
@@ -96,6 +142,9 @@ extern "C" fn parent() {
 /// After a fork, in the child, where the forking thread is the only one. What it drops is the
 /// kit's own bookkeeping, uncounted as it was made.
 extern "C" fn child() {
+    // The hooks run, so they are registered, whether or not the parent's registering thread had
+    // said so when the fork came.
+    HOOKS.store(HOOKED, Release);
     caught(|| {
         crate::tally::uncounted(|| {
             let own_spans = crate::stats::at_fork::in_child();
@@ -198,6 +247,79 @@ pub(crate) mod tests {
                 no_span && !crate::tally::exact_mode()
             })
         });
+        child.unwrap();
+    }
+
+    /// The first caller registers the hooks; later callers do not.
+    #[test]
+    fn the_first_caller_registers_and_no_later_one() {
+        use super::{once_per_process, HOOKED, UNHOOKED};
+        use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+        let state = AtomicU64::new(UNHOOKED);
+        let mut runs = 0;
+        for _ in 0..3 {
+            once_per_process(&state, std::process::id(), || runs += 1);
+        }
+        assert_eq!(runs, 1);
+        assert_eq!(state.load(SeqCst), HOOKED);
+    }
+
+    /// A caller that finds another thread of its process registering the hooks returns only once
+    /// they are registered: it may go on to take a lock the hooks guard.
+    #[test]
+    fn a_caller_waits_for_a_registration_under_way_in_its_process() {
+        use super::{once_per_process, HOOKED, REGISTERING};
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+        use std::sync::Arc;
+        let ours = u64::from(std::process::id()) << 2 | REGISTERING;
+        let state = Arc::new(AtomicU64::new(ours));
+        let registered = Arc::new(AtomicBool::new(false));
+        let registrant = {
+            let (state, registered) = (state.clone(), registered.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(100));
+                registered.store(true, SeqCst);
+                state.store(HOOKED, SeqCst);
+            })
+        };
+        once_per_process(&state, std::process::id(), || {
+            panic!("registered a second time")
+        });
+        assert!(
+            registered.load(SeqCst),
+            "returned before the registration under way was done"
+        );
+        registrant.join().unwrap();
+    }
+
+    /// A child forked while a thread of its parent was registering the hooks (which the child has
+    /// not got) registers them itself, and does not wait for that thread.
+    #[test]
+    fn a_child_forked_during_a_registration_registers_them_itself() {
+        use super::{once_per_process, HOOKED, REGISTERING};
+        use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+        let parents = u64::from(std::process::id()) << 2 | REGISTERING;
+        let state = AtomicU64::new(parents);
+        in_a_child(|| {
+            let mut runs = 0;
+            once_per_process(&state, std::process::id(), || runs += 1);
+            runs == 1 && state.load(SeqCst) == HOOKED
+        })
+        .unwrap();
+    }
+
+    /// A child forked after the hooks were registered, but before the registering thread said so,
+    /// has them (they ran in it): its own hook says so, and nothing registers them twice there.
+    #[test]
+    fn a_child_forked_just_after_the_registration_knows_the_hooks_are_there() {
+        use super::{HOOKED, HOOKS, REGISTERING};
+        use std::sync::atomic::Ordering::SeqCst;
+        super::hook();
+        // As if this thread had registered them and not yet said so (other tests' callers wait
+        // meanwhile).
+        HOOKS.store(u64::from(std::process::id()) << 2 | REGISTERING, SeqCst);
+        let child = in_a_child(|| HOOKS.load(SeqCst) == HOOKED);
+        HOOKS.store(HOOKED, SeqCst);
         child.unwrap();
     }
 }
