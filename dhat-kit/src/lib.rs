@@ -69,7 +69,9 @@
 //! |---|---|
 //! | `peak` (default) | the counting allocator and everything measured with it |
 //! | `heap` | `peak`, with dhat's heap profiler as the inner allocator (see below) |
-//! | `ad-hoc` | `peak`, plus dhat's ad-hoc profile |
+//! | `ad-hoc` | `peak`, plus dhat's ad-hoc profile (one event per region exit, see [`region!`]) |
+//! | `sampled` | `peak`, plus sampled heap profiles with call stacks at a small cost (`Profiler` in the `sampled` mode) |
+//! | `stream` | regions over streams: `InRegionStreamExt` for every `futures_core::Stream` |
 //! | `cli` | the `dhat-kit` command over DHAT JSON profiles, its HTML report (`budget` too), and the pprof writer of [`export`] |
 //! | `criterion` | `peak`, plus `dhat_kit::criterion`'s criterion measurements |
 //! | `budget` | budgets per component read from TOML (`analyze::budget`; adds the `toml` crate) |

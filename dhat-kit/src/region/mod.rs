@@ -392,7 +392,9 @@ pub fn reset_regions() {
 ///
 /// It costs a few nanoseconds on entry and exit, and compiles to nothing when dhat-kit is built
 /// without a counting feature, so regions can stay in production code. Under the `ad-hoc` feature
-/// each exit also records one dhat ad-hoc event weighted by the bytes allocated inside.
+/// each exit also records one dhat ad-hoc event weighted by the bytes allocated inside. A recursive
+/// entry (the region's name already open on the thread) has no exit of its own: it is part of the
+/// outer entry, whose bytes count it once, so it records no event.
 ///
 /// The region ends where the block's locals drop. Before edition 2024, the temporaries of a
 /// block's last expression drop after its locals: in `fn len(n: usize) -> usize {
