@@ -521,6 +521,63 @@ fn trimmed_backtraces_count_the_frames_below_the_allocator() {
     }
 }
 
+/// dhat's heap profile holds the program's blocks, none of the kit's own bookkeeping: the region
+/// registry's paths and names, a thread's region state and its hand-over at the thread's end are
+/// allocated uncounted, and dhat does not record them either (it showed them as blocks live at
+/// the end, under the user's function that entered the region).
+#[cfg(feature = "heap")]
+#[test]
+fn dhats_heap_profile_holds_none_of_the_kits_own_bookkeeping() {
+    #[inline(never)]
+    fn nested(depth: usize) -> Vec<u8> {
+        dhat_kit::region!("own-bookkeeping-nested");
+        if depth == 0 {
+            return black_box(vec![1u8; 100]);
+        }
+        let mut v = nested(depth - 1);
+        v.push(1);
+        v
+    }
+    let file = common::temp("profiler", "own-bookkeeping.json");
+    let p = of_mode(Mode::Heap, &file)
+        .trim_backtraces(None)
+        .build()
+        .unwrap();
+    {
+        dhat_kit::region!("own-bookkeeping-outer");
+        black_box(nested(20));
+        let here = dhat_kit::Region::current();
+        std::thread::spawn(move || {
+            let _entered = here.map(|h| h.enter());
+            dhat_kit::region!("own-bookkeeping-thread");
+            black_box(nested(5));
+        })
+        .join()
+        .unwrap();
+    }
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    let kits: Vec<String> = profile
+        .pps
+        .iter()
+        .filter_map(|pp| {
+            let names: Vec<&str> = pp
+                .fs
+                .iter()
+                .map(|&f| dhat_kit::profile::Frame::parse(&profile.ftbl[f as usize]).function)
+                .collect();
+            names
+                .iter()
+                .find(|n| n.contains("dhat_kit::region::") || n.contains("dhat_kit::tally::"))
+                .map(|kit| format!("{} bytes, {} blocks under {kit}", pp.tb, pp.tbk))
+        })
+        .collect();
+    assert!(
+        kits.is_empty(),
+        "the kit's own blocks in dhat's profile: {kits:#?}"
+    );
+}
+
 /// `Profiler::stats` reads the session's figures: the peak mode's own (equal to its file's, which
 /// `tests/viewer.rs` and `tests/sampled.rs` check where no other test runs beside); in dhat's heap
 /// mode dhat's; none in the ad-hoc mode, whose file counts events.

@@ -89,18 +89,31 @@ impl<A> Alloc<A> {
 unsafe impl<A: GlobalAlloc + 'static> GlobalAlloc for Alloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if kits_own_over_dhat::<A>() {
+            // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract for `layout`.
+            return unsafe { System.alloc(layout) };
+        }
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract for `layout`.
         tally::alloc::<A>(layout.size(), || unsafe { self.inner.alloc(layout) })
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if kits_own_over_dhat::<A>() {
+            // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract for `layout`.
+            return unsafe { System.alloc_zeroed(layout) };
+        }
         // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract for `layout`.
         tally::alloc::<A>(layout.size(), || unsafe { self.inner.alloc_zeroed(layout) })
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if kits_own_over_dhat::<A>() {
+            // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract for `ptr`, `layout`
+            // and `new_size`.
+            return unsafe { moved_past_dhat(&self.inner, ptr, layout, new_size) };
+        }
         tally::realloc::<A>(ptr, layout, new_size, |ptr, layout, new_size| {
             // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract for `ptr`, `layout` and
             // `new_size`, which reach this call unchanged.
@@ -115,6 +128,59 @@ unsafe impl<A: GlobalAlloc + 'static> GlobalAlloc for Alloc<A> {
             self.inner.dealloc(ptr, layout)
         })
     }
+}
+
+/// Whether this call is the kit's own bookkeeping (or dhat's) over dhat's allocator: the thread's
+/// counting is paused ([`tally::busy`]) and the inner allocator is `dhat::Alloc`. dhat would
+/// record such a block with its backtrace, and show it in the user's profile under the function
+/// that entered a region; so it is taken from [`System`], which `dhat::Alloc` itself calls, past
+/// dhat's records. Its free still goes through dhat, which ignores a block it never saw. The
+/// comparison of two types folds away at compile time, so over any other allocator this is
+/// `false` and costs nothing.
+#[cfg(feature = "peak")]
+#[inline(always)]
+fn kits_own_over_dhat<A: 'static>() -> bool {
+    #[cfg(any(feature = "heap", feature = "ad-hoc"))]
+    {
+        std::any::TypeId::of::<A>() == std::any::TypeId::of::<dhat::Alloc>() && tally::busy()
+    }
+    #[cfg(not(any(feature = "heap", feature = "ad-hoc")))]
+    {
+        false
+    }
+}
+
+/// A reallocation of the kit's own bookkeeping over dhat's allocator ([`kits_own_over_dhat`]):
+/// dhat would record a block it never saw as a new one, so the new block is taken from [`System`]
+/// and the old one given back through dhat (which forgets it if it knew it, and ignores it if
+/// not). The contents are copied, as a moving reallocation does.
+///
+/// # Safety
+///
+/// `GlobalAlloc::realloc`'s contract for `ptr`, `layout` and `new_size`, and `inner` is the
+/// allocator `ptr` was allocated through.
+#[cfg(feature = "peak")]
+#[cold]
+unsafe fn moved_past_dhat<A: GlobalAlloc>(
+    inner: &A,
+    ptr: *mut u8,
+    layout: Layout,
+    new_size: usize,
+) -> *mut u8 {
+    // SAFETY: the caller guarantees that `new_size`, rounded up to `layout.align()`, does not
+    // overflow `isize`, and `layout.align()` is a valid alignment.
+    let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+    // SAFETY: `new_layout` has a non-zero size (`GlobalAlloc::realloc` requires `new_size > 0`).
+    let new = unsafe { System.alloc(new_layout) };
+    if !new.is_null() {
+        // SAFETY: `ptr` is valid for `layout.size()` bytes, `new` for `new_size`; they are
+        // distinct blocks; the old block is given back to the allocator it came from, once.
+        unsafe {
+            std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+            inner.dealloc(ptr, layout);
+        }
+    }
+    new
 }
 
 #[cfg(not(feature = "peak"))]

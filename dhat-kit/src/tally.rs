@@ -692,6 +692,14 @@ pub(crate) fn arm_sampling() {
     let _ = TALLY.try_with(Tally::arm);
 }
 
+/// Whether this thread's counting is paused: inside the kit's own bookkeeping ([`uncounted`]) or
+/// inside the inner allocator (an allocator that may reenter). `false` while the thread is torn
+/// down.
+#[cfg(any(feature = "heap", feature = "ad-hoc"))]
+pub(crate) fn busy() -> bool {
+    TALLY.try_with(|t| t.busy.get()).unwrap_or(false)
+}
+
 /// Runs `f` with this thread's counting paused: the kit's own bookkeeping (a region's first
 /// registration, dhat's ad-hoc backtraces) never shows in the user's figures.
 pub(crate) fn uncounted<R>(f: impl FnOnce() -> R) -> R {
