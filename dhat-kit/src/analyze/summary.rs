@@ -128,6 +128,16 @@ pub fn summary(profile: &Profile) -> Summary {
     }
 }
 
+/// The name of `n` things whose plural is `plural`: its singular for one (`1 block`, `1 event`),
+/// where the singular is the plural less its `s` (DHAT's unit names: bytes, blocks, units,
+/// events); the plural otherwise.
+fn of_count(n: u64, plural: &str) -> &str {
+    match plural {
+        "bytes" | "blocks" | "units" | "events" if n == 1 => &plural[..plural.len() - 1],
+        _ => plural,
+    }
+}
+
 impl fmt::Display for Summary {
     /// DHAT's own exit lines (`Total:`, `At t-gmax:`, `At t-end:`, `Reads:`, `Writes:`), exact
     /// and with thousands separators, after the mode, command and times.
@@ -145,9 +155,9 @@ impl fmt::Display for Summary {
             format!(
                 "{} {} in {} {}",
                 Thousands(b),
-                self.unit,
+                of_count(b, &self.unit),
                 Thousands(k),
-                self.blocks_unit
+                of_count(k, &self.blocks_unit)
             )
         };
         let human = |b: u64| {
@@ -232,6 +242,27 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    /// One block (or event, byte, unit) is named in the singular, as DHAT's exit lines do.
+    #[test]
+    fn one_block_is_a_block() {
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"app","pid":1,"te":10,"tg":5,
+          "pps":[{"tb":1025,"tbk":2,"tl":0,"mb":1024,"mbk":1,"gb":1024,"gbk":1,"eb":1,"ebk":1,
+          "fs":[]}],"ftbl":["[root]"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "one.json").unwrap();
+        let text = summary(&p).to_string();
+        for line in [
+            "Total:     1,025 bytes in 2 blocks (1.0 KiB)",
+            "At t-gmax: 1,024 bytes in 1 block (1.0 KiB)",
+            "At t-end:  1 byte in 1 block (1 B)",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+        }
+        assert_eq!(of_count(1, "events"), "event");
+        assert_eq!(of_count(2, "events"), "events");
+        assert_eq!(of_count(1, "copies"), "copies");
     }
 
     #[test]

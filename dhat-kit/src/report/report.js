@@ -41,8 +41,13 @@
   }
 
   // ---- summary ----
+  // The name of n things whose plural is `plural`: the singular for one (DHAT's unit names).
+  function ofCount(n, plural) {
+    const singular = { bytes: "byte", blocks: "block", units: "unit", events: "event" }[plural];
+    return n === 1 && singular ? singular : plural;
+  }
   function pair(b, k) {
-    let t = thousands(b) + " " + S.unit + " in " + thousands(k) + " " + S.blocks_unit;
+    let t = thousands(b) + " " + ofCount(b, S.unit) + " in " + thousands(k) + " " + ofCount(k, S.blocks_unit);
     if (D.bytes) t += " (" + human(b) + ")";
     return t;
   }
@@ -138,7 +143,7 @@
       return;
     }
     let h = "<h3>" + esc(r.label) + "</h3>";
-    h += "<p class=\"note\">" + esc(show(r.figures.total_bytes, false)) + " in " + thousands(r.figures.total_blocks) + " " + esc(S.blocks_unit) +
+    h += "<p class=\"note\">" + esc(show(r.figures.total_bytes, false)) + " in " + thousands(r.figures.total_blocks) + " " + esc(ofCount(r.figures.total_blocks, S.blocks_unit)) +
       ", " + thousands(r.points) + " program point" + (r.points === 1 ? "" : "s") +
       ". The call stack of the largest, from its site outwards:</p>";
     h += "<ol id=\"stack-frames\">" + r.stack.map((f) => "<li>" + esc(D.frames[f]) + "</li>").join("") + "</ol>";
