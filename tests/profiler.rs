@@ -164,6 +164,9 @@ fn an_unwritable_output_is_an_error_that_names_the_file() {
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains(&*file.to_string_lossy()), "{msg}");
+    // Says what is wrong: the system's own words are "File exists" (`DHAT_KIT_OUT` naming a file).
+    let why = format!("{} is a file, not a directory", blocker.display());
+    assert!(msg.ends_with(&why), "{msg}");
 }
 
 #[test]

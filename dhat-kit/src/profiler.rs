@@ -376,6 +376,16 @@ fn check_writable(path: &Path) -> Result<(), Error> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // A plain file where a directory should be: said as such, not as the system's "File exists".
+    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                format!("{} is a file, not a directory", file.display()),
+            ),
+        });
+    }
     let probe = dir.join(format!(".dhat-kit-probe-{}", std::process::id()));
     std::fs::create_dir_all(&dir)
         .and_then(|()| std::fs::File::create(&probe))
