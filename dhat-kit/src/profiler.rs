@@ -677,9 +677,14 @@ impl Profiler {
             profile.write_to(&mut bytes)?;
             crate::atomic_file::write(path, &bytes)?;
             if summary {
-                let sites = profile.pps.len().saturating_sub(1);
+                // The remainder's point is not a stack; the samples are as `dhat-kit summary`
+                // counts them.
+                let stacks = crate::units::Thousands(profile.pps.len().saturating_sub(1) as u64);
+                let samples = crate::analyze::summary(&profile).samples.unwrap_or(0);
+                let samples = crate::units::Thousands(samples);
                 eprint!(
-                    "dhat-kit: {process}\ndhat-kit: {sites} sampled stacks; the profile is in {}\n",
+                    "dhat-kit: {process}\ndhat-kit: {samples} samples at {stacks} distinct call \
+                     stacks; the profile is in {}\n",
                     path.display()
                 );
             }
