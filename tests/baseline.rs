@@ -650,3 +650,154 @@ fn a_profile_is_checked_against_its_entry() {
     let err = check_profile(&path, &path, "main", &only_peak).unwrap_err();
     assert!(err.to_string().contains("memory-baseline.json"), "{err}");
 }
+
+// What an entry measures: an ad-hoc profile's units and events are never compared with (nor
+// recorded over) an entry of bytes and blocks, nor the other way round. `dhat-kit check` prints
+// `check_profile`'s error and exits with status 2.
+
+const HEAP: &str = "dhat-rs-heap.json";
+const AD_HOC: &str = "dhat-rs-ad-hoc.json";
+
+/// `check_profile` of the fixture `profile` against the entry `main` of `path`.
+fn check_main(
+    profile: &str,
+    path: &Path,
+    update: Update,
+) -> Result<dhat_kit::baseline::Verdict, dhat_kit::baseline::ProfileCheck> {
+    check_profile(
+        &common::fixture(profile),
+        path,
+        "main",
+        &options(update, false, 5.0),
+    )
+}
+
+/// The entry `main` of `path`, as JSON.
+fn entry_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["entries"]["main"].clone()
+}
+
+/// `profile` checked against the entry `main` of `path` is refused, under every update policy,
+/// in one line naming the file, the entry and both kinds, and the file is left byte for byte as
+/// it was.
+fn refused(path: &Path, profile: &str, entry_holds: &str, profile_holds: &str) {
+    let before = std::fs::read(path).unwrap();
+    for update in [Update::No, Update::Record, Update::Pending] {
+        let err = check_main(profile, path, update)
+            .expect_err("figures of another kind are not compared")
+            .to_string();
+        let expected = format!(
+            "dhat-kit: {}: entry `main` holds {entry_holds}; {} holds {profile_holds}",
+            path.display(),
+            common::fixture(profile).display()
+        );
+        assert!(err.starts_with(&expected), "{update:?}: {err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+        if update != Update::No {
+            assert!(err.contains("remove it"), "{update:?}: {err}");
+        }
+        assert_eq!(std::fs::read(path).unwrap(), before, "{update:?}");
+        let pending = path.with_extension("json.new");
+        assert!(!pending.exists(), "{update:?}: no pending file");
+    }
+}
+
+/// A baseline file in a directory of its own with the entry `main` recorded from `profile`.
+fn recorded_from(profile: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new(profile.trim_end_matches(".json"));
+    let path = dir.file();
+    let v = check_main(profile, &path, Update::Record).unwrap();
+    assert!(v.passed && v.wrote.is_some(), "{v}");
+    (dir, path)
+}
+
+#[test]
+fn an_ad_hoc_profile_is_not_compared_with_an_entry_of_bytes() {
+    let (_dir, path) = recorded_from(HEAP);
+    let entry = entry_json(&path);
+    assert!(
+        entry.get("measures").is_none(),
+        "written as before: {entry}"
+    );
+    refused(
+        &path,
+        AD_HOC,
+        "bytes and blocks",
+        "units and events (an ad-hoc profile)",
+    );
+    // The heap profile still passes against its entry.
+    let v = check_main(HEAP, &path, Update::No).unwrap();
+    assert!(v.passed, "{v}");
+}
+
+#[test]
+fn an_ad_hoc_entry_records_its_kind_and_compares_units_with_units() {
+    let (_dir, path) = recorded_from(AD_HOC);
+    assert_eq!(
+        entry_json(&path)["measures"],
+        serde_json::json!({"kind": "ad-hoc", "unit": "units", "blocks": "events"}),
+        "{}",
+        std::fs::read_to_string(&path).unwrap()
+    );
+    let entry = Baseline::read(&path).unwrap().get("main").cloned().unwrap();
+    let now = dhat_kit::profile::read(common::fixture(AD_HOC)).unwrap();
+    assert_eq!(entry.figures, Figures::from_profile(&now));
+    // Ad-hoc profiles, dhat-rs's and Valgrind's, compare with it, units with units.
+    assert!(check_main(AD_HOC, &path, Update::No).unwrap().passed);
+    let valgrind = check_main("valgrind-ad-hoc.json", &path, Update::No).unwrap();
+    assert!(valgrind.comparison.is_some(), "{valgrind}");
+    // A heap profile, a copy profile and a test's figures (bytes) are refused.
+    refused(
+        &path,
+        HEAP,
+        "units and events (an ad-hoc profile)",
+        "bytes and blocks",
+    );
+    refused(
+        &path,
+        "valgrind-copy.json",
+        "units and events (an ad-hoc profile)",
+        "bytes and blocks (a copy profile)",
+    );
+    let before = std::fs::read(&path).unwrap();
+    let test_figures = Figures::from(common::stats((10, 1), (10, 1), (0, 0)));
+    let err = check(
+        &path,
+        "main",
+        &test_figures,
+        &options(Update::Record, false, 5.0),
+    )
+    .unwrap_err()
+    .to_string();
+    let holds = "entry `main` holds units and events (an ad-hoc profile)";
+    assert!(err.contains(holds), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn an_entry_without_measures_holds_bytes_and_blocks() {
+    let dir = TempDir::new("old-entry");
+    let path = dir.file();
+    // As every baseline before entries said what they measure, and as a test records one.
+    let old = r#"{"dhat_kit_baseline": 1, "entries": {"main": {"total_bytes": 116113, "total_blocks": 789}}}"#;
+    std::fs::write(&path, old).unwrap();
+    refused(
+        &path,
+        AD_HOC,
+        "bytes and blocks",
+        "units and events (an ad-hoc profile)",
+    );
+    // The seed format holds bytes too.
+    let seed = "{\"total_allocations_bytes\": 116113, \"allocation_count\": 789}\n";
+    std::fs::write(&path, seed).unwrap();
+    let no_update = options(Update::No, false, 5.0);
+    let err = check_profile(&common::fixture(AD_HOC), &path, "default", &no_update)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("entry `default` holds bytes and blocks"),
+        "{err}"
+    );
+}

@@ -2,7 +2,8 @@
 //! seed format), writing, and [`BaselineError`].
 
 use super::{DEFAULT_NAME, FORMAT_VERSION};
-use crate::analyze::Metric;
+use crate::analyze::{Measures, Metric};
+use crate::profile::Kind;
 use crate::Stats;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -110,11 +111,108 @@ impl From<Stats> for Figures {
     }
 }
 
-/// One named entry of a baseline: its figures, and when and at which commit they were recorded.
+/// What figures measure: the kind of profile they come from and the plural names of its unit and
+/// of its blocks. The [default](Measure::default) is bytes and blocks of the heap, as a test's
+/// [`Stats`] and a heap profile count them; an ad-hoc profile counts units and events.
+///
+/// Two are comparable by the rule [`analyze::diff`](crate::analyze::diff()) uses for two
+/// profiles ([`Measures::comparable`](crate::analyze::Measures::comparable)): the same kind, in
+/// the same unit.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::baseline::Measure;
+/// use dhat_kit::profile::Kind;
+///
+/// let ad_hoc = Measure { kind: Kind::AdHoc, unit: "units".into(), blocks: "events".into() };
+/// assert!(!Measure::default().comparable(&ad_hoc));
+/// assert_eq!(Measure::default().to_string(), "bytes and blocks");
+/// assert_eq!(ad_hoc.to_string(), "units and events (an ad-hoc profile)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Measure {
+    /// Heap blocks, copies or ad-hoc events.
+    pub kind: Kind,
+    /// The plural name of the unit (`bytes`, `units`).
+    pub unit: String,
+    /// The plural name of the blocks (`blocks`, `events`).
+    pub blocks: String,
+}
+
+impl Default for Measure {
+    /// Bytes and blocks of the heap.
+    fn default() -> Measure {
+        Measure {
+            kind: Kind::Heap,
+            unit: "bytes".to_owned(),
+            blocks: "blocks".to_owned(),
+        }
+    }
+}
+
+impl Measure {
+    /// What the figures of `profile` ([`Figures::from_profile`]) measure: its
+    /// [`kind`](crate::profile::Profile::kind), [`unit_plural`](crate::profile::Profile::unit_plural)
+    /// and [`blocks_plural`](crate::profile::Profile::blocks_plural).
+    #[must_use]
+    pub fn of(profile: &crate::profile::Profile) -> Measure {
+        let measures = Measures::of(profile);
+        Measure {
+            kind: measures.kind,
+            unit: measures.unit,
+            blocks: profile.blocks_plural().to_owned(),
+        }
+    }
+
+    /// Whether figures of `self` and of `other` can be compared: as
+    /// [`Measures::comparable`](crate::analyze::Measures::comparable), the same kind in the same
+    /// unit.
+    #[must_use]
+    pub fn comparable(&self, other: &Measure) -> bool {
+        let measures = |m: &Measure| Measures {
+            kind: m.kind,
+            mode: String::new(),
+            unit: m.unit.clone(),
+        };
+        measures(self).comparable(&measures(other))
+    }
+}
+
+impl fmt::Display for Measure {
+    /// `bytes and blocks`, `units and events (an ad-hoc profile)`, `bytes and blocks (a copy
+    /// profile)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} and {}", self.unit, self.blocks)?;
+        match self.kind {
+            Kind::Heap => Ok(()),
+            Kind::Copy => f.write_str(" (a copy profile)"),
+            Kind::AdHoc => f.write_str(" (an ad-hoc profile)"),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Measure {
+    /// An ad-hoc profile's units and events, as dhat-rs and Valgrind name them.
+    pub(crate) fn ad_hoc() -> Measure {
+        Measure {
+            kind: Kind::AdHoc,
+            unit: "units".into(),
+            blocks: "events".into(),
+        }
+    }
+}
+
+/// One named entry of a baseline: its figures, what they measure, and when and at which commit
+/// they were recorded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Entry {
     /// The recorded figures.
     pub figures: Figures,
+    /// What they measure: bytes and blocks (the default, and every entry of a file without
+    /// `measures`), or what the profile they were recorded from counts.
+    pub measure: Measure,
     /// When they were recorded: UTC, RFC 3339 (`2026-11-24T10:45:19Z`), or as a seed file wrote it.
     pub recorded_at: Option<String>,
     /// The git commit they were recorded at, if known.
@@ -128,6 +226,7 @@ impl Entry {
     pub fn recorded_now(figures: Figures, dir: &Path) -> Entry {
         Entry {
             figures,
+            measure: Measure::default(),
             recorded_at: Some(now_rfc3339()),
             commit: git_head(dir),
         }
@@ -138,6 +237,9 @@ impl Entry {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEntry {
+    /// Absent for bytes and blocks, so that those entries are written as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    measures: Option<RawMeasure>,
     #[serde(
         default,
         deserialize_with = "figure",
@@ -182,10 +284,38 @@ struct RawEntry {
     commit: Option<String>,
 }
 
+/// An entry's `measures`: `{"kind": "ad-hoc", "unit": "units", "blocks": "events"}`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeasure {
+    #[serde(deserialize_with = "kind")]
+    kind: Kind,
+    unit: String,
+    blocks: String,
+}
+
+/// A profile's kind as [`Kind`] serializes it: `heap`, `copy` or `ad-hoc`.
+fn kind<'de, D: Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+    let text = String::deserialize(d)?;
+    [Kind::Heap, Kind::Copy, Kind::AdHoc]
+        .into_iter()
+        .find(|k| serde_json::to_value(k).is_ok_and(|v| v == text.as_str()))
+        .ok_or_else(|| {
+            de::Error::custom(format_args!(
+                "unknown kind `{text}`; expected `heap`, `copy` or `ad-hoc`"
+            ))
+        })
+}
+
 impl From<&Entry> for RawEntry {
     fn from(e: &Entry) -> RawEntry {
         let f = e.figures;
         RawEntry {
+            measures: (e.measure != Measure::default()).then(|| RawMeasure {
+                kind: e.measure.kind,
+                unit: e.measure.unit.clone(),
+                blocks: e.measure.blocks.clone(),
+            }),
             total_bytes: f.total_bytes,
             total_blocks: f.total_blocks,
             peak_bytes: f.peak_bytes,
@@ -207,6 +337,11 @@ impl From<RawEntry> for Entry {
                 peak_blocks: r.peak_blocks,
                 end_bytes: r.end_bytes,
             },
+            measure: r.measures.map_or_else(Measure::default, |m| Measure {
+                kind: m.kind,
+                unit: m.unit,
+                blocks: m.blocks,
+            }),
             recorded_at: r.recorded_at,
             commit: r.commit,
         }
@@ -379,6 +514,23 @@ pub enum BaselineError {
         /// What the entry lacks.
         message: String,
     },
+    /// The entry's figures and the figures checked against it measure different things (bytes
+    /// and blocks, an ad-hoc profile's units and events): they are neither compared nor recorded
+    /// over the entry.
+    Kinds {
+        /// The baseline file.
+        file: PathBuf,
+        /// The entry's name.
+        name: String,
+        /// What the entry's figures measure (boxed, to keep the error small).
+        entry: Box<Measure>,
+        /// Where the figures checked come from (the profile's file).
+        from: String,
+        /// What they measure.
+        now: Box<Measure>,
+        /// Whether an update was asked for (and refused).
+        update: bool,
+    },
 }
 
 impl BaselineError {
@@ -409,7 +561,8 @@ impl BaselineError {
             BaselineError::Io { file, .. }
             | BaselineError::Invalid { file, .. }
             | BaselineError::Missing { file }
-            | BaselineError::Entry { file, .. } => file,
+            | BaselineError::Entry { file, .. }
+            | BaselineError::Kinds { file, .. } => file,
         }
     }
 
@@ -427,6 +580,27 @@ impl BaselineError {
                 message.clone()
             }
             BaselineError::Missing { .. } => "no such file (no baseline recorded yet)".to_owned(),
+            BaselineError::Kinds {
+                file,
+                name,
+                entry,
+                from,
+                now,
+                update,
+            } => {
+                let what_now = if *update {
+                    format!(
+                        "the entry is not replaced by figures of another kind; remove it from {} \
+                         first to record these in its place, or record them under another name",
+                        file.display()
+                    )
+                } else {
+                    "their figures cannot be compared; check against an entry of the same kind, \
+                     or record these under another name"
+                        .to_owned()
+                };
+                format!("entry `{name}` holds {entry}; {from} holds {now}: {what_now}")
+            }
         }
     }
 }
@@ -571,6 +745,7 @@ impl Baseline {
                     peak_bytes: seed.peak_memory_bytes,
                     ..Figures::default()
                 },
+                measure: Measure::default(),
                 recorded_at: seed.measured_at,
                 commit: seed.commit,
             };
@@ -853,7 +1028,7 @@ mod tests {
                         ..Stats::default()
                     }),
                     recorded_at: Some("2026-01-01T00:00:00Z".into()),
-                    commit: None,
+                    ..Entry::default()
                 },
             );
         }
@@ -861,6 +1036,40 @@ mod tests {
         assert!(json.starts_with("{\n  \"dhat_kit_baseline\": 1,\n  \"entries\": {\n    \"alpha\": {\n      \"total_bytes\": 0,"), "{json}");
         assert!(json.ends_with("}\n"));
         assert_eq!(parse(&json).unwrap(), b);
+    }
+
+    #[test]
+    fn what_an_entry_measures_is_written_only_when_not_bytes_and_blocks() {
+        let ad_hoc = Measure::ad_hoc();
+        let figures = Figures {
+            total_bytes: Some(91_140),
+            total_blocks: Some(54),
+            ..Figures::default()
+        };
+        let mut b = Baseline::new();
+        for (name, measure) in [("bytes", Measure::default()), ("units", ad_hoc.clone())] {
+            let entry = Entry {
+                figures,
+                measure,
+                ..Entry::default()
+            };
+            b.insert(name, entry);
+        }
+        let json = b.to_json();
+        assert!(
+            json.contains("\"bytes\": {\n      \"total_bytes\": 91140,"),
+            "{json}"
+        );
+        assert!(
+            json.contains("\"units\": {\n      \"measures\": {\n        \"kind\": \"ad-hoc\",\n        \"unit\": \"units\",\n        \"blocks\": \"events\"\n      },"),
+            "{json}"
+        );
+        let read = parse(&json).unwrap();
+        assert_eq!(read, b);
+        assert_eq!(read.get("units").unwrap().measure, ad_hoc);
+        // An entry without `measures` (every file before it) holds bytes and blocks.
+        let old = parse("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"total_bytes\": 1}}}");
+        assert_eq!(old.unwrap().get("a").unwrap().measure, Measure::default());
     }
 
     #[test]
@@ -931,6 +1140,8 @@ mod tests {
             ("{\"allocation_count\": -3}", "a figure cannot be negative, found -3"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peek_bytes\": 1}}}", "unknown field `peek_bytes`"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {}}}", "the entry `a` has no figures"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": 1, \"measures\": {\"kind\": \"adhoc\", \"unit\": \"u\", \"blocks\": \"e\"}}}}", "unknown kind `adhoc`; expected `heap`, `copy` or `ad-hoc`"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": 1, \"measures\": {\"kind\": \"ad-hoc\"}}}}", "missing field `unit`"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": 1}, \"a\": {\"peak_bytes\": 2}}}", "the entry `a` appears twice"),
             ("{\"figures\": 1}", "found neither"),
             ("[1, 2]", "expected a JSON object of a baseline, found an array"),

@@ -31,13 +31,17 @@
 //! | field | meaning |
 //! |---|---|
 //! | `dhat_kit_baseline` | the format version, [`FORMAT_VERSION`] |
+//! | `measures` | what the figures count, when not bytes and blocks ([`Measure`]): `{"kind": "ad-hoc", "unit": "units", "blocks": "events"}` for an ad-hoc profile's; absent, bytes and blocks |
 //! | `total_bytes`, `total_blocks` | everything allocated ([`Stats::total_bytes`], `total_blocks`; a profile's `tb`, `tbk` sums) |
 //! | `peak_bytes`, `peak_blocks` | the peak of the live heap ([`Stats::max_bytes`], `max_blocks`; a profile's `gb`, `gbk` sums) |
 //! | `end_bytes` | live at the end ([`Stats::curr_bytes`]; a profile's `eb` sum) |
 //! | `recorded_at` | when the entry was recorded, UTC, RFC 3339 |
 //! | `commit` | `git rev-parse HEAD` in the file's directory when it was recorded, if git answered |
 //!
-//! Every figure is optional; a comparison covers the figures both sides have.
+//! Every figure is optional; a comparison covers the figures both sides have. Figures are
+//! compared with (and recorded over) an entry only if they measure the same
+//! ([`Measure::comparable`], the rule of `dhat-kit diff`); otherwise the check fails with
+//! [`BaselineError::Kinds`] and writes nothing.
 //!
 //! The seed format that teams write by hand or by script, one object per file with
 //! `total_allocations_bytes`, `peak_memory_bytes`, `allocation_count`, `measured_at` and
@@ -75,7 +79,7 @@ mod file;
 mod update;
 
 pub use self::compare::{compare, Comparison, Row, Status};
-pub use self::file::{parse_metric, Baseline, BaselineError, Entry, Figures, METRICS};
+pub use self::file::{parse_metric, Baseline, BaselineError, Entry, Figures, Measure, METRICS};
 pub(crate) use self::update::check_test;
 pub use self::update::{
     check, check_loaded, check_profile, decide, locate, parse_tolerance, CheckOptions, Decision,

@@ -2,7 +2,7 @@
 //! [`check_profile`], and [`locate`] for a crate's baseline file.
 
 use super::compare::{compare, Comparison};
-use super::file::{Baseline, BaselineError, Entry, Figures, METRICS};
+use super::file::{Baseline, BaselineError, Entry, Figures, Measure, METRICS};
 use super::{DEFAULT_FILE, DEFAULT_TOLERANCE};
 use crate::analyze::Metric;
 use crate::atomic_file::with_suffix;
@@ -277,11 +277,16 @@ pub fn decide(policy: Policy, standing: Standing) -> Decision {
 /// On CI ([`Policy::ci`]) nothing is written and a missing entry fails. Only entries outside the
 /// tolerance are recorded again, so that the baseline does not creep up by a tolerance at a time.
 ///
+/// `now` are bytes and blocks ([`Measure::default`]), as a test's [`Stats`](crate::Stats) count
+/// them; [`check_loaded`] checks a profile's figures, whatever they measure.
+///
 /// # Errors
 ///
 /// A [`BaselineError`] naming the file if it (or its `.new`) cannot be read (corrupt,
-/// half-written: it is left as it is) or written, or if the entry lacks a metric named in
-/// `options.metrics`.
+/// half-written: it is left as it is) or written, if the entry lacks a metric named in
+/// `options.metrics`, or [`BaselineError::Kinds`] if the entry measures something else than
+/// bytes and blocks (an ad-hoc profile's units and events): nothing is then written, whatever
+/// the policy.
 ///
 /// # Examples
 ///
@@ -314,8 +319,24 @@ pub fn check(
     now: &Figures,
     options: &CheckOptions,
 ) -> Result<Verdict, BaselineError> {
+    let bytes = Measure::default();
+    check_measured(path, name, now, &bytes, "the figures checked", options)
+}
+
+/// [`check`] of figures `now` that measure `measure`, from `from` (a profile's file, for
+/// messages); an entry they would be compared with or recorded over must measure the same
+/// ([`same_kind`]).
+fn check_measured(
+    path: &Path,
+    name: &str,
+    now: &Figures,
+    measure: &Measure,
+    from: &str,
+    options: &CheckOptions,
+) -> Result<Verdict, BaselineError> {
     let baseline = Baseline::load(path)?;
     let entry = baseline.as_ref().and_then(|b| b.get(name));
+    same_kind(path, name, entry, measure, from, options.policy)?;
     let comparison = match entry {
         None => None,
         Some(entry) => Some(comparison(path, name, entry, now, options)?),
@@ -325,12 +346,12 @@ pub fn check(
     let wrote = match decision.write {
         None => None,
         Some(Write::Baseline) => {
-            record(path, None, name, now)?;
+            record(path, None, name, now, measure)?;
             Some(path.to_path_buf())
         }
         Some(Write::Pending) => {
             let pending = with_suffix(path, ".new");
-            record(&pending, Some(path), name, now)?;
+            record(&pending, Some(path), name, now, measure)?;
             Some(pending)
         }
     };
@@ -349,6 +370,31 @@ pub fn check(
         wrote,
         message,
     })
+}
+
+/// Whether figures that measure `now` (from `from`) may be compared with the entry `name` (if
+/// there is one) and recorded over it: only if the entry measures the same
+/// ([`Measure::comparable`]). Otherwise [`BaselineError::Kinds`], whatever `policy` asks: figures
+/// of another kind replace an entry only once the user has removed it.
+fn same_kind(
+    path: &Path,
+    name: &str,
+    entry: Option<&Entry>,
+    now: &Measure,
+    from: &str,
+    policy: Policy,
+) -> Result<(), BaselineError> {
+    match entry {
+        Some(entry) if !entry.measure.comparable(now) => Err(BaselineError::Kinds {
+            file: path.to_path_buf(),
+            name: name.to_owned(),
+            entry: Box::new(entry.measure.clone()),
+            from: from.to_owned(),
+            now: Box::new(now.clone()),
+            update: policy.update != Update::No,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The comparison of `now` with an entry, on the metrics `options` names (all both sides have,
@@ -486,16 +532,20 @@ fn render(r: &Rendered<'_>) -> String {
     format!("{headline}:\n{comparison}\n{what_now}{ci_note}")
 }
 
-/// Records `now` as the entry `name` of the baseline at `path` under its lock, starting from the
-/// file at `start_from` if `path` does not exist yet.
+/// Records `now` (which measure `measure`) as the entry `name` of the baseline at `path` under
+/// its lock, starting from the file at `start_from` if `path` does not exist yet.
 fn record(
     path: &Path,
     start_from: Option<&Path>,
     name: &str,
     now: &Figures,
+    measure: &Measure,
 ) -> Result<(), BaselineError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let entry = Entry::recorded_now(*now, dir);
+    let entry = Entry {
+        measure: measure.clone(),
+        ..Entry::recorded_now(*now, dir)
+    };
     Baseline::update(path, start_from, |b| {
         b.insert(name, entry);
     })
@@ -551,12 +601,17 @@ pub fn check_profile(
 }
 
 /// Checks a profile already read (`file` names it in errors): its [`Figures::from_profile`]
-/// against the entry `name` of `baseline`, with [`check`].
+/// against the entry `name` of `baseline`, as [`check`] does. A new entry records what the
+/// profile measures ([`Measure::of`]) when it is not bytes and blocks (an ad-hoc profile's units
+/// and events).
 ///
 /// # Errors
 ///
 /// [`ProfileCheck::Profile`] if the profile lacks a metric named in `options.metrics` (an ad-hoc
-/// profile has no peak); [`ProfileCheck::Baseline`] as [`check`].
+/// profile has no peak); [`ProfileCheck::Baseline`] as [`check`], and
+/// [`BaselineError::Kinds`] if the entry measures something else than the profile (bytes and
+/// blocks against an ad-hoc profile's units and events, say): nothing is then written, even if
+/// `options` asks for an update.
 pub fn check_loaded(
     profile: &crate::profile::Profile,
     file: &str,
@@ -580,7 +635,9 @@ pub fn check_loaded(
             "bklt",
         )));
     }
-    check(baseline, name, &figures, options).map_err(ProfileCheck::Baseline)
+    let measure = Measure::of(profile);
+    check_measured(baseline, name, &figures, &measure, file, options)
+        .map_err(ProfileCheck::Baseline)
 }
 
 /// A tolerance as the command takes it: `5%`, `5` or `2.5%`, in percent, 0 or more.
@@ -805,6 +862,62 @@ mod tests {
         )
         .unwrap();
         assert!(c.passed());
+    }
+
+    #[test]
+    fn figures_of_another_kind_are_never_compared_nor_recorded() {
+        use crate::profile::Kind;
+        let ad_hoc = Measure::ad_hoc();
+        let copy = Measure {
+            kind: Kind::Copy,
+            ..Measure::default()
+        };
+        let entry = |measure: &Measure| Entry {
+            measure: measure.clone(),
+            ..Entry::default()
+        };
+        let path = Path::new("mb.json");
+        let all = [Measure::default(), ad_hoc.clone(), copy];
+        for update in [Update::No, Update::Record, Update::Pending] {
+            for ci in [false, true] {
+                let policy = Policy { update, ci };
+                for was in &all {
+                    for now in &all {
+                        let decided =
+                            same_kind(path, "main", Some(&entry(was)), now, "p.json", policy);
+                        assert_eq!(decided.is_ok(), was == now, "{was:?} {now:?} {policy:?}");
+                        // A new entry is recorded whatever it measures.
+                        assert!(same_kind(path, "main", None, now, "p.json", policy).is_ok());
+                    }
+                }
+            }
+        }
+        let refuse = |update| {
+            let policy = Policy { update, ci: false };
+            same_kind(
+                path,
+                "main",
+                Some(&entry(&Measure::default())),
+                &ad_hoc,
+                "ad.json",
+                policy,
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let compared = refuse(Update::No);
+        assert!(
+            compared.starts_with(
+                "dhat-kit: mb.json: entry `main` holds bytes and blocks; ad.json holds units and \
+                 events (an ad-hoc profile): their figures cannot be compared"
+            ),
+            "{compared}"
+        );
+        let recorded = refuse(Update::Record);
+        assert!(
+            recorded.contains("not replaced") && recorded.contains("remove it from mb.json first"),
+            "{recorded}"
+        );
     }
 
     #[test]
