@@ -252,12 +252,16 @@ impl Profile {
     }
 
     /// Checks what a well-typed file can still get wrong, and no real producer writes: the
-    /// version, the fields its `bklt` needs, frame indices in range, t-gmax after the end, and
-    /// sums of a figure over the program points that overflow 64 bits.
+    /// version, the fields its `bklt` needs, frame indices in range, t-gmax after the end, a
+    /// point's live bytes above what it allocated (see below), and sums of a figure over the
+    /// program points that overflow 64 bits.
     ///
-    /// Per-point figures are not checked against each other: a point's maximum (`mb`, `mbk`) is
-    /// not an upper bound of its figures at t-gmax or at the end in files that real producers
-    /// write (see [`ProgramPoint::mb`]).
+    /// With block lifetimes, the bytes a point holds live at t-gmax or at the end are at most
+    /// what it allocated: `gb` and `eb` at most `tb`. Not in dhat-kit's peak profiles
+    /// ([`PEAK_MODE`]), whose point for allocations outside any region holds the whole session's
+    /// live figures. A point's maximum (`mb`, `mbk`) is not checked against them: it is not an
+    /// upper bound of its figures at t-gmax or at the end in files that real producers write (see
+    /// [`ProgramPoint::mb`]).
     ///
     /// # Errors
     ///
@@ -297,7 +301,28 @@ impl Profile {
                 }
             }
         }
+        self.check_live(file)?;
         self.check_sums(file)
+    }
+
+    /// Checks that no point holds more bytes live, at t-gmax or at the end, than it allocated
+    /// (see [`validate`](Profile::validate)).
+    fn check_live(&self, file: &str) -> Result<(), ProfileError> {
+        if !self.bklt || self.mode == PEAK_MODE {
+            return Ok(());
+        }
+        for (i, pp) in self.pps.iter().enumerate() {
+            for (name, live) in [("gb", pp.gb), ("eb", pp.eb)] {
+                if live > pp.tb {
+                    return Err(ProfileError::new(
+                        file,
+                        format!("`{name}` ({live}) at most `tb` ({})", pp.tb),
+                        format!("pps[{i}].{name}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks that each figure summed over the program points fits in a `u64`, so that
@@ -337,7 +362,8 @@ impl Profile {
 ///
 /// A [`ProfileError`] that names the file, what was expected, and where (line and column, and
 /// the field path), if the file cannot be read, is not JSON, is not a DHAT profile of version 2,
-/// or is inconsistent (a frame index out of range, a negative count).
+/// or is inconsistent (a frame index out of range, a negative count, a point with more bytes
+/// live at t-gmax or at the end than it allocated).
 ///
 /// # Examples
 ///
@@ -387,4 +413,61 @@ pub fn from_slice(bytes: &[u8], name: &str) -> Result<Profile, ProfileError> {
     let profile = fast::read(bytes, name)?;
     profile.validate(name)?;
     Ok(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    /// A heap profile with block lifetimes, one program point: `tb` 4096 in `tbk` 4 blocks, its
+    /// live figures replaced by `live` (`"gb":...,"gbk":...,"eb":...,"ebk":...`).
+    fn heap(mode: &str, live: &str) -> String {
+        format!(
+            r#"{{"dhatFileVersion":2,"mode":"{mode}","verb":"Allocated","bklt":true,"bkacc":false,
+              "tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+              "pps":[{{"tb":4096,"tbk":4,"tl":3,"mb":0,"mbk":0,{live},"fs":[1]}}],
+              "ftbl":["[root]","0x1: app::main (src/main.rs:3:5)"]}}"#
+        )
+    }
+
+    #[test]
+    fn live_figures_up_to_the_points_totals_read() {
+        // All live at t-gmax and at the end, above a point's maximum (`mb`, `mbk` are 0).
+        let json = heap("heap", r#""gb":4096,"gbk":4,"eb":4096,"ebk":4"#);
+        let p = super::from_slice(json.as_bytes(), "ok.json").unwrap();
+        assert_eq!(p.totals().peak_bytes, Some(4096));
+    }
+
+    #[test]
+    fn a_peak_profiles_outside_point_holds_the_sessions_live_figures() {
+        // dhat-kit's peak profile gives what is live in the whole session to its outside point,
+        // whose totals are only what was allocated outside any region.
+        let json = heap(super::PEAK_MODE, r#""gb":8192,"gbk":9,"eb":8192,"ebk":9"#);
+        let p = super::from_slice(json.as_bytes(), "peak.json").unwrap();
+        assert_eq!(p.totals().peak_blocks, Some(9));
+    }
+
+    #[test]
+    fn live_figures_above_the_points_totals_are_rejected() {
+        for (live, expected, at) in [
+            (
+                r#""gb":1000000000,"gbk":4,"eb":0,"ebk":0"#,
+                "`gb` (1000000000) at most `tb` (4096)",
+                "pps[0].gb",
+            ),
+            (
+                r#""gb":4096,"gbk":4,"eb":4097,"ebk":1"#,
+                "`eb` (4097) at most `tb` (4096)",
+                "pps[0].eb",
+            ),
+        ] {
+            let json = heap("rust-heap", live);
+            let e = super::from_slice(json.as_bytes(), "bad.json").unwrap_err();
+            assert_eq!(e.file(), "bad.json");
+            assert_eq!(e.expected(), expected, "{live}");
+            assert_eq!(e.location(), at, "{live}");
+            assert_eq!(
+                e.to_string(),
+                format!("dhat-kit: bad.json: expected {expected}, at {at}")
+            );
+        }
+    }
 }
