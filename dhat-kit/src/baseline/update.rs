@@ -374,8 +374,11 @@ fn check_measured(
 
 /// Whether figures that measure `now` (from `from`) may be compared with the entry `name` (if
 /// there is one) and recorded over it: only if the entry measures the same
-/// ([`Measure::comparable`]). Otherwise [`BaselineError::Kinds`], whatever `policy` asks: figures
-/// of another kind replace an entry only once the user has removed it.
+/// ([`Measure::comparable`]); an entry of bytes and blocks that does not say of which kind
+/// (`measures` is written only for other figures, so every heap entry, every entry of a test's
+/// figures, and every file from before it or in the seed format) is compared with any profile of
+/// bytes, heap or copy, as before. Otherwise [`BaselineError::Kinds`], whatever `policy` asks:
+/// figures of another kind replace an entry only once the user has removed it.
 fn same_kind(
     path: &Path,
     name: &str,
@@ -385,7 +388,7 @@ fn same_kind(
     policy: Policy,
 ) -> Result<(), BaselineError> {
     match entry {
-        Some(entry) if !entry.measure.comparable(now) => Err(BaselineError::Kinds {
+        Some(entry) if !may_compare(&entry.measure, now) => Err(BaselineError::Kinds {
             file: path.to_path_buf(),
             name: name.to_owned(),
             entry: Box::new(entry.measure.clone()),
@@ -394,6 +397,16 @@ fn same_kind(
             update: policy.update != Update::No,
         }),
         _ => Ok(()),
+    }
+}
+
+/// Whether an entry of figures that measure `entry` may be compared with figures that measure
+/// `now` (see [`same_kind`]).
+fn may_compare(entry: &Measure, now: &Measure) -> bool {
+    if *entry == Measure::default() {
+        now.unit == entry.unit
+    } else {
+        entry.comparable(now)
     }
 }
 
@@ -885,7 +898,11 @@ mod tests {
                     for now in &all {
                         let decided =
                             same_kind(path, "main", Some(&entry(was)), now, "p.json", policy);
-                        assert_eq!(decided.is_ok(), was == now, "{was:?} {now:?} {policy:?}");
+                        // An entry of bytes and blocks that does not say its kind takes a copy
+                        // profile's bytes too; a copy entry takes only a copy profile's.
+                        let same =
+                            was == now || (*was == Measure::default() && now.unit == "bytes");
+                        assert_eq!(decided.is_ok(), same, "{was:?} {now:?} {policy:?}");
                         // A new entry is recorded whatever it measures.
                         assert!(same_kind(path, "main", None, now, "p.json", policy).is_ok());
                     }
