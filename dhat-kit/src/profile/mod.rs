@@ -253,11 +253,11 @@ impl Profile {
 
     /// Checks what a well-typed file can still get wrong, and no real producer writes: the
     /// version, the fields its `bklt` needs, frame indices in range, t-gmax after the end, a
-    /// point's live bytes above what it allocated (see below), and sums of a figure over the
+    /// point's live figures above what it allocated (see below), and sums of a figure over the
     /// program points that overflow 64 bits.
     ///
-    /// With block lifetimes, the bytes a point holds live at t-gmax or at the end are at most
-    /// what it allocated: `gb` and `eb` at most `tb`. Not in dhat-kit's peak profiles
+    /// With block lifetimes, the bytes and blocks a point holds live at t-gmax or at the end are
+    /// at most what it allocated: `gb` and `eb` at most `tb`, `gbk` and `ebk` at most `tbk`. Not in dhat-kit's peak profiles
     /// ([`PEAK_MODE`]), whose point for allocations outside any region holds the whole session's
     /// live figures. A point's maximum (`mb`, `mbk`) is not checked against them: it is not an
     /// upper bound of its figures at t-gmax or at the end in files that real producers write (see
@@ -305,18 +305,23 @@ impl Profile {
         self.check_sums(file)
     }
 
-    /// Checks that no point holds more bytes live, at t-gmax or at the end, than it allocated
+    /// Checks that no point holds more bytes or blocks live, at t-gmax or at the end, than it allocated
     /// (see [`validate`](Profile::validate)).
     fn check_live(&self, file: &str) -> Result<(), ProfileError> {
         if !self.bklt || self.mode == PEAK_MODE {
             return Ok(());
         }
         for (i, pp) in self.pps.iter().enumerate() {
-            for (name, live) in [("gb", pp.gb), ("eb", pp.eb)] {
-                if live > pp.tb {
+            for (name, live, total_name, total) in [
+                ("gb", pp.gb, "tb", pp.tb),
+                ("eb", pp.eb, "tb", pp.tb),
+                ("gbk", pp.gbk, "tbk", pp.tbk),
+                ("ebk", pp.ebk, "tbk", pp.tbk),
+            ] {
+                if live > total {
                     return Err(ProfileError::new(
                         file,
-                        format!("`{name}` ({live}) at most `tb` ({})", pp.tb),
+                        format!("`{name}` ({live}) at most `{total_name}` ({total})"),
                         format!("pps[{i}].{name}"),
                     ));
                 }
@@ -362,8 +367,8 @@ impl Profile {
 ///
 /// A [`ProfileError`] that names the file, what was expected, and where (line and column, and
 /// the field path), if the file cannot be read, is not JSON, is not a DHAT profile of version 2,
-/// or is inconsistent (a frame index out of range, a negative count, a point with more bytes
-/// live at t-gmax or at the end than it allocated).
+/// or is inconsistent (a frame index out of range, a negative count, a point with more bytes or
+/// blocks live at t-gmax or at the end than it allocated).
 ///
 /// # Examples
 ///
@@ -457,6 +462,16 @@ mod tests {
                 r#""gb":4096,"gbk":4,"eb":4097,"ebk":1"#,
                 "`eb` (4097) at most `tb` (4096)",
                 "pps[0].eb",
+            ),
+            (
+                r#""gb":4096,"gbk":5,"eb":0,"ebk":0"#,
+                "`gbk` (5) at most `tbk` (4)",
+                "pps[0].gbk",
+            ),
+            (
+                r#""gb":0,"gbk":0,"eb":10,"ebk":40"#,
+                "`ebk` (40) at most `tbk` (4)",
+                "pps[0].ebk",
             ),
         ] {
             let json = heap("rust-heap", live);
