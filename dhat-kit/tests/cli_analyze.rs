@@ -226,6 +226,29 @@ fn the_flame_graph_stays_well_formed_xml_whatever_the_names() {
     assert!(svg.contains(r"my_crate::odd\u{ffff}"), "the name, escaped");
 }
 
+/// Without `-o`, the flame graph is named after its profile, in the current directory: graphs of
+/// two profiles do not overwrite each other (both were `alloc.svg`).
+#[test]
+fn without_output_the_flame_graph_is_named_after_its_profile() {
+    let dir = support::TempDir::new("cli_analyze", "flame-default");
+    for name in ["valgrind-heap", "dhat-rs-heap"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .args(["flamegraph", &path(&format!("{name}.json"))])
+            .current_dir(dir.join(""))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("dhat-kit: wrote {name}.svg\n")
+        );
+    }
+    for name in ["valgrind-heap.svg", "dhat-rs-heap.svg"] {
+        let svg = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(svg.contains("<svg"), "{name}");
+    }
+}
+
 /// An ad-hoc profile's figures are the program's own units, and may add up past pprof's signed
 /// 64-bit values: converting it is refused (one line, status 2, nothing written) rather than
 /// written with other figures (values clamped, or a total `go tool pprof` reads as negative).

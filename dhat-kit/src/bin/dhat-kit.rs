@@ -67,9 +67,10 @@ enum Command {
         /// The figure to draw.
         #[arg(long, value_enum, default_value_t = MetricArg::TotalBytes)]
         by: MetricArg,
-        /// The SVG file to write (atomically).
-        #[arg(short, long, value_name = "SVG", default_value = "alloc.svg")]
-        output: PathBuf,
+        /// The SVG file to write (atomically; default: FILE's name with `.svg`, in the current
+        /// directory, so that graphs of two profiles do not overwrite each other).
+        #[arg(short, long, value_name = "SVG")]
+        output: Option<PathBuf>,
         /// The title (default: the profile's file name and the figure).
         #[arg(long)]
         title: Option<String>,
@@ -390,13 +391,9 @@ fn run(command: Command) -> Result<(), Failure> {
         } => {
             let by = Metric::from(by);
             let p = load(&file)?;
-            let title = title.unwrap_or_else(|| {
-                let name = file.file_name().map_or_else(
-                    || file.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                );
-                format!("{name}: {by}")
-            });
+            let name = file_name(&file);
+            let output = output.unwrap_or_else(|| named_after(&name, "svg"));
+            let title = title.unwrap_or_else(|| format!("{name}: {by}"));
             let mut svg = Vec::new();
             analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
             dhat_kit::write_atomically(&output, &svg).map_err(|e| {
@@ -466,14 +463,8 @@ fn run(command: Command) -> Result<(), Failure> {
             let p = load(&file)?;
             let mut options = dhat_kit::export::Options::new(to);
             options.by = by.into();
-            let name = file.file_name().map_or_else(
-                || file.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            let output = output.unwrap_or_else(|| {
-                let stem = name.strip_suffix(".json").unwrap_or(&name);
-                PathBuf::from(format!("{stem}.{}", to.extension()))
-            });
+            let name = file_name(&file);
+            let output = output.unwrap_or_else(|| named_after(&name, to.extension()));
             let written = if output.as_os_str() == "-" {
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 dhat_kit::export::write(&p, &name, &options, &mut out)
@@ -604,6 +595,21 @@ fn print(text: &str) -> Result<(), Failure> {
 }
 
 /// Reads a profile, with a progress bar on stderr for files over 50 MB when stderr is a terminal.
+/// The file name of `file` (its whole path if it has none), as titles and default outputs use it.
+fn file_name(file: &Path) -> String {
+    file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The default output of a command over the profile named `name`: the same name, `.json` taken
+/// off, with `extension`, in the current directory.
+fn named_after(name: &str, extension: &str) -> PathBuf {
+    let stem = name.strip_suffix(".json").unwrap_or(name);
+    PathBuf::from(format!("{stem}.{extension}"))
+}
+
 fn load(file: &Path) -> Result<Profile, Failure> {
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     if size > 50_000_000 && std::io::stderr().is_terminal() {
