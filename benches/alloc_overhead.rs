@@ -16,6 +16,14 @@
 //! The rows marked "in measure_all" run the same rounds inside `dhat_kit::measure_all`, where every
 //! thread publishes each operation to the process's exact tally: the cost of a whole-process
 //! measurement while it runs (the other rows are its cost while none runs).
+//!
+//! Where a thread's stack lies against its thread-locals moves every counting allocator's ratio,
+//! the countdown's too: a load of a thread-local cell that shares its address's low 12 bits with a
+//! recent store to the stack (`malloc`'s own, or the loop's) waits for it. With
+//! `DHAT_KIT_BENCH_STACK_DEPTH=N` each timed thread runs its work N frames (of a 64-byte array
+//! each) deeper. On the machine of the README's figures, dhat-kit's 64-byte pairs read 1.13–1.14x
+//! at depths 0–5, 10, 12 and 32–56, but 1.21x at 6, 1.45x at 7, 1.19x at 8 (the countdown 1.15x)
+//! and 0.90x at 9 (`System`'s own column slowed, the countdown read 0.82x).
 
 use std::alloc::{GlobalAlloc, System};
 use std::time::{Duration, Instant};
@@ -70,13 +78,33 @@ const COLUMNS: usize = 5;
 
 /// `work` on `threads` threads at once; the wall time of the slowest.
 fn timed(threads: usize, work: fn()) -> Duration {
+    let depth = stack_depth();
     let start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(work);
+            s.spawn(move || deeper(depth, work));
         }
     });
     start.elapsed()
+}
+
+/// `DHAT_KIT_BENCH_STACK_DEPTH`: how many frames deeper the timed threads run their work (0).
+fn stack_depth() -> usize {
+    std::env::var("DHAT_KIT_BENCH_STACK_DEPTH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs `work` `depth` frames of 64 bytes down the stack (see the module's documentation).
+#[inline(never)]
+fn deeper(depth: usize, work: fn()) {
+    if depth == 0 {
+        return work();
+    }
+    let frame = std::hint::black_box([0u8; 64]);
+    deeper(depth - 1, work);
+    std::hint::black_box(&frame);
 }
 
 struct Case {
