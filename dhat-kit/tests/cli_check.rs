@@ -227,3 +227,52 @@ fn update_new_writes_a_pending_file_for_review_and_never_on_ci() {
     let (code, stdout, stderr) = check(&heap, &file, &["--name", "main"], false);
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
+
+/// The command over an ad-hoc profile and an entry of bytes, both ways round: exit 2 with one line
+/// naming the baseline, the entry and both kinds, the file left as it was, with or without
+/// `--update`; a copy profile's bytes are checked against an entry that does not say its kind.
+#[test]
+fn figures_of_another_kind_exit_2_and_leave_the_baseline_alone() {
+    let dir = TempDir::new("check", "kinds");
+    let file = dir.0.join("mb.json");
+    let heap = fixture("dhat-rs-heap.json");
+    let ad_hoc = fixture("dhat-rs-ad-hoc.json");
+    let (code, _, err) = check(&heap, &file, &["--name", "main", "--update"], false);
+    assert_eq!(code, 0, "{err}");
+    let recorded = std::fs::read(&file).unwrap();
+    for args in [&["--name", "main"][..], &["--name", "main", "--update"]] {
+        let (code, out, err) = check(&ad_hoc, &file, args, false);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!(
+                "dhat-kit: {}: entry `main` holds bytes and blocks; {} holds units and events \
+                 (an ad-hoc profile)",
+                file.display(),
+                ad_hoc.display()
+            )),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), recorded, "{args:?}");
+    }
+    // Recorded under its own name, the ad-hoc profile is checked against it, and a heap profile
+    // is refused there.
+    let (code, _, err) = check(&ad_hoc, &file, &["--name", "events", "--update"], false);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(check(&ad_hoc, &file, &["--name", "events"], false).0, 0);
+    let (code, _, err) = check(&heap, &file, &["--name", "events"], false);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("entry `events` holds units and events (an ad-hoc profile)"),
+        "{err}"
+    );
+    // A copy profile's bytes against the heap entry, which does not say its kind: compared.
+    let (code, out, err) = check(
+        &fixture("valgrind-copy.json"),
+        &file,
+        &["--name", "main"],
+        false,
+    );
+    assert!(code == 0 || code == 1, "{out}{err}");
+    assert!(out.contains("total bytes"), "{out}{err}");
+}
