@@ -131,13 +131,20 @@ unsafe impl<A: GlobalAlloc + 'static> GlobalAlloc for Alloc<A> {
 }
 
 /// Whether this call is the kit's own bookkeeping (or dhat's) over dhat's allocator: the thread's
-/// counting is paused ([`tally::busy`]) and the inner allocator is `dhat::Alloc`. dhat would
+/// counting is paused (`tally::busy`) and the inner allocator is `dhat::Alloc`. dhat would
 /// record such a block with its backtrace, and show it in the user's profile under the function
 /// that entered a region; so it is taken from [`System`], which `dhat::Alloc` itself calls, past
 /// dhat's records. Its free still goes through dhat, which ignores a block it never saw. The
 /// comparison of two types folds away at compile time, so over any other allocator this is
 /// `false` and costs nothing.
 #[cfg(feature = "peak")]
+#[cfg_attr(
+    not(any(feature = "heap", feature = "ad-hoc")),
+    allow(
+        clippy::extra_unused_type_parameters,
+        reason = "without dhat, no inner allocator is dhat's"
+    )
+)]
 #[inline(always)]
 fn kits_own_over_dhat<A: 'static>() -> bool {
     #[cfg(any(feature = "heap", feature = "ad-hoc"))]
