@@ -645,11 +645,19 @@ mod tests {
                     let fs: Vec<String> = (0..next(6))
                         .map(|_| next(frames + 1).to_string())
                         .collect();
-                    // Figures often 0, so that the figures' samples differ.
-                    let mut f = || if next(3) == 0 { 0 } else { 1 + next(1000) };
+                    // Figures often 0, so that the figures' samples differ; the live ones at
+                    // most the totals, as in any profile that reads.
+                    let mut f = |most: u64| {
+                        if most == 0 || next(3) == 0 {
+                            0
+                        } else {
+                            1 + next(most)
+                        }
+                    };
+                    let (tb, tbk) = (f(1000), f(1000));
                     format!(
-                        r#"{{"tb":{},"tbk":{},"tl":1,"mb":1,"mbk":1,"gb":{},"gbk":{},"eb":{},"ebk":{},"fs":[{}]}}"#,
-                        f(), f(), f(), f(), f(), f(),
+                        r#"{{"tb":{tb},"tbk":{tbk},"tl":1,"mb":1,"mbk":1,"gb":{},"gbk":{},"eb":{},"ebk":{},"fs":[{}]}}"#,
+                        f(tb), f(tbk), f(tb), f(tbk),
                         fs.join(",")
                     )
                 })
