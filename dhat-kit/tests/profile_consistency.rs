@@ -1,5 +1,5 @@
 //! The `dhat-kit` command on a profile whose figures no real run gives: a program point with more
-//! bytes live at t-gmax or at the end than it allocated exits 2 with one line naming the
+//! bytes (or blocks) live at t-gmax or at the end than it allocated exits 2 with one line naming the
 //! file, what was expected and where.
 
 mod support;

@@ -257,9 +257,9 @@ impl Profile {
     /// program points that overflow 64 bits.
     ///
     /// With block lifetimes, the bytes and blocks a point holds live at t-gmax or at the end are
-    /// at most what it allocated: `gb` and `eb` at most `tb`, `gbk` and `ebk` at most `tbk`. Not in dhat-kit's peak profiles
-    /// ([`PEAK_MODE`]), whose point for allocations outside any region holds the whole session's
-    /// live figures. A point's maximum (`mb`, `mbk`) is not checked against them: it is not an
+    /// at most what it allocated: `gb` and `eb` at most `tb`, `gbk` and `ebk` at most `tbk`. Not
+    /// in dhat-kit's peak profiles ([`PEAK_MODE`]), whose point for allocations outside any
+    /// region holds the whole session's live figures. A point's maximum (`mb`, `mbk`) is not checked against them: it is not an
     /// upper bound of its figures at t-gmax or at the end in files that real producers write (see
     /// [`ProgramPoint::mb`]).
     ///
@@ -305,8 +305,8 @@ impl Profile {
         self.check_sums(file)
     }
 
-    /// Checks that no point holds more bytes or blocks live, at t-gmax or at the end, than it allocated
-    /// (see [`validate`](Profile::validate)).
+    /// Checks that no point holds more bytes or blocks live, at t-gmax or at the end, than it
+    /// allocated (see [`validate`](Profile::validate)).
     fn check_live(&self, file: &str) -> Result<(), ProfileError> {
         if !self.bklt || self.mode == PEAK_MODE {
             return Ok(());
