@@ -343,15 +343,22 @@ fn check_measured(
     };
     let standing = comparison.as_ref().map_or(Standing::Missing, Standing::of);
     let decision = decide(options.policy, standing);
+    let recorded = Recorded {
+        name,
+        now,
+        measure,
+        from,
+        policy: options.policy,
+    };
     let wrote = match decision.write {
         None => None,
         Some(Write::Baseline) => {
-            record(path, None, name, now, measure)?;
+            record(path, None, &recorded)?;
             Some(path.to_path_buf())
         }
         Some(Write::Pending) => {
             let pending = with_suffix(path, ".new");
-            record(&pending, Some(path), name, now, measure)?;
+            record(&pending, Some(path), &recorded)?;
             Some(pending)
         }
     };
@@ -545,23 +552,36 @@ fn render(r: &Rendered<'_>) -> String {
     format!("{headline}:\n{comparison}\n{what_now}{ci_note}")
 }
 
-/// Records `now` (which measure `measure`) as the entry `name` of the baseline at `path` under
-/// its lock, starting from the file at `start_from` if `path` does not exist yet.
-fn record(
-    path: &Path,
-    start_from: Option<&Path>,
-    name: &str,
-    now: &Figures,
-    measure: &Measure,
-) -> Result<(), BaselineError> {
+/// Figures to record: `now`, which measure `measure`, from `from`, as the entry `name`, under
+/// `policy` (for the error of an entry of another kind).
+struct Recorded<'a> {
+    name: &'a str,
+    now: &'a Figures,
+    measure: &'a Measure,
+    from: &'a str,
+    policy: Policy,
+}
+
+/// Records `r.now` as the entry `r.name` of the baseline at `path` under its lock, starting from
+/// the file at `start_from` if `path` does not exist yet.
+///
+/// The check's read of the file took no lock, so another writer may have recorded an entry
+/// `r.name` of another kind since. The baseline itself (`start_from` is `None`) is checked again
+/// under the lock ([`same_kind`]), and such an entry is left as it is. A pending file (`.new`) is
+/// a proposal rebuilt from the baseline, so its entry is replaced.
+fn record(path: &Path, start_from: Option<&Path>, r: &Recorded<'_>) -> Result<(), BaselineError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let entry = Entry {
-        measure: measure.clone(),
-        ..Entry::recorded_now(*now, dir)
+        measure: r.measure.clone(),
+        ..Entry::recorded_now(*r.now, dir)
     };
     Baseline::update(path, start_from, |b| {
-        b.insert(name, entry);
-    })
+        if start_from.is_none() {
+            same_kind(path, r.name, b.get(r.name), r.measure, r.from, r.policy)?;
+        }
+        b.insert(r.name, entry);
+        Ok(())
+    })?
 }
 
 /// What [`check_profile`] could not read.
@@ -935,6 +955,68 @@ mod tests {
             recorded.contains("not replaced") && recorded.contains("remove it from mb.json first"),
             "{recorded}"
         );
+    }
+
+    #[test]
+    fn an_entry_of_another_kind_recorded_since_the_check_read_the_file_is_left_alone() {
+        // The check read no entry; another writer then recorded ad-hoc figures under the name.
+        let dir = std::env::temp_dir().join(format!("dhat-kit-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mb.json");
+        let theirs = Entry {
+            measure: Measure::ad_hoc(),
+            figures: Figures {
+                total_bytes: Some(7),
+                ..Figures::default()
+            },
+            ..Entry::default()
+        };
+        Baseline::update(&path, None, |b| {
+            b.insert("main", theirs.clone());
+        })
+        .unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let now = Figures {
+            total_bytes: Some(4096),
+            ..Figures::default()
+        };
+        let bytes = Measure::default();
+        let recorded = Recorded {
+            name: "main",
+            now: &now,
+            measure: &bytes,
+            from: "the figures checked",
+            policy: Policy {
+                update: Update::Record,
+                ci: false,
+            },
+        };
+        let err = record(&path, None, &recorded).unwrap_err();
+        assert!(matches!(err, BaselineError::Kinds { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert_eq!(Baseline::read(&path).unwrap().get("main"), Some(&theirs));
+        // Figures of the same kind replace it; a pending file's entry is replaced whatever it
+        // held.
+        let ad_hoc = Measure::ad_hoc();
+        let same = Recorded {
+            measure: &ad_hoc,
+            ..recorded
+        };
+        record(&path, None, &same).unwrap();
+        let read = Baseline::read(&path).unwrap();
+        assert_eq!(read.get("main").unwrap().figures, now);
+        let pending = dir.join("mb.json.new");
+        std::fs::copy(&path, &pending).unwrap();
+        record(&pending, Some(&path), &recorded).unwrap();
+        assert_eq!(
+            Baseline::read(&pending)
+                .unwrap()
+                .get("main")
+                .unwrap()
+                .measure,
+            bytes
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
