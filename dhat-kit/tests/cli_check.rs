@@ -276,3 +276,37 @@ fn figures_of_another_kind_exit_2_and_leave_the_baseline_alone() {
     assert!(code == 0 || code == 1, "{out}{err}");
     assert!(out.contains("total bytes"), "{out}{err}");
 }
+
+/// An ad-hoc entry's table names the profile's units and events, within the tolerance (stdout)
+/// and beyond it (stderr), never bytes and blocks.
+#[test]
+fn an_ad_hoc_entrys_table_names_units_and_events() {
+    use dhat_kit::baseline::Baseline;
+    let dir = TempDir::new("check", "ad-hoc-table");
+    let file = dir.0.join("mb.json");
+    let ad_hoc = fixture("dhat-rs-ad-hoc.json");
+    let (code, _, err) = check(&ad_hoc, &file, &["--name", "events", "--update"], false);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = check(&ad_hoc, &file, &["--name", "events"], false);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\n  total units ") && out.contains("\n  total events "),
+        "{out}"
+    );
+    assert!(!out.contains("bytes") && !out.contains("blocks"), "{out}");
+    // A baseline 10% lower: the table on stderr, in units.
+    let mut b = Baseline::read(&file).unwrap();
+    let mut entry = b.get("events").unwrap().clone();
+    let units = entry.figures.total_bytes.unwrap();
+    entry.figures.total_bytes = Some(units * 10 / 11);
+    b.insert("events", entry);
+    b.write(&file).unwrap();
+    let (code, out, err) = check(&ad_hoc, &file, &["--name", "events"], false);
+    assert_eq!(code, 1, "{out}{err}");
+    let row = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("total units"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(row.ends_with("regressed"), "{err}");
+    assert!(!err.contains("bytes") && !err.contains("blocks"), "{err}");
+}

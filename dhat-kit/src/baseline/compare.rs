@@ -1,6 +1,6 @@
 //! [`compare`]: recorded figures against new ones, metric by metric, with a tolerance.
 
-use super::file::{Figures, METRICS};
+use super::file::{Figures, Measure, METRICS};
 use crate::analyze::Metric;
 use crate::units::Thousands;
 use std::fmt;
@@ -144,31 +144,78 @@ pub fn compare(
     }
 }
 
-impl fmt::Display for Comparison {
+impl Comparison {
+    /// The table of figures that measure `measure`: its rows name them in its units (`total
+    /// units`, `total events` for an ad-hoc profile's), where [`Display`](fmt::Display) says
+    /// bytes and blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dhat_kit::baseline::{compare, Figures, Measure, METRICS};
+    /// use dhat_kit::profile::Kind;
+    ///
+    /// let was = Figures { total_bytes: Some(100), total_blocks: Some(4), ..Figures::default() };
+    /// let now = Figures { total_bytes: Some(150), total_blocks: Some(4), ..Figures::default() };
+    /// let ad_hoc = Measure { kind: Kind::AdHoc, unit: "units".into(), blocks: "events".into() };
+    /// let table = compare("parse", &was, &now, 5.0, &METRICS).measured(&ad_hoc).to_string();
+    /// assert!(table.contains("total units") && table.contains("total events"));
+    /// ```
+    #[must_use]
+    pub fn measured<'a>(&'a self, measure: &'a Measure) -> impl fmt::Display + 'a {
+        Measured {
+            comparison: self,
+            measure,
+        }
+    }
+}
+
+/// A [`Comparison`]'s table in the units of what it measures.
+struct Measured<'a> {
+    comparison: &'a Comparison,
+    measure: &'a Measure,
+}
+
+impl Measured<'_> {
+    /// The row's name: `total bytes`, or `total units` for figures in units.
+    fn label(&self, metric: Metric) -> String {
+        let label = metric.label();
+        match label.rsplit_once(' ') {
+            Some((which, "bytes")) => format!("{which} {}", self.measure.unit),
+            Some((which, "blocks")) => format!("{which} {}", self.measure.blocks),
+            _ => label.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Measured<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = self.comparison;
         writeln!(
             f,
             "memory baseline `{}` (tolerance {}%):",
-            self.name, self.tolerance
+            c.name, c.tolerance
         )?;
+        let labels: Vec<String> = c.rows.iter().map(|r| self.label(r.metric)).collect();
+        let width = labels.iter().map(|l| l.len() + 2).fold(14, usize::max);
         write!(
             f,
-            "  {:<14}{:>14}{:>14}{:>14} {:>9}",
+            "  {:<width$}{:>14}{:>14}{:>14} {:>9}",
             "metric", "baseline", "now", "delta", "%"
         )?;
-        for row in &self.rows {
-            let delta = row.delta();
-            let sign = if delta > 0 {
+        for (row, label) in c.rows.iter().zip(&labels) {
+            let change = row.delta();
+            let sign = if change > 0 {
                 "+"
-            } else if delta < 0 {
+            } else if change < 0 {
                 "-"
             } else {
                 ""
             };
-            let delta = format!("{sign}{}", Thousands(delta.unsigned_abs() as u64));
+            let delta = format!("{sign}{}", Thousands(change.unsigned_abs() as u64));
             let percent = match row.percent() {
+                _ if change == 0 => "0.0%".to_owned(),
                 Some(p) => format!("{p:+.1}%"),
-                None if row.now == 0 => "0.0%".to_owned(),
                 None => "new".to_owned(),
             };
             let status = match row.status {
@@ -178,18 +225,25 @@ impl fmt::Display for Comparison {
             };
             write!(
                 f,
-                "\n  {:<14}{:>14}{:>14}{:>14} {:>9}{status}",
-                row.metric.label(),
+                "\n  {label:<width$}{:>14}{:>14}{:>14} {:>9}{status}",
                 Thousands(row.baseline).to_string(),
                 Thousands(row.now).to_string(),
                 delta,
                 percent,
             )?;
         }
-        if self.rows.is_empty() {
+        if c.rows.is_empty() {
             write!(f, "\n  (no figure in common)")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for Comparison {
+    /// The table of figures in bytes and blocks; [`measured`](Comparison::measured) names
+    /// other units.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.measured(&Measure::default()).fmt(f)
     }
 }
 
@@ -247,6 +301,37 @@ mod tests {
   metric              baseline           now         delta         %
   total bytes           10,000        10,100          +100     +1.0%
   peak bytes             4,096         5,120        +1,024    +25.0%  regressed"
+        );
+    }
+
+    #[test]
+    fn an_ad_hoc_table_names_units_and_events() {
+        let was = Figures {
+            total_bytes: Some(100),
+            total_blocks: Some(4),
+            ..Figures::default()
+        };
+        let now = Figures {
+            total_bytes: Some(150),
+            ..was
+        };
+        let c = compare("interp", &was, &now, 5.0, &METRICS);
+        assert_eq!(
+            c.measured(&Measure::ad_hoc()).to_string(),
+            "memory baseline `interp` (tolerance 5%):
+  metric              baseline           now         delta         %
+  total units              100           150           +50    +50.0%  regressed
+  total events               4             4             0      0.0%"
+        );
+        let long = Measure {
+            unit: "instructions".into(),
+            ..Measure::ad_hoc()
+        };
+        let table = c.measured(&long).to_string();
+        assert!(
+            table.contains("\n  metric                    baseline")
+                && table.contains("\n  total instructions             100"),
+            "{table}"
         );
     }
 }

@@ -549,7 +549,8 @@ fn render(r: &Rendered<'_>) -> String {
             }
         }
     };
-    format!("{headline}:\n{comparison}\n{what_now}{ci_note}")
+    let table = comparison.measured(&entry.measure);
+    format!("{headline}:\n{table}\n{what_now}{ci_note}")
 }
 
 /// Figures to record: `now`, which measure `measure`, from `from`, as the entry `name`, under

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dhat_kit::analyze::{self, DiffOptions, Format, GroupBy, Metric, TopOptions};
-use dhat_kit::baseline::{self, CheckOptions, Policy, Update};
+use dhat_kit::baseline::{self, CheckOptions, Measure, Policy, Update};
 use dhat_kit::export::To;
 use dhat_kit::profile::{self, Profile};
 
@@ -529,7 +529,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 return Err(Failure::Failed(verdict.message));
             }
             match (&verdict.comparison, verdict.message.is_empty()) {
-                (Some(c), true) => print(&format!("{c}\n"))?,
+                (Some(c), true) => print(&format!("{}\n", c.measured(&Measure::of(&p))))?,
                 _ => print(&format!("{}\n", verdict.message))?,
             }
             budgets.unwrap_or(Ok(()))
