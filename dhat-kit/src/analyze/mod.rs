@@ -431,6 +431,8 @@ pub(crate) struct Frames<'p> {
     profile: &'p Profile,
     skip: &'p Skip,
     boring: Vec<Option<bool>>,
+    /// Whether each entry is the global allocator's ([`Frame::is_global_allocator_entry`]).
+    entry: Vec<Option<bool>>,
 }
 
 impl<'p> Frames<'p> {
@@ -439,6 +441,7 @@ impl<'p> Frames<'p> {
             profile,
             skip,
             boring: vec![None; profile.ftbl.len()],
+            entry: vec![None; profile.ftbl.len()],
         }
     }
 
@@ -461,15 +464,31 @@ impl<'p> Frames<'p> {
         }
     }
 
-    /// The position in `pp.fs` of its most informative frame: the first that is not allocator
-    /// or standard-library plumbing, nor skipped, nor without a symbol; else (code without
-    /// symbols) the first frame without a symbol in a binary that is not the allocator's or the
-    /// C library's, labelled by its address and binary; else (a stack trimmed before it reached
-    /// the caller's code) the outermost that is neither `[root]` nor `(below main)`, the nearest
-    /// to that code; else 0.
+    fn is_entry(&mut self, index: u32) -> bool {
+        let i = index as usize;
+        match self.entry.get(i).copied().flatten() {
+            Some(b) => b,
+            None => {
+                let b = self.frame(index).is_global_allocator_entry();
+                if let Some(slot) = self.entry.get_mut(i) {
+                    *slot = Some(b);
+                }
+                b
+            }
+        }
+    }
+
+    /// The position in `pp.fs` of its most informative frame: the first outside Rust's global
+    /// allocator (past its outermost entry, `__rust_alloc`, whatever the frames inside it are
+    /// named) that is not allocator or standard-library plumbing, nor skipped, nor without a
+    /// symbol; else (code without symbols) the first frame without a symbol in a binary that is
+    /// not the allocator's or the C library's, labelled by its address and binary; else (a
+    /// stack trimmed before it reached the caller's code) the outermost that is neither `[root]`
+    /// nor `(below main)`, the nearest to that code; else 0.
     pub(crate) fn informative(&mut self, pp: &ProgramPoint) -> usize {
-        if let Some(pos) = pp.fs.iter().position(|&f| !self.is_boring(f)) {
-            return pos;
+        let inside = crate::profile::frame::allocator_frames(&pp.fs, |&f| self.is_entry(f));
+        if let Some(pos) = pp.fs[inside..].iter().position(|&f| !self.is_boring(f)) {
+            return inside + pos;
         }
         let bare = |f: &Frame<'_>| {
             f.is_unsymbolised()
@@ -647,5 +666,46 @@ mod tests {
         );
         assert!(matches!(one_line("app::f"), std::borrow::Cow::Borrowed(_)));
         assert_eq!(one_line("é 中 \u{7f}"), "é 中 \\u{7f}");
+    }
+
+    /// Valgrind's stack of an allocation through a counting global allocator in a release build:
+    /// the frames inlined into it are named without their crate or path.
+    const THROUGH_A_GLOBAL_ALLOCATOR: &str = r#"{"dhatFileVersion":2,"mode":"heap",
+      "verb":"Allocated","bklt":true,"bkacc":false,"tu":"instrs","Mtu":"instr","tuth":500,
+      "cmd":"toy","pid":1,"te":100,"tg":50,
+      "pps":[{"tb":1000,"tbk":1,"tl":1,"mb":1000,"mbk":1,"gb":1000,"gbk":1,"eb":0,"ebk":0,
+              "fs":[1,2,3,4,5,6,7,8,9]},
+             {"tb":24,"tbk":1,"tl":1,"mb":24,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,
+              "fs":[1,2,3,4,5,6]}],
+      "ftbl":["[root]",
+        "0x48417B4: malloc (in /usr/libexec/valgrind/vgpreload_dhat-amd64-linux.so)",
+        "0x143F11: alloc (library/std/src/sys/alloc/unix.rs:14)",
+        "0x143F11: {closure#0}<std::alloc::System> (src/alloc.rs:97)",
+        "0x143F11: counted<*mut u8, kit::{impl#2}::alloc::{closure_env#0}<std::alloc::System>> (src/tally.rs:40)",
+        "0x143F11: alloc<std::alloc::System> (src/alloc.rs:97)",
+        "0x143F11: __rustc::__rust_alloc (src/lib.rs:469)",
+        "0x1B6407: alloc (library/alloc/src/alloc.rs:95)",
+        "0x1B6407: toy::all_pairs (src/lib.rs:112)",
+        "0x1B7000: toy::main (src/main.rs:12)"]}"#;
+
+    #[test]
+    fn a_site_is_outside_the_global_allocator_whatever_its_inlined_frames_are_named() {
+        let p =
+            crate::profile::from_slice(THROUGH_A_GLOBAL_ALLOCATOR.as_bytes(), "vg.json").unwrap();
+        let skip = Skip::default();
+        let mut frames = Frames::new(&p, &skip);
+        let site = |frames: &mut Frames<'_>, pp: &ProgramPoint| {
+            let at = frames.informative(pp);
+            frames.frame(pp.fs[at]).to_string()
+        };
+        assert_eq!(
+            site(&mut frames, &p.pps[0]),
+            "toy::all_pairs (src/lib.rs:112)"
+        );
+        // A stack cut at the allocator's entry: the nearest to the caller's code.
+        assert_eq!(
+            site(&mut frames, &p.pps[1]),
+            "__rustc::__rust_alloc (src/lib.rs:469)"
+        );
     }
 }

@@ -231,6 +231,21 @@ impl<'a> Frame<'a> {
         false
     }
 
+    /// Whether the frame is the entry of Rust's global allocator, the function rustc generates
+    /// for it (`__rust_alloc`, `__rust_alloc_zeroed`, `__rust_realloc`, `__rust_dealloc`, with
+    /// or without the `__rustc::` path, and `__rg_*`). The frames inside it, innermost in a
+    /// stack, are the allocator's own however they are named: Valgrind names the frames a
+    /// release build inlined without their path or crate (`{closure#0}<std::alloc::System>
+    /// (src/alloc.rs:97)`), so a stack's site is looked for outside its outermost entry.
+    pub fn is_global_allocator_entry(&self) -> bool {
+        let f = self.function;
+        let f = f.strip_prefix("__rustc::").unwrap_or(f);
+        matches!(
+            f,
+            "__rust_alloc" | "__rust_alloc_zeroed" | "__rust_realloc" | "__rust_dealloc"
+        ) || f.starts_with("__rg_")
+    }
+
     /// Whether the frame is plumbing rather than the code that asked for memory: the allocator
     /// and its wrappers ([`is_allocator`](Frame::is_allocator)), the standard library (`alloc`,
     /// `core`, `std`, and `hashbrown`, which is std's `HashMap`, by symbol or by source file;
@@ -453,6 +468,14 @@ pub const ALLOCATION_WRAPPERS: &[&str] = &[
     "ggc_internal_cleared_alloc",
 ];
 
+/// How many of the innermost frames of a stack (`fs`, innermost first) are inside Rust's global
+/// allocator: all up to and including its outermost entry
+/// ([`Frame::is_global_allocator_entry`], which `is_entry` tells of a frame-table index), or none
+/// when the stack does not pass through it.
+pub(crate) fn allocator_frames(fs: &[u32], is_entry: impl FnMut(&u32) -> bool) -> usize {
+    fs.iter().rposition(is_entry).map_or(0, |i| i + 1)
+}
+
 /// Directories of std's (and hashbrown's) sources as dhat-rs writes them, shortened to a path's last
 /// three components, where the crate's own directory is cut off. A user's file in such a directory
 /// (`src/vec/mine.rs`) is taken for std's only when its function is named without a path, as
@@ -666,6 +689,31 @@ mod tests {
             Frame::parse("0x1: alloc (dhat-kit/src/alloc.rs:1:1)").crate_name(),
             "dhat-kit"
         );
+    }
+
+    #[test]
+    fn the_global_allocators_entry() {
+        for entry in [
+            "0x1: __rust_alloc (dhat-kit/src/lib.rs:261:43)",
+            "0x1: __rustc::__rust_alloc (src/lib.rs:469)",
+            "0x1: __rustc::__rust_realloc (src/lib.rs:469)",
+            "0x1: __rust_dealloc",
+            "0x1: __rust_alloc_zeroed (in /usr/bin/app)",
+            "0x1: __rg_alloc (src/main.rs:3:1)",
+        ] {
+            assert!(Frame::parse(entry).is_global_allocator_entry(), "{entry}");
+        }
+        for other in [
+            "0x1: __rdl_alloc (src/alloc.rs:1)",
+            "0x1: __rust_start_panic",
+            "0x1: alloc<std::alloc::System> (src/alloc.rs:97)",
+            "0x1: app::__rust_alloc_like (src/a.rs:1)",
+        ] {
+            assert!(!Frame::parse(other).is_global_allocator_entry(), "{other}");
+        }
+        let entry = |&f: &u32| f == 7;
+        assert_eq!(allocator_frames(&[1, 2, 7, 3, 7, 4, 5], entry), 5);
+        assert_eq!(allocator_frames(&[1, 2, 3], entry), 0);
     }
 
     #[test]

@@ -7,8 +7,9 @@ use super::{Frame, Profile, ProgramPoint};
 impl Profile {
     /// Takes the frames of the allocator ([`Frame::is_allocator`]: dhat's and dhat-kit's
     /// allocators, Rust's allocator shims, `malloc` and the wrappers of
-    /// [`ALLOCATION_WRAPPERS`](super::ALLOCATION_WRAPPERS)) off the top (innermost end) of every
-    /// program point's stack, keeping at least one frame, then merges the points whose stacks
+    /// [`ALLOCATION_WRAPPERS`](super::ALLOCATION_WRAPPERS)), and every frame inside Rust's
+    /// global allocator ([`Frame::is_global_allocator_entry`]) whatever its name, off the top
+    /// (innermost end) of every program point's stack, keeping at least one frame, then merges the points whose stacks
     /// became equal (DHAT's viewer refuses two points with one stack), adding up their figures.
     /// Returns how many frames were taken off in all.
     ///
@@ -46,16 +47,22 @@ impl Profile {
             .iter()
             .map(|f| Frame::parse(f).is_allocator())
             .collect();
+        let entry: Vec<bool> = self
+            .ftbl
+            .iter()
+            .map(|f| Frame::parse(f).is_global_allocator_entry())
+            .collect();
         let is_allocator = |f: u32| allocator.get(f as usize).copied().unwrap_or(false);
+        let is_entry = |&f: &u32| entry.get(f as usize).copied().unwrap_or(false);
         let mut removed = 0;
         let mut merged: Vec<ProgramPoint> = Vec::with_capacity(self.pps.len());
         let mut index: HashMap<Box<[u32]>, usize> = HashMap::with_capacity(self.pps.len());
         for mut pp in std::mem::take(&mut self.pps) {
-            let keep_from = pp
-                .fs
+            let inside = super::frame::allocator_frames(&pp.fs, is_entry);
+            let keep_from = pp.fs[inside..]
                 .iter()
                 .position(|&f| !is_allocator(f))
-                .unwrap_or(pp.fs.len().saturating_sub(1));
+                .map_or(pp.fs.len().saturating_sub(1), |pos| inside + pos);
             let keep_to = max_frames.map_or(pp.fs.len(), |n| pp.fs.len().min(keep_from + n.max(1)));
             if keep_from > 0 || keep_to < pp.fs.len() {
                 removed += pp.fs.len() - (keep_to - keep_from);
@@ -203,5 +210,25 @@ mod tests {
             assert!(!Frame::parse(&p.ftbl[pp.fs[0] as usize]).is_allocator() || pp.fs.len() == 1);
         }
         p.validate("t.json").unwrap();
+    }
+
+    #[test]
+    fn every_frame_inside_the_global_allocator_goes_whatever_its_name() {
+        // Valgrind's names for a release build's inlined allocator frames.
+        let json = r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":false,
+          "bkacc":false,"tu":"instrs","Mtu":"instr","cmd":"app","pid":1,"te":9,
+          "pps":[{"tb":8,"tbk":1,"fs":[1,2,3,4,5]},{"tb":4,"tbk":1,"fs":[1,3,4,5]},
+                 {"tb":2,"tbk":1,"fs":[1,2,3]}],
+          "ftbl":["[root]",
+            "0x1: malloc (in /usr/libexec/valgrind/vgpreload_dhat-amd64-linux.so)",
+            "0x2: {closure#0}<std::alloc::System> (src/alloc.rs:97)",
+            "0x3: __rustc::__rust_alloc (src/lib.rs:469)",
+            "0x4: app::build (src/build.rs:3)","0x5: app::main (src/main.rs:9)"]}"#;
+        let mut p = crate::profile::from_slice(json.as_bytes(), "vg.json").unwrap();
+        assert_eq!(p.trim_allocator_frames(), 3 + 2 + 2);
+        assert_eq!(p.pps.len(), 2);
+        assert_eq!((p.pps[0].tb, &*p.pps[0].fs), (12, &[4, 5][..]));
+        // A stack cut at the entry keeps its outermost frame.
+        assert_eq!((p.pps[1].tb, &*p.pps[1].fs), (2, &[3][..]));
     }
 }
