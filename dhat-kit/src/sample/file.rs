@@ -6,8 +6,7 @@ use super::estimate::{apportion, keep_at_least};
 use super::State;
 use crate::profile::{Profile, ProgramPoint};
 
-/// The `mode` of dhat-kit's sampled profiles (a heap profile with block lifetimes).
-pub(crate) const SAMPLED_MODE: &str = "dhat-kit-sampled";
+use crate::profile::SAMPLED_MODE;
 
 /// The frame of the remainder point, which also says what the estimates rest on (the summary
 /// reads it back): `[unsampled remainder] estimated from N samples at mean interval M bytes`.
@@ -42,33 +41,40 @@ pub(crate) fn profile(
         let (v, var) = col(f);
         apportion(&v, &var, exact)
     };
-    let (gb, gb_rest) = fit(|s| s.gmax_bytes, process.max_bytes);
-    let (gbk, gbk_rest) = fit(|s| s.gmax_blocks, process.max_blocks);
-    let (eb, eb_rest) = fit(|s| s.curr_bytes, process.curr_bytes);
-    let (ebk, ebk_rest) = fit(|s| s.curr_blocks, process.curr_blocks);
-    // Each point's totals at least what it holds live at the peak and at the end, the remainder
-    // (last) included.
-    let total = |f: fn(&super::Site) -> super::Est, exact: u64, held: [(&[u64], u64); 2]| {
-        let (mut v, rest) = fit(f, exact);
+    // Each point's figure at least the pointwise largest of `held` (the remainder last), the
+    // sum still the exact one.
+    let at_least = |(mut v, rest): (Vec<u64>, u64), held: &[(&[u64], u64)]| {
         v.push(rest);
-        let [(peak, peak_rest), (end, end_rest)] = held;
-        let floor: Vec<u64> = (peak.iter().zip(end))
-            .map(|(&p, &e)| p.max(e))
-            .chain([peak_rest.max(end_rest)])
+        let floor: Vec<u64> = (0..v.len())
+            .map(|i| {
+                held.iter()
+                    .map(|(sites, rest)| sites.get(i).copied().unwrap_or(*rest))
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         keep_at_least(&mut v, &floor);
         let rest = v.pop().unwrap_or(0);
         (v, rest)
     };
-    let (tb, tb_rest) = total(
-        |s| s.total_bytes,
-        process.total_bytes,
-        [(&gb, gb_rest), (&eb, eb_rest)],
+    // Blocks and bytes are fitted apart, and a block is at least a byte: no point holds more
+    // blocks than bytes (the remainder of a short session can get the blocks the sites' estimates
+    // missed and none of the bytes, which they overestimated).
+    let (gbk, gbk_rest) = fit(|s| s.gmax_blocks, process.max_blocks);
+    let (ebk, ebk_rest) = fit(|s| s.curr_blocks, process.curr_blocks);
+    let gmax_bytes = fit(|s| s.gmax_bytes, process.max_bytes);
+    let (gb, gb_rest) = at_least(gmax_bytes, &[(&gbk, gbk_rest)]);
+    let end_bytes = fit(|s| s.curr_bytes, process.curr_bytes);
+    let (eb, eb_rest) = at_least(end_bytes, &[(&ebk, ebk_rest)]);
+    // Each point's totals at least what it holds live at the peak and at the end, and its bytes
+    // at least its blocks.
+    let (tbk, tbk_rest) = at_least(
+        fit(|s| s.total_blocks, process.total_blocks),
+        &[(&gbk, gbk_rest), (&ebk, ebk_rest)],
     );
-    let (tbk, tbk_rest) = total(
-        |s| s.total_blocks,
-        process.total_blocks,
-        [(&gbk, gbk_rest), (&ebk, ebk_rest)],
+    let (tb, tb_rest) = at_least(
+        fit(|s| s.total_bytes, process.total_bytes),
+        &[(&gb, gb_rest), (&eb, eb_rest), (&tbk, tbk_rest)],
     );
 
     // Lifetimes: each site's estimate; the remainder's blocks at the sampled blocks' mean lifetime.
@@ -236,5 +242,63 @@ mod tests {
             f,
             "[unsampled remainder] estimated from 1234 samples at mean interval 524288 bytes"
         );
+    }
+
+    /// A site's estimates: `(total, at t-gmax)`, bytes then blocks, each with a variance of its
+    /// own size.
+    fn site(bytes: (f64, f64), blocks: (f64, f64)) -> super::super::Site {
+        let est = |value: f64| super::super::Est { value, var: value };
+        super::super::Site {
+            samples: 1,
+            total_bytes: est(bytes.0),
+            gmax_bytes: est(bytes.1),
+            total_blocks: est(blocks.0),
+            gmax_blocks: est(blocks.1),
+            ..super::super::Site::default()
+        }
+    }
+
+    #[test]
+    fn no_point_holds_more_blocks_than_bytes() {
+        // A short session: the sites' estimates overshoot the bytes and miss most of the blocks
+        // (small and never sampled), which go to the remainder.
+        let state = State {
+            interval: 524_288.0,
+            sites: vec![
+                site((2.0e6, 1.1e6), (3.0, 2.0)),
+                site((1.1e6, 2.0e5), (1_800.0, 20.0)),
+            ],
+            stacks: Default::default(),
+            live: Default::default(),
+            slots: Box::new([]),
+            id: u64::MAX,
+        };
+        let process = crate::Stats {
+            total_bytes: 3_000_000,
+            total_blocks: 8_119,
+            max_bytes: 1_200_000,
+            max_blocks: 3_200,
+            curr_bytes: 1_024,
+            curr_blocks: 1,
+        };
+        let p = profile(&state, 0, &process, std::time::Duration::from_secs(1));
+        let sum = |f: fn(&ProgramPoint) -> u64| p.pps.iter().map(f).sum::<u64>();
+        assert_eq!(
+            [sum(|p| p.tb), sum(|p| p.tbk), sum(|p| p.gb), sum(|p| p.gbk)],
+            [3_000_000, 8_119, 1_200_000, 3_200]
+        );
+        assert_eq!([sum(|p| p.eb), sum(|p| p.ebk)], [1_024, 1]);
+        let rest = p.pps.last().unwrap();
+        assert!(rest.tbk > 6_000 && rest.gbk > 3_000, "{rest:?}");
+        for pp in &p.pps {
+            assert!(
+                pp.tb >= pp.tbk && pp.gb >= pp.gbk && pp.eb >= pp.ebk,
+                "more blocks than bytes: {pp:?}"
+            );
+            assert!(
+                pp.tb >= pp.gb.max(pp.eb) && pp.tbk >= pp.gbk.max(pp.ebk),
+                "{pp:?}"
+            );
+        }
     }
 }
