@@ -300,6 +300,28 @@ mod tests {
         crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
     }
 
+    /// A sampled profile whose remainder was estimated from `samples` samples.
+    fn sampled(samples: u64, rest: u64) -> Profile {
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"dhat-kit-sampled","verb":"Allocated","bklt":true,
+            "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":9,"tg":5,
+            "pps":[{{"tb":4096,"tbk":1,"tl":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,
+            "fs":[2]}},{{"tb":{rest},"tbk":1,"tl":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,
+            "fs":[1]}}],"ftbl":["[root]",
+            "[unsampled remainder] estimated from {samples} samples at mean interval 524288 bytes",
+            "0x1: app::f (src/f.rs:1:1)"]}}"#
+        );
+        crate::profile::from_slice(json.as_bytes(), "s.json").unwrap()
+    }
+
+    #[test]
+    fn the_unsampled_remainder_is_one_site_across_sampled_profiles() {
+        let d = diff(&sampled(3, 100), &sampled(10, 300), &DiffOptions::default()).unwrap();
+        assert_eq!(d.changed, 1, "{d:?}");
+        assert_eq!(d.sites[0].site, "[unsampled remainder]");
+        assert_eq!((d.sites[0].before, d.sites[0].after), (100, 300));
+    }
+
     #[test]
     fn profiles_of_different_kinds_are_not_compared() {
         let ad_hoc = crate::profile::from_slice(

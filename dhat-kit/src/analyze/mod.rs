@@ -506,9 +506,16 @@ impl<'p> Frames<'p> {
             .unwrap_or(0)
     }
 
-    /// The row label of a frame under `group`.
+    /// The row label of a frame under `group`. A sampled profile's remainder is
+    /// `[unsampled remainder]` whatever its frame says it was estimated from (the samples differ
+    /// from run to run), so that it is one site across profiles.
     pub(crate) fn label(&self, index: u32, group: GroupBy) -> String {
         let f = self.frame(index);
+        if f.raw.starts_with(summary::REMAINDER)
+            && self.profile.mode == crate::profile::SAMPLED_MODE
+        {
+            return summary::REMAINDER.to_owned();
+        }
         match group {
             GroupBy::Site => f.to_string(),
             GroupBy::Function if f.is_unsymbolised() => match f.object {

@@ -75,11 +75,11 @@ pub struct Summary {
 
 /// The label that starts the frame of a sampled profile's unsampled remainder, which says what
 /// the estimates rest on: `[unsampled remainder] estimated from N samples at mean interval M bytes`.
-const REMAINDER: &str = "[unsampled remainder]";
+pub(crate) const REMAINDER: &str = "[unsampled remainder]";
 
 /// The samples and interval a sampled profile was estimated from, read from its remainder frame.
 fn estimated_from(profile: &Profile) -> Option<(u64, u64)> {
-    if profile.mode != "dhat-kit-sampled" {
+    if profile.mode != crate::profile::SAMPLED_MODE {
         return None;
     }
     profile.ftbl.iter().find_map(|f| {

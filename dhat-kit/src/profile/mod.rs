@@ -55,6 +55,10 @@ pub const FILE_VERSION: u64 = 2;
 /// The `mode` of dhat-kit's own peak profiles (a heap profile with block lifetimes).
 pub const PEAK_MODE: &str = "dhat-kit-peak";
 
+/// The `mode` of dhat-kit's sampled profiles (a heap profile with block lifetimes, feature
+/// `sampled`).
+pub const SAMPLED_MODE: &str = "dhat-kit-sampled";
+
 /// A DHAT profile, as in the file, with its frame table shared by every program point.
 ///
 /// Optional per-point figures are kept as plain integers: the profile's [`bklt`](Profile::bklt)
