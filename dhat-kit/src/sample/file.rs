@@ -139,6 +139,9 @@ pub(crate) fn profile(
         fs: Box::new([1]),
         ..ProgramPoint::default()
     });
+    // The parsed debug info behind the symbols (tens of MB for a large binary) goes now, not
+    // when the process exits.
+    backtrace::clear_symbol_cache();
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     crate::profiler::kit_profile(SAMPLED_MODE, pps, ftbl, micros, peak_micros.min(micros))
 }
