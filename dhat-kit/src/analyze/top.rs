@@ -198,7 +198,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
 const UNSYMBOLISED_NOTE: &str =
     "sites shown as an address and a binary (0x4a2f10 (in git)) have no symbols: \
 install the binary's debug symbols (Debian: its -dbgsym package) or build it with -g \
-(Rust: debug = \"line-tables-only\" in [profile.release]), then profile again";
+(Rust: debug = \"limited\" in [profile.release]), then profile again";
 
 impl Top {
     /// The rows as a text table or a Markdown table (figures of `profile`'s unit), or JSON.
