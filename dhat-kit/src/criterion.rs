@@ -191,7 +191,10 @@ thread_local! {
 ///
 /// # Examples
 ///
-/// See [`PeakBytes`].
+/// See [`PeakBytes`]. The wrapped routine is what criterion runs: `b.iter(per_iteration(..))`,
+/// not `b.iter(|| per_iteration(..))`, whose routine makes the wrapper and never calls it (and
+/// reads 0).
+#[must_use = "the wrapped routine measures nothing until criterion runs it: `b.iter(per_iteration(|| work()))`"]
 pub fn per_iteration<O>(mut routine: impl FnMut() -> O) -> impl FnMut() -> O {
     move || one_iteration(&mut routine)
 }
@@ -222,6 +225,7 @@ pub fn per_iteration<O>(mut routine: impl FnMut() -> O) -> impl FnMut() -> O {
 ///     });
 /// }
 /// ```
+#[must_use = "the wrapped routine measures nothing until criterion runs it"]
 pub fn per_iteration_with_input<I, O>(mut routine: impl FnMut(I) -> O) -> impl FnMut(I) -> O {
     move |input| one_iteration(|| routine(input))
 }
