@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// A byte count in binary units: `0 B`, `999 B`, `1.2 KiB`, `3.4 MiB`, `1.0 GiB`.
+/// A byte count in binary units: `0 B`, `999 B`, `1,000 B`, `1.2 KiB`, `3.4 MiB`, `1.0 GiB`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Bytes(pub u64);
 
@@ -10,7 +10,7 @@ impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
         let text = if self.0 < 1024 {
-            format!("{} B", self.0)
+            format!("{} B", Thousands(self.0))
         } else {
             let mut value = self.0 as f64 / 1024.0;
             let mut unit = 0;
@@ -61,7 +61,8 @@ mod tests {
     fn bytes_in_binary_units() {
         let cases = [
             (0, "0 B"),
-            (1023, "1023 B"),
+            (1000, "1,000 B"),
+            (1023, "1,023 B"),
             (1024, "1.0 KiB"),
             (1229, "1.2 KiB"),
             (1024 * 1024 - 1, "1.0 MiB"),
