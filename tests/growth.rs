@@ -214,7 +214,7 @@ fn sizes_too_close_together_are_refused() {
 }
 
 #[test]
-#[should_panic(expected = "dhat-kit: growth sizes must be increasing, got [10, 100, 50]")]
+#[should_panic(expected = "dhat-kit: growth sizes must be strictly increasing, got [10, 100, 50]")]
 fn unordered_sizes_are_refused() {
     let _ = dhat_kit::growth(&[10, 100, 50], block);
 }

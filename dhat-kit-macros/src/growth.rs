@@ -209,7 +209,11 @@ fn parse_sizes(input: ParseStream<'_>) -> syn::Result<Vec<syn::LitInt>> {
             if n <= *p {
                 return Err(syn::Error::new(
                     int.span(),
-                    format!("sizes must be increasing: {int} comes after {prev}"),
+                    if n == *p {
+                        format!("sizes must be strictly increasing: {int} is repeated")
+                    } else {
+                        format!("sizes must be strictly increasing: {int} comes after {prev}")
+                    },
                 ));
             }
         }
@@ -492,7 +496,9 @@ mod tests {
             .contains("duplicate key `max_bytes`"));
         assert!(err("max_bytes = \"n\", sizes = [1_000]").contains("at least 3 sizes, found 1"));
         assert!(err("max_bytes = \"n\", sizes = [1, 3, 2]")
-            .contains("sizes must be increasing: 2 comes after 3"));
+            .contains("sizes must be strictly increasing: 2 comes after 3"));
+        assert!(err("max_bytes = \"n\", sizes = [10, 10, 1_000]")
+            .contains("sizes must be strictly increasing: 10 is repeated"));
         assert!(err("max_bytes = \"n\", sizes = [0, 3, 9]").contains("start at 1"));
         assert!(err("max_bytes = \"n\", sizes = [1, N, 9]").contains("integer literal"));
         assert!(err("max_bytes = \"n\"").contains("needs the sizes"));

@@ -234,7 +234,7 @@ pub(crate) fn sizes_problem(sizes: &[usize]) -> Option<String> {
         ))
     } else if !sizes.windows(2).all(|w| w[0] < w[1]) {
         Some(format!(
-            "dhat-kit: growth sizes must be increasing, got {sizes:?}"
+            "dhat-kit: growth sizes must be strictly increasing, got {sizes:?}"
         ))
     } else {
         indistinct_classes(sizes).map(|(class, read_as)| {
