@@ -608,6 +608,14 @@ fn bad_input_exits_2_with_one_line_naming_file_expectation_and_place() {
             "{stderr}"
         );
     }
+    let out = dhat_kit(&["summary".as_ref(), dir.as_os_str()]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "dhat-kit: {}: expected a file, found a directory, at open\n",
+            dir.display()
+        )
+    );
     // diff names the bad one of its two files.
     let bad = dir.join("fs-out-of-range.json");
     let out = dhat_kit(&[
