@@ -62,7 +62,7 @@ impl<'a> Frame<'a> {
         }
         frame.function = rest;
         if rest.ends_with(')') {
-            if let Some(open) = rest.rfind(" (") {
+            if let Some(open) = location_start(rest) {
                 let inside = &rest[open + 2..rest.len() - 1];
                 frame.function = &rest[..open];
                 if let Some(object) = inside.strip_prefix("in ") {
@@ -468,6 +468,29 @@ pub const ALLOCATION_WRAPPERS: &[&str] = &[
     "ggc_internal_cleared_alloc",
 ];
 
+/// Where the location part of an entry ending in `)` starts: the ` (` before the `(` that the
+/// last `)` closes, so that a path holding parentheses stays whole (`f (/home/u/My Project
+/// (copy)/a.rs:3)`); else (parentheses that do not pair up) the last ` (`.
+fn location_start(entry: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in entry.bytes().enumerate().rev() {
+        match b {
+            b')' => depth += 1,
+            b'(' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return match i.checked_sub(1) {
+                        Some(space) if entry.as_bytes()[space] == b' ' => Some(space),
+                        _ => entry.rfind(" ("),
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    entry.rfind(" (")
+}
+
 /// How many of the innermost frames of a stack (`fs`, innermost first) are inside Rust's global
 /// allocator: all up to and including its outermost entry
 /// ([`Frame::is_global_allocator_entry`], which `is_entry` tells of a frame-table index), or none
@@ -633,6 +656,38 @@ mod tests {
         }
         let g = Frame::parse("0x1: <app::Doc as core::clone::Clone>::clone (src/doc.rs:3:10)");
         assert_eq!(g.crate_name(), "app");
+    }
+
+    #[test]
+    fn paths_with_parentheses_stay_whole() {
+        let f = Frame::parse("0x10: app::f (/home/u/My Project (copy)/src/a.rs:3:7)");
+        assert_eq!(
+            (f.function, f.file, f.line, f.column),
+            (
+                "app::f",
+                Some("/home/u/My Project (copy)/src/a.rs"),
+                Some(3),
+                Some(7)
+            )
+        );
+        let m = Frame::parse("0x40: main (in /opt/my app (x86)/bin/app)");
+        assert_eq!(
+            (m.function, m.object),
+            ("main", Some("/opt/my app (x86)/bin/app"))
+        );
+        let cpp = Frame::parse("0x1: ns::f(std::pair<int, int>) const (src (v2)/f.cpp:9)");
+        assert_eq!(
+            (cpp.function, cpp.file, cpp.line),
+            (
+                "ns::f(std::pair<int, int>) const",
+                Some("src (v2)/f.cpp"),
+                Some(9)
+            )
+        );
+        // Parentheses that do not pair up: the last ` (` as before.
+        let odd = Frame::parse("0x1: g (/tmp/a(b/x.rs:4)");
+        assert_eq!((odd.function, odd.file), ("g", Some("/tmp/a(b/x.rs")));
+        assert_eq!(Frame::parse("(below main)").function, "(below main)");
     }
 
     #[test]
