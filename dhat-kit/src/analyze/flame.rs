@@ -18,7 +18,9 @@ pub enum FoldBy {
     /// The function's name (`;` in it becomes `:`): a flame graph's frames.
     #[default]
     Function,
-    /// The code location: function, file (or object) and line, without the address.
+    /// The code location: function, file (or object) and line, without the address; except
+    /// for a frame without a symbol (`0x10C785: ??? (in /usr/bin/ls)`), whose address is all
+    /// that tells it from the other unknown code of its binary, so is part of its key.
     Location,
 }
 
@@ -152,7 +154,7 @@ impl<'p> Fold<'p> {
 
     /// The text of `key`: the function name (with `;` as `:`, and a control character such as a
     /// newline as its escape, `\n`) or the location
-    /// (`function (file:line)`).
+    /// (`function (file:line)`; `??? (/usr/bin/ls) at 0x10C785` for a frame without a symbol).
     ///
     /// # Panics
     ///
@@ -505,11 +507,18 @@ fn key_text(f: Frame<'_>, by: FoldBy) -> String {
         FoldBy::Function => {
             no_trailing_count(super::one_line(&f.function.replace(';', ":")).into_owned())
         }
-        FoldBy::Location => match (f.file.or(f.object), f.line) {
-            (Some(file), Some(line)) => format!("{} ({file}:{line})", f.function),
-            (Some(file), None) => format!("{} ({file})", f.function),
-            _ => f.function.to_owned(),
-        },
+        FoldBy::Location => {
+            let mut key = match (f.file.or(f.object), f.line) {
+                (Some(file), Some(line)) => format!("{} ({file}:{line})", f.function),
+                (Some(file), None) => format!("{} ({file})", f.function),
+                _ => f.function.to_owned(),
+            };
+            if let Some(address) = f.address.filter(|_| f.is_unsymbolised()) {
+                key.push_str(" at ");
+                key.push_str(address);
+            }
+            key
+        }
     }
 }
 
@@ -725,6 +734,52 @@ pub(crate) mod tests {
         assert_eq!(
             String::from_utf8(lines).unwrap(),
             "[root] 4\na;main (m.rs:1);a::f (a.rs:1) 5\na;main (m.rs:1);a::f (a.rs:2) 7\n"
+        );
+    }
+
+    #[test]
+    fn unknown_code_at_two_addresses_is_two_locations_and_one_function() {
+        // Three frames of a binary without symbols, one stack: not one location thrice, which
+        // would read as recursion.
+        let p = profile(
+            r#"{"tb":5,"tbk":1,"fs":[1,2,3]},{"tb":7,"tbk":1,"fs":[4,3]}"#,
+            r#""0x10C785: ??? (in /usr/bin/ls)","0x10A1F0: ??? (in /usr/bin/ls)",
+               "0x10C785: ??? (in /usr/bin/ls)","0x20: ??? (in /usr/bin/ls)""#,
+        );
+        let by_loc = Fold::new(&p, FoldBy::Location, &[Metric::TotalBytes]);
+        assert_eq!(by_loc.keys(), 4); // `[root]`, and the three addresses
+        let mut stacks = Vec::new();
+        by_loc.for_each(0, |keys, values| {
+            let names: Vec<&str> = keys.iter().map(|&k| by_loc.name(k)).collect();
+            let addresses: Vec<&str> = keys
+                .iter()
+                .map(|&k| by_loc.frame(k).address.unwrap())
+                .collect();
+            stacks.push((names.join(";"), addresses.join(";"), values[0]));
+        });
+        let s = |t: &str| t.to_owned();
+        assert_eq!(
+            stacks,
+            [
+                (
+                    s(
+                        "??? (/usr/bin/ls) at 0x10C785;??? (/usr/bin/ls) at 0x10A1F0;\
+                       ??? (/usr/bin/ls) at 0x10C785"
+                    ),
+                    s("0x10C785;0x10A1F0;0x10C785"),
+                    5
+                ),
+                (
+                    s("??? (/usr/bin/ls) at 0x10C785;??? (/usr/bin/ls) at 0x20"),
+                    s("0x10C785;0x20"),
+                    7
+                ),
+            ]
+        );
+        // A flame graph's frames are functions: the unknown code is one, `???`.
+        assert_eq!(
+            folded(&p, Metric::TotalBytes),
+            ["???;??? 7", "???;???;??? 5"]
         );
     }
 

@@ -26,12 +26,13 @@ mod folded;
 mod pprof;
 mod speedscope;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
 use crate::analyze::Metric;
-use crate::profile::Profile;
+use crate::profile::{Frame, Profile};
 
 pub use self::folded::folded;
 #[cfg(feature = "cli")]
@@ -223,6 +224,17 @@ pub(crate) fn push_decimal(buf: &mut Vec<u8>, mut v: u64) {
         digits[i] = b'0' + v as u8;
     }
     buf.extend_from_slice(&digits[i..]);
+}
+
+/// The name the exports give a frame: its function; for a frame without a symbol, which only its
+/// address tells from the other unknown code of its binary, its address and binary as
+/// `dhat-kit top` shows it (`0x10C785 (in ls)`), so that two of them are not one function.
+pub(crate) fn frame_name<'a>(frame: &Frame<'a>) -> Cow<'a, str> {
+    if frame.is_unsymbolised() && frame.address.is_some() {
+        Cow::Owned(frame.to_string())
+    } else {
+        Cow::Borrowed(frame.function)
+    }
 }
 
 /// The figures a profile has, each with the name and unit the exports give it: allocated bytes

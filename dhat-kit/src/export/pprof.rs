@@ -17,7 +17,8 @@ use crate::profile::Profile;
 /// lifetimes `gmax_bytes`, `gmax_blocks` (live at t-gmax) and `end_bytes`, `end_blocks` (live at
 /// t-end); `total_bytes` is the default. One sample per distinct stack; one location per code
 /// location (function, file and line: its address is the first frame's), with its function and
-/// line. The profiled command is a comment.
+/// line; a frame without a symbol is a location of its own address, its function named by the
+/// address and binary (`0x10C785 (in ls)`). The profiled command is a comment.
 ///
 /// In `go tool pprof`, the allocator and standard-library frames can be hidden to rank by the
 /// frame `dhat-kit top` reports: `-hide '^(malloc|alloc::.*|core::.*|std::.*)$'`.
@@ -98,7 +99,7 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
     let mut functions: HashMap<(u64, u64), u64> = HashMap::new();
     for key in 0..fold.keys() as u32 {
         let frame = fold.frame(key);
-        let name = strings.id(frame.function);
+        let name = strings.id(&super::frame_name(&frame));
         let file = strings.id(frame.file.or(frame.object).unwrap_or(""));
         let next = functions.len() as u64 + 1;
         let function = *functions.entry((name, file)).or_insert_with(|| {
@@ -213,6 +214,174 @@ fn type_name(metric: Metric) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
+
+    /// A location read back: its id, address and lines (function id and line).
+    type Location = (u64, u64, Vec<(u64, u64)>);
+
+    /// A pprof profile read back, its string indices resolved.
+    #[derive(Debug, Default)]
+    struct Decoded {
+        /// Each sample type's type and unit.
+        types: Vec<(String, String)>,
+        /// Each sample's location ids (leaf first) and values.
+        samples: Vec<(Vec<u64>, Vec<u64>)>,
+        /// Each location's id, address and lines (function id and line).
+        locations: Vec<Location>,
+        /// Each function's id, name and file name.
+        functions: HashMap<u64, (String, String)>,
+        default_type: String,
+    }
+
+    impl Decoded {
+        /// Each sample's stack, leaf first, as `function (file:line) @address`.
+        fn stacks(&self) -> Vec<(Vec<String>, Vec<u64>)> {
+            let location = |id: u64| {
+                let (_, address, lines) = self.locations.iter().find(|l| l.0 == id).unwrap();
+                let (function, line) = lines[0];
+                let (name, file) = &self.functions[&function];
+                format!("{name} ({file}:{line}) @{address:#x}")
+            };
+            self.samples
+                .iter()
+                .map(|(ids, values)| (ids.iter().map(|&id| location(id)).collect(), values.clone()))
+                .collect()
+        }
+    }
+
+    fn read_varint(b: &mut &[u8]) -> u64 {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let byte = b[0];
+            *b = &b[1..];
+            v |= u64::from(byte & 0x7F) << shift;
+            shift += 7;
+            if byte < 0x80 {
+                return v;
+            }
+        }
+    }
+
+    /// The fields of a message: number, and a varint's value or a length-delimited field's
+    /// bytes.
+    fn fields(mut b: &[u8]) -> Vec<(u64, Result<u64, &[u8]>)> {
+        let mut out = Vec::new();
+        while !b.is_empty() {
+            let tag = read_varint(&mut b);
+            match tag & 7 {
+                0 => out.push((tag >> 3, Ok(read_varint(&mut b)))),
+                2 => {
+                    let len = read_varint(&mut b) as usize;
+                    out.push((tag >> 3, Err(&b[..len])));
+                    b = &b[len..];
+                }
+                wire => panic!("wire type {wire}"),
+            }
+        }
+        out
+    }
+
+    /// A repeated varint field's values: one, or packed.
+    fn packed(f: Result<u64, &[u8]>) -> Vec<u64> {
+        match f {
+            Ok(v) => vec![v],
+            Err(mut b) => {
+                let mut out = Vec::new();
+                while !b.is_empty() {
+                    out.push(read_varint(&mut b));
+                }
+                out
+            }
+        }
+    }
+
+    fn decode(gz: &[u8]) -> Decoded {
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(gz)
+            .read_to_end(&mut bytes)
+            .unwrap();
+        let top = fields(&bytes);
+        let strings: Vec<String> = top
+            .iter()
+            .filter(|f| f.0 == 6)
+            .map(|f| String::from_utf8(f.1.unwrap_err().to_vec()).unwrap())
+            .collect();
+        let int = |m: &[(u64, Result<u64, &[u8]>)], n: u64| {
+            m.iter().find(|f| f.0 == n).map_or(0, |f| f.1.unwrap())
+        };
+        let string = |m: &[(u64, Result<u64, &[u8]>)], n: u64| strings[int(m, n) as usize].clone();
+        let mut d = Decoded::default();
+        for &(number, value) in &top {
+            let Err(body) = value else {
+                if number == 14 {
+                    d.default_type = strings[value.unwrap() as usize].clone();
+                }
+                continue;
+            };
+            if ![1, 2, 4, 5].contains(&number) {
+                continue; // the strings
+            }
+            let m = fields(body);
+            match number {
+                1 => d.types.push((string(&m, 1), string(&m, 2))),
+                2 => {
+                    let of = |n| m.iter().filter(move |f| f.0 == n).flat_map(|f| packed(f.1));
+                    d.samples.push((of(1).collect(), of(2).collect()));
+                }
+                4 => {
+                    let lines = m
+                        .iter()
+                        .filter(|f| f.0 == 4)
+                        .map(|f| {
+                            let line = fields(f.1.unwrap_err());
+                            (int(&line, 1), int(&line, 2))
+                        })
+                        .collect();
+                    d.locations.push((int(&m, 1), int(&m, 3), lines));
+                }
+                5 => {
+                    d.functions
+                        .insert(int(&m, 1), (string(&m, 2), string(&m, 4)));
+                }
+                _ => {}
+            }
+        }
+        d
+    }
+
+    fn written(json: &str) -> Decoded {
+        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let mut out = Vec::new();
+        pprof(&p, &mut out).unwrap();
+        decode(&out)
+    }
+
+    #[test]
+    fn unknown_code_at_each_address_is_a_location_and_a_function_of_its_own() {
+        // `ls` without symbols: three unknown frames, two at the same address.
+        let d = written(
+            r#"{"dhatFileVersion":2,"mode":"copy","verb":"Copied","bklt":false,"bkacc":false,
+            "tu":"instrs","Mtu":"Minstr","cmd":"ls","pid":1,"te":9,
+            "pps":[{"tb":24,"tbk":1,"fs":[1,2,3,4]},{"tb":8,"tbk":1,"fs":[1,4]}],
+            "ftbl":["[root]","0x48417B4: malloc (in /usr/libexec/valgrind/vgpreload_dhat.so)",
+              "0x10C785: ??? (in /usr/bin/ls)","0x10A1F0: ??? (in /usr/bin/ls)",
+              "0x10C785: ??? (in /usr/bin/ls)"]}"#,
+        );
+        let s = |t: &[&str]| t.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let malloc = "malloc (/usr/libexec/valgrind/vgpreload_dhat.so:0) @0x48417b4";
+        let (a, b) = (
+            "0x10C785 (in ls) (/usr/bin/ls:0) @0x10c785",
+            "0x10A1F0 (in ls) (/usr/bin/ls:0) @0x10a1f0",
+        );
+        assert_eq!(
+            d.stacks(),
+            [
+                (s(&[malloc, a, b, a]), vec![24, 1]),
+                (s(&[malloc, a]), vec![8, 1]),
+            ]
+        );
+        assert_eq!(d.locations.len(), 4); // and `[root]`
+    }
 
     #[test]
     fn varints() {

@@ -229,7 +229,7 @@ fn write_frames(
         } else {
             b",\n{\"name\":"
         });
-        json(&mut buf, frame.function);
+        json(&mut buf, &super::frame_name(&frame));
         if let Some(file) = frame.file.or(frame.object) {
             buf.extend_from_slice(b",\"file\":");
             json(&mut buf, file);
@@ -464,6 +464,35 @@ mod tests {
     }
 
     #[test]
+    fn unknown_code_at_each_address_is_a_frame_of_its_own() {
+        let json = r#"{"dhatFileVersion":2,"mode":"copy","verb":"Copied","bklt":false,"bkacc":false,
+          "tu":"instrs","Mtu":"Minstr","cmd":"ls","pid":1,"te":9,
+          "pps":[{"tb":24,"tbk":1,"fs":[1,2,3]}],
+          "ftbl":["[root]","0x10C785: ??? (in /usr/bin/ls)","0x10A1F0: ??? (in /usr/bin/ls)",
+            "0x10C785: ??? (in /usr/bin/ls)"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "ls.json").unwrap();
+        let mut out = Vec::new();
+        speedscope(&p, "ls.json", &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let names: Vec<&str> = v["profiles"][0]["samples"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                v["shared"]["frames"][k.as_u64().unwrap() as usize]["name"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            ["0x10C785 (in ls)", "0x10A1F0 (in ls)", "0x10C785 (in ls)"]
+        );
+        let first = &v["shared"]["frames"][0];
+        assert_eq!(first["file"], "/usr/bin/ls");
+    }
+
+    #[test]
     fn numbers_of_any_length() {
         let values = [
             0,
@@ -549,7 +578,7 @@ mod tests {
         let frames: Vec<serde_json::Value> = (0..fold.keys() as u32)
             .map(|k| {
                 let f = fold.frame(k);
-                let mut o = serde_json::json!({ "name": f.function });
+                let mut o = serde_json::json!({ "name": super::super::frame_name(&f) });
                 if let Some(file) = f.file.or(f.object) {
                     o["file"] = file.into();
                 }
