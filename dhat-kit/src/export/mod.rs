@@ -226,14 +226,34 @@ pub(crate) fn push_decimal(buf: &mut Vec<u8>, mut v: u64) {
     buf.extend_from_slice(&digits[i..]);
 }
 
-/// The name the exports give a frame: its function; for a frame without a symbol, which only its
-/// address tells from the other unknown code of its binary, its address and binary as
-/// `dhat-kit top` shows it (`0x10C785 (in ls)`), so that two of them are not one function.
-pub(crate) fn frame_name<'a>(frame: &Frame<'a>) -> Cow<'a, str> {
-    if frame.is_unsymbolised() && frame.address.is_some() {
-        Cow::Owned(frame.to_string())
-    } else {
-        Cow::Borrowed(frame.function)
+/// A frame as the exports write it.
+pub(crate) struct Written<'a> {
+    /// Its function; for a frame without a symbol, which only its address tells from the other
+    /// unknown code of its binary, its address and binary as `dhat-kit top` shows it
+    /// (`0x10C785 (in ls)`), so that two of them are not one function.
+    pub name: Cow<'a, str>,
+    /// Its source file, else its object file; none where neither is known (dhat-rs writes an
+    /// unknown file as `???:0:0`).
+    pub file: Option<&'a str>,
+    /// Its line and column, where its source file is known.
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+impl<'a> Written<'a> {
+    pub(crate) fn new(frame: &Frame<'a>) -> Written<'a> {
+        let name = if frame.is_unsymbolised() && frame.address.is_some() {
+            Cow::Owned(frame.to_string())
+        } else {
+            Cow::Borrowed(frame.function)
+        };
+        let source = frame.file.filter(|&f| f != "???");
+        Written {
+            name,
+            file: source.or(frame.object),
+            line: source.and(frame.line),
+            column: source.and(frame.column),
+        }
     }
 }
 

@@ -98,9 +98,10 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
     // function (5): Function { id (1), name (2), system_name (3), filename (4) }.
     let mut functions: HashMap<(u64, u64), u64> = HashMap::new();
     for key in 0..fold.keys() as u32 {
-        let frame = fold.frame(key);
-        let name = strings.id(&super::frame_name(&frame));
-        let file = strings.id(frame.file.or(frame.object).unwrap_or(""));
+        let raw = fold.frame(key);
+        let frame = super::Written::new(&raw);
+        let name = strings.id(&frame.name);
+        let file = strings.id(frame.file.unwrap_or(""));
         let next = functions.len() as u64 + 1;
         let function = *functions.entry((name, file)).or_insert_with(|| {
             msg.clear();
@@ -117,7 +118,7 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
         }
         msg.clear();
         varint_field(&mut msg, 1, u64::from(key) + 1);
-        let address = frame
+        let address = raw
             .address
             .and_then(|a| u64::from_str_radix(&a[2..], 16).ok())
             .unwrap_or(0);
@@ -381,6 +382,28 @@ mod tests {
             ]
         );
         assert_eq!(d.locations.len(), 4); // and `[root]`
+    }
+
+    #[test]
+    fn an_unknown_file_is_left_out() {
+        // dhat-rs writes a frame it has no file for as `(???:0:0)`.
+        let d = written(
+            r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,"bkacc":false,
+            "tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+            "pps":[{"tb":24,"tbk":1,"fs":[1,2]}],
+            "ftbl":["[root]","0x56350217: <alloc::raw_vec::RawVecInner>::finish_grow (???:0:0)",
+              "0x56350218: app::main (src/main.rs:4:9)"]}"#,
+        );
+        assert_eq!(
+            d.stacks(),
+            [(
+                vec![
+                    "<alloc::raw_vec::RawVecInner>::finish_grow (:0) @0x56350217".to_owned(),
+                    "app::main (src/main.rs:4) @0x56350218".to_owned()
+                ],
+                vec![24, 1]
+            )]
+        );
     }
 
     #[test]

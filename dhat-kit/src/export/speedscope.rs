@@ -223,14 +223,14 @@ fn write_frames(
         env!("CARGO_PKG_VERSION")
     )?;
     for (n, &key) in numbers.keys.iter().enumerate() {
-        let frame = fold.frame(key);
+        let frame = super::Written::new(&fold.frame(key));
         buf.extend_from_slice(if n == 0 {
             b"\n{\"name\":"
         } else {
             b",\n{\"name\":"
         });
-        json(&mut buf, &super::frame_name(&frame));
-        if let Some(file) = frame.file.or(frame.object) {
+        json(&mut buf, &frame.name);
+        if let Some(file) = frame.file {
             buf.extend_from_slice(b",\"file\":");
             json(&mut buf, file);
         }
@@ -493,6 +493,21 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_file_is_left_out() {
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,"bkacc":false,
+          "tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,"pps":[{"tb":24,"tbk":1,"fs":[1]}],
+          "ftbl":["[root]","0x1: <alloc::raw_vec::RawVecInner>::finish_grow (???:0:0)"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "app.json").unwrap();
+        let mut out = Vec::new();
+        speedscope(&p, "app.json", &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["shared"]["frames"][0],
+            serde_json::json!({ "name": "<alloc::raw_vec::RawVecInner>::finish_grow" })
+        );
+    }
+
+    #[test]
     fn numbers_of_any_length() {
         let values = [
             0,
@@ -577,9 +592,9 @@ mod tests {
         let fold = Fold::new(profile, FoldBy::Location, &metrics);
         let frames: Vec<serde_json::Value> = (0..fold.keys() as u32)
             .map(|k| {
-                let f = fold.frame(k);
-                let mut o = serde_json::json!({ "name": super::super::frame_name(&f) });
-                if let Some(file) = f.file.or(f.object) {
+                let f = super::super::Written::new(&fold.frame(k));
+                let mut o = serde_json::json!({ "name": f.name });
+                if let Some(file) = f.file {
                     o["file"] = file.into();
                 }
                 if let Some(line) = f.line {
