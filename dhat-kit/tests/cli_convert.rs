@@ -202,19 +202,28 @@ fn pprof_top_agrees_with_dhat_kit_top() {
         assert_eq!(&gz[..2], [0x1f, 0x8b], "{name}: gzip-compressed");
         let p = dhat_kit::profile::read(&file).unwrap();
         let hide = boring_functions(&p);
+        // Sample types named by the profile's units (`total_units`, `total_events` ad hoc).
+        let (units, blocks) = (p.unit_plural(), p.blocks_plural());
         let mut types = vec![
-            ("total_bytes", Metric::TotalBytes),
-            ("total_blocks", Metric::TotalBlocks),
+            (format!("total_{units}"), Metric::TotalBytes),
+            (format!("total_{blocks}"), Metric::TotalBlocks),
         ];
         if p.bklt {
             types.extend([
-                ("gmax_bytes", Metric::PeakBytes),
-                ("gmax_blocks", Metric::PeakBlocks),
-                ("end_bytes", Metric::EndBytes),
-                ("end_blocks", Metric::EndBlocks),
+                (format!("gmax_{units}"), Metric::PeakBytes),
+                (format!("gmax_{blocks}"), Metric::PeakBlocks),
+                (format!("end_{units}"), Metric::EndBytes),
+                (format!("end_{blocks}"), Metric::EndBlocks),
+            ]);
+        }
+        if p.bkacc {
+            types.extend([
+                (format!("read_{units}"), Metric::Reads),
+                (format!("written_{units}"), Metric::Writes),
             ]);
         }
         for (index, metric) in types {
+            let index = index.as_str();
             let (kit_total, mut kit_rows) = kit_top(&file, metric.name());
             let (pprof_total, shown, pprof_rows) = pprof_top(&out, index, &hide);
             assert_eq!(pprof_total, kit_total, "{name} {index}: total");
@@ -396,7 +405,7 @@ fn speedscope_loads_every_fixture() {
         let out = dir.join(format!("{name}.speedscope.json"));
         convert(&file, "speedscope", out.to_str().unwrap());
         let p = dhat_kit::profile::read(&file).unwrap();
-        let profiles = if p.bklt { 6 } else { 2 };
+        let profiles = 2 + if p.bklt { 4 } else { 0 } + if p.bkacc { 2 } else { 0 };
         let (loaded, sandwich) = load_in_speedscope(&tools, &dir, &out, name);
         // The first profile, by name, and the count of them (one per figure).
         let unit = p.unit_plural();
@@ -564,24 +573,33 @@ fn without_output_it_writes_into_the_current_directory_with_the_formats_extensio
     }
     let help = ok(&["convert", "--help"]);
     assert!(help.contains("pprof") && help.contains("speedscope") && help.contains("folded"));
+    // --by is folded stacks' alone, and the help says what the other formats carry.
+    assert!(
+        help.contains("pprof and speedscope ignore it") && help.contains("reads and writes"),
+        "{help}"
+    );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Runs `dhat-kit convert ARGS`, which must exit 2 (bad input): its stderr.
+fn refused(args: &[&str]) -> String {
+    let out = run(&[&["convert"], args].concat());
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
 fn bad_input_exits_2_naming_the_file() {
     let dir = temp_dir("bad");
     let missing = dir.join("missing.json");
-    let out = run(&["convert", missing.to_str().unwrap(), "--to", "pprof"]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&[missing.to_str().unwrap(), "--to", "pprof"]);
     assert!(
         err.contains("missing.json") && err.lines().count() == 1,
         "{err}"
     );
 
     let ad_hoc = fixture("valgrind-ad-hoc");
-    let out = run(&[
-        "convert",
+    let err = refused(&[
         ad_hoc.to_str().unwrap(),
         "--to",
         "folded",
@@ -590,8 +608,6 @@ fn bad_input_exits_2_naming_the_file() {
         "-o",
         dir.join("x.folded").to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("valgrind-ad-hoc.json") && err.contains("peak-bytes needs a heap profile"),
         "{err}"
@@ -602,16 +618,53 @@ fn bad_input_exits_2_naming_the_file() {
     );
 
     let unwritable = dir.join("no-such-dir/out.pb.gz");
-    let out = run(&[
-        "convert",
+    let err = refused(&[
         ad_hoc.to_str().unwrap(),
         "--to",
         "pprof",
         "-o",
         unwritable.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no-such-dir/out.pb.gz"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// An ad-hoc profile whose units add up beyond pprof's signed 64-bit values: the error names the
+/// profile (the output is not at fault) and the figure in the profile's units.
+#[test]
+fn a_figure_beyond_pprofs_range_names_the_profile_and_its_units() {
+    let dir = temp_dir("range");
+    let file = dir.join("huge.json");
+    std::fs::write(
+        &file,
+        r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+        "bkacc":false,"bu":"unit","bsu":"units","bksu":"events","tu":"µs","Mtu":"s",
+        "cmd":"app","pid":1,"te":9,
+        "pps":[{"tb":9223372036854775807,"tbk":1,"fs":[1]},{"tb":9,"tbk":1,"fs":[1]}],
+        "ftbl":["[root]","0x1: app::main (src/main.rs:4:9)"]}"#,
+    )
+    .unwrap();
+    let out_file = dir.join("huge.pb.gz");
+    let err = refused(&[
+        file.to_str().unwrap(),
+        "--to",
+        "pprof",
+        "-o",
+        out_file.to_str().unwrap(),
+    ]);
+    assert!(
+        err.starts_with(&format!(
+            "dhat-kit: {}: total_units adds up to 9223372036854775816, above pprof's",
+            file.display()
+        )) && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(
+        !err.contains("writable") && !err.contains("huge.pb.gz"),
+        "{err}"
+    );
+    assert!(!out_file.exists(), "nothing written");
+    // The other formats hold the figure.
+    convert(&file, "folded", dir.join("huge.folded").to_str().unwrap());
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -110,7 +110,9 @@ enum Command {
         /// the current directory; `-` for stdout).
         #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
-        /// The figure of folded stacks (pprof and speedscope carry every figure).
+        /// The figure of folded stacks. pprof and speedscope ignore it and carry each figure the
+        /// profile has: total bytes and blocks; with block lifetimes, peak and end bytes and
+        /// blocks; with block accesses, reads and writes (max-bytes is left out).
         #[arg(long, value_enum, default_value_t = MetricArg::TotalBytes)]
         by: MetricArg,
     },
@@ -473,7 +475,10 @@ fn run(command: Command) -> Result<(), Failure> {
                 dhat_kit::export::write_file(&p, &name, &options, &output)
             };
             match written {
-                Err(dhat_kit::export::Error::Profile(e)) => return Err(bad(&file, e)),
+                Err(
+                    e @ (dhat_kit::export::Error::Profile(_)
+                    | dhat_kit::export::Error::Range { .. }),
+                ) => return Err(bad(&file, e)),
                 Err(dhat_kit::export::Error::Io(e))
                     if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 Err(e) => {

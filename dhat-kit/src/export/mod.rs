@@ -67,7 +67,10 @@ impl To {
 pub struct Options {
     /// The format.
     pub to: To,
-    /// The figure of folded stacks (the other formats carry every figure the profile has).
+    /// The figure of folded stacks. The other formats ignore it and carry each figure the
+    /// profile has: allocated bytes and blocks; with block lifetimes, bytes and blocks at t-gmax
+    /// and at t-end; with block accesses, bytes read and written (not `max-bytes`, which is
+    /// informative only).
     pub by: Metric,
 }
 
@@ -98,8 +101,9 @@ pub enum Error {
     Range {
         /// The format.
         format: &'static str,
-        /// The figure, as the format names it.
-        figure: &'static str,
+        /// The figure, as the format names it, in the profile's units (`total_bytes`,
+        /// `total_events`).
+        figure: String,
         /// What it adds up to (`u64::MAX` if more).
         total: u64,
     },
@@ -127,7 +131,7 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "{figure} adds up to {total}, above {format}'s largest value, {} (its values \
-                     are signed 64-bit): not written, rather than with other figures",
+                     are signed 64-bit): nothing written",
                     i64::MAX
                 )
             }
@@ -257,22 +261,77 @@ impl<'a> Written<'a> {
     }
 }
 
-/// The figures a profile has, each with the name and unit the exports give it: allocated bytes
-/// and blocks always; bytes and blocks at t-gmax and at t-end with block lifetimes.
-pub(crate) fn figures(profile: &Profile) -> Vec<(Metric, &'static str, String)> {
-    let units = profile.unit_plural().to_owned();
-    let blocks = profile.blocks_plural().to_owned();
-    let mut f = vec![
-        (Metric::TotalBytes, "total", units.clone()),
-        (Metric::TotalBlocks, "total", blocks.clone()),
+/// A figure the exports carry.
+pub(crate) struct Figure {
+    pub metric: Metric,
+    /// What of the unit it counts, in speedscope's profile names (`bytes total`, `bytes at
+    /// t-gmax`, `bytes read`).
+    pub what: &'static str,
+    /// The start of its pprof sample type (`total` of `total_bytes`, `gmax` of `gmax_blocks`).
+    pub tag: &'static str,
+    /// Its unit: the profile's unit or blocks, plural (`bytes`, `blocks`; `units`, `events` in
+    /// an ad-hoc profile).
+    pub unit: String,
+}
+
+impl Figure {
+    /// The name of its pprof sample type: `total_bytes`, `gmax_blocks`, `total_events`.
+    pub fn pprof_type(&self) -> String {
+        let unit: String = self
+            .unit
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '_' })
+            .collect();
+        format!("{}_{unit}", self.tag)
+    }
+
+    /// The name of its speedscope profile of the file `name`: `bytes total: app.json`.
+    pub fn speedscope_name(&self, name: &str) -> String {
+        format!("{} {}: {name}", self.unit, self.what)
+    }
+
+    /// Its unit in speedscope: `bytes`, or `none` for blocks and an ad-hoc profile's units.
+    pub fn speedscope_unit(&self) -> &'static str {
+        if self.metric.is_blocks() || self.unit != "bytes" {
+            "none"
+        } else {
+            "bytes"
+        }
+    }
+}
+
+/// The figures a profile has, each with the names and unit the exports give it: allocated bytes
+/// and blocks always; bytes and blocks at t-gmax and at t-end with block lifetimes; bytes read
+/// and written with block accesses.
+pub(crate) fn figures(profile: &Profile) -> Vec<Figure> {
+    let units = profile.unit_plural();
+    let blocks = profile.blocks_plural();
+    let mut all = vec![
+        (Metric::TotalBytes, "total", "total"),
+        (Metric::TotalBlocks, "total", "total"),
     ];
     if profile.bklt {
-        f.push((Metric::PeakBytes, "at t-gmax", units.clone()));
-        f.push((Metric::PeakBlocks, "at t-gmax", blocks.clone()));
-        f.push((Metric::EndBytes, "at t-end", units));
-        f.push((Metric::EndBlocks, "at t-end", blocks));
+        all.extend([
+            (Metric::PeakBytes, "at t-gmax", "gmax"),
+            (Metric::PeakBlocks, "at t-gmax", "gmax"),
+            (Metric::EndBytes, "at t-end", "end"),
+            (Metric::EndBlocks, "at t-end", "end"),
+        ]);
     }
-    f
+    if profile.bkacc {
+        all.extend([
+            (Metric::Reads, "read", "read"),
+            (Metric::Writes, "written", "written"),
+        ]);
+    }
+    all.into_iter()
+        .map(|(metric, what, tag)| Figure {
+            metric,
+            what,
+            tag,
+            unit: if metric.is_blocks() { blocks } else { units }.to_owned(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -12,10 +12,13 @@ use crate::profile::Profile;
 
 /// Writes `profile` as a gzip-compressed pprof profile to `out`.
 ///
-/// Sample types, each a value of every sample: `total_bytes` and `total_blocks` (in the profile's
-/// units: `bytes`/`count`, or for an ad-hoc profile its own, `units`/`events`), and with block
-/// lifetimes `gmax_bytes`, `gmax_blocks` (live at t-gmax) and `end_bytes`, `end_blocks` (live at
-/// t-end); `total_bytes` is the default. One sample per distinct stack; one location per code
+/// Sample types, each a value of every sample, named by the profile's units (bytes and blocks, or
+/// for an ad-hoc profile its own, units and events, whose sample types are `total_units` and
+/// `total_events`): `total_bytes` and `total_blocks`; with block lifetimes `gmax_bytes`,
+/// `gmax_blocks` (live at t-gmax) and `end_bytes`, `end_blocks` (live at t-end); with block
+/// accesses (Valgrind's heap profiles) `read_bytes` and `written_bytes`. Their units are the
+/// profile's unit (`bytes`, `units`) and, for blocks and events, `count`. The first
+/// (`total_bytes`, `total_units`) is the default. One sample per distinct stack; one location per code
 /// location (function, file and line: its address is the first frame's), with its function and
 /// line; a frame without a symbol is a location of its own address, its function named by the
 /// address and binary (`0x10C785 (in ls)`). The profiled command is a comment.
@@ -30,19 +33,19 @@ use crate::profile::Profile;
 /// written; [`Error::Io`] if `out` fails.
 pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
     let figures = super::figures(profile);
-    let metrics: Vec<Metric> = figures.iter().map(|f| f.0).collect();
+    let metrics: Vec<Metric> = figures.iter().map(|f| f.metric).collect();
     let fold = Fold::new(profile, FoldBy::Location, &metrics);
     // Every value is at most its type's total, so totals within range keep every value (and
     // `go tool pprof`'s sums) exact.
     let limit = i64::MAX as u64;
-    if let Some((&metric, total)) = metrics
+    if let Some((figure, total)) = figures
         .iter()
         .zip(fold.totals())
         .find(|&(_, total)| total > limit)
     {
         return Err(Error::Range {
             format: "pprof",
-            figure: type_name(metric),
+            figure: figure.pprof_type(),
             total,
         });
     }
@@ -57,14 +60,14 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
 
     // sample_type (1): ValueType { type (1), unit (2) }.
     let mut default_type = 0;
-    for (metric, _, unit) in &figures {
-        let type_name = type_name(*metric);
-        let unit = match unit.as_str() {
-            "blocks" => "count",
-            u => u,
+    for figure in &figures {
+        let unit = if figure.metric.is_blocks() {
+            "count"
+        } else {
+            &figure.unit
         };
-        let t = strings.id(type_name);
-        if *metric == Metric::TotalBytes {
+        let t = strings.id(&figure.pprof_type());
+        if figure.metric == Metric::TotalBytes {
             default_type = t;
         }
         msg.clear();
@@ -198,18 +201,6 @@ fn bytes_field(out: &mut impl Write, number: u32, bytes: &[u8]) -> std::io::Resu
     varint(&mut b, bytes.len() as u64);
     out.write_all(&b)?;
     out.write_all(bytes)
-}
-
-/// The name of `metric`'s sample type.
-fn type_name(metric: Metric) -> &'static str {
-    match metric {
-        Metric::TotalBytes => "total_bytes",
-        Metric::TotalBlocks => "total_blocks",
-        Metric::PeakBytes => "gmax_bytes",
-        Metric::PeakBlocks => "gmax_blocks",
-        Metric::EndBytes => "end_bytes",
-        _ => "end_blocks",
-    }
 }
 
 #[cfg(test)]
@@ -404,6 +395,88 @@ mod tests {
                 vec![24, 1]
             )]
         );
+    }
+
+    #[test]
+    fn sample_types_are_named_by_the_profiles_units() {
+        let d = written(
+            r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+            "bkacc":false,"bu":"unit","bsu":"units","bksu":"events","tu":"µs","Mtu":"s",
+            "cmd":"app","pid":1,"te":9,"pps":[{"tb":30,"tbk":3,"fs":[1]}],
+            "ftbl":["[root]","0x1: app::main (src/main.rs:4:9)"]}"#,
+        );
+        let s = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(
+            d.types,
+            [s("total_units", "units"), s("total_events", "count")]
+        );
+        assert_eq!(d.default_type, "total_units");
+        assert_eq!(d.samples[0].1, [30, 3]);
+    }
+
+    #[test]
+    fn reads_and_writes_are_sample_types_with_block_accesses() {
+        let d = written(
+            r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":true,"bkacc":true,
+            "tu":"instrs","Mtu":"Minstr","tuth":500,"cmd":"ls","pid":1,"te":9,"tg":5,
+            "pps":[{"tb":472,"tbk":1,"tl":10,"mb":472,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,
+                    "rb":1628,"wb":882,"fs":[1]},
+                   {"tb":24,"tbk":2,"tl":10,"mb":24,"mbk":2,"gb":24,"gbk":2,"eb":24,"ebk":2,
+                    "rb":9007199254740993,"wb":0,"fs":[1,2]}],
+            "ftbl":["[root]","0x1: malloc (in /usr/lib/vgpreload_dhat.so)","0x2: main (m.c:4)"]}"#,
+        );
+        let types: Vec<&str> = d.types.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(
+            types,
+            [
+                "total_bytes",
+                "total_blocks",
+                "gmax_bytes",
+                "gmax_blocks",
+                "end_bytes",
+                "end_blocks",
+                "read_bytes",
+                "written_bytes"
+            ]
+        );
+        assert_eq!(d.types[6].1, "bytes");
+        assert_eq!(d.types[7].1, "bytes");
+        assert_eq!(d.default_type, "total_bytes");
+        let values: Vec<&[u64]> = d.samples.iter().map(|s| s.1.as_slice()).collect();
+        // Exact, past a double's 2^53.
+        assert_eq!(
+            values,
+            [
+                &[24, 2, 24, 2, 24, 2, 9_007_199_254_740_993, 0][..],
+                &[472, 1, 0, 0, 0, 0, 1628, 882][..],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_figure_beyond_pprofs_range_is_named_in_the_profiles_units() {
+        let p = crate::profile::from_slice(
+            r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+            "bkacc":false,"bu":"unit","bsu":"units","bksu":"events","tu":"µs","Mtu":"s",
+            "cmd":"app","pid":1,"te":9,
+            "pps":[{"tb":9223372036854775807,"tbk":1,"fs":[1]},{"tb":1,"tbk":1,"fs":[1]}],
+            "ftbl":["[root]","0x1: app::main (src/main.rs:4:9)"]}"#
+                .as_bytes(),
+            "t.json",
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let e = pprof(&p, &mut out).unwrap_err();
+        assert!(
+            matches!(&e, Error::Range { figure, total: 9_223_372_036_854_775_808, .. } if figure == "total_units"),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("total_units adds up to 9223372036854775808, above pprof's"),
+            "{e}"
+        );
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -24,8 +24,9 @@ const PART: usize = 1 << 13;
 const MAX_THREADS: usize = 8;
 
 /// Writes `profile` in speedscope's format to `out`: its frames (function, file and line) shared,
-/// and one profile per figure it has (total bytes and blocks, and with block lifetimes bytes and
-/// blocks at t-gmax and at t-end), named `FIGURE: NAME`, each stack (outermost frame first) a
+/// and one profile per figure it has (total bytes and blocks; with block lifetimes, bytes and
+/// blocks at t-gmax and at t-end; with block accesses, bytes read and written), named
+/// `FIGURE: NAME` (`bytes total: NAME`, `events total: NAME`, `bytes read: NAME`), each stack (outermost frame first) a
 /// sample weighted by the figure. Stacks whose figure is 0 are left out of that figure's profile.
 /// The frames most used come first in `shared.frames`.
 ///
@@ -98,7 +99,7 @@ fn write_parts(
     threads: usize,
 ) -> Result<(), Error> {
     let figures = super::figures(profile);
-    let metrics: Vec<Metric> = figures.iter().map(|f| f.0).collect();
+    let metrics: Vec<Metric> = figures.iter().map(|f| f.metric).collect();
     let fold = Fold::new(profile, FoldBy::Location, &metrics);
     let numbers = Numbers::new(&fold);
     let points = fold.points();
@@ -149,22 +150,18 @@ fn write_parts(
         let mut weights: Vec<u8> = Vec::new();
         let mut task = 0;
         let mut head = Vec::with_capacity(256);
-        for (j, (metric, what, unit)) in figures.iter().enumerate() {
-            let unit_name = if metric.is_blocks() || unit != "bytes" {
-                "none"
-            } else {
-                "bytes"
-            };
+        for (j, figure) in figures.iter().enumerate() {
             head.clear();
             head.extend_from_slice(if j == 0 {
                 b"\n{\"type\":\"sampled\",\"name\":"
             } else {
                 b",\n{\"type\":\"sampled\",\"name\":"
             });
-            json(&mut head, &format!("{unit} {what}: {name}"));
+            json(&mut head, &figure.speedscope_name(name));
             write!(
                 head,
-                ",\"unit\":\"{unit_name}\",\"startValue\":0,\"endValue\":{},\"samples\":[",
+                ",\"unit\":\"{}\",\"startValue\":0,\"endValue\":{},\"samples\":[",
+                figure.speedscope_unit(),
                 numbers.totals[j]
             )?;
             out.write_all(&head)?;
@@ -508,6 +505,31 @@ mod tests {
     }
 
     #[test]
+    fn reads_and_writes_are_profiles_with_block_accesses() {
+        let json = r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":true,"bkacc":true,
+          "tu":"instrs","Mtu":"Minstr","tuth":500,"cmd":"ls","pid":1,"te":9,"tg":5,
+          "pps":[{"tb":472,"tbk":1,"tl":10,"mb":472,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,
+                  "rb":1628,"wb":882,"fs":[1]},
+                 {"tb":24,"tbk":2,"tl":10,"mb":24,"mbk":2,"gb":24,"gbk":2,"eb":24,"ebk":2,
+                  "rb":7,"wb":0,"fs":[2]}],
+          "ftbl":["[root]","0x1: f (f.c:1)","0x2: g (g.c:1)"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "ls.json").unwrap();
+        let mut out = Vec::new();
+        speedscope(&p, "ls.json", &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let profiles = v["profiles"].as_array().unwrap();
+        assert_eq!(profiles.len(), 8);
+        let (read, written) = (&profiles[6], &profiles[7]);
+        assert_eq!(read["name"], "bytes read: ls.json");
+        assert_eq!(read["unit"], "bytes");
+        assert_eq!(read["weights"], serde_json::json!([1628, 7]));
+        assert_eq!(read["endValue"], 1635);
+        assert_eq!(written["name"], "bytes written: ls.json");
+        assert_eq!(written["weights"], serde_json::json!([882]));
+        assert_eq!(written["samples"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
     fn numbers_of_any_length() {
         let values = [
             0,
@@ -588,7 +610,7 @@ mod tests {
     /// numbered by the fold's keys, each figure's samples from one whole walk.
     fn by_keys(profile: &Profile, name: &str) -> serde_json::Value {
         let figures = super::super::figures(profile);
-        let metrics: Vec<Metric> = figures.iter().map(|f| f.0).collect();
+        let metrics: Vec<Metric> = figures.iter().map(|f| f.metric).collect();
         let fold = Fold::new(profile, FoldBy::Location, &metrics);
         let frames: Vec<serde_json::Value> = (0..fold.keys() as u32)
             .map(|k| {
@@ -610,7 +632,7 @@ mod tests {
         let profiles: Vec<serde_json::Value> = figures
             .iter()
             .enumerate()
-            .map(|(j, (metric, what, unit))| {
+            .map(|(j, figure)| {
                 let (mut samples, mut weights) = (Vec::new(), Vec::new());
                 fold.for_each(0, |keys, values| {
                     if values[j] != 0 {
@@ -618,14 +640,9 @@ mod tests {
                         weights.push(values[j]);
                     }
                 });
-                let unit_name = if metric.is_blocks() || unit != "bytes" {
-                    "none"
-                } else {
-                    "bytes"
-                };
                 serde_json::json!({
-                    "type": "sampled", "name": format!("{unit} {what}: {name}"),
-                    "unit": unit_name, "startValue": 0, "endValue": totals[j],
+                    "type": "sampled", "name": figure.speedscope_name(name),
+                    "unit": figure.speedscope_unit(), "startValue": 0, "endValue": totals[j],
                     "samples": samples, "weights": weights,
                 })
             })
