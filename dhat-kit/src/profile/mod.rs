@@ -401,7 +401,11 @@ pub fn read_with_progress(
         .map_err(|e| ProfileError::new(&name, format!("a readable file ({e})"), "open"))?;
     // A directory opens on Unix, and only its first read fails.
     if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(ProfileError::new(&name, "a file, found a directory", "open"));
+        return Err(ProfileError::new(
+            &name,
+            "a file, found a directory",
+            "open",
+        ));
     }
     from_reader(de::Progress::new(file, progress), &name)
 }
