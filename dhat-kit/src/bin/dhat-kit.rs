@@ -448,9 +448,9 @@ fn run(command: Command) -> Result<(), Failure> {
                 ))
             })?;
             eprintln!(
-                "dhat-kit: wrote {} ({} KB)",
+                "dhat-kit: wrote {} ({:.1} KiB)",
                 output.display(),
-                html.len().div_ceil(1000)
+                html.len() as f64 / 1024.0
             );
             exit_without_freeing(p);
             Ok(())
