@@ -412,7 +412,9 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
     Ok(quote! {
         #(#outer)*
         #outer_sig {
-            fn #name(#param) #output {
+            // The function's own signature, spans and all: rustc's errors about its body (a
+            // value where `()` is returned) point at the function, not at the attribute.
+            #sig {
                 #(#inner)*
                 #block
             }
