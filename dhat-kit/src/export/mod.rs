@@ -268,6 +268,7 @@ pub(crate) struct Figure {
     /// t-gmax`, `bytes read`).
     pub what: &'static str,
     /// The start of its pprof sample type (`total` of `total_bytes`, `gmax` of `gmax_blocks`).
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))] // pprof is the command's
     pub tag: &'static str,
     /// Its unit: the profile's unit or blocks, plural (`bytes`, `blocks`; `units`, `events` in
     /// an ad-hoc profile).
@@ -276,6 +277,7 @@ pub(crate) struct Figure {
 
 impl Figure {
     /// The name of its pprof sample type: `total_bytes`, `gmax_blocks`, `total_events`.
+    #[cfg(feature = "cli")]
     pub fn pprof_type(&self) -> String {
         let unit: String = self
             .unit
