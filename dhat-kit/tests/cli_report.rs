@@ -385,6 +385,38 @@ fn ad_hoc_report_uses_its_units() {
     assert!(dom.contains(">total units</th>") && dom.contains(">total events</th>"));
 }
 
+/// An ad-hoc diff's totals and ranking are named in units and events, never bytes and blocks.
+#[test]
+fn ad_hoc_diff_report_names_units_and_events() {
+    let Some(chrome) = chromium("ad-hoc diff report") else {
+        return;
+    };
+    let dir = TempDir::new("report", "ad-hoc-diff");
+    let html = dir.0.join("report.html");
+    let before = fixture("dhat-rs-ad-hoc.json");
+    let after = fixture("valgrind-ad-hoc.json");
+    report(&[
+        after.as_os_str(),
+        "--before".as_ref(),
+        before.as_os_str(),
+        "-o".as_ref(),
+        html.as_os_str(),
+    ]);
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    let at = dom.find(" id=\"diff-totals\"").expect("no #diff-totals");
+    let totals = &dom[at..at + dom[at..].find("</table>").unwrap()];
+    assert!(
+        totals.contains(">total units</td>") && totals.contains(">total events</td>"),
+        "{totals}"
+    );
+    // The rows' keys (`data-name`) stay the figures' names; no text says bytes or blocks.
+    assert!(
+        !totals.contains(" bytes<") && !totals.contains(" blocks<"),
+        "{totals}"
+    );
+    assert_eq!(element(&dom, "diff-by").1, "total-units");
+}
+
 /// Figures above 2^53 (ad-hoc units may reach them) are rounded by the page's numbers: the page
 /// says so, and says nothing where every figure is exact.
 #[test]

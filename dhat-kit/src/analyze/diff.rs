@@ -35,7 +35,8 @@ impl Default for DiffOptions {
 /// One total before and after.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TotalChange {
-    /// `total bytes`, `total blocks`, `peak bytes`, `peak blocks`, `end bytes`, `end blocks`.
+    /// `total bytes`, `total blocks`, `peak bytes`, `peak blocks`, `end bytes`, `end blocks`,
+    /// whatever the profiles' units (the tables name them in the units: `total units`).
     pub name: &'static str,
     /// The figure before.
     pub before: u64,
@@ -228,7 +229,7 @@ impl Diff {
             .map(|t| {
                 let m = metric_of(t.name);
                 vec![
-                    t.name.to_owned(),
+                    super::in_units(t.name, after.unit_plural(), after.blocks_plural()),
                     show(after, m, t.before),
                     show(after, m, t.after),
                     signed(after, m, t.delta),
@@ -347,7 +348,16 @@ mod tests {
                 .contains("before profile is an ad-hoc profile"),
             "{e}"
         );
-        assert!(diff(&ad_hoc, &ad_hoc, &DiffOptions::default()).is_ok());
+        let same = diff(&ad_hoc, &ad_hoc, &DiffOptions::default()).unwrap();
+        let text = same.render(&ad_hoc, Format::Table);
+        assert!(
+            text.contains("total units") && text.contains("total events"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("bytes") && !text.contains("blocks"),
+            "{text}"
+        );
         assert!(diff(&heap, &heap, &DiffOptions::default()).is_ok());
     }
 

@@ -426,6 +426,16 @@ impl std::error::Error for Error {
     }
 }
 
+/// A figure's label (`total bytes`, `peak blocks`) in other units: its last word, `bytes` or
+/// `blocks`, becomes `unit` or `blocks` (`total units`, `total events` for an ad-hoc profile).
+pub(crate) fn in_units(label: &str, unit: &str, blocks: &str) -> String {
+    match label.rsplit_once(' ') {
+        Some((which, "bytes")) => format!("{which} {unit}"),
+        Some((which, "blocks")) => format!("{which} {blocks}"),
+        _ => label.to_owned(),
+    }
+}
+
 /// The most informative frame of each program point's stack, cached per frame-table entry.
 pub(crate) struct Frames<'p> {
     profile: &'p Profile,

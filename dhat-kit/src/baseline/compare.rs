@@ -179,12 +179,8 @@ struct Measured<'a> {
 impl Measured<'_> {
     /// The row's name: `total bytes`, or `total units` for figures in units.
     fn label(&self, metric: Metric) -> String {
-        let label = metric.label();
-        match label.rsplit_once(' ') {
-            Some((which, "bytes")) => format!("{which} {}", self.measure.unit),
-            Some((which, "blocks")) => format!("{which} {}", self.measure.blocks),
-            _ => label.to_owned(),
-        }
+        let m = self.measure;
+        crate::analyze::in_units(metric.label(), &m.unit, &m.blocks)
     }
 }
 

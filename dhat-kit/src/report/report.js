@@ -23,9 +23,9 @@
   function thousands(n) {
     return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
-  // Binary units, as the command prints them: 999 B, 1.2 KiB, 3.4 MiB.
+  // Binary units, as the command prints them: 999 B, 1,000 B, 1.2 KiB, 3.4 MiB.
   function human(n) {
-    if (n < 1024) return n + " B";
+    if (n < 1024) return thousands(n) + " B";
     const units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let v = n / 1024, u = 0;
     while (v >= 1023.95 && u + 1 < units.length) { v /= 1024; u++; }
@@ -34,7 +34,12 @@
   // A figure in its unit: bytes in binary units, units and counts with separators.
   function show(n, blocks) {
     if (blocks) return thousands(n);
-    return D.bytes ? human(n) : thousands(n) + " " + S.unit;
+    return D.bytes ? human(n) : thousands(n) + " " + ofCount(n, S.unit);
+  }
+  // A figure's name in the profile's units: "total bytes" of an ad-hoc profile is "total units",
+  // "total-blocks" "total-events".
+  function inUnits(name) {
+    return name.replace(/bytes$/, S.unit).replace(/blocks$/, S.blocks_unit);
   }
   function pct(part, whole) {
     return whole === 0 ? "0.0%" : (part * 100 / whole).toFixed(1) + "%";
@@ -65,7 +70,7 @@
     if (S.written_bytes !== null) items.push(["writes", "Writes", thousands(S.written_bytes) + " bytes", S.written_bytes]);
     items.push(["time", "Run time", S.run_time_seconds !== null ? S.run_time_seconds.toFixed(3) + " s" : thousands(S.t_end) + " " + S.time_unit]);
     if (S.t_gmax !== null) items.push(["tgmax", "t-gmax", thousands(S.t_gmax) + " " + S.time_unit + " (" + pct(S.t_gmax, S.t_end) + " of the run)"]);
-    items.push(["points", "Profile", thousands(S.program_points) + " program points, " + thousands(S.frames) + " frames"]);
+    items.push(["points", "Profile", thousands(S.program_points) + " program point" + (S.program_points === 1 ? "" : "s") + ", " + thousands(S.frames) + " frame" + (S.frames === 1 ? "" : "s")]);
     $("summary").innerHTML = items.map(([id, label, text, v, k]) =>
       "<dt>" + esc(label) + "</dt><dd id=\"sum-" + id + "\"" +
       (v !== undefined ? " data-v=\"" + v + "\"" : "") +
@@ -127,11 +132,11 @@
       out.push(tr);
     });
     $("rows").innerHTML = out.join("");
-    $("count").textContent = visible.length + " of " + table.rows.length + " rows shown" + (f ? " (filtered)" : "");
+    $("count").textContent = thousands(visible.length) + " of " + thousands(table.rows.length) + " row" + (table.rows.length === 1 ? "" : "s") + " shown" + (f ? " (filtered)" : "");
     const capped = table.rows.length < table.groups;
     $("table-note").textContent = capped
       ? "This table holds the " + D.cap + " largest " + WHAT[state.group] + "s by each figure: " +
-        table.rows.length + " of " + thousands(table.groups) + " " + WHAT[state.group] + "s; the rest are left out of the page."
+        thousands(table.rows.length) + " of " + thousands(table.groups) + " " + WHAT[state.group] + "s; the rest are left out of the page."
       : thousands(table.groups) + " " + WHAT[state.group] + (table.groups === 1 ? "" : "s") + ", all shown.";
   }
 
@@ -191,11 +196,11 @@
     if (!d) return;
     $("diff-section").hidden = false;
     $("diff-before").textContent = d.before;
-    $("diff-by").textContent = d.by;
+    $("diff-by").textContent = inUnits(d.by);
     let h = "<tr><th class=\"label\">total</th><th>before</th><th>after</th><th>delta</th><th>change</th></tr>";
     for (const t of d.totals) {
       const blocks = t.name.endsWith("blocks");
-      h += "<tr data-name=\"" + esc(t.name) + "\" class=\"" + cls(t.delta) + "\"><td class=\"label\">" + esc(t.name) + "</td>" +
+      h += "<tr data-name=\"" + esc(t.name) + "\" class=\"" + cls(t.delta) + "\"><td class=\"label\">" + esc(inUnits(t.name)) + "</td>" +
         "<td data-v=\"" + t.before + "\">" + esc(show(t.before, blocks)) + "</td>" +
         "<td data-v=\"" + t.after + "\">" + esc(show(t.after, blocks)) + "</td>" +
         "<td data-v=\"" + t.delta + "\" class=\"" + cls(t.delta) + "\">" + esc(signed(t.delta, blocks)) + "</td>" +
@@ -216,7 +221,7 @@
         "<td class=\"label\">" + esc(s.site) + "</td></tr>";
     }
     $("diff-sites").innerHTML = h;
-    $("diff-note").textContent = d.sites.length + " of " + thousands(d.changed) + " changed sites; growth in red, shrinkage in green.";
+    $("diff-note").textContent = thousands(d.sites.length) + " of " + thousands(d.changed) + " changed site" + (d.changed === 1 ? "" : "s") + "; growth in red, shrinkage in green.";
   }
 
   // ---- regions ----
