@@ -491,3 +491,34 @@ fn check_needs_a_baseline_or_a_budget_and_takes_both() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("3 of 3 components within budget\n"), "{out}");
 }
+
+#[test]
+fn the_allocators_frames_claim_nothing() {
+    // Every stack of dhat-rs's profile passes through the `#[global_allocator]` shim,
+    // `__rustc::__rust_alloc (main/examples/dhat_rs_fixture.rs:14:15)`, which carries the
+    // program's file, and dhat's `Alloc` inside it: neither claims a point.
+    let dir = TempDir::new("budget", "allocator");
+    let budget = dir.write(
+        "budgets.toml",
+        "[[component]]\nname = \"fixture\"\nmatch = { file = \"dhat_rs_fixture.rs\" }\nmax = \"91%\"\n\n\
+         [[component]]\nname = \"dhat\"\nmatch = { crate = \"dhat\" }\nmax = 0\n",
+    );
+    let program = |f: &str| f.contains(": dhat_rs_fixture::");
+    let (s, rest, total) = sums("dhat-rs-heap.json", &[&program]);
+    assert_eq!((s[0], rest, total), (15812, 1672, 17484));
+    let report = Budgets::read(&budget)
+        .unwrap()
+        .check(&dhat_kit::profile::read(fixture("dhat-rs-heap.json")).unwrap())
+        .unwrap();
+    assert_eq!(report.components[0].current, s[0]);
+    assert_eq!(report.components[0].status, Status::Within); // 90.4%: within 91%
+    assert_eq!(report.components[1].current, 0);
+    assert_eq!(report.rest[0].current, rest);
+    let (code, out, err) = check(&fixture("dhat-rs-heap.json"), &budget, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(row(&out, "fixture").contains(&pct(s[0], total)), "{out}");
+    assert!(
+        err.contains("component \"dhat\" (crate = \"dhat\")"),
+        "{err}"
+    );
+}

@@ -565,19 +565,29 @@ impl Budgets {
                 }
             }
         }
-        // The first component each frame-table entry satisfies (usize::MAX: none); a point's
-        // component is the smallest over its frames.
+        // The first component each frame-table entry satisfies (usize::MAX: none), and whether
+        // it is the entry of Rust's global allocator; a point's component is the smallest over
+        // its frames outside the allocator. The allocator's frames claim nothing: the
+        // `#[global_allocator]` shim carries the user's file (`__rustc::__rust_alloc
+        // (src/main.rs:14)`), `operator new` is in libstdc++, and malloc, its wrappers and what
+        // Rust's global allocator calls are plumbing on every stack, not a component.
         let none = usize::MAX;
-        let frames = Frames::new(profile, &super::skip::NO_SKIP);
-        let claims: Vec<usize> = (0..profile.ftbl.len())
-            .map(|i| {
-                let f = frames.frame(i as u32);
-                self.components
-                    .iter()
-                    .position(|c| c.matcher.matches(&f))
-                    .unwrap_or(none)
+        let (claims, entries): (Vec<usize>, Vec<bool>) = profile
+            .ftbl
+            .iter()
+            .map(|raw| {
+                let f = Frame::parse(raw);
+                let claim = if f.is_allocator() {
+                    none
+                } else {
+                    self.components
+                        .iter()
+                        .position(|c| c.matcher.matches(&f))
+                        .unwrap_or(none)
+                };
+                (claim, f.is_global_allocator_entry())
             })
-            .collect();
+            .unzip();
         let mut metrics: Vec<Metric> = Vec::new();
         for c in &self.components {
             if !metrics.contains(&c.metric) {
@@ -591,10 +601,14 @@ impl Budgets {
         let mut rest_points = 0usize;
         let mut assignment: Vec<(usize, usize)> = Vec::with_capacity(profile.pps.len());
         for pp in &profile.pps {
+            let inside = crate::profile::frame::allocator_frames(&pp.fs, |&f| {
+                entries.get(f as usize).copied().unwrap_or(false)
+            });
             let (pos, owner) = pp
                 .fs
                 .iter()
                 .enumerate()
+                .skip(inside)
                 .map(|(pos, &f)| (pos, claims.get(f as usize).copied().unwrap_or(none)))
                 .min_by_key(|&(pos, c)| (c, pos))
                 .unwrap_or((0, none));
@@ -1147,6 +1161,92 @@ mod tests {
         let r = Frame::parse("region call_function");
         assert!(m(r#"region = "call_function""#).matches(&r));
         assert!(!m(r#"region = "call""#).matches(&r));
+    }
+
+    /// A Valgrind heap profile of the given frame table, one program point of `tb` bytes per
+    /// stack (frame-table indices, innermost first).
+    fn valgrind_profile(ftbl: &[&str], pps: &[(u64, &[usize])]) -> Profile {
+        let pps: Vec<String> = pps
+            .iter()
+            .map(|(tb, fs)| {
+                format!(
+                    r#"{{"tb":{tb},"tbk":1,"tl":0,"mb":{tb},"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":{fs:?}}}"#
+                )
+            })
+            .collect();
+        let ftbl: Vec<String> = ftbl.iter().map(|f| format!("{f:?}")).collect();
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":true,"bkacc":false,
+              "tu":"instrs","Mtu":"Minstr","cmd":"x","pid":1,"te":100,"tg":50,"tuth":10,"pps":[{}],
+              "ftbl":["[root]",{}]}}"#,
+            pps.join(","),
+            ftbl.join(",")
+        );
+        crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
+    }
+
+    /// Each component's figure, then everything else's.
+    fn figures(budget: &str, profile: &Profile) -> Vec<u64> {
+        let report = Budgets::parse(budget, "b.toml")
+            .unwrap()
+            .check(profile)
+            .unwrap();
+        report
+            .components
+            .iter()
+            .chain(&report.rest)
+            .map(|c| c.current)
+            .collect()
+    }
+
+    #[test]
+    fn the_allocators_frames_claim_nothing() {
+        let profile = valgrind_profile(
+            &[
+                "0x1: malloc (in /usr/lib/x86_64-linux-gnu/valgrind/vgpreload_dhat-amd64-linux.so)",
+                // A program's own global allocator, inside rustc's shim, which carries the
+                // program's file.
+                "0x2: <my_app::Counting as core::alloc::global::GlobalAlloc>::alloc (src/main.rs:20)",
+                "0x3: __rustc::__rust_alloc (src/main.rs:14)",
+                "0x4: my_app::parse (src/parse.rs:3)",
+                "0x5: my_app::main (src/main.rs:30)",
+                "0x6: operator new(unsigned long) (in /usr/lib/x86_64-linux-gnu/libstdc++.so.6.0.33)",
+                "0x7: Parser::parse(char const*) (parser.cpp:10)",
+                "0x8: main (main.cpp:3)",
+                "0x9: xmalloc (xmalloc.c:5)",
+            ],
+            &[
+                (1, &[1, 2, 3, 4]),
+                (10, &[1, 2, 3, 5]),
+                (100, &[1, 6, 7, 8]),
+                (1000, &[1, 9, 8]),
+            ],
+        );
+        let component = |name: &str, m: &str| {
+            format!("[[component]]\nname = \"{name}\"\nmatch = {{ {m} }}\nmax = \"100%\"\n")
+        };
+        // `src/main.rs` is main's alone: the shim's frame and the allocator inside it claim
+        // nothing, so parse's point is everything else's.
+        assert_eq!(
+            figures(&component("main", "file = \"src/main.rs\""), &profile),
+            [10, 1101]
+        );
+        assert_eq!(
+            figures(&component("app", "crate = \"my_app\""), &profile),
+            [11, 1100]
+        );
+        assert_eq!(
+            figures(&component("shim", "function = \"__rust_alloc\""), &profile),
+            [0, 1111]
+        );
+        // `operator new` is libstdc++'s, malloc the preload's, xmalloc a wrapper: plumbing.
+        let plumbing = [
+            component("libstdc++", "crate = \"libstdc++.so.6.0.33\""),
+            component("preload", "function = \"malloc\""),
+            component("xmalloc", "function = \"xmalloc\""),
+        ]
+        .join("\n");
+        assert_eq!(figures(&plumbing, &profile), [0, 0, 0, 1111]);
     }
 
     #[test]
