@@ -15,10 +15,18 @@
 //! | key | a frame matches when |
 //! |---|---|
 //! | `crate` | its crate is this one (`serde_json`; `-` and `_` are the same); for C, its library or source file |
-//! | `function` | its function is this one, whole or as the last segments of its path (`parse_json` matches `app::json::parse_json`) |
+//! | `function` | its function is this one, whole or as the last segments of its path (`parse_json` matches `app::json::parse_json`, not `app::reparse_json`) |
 //! | `file` | its source file is this one, whole or as the last components of its path (`src/json.rs`) |
-//! | `path` | its function is in this module or type (`my_app::json` matches `my_app::json::Lexer::next`) |
+//! | `path` | its function is in this module or type (`my_app::json` matches `my_app::json::Lexer::next`; `my_app::json::Lexer` matches `<my_app::json::Lexer as Iterator>::next`) |
 //! | `region` | it is the region of this name in a dhat-kit peak profile (`region call_function`) |
+//!
+//! `function` and `path` compare whole path segments of the function as a person names it:
+//! without generic arguments (`parse_json::<Value>`, `HashMap<K,V>::insert`), a legacy hash
+//! (`::h0123456789abcdef`), a C++ parameter list (`ns::Parser::parse(char const*)`) or closures at
+//! its end (a frame of `parse_json::{{closure}}` is one of `parse_json`), and with a trait impl's
+//! self type for `<T as Trait>`. The allocator's frames claim nothing: `malloc` and its wrappers,
+//! `operator new`, and every frame inside Rust's global allocator, the `__rust_alloc` shim
+//! included (it carries the file of the program's `#[global_allocator]`).
 //!
 //! A `match` with several keys needs all of them on the same frame. **A program point (a distinct
 //! stack) belongs to the first component, in the file's order, whose `match` any frame of its
@@ -139,11 +147,13 @@ pub struct Match {
     /// The crate of the frame's function (for C: its library or source file).
     #[serde(rename = "crate")]
     pub krate: Option<String>,
-    /// The function, whole or as the last segments of its path.
+    /// The function, whole or as the last segments of its path (whole segments, without
+    /// generic arguments, hash, parameter list or closures at its end).
     pub function: Option<String>,
     /// The source file, whole or as the last components of its path.
     pub file: Option<String>,
-    /// A module or type path prefix of the function.
+    /// A module or type path prefix of the function (of a trait impl's self type for
+    /// `<T as Trait>::f`).
     pub path: Option<String>,
     /// A region's name (dhat-kit peak profiles: frames `region NAME`).
     pub region: Option<String>,
@@ -152,47 +162,27 @@ pub struct Match {
 impl Match {
     /// Whether `frame` satisfies every key given.
     pub fn matches(&self, frame: &Frame<'_>) -> bool {
-        let function = frame.function;
-        if let Some(want) = &self.krate {
-            let norm = |s: &str| s.replace('-', "_");
-            if norm(frame.crate_name()) != norm(want) {
-                return false;
-            }
+        self.prepare().matches(frame, &name_segments(frame))
+    }
+
+    /// The match with its `function` and `path` split into segments, once for every frame.
+    fn prepare(&self) -> Prepared<'_> {
+        let segments = |want: &str| {
+            name_segments(&Frame {
+                raw: want,
+                address: None,
+                function: want,
+                file: None,
+                line: None,
+                column: None,
+                object: None,
+            })
+        };
+        Prepared {
+            matcher: self,
+            function: self.function.as_deref().map(segments),
+            path: self.path.as_deref().map(segments),
         }
-        if let Some(want) = &self.function {
-            let tail = function.len() >= want.len() + 2
-                && function.ends_with(want.as_str())
-                && function[..function.len() - want.len()].ends_with("::");
-            if function != want && !tail {
-                return false;
-            }
-        }
-        if let Some(want) = &self.file {
-            let Some(file) = frame.file else { return false };
-            let want = want.trim_start_matches("./");
-            let tail = file.len() > want.len()
-                && file.ends_with(want)
-                && file[..file.len() - want.len()].ends_with(['/', '\\']);
-            if file != want && !tail {
-                return false;
-            }
-        }
-        if let Some(want) = &self.path {
-            let f = function.trim_start_matches(['<', '&', '*']);
-            let f = f.strip_prefix("mut ").unwrap_or(f);
-            let inside = f.len() > want.len()
-                && f.starts_with(want.as_str())
-                && f[want.len()..].starts_with("::");
-            if f != want && !inside {
-                return false;
-            }
-        }
-        if let Some(want) = &self.region {
-            if function.strip_prefix("region ") != Some(want.as_str()) {
-                return false;
-            }
-        }
-        true
     }
 
     fn is_empty(&self) -> bool {
@@ -226,6 +216,169 @@ impl fmt::Display for Match {
         }
         Ok(())
     }
+}
+
+/// A [`Match`] whose `function` and `path` are split into segments ([`name_segments`]).
+struct Prepared<'m> {
+    matcher: &'m Match,
+    function: Option<Vec<String>>,
+    path: Option<Vec<String>>,
+}
+
+impl Prepared<'_> {
+    /// Whether `frame`, whose function's segments are `name`, satisfies every key given.
+    fn matches(&self, frame: &Frame<'_>, name: &[String]) -> bool {
+        let m = self.matcher;
+        if let Some(want) = &m.krate {
+            let norm = |s: &str| s.replace('-', "_");
+            if norm(frame.crate_name()) != norm(want) {
+                return false;
+            }
+        }
+        // Whole segments only: `parse` is not `reparse`.
+        if let Some(want) = &self.function {
+            if want.is_empty() || !name.ends_with(want) {
+                return false;
+            }
+        }
+        if let Some(want) = &m.file {
+            let Some(file) = frame.file else { return false };
+            let want = want.trim_start_matches("./");
+            let tail = file.len() > want.len()
+                && file.ends_with(want)
+                && file[..file.len() - want.len()].ends_with(['/', '\\']);
+            if file != want && !tail {
+                return false;
+            }
+        }
+        if let Some(want) = &self.path {
+            if want.is_empty() || !name.starts_with(want) {
+                return false;
+            }
+        }
+        if let Some(want) = &m.region {
+            if frame.function.strip_prefix("region ") != Some(want.as_str()) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The path segments of a frame's function as a person names it, for `function` and `path`:
+/// without a C++ parameter list (`ns::Parser::parse(char const*)`), a legacy Rust hash
+/// (`::h0123456789abcdef`), generic arguments (`parse_json::<Value>`, `HashMap<K,V>::insert`) or
+/// closures at its end (`parse_json::{{closure}}`, `::{closure#0}`: a closure's frame is one of
+/// its function's), and with a trait impl's self type for `<T as Trait>` (`<app::Lexer as
+/// Iterator>::next` is `app`, `Lexer`, `next`: the self type is a type prefix).
+fn name_segments(frame: &Frame<'_>) -> Vec<String> {
+    let mut f = frame.name_without_parameters().trim();
+    if let Some((head, hash)) = f.rsplit_once("::") {
+        if hash.len() == 17
+            && hash.starts_with('h')
+            && hash[1..].bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            f = head;
+        }
+    }
+    // `<T as Trait>::rest` and `<T>::rest` are `T::rest`.
+    let mut name = String::with_capacity(f.len());
+    let rest = match f.strip_prefix('<').and_then(|inner| {
+        let close = closing_angle(inner)?;
+        Some((&inner[..close], &inner[close + 1..]))
+    }) {
+        Some((qualified, rest)) => {
+            let mut depth = 0i32;
+            let mut self_type = qualified;
+            for (i, c) in qualified.char_indices() {
+                match c {
+                    '<' | '(' | '[' => depth += 1,
+                    '>' | ')' | ']' => depth -= 1,
+                    ' ' if depth == 0 && qualified[i..].starts_with(" as ") => {
+                        self_type = &qualified[..i];
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let mut t = self_type.trim();
+            loop {
+                let u = t.trim_start_matches(['&', '*']).trim_start();
+                let u = ["mut ", "const ", "dyn "]
+                    .iter()
+                    .find_map(|p| u.strip_prefix(p))
+                    .unwrap_or(u);
+                if u.len() == t.len() {
+                    break;
+                }
+                t = u;
+            }
+            name.push_str(t);
+            rest
+        }
+        None => f,
+    };
+    name.push_str(rest);
+    // Generic arguments, however deep; `->` and C++'s `operator<` are not brackets.
+    let mut plain = String::with_capacity(name.len());
+    let mut depth = 0usize;
+    let mut prev = ' ';
+    for c in name.chars() {
+        let operator = plain.ends_with("operator") || plain.ends_with("operator<");
+        match c {
+            '<' if depth == 0 && operator => plain.push(c),
+            '<' => depth += 1,
+            '>' if depth > 0 && prev != '-' => depth -= 1,
+            c if depth == 0 => plain.push(c),
+            _ => {}
+        }
+        prev = c;
+    }
+    // Segments, split at `::` outside parentheses, brackets and braces.
+    let mut segments = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    let bytes = plain.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth -= 1,
+            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
+                segments.push(plain[start..i].trim().to_owned());
+                i += 1;
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    segments.push(plain[start..].trim().to_owned());
+    segments.retain(|s| !s.is_empty());
+    let closure = |s: &str| s == "{{closure}}" || (s.starts_with("{closure#") && s.ends_with('}'));
+    while segments.last().is_some_and(|s| closure(s)) {
+        segments.pop();
+    }
+    segments
+}
+
+/// Where the `>` that closes a `<` just before `text` is (`->` is not one).
+fn closing_angle(text: &str) -> Option<usize> {
+    let mut depth = 1usize;
+    let mut prev = ' ';
+    for (i, c) in text.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' if prev != '-' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    None
 }
 
 /// A component's `max`.
@@ -572,6 +725,11 @@ impl Budgets {
         // (src/main.rs:14)`), `operator new` is in libstdc++, and malloc, its wrappers and what
         // Rust's global allocator calls are plumbing on every stack, not a component.
         let none = usize::MAX;
+        let prepared: Vec<Prepared<'_>> = self
+            .components
+            .iter()
+            .map(|c| c.matcher.prepare())
+            .collect();
         let (claims, entries): (Vec<usize>, Vec<bool>) = profile
             .ftbl
             .iter()
@@ -580,9 +738,10 @@ impl Budgets {
                 let claim = if f.is_allocator() {
                     none
                 } else {
-                    self.components
+                    let name = name_segments(&f);
+                    prepared
                         .iter()
-                        .position(|c| c.matcher.matches(&f))
+                        .position(|c| c.matches(&f, &name))
                         .unwrap_or(none)
                 };
                 (claim, f.is_global_allocator_entry())
@@ -1247,6 +1406,92 @@ mod tests {
         ]
         .join("\n");
         assert_eq!(figures(&plumbing, &profile), [0, 0, 0, 1111]);
+    }
+
+    #[test]
+    fn function_and_path_match_the_common_symbol_forms() {
+        let m = |s: &str| -> Match { toml::from_str(s).unwrap() };
+        let matches = |key: &str, want: &str, raw: &str| {
+            m(&format!("{key} = {want:?}")).matches(&Frame::parse(&format!("0x1: {raw} (a.rs:1)")))
+        };
+        let rust: &[&str] = &[
+            "my_app::json::parse_json",
+            "my_app::json::parse_json::<serde_json::Value>",
+            "my_app::json::parse_json::<alloc::vec::Vec<u8>, fn() -> u8>",
+            "my_app::json::parse_json::{{closure}}",
+            "my_app::json::parse_json::{{closure}}::{{closure}}",
+            "my_app::json::parse_json::{closure#0}",
+            "my_app::json::parse_json::h0123456789abcdef",
+            "my_app::json::parse_json::{{closure}}::h0123456789abcdef",
+        ];
+        // C++: the parameter list and template arguments are not the name.
+        let cpp: &[&str] = &[
+            "ns::Parser::parse(char const*)",
+            "ns::Parser::parse(char const*) const",
+            "ns::Parser<int>::parse<std::vector<int, std::allocator<int> > >(int)",
+        ];
+        for (key, want, forms, expected) in [
+            ("function", "parse_json", rust, true),
+            (
+                "function",
+                "parse_json",
+                &["parse_json<serde_json::Value>"],
+                true,
+            ),
+            ("function", "json::parse_json", rust, true),
+            ("path", "my_app::json", rust, true),
+            ("path", "my_app::json::parse_json", rust, true),
+            ("function", "json", rust, false),
+            ("function", "Value", rust, false),
+            ("function", "closure", rust, false),
+            ("path", "serde_json", rust, false),
+            ("function", "parse", cpp, true),
+            ("function", "Parser::parse", cpp, true),
+            ("path", "ns::Parser", cpp, true),
+            ("function", "Parser", cpp, false),
+        ] {
+            for raw in forms {
+                assert_eq!(matches(key, want, raw), expected, "{key} = {want:?}: {raw}");
+            }
+        }
+        assert!(matches(
+            "function",
+            "operator<<",
+            "std::ostream::operator<<(int)"
+        ));
+        // A trait impl's self type is a type prefix; its methods are the type's.
+        let next = "<my_app::json::Lexer as core::iter::Iterator>::next";
+        assert!(matches("path", "my_app::json::Lexer", next));
+        assert!(matches("path", "my_app::json", next));
+        assert!(matches("function", "Lexer::next", next));
+        assert!(matches("function", "next", next));
+        assert!(!matches("path", "core::iter", next));
+        assert!(matches(
+            "path",
+            "my_app::Doc",
+            "<&mut my_app::Doc<T> as Clone>::clone"
+        ));
+        assert!(matches("path", "my_app::Doc", "<my_app::Doc>::new"));
+        assert!(matches(
+            "function",
+            "HashMap<K,V,S,A>::insert",
+            "hashbrown::map::HashMap<K,V,S,A>::insert"
+        ));
+        assert!(matches(
+            "function",
+            "HashMap::insert",
+            "hashbrown::map::HashMap<K,V,S,A>::insert"
+        ));
+        // Whole segments only.
+        assert!(!matches("function", "parse", "my_app::reparse"));
+        assert!(!matches("function", "parse", "my_app::parse::helper"));
+        assert!(!matches("path", "my_app::js", "my_app::json::parse"));
+        assert!(!matches("function", "", "my_app::parse"));
+        assert!(!matches(
+            "function",
+            "parse_json",
+            "my_app::parse_json::h0123"
+        ));
     }
 
     #[test]
