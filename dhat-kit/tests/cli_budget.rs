@@ -269,24 +269,27 @@ fn a_component_matching_nothing_warns_and_the_first_match_wins() {
     );
     let (code, out, err) = check(&fixture("valgrind-heap.json"), &budget, &[]);
     // `main` is on every stack: "program" claims it all, so "tables" (over 1% otherwise) has
-    // nothing, and "json" matches no frame at all. Both are warnings, not failures.
+    // nothing, and "json" matches no frame at all. Both are warnings, not failures; the first
+    // says its match is right and who took its points.
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         err,
         format!(
-            "dhat-kit: warning: {b}:6: component \"tables\" (function = \"grow_table\") matches no program point\n\
+            "dhat-kit: warning: {b}:6: component \"tables\" (function = \"grow_table\") claims no program point: \
+             the earlier component \"program\" (line 1) claimed every one it matches\n\
              dhat-kit: warning: {b}:11: component \"json\" (crate = \"serde_json\") matches no program point\n",
             b = budget.display()
         )
     );
     assert!(row(&out, "program").contains("100.0%"), "{out}");
-    assert!(row(&out, "tables").contains("matches nothing"), "{out}");
+    assert!(row(&out, "tables").contains(" claimed earlier "), "{out}");
+    assert!(row(&out, "json").contains(" matches nothing "), "{out}");
     assert!(
         row(&out, "everything else").trim_start().starts_with("0 B"),
         "{out}"
     );
     assert!(
-        out.ends_with("3 of 3 components within budget (2 matching nothing)\n"),
+        out.ends_with("3 of 3 components within budget (1 matching nothing, 1 claimed earlier)\n"),
         "{out}"
     );
 }

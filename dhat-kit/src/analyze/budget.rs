@@ -718,9 +718,9 @@ impl Budgets {
                 }
             }
         }
-        // The first component each frame-table entry satisfies (usize::MAX: none), and whether
-        // it is the entry of Rust's global allocator; a point's component is the smallest over
-        // its frames outside the allocator. The allocator's frames claim nothing: the
+        // The components each frame-table entry satisfies, in order, and whether it is the
+        // entry of Rust's global allocator; a point's component is the first over its frames
+        // outside the allocator. The allocator's frames claim nothing: the
         // `#[global_allocator]` shim carries the user's file (`__rustc::__rust_alloc
         // (src/main.rs:14)`), `operator new` is in libstdc++, and malloc, its wrappers and what
         // Rust's global allocator calls are plumbing on every stack, not a component.
@@ -730,19 +730,18 @@ impl Budgets {
             .iter()
             .map(|c| c.matcher.prepare())
             .collect();
-        let (claims, entries): (Vec<usize>, Vec<bool>) = profile
+        let (claims, entries): (Vec<Vec<usize>>, Vec<bool>) = profile
             .ftbl
             .iter()
             .map(|raw| {
                 let f = Frame::parse(raw);
                 let claim = if f.is_allocator() {
-                    none
+                    Vec::new()
                 } else {
                     let name = name_segments(&f);
-                    prepared
-                        .iter()
-                        .position(|c| c.matches(&f, &name))
-                        .unwrap_or(none)
+                    (0..prepared.len())
+                        .filter(|&i| prepared[i].matches(&f, &name))
+                        .collect()
                 };
                 (claim, f.is_global_allocator_entry())
             })
@@ -758,19 +757,29 @@ impl Budgets {
         let mut points = vec![0usize; self.components.len()];
         let mut rest = vec![0u64; metrics.len()];
         let mut rest_points = 0usize;
+        // Per component, the earlier components that took points its match holds on.
+        let mut taken_by = vec![std::collections::BTreeSet::new(); self.components.len()];
+        let mut matched: Vec<usize> = Vec::new();
         let mut assignment: Vec<(usize, usize)> = Vec::with_capacity(profile.pps.len());
         for pp in &profile.pps {
             let inside = crate::profile::frame::allocator_frames(&pp.fs, |&f| {
                 entries.get(f as usize).copied().unwrap_or(false)
             });
-            let (pos, owner) = pp
-                .fs
-                .iter()
-                .enumerate()
-                .skip(inside)
-                .map(|(pos, &f)| (pos, claims.get(f as usize).copied().unwrap_or(none)))
-                .min_by_key(|&(pos, c)| (c, pos))
-                .unwrap_or((0, none));
+            let (mut pos, mut owner) = (0, none);
+            matched.clear();
+            for (at, &f) in pp.fs.iter().enumerate().skip(inside) {
+                for &c in claims.get(f as usize).map_or(&[][..], Vec::as_slice) {
+                    if c < owner {
+                        (pos, owner) = (at, c);
+                    }
+                    matched.push(c);
+                }
+            }
+            for &c in &matched {
+                if c != owner {
+                    taken_by[c].insert(owner);
+                }
+            }
             for (m, t) in metrics.iter().zip(totals.iter_mut()) {
                 *t = t.saturating_add(m.of(pp));
             }
@@ -811,14 +820,20 @@ impl Budgets {
                     share,
                     max: Some(c.max),
                     limit: Some(limit),
-                    status: if points[i] == 0 {
+                    status: if points[i] == 0 && taken_by[i].is_empty() {
                         Status::Unmatched
+                    } else if points[i] == 0 {
+                        Status::ClaimedEarlier
                     } else if over {
                         Status::Over
                     } else {
                         Status::Within
                     },
                     points: points[i],
+                    taken_by: taken_by[i]
+                        .iter()
+                        .map(|&k| self.components[k].name.clone())
+                        .collect(),
                 }
             })
             .collect();
@@ -841,6 +856,7 @@ impl Budgets {
                 limit: None,
                 status: Status::Unbudgeted,
                 points: rest_points,
+                taken_by: Vec::new(),
             })
             .collect();
         let explain = explain_sites(profile, &self.components, &assignment, &metrics);
@@ -868,8 +884,11 @@ pub enum Status {
     Within,
     /// Over its limit.
     Over,
-    /// No program point is claimed by it (a warning: its `match` may be wrong).
+    /// Its `match` holds on no program point (a warning: it may be wrong).
     Unmatched,
+    /// Its `match` holds on program points, but earlier components claimed them all (a warning:
+    /// put it before them to count them here).
+    ClaimedEarlier,
     /// The "everything else" row, which has no limit.
     Unbudgeted,
 }
@@ -880,6 +899,7 @@ impl fmt::Display for Status {
             Status::Within => "ok",
             Status::Over => "OVER",
             Status::Unmatched => "matches nothing",
+            Status::ClaimedEarlier => "claimed earlier",
             Status::Unbudgeted => "-",
         })
     }
@@ -911,6 +931,9 @@ pub struct ComponentStatus {
     pub status: Status,
     /// How many program points (distinct stacks) it claims.
     pub points: usize,
+    /// The earlier components that claimed program points its `match` holds on too, in the
+    /// file's order (all its points, when its status is [`Status::ClaimedEarlier`]).
+    pub taken_by: Vec<String>,
 }
 
 /// One site a component claims, for [`BudgetReport::explain`].
@@ -953,20 +976,40 @@ impl BudgetReport {
         self.components.iter().filter(|c| c.status == Status::Over)
     }
 
-    /// One warning line per component that matches nothing:
-    /// `dhat-kit: warning: budgets.toml:7: component "ORM" (path = "app::orm") matches no program point`.
+    /// One warning line per component that claims nothing:
+    /// `dhat-kit: warning: budgets.toml:7: component "ORM" (path = "app::orm") matches no program point`,
+    /// or, when earlier components took every point its `match` holds on, `... claims no program
+    /// point: the earlier component "app" (line 1) claimed every one it matches`.
     pub fn warnings(&self) -> Vec<String> {
         self.components
             .iter()
-            .filter(|c| c.status == Status::Unmatched)
-            .map(|c| {
-                format!(
-                    "dhat-kit: warning: {}:{}: component {:?} ({}) matches no program point",
+            .filter_map(|c| {
+                let what = match c.status {
+                    Status::Unmatched => "matches no program point".to_owned(),
+                    Status::ClaimedEarlier => {
+                        let earlier: Vec<String> = c
+                            .taken_by
+                            .iter()
+                            .map(|name| {
+                                let line = self.components.iter().find(|e| &e.name == name);
+                                format!("{name:?} (line {})", line.and_then(|e| e.line).unwrap_or(0))
+                            })
+                            .collect();
+                        format!(
+                            "claims no program point: the earlier component{} {} claimed every one it matches",
+                            if earlier.len() == 1 { "" } else { "s" },
+                            earlier.join(", ")
+                        )
+                    }
+                    _ => return None,
+                };
+                Some(format!(
+                    "dhat-kit: warning: {}:{}: component {:?} ({}) {what}",
                     self.file,
                     c.line.unwrap_or(0),
                     c.name,
                     c.matcher.as_ref().map(Match::to_string).unwrap_or_default()
-                )
+                ))
             })
             .collect()
     }
@@ -1025,15 +1068,20 @@ impl BudgetReport {
             })
             .collect();
         let n = self.components.len();
-        let unmatched = self
-            .components
-            .iter()
-            .filter(|c| c.status == Status::Unmatched)
-            .count();
-        if over.is_empty() && unmatched > 0 {
+        let count = |s: Status| self.components.iter().filter(|c| c.status == s).count();
+        let idle: Vec<String> = [
+            (count(Status::Unmatched), "matching nothing"),
+            (count(Status::ClaimedEarlier), "claimed earlier"),
+        ]
+        .iter()
+        .filter(|&&(k, _)| k > 0)
+        .map(|(k, what)| format!("{k} {what}"))
+        .collect();
+        if over.is_empty() && !idle.is_empty() {
             // Within, but not by measuring: say so where the verdict is read.
             out.push_str(&format!(
-                "{n} of {n} components within budget ({unmatched} matching nothing)\n"
+                "{n} of {n} components within budget ({})\n",
+                idle.join(", ")
             ));
         } else if over.is_empty() {
             out.push_str(&format!("{n} of {n} components within budget\n"));
@@ -1492,6 +1540,58 @@ mod tests {
             "parse_json",
             "my_app::parse_json::h0123"
         ));
+    }
+
+    #[test]
+    fn a_component_whose_points_earlier_ones_took_says_which() {
+        let profile = valgrind_profile(
+            &[
+                "0x1: malloc (in /usr/lib/vgpreload_dhat.so)",
+                "0x2: grow_table (t.c:3)",
+                "0x3: load (t.c:9)",
+                "0x4: main (t.c:20)",
+            ],
+            &[(10, &[1, 2, 3, 4]), (20, &[1, 2, 4])],
+        );
+        let budgets = Budgets::parse(
+            "[[component]]\nname = \"loading\"\nmatch = { function = \"load\" }\nmax = \"100%\"\n\
+             [[component]]\nname = \"program\"\nmatch = { file = \"t.c\" }\nmax = \"100%\"\n\
+             [[component]]\nname = \"tables\"\nmatch = { function = \"grow_table\" }\nmax = 1\n\
+             [[component]]\nname = \"json\"\nmatch = { crate = \"serde_json\" }\nmax = 1\n",
+            "b.toml",
+        )
+        .unwrap();
+        let report = budgets.check(&profile).unwrap();
+        let status: Vec<Status> = report.components.iter().map(|c| c.status).collect();
+        assert_eq!(
+            status,
+            [
+                Status::Within,
+                Status::Within,
+                Status::ClaimedEarlier,
+                Status::Unmatched
+            ]
+        );
+        assert_eq!(report.components[1].taken_by, ["loading"]);
+        assert_eq!(report.components[2].taken_by, ["loading", "program"]);
+        assert!(report.passed());
+        assert_eq!(
+            report.warnings(),
+            [
+                "dhat-kit: warning: b.toml:9: component \"tables\" (function = \"grow_table\") \
+                 claims no program point: the earlier components \"loading\" (line 1), \
+                 \"program\" (line 5) claimed every one it matches",
+                "dhat-kit: warning: b.toml:13: component \"json\" (crate = \"serde_json\") \
+                 matches no program point",
+            ]
+        );
+        let table = report.render();
+        assert!(
+            table.ends_with(
+                "4 of 4 components within budget (1 matching nothing, 1 claimed earlier)\n"
+            ),
+            "{table}"
+        );
     }
 
     #[test]
