@@ -28,6 +28,19 @@ fn check(profile: &Path, budget: &Path, args: &[&str]) -> (i32, String, String) 
     )
 }
 
+/// Writes the budget file `name` into `dir` and checks the fixture `profile` against it: the
+/// file, then [`check`]'s exit code, stdout and stderr.
+fn check_written(
+    dir: &TempDir,
+    name: &str,
+    budget: &str,
+    profile: &str,
+) -> (std::path::PathBuf, i32, String, String) {
+    let file = dir.write(name, budget);
+    let (code, out, err) = check(&fixture(profile), &file, &[]);
+    (file, code, out, err)
+}
+
 /// The JSON of a fixture: `(ftbl, [(tb, fs)])`.
 fn raw(name: &str) -> (Vec<String>, Vec<(u64, Vec<usize>)>) {
     let v: serde_json::Value =
@@ -174,6 +187,29 @@ fn over_budget_exits_1_with_the_table_naming_the_component() {
 }
 
 #[test]
+fn the_over_budget_line_stays_one_line() {
+    // A name with a newline (TOML's "\n") is escaped in the verdict on stderr, as in the table.
+    let (budget, code, out, err) = check_written(
+        &TempDir::new("budget", "one-line"),
+        "budgets.toml",
+        "[[component]]\nname = \"tables\\nand more\"\nmatch = { function = \"grow_table\" }\nmax = 0\n",
+        "valgrind-heap.json",
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(
+        err,
+        format!(
+            "dhat-kit: over budget ({}): tables\\nand more\n",
+            budget.display()
+        )
+    );
+    assert!(
+        out.ends_with("1 of 1 components over budget: tables\\nand more (7.9 KiB > 0 B)\n"),
+        "{out}"
+    );
+}
+
+#[test]
 fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
     let dir = TempDir::new("budget", "malformed");
     let cases: [(&str, String, usize, &str); 6] = [
@@ -243,11 +279,12 @@ fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
         "{err}"
     );
     // A figure the profile lacks names the component's line.
-    let budget = dir.write(
+    let (budget, code, _, err) = check_written(
+        &dir,
         "peak-of-ad-hoc.toml",
         "[[component]]\nname = \"a\"\nmatch = { function = \"main\" }\nmax = 10\nmetric = \"peak-bytes\"\n",
+        "valgrind-ad-hoc.json",
     );
-    let (code, _, err) = check(&fixture("valgrind-ad-hoc.json"), &budget, &[]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.starts_with(&format!(

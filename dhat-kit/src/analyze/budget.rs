@@ -1025,12 +1025,56 @@ impl BudgetReport {
         }
     }
 
-    fn limit_text(&self, c: &ComponentStatus) -> String {
+    /// A figure in its unit, exactly: `4,001 B` where [`show`](Self::show) gives `3.9 KiB`.
+    fn exact(&self, metric: Metric, v: u64) -> String {
+        if metric.is_blocks() || self.unit != "bytes" {
+            self.show(metric, v)
+        } else {
+            format!("{} B", Thousands(v))
+        }
+    }
+
+    /// A component's limit, its figure shown by `show`: `40% (6.7 KiB)`, `4.0 KiB`, or `-`.
+    fn limit_text(&self, c: &ComponentStatus, show: impl Fn(u64) -> String) -> String {
         match (c.max, c.limit) {
-            (Some(Limit::Share(p)), Some(l)) => format!("{p}% ({})", self.show(c.metric, l)),
-            (Some(_), Some(l)) => self.show(c.metric, l),
+            (Some(Limit::Share(p)), Some(l)) => format!("{p}% ({})", show(l)),
+            (Some(_), Some(l)) => show(l),
             _ => "-".to_owned(),
         }
+    }
+
+    /// `tables (7.9 KiB > 40% (6.7 KiB))`: a component over its limit, on one line; in exact
+    /// figures when the rounded ones read the same (`parser (4,001 B > 4,000 B)`).
+    fn over_text(&self, c: &ComponentStatus) -> String {
+        let rounded = |v| self.show(c.metric, v);
+        let show: &dyn Fn(u64) -> String = if c.limit.map(rounded) == Some(rounded(c.current)) {
+            &|v| self.exact(c.metric, v)
+        } else {
+            &rounded
+        };
+        format!(
+            "{} ({} > {})",
+            one_line(&c.name),
+            show(c.current),
+            self.limit_text(c, show)
+        )
+    }
+
+    /// The line that says the check failed, naming the components over budget, on one line
+    /// (control characters in a name escaped): `dhat-kit: over budget (budgets.toml): tables`;
+    /// `None` when it [`passed`](BudgetReport::passed).
+    pub fn failure(&self) -> Option<String> {
+        let over: Vec<String> = self
+            .over()
+            .map(|c| one_line(&c.name).into_owned())
+            .collect();
+        (!over.is_empty()).then(|| {
+            format!(
+                "dhat-kit: over budget ({}): {}",
+                one_line(&self.file),
+                over.join(", ")
+            )
+        })
     }
 
     /// The table: current, share, limit, status, metric and component, one row per component and
@@ -1044,7 +1088,7 @@ impl BudgetReport {
                 vec![
                     self.show(c.metric, c.current),
                     format!("{:.1}%", c.share),
-                    self.limit_text(c),
+                    self.limit_text(c, |v| self.show(c.metric, v)),
                     c.status.to_string(),
                     c.metric.name().to_owned(),
                     c.name.clone(),
@@ -1056,17 +1100,7 @@ impl BudgetReport {
             &rows,
             false,
         );
-        let over: Vec<String> = self
-            .over()
-            .map(|c| {
-                format!(
-                    "{} ({} > {})",
-                    one_line(&c.name),
-                    self.show(c.metric, c.current),
-                    self.limit_text(c)
-                )
-            })
-            .collect();
+        let over: Vec<String> = self.over().map(|c| self.over_text(c)).collect();
         let n = self.components.len();
         let count = |s: Status| self.components.iter().filter(|c| c.status == s).count();
         let idle: Vec<String> = [
@@ -1591,6 +1625,38 @@ mod tests {
                 "4 of 4 components within budget (1 matching nothing, 1 claimed earlier)\n"
             ),
             "{table}"
+        );
+    }
+
+    #[test]
+    fn the_verdict_is_exact_when_rounded_figures_read_the_same() {
+        let profile = valgrind_profile(
+            &["0x1: parse_json (json.c:10)", "0x2: main (main.c:5)"],
+            &[(4001, &[1, 2]), (6859, &[2])],
+        );
+        let verdict = |max: &str| {
+            let budget = format!(
+                "[[component]]\nname = \"parser\"\nmatch = {{ function = \"parse_json\" }}\nmax = {max}\n"
+            );
+            let text = Budgets::parse(&budget, "b.toml")
+                .unwrap()
+                .check(&profile)
+                .unwrap()
+                .render();
+            text.lines().last().unwrap().to_owned()
+        };
+        assert_eq!(
+            verdict("4000"),
+            "1 of 1 components over budget: parser (4,001 B > 4,000 B)"
+        );
+        // 36.8% of 10,860 allows 3,996 bytes: 3.9 KiB too.
+        assert_eq!(
+            verdict("\"36.8%\""),
+            "1 of 1 components over budget: parser (4,001 B > 36.8% (3,996 B))"
+        );
+        assert_eq!(
+            verdict("\"2 KiB\""),
+            "1 of 1 components over budget: parser (3.9 KiB > 2.0 KiB)"
         );
     }
 

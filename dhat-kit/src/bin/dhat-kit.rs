@@ -543,8 +543,8 @@ fn run(command: Command) -> Result<(), Failure> {
 }
 
 /// `check --budget`: the table on stdout (and each component's sites with `--explain`), a
-/// warning on stderr per component that matches nothing. The outer error is bad input; the inner
-/// result is the verdict, `Failed` when a component is over.
+/// warning on stderr per component that claims nothing. The outer error is bad input; the inner
+/// result is the verdict, `Failed` (one line) when a component is over.
 fn check_budgets(p: &Profile, file: &Path, explain: bool) -> Result<Result<(), Failure>, Failure> {
     let budgets =
         analyze::budget::Budgets::read(file).map_err(|e| Failure::BadInput(e.to_string()))?;
@@ -558,15 +558,9 @@ fn check_budgets(p: &Profile, file: &Path, explain: bool) -> Result<Result<(), F
     if explain {
         print(&format!("\n{}", report.explain()))?;
     }
-    if report.passed() {
-        return Ok(Ok(()));
-    }
-    let over: Vec<&str> = report.over().map(|c| c.name.as_str()).collect();
-    Ok(Err(Failure::Failed(format!(
-        "dhat-kit: over budget ({}): {}",
-        file.display(),
-        over.join(", ")
-    ))))
+    Ok(report
+        .failure()
+        .map_or(Ok(()), |line| Err(Failure::Failed(line))))
 }
 
 /// Leaves a large profile's memory to the operating system, which takes it back at exit at once,
