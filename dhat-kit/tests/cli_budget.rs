@@ -212,7 +212,7 @@ fn the_over_budget_line_stays_one_line() {
 #[test]
 fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
     let dir = TempDir::new("budget", "malformed");
-    let cases: [(&str, String, usize, &str); 6] = [
+    let cases: [(&str, String, usize, &str); 8] = [
         (
             "unknown-key.toml",
             VALGRIND_BUDGET.replace("max = 6000", "maximum = 6000"),
@@ -254,6 +254,21 @@ fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
             VALGRIND_BUDGET.replace("{ function = \"copy_block\" }", "{}"),
             9,
             "empty",
+        ),
+        (
+            "share-above-100.toml",
+            VALGRIND_BUDGET.replace("\"50%\"", "\"150%\""),
+            5,
+            "`max`: bad share \"150%\": above 100%",
+        ),
+        (
+            "single-brackets.toml",
+            VALGRIND_BUDGET.replace(
+                "[[component]]\nname = \"tables\"",
+                "[component]\nname = \"tables\"",
+            ),
+            7,
+            "write each component as [[component]]",
         ),
     ];
     for (name, text, line, what) in cases {

@@ -35,7 +35,7 @@
 //! [`BudgetReport::explain`] (`dhat-kit check --budget FILE --explain`) lists each component's
 //! sites, and the frame that claimed each.
 //!
-//! `max` is a share of the figure's total over the whole profile (`"10%"`), or an amount: a size
+//! `max` is a share of the figure's total over the whole profile (`"10%"`, at most 100%), or an amount: a size
 //! in bytes (`"8 MiB"`, `"500 KB"`, `"1.5 GiB"`, `"64 B"`: KB, MB, GB are powers of 1000, KiB,
 //! MiB, GiB of 1024) or a plain integer in the figure's own unit (bytes, blocks, or, in an ad-hoc
 //! profile, its units and events). A size in bytes on a figure that is not counted in bytes is an
@@ -398,11 +398,18 @@ impl Limit {
     /// # Errors
     ///
     /// What is wrong with the text, for a message; a size that is not a whole number of bytes
-    /// (`"0.5 B"`, `"1.0001 KiB"`; `"1.5 KiB"` is 1536 bytes) is an error, not rounded.
+    /// (`"0.5 B"`, `"1.0001 KiB"`; `"1.5 KiB"` is 1536 bytes) is an error, not rounded, and so
+    /// are a negative limit and a share above 100%, which no figure can exceed.
     pub fn parse(text: &str) -> Result<Limit, String> {
         let t = text.trim();
+        if t.starts_with('-') {
+            return Err(negative(&format!("{text:?}")));
+        }
         if let Some(p) = t.strip_suffix('%') {
             return match p.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() && v > 100.0 => Err(format!(
+                    "bad share {text:?}: above 100%, which no figure can exceed: expected at most 100%"
+                )),
                 Ok(v) if v.is_finite() && v >= 0.0 => Ok(Limit::Share(v)),
                 _ => Err(format!(
                     "bad share {text:?}: expected a percentage such as \"10%\""
@@ -414,12 +421,13 @@ impl Limit {
             .unwrap_or(t.len());
         let (num, unit) = (t[..split].replace('_', ""), t[split..].trim());
         let multiplier: u64 = match unit {
-            "" => {
+            "" if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) => {
                 return num
                     .parse::<u64>()
                     .map(Limit::Amount)
-                    .map_err(|_| format!("bad amount {text:?}: expected a whole number"))
+                    .map_err(|_| too_large(&format!("{text:?}")))
             }
+            "" => return Err(format!("bad amount {text:?}: expected a whole number")),
             "B" | "b" | "bytes" => 1,
             "KB" | "kB" | "kb" => 1000,
             "MB" | "mb" => 1000 * 1000,
@@ -474,6 +482,19 @@ impl Limit {
             .map(Limit::Bytes)
             .ok_or_else(out_of_range)
     }
+}
+
+/// The message for a negative limit, shown as `shown` (`"-5"`, or `-5` as a TOML integer).
+fn negative(shown: &str) -> String {
+    format!("bad limit {shown}: negative: expected 0 or more")
+}
+
+/// The message for an amount beyond `u64::MAX`, shown as `shown`.
+fn too_large(shown: &str) -> String {
+    format!(
+        "bad amount {shown}: out of range: expected at most {}",
+        u64::MAX
+    )
 }
 
 /// The most a share of `p` percent of `total` allows: the largest `x` with `x * 100 <= p * total`,
@@ -558,8 +579,101 @@ struct ComponentDe {
     name: Spanned<String>,
     #[serde(rename = "match")]
     matcher: Spanned<Match>,
-    max: Spanned<toml::Value>,
+    max: Spanned<MaxDe>,
     metric: Option<Spanned<String>>,
+}
+
+/// A `max` as written: a string, a whole number (TOML's up to 2^127, to say which are out of
+/// range), or another value (shown in the message).
+enum MaxDe {
+    Text(String),
+    Whole(i128),
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for MaxDe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = MaxDe;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a share (\"10%\"), a size (\"8 MiB\") or a whole number")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<MaxDe, E> {
+                Ok(MaxDe::Text(v.to_owned()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<MaxDe, E> {
+                Ok(MaxDe::Whole(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<MaxDe, E> {
+                Ok(MaxDe::Whole(v.into()))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<MaxDe, E> {
+                Ok(MaxDe::Whole(v))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<MaxDe, E> {
+                Ok(MaxDe::Whole(i128::try_from(v).unwrap_or(i128::MAX)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<MaxDe, E> {
+                Ok(MaxDe::Other(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<MaxDe, E> {
+                Ok(MaxDe::Other(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// A message of the TOML reader, with the key it is about when the text at `span` is a key
+/// (`duplicate key`) or the value of one (`metric = 3`), and what to write for the mistakes
+/// the reader names in its own terms (a TOML integer beyond 2^127, `[component]`).
+fn toml_message(text: &str, span: Option<Range<usize>>, message: &str) -> String {
+    let message = message
+        .trim()
+        .replace('\n', " ")
+        .replace(
+            "struct Match",
+            "a table of crate, function, file, path or region, such as { crate = \"serde_json\" }",
+        )
+        .replace("struct ComponentDe", "a [[component]] table")
+        .replace("struct FileDe", "[[component]] tables");
+    if message == "invalid type: map, expected a sequence" {
+        return "[component] is one table: write each component as [[component]]".to_owned();
+    }
+    let Some(span) = span.filter(|s| s.end <= text.len() && text.is_char_boundary(s.start)) else {
+        return message;
+    };
+    let is_key = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    let at = text.get(span.clone()).unwrap_or("");
+    if message == "duplicate key" && is_key(at) {
+        let hint = if at == "component" {
+            ": write each component as [[component]]"
+        } else {
+            ""
+        };
+        return format!("duplicate key `{at}`{hint}");
+    }
+    // The key before `=` before the span, on its line.
+    let before = text[..span.start].trim_end();
+    let Some(before) = before.strip_suffix('=') else {
+        return message;
+    };
+    let before = before.trim_end();
+    let key = &before[before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |i| i + 1)..];
+    if !is_key(key) {
+        return message;
+    }
+    if message == "integer number overflowed" {
+        return format!("`{key}`: {}", too_large(at));
+    }
+    format!("`{key}`: {message}")
 }
 
 /// The line (from 1) of byte offset `at` in `text`.
@@ -596,17 +710,7 @@ impl Budgets {
     pub fn parse(text: &str, file: &str) -> Result<Budgets, BudgetError> {
         let de: FileDe = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
-            let msg = e
-                .message()
-                .trim()
-                .replace('\n', " ")
-                .replace(
-                    "struct Match",
-                    "a table of crate, function, file, path or region, such as { crate = \"serde_json\" }",
-                )
-                .replace("struct ComponentDe", "a [[component]] table")
-                .replace("struct FileDe", "[[component]] tables");
-            BudgetError::new(file, line, msg)
+            BudgetError::new(file, line, toml_message(text, e.span(), e.message()))
         })?;
         let err = |span: Range<usize>, msg: String| {
             BudgetError::new(file, Some(line_of(text, span.start)), msg)
@@ -637,15 +741,19 @@ impl Budgets {
                 ));
             }
             let max = match c.max.get_ref() {
-                toml::Value::String(s) => Limit::parse(s),
-                toml::Value::Integer(i) => u64::try_from(*i)
-                    .map(Limit::Amount)
-                    .map_err(|_| format!("bad max {i}: expected a size of at least 0")),
-                other => Err(format!(
-                    "bad max {other}: expected a share (\"10%\"), a size (\"8 MiB\") or an integer"
+                MaxDe::Text(s) => Limit::parse(s),
+                &MaxDe::Whole(i) => u64::try_from(i).map(Limit::Amount).map_err(|_| {
+                    if i < 0 {
+                        negative(&i.to_string())
+                    } else {
+                        too_large(&i.to_string())
+                    }
+                }),
+                MaxDe::Other(v) => Err(format!(
+                    "bad value {v}: expected a share (\"10%\"), a size (\"8 MiB\") or a whole number"
                 )),
             }
-            .map_err(|m| err(c.max.span(), format!("component {name:?}: {m}")))?;
+            .map_err(|m| err(c.max.span(), format!("component {name:?}: `max`: {m}")))?;
             let metric = match &c.metric {
                 None => Metric::TotalBytes,
                 Some(m) => Metric::ALL
@@ -655,7 +763,7 @@ impl Budgets {
                         err(
                             m.span(),
                             format!(
-                                "component {name:?}: unknown metric {:?}: expected {}",
+                                "component {name:?}: `metric`: unknown metric {:?}: expected {}",
                                 m.get_ref(),
                                 super::names(&Metric::ALL)
                             ),
@@ -1317,8 +1425,8 @@ mod tests {
         assert_eq!(e.line(), Some(4));
         assert_eq!(
             e.to_string(),
-            "dhat-kit: budgets.toml:4: component \"tiny\": bad size \"0.5 B\": a byte limit must \
-             be a whole number of bytes"
+            "dhat-kit: budgets.toml:4: component \"tiny\": `max`: bad size \"0.5 B\": a byte limit \
+             must be a whole number of bytes"
         );
     }
 
@@ -1718,5 +1826,95 @@ mod tests {
         let e = Budgets::parse("[[component]\n", "b.toml").unwrap_err();
         assert_eq!(e.line(), Some(1), "{e}");
         assert!(!e.to_string().contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn errors_name_the_key_and_say_what_is_wrong() {
+        let head = "[[component]]\nname = \"x\"\nmatch = { crate = \"a\" }\n";
+        let error = |rest: &str| {
+            let e = Budgets::parse(&format!("{head}{rest}"), "b.toml").unwrap_err();
+            assert!(!e.message().contains('\n'), "{e}");
+            (e.line(), e.message().to_owned())
+        };
+        let max = u64::MAX;
+        for (rest, line, message) in [
+            (
+                "max = 18446744073709551616\n".to_owned(),
+                4,
+                format!("component \"x\": `max`: bad amount 18446744073709551616: out of range: expected at most {max}"),
+            ),
+            (
+                "max = \"18446744073709551616\"\n".to_owned(),
+                4,
+                format!("component \"x\": `max`: bad amount \"18446744073709551616\": out of range: expected at most {max}"),
+            ),
+            (
+                format!("max = 1{max}0000000000000000000000\n"),
+                4,
+                format!("`max`: bad amount 1{max}0000000000000000000000: out of range: expected at most {max}"),
+            ),
+            (
+                "max = \"-5\"\n".to_owned(),
+                4,
+                "component \"x\": `max`: bad limit \"-5\": negative: expected 0 or more".to_owned(),
+            ),
+            (
+                "max = -5\n".to_owned(),
+                4,
+                "component \"x\": `max`: bad limit -5: negative: expected 0 or more".to_owned(),
+            ),
+            (
+                "max = \"150%\"\n".to_owned(),
+                4,
+                "component \"x\": `max`: bad share \"150%\": above 100%, which no figure can exceed: \
+                 expected at most 100%"
+                    .to_owned(),
+            ),
+            (
+                "max = 1\nmetric = 3\n".to_owned(),
+                5,
+                "`metric`: invalid type: integer `3`, expected a string".to_owned(),
+            ),
+            (
+                "max = 1\nmax = 2\n".to_owned(),
+                5,
+                "duplicate key `max`".to_owned(),
+            ),
+        ] {
+            assert_eq!(error(&rest), (Some(line), message), "{rest}");
+        }
+        assert!(error("max = \"100.00000000000001%\"\n")
+            .1
+            .contains("above 100%"));
+        let e = Budgets::parse(
+            "[component]\nname = \"x\"\nmatch = { crate = \"a\" }\nmax = 5\n",
+            "b.toml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "dhat-kit: b.toml:1: [component] is one table: write each component as [[component]]"
+        );
+        for text in [
+            format!("[component]\nname = \"y\"\n{head}max = 5\n"),
+            "[component]\nname = \"y\"\n[component]\nname = \"z\"\n".to_owned(),
+        ] {
+            let e = Budgets::parse(&text, "b.toml").unwrap_err();
+            assert!(
+                e.message()
+                    .ends_with("write each component as [[component]]"),
+                "{text}: {e}"
+            );
+        }
+        // The largest amount and share are limits still.
+        let ok = |rest: &str| Budgets::parse(&format!("{head}{rest}"), "b.toml").unwrap();
+        assert_eq!(
+            ok(&format!("max = {max}\n")).components[0].max,
+            Limit::Amount(max)
+        );
+        assert_eq!(
+            ok("max = \"100%\"\n").components[0].max,
+            Limit::Share(100.0)
+        );
     }
 }
