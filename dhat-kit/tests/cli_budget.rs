@@ -259,7 +259,7 @@ fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
             "share-above-100.toml",
             VALGRIND_BUDGET.replace("\"50%\"", "\"150%\""),
             5,
-            "`max`: bad share \"150%\": above 100%",
+            "component \"tables\": bad share \"150%\": above 100%",
         ),
         (
             "single-brackets.toml",

@@ -486,13 +486,13 @@ impl Limit {
 
 /// The message for a negative limit, shown as `shown` (`"-5"`, or `-5` as a TOML integer).
 fn negative(shown: &str) -> String {
-    format!("bad limit {shown}: negative: expected 0 or more")
+    format!("bad max {shown}: negative: expected 0 or more")
 }
 
 /// The message for an amount beyond `u64::MAX`, shown as `shown`.
 fn too_large(shown: &str) -> String {
     format!(
-        "bad amount {shown}: out of range: expected at most {}",
+        "bad max {shown}: out of range: expected at most {}",
         u64::MAX
     )
 }
@@ -671,7 +671,11 @@ fn toml_message(text: &str, span: Option<Range<usize>>, message: &str) -> String
         return message;
     }
     if message == "integer number overflowed" {
-        return format!("`{key}`: {}", too_large(at));
+        return if key == "max" {
+            too_large(at)
+        } else {
+            format!("`{key}`: {at} is out of range")
+        };
     }
     format!("`{key}`: {message}")
 }
@@ -750,10 +754,10 @@ impl Budgets {
                     }
                 }),
                 MaxDe::Other(v) => Err(format!(
-                    "bad value {v}: expected a share (\"10%\"), a size (\"8 MiB\") or a whole number"
+                    "bad max {v}: expected a share (\"10%\"), a size (\"8 MiB\") or a whole number"
                 )),
             }
-            .map_err(|m| err(c.max.span(), format!("component {name:?}: `max`: {m}")))?;
+            .map_err(|m| err(c.max.span(), format!("component {name:?}: {m}")))?;
             let metric = match &c.metric {
                 None => Metric::TotalBytes,
                 Some(m) => Metric::ALL
@@ -763,7 +767,7 @@ impl Budgets {
                         err(
                             m.span(),
                             format!(
-                                "component {name:?}: `metric`: unknown metric {:?}: expected {}",
+                                "component {name:?}: unknown metric {:?}: expected {}",
                                 m.get_ref(),
                                 super::names(&Metric::ALL)
                             ),
@@ -1425,8 +1429,8 @@ mod tests {
         assert_eq!(e.line(), Some(4));
         assert_eq!(
             e.to_string(),
-            "dhat-kit: budgets.toml:4: component \"tiny\": `max`: bad size \"0.5 B\": a byte limit \
-             must be a whole number of bytes"
+            "dhat-kit: budgets.toml:4: component \"tiny\": bad size \"0.5 B\": a byte limit must \
+             be a whole number of bytes"
         );
     }
 
@@ -1841,32 +1845,32 @@ mod tests {
             (
                 "max = 18446744073709551616\n".to_owned(),
                 4,
-                format!("component \"x\": `max`: bad amount 18446744073709551616: out of range: expected at most {max}"),
+                format!("component \"x\": bad max 18446744073709551616: out of range: expected at most {max}"),
             ),
             (
                 "max = \"18446744073709551616\"\n".to_owned(),
                 4,
-                format!("component \"x\": `max`: bad amount \"18446744073709551616\": out of range: expected at most {max}"),
+                format!("component \"x\": bad max \"18446744073709551616\": out of range: expected at most {max}"),
             ),
             (
                 format!("max = 1{max}0000000000000000000000\n"),
                 4,
-                format!("`max`: bad amount 1{max}0000000000000000000000: out of range: expected at most {max}"),
+                format!("bad max 1{max}0000000000000000000000: out of range: expected at most {max}"),
             ),
             (
                 "max = \"-5\"\n".to_owned(),
                 4,
-                "component \"x\": `max`: bad limit \"-5\": negative: expected 0 or more".to_owned(),
+                "component \"x\": bad max \"-5\": negative: expected 0 or more".to_owned(),
             ),
             (
                 "max = -5\n".to_owned(),
                 4,
-                "component \"x\": `max`: bad limit -5: negative: expected 0 or more".to_owned(),
+                "component \"x\": bad max -5: negative: expected 0 or more".to_owned(),
             ),
             (
                 "max = \"150%\"\n".to_owned(),
                 4,
-                "component \"x\": `max`: bad share \"150%\": above 100%, which no figure can exceed: \
+                "component \"x\": bad share \"150%\": above 100%, which no figure can exceed: \
                  expected at most 100%"
                     .to_owned(),
             ),
