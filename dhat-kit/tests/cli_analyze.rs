@@ -289,10 +289,13 @@ fn pprof_refuses_figures_beyond_its_signed_64_bit_values() {
             "-o",
             out.to_str().unwrap(),
         ]);
+        // Named in the profile's units, on the profile that holds it.
         assert!(
-            line.contains(&format!(
-                "total_bytes adds up to {total}, above pprof's largest value, 9223372036854775807"
-            )),
+            line.starts_with(&format!("dhat-kit: {file}: "))
+                && line.contains(&format!(
+                    "total_units adds up to {total}, above pprof's largest value, \
+                     9223372036854775807"
+                )),
             "{line}"
         );
         assert!(!out.exists(), "nothing written");
