@@ -484,6 +484,32 @@ mod attribute {
         assert_eq!(get("attr_raw").inclusive.total_bytes, 5);
     }
 
+    #[dhat_kit::in_region]
+    async fn attr_made_here() -> usize {
+        black_box(Vec::<u8>::with_capacity(10)).capacity()
+    }
+
+    #[test]
+    fn an_async_fns_region_nests_where_it_is_first_polled_and_in_region_where_it_is_made() {
+        let (attr, ext) = {
+            region!("attr-made");
+            (
+                attr_made_here(),
+                async { black_box(Vec::<u8>::with_capacity(20)).capacity() }
+                    .in_region("attr-made-ext"),
+            )
+        };
+        let (mut attr, mut ext): (Task<usize>, Task<usize>) = (Box::pin(attr), Box::pin(ext));
+        {
+            region!("attr-polled");
+            assert_eq!(poll(&mut attr), Poll::Ready(10));
+            assert_eq!(poll(&mut ext), Poll::Ready(20));
+        }
+        assert_eq!(get("attr-polled/attr_made_here").inclusive.total_bytes, 10);
+        assert_eq!(get("attr-made/attr-made-ext").inclusive.total_bytes, 20);
+        assert!(regions().get("attr-made/attr_made_here").is_none());
+    }
+
     #[test]
     fn an_async_method_is_one_entry_across_its_awaits_and_threads() {
         let mut store = Store(Vec::new());

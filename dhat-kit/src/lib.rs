@@ -399,7 +399,11 @@ pub use dhat_kit_macros::assert_growth;
 /// `.await`s, on whatever threads poll it, and each call is one entry, counted when the future
 /// completes or is dropped; a [`region!`](macro@region) there would not be `Send` and would count
 /// what other tasks do while it waits. The region nests under the one active where the function
-/// is called (for an `async fn`, where its future is made). `crate = "path::to::dhat_kit"` names
+/// is called; for an `async fn`, whose body runs only when its future is first polled, under
+/// the one active at that first poll (as `#[tracing::instrument]` makes its span): to nest it
+/// where the future is made, as a task handed to a runtime made inside `"server"`, put the region
+/// on the future there instead, `handle(request).in_region("handle")`.
+/// `crate = "path::to::dhat_kit"` names
 /// dhat-kit where it is re-exported or renamed.
 ///
 /// # Examples
