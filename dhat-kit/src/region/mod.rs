@@ -24,7 +24,10 @@ pub use future::{InRegion, InRegionExt};
 /// its child regions allocated. The peak (`max_*`, the same in both) is the highest of any single
 /// entry, measured above the live heap at that entry: a peak is a moment of the whole heap, not a
 /// sum that splits between a region and its children. `curr_*` is what the entries left live when
-/// they exited (an entry open on the calling thread: what it holds live now).
+/// they exited (an entry open on the calling thread: what it holds live now), never below 0: an
+/// entry that frees more than it allocated (a block from outside it, or one a sibling made)
+/// leaves 0, so the live figures of a region and its children add up only where no entry did.
+/// The totals always add up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RegionStats {
