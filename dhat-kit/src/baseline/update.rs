@@ -362,6 +362,13 @@ fn check_measured(
             Some(pending)
         }
     };
+    // A failing check whose figures a reviewed `.new` may already hold says so.
+    let pending = with_suffix(path, ".new");
+    let waiting = (!decision.passed && wrote.is_none())
+        && Baseline::load(&pending)
+            .ok()
+            .flatten()
+            .is_some_and(|b| b.get(name).is_some());
     let message = render(&Rendered {
         path,
         name,
@@ -369,6 +376,7 @@ fn check_measured(
         standing,
         comparison: comparison.as_ref(),
         wrote: wrote.as_deref(),
+        waiting: waiting.then_some(pending.as_path()),
         options,
     });
     Ok(Verdict {
@@ -470,11 +478,29 @@ struct Rendered<'a> {
     standing: Standing,
     comparison: Option<&'a Comparison>,
     wrote: Option<&'a Path>,
+    /// The pending file (`.new`), when the check failed and it holds an entry of the name.
+    waiting: Option<&'a Path>,
     options: &'a CheckOptions,
 }
 
-/// The message of a check, from what was decided and done.
+/// The message of a check, from what was decided and done, and the pending file waiting for
+/// review, if any.
 fn render(r: &Rendered<'_>) -> String {
+    let mut message = render_verdict(r);
+    if let Some(pending) = r.waiting {
+        message.push_str(&format!(
+            "\n{p} holds figures for `{name}` waiting for review: accept them with \
+             `mv {p} {file}`.",
+            p = pending.display(),
+            name = r.name,
+            file = r.path.display(),
+        ));
+    }
+    message
+}
+
+/// The message of a check, from what was decided and done.
+fn render_verdict(r: &Rendered<'_>) -> String {
     let (file, name, policy) = (r.path.display(), r.name, r.options.policy);
     let command = &r.options.record_command;
     let ci_note = if policy.ci && policy.update != Update::No {
@@ -1017,6 +1043,46 @@ mod tests {
                 .measure,
             bytes
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_failing_check_says_when_a_pending_file_holds_its_entry() {
+        let dir = std::env::temp_dir().join(format!("dhat-kit-pending-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mb.json");
+        let figures = |bytes| Figures {
+            total_bytes: Some(bytes),
+            ..Figures::default()
+        };
+        let with = |update| CheckOptions {
+            policy: Policy { update, ci: false },
+            ..CheckOptions::default()
+        };
+        assert!(
+            check(&path, "t", &figures(100), &with(Update::Record))
+                .unwrap()
+                .passed
+        );
+        // A regression written for review, then the plain run that fails on it.
+        let proposed = check(&path, "t", &figures(200), &with(Update::Pending)).unwrap();
+        assert!(!proposed.passed && !proposed.message.contains("waiting"));
+        let failed = check(&path, "t", &figures(200), &with(Update::No)).unwrap();
+        assert!(!failed.passed);
+        assert!(
+            failed.message.ends_with(&format!(
+                "{p} holds figures for `t` waiting for review: accept them with `mv {p} {f}`.",
+                p = dir.join("mb.json.new").display(),
+                f = path.display()
+            )),
+            "{}",
+            failed.message
+        );
+        // Another entry's failure, and a pass, say nothing of it.
+        let other = check(&path, "u", &figures(1), &with(Update::No)).unwrap();
+        assert!(!other.passed && !other.message.contains("waiting"));
+        let within = check(&path, "t", &figures(100), &with(Update::No)).unwrap();
+        assert!(within.passed && !within.message.contains("waiting"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
