@@ -4,9 +4,7 @@ use std::collections::HashMap;
 
 use super::estimate::{apportion, keep_at_least};
 use super::State;
-use crate::profile::{Profile, ProgramPoint};
-
-use crate::profile::SAMPLED_MODE;
+use crate::profile::{Profile, ProgramPoint, SAMPLED_MODE};
 
 /// The frame of the remainder point, which also says what the estimates rest on (the summary
 /// reads it back): `[unsampled remainder] estimated from N samples at mean interval M bytes`.
