@@ -577,3 +577,36 @@ fn the_allocators_frames_claim_nothing() {
         "{err}"
     );
 }
+
+#[test]
+fn a_crate_with_a_version_is_an_error_naming_the_file_component_and_key() {
+    // Frame names carry no version: `hashbrown-0.16.1` would match nothing, silently.
+    let dir = TempDir::new("budget", "crate-version");
+    let (file, code, out, err) = check_written(
+        &dir,
+        "budgets.toml",
+        "[[component]]\nname = \"maps\"\nmatch = { crate = \"hashbrown-0.16.1\" }\nmax = \"1 KB\"\n",
+        "dhat-rs-heap.json",
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(
+        err,
+        format!(
+            "dhat-kit: {}:3: component \"maps\": bad crate \"hashbrown-0.16.1\" in its match: \
+             crate names carry no version: write crate = \"hashbrown\"\n",
+            file.display()
+        )
+    );
+    // Cargo's package name, with `-`, is the crate's (`_` in its symbols).
+    let (_, code, out, err) = check_written(
+        &dir,
+        "package.toml",
+        "[[component]]\nname = \"fixture\"\nmatch = { crate = \"dhat-rs-fixture\" }\nmax = \"100%\"\n",
+        "dhat-rs-heap.json",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let program = |f: &str| f.contains(": dhat_rs_fixture::");
+    let (s, _, total) = sums("dhat-rs-heap.json", &[&program]);
+    assert!(row(&out, "fixture").contains(&pct(s[0], total)), "{out}");
+    assert!(err.is_empty(), "{err}");
+}

@@ -14,7 +14,7 @@
 //!
 //! | key | a frame matches when |
 //! |---|---|
-//! | `crate` | its crate is this one (`serde_json`; `-` and `_` are the same); for C, its library or source file |
+//! | `crate` | its crate is this one (`serde_json`; `-` and `_` are the same, so Cargo's package name `serde-json` is the crate `serde_json` of its symbols); for C, its library or source directory. A crate's name only: a version (`hashbrown-0.16.1`), a module path (`serde_json::de`), a source file or spaces are an error that says what to write (`crate = "hashbrown"`) |
 //! | `function` | its function is this one, whole or as the last segments of its path (`parse_json` matches `app::json::parse_json`, not `app::reparse_json`) |
 //! | `file` | its source file is this one, whole or as the last components of its path (`src/json.rs`) |
 //! | `path` | its function is in this module or type (`my_app::json` matches `my_app::json::Lexer::next`; `my_app::json::Lexer` matches `<my_app::json::Lexer as Iterator>::next`) |
@@ -381,6 +381,93 @@ fn closing_angle(text: &str) -> Option<usize> {
     None
 }
 
+/// What is wrong with `want` as the `crate` of a match, with what to write instead; `None` when it
+/// can be a crate's name (or, for C, a library's or a source directory's).
+///
+/// Frame names carry a crate's name only: never its version (`hashbrown-0.16.1` is the directory
+/// of `hashbrown`'s sources, whose frames read `hashbrown::...`), a module path
+/// (`serde_json::de`) or a source file, so a `crate` written that way would match nothing,
+/// silently. A Cargo package name with `-` (`serde-json`, `my-app`) is accepted and matches
+/// the crate's frames: rustc names the crate with `_` in its symbols, and the two are compared
+/// with `-` and `_` alike, so `crate = "my-app"` is the package's crate as Cargo.toml names it.
+fn crate_problem(want: &str) -> Option<String> {
+    let trimmed = want.trim();
+    if trimmed.is_empty() {
+        return Some("empty: expected a crate's name, such as crate = \"serde_json\"".to_owned());
+    }
+    if trimmed != want {
+        return Some(
+            crate_problem(trimmed)
+                .unwrap_or_else(|| format!("spaces around the name: write crate = {trimmed:?}")),
+        );
+    }
+    if let Some((head, _)) = want.split_once("::") {
+        let head = head.trim_start_matches(['<', '&']);
+        return Some(format!(
+            "a crate is the first segment of a path: write crate = {head:?}, or path = {want:?} \
+             for a module or type"
+        ));
+    }
+    let write = |name: &str| format!("write crate = {name:?}");
+    if want.contains(['/', '\\']) {
+        // A directory of sources, `hashbrown-0.16.1/src/map.rs`, `.../registry/src/x/serde-1.0.0`:
+        // its crate is the component with a version, or the one before `src`.
+        let parts: Vec<&str> = want.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+        let versioned = parts.iter().rev().find_map(|p| without_version(p));
+        let before_src = parts
+            .iter()
+            .position(|&p| p == "src")
+            .filter(|&i| i > 0)
+            .map(|i| parts[i - 1]);
+        let krate = versioned.or(before_src);
+        if want.ends_with(".rs") {
+            let also = krate.map_or(String::new(), |k| {
+                format!(", or crate = {k:?} for its crate")
+            });
+            return Some(format!(
+                "a source file is not a crate: write file = {want:?} for the file{also}"
+            ));
+        }
+        if let Some(k) = krate {
+            return Some(format!(
+                "a crate's name is not the path of its sources: {}",
+                write(k)
+            ));
+        }
+        // A C library's or source directory's path (`lib/parser`): the crate of C frames.
+        return None;
+    }
+    if let Some(name) = without_version(want) {
+        return Some(format!("crate names carry no version: {}", write(name)));
+    }
+    if want.contains(char::is_whitespace) {
+        let name: String = want.split_whitespace().collect::<Vec<_>>().join("_");
+        return Some(format!("a crate's name has no spaces: {}", write(&name)));
+    }
+    None
+}
+
+/// The name of `name-1.2.3`, `name@1.2`, `name v1.2.3` or `name 1.2.3-alpha`: a name, then a
+/// version of at least two numbers (so `sha-1` and `libgtk-3.so.0` are names); `None` when `text`
+/// does not end with a version.
+fn without_version(text: &str) -> Option<&str> {
+    text.match_indices(['-', '@', ' ']).find_map(|(i, _)| {
+        let name = text[..i].trim_end();
+        let version = text[i + 1..].trim_start();
+        let version = version.strip_prefix(['v', 'V']).unwrap_or(version);
+        let (core, _pre) = version
+            .split_once(['-', '+'])
+            .map_or((version, None), |(c, p)| (c, Some(p)));
+        let numbers: Vec<&str> = core.split('.').collect();
+        let is_version = numbers.len() >= 2
+            && numbers.len() <= 4
+            && numbers
+                .iter()
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        (is_version && !name.is_empty()).then_some(name)
+    })
+}
+
 /// A component's `max`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Limit {
@@ -743,6 +830,20 @@ impl Budgets {
                         "the match of {name:?} is empty: expected one of crate, function, file, path, region"
                     ),
                 ));
+            }
+            if let Some(krate) = &c.matcher.get_ref().krate {
+                if let Some(problem) = crate_problem(krate) {
+                    // The line of the `crate` key, within the match (an inline table is one line).
+                    let span = c.matcher.span();
+                    let at = text
+                        .get(span.clone())
+                        .and_then(|m| m.find("crate"))
+                        .map_or(span.start, |i| span.start + i);
+                    return Err(err(
+                        at..at,
+                        format!("component {name:?}: bad crate {krate:?} in its match: {problem}"),
+                    ));
+                }
             }
             let max = match c.max.get_ref() {
                 MaxDe::Text(s) => Limit::parse(s),
@@ -1158,12 +1259,6 @@ impl BudgetReport {
     /// `tables (7.9 KiB > 40% (6.7 KiB))`: a component over its limit, on one line; in exact
     /// figures when the rounded ones read the same (`parser (4,001 B > 4,000 B)`).
     fn over_text(&self, c: &ComponentStatus) -> String {
-        let rounded = |v| self.show(c.metric, v);
-        let show: &dyn Fn(u64) -> String = if c.limit.map(rounded) == Some(rounded(c.current)) {
-            &|v| self.exact(c.metric, v)
-        } else {
-            &rounded
-        };
         format!(
             "{} ({} > {})",
             one_line(&c.name),
@@ -1494,6 +1589,101 @@ mod tests {
             let shown = budgets(p).check(&profile(limit, total)).unwrap().render();
             assert!(shown.contains(&format!("{p}% ({limit} B)")), "{shown}");
         }
+    }
+
+    #[test]
+    fn a_crate_that_cannot_be_a_crate_name_is_an_error_saying_what_to_write() {
+        let error = |krate: &str| {
+            let text = format!(
+                "[[component]]\nname = \"maps\"\nmatch = {{ crate = {krate:?} }}\nmax = 1\n"
+            );
+            Budgets::parse(&text, "budgets.toml")
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let bad = |krate: &str, what: &str| {
+            format!(
+                "dhat-kit: budgets.toml:3: component \"maps\": bad crate {krate:?} in its match: {what}"
+            )
+        };
+        for (krate, what) in [
+            (
+                "hashbrown-0.16.1",
+                "crate names carry no version: write crate = \"hashbrown\"",
+            ),
+            (
+                "serde@1.0.219",
+                "crate names carry no version: write crate = \"serde\"",
+            ),
+            (
+                "regex-syntax 0.8.5",
+                "crate names carry no version: write crate = \"regex-syntax\"",
+            ),
+            (
+                "tokio-1.0.0-alpha.1",
+                "crate names carry no version: write crate = \"tokio\"",
+            ),
+            (
+                "serde_json::de",
+                "a crate is the first segment of a path: write crate = \"serde_json\", \
+                 or path = \"serde_json::de\" for a module or type",
+            ),
+            (
+                "hashbrown-0.16.1/src/map.rs",
+                "a source file is not a crate: write file = \"hashbrown-0.16.1/src/map.rs\" \
+                 for the file, or crate = \"hashbrown\" for its crate",
+            ),
+            (
+                "/home/me/.cargo/registry/src/index.crates.io-6f17d22bba15001f/hashbrown-0.16.1",
+                "a crate's name is not the path of its sources: write crate = \"hashbrown\"",
+            ),
+            (
+                "my_app/src/json.rs",
+                "a source file is not a crate: write file = \"my_app/src/json.rs\" for the \
+                 file, or crate = \"my_app\" for its crate",
+            ),
+            (
+                "serde json",
+                "a crate's name has no spaces: write crate = \"serde_json\"",
+            ),
+            (
+                " serde_json",
+                "spaces around the name: write crate = \"serde_json\"",
+            ),
+            (
+                "",
+                "empty: expected a crate's name, such as crate = \"serde_json\"",
+            ),
+        ] {
+            assert_eq!(error(krate), Err(bad(krate, what)), "{krate:?}");
+        }
+        // Names: Cargo's `-` (the crate's `_` in symbols), C libraries and source directories.
+        for krate in [
+            "serde-json",
+            "sha-1",
+            "libstdc++.so.6.0.33",
+            "libgtk-3.so.0",
+            "lib/parser",
+            "x86_64",
+        ] {
+            assert_eq!(error(krate), Ok(()), "{krate:?}");
+        }
+    }
+
+    #[test]
+    fn a_cargo_package_name_matches_its_crates_frames() {
+        let profile = valgrind_profile(
+            &[
+                "0x1: serde_json::de::from_str (src/de.rs:3)",
+                "0x2: app::main (src/main.rs:1)",
+            ],
+            &[(10, &[1, 2]), (5, &[2])],
+        );
+        let budget = |k: &str| {
+            format!("[[component]]\nname = \"json\"\nmatch = {{ crate = {k:?} }}\nmax = \"100%\"\n")
+        };
+        assert_eq!(figures(&budget("serde-json"), &profile), [10, 5]);
+        assert_eq!(figures(&budget("serde_json"), &profile), [10, 5]);
     }
 
     #[test]
