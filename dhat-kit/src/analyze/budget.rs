@@ -1256,14 +1256,32 @@ impl BudgetReport {
         }
     }
 
+    /// Whether a component's figure and limit, different, read the same rounded (`3.9 KiB`
+    /// against `3.9 KiB`): then both are shown exactly, in the table and in the verdict.
+    fn needs_exact(&self, c: &ComponentStatus) -> bool {
+        c.limit.is_some_and(|l| {
+            l != c.current && self.show(c.metric, l) == self.show(c.metric, c.current)
+        })
+    }
+
+    /// A component's figure, shown by [`show`](Self::show), or [`exact`](Self::exact)ly when
+    /// [`needs_exact`](Self::needs_exact).
+    fn figure(&self, c: &ComponentStatus, v: u64) -> String {
+        if self.needs_exact(c) {
+            self.exact(c.metric, v)
+        } else {
+            self.show(c.metric, v)
+        }
+    }
+
     /// `tables (7.9 KiB > 40% (6.7 KiB))`: a component over its limit, on one line; in exact
     /// figures when the rounded ones read the same (`parser (4,001 B > 4,000 B)`).
     fn over_text(&self, c: &ComponentStatus) -> String {
         format!(
             "{} ({} > {})",
             one_line(&c.name),
-            show(c.current),
-            self.limit_text(c, show)
+            self.figure(c, c.current),
+            self.limit_text(c, |v| self.figure(c, v))
         )
     }
 
@@ -1285,7 +1303,9 @@ impl BudgetReport {
     }
 
     /// The table: current, share, limit, status, metric and component, one row per component and
-    /// one for everything else, then a verdict line.
+    /// one for everything else, then a verdict line. A row whose figure and limit differ but
+    /// read the same rounded shows both exactly (`4,001 B` against `4,000 B`, not `3.9 KiB`
+    /// against `3.9 KiB`).
     pub fn render(&self) -> String {
         let rows: Vec<Vec<String>> = self
             .components
@@ -1293,9 +1313,9 @@ impl BudgetReport {
             .chain(&self.rest)
             .map(|c| {
                 vec![
-                    self.show(c.metric, c.current),
+                    self.figure(c, c.current),
                     format!("{:.1}%", c.share),
-                    self.limit_text(c, |v| self.show(c.metric, v)),
+                    self.limit_text(c, |v| self.figure(c, v)),
                     c.status.to_string(),
                     c.metric.name().to_owned(),
                     c.name.clone(),
@@ -1959,6 +1979,53 @@ mod tests {
         assert_eq!(
             verdict("\"2 KiB\""),
             "1 of 1 components over budget: parser (3.9 KiB > 2.0 KiB)"
+        );
+    }
+
+    #[test]
+    fn the_table_is_exact_where_rounded_figures_read_the_same() {
+        let profile = valgrind_profile(
+            &["0x1: parse_json (json.c:10)", "0x2: main (main.c:5)"],
+            &[(4001, &[1, 2]), (6859, &[2])],
+        );
+        let row = |max: &str| {
+            let budget = format!(
+                "[[component]]\nname = \"parser\"\nmatch = {{ function = \"parse_json\" }}\nmax = {max}\n"
+            );
+            let text = Budgets::parse(&budget, "b.toml")
+                .unwrap()
+                .check(&profile)
+                .unwrap()
+                .render();
+            let line = text.lines().find(|l| l.ends_with("  parser")).unwrap();
+            line.split("  ")
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        // Over by one byte: 3.9 KiB against 3.9 KiB would read as within.
+        assert_eq!(
+            row("4000"),
+            "4,001 B | 36.8% | 4,000 B | OVER | total-bytes | parser"
+        );
+        assert_eq!(
+            row("\"36.8%\""),
+            "4,001 B | 36.8% | 36.8% (3,996 B) | OVER | total-bytes | parser"
+        );
+        // Within by a few bytes: exact too.
+        assert_eq!(
+            row("4010"),
+            "4,001 B | 36.8% | 4,010 B | ok | total-bytes | parser"
+        );
+        // At the limit, or far from it: rounded.
+        assert_eq!(
+            row("4001"),
+            "3.9 KiB | 36.8% | 3.9 KiB | ok | total-bytes | parser"
+        );
+        assert_eq!(
+            row("\"2 KiB\""),
+            "3.9 KiB | 36.8% | 2.0 KiB | OVER | total-bytes | parser"
         );
     }
 
