@@ -57,6 +57,18 @@
 //! file and a rename, so that tests in parallel threads and in parallel processes never lose an
 //! entry, and a reader never sees half a file.
 //!
+//! # One entry, one test
+//!
+//! An entry holds one test's figures. A test that checks an entry another test of the same run
+//! has checked (two tests with the same `baseline = "parse"`) fails, naming the entry, the file
+//! and both tests, and neither compares nor records its figures; the test that checked it first
+//! is unaffected. A test checking its own entry again (a retry, a repeated call) is fine. This is
+//! seen between the tests of one process (the threads of a test binary under `cargo test`), and
+//! between the processes of one cargo-nextest run, which share its `NEXTEST_RUN_ID` (each test
+//! claims its entries in a file under the temporary directory, `dhat-kit-claims/RUN/`; a run's
+//! claims are removed by a run a day later). It is not seen between the test binaries `cargo
+//! test` runs one after the other, which share nothing.
+//!
 //! # Examples
 //!
 //! ```

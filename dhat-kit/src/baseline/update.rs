@@ -7,8 +7,12 @@ use super::{DEFAULT_FILE, DEFAULT_TOLERANCE};
 use crate::analyze::Metric;
 use crate::atomic_file::with_suffix;
 use crate::profile::ProfileError;
+use std::collections::btree_map::Entry as MapEntry;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// A setting this version does not take: a value of `DHAT_KIT_UPDATE`, or a tolerance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -755,7 +759,8 @@ pub(crate) fn locate_with(manifest_dir: &Path, var: Option<&std::ffi::OsStr>) ->
 /// crate's baseline file, with this process's [`Policy`]. The entry is `name`, or the test's
 /// path (`test_path`, `module_path!()::name`, which begins with the crate's name so that test
 /// binaries of one package never share an entry). Returns the failure message; a passing check
-/// with something to say (an improvement, a recorded entry) prints it to stderr.
+/// with something to say (an improvement, a recorded entry) prints it to stderr. Another test
+/// that checked the entry before in this process or nextest run fails the check ([`claim`]).
 pub(crate) fn check_test(
     package: &str,
     manifest_dir: &str,
@@ -767,6 +772,7 @@ pub(crate) fn check_test(
     let policy = Policy::from_env().map_err(|e| e.to_string())?;
     let path = locate(Path::new(manifest_dir));
     let name = name.unwrap_or(test_path);
+    claim(&path, name, test_path)?;
     // libtest names a test by its path inside its crate.
     let filter = test_path
         .split_once("::")
@@ -786,6 +792,145 @@ pub(crate) fn check_test(
     } else {
         Err(verdict.message)
     }
+}
+
+/// Which test checked each baseline entry in this process: the test's path by the baseline file
+/// and the entry's name.
+static CHECKED: Mutex<BTreeMap<(PathBuf, String), String>> = Mutex::new(BTreeMap::new());
+
+/// Claims the entry `name` of the baseline at `path` for the test `test`: in this process, and,
+/// under cargo-nextest (which runs each test in its own process and names the run in
+/// `NEXTEST_RUN_ID`), in this nextest run. A test may claim its entry again (a retry, a repeated
+/// call); another test's claim is an error naming both, and the check then neither compares nor
+/// records anything.
+///
+/// What is never seen: two tests of one entry in different processes outside nextest (the test
+/// binaries `cargo test` runs one after the other), or in different runs.
+fn claim(path: &Path, name: &str, test: &str) -> Result<(), String> {
+    let file = same_file(path);
+    {
+        let mut checked = CHECKED.lock().unwrap_or_else(PoisonError::into_inner);
+        match checked.entry((file.clone(), name.to_owned())) {
+            MapEntry::Vacant(v) => {
+                v.insert(test.to_owned());
+            }
+            MapEntry::Occupied(o) if o.get() == test => {}
+            MapEntry::Occupied(o) => return Err(shared(path, name, o.get(), test, None)),
+        }
+    }
+    match std::env::var("NEXTEST_RUN_ID") {
+        Ok(run) => match claim_in_run(&std::env::temp_dir(), &run, &file, name, test) {
+            Some(first) if first != test => Err(shared(path, name, &first, test, Some(&run))),
+            _ => Ok(()),
+        },
+        Err(_) => Ok(()),
+    }
+}
+
+/// `path` with its directory made absolute and free of links where it exists, so that every
+/// process of a run names one file alike.
+fn same_file(path: &Path) -> PathBuf {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    match (dir.map(Path::canonicalize), path.file_name()) {
+        (Some(Ok(dir)), Some(file)) => dir.join(file),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The message of the test `second`, which checks the entry `name` of the baseline at `path`
+/// that the test `first` checked before it (in this process, or in the nextest run `run`).
+fn shared(path: &Path, name: &str, first: &str, second: &str, run: Option<&str>) -> String {
+    let when = match run {
+        None => "in this process".to_owned(),
+        Some(run) => format!("in this nextest run ({run})"),
+    };
+    format!(
+        "dhat-kit: the baseline entry `{name}` of {file} is checked by two tests: `{first}`, \
+         then `{second}` {when}. Each would compare its figures with, and record them over, the \
+         other's; nothing was compared or recorded for `{second}`.\n\
+         Give each test its own entry, with `baseline = \"...\"` (a name of its own) or \
+         `baseline` alone (the entry is then the test's path), and record it with \
+         DHAT_KIT_UPDATE=1.",
+        file = path.display(),
+    )
+}
+
+/// Claims the entry `name` of the baseline `file` for `test` in the nextest run `run`, through a
+/// file under `tmp/dhat-kit-claims/RUN/`: the test that claimed it first in the run (`test`
+/// itself if none had), or `None` when the claim cannot be made or read (a run ID that is not a
+/// plain name, a temporary directory that cannot be written): then nothing is detected.
+///
+/// A claim is written whole to a file of its own, then linked to its name, which fails if
+/// another process linked it first: no process reads half a claim.
+fn claim_in_run(tmp: &Path, run: &str, file: &Path, name: &str, test: &str) -> Option<String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if run.is_empty() || !run.chars().all(plain) {
+        return None;
+    }
+    let claims = tmp.join("dhat-kit-claims");
+    let dir = claims.join(run);
+    if std::fs::create_dir_all(&claims).is_err() {
+        return None;
+    }
+    match std::fs::create_dir(&dir) {
+        // The run's first claim: the directories of runs over a day old go.
+        Ok(()) => remove_old_runs(&claims, run),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(_) => return None,
+    }
+    let key = fnv1a(&[file.as_os_str().as_encoded_bytes(), b"\0", name.as_bytes()]);
+    let claim = dir.join(format!("{key:016x}.json"));
+    let mine = serde_json::json!({ "file": file, "entry": name, "test": test }).to_string();
+    let read = || -> Option<String> {
+        let text = std::fs::read_to_string(&claim).ok()?;
+        let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+        // Another entry whose key is the same: not a claim on this one.
+        let same = value["file"] == serde_json::json!(file) && value["entry"] == name;
+        same.then(|| value["test"].as_str().map(str::to_owned))?
+    };
+    if let Some(first) = read() {
+        return Some(first);
+    }
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let part = dir.join(format!("{key:016x}.{}.{n}.part", std::process::id()));
+    std::fs::write(&part, mine).ok()?;
+    let linked = std::fs::hard_link(&part, &claim);
+    let _ = std::fs::remove_file(&part);
+    match linked {
+        Ok(()) => Some(test.to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(),
+        Err(_) => None,
+    }
+}
+
+/// Removes the claims of the nextest runs, other than `run`, last written to over a day ago.
+fn remove_old_runs(claims: &Path, run: &str) {
+    let day = std::time::Duration::from_secs(24 * 60 * 60);
+    let Ok(runs) = std::fs::read_dir(claims) else {
+        return;
+    };
+    for dir in runs.flatten() {
+        let old = dir
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > day);
+        if old && dir.file_name() != run {
+            let _ = std::fs::remove_dir_all(dir.path());
+        }
+    }
+}
+
+/// The 64-bit FNV-1a hash of `parts`, one after the other: the same in every process and build.
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in parts.iter().flat_map(|p| p.iter()) {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 #[cfg(test)]
@@ -1083,6 +1228,75 @@ mod tests {
         assert!(!other.passed && !other.message.contains("waiting"));
         let within = check(&path, "t", &figures(100), &with(Update::No)).unwrap();
         assert!(within.passed && !within.message.contains("waiting"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_test_claims_an_entry_of_a_file_once_in_a_run() {
+        let tmp = std::env::temp_dir().join(format!("dhat-kit-claims-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).unwrap();
+        let (file, other_file) = (Path::new("/c/mb.json"), Path::new("/d/mb.json"));
+        let claim = |run, file, name, test| claim_in_run(&tmp, run, file, name, test);
+        assert_eq!(claim("r1", file, "parse", "t::a").as_deref(), Some("t::a"));
+        // Again by the same test (a retry); then by another test, of the run, of another.
+        assert_eq!(claim("r1", file, "parse", "t::a").as_deref(), Some("t::a"));
+        assert_eq!(claim("r1", file, "parse", "t::b").as_deref(), Some("t::a"));
+        assert_eq!(claim("r2", file, "parse", "t::b").as_deref(), Some("t::b"));
+        // Another entry, or the entry of another file, is another claim.
+        assert_eq!(claim("r1", file, "lex", "t::b").as_deref(), Some("t::b"));
+        assert_eq!(
+            claim("r1", other_file, "parse", "t::b").as_deref(),
+            Some("t::b")
+        );
+        // A run ID that is not a plain name claims nothing.
+        assert_eq!(claim("../r1", file, "parse", "t::b"), None);
+        assert_eq!(claim("", file, "parse", "t::b"), None);
+        // A claim file of another entry under the same key is not a claim on this one.
+        let key = fnv1a(&[file.as_os_str().as_encoded_bytes(), b"\0", b"tok"]);
+        let collided = tmp
+            .join("dhat-kit-claims/r1")
+            .join(format!("{key:016x}.json"));
+        let theirs = r#"{"file": "/e/mb.json", "entry": "x", "test": "t::z"}"#;
+        std::fs::write(&collided, theirs).unwrap();
+        assert_eq!(claim("r1", file, "tok", "t::b"), None);
+        assert_eq!(std::fs::read_to_string(&collided).unwrap(), theirs);
+        // Claims race: one test wins, and every claimant sees it.
+        let firsts: Vec<_> = std::thread::scope(|s| {
+            let claimants: Vec<_> = (0..8)
+                .map(|i| {
+                    let tmp = &tmp;
+                    s.spawn(move || claim_in_run(tmp, "r3", file, "parse", &format!("t::{i}")))
+                })
+                .collect();
+            claimants.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        assert!(
+            firsts[0].is_some() && firsts.iter().all(|f| *f == firsts[0]),
+            "{firsts:?}"
+        );
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[test]
+    fn the_first_test_of_an_entry_in_the_process_keeps_it() {
+        let dir = std::env::temp_dir().join(format!("dhat-kit-claim-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("mb.json");
+        claim(&file, "parse", "t::a").unwrap();
+        claim(&file, "parse", "t::a").unwrap();
+        // The same file named otherwise is the same file.
+        let again = dir.join(".").join("mb.json");
+        let err = claim(&again, "parse", "t::b").unwrap_err();
+        assert!(
+            err.starts_with(&format!(
+                "dhat-kit: the baseline entry `parse` of {} is checked by two tests: `t::a`, \
+                 then `t::b` in this process.",
+                again.display()
+            )),
+            "{err}"
+        );
+        claim(&file, "lex", "t::b").unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

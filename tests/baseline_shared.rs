@@ -1,0 +1,206 @@
+//! Two tests that check one baseline entry: the test that checks it second fails, naming the
+//! entry, the file and both tests, and records nothing; a test checking its own entry again
+//! passes.
+//!
+//! The tests that share an entry are workers, run in child processes of this test binary as
+//! libtest (or cargo-nextest) would run them: in one process on two threads, or in two processes
+//! of one nextest run (`NEXTEST_RUN_ID`), each with a baseline file in a temporary directory.
+
+use dhat_kit::baseline::{Baseline, Entry, Figures};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+dhat_kit::global_allocator!();
+
+/// 100 bytes under the entry `parse`.
+#[dhat_kit::assert_heap(baseline = "parse")]
+fn parse_small() {
+    drop(std::hint::black_box(vec![0u8; 100]));
+}
+
+/// 10,000 bytes under the same entry `parse`.
+#[dhat_kit::assert_heap(baseline = "parse")]
+fn parse_large() {
+    drop(std::hint::black_box(vec![0u8; 10_000]));
+}
+
+/// Runs its function when started by the tests below (`DHAT_KIT_TEST_SHARED` set).
+fn when_started(function: fn()) {
+    if std::env::var_os("DHAT_KIT_TEST_SHARED").is_some() {
+        function();
+    }
+}
+
+#[test]
+#[ignore = "a worker process of the tests below, started by them"]
+fn small_worker() {
+    when_started(parse_small);
+}
+
+#[test]
+#[ignore = "a worker process of the tests below, started by them"]
+fn large_worker() {
+    when_started(parse_large);
+}
+
+/// The same test as `small_worker` checks its entry again: a repeated call.
+#[test]
+#[ignore = "a worker process of the tests below, started by them"]
+fn small_again_worker() {
+    when_started(parse_small);
+    when_started(parse_small);
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "dhat-kit-baseline-shared-{label}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// The baseline file, holding one entry `other` that no test here checks.
+    fn file(&self) -> PathBuf {
+        let file = self.0.join("memory-baseline.json");
+        if !file.exists() {
+            let mut baseline = Baseline::new();
+            let figures = Figures {
+                total_bytes: Some(7),
+                ..Figures::default()
+            };
+            baseline.insert(
+                "other",
+                Entry {
+                    figures,
+                    ..Entry::default()
+                },
+            );
+            std::fs::write(&file, baseline.to_json()).unwrap();
+        }
+        file
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the workers `workers` in one child process, on `threads` threads, recording
+/// (`DHAT_KIT_UPDATE=1`) into `file`, in the nextest run `run` if given: whether it passed, and
+/// what it printed.
+fn run(workers: &[&str], threads: usize, file: &Path, run: Option<&str>) -> (bool, String) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "--ignored", "--nocapture"])
+        .arg(format!("--test-threads={threads}"))
+        .args(workers)
+        .env_remove("CI")
+        .env_remove("NEXTEST_RUN_ID")
+        .env("DHAT_KIT_UPDATE", "1")
+        .env("DHAT_KIT_TEST_SHARED", "1")
+        .env("DHAT_KIT_BASELINE", file);
+    if let Some(run) = run {
+        cmd.env("NEXTEST_RUN_ID", run);
+    }
+    let out = cmd.output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// The figures of the entry `name` in `file`.
+fn entry(file: &Path, name: &str) -> Option<Figures> {
+    Baseline::load(file)
+        .unwrap()
+        .and_then(|b| b.get(name).map(|e| e.figures))
+}
+
+/// The message of the test that checked `parse` second, `second`, after `first`.
+fn assert_refused(text: &str, file: &Path, first: &str, second: &str) {
+    let expected = format!(
+        "dhat-kit: the baseline entry `parse` of {file} is checked by two tests: \
+         `baseline_shared::{first}`, then `baseline_shared::{second}`",
+        file = file.display()
+    );
+    assert!(
+        text.contains(&expected),
+        "expected {expected:?} in:\n{text}"
+    );
+    assert!(
+        text.contains("Give each test its own entry, with `baseline = \"...\"`"),
+        "{text}"
+    );
+}
+
+/// The test of the two that recorded `parse` (by its figures), and the other.
+fn recorder(file: &Path) -> (&'static str, &'static str) {
+    match entry(file, "parse").and_then(|f| f.total_bytes) {
+        Some(100) => ("parse_small", "parse_large"),
+        Some(10_000) => ("parse_large", "parse_small"),
+        other => panic!("the entry `parse` holds {other:?}"),
+    }
+}
+
+#[test]
+fn two_tests_of_one_process_checking_one_entry_fail_the_second() {
+    let dir = TempDir::new("threads");
+    let file = dir.file();
+    let (ok, text) = run(&["small_worker", "large_worker"], 2, &file, None);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("test result: FAILED. 1 passed; 1 failed"),
+        "{text}"
+    );
+    // The first recorded its figures; the second wrote nothing; the other entry is kept.
+    let (first, second) = recorder(&file);
+    assert_refused(&text, &file, first, second);
+    assert_eq!(entry(&file, "other").unwrap().total_bytes, Some(7));
+    assert_eq!(Baseline::load(&file).unwrap().unwrap().len(), 2);
+}
+
+#[test]
+fn a_test_checking_its_own_entry_again_passes() {
+    let dir = TempDir::new("again");
+    let file = dir.file();
+    let (ok, text) = run(&["small_worker", "small_again_worker"], 2, &file, None);
+    assert!(ok, "{text}");
+    assert_eq!(entry(&file, "parse").unwrap().total_bytes, Some(100));
+    // Run again, in one process on one thread: the entry is within its tolerance.
+    let (ok, text) = run(&["small_worker", "small_again_worker"], 1, &file, None);
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn two_processes_of_one_nextest_run_checking_one_entry_fail_the_second() {
+    let dir = TempDir::new("processes");
+    let file = dir.file();
+    let run_id = format!("dhat-kit-test-run-{}", std::process::id());
+    let (ok, text) = run(&["small_worker"], 1, &file, Some(&run_id));
+    assert!(ok, "{text}");
+    // A retry of the same test in the same run passes.
+    let (ok, text) = run(&["small_worker"], 1, &file, Some(&run_id));
+    assert!(ok, "{text}");
+    let before = std::fs::read(&file).unwrap();
+    let (ok, text) = run(&["large_worker"], 1, &file, Some(&run_id));
+    assert!(!ok, "{text}");
+    assert_refused(&text, &file, "parse_small", "parse_large");
+    assert!(text.contains("in this nextest run"), "{text}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+
+    // Another run knows nothing of this one's tests (a test renamed between runs keeps its
+    // entry); neither does a process outside nextest.
+    let other = format!("{run_id}-other");
+    let (ok, text) = run(&["large_worker"], 1, &file, Some(&other));
+    assert!(ok, "{text}");
+    let (ok, text) = run(&["small_worker"], 1, &file, None);
+    assert!(ok, "{text}");
+    let claims = std::env::temp_dir().join("dhat-kit-claims");
+    let _ = std::fs::remove_dir_all(claims.join(run_id));
+    let _ = std::fs::remove_dir_all(claims.join(other));
+}
