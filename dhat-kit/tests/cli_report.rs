@@ -662,3 +662,58 @@ fn bad_input_exits_2_with_one_line_naming_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_huge_name_takes_a_few_lines_of_its_row_and_stays_whole_in_its_title_and_stack() {
+    let Some(chrome) = chromium("huge name report") else {
+        return;
+    };
+    let dir = TempDir::new("report", "huge-name");
+    // A function of 100,000 characters without a space (a deep generic type can be longer).
+    let huge = format!("app::{}::build", "x".repeat(100_000));
+    let json = format!(
+        r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,"bkacc":false,
+          "tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+          "pps":[{{"tb":800,"tbk":1,"fs":[1,2]}},{{"tb":8,"tbk":1,"fs":[2]}}],
+          "ftbl":["[root]","0x1: {huge} (src/big.rs:1:1)","0x2: app::main (src/main.rs:9:5)"]}}"#
+    );
+    let file = dir.write("huge.json", &json);
+    let html = dir.0.join("report.html");
+    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+    // The page, measured in Chromium: each row's height in pixels, after the page's own script.
+    let page = std::fs::read_to_string(&html).unwrap();
+    let measure = "<script>document.documentElement.dataset.rowHeights = \
+        Array.from(document.querySelectorAll('#rows tr'), (tr) => \
+        Math.round(tr.getBoundingClientRect().height)).join(',');</script>\n</body>";
+    let (head, tail) = page.rsplit_once("</body>").unwrap();
+    let measured = dir.0.join("measured.html");
+    std::fs::write(&measured, format!("{head}{measure}{tail}")).unwrap();
+    let label = format!("{huge} (src/big.rs:1)");
+    for hash in ["", "#do=group:function"] {
+        let dom = browse(&chrome, &dir.0, &measured, hash, None);
+        let heights: Vec<u32> = attr(tags(&dom, " data-row-heights=")[0], "data-row-heights")
+            .unwrap()
+            .split(',')
+            .map(|h| h.parse().unwrap())
+            .collect();
+        assert_eq!(heights.len(), 2, "{hash}");
+        // A row of a short name is about 27 px (41 with its frame under it, grouped); three
+        // lines of a name and two of its frame, under 120; the whole name, broken over the
+        // cell's width, 54,000.
+        assert!(heights[0] < 120, "{hash}: rows {heights:?} px high");
+        assert!(heights[1] < 60, "{hash}: rows {heights:?} px high");
+    }
+    // The whole name: in the label's title, and in the row's call stack, shown on a click.
+    let dom = browse(&chrome, &dir.0, &html, "#do=click:0", None);
+    let row = tags(&dom, "<tr data-i=")[0];
+    assert_eq!(attr(row, "data-label").unwrap(), label);
+    let at = dom.find(row).unwrap();
+    let cell = &dom[at..at + dom[at..].find("</tr>").unwrap()];
+    let titled = tags(cell, " title=\"")
+        .into_iter()
+        .filter_map(|t| attr(t, "title"))
+        .any(|t| t == label);
+    assert!(titled, "no title holds the whole name");
+    let (_, stack) = element(&dom, "stack-frames");
+    assert!(stack.contains(&huge), "the call stack lacks the whole name");
+}

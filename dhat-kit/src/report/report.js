@@ -20,6 +20,11 @@
   function esc(s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   }
+  // A name in a table cell: at most a few lines (report.css clamps it), the whole name in its
+  // title (a tooltip; a row's call stack shows it whole too).
+  function name(text, cls) {
+    return "<span class=\"name" + (cls ? " " + cls : "") + "\" title=\"" + esc(text) + "\">" + esc(text) + "</span>";
+  }
   function thousands(n) {
     return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
@@ -120,8 +125,8 @@
     visible.forEach((r, n) => {
       let tr = "<tr data-i=\"" + r.i + "\" data-label=\"" + esc(r.label) + "\"" + (state.selected === r.i ? " class=\"selected\"" : "") + ">";
       tr += "<td class=\"rank\">" + (n + 1) + "</td>";
-      let label = esc(r.label);
-      if (state.group !== "site" && r.frame) label += "<span class=\"sub\">" + esc(r.frame) + "</span>";
+      let label = name(r.label);
+      if (state.group !== "site" && r.frame) label += name(r.frame, "sub");
       tr += "<td class=\"label\">" + label + "</td>";
       for (const c of D.columns) {
         const v = r.figures[c.key];
@@ -218,7 +223,7 @@
         "<td data-v=\"" + s.delta + "\" class=\"" + cls(s.delta) + "\">" + esc(signed(s.delta, blocks)) + "</td>" +
         "<td class=\"" + cls(s.delta) + "\">" + change(s.percent) + "</td>" +
         "<td><span class=\"bar " + cls(s.delta) + "\" style=\"width:" + w + "px\"></span></td>" +
-        "<td class=\"label\">" + esc(s.site) + "</td></tr>";
+        "<td class=\"label\">" + name(s.site) + "</td></tr>";
     }
     $("diff-sites").innerHTML = h;
     $("diff-note").textContent = thousands(d.sites.length) + " of " + thousands(d.changed) + " changed site" + (d.changed === 1 ? "" : "s") + "; growth in red, shrinkage in green.";
@@ -232,7 +237,7 @@
       "</th><th>inclusive " + esc(S.unit) + "</th><th>inclusive " + esc(S.blocks_unit) + "</th><th>share</th><th>most live</th></tr>";
     for (const r of D.regions) {
       const depth = r.path.length - 1;
-      h += "<tr data-path=\"" + esc(r.path.join("/")) + "\"><td class=\"label\" style=\"--depth:" + depth + "\">" + esc(r.path[depth]) + "</td>" +
+      h += "<tr data-path=\"" + esc(r.path.join("/")) + "\"><td class=\"label\" style=\"--depth:" + depth + "\">" + name(r.path[depth]) + "</td>" +
         "<td data-v=\"" + r.own.total_bytes + "\">" + esc(show(r.own.total_bytes, false)) + "</td>" +
         "<td data-v=\"" + r.own.total_blocks + "\">" + thousands(r.own.total_blocks) + "</td>" +
         "<td data-v=\"" + r.inclusive.total_bytes + "\">" + esc(show(r.inclusive.total_bytes, false)) + "</td>" +
