@@ -869,7 +869,9 @@ fn claim_in_run(tmp: &Path, run: &str, file: &Path, name: &str, test: &str) -> O
     }
     let claims = tmp.join("dhat-kit-claims");
     let dir = claims.join(run);
-    if std::fs::create_dir_all(&claims).is_err() {
+    let _ = std::fs::create_dir_all(&claims);
+    // A link in its place (another user's, say) is not followed.
+    if !claims.symlink_metadata().is_ok_and(|m| m.is_dir()) {
         return None;
     }
     match std::fs::create_dir(&dir) {
@@ -904,22 +906,45 @@ fn claim_in_run(tmp: &Path, run: &str, file: &Path, name: &str, test: &str) -> O
     }
 }
 
-/// Removes the claims of the nextest runs, other than `run`, last written to over a day ago.
+/// Removes the claims of the nextest runs, other than `run`, last written to over a day ago:
+/// only files named as claims are, and a run's directory only once it is empty, so that nothing
+/// else is ever removed, even if `claims` is not what this module made.
 fn remove_old_runs(claims: &Path, run: &str) {
     let day = std::time::Duration::from_secs(24 * 60 * 60);
+    let old = |m: &std::fs::Metadata| {
+        m.modified()
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > day)
+    };
     let Ok(runs) = std::fs::read_dir(claims) else {
         return;
     };
     for dir in runs.flatten() {
-        let old = dir
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > day);
-        if old && dir.file_name() != run {
-            let _ = std::fs::remove_dir_all(dir.path());
+        // `symlink_metadata`: a link is never followed.
+        let Ok(meta) = dir.path().symlink_metadata() else {
+            continue;
+        };
+        if !meta.is_dir() || !old(&meta) || dir.file_name() == run {
+            continue;
         }
+        let Ok(files) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let name = file.file_name();
+            let is_claim = name.to_str().is_some_and(|n| {
+                let (Some(key), Some(rest)) = (n.get(..16), n.get(16..)) else {
+                    return false;
+                };
+                key.bytes().all(|b| b.is_ascii_hexdigit())
+                    && (rest == ".json" || (rest.starts_with('.') && rest.ends_with(".part")))
+            });
+            if is_claim && file.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = std::fs::remove_file(file.path());
+            }
+        }
+        let _ = std::fs::remove_dir(dir.path());
     }
 }
 
@@ -1275,6 +1300,46 @@ mod tests {
             firsts[0].is_some() && firsts.iter().all(|f| *f == firsts[0]),
             "{firsts:?}"
         );
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_claims_of_runs_over_a_day_old_are_removed() {
+        let tmp = std::env::temp_dir().join(format!("dhat-kit-prune-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let claims = tmp.join("dhat-kit-claims");
+        let (file, name) = (Path::new("/c/mb.json"), "parse");
+        for run in ["old", "mixed", "young"] {
+            assert!(claim_in_run(&tmp, run, file, name, "t::a").is_some());
+        }
+        std::fs::write(claims.join("mixed/notes.txt"), "kept").unwrap();
+        std::fs::write(claims.join("stray.txt"), "kept").unwrap();
+        let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(172_800);
+        for old in ["old", "mixed", "stray.txt"] {
+            let f = std::fs::File::open(claims.join(old)).unwrap();
+            f.set_modified(two_days_ago).unwrap();
+        }
+        // A new run's first claim removes the old runs' claims, and nothing else.
+        assert!(claim_in_run(&tmp, "new", file, name, "t::b").is_some());
+        let left = |p: &str| claims.join(p).exists();
+        assert!(!left("old") && left("young") && left("new"));
+        assert!(left("mixed/notes.txt") && left("stray.txt"));
+        assert_eq!(std::fs::read_dir(claims.join("mixed")).unwrap().count(), 1);
+        std::fs::remove_dir_all(&tmp).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_in_place_of_the_claims_is_not_followed() {
+        let tmp = std::env::temp_dir().join(format!("dhat-kit-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let elsewhere = tmp.join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, tmp.join("dhat-kit-claims")).unwrap();
+        let file = Path::new("/c/mb.json");
+        assert_eq!(claim_in_run(&tmp, "r", file, "parse", "t::a"), None);
+        assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
         std::fs::remove_dir_all(&tmp).unwrap();
     }
 
