@@ -225,7 +225,8 @@ pub const fn sample_interval_default() -> u64 {
 /// `DHAT_KIT_UPDATE=1 cargo test -p my-crate -- --exact parse_small` (or `DHAT_KIT_UPDATE=new`
 /// to write `memory-baseline.json.new` for review). When `CI` is set nothing is ever written.
 /// Limits and `baseline` combine: the limits are checked first, and figures over a limit are never
-/// recorded. See [`baseline`] for the file and the update flow.
+/// recorded. Two tests that check one entry fail the second, naming both (within a test binary,
+/// and within a cargo-nextest run). See [`baseline`] for the file and the update flow.
 ///
 /// ```
 /// dhat_kit::global_allocator!();
