@@ -26,7 +26,13 @@
 //! its end (a frame of `parse_json::{{closure}}` is one of `parse_json`), and with a trait impl's
 //! self type for `<T as Trait>`. The allocator's frames claim nothing: `malloc` and its wrappers,
 //! `operator new`, and every frame inside Rust's global allocator, the `__rust_alloc` shim
-//! included (it carries the file of the program's `#[global_allocator]`).
+//! included (it carries the file of the program's `#[global_allocator]`). The frames of dhat,
+//! dhat-kit and backtrace claim nothing where they record: inside Rust's global allocator, and at
+//! the top of a stack that does not pass through it (an ad-hoc event, recorded by
+//! `dhat::ad_hoc_event` under a dhat-kit region's guard), up to the first frame of other code.
+//! Elsewhere they are code like any other: `crate = "dhat_kit"` claims dhat-kit's own
+//! allocations (its region registry's, through `Vec`), and, as any `match`, every point with one
+//! of its frames on the stack, so the points under `dhat_kit::measure` too.
 //!
 //! A `match` with several keys needs all of them on the same frame. **A program point (a distinct
 //! stack) belongs to the first component, in the file's order, whose `match` any frame of its
@@ -933,7 +939,8 @@ impl Budgets {
         }
         // The components each frame-table entry satisfies, in order, and whether it is the
         // entry of Rust's global allocator; a point's component is the first over its frames
-        // outside the allocator. The allocator's frames claim nothing: the
+        // outside the allocator (and, on a stack without that entry, outside the profilers'
+        // innermost frames: `Kind`). The allocator's frames claim nothing: the
         // `#[global_allocator]` shim carries the user's file (`__rustc::__rust_alloc
         // (src/main.rs:14)`), `operator new` is in libstdc++, and malloc, its wrappers and what
         // Rust's global allocator calls are plumbing on every stack, not a component.
@@ -943,22 +950,25 @@ impl Budgets {
             .iter()
             .map(|c| c.matcher.prepare())
             .collect();
-        let (claims, entries): (Vec<Vec<usize>>, Vec<bool>) = profile
-            .ftbl
-            .iter()
-            .map(|raw| {
-                let f = Frame::parse(raw);
-                let claim = if f.is_allocator() {
-                    Vec::new()
-                } else {
-                    let name = name_segments(&f);
-                    (0..prepared.len())
-                        .filter(|&i| prepared[i].matches(&f, &name))
-                        .collect()
-                };
-                (claim, f.is_global_allocator_entry())
-            })
-            .unzip();
+        // Per entry: its claims, whether it is the global allocator's entry, and whether it is
+        // the allocator's (`Kind`).
+        let mut claims: Vec<Vec<usize>> = Vec::with_capacity(profile.ftbl.len());
+        let mut entries: Vec<bool> = Vec::with_capacity(profile.ftbl.len());
+        let mut kinds: Vec<Kind> = Vec::with_capacity(profile.ftbl.len());
+        for raw in &profile.ftbl {
+            let f = Frame::parse(raw);
+            let kind = Kind::of(&f);
+            claims.push(if kind == Kind::Allocator {
+                Vec::new()
+            } else {
+                let name = name_segments(&f);
+                (0..prepared.len())
+                    .filter(|&i| prepared[i].matches(&f, &name))
+                    .collect()
+            });
+            entries.push(f.is_global_allocator_entry());
+            kinds.push(kind);
+        }
         let mut metrics: Vec<Metric> = Vec::new();
         for c in &self.components {
             if !metrics.contains(&c.metric) {
@@ -975,9 +985,16 @@ impl Budgets {
         let mut matched: Vec<usize> = Vec::new();
         let mut assignment: Vec<(usize, usize)> = Vec::with_capacity(profile.pps.len());
         for pp in &profile.pps {
-            let inside = crate::profile::frame::allocator_frames(&pp.fs, |&f| {
+            let mut inside = crate::profile::frame::allocator_frames(&pp.fs, |&f| {
                 entries.get(f as usize).copied().unwrap_or(false)
             });
+            if inside == 0 {
+                // No global allocator entry (an ad-hoc event, or an entry inlined away): the
+                // innermost frames of dhat, dhat-kit and backtrace are the allocator's or the
+                // event's recording, up to the first frame of other code.
+                let kind = |f: &u32| kinds.get(*f as usize).copied().unwrap_or(Kind::Code);
+                inside = pp.fs.iter().take_while(|f| kind(f) != Kind::Code).count();
+            }
             let (mut pos, mut owner) = (0, none);
             matched.clear();
             for (at, &f) in pp.fs.iter().enumerate().skip(inside) {
@@ -1081,6 +1098,43 @@ impl Budgets {
             rest,
             explained: explain,
         })
+    }
+}
+
+/// What a frame is to a budget: the allocator's, which claims nothing; a frame of the profilers'
+/// own crates (dhat, dhat-kit, and backtrace, through which dhat takes a stack), which claims
+/// nothing where it records an allocation or an event and is code like any other elsewhere; or
+/// code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `malloc` and its wrappers, `operator new`, Rust's allocator shims: never a component.
+    Allocator,
+    /// A frame of dhat, dhat-kit or backtrace: the allocator's inside Rust's global allocator
+    /// and, on a stack that does not pass through it, among the innermost frames up to the
+    /// first frame of other code; elsewhere (dhat-kit's own allocations, through `Vec`, a
+    /// region's registry) code that a `crate = "dhat_kit"` component claims.
+    Profiler,
+    /// Any other frame.
+    Code,
+}
+
+impl Kind {
+    fn of(f: &Frame<'_>) -> Kind {
+        if !f.is_allocator() {
+            return Kind::Code;
+        }
+        // `Frame::is_allocator` counts every frame of these crates; their allocator entry points
+        // (`<dhat::Alloc as GlobalAlloc>::alloc`, `dhat::ad_hoc_event`) and what they call are
+        // only ever innermost.
+        let profiler = matches!(
+            f.crate_name().replace('-', "_").as_str(),
+            "dhat" | "dhat_kit" | "backtrace"
+        );
+        if profiler && !f.is_global_allocator_entry() && !f.function.starts_with("__") {
+            Kind::Profiler
+        } else {
+            Kind::Allocator
+        }
     }
 }
 
@@ -1810,6 +1864,49 @@ mod tests {
         ]
         .join("\n");
         assert_eq!(figures(&plumbing, &profile), [0, 0, 0, 1111]);
+    }
+
+    #[test]
+    fn the_profilers_crates_claim_their_own_code_but_not_the_allocator_or_the_event() {
+        let profile = valgrind_profile(
+            &[
+                "0x1: <dhat_kit::alloc::Alloc<A> as core::alloc::global::GlobalAlloc>::alloc (dhat-kit/src/alloc.rs:90:9)",
+                "0x2: __rustc::__rust_alloc (src/main.rs:14)",
+                "0x3: alloc::raw_vec::finish_grow (alloc/src/raw_vec/mod.rs:1)",
+                "0x4: dhat_kit::region::registry::record (dhat-kit/src/region/registry.rs:40)",
+                "0x5: app::main (src/main.rs:30)",
+                "0x6: dhat::ad_hoc_event (dhat-0.3.3/src/lib.rs:1176)",
+                "0x7: dhat_kit::region::thread::ad_hoc_event (dhat-kit/src/region/thread.rs:518)",
+                "0x8: <dhat_kit::region::Region as core::ops::drop::Drop>::drop (dhat-kit/src/region/mod.rs:200)",
+                "0x9: app::work (src/work.rs:3)",
+                "0xa: backtrace::backtrace::trace (backtrace-0.3.74/src/backtrace/mod.rs:1)",
+                "0xb: <dhat::Alloc as core::alloc::global::GlobalAlloc>::alloc (dhat-0.3.3/src/lib.rs:1176)",
+                "0xc: hashbrown::raw::alloc::inner::do_alloc (src/raw/alloc.rs:19)",
+            ],
+            &[
+                // dhat-kit's own allocation, through Vec and the global allocator.
+                (1, &[1, 2, 3, 4, 5]),
+                // A region's ad-hoc event: recorded by dhat-kit's guard, for app::work.
+                (10, &[6, 7, 8, 9, 5]),
+                // dhat's allocator, its global allocator entry inlined away, and its backtrace.
+                (100, &[10, 11, 12, 9, 5]),
+            ],
+        );
+        let component = |name: &str, krate: &str| {
+            format!("[[component]]\nname = \"{name}\"\nmatch = {{ crate = \"{krate}\" }}\nmax = \"100%\"\n")
+        };
+        let kit = component("kit", "dhat_kit");
+        assert_eq!(figures(&kit, &profile), [1, 110]);
+        assert_eq!(figures(&component("kit", "dhat-kit"), &profile), [1, 110]);
+        let profilers = [
+            component("dhat", "dhat"),
+            component("backtrace", "backtrace"),
+        ]
+        .join("\n");
+        assert_eq!(figures(&profilers, &profile), [0, 0, 111]);
+        // Behind them, the code that asked: the region's event is app::work's.
+        let app = format!("{kit}\n{}", component("app", "app"));
+        assert_eq!(figures(&app, &profile), [1, 110, 0]);
     }
 
     #[test]
