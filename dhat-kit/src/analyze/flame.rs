@@ -22,6 +22,11 @@ pub enum FoldBy {
     /// for a frame without a symbol (`0x10C785: ??? (in /usr/bin/ls)`), whose address is all
     /// that tells it from the other unknown code of its binary, so is part of its key.
     Location,
+    /// The function and its file (or object), without line or address: one frame per function,
+    /// as profilers that key frames by function show it (speedscope's sandwich view lists each
+    /// function once). A frame without a symbol is one per address, as in
+    /// [`FoldBy::Location`].
+    FunctionInFile,
 }
 
 /// The program points of a profile grouped by stack, in a stable order, for folded stacks, flame
@@ -153,8 +158,9 @@ impl<'p> Fold<'p> {
     }
 
     /// The text of `key`: the function name (with `;` as `:`, and a control character such as a
-    /// newline as its escape, `\n`) or the location
-    /// (`function (file:line)`; `??? (/usr/bin/ls) at 0x10C785` for a frame without a symbol).
+    /// newline as its escape, `\n`), the location (`function (file:line)`;
+    /// `??? (/usr/bin/ls) at 0x10C785` for a frame without a symbol) or the function and file
+    /// (`function (file)`).
     ///
     /// # Panics
     ///
@@ -507,8 +513,9 @@ fn key_text(f: Frame<'_>, by: FoldBy) -> String {
         FoldBy::Function => {
             no_trailing_count(super::one_line(&f.function.replace(';', ":")).into_owned())
         }
-        FoldBy::Location => {
-            let mut key = match (f.file.or(f.object), f.line) {
+        FoldBy::Location | FoldBy::FunctionInFile => {
+            let line = f.line.filter(|_| by == FoldBy::Location);
+            let mut key = match (f.file.or(f.object), line) {
                 (Some(file), Some(line)) => format!("{} ({file}:{line})", f.function),
                 (Some(file), None) => format!("{} ({file})", f.function),
                 _ => f.function.to_owned(),
@@ -735,6 +742,29 @@ pub(crate) mod tests {
             String::from_utf8(lines).unwrap(),
             "[root] 4\na;main (m.rs:1);a::f (a.rs:1) 5\na;main (m.rs:1);a::f (a.rs:2) 7\n"
         );
+    }
+
+    #[test]
+    fn by_function_in_file_lines_are_one_frame_and_files_and_addresses_apart() {
+        // main allocates from two lines; `f` is the name of functions of two files; two
+        // frames without symbols are apart by their addresses.
+        let p = profile(
+            r#"{"tb":5,"tbk":1,"fs":[1,3]},{"tb":7,"tbk":1,"fs":[2,4]},{"tb":1,"tbk":1,"fs":[5,3]},
+               {"tb":2,"tbk":1,"fs":[6,3]},{"tb":3,"tbk":1,"fs":[7,3]}"#,
+            r#""0x1: f (a.rs:1:1)","0x2: f (a.rs:2:1)","0x3: main (m.rs:1:1)","0x4: main (m.rs:7:3)",
+               "0x5: f (b.rs:1:1)","0x6: ??? (in /bin/x)","0x7: ??? (in /bin/x)""#,
+        );
+        let fold = Fold::new(&p, FoldBy::FunctionInFile, &[Metric::TotalBytes]);
+        let mut lines = Vec::new();
+        fold.write_folded(0, &mut lines).unwrap();
+        assert_eq!(
+            String::from_utf8(lines).unwrap(),
+            "main (m.rs);??? (/bin/x) at 0x6 2\nmain (m.rs);??? (/bin/x) at 0x7 3\n\
+             main (m.rs);f (a.rs) 12\nmain (m.rs);f (b.rs) 1\n"
+        );
+        // The locations' fold is as it was.
+        let by_loc = Fold::new(&p, FoldBy::Location, &[Metric::TotalBytes]);
+        assert_eq!(by_loc.keys(), 8);
     }
 
     #[test]

@@ -239,9 +239,9 @@ pub(crate) struct Written<'a> {
     /// Its source file, else its object file; none where neither is known (dhat-rs writes an
     /// unknown file as `???:0:0`).
     pub file: Option<&'a str>,
-    /// Its line and column, where its source file is known.
+    /// Its line, where its source file is known.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))] // pprof is the command's
     pub line: Option<u32>,
-    pub column: Option<u32>,
 }
 
 impl<'a> Written<'a> {
@@ -256,7 +256,6 @@ impl<'a> Written<'a> {
             name,
             file: source.or(frame.object),
             line: source.and(frame.line),
-            column: source.and(frame.column),
         }
     }
 }

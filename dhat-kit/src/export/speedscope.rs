@@ -23,11 +23,14 @@ const PART: usize = 1 << 13;
 /// The most threads that walk parts.
 const MAX_THREADS: usize = 8;
 
-/// Writes `profile` in speedscope's format to `out`: its frames (function, file and line) shared,
-/// and one profile per figure it has (total bytes and blocks; with block lifetimes, bytes and
-/// blocks at t-gmax and at t-end; with block accesses, bytes read and written), named
-/// `FIGURE: NAME` (`bytes total: NAME`, `events total: NAME`, `bytes read: NAME`), each stack (outermost frame first) a
-/// sample weighted by the figure. Stacks whose figure is 0 are left out of that figure's profile.
+/// Writes `profile` in speedscope's format to `out`: its frames shared, one per function and file
+/// (with no line: a function allocates from several, and speedscope's sandwich and left-heavy
+/// views list a frame per function, as its own pprof importer keys them; a frame without a symbol
+/// is one per address, named by it and its binary, `0x10C785 (in ls)`), and one profile per
+/// figure it has (total bytes and blocks; with block lifetimes, bytes and blocks at t-gmax and at
+/// t-end; with block accesses, bytes read and written), named `FIGURE: NAME` (`bytes total: NAME`,
+/// `events total: NAME`, `bytes read: NAME`), each stack (outermost frame first) a sample
+/// weighted by the figure. Stacks whose figure is 0 are left out of that figure's profile.
 /// The frames most used come first in `shared.frames`.
 ///
 /// The samples are written by threads (as many as the processors, up to 8), each walking its
@@ -100,7 +103,7 @@ fn write_parts(
 ) -> Result<(), Error> {
     let figures = super::figures(profile);
     let metrics: Vec<Metric> = figures.iter().map(|f| f.metric).collect();
-    let fold = Fold::new(profile, FoldBy::Location, &metrics);
+    let fold = Fold::new(profile, FoldBy::FunctionInFile, &metrics);
     let numbers = Numbers::new(&fold);
     let points = fold.points();
     let parts: Vec<Range<usize>> = (0..points)
@@ -230,14 +233,6 @@ fn write_frames(
         if let Some(file) = frame.file {
             buf.extend_from_slice(b",\"file\":");
             json(&mut buf, file);
-        }
-        if let Some(line) = frame.line {
-            buf.extend_from_slice(b",\"line\":");
-            super::push_decimal(&mut buf, u64::from(line));
-        }
-        if let Some(col) = frame.column {
-            buf.extend_from_slice(b",\"col\":");
-            super::push_decimal(&mut buf, u64::from(col));
         }
         buf.push(b'}');
         if buf.len() >= 1 << 16 {
@@ -426,8 +421,8 @@ mod tests {
         let (main, parse) = (0, 1);
         assert_eq!(frames[parse]["name"], "app::parse");
         assert_eq!(
-            (&frames[parse]["file"], &frames[parse]["line"]),
-            (&"src/p.rs".into(), &3.into())
+            frames[parse],
+            serde_json::json!({ "name": "app::parse", "file": "src/p.rs" })
         );
         assert_eq!(frames[main]["name"], "app::main");
         assert_eq!(frames[2]["name"], "[root]");
@@ -458,6 +453,34 @@ mod tests {
         assert_eq!(profiles[2]["samples"], serde_json::json!([[main, parse]]));
         assert_eq!(profiles[4]["samples"], serde_json::json!([[main]]));
         assert_eq!(profiles[4]["weights"], serde_json::json!([6]));
+    }
+
+    #[test]
+    fn a_function_is_one_frame_whatever_lines_it_allocates_from() {
+        // main allocates from lines 9 and 12 and through parse; `parse` of two files is two.
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,"bkacc":false,
+          "tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+          "pps":[{"tb":30,"tbk":1,"fs":[1,2]},{"tb":12,"tbk":1,"fs":[3]},{"tb":5,"tbk":1,"fs":[4,3]}],
+          "ftbl":["[root]","0x1: parse (src/p.rs:3:1)","0x2: main (src/main.rs:9:5)",
+            "0x3: main (src/main.rs:12:5)","0x4: parse (src/q.rs:3:1)"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "app.json").unwrap();
+        let mut out = Vec::new();
+        speedscope(&p, "app.json", &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["shared"]["frames"],
+            serde_json::json!([
+                { "name": "main", "file": "src/main.rs" },
+                { "name": "parse", "file": "src/p.rs" },
+                { "name": "parse", "file": "src/q.rs" },
+                { "name": "[root]" },
+            ])
+        );
+        assert_eq!(
+            v["profiles"][0]["samples"],
+            serde_json::json!([[0], [0, 1], [0, 2]])
+        );
+        assert_eq!(v["profiles"][0]["weights"], serde_json::json!([12, 30, 5]));
     }
 
     #[test]
@@ -611,19 +634,13 @@ mod tests {
     fn by_keys(profile: &Profile, name: &str) -> serde_json::Value {
         let figures = super::super::figures(profile);
         let metrics: Vec<Metric> = figures.iter().map(|f| f.metric).collect();
-        let fold = Fold::new(profile, FoldBy::Location, &metrics);
+        let fold = Fold::new(profile, FoldBy::FunctionInFile, &metrics);
         let frames: Vec<serde_json::Value> = (0..fold.keys() as u32)
             .map(|k| {
                 let f = super::super::Written::new(&fold.frame(k));
                 let mut o = serde_json::json!({ "name": f.name });
                 if let Some(file) = f.file {
                     o["file"] = file.into();
-                }
-                if let Some(line) = f.line {
-                    o["line"] = line.into();
-                }
-                if let Some(col) = f.column {
-                    o["col"] = col.into();
                 }
                 o
             })
@@ -693,7 +710,7 @@ mod tests {
     fn samples_name_the_frames_the_fold_has_and_parts_join_up() {
         let mut next = crate::analyze::test_rng(0x9E37_79B9_7F4A_7C15u64);
         for round in 0..60 {
-            // Frames of a few locations, some at two addresses (one key), one with a column.
+            // Frames of a few functions, some at two addresses or lines (one key).
             let frames = 1 + next(12);
             let ftbl: Vec<String> = (1..=frames)
                 .map(|i| {
