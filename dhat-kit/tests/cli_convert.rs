@@ -253,6 +253,115 @@ fn pprof_top_agrees_with_dhat_kit_top() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Each stack of `p` with total bytes, leaf first, as `go tool pprof -traces` names its frames:
+/// a frame inlined into its caller (the next frame, at the same address, not a recursive call of
+/// a frame already in the run) marked `(inline)`; stacks added up.
+fn inlined_stacks(p: &Profile) -> BTreeMap<Vec<String>, u64> {
+    let mut stacks = BTreeMap::new();
+    for pp in p.pps.iter().filter(|pp| pp.tb != 0) {
+        let frames: Vec<u32> = pp
+            .fs
+            .iter()
+            .copied()
+            .filter(|&f| f != 0 && (f as usize) < p.ftbl.len())
+            .collect();
+        let mut names = Vec::new();
+        let mut run: Vec<u32> = Vec::new();
+        for (n, &f) in frames.iter().enumerate() {
+            let frame = Frame::parse(&p.ftbl[f as usize]);
+            let mut name = match frame.address {
+                Some(_) if frame.is_unsymbolised() => frame.to_string(),
+                _ => frame.function.to_owned(),
+            };
+            run.push(f);
+            let caller = frames
+                .get(n + 1)
+                .map(|&c| Frame::parse(&p.ftbl[c as usize]));
+            let inlined = caller.is_some_and(|c| {
+                frame.address.is_some()
+                    && c.address == frame.address
+                    && !run.contains(&frames[n + 1])
+            });
+            if inlined {
+                name.push_str(" (inline)");
+            } else {
+                run.clear();
+            }
+            names.push(name);
+        }
+        if names.is_empty() {
+            names.push("[root]".to_owned());
+        }
+        *stacks.entry(names).or_insert(0) += pp.tb;
+    }
+    stacks
+}
+
+/// `go tool pprof -traces -unit=B` of `file` (with `-symbolize=none`, which leaves names as they
+/// are, where `symbolize`): each trace's frames (leaf first) and figure, added up, and what it
+/// wrote to stderr.
+fn pprof_traces(file: &Path, symbolize: bool) -> (BTreeMap<Vec<String>, u64>, String) {
+    let out = Command::new("go")
+        .args(["tool", "pprof", "-traces", "-unit=B"])
+        .args((!symbolize).then_some("-symbolize=none"))
+        .arg(file)
+        .output()
+        .expect("runs go tool pprof");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{}: {stderr}\n{text}", file.display());
+    let mut traces = BTreeMap::new();
+    let mut cur: Option<(Vec<String>, u64)> = None;
+    for line in text.lines().skip_while(|l| !l.starts_with("-----------+")) {
+        if line.starts_with("-----------+") {
+            if let Some((names, v)) = cur.take() {
+                *traces.entry(names).or_insert(0) += v;
+            }
+            continue;
+        }
+        match &mut cur {
+            None => {
+                let (value, name) = line.trim_start().split_once(' ').unwrap();
+                cur = Some((vec![name.trim().to_owned()], pprof_number(value)));
+            }
+            Some((names, _)) => names.push(line.trim().to_owned()),
+        }
+    }
+    (traces, stderr)
+}
+
+#[test]
+fn pprof_traces_are_the_stacks_with_their_inlined_frames_and_need_no_binary() {
+    if Command::new("go").arg("version").output().is_err() {
+        return skip("pprof check: `go` not found (apt-get install golang)");
+    }
+    let dir = temp_dir("pprof-traces");
+    let mut inlined = 0;
+    for name in FIXTURES {
+        let file = fixture(name);
+        let out = dir.join(format!("{name}.pb.gz"));
+        convert(&file, "pprof", out.to_str().unwrap());
+        let p = dhat_kit::profile::read(&file).unwrap();
+        // pprof looks for no binary to symbolise with: the profile has a mapping that says its
+        // frames are symbolised.
+        let (_, stderr) = pprof_traces(&out, true);
+        assert!(!stderr.contains("binary"), "{name}: {stderr}");
+        // Its names as written (pprof shortens Rust and C++ names when it demangles).
+        let (traces, _) = pprof_traces(&out, false);
+        let want = inlined_stacks(&p);
+        assert_eq!(traces, want, "{name}");
+        inlined += want
+            .keys()
+            .flatten()
+            .filter(|f| f.ends_with(" (inline)"))
+            .count();
+    }
+    // Valgrind's copy profile (`_dl_start_final` into `_dl_start`) and dhat-rs's heap profile
+    // have inlined frames.
+    assert!(inlined > 10, "{inlined}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Drives speedscope's own page in headless Chromium: loads the profile through its
 /// `#localProfilePath=` importer (as its `speedscope FILE` command does), then switches to the
 /// sandwich view (key `3`), whose table lists the frames. Prints one JSON object: console and page

@@ -471,6 +471,31 @@ impl<'p> Fold<'p> {
         }
     }
 
+    /// Calls `visit` with each kept program point in the order of the sorted walk, with its stack
+    /// (keys, outermost first) and figures: the points [`Fold::for_each`] adds up, one at a time,
+    /// those of one stack next to each other. For a writer that needs a point's own frames (their
+    /// addresses) beside its keys.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))] // pprof is the command's
+    pub(crate) fn for_each_sorted_point(
+        &self,
+        mut visit: impl FnMut(&[u32], &'p ProgramPoint, &[u64]),
+    ) {
+        let mut cur: Vec<u32> = Vec::with_capacity(64);
+        let mut values = vec![0u64; self.metrics.len()];
+        for pp in self.in_order() {
+            self.stack(&pp.fs, &mut cur);
+            values.fill(0);
+            add(&mut values, &self.metrics, pp);
+            visit(&cur, pp, &values);
+        }
+    }
+
+    /// Whether the frame-table entry `f` is in the stacks (not `[root]`, and in the table).
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))] // pprof is the command's
+    pub(crate) fn is_kept(&self, f: u32) -> bool {
+        self.key.get(f as usize).is_some_and(|&k| k != NONE)
+    }
+
     /// Writes the folded stacks (`a;b;c 42` lines, see [`folded`]) of the first metric to `out`,
     /// cutting nodes below `min_width` as [`Fold::for_each`] does. Returns the number of lines.
     ///

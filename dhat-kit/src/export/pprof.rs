@@ -18,10 +18,15 @@ use crate::profile::Profile;
 /// `gmax_blocks` (live at t-gmax) and `end_bytes`, `end_blocks` (live at t-end); with block
 /// accesses (Valgrind's heap profiles) `read_bytes` and `written_bytes`. Their units are the
 /// profile's unit (`bytes`, `units`) and, for blocks and events, `count`. The first
-/// (`total_bytes`, `total_units`) is the default. One sample per distinct stack; one location per code
-/// location (function, file and line: its address is the first frame's), with its function and
-/// line; a frame without a symbol is a location of its own address, its function named by the
-/// address and binary (`0x10C785 (in ls)`). The profiled command is a comment.
+/// (`total_bytes`, `total_units`) is the default. One sample per distinct stack of locations. A
+/// location is a code location (function, file and line) with its function and line, or, where
+/// frames were inlined into one another (Valgrind and dhat-rs give them one address, the caller
+/// last), the run of them as one location of several lines, the inlined callee first, as pprof
+/// has them; its address is the lowest it was seen at. A frame without a symbol is a location of
+/// its own address, its function named by the address and binary (`0x10C785 (in ls)`). One
+/// mapping names the program (the command's first word) and says that the frames are
+/// symbolised, so that `go tool pprof` looks for no binary; its address range is unknown and no
+/// location points to it. The profiled command is a comment.
 ///
 /// In `go tool pprof`, the allocator and standard-library frames can be hidden to rank by the
 /// frame `dhat-kit top` reports: `-hide '^(malloc|alloc::.*|core::.*|std::.*)$'`.
@@ -76,60 +81,125 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
         bytes_field(&mut gz, 1, &msg)?;
     }
 
-    // sample (2): Sample { location_id (1, packed, leaf first), value (2, packed) }.
+    // mapping (3): Mapping { id (1), filename (5), has_functions (7), has_filenames (8),
+    // has_line_numbers (9), has_inline_frames (10) }: the profiled program, named by the first
+    // word of the command, its locations already symbolised (so that pprof looks for no binary
+    // to symbolise them with). Its address range is unknown, and no location points to it: the
+    // addresses are in the program and in its libraries, which frames with a source file do not
+    // tell apart.
+    let program = profile.cmd.split_whitespace().next().unwrap_or("");
+    msg.clear();
+    varint_field(&mut msg, 1, 1);
+    varint_field(&mut msg, 5, strings.id(program));
+    for flag in 7..=10 {
+        varint_field(&mut msg, flag, 1);
+    }
+    bytes_field(&mut gz, 3, &msg)?;
+
+    // sample (2): Sample { location_id (1, packed, leaf first), value (2, packed) }. The fold's
+    // stacks of code locations come with their points, those of one stack together; the points
+    // of one stack can differ in which of its frames are inlined into which, so they are
+    // sampled by their stacks of locations (runs of inlined frames), in the order of those.
+    let addresses: Vec<Option<u64>> = profile
+        .ftbl
+        .iter()
+        .map(|raw| {
+            let frame = crate::profile::Frame::parse(raw);
+            frame
+                .address
+                .and_then(|a| u64::from_str_radix(&a[2..], 16).ok())
+        })
+        .collect();
+    let mut locations = Locations::default();
+    let mut run: Vec<u32> = Vec::new();
+    let mut points: Vec<Point> = Vec::new();
+    let mut scratch = Point::default();
     let mut result = Ok(());
-    fold.for_each(0, |keys, values| {
-        if result.is_err() {
-            return;
+    let mut flush = |points: &mut Vec<Point>, locations: &mut Locations| {
+        points.sort_unstable_by(|a, b| a.lengths.cmp(&b.lengths));
+        for point in points.iter() {
+            if result.is_err() {
+                break;
+            }
+            msg.clear();
+            field.clear();
+            let mut keys = point.keys.as_slice();
+            for (&len, &address) in point.lengths.iter().zip(&point.addresses) {
+                let (group, rest) = keys.split_at((len as usize).min(keys.len()));
+                keys = rest;
+                varint(&mut field, locations.id(group, address));
+            }
+            bytes_field(&mut msg, 1, &field).ok();
+            field.clear();
+            for &v in &point.values {
+                varint(&mut field, v);
+            }
+            bytes_field(&mut msg, 2, &field).ok();
+            result = bytes_field(&mut gz, 2, &msg);
         }
-        msg.clear();
-        field.clear();
-        for &k in keys.iter().rev() {
-            varint(&mut field, u64::from(k) + 1);
+        points.clear();
+    };
+    fold.for_each_sorted_point(|keys, pp, values| {
+        if keys != run.as_slice() {
+            flush(&mut points, &mut locations);
+            run.clear();
+            run.extend_from_slice(keys);
         }
-        bytes_field(&mut msg, 1, &field).ok();
-        field.clear();
-        for &v in values {
-            varint(&mut field, v);
+        scratch.fill(&fold, keys, &pp.fs, &addresses);
+        // Nearly always one point per run, or points cut alike.
+        match points.iter_mut().find(|p| p.lengths == scratch.lengths) {
+            Some(point) => {
+                for (v, &w) in point.values.iter_mut().zip(values) {
+                    *v = v.saturating_add(w);
+                }
+                for (a, &b) in point.addresses.iter_mut().zip(&scratch.addresses) {
+                    *a = min_address(*a, b);
+                }
+            }
+            None => {
+                scratch.values.clear();
+                scratch.values.extend_from_slice(values);
+                points.push(std::mem::take(&mut scratch));
+            }
         }
-        bytes_field(&mut msg, 2, &field).ok();
-        result = bytes_field(&mut gz, 2, &msg);
     });
+    flush(&mut points, &mut locations);
     result?;
 
-    // location (4): Location { id (1), address (3), line (4): Line { function_id (1), line (2) } };
+    // location (4): Location { id (1), address (3), line (4): Line { function_id (1), line (2) },
+    // the inlined callee first, its caller last };
     // function (5): Function { id (1), name (2), system_name (3), filename (4) }.
     let mut functions: HashMap<(u64, u64), u64> = HashMap::new();
-    for key in 0..fold.keys() as u32 {
-        let raw = fold.frame(key);
-        let frame = super::Written::new(&raw);
-        let name = strings.id(&frame.name);
-        let file = strings.id(frame.file.unwrap_or(""));
-        let next = functions.len() as u64 + 1;
-        let function = *functions.entry((name, file)).or_insert_with(|| {
-            msg.clear();
-            varint_field(&mut msg, 1, next);
-            varint_field(&mut msg, 2, name);
-            varint_field(&mut msg, 3, name);
-            varint_field(&mut msg, 4, file);
+    for (id, (keys, address)) in locations.list.iter().enumerate() {
+        let mut lines = Vec::with_capacity(16 * keys.len());
+        for &key in keys.iter() {
+            let raw = fold.frame(key);
+            let frame = super::Written::new(&raw);
+            let name = strings.id(&frame.name);
+            let file = strings.id(frame.file.unwrap_or(""));
+            let next = functions.len() as u64 + 1;
+            let function = *functions.entry((name, file)).or_insert_with(|| {
+                msg.clear();
+                varint_field(&mut msg, 1, next);
+                varint_field(&mut msg, 2, name);
+                varint_field(&mut msg, 3, name);
+                varint_field(&mut msg, 4, file);
+                field.clear();
+                bytes_field(&mut field, 5, &msg).ok();
+                next
+            });
+            if function == next {
+                gz.write_all(&field)?;
+            }
             field.clear();
-            bytes_field(&mut field, 5, &msg).ok();
-            next
-        });
-        if function == next {
-            gz.write_all(&field)?;
+            varint_field(&mut field, 1, function);
+            varint_field(&mut field, 2, u64::from(frame.line.unwrap_or(0)));
+            bytes_field(&mut lines, 4, &field)?;
         }
         msg.clear();
-        varint_field(&mut msg, 1, u64::from(key) + 1);
-        let address = raw
-            .address
-            .and_then(|a| u64::from_str_radix(&a[2..], 16).ok())
-            .unwrap_or(0);
-        varint_field(&mut msg, 3, address);
-        field.clear();
-        varint_field(&mut field, 1, function);
-        varint_field(&mut field, 2, u64::from(frame.line.unwrap_or(0)));
-        bytes_field(&mut msg, 4, &field)?;
+        varint_field(&mut msg, 1, id as u64 + 1);
+        varint_field(&mut msg, 3, address.unwrap_or(0));
+        msg.extend_from_slice(&lines);
         bytes_field(&mut gz, 4, &msg)?;
     }
 
@@ -148,6 +218,85 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
     }
     gz.into_inner().map_err(|e| e.into_error())?.try_finish()?;
     Ok(())
+}
+
+/// The lower of two addresses, where known.
+fn min_address(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        _ => a.or(b),
+    }
+}
+
+/// A program point of a run of one stack of code locations: its keys leaf first, cut in
+/// locations (frames inlined into one another), and its figures.
+#[derive(Default)]
+struct Point {
+    /// The keys, leaf first.
+    keys: Vec<u32>,
+    /// The number of keys of each location, leaf first.
+    lengths: Vec<u32>,
+    /// Each location's address (the lowest of the run's points cut alike).
+    addresses: Vec<Option<u64>>,
+    values: Vec<u64>,
+}
+
+impl Point {
+    /// Cuts the stack `keys` (outermost first) of the frames `fs` (leaf first) in locations: a
+    /// frame is inlined into the next (its caller) where both are at one address, unless the
+    /// caller's location is already in the run (a recursive call, whose frames share the
+    /// return address).
+    fn fill(&mut self, fold: &Fold<'_>, keys: &[u32], fs: &[u32], addresses: &[Option<u64>]) {
+        self.keys.clear();
+        self.keys.extend(keys.iter().rev());
+        self.lengths.clear();
+        self.addresses.clear();
+        let frames = fs.iter().copied().filter(|&f| fold.is_kept(f));
+        let mut start = 0;
+        let mut last: Option<u64> = None;
+        for (n, f) in frames.enumerate() {
+            let address = addresses.get(f as usize).copied().flatten();
+            let inlined = n > 0
+                && address.is_some()
+                && address == last
+                && !self.keys[start..n].contains(&self.keys[n]);
+            if inlined {
+                *self.lengths.last_mut().unwrap_or(&mut 0) += 1;
+            } else {
+                start = n;
+                self.lengths.push(1);
+                self.addresses.push(address);
+            }
+            last = address;
+        }
+        if self.lengths.is_empty() {
+            // `[root]` alone.
+            self.lengths.push(self.keys.len() as u32);
+            self.addresses.push(None);
+        }
+    }
+}
+
+/// The locations written: each a run of keys (the inlined frames, callee first) and the lowest
+/// address it was seen at, numbered from 1 in the order they are first met.
+#[derive(Default)]
+struct Locations {
+    ids: HashMap<Box<[u32]>, u64>,
+    list: Vec<(Box<[u32]>, Option<u64>)>,
+}
+
+impl Locations {
+    fn id(&mut self, keys: &[u32], address: Option<u64>) -> u64 {
+        if let Some(&id) = self.ids.get(keys) {
+            let seen = &mut self.list[id as usize - 1].1;
+            *seen = min_address(*seen, address);
+            return id;
+        }
+        self.list.push((keys.into(), address));
+        let id = self.list.len() as u64;
+        self.ids.insert(keys.into(), id);
+        id
+    }
 }
 
 /// The string table: index 0 is "".
@@ -223,9 +372,32 @@ mod tests {
         /// Each function's id, name and file name.
         functions: HashMap<u64, (String, String)>,
         default_type: String,
+        /// Each mapping's fields.
+        mappings: Vec<Vec<(u64, u64)>>,
+        strings: Vec<String>,
     }
 
     impl Decoded {
+        /// Each sample's stack, leaf first, each location its lines (the inlined callee first)
+        /// as `function (file:line)` joined by ` < `, then `@address`.
+        fn inlined(&self) -> Vec<(Vec<String>, u64)> {
+            let location = |id: u64| {
+                let (_, address, lines) = self.locations.iter().find(|l| l.0 == id).unwrap();
+                let lines: Vec<String> = lines
+                    .iter()
+                    .map(|&(function, line)| {
+                        let (name, file) = &self.functions[&function];
+                        format!("{name} ({file}:{line})")
+                    })
+                    .collect();
+                format!("{} @{address:#x}", lines.join(" < "))
+            };
+            self.samples
+                .iter()
+                .map(|(ids, values)| (ids.iter().map(|&id| location(id)).collect(), values[0]))
+                .collect()
+        }
+
         /// Each sample's stack, leaf first, as `function (file:line) @address`.
         fn stacks(&self) -> Vec<(Vec<String>, Vec<u64>)> {
             let location = |id: u64| {
@@ -310,12 +482,15 @@ mod tests {
                 }
                 continue;
             };
-            if ![1, 2, 4, 5].contains(&number) {
+            if ![1, 2, 3, 4, 5].contains(&number) {
                 continue; // the strings
             }
             let m = fields(body);
             match number {
                 1 => d.types.push((string(&m, 1), string(&m, 2))),
+                3 => d
+                    .mappings
+                    .push(m.iter().map(|f| (f.0, f.1.unwrap())).collect()),
                 2 => {
                     let of = |n| m.iter().filter(move |f| f.0 == n).flat_map(|f| packed(f.1));
                     d.samples.push((of(1).collect(), of(2).collect()));
@@ -338,6 +513,7 @@ mod tests {
                 _ => {}
             }
         }
+        d.strings = strings;
         d
     }
 
@@ -372,7 +548,74 @@ mod tests {
                 (s(&[malloc, a]), vec![8, 1]),
             ]
         );
-        assert_eq!(d.locations.len(), 4); // and `[root]`
+        assert_eq!(d.locations.len(), 3);
+    }
+
+    #[test]
+    fn inlined_frames_at_one_address_are_one_location_callee_first() {
+        // Valgrind's DHAT on `gcc -O2 -g`: `mk` and `mid` inlined into `outer` (at 0x1091BD),
+        // `mk` into `main` (0x109089); `rec` calls itself from one return address (not inlined:
+        // one entry twice); and the stack of the second point has the keys of the first's but at
+        // two addresses (called, not inlined).
+        let d = written(
+            r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":false,"bkacc":false,
+            "tu":"instrs","Mtu":"Minstr","cmd":"./t","pid":1,"te":9,
+            "pps":[{"tb":22,"tbk":1,"fs":[1,2,3,4,5]},{"tb":7,"tbk":1,"fs":[1,6,7]},
+                   {"tb":5,"tbk":1,"fs":[1,10,11]},{"tb":3,"tbk":1,"fs":[1,8,8,9]},
+                   {"tb":2,"tbk":1,"fs":[1,6,7]}],
+            "ftbl":["[root]","0x48417B4: malloc (in /usr/libexec/valgrind/vgpreload_dhat.so)",
+              "0x1091BD: mk (t.c:3)","0x1091BD: mid (t.c:4)","0x1091BD: outer (t.c:5)",
+              "0x10907E: main (t.c:7)","0x109089: mk (t.c:3)","0x109089: main (t.c:8)",
+              "0x1090A0: rec (t.c:12)","0x1090B0: main (t.c:9)",
+              "0x1090C0: mk (t.c:3)","0x1090D0: main (t.c:8)"]}"#,
+        );
+        let malloc = "malloc (/usr/libexec/valgrind/vgpreload_dhat.so:0) @0x48417b4";
+        let s = |t: &[&str]| t.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let mut got = d.inlined();
+        got.sort();
+        let mut want = vec![
+            (
+                s(&[
+                    malloc,
+                    "mk (t.c:3) < mid (t.c:4) < outer (t.c:5) @0x1091bd",
+                    "main (t.c:7) @0x10907e",
+                ]),
+                22,
+            ),
+            (s(&[malloc, "mk (t.c:3) < main (t.c:8) @0x109089"]), 9),
+            (
+                s(&[malloc, "mk (t.c:3) @0x1090c0", "main (t.c:8) @0x1090d0"]),
+                5,
+            ),
+            (
+                s(&[
+                    malloc,
+                    "rec (t.c:12) @0x1090a0",
+                    "rec (t.c:12) @0x1090a0",
+                    "main (t.c:9) @0x1090b0",
+                ]),
+                3,
+            ),
+        ];
+        want.sort();
+        assert_eq!(got, want);
+        assert_eq!(d.locations.len(), 8);
+    }
+
+    #[test]
+    fn one_mapping_names_the_program_and_says_its_frames_are_symbolised() {
+        // Without one, `go tool pprof` looks for the main binary to symbolise with, and says
+        // "Main binary filename not available".
+        let d = written(
+            r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":false,"bkacc":false,
+            "tu":"instrs","Mtu":"Minstr","cmd":"./t --n 3","pid":1,"te":9,
+            "pps":[{"tb":22,"tbk":1,"fs":[1]}],"ftbl":["[root]","0x10907E: main (t.c:7)"]}"#,
+        );
+        let filename = d.strings.iter().position(|s| s == "./t").unwrap() as u64;
+        assert_eq!(
+            d.mappings,
+            [vec![(1, 1), (5, filename), (7, 1), (8, 1), (9, 1), (10, 1)]]
+        );
     }
 
     #[test]
