@@ -493,7 +493,13 @@ impl<'p> Fold<'p> {
     /// Whether the frame-table entry `f` is in the stacks (not `[root]`, and in the table).
     #[cfg_attr(not(feature = "cli"), allow(dead_code))] // pprof is the command's
     pub(crate) fn is_kept(&self, f: u32) -> bool {
-        self.key.get(f as usize).is_some_and(|&k| k != NONE)
+        self.key_of(f).is_some()
+    }
+
+    /// The key of the frame-table entry `f`, if it is in the stacks.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))] // pprof is the command's
+    pub(crate) fn key_of(&self, f: u32) -> Option<u32> {
+        self.key.get(f as usize).copied().filter(|&k| k != NONE)
     }
 
     /// Writes the folded stacks (`a;b;c 42` lines, see [`folded`]) of the first metric to `out`,

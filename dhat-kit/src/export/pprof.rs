@@ -22,7 +22,8 @@ use crate::profile::Profile;
 /// location is a code location (function, file and line) with its function and line, or, where
 /// frames were inlined into one another (Valgrind and dhat-rs give them one address, the caller
 /// last), the run of them as one location of several lines, the inlined callee first, as pprof
-/// has them; its address is the lowest it was seen at. A frame without a symbol is a location of
+/// has them. A location's address is one it was seen at: the lowest (for a single frame, the
+/// lowest of its frames that share their address with no other frame, where it has one). A frame without a symbol is a location of
 /// its own address, its function named by the address and binary (`0x10C785 (in ls)`). One
 /// mapping names the program (the command's first word) and says that the frames are
 /// symbolised, so that `go tool pprof` looks for no binary; its address range is unknown and no
@@ -110,12 +111,15 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
                 .and_then(|a| u64::from_str_radix(&a[2..], 16).ok())
         })
         .collect();
-    let mut locations = Locations::default();
+    let mut locations = Locations::new(&fold, &addresses);
     let mut run: Vec<u32> = Vec::new();
+    // The points of the run so far, cut alike ones added up: the first `used` of `points`,
+    // whose buffers are kept for the next runs.
     let mut points: Vec<Point> = Vec::new();
+    let mut used = 0;
     let mut scratch = Point::default();
     let mut result = Ok(());
-    let mut flush = |points: &mut Vec<Point>, locations: &mut Locations| {
+    let mut flush = |points: &mut [Point], locations: &mut Locations| {
         points.sort_unstable_by(|a, b| a.lengths.cmp(&b.lengths));
         for point in points.iter() {
             if result.is_err() {
@@ -137,17 +141,20 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
             bytes_field(&mut msg, 2, &field).ok();
             result = bytes_field(&mut gz, 2, &msg);
         }
-        points.clear();
     };
     fold.for_each_sorted_point(|keys, pp, values| {
         if keys != run.as_slice() {
-            flush(&mut points, &mut locations);
+            flush(&mut points[..used], &mut locations);
+            used = 0;
             run.clear();
             run.extend_from_slice(keys);
         }
         scratch.fill(&fold, keys, &pp.fs, &addresses);
         // Nearly always one point per run, or points cut alike.
-        match points.iter_mut().find(|p| p.lengths == scratch.lengths) {
+        match points[..used]
+            .iter_mut()
+            .find(|p| p.lengths == scratch.lengths)
+        {
             Some(point) => {
                 for (v, &w) in point.values.iter_mut().zip(values) {
                     *v = v.saturating_add(w);
@@ -159,18 +166,22 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
             None => {
                 scratch.values.clear();
                 scratch.values.extend_from_slice(values);
-                points.push(std::mem::take(&mut scratch));
+                if used == points.len() {
+                    points.push(Point::default());
+                }
+                std::mem::swap(&mut points[used], &mut scratch);
+                used += 1;
             }
         }
     });
-    flush(&mut points, &mut locations);
+    flush(&mut points[..used], &mut locations);
     result?;
 
     // location (4): Location { id (1), address (3), line (4): Line { function_id (1), line (2) },
     // the inlined callee first, its caller last };
     // function (5): Function { id (1), name (2), system_name (3), filename (4) }.
     let mut functions: HashMap<(u64, u64), u64> = HashMap::new();
-    for (id, (keys, address)) in locations.list.iter().enumerate() {
+    locations.for_each(|id, keys, address| -> Result<(), Error> {
         let mut lines = Vec::with_capacity(16 * keys.len());
         for &key in keys.iter() {
             let raw = fold.frame(key);
@@ -197,11 +208,12 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
             bytes_field(&mut lines, 4, &field)?;
         }
         msg.clear();
-        varint_field(&mut msg, 1, id as u64 + 1);
+        varint_field(&mut msg, 1, id);
         varint_field(&mut msg, 3, address.unwrap_or(0));
         msg.extend_from_slice(&lines);
         bytes_field(&mut gz, 4, &msg)?;
-    }
+        Ok(())
+    })?;
 
     // comment (13), default_sample_type (14), then the string table (6) last, as every index
     // into it is known by now.
@@ -277,25 +289,85 @@ impl Point {
     }
 }
 
-/// The locations written: each a run of keys (the inlined frames, callee first) and the lowest
-/// address it was seen at, numbered from 1 in the order they are first met.
-#[derive(Default)]
+/// The locations written. A location of one key, nearly every one, is numbered by its key
+/// (`key + 1`), with no lookup, and its address is the lowest of the frames of its key; a run of
+/// frames inlined into one another (callee first) is numbered after every key, in the order the
+/// runs are first met, and its address is the lowest it was seen at.
 struct Locations {
+    /// Whether the location of each key alone is in a sample.
+    used: Vec<bool>,
+    /// The address of the location of each key alone.
+    single: Vec<Option<u64>>,
     ids: HashMap<Box<[u32]>, u64>,
-    list: Vec<(Box<[u32]>, Option<u64>)>,
+    runs: Vec<(Box<[u32]>, Option<u64>)>,
 }
 
 impl Locations {
+    /// The locations of `fold`'s keys, whose frame-table entries are at `addresses`.
+    ///
+    /// A key's own location is at the lowest address of its entries that no other entry shares
+    /// (the entries at one address are frames inlined into one another there), or, where every
+    /// one is shared, the lowest of them.
+    fn new(fold: &Fold<'_>, addresses: &[Option<u64>]) -> Locations {
+        let mut entries_at: HashMap<u64, u32> = HashMap::new();
+        for address in addresses.iter().flatten() {
+            *entries_at.entry(*address).or_default() += 1;
+        }
+        // The lowest address of each key's entries, alone at theirs and of any.
+        let mut alone = vec![None; fold.keys()];
+        let mut any = vec![None; fold.keys()];
+        for (f, &address) in addresses.iter().enumerate() {
+            if let Some(key) = fold.key_of(f as u32) {
+                let k = key as usize;
+                any[k] = min_address(any[k], address);
+                if address.is_some_and(|a| entries_at.get(&a) == Some(&1)) {
+                    alone[k] = min_address(alone[k], address);
+                }
+            }
+        }
+        let single = alone.into_iter().zip(any).map(|(a, b)| a.or(b)).collect();
+        Locations {
+            used: vec![false; fold.keys()],
+            single,
+            ids: HashMap::new(),
+            runs: Vec::new(),
+        }
+    }
+
+    /// The id of the location of `keys` (callee first), seen at `address`.
     fn id(&mut self, keys: &[u32], address: Option<u64>) -> u64 {
+        if let &[key] = keys {
+            self.used[key as usize] = true;
+            return u64::from(key) + 1;
+        }
+        let base = self.used.len() as u64;
         if let Some(&id) = self.ids.get(keys) {
-            let seen = &mut self.list[id as usize - 1].1;
+            let seen = &mut self.runs[(id - base) as usize - 1].1;
             *seen = min_address(*seen, address);
             return id;
         }
-        self.list.push((keys.into(), address));
-        let id = self.list.len() as u64;
+        self.runs.push((keys.into(), address));
+        let id = base + self.runs.len() as u64;
         self.ids.insert(keys.into(), id);
         id
+    }
+
+    /// Calls `visit` with each location in a sample: its id, keys (callee first) and address;
+    /// the keys' own first, in their order, then the runs.
+    fn for_each<E>(
+        &self,
+        mut visit: impl FnMut(u64, &[u32], Option<u64>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for key in 0..self.used.len() as u32 {
+            if self.used[key as usize] {
+                visit(u64::from(key) + 1, &[key], self.single[key as usize])?;
+            }
+        }
+        let base = self.used.len() as u64;
+        for (i, (keys, address)) in self.runs.iter().enumerate() {
+            visit(base + i as u64 + 1, keys, *address)?;
+        }
+        Ok(())
     }
 }
 
