@@ -340,6 +340,15 @@ fn name_segments(frame: &Frame<'_>) -> Vec<String> {
         }
         prev = c;
     }
+    // A C++ function template's name begins with its return type (`void ns::f<int>(int)`,
+    // `std::vector<int> ns::g()`): the name is what follows the last space outside brackets
+    // before any `operator` (whose own name may hold spaces: `operator new`,
+    // `operator unsigned long`).
+    let plain = if frame.name_without_parameters().len() < frame.function.len() {
+        without_return_type(&plain).to_owned()
+    } else {
+        plain
+    };
     // Segments, split at `::` outside parentheses, brackets and braces.
     let mut segments = Vec::new();
     let (mut depth, mut start) = (0i32, 0);
@@ -365,6 +374,27 @@ fn name_segments(frame: &Frame<'_>) -> Vec<String> {
         segments.pop();
     }
     segments
+}
+
+/// A C++ name (its generic arguments and parameters taken off) without the return type that
+/// begins a function template's name: what follows the last space outside parentheses before
+/// any `operator`; the name itself where there is none.
+fn without_return_type(name: &str) -> &str {
+    let end = name
+        .match_indices("operator")
+        .find(|&(i, _)| i == 0 || matches!(name.as_bytes()[i - 1], b':' | b' '))
+        .map_or(name.len(), |(i, _)| i);
+    let mut depth = 0i32;
+    let mut cut = 0;
+    for (i, c) in name[..end].char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ' ' if depth == 0 && !name[i..end].trim().is_empty() => cut = i + 1,
+            _ => {}
+        }
+    }
+    &name[cut..]
 }
 
 /// Where the `>` that closes a `<` just before `text` is (`->` is not one).
@@ -1959,6 +1989,34 @@ mod tests {
             "function",
             "operator<<",
             "std::ostream::operator<<(int)"
+        ));
+        // A function template's return type is not part of its name.
+        for raw in [
+            "void ns::Parser::parse<int>(int)",
+            "std::vector<int, std::allocator<int> > ns::Parser::parse<int>(char const*)",
+            "unsigned long const* ns::Parser::parse<char>(char const*) const",
+        ] {
+            assert!(matches("path", "ns::Parser", raw), "{raw}");
+            assert!(matches("function", "Parser::parse", raw), "{raw}");
+            assert!(!matches("path", "std", raw), "{raw}");
+        }
+        for (raw, function) in [
+            (
+                "void* ns::operator new<ns::Arena>(unsigned long)",
+                "operator new",
+            ),
+            (
+                "ns::C::operator unsigned long() const",
+                "C::operator unsigned long",
+            ),
+            ("(anonymous namespace)::make(int)", "make"),
+        ] {
+            assert!(matches("function", function, raw), "{raw}");
+        }
+        assert!(matches(
+            "path",
+            "(anonymous namespace)",
+            "(anonymous namespace)::make(int)"
         ));
         // A trait impl's self type is a type prefix; its methods are the type's.
         let next = "<my_app::json::Lexer as core::iter::Iterator>::next";

@@ -159,7 +159,10 @@ impl<'a> Frame<'a> {
     fn is_cpp(&self) -> bool {
         let f = self.function.trim_end();
         let f = f.strip_suffix(" const").unwrap_or(f);
-        f.ends_with(')') && f.contains('(') && !f.starts_with('(')
+        // Not Valgrind's `(below main)`; C++'s `(anonymous namespace)::f(int)` is C++.
+        f.ends_with(')')
+            && f.contains('(')
+            && (!f.starts_with('(') || f.starts_with("(anonymous namespace)::"))
     }
 
     /// The function without a C++ parameter list (`ggc_internal_alloc(unsigned long)` is
