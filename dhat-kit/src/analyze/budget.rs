@@ -345,7 +345,7 @@ fn name_segments(frame: &Frame<'_>) -> Vec<String> {
     // before any `operator` (whose own name may hold spaces: `operator new`,
     // `operator unsigned long`).
     let plain = if frame.name_without_parameters().len() < frame.function.len() {
-        without_return_type(&plain).to_owned()
+        crate::profile::frame::without_return_type(&plain).to_owned()
     } else {
         plain
     };
@@ -374,27 +374,6 @@ fn name_segments(frame: &Frame<'_>) -> Vec<String> {
         segments.pop();
     }
     segments
-}
-
-/// A C++ name (its generic arguments and parameters taken off) without the return type that
-/// begins a function template's name: what follows the last space outside parentheses before
-/// any `operator`; the name itself where there is none.
-fn without_return_type(name: &str) -> &str {
-    let end = name
-        .match_indices("operator")
-        .find(|&(i, _)| i == 0 || matches!(name.as_bytes()[i - 1], b':' | b' '))
-        .map_or(name.len(), |(i, _)| i);
-    let mut depth = 0i32;
-    let mut cut = 0;
-    for (i, c) in name[..end].char_indices() {
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            ' ' if depth == 0 && !name[i..end].trim().is_empty() => cut = i + 1,
-            _ => {}
-        }
-    }
-    &name[cut..]
 }
 
 /// Where the `>` that closes a `<` just before `text` is (`->` is not one).

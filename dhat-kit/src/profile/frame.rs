@@ -252,7 +252,9 @@ impl<'a> Frame<'a> {
     /// Whether the frame is plumbing rather than the code that asked for memory: the allocator
     /// and its wrappers ([`is_allocator`](Frame::is_allocator)), the standard library (`alloc`,
     /// `core`, `std`, and `hashbrown`, which is std's `HashMap`, by symbol or by source file;
-    /// C++'s `std::` and `__gnu_cxx::`; a function generic over Rust's allocator, as std's
+    /// C++'s `std::` and `__gnu_cxx::`, after a function template's return type too, and the
+    /// functions inlined from the C++ standard library's headers, which Valgrind names without
+    /// their namespace: `push_back (stl_vector.h:1294)`; a function generic over Rust's allocator, as std's
     /// collections are: `do_alloc<alloc::alloc::Global>`), generic or primitive `impl`s
     /// (`<T as ...>`, `<u8 as ...>`), memory copies (`memcpy`, `memmove`), the C library's start
     /// (`(below main)`) and dynamic loader, code without symbols (`???`), and `[root]`.
@@ -285,6 +287,20 @@ impl<'a> Frame<'a> {
             }
         }
         if self.rust_path_head().is_some_and(|h| CRATES.contains(&h)) {
+            return true;
+        }
+        // C++: a function template of `std` after its return type (`void std::vector<int,
+        // ..>::_M_realloc_insert<int>(..)`), and the standard library's inlined functions,
+        // named without their namespace, in its headers (`allocate (new_allocator.h:137)`).
+        let name = without_return_type(self.name_without_parameters());
+        let head = name.split("::").next().unwrap_or(name);
+        let head = head.split('<').next().unwrap_or(head);
+        if name.len() < self.function.len() && matches!(head, "std" | "__gnu_cxx" | "__cxx11") {
+            return true;
+        }
+        if self.file.is_some_and(is_cpp_std_header)
+            && (!name.contains("::") || matches!(head, "std" | "__gnu_cxx" | "__cxx11"))
+        {
             return true;
         }
         if !self.is_cpp() {
@@ -572,6 +588,64 @@ fn crate_of_file(file: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
+/// A C++ name without the return type that begins a function template's demangled name (`void
+/// ns::f<int>(int)` is `ns::f<int>(int)`): what follows the last space outside brackets before
+/// any `operator` (whose own name may hold spaces: `operator new`, `operator unsigned long`);
+/// the name itself where there is none.
+pub(crate) fn without_return_type(name: &str) -> &str {
+    let end = name
+        .match_indices("operator")
+        .find(|&(i, _)| i == 0 || matches!(name.as_bytes()[i - 1], b':' | b' '))
+        .map_or(name.len(), |(i, _)| i);
+    let mut depth = 0i32;
+    let mut cut = 0;
+    let mut prev = ' ';
+    for (i, c) in name[..end].char_indices() {
+        match c {
+            '(' | '[' | '{' | '<' => depth += 1,
+            '>' if prev == '-' => {}
+            ')' | ']' | '}' | '>' => depth -= 1,
+            ' ' if depth == 0 && !name[i..end].trim().is_empty() => cut = i + 1,
+            _ => {}
+        }
+        prev = c;
+    }
+    &name[cut..]
+}
+
+/// Whether `file` is a header of a C++ standard library (libstdc++'s `stl_vector.h`,
+/// `vector.tcc`, `new_allocator.h`, ..., or any file under an `include/c++/` directory, where
+/// libc++'s are too): where a release build's inlined standard-library frames are, named
+/// without their namespace (`allocate (new_allocator.h:137)`, `push_back (stl_vector.h:1294)`).
+fn is_cpp_std_header(file: &str) -> bool {
+    const HEADERS: [&str; 17] = [
+        "alloc_traits.h",
+        "allocated_ptr.h",
+        "allocator.h",
+        "basic_string.h",
+        "char_traits.h",
+        "cow_string.h",
+        "hashtable.h",
+        "hashtable_policy.h",
+        "move.h",
+        "new_allocator.h",
+        "ptr_traits.h",
+        "shared_ptr.h",
+        "shared_ptr_base.h",
+        "std_function.h",
+        "unique_ptr.h",
+        "unordered_map.h",
+        "unordered_set.h",
+    ];
+    if file.contains("/include/c++/") {
+        return true;
+    }
+    let name = file.rsplit('/').next().unwrap_or(file);
+    name.ends_with(".tcc")
+        || (name.starts_with("stl_") && name.ends_with(".h"))
+        || (file == name && HEADERS.contains(&name))
+}
+
 /// The top-level generic arguments of a function name: `f<A, B<C, D>>` gives `A` and `B<C, D>`.
 fn generic_args(function: &str) -> impl Iterator<Item = &str> {
     let inner = function
@@ -804,6 +878,37 @@ mod tests {
         assert_eq!(cpp_src.crate_name(), "src/foo");
         assert_eq!(cpp_src.name_without_parameters(), "ns::Foo::bar");
         assert!(Frame::parse("0x1: std::vector<int, std::allocator<int> >::push_back(int const&) (stl_vector.h:1281)").is_boring());
+    }
+
+    #[test]
+    fn cpp_standard_library_frames_of_a_release_build() {
+        // Valgrind's DHAT on `g++ -O1 -g`: the standard library's inlined functions are named
+        // without their namespace, in its headers; a function template begins with its return
+        // type. The program's own frames are not plumbing, inlined or not.
+        for plumbing in [
+            "0x10937A: allocate (new_allocator.h:137)",
+            "0x10937A: allocate (alloc_traits.h:464)",
+            "0x10937A: _M_allocate (stl_vector.h:378)",
+            "0x10937A: void std::vector<int, std::allocator<int> >::_M_realloc_insert<int>(__gnu_cxx::__normal_iterator<int*, std::vector<int, std::allocator<int> > >, int&&) (vector.tcc:453)",
+            "0x1091E2: emplace_back<int> (vector.tcc:123)",
+            "0x1091E2: push_back (stl_vector.h:1294)",
+            "0x109215: basic_string<> (basic_string.h:659)",
+            "0x1: _M_create (/usr/include/c++/12/bits/basic_string.tcc:1)",
+            "0x1: __allocate_at_least (/usr/include/c++/v1/__memory/allocate_at_least.h:1)",
+            "0x1: std::unique_ptr<ns::Node, std::default_delete<ns::Node> > std::make_unique<ns::Node>() (unique_ptr.h:1)",
+        ] {
+            assert!(Frame::parse(plumbing).is_boring(), "{plumbing}");
+        }
+        for code in [
+            "0x1091E2: make<int> (t.cc:4)",
+            "0x1091E2: parse<int> (t.cc:6)",
+            "0x109215: anon (t.cc:5)",
+            "0x1: void ns::Parser::parse<int>(int) (parser.cpp:6)",
+            "0x1: ns::Arena::allocate(unsigned long) (allocator.h:12)",
+            "0x1: allocate (src/pool/allocator.h:12)",
+        ] {
+            assert!(!Frame::parse(code).is_boring(), "{code}");
+        }
     }
 
     #[test]
