@@ -2084,6 +2084,19 @@ mod tests {
         );
     }
 
+    /// The rendered check of `profile` against one component, `parser`, matching `parse_json`
+    /// with the limit `max` (TOML).
+    fn parser_rendered(profile: &Profile, max: &str) -> String {
+        let budget = format!(
+            "[[component]]\nname = \"parser\"\nmatch = {{ function = \"parse_json\" }}\nmax = {max}\n"
+        );
+        Budgets::parse(&budget, "b.toml")
+            .unwrap()
+            .check(profile)
+            .unwrap()
+            .render()
+    }
+
     #[test]
     fn the_verdict_is_exact_when_rounded_figures_read_the_same() {
         let profile = valgrind_profile(
@@ -2091,14 +2104,7 @@ mod tests {
             &[(4001, &[1, 2]), (6859, &[2])],
         );
         let verdict = |max: &str| {
-            let budget = format!(
-                "[[component]]\nname = \"parser\"\nmatch = {{ function = \"parse_json\" }}\nmax = {max}\n"
-            );
-            let text = Budgets::parse(&budget, "b.toml")
-                .unwrap()
-                .check(&profile)
-                .unwrap()
-                .render();
+            let text = parser_rendered(&profile, max);
             text.lines().last().unwrap().to_owned()
         };
         assert_eq!(
@@ -2123,14 +2129,7 @@ mod tests {
             &[(4001, &[1, 2]), (6859, &[2])],
         );
         let row = |max: &str| {
-            let budget = format!(
-                "[[component]]\nname = \"parser\"\nmatch = {{ function = \"parse_json\" }}\nmax = {max}\n"
-            );
-            let text = Budgets::parse(&budget, "b.toml")
-                .unwrap()
-                .check(&profile)
-                .unwrap()
-                .render();
+            let text = parser_rendered(&profile, max);
             let line = text.lines().find(|l| l.ends_with("  parser")).unwrap();
             line.split("  ")
                 .map(str::trim)
