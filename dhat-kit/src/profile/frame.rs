@@ -299,8 +299,13 @@ impl<'a> Frame<'a> {
             return true;
         }
         if self.file.is_some_and(is_cpp_std_header)
-            && (!name.contains("::") || matches!(head, "std" | "__gnu_cxx" | "__cxx11"))
+            && (!is_qualified(name) || matches!(head, "std" | "__gnu_cxx" | "__cxx11"))
         {
+            return true;
+        }
+        // The loader's own frames, named with their source when the C library's debug symbols
+        // are installed (`call_init (dl-init.c:74)`, running a library's static constructors).
+        if self.file.is_some_and(is_loader_source) {
             return true;
         }
         if !self.is_cpp() {
@@ -613,29 +618,121 @@ pub(crate) fn without_return_type(name: &str) -> &str {
     &name[cut..]
 }
 
+/// Whether a C++ name is qualified by a namespace or class: it holds `::` outside the generic
+/// arguments (`ns::f` and `std::vector<int>::push_back` are; `emplace_back<std::string>` and
+/// `operator+<char, std::char_traits<char> >` are not).
+fn is_qualified(name: &str) -> bool {
+    // An operator's own name may hold brackets (`operator<<`, `operator()`): any `::` that
+    // qualifies it comes before it.
+    let end = name
+        .match_indices("operator")
+        .find(|&(i, _)| i == 0 || matches!(name.as_bytes()[i - 1], b':' | b' '))
+        .map_or(name.len(), |(i, _)| i);
+    let mut depth = 0i32;
+    let mut prev = ' ';
+    for c in name[..end].chars() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' if prev == '-' => {}
+            '>' | ')' | ']' => depth -= 1,
+            ':' if prev == ':' && depth == 0 => return true,
+            _ => {}
+        }
+        prev = c;
+    }
+    false
+}
+
+/// Whether `file` is a source file of glibc's dynamic loader (`dl-init.c`, `dl-open.c`,
+/// `rtld.c`), as Valgrind names it without a directory, or under glibc's `elf/`.
+fn is_loader_source(file: &str) -> bool {
+    let (dir, name) = file.rsplit_once('/').unwrap_or(("", file));
+    (dir.is_empty() || dir == "elf" || dir.ends_with("/elf"))
+        && ((name.starts_with("dl-") && name.ends_with(".c")) || name == "rtld.c")
+}
+
 /// Whether `file` is a header of a C++ standard library (libstdc++'s `stl_vector.h`,
 /// `vector.tcc`, `new_allocator.h`, ..., or any file under an `include/c++/` directory, where
 /// libc++'s are too): where a release build's inlined standard-library frames are, named
 /// without their namespace (`allocate (new_allocator.h:137)`, `push_back (stl_vector.h:1294)`).
 fn is_cpp_std_header(file: &str) -> bool {
-    const HEADERS: [&str; 17] = [
+    const HEADERS: [&str; 36] = [
         "alloc_traits.h",
         "allocated_ptr.h",
         "allocator.h",
+        "basic_ios.h",
         "basic_string.h",
         "char_traits.h",
         "cow_string.h",
+        "forward_list.h",
+        "fs_path.h",
+        "functional_hash.h",
         "hashtable.h",
         "hashtable_policy.h",
+        "ios_base.h",
+        "locale_classes.h",
+        "locale_facets.h",
+        "memory_resource.h",
         "move.h",
         "new_allocator.h",
+        "node_handle.h",
         "ptr_traits.h",
+        "regex_automaton.h",
+        "regex_compiler.h",
+        "regex_executor.h",
+        "regex_scanner.h",
         "shared_ptr.h",
+        "shared_ptr_atomic.h",
         "shared_ptr_base.h",
         "std_function.h",
+        "std_mutex.h",
+        "std_thread.h",
+        "streambuf_iterator.h",
+        "unique_lock.h",
         "unique_ptr.h",
         "unordered_map.h",
         "unordered_set.h",
+        "uses_allocator.h",
+    ];
+    // The headers without an extension whose templates allocate (`pair<..> (tuple:1817)`,
+    // `basic_stringbuf (sstream:142)`).
+    const BARE: [&str; 36] = [
+        "any",
+        "array",
+        "bitset",
+        "condition_variable",
+        "deque",
+        "filesystem",
+        "format",
+        "forward_list",
+        "fstream",
+        "functional",
+        "future",
+        "iomanip",
+        "istream",
+        "list",
+        "locale",
+        "map",
+        "memory",
+        "memory_resource",
+        "mutex",
+        "optional",
+        "ostream",
+        "queue",
+        "regex",
+        "set",
+        "shared_mutex",
+        "sstream",
+        "stack",
+        "streambuf",
+        "string",
+        "string_view",
+        "thread",
+        "tuple",
+        "unordered_map",
+        "unordered_set",
+        "variant",
+        "vector",
     ];
     if file.contains("/include/c++/") {
         return true;
@@ -643,7 +740,7 @@ fn is_cpp_std_header(file: &str) -> bool {
     let name = file.rsplit('/').next().unwrap_or(file);
     name.ends_with(".tcc")
         || (name.starts_with("stl_") && name.ends_with(".h"))
-        || (file == name && HEADERS.contains(&name))
+        || (file == name && (HEADERS.contains(&name) || BARE.contains(&name)))
 }
 
 /// The top-level generic arguments of a function name: `f<A, B<C, D>>` gives `A` and `B<C, D>`.
@@ -909,6 +1006,54 @@ mod tests {
         ] {
             assert!(!Frame::parse(code).is_boring(), "{code}");
         }
+    }
+
+    #[test]
+    fn cpp_standard_library_frames_with_qualified_template_arguments() {
+        // Valgrind's DHAT on `g++ -O2 -g` (GCC 12): inlined standard-library functions whose
+        // template arguments name a namespace, and headers without an extension.
+        for plumbing in [
+            "0x10A2F1: construct<std::vector<char>, int, char> (new_allocator.h:175)",
+            "0x10A2F1: emplace_back<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > > (vector.tcc:123)",
+            "0x10A2F1: emplace_back<text::detail::Token> (vector.tcc:123)",
+            "0x10A2F1: emplace_back<std::unique_ptr<int, std::default_delete<int> > > (vector.tcc:123)",
+            "0x10A2F1: _M_create_node<const std::piecewise_construct_t&, std::tuple<const std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >&>, std::tuple<> > (stl_tree.h:611)",
+            "0x10A2F1: _M_allocate_node<const std::piecewise_construct_t&, std::tuple<const std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >&>, std::tuple<> > (hashtable_policy.h:1963)",
+            "0x10A2F1: __allocate_guarded<std::allocator<std::_Sp_counted_ptr_inplace<inventory::Item, std::allocator<void>, (__gnu_cxx::_Lock_policy)2> > > (allocated_ptr.h:98)",
+            "0x10A2F1: _Construct<inventory::Item, const std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >&, int&> (stl_construct.h:119)",
+            "0x10A2F1: operator+<char, std::char_traits<char>, std::allocator<char> > (basic_string.h:3476)",
+            "0x10A2F1: pair<const std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >&, 0> (tuple:1817)",
+            "0x10A2F1: basic_stringbuf (sstream:142)",
+        ] {
+            assert!(Frame::parse(plumbing).is_boring(), "{plumbing}");
+        }
+        for code in [
+            "0x1: ns::Parser::make<std::string> (tuple:1)",
+            "0x1: inventory::Pool<std::string>::add (stl_tree.h:1)",
+            "0x1: tuple (src/tuple:3)",
+            "0x1: ns::operator+(ns::V const&, ns::V const&) (basic_string.h:1)",
+        ] {
+            assert!(!Frame::parse(code).is_boring(), "{code}");
+        }
+        assert!(is_qualified("ns::operator<<"));
+        assert!(!is_qualified("operator<<"));
+        assert!(!is_qualified("operator-><int>"));
+        assert!(is_qualified("std::vector<int>::push_back"));
+    }
+
+    #[test]
+    fn the_loaders_frames_with_its_sources() {
+        // A C++ program's libstdc++ allocating at load time, with glibc's debug symbols.
+        for loader in [
+            "0x4004A1D: call_init (dl-init.c:74)",
+            "0x4004B03: _dl_init (dl-init.c:121)",
+            "0x1: dl_open_worker_begin (elf/dl-open.c:1)",
+            "0x1: dl_main (rtld.c:1)",
+        ] {
+            assert!(Frame::parse(loader).is_boring(), "{loader}");
+        }
+        assert!(!Frame::parse("0x1: call_init (src/dl-init.c:7)").is_boring());
+        assert!(!Frame::parse("0x1: call_init (init.c:7)").is_boring());
     }
 
     #[test]
