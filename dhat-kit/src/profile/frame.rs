@@ -166,7 +166,10 @@ impl<'a> Frame<'a> {
     }
 
     /// The function without a C++ parameter list (`ggc_internal_alloc(unsigned long)` is
-    /// `ggc_internal_alloc`); other functions as they are.
+    /// `ggc_internal_alloc`) and without the ABI tags GCC puts before it (`make_label[abi:cxx11]
+    /// (int)` is `make_label`); other functions as they are. The call operator's own
+    /// parentheses are part of its name (`Foo::operator()(int)` is `Foo::operator()`, and
+    /// `operator()` itself stays whole).
     pub(crate) fn name_without_parameters(&self) -> &'a str {
         if !self.is_cpp() {
             return self.function;
@@ -180,7 +183,12 @@ impl<'a> Frame<'a> {
                 '(' => {
                     depth -= 1;
                     if depth == 0 {
-                        return &f[..i];
+                        let name = &f[..i];
+                        if is_operator_word_end(name) {
+                            // `operator()`: its parentheses are its name, not a parameter list.
+                            return f;
+                        }
+                        return without_abi_tags(name);
                     }
                 }
                 _ => {}
@@ -618,6 +626,24 @@ pub(crate) fn without_return_type(name: &str) -> &str {
     &name[cut..]
 }
 
+/// Whether `name` ends with the keyword `operator` (`Foo::operator`, not `cooperator`).
+fn is_operator_word_end(name: &str) -> bool {
+    name.strip_suffix("operator")
+        .is_some_and(|before| before.is_empty() || before.ends_with("::") || before.ends_with(' '))
+}
+
+/// A C++ name without the ABI tags at its end (`make_label[abi:cxx11]` is `make_label`;
+/// `f[abi:cxx11][abi:v2]` is `f`).
+fn without_abi_tags(mut name: &str) -> &str {
+    while let Some(head) = name.strip_suffix(']') {
+        match head.rfind("[abi:") {
+            Some(at) if at > 0 && !head[at..].contains(']') => name = &head[..at],
+            _ => break,
+        }
+    }
+    name
+}
+
 /// Whether a C++ name is qualified by a namespace or class: it holds `::` outside the generic
 /// arguments (`ns::f` and `std::vector<int>::push_back` are; `emplace_back<std::string>` and
 /// `operator+<char, std::char_traits<char> >` are not).
@@ -1039,6 +1065,42 @@ mod tests {
         assert!(!is_qualified("operator<<"));
         assert!(!is_qualified("operator-><int>"));
         assert!(is_qualified("std::vector<int>::push_back"));
+    }
+
+    #[test]
+    fn names_without_parameters_abi_tags_or_the_call_operators_parentheses() {
+        // Valgrind's DHAT on `g++ -O0 -g` (GCC 12): a function returning `std::string` carries
+        // GCC's ABI tag; a lambda's frame is its call operator; a release build's inlined call
+        // operator is `operator()` alone.
+        for (raw, name) in [
+            (
+                "0x10A0F2: inventory::make_label[abi:cxx11](int) (inventory.cpp:45)",
+                "inventory::make_label",
+            ),
+            (
+                "0x1: text::Index::words[abi:cxx11]() const (textproc.cpp:28)",
+                "text::Index::words",
+            ),
+            (
+                "0x10A1C3: main::{lambda(int)#1}::operator()(int) const (inventory.cpp:71)",
+                "main::{lambda(int)#1}::operator()",
+            ),
+            ("0x10A1C3: operator() (inventory.cpp:71)", "operator()"),
+            ("operator()", "operator()"),
+            (
+                "0x1: ns::Foo::operator()(std::vector<int, std::allocator<int> > const&) (f.cpp:1)",
+                "ns::Foo::operator()",
+            ),
+            (
+                "0x1: inventory::Catalog::operator+=(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&) (inventory.cpp:37)",
+                "inventory::Catalog::operator+=",
+            ),
+            ("0x1: f[abi:cxx11][abi:v2](int) (a.cpp:1)", "f"),
+            ("0x1: cooperator(int) (a.cpp:1)", "cooperator"),
+            ("0x1: g[3](int) (a.cpp:1)", "g[3]"),
+        ] {
+            assert_eq!(Frame::parse(raw).name_without_parameters(), name, "{raw}");
+        }
     }
 
     #[test]
