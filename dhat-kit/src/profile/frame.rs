@@ -157,7 +157,7 @@ impl<'a> Frame<'a> {
     /// Whether the function is a C++ symbol: it ends with a parameter list (`f(int)`,
     /// `g() const`).
     fn is_cpp(&self) -> bool {
-        let f = self.function.trim_end();
+        let f = without_clone_suffixes(self.function.trim_end());
         let f = f.strip_suffix(" const").unwrap_or(f);
         // Not Valgrind's `(below main)`; C++'s `(anonymous namespace)::f(int)` is C++.
         f.ends_with(')')
@@ -166,15 +166,17 @@ impl<'a> Frame<'a> {
     }
 
     /// The function without a C++ parameter list (`ggc_internal_alloc(unsigned long)` is
-    /// `ggc_internal_alloc`) and without the ABI tags GCC puts before it (`make_label[abi:cxx11]
-    /// (int)` is `make_label`); other functions as they are. The call operator's own
+    /// `ggc_internal_alloc`), without the ABI tags GCC puts before it (`make_label[abi:cxx11]
+    /// (int)` is `make_label`) and without the suffix of a copy the compiler specialised (`app::fill
+    /// (int, int) [clone .constprop.0]` is `app::fill`, C's `dup_key.constprop.0` is `dup_key`);
+    /// other functions as they are. The call operator's own
     /// parentheses are part of its name (`Foo::operator()(int)` is `Foo::operator()`, and
     /// `operator()` itself stays whole).
     pub(crate) fn name_without_parameters(&self) -> &'a str {
         if !self.is_cpp() {
-            return self.function;
+            return without_clone_suffixes(self.function);
         }
-        let f = self.function.trim_end();
+        let f = without_clone_suffixes(self.function.trim_end());
         let f = f.strip_suffix(" const").unwrap_or(f);
         let mut depth = 0i32;
         for (i, c) in f.char_indices().rev() {
@@ -624,6 +626,37 @@ pub(crate) fn without_return_type(name: &str) -> &str {
         prev = c;
     }
     &name[cut..]
+}
+
+/// A function without the suffixes of the copies GCC makes of it, specialised or split (its
+/// clones): C++'s demangled ` [clone .constprop.0]`, ` [clone .cold]`, and a C symbol's own
+/// `.constprop.0`, `.isra.0`, `.part.0`, `.cold`, `.lto_priv.0` (a C name has no `.` of its own).
+fn without_clone_suffixes(mut f: &str) -> &str {
+    while let Some(head) = f.strip_suffix(']') {
+        match head.rfind(" [clone .") {
+            Some(at) if !head[at..].contains(']') => f = head[..at].trim_end(),
+            _ => break,
+        }
+    }
+    if let Some((name, suffix)) = f.split_once('.') {
+        let clone = |s: &str| {
+            matches!(
+                s,
+                "constprop" | "isra" | "part" | "cold" | "lto_priv" | "localalias" | "clone"
+            ) || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let identifier = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$');
+        if identifier
+            && suffix.split('.').all(clone)
+            && !suffix.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        {
+            return name;
+        }
+    }
+    f
 }
 
 /// Whether `name` ends with the keyword `operator` (`Foo::operator`, not `cooperator`).
@@ -1097,10 +1130,43 @@ mod tests {
             ),
             ("0x1: f[abi:cxx11][abi:v2](int) (a.cpp:1)", "f"),
             ("0x1: cooperator(int) (a.cpp:1)", "cooperator"),
+            // `g++ -O2`: a copy specialised for a constant argument; `gcc -O2`: the same of C.
+            (
+                "0x10A050: app::fill(int, int) [clone .constprop.0] (clones.cpp:17)",
+                "app::fill",
+            ),
+            (
+                "0x10A84B: void std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >::_M_construct<char*>(char*, char*, std::forward_iterator_tag) [clone .isra.0] (basic_string.tcc:225)",
+                "void std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >::_M_construct<char*>",
+            ),
+            ("0x1: ns::f(int) const [clone .isra.0] [clone .cold] (a.cpp:1)", "ns::f"),
+            ("0x109379: dup_key.constprop.0 (linked2.c:27)", "dup_key"),
+            ("0x1: parse.part.0.isra.0 (a.c:1)", "parse"),
+            ("0x1: main.cold (a.c:1)", "main"),
+            ("0x1: v1.2 (a.c:1)", "v1.2"),
+            ("0x1: app::parse (src/a.rs:1:1)", "app::parse"),
             ("0x1: g[3](int) (a.cpp:1)", "g[3]"),
         ] {
             assert_eq!(Frame::parse(raw).name_without_parameters(), name, "{raw}");
         }
+    }
+
+    #[test]
+    fn a_clone_is_its_function() {
+        let cpp =
+            Frame::parse("0x10A050: app::fill(int, int) [clone .constprop.0] (clones.cpp:17)");
+        assert_eq!(
+            cpp.crate_name(),
+            "clones.cpp",
+            "a C++ namespace is never a crate"
+        );
+        assert!(!cpp.is_boring());
+        let c = Frame::parse("0x1: xmalloc.constprop.0 (xmalloc.c:3)");
+        assert!(c.is_allocator());
+        assert!(Frame::parse(
+            "0x10A84B: void std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >::_M_construct<char*>(char*, char*, std::forward_iterator_tag) [clone .isra.0] (basic_string.tcc:225)"
+        )
+        .is_boring());
     }
 
     #[test]
