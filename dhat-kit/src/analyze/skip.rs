@@ -2,14 +2,17 @@
 
 use std::path::Path;
 
-use crate::profile::frame::glob;
+use crate::profile::frame::{glob, without_return_type};
 use crate::profile::Frame;
 
 /// Functions to skip, besides the built-in rules ([`Frame::is_boring`] and
 /// [`ALLOCATION_WRAPPERS`](crate::profile::ALLOCATION_WRAPPERS)), when finding the site of a
 /// program point: a program's own allocation wrappers (`my_xmalloc`, `arena_alloc*`), as
-/// Valgrind's massif takes `--alloc-fn`. A pattern matches a frame's whole function name; `*`
-/// matches any run of characters.
+/// Valgrind's massif takes `--alloc-fn`. A pattern matches a frame's whole function name, or,
+/// for C and C++, the name as it is written in the source: without a C++ parameter list, return
+/// type or ABI tag, and without the suffix of a compiler's specialised copy (`ns::Arena::grow`
+/// matches `ns::Arena::grow(unsigned long)`, `my_xmalloc` matches `my_xmalloc.constprop.0`);
+/// `*` matches any run of characters.
 ///
 /// The command takes them from `--skip PATTERN` (repeatable), from `--skip-file FILE` (one pattern
 /// a line; blank lines and lines starting with `#` are ignored) and from the environment variable
@@ -101,10 +104,17 @@ impl Skip {
         &self.patterns
     }
 
-    /// Whether one of the patterns matches the frame's function.
+    /// Whether one of the patterns matches the frame's function, whole or as written in the
+    /// source (without a C++ parameter list, return type, ABI tag or clone suffix).
     #[must_use]
     pub fn matches(&self, frame: &Frame<'_>) -> bool {
-        self.patterns.iter().any(|p| glob(p, frame.function))
+        if self.patterns.is_empty() {
+            return false;
+        }
+        let name = without_return_type(frame.name_without_parameters());
+        self.patterns
+            .iter()
+            .any(|p| glob(p, frame.function) || glob(p, name))
     }
 }
 
@@ -122,6 +132,36 @@ mod tests {
         assert!(m("0x1: app::buf::grow (src/buf.rs:1:1)"));
         assert!(!m("0x1: app::buf::grown (src/buf.rs:1:1)"));
         assert!(!Skip::new().matches(&Frame::parse("0x1: f (a.c:1)")));
+    }
+
+    #[test]
+    fn c_and_cpp_functions_match_as_written_in_the_source() {
+        // Valgrind's DHAT on `g++ -O0 -g` and `gcc -O2 -g` (GCC 12).
+        let skip = Skip::new()
+            .with("inventory::Catalog::insert")
+            .with("dup_key")
+            .with("app::fill")
+            .with("inventory::make_label")
+            .with("ns::make<int>");
+        let m = |raw: &str| skip.matches(&Frame::parse(raw));
+        assert!(m("0x10A2F1: inventory::Catalog::insert(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&, int) (inventory.cpp:32)"));
+        assert!(m("0x109379: dup_key.constprop.0 (linked2.c:27)"));
+        assert!(m(
+            "0x10A050: app::fill(int, int) [clone .constprop.0] (clones.cpp:17)"
+        ));
+        assert!(m(
+            "0x10A0F2: inventory::make_label[abi:cxx11](int) (inventory.cpp:45)"
+        ));
+        assert!(m(
+            "0x1: std::vector<int, std::allocator<int> > ns::make<int>(int) (a.cpp:3)"
+        ));
+        assert!(!m(
+            "0x1: inventory::Catalog::insert_all(int) (inventory.cpp:40)"
+        ));
+        assert!(!m("0x1: dup_keys (a.c:1)"));
+        // The whole name, as before.
+        let whole = Skip::new().with("ns::grow(unsigned long)");
+        assert!(whole.matches(&Frame::parse("0x1: ns::grow(unsigned long) (a.cpp:1)")));
     }
 
     #[test]
