@@ -313,3 +313,95 @@ fn pprof_refuses_figures_beyond_its_signed_64_bit_values() {
     ]);
     assert!(out.exists());
 }
+
+/// Valgrind's DHAT 3.19 on `tests/fixtures/src/inventory.cpp`, built with `g++ -std=c++17 -O2 -g`
+/// (GCC 12): eight of its program points, with the standard library's functions inlined.
+const CPP_RELEASE: &str = "valgrind-cpp-release.json";
+
+#[test]
+fn a_cpp_release_builds_sites_are_the_programs_code() {
+    let table = ok(&["top", &path(CPP_RELEASE), "--format", "markdown"]);
+    let sites: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .map(|l| l.trim_end_matches(" |").rsplit(" | ").next().unwrap())
+        .collect();
+    assert_eq!(
+        sites,
+        [
+            // libstdc++'s own pool, allocated while the loader runs its constructors.
+            "0x49017B9 (in libstdc++.so.6.0.30)",
+            // A lambda's call operator, inlined into main.
+            "operator() (inventory.cpp:71)",
+            "inventory::Catalog::insert(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&, int) (inventory.cpp:32)",
+            "inventory::Catalog::insert(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&, int) (inventory.cpp:33)",
+            "add (inventory.cpp:22)",
+            "inventory::make_label[abi:cxx11](int) (inventory.cpp:45)",
+            "build_numbers (inventory.cpp:55)",
+        ],
+        "{table}"
+    );
+    // A program's own function is skipped by its name as written in the source.
+    let skipped = ok(&[
+        "top",
+        &path(CPP_RELEASE),
+        "-n",
+        "0",
+        "--skip",
+        "operator()",
+        "--skip",
+        "inventory::Catalog::insert",
+    ]);
+    assert!(skipped.contains("main (inventory.cpp:74)"), "{skipped}");
+    assert!(skipped.contains("main (inventory.cpp:63)"), "{skipped}");
+    assert!(
+        !skipped.contains("operator()") && !skipped.contains("Catalog::insert"),
+        "{skipped}"
+    );
+}
+
+#[test]
+fn a_cpp_budget_names_functions_as_the_source_does() {
+    let dir = support::TempDir::new("cli_analyze", "cpp-budget");
+    let budget = dir.write(
+        "budgets.toml",
+        r#"
+[[component]]
+name = "labels"
+match = { function = "inventory::make_label" }
+max = "100%"
+
+[[component]]
+name = "lambda"
+match = { function = "operator()" }
+max = "100%"
+
+[[component]]
+name = "catalog"
+match = { path = "inventory::Catalog" }
+max = "100%"
+"#,
+    );
+    let out = run(&[
+        "check",
+        &path(CPP_RELEASE),
+        "--budget",
+        budget.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(!stderr.contains("matches no program point"), "{stderr}");
+    for (component, bytes) in [
+        ("labels", "14.0 KiB"),
+        ("lambda", "57.0 KiB"),
+        ("catalog", "56.2 KiB"),
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(bytes) && l.ends_with(component)),
+            "{component}: {stdout}"
+        );
+    }
+}
