@@ -329,8 +329,9 @@ fn a_cpp_release_builds_sites_are_the_programs_code() {
     assert_eq!(
         sites,
         [
-            // libstdc++'s own pool, allocated while the loader runs its constructors.
-            "0x49017B9 (in libstdc++.so.6.0.30)",
+            // libstdc++'s own pool (no symbols), allocated while the loader runs its
+            // constructors.
+            "call_init (dl-init.c:74)",
             // A lambda's call operator, inlined into main.
             "operator() (inventory.cpp:71)",
             "inventory::Catalog::insert(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&, int) (inventory.cpp:32)",

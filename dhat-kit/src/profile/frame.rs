@@ -313,11 +313,6 @@ impl<'a> Frame<'a> {
         {
             return true;
         }
-        // The loader's own frames, named with their source when the C library's debug symbols
-        // are installed (`call_init (dl-init.c:74)`, running a library's static constructors).
-        if self.file.is_some_and(is_loader_source) {
-            return true;
-        }
         if !self.is_cpp() {
             if self
                 .file
@@ -700,14 +695,6 @@ fn is_qualified(name: &str) -> bool {
         prev = c;
     }
     false
-}
-
-/// Whether `file` is a source file of glibc's dynamic loader (`dl-init.c`, `dl-open.c`,
-/// `rtld.c`), as Valgrind names it without a directory, or under glibc's `elf/`.
-fn is_loader_source(file: &str) -> bool {
-    let (dir, name) = file.rsplit_once('/').unwrap_or(("", file));
-    (dir.is_empty() || dir == "elf" || dir.ends_with("/elf"))
-        && ((name.starts_with("dl-") && name.ends_with(".c")) || name == "rtld.c")
 }
 
 /// Whether `file` is a header of a C++ standard library (libstdc++'s `stl_vector.h`,
@@ -1167,21 +1154,6 @@ mod tests {
             "0x10A84B: void std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >::_M_construct<char*>(char*, char*, std::forward_iterator_tag) [clone .isra.0] (basic_string.tcc:225)"
         )
         .is_boring());
-    }
-
-    #[test]
-    fn the_loaders_frames_with_its_sources() {
-        // A C++ program's libstdc++ allocating at load time, with glibc's debug symbols.
-        for loader in [
-            "0x4004A1D: call_init (dl-init.c:74)",
-            "0x4004B03: _dl_init (dl-init.c:121)",
-            "0x1: dl_open_worker_begin (elf/dl-open.c:1)",
-            "0x1: dl_main (rtld.c:1)",
-        ] {
-            assert!(Frame::parse(loader).is_boring(), "{loader}");
-        }
-        assert!(!Frame::parse("0x1: call_init (src/dl-init.c:7)").is_boring());
-        assert!(!Frame::parse("0x1: call_init (init.c:7)").is_boring());
     }
 
     #[test]
