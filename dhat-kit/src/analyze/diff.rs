@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{
     render_table, show, top, Error, Format, GroupBy, Measures, Metric, Side, Skip, TopOptions,
 };
-use crate::profile::Profile;
+use crate::profile::{Frame, Profile};
 
 /// What [`diff`] compares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +90,12 @@ fn change(before: u64, after: u64) -> (i128, Option<f64>) {
 }
 
 /// Compares `before` with `after`: totals, then sites matched by their label (function, file and
-/// line of the most informative frame, or function, file or crate as grouped).
+/// line of the most informative frame, or function, file or crate as grouped). A site with a
+/// source location is matched by that location and its function's own name, so that builds
+/// which name one function differently are one site: a debug build's
+/// `app::Matrix::Matrix(unsigned long) (m.cpp:24)` and a release build's inlined `Matrix
+/// (m.cpp:24)`, or a compiler's specialised copy, `app::fill(int, int) [clone .constprop.0]`;
+/// the after profile's label is shown.
 ///
 /// # Errors
 ///
@@ -156,17 +161,25 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
             after: ma,
         });
     }
-    let mut sites: HashMap<String, (u64, u64)> = HashMap::new();
+    // By key, the label shown (the after profile's, where the site is in both) and the figures.
+    let mut sites: HashMap<String, (String, u64, u64)> = HashMap::new();
     for r in tb.rows {
-        sites.entry(r.site).or_default().0 = r.value;
+        let key = site_key(opts.group_by, &r.site, &r.frame);
+        let e = sites.entry(key).or_insert_with(|| (r.site, 0, 0));
+        e.1 = e.1.saturating_add(r.value);
     }
     for r in ta.rows {
-        sites.entry(r.site).or_default().1 = r.value;
+        let key = site_key(opts.group_by, &r.site, &r.frame);
+        let e = sites.entry(key).or_insert_with(|| (r.site.clone(), 0, 0));
+        if e.2 == 0 {
+            e.0 = r.site;
+        }
+        e.2 = e.2.saturating_add(r.value);
     }
     let mut sites: Vec<SiteChange> = sites
-        .into_iter()
-        .filter(|(_, (x, y))| x != y)
-        .map(|(site, (x, y))| {
+        .into_values()
+        .filter(|(_, x, y)| x != y)
+        .map(|(site, x, y)| {
             let (delta, percent) = change(x, y);
             SiteChange {
                 site,
@@ -193,6 +206,25 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
         sites,
         changed,
     })
+}
+
+/// What pairs a site of the before profile with one of the after profile: its label, or, for
+/// sites with a source location, that location and the function's name as the source spells it
+/// ([`Frame::source_name`]), so that one code location is one site across builds that name it
+/// differently: a debug build's `app::Matrix::Matrix(unsigned long) (clones.cpp:24)` and a
+/// release build's inlined `Matrix (clones.cpp:24)`, `app::fill(int, int) (clones.cpp:17)` and
+/// its specialised copy `app::fill(int, int) [clone .constprop.0] (clones.cpp:17)`.
+fn site_key(group_by: GroupBy, site: &str, frame: &str) -> String {
+    if group_by != GroupBy::Site {
+        return site.to_owned();
+    }
+    let f = Frame::parse(frame);
+    match (f.file, f.line) {
+        (Some(file), Some(line)) if !f.is_unsymbolised() && file != "???" => {
+            format!("{file}:{line}\n{}", f.source_name())
+        }
+        _ => site.to_owned(),
+    }
 }
 
 fn signed(profile: &Profile, metric: Metric, d: i128) -> String {
@@ -313,6 +345,70 @@ mod tests {
             "0x1: app::f (src/f.rs:1:1)"]}}"#
         );
         crate::profile::from_slice(json.as_bytes(), "s.json").unwrap()
+    }
+
+    /// A Valgrind heap profile of one point per `(bytes, stack)`.
+    fn valgrind(points: &[(u64, &[&str])]) -> Profile {
+        let mut ftbl = vec!["[root]".to_owned()];
+        let mut pps = Vec::new();
+        for (tb, stack) in points {
+            let mut fs = Vec::new();
+            for frame in stack.iter() {
+                fs.push(ftbl.len());
+                ftbl.push(frame.to_string());
+            }
+            pps.push(format!(r#"{{"tb":{tb},"tbk":1,"fs":{fs:?}}}"#));
+        }
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":false,
+            "bkacc":false,"tu":"instrs","Mtu":"Minstr","cmd":"./clones","pid":1,"te":9,
+            "pps":[{}],"ftbl":{}}}"#,
+            pps.join(","),
+            serde_json::to_string(&ftbl).unwrap()
+        );
+        crate::profile::from_slice(json.as_bytes(), "v.json").unwrap()
+    }
+
+    #[test]
+    fn one_code_location_is_one_site_across_builds_that_name_it_differently() {
+        // Valgrind's DHAT on `clones.cpp` built with `g++ -O0 -g` and `g++ -O2 -g` (GCC 12).
+        const NEW: &str = "0x1: operator new(unsigned long) (in /usr/libexec/valgrind/vgpreload_dhat-amd64-linux.so)";
+        let o0 = valgrind(&[
+            (491_520, &[NEW, "0x10A1: app::fill(int, int) (clones.cpp:17)", "0x10B1: main (clones.cpp:43)"]),
+            (39_712, &[NEW, "0x10A2: app::Matrix::Matrix(unsigned long) (clones.cpp:24)", "0x10B2: main (clones.cpp:48)"]),
+            (6_872, &[NEW, "0x10A3: app::make_formatter(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&)::{lambda(int)#1}::operator()(int) const (clones.cpp:34)", "0x10B3: main (clones.cpp:51)"]),
+            (100, &[NEW, "0x10A4: main (clones.cpp:52)"]),
+        ]);
+        let o2 = valgrind(&[
+            (491_520, &[NEW, "0x20A1: app::fill(int, int) [clone .constprop.0] (clones.cpp:17)", "0x20B1: main (clones.cpp:43)"]),
+            (39_712, &[NEW, "0x20A2: Matrix (clones.cpp:24)", "0x20B2: main (clones.cpp:48)"]),
+            (6_872, &[NEW, "0x20A3: operator() (clones.cpp:34)", "0x20B3: __invoke_impl<std::__cxx11::basic_string<char>, app::make_formatter(const std::string&)::<lambda(int)>&, int> (invoke.h:61)"]),
+            (200, &[NEW, "0x20A4: main (clones.cpp:52)"]),
+        ]);
+        let d = diff(&o0, &o2, &DiffOptions::default()).unwrap();
+        assert_eq!(d.changed, 1, "{:#?}", d.sites);
+        assert_eq!(d.sites[0].site, "main (clones.cpp:52)");
+        // Grouped by function, names are what they are.
+        let by_function = DiffOptions {
+            group_by: GroupBy::Function,
+            ..DiffOptions::default()
+        };
+        assert_eq!(diff(&o0, &o2, &by_function).unwrap().changed, 7);
+        // Another function at the same line is another site.
+        let other = valgrind(&[(491_520, &[NEW, "0x30A1: app::refill(int) (clones.cpp:17)"])]);
+        let d = diff(
+            &o0,
+            &other,
+            &DiffOptions {
+                n: 0,
+                ..DiffOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(d
+            .sites
+            .iter()
+            .any(|s| s.site == "app::refill(int) (clones.cpp:17)" && s.before == 0));
     }
 
     #[test]

@@ -199,6 +199,39 @@ impl<'a> Frame<'a> {
         self.function
     }
 
+    /// The function's own name, as its definition in the source spells it: the last segment of
+    /// its path, without parameters, return type, ABI tag, clone suffix or generic arguments
+    /// (`app::Matrix::Matrix(unsigned long)` and a release build's inlined `Matrix` are both
+    /// `Matrix`; `app::fill(int, int) [clone .constprop.0]` is `fill`; a lambda's
+    /// `main::{lambda(int)#1}::operator()(int) const` is `operator()`).
+    pub(crate) fn source_name(&self) -> &'a str {
+        let name = without_return_type(self.name_without_parameters());
+        // A Rust function's generic arguments (`parse::<T>`) come after a `::` of their own.
+        let name = match name.strip_suffix('>').and_then(|n| n.rfind("::<")) {
+            Some(at) if !name[at..].contains("operator") => &name[..at],
+            _ => name,
+        };
+        let (mut depth, mut start, mut prev) = (0i32, 0, ' ');
+        for (i, c) in name.char_indices() {
+            match c {
+                '<' | '(' | '[' | '{' => depth += 1,
+                '>' if prev == '-' => {}
+                '>' | ')' | ']' | '}' => depth -= 1,
+                ':' if prev == ':' && depth == 0 => start = i + 1,
+                _ => {}
+            }
+            prev = c;
+        }
+        let last = &name[start..];
+        if last.starts_with("operator") {
+            return last;
+        }
+        match last.find('<') {
+            Some(at) if at > 0 => &last[..at],
+            _ => last,
+        }
+    }
+
     /// Whether the frame has no symbol: Valgrind's `???` (the code's binary and address are
     /// known, its function is not).
     pub fn is_unsymbolised(&self) -> bool {
@@ -1135,6 +1168,27 @@ mod tests {
             ("0x1: g[3](int) (a.cpp:1)", "g[3]"),
         ] {
             assert_eq!(Frame::parse(raw).name_without_parameters(), name, "{raw}");
+        }
+    }
+
+    #[test]
+    fn source_names() {
+        for (raw, name) in [
+            ("0x1: app::Matrix::Matrix(unsigned long) (clones.cpp:24)", "Matrix"),
+            ("0x1: Matrix (clones.cpp:24)", "Matrix"),
+            ("0x1: app::fill(int, int) [clone .constprop.0] (clones.cpp:17)", "fill"),
+            ("0x1: main::{lambda(int)#1}::operator()(int) const (inventory.cpp:71)", "operator()"),
+            ("0x1: app::make_formatter(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&)::{lambda(int)#1}::operator()(int) const (clones.cpp:34)", "operator()"),
+            ("0x1: inventory::Pool<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > >::add(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >) (inventory.cpp:22)", "add"),
+            ("0x1: std::unique_ptr<app::Buffer, std::default_delete<app::Buffer> > std::make_unique<app::Buffer, int>(int&&) (unique_ptr.h:1065)", "make_unique"),
+            ("0x1: make_unique<app::Buffer, int> (unique_ptr.h:1065)", "make_unique"),
+            ("0x1: inventory::make_label[abi:cxx11](int) (inventory.cpp:45)", "make_label"),
+            ("0x1: dup_key.constprop.0 (linked2.c:27)", "dup_key"),
+            ("0x1: ns::operator<<(std::ostream&, ns::V const&) (a.cpp:1)", "operator<<"),
+            ("0x1: app::json::parse_json::<serde_json::Value> (src/json.rs:3:1)", "parse_json"),
+            ("0x1: <app::Lexer as core::iter::Iterator>::next (src/lex.rs:3:1)", "next"),
+        ] {
+            assert_eq!(Frame::parse(raw).source_name(), name, "{raw}");
         }
     }
 
