@@ -532,7 +532,7 @@ impl<'p> Frames<'p> {
                 Some(obj) => format!("??? (in {})", obj.rsplit('/').next().unwrap_or(obj)),
                 None => "???".to_owned(),
             },
-            GroupBy::Function => f.function.to_owned(),
+            GroupBy::Function => f.function_itself().to_owned(),
             GroupBy::File => f.file.or(f.object).unwrap_or("?").to_owned(),
             GroupBy::Crate => f.crate_name().to_owned(),
         }

@@ -433,4 +433,39 @@ mod tests {
         let text = t.render(&p, Format::Table);
         assert!(text.contains("1 of 4 sites"), "{text}");
     }
+
+    #[test]
+    fn a_function_and_its_specialised_copies_are_one_function() {
+        let json = r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":false,
+          "bkacc":false,"tu":"instrs","Mtu":"Minstr","cmd":"./clones","pid":1,"te":9,
+          "pps":[{"tb":40,"tbk":1,"fs":[1,2,5]},{"tb":24,"tbk":1,"fs":[1,3,5]},
+                 {"tb":8,"tbk":1,"fs":[1,4,5]},{"tb":4,"tbk":1,"fs":[1,6,5]}],
+          "ftbl":["[root]","0x1: malloc (in /usr/libexec/valgrind/vgpreload_dhat.so)",
+            "0x2: app::fill(int, int) (clones.cpp:17)",
+            "0x3: app::fill(int, int) [clone .constprop.0] (clones.cpp:17)",
+            "0x4: app::fill(double) (clones.cpp:30)",
+            "0x5: main (clones.cpp:40)",
+            "0x6: dup_key.constprop.0 (keys.c:9)"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "c.json").unwrap();
+        let opts = TopOptions {
+            n: 0,
+            group_by: GroupBy::Function,
+            ..TopOptions::default()
+        };
+        let rows: Vec<(String, u64)> = top(&p, &opts)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| (r.site, r.value))
+            .collect();
+        let s = |x: &str| x.to_owned();
+        assert_eq!(
+            rows,
+            [
+                (s("app::fill(int, int)"), 64),
+                (s("app::fill(double)"), 8),
+                (s("dup_key"), 4),
+            ]
+        );
+    }
 }

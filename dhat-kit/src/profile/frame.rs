@@ -165,6 +165,13 @@ impl<'a> Frame<'a> {
             && (!f.starts_with('(') || f.starts_with("(anonymous namespace)::"))
     }
 
+    /// The function without the suffix of a copy the compiler specialised or split, its
+    /// parameters kept (`app::fill(int, int) [clone .constprop.0]` is `app::fill(int, int)`, C's
+    /// `dup_key.constprop.0` is `dup_key`): the function a `--group-by function` row names.
+    pub(crate) fn function_itself(&self) -> &'a str {
+        without_clone_suffixes(self.function.trim_end())
+    }
+
     /// The function without a C++ parameter list (`ggc_internal_alloc(unsigned long)` is
     /// `ggc_internal_alloc`), without the ABI tags GCC puts before it (`make_label[abi:cxx11]
     /// (int)` is `make_label`) and without the suffix of a copy the compiler specialised (`app::fill
