@@ -406,3 +406,29 @@ max = "100%"
         );
     }
 }
+
+#[test]
+fn a_skip_pattern_that_matches_no_frame_is_a_warning() {
+    let heap = path(CPP_RELEASE);
+    let stderr = |args: &[&str]| {
+        let out = run(args);
+        assert!(out.status.success(), "dhat-kit {args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // A mistyped name changes nothing; it is said, naming the pattern and the file.
+    for command in [
+        vec!["top", &heap, "--skip", "inventory::Catalog::insrt"],
+        vec!["diff", &heap, &heap, "--skip", "inventory::Catalog::insrt"],
+    ] {
+        let text = stderr(&command);
+        assert!(
+            text.contains(
+                r#"dhat-kit: warning: --skip "inventory::Catalog::insrt" matches no frame of "#
+            ) && text.contains(CPP_RELEASE),
+            "{command:?}: {text}"
+        );
+    }
+    // A pattern that matches says nothing.
+    let text = stderr(&["top", &heap, "--skip", "inventory::Catalog::insert"]);
+    assert!(!text.contains("warning"), "{text}");
+}

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use dhat_kit::analyze::{self, DiffOptions, Format, GroupBy, Metric, TopOptions};
 use dhat_kit::baseline::{self, CheckOptions, Measure, Policy, Update};
 use dhat_kit::export::To;
-use dhat_kit::profile::{self, Profile};
+use dhat_kit::profile::{self, Frame, Profile};
 
 /// Reads DHAT JSON profiles (dhat-rs heap and ad-hoc, Valgrind DHAT heap, copy and ad-hoc, and
 /// dhat-kit's peak files) and prints what they say.
@@ -211,6 +211,29 @@ fn skip_list(patterns: &[String], files: &[PathBuf]) -> Result<analyze::Skip, Fa
     Ok(skip)
 }
 
+/// Warns, on stderr, of each `--skip` pattern of the command line that matches no frame of any
+/// of `profiles`: a mistyped pattern would otherwise change nothing, silently. (Patterns from
+/// `DHAT_KIT_SKIP` and `--skip-file` are lists shared between programs, so not each is expected
+/// to match.)
+fn warn_unmatched_skips(patterns: &[String], profiles: &[(&Profile, &Path)]) {
+    for pattern in patterns {
+        let skip = analyze::Skip::new().with(pattern.as_str());
+        let matched = profiles
+            .iter()
+            .any(|(p, _)| p.ftbl.iter().any(|raw| skip.matches(&Frame::parse(raw))));
+        if !matched {
+            let files: Vec<String> = profiles
+                .iter()
+                .map(|(_, f)| f.display().to_string())
+                .collect();
+            eprintln!(
+                "dhat-kit: warning: --skip {pattern:?} matches no frame of {}",
+                files.join(" or ")
+            );
+        }
+    }
+}
+
 /// The command's names of the library's enums: clap's derive stays out of the library's types.
 macro_rules! arg_enum {
     ($(#[$doc:meta])* $arg:ident => $lib:ident { $($(#[$vdoc:meta])* $variant:ident,)+ }) => {
@@ -349,6 +372,7 @@ fn run(command: Command) -> Result<(), Failure> {
         } => {
             let skip = rank.skip()?;
             let p = load(&file)?;
+            warn_unmatched_skips(&rank.skip, &[(&p, &file)]);
             let opts = TopOptions {
                 n: rank.n,
                 by: rank.by.into(),
@@ -369,6 +393,7 @@ fn run(command: Command) -> Result<(), Failure> {
         } => {
             let skip = rank.skip()?;
             let (b, a) = (load(&before)?, load(&after)?);
+            warn_unmatched_skips(&rank.skip, &[(&b, &before), (&a, &after)]);
             let opts = DiffOptions {
                 n: rank.n,
                 by: rank.by.into(),
@@ -415,9 +440,13 @@ fn run(command: Command) -> Result<(), Failure> {
             skip,
             skip_file,
         } => {
-            let skip = skip_list(&skip, &skip_file)?;
+            let patterns = skip;
+            let skip = skip_list(&patterns, &skip_file)?;
             let p = load(&file)?;
             let b = before.as_deref().map(load).transpose()?;
+            let mut read = vec![(&p, file.as_path())];
+            read.extend(b.as_ref().zip(before.as_deref()));
+            warn_unmatched_skips(&patterns, &read);
             let name = |f: &Path| {
                 f.file_name().map_or_else(
                     || f.display().to_string(),
