@@ -6,8 +6,11 @@
 //! with that environment set for it, and a baseline file in a temporary directory.
 
 use dhat_kit::baseline::{Baseline, Figures};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+mod common;
+use common::TempDir;
 
 dhat_kit::global_allocator!();
 
@@ -42,26 +45,6 @@ fn attr_worker() {
     }
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "dhat-kit-baseline-attr-{label}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Runs `function` in a child process with `vars`, `CI` and `DHAT_KIT_UPDATE` unset unless
 /// given: whether it passed, and what it printed.
 fn run(function: &str, file: &Path, vars: &[(&str, &str)]) -> (bool, String) {
@@ -87,7 +70,7 @@ fn entry(file: &Path, name: &str) -> Option<Figures> {
 
 #[test]
 fn a_missing_entry_fails_then_is_recorded_then_passes() {
-    let dir = TempDir::new("record");
+    let dir = TempDir::new("baseline-attr-record");
     let file = dir.0.join("memory-baseline.json");
     let (ok, text) = run("one_kilobyte", &file, &[]);
     assert!(!ok, "{text}");
@@ -122,7 +105,7 @@ fn a_missing_entry_fails_then_is_recorded_then_passes() {
 
 #[test]
 fn a_regression_beyond_the_tests_tolerance_fails_with_the_table() {
-    let dir = TempDir::new("tolerance");
+    let dir = TempDir::new("baseline-attr-tolerance");
     let file = dir.0.join("memory-baseline.json");
     let (ok, text) = run(
         "sized",
@@ -170,7 +153,7 @@ fn a_regression_beyond_the_tests_tolerance_fails_with_the_table() {
 
 #[test]
 fn limits_and_baseline_together() {
-    let dir = TempDir::new("limits");
+    let dir = TempDir::new("baseline-attr-limits");
     let file = dir.0.join("memory-baseline.json");
     // Over the limit: the limit fails the test, and nothing is recorded even when asked.
     let (ok, text) = run(

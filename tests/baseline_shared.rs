@@ -10,6 +10,9 @@ use dhat_kit::baseline::{Baseline, Entry, Figures};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::TempDir;
+
 dhat_kit::global_allocator!();
 
 /// 100 bytes under the entry `parse`.
@@ -51,45 +54,25 @@ fn small_again_worker() {
     when_started(parse_small);
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "dhat-kit-baseline-shared-{label}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
+/// The baseline file of `dir`, holding one entry `other` that no test here checks.
+fn baseline_file(dir: &TempDir) -> PathBuf {
+    let file = dir.0.join("memory-baseline.json");
+    if !file.exists() {
+        let mut baseline = Baseline::new();
+        let figures = Figures {
+            total_bytes: Some(7),
+            ..Figures::default()
+        };
+        baseline.insert(
+            "other",
+            Entry {
+                figures,
+                ..Entry::default()
+            },
+        );
+        std::fs::write(&file, baseline.to_json()).unwrap();
     }
-
-    /// The baseline file, holding one entry `other` that no test here checks.
-    fn file(&self) -> PathBuf {
-        let file = self.0.join("memory-baseline.json");
-        if !file.exists() {
-            let mut baseline = Baseline::new();
-            let figures = Figures {
-                total_bytes: Some(7),
-                ..Figures::default()
-            };
-            baseline.insert(
-                "other",
-                Entry {
-                    figures,
-                    ..Entry::default()
-                },
-            );
-            std::fs::write(&file, baseline.to_json()).unwrap();
-        }
-        file
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    file
 }
 
 /// Runs the workers `workers` in one child process, on `threads` threads, recording
@@ -149,8 +132,8 @@ fn recorder(file: &Path) -> (&'static str, &'static str) {
 
 #[test]
 fn two_tests_of_one_process_checking_one_entry_fail_the_second() {
-    let dir = TempDir::new("threads");
-    let file = dir.file();
+    let dir = TempDir::new("baseline-shared-threads");
+    let file = baseline_file(&dir);
     let (ok, text) = run(&["small_worker", "large_worker"], 2, &file, None);
     assert!(!ok, "{text}");
     assert!(
@@ -166,8 +149,8 @@ fn two_tests_of_one_process_checking_one_entry_fail_the_second() {
 
 #[test]
 fn a_test_checking_its_own_entry_again_passes() {
-    let dir = TempDir::new("again");
-    let file = dir.file();
+    let dir = TempDir::new("baseline-shared-again");
+    let file = baseline_file(&dir);
     let (ok, text) = run(&["small_worker", "small_again_worker"], 2, &file, None);
     assert!(ok, "{text}");
     assert_eq!(entry(&file, "parse").unwrap().total_bytes, Some(100));
@@ -178,8 +161,8 @@ fn a_test_checking_its_own_entry_again_passes() {
 
 #[test]
 fn two_processes_of_one_nextest_run_checking_one_entry_fail_the_second() {
-    let dir = TempDir::new("processes");
-    let file = dir.file();
+    let dir = TempDir::new("baseline-shared-processes");
+    let file = baseline_file(&dir);
     let run_id = format!("dhat-kit-test-run-{}", std::process::id());
     let (ok, text) = run(&["small_worker"], 1, &file, Some(&run_id));
     assert!(ok, "{text}");
