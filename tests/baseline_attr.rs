@@ -5,12 +5,11 @@
 //! `DHAT_KIT_BASELINE`) as a user's tests do, so each runs in a child process of this test binary
 //! with that environment set for it, and a baseline file in a temporary directory.
 
-use dhat_kit::baseline::{Baseline, Figures};
 use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::TempDir;
+use common::{baseline_entry as entry, output_text, TempDir};
 
 dhat_kit::global_allocator!();
 
@@ -57,15 +56,7 @@ fn run(function: &str, file: &Path, vars: &[(&str, &str)]) -> (bool, String) {
         .envs(vars.iter().copied())
         .output()
         .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
-}
-
-fn entry(file: &Path, name: &str) -> Option<Figures> {
-    Baseline::load(file)
-        .unwrap()
-        .and_then(|b| b.get(name).map(|e| e.figures))
+    (out.status.success(), output_text(&out))
 }
 
 #[test]

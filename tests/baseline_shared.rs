@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::TempDir;
+use common::{baseline_entry as entry, output_text, TempDir};
 
 dhat_kit::global_allocator!();
 
@@ -92,16 +92,7 @@ fn run(workers: &[&str], threads: usize, file: &Path, run: Option<&str>) -> (boo
         cmd.env("NEXTEST_RUN_ID", run);
     }
     let out = cmd.output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
-}
-
-/// The figures of the entry `name` in `file`.
-fn entry(file: &Path, name: &str) -> Option<Figures> {
-    Baseline::load(file)
-        .unwrap()
-        .and_then(|b| b.get(name).map(|e| e.figures))
+    (out.status.success(), output_text(&out))
 }
 
 /// The message of the test that checked `parse` second, `second`, after `first`.

@@ -50,6 +50,18 @@ impl Drop for TempDir {
     }
 }
 
+/// A child process's standard output, then its standard error, as text.
+pub fn output_text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+/// The figures of the entry `name` of the baseline file `file`, if it has one.
+pub fn baseline_entry(file: &std::path::Path, name: &str) -> Option<dhat_kit::baseline::Figures> {
+    dhat_kit::baseline::Baseline::load(file)
+        .unwrap()
+        .and_then(|b| b.get(name).map(|e| e.figures))
+}
+
 /// A profile of `tests/fixtures`.
 pub fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
