@@ -432,3 +432,45 @@ fn a_skip_pattern_that_matches_no_frame_is_a_warning() {
     let text = stderr(&["top", &heap, "--skip", "inventory::Catalog::insert"]);
     assert!(!text.contains("warning"), "{text}");
 }
+
+/// Valgrind's DHAT on `tests/fixtures/src/alloc_sites.c` (copy mode): besides the program's two
+/// copies, the dynamic loader's own, whose stacks hold only the loader's frames, named with
+/// glibc's sources (`open_path (dl-load.c:1859)` ... `_dl_start (rtld.c:584)`), and its entry
+/// without a symbol, `??? (in ld-linux-x86-64.so.2)`.
+const COPY: &str = "valgrind-copy.json";
+
+/// The sites of a Markdown table (its rows' last column).
+fn sites_of(table: &str) -> Vec<&str> {
+    table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .map(|l| l.trim_end_matches(" |").rsplit(" | ").next().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_stack_of_plumbing_is_its_outermost_frame_with_a_symbol() {
+    // The loader's functions skipped, every frame of its stacks is plumbing: the site is the
+    // outermost frame with a symbol, not the loader's entry without one, shown as a binary whose
+    // debug symbols are missing.
+    let table = ok(&[
+        "top",
+        &path(COPY),
+        "-n",
+        "0",
+        "--format",
+        "markdown",
+        "--skip",
+        "open_path",
+        "--skip",
+        "openaux",
+        "--skip",
+        "dl_main",
+    ]);
+    assert_eq!(
+        sites_of(&table),
+        ["copy_block (alloc_sites.c:44)", "_dl_start (rtld.c:584)"],
+        "{table}"
+    );
+    assert!(!table.contains("debug symbols"), "{table}");
+}

@@ -493,8 +493,12 @@ impl<'p> Frames<'p> {
     /// named) that is not allocator or standard-library plumbing, nor skipped, nor without a
     /// symbol; else (code without symbols) the first frame without a symbol in a binary that is
     /// not the allocator's or the C library's, labelled by its address and binary; else (a
-    /// stack trimmed before it reached the caller's code) the outermost that is neither `[root]`
-    /// nor `(below main)`, the nearest to that code; else 0.
+    /// stack trimmed before it reached the caller's code, or the dynamic loader's own) the
+    /// outermost outside the global allocator with a symbol that is neither the allocator's nor
+    /// `[root]` nor `(below main)`, the nearest to that code (`_dl_start (rtld.c:584)`, not the
+    /// loader's entry without a symbol, `??? (in ld-linux-x86-64.so.2)`, which would read as a
+    /// binary whose debug symbols are missing); else the outermost of any frame that is neither
+    /// `[root]` nor `(below main)`; else 0.
     pub(crate) fn informative(&mut self, pp: &ProgramPoint) -> usize {
         let inside = crate::profile::frame::allocator_frames(&pp.fs, |&f| self.is_entry(f));
         if let Some(pos) = pp.fs[inside..].iter().position(|&f| !self.is_boring(f)) {
@@ -510,10 +514,15 @@ impl<'p> Frames<'p> {
         if let Some(pos) = pp.fs.iter().position(|&f| bare(&self.frame(f))) {
             return pos;
         }
-        pp.fs
-            .iter()
-            .rposition(|&f| f != 0 && self.frame(f).function != "(below main)")
-            .unwrap_or(0)
+        let outer = |f: u32| f != 0 && self.frame(f).function != "(below main)";
+        let symbolised = |f: u32| {
+            let frame = self.frame(f);
+            outer(f) && !frame.is_unsymbolised() && !frame.is_allocator()
+        };
+        if let Some(pos) = pp.fs[inside..].iter().rposition(|&f| symbolised(f)) {
+            return inside + pos;
+        }
+        pp.fs.iter().rposition(|&f| outer(f)).unwrap_or(0)
     }
 
     /// The row label of a frame under `group`. A sampled profile's remainder is
@@ -724,5 +733,38 @@ mod tests {
             site(&mut frames, &p.pps[1]),
             "__rustc::__rust_alloc (src/lib.rs:469)"
         );
+    }
+
+    /// Valgrind's stacks of the dynamic loader's own copies, every frame of them plumbing (the
+    /// loader's `_dl_` functions): its thread-local storage set up at start, as in
+    /// `tests/fixtures/valgrind-copy.json` (whose `dl_main` frame is left out here), and the same
+    /// without the C library's debug symbols.
+    const THE_LOADERS_OWN: &str = r#"{"dhatFileVersion":2,"mode":"copy",
+      "verb":"Copied","bklt":false,"bkacc":false,"tu":"instrs","Mtu":"instr",
+      "cmd":"toy","pid":1,"te":100,
+      "pps":[{"tb":16,"tbk":1,"fs":[1,2,3,4,5,6]},
+             {"tb":8,"tbk":1,"fs":[1,7,6]}],
+      "ftbl":["[root]",
+        "0x484BE4C: mempcpy (in /usr/libexec/valgrind/vgpreload_dhat-amd64-linux.so)",
+        "0x40115AF: _dl_allocate_tls_init (dl-tls.c:644)",
+        "0x401A34E: _dl_sysdep_start (dl-sysdep.c:140)",
+        "0x401BCCB: _dl_start_final (rtld.c:497)",
+        "0x401BCCB: _dl_start (rtld.c:584)",
+        "0x401AB77: ??? (in /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)",
+        "0x40115AF: ??? (in /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)"]}"#;
+
+    #[test]
+    fn a_stack_of_plumbing_falls_back_to_its_outermost_frame_with_a_symbol() {
+        let p = crate::profile::from_slice(THE_LOADERS_OWN.as_bytes(), "vg.json").unwrap();
+        let skip = Skip::default();
+        let mut frames = Frames::new(&p, &skip);
+        let mut site = |pp: &ProgramPoint| {
+            let at = frames.informative(pp);
+            frames.frame(pp.fs[at]).to_string()
+        };
+        // Not the loader's entry, which has no symbol: the outermost frame that has one.
+        assert_eq!(site(&p.pps[0]), "_dl_start (rtld.c:584)");
+        // No frame with a symbol but the allocator's, never a site: the outermost of all.
+        assert_eq!(site(&p.pps[1]), "0x401AB77 (in ld-linux-x86-64.so.2)");
     }
 }
