@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::{
     render_table, show, top, Error, Format, GroupBy, Measures, Metric, Side, Skip, TopOptions,
+    TopRow,
 };
 use crate::profile::{Frame, Profile};
 
@@ -161,23 +162,9 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
             after: ma,
         });
     }
-    // By key, the label shown (the after profile's, where the site is in both) and the figures.
-    let mut sites: HashMap<String, (String, u64, u64)> = HashMap::new();
-    for r in tb.rows {
-        let key = site_key(opts.group_by, &r.site, &r.frame);
-        let e = sites.entry(key).or_insert_with(|| (r.site, 0, 0));
-        e.1 = e.1.saturating_add(r.value);
-    }
-    for r in ta.rows {
-        let key = site_key(opts.group_by, &r.site, &r.frame);
-        let e = sites.entry(key).or_insert_with(|| (r.site.clone(), 0, 0));
-        if e.2 == 0 {
-            e.0 = r.site;
-        }
-        e.2 = e.2.saturating_add(r.value);
-    }
+    let sites = pair(opts.group_by, tb.rows, ta.rows);
     let mut sites: Vec<SiteChange> = sites
-        .into_values()
+        .into_iter()
         .filter(|(_, x, y)| x != y)
         .map(|(site, x, y)| {
             let (delta, percent) = change(x, y);
@@ -208,12 +195,61 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
     })
 }
 
-/// What pairs a site of the before profile with one of the after profile: its label, or, for
-/// sites with a source location, that location and the function's name as the source spells it
-/// ([`Frame::source_name`]), so that one code location is one site across builds that name it
-/// differently: a debug build's `app::Matrix::Matrix(unsigned long) (clones.cpp:24)` and a
-/// release build's inlined `Matrix (clones.cpp:24)`, `app::fill(int, int) (clones.cpp:17)` and
-/// its specialised copy `app::fill(int, int) [clone .constprop.0] (clones.cpp:17)`.
+/// Pairs the sites of the two profiles, as (the label shown, the figure before, the figure after).
+///
+/// A site is paired with the site of the same label first. Under `--group-by site`, the sites left
+/// unpaired on both sides are then paired by [`site_key`]: one code location named differently by
+/// two builds is one site. Only what the labels left is paired so: two sites of one key in a
+/// profile (same-named functions at one line of same-named files, as `a::Foo::new (mod.rs:15)` and
+/// `b::Bar::new (mod.rs:15)`, which Valgrind prints by the files' base names) each keep their own
+/// figures wherever the other profile names them alike. Sites of one key still unpaired on both
+/// sides are one site, their figures added, shown with the after profile's label of the largest
+/// figure.
+fn pair(group_by: GroupBy, before: Vec<TopRow>, after: Vec<TopRow>) -> Vec<(String, u64, u64)> {
+    let mut after: HashMap<String, TopRow> =
+        after.into_iter().map(|r| (r.site.clone(), r)).collect();
+    let mut paired = Vec::new();
+    // By key: the sites unpaired by label, before and after.
+    let mut by_key: HashMap<String, (Vec<TopRow>, Vec<TopRow>)> = HashMap::new();
+    for r in before {
+        match after.remove(&r.site) {
+            Some(a) => paired.push((a.site, r.value, a.value)),
+            None => by_key
+                .entry(site_key(group_by, &r.site, &r.frame))
+                .or_default()
+                .0
+                .push(r),
+        }
+    }
+    for (_, r) in after {
+        by_key
+            .entry(site_key(group_by, &r.site, &r.frame))
+            .or_default()
+            .1
+            .push(r);
+    }
+    for (_, (b, mut a)) in by_key {
+        if b.is_empty() || a.is_empty() {
+            paired.extend(b.into_iter().map(|r| (r.site, r.value, 0)));
+            paired.extend(a.into_iter().map(|r| (r.site, 0, r.value)));
+            continue;
+        }
+        let sum = |rows: &[TopRow]| rows.iter().fold(0u64, |s, r| s.saturating_add(r.value));
+        let (x, y) = (sum(&b), sum(&a));
+        a.sort_by(|p, q| q.value.cmp(&p.value).then_with(|| p.site.cmp(&q.site)));
+        let label = a.swap_remove(0).site;
+        paired.push((label, x, y));
+    }
+    paired
+}
+
+/// What pairs a site of the before profile with one of the after profile that no site of its
+/// label did ([`pair`]): its label, or, for sites with a source location, that location and the
+/// function's name as the source spells it ([`Frame::source_name`]), so that one code location
+/// is one site across builds that name it differently: a debug build's
+/// `app::Matrix::Matrix(unsigned long) (clones.cpp:24)` and a release build's inlined
+/// `Matrix (clones.cpp:24)`, `app::fill(int, int) (clones.cpp:17)` and its specialised copy
+/// `app::fill(int, int) [clone .constprop.0] (clones.cpp:17)`.
 fn site_key(group_by: GroupBy, site: &str, frame: &str) -> String {
     if group_by != GroupBy::Site {
         return site.to_owned();
@@ -413,6 +449,28 @@ mod tests {
             .sites
             .iter()
             .any(|s| s.site == "app::refill(int) (clones.cpp:17)" && s.before == 0));
+    }
+
+    #[test]
+    fn sites_of_one_location_and_name_keep_their_own_figures_where_both_profiles_name_them() {
+        // Valgrind prints files by their base name: two functions `new` at line 15 of two
+        // `mod.rs` have one source location and own name.
+        const NEW: &str = "0x1: malloc (in /usr/libexec/valgrind/vgpreload_dhat-amd64-linux.so)";
+        let foo = "0x10A1: app::foo::Foo::new (mod.rs:15)";
+        let bar = "0x10A2: app::bar::Bar::new (mod.rs:15)";
+        let before = valgrind(&[(1_000, &[NEW, foo]), (300, &[NEW, bar])]);
+        // `Bar::new` no longer allocates; `Foo::new` allocates as before.
+        let after = valgrind(&[(1_000, &[NEW, foo])]);
+        let d = diff(&before, &after, &DiffOptions::default()).unwrap();
+        assert_eq!(d.changed, 1, "{:#?}", d.sites);
+        assert_eq!(d.sites[0].site, "app::bar::Bar::new (mod.rs:15)");
+        assert_eq!((d.sites[0].before, d.sites[0].after), (300, 0));
+        // A release build that inlines both names them alike: one site, their figures added.
+        let inlined = valgrind(&[(1_000, &[NEW, "0x20A1: new (mod.rs:15)"])]);
+        let d = diff(&before, &inlined, &DiffOptions::default()).unwrap();
+        assert_eq!(d.changed, 1, "{:#?}", d.sites);
+        assert_eq!(d.sites[0].site, "new (mod.rs:15)");
+        assert_eq!((d.sites[0].before, d.sites[0].after), (1_300, 1_000));
     }
 
     #[test]
