@@ -15,7 +15,9 @@ use crate::profile::{Frame, Profile, ProgramPoint};
 /// What makes two frames the same in a [`Fold`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum FoldBy {
-    /// The function's name (`;` in it becomes `:`): a flame graph's frames.
+    /// The function's name (`;` in it becomes `:`): a flame graph's frames. A copy the compiler
+    /// specialised or split (`app::fill(int, int) [clone .constprop.0]`, C's
+    /// `dup_key.constprop.0`) is the function it was made from.
     #[default]
     Function,
     /// The code location: function, file (or object) and line, without the address; except
@@ -24,7 +26,8 @@ pub enum FoldBy {
     Location,
     /// The function and its file (or object), without line or address: one frame per function,
     /// as profilers that key frames by function show it (speedscope's sandwich view lists each
-    /// function once). A frame without a symbol is one per address, as in
+    /// function once); a copy the compiler specialised or split is its function, as in
+    /// [`FoldBy::Function`]. A frame without a symbol is one per address, as in
     /// [`FoldBy::Location`].
     FunctionInFile,
 }
@@ -169,7 +172,8 @@ impl<'p> Fold<'p> {
         &self.names[key as usize].0
     }
 
-    /// A frame that has `key`, parsed (its function, file and line).
+    /// A frame that has `key`, parsed (its function, file and line): one of them, where several
+    /// have it (a function's copies, keyed by function, are its frames too).
     ///
     /// # Panics
     ///
@@ -537,19 +541,28 @@ impl<'p> Fold<'p> {
     }
 }
 
-/// A frame's key text: its function (`;` as `:` and control characters escaped, for folded
-/// stacks, one line each; see [`no_trailing_count`]), or its location.
+/// A frame's key text: its function itself (`;` as `:` and control characters escaped, for
+/// folded stacks, one line each; see [`no_trailing_count`]), or its location. Made once per
+/// frame-table entry.
+///
+/// Keyed by function, a copy the compiler specialised or split (`app::fill(int, int) [clone
+/// .constprop.0]`, C's `dup_key.constprop.0`) is the function it was made from, as in `dhat-kit
+/// top --group-by function`; keyed by location, it is code of its own (at its own addresses).
 fn key_text(f: Frame<'_>, by: FoldBy) -> String {
+    let function = match by {
+        FoldBy::Location => f.function,
+        FoldBy::Function | FoldBy::FunctionInFile => f.function_itself(),
+    };
     match by {
         FoldBy::Function => {
-            no_trailing_count(super::one_line(&f.function.replace(';', ":")).into_owned())
+            no_trailing_count(super::one_line(&function.replace(';', ":")).into_owned())
         }
         FoldBy::Location | FoldBy::FunctionInFile => {
             let line = f.line.filter(|_| by == FoldBy::Location);
             let mut key = match (f.file.or(f.object), line) {
-                (Some(file), Some(line)) => format!("{} ({file}:{line})", f.function),
-                (Some(file), None) => format!("{} ({file})", f.function),
-                _ => f.function.to_owned(),
+                (Some(file), Some(line)) => format!("{function} ({file}:{line})"),
+                (Some(file), None) => format!("{function} ({file})"),
+                _ => function.to_owned(),
             };
             if let Some(address) = f.address.filter(|_| f.is_unsymbolised()) {
                 key.push_str(" at ");
@@ -796,6 +809,44 @@ pub(crate) mod tests {
         // The locations' fold is as it was.
         let by_loc = Fold::new(&p, FoldBy::Location, &[Metric::TotalBytes]);
         assert_eq!(by_loc.keys(), 8);
+    }
+
+    #[test]
+    fn a_copy_the_compiler_made_is_its_function() {
+        // Valgrind's DHAT on `g++ -O2 -g` (tests/fixtures/src/clones.cpp): `fill_both` calls
+        // `app::fill` and GCC's copy of it specialised for a constant; and `gcc -O2`'s copy of
+        // C's `dup_key`, under `main` beside the function itself.
+        let p = profile(
+            r#"{"tb":256,"tbk":1,"fs":[1,2,3]},{"tb":64,"tbk":1,"fs":[4,2,3]},
+               {"tb":5,"tbk":1,"fs":[5,3]},{"tb":7,"tbk":1,"fs":[6,3]}"#,
+            r#""0x1091EF: app::fill(int, int) [clone .constprop.0] (clones.cpp:16)",
+               "0x10932F: app::fill_both(int, int) (clones.cpp:37)","0x1090D1: main (clones.cpp:51)",
+               "0x10922B: app::fill(int, int) (clones.cpp:16)",
+               "0x109379: dup_key.constprop.0 (keys.c:27)","0x109400: dup_key (keys.c:27)""#,
+        );
+        assert_eq!(
+            folded(&p, Metric::TotalBytes),
+            [
+                "main;app::fill_both(int, int);app::fill(int, int) 320",
+                "main;dup_key 12"
+            ]
+        );
+        let by_function = Fold::new(&p, FoldBy::FunctionInFile, &[Metric::TotalBytes]);
+        let mut lines = Vec::new();
+        by_function.write_folded(0, &mut lines).unwrap();
+        assert_eq!(
+            String::from_utf8(lines).unwrap(),
+            "main (clones.cpp);app::fill_both(int, int) (clones.cpp);app::fill(int, int) (clones.cpp) 320\n\
+             main (clones.cpp);dup_key (keys.c) 12\n"
+        );
+        // The copies are code of their own: their locations are apart.
+        let by_loc = Fold::new(&p, FoldBy::Location, &[Metric::TotalBytes]);
+        let mut lines = Vec::new();
+        by_loc.write_folded(0, &mut lines).unwrap();
+        let lines = String::from_utf8(lines).unwrap();
+        assert_eq!(lines.lines().count(), 4, "{lines}");
+        assert!(lines.contains("app::fill(int, int) [clone .constprop.0] (clones.cpp:16) 256"));
+        assert!(lines.contains("dup_key.constprop.0 (keys.c:27) 5"));
     }
 
     #[test]

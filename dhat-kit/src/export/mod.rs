@@ -232,9 +232,12 @@ pub(crate) fn push_decimal(buf: &mut Vec<u8>, mut v: u64) {
 
 /// A frame as the exports write it.
 pub(crate) struct Written<'a> {
-    /// Its function; for a frame without a symbol, which only its address tells from the other
-    /// unknown code of its binary, its address and binary as `dhat-kit top` shows it
-    /// (`0x10C785 (in ls)`), so that two of them are not one function.
+    /// Its function itself: a copy the compiler specialised or split is the function it was
+    /// made from (`app::fill(int, int) [clone .constprop.0]` is `app::fill(int, int)`, C's
+    /// `dup_key.constprop.0` is `dup_key`), as `dhat-kit top --group-by function` has it; for a
+    /// frame without a symbol, which only its address tells from the other unknown code of its
+    /// binary, its address and binary as `dhat-kit top` shows it (`0x10C785 (in ls)`), so that
+    /// two of them are not one function.
     pub name: Cow<'a, str>,
     /// Its source file, else its object file; none where neither is known (dhat-rs writes an
     /// unknown file as `???:0:0`).
@@ -249,7 +252,7 @@ impl<'a> Written<'a> {
         let name = if frame.is_unsymbolised() && frame.address.is_some() {
             Cow::Owned(frame.to_string())
         } else {
-            Cow::Borrowed(frame.function)
+            Cow::Borrowed(frame.function_itself())
         };
         let source = frame.file.filter(|&f| f != "???");
         Written {

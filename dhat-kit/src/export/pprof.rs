@@ -179,7 +179,14 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
 
     // location (4): Location { id (1), address (3), line (4): Line { function_id (1), line (2) },
     // the inlined callee first, its caller last };
-    // function (5): Function { id (1), name (2), system_name (3), filename (4) }.
+    // function (5): Function { id (1), name (2), system_name (3), filename (4) }: one per
+    // function itself and file, both its names the function itself. A copy the compiler
+    // specialised or split (`app::fill(int, int) [clone .constprop.0]`) is the function it was
+    // made from: the same Function, at locations of its own (its own addresses). Not a Function
+    // of its own, with its symbol as system name: pprof shows a function's name as written only
+    // where it differs from its system name, and where they are the same takes the system name
+    // for one to demangle and shortens it (`app::fill(int, int)` is shown `app::fill`), so the
+    // copy and its function would be two rows (`app::fill(int, int)`, `app::fill`).
     let mut functions: HashMap<(u64, u64), u64> = HashMap::new();
     locations.for_each(|id, keys, address| -> Result<(), Error> {
         let mut lines = Vec::with_capacity(16 * keys.len());
@@ -443,6 +450,8 @@ mod tests {
         locations: Vec<Location>,
         /// Each function's id, name and file name.
         functions: HashMap<u64, (String, String)>,
+        /// Each function's system name (an index into the strings).
+        system_names: Vec<u64>,
         default_type: String,
         /// Each mapping's fields.
         mappings: Vec<Vec<(u64, u64)>>,
@@ -581,6 +590,7 @@ mod tests {
                 5 => {
                     d.functions
                         .insert(int(&m, 1), (string(&m, 2), string(&m, 4)));
+                    d.system_names.push(int(&m, 3));
                 }
                 _ => {}
             }
@@ -672,6 +682,60 @@ mod tests {
         want.sort();
         assert_eq!(got, want);
         assert_eq!(d.locations.len(), 8);
+    }
+
+    #[test]
+    fn a_copy_the_compiler_made_is_its_function_at_locations_of_its_own() {
+        // `g++ -O2`'s copy of `app::fill` for a constant argument, and the function itself, from
+        // one line under one caller; `gcc -O2`'s copy of C's `dup_key` alone.
+        let d = written(
+            r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":false,"bkacc":false,
+            "tu":"instrs","Mtu":"Minstr","cmd":"./clones","pid":1,"te":9,
+            "pps":[{"tb":256,"tbk":1,"fs":[1,2]},{"tb":64,"tbk":2,"fs":[3,2]},{"tb":5,"tbk":1,"fs":[4,2]}],
+            "ftbl":["[root]","0x1091EF: app::fill(int, int) [clone .constprop.0] (clones.cpp:16)",
+              "0x10932F: app::fill_both(int, int) (clones.cpp:37)",
+              "0x10922B: app::fill(int, int) (clones.cpp:16)",
+              "0x109379: dup_key.constprop.0 (keys.c:27)"]}"#,
+        );
+        let mut functions: Vec<&(String, String)> = d.functions.values().collect();
+        functions.sort();
+        let f = |name: &str, file: &str| (name.to_owned(), file.to_owned());
+        assert_eq!(
+            functions,
+            [
+                &f("app::fill(int, int)", "clones.cpp"),
+                &f("app::fill_both(int, int)", "clones.cpp"),
+                &f("dup_key", "keys.c"),
+            ]
+        );
+        let mut stacks = d.stacks();
+        stacks.sort();
+        let s = |t: &[&str]| t.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let caller = "app::fill_both(int, int) (clones.cpp:37) @0x10932f";
+        assert_eq!(
+            stacks,
+            [
+                (
+                    s(&["app::fill(int, int) (clones.cpp:16) @0x1091ef", caller]),
+                    vec![256, 1]
+                ),
+                (
+                    s(&["app::fill(int, int) (clones.cpp:16) @0x10922b", caller]),
+                    vec![64, 2]
+                ),
+                (s(&["dup_key (keys.c:27) @0x109379", caller]), vec![5, 1]),
+            ]
+        );
+        // Both names of a Function are the function itself.
+        let system_names: Vec<&str> = d
+            .system_names
+            .iter()
+            .map(|&i| d.strings[i as usize].as_str())
+            .collect();
+        assert!(
+            system_names.iter().all(|n| !n.contains("constprop")),
+            "{system_names:?}"
+        );
     }
 
     #[test]

@@ -484,6 +484,37 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_the_compiler_made_is_its_functions_frame() {
+        // `g++ -O2`'s copy of `app::fill` for a constant argument, and the function itself, from
+        // one line under one caller; `gcc -O2`'s copy of C's `dup_key` alone.
+        let json = r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":false,"bkacc":false,
+          "tu":"instrs","Mtu":"Minstr","cmd":"./clones","pid":1,"te":9,
+          "pps":[{"tb":256,"tbk":1,"fs":[1,2]},{"tb":64,"tbk":2,"fs":[3,2]},{"tb":5,"tbk":1,"fs":[4,2]}],
+          "ftbl":["[root]","0x1091EF: app::fill(int, int) [clone .constprop.0] (clones.cpp:16)",
+            "0x10932F: app::fill_both(int, int) (clones.cpp:37)",
+            "0x10922B: app::fill(int, int) (clones.cpp:16)","0x109379: dup_key.constprop.0 (keys.c:27)"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "clones.json").unwrap();
+        let mut out = Vec::new();
+        speedscope(&p, "clones.json", &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["shared"]["frames"],
+            serde_json::json!([
+                { "name": "app::fill_both(int, int)", "file": "clones.cpp" },
+                { "name": "app::fill(int, int)", "file": "clones.cpp" },
+                { "name": "dup_key", "file": "keys.c" },
+                { "name": "[root]" },
+            ])
+        );
+        assert_eq!(
+            v["profiles"][0]["samples"],
+            serde_json::json!([[0, 1], [0, 2]])
+        );
+        assert_eq!(v["profiles"][0]["weights"], serde_json::json!([320, 5]));
+        assert_eq!(v["profiles"][1]["weights"], serde_json::json!([3, 1]));
+    }
+
+    #[test]
     fn unknown_code_at_each_address_is_a_frame_of_its_own() {
         let json = r#"{"dhatFileVersion":2,"mode":"copy","verb":"Copied","bklt":false,"bkacc":false,
           "tu":"instrs","Mtu":"Minstr","cmd":"ls","pid":1,"te":9,
