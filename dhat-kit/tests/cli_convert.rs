@@ -16,16 +16,23 @@ use dhat_kit::profile::{Frame, Profile};
 mod support;
 use support::{ok, run};
 
-/// Every fixture a reader must take: Valgrind (heap, copy, ad-hoc), dhat-rs (heap, ad-hoc),
-/// dhat-kit (peak).
-const FIXTURES: [&str; 6] = [
+/// Every fixture a reader must take: Valgrind (heap, copy, ad-hoc, and a C++ program with a
+/// function GCC specialised, [`CLONES`]), dhat-rs (heap, ad-hoc), dhat-kit (peak).
+const FIXTURES: [&str; 7] = [
     "valgrind-heap",
     "valgrind-copy",
     "valgrind-ad-hoc",
+    CLONES,
     "dhat-rs-heap",
     "dhat-rs-ad-hoc",
     "dhat-kit-peak",
 ];
+
+/// `g++ -O2 -g` of `tests/fixtures/src/clones.cpp` under Valgrind's DHAT: `app::fill(int, int)`
+/// allocates as itself and as GCC's copy of it, `app::fill(int, int) [clone .constprop.0]`,
+/// under one caller (`app::fill_both(int, int)`, 256 bytes each) and the copy under another
+/// (`app::fill_zeros(int)`, 2,400 bytes).
+const CLONES: &str = "valgrind-cpp-clones";
 
 fn fixture(name: &str) -> PathBuf {
     support::fixture(&format!("{name}.json"))
@@ -89,11 +96,25 @@ fn pprof_number(s: &str) -> u64 {
         .unwrap_or_else(|_| panic!("not an exact figure: {s:?}"))
 }
 
-/// `go tool pprof -top` of sample type `index`, with `hide` hidden: its total, the part its
-/// rows show, and each function's flat figure (functions of the same name added up).
+/// `go tool pprof -top` of sample type `index`, with `hide` hidden, with the names as written
+/// (`-symbolize=none`): its total, the part its rows show, and each function's flat figure
+/// (functions of the same name added up).
 fn pprof_top(file: &Path, index: &str, hide: &str) -> (u64, u64, BTreeMap<String, u64>) {
+    pprof_top_with(file, index, hide, "-symbolize=none")
+}
+
+/// [`pprof_top`] with pprof's option `symbolize` (`-symbolize=none`), or, with an empty one, as
+/// `go tool pprof -top FILE` runs: its names demangled (and shortened: `app::fill(int, int)` is
+/// `app::fill`).
+fn pprof_top_with(
+    file: &Path,
+    index: &str,
+    hide: &str,
+    symbolize: &str,
+) -> (u64, u64, BTreeMap<String, u64>) {
     let out = Command::new("go")
-        .args(["tool", "pprof", "-top", "-symbolize=none"])
+        .args(["tool", "pprof", "-top"])
+        .args((!symbolize.is_empty()).then_some(symbolize))
         .args(["-nodecount=100000", "-nodefraction=0", "-edgefraction=0"])
         .arg("-unit=B")
         .arg(format!("-sample_index={index}"))
@@ -337,7 +358,9 @@ fn pprof_traces_are_the_stacks_with_their_inlined_frames_and_need_no_binary() {
     }
     let dir = temp_dir("pprof-traces");
     let mut inlined = 0;
-    for name in FIXTURES {
+    // The frames of CLONES are named by their function, not as written (which this test's
+    // stacks have): a_function_and_its_copies_are_one_in_every_format reads its traces.
+    for name in FIXTURES.into_iter().filter(|&name| name != CLONES) {
         let file = fixture(name);
         let out = dir.join(format!("{name}.pb.gz"));
         convert(&file, "pprof", out.to_str().unwrap());
@@ -657,6 +680,82 @@ fn folded_is_the_fold_of_the_library_and_adds_up() {
         assert_eq!(sum, p.totals().blocks, "{name}");
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_function_and_its_copies_are_one_in_every_format() {
+    let file = fixture(CLONES);
+    let p = dhat_kit::profile::read(&file).unwrap();
+    assert!(
+        p.ftbl.iter().any(|f| f.contains("[clone .constprop.0]")),
+        "the fixture has GCC's copy"
+    );
+    let dir = temp_dir("clones");
+    let copy = |s: &str| s.contains("[clone") || s.contains("constprop");
+
+    // Folded stacks: one frame, the copies' figures added up where their stacks meet.
+    let folded = ok(&[
+        "convert",
+        file.to_str().unwrap(),
+        "--to",
+        "folded",
+        "-o",
+        "-",
+    ]);
+    let lines: Vec<&str> = folded.lines().collect();
+    for want in [
+        "main;app::fill_both(int, int);app::fill(int, int);malloc 512",
+        "main;app::fill_zeros(int);app::fill(int, int);malloc 2400",
+    ] {
+        assert!(lines.contains(&want), "no {want:?} in:\n{folded}");
+    }
+    assert!(!copy(&folded), "{folded}");
+
+    // speedscope: one frame, in the stacks of both.
+    let out = dir.join("clones.speedscope.json");
+    convert(&file, "speedscope", out.to_str().unwrap());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let frames = v["shared"]["frames"].as_array().unwrap();
+    let fill: Vec<usize> = (0..frames.len())
+        .filter(|&i| frames[i]["name"] == "app::fill(int, int)")
+        .collect();
+    assert_eq!(fill.len(), 1, "{frames:?}");
+    assert!(
+        !frames.iter().any(|f| copy(f["name"].as_str().unwrap())),
+        "{frames:?}"
+    );
+    let bytes = &v["profiles"][0];
+    let through_fill: u64 = bytes["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(bytes["weights"].as_array().unwrap())
+        .filter(|(s, _)| s.as_array().unwrap().iter().any(|k| k == fill[0]))
+        .map(|(_, w)| w.as_u64().unwrap())
+        .sum();
+    assert_eq!(through_fill, 512 + 2400);
+
+    // pprof: one row, named as written and as pprof demangles it, and no copy in its traces.
+    if Command::new("go").arg("version").output().is_err() {
+        return skip("pprof check: `go` not found (apt-get install golang)");
+    }
+    let out = dir.join("clones.pb.gz");
+    convert(&file, "pprof", out.to_str().unwrap());
+    let hide = boring_functions(&p);
+    for (symbolize, name) in [
+        ("-symbolize=none", "app::fill(int, int)"),
+        ("", "app::fill"),
+    ] {
+        let (_, _, rows) = pprof_top_with(&out, "total_bytes", &hide, symbolize);
+        assert_eq!(rows.get(name), Some(&(512 + 2400)), "{symbolize}: {rows:?}");
+        assert!(!rows.keys().any(|r| copy(r)), "{symbolize}: {rows:?}");
+    }
+    for symbolize in [false, true] {
+        let (traces, _) = pprof_traces(&out, symbolize);
+        let frames: Vec<&String> = traces.keys().flatten().collect();
+        assert!(!frames.iter().any(|f| copy(f)), "{frames:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
