@@ -609,7 +609,8 @@ fn add(sums: &mut [u64], metrics: &[Metric], pp: &ProgramPoint) {
 
 /// The program points of `profile` as folded stacks (`main;parse;alloc::vec::Vec::with_capacity 1942`):
 /// frames outermost first, by function name (`;` in a name becomes `:`, a newline or other control
-/// character its escape, `\n`, so that a stack stays one line), weighted by `metric`;
+/// character its escape, `\n`, so that a stack stays one line; a copy the compiler specialised or
+/// split, `app::fill(int, int) [clone .constprop.0]`, named by its function), weighted by `metric`;
 /// points whose weight is 0 are left out, identical stacks are added up, and the lines are sorted
 /// frame by frame (a caller before its callees).
 ///

@@ -23,11 +23,15 @@ use crate::profile::Profile;
 /// frames were inlined into one another (Valgrind and dhat-rs give them one address, the caller
 /// last), the run of them as one location of several lines, the inlined callee first, as pprof
 /// has them. A location's address is one it was seen at: the lowest (for a single frame, the
-/// lowest of its frames that share their address with no other frame, where it has one). A frame without a symbol is a location of
-/// its own address, its function named by the address and binary (`0x10C785 (in ls)`). One
-/// mapping names the program (the command's first word) and says that the frames are
-/// symbolised, so that `go tool pprof` looks for no binary; its address range is unknown and no
-/// location points to it. The profiled command is a comment.
+/// lowest of its frames that share their address with no other frame, where it has one). A
+/// location's function is the function itself: a copy the compiler specialised or split
+/// (`app::fill(int, int) [clone .constprop.0]`, C's `dup_key.constprop.0`) is a location of its
+/// own (its own code) of the function it was made from, so pprof's reports show the function
+/// once, the copies added up, as `dhat-kit top --group-by function` does. A frame without a
+/// symbol is a location of its own address, its function named by the address and binary
+/// (`0x10C785 (in ls)`). One mapping names the program (the command's first word) and says that
+/// the frames are symbolised, so that `go tool pprof` looks for no binary; its address range is
+/// unknown and no location points to it. The profiled command is a comment.
 ///
 /// In `go tool pprof`, the allocator and standard-library frames can be hidden to rank by the
 /// frame `dhat-kit top` reports: `-hide '^(malloc|alloc::.*|core::.*|std::.*)$'`.

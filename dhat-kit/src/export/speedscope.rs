@@ -25,13 +25,14 @@ const MAX_THREADS: usize = 8;
 
 /// Writes `profile` in speedscope's format to `out`: its frames shared, one per function and file
 /// (with no line: a function allocates from several, and speedscope's sandwich and left-heavy
-/// views list a frame per function, as its own pprof importer keys them; a frame without a symbol
-/// is one per address, named by it and its binary, `0x10C785 (in ls)`), and one profile per
-/// figure it has (total bytes and blocks; with block lifetimes, bytes and blocks at t-gmax and at
-/// t-end; with block accesses, bytes read and written), named `FIGURE: NAME` (`bytes total: NAME`,
-/// `events total: NAME`, `bytes read: NAME`), each stack (outermost frame first) a sample
-/// weighted by the figure. Stacks whose figure is 0 are left out of that figure's profile.
-/// The frames most used come first in `shared.frames`.
+/// views list a frame per function, as its own pprof importer keys them; a copy the compiler
+/// specialised or split, `app::fill(int, int) [clone .constprop.0]`, is its function's frame; a
+/// frame without a symbol is one per address, named by it and its binary, `0x10C785 (in ls)`),
+/// and one profile per figure it has (total bytes and blocks; with block lifetimes, bytes and
+/// blocks at t-gmax and at t-end; with block accesses, bytes read and written), named `FIGURE:
+/// NAME` (`bytes total: NAME`, `events total: NAME`, `bytes read: NAME`), each stack (outermost
+/// frame first) a sample weighted by the figure. Stacks whose figure is 0 are left out of that
+/// figure's profile. The frames most used come first in `shared.frames`.
 ///
 /// The samples are written by threads (as many as the processors, up to 8), each walking its
 /// parts of the stacks into a buffer of its own; this thread writes the buffers out in order. To
