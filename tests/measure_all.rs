@@ -612,6 +612,26 @@ async fn an_async_body_measured_on_all_threads() {
     drop(std::hint::black_box(vec![0u8; 1024]));
 }
 
+/// A multi-threaded runtime's body under `threads = "all"`: the runtime that `#[tokio::test]`
+/// builds starts its workers before the body's first poll, yet they are the test's own threads;
+/// a task spawned on them is counted, and the runtime itself is not (the span is the body's).
+/// (What the runtime keeps live at the body's end, a task's block freed by a worker or not yet,
+/// depends on which worker ran what: `curr_*` is left out.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[dhat_kit::assert_heap(threads = "all", max_bytes = 64 * 1024)]
+async fn a_multi_threaded_runtimes_body_below_tokio_test() {
+    let n = tokio::spawn(async { std::hint::black_box(vec![0u8; 40_000]).len() });
+    assert_eq!(n.await.unwrap(), 40_000);
+}
+
+/// The same with the budget above `#[tokio::test]`.
+#[dhat_kit::assert_heap(threads = "all", max_bytes = 64 * 1024)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multi_threaded_runtimes_body_above_tokio_test() {
+    let n = tokio::spawn(async { std::hint::black_box(vec![0u8; 40_000]).len() });
+    assert_eq!(n.await.unwrap(), 40_000);
+}
+
 #[dhat_kit::assert_heap(total_bytes = 100, total_blocks = 1)]
 fn inner_budget() {
     drop(std::hint::black_box(vec![0u8; 100]));

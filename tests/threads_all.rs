@@ -212,3 +212,50 @@ fn a_process_that_never_goes_idle_is_refused() {
     assert_refusal(&message);
     assert!(message.contains("kept running for 5 s"), "{message}");
 }
+
+/// Run by [`a_refusal_is_said_once`] in a process of its own: an async whole-process budget
+/// wakes a thread that was idle when it began, which then allocates; the budget is refused.
+#[test]
+#[ignore = "run by a_refusal_is_said_once, in a child process"]
+fn an_async_budget_that_wakes_an_older_thread() {
+    let (wake, woken) = mpsc::channel::<()>();
+    let older = thread::spawn(move || {
+        for () in woken {
+            drop(black_box(vec![0u8; 64]));
+        }
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(wakes(wake));
+    older.join().unwrap();
+}
+
+#[dhat_kit::assert_heap(threads = "all", max_bytes = 1 << 20)]
+async fn wakes(wake: mpsc::Sender<()>) {
+    wake.send(()).unwrap();
+    thread::sleep(Duration::from_millis(100));
+}
+
+/// A refused async budget says why once (it was said twice: the span's panic, caught and
+/// printed by the panic hook, then the budget's own).
+#[test]
+fn a_refusal_is_said_once() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "--ignored", "--nocapture"])
+        .arg("an_async_budget_that_wakes_an_older_thread")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert_refusal(&text);
+    assert_eq!(
+        text.matches("cannot give exact figures").count(),
+        1,
+        "{text}"
+    );
+}

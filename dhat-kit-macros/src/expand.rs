@@ -11,17 +11,19 @@ use syn::{Expr, ExprLit, Ident, ItemFn, Lit, LitInt, Pat, ReturnType, Stmt};
 
 /// The function, measured; or the original item beside the error.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let written = args.clone();
     item::expand(
         args,
         item,
         "#[assert_heap] goes on a test function, e.g.\n\
          #[test]\n#[dhat_kit::assert_heap(max_bytes = 4096)]\nfn small() { .. }",
-        |args: Args, func| generate(&args, func),
+        |args: Args, func| generate(&args, func, written),
         item::with_error,
     )
 }
 
-fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
+/// The measured function; `written`, the attribute's arguments as written.
+fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<TokenStream> {
     if let Some(constness) = &func.sig.constness {
         return Err(syn::Error::new_spanned(
             constness,
@@ -29,6 +31,15 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
         ));
     }
     let krate = item::krate(args.krate.as_ref());
+    if args.all_threads && func.sig.asyncness.is_some() {
+        if let Some(at) = func.attrs.iter().position(is_tokio_test) {
+            // Above `#[tokio::test]`, a whole-process budget moves below it, where it sees the
+            // runtime that attribute builds (see `tokio_body`).
+            func.attrs
+                .insert(at + 1, syn::parse_quote!(#[#krate::assert_heap(#written)]));
+            return Ok(func.into_token_stream());
+        }
+    }
     let private = quote!(#krate::__private);
     let name = &func.sig.ident;
     let limits = args.limits.iter().map(|limit| {
@@ -82,9 +93,17 @@ fn generate(args: &Args, mut func: ItemFn) -> syn::Result<TokenStream> {
             .as_ref()
             .expect("tokio_body checked the initialiser")
             .expr;
-        quote! {
+        let measured = quote! {
             let #pat = #run(#budget, #init);
             #(#rest)*
+        };
+        if args.all_threads {
+            // The runtime, built and shut down by `rest`, inside a whole-process span of its own:
+            // a multi-threaded runtime's workers, started before the first poll, are then the
+            // test's threads, counted in the future's span nested in it.
+            quote!(#private::around_runtime(move || { #measured }))
+        } else {
+            measured
         }
     } else if should_panic {
         quote!(#private::run_should_panic(#budget, move || #block))
@@ -154,6 +173,17 @@ fn tokio_body(func: &ItemFn) -> Option<(&Stmt, &[Stmt])> {
             .iter()
             .any(|stmt| mentions(stmt.to_token_stream(), "block_on"));
     generated.then_some((first, rest))
+}
+
+/// Whether `attr` is `#[tokio::test]` (with any arguments).
+fn is_tokio_test(attr: &syn::Attribute) -> bool {
+    let segments: Vec<String> = attr
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    segments == ["tokio", "test"]
 }
 
 /// The runner of an async body: `#[should_panic]` has its own, which never turns a budget failure

@@ -384,6 +384,24 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
     r
 }
 
+/// Runs the whole body that `#[tokio::test]` generates for a `threads = "all"` budget (the
+/// runtime built, the test's future run to completion under [`run_future`], the runtime shut
+/// down) inside a whole-process span of its own, whose figures are not the budget's: the budget
+/// measures the future's polls, in a span nested in this one. A multi-threaded runtime starts its
+/// workers before the first poll; inside this span they are threads the measurement started,
+/// counted in the nested one, not threads that ran before it.
+///
+/// # Panics
+///
+/// As [`measure_all`](crate::measure_all): when the process's other threads never went idle, or
+/// one that existed before this span ran during it; and if `body` panics.
+pub fn around_runtime<R>(body: impl FnOnce() -> R) -> R {
+    let span = WholeSpan::begin(ALL_THREADS);
+    let r = body();
+    let _ = span.end();
+    r
+}
+
 /// A budget's hold on the kit's measurements: a thread-scope budget holds its place against
 /// whole-process ones (which wait for it, and it for them); a whole-process one takes its turn
 /// when it begins measuring.
@@ -402,9 +420,15 @@ impl Scope {
     }
 
     fn begin(&self) -> Measuring {
+        self.try_begin()
+            .unwrap_or_else(|refused| panic!("{refused}"))
+    }
+
+    /// [`Scope::begin`], a whole-process measurement's refusal returned as its message.
+    fn try_begin(&self) -> Result<Measuring, String> {
         match self {
-            Scope::Thread(_) => Measuring::Thread(Mark::begin()),
-            Scope::All => Measuring::All(WholeSpan::begin(ALL_THREADS)),
+            Scope::Thread(_) => Ok(Measuring::Thread(Mark::begin())),
+            Scope::All => WholeSpan::try_begin(ALL_THREADS).map(Measuring::All),
         }
     }
 }
@@ -419,9 +443,14 @@ enum Measuring {
 
 impl Measuring {
     fn end(self) -> Stats {
+        self.try_end().unwrap_or_else(|refused| panic!("{refused}"))
+    }
+
+    /// [`Measuring::end`], a whole-process measurement's refusal returned as its message.
+    fn try_end(self) -> Result<Stats, String> {
         match self {
-            Measuring::Thread(mark) => mark.end(),
-            Measuring::All(span) => span.end(),
+            Measuring::Thread(mark) => Ok(mark.end()),
+            Measuring::All(span) => span.try_end(),
         }
     }
 }
@@ -442,10 +471,10 @@ pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
         return;
     }
     uncounted_panic_hook();
-    let measuring = match catch_unwind(AssertUnwindSafe(|| scope.begin())) {
+    let measuring = match scope.try_begin() {
         Ok(measuring) => measuring,
         Err(refused) => {
-            eprintln!("{}\n{SHOULD_PANIC_NOTE}", panic_text(&*refused));
+            eprintln!("{refused}\n{SHOULD_PANIC_NOTE}");
             return;
         }
     };
@@ -453,10 +482,10 @@ pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
         let _pause = HookPause::enter();
         catch_unwind(AssertUnwindSafe(body))
     };
-    let stats = match catch_unwind(AssertUnwindSafe(|| measuring.end())) {
+    let stats = match measuring.try_end() {
         Ok(stats) => stats,
         Err(refused) => {
-            eprintln!("{}\n{SHOULD_PANIC_NOTE}", panic_text(&*refused));
+            eprintln!("{refused}\n{SHOULD_PANIC_NOTE}");
             return;
         }
     };
@@ -468,15 +497,6 @@ pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
     if let Err(payload) = outcome {
         resume_unwind(payload);
     }
-}
-
-/// The message of a panic's payload.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
 }
 
 /// Said after a dhat-kit failure in a `#[should_panic]` test, which returns rather than panicking.
@@ -599,9 +619,9 @@ impl<F: Future> Measured<F> {
             };
             if !matches!(poll, Ok(Poll::Pending)) {
                 if let Some(span) = this.whole.take() {
-                    match catch_unwind(AssertUnwindSafe(|| span.end())) {
+                    match span.try_end() {
                         Ok(stats) => this.whole_stats = Some(stats),
-                        Err(refused) => this.refused = Some(panic_text(&*refused)),
+                        Err(refused) => this.refused = Some(refused),
                     }
                 }
             }
@@ -641,9 +661,9 @@ impl<F: Future> Measured<F> {
         this.checked = true;
         let why = this.budget.unmeasurable();
         if why.is_none() && this.budget.all_threads {
-            match catch_unwind(|| WholeSpan::begin(ALL_THREADS)) {
+            match WholeSpan::try_begin(ALL_THREADS) {
                 Ok(span) => this.whole = Some(span),
-                Err(refused) => return Some(panic_text(&*refused)),
+                Err(refused) => return Some(refused),
             }
         }
         why

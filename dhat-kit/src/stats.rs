@@ -463,6 +463,11 @@ mod whole {
         /// When checked (see [`measure_all`](super::measure_all)) and the process's other threads
         /// never went idle.
         pub(crate) fn begin(what: &'static str) -> Span {
+            Span::try_begin(what).unwrap_or_else(|refused| panic!("{refused}"))
+        }
+
+        /// [`Span::begin`], the refusal returned as its message rather than panicked with.
+        pub(crate) fn try_begin(what: &'static str) -> Result<Span, String> {
             let outermost = take_turn();
             let mut span = Span {
                 before: None,
@@ -475,7 +480,7 @@ mod whole {
                     Ok(before) => span.before = before,
                     Err(why) => {
                         drop(span);
-                        panic!("{}", refusal(what, &why));
+                        return Err(refusal(what, &why));
                     }
                 }
             }
@@ -483,7 +488,7 @@ mod whole {
                 span.threads_before = Some(Threads::now());
             }
             span.raw = Some(SpanMark::begin(outermost));
-            span
+            Ok(span)
         }
 
         /// A span that never checks for other activity: a unit test's, in a binary whose other
@@ -505,7 +510,12 @@ mod whole {
         /// # Panics
         ///
         /// When checked and another thread ran meanwhile.
-        pub(crate) fn end(mut self) -> Stats {
+        pub(crate) fn end(self) -> Stats {
+            self.try_end().unwrap_or_else(|refused| panic!("{refused}"))
+        }
+
+        /// [`Span::end`], the refusal returned as its message rather than panicked with.
+        pub(crate) fn try_end(mut self) -> Result<Stats, String> {
             if let Some(threads) = self.threads_before.take() {
                 threads.settle();
             }
@@ -516,17 +526,17 @@ mod whole {
                 let what = self.what;
                 drop(self);
                 if let Some(why) = ran {
-                    panic!("{}", refusal(what, &why));
+                    return Err(refusal(what, &why));
                 }
                 if foreign_ops > 0 {
                     let why = format!(
                         "{foreign_ops} allocations or frees were made by threads that were running \
                          before it began"
                     );
-                    panic!("{}", refusal(what, &why));
+                    return Err(refusal(what, &why));
                 }
             }
-            stats
+            Ok(stats)
         }
     }
 
