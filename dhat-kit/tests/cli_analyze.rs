@@ -314,6 +314,15 @@ fn pprof_refuses_figures_beyond_its_signed_64_bit_values() {
     assert!(out.exists());
 }
 
+/// The sites of a Markdown table (its rows' last column).
+fn sites_of(table: &str) -> Vec<&str> {
+    table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .map(|l| l.trim_end_matches(" |").rsplit(" | ").next().unwrap())
+        .collect()
+}
+
 /// Valgrind's DHAT 3.19 on `tests/fixtures/src/inventory.cpp`, built with `g++ -std=c++17 -O2 -g`
 /// (GCC 12): eight of its program points, with the standard library's functions inlined.
 const CPP_RELEASE: &str = "valgrind-cpp-release.json";
@@ -321,17 +330,12 @@ const CPP_RELEASE: &str = "valgrind-cpp-release.json";
 #[test]
 fn a_cpp_release_builds_sites_are_the_programs_code() {
     let table = ok(&["top", &path(CPP_RELEASE), "--format", "markdown"]);
-    let sites: Vec<&str> = table
-        .lines()
-        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
-        .map(|l| l.trim_end_matches(" |").rsplit(" | ").next().unwrap())
-        .collect();
     assert_eq!(
-        sites,
+        sites_of(&table),
         [
             // libstdc++'s own pool (no symbols), allocated while the loader runs its
-            // constructors.
-            "call_init (dl-init.c:74)",
+            // constructors: libstdc++'s frame, not the loader's (`call_init (dl-init.c:74)`).
+            "0x49017B9 (in libstdc++.so.6.0.30)",
             // A lambda's call operator, inlined into main.
             "operator() (inventory.cpp:71)",
             "inventory::Catalog::insert(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&, int) (inventory.cpp:32)",
@@ -439,15 +443,6 @@ fn a_skip_pattern_that_matches_no_frame_is_a_warning() {
 /// without a symbol, `??? (in ld-linux-x86-64.so.2)`.
 const COPY: &str = "valgrind-copy.json";
 
-/// The sites of a Markdown table (its rows' last column).
-fn sites_of(table: &str) -> Vec<&str> {
-    table
-        .lines()
-        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
-        .map(|l| l.trim_end_matches(" |").rsplit(" | ").next().unwrap())
-        .collect()
-}
-
 #[test]
 fn a_stack_of_plumbing_is_its_outermost_frame_with_a_symbol() {
     // The loader's functions skipped, every frame of its stacks is plumbing: the site is the
@@ -473,4 +468,24 @@ fn a_stack_of_plumbing_is_its_outermost_frame_with_a_symbol() {
         "{table}"
     );
     assert!(!table.contains("debug symbols"), "{table}");
+}
+
+#[test]
+fn the_loaders_own_stacks_are_its_outermost_frame_with_a_symbol() {
+    // The loader's frames are plumbing: its own copies, with no frame of the program, are one
+    // site, the outermost frame with a symbol, without a note about missing debug symbols.
+    let table = ok(&["top", &path(COPY), "-n", "0", "--format", "markdown"]);
+    assert_eq!(
+        sites_of(&table),
+        ["copy_block (alloc_sites.c:44)", "_dl_start (rtld.c:584)"],
+        "{table}"
+    );
+    assert!(!table.contains("debug symbols"), "{table}");
+    // A library's allocation at load time is the library's frame, whose missing symbols are
+    // said.
+    let table = ok(&["top", &path(CPP_RELEASE), "-n", "1"]);
+    assert!(
+        table.contains("0x49017B9 (in libstdc++.so.6.0.30)") && table.contains("debug symbols"),
+        "{table}"
+    );
 }

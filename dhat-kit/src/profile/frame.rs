@@ -307,7 +307,9 @@ impl<'a> Frame<'a> {
     /// their namespace: `push_back (stl_vector.h:1294)`; a function generic over Rust's allocator, as std's
     /// collections are: `do_alloc<alloc::alloc::Global>`), generic or primitive `impl`s
     /// (`<T as ...>`, `<u8 as ...>`), memory copies (`memcpy`, `memmove`), the C library's start
-    /// (`(below main)`) and dynamic loader, code without symbols (`???`), and `[root]`.
+    /// (`(below main)`) and dynamic loader (its binary, its `_dl_` functions, and its frames
+    /// named with glibc's sources: `call_init (dl-init.c:74)`, `dl_main (rtld.c:2012)`), code
+    /// without symbols (`???`), and `[root]`.
     pub fn is_boring(&self) -> bool {
         const CRATES: [&str; 9] = [
             "alloc",
@@ -335,6 +337,11 @@ impl<'a> Frame<'a> {
             if obj.contains("/ld-linux") || obj.contains("/libc.so") {
                 return true;
             }
+        }
+        // The loader's frames named with glibc's sources, when its debug symbols are installed
+        // (`call_init (dl-init.c:74)`, running a library's constructors; `dl_main (rtld.c:2012)`).
+        if self.file.is_some_and(is_loader_source) {
+            return true;
         }
         if self.rust_path_head().is_some_and(|h| CRATES.contains(&h)) {
             return true;
@@ -736,6 +743,90 @@ fn is_qualified(name: &str) -> bool {
     }
     false
 }
+
+/// Whether `file` is a source of glibc's dynamic loader: one of glibc's `elf/` directory that
+/// the loader is built from, `rtld.c` or a `dl-*.c` of [`LOADER_SOURCES`] (`dl-init.c`,
+/// `dl-load.c`, `dl-error-skeleton.c`), as Valgrind names it, without a directory, or under an
+/// `elf` directory (`elf/dl-open.c`, with `--fullpath-after=`). A name outside that list
+/// (`loader.c`, `dl.c`, `dl-util.c`), or one of them in another directory (`src/dl-init.c`), is
+/// a program's own file.
+fn is_loader_source(file: &str) -> bool {
+    let (dir, name) = file.rsplit_once('/').unwrap_or(("", file));
+    (dir.is_empty() || dir == "elf" || dir.ends_with("/elf"))
+        && (name == "rtld.c" || LOADER_SOURCES.binary_search(&name).is_ok())
+}
+
+/// The `dl-*.c` sources of glibc's `elf/` directory (its releases from 2.35 on), sorted: the
+/// dynamic loader's own code and the parts of it in the C library, not the directory's tests.
+const LOADER_SOURCES: [&str; 67] = [
+    "dl-addr-obj.c",
+    "dl-addr.c",
+    "dl-audit.c",
+    "dl-cache.c",
+    "dl-call-libc-early-init.c",
+    "dl-call_fini.c",
+    "dl-catch.c",
+    "dl-close.c",
+    "dl-compat.c",
+    "dl-conflict.c",
+    "dl-debug.c",
+    "dl-debug_state.c",
+    "dl-delayed-reloc.c",
+    "dl-deps.c",
+    "dl-diagnostics-cpu.c",
+    "dl-diagnostics-kernel.c",
+    "dl-diagnostics.c",
+    "dl-early_allocate.c",
+    "dl-environ.c",
+    "dl-error-minimal.c",
+    "dl-error-skeleton.c",
+    "dl-error.c",
+    "dl-exception.c",
+    "dl-execstack-tunable.c",
+    "dl-execstack.c",
+    "dl-find_object.c",
+    "dl-fini.c",
+    "dl-fptr.c",
+    "dl-hwcaps-subdirs.c",
+    "dl-hwcaps.c",
+    "dl-hwcaps_split.c",
+    "dl-ifunc.c",
+    "dl-init.c",
+    "dl-iteratephdr.c",
+    "dl-libc.c",
+    "dl-libc_freeres.c",
+    "dl-load.c",
+    "dl-lookup-direct.c",
+    "dl-lookup.c",
+    "dl-lookup_libc_early_init.c",
+    "dl-minimal-malloc.c",
+    "dl-minimal.c",
+    "dl-misc.c",
+    "dl-mutex.c",
+    "dl-object.c",
+    "dl-open.c",
+    "dl-origin.c",
+    "dl-printf.c",
+    "dl-profile.c",
+    "dl-profstub.c",
+    "dl-readonly-area.c",
+    "dl-reloc-static-pie.c",
+    "dl-reloc.c",
+    "dl-runtime.c",
+    "dl-scope.c",
+    "dl-setup_hash.c",
+    "dl-sort-maps.c",
+    "dl-support.c",
+    "dl-sym.c",
+    "dl-symaddr.c",
+    "dl-sysdep.c",
+    "dl-tls.c",
+    "dl-tls_init_tp.c",
+    "dl-tunables.c",
+    "dl-usage.c",
+    "dl-version.c",
+    "dl-write.c",
+];
 
 /// Whether `file` is a header of a C++ standard library (libstdc++'s `stl_vector.h`,
 /// `vector.tcc`, `new_allocator.h`, ..., or any file under an `include/c++/` directory, where
@@ -1215,6 +1306,37 @@ mod tests {
             "0x10A84B: void std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >::_M_construct<char*>(char*, char*, std::forward_iterator_tag) [clone .isra.0] (basic_string.tcc:225)"
         )
         .is_boring());
+    }
+
+    #[test]
+    fn the_loaders_frames_named_with_glibcs_sources_are_plumbing() {
+        // A C++ program's libstdc++ allocating at load time, and the loader's own copies
+        // (tests/fixtures/valgrind-cpp-release.json, valgrind-copy.json), with glibc's symbols.
+        for loader in [
+            "0x4004A1D: call_init (dl-init.c:74)",
+            "0x4004A1D: call_init (dl-init.c:26)",
+            "0x40052BD: open_path (dl-load.c:1859)",
+            "0x4002260: openaux (dl-deps.c:64)",
+            "0x4018410: _dl_catch_exception (dl-error-skeleton.c:208)",
+            "0x401DB14: dl_main (rtld.c:2012)",
+            "0x1: dl_open_worker_begin (elf/dl-open.c:534)",
+            "0x1: _dlfo_mappings_segment_allocate (/build/glibc-2.35/elf/dl-find_object.c:217)",
+        ] {
+            assert!(Frame::parse(loader).is_boring(), "{loader}");
+        }
+        // A program's own files: names not of the loader's, or in a directory of their own.
+        for own in [
+            "0x1: call_init (loader.c:7)",
+            "0x1: open_path (dl.c:7)",
+            "0x1: dl_main (dl-util.c:7)",
+            "0x1: call_init (src/dl-init.c:7)",
+            "0x1: dl_main (tools/rtld.c:7)",
+            "0x1: call_init (init.c:7)",
+            "0x1: call_init (dl-init.cpp:7)",
+        ] {
+            assert!(!Frame::parse(own).is_boring(), "{own}");
+        }
+        assert!(LOADER_SOURCES.windows(2).all(|w| w[0] < w[1]), "sorted");
     }
 
     #[test]
