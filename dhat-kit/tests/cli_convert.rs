@@ -171,7 +171,9 @@ fn pprof_top_with(
 }
 
 /// An RE2 pattern matching exactly the functions `dhat-kit top` skips in `file` (allocator and
-/// standard-library frames), so that pprof's flat figures fall on the frames `top` reports.
+/// standard-library frames, and frames without symbols, which pprof names by their address and
+/// binary: `0x401AB77 (in ld-linux-x86-64.so.2)`), so that pprof's flat figures fall on the
+/// frames `top` reports.
 fn boring_functions(p: &Profile) -> String {
     let mut names: Vec<String> = p
         .ftbl
@@ -179,8 +181,12 @@ fn boring_functions(p: &Profile) -> String {
         .map(|raw| Frame::parse(raw))
         .filter(Frame::is_boring)
         .map(|f| {
-            f.function
-                .chars()
+            let name = if f.is_unsymbolised() && f.address.is_some() {
+                f.to_string()
+            } else {
+                f.function.to_owned()
+            };
+            name.chars()
                 .flat_map(|c| {
                     let meta = "\\.+*?()|[]{}^$".contains(c);
                     meta.then_some('\\').into_iter().chain([c])
@@ -194,14 +200,19 @@ fn boring_functions(p: &Profile) -> String {
 }
 
 /// What `top` reports of the stacks that are plumbing all through (cut short before the
-/// caller's code): it falls back on their outermost frame, where pprof, with every plumbing frame
-/// hidden, has no frame left to show. The figure `metric` of such stacks by that function.
+/// caller's code, or the dynamic loader's own): it falls back on their outermost frame with a
+/// symbol that is not the allocator's, else their outermost frame, where pprof, with every
+/// plumbing frame hidden, has no frame left to show. The figure `metric` of such stacks by that
+/// function.
 fn plumbing_only(p: &Profile, metric: Metric) -> BTreeMap<String, u64> {
     let frame = |f: u32| Frame::parse(&p.ftbl[f as usize]);
+    let named = |f: u32| f != 0 && !frame(f).is_unsymbolised() && !frame(f).is_allocator();
     let mut by = BTreeMap::new();
     for pp in &p.pps {
         if pp.fs.iter().all(|&f| f == 0 || frame(f).is_boring()) && metric.of(pp) != 0 {
-            let outer = pp.fs.iter().rev().find(|&&f| f != 0).copied().unwrap_or(0);
+            let outer = pp.fs.iter().rev().find(|&&f| named(f));
+            let outer = outer.or_else(|| pp.fs.iter().rev().find(|&&f| f != 0));
+            let outer = outer.copied().unwrap_or(0);
             *by.entry(frame(outer).function.to_owned()).or_insert(0) += metric.of(pp);
         }
     }
