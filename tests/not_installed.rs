@@ -1,5 +1,7 @@
 //! Without dhat-kit's allocator installed, nothing is counted, and the kit says so.
 
+mod common;
+
 #[test]
 fn is_installed_is_false_and_measure_reads_zero() {
     assert!(!dhat_kit::is_installed());
@@ -59,4 +61,37 @@ fn the_criterion_measurements_refuse_to_read_zeros() {
     refused(|| drop(AllocatedBytes.start()));
     refused(|| drop(AllocatedBlocks.start()));
     refused(|| drop(PeakBytes.start()));
+}
+
+/// Run by [`measure_says_once_that_nothing_was_counted`] in a process of its own.
+#[test]
+#[ignore = "run by measure_says_once_that_nothing_was_counted, in a child process"]
+fn two_measurements_without_the_allocator() {
+    let (_, s) = dhat_kit::measure(|| vec![0u8; 1000]);
+    let (_, t) = dhat_kit::measure_all(|| vec![0u8; 1000]);
+    assert_eq!(
+        (s, t),
+        (dhat_kit::Stats::default(), dhat_kit::Stats::default())
+    );
+}
+
+/// `measure` and `measure_all` read 0 here, as for code that allocates nothing; an assertion of
+/// an upper bound on them would pass unmeasured. With the `peak` feature (counting compiled in)
+/// the first such reading says once, on stderr, that the allocator is not installed.
+#[test]
+fn measure_says_once_that_nothing_was_counted() {
+    let out = common::run_ignored("two_measurements_without_the_allocator");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let said = stderr.matches("dhat-kit: measure read 0").count()
+        + stderr.matches("dhat-kit: measure_all read 0").count();
+    if cfg!(feature = "peak") {
+        assert_eq!(said, 1, "{stderr}");
+        assert!(
+            stderr.contains("dhat_kit::global_allocator!();"),
+            "{stderr}"
+        );
+    } else {
+        assert_eq!(said, 0, "{stderr}");
+    }
 }

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 dhat_kit::global_allocator!();
 
+mod common;
+
 /// A neighbour: allocates and frees constantly for a while.
 fn busy_for(time: Duration) {
     let start = Instant::now();
@@ -241,16 +243,8 @@ async fn wakes(wake: mpsc::Sender<()>) {
 /// printed by the panic hook, then the budget's own).
 #[test]
 fn a_refusal_is_said_once() {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "--ignored", "--nocapture"])
-        .arg("an_async_budget_that_wakes_an_older_thread")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::run_ignored("an_async_budget_that_wakes_an_older_thread");
+    let text = common::output_text(&out);
     assert!(!out.status.success(), "{text}");
     assert_refusal(&text);
     assert_eq!(

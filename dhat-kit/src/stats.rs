@@ -114,7 +114,8 @@ impl fmt::Display for Stats {
 /// ones. Allocations on other threads, including threads `f` spawns, are not counted.
 ///
 /// Without a dhat-kit allocator installed (see [`is_installed`](crate::is_installed)), or built
-/// without the `peak` feature, every figure is 0.
+/// without the `peak` feature, every figure is 0; with the feature, the first such reading in a
+/// process where nothing was ever counted says on stderr that the allocator is not installed.
 ///
 /// # Examples
 ///
@@ -134,7 +135,30 @@ impl fmt::Display for Stats {
 pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     let mark = Mark::begin();
     let r = f();
-    (r, mark.end())
+    let stats = mark.end();
+    say_if_nothing_counted("measure", &stats);
+    (r, stats)
+}
+
+/// Says once in the process, on stderr, that a measurement read 0 because nothing has ever been
+/// counted in the process: dhat-kit's allocator is not installed, and an upper bound asserted on
+/// the figures would pass unmeasured. Costs nothing where something was counted (the process
+/// figures are read only when the measurement's are 0); built without the `peak` feature (nothing
+/// counted by choice), it says nothing.
+fn say_if_nothing_counted(what: &str, stats: &Stats) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if cfg!(feature = "peak")
+        && stats.total_blocks == 0
+        && process_stats().total_blocks == 0
+        && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        eprintln!(
+            "dhat-kit: {what} read 0: nothing has been counted in this process, so dhat-kit's \
+             allocator is not installed (dhat_kit::is_installed() says so). Add this line at the \
+             root of the crate (the top of the file under tests/, or src/lib.rs for unit \
+             tests):\n\n    dhat_kit::global_allocator!();\n"
+        );
+    }
 }
 
 /// Runs `f` and returns its result with what every thread of the process allocated while it ran.
@@ -185,7 +209,9 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 /// the threads' activity from `/proc/self/task` (Linux); where that cannot be read, a test binary
 /// accepts only a run under cargo-nextest.
 ///
-/// Without a dhat-kit allocator installed, or built without the `peak` feature, every figure is 0.
+/// Without a dhat-kit allocator installed, or built without the `peak` feature, every figure is 0;
+/// with the feature, the first such reading in a process where nothing was ever counted says on
+/// stderr that the allocator is not installed, as [`measure`]'s does.
 ///
 /// # Panics
 ///
@@ -214,7 +240,9 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 pub fn measure_all<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     let span = whole::Span::begin("measure_all");
     let r = f();
-    (r, span.end())
+    let stats = span.end();
+    say_if_nothing_counted("measure_all", &stats);
+    (r, stats)
 }
 
 /// This thread's figures since it started: everything it allocated, its peak of live bytes, and

@@ -50,6 +50,15 @@ impl Drop for TempDir {
     }
 }
 
+/// Runs the ignored test `name` of this test binary alone, in a child process, its output
+/// captured (the child's own runner prints it: `--nocapture`).
+pub fn run_ignored(name: &str) -> std::process::Output {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "--ignored", "--nocapture", name])
+        .output()
+        .unwrap()
+}
+
 /// A child process's standard output, then its standard error, as text.
 pub fn output_text(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
