@@ -28,7 +28,8 @@ struct Cli {
 enum Command {
     /// Mode, command, total, peak (t-gmax) and at-exit bytes and blocks, and run time.
     Summary {
-        /// The profile (dhat-heap.json, dhat-ad-hoc.json, dhat-peak.json, or Valgrind's dhat.out.PID).
+        /// The profile (dhat-heap.json, dhat-ad-hoc.json, dhat-peak.json, dhat-sampled.json, or
+        /// Valgrind's dhat.out.PID).
         file: PathBuf,
         /// Prints the stable JSON shape CI scripts read (schema "dhat-kit-summary/1").
         #[arg(long)]
