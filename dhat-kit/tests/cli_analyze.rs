@@ -489,3 +489,86 @@ fn the_loaders_own_stacks_are_its_outermost_frame_with_a_symbol() {
         "{table}"
     );
 }
+
+/// Valgrind's DHAT 3.19 on `tests/fixtures/src/rust_release.rs`, a Rust release build
+/// (`debug = "limited"`, rustc 1.95.0): the frames inlined into the precompiled standard
+/// library's functions are named without their path, their files without a directory
+/// (`alloc (alloc.rs:95)`, `with_capacity (string.rs:485)` inlined into
+/// `alloc::fmt::format::format_inner (fmt.rs:652)`).
+const RUST_RELEASE: &str = "valgrind-rust-release.json";
+
+#[test]
+fn a_rust_release_builds_sites_are_the_programs_code() {
+    let table = ok(&[
+        "top",
+        &path(RUST_RELEASE),
+        "-n",
+        "0",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(
+        sites_of(&table),
+        [
+            "rust_release::squares (rust_release.rs:45)",
+            "rust_release::make_labels (rust_release.rs:16)",
+            "rust_release::count_lengths (rust_release.rs:35)",
+            // `format!`'s 200 strings, allocated by std's precompiled `format_inner`: the
+            // closure that calls it, not std's inlined `alloc (alloc.rs:95)`.
+            "{closure#0} (rust_release.rs:16)",
+            "_IO_file_doallocate (filedoalloc.c:101)",
+            // std's start-up (`std::rt::lang_start_internal`), every Rust frame of it std's:
+            // rustc's `main`, without debug information; a row of its own.
+            "main (in /work/helper4/target/release/rust-release)",
+            "__fopen_internal (iofopen.c:65)",
+            "getdelim (iogetdelim.c:62)",
+            "__pthread_attr_extension (pthread_attr_extension.c:28)",
+            // `std::env::args()`, allocated by std's precompiled `std::env::args_os`, and its
+            // `collect`.
+            "rust_release::main (rust_release.rs:51)",
+            "rust_release::join_words (rust_release.rs:24)",
+            "pthread_attr_setaffinity_np@@GLIBC_2.32 (pthread_attr_setaffinity.c:51)",
+            "pthread_getattr_np@@GLIBC_2.32 (pthread_getattr_np.c:180)",
+        ],
+        "{table}"
+    );
+    let row = |site: &str| {
+        table
+            .lines()
+            .find(|l| l.ends_with(&format!(" | {site} |")))
+            .unwrap_or_else(|| panic!("{site}: {table}"))
+            .to_owned()
+    };
+    assert!(
+        row("{closure#0} (rust_release.rs:16)").contains(" | 200 | "),
+        "{table}"
+    );
+    assert!(
+        row("rust_release::main (rust_release.rs:51)").contains(" | 3 | "),
+        "{table}"
+    );
+    assert!(
+        row("main (in /work/helper4/target/release/rust-release)").contains(" | 2 | "),
+        "{table}"
+    );
+    // A budget's explanation names sites as top does.
+    let dir = support::TempDir::new("cli_analyze", "rust-release-budget");
+    let budget = dir.write(
+        "budgets.toml",
+        "[[component]]\nname = \"squares\"\nmatch = { function = \"rust_release::squares\" }\nmax = \"100%\"\n",
+    );
+    let out = run(&[
+        "check",
+        &path(RUST_RELEASE),
+        "--budget",
+        budget.to_str().unwrap(),
+        "--explain",
+    ]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("{closure#0} (rust_release.rs:16)")
+            && !stdout.contains("alloc (alloc.rs:95)"),
+        "{stdout}"
+    );
+}

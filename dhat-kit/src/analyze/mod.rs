@@ -441,6 +441,9 @@ pub(crate) struct Frames<'p> {
     profile: &'p Profile,
     skip: &'p Skip,
     boring: Vec<Option<bool>>,
+    /// Whether each entry is inlined into a function of the precompiled standard library
+    /// ([`inlined_into_std`](crate::profile::frame::inlined_into_std)): plumbing.
+    inlined_into_std: Vec<bool>,
     /// Whether each entry is the global allocator's ([`Frame::is_global_allocator_entry`]).
     entry: Vec<Option<bool>>,
 }
@@ -451,6 +454,10 @@ impl<'p> Frames<'p> {
             profile,
             skip,
             boring: vec![None; profile.ftbl.len()],
+            inlined_into_std: crate::profile::frame::inlined_into_std(
+                &profile.ftbl,
+                profile.pps.iter().map(|pp| &*pp.fs),
+            ),
             entry: vec![None; profile.ftbl.len()],
         }
     }
@@ -465,7 +472,9 @@ impl<'p> Frames<'p> {
             Some(b) => b,
             None => {
                 let f = self.frame(index);
-                let b = f.is_boring() || self.skip.matches(&f);
+                let b = f.is_boring()
+                    || self.inlined_into_std.get(i).copied().unwrap_or(false)
+                    || self.skip.matches(&f);
                 if let Some(slot) = self.boring.get_mut(i) {
                     *slot = Some(b);
                 }
@@ -490,7 +499,8 @@ impl<'p> Frames<'p> {
 
     /// The position in `pp.fs` of its most informative frame: the first outside Rust's global
     /// allocator (past its outermost entry, `__rust_alloc`, whatever the frames inside it are
-    /// named) that is not allocator or standard-library plumbing, nor skipped, nor without a
+    /// named) that is not allocator or standard-library plumbing (nor inlined into the
+    /// precompiled standard library's functions, however it is named), nor skipped, nor without a
     /// symbol; else (code without symbols) the first frame without a symbol in a binary that is
     /// not the allocator's or the C library's, labelled by its address and binary; else (a
     /// stack trimmed before it reached the caller's code, or the dynamic loader's own) the
@@ -766,5 +776,57 @@ mod tests {
         assert_eq!(site(&p.pps[0]), "_dl_start (rtld.c:584)");
         // No frame with a symbol but the allocator's, never a site: the outermost of all.
         assert_eq!(site(&p.pps[1]), "0x401AB77 (in ld-linux-x86-64.so.2)");
+    }
+    /// Valgrind's stacks of a Rust release build: the frames inlined into a function of the
+    /// precompiled standard library are at its address, named without their path, their files
+    /// without a directory. A program's frames at its own function's address are its code
+    /// however they are named, and so are the standard library's generic functions compiled in
+    /// the program's crate, named with `library/...`, and what is inlined inside them.
+    const INLINED_INTO_STD: &str = r#"{"dhatFileVersion":2,"mode":"heap",
+      "verb":"Allocated","bklt":false,"bkacc":false,"tu":"instrs","Mtu":"instr",
+      "cmd":"app","pid":1,"te":100,
+      "pps":[{"tb":1000,"tbk":100,"fs":[1,2,3,4,5,6,7,8]},
+             {"tb":64,"tbk":1,"fs":[1,9,10,8]},
+             {"tb":32,"tbk":1,"fs":[1,11,12,13,8]},
+             {"tb":16,"tbk":1,"fs":[1,14,15,16,17,18,19]}],
+      "ftbl":["[root]",
+        "0x48417B4: malloc (in /usr/libexec/valgrind/vgpreload_dhat-amd64-linux.so)",
+        "0x153752: alloc (alloc.rs:95)",
+        "0x153752: with_capacity (string.rs:485)",
+        "0x153752: alloc::fmt::format::format_inner (fmt.rs:652)",
+        "0x11BCC5: format (library/alloc/src/fmt.rs:659)",
+        "0x11BCC5: {closure#0} (main.rs:2)",
+        "0x11BCC5: make_labels (main.rs:2)",
+        "0x11BCC5: app::main (main.rs:5)",
+        "0x11C000: alloc (alloc.rs:95)",
+        "0x11C000: app::arena::grow (alloc.rs:120)",
+        "0x11D000: alloc (library/alloc/src/alloc.rs:95)",
+        "0x11D000: {closure#0} (main.rs:7)",
+        "0x11D000: core::iter::traits::iterator::Iterator::fold (library/core/src/iter/traits/iterator.rs:2647)",
+        "0x143759: alloc (library/alloc/src/alloc.rs:95)",
+        "0x143759: {closure#0} (main.rs:9)",
+        "0x143759: {{closure}}<()> (library/std/src/rt.rs:206)",
+        "0x143759: {closure#0} (rt.rs:175)",
+        "0x143759: std::rt::lang_start_internal (rt.rs:171)",
+        "0x11BDCB: main (in /tmp/app)"]}"#;
+
+    #[test]
+    fn frames_inlined_into_the_precompiled_standard_library_are_plumbing() {
+        let p = crate::profile::from_slice(INLINED_INTO_STD.as_bytes(), "vg.json").unwrap();
+        let skip = Skip::default();
+        let mut frames = Frames::new(&p, &skip);
+        let mut site = |pp: &ProgramPoint| {
+            let at = frames.informative(pp);
+            frames.frame(pp.fs[at]).to_string()
+        };
+        // `format!`'s buffer: `format_inner`'s inlined frames are std's, not `alloc (alloc.rs:95)`.
+        assert_eq!(site(&p.pps[0]), "{closure#0} (main.rs:2)");
+        // The same names at the program's own function's address are the program's.
+        assert_eq!(site(&p.pps[1]), "alloc (alloc.rs:95)");
+        // A generic function of std's compiled in the program's crate inlines its closures.
+        assert_eq!(site(&p.pps[2]), "{closure#0} (main.rs:7)");
+        // What link-time optimisation inlined into std's, past std's code compiled in the
+        // program's crate, may be the program's.
+        assert_eq!(site(&p.pps[3]), "{closure#0} (main.rs:9)");
     }
 }

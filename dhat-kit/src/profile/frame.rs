@@ -417,6 +417,31 @@ impl<'a> Frame<'a> {
         false
     }
 
+    /// Whether the frame is a function of the precompiled standard library as Valgrind names a
+    /// stack's physical frame (the last of the frames at one address; the others are the
+    /// functions inlined into it): by its symbol, with a path of `alloc`, `core` or `std`
+    /// (`alloc::fmt::format::format_inner`, `<alloc::string::String as core::fmt::Write>::write_str`,
+    /// `<str as core::fmt::Display>::fmt`), and a source file without a directory (`fmt.rs`).
+    /// The standard library's code compiled in the program's crate (its generic functions,
+    /// which may inline the program's closures) has its directory (`library/core/src/iter/
+    /// traits/iterator.rs`), and dhat-rs writes one for every file.
+    pub(crate) fn is_precompiled_std(&self) -> bool {
+        let std = |h: Option<&str>| h.is_some_and(|h| matches!(h, "alloc" | "core" | "std"));
+        let file = self
+            .file
+            .is_some_and(|f| !f.is_empty() && !f.contains(['/', '\\']));
+        if !file || self.is_cpp() {
+            return false;
+        }
+        // `<str as core::fmt::Display>::fmt`: a primitive's impl of std's trait.
+        let of_trait = self.function.starts_with('<')
+            && self.function.split_once(" as ").is_some_and(|(_, t)| {
+                t.split_once("::")
+                    .is_some_and(|(h, _)| matches!(h, "alloc" | "core" | "std"))
+            });
+        std(self.rust_path_head()) || of_trait
+    }
+
     /// The key that matches this code location across builds: function, file and line, without
     /// the address.
     pub fn location_key(&self) -> (&'a str, Option<&'a str>, Option<u32>) {
@@ -573,6 +598,63 @@ fn location_start(entry: &str) -> Option<usize> {
 /// when the stack does not pass through it.
 pub(crate) fn allocator_frames(fs: &[u32], is_entry: impl FnMut(&u32) -> bool) -> usize {
     fs.iter().rposition(is_entry).map_or(0, |i| i + 1)
+}
+
+/// Per frame-table entry of `ftbl`, whether some stack of `stacks` (innermost first) shows it
+/// inlined into a function of the precompiled standard library ([`Frame::is_precompiled_std`]):
+/// Valgrind lists the frames inlined into a function innermost first, all at the address of
+/// that function, the last of them, and names them without their path and with their file
+/// without its directory (`with_capacity (string.rs:485)`, `alloc (alloc.rs:95)` inlined into
+/// `alloc::fmt::format::format_inner (fmt.rs:652)`). Those are the standard library's own code:
+/// its precompiled functions are not generic, and cannot inline the program's. From the
+/// physical frame inwards, up to the first frame named with a file's directory: the standard
+/// library's code compiled in the program's crate, which a build with link-time optimisation
+/// might inline into std's and whose frames inside may be the program's own.
+///
+/// An address has one chain of inlined frames, and a frame-table entry one address, so this is
+/// decided once per entry; a stack that Valgrind cut at its outermost end may end inside a
+/// chain, whose last frame, an inlined function's, is not std's by its symbol.
+pub(crate) fn inlined_into_std<'s>(
+    ftbl: &[Box<str>],
+    stacks: impl IntoIterator<Item = &'s [u32]>,
+) -> Vec<bool> {
+    let address: Vec<Option<&str>> = ftbl.iter().map(|raw| Frame::parse(raw).address).collect();
+    let at = |f: u32| address.get(f as usize).copied().flatten();
+    let frame = |f: u32| Frame::parse(ftbl.get(f as usize).map_or("?", |s| s));
+    let mut inlined = vec![false; ftbl.len()];
+    // Per entry, whether it was seen as a chain's physical frame.
+    let mut seen = vec![false; ftbl.len()];
+    for fs in stacks {
+        let mut start = 0;
+        while start < fs.len() {
+            let addr = at(fs[start]);
+            let len = fs[start..]
+                .iter()
+                .take_while(|&&f| addr.is_some() && at(f) == addr)
+                .count()
+                .max(1);
+            let chain = &fs[start..start + len];
+            start += len;
+            let physical = chain[len - 1];
+            if len == 1 || seen.get(physical as usize).copied().unwrap_or(true) {
+                continue;
+            }
+            seen[physical as usize] = true;
+            if !frame(physical).is_precompiled_std() {
+                continue;
+            }
+            for &f in chain.iter().rev() {
+                // No file, or one with its directory: std's code compiled in the program's crate.
+                if frame(f).file.is_none_or(|file| file.contains(['/', '\\'])) {
+                    break;
+                }
+                if let Some(slot) = inlined.get_mut(f as usize) {
+                    *slot = true;
+                }
+            }
+        }
+    }
+    inlined
 }
 
 /// Directories of std's (and hashbrown's) sources as dhat-rs writes them, shortened to a path's last
@@ -1306,6 +1388,33 @@ mod tests {
             "0x10A84B: void std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >::_M_construct<char*>(char*, char*, std::forward_iterator_tag) [clone .isra.0] (basic_string.tcc:225)"
         )
         .is_boring());
+    }
+
+    #[test]
+    fn the_precompiled_standard_librarys_functions_are_named_with_a_bare_file() {
+        for std in [
+            "0x1: alloc::fmt::format::format_inner (fmt.rs:652)",
+            "0x1: std::rt::lang_start_internal (rt.rs:171)",
+            "0x1: <alloc::string::String as core::fmt::Write>::write_str (string.rs:1)",
+            "0x1: <str as core::fmt::Display>::fmt (mod.rs:2)",
+        ] {
+            assert!(Frame::parse(std).is_precompiled_std(), "{std}");
+        }
+        for not in [
+            // std's generic code compiled in the program's crate.
+            "0x1: core::iter::traits::iterator::Iterator::fold (library/core/src/iter/traits/iterator.rs:2647)",
+            "0x1: std::rt::lang_start::{{closure}} (library/std/src/rt.rs:206)",
+            // dhat-rs writes a file's directory.
+            "0x1: alloc::fmt::format::format_inner (alloc/src/fmt.rs:652:5)",
+            // An inlined function, another crate, no file, C++.
+            "0x1: with_capacity (string.rs:485)",
+            "0x1: hashbrown::raw::RawTableInner::fallible_with_capacity (mod.rs:1672)",
+            "0x1: app::main (main.rs:5)",
+            "0x1: std::rt::lang_start_internal (in /tmp/app)",
+            "0x1: std::vector<int, std::allocator<int> >::push_back(int const&) (stl_vector.h:1281)",
+        ] {
+            assert!(!Frame::parse(not).is_precompiled_std(), "{not}");
+        }
     }
 
     #[test]
