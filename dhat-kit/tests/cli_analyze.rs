@@ -519,7 +519,7 @@ fn a_rust_release_builds_sites_are_the_programs_code() {
             "_IO_file_doallocate (filedoalloc.c:101)",
             // std's start-up (`std::rt::lang_start_internal`), every Rust frame of it std's:
             // rustc's `main`, without debug information; a row of its own.
-            "main (in /work/helper4/target/release/rust-release)",
+            "main (in target/release/rust-release)",
             "__fopen_internal (iofopen.c:65)",
             "getdelim (iogetdelim.c:62)",
             "__pthread_attr_extension (pthread_attr_extension.c:28)",
@@ -548,7 +548,7 @@ fn a_rust_release_builds_sites_are_the_programs_code() {
         "{table}"
     );
     assert!(
-        row("main (in /work/helper4/target/release/rust-release)").contains(" | 2 | "),
+        row("main (in target/release/rust-release)").contains(" | 2 | "),
         "{table}"
     );
     // A budget's explanation names sites as top does.
