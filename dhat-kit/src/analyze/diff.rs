@@ -70,6 +70,13 @@ pub struct SiteChange {
 pub struct Diff {
     /// The figure the sites are ranked by.
     pub by: Metric,
+    /// How program points were grouped into sites.
+    pub group_by: GroupBy,
+    /// The profiles' unit (`bytes`, or `units` for ad-hoc profiles).
+    pub unit: String,
+    /// Whether either profile is sampled (a dhat-kit sampled profile): its sites' figures are
+    /// estimates, which differ from run to run of the same work (its totals are exact).
+    pub estimated: bool,
     /// The totals, those both profiles have.
     pub totals: Vec<TotalChange>,
     /// The sites whose figure changed most (by absolute delta), largest first.
@@ -187,8 +194,12 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
     if opts.n > 0 {
         sites.truncate(opts.n);
     }
+    let sampled = |p: &Profile| p.mode == crate::profile::SAMPLED_MODE;
     Ok(Diff {
         by: opts.by,
+        group_by: opts.group_by,
+        unit: after.unit_plural().to_owned(),
+        estimated: sampled(before) || sampled(after),
         totals,
         sites,
         changed,
@@ -257,7 +268,10 @@ fn site_key(group_by: GroupBy, site: &str, frame: &str) -> String {
     let f = Frame::parse(frame);
     match (f.file, f.line) {
         (Some(file), Some(line)) if !f.is_unsymbolised() && file != "???" => {
-            format!("{file}:{line}\n{}", f.source_name())
+            // By its base name: dhat-rs cuts a file's path to its last components, dhat-kit's
+            // sampled profiles keep it whole, Valgrind prints the base name.
+            let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+            format!("{base}:{line}\n{}", f.source_name())
         }
         _ => site.to_owned(),
     }
@@ -333,22 +347,38 @@ impl Diff {
                 ]
             })
             .collect();
+        let what = match self.group_by {
+            GroupBy::Site => ("site", "sites"),
+            GroupBy::Function => ("function", "functions"),
+            GroupBy::File => ("file", "files"),
+            GroupBy::Crate => ("crate", "crates"),
+        };
         if self.changed == 0 {
-            out.push_str("no site changed\n");
-            return out;
+            out.push_str(&format!("no {} changed\n", what.0));
+        } else {
+            let header = format!("{} ({})", what.0, self.by.name());
+            out.push_str(&render_table(
+                &["before", "after", "delta", "change", &header],
+                &sites,
+                markdown,
+            ));
+            out.push_str(&format!(
+                "{}{} of {} changed {}\n",
+                if markdown { "\n" } else { "" },
+                self.sites.len(),
+                self.changed,
+                what.1
+            ));
         }
-        let header = format!("site ({})", self.by.name());
-        out.push_str(&render_table(
-            &["before", "after", "delta", "change", &header],
-            &sites,
-            markdown,
-        ));
-        out.push_str(&format!(
-            "{}{} of {} changed sites\n",
-            if markdown { "\n" } else { "" },
-            self.sites.len(),
-            self.changed
-        ));
+        if self.estimated {
+            out.push_str(&format!(
+                "{}a sampled profile's {} figures are estimates, which differ from run to run of \
+                 the same work (its totals are exact): a change much smaller than the figures' \
+                 own spread is not a change\n",
+                if markdown { "\n" } else { "" },
+                what.0
+            ));
+        }
         out
     }
 }
@@ -471,6 +501,56 @@ mod tests {
         assert_eq!(d.changed, 1, "{:#?}", d.sites);
         assert_eq!(d.sites[0].site, "new (mod.rs:15)");
         assert_eq!((d.sites[0].before, d.sites[0].after), (1_300, 1_000));
+    }
+
+    #[test]
+    fn a_site_is_one_site_whatever_part_of_its_files_path_a_profile_keeps() {
+        // dhat-rs cuts a file's path to its last components; a dhat-kit sampled profile keeps
+        // it whole.
+        let profile = |mode: &str, file: &str, tb: u64| {
+            let json = format!(
+                r#"{{"dhatFileVersion":2,"mode":"{mode}","verb":"Allocated","bklt":false,
+                "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+                "pps":[{{"tb":{tb},"tbk":1,"fs":[1]}}],
+                "ftbl":["[root]","0x1: app::tokenize ({file}:94:5)"]}}"#
+            );
+            crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
+        };
+        let dhat_rs = profile("rust-heap", "app/src/main.rs", 1_000);
+        let whole = profile("rust-heap", "/home/dev/app/src/main.rs", 1_200);
+        let d = diff(&dhat_rs, &whole, &DiffOptions::default()).unwrap();
+        assert_eq!(d.changed, 1, "{:#?}", d.sites);
+        assert_eq!((d.sites[0].before, d.sites[0].after), (1_000, 1_200));
+        assert_eq!(
+            d.sites[0].site,
+            "app::tokenize (/home/dev/app/src/main.rs:94)"
+        );
+    }
+
+    #[test]
+    fn the_tables_name_the_grouping_and_say_when_figures_are_estimates() {
+        let before = sampled(3, 100);
+        let after = sampled(10, 300);
+        let by_function = DiffOptions {
+            group_by: GroupBy::Function,
+            ..DiffOptions::default()
+        };
+        let d = diff(&before, &after, &by_function).unwrap();
+        assert!(d.estimated);
+        let text = d.render(&after, Format::Table);
+        assert!(text.contains("function (total-bytes)"), "{text}");
+        assert!(text.contains("1 of 1 changed functions"), "{text}");
+        assert!(text.contains("figures are estimates"), "{text}");
+        let json = d.render(&after, Format::Json);
+        assert!(json.contains(r#""group_by": "function""#), "{json}");
+        assert!(json.contains(r#""unit": "bytes""#), "{json}");
+        assert!(json.contains(r#""estimated": true"#), "{json}");
+        // Exact profiles: no such note.
+        let d = diff(&heap(0), &heap(0), &DiffOptions::default()).unwrap();
+        assert!(!d.estimated);
+        let text = d.render(&heap(0), Format::Table);
+        assert!(text.contains("no site changed"), "{text}");
+        assert!(!text.contains("estimates"), "{text}");
     }
 
     #[test]

@@ -226,7 +226,7 @@
         "<td class=\"label\">" + name(s.site) + "</td></tr>";
     }
     $("diff-sites").innerHTML = h;
-    $("diff-note").textContent = thousands(d.sites.length) + " of " + thousands(d.changed) + " changed site" + (d.changed === 1 ? "" : "s") + "; growth in red, shrinkage in green.";
+    $("diff-note").textContent = thousands(d.sites.length) + " of " + thousands(d.changed) + " changed site" + (d.changed === 1 ? "" : "s") + "; growth in red, shrinkage in green." + (d.estimated ? " A sampled profile's site figures are estimates, which differ from run to run of the same work (its totals are exact): a change much smaller than their own spread is not a change." : "");
   }
 
   // ---- regions ----
