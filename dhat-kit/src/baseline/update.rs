@@ -85,6 +85,15 @@ pub struct Policy {
     pub ci: bool,
 }
 
+/// Whether the value of `CI` (`None` when unset) means CI: set to anything, even empty, but
+/// `false` and `0`, which CI services never set and people set to say that a run is not CI.
+fn on_ci(ci: Option<&str>) -> bool {
+    ci.is_some_and(|v| {
+        let v = v.trim();
+        !(v.eq_ignore_ascii_case("false") || v == "0")
+    })
+}
+
 impl Policy {
     /// The policy of this process's environment: `DHAT_KIT_UPDATE` and `CI`.
     ///
@@ -94,12 +103,13 @@ impl Policy {
     /// another value.
     pub fn from_env() -> Result<Policy, SettingError> {
         let update = std::env::var("DHAT_KIT_UPDATE").ok();
-        let ci = std::env::var_os("CI").map(|_| String::new());
+        let ci = std::env::var_os("CI").map(|v| v.to_string_lossy().into_owned());
         Policy::from_vars(update.as_deref(), ci.as_deref())
     }
 
-    /// The policy of the values of `DHAT_KIT_UPDATE` and `CI` (`None` when unset). `CI` set to
-    /// anything, even empty, means CI.
+    /// The policy of the values of `DHAT_KIT_UPDATE` and `CI` (`None` when unset). `CI` set
+    /// means CI, whatever its value (even empty), but `false` and `0` (in any case, spaces
+    /// around them ignored), which say it is not ([`on_ci`]).
     ///
     /// # Errors
     ///
@@ -117,17 +127,18 @@ impl Policy {
         };
         Ok(Policy {
             update,
-            ci: ci.is_some(),
+            ci: on_ci(ci),
         })
     }
 
     /// The policy of a command with an `--update[=new]` flag: `update` as the flag asks, and
-    /// `ci` from this process's environment (`CI` set to anything).
+    /// `ci` from this process's environment (`CI` set, and not to `false` or `0`).
     #[must_use]
     pub fn for_command(update: Update) -> Policy {
+        let ci = std::env::var_os("CI").map(|v| v.to_string_lossy().into_owned());
         Policy {
             update,
-            ci: std::env::var_os("CI").is_some(),
+            ci: on_ci(ci.as_deref()),
         }
     }
 
@@ -1376,6 +1387,14 @@ mod tests {
             Policy::from_vars(Some("1"), Some("")).unwrap().effective(),
             Update::No
         );
+        for ci in ["true", "1", "yes", "woodpecker"] {
+            assert!(Policy::from_vars(None, Some(ci)).unwrap().ci, "CI={ci}");
+        }
+        // Said to be no CI.
+        for ci in ["false", "FALSE", " False ", "0"] {
+            let policy = Policy::from_vars(Some("1"), Some(ci)).unwrap();
+            assert_eq!(policy.effective(), Update::Record, "CI={ci:?}");
+        }
         let err = Policy::from_vars(Some("yes please"), None).unwrap_err();
         assert!(
             err.to_string().contains("DHAT_KIT_UPDATE=\"yes please\""),
