@@ -104,8 +104,8 @@ fn pprof_top(file: &Path, index: &str, hide: &str) -> (u64, u64, BTreeMap<String
 }
 
 /// [`pprof_top`] with pprof's option `symbolize` (`-symbolize=none`), or, with an empty one, as
-/// `go tool pprof -top FILE` runs: its names demangled (and shortened: `app::fill(int, int)` is
-/// `app::fill`).
+/// `go tool pprof -top FILE` runs, which demangles and shortens a function's name where its
+/// system name is the same (dhat-kit writes none, so its names are shown as written).
 fn pprof_top_with(
     file: &Path,
     index: &str,
@@ -755,7 +755,7 @@ fn a_function_and_its_copies_are_one_in_every_format() {
     let hide = boring_functions(&p);
     for (symbolize, name) in [
         ("-symbolize=none", "app::fill(int, int)"),
-        ("", "app::fill"),
+        ("", "app::fill(int, int)"),
     ] {
         let (_, _, rows) = pprof_top_with(&out, "total_bytes", &hide, symbolize);
         assert_eq!(rows.get(name), Some(&(512 + 2400)), "{symbolize}: {rows:?}");
@@ -886,4 +886,35 @@ fn a_figure_beyond_pprofs_range_names_the_profile_and_its_units() {
     // The other formats hold the figure.
     convert(&file, "folded", dir.join("huge.folded").to_str().unwrap());
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The README's `-hide` pattern, as `go tool pprof -top FILE` runs (its names demangled where
+/// it takes them for symbols): the rows are the program's functions, named as `top` names them.
+/// (pprof shortened `<alloc::alloc::Global as core::alloc::Allocator>::allocate` to `::allocate`
+/// while a Function's system name was its name, which no such pattern hid.)
+#[test]
+fn the_readmes_hide_pattern_leaves_the_programs_functions() {
+    if Command::new("go").arg("version").output().is_err() {
+        return skip("pprof check: `go` not found (apt-get install golang)");
+    }
+    let dir = temp_dir("readme-hide");
+    let out = dir.join("dhat-rs-heap.pb.gz");
+    convert(&fixture("dhat-rs-heap"), "pprof", out.to_str().unwrap());
+    let hide = "^(malloc|calloc|realloc|__rust.*|alloc::.*|core::.*|std::.*|hashbrown::.*|<.*)$";
+    let (_, _, rows) = pprof_top_with(&out, "total_bytes", hide, "");
+    assert_eq!(
+        rows.get("dhat_rs_fixture::tokenize"),
+        Some(&12_192),
+        "{rows:?}"
+    );
+    assert!(
+        rows.keys().all(|f| f.starts_with("dhat_rs_fixture::")),
+        "{rows:?}"
+    );
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+    assert!(
+        readme.unwrap().contains(&format!("-hide='{hide}'")),
+        "the README shows this pattern"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

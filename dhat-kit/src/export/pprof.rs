@@ -183,13 +183,14 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
 
     // location (4): Location { id (1), address (3), line (4): Line { function_id (1), line (2) },
     // the inlined callee first, its caller last };
-    // function (5): Function { id (1), name (2), system_name (3), filename (4) }: one per
-    // function itself and file, both its names the function itself. A copy the compiler
-    // specialised or split (`app::fill(int, int) [clone .constprop.0]`) is the function it was
-    // made from: the same Function, at locations of its own (its own addresses). Not a Function
-    // of its own, with its symbol as system name: pprof shows a function's name as written only
-    // where it differs from its system name, and where they are the same takes the system name
-    // for one to demangle and shortens it (`app::fill(int, int)` is shown `app::fill`), so the
+    // function (5): Function { id (1), name (2), filename (4) }: one per function itself and
+    // file. A copy the compiler specialised or split (`app::fill(int, int) [clone
+    // .constprop.0]`) is the function it was made from: the same Function, at locations of its
+    // own (its own addresses). No system name (3): the profiles hold names demangled, not as the
+    // binary spells them. pprof takes a Function whose system name is its name, or that has no
+    // name, for one still to demangle, and, failing to, shortens the name by heuristics (drops
+    // `<..>` and `(..)`): `<alloc::alloc::Global as core::alloc::Allocator>::allocate` was shown
+    // `::allocate`, out of reach of a `-hide` pattern written for the name `top` shows, and a
     // copy and its function would be two rows (`app::fill(int, int)`, `app::fill`).
     let mut functions: HashMap<(u64, u64), u64> = HashMap::new();
     locations.for_each(|id, keys, address| -> Result<(), Error> {
@@ -204,7 +205,6 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
                 msg.clear();
                 varint_field(&mut msg, 1, next);
                 varint_field(&mut msg, 2, name);
-                varint_field(&mut msg, 3, name);
                 varint_field(&mut msg, 4, file);
                 field.clear();
                 bytes_field(&mut field, 5, &msg).ok();
