@@ -68,6 +68,9 @@ pub struct SiteChange {
 /// Two profiles compared.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Diff {
+    /// Always `"dhat-kit-diff/1"`: the JSON shape's name, which changes only if a field's meaning
+    /// does.
+    pub schema: &'static str,
     /// The figure the sites are ranked by.
     pub by: Metric,
     /// How program points were grouped into sites.
@@ -196,6 +199,7 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
     }
     let sampled = |p: &Profile| p.mode == crate::profile::SAMPLED_MODE;
     Ok(Diff {
+        schema: "dhat-kit-diff/1",
         by: opts.by,
         group_by: opts.group_by,
         unit: after.unit_plural().to_owned(),
@@ -542,6 +546,7 @@ mod tests {
         assert!(text.contains("1 of 1 changed functions"), "{text}");
         assert!(text.contains("figures are estimates"), "{text}");
         let json = d.render(&after, Format::Json);
+        assert!(json.starts_with("{\n  \"schema\": \"dhat-kit-diff/1\","), "{json}");
         assert!(json.contains(r#""group_by": "function""#), "{json}");
         assert!(json.contains(r#""unit": "bytes""#), "{json}");
         assert!(json.contains(r#""estimated": true"#), "{json}");
