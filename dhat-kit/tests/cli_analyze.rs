@@ -314,13 +314,31 @@ fn pprof_refuses_figures_beyond_its_signed_64_bit_values() {
     assert!(out.exists());
 }
 
-/// The sites of a Markdown table (its rows' last column).
-fn sites_of(table: &str) -> Vec<&str> {
+/// The sites of a Markdown table (its rows' last column), as they read once rendered: without
+/// the backslashes that escape ASCII punctuation (`\_dl_start` is `_dl_start`).
+fn sites_of(table: &str) -> Vec<String> {
     table
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
-        .map(|l| l.trim_end_matches(" |").rsplit(" | ").next().unwrap())
+        .map(|l| rendered(l.trim_end_matches(" |").rsplit(" | ").next().unwrap()))
         .collect()
+}
+
+/// The text a Markdown cell renders as: each backslash before ASCII punctuation dropped, the
+/// punctuation kept.
+fn rendered(cell: &str) -> String {
+    let mut out = String::new();
+    let mut chars = cell.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&next) if c == '\\' && next.is_ascii_punctuation() => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Valgrind's DHAT 3.19 on `tests/fixtures/src/inventory.cpp`, built with `g++ -std=c++17 -O2 -g`

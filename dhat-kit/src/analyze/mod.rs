@@ -619,9 +619,47 @@ pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Renders rows as an aligned text table (first column left-aligned, the others right-aligned,
-/// the last left-aligned) or a Markdown table. Every cell is put on one line ([`one_line`]), so a
-/// name with a newline cannot split a row.
+/// the last left-aligned) or a GitHub-flavoured Markdown table. Every cell is put on one line
+/// ([`one_line`]), so a name with a newline cannot split a row.
+///
+/// A Markdown cell renders as its text: each character GitHub's Markdown could read as syntax
+/// is escaped with a backslash (`<str as Trait>` is not an HTML tag, `__init__` not bold text).
 pub(crate) fn render_table(header: &[&str], rows: &[Vec<String>], markdown: bool) -> String {
+    /// `s` escaped for a cell of a GitHub-flavoured Markdown table: `|` (the cell's end), and
+    /// what starts HTML or an autolink (`<`, `>` for symmetry), a code span (`` ` ``),
+    /// emphasis (`*`, `_`), strikethrough (`~`), a link or footnote (`[`, `]`), math (`$`) or an
+    /// entity (`&` before `#` or a letter or digit), and a backslash before ASCII punctuation
+    /// (which it would escape); the `:` of `://` and the `.` of `www.`, which would start a link
+    /// in which no backslash escapes. An `_` between two ASCII letters or digits (`to_owned`)
+    /// cannot be emphasis and is left as it is, and so are a backslash before anything else (the
+    /// `\n` of [`one_line`]) and `&` before anything else.
+    fn markdown_cell(s: &str) -> String {
+        let mut out = String::with_capacity(s.len() + 8);
+        let chars: Vec<char> = s.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+            let after = chars.get(i + 1).copied();
+            let escape = match c {
+                '|' | '<' | '>' | '`' | '*' | '~' | '[' | ']' | '$' => true,
+                '_' => {
+                    !(before.is_some_and(|b| b.is_ascii_alphanumeric())
+                        && after.is_some_and(|a| a.is_ascii_alphanumeric()))
+                }
+                '&' => after.is_some_and(|a| a == '#' || a.is_ascii_alphanumeric()),
+                '\\' => after.is_some_and(|a| a.is_ascii_punctuation()),
+                // GitHub links `http://...` and `www....` as they are written, backslashes and
+                // all: no link, so that what follows is escaped as everywhere else.
+                ':' => chars[i + 1..].starts_with(&['/', '/']),
+                '.' => i >= 3 && chars[i - 3..i] == ['w', 'w', 'w'],
+                _ => false,
+            };
+            if escape {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out
+    }
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| r.iter().map(|c| one_line(c).into_owned()).collect())
@@ -629,14 +667,14 @@ pub(crate) fn render_table(header: &[&str], rows: &[Vec<String>], markdown: bool
     let rows = &rows[..];
     let mut out = String::new();
     if markdown {
-        let esc = |s: &str| s.replace('|', "\\|");
+        let header: Vec<String> = header.iter().map(|h| markdown_cell(h)).collect();
         out.push_str(&format!("| {} |\n", header.join(" | ")));
         let aligns: Vec<&str> = (0..header.len())
             .map(|i| if i + 1 == header.len() { "---" } else { "---:" })
             .collect();
         out.push_str(&format!("|{}|\n", aligns.join("|")));
         for r in rows {
-            let cells: Vec<String> = r.iter().map(|c| esc(c)).collect();
+            let cells: Vec<String> = r.iter().map(|c| markdown_cell(c)).collect();
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
         return out;
@@ -694,7 +732,7 @@ mod tests {
         ];
         assert_eq!(
             render_table(&["#", "site"], &rows, true),
-            "| # | site |\n|---:|---|\n| 1 | a\\nb\\|c\\r\\u{1b}[31m\\td\\u{2028} |\n| 2 | plain |\n"
+            "| # | site |\n|---:|---|\n| 1 | a\\nb\\|c\\r\\u{1b}\\[31m\\td\\u{2028} |\n| 2 | plain |\n"
         );
         assert_eq!(
             render_table(&["#", "site"], &rows, false),
@@ -702,6 +740,139 @@ mod tests {
         );
         assert!(matches!(one_line("app::f"), std::borrow::Cow::Borrowed(_)));
         assert_eq!(one_line("é 中 \u{7f}"), "é 中 \\u{7f}");
+    }
+
+    /// Names as Valgrind and dhat show them that GitHub's Markdown would read as HTML
+    /// (`<str as ...>`, `Box<int>`), emphasis (`__init__`), strikethrough, a code span, a link,
+    /// an entity or math, each with the cell that renders as it.
+    const MARKDOWN_NAMES: [(&str, &str); 11] = [
+        (
+            "<str as alloc::borrow::ToOwned>::to_owned",
+            r"\<str as alloc::borrow::ToOwned\>::to_owned",
+        ),
+        (
+            "<alloc::vec::Vec<u8>>::extend_from_slice",
+            r"\<alloc::vec::Vec\<u8\>\>::extend_from_slice",
+        ),
+        ("ns::Box<int>::fill(int)", r"ns::Box\<int\>::fill(int)"),
+        ("ns::Py::__init__(int)", r"ns::Py::\_\_init\_\_(int)"),
+        (
+            "<&str as core::fmt::Display>::fmt",
+            r"\<\&str as core::fmt::Display\>::fmt",
+        ),
+        (
+            "ns::A::~A() [clone .cold] `x` *p ~~s~~",
+            r"ns::A::\~A() \[clone .cold\] \`x\` \*p \~\~s\~\~",
+        ),
+        (
+            r"a|b \| c\d &amp; &#60; $x$ ![i](u) x_",
+            r"a\|b \\\| c\d \&amp; \&#60; \$x\$ !\[i\](u) x\_",
+        ),
+        (
+            "f(std::string const&, int) <https://x.y> <!-- c -->",
+            r"f(std::string const&, int) \<https\://x.y\> \<!-- c --\>",
+        ),
+        (
+            "(in http://a.b/x<y>) (in www.a.b/x<y>)",
+            r"(in http\://a.b/x\<y\>) (in www\.a.b/x\<y\>)",
+        ),
+        (r"a\_b \\ trailing\", r"a\\\_b \\\ trailing\"),
+        ("{closure#0} (main.rs:2)", "{closure#0} (main.rs:2)"),
+    ];
+
+    /// A Markdown table of a row `1 | name` per name.
+    fn site_table<'a>(names: impl Iterator<Item = &'a str>) -> String {
+        let rows: Vec<Vec<String>> = names.map(|n| vec!["1".to_owned(), n.to_owned()]).collect();
+        render_table(&["#", "site"], &rows, true)
+    }
+
+    #[test]
+    fn a_markdown_cell_escapes_what_github_would_read_as_markdown() {
+        let md = site_table(MARKDOWN_NAMES.iter().map(|(name, _)| *name));
+        let cells: Vec<&str> = md
+            .lines()
+            .skip(2)
+            .map(|l| {
+                l.strip_prefix("| 1 | ")
+                    .unwrap()
+                    .strip_suffix(" |")
+                    .unwrap()
+            })
+            .collect();
+        let expected: Vec<&str> = MARKDOWN_NAMES.iter().map(|(_, cell)| *cell).collect();
+        assert_eq!(cells, expected, "{md}");
+    }
+
+    /// The text of each cell (`th` and `td`) of the HTML that cmark-gfm, GitHub's Markdown
+    /// renderer, makes of `markdown` with raw HTML allowed, and the tags inside cells; `None`,
+    /// said on stderr, when Python's `cmarkgfm` is not installed.
+    fn gfm_cells(markdown: &str) -> Option<(Vec<String>, Vec<String>)> {
+        use std::io::Write;
+        const SCRIPT: &str = r#"
+import html.parser, json, sys
+try:
+    import cmarkgfm
+    from cmarkgfm.cmark import Options
+except ImportError:
+    sys.exit(3)
+page = cmarkgfm.github_flavored_markdown_to_html(
+    sys.stdin.read(), options=Options.CMARK_OPT_UNSAFE)
+class Cells(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.cell, self.cells, self.tags = None, [], []
+    def handle_starttag(self, tag, attrs):
+        if tag in ("td", "th"):
+            self.cell = ""
+        elif self.cell is not None:
+            self.tags.append(tag)
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.cells.append(self.cell)
+            self.cell = None
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+cells = Cells()
+cells.feed(page)
+print(json.dumps([cells.cells, cells.tags]))
+"#;
+        let child = std::process::Command::new("python3")
+            .args(["-c", SCRIPT])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn();
+        let Ok(mut child) = child else {
+            eprintln!("skipped: no python3 to render Markdown with cmark-gfm");
+            return None;
+        };
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(markdown.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        if out.status.code() == Some(3) {
+            eprintln!("skipped: Python's cmarkgfm is not installed (pip install cmarkgfm)");
+            return None;
+        }
+        assert!(out.status.success(), "{out:?}");
+        Some(serde_json::from_slice(&out.stdout).unwrap())
+    }
+
+    #[test]
+    fn a_markdown_table_renders_each_name_as_its_text_on_github() {
+        let md = site_table(MARKDOWN_NAMES.iter().map(|(name, _)| *name));
+        let Some((cells, tags)) = gfm_cells(&md) else {
+            return;
+        };
+        let mut expected = vec!["#".to_owned(), "site".to_owned()];
+        for (name, _) in MARKDOWN_NAMES {
+            expected.extend(["1".to_owned(), name.to_owned()]);
+        }
+        assert_eq!(cells, expected, "{md}");
+        assert!(tags.is_empty(), "{tags:?}\n{md}");
     }
 
     /// Valgrind's stack of an allocation through a counting global allocator in a release build:
