@@ -546,7 +546,10 @@ mod tests {
         assert!(text.contains("1 of 1 changed functions"), "{text}");
         assert!(text.contains("figures are estimates"), "{text}");
         let json = d.render(&after, Format::Json);
-        assert!(json.starts_with("{\n  \"schema\": \"dhat-kit-diff/1\","), "{json}");
+        assert!(
+            json.starts_with("{\n  \"schema\": \"dhat-kit-diff/1\","),
+            "{json}"
+        );
         assert!(json.contains(r#""group_by": "function""#), "{json}");
         assert!(json.contains(r#""unit": "bytes""#), "{json}");
         assert!(json.contains(r#""estimated": true"#), "{json}");
