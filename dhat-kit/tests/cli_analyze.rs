@@ -325,17 +325,21 @@ fn sites_of(table: &str) -> Vec<String> {
 }
 
 /// The text a Markdown cell renders as: each backslash before ASCII punctuation dropped, the
-/// punctuation kept.
+/// punctuation kept; `&nbsp;` a non-breaking space.
 fn rendered(cell: &str) -> String {
     let mut out = String::new();
-    let mut chars = cell.chars().peekable();
-    while let Some(c) = chars.next() {
-        match chars.peek() {
-            Some(&next) if c == '\\' && next.is_ascii_punctuation() => {
-                out.push(next);
-                chars.next();
-            }
-            _ => out.push(c),
+    let mut rest = cell;
+    while let Some(c) = rest.chars().next() {
+        let next = rest[c.len_utf8()..].chars().next();
+        if let (true, Some(next)) = (c == '\\', next.filter(char::is_ascii_punctuation)) {
+            out.push(next);
+            rest = &rest[2..];
+        } else if let Some(after) = rest.strip_prefix("&nbsp;") {
+            out.push('\u{a0}');
+            rest = after;
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
         }
     }
     out
@@ -514,6 +518,34 @@ fn the_loaders_own_stacks_are_its_outermost_frame_with_a_symbol() {
 /// (`alloc (alloc.rs:95)`, `with_capacity (string.rs:485)` inlined into
 /// `alloc::fmt::format::format_inner (fmt.rs:652)`).
 const RUST_RELEASE: &str = "valgrind-rust-release.json";
+
+#[test]
+fn a_markdown_stack_keeps_each_callers_depth() {
+    // Markdown trims a cell's spaces: the callers' indentation is non-breaking spaces.
+    let table = ok(&[
+        "top",
+        &path(RUST_RELEASE),
+        "-n",
+        "1",
+        "--stack",
+        "3",
+        "--format",
+        "markdown",
+    ]);
+    let nbsp = |n: usize| "\u{a0}".repeat(n);
+    assert_eq!(
+        sites_of(&table),
+        [
+            "rust_release::squares (rust_release.rs:45)".to_owned(),
+            format!("{}<- rust_release::main (rust_release.rs:55)", nbsp(2)),
+            format!(
+                "{}<- call_once<fn(), ()> (library/core/src/ops/function.rs:250)",
+                nbsp(4)
+            ),
+        ],
+        "{table}"
+    );
+}
 
 #[test]
 fn a_rust_release_builds_sites_are_the_programs_code() {

@@ -623,7 +623,8 @@ pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
 /// ([`one_line`]), so a name with a newline cannot split a row.
 ///
 /// A Markdown cell renders as its text: each character GitHub's Markdown could read as syntax
-/// is escaped with a backslash (`<str as Trait>` is not an HTML tag, `__init__` not bold text).
+/// is escaped with a backslash (`<str as Trait>` is not an HTML tag, `__init__` not bold text),
+/// and its leading spaces, which indent a caller by its depth, are `&nbsp;`.
 pub(crate) fn render_table(header: &[&str], rows: &[Vec<String>], markdown: bool) -> String {
     /// `s` escaped for a cell of a GitHub-flavoured Markdown table: `|` (the cell's end), and
     /// what starts HTML or an autolink (`<`, `>` for symmetry), a code span (`` ` ``),
@@ -634,8 +635,11 @@ pub(crate) fn render_table(header: &[&str], rows: &[Vec<String>], markdown: bool
     /// cannot be emphasis and is left as it is, and so are a backslash before anything else (the
     /// `\n` of [`one_line`]) and `&` before anything else.
     fn markdown_cell(s: &str) -> String {
-        let mut out = String::with_capacity(s.len() + 8);
-        let chars: Vec<char> = s.chars().collect();
+        // The leading spaces that show a caller's depth (`  <- main`), which the table would
+        // trim: non-breaking spaces, as an entity that survives any copy and paste.
+        let body = s.trim_start_matches(' ');
+        let mut out = "&nbsp;".repeat(s.len() - body.len());
+        let chars: Vec<char> = body.chars().collect();
         for (i, &c) in chars.iter().enumerate() {
             let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
             let after = chars.get(i + 1).copied();
@@ -859,6 +863,37 @@ print(json.dumps([cells.cells, cells.tags]))
         }
         assert!(out.status.success(), "{out:?}");
         Some(serde_json::from_slice(&out.stdout).unwrap())
+    }
+
+    #[test]
+    fn a_markdown_cell_keeps_its_indentation() {
+        let names = [
+            "app::f (src/f.rs:1)",
+            "  <- app::g (src/g.rs:2)",
+            "    <- main",
+        ];
+        let md = site_table(names.into_iter());
+        assert_eq!(
+            md.lines().skip(2).collect::<Vec<_>>(),
+            [
+                "| 1 | app::f (src/f.rs:1) |",
+                r"| 1 | &nbsp;&nbsp;\<- app::g (src/g.rs:2) |",
+                r"| 1 | &nbsp;&nbsp;&nbsp;&nbsp;\<- main |",
+            ]
+        );
+        let Some((cells, _)) = gfm_cells(&md) else {
+            return;
+        };
+        // Non-breaking spaces, which neither the table nor HTML trims or collapses.
+        let nbsp = |n: usize| "\u{a0}".repeat(n);
+        assert_eq!(
+            cells[3..].iter().step_by(2).cloned().collect::<Vec<_>>(),
+            [
+                names[0].to_owned(),
+                format!("{}<- app::g (src/g.rs:2)", nbsp(2)),
+                format!("{}<- main", nbsp(4)),
+            ]
+        );
     }
 
     #[test]
