@@ -478,9 +478,10 @@ fn trim_deep(depth: usize, size: usize) {
     unsafe { std::alloc::dealloc(black_box(std::alloc::alloc(layout)), layout) };
 }
 
-/// `trim_backtraces` counts the frames below the allocator's (which the kit takes off): `Some(3)`
-/// keeps three of the caller's, not three of which the allocator's take most; `None` keeps whole
-/// stacks (dhat's unwinder's frames taken off their top); the default keeps dhat's 10.
+/// `trim_backtraces` counts the frames from the caller's on, below the allocator's (which the kit
+/// takes off) and std's (`alloc::alloc::alloc` here, which it keeps): `Some(3)` keeps three of the
+/// caller's, not three of which the allocator's take most; `None` keeps whole stacks (dhat's
+/// unwinder's frames taken off their top); the default keeps dhat's 10.
 #[cfg(feature = "heap")]
 #[test]
 fn trimmed_backtraces_count_the_frames_below_the_allocator() {
@@ -511,15 +512,18 @@ fn trimmed_backtraces_count_the_frames_below_the_allocator() {
         let names: Vec<&str> = frames.iter().map(|f| f.function).collect();
         assert!(!frames[0].is_allocator(), "{names:?}");
         let deep = names.iter().filter(|n| n.contains("trim_deep")).count();
+        // std's frames before the caller's, kept and not counted.
+        let caller = frames.iter().position(|f| !f.is_boring()).unwrap();
+        assert!(names[caller].ends_with("::trim_deep"), "{names:?}");
         match trim {
-            Some(Some(n)) => assert_eq!(frames.len(), n, "{names:?}"),
+            Some(Some(n)) => assert_eq!(frames.len() - caller, n, "{names:?}"),
             Some(None) => assert!(
                 deep == 16
                     && names.iter().any(|n| n.contains("trimmed_backtraces"))
                     && !names.iter().any(|n| n.starts_with("backtrace::")),
                 "{names:?}"
             ),
-            None => assert_eq!(frames.len(), 10, "{names:?}"),
+            None => assert_eq!(frames.len() - caller, 10, "{names:?}"),
         }
     }
 }

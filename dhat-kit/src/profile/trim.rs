@@ -38,9 +38,16 @@ impl Profile {
         self.trim_stacks(None)
     }
 
-    /// [`trim_allocator_frames`](Profile::trim_allocator_frames), then keeps at most `max_frames`
-    /// of each stack (the innermost, as dhat's own trimming does), merging the points whose
-    /// stacks became equal. Returns how many frames were taken off in all.
+    /// [`trim_allocator_frames`](Profile::trim_allocator_frames), then keeps, of what is left of
+    /// each stack, the frames of plumbing ([`Frame::is_boring`], or inlined into the precompiled
+    /// standard library's functions: the standard library's collections, formatting and
+    /// allocator API, as `dhat-kit top` passes them by to find a site)
+    /// before its first frame that is not plumbing, and `max_frames` frames (at least one) from
+    /// that frame on, whatever they are; a stack of plumbing only is kept whole. The chain from
+    /// the caller to the allocator is deeper than dhat's default of 10 frames on current Rust
+    /// (`s += &format!(..)` goes through 24 frames of std), and a cut at the innermost
+    /// `max_frames` left std's functions as the site. Then merges the points whose stacks became
+    /// equal. Returns how many frames were taken off in all.
     pub(crate) fn trim_stacks(&mut self, max_frames: Option<usize>) -> usize {
         let allocator: Vec<bool> = self
             .ftbl
@@ -52,7 +59,21 @@ impl Profile {
             .iter()
             .map(|f| Frame::parse(f).is_global_allocator_entry())
             .collect();
+        // As `dhat-kit top` tells plumbing from a site (`Frames::informative`), without skips.
+        let plumbing: Vec<bool> = match max_frames {
+            Some(_) => {
+                let stacks = self.pps.iter().map(|pp| &*pp.fs);
+                let inlined = super::frame::inlined_into_std(&self.ftbl, stacks);
+                self.ftbl
+                    .iter()
+                    .zip(inlined)
+                    .map(|(f, inlined)| inlined || Frame::parse(f).is_boring())
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         let is_allocator = |f: u32| allocator.get(f as usize).copied().unwrap_or(false);
+        let is_plumbing = |&f: &u32| plumbing.get(f as usize).copied().unwrap_or(false);
         let is_entry = |&f: &u32| entry.get(f as usize).copied().unwrap_or(false);
         let mut removed = 0;
         let mut merged: Vec<ProgramPoint> = Vec::with_capacity(self.pps.len());
@@ -63,7 +84,13 @@ impl Profile {
                 .iter()
                 .position(|&f| !is_allocator(f))
                 .map_or(pp.fs.len().saturating_sub(1), |pos| inside + pos);
-            let keep_to = max_frames.map_or(pp.fs.len(), |n| pp.fs.len().min(keep_from + n.max(1)));
+            let keep_to = match max_frames {
+                None => pp.fs.len(),
+                Some(n) => match pp.fs[keep_from..].iter().position(|f| !is_plumbing(f)) {
+                    Some(caller) => pp.fs.len().min(keep_from + caller + n.max(1)),
+                    None => pp.fs.len(),
+                },
+            };
             if keep_from > 0 || keep_to < pp.fs.len() {
                 removed += pp.fs.len() - (keep_to - keep_from);
                 pp.fs = pp.fs[keep_from..keep_to].into();
@@ -167,6 +194,89 @@ mod tests {
         let mut p = read();
         assert_eq!(p.trim_stacks(None), 3);
         assert_eq!(p.pps[0].fs.len(), 4);
+    }
+
+    /// The standard library's plumbing between the allocator and the caller is kept and not
+    /// counted: `s += &format!(..)` has 24 frames of it in a debug build, and a cut at the
+    /// innermost `max_frames` left only std's functions as the site.
+    #[test]
+    fn the_frames_asked_for_count_from_the_first_frame_past_std() {
+        let plumbing = [
+            "0x2: alloc::alloc::alloc (alloc/src/alloc.rs:95:9)",
+            "0x2: <alloc::alloc::Global as core::alloc::Allocator>::allocate (alloc/src/alloc.rs:429:14)",
+            "0x2: <alloc::raw_vec::RawVecInner>::finish_grow (src/raw_vec/mod.rs:558:24)",
+            "0x3: <alloc::raw_vec::RawVecInner>::grow_amortized (src/raw_vec/mod.rs:527:33)",
+            "0x4: <alloc::raw_vec::RawVecInner>::reserve (src/raw_vec/mod.rs:673:17)",
+            "0x4: <alloc::vec::Vec<u8>>::reserve (src/vec/mod.rs:1446:18)",
+            "0x4: <alloc::vec::Vec<u8>>::extend_from_slice (src/vec/mod.rs:3500:14)",
+            "0x4: <alloc::string::String>::push_str (alloc/src/string.rs:1102:18)",
+            "0x5: <u64 as core::fmt::Display>::fmt (src/fmt/num.rs:143:32)",
+            "0x6: core::fmt::write (src/fmt/mod.rs:0:0)",
+            "0x7: alloc::fmt::format::format_inner (alloc/src/fmt.rs:654:14)",
+            "0x8: core::option::Option<T>::map_or_else (core/src/option.rs:1278:21)",
+        ];
+        let app = [
+            "0x9: app::render (src/render.rs:10:15)",
+            "0xa: app::page (src/render.rs:20:5)",
+            "0xb: app::site (src/render.rs:30:5)",
+            "0xc: app::main (src/main.rs:3:5)",
+        ];
+        let mut ftbl = vec!["[root]", "0x1: __rust_alloc (dhat-kit/src/lib.rs:261:43)"];
+        ftbl.extend(plumbing);
+        ftbl.extend(app);
+        // Allocator, 12 frames of std, 4 of the program's; a stack of std only; a stack with std
+        // between the program's frames.
+        let whole: Vec<u32> = (1..=17).collect();
+        let std_only: Vec<u32> = (1..=6).collect();
+        let between: Vec<u32> = [1, 2, 3, 4, 14, 8, 9, 15, 16, 17].into();
+        let json = serde_json::json!({
+            "dhatFileVersion": 2, "mode": "rust-heap", "verb": "Allocated", "bklt": false,
+            "bkacc": false, "tu": "µs", "Mtu": "s", "cmd": "app", "pid": 1, "te": 9,
+            "pps": [{"tb": 8, "tbk": 1, "fs": whole}, {"tb": 4, "tbk": 1, "fs": std_only},
+                    {"tb": 2, "tbk": 1, "fs": between}],
+            "ftbl": ftbl,
+        })
+        .to_string();
+        let read = || super::super::from_slice(json.as_bytes(), "app.json").unwrap();
+        let names = |p: &Profile, i: usize| -> Vec<String> {
+            p.pps[i]
+                .fs
+                .iter()
+                .map(|&f| Frame::parse(&p.ftbl[f as usize]).function.to_owned())
+                .collect()
+        };
+        let mut p = read();
+        // Three of the program's frames: the std frames before them are kept and not counted,
+        // the allocator's taken off.
+        assert_eq!(p.trim_stacks(Some(3)), 2 + 1 + 4);
+        assert_eq!(&*p.pps[0].fs, &(2..=16).collect::<Vec<u32>>()[..]);
+        assert_eq!(
+            names(&p, 0)[12..],
+            ["app::render", "app::page", "app::site"]
+        );
+        // A stack of std only keeps all of it.
+        assert_eq!(&*p.pps[1].fs, &[2, 3, 4, 5, 6]);
+        // The frames counted are all those from the first of the program's, std's among them.
+        assert_eq!(&*p.pps[2].fs, &[2, 3, 4, 14, 8, 9]);
+        // With the default of 10, the whole stack below the allocator.
+        let mut p = read();
+        assert_eq!(p.trim_stacks(Some(10)), 3);
+        assert_eq!(names(&p, 0).last().map(String::as_str), Some("app::main"));
+        assert_eq!(p.pps[0].fs.len(), 16);
+        // One frame asked for: std's and the caller's.
+        let mut p = read();
+        p.trim_stacks(Some(1));
+        assert_eq!(names(&p, 0).last().map(String::as_str), Some("app::render"));
+        assert_eq!(p.pps[0].fs.len(), 13);
+        assert_eq!(
+            names(&p, 2),
+            [
+                "alloc::alloc::alloc",
+                "<alloc::alloc::Global as core::alloc::Allocator>::allocate",
+                "<alloc::raw_vec::RawVecInner>::finish_grow",
+                "app::render"
+            ]
+        );
     }
 
     #[test]
