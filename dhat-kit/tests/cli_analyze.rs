@@ -622,3 +622,30 @@ fn a_rust_release_builds_sites_are_the_programs_code() {
         "{stdout}"
     );
 }
+
+/// A sampled profile as dhat-kit's sampled mode writes it: a site's estimates and the unsampled
+/// remainder, whose frame says what they were estimated from.
+const SAMPLED: &str = r#"{"dhatFileVersion":2,"mode":"dhat-kit-sampled","verb":"Allocated",
+"bklt":true,"bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":100,"tg":50,
+"pps":[{"tb":5000,"tbk":50,"tl":9,"mb":100,"mbk":1,"gb":100,"gbk":1,"eb":0,"ebk":0,"fs":[2,3]},
+       {"tb":300,"tbk":9,"tl":2,"mb":10,"mbk":1,"gb":10,"gbk":1,"eb":0,"ebk":0,"fs":[1]}],
+"ftbl":["[root]","[unsampled remainder] estimated from 324 samples at mean interval 4096 bytes",
+"0x2: app::parse (src/parse.rs:4:5)","0x3: app::main (src/main.rs:9:1)"]}"#;
+
+#[test]
+fn the_unsampled_remainder_is_one_label_under_every_grouping() {
+    let dir = support::TempDir::new("cli_analyze", "remainder");
+    let file = dir.write("sampled.json", SAMPLED);
+    let file = file.to_str().unwrap();
+    for group in ["site", "function", "file", "crate"] {
+        let table = ok(&["top", file, "--group-by", group]);
+        let rows: Vec<&str> = table.lines().filter(|l| l.contains("remainder")).collect();
+        assert_eq!(rows.len(), 1, "{group}: {table}");
+        assert!(
+            rows[0].ends_with("  [unsampled remainder]")
+                && rows[0].starts_with("2 ")
+                && !rows[0].contains("estimated from"),
+            "{group}: {table}"
+        );
+    }
+}

@@ -194,6 +194,11 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
     })
 }
 
+/// Whether `label` is the row of a sampled profile's unsampled remainder (under any grouping).
+fn remainder(profile: &Profile, label: &str) -> bool {
+    profile.mode == crate::profile::SAMPLED_MODE && label == super::summary::REMAINDER
+}
+
 /// The footnote under a table with a site shown as an address and a binary.
 const UNSYMBOLISED_NOTE: &str =
     "sites shown as an address and a binary (0x4a2f10 (in git)) have no symbols: \
@@ -249,7 +254,9 @@ impl Top {
                         _ => r.site.clone(),
                     }
                 }
-                _ if r.frame.is_empty() => r.site.clone(),
+                // A sampled profile's remainder is no code: its label, not its frame's text
+                // (`estimated from N samples ...`, which differs from run to run).
+                _ if r.frame.is_empty() || remainder(profile, &r.site) => r.site.clone(),
                 _ => format!("{}: {}", r.site, r.frame),
             };
             row.push(label);
