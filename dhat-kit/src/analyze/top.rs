@@ -36,6 +36,9 @@ impl Default for TopOptions {
 /// The top rows of a profile, ranked by one figure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Top {
+    /// Always `"dhat-kit-top/1"`: the JSON shape's name, which changes only if a field's meaning
+    /// does.
+    pub schema: &'static str,
     /// The figure ranked by.
     pub by: Metric,
     /// How rows were grouped.
@@ -184,6 +187,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
         })
         .collect();
     Ok(Top {
+        schema: "dhat-kit-top/1",
         by: opts.by,
         group_by: opts.group_by,
         unit: profile.unit_plural().to_owned(),
@@ -399,6 +403,16 @@ mod tests {
         assert!(
             text.contains("2 sites with 0 peak-bytes not shown"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn json_names_its_shape() {
+        let t = top(&profile(), &TopOptions::default()).unwrap();
+        let json = t.render(&profile(), Format::Json);
+        assert!(
+            json.starts_with("{\n  \"schema\": \"dhat-kit-top/1\","),
+            "{json}"
         );
     }
 
