@@ -459,10 +459,18 @@ fn run(command: Command) -> Result<(), Failure> {
                 skip,
                 ..Default::default()
             };
-            let before_name = before.as_deref().map(name);
+            // Two files of one name (`dhat-sampled.json` from two runs) named so as to be told
+            // apart.
+            let (after_name, before_name) = match before.as_deref() {
+                Some(old) => {
+                    let (a, b) = dhat_kit::report::names(&file, old);
+                    (a, Some(b))
+                }
+                None => (name(&file), None),
+            };
             let html = dhat_kit::report::html(
                 &p,
-                &name(&file),
+                &after_name,
                 b.as_ref().zip(before_name.as_deref()),
                 &opts,
             )

@@ -315,6 +315,38 @@ fn escape_html(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The names under which a report shows the profile at `after` and the one at `before` it is
+/// compared with: their file names, or, where those are the same (`dhat-sampled.json` before and
+/// after, each from its own run), as many of the paths' last components as tell them apart
+/// (`old/dhat-sampled.json`, `new/dhat-sampled.json`), else the paths as given.
+///
+/// # Examples
+///
+/// ```
+/// use std::path::Path;
+/// let names = dhat_kit::report::names(
+///     Path::new("runs/new/dhat-sampled.json"),
+///     Path::new("runs/old/dhat-sampled.json"),
+/// );
+/// assert_eq!(names, ("new/dhat-sampled.json".into(), "old/dhat-sampled.json".into()));
+/// ```
+pub fn names(after: &std::path::Path, before: &std::path::Path) -> (String, String) {
+    let tail = |p: &std::path::Path, n: usize| {
+        let parts: Vec<_> = p.components().collect();
+        let from = parts.len().saturating_sub(n);
+        parts[from..]
+            .iter()
+            .collect::<std::path::PathBuf>()
+            .display()
+            .to_string()
+    };
+    let longest = after.components().count().max(before.components().count());
+    (1..=longest)
+        .map(|n| (tail(after, n), tail(before, n)))
+        .find(|(a, b)| a != b)
+        .unwrap_or_else(|| (after.display().to_string(), before.display().to_string()))
+}
+
 /// The report of `profile` (named `name` in the page), compared with `before` (a profile and its
 /// name) when given, as one self-contained HTML page.
 ///
@@ -452,6 +484,34 @@ pub fn html(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profiles_of_one_name_are_told_apart_by_their_paths() {
+        use std::path::Path;
+        let names = |a: &str, b: &str| names(Path::new(a), Path::new(b));
+        let owned = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(
+            names("a/new.json", "a/old.json"),
+            owned("new.json", "old.json")
+        );
+        // The user trial's: both `dhat-sampled.json`, the page said "Compared with
+        // dhat-sampled.json".
+        assert_eq!(
+            names("after/dhat-sampled.json", "before/dhat-sampled.json"),
+            owned("after/dhat-sampled.json", "before/dhat-sampled.json")
+        );
+        assert_eq!(
+            names("x/run/p.json", "y/run/p.json"),
+            owned("x/run/p.json", "y/run/p.json")
+        );
+        assert_eq!(names("p.json", "old/p.json"), owned("p.json", "old/p.json"));
+        assert_eq!(
+            names("/tmp/p.json", "p.json"),
+            owned("tmp/p.json", "p.json")
+        );
+        // One file compared with itself: its name, twice.
+        assert_eq!(names("d/p.json", "d/p.json"), owned("d/p.json", "d/p.json"));
+    }
 
     #[test]
     fn base64_of_every_tail_length() {
