@@ -467,14 +467,23 @@ fn bad_intervals() {
     assert_eq!(
         e.to_string(),
         "dhat-kit: the sample interval from ProfilerBuilder::sample_interval is \"0\"; it must be \
-         a whole number of bytes above 0 (the default is 524288 bytes)"
+         a whole number of bytes above 0, plain or with a unit, as 16384 or 16 KiB (the default is \
+         524288 bytes)"
     );
     for (value, ok) in [
         ("abc", false),
         ("0", false),
         ("-5", false),
         ("", false),
+        ("0 KiB", false),
+        ("16K", false),
+        ("10%", false),
+        ("1.5 B", false),
         ("4096", true),
+        ("16KiB", true),
+        ("16 KiB", true),
+        ("1MB", true),
+        ("64 kb", true),
     ] {
         let out = child("env-interval", &[("DHAT_KIT_SAMPLE_INTERVAL", value)]);
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -485,7 +494,8 @@ fn bad_intervals() {
                 stdout.trim(),
                 format!(
                     "dhat-kit: the sample interval from DHAT_KIT_SAMPLE_INTERVAL is {value:?}; it \
-                     must be a whole number of bytes above 0 (the default is 524288 bytes)"
+                     must be a whole number of bytes above 0, plain or with a unit, as 16384 or \
+                     16 KiB (the default is 524288 bytes)"
                 ),
                 "{out:?}"
             );

@@ -132,7 +132,8 @@ impl fmt::Display for Error {
             Error::SampleInterval { value, origin } => write!(
                 f,
                 "dhat-kit: the sample interval from {origin} is {value:?}; it must be a whole \
-                 number of bytes above 0 (the default is {} bytes)",
+                 number of bytes above 0, plain or with a unit, as 16384 or 16 KiB (the default \
+                 is {} bytes)",
                 crate::sample_interval_default()
             ),
             Error::Io { path, source } => {
@@ -299,7 +300,7 @@ impl ProfilerBuilder {
     /// [`Error::Busy`] if another session runs and `wait(false)` was set; [`Error::NotBuilt`] if the
     /// mode's feature is off; [`Error::NotInstalled`] if the mode is `Peak` or `Sampled` and
     /// dhat-kit's allocator is not the binary's; [`Error::SampleInterval`] if the sampled mode's interval is 0 or
-    /// `DHAT_KIT_SAMPLE_INTERVAL` is not a number above 0; [`Error::Io`] if the output file's directory cannot be created or
+    /// `DHAT_KIT_SAMPLE_INTERVAL` is not a size above 0 (`16384`, `16 KiB`); [`Error::Io`] if the output file's directory cannot be created or
     /// written (a missing directory is created).
     pub fn build(self) -> Result<Profiler, Error> {
         if !self.mode.built() {
@@ -395,7 +396,7 @@ fn sample_interval(given: Option<u64>) -> Result<u64, Error> {
             None => Ok(crate::sample_interval_default()),
             Some(v) => {
                 let text = v.to_string_lossy();
-                match text.trim().replace('_', "").parse::<u64>() {
+                match crate::units::parse_bytes(&text, "a sample interval") {
                     Ok(n) if n > 0 => Ok(n),
                     _ => Err(Error::SampleInterval {
                         value: text.into_owned(),

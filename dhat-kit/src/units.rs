@@ -85,3 +85,75 @@ mod tests {
         assert_eq!(format!("{:>8}", Thousands(1000)), "   1,000");
     }
 }
+
+/// Reads a size in bytes: a whole number (`16384`, `16_384`), or a number and a unit, decimal
+/// (`B`, `KB`, `MB`, `GB`, `TB`) or binary (`KiB`, `MiB`, `GiB`, `TiB`), lower case too, with or
+/// without a space (`16KiB`, `1.5 MiB`, `500 kb`). `what` names the setting in the message of a
+/// size that is not a whole number of bytes (`"0.5 B"`, `"1.0001 KiB"`; `"1.5 KiB"` is 1,536).
+///
+/// # Errors
+///
+/// What is wrong with `text`, for a message that names where it came from.
+#[cfg_attr(not(any(feature = "budget", feature = "sampled")), allow(dead_code))]
+pub(crate) fn parse_bytes(text: &str, what: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .unwrap_or(t.len());
+    let (num, unit) = (t[..split].replace('_', ""), t[split..].trim());
+    let multiplier: u64 = match unit {
+        "" | "B" | "b" | "bytes" => 1,
+        "KB" | "kB" | "kb" => 1000,
+        "MB" | "mb" => 1000 * 1000,
+        "GB" | "gb" => 1000 * 1000 * 1000,
+        "TB" | "tb" => 1000 * 1000 * 1000 * 1000,
+        "KiB" | "kib" => 1 << 10,
+        "MiB" | "mib" => 1 << 20,
+        "GiB" | "gib" => 1 << 30,
+        "TiB" | "tib" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "bad unit {unit:?} in {text:?}: expected B, KB, MB, GB, TB, KiB, MiB, GiB, TiB or %"
+            ))
+        }
+    };
+    if num.is_empty() || num.parse::<f64>().is_err() {
+        return Err(format!(
+            "bad size {text:?}: expected a number before the unit"
+        ));
+    }
+    // In exact arithmetic: whole part times the unit, plus the fraction's digits times the unit
+    // over 10^digits, which must come out whole ("1.5 KiB" is 1536 B, "0.5 B" is no size).
+    let out_of_range = || format!("bad size {text:?}: out of range");
+    let (whole, frac) = num.split_once('.').unwrap_or((&num, ""));
+    let frac = frac.trim_end_matches('0');
+    let whole: u128 = match whole {
+        "" => 0,
+        w => w.parse().map_err(|_| out_of_range())?,
+    };
+    let (frac_num, frac_den): (u128, u128) = match frac {
+        "" => (0, 1),
+        f => {
+            let too_precise = || format!("bad size {text:?}: too many digits");
+            let n: u128 = f.parse().map_err(|_| too_precise())?;
+            let den = u32::try_from(f.len())
+                .ok()
+                .and_then(|len| 10u128.checked_pow(len))
+                .ok_or_else(too_precise)?;
+            let n = n
+                .checked_mul(u128::from(multiplier))
+                .ok_or_else(too_precise)?;
+            (n, den)
+        }
+    };
+    if frac_num % frac_den != 0 {
+        return Err(format!(
+            "bad size {text:?}: {what} must be a whole number of bytes"
+        ));
+    }
+    whole
+        .checked_mul(u128::from(multiplier))
+        .and_then(|b| b.checked_add(frac_num / frac_den))
+        .and_then(|b| u64::try_from(b).ok())
+        .ok_or_else(out_of_range)
+}
