@@ -116,61 +116,6 @@ pub(crate) fn apportion(est: &[f64], var: &[f64], exact: u64) -> (Vec<u64>, u64)
     }
 }
 
-/// The blocks of a remainder of `bytes`, at the mean block size `exact_bytes / exact_blocks` (of
-/// the figure it is part of, less its sites sampled exactly: see `sample::file`), rounded up: at
-/// least one block when there are bytes, never more blocks than bytes nor than `exact_blocks`.
-///
-/// The remainder is the exact figure less the sites' estimates. The blocks' estimates are far
-/// noisier than the bytes' (a sample of a 16-byte block stands for `N / 16` blocks, 32,768 at
-/// 512 KiB), so the exact blocks less their sum says more about that noise than about what went
-/// unsampled: left to it, the remainder read millions of bytes in 0 blocks, or as many blocks as
-/// bytes. Its blocks follow its bytes instead, and the sites share the rest ([`fit_all`]).
-pub(crate) fn blocks_of(bytes: u64, exact_bytes: u64, exact_blocks: u64) -> u64 {
-    if bytes == 0 || exact_bytes == 0 || exact_blocks == 0 {
-        return 0;
-    }
-    let k = (u128::from(bytes) * u128::from(exact_blocks)).div_ceil(u128::from(exact_bytes));
-    u64::try_from(k)
-        .unwrap_or(u64::MAX)
-        .min(bytes)
-        .min(exact_blocks)
-        .max(1)
-}
-
-/// Fits the sites' estimates `est` (variances `var`) to `exact` wholly: an excess is taken as
-/// [`apportion`] takes it, and a shortfall is given in proportion to the variance (an exact site
-/// keeps its figure). Returns the fitted figures and what no site could take (the shortfall when
-/// no site has a variance: every site exact, or none).
-pub(crate) fn fit_all(est: &[f64], var: &[f64], exact: u64) -> (Vec<u64>, u64) {
-    let fitted: Vec<f64> = est.iter().map(|&e| e.max(0.0)).collect();
-    let sum: f64 = fitted.iter().sum();
-    let short = exact as f64 - sum;
-    if short <= 0.0 {
-        return apportion(&fitted, var, exact);
-    }
-    let var: Vec<f64> = (0..fitted.len())
-        .map(|i| var.get(i).copied().unwrap_or(0.0).max(0.0))
-        .collect();
-    let weights = &var;
-    let all: f64 = weights.iter().sum();
-    if all <= 0.0 {
-        return apportion(&fitted, &var, exact);
-    }
-    let grown: Vec<f64> = fitted
-        .iter()
-        .zip(weights)
-        .map(|(&f, &w)| f + short * w / all)
-        .collect();
-    // The grown figures sum to `exact` but for float rounding, whose units go to the site of
-    // the largest weight.
-    let (mut out, rest) = apportion(&grown, &var, exact);
-    if let Some(i) = (0..out.len()).max_by(|&a, &b| weights[a].total_cmp(&weights[b])) {
-        out[i] += rest;
-        return (out, 0);
-    }
-    (out, rest)
-}
-
 /// Keeps each point's total at least its floor (`values[i] >= floor[i]`: a point allocated at
 /// least what it holds live at the peak or at the end), the sum unchanged: a point below its floor
 /// (as a remainder that sampling saw nothing of, whose total the sites' estimates left at 0, while
@@ -372,34 +317,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_remainder_s_blocks_follow_its_bytes() {
-        // 6,480,279 bytes of a figure of 9,480,279 bytes in 8,000 blocks: 1,185 bytes a block.
-        assert_eq!(blocks_of(6_480_279, 9_480_279, 8_000), 5_469);
-        assert_eq!(blocks_of(0, 100, 10), 0);
-        // A byte is at least a block's worth: one block.
-        assert_eq!(blocks_of(1, 1 << 30, 3), 1);
-        // Never more blocks than bytes, nor than the figure's.
-        assert_eq!(blocks_of(5, 10, 1_000), 5);
-        assert_eq!(blocks_of(10, 10, 3), 3);
-        assert_eq!(blocks_of(u64::MAX, u64::MAX, u64::MAX), u64::MAX);
-    }
-
-    #[test]
-    fn fitting_wholly_gives_the_sites_every_unit() {
-        // A shortfall of 30 goes in proportion to the variance: 10 and 20.
-        assert_eq!(fit_all(&[10.0, 60.0], &[1.0, 2.0], 100), (vec![20, 80], 0));
-        // An exact site keeps its figure.
-        assert_eq!(fit_all(&[10.0, 60.0], &[0.0, 2.0], 100), (vec![10, 90], 0));
-        // No variance anywhere: every site exact, the shortfall is left.
-        assert_eq!(fit_all(&[10.0, 30.0], &[0.0, 0.0], 80), (vec![10, 30], 40));
-        // An excess is taken as `apportion` takes it.
-        assert_eq!(fit_all(&[60.0, 60.0], &[1.0, 3.0], 100), (vec![55, 45], 0));
-        // No site, or none that estimated anything: all of it is left.
-        assert_eq!(fit_all(&[], &[], 7), (vec![], 7));
-        assert_eq!(fit_all(&[0.0], &[0.0], 7), (vec![0], 7));
-    }
-
     proptest! {
         #[test]
         fn apportioned_figures_sum_to_the_exact_figure(
@@ -410,19 +327,6 @@ mod tests {
             let (out, rest) = apportion(&est, &var, exact);
             prop_assert_eq!(out.iter().sum::<u64>() + rest, exact);
             prop_assert_eq!(out.len(), est.len());
-        }
-
-        #[test]
-        fn wholly_fitted_figures_sum_to_the_exact_figure(
-            est in proptest::collection::vec((0.0f64..1e9, 0.0f64..1e12), 1..40),
-            exact in 0u64..10_000_000_000,
-        ) {
-            let (est, var): (Vec<f64>, Vec<f64>) = est.into_iter().unzip();
-            let (out, rest) = fit_all(&est, &var, exact);
-            prop_assert_eq!(out.iter().sum::<u64>() + rest, exact);
-            if var.iter().sum::<f64>() > 0.0 {
-                prop_assert_eq!(rest, 0);
-            }
         }
 
         #[test]
