@@ -577,6 +577,7 @@ fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("exit-after-finish") => child_exit_after_finish(),
         Some("env-interval") => return child_env_interval(),
+        Some("summary-stacks") => return child_summary_stacks(),
         _ => {}
     }
     exact_totals_and_estimates();
@@ -591,6 +592,49 @@ fn main() {
     failed_realloc_keeps_the_block();
     site_peaks_within_the_fitted_figures();
     a_session_after_a_higher_peak();
+    summary_counts_the_stacks();
+}
+
+/// The summary a session prints at its end counts the file's stacks: its points but the
+/// remainder's, found by its frame rather than taken to be there.
+fn summary_counts_the_stacks() {
+    let file = common::temp("sampled", "dhat-sampled-summary.json");
+    let out = child(
+        "summary-stacks",
+        &[("DHAT_KIT_TEST_FILE", file.to_str().unwrap())],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said: usize = stderr
+        .split(" samples at ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("no count of stacks in {stderr}"));
+    let p = dhat_kit::profile::read(&file).unwrap();
+    let remainder = |pp: &dhat_kit::profile::ProgramPoint| {
+        pp.fs.len() == 1 && p.ftbl[pp.fs[0] as usize].starts_with("[unsampled remainder]")
+    };
+    let stacks = p.pps.iter().filter(|pp| !remainder(pp)).count();
+    assert!(stacks > 0, "{p:?}");
+    assert_eq!(said, stacks, "{stderr}");
+    println!("sampled: the summary counts the stacks ok");
+}
+
+fn child_summary_stacks() {
+    let file = std::env::var("DHAT_KIT_TEST_FILE").unwrap();
+    let p = Profiler::builder()
+        .mode(Mode::Sampled)
+        .file(&file)
+        // Every block sampled, exactly.
+        .sample_interval(1)
+        .summary(true)
+        .build()
+        .unwrap();
+    let mut kept = Vec::with_capacity(8);
+    few_huge(&mut kept);
+    p.finish().unwrap();
+    black_box(kept);
 }
 
 /// A session that begins after the process's live bytes peaked higher (a large block freed

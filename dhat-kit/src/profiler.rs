@@ -716,9 +716,15 @@ impl Profiler {
             profile.write_to(&mut bytes)?;
             crate::atomic_file::write(path, &bytes)?;
             if summary {
-                // The remainder's point is not a stack; the samples are as `dhat-kit summary`
-                // counts them.
-                let stacks = crate::units::Thousands(profile.pps.len().saturating_sub(1) as u64);
+                // The remainder's point (written only where something remains) is not a stack;
+                // the samples are as `dhat-kit summary` counts them.
+                let remainder = |pp: &crate::profile::ProgramPoint| {
+                    let frame = pp.fs.first().map(|&f| &*profile.ftbl[f as usize]);
+                    pp.fs.len() == 1
+                        && frame.is_some_and(|f| f.starts_with(crate::analyze::REMAINDER))
+                };
+                let stacks = profile.pps.iter().filter(|pp| !remainder(pp)).count();
+                let stacks = crate::units::Thousands(stacks as u64);
                 let samples = crate::analyze::summary(&profile).samples.unwrap_or(0);
                 let samples = crate::units::Thousands(samples);
                 eprint!(

@@ -53,39 +53,6 @@ impl fmt::Display for Thousands {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_in_binary_units() {
-        let cases = [
-            (0, "0 B"),
-            (1000, "1,000 B"),
-            (1023, "1,023 B"),
-            (1024, "1.0 KiB"),
-            (1229, "1.2 KiB"),
-            (1024 * 1024 - 1, "1.0 MiB"),
-            (1258291, "1.2 MiB"),
-            (5 << 30, "5.0 GiB"),
-            (u64::MAX, "16.0 EiB"),
-        ];
-        for (n, text) in cases {
-            assert_eq!(Bytes(n).to_string(), text, "{n}");
-        }
-    }
-
-    #[test]
-    fn counts_with_separators_and_plurals() {
-        assert_eq!(Count(0, "block").to_string(), "0 blocks");
-        assert_eq!(Count(1, "block").to_string(), "1 block");
-        assert_eq!(Count(3401, "block").to_string(), "3,401 blocks");
-        assert_eq!(Thousands(1_234_567).to_string(), "1,234,567");
-        assert_eq!(Thousands(100).to_string(), "100");
-        assert_eq!(format!("{:>8}", Thousands(1000)), "   1,000");
-    }
-}
-
 /// Reads a size in bytes: a whole number (`16384`, `16_384`), or a number and a unit, decimal
 /// (`B`, `KB`, `MB`, `GB`, `TB`) or binary (`KiB`, `MiB`, `GiB`, `TiB`), lower case too, with or
 /// without a space (`16KiB`, `1.5 MiB`, `500 kb`). `what` names the setting in the message of a
@@ -156,4 +123,37 @@ pub(crate) fn parse_bytes(text: &str, what: &str) -> Result<u64, String> {
         .and_then(|b| b.checked_add(frac_num / frac_den))
         .and_then(|b| u64::try_from(b).ok())
         .ok_or_else(out_of_range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_in_binary_units() {
+        let cases = [
+            (0, "0 B"),
+            (1000, "1,000 B"),
+            (1023, "1,023 B"),
+            (1024, "1.0 KiB"),
+            (1229, "1.2 KiB"),
+            (1024 * 1024 - 1, "1.0 MiB"),
+            (1258291, "1.2 MiB"),
+            (5 << 30, "5.0 GiB"),
+            (u64::MAX, "16.0 EiB"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(Bytes(n).to_string(), text, "{n}");
+        }
+    }
+
+    #[test]
+    fn counts_with_separators_and_plurals() {
+        assert_eq!(Count(0, "block").to_string(), "0 blocks");
+        assert_eq!(Count(1, "block").to_string(), "1 block");
+        assert_eq!(Count(3401, "block").to_string(), "3,401 blocks");
+        assert_eq!(Thousands(1_234_567).to_string(), "1,234,567");
+        assert_eq!(Thousands(100).to_string(), "100");
+        assert_eq!(format!("{:>8}", Thousands(1000)), "   1,000");
+    }
 }

@@ -39,6 +39,8 @@ pub use self::flame::flamegraph_svg;
 pub(crate) use self::flame::tests::rng as test_rng;
 pub use self::flame::{folded, Fold, FoldBy};
 pub use self::skip::{Skip, SKIP_ENV};
+#[cfg(feature = "sampled")]
+pub(crate) use self::summary::REMAINDER;
 pub use self::summary::{summary, Summary};
 pub use self::top::{top, Top, TopOptions, TopRow};
 
