@@ -109,7 +109,7 @@ impl Policy {
 
     /// The policy of the values of `DHAT_KIT_UPDATE` and `CI` (`None` when unset). `CI` set
     /// means CI, whatever its value (even empty), but `false` and `0` (in any case, spaces
-    /// around them ignored), which say it is not ([`on_ci`]).
+    /// around them ignored), which say it is not.
     ///
     /// # Errors
     ///
