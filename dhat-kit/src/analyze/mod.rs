@@ -940,25 +940,26 @@ print(json.dumps([cells.cells, cells.tags]))
         "0x1B6407: toy::all_pairs (src/lib.rs:112)",
         "0x1B7000: toy::main (src/main.rs:12)"]}"#;
 
-    #[test]
-    fn a_site_is_outside_the_global_allocator_whatever_its_inlined_frames_are_named() {
-        let p =
-            crate::profile::from_slice(THROUGH_A_GLOBAL_ALLOCATOR.as_bytes(), "vg.json").unwrap();
+    /// The site of each program point of the profile `json`, as `top` finds it (no skips).
+    fn sites(json: &str) -> Vec<String> {
+        let p = crate::profile::from_slice(json.as_bytes(), "vg.json").unwrap();
         let skip = Skip::default();
         let mut frames = Frames::new(&p, &skip);
-        let site = |frames: &mut Frames<'_>, pp: &ProgramPoint| {
-            let at = frames.informative(pp);
-            frames.frame(pp.fs[at]).to_string()
-        };
-        assert_eq!(
-            site(&mut frames, &p.pps[0]),
-            "toy::all_pairs (src/lib.rs:112)"
-        );
+        p.pps
+            .iter()
+            .map(|pp| {
+                let at = frames.informative(pp);
+                frames.frame(pp.fs[at]).to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_site_is_outside_the_global_allocator_whatever_its_inlined_frames_are_named() {
+        let site = sites(THROUGH_A_GLOBAL_ALLOCATOR);
+        assert_eq!(site[0], "toy::all_pairs (src/lib.rs:112)");
         // A stack cut at the allocator's entry: the nearest to the caller's code.
-        assert_eq!(
-            site(&mut frames, &p.pps[1]),
-            "__rustc::__rust_alloc (src/lib.rs:469)"
-        );
+        assert_eq!(site[1], "__rustc::__rust_alloc (src/lib.rs:469)");
     }
 
     /// Valgrind's stacks of the dynamic loader's own copies, every frame of them plumbing (the
@@ -981,17 +982,11 @@ print(json.dumps([cells.cells, cells.tags]))
 
     #[test]
     fn a_stack_of_plumbing_falls_back_to_its_outermost_frame_with_a_symbol() {
-        let p = crate::profile::from_slice(THE_LOADERS_OWN.as_bytes(), "vg.json").unwrap();
-        let skip = Skip::default();
-        let mut frames = Frames::new(&p, &skip);
-        let mut site = |pp: &ProgramPoint| {
-            let at = frames.informative(pp);
-            frames.frame(pp.fs[at]).to_string()
-        };
+        let site = sites(THE_LOADERS_OWN);
         // Not the loader's entry, which has no symbol: the outermost frame that has one.
-        assert_eq!(site(&p.pps[0]), "_dl_start (rtld.c:584)");
+        assert_eq!(site[0], "_dl_start (rtld.c:584)");
         // No frame with a symbol but the allocator's, never a site: the outermost of all.
-        assert_eq!(site(&p.pps[1]), "0x401AB77 (in ld-linux-x86-64.so.2)");
+        assert_eq!(site[1], "0x401AB77 (in ld-linux-x86-64.so.2)");
     }
     /// Valgrind's stacks of a Rust release build: the frames inlined into a function of the
     /// precompiled standard library are at its address, named without their path, their files
@@ -1028,21 +1023,15 @@ print(json.dumps([cells.cells, cells.tags]))
 
     #[test]
     fn frames_inlined_into_the_precompiled_standard_library_are_plumbing() {
-        let p = crate::profile::from_slice(INLINED_INTO_STD.as_bytes(), "vg.json").unwrap();
-        let skip = Skip::default();
-        let mut frames = Frames::new(&p, &skip);
-        let mut site = |pp: &ProgramPoint| {
-            let at = frames.informative(pp);
-            frames.frame(pp.fs[at]).to_string()
-        };
+        let site = sites(INLINED_INTO_STD);
         // `format!`'s buffer: `format_inner`'s inlined frames are std's, not `alloc (alloc.rs:95)`.
-        assert_eq!(site(&p.pps[0]), "{closure#0} (main.rs:2)");
+        assert_eq!(site[0], "{closure#0} (main.rs:2)");
         // The same names at the program's own function's address are the program's.
-        assert_eq!(site(&p.pps[1]), "alloc (alloc.rs:95)");
+        assert_eq!(site[1], "alloc (alloc.rs:95)");
         // A generic function of std's compiled in the program's crate inlines its closures.
-        assert_eq!(site(&p.pps[2]), "{closure#0} (main.rs:7)");
+        assert_eq!(site[2], "{closure#0} (main.rs:7)");
         // What link-time optimisation inlined into std's, past std's code compiled in the
         // program's crate, may be the program's.
-        assert_eq!(site(&p.pps[3]), "{closure#0} (main.rs:9)");
+        assert_eq!(site[3], "{closure#0} (main.rs:9)");
     }
 }
