@@ -9,7 +9,7 @@ use std::process::Command;
 use dhat_kit::analyze::budget::{Budgets, Limit, Status};
 
 mod support;
-use support::{fixture, TempDir};
+use support::{check_json, fixture, TempDir};
 
 /// `dhat-kit check PROFILE --budget FILE ARGS..`: exit code, stdout, stderr.
 fn check(profile: &Path, budget: &Path, args: &[&str]) -> (i32, String, String) {
@@ -609,4 +609,90 @@ fn a_crate_with_a_version_is_an_error_naming_the_file_component_and_key() {
     let (s, _, total) = sums("dhat-rs-heap.json", &[&program]);
     assert!(row(&out, "fixture").contains(&pct(s[0], total)), "{out}");
     assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn markdown_and_json_carry_the_table_the_verdict_and_the_warnings() {
+    let dir = TempDir::new("budget", "formats");
+    let budget = VALGRIND_BUDGET.replace("\"50%\"", "\"40%\"")
+        + "\n[[component]]\nname = \"<orm>\"\nmatch = { function = \"no_such_fn\" }\nmax = \"1 KiB\"\n";
+    let budget = dir.write("budgets.toml", &budget);
+    let profile = fixture("valgrind-heap.json");
+    let (tables, copies, parsing) = (c_fn("grow_table"), c_fn("copy_block"), c_fn("parse_tokens"));
+    let (s, rest, total) = sums("valgrind-heap.json", &[&tables, &copies, &parsing]);
+
+    let (code, md, err) = check(&profile, &budget, &["--format", "markdown"]);
+    assert_eq!(code, 1, "{md}{err}");
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(
+        lines[0],
+        "| current | share | limit | status | metric | component |"
+    );
+    assert_eq!(
+        lines[2],
+        format!(
+            "| 7.9 KiB | {} | 40% (6.7 KiB) | OVER | total-bytes | tables |",
+            pct(s[0], total)
+        )
+    );
+    assert_eq!(
+        lines[5],
+        "| 0 B | 0.0% | 1.0 KiB | matches nothing | total-bytes | \\<orm\\> |"
+    );
+    assert!(
+        md.contains("\n1 of 4 components over budget: tables (7.9 KiB \\> 40% (6.7 KiB))\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\n- dhat-kit: warning: ") && md.contains("component \"\\<orm\\>\""),
+        "{md}"
+    );
+    // stderr as in the text format: the warning, then the one failure line.
+    assert!(
+        err.ends_with(&format!(
+            "dhat-kit: over budget ({}): tables\n",
+            budget.display()
+        )),
+        "{err}"
+    );
+
+    let (code, json, _) = check(&profile, &budget, &["--format", "json"]);
+    assert_eq!(code, 1, "{json}");
+    let v = check_json(&json);
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["baseline"], serde_json::Value::Null);
+    let b = &v["budget"];
+    assert_eq!(b["passed"], false);
+    assert_eq!(b["unit"], "bytes");
+    let c = b["components"].as_array().unwrap();
+    let names: Vec<&str> = c.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["tables", "copies", "parsing", "<orm>"]);
+    let figures: Vec<u64> = c.iter().map(|c| c["current"].as_u64().unwrap()).collect();
+    assert_eq!(figures, [s[0], s[1], s[2], 0]);
+    let statuses: Vec<&str> = c.iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["over", "within", "within", "unmatched"]);
+    assert_eq!(c[0]["max"], serde_json::json!({ "share": 40.0 }));
+    assert_eq!(c[0]["limit"], total * 40 / 100);
+    assert_eq!(c[1]["max"], serde_json::json!({ "amount": 6000 }));
+    assert_eq!(c[2]["max"], serde_json::json!({ "bytes": 4096 }));
+    assert_eq!(c[0]["match"], "function = \"grow_table\"");
+    assert_eq!(c[0]["total"], total);
+    assert_eq!(b["rest"][0]["current"], rest);
+    assert_eq!(b["rest"][0]["status"], "unbudgeted");
+    assert_eq!(b["warnings"].as_array().unwrap().len(), 1, "{json}");
+
+    // --explain is the table's: bad input in another format, not silently left out.
+    let (code, out, err) = check(&profile, &budget, &["--format", "json", "--explain"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(
+        err.contains("--explain lists sites in the table format only"),
+        "{err}"
+    );
+
+    // Within: 0 in both.
+    let within = dir.write("within.toml", VALGRIND_BUDGET);
+    for format in ["markdown", "json"] {
+        let (code, out, err) = check(&profile, &within, &["--format", format]);
+        assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    }
 }

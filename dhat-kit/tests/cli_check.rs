@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod support;
-use support::{fixture, TempDir};
+use support::{check_json, fixture, thousands, TempDir};
 
 /// `dhat-kit check PROFILE --baseline FILE ARGS..`, with `CI` set or not: the exit code, stdout
 /// and stderr.
@@ -309,4 +309,100 @@ fn an_ad_hoc_entrys_table_names_units_and_events() {
         .unwrap_or_else(|| panic!("{err}"));
     assert!(row.ends_with("regressed"), "{err}");
     assert!(!err.contains("bytes") && !err.contains("blocks"), "{err}");
+}
+
+#[test]
+fn markdown_and_json_carry_the_same_verdict_and_exit_status() {
+    let dir = TempDir::new("check", "formats");
+    let file = dir.0.join("memory-baseline.json");
+    let heap = fixture("dhat-rs-heap.json");
+    let peak = peak_bytes();
+    let args = |format: &'static str| ["--metric", "peak-bytes", "--format", format];
+
+    // Regressed: peak 25% above the seed's.
+    let was = peak * 4 / 5;
+    seed(&file, was);
+    let (code, md, stderr) = check(&heap, &file, &args("markdown"), false);
+    assert_eq!(code, 1, "{md}{stderr}");
+    let row = format!(
+        "| {} | {} | +{} | {:+.1}% | regressed | peak bytes |",
+        thousands(was),
+        thousands(peak),
+        thousands(peak - was),
+        (peak - was) as f64 * 100.0 / was as f64
+    );
+    assert!(md.contains(&row), "{row}\n{md}");
+    assert!(
+        md.starts_with("dhat-kit: \\`default\\` uses more memory than its baseline"),
+        "{md}"
+    );
+    // What to do, the command whole, in a block of code.
+    assert!(
+        md.contains(
+            "```text\nIf the growth is intended, record the new figures:\n\n    dhat-kit check "
+        ),
+        "{md}"
+    );
+    assert!(
+        md.trim_end().ends_with("--name default --update\n```"),
+        "{md}"
+    );
+    // The terminal's message still goes to stderr.
+    assert!(
+        stderr.contains("uses more memory than its baseline"),
+        "{stderr}"
+    );
+
+    let (code, json, _) = check(&heap, &file, &args("json"), false);
+    assert_eq!(code, 1, "{json}");
+    let v = check_json(&json);
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["budget"], serde_json::Value::Null);
+    let b = &v["baseline"];
+    assert_eq!(b["standing"], "regressed");
+    assert_eq!(b["name"], "default");
+    assert_eq!(b["tolerance"], 5.0);
+    assert_eq!(b["wrote"], serde_json::Value::Null);
+    let rows = b["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{json}");
+    assert_eq!(rows[0]["metric"], "peak-bytes");
+    assert_eq!(rows[0]["baseline"], was);
+    assert_eq!(rows[0]["now"], peak);
+    assert_eq!(rows[0]["delta"], peak - was);
+    assert_eq!(rows[0]["status"], "regressed");
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap()
+            .contains("uses more memory than its baseline"),
+        "{json}"
+    );
+
+    // Within: 0, the table in Markdown too, and an empty message.
+    seed(&file, peak);
+    let (code, md, stderr) = check(&heap, &file, &args("markdown"), false);
+    assert_eq!((code, stderr.as_str()), (0, ""), "{md}");
+    assert!(
+        md.starts_with("dhat-kit: \\`default\\` is within its baseline"),
+        "{md}"
+    );
+    let p = thousands(peak);
+    assert!(
+        md.contains(&format!("| {p} | {p} | 0 | 0.0% | within | peak bytes |")),
+        "{md}"
+    );
+    assert!(!md.contains("```"), "{md}");
+    let (code, json, _) = check(&heap, &file, &args("json"), false);
+    assert_eq!(code, 0, "{json}");
+    let v = check_json(&json);
+    assert_eq!(v["passed"], true);
+    assert_eq!(v["baseline"]["standing"], "within");
+    assert_eq!(v["baseline"]["message"], "");
+
+    // Missing: 1, standing missing, no rows, and on CI nothing written.
+    let (code, json, _) = check(&heap, &file, &["--name", "other", "--format", "json"], true);
+    assert_eq!(code, 1, "{json}");
+    let v = check_json(&json);
+    assert_eq!(v["baseline"]["standing"], "missing");
+    assert_eq!(v["baseline"]["rows"], serde_json::json!([]));
 }

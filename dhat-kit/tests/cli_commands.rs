@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod support;
-use support::{fixture, ok, path, run};
+use support::{fixture, ok, path, run, thousands};
 
 fn dhat_kit(args: &[&std::ffi::OsStr]) -> Output {
     run(args)
@@ -78,21 +78,9 @@ fn summary_json_has_the_totals_the_producers_printed() {
         } else {
             "blocks"
         };
-        let want = format!("{} {unit} in {} {blocks}", sep(b), sep(k));
+        let want = format!("{} {unit} in {} {blocks}", thousands(b), thousands(k));
         assert!(text.contains(&want), "{name}: {want} not in\n{text}");
     }
-}
-
-fn sep(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[test]

@@ -13,7 +13,7 @@ use dhat_kit::analyze::{self, GroupBy, Metric, TopOptions};
 use dhat_kit::profile::Profile;
 
 mod support;
-use support::{fixture, TempDir};
+use support::{fixture, thousands, TempDir};
 
 /// `dhat-kit report ARGS..`, which must succeed.
 fn report(args: &[&std::ffi::OsStr]) {
@@ -160,18 +160,6 @@ fn element<'a>(dom: &'a str, id: &str) -> (&'a str, String) {
         }
     }
     (&dom[start..=open_end], unescape(&text))
-}
-
-fn thousands(n: u64) -> String {
-    let d = n.to_string();
-    let mut out = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn top(p: &Profile, by: Metric, group_by: GroupBy, n: usize) -> analyze::Top {

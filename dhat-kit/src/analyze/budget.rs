@@ -85,7 +85,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{one_line, percent, render_table, Frames, Metric};
+use super::{markdown_text, one_line, percent, render_table, Frames, Metric};
 use crate::profile::{Frame, Profile};
 use crate::units::{Bytes, Thousands};
 
@@ -483,8 +483,9 @@ fn without_version(text: &str) -> Option<&str> {
     })
 }
 
-/// A component's `max`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A component's `max`. In JSON: `{"share": 10.0}`, `{"bytes": 8388608}` or `{"amount": 1048576}`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Limit {
     /// A share of the figure's total over the whole profile, in percent (`"10%"`).
     Share(f64),
@@ -1097,11 +1098,16 @@ impl Kind {
 /// How many sites of each component [`BudgetReport::explain`] lists.
 pub const EXPLAINED_SITES: usize = 25;
 
+/// The columns of a [`BudgetReport`]'s table.
+const TABLE_HEADER: [&str; 6] = ["current", "share", "limit", "status", "metric", "component"];
+
 /// The label of the row of the program points no component claims.
 pub const EVERYTHING_ELSE: &str = "everything else";
 
-/// How a component stands against its budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// How a component stands against its budget. In JSON: `within`, `over`, `unmatched`,
+/// `claimed-earlier` or `unbudgeted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// At or under its limit.
     Within,
@@ -1129,13 +1135,15 @@ impl fmt::Display for Status {
 }
 
 /// One row of a [`BudgetReport`]: a component (or "everything else") and its figure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ComponentStatus {
     /// The component's name, or [`EVERYTHING_ELSE`].
     pub name: String,
     /// The line of its `[[component]]` in the budget file (`None` for everything else).
     pub line: Option<usize>,
-    /// Its `match` (`None` for everything else).
+    /// Its `match` (`None` for everything else); in JSON, as written in the table
+    /// (`crate = "serde_json"`).
+    #[serde(rename = "match", serialize_with = "as_text")]
     pub matcher: Option<Match>,
     /// The figure it is budgeted by.
     pub metric: Metric,
@@ -1172,7 +1180,7 @@ struct Claimed {
 /// # Examples
 ///
 /// See the [module](self) documentation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[must_use = "a budget report does nothing unless its verdict is looked at (passed, assert_within)"]
 pub struct BudgetReport {
     /// The budget file.
@@ -1185,7 +1193,16 @@ pub struct BudgetReport {
     pub components: Vec<ComponentStatus>,
     /// What no component claims: one row per figure the components use (usually one).
     pub rest: Vec<ComponentStatus>,
+    #[serde(skip)]
     explained: Vec<Vec<Claimed>>,
+}
+
+/// A [`Match`] as the text the table shows, for JSON.
+fn as_text<S: serde::Serializer>(m: &Option<Match>, s: S) -> Result<S::Ok, S::Error> {
+    match m {
+        Some(m) => s.collect_str(m),
+        None => s.serialize_none(),
+    }
 }
 
 impl BudgetReport {
@@ -1317,8 +1334,54 @@ impl BudgetReport {
     /// read the same rounded shows both exactly (`4,001 B` against `4,000 B`, not `3.9 KiB`
     /// against `3.9 KiB`).
     pub fn render(&self) -> String {
-        let rows: Vec<Vec<String>> = self
-            .components
+        let mut out = render_table(&TABLE_HEADER, &self.rows(), false);
+        out.push_str(&self.verdict());
+        out.push('\n');
+        out
+    }
+
+    /// [`render`](BudgetReport::render) as GitHub-flavoured Markdown, for a pull request's
+    /// comment: the table, the verdict line, then each [warning](BudgetReport::warnings) as an
+    /// item of a list. Names read on GitHub as written (see `top --format markdown`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dhat_kit::analyze::budget::Budgets;
+    ///
+    /// let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+    ///   "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+    ///   "pps":[{"tb":100,"tbk":1,"tl":1,"mb":100,"mbk":1,"gb":100,"gbk":1,"eb":0,"ebk":0,"fs":[1]}],
+    ///   "ftbl":["[root]","0x1: app::parse_json (src/json.rs:1:1)"]}"#;
+    /// let profile = dhat_kit::profile::from_slice(json.as_bytes(), "dhat-heap.json")?;
+    /// let budgets = Budgets::parse(
+    ///     "[[component]]\nname = \"JSON\"\nmatch = { function = \"parse_json\" }\nmax = \"50%\"\n",
+    ///     "budgets.toml",
+    /// )?;
+    /// let markdown = budgets.check(&profile)?.render_markdown();
+    /// assert!(markdown.starts_with("| current | share | limit | status | metric | component |"));
+    /// assert!(markdown.contains("| 100 B | 100.0% | 50% (50 B) | OVER | total-bytes | JSON |"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn render_markdown(&self) -> String {
+        let mut out = render_table(&TABLE_HEADER, &self.rows(), true);
+        out.push('\n');
+        out.push_str(&markdown_text(&one_line(&self.verdict())));
+        out.push('\n');
+        let warnings = self.warnings();
+        if !warnings.is_empty() {
+            out.push('\n');
+        }
+        for w in warnings {
+            out.push_str(&format!("- {}\n", markdown_text(&one_line(&w))));
+        }
+        out
+    }
+
+    /// The table's rows: one per component, then everything else's.
+    fn rows(&self) -> Vec<Vec<String>> {
+        self.components
             .iter()
             .chain(&self.rest)
             .map(|c| {
@@ -1331,12 +1394,12 @@ impl BudgetReport {
                     c.name.clone(),
                 ]
             })
-            .collect();
-        let mut out = render_table(
-            &["current", "share", "limit", "status", "metric", "component"],
-            &rows,
-            false,
-        );
+            .collect()
+    }
+
+    /// The verdict under the table: `1 of 3 components over budget: tables (7.9 KiB > 40% (6.7
+    /// KiB))`, or how many are within.
+    fn verdict(&self) -> String {
         let over: Vec<String> = self.over().map(|c| self.over_text(c)).collect();
         let n = self.components.len();
         let count = |s: Status| self.components.iter().filter(|c| c.status == s).count();
@@ -1350,20 +1413,16 @@ impl BudgetReport {
         .collect();
         if over.is_empty() && !idle.is_empty() {
             // Within, but not by measuring: say so where the verdict is read.
-            out.push_str(&format!(
-                "{n} of {n} components within budget ({})\n",
-                idle.join(", ")
-            ));
+            format!("{n} of {n} components within budget ({})", idle.join(", "))
         } else if over.is_empty() {
-            out.push_str(&format!("{n} of {n} components within budget\n"));
+            format!("{n} of {n} components within budget")
         } else {
-            out.push_str(&format!(
-                "{} of {n} components over budget: {}\n",
+            format!(
+                "{} of {n} components over budget: {}",
                 over.len(),
                 over.join(", ")
-            ));
+            )
         }
-        out
     }
 
     /// Each component's sites (and everything else's), largest first: the site's figure, its

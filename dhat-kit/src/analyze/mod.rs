@@ -620,6 +620,58 @@ pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// `s` escaped for GitHub-flavoured Markdown, in a table's cell or a paragraph: `|` (a cell's
+/// end), and what starts HTML or an autolink (`<`, `>` for symmetry), a code span (`` ` ``),
+/// emphasis (`*`, `_`), strikethrough (`~`), a link or footnote (`[`, `]`), math (`$`) or an
+/// entity (`&` before `#` or a letter or digit), and a backslash before ASCII punctuation
+/// (which it would escape); the `:` of `://` and the `.` of `www.`, which would start a link
+/// in which no backslash escapes. An `_` between two ASCII letters or digits (`to_owned`)
+/// cannot be emphasis and is left as it is, and so are a backslash before anything else (the
+/// `\n` of [`one_line`]) and `&` before anything else.
+pub(crate) fn markdown_text(s: &str) -> String {
+    // The leading spaces that show a caller's depth (`  <- main`), which the table would
+    // trim: non-breaking spaces, as an entity that survives any copy and paste.
+    let body = s.trim_start_matches(' ');
+    let mut out = "&nbsp;".repeat(s.len() - body.len());
+    let chars: Vec<char> = body.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+        let after = chars.get(i + 1).copied();
+        let escape = match c {
+            '|' | '<' | '>' | '`' | '*' | '~' | '[' | ']' | '$' => true,
+            '_' => {
+                !(before.is_some_and(|b| b.is_ascii_alphanumeric())
+                    && after.is_some_and(|a| a.is_ascii_alphanumeric()))
+            }
+            '&' => after.is_some_and(|a| a == '#' || a.is_ascii_alphanumeric()),
+            '\\' => after.is_some_and(|a| a.is_ascii_punctuation()),
+            // GitHub links `http://...` and `www....` as they are written, backslashes and
+            // all: no link, so that what follows is escaped as everywhere else.
+            ':' => chars[i + 1..].starts_with(&['/', '/']),
+            '.' => i >= 3 && chars[i - 3..i] == ['w', 'w', 'w'],
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` as a fenced code block of GitHub-flavoured Markdown, shown as it is: its fence is one
+/// backtick longer than the longest run of backticks in it, so nothing in it can close it.
+pub(crate) fn markdown_fenced(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}text\n{}\n{fence}\n", text.trim_end_matches('\n'))
+}
+
 /// Renders rows as an aligned text table (first column left-aligned, the others right-aligned,
 /// the last left-aligned) or a GitHub-flavoured Markdown table. Every cell is put on one line
 /// ([`one_line`]), so a name with a newline cannot split a row.
@@ -628,44 +680,6 @@ pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
 /// is escaped with a backslash (`<str as Trait>` is not an HTML tag, `__init__` not bold text),
 /// and its leading spaces, which indent a caller by its depth, are `&nbsp;`.
 pub(crate) fn render_table(header: &[&str], rows: &[Vec<String>], markdown: bool) -> String {
-    /// `s` escaped for a cell of a GitHub-flavoured Markdown table: `|` (the cell's end), and
-    /// what starts HTML or an autolink (`<`, `>` for symmetry), a code span (`` ` ``),
-    /// emphasis (`*`, `_`), strikethrough (`~`), a link or footnote (`[`, `]`), math (`$`) or an
-    /// entity (`&` before `#` or a letter or digit), and a backslash before ASCII punctuation
-    /// (which it would escape); the `:` of `://` and the `.` of `www.`, which would start a link
-    /// in which no backslash escapes. An `_` between two ASCII letters or digits (`to_owned`)
-    /// cannot be emphasis and is left as it is, and so are a backslash before anything else (the
-    /// `\n` of [`one_line`]) and `&` before anything else.
-    fn markdown_cell(s: &str) -> String {
-        // The leading spaces that show a caller's depth (`  <- main`), which the table would
-        // trim: non-breaking spaces, as an entity that survives any copy and paste.
-        let body = s.trim_start_matches(' ');
-        let mut out = "&nbsp;".repeat(s.len() - body.len());
-        let chars: Vec<char> = body.chars().collect();
-        for (i, &c) in chars.iter().enumerate() {
-            let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
-            let after = chars.get(i + 1).copied();
-            let escape = match c {
-                '|' | '<' | '>' | '`' | '*' | '~' | '[' | ']' | '$' => true,
-                '_' => {
-                    !(before.is_some_and(|b| b.is_ascii_alphanumeric())
-                        && after.is_some_and(|a| a.is_ascii_alphanumeric()))
-                }
-                '&' => after.is_some_and(|a| a == '#' || a.is_ascii_alphanumeric()),
-                '\\' => after.is_some_and(|a| a.is_ascii_punctuation()),
-                // GitHub links `http://...` and `www....` as they are written, backslashes and
-                // all: no link, so that what follows is escaped as everywhere else.
-                ':' => chars[i + 1..].starts_with(&['/', '/']),
-                '.' => i >= 3 && chars[i - 3..i] == ['w', 'w', 'w'],
-                _ => false,
-            };
-            if escape {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-        out
-    }
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| r.iter().map(|c| one_line(c).into_owned()).collect())
@@ -673,14 +687,14 @@ pub(crate) fn render_table(header: &[&str], rows: &[Vec<String>], markdown: bool
     let rows = &rows[..];
     let mut out = String::new();
     if markdown {
-        let header: Vec<String> = header.iter().map(|h| markdown_cell(h)).collect();
+        let header: Vec<String> = header.iter().map(|h| markdown_text(h)).collect();
         out.push_str(&format!("| {} |\n", header.join(" | ")));
         let aligns: Vec<&str> = (0..header.len())
             .map(|i| if i + 1 == header.len() { "---" } else { "---:" })
             .collect();
         out.push_str(&format!("|{}|\n", aligns.join("|")));
         for r in rows {
-            let cells: Vec<String> = r.iter().map(|c| markdown_cell(c)).collect();
+            let cells: Vec<String> = r.iter().map(|c| markdown_text(c)).collect();
             out.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
         return out;
@@ -813,6 +827,11 @@ mod tests {
     /// renderer, makes of `markdown` with raw HTML allowed, and the tags inside cells; `None`,
     /// said on stderr, when Python's `cmarkgfm` is not installed.
     fn gfm_cells(markdown: &str) -> Option<(Vec<String>, Vec<String>)> {
+        gfm(markdown).map(|(cells, tags, _)| (cells, tags))
+    }
+
+    /// [`gfm_cells`], and the text of each block of code (`pre`).
+    fn gfm(markdown: &str) -> Option<(Vec<String>, Vec<String>, Vec<String>)> {
         use std::io::Write;
         const SCRIPT: &str = r#"
 import html.parser, json, sys
@@ -827,21 +846,29 @@ class Cells(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.cell, self.cells, self.tags = None, [], []
+        self.pre, self.pres = None, []
     def handle_starttag(self, tag, attrs):
         if tag in ("td", "th"):
             self.cell = ""
+        elif tag == "pre":
+            self.pre = ""
         elif self.cell is not None:
             self.tags.append(tag)
     def handle_endtag(self, tag):
         if tag in ("td", "th"):
             self.cells.append(self.cell)
             self.cell = None
+        elif tag == "pre":
+            self.pres.append(self.pre)
+            self.pre = None
     def handle_data(self, data):
         if self.cell is not None:
             self.cell += data
+        if self.pre is not None:
+            self.pre += data
 cells = Cells()
 cells.feed(page)
-print(json.dumps([cells.cells, cells.tags]))
+print(json.dumps([cells.cells, cells.tags, cells.pres]))
 "#;
         let child = std::process::Command::new("python3")
             .args(["-c", SCRIPT])
@@ -873,6 +900,27 @@ print(json.dumps([cells.cells, cells.tags]))
         }
         assert!(out.status.success(), "{out:?}");
         Some(serde_json::from_slice(&out.stdout).unwrap())
+    }
+
+    #[test]
+    fn a_fenced_block_shows_its_text_as_it_is() {
+        let texts = [
+            "Record it with:\n\n    dhat-kit check a.json --update\n",
+            "a `name` and ``two`` and ```three``` and ````four````",
+            "```\nnot a fence's end\n```",
+            "<b>not bold</b> *not emphasis* | not a cell",
+        ];
+        for text in texts {
+            let md = markdown_fenced(text);
+            let runs = |s: &str| s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            let fence = md.lines().next().unwrap().trim_end_matches("text");
+            assert!(fence.len() > runs(text) && fence.len() >= 3, "{md}");
+            assert!(md.ends_with(&format!("\n{fence}\n")), "{md}");
+            let Some((_, _, pres)) = gfm(&md) else {
+                return;
+            };
+            assert_eq!(pres, [format!("{}\n", text.trim_end())], "{md}");
+        }
     }
 
     #[test]

@@ -5,8 +5,9 @@ use crate::analyze::Metric;
 use crate::units::Thousands;
 use std::fmt;
 
-/// How one figure compares with its baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How one figure compares with its baseline. In JSON: `within`, `regressed` or `improved`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Within the tolerance, either way.
     Within,
@@ -40,6 +41,25 @@ impl Row {
     #[must_use]
     pub fn percent(&self) -> Option<f64> {
         (self.baseline != 0).then(|| self.delta() as f64 * 100.0 / self.baseline as f64)
+    }
+
+    /// The change as the table shows it: `+1,024` and `+25.0%` (`new` from a baseline of 0).
+    fn change(&self) -> (String, String) {
+        let change = self.delta();
+        let sign = if change > 0 {
+            "+"
+        } else if change < 0 {
+            "-"
+        } else {
+            ""
+        };
+        let delta = format!("{sign}{}", Thousands(change.unsigned_abs() as u64));
+        let percent = match self.percent() {
+            _ if change == 0 => "0.0%".to_owned(),
+            Some(p) => format!("{p:+.1}%"),
+            None => "new".to_owned(),
+        };
+        (delta, percent)
     }
 }
 
@@ -170,6 +190,45 @@ impl Comparison {
     }
 }
 
+impl Comparison {
+    /// The table as GitHub-flavoured Markdown, its rows named in `measure`'s units: baseline,
+    /// now, delta, %, status (`within`, `regressed`, `improved`) and metric.
+    pub(crate) fn markdown(&self, measure: &Measure) -> String {
+        let view = Measured {
+            comparison: self,
+            measure,
+        };
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let (delta, percent) = r.change();
+                let status = match r.status {
+                    Status::Within => "within",
+                    Status::Regressed => "regressed",
+                    Status::Improved => "improved",
+                };
+                vec![
+                    Thousands(r.baseline).to_string(),
+                    Thousands(r.now).to_string(),
+                    delta,
+                    percent,
+                    status.to_owned(),
+                    view.label(r.metric),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            return "(no figure in common)\n".to_owned();
+        }
+        crate::analyze::render_table(
+            &["baseline", "now", "delta", "%", "status", "metric"],
+            &rows,
+            true,
+        )
+    }
+}
+
 /// A [`Comparison`]'s table in the units of what it measures.
 struct Measured<'a> {
     comparison: &'a Comparison,
@@ -200,20 +259,7 @@ impl fmt::Display for Measured<'_> {
             "metric", "baseline", "now", "delta", "%"
         )?;
         for (row, label) in c.rows.iter().zip(&labels) {
-            let change = row.delta();
-            let sign = if change > 0 {
-                "+"
-            } else if change < 0 {
-                "-"
-            } else {
-                ""
-            };
-            let delta = format!("{sign}{}", Thousands(change.unsigned_abs() as u64));
-            let percent = match row.percent() {
-                _ if change == 0 => "0.0%".to_owned(),
-                Some(p) => format!("{p:+.1}%"),
-                None => "new".to_owned(),
-            };
+            let (delta, percent) = row.change();
             let status = match row.status {
                 Status::Within => "",
                 Status::Regressed => "  regressed",

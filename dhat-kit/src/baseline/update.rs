@@ -179,12 +179,16 @@ impl Default for CheckOptions {
     }
 }
 
-/// The outcome of a [`check`].
+/// The outcome of a [`check`]: [`message`](Verdict::message) for a terminal,
+/// [`to_markdown`](Verdict::to_markdown) for a pull request's comment, and JSON by its
+/// `Serialize` (see [`Verdict::to_markdown`]'s example).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     /// Whether the check passed: an entry exists (or was recorded) and nothing regressed beyond
     /// the tolerance.
     pub passed: bool,
+    /// Where the figures stood against the entry before anything was written.
+    pub standing: Standing,
     /// The comparison, when there was an entry.
     pub comparison: Option<Comparison>,
     /// The file written (the baseline, or its `.new`), if one was.
@@ -192,6 +196,137 @@ pub struct Verdict {
     /// What to tell the user: empty when the figures are within the tolerance and nothing was
     /// written; otherwise the table, and what to do.
     pub message: String,
+    said: Said,
+}
+
+/// A check's message in parts, which [`Verdict::message`] and [`Verdict::to_markdown`] put
+/// together each in its own way.
+#[derive(Debug, Clone, PartialEq)]
+struct Said {
+    file: PathBuf,
+    name: String,
+    tolerance: f64,
+    /// What the figures measure, which names the table's rows.
+    measure: Measure,
+    /// The verdict's first sentence (`dhat-kit: ...`). For figures within the tolerance with
+    /// nothing written, whose text message is empty, a sentence that says so.
+    headline: String,
+    /// What comes between the headline and the advice in the text message: `:\n` and the
+    /// table, a space or a line break.
+    joint: Joint,
+    /// What to do now (the commands to record, to accept a pending file), maybe empty.
+    advice: String,
+}
+
+/// How a text message joins its headline to its advice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Joint {
+    /// `headline:`, the table, a line break, the advice.
+    Table,
+    /// A space.
+    Space,
+    /// A line break.
+    Line,
+    /// Nothing: the text message is empty (figures within the tolerance, nothing written).
+    Quiet,
+}
+
+impl Verdict {
+    /// The verdict as GitHub-flavoured Markdown, for a pull request's comment: the headline,
+    /// the comparison as a table (also when every figure is within the tolerance), then what to
+    /// do, with its commands, as a block of text.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dhat_kit::baseline::{check, CheckOptions, Figures, Policy, Standing, Update};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("dhat-kit-doc-md-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let file = dir.join("memory-baseline.json");
+    /// let figures = Figures { peak_bytes: Some(4096), ..Figures::default() };
+    /// let record = CheckOptions { policy: Policy { update: Update::Record, ci: false }, ..CheckOptions::default() };
+    /// check(&file, "parse", &figures, &record)?;
+    ///
+    /// let bigger = Figures { peak_bytes: Some(8192), ..figures };
+    /// let verdict = check(&file, "parse", &bigger, &CheckOptions::default())?;
+    /// assert_eq!(verdict.standing, Standing::Regressed);
+    /// assert!(verdict.to_markdown().contains("| 4,096 | 8,192 | +4,096 | +100.0% | regressed | peak bytes |"));
+    /// let json = serde_json::to_value(&verdict).unwrap();
+    /// assert_eq!(json["standing"], "regressed");
+    /// assert_eq!(json["rows"][0]["now"], 8192);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), dhat_kit::baseline::BaselineError>(())
+    /// ```
+    #[must_use]
+    pub fn to_markdown(&self) -> String {
+        use crate::analyze::{markdown_fenced, markdown_text, one_line};
+        let said = &self.said;
+        let mut out = markdown_text(&one_line(said.headline.trim_end_matches(':')));
+        out.push_str("\n\n");
+        if let Some(c) = &self.comparison {
+            out.push_str(&markdown_text(&format!(
+                "memory baseline `{}` (tolerance {}%):",
+                one_line(&c.name),
+                c.tolerance
+            )));
+            out.push_str("\n\n");
+            out.push_str(&c.markdown(&said.measure));
+        }
+        if !said.advice.trim().is_empty() {
+            if self.comparison.is_some() {
+                out.push('\n');
+            }
+            out.push_str(&markdown_fenced(said.advice.trim()));
+        }
+        out
+    }
+}
+
+impl serde::Serialize for Verdict {
+    /// `file`, `name`, `tolerance`, `standing` (`missing`, `within`, `improved`, `regressed`),
+    /// `passed`, `wrote` (the file written, or null), `unit`, `blocks_unit`, `rows` (each
+    /// `metric`, `baseline`, `now`, `delta`, `percent` (null from a baseline of 0) and `status`:
+    /// `within`, `regressed`, `improved`) and `message` (the text message, maybe empty).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        /// A row of the comparison in JSON.
+        #[derive(serde::Serialize)]
+        struct RowJson {
+            metric: Metric,
+            baseline: u64,
+            now: u64,
+            delta: i128,
+            percent: Option<f64>,
+            status: super::compare::Status,
+        }
+        let rows: Vec<RowJson> = self
+            .comparison
+            .iter()
+            .flat_map(|c| &c.rows)
+            .map(|r| RowJson {
+                metric: r.metric,
+                baseline: r.baseline,
+                now: r.now,
+                delta: r.delta(),
+                percent: r.percent(),
+                status: r.status,
+            })
+            .collect();
+        let said = &self.said;
+        let mut out = s.serialize_struct("Verdict", 10)?;
+        out.serialize_field("file", &said.file)?;
+        out.serialize_field("name", &said.name)?;
+        out.serialize_field("tolerance", &said.tolerance)?;
+        out.serialize_field("standing", &self.standing)?;
+        out.serialize_field("passed", &self.passed)?;
+        out.serialize_field("wrote", &self.wrote)?;
+        out.serialize_field("unit", &said.measure.unit)?;
+        out.serialize_field("blocks_unit", &said.measure.blocks)?;
+        out.serialize_field("rows", &rows)?;
+        out.serialize_field("message", &self.message)?;
+        out.end()
+    }
 }
 
 impl fmt::Display for Verdict {
@@ -200,8 +335,10 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// Where the figures stand against the baseline entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where the figures stand against the baseline entry. In JSON: `missing`, `within`,
+/// `improved` or `regressed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Standing {
     /// There is no entry of that name.
     Missing,
@@ -384,10 +521,11 @@ fn check_measured(
             .ok()
             .flatten()
             .is_some_and(|b| b.get(name).is_some());
-    let message = render(&Rendered {
+    let said = render(&Rendered {
         path,
         name,
         entry,
+        measure,
         standing,
         comparison: comparison.as_ref(),
         wrote: wrote.as_deref(),
@@ -396,9 +534,11 @@ fn check_measured(
     });
     Ok(Verdict {
         passed: decision.passed,
+        standing,
+        message: said.text(comparison.as_ref()),
         comparison,
         wrote,
-        message,
+        said,
     })
 }
 
@@ -490,6 +630,8 @@ struct Rendered<'a> {
     path: &'a Path,
     name: &'a str,
     entry: Option<&'a Entry>,
+    /// What the figures checked measure.
+    measure: &'a Measure,
     standing: Standing,
     comparison: Option<&'a Comparison>,
     wrote: Option<&'a Path>,
@@ -498,12 +640,31 @@ struct Rendered<'a> {
     options: &'a CheckOptions,
 }
 
-/// The message of a check, from what was decided and done, and the pending file waiting for
-/// review, if any.
-fn render(r: &Rendered<'_>) -> String {
-    let mut message = render_verdict(r);
+impl Said {
+    /// The text message: empty for figures within the tolerance with nothing written (the
+    /// command prints the table itself then).
+    fn text(&self, comparison: Option<&Comparison>) -> String {
+        match (self.joint, comparison) {
+            (Joint::Table, Some(c)) => format!(
+                "{}:\n{}\n{}",
+                self.headline,
+                c.measured(&self.measure),
+                self.advice
+            ),
+            (Joint::Table, None) | (Joint::Quiet, _) => String::new(),
+            (Joint::Space, _) => format!("{} {}", self.headline, self.advice),
+            (Joint::Line, _) if self.advice.is_empty() => self.headline.clone(),
+            (Joint::Line, _) => format!("{}\n{}", self.headline, self.advice),
+        }
+    }
+}
+
+/// The message of a check in parts, from what was decided and done, and the pending file
+/// waiting for review, if any.
+fn render(r: &Rendered<'_>) -> Said {
+    let (headline, joint, mut advice) = render_verdict(r);
     if let Some(pending) = r.waiting {
-        message.push_str(&format!(
+        advice.push_str(&format!(
             "\n{p} holds figures for `{name}` waiting for review: accept them with \
              `mv {p} {file}`.",
             p = pending.display(),
@@ -511,11 +672,20 @@ fn render(r: &Rendered<'_>) -> String {
             file = r.path.display(),
         ));
     }
-    message
+    Said {
+        file: r.path.to_path_buf(),
+        name: r.name.to_owned(),
+        tolerance: r.comparison.map_or(r.options.tolerance, |c| c.tolerance),
+        measure: r.entry.map_or(r.measure, |e| &e.measure).clone(),
+        headline,
+        joint,
+        advice,
+    }
 }
 
-/// The message of a check, from what was decided and done.
-fn render_verdict(r: &Rendered<'_>) -> String {
+/// The message of a check, from what was decided and done: its headline, how the text joins
+/// it to the rest, and what to do.
+fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
     let (file, name, policy) = (r.path.display(), r.name, r.options.policy);
     let command = &r.options.record_command;
     let ci_note = if policy.ci && policy.update != Update::No {
@@ -525,16 +695,31 @@ fn render_verdict(r: &Rendered<'_>) -> String {
     };
     let Some(entry) = r.entry else {
         return match (r.wrote, policy.effective()) {
-            (Some(pending), Update::Pending) => format!(
-                "dhat-kit: no baseline entry `{name}` in {file}; wrote it to {p} for review.\n\
-                 Accept it with `mv {p} {file}` and commit {file}.",
-                p = pending.display(),
+            (Some(pending), Update::Pending) => (
+                format!(
+                    "dhat-kit: no baseline entry `{name}` in {file}; wrote it to {p} for review.",
+                    p = pending.display()
+                ),
+                Joint::Line,
+                format!(
+                    "Accept it with `mv {p} {file}` and commit {file}.",
+                    p = pending.display()
+                ),
             ),
-            (Some(_), _) => format!("dhat-kit: recorded the new baseline entry `{name}` in {file}"),
-            (None, _) if policy.ci => format!(
-                "dhat-kit: no baseline entry `{name}` in {file}, and CI is set, so none is \
-                 recorded (nothing is written on CI).\nRecord it on a development machine \
-                 and commit {file}:\n\n    {command}\n{ci_note}"
+            (Some(_), _) => (
+                format!("dhat-kit: recorded the new baseline entry `{name}` in {file}"),
+                Joint::Line,
+                String::new(),
+            ),
+            (None, _) if policy.ci => (
+                format!(
+                    "dhat-kit: no baseline entry `{name}` in {file}, and CI is set, so none is \
+                     recorded (nothing is written on CI)."
+                ),
+                Joint::Line,
+                format!(
+                    "Record it on a development machine and commit {file}:\n\n    {command}\n{ci_note}"
+                ),
             ),
             (None, _) => {
                 let review = if command.contains("DHAT_KIT_UPDATE=1") {
@@ -545,16 +730,22 @@ fn render_verdict(r: &Rendered<'_>) -> String {
                 } else {
                     String::new()
                 };
-                format!(
-                    "dhat-kit: no baseline entry `{name}` in {file}. Record it with:\n\n    \
-                     {command}\n\nthen commit {file}.{review}"
+                (
+                    format!("dhat-kit: no baseline entry `{name}` in {file}."),
+                    Joint::Space,
+                    format!("Record it with:\n\n    {command}\n\nthen commit {file}.{review}"),
                 )
             }
         };
     };
-    let Some(comparison) = r.comparison.filter(|_| r.standing != Standing::Within) else {
-        return String::new();
-    };
+    if r.comparison.is_none() || r.standing == Standing::Within {
+        let tolerance = r.comparison.map_or(r.options.tolerance, |c| c.tolerance);
+        return (
+            format!("dhat-kit: `{name}` is within its baseline in {file} (tolerance {tolerance}%)"),
+            Joint::Quiet,
+            String::new(),
+        );
+    }
     let recorded = entry
         .recorded_at
         .as_deref()
@@ -590,8 +781,7 @@ fn render_verdict(r: &Rendered<'_>) -> String {
             }
         }
     };
-    let table = comparison.measured(&entry.measure);
-    format!("{headline}:\n{table}\n{what_now}{ci_note}")
+    (headline, Joint::Table, format!("{what_now}{ci_note}"))
 }
 
 /// Figures to record: `now`, which measure `measure`, from `from`, as the entry `name`, under

@@ -138,7 +138,8 @@ enum Command {
         /// belongs to the first component whose match any frame of its stack satisfies.
         #[arg(long, value_name = "TOML")]
         budget: Option<PathBuf>,
-        /// With --budget: lists each component's sites and the frame that claimed each.
+        /// With --budget: lists each component's sites and the frame that claimed each (in the
+        /// table format).
         #[arg(long, requires = "budget")]
         explain: bool,
         /// The entry to compare with.
@@ -162,6 +163,10 @@ enum Command {
             default_missing_value = "record"
         )]
         update: Option<UpdateArg>,
+        /// The output: an aligned text table, GitHub-flavoured Markdown (for a pull request's
+        /// comment), or JSON (schema `dhat-kit-check/1`). The exit status is the same in all three.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
     },
 }
 
@@ -542,63 +547,169 @@ fn run(command: Command) -> Result<(), Failure> {
             tolerance,
             metrics,
             update,
+            format,
         } => {
+            if explain && format != FormatArg::Table {
+                return Err(Failure::BadInput(
+                    "dhat-kit: --explain lists sites in the table format only; \
+                     leave out --format or --explain"
+                        .to_owned(),
+                ));
+            }
             let p = load(&profile)?;
-            let budgets = match &budget {
-                Some(b) => Some(check_budgets(&p, b, explain)?),
+            let report = match &budget {
+                Some(file) => Some(
+                    analyze::budget::Budgets::read(file)
+                        .and_then(|b| b.check(&p))
+                        .map_err(|e| Failure::BadInput(e.to_string()))?,
+                ),
                 None => None,
             };
-            let Some(file) = baseline else {
-                return budgets.unwrap_or(Ok(()));
+            let verdict = match &baseline {
+                Some(file) => {
+                    let options = CheckOptions {
+                        tolerance,
+                        metrics,
+                        policy: Policy::for_command(match update {
+                            None => Update::No,
+                            Some(UpdateArg::Record) => Update::Record,
+                            Some(UpdateArg::New) => Update::Pending,
+                        }),
+                        record_command: format!(
+                            "dhat-kit check {} --baseline {} --name {name} --update",
+                            profile.display(),
+                            file.display()
+                        ),
+                    };
+                    Some(
+                        baseline::check_loaded(
+                            &p,
+                            &profile.display().to_string(),
+                            file,
+                            &name,
+                            &options,
+                        )
+                        .map_err(|e| Failure::BadInput(e.to_string()))?,
+                    )
+                }
+                None => None,
             };
-            let options = CheckOptions {
-                tolerance,
-                metrics,
-                policy: Policy::for_command(match update {
-                    None => Update::No,
-                    Some(UpdateArg::Record) => Update::Record,
-                    Some(UpdateArg::New) => Update::Pending,
-                }),
-                record_command: format!(
-                    "dhat-kit check {} --baseline {} --name {name} --update",
-                    profile.display(),
-                    file.display()
-                ),
+            if let Some(r) = &report {
+                for w in r.warnings() {
+                    eprintln!("{w}");
+                }
+            }
+            let checked = Checked {
+                profile: &profile,
+                measure: Measure::of(&p),
+                report: report.as_ref(),
+                verdict: verdict.as_ref(),
             };
-            let verdict =
-                baseline::check_loaded(&p, &profile.display().to_string(), &file, &name, &options)
-                    .map_err(|e| Failure::BadInput(e.to_string()))?;
-            if !verdict.passed {
-                return Err(Failure::Failed(verdict.message));
-            }
-            match (&verdict.comparison, verdict.message.is_empty()) {
-                (Some(c), true) => print(&format!("{}\n", c.measured(&Measure::of(&p))))?,
-                _ => print(&format!("{}\n", verdict.message))?,
-            }
-            budgets.unwrap_or(Ok(()))
+            print(&checked.render(Format::from(format), explain)?)?;
+            checked.outcome()
         }
     }
 }
 
-/// `check --budget`: the table on stdout (and each component's sites with `--explain`), a
-/// warning on stderr per component that claims nothing. The outer error is bad input; the inner
-/// result is the verdict, `Failed` (one line) when a component is over.
-fn check_budgets(p: &Profile, file: &Path, explain: bool) -> Result<Result<(), Failure>, Failure> {
-    let budgets =
-        analyze::budget::Budgets::read(file).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let report = budgets
-        .check(p)
-        .map_err(|e| Failure::BadInput(e.to_string()))?;
-    for w in report.warnings() {
-        eprintln!("{w}");
+/// What `check` found: the budget report and the baseline verdict, each if asked for.
+struct Checked<'a> {
+    profile: &'a Path,
+    /// What the profile's figures measure, which names the rows of a table within the tolerance.
+    measure: Measure,
+    report: Option<&'a analyze::budget::BudgetReport>,
+    verdict: Option<&'a baseline::Verdict>,
+}
+
+impl Checked<'_> {
+    /// The output on stdout. As a table: the budget table (and each component's sites with
+    /// `--explain`), then the baseline's table, or its message, which on failure goes to stderr
+    /// instead ([`outcome`](Checked::outcome)). In Markdown: both, with the failure, for a pull
+    /// request's comment. In JSON: one object, `dhat-kit-check/1`.
+    fn render(&self, format: Format, explain: bool) -> Result<String, Failure> {
+        let mut out = String::new();
+        match format {
+            Format::Json => {
+                /// The budget report in JSON, with its verdict and warnings.
+                #[derive(serde::Serialize)]
+                struct BudgetJson<'r> {
+                    passed: bool,
+                    #[serde(flatten)]
+                    report: &'r analyze::budget::BudgetReport,
+                    warnings: Vec<String>,
+                }
+                /// `check --format json`, its fields in this order.
+                #[derive(serde::Serialize)]
+                struct CheckJson<'r> {
+                    schema: &'static str,
+                    profile: String,
+                    passed: bool,
+                    budget: Option<BudgetJson<'r>>,
+                    baseline: Option<&'r baseline::Verdict>,
+                }
+                let json = CheckJson {
+                    schema: "dhat-kit-check/1",
+                    profile: self.profile.display().to_string(),
+                    passed: self.passed(),
+                    budget: self.report.map(|r| BudgetJson {
+                        passed: r.passed(),
+                        report: r,
+                        warnings: r.warnings(),
+                    }),
+                    baseline: self.verdict,
+                };
+                let text = serde_json::to_string_pretty(&json)
+                    .map_err(|e| Failure::BadInput(format!("dhat-kit: cannot write JSON: {e}")))?;
+                out.push_str(&text);
+                out.push('\n');
+            }
+            Format::Markdown => {
+                if let Some(r) = self.report {
+                    out.push_str(&r.render_markdown());
+                }
+                if let Some(v) = self.verdict {
+                    if !out.is_empty() {
+                        out.push('\n');
+                    }
+                    out.push_str(&v.to_markdown());
+                }
+            }
+            Format::Table => {
+                if let Some(r) = self.report {
+                    out.push_str(&r.render());
+                    if explain {
+                        out.push_str(&format!("\n{}", r.explain()));
+                    }
+                }
+                match self.verdict {
+                    Some(v) if v.passed => match (&v.comparison, v.message.is_empty()) {
+                        (Some(c), true) => {
+                            out.push_str(&format!("{}\n", c.measured(&self.measure)))
+                        }
+                        _ => out.push_str(&format!("{}\n", v.message)),
+                    },
+                    _ => {}
+                }
+            }
+        }
+        Ok(out)
     }
-    print(&report.render())?;
-    if explain {
-        print(&format!("\n{}", report.explain()))?;
+
+    /// Whether every check asked for passed.
+    fn passed(&self) -> bool {
+        self.report.is_none_or(|r| r.passed()) && self.verdict.is_none_or(|v| v.passed)
     }
-    Ok(report
-        .failure()
-        .map_or(Ok(()), |line| Err(Failure::Failed(line))))
+
+    /// The exit: a failed baseline check with its message (the whole of it, with the table and
+    /// what to do, when the table was not on stdout), else the budget's failure line.
+    fn outcome(&self) -> Result<(), Failure> {
+        if let Some(v) = self.verdict.filter(|v| !v.passed) {
+            return Err(Failure::Failed(v.message.clone()));
+        }
+        match self.report.and_then(analyze::budget::BudgetReport::failure) {
+            Some(line) => Err(Failure::Failed(line)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Leaves a large profile's memory to the operating system, which takes it back at exit at once,

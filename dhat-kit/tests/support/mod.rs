@@ -84,3 +84,25 @@ pub fn printed(stderr: &str, label: &str) -> Option<(u64, u64)> {
         .collect();
     Some((*nums.first()?, nums.get(1).copied().unwrap_or(0)))
 }
+
+/// `n` with thousands separators, as the command's tables show it: `17,170`.
+pub fn thousands(n: u64) -> String {
+    let d = n.to_string();
+    let mut out = String::new();
+    for (i, c) in d.chars().enumerate() {
+        if i > 0 && (d.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The JSON `check --format json` printed: its schema first, as every JSON of the command has it.
+pub fn check_json(stdout: &str) -> serde_json::Value {
+    assert!(
+        stdout.starts_with("{\n  \"schema\": \"dhat-kit-check/1\","),
+        "{stdout}"
+    );
+    serde_json::from_str(stdout).unwrap()
+}
