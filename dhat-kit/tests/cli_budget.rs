@@ -347,6 +347,85 @@ fn a_component_matching_nothing_warns_and_the_first_match_wins() {
 }
 
 #[test]
+fn strict_fails_on_a_component_that_claims_nothing() {
+    let dir = TempDir::new("budget", "strict");
+    let idle =
+        "[[component]]\nname = \"program\"\nmatch = { function = \"main\" }\nmax = \"100%\"\n\n\
+         [[component]]\nname = \"tables\"\nmatch = { function = \"grow_table\" }\nmax = \"1%\"\n\n\
+         [[component]]\nname = \"json\"\nmatch = { crate = \"serde_json\" }\nmax = 1\n";
+    let budget = dir.write("budgets.toml", idle);
+    let profile = fixture("valgrind-heap.json");
+    let b = budget.display();
+
+    // Without --strict: 0 (a_component_matching_nothing_warns_and_the_first_match_wins).
+    let (code, _, _) = check(&profile, &budget, &[]);
+    assert_eq!(code, 0);
+    // With it: 1, the two that claim nothing named in the verdict and on stderr's last line.
+    let (code, out, err) = check(&profile, &budget, &["--strict"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.ends_with(
+            "2 of 3 components claim nothing: tables (claimed earlier), json (matches nothing)\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        err.ends_with(&format!(
+            "dhat-kit: budget components that claim nothing ({b}): tables (claimed earlier), json (matches nothing)\n"
+        )),
+        "{err}"
+    );
+    let (code, json, _) = check(&profile, &budget, &["--strict", "--format", "json"]);
+    assert_eq!(code, 1, "{json}");
+    let v = check_json(&json);
+    assert_eq!(
+        (&v["passed"], &v["budget"]["passed"]),
+        (&false.into(), &false.into())
+    );
+
+    // Over and idle: both named.
+    let over = dir.write(
+        "over.toml",
+        &(VALGRIND_BUDGET.replace("\"50%\"", "\"40%\"")
+            + "\n[[component]]\nname = \"orm\"\nmatch = { function = \"no_such_fn\" }\nmax = 1\n"),
+    );
+    let (code, out, err) = check(&profile, &over, &["--strict"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.ends_with(
+            "1 of 4 components over budget: tables (7.9 KiB > 40% (6.7 KiB)); 1 claims nothing: orm (matches nothing)\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        err.ends_with(&format!(
+            "dhat-kit: over budget ({}): tables; claiming nothing: orm (matches nothing)\n",
+            over.display()
+        )),
+        "{err}"
+    );
+
+    // Every component claiming something: --strict changes nothing.
+    let within = dir.write("within.toml", VALGRIND_BUDGET);
+    let (code, out, err) = check(&profile, &within, &["--strict"]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.ends_with("3 of 3 components within budget\n"), "{out}");
+
+    // The library: strict() fails the same report, and assert_within panics with the table.
+    let p = dhat_kit::profile::read(&profile).unwrap();
+    let report = Budgets::parse(idle, "budgets.toml")
+        .unwrap()
+        .check(&p)
+        .unwrap();
+    assert!(report.passed());
+    let strict = report.strict();
+    assert!(!strict.passed());
+    let panic = std::panic::catch_unwind(|| strict.assert_within()).unwrap_err();
+    let text = panic.downcast_ref::<String>().unwrap();
+    assert!(text.contains("2 of 3 components claim nothing"), "{text}");
+}
+
+#[test]
 fn explain_lists_each_components_sites_and_the_frame_that_claimed_them() {
     let dir = TempDir::new("budget", "explain");
     let budget = dir.write("budgets.toml", VALGRIND_BUDGET);

@@ -1054,6 +1054,7 @@ impl Budgets {
             components,
             rest,
             explained: explain,
+            strict: false,
         })
     }
 }
@@ -1195,6 +1196,9 @@ pub struct BudgetReport {
     pub rest: Vec<ComponentStatus>,
     #[serde(skip)]
     explained: Vec<Vec<Claimed>>,
+    /// Whether a component that claims nothing fails ([`strict`](BudgetReport::strict)).
+    #[serde(skip)]
+    strict: bool,
 }
 
 /// A [`Match`] as the text the table shows, for JSON.
@@ -1206,14 +1210,64 @@ fn as_text<S: serde::Serializer>(m: &Option<Match>, s: S) -> Result<S::Ok, S::Er
 }
 
 impl BudgetReport {
-    /// Whether every component is within its limit (a component that matches nothing is within).
+    /// Whether every component is within its limit (a component that claims nothing is within,
+    /// unless the report is [`strict`](BudgetReport::strict)).
     pub fn passed(&self) -> bool {
-        self.components.iter().all(|c| c.status != Status::Over)
+        self.failure().is_none()
+    }
+
+    /// The report, with every component that claims no program point ([`idle`](Self::idle))
+    /// failing the check as one over its limit does: for CI, where a typo in a `match` must
+    /// not pass as "within". [`passed`](Self::passed), [`failure`](Self::failure),
+    /// [`render`](Self::render) and [`assert_within`](Self::assert_within) then say so.
+    /// `dhat-kit check --strict`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dhat_kit::analyze::budget::Budgets;
+    ///
+    /// let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+    ///   "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+    ///   "pps":[{"tb":100,"tbk":1,"tl":1,"mb":100,"mbk":1,"gb":100,"gbk":1,"eb":0,"ebk":0,"fs":[1]}],
+    ///   "ftbl":["[root]","0x1: app::parse_json (src/json.rs:1:1)"]}"#;
+    /// let profile = dhat_kit::profile::from_slice(json.as_bytes(), "dhat-heap.json")?;
+    /// // A typo: `parse_jsno` matches nothing.
+    /// let budgets = Budgets::parse(
+    ///     "[[component]]\nname = \"JSON\"\nmatch = { function = \"parse_jsno\" }\nmax = \"50%\"\n",
+    ///     "budgets.toml",
+    /// )?;
+    /// let report = budgets.check(&profile)?;
+    /// assert!(report.passed());
+    /// let strict = report.strict();
+    /// assert!(!strict.passed());
+    /// assert_eq!(
+    ///     strict.failure().unwrap(),
+    ///     "dhat-kit: budget components that claim nothing (budgets.toml): JSON (matches nothing)"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn strict(self) -> BudgetReport {
+        BudgetReport {
+            strict: true,
+            ..self
+        }
     }
 
     /// The components over their limit.
     pub fn over(&self) -> impl Iterator<Item = &ComponentStatus> {
         self.components.iter().filter(|c| c.status == Status::Over)
+    }
+
+    /// The components that claim no program point: their `match` holds on none
+    /// ([`Status::Unmatched`], often a typo) or earlier components claimed them all
+    /// ([`Status::ClaimedEarlier`]). [`passed`](BudgetReport::passed) counts them within (a
+    /// component may budget code a run did not reach), unless the report is
+    /// [`strict`](BudgetReport::strict).
+    pub fn idle(&self) -> impl Iterator<Item = &ComponentStatus> {
+        self.components
+            .iter()
+            .filter(|c| matches!(c.status, Status::Unmatched | Status::ClaimedEarlier))
     }
 
     /// One warning line per component that claims nothing:
@@ -1314,19 +1368,41 @@ impl BudgetReport {
 
     /// The line that says the check failed, naming the components over budget, on one line
     /// (control characters in a name escaped): `dhat-kit: over budget (budgets.toml): tables`;
-    /// `None` when it [`passed`](BudgetReport::passed).
+    /// in a [`strict`](BudgetReport::strict) report, also those that claim nothing
+    /// (`dhat-kit: budget components that claim nothing (budgets.toml): ORM (matches
+    /// nothing)`); `None` when it [`passed`](BudgetReport::passed).
     pub fn failure(&self) -> Option<String> {
+        let file = one_line(&self.file);
         let over: Vec<String> = self
             .over()
             .map(|c| one_line(&c.name).into_owned())
             .collect();
-        (!over.is_empty()).then(|| {
-            format!(
-                "dhat-kit: over budget ({}): {}",
-                one_line(&self.file),
+        let idle = self.idle_text();
+        match (over.is_empty(), idle) {
+            (true, None) => None,
+            (false, None) => Some(format!(
+                "dhat-kit: over budget ({file}): {}",
                 over.join(", ")
-            )
-        })
+            )),
+            (true, Some(idle)) => Some(format!(
+                "dhat-kit: budget components that claim nothing ({file}): {idle}"
+            )),
+            (false, Some(idle)) => Some(format!(
+                "dhat-kit: over budget ({file}): {}; claiming nothing: {idle}",
+                over.join(", ")
+            )),
+        }
+    }
+
+    /// In a [`strict`](BudgetReport::strict) report, the components that claim nothing, on one
+    /// line: `ORM (matches nothing), parser (claimed earlier)`; otherwise `None`.
+    fn idle_text(&self) -> Option<String> {
+        let idle: Vec<String> = self
+            .idle()
+            .filter(|_| self.strict)
+            .map(|c| format!("{} ({})", one_line(&c.name), c.status))
+            .collect();
+        (!idle.is_empty()).then(|| idle.join(", "))
     }
 
     /// The table: current, share, limit, status, metric and component, one row per component and
@@ -1402,7 +1478,7 @@ impl BudgetReport {
     fn verdict(&self) -> String {
         let over: Vec<String> = self.over().map(|c| self.over_text(c)).collect();
         let n = self.components.len();
-        let count = |s: Status| self.components.iter().filter(|c| c.status == s).count();
+        let count = |s: Status| self.idle().filter(|c| c.status == s).count();
         let idle: Vec<String> = [
             (count(Status::Unmatched), "matching nothing"),
             (count(Status::ClaimedEarlier), "claimed earlier"),
@@ -1411,7 +1487,20 @@ impl BudgetReport {
         .filter(|&&(k, _)| k > 0)
         .map(|(k, what)| format!("{k} {what}"))
         .collect();
-        if over.is_empty() && !idle.is_empty() {
+        if let Some(failing) = self.idle_text() {
+            // Strict: claiming nothing fails, and the verdict names them.
+            let k = self.idle().count();
+            let claim = if k == 1 { "claims" } else { "claim" };
+            if over.is_empty() {
+                format!("{k} of {n} components {claim} nothing: {failing}")
+            } else {
+                format!(
+                    "{} of {n} components over budget: {}; {k} {claim} nothing: {failing}",
+                    over.len(),
+                    over.join(", ")
+                )
+            }
+        } else if over.is_empty() && !idle.is_empty() {
             // Within, but not by measuring: say so where the verdict is read.
             format!("{n} of {n} components within budget ({})", idle.join(", "))
         } else if over.is_empty() {

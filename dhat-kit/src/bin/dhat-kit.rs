@@ -142,6 +142,11 @@ enum Command {
         /// table format).
         #[arg(long, requires = "budget")]
         explain: bool,
+        /// With --budget: a component that claims no program point (its match holds on none,
+        /// or earlier components claimed them all) fails the check, as one over its limit does,
+        /// rather than a warning. For CI, where a typo in a match must not pass.
+        #[arg(long, requires = "budget")]
+        strict: bool,
         /// The entry to compare with.
         #[arg(long, default_value = baseline::DEFAULT_NAME)]
         name: String,
@@ -543,6 +548,7 @@ fn run(command: Command) -> Result<(), Failure> {
             baseline,
             budget,
             explain,
+            strict,
             name,
             tolerance,
             metrics,
@@ -561,6 +567,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 Some(file) => Some(
                     analyze::budget::Budgets::read(file)
                         .and_then(|b| b.check(&p))
+                        .map(|r| if strict { r.strict() } else { r })
                         .map_err(|e| Failure::BadInput(e.to_string()))?,
                 ),
                 None => None,
@@ -616,6 +623,7 @@ struct Checked<'a> {
     profile: &'a Path,
     /// What the profile's figures measure, which names the rows of a table within the tolerance.
     measure: Measure,
+    /// The budget report (strict with `--strict`).
     report: Option<&'a analyze::budget::BudgetReport>,
     verdict: Option<&'a baseline::Verdict>,
 }
