@@ -517,9 +517,13 @@ fn trimmed_backtraces_count_the_frames_below_the_allocator() {
         assert!(names[caller].ends_with("::trim_deep"), "{names:?}");
         match trim {
             Some(Some(n)) => assert_eq!(frames.len() - caller, n, "{names:?}"),
+            // Whole: past this test's function (which a release build inlines into the
+            // harness's `call_once`) to the test harness's own frames, which outlive inlining.
             Some(None) => assert!(
                 deep == 16
-                    && names.iter().any(|n| n.contains("trimmed_backtraces"))
+                    && names
+                        .iter()
+                        .any(|n| n.contains("__rust_begin_short_backtrace"))
                     && !names.iter().any(|n| n.starts_with("backtrace::")),
                 "{names:?}"
             ),
