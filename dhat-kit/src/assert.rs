@@ -254,10 +254,8 @@ impl Budget {
         if !installed() {
             return Some(format!(
                 "dhat-kit: #[assert_heap] on {test} cannot measure: dhat-kit's allocator is not \
-                 installed in this test binary.\n\
-                 Add this line at the root of the test crate (the top of the file under tests/, \
-                 or src/lib.rs for unit tests):\n\n    \
-                 dhat_kit::global_allocator!();\n"
+                 installed in this test binary.\n{}",
+                crate::INSTALL
             ));
         }
         None
@@ -844,6 +842,12 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         let no_alloc = b.unmeasurable_with(true, || false).unwrap();
         assert!(
             no_alloc.contains("\n    dhat_kit::global_allocator!();\n"),
+            "{no_alloc}"
+        );
+        // In a library, only for its unit tests: never the library's own allocator.
+        assert!(
+            no_alloc.contains("src/lib.rs under #[cfg(test)]")
+                && no_alloc.contains("\n    #[cfg(test)]\n    dhat_kit::global_allocator!();\n"),
             "{no_alloc}"
         );
     }

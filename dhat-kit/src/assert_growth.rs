@@ -80,8 +80,8 @@ fn unmeasurable(test: &str, counting: bool, installed: impl FnOnce() -> bool) ->
     if !installed() {
         return Some(format!(
             "dhat-kit: #[assert_growth] on {test} cannot measure: dhat-kit's allocator is not \
-             installed in this test binary. Add this line at the root of the test crate:\n\n    \
-             dhat_kit::global_allocator!();\n"
+             installed in this test binary.\n{}",
+            crate::INSTALL
         ));
     }
     None

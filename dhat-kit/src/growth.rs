@@ -506,7 +506,8 @@ pub fn growth<R>(sizes: &[usize], mut work: impl FnMut(usize) -> R) -> Growth {
         "dhat-kit: growth cannot measure: {}",
         if cfg!(feature = "peak") {
             "dhat-kit's allocator is not installed in this binary (add \
-             `dhat_kit::global_allocator!();` at the crate's root)"
+             `dhat_kit::global_allocator!();` at the crate's root; in a library's src/lib.rs, \
+             under #[cfg(test)])"
         } else {
             "dhat-kit was built without its `peak` feature, so nothing is counted"
         }

@@ -444,9 +444,23 @@ pub use dhat_kit_macros::assert_growth;
 #[doc(inline)]
 pub use dhat_kit_macros::in_region;
 
+/// Where [`global_allocator!`] goes, as the messages of a measurement without the allocator
+/// say it.
+pub(crate) const INSTALL: &str =
+    "Install it at the root of the crate the test is in: at the top of \
+     the file under tests/ (or benches/, or a binary's src/main.rs):\n\n    \
+     dhat_kit::global_allocator!();\n\n\
+     and for a library's unit tests, in src/lib.rs under #[cfg(test)], so that the library does \
+     not install it in every program that uses it:\n\n    \
+     #[cfg(test)]\n    \
+     dhat_kit::global_allocator!();\n";
+
 /// Installs dhat-kit's counting allocator as the global allocator of the crate it is written in.
 ///
-/// Write it once, at the crate root of a binary, test or benchmark. It expands to
+/// Write it once, at the crate root of a binary, test or benchmark. For a library's unit tests,
+/// write it in `src/lib.rs` under `#[cfg(test)]`: without it, the library itself would install
+/// the allocator in every program that depends on it, and a program (or an integration test)
+/// with a global allocator of its own would fail to build. It expands to
 ///
 /// ```
 /// #[global_allocator]

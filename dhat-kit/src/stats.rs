@@ -154,9 +154,8 @@ fn say_if_nothing_counted(what: &str, stats: &Stats) {
     {
         eprintln!(
             "dhat-kit: {what} read 0: nothing has been counted in this process, so dhat-kit's \
-             allocator is not installed (dhat_kit::is_installed() says so). Add this line at the \
-             root of the crate (the top of the file under tests/, or src/lib.rs for unit \
-             tests):\n\n    dhat_kit::global_allocator!();\n"
+             allocator is not installed (dhat_kit::is_installed() says so).\n{}",
+            crate::INSTALL
         );
     }
 }
