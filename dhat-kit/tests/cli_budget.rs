@@ -571,6 +571,35 @@ fn library_check_matches_crates_regions_and_asserts() {
     );
     assert!(s[0] > 0 && s[1] > 0 && rest > 0);
     report.assert_within();
+
+    // A peak profile keeps what is live at the peak and at the end on its outside point only:
+    // a region's peak budget could never fail, so it is refused, naming the line.
+    for metric in ["peak-bytes", "peak-blocks", "end-bytes", "end-blocks"] {
+        let budgets = Budgets::parse(
+            &format!(
+                "[[component]]\nname = \"calls\"\nmatch = {{ region = \"Interpreter::call_function\" }}\n\
+                 max = \"10%\"\nmetric = \"{metric}\"\n"
+            ),
+            "regions.toml",
+        )
+        .unwrap();
+        let e = budgets.check(&profile).unwrap_err();
+        assert_eq!(e.line(), Some(1), "{e}");
+        assert!(
+            e.to_string().contains(&format!(
+                "component \"calls\": a dhat-kit peak profile does not give {metric} per region"
+            )) && e.to_string().contains("(outside any region)"),
+            "{e}"
+        );
+    }
+    // Its own maximum, a total, is per region.
+    let max = Budgets::parse(
+        "[[component]]\nname = \"calls\"\nmatch = { region = \"Interpreter::call_function\" }\n\
+         max = \"100%\"\nmetric = \"max-bytes\"\n",
+        "regions.toml",
+    )
+    .unwrap();
+    assert!(max.check(&profile).unwrap().components[0].current > 0);
 }
 
 #[test]

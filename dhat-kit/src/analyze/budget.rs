@@ -866,8 +866,9 @@ impl Budgets {
     /// # Errors
     ///
     /// [`BudgetError`] (naming the component's line) if the profile does not have a component's
-    /// figure (peak bytes of an ad-hoc profile), or if a size in bytes is given for a figure that
-    /// is not counted in bytes (blocks, or an ad-hoc profile's units).
+    /// figure (peak bytes of an ad-hoc profile, or of one region of a dhat-kit peak profile,
+    /// which keeps what is live only for the whole session), or if a size in bytes is given for
+    /// a figure that is not counted in bytes (blocks, or an ad-hoc profile's units).
     pub fn check(&self, profile: &Profile) -> Result<BudgetReport, BudgetError> {
         let unit = profile.unit_plural().to_owned();
         let blocks_unit = profile.blocks_plural().to_owned();
@@ -880,6 +881,22 @@ impl Budgets {
                 )
             };
             c.metric.check(profile).map_err(|e| at(e.to_string()))?;
+            if profile.mode == crate::profile::PEAK_MODE
+                && matches!(
+                    c.metric,
+                    Metric::PeakBytes | Metric::PeakBlocks | Metric::EndBytes | Metric::EndBlocks
+                )
+            {
+                // A budget that could never fail: every region's figure would read 0.
+                return Err(at(format!(
+                    "a dhat-kit peak profile does not give {} per region: what is live at the \
+                     peak and at the end is all on its `{}` point, so every region's figure \
+                     would read 0; budget total-bytes, total-blocks or max-bytes, or check a \
+                     heap profile (feature `heap`)",
+                    c.metric,
+                    crate::profiler::OUTSIDE
+                )));
+            }
             if let Limit::Bytes(_) = c.max {
                 if c.metric.is_blocks() {
                     return Err(at(format!(
