@@ -520,6 +520,47 @@ fn the_loaders_own_stacks_are_its_outermost_frame_with_a_symbol() {
 const RUST_RELEASE: &str = "valgrind-rust-release.json";
 
 #[test]
+fn a_rust_release_builds_inlined_closure_is_its_crates() {
+    // `{closure#0} (rust_release.rs:16)`, inlined into `rust_release::make_labels` at one address:
+    // named without its path, it is the crate of the function it is inlined into, in the same
+    // file; not a crate called `rust_release.rs`.
+    let table = ok(&[
+        "top",
+        &path(RUST_RELEASE),
+        "-n",
+        "0",
+        "--group-by",
+        "crate",
+        "--format",
+        "json",
+    ]);
+    let top: serde_json::Value = serde_json::from_str(&table).unwrap();
+    let rows = top["rows"].as_array().unwrap();
+    let crates: Vec<&str> = rows.iter().map(|r| r["site"].as_str().unwrap()).collect();
+    assert!(!crates.iter().any(|c| c.ends_with(".rs")), "{crates:?}");
+    let ours = rows.iter().find(|r| r["site"] == "rust_release").unwrap();
+    // Every site of the program's own code: squares, make_labels, count_lengths, the closure's
+    // 200 strings, main's and join_words', as `top` by site lists them.
+    let by_site = ok(&["top", &path(RUST_RELEASE), "-n", "0", "--format", "json"]);
+    let by_site: serde_json::Value = serde_json::from_str(&by_site).unwrap();
+    let program: u64 = by_site["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            let site = r["site"].as_str().unwrap();
+            site.contains("(rust_release.rs:")
+        })
+        .map(|r| r["value"].as_u64().unwrap())
+        .sum();
+    assert_eq!(ours["value"].as_u64().unwrap(), program, "{table}");
+    assert!(
+        ours["figures"]["total_blocks"].as_u64().unwrap() >= 200,
+        "{table}"
+    );
+}
+
+#[test]
 fn a_markdown_stack_keeps_each_callers_depth() {
     // Markdown trims a cell's spaces: the callers' indentation is non-breaking spaces.
     let table = ok(&[

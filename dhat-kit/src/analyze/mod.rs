@@ -448,6 +448,10 @@ pub(crate) struct Frames<'p> {
     inlined_into_std: Vec<bool>,
     /// Whether each entry is the global allocator's ([`Frame::is_global_allocator_entry`]).
     entry: Vec<Option<bool>>,
+    /// Per entry, the physical frame it is inlined into
+    /// ([`physical_frames`](crate::profile::frame::physical_frames)), found when a crate's label
+    /// first needs it.
+    physical: std::cell::OnceCell<Vec<u32>>,
 }
 
 impl<'p> Frames<'p> {
@@ -461,6 +465,32 @@ impl<'p> Frames<'p> {
                 profile.pps.iter().map(|pp| &*pp.fs),
             ),
             entry: vec![None; profile.ftbl.len()],
+            physical: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The crate of a frame: [`Frame::crate_name`], or, for a frame Valgrind names without its
+    /// path inlined into a function of the same file, that function's crate
+    /// ([`Frame::crate_via`]). A Rust crate is named as its symbols name it: Cargo's package
+    /// directory `md-prof/src/main.rs` is the crate `md_prof` of `md_prof::main`, one row.
+    fn crate_of(&self, index: u32) -> String {
+        let f = self.frame(index);
+        let physical = self.physical.get_or_init(|| {
+            crate::profile::frame::physical_frames(
+                &self.profile.ftbl,
+                self.profile.pps.iter().map(|pp| &*pp.fs),
+            )
+        });
+        let name = match physical.get(index as usize).copied() {
+            Some(p) if p != crate::profile::frame::NOT_INLINED => {
+                f.crate_via(&self.frame(p)).unwrap_or(f.crate_name())
+            }
+            _ => f.crate_name(),
+        };
+        if f.file.is_some_and(|file| file.ends_with(".rs")) {
+            name.replace('-', "_")
+        } else {
+            name.to_owned()
         }
     }
 
@@ -555,7 +585,7 @@ impl<'p> Frames<'p> {
             },
             GroupBy::Function => f.function_itself().to_owned(),
             GroupBy::File => f.file.or(f.object).unwrap_or("?").to_owned(),
-            GroupBy::Crate => f.crate_name().to_owned(),
+            GroupBy::Crate => self.crate_of(index),
         }
     }
 }

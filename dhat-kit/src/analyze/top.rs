@@ -407,6 +407,35 @@ mod tests {
     }
 
     #[test]
+    fn a_crate_is_one_row_however_its_package_is_spelled() {
+        // Valgrind with full paths: the package's directory `md-prof`, its symbols' `md_prof`.
+        let json = r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"instrs","Mtu":"instr","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+          "pps":[
+            {"tb":10,"tbk":1,"mb":10,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]},
+            {"tb":20,"tbk":1,"mb":20,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[2]},
+            {"tb":4,"tbk":1,"mb":4,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[3]}],
+          "ftbl":["[root]",
+            "0x1: md_prof::main (/w/md-prof/src/main.rs:3)",
+            "0x2: render (/w/md-prof/src/render.rs:5)",
+            "0x3: parse_tokens (/w/c-lib/src/tokens.c:19)"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let opts = TopOptions {
+            n: 0,
+            group_by: GroupBy::Crate,
+            ..TopOptions::default()
+        };
+        let rows: Vec<(String, u64)> = top(&p, &opts)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| (r.site, r.value))
+            .collect();
+        // A C library's directory keeps its name as written.
+        assert_eq!(rows, [("md_prof".to_owned(), 30), ("c-lib".to_owned(), 4)]);
+    }
+
+    #[test]
     fn json_names_its_shape() {
         let t = top(&profile(), &TopOptions::default()).unwrap();
         let json = t.render(&profile(), Format::Json);

@@ -657,6 +657,62 @@ pub(crate) fn inlined_into_std<'s>(
     inlined
 }
 
+/// Per frame-table entry of `ftbl`, the entry of the physical frame that some stack of `stacks`
+/// shows it inlined into (the last of the frames at its address, which Valgrind lists innermost
+/// first), or [`NOT_INLINED`]: a physical frame, an entry without an address, or one never seen
+/// in a chain.
+pub(crate) fn physical_frames<'s>(
+    ftbl: &[Box<str>],
+    stacks: impl IntoIterator<Item = &'s [u32]>,
+) -> Vec<u32> {
+    let address: Vec<Option<&str>> = ftbl.iter().map(|raw| Frame::parse(raw).address).collect();
+    let at = |f: u32| address.get(f as usize).copied().flatten();
+    let mut physical = vec![NOT_INLINED; ftbl.len()];
+    for fs in stacks {
+        let mut start = 0;
+        while start < fs.len() {
+            let addr = at(fs[start]);
+            let len = fs[start..]
+                .iter()
+                .take_while(|&&f| addr.is_some() && at(f) == addr)
+                .count()
+                .max(1);
+            let chain = &fs[start..start + len];
+            start += len;
+            for &f in &chain[..len - 1] {
+                if let Some(slot) = physical.get_mut(f as usize) {
+                    *slot = chain[len - 1];
+                }
+            }
+        }
+    }
+    physical
+}
+
+/// [`physical_frames`]' mark of an entry that is not inlined.
+pub(crate) const NOT_INLINED: u32 = u32::MAX;
+
+impl<'a> Frame<'a> {
+    /// The crate of a frame that Valgrind shows inlined into `physical` and names without its
+    /// path (`{closure#0} (main.rs:16)`), where [`crate_name`](Frame::crate_name) could only
+    /// give its file: the crate of `physical` when that is named with a Rust path and its source
+    /// file has the same name (a closure or function inlined from the same file is of the same
+    /// crate; one from another file may be another crate's generic code, and keeps its own
+    /// name). `None` otherwise.
+    pub(crate) fn crate_via(&self, physical: &Frame<'a>) -> Option<&'a str> {
+        if self.is_cpp() || self.rust_path_head().is_some() {
+            return None;
+        }
+        fn base<'f>(f: &Frame<'f>) -> Option<&'f str> {
+            f.file
+                .map(|file| file.rsplit(['/', '\\']).next().unwrap_or(file))
+        }
+        let krate = physical.rust_path_head()?;
+        (!physical.is_cpp() && base(self).is_some() && base(self) == base(physical))
+            .then_some(krate)
+    }
+}
+
 /// Directories of std's (and hashbrown's) sources as dhat-rs writes them, shortened to a path's last
 /// three components, where the crate's own directory is cut off. A user's file in such a directory
 /// (`src/vec/mine.rs`) is taken for std's only when its function is named without a path, as
@@ -1031,6 +1087,45 @@ fn generic_args(function: &str) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_inlined_frame_named_without_its_path_takes_its_functions_crate_from_the_same_file() {
+        fn crate_via<'a>(inlined: &'a str, physical: &'a str) -> Option<&'a str> {
+            Frame::parse(inlined).crate_via(&Frame::parse(physical))
+        }
+        let make_labels = "0x1: rust_release::make_labels (rust_release.rs:16)";
+        assert_eq!(
+            crate_via("0x1: {closure#0} (rust_release.rs:16)", make_labels),
+            Some("rust_release")
+        );
+        // Its file with a directory, and the function's without: one file.
+        assert_eq!(
+            crate_via("0x1: {closure#0} (src/rust_release.rs:20)", make_labels),
+            Some("rust_release")
+        );
+        // Another file may be another crate's generic code: its own name stays.
+        assert_eq!(
+            crate_via("0x1: from_str<T> (de.rs:2674)", make_labels),
+            None
+        );
+        // Named with a path: its own crate.
+        assert_eq!(
+            crate_via("0x1: serde_json::from_str (rust_release.rs:1)", make_labels),
+            None
+        );
+        // C++, and a function named without a path, give nothing to take.
+        assert_eq!(
+            crate_via(
+                "0x1: push_back (stl_vector.h:1294)",
+                "0x1: ns::f(int) (stl_vector.h:9)"
+            ),
+            None
+        );
+        assert_eq!(
+            crate_via("0x1: {closure#0} (main.rs:2)", "0x1: main (main.rs:9)"),
+            None
+        );
+    }
     use super::*;
 
     #[test]
