@@ -57,7 +57,9 @@ pub(crate) fn apportion(est: &[f64], var: &[f64], exact: u64) -> (Vec<u64>, u64)
         return (out, exact.saturating_sub(given));
     }
     let mut excess = sum - target;
-    for _ in 0..16 {
+    // Each round either takes all the excess or empties a site: `n` rounds and a few for float
+    // rounding.
+    for _ in 0..n + 16 {
         let open: f64 = (0..n)
             .filter(|&i| fitted[i] > 0.0)
             .map(|i| var.get(i).copied().unwrap_or(0.0).max(0.0))
@@ -75,20 +77,35 @@ pub(crate) fn apportion(est: &[f64], var: &[f64], exact: u64) -> (Vec<u64>, u64)
         }
         excess -= taken;
     }
+    // Scaled only for more than the float rounding of the rounds above, which the whole units
+    // below take back from the uncertain sites: scaling every figure by a hair less than 1 took
+    // a unit off each exact site.
     let left: f64 = fitted.iter().sum();
-    if left > target && left > 0.0 {
+    if left > target + 0.5 && left > 0.0 {
         let scale = target / left;
         for f in &mut fitted {
             *f *= scale;
         }
     }
-    // Whole units that sum to `exact`: round down, then the largest fractions get one more.
+    // Whole units that sum to `exact`: round down, then the largest fractions get one more. The
+    // units of rounding go to the sites of a variance that still hold something, if any (an
+    // exact site keeps its figure to the unit), else to any.
     let mut out: Vec<u64> = fitted.iter().map(|&e| e.floor() as u64).collect();
     let given: u64 = out.iter().sum();
-    let mut order: Vec<usize> = (0..n).collect();
+    let uncertain = |i: &usize| var.get(*i).is_some_and(|&v| v > 0.0) && fitted[*i] > 0.0;
+    let mut order: Vec<usize> = (0..n).filter(uncertain).collect();
+    if order.is_empty() {
+        order = (0..n).collect();
+    }
     if given > exact {
-        // Only float rounding gets here: take the excess back from the largest.
+        // Only float rounding gets here: take the excess back from the largest (of the sites of
+        // a variance first, then any).
         order.sort_by(|&a, &b| out[b].cmp(&out[a]));
+        let mut rest: Vec<usize> = (0..n).filter(|i| !uncertain(i)).collect();
+        rest.sort_by(|&a, &b| out[b].cmp(&out[a]));
+        if order.len() < n {
+            order.extend(rest);
+        }
         let mut over = given - exact;
         for i in order {
             let t = over.min(out[i]);
@@ -100,7 +117,7 @@ pub(crate) fn apportion(est: &[f64], var: &[f64], exact: u64) -> (Vec<u64>, u64)
     let mut short = exact - given;
     let frac = |i: usize| fitted[i] - fitted[i].floor();
     order.sort_by(|&a, &b| frac(b).total_cmp(&frac(a)));
-    for &i in order.iter().cycle().take(n.saturating_mul(2)) {
+    for &i in order.iter().cycle().take(order.len().saturating_mul(2)) {
         if short == 0 {
             break;
         }
@@ -116,39 +133,192 @@ pub(crate) fn apportion(est: &[f64], var: &[f64], exact: u64) -> (Vec<u64>, u64)
     }
 }
 
-/// Keeps each point's total at least its floor (`values[i] >= floor[i]`: a point allocated at
-/// least what it holds live at the peak or at the end), the sum unchanged: a point below its floor
-/// (as a remainder that sampling saw nothing of, whose total the sites' estimates left at 0, while
-/// it holds a block live) is raised to it, taking from the points above theirs in proportion to
-/// how far above. Where the floors sum to more than the values, nothing changes.
-pub(crate) fn keep_at_least(values: &mut [u64], floor: &[u64]) {
-    let sum = |v: &[u64]| v.iter().map(|&x| u128::from(x)).sum::<u128>();
-    if sum(floor) > sum(values) {
-        return;
+/// The blocks of a remainder of `bytes`, at the mean block size `exact_bytes / exact_blocks` (of
+/// the figure it is part of, less its sites sampled exactly: see `sample::file`), rounded up: at
+/// least one block when there are bytes, never more blocks than bytes nor than `exact_blocks`.
+///
+/// The remainder is the exact figure less the sites' estimates. The blocks' estimates are far
+/// noisier than the bytes' (a sample of a 16-byte block stands for `N / 16` blocks, 32,768 at
+/// 512 KiB), so the exact blocks less their sum says more about that noise than about what went
+/// unsampled: left to it, the remainder read millions of bytes in 0 blocks, or as many blocks as
+/// bytes. Its blocks follow its bytes instead, and the sites share the rest ([`fit_all`]).
+pub(crate) fn blocks_of(bytes: u64, exact_bytes: u64, exact_blocks: u64) -> u64 {
+    if bytes == 0 || exact_bytes == 0 || exact_blocks == 0 {
+        return 0;
     }
-    let mut deficit = 0u64;
-    for (v, &f) in values.iter_mut().zip(floor) {
-        deficit += f.saturating_sub(*v);
-        *v = (*v).max(f);
+    let k = (u128::from(bytes) * u128::from(exact_blocks)).div_ceil(u128::from(exact_bytes));
+    u64::try_from(k)
+        .unwrap_or(u64::MAX)
+        .min(bytes)
+        .min(exact_blocks)
+        .max(1)
+}
+
+/// Fits the sites' estimates `est` (variances `var`) to `exact` wholly: an excess is taken as
+/// [`apportion`] takes it, and a shortfall is given in proportion to the variance (an exact site
+/// keeps its figure). Returns the fitted figures and what no site could take (the shortfall when
+/// no site has a variance: every site exact, or none).
+pub(crate) fn fit_all(est: &[f64], var: &[f64], exact: u64) -> (Vec<u64>, u64) {
+    let fitted: Vec<f64> = est.iter().map(|&e| e.max(0.0)).collect();
+    let sum: f64 = fitted.iter().sum();
+    let short = exact as f64 - sum;
+    if short <= 0.0 {
+        return apportion(&fitted, var, exact);
     }
-    if deficit == 0 {
-        return;
+    let var: Vec<f64> = (0..fitted.len())
+        .map(|i| var.get(i).copied().unwrap_or(0.0).max(0.0))
+        .collect();
+    let weights = &var;
+    let all: f64 = weights.iter().sum();
+    if all <= 0.0 {
+        return apportion(&fitted, &var, exact);
     }
-    let slack: Vec<u64> = values.iter().zip(floor).map(|(&v, &f)| v - f).collect();
-    let all_slack = sum(&slack);
-    for (v, &s) in values.iter_mut().zip(&slack) {
-        // Rounded down, so never more than the slack (the deficit is at most all the slack).
-        let take = (u128::from(deficit) * u128::from(s) / all_slack) as u64;
-        *v -= take;
-        deficit -= take;
+    let grown: Vec<f64> = fitted
+        .iter()
+        .zip(weights)
+        .map(|(&f, &w)| f + short * w / all)
+        .collect();
+    // The grown figures sum to `exact` but for float rounding, whose units go to the site of
+    // the largest weight.
+    let (mut out, rest) = apportion(&grown, &var, exact);
+    if let Some(i) = (0..out.len()).max_by(|&a, &b| weights[a].total_cmp(&weights[b])) {
+        out[i] += rest;
+        return (out, 0);
     }
-    // What rounding left (less than a unit a point): from the points with the most slack left.
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(values[i] - floor[i]));
-    for i in order {
-        let take = deficit.min(values[i] - floor[i]);
-        values[i] -= take;
-        deficit -= take;
+    (out, rest)
+}
+
+/// How a point gives up units to raise others to their floors ([`keep_at_least`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Gives {
+    /// Before any other: the unsampled remainder, what the estimates know least about.
+    First,
+    /// In proportion to this variance (and where no point of a variance has any left, in
+    /// proportion to what it holds above its floor): a site's estimate.
+    ByVariance(f64),
+    /// Never: a site sampled exactly (every block of it sampled), whose figures stay its own.
+    Never,
+}
+
+/// Keeps each point's figure at least its floor (`values[i] >= floor[i]`: a point allocated at
+/// least what it holds live at the peak or at the end; a point with bytes holds a block), the sum
+/// unchanged. A point below its floor (as a remainder that sampling saw nothing of, whose total
+/// the sites' estimates left at 0, while it holds a block live) is raised to it, the units taken
+/// from the points above theirs as `gives` says: first from the remainder ([`Gives::First`]),
+/// then from the estimated sites in proportion to their variance ([`Gives::ByVariance`]), never
+/// from an exact site ([`Gives::Never`]), which keeps its figure whatever the others need.
+///
+/// Where that is not enough, the smallest shortfalls are met first (the most points made
+/// plausible), and the returned figure is what remains unmet.
+pub(crate) fn keep_at_least(values: &mut [u64], floor: &[u64], gives: &[Gives]) -> u64 {
+    let n = values.len().min(floor.len());
+    let gives = |i: usize| gives.get(i).copied().unwrap_or(Gives::Never);
+    let mut short: Vec<(u64, usize)> = (0..n)
+        .filter(|&i| values[i] < floor[i])
+        .map(|i| (floor[i] - values[i], i))
+        .collect();
+    let need: u128 = short.iter().map(|&(d, _)| u128::from(d)).sum();
+    // A point below its floor has nothing above it: the points raised and those that give are
+    // apart, and what can be given is known before anything moves.
+    let can: u128 = (0..n)
+        .filter(|&i| gives(i) != Gives::Never)
+        .map(|i| u128::from(values[i].saturating_sub(floor[i])))
+        .sum();
+    let mut budget = u64::try_from(need.min(can)).unwrap_or(u64::MAX);
+    short.sort_unstable();
+    let mut unmet = 0u64;
+    let mut given = 0u64;
+    for (d, i) in short {
+        let t = d.min(budget);
+        values[i] += t;
+        budget -= t;
+        given += t;
+        unmet = unmet.saturating_add(d - t);
+    }
+    for i in (0..n).filter(|&i| gives(i) == Gives::First) {
+        let t = given.min(values[i].saturating_sub(floor[i]));
+        values[i] -= t;
+        given -= t;
+    }
+    let var = |i: usize, _: u64| match gives(i) {
+        Gives::ByVariance(v) => v,
+        _ => 0.0,
+    };
+    given = take_in_proportion(values, floor, var, given);
+    let slack = |i: usize, slack: u64| match gives(i) {
+        Gives::ByVariance(_) => slack as f64,
+        _ => 0.0,
+    };
+    given = take_in_proportion(values, floor, slack, given);
+    debug_assert_eq!(given, 0, "the budget was what the points can give");
+    unmet
+}
+
+/// Takes `left` units from the points above their floors in proportion to `weight(i, slack)`
+/// (no more than a point's slack; none from a weight of 0), spreading again what a capped point
+/// could not give; returns what no point could give.
+fn take_in_proportion(
+    values: &mut [u64],
+    floor: &[u64],
+    weight: impl Fn(usize, u64) -> f64,
+    mut left: u64,
+) -> u64 {
+    while left > 0 {
+        let mut open: Vec<(usize, f64)> = (0..values.len().min(floor.len()))
+            .filter(|&i| values[i] > floor[i])
+            .map(|i| (i, weight(i, values[i] - floor[i])))
+            .filter(|&(_, w)| w > 0.0)
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        let all: f64 = open.iter().map(|&(_, w)| w).sum();
+        let mut taken = 0u64;
+        for &(i, w) in &open {
+            // Rounded down (a float share of a huge figure can land above it: capped by what is
+            // left); the units rounding leaves are taken below.
+            let share = (left as f64 * (w / all)).floor();
+            let t = (share as u64).min(values[i] - floor[i]).min(left - taken);
+            values[i] -= t;
+            taken += t;
+        }
+        if taken == 0 {
+            // Less than a unit a point: one each, from the largest weights.
+            open.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            for &(i, _) in open
+                .iter()
+                .take(usize::try_from(left).unwrap_or(usize::MAX))
+            {
+                values[i] -= 1;
+                taken += 1;
+            }
+        }
+        left -= taken;
+    }
+    left
+}
+
+/// Moves the bytes of each point with bytes and no block (its floor of a block unmet by
+/// [`keep_at_least`]: fewer blocks than points with bytes, once the exact sites hold theirs) to
+/// the remainder if it holds a block, else to the estimated site of the largest variance that
+/// does; an exact site gives none and takes none. No point then has bytes without a block unless
+/// no point but the exact sites has one.
+pub(crate) fn bytes_to_blocks(bytes: &mut [u64], blocks: &[u64], gives: &[Gives]) {
+    let n = bytes.len().min(blocks.len()).min(gives.len());
+    let to = (0..n)
+        .filter(|&i| blocks[i] > 0)
+        .filter_map(|i| match gives[i] {
+            Gives::First => Some((i, f64::INFINITY)),
+            Gives::ByVariance(v) => Some((i, v)),
+            Gives::Never => None,
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(i, _)| i);
+    let Some(to) = to else { return };
+    for i in 0..n {
+        if bytes[i] > 0 && blocks[i] == 0 && gives[i] != Gives::Never {
+            bytes[to] = bytes[to].saturating_add(std::mem::take(&mut bytes[i]));
+        }
     }
 }
 
@@ -306,15 +476,109 @@ mod tests {
             (vec![50, 50], 0)
         );
         assert_eq!(apportion(&[], &[], 7), (vec![], 7));
+        // The excess taken by variance leaves a float hair over the figure: the exact sites keep
+        // their figures (scaling all by a hair under 1 took a block off each).
+        let (out, rest) = apportion(
+            &[138.0, 881.0, 6.2, 490.0],
+            &[0.0, 0.0, 13.0, 14_000.0],
+            1_039,
+        );
+        assert_eq!(
+            (&out[..2], out.iter().sum::<u64>(), rest),
+            (&[138, 881][..], 1_039, 0)
+        );
         // A remainder holding a 192-byte block live with nothing allocated, by the fit of the
         // site's estimate: the remainder allocated it, taken from the site's total.
         let mut totals = [20 << 20, 0];
-        keep_at_least(&mut totals, &[0, 192]);
+        let gives = [Gives::ByVariance(1.0), Gives::First];
+        assert_eq!(keep_at_least(&mut totals, &[0, 192], &gives), 0);
         assert_eq!(totals, [(20 << 20) - 192, 192]);
         assert_eq!(
             apportion(&[1.0, 2.0, 3.0], &[1.0; 3], 0),
             (vec![0, 0, 0], 0)
         );
+    }
+
+    #[test]
+    fn a_remainder_s_blocks_follow_its_bytes() {
+        // 6,480,279 bytes of a figure of 9,480,279 bytes in 8,000 blocks: 1,185 bytes a block.
+        assert_eq!(blocks_of(6_480_279, 9_480_279, 8_000), 5_469);
+        assert_eq!(blocks_of(0, 100, 10), 0);
+        // A byte is at least a block's worth: one block.
+        assert_eq!(blocks_of(1, 1 << 30, 3), 1);
+        // Never more blocks than bytes, nor than the figure's.
+        assert_eq!(blocks_of(5, 10, 1_000), 5);
+        assert_eq!(blocks_of(10, 10, 3), 3);
+        assert_eq!(blocks_of(u64::MAX, u64::MAX, u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn fitting_wholly_gives_the_sites_every_unit() {
+        // A shortfall of 30 goes in proportion to the variance: 10 and 20.
+        assert_eq!(fit_all(&[10.0, 60.0], &[1.0, 2.0], 100), (vec![20, 80], 0));
+        // An exact site keeps its figure.
+        assert_eq!(fit_all(&[10.0, 60.0], &[0.0, 2.0], 100), (vec![10, 90], 0));
+        // No variance anywhere: every site exact, the shortfall is left.
+        assert_eq!(fit_all(&[10.0, 30.0], &[0.0, 0.0], 80), (vec![10, 30], 40));
+        // An excess is taken as `apportion` takes it.
+        assert_eq!(fit_all(&[60.0, 60.0], &[1.0, 3.0], 100), (vec![55, 45], 0));
+        // No site, or none that estimated anything: all of it is left.
+        assert_eq!(fit_all(&[], &[], 7), (vec![], 7));
+        assert_eq!(fit_all(&[0.0], &[0.0], 7), (vec![0], 7));
+    }
+
+    #[test]
+    fn floors_are_met_from_the_remainder_then_by_variance_never_from_an_exact_site() {
+        use Gives::*;
+        // The blocks live at the end (the threads test of tests/sampled.rs, which failed about
+        // one run in 8): an exact site of 256 blocks (64 KiB at a 4 KiB interval), an estimated
+        // site holding one, and one with bytes and no block. The exact site had the most slack
+        // above its floor of 1 and gave up a block: 255 against 256.
+        let gives = [Never, ByVariance(1_677.0), ByVariance(1_677.0), First];
+        let mut blocks = [256, 1, 0, 0];
+        assert_eq!(keep_at_least(&mut blocks, &[1, 1, 1, 0], &gives), 1);
+        assert_eq!(blocks, [256, 1, 0, 0]);
+        // Its bytes go where the blocks are (not to the exact site, nor the block-less
+        // remainder).
+        let mut bytes = [16 << 20, 150, 150, 0];
+        bytes_to_blocks(&mut bytes, &blocks, &gives);
+        assert_eq!(bytes, [16 << 20, 300, 0, 0]);
+        // The remainder gives first, whatever the others' variance.
+        let mut blocks = [256, 5, 0, 3];
+        assert_eq!(keep_at_least(&mut blocks, &[1, 1, 1, 1], &gives), 0);
+        assert_eq!(blocks, [256, 5, 1, 2]);
+        // Then the estimated sites, in proportion to their variance: 3 and 1 of 4.
+        let gives = [
+            Never,
+            ByVariance(3.0),
+            ByVariance(1.0),
+            First,
+            ByVariance(1.0),
+        ];
+        let mut blocks = [256, 10, 10, 1, 0];
+        assert_eq!(keep_at_least(&mut blocks, &[1, 1, 1, 1, 4], &gives), 0);
+        assert_eq!(blocks, [256, 7, 9, 1, 4]);
+        // A site of no variance left gives by its slack once no variance remains.
+        let gives = [Never, ByVariance(0.0), First];
+        let mut blocks = [256, 10, 0];
+        assert_eq!(keep_at_least(&mut blocks, &[1, 1, 3], &gives), 0);
+        assert_eq!(blocks, [256, 7, 3]);
+        // More shortfall than the others can give: the smallest first.
+        let gives = [Never, ByVariance(1.0), ByVariance(1.0), ByVariance(1.0)];
+        let mut blocks = [256, 0, 0, 2];
+        assert_eq!(keep_at_least(&mut blocks, &[1, 3, 1, 1], &gives), 3);
+        assert_eq!(blocks, [256, 0, 1, 1]);
+    }
+
+    /// The points and how each gives: `(value, floor, gives)`.
+    fn points() -> impl Strategy<Value = Vec<(u64, u64, Gives)>> {
+        let gives = prop_oneof![
+            Just(Gives::First),
+            Just(Gives::Never),
+            (0.0f64..1e12).prop_map(Gives::ByVariance),
+            Just(Gives::ByVariance(0.0)),
+        ];
+        proptest::collection::vec((0u64..1 << 40, 0u64..1 << 40, gives), 0..40)
     }
 
     proptest! {
@@ -330,23 +594,77 @@ mod tests {
         }
 
         #[test]
-        fn totals_stay_at_least_their_floors_and_keep_their_sum(
-            points in proptest::collection::vec((0u64..1 << 40, 0u64..1 << 40), 0..40),
+        fn wholly_fitted_figures_sum_to_the_exact_figure(
+            est in proptest::collection::vec((0.0f64..1e9, 0.0f64..1e12), 1..40),
+            exact in 0u64..10_000_000_000,
         ) {
-            let (mut values, floor): (Vec<u64>, Vec<u64>) = points.into_iter().unzip();
-            let before = values.clone();
-            keep_at_least(&mut values, &floor);
+            let (est, var): (Vec<f64>, Vec<f64>) = est.into_iter().unzip();
+            let (out, rest) = fit_all(&est, &var, exact);
+            prop_assert_eq!(out.iter().sum::<u64>() + rest, exact);
+            if var.iter().sum::<f64>() > 0.0 {
+                prop_assert_eq!(rest, 0);
+            }
+        }
+
+        #[test]
+        fn totals_stay_at_least_their_floors_and_keep_their_sum(points in points()) {
+            let floor: Vec<u64> = points.iter().map(|p| p.1).collect();
+            let gives: Vec<Gives> = points.iter().map(|p| p.2).collect();
+            let before: Vec<u64> = points.iter().map(|p| p.0).collect();
+            let mut values = before.clone();
+            let unmet = keep_at_least(&mut values, &floor, &gives);
             let sum = |v: &[u64]| v.iter().map(|&x| u128::from(x)).sum::<u128>();
             prop_assert_eq!(sum(&values), sum(&before));
-            if sum(&floor) <= sum(&before) {
-                prop_assert!(values.iter().zip(&floor).all(|(v, f)| v >= f), "{:?} {:?}", values, floor);
-                // A point below its floor only rises; one above it never falls below it.
-                for ((v, b), f) in values.iter().zip(&before).zip(&floor) {
-                    let kept = if b < f { v == f } else { v >= f && v <= b };
-                    prop_assert!(kept, "{} from {} with floor {}", v, b, f);
+            let short = |v: &[u64]| {
+                v.iter().zip(&floor).map(|(&v, &f)| u128::from(f.saturating_sub(v))).sum::<u128>()
+            };
+            prop_assert_eq!(u128::from(unmet), short(&values));
+            let can: u128 = (0..before.len())
+                .filter(|&i| gives[i] != Gives::Never)
+                .map(|i| u128::from(before[i].saturating_sub(floor[i])))
+                .sum();
+            if short(&before) <= can {
+                prop_assert_eq!(unmet, 0);
+            }
+            for i in 0..values.len() {
+                let (v, b, f) = (values[i], before[i], floor[i]);
+                // A point below its floor only rises, to it at most; one above it never falls
+                // below it; an exact site never gives.
+                let kept = if b < f {
+                    v >= b && v <= f
+                } else if gives[i] == Gives::Never {
+                    v == b
+                } else {
+                    v >= f && v <= b
+                };
+                prop_assert!(kept, "{} from {} with floor {} ({:?})", v, b, f, gives[i]);
+            }
+            // The remainder gives first: while it has anything left above its floor, no site gave.
+            let first_left = (0..values.len())
+                .any(|i| gives[i] == Gives::First && values[i] > floor[i]);
+            if first_left {
+                for i in (0..values.len()).filter(|&i| matches!(gives[i], Gives::ByVariance(_))) {
+                    prop_assert!(values[i] >= before[i], "{} gave before the remainder", i);
                 }
-            } else {
-                prop_assert_eq!(values, before);
+            }
+        }
+
+        #[test]
+        fn bytes_go_where_the_blocks_are(points in points()) {
+            let blocks: Vec<u64> = points.iter().map(|p| p.1 % 3).collect();
+            let gives: Vec<Gives> = points.iter().map(|p| p.2).collect();
+            let before: Vec<u64> = points.iter().map(|p| p.0).collect();
+            let mut bytes = before.clone();
+            bytes_to_blocks(&mut bytes, &blocks, &gives);
+            let sum = |v: &[u64]| v.iter().map(|&x| u128::from(x)).sum::<u128>();
+            prop_assert_eq!(sum(&bytes), sum(&before));
+            let takes = (0..bytes.len()).any(|i| blocks[i] > 0 && gives[i] != Gives::Never);
+            for i in 0..bytes.len() {
+                if gives[i] == Gives::Never {
+                    prop_assert_eq!(bytes[i], before[i]);
+                } else if takes {
+                    prop_assert!(bytes[i] == 0 || blocks[i] > 0);
+                }
             }
         }
 
