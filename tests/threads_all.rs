@@ -47,12 +47,17 @@ fn busy_neighbour_4() {
     busy_for(Duration::from_millis(700));
 }
 
-/// The refusal's message: every way out is named.
+/// The refusal's message: every way out is named; one test at a time only where it can help
+/// (not when the threads that ran are a pool an earlier measurement left behind, nor when the
+/// tests already run one at a time).
 fn assert_refusal(message: &str) {
     assert!(message.contains("cannot give exact figures"), "{message}");
     assert!(message.contains("cargo nextest run"), "{message}");
-    assert!(
+    let left_behind = message.contains("started by an earlier test and still alive");
+    let one_at_a_time = message.contains("this test binary runs one test at a time");
+    assert_eq!(
         message.contains("cargo test -- --test-threads 1"),
+        !left_behind && !one_at_a_time,
         "{message}"
     );
 }
@@ -251,5 +256,87 @@ fn a_refusal_is_said_once() {
         text.matches("cannot give exact figures").count(),
         1,
         "{text}"
+    );
+}
+
+/// rayon's global pool, started by the first of these tests inside its measurement, outlives it:
+/// its workers run in the next tests' measurements, as other threads. Run one at a time, in a
+/// process of their own, by [`a_pool_left_by_an_earlier_test_is_named_as_such`].
+#[dhat_kit::assert_heap(threads = "all", max_bytes = 1 << 24)]
+fn parse_on_the_global_pool() -> usize {
+    use rayon::prelude::*;
+    let parsed: Vec<String> = (0..10_000u64)
+        .into_par_iter()
+        .map(|i| format!("{i}"))
+        .collect();
+    parsed.len()
+}
+
+#[test]
+#[ignore = "run by a_pool_left_by_an_earlier_test_is_named_as_such, in a child process"]
+fn left_behind_1_starts_the_global_pool() {
+    assert_eq!(parse_on_the_global_pool(), 10_000);
+}
+
+#[test]
+#[ignore = "run by a_pool_left_by_an_earlier_test_is_named_as_such, in a child process"]
+fn left_behind_2_allocates_on_it() {
+    let refused = catch_unwind(parse_on_the_global_pool).expect_err("refused");
+    println!("refusal 2: {}", panic_text(refused));
+}
+
+#[test]
+#[ignore = "run by a_pool_left_by_an_earlier_test_is_named_as_such, in a child process"]
+fn left_behind_3_sums_on_it() {
+    #[dhat_kit::assert_heap(threads = "all", max_bytes = 1 << 24)]
+    fn sum() -> u64 {
+        use rayon::prelude::*;
+        (0..100_000u64).into_par_iter().sum()
+    }
+    let refused = catch_unwind(sum).expect_err("refused");
+    println!("refusal 3: {}", panic_text(refused));
+}
+
+/// A whole-process budget refused because a pool an earlier test started (rayon's global pool)
+/// ran in it says so, and offers what helps: a process per test, or a pool of its own; not
+/// `--test-threads 1`, which the tests already run under. (It named the pool's threads, which
+/// carry the first test's name, as "other threads", and offered `--test-threads 1`.)
+#[test]
+fn a_pool_left_by_an_earlier_test_is_named_as_such() {
+    let out = common::run_ignored_one_at_a_time("left_behind_");
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    let refusal = |n: &str| {
+        let start = text.find(&format!("refusal {n}: ")).expect(&text);
+        let end = text[start..]
+            .find("\ntest ")
+            .map_or(text.len(), |e| start + e);
+        text[start..end].to_string()
+    };
+    for message in [refusal("2"), refusal("3")] {
+        assert!(message.contains("cannot give exact figures"), "{message}");
+        assert!(message.contains("cargo nextest run"), "{message}");
+        assert!(
+            message.contains("rayon::ThreadPoolBuilder::new().build()?.install(|| ...)"),
+            "{message}"
+        );
+        assert!(!message.contains("--test-threads 1"), "{message}");
+        assert!(
+            message.contains("rayon's global pool or a shared runtime"),
+            "{message}"
+        );
+    }
+    // The workers allocated in the second test: they are known to come from an earlier
+    // measurement.
+    let second = refusal("2");
+    assert!(
+        second.contains(
+            "they were started by an earlier test and still alive: a pool that outlives its test"
+        ),
+        "{second}"
+    );
+    assert!(
+        second.contains("Running one test at a time cannot help"),
+        "{second}"
     );
 }

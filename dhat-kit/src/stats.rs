@@ -198,7 +198,11 @@ fn say_if_nothing_counted(what: &str, stats: &Stats) {
 /// starting the test, threads a finished test left behind), and at the end checks that no thread
 /// that existed before it ran or allocated meanwhile; if one did, it panics rather than return
 /// mixed figures, with a message naming the ways to run such a test alone:
-/// `cargo nextest run` (a process per test) or `cargo test -- --test-threads 1`. Under plain
+/// `cargo nextest run` (a process per test) or `cargo test -- --test-threads 1`. Threads that an
+/// earlier measurement started and that outlive it (rayon's global pool, started by a test's
+/// first `par_iter`) run in the next test's measurement as other threads, one test at a time or
+/// not: the message then says so, and names what helps there (a process per test, or a pool of
+/// the test's own, built inside the measurement). Under plain
 /// parallel `cargo test`, tests of the same binary that use dhat-kit (`measure_all`,
 /// `#[assert_heap]`) wait for each other, so a binary whose tests all run their whole body inside
 /// them is exact there too; other tests cannot be held back. Threads started before the
@@ -480,6 +484,8 @@ mod whole {
         threads_before: Option<Threads>,
         what: &'static str,
         raw: Option<SpanMark>,
+        /// [`left_behind_ops`] when it began, if it is checked.
+        left_behind: u64,
     }
 
     impl Span {
@@ -501,13 +507,14 @@ mod whole {
                 threads_before: None,
                 what,
                 raw: None,
+                left_behind: 0,
             };
             if outermost && crate::tally::uncounted(checked) {
                 match crate::tally::uncounted(wait_idle) {
                     Ok(before) => span.before = before,
                     Err(why) => {
                         drop(span);
-                        return Err(refusal(what, &why));
+                        return Err(refusal(what, &why, Others::Unknown));
                     }
                 }
             }
@@ -515,6 +522,7 @@ mod whole {
                 span.threads_before = Some(Threads::now());
             }
             span.raw = Some(SpanMark::begin(outermost));
+            span.left_behind = left_behind_ops();
             Ok(span)
         }
 
@@ -528,6 +536,7 @@ mod whole {
                 threads_before: None,
                 what,
                 raw: Some(SpanMark::begin(outermost)),
+                left_behind: 0,
             }
         }
 
@@ -550,18 +559,25 @@ mod whole {
             if let Some(before) = self.before.take() {
                 // Read, compared and dropped uncounted, as they were made.
                 let ran = crate::tally::uncounted(move || before.others_ran(&Activity::read()));
+                let left_behind = left_behind_ops().wrapping_sub(self.left_behind);
                 let what = self.what;
                 drop(self);
-                if let Some(why) = ran {
-                    return Err(refusal(what, &why));
-                }
-                if foreign_ops > 0 {
-                    let why = format!(
+                let why = match ran {
+                    Some(why) => why,
+                    None if foreign_ops > 0 => format!(
                         "{foreign_ops} allocations or frees were made by threads that were running \
                          before it began"
-                    );
-                    return Err(refusal(what, &why));
-                }
+                    ),
+                    None => return Ok(stats),
+                };
+                let others = if left_behind > 0 {
+                    Others::LeftBehind(left_behind)
+                } else if crate::tally::uncounted(one_test_at_a_time) {
+                    Others::FromBefore
+                } else {
+                    Others::Unknown
+                };
+                return Err(refusal(what, &why, others));
             }
             Ok(stats)
         }
@@ -586,19 +602,100 @@ mod whole {
         }
     }
 
+    /// What is known of the other threads that ran during a refused measurement.
+    #[derive(Clone, Copy)]
+    enum Others {
+        /// Nothing more: another test's threads, or threads started before the measurement.
+        Unknown,
+        /// Threads started inside an earlier whole-process measurement and still alive, which
+        /// made this many allocations or frees in this one: a pool that outlived its test.
+        LeftBehind(u64),
+        /// The test binary runs one test at a time: threads started before this measurement, by
+        /// an earlier test or by this one.
+        FromBefore,
+    }
+
+    /// A pool that outlives the test that started it.
+    const POOL: &str = "a pool that outlives its test, such as rayon's global pool or a shared \
+                        runtime";
+
+    /// A pool's threads, unnamed, show the name of the thread that started them.
+    const NAMES: &str = "a thread without a name of its own shows the name, cut to 15 bytes, of \
+                         the thread that started it";
+
+    /// The advice when the threads that ran were started before the measurement: running one
+    /// test at a time cannot help.
+    const OWN_POOL: &str = "- run each such test in a process of its own:\n\n    \
+                            cargo nextest run\n\n\
+                            - or give the test a pool of its own, built inside the measurement \
+                            (a runtime likewise: build it inside the test):\n\n    \
+                            rayon::ThreadPoolBuilder::new().build()?.install(|| ...)\n";
+
     /// The message of a whole-process measurement that cannot be exact here.
-    fn refusal(what: &str, why: &str) -> String {
+    fn refusal(what: &str, why: &str, others: Others) -> String {
         let thread = std::thread::current();
         let test = thread.name().unwrap_or("this test");
-        format!(
-            "dhat-kit: {what} in {test} cannot give exact figures: {why}. Figures of the whole \
-             process mean something only when nothing else runs meanwhile:\n\
-             - no other test: run this test in a process of its own, or one test at a time:\n\n    \
-             cargo nextest run\n    \
-             cargo test -- --test-threads 1\n\n\
-             - no thread started before the measurement: start a pool or runtime inside it (or \
-             inside an outer measure_all around the whole test)\n"
-        )
+        let head = format!("dhat-kit: {what} in {test} cannot give exact figures: {why}");
+        let tail = "Figures of the whole process mean something only when nothing else runs \
+                    meanwhile";
+        match others {
+            Others::Unknown => format!(
+                "{head}. {tail}:\n\
+                 - no other test: run this test in a process of its own, or one test at a time:\n\n    \
+                 cargo nextest run\n    \
+                 cargo test -- --test-threads 1\n\n\
+                 - no thread started before the measurement: start a pool or runtime inside it (or \
+                 inside an outer measure_all around the whole test)\n\
+                 - no pool left running by an earlier test ({POOL}): give the test a pool of its \
+                 own, built inside the measurement (rayon::ThreadPoolBuilder::new().build()?\
+                 .install(|| ...)), or run it in a process of its own\n"
+            ),
+            Others::LeftBehind(ops) => format!(
+                "{head}; they were started by an earlier test and still alive: {POOL} (threads \
+                 started during an earlier whole-process measurement of this process made {ops} \
+                 allocations or frees in this one; {NAMES}). Running one test at a time cannot \
+                 help: the pool outlives the test that started it. {tail}:\n{OWN_POOL}"
+            ),
+            Others::FromBefore => format!(
+                "{head}; this test binary runs one test at a time, so they were started before \
+                 this measurement: by an earlier test and still alive ({POOL}), or by this test \
+                 before the measurement began ({NAMES}). {tail}:\n{OWN_POOL}\n\
+                 - a pool or runtime this test starts: start it inside the measurement (or inside \
+                 an outer measure_all around the whole test)\n"
+            ),
+        }
+    }
+
+    /// [`left_behind_ops`](crate::tally::process::left_behind_ops): what the threads born inside
+    /// an earlier span did in exact mode since the process started.
+    #[cfg(feature = "peak")]
+    fn left_behind_ops() -> u64 {
+        crate::tally::process::left_behind_ops()
+    }
+
+    /// Without counting, nothing is known of them.
+    #[cfg(not(feature = "peak"))]
+    fn left_behind_ops() -> u64 {
+        0
+    }
+
+    /// Whether libtest runs this binary's tests one at a time (`--test-threads 1`, or
+    /// `RUST_TEST_THREADS=1`): another test's thread that runs meanwhile then belongs to a test
+    /// that has finished.
+    fn one_test_at_a_time() -> bool {
+        let args: Vec<String> = std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        // The last one given wins.
+        let mut threads = std::env::var("RUST_TEST_THREADS").ok();
+        for (i, arg) in args.iter().enumerate() {
+            if arg == "--test-threads" {
+                threads = args.get(i + 1).cloned();
+            } else if let Some(n) = arg.strip_prefix("--test-threads=") {
+                threads = Some(n.to_string());
+            }
+        }
+        threads.is_some_and(|n| n.trim() == "1")
     }
 
     /// Whether this measurement must check for other activity: in a test binary that cargo built

@@ -59,6 +59,15 @@ pub fn run_ignored(name: &str) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs the ignored tests of this test binary whose names hold `filter`, in a child process, one
+/// at a time (`--test-threads 1`, in the order of their names), their output captured.
+pub fn run_ignored_one_at_a_time(filter: &str) -> std::process::Output {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--nocapture", "--test-threads", "1", filter])
+        .output()
+        .unwrap()
+}
+
 /// A child process's standard output, then its standard error, as text.
 pub fn output_text(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)

@@ -35,6 +35,7 @@ static PROCESS: Process = Process::new();
 static SPAN: Span = Span {
     tally: Process::new(),
     foreign_ops: AtomicU64::new(0),
+    left_behind_ops: AtomicU64::new(0),
 };
 
 /// Whether exact mode is on.
@@ -66,9 +67,20 @@ pub(super) fn in_child(own_spans: usize, state: Option<&Cell<SpanTotals>>) {
     fence::in_child();
 }
 
-/// The current span epoch.
+/// A new thread's birth stamp ([`Tally::born`]): the current span epoch, shifted left by one, its
+/// low bit set when exact mode is on (the thread was started inside a whole-process span, or
+/// first counted there). A thread born inside an earlier span that works in a later one outlived
+/// the span that started it: a pool that outlives its test.
 pub(super) fn epoch() -> u64 {
-    EPOCH.load(Relaxed)
+    let inside = u64::from(exact());
+    (EPOCH.load(Relaxed) << 1) | inside
+}
+
+/// How many operations in exact mode, since the process started, threads born inside an earlier
+/// span than the one they worked in made ([`epoch`]): a span's difference of it counts what a
+/// pool left by an earlier span did in it.
+pub(crate) fn left_behind_ops() -> u64 {
+    SPAN.left_behind_ops.load(SeqCst)
 }
 
 /// One operation in exact mode (its totals and its change of live figures) by the thread of
@@ -81,8 +93,12 @@ pub(super) fn span_op(t: &Tally, totals: [u64; 2], live: [i64; 2]) {
         None => SPAN.tally.add_totals(totals),
     }
     SPAN.tally.add_live_figures(live);
-    if t.born.get() != EPOCH.load(Relaxed) && !t.measuring.get() {
+    let born = t.born.get();
+    if born >> 1 != EPOCH.load(Relaxed) && !t.measuring.get() {
         SPAN.foreign_ops.fetch_add(1, Relaxed);
+        if born & 1 != 0 {
+            SPAN.left_behind_ops.fetch_add(1, Relaxed);
+        }
     }
 }
 
@@ -403,6 +419,8 @@ struct Span {
     /// Operations in exact mode by threads first counted before the outermost span began, other
     /// than the thread measuring: another test's, or a pool started earlier.
     foreign_ops: AtomicU64,
+    /// Of those, the operations by threads born inside an earlier span ([`left_behind_ops`]).
+    left_behind_ops: AtomicU64,
 }
 
 /// The whole process's figures since it started (this thread's pending figures published first).
