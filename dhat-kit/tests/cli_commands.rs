@@ -386,6 +386,36 @@ fn flamegraph_writes_an_svg_with_the_stacks() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A profile named with bytes that are not UTF-8 gives its default outputs its name as it is.
+#[cfg(unix)]
+#[test]
+fn a_default_output_keeps_a_name_that_is_not_utf8() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempdir("non-utf8");
+    let input = dir.join(OsStr::from_bytes(b"bad\xff.json"));
+    std::fs::copy(fixture("valgrind-heap.json"), &input).unwrap();
+    for (args, made) in [
+        (&["flamegraph"][..], &b"bad\xff.svg"[..]),
+        (&["convert", "--to", "folded"][..], &b"bad\xff.folded"[..]),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .args(args)
+            .arg(&input)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert!(dir.join(OsStr::from_bytes(made)).is_file(), "{out:?}");
+    }
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn every_subcommand_has_help() {
     for sub in ["summary", "top", "diff", "flamegraph"] {
@@ -422,6 +452,11 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "line 1 column 1",
         ),
         ("array.json", b"[1, 2, 3]".to_vec(), "top level"),
+        (
+            "gzipped.json",
+            b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03".to_vec(),
+            "found gzip-compressed data",
+        ),
         ("string.json", b"\"dhat\"".to_vec(), "top level"),
         (
             "truncated-head.json",

@@ -430,7 +430,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let by = Metric::from(by);
             let p = load(&file)?;
             let name = file_name(&file);
-            let output = output.unwrap_or_else(|| named_after(&name, "svg"));
+            let output = output.unwrap_or_else(|| named_after(&file, "svg"));
             let title = title.unwrap_or_else(|| format!("{name}: {by}"));
             let mut svg = Vec::new();
             analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
@@ -514,7 +514,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let mut options = dhat_kit::export::Options::new(to);
             options.by = by.into();
             let name = file_name(&file);
-            let output = output.unwrap_or_else(|| named_after(&name, to.extension()));
+            let output = output.unwrap_or_else(|| named_after(&file, to.extension()));
             let written = if output.as_os_str() == "-" {
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 dhat_kit::export::write(&p, &name, &options, &mut out)
@@ -750,8 +750,7 @@ fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
-/// Reads a profile, with a progress bar on stderr for files over 50 MB when stderr is a terminal.
-/// The file name of `file` (its whole path if it has none), as titles and default outputs use it.
+/// The file name of `file` (its whole path if it has none), as titles use it.
 fn file_name(file: &Path) -> String {
     file.file_name().map_or_else(
         || file.display().to_string(),
@@ -759,13 +758,22 @@ fn file_name(file: &Path) -> String {
     )
 }
 
-/// The default output of a command over the profile named `name`: the same name, `.json` taken
-/// off, with `extension`, in the current directory.
-fn named_after(name: &str, extension: &str) -> PathBuf {
-    let stem = name.strip_suffix(".json").unwrap_or(name);
-    PathBuf::from(format!("{stem}.{extension}"))
+/// The default output of a command over the profile `file`: its file name, `.json` taken off,
+/// with `extension`, in the current directory.
+fn named_after(file: &Path, extension: &str) -> PathBuf {
+    // The name as it is, bytes that are not UTF-8 included: `bad\xff.json` is `bad\xff.svg`.
+    let name = Path::new(file.file_name().unwrap_or(file.as_os_str()));
+    let stem = match name.extension() {
+        Some(e) if e == "json" => name.file_stem().unwrap_or(name.as_os_str()),
+        _ => name.as_os_str(),
+    };
+    let mut out = stem.to_os_string();
+    out.push(".");
+    out.push(extension);
+    PathBuf::from(out)
 }
 
+/// Reads a profile, with a progress bar on stderr for files over 50 MB when stderr is a terminal.
 fn load(file: &Path) -> Result<Profile, Failure> {
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     if size > 50_000_000 && std::io::stderr().is_terminal() {

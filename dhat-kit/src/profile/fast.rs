@@ -387,6 +387,17 @@ fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, 
         };
     }
     scan!(s.skip_bom());
+    // A compressed profile (`dhat-heap.json.gz`, or a pprof file given by mistake) is said to
+    // be one, rather than "valid JSON" at its first byte.
+    while s.end - s.pos < 2 && scan!(s.fill()) {}
+    if s.buf[s.pos..s.end].starts_with(&[0x1f, 0x8b]) {
+        return Err(ProfileError::new(
+            name,
+            "a DHAT JSON profile, found gzip-compressed data: decompress it first \
+             (gunzip -k FILE; a .pb.gz is a pprof profile, which this command does not read)",
+            "top level, line 1 column 1",
+        ));
+    }
     match scan!(s.peek()) {
         Some(b'{') => s.advance(1),
         None => scan!(Err(ScanError::Eof)),
