@@ -549,10 +549,10 @@ impl<'p> Fold<'p> {
 /// .constprop.0]`, C's `dup_key.constprop.0`) is the function it was made from, as in `dhat-kit
 /// top --group-by function`; keyed by location, it is code of its own (at its own addresses).
 fn key_text(f: Frame<'_>, by: FoldBy) -> String {
-    let function = match by {
+    let function = super::summary::stable_name(match by {
         FoldBy::Location => f.function,
         FoldBy::Function | FoldBy::FunctionInFile => f.function_itself(),
-    };
+    });
     match by {
         FoldBy::Function => {
             no_trailing_count(super::one_line(&function.replace(';', ":")).into_owned())

@@ -77,6 +77,17 @@ pub struct Summary {
 /// the estimates rest on: `[unsampled remainder] estimated from N samples at mean interval M bytes`.
 pub(crate) const REMAINDER: &str = "[unsampled remainder]";
 
+/// A frame's function as the exporters and flame graphs name it: a sampled profile's remainder
+/// is [`REMAINDER`] alone, without what it was estimated from, which differs from run to run (so
+/// that two runs' folded stacks, flame graphs or pprof files name it alike); any other function
+/// as it is.
+pub(crate) fn stable_name(function: &str) -> &str {
+    match function.strip_prefix(REMAINDER) {
+        Some(rest) if rest.starts_with(" estimated from ") => REMAINDER,
+        _ => function,
+    }
+}
+
 /// The samples and interval a sampled profile was estimated from, read from its remainder frame.
 fn estimated_from(profile: &Profile) -> Option<(u64, u64)> {
     if profile.mode != crate::profile::SAMPLED_MODE {

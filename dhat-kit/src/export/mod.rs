@@ -252,7 +252,7 @@ impl<'a> Written<'a> {
         let name = if frame.is_unsymbolised() && frame.address.is_some() {
             Cow::Owned(frame.to_string())
         } else {
-            Cow::Borrowed(frame.function_itself())
+            Cow::Borrowed(crate::analyze::stable_name(frame.function_itself()))
         };
         let source = frame.file.filter(|&f| f != "???");
         Written {
@@ -340,6 +340,55 @@ pub(crate) fn figures(profile: &Profile) -> Vec<Figure> {
 
 #[cfg(test)]
 mod tests {
+    /// A sampled profile's remainder is named `[unsampled remainder]` in every format, without
+    /// what it was estimated from, which differs from run to run.
+    #[test]
+    fn the_remainder_is_named_alike_in_every_run() {
+        let json = r#"{"dhatFileVersion":2,"mode":"dhat-kit-sampled","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+          "pps":[
+            {"tb":100,"tbk":1,"mb":100,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1,2]},
+            {"tb":40,"tbk":2,"mb":40,"mbk":2,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[3]}],
+          "ftbl":["[root]","0x1: app::parse (src/parse.rs:3:5)","0x2: app::main (src/main.rs:9:1)",
+            "[unsampled remainder] estimated from 845 samples at mean interval 524288 bytes"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "dhat-sampled.json").unwrap();
+        let mut written = Vec::new();
+        for to in [super::To::Folded, super::To::Speedscope] {
+            let mut out = Vec::new();
+            super::write(&p, "dhat-sampled.json", &super::Options::new(to), &mut out).unwrap();
+            written.push((to, String::from_utf8(out).unwrap()));
+        }
+        #[cfg(feature = "cli")]
+        {
+            use std::io::Read;
+            let mut out = Vec::new();
+            super::write(
+                &p,
+                "dhat-sampled.json",
+                &super::Options::new(super::To::Pprof),
+                &mut out,
+            )
+            .unwrap();
+            let mut proto = Vec::new();
+            flate2::read::GzDecoder::new(&out[..])
+                .read_to_end(&mut proto)
+                .unwrap();
+            written.push((
+                super::To::Pprof,
+                String::from_utf8_lossy(&proto).into_owned(),
+            ));
+        }
+        for (to, text) in written {
+            assert!(text.contains("[unsampled remainder]"), "{to:?}: {text}");
+            assert!(!text.contains("estimated from"), "{to:?}: {text}");
+        }
+        let folded = crate::analyze::folded(&p, crate::analyze::Metric::TotalBytes);
+        assert!(
+            folded.iter().any(|l| l == "[unsampled remainder] 40"),
+            "{folded:?}"
+        );
+    }
+
     #[test]
     fn decimals() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
