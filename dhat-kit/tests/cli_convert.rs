@@ -828,7 +828,9 @@ fn bad_input_exits_2_naming_the_file() {
         dir.join("x.folded").to_str().unwrap(),
     ]);
     assert!(
-        err.contains("valgrind-ad-hoc.json") && err.contains("peak-bytes needs a heap profile"),
+        err.contains("valgrind-ad-hoc.json")
+            && err.contains("peak-bytes needs a heap profile")
+            && err.contains("this is an `ad-hoc` profile"),
         "{err}"
     );
     assert!(

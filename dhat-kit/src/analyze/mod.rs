@@ -39,6 +39,7 @@ pub use self::flame::flamegraph_svg;
 pub(crate) use self::flame::tests::rng as test_rng;
 pub use self::flame::{folded, Fold, FoldBy};
 pub use self::skip::{Skip, SKIP_ENV};
+pub(crate) use self::summary::stable_name;
 #[cfg(feature = "sampled")]
 pub(crate) use self::summary::REMAINDER;
 pub use self::summary::{summary, Summary};
@@ -267,6 +268,15 @@ pub enum Format {
     Json,
 }
 
+/// `a` or `an` before `word`, as it is read aloud: `an` before a vowel (`an ad-hoc profile`).
+pub(crate) fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// What the profile lacks for a figure asked of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lacks {
@@ -390,7 +400,8 @@ impl fmt::Display for Error {
                 lacks: Lacks::Lifetimes,
             } => write!(
                 f,
-                "{metric} needs a heap profile (with block lifetimes, bklt); this is a `{mode}` profile"
+                "{metric} needs a heap profile (with block lifetimes, bklt); this is {} `{mode}` profile",
+                article(mode)
             ),
             Error::Metric {
                 metric,
@@ -398,7 +409,8 @@ impl fmt::Display for Error {
                 lacks: Lacks::Accesses,
             } => write!(
                 f,
-                "{metric} needs a profile with block accesses (Valgrind's heap mode); this is a `{mode}` profile"
+                "{metric} needs a profile with block accesses (Valgrind's heap mode); this is {} `{mode}` profile",
+                article(mode)
             ),
             Error::Diff { side, source } => {
                 let side = match side {
