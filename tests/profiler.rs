@@ -623,3 +623,31 @@ fn a_sessions_figures_by_mode() {
         profiler.finish().unwrap();
     }
 }
+
+/// `Profiler::start`'s panic names the line that called it, not dhat-kit's source.
+#[test]
+fn a_failed_start_names_the_callers_line() {
+    let out = common::run_ignored("child_start_into_a_plain_file");
+    let text = common::output_text(&out);
+    assert!(!out.status.success(), "{text}");
+    let at: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("' (") && l.contains(") panicked at "))
+        .collect();
+    // The child's panic, then this binary's runner's own report of the failed child test.
+    let child = at
+        .iter()
+        .find(|l| l.contains("child_start_into_a_plain_file"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(child.contains("panicked at tests/profiler.rs:"), "{text}");
+}
+
+#[test]
+#[ignore = "run in a child process by a_failed_start_names_the_callers_line"]
+fn child_start_into_a_plain_file() {
+    // DHAT_KIT_OUT naming a plain file: no directory can be made there.
+    let file = common::temp("profiler", "plain-file");
+    std::fs::write(&file, b"x").unwrap();
+    std::env::set_var("DHAT_KIT_OUT", &file);
+    let _p = Profiler::start();
+}

@@ -528,7 +528,8 @@ impl Profiler {
     /// `DHAT_KIT_OUT` naming a plain file), if the mode is `peak` or `sampled` and dhat-kit's
     /// allocator is not installed, or, in the sampled mode, if `DHAT_KIT_SAMPLE_INTERVAL`
     /// is 0 or not a number; use [`Profiler::builder`] to get the [`Error`] instead.
-    /// A missing directory is created.
+    /// A missing directory is created. The panic names the caller's line.
+    #[track_caller]
     pub fn start() -> Profiler {
         match Profiler::builder().build() {
             Ok(p) => p,
