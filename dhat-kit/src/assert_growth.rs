@@ -9,7 +9,8 @@ use crate::growth::{growth, Growth, GrowthClass};
 ///
 /// # Panics
 ///
-/// When a figure grows faster than declared, with one line per such figure
+/// When a figure grows faster than declared, or the sizes cannot tell its class from a faster
+/// one than declared ([`Growth::exceeds`]), with one line per such figure
 /// (`max_bytes grows as n² (exponent 1.98), declared n`) and the table of all figures; when
 /// nothing can be measured (no dhat-kit allocator installed, or dhat-kit built without `peak`),
 /// without running `case`; and if `case` panics.
@@ -55,7 +56,7 @@ pub fn run_growth_should_panic<R>(
     }
 }
 
-/// The failure message when a figure of `report` grows faster than its class in `declared`.
+/// The failure message when a figure of `report` may grow faster than its class in `declared`.
 fn check(test: &str, report: &Growth, declared: &[(&str, GrowthClass)]) -> Option<String> {
     let failures: Vec<String> = declared
         .iter()

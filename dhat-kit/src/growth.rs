@@ -127,21 +127,43 @@ impl FromStr for GrowthClass {
 /// little better. The constant term is what keeps a fixed cost from reading as
 /// slower growth, and its sign what keeps a fixed cost from hiding faster growth.
 ///
-/// What the sizes can tell apart has limits, and both come from that tolerance:
+/// A fixed cost large against the growth makes every class's relative error small (1 MiB plus 3
+/// bytes per item changes by 28% from 1,000 to 100,000 items, and `1` fits it within 0.12), so
+/// the power of `n` is read a second time, from the increments `y - y₀` over the smallest size's
+/// figure, in which the fixed cost cancels: each class fits `y - y₀ ≈ b·(g(n) - g(n₀))`, its
+/// error relative to the increment plus 16 (bytes or blocks: noise that does not follow the size,
+/// such as capacity slack or one more digit, fits any class), the slowest within 0.12 of the best.
+/// When the increments need a higher power of `n` (`n`, `n log n` against `1`, `log n`; `n²`
+/// against `n`), the class is the slowest of that power or more that fits the figures as above.
+/// So a per-item term is never read as `1` or `log n` once it adds more than a few times 16
+/// bytes over the sizes (0.01 bytes per item from 1,000 to 100,000 items, 4 bytes per item from
+/// 1 to 8), whatever the fixed cost; 1 MiB plus 1 byte per item is `n`. A figure that steps (no
+/// more than 16 between two sizes, then more between two others: a capacity doubling between
+/// nearby sizes) tells that it grows, not how fast: its increments raise the class to `n` at
+/// most.
+///
+/// What the sizes can tell apart has limits:
 /// - **Sizes too close together** cannot tell neighbouring classes apart at all: over `[1, 2, 3]`,
-///   figures growing exactly as `n` fit `log n` within it, and over `[100, 200, 400]` `log n`
-///   fits `1`. Such sizes are refused (see Panics): every class must read as itself at the
+///   figures growing exactly as `n` fit `log n` within the tolerance, and over `[100, 200, 400]`
+///   `log n` fits `1`. Such sizes are refused (see Panics): every class must read as itself at the
 ///   sizes given. A factor of 8 between the smallest and the largest size is enough in most
 ///   cases (`[100, 200, 400, 800]`), 100 or more tells the classes apart best.
-/// - **A fixed cost large against the per-item part at the smallest size** narrows the
-///   difference between `n` and `n log n` (a factor of `log n`) below the tolerance: over
-///   `[1_000, 10_000, 100_000]`, `8·n·ln n` bytes (55 KB at 1,000) read `n log n` with 10 KB of
-///   fixed cost but `n` with 20 KB. Choose sizes at which the per-item part dominates the
-///   smallest figure, or declare the slower class only where that holds.
+/// - **A per-item term that adds only about 16 bytes over the sizes** cannot be told from noise:
+///   the class is then `1` with [`undecided`](Self::undecided) `n` when the change follows `n`
+///   better than no change (1 MiB plus 2 bytes per item over `[1, 2, 4, 8]`), and
+///   [`Growth::exceeds`] refuses a declared `1` for it; larger sizes tell.
+/// - **A log factor** is read from the figures' relative error alone, so the tolerance can hide
+///   it: `log n` small against a fixed cost reads `1` (4 KiB plus `16·ln n` bytes, 1.7% over
+///   `[1_000, 10_000, 100_000]`), and `n log n` reads `n` when a fixed cost is large against the
+///   per-item part at the smallest size: over `[1_000, 10_000, 100_000]`, `8·n·ln n` bytes
+///   (55 KB at 1,000) read `n log n` with 10 KB of fixed cost but `n` with 20 KB. Choose sizes
+///   at which the per-item part dominates the smallest figure, or declare the slower class only
+///   where that holds. The power of `n` (1 against `n`, `n` against `n²`) is not hidden so.
 ///
 /// The exponent is `p` of the best fit of `y ≈ a + b·n^p` (the same weights and constraints,
 /// `p` from 0 to 6 to within 0.001): about 1 for `n`, 1.1 to 1.2 for `n log n` at thousands of
-/// items, 2 for `n²`; 0 for a figure that does not grow.
+/// items, 2 for `n²`; 0 for a figure that does not grow; up to 6 for a step. [`terms`](Self::terms)
+/// gives the class's `a` and `b`.
 ///
 /// Figures are exact, so the fit is deterministic: the same workload and sizes give the same
 /// class on every run. Sizes spread over a factor of 100 or more tell the classes apart best.
@@ -162,10 +184,19 @@ impl FromStr for GrowthClass {
 pub struct GrowthFit {
     class: GrowthClass,
     exponent: f64,
+    fixed: f64,
+    per_g: f64,
+    undecided: Option<GrowthClass>,
 }
 
 /// How much worse than the best class's error a slower class's may be and still be chosen.
 const SLACK: f64 = 0.12;
+
+/// A change of a figure between sizes up to this (bytes or blocks) may be noise that does not
+/// follow the size (capacity slack, one more digit): the increments' fit adds it to each
+/// increment, so that changes of this order fit every class and only larger ones tell a power of
+/// `n` (see [`GrowthFit`]).
+const NOISE: f64 = 16.0;
 
 impl GrowthFit {
     /// Fits `values[i]`, the figure at `sizes[i]`.
@@ -175,6 +206,7 @@ impl GrowthFit {
     /// If `sizes` and `values` differ in length, or `sizes` has fewer than 3 sizes, is not
     /// increasing, starts at 0, or is too close together to tell the classes apart (above).
     #[must_use]
+    #[track_caller]
     pub fn of(sizes: &[usize], values: &[u64]) -> GrowthFit {
         assert_eq!(
             sizes.len(),
@@ -187,9 +219,14 @@ impl GrowthFit {
             .zip(values)
             .map(|(&n, &y)| (n as f64, y as f64))
             .collect();
+        let reading = classify(&points);
+        let (_, fixed, per_g) = fit(&points, |n| reading.class.g(n));
         GrowthFit {
-            class: classify(&points),
+            class: reading.class,
             exponent: exponent(&points),
+            fixed,
+            per_g,
+            undecided: reading.undecided,
         }
     }
 
@@ -204,17 +241,42 @@ impl GrowthFit {
     pub fn exponent(&self) -> f64 {
         self.exponent
     }
+
+    /// `(a, b)` of the class's fit `a + b·g(n)`: the fixed part, and the figure per unit of
+    /// `g(n)` (per item for `n`, per `n²` for `n²`; 0 for `1`). For 1 MiB plus 3 bytes per
+    /// item, `(1048576.0, 3.0)` with the class `n`.
+    #[must_use]
+    pub fn terms(&self) -> (f64, f64) {
+        (self.fixed, self.per_g)
+    }
+
+    /// A faster class than [`class`](Self::class) that the sizes cannot tell it from, if any:
+    /// `Some(n)` when the class is `1` but the figures change over the sizes by about 16 bytes
+    /// or blocks (the noise allowed, see above) in the shape of `n`: a per-item term too small
+    /// to show at these sizes. Larger sizes tell them apart.
+    #[must_use]
+    pub fn undecided(&self) -> Option<GrowthClass> {
+        self.undecided
+    }
 }
 
 impl fmt::Display for GrowthFit {
-    /// `n² (exponent 1.98)`.
+    /// `n² (exponent 1.98)`; `1 or n (exponent 0.41)` when [`undecided`](Self::undecided).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (exponent {:.2})", self.class, self.exponent)
+        match self.undecided {
+            Some(faster) => write!(
+                f,
+                "{} or {faster} (exponent {:.2})",
+                self.class, self.exponent
+            ),
+            None => write!(f, "{} (exponent {:.2})", self.class, self.exponent),
+        }
     }
 }
 
 /// Panics unless `sizes` are at least 3, from 1 up, strictly increasing, and far enough apart
-/// ([`sizes_problem`]).
+/// ([`sizes_problem`]), at the caller's location.
+#[track_caller]
 fn check_sizes(sizes: &[usize]) {
     if let Some(problem) = sizes_problem(sizes) {
         panic!("{problem}");
@@ -261,26 +323,137 @@ fn indistinct_classes(sizes: &[usize]) -> Option<(GrowthClass, GrowthClass)> {
                 _ => (n as f64, 1e6 * class.g(n as f64) / class.g(largest)),
             })
             .collect();
-        let read_as = classify(&points);
+        let read_as = classify(&points).class;
         (read_as != class).then_some((class, read_as))
     })
 }
 
-/// The class of the figures `points` (size, figure): the slowest whose fit's error is at most
-/// [`SLACK`] above the best class's (see [`GrowthFit`]).
-fn classify(points: &[(f64, f64)]) -> GrowthClass {
-    let errors = GrowthClass::ALL.map(|class| fit_error(points, |n| class.g(n)));
+/// What [`classify`] reads: the class, and a faster class that the figures fit as well when
+/// their change over the sizes is too small to tell the two apart.
+struct Reading {
+    class: GrowthClass,
+    undecided: Option<GrowthClass>,
+}
+
+impl GrowthClass {
+    /// The power of `n`: 0 for `1` and `log n`, 1 for `n` and `n log n`, 2, 3.
+    fn power(self) -> u8 {
+        match self {
+            GrowthClass::Constant | GrowthClass::Log => 0,
+            GrowthClass::Linear | GrowthClass::LinearLog => 1,
+            GrowthClass::Quadratic => 2,
+            GrowthClass::Cubic => 3,
+        }
+    }
+}
+
+/// The class of the figures `points` (size, figure), in two readings (see [`GrowthFit`]):
+/// - the figures' own ([`slowest_fitting`]): the slowest class whose relative error is at most
+///   [`SLACK`] above the best class's; a fixed cost large against the growth makes every class's
+///   relative error small, so this reading alone takes a per-item term for a constant;
+/// - the increments' ([`increments_class`]): how the figures change from the smallest size,
+///   which a fixed cost does not dilute; it tells the power of `n`.
+///
+/// When the increments need a higher power of `n`, the class is the figures' reading among the
+/// classes of that power or more. When the class is `1` or `log n` and the increments fit `n` as
+/// well as their best class, and better than no change at all, the sizes cannot tell them apart:
+/// `undecided` is `n`.
+fn classify(points: &[(f64, f64)]) -> Reading {
+    let level = slowest_fitting(points, GrowthClass::ALL.as_slice());
+    let (steps, errors) = increments_class(points);
+    // A step (no change between two sizes, then more than noise) is what a capacity doubling
+    // does between nearby sizes: its shape tells that the figure grows, not how fast.
+    let power = if steps_up(points) {
+        steps.power().min(1)
+    } else {
+        steps.power()
+    };
+    let class = if power > level.power() {
+        let faster: Vec<GrowthClass> = GrowthClass::ALL
+            .into_iter()
+            .filter(|c| c.power() >= power)
+            .collect();
+        slowest_fitting(points, &faster)
+    } else {
+        level
+    };
     let best = errors.iter().copied().fold(f64::INFINITY, f64::min);
-    GrowthClass::ALL
+    let linear = errors[GrowthClass::Linear as usize];
+    let constant = errors[GrowthClass::Constant as usize];
+    let undecided =
+        (class == GrowthClass::Constant && linear <= best + SLACK && linear + SLACK < constant)
+            .then_some(GrowthClass::Linear);
+    Reading { class, undecided }
+}
+
+/// Whether the figures stay within [`NOISE`] between two consecutive sizes and later grow by
+/// more between two others.
+fn steps_up(points: &[(f64, f64)]) -> bool {
+    let rises: Vec<f64> = points.windows(2).map(|w| w[1].1 - w[0].1).collect();
+    rises
+        .iter()
+        .enumerate()
+        .any(|(i, &flat)| flat <= NOISE && rises[i + 1..].iter().any(|&r| r > NOISE))
+}
+
+/// The slowest of `classes` whose fit's error is at most [`SLACK`] above the best of theirs.
+fn slowest_fitting(points: &[(f64, f64)], classes: &[GrowthClass]) -> GrowthClass {
+    let errors: Vec<f64> = classes
+        .iter()
+        .map(|class| fit(points, |n| class.g(n)).0)
+        .collect();
+    let best = errors.iter().copied().fold(f64::INFINITY, f64::min);
+    classes
+        .iter()
+        .zip(&errors)
+        .find(|&(_, &e)| e <= best + SLACK)
+        .map_or(GrowthClass::Cubic, |(&c, _)| c)
+}
+
+/// The class of the increments `y - y₀` over the smallest size's figure `y₀` (a fixed cost
+/// cancels in them), and each class's error, in the order of [`GrowthClass::ALL`].
+///
+/// Each class `g` fits `y - y₀ ≈ b·(g(n) - g(n₀))` with `b ≥ 0`, by least squares weighted by
+/// `1/(y - y₀ + NOISE)²`, its error the root mean square of
+/// `ln((b·(g(n) - g(n₀)) + NOISE)/(y - y₀ + NOISE))`: relative to the growth itself, not to the
+/// figure, with [`NOISE`] bytes or blocks of change fitting any class. The class is the slowest
+/// within [`SLACK`] of the best, as for the figures.
+fn increments_class(points: &[(f64, f64)]) -> (GrowthClass, [f64; 6]) {
+    let (n0, y0) = points[0];
+    let errors = GrowthClass::ALL.map(|class| {
+        let rows: Vec<(f64, f64, f64)> = points[1..]
+            .iter()
+            .map(|&(n, y)| {
+                let d = (y - y0).max(0.0);
+                (
+                    class.g(n) - class.g(n0),
+                    d,
+                    1.0 / ((d + NOISE) * (d + NOISE)),
+                )
+            })
+            .collect();
+        let sxx: f64 = rows.iter().map(|&(x, _, w)| w * x * x).sum();
+        let sxd: f64 = rows.iter().map(|&(x, d, w)| w * x * d).sum();
+        let b = if sxx > 0.0 { (sxd / sxx).max(0.0) } else { 0.0 };
+        let mean_square = rows
+            .iter()
+            .map(|&(x, d, _)| ((b * x + NOISE) / (d + NOISE)).ln().powi(2))
+            .sum::<f64>()
+            / rows.len() as f64;
+        mean_square.sqrt()
+    });
+    let best = errors.iter().copied().fold(f64::INFINITY, f64::min);
+    let class = GrowthClass::ALL
         .into_iter()
         .zip(errors)
         .find(|&(_, e)| e <= best + SLACK)
-        .map_or(GrowthClass::Cubic, |(c, _)| c)
+        .map_or(GrowthClass::Cubic, |(c, _)| c);
+    (class, errors)
 }
 
-/// The error of the best fit of `y ≈ a + b·g(n)`, `a, b ≥ 0`, weighted by `1/(y+1)²` (see
-/// [`GrowthFit`]).
-fn fit_error(points: &[(f64, f64)], g: impl Fn(f64) -> f64) -> f64 {
+/// The best fit of `y ≈ a + b·g(n)`, `a, b ≥ 0`, weighted by `1/(y+1)²` (see [`GrowthFit`]): its
+/// error, `a` and `b`.
+fn fit(points: &[(f64, f64)], g: impl Fn(f64) -> f64) -> (f64, f64, f64) {
     let rows: Vec<(f64, f64, f64)> = points
         .iter()
         .map(|&(n, y)| (g(n), y, 1.0 / ((y + 1.0) * (y + 1.0))))
@@ -311,14 +484,20 @@ fn fit_error(points: &[(f64, f64)], g: impl Fn(f64) -> f64) -> f64 {
                 .map(|&(g, y, _)| ((a + b * g + 1.0) / (y + 1.0)).ln().powi(2))
                 .sum::<f64>()
                 / rows.len() as f64;
-            mean_square.sqrt()
+            (mean_square.sqrt(), a, b)
         })
-        .fold(f64::INFINITY, f64::min)
+        .fold((f64::INFINITY, 0.0, 0.0), |best, c| {
+            if c.0 < best.0 {
+                c
+            } else {
+                best
+            }
+        })
 }
 
 /// The `p` of the best fit of `a + b·n^p`, from 0 to 6, to within 0.001.
 fn exponent(points: &[(f64, f64)]) -> f64 {
-    let error = |p: f64| fit_error(points, |n| n.powf(p));
+    let error = |p: f64| fit(points, |n| n.powf(p)).0;
     let mut best = (f64::INFINITY, 0.0);
     for step in 0..=600 {
         let p = f64::from(step) / 100.0;
@@ -356,11 +535,18 @@ impl Growth {
         &self.rows
     }
 
-    /// The growth of the figure `name` (one of [`Stats::FIELDS`]), or `None` for another name.
-    #[must_use]
-    pub fn fit(&self, name: &str) -> Option<GrowthFit> {
-        let i = Stats::FIELDS.iter().position(|&f| f == name)?;
-        Some(self.fits[i])
+    /// The growth of the figure `name`, one of [`Stats::FIELDS`] (`total_bytes`,
+    /// `total_blocks`, `max_bytes`, `max_blocks`, `curr_bytes`, `curr_blocks`).
+    ///
+    /// # Errors
+    ///
+    /// For another name, a message that names it and the figures (`peak_bytes` is not one: the
+    /// peak is `max_bytes`).
+    pub fn fit(&self, name: &str) -> Result<GrowthFit, String> {
+        match Stats::FIELDS.iter().position(|&f| f == name) {
+            Some(i) => Ok(self.fits[i]),
+            None => Err(unknown_figure(name)),
+        }
     }
 
     /// Peak bytes per item at each size: `max_bytes / n`.
@@ -372,20 +558,46 @@ impl Growth {
             .collect()
     }
 
-    /// Why `name` grows faster than `declared`, with the table; `None` if it does not.
+    /// Why `name` may grow faster than `declared`; `None` if it does not.
     ///
-    /// The message's first line is `max_bytes grows as n² (exponent 1.98), declared n`.
+    /// `max_bytes grows as n² (exponent 1.98), declared n` when its class is faster; when the
+    /// class is within `declared` but the sizes cannot tell it from a faster one
+    /// ([`GrowthFit::undecided`]): `curr_bytes reads 1 or n (exponent 0.41) at sizes [1, 2, 4,
+    /// 8]: they cannot tell 1 from n, declared 1; use larger sizes`.
     ///
     /// # Panics
     ///
-    /// If `name` is not one of [`Stats::FIELDS`].
+    /// If `name` is not one of [`Stats::FIELDS`], with the message [`fit`](Self::fit) gives.
     #[must_use]
+    #[track_caller]
     pub fn exceeds(&self, name: &str, declared: GrowthClass) -> Option<String> {
-        let fit = self
-            .fit(name)
-            .unwrap_or_else(|| panic!("dhat-kit: `{name}` is not a field of Stats"));
-        (fit.class > declared).then(|| format!("{name} grows as {fit}, declared {declared}"))
+        let fit = match self.fit(name) {
+            Ok(fit) => fit,
+            Err(message) => panic!("{message}"),
+        };
+        if fit.class > declared {
+            return Some(format!("{name} grows as {fit}, declared {declared}"));
+        }
+        let faster = fit.undecided.filter(|&faster| faster > declared)?;
+        let sizes: Vec<usize> = self.rows.iter().map(|&(n, _)| n).collect();
+        Some(format!(
+            "{name} reads {fit} at sizes {sizes:?}: they cannot tell {} from {faster}, declared \
+             {declared}; use larger sizes",
+            fit.class
+        ))
     }
+}
+
+/// The message for a figure's name that is not one of [`Stats::FIELDS`].
+fn unknown_figure(name: &str) -> String {
+    format!(
+        "dhat-kit: `{name}` is not a figure; the figures are {}",
+        Stats::FIELDS
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 impl fmt::Display for Growth {
@@ -430,7 +642,10 @@ impl fmt::Display for Growth {
         class[0] = "growth".into();
         exponent[0] = "exponent".into();
         for (i, fit) in self.fits.iter().enumerate() {
-            class[i + 1] = fit.class.to_string();
+            class[i + 1] = match fit.undecided {
+                Some(faster) => format!("{} or {faster}", fit.class),
+                None => fit.class.to_string(),
+            };
             exponent[i + 1] = format!("{:.2}", fit.exponent);
         }
         cells.push(class);
@@ -499,6 +714,7 @@ impl fmt::Display for Growth {
 /// fitting figures that are all 0 (every class would read as constant), if nothing can be
 /// measured: dhat-kit's allocator is not installed ([`is_installed`](crate::is_installed)), or
 /// dhat-kit was built without its `peak` feature; and if `work` panics.
+#[track_caller]
 pub fn growth<R>(sizes: &[usize], mut work: impl FnMut(usize) -> R) -> Growth {
     check_sizes(sizes);
     assert!(
@@ -631,6 +847,86 @@ mod tests {
             assert_eq!(class(sizes, total), GrowthClass::Linear, "{sizes:?}");
             assert_eq!(class(sizes, peak), GrowthClass::Linear, "{sizes:?}");
         }
+    }
+
+    #[test]
+    fn a_per_item_term_under_a_large_fixed_cost_is_never_bounded() {
+        // 1 MiB plus k bytes per item changes by 9% to 113% over these sizes: every class fits
+        // that within a few percent, but only n fits how it changes.
+        for k in [0.01, 0.5, 1.0, 2.0, 3.0, 4.0, 8.0, 12.0] {
+            let fit = |n: f64| 1_048_576.0 + k * n;
+            for sizes in [&WIDE[..], &DOUBLING[..], &[1, 10, 100][..]] {
+                if k * (sizes[sizes.len() - 1] - sizes[0]) as f64 > 64.0 {
+                    assert_eq!(class(sizes, fit), GrowthClass::Linear, "k = {k}, {sizes:?}");
+                }
+            }
+        }
+        let mib_plus = |g: fn(f64) -> f64| move |n: f64| 1_048_576.0 + g(n);
+        assert_eq!(
+            class(&[100, 300, 1_000], mib_plus(|n| n * n)),
+            GrowthClass::Quadratic
+        );
+        assert_eq!(
+            class(&[10, 100, 1_000], mib_plus(|n| n * n)),
+            GrowthClass::Quadratic
+        );
+        let cube = mib_plus(|n| n * n * n / 100.0);
+        assert_eq!(class(&[10, 100, 200], cube), GrowthClass::Cubic);
+        // A log n term stays log n or 1.
+        assert_eq!(
+            class(&WIDE, mib_plus(|n| 4096.0 * n.ln())),
+            GrowthClass::Constant
+        );
+    }
+
+    #[test]
+    fn vec_doubling_under_a_fixed_cost_is_linear() {
+        let peak = |n: f64| 1_048_576.0 + 8.0 * (n.max(4.0)).log2().ceil().exp2();
+        for sizes in [
+            &WIDE[..],
+            &DOUBLING[..],
+            &[1_500, 15_000, 150_000][..],
+            &[100, 500, 1_000, 2_000][..],
+            &[1_000, 3_000, 10_000, 30_000, 100_000][..],
+            &[600, 1_000, 10_000, 100_000][..],
+        ] {
+            assert_eq!(class(sizes, peak), GrowthClass::Linear, "{sizes:?}");
+        }
+    }
+
+    #[test]
+    fn a_step_reads_n_at_most() {
+        // A log n-sized buffer's capacity doubling once, on 1 MiB: unchanged, then up 768 bytes.
+        let fit = GrowthFit::of(&WIDE, &[1_049_344, 1_049_344, 1_050_112]);
+        assert_eq!((fit.class(), fit.undecided()), (GrowthClass::Linear, None));
+    }
+
+    #[test]
+    fn changes_within_noise_are_undecided_or_bounded() {
+        let of = |values: &[u64]| {
+            let fit = GrowthFit::of(&[1, 2, 4, 8], values);
+            (fit.class(), fit.undecided())
+        };
+        let (one, n) = (GrowthClass::Constant, Some(GrowthClass::Linear));
+        // 2 bytes per item: 14 bytes of change, in the shape of n.
+        assert_eq!(of(&[1_048_578, 1_048_580, 1_048_584, 1_048_592]), (one, n));
+        assert_eq!(of(&[1_048_576; 4]), (one, None));
+        // Noise that does not follow n.
+        assert_eq!(of(&[4_096, 4_100, 4_096, 4_098]), (one, None));
+        let fit = GrowthFit::of(&[1, 2, 4, 8], &[1_048_578, 1_048_580, 1_048_584, 1_048_592]);
+        assert_eq!(fit.to_string(), "1 or n (exponent 1.00)");
+    }
+
+    #[test]
+    fn terms() {
+        let values: Vec<u64> = WIDE.iter().map(|&n| 1_048_576 + 3 * n as u64).collect();
+        let (a, b) = GrowthFit::of(&WIDE, &values).terms();
+        assert!(
+            (a - 1_048_576.0).abs() < 1e-3 && (b - 3.0).abs() < 1e-9,
+            "{a} {b}"
+        );
+        let (a, b) = GrowthFit::of(&WIDE, &[77, 77, 77]).terms();
+        assert_eq!((a, b), (77.0, 0.0));
     }
 
     #[test]
