@@ -80,6 +80,10 @@ pub struct Diff {
     /// Whether either profile is sampled (a dhat-kit sampled profile): its sites' figures are
     /// estimates, which differ from run to run of the same work (its totals are exact).
     pub estimated: bool,
+    /// Whether one profile is sampled and the other exact: the sampled one charges a
+    /// reallocation to the code that reallocated, the exact one to the code that first allocated
+    /// the block, so a container grown far from where it was made moves between sites.
+    pub mixed: bool,
     /// The totals, those both profiles have.
     pub totals: Vec<TotalChange>,
     /// The sites whose figure changed most (by absolute delta), largest first.
@@ -204,6 +208,7 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
         group_by: opts.group_by,
         unit: after.unit_plural().to_owned(),
         estimated: sampled(before) || sampled(after),
+        mixed: sampled(before) != sampled(after),
         totals,
         sites,
         changed,
@@ -383,6 +388,15 @@ impl Diff {
                 what.0
             ));
         }
+        if self.mixed {
+            out.push_str(&format!(
+                "{}one profile is sampled and the other exact: the sampled one charges a \
+                 reallocation (a growing Vec or String) to the code that grew the block, the \
+                 exact one to the code that first allocated it, so a container made in one \
+                 function and grown in another is at different sites in the two\n",
+                if markdown { "\n" } else { "" },
+            ));
+        }
         out
     }
 }
@@ -553,9 +567,26 @@ mod tests {
         assert!(json.contains(r#""group_by": "function""#), "{json}");
         assert!(json.contains(r#""unit": "bytes""#), "{json}");
         assert!(json.contains(r#""estimated": true"#), "{json}");
+        // Both sampled: their reallocations are charged alike.
+        assert!(
+            !d.mixed && !text.contains("one profile is sampled"),
+            "{text}"
+        );
+        // One sampled, one exact: said, in the text and in JSON.
+        let d = diff(&heap(0), &after, &by_function).unwrap();
+        assert!(d.estimated && d.mixed);
+        let text = d.render(&after, Format::Markdown);
+        assert!(
+            text.contains("\none profile is sampled and the other exact: the sampled one charges a reallocation"),
+            "{text}"
+        );
+        assert!(
+            d.render(&after, Format::Json).contains(r#""mixed": true"#),
+            "{text}"
+        );
         // Exact profiles: no such note.
         let d = diff(&heap(0), &heap(0), &DiffOptions::default()).unwrap();
-        assert!(!d.estimated);
+        assert!(!d.estimated && !d.mixed);
         let text = d.render(&heap(0), Format::Table);
         assert!(text.contains("no site changed"), "{text}");
         assert!(!text.contains("estimates"), "{text}");

@@ -226,7 +226,7 @@
         "<td class=\"label\">" + name(s.site) + "</td></tr>";
     }
     $("diff-sites").innerHTML = h;
-    $("diff-note").textContent = thousands(d.sites.length) + " of " + thousands(d.changed) + " changed site" + (d.changed === 1 ? "" : "s") + "; growth in red, shrinkage in green." + (d.estimated ? " A sampled profile's site figures are estimates, which differ from run to run of the same work (its totals are exact): a change much smaller than their own spread is not a change." : "");
+    $("diff-note").textContent = thousands(d.sites.length) + " of " + thousands(d.changed) + " changed site" + (d.changed === 1 ? "" : "s") + "; growth in red, shrinkage in green." + (d.estimated ? " A sampled profile's site figures are estimates, which differ from run to run of the same work (its totals are exact): a change much smaller than their own spread is not a change." : "") + (d.mixed ? " One profile is sampled and the other exact: the sampled one charges a reallocation (a growing Vec or String) to the code that grew the block, the exact one to the code that first allocated it, so a container made in one function and grown in another is at different sites in the two." : "");
   }
 
   // ---- regions ----
