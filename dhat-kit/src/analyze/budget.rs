@@ -1070,6 +1070,7 @@ impl Budgets {
             blocks_unit,
             components,
             rest,
+            estimated: profile.mode == crate::profile::SAMPLED_MODE,
             explained: explain,
             strict: false,
         })
@@ -1115,6 +1116,11 @@ impl Kind {
 
 /// How many sites of each component [`BudgetReport::explain`] lists.
 pub const EXPLAINED_SITES: usize = 25;
+
+/// The note under the table of a sampled profile.
+const ESTIMATED: &str = "a sampled profile's component figures are estimates, which differ from \
+     run to run of the same work (its totals are exact): a component near its limit may pass in \
+     one run and fail in the next; check an exact profile where it matters";
 
 /// The columns of a [`BudgetReport`]'s table.
 const TABLE_HEADER: [&str; 6] = ["current", "share", "limit", "status", "metric", "component"];
@@ -1211,6 +1217,9 @@ pub struct BudgetReport {
     pub components: Vec<ComponentStatus>,
     /// What no component claims: one row per figure the components use (usually one).
     pub rest: Vec<ComponentStatus>,
+    /// Whether the profile is sampled (a dhat-kit sampled profile): its components' figures are
+    /// estimates, which differ from run to run of the same work (its totals are exact).
+    pub estimated: bool,
     #[serde(skip)]
     explained: Vec<Vec<Claimed>>,
     /// Whether a component that claims nothing fails ([`strict`](BudgetReport::strict)).
@@ -1430,6 +1439,10 @@ impl BudgetReport {
         let mut out = render_table(&TABLE_HEADER, &self.rows(), false);
         out.push_str(&self.verdict());
         out.push('\n');
+        if self.estimated {
+            out.push_str(ESTIMATED);
+            out.push('\n');
+        }
         out
     }
 
@@ -1462,6 +1475,9 @@ impl BudgetReport {
         out.push('\n');
         out.push_str(&markdown_text(&one_line(&self.verdict())));
         out.push('\n');
+        if self.estimated {
+            out.push_str(&format!("\n{}\n", markdown_text(ESTIMATED)));
+        }
         let warnings = self.warnings();
         if !warnings.is_empty() {
             out.push('\n');
@@ -1671,6 +1687,37 @@ fn explain_sites(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sampled_profiles_figures_are_said_to_be_estimates() {
+        let profile = |mode: &str| {
+            let json = format!(
+                r#"{{"dhatFileVersion":2,"mode":"{mode}","verb":"Allocated","bklt":true,
+                "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+                "pps":[{{"tb":100,"tbk":1,"mb":100,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]}}],
+                "ftbl":["[root]","0x1: app::parse (src/parse.rs:1:1)"]}}"#
+            );
+            crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
+        };
+        let budgets = Budgets::parse(
+            "[[component]]\nname = \"parse\"\nmatch = { function = \"parse\" }\nmax = \"50%\"\n",
+            "b.toml",
+        )
+        .unwrap();
+        let sampled = budgets.check(&profile("dhat-kit-sampled")).unwrap();
+        assert!(sampled.estimated);
+        assert!(sampled.render().ends_with(&format!("{ESTIMATED}\n")));
+        assert!(sampled
+            .render_markdown()
+            .contains("component figures are estimates"));
+        assert!(serde_json::to_string(&sampled)
+            .unwrap()
+            .contains(r#""estimated":true"#));
+        let exact = budgets.check(&profile("rust-heap")).unwrap();
+        assert!(!exact.estimated);
+        assert!(!exact.render().contains("estimates"));
+        assert!(!exact.render_markdown().contains("estimates"));
+    }
 
     #[test]
     fn limits_in_every_form() {
