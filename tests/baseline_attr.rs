@@ -70,7 +70,7 @@ fn a_missing_entry_fails_then_is_recorded_then_passes() {
         "{text}"
     );
     assert!(
-        text.contains("DHAT_KIT_UPDATE=1 cargo test -p dhat-kit-suite -- --exact one_kilobyte"),
+        text.contains("cargo test -p dhat-kit-suite --test baseline_attr -- --exact one_kilobyte"),
         "{text}"
     );
     assert!(!file.exists());

@@ -146,6 +146,8 @@ pub struct Budget {
 struct BaselineKey {
     package: &'static str,
     manifest_dir: &'static str,
+    /// The file of the test (where `baseline` was called), for the record command's target.
+    source: &'static str,
     name: Option<&'static str>,
     tolerance: Option<f64>,
 }
@@ -180,8 +182,10 @@ impl Budget {
     /// Checks the figures against the entry `name` (or the test's path) of the baseline file of
     /// the crate of `package` at `manifest_dir` too, with `tolerance` percent (see
     /// [`baseline`](crate::baseline)); `#[assert_heap(baseline)]` passes `CARGO_PKG_NAME` and
-    /// `CARGO_MANIFEST_DIR`.
+    /// `CARGO_MANIFEST_DIR`. The caller's file tells which of the package's test binaries the
+    /// test is in, for the command that records its entry.
     #[must_use]
+    #[track_caller]
     pub fn baseline(
         mut self,
         package: &'static str,
@@ -192,6 +196,7 @@ impl Budget {
         self.baseline = Some(BaselineKey {
             package,
             manifest_dir,
+            source: std::panic::Location::caller().file(),
             name,
             tolerance,
         });
@@ -277,6 +282,7 @@ impl Budget {
         crate::baseline::check_test(
             b.package,
             b.manifest_dir,
+            b.source,
             self.test,
             b.name,
             b.tolerance,

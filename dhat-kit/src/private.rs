@@ -27,11 +27,13 @@ pub use crate::assert::{
 /// crate's baseline file (`memory-baseline.json` at `manifest_dir`, or `DHAT_KIT_BASELINE`),
 /// recording it as `DHAT_KIT_UPDATE` says, never on CI. `test_path` is
 /// `module_path!()::test_name`; `name` replaces it as the entry's name; `tolerance` is in percent.
+/// The caller's file tells which of the package's test binaries the test is in.
 ///
 /// # Errors
 ///
 /// The failure message: a regression (with its table), a missing entry (with the command that
 /// records it), or a baseline file that cannot be read.
+#[track_caller]
 pub fn check_baseline(
     package: &str,
     manifest_dir: &str,
@@ -40,7 +42,16 @@ pub fn check_baseline(
     tolerance: Option<f64>,
     stats: &crate::Stats,
 ) -> Result<(), String> {
-    crate::baseline::check_test(package, manifest_dir, test_path, name, tolerance, stats)
+    let source = std::panic::Location::caller().file();
+    crate::baseline::check_test(
+        package,
+        manifest_dir,
+        source,
+        test_path,
+        name,
+        tolerance,
+        stats,
+    )
 }
 
 /// What `#[assert_growth]` expands to: the classes, and the runner of the test's function.

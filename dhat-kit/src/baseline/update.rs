@@ -711,16 +711,23 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
                 Joint::Line,
                 String::new(),
             ),
-            (None, _) if policy.ci => (
-                format!(
-                    "dhat-kit: no baseline entry `{name}` in {file}, and CI is set, so none is \
-                     recorded (nothing is written on CI)."
-                ),
-                Joint::Line,
-                format!(
-                    "Record it on a development machine and commit {file}:\n\n    {command}\n{ci_note}"
-                ),
-            ),
+            (None, _) if policy.ci => {
+                let asked = if policy.update == Update::No {
+                    ""
+                } else {
+                    ", though an update was asked for"
+                };
+                (
+                    format!(
+                        "dhat-kit: no baseline entry `{name}` in {file}, and CI is set, so none is \
+                         recorded{asked} (nothing is written on CI)."
+                    ),
+                    Joint::Line,
+                    format!(
+                        "Record it on a development machine and commit {file}:\n\n    {command}\n"
+                    ),
+                )
+            }
             (None, _) => {
                 let review = if command.contains("DHAT_KIT_UPDATE=1") {
                     format!(
@@ -965,6 +972,7 @@ pub(crate) fn locate_with(manifest_dir: &Path, var: Option<&std::ffi::OsStr>) ->
 pub(crate) fn check_test(
     package: &str,
     manifest_dir: &str,
+    source: &str,
     test_path: &str,
     name: Option<&str>,
     tolerance: Option<f64>,
@@ -975,14 +983,22 @@ pub(crate) fn check_test(
     let name = name.unwrap_or(test_path);
     claim(&path, name, test_path)?;
     // libtest names a test by its path inside its crate.
-    let filter = test_path
-        .split_once("::")
-        .map_or(test_path, |(_, rest)| rest);
+    let (krate, filter) = test_path.split_once("::").unwrap_or(("", test_path));
+    let target = target_selector(package, Path::new(manifest_dir), krate, source)
+        .map(|t| format!(" {t}"))
+        .unwrap_or_default();
+    // Relative to the crate root, as the test reads it: the same file whatever the directory.
+    let file = std::env::var_os("DHAT_KIT_BASELINE")
+        .filter(|v| !v.is_empty())
+        .map(|v| format!(" DHAT_KIT_BASELINE={}", shell_word(&v.to_string_lossy())))
+        .unwrap_or_default();
     let options = CheckOptions {
         tolerance: tolerance.unwrap_or(DEFAULT_TOLERANCE),
         metrics: Vec::new(),
         policy,
-        record_command: format!("DHAT_KIT_UPDATE=1 cargo test -p {package} -- --exact {filter}"),
+        record_command: format!(
+            "DHAT_KIT_UPDATE=1{file} cargo test -p {package}{target} -- --exact {filter}"
+        ),
     };
     let verdict = check(&path, name, &(*stats).into(), &options).map_err(|e| e.to_string())?;
     if verdict.passed {
@@ -992,6 +1008,61 @@ pub(crate) fn check_test(
         Ok(())
     } else {
         Err(verdict.message)
+    }
+}
+
+/// The cargo option that selects the test binary a test was built in (`--lib`, `--test NAME`,
+/// `--bench NAME`, `--example NAME`, `--bin NAME`), so that its record command runs it alone and
+/// not a same-named test of another binary of the package: from the file the test is in
+/// (`source`, as rustc was given it: relative to the workspace root, or absolute), the package
+/// at `manifest_dir`, and the test crate's name (`krate`, the first segment of `module_path!()`).
+/// `None` where the file is not found under the package.
+fn target_selector(
+    package: &str,
+    manifest_dir: &Path,
+    krate: &str,
+    source: &str,
+) -> Option<String> {
+    let in_package = manifest_dir
+        .ancestors()
+        .map(|dir| dir.join(source))
+        .find(|p| p.starts_with(manifest_dir) && p.is_file())?;
+    let rel = in_package.strip_prefix(manifest_dir).ok()?;
+    let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
+    let crate_of = |name: &str| name.replace('-', "_");
+    // The target's name: the file or directory named after it (a target `my-test` is the crate
+    // `my_test`), else the crate's name.
+    let named = |part: Option<&&str>| {
+        part.map(|p| p.strip_suffix(".rs").unwrap_or(p))
+            .filter(|name| crate_of(name) == krate)
+            .unwrap_or(krate)
+            .to_string()
+    };
+    let kind = match (parts.first().copied(), parts.get(1).copied()) {
+        (Some("tests"), _) => "--test",
+        (Some("benches"), _) => "--bench",
+        (Some("examples"), _) => "--example",
+        (Some("src"), Some("bin")) => return Some(format!("--bin {}", named(parts.get(2)))),
+        (Some("src"), _) if manifest_dir.join("src/lib.rs").is_file() => {
+            return Some("--lib".into())
+        }
+        (Some("src"), _) if krate == crate_of(package) => return Some(format!("--bin {package}")),
+        _ => return None,
+    };
+    Some(format!("{kind} {}", named(parts.get(1))))
+}
+
+/// `word` as one word of a POSIX shell command: as it is when it holds no character the shell
+/// treats specially, in single quotes otherwise.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/:@%+,=-".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -1564,6 +1635,46 @@ mod tests {
         );
         claim(&file, "lex", "t::b").unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The record command's target: the test binary the test's file belongs to.
+    #[test]
+    fn the_target_of_a_test_is_its_binary() {
+        let root = std::env::temp_dir().join(format!("dhat-kit-target-{}", std::process::id()));
+        for file in [
+            "src/lib.rs",
+            "src/bin/my-tool.rs",
+            "tests/my-test.rs",
+            "benches/b/main.rs",
+        ] {
+            std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
+            std::fs::write(root.join(file), "").unwrap();
+        }
+        let at = |krate: &str, file: &str| {
+            let source = root.join(file);
+            target_selector("my-pkg", &root, krate, source.to_str().unwrap())
+        };
+        assert_eq!(at("my_pkg", "src/lib.rs").as_deref(), Some("--lib"));
+        assert_eq!(
+            at("my_tool", "src/bin/my-tool.rs").as_deref(),
+            Some("--bin my-tool")
+        );
+        assert_eq!(
+            at("my_test", "tests/my-test.rs").as_deref(),
+            Some("--test my-test")
+        );
+        assert_eq!(at("b", "benches/b/main.rs").as_deref(), Some("--bench b"));
+        assert_eq!(at("my_test", "tests/missing.rs"), None);
+        // Relative to an ancestor of the package (the workspace root), as cargo gives rustc.
+        let name = root.file_name().unwrap().to_str().unwrap();
+        let relative = format!("{name}/tests/my-test.rs");
+        assert_eq!(
+            target_selector("my-pkg", &root, "my_test", &relative).as_deref(),
+            Some("--test my-test")
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(shell_word("a/b-c.json"), "a/b-c.json");
+        assert_eq!(shell_word("my file's.json"), "'my file'\\''s.json'");
     }
 
     #[test]
