@@ -595,3 +595,63 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         );
     }
 }
+
+mod common;
+
+/// Over its budget, run in a child by [`a_failure_is_reported_at_the_test`].
+#[test]
+#[ignore = "run by a_failure_is_reported_at_the_test, in a child process"]
+#[assert_heap(max_bytes = 10)]
+fn over_budget_on_its_thread() {
+    drop(black_box(vec![0u8; 100]));
+}
+
+/// Over its budget on every thread, run in a child by [`a_failure_is_reported_at_the_test`].
+#[test]
+#[ignore = "run by a_failure_is_reported_at_the_test, in a child process"]
+#[assert_heap(threads = "all", max_bytes = 10)]
+fn over_budget_on_all_threads() {
+    drop(black_box(vec![0u8; 100]));
+}
+
+/// A whole-process budget refused (a thread from before the measurement allocates in it), run in
+/// a child by [`a_failure_is_reported_at_the_test`].
+#[test]
+#[ignore = "run by a_failure_is_reported_at_the_test, in a child process"]
+fn refused_on_all_threads() {
+    let (wake, woken) = std::sync::mpsc::channel::<()>();
+    let older = std::thread::spawn(move || {
+        for () in woken {
+            drop(black_box(vec![0u8; 64]));
+        }
+    });
+    wakes_an_older_thread(wake);
+    older.join().unwrap();
+}
+
+#[assert_heap(threads = "all", max_bytes = 1 << 20)]
+fn wakes_an_older_thread(wake: std::sync::mpsc::Sender<()>) {
+    wake.send(()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+}
+
+/// A failing budget's panic names the test's file, where the attribute is, not dhat-kit's
+/// src/assert.rs (a closure between the runner and the panic broke `#[track_caller]`'s chain).
+#[test]
+fn a_failure_is_reported_at_the_test() {
+    for (test, says) in [
+        ("over_budget_on_its_thread", "went over its heap budget"),
+        ("over_budget_on_all_threads", "went over its heap budget"),
+        ("refused_on_all_threads", "cannot give exact figures"),
+    ] {
+        let out = common::run_ignored(test);
+        let text = common::output_text(&out);
+        assert!(!out.status.success(), "{text}");
+        assert!(text.contains(says), "{text}");
+        let at = text
+            .lines()
+            .find(|l| l.starts_with(&format!("thread '{test}' ")) && l.contains(" panicked at "))
+            .expect(&text);
+        assert!(at.contains(" panicked at tests/assert_heap.rs:"), "{text}");
+    }
+}

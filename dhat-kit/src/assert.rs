@@ -399,10 +399,16 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
 ///
 /// As [`measure_all`](crate::measure_all): when the process's other threads never went idle, or
 /// one that existed before this span ran during it; and if `body` panics.
+#[track_caller]
 pub fn around_runtime<R>(body: impl FnOnce() -> R) -> R {
-    let span = WholeSpan::begin(ALL_THREADS);
+    let span = match WholeSpan::try_begin(ALL_THREADS) {
+        Ok(span) => span,
+        Err(refused) => panic!("{refused}"),
+    };
     let r = body();
-    let _ = span.end();
+    if let Err(refused) = span.try_end() {
+        panic!("{refused}");
+    }
     r
 }
 
@@ -423,9 +429,14 @@ impl Scope {
         }
     }
 
+    /// Panics where the test's runner was called ([`run`] is `#[track_caller]`): a closure here
+    /// would report this file instead.
+    #[track_caller]
     fn begin(&self) -> Measuring {
-        self.try_begin()
-            .unwrap_or_else(|refused| panic!("{refused}"))
+        match self.try_begin() {
+            Ok(measuring) => measuring,
+            Err(refused) => panic!("{refused}"),
+        }
     }
 
     /// [`Scope::begin`], a whole-process measurement's refusal returned as its message.
@@ -446,8 +457,13 @@ enum Measuring {
 }
 
 impl Measuring {
+    /// Panics where the test's runner was called, as [`Scope::begin`].
+    #[track_caller]
     fn end(self) -> Stats {
-        self.try_end().unwrap_or_else(|refused| panic!("{refused}"))
+        match self.try_end() {
+            Ok(stats) => stats,
+            Err(refused) => panic!("{refused}"),
+        }
     }
 
     /// [`Measuring::end`], a whole-process measurement's refusal returned as its message.
