@@ -614,6 +614,34 @@ fn over_budget_on_all_threads() {
     drop(black_box(vec![0u8; 100]));
 }
 
+/// Over its budget in an async test below `#[tokio::test]`, run in a child by
+/// [`a_failure_is_reported_at_the_test`]: the panic is at the test, not inside the future that
+/// tokio polls.
+#[tokio::test]
+#[ignore = "run by a_failure_is_reported_at_the_test, in a child process"]
+#[assert_heap(max_bytes = 10)]
+async fn over_budget_below_tokio() {
+    drop(black_box(vec![0u8; 100]));
+}
+
+/// The same above `#[tokio::test]`.
+#[assert_heap(max_bytes = 10)]
+#[tokio::test]
+#[ignore = "run by a_failure_is_reported_at_the_test, in a child process"]
+async fn over_budget_above_tokio() {
+    drop(black_box(vec![0u8; 100]));
+}
+
+/// The same on every thread of a multi-threaded runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by a_failure_is_reported_at_the_test, in a child process"]
+#[assert_heap(threads = "all", max_bytes = 10)]
+async fn over_budget_on_all_threads_under_tokio() {
+    tokio::spawn(async { drop(black_box(vec![0u8; 100])) })
+        .await
+        .unwrap();
+}
+
 /// A whole-process budget refused (a thread from before the measurement allocates in it), run in
 /// a child by [`a_failure_is_reported_at_the_test`].
 #[test]
@@ -643,6 +671,12 @@ fn a_failure_is_reported_at_the_test() {
         ("over_budget_on_its_thread", "went over its heap budget"),
         ("over_budget_on_all_threads", "went over its heap budget"),
         ("refused_on_all_threads", "cannot give exact figures"),
+        ("over_budget_below_tokio", "went over its heap budget"),
+        ("over_budget_above_tokio", "went over its heap budget"),
+        (
+            "over_budget_on_all_threads_under_tokio",
+            "went over its heap budget",
+        ),
     ] {
         let out = common::run_ignored(test);
         let text = common::output_text(&out);

@@ -79,7 +79,11 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
     let body = if func.sig.asyncness.is_some() {
         // Above `#[tokio::test]` (or any async test attribute): still an `async fn` here.
         let run = runner(&private, should_panic);
-        quote!(#run(#budget, async move #block).await)
+        finished(
+            &private,
+            should_panic,
+            quote!(#run(#budget, async move #block).await),
+        )
     } else if let Some((stmt, rest)) = tokio_body(&func) {
         // Below `#[tokio::test]`: its expansion starts with `let body = async { .. };`, the test's
         // body; measure that future's polls, not the runtime around it.
@@ -93,8 +97,14 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
             .as_ref()
             .expect("tokio_body checked the initialiser")
             .expr;
+        let init = if should_panic {
+            quote!(#run(#budget, #init))
+        } else {
+            let awaited = finished(&private, false, quote!(#run(#budget, #init).await));
+            quote!(async move { #awaited })
+        };
         let measured = quote! {
-            let #pat = #run(#budget, #init);
+            let #pat = #init;
             #(#rest)*
         };
         if args.all_threads {
@@ -188,6 +198,17 @@ fn is_tokio_test(attr: &syn::Attribute) -> bool {
 
 /// The runner of an async body: `#[should_panic]` has its own, which never turns a budget failure
 /// into a panic that could be taken for the expected one.
+/// The measured body's output, `awaited`: through `finish`, which panics at the test (in its own
+/// code, this expansion) when the budget failed; a `#[should_panic]` body's as it is (its runner
+/// says why it fails and completes, so that the test does not panic as expected).
+fn finished(private: &TokenStream, should_panic: bool, awaited: TokenStream) -> TokenStream {
+    if should_panic {
+        awaited
+    } else {
+        quote!(#private::finish(#awaited))
+    }
+}
+
 fn runner(private: &TokenStream, should_panic: bool) -> TokenStream {
     if should_panic {
         quote!(#private::run_future_should_panic)

@@ -563,7 +563,9 @@ fn uncounted_panic_hook() {
 }
 
 /// Wraps an async test body: each poll of `body` is measured on the thread that polls it, and the
-/// figures of all polls together are checked against `budget` when the body completes.
+/// figures of all polls together are checked against `budget` when the body completes. The
+/// future's output is the body's, or why the test fails, for [`finish`] to panic with in the
+/// test's own code.
 pub fn run_future<F: Future>(budget: Budget, body: F) -> Measured<F> {
     Measured {
         budget,
@@ -699,22 +701,34 @@ impl<F: Future> Measured<F> {
 }
 
 impl<F: Future> Future for Measured<F> {
-    type Output = F::Output;
+    /// The body's output, or why the test fails (the budget cannot be measured, or was exceeded).
+    type Output = Result<F::Output, String>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(why) = self.as_mut().first_check() {
-            panic!("{why}");
+            return Poll::Ready(Err(why));
         }
         let poll = match self.as_mut().poll_measured(cx, false) {
             Ok(poll) => poll,
             Err(payload) => resume_unwind(payload),
         };
-        if poll.is_ready() {
-            if let Some(report) = self.report() {
-                panic!("{report}");
-            }
+        match poll {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(output) => Poll::Ready(match self.report() {
+                Some(report) => Err(report),
+                None => Ok(output),
+            }),
         }
-        poll
+    }
+}
+
+/// The end of an async test's [`Measured`] body, called in the test's own code (the macro's
+/// expansion): its output, or a panic with why the test fails, at the test's attribute.
+#[track_caller]
+pub fn finish<T>(outcome: Result<T, String>) -> T {
+    match outcome {
+        Ok(output) => output,
+        Err(why) => panic!("{why}"),
     }
 }
 
