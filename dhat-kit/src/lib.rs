@@ -222,7 +222,7 @@ pub const fn sample_interval_default() -> u64 {
 /// fails with a table (baseline, now, delta, %) when a figure grew by more than the tolerance.
 /// An improvement beyond the tolerance passes, and is printed with a hint to record it. A test
 /// without an entry fails with the exact command that records it:
-/// `DHAT_KIT_UPDATE=1 cargo test -p my-crate -- --exact parse_small` (or `DHAT_KIT_UPDATE=new`
+/// `DHAT_KIT_UPDATE=1 cargo test -p my-crate --test memory -- --exact parse_small` (or `DHAT_KIT_UPDATE=new`
 /// to write `memory-baseline.json.new` for review). When `CI` is set nothing is ever written.
 /// Limits and `baseline` combine: the limits are checked first, and figures over a limit are never
 /// recorded. Two tests that check one entry fail the second, naming both (within a test binary,

@@ -174,7 +174,8 @@ struct Tally {
     /// [`NEVER_PUBLISHED`] before the thread's first publication.
     pub_curr_bytes: Cell<i64>,
     pub_curr_blocks: Cell<i64>,
-    /// The span epoch when this thread was first counted (see [`process`]).
+    /// This thread's birth stamp, taken when it was first counted (`process::epoch`): the span
+    /// epoch then, and whether a whole-process span was open.
     born: Cell<u64>,
     /// Set on the thread that runs the outermost `measure_all`.
     measuring: Cell<bool>,

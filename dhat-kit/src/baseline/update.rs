@@ -900,8 +900,9 @@ pub fn check_loaded(
         return Err(ProfileCheck::Profile(ProfileError::new(
             file,
             format!(
-                "a heap profile with block lifetimes, for {} (this is a `{}` profile)",
+                "a heap profile with block lifetimes, for {} (this is {} `{}` profile)",
                 m.name(),
+                crate::analyze::article(&profile.mode),
                 profile.mode
             ),
             "bklt",
