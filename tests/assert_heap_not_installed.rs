@@ -11,9 +11,15 @@ fn small() {
 
 const NOT_INSTALLED: &str = "dhat-kit: #[assert_heap] on assert_heap_not_installed::small cannot \
 measure: dhat-kit's allocator is not installed in this test binary.
-Add this line at the root of the test crate (the top of the file under tests/, or src/lib.rs for \
-unit tests):
+Install it at the root of the crate the test is in: at the top of the file under tests/ (or \
+benches/, or a binary's src/main.rs):
 
+    dhat_kit::global_allocator!();
+
+and for a library's unit tests, in src/lib.rs under #[cfg(test)], so that the library does not \
+install it in every program that uses it:
+
+    #[cfg(test)]
     dhat_kit::global_allocator!();
 ";
 
