@@ -356,7 +356,7 @@ impl Symbols {
             let text = match (sym.filename(), sym.lineno()) {
                 (Some(file), Some(line)) => format!(
                     "{ip:#x}: {name} ({}:{line}:{})",
-                    file.display(),
+                    from_crate(file).display(),
                     sym.colno().unwrap_or(0)
                 ),
                 _ => format!("{ip:#x}: {name}"),
@@ -380,9 +380,67 @@ impl Symbols {
     }
 }
 
+/// A source file's path from its crate's directory on (the one above its last `src`):
+/// `~/.cargo/registry/src/index.crates.io-…/pulldown-cmark-0.12.2/src/tree.rs` is
+/// `pulldown-cmark-0.12.2/src/tree.rs`, `/rustc/…/library/alloc/src/vec/mod.rs` is
+/// `alloc/src/vec/mod.rs`, `/home/me/app/src/main.rs` is `app/src/main.rs`: what names its crate,
+/// without a home directory or a registry's hash (dhat writes a path's last three components).
+/// A path without such a directory (a C library's source) is kept whole.
+fn from_crate(path: &std::path::Path) -> &std::path::Path {
+    let last_src = path
+        .components()
+        .enumerate()
+        .filter(|(_, c)| c.as_os_str() == "src")
+        .map(|(at, _)| at)
+        .last();
+    match last_src {
+        Some(at) if at >= 1 => {
+            let mut rest = path.components();
+            for _ in 0..at - 1 {
+                rest.next();
+            }
+            rest.as_path()
+        }
+        _ => path,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_source_path_starts_at_its_crate() {
+        let short = |p: &str| {
+            from_crate(std::path::Path::new(p))
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            short("/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/pulldown-cmark-0.12.2/src/tree.rs"),
+            "pulldown-cmark-0.12.2/src/tree.rs"
+        );
+        assert_eq!(
+            short("/rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/alloc/src/vec/mod.rs"),
+            "alloc/src/vec/mod.rs"
+        );
+        assert_eq!(short("/home/me/app/src/bin/tool.rs"), "app/src/bin/tool.rs");
+        assert_eq!(short("app/src/main.rs"), "app/src/main.rs");
+        assert_eq!(short("src/main.rs"), "src/main.rs");
+        assert_eq!(short("/src/main.rs"), "/src/main.rs");
+        // No crate directory: whole.
+        assert_eq!(
+            short("/build/glibc-x/nptl/pthread_create.c"),
+            "/build/glibc-x/nptl/pthread_create.c"
+        );
+        // The crate is still read from it.
+        let f = "0x1: pulldown_cmark::tree::Tree<T>::with_capacity (pulldown-cmark-0.12.2/src/tree.rs:65:9)";
+        assert_eq!(
+            crate::profile::Frame::parse(f).crate_name(),
+            "pulldown_cmark"
+        );
+    }
 
     #[test]
     fn the_remainder_frame_reads_back() {
