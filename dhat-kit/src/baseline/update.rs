@@ -521,10 +521,17 @@ fn check_measured(
             .ok()
             .flatten()
             .is_some_and(|b| b.get(name).is_some());
+    let near = match entry {
+        None => baseline
+            .as_ref()
+            .and_then(|b| nearest(name, b.entries().map(|(n, _)| n))),
+        Some(_) => None,
+    };
     let said = render(&Rendered {
         path,
         name,
         entry,
+        near,
         measure,
         standing,
         comparison: comparison.as_ref(),
@@ -630,6 +637,9 @@ struct Rendered<'a> {
     path: &'a Path,
     name: &'a str,
     entry: Option<&'a Entry>,
+    /// Without an entry of the name: the file's entry whose name is nearest to it, if one is a
+    /// likely typo's ([`nearest`]).
+    near: Option<&'a str>,
     /// What the figures checked measure.
     measure: &'a Measure,
     standing: Standing,
@@ -694,10 +704,15 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
         ""
     };
     let Some(entry) = r.entry else {
+        // A likely typo, said before an entry of the misspelt name is recorded beside the real one.
+        let near = r
+            .near
+            .map(|n| format!(" (it has `{n}`: a typo?)"))
+            .unwrap_or_default();
         return match (r.wrote, policy.effective()) {
             (Some(pending), Update::Pending) => (
                 format!(
-                    "dhat-kit: no baseline entry `{name}` in {file}; wrote it to {p} for review.",
+                    "dhat-kit: no baseline entry `{name}` in {file}{near}; wrote it to {p} for review.",
                     p = pending.display()
                 ),
                 Joint::Line,
@@ -707,7 +722,7 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
                 ),
             ),
             (Some(_), _) => (
-                format!("dhat-kit: recorded the new baseline entry `{name}` in {file}"),
+                format!("dhat-kit: recorded the new baseline entry `{name}` in {file}{near}"),
                 Joint::Line,
                 String::new(),
             ),
@@ -719,8 +734,8 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
                 };
                 (
                     format!(
-                        "dhat-kit: no baseline entry `{name}` in {file}, and CI is set, so none is \
-                         recorded{asked} (nothing is written on CI)."
+                        "dhat-kit: no baseline entry `{name}` in {file}{near}, and CI is set, so \
+                         none is recorded{asked} (nothing is written on CI)."
                     ),
                     Joint::Line,
                     format!(
@@ -738,7 +753,7 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
                     String::new()
                 };
                 (
-                    format!("dhat-kit: no baseline entry `{name}` in {file}."),
+                    format!("dhat-kit: no baseline entry `{name}` in {file}{near}."),
                     Joint::Space,
                     format!("Record it with:\n\n    {command}\n\nthen commit {file}.{review}"),
                 )
@@ -789,6 +804,50 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
         }
     };
     (headline, Joint::Table, format!("{what_now}{ci_note}"))
+}
+
+/// The name among `names` nearest to `name`, when it is near enough to be what was meant: at most
+/// two edits (a letter added, dropped, changed, or two side by side swapped) and one per three
+/// letters of `name`, at least one. `parse-larg` finds `parse-large`, `mian` finds `main`;
+/// `parse` does not find `render`. Not for a test's path (`crate::module::test`, the entry of
+/// `#[assert_heap(baseline)]`), which nobody types: `tests::case_2` is no typo of `tests::case_1`.
+fn nearest<'n>(name: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+    if name.contains("::") {
+        return None;
+    }
+    let most = (name.chars().count() / 3).clamp(1, 2);
+    names
+        .filter(|n| *n != name)
+        .map(|n| (edits(name, n), n))
+        .filter(|&(d, _)| d <= most)
+        .min_by_key(|&(d, n)| (d, n))
+        .map(|(_, n)| n)
+}
+
+/// The edits between `a` and `b`: letters added, dropped or changed, and two side by side swapped
+/// (optimal string alignment).
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let change = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + change);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Figures to record: `now`, which measure `measure`, from `from`, as the entry `name`, under
@@ -1234,6 +1293,56 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_likely_typo_names_the_entry_meant() {
+        let names = ["parse-large", "main", "render", "tests::case_1"];
+        let near = |name: &str| nearest(name, names.iter().copied());
+        assert_eq!(near("parse-larg"), Some("parse-large"));
+        assert_eq!(near("parse-lrage"), Some("parse-large"));
+        assert_eq!(near("mian"), Some("main"));
+        assert_eq!(near("man"), Some("main"));
+        assert_eq!(near("parse"), None);
+        assert_eq!(near("main"), None, "the name itself is no typo");
+        assert_eq!(near("tests::case_2"), None, "a test's path is never typed");
+        assert_eq!(edits("kitten", "sitting"), 3);
+        assert_eq!(edits("ab", "ba"), 1);
+
+        // In the message, before the command that would record the misspelt name.
+        let dir = std::env::temp_dir().join(format!("dhat-kit-near-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("memory-baseline.json");
+        let figures = Figures {
+            peak_bytes: Some(10),
+            ..Figures::default()
+        };
+        let record = CheckOptions {
+            policy: Policy {
+                update: Update::Record,
+                ci: false,
+            },
+            ..CheckOptions::default()
+        };
+        check(&file, "parse-large", &figures, &record).unwrap();
+        let missing = check(&file, "parse-larg", &figures, &CheckOptions::default()).unwrap();
+        assert!(
+            missing.message.starts_with(&format!(
+                "dhat-kit: no baseline entry `parse-larg` in {} (it has `parse-large`: a typo?).",
+                file.display()
+            )),
+            "{}",
+            missing.message
+        );
+        let recorded = check(&file, "parse-larg", &figures, &record).unwrap();
+        assert!(
+            recorded
+                .message
+                .ends_with("(it has `parse-large`: a typo?)"),
+            "{}",
+            recorded.message
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn locating() {
