@@ -284,6 +284,11 @@ impl Top {
             ),
             self.by.name()
         );
+        let tail = if self.groups == 0 {
+            format!("no {what}s: the profile has no program points (nothing was recorded)")
+        } else {
+            tail
+        };
         let mut notes = vec![tail];
         if self.zero > 0 {
             notes.push(format!(
@@ -433,6 +438,20 @@ mod tests {
             .collect();
         // A C library's directory keeps its name as written.
         assert_eq!(rows, [("md_prof".to_owned(), 30), ("c-lib".to_owned(), 4)]);
+    }
+
+    #[test]
+    fn an_empty_profile_says_it_has_nothing() {
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+          "bkacc":false,"bu":"unit","bsu":"units","bksu":"events","tu":"µs","Mtu":"s","cmd":"t",
+          "pid":1,"te":10,"pps":[],"ftbl":["[root]"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let t = top(&p, &TopOptions::default()).unwrap();
+        let text = t.render(&p, Format::Table);
+        assert!(
+            text.ends_with("no sites: the profile has no program points (nothing was recorded)\n"),
+            "{text}"
+        );
     }
 
     #[test]
