@@ -160,9 +160,13 @@ impl FromStr for GrowthClass {
 ///   at which the per-item part dominates the smallest figure, or declare the slower class only
 ///   where that holds. The power of `n` (1 against `n`, `n` against `n²`) is not hidden so.
 ///
+/// A figure that falls somewhere as the size grows, and moves over all the sizes by no more than
+/// 16 plus twice its largest fall, is `1`: that is variation (a bounded cache whose entries'
+/// lengths vary: 10,686, 10,660 and 10,700 bytes), not growth.
+///
 /// The exponent is `p` of the best fit of `y ≈ a + b·n^p` (the same weights and constraints,
 /// `p` from 0 to 6 to within 0.001): about 1 for `n`, 1.1 to 1.2 for `n log n` at thousands of
-/// items, 2 for `n²`; 0 for a figure that does not grow; up to 6 for a step. [`terms`](Self::terms)
+/// items, 2 for `n²`; 0 for a figure that does not grow, or varies as above; up to 6 for a step. [`terms`](Self::terms)
 /// gives the class's `a` and `b`.
 ///
 /// Figures are exact, so the fit is deterministic: the same workload and sizes give the same
@@ -223,7 +227,8 @@ impl GrowthFit {
         let (_, fixed, per_g) = fit(&points, |n| reading.class.g(n));
         GrowthFit {
             class: reading.class,
-            exponent: exponent(&points),
+            // A best power for variation that is not growth would be any (6 fits a last rise).
+            exponent: if reading.flat { 0.0 } else { exponent(&points) },
             fixed,
             per_g,
             undecided: reading.undecided,
@@ -333,6 +338,8 @@ fn indistinct_classes(sizes: &[usize]) -> Option<(GrowthClass, GrowthClass)> {
 struct Reading {
     class: GrowthClass,
     undecided: Option<GrowthClass>,
+    /// The figures go down and up by no more than noise ([`flat`]): they do not grow.
+    flat: bool,
 }
 
 impl GrowthClass {
@@ -359,6 +366,13 @@ impl GrowthClass {
 /// well as their best class, and better than no change at all, the sizes cannot tell them apart:
 /// `undecided` is `n`.
 fn classify(points: &[(f64, f64)]) -> Reading {
+    if flat(points) {
+        return Reading {
+            class: GrowthClass::Constant,
+            undecided: None,
+            flat: true,
+        };
+    }
     let level = slowest_fitting(points, GrowthClass::ALL.as_slice());
     let (steps, errors) = increments_class(points);
     // A step (no change between two sizes, then more than noise) is what a capacity doubling
@@ -383,7 +397,30 @@ fn classify(points: &[(f64, f64)]) -> Reading {
     let undecided =
         (class == GrowthClass::Constant && linear <= best + SLACK && linear + SLACK < constant)
             .then_some(GrowthClass::Linear);
-    Reading { class, undecided }
+    Reading {
+        class,
+        undecided,
+        flat: false,
+    }
+}
+
+/// Whether the figures fall somewhere as the size grows and move over all the sizes by no more
+/// than [`NOISE`] plus twice their largest fall: a figure that falls by `F` between two sizes
+/// varies by about `F` whatever the size (a bounded cache whose entries' lengths vary), so a
+/// rise of that order elsewhere is the same variation, not growth. 10,686, 10,660 and 10,700
+/// bytes at 1,000, 8,000 and 64,000 items are flat; a figure that never falls is left to the
+/// fits, however small its change.
+fn flat(points: &[(f64, f64)]) -> bool {
+    let fall = points
+        .windows(2)
+        .map(|w| w[0].1 - w[1].1)
+        .fold(0.0, f64::max);
+    let (lo, hi) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, y)| {
+            (lo.min(y), hi.max(y))
+        });
+    fall > 0.0 && hi - lo <= NOISE + 2.0 * fall
 }
 
 /// Whether the figures stay within [`NOISE`] between two consecutive sizes and later grow by
@@ -915,6 +952,24 @@ mod tests {
         assert_eq!(of(&[4_096, 4_100, 4_096, 4_098]), (one, None));
         let fit = GrowthFit::of(&[1, 2, 4, 8], &[1_048_578, 1_048_580, 1_048_584, 1_048_592]);
         assert_eq!(fit.to_string(), "1 or n (exponent 1.00)");
+    }
+
+    #[test]
+    fn variation_that_falls_and_rises_is_no_growth() {
+        // A cache bounded at 64 entries whose words' lengths vary: it read `n (exponent 6.01)`.
+        let sizes = [1_000, 8_000, 64_000];
+        let fit = GrowthFit::of(&sizes, &[10_686, 10_660, 10_700]);
+        assert_eq!(
+            (fit.class(), fit.undecided(), fit.exponent()),
+            (GrowthClass::Constant, None, 0.0)
+        );
+        assert_eq!(fit.to_string(), "1 (exponent 0.00)");
+        // Growth beyond the variation is still growth: a fall of 26 bytes, then 1 byte per item.
+        let fit = GrowthFit::of(&sizes, &[1_001_000, 1_000_974, 1_064_000]);
+        assert_eq!(fit.class(), GrowthClass::Linear, "{fit}");
+        // A figure that never falls is read by the fits, however little it changes.
+        let fit = GrowthFit::of(&[1, 2, 4, 8], &[1_048_578, 1_048_580, 1_048_584, 1_048_592]);
+        assert_eq!(fit.undecided(), Some(GrowthClass::Linear), "{fit}");
     }
 
     #[test]
