@@ -204,7 +204,7 @@ fn the_over_budget_line_stays_one_line() {
         )
     );
     assert!(
-        out.ends_with("1 of 1 components over budget: tables\\nand more (7.9 KiB > 0 B)\n"),
+        out.ends_with("1 of 1 component over budget: tables\\nand more (7.9 KiB > 0 B)\n"),
         "{out}"
     );
 }

@@ -1511,6 +1511,8 @@ impl BudgetReport {
     fn verdict(&self) -> String {
         let over: Vec<String> = self.over().map(|c| self.over_text(c)).collect();
         let n = self.components.len();
+        // `1 of 1 component`, `2 of 3 components`.
+        let components = if n == 1 { "component" } else { "components" };
         let count = |s: Status| self.idle().filter(|c| c.status == s).count();
         let idle: Vec<String> = [
             (count(Status::Unmatched), "matching nothing"),
@@ -1525,22 +1527,25 @@ impl BudgetReport {
             let k = self.idle().count();
             let claim = if k == 1 { "claims" } else { "claim" };
             if over.is_empty() {
-                format!("{k} of {n} components {claim} nothing: {failing}")
+                format!("{k} of {n} {components} {claim} nothing: {failing}")
             } else {
                 format!(
-                    "{} of {n} components over budget: {}; {k} {claim} nothing: {failing}",
+                    "{} of {n} {components} over budget: {}; {k} {claim} nothing: {failing}",
                     over.len(),
                     over.join(", ")
                 )
             }
         } else if over.is_empty() && !idle.is_empty() {
             // Within, but not by measuring: say so where the verdict is read.
-            format!("{n} of {n} components within budget ({})", idle.join(", "))
+            format!(
+                "{n} of {n} {components} within budget ({})",
+                idle.join(", ")
+            )
         } else if over.is_empty() {
-            format!("{n} of {n} components within budget")
+            format!("{n} of {n} {components} within budget")
         } else {
             format!(
-                "{} of {n} components over budget: {}",
+                "{} of {n} {components} over budget: {}",
                 over.len(),
                 over.join(", ")
             )
@@ -1717,6 +1722,38 @@ mod tests {
         assert!(!exact.estimated);
         assert!(!exact.render().contains("estimates"));
         assert!(!exact.render_markdown().contains("estimates"));
+    }
+
+    #[test]
+    fn one_component_is_one_component() {
+        let profile = crate::profile::from_slice(
+            br#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+            "bkacc":false,"tu":"\u00b5s","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+            "pps":[{"tb":100,"tbk":1,"mb":100,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]}],
+            "ftbl":["[root]","0x1: app::parse (src/parse.rs:1:1)"]}"#,
+            "p.json",
+        )
+        .unwrap();
+        let one = |max: &str| {
+            Budgets::parse(
+                &format!("[[component]]\nname = \"parse\"\nmatch = {{ function = \"parse\" }}\nmax = \"{max}\"\n"),
+                "b.toml",
+            )
+            .unwrap()
+            .check(&profile)
+            .unwrap()
+            .render()
+        };
+        assert!(
+            one("100%").ends_with("1 of 1 component within budget\n"),
+            "{}",
+            one("100%")
+        );
+        assert!(
+            one("10%").contains("1 of 1 component over budget: parse"),
+            "{}",
+            one("10%")
+        );
     }
 
     #[test]
@@ -2268,16 +2305,16 @@ mod tests {
         };
         assert_eq!(
             verdict("4000"),
-            "1 of 1 components over budget: parser (4,001 B > 4,000 B)"
+            "1 of 1 component over budget: parser (4,001 B > 4,000 B)"
         );
         // 36.8% of 10,860 allows 3,996 bytes: 3.9 KiB too.
         assert_eq!(
             verdict("\"36.8%\""),
-            "1 of 1 components over budget: parser (4,001 B > 36.8% (3,996 B))"
+            "1 of 1 component over budget: parser (4,001 B > 36.8% (3,996 B))"
         );
         assert_eq!(
             verdict("\"2 KiB\""),
-            "1 of 1 components over budget: parser (3.9 KiB > 2.0 KiB)"
+            "1 of 1 component over budget: parser (3.9 KiB > 2.0 KiB)"
         );
     }
 
