@@ -731,6 +731,16 @@ fn markdown_and_json_carry_the_table_the_verdict_and_the_warnings() {
 
     let (code, md, err) = check(&profile, &budget, &["--format", "markdown"]);
     assert_eq!(code, 1, "{md}{err}");
+    // The overall verdict first, naming the profile and the budget file.
+    let (head, md) = md.split_once("\n\n").unwrap();
+    assert_eq!(
+        head,
+        format!(
+            "**dhat-kit check failed**: `{}` against `{}`",
+            profile.display(),
+            budget.display()
+        )
+    );
     let lines: Vec<&str> = md.lines().collect();
     assert_eq!(
         lines[0],
@@ -797,10 +807,13 @@ fn markdown_and_json_carry_the_table_the_verdict_and_the_warnings() {
         "{err}"
     );
 
-    // Within: 0 in both.
+    // Within: 0 in both, and the heading says passed.
     let within = dir.write("within.toml", VALGRIND_BUDGET);
     for format in ["markdown", "json"] {
         let (code, out, err) = check(&profile, &within, &["--format", format]);
         assert_eq!((code, err.as_str()), (0, ""), "{out}");
+        if format == "markdown" {
+            assert!(out.starts_with("**dhat-kit check passed**: `"), "{out}");
+        }
     }
 }

@@ -333,7 +333,11 @@ fn markdown_and_json_carry_the_same_verdict_and_exit_status() {
     );
     assert!(md.contains(&row), "{row}\n{md}");
     assert!(
-        md.starts_with("dhat-kit: \\`default\\` uses more memory than its baseline"),
+        md.starts_with(&format!(
+            "**dhat-kit check failed**: `{}` against `{}`\n\ndhat-kit: \\`default\\` uses more memory than its baseline",
+            heap.display(),
+            file.display()
+        )),
         "{md}"
     );
     // What to do, the command whole, in a block of code.
@@ -383,7 +387,11 @@ fn markdown_and_json_carry_the_same_verdict_and_exit_status() {
     let (code, md, stderr) = check(&heap, &file, &args("markdown"), false);
     assert_eq!((code, stderr.as_str()), (0, ""), "{md}");
     assert!(
-        md.starts_with("dhat-kit: \\`default\\` is within its baseline"),
+        md.starts_with(&format!(
+            "**dhat-kit check passed**: `{}` against `{}`\n\ndhat-kit: \\`default\\` is within its baseline",
+            heap.display(),
+            file.display()
+        )),
         "{md}"
     );
     let p = thousands(peak);

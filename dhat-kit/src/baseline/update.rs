@@ -232,6 +232,12 @@ enum Joint {
 }
 
 impl Verdict {
+    /// The baseline file checked.
+    #[must_use]
+    pub fn file(&self) -> &Path {
+        &self.said.file
+    }
+
     /// The verdict as GitHub-flavoured Markdown, for a pull request's comment: the headline,
     /// the comparison as a table (also when every figure is within the tolerance), then what to
     /// do, with its commands, as a block of text.

@@ -618,6 +618,20 @@ fn run(command: Command) -> Result<(), Failure> {
     }
 }
 
+/// `text` as a Markdown code span, shown as it is: fenced by one backtick more than its longest
+/// run of them, with a space inside where it starts or ends with one.
+fn code_span(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
 /// What `check` found: the budget report and the baseline verdict, each if asked for.
 struct Checked<'a> {
     profile: &'a Path,
@@ -671,11 +685,27 @@ impl Checked<'_> {
                 out.push('\n');
             }
             Format::Markdown => {
+                // The overall verdict first, where a reader of the comment looks.
+                let against: Vec<String> = self
+                    .report
+                    .map(|r| code_span(&r.file))
+                    .into_iter()
+                    .chain(
+                        self.verdict
+                            .map(|v| code_span(&v.file().display().to_string())),
+                    )
+                    .collect();
+                out.push_str(&format!(
+                    "**dhat-kit check {}**: {} against {}\n\n",
+                    if self.passed() { "passed" } else { "failed" },
+                    code_span(&self.profile.display().to_string()),
+                    against.join(" and ")
+                ));
                 if let Some(r) = self.report {
                     out.push_str(&r.render_markdown());
                 }
                 if let Some(v) = self.verdict {
-                    if !out.is_empty() {
+                    if self.report.is_some() {
                         out.push('\n');
                     }
                     out.push_str(&v.to_markdown());
