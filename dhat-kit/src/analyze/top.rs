@@ -411,6 +411,22 @@ mod tests {
         );
     }
 
+    /// Every row of the profile `json` under `group_by`: its label and its total bytes.
+    fn labels_and_values(json: &str, group_by: GroupBy) -> Vec<(String, u64)> {
+        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let opts = TopOptions {
+            n: 0,
+            group_by,
+            ..TopOptions::default()
+        };
+        top(&p, &opts)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| (r.site, r.value))
+            .collect()
+    }
+
     #[test]
     fn a_crate_is_one_row_however_its_package_is_spelled() {
         // Valgrind with full paths: the package's directory `md-prof`, its symbols' `md_prof`.
@@ -424,18 +440,7 @@ mod tests {
             "0x1: md_prof::main (/w/md-prof/src/main.rs:3)",
             "0x2: render (/w/md-prof/src/render.rs:5)",
             "0x3: parse_tokens (/w/c-lib/src/tokens.c:19)"]}"#;
-        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
-        let opts = TopOptions {
-            n: 0,
-            group_by: GroupBy::Crate,
-            ..TopOptions::default()
-        };
-        let rows: Vec<(String, u64)> = top(&p, &opts)
-            .unwrap()
-            .rows
-            .into_iter()
-            .map(|r| (r.site, r.value))
-            .collect();
+        let rows = labels_and_values(json, GroupBy::Crate);
         // A C library's directory keeps its name as written.
         assert_eq!(rows, [("md_prof".to_owned(), 30), ("c-lib".to_owned(), 4)]);
     }
@@ -515,18 +520,7 @@ mod tests {
             "0x4: app::fill(double) (clones.cpp:30)",
             "0x5: main (clones.cpp:40)",
             "0x6: dup_key.constprop.0 (keys.c:9)"]}"#;
-        let p = crate::profile::from_slice(json.as_bytes(), "c.json").unwrap();
-        let opts = TopOptions {
-            n: 0,
-            group_by: GroupBy::Function,
-            ..TopOptions::default()
-        };
-        let rows: Vec<(String, u64)> = top(&p, &opts)
-            .unwrap()
-            .rows
-            .into_iter()
-            .map(|r| (r.site, r.value))
-            .collect();
+        let rows = labels_and_values(json, GroupBy::Function);
         let s = |x: &str| x.to_owned();
         assert_eq!(
             rows,

@@ -618,12 +618,42 @@ pub(crate) fn inlined_into_std<'s>(
     ftbl: &[Box<str>],
     stacks: impl IntoIterator<Item = &'s [u32]>,
 ) -> Vec<bool> {
-    let address: Vec<Option<&str>> = ftbl.iter().map(|raw| Frame::parse(raw).address).collect();
-    let at = |f: u32| address.get(f as usize).copied().flatten();
     let frame = |f: u32| Frame::parse(ftbl.get(f as usize).map_or("?", |s| s));
     let mut inlined = vec![false; ftbl.len()];
     // Per entry, whether it was seen as a chain's physical frame.
     let mut seen = vec![false; ftbl.len()];
+    for_each_chain(ftbl, stacks, |chain| {
+        let physical = chain[chain.len() - 1];
+        if seen.get(physical as usize).copied().unwrap_or(true) {
+            return;
+        }
+        seen[physical as usize] = true;
+        if !frame(physical).is_precompiled_std() {
+            return;
+        }
+        for &f in chain.iter().rev() {
+            // No file, or one with its directory: std's code compiled in the program's crate.
+            if frame(f).file.is_none_or(|file| file.contains(['/', '\\'])) {
+                break;
+            }
+            if let Some(slot) = inlined.get_mut(f as usize) {
+                *slot = true;
+            }
+        }
+    });
+    inlined
+}
+
+/// Calls `each` with every chain of frames inlined into one another in `stacks`: the runs of two
+/// or more frames at one address, innermost first, the physical frame last (Valgrind's and
+/// dhat-rs's way of listing them).
+fn for_each_chain<'s>(
+    ftbl: &[Box<str>],
+    stacks: impl IntoIterator<Item = &'s [u32]>,
+    mut each: impl FnMut(&[u32]),
+) {
+    let address: Vec<Option<&str>> = ftbl.iter().map(|raw| Frame::parse(raw).address).collect();
+    let at = |f: u32| address.get(f as usize).copied().flatten();
     for fs in stacks {
         let mut start = 0;
         while start < fs.len() {
@@ -633,28 +663,12 @@ pub(crate) fn inlined_into_std<'s>(
                 .take_while(|&&f| addr.is_some() && at(f) == addr)
                 .count()
                 .max(1);
-            let chain = &fs[start..start + len];
+            if len > 1 {
+                each(&fs[start..start + len]);
+            }
             start += len;
-            let physical = chain[len - 1];
-            if len == 1 || seen.get(physical as usize).copied().unwrap_or(true) {
-                continue;
-            }
-            seen[physical as usize] = true;
-            if !frame(physical).is_precompiled_std() {
-                continue;
-            }
-            for &f in chain.iter().rev() {
-                // No file, or one with its directory: std's code compiled in the program's crate.
-                if frame(f).file.is_none_or(|file| file.contains(['/', '\\'])) {
-                    break;
-                }
-                if let Some(slot) = inlined.get_mut(f as usize) {
-                    *slot = true;
-                }
-            }
         }
     }
-    inlined
 }
 
 /// Per frame-table entry of `ftbl`, the entry of the physical frame that some stack of `stacks`
@@ -665,27 +679,16 @@ pub(crate) fn physical_frames<'s>(
     ftbl: &[Box<str>],
     stacks: impl IntoIterator<Item = &'s [u32]>,
 ) -> Vec<u32> {
-    let address: Vec<Option<&str>> = ftbl.iter().map(|raw| Frame::parse(raw).address).collect();
-    let at = |f: u32| address.get(f as usize).copied().flatten();
     let mut physical = vec![NOT_INLINED; ftbl.len()];
-    for fs in stacks {
-        let mut start = 0;
-        while start < fs.len() {
-            let addr = at(fs[start]);
-            let len = fs[start..]
-                .iter()
-                .take_while(|&&f| addr.is_some() && at(f) == addr)
-                .count()
-                .max(1);
-            let chain = &fs[start..start + len];
-            start += len;
-            for &f in &chain[..len - 1] {
+    for_each_chain(ftbl, stacks, |chain| {
+        if let Some((&last, inner)) = chain.split_last() {
+            for &f in inner {
                 if let Some(slot) = physical.get_mut(f as usize) {
-                    *slot = chain[len - 1];
+                    *slot = last;
                 }
             }
         }
-    }
+    });
     physical
 }
 
