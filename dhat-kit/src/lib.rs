@@ -111,6 +111,7 @@ pub mod report;
 #[cfg(feature = "sampled")]
 mod sample;
 mod stats;
+mod suggest;
 #[cfg(feature = "peak")]
 mod tally;
 #[cfg(not(feature = "peak"))]

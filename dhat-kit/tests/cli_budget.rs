@@ -817,3 +817,60 @@ fn markdown_and_json_carry_the_table_the_verdict_and_the_warnings() {
         }
     }
 }
+
+#[test]
+fn a_misspelt_match_or_metric_says_what_was_likely_meant() {
+    let dir = TempDir::new("budget", "typos");
+    let one = |key: &str, value: &str| {
+        format!("[[component]]\nname = \"c\"\nmatch = {{ {key} = \"{value}\" }}\nmax = \"50%\"\n")
+    };
+    for (profile, key, typo, meant) in [
+        ("valgrind-heap.json", "function", "grow_tabel", "grow_table"),
+        (
+            "dhat-rs-heap.json",
+            "path",
+            "dhat_rs_fixtur",
+            "dhat_rs_fixture",
+        ),
+        (
+            "dhat-rs-heap.json",
+            "crate",
+            "dhat_rs_fixtrue",
+            "dhat_rs_fixture",
+        ),
+        (
+            "dhat-kit-peak.json",
+            "region",
+            "Interpreter::cal_function",
+            "Interpreter::call_function",
+        ),
+    ] {
+        let budget = dir.write(&format!("{key}.toml"), &one(key, typo));
+        let (code, out, err) = check(&fixture(profile), &budget, &[]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            err.contains(&format!(
+                "({key} = {typo:?}) matches no program point; did you mean {meant:?}?"
+            )),
+            "{err}"
+        );
+        let (_, json, _) = check(&fixture(profile), &budget, &["--format", "json"]);
+        let v = check_json(&json);
+        assert_eq!(v["budget"]["components"][0]["suggestion"], meant, "{json}");
+    }
+    // Nothing near: no guess.
+    let budget = dir.write("far.toml", &one("function", "serialize_everything"));
+    let (_, _, err) = check(&fixture("valgrind-heap.json"), &budget, &[]);
+    assert!(err.contains("matches no program point\n"), "{err}");
+    // A metric.
+    let budget = dir.write(
+        "metric.toml",
+        &(one("function", "grow_table") + "metric = \"peak-byte\"\n"),
+    );
+    let (code, _, err) = check(&fixture("valgrind-heap.json"), &budget, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("unknown metric \"peak-byte\": did you mean \"peak-bytes\"? expected"),
+        "{err}"
+    );
+}

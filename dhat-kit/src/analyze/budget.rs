@@ -831,8 +831,14 @@ impl Budgets {
                         err(
                             m.span(),
                             format!(
-                                "component {name:?}: unknown metric {:?}: expected {}",
+                                "component {name:?}: unknown metric {:?}: {}expected {}",
                                 m.get_ref(),
+                                crate::suggest::nearest(
+                                    m.get_ref(),
+                                    Metric::ALL.iter().map(|k| k.name())
+                                )
+                                .map(|near| format!("did you mean {near:?}? "))
+                                .unwrap_or_default(),
                                 super::names(&Metric::ALL)
                             ),
                         )
@@ -1014,7 +1020,9 @@ impl Budgets {
                     Limit::Bytes(b) | Limit::Amount(b) => b,
                 };
                 let over = current > limit;
+                let unmatched = points[i] == 0 && taken_by[i].is_empty();
                 ComponentStatus {
+                    suggestion: unmatched.then(|| suggest(&c.matcher, profile)).flatten(),
                     name: c.name.clone(),
                     line: Some(c.line),
                     matcher: Some(c.matcher.clone()),
@@ -1024,7 +1032,7 @@ impl Budgets {
                     share,
                     max: Some(c.max),
                     limit: Some(limit),
-                    status: if points[i] == 0 && taken_by[i].is_empty() {
+                    status: if unmatched {
                         Status::Unmatched
                     } else if points[i] == 0 {
                         Status::ClaimedEarlier
@@ -1061,6 +1069,7 @@ impl Budgets {
                 status: Status::Unbudgeted,
                 points: rest_points,
                 taken_by: Vec::new(),
+                suggestion: None,
             })
             .collect();
         let explain = explain_sites(profile, &self.components, &assignment, &metrics);
@@ -1121,6 +1130,52 @@ pub const EXPLAINED_SITES: usize = 25;
 const ESTIMATED: &str = "a sampled profile's component figures are estimates, which differ from \
      run to run of the same work (its totals are exact): a component near its limit may pass in \
      one run and fail in the next; check an exact profile where it matters";
+
+/// For a `match` of one key that holds on no frame of `profile`: the value of that key nearest to
+/// its own among the frames' (a function's name or its last segments, a path's prefixes, a
+/// crate, a file or its last components, a region), if one is near enough to be a typo's fix.
+fn suggest(matcher: &Match, profile: &Profile) -> Option<String> {
+    let keys = [
+        &matcher.krate,
+        &matcher.function,
+        &matcher.file,
+        &matcher.path,
+        &matcher.region,
+    ];
+    if keys.iter().filter(|k| k.is_some()).count() != 1 {
+        return None;
+    }
+    let mut candidates: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for raw in &profile.ftbl {
+        let f = Frame::parse(raw);
+        if f.is_allocator() {
+            continue;
+        }
+        let segments = name_segments(&f);
+        if matcher.function.is_some() {
+            for i in 0..segments.len() {
+                candidates.insert(segments[i..].join("::"));
+            }
+        } else if matcher.path.is_some() {
+            for i in 1..=segments.len() {
+                candidates.insert(segments[..i].join("::"));
+            }
+        } else if matcher.krate.is_some() {
+            candidates.insert(f.crate_name().to_owned());
+        } else if matcher.file.is_some() {
+            if let Some(file) = f.file {
+                let parts: Vec<&str> = file.split('/').collect();
+                for i in 0..parts.len() {
+                    candidates.insert(parts[i..].join("/"));
+                }
+            }
+        } else if let Some(region) = f.function.strip_prefix("region ") {
+            candidates.insert(region.to_owned());
+        }
+    }
+    let want = keys.into_iter().flatten().next()?;
+    crate::suggest::nearest(want, candidates)
+}
 
 /// The columns of a [`BudgetReport`]'s table.
 const TABLE_HEADER: [&str; 6] = ["current", "share", "limit", "status", "metric", "component"];
@@ -1189,6 +1244,10 @@ pub struct ComponentStatus {
     /// The earlier components that claimed program points its `match` holds on too, in the
     /// file's order (all its points, when its status is [`Status::ClaimedEarlier`]).
     pub taken_by: Vec<String>,
+    /// For a component that matches nothing ([`Status::Unmatched`]) by one key: the value of
+    /// that key nearest to its own among the profile's frames, a likely typo's fix
+    /// (`function = "BoundedCach"`: `BoundedCache`).
+    pub suggestion: Option<String>,
 }
 
 /// One site a component claims, for [`BudgetReport::explain`].
@@ -1305,7 +1364,10 @@ impl BudgetReport {
             .iter()
             .filter_map(|c| {
                 let what = match c.status {
-                    Status::Unmatched => "matches no program point".to_owned(),
+                    Status::Unmatched => match &c.suggestion {
+                        Some(near) => format!("matches no program point; did you mean {near:?}?"),
+                        None => "matches no program point".to_owned(),
+                    },
                     Status::ClaimedEarlier => {
                         let earlier: Vec<String> = c
                             .taken_by

@@ -812,48 +812,14 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
     (headline, Joint::Table, format!("{what_now}{ci_note}"))
 }
 
-/// The name among `names` nearest to `name`, when it is near enough to be what was meant: at most
-/// two edits (a letter added, dropped, changed, or two side by side swapped) and one per three
-/// letters of `name`, at least one. `parse-larg` finds `parse-large`, `mian` finds `main`;
-/// `parse` does not find `render`. Not for a test's path (`crate::module::test`, the entry of
+/// The entry of `names` nearest to `name` ([`crate::suggest::nearest`]), when it is near enough
+/// to be what was meant. Not for a test's path (`crate::module::test`, the entry of
 /// `#[assert_heap(baseline)]`), which nobody types: `tests::case_2` is no typo of `tests::case_1`.
 fn nearest<'n>(name: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n str> {
     if name.contains("::") {
         return None;
     }
-    let most = (name.chars().count() / 3).clamp(1, 2);
-    names
-        .filter(|n| *n != name)
-        .map(|n| (edits(name, n), n))
-        .filter(|&(d, _)| d <= most)
-        .min_by_key(|&(d, n)| (d, n))
-        .map(|(_, n)| n)
-}
-
-/// The edits between `a` and `b`: letters added, dropped or changed, and two side by side swapped
-/// (optimal string alignment).
-fn edits(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let change = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + change);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
+    crate::suggest::nearest(name, names)
 }
 
 /// Figures to record: `now`, which measure `measure`, from `from`, as the entry `name`, under
@@ -1311,8 +1277,6 @@ mod tests {
         assert_eq!(near("parse"), None);
         assert_eq!(near("main"), None, "the name itself is no typo");
         assert_eq!(near("tests::case_2"), None, "a test's path is never typed");
-        assert_eq!(edits("kitten", "sitting"), 3);
-        assert_eq!(edits("ab", "ba"), 1);
 
         // In the message, before the command that would record the misspelt name.
         let dir = std::env::temp_dir().join(format!("dhat-kit-near-{}", std::process::id()));
