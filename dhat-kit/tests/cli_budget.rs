@@ -799,11 +799,24 @@ fn markdown_and_json_carry_the_table_the_verdict_and_the_warnings() {
     assert_eq!(b["rest"][0]["status"], "unbudgeted");
     assert_eq!(b["warnings"].as_array().unwrap().len(), 1, "{json}");
 
-    // --explain is the table's: bad input in another format, not silently left out.
+    // --explain in Markdown: the sites, collapsed under the table, as the table format lists them.
+    let (code, md, err) = check(&profile, &budget, &["--format", "markdown", "--explain"]);
+    assert_eq!(code, 1, "{err}");
+    let (_, sites) = md
+        .split_once("\n<details><summary>Sites of each component</summary>\n\n```text\n")
+        .unwrap_or_else(|| panic!("{md}"));
+    let (_, text, _) = check(&profile, &budget, &["--explain"]);
+    let explained = text.split_once("\n\n").unwrap().1;
+    assert_eq!(sites, format!("{explained}```\n\n</details>\n"));
+    assert!(
+        explained.contains("grow_table (alloc_sites.c:33)"),
+        "{explained}"
+    );
+    // In JSON it has no place: bad input, not silently left out.
     let (code, out, err) = check(&profile, &budget, &["--format", "json", "--explain"]);
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(
-        err.contains("--explain lists sites in the table format only"),
+        err.contains("--explain lists sites as text, in the table and Markdown formats"),
         "{err}"
     );
 

@@ -1665,6 +1665,16 @@ impl BudgetReport {
         out
     }
 
+    /// [`explain`](Self::explain) for a pull request's comment: a collapsed `<details>` section
+    /// (`Sites of each component`) holding the text as a block of code.
+    #[must_use]
+    pub fn explain_markdown(&self) -> String {
+        format!(
+            "<details><summary>Sites of each component</summary>\n\n{}\n</details>\n",
+            super::markdown_fenced(&self.explain())
+        )
+    }
+
     /// Panics with the table if a component is over its limit: a budget as a test assertion.
     ///
     /// # Panics

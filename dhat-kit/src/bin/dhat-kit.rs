@@ -555,10 +555,10 @@ fn run(command: Command) -> Result<(), Failure> {
             update,
             format,
         } => {
-            if explain && format != FormatArg::Table {
+            if explain && format == FormatArg::Json {
                 return Err(Failure::BadInput(
-                    "dhat-kit: --explain lists sites in the table format only; \
-                     leave out --format or --explain"
+                    "dhat-kit: --explain lists sites as text, in the table and Markdown formats; \
+                     leave out --format json or --explain"
                         .to_owned(),
                 ));
             }
@@ -703,6 +703,10 @@ impl Checked<'_> {
                 ));
                 if let Some(r) = self.report {
                     out.push_str(&r.render_markdown());
+                    if explain {
+                        out.push('\n');
+                        out.push_str(&r.explain_markdown());
+                    }
                 }
                 if let Some(v) = self.verdict {
                     if self.report.is_some() {
