@@ -875,6 +875,26 @@ fn a_misspelt_match_or_metric_says_what_was_likely_meant() {
     let budget = dir.write("far.toml", &one("function", "serialize_everything"));
     let (_, _, err) = check(&fixture("valgrind-heap.json"), &budget, &[]);
     assert!(err.contains("matches no program point\n"), "{err}");
+    // A key of the file.
+    for (text, typo, meant) in [
+        (one("fucntion", "grow_table"), "fucntion", "function"),
+        (
+            one("function", "grow_table") + "metirc = \"peak-bytes\"\n",
+            "metirc",
+            "metric",
+        ),
+    ] {
+        let budget = dir.write("key.toml", &text);
+        let (code, _, err) = check(&fixture("valgrind-heap.json"), &budget, &[]);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(&format!("unknown field `{typo}`, expected"))
+                && err
+                    .trim_end()
+                    .ends_with(&format!("; did you mean `{meant}`?")),
+            "{err}"
+        );
+    }
     // A metric.
     let budget = dir.write(
         "metric.toml",

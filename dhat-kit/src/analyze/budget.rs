@@ -675,6 +675,22 @@ impl<'de> Deserialize<'de> for MaxDe {
     }
 }
 
+/// serde's `unknown field `fucntion`, expected one of `crate`, `function`, ...`, with the
+/// field likely meant after it: `; did you mean `function`?`. Any other message as it is.
+fn with_likely_field(message: String) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message;
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message;
+    };
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match crate::suggest::nearest(field, known) {
+        Some(near) => format!("{message}; did you mean `{near}`?"),
+        None => message,
+    }
+}
+
 /// A message of the TOML reader, with the key it is about when the text at `span` is a key
 /// (`duplicate key`) or the value of one (`metric = 3`), and what to write for the mistakes
 /// the reader names in its own terms (a TOML integer beyond 2^127, `[component]`).
@@ -691,6 +707,7 @@ fn toml_message(text: &str, span: Option<Range<usize>>, message: &str) -> String
     if message == "invalid type: map, expected a sequence" {
         return "[component] is one table: write each component as [[component]]".to_owned();
     }
+    let message = with_likely_field(message);
     let Some(span) = span.filter(|s| s.end <= text.len() && text.is_char_boundary(s.start)) else {
         return message;
     };
