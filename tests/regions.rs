@@ -205,6 +205,39 @@ fn a_region_handed_to_a_worker_counts_the_workers_allocations() {
     assert!(Region::current().is_none());
 }
 
+/// A child region's handle entered on another thread counts in its parents' inclusive totals too,
+/// though the worker's stack holds the child alone: a parent includes its children wherever they
+/// ran (the child read larger than its parent).
+#[test]
+fn a_child_entered_on_another_thread_counts_in_its_parents() {
+    let outer = Region::enter("handle-parent");
+    let child = Region::enter("batch");
+    black_box(vec![0u8; 16]);
+    let here = Region::current().expect("inside a region");
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let _r = here.enter();
+            black_box(vec![0u8; 10_000]);
+        });
+    });
+    drop(child);
+    drop(outer);
+    let batch = get("handle-parent/batch");
+    let parent = get("handle-parent");
+    // The worker's 10,000 bytes, this thread's 16 and the scope's own bookkeeping.
+    assert!(batch.self_stats.total_bytes >= 16 + 10_000, "{batch:?}");
+    assert_eq!(parent.self_stats.total_bytes, 0);
+    assert!(
+        parent.inclusive.total_bytes >= batch.inclusive.total_bytes
+            && parent.inclusive.total_blocks >= batch.inclusive.total_blocks,
+        "{parent:?}\n{batch:?}"
+    );
+    assert_eq!(
+        parent.inclusive.total_bytes,
+        parent.self_stats.total_bytes + batch.self_stats.total_bytes
+    );
+}
+
 /// A pool may run a task on the thread that hands it out (rayon does, for the caller's share): the
 /// handle is then entered inside its own region, and counts as recursion, never twice.
 #[test]

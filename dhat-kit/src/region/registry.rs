@@ -155,6 +155,8 @@ struct Path {
     path: String,
     name: &'static str,
     depth: usize,
+    /// The enclosing path's id ([`ROOT`] for a region entered outside any other).
+    parent: u32,
 }
 
 #[derive(Default, Clone)]
@@ -217,7 +219,12 @@ pub(super) fn path_id(parent: u32, name: &'static str) -> u32 {
         None => (name.to_owned(), 0),
     };
     let gid = reg.paths.len() as u32;
-    reg.paths.push(Path { path, name, depth });
+    reg.paths.push(Path {
+        path,
+        name,
+        depth,
+        parent,
+    });
     reg.ids.insert((parent, name), gid);
     gid
 }
@@ -269,6 +276,19 @@ pub(in crate::region) fn collect() -> Vec<RegionStats> {
         merge(&mut t.inclusive, &entry.inclusive);
         merge(&mut t.self_stats, &entry.own.stats());
     }
+    // Each path's own totals, added to every path that encloses it: what its subtree allocated.
+    // On one thread that is its inclusive total; a child entered on another thread through a
+    // `RegionHandle` (without its parents on that thread's stack) is in its ancestors' only so.
+    let mut subtree: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+    for (&gid, t) in &totals {
+        let mut at = gid;
+        while let Some(p) = reg.paths.get(at as usize) {
+            let s = subtree.entry(at).or_default();
+            s.0 += t.self_stats.total_bytes;
+            s.1 += t.self_stats.total_blocks;
+            at = p.parent;
+        }
+    }
     let mut out: Vec<RegionStats> = totals
         .into_iter()
         .filter(|(_, t)| t.entries > 0)
@@ -277,12 +297,16 @@ pub(in crate::region) fn collect() -> Vec<RegionStats> {
             let mut self_stats = t.self_stats;
             (self_stats.max_bytes, self_stats.max_blocks) =
                 (t.inclusive.max_bytes, t.inclusive.max_blocks);
+            let mut inclusive = t.inclusive;
+            let (bytes, blocks) = subtree.get(&gid).copied().unwrap_or_default();
+            inclusive.total_bytes = inclusive.total_bytes.max(bytes);
+            inclusive.total_blocks = inclusive.total_blocks.max(blocks);
             RegionStats {
                 path: p.path.clone(),
                 name: p.name.to_owned(),
                 depth: p.depth,
                 entries: t.entries,
-                inclusive: t.inclusive,
+                inclusive,
                 self_stats,
             }
         })
