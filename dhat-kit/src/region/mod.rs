@@ -20,7 +20,8 @@ pub use future::{InRegion, InRegionExt};
 /// The figures of one region path, summed over all its entries on all threads.
 ///
 /// `inclusive` counts everything allocated while the region was active, its child regions
-/// included; `self_stats` leaves out of the totals (`total_*`) and the live figures (`curr_*`) what
+/// included (in the totals, also a child entered on another thread through a [`RegionHandle`],
+/// whose thread's stack does not hold the parent); `self_stats` leaves out of the totals (`total_*`) and the live figures (`curr_*`) what
 /// its child regions allocated. The peak (`max_*`, the same in both) is the highest of any single
 /// entry, measured above the live heap at that entry: a peak is a moment of the whole heap, not a
 /// sum that splits between a region and its children. `curr_*` is what the entries left live when
