@@ -92,6 +92,7 @@ pub struct TopRow {
 pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
     opts.by.check(profile)?;
     let mut frames = Frames::new(profile, &opts.skip);
+    #[derive(Default)]
     struct Group {
         figures: Figures,
         value: u64,
@@ -99,20 +100,24 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
         /// The largest point: (value, index, informative position).
         heaviest: Option<(u64, usize, usize)>,
     }
-    // First by informative frame-table entry (cheap integer keys), then by label.
+    // First by informative frame-table entry (cheap integer keys), then by label. A peak
+    // profile's points go by region path under `--group-by site`: `region put/parse` and
+    // `region get/parse` are two sites, as `regions()` lists them, not one `region parse`.
     let mut by_frame: HashMap<u32, Group> = HashMap::new();
+    let mut by_path: HashMap<String, Group> = HashMap::new();
     let mut total = 0u64;
     for (i, pp) in profile.pps.iter().enumerate() {
         let pos = frames.informative(pp);
         let key = pp.fs.get(pos).copied().unwrap_or(0);
         let v = opts.by.of(pp);
         total = total.saturating_add(v);
-        let g = by_frame.entry(key).or_insert(Group {
-            figures: Figures::default(),
-            value: 0,
-            points: 0,
-            heaviest: None,
-        });
+        let path = (opts.group_by == GroupBy::Site)
+            .then(|| region_path(profile, pp))
+            .flatten();
+        let g = match path {
+            Some(path) => by_path.entry(path).or_insert_with(Group::default),
+            None => by_frame.entry(key).or_insert_with(Group::default),
+        };
         g.figures.add(pp);
         g.value = g.value.saturating_add(v);
         g.points += 1;
@@ -120,7 +125,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
             g.heaviest = Some((v, i, pos));
         }
     }
-    let mut by_label: HashMap<String, Group> = HashMap::new();
+    let mut by_label: HashMap<String, Group> = by_path;
     for (frame, g) in by_frame {
         let label = frames.label(frame, opts.group_by);
         match by_label.get_mut(&label) {
@@ -196,6 +201,22 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
         groups,
         zero,
     })
+}
+
+/// The region path of a dhat-kit peak profile's point, `region server/put/parse`, from its
+/// frames (innermost first, `region parse`, `region put`, `region server`); `None` for any other
+/// point or profile.
+fn region_path(profile: &Profile, pp: &crate::profile::ProgramPoint) -> Option<String> {
+    if profile.mode != crate::profile::PEAK_MODE || pp.fs.len() < 2 {
+        return None;
+    }
+    let names: Option<Vec<&str>> = pp
+        .fs
+        .iter()
+        .rev()
+        .map(|&f| profile.ftbl.get(f as usize)?.strip_prefix("region "))
+        .collect();
+    Some(format!("region {}", names?.join("/")))
 }
 
 /// Whether `label` is the row of a sampled profile's unsampled remainder (under any grouping).
@@ -443,6 +464,33 @@ mod tests {
         let rows = labels_and_values(json, GroupBy::Crate);
         // A C library's directory keeps its name as written.
         assert_eq!(rows, [("md_prof".to_owned(), 30), ("c-lib".to_owned(), 4)]);
+    }
+
+    #[test]
+    fn a_peak_profiles_sites_are_region_paths() {
+        // `parse` inside `put` and inside `get`: two sites, as `regions()` lists them.
+        let json = r#"{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":10,
+          "pps":[
+            {"tb":10000,"tbk":10,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1,2]},
+            {"tb":30000,"tbk":10,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1,3]},
+            {"tb":500,"tbk":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[2]},
+            {"tb":7,"tbk":1,"mb":0,"mbk":0,"gb":7,"gbk":1,"eb":7,"ebk":1,"fs":[4]}],
+          "ftbl":["[root]","region parse","region put","region get","(outside any region)"]}"#;
+        assert_eq!(
+            labels_and_values(json, GroupBy::Site),
+            [
+                ("region get/parse".to_owned(), 30000),
+                ("region put/parse".to_owned(), 10000),
+                ("region put".to_owned(), 500),
+                ("(outside any region)".to_owned(), 7),
+            ]
+        );
+        // By function, a region is its name, wherever it was entered.
+        assert_eq!(
+            labels_and_values(json, GroupBy::Function)[0],
+            ("region parse".to_owned(), 40000)
+        );
     }
 
     #[test]
