@@ -115,8 +115,8 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
             .then(|| region_path(profile, pp))
             .flatten();
         let g = match path {
-            Some(path) => by_path.entry(path).or_insert_with(Group::default),
-            None => by_frame.entry(key).or_insert_with(Group::default),
+            Some(path) => by_path.entry(path).or_default(),
+            None => by_frame.entry(key).or_default(),
         };
         g.figures.add(pp);
         g.value = g.value.saturating_add(v);
