@@ -67,6 +67,16 @@ fn generate(args: Args, mut func: ItemFn) -> syn::Result<TokenStream> {
             "#[in_region] counts a function's allocations when it runs: it cannot be `const`",
         ));
     }
+    if func.sig.asyncness.is_none() {
+        if let Some(future) = returned_future(&func.sig.output) {
+            return Err(syn::Error::new_spanned(
+                future,
+                "#[in_region] on a function that returns a future would count only the making of \
+                 the future, not its polls: make it an `async fn`, or call \
+                 `.in_region(\"name\")` (dhat_kit::InRegionExt) on the future it returns",
+            ));
+        }
+    }
     let krate = item::krate(args.krate.as_ref());
     let name = args.name.unwrap_or_else(|| {
         let ident = func.sig.ident.to_string();
@@ -90,4 +100,25 @@ fn generate(args: Args, mut func: ItemFn) -> syn::Result<TokenStream> {
         }
     };
     Ok(item::rebuild(&func, (inner, outer), body))
+}
+
+/// The return type if it is `impl Future<..>` (or `impl IntoFuture`, among other bounds).
+fn returned_future(output: &syn::ReturnType) -> Option<&syn::Type> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let syn::Type::ImplTrait(imp) = &**ty else {
+        return None;
+    };
+    imp.bounds
+        .iter()
+        .any(|b| match b {
+            syn::TypeParamBound::Trait(t) => t
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Future" || s.ident == "IntoFuture"),
+            _ => false,
+        })
+        .then_some(&**ty)
 }
