@@ -95,3 +95,30 @@ fn measure_says_once_that_nothing_was_counted() {
         assert_eq!(said, 0, "{stderr}");
     }
 }
+
+/// Run by [`regions_say_that_nothing_was_counted`] in a process of its own.
+#[test]
+#[ignore = "run by regions_say_that_nothing_was_counted, in a child process"]
+fn regions_without_the_allocator() {
+    {
+        dhat_kit::region!("unmeasured");
+        drop(std::hint::black_box(vec![0u8; 1000]));
+    }
+    let regions = dhat_kit::regions();
+    if cfg!(feature = "peak") {
+        // Its entry is counted; its bytes cannot be.
+        let r = regions.get("unmeasured").expect("entered");
+        assert_eq!((r.entries, r.inclusive.total_bytes), (1, 0));
+    }
+}
+
+/// `regions()` without the allocator: entries and no bytes; the table would read as code that
+/// allocates nothing, so it says so on stderr, as `measure` does.
+#[test]
+fn regions_say_that_nothing_was_counted() {
+    let out = common::run_ignored("regions_without_the_allocator");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let said = stderr.matches("dhat-kit: regions() read 0").count();
+    assert_eq!(said, usize::from(cfg!(feature = "peak")), "{stderr}");
+}

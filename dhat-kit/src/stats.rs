@@ -145,7 +145,7 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 /// the figures would pass unmeasured. Costs nothing where something was counted (the process
 /// figures are read only when the measurement's are 0); built without the `peak` feature (nothing
 /// counted by choice), it says nothing.
-fn say_if_nothing_counted(what: &str, stats: &Stats) {
+pub(crate) fn say_if_nothing_counted(what: &str, stats: &Stats) {
     static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if cfg!(feature = "peak")
         && stats.total_blocks == 0

@@ -364,7 +364,12 @@ impl RegionHandle {
 pub fn regions() -> Regions {
     #[cfg(feature = "peak")]
     {
-        Regions(imp::collect())
+        let regions = imp::collect();
+        // Entries counted but nothing else: say once if the allocator is not installed.
+        if let Some(first) = regions.first() {
+            crate::stats::say_if_nothing_counted("regions()", &first.inclusive);
+        }
+        Regions(regions)
     }
     #[cfg(not(feature = "peak"))]
     {
