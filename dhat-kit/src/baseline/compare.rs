@@ -253,13 +253,36 @@ impl fmt::Display for Measured<'_> {
         )?;
         let labels: Vec<String> = c.rows.iter().map(|r| self.label(r.metric)).collect();
         let width = labels.iter().map(|l| l.len() + 2).fold(14, usize::max);
+        let cells: Vec<[String; 4]> = c
+            .rows
+            .iter()
+            .map(|row| {
+                let (delta, percent) = row.change();
+                [
+                    Thousands(row.baseline).to_string(),
+                    Thousands(row.now).to_string(),
+                    delta,
+                    percent,
+                ]
+            })
+            .collect();
+        // 14 wide for figures and 9 for the percentage, wider where a figure needs it (a change
+        // of +1,716,900.0% stays in its column).
+        let wide = |i: usize, least: usize| {
+            cells
+                .iter()
+                .map(|c| c[i].chars().count() + usize::from(i < 3) * 2)
+                .fold(least, usize::max)
+        };
+        let (b, n, d, p) = (wide(0, 14), wide(1, 14), wide(2, 14), wide(3, 9));
         write!(
             f,
-            "  {:<width$}{:>14}{:>14}{:>14} {:>9}",
+            "  {:<width$}{:>b$}{:>n$}{:>d$} {:>p$}",
             "metric", "baseline", "now", "delta", "%"
         )?;
-        for (row, label) in c.rows.iter().zip(&labels) {
-            let (delta, percent) = row.change();
+        for ((row, label), [baseline, now, delta, percent]) in
+            c.rows.iter().zip(&labels).zip(&cells)
+        {
             let status = match row.status {
                 Status::Within => "",
                 Status::Regressed => "  regressed",
@@ -267,11 +290,7 @@ impl fmt::Display for Measured<'_> {
             };
             write!(
                 f,
-                "\n  {label:<width$}{:>14}{:>14}{:>14} {:>9}{status}",
-                Thousands(row.baseline).to_string(),
-                Thousands(row.now).to_string(),
-                delta,
-                percent,
+                "\n  {label:<width$}{baseline:>b$}{now:>n$}{delta:>d$} {percent:>p$}{status}"
             )?;
         }
         if c.rows.is_empty() {
@@ -299,6 +318,28 @@ mod tests {
             peak_bytes: Some(peak),
             ..Figures::default()
         }
+    }
+
+    #[test]
+    fn a_huge_change_stays_in_its_columns() {
+        let c = compare(
+            "t",
+            &figures(1, 4000),
+            &figures(17_170, 5_396),
+            5.0,
+            &METRICS,
+        );
+        let text = c.to_string();
+        let lines: Vec<&str> = text.lines().skip(1).collect();
+        // Every row's percentage ends where the header's `%` does, and its delta where `delta` does.
+        let header = lines[0];
+        let delta_end = header.find("delta").unwrap() + "delta".len();
+        for row in &lines[1..] {
+            assert!(row[..header.len()].ends_with('%'), "{text}");
+            assert!(row[..delta_end].ends_with(char::is_numeric), "{text}");
+            assert_eq!(row.as_bytes()[delta_end], b' ', "{text}");
+        }
+        assert!(text.contains("+1716900.0%"), "{text}");
     }
 
     #[test]
