@@ -384,7 +384,8 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
         let variant = Ident::new(d.variant, d.span);
         quote_spanned!(d.span=> (#figure, #private::GrowthClass::#variant))
     });
-    let outer_sig = quote!(#vis fn #name());
+    let fn_token = &sig.fn_token;
+    let outer_sig = quote!(#vis #fn_token #name());
     let path = quote!(::core::concat!(
         ::core::module_path!(),
         "::",
@@ -409,9 +410,11 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
     } else {
         quote!(#private::run_growth)
     };
-    Ok(quote! {
-        #(#outer)*
-        #outer_sig {
+    // The outer function's `fn` and braces keep the original's spans, so that rustc's lints read
+    // it as the user's code: never called (no `#[test]`), it is warned of as `dead_code`.
+    let mut body = TokenStream::new();
+    block.brace_token.surround(&mut body, |tokens| {
+        tokens.extend(quote! {
             // The function's own signature, spans and all: rustc's errors about its body (a
             // value where `()` is returned) point at the function, not at the attribute.
             #sig {
@@ -419,7 +422,11 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
                 #block
             }
             #run(#path, &[#(#sizes),*], &[#(#declared),*], #case);
-        }
+        });
+    });
+    Ok(quote! {
+        #(#outer)*
+        #outer_sig #body
     })
 }
 

@@ -67,11 +67,15 @@ pub(crate) fn rebuild(
 ) -> TokenStream {
     let vis = &func.vis;
     let sig = &func.sig;
+    // The body's braces keep the original's span, so that the item reads as the user's code to
+    // rustc's lints: a measured function that is never called (no `#[test]`) is then warned of as
+    // `dead_code`, as it would be without the attribute, and not silently never run.
+    let mut braces = TokenStream::new();
+    func.block.brace_token.surround(&mut braces, |tokens| {
+        tokens.extend(quote!(#(#inner)* #body));
+    });
     quote! {
         #(#outer)*
-        #vis #sig {
-            #(#inner)*
-            #body
-        }
+        #vis #sig #braces
     }
 }
