@@ -9,7 +9,8 @@
 //! - after it, in the parent, it lets them go;
 //! - in the child, it first drops the other threads' parts: their turn and budgets
 //!   ([`crate::stats::at_fork`]), their open spans, their span slots and their band slots
-//!   ([`crate::tally::in_child`]); then it lets the locks go.
+//!   ([`crate::tally::in_child`]), and completes a region entry one was adding
+//!   ([`crate::region::in_child`]); then it lets the locks go.
 //!
 //! The hooks are registered by a thread's first publication to the process tally and by the first
 //! whole-process turn or thread-scope budget, whichever comes first. Without them
@@ -149,6 +150,7 @@ extern "C" fn child() {
         crate::tally::uncounted(|| {
             let own_spans = crate::stats::at_fork::in_child();
             crate::tally::in_child(own_spans);
+            crate::region::in_child();
             release();
         });
     });

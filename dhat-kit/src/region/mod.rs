@@ -452,7 +452,7 @@ mod registry;
 mod thread;
 
 #[cfg(all(unix, feature = "peak"))]
-pub(crate) use registry::hold_for_fork;
+pub(crate) use registry::{hold_for_fork, in_child};
 
 /// What the public API calls: the per-thread state (entering and leaving) and the registry
 /// (reading and clearing every thread's figures).

@@ -197,12 +197,30 @@ fn lock() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Before a fork: the registry, held until the fork is over (see `crate::fork`). Its figures need
-/// no change in the child: the aggregates of the threads the child has not got hold what those
-/// threads did before the fork.
+/// Before a fork: the registry, held until the fork is over (see `crate::fork`). The aggregates of
+/// the threads the child has not got hold what those threads did before the fork; their exits
+/// write them without the registry's lock, so one may be in the middle of one ([`in_child`]).
 #[cfg(all(unix, feature = "peak"))]
 pub(crate) fn hold_for_fork() {
     crate::fork::hold(lock());
+}
+
+/// In a forked child, before the registry is let go: an aggregate whose thread was adding an
+/// entry at the fork ([`Agg::add_entry`], its count odd) would stay so for good (that thread is
+/// not in the child), and every reader ([`Agg::read`], so `regions()` and a session's end) would
+/// wait on it for good. Its count is made even: the entry, made before the fork, is counted, with
+/// what of its figures its thread had written. Only the forking thread runs in the child, and it
+/// was forking, not adding an entry, so no aggregate of its own is touched. Atomics only.
+#[cfg(all(unix, feature = "peak"))]
+pub(crate) fn in_child() {
+    crate::fork::with_held(|reg: &mut MutexGuard<'static, Registry>| {
+        for agg in &reg.live {
+            let entries = agg.entries.load(Relaxed);
+            if entries & 1 == 1 {
+                agg.entries.store(entries + 1, Release);
+            }
+        }
+    });
 }
 
 /// The parent id of a region entered outside any other.
@@ -368,6 +386,37 @@ mod tests {
                 child.unwrap();
             }
         });
+    }
+
+    /// A thread stopped in the middle of an entry's figures (its aggregate's count odd, as
+    /// between the two stores of [`Agg::add_entry`]) when another forks: in the child, where it
+    /// never goes on, `regions()` still returns, with the entry counted. Without the child's
+    /// repair ([`in_child`]) the child waited for good (killed after 30 seconds here).
+    #[cfg(unix)]
+    #[test]
+    fn a_forked_child_reads_an_aggregate_left_mid_entry() {
+        const NAME: &str = "unit-test-forked-mid-entry";
+        crate::fork::hook();
+        let gid = path_id(ROOT, NAME);
+        let agg = register(gid);
+        let s = Stats {
+            total_bytes: 64,
+            total_blocks: 1,
+            max_bytes: 64,
+            max_blocks: 1,
+            ..Stats::default()
+        };
+        agg.add_entry(|| agg.inclusive.add(&s));
+        // The first store of a second entry, as its thread would make it, and no second.
+        bump_by(&agg.entries, 1);
+        let child = crate::fork::tests::in_a_child(|| {
+            let found = collect().into_iter().find(|r| r.path == NAME);
+            found.is_some_and(|r| r.entries == 2 && r.inclusive.total_bytes == 64)
+        });
+        // Whole again in the parent, where the same thread (this one) would go on.
+        bump_by(&agg.entries, 1);
+        hand_over(&[agg]);
+        child.unwrap();
     }
 
     #[test]
