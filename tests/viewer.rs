@@ -11,7 +11,7 @@ mod common;
 
 use dhat_kit::{Mode, Profiler, Stats};
 use std::hint::black_box;
-#[cfg(feature = "heap")]
+#[cfg(any(feature = "heap", feature = "ad-hoc"))]
 use std::path::Path;
 #[cfg(feature = "heap")]
 use std::process::Command;
@@ -89,9 +89,17 @@ fn check_heap() {
         (kit.curr_bytes, kit.curr_blocks),
         "{v}"
     );
-    // Every point's first frame, as the viewer lists it (`#1:`, or `^1:` where the parent shares
-    // it), is the caller's code, not dhat's or dhat-kit's allocator.
-    let text = viewer_text(&file).expect("the tools were found for the peak profile");
+    assert_stacks_start_at_the_caller(&file);
+    drop(kept);
+    println!("viewer check: heap profile ok, its stacks start at the caller");
+}
+
+/// Every point's first frame, as the viewer lists it (`#1:`, or `^1:` where the parent shares
+/// it), is the caller's code: not dhat's or dhat-kit's allocator, nor, in an ad-hoc profile, the
+/// region's guard that recorded the event and std's thread-local access it goes through.
+#[cfg(any(feature = "heap", feature = "ad-hoc"))]
+fn assert_stacks_start_at_the_caller(file: &Path) {
+    let text = viewer_text(file).expect("the tools were found for the peak profile");
     let firsts: Vec<&str> = text
         .lines()
         .map(|l| l.trim_start_matches(|c: char| c.is_whitespace() || "│├└─".contains(c)))
@@ -105,6 +113,8 @@ fn check_heap() {
             "dhat_kit::",
             "dhat::",
             "__rust_alloc",
+            "LocalKey",
+            "drop_in_place",
         ] {
             assert!(
                 !line.contains(kit),
@@ -112,14 +122,12 @@ fn check_heap() {
             );
         }
     }
-    drop(kept);
-    println!("viewer check: heap profile ok, its stacks start at the caller");
 }
 
 /// The text of the viewer's page once it has loaded `file`, as a person reads it (the tree of
 /// program points with their frames), or `None` where its tools are missing. The page is
 /// Valgrind's own `dh_view.html`, fed the file through its file input, as `dhview-check` does.
-#[cfg(feature = "heap")]
+#[cfg(any(feature = "heap", feature = "ad-hoc"))]
 fn viewer_text(file: &Path) -> Option<String> {
     let view = [
         "/usr/libexec/valgrind",
@@ -219,6 +227,7 @@ fn check_ad_hoc() {
         "{v}"
     );
     assert_eq!(after.1 - before.1, 51);
+    assert_stacks_start_at_the_caller(&file);
     drop(kept);
     println!("viewer check: ad-hoc profile ok");
 }

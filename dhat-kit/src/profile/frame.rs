@@ -248,7 +248,8 @@ impl<'a> Frame<'a> {
     /// Whether the frame is part of allocating memory: the C allocator (`malloc` and friends),
     /// Valgrind's preload library, Rust's allocator shims (`__rust_alloc`, `__rdl_*`, `__rg_*`),
     /// dhat's and dhat-kit's own allocators (by symbol or, for inlined frames, by source file),
-    /// the `backtrace` crate's frames (through which dhat takes a stack, at its top when dhat
+    /// the dropping of dhat-kit's own types (`core::ptr::drop_in_place<dhat_kit::..>`), the
+    /// `backtrace` crate's frames (through which dhat takes a stack, at its top when dhat
     /// trims nothing), and the functions of [`ALLOCATION_WRAPPERS`].
     pub fn is_allocator(&self) -> bool {
         let f = self.function;
@@ -270,6 +271,13 @@ impl<'a> Frame<'a> {
             return true;
         }
         let kit = |k: &str| matches!(k, "dhat" | "dhat_kit" | "dhat-kit");
+        // Dropping one of the kit's own types (a region's guard) is the kit's code.
+        if let Some(ty) = f.strip_prefix("core::ptr::drop_in_place<") {
+            let head = ty.trim_start_matches(['<', '&', '*']);
+            if head.split_once("::").is_some_and(|(k, _)| kit(k)) {
+                return true;
+            }
+        }
         if !self.is_cpp() {
             if self
                 .rust_path_head()

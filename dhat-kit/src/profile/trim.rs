@@ -75,11 +75,19 @@ impl Profile {
         let is_allocator = |f: u32| allocator.get(f as usize).copied().unwrap_or(false);
         let is_plumbing = |&f: &u32| plumbing.get(f as usize).copied().unwrap_or(false);
         let is_entry = |&f: &u32| entry.get(f as usize).copied().unwrap_or(false);
+        // The standard library's frames between the kit's own ([`kit_frames`]).
+        let boring: Vec<bool> = self
+            .ftbl
+            .iter()
+            .map(|f| Frame::parse(f).is_boring())
+            .collect();
+        let is_boring = |f: u32| boring.get(f as usize).copied().unwrap_or(false);
         let mut removed = 0;
         let mut merged: Vec<ProgramPoint> = Vec::with_capacity(self.pps.len());
         let mut index: HashMap<Box<[u32]>, usize> = HashMap::with_capacity(self.pps.len());
         for mut pp in std::mem::take(&mut self.pps) {
             let inside = super::frame::allocator_frames(&pp.fs, is_entry);
+            let inside = inside.max(kit_frames(&pp.fs, is_allocator, is_boring));
             let keep_from = pp.fs[inside..]
                 .iter()
                 .position(|&f| !is_allocator(f))
@@ -106,6 +114,23 @@ impl Profile {
         self.pps = merged;
         removed
     }
+}
+
+/// How many frames at the top of `fs` are the kit's: up to its last allocator frame (dhat's and
+/// dhat-kit's own among them) that only plumbing frames precede. An ad-hoc event that a region
+/// records as it closes comes through std's thread-local access above the kit's frames
+/// (`LocalKey::try_with`, then `dhat_kit::region::thread::close_from`, ..,
+/// `drop_in_place<dhat_kit::region::Region>`), which the first non-allocator frame would stop at.
+fn kit_frames(
+    fs: &[u32],
+    is_allocator: impl Fn(u32) -> bool,
+    is_boring: impl Fn(u32) -> bool,
+) -> usize {
+    let run = fs.iter().position(|&f| !is_boring(f)).unwrap_or(fs.len());
+    fs[..run]
+        .iter()
+        .rposition(|&f| is_allocator(f))
+        .map_or(0, |i| i + 1)
 }
 
 /// Adds the figures of `pp` to `into` (the same stack). The per-point maxima (`mb`, `mbk`) add up
