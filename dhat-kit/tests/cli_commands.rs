@@ -707,3 +707,63 @@ fn an_output_to_a_device_leaves_the_device_in_place() {
         assert!(kind.is_char_device(), "{sub:?} replaced /dev/null");
     }
 }
+
+/// An output that is an input profile (`-o` naming it, by another path or a hard link too) is
+/// refused before anything is written: the profile is left as it was.
+#[test]
+fn an_output_that_is_an_input_profile_is_refused_and_the_profile_kept() {
+    let dir = support::TempDir::new("cli_commands", "output-is-input");
+    let original = std::fs::read(fixture("dhat-rs-heap.json")).unwrap();
+    let profile = dir.join("p.json");
+    let other = dir.join("q.json");
+    std::fs::write(&profile, &original).unwrap();
+    std::fs::write(&other, &original).unwrap();
+    let link = dir.join("link.json");
+    std::fs::hard_link(&profile, &link).unwrap();
+    let dotted = dir.0.join(".").join("p.json");
+    let p = profile.as_os_str();
+    let cases: Vec<Vec<&std::ffi::OsStr>> = vec![
+        vec!["flamegraph".as_ref(), p, "-o".as_ref(), p],
+        vec!["report".as_ref(), p, "-o".as_ref(), p],
+        vec![
+            "report".as_ref(),
+            other.as_os_str(),
+            "--before".as_ref(),
+            p,
+            "-o".as_ref(),
+            p,
+        ],
+        vec!["report".as_ref(), p, "-o".as_ref(), dotted.as_os_str()],
+        vec![
+            "convert".as_ref(),
+            p,
+            "--to".as_ref(),
+            "pprof".as_ref(),
+            "-o".as_ref(),
+            link.as_os_str(),
+        ],
+        vec![
+            "convert".as_ref(),
+            p,
+            "--to".as_ref(),
+            "folded".as_ref(),
+            "-o".as_ref(),
+            p,
+        ],
+    ];
+    for args in cases {
+        let out = dhat_kit(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("expected an output other than the profile")
+                && stderr.contains("p.json"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(std::fs::read(&profile).unwrap(), original, "{args:?}");
+    }
+    // Another file is written as asked.
+    let svg = dir.join("p.svg");
+    ok(&["flamegraph".as_ref(), p, "-o".as_ref(), svg.as_os_str()]);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<?xml"));
+}

@@ -431,6 +431,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let p = load(&file)?;
             let name = file_name(&file);
             let output = output.unwrap_or_else(|| named_after(&file, "svg"));
+            not_an_input(&output, &[&file])?;
             let title = title.unwrap_or_else(|| format!("{name}: {by}"));
             let mut svg = Vec::new();
             analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
@@ -451,6 +452,9 @@ fn run(command: Command) -> Result<(), Failure> {
             skip,
             skip_file,
         } => {
+            let mut inputs = vec![file.as_path()];
+            inputs.extend(before.as_deref());
+            not_an_input(&output, &inputs)?;
             let patterns = skip;
             let skip = skip_list(&patterns, &skip_file)?;
             let p = load(&file)?;
@@ -515,6 +519,7 @@ fn run(command: Command) -> Result<(), Failure> {
             options.by = by.into();
             let name = file_name(&file);
             let output = output.unwrap_or_else(|| named_after(&file, to.extension()));
+            not_an_input(&output, &[&file])?;
             let written = if output.as_os_str() == "-" {
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 dhat_kit::export::write(&p, &name, &options, &mut out)
@@ -758,6 +763,39 @@ impl Checked<'_> {
 /// instead of freeing its millions of blocks one by one (a tenth of the run time on 500 MB).
 fn exit_without_freeing(profile: Profile) {
     std::mem::forget(profile);
+}
+
+/// Refuses an output that is one of the input profiles (`-o` naming it, by a typo in a script):
+/// writing it would replace the profile, a baseline's `--before` perhaps, before anything could
+/// tell. The same file by another path or a hard link is the same file.
+fn not_an_input(output: &Path, inputs: &[&Path]) -> Result<(), Failure> {
+    let Ok(out) = std::fs::metadata(output) else {
+        // Not there yet (or `-`, stdout): no input can be it.
+        return Ok(());
+    };
+    let same = |input: &Path| {
+        std::fs::metadata(input).is_ok_and(|m| {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                (m.dev(), m.ino()) == (out.dev(), out.ino())
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = m;
+                std::fs::canonicalize(input).ok() == std::fs::canonicalize(output).ok()
+            }
+        })
+    };
+    match inputs.iter().find(|i| same(i)) {
+        Some(input) => Err(Failure::BadInput(format!(
+            "dhat-kit: {}: expected an output other than the profile {} (it would be overwritten); \
+             name another file with -o",
+            output.display(),
+            input.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn bad(file: &Path, e: impl std::fmt::Display) -> Failure {
