@@ -1,5 +1,6 @@
 //! A peak session ends (and writes its file, naming the command) in a program started with an
-//! argument that is not UTF-8: the command line is written lossily, never a panic in `Drop`.
+//! argument that is not UTF-8: the command line is written lossily, never a panic in `Drop`. A
+//! heap session, which dhat would end with that panic, refuses to start.
 //!
 //! Its own binary without the test harness (`harness = false`), since the harness itself would
 //! refuse such an argument: it runs itself again with one.
@@ -30,6 +31,24 @@ fn main() {
             .unwrap();
         drop(std::hint::black_box(vec![0u8; 64]));
         drop(p);
+        // dhat's modes write through dhat, which would panic on the argument at the session's
+        // end and lose the profile: they refuse to start, naming the argument.
+        #[cfg(feature = "heap")]
+        {
+            let refused = Profiler::builder()
+                .mode(Mode::Heap)
+                .file(PathBuf::from(std::env::var_os(CHILD).unwrap()).with_extension("heap"))
+                .build()
+                .expect_err("a heap session started");
+            assert!(
+                matches!(
+                    &refused,
+                    dhat_kit::Error::NonUtf8Argument { argument, .. } if argument == "caf\u{FFFD}"
+                ),
+                "{refused:?}"
+            );
+            assert!(refused.to_string().contains("not UTF-8"), "{refused}");
+        }
         return;
     }
     let dir = std::env::temp_dir().join(format!("dhat-kit-non-utf8-{}", std::process::id()));

@@ -103,6 +103,7 @@ pub mod export;
 #[cfg(all(unix, feature = "peak"))]
 mod fork;
 mod growth;
+mod note;
 pub mod profile;
 mod profiler;
 mod region;

@@ -81,6 +81,9 @@ impl Mode {
 pub enum Error {
     /// Another session is running and the builder was told not to wait for it.
     Busy,
+    /// A session started on this thread is still running: only one runs at a time in a
+    /// process, and waiting for it here would wait for good.
+    RunningOnThisThread,
     /// The mode's cargo feature is not enabled in this build.
     NotBuilt {
         /// The mode asked for.
@@ -102,6 +105,15 @@ pub enum Error {
         /// Where it came from: `ProfilerBuilder::sample_interval` or `DHAT_KIT_SAMPLE_INTERVAL`.
         origin: &'static str,
     },
+    /// The mode writes its file through dhat, which names the command from `std::env::args()`
+    /// and panics there on an argument that is not UTF-8: the profile would be lost at the
+    /// session's end.
+    NonUtf8Argument {
+        /// The mode asked for.
+        mode: Mode,
+        /// The argument, lossily.
+        argument: String,
+    },
     /// The output file could not be written.
     Io {
         /// The file.
@@ -118,6 +130,19 @@ impl fmt::Display for Error {
                 f,
                 "dhat-kit: another profiling session is running in this process; \
                  end it first, or let this one wait (`ProfilerBuilder::wait(true)`)"
+            ),
+            Error::RunningOnThisThread => write!(
+                f,
+                "dhat-kit: a profiling session started on this thread is still running, and only \
+                 one runs at a time in a process: waiting for it here would wait for good; end it \
+                 first (drop it, or call `finish`)"
+            ),
+            Error::NonUtf8Argument { mode, argument } => write!(
+                f,
+                "dhat-kit: {mode:?} mode writes its profile through dhat, which would panic at \
+                 the session's end on the program's argument {argument:?} (not UTF-8) and lose \
+                 the profile; pass arguments in UTF-8, or use the peak or sampled mode, which \
+                 write such arguments lossily"
             ),
             Error::NotBuilt { mode, feature } => write!(
                 f,
@@ -196,6 +221,13 @@ const STD_FRAMES: usize = 12;
 /// it go in a forked child wakes no one (see `crate::fork`). A session whose thread panicked
 /// leaves it poisoned, which the next session ignores.
 static SESSION: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    /// Whether this thread holds [`SESSION`] (a [`Profiler`] is not `Send`: the thread that
+    /// started a session ends it), so that a second session started here fails at once instead
+    /// of waiting for good on the first.
+    static RUNNING_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
 /// Sets up a [`Profiler`] session: mode, output file, dhat's backtrace trimming, summary, waiting.
 ///
@@ -287,7 +319,8 @@ impl ProfilerBuilder {
     }
 
     /// Whether to wait for a session already running in this process (default: true), or fail
-    /// with [`Error::Busy`].
+    /// with [`Error::Busy`]. A session started on the same thread is never waited for (it would
+    /// never end): told to wait, the start fails with [`Error::RunningOnThisThread`].
     pub fn wait(mut self, wait: bool) -> Self {
         self.wait = wait;
         self
@@ -297,7 +330,10 @@ impl ProfilerBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Busy`] if another session runs and `wait(false)` was set; [`Error::NotBuilt`] if the
+    /// [`Error::Busy`] if another session runs and `wait(false)` was set;
+    /// [`Error::RunningOnThisThread`] if a session started on this thread still runs and the
+    /// builder waits (the wait would never end); [`Error::NonUtf8Argument`] in the heap and ad-hoc modes if an
+    /// argument of the program is not UTF-8; [`Error::NotBuilt`] if the
     /// mode's feature is off; [`Error::NotInstalled`] if the mode is `Peak` or `Sampled` and
     /// dhat-kit's allocator is not the binary's; [`Error::SampleInterval`] if the sampled mode's interval is 0 or
     /// `DHAT_KIT_SAMPLE_INTERVAL` is not a size above 0 (`16384`, `16 KiB`); [`Error::Io`] if the output file's directory cannot be created or
@@ -313,10 +349,22 @@ impl ProfilerBuilder {
         if matches!(self.mode, Mode::Peak | Mode::Sampled) && !crate::is_installed() {
             return Err(Error::NotInstalled { mode: self.mode });
         }
+        if matches!(self.mode, Mode::Heap | Mode::AdHoc) {
+            if let Some(argument) = std::env::args_os().find(|a| a.to_str().is_none()) {
+                return Err(Error::NonUtf8Argument {
+                    mode: self.mode,
+                    argument: argument.to_string_lossy().into_owned(),
+                });
+            }
+        }
         let interval = match self.mode {
             Mode::Sampled => sample_interval(self.sample_interval)?,
             _ => 0,
         };
+        // Told not to wait, a try of the lock says `Busy` as for any other running session.
+        if self.wait && RUNNING_HERE.try_with(std::cell::Cell::get).unwrap_or(false) {
+            return Err(Error::RunningOnThisThread);
+        }
         // A std mutex may allocate at its first use on some platforms: the kit's, uncounted.
         let guard = crate::tally::uncounted(|| {
             if self.wait {
@@ -372,6 +420,7 @@ impl ProfilerBuilder {
             }
         };
         let _ = interval;
+        let _ = RUNNING_HERE.try_with(|r| r.set(true));
         Ok(Profiler {
             inner: Some(inner),
             mode: self.mode,
@@ -415,8 +464,10 @@ fn check_writable(path: &Path) -> Result<(), Error> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    // A plain file where a directory should be: said as such, not as the system's "File exists".
-    if let Some(file) = dir.ancestors().find(|a| a.is_file()) {
+    // A file (a plain one, or a device as `/dev/null`) where a directory should be: said as
+    // such, not as the system's "File exists".
+    let not_a_dir = |a: &Path| std::fs::metadata(a).is_ok_and(|m| !m.is_dir());
+    if let Some(file) = dir.ancestors().find(|a| not_a_dir(a)) {
         return Err(Error::Io {
             path: path.to_path_buf(),
             source: std::io::Error::new(
@@ -527,7 +578,8 @@ impl Profiler {
     /// If the output file's directory cannot be created or written (a read-only directory, or
     /// `DHAT_KIT_OUT` naming a plain file), if the mode is `peak` or `sampled` and dhat-kit's
     /// allocator is not installed, or, in the sampled mode, if `DHAT_KIT_SAMPLE_INTERVAL`
-    /// is 0 or not a number; use [`Profiler::builder`] to get the [`Error`] instead.
+    /// is 0 or not a number, or if a session started on this thread still runs (waiting for it
+    /// would never end); use [`Profiler::builder`] to get the [`Error`] instead.
     /// A missing directory is created. The panic names the caller's line.
     #[track_caller]
     pub fn start() -> Profiler {
@@ -626,7 +678,25 @@ impl Profiler {
             None => Ok(()),
             #[cfg(any(feature = "heap", feature = "ad-hoc"))]
             Some(Inner::Dhat(p, keep)) => {
-                crate::tally::uncounted(|| drop(p));
+                // dhat prints its summary before it writes the file, with `eprintln!`, which
+                // panics where stderr cannot be written (a closed pipe): the file is then not
+                // written, and that panic must not leave `Drop` (an abort while unwinding).
+                let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::tally::uncounted(|| drop(p))
+                }));
+                if let Err(panic) = dropped {
+                    let why = panic
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                        .unwrap_or("a panic");
+                    return Err(Error::Io {
+                        path: self.path.clone(),
+                        source: std::io::Error::other(format!(
+                            "dhat did not write the profile: {why}"
+                        )),
+                    });
+                }
                 if !self.path.exists() {
                     return Err(Error::Io {
                         path: self.path.clone(),
@@ -682,7 +752,7 @@ impl Profiler {
                     profile.write_to(&mut bytes)?;
                     crate::atomic_file::write(path, &bytes)?;
                     if summary {
-                        eprint!("{}", peak_summary(&process, &regions, path));
+                        crate::note::note(&peak_summary(&process, &regions, path));
                     }
                     Ok(())
                 })
@@ -728,11 +798,11 @@ impl Profiler {
                 let stacks = crate::units::Thousands(stacks as u64);
                 let samples = crate::analyze::summary(&profile).samples.unwrap_or(0);
                 let samples = crate::units::Thousands(samples);
-                eprint!(
+                crate::note::note(&format!(
                     "dhat-kit: {process}\ndhat-kit: {samples} samples at {stacks} distinct call \
                      stacks; the profile is in {}\n",
                     path.display()
-                );
+                ));
             }
             Ok(())
         })
@@ -746,8 +816,10 @@ impl Profiler {
 impl Drop for Profiler {
     fn drop(&mut self) {
         if let Err(e) = self.end() {
-            eprintln!("{e}");
+            crate::note::note(&format!("{e}\n"));
         }
+        // The session's lock goes with the fields, right after this.
+        let _ = RUNNING_HERE.try_with(|r| r.set(false));
     }
 }
 

@@ -152,11 +152,11 @@ pub(crate) fn say_if_nothing_counted(what: &str, stats: &Stats) {
         && process_stats().total_blocks == 0
         && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed)
     {
-        eprintln!(
+        crate::note::note(&format!(
             "dhat-kit: {what} read 0: nothing has been counted in this process, so dhat-kit's \
-             allocator is not installed (dhat_kit::is_installed() says so).\n{}",
+             allocator is not installed (dhat_kit::is_installed() says so).\n{}\n",
             crate::INSTALL
-        );
+        ));
     }
 }
 
