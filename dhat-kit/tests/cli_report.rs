@@ -40,6 +40,23 @@ fn chromium(test: &str) -> Option<PathBuf> {
     None
 }
 
+/// For a test in Chromium: Chromium, a fresh directory named `dir`, the report of the fixture
+/// `name` in it (`report.html`) and the profile; `None` where Chromium is missing (the test says
+/// it is skipped).
+fn fixture_report(
+    test: &str,
+    dir: &str,
+    name: &str,
+) -> Option<(PathBuf, TempDir, PathBuf, Profile)> {
+    let chrome = chromium(test)?;
+    let dir = TempDir::new("report", dir);
+    let html = dir.0.join("report.html");
+    let file = fixture(name);
+    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+    let p = dhat_kit::profile::read(&file).unwrap();
+    Some((chrome, dir, html, p))
+}
+
 /// Loads `file#hash` in headless Chromium (fresh profile, no network) and returns the DOM after
 /// the page's scripts ran; asserts that nothing reached the console (no error, no warning, in
 /// the page or its flame graph's frame). With `png`, takes a screenshot instead and returns "".
@@ -160,6 +177,38 @@ fn element<'a>(dom: &'a str, id: &str) -> (&'a str, String) {
         }
     }
     (&dom[start..=open_end], unescape(&text))
+}
+
+/// `html` with `script` run after the page's own (after its `#do=` steps): a copy, whose path is
+/// returned. The script writes what it measures into the document's `data-*` attributes.
+fn with_script(dir: &Path, html: &Path, script: &str) -> PathBuf {
+    let page = std::fs::read_to_string(html).unwrap();
+    let (head, tail) = page.rsplit_once("</body>").unwrap();
+    let measured = dir.join("measured.html");
+    std::fs::write(
+        &measured,
+        format!("{head}<script>{script}</script>\n</body>{tail}"),
+    )
+    .unwrap();
+    measured
+}
+
+/// The sorted column of the table whose head holds `head_id`: its key, and its `aria-sort`.
+fn sorted_column(dom: &str, head_id: &str) -> (String, String) {
+    let at = dom.find(&format!(" id=\"{head_id}\"")).unwrap();
+    let head = &dom[at..at + dom[at..].find("</thead>").unwrap()];
+    let sorted = tags(head, " aria-sort=\"");
+    assert_eq!(
+        sorted.len(),
+        1,
+        "one column says how the table is sorted: {head}"
+    );
+    let from = head.find(sorted[0]).unwrap();
+    let button = tags(&head[from..], "<button ")[0];
+    (
+        attr(button, "data-key").unwrap(),
+        attr(sorted[0], "aria-sort").unwrap(),
+    )
 }
 
 fn top(p: &Profile, by: Metric, group_by: GroupBy, n: usize) -> analyze::Top {
@@ -345,14 +394,11 @@ fn the_page_is_self_contained() {
 
 #[test]
 fn ad_hoc_report_uses_its_units() {
-    let Some(chrome) = chromium("ad-hoc report") else {
+    let Some((chrome, dir, html, p)) =
+        fixture_report("ad-hoc report", "ad-hoc", "valgrind-ad-hoc.json")
+    else {
         return;
     };
-    let dir = TempDir::new("report", "ad-hoc");
-    let html = dir.0.join("report.html");
-    let file = fixture("valgrind-ad-hoc.json");
-    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
-    let p = dhat_kit::profile::read(&file).unwrap();
     let dom = browse(&chrome, &dir.0, &html, "", None);
     assert_eq!(element(&dom, "sum-total").1, "12,038 units in 107 events");
     assert!(!dom.contains(" id=\"sum-peak\""));
@@ -370,7 +416,9 @@ fn ad_hoc_report_uses_its_units() {
         first_cell_text,
         format!("{} units", thousands(t.rows[0].value))
     );
-    assert!(dom.contains(">total units</th>") && dom.contains(">total events</th>"));
+    assert!(
+        dom.contains(">total units</button></th>") && dom.contains(">total events</button></th>")
+    );
 }
 
 /// An ad-hoc diff's totals and ranking are named in units and events, never bytes and blocks.
@@ -430,14 +478,10 @@ fn a_report_says_when_its_figures_are_rounded() {
 
 #[test]
 fn peak_report_shows_the_regions_with_inclusive_figures() {
-    let Some(chrome) = chromium("peak report") else {
+    let Some((chrome, dir, html, p)) = fixture_report("peak report", "peak", "dhat-kit-peak.json")
+    else {
         return;
     };
-    let dir = TempDir::new("report", "peak");
-    let html = dir.0.join("report.html");
-    let file = fixture("dhat-kit-peak.json");
-    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
-    let p = dhat_kit::profile::read(&file).unwrap();
     let dom = browse(&chrome, &dir.0, &html, "", None);
     // Each point's region path, outermost first, and the inclusive total of every prefix.
     let paths: Vec<(Vec<String>, u64)> = p
@@ -669,13 +713,13 @@ fn a_huge_name_takes_a_few_lines_of_its_row_and_stays_whole_in_its_title_and_sta
     let html = dir.0.join("report.html");
     report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
     // The page, measured in Chromium: each row's height in pixels, after the page's own script.
-    let page = std::fs::read_to_string(&html).unwrap();
-    let measure = "<script>document.documentElement.dataset.rowHeights = \
-        Array.from(document.querySelectorAll('#rows tr'), (tr) => \
-        Math.round(tr.getBoundingClientRect().height)).join(',');</script>\n</body>";
-    let (head, tail) = page.rsplit_once("</body>").unwrap();
-    let measured = dir.0.join("measured.html");
-    std::fs::write(&measured, format!("{head}{measure}{tail}")).unwrap();
+    let measured = with_script(
+        &dir.0,
+        &html,
+        "document.documentElement.dataset.rowHeights = \
+         Array.from(document.querySelectorAll('#rows tr'), (tr) => \
+         Math.round(tr.getBoundingClientRect().height)).join(',');",
+    );
     let label = format!("{huge} (src/big.rs:1)");
     for hash in ["", "#do=group:function"] {
         let dom = browse(&chrome, &dir.0, &measured, hash, None);
@@ -704,4 +748,84 @@ fn a_huge_name_takes_a_few_lines_of_its_row_and_stays_whole_in_its_title_and_sta
     assert!(titled, "no title holds the whole name");
     let (_, stack) = element(&dom, "stack-frames");
     assert!(stack.contains(&huge), "the call stack lacks the whole name");
+}
+
+/// The top table from the keyboard: each sorting header is a button in its `<th>`, whose
+/// `aria-sort` says how the table is sorted; each row takes the focus (a visible outline) and
+/// opens its call stack on Enter or Space; the arrows move between rows.
+#[test]
+fn headers_and_rows_work_from_the_keyboard() {
+    let Some((chrome, dir, html, p)) =
+        fixture_report("keyboard report", "keyboard", "dhat-rs-heap.json")
+    else {
+        return;
+    };
+    let by_bytes = labels(&top(&p, Metric::TotalBytes, GroupBy::Site, 0));
+
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    // label, 6 figures, share, stacks: every header but the rank's.
+    let at = dom.find(" id=\"top-head\"").unwrap();
+    let head = &dom[at..at + dom[at..].find("</thead>").unwrap()];
+    assert_eq!(tags(head, "<th").len(), 10, "{head}");
+    assert_eq!(tags(head, "<button type=\"button\"").len(), 9, "{head}");
+    assert_eq!(
+        sorted_column(&dom, "top-head"),
+        ("total_bytes".to_owned(), "descending".to_owned())
+    );
+    let rows_tags = tags(&dom, "<tr data-i=");
+    assert_eq!(rows_tags.len(), 7);
+    assert!(rows_tags
+        .iter()
+        .all(|t| attr(t, "tabindex").as_deref() == Some("0")));
+    let dom = browse(
+        &chrome,
+        &dir.0,
+        &html,
+        "#do=sort:total_blocks;sort:total_blocks",
+        None,
+    );
+    assert_eq!(
+        sorted_column(&dom, "top-head"),
+        ("total_blocks".to_owned(), "ascending".to_owned())
+    );
+
+    // Enter, Space, and an arrow then Enter: the call stack of the row with the focus.
+    for (hash, row) in [
+        ("#do=focus:1;key:Enter", 1),
+        ("#do=focus:2;key:%20", 2),
+        (
+            "#do=focus:0;key:ArrowDown;key:ArrowDown;key:ArrowUp;key:Enter",
+            1,
+        ),
+    ] {
+        let dom = browse(&chrome, &dir.0, &html, hash, None);
+        let selected = tags(&dom, "<tr data-i=")
+            .into_iter()
+            .filter(|t| attr(t, "class").as_deref() == Some("selected"))
+            .map(|t| attr(t, "data-label").unwrap())
+            .collect::<Vec<_>>();
+        assert_eq!(selected, [by_bytes[row].clone()], "{hash}");
+        let at = dom.find(" id=\"stack\"").unwrap();
+        let h3 = &dom[at + dom[at..].find("<h3>").expect("no call stack") + 4..];
+        assert_eq!(
+            unescape(&h3[..h3.find("</h3>").unwrap()]),
+            by_bytes[row],
+            "{hash}"
+        );
+    }
+
+    // The focus is seen: an outline round the focused row and the focused header's button.
+    let measured = with_script(
+        &dir.0,
+        &html,
+        "const r = document.querySelector('#rows tr'); r.focus(); \
+         let s = getComputedStyle(r); \
+         document.documentElement.dataset.row = s.outlineStyle + ' ' + s.outlineWidth; \
+         const b = document.querySelector('#top-head button'); b.focus(); s = getComputedStyle(b); \
+         document.documentElement.dataset.head = s.outlineStyle + ' ' + s.outlineWidth;",
+    );
+    let dom = browse(&chrome, &dir.0, &measured, "", None);
+    let root = tags(&dom, "<html")[0];
+    assert_eq!(attr(root, "data-row").as_deref(), Some("solid 2px"));
+    assert_eq!(attr(root, "data-head").as_deref(), Some("solid 2px"));
 }

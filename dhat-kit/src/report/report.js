@@ -83,15 +83,35 @@
   }
 
   // ---- top table ----
+  const STACK_HINT = "Click a row, or press Enter on it, to see its call stack.";
   const state = { group: "site", key: "total_bytes", dir: "desc", filter: "", selected: null };
   let visible = [];
   const WHAT = { site: "site", function: "function", file: "file", crate: "crate" };
 
+  // A column header that sorts: a real button (keyboard: Tab, Enter or Space) in a <th> whose
+  // aria-sort says how the table is sorted by it (`dir`: "desc", "asc", or null when it is not).
+  function sortable(key, label, cls, dir) {
+    const sort = dir === "desc" ? "descending" : dir === "asc" ? "ascending" : "";
+    return "<th class=\"" + (cls || "") + (dir ? " sorted " + dir : "") + "\"" +
+      (sort ? " aria-sort=\"" + sort + "\"" : "") + "><button type=\"button\" class=\"sort\" data-key=\"" + key + "\">" +
+      esc(label) + "</button></th>";
+  }
+  // Re-renders with `draw` after a click on a header of `head`, keeping the keyboard's focus on
+  // the header that was clicked (drawing replaces it).
+  function onSort(head, sort, draw) {
+    head.addEventListener("click", (e) => {
+      const b = e.target.closest("button[data-key]");
+      if (!b) return;
+      const focused = document.activeElement === b;
+      sort(b.dataset.key);
+      draw();
+      const again = head.querySelector("button[data-key=\"" + b.dataset.key + "\"]");
+      if (focused && again) again.focus();
+    });
+  }
+
   function renderHead() {
-    const th = (key, label, cls) => {
-      const sorted = state.key === key ? " sorted " + state.dir : "";
-      return "<th data-key=\"" + key + "\" class=\"" + (cls || "") + sorted + "\">" + esc(label) + "</th>";
-    };
+    const th = (key, label, cls) => sortable(key, label, cls, state.key === key ? state.dir : null);
     let h = "<tr><th class=\"rank\">#</th>" + th("label", WHAT[state.group], "label");
     for (const c of D.columns) {
       h += th(c.key, c.label);
@@ -123,7 +143,7 @@
     visible = sortRows(rows);
     const out = [];
     visible.forEach((r, n) => {
-      let tr = "<tr data-i=\"" + r.i + "\" data-label=\"" + esc(r.label) + "\"" + (state.selected === r.i ? " class=\"selected\"" : "") + ">";
+      let tr = "<tr data-i=\"" + r.i + "\" data-label=\"" + esc(r.label) + "\" tabindex=\"0\"" + (state.selected === r.i ? " class=\"selected\" aria-current=\"true\"" : "") + ">";
       tr += "<td class=\"rank\">" + (n + 1) + "</td>";
       let label = name(r.label);
       if (state.group !== "site" && r.frame) label += name(r.frame, "sub");
@@ -149,7 +169,7 @@
     const r = D.groups[state.group].rows[i];
     const box = $("stack");
     if (!r) {
-      box.innerHTML = "<p class=\"note\">Click a row to see its call stack.</p>";
+      box.innerHTML = "<p class=\"note\">" + STACK_HINT + "</p>";
       return;
     }
     let h = "<h3>" + esc(r.label) + "</h3>";
@@ -166,23 +186,35 @@
     renderStack(state.selected);
   }
 
-  $("top-head").addEventListener("click", (e) => {
-    const th = e.target.closest("th[data-key]");
-    if (!th) return;
-    const key = th.dataset.key;
+  onSort($("top-head"), (key) => {
     if (state.key === key) state.dir = state.dir === "desc" ? "asc" : "desc";
     else { state.key = key; state.dir = key === "label" ? "asc" : "desc"; }
-    render();
-  });
+  }, render);
   $("filter").addEventListener("input", (e) => { state.filter = e.target.value; renderRows(); });
   $("group").addEventListener("change", (e) => { state.group = e.target.value; state.selected = null; render(); });
+  function open(tr) {
+    state.selected = Number(tr.dataset.i);
+    for (const x of $("rows").querySelectorAll("tr.selected")) {
+      x.classList.remove("selected");
+      x.removeAttribute("aria-current");
+    }
+    tr.classList.add("selected");
+    tr.setAttribute("aria-current", "true");
+    renderStack(state.selected);
+  }
   $("rows").addEventListener("click", (e) => {
     const tr = e.target.closest("tr[data-i]");
-    if (!tr) return;
-    state.selected = Number(tr.dataset.i);
-    for (const x of $("rows").querySelectorAll("tr.selected")) x.classList.remove("selected");
-    tr.classList.add("selected");
-    renderStack(state.selected);
+    if (tr) open(tr);
+  });
+  // The keyboard: Enter or Space opens the focused row's call stack; the arrows move between rows.
+  $("rows").addEventListener("keydown", (e) => {
+    const tr = e.target.closest("tr[data-i]");
+    if (!tr || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === "Enter" || e.key === " ") open(tr);
+    else if (e.key === "ArrowDown" && tr.nextElementSibling) tr.nextElementSibling.focus();
+    else if (e.key === "ArrowUp" && tr.previousElementSibling) tr.previousElementSibling.focus();
+    else return;
+    e.preventDefault();
   });
 
   // ---- diff ----
@@ -268,9 +300,9 @@
         $("group").value = arg;
         $("group").dispatchEvent(new Event("change", { bubbles: true }));
       } else if (verb === "sort") {
-        const th = document.querySelector("#top-head th[data-key=\"" + arg + "\"]");
-        if (!th) { recordError("no column " + arg); continue; }
-        th.click();
+        const b = document.querySelector("#top-head button[data-key=\"" + arg + "\"]");
+        if (!b) { recordError("no column " + arg); continue; }
+        b.click();
       } else if (verb === "filter") {
         $("filter").value = arg;
         $("filter").dispatchEvent(new Event("input", { bubbles: true }));
@@ -278,6 +310,16 @@
         const tr = $("rows").querySelectorAll("tr")[Number(arg)];
         if (!tr) { recordError("no row " + arg); continue; }
         tr.querySelector("td.label").click();
+      } else if (verb === "focus") {
+        // Keyboard focus on row N (as Tab would put it): the page says so if it cannot.
+        const tr = $("rows").querySelectorAll("tr")[Number(arg)];
+        if (!tr) { recordError("no row " + arg); continue; }
+        tr.focus();
+        if (document.activeElement !== tr) recordError("row " + arg + " cannot take the focus");
+      } else if (verb === "key") {
+        // A key pressed where the focus is (`key:Enter`, `key:%20` for Space, `key:ArrowDown`).
+        const at = document.activeElement || document.body;
+        at.dispatchEvent(new KeyboardEvent("keydown", { key: arg, bubbles: true, cancelable: true }));
       } else if (verb) {
         recordError("unknown step " + verb);
       }
