@@ -211,6 +211,22 @@ fn sorted_column(dom: &str, head_id: &str) -> (String, String) {
     )
 }
 
+/// The report of `after` (written to `dir/after.json`) compared with the profile at `before`:
+/// `dir/report.html`.
+fn diff_report(dir: &Path, before: &Path, after: &Profile) -> PathBuf {
+    let file = dir.join("after.json");
+    after.write(&file).unwrap();
+    let html = dir.join("report.html");
+    report(&[
+        file.as_os_str(),
+        "--before".as_ref(),
+        before.as_os_str(),
+        "-o".as_ref(),
+        html.as_os_str(),
+    ]);
+    html
+}
+
 fn top(p: &Profile, by: Metric, group_by: GroupBy, n: usize) -> analyze::Top {
     analyze::top(
         p,
@@ -550,16 +566,7 @@ fn diff_report_shows_totals_side_by_side_and_the_sites_that_changed_in_colour() 
     assert_eq!((p.pps[2].tb, p.pps[4].tb, p.pps[5].tb), (8128, 1000, 5000));
     p.pps[2].tb *= 2;
     p.pps[5].tb -= 4000;
-    let after = dir.0.join("after.json");
-    p.write(&after).unwrap();
-    let html = dir.0.join("report.html");
-    report(&[
-        after.as_os_str(),
-        "--before".as_ref(),
-        before.as_os_str(),
-        "-o".as_ref(),
-        html.as_os_str(),
-    ]);
+    let html = diff_report(&dir.0, &before, &p);
     let dom = browse(&chrome, &dir.0, &html, "", None);
     assert_eq!(element(&dom, "diff-before").1, "valgrind-heap.json");
     let total = tags(&dom, "<tr data-name=\"total bytes\"")[0];
@@ -828,4 +835,105 @@ fn headers_and_rows_work_from_the_keyboard() {
     let root = tags(&dom, "<html")[0];
     assert_eq!(attr(root, "data-row").as_deref(), Some("solid 2px"));
     assert_eq!(attr(root, "data-head").as_deref(), Some("solid 2px"));
+}
+
+/// The labels of the diff's rows, in order.
+fn diff_rows(dom: &str) -> Vec<String> {
+    tags(dom, "<tr data-label=")
+        .into_iter()
+        .filter(|t| !t.contains("data-i="))
+        .map(|t| attr(t, "data-label").unwrap())
+        .collect()
+}
+
+/// The diff's rows sort by the change of each figure (its size, then growth first, then
+/// shrinkage first) and regroup with the page's "Group by" menu, each ranking as `dhat-kit diff
+/// --by FIGURE --group-by GROUPING` ranks it. The trial's: the sites read by total bytes only,
+/// where the change was in blocks.
+#[test]
+fn the_diff_sorts_by_every_figure_and_regroups() {
+    let Some(chrome) = chromium("diff sorting") else {
+        return;
+    };
+    let dir = TempDir::new("report", "diff-sort");
+    let before = fixture("valgrind-heap.json");
+    let b = dhat_kit::profile::read(&before).unwrap();
+    // After: grow_table twice the bytes; copy_block 4,000 bytes and 2 blocks less; make_buffer
+    // 300 blocks more, in the same bytes.
+    let mut p = b.clone();
+    p.pps[2].tb *= 2;
+    p.pps[5].tb -= 4000;
+    p.pps[5].tbk -= 2;
+    p.pps[1].tbk += 300;
+    let html = diff_report(&dir.0, &before, &p);
+    let ranked = |by, group_by| -> Vec<String> {
+        let d = analyze::diff(
+            &b,
+            &p,
+            &analyze::DiffOptions {
+                n: 0,
+                by,
+                group_by,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        d.sites.into_iter().map(|s| s.site).collect()
+    };
+    let (grow, copy, make) = (
+        "grow_table (alloc_sites.c:33)",
+        "copy_block (alloc_sites.c:42)",
+        "make_buffer (alloc_sites.c:13)",
+    );
+    for (hash, sorted, order) in [
+        ("", ("total_bytes", "other"), [grow, copy, make]),
+        (
+            "#do=dsort:total_blocks",
+            ("total_blocks", "other"),
+            [make, copy, grow],
+        ),
+        (
+            "#do=dsort:total_blocks;dsort:total_blocks",
+            ("total_blocks", "descending"),
+            [make, grow, copy],
+        ),
+        (
+            "#do=dsort:total_blocks;dsort:total_blocks;dsort:total_blocks",
+            ("total_blocks", "ascending"),
+            [copy, grow, make],
+        ),
+    ] {
+        let dom = browse(&chrome, &dir.0, &html, hash, None);
+        assert_eq!(
+            sorted_column(&dom, "diff-head"),
+            (sorted.0.to_owned(), sorted.1.to_owned()),
+            "{hash}"
+        );
+        assert_eq!(diff_rows(&dom), order, "{hash}");
+        if sorted.1 == "other" {
+            // By the size of the change: `dhat-kit diff --by`'s rows first.
+            let m = Metric::parse(sorted.0).unwrap();
+            let want = ranked(m, GroupBy::Site);
+            assert_eq!(diff_rows(&dom)[..want.len()], want[..], "{hash}");
+        }
+    }
+    let dom = browse(&chrome, &dir.0, &html, "#do=dsort:total_blocks", None);
+    assert_eq!(element(&dom, "diff-by").1, "total-blocks");
+    // Regrouped by the page's menu: by function, by file (one file), by blocks too.
+    for (group, g) in [("function", GroupBy::Function), ("file", GroupBy::File)] {
+        for (m, hash) in [
+            (Metric::TotalBytes, format!("#do=group:{group}")),
+            (
+                Metric::TotalBlocks,
+                format!("#do=group:{group};dsort:total_blocks"),
+            ),
+        ] {
+            let dom = browse(&chrome, &dir.0, &html, &hash, None);
+            // Those that changed by that figure first, then the rest (changed by another).
+            let want = ranked(m, g);
+            assert_eq!(diff_rows(&dom)[..want.len()], want[..], "{hash}");
+            let what = element(&dom, "diff-what").1;
+            assert_eq!(what.to_lowercase(), format!("{group}s"), "{hash}");
+        }
+    }
 }

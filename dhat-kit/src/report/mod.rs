@@ -11,7 +11,9 @@
 //! - the flame graph of total bytes ([`analyze::flamegraph_svg`], inferno's interactive SVG);
 //! - the regions, for dhat-kit's own peak profiles (whose program points are region paths);
 //! - with a `before` profile, the [`analyze::diff`]: totals side by side and the sites that
-//!   changed most, growth in red, shrinkage in green.
+//!   changed most, growth in red, shrinkage in green, sortable by the change of every figure
+//!   and grouped as the top sites are (each ranking is `analyze::diff`'s by that figure and
+//!   grouping).
 //!
 //! # Examples
 //!
@@ -101,11 +103,38 @@ struct RegionRow {
     max_bytes: u64,
 }
 
+/// One row of the diff: a site (or function, file, crate) and each compared figure before and
+/// after.
+#[derive(Serialize)]
+struct DiffRow {
+    label: String,
+    /// `[before, after]` of each of [`DiffData::keys`], in that order.
+    figures: Vec<[u64; 2]>,
+}
+
+/// The diff's rows under one grouping.
+#[derive(Serialize)]
+struct DiffTable {
+    /// How many rows changed by any figure (shown or not).
+    changed: usize,
+    /// The [`ReportOptions::diff_rows`] that changed most by each figure, merged: those of total
+    /// bytes first, in `dhat-kit diff`'s order.
+    rows: Vec<DiffRow>,
+}
+
 #[derive(Serialize)]
 struct DiffData {
     before: String,
-    #[serde(flatten)]
-    diff: analyze::Diff,
+    /// The figure the rows are first ranked by.
+    by: Metric,
+    estimated: bool,
+    mixed: bool,
+    totals: Vec<analyze::TotalChange>,
+    /// The figures compared (`total_bytes`, ...): those both profiles have.
+    keys: Vec<&'static str>,
+    /// How many rows of each figure the page was asked for (0 for all).
+    cap: usize,
+    groups: HashMap<&'static str, DiffTable>,
 }
 
 #[derive(Serialize)]
@@ -126,6 +155,14 @@ struct Data {
     /// says so).
     rounded: bool,
 }
+
+/// The page's groupings: its "Group by" menu's values.
+const GROUPINGS: [(&str, GroupBy); 4] = [
+    ("site", GroupBy::Site),
+    ("function", GroupBy::Function),
+    ("file", GroupBy::File),
+    ("crate", GroupBy::Crate),
+];
 
 /// The largest integer every JavaScript number holds exactly.
 const JS_EXACT: u64 = 1 << 53;
@@ -221,6 +258,84 @@ fn table(
         }
     }
     Ok(Table { groups, rows })
+}
+
+/// The diff of `after` against `before` under one grouping, by every figure in `metrics`: each is
+/// [`analyze::diff`], as `dhat-kit diff --by FIGURE --group-by GROUPING` ranks it; a row is kept
+/// if it is among the `opts.diff_rows` that changed most by any figure. A figure that did not
+/// change in a row is not in that figure's diff: it is read from the after profile's row of that
+/// label (0 where it has none: the row is gone, so it was 0 before too).
+fn diff_table(
+    before: &Profile,
+    after: &Profile,
+    group_by: GroupBy,
+    metrics: &[Metric],
+    opts: &ReportOptions,
+) -> Result<(analyze::Diff, DiffTable), Error> {
+    // Each row's label, its figures before and after (`None` where unchanged), and whether kept.
+    type Building = (String, Vec<Option<[u64; 2]>>, bool);
+    let mut rows: Vec<Building> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut first = None;
+    for (k, &m) in metrics.iter().enumerate() {
+        let mut d = analyze::diff(
+            before,
+            after,
+            &DiffOptions {
+                n: 0,
+                by: m,
+                group_by,
+                skip: opts.skip.clone(),
+            },
+        )?;
+        for (rank, s) in std::mem::take(&mut d.sites).into_iter().enumerate() {
+            let i = *index.entry(s.site.clone()).or_insert_with(|| {
+                rows.push((s.site, vec![None; metrics.len()], false));
+                rows.len() - 1
+            });
+            rows[i].1[k] = Some([s.before, s.after]);
+            rows[i].2 |= opts.diff_rows == 0 || rank < opts.diff_rows;
+        }
+        first.get_or_insert(d);
+    }
+    let changed = rows.len();
+    rows.retain(|r| r.2);
+    let mut unchanged = None;
+    if rows.iter().any(|r| r.1.contains(&None)) {
+        unchanged = Some(analyze::top(
+            after,
+            &TopOptions {
+                n: 0,
+                by: Metric::TotalBytes,
+                group_by,
+                stack: 0,
+                skip: opts.skip.clone(),
+            },
+        )?);
+    }
+    let of: HashMap<&str, &Figures> = unchanged
+        .iter()
+        .flat_map(|t| &t.rows)
+        .map(|r| (r.site.as_str(), &r.figures))
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|(label, figures, _)| {
+            let figures = figures
+                .iter()
+                .zip(metrics)
+                .map(|(f, &m)| {
+                    f.unwrap_or_else(|| {
+                        let v = of.get(label.as_str()).map_or(0, |f| figure(f, m));
+                        [v, v]
+                    })
+                })
+                .collect();
+            DiffRow { label, figures }
+        })
+        .collect();
+    let first = first.expect("at least one figure");
+    Ok((first, DiffTable { changed, rows }))
 }
 
 /// The regions of a dhat-kit peak profile: each path's own figures and, summed over its
@@ -386,30 +501,31 @@ pub fn html(
     }
     let mut frames = Interner::default();
     let mut groups = HashMap::new();
-    for (key, g) in [
-        ("site", GroupBy::Site),
-        ("function", GroupBy::Function),
-        ("file", GroupBy::File),
-        ("crate", GroupBy::Crate),
-    ] {
+    for (key, g) in GROUPINGS {
         groups.insert(key, table(profile, g, opts, &mut frames)?);
     }
     let diff = match before {
         None => None,
         Some((b, bname)) => {
-            let d = analyze::diff(
-                b,
-                profile,
-                &DiffOptions {
-                    n: opts.diff_rows,
-                    by: Metric::TotalBytes,
-                    group_by: GroupBy::Site,
-                    skip: opts.skip.clone(),
-                },
-            )?;
+            // The figures both profiles have.
+            let metrics = if b.bklt { metrics(profile) } else { metrics(b) };
+            let mut tables = HashMap::new();
+            let mut first = None;
+            for (key, g) in GROUPINGS {
+                let (d, t) = diff_table(b, profile, g, &metrics, opts)?;
+                tables.insert(key, t);
+                first.get_or_insert(d);
+            }
+            let d = first.expect("four groupings");
             Some(DiffData {
                 before: bname.to_owned(),
-                diff: d,
+                by: d.by,
+                estimated: d.estimated,
+                mixed: d.mixed,
+                totals: d.totals,
+                keys: metrics.iter().map(|m| m.key()).collect(),
+                cap: opts.diff_rows,
+                groups: tables,
             })
         }
     };

@@ -191,7 +191,7 @@
     else { state.key = key; state.dir = key === "label" ? "asc" : "desc"; }
   }, render);
   $("filter").addEventListener("input", (e) => { state.filter = e.target.value; renderRows(); });
-  $("group").addEventListener("change", (e) => { state.group = e.target.value; state.selected = null; render(); });
+  $("group").addEventListener("change", (e) => { state.group = e.target.value; state.selected = null; render(); renderDiffSites(); });
   function open(tr) {
     state.selected = Number(tr.dataset.i);
     for (const x of $("rows").querySelectorAll("tr.selected")) {
@@ -233,7 +233,6 @@
     if (!d) return;
     $("diff-section").hidden = false;
     $("diff-before").textContent = d.before;
-    $("diff-by").textContent = inUnits(d.by);
     let h = "<tr><th class=\"label\">total</th><th>before</th><th>after</th><th>delta</th><th>change</th></tr>";
     for (const t of d.totals) {
       const blocks = t.name.endsWith("blocks");
@@ -244,21 +243,76 @@
         "<td class=\"" + cls(t.delta) + "\">" + change(t.percent) + "</td></tr>";
     }
     $("diff-totals").innerHTML = h;
-    const max = Math.max(1, ...d.sites.map((s) => Math.abs(s.delta)));
-    const blocks = d.by.endsWith("blocks");
-    h = "<tr><th>before</th><th>after</th><th>delta</th><th>change</th><th></th><th class=\"label\">site</th></tr>";
-    for (const s of d.sites) {
-      const w = Math.max(1, Math.round(Math.abs(s.delta) * 120 / max));
-      h += "<tr data-label=\"" + esc(s.site) + "\" class=\"" + cls(s.delta) + "\">" +
-        "<td data-v=\"" + s.before + "\">" + esc(show(s.before, blocks)) + "</td>" +
-        "<td data-v=\"" + s.after + "\">" + esc(show(s.after, blocks)) + "</td>" +
-        "<td data-v=\"" + s.delta + "\" class=\"" + cls(s.delta) + "\">" + esc(signed(s.delta, blocks)) + "</td>" +
-        "<td class=\"" + cls(s.delta) + "\">" + change(s.percent) + "</td>" +
-        "<td><span class=\"bar " + cls(s.delta) + "\" style=\"width:" + w + "px\"></span></td>" +
-        "<td class=\"label\">" + name(s.site) + "</td></tr>";
-    }
-    $("diff-sites").innerHTML = h;
-    $("diff-note").textContent = thousands(d.sites.length) + " of " + thousands(d.changed) + " changed site" + (d.changed === 1 ? "" : "s") + "; growth in red, shrinkage in green." + (d.estimated ? " A sampled profile's site figures are estimates, which differ from run to run of the same work (its totals are exact): a change much smaller than their own spread is not a change." : "") + (d.mixed ? " One profile is sampled and the other exact: the sampled one charges a reallocation (a growing Vec or String) to the code that grew the block, the exact one to the code that first allocated it, so a container made in one function and grown in another is at different sites in the two." : "");
+    renderDiffSites();
+  }
+
+  // The changed rows, under the page's grouping, sorted by any figure's change: first by its size
+  // (`dhat-kit diff --by FIGURE`'s order), then growth first, then shrinkage first.
+  const dstate = { key: "total_bytes", order: "size" };
+  const ORDER = { size: "", desc: ", growth first", asc: ", shrinkage first" };
+  const ARIA = { size: "other", desc: "descending", asc: "ascending" };
+  function percent(before, after) {
+    if (before === 0) return after === 0 ? 0 : null;
+    return (after - before) * 100 / before;
+  }
+  function renderDiffSites() {
+    const d = D.diff;
+    if (!d) return;
+    const table = d.groups[state.group];
+    const col = {};
+    for (const c of D.columns) col[c.key] = c;
+    const k = Math.max(0, d.keys.indexOf(dstate.key));
+    const key = d.keys[k], blocks = col[key].blocks;
+    const rows = table.rows.map((r) => ({ label: r.label, f: r.figures, delta: r.figures.map(([b, a]) => a - b) }));
+    const byLabel = (x, y) => (x.label < y.label ? -1 : x.label > y.label ? 1 : 0);
+    if (dstate.key === "label") rows.sort((x, y) => (dstate.order === "desc" ? -1 : 1) * byLabel(x, y));
+    else if (dstate.order === "size") rows.sort((x, y) => Math.abs(y.delta[k]) - Math.abs(x.delta[k]) || byLabel(x, y));
+    else rows.sort((x, y) => (dstate.order === "desc" ? -1 : 1) * (x.delta[k] - y.delta[k]) || byLabel(x, y));
+    const plural = WHAT[state.group] + "s";
+    $("diff-what").textContent = plural[0].toUpperCase() + plural.slice(1);
+    $("diff-by").textContent = inUnits(key.replace("_", "-"));
+    $("diff-order").textContent = dstate.key === "label" ? "" : ORDER[dstate.order];
+    const sortedAs = (x) => (dstate.key === x ? dstate.order : null);
+    let h = "<tr><th class=\"rank\">#</th><th>" + esc(col[key].label) + " before</th><th>after</th>";
+    for (const x of d.keys) h += diffHead(x, "\u0394 " + col[x].label, sortedAs(x));
+    h += "<th></th>" + diffHead("label", WHAT[state.group], sortedAs("label"), "label") + "</tr>";
+    $("diff-head").innerHTML = h;
+    const max = Math.max(1, ...rows.map((r) => Math.abs(r.delta[k])));
+    h = "";
+    rows.forEach((r, n) => {
+      const [b, a] = r.f[k];
+      const w = Math.max(1, Math.round(Math.abs(r.delta[k]) * 120 / max));
+      h += "<tr data-label=\"" + esc(r.label) + "\" class=\"" + cls(r.delta[k]) + "\"><td class=\"rank\">" + (n + 1) + "</td>" +
+        "<td data-v=\"" + b + "\">" + esc(show(b, blocks)) + "</td>" +
+        "<td data-v=\"" + a + "\">" + esc(show(a, blocks)) + "</td>";
+      d.keys.forEach((x, j) => {
+        const [xb, xa] = r.f[j], dx = r.delta[j];
+        h += "<td data-key=\"" + x + "\" data-v=\"" + dx + "\" class=\"" + cls(dx) + "\">" + esc(signed(dx, col[x].blocks)) +
+          "<span class=\"sub\">" + change(percent(xb, xa)) + "</span></td>";
+      });
+      h += "<td><span class=\"bar " + cls(r.delta[k]) + "\" style=\"width:" + w + "px\"></span></td>" +
+        "<td class=\"label\">" + name(r.label) + "</td></tr>";
+    });
+    $("diff-rows").innerHTML = h;
+    const capped = table.rows.length < table.changed;
+    $("diff-note").textContent = thousands(table.rows.length) + " of " + thousands(table.changed) + " changed " + WHAT[state.group] + (table.changed === 1 ? "" : "s") +
+      (capped ? " (the " + thousands(d.cap) + " that changed most by each figure)" : "") +
+      "; growth in red, shrinkage in green." + (d.estimated ? " A sampled profile's site figures are estimates, which differ from run to run of the same work (its totals are exact): a change much smaller than their own spread is not a change." : "") + (d.mixed ? " One profile is sampled and the other exact: the sampled one charges a reallocation (a growing Vec or String) to the code that grew the block, the exact one to the code that first allocated it, so a container made in one function and grown in another is at different sites in the two." : "");
+  }
+  // A diff column's header: `order` is how the table is sorted by it ("size", "desc", "asc"), or
+  // null.
+  function diffHead(key, label, order, cls) {
+    const h = sortable(key, label, cls, order === "size" ? null : order);
+    return order === "size" ? h.replace("<th class=\"", "<th aria-sort=\"other\" class=\"sorted size ") : h;
+  }
+  if (D.diff) {
+    onSort($("diff-head"), (key) => {
+      if (dstate.key !== key) {
+        dstate.key = key;
+        dstate.order = key === "label" ? "asc" : "size";
+      } else if (key === "label") dstate.order = dstate.order === "asc" ? "desc" : "asc";
+      else dstate.order = { size: "desc", desc: "asc", asc: "size" }[dstate.order];
+    }, renderDiffSites);
   }
 
   // ---- regions ----
@@ -288,6 +342,7 @@
 
   // ---- scripted use ----
   // `report.html#do=group:function;sort:total_blocks;filter:parse;click:0` performs those steps
+  // (`dsort:KEY` clicks the diff's header of KEY)
   // through the page's own controls (clicks and input events), as a person would, then marks the
   // document done; a headless browser reads the resulting DOM.
   const m = /^#do=(.*)$/.exec(location.hash);
@@ -302,6 +357,10 @@
       } else if (verb === "sort") {
         const b = document.querySelector("#top-head button[data-key=\"" + arg + "\"]");
         if (!b) { recordError("no column " + arg); continue; }
+        b.click();
+      } else if (verb === "dsort") {
+        const b = document.querySelector("#diff-head button[data-key=\"" + arg + "\"]");
+        if (!b) { recordError("no diff column " + arg); continue; }
         b.click();
       } else if (verb === "filter") {
         $("filter").value = arg;
