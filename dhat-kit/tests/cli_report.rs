@@ -227,6 +227,17 @@ fn diff_report(dir: &Path, before: &Path, after: &Profile) -> PathBuf {
     html
 }
 
+/// The values of `name` on the cells of the row whose opening tag is `row`.
+fn cells(dom: &str, row: &str, name: &str) -> Vec<String> {
+    let at = dom.find(row).unwrap();
+    let row = &dom[at..at + dom[at..].find("</tr>").unwrap()];
+    tags(row, &format!(" {name}=\""))
+        .into_iter()
+        .filter(|t| t.starts_with("<td"))
+        .map(|t| attr(t, name).unwrap())
+        .collect()
+}
+
 fn top(p: &Profile, by: Metric, group_by: GroupBy, n: usize) -> analyze::Top {
     analyze::top(
         p,
@@ -571,13 +582,7 @@ fn diff_report_shows_totals_side_by_side_and_the_sites_that_changed_in_colour() 
     assert_eq!(element(&dom, "diff-before").1, "valgrind-heap.json");
     let total = tags(&dom, "<tr data-name=\"total bytes\"")[0];
     assert_eq!(attr(total, "class").as_deref(), Some("up"));
-    let at = dom.find(total).unwrap();
-    let row = &dom[at..at + dom[at..].find("</tr>").unwrap()];
-    let v: Vec<String> = tags(row, "data-v=")
-        .into_iter()
-        .map(|t| attr(t, "data-v").unwrap())
-        .collect();
-    assert_eq!(v, ["17170", "21298", "4128"]); // + 8,128 - 4,000
+    assert_eq!(cells(&dom, total, "data-v"), ["17170", "21298", "4128"]); // + 8,128 - 4,000
     let sites: Vec<(String, String)> = tags(&dom, "<tr data-label=")
         .into_iter()
         .filter(|t| !t.contains("data-i="))
@@ -919,6 +924,29 @@ fn the_diff_sorts_by_every_figure_and_regroups() {
     }
     let dom = browse(&chrome, &dir.0, &html, "#do=dsort:total_blocks", None);
     assert_eq!(element(&dom, "diff-by").1, "total-blocks");
+    // Every figure exact in its cell's title, as in the top table: make_buffer's, before and
+    // after (of total blocks, the order's), then each change (those unchanged too: its two
+    // points', the one live at the end).
+    let row = tags(&dom, &format!("<tr data-label=\"{make}\""))[0];
+    assert_eq!(
+        cells(&dom, row, "title"),
+        [
+            "101",
+            "401",
+            "+0 (2,242 → 2,242)",
+            "+300 (101 → 401)",
+            "+0 (300 → 300)",
+            "+0 (1 → 1)",
+            "+0 (300 → 300)",
+            "+0 (1 → 1)"
+        ]
+    );
+    // The totals too.
+    let total = tags(&dom, "<tr data-name=\"total blocks\"")[0];
+    assert_eq!(
+        cells(&dom, total, "title"),
+        ["115", "413", "+298 (115 → 413)"]
+    );
     // Regrouped by the page's menu: by function, by file (one file), by blocks too.
     for (group, g) in [("function", GroupBy::Function), ("file", GroupBy::File)] {
         for (m, hash) in [

@@ -222,6 +222,16 @@
     const sign = d < 0 ? "-" : "+";
     return sign + show(Math.abs(d), blocks);
   }
+  // A figure's cell: the figure exact in its title (a tooltip), as in the top table.
+  function exact(v, text) {
+    return "<td data-v=\"" + v + "\" title=\"" + thousands(v) + "\">" + esc(text) + "</td>";
+  }
+  // A change's cell: exact in its title, with the figures before and after.
+  function exactDelta(before, after, delta, text, c, key, more) {
+    return "<td" + (key ? " data-key=\"" + key + "\"" : "") + " data-v=\"" + delta + "\" class=\"" + c + "\" title=\"" +
+      (delta < 0 ? "-" : "+") + thousands(Math.abs(delta)) + " (" + thousands(before) + " \u2192 " + thousands(after) + ")\">" +
+      esc(text) + (more || "") + "</td>";
+  }
   function change(p) {
     return p === null ? "new" : (p >= 0 ? "+" : "") + p.toFixed(1) + "%";
   }
@@ -237,9 +247,8 @@
     for (const t of d.totals) {
       const blocks = t.name.endsWith("blocks");
       h += "<tr data-name=\"" + esc(t.name) + "\" class=\"" + cls(t.delta) + "\"><td class=\"label\">" + esc(inUnits(t.name)) + "</td>" +
-        "<td data-v=\"" + t.before + "\">" + esc(show(t.before, blocks)) + "</td>" +
-        "<td data-v=\"" + t.after + "\">" + esc(show(t.after, blocks)) + "</td>" +
-        "<td data-v=\"" + t.delta + "\" class=\"" + cls(t.delta) + "\">" + esc(signed(t.delta, blocks)) + "</td>" +
+        exact(t.before, show(t.before, blocks)) + exact(t.after, show(t.after, blocks)) +
+        exactDelta(t.before, t.after, t.delta, signed(t.delta, blocks), cls(t.delta)) +
         "<td class=\"" + cls(t.delta) + "\">" + change(t.percent) + "</td></tr>";
     }
     $("diff-totals").innerHTML = h;
@@ -283,12 +292,10 @@
       const [b, a] = r.f[k];
       const w = Math.max(1, Math.round(Math.abs(r.delta[k]) * 120 / max));
       h += "<tr data-label=\"" + esc(r.label) + "\" class=\"" + cls(r.delta[k]) + "\"><td class=\"rank\">" + (n + 1) + "</td>" +
-        "<td data-v=\"" + b + "\">" + esc(show(b, blocks)) + "</td>" +
-        "<td data-v=\"" + a + "\">" + esc(show(a, blocks)) + "</td>";
+        exact(b, show(b, blocks)) + exact(a, show(a, blocks));
       d.keys.forEach((x, j) => {
         const [xb, xa] = r.f[j], dx = r.delta[j];
-        h += "<td data-key=\"" + x + "\" data-v=\"" + dx + "\" class=\"" + cls(dx) + "\">" + esc(signed(dx, col[x].blocks)) +
-          "<span class=\"sub\">" + change(percent(xb, xa)) + "</span></td>";
+        h += exactDelta(xb, xa, dx, signed(dx, col[x].blocks), cls(dx), x, "<span class=\"sub\">" + change(percent(xb, xa)) + "</span>");
       });
       h += "<td><span class=\"bar " + cls(r.delta[k]) + "\" style=\"width:" + w + "px\"></span></td>" +
         "<td class=\"label\">" + name(r.label) + "</td></tr>";
