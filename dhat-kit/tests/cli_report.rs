@@ -965,3 +965,61 @@ fn the_diff_sorts_by_every_figure_and_regroups() {
         }
     }
 }
+
+/// Printed, each table is whole (no scrolling box cuts it): the pages grow with the rows.
+#[test]
+fn a_printed_report_holds_every_row() {
+    let Some(chrome) = chromium("printed report") else {
+        return;
+    };
+    let dir = TempDir::new("report", "print");
+    let pages = |sites: usize| -> usize {
+        let pps: Vec<String> = (1..=sites)
+            .map(|i| format!(r#"{{"tb":{},"tbk":1,"fs":[{i}]}}"#, 1000 + i))
+            .collect();
+        let ftbl: Vec<String> = (1..=sites)
+            .map(|i| format!(r#""0x{i:x}: app::f{i} (src/f.rs:{i}:1)""#))
+            .collect();
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,
+              "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,"pps":[{}],
+              "ftbl":["[root]",{}]}}"#,
+            pps.join(","),
+            ftbl.join(",")
+        );
+        let file = dir.write(&format!("p{sites}.json"), &json);
+        let html = dir.0.join(format!("p{sites}.html"));
+        report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+        let pdf = dir.0.join(format!("p{sites}.pdf"));
+        let out = Command::new(&chrome)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--proxy-server=127.0.0.1:9",
+                "--no-pdf-header-footer",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.0.join("chrome-print").display()
+            ))
+            .arg(format!("--print-to-pdf={}", pdf.display()))
+            .arg(format!("file://{}", html.display()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let pdf = std::fs::read(&pdf).unwrap();
+        // Each page's object: `/Type /Page` not followed by `s` (`/Pages` is their tree).
+        pdf.windows(11).filter(|w| w == b"/Type /Page").count()
+            - pdf.windows(12).filter(|w| w == b"/Type /Pages").count()
+    };
+    let (few, many) = (pages(20), pages(400));
+    // 400 rows of about 27 px: some 12 pages more than 20 rows.
+    assert!(many >= few + 8, "{few} pages for 20 rows, {many} for 400");
+    println!("printed report: {few} pages for 20 rows, {many} for 400");
+}
