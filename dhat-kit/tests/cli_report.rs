@@ -303,6 +303,7 @@ fn heap_report_shows_totals_and_sorts_filters_groups_and_stacks_in_a_browser() {
     );
     assert!(dom.contains("<iframe id=\"flame-frame\""), "no flame graph");
     assert_eq!(element(&dom, "table-note").1, "7 sites, all shown.");
+    assert!(element(&dom, "peak-note").0.contains(" hidden"));
 
     // Sorting by blocks: a click on its header; a second click turns it ascending.
     let by_blocks = top(&p, Metric::TotalBlocks, GroupBy::Site, 0);
@@ -534,6 +535,13 @@ fn peak_report_shows_the_regions_with_inclusive_figures() {
             .map(|(_, tb)| tb)
             .sum()
     };
+    // The page says what a peak profile's figures are: live bytes are not per region.
+    let (tag, note) = element(&dom, "peak-note");
+    assert!(!tag.contains(" hidden"), "{tag}");
+    assert!(
+        note.contains("they are all on “(outside any region)”"),
+        "{note}"
+    );
     let shown = tags(&dom, "<tr data-path=");
     assert_eq!(shown.len(), 7);
     let first = attr(shown[0], "data-path").unwrap();

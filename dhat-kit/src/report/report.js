@@ -16,6 +16,8 @@
   const S = D.summary;
   const $ = (id) => document.getElementById(id);
   if (D.rounded) $("rounded").hidden = false;
+  // A peak profile's regions (its program points) hold no live bytes: the page says why.
+  if (D.regions) $("peak-note").hidden = false;
 
   function esc(s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
