@@ -767,3 +767,26 @@ fn an_output_that_is_an_input_profile_is_refused_and_the_profile_kept() {
     ok(&["flamegraph".as_ref(), p, "-o".as_ref(), svg.as_os_str()]);
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<?xml"));
 }
+
+/// `top` of an ad-hoc profile names its figure in the profile's own units and events (its
+/// header read `total-bytes` over figures in units).
+#[test]
+fn top_names_an_ad_hoc_figure_in_units_and_events() {
+    for (by, name) in [
+        ("total-bytes", "total-units"),
+        ("total-blocks", "total-events"),
+    ] {
+        let text = ok(&["top", &path("dhat-rs-ad-hoc.json"), "--by", by]);
+        let header = text.lines().next().unwrap_or_default();
+        assert!(header.contains(name) && !header.contains(by), "{text}");
+        assert!(text.contains(&format!(" {name}\n")), "{text}");
+    }
+    let text = ok(&["top", &path("dhat-rs-heap.json")]);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap_or_default()
+            .contains("total-bytes"),
+        "{text}"
+    );
+}
