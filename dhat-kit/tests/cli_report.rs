@@ -1031,3 +1031,27 @@ fn a_printed_report_holds_every_row() {
     assert!(many >= few + 8, "{few} pages for 20 rows, {many} for 400");
     println!("printed report: {few} pages for 20 rows, {many} for 400");
 }
+
+/// A name that holds a character reordering text (U+202E, RIGHT-TO-LEFT OVERRIDE) is shown with
+/// it escaped, in its cell, its title and its call stack: it cannot read reversed.
+#[test]
+fn a_name_cannot_reorder_itself() {
+    let Some(chrome) = chromium("bidi name report") else {
+        return;
+    };
+    let dir = TempDir::new("report", "bidi-name");
+    let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,
+          "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+          "pps":[{"tb":800,"tbk":1,"fs":[1,2]}],
+          "ftbl":["[root]","0x1: app::\u202egnp.exe (src/a.rs:1:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
+    let file = dir.write("bidi.json", json);
+    let html = dir.0.join("report.html");
+    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+    let dom = browse(&chrome, &dir.0, &html, "#do=click:0", None);
+    let label = rows(&dom).join("\n");
+    let (_, stack) = element(&dom, "stack-frames");
+    for (what, text) in [("row", &label), ("call stack", &stack)] {
+        assert!(!text.contains('\u{202e}'), "{what}: {text}");
+        assert!(text.contains(r"app::\u{202e}gnp.exe"), "{what}: {text}");
+    }
+}

@@ -19,8 +19,11 @@
   // A peak profile's regions (its program points) hold no live bytes: the page says why.
   if (D.regions) $("peak-note").hidden = false;
 
+  // Text as HTML. The characters that reorder text (bidirectional embeddings, overrides and
+  // isolates) are shown as escapes: a name holding one would otherwise read reversed.
   function esc(s) {
-    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+      .replace(/[\u202A-\u202E\u2066-\u2069]/g, (c) => "\\u{" + c.charCodeAt(0).toString(16) + "}");
   }
   // A name in a table cell: at most a few lines (report.css clamps it), the whole name in its
   // title (a tooltip; a row's call stack shows it whole too).
