@@ -790,3 +790,27 @@ fn top_names_an_ad_hoc_figure_in_units_and_events() {
         "{text}"
     );
 }
+
+/// A figure past the largest integer is said to be one (serde_json reads it as a float, which
+/// the message called it), and a fraction is still a fraction.
+#[test]
+fn a_figure_past_the_largest_integer_is_said_to_be_one() {
+    let dir = tempdir("huge");
+    for (name, says) in [
+        (
+            "huge-tb.json",
+            "found one above the largest (18,446,744,073,709,551,615)",
+        ),
+        ("float-mb.json", "found floating point `8.5`"),
+    ] {
+        let (_, bytes, _) = bad_files()
+            .into_iter()
+            .find(|(n, _, _)| *n == name)
+            .unwrap();
+        let file = dir.join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let out = dhat_kit(&["summary".as_ref(), file.as_os_str()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{name}: {stderr}");
+    }
+}

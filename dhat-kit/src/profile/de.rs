@@ -131,6 +131,18 @@ pub(crate) fn data_message(message: &str) -> String {
                 .or_else(|| found.strip_prefix("invalid value: "))
                 .or_else(|| found.strip_prefix("invalid length "))
                 .unwrap_or(found);
+            // serde_json reads an integer past `u64::MAX` as a float: said as what it is.
+            let past_u64 = found
+                .strip_prefix("floating point `")
+                .and_then(|f| f.strip_suffix('`'))
+                .and_then(|f| f.parse::<f64>().ok())
+                .is_some_and(|f| f >= u64::MAX as f64 && f.fract() == 0.0);
+            if expected == "u64" && past_u64 {
+                return format!(
+                    "a non-negative integer, found one above the largest ({})",
+                    crate::units::Thousands(u64::MAX)
+                );
+            }
             let expected = match expected {
                 "u64" => "a non-negative integer",
                 "u32" => "a frame index (a non-negative integer below 2^32)",
