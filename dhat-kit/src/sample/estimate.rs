@@ -392,13 +392,7 @@ pub(crate) fn live_within_totals(
     let mut pool = (pool_b, pool_k);
     for order in [&estimated, &order] {
         let figures = (&mut *bytes, &mut *blocks);
-        place(
-            order,
-            order,
-            (total_bytes, total_blocks),
-            figures,
-            &mut pool,
-        );
+        place(order, (total_bytes, total_blocks), figures, &mut pool);
         if pool == (0, 0) {
             return;
         }
@@ -422,11 +416,10 @@ pub(crate) fn live_within_totals(
 
 /// Places `pool` (bytes and blocks) on the points of `order`, in that order, within their totals,
 /// each keeping no more blocks than bytes and a block wherever it has bytes (see
-/// [`live_within_totals`]), a block or bytes of `lenders` moved along where that makes room; what
-/// finds no room stays in `pool`.
+/// [`live_within_totals`]), a block or bytes of one of them moved along where that makes room;
+/// what finds no room stays in `pool`.
 fn place(
     order: &[usize],
-    lenders: &[usize],
     (total_bytes, total_blocks): (&[u64], &[u64]),
     (bytes, blocks): (&mut [u64], &mut [u64]),
     pool: &mut (u64, u64),
@@ -500,7 +493,7 @@ fn place(
             if home_b(bytes, blocks) {
                 continue;
             }
-            let Some(&j) = lenders
+            let Some(&j) = order
                 .iter()
                 .rev()
                 .filter(|&&j| blocks[j] > 1)
@@ -514,7 +507,7 @@ fn place(
             if home_k(bytes, blocks) {
                 continue;
             }
-            let Some(&j) = lenders
+            let Some(&j) = order
                 .iter()
                 .rev()
                 .filter(|&&j| bytes[j] > blocks[j])
