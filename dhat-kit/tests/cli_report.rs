@@ -1055,3 +1055,38 @@ fn a_name_cannot_reorder_itself() {
         assert!(text.contains(r"app::\u{202e}gnp.exe"), "{what}: {text}");
     }
 }
+
+/// Where the window has no room for the table at its full width beside the call stack's panel
+/// (Chromium's default window here), the panel goes below the table, and no column of figures
+/// hides behind it (the table scrolls only where the window is narrower than the table itself).
+#[test]
+fn the_call_stack_goes_below_a_table_it_would_narrow() {
+    let Some((chrome, dir, html, _)) =
+        fixture_report("layout report", "layout", "dhat-rs-heap.json")
+    else {
+        return;
+    };
+    let measured = with_script(
+        &dir.0,
+        &html,
+        "const t = document.querySelector('#top').closest('.table-wrap').getBoundingClientRect(); \
+         const s = document.getElementById('stack').getBoundingClientRect(); \
+         const d = document.documentElement.dataset; \
+         d.tableBottom = Math.round(t.bottom); d.stackTop = Math.round(s.top); \
+         d.tableWidth = Math.round(document.querySelector('#top').getBoundingClientRect().width); \
+         d.window = window.innerWidth;",
+    );
+    let dom = browse(&chrome, &dir.0, &measured, "#do=click:0", None);
+    let root = tags(&dom, "<html")[0];
+    let read = |name: &str| -> i64 { attr(root, name).unwrap().parse().unwrap() };
+    let (table_width, window) = (read("data-table-width"), read("data-window"));
+    // The table and the panel (at least 22em) do not both fit side by side in this window.
+    assert!(
+        table_width + 400 > window,
+        "table {table_width} px, window {window} px"
+    );
+    assert!(
+        read("data-stack-top") >= read("data-table-bottom"),
+        "the panel beside the table: {root}"
+    );
+}
