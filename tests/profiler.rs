@@ -752,3 +752,58 @@ fn child_a_heap_session_with_a_closed_stderr() {
         .expect_err("dhat wrote its summary to a closed stderr");
     println!("{err}");
 }
+
+/// A session whose file another process wrote while it ran (a child, or the program started
+/// again, writing the same default name) says so as it replaces it: the other profile was lost
+/// without a word.
+#[test]
+fn a_profile_another_process_wrote_meanwhile_is_said_to_be_replaced() {
+    let out = common::run_ignored("child_a_session_whose_file_a_child_writes");
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    let said: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("was written by process"))
+        .collect();
+    assert_eq!(said.len(), 1, "{text}");
+    assert!(
+        said[0].contains("replaced.json") && said[0].contains("this session's profile replaces it"),
+        "{text}"
+    );
+}
+
+#[test]
+#[ignore = "run in a child process by a_profile_another_process_wrote_meanwhile_is_said_to_be_replaced"]
+fn child_a_session_whose_file_a_child_writes() {
+    let file = common::temp("profiler", "replaced.json");
+    let _ = std::fs::remove_file(&file);
+    // A session of this process, ended, leaves the file to the next without a word.
+    peak(&file).build().unwrap().finish().unwrap();
+    let p = peak(&file).build().unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "child_writes_the_file",
+        ])
+        .env("DHAT_KIT_TEST_FILE", &file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::output_text(&out));
+    p.finish().unwrap();
+}
+
+#[test]
+#[ignore = "run in a grandchild process by a_profile_another_process_wrote_meanwhile_is_said_to_be_replaced"]
+fn child_writes_the_file() {
+    // Run alone (not by its parent), there is nothing to write.
+    let Some(file) = std::env::var_os("DHAT_KIT_TEST_FILE") else {
+        return;
+    };
+    peak(&PathBuf::from(file))
+        .build()
+        .unwrap()
+        .finish()
+        .unwrap();
+}

@@ -426,6 +426,7 @@ impl ProfilerBuilder {
             mode: self.mode,
             path,
             summary: self.summary,
+            began: std::time::SystemTime::now(),
             _session: guard,
         })
     }
@@ -557,6 +558,8 @@ pub struct Profiler {
     mode: Mode,
     path: PathBuf,
     summary: bool,
+    /// When the session began: a file written after it by another process is said to be replaced.
+    began: std::time::SystemTime,
     _session: MutexGuard<'static, ()>,
 }
 
@@ -678,6 +681,7 @@ impl Profiler {
             None => Ok(()),
             #[cfg(any(feature = "heap", feature = "ad-hoc"))]
             Some(Inner::Dhat(p, keep)) => {
+                crate::tally::uncounted(|| say_if_replacing(&self.path, self.began));
                 // dhat prints its summary before it writes the file, with `eprintln!`, which
                 // panics where stderr cannot be written (a closed pipe): the file is then not
                 // written, and that panic must not leave `Drop` (an abort while unwinding).
@@ -750,6 +754,7 @@ impl Profiler {
                     let mut profile = peak_profile(&process, &regions, elapsed);
                     profile.trim_allocator_frames();
                     profile.write_to(&mut bytes)?;
+                    say_if_replacing(path, self.began);
                     crate::atomic_file::write(path, &bytes)?;
                     if summary {
                         crate::note::note(&peak_summary(&process, &regions, path));
@@ -785,6 +790,7 @@ impl Profiler {
             profile.trim_allocator_frames();
             let mut bytes = Vec::new();
             profile.write_to(&mut bytes)?;
+            say_if_replacing(path, self.began);
             crate::atomic_file::write(path, &bytes)?;
             if summary {
                 // The remainder's point (written only where something remains) is not a stack;
@@ -821,6 +827,47 @@ impl Drop for Profiler {
         // The session's lock goes with the fields, right after this.
         let _ = RUNNING_HERE.try_with(|r| r.set(false));
     }
+}
+
+/// Says on stderr that the session's file replaces one that another process wrote since the
+/// session `began`: a child, or the program started again by itself, writing the same default
+/// name, whose profile would otherwise be lost without a word. The writer is the file's `pid`.
+fn say_if_replacing(path: &Path, began: std::time::SystemTime) {
+    let written_since = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|m| m >= began);
+    if !written_since {
+        return;
+    }
+    let Some(pid) = writer_pid(path) else {
+        return;
+    };
+    if pid != std::process::id() {
+        crate::note::note(&format!(
+            "dhat-kit: {} was written by process {pid} while this session ran; this session's \
+             profile replaces it (give each process its own DHAT_KIT_OUT or file)\n",
+            path.display()
+        ));
+    }
+}
+
+/// The `pid` of a DHAT file, from its first 64 KiB (it comes before the program points).
+fn writer_pid(path: &Path) -> Option<u32> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(64 << 10)
+        .read_to_end(&mut head)
+        .ok()?;
+    let at = head.windows(6).position(|w| w == b"\"pid\":")? + 6;
+    let digits: String = head[at..]
+        .iter()
+        .map(|&b| b as char)
+        .skip_while(char::is_ascii_whitespace)
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }
 
 /// The stderr summary of a peak session: totals, the process peak, and the top regions.
