@@ -269,7 +269,8 @@ fn pair(group_by: GroupBy, before: Vec<TopRow>, after: Vec<TopRow>) -> Vec<(Stri
 /// is one site across builds that name it differently: a debug build's
 /// `app::Matrix::Matrix(unsigned long) (clones.cpp:24)` and a release build's inlined
 /// `Matrix (clones.cpp:24)`, `app::fill(int, int) (clones.cpp:17)` and its specialised copy
-/// `app::fill(int, int) [clone .constprop.0] (clones.cpp:17)`.
+/// `app::fill(int, int) [clone .constprop.0] (clones.cpp:17)`. A function known only by the
+/// binary it is in is keyed by its name: `main (in /build/app)` and `main (in /build/app-new)`.
 fn site_key(group_by: GroupBy, site: &str, frame: &str) -> String {
     if group_by != GroupBy::Site {
         return site.to_owned();
@@ -281,6 +282,11 @@ fn site_key(group_by: GroupBy, site: &str, frame: &str) -> String {
             // sampled profiles keep it whole, Valgrind prints the base name.
             let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
             format!("{base}:{line}\n{}", f.source_name())
+        }
+        // A function known by its binary only (Valgrind's `main (in /build/app)`): by its name,
+        // so that the program built under another name (`app-regress`) is the same site.
+        (None, _) if f.object.is_some() && !f.is_unsymbolised() => {
+            format!("\nin a binary\n{}", f.function)
         }
         _ => site.to_owned(),
     }
@@ -497,6 +503,22 @@ mod tests {
             .sites
             .iter()
             .any(|s| s.site == "app::refill(int) (clones.cpp:17)" && s.before == 0));
+    }
+
+    #[test]
+    fn a_function_known_by_its_binary_is_one_site_whatever_the_binary_is_called() {
+        // Valgrind's DHAT on a program without debug info for `main`, built as `app` and then
+        // as `app-regress`: one site, which grew, not one gone and one new.
+        const NEW: &str = "0x1: malloc (in /usr/libexec/valgrind/vgpreload_dhat-amd64-linux.so)";
+        let before = valgrind(&[(548, &[NEW, "0x10A1: main (in /build/app)"])]);
+        let after = valgrind(&[(600, &[NEW, "0x20A1: main (in /build/app-regress)"])]);
+        let d = diff(&before, &after, &DiffOptions::default()).unwrap();
+        assert_eq!(d.changed, 1, "{:#?}", d.sites);
+        assert_eq!((d.sites[0].before, d.sites[0].after), (548, 600));
+        // Two functions of the binary stay two sites.
+        let other = valgrind(&[(600, &[NEW, "0x20A2: helper (in /build/app-regress)"])]);
+        let d = diff(&before, &other, &DiffOptions::default()).unwrap();
+        assert_eq!(d.changed, 2, "{:#?}", d.sites);
     }
 
     #[test]
