@@ -148,3 +148,33 @@ fn regions_say_that_nothing_was_counted() {
     let said = stderr.matches("dhat-kit: regions() read 0").count();
     assert_eq!(said, usize::from(cfg!(feature = "peak")), "{stderr}");
 }
+
+/// dhat's modes need the kit's allocator too: without it a heap profile is empty (no allocator
+/// of dhat's) or charges the kit's own bookkeeping to the program (a `dhat::Alloc` of the
+/// binary's own), and an ad-hoc one weighs its events 0.
+#[cfg(any(feature = "heap", feature = "ad-hoc"))]
+#[test]
+fn dhats_modes_refuse_to_start_without_the_kits_allocator() {
+    let modes = [
+        (cfg!(feature = "heap"), dhat_kit::Mode::Heap),
+        (cfg!(feature = "ad-hoc"), dhat_kit::Mode::AdHoc),
+    ];
+    for (_, mode) in modes.into_iter().filter(|(built, _)| *built) {
+        let file = common::temp("not-installed", &format!("{mode:?}.json"));
+        let err = dhat_kit::Profiler::builder()
+            .mode(mode)
+            .file(&file)
+            .build()
+            .expect_err("a session started without the allocator");
+        assert!(
+            matches!(err, dhat_kit::Error::NotInstalled { mode: m } if m == mode),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains("dhat_kit::global_allocator!();") && msg.contains("dhat::Alloc"),
+            "{msg}"
+        );
+        assert!(!file.exists(), "no file written");
+    }
+}

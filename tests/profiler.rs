@@ -807,3 +807,52 @@ fn child_writes_the_file() {
         .finish()
         .unwrap();
 }
+
+#[inline(never)]
+fn counted_call(args: &[u64]) -> u64 {
+    dhat_kit::ad_hoc_event(args.len());
+    args.iter().sum()
+}
+
+/// `ad_hoc_event` records an event of the caller's weight in an ad-hoc session, its stack
+/// starting at the caller (as `dhat::ad_hoc_event` does for a program migrating from dhat), and
+/// nothing in a heap session.
+#[cfg(feature = "ad-hoc")]
+#[test]
+fn ad_hoc_events_of_the_programs_own_weigh_what_it_says() {
+    let file = common::temp("profiler", "own-events.json");
+    let p = of_mode(Mode::AdHoc, &file).build().unwrap();
+    assert_eq!(counted_call(&[1, 2, 3]), 6);
+    assert_eq!(counted_call(&[4, 5, 6, 7, 8]), 30);
+    assert_eq!(counted_call(&[]), 0);
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    // (Other tests of this binary may exit regions meanwhile, each an event of its own.)
+    let ours: Vec<_> = profile
+        .pps
+        .iter()
+        .filter(|pp| {
+            pp.fs
+                .iter()
+                .any(|&f| profile.ftbl[f as usize].contains("profiler::counted_call"))
+        })
+        .collect();
+    let (units, events) = ours
+        .iter()
+        .fold((0, 0), |(u, e), pp| (u + pp.tb, e + pp.tbk));
+    assert_eq!((units, events), (8, 3), "{profile:?}");
+    for pp in ours {
+        let first = &profile.ftbl[pp.fs[0] as usize];
+        assert!(first.contains("profiler::counted_call"), "{first}");
+    }
+}
+
+/// Outside an ad-hoc session `ad_hoc_event` records nothing and costs nothing visible.
+#[test]
+fn ad_hoc_events_outside_an_ad_hoc_session_are_nothing() {
+    let file = common::temp("profiler", "no-own-events.json");
+    let p = peak(&file).build().unwrap();
+    let (_, stats) = dhat_kit::measure(|| counted_call(&[1, 2]));
+    p.finish().unwrap();
+    assert_eq!(stats, dhat_kit::Stats::default());
+}

@@ -127,7 +127,7 @@ pub mod __private;
 pub use crate::alloc::{is_installed, Alloc};
 pub use crate::atomic_file::write as write_atomically;
 pub use crate::growth::{growth, Growth, GrowthClass, GrowthFit};
-pub use crate::profiler::{Error, Mode, Profiler, ProfilerBuilder};
+pub use crate::profiler::{ad_hoc_event, Error, Mode, Profiler, ProfilerBuilder};
 #[cfg(feature = "stream")]
 pub use crate::region::InRegionStreamExt;
 pub use crate::region::{

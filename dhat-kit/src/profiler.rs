@@ -91,8 +91,10 @@ pub enum Error {
         /// The feature that enables it.
         feature: &'static str,
     },
-    /// The mode counts through dhat-kit's allocator (`peak`, `sampled`), and it is not installed
-    /// in this binary ([`is_installed`](crate::is_installed)): the profile would hold only zeros.
+    /// dhat-kit's allocator is not installed in this binary ([`is_installed`](crate::is_installed)):
+    /// a `peak` or `sampled` profile would hold only zeros, an `ad-hoc` one events of no weight,
+    /// and a `heap` one nothing (no allocator of dhat's) or the kit's own bookkeeping charged to
+    /// the program (a `dhat::Alloc` of the binary's own, in place of the kit's, which wraps it).
     NotInstalled {
         /// The mode asked for.
         mode: Mode,
@@ -149,11 +151,22 @@ impl fmt::Display for Error {
                 "dhat-kit: {mode:?} mode needs the `{feature}` feature of dhat-kit \
                  (add `features = [\"{feature}\"]` to the dependency)"
             ),
-            Error::NotInstalled { mode } => write!(
-                f,
-                "dhat-kit: {mode:?} mode counts through dhat-kit's allocator, which is not \
-                 installed in this binary; add `dhat_kit::global_allocator!();` at the crate's root"
-            ),
+            Error::NotInstalled { mode } => match mode {
+                Mode::Heap | Mode::AdHoc => write!(
+                    f,
+                    "dhat-kit: {mode:?} mode profiles through dhat-kit's allocator (which wraps \
+                     dhat's and keeps the kit's own bookkeeping out of the profile), and it is \
+                     not installed in this binary; put `dhat_kit::global_allocator!();` at the \
+                     crate's root, in place of any `#[global_allocator]` (a `dhat::Alloc` of your \
+                     own included)"
+                ),
+                _ => write!(
+                    f,
+                    "dhat-kit: {mode:?} mode counts through dhat-kit's allocator, which is not \
+                     installed in this binary; add `dhat_kit::global_allocator!();` at the \
+                     crate's root"
+                ),
+            },
             Error::SampleInterval { value, origin } => write!(
                 f,
                 "dhat-kit: the sample interval from {origin} is {value:?}; it must be a whole \
@@ -334,8 +347,7 @@ impl ProfilerBuilder {
     /// [`Error::RunningOnThisThread`] if a session started on this thread still runs and the
     /// builder waits (the wait would never end); [`Error::NonUtf8Argument`] in the heap and ad-hoc modes if an
     /// argument of the program is not UTF-8; [`Error::NotBuilt`] if the
-    /// mode's feature is off; [`Error::NotInstalled`] if the mode is `Peak` or `Sampled` and
-    /// dhat-kit's allocator is not the binary's; [`Error::SampleInterval`] if the sampled mode's interval is 0 or
+    /// mode's feature is off; [`Error::NotInstalled`] if dhat-kit's allocator is not the binary's; [`Error::SampleInterval`] if the sampled mode's interval is 0 or
     /// `DHAT_KIT_SAMPLE_INTERVAL` is not a size above 0 (`16384`, `16 KiB`); [`Error::Io`] if the output file's directory cannot be created or
     /// written (a missing directory is created).
     pub fn build(self) -> Result<Profiler, Error> {
@@ -345,8 +357,12 @@ impl ProfilerBuilder {
                 feature: self.mode.feature(),
             });
         }
-        // dhat's modes profile through dhat's allocator, which a binary may install by itself.
-        if matches!(self.mode, Mode::Peak | Mode::Sampled) && !crate::is_installed() {
+        // Every mode needs the kit's allocator: the kit's own modes count through it; dhat's
+        // profile through it (it wraps dhat's), which keeps the kit's bookkeeping (the regions'
+        // tables) out of dhat's profile and weighs the ad-hoc mode's events. A `dhat::Alloc` of
+        // the binary's own charged that bookkeeping to the code that entered the regions, and
+        // with no profiling allocator at all the heap profile was empty.
+        if !crate::is_installed() {
             return Err(Error::NotInstalled { mode: self.mode });
         }
         if matches!(self.mode, Mode::Heap | Mode::AdHoc) {
@@ -579,8 +595,8 @@ impl Profiler {
     /// # Panics
     ///
     /// If the output file's directory cannot be created or written (a read-only directory, or
-    /// `DHAT_KIT_OUT` naming a plain file), if the mode is `peak` or `sampled` and dhat-kit's
-    /// allocator is not installed, or, in the sampled mode, if `DHAT_KIT_SAMPLE_INTERVAL`
+    /// `DHAT_KIT_OUT` naming a plain file), if dhat-kit's allocator is not installed, or, in
+    /// the sampled mode, if `DHAT_KIT_SAMPLE_INTERVAL`
     /// is 0 or not a number, or if a session started on this thread still runs (waiting for it
     /// would never end); use [`Profiler::builder`] to get the [`Error`] instead.
     /// A missing directory is created. The panic names the caller's line.
@@ -827,6 +843,29 @@ impl Drop for Profiler {
         // The session's lock goes with the fields, right after this.
         let _ = RUNNING_HERE.try_with(|r| r.set(false));
     }
+}
+
+/// Records an event of `weight` units at this call stack in a running `ad-hoc` session, as
+/// `dhat::ad_hoc_event` does: what a program that counted its own events with dhat (calls,
+/// arguments, tokens) calls instead. Its stacks start at the caller, as the regions' events do
+/// (a region's exit is an event weighted by the bytes allocated inside). Nothing happens in the
+/// other modes, with no session, or built without the `ad-hoc` feature, so the call can stay in
+/// code that is not always profiled; it costs a backtrace only while an ad-hoc session runs.
+///
+/// # Examples
+///
+/// ```
+/// fn call_function(args: &[i64]) -> i64 {
+///     dhat_kit::ad_hoc_event(args.len()); // one event, weighted by the arguments
+///     args.iter().sum()
+/// }
+/// assert_eq!(call_function(&[1, 2, 3]), 6);
+/// ```
+pub fn ad_hoc_event(weight: usize) {
+    #[cfg(feature = "ad-hoc")]
+    crate::tally::uncounted(|| dhat::ad_hoc_event(weight));
+    #[cfg(not(feature = "ad-hoc"))]
+    let _ = weight;
 }
 
 /// Says on stderr that the session's file replaces one that another process wrote since the
