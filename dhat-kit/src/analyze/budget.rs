@@ -1099,6 +1099,10 @@ impl Budgets {
             estimated: profile.mode == crate::profile::SAMPLED_MODE,
             explained: explain,
             strict: false,
+            has_regions: profile
+                .ftbl
+                .iter()
+                .any(|f| Frame::parse(f).function.starts_with("region ")),
         })
     }
 }
@@ -1301,6 +1305,10 @@ pub struct BudgetReport {
     /// Whether a component that claims nothing fails ([`strict`](BudgetReport::strict)).
     #[serde(skip)]
     strict: bool,
+    /// Whether the profile has regions (frames `region NAME`, of dhat-kit's peak and sampled
+    /// profiles), for the warning of a `region` that matches nothing.
+    #[serde(skip)]
+    has_regions: bool,
 }
 
 /// A [`Match`] as the text the table shows, for JSON.
@@ -1383,6 +1391,14 @@ impl BudgetReport {
                 let what = match c.status {
                     Status::Unmatched => match &c.suggestion {
                         Some(near) => format!("matches no program point; did you mean {near:?}?"),
+                        // A region matcher on a profile without regions (a heap profile).
+                        None if !self.has_regions
+                            && c.matcher.as_ref().is_some_and(|m| m.region.is_some()) =>
+                        {
+                            "matches no program point: this profile has no regions (dhat-kit's \
+                             peak and sampled profiles have them)"
+                                .to_owned()
+                        }
                         None => "matches no program point".to_owned(),
                     },
                     Status::ClaimedEarlier => {
@@ -2315,6 +2331,32 @@ mod tests {
             "parse_json",
             "my_app::parse_json::h0123"
         ));
+    }
+
+    #[test]
+    fn a_region_on_a_profile_without_regions_says_there_are_none() {
+        // A heap profile (Valgrind's, dhat-rs's): no frame `region NAME`, whatever the code ran.
+        let profile = valgrind_profile(
+            &[
+                "0x1: malloc (in /usr/lib/vgpreload_dhat.so)",
+                "0x2: call_function (t.c:3)",
+            ],
+            &[(10, &[1, 2])],
+        );
+        let budgets = Budgets::parse(
+            "[[component]]\nname = \"calls\"\nmatch = { region = \"call_function\" }\nmax = 1\n",
+            "b.toml",
+        )
+        .unwrap();
+        let report = budgets.check(&profile).unwrap();
+        assert_eq!(
+            report.warnings(),
+            [
+                "dhat-kit: warning: b.toml:1: component \"calls\" (region = \"call_function\") \
+              matches no program point: this profile has no regions (dhat-kit's peak and sampled \
+              profiles have them)"
+            ]
+        );
     }
 
     #[test]
