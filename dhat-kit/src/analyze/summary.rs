@@ -197,6 +197,8 @@ impl fmt::Display for Summary {
             writeln!(f, "Writes:    {} bytes", Thousands(w))?;
         }
         match self.run_time_seconds {
+            // Under a second in milliseconds: a short session's 406 µs read `0.000 s`.
+            Some(s) if s < 1.0 => writeln!(f, "Run time:  {:.3} ms", s * 1000.0)?,
             Some(s) => writeln!(f, "Run time:  {s:.3} s")?,
             None => writeln!(f, "Run time:  {} {}", Thousands(self.t_end), self.time_unit)?,
         }
@@ -253,6 +255,25 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    /// A run under a second reads in milliseconds (406 µs read `0.000 s`); longer ones in seconds.
+    #[test]
+    fn a_short_run_time_reads_in_milliseconds() {
+        for (te, want) in [
+            (406, "Run time:  0.406 ms\n"),
+            (2_500_000, "Run time:  2.500 s\n"),
+        ] {
+            let json = format!(
+                r#"{{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+                  "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":{te},"tg":5,
+                  "pps":[{{"tb":100,"tbk":2,"tl":0,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]}}],
+                  "ftbl":["[root]","region a"]}}"#
+            );
+            let p = crate::profile::from_slice(json.as_bytes(), "p.json").unwrap();
+            let text = summary(&p).to_string();
+            assert!(text.contains(want), "{text}");
+        }
     }
 
     /// One block (or event, byte, unit) is named in the singular, as DHAT's exit lines do.
