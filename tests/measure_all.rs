@@ -632,6 +632,24 @@ async fn a_multi_threaded_runtimes_body_above_tokio_test() {
     assert_eq!(n.await.unwrap(), 40_000);
 }
 
+/// Eight workers start as `#[tokio::test]` builds its runtime, and each copies its name as it
+/// starts, on itself. The budget's span begins at the first poll, which waits for them: the
+/// runtime's start is never counted, however soon the first poll comes. (A worker not yet that
+/// far was counted, 15 bytes and a block: from 0 to 105 bytes over ten runs.) The body blocks its
+/// thread for a while, in which every worker has started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+#[dhat_kit::assert_heap(threads = "all", total_bytes = 0, total_blocks = 0)]
+async fn eight_workers_start_uncounted() {
+    thread::sleep(std::time::Duration::from_millis(20));
+}
+
+#[test]
+fn a_runtimes_start_is_never_counted() {
+    for _ in 0..10 {
+        eight_workers_start_uncounted();
+    }
+}
+
 #[dhat_kit::assert_heap(total_bytes = 100, total_blocks = 1)]
 fn inner_budget() {
     drop(std::hint::black_box(vec![0u8; 100]));

@@ -248,13 +248,70 @@ async fn wakes(wake: mpsc::Sender<()>) {
 /// printed by the panic hook, then the budget's own).
 #[test]
 fn a_refusal_is_said_once() {
-    let out = common::run_ignored("an_async_budget_that_wakes_an_older_thread");
+    refused_once("an_async_budget_that_wakes_an_older_thread");
+}
+
+/// Runs the ignored `test` in a child process, which must fail with a refusal said once; its
+/// output.
+fn refused_once(test: &str) -> String {
+    let out = common::run_ignored(test);
     let text = common::output_text(&out);
     assert!(!out.status.success(), "{text}");
     assert_refusal(&text);
     assert_eq!(
         text.matches("cannot give exact figures").count(),
         1,
+        "{text}"
+    );
+    text
+}
+
+/// The channels of the older thread that [`wakes_under_tokio`] wakes, set by
+/// [`an_over_budget_tokio_test_that_wakes_an_older_thread`].
+type Older = (mpsc::Sender<()>, mpsc::Receiver<()>);
+static OLDER: Mutex<Option<Older>> = Mutex::new(None);
+
+/// Run by [`an_over_budget_tokio_test_beside_a_running_thread_is_refused`] in a process of its own:
+/// a thread from before the measurement allocates 64 KiB during a `#[tokio::test]` budget of
+/// 1 KiB.
+#[test]
+#[ignore = "run by an_over_budget_tokio_test_beside_a_running_thread_is_refused, in a child process"]
+fn an_over_budget_tokio_test_that_wakes_an_older_thread() {
+    let (wake, woken) = mpsc::channel::<()>();
+    let (done, finished) = mpsc::channel::<()>();
+    let older = thread::spawn(move || {
+        for () in woken {
+            drop(black_box(vec![0u8; 64 * 1024]));
+            done.send(()).unwrap();
+        }
+    });
+    *OLDER.lock().unwrap() = Some((wake, finished));
+    wakes_under_tokio();
+    older.join().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "called by an_over_budget_tokio_test_that_wakes_an_older_thread"]
+#[dhat_kit::assert_heap(threads = "all", total_bytes = 1024)]
+async fn wakes_under_tokio() {
+    let (wake, finished) = OLDER
+        .lock()
+        .unwrap()
+        .take()
+        .expect("the older thread's channels");
+    wake.send(()).unwrap();
+    finished.recv().unwrap();
+}
+
+/// Under `#[tokio::test]`, a budget whose figures hold another thread's allocations is refused,
+/// over its limits or not. (Over them, it said "went over its heap budget" with the other
+/// thread's 64 KiB as the test's: the failure came before the check of the runtime's span.)
+#[test]
+fn an_over_budget_tokio_test_beside_a_running_thread_is_refused() {
+    let text = refused_once("an_over_budget_tokio_test_that_wakes_an_older_thread");
+    assert!(!text.contains("went over its heap budget"), "{text}");
+    assert!(
+        text.contains(" panicked at tests/threads_all.rs:"),
         "{text}"
     );
 }

@@ -111,7 +111,12 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
             // The runtime, built and shut down by `rest`, inside a whole-process span of its own:
             // a multi-threaded runtime's workers, started before the first poll, are then the
             // test's threads, counted in the future's span nested in it.
-            quote!(#private::around_runtime(move || { #measured }))
+            let around = if should_panic {
+                quote!(#private::around_runtime_should_panic)
+            } else {
+                quote!(#private::around_runtime)
+            };
+            quote!(#around(move || { #measured }))
         } else {
             measured
         }

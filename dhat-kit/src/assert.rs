@@ -393,23 +393,104 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
 /// down) inside a whole-process span of its own, whose figures are not the budget's: the budget
 /// measures the future's polls, in a span nested in this one. A multi-threaded runtime starts its
 /// workers before the first poll; inside this span they are threads the measurement started,
-/// counted in the nested one, not threads that ran before it.
+/// counted in the nested one, not threads that ran before it. The first poll waits for the
+/// threads started so far to go idle (a worker copies its name as it starts), so that building
+/// the runtime is not counted however quickly the first poll comes.
+///
+/// This span is the one that checks whether a thread from before it ran meanwhile, so a budget
+/// that failed inside it ([`finish`]) is said only after that check: its figures would include
+/// the other thread's allocations, so the refusal is said instead.
 ///
 /// # Panics
 ///
 /// As [`measure_all`](crate::measure_all): when the process's other threads never went idle, or
-/// one that existed before this span ran during it; and if `body` panics.
+/// one that existed before this span ran during it; with the budget's failure; and if `body`
+/// panics.
 #[track_caller]
 pub fn around_runtime<R>(body: impl FnOnce() -> R) -> R {
-    let span = match WholeSpan::try_begin(ALL_THREADS) {
-        Ok(span) => span,
-        Err(refused) => panic!("{refused}"),
-    };
-    let r = body();
-    if let Err(refused) = span.try_end() {
-        panic!("{refused}");
+    match around_runtime_checked(body) {
+        Ok(r) => r,
+        Err(why) => panic!("{why}"),
     }
-    r
+}
+
+/// [`around_runtime`] for a `#[should_panic]` test: a refusal is printed and the test returns,
+/// so that it fails ("did not panic as expected") rather than pass on dhat-kit's panic.
+pub fn around_runtime_should_panic(body: impl FnOnce()) {
+    if let Err(why) = around_runtime_checked(body) {
+        eprintln!("{why}\n{SHOULD_PANIC_NOTE}");
+    }
+}
+
+/// [`around_runtime`]'s work: the body's output, or why the test fails (the span's refusal
+/// first, then the budget's failure). The body's own panic passes through.
+fn around_runtime_checked<R>(body: impl FnOnce() -> R) -> Result<R, String> {
+    let span = WholeSpan::try_begin(ALL_THREADS)?;
+    let outcome = {
+        let _runtime = InRuntime::enter();
+        catch_unwind(AssertUnwindSafe(body))
+    };
+    let failure = match outcome {
+        Ok(r) => Ok(r),
+        Err(payload) => match payload.downcast::<Failure>() {
+            Ok(failure) => Err(failure.0),
+            // The test's own panic: its message was said; the span ends as it unwinds.
+            Err(payload) => {
+                drop(span);
+                resume_unwind(payload)
+            }
+        },
+    };
+    span.try_end()?;
+    failure
+}
+
+/// A budget's failure inside [`around_runtime`], handed to it by [`finish`] as an unwinding
+/// payload (no panic hook runs, so nothing is said before the span's check).
+struct Failure(String);
+
+thread_local! {
+    /// On a thread inside [`around_runtime`]: the process's threads when its span began, until
+    /// the first poll of the budget's future takes them to wait for the threads started since.
+    static RUNTIME_THREADS: std::cell::RefCell<Option<crate::stats::Threads>> =
+        const { std::cell::RefCell::new(None) };
+    /// How many [`around_runtime`] calls are open on this thread.
+    static IN_RUNTIME: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks this thread as inside [`around_runtime`] until dropped (even by unwinding).
+struct InRuntime;
+
+impl InRuntime {
+    fn enter() -> InRuntime {
+        let threads = crate::stats::Threads::now();
+        let _ = RUNTIME_THREADS.try_with(|t| *t.borrow_mut() = Some(threads));
+        let _ = IN_RUNTIME.try_with(|n| n.set(n.get() + 1));
+        InRuntime
+    }
+
+    fn active() -> bool {
+        IN_RUNTIME.try_with(std::cell::Cell::get).unwrap_or(0) > 0
+    }
+
+    /// Waits for the threads started since [`around_runtime`] began on this thread (the
+    /// runtime's workers) to exit or go idle, once.
+    fn settle_started() {
+        if let Some(threads) = RUNTIME_THREADS
+            .try_with(|t| t.borrow_mut().take())
+            .ok()
+            .flatten()
+        {
+            threads.settle();
+        }
+    }
+}
+
+impl Drop for InRuntime {
+    fn drop(&mut self) {
+        let _ = IN_RUNTIME.try_with(|n| n.set(n.get().saturating_sub(1)));
+        let _ = RUNTIME_THREADS.try_with(|t| t.borrow_mut().take());
+    }
 }
 
 /// A budget's hold on the kit's measurements: a thread-scope budget holds its place against
@@ -683,6 +764,7 @@ impl<F: Future> Measured<F> {
         this.checked = true;
         let why = this.budget.unmeasurable();
         if why.is_none() && this.budget.all_threads {
+            InRuntime::settle_started();
             match WholeSpan::try_begin(ALL_THREADS) {
                 Ok(span) => this.whole = Some(span),
                 Err(refused) => return Some(refused),
@@ -728,6 +810,8 @@ impl<F: Future> Future for Measured<F> {
 pub fn finish<T>(outcome: Result<T, String>) -> T {
     match outcome {
         Ok(output) => output,
+        // Said by `around_runtime` after its span's check.
+        Err(why) if InRuntime::active() => resume_unwind(Box::new(Failure(why))),
         Err(why) => panic!("{why}"),
     }
 }
@@ -843,6 +927,32 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         let within = Budget::new("m::t").all_threads().limit(Key::MaxBytes, 0);
         let report = within.report(&stats([1500, 3, 1500, 2, 8, 1])).unwrap();
         assert!(!report.contains("curr_*"), "{report}");
+    }
+
+    /// A whole-process budget under `#[tokio::test]` that is refused (another thread, from
+    /// before, ran in it) fails a `#[should_panic]` test: the refusal is said and the test
+    /// returns, so that it "did not panic as expected"; without `should_panic` it panics. (The
+    /// refusal's panic was taken for the expected one.)
+    #[test]
+    fn a_refused_runtime_span_never_passes_a_should_panic_test() {
+        let (wake, woken) = std::sync::mpsc::channel::<()>();
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let older = std::thread::spawn(move || {
+            for () in woken {
+                drop(std::hint::black_box(vec![0u8; 64]));
+                done.send(()).unwrap();
+            }
+        });
+        let wakes = || {
+            wake.send(()).unwrap();
+            finished.recv().unwrap();
+        };
+        assert!(catch_unwind(AssertUnwindSafe(|| around_runtime_should_panic(wakes))).is_ok());
+        let refused = catch_unwind(AssertUnwindSafe(|| around_runtime(wakes))).unwrap_err();
+        let refused = refused.downcast_ref::<String>().expect("a message");
+        assert!(refused.contains("cannot give exact figures"), "{refused}");
+        drop(wake);
+        older.join().unwrap();
     }
 
     #[test]

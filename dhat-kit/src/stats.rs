@@ -627,9 +627,11 @@ mod whole {
     /// test at a time cannot help.
     const OWN_POOL: &str = "- run each such test in a process of its own:\n\n    \
                             cargo nextest run\n\n\
-                            - or give the test a pool of its own, built inside the measurement \
-                            (a runtime likewise: build it inside the test):\n\n    \
-                            rayon::ThreadPoolBuilder::new().build()?.install(|| ...)\n";
+                            - or give the test a pool of its own, built inside the measurement:\n\n    \
+                            rayon::ThreadPoolBuilder::new().build()?.install(|| ...)\n\n\
+                            - a runtime likewise, built inside the test as #[tokio::test] builds \
+                            one (not one kept in a static for every test):\n\n    \
+                            tokio::runtime::Runtime::new()?.block_on(async { ... })\n";
 
     /// The message of a whole-process measurement that cannot be exact here.
     fn refusal(what: &str, why: &str, others: Others) -> String {
