@@ -504,6 +504,35 @@ fn a_report_says_when_its_figures_are_rounded() {
     }
 }
 
+/// A sampled profile's page says, above its tables, that the site figures are estimates and what
+/// they rest on (it said so only in a diff), and a run under a second reads in milliseconds.
+#[test]
+fn a_sampled_report_says_its_sites_are_estimates() {
+    let Some(chrome) = chromium("sampled report") else {
+        return;
+    };
+    let dir = TempDir::new("report", "sampled");
+    let file = dir.0.join("dhat-sampled.json");
+    std::fs::write(
+        &file,
+        r#"{"dhatFileVersion":2,"mode":"dhat-kit-sampled","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":406,"tg":5,
+          "pps":[{"tb":100,"tbk":2,"tl":0,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]}],
+          "ftbl":["[root]","[unsampled remainder] estimated from 1234 samples at mean interval 524288 bytes"]}"#,
+    )
+    .unwrap();
+    let html = dir.0.join("report.html");
+    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    assert_eq!(
+        element(&dom, "sum-sampled").1,
+        "totals exact; per-site figures estimated from 1,234 samples at mean interval 512.0 KiB \
+         (524,288 bytes): a site's relative error is about 1/√(its samples), and differs from run \
+         to run"
+    );
+    assert_eq!(element(&dom, "sum-time").1, "0.406 ms");
+}
+
 #[test]
 fn peak_report_shows_the_regions_with_inclusive_figures() {
     let Some((chrome, dir, html, p)) = fixture_report("peak report", "peak", "dhat-kit-peak.json")
@@ -511,6 +540,8 @@ fn peak_report_shows_the_regions_with_inclusive_figures() {
         return;
     };
     let dom = browse(&chrome, &dir.0, &html, "", None);
+    // The file's `tg` is its end, not the peak's moment: the page does not give it as one.
+    assert!(!dom.contains(" id=\"sum-tgmax\""));
     // Each point's region path, outermost first, and the inclusive total of every prefix.
     let paths: Vec<(Vec<String>, u64)> = p
         .pps

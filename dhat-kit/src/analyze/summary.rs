@@ -56,7 +56,8 @@ pub struct Summary {
     pub written_bytes: Option<u64>,
     /// The time unit of `t_gmax` and `t_end`: `µs`, or `instrs` (Valgrind counts instructions).
     pub time_unit: String,
-    /// The time of the global peak, in `time_unit`.
+    /// The time of the global peak, in `time_unit`; `None` where the file does not know it: a
+    /// dhat-kit peak profile keeps the peak's figures but not its moment (its `tg` is its end).
     pub t_gmax: Option<u64>,
     /// The time at the end, in `time_unit`.
     pub t_end: u64,
@@ -128,7 +129,10 @@ pub fn summary(profile: &Profile) -> Summary {
         read_bytes: t.read_bytes,
         written_bytes: t.written_bytes,
         time_unit: profile.tu.clone(),
-        t_gmax: profile.tg,
+        // A peak profile's `tg` is its end, written because DHAT's viewer needs one.
+        t_gmax: profile
+            .tg
+            .filter(|_| profile.mode != crate::profile::PEAK_MODE),
         t_end: profile.te,
         run_time_seconds: (profile.tu == "µs" || profile.tu == "us")
             .then(|| profile.te as f64 / 1e6),
@@ -210,6 +214,11 @@ impl fmt::Display for Summary {
                 self.time_unit,
                 super::percent(tg, self.t_end)
             )?;
+        } else if self.mode == crate::profile::PEAK_MODE {
+            writeln!(
+                f,
+                "t-gmax:    not recorded (a peak profile keeps the peak's figures, not its moment)"
+            )?;
         }
         write!(
             f,
@@ -274,6 +283,26 @@ mod tests {
             let text = summary(&p).to_string();
             assert!(text.contains(want), "{text}");
         }
+    }
+
+    /// A peak profile's `tg` is its end, which DHAT's viewer needs: the summary does not give it
+    /// as the peak's moment (it read "t-gmax: 10 µs (100.0% of the run)").
+    #[test]
+    fn a_peak_profile_does_not_know_when_its_peak_was() {
+        let json = r#"{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":10,"tg":10,
+          "pps":[{"tb":100,"tbk":2,"tl":0,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]}],
+          "ftbl":["[root]","region a"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "p.json").unwrap();
+        let s = summary(&p);
+        assert_eq!(s.t_gmax, None);
+        let text = s.to_string();
+        assert!(
+            text.lines().any(|l| l
+                == "t-gmax:    not recorded (a peak profile keeps the peak's figures, not its moment)"),
+            "{text}"
+        );
+        assert!(!text.contains("of the run"), "{text}");
     }
 
     /// One block (or event, byte, unit) is named in the singular, as DHAT's exit lines do.

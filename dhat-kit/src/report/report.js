@@ -78,9 +78,14 @@
     if (S.end_bytes !== null) items.push(["end", "At t-end", pair(S.end_bytes, S.end_blocks), S.end_bytes, S.end_blocks]);
     if (S.read_bytes !== null) items.push(["reads", "Reads", thousands(S.read_bytes) + " bytes", S.read_bytes]);
     if (S.written_bytes !== null) items.push(["writes", "Writes", thousands(S.written_bytes) + " bytes", S.written_bytes]);
-    items.push(["time", "Run time", S.run_time_seconds !== null ? S.run_time_seconds.toFixed(3) + " s" : thousands(S.t_end) + " " + S.time_unit]);
+    const secs = S.run_time_seconds;
+    items.push(["time", "Run time", secs === null ? thousands(S.t_end) + " " + S.time_unit :
+      secs < 1 ? (secs * 1000).toFixed(3) + " ms" : secs.toFixed(3) + " s"]);
     if (S.t_gmax !== null) items.push(["tgmax", "t-gmax", thousands(S.t_gmax) + " " + S.time_unit + " (" + pct(S.t_gmax, S.t_end) + " of the run)"]);
     items.push(["points", "Profile", thousands(S.program_points) + " program point" + (S.program_points === 1 ? "" : "s") + ", " + thousands(S.frames) + " frame" + (S.frames === 1 ? "" : "s")]);
+    if (S.samples !== null && S.sample_interval_bytes !== null) items.push(["sampled", "Sampled",
+      "totals exact; per-site figures estimated from " + thousands(S.samples) + " samples at mean interval " +
+      human(S.sample_interval_bytes) + " (" + thousands(S.sample_interval_bytes) + " bytes): a site's relative error is about 1/√(its samples), and differs from run to run"]);
     $("summary").innerHTML = items.map(([id, label, text, v, k]) =>
       "<dt>" + esc(label) + "</dt><dd id=\"sum-" + id + "\"" +
       (v !== undefined ? " data-v=\"" + v + "\"" : "") +
