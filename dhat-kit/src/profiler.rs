@@ -555,7 +555,10 @@ enum Inner {
 /// so at its end the session first waits for the threads started during it to exit, or to go
 /// idle (a pool's workers), for at most 0.5 s (it reads the threads from `/proc/self/task`, on
 /// Linux; elsewhere, join them before the session ends). Threads that run on past the end hand
-/// over their figures in batches, so the file may lack up to a batch of each. The `heap` and
+/// over their figures in batches, so the file may lack up to a batch of each (up to 1,023
+/// allocations and 64 KiB of live bytes), and a batch one of them had pending when the session
+/// began is counted in it: shut pools and runtimes down before the session ends for exact
+/// figures. The `heap` and
 /// `ad-hoc` files are dhat's, which counts every operation as it happens, with no such wait.
 ///
 /// # Examples
