@@ -78,6 +78,23 @@ fn the_peak_profile_is_dhat_json_whose_points_are_region_paths() {
     // (Its peak and end figures are the process's net changes, which other tests' threads move
     // either way here; `tests/exact_vs_dhat.rs` checks them in a process of their own.)
     assert!(sum("tb") <= process.total_bytes && sum("tb") >= 500 + (1 << 20));
+    // Read back (`dhat-kit regions`), nested, each region with its sub-regions' figures.
+    let p = dhat_kit::profile::read(&path).unwrap();
+    let regions = dhat_kit::analyze::regions(&p).unwrap();
+    let region = |name: &str| regions.rows.iter().find(|r| r.name() == name).expect(name);
+    let outer = region("profile-outer");
+    assert_eq!(
+        (
+            outer.inclusive.total_bytes,
+            outer.inclusive.total_blocks,
+            outer.own.total_bytes
+        ),
+        (500, 2, 300)
+    );
+    assert_eq!(
+        region("profile-outer/profile-inner").inclusive.total_bytes,
+        200
+    );
 }
 
 #[test]

@@ -924,7 +924,7 @@ fn peak_summary(process: &crate::Stats, regions: &crate::Regions, path: &Path) -
 }
 
 /// The frame of the program point for allocations made outside any region.
-pub(crate) const OUTSIDE: &str = "(outside any region)";
+pub(crate) use crate::analyze::OUTSIDE;
 
 /// The peak profile: DHAT's JSON (file version 2, heap kind with block lifetimes), one program
 /// point per region path (its self figures; frames innermost first, as DHAT lists a backtrace) and

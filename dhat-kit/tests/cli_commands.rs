@@ -83,6 +83,83 @@ fn summary_json_has_the_totals_the_producers_printed() {
     }
 }
 
+/// `regions` nests a peak profile's points by their region paths: each region's figures with its
+/// sub-regions' and its own, depth first; what was outside any region last. The figures are the
+/// file's own points, added up.
+#[test]
+fn regions_nest_a_peak_profiles_points() {
+    let file = fixture("dhat-kit-peak.json");
+    let p = dhat_kit::profile::read(&file).unwrap();
+    // The fixture's points of `call_function` and everything under it.
+    let under = |prefix: &str| -> u64 {
+        p.pps
+            .iter()
+            .filter(|pp| {
+                let path: Vec<&str> = pp.fs.iter().rev().map(|&f| &*p.ftbl[f as usize]).collect();
+                path.first() == Some(&prefix)
+            })
+            .map(|pp| pp.tb)
+            .sum()
+    };
+    let out = ok(&["regions", &path("dhat-kit-peak.json"), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema"], "dhat-kit-regions/1");
+    let rows = v["rows"].as_array().unwrap();
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let path: Vec<&str> = r["path"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            path.join("/")
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Interpreter::call_function",
+            "Interpreter::call_function/Environment::new_child_env",
+            "Interpreter::call_function/Environment::new_child_env/Environment::new",
+            "parse",
+            "Environment::new_global",
+            "Environment::new_global/Environment::new",
+            "(outside any region)",
+        ]
+    );
+    assert_eq!(
+        rows[0]["inclusive"]["total_bytes"].as_u64(),
+        Some(under("region Interpreter::call_function"))
+    );
+    assert_eq!(rows[0]["own"]["total_bytes"].as_u64(), Some(95_616));
+    let all: u64 = p.pps.iter().map(|pp| pp.tb).sum();
+    assert_eq!(v["total"]["total_bytes"].as_u64(), Some(all));
+
+    let table = ok(&["regions", &path("dhat-kit-peak.json")]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0],
+        "    bytes  blocks      self  share  self peak  region"
+    );
+    assert_eq!(
+        lines[1],
+        "190.3 KiB   2,757  93.4 KiB  91.4%   32.0 KiB  Interpreter::call_function"
+    );
+
+    // A profile of another kind has no regions: exit 2, one line naming the file.
+    let out = run(&["regions", &path("dhat-rs-heap.json")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("dhat-kit: ")
+            && err.contains("dhat-rs-heap.json: a `rust-heap` profile has no regions: "),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
 #[test]
 fn top_names_the_code_that_allocated_not_the_allocator() {
     // Valgrind: `malloc` in the preload object is skipped; the C functions that called it are

@@ -24,6 +24,7 @@
 pub mod budget;
 mod diff;
 mod flame;
+mod regions;
 mod skip;
 mod summary;
 mod top;
@@ -38,6 +39,7 @@ pub use self::flame::flamegraph_svg;
 #[cfg(test)]
 pub(crate) use self::flame::tests::rng as test_rng;
 pub use self::flame::{folded, Fold, FoldBy};
+pub use self::regions::{regions, RegionRow, RegionTable, OUTSIDE};
 pub use self::skip::{Skip, SKIP_ENV};
 pub(crate) use self::summary::stable_name;
 #[cfg(feature = "sampled")]
@@ -367,6 +369,11 @@ pub enum Error {
         /// What the after profile counts.
         after: Measures,
     },
+    /// The profile has no regions: it is not one of dhat-kit's peak or sampled profiles.
+    NoRegions {
+        /// The profile's `mode`.
+        mode: String,
+    },
     /// Writing or drawing the output failed (`what`: "write the flame graph", ...).
     Output {
         /// What was being done.
@@ -423,6 +430,13 @@ impl fmt::Display for Error {
                 f,
                 "the two profiles measure different things: the before profile is {before}, the after profile {after}; compare profiles of one kind"
             ),
+            Error::NoRegions { mode } => write!(
+                f,
+                "{} `{mode}` profile has no regions: they are in the profiles dhat-kit writes, \
+                 dhat-peak.json (`Profiler::start()` with the default `peak` feature) and \
+                 dhat-sampled.json",
+                article(mode)
+            ),
             Error::Output { what, source } => write!(f, "cannot {what}: {source}"),
             Error::Encode { what, source } => write!(f, "cannot encode {what}: {source}"),
         }
@@ -432,7 +446,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Metric { .. } | Error::Kinds { .. } => None,
+            Error::Metric { .. } | Error::Kinds { .. } | Error::NoRegions { .. } => None,
             Error::Diff { source, .. } => Some(&**source),
             Error::Output { source, .. } => Some(source),
             Error::Encode { source, .. } => Some(source),

@@ -48,6 +48,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
+    /// The regions of a dhat-kit peak or sampled profile, nested: bytes and blocks with their
+    /// sub-regions', their own bytes, share, and each region's own peak (peak profiles) or live
+    /// bytes at t-gmax and t-end (sampled profiles, estimates).
+    Regions {
+        /// The profile (dhat-peak.json or dhat-sampled.json).
+        file: PathBuf,
+        /// The output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+    },
     /// Totals side by side with delta and percent, then the sites that changed most (matched by
     /// symbol and source location, not address).
     Diff {
@@ -395,6 +405,12 @@ fn run(command: Command) -> Result<(), Failure> {
             let printed = print(&top.render(&p, format.into()));
             exit_without_freeing(p);
             printed
+        }
+        Command::Regions { file, format } => {
+            let p = load(&file)?;
+            let regions = analyze::regions(&p).map_err(|e| bad(&file, e))?;
+            exit_without_freeing(p);
+            print(&regions.render(format.into()))
         }
         Command::Diff {
             before,

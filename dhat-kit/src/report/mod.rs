@@ -99,8 +99,8 @@ struct RegionRow {
     own: Figures,
     /// Its own figures and its sub-regions'.
     inclusive: Figures,
-    /// The most bytes live at once in it (its own `mb`).
-    max_bytes: u64,
+    /// The most bytes live at once in its own code (its point's `mb`); none for the outside row.
+    max_bytes: Option<u64>,
 }
 
 /// One row of the diff: a site (or function, file, crate) and each compared figure before and
@@ -344,52 +344,19 @@ fn regions(profile: &Profile) -> Option<Vec<RegionRow>> {
     if profile.mode != PEAK_MODE {
         return None;
     }
-    let mut nodes: HashMap<Vec<String>, RegionRow> = HashMap::new();
-    for pp in &profile.pps {
-        let path: Vec<String> = pp
-            .fs
-            .iter()
-            .rev()
-            .filter(|&&f| f != 0)
-            .map(|&f| {
-                let raw = profile.ftbl.get(f as usize).map_or("?", |s| s);
-                raw.strip_prefix("region ").unwrap_or(raw).to_owned()
+    let table = analyze::regions(profile).ok()?;
+    Some(
+        table
+            .rows
+            .into_iter()
+            .map(|r| RegionRow {
+                path: r.path,
+                own: r.own,
+                inclusive: r.inclusive,
+                max_bytes: r.max_bytes,
             })
-            .collect();
-        let mut own = Figures::default();
-        own.add(pp);
-        for depth in 1..=path.len() {
-            let node = nodes
-                .entry(path[..depth].to_vec())
-                .or_insert_with(|| RegionRow {
-                    path: path[..depth].to_vec(),
-                    own: Figures::default(),
-                    inclusive: Figures::default(),
-                    max_bytes: 0,
-                });
-            node.inclusive.add(pp);
-            if depth == path.len() {
-                node.own.add(pp);
-                node.max_bytes = node.max_bytes.max(pp.mb);
-            }
-        }
-    }
-    let mut rows: Vec<RegionRow> = nodes.into_values().collect();
-    // Depth first: compare the inclusive totals of the ancestors at the first differing level.
-    let key: HashMap<Vec<String>, u64> = rows
-        .iter()
-        .map(|r| (r.path.clone(), r.inclusive.total_bytes))
-        .collect();
-    rows.sort_by(|a, b| {
-        for d in 0..a.path.len().min(b.path.len()) {
-            if a.path[d] != b.path[d] {
-                let (ka, kb) = (&key[&a.path[..=d]], &key[&b.path[..=d]]);
-                return kb.cmp(ka).then_with(|| a.path[d].cmp(&b.path[d]));
-            }
-        }
-        a.path.len().cmp(&b.path.len())
-    });
-    Some(rows)
+            .collect(),
+    )
 }
 
 /// Standard base64, for the flame graph's `data:` URL.

@@ -346,7 +346,8 @@
         "<td data-v=\"" + r.inclusive.total_bytes + "\">" + esc(show(r.inclusive.total_bytes, false)) + "</td>" +
         "<td data-v=\"" + r.inclusive.total_blocks + "\">" + thousands(r.inclusive.total_blocks) + "</td>" +
         "<td>" + pct(r.inclusive.total_bytes, D.totals.total_bytes) + "</td>" +
-        "<td data-v=\"" + r.max_bytes + "\">" + esc(show(r.max_bytes, false)) + "</td></tr>";
+        (r.max_bytes === null ? "<td>-</td></tr>" :
+          "<td data-v=\"" + r.max_bytes + "\">" + esc(show(r.max_bytes, false)) + "</td></tr>");
     }
     $("regions").innerHTML = h;
   }

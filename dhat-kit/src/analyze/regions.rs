@@ -1,0 +1,343 @@
+//! The regions of a dhat-kit profile, nested, with their own and inclusive figures: what
+//! `dhat-kit regions` prints and the HTML report shows.
+//!
+//! A dhat-kit peak profile has one program point per region path (its self figures, the path as
+//! `region NAME` frames, innermost first) and one for what was allocated outside any region. A
+//! sampled profile puts the path of the regions an allocation was made in at the outer end of its
+//! stack, as the same frames; its figures are estimates, its totals exact.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{Error, Figures};
+use crate::profile::{Profile, PEAK_MODE, SAMPLED_MODE};
+use crate::units::{Bytes, Thousands};
+
+/// The name of the row of what was allocated outside any region.
+pub const OUTSIDE: &str = "(outside any region)";
+
+/// The prefix of a region's frame in dhat-kit's profiles.
+const REGION: &str = "region ";
+
+/// One region of a profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionRow {
+    /// The region's path, outermost first; `["(outside any region)"]` for the rest.
+    pub path: Vec<String>,
+    /// The figures of the program points in this region and in none of its sub-regions.
+    pub own: Figures,
+    /// Its own figures and its sub-regions'.
+    pub inclusive: Figures,
+    /// In a peak profile, the most bytes live at once in the region's own code above their level
+    /// at its entries (its point's `mb`); `None` in a sampled profile, whose points' `mb` are
+    /// estimates of different moments.
+    pub max_bytes: Option<u64>,
+}
+
+impl RegionRow {
+    /// The path as `dhat_kit::regions()` writes it: `outer/inner`.
+    #[must_use]
+    pub fn name(&self) -> String {
+        self.path.join("/")
+    }
+}
+
+/// A profile's regions: depth first, each region before its sub-regions, siblings by inclusive
+/// bytes (largest first), then what was allocated outside any region.
+///
+/// # Examples
+///
+/// ```
+/// let json = r#"{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+///   "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":10,"tg":10,
+///   "pps":[{"tb":100,"tbk":2,"tl":0,"mb":64,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[2]},
+///          {"tb":30,"tbk":1,"tl":0,"mb":30,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[3,2]},
+///          {"tb":5,"tbk":1,"tl":0,"mb":5,"mbk":1,"gb":5,"gbk":1,"eb":0,"ebk":0,"fs":[1]}],
+///   "ftbl":["[root]","(outside any region)","region server","region handle"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "dhat-peak.json")?;
+/// let r = dhat_kit::analyze::regions(&p)?;
+/// let names: Vec<String> = r.rows.iter().map(|row| row.name()).collect();
+/// assert_eq!(names, ["server", "server/handle", "(outside any region)"]);
+/// assert_eq!(r.rows[0].inclusive.total_bytes, 130);
+/// assert_eq!(r.rows[0].own.total_bytes, 100);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegionTable {
+    /// Always `"dhat-kit-regions/1"`.
+    pub schema: &'static str,
+    /// The profile's mode: `dhat-kit-peak` or `dhat-kit-sampled`.
+    pub mode: String,
+    /// The regions, then the outside row (if anything was allocated outside any region).
+    pub rows: Vec<RegionRow>,
+    /// The profile's totals.
+    pub total: Figures,
+    /// Whether the figures are a sampled profile's estimates (its totals are exact).
+    pub estimated: bool,
+}
+
+/// The regions of a dhat-kit peak or sampled profile.
+///
+/// # Errors
+///
+/// When the profile is of another kind (dhat's, Valgrind's), which knows no regions.
+pub fn regions(profile: &Profile) -> Result<RegionTable, Error> {
+    let sampled = profile.mode == SAMPLED_MODE;
+    if profile.mode != PEAK_MODE && !sampled {
+        return Err(Error::NoRegions {
+            mode: profile.mode.clone(),
+        });
+    }
+    let mut nodes: HashMap<Vec<String>, RegionRow> = HashMap::new();
+    let mut outside = Figures::default();
+    for pp in &profile.pps {
+        // Outermost first: the region frames at the outer end of the stack.
+        let path: Vec<String> = pp
+            .fs
+            .iter()
+            .rev()
+            .map(|&f| profile.ftbl.get(f as usize).map_or("", |s| s))
+            .skip_while(|f| *f == "[root]")
+            .map_while(|f| f.strip_prefix(REGION))
+            .map(str::to_owned)
+            .collect();
+        if path.is_empty() {
+            outside.add(pp);
+            continue;
+        }
+        for depth in 1..=path.len() {
+            let node = nodes
+                .entry(path[..depth].to_vec())
+                .or_insert_with(|| RegionRow {
+                    path: path[..depth].to_vec(),
+                    own: Figures::default(),
+                    inclusive: Figures::default(),
+                    max_bytes: (!sampled).then_some(0),
+                });
+            node.inclusive.add(pp);
+            if depth == path.len() {
+                node.own.add(pp);
+                if let Some(max) = &mut node.max_bytes {
+                    *max = (*max).max(pp.mb);
+                }
+            }
+        }
+    }
+    let mut rows: Vec<RegionRow> = nodes.into_values().collect();
+    // Depth first: compare the inclusive totals of the ancestors at the first differing level.
+    let key: HashMap<Vec<String>, u64> = rows
+        .iter()
+        .map(|r| (r.path.clone(), r.inclusive.total_bytes))
+        .collect();
+    rows.sort_by(|a, b| {
+        for d in 0..a.path.len().min(b.path.len()) {
+            if a.path[d] != b.path[d] {
+                let (ka, kb) = (&key[&a.path[..=d]], &key[&b.path[..=d]]);
+                return kb.cmp(ka).then_with(|| a.path[d].cmp(&b.path[d]));
+            }
+        }
+        a.path.len().cmp(&b.path.len())
+    });
+    if outside != Figures::default() {
+        rows.push(RegionRow {
+            path: vec![OUTSIDE.to_owned()],
+            own: outside,
+            inclusive: outside,
+            max_bytes: None,
+        });
+    }
+    let t = profile.totals();
+    Ok(RegionTable {
+        schema: "dhat-kit-regions/1",
+        mode: profile.mode.clone(),
+        rows,
+        total: Figures {
+            total_bytes: t.bytes,
+            total_blocks: t.blocks,
+            peak_bytes: t.peak_bytes.unwrap_or(0),
+            peak_blocks: t.peak_blocks.unwrap_or(0),
+            end_bytes: t.end_bytes.unwrap_or(0),
+            end_blocks: t.end_blocks.unwrap_or(0),
+        },
+        estimated: sampled,
+    })
+}
+
+impl RegionTable {
+    /// The table as `format` says: one row per region (its path last, as `outer/inner`), then
+    /// notes on what the file holds.
+    #[must_use]
+    pub fn render(&self, format: super::Format) -> String {
+        if format == super::Format::Json {
+            return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+        }
+        let peak = !self.estimated;
+        let mut header = vec!["bytes", "blocks", "self", "share"];
+        if peak {
+            header.push("self peak");
+        } else {
+            header.extend(["at t-gmax", "at t-end"]);
+        }
+        header.push("region");
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let mut row = vec![
+                    Bytes(r.inclusive.total_bytes).to_string(),
+                    Thousands(r.inclusive.total_blocks).to_string(),
+                    Bytes(r.own.total_bytes).to_string(),
+                    format!(
+                        "{:.1}%",
+                        super::percent(r.inclusive.total_bytes, self.total.total_bytes)
+                    ),
+                ];
+                if peak {
+                    row.push(r.max_bytes.map_or("-".into(), |b| Bytes(b).to_string()));
+                } else {
+                    row.push(Bytes(r.inclusive.peak_bytes).to_string());
+                    row.push(Bytes(r.inclusive.end_bytes).to_string());
+                }
+                row.push(r.name());
+                row
+            })
+            .collect();
+        let markdown = format == super::Format::Markdown;
+        let mut out = super::render_table(&header, &rows, markdown);
+        let regions = self.rows.iter().filter(|r| r.path[0] != OUTSIDE).count();
+        let inside: u64 = self
+            .rows
+            .iter()
+            .filter(|r| r.path.len() == 1 && r.path[0] != OUTSIDE)
+            .map(|r| r.inclusive.total_bytes)
+            .sum();
+        let mut notes = vec![if regions == 0 {
+            "no regions were entered: every allocation was outside any region".to_owned()
+        } else {
+            format!(
+                "{regions} region{}; bytes and blocks include the sub-regions', self does not; \
+                 share is of all {} allocated, {} of it inside regions",
+                if regions == 1 { "" } else { "s" },
+                Bytes(self.total.total_bytes),
+                Bytes(inside)
+            )
+        }];
+        notes.push(if peak {
+            "self peak: the most bytes live at once in the region's own code, above their level \
+             at its entries; the file keeps no entry counts, no peak with the sub-regions and no \
+             live bytes per region (`dhat_kit::regions()` in the program has them)"
+                .to_owned()
+        } else {
+            "a sampled profile: every region's figures are estimates (the totals are exact)"
+                .to_owned()
+        });
+        for note in notes {
+            if markdown {
+                out.push('\n');
+                out.push_str(&super::markdown_text(&note));
+                out.push('\n');
+            } else {
+                out.push_str(&note);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(mode: &str, pps: &str, ftbl: &str) -> Profile {
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"{mode}","verb":"Allocated","bklt":true,
+              "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":10,"tg":10,
+              "pps":[{pps}],"ftbl":{ftbl}}}"#
+        );
+        crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
+    }
+
+    fn point(tb: u64, mb: u64, fs: &str) -> String {
+        format!(
+            r#"{{"tb":{tb},"tbk":1,"tl":0,"mb":{mb},"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":{fs}}}"#
+        )
+    }
+
+    /// Siblings by inclusive bytes (a region whose own bytes are few but whose sub-region's are
+    /// many comes first), each before its sub-regions; outside last.
+    #[test]
+    fn regions_nest_depth_first_by_inclusive_bytes() {
+        let pps = [
+            point(10, 10, "[2]"),
+            point(500, 400, "[4,3]"),
+            point(20, 20, "[3]"),
+            point(7, 7, "[1]"),
+        ]
+        .join(",");
+        let p = profile(
+            PEAK_MODE,
+            &pps,
+            r#"["[root]","(outside any region)","region a","region b","region c"]"#,
+        );
+        let r = regions(&p).unwrap();
+        let names: Vec<String> = r.rows.iter().map(RegionRow::name).collect();
+        assert_eq!(names, ["b", "b/c", "a", OUTSIDE]);
+        let b = &r.rows[0];
+        assert_eq!(
+            (b.inclusive.total_bytes, b.own.total_bytes, b.max_bytes),
+            (520, 20, Some(20))
+        );
+        let text = r.render(super::super::Format::Table);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "bytes  blocks   self  share  self peak  region");
+        assert_eq!(lines[1], "520 B       2   20 B  96.8%       20 B  b");
+        assert_eq!(
+            lines[4],
+            "  7 B       1    7 B   1.3%          -  (outside any region)"
+        );
+        assert!(
+            text.contains(
+                "3 regions; bytes and blocks include the sub-regions', self does not; \
+                           share is of all 537 B allocated, 530 B of it inside regions"
+            ),
+            "{text}"
+        );
+    }
+
+    /// A sampled profile's region frames are at the outer end of its stacks, below the code's.
+    #[test]
+    fn a_sampled_profiles_regions_are_the_outer_frames() {
+        let pps = [
+            point(100, 0, "[4,2,3]"),
+            point(50, 0, "[4,3]"),
+            point(9, 0, "[4]"),
+        ]
+        .join(",");
+        let p = profile(
+            SAMPLED_MODE,
+            &pps,
+            r#"["[root]","[unsampled remainder] estimated from 3 samples at mean interval 64 bytes","region inner","region outer","0x1: app::work (src/w.rs:1:1)"]"#,
+        );
+        let r = regions(&p).unwrap();
+        let names: Vec<String> = r.rows.iter().map(RegionRow::name).collect();
+        assert_eq!(names, ["outer", "outer/inner", OUTSIDE]);
+        assert_eq!(r.rows[0].inclusive.total_bytes, 150);
+        assert_eq!(r.rows[0].max_bytes, None);
+        assert!(r.estimated);
+        let text = r.render(super::super::Format::Table);
+        assert!(text.contains("at t-gmax"), "{text}");
+        assert!(text.contains("estimates"), "{text}");
+    }
+
+    #[test]
+    fn a_profile_without_regions_says_where_they_are() {
+        let p = profile("rust-heap", &point(1, 1, "[]"), r#"["[root]"]"#);
+        let e = regions(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with("a `rust-heap` profile has no regions: "),
+            "{e}"
+        );
+    }
+}
