@@ -7,6 +7,10 @@
 //! size; `Box::new(x)` allocates `size_of_val(&x)` bytes (nothing for a zero-sized value).
 //! Everything goes through `black_box`, so no allocation is optimised away.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 dhat_kit::global_allocator!();
 
 use dhat_kit::assert_heap;

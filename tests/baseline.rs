@@ -5,6 +5,10 @@
 //! explicitly (so they hold whether or not `CI` is set around `cargo test`); the tests that spawn
 //! processes set or remove `CI` and `DHAT_KIT_UPDATE` for each child.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 mod common;
 
 use dhat_kit::baseline::{

@@ -5,6 +5,10 @@
 //! `DHAT_KIT_BASELINE`) as a user's tests do, so each runs in a child process of this test binary
 //! with that environment set for it, and a baseline file in a temporary directory.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 use std::path::Path;
 use std::process::Command;
 

@@ -6,6 +6,10 @@
 //! libtest (or cargo-nextest) would run them: in one process on two threads, or in two processes
 //! of one nextest run (`NEXTEST_RUN_ID`), each with a baseline file in a temporary directory.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 use dhat_kit::baseline::{Baseline, Entry, Figures};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,10 @@
 //! `measure` gives the same figures as dhat's own `HeapStats` on the same workload: the workload
 //! runs under `dhat::Alloc` in one binary (`dhat-reference`) and under dhat-kit's allocator here.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 dhat_kit::global_allocator!();
 
 mod common;

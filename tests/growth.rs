@@ -2,6 +2,10 @@
 //! class, with a fixed cost and with a Vec's capacity doubling, classified; an n² workload declared
 //! "n" failing with its message.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 dhat_kit::global_allocator!();
 
 use dhat_kit::GrowthClass::{self, Constant, Cubic, Linear, LinearLog, Log, Quadratic};

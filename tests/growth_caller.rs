@@ -1,6 +1,10 @@
 //! A refused call to `dhat_kit::growth` or `GrowthFit::of` panics at the caller's line, not in
 //! dhat-kit's source. Alone in its binary: it sets the panic hook.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 dhat_kit::global_allocator!();
 
 use dhat_kit::GrowthClass::Linear;

@@ -4,6 +4,10 @@
 //! times and a HashMap filled (capacity doubling), a merge sort's buffers (n log n), every pair
 //! (n²).
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 dhat_kit::global_allocator!();
 
 use dhat_kit::GrowthClass::{self, Constant, Linear, LinearLog, Log, Quadratic};

@@ -1,5 +1,9 @@
 //! `measure`, `thread_stats` and `process_stats` as a user calls them, with known sizes.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 dhat_kit::global_allocator!();
 
 mod common;

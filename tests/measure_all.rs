@@ -5,6 +5,10 @@
 //! binary runs its whole body inside `measure_all` (or `#[assert_heap(threads = "all")]`), so
 //! they wait for each other and nothing else runs while one measures.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 use std::hint::black_box;
 use std::sync::{mpsc, Arc, Barrier};
 use std::thread;

@@ -1,6 +1,10 @@
 //! Profiler sessions as a user starts them: the peak profile's contents, explicit `finish`, errors,
 //! and two sessions at once.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 dhat_kit::global_allocator!();
 
 mod common;

@@ -3,6 +3,10 @@
 //!
 //! Tests here run in parallel and share the process's registry, so each uses its own region names.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 dhat_kit::global_allocator!();
 
 mod common;

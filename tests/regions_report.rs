@@ -1,6 +1,10 @@
 //! The regions report of a known workload, as a table and as JSON, checked field by field. Its own
 //! binary: the report lists every region of the process.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 dhat_kit::global_allocator!();
 
 use std::hint::black_box;

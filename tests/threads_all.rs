@@ -4,6 +4,10 @@
 //! names `cargo nextest run` and `cargo test -- --test-threads 1`; never off. Under
 //! `--test-threads 1` or nextest every measurement is exact.
 
+// What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
+// covers the build without it).
+#![cfg(feature = "peak")]
+
 use std::hint::black_box;
 use std::panic::{catch_unwind, UnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
