@@ -697,6 +697,109 @@ fn capped_tables_hold_the_largest_rows_by_every_figure_and_say_so() {
     }
 }
 
+/// `--budget` puts `check --budget`'s table, verdict and warnings on the page, a component over
+/// its limit (and, with `--strict`, one that claims nothing) in red; the page is written whatever
+/// the verdict. A bad budget file is bad input: exit 2, one line naming it, no page.
+#[test]
+fn a_report_with_budgets_shows_checks_table_and_verdict() {
+    let Some(chrome) = chromium("budget report") else {
+        return;
+    };
+    let dir = TempDir::new("report", "budget");
+    let budgets = dir.0.join("budgets.toml");
+    std::fs::write(
+        &budgets,
+        "[[component]]\nname = \"tokens\"\nmatch = { function = \"tokenize\" }\nmax = \"1 KiB\"\n\n\
+         [[component]]\nname = \"typo\"\nmatch = { function = \"tokenzie\" }\nmax = \"10%\"\n",
+    )
+    .unwrap();
+    let file = fixture("dhat-rs-heap.json");
+    let check = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .args(["check".as_ref(), file.as_os_str(), "--budget".as_ref()])
+        .arg(&budgets)
+        .output()
+        .unwrap();
+    let table = String::from_utf8(check.stdout).unwrap();
+    let verdict = table.lines().last().unwrap().to_owned();
+    for strict in [false, true] {
+        let html = dir.0.join(format!("report-{strict}.html"));
+        let mut args = vec![
+            file.as_os_str(),
+            "--budget".as_ref(),
+            budgets.as_os_str(),
+            "-o".as_ref(),
+            html.as_os_str(),
+        ];
+        if strict {
+            args.push("--strict".as_ref());
+        }
+        report(&args);
+        let dom = browse(&chrome, &dir.0, &html, "", None);
+        assert_eq!(
+            element(&dom, "budget-file").1,
+            budgets.display().to_string()
+        );
+        let (tag, text) = element(&dom, "budget-verdict");
+        assert_eq!(attr(tag, "class").as_deref(), Some("up"));
+        if strict {
+            assert_eq!(
+                text,
+                "1 of 2 components over budget: tokens (11.9 KiB > 1.0 KiB); 1 claims nothing: \
+                 typo (matches nothing)"
+            );
+        } else {
+            assert_eq!(text, verdict);
+        }
+        // Each row as `check` prints it, in its order, the failing ones in red.
+        let rows = tags(&dom, "<tr data-status=");
+        let statuses: Vec<(String, bool)> = rows
+            .iter()
+            .map(|t| {
+                (
+                    attr(t, "data-status").unwrap(),
+                    attr(t, "class").as_deref() == Some("up"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("over".to_owned(), true),
+                ("unmatched".to_owned(), strict),
+                ("unbudgeted".to_owned(), false),
+            ]
+        );
+        assert!(
+            dom.contains("<td class=\"label\">tokens</td>")
+                && dom.contains("<td>11.9 KiB</td><td>69.7%</td><td>1.0 KiB</td><td>OVER</td>"),
+            "{dom}"
+        );
+        assert!(
+            dom.contains("matches no program point; did you mean \"tokenize\"?</li>"),
+            "{dom}"
+        );
+    }
+    let bad = dir.0.join("bad.toml");
+    std::fs::write(&bad, "[[component]]\nname = \"x\"\nmaximum = 3\n").unwrap();
+    let html = dir.0.join("bad.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .args(["report".as_ref(), file.as_os_str(), "--budget".as_ref()])
+        .args([bad.as_os_str(), "-o".as_ref(), html.as_os_str()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "dhat-kit: {}:3: unknown field `maximum`",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert!(!html.exists());
+}
+
 #[test]
 fn bad_input_exits_2_with_one_line_naming_the_file() {
     let dir = TempDir::new("report", "bad");

@@ -1148,7 +1148,8 @@ impl Kind {
 pub const EXPLAINED_SITES: usize = 25;
 
 /// The note under the table of a sampled profile.
-const ESTIMATED: &str = "a sampled profile's component figures are estimates, which differ from \
+pub(crate) const ESTIMATED: &str =
+    "a sampled profile's component figures are estimates, which differ from \
      run to run of the same work (its totals are exact): a component near its limit may pass in \
      one run and fail in the next; check an exact profile where it matters";
 
@@ -1199,7 +1200,8 @@ fn suggest(matcher: &Match, profile: &Profile) -> Option<String> {
 }
 
 /// The columns of a [`BudgetReport`]'s table.
-const TABLE_HEADER: [&str; 6] = ["current", "share", "limit", "status", "metric", "component"];
+pub(crate) const TABLE_HEADER: [&str; 6] =
+    ["current", "share", "limit", "status", "metric", "component"];
 
 /// The label of the row of the program points no component claims.
 pub const EVERYTHING_ELSE: &str = "everything else";
@@ -1362,6 +1364,13 @@ impl BudgetReport {
             strict: true,
             ..self
         }
+    }
+
+    /// Whether `c` (a row of this report) fails the check: over its limit, or, when strict,
+    /// claiming nothing.
+    pub(crate) fn fails(&self, c: &ComponentStatus) -> bool {
+        c.status == Status::Over
+            || (self.strict && matches!(c.status, Status::Unmatched | Status::ClaimedEarlier))
     }
 
     /// The components over their limit.
@@ -1584,7 +1593,7 @@ impl BudgetReport {
     }
 
     /// The table's rows: one per component, then everything else's.
-    fn rows(&self) -> Vec<Vec<String>> {
+    pub(crate) fn rows(&self) -> Vec<Vec<String>> {
         self.components
             .iter()
             .chain(&self.rest)
@@ -1603,7 +1612,7 @@ impl BudgetReport {
 
     /// The verdict under the table: `1 of 3 components over budget: tables (7.9 KiB > 40% (6.7
     /// KiB))`, or how many are within.
-    fn verdict(&self) -> String {
+    pub(crate) fn verdict(&self) -> String {
         let over: Vec<String> = self.over().map(|c| self.over_text(c)).collect();
         let n = self.components.len();
         // `1 of 1 component`, `2 of 3 components`.

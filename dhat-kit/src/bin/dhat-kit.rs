@@ -88,7 +88,7 @@ enum Command {
     },
     /// One self-contained HTML page (no network; opens from file://): summary, top sites
     /// (sortable, filterable, by site, function, file or crate, call stack on click), flame
-    /// graph, regions, and with --before the diff.
+    /// graph, regions, with --before the diff, and with --budget the budgets per component.
     Report {
         /// The profile.
         file: PathBuf,
@@ -108,6 +108,15 @@ enum Command {
         /// Reads more patterns for --skip from a file, one a line.
         #[arg(long, value_name = "FILE")]
         skip_file: Vec<PathBuf>,
+        /// A budget file (as `check --budget`'s): the page shows each component's figure,
+        /// share, limit and status, the verdict and the warnings. The page is written whatever
+        /// the verdict (exit 0); `check --budget` is the gate.
+        #[arg(long, value_name = "TOML")]
+        budget: Option<PathBuf>,
+        /// With --budget: a component that claims no program point fails in the page's verdict,
+        /// as `check --strict` has it.
+        #[arg(long, requires = "budget")]
+        strict: bool,
     },
     /// Writes the profile in another tool's format: pprof (gzip-compressed profile.proto, for `go
     /// tool pprof` and Pyroscope), speedscope's JSON, or folded stacks.
@@ -467,8 +476,11 @@ fn run(command: Command) -> Result<(), Failure> {
             rows,
             skip,
             skip_file,
+            budget,
+            strict,
         } => {
             let mut inputs = vec![file.as_path()];
+            inputs.extend(budget.as_deref());
             inputs.extend(before.as_deref());
             not_an_input(&output, &inputs)?;
             let patterns = skip;
@@ -484,9 +496,14 @@ fn run(command: Command) -> Result<(), Failure> {
                     |n| n.to_string_lossy().into_owned(),
                 )
             };
+            let budget = budget
+                .as_deref()
+                .map(|b| budget_report(b, &p, strict))
+                .transpose()?;
             let opts = dhat_kit::report::ReportOptions {
                 rows,
                 skip,
+                budget,
                 ..Default::default()
             };
             // Two files of one name (`dhat-sampled.json` from two runs) named so as to be told
@@ -584,15 +601,10 @@ fn run(command: Command) -> Result<(), Failure> {
                 ));
             }
             let p = load(&profile)?;
-            let report = match &budget {
-                Some(file) => Some(
-                    analyze::budget::Budgets::read(file)
-                        .and_then(|b| b.check(&p))
-                        .map(|r| if strict { r.strict() } else { r })
-                        .map_err(|e| Failure::BadInput(e.to_string()))?,
-                ),
-                None => None,
-            };
+            let report = budget
+                .as_deref()
+                .map(|file| budget_report(file, &p, strict))
+                .transpose()?;
             let verdict = match &baseline {
                 Some(file) => {
                     let options = CheckOptions {
@@ -651,6 +663,19 @@ fn code_span(text: &str) -> String {
         ""
     };
     format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// The budgets of `file` checked against `profile` (strict with `--strict`); a bad file is bad
+/// input.
+fn budget_report(
+    file: &Path,
+    profile: &Profile,
+    strict: bool,
+) -> Result<analyze::budget::BudgetReport, Failure> {
+    analyze::budget::Budgets::read(file)
+        .and_then(|b| b.check(profile))
+        .map(|r| if strict { r.strict() } else { r })
+        .map_err(|e| Failure::BadInput(e.to_string()))
 }
 
 /// What `check` found: the budget report and the baseline verdict, each if asked for.

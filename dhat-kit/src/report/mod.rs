@@ -41,7 +41,7 @@ const STYLE: &str = include_str!("report.css");
 const SCRIPT: &str = include_str!("report.js");
 
 /// How much the report holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReportOptions {
     /// The largest rows kept of each table, by each figure (default 500; 0 for all). A site
     /// among the largest by any figure is kept, so sorting by any column shows its true top rows.
@@ -52,6 +52,10 @@ pub struct ReportOptions {
     pub diff_rows: usize,
     /// A program's own allocation wrappers, skipped like `malloc` when finding sites.
     pub skip: analyze::Skip,
+    /// The profile's budgets per component, checked ([`Budgets::check`](analyze::budget::Budgets::check)),
+    /// shown above the tables: each component's figure, share, limit and status, the verdict
+    /// and the warnings (`dhat-kit check --budget`'s).
+    pub budget: Option<analyze::budget::BudgetReport>,
 }
 
 impl Default for ReportOptions {
@@ -61,6 +65,7 @@ impl Default for ReportOptions {
             stack: 64,
             diff_rows: 100,
             skip: analyze::Skip::new(),
+            budget: None,
         }
     }
 }
@@ -101,6 +106,56 @@ struct RegionRow {
     inclusive: Figures,
     /// The most bytes live at once in its own code (its point's `mb`); none for the outside row.
     max_bytes: Option<u64>,
+}
+
+/// The budgets' check, as `dhat-kit check --budget` prints it.
+#[derive(Serialize)]
+struct BudgetData {
+    /// The budget file's name.
+    file: String,
+    header: [&'static str; 6],
+    rows: Vec<BudgetRow>,
+    verdict: String,
+    passed: bool,
+    warnings: Vec<String>,
+    /// Why a sampled profile's components may pass in one run and fail in the next.
+    estimated: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct BudgetRow {
+    cells: Vec<String>,
+    status: analyze::budget::Status,
+    /// Whether it fails the check (over its limit; with `--strict`, claiming nothing too).
+    fails: bool,
+}
+
+impl BudgetData {
+    fn of(report: &analyze::budget::BudgetReport) -> BudgetData {
+        let statuses = report
+            .components
+            .iter()
+            .chain(&report.rest)
+            .map(|c| (c.status, report.fails(c)));
+        BudgetData {
+            file: report.file.clone(),
+            header: analyze::budget::TABLE_HEADER,
+            rows: report
+                .rows()
+                .into_iter()
+                .zip(statuses)
+                .map(|(cells, (status, fails))| BudgetRow {
+                    cells,
+                    status,
+                    fails,
+                })
+                .collect(),
+            verdict: report.verdict(),
+            passed: report.passed(),
+            warnings: report.warnings(),
+            estimated: report.estimated.then_some(analyze::budget::ESTIMATED),
+        }
+    }
 }
 
 /// One row of the diff: a site (or function, file, crate) and each compared figure before and
@@ -150,6 +205,7 @@ struct Data {
     groups: HashMap<&'static str, Table>,
     regions: Option<Vec<RegionRow>>,
     diff: Option<DiffData>,
+    budget: Option<BudgetData>,
     flame_error: Option<String>,
     /// Whether a figure is above 2^53, which the page's JavaScript numbers round (the page
     /// says so).
@@ -521,6 +577,7 @@ pub fn html(
         groups,
         regions: regions(profile),
         diff,
+        budget: opts.budget.as_ref().map(BudgetData::of),
         flame_error,
         rounded,
     };

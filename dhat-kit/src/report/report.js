@@ -332,6 +332,31 @@
     }, renderDiffSites);
   }
 
+  // ---- budgets ----
+  // `dhat-kit check --budget`'s table, verdict and warnings; a component over its limit (or, with
+  // --strict, one that claims nothing) in red.
+  function renderBudget() {
+    const B = D.budget;
+    if (!B) return;
+    $("budget-section").hidden = false;
+    $("budget-file").textContent = B.file;
+    const last = B.header.length - 1;
+    const cell = (tag, text, i) => "<" + tag + (i === last ? " class=\"label\"" : "") + ">" + esc(text) + "</" + tag + ">";
+    let h = "<thead><tr>" + B.header.map((c, i) => cell("th", c, i)).join("") + "</tr></thead><tbody>";
+    for (const r of B.rows) {
+      h += "<tr data-status=\"" + esc(r.status) + "\"" + (r.fails ? " class=\"up\"" : "") + ">" + r.cells.map((c, i) => cell("td", c, i)).join("") + "</tr>";
+    }
+    $("budget").innerHTML = h + "</tbody>";
+    const verdict = $("budget-verdict");
+    verdict.textContent = B.verdict;
+    verdict.className = B.passed ? "down" : "up";
+    $("budget-warnings").innerHTML = B.warnings.map((w) => "<li>" + esc(w) + "</li>").join("");
+    if (B.estimated) {
+      $("budget-note").hidden = false;
+      $("budget-note").textContent = B.estimated.charAt(0).toUpperCase() + B.estimated.slice(1) + ".";
+    }
+  }
+
   // ---- regions ----
   function renderRegions() {
     if (!D.regions) return;
@@ -355,6 +380,7 @@
   if (D.flame_error) $("flame-error").textContent = "No flame graph: " + D.flame_error;
   renderSummary();
   render();
+  renderBudget();
   renderDiff();
   renderRegions();
 
