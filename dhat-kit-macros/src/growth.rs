@@ -412,15 +412,19 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
     };
     // The outer function's `fn` and braces keep the original's spans, so that rustc's lints read
     // it as the user's code: never called (no `#[test]`), it is warned of as `dead_code`.
+    // The function's own signature and body, spans and all: rustc's errors about its body (a
+    // value where `()` is returned) point at the function, not at the attribute. Its statements
+    // go straight into the braces (in a block of their own, a body of one expression was linted
+    // as `unused_braces`).
+    let stmts = &block.stmts;
+    let mut own = TokenStream::new();
+    block.brace_token.surround(&mut own, |tokens| {
+        tokens.extend(quote!(#(#inner)* #(#stmts)*));
+    });
     let mut body = TokenStream::new();
     block.brace_token.surround(&mut body, |tokens| {
         tokens.extend(quote! {
-            // The function's own signature, spans and all: rustc's errors about its body (a
-            // value where `()` is returned) point at the function, not at the attribute.
-            #sig {
-                #(#inner)*
-                #block
-            }
+            #sig #own
             #run(#path, &[#(#sizes),*], &[#(#declared),*], #case);
         });
     });
