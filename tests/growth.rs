@@ -26,6 +26,56 @@ fn block(bytes: usize) {
     black_box(vec![0u8; bytes]);
 }
 
+/// What the work sets up on first use and keeps (a 1 MiB table in a `OnceLock`) is in no size's
+/// figures: it was in the first size's alone, a fall that read 8 bytes per item as `1`, or as
+/// `n²` under 64 KiB over four sizes.
+#[test]
+fn what_the_work_sets_up_once_is_left_out() {
+    static TABLE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    static SMALL: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let report = dhat_kit::growth(&WIDE, |n| {
+        black_box(TABLE.get_or_init(|| vec![7u8; 1 << 20]).len());
+        black_box(vec![0u64; n]);
+    });
+    for figure in ["max_bytes", "total_bytes"] {
+        assert_eq!(class_of(&report, figure), Linear, "{report}");
+    }
+    assert_eq!(report.rows()[0].1.total_bytes, 8_000, "{report}");
+    let report = dhat_kit::growth(&[100, 1_000, 10_000, 100_000], |n| {
+        black_box(SMALL.get_or_init(|| vec![7u8; 64 << 10]).len());
+        black_box(vec![0u64; n]);
+    });
+    assert_eq!(class_of(&report, "max_bytes"), Linear, "{report}");
+}
+
+/// A fixed scratch buffer freed before a result that outgrows it: it read `n² (exponent 6.01)`
+/// and failed a true `n`; at these sizes it rises once, which cannot tell `n` from faster, and a
+/// declared `n` fails saying so; at sizes over which it rises twice it reads `n`.
+#[test]
+fn a_scratch_buffer_then_a_larger_result() {
+    let work = |n: usize| {
+        drop(black_box(vec![0u8; 100 << 10]));
+        black_box(vec![0u64; n]);
+    };
+    let report = dhat_kit::growth(&WIDE, work);
+    let why = report.exceeds("max_bytes", Linear).expect("undecided");
+    assert!(why.contains("they cannot tell n from n"), "{why}");
+    let report = dhat_kit::growth(&[1_000, 10_000, 100_000, 1_000_000], work);
+    assert_eq!(report.exceeds("max_bytes", Linear), None, "{report}");
+}
+
+/// `n⁴` read `n³`, so a declared `n³` passed it.
+#[test]
+fn growth_faster_than_the_classes_fails_every_declaration() {
+    let report = dhat_kit::growth(&[10, 30, 100], |n| block(n * n * n * n));
+    let why = report.exceeds("max_bytes", Cubic).expect("beyond n³");
+    assert_eq!(
+        why,
+        "max_bytes grows faster than n³ (exponent 4.00), declared n³"
+    );
+    assert!(report.to_string().contains("> n³"), "{report}");
+}
+
 #[test]
 fn each_class_from_real_allocations() {
     // One block whose size follows the class: max_bytes and total_bytes follow it exactly.

@@ -140,7 +140,14 @@ impl FromStr for GrowthClass {
 /// 1 to 8), whatever the fixed cost; 1 MiB plus 1 byte per item is `n`. A figure that steps (no
 /// more than 16 between two sizes, then more between two others: a capacity doubling between
 /// nearby sizes) tells that it grows, not how fast: its increments raise the class to `n` at
-/// most.
+/// most. A figure that rises between one pair of sizes only, after not changing (a fixed
+/// scratch buffer, then a result that outgrows it: 100 KiB, 100 KiB, then 8 bytes per item),
+/// fits `n` and faster classes alike: it reads `n` with [`undecided`](Self::undecided) the
+/// faster class its figures fit (`n or n²`), so that [`Growth::exceeds`] refuses a declared `n`
+/// saying the sizes cannot tell; sizes over which it rises more than once tell.
+///
+/// `n³` is the fastest class. Figures that grow faster (`n⁴`, `2ⁿ`: an exponent above 3.5, no
+/// step) read `faster than n³` ([`beyond`](Self::beyond)), which no declared class holds.
 ///
 /// What the sizes can tell apart has limits:
 /// - **Sizes too close together** cannot tell neighbouring classes apart at all: over `[1, 2, 3]`,
@@ -191,6 +198,7 @@ pub struct GrowthFit {
     fixed: f64,
     per_g: f64,
     undecided: Option<GrowthClass>,
+    beyond: bool,
 }
 
 /// How much worse than the best class's error a slower class's may be and still be chosen.
@@ -232,6 +240,7 @@ impl GrowthFit {
             fixed,
             per_g,
             undecided: reading.undecided,
+            beyond: reading.beyond,
         }
     }
 
@@ -263,11 +272,27 @@ impl GrowthFit {
     pub fn undecided(&self) -> Option<GrowthClass> {
         self.undecided
     }
+
+    /// Whether the figures grow faster than the fastest class, `n³` (their
+    /// [`exponent`](Self::exponent) above 3.5, and no step): `n⁴` or `2ⁿ`. The class reads `n³`,
+    /// and no declared class holds such figures ([`Growth::exceeds`] refuses `n³` too).
+    #[must_use]
+    pub fn beyond(&self) -> bool {
+        self.beyond
+    }
 }
 
 impl fmt::Display for GrowthFit {
-    /// `n² (exponent 1.98)`; `1 or n (exponent 0.41)` when [`undecided`](Self::undecided).
+    /// `n² (exponent 1.98)`; `1 or n (exponent 0.41)` when [`undecided`](Self::undecided);
+    /// `faster than n³ (exponent 4.00)` [`beyond`](Self::beyond) the classes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.beyond {
+            return write!(
+                f,
+                "faster than {} (exponent {:.2})",
+                self.class, self.exponent
+            );
+        }
         match self.undecided {
             Some(faster) => write!(
                 f,
@@ -340,6 +365,8 @@ struct Reading {
     undecided: Option<GrowthClass>,
     /// The figures go down and up by no more than noise ([`flat`]): they do not grow.
     flat: bool,
+    /// They grow faster than the fastest class, `n³`.
+    beyond: bool,
 }
 
 impl GrowthClass {
@@ -371,6 +398,7 @@ fn classify(points: &[(f64, f64)]) -> Reading {
             class: GrowthClass::Constant,
             undecided: None,
             flat: true,
+            beyond: false,
         };
     }
     let level = slowest_fitting(points, GrowthClass::ALL.as_slice());
@@ -391,6 +419,21 @@ fn classify(points: &[(f64, f64)]) -> Reading {
     } else {
         level
     };
+    // One rise, after none (a fixed buffer, then a result that outgrows it): the figure grows,
+    // but a single rise cannot tell how fast; its figures' own reading (`n²` for 100 KiB then
+    // 8 bytes per item) is only one of the classes it fits.
+    let rises = points
+        .windows(2)
+        .filter(|w| w[1].1 - w[0].1 > NOISE)
+        .count();
+    if rises == 1 && steps_up(points) && class.power() > 1 {
+        return Reading {
+            class: GrowthClass::Linear,
+            undecided: Some(class),
+            flat: false,
+            beyond: false,
+        };
+    }
     let best = errors.iter().copied().fold(f64::INFINITY, f64::min);
     let linear = errors[GrowthClass::Linear as usize];
     let constant = errors[GrowthClass::Constant as usize];
@@ -401,8 +444,14 @@ fn classify(points: &[(f64, f64)]) -> Reading {
         class,
         undecided,
         flat: false,
+        // Faster than the fastest class: n⁴, 2ⁿ. (A step's exponent says nothing.)
+        beyond: class == GrowthClass::Cubic && !steps_up(points) && exponent(points) > BEYOND,
     }
 }
+
+/// An exponent above this, on figures read as `n³` that do not step, is growth faster than
+/// `n³` (`n⁴` reads 4.00): no class holds it.
+const BEYOND: f64 = 3.5;
 
 /// Whether the figures fall somewhere as the size grows and move over all the sizes by no more
 /// than [`NOISE`] plus twice their largest fall: a figure that falls by `F` between two sizes
@@ -612,6 +661,9 @@ impl Growth {
             Ok(fit) => fit,
             Err(message) => panic!("{message}"),
         };
+        if fit.beyond {
+            return Some(format!("{name} grows {fit}, declared {declared}"));
+        }
         if fit.class > declared {
             return Some(format!("{name} grows as {fit}, declared {declared}"));
         }
@@ -680,6 +732,7 @@ impl fmt::Display for Growth {
         exponent[0] = "exponent".into();
         for (i, fit) in self.fits.iter().enumerate() {
             class[i + 1] = match fit.undecided {
+                _ if fit.beyond => format!("> {}", fit.class),
                 Some(faster) => format!("{} or {faster}", fit.class),
                 None => fit.class.to_string(),
             };
@@ -715,7 +768,10 @@ impl fmt::Display for Growth {
 
 /// Runs `work` at each size with [`measure`] and fits how each figure grows with the size.
 ///
-/// Each run is measured on the current thread, as [`measure`] measures (threads `work` spawns are
+/// `work` runs once more first, at the smallest size, unmeasured: what it sets up on first use
+/// and keeps (a `OnceLock`, a lazily built table, a pool, a cache warmed once) is then in no
+/// size's figures, rather than in the first size's alone, where it read as a fall hiding the
+/// growth of the others. Each run is measured on the current thread, as [`measure`] measures (threads `work` spawns are
 /// not counted); what `work` returns is dropped after it is measured, so `curr_bytes` is what a
 /// run's result (and anything else it leaves behind) holds. The fit is documented on
 /// [`GrowthFit`]; [`Growth`] prints as the table a person writes up ("10 items: 2 MB, 50: 15 MB"),
@@ -765,6 +821,10 @@ pub fn growth<R>(sizes: &[usize], mut work: impl FnMut(usize) -> R) -> Growth {
             "dhat-kit was built without its `peak` feature, so nothing is counted"
         }
     );
+    // Once unmeasured: what the work sets up on first use and keeps (a `OnceLock`, a lazily built
+    // table, a pool) would be in the first size's figures alone, and read as a fall that hides
+    // growth (a 1 MiB table with 8 bytes per item read `1`) or as growth that is not there.
+    drop(work(sizes[0]));
     let rows: Vec<(usize, Stats)> = sizes
         .iter()
         .map(|&n| {
@@ -936,6 +996,37 @@ mod tests {
         // A log n-sized buffer's capacity doubling once, on 1 MiB: unchanged, then up 768 bytes.
         let fit = GrowthFit::of(&WIDE, &[1_049_344, 1_049_344, 1_050_112]);
         assert_eq!((fit.class(), fit.undecided()), (GrowthClass::Linear, None));
+    }
+
+    /// A fixed scratch buffer freed before a result that outgrows it rises once: it read
+    /// `n² (exponent 6.01)` and failed a true `n`; the one rise cannot tell, more rises can.
+    #[test]
+    fn one_rise_cannot_tell_n_from_faster() {
+        let scratch_then = |sizes: &[usize], per_item: u64| -> Vec<u64> {
+            sizes
+                .iter()
+                .map(|&n| (100 * 1024).max(per_item * n as u64))
+                .collect()
+        };
+        let sizes = [1_000, 10_000, 100_000];
+        let fit = GrowthFit::of(&sizes, &scratch_then(&sizes, 8));
+        assert_eq!(fit.class(), GrowthClass::Linear);
+        assert!(fit.undecided() > Some(GrowthClass::Linear), "{fit}");
+        let more = [1_000, 10_000, 100_000, 1_000_000];
+        let fit = GrowthFit::of(&more, &scratch_then(&more, 8));
+        assert_eq!((fit.class(), fit.undecided()), (GrowthClass::Linear, None));
+    }
+
+    /// `n⁴` and `2ⁿ` read `n³`, so a declared `n³` passed them.
+    #[test]
+    fn growth_faster_than_cubic_is_beyond_every_class() {
+        let fourth = GrowthFit::of(&[10, 30, 100], &[10_000, 810_000, 100_000_000]);
+        assert!(fourth.beyond());
+        assert_eq!(fourth.to_string(), "faster than n³ (exponent 4.00)");
+        let cubic = GrowthFit::of(&[10, 30, 100], &[1_000, 27_000, 1_000_000]);
+        assert_eq!((cubic.class(), cubic.beyond()), (GrowthClass::Cubic, false));
+        let quadratic = GrowthFit::of(&[10, 30, 100], &[100, 900, 10_000]);
+        assert!(!quadratic.beyond());
     }
 
     #[test]
