@@ -153,8 +153,9 @@ impl FromStr for GrowthClass {
 /// - **Sizes too close together** cannot tell neighbouring classes apart at all: over `[1, 2, 3]`,
 ///   figures growing exactly as `n` fit `log n` within the tolerance, and over `[100, 200, 400]`
 ///   `log n` fits `1`. Such sizes are refused (see Panics): every class must read as itself at the
-///   sizes given. A factor of 8 between the smallest and the largest size is enough in most
-///   cases (`[100, 200, 400, 800]`), 100 or more tells the classes apart best.
+///   sizes given. A factor of 8 between the smallest and the largest size is enough in the
+///   hundreds (`[100, 200, 400, 800]`); `log n` changes less at larger sizes, and
+///   `[1_000, 2_000, 4_000]` cannot tell it from `1`. 100 or more tells the classes apart best.
 /// - **A per-item term that adds only about 16 bytes over the sizes** cannot be told from noise:
 ///   the class is then `1` with [`undecided`](Self::undecided) `n` when the change follows `n`
 ///   better than no change (1 MiB plus 2 bytes per item over `[1, 2, 4, 8]`), and
@@ -339,18 +340,26 @@ pub(crate) fn sizes_problem(sizes: &[usize]) -> Option<String> {
     }
 }
 
-/// The first class that figures growing exactly as it (a million at the largest size) would not
-/// read as at `sizes`, and the class they would read as: sizes too close together (`[1, 2, 3]`
+/// The first class that figures growing exactly as it (a million at the largest size, a
+/// thousand or more at the smallest) would not read as at `sizes`, and the class they would read as: sizes too close together (`[1, 2, 3]`
 /// reads `n` as `log n`, `[100, 200, 400]` reads `log n` as `1`), where a class read would say
 /// less than it seems to. `None` when every class reads as itself.
 fn indistinct_classes(sizes: &[usize]) -> Option<(GrowthClass, GrowthClass)> {
     let largest = sizes[sizes.len() - 1] as f64;
+    let smallest = sizes[0] as f64;
     GrowthClass::ALL.into_iter().find_map(|class| {
+        // A million at the largest size, and a thousand or more at the smallest (where its
+        // function is not 0): over sizes spread by a million, `n³` at the smallest sizes would be
+        // below one byte, no growth at all, and sizes spread so wide were refused.
+        let scale = match class.g(smallest) {
+            g if g > 0.0 => (1e6 / class.g(largest)).max(1e3 / g),
+            _ => 1e6 / class.g(largest),
+        };
         let points: Vec<(f64, f64)> = sizes
             .iter()
             .map(|&n| match class {
                 GrowthClass::Constant => (n as f64, 1e6),
-                _ => (n as f64, 1e6 * class.g(n as f64) / class.g(largest)),
+                _ => (n as f64, scale * class.g(n as f64)),
             })
             .collect();
         let read_as = classify(&points).class;
@@ -916,6 +925,10 @@ mod tests {
             &[1, 2, 4, 8][..],
             &[4, 6, 8, 10, 12][..],
             &[100, 500, 1_000, 2_000][..],
+            // Spread by a million and more: `n³` at the smallest sizes was below a byte, no
+            // growth, and these were refused as too close together.
+            &[1_000, 10_000, 1_000_000_000][..],
+            &[1_000, 1_000_000_000, usize::MAX][..],
         ] {
             assert_eq!(sizes_problem(sizes), None, "{sizes:?}");
         }
