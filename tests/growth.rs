@@ -8,6 +8,8 @@
 
 dhat_kit::global_allocator!();
 
+mod common;
+
 use dhat_kit::GrowthClass::{self, Constant, Cubic, Linear, LinearLog, Log, Quadratic};
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -46,6 +48,28 @@ fn what_the_work_sets_up_once_is_left_out() {
         black_box(vec![0u64; n]);
     });
     assert_eq!(class_of(&report, "max_bytes"), Linear, "{report}");
+}
+
+/// Run by [`a_panic_says_at_which_size`] in a child process.
+#[test]
+#[ignore = "run by a_panic_says_at_which_size, in a child process"]
+fn panics_at_ten_thousand() {
+    let _ = dhat_kit::growth(&[100, 1_000, 10_000], |n| {
+        assert!(n < 10_000, "the parser failed");
+    });
+}
+
+/// The work's panic names no size: the line after it does.
+#[test]
+fn a_panic_says_at_which_size() {
+    let out = common::run_ignored("panics_at_ten_thousand");
+    let text = common::output_text(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("the parser failed"), "{text}");
+    assert!(
+        text.contains("dhat-kit: growth: the work panicked at size 10,000\n"),
+        "{text}"
+    );
 }
 
 /// A fixed scratch buffer freed before a result that outgrows it: it read `n² (exponent 6.01)`

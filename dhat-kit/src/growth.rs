@@ -833,11 +833,13 @@ pub fn growth<R>(sizes: &[usize], mut work: impl FnMut(usize) -> R) -> Growth {
     // Once unmeasured: what the work sets up on first use and keeps (a `OnceLock`, a lazily built
     // table, a pool) would be in the first size's figures alone, and read as a fall that hides
     // growth (a 1 MiB table with 8 bytes per item read `1`) or as growth that is not there.
-    drop(work(sizes[0]));
+    at_size(sizes[0], " (the first run, unmeasured)", || {
+        drop(work(sizes[0]))
+    });
     let rows: Vec<(usize, Stats)> = sizes
         .iter()
         .map(|&n| {
-            let (r, stats) = measure(|| work(n));
+            let (r, stats) = at_size(n, "", || measure(|| work(n)));
             drop(r);
             (n, stats)
         })
@@ -850,6 +852,21 @@ pub fn growth<R>(sizes: &[usize], mut work: impl FnMut(usize) -> R) -> Growth {
         GrowthFit::of(sizes, &values)
     });
     Growth { rows, fits }
+}
+
+/// Runs `run` (the work at size `n`); when it panics, says at which size (the panic's own message
+/// names none) before the panic goes on.
+fn at_size<T>(n: usize, which: &str, run: impl FnOnce() -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(value) => value,
+        Err(payload) => {
+            crate::note::note(&format!(
+                "dhat-kit: growth: the work panicked at size {}{which}\n",
+                Thousands(n as u64)
+            ));
+            std::panic::resume_unwind(payload)
+        }
+    }
 }
 
 #[cfg(test)]
