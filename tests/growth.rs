@@ -264,6 +264,42 @@ fn the_failure_message() {
     assert!(lines[4].contains("3.8 MiB"), "{message}");
     assert!(lines[6].trim_start().starts_with("growth"), "{message}");
     assert!(lines[6].contains("n²"), "{message}");
+    // The figure behind the verdict, exactly at each size (the table rounds it), and the scope.
+    assert_eq!(
+        lines[8], "max_bytes, exactly: 40,000  4,000,000  16,000,000",
+        "{message}"
+    );
+    assert_eq!(
+        lines[9],
+        "measured on the test's thread: allocations on threads it starts (a pool, a runtime's \
+         workers) are not counted"
+    );
+}
+
+// 1 MiB and 2 bytes per item over [1, 2, 4, 8]: 14 bytes of change, in the shape of n.
+#[dhat_kit::assert_growth(max_bytes = "1", sizes = [1, 2, 4, 8])]
+fn undecided_declared_constant(n: usize) {
+    black_box(vec![0u8; (1 << 20) + 2 * n]);
+}
+
+/// When the sizes only cannot tell, the headline says so rather than "grows faster".
+#[test]
+fn a_failure_the_sizes_cannot_tell_says_so() {
+    let message = std::panic::catch_unwind(undecided_declared_constant)
+        .expect_err("1 or n declared 1 fails")
+        .downcast::<String>()
+        .unwrap();
+    assert!(
+        message.starts_with(
+            "dhat-kit: growth::undecided_declared_constant cannot tell its growth from faster \
+             growth than declared at these sizes\n  max_bytes reads 1 or n"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("max_bytes, exactly: 1,048,578  1,048,580  1,048,584  1,048,592"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -57,17 +57,42 @@ pub fn run_growth_should_panic<R>(
 }
 
 /// The failure message when a figure of `report` may grow faster than its class in `declared`.
+///
+/// The table rounds bytes to units; each failing figure follows it exactly at every size, since
+/// a verdict may rest on a change of a few bytes.
 fn check(test: &str, report: &Growth, declared: &[(&str, GrowthClass)]) -> Option<String> {
-    let failures: Vec<String> = declared
+    let failing: Vec<(&str, String)> = declared
         .iter()
-        .filter_map(|&(figure, class)| report.exceeds(figure, class))
+        .filter_map(|&(figure, class)| Some((figure, report.exceeds(figure, class)?)))
         .collect();
-    (!failures.is_empty()).then(|| {
-        format!(
-            "dhat-kit: {test} grows faster than declared\n  {}\n{report}",
-            failures.join("\n  ")
-        )
-    })
+    if failing.is_empty() {
+        return None;
+    }
+    // Every failure "cannot tell" (`1 or n`): the figures do not show faster growth, only that
+    // these sizes cannot rule it out.
+    let head = if failing.iter().all(|(_, why)| why.contains(" cannot tell ")) {
+        "cannot tell its growth from faster growth than declared at these sizes"
+    } else {
+        "grows faster than declared"
+    };
+    let mut out = format!("dhat-kit: {test} {head}\n");
+    for (_, why) in &failing {
+        out.push_str(&format!("  {why}\n"));
+    }
+    out.push_str(&format!("{report}\n"));
+    for (figure, _) in &failing {
+        let exact: Vec<String> = report
+            .rows()
+            .iter()
+            .map(|(_, s)| crate::units::Thousands(s.get(figure).unwrap_or_default()).to_string())
+            .collect();
+        out.push_str(&format!("{figure}, exactly: {}\n", exact.join("  ")));
+    }
+    out.push_str(
+        "measured on the test's thread: allocations on threads it starts (a pool, a runtime's \
+         workers) are not counted",
+    );
+    Some(out)
 }
 
 fn unmeasurable(test: &str, counting: bool, installed: impl FnOnce() -> bool) -> Option<String> {
