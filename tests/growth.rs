@@ -272,7 +272,7 @@ fn the_failure_message() {
     assert_eq!(
         lines[9],
         "measured on the test's thread: allocations on threads it starts (a pool, a runtime's \
-         workers) are not counted"
+         workers) are not counted; to count them, use #[assert_growth(threads = \"all\", ..)]"
     );
 }
 

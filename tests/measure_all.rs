@@ -636,6 +636,75 @@ async fn a_multi_threaded_runtimes_body_above_tokio_test() {
     assert_eq!(n.await.unwrap(), 40_000);
 }
 
+/// `n` bytes on each of two threads the work starts: counted with `threads = "all"` (the test's
+/// own thread sees none of it).
+#[dhat_kit::assert_growth(threads = "all", total_bytes = "n", max_bytes = "n", sizes = [1_000, 10_000, 100_000])]
+#[test]
+fn growth_on_the_threads_a_test_starts(n: usize) {
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(move || drop(black_box(vec![0u8; n])));
+        }
+    });
+}
+
+/// `n²` bytes on a thread, declared `n`: fails, measured on every thread; `growth` on the test's
+/// thread alone reads it as nothing.
+#[dhat_kit::assert_growth(threads = "all", max_bytes = "n", sizes = [10, 100, 1_000])]
+fn quadratic_on_a_thread(n: usize) {
+    thread::scope(|s| {
+        s.spawn(move || drop(black_box(vec![0u8; n * n])));
+    });
+}
+
+#[test]
+fn growth_on_other_threads_is_fitted() {
+    let message = std::panic::catch_unwind(quadratic_on_a_thread)
+        .expect_err("n² declared n")
+        .downcast::<String>()
+        .unwrap();
+    assert!(
+        message.starts_with(
+            "dhat-kit: measure_all::quadratic_on_a_thread grows faster than declared\n  \
+             max_bytes grows as n² (exponent 2.00), declared n"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("measured on every thread of the process (threads = \"all\")"),
+        "{message}"
+    );
+    let work = |n: usize| {
+        thread::scope(|s| {
+            s.spawn(move || drop(black_box(vec![0u8; n * n])));
+        })
+    };
+    let (all, _) = dhat_kit::measure_all(|| dhat_kit::growth_all(&[10, 100, 1_000], work));
+    assert!(all.all_threads());
+    assert_eq!(
+        all.fit("max_bytes").unwrap().class(),
+        dhat_kit::GrowthClass::Quadratic,
+        "{all}"
+    );
+    // Each size's thread, its bookkeeping freed as it exits, is that size's alone: nothing left
+    // live, and the same cost of starting a thread above n² at every size.
+    let spawn: Vec<(u64, u64)> = all
+        .rows()
+        .iter()
+        .map(|(n, s)| (s.max_bytes - (n * n) as u64, s.curr_bytes))
+        .collect();
+    assert!(
+        spawn.iter().all(|&c| c == (spawn[0].0, 0)),
+        "{spawn:?}\n{all}"
+    );
+    let (own, _) = dhat_kit::measure_all(|| dhat_kit::growth(&[10, 100, 1_000], work));
+    assert_eq!(
+        own.fit("max_bytes").unwrap().class(),
+        dhat_kit::GrowthClass::Constant,
+        "{own}"
+    );
+}
+
 /// Eight workers start as `#[tokio::test]` builds its runtime, and each copies its name as it
 /// starts, on itself. The budget's span begins at the first poll, which waits for them: the
 /// runtime's start is never counted, however soon the first poll comes. (A worker not yet that

@@ -19,7 +19,7 @@ use syn::{
 const FIGURES: [&str; 6] = crate::attr::LIMIT_KEYS;
 
 /// The keys of the attribute besides the figures.
-const OTHER_KEYS: [&str; 2] = ["sizes", "crate"];
+const OTHER_KEYS: [&str; 3] = ["sizes", "threads", "crate"];
 
 /// The classes as written, and the runtime's variant of each; spellings first, then aliases.
 const CLASSES: [(&str, &str); 9] = [
@@ -61,6 +61,8 @@ pub(crate) struct Args {
     declared: Vec<Declared>,
     sizes: Vec<syn::LitInt>,
     krate: Option<Path>,
+    /// `threads = "all"`: each size measured on every thread of the process.
+    all_threads: bool,
 }
 
 impl Parse for Args {
@@ -68,6 +70,7 @@ impl Parse for Args {
         let mut declared: Vec<Declared> = Vec::new();
         let mut sizes: Option<Vec<syn::LitInt>> = None;
         let mut krate: Option<Path> = None;
+        let mut all_threads = false;
         let mut seen: Vec<String> = Vec::new();
         while !input.is_empty() {
             let key: Ident = if input.peek(Token![crate]) {
@@ -108,6 +111,25 @@ impl Parse for Args {
             }
             match name.as_str() {
                 "sizes" => sizes = Some(parse_sizes(input)?),
+                "threads" => {
+                    let value: Expr = input.parse()?;
+                    all_threads = match &value {
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Str(s), ..
+                        }) if s.value() == "all" => true,
+                        Expr::Lit(ExprLit {
+                            lit: Lit::Str(s), ..
+                        }) if s.value() == "current" => false,
+                        _ => {
+                            return Err(syn::Error::new_spanned(
+                                &value,
+                                "expected `threads = \"all\"` (each size measured on every \
+                                 thread of the process) or `threads = \"current\"` (the test's \
+                                 own thread, the default)",
+                            ))
+                        }
+                    };
+                }
                 "crate" => {
                     let path: LitStr = input.parse()?;
                     krate = Some(path.parse()?);
@@ -145,6 +167,7 @@ impl Parse for Args {
             declared,
             sizes,
             krate,
+            all_threads,
         })
     }
 }
@@ -240,7 +263,7 @@ fn unknown_key(ident: &Ident) -> syn::Error {
         Some(near) => format!("unknown key `{name}`; did you mean `{near}`?"),
         None => format!(
             "unknown key `{name}`; the keys are total_bytes, total_blocks, max_bytes, \
-             max_blocks, curr_bytes, curr_blocks, sizes, crate"
+             max_blocks, curr_bytes, curr_blocks, sizes, threads, crate"
         ),
     };
     syn::Error::new(ident.span(), message)
@@ -405,10 +428,11 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
         quote!(#name)
     };
     // Under `#[should_panic]`, a failure of dhat-kit's own is never the expected panic.
-    let run = if should_panic {
-        quote!(#private::run_growth_should_panic)
-    } else {
-        quote!(#private::run_growth)
+    let run = match (should_panic, args.all_threads) {
+        (true, false) => quote!(#private::run_growth_should_panic),
+        (false, false) => quote!(#private::run_growth),
+        (true, true) => quote!(#private::run_growth_all_should_panic),
+        (false, true) => quote!(#private::run_growth_all),
     };
     // The outer function's `fn` and braces keep the original's spans, so that rustc's lints read
     // it as the user's code: never called (no `#[test]`), it is warned of as `dead_code`.
@@ -477,6 +501,24 @@ mod tests {
 
     fn err(s: &str) -> String {
         parse(s).err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn threads_all_or_current() {
+        let sizes = "max_bytes = \"n\", sizes = [1, 10, 100]";
+        assert!(!parse(sizes).unwrap().all_threads);
+        assert!(
+            parse(&format!("{sizes}, threads = \"all\""))
+                .unwrap()
+                .all_threads
+        );
+        assert!(
+            !parse(&format!("threads = \"current\", {sizes}"))
+                .unwrap()
+                .all_threads
+        );
+        assert!(err(&format!("{sizes}, threads = \"every\""))
+            .starts_with("expected `threads = \"all\"`"));
     }
 
     #[test]

@@ -21,10 +21,7 @@ pub fn run_growth<R>(
     declared: &[(&str, GrowthClass)],
     case: impl FnMut(usize) -> R,
 ) {
-    if let Some(why) = unmeasurable(test, cfg!(feature = "peak"), crate::is_installed) {
-        panic!("{why}");
-    }
-    if let Some(failure) = check(test, &growth(sizes, case), declared) {
+    if let Some(failure) = failure(test, sizes, declared, || Ok(growth(sizes, case))) {
         panic!("{failure}");
     }
 }
@@ -40,21 +37,71 @@ pub fn run_growth_should_panic<R>(
     declared: &[(&str, GrowthClass)],
     case: impl FnMut(usize) -> R,
 ) {
-    if let Some(why) = unmeasurable(test, cfg!(feature = "peak"), crate::is_installed) {
-        eprintln!("{why}\n{SHOULD_PANIC_NOTE}");
-        return;
-    }
-    // The sizes are checked before the function runs, so that a panic of `growth` itself is not
-    // taken for the function's (the attribute checks its literal sizes when it compiles).
-    if let Some(why) = crate::growth::sizes_problem(sizes) {
-        eprintln!("{why}\n{SHOULD_PANIC_NOTE}");
-        return;
-    }
     // A panic of the function passes through as it is: `growth` catches nothing.
-    if let Some(failure) = check(test, &growth(sizes, case), declared) {
+    if let Some(failure) = failure(test, sizes, declared, || Ok(growth(sizes, case))) {
         eprintln!("{failure}\n{SHOULD_PANIC_NOTE}");
     }
 }
+
+/// [`run_growth`] with each size measured on every thread of the process
+/// ([`growth_all`](crate::growth_all)): `#[assert_growth(threads = "all", ..)]`.
+///
+/// # Panics
+///
+/// As [`run_growth`], and when another thread of the process ran during the measurement (the
+/// whole-process span's refusal, which names what to do).
+#[track_caller]
+pub fn run_growth_all<R>(
+    test: &str,
+    sizes: &[usize],
+    declared: &[(&str, GrowthClass)],
+    case: impl FnMut(usize) -> R,
+) {
+    let all = || crate::growth::growth_all_checked(ALL_THREADS, sizes, case);
+    if let Some(failure) = failure(test, sizes, declared, all) {
+        panic!("{failure}");
+    }
+}
+
+/// [`run_growth_all`] for a `#[should_panic]` test, as [`run_growth_should_panic`] is for
+/// [`run_growth`]: a refusal of the whole-process measurement is printed too, never taken for
+/// the expected panic.
+pub fn run_growth_all_should_panic<R>(
+    test: &str,
+    sizes: &[usize],
+    declared: &[(&str, GrowthClass)],
+    case: impl FnMut(usize) -> R,
+) {
+    let all = || crate::growth::growth_all_checked(ALL_THREADS, sizes, case);
+    if let Some(failure) = failure(test, sizes, declared, all) {
+        eprintln!("{failure}\n{SHOULD_PANIC_NOTE}");
+    }
+}
+
+/// Why the test fails, if it does: nothing can be measured (checked before the function runs),
+/// the sizes cannot be fitted (checked before too, so that a panic of the fit is never taken for
+/// the function's), the whole-process measurement was refused, or a figure does not hold its
+/// declared class.
+fn failure(
+    test: &str,
+    sizes: &[usize],
+    declared: &[(&str, GrowthClass)],
+    measure: impl FnOnce() -> Result<Growth, String>,
+) -> Option<String> {
+    if let Some(why) = unmeasurable(test, cfg!(feature = "peak"), crate::is_installed) {
+        return Some(why);
+    }
+    if let Some(why) = crate::growth::sizes_problem(sizes) {
+        return Some(why);
+    }
+    match measure() {
+        Ok(report) => check(test, &report, declared),
+        Err(refused) => Some(refused),
+    }
+}
+
+/// Names the attribute in a whole-process measurement's refusal.
+const ALL_THREADS: &str = "#[assert_growth(threads = \"all\")]";
 
 /// The failure message when a figure of `report` may grow faster than its class in `declared`.
 ///
@@ -88,10 +135,12 @@ fn check(test: &str, report: &Growth, declared: &[(&str, GrowthClass)]) -> Optio
             .collect();
         out.push_str(&format!("{figure}, exactly: {}\n", exact.join("  ")));
     }
-    out.push_str(
+    out.push_str(if report.all_threads() {
+        "measured on every thread of the process (threads = \"all\")"
+    } else {
         "measured on the test's thread: allocations on threads it starts (a pool, a runtime's \
-         workers) are not counted",
-    );
+         workers) are not counted; to count them, use #[assert_growth(threads = \"all\", ..)]"
+    });
     Some(out)
 }
 

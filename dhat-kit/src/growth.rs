@@ -621,6 +621,8 @@ fn exponent(points: &[(f64, f64)]) -> f64 {
 pub struct Growth {
     rows: Vec<(usize, Stats)>,
     fits: [GrowthFit; 6],
+    /// Measured on every thread of the process ([`growth_all`]), not on the current one.
+    all_threads: bool,
 }
 
 impl Growth {
@@ -818,10 +820,97 @@ impl fmt::Display for Growth {
 /// dhat-kit was built without its `peak` feature; and if `work` panics.
 #[track_caller]
 pub fn growth<R>(sizes: &[usize], mut work: impl FnMut(usize) -> R) -> Growth {
+    check_measurable(sizes, "growth");
+    warm_up(sizes, &mut work);
+    let rows: Vec<(usize, Stats)> = sizes
+        .iter()
+        .map(|&n| {
+            let (r, stats) = measure(|| at_size(n, "", || work(n)));
+            drop(r);
+            (n, stats)
+        })
+        .collect();
+    Growth::of(rows, false)
+}
+
+/// [`growth`] measured on every thread of the process, as [`measure_all`](crate::measure_all)
+/// measures: for work spread over threads it starts (a pool, `std::thread::scope`, a runtime's
+/// workers), which [`growth`] does not count. `#[assert_growth(threads = "all", ..)]`.
+///
+/// The first, unmeasured run and every size's run happen inside one whole-process span, so that
+/// a pool the first run starts (rayon's global pool, started by its first `par_iter`) is one of
+/// the measurement's own threads, not a thread from before it. In a test binary that span is
+/// checked as `measure_all`'s are (see its Isolation): it waits for the process's other threads
+/// to go idle, and fails rather than return figures that another test's threads moved.
+///
+/// # Examples
+///
+/// ```
+/// dhat_kit::global_allocator!();
+///
+/// use dhat_kit::GrowthClass;
+///
+/// fn main() {
+///     // n bytes on each of two threads: `growth` would see none of it.
+///     let report = dhat_kit::growth_all(&[1_000, 10_000, 100_000], |n| {
+///         std::thread::scope(|s| {
+///             for _ in 0..2 {
+///                 s.spawn(move || drop(std::hint::black_box(vec![0u8; n])));
+///             }
+///         })
+///     });
+///     assert_eq!(report.fit("total_bytes").unwrap().class(), GrowthClass::Linear);
+/// }
+/// ```
+///
+/// # Panics
+///
+/// As [`growth`], and as [`measure_all`](crate::measure_all) when another thread of the process
+/// ran during the measurement in a test binary.
+#[track_caller]
+pub fn growth_all<R>(sizes: &[usize], work: impl FnMut(usize) -> R) -> Growth {
+    check_measurable(sizes, "growth_all");
+    match growth_all_checked("dhat_kit::growth_all", sizes, work) {
+        Ok(report) => report,
+        Err(refused) => panic!("{refused}"),
+    }
+}
+
+/// [`growth_all`], a whole-process measurement's refusal returned as its message; `what` names
+/// the caller in it. The sizes and the allocator are checked by the caller.
+pub(crate) fn growth_all_checked<R>(
+    what: &'static str,
+    sizes: &[usize],
+    mut work: impl FnMut(usize) -> R,
+) -> Result<Growth, String> {
+    use crate::stats::WholeSpan;
+    let outer = WholeSpan::try_begin(what)?;
+    warm_up(sizes, &mut work);
+    let mut rows = Vec::with_capacity(sizes.len());
+    for &n in sizes {
+        // Nested in `outer`: never refused, exact. The threads the run started hand over their
+        // last frees as they exit, after a scope has gone on: waited for, as the outermost span
+        // waits at its end, so that they are this size's and not the next's.
+        let threads = crate::stats::Threads::now();
+        let span = WholeSpan::try_begin(what)?;
+        let r = at_size(n, "", || work(n));
+        threads.settle();
+        let stats = span.try_end()?;
+        drop(r);
+        rows.push((n, stats));
+    }
+    outer.try_end()?;
+    Ok(Growth::of(rows, true))
+}
+
+/// Panics, at the caller's location, when `sizes` cannot be fitted or nothing can be measured;
+/// `what` names the function in the message.
+#[track_caller]
+fn check_measurable(sizes: &[usize], what: &str) {
     check_sizes(sizes);
     assert!(
         crate::is_installed(),
-        "dhat-kit: growth cannot measure: {}",
+        "dhat-kit: {what} cannot measure: {}",
         if cfg!(feature = "peak") {
             "dhat-kit's allocator is not installed in this binary (add \
              `dhat_kit::global_allocator!();` at the crate's root; in a library's src/lib.rs, \
@@ -830,28 +919,42 @@ pub fn growth<R>(sizes: &[usize], mut work: impl FnMut(usize) -> R) -> Growth {
             "dhat-kit was built without its `peak` feature, so nothing is counted"
         }
     );
-    // Once unmeasured: what the work sets up on first use and keeps (a `OnceLock`, a lazily built
-    // table, a pool) would be in the first size's figures alone, and read as a fall that hides
-    // growth (a 1 MiB table with 8 bytes per item read `1`) or as growth that is not there.
+}
+
+/// Runs the work once, unmeasured, at the smallest size: what it sets up on first use and keeps
+/// (a `OnceLock`, a lazily built table, a pool) would be in the first size's figures alone, and
+/// read as a fall that hides growth (a 1 MiB table with 8 bytes per item read `1`) or as growth
+/// that is not there.
+fn warm_up<R>(sizes: &[usize], work: &mut impl FnMut(usize) -> R) {
     at_size(sizes[0], " (the first run, unmeasured)", || {
         drop(work(sizes[0]))
     });
-    let rows: Vec<(usize, Stats)> = sizes
-        .iter()
-        .map(|&n| {
-            let (r, stats) = at_size(n, "", || measure(|| work(n)));
-            drop(r);
-            (n, stats)
-        })
-        .collect();
-    let fits = std::array::from_fn(|i| {
-        let values: Vec<u64> = rows
-            .iter()
-            .map(|(_, s)| s.get(Stats::FIELDS[i]).unwrap_or_default())
-            .collect();
-        GrowthFit::of(sizes, &values)
-    });
-    Growth { rows, fits }
+}
+
+impl Growth {
+    /// The report of `rows`, each figure fitted.
+    fn of(rows: Vec<(usize, Stats)>, all_threads: bool) -> Growth {
+        let sizes: Vec<usize> = rows.iter().map(|&(n, _)| n).collect();
+        let fits = std::array::from_fn(|i| {
+            let values: Vec<u64> = rows
+                .iter()
+                .map(|(_, s)| s.get(Stats::FIELDS[i]).unwrap_or_default())
+                .collect();
+            GrowthFit::of(&sizes, &values)
+        });
+        Growth {
+            rows,
+            fits,
+            all_threads,
+        }
+    }
+
+    /// Whether the figures are of every thread of the process ([`growth_all`]), not of the
+    /// current one ([`growth`]).
+    #[must_use]
+    pub fn all_threads(&self) -> bool {
+        self.all_threads
+    }
 }
 
 /// Runs `run` (the work at size `n`); when it panics, says at which size (the panic's own message

@@ -126,7 +126,7 @@ pub mod __private;
 
 pub use crate::alloc::{is_installed, Alloc};
 pub use crate::atomic_file::write as write_atomically;
-pub use crate::growth::{growth, Growth, GrowthClass, GrowthFit};
+pub use crate::growth::{growth, growth_all, Growth, GrowthClass, GrowthFit};
 pub use crate::profiler::{ad_hoc_event, Error, Mode, Profiler, ProfilerBuilder};
 #[cfg(feature = "stream")]
 pub use crate::region::InRegionStreamExt;
@@ -370,6 +370,7 @@ pub use dhat_kit_macros::assert_heap;
 /// |---|---|
 /// | `total_bytes`, `total_blocks`, `max_bytes`, `max_blocks`, `curr_bytes`, `curr_blocks` | the highest class the figure may follow: `"1"`, `"log n"`, `"n"`, `"n log n"`, `"n^2"`, `"n^3"` (`"constant"`, `"n²"`, `"n³"` too); at least one |
 /// | `sizes` | the sizes to run at: at least 3 integer literals, increasing, from 1 up (spread over a factor of 100 or more) |
+/// | `threads` | `"current"` (the default): each size measured on the test's thread, as [`growth()`] does; `"all"`: on every thread of the process, as [`growth_all`] does, for work on threads the function starts (a pool, a runtime's workers), checked for other tests' threads as [`measure_all`] is |
 /// | `crate` | where dhat-kit is, if re-exported or renamed: `crate = "my_utils::dhat_kit"` |
 ///
 /// The class is fitted as [`GrowthFit`] documents: a fixed cost does not read as slower growth.

@@ -55,5 +55,7 @@ pub fn check_baseline(
 }
 
 /// What `#[assert_growth]` expands to: the classes, and the runner of the test's function.
-pub use crate::assert_growth::{run_growth, run_growth_should_panic};
+pub use crate::assert_growth::{
+    run_growth, run_growth_all, run_growth_all_should_panic, run_growth_should_panic,
+};
 pub use crate::growth::GrowthClass;
