@@ -158,6 +158,42 @@ fn by_hand() {
     let start = PeakBytes.start();
     black_box(sum(&[1, 2, 3]));
     assert_eq!(PeakBytes.end(start), 0);
+
+    // `b.iter(|| per_iteration(..))`: the routine makes the wrapper and never calls it, so no
+    // measurement sees the work; each is refused (they read 0 without a word).
+    let misused = || black_box(per_iteration(routine));
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let refusals = [
+        std::panic::catch_unwind(|| {
+            let start = PeakBytes.start();
+            drop(misused());
+            PeakBytes.end(start)
+        }),
+        std::panic::catch_unwind(|| {
+            let start = AllocatedBytes.start();
+            drop(misused());
+            AllocatedBytes.end(start)
+        }),
+    ];
+    std::panic::set_hook(hook);
+    for refused in refusals {
+        let payload = refused.unwrap_err();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or(payload.downcast_ref::<&str>().copied())
+            .unwrap();
+        assert!(
+            message.contains("made a per_iteration wrapper and never called it"),
+            "{message}"
+        );
+    }
+    // Made before the measurement and run by it, as `b.iter(per_iteration(..))` does: measured.
+    let mut each = per_iteration(routine);
+    let start = AllocatedBytes.start();
+    black_box(each());
+    assert_eq!(AllocatedBytes.end(start), 4096);
 }
 
 fn main() {

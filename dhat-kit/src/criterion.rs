@@ -182,6 +182,14 @@ thread_local! {
     /// The peaks of the iterations [`per_iteration`] measured on this thread, added up, and
     /// their number.
     static PEAKS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    /// How many wrappers [`per_iteration`] and [`per_iteration_with_input`] made on this thread:
+    /// one made inside a measurement, by the routine, is `b.iter(|| per_iteration(..))`.
+    static MADE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Counts a wrapper made (see [`MADE`]).
+fn made() {
+    let _ = MADE.try_with(|m| m.set(m.get() + 1));
 }
 
 /// Wraps a benchmark routine so that each call is measured on its own, for [`PeakBytes`]:
@@ -196,6 +204,7 @@ thread_local! {
 /// reads 0).
 #[must_use = "the wrapped routine measures nothing until criterion runs it: `b.iter(per_iteration(|| work()))`"]
 pub fn per_iteration<O>(mut routine: impl FnMut() -> O) -> impl FnMut() -> O {
+    made();
     move || one_iteration(&mut routine)
 }
 
@@ -227,6 +236,7 @@ pub fn per_iteration<O>(mut routine: impl FnMut() -> O) -> impl FnMut() -> O {
 /// ```
 #[must_use = "the wrapped routine measures nothing until criterion runs it"]
 pub fn per_iteration_with_input<I, O>(mut routine: impl FnMut(I) -> O) -> impl FnMut(I) -> O {
+    made();
     move |input| one_iteration(|| routine(input))
 }
 
@@ -245,6 +255,7 @@ fn one_iteration<O>(routine: impl FnOnce() -> O) -> O {
 pub struct Start {
     mark: Mark,
     peaks: (u64, u64),
+    made: u64,
 }
 
 impl std::fmt::Debug for Start {
@@ -261,10 +272,31 @@ impl Start {
         assert!(counts(), "{NOT_INSTALLED}");
         Start {
             peaks: PEAKS.try_with(Cell::get).unwrap_or_default(),
+            made: MADE.try_with(Cell::get).unwrap_or_default(),
             mark: Mark::begin(),
         }
     }
+
+    /// The batch's figures, and the peaks of its wrapped iterations added up and their number.
+    ///
+    /// # Panics
+    ///
+    /// If the routine made a [`per_iteration`] wrapper and never called it: it measured nothing
+    /// of the work, whatever the measurement.
+    fn end(self) -> (crate::Stats, u64, u64) {
+        let batch = self.mark.end();
+        let (sum, n) = PEAKS.try_with(Cell::get).unwrap_or_default();
+        let (sum, n) = (sum - self.peaks.0, n - self.peaks.1);
+        let made = MADE.try_with(Cell::get).unwrap_or_default() - self.made;
+        assert!(made == 0 || n > 0, "{MADE_NOT_CALLED}");
+        (batch, sum, n)
+    }
 }
+
+/// Why a batch whose routine only made wrappers is refused.
+const MADE_NOT_CALLED: &str = "dhat-kit: the routine made a per_iteration wrapper and never \
+     called it, so nothing of the work was measured: the wrapper is the routine, \
+     `b.iter(per_iteration(|| work()))`, not `b.iter(|| per_iteration(|| work()))`";
 
 /// Why a measurement cannot start without dhat-kit's allocator.
 const NOT_INSTALLED: &str = "dhat-kit: the criterion measurements cannot count: dhat-kit's \
@@ -316,12 +348,12 @@ macro_rules! measurement {
 
 measurement!(
     AllocatedBytes,
-    |start: Start| start.mark.end().total_bytes,
+    |start: Start| start.end().0.total_bytes,
     &BYTES
 );
 measurement!(
     AllocatedBlocks,
-    |start: Start| start.mark.end().total_blocks,
+    |start: Start| start.end().0.total_blocks,
     &BLOCKS
 );
 measurement!(PeakBytes, peaks_since, &BYTES);
@@ -331,11 +363,10 @@ measurement!(PeakBytes, peaks_since, &BYTES);
 ///
 /// # Panics
 ///
-/// If the iterations allocated but none was wrapped in [`per_iteration`].
+/// If the iterations allocated but none was wrapped in [`per_iteration`], or the routine made a
+/// wrapper and never called it.
 fn peaks_since(start: Start) -> u64 {
-    let batch = start.mark.end();
-    let (sum, n) = PEAKS.try_with(Cell::get).unwrap_or_default();
-    let (sum, n) = (sum - start.peaks.0, n - start.peaks.1);
+    let (batch, sum, n) = start.end();
     assert!(
         n > 0 || batch.max_bytes == 0,
         "dhat-kit: PeakBytes measures each iteration on its own: wrap the routine in \
