@@ -99,6 +99,16 @@ fn the_peak_profile_is_dhat_json_whose_points_are_region_paths() {
         region("profile-outer/profile-inner").inclusive.total_bytes,
         200
     );
+    // Each point's peak is its region's, sub-regions included, as `regions()` has it (`dhat-kit
+    // regions` called it the region's own).
+    let live = dhat_kit::regions();
+    for name in ["profile-outer", "profile-outer/profile-inner"] {
+        assert_eq!(
+            region(name).max_bytes,
+            live.get(name).map(|r| r.inclusive.max_bytes),
+            "{name}"
+        );
+    }
 }
 
 #[test]

@@ -141,11 +141,11 @@ fn regions_nest_a_peak_profiles_points() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[0],
-        "    bytes  blocks      self  share  self peak  region"
+        "    bytes  blocks      self  share      peak  region"
     );
     assert_eq!(
         lines[1],
-        "190.3 KiB   2,757  93.4 KiB  91.4%   32.0 KiB  Interpreter::call_function"
+        "190.3 KiB   2,757  93.4 KiB  91.4%  32.0 KiB  Interpreter::call_function"
     );
 
     // A profile of another kind has no regions: exit 2, one line naming the file.

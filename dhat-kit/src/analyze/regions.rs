@@ -29,9 +29,10 @@ pub struct RegionRow {
     pub own: Figures,
     /// Its own figures and its sub-regions'.
     pub inclusive: Figures,
-    /// In a peak profile, the most bytes live at once in the region's own code above their level
-    /// at its entries (its point's `mb`); `None` in a sampled profile, whose points' `mb` are
-    /// estimates of different moments.
+    /// In a peak profile, the most bytes live at once in one entry of the region, its
+    /// sub-regions included, above the live heap at that entry (its point's `mb`, the peak
+    /// `dhat_kit::regions()` gives); `None` in a sampled profile, whose points' `mb` are estimates
+    /// of different moments, and for the outside row.
     pub max_bytes: Option<u64>,
 }
 
@@ -175,7 +176,7 @@ impl RegionTable {
         let peak = !self.estimated;
         let mut header = vec!["bytes", "blocks", "self", "share"];
         if peak {
-            header.push("self peak");
+            header.push("peak");
         } else {
             header.extend(["at t-gmax", "at t-end"]);
         }
@@ -224,9 +225,9 @@ impl RegionTable {
             )
         }];
         notes.push(if peak {
-            "self peak: the most bytes live at once in the region's own code, above their level \
-             at its entries; the file keeps no entry counts, no peak with the sub-regions and no \
-             live bytes per region (`dhat_kit::regions()` in the program has them)"
+            "peak: the most bytes live at once in one entry, its sub-regions included, above the \
+             live heap at that entry; the file keeps no entry counts and no live bytes per region \
+             (`dhat_kit::regions()` in the program has them)"
                 .to_owned()
         } else {
             "a sampled profile: every region's figures are estimates (the totals are exact)"
@@ -291,11 +292,11 @@ mod tests {
         );
         let text = r.render(super::super::Format::Table);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "bytes  blocks   self  share  self peak  region");
-        assert_eq!(lines[1], "520 B       2   20 B  96.8%       20 B  b");
+        assert_eq!(lines[0], "bytes  blocks   self  share   peak  region");
+        assert_eq!(lines[1], "520 B       2   20 B  96.8%   20 B  b");
         assert_eq!(
             lines[4],
-            "  7 B       1    7 B   1.3%          -  (outside any region)"
+            "  7 B       1    7 B   1.3%      -  (outside any region)"
         );
         assert!(
             text.contains(
