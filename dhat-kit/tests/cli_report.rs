@@ -779,6 +779,19 @@ fn a_report_with_budgets_shows_checks_table_and_verdict() {
             "{dom}"
         );
     }
+    // The warnings go to stderr too, as `check` says them, for a CI log.
+    let html = dir.0.join("logged.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .args(["report".as_ref(), file.as_os_str(), "--budget".as_ref()])
+        .args([budgets.as_os_str(), "-o".as_ref(), html.as_os_str()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("matches no program point; did you mean \"tokenize\"?\n"),
+        "{err}"
+    );
     let bad = dir.0.join("bad.toml");
     std::fs::write(&bad, "[[component]]\nname = \"x\"\nmaximum = 3\n").unwrap();
     let html = dir.0.join("bad.html");

@@ -500,6 +500,10 @@ fn run(command: Command) -> Result<(), Failure> {
                 .as_deref()
                 .map(|b| budget_report(b, &p, strict))
                 .transpose()?;
+            // As `check` says them: a CI log shows a typo in a `match` without opening the page.
+            for w in budget.iter().flat_map(|r| r.warnings()) {
+                eprintln!("{w}");
+            }
             let opts = dhat_kit::report::ReportOptions {
                 rows,
                 skip,

@@ -162,7 +162,15 @@ impl fmt::Display for Regions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use crate::units::{Bytes, Thousands};
         if self.0.is_empty() {
-            return writeln!(f, "no regions were entered");
+            return writeln!(
+                f,
+                "{}",
+                if cfg!(feature = "peak") {
+                    "no regions were entered"
+                } else {
+                    "no regions are counted: dhat-kit was built without its `peak` feature"
+                }
+            );
         }
         let all: u64 = self.0.iter().map(|r| r.self_stats.total_bytes).sum();
         let width = self
