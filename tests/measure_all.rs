@@ -687,15 +687,23 @@ fn growth_on_other_threads_is_fitted() {
         "{all}"
     );
     // Each size's thread, its bookkeeping freed as it exits, is that size's alone: nothing left
-    // live, and the same cost of starting a thread above n² at every size.
+    // live, the same cost of starting a thread beside the n² bytes at every size, and the n²
+    // bytes in the peak. (Where the peak falls in the thread's start, and so how much of that
+    // cost it holds, depends on n: 132 bytes above n² at 10 items, 136 at 100.)
     let spawn: Vec<(u64, u64)> = all
         .rows()
         .iter()
-        .map(|(n, s)| (s.max_bytes - (n * n) as u64, s.curr_bytes))
+        .map(|(n, s)| (s.total_bytes - (n * n) as u64, s.curr_bytes))
         .collect();
     assert!(
         spawn.iter().all(|&c| c == (spawn[0].0, 0)),
         "{spawn:?}\n{all}"
+    );
+    assert!(
+        all.rows()
+            .iter()
+            .all(|(n, s)| s.max_bytes >= (n * n) as u64),
+        "{all}"
     );
     let (own, _) = dhat_kit::measure_all(|| dhat_kit::growth(&[10, 100, 1_000], work));
     assert_eq!(
