@@ -513,6 +513,65 @@ fn a_share_budget_on_an_ad_hoc_profile_uses_its_units() {
     );
 }
 
+/// A `region` given as a path, as `dhat-kit regions` prints it, claims that region and its
+/// sub-regions, the row's inclusive figure (a name claims the region at any depth; a path
+/// matched nothing, without a hint). It goes from the outermost region, and alone in its match.
+#[test]
+fn a_region_path_claims_its_row_of_the_regions_table() {
+    let profile = dhat_kit::profile::read(fixture("dhat-kit-peak.json")).unwrap();
+    let table = dhat_kit::analyze::regions(&profile).unwrap();
+    let inclusive = |path: &str| {
+        table
+            .rows
+            .iter()
+            .find(|r| r.name() == path)
+            .map(|r| r.inclusive.total_bytes)
+            .expect(path)
+    };
+    let budgets = Budgets::parse(
+        "[[component]]\nname = \"child envs\"\n\
+         match = { region = \"Interpreter::call_function/Environment::new_child_env\" }\nmax = \"90%\"\n\n\
+         [[component]]\nname = \"global env\"\n\
+         match = { region = \"Environment::new_global/Environment::new\" }\nmax = \"90%\"\n\n\
+         [[component]]\nname = \"not from the root\"\n\
+         match = { region = \"Environment::new_child_env/Environment::new\" }\nmax = \"90%\"\n",
+        "paths.toml",
+    )
+    .unwrap();
+    let report = budgets.check(&profile).unwrap();
+    assert_eq!(
+        report.components[0].current,
+        inclusive("Interpreter::call_function/Environment::new_child_env")
+    );
+    // Only the `Environment::new` under `Environment::new_global` (80 bytes), not the one
+    // under the child environments.
+    assert_eq!(report.components[1].current, 80);
+    assert_eq!(inclusive("Environment::new_global/Environment::new"), 80);
+    assert_eq!(report.components[2].status, Status::Unmatched);
+    assert_eq!(
+        report.components[2].suggestion.as_deref(),
+        Some("Interpreter::call_function/Environment::new_child_env/Environment::new")
+    );
+    for (text, says) in [
+        (
+            "match = { region = \"parse/x\", function = \"parse\" }",
+            "dhat-kit: paths.toml:3: component \"p\": region \"parse/x\" is a path of regions",
+        ),
+        (
+            "match = { region = \"parse//x\" }",
+            "dhat-kit: paths.toml:3: component \"p\": region \"parse//x\" has an empty name in its path",
+        ),
+    ] {
+        let e = Budgets::parse(
+            &format!("[[component]]\nname = \"p\"\n{text}\nmax = \"1%\"\n"),
+            "paths.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with(says), "{e}");
+    }
+}
+
 #[test]
 fn library_check_matches_crates_regions_and_asserts() {
     // A Rust heap profile by crate: hashbrown's insert is the only frame of that crate.

@@ -161,7 +161,9 @@ pub struct Match {
     /// A module or type path prefix of the function (of a trait impl's self type for
     /// `<T as Trait>::f`).
     pub path: Option<String>,
-    /// A region's name (dhat-kit peak profiles: frames `region NAME`).
+    /// A region's name (dhat-kit peak and sampled profiles: frames `region NAME`), at any depth;
+    /// or a path of regions from the outermost, `outer/inner`, as `dhat-kit regions` prints it,
+    /// which claims that region and its sub-regions (alone in its match).
     pub region: Option<String>,
 }
 
@@ -263,12 +265,32 @@ impl Prepared<'_> {
             }
         }
         if let Some(want) = &m.region {
-            if frame.function.strip_prefix("region ") != Some(want.as_str()) {
+            // A path is matched against a point's regions ([`Prepared::region_path`]).
+            if want.contains('/') || frame.function.strip_prefix("region ") != Some(want.as_str()) {
                 return false;
             }
         }
         true
     }
+
+    /// A `region` given as a path, `outer/inner`: its names, outermost first.
+    fn region_path(&self) -> Option<Vec<&str>> {
+        let want = self.matcher.region.as_deref()?;
+        want.contains('/').then(|| want.split('/').collect())
+    }
+}
+
+/// The regions of a program point's stack, outermost first: its frames `region NAME` at the outer
+/// end (a peak profile's points are only those; a sampled profile's end with them), with the
+/// position in `fs` of each.
+fn point_regions<'p>(profile: &'p Profile, fs: &[u32]) -> Vec<(&'p str, usize)> {
+    fs.iter()
+        .enumerate()
+        .rev()
+        .map(|(at, &f)| (profile.ftbl.get(f as usize).map_or("", |s| &**s), at))
+        .skip_while(|(f, _)| *f == "[root]")
+        .map_while(|(f, at)| Some((f.strip_prefix("region ")?, at)))
+        .collect()
 }
 
 /// The path segments of a frame's function as a person names it, for `function` and `path`:
@@ -811,6 +833,32 @@ impl Budgets {
                     ),
                 ));
             }
+            let m = c.matcher.get_ref();
+            if let Some(path) = m.region.as_deref().filter(|r| r.contains('/')) {
+                let others = m.krate.is_some()
+                    || m.function.is_some()
+                    || m.file.is_some()
+                    || m.path.is_some();
+                let problem = if path.split('/').any(str::is_empty) {
+                    Some(format!(
+                        "region {path:?} has an empty name in its path: write names joined by \
+                         `/`, as `dhat-kit regions` prints the path (\"request/execute\")"
+                    ))
+                } else if others {
+                    Some(format!(
+                        "region {path:?} is a path of regions, which several frames make: it goes \
+                         alone in its match (a match of several keys needs them all on one frame)"
+                    ))
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    return Err(err(
+                        c.matcher.span(),
+                        format!("component {name:?}: {problem}"),
+                    ));
+                }
+            }
             if let Some(krate) = &c.matcher.get_ref().krate {
                 if let Some(problem) = crate_problem(krate) {
                     // The line of the `crate` key, within the match (an inline table is one line).
@@ -947,6 +995,13 @@ impl Budgets {
             .iter()
             .map(|c| c.matcher.prepare())
             .collect();
+        // The components whose `region` is a path, which a point's regions satisfy when they
+        // start with it (the region of that path, its sub-regions included).
+        let region_paths: Vec<(usize, Vec<&str>)> = prepared
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((i, p.region_path()?)))
+            .collect();
         // Per entry: its claims, whether it is the global allocator's entry, and whether it is
         // the allocator's (`Kind`).
         let mut claims: Vec<Vec<usize>> = Vec::with_capacity(profile.ftbl.len());
@@ -1000,6 +1055,23 @@ impl Budgets {
                         (pos, owner) = (at, c);
                     }
                     matched.push(c);
+                }
+            }
+            if !region_paths.is_empty() {
+                let regions = point_regions(profile, &pp.fs);
+                for (c, path) in &region_paths {
+                    let holds = regions.len() >= path.len()
+                        && regions
+                            .iter()
+                            .zip(path)
+                            .all(|((name, _), want)| name == want);
+                    if holds {
+                        if *c < owner {
+                            // The frame of the path's innermost region claimed it.
+                            (pos, owner) = (regions[path.len() - 1].1, *c);
+                        }
+                        matched.push(*c);
+                    }
                 }
             }
             for &c in &matched {
@@ -1168,6 +1240,27 @@ fn suggest(matcher: &Match, profile: &Profile) -> Option<String> {
         return None;
     }
     let mut candidates: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    if matcher.region.as_deref().is_some_and(|r| r.contains('/')) {
+        // A path: the points' paths of regions, and each of their outer parts.
+        for pp in &profile.pps {
+            let names: Vec<&str> = point_regions(profile, &pp.fs)
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
+            for depth in 2..=names.len() {
+                candidates.insert(names[..depth].join("/"));
+            }
+        }
+        let want = matcher.region.as_deref()?;
+        // A typo; or a path written from a region below the outermost, which goes first.
+        let below = format!("/{want}");
+        return crate::suggest::nearest(want, candidates.iter().cloned()).or_else(|| {
+            candidates
+                .into_iter()
+                .filter(|c| c.ends_with(&below))
+                .min_by_key(String::len)
+        });
+    }
     for raw in &profile.ftbl {
         let f = Frame::parse(raw);
         if f.is_allocator() {
