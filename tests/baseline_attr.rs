@@ -35,15 +35,43 @@ fn limited(n: usize) {
     drop(std::hint::black_box(vec![0u8; n]));
 }
 
+/// Two blocks of 1,000 bytes: one after the other, or live together (`at_once`, from `AT_ONCE`),
+/// which doubles the peak and leaves the totals as they were.
+fn two_blocks(at_once: bool) {
+    if at_once {
+        let a = std::hint::black_box(vec![0u8; 1000]);
+        let b = std::hint::black_box(vec![0u8; 1000]);
+        drop((a, b));
+    } else {
+        drop(std::hint::black_box(vec![0u8; 1000]));
+        drop(std::hint::black_box(vec![0u8; 1000]));
+    }
+}
+
+/// [`two_blocks`] against the totals of its entry only.
+#[dhat_kit::assert_heap(baseline = "totals", metrics = ["total_bytes", "total-blocks"])]
+fn totals_only(at_once: bool) {
+    two_blocks(at_once);
+}
+
+/// [`two_blocks`] on every thread, against every figure of its entry.
+#[dhat_kit::assert_heap(threads = "all", baseline = "every figure")]
+fn every_figure_on_all_threads(at_once: bool) {
+    two_blocks(at_once);
+}
+
 /// Runs the function `DHAT_KIT_TEST_ATTR` names, in a child process; nothing in an ordinary run.
 #[test]
 #[ignore = "a worker process of the tests below, started by them"]
 fn attr_worker() {
     let size = || std::env::var("SIZE").unwrap().parse().unwrap();
+    let at_once = std::env::var_os("AT_ONCE").is_some();
     match std::env::var("DHAT_KIT_TEST_ATTR").as_deref() {
         Ok("one_kilobyte") => one_kilobyte(),
         Ok("sized") => sized(size()),
         Ok("limited") => limited(size()),
+        Ok("totals_only") => totals_only(at_once),
+        Ok("every_figure_on_all_threads") => every_figure_on_all_threads(at_once),
         _ => {}
     }
 }
@@ -174,4 +202,35 @@ fn limits_and_baseline_together() {
     assert!(!ok, "{text}");
     assert!(text.contains("(tolerance 0.5%)"), "{text}");
     assert!(text.contains("regressed"), "{text}");
+}
+
+/// `metrics = [..]` compares those figures only: a peak twice as high passes a totals-only entry.
+/// Compared on every figure, a whole-process budget whose peak alone regressed says that the
+/// peak of threads at once is the scheduler's, and how to leave it out.
+#[test]
+fn metrics_choose_the_figures_compared() {
+    let dir = TempDir::new("baseline-attr-metrics");
+    let file = dir.0.join("memory-baseline.json");
+    for function in ["totals_only", "every_figure_on_all_threads"] {
+        let (ok, text) = run(function, &file, &[("DHAT_KIT_UPDATE", "1")]);
+        assert!(ok, "{text}");
+    }
+    let (ok, text) = run("totals_only", &file, &[("AT_ONCE", "1")]);
+    assert!(ok, "{text}");
+    let (ok, text) = run("every_figure_on_all_threads", &file, &[("AT_ONCE", "1")]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(
+            "  peak bytes             1,000         2,000        +1,000   +100.0%  regressed"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "the peak of threads that run at once depends on how they are scheduled, run to run; \
+             to compare what they allocate only: #[assert_heap(threads = \"all\", baseline, \
+             metrics = [\"total_bytes\", \"total_blocks\"])]"
+        ),
+        "{text}"
+    );
 }

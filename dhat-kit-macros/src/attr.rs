@@ -18,7 +18,17 @@ mod kw {
     syn::custom_keyword!(baseline);
     syn::custom_keyword!(tolerance);
     syn::custom_keyword!(threads);
+    syn::custom_keyword!(metrics);
 }
+
+/// The figures a baseline entry records, as its file names them: what `metrics = [..]` takes.
+const BASELINE_METRICS: [&str; 5] = [
+    "total_bytes",
+    "total_blocks",
+    "peak_bytes",
+    "peak_blocks",
+    "end_bytes",
+];
 
 /// The limit keys: the fields of `dhat_kit::Stats`, and the variants of `__private::Key`.
 pub(crate) const LIMIT_KEYS: [&str; 6] = [
@@ -31,7 +41,7 @@ pub(crate) const LIMIT_KEYS: [&str; 6] = [
 ];
 
 /// Every key the attribute accepts, for the suggestion on an unknown one.
-pub(crate) const KEYS: [&str; 10] = [
+pub(crate) const KEYS: [&str; 11] = [
     "max_bytes",
     "max_blocks",
     "total_bytes",
@@ -40,6 +50,7 @@ pub(crate) const KEYS: [&str; 10] = [
     "curr_blocks",
     "baseline",
     "tolerance",
+    "metrics",
     "threads",
     "crate",
 ];
@@ -80,6 +91,8 @@ pub(crate) struct Baseline {
     pub(crate) span: Span,
     pub(crate) name: Option<LitStr>,
     pub(crate) tolerance: Option<LitFloat>,
+    /// `metrics = ["total_bytes", ..]`: the figures compared (all the entry has when empty).
+    pub(crate) metrics: Vec<LitStr>,
 }
 
 /// One parsed `key = value` pair, before validation across pairs.
@@ -88,6 +101,7 @@ enum Arg {
     Crate(Span, Path),
     Baseline(Span, Option<LitStr>),
     Tolerance(Span, LitFloat),
+    Metrics(Span, Vec<LitStr>),
     Threads(Span, bool),
 }
 
@@ -98,6 +112,7 @@ impl Arg {
             Arg::Crate(..) => "crate",
             Arg::Baseline(..) => "baseline",
             Arg::Tolerance(..) => "tolerance",
+            Arg::Metrics(..) => "metrics",
             Arg::Threads(..) => "threads",
         }
     }
@@ -106,7 +121,7 @@ impl Arg {
         match self {
             Arg::Limit(l) => l.span,
             Arg::Crate(span, _) | Arg::Baseline(span, _) | Arg::Tolerance(span, _) => *span,
-            Arg::Threads(span, _) => *span,
+            Arg::Metrics(span, _) | Arg::Threads(span, _) => *span,
         }
     }
 }
@@ -117,6 +132,7 @@ impl Parse for Args {
         let mut krate = None;
         let mut baseline: Option<Baseline> = None;
         let mut tolerance: Option<(Span, LitFloat)> = None;
+        let mut metrics: Option<(Span, Vec<LitStr>)> = None;
         let mut all_threads = false;
         let mut seen: Vec<&'static str> = Vec::new();
         while !input.is_empty() {
@@ -136,9 +152,11 @@ impl Parse for Args {
                         span,
                         name,
                         tolerance: None,
+                        metrics: Vec::new(),
                     })
                 }
                 Arg::Tolerance(span, value) => tolerance = Some((span, value)),
+                Arg::Metrics(span, names) => metrics = Some((span, names)),
                 Arg::Threads(_, all) => all_threads = all,
             }
             if input.is_empty() {
@@ -156,6 +174,17 @@ impl Parse for Args {
                 ))
             }
             (None, None) => {}
+        }
+        match (&mut baseline, metrics) {
+            (Some(baseline), Some((_, names))) => baseline.metrics = names,
+            (None, Some((span, _))) => {
+                return Err(syn::Error::new(
+                    span,
+                    "`metrics` chooses the figures compared with the baseline: add `baseline`, \
+                     e.g. `#[assert_heap(baseline, metrics = [\"total_bytes\"])]`",
+                ))
+            }
+            _ => {}
         }
         if limits.is_empty() && baseline.is_none() {
             return Err(syn::Error::new(
@@ -253,6 +282,57 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
         };
         return Ok(Arg::Tolerance(key.span, percent));
     }
+    if input.peek(kw::metrics) {
+        let key = input.parse::<kw::metrics>()?;
+        expect_eq(input, "metrics", key.span)?;
+        let expected = format!(
+            "`metrics` takes an array of the baseline's figures, e.g. \
+             `metrics = [\"total_bytes\", \"total_blocks\"]`; the figures are {}",
+            BASELINE_METRICS.join(", ")
+        );
+        if input.is_empty() || input.peek(Token![,]) {
+            return Err(missing_value(input, "metrics", &expected));
+        }
+        let value: Expr = input.parse()?;
+        let Expr::Array(array) = &value else {
+            return Err(syn::Error::new_spanned(&value, expected));
+        };
+        let mut names: Vec<LitStr> = Vec::new();
+        for elem in &array.elems {
+            let Expr::Lit(ExprLit {
+                lit: Lit::Str(name),
+                ..
+            }) = elem
+            else {
+                return Err(syn::Error::new_spanned(elem, expected));
+            };
+            let text = name.value().replace('-', "_");
+            if !BASELINE_METRICS.contains(&text.as_str()) {
+                let near = nearest_of(&text, BASELINE_METRICS.iter().copied())
+                    .map(|n| format!("did you mean \"{n}\"? "))
+                    .unwrap_or_default();
+                return Err(syn::Error::new(
+                    name.span(),
+                    format!(
+                        "unknown baseline figure \"{}\"; {near}the figures are {}",
+                        name.value(),
+                        BASELINE_METRICS.join(", ")
+                    ),
+                ));
+            }
+            if names.iter().any(|n| n.value().replace('-', "_") == text) {
+                return Err(syn::Error::new(
+                    name.span(),
+                    format!("\"{}\" is given twice", name.value()),
+                ));
+            }
+            names.push(name.clone());
+        }
+        if names.is_empty() {
+            return Err(syn::Error::new_spanned(&value, expected));
+        }
+        return Ok(Arg::Metrics(key.span, names));
+    }
     if input.peek(kw::threads) {
         let key = input.parse::<kw::threads>()?;
         expect_eq(input, "threads", key.span)?;
@@ -298,7 +378,7 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
         syn::Error::new(
             e.span(),
             "expected a key, e.g. `max_bytes = 4096`; the keys are max_bytes, max_blocks, \
-             total_bytes, total_blocks, curr_bytes, curr_blocks, baseline, tolerance, threads, crate",
+             total_bytes, total_blocks, curr_bytes, curr_blocks, baseline, tolerance, metrics, threads, crate",
         )
     })?;
     Err(unknown_key(&ident))
@@ -387,7 +467,7 @@ fn unknown_key(ident: &Ident) -> syn::Error {
         Some(near) => format!("unknown key `{name}`; did you mean `{near}`?"),
         None => format!(
             "unknown key `{name}`; the keys are max_bytes, max_blocks, total_bytes, \
-             total_blocks, curr_bytes, curr_blocks, baseline, tolerance, threads, crate"
+             total_blocks, curr_bytes, curr_blocks, baseline, tolerance, metrics, threads, crate"
         ),
     };
     syn::Error::new(ident.span(), message)
@@ -434,6 +514,31 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_name_the_baselines_figures() {
+        let args = parse("baseline, metrics = [\"total_bytes\", \"peak-bytes\"]").unwrap();
+        let names: Vec<String> = args
+            .baseline
+            .unwrap()
+            .metrics
+            .iter()
+            .map(LitStr::value)
+            .collect();
+        assert_eq!(names, ["total_bytes", "peak-bytes"]);
+        let err = |s: &str| parse(s).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err("max_bytes = 1, metrics = [\"total_bytes\"]").starts_with("`metrics` chooses"));
+        assert_eq!(
+            err("baseline, metrics = [\"totl_bytes\"]"),
+            "unknown baseline figure \"totl_bytes\"; did you mean \"total_bytes\"? the figures \
+             are total_bytes, total_blocks, peak_bytes, peak_blocks, end_bytes"
+        );
+        assert!(err("baseline, metrics = [\"max_bytes\"]").starts_with("unknown baseline figure"));
+        assert!(err("baseline, metrics = []").starts_with("`metrics` takes an array"));
+        assert!(
+            err("baseline, metrics = [\"end_bytes\", \"end-bytes\"]").ends_with("is given twice")
+        );
+    }
 
     #[test]
     fn suggestions_are_near_keys_only() {

@@ -57,6 +57,10 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
             || none.clone(),
             |t| quote!(::core::option::Option::Some(#t)),
         );
+        let metrics = (!b.metrics.is_empty()).then(|| {
+            let names = &b.metrics;
+            quote!(.baseline_metrics(&[#(#names),*]))
+        });
         quote_spanned! {b.span=>
             .baseline(
                 ::core::env!("CARGO_PKG_NAME"),
@@ -64,6 +68,7 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
                 #entry,
                 #tolerance,
             )
+            #metrics
         }
     });
     let all_threads = args.all_threads.then(|| quote!(.all_threads()));

@@ -150,6 +150,9 @@ struct BaselineKey {
     source: &'static str,
     name: Option<&'static str>,
     tolerance: Option<f64>,
+    /// The figures compared (`metrics = [..]`, names as the baseline file's keys); all it
+    /// records when empty.
+    metrics: &'static [&'static str],
 }
 
 impl Budget {
@@ -199,7 +202,20 @@ impl Budget {
             source: std::panic::Location::caller().file(),
             name,
             tolerance,
+            metrics: &[],
         });
+        self
+    }
+
+    /// Compares only these figures with the baseline entry (`total_bytes`, `total_blocks`,
+    /// `peak_bytes`, `peak_blocks`, `end_bytes`, as the file names them; the attribute checks the
+    /// names when it compiles): `#[assert_heap(baseline, metrics = ["total_bytes"])]`. Called
+    /// after [`Budget::baseline`]; without a baseline it does nothing.
+    #[must_use]
+    pub fn baseline_metrics(mut self, metrics: &'static [&'static str]) -> Budget {
+        if let Some(b) = &mut self.baseline {
+            b.metrics = metrics;
+        }
         self
     }
 
@@ -279,13 +295,22 @@ impl Budget {
             return Some(over);
         }
         let b = self.baseline?;
+        let metrics: Vec<crate::analyze::Metric> = b
+            .metrics
+            .iter()
+            .filter_map(|m| crate::analyze::Metric::parse(m))
+            .collect();
         crate::baseline::check_test(
-            b.package,
-            b.manifest_dir,
-            b.source,
-            self.test,
-            b.name,
-            b.tolerance,
+            crate::baseline::TestEntry {
+                package: b.package,
+                manifest_dir: b.manifest_dir,
+                source: b.source,
+                test_path: self.test,
+                name: b.name,
+                tolerance: b.tolerance,
+                metrics: &metrics,
+                all_threads: self.all_threads,
+            },
             stats,
         )
         .err()

@@ -187,6 +187,7 @@ pub const fn sample_interval_default() -> u64 {
 /// | `curr_blocks` | blocks still live when the body ends | `curr_blocks = 0` |
 /// | `baseline` | the figures against the test's entry in the crate's baseline file (below) | `baseline`, `baseline = "parse_small"` |
 /// | `tolerance` | with `baseline`: the growth allowed, in percent (default 5) | `tolerance = 2.5` |
+/// | `metrics` | with `baseline`: the figures compared (`total_bytes`, `total_blocks`, `peak_bytes`, `peak_blocks`, `end_bytes`); all the entry has by default | `metrics = ["total_bytes"]` |
 /// | `threads` | the scope: `"current"` (the test's thread, the default) or `"all"` (every thread of the process, below) | `threads = "all"` |
 /// | `crate` | where dhat-kit is, if re-exported or renamed (as serde's `crate`) | `crate = "my_utils::dhat_kit"` |
 ///

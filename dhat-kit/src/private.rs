@@ -44,12 +44,16 @@ pub fn check_baseline(
 ) -> Result<(), String> {
     let source = std::panic::Location::caller().file();
     crate::baseline::check_test(
-        package,
-        manifest_dir,
-        source,
-        test_path,
-        name,
-        tolerance,
+        crate::baseline::TestEntry {
+            package,
+            manifest_dir,
+            source,
+            test_path,
+            name,
+            tolerance,
+            metrics: &[],
+            all_threads: false,
+        },
         stats,
     )
 }

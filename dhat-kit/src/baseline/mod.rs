@@ -92,11 +92,11 @@ mod update;
 
 pub use self::compare::{compare, Comparison, Row, Status};
 pub use self::file::{parse_metric, Baseline, BaselineError, Entry, Figures, Measure, METRICS};
-pub(crate) use self::update::check_test;
 pub use self::update::{
     check, check_loaded, check_profile, decide, locate, parse_tolerance, CheckOptions, Decision,
     Policy, ProfileCheck, SettingError, Standing, Update, Verdict, Write,
 };
+pub(crate) use self::update::{check_test, TestEntry};
 /// The one metric type of the crate; a baseline records those of [`METRICS`].
 pub use crate::analyze::Metric;
 

@@ -996,20 +996,23 @@ pub(crate) fn locate_with(manifest_dir: &Path, var: Option<&std::ffi::OsStr>) ->
 }
 
 /// The runtime of `#[assert_heap(baseline)]`: checks a test's figures against its entry in its
-/// crate's baseline file, with this process's [`Policy`]. The entry is `name`, or the test's
+/// crate's baseline file, with this process's [`Policy`], on the figures `metrics` names (all
+/// when empty). The entry is `name`, or the test's
 /// path (`test_path`, `module_path!()::name`, which begins with the crate's name so that test
 /// binaries of one package never share an entry). Returns the failure message; a passing check
 /// with something to say (an improvement, a recorded entry) prints it to stderr. Another test
 /// that checked the entry before in this process or nextest run fails the check ([`claim`]).
-pub(crate) fn check_test(
-    package: &str,
-    manifest_dir: &str,
-    source: &str,
-    test_path: &str,
-    name: Option<&str>,
-    tolerance: Option<f64>,
-    stats: &crate::Stats,
-) -> Result<(), String> {
+pub(crate) fn check_test(entry: TestEntry<'_>, stats: &crate::Stats) -> Result<(), String> {
+    let TestEntry {
+        package,
+        manifest_dir,
+        source,
+        test_path,
+        name,
+        tolerance,
+        metrics,
+        all_threads,
+    } = entry;
     let policy = Policy::from_env().map_err(|e| e.to_string())?;
     let path = locate(Path::new(manifest_dir));
     let name = name.unwrap_or(test_path);
@@ -1026,7 +1029,7 @@ pub(crate) fn check_test(
         .unwrap_or_default();
     let options = CheckOptions {
         tolerance: tolerance.unwrap_or(DEFAULT_TOLERANCE),
-        metrics: Vec::new(),
+        metrics: metrics.to_vec(),
         policy,
         record_command: format!(
             "DHAT_KIT_UPDATE=1{file} cargo test -p {package}{target} -- --exact {filter}"
@@ -1037,10 +1040,44 @@ pub(crate) fn check_test(
         if !verdict.message.is_empty() {
             eprintln!("{verdict}");
         }
-        Ok(())
-    } else {
-        Err(verdict.message)
+        return Ok(());
     }
+    // Over every thread, the peak is a moment of all of them: where two threads' peaks fall
+    // together is the scheduler's doing, run to run.
+    let peak_only = verdict.comparison.as_ref().is_some_and(|c| {
+        c.regressions().next().is_some()
+            && c.regressions()
+                .all(|r| matches!(r.metric, Metric::PeakBytes | Metric::PeakBlocks))
+    });
+    if all_threads && metrics.is_empty() && peak_only {
+        return Err(format!(
+            "{}\nthe peak of threads that run at once depends on how they are scheduled, run to \
+             run; to compare what they allocate only: \
+             #[assert_heap(threads = \"all\", baseline, metrics = [\"total_bytes\", \
+             \"total_blocks\"])]",
+            verdict.message
+        ));
+    }
+    Err(verdict.message)
+}
+
+/// A test's baseline entry, as `#[assert_heap(baseline ..)]` gives it to [`check_test`].
+pub(crate) struct TestEntry<'a> {
+    /// The test crate's package, and its root.
+    pub(crate) package: &'a str,
+    pub(crate) manifest_dir: &'a str,
+    /// The file the test is in, for the command that records its entry.
+    pub(crate) source: &'a str,
+    /// `module_path!()::name`.
+    pub(crate) test_path: &'a str,
+    /// The entry's name, if not the test's path.
+    pub(crate) name: Option<&'a str>,
+    /// In percent.
+    pub(crate) tolerance: Option<f64>,
+    /// The figures compared; all the entry records when empty.
+    pub(crate) metrics: &'a [Metric],
+    /// Measured on every thread of the process (`threads = "all"`).
+    pub(crate) all_threads: bool,
 }
 
 /// The cargo option that selects the test binary a test was built in (`--lib`, `--test NAME`,
