@@ -145,7 +145,7 @@ fn regions_nest_a_peak_profiles_points() {
     );
     assert_eq!(
         lines[1],
-        "190.3 KiB   2,757  93.4 KiB  91.4%  32.0 KiB  Interpreter::call_function"
+        "190.3 KiB   2,757  93.4 KiB  95.7%  32.0 KiB  Interpreter::call_function"
     );
 
     // A profile of another kind has no regions: exit 2, one line naming the file.

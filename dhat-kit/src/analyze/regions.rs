@@ -181,18 +181,27 @@ impl RegionTable {
             header.extend(["at t-gmax", "at t-end"]);
         }
         header.push("region");
+        // Of what was allocated inside regions, as `dhat_kit::regions()` has it.
+        let inside: u64 = self
+            .rows
+            .iter()
+            .filter(|r| r.path.len() == 1 && r.path[0] != OUTSIDE)
+            .map(|r| r.inclusive.total_bytes)
+            .sum();
         let rows: Vec<Vec<String>> = self
             .rows
             .iter()
             .map(|r| {
+                let share = if r.path[0] == OUTSIDE {
+                    "-".to_owned()
+                } else {
+                    format!("{:.1}%", super::percent(r.inclusive.total_bytes, inside))
+                };
                 let mut row = vec![
                     Bytes(r.inclusive.total_bytes).to_string(),
                     Thousands(r.inclusive.total_blocks).to_string(),
                     Bytes(r.own.total_bytes).to_string(),
-                    format!(
-                        "{:.1}%",
-                        super::percent(r.inclusive.total_bytes, self.total.total_bytes)
-                    ),
+                    share,
                 ];
                 if peak {
                     row.push(r.max_bytes.map_or("-".into(), |b| Bytes(b).to_string()));
@@ -207,21 +216,16 @@ impl RegionTable {
         let markdown = format == super::Format::Markdown;
         let mut out = super::render_table(&header, &rows, markdown);
         let regions = self.rows.iter().filter(|r| r.path[0] != OUTSIDE).count();
-        let inside: u64 = self
-            .rows
-            .iter()
-            .filter(|r| r.path.len() == 1 && r.path[0] != OUTSIDE)
-            .map(|r| r.inclusive.total_bytes)
-            .sum();
         let mut notes = vec![if regions == 0 {
             "no regions were entered: every allocation was outside any region".to_owned()
         } else {
             format!(
                 "{regions} region{}; bytes and blocks include the sub-regions', self does not; \
-                 share is of all {} allocated, {} of it inside regions",
+                 share is of the {} allocated inside regions (of {} in all), as \
+                 `dhat_kit::regions()` gives it",
                 if regions == 1 { "" } else { "s" },
-                Bytes(self.total.total_bytes),
-                Bytes(inside)
+                Bytes(inside),
+                Bytes(self.total.total_bytes)
             )
         }];
         notes.push(if peak {
@@ -293,15 +297,16 @@ mod tests {
         let text = r.render(super::super::Format::Table);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "bytes  blocks   self  share   peak  region");
-        assert_eq!(lines[1], "520 B       2   20 B  96.8%   20 B  b");
+        assert_eq!(lines[1], "520 B       2   20 B  98.1%   20 B  b");
         assert_eq!(
             lines[4],
-            "  7 B       1    7 B   1.3%      -  (outside any region)"
+            "  7 B       1    7 B      -      -  (outside any region)"
         );
         assert!(
             text.contains(
-                "3 regions; bytes and blocks include the sub-regions', self does not; \
-                           share is of all 537 B allocated, 530 B of it inside regions"
+                "3 regions; bytes and blocks include the sub-regions', self does not; share is \
+                 of the 530 B allocated inside regions (of 537 B in all), as \
+                 `dhat_kit::regions()` gives it"
             ),
             "{text}"
         );
