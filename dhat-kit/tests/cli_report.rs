@@ -602,6 +602,28 @@ fn peak_report_shows_the_regions_with_inclusive_figures() {
         inclusive(&["Interpreter::call_function".to_owned()]),
         95_616 + 68_902 + 30_320 // its own point's tb, then new_child_env's and new's inside it
     );
+    // Shares of what was allocated inside regions, as `dhat-kit regions` gives them; none for
+    // the outside row.
+    let table = dhat_kit::analyze::regions(&p).unwrap();
+    let text = table.render(dhat_kit::analyze::Format::Table);
+    for t in &shown {
+        let path = attr(t, "data-path").unwrap();
+        let at = dom.find(t).unwrap();
+        let row = &dom[at..at + dom[at..].find("</tr>").unwrap()];
+        let share = row
+            .split("<td>")
+            .nth(1)
+            .and_then(|c| c.split("</td>").next())
+            .unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.ends_with(&format!("  {path}")))
+            .unwrap();
+        assert!(
+            line.contains(&format!("  {share}  ")),
+            "{path}: {share} in {line:?}"
+        );
+    }
 }
 
 #[test]

@@ -363,6 +363,10 @@
     $("regions-section").hidden = false;
     let h = "<tr><th class=\"label\">region</th><th>own " + esc(S.unit) + "</th><th>own " + esc(S.blocks_unit) +
       "</th><th>inclusive " + esc(S.unit) + "</th><th>inclusive " + esc(S.blocks_unit) + "</th><th>share</th><th>most live</th></tr>";
+    // Share of what was allocated inside regions, as `dhat-kit regions` and regions() give it.
+    const outside = (r) => r.max_bytes === null;
+    const inside = D.regions.filter((r) => r.path.length === 1 && !outside(r))
+      .reduce((sum, r) => sum + r.inclusive.total_bytes, 0);
     for (const r of D.regions) {
       const depth = r.path.length - 1;
       h += "<tr data-path=\"" + esc(r.path.join("/")) + "\"><td class=\"label\" style=\"--depth:" + depth + "\">" + name(r.path[depth]) + "</td>" +
@@ -370,7 +374,7 @@
         "<td data-v=\"" + r.own.total_blocks + "\">" + thousands(r.own.total_blocks) + "</td>" +
         "<td data-v=\"" + r.inclusive.total_bytes + "\">" + esc(show(r.inclusive.total_bytes, false)) + "</td>" +
         "<td data-v=\"" + r.inclusive.total_blocks + "\">" + thousands(r.inclusive.total_blocks) + "</td>" +
-        "<td>" + pct(r.inclusive.total_bytes, D.totals.total_bytes) + "</td>" +
+        "<td>" + (outside(r) ? "-" : pct(r.inclusive.total_bytes, inside)) + "</td>" +
         (r.max_bytes === null ? "<td>-</td></tr>" :
           "<td data-v=\"" + r.max_bytes + "\">" + esc(show(r.max_bytes, false)) + "</td></tr>");
     }
