@@ -703,6 +703,38 @@ fn check_needs_a_baseline_or_a_budget_and_takes_both() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(row(&out, "tables").contains(" OVER "), "{out}");
     assert!(out.contains("memory baseline `default`"), "{out}");
+    assert!(err.contains("dhat-kit: over budget ("), "{err}");
+    // Both failing: stderr says each (it said the baseline's alone).
+    let recorded = std::fs::read_to_string(&baseline).unwrap();
+    let total = recorded
+        .split("\"total_bytes\": ")
+        .nth(1)
+        .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
+        .unwrap()
+        .to_owned();
+    let lowered = recorded.replacen(
+        &format!("\"total_bytes\": {total}"),
+        &format!("\"total_bytes\": {}", total.parse::<u64>().unwrap() / 2),
+        1,
+    );
+    std::fs::write(&baseline, lowered).unwrap();
+    for format in ["table", "markdown", "json"] {
+        let (code, out, err) = run(&[
+            "--baseline".as_ref(),
+            baseline.as_os_str(),
+            "--budget".as_ref(),
+            over.as_os_str(),
+            "--format".as_ref(),
+            format.as_ref(),
+        ]);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(err.contains("dhat-kit: over budget ("), "{format}: {err}");
+        assert!(
+            err.contains("uses more memory than its baseline"),
+            "{format}: {err}"
+        );
+    }
+    std::fs::write(&baseline, recorded).unwrap();
     let within = dir.write("within.toml", VALGRIND_BUDGET);
     let (code, out, err) = run(&[
         "--baseline".as_ref(),

@@ -791,15 +791,23 @@ impl Checked<'_> {
         self.report.is_none_or(|r| r.passed()) && self.verdict.is_none_or(|v| v.passed)
     }
 
-    /// The exit: a failed baseline check with its message (the whole of it, with the table and
-    /// what to do, when the table was not on stdout), else the budget's failure line.
+    /// The exit: the budget's failure line and a failed baseline check's message (the whole of
+    /// it, with the table and what to do, when the table was not on stdout), each that failed.
     fn outcome(&self) -> Result<(), Failure> {
-        if let Some(v) = self.verdict.filter(|v| !v.passed) {
-            return Err(Failure::Failed(v.message.clone()));
-        }
-        match self.report.and_then(analyze::budget::BudgetReport::failure) {
-            Some(line) => Err(Failure::Failed(line)),
-            None => Ok(()),
+        let failures: Vec<String> = self
+            .report
+            .and_then(analyze::budget::BudgetReport::failure)
+            .into_iter()
+            .chain(
+                self.verdict
+                    .filter(|v| !v.passed)
+                    .map(|v| v.message.clone()),
+            )
+            .collect();
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::Failed(failures.join("\n")))
         }
     }
 }
