@@ -820,12 +820,11 @@ impl Profiler {
                         && frame.is_some_and(|f| f.starts_with(crate::analyze::REMAINDER))
                 };
                 let stacks = profile.pps.iter().filter(|pp| !remainder(pp)).count();
-                let stacks = crate::units::Thousands(stacks as u64);
+                let stacks = crate::units::Count(stacks as u64, "distinct call stack");
                 let samples = crate::analyze::summary(&profile).samples.unwrap_or(0);
-                let samples = crate::units::Thousands(samples);
+                let samples = crate::units::Count(samples, "sample");
                 crate::note::note(&format!(
-                    "dhat-kit: {process}\ndhat-kit: {samples} samples at {stacks} distinct call \
-                     stacks; the profile is in {}\n",
+                    "dhat-kit: {process}\ndhat-kit: {samples} at {stacks}; the profile is in {}\n",
                     path.display()
                 ));
             }

@@ -239,8 +239,9 @@ impl RegionTable {
         });
         for note in notes {
             if markdown {
+                // The kit's own words, whose backticks are code: not escaped as names are.
                 out.push('\n');
-                out.push_str(&super::markdown_text(&note));
+                out.push_str(&note);
                 out.push('\n');
             } else {
                 out.push_str(&note);
