@@ -636,6 +636,22 @@ async fn a_multi_threaded_runtimes_body_above_tokio_test() {
     assert_eq!(n.await.unwrap(), 40_000);
 }
 
+#[dhat_kit::assert_heap(max_bytes = 10)]
+async fn a_helper_over_its_budget() {
+    drop(black_box(vec![0u8; 100]));
+}
+
+/// A helper's own budget, failing inside a `threads = "all"` test under `#[tokio::test]`, panics
+/// with its own message, as anywhere else. (It was handed, as the test's own failure, to the
+/// span around the runtime: a `#[should_panic(expected = ..)]` read "did not panic as expected",
+/// and a `JoinError` held no message.)
+#[tokio::test]
+#[should_panic(expected = "measure_all::a_helper_over_its_budget went over its heap budget")]
+#[dhat_kit::assert_heap(threads = "all", max_bytes = 1 << 20)]
+async fn a_helpers_budget_fails_with_its_own_message() {
+    a_helper_over_its_budget().await;
+}
+
 /// `n` bytes on each of two threads the work starts: counted with `threads = "all"` (the test's
 /// own thread sees none of it).
 #[dhat_kit::assert_growth(threads = "all", total_bytes = "n", max_bytes = "n", sizes = [1_000, 10_000, 100_000])]

@@ -281,6 +281,12 @@ static OLDER: Mutex<Option<Older>> = Mutex::new(None);
 #[test]
 #[ignore = "run by an_over_budget_tokio_test_beside_a_running_thread_is_refused, in a child process"]
 fn an_over_budget_tokio_test_that_wakes_an_older_thread() {
+    with_an_older_thread(wakes_under_tokio);
+}
+
+/// Starts a thread that allocates 64 KiB each time it is woken (through [`OLDER`]), runs `test`,
+/// then lets the thread end.
+fn with_an_older_thread(test: fn()) {
     let (wake, woken) = mpsc::channel::<()>();
     let (done, finished) = mpsc::channel::<()>();
     let older = thread::spawn(move || {
@@ -290,14 +296,14 @@ fn an_over_budget_tokio_test_that_wakes_an_older_thread() {
         }
     });
     *OLDER.lock().unwrap() = Some((wake, finished));
-    wakes_under_tokio();
+    test();
+    // Unused by a test that failed before it woke the thread.
+    drop(OLDER.lock().unwrap().take());
     older.join().unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "called by an_over_budget_tokio_test_that_wakes_an_older_thread"]
-#[dhat_kit::assert_heap(threads = "all", total_bytes = 1024)]
-async fn wakes_under_tokio() {
+/// Wakes the thread of [`with_an_older_thread`] and waits for its allocation.
+fn wake_the_older_thread() {
     let (wake, finished) = OLDER
         .lock()
         .unwrap()
@@ -305,6 +311,51 @@ async fn wakes_under_tokio() {
         .expect("the older thread's channels");
     wake.send(()).unwrap();
     finished.recv().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "called by an_over_budget_tokio_test_that_wakes_an_older_thread"]
+#[dhat_kit::assert_heap(threads = "all", total_bytes = 1024)]
+async fn wakes_under_tokio() {
+    wake_the_older_thread();
+}
+
+/// Run by [`a_should_panic_tokio_test_beside_a_running_thread_is_refused`] in a process of its
+/// own: the expected panic comes after a thread from before the measurement allocated in it.
+#[test]
+#[ignore = "run by a_should_panic_tokio_test_beside_a_running_thread_is_refused, in a child process"]
+fn a_should_panic_tokio_test_that_wakes_an_older_thread() {
+    // Called, not run by the harness: `#[should_panic]` does not apply here, so its expected
+    // panic would reach this test, and the refusal returns instead.
+    with_an_older_thread(|| {
+        panics_under_tokio();
+        println!("returned: the expected panic was not let through");
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "called by a_should_panic_tokio_test_that_wakes_an_older_thread"]
+#[should_panic(expected = "the expected panic")]
+#[dhat_kit::assert_heap(threads = "all", total_bytes = 1 << 20)]
+async fn panics_under_tokio() {
+    wake_the_older_thread();
+    panic!("the expected panic");
+}
+
+/// A `#[should_panic]` tokio test whose figures hold another thread's allocations is refused
+/// rather than passing on its expected panic. (The panic went through without the span's check,
+/// as the sync runner never let it.)
+#[test]
+fn a_should_panic_tokio_test_beside_a_running_thread_is_refused() {
+    let out = common::run_ignored("a_should_panic_tokio_test_that_wakes_an_older_thread");
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("returned: the expected panic was not let through"),
+        "{text}"
+    );
+    assert_refusal(&text);
+    assert!(text.contains("(the test is #[should_panic]"), "{text}");
 }
 
 /// Under `#[tokio::test]`, a budget whose figures hold another thread's allocations is refused,

@@ -104,6 +104,9 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
             .expr;
         let init = if should_panic {
             quote!(#run(#budget, #init))
+        } else if args.all_threads {
+            // Its failure is said by `around_runtime`, after the check of the runtime's span.
+            quote!(async move { #private::finish_in_runtime(#run(#budget, #init).await) })
         } else {
             let awaited = finished(&private, false, quote!(#run(#budget, #init).await));
             quote!(async move { #awaited })

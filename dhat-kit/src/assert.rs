@@ -423,7 +423,7 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
 /// the runtime is not counted however quickly the first poll comes.
 ///
 /// This span is the one that checks whether a thread from before it ran meanwhile, so a budget
-/// that failed inside it ([`finish`]) is said only after that check: its figures would include
+/// that failed inside it ([`finish_in_runtime`]) is said only after that check: its figures would include
 /// the other thread's allocations, so the refusal is said instead.
 ///
 /// # Panics
@@ -433,23 +433,26 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
 /// panics.
 #[track_caller]
 pub fn around_runtime<R>(body: impl FnOnce() -> R) -> R {
-    match around_runtime_checked(body) {
+    match around_runtime_checked(body, false) {
         Ok(r) => r,
         Err(why) => panic!("{why}"),
     }
 }
 
 /// [`around_runtime`] for a `#[should_panic]` test: a refusal is printed and the test returns,
-/// so that it fails ("did not panic as expected") rather than pass on dhat-kit's panic.
+/// so that it fails ("did not panic as expected") rather than pass on dhat-kit's panic; and the
+/// body's own panic, the expected one, passes through only when the span was not refused (its
+/// figures, within the budget, held another thread's work).
 pub fn around_runtime_should_panic(body: impl FnOnce()) {
-    if let Err(why) = around_runtime_checked(body) {
+    if let Err(why) = around_runtime_checked(body, true) {
         eprintln!("{why}\n{SHOULD_PANIC_NOTE}");
     }
 }
 
 /// [`around_runtime`]'s work: the body's output, or why the test fails (the span's refusal
-/// first, then the budget's failure). The body's own panic passes through.
-fn around_runtime_checked<R>(body: impl FnOnce() -> R) -> Result<R, String> {
+/// first, then the budget's failure). The body's own panic passes through; with
+/// `check_on_panic`, only when the span is not refused.
+fn around_runtime_checked<R>(body: impl FnOnce() -> R, check_on_panic: bool) -> Result<R, String> {
     let span = WholeSpan::try_begin(ALL_THREADS)?;
     let outcome = {
         let _runtime = InRuntime::enter();
@@ -459,9 +462,14 @@ fn around_runtime_checked<R>(body: impl FnOnce() -> R) -> Result<R, String> {
         Ok(r) => Ok(r),
         Err(payload) => match payload.downcast::<Failure>() {
             Ok(failure) => Err(failure.0),
-            // The test's own panic: its message was said; the span ends as it unwinds.
+            // The test's own panic: its message was said. For a `#[should_panic]` test it is
+            // the expected one, which passes only on figures the span holds to be the test's.
             Err(payload) => {
-                drop(span);
+                if check_on_panic {
+                    span.try_end()?;
+                } else {
+                    drop(span);
+                }
                 resume_unwind(payload)
             }
         },
@@ -470,8 +478,8 @@ fn around_runtime_checked<R>(body: impl FnOnce() -> R) -> Result<R, String> {
     failure
 }
 
-/// A budget's failure inside [`around_runtime`], handed to it by [`finish`] as an unwinding
-/// payload (no panic hook runs, so nothing is said before the span's check).
+/// A budget's failure inside [`around_runtime`], handed to it by [`finish_in_runtime`] as an
+/// unwinding payload (no panic hook runs, so nothing is said before the span's check).
 struct Failure(String);
 
 thread_local! {
@@ -835,7 +843,19 @@ impl<F: Future> Future for Measured<F> {
 pub fn finish<T>(outcome: Result<T, String>) -> T {
     match outcome {
         Ok(output) => output,
-        // Said by `around_runtime` after its span's check.
+        Err(why) => panic!("{why}"),
+    }
+}
+
+/// [`finish`] for the test's own future under `#[tokio::test]` with `threads = "all"`: its
+/// failure is handed to [`around_runtime`] (an unwinding payload, no panic hook), which says it
+/// after checking its span. A budget of a helper the test awaits keeps [`finish`], which panics
+/// as usual, so that its message reaches a `JoinError`, a `catch_unwind` or a
+/// `#[should_panic(expected = ..)]`.
+#[track_caller]
+pub fn finish_in_runtime<T>(outcome: Result<T, String>) -> T {
+    match outcome {
+        Ok(output) => output,
         Err(why) if InRuntime::active() => resume_unwind(Box::new(Failure(why))),
         Err(why) => panic!("{why}"),
     }

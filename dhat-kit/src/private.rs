@@ -19,8 +19,9 @@ pub const DEFAULT_ALLOC: DefaultAlloc = crate::Alloc::new();
 
 /// What `#[assert_heap]` expands to: the budget, its keys and limits, and the runners.
 pub use crate::assert::{
-    around_runtime, around_runtime_should_panic, finish, run, run_future, run_future_should_panic,
-    run_should_panic, saturate, zero_of, Budget, Key, Limit, Measured, MeasuredShouldPanic,
+    around_runtime, around_runtime_should_panic, finish, finish_in_runtime, run, run_future,
+    run_future_should_panic, run_should_panic, saturate, zero_of, Budget, Key, Limit, Measured,
+    MeasuredShouldPanic,
 };
 
 /// What `#[assert_heap(baseline)]` expands to: checks a test's figures against its entry in the
