@@ -72,6 +72,32 @@ fn a_panic_says_at_which_size() {
     );
 }
 
+/// A buffer the work keeps and reuses, sized by the first, unmeasured run: nothing at the
+/// smallest size, then what each size adds to it. It read `n³ (exponent 3.08)`, and `n³` read
+/// beyond every class: the increments tell the class.
+#[test]
+fn a_reused_buffer_reads_by_what_each_size_adds() {
+    let mut buffer: Vec<u64> = Vec::new();
+    let report = dhat_kit::growth(&WIDE, |n| {
+        buffer.clear();
+        buffer.extend(0..n as u64);
+        buffer.len()
+    });
+    assert_eq!(report.rows()[0].1.total_bytes, 0, "{report}");
+    assert_eq!(report.exceeds("total_bytes", Linear), None, "{report}");
+    let fit = report.fit("total_bytes").unwrap();
+    assert_eq!(fit.class(), Linear, "{report}");
+    assert!((fit.exponent() - 1.0).abs() < 0.1, "{report}");
+    let mut cube: Vec<u8> = Vec::new();
+    let report = dhat_kit::growth(&[10, 30, 100], |n| {
+        cube.clear();
+        cube.resize(n * n * n, 0);
+        cube.len()
+    });
+    let fit = report.fit("total_bytes").unwrap();
+    assert_eq!((fit.class(), fit.beyond()), (Cubic, false), "{report}");
+}
+
 /// A fixed scratch buffer freed before a result that outgrows it: it read `n² (exponent 6.01)`
 /// and failed a true `n`; at these sizes it rises once, which cannot tell `n` from faster, and a
 /// declared `n` fails saying so; at sizes over which it rises twice it reads `n`.

@@ -146,6 +146,11 @@ impl FromStr for GrowthClass {
 /// faster class its figures fit (`n or n²`), so that [`Growth::exceeds`] refuses a declared `n`
 /// saying the sizes cannot tell; sizes over which it rises more than once tell.
 ///
+/// A figure that is nothing at the smallest size and rises at every step after it (a buffer the
+/// work keeps between runs, sized by an earlier one: each size allocates what it adds) is
+/// `b·(g(n) - g(n₀))`, which no `a + b·g(n)` with `a ≥ 0` fits: its class and exponent are read
+/// from the increments alone.
+///
 /// `n³` is the fastest class. Figures that grow faster (`n⁴`, `2ⁿ`: an exponent above 3.5, no
 /// step) read `faster than n³` ([`beyond`](Self::beyond)), which no declared class holds.
 ///
@@ -237,7 +242,11 @@ impl GrowthFit {
         GrowthFit {
             class: reading.class,
             // A best power for variation that is not growth would be any (6 fits a last rise).
-            exponent: if reading.flat { 0.0 } else { exponent(&points) },
+            exponent: match reading.exponent {
+                _ if reading.flat => 0.0,
+                Some(e) => e,
+                None => exponent(&points),
+            },
             fixed,
             per_g,
             undecided: reading.undecided,
@@ -376,6 +385,8 @@ struct Reading {
     flat: bool,
     /// They grow faster than the fastest class, `n³`.
     beyond: bool,
+    /// The exponent, where the figures' own fit does not give it (see [`classify`]).
+    exponent: Option<f64>,
 }
 
 impl GrowthClass {
@@ -408,10 +419,25 @@ fn classify(points: &[(f64, f64)]) -> Reading {
             undecided: None,
             flat: true,
             beyond: false,
+            exponent: None,
+        };
+    }
+    let (steps, errors) = increments_class(points);
+    // Nothing at the smallest size, and a rise at every step after it (a buffer the work keeps,
+    // sized by an earlier run: 0, then 8 bytes per item more than that size): the figures are
+    // growth from there, `b·(g(n) - g(n₀))`, which no `a + b·g(n)` with `a ≥ 0` fits (they read
+    // `n³`); their increments alone tell the class.
+    if points[0].1 <= NOISE && points.windows(2).all(|w| w[1].1 - w[0].1 > NOISE) {
+        let exponent = increments_exponent(points);
+        return Reading {
+            class: steps,
+            undecided: None,
+            flat: false,
+            beyond: steps == GrowthClass::Cubic && exponent > BEYOND,
+            exponent: Some(exponent),
         };
     }
     let level = slowest_fitting(points, GrowthClass::ALL.as_slice());
-    let (steps, errors) = increments_class(points);
     // A step (no change between two sizes, then more than noise) is what a capacity doubling
     // does between nearby sizes: its shape tells that the figure grows, not how fast.
     let power = if steps_up(points) {
@@ -441,6 +467,7 @@ fn classify(points: &[(f64, f64)]) -> Reading {
             undecided: Some(class),
             flat: false,
             beyond: false,
+            exponent: None,
         };
     }
     let best = errors.iter().copied().fold(f64::INFINITY, f64::min);
@@ -455,6 +482,7 @@ fn classify(points: &[(f64, f64)]) -> Reading {
         flat: false,
         // Faster than the fastest class: n⁴, 2ⁿ. (A step's exponent says nothing.)
         beyond: class == GrowthClass::Cubic && !steps_up(points) && exponent(points) > BEYOND,
+        exponent: None,
     }
 }
 
@@ -505,6 +533,34 @@ fn slowest_fitting(points: &[(f64, f64)], classes: &[GrowthClass]) -> GrowthClas
         .map_or(GrowthClass::Cubic, |(&c, _)| c)
 }
 
+/// The error of the fit of the increments `y - y₀` as `b·(g(n) - g(n₀))` (see
+/// [`increments_class`]).
+fn increments_error(points: &[(f64, f64)], g: impl Fn(f64) -> f64) -> f64 {
+    let (n0, y0) = points[0];
+    let rows: Vec<(f64, f64, f64)> = points[1..]
+        .iter()
+        .map(|&(n, y)| {
+            let d = (y - y0).max(0.0);
+            (g(n) - g(n0), d, 1.0 / ((d + NOISE) * (d + NOISE)))
+        })
+        .collect();
+    let sxx: f64 = rows.iter().map(|&(x, _, w)| w * x * x).sum();
+    let sxd: f64 = rows.iter().map(|&(x, d, w)| w * x * d).sum();
+    let b = if sxx > 0.0 { (sxd / sxx).max(0.0) } else { 0.0 };
+    let mean_square = rows
+        .iter()
+        .map(|&(x, d, _)| ((b * x + NOISE) / (d + NOISE)).ln().powi(2))
+        .sum::<f64>()
+        / rows.len() as f64;
+    mean_square.sqrt()
+}
+
+/// The exponent `p` of the best fit of the increments as `b·(n^p - n₀^p)`, as [`exponent`] is
+/// of the figures.
+fn increments_exponent(points: &[(f64, f64)]) -> f64 {
+    best_power(|p| increments_error(points, |n| n.powf(p)))
+}
+
 /// The class of the increments `y - y₀` over the smallest size's figure `y₀` (a fixed cost
 /// cancels in them), and each class's error, in the order of [`GrowthClass::ALL`].
 ///
@@ -514,29 +570,7 @@ fn slowest_fitting(points: &[(f64, f64)], classes: &[GrowthClass]) -> GrowthClas
 /// figure, with [`NOISE`] bytes or blocks of change fitting any class. The class is the slowest
 /// within [`SLACK`] of the best, as for the figures.
 fn increments_class(points: &[(f64, f64)]) -> (GrowthClass, [f64; 6]) {
-    let (n0, y0) = points[0];
-    let errors = GrowthClass::ALL.map(|class| {
-        let rows: Vec<(f64, f64, f64)> = points[1..]
-            .iter()
-            .map(|&(n, y)| {
-                let d = (y - y0).max(0.0);
-                (
-                    class.g(n) - class.g(n0),
-                    d,
-                    1.0 / ((d + NOISE) * (d + NOISE)),
-                )
-            })
-            .collect();
-        let sxx: f64 = rows.iter().map(|&(x, _, w)| w * x * x).sum();
-        let sxd: f64 = rows.iter().map(|&(x, d, w)| w * x * d).sum();
-        let b = if sxx > 0.0 { (sxd / sxx).max(0.0) } else { 0.0 };
-        let mean_square = rows
-            .iter()
-            .map(|&(x, d, _)| ((b * x + NOISE) / (d + NOISE)).ln().powi(2))
-            .sum::<f64>()
-            / rows.len() as f64;
-        mean_square.sqrt()
-    });
+    let errors = GrowthClass::ALL.map(|class| increments_error(points, |n| class.g(n)));
     let best = errors.iter().copied().fold(f64::INFINITY, f64::min);
     let class = GrowthClass::ALL
         .into_iter()
@@ -592,7 +626,11 @@ fn fit(points: &[(f64, f64)], g: impl Fn(f64) -> f64) -> (f64, f64, f64) {
 
 /// The `p` of the best fit of `a + b·n^p`, from 0 to 6, to within 0.001.
 fn exponent(points: &[(f64, f64)]) -> f64 {
-    let error = |p: f64| fit(points, |n| n.powf(p)).0;
+    best_power(|p| fit(points, |n| n.powf(p)).0)
+}
+
+/// The power from 0 to 6, to within 0.001, whose fit's `error` is least.
+fn best_power(error: impl Fn(f64) -> f64) -> f64 {
     let mut best = (f64::INFINITY, 0.0);
     for step in 0..=600 {
         let p = f64::from(step) / 100.0;
@@ -782,7 +820,8 @@ impl fmt::Display for Growth {
 /// `work` runs once more first, at the smallest size, unmeasured: what it sets up on first use
 /// and keeps (a `OnceLock`, a lazily built table, a pool, a cache warmed once) is then in no
 /// size's figures, rather than in the first size's alone, where it read as a fall hiding the
-/// growth of the others. Each run is measured on the current thread, as [`measure`] measures (threads `work` spawns are
+/// growth of the others. So it is called `sizes.len() + 1` times: a closure that takes one
+/// prepared input per call needs one more. Each run is measured on the current thread, as [`measure`] measures (threads `work` spawns are
 /// not counted); what `work` returns is dropped after it is measured, so `curr_bytes` is what a
 /// run's result (and anything else it leaves behind) holds. The fit is documented on
 /// [`GrowthFit`]; [`Growth`] prints as the table a person writes up ("10 items: 2 MB, 50: 15 MB"),

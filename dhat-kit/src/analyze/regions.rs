@@ -42,6 +42,13 @@ impl RegionRow {
     pub fn name(&self) -> String {
         self.path.join("/")
     }
+
+    /// Whether the row is what was allocated outside any region, or a sampled profile's
+    /// unsampled remainder.
+    fn is_not_a_region(&self) -> bool {
+        self.path.len() == 1
+            && (self.path[0] == OUTSIDE || self.path[0] == super::summary::REMAINDER)
+    }
 }
 
 /// A profile's regions: depth first, each region before its sub-regions, siblings by inclusive
@@ -70,7 +77,8 @@ pub struct RegionTable {
     pub schema: &'static str,
     /// The profile's mode: `dhat-kit-peak` or `dhat-kit-sampled`.
     pub mode: String,
-    /// The regions, then the outside row (if anything was allocated outside any region).
+    /// The regions, then the outside row (if anything was allocated outside any region), then a
+    /// sampled profile's `[unsampled remainder]` (estimates do not place it inside or outside).
     pub rows: Vec<RegionRow>,
     /// The profile's totals.
     pub total: Figures,
@@ -92,7 +100,22 @@ pub fn regions(profile: &Profile) -> Result<RegionTable, Error> {
     }
     let mut nodes: HashMap<Vec<String>, RegionRow> = HashMap::new();
     let mut outside = Figures::default();
+    // A sampled profile's unsampled remainder stands for allocations inside regions and outside
+    // alike: a row of its own, not the outside one.
+    let mut remainder = Figures::default();
+    let is_remainder = |pp: &crate::profile::ProgramPoint| {
+        sampled
+            && pp.fs.len() == 1
+            && profile
+                .ftbl
+                .get(pp.fs[0] as usize)
+                .is_some_and(|f| f.starts_with(super::summary::REMAINDER))
+    };
     for pp in &profile.pps {
+        if is_remainder(pp) {
+            remainder.add(pp);
+            continue;
+        }
         // Outermost first: the region frames at the outer end of the stack.
         let path: Vec<String> = pp
             .fs
@@ -140,13 +163,15 @@ pub fn regions(profile: &Profile) -> Result<RegionTable, Error> {
         }
         a.path.len().cmp(&b.path.len())
     });
-    if outside != Figures::default() {
-        rows.push(RegionRow {
-            path: vec![OUTSIDE.to_owned()],
-            own: outside,
-            inclusive: outside,
-            max_bytes: None,
-        });
+    for (name, figures) in [(OUTSIDE, outside), (super::summary::REMAINDER, remainder)] {
+        if figures != Figures::default() {
+            rows.push(RegionRow {
+                path: vec![name.to_owned()],
+                own: figures,
+                inclusive: figures,
+                max_bytes: None,
+            });
+        }
     }
     let t = profile.totals();
     Ok(RegionTable {
@@ -185,14 +210,14 @@ impl RegionTable {
         let inside: u64 = self
             .rows
             .iter()
-            .filter(|r| r.path.len() == 1 && r.path[0] != OUTSIDE)
+            .filter(|r| r.path.len() == 1 && !r.is_not_a_region())
             .map(|r| r.inclusive.total_bytes)
             .sum();
         let rows: Vec<Vec<String>> = self
             .rows
             .iter()
             .map(|r| {
-                let share = if r.path[0] == OUTSIDE {
+                let share = if r.is_not_a_region() {
                     "-".to_owned()
                 } else {
                     format!("{:.1}%", super::percent(r.inclusive.total_bytes, inside))
@@ -215,7 +240,7 @@ impl RegionTable {
             .collect();
         let markdown = format == super::Format::Markdown;
         let mut out = super::render_table(&header, &rows, markdown);
-        let regions = self.rows.iter().filter(|r| r.path[0] != OUTSIDE).count();
+        let regions = self.rows.iter().filter(|r| !r.is_not_a_region()).count();
         let mut notes = vec![if regions == 0 {
             "no regions were entered: every allocation was outside any region".to_owned()
         } else {
@@ -313,13 +338,16 @@ mod tests {
         );
     }
 
-    /// A sampled profile's region frames are at the outer end of its stacks, below the code's.
+    /// A sampled profile's region frames are at the outer end of its stacks, below the code's;
+    /// its unsampled remainder is a row of its own, not what was outside any region (it stands
+    /// for allocations inside regions too).
     #[test]
     fn a_sampled_profiles_regions_are_the_outer_frames() {
         let pps = [
             point(100, 0, "[4,2,3]"),
             point(50, 0, "[4,3]"),
             point(9, 0, "[4]"),
+            point(600, 0, "[1]"),
         ]
         .join(",");
         let p = profile(
@@ -329,7 +357,17 @@ mod tests {
         );
         let r = regions(&p).unwrap();
         let names: Vec<String> = r.rows.iter().map(RegionRow::name).collect();
-        assert_eq!(names, ["outer", "outer/inner", OUTSIDE]);
+        assert_eq!(
+            names,
+            [
+                "outer",
+                "outer/inner",
+                OUTSIDE,
+                super::super::summary::REMAINDER
+            ]
+        );
+        assert_eq!(r.rows[2].inclusive.total_bytes, 9);
+        assert_eq!(r.rows[3].inclusive.total_bytes, 600);
         assert_eq!(r.rows[0].inclusive.total_bytes, 150);
         assert_eq!(r.rows[0].max_bytes, None);
         assert!(r.estimated);
