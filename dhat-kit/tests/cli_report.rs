@@ -721,7 +721,7 @@ fn capped_tables_hold_the_largest_rows_by_every_figure_and_say_so() {
 
 /// `--budget` puts `check --budget`'s table, verdict and warnings on the page, a component over
 /// its limit (and, with `--strict`, one that claims nothing) in red; the page is written whatever
-/// the verdict. A bad budget file is bad input: exit 2, one line naming it, no page.
+/// the verdict.
 #[test]
 fn a_report_with_budgets_shows_checks_table_and_verdict() {
     let Some(chrome) = chromium("budget report") else {
@@ -801,6 +801,21 @@ fn a_report_with_budgets_shows_checks_table_and_verdict() {
             "{dom}"
         );
     }
+}
+
+/// `report --budget` without a browser: its warnings on stderr, as `check` says them (for a CI
+/// log), and a bad budget file is bad input, exit 2, one line naming it, no page.
+#[test]
+fn a_report_with_budgets_says_warnings_and_refuses_a_bad_file() {
+    let dir = TempDir::new("report", "budget-cli");
+    let budgets = dir.0.join("budgets.toml");
+    std::fs::write(
+        &budgets,
+        "[[component]]\nname = \"tokens\"\nmatch = { function = \"tokenize\" }\nmax = \"1 KiB\"\n\n\
+         [[component]]\nname = \"typo\"\nmatch = { function = \"tokenzie\" }\nmax = \"10%\"\n",
+    )
+    .unwrap();
+    let file = fixture("dhat-rs-heap.json");
     // The warnings go to stderr too, as `check` says them, for a CI log.
     let html = dir.0.join("logged.html");
     let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
