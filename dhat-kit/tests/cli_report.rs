@@ -719,6 +719,18 @@ fn capped_tables_hold_the_largest_rows_by_every_figure_and_say_so() {
     }
 }
 
+/// A budget file for `dhat-rs-heap.json`: `tokens` over its 1 KiB, `typo` matching nothing.
+fn budgets_with_a_typo(dir: &TempDir) -> PathBuf {
+    let budgets = dir.0.join("budgets.toml");
+    std::fs::write(
+        &budgets,
+        "[[component]]\nname = \"tokens\"\nmatch = { function = \"tokenize\" }\nmax = \"1 KiB\"\n\n\
+         [[component]]\nname = \"typo\"\nmatch = { function = \"tokenzie\" }\nmax = \"10%\"\n",
+    )
+    .unwrap();
+    budgets
+}
+
 /// `--budget` puts `check --budget`'s table, verdict and warnings on the page, a component over
 /// its limit (and, with `--strict`, one that claims nothing) in red; the page is written whatever
 /// the verdict.
@@ -728,13 +740,7 @@ fn a_report_with_budgets_shows_checks_table_and_verdict() {
         return;
     };
     let dir = TempDir::new("report", "budget");
-    let budgets = dir.0.join("budgets.toml");
-    std::fs::write(
-        &budgets,
-        "[[component]]\nname = \"tokens\"\nmatch = { function = \"tokenize\" }\nmax = \"1 KiB\"\n\n\
-         [[component]]\nname = \"typo\"\nmatch = { function = \"tokenzie\" }\nmax = \"10%\"\n",
-    )
-    .unwrap();
+    let budgets = budgets_with_a_typo(&dir);
     let file = fixture("dhat-rs-heap.json");
     let check = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
         .args(["check".as_ref(), file.as_os_str(), "--budget".as_ref()])
@@ -808,13 +814,7 @@ fn a_report_with_budgets_shows_checks_table_and_verdict() {
 #[test]
 fn a_report_with_budgets_says_warnings_and_refuses_a_bad_file() {
     let dir = TempDir::new("report", "budget-cli");
-    let budgets = dir.0.join("budgets.toml");
-    std::fs::write(
-        &budgets,
-        "[[component]]\nname = \"tokens\"\nmatch = { function = \"tokenize\" }\nmax = \"1 KiB\"\n\n\
-         [[component]]\nname = \"typo\"\nmatch = { function = \"tokenzie\" }\nmax = \"10%\"\n",
-    )
-    .unwrap();
+    let budgets = budgets_with_a_typo(&dir);
     let file = fixture("dhat-rs-heap.json");
     // The warnings go to stderr too, as `check` says them, for a CI log.
     let html = dir.0.join("logged.html");
