@@ -479,8 +479,9 @@ fn a_peak_session_leaves_the_threads_live_figures_as_they_were() {
     drop(keep);
 }
 
-/// A scope's thread that nobody joins hands its last batch over as it exits, after the scope has
-/// gone on: the session waits for it at its end (Linux), so the file holds what the thread did.
+/// A scope's thread that nobody joins may still be exiting when the scope has gone on: the file
+/// holds what the thread did all the same (read from its tally if it has not handed it over yet,
+/// and the session waits at its end for the thread to exit, on Linux).
 #[cfg(target_os = "linux")]
 #[test]
 fn the_file_holds_what_the_unjoined_threads_of_a_scope_allocated() {
@@ -886,4 +887,81 @@ fn ad_hoc_events_outside_an_ad_hoc_session_are_nothing() {
     let (_, stats) = dhat_kit::measure(|| counted_call(&[1, 2]));
     p.finish().unwrap();
     assert_eq!(stats, dhat_kit::Stats::default());
+}
+
+/// A thread that is alive, and idle, at both ends of a session (a pool's worker) has its work in
+/// the session's figures to the byte, and none of what it did before: each end reads the figures
+/// it has not handed over yet.
+#[test]
+fn an_idle_thread_alive_at_both_ends_of_a_session_is_counted_exactly() {
+    let out = common::run_ignored("child_an_idle_worker_serves_a_session");
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+}
+
+#[test]
+#[ignore = "run in a child process by an_idle_thread_alive_at_both_ends_of_a_session_is_counted_exactly"]
+fn child_an_idle_worker_serves_a_session() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// The worker's steps: 1 its work before the session done, 2 the session asks for its work,
+    /// 3 that work done, 4 it may exit.
+    static STEP: AtomicUsize = AtomicUsize::new(0);
+    /// Waits, allocating nothing, until the step is `n`.
+    fn wait_for(n: usize) {
+        while STEP.load(SeqCst) != n {
+            std::thread::yield_now();
+        }
+    }
+    let file = common::temp("profiler", "idle-worker.json");
+    let worker = std::thread::spawn(|| {
+        // Before the session: 100 blocks of 24 bytes, fewer than a batch, kept.
+        let before: Vec<Box<[u8; 24]>> = (0..100).map(|_| black_box(Box::new([1; 24]))).collect();
+        let before = black_box(before);
+        STEP.store(1, SeqCst);
+        wait_for(2);
+        // In the session: 37 new blocks of 10 bytes, kept, and two blocks from before freed.
+        let mut kept = [const { None }; 37];
+        for slot in &mut kept {
+            *slot = Some(black_box(Box::new([2u8; 10])));
+        }
+        let mut before = before.into_iter();
+        drop(black_box(before.next()));
+        drop(black_box(before.next()));
+        // And 1,500 blocks of 8 bytes made and freed: a batch handed over on the way, the rest
+        // not.
+        for i in 0..1_500u64 {
+            drop(black_box(Box::new(i)));
+        }
+        STEP.store(3, SeqCst);
+        wait_for(4);
+        drop((kept, before));
+    });
+    wait_for(1);
+    let profiler = peak(&file).build().unwrap();
+    STEP.store(2, SeqCst);
+    wait_for(3);
+    let stats = profiler.stats().unwrap();
+    let path = profiler.finish().unwrap();
+    STEP.store(4, SeqCst);
+    worker.join().unwrap();
+    let figures = (
+        stats.total_bytes,
+        stats.total_blocks,
+        stats.curr_bytes,
+        stats.curr_blocks,
+    );
+    let expected = (370 + 12_000, 37 + 1_500, 370 - 48, 35);
+    assert_eq!(figures, expected, "{stats:?}");
+    let totals = dhat_kit::profile::read(&path).unwrap().totals();
+    let in_file = (
+        totals.bytes,
+        totals.blocks,
+        totals.end_bytes,
+        totals.end_blocks,
+    );
+    assert_eq!(
+        in_file,
+        (370 + 12_000, 37 + 1_500, Some(370 - 48), Some(35))
+    );
 }

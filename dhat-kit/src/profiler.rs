@@ -550,15 +550,13 @@ enum Inner {
 /// before (std's runtime before `main` included). A region also entered before the session has
 /// its entries and totals since the start; its peak is exact when an entry during the session
 /// passed the earlier ones, and otherwise the lower of its earlier peak and all it allocated
-/// since. A thread hands over its last batch as it exits,
-/// and the end of a [`std::thread::scope`] waits for its threads' closures, not for their exits;
-/// so at its end the session first waits for the threads started during it to exit, or to go
-/// idle (a pool's workers), for at most 0.5 s (it reads the threads from `/proc/self/task`, on
-/// Linux; elsewhere, join them before the session ends). Threads that run on past the end hand
-/// over their figures in batches, so the file may lack up to a batch of each (up to 1,023
-/// allocations and 64 KiB of live bytes), and a batch one of them had pending when the session
-/// began is counted in it: shut pools and runtimes down before the session ends for exact
-/// figures. The `heap` and
+/// since. Every thread's work is in the totals and t-end figures to the operation, the threads
+/// still running at either end read with what they have not handed to the process tally yet
+/// (see [`process_stats`](crate::process_stats)). A thread frees std's bookkeeping of it as it
+/// exits, and the end of a [`std::thread::scope`] waits for its threads' closures, not for their
+/// exits; so at its end the session first waits for the threads started during it to exit, or to
+/// go idle (a pool's workers), for at most 0.5 s (it reads the threads from `/proc/self/task`, on
+/// Linux; elsewhere, join them before the session ends). The `heap` and
 /// `ad-hoc` files are dhat's, which counts every operation as it happens, with no such wait.
 ///
 /// # Examples
@@ -625,10 +623,9 @@ impl Profiler {
 
     /// The session's figures so far: the totals, t-gmax and t-end figures its file would hold if
     /// it ended now. In the `peak` and `sampled` modes, the process's since the session began
-    /// (batched as [`process_stats`](crate::process_stats) is: this thread's exact, each other
-    /// running thread's within a batch; the peak within 64 KiB per thread, but exact where only
-    /// this thread's work reached the process tally during the session and its own peak rose
-    /// during it); in the `heap` mode, dhat's own (`dhat::HeapStats`); `None` in the `ad-hoc`
+    /// (as [`process_stats`](crate::process_stats) reads them: totals and live figures to the
+    /// operation; the peak within 64 KiB per thread, but exact where no other thread worked
+    /// during the session and this thread's own peak rose during it); in the `heap` mode, dhat's own (`dhat::HeapStats`); `None` in the `ad-hoc`
     /// mode, whose file counts events.
     ///
     /// The live figures are the change since the start: a block allocated before the session and

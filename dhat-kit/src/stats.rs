@@ -275,14 +275,15 @@ pub fn thread_stats() -> Stats {
 
 /// The whole process's figures since it started.
 ///
-/// Totals and live figures are exact for the calling thread and for threads that have finished:
-/// whose `JoinHandle::join` returned, since a thread hands over its last figures as it exits. (The
-/// end of a [`std::thread::scope`] waits for its threads' closures, not for their exits: join a
-/// scoped thread's handle when its figures must be in.) Running threads hand their figures over in
-/// batches (every 1,024 allocations, or as soon as their live bytes moved by 64 KiB), so a snapshot
-/// taken while other threads run can lag each of them by at most that much; likewise the process
-/// peak (`max_bytes`) is exact to within 64 KiB for each thread alive at the time of the peak. This
-/// keeps the allocator free of shared counters on its hot path.
+/// Totals and live figures are exact to the operation: threads hand their figures to the process
+/// tally in batches (every 1,024 allocations, or as soon as their live bytes moved by 64 KiB),
+/// which keeps the allocator free of shared counters on its hot path, and this adds what each
+/// running thread has not handed over yet, read from its own tally (exactly for an idle thread;
+/// for one allocating meanwhile, to within the operation in progress). The peak (`max_bytes`) is
+/// the batches' (exact to within 64 KiB for each thread alive at the time of the peak), and at
+/// least the live figures now. A thread frees std's bookkeeping of it as it exits, after the end of
+/// a [`std::thread::scope`] has gone on (which waits for its threads' closures, not for their
+/// exits): join a scoped thread's handle when those frees must be in.
 ///
 /// Without a dhat-kit allocator installed, or built without the `peak` feature, every figure is 0.
 ///

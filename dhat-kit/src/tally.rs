@@ -7,6 +7,8 @@
 //! - For measurements ([`mark`]): begin a [`Mark`], end it; a [`Snapshot`] of the thread's tally
 //!   without disturbing it; this thread's and the process's figures.
 //! - For whole-process spans ([`process`]): a [`SpanMark`] over the process-wide tallies.
+//! - For readers of the process's figures ([`pending`]): what each running thread has not handed
+//!   over yet, read from its tally by another thread.
 //!
 //! # The hot path
 //!
@@ -32,8 +34,9 @@
 //!
 //! Why the code reached from a `GlobalAlloc` method never allocates, locks or panics, in one place:
 //!
-//! - [`alloc`], [`realloc`] and [`free`] touch only this thread's `Cell`s (wrapping arithmetic, no
-//!   overflow checks that could panic) and one relaxed load of its own band; `try_with` on a
+//! - [`alloc`], [`realloc`] and [`free`] touch only this thread's tally (wrapping arithmetic, no
+//!   overflow checks that could panic): `Cell`s, and relaxed loads and stores of the atomics
+//!   another thread may read ([`pending`]), plain moves as a `Cell`'s are; `try_with` on a
 //!   thread-local with no destructor never panics and never registers one.
 //! - The slow path ([`Tally::slow`], cold) does relaxed atomic additions (in exact mode, plain
 //!   loads and stores on the thread's own span slot, taken at its first exact-mode operation by a
@@ -56,9 +59,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 mod band;
 mod fence;
 pub(crate) mod mark;
+mod pending;
 pub(crate) mod process;
 
 pub(crate) use mark::{live, thread_stats, Delta, FrameMark, Mark, Snapshot};
+use pending::{Moves, SignedWord, Word, BATCHES};
 pub(crate) use process::{process_stats, SessionMark, SpanMark};
 
 /// A thread publishes its pending figures to the process tally at every this many allocations (the
@@ -132,7 +137,10 @@ pub(crate) fn exact_mode() -> bool {
 }
 
 /// One thread's figures since it started. Signed live figures: a thread may free blocks that
-/// other threads allocated. Its cells are private to this module and its children.
+/// other threads allocated. Its cells are private to this module and its children; only its own
+/// thread writes them, but for its band (exact mode's walk), and the figures a reader of the
+/// process's figures needs are atomics ([`Word`], [`SignedWord`]) that reader loads from another
+/// thread ([`pending`]).
 ///
 /// The live bytes are not a cell: they are `band_lo + rel`, the band's low end and the offset
 /// from it, so that the fast path's band check is one comparison of `rel`; the peak is kept the
@@ -143,11 +151,11 @@ pub(crate) fn exact_mode() -> bool {
 #[repr(C, align(64))]
 struct Tally {
     /// The live bytes less `band_lo` (wrapping): in the band while below `band`.
-    rel: Cell<u64>,
-    total_bytes: Cell<u64>,
-    total_blocks: Cell<u64>,
+    rel: Word,
+    total_bytes: Word,
+    total_blocks: Word,
     /// Blocks freed, and blocks replaced by a reallocation (which counts one new block).
-    gone_blocks: Cell<u64>,
+    gone_blocks: Word,
     /// The peak of the live bytes since the innermost open mark began (or the thread started),
     /// less `band_lo`, and the live blocks at that peak (the latest of equal peaks, as dhat
     /// does). Only [`mark`] lowers it.
@@ -164,16 +172,16 @@ struct Tally {
     /// published, less `PUBLISH_BYTES - 1`; [`OUT_OF_BAND`] below the live bytes before the first
     /// publication, and moved that much lower again while counting is paused. Only
     /// [`Tally::move_band`] changes it.
-    band_lo: Cell<i64>,
+    band_lo: SignedWord,
     /// Set while this thread is inside the inner allocator (its own allocations, as dhat's
     /// backtraces, are not counted twice) or in the kit's own bookkeeping ([`uncounted`]).
     busy: Cell<bool>,
     /// Figures already handed to the process tally.
-    pub_total_bytes: Cell<u64>,
-    pub_total_blocks: Cell<u64>,
+    pub_total_bytes: Word,
+    pub_total_blocks: Word,
     /// [`NEVER_PUBLISHED`] before the thread's first publication.
-    pub_curr_bytes: Cell<i64>,
-    pub_curr_blocks: Cell<i64>,
+    pub_curr_bytes: SignedWord,
+    pub_curr_blocks: SignedWord,
     /// This thread's birth stamp, taken when it was first counted (`process::epoch`): the span
     /// epoch then, and whether a whole-process span was open.
     born: Cell<u64>,
@@ -192,6 +200,8 @@ struct Tally {
     /// Set when the thread's exit hook has run: what it does after (other destructors) is
     /// published at once, since nothing will publish it later.
     exited: Cell<bool>,
+    /// Odd while the band moves (see [`pending`]).
+    moves: Moves,
 }
 
 // The cells the fast path touches are within the tally's first cache line.
@@ -281,21 +291,21 @@ impl Tally {
             // A new thread's first operation takes the slow path, which publishes (and so
             // registers the thread's exit hook).
             // Live bytes and peak 0, the band's low end far below them.
-            rel: Cell::new(OUT_OF_BAND as u64),
-            total_bytes: Cell::new(0),
-            total_blocks: Cell::new(0),
-            gone_blocks: Cell::new(0),
+            rel: Word::new(OUT_OF_BAND as u64),
+            total_bytes: Word::new(0),
+            total_blocks: Word::new(0),
+            gone_blocks: Word::new(0),
             peak_rel: Cell::new(OUT_OF_BAND as u64),
             peak_blocks: Cell::new(0),
             #[cfg(feature = "sampled")]
             countdown: Cell::new(i64::MAX),
             band: AtomicU64::new(0),
-            band_lo: Cell::new(-OUT_OF_BAND),
+            band_lo: SignedWord::new(-OUT_OF_BAND),
             busy: Cell::new(false),
-            pub_total_bytes: Cell::new(0),
-            pub_total_blocks: Cell::new(0),
-            pub_curr_bytes: Cell::new(NEVER_PUBLISHED),
-            pub_curr_blocks: Cell::new(0),
+            pub_total_bytes: Word::new(0),
+            pub_total_blocks: Word::new(0),
+            pub_curr_bytes: SignedWord::new(NEVER_PUBLISHED),
+            pub_curr_blocks: SignedWord::new(0),
             born: Cell::new(0),
             measuring: Cell::new(false),
             band_slot: Cell::new(NO_SLOT),
@@ -305,47 +315,53 @@ impl Tally {
             rng: Cell::new(0),
             span_totals: Cell::new(process::SpanTotals::Unassigned),
             exited: Cell::new(false),
+            moves: Moves::new(),
         }
     }
 
     /// The live bytes.
+    #[inline(always)]
     fn curr_bytes(&self) -> i64 {
         self.band_lo.get().wrapping_add(self.rel.get() as i64)
     }
 
     /// The live blocks.
+    #[inline(always)]
     fn curr_blocks(&self) -> i64 {
         self.total_blocks.get().wrapping_sub(self.gone_blocks.get()) as i64
     }
 
     /// The peak (live bytes, blocks) since the innermost open mark began.
+    #[cfg(test)]
     fn peak(&self) -> (i64, i64) {
         let bytes = self.band_lo.get().wrapping_add(self.peak_rel.get() as i64);
         (bytes, self.peak_blocks.get())
     }
 
     /// Sets the peak (for [`mark`], which lowers it at a mark's beginning and puts back the
-    /// higher one at its end).
-    fn set_peak(&self, (bytes, blocks): (i64, i64)) {
-        self.peak_rel
-            .set(bytes.wrapping_sub(self.band_lo.get()) as u64);
+    /// higher one at its end), given the band's low end `band_lo`, which the caller loaded.
+    #[inline(always)]
+    fn set_peak(&self, band_lo: i64, (bytes, blocks): (i64, i64)) {
+        self.peak_rel.set(bytes.wrapping_sub(band_lo) as u64);
         self.peak_blocks.set(blocks);
     }
 
     /// Moves the band's low end to `band_lo`, the live bytes and the peak unchanged.
     fn move_band(&self, band_lo: i64) {
-        let by = band_lo.wrapping_sub(self.band_lo.get()) as u64;
-        self.band_lo.set(band_lo);
-        self.rel.set(self.rel.get().wrapping_sub(by));
-        self.peak_rel.set(self.peak_rel.get().wrapping_sub(by));
+        self.moves.around(|| {
+            let by = band_lo.wrapping_sub(self.band_lo.get()) as u64;
+            self.band_lo.set(band_lo);
+            self.rel.set(self.rel.get().wrapping_sub(by));
+            self.peak_rel.set(self.peak_rel.get().wrapping_sub(by));
+        });
     }
 
     /// Whether the batch is due by the count: the allocations so far, before this one, are a
     /// multiple of [`PUBLISH_BLOCKS`] (the count itself, tested before it is incremented, costs
     /// two instructions fewer than the count after it; the bound is the same).
     #[inline(always)]
-    fn batch_due(&self) -> bool {
-        self.total_blocks.get() & (PUBLISH_BLOCKS - 1) == 0
+    fn batch_due(blocks: u64) -> bool {
+        blocks & (PUBLISH_BLOCKS - 1) == 0
     }
 
     /// Whether an offset `rel` from the band's low end is out of the band: the batch is due, or
@@ -356,20 +372,22 @@ impl Tally {
         rel >= self.band.load(Relaxed)
     }
 
-    /// Counts `op`: the fast path's work, and the slow path's.
+    /// Counts `op`: the fast path's work, and the slow path's. `rel` is the offset after it and
+    /// `blocks` the total blocks before it, which the caller loaded for its own checks (a free,
+    /// which adds no block and never peaks, passes anything). Each cell is loaded once, when it is
+    /// needed, and a figure the operation leaves alone is not stored (the cells are atomics, which
+    /// the compiler neither merges nor elides; see [`pending`]): a few plain moves on the
+    /// thread's own line.
     #[inline(always)]
-    fn count(&self, op: Op) {
-        self.total_bytes
-            .set(self.total_bytes.get().wrapping_add(op.total_bytes));
-        self.total_blocks
-            .set(self.total_blocks.get().wrapping_add(op.total_blocks));
-        let rel = self.rel.get().wrapping_add(op.bytes as u64);
+    fn count(&self, op: Op, rel: u64, blocks: u64) {
+        let total_blocks = blocks.wrapping_add(op.total_blocks);
+        if op.total_blocks != 0 {
+            self.total_bytes
+                .set(self.total_bytes.get().wrapping_add(op.total_bytes));
+            self.total_blocks.set(total_blocks);
+        }
         self.rel.set(rel);
         if op.gone_blocks != 0 {
-            // Only where blocks go: a fence also makes the compiler load again what it had in a
-            // register, which on an allocation's peak (every fixed-size pair reaches it) cost
-            // 0.06-0.11x `System` in `profile_overhead`'s 64-byte rows.
-            separate_accesses();
             self.gone_blocks
                 .set(self.gone_blocks.get().wrapping_add(op.gone_blocks));
         }
@@ -377,7 +395,10 @@ impl Tally {
         // bytes below the band's low end.
         if op.may_peak && rel as i64 >= self.peak_rel.get() as i64 {
             self.peak_rel.set(rel);
-            self.peak_blocks.set(self.curr_blocks());
+            // A plain load (this thread is the cell's only writer), which the compiler folds
+            // into the subtraction.
+            self.peak_blocks
+                .set(total_blocks.wrapping_sub(self.gone_blocks.own()) as i64);
         }
     }
 
@@ -412,11 +433,12 @@ impl Tally {
     /// or on the slow one when it leaves the band or the batch is due.
     #[inline(always)]
     fn count_new_block(&self, kind: Kind, size: usize, bytes: i64) {
+        let blocks = self.total_blocks.get();
         let rel = self.rel.get().wrapping_add(bytes as u64);
-        if self.batch_due() || self.out_of_band(rel) {
+        if Tally::batch_due(blocks) || self.out_of_band(rel) {
             self.slow(kind, size, bytes);
         } else {
-            self.count(Op::of(kind, size, bytes));
+            self.count(Op::of(kind, size, bytes), rel, blocks);
         }
     }
 
@@ -432,10 +454,11 @@ impl Tally {
     /// uncounted, when it does not.
     #[inline(always)]
     fn try_free_fast(&self, size: usize) -> bool {
-        if self.out_of_band(self.rel.get().wrapping_sub(size as u64)) {
+        let rel = self.rel.get().wrapping_sub(size as u64);
+        if self.out_of_band(rel) {
             return false;
         }
-        self.count(Op::free(size));
+        self.count(Op::free(size), rel, 0);
         true
     }
 
@@ -451,7 +474,8 @@ impl Tally {
         if self.busy.get() {
             return;
         }
-        self.count(op);
+        let rel = self.rel.get().wrapping_add(op.bytes as u64);
+        self.count(op, rel, self.total_blocks.get());
         if process::exact() {
             // The process tally is fed in batches as ever (a thread that never published is
             // always due, which registers it).
@@ -577,8 +601,14 @@ impl Tally {
             || self.rel.get() >= BAND
     }
 
-    /// Hands this thread's unpublished figures to the process tally, and centres its band on them.
+    /// Hands this thread's unpublished figures to the process tally, and centres its band on them:
+    /// one batch, which a reader of the figures not yet published sees whole or not at all
+    /// ([`pending`]).
     fn publish(&self) {
+        BATCHES.around(|| self.publish_batch());
+    }
+
+    fn publish_batch(&self) {
         let d_total_bytes = self
             .total_bytes
             .get()
@@ -636,17 +666,6 @@ impl Tally {
             }
         }
     }
-}
-
-/// Keeps the cell accesses before it and after it apart: no instruction, but the compiler may not
-/// merge a load or store of one side with one of the other. Without it, a free loads and stores
-/// the live bytes and the blocks gone as one 16-byte pair, which the processor cannot forward from
-/// the allocation's 8-byte store of the live bytes just before: a stall of about 4 ns on every
-/// alloc+free pair (the fixed-size pairs of `benches/alloc_overhead.rs` cost 1.55x `System` with
-/// the stall, 1.15x without).
-#[inline(always)]
-fn separate_accesses() {
-    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }
 
 /// Hands the thread's last figures to the process tally when the thread ends. Registered on the

@@ -72,16 +72,20 @@ impl<const N: usize> Bands<N> {
     /// of the mode, so that every thread's next operation sees it. Waits while another writer
     /// holds a slot (a few instructions).
     pub(super) fn set_all(&self, band_of: impl Fn() -> u64) {
+        self.visit(|band| band.store(band_of(), Relaxed));
+    }
+
+    /// Runs `f` on every registered band, holding its slot (as a walker does), so that its
+    /// thread's exit hook, and with it the thread's memory, waits until `f` returns. Waits while
+    /// another writer holds a slot (a few instructions).
+    pub(super) fn visit(&self, mut f: impl FnMut(&AtomicU64)) {
         let used = self.used.load(SeqCst);
         for slot in &self.slots[..used] {
             let Some(address) = claim(slot, |v| v != 0) else {
                 continue;
             };
-            // SAFETY: the slot holds the address of a registered thread's band, and the claim
-            // (`BUSY`, set by this walker) keeps that thread from leaving, so the tally's memory
-            // is alive (a thread frees its slot in its exit hook, before its memory goes).
-            let band = unsafe { &*(address as *const AtomicU64) };
-            band.store(band_of(), Relaxed);
+            // SAFETY: as in `set_all`: the claim keeps the band's thread from leaving.
+            f(unsafe { &*(address as *const AtomicU64) });
             slot.store(address, Release);
         }
     }

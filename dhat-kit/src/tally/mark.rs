@@ -45,9 +45,9 @@ impl FrameMark {
     /// Begins measuring this thread's allocations.
     pub(crate) fn begin() -> FrameMark {
         with_tally(|t| {
-            let start = Snapshot::of(t);
+            let (start, band_lo) = Snapshot::read(t);
             let _ = SET_ASIDE.try_with(|s| s.set(higher(s.get(), start.peak)));
-            t.set_peak((start.curr_bytes, start.curr_blocks));
+            t.set_peak(band_lo, (start.curr_bytes, start.curr_blocks));
             FrameMark { start }
         })
         .unwrap_or(FrameMark {
@@ -65,9 +65,9 @@ impl FrameMark {
     #[inline(always)]
     pub(crate) fn end_delta(self) -> Delta {
         with_tally(|t| {
-            let inner = t.peak();
-            t.set_peak(higher(self.start.peak, inner));
-            Snapshot::of(t).delta(&self.start, inner)
+            let (now, band_lo) = Snapshot::read(t);
+            t.set_peak(band_lo, higher(self.start.peak, now.peak));
+            now.delta(&self.start, now.peak)
         })
         .unwrap_or_default()
     }
@@ -128,13 +128,26 @@ impl Snapshot {
     }
 
     fn of(t: &Tally) -> Snapshot {
-        Snapshot {
-            total_bytes: t.total_bytes.get(),
-            total_blocks: t.total_blocks.get(),
-            curr_bytes: t.curr_bytes(),
-            curr_blocks: t.curr_blocks(),
-            peak: t.peak(),
-        }
+        Snapshot::read(t).0
+    }
+
+    /// The tally now, and the band's low end its live figures were read against; each cell
+    /// loaded once (they are atomics, which the compiler does not load once for us).
+    #[inline(always)]
+    fn read(t: &Tally) -> (Snapshot, i64) {
+        let band_lo = t.band_lo.own();
+        let total_blocks = t.total_blocks.own();
+        let snapshot = Snapshot {
+            total_bytes: t.total_bytes.own(),
+            total_blocks,
+            curr_bytes: band_lo.wrapping_add(t.rel.own() as i64),
+            curr_blocks: total_blocks.wrapping_sub(t.gone_blocks.own()) as i64,
+            peak: (
+                band_lo.wrapping_add(t.peak_rel.get() as i64),
+                t.peak_blocks.get(),
+            ),
+        };
+        (snapshot, band_lo)
     }
 
     /// The figures from `start` to this moment, given the highest peak between them.

@@ -16,7 +16,7 @@
 //! write and its read is asymmetric where the system offers it ([`fence`]): the step pays it.
 
 use super::mark::ThreadFigures;
-use super::{band_in_force, fence, with_tally, Tally, BANDS};
+use super::{band_in_force, fence, pending, with_tally, Tally, BANDS};
 use crate::stats::Stats;
 use std::cell::Cell;
 use std::sync::atomic::{
@@ -423,11 +423,27 @@ struct Span {
     left_behind_ops: AtomicU64,
 }
 
-/// The whole process's figures since it started (this thread's pending figures published first).
+/// The process tally, and the same with what the threads still running have not handed to it
+/// yet ([`pending`]): every operation made so far, to the operation of each thread working now.
+fn process_now() -> (Counts, Counts) {
+    pending::BATCHES.without_one(|| {
+        let published = PROCESS.read();
+        let pending = pending::sum(&BANDS);
+        let mut counts = published;
+        for i in 0..2 {
+            counts.totals[i] = counts.totals[i].wrapping_add(pending.totals[i]);
+            counts.live[i] = counts.live[i].wrapping_add(pending.live[i]);
+        }
+        (published, counts)
+    })
+}
+
+/// The whole process's figures since it started: its totals and live figures to the operation
+/// ([`process_now`]), its peak from the batches, at least the live figures now.
 pub(crate) fn process_stats() -> Stats {
     super::publish();
-    let now = PROCESS.read();
-    let (max_bytes, max_blocks) = PROCESS.peak();
+    let (_, now) = process_now();
+    let (max_bytes, max_blocks) = super::mark::higher(PROCESS.peak(), (now.live[0], now.live[1]));
     Stats {
         total_bytes: now.totals[0],
         total_blocks: now.totals[1],
@@ -442,29 +458,33 @@ fn clamp(v: i64) -> u64 {
     v.max(0) as u64
 }
 
-/// The process tally at a profiling session's beginning: the session's figures are the
-/// differences from it, and its peak is the process's highest live figures since
-/// ([`SESSION_PEAK`]). Batched as the process tally is: exact for the calling thread, within a
-/// batch for each other thread running at either end; and so is the peak (within 64 KiB per
-/// thread), but where the session's thread was the only one whose work the process tally took
-/// during it, and its own peak rose during it: that peak is then the session's, exactly. One
-/// session runs at a time (the profiler's lock).
+/// The process's figures at a profiling session's beginning: the session's figures are the
+/// differences from them. Its totals and live figures are exact to the operation (each thread
+/// still running read with what it has not handed over yet, [`process_now`]). Its peak is the
+/// highest the batches took the process tally since the beginning ([`SESSION_PEAK`]) above the
+/// tally then, so within 64 KiB per thread, and at least the live figures at its end; but where
+/// the session's thread was the only one at work during it, and its own peak rose during it: that
+/// peak is then the session's, exactly. One session runs at a time (the profiler's lock).
 pub(crate) struct SessionMark {
+    /// The process tally at the beginning, the base of the batches' peak.
+    published: Counts,
+    /// The process's figures at the beginning, with what no batch holds.
     start: Counts,
     /// The session's thread's figures at the beginning.
     thread: ThreadFigures,
 }
 
 impl SessionMark {
-    /// Marks the process tally, this thread's pending figures published first.
+    /// Marks the process's figures, this thread's pending figures published first.
     pub(crate) fn begin() -> SessionMark {
         super::publish();
         // Below any live figure first, so that a batch added while the start is read raises the
         // peak as it should, and is not overwritten by the start's figures.
         SESSION_PEAK.set((i64::MIN, 0));
-        let start = PROCESS.read();
-        SESSION_PEAK.raise(start.live[0], start.live[1]);
+        let (published, start) = process_now();
+        SESSION_PEAK.raise(published.live[0], published.live[1]);
         SessionMark {
+            published,
             start,
             thread: ThreadFigures::now(),
         }
@@ -483,11 +503,17 @@ impl SessionMark {
     /// it).
     pub(crate) fn read(&self) -> Stats {
         super::publish();
-        let now = PROCESS.read();
+        let (_, now) = process_now();
         let thread = ThreadFigures::now();
-        let [bytes, blocks] = self.start.live;
-        let mut peak = SESSION_PEAK.get();
-        peak = (peak.0.wrapping_sub(bytes), peak.1.wrapping_sub(blocks));
+        let since = |now: [i64; 2], then: [i64; 2]| {
+            (now[0].wrapping_sub(then[0]), now[1].wrapping_sub(then[1]))
+        };
+        let (bytes, blocks) = since(now.live, self.start.live);
+        // What a thread holds unpublished through the session moves neither the batches' peak
+        // nor their base; the live figures now include it.
+        let (peak_bytes, peak_blocks) = SESSION_PEAK.get();
+        let batches = since([peak_bytes, peak_blocks], self.published.live);
+        let mut peak = super::mark::higher(batches, (bytes, blocks));
         // The process tally took this thread's work alone (its totals and live figures moved
         // exactly as the thread's did): its own peak, if it rose during the session, was the
         // session's, counted on every operation where the batches may have missed it.
@@ -498,11 +524,7 @@ impl SessionMark {
                     == thread.live[i].wrapping_sub(self.thread.live[i])
         });
         if alone && thread.peak.0 > self.thread.peak.0 {
-            let [bytes, blocks] = self.thread.live;
-            let own = (
-                thread.peak.0.wrapping_sub(bytes),
-                thread.peak.1.wrapping_sub(blocks),
-            );
+            let own = since([thread.peak.0, thread.peak.1], self.thread.live);
             peak = super::mark::higher(peak, own);
         }
         Stats {
@@ -510,8 +532,8 @@ impl SessionMark {
             total_blocks: d(now.totals[1], self.start.totals[1]),
             max_bytes: clamp(peak.0),
             max_blocks: clamp(peak.1),
-            curr_bytes: clamp(now.live[0].wrapping_sub(bytes)),
-            curr_blocks: clamp(now.live[1].wrapping_sub(blocks)),
+            curr_bytes: clamp(bytes),
+            curr_blocks: clamp(blocks),
         }
     }
 }
@@ -620,5 +642,43 @@ mod tests {
             crate::fork::tests::in_a_child(|| !taken(other_slot) && taken(own_slot))
         });
         child.unwrap();
+    }
+
+    /// While a thread hands over a batch every 1,024 allocations, the process's totals read with
+    /// what it has not handed over never go back: a read that a batch overlapped (its figures
+    /// gone from the thread's unpublished ones and not yet in the process tally, or in both) is
+    /// taken again. (Other tests of this binary only add to the totals.)
+    #[test]
+    fn the_process_totals_read_with_the_unpublished_never_go_back() {
+        /// Stops the worker when the reads end, or fail.
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, SeqCst);
+            }
+        }
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            // This binary's allocator is not the kit's: the worker counts on its tally directly.
+            s.spawn(|| {
+                with_tally(|t| {
+                    while !stop.load(SeqCst) {
+                        t.on_alloc(std::ptr::null_mut(), 1);
+                        t.on_free(1);
+                    }
+                })
+            });
+            let _stop = Stop(&stop);
+            let mut last = [0u64; 2];
+            for i in 0..200_000 {
+                let (_, now) = process_now();
+                assert!(
+                    now.totals[0] >= last[0] && now.totals[1] >= last[1],
+                    "read {i}: {:?} after {last:?}",
+                    now.totals
+                );
+                last = now.totals;
+            }
+        });
     }
 }
