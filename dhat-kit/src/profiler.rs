@@ -551,8 +551,9 @@ enum Inner {
 /// its entries and totals since the start; its peak is exact when an entry during the session
 /// passed the earlier ones, and otherwise the lower of its earlier peak and all it allocated
 /// since. Every thread's work is in the totals and t-end figures to the operation, the threads
-/// still running at either end read with what they have not handed to the process tally yet
-/// (see [`process_stats`](crate::process_stats)). A thread frees std's bookkeeping of it as it
+/// still running at either end read from their own tallies (see
+/// [`process_stats`](crate::process_stats)); the peak leaves out what an idle thread held from
+/// before the session when it hands that over during it. A thread frees std's bookkeeping of it as it
 /// exits, and the end of a [`std::thread::scope`] waits for its threads' closures, not for their
 /// exits; so at its end the session first waits for the threads started during it to exit, or to
 /// go idle (a pool's workers), for at most 0.5 s (it reads the threads from `/proc/self/task`, on

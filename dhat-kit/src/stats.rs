@@ -277,9 +277,10 @@ pub fn thread_stats() -> Stats {
 ///
 /// Totals and live figures are exact to the operation: threads hand their figures to the process
 /// tally in batches (every 1,024 allocations, or as soon as their live bytes moved by 64 KiB),
-/// which keeps the allocator free of shared counters on its hot path, and this adds what each
-/// running thread has not handed over yet, read from its own tally (exactly for an idle thread;
-/// for one allocating meanwhile, to within the operation in progress). The peak (`max_bytes`) is
+/// which keeps the allocator free of shared counters on its hot path, so this sums instead every
+/// running thread's figures, read from its own tally (exactly for an idle thread; for one
+/// allocating meanwhile, to within the operation in progress), and those of the threads that
+/// have exited. The peak (`max_bytes`) is
 /// the batches' (exact to within 64 KiB for each thread alive at the time of the peak), and at
 /// least the live figures now. A thread frees std's bookkeeping of it as it exits, after the end of
 /// a [`std::thread::scope`] has gone on (which waits for its threads' closures, not for their

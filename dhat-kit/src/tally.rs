@@ -54,7 +54,7 @@
 use std::alloc::Layout;
 use std::any::TypeId;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 mod band;
 mod fence;
@@ -63,7 +63,7 @@ mod pending;
 pub(crate) mod process;
 
 pub(crate) use mark::{live, thread_stats, Delta, FrameMark, Mark, Snapshot};
-use pending::{Moves, SignedWord, Word, BATCHES};
+use pending::{Figures, Moves, SignedWord, Word, DEPARTURES, LEFT};
 pub(crate) use process::{process_stats, SessionMark, SpanMark};
 
 /// A thread publishes its pending figures to the process tally at every this many allocations (the
@@ -127,7 +127,15 @@ pub(crate) fn in_child(own_spans: usize) {
             process::in_child(own_spans, None);
             0
         });
-    BANDS.keep_only(own);
+    pending::in_child();
+    BANDS.keep_only(own, |band| {
+        // SAFETY: `band` was a registered tally's band, whose provenance its registration
+        // exposed; its thread is not in the child, but its memory is still the copy of the
+        // parent's (this runs right after the fork, before anything can unmap it), and no
+        // other thread exists to write it.
+        let gone = unsafe { pending::tally_at(band) };
+        pending::left_by_fork(gone);
+    });
 }
 
 /// Whether exact mode is on.
@@ -200,8 +208,12 @@ struct Tally {
     /// Set when the thread's exit hook has run: what it does after (other destructors) is
     /// published at once, since nothing will publish it later.
     exited: Cell<bool>,
-    /// Odd while the band moves (see [`pending`]).
+    /// Odd while the band moves or a batch is published (see [`pending`]).
     moves: Moves,
+    /// The live bytes and blocks a profiling session's beginning found unpublished here, which
+    /// its next batch carries (see [`process::SessionMark`]): written by the session's thread
+    /// while it holds this thread's slot, taken by this thread's next batch.
+    carry: [AtomicI64; 2],
 }
 
 // The cells the fast path touches are within the tally's first cache line.
@@ -316,6 +328,7 @@ impl Tally {
             span_totals: Cell::new(process::SpanTotals::Unassigned),
             exited: Cell::new(false),
             moves: Moves::new(),
+            carry: [AtomicI64::new(0), AtomicI64::new(0)],
         }
     }
 
@@ -478,8 +491,9 @@ impl Tally {
         self.count(op, rel, self.total_blocks.get());
         if process::exact() {
             // The process tally is fed in batches as ever (a thread that never published is
-            // always due, which registers it).
-            if self.due() {
+            // always due, which registers it); a thread not in the table publishes every
+            // operation, since no reader reads its tally.
+            if self.due() || self.band_slot.get() == NO_SLOT {
                 self.publish();
             }
             process::span_op(
@@ -602,10 +616,9 @@ impl Tally {
     }
 
     /// Hands this thread's unpublished figures to the process tally, and centres its band on them:
-    /// one batch, which a reader of the figures not yet published sees whole or not at all
-    /// ([`pending`]).
+    /// one batch, which a reader of this tally sees whole or not at all ([`pending`]).
     fn publish(&self) {
-        BATCHES.around(|| self.publish_batch());
+        self.moves.around(|| self.publish_batch());
     }
 
     fn publish_batch(&self) {
@@ -636,6 +649,9 @@ impl Tally {
             } else {
                 #[cfg(unix)]
                 crate::fork::hook();
+                // A reader of the process's figures reaches the whole tally from its band's
+                // address in the table ([`pending`]).
+                let _ = (self as *const Tally).expose_provenance();
                 if let Some(slot) = BANDS.register(&self.band, band_in_force) {
                     self.band_slot.set(slot);
                 }
@@ -652,10 +668,22 @@ impl Tally {
         let away =
             OUT_OF_BAND.wrapping_mul(i64::from(self.busy.get()) + i64::from(self.exited.get()));
         self.move_band(band_lo.wrapping_sub(away));
-        let _raised = process::publish_batch(
-            [d_total_bytes, d_total_blocks],
-            [d_curr_bytes, d_curr_blocks],
-        );
+        let batch = Figures {
+            totals: [d_total_bytes, d_total_blocks],
+            live: [d_curr_bytes, d_curr_blocks],
+        };
+        if self.band_slot.get() == NO_SLOT {
+            // Not in the table, so no reader reads this tally: its figures go to theirs.
+            LEFT.add(batch);
+        }
+        let carry = self.carry.each_ref().map(|c| {
+            if c.load(Relaxed) == 0 {
+                0
+            } else {
+                c.swap(0, Relaxed)
+            }
+        });
+        let _raised = process::publish_batch(batch, carry);
         #[cfg(feature = "sampled")]
         {
             if _raised {
@@ -679,11 +707,20 @@ impl Drop for PublishAtExit {
             t.exited.set(true);
             t.publish();
             process::give_back(&t.span_totals);
-            // Before the thread's memory goes: no walk of exact mode writes its band after this.
-            // (Past the exit hook, the band's low end keeps every operation out of it anyway.)
-            let slot = t.band_slot.replace(NO_SLOT);
+            // Before the thread's memory goes: no walk of exact mode writes its band after this,
+            // and no reader reads its tally. (Past the exit hook, the band's low end keeps every
+            // operation out of it anyway, and each is published, to the figures of the threads
+            // not in the table.) Its figures join theirs as it leaves.
+            let slot = t.band_slot.get();
             if slot != NO_SLOT {
-                BANDS.unregister(slot, &t.band);
+                DEPARTURES.around(|| {
+                    LEFT.add(Figures {
+                        totals: [t.total_bytes.get(), t.total_blocks.get()],
+                        live: [t.curr_bytes(), t.curr_blocks()],
+                    });
+                    BANDS.unregister(slot, &t.band);
+                    t.band_slot.set(NO_SLOT);
+                });
             }
         });
     }
@@ -763,8 +800,9 @@ fn counted<R>(reenters: bool, call: impl FnOnce() -> R, count: impl FnOnce(&Tall
         Ok(Some(t)) => {
             let r = call();
             // SAFETY: `t` points at this thread's tally, which `try_with` just showed alive; the
-            // inner allocator cannot end the thread, so it is still alive, and only this thread
-            // touches it (its fields are `Cell`s, used through a shared reference).
+            // inner allocator cannot end the thread, so it is still alive; only this thread
+            // writes it (its `Cell`s and the atomics other threads may read, see `pending`),
+            // through a shared reference.
             let t = unsafe { &*t };
             if reenters {
                 t.busy.set(false);

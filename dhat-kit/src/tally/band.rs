@@ -84,7 +84,9 @@ impl<const N: usize> Bands<N> {
             let Some(address) = claim(slot, |v| v != 0) else {
                 continue;
             };
-            // SAFETY: as in `set_all`: the claim keeps the band's thread from leaving.
+            // SAFETY: the slot holds the address of a registered thread's band, and the claim
+            // (`BUSY`, set by this walker) keeps that thread from leaving, so the tally's memory
+            // is alive (a thread frees its slot in its exit hook, before its memory goes).
             f(unsafe { &*(address as *const AtomicU64) });
             slot.store(address, Release);
         }
@@ -109,10 +111,14 @@ impl<const N: usize> Bands<N> {
     /// In a forked child, where only the forking thread lives on: frees every slot but the one
     /// holding the band at `own` (0: none), and drops every claim, its own slot's included, since
     /// the threads that held them are not in the child. Their memory may be unmapped and reused
-    /// there, so no walk may write to it. Runs while no other thread exists.
-    pub(super) fn keep_only(&self, own: usize) {
+    /// there, so no walk may write to it; `gone` is given each freed band's address first, while
+    /// it is still the copy of the parent's. Runs while no other thread exists.
+    pub(super) fn keep_only(&self, own: usize, mut gone: impl FnMut(usize)) {
         for slot in &self.slots[..self.used.load(SeqCst)] {
             let address = slot.load(SeqCst) & !BUSY;
+            if address != own && address != 0 {
+                gone(address);
+            }
             slot.store(if address == own { address } else { 0 }, SeqCst);
         }
     }
@@ -213,11 +219,11 @@ mod tests {
         // process forked: neither claim can end in the child.
         bands.slots[1].fetch_or(BUSY, SeqCst);
         bands.slots[2].fetch_or(BUSY, SeqCst);
-        bands.keep_only(address(1));
+        bands.keep_only(address(1), |_| ());
         let slots = bands.slots.each_ref().map(|s| s.load(SeqCst));
         assert_eq!(slots, [0, address(1), 0, 0]);
         // A child whose forking thread had no slot keeps none.
-        bands.keep_only(0);
+        bands.keep_only(0, |_| ());
         assert!(bands.slots.iter().all(|s| s.load(SeqCst) == 0));
     }
 

@@ -1,11 +1,13 @@
-//! What the threads still running have not handed to the process tally yet, read from another
-//! thread: so that a profiling session's two ends, and [`process_stats`](crate::process_stats),
-//! hold every thread's work to the operation, not to the batch.
+//! The process's figures to the operation, read from every thread's tally: so that a profiling
+//! session's two ends, and [`process_stats`](crate::process_stats), hold every thread's work, not
+//! only what the threads have handed to the process tally in batches.
 //!
 //! A thread hands its figures to the process tally in batches ([`Tally::publish`]); between two,
-//! up to a batch of its work is its own. An idle thread (a pool's worker between requests) may
-//! hold one for good. So a reader sums the process tally and, for each registered thread, its
-//! figures less those it last published.
+//! up to a batch of its work is its own, and an idle thread (a pool's worker between requests)
+//! may hold one for good. So a reader sums, instead, every registered thread's own figures since
+//! it started (its tally, read from another thread) and the figures of every thread that is not
+//! in the table: those that have exited (each hands its figures over as it leaves the table),
+//! and those that never got a slot or work on past their exit hook (each of their batches).
 //!
 //! # The protocol
 //!
@@ -15,16 +17,17 @@
 //!   claim of [`band`](super::band), which the thread's exit hook waits for before its memory
 //!   can go), so the reader reaches it from its band's address.
 //! - Its live bytes are two cells (the band's low end and the offset from it), moved together
-//!   only off the fast path ([`Tally::move_band`]), inside the tally's own sequence count
-//!   ([`Moves`]): the reader reads them again when the count moved or was odd.
-//! - A batch changes the process tally and the thread's published figures, two places: every
-//!   batch is counted as begun before it and as done after it ([`BATCHES`]), and a read that a
-//!   batch overlapped is taken again.
+//!   only off the fast path ([`Tally::move_band`]), and its published figures change together in
+//!   a batch: both inside the tally's own sequence count ([`Moves`]), which sends the reader back
+//!   when it moved or was odd.
+//! - A thread leaving the table adds its figures to [`LEFT`] and frees its slot inside a count of
+//!   departures begun and done ([`DEPARTURES`]): a read that one overlapped (the thread counted
+//!   twice, or not at all) is taken again. Threads leave rarely, so busy threads never hold a
+//!   read back.
 //!
 //! A thread working while it is read is read to within the operation in progress (its totals and
 //! its live figures may be one operation apart); an idle one exactly.
 
-use super::band::Bands;
 use super::{Tally, NEVER_PUBLISHED};
 use std::sync::atomic::{
     fence, AtomicI64, AtomicU64,
@@ -95,7 +98,8 @@ impl SignedWord {
     }
 }
 
-/// A tally's sequence count: odd while its thread moves its band (the live bytes' two cells).
+/// A tally's sequence count: odd while its thread moves its band (the live bytes' two cells) or
+/// publishes a batch.
 pub(super) struct Moves(AtomicU64);
 
 impl Moves {
@@ -103,9 +107,13 @@ impl Moves {
         Moves(AtomicU64::new(0))
     }
 
-    /// Runs `f`, which moves the band, with the count odd. Only the tally's own thread calls this.
+    /// Runs `f`, which moves the band or publishes a batch, with the count odd (already odd: `f`
+    /// is inside another such step). Only the tally's own thread calls this.
     pub(super) fn around<R>(&self, f: impl FnOnce() -> R) -> R {
         let n = self.0.load(Relaxed);
+        if n & 1 == 1 {
+            return f();
+        }
         self.0.store(n.wrapping_add(1), Relaxed);
         fence(Release);
         let r = f();
@@ -114,31 +122,34 @@ impl Moves {
     }
 }
 
-/// How many batches have begun and how many are done (see the module's protocol).
-pub(super) struct Batches {
+/// How many threads have begun leaving the table and how many are done (see the module's
+/// protocol).
+pub(super) struct Departures {
     begun: AtomicU64,
     done: AtomicU64,
 }
 
-/// Every batch of every thread.
-pub(super) static BATCHES: Batches = Batches {
+/// Every departure of a thread from the table.
+pub(super) static DEPARTURES: Departures = Departures {
     begun: AtomicU64::new(0),
     done: AtomicU64::new(0),
 };
 
-impl Batches {
-    /// Runs `f`, a thread's batch (its published figures and the process tally both changed),
+impl Departures {
+    /// Runs `f`, a thread leaving the table (its figures added to [`LEFT`], its slot freed),
     /// counted as begun before it and done after it.
     pub(super) fn around<R>(&self, f: impl FnOnce() -> R) -> R {
         self.begun.fetch_add(1, SeqCst);
+        // The writes of `f` stay after the count (a seqlock writer's store barrier).
+        fence(Release);
         let r = f();
         self.done.fetch_add(1, SeqCst);
         r
     }
 
-    /// Runs `read` until no batch overlapped it, at most `TRIES` times (a process whose threads
-    /// hand over batches without pause keeps the last, within a batch per thread): each time,
-    /// after every batch begun has ended.
+    /// Runs `read` until no departure overlapped it, at most `TRIES` times (a process whose
+    /// threads leave without pause keeps the last, which may count a thread leaving meanwhile
+    /// twice or not at all): each time, after every departure begun has ended.
     pub(super) fn without_one<R>(&self, mut read: impl FnMut() -> R) -> R {
         const TRIES: u32 = 64;
         let mut tries = 0;
@@ -147,7 +158,7 @@ impl Batches {
             let done = self.done.load(SeqCst);
             let begun = self.begun.load(SeqCst);
             if begun != done && tries < TRIES {
-                // A batch in progress: a few instructions, unless its thread was preempted.
+                // A departure in progress: a few instructions, unless its thread was preempted.
                 std::thread::yield_now();
                 continue;
             }
@@ -158,18 +169,24 @@ impl Batches {
             }
         }
     }
+
+    /// In a forked child, where only the forking thread lives on: a departure the fork caught
+    /// on another thread never ends there.
+    #[cfg(unix)]
+    pub(super) fn in_child(&self) {
+        self.done.store(self.begun.load(SeqCst), SeqCst);
+    }
 }
 
-/// Unpublished figures: totals (bytes, blocks) and the change of the live figures (bytes,
-/// blocks).
+/// Figures: totals (bytes, blocks) and live figures (bytes, blocks).
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub(super) struct Pending {
+pub(super) struct Figures {
     pub(super) totals: [u64; 2],
     pub(super) live: [i64; 2],
 }
 
-impl Pending {
-    fn add(&mut self, other: Pending) {
+impl Figures {
+    pub(super) fn add(&mut self, other: Figures) {
         for i in 0..2 {
             self.totals[i] = self.totals[i].wrapping_add(other.totals[i]);
             self.live[i] = self.live[i].wrapping_add(other.live[i]);
@@ -177,31 +194,81 @@ impl Pending {
     }
 }
 
-/// What `t` has not published yet. Read from any thread; exact for an idle one (see the
-/// module's protocol).
-pub(super) fn of(t: &Tally) -> Pending {
+/// The figures of the threads not in the table: those that left it, and the batches of those
+/// that never got a slot or work on past their exit hook.
+pub(super) struct Left {
+    totals: [AtomicU64; 2],
+    live: [AtomicI64; 2],
+}
+
+/// The figures of every thread not in the table.
+pub(super) static LEFT: Left = Left {
+    totals: [AtomicU64::new(0), AtomicU64::new(0)],
+    live: [AtomicI64::new(0), AtomicI64::new(0)],
+};
+
+impl Left {
+    /// Adds a thread's figures (a thread leaving the table, or a batch of one not in it).
+    pub(super) fn add(&self, f: Figures) {
+        for i in 0..2 {
+            if f.totals[i] != 0 {
+                self.totals[i].fetch_add(f.totals[i], Relaxed);
+            }
+            if f.live[i] != 0 {
+                self.live[i].fetch_add(f.live[i], Relaxed);
+            }
+        }
+    }
+
+    fn read(&self) -> Figures {
+        Figures {
+            totals: [self.totals[0].load(SeqCst), self.totals[1].load(SeqCst)],
+            live: [self.live[0].load(SeqCst), self.live[1].load(SeqCst)],
+        }
+    }
+}
+
+/// What one read of a thread's tally holds: its figures since it started, and those it has not
+/// published (whose live part is what a profiling session carries, see
+/// [`process`](super::process)).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(super) struct Read {
+    pub(super) own: Figures,
+    pub(super) pending: Figures,
+}
+
+/// `t`'s figures. Read from any thread; exact for an idle one (see the module's protocol).
+pub(super) fn of(t: &Tally) -> Read {
     let mut spins = 0u32;
     loop {
         let before = t.moves.0.load(Acquire);
-        if t.pub_curr_bytes.get() == NEVER_PUBLISHED {
-            // Registered, its first batch under way: all it did goes in that batch.
-            return Pending::default();
-        }
-        let pending = Pending {
-            totals: [
-                t.total_bytes.get().wrapping_sub(t.pub_total_bytes.get()),
-                t.total_blocks.get().wrapping_sub(t.pub_total_blocks.get()),
-            ],
-            live: [
-                t.curr_bytes().wrapping_sub(t.pub_curr_bytes.get()),
-                t.curr_blocks().wrapping_sub(t.pub_curr_blocks.get()),
-            ],
+        let own = Figures {
+            totals: [t.total_bytes.get(), t.total_blocks.get()],
+            live: [t.curr_bytes(), t.curr_blocks()],
+        };
+        let published = Figures {
+            totals: [t.pub_total_bytes.get(), t.pub_total_blocks.get()],
+            // Before its first publication (registered, that batch under way), nothing.
+            live: match t.pub_curr_bytes.get() {
+                NEVER_PUBLISHED => [0, 0],
+                bytes => [bytes, t.pub_curr_blocks.get()],
+            },
         };
         fence(Acquire);
         if before & 1 == 0 && t.moves.0.load(Relaxed) == before {
-            return pending;
+            let pending = Figures {
+                totals: [
+                    own.totals[0].wrapping_sub(published.totals[0]),
+                    own.totals[1].wrapping_sub(published.totals[1]),
+                ],
+                live: [
+                    own.live[0].wrapping_sub(published.live[0]),
+                    own.live[1].wrapping_sub(published.live[1]),
+                ],
+            };
+            return Read { own, pending };
         }
-        // The band moving: a few instructions, unless its thread was preempted.
+        // The band moving, or a batch: a few instructions, unless its thread was preempted.
         spins += 1;
         if spins.is_multiple_of(64) {
             std::thread::yield_now();
@@ -211,20 +278,56 @@ pub(super) fn of(t: &Tally) -> Pending {
     }
 }
 
-/// The sum of what every registered thread in `bands` has not published yet.
-pub(super) fn sum<const N: usize>(bands: &Bands<N>) -> Pending {
-    let mut sum = Pending::default();
-    bands.visit(|band| {
-        let at = band as *const AtomicU64 as usize - std::mem::offset_of!(Tally, band);
-        // SAFETY: a registered band is the `band` field of a thread's tally, so `at` is that
-        // tally's address; `visit` holds the band's slot, which keeps the thread's exit hook
-        // from returning (so its thread-local memory is alive) until this closure returns. The
-        // tally's fields read here are atomics (`Word`, `SignedWord`, `Moves`); its `Cell`s are
-        // not touched.
-        let t = unsafe { &*(at as *const Tally) };
-        sum.add(of(t));
+/// The tally whose band is at address `band`.
+///
+/// # Safety
+///
+/// `band` is the address of the `band` field of a thread's tally registered in the table
+/// (registration exposed the whole tally's provenance, see [`Tally::publish`]), and that
+/// tally's memory stays valid while the reference is used (its slot is held).
+pub(super) unsafe fn tally_at<'a>(band: usize) -> &'a Tally {
+    let at = band.wrapping_sub(std::mem::offset_of!(Tally, band));
+    // SAFETY: the caller guarantees that `at` is a registered, live tally whose provenance was
+    // exposed; its fields read through the reference are atomics, its `Cell`s are not touched.
+    unsafe { &*std::ptr::with_exposed_provenance::<Tally>(at) }
+}
+
+/// In a forked child: see [`Departures::in_child`].
+#[cfg(unix)]
+pub(super) fn in_child() {
+    DEPARTURES.in_child();
+}
+
+/// In a forked child, a thread of the parent's that the child has not got leaves the table: what
+/// it published stays in the process's figures (as in the process tally), what it had not is
+/// lost with it.
+#[cfg(unix)]
+pub(super) fn left_by_fork(t: &Tally) {
+    if t.pub_curr_bytes.get() == NEVER_PUBLISHED {
+        return;
+    }
+    LEFT.add(Figures {
+        totals: [t.pub_total_bytes.get(), t.pub_total_blocks.get()],
+        live: [t.pub_curr_bytes.get(), t.pub_curr_blocks.get()],
     });
-    sum
+}
+
+/// The process's figures since it started, to the operation: every thread's in the table, read
+/// from its tally, and those of every thread not in it ([`LEFT`]). `each` is given every tally
+/// read (for a profiling session's carries); on a read taken again, again.
+pub(super) fn process_figures(mut each: impl FnMut(&Tally, &Read)) -> Figures {
+    DEPARTURES.without_one(|| {
+        let mut sum = LEFT.read();
+        super::BANDS.visit(|band| {
+            // SAFETY: a registered band is a tally's, and `visit` holds its slot until this
+            // closure returns.
+            let t = unsafe { tally_at(band as *const AtomicU64 as usize) };
+            let read = of(t);
+            each(t, &read);
+            sum.add(read.own);
+        });
+        sum
+    })
 }
 
 #[cfg(test)]
@@ -282,12 +385,32 @@ mod tests {
             |t| {
                 let mut worst = 0u64;
                 for _ in 0..2_000_000 {
-                    worst = worst.max(of(t).live[0].unsigned_abs());
+                    worst = worst.max(of(t).pending.live[0].unsigned_abs());
                 }
                 worst
             },
         );
         assert!(worst <= super::super::PUBLISH_BYTES, "{worst} bytes");
+    }
+
+    /// A read that a thread's departure overlapped (its figures may be counted both in the table
+    /// and among the departed, or in neither) is taken again; one no departure overlapped is not.
+    #[test]
+    fn a_read_a_departure_overlapped_is_taken_again() {
+        let departures = Departures {
+            begun: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+        };
+        let mut reads = 0;
+        departures.without_one(|| {
+            reads += 1;
+            if reads == 1 {
+                std::thread::scope(|s| {
+                    s.spawn(|| departures.around(|| ()));
+                });
+            }
+        });
+        assert_eq!(reads, 2);
     }
 
     /// A thread that has stopped is read exactly: everything since its last batch.
@@ -316,10 +439,10 @@ mod tests {
                 while !done.load(SeqCst) {
                     std::thread::yield_now();
                 }
-                of(t)
+                of(t).pending
             },
         );
-        let expected = Pending {
+        let expected = Figures {
             totals: [60, 3],
             live: [40, 2],
         };

@@ -388,13 +388,30 @@ const NO_SESSION: i64 = i64::MAX;
 /// none runs.
 static SESSION_PEAK: Peak = Peak::new(NO_SESSION);
 
-/// Adds a thread's batch to the process tally ([`Tally::publish`]); returns whether it raised
-/// (or met) the running profiling session's peak.
-pub(super) fn publish_batch(totals: [u64; 2], live: [i64; 2]) -> bool {
+/// Adds a thread's batch to the process tally ([`Tally::publish`]), and takes off [`CARRY`] what
+/// the running profiling session found unpublished on that thread at its beginning (`carry`,
+/// which the batch holds); returns whether the batch raised (or met) the session's peak.
+pub(super) fn publish_batch(batch: pending::Figures, carry: [i64; 2]) -> bool {
+    // The carry first: a peak read meanwhile is at worst low by it, never high.
+    for (c, by) in CARRY.iter().zip(carry) {
+        if by != 0 {
+            c.fetch_sub(by, Relaxed);
+        }
+    }
     PROCESS
-        .add(totals, live)
-        .is_some_and(|(bytes, blocks)| SESSION_PEAK.raise(bytes, blocks))
+        .add(batch.totals, batch.live)
+        .is_some_and(|(bytes, blocks)| {
+            let [cb, ck] = CARRY.each_ref().map(|c| c.load(Relaxed));
+            SESSION_PEAK.raise(bytes.wrapping_add(cb), blocks.wrapping_add(ck))
+        })
 }
+
+/// The live bytes and blocks a profiling session's beginning found unpublished on the threads
+/// that have not published since (the sum of their tallies' `carry`): what the process tally
+/// lacks of their live figures, as long as they stay idle. Raising the session's peak with the
+/// process tally plus this keeps what a thread did before the session out of the peak when its
+/// next batch, inside the session, hands it over.
+static CARRY: [AtomicI64; 2] = [AtomicI64::new(0), AtomicI64::new(0)];
 
 /// Adds `by` to a live figure and returns the figure after it; a plain load when `by` is zero.
 fn add_live(figure: &AtomicI64, by: i64) -> i64 {
@@ -423,26 +440,20 @@ struct Span {
     left_behind_ops: AtomicU64,
 }
 
-/// The process tally, and the same with what the threads still running have not handed to it
-/// yet ([`pending`]): every operation made so far, to the operation of each thread working now.
-fn process_now() -> (Counts, Counts) {
-    pending::BATCHES.without_one(|| {
-        let published = PROCESS.read();
-        let pending = pending::sum(&BANDS);
-        let mut counts = published;
-        for i in 0..2 {
-            counts.totals[i] = counts.totals[i].wrapping_add(pending.totals[i]);
-            counts.live[i] = counts.live[i].wrapping_add(pending.live[i]);
-        }
-        (published, counts)
-    })
+/// The process's figures now, to the operation ([`pending::process_figures`]), as counts.
+fn process_now() -> Counts {
+    let f = pending::process_figures(|_, _| ());
+    Counts {
+        totals: f.totals,
+        live: f.live,
+    }
 }
 
 /// The whole process's figures since it started: its totals and live figures to the operation
 /// ([`process_now`]), its peak from the batches, at least the live figures now.
 pub(crate) fn process_stats() -> Stats {
     super::publish();
-    let (_, now) = process_now();
+    let now = process_now();
     let (max_bytes, max_blocks) = super::mark::higher(PROCESS.peak(), (now.live[0], now.live[1]));
     Stats {
         total_bytes: now.totals[0],
@@ -459,33 +470,51 @@ fn clamp(v: i64) -> u64 {
 }
 
 /// The process's figures at a profiling session's beginning: the session's figures are the
-/// differences from them. Its totals and live figures are exact to the operation (each thread
-/// still running read with what it has not handed over yet, [`process_now`]). Its peak is the
-/// highest the batches took the process tally since the beginning ([`SESSION_PEAK`]) above the
-/// tally then, so within 64 KiB per thread, and at least the live figures at its end; but where
-/// the session's thread was the only one at work during it, and its own peak rose during it: that
-/// peak is then the session's, exactly. One session runs at a time (the profiler's lock).
+/// differences from them. Its totals and live figures are exact to the operation (every thread's
+/// read from its tally, [`pending::process_figures`]). Its peak is the highest live figures the
+/// batches took the process tally to since the beginning ([`SESSION_PEAK`]), each with what the
+/// idle threads still carried from before the session ([`CARRY`]), above those at the beginning:
+/// exact to within 64 KiB per thread working at the peak (a thread that was working at the
+/// beginning, to within a batch), and at least the live figures at its end; and where the
+/// session's thread was the only one at work during it, and its own peak rose during it, that
+/// peak exactly. One session runs at a time (the profiler's lock).
 pub(crate) struct SessionMark {
-    /// The process tally at the beginning, the base of the batches' peak.
-    published: Counts,
-    /// The process's figures at the beginning, with what no batch holds.
+    /// The process tally and the carries at the beginning, the base of the batches' peak.
+    base: [i64; 2],
+    /// The process's figures at the beginning.
     start: Counts,
     /// The session's thread's figures at the beginning.
     thread: ThreadFigures,
 }
 
 impl SessionMark {
-    /// Marks the process's figures, this thread's pending figures published first.
+    /// Marks the process's figures, this thread's pending figures published first; each other
+    /// thread in the table carries what it has not published into the session's peak.
     pub(crate) fn begin() -> SessionMark {
         super::publish();
         // Below any live figure first, so that a batch added while the start is read raises the
         // peak as it should, and is not overwritten by the start's figures.
         SESSION_PEAK.set((i64::MIN, 0));
-        let (published, start) = process_now();
-        SESSION_PEAK.raise(published.live[0], published.live[1]);
+        let f = pending::process_figures(|t, read| {
+            // Each read overwrites the carry a read before it left (a read taken again).
+            for ((carry, total), now) in t.carry.iter().zip(&CARRY).zip(read.pending.live) {
+                let was = carry.swap(now, Relaxed);
+                total.fetch_add(now.wrapping_sub(was), Relaxed);
+            }
+        });
+        let published = PROCESS.read();
+        let [cb, ck] = CARRY.each_ref().map(|c| c.load(SeqCst));
+        let base = [
+            published.live[0].wrapping_add(cb),
+            published.live[1].wrapping_add(ck),
+        ];
+        SESSION_PEAK.raise(base[0], base[1]);
         SessionMark {
-            published,
-            start,
+            base,
+            start: Counts {
+                totals: f.totals,
+                live: f.live,
+            },
             thread: ThreadFigures::now(),
         }
     }
@@ -503,16 +532,16 @@ impl SessionMark {
     /// it).
     pub(crate) fn read(&self) -> Stats {
         super::publish();
-        let (_, now) = process_now();
+        let now = process_now();
         let thread = ThreadFigures::now();
         let since = |now: [i64; 2], then: [i64; 2]| {
             (now[0].wrapping_sub(then[0]), now[1].wrapping_sub(then[1]))
         };
         let (bytes, blocks) = since(now.live, self.start.live);
-        // What a thread holds unpublished through the session moves neither the batches' peak
-        // nor their base; the live figures now include it.
+        // The batches' peak and its base both hold what idle threads carried from before the
+        // session; the live figures now hold what no batch has.
         let (peak_bytes, peak_blocks) = SESSION_PEAK.get();
-        let batches = since([peak_bytes, peak_blocks], self.published.live);
+        let batches = since([peak_bytes, peak_blocks], self.base);
         let mut peak = super::mark::higher(batches, (bytes, blocks));
         // The process tally took this thread's work alone (its totals and live figures moved
         // exactly as the thread's did): its own peak, if it rose during the session, was the
@@ -527,11 +556,17 @@ impl SessionMark {
             let own = since([thread.peak.0, thread.peak.1], self.thread.live);
             peak = super::mark::higher(peak, own);
         }
+        let (total_bytes, total_blocks) = (
+            d(now.totals[0], self.start.totals[0]),
+            d(now.totals[1], self.start.totals[1]),
+        );
         Stats {
-            total_bytes: d(now.totals[0], self.start.totals[0]),
-            total_blocks: d(now.totals[1], self.start.totals[1]),
-            max_bytes: clamp(peak.0),
-            max_blocks: clamp(peak.1),
+            total_bytes,
+            total_blocks,
+            // The live figures cannot have risen by more than was allocated (a thread busy at
+            // the beginning may have left the batches' base a batch off).
+            max_bytes: clamp(peak.0).min(total_bytes),
+            max_blocks: clamp(peak.1).min(total_blocks),
             curr_bytes: clamp(bytes),
             curr_blocks: clamp(blocks),
         }
@@ -644,13 +679,14 @@ mod tests {
         child.unwrap();
     }
 
-    /// While a thread hands over a batch every 1,024 allocations, the process's totals read with
-    /// what it has not handed over never go back: a read that a batch overlapped (its figures
-    /// gone from the thread's unpublished ones and not yet in the process tally, or in both) is
-    /// taken again. (Other tests of this binary only add to the totals.)
+    /// While a thread hands over a batch every 1,024 allocations, and threads start, count and
+    /// leave the table one after another, the process's totals (every thread's read from its
+    /// tally, and the departed threads') never go back: a read that a departure overlapped (the
+    /// thread counted twice, or not at all) is taken again. (Other tests of this binary only add
+    /// to the totals.)
     #[test]
-    fn the_process_totals_read_with_the_unpublished_never_go_back() {
-        /// Stops the worker when the reads end, or fail.
+    fn the_process_totals_never_go_back_while_threads_batch_and_leave() {
+        /// Stops the workers when the reads end, or fail.
         struct Stop<'a>(&'a AtomicBool);
         impl Drop for Stop<'_> {
             fn drop(&mut self) {
@@ -658,20 +694,32 @@ mod tests {
             }
         }
         let stop = AtomicBool::new(false);
+        // This binary's allocator is not the kit's: the workers count on their tallies directly.
+        let pairs = |t: &Tally, n: usize| {
+            for _ in 0..n {
+                t.on_alloc(std::ptr::null_mut(), 1);
+                t.on_free(1);
+            }
+        };
         std::thread::scope(|s| {
-            // This binary's allocator is not the kit's: the worker counts on its tally directly.
             s.spawn(|| {
                 with_tally(|t| {
                     while !stop.load(SeqCst) {
-                        t.on_alloc(std::ptr::null_mut(), 1);
-                        t.on_free(1);
+                        pairs(t, 1);
                     }
                 })
+            });
+            s.spawn(|| {
+                while !stop.load(SeqCst) {
+                    std::thread::spawn(move || with_tally(|t| pairs(t, 100)))
+                        .join()
+                        .unwrap();
+                }
             });
             let _stop = Stop(&stop);
             let mut last = [0u64; 2];
             for i in 0..200_000 {
-                let (_, now) = process_now();
+                let now = process_now();
                 assert!(
                     now.totals[0] >= last[0] && now.totals[1] >= last[1],
                     "read {i}: {:?} after {last:?}",
