@@ -611,6 +611,7 @@ fn main() {
     failed_realloc_keeps_the_block();
     site_peaks_within_the_fitted_figures();
     a_session_after_a_higher_peak();
+    an_idle_workers_blocks_at_the_end_are_the_peaks_sites();
     summary_counts_the_stacks();
     files_load_at_every_interval();
 }
@@ -677,6 +678,60 @@ fn a_session_after_a_higher_peak() {
     drop(kept);
     std::fs::remove_file(&file).unwrap();
     println!("sampled: a session after a higher peak ok");
+}
+
+/// 60 blocks of 1,000 bytes, kept in `out` (allocated by the caller).
+#[inline(never)]
+fn kept_by_a_worker(out: &mut Vec<Vec<u8>>) {
+    for _ in 0..60 {
+        out.push(black_box(vec![3u8; 1000]));
+    }
+}
+
+/// A session whose peak is its end, reached by a worker's blocks since its last batch (which no
+/// batch took to the session's peak): the sites' t-gmax figures are of the end too (they were of
+/// the set at the last batch that raised the peak, without those blocks).
+fn an_idle_workers_blocks_at_the_end_are_the_peaks_sites() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    static STEP: AtomicUsize = AtomicUsize::new(0);
+    fn wait_for(n: usize) {
+        while STEP.load(SeqCst) != n {
+            std::thread::yield_now();
+        }
+    }
+    let file = common::temp("sampled", "dhat-sampled-idle-worker.json");
+    let worker = std::thread::spawn(|| {
+        let mut kept = Vec::with_capacity(60);
+        STEP.store(1, SeqCst);
+        wait_for(2);
+        // A batch by the count (which arms the worker's sampling and raises the peak a little),
+        // then 60,000 bytes, within the band: no batch.
+        for i in 0..1100u64 {
+            drop(black_box(Box::new(i)));
+        }
+        kept_by_a_worker(&mut kept);
+        STEP.store(3, SeqCst);
+        wait_for(4);
+        drop(kept);
+    });
+    wait_for(1);
+    // Every block sampled, exactly.
+    let p = session(&file, 1);
+    STEP.store(2, SeqCst);
+    wait_for(3);
+    let kit = p.stats().expect("a sampled session's figures");
+    p.finish().unwrap();
+    STEP.store(4, SeqCst);
+    worker.join().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    totals_are(&profile, &kit);
+    assert!(kit.max_bytes >= 60_000, "{kit:?}");
+    let at_peak: u64 = points_of(&profile, "kept_by_a_worker")
+        .map(|pp| pp.gb)
+        .sum();
+    assert_eq!(at_peak, 60_000, "{kit:?}");
+    std::fs::remove_file(&file).unwrap();
+    println!("sampled: an idle worker's blocks at the end are the peak's sites ok");
 }
 
 /// 64 blocks of 64 KiB, kept in `out` (allocated by the caller).

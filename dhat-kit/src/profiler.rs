@@ -795,6 +795,13 @@ impl Profiler {
         let elapsed = start.elapsed();
         let (path, summary) = (&self.path, self.summary);
         crate::tally::uncounted(|| {
+            // The live figures now at the session's peak (above every batch's when a thread
+            // kept blocks since its last one): the set live now is the one at t-gmax, so that the
+            // sites' t-gmax figures are those of the same moment.
+            let now = mark.read();
+            if now.curr_bytes >= now.max_bytes {
+                crate::sample::on_new_peak();
+            }
             let stopped = crate::sample::stop();
             let process = mark.end();
             let mut profile = match &stopped {
