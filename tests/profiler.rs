@@ -955,6 +955,8 @@ fn child_an_idle_worker_serves_a_session() {
         drop((kept, before));
     });
     wait_for(1);
+    // The test harness's thread asleep (a session holds every thread's work).
+    common::wait_for_other_threads_to_sleep();
     let profiler = of_mode(mode, &file).build().unwrap();
     STEP.store(2, SeqCst);
     wait_for(3);

@@ -140,3 +140,47 @@ pub fn nextest_listing(name: &str) -> bool {
     }
     true
 }
+
+/// Waits (at most a second) until every other thread of this process has stayed asleep, running
+/// nothing, across two readings a millisecond apart: so that a profiling session started next
+/// holds no bookkeeping of the test harness's own thread (its record of the test it just started,
+/// made while the test begins), which every thread's figures now include. Linux; elsewhere it
+/// returns at once.
+pub fn wait_for_other_threads_to_sleep() {
+    #[cfg(target_os = "linux")]
+    {
+        let me = std::fs::read_link("/proc/thread-self")
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_owned()));
+        // Each other thread's state and time on the CPU, or `None` when one is running.
+        let reading = || -> Option<Vec<(std::ffi::OsString, String)>> {
+            let mut threads = Vec::new();
+            for entry in std::fs::read_dir("/proc/self/task").ok()? {
+                let name = entry.ok()?.file_name();
+                if Some(&name) == me.as_ref() {
+                    continue;
+                }
+                let dir = std::path::Path::new("/proc/self/task").join(&name);
+                let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+                let state = stat.rsplit(')').next()?.split_whitespace().next()?;
+                if state == "R" {
+                    return None;
+                }
+                let ran = std::fs::read_to_string(dir.join("schedstat")).ok()?;
+                threads.push((name, ran.split_whitespace().next()?.to_owned()));
+            }
+            threads.sort();
+            Some(threads)
+        };
+        let start = std::time::Instant::now();
+        let mut last = None;
+        while start.elapsed() < std::time::Duration::from_secs(1) {
+            let now = reading();
+            if now.is_some() && now == last {
+                return;
+            }
+            last = now;
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+}
