@@ -126,6 +126,27 @@ fn growth_faster_than_the_classes_fails_every_declaration() {
     assert!(report.to_string().contains("> n³"), "{report}");
 }
 
+/// `n⁴` bytes over `[1, 2, 100]`: 1 and 16 differ by no more than noise, a step, which turned
+/// the `n⁴` check off; it read `n or n³` and a declared `n³` passed it.
+#[test]
+fn growth_faster_than_the_classes_after_a_change_within_noise_passes_no_declaration() {
+    let report = dhat_kit::growth(&[1, 2, 100], |n| block(n * n * n * n));
+    let fit = report.fit("max_bytes").unwrap();
+    assert!(fit.may_be_beyond(), "{report}");
+    let why = report
+        .exceeds("max_bytes", Cubic)
+        .expect("may be beyond n³");
+    assert_eq!(
+        why,
+        "max_bytes reads n or faster than n³ (exponent 4.00) at sizes [1, 2, 100]: they cannot \
+         tell n from faster than n³, declared n³; use sizes at which it rises at every step"
+    );
+    assert!(report.to_string().contains("n or > n³"), "{report}");
+    // A true n³ at the same sizes still passes n³.
+    let report = dhat_kit::growth(&[1, 2, 50, 100], |n| block(n * n * n));
+    assert_eq!(report.exceeds("max_bytes", Cubic), None, "{report}");
+}
+
 #[test]
 fn each_class_from_real_allocations() {
     // One block whose size follows the class: max_bytes and total_bytes follow it exactly.

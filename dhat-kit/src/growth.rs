@@ -152,7 +152,12 @@ impl FromStr for GrowthClass {
 /// from the increments alone.
 ///
 /// `n³` is the fastest class. Figures that grow faster (`n⁴`, `2ⁿ`: an exponent above 3.5, no
-/// step) read `faster than n³` ([`beyond`](Self::beyond)), which no declared class holds.
+/// step) read `faster than n³` ([`beyond`](Self::beyond)), which no declared class holds. A
+/// figure that steps, and that `n³` fits worse than its exponent's power by more than the 0.12
+/// tolerance (`n⁴` over `[1, 2, 100]`: 1, 16, then 100,000,000 bytes, the first change within
+/// noise), may grow faster than `n³` or only follow a slower class from its step on; the sizes
+/// cannot tell which ([`may_be_beyond`](Self::may_be_beyond)), and [`Growth::exceeds`] refuses
+/// every declared class for it, saying so.
 ///
 /// What the sizes can tell apart has limits:
 /// - **Sizes too close together** cannot tell neighbouring classes apart at all: over `[1, 2, 3]`,
@@ -205,6 +210,7 @@ pub struct GrowthFit {
     per_g: f64,
     undecided: Option<GrowthClass>,
     beyond: bool,
+    may_be_beyond: bool,
 }
 
 /// How much worse than the best class's error a slower class's may be and still be chosen.
@@ -251,6 +257,7 @@ impl GrowthFit {
             per_g,
             undecided: reading.undecided,
             beyond: reading.beyond,
+            may_be_beyond: reading.may_be_beyond,
         }
     }
 
@@ -290,17 +297,50 @@ impl GrowthFit {
     pub fn beyond(&self) -> bool {
         self.beyond
     }
+
+    /// Whether the figures may grow faster than the fastest class, `n³`, but the sizes cannot
+    /// tell: they step (a change within noise, then a rise), and `n³` fits them worse than
+    /// their exponent's power by more than the tolerance (see above). They read
+    /// `n or faster than n³` (one rise) or `n³ or faster than n³`; [`Growth::exceeds`] refuses
+    /// every declared class, asking for other sizes. [`undecided`](Self::undecided) is then
+    /// `None`.
+    ///
+    /// ```
+    /// use dhat_kit::GrowthFit;
+    ///
+    /// // n⁴ bytes: 1 and 16 differ by no more than noise, then 100,000,000.
+    /// let fit = GrowthFit::of(&[1, 2, 100], &[1, 16, 100_000_000]);
+    /// assert!(fit.may_be_beyond() && !fit.beyond());
+    /// assert_eq!(fit.to_string(), "n or faster than n³ (exponent 4.00)");
+    /// // Sizes whose figures all rise tell.
+    /// let fit = GrowthFit::of(&[2, 10, 100], &[16, 10_000, 100_000_000]);
+    /// assert!(fit.beyond());
+    /// ```
+    #[must_use]
+    pub fn may_be_beyond(&self) -> bool {
+        self.may_be_beyond
+    }
 }
 
 impl fmt::Display for GrowthFit {
     /// `n² (exponent 1.98)`; `1 or n (exponent 0.41)` when [`undecided`](Self::undecided);
-    /// `faster than n³ (exponent 4.00)` [`beyond`](Self::beyond) the classes.
+    /// `faster than n³ (exponent 4.00)` [`beyond`](Self::beyond) the classes; `n or faster than
+    /// n³ (exponent 4.00)` when it [`may be`](Self::may_be_beyond).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.beyond {
             return write!(
                 f,
                 "faster than {} (exponent {:.2})",
                 self.class, self.exponent
+            );
+        }
+        if self.may_be_beyond {
+            return write!(
+                f,
+                "{} or faster than {} (exponent {:.2})",
+                self.class,
+                GrowthClass::Cubic,
+                self.exponent
             );
         }
         match self.undecided {
@@ -385,6 +425,8 @@ struct Reading {
     flat: bool,
     /// They grow faster than the fastest class, `n³`.
     beyond: bool,
+    /// They may grow faster than `n³`; the sizes cannot tell ([`GrowthFit::may_be_beyond`]).
+    may_be_beyond: bool,
     /// The exponent, where the figures' own fit does not give it (see [`classify`]).
     exponent: Option<f64>,
 }
@@ -419,6 +461,7 @@ fn classify(points: &[(f64, f64)]) -> Reading {
             undecided: None,
             flat: true,
             beyond: false,
+            may_be_beyond: false,
             exponent: None,
         };
     }
@@ -434,13 +477,15 @@ fn classify(points: &[(f64, f64)]) -> Reading {
             undecided: None,
             flat: false,
             beyond: steps == GrowthClass::Cubic && exponent > BEYOND,
+            may_be_beyond: false,
             exponent: Some(exponent),
         };
     }
     let level = slowest_fitting(points, GrowthClass::ALL.as_slice());
     // A step (no change between two sizes, then more than noise) is what a capacity doubling
     // does between nearby sizes: its shape tells that the figure grows, not how fast.
-    let power = if steps_up(points) {
+    let stepped = steps_up(points);
+    let power = if stepped {
         steps.power().min(1)
     } else {
         steps.power()
@@ -461,12 +506,16 @@ fn classify(points: &[(f64, f64)]) -> Reading {
         .windows(2)
         .filter(|w| w[1].1 - w[0].1 > NOISE)
         .count();
-    if rises == 1 && steps_up(points) && class.power() > 1 {
+    // Stepped figures that `n³` does not fit (the fastest class, read because it is the
+    // fastest) may grow faster than it, or follow a slower class from their step on.
+    let may_be_beyond = stepped && class == GrowthClass::Cubic && cubic_misfits(points);
+    if rises == 1 && stepped && class.power() > 1 {
         return Reading {
             class: GrowthClass::Linear,
-            undecided: Some(class),
+            undecided: (!may_be_beyond).then_some(class),
             flat: false,
             beyond: false,
+            may_be_beyond,
             exponent: None,
         };
     }
@@ -481,9 +530,18 @@ fn classify(points: &[(f64, f64)]) -> Reading {
         undecided,
         flat: false,
         // Faster than the fastest class: n⁴, 2ⁿ. (A step's exponent says nothing.)
-        beyond: class == GrowthClass::Cubic && !steps_up(points) && exponent(points) > BEYOND,
+        beyond: class == GrowthClass::Cubic && !stepped && exponent(points) > BEYOND,
+        may_be_beyond,
         exponent: None,
     }
+}
+
+/// Whether `n³` fits the figures worse, by more than [`SLACK`], than `n^p` at their
+/// [`exponent`] `p` above 3: growth faster than the fastest class, as far as the figures'
+/// own fit tells.
+fn cubic_misfits(points: &[(f64, f64)]) -> bool {
+    let p = exponent(points);
+    p > 3.0 && fit(points, |n| GrowthClass::Cubic.g(n)).0 > fit(points, |n| n.powf(p)).0 + SLACK
 }
 
 /// An exponent above this, on figures read as `n³` that do not step, is growth faster than
@@ -698,7 +756,8 @@ impl Growth {
     /// `max_bytes grows as n² (exponent 1.98), declared n` when its class is faster; when the
     /// class is within `declared` but the sizes cannot tell it from a faster one
     /// ([`GrowthFit::undecided`]): `curr_bytes reads 1 or n (exponent 0.41) at sizes [1, 2, 4,
-    /// 8]: they cannot tell 1 from n, declared 1; use larger sizes`.
+    /// 8]: they cannot tell 1 from n, declared 1; use larger sizes`; and for every declared class
+    /// when the figures [may grow faster than `n³`](GrowthFit::may_be_beyond).
     ///
     /// # Panics
     ///
@@ -716,8 +775,16 @@ impl Growth {
         if fit.class > declared {
             return Some(format!("{name} grows as {fit}, declared {declared}"));
         }
-        let faster = fit.undecided.filter(|&faster| faster > declared)?;
         let sizes: Vec<usize> = self.rows.iter().map(|&(n, _)| n).collect();
+        if fit.may_be_beyond {
+            return Some(format!(
+                "{name} reads {fit} at sizes {sizes:?}: they cannot tell {} from faster than {}, \
+                 declared {declared}; use sizes at which it rises at every step",
+                fit.class,
+                GrowthClass::Cubic
+            ));
+        }
+        let faster = fit.undecided.filter(|&faster| faster > declared)?;
         Some(format!(
             "{name} reads {fit} at sizes {sizes:?}: they cannot tell {} from {faster}, declared \
              {declared}; use larger sizes",
@@ -782,6 +849,7 @@ impl fmt::Display for Growth {
         for (i, fit) in self.fits.iter().enumerate() {
             class[i + 1] = match fit.undecided {
                 _ if fit.beyond => format!("> {}", fit.class),
+                _ if fit.may_be_beyond => format!("{} or > {}", fit.class, GrowthClass::Cubic),
                 Some(faster) => format!("{} or {faster}", fit.class),
                 None => fit.class.to_string(),
             };
@@ -1199,6 +1267,38 @@ mod tests {
         assert_eq!((cubic.class(), cubic.beyond()), (GrowthClass::Cubic, false));
         let quadratic = GrowthFit::of(&[10, 30, 100], &[100, 900, 10_000]);
         assert!(!quadratic.beyond());
+    }
+
+    /// `n⁴` and `2ⁿ` whose first change is within noise (a step) read `n or n³` or `n³`
+    /// (exponent 4.00), so a declared `n³` passed them.
+    #[test]
+    fn growth_faster_than_cubic_after_a_step_may_be_beyond() {
+        for (sizes, values) in [
+            (&[1, 2, 100][..], &[1, 16, 100_000_000][..]),
+            (&[1, 2, 50, 100], &[1, 16, 6_250_000, 100_000_000]),
+            (&[1, 2, 10, 100], &[1, 16, 10_000, 100_000_000]),
+            (&[1, 2, 20], &[2, 4, 1_048_576]),
+        ] {
+            let fit = GrowthFit::of(sizes, values);
+            assert!(fit.may_be_beyond() && !fit.beyond(), "{sizes:?}: {fit}");
+            assert_eq!(fit.undecided(), None, "{sizes:?}: {fit}");
+        }
+        // n³ after the same step, with a fixed cost, or on capacities doubling, is n³.
+        for (sizes, values) in [
+            (&[1, 2, 50, 100][..], &[1, 8, 125_000, 1_000_000][..]),
+            (&[1, 2, 50, 100], &[1_001, 1_008, 126_000, 1_001_000]),
+            (&[1, 2, 50, 100], &[8, 64, 1_048_576, 8_388_608]),
+        ] {
+            let fit = GrowthFit::of(sizes, values);
+            assert_eq!(fit.class(), GrowthClass::Cubic, "{sizes:?}: {fit}");
+            assert!(!fit.may_be_beyond() && !fit.beyond(), "{sizes:?}: {fit}");
+        }
+        // A fixed buffer, then n² bytes that outgrow it: one rise, which n³ fits too.
+        let fit = GrowthFit::of(&WIDE, &[1_000_000_000, 1_000_000_000, 80_000_000_000]);
+        assert_eq!(
+            (fit.class(), fit.undecided(), fit.may_be_beyond()),
+            (GrowthClass::Linear, Some(GrowthClass::Cubic), false)
+        );
     }
 
     #[test]
