@@ -18,15 +18,18 @@ fn printed(name: &str, label: &str) -> Option<(u64, u64)> {
     support::printed(&std::fs::read_to_string(fixture(name)).unwrap(), label)
 }
 
+/// The fixtures that Valgrind's DHAT and dhat-rs wrote, each with the lines they printed.
+const PRODUCERS: [&str; 5] = [
+    "valgrind-heap",
+    "valgrind-copy",
+    "valgrind-ad-hoc",
+    "dhat-rs-heap",
+    "dhat-rs-ad-hoc",
+];
+
 #[test]
 fn summary_json_has_the_totals_the_producers_printed() {
-    for name in [
-        "valgrind-heap",
-        "valgrind-copy",
-        "valgrind-ad-hoc",
-        "dhat-rs-heap",
-        "dhat-rs-ad-hoc",
-    ] {
+    for name in PRODUCERS {
         let text = ok(&["summary", &path(&format!("{name}.json")), "--json"]);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let stderr = format!("{name}.stderr");
@@ -81,6 +84,38 @@ fn summary_json_has_the_totals_the_producers_printed() {
         let want = format!("{} {unit} in {} {blocks}", thousands(b), thousands(k));
         assert!(text.contains(&want), "{name}: {want} not in\n{text}");
     }
+}
+
+/// A peak profile whose peak is above all it allocated (peak files are exempt from the reader's
+/// per-point check, and a session's peak was not capped at its totals before) was summed with no
+/// word; the summary is still printed, with a warning on stderr naming the file. No producer's
+/// file warns.
+#[test]
+fn summary_warns_of_figures_that_cannot_be() {
+    for name in PRODUCERS.into_iter().chain(["dhat-kit-peak"]) {
+        let out = run(&["summary", &path(&format!("{name}.json"))]);
+        assert!(out.status.success(), "{name}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{name}");
+    }
+    let dir = support::TempDir::new("cli_commands", "warns");
+    let file = dir.write(
+        "old-peak.json",
+        r#"{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":10,"tg":10,
+          "pps":[{"tb":1600,"tbk":20,"tl":0,"mb":8984,"mbk":3,"gb":8984,"gbk":3,"eb":0,"ebk":0,"fs":[1]}],
+          "ftbl":["[root]","[outside any region]"]}"#,
+    );
+    let out = run(&[std::ffi::OsStr::new("summary"), file.as_os_str()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("At t-gmax: 8,984 bytes in 3 blocks"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "dhat-kit: warning: {}: 8,984 bytes live at the peak, more than the 1,600 bytes \
+             allocated in all\n",
+            file.display()
+        )
+    );
 }
 
 /// `regions` nests a peak profile's points by their region paths: each region's figures with its

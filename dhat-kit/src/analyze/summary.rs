@@ -153,6 +153,61 @@ fn of_count(n: u64, plural: &str) -> &str {
     }
 }
 
+impl Summary {
+    /// What the figures say that cannot be: bytes or blocks live at the peak or at the end above
+    /// all that was allocated, or bytes live at the end above the peak. No file of a real
+    /// producer holds such figures, and the reader refuses them per program point where it can;
+    /// a dhat-kit peak profile is exempt from that check (its point outside any region holds the
+    /// whole session's live figures), and peak profiles written before the session's peak was
+    /// capped at its totals can hold a peak above them. One line each, for the command to print
+    /// as warnings after the file's name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let json = r#"{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+    ///   "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":10,"tg":10,
+    ///   "pps":[{"tb":1600,"tbk":2,"tl":0,"mb":8984,"mbk":3,"gb":8984,"gbk":3,"eb":0,"ebk":0,"fs":[1]}],
+    ///   "ftbl":["[root]","[outside any region]"]}"#;
+    /// let p = dhat_kit::profile::from_slice(json.as_bytes(), "p.json")?;
+    /// assert_eq!(
+    ///     dhat_kit::analyze::summary(&p).warnings(),
+    ///     [
+    ///         "8,984 bytes live at the peak, more than the 1,600 bytes allocated in all",
+    ///         "3 blocks live at the peak, more than the 2 blocks allocated in all",
+    ///     ]
+    /// );
+    /// # Ok::<(), dhat_kit::profile::ProfileError>(())
+    /// ```
+    #[must_use]
+    pub fn warnings(&self) -> Vec<String> {
+        let (unit, blocks) = (self.unit.as_str(), self.blocks_unit.as_str());
+        let above = |live: Option<u64>, what: &str, unit: &str, limit: u64, of: &str| {
+            live.filter(|&l| l > limit).map(|l| {
+                format!(
+                    "{} {} live at {what}, more than the {} {} {of}",
+                    Thousands(l),
+                    of_count(l, unit),
+                    Thousands(limit),
+                    of_count(limit, unit)
+                )
+            })
+        };
+        let all = "allocated in all";
+        [
+            above(self.peak_bytes, "the peak", unit, self.total_bytes, all),
+            above(self.peak_blocks, "the peak", blocks, self.total_blocks, all),
+            above(self.end_bytes, "the end", unit, self.total_bytes, all),
+            above(self.end_blocks, "the end", blocks, self.total_blocks, all),
+            self.peak_bytes
+                .and_then(|peak| above(self.end_bytes, "the end", unit, peak, "live at the peak")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
 impl fmt::Display for Summary {
     /// DHAT's own exit lines (`Total:`, `At t-gmax:`, `At t-end:`, `Reads:`, `Writes:`), exact
     /// and with thousands separators, after the mode, command and times.
@@ -303,6 +358,40 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("of the run"), "{text}");
+    }
+
+    /// A peak profile whose peak is above its totals (written before the session's peak was
+    /// capped at them) was summed as it stood, with no word that its figures disagree.
+    #[test]
+    fn figures_that_cannot_be_are_warned_of() {
+        let file = |pp: &str| {
+            format!(
+                r#"{{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+                  "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":10,"tg":10,
+                  "pps":[{pp}],"ftbl":["[root]","region a"]}}"#
+            )
+        };
+        let warnings = |pp: &str| {
+            let p = crate::profile::from_slice(file(pp).as_bytes(), "p.json").unwrap();
+            summary(&p).warnings()
+        };
+        let pp = |tb, tbk, gb, gbk, eb, ebk| {
+            format!(
+                r#"{{"tb":{tb},"tbk":{tbk},"tl":0,"mb":{gb},"mbk":{gbk},"gb":{gb},"gbk":{gbk},"eb":{eb},"ebk":{ebk},"fs":[1]}}"#
+            )
+        };
+        assert_eq!(warnings(&pp(100, 2, 64, 1, 32, 2)), Vec::<String>::new());
+        assert_eq!(
+            warnings(&pp(100, 2, 200, 1, 32, 1)),
+            ["200 bytes live at the peak, more than the 100 bytes allocated in all"]
+        );
+        assert_eq!(
+            warnings(&pp(100, 1, 64, 1, 80, 3)),
+            [
+                "3 blocks live at the end, more than the 1 block allocated in all",
+                "80 bytes live at the end, more than the 64 bytes live at the peak",
+            ]
+        );
     }
 
     /// One block (or event, byte, unit) is named in the singular, as DHAT's exit lines do.

@@ -387,6 +387,9 @@ fn run(command: Command) -> Result<(), Failure> {
             let p = load(&file)?;
             let s = analyze::summary(&p);
             exit_without_freeing(p);
+            for w in s.warnings() {
+                eprintln!("dhat-kit: warning: {}: {w}", file.display());
+            }
             if json {
                 let text = serde_json::to_string_pretty(&s).map_err(|e| bad(&file, e))?;
                 print(&format!("{text}\n"))
