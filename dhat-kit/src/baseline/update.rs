@@ -433,7 +433,9 @@ pub fn decide(policy: Policy, standing: Standing) -> Decision {
 /// | present | regressed | fails with the table | recorded, passes | written to `FILE.new`, fails |
 ///
 /// On CI ([`Policy::ci`]) nothing is written and a missing entry fails. Only entries outside the
-/// tolerance are recorded again, so that the baseline does not creep up by a tolerance at a time.
+/// tolerance are recorded again, so that the baseline does not creep up by a tolerance at a time;
+/// and an entry without a figure that `options.metrics` names (and `now` has) is recorded again,
+/// with every figure, as a missing one is.
 ///
 /// `now` are bytes and blocks ([`Measure::default`]), as a test's [`Stats`](crate::Stats) count
 /// them; [`check_loaded`] checks a profile's figures, whatever they measure.
@@ -442,7 +444,8 @@ pub fn decide(policy: Policy, standing: Standing) -> Decision {
 ///
 /// A [`BaselineError`] naming the file if it (or its `.new`) cannot be read (corrupt,
 /// half-written: it is left as it is) or written, if the entry lacks a metric named in
-/// `options.metrics`, or [`BaselineError::Kinds`] if the entry measures something else than
+/// `options.metrics` and the policy writes nothing (the message gives the command that records
+/// it), or [`BaselineError::Kinds`] if the entry measures something else than
 /// bytes and blocks (an ad-hoc profile's units and events): nothing is then written, whatever
 /// the policy.
 ///
@@ -495,8 +498,14 @@ fn check_measured(
     let baseline = Baseline::load(path)?;
     let entry = baseline.as_ref().and_then(|b| b.get(name));
     same_kind(path, name, entry, measure, from, options.policy)?;
+    // An entry without a figure the check names is recorded again, with every figure, where the
+    // policy writes (as a missing one is); otherwise it is an error that says how to record it.
+    let lacking = entry
+        .and_then(|e| lacking(e, options))
+        .filter(|m| now.get(*m).is_some());
     let comparison = match entry {
         None => None,
+        Some(_) if lacking.is_some() && options.policy.effective() != Update::No => None,
         Some(entry) => Some(comparison(path, name, entry, now, options)?),
     };
     let standing = comparison.as_ref().map_or(Standing::Missing, Standing::of);
@@ -537,6 +546,7 @@ fn check_measured(
         path,
         name,
         entry,
+        lacking,
         near,
         measure,
         standing,
@@ -617,14 +627,18 @@ fn comparison(
             ),
         });
     }
-    if let Some(m) = metrics
-        .iter()
-        .find(|m| !options.metrics.is_empty() && entry.figures.get(**m).is_none())
-    {
+    if let Some(m) = lacking(entry, options) {
+        let command = &options.record_command;
+        let how = if command.is_empty() {
+            String::new()
+        } else {
+            format!(": {command}")
+        };
         return Err(BaselineError::Entry {
             file: path.to_path_buf(),
             message: format!(
-                "the entry `{name}` has no {} figure to compare; record the entry again to add it",
+                "the entry `{name}` has no {} figure to compare; record the entry again to add \
+                 it{how}",
                 m.key()
             ),
         });
@@ -638,11 +652,23 @@ fn comparison(
     ))
 }
 
+/// The first metric `options` names that `entry` has no figure of.
+fn lacking(entry: &Entry, options: &CheckOptions) -> Option<Metric> {
+    options
+        .metrics
+        .iter()
+        .copied()
+        .find(|m| METRICS.contains(m) && entry.figures.get(*m).is_none())
+}
+
 /// What a check's message is made of.
 struct Rendered<'a> {
     path: &'a Path,
     name: &'a str,
     entry: Option<&'a Entry>,
+    /// A metric the check names that the entry has no figure of (it was then recorded again, or
+    /// written to the pending file, with every figure).
+    lacking: Option<Metric>,
     /// Without an entry of the name: the file's entry whose name is nearest to it, if one is a
     /// likely typo's ([`nearest`]).
     near: Option<&'a str>,
@@ -699,6 +725,15 @@ fn render(r: &Rendered<'_>) -> Said {
     }
 }
 
+/// How to accept an entry written to `pending` for review into the baseline `file`.
+fn accept(pending: &Path, file: &Path) -> String {
+    format!(
+        "Accept it with `mv {p} {f}` and commit {f}.",
+        p = pending.display(),
+        f = file.display()
+    )
+}
+
 /// The message of a check, from what was decided and done: its headline, how the text joins
 /// it to the rest, and what to do.
 fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
@@ -722,10 +757,7 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
                     p = pending.display()
                 ),
                 Joint::Line,
-                format!(
-                    "Accept it with `mv {p} {file}` and commit {file}.",
-                    p = pending.display()
-                ),
+                accept(pending, r.path),
             ),
             (Some(_), _) => (
                 format!("dhat-kit: recorded the new baseline entry `{name}` in {file}{near}"),
@@ -766,6 +798,27 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
             }
         };
     };
+    if let (Some(m), Some(wrote)) = (r.lacking, r.wrote) {
+        let had = format!(
+            "the baseline entry `{name}` in {file} had no {} figure",
+            m.key()
+        );
+        return match policy.effective() {
+            Update::Pending => (
+                format!(
+                    "dhat-kit: {had}; wrote it with every figure to {p} for review.",
+                    p = wrote.display()
+                ),
+                Joint::Line,
+                accept(wrote, r.path),
+            ),
+            _ => (
+                format!("dhat-kit: {had}; recorded it again with every figure"),
+                Joint::Line,
+                String::new(),
+            ),
+        };
+    }
     if r.comparison.is_none() || r.standing == Standing::Within {
         let tolerance = r.comparison.map_or(r.options.tolerance, |c| c.tolerance);
         return (
@@ -1447,6 +1500,104 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// An entry without a figure a check names said "record the entry again to add it", and
+    /// recording it failed the same way: the comparison refused it before the policy was asked.
+    #[test]
+    fn an_entry_without_a_figure_named_is_recorded_again_where_the_policy_writes() {
+        let dir = std::env::temp_dir().join(format!("dhat-kit-lacking-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("memory-baseline.json");
+        let pending = with_suffix(&file, ".new");
+        let policy = |update, ci| Policy { update, ci };
+        let options = |policy| CheckOptions {
+            metrics: vec![Metric::PeakBytes],
+            policy,
+            record_command: "DHAT_KIT_UPDATE=1 cargo test".into(),
+            ..CheckOptions::default()
+        };
+        let only_totals = Figures {
+            total_bytes: Some(100),
+            ..Figures::default()
+        };
+        let figures = Figures {
+            total_bytes: Some(120),
+            peak_bytes: Some(64),
+            ..Figures::default()
+        };
+        check(
+            &file,
+            "parse",
+            &only_totals,
+            &options(policy(Update::Record, false)),
+        )
+        .unwrap();
+        let entry = || {
+            Baseline::load(&file)
+                .unwrap()
+                .unwrap()
+                .get("parse")
+                .cloned()
+                .unwrap()
+        };
+        // Nothing to write, or on CI: the error, with the command that records the entry.
+        for p in [policy(Update::No, false), policy(Update::Record, true)] {
+            let e = check(&file, "parse", &figures, &options(p)).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "dhat-kit: {}: the entry `parse` has no peak_bytes figure to compare; record \
+                     the entry again to add it: DHAT_KIT_UPDATE=1 cargo test",
+                    file.display()
+                )
+            );
+            assert_eq!(entry().figures, only_totals, "{p:?}");
+        }
+        // For review: the pending file holds the entry with every figure, and the check fails.
+        let v = check(
+            &file,
+            "parse",
+            &figures,
+            &options(policy(Update::Pending, false)),
+        )
+        .unwrap();
+        assert!(!v.passed, "{}", v.message);
+        assert_eq!(v.wrote.as_deref(), Some(pending.as_path()));
+        assert!(
+            v.message.starts_with(&format!(
+                "dhat-kit: the baseline entry `parse` in {} had no peak_bytes figure; wrote it \
+                 with every figure to {} for review.",
+                file.display(),
+                pending.display()
+            )),
+            "{}",
+            v.message
+        );
+        let held = Baseline::load(&pending).unwrap().unwrap();
+        assert_eq!(held.get("parse").unwrap().figures, figures);
+        std::fs::remove_file(&pending).unwrap();
+        // Recorded: the entry has every figure now, and the next check compares them.
+        let v = check(
+            &file,
+            "parse",
+            &figures,
+            &options(policy(Update::Record, false)),
+        )
+        .unwrap();
+        assert!(v.passed, "{}", v.message);
+        assert_eq!(
+            v.message,
+            format!(
+                "dhat-kit: the baseline entry `parse` in {} had no peak_bytes figure; recorded \
+                 it again with every figure",
+                file.display()
+            )
+        );
+        assert_eq!(entry().figures, figures);
+        let v = check(&file, "parse", &figures, &options(Policy::default())).unwrap();
+        assert!(v.passed && v.comparison.is_some(), "{}", v.message);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
