@@ -161,28 +161,63 @@ fn forty_tests_in_threads_update_one_file() {
     }
 }
 
-/// Run by `forty_tests_in_processes_update_one_file` in each child process, through the same
-/// function `#[assert_heap(baseline)]` calls; does nothing in an ordinary run.
-#[test]
-#[ignore = "a worker process of the multi-process tests, started by them"]
-fn baseline_worker() {
-    let Some(i) = std::env::var("DHAT_KIT_TEST_WORKER").ok() else {
-        return;
-    };
-    let i: usize = i.parse().unwrap();
-    let ((), stats) = dhat_kit::measure(|| drop(std::hint::black_box(vec![0u8; 100 + i])));
-    let test = format!("{}::worker_{i:02}", module_path!());
-    if let Err(message) = dhat_kit::__private::check_baseline(
-        env!("CARGO_PKG_NAME"),
-        env!("CARGO_MANIFEST_DIR"),
-        &test,
-        None,
-        None,
-        &stats,
-    ) {
-        panic!("{message}");
-    }
+/// The workers of the multi-process tests: `worker_NN`, each an `#[assert_heap(baseline)]` test
+/// whose entry is `baseline::worker_NN` and whose work is one block of `100 + NN` bytes, run by
+/// them in child processes with `--ignored --exact worker_NN`, as a user runs one test (and as
+/// the record command a failure prints does).
+macro_rules! workers {
+    ($($name:ident = $i:literal),* $(,)?) => {$(
+        #[test]
+        #[ignore = "a worker process of the multi-process tests, started by them"]
+        #[dhat_kit::assert_heap(baseline)]
+        fn $name() {
+            drop(std::hint::black_box(vec![0u8; 100 + $i]));
+        }
+    )*};
 }
+
+workers!(
+    worker_00 = 0,
+    worker_01 = 1,
+    worker_02 = 2,
+    worker_03 = 3,
+    worker_04 = 4,
+    worker_05 = 5,
+    worker_06 = 6,
+    worker_07 = 7,
+    worker_08 = 8,
+    worker_09 = 9,
+    worker_10 = 10,
+    worker_11 = 11,
+    worker_12 = 12,
+    worker_13 = 13,
+    worker_14 = 14,
+    worker_15 = 15,
+    worker_16 = 16,
+    worker_17 = 17,
+    worker_18 = 18,
+    worker_19 = 19,
+    worker_20 = 20,
+    worker_21 = 21,
+    worker_22 = 22,
+    worker_23 = 23,
+    worker_24 = 24,
+    worker_25 = 25,
+    worker_26 = 26,
+    worker_27 = 27,
+    worker_28 = 28,
+    worker_29 = 29,
+    worker_30 = 30,
+    worker_31 = 31,
+    worker_32 = 32,
+    worker_33 = 33,
+    worker_34 = 34,
+    worker_35 = 35,
+    worker_36 = 36,
+    worker_37 = 37,
+    worker_38 = 38,
+    worker_39 = 39,
+);
 
 /// The command a worker's failure prints to record its entry in `file`: the file it was given
 /// (the worker sets `DHAT_KIT_BASELINE`), and this test binary (`--test baseline`), not every
@@ -237,14 +272,13 @@ fn worker(i: usize, file: &Path, vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--exact",
-        "baseline_worker",
+        &format!("worker_{i:02}"),
         "--ignored",
         "--nocapture",
         "--test-threads=1",
     ])
     .env_remove("CI")
     .env_remove("DHAT_KIT_UPDATE")
-    .env("DHAT_KIT_TEST_WORKER", i.to_string())
     .env("DHAT_KIT_BASELINE", file)
     .envs(vars.iter().copied());
     cmd

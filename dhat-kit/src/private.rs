@@ -24,41 +24,6 @@ pub use crate::assert::{
     MeasuredShouldPanic,
 };
 
-/// What `#[assert_heap(baseline)]` expands to: checks a test's figures against its entry in the
-/// crate's baseline file (`memory-baseline.json` at `manifest_dir`, or `DHAT_KIT_BASELINE`),
-/// recording it as `DHAT_KIT_UPDATE` says, never on CI. `test_path` is
-/// `module_path!()::test_name`; `name` replaces it as the entry's name; `tolerance` is in percent.
-/// The caller's file tells which of the package's test binaries the test is in.
-///
-/// # Errors
-///
-/// The failure message: a regression (with its table), a missing entry (with the command that
-/// records it), or a baseline file that cannot be read.
-#[track_caller]
-pub fn check_baseline(
-    package: &str,
-    manifest_dir: &str,
-    test_path: &str,
-    name: Option<&str>,
-    tolerance: Option<f64>,
-    stats: &crate::Stats,
-) -> Result<(), String> {
-    let source = std::panic::Location::caller().file();
-    crate::baseline::check_test(
-        crate::baseline::TestEntry {
-            package,
-            manifest_dir,
-            source,
-            test_path,
-            name,
-            tolerance,
-            metrics: &[],
-            all_threads: false,
-        },
-        stats,
-    )
-}
-
 /// What `#[assert_growth]` expands to: the classes, and the runner of the test's function.
 pub use crate::assert_growth::{
     run_growth, run_growth_all, run_growth_all_should_panic, run_growth_should_panic,
