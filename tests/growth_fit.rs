@@ -110,10 +110,14 @@ fn true_constants_read_1() {
 #[test]
 fn vec_pushed_n_times_reads_n_with_or_without_a_fixed_cost() {
     for fixed in [0, MIB] {
+        // [10, 1_000, 10_000] and [10, 500, 5_000] fill the capacity 78%, 98% and 61%, which
+        // read `n log n` (exponent 1.21).
         for sizes in [
             &WIDE[..],
             &[100, 1_000, 10_000][..],
             &[1_500, 15_000, 150_000][..],
+            &[10, 1_000, 10_000][..],
+            &[10, 500, 5_000][..],
         ] {
             let report = dhat_kit::growth(sizes, |n| {
                 let table = vec![0u8; fixed];
@@ -132,13 +136,16 @@ fn vec_pushed_n_times_reads_n_with_or_without_a_fixed_cost() {
 
 #[test]
 fn hash_map_filled_reads_n_with_or_without_a_fixed_cost() {
-    for fixed in [0, MIB] {
-        let report = dhat_kit::growth(&WIDE, |n| {
-            let table = vec![0u8; fixed];
-            let map: HashMap<u64, u64> = (0..n as u64).map(|i| (i, i * 3)).collect();
-            (table, map)
-        });
-        bytes_read(&report, Linear, &format!("fixed {fixed}"));
+    // [10, 100, 1_000] and [100, 10_000, 1_000_000] read `n log n` (exponents 1.23 and 1.05).
+    for sizes in [&WIDE[..], &[10, 100, 1_000], &[100, 10_000, 1_000_000]] {
+        for fixed in [0, MIB] {
+            let report = dhat_kit::growth(sizes, |n| {
+                let table = vec![0u8; fixed];
+                let map: HashMap<u64, u64> = (0..n as u64).map(|i| (i, i * 3)).collect();
+                (table, map)
+            });
+            bytes_read(&report, Linear, &format!("fixed {fixed}"));
+        }
     }
 }
 
