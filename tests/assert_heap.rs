@@ -493,6 +493,34 @@ not counted: allocations on other threads (threads the test starts, a thread poo
         );
     }
 
+    /// Arithmetic of 2 GiB or more on literals was an `i32` that overflowed: the attribute did
+    /// not compile (error[E0080], naming neither dhat-kit nor a fix).
+    #[assert_heap(
+        max_bytes = 4 * 1024 * 1024 * 1024 - (4 * 1024 * 1024 * 1024 - 1023),
+        total_bytes = 64 * 1024 * 1024 * 1024 * 1024,
+        max_blocks = (1 << 40) >> 40
+    )]
+    fn limits_past_two_gib_as_arithmetic() {
+        drop(black_box(vec![0u8; 1024]));
+    }
+
+    #[test]
+    fn arithmetic_on_literals_past_two_gib_is_exact() {
+        let message = panic_message(limits_past_two_gib_as_arithmetic);
+        assert!(
+            message.contains("  max_bytes: 1,024 > 1,023 (+1 byte, +0.1%)\n"),
+            "{message}"
+        );
+        assert!(
+            message.contains("  total_bytes  1,024         limit 70,368,744,177,664\n"),
+            "{message}"
+        );
+        assert!(
+            message.contains("  max_blocks   1             limit 1\n"),
+            "{message}"
+        );
+    }
+
     #[assert_heap(total_bytes = 2 * MIB, total_blocks = 2, curr_blocks = 0, curr_bytes = 0)]
     fn several_over() {
         let a = black_box(vec![0u8; 3 * MIB]);

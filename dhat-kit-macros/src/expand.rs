@@ -146,8 +146,10 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
 /// A limit's value: a plain integer literal as a `u64` (so that a large one is not read as an
 /// `i32`), anything else as a `const` block, evaluated at compile time, where a negative value
 /// stops the build (`evaluation panicked: dhat-kit: the limit `max_bytes` is negative ...`) and
-/// any other becomes a `u64`, saturating. A value that is not an integer fails on the `Limit`
-/// bound of `zero_of`, with that trait's message.
+/// any other becomes a `u64`, saturating. Arithmetic on unsuffixed integer literals alone
+/// (`4 * 1024 * 1024 * 1024`) is evaluated in `i128`, so that it is not an `i32` that overflows
+/// at 2 GiB; an expression that names anything else keeps its own type. A value that is not an
+/// integer fails on the `Limit` bound of `zero_of`, with that trait's message.
 fn limit_value(private: &TokenStream, key: &str, value: &Expr) -> TokenStream {
     // `(2 + 2)` is `2 + 2`; in a `const` block its parentheses would be linted as unnecessary.
     if let Expr::Paren(paren) = value {
@@ -163,6 +165,15 @@ fn limit_value(private: &TokenStream, key: &str, value: &Expr) -> TokenStream {
         }
     }
     let span = syn::spanned::Spanned::span(value);
+    let widened;
+    let value = if literal_arithmetic(value) {
+        let mut wide = value.clone();
+        widen_literals(&mut wide);
+        widened = wide;
+        &widened
+    } else {
+        value
+    };
     let negative = format!(
         "dhat-kit: the limit `{key}` is negative; a heap limit is an upper bound, 0 or more"
     );
@@ -174,6 +185,54 @@ fn limit_value(private: &TokenStream, key: &str, value: &Expr) -> TokenStream {
             }
             #private::saturate(value as u128)
         }
+    }
+}
+
+/// Whether `expr` is arithmetic (`+ - * / % << >> & | ^`, negation, parentheses) on unsuffixed
+/// integer literals alone.
+fn literal_arithmetic(expr: &Expr) -> bool {
+    use syn::{BinOp, UnOp};
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.suffix().is_empty(),
+        Expr::Paren(p) => literal_arithmetic(&p.expr),
+        Expr::Group(g) => literal_arithmetic(&g.expr),
+        Expr::Unary(u) => matches!(u.op, UnOp::Neg(_)) && literal_arithmetic(&u.expr),
+        Expr::Binary(b) => {
+            matches!(
+                b.op,
+                BinOp::Add(_)
+                    | BinOp::Sub(_)
+                    | BinOp::Mul(_)
+                    | BinOp::Div(_)
+                    | BinOp::Rem(_)
+                    | BinOp::Shl(_)
+                    | BinOp::Shr(_)
+                    | BinOp::BitAnd(_)
+                    | BinOp::BitOr(_)
+                    | BinOp::BitXor(_)
+            ) && literal_arithmetic(&b.left)
+                && literal_arithmetic(&b.right)
+        }
+        _ => false,
+    }
+}
+
+/// Suffixes every integer literal of a [`literal_arithmetic`] expression with `i128`.
+fn widen_literals(expr: &mut Expr) {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => *int = LitInt::new(&format!("{}i128", int.base10_digits()), int.span()),
+        Expr::Paren(p) => widen_literals(&mut p.expr),
+        Expr::Group(g) => widen_literals(&mut g.expr),
+        Expr::Unary(u) => widen_literals(&mut u.expr),
+        Expr::Binary(b) => {
+            widen_literals(&mut b.left);
+            widen_literals(&mut b.right);
+        }
+        _ => {}
     }
 }
 
