@@ -118,6 +118,33 @@ fn summary_warns_of_figures_that_cannot_be() {
     );
 }
 
+/// A peak profile's points are regions, which have no file or crate: grouped so, they were one
+/// row named after the heaviest region (`?: region Interpreter::call_function`), exit 0.
+#[test]
+fn a_peak_profile_is_not_grouped_by_file_or_crate() {
+    let file = path("dhat-kit-peak.json");
+    for group in ["file", "crate"] {
+        for command in [
+            vec!["top", file.as_str(), "--group-by", group],
+            vec!["diff", file.as_str(), file.as_str(), "--group-by", group],
+        ] {
+            let out = run(&command);
+            assert_eq!(out.status.code(), Some(2), "{command:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.starts_with(&format!("dhat-kit: {file}"))
+                    && stderr.contains(&format!(
+                        "a `dhat-kit-peak` profile's program points are regions, which have no \
+                     {group}; group them by site (each region's path) or by function (each \
+                     region)\n"
+                    )),
+                "{command:?}: {stderr}"
+            );
+        }
+    }
+    assert!(ok(&["top", &file, "--group-by", "function"]).contains("region parse"));
+}
+
 /// `regions` nests a peak profile's points by their region paths: each region's figures with its
 /// sub-regions' and its own, depth first; what was outside any region last. The figures are the
 /// file's own points, added up.

@@ -542,6 +542,18 @@ fn peak_report_shows_the_regions_with_inclusive_figures() {
     let dom = browse(&chrome, &dir.0, &html, "", None);
     // The file's `tg` is its end, not the peak's moment: the page does not give it as one.
     assert!(!dom.contains(" id=\"sum-tgmax\""));
+    // Regions have no file or crate: the menu groups them by site and function only (by file or
+    // crate, one row named after the heaviest region held them all).
+    let menu = &dom[dom.find(" id=\"group\"").unwrap()..];
+    let menu = &menu[..menu.find("</select>").unwrap()];
+    assert!(
+        menu.contains(">site<") && menu.contains(">function<"),
+        "{menu}"
+    );
+    assert!(
+        !menu.contains(">file<") && !menu.contains(">crate<"),
+        "{menu}"
+    );
     // Each point's region path, outermost first, and the inclusive total of every prefix.
     let paths: Vec<(Vec<String>, u64)> = p
         .pps

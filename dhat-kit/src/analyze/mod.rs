@@ -258,6 +258,25 @@ pub enum GroupBy {
     Crate,
 }
 
+impl GroupBy {
+    /// What one row is: `site`, `function`, `file` or `crate`.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            GroupBy::Site => "site",
+            GroupBy::Function => "function",
+            GroupBy::File => "file",
+            GroupBy::Crate => "crate",
+        }
+    }
+
+    /// Whether `profile`'s points can be grouped so: not a dhat-kit peak profile's by file or
+    /// crate (its points are regions, which have neither).
+    pub(crate) fn applies_to(self, profile: &Profile) -> bool {
+        profile.mode != crate::profile::PEAK_MODE
+            || matches!(self, GroupBy::Site | GroupBy::Function)
+    }
+}
+
 /// An output format of `top` and `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Format {
@@ -374,6 +393,14 @@ pub enum Error {
         /// The profile's `mode`.
         mode: String,
     },
+    /// The profile's points cannot be grouped so: a dhat-kit peak profile's points are regions,
+    /// which have no file or crate.
+    Grouping {
+        /// The grouping asked for.
+        group_by: GroupBy,
+        /// The profile's `mode`.
+        mode: String,
+    },
     /// Writing or drawing the output failed (`what`: "write the flame graph", ...).
     Output {
         /// What was being done.
@@ -437,6 +464,15 @@ impl fmt::Display for Error {
                  dhat-sampled.json",
                 article(mode)
             ),
+            Error::Grouping { group_by, mode } => {
+                let what = group_by.noun();
+                write!(
+                    f,
+                    "{} `{mode}` profile's program points are regions, which have no {what}; \
+                     group them by site (each region's path) or by function (each region)",
+                    article(mode)
+                )
+            }
             Error::Output { what, source } => write!(f, "cannot {what}: {source}"),
             Error::Encode { what, source } => write!(f, "cannot encode {what}: {source}"),
         }
@@ -446,7 +482,10 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Metric { .. } | Error::Kinds { .. } | Error::NoRegions { .. } => None,
+            Error::Metric { .. }
+            | Error::Kinds { .. }
+            | Error::NoRegions { .. }
+            | Error::Grouping { .. } => None,
             Error::Diff { source, .. } => Some(&**source),
             Error::Output { source, .. } => Some(source),
             Error::Encode { source, .. } => Some(source),

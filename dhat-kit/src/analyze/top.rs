@@ -84,13 +84,23 @@ pub struct TopRow {
 ///
 /// # Errors
 ///
-/// [`Error`] if the profile does not have the figure (peak bytes of an ad-hoc profile).
+/// [`Error`] if the profile does not have the figure (peak bytes of an ad-hoc profile), or its
+/// points cannot be grouped so ([`Error::Grouping`]: a dhat-kit peak profile's regions by file or
+/// crate).
 ///
 /// # Examples
 ///
 /// See the [module](super) documentation.
 pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
     opts.by.check(profile)?;
+    // Every point of a peak profile has one file and one crate, `?`, and the heaviest region
+    // named the one row.
+    if !opts.group_by.applies_to(profile) {
+        return Err(Error::Grouping {
+            group_by: opts.group_by,
+            mode: profile.mode.clone(),
+        });
+    }
     let mut frames = Frames::new(profile, &opts.skip);
     #[derive(Default)]
     struct Group {
@@ -253,12 +263,7 @@ impl Top {
         if heap {
             header.extend(["at t-gmax", "at t-end"]);
         }
-        let what = match self.group_by {
-            GroupBy::Site => "site",
-            GroupBy::Function => "function",
-            GroupBy::File => "file",
-            GroupBy::Crate => "crate",
-        };
+        let what = self.group_by.noun();
         header.push(what);
         let mut rows = Vec::new();
         for r in &self.rows {

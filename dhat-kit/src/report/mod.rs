@@ -523,8 +523,14 @@ pub fn html(
         totals.add(pp);
     }
     let mut frames = Interner::default();
+    // The groupings both profiles take (a peak profile's regions have no file or crate); the
+    // page's menu offers those only.
+    let groupings: Vec<(&str, GroupBy)> = GROUPINGS
+        .into_iter()
+        .filter(|(_, g)| g.applies_to(profile) && before.is_none_or(|(b, _)| g.applies_to(b)))
+        .collect();
     let mut groups = HashMap::new();
-    for (key, g) in GROUPINGS {
+    for &(key, g) in &groupings {
         groups.insert(key, table(profile, g, opts, &mut frames)?);
     }
     let diff = match before {
@@ -534,12 +540,12 @@ pub fn html(
             let metrics = if b.bklt { metrics(profile) } else { metrics(b) };
             let mut tables = HashMap::new();
             let mut first = None;
-            for (key, g) in GROUPINGS {
+            for &(key, g) in &groupings {
                 let (d, t) = diff_table(b, profile, g, &metrics, opts)?;
                 tables.insert(key, t);
                 first.get_or_insert(d);
             }
-            let d = first.expect("four groupings");
+            let d = first.expect("site and function group every profile");
             Some(DiffData {
                 before: bname.to_owned(),
                 by: d.by,

@@ -201,6 +201,8 @@
     else { state.key = key; state.dir = key === "label" ? "asc" : "desc"; }
   }, render);
   $("filter").addEventListener("input", (e) => { state.filter = e.target.value; renderRows(); });
+  // Only the groupings the profile takes (a peak profile's regions have no file or crate).
+  for (const o of Array.from($("group").options)) if (!(o.value in D.groups)) o.remove();
   $("group").addEventListener("change", (e) => { state.group = e.target.value; state.selected = null; render(); renderDiffSites(); });
   function open(tr) {
     state.selected = Number(tr.dataset.i);
