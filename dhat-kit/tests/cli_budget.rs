@@ -293,7 +293,7 @@ fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
         )),
         "{err}"
     );
-    // A figure the profile lacks names the component's line.
+    // A figure the profile lacks names the line of the component's metric.
     let (budget, code, _, err) = check_written(
         &dir,
         "peak-of-ad-hoc.toml",
@@ -303,7 +303,7 @@ fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
     assert_eq!(code, 2, "{err}");
     assert!(
         err.starts_with(&format!(
-            "dhat-kit: {}:1: component \"a\": peak-bytes needs a heap profile",
+            "dhat-kit: {}:5: component \"a\": peak-bytes needs a heap profile",
             budget.display()
         )),
         "{err}"
@@ -632,7 +632,8 @@ fn library_check_matches_crates_regions_and_asserts() {
     report.assert_within();
 
     // A peak profile keeps what is live at the peak and at the end on its outside point only:
-    // a region's peak budget could never fail, so it is refused, naming the line.
+    // a region's peak budget could never fail, so it is refused, naming the metric's line (it
+    // named the component's header).
     for metric in ["peak-bytes", "peak-blocks", "end-bytes", "end-blocks"] {
         let budgets = Budgets::parse(
             &format!(
@@ -643,7 +644,7 @@ fn library_check_matches_crates_regions_and_asserts() {
         )
         .unwrap();
         let e = budgets.check(&profile).unwrap_err();
-        assert_eq!(e.line(), Some(1), "{e}");
+        assert_eq!(e.line(), Some(5), "{e}");
         assert!(
             e.to_string().contains(&format!(
                 "component \"calls\": a dhat-kit peak profile does not give {metric} per region"

@@ -623,6 +623,8 @@ pub struct Component {
     pub metric: Metric,
     /// The line of its `[[component]]` header in the file.
     pub line: usize,
+    /// The line of its `metric`, where the file gives one.
+    pub metric_line: Option<usize>,
 }
 
 /// A budget file: components in the order of the file.
@@ -887,6 +889,7 @@ impl Budgets {
                 )),
             }
             .map_err(|m| err(c.max.span(), format!("component {name:?}: {m}")))?;
+            let metric_line = c.metric.as_ref().map(|m| line_of(text, m.span().start));
             let metric = match &c.metric {
                 None => Metric::TotalBytes,
                 Some(m) => Metric::ALL
@@ -915,6 +918,7 @@ impl Budgets {
                 max,
                 metric,
                 line,
+                metric_line,
             });
         }
         if components.is_empty() {
@@ -936,7 +940,8 @@ impl Budgets {
     ///
     /// # Errors
     ///
-    /// [`BudgetError`] (naming the component's line) if the profile does not have a component's
+    /// [`BudgetError`] (naming the line of the component's `metric`, or its header's where it
+    /// gives none) if the profile does not have a component's
     /// figure (peak bytes of an ad-hoc profile, or of one region of a dhat-kit peak profile,
     /// which keeps what is live only for the whole session), or if a size in bytes is given for
     /// a figure that is not counted in bytes (blocks, or an ad-hoc profile's units).
@@ -944,14 +949,19 @@ impl Budgets {
         let unit = profile.unit_plural().to_owned();
         let blocks_unit = profile.blocks_plural().to_owned();
         for c in &self.components {
-            let at = |m: String| {
+            let at_line = |line: usize, m: String| {
                 BudgetError::new(
                     &self.file,
-                    Some(c.line),
+                    Some(line),
                     format!("component {:?}: {m}", c.name),
                 )
             };
-            c.metric.check(profile).map_err(|e| at(e.to_string()))?;
+            let at = |m: String| at_line(c.line, m);
+            // What the profile lacks for the component's metric: the line that names it.
+            let at_metric = |m: String| at_line(c.metric_line.unwrap_or(c.line), m);
+            c.metric
+                .check(profile)
+                .map_err(|e| at_metric(e.to_string()))?;
             if profile.mode == crate::profile::PEAK_MODE
                 && matches!(
                     c.metric,
@@ -959,7 +969,7 @@ impl Budgets {
                 )
             {
                 // A budget that could never fail: every region's figure would read 0.
-                return Err(at(format!(
+                return Err(at_metric(format!(
                     "a dhat-kit peak profile does not give {} per region: what is live at the \
                      peak and at the end is all on its `{}` point, so every region's figure \
                      would read 0; budget total-bytes, total-blocks or max-bytes, or check a \
