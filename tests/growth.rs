@@ -110,6 +110,17 @@ fn a_scratch_buffer_then_a_larger_result() {
     let report = dhat_kit::growth(&WIDE, work);
     let why = report.exceeds("max_bytes", Linear).expect("undecided");
     assert!(why.contains("they cannot tell n from n"), "{why}");
+    // More sizes tell, not larger ones (it said "use larger sizes").
+    assert!(
+        why.ends_with("; add sizes, over which it rises at more than one step"),
+        "{why}"
+    );
+    // Below its class, it grows as that class at least (it read "grows as n or n²").
+    let why = report.exceeds("max_bytes", Log).expect("faster than log n");
+    assert!(
+        why.starts_with("max_bytes grows as n at least (it reads n or n"),
+        "{why}"
+    );
     let report = dhat_kit::growth(&[1_000, 10_000, 100_000, 1_000_000], work);
     assert_eq!(report.exceeds("max_bytes", Linear), None, "{report}");
 }
@@ -139,7 +150,7 @@ fn growth_faster_than_the_classes_after_a_change_within_noise_passes_no_declarat
     assert_eq!(
         why,
         "max_bytes reads n or faster than n³ (exponent 4.00) at sizes [1, 2, 100]: they cannot \
-         tell n from faster than n³, declared n³; use sizes at which it rises at every step"
+         tell n from faster than n³, declared n³; add sizes, over which it rises at more than one step"
     );
     assert!(report.to_string().contains("n or > n³"), "{report}");
     // A true n³ at the same sizes still passes n³.
@@ -374,6 +385,28 @@ fn sizes_too_close_together_are_refused() {
     let _ = dhat_kit::growth(&[1, 2, 3], |n| vec![0u8; 1_000 * n]);
 }
 
+// Called by `sizes_too_close_together_name_the_test`.
+#[dhat_kit::assert_growth(max_bytes = "log n", sizes = [1_000, 2_000, 4_000])]
+fn sizes_too_close(n: usize) {
+    block(n);
+}
+
+/// Under the attribute, the refusal names the test, as its other failures do.
+#[test]
+fn sizes_too_close_together_name_the_test() {
+    let message = std::panic::catch_unwind(sizes_too_close)
+        .expect_err("the sizes are refused")
+        .downcast::<String>()
+        .unwrap();
+    assert!(
+        message.starts_with(
+            "dhat-kit: #[assert_growth] on growth::sizes_too_close: growth sizes [1000, 2000, \
+             4000] are too close together to tell `log n` from `1`"
+        ),
+        "{message}"
+    );
+}
+
 #[test]
 #[should_panic(expected = "dhat-kit: growth sizes must be strictly increasing, got [10, 100, 50]")]
 fn unordered_sizes_are_refused() {
@@ -396,15 +429,27 @@ fn returning_err_fails(n: usize) -> Result<Vec<u8>, String> {
     Ok(vec![0u8; n])
 }
 
+/// The size is written as sizes are elsewhere (it read `1000`), and nothing is said to have
+/// panicked (stderr read "the work panicked at size 1,000" too).
 #[test]
 fn an_error_fails_the_test() {
+    let out = common::run_ignored("child_an_error_fails_the_test");
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+    assert!(!text.contains("panicked at size"), "{text}");
+}
+
+#[test]
+#[ignore = "run in a child process by an_error_fails_the_test, which reads its stderr"]
+fn child_an_error_fails_the_test() {
     let message = std::panic::catch_unwind(returning_err_fails)
         .expect_err("an error fails the test")
         .downcast::<String>()
         .unwrap();
     assert_eq!(
         *message,
-        "dhat-kit: growth::returning_err_fails returned an error at size 1000: \"too many\""
+        "dhat-kit: growth::returning_err_fails returned an error at size 1,000: \"too many\""
     );
 }
 

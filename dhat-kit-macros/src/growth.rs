@@ -420,7 +420,10 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
             |n: usize| match #name(n) {
                 ::core::result::Result::Ok(value) => value,
                 ::core::result::Result::Err(error) => ::core::panic!(
-                    "dhat-kit: {} returned an error at size {}: {:?}", #path, n, error
+                    "dhat-kit: {} returned an error at size {}: {:?}",
+                    #path,
+                    #private::thousands(n),
+                    error
                 ),
             }
         }

@@ -92,7 +92,9 @@ fn failure(
         return Some(why);
     }
     if let Some(why) = crate::growth::sizes_problem(sizes) {
-        return Some(why);
+        // Named as every other failure of the attribute is.
+        let on = format!("dhat-kit: #[assert_growth] on {test}: ");
+        return Some(why.replacen("dhat-kit: ", &on, 1));
     }
     match measure() {
         Ok(report) => check(test, &report, declared),

@@ -215,6 +215,8 @@ pub struct GrowthFit {
     undecided: Option<GrowthClass>,
     beyond: bool,
     may_be_beyond: bool,
+    /// The figures rise between one pair of sizes only: more sizes, not larger ones, tell.
+    one_rise: bool,
 }
 
 /// How much worse than the best class's error a slower class's may be and still be chosen.
@@ -262,6 +264,7 @@ impl GrowthFit {
             undecided: reading.undecided,
             beyond: reading.beyond,
             may_be_beyond: reading.may_be_beyond,
+            one_rise: reading.one_rise,
         }
     }
 
@@ -433,6 +436,8 @@ struct Reading {
     beyond: bool,
     /// They may grow faster than `n³`; the sizes cannot tell ([`GrowthFit::may_be_beyond`]).
     may_be_beyond: bool,
+    /// They rise between one pair of sizes only.
+    one_rise: bool,
     /// The exponent, where the figures' own fit does not give it (see [`classify`]).
     exponent: Option<f64>,
 }
@@ -468,6 +473,7 @@ fn classify(points: &[(f64, f64)]) -> Reading {
             flat: true,
             beyond: false,
             may_be_beyond: false,
+            one_rise: false,
             exponent: None,
         };
     }
@@ -484,6 +490,7 @@ fn classify(points: &[(f64, f64)]) -> Reading {
             flat: false,
             beyond: steps == GrowthClass::Cubic && exponent > BEYOND,
             may_be_beyond: false,
+            one_rise: false,
             exponent: Some(exponent),
         };
     }
@@ -522,6 +529,7 @@ fn classify(points: &[(f64, f64)]) -> Reading {
             flat: false,
             beyond: false,
             may_be_beyond,
+            one_rise: true,
             exponent: None,
         };
     }
@@ -538,6 +546,7 @@ fn classify(points: &[(f64, f64)]) -> Reading {
         // Faster than the fastest class: n⁴, 2ⁿ. (A step's exponent says nothing.)
         beyond: class == GrowthClass::Cubic && !stepped && exponent(points) > BEYOND,
         may_be_beyond,
+        one_rise: false,
         exponent: None,
     }
 }
@@ -787,13 +796,26 @@ impl Growth {
             return Some(format!("{name} grows {fit}, declared {declared}"));
         }
         if fit.class > declared {
+            if fit.undecided.is_some() || fit.may_be_beyond {
+                return Some(format!(
+                    "{name} grows as {} at least (it reads {fit}), declared {declared}",
+                    fit.class
+                ));
+            }
             return Some(format!("{name} grows as {fit}, declared {declared}"));
         }
         let sizes: Vec<usize> = self.rows.iter().map(|&(n, _)| n).collect();
+        // A single rise, or a step, is told by more sizes, over which it rises again; a change
+        // within noise by larger ones.
+        let advice = if fit.one_rise || fit.may_be_beyond {
+            "add sizes, over which it rises at more than one step"
+        } else {
+            "use larger sizes"
+        };
         if fit.may_be_beyond {
             return Some(format!(
                 "{name} reads {fit} at sizes {sizes:?}: they cannot tell {} from faster than {}, \
-                 declared {declared}; use sizes at which it rises at every step",
+                 declared {declared}; {advice}",
                 fit.class,
                 GrowthClass::Cubic
             ));
@@ -801,7 +823,7 @@ impl Growth {
         let faster = fit.undecided.filter(|&faster| faster > declared)?;
         Some(format!(
             "{name} reads {fit} at sizes {sizes:?}: they cannot tell {} from {faster}, declared \
-             {declared}; use larger sizes",
+             {declared}; {advice}",
             fit.class
         ))
     }
@@ -1079,10 +1101,18 @@ impl Growth {
 }
 
 /// Runs `run` (the work at size `n`); when it panics, says at which size (the panic's own message
-/// names none) before the panic goes on.
+/// names none) before the panic goes on. Not for dhat-kit's own panics, which say it themselves
+/// (`#[assert_growth]`'s for a work that returned an error: nothing panicked there).
 fn at_size<T>(n: usize, which: &str, run: impl FnOnce() -> T) -> T {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(value) => value,
+        Err(payload)
+            if payload
+                .downcast_ref::<String>()
+                .is_some_and(|m| m.starts_with("dhat-kit: ")) =>
+        {
+            std::panic::resume_unwind(payload)
+        }
         Err(payload) => {
             crate::note::note(&format!(
                 "dhat-kit: growth: the work panicked at size {}{which}\n",

@@ -29,3 +29,8 @@ pub use crate::assert_growth::{
     run_growth, run_growth_all, run_growth_all_should_panic, run_growth_should_panic,
 };
 pub use crate::growth::GrowthClass;
+
+/// `n` with thousands separators (`10,000`), as `#[assert_growth]`'s messages write a size.
+pub fn thousands(n: usize) -> String {
+    crate::units::Thousands(n as u64).to_string()
+}
