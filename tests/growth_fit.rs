@@ -232,7 +232,7 @@ fn a_per_item_term_too_small_to_show_at_these_sizes_is_undecided() {
         report.exceeds("curr_bytes", Constant).as_deref(),
         Some(
             "curr_bytes reads 1 or n (exponent 1.00) at sizes [1, 2, 4, 8]: they cannot tell 1 \
-             from n, declared 1; use larger sizes"
+             from n, declared 1; use larger sizes, spread wider"
         )
     );
     assert_eq!(report.exceeds("curr_bytes", Linear), None);

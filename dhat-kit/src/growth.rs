@@ -779,7 +779,7 @@ impl Growth {
     /// `max_bytes grows as n² (exponent 1.98), declared n` when its class is faster; when the
     /// class is within `declared` but the sizes cannot tell it from a faster one
     /// ([`GrowthFit::undecided`]): `curr_bytes reads 1 or n (exponent 0.41) at sizes [1, 2, 4,
-    /// 8]: they cannot tell 1 from n, declared 1; use larger sizes`; and for every declared class
+    /// 8]: they cannot tell 1 from n, declared 1; use larger sizes, spread wider`; and for every declared class
     /// when the figures [may grow faster than `n³`](GrowthFit::may_be_beyond).
     ///
     /// # Panics
@@ -810,7 +810,7 @@ impl Growth {
         let advice = if fit.one_rise || fit.may_be_beyond {
             "add sizes, over which it rises at more than one step"
         } else {
-            "use larger sizes"
+            "use larger sizes, spread wider"
         };
         if fit.may_be_beyond {
             return Some(format!(
