@@ -1075,6 +1075,12 @@ pub(crate) fn check_test(entry: TestEntry<'_>, stats: &crate::Stats) -> Result<(
     let target = target_selector(package, Path::new(manifest_dir), krate, source)
         .map(|t| format!(" {t}"))
         .unwrap_or_default();
+    // A release build allocates otherwise than a debug one: the entry is recorded as measured.
+    let profile = std::env::current_exe()
+        .ok()
+        .and_then(|exe| profile_selector(&exe))
+        .map(|p| format!(" {p}"))
+        .unwrap_or_default();
     // Relative to the crate root, as the test reads it: the same file whatever the directory.
     let file = std::env::var_os("DHAT_KIT_BASELINE")
         .filter(|v| !v.is_empty())
@@ -1085,7 +1091,7 @@ pub(crate) fn check_test(entry: TestEntry<'_>, stats: &crate::Stats) -> Result<(
         metrics: metrics.to_vec(),
         policy,
         record_command: format!(
-            "DHAT_KIT_UPDATE=1{file} cargo test -p {package}{target} -- --exact {filter}"
+            "DHAT_KIT_UPDATE=1{file} cargo test -p {package}{profile}{target} -- --exact {filter}"
         ),
     };
     let verdict = check(&path, name, &(*stats).into(), &options).map_err(|e| e.to_string())?;
@@ -1172,6 +1178,22 @@ fn target_selector(
         _ => return None,
     };
     Some(format!("{kind} {}", named(parts.get(1))))
+}
+
+/// The cargo option that builds the test binary `exe` with the profile it was built with, from
+/// the directory cargo put it in (`target/[TRIPLE/]PROFILE/deps/NAME-HASH`): none for `debug`
+/// (`cargo test`'s own), `--release` for `release`, `--profile NAME` for a custom profile's
+/// directory; `None` for a binary outside such a directory.
+fn profile_selector(exe: &Path) -> Option<String> {
+    let deps = exe.parent()?;
+    if deps.file_name()? != "deps" {
+        return None;
+    }
+    match deps.parent()?.file_name()?.to_str()? {
+        "debug" => None,
+        "release" => Some("--release".into()),
+        name => Some(format!("--profile {}", shell_word(name))),
+    }
 }
 
 /// `word` as one word of a POSIX shell command: as it is when it holds no character the shell
@@ -1402,6 +1424,27 @@ mod tests {
             recorded.message
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The record command built the test in debug whatever it ran in: a release test's entry,
+    /// recorded as printed, held a debug build's figures.
+    #[test]
+    fn the_record_command_builds_the_profile_the_test_ran_in() {
+        let selector = |p: &str| profile_selector(Path::new(p));
+        assert_eq!(selector("/w/target/debug/deps/memory-0123abcd"), None);
+        assert_eq!(
+            selector("/w/target/release/deps/memory-0123abcd").as_deref(),
+            Some("--release")
+        );
+        assert_eq!(
+            selector("/w/target/x86_64-unknown-linux-gnu/release/deps/memory-0123abcd").as_deref(),
+            Some("--release")
+        );
+        assert_eq!(
+            selector("/w/target/profiling/deps/memory-0123abcd").as_deref(),
+            Some("--profile profiling")
+        );
+        assert_eq!(selector("/usr/local/bin/memory"), None);
     }
 
     #[test]
