@@ -242,6 +242,8 @@ fn child_peak_session_with_summary() {
     let Some(file) = std::env::var_os("DHAT_KIT_TEST_SUMMARY_FILE") else {
         return; // only in the child started by the test below
     };
+    // The session's thread alone at work (the harness's thread may still be at its own).
+    common::wait_for_other_threads_to_sleep();
     let profiler = Profiler::builder()
         .mode(Mode::Peak)
         .file(file)
@@ -297,6 +299,46 @@ fn the_stderr_summary_and_the_file_show_the_same_figures() {
     assert_eq!(number_before(end, " blocks"), sum("ebk"), "{line}");
     assert!(stderr.contains("summary-work"), "{stderr}");
     assert!(stderr.contains(&*file.to_string_lossy()), "{stderr}");
+    // Its own thread alone worked: its peak is exact, and nothing says otherwise.
+    assert!(!stderr.contains(OTHERS_WORKED), "{stderr}");
+}
+
+/// What a session's summary says when other threads worked during it.
+const OTHERS_WORKED: &str = "dhat-kit: other threads worked during the session: its peak is the \
+    highest their batches showed, exact to within 64 KiB per thread at work at the peak";
+
+/// Run in a child process by the test below: four threads each hold ten blocks of 6 KiB at once
+/// (60 KiB, less than a batch), then free them, in a session with its summary on.
+#[test]
+#[ignore = "run in a child process by a_summary_says_when_other_threads_worked, which reads its stderr"]
+fn child_threads_hold_less_than_a_batch_each() {
+    let file = common::temp("profiler", "others-worked.json");
+    let profiler = Profiler::builder()
+        .mode(Mode::Peak)
+        .file(&file)
+        .build()
+        .unwrap();
+    let barrier = std::sync::Barrier::new(4);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let held: Vec<Vec<u8>> = (0..10).map(|_| vec![1u8; 6 << 10]).collect();
+                barrier.wait();
+                drop(black_box(held));
+            });
+        }
+    });
+    profiler.finish().unwrap();
+}
+
+/// Four threads held 240 KiB at once, which no batch showed: the session's peak read about
+/// 1 KiB, and its summary said nothing of why.
+#[test]
+fn a_summary_says_when_other_threads_worked() {
+    let out = common::run_ignored("child_threads_hold_less_than_a_batch_each");
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(OTHERS_WORKED), "{text}");
 }
 
 #[test]

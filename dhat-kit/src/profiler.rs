@@ -763,7 +763,7 @@ impl Profiler {
                 // truth). One snapshot for the file and the summary, taken before either
                 // allocates, so both show the same figures.
                 crate::tally::uncounted(|| {
-                    let process = mark.end();
+                    let (process, others) = mark.end();
                     let regions = crate::regions().since(&at_start);
                     // Read uncounted, so freed uncounted.
                     drop(at_start);
@@ -774,7 +774,7 @@ impl Profiler {
                     say_if_replacing(path, self.began);
                     crate::atomic_file::write(path, &bytes)?;
                     if summary {
-                        crate::note::note(&peak_summary(&process, &regions, path));
+                        crate::note::note(&peak_summary(&process, others, &regions, path));
                     }
                     Ok(())
                 })
@@ -803,7 +803,7 @@ impl Profiler {
                 crate::sample::on_new_peak();
             }
             let stopped = crate::sample::stop();
-            let process = mark.end();
+            let (process, others) = mark.end();
             let mut profile = match &stopped {
                 Some((state, peak_micros)) => {
                     crate::sample::profile(state, *peak_micros, &process, elapsed)
@@ -828,8 +828,10 @@ impl Profiler {
                 let stacks = crate::units::Count(stacks as u64, "distinct call stack");
                 let samples = crate::analyze::summary(&profile).samples.unwrap_or(0);
                 let samples = crate::units::Count(samples, "sample");
+                let others = if others { OTHERS_WORKED } else { "" };
                 crate::note::note(&format!(
-                    "dhat-kit: {process}\ndhat-kit: {samples} at {stacks}; the profile is in {}\n",
+                    "dhat-kit: {process}\n{others}dhat-kit: {samples} at {stacks}; the profile is \
+                     in {}\n",
                     path.display()
                 ));
             }
@@ -917,8 +919,16 @@ fn writer_pid(path: &Path) -> Option<u32> {
 }
 
 /// The stderr summary of a peak session: totals, the process peak, and the top regions.
-fn peak_summary(process: &crate::Stats, regions: &crate::Regions, path: &Path) -> String {
+fn peak_summary(
+    process: &crate::Stats,
+    others: bool,
+    regions: &crate::Regions,
+    path: &Path,
+) -> String {
     let mut s = format!("dhat-kit: {process}\n");
+    if others {
+        s.push_str(OTHERS_WORKED);
+    }
     if !regions.is_empty() {
         let top = crate::Regions::from_vec(regions.iter().take(10).cloned().collect());
         s.push_str(&top.to_string());
@@ -926,6 +936,13 @@ fn peak_summary(process: &crate::Stats, regions: &crate::Regions, path: &Path) -
     s.push_str(&format!("dhat-kit: the profile is in {}\n", path.display()));
     s
 }
+
+/// What a session's summary says when threads other than its own allocated or freed during it:
+/// its peak is read from the threads' batches, which a thread that holds less than a batch at
+/// its peak never hands over.
+const OTHERS_WORKED: &str = "dhat-kit: other threads worked during the session: its peak is the \
+    highest their batches showed, exact to within 64 KiB per thread at work at the peak (threads \
+    that each hold less may not show in it at all); dhat_kit::measure_all counts it exactly\n";
 
 /// The frame of the program point for allocations made outside any region.
 pub(crate) use crate::analyze::OUTSIDE;

@@ -43,9 +43,9 @@ impl SessionMark {
         SessionMark
     }
 
-    /// Zero.
-    pub(crate) fn end(self) -> Stats {
-        Stats::default()
+    /// Zero, and no other thread seen.
+    pub(crate) fn end(self) -> (Stats, bool) {
+        (Stats::default(), false)
     }
 
     /// Zero.

@@ -519,18 +519,25 @@ impl SessionMark {
         }
     }
 
-    /// The process's figures since the session began, and the session over.
-    pub(crate) fn end(self) -> Stats {
-        let stats = self.read();
+    /// The process's figures since the session began, whether threads other than the session's
+    /// worked during it (its peak is then the batches', exact to within a batch per thread), and
+    /// the session over.
+    pub(crate) fn end(self) -> (Stats, bool) {
+        let figures = self.figures();
         SESSION_PEAK.set((NO_SESSION, 0));
-        stats
+        figures
+    }
+
+    /// The process's figures since the session began (see [`figures`](Self::figures)).
+    pub(crate) fn read(&self) -> Stats {
+        self.figures().0
     }
 
     /// The process's figures since the session began, this thread's pending figures published
     /// first: totals and live figures as differences, the peak as the highest live figures above
     /// those at the beginning (each figure at least 0: the session may free what was live before
-    /// it).
-    pub(crate) fn read(&self) -> Stats {
+    /// it); and whether threads other than the session's allocated or freed meanwhile.
+    fn figures(&self) -> (Stats, bool) {
         super::publish();
         let now = process_now();
         let thread = ThreadFigures::now();
@@ -560,7 +567,7 @@ impl SessionMark {
             d(now.totals[0], self.start.totals[0]),
             d(now.totals[1], self.start.totals[1]),
         );
-        Stats {
+        let stats = Stats {
             total_bytes,
             total_blocks,
             // The live figures cannot have risen by more than was allocated (a thread busy at
@@ -569,7 +576,8 @@ impl SessionMark {
             max_blocks: clamp(peak.1).min(total_blocks),
             curr_bytes: clamp(bytes),
             curr_blocks: clamp(blocks),
-        }
+        };
+        (stats, !alone)
     }
 }
 
