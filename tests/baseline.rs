@@ -161,19 +161,19 @@ fn forty_tests_in_threads_update_one_file() {
     }
 }
 
-/// The workers of the multi-process tests: `worker_NN`, each an `#[assert_heap(baseline)]` test
-/// whose entry is `baseline::worker_NN` and whose work is one block of `100 + NN` bytes, run by
-/// them in child processes with `--ignored --exact worker_NN`, as a user runs one test (and as
-/// the record command a failure prints does).
+/// The workers of the multi-process tests: `worker_NN`, each an `#[assert_heap(baseline)]`
+/// function whose entry is `baseline::worker_NN` and whose work is one block of `100 + NN`
+/// bytes, in [`WORKERS`] in order.
 macro_rules! workers {
-    ($($name:ident = $i:literal),* $(,)?) => {$(
-        #[test]
-        #[ignore = "a worker process of the multi-process tests, started by them"]
-        #[dhat_kit::assert_heap(baseline)]
-        fn $name() {
-            drop(std::hint::black_box(vec![0u8; 100 + $i]));
-        }
-    )*};
+    ($($name:ident = $i:literal),* $(,)?) => {
+        $(
+            #[dhat_kit::assert_heap(baseline)]
+            fn $name() {
+                drop(std::hint::black_box(vec![0u8; 100 + $i]));
+            }
+        )*
+        const WORKERS: &[fn()] = &[$($name),*];
+    };
 }
 
 workers!(
@@ -219,14 +219,42 @@ workers!(
     worker_39 = 39,
 );
 
+/// Run by the multi-process tests in each child process (`DHAT_KIT_TEST_WORKER=NN`): the
+/// worker `worker_NN`, through what `#[assert_heap(baseline)]` expands to; does nothing in an
+/// ordinary run (`--include-ignored`), where there is no baseline of theirs to check.
+#[test]
+#[ignore = "a worker process of the multi-process tests, started by them"]
+fn baseline_worker() {
+    let Some(i) = std::env::var("DHAT_KIT_TEST_WORKER").ok() else {
+        return;
+    };
+    WORKERS[i.parse::<usize>().unwrap()]();
+}
+
+/// The option that builds this test binary's profile, as the record command gives it: none in a
+/// debug build, ` --release` in a release one, ` --profile NAME` in another.
+fn profile_option() -> String {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .and_then(Path::file_name);
+    match dir.and_then(|d| d.to_str()) {
+        Some("release") => " --release".into(),
+        Some(name) if name != "debug" => format!(" --profile {name}"),
+        _ => String::new(),
+    }
+}
+
 /// The command a worker's failure prints to record its entry in `file`: the file it was given
 /// (the worker sets `DHAT_KIT_BASELINE`), and this test binary (`--test baseline`), not every
 /// test binary of the package, which could hold a test of the same name.
 fn record_command(file: &Path, i: usize) -> String {
     format!(
-        "DHAT_KIT_UPDATE=1 DHAT_KIT_BASELINE={} cargo test -p dhat-kit-suite --test baseline -- \
-         --exact worker_{i:02}",
-        file.display()
+        "DHAT_KIT_UPDATE=1 DHAT_KIT_BASELINE={} cargo test -p dhat-kit-suite{} --test baseline \
+         -- --exact worker_{i:02}",
+        file.display(),
+        profile_option()
     )
 }
 
@@ -242,8 +270,9 @@ fn the_record_command_names_the_baseline_file_it_was_given() {
     let quoted = format!("'{}'", path.display().to_string().replace('\'', "'\\''"));
     assert!(
         stdout.contains(&format!(
-            "\n    DHAT_KIT_UPDATE=1 DHAT_KIT_BASELINE={quoted} cargo test -p dhat-kit-suite \
-             --test baseline -- --exact worker_05\n"
+            "\n    DHAT_KIT_UPDATE=1 DHAT_KIT_BASELINE={quoted} cargo test -p dhat-kit-suite{} \
+             --test baseline -- --exact worker_05\n",
+            profile_option()
         )),
         "{stdout}"
     );
@@ -272,13 +301,14 @@ fn worker(i: usize, file: &Path, vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--exact",
-        &format!("worker_{i:02}"),
+        "baseline_worker",
         "--ignored",
         "--nocapture",
         "--test-threads=1",
     ])
     .env_remove("CI")
     .env_remove("DHAT_KIT_UPDATE")
+    .env("DHAT_KIT_TEST_WORKER", i.to_string())
     .env("DHAT_KIT_BASELINE", file)
     .envs(vars.iter().copied());
     cmd

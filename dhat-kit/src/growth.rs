@@ -1101,15 +1101,15 @@ impl Growth {
 }
 
 /// Runs `run` (the work at size `n`); when it panics, says at which size (the panic's own message
-/// names none) before the panic goes on. Not for dhat-kit's own panics, which say it themselves
-/// (`#[assert_growth]`'s for a work that returned an error: nothing panicked there).
+/// names none) before the panic goes on. Not for `#[assert_growth]`'s failure of a work that
+/// returned an error, which names the size itself: nothing panicked there.
 fn at_size<T>(n: usize, which: &str, run: impl FnOnce() -> T) -> T {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(value) => value,
         Err(payload)
-            if payload
-                .downcast_ref::<String>()
-                .is_some_and(|m| m.starts_with("dhat-kit: ")) =>
+            if payload.downcast_ref::<String>().is_some_and(|m| {
+                m.starts_with("dhat-kit: ") && m.contains(" returned an error at size ")
+            }) =>
         {
             std::panic::resume_unwind(payload)
         }
