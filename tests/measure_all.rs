@@ -530,6 +530,52 @@ fn rayon_par_iter() {
     assert_eq!(on_pool.curr_blocks, on_one.curr_blocks);
 }
 
+/// Every block of the work is 1,000 bytes, so the live bytes are always 1,000 times the live
+/// blocks, and so are the peak's: `max_bytes` is 1,000 times `max_blocks`. With the live bytes
+/// and blocks in two counters, a thread that met the peak read its bytes and the blocks of a
+/// moment before (2,000 bytes in 1 block) in 7 to 120 rounds of 200.
+#[test]
+fn the_peak_blocks_are_those_live_with_the_peak_bytes() {
+    use rayon::prelude::*;
+    dhat_kit::measure_all(|| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        pool.broadcast(|_| ());
+        let (mut torn, mut clean) = (Vec::new(), 0);
+        for round in 0..200 {
+            let (n, stats) = dhat_kit::measure_all(|| {
+                pool.install(|| {
+                    (0..1000)
+                        .into_par_iter()
+                        .map(|_| black_box(vec![0u8; 1000]).len())
+                        .sum::<usize>()
+                })
+            });
+            assert_eq!(n, 1_000_000);
+            // A round in which rayon grew its own queues (a block of another size) is left out.
+            if (stats.total_bytes, stats.total_blocks) != (1_000_000, 1000) {
+                continue;
+            }
+            clean += 1;
+            if stats.max_bytes != 1000 * stats.max_blocks {
+                torn.push((round, stats));
+            }
+        }
+        drop(pool);
+        assert!(
+            clean >= 100,
+            "{clean} of 200 rounds without rayon's own blocks"
+        );
+        assert!(
+            torn.is_empty(),
+            "{} of {clean} rounds: {torn:?}",
+            torn.len()
+        );
+    });
+}
+
 /// A multi-threaded tokio runtime: tasks spawned on its workers, each allocating a known block.
 /// Spawning and joining costs the same with or without the blocks, so the difference is exactly
 /// their sizes.

@@ -169,9 +169,9 @@ pub(crate) fn say_if_nothing_counted(what: &str, stats: &Stats) {
 /// peak (`max_bytes`, `max_blocks`) is the peak of the process's live heap during `f` above what
 /// was live when it began, and `curr_*` is what is left live at the end. A block allocated on one
 /// thread and freed on another is freed: `std::thread::spawn(|| {}).join()` leaves 0 live.
-/// `max_blocks` is the live blocks at the peak as the thread that reached it saw them: when
-/// threads allocate or free at the same instant, it may miss or include one of their blocks
-/// (the live bytes and blocks are two counters; every other figure is exact).
+/// `max_blocks` is the live blocks at that same instant: the live bytes and blocks change
+/// together, in one word, so threads allocating at once never pair one moment's bytes with
+/// another's blocks.
 ///
 /// Calls are serialised: a `measure_all` on another thread (or an `#[assert_heap]` test) waits
 /// for this one to end. Nested on the same thread, the inner call measures its own closure, and

@@ -264,13 +264,48 @@ fn span_counts() -> Counts {
     counts
 }
 
+/// The low bits of a word that holds live bytes and blocks together ([`Process::live`],
+/// [`Peak`]): the blocks modulo 2^20; the bytes are the rest, 44 bits (live bytes within
+/// ±8 TiB).
+const BLOCK_BITS: u32 = 20;
+const BLOCK_MASK: u64 = (1 << BLOCK_BITS) - 1;
+
+/// The change `(bytes, blocks)` as an addend of a packed word: `bytes << BLOCK_BITS` plus
+/// `blocks`, wrapping.
+fn packed_change(bytes: i64, blocks: i64) -> u64 {
+    (bytes as u64)
+        .wrapping_shl(BLOCK_BITS)
+        .wrapping_add(blocks as u64)
+}
+
+/// The live bytes and blocks of a packed `word`, given `near`, within 2^19 of its blocks (a
+/// blocks counter a few operations apart from the word): the blocks are the value of the word's
+/// low bits nearest to `near`, and the bytes what is left without them.
+fn unpack(word: u64, near: i64) -> (i64, i64) {
+    let span = 1i64 << BLOCK_BITS;
+    let mut off = ((word & BLOCK_MASK) as i64 - near).rem_euclid(span);
+    if off >= span / 2 {
+        off -= span;
+    }
+    let blocks = near.wrapping_add(off);
+    let bytes = (word.wrapping_sub(blocks as u64) as i64) >> BLOCK_BITS;
+    (bytes, blocks)
+}
+
 /// A tally shared by threads: totals, live figures and the peak of live bytes (with the live
 /// blocks at that peak). On its own cache line(s).
+///
+/// The live bytes and blocks change together in one word ([`live`](Self::live)), so that every
+/// value it takes is a pair that was: a thread that meets the peak reads the blocks live at the
+/// same instant as the bytes (with two counters, it read 2,000 bytes in 1 block when two threads
+/// each held a 1,000-byte block). The blocks counter beside it gives the blocks' high bits.
 #[repr(align(128))]
 pub(super) struct Process {
     total_bytes: AtomicU64,
     total_blocks: AtomicU64,
-    curr_bytes: AtomicI64,
+    /// The live bytes and blocks, packed ([`packed_change`]).
+    live: AtomicU64,
+    /// The live blocks, whole: within a few operations of the word's.
     curr_blocks: AtomicI64,
     max: Peak,
 }
@@ -280,7 +315,7 @@ impl Process {
         Process {
             total_bytes: AtomicU64::new(0),
             total_blocks: AtomicU64::new(0),
-            curr_bytes: AtomicI64::new(0),
+            live: AtomicU64::new(0),
             curr_blocks: AtomicI64::new(0),
             max: Peak::new(0),
         }
@@ -312,25 +347,32 @@ impl Process {
     /// Adds a change of the live bytes and blocks, and raises the peak; returns the live figures
     /// after it when it did not lower the live bytes.
     fn add_live_figures(&self, [bytes, blocks]: [i64; 2]) -> Option<(i64, i64)> {
-        let blocks = add_live(&self.curr_blocks, blocks);
-        let fell = bytes < 0;
-        let bytes = add_live(&self.curr_bytes, bytes);
+        let near = add_live(&self.curr_blocks, blocks);
+        let change = packed_change(bytes, blocks);
+        let word = if change == 0 {
+            self.live.load(Relaxed)
+        } else {
+            self.live.fetch_add(change, Relaxed).wrapping_add(change)
+        };
         // Live bytes that fell cannot be a new peak: the peak was at least the live bytes before.
-        if fell {
+        if bytes < 0 {
             return None;
         }
+        let (bytes, blocks) = unpack(word, near);
         self.max.raise(bytes, blocks);
         Some((bytes, blocks))
     }
 
     /// Totals and live figures.
     fn read(&self) -> Counts {
+        let word = self.live.load(SeqCst);
+        let (bytes, blocks) = unpack(word, self.curr_blocks.load(SeqCst));
         Counts {
             totals: [
                 self.total_bytes.load(SeqCst),
                 self.total_blocks.load(SeqCst),
             ],
-            live: [self.curr_bytes.load(SeqCst), self.curr_blocks.load(SeqCst)],
+            live: [bytes, blocks],
         }
     }
 
@@ -344,44 +386,71 @@ impl Process {
     }
 }
 
-/// A peak of live bytes, with the live blocks at it, raised by any thread.
+/// A peak of live bytes, with the live blocks at it, raised by any thread: the bytes and the
+/// blocks' low bits in one word ([`unpack`]), so that two threads raising it at once leave one
+/// pair, not the bytes of one and the blocks of the other; the blocks whole beside it, stored by
+/// each raise after its word, for the high bits.
 struct Peak {
-    bytes: AtomicI64,
+    word: AtomicU64,
     blocks: AtomicI64,
+}
+
+/// The largest and the smallest live bytes a packed word holds.
+const PACKED_MAX: i64 = (1 << (63 - BLOCK_BITS)) - 1;
+const PACKED_MIN: i64 = -(1 << (63 - BLOCK_BITS));
+
+/// `(bytes, blocks)` as a peak's word: the bytes, then the blocks' low bits.
+const fn peak_word(bytes: i64, blocks: i64) -> u64 {
+    ((bytes as u64) << BLOCK_BITS) | (blocks as u64 & BLOCK_MASK)
 }
 
 impl Peak {
     const fn new(bytes: i64) -> Peak {
         Peak {
-            bytes: AtomicI64::new(bytes),
+            word: AtomicU64::new(peak_word(bytes, 0)),
             blocks: AtomicI64::new(0),
         }
     }
 
     /// Raises the peak to live figures `(bytes, blocks)` when they meet or pass it (`>=`: the
     /// latest of equal peaks, as dhat records it); returns whether they did. A plain load first,
-    /// so that live bytes below the peak cost no locked instruction. The blocks are those seen
-    /// with the winning bytes; two threads raising it at once may pair them approximately.
+    /// so that live bytes below the peak cost no locked instruction.
     fn raise(&self, bytes: i64, blocks: i64) -> bool {
-        if bytes >= self.bytes.load(Relaxed) && self.bytes.fetch_max(bytes, Relaxed) <= bytes {
-            self.blocks.store(blocks, Relaxed);
-            return true;
+        let new = peak_word(bytes, blocks);
+        let mut word = self.word.load(Relaxed);
+        while bytes >= (word as i64) >> BLOCK_BITS {
+            match self.word.compare_exchange_weak(word, new, Relaxed, Relaxed) {
+                Ok(_) => {
+                    self.blocks.store(blocks, Relaxed);
+                    return true;
+                }
+                Err(now) => word = now,
+            }
         }
         false
     }
 
     fn get(&self) -> (i64, i64) {
-        (self.bytes.load(SeqCst), self.blocks.load(SeqCst))
+        let word = self.word.load(SeqCst);
+        unpack_peak(word, self.blocks.load(SeqCst))
     }
 
     fn set(&self, (bytes, blocks): (i64, i64)) {
-        self.bytes.store(bytes, SeqCst);
+        self.word.store(peak_word(bytes, blocks), SeqCst);
         self.blocks.store(blocks, SeqCst);
     }
 }
 
+/// The bytes and blocks of a peak's `word`, given `near`, the blocks a raise stored beside it
+/// (those of the same raise, or of one just before or after it).
+fn unpack_peak(word: u64, near: i64) -> (i64, i64) {
+    let bytes = (word as i64) >> BLOCK_BITS;
+    let (_, blocks) = unpack(word & BLOCK_MASK, near);
+    (bytes, blocks)
+}
+
 /// No profiling session runs: no batch reaches [`SESSION_PEAK`].
-const NO_SESSION: i64 = i64::MAX;
+const NO_SESSION: i64 = PACKED_MAX;
 
 /// The peak of the process's live figures since the running profiling session began
 /// ([`SessionMark`]), raised by the same batches as the process tally's; [`NO_SESSION`] while
@@ -494,7 +563,7 @@ impl SessionMark {
         super::publish();
         // Below any live figure first, so that a batch added while the start is read raises the
         // peak as it should, and is not overwritten by the start's figures.
-        SESSION_PEAK.set((i64::MIN, 0));
+        SESSION_PEAK.set((PACKED_MIN, 0));
         let f = pending::process_figures(|t, read| {
             // Each read overwrites the carry a read before it left (a read taken again).
             for ((carry, total), now) in t.carry.iter().zip(&CARRY).zip(read.pending.live) {
@@ -657,6 +726,58 @@ impl SpanMark {
 mod tests {
     use super::super::publish;
     use super::*;
+
+    /// A packed word of live figures gives back every pair it was made of, whatever the sign of
+    /// each change and the order they came in, with the blocks counter some operations apart.
+    #[test]
+    fn packed_live_figures_give_back_their_pair() {
+        let changes: [(i64, i64); 6] = [
+            (1 << 40, 3),
+            (-(1 << 39), -2),
+            (5_000, 2_000_000),
+            (-4_999, -1_999_999),
+            (-(3 << 40), 0),
+            (64, -1),
+        ];
+        let (mut word, mut bytes, mut blocks) = (0u64, 0i64, 0i64);
+        for (db, dk) in changes {
+            word = word.wrapping_add(packed_change(db, dk));
+            (bytes, blocks) = (bytes + db, blocks + dk);
+            for near in [blocks, blocks - 1_000, blocks + 1_000, blocks + (1 << 18)] {
+                assert_eq!(unpack(word, near), (bytes, blocks), "near {near}");
+            }
+        }
+        // A peak's word, with the blocks whole beside it from a raise just before or after.
+        for (b, k) in [
+            (PACKED_MAX, 0),
+            (PACKED_MIN, 0),
+            (1 << 42, 3_000_000),
+            (-5, -7),
+        ] {
+            assert_eq!(unpack_peak(peak_word(b, k), k + 100), (b, k));
+        }
+    }
+
+    /// Two threads raising a peak at once leave one pair: the bytes of one raise and the blocks
+    /// of another were left (3,500 bytes in 3 blocks).
+    #[test]
+    fn threads_raising_a_peak_at_once_leave_one_pair() {
+        let peak = Peak::new(0);
+        std::thread::scope(|s| {
+            for t in 0..4i64 {
+                let peak = &peak;
+                s.spawn(move || {
+                    for i in 0..20_000i64 {
+                        let k = i * 4 + t;
+                        peak.raise(k * 1000, k);
+                    }
+                });
+            }
+        });
+        let (bytes, blocks) = peak.get();
+        assert_eq!(bytes, 1000 * blocks);
+        assert_eq!(blocks, 79_999);
+    }
 
     /// This thread's span slot, taken now if it has none.
     fn own_slot() -> usize {
