@@ -723,7 +723,7 @@ fn best_power(error: impl Fn(f64) -> f64) -> f64 {
     let centre = best.1;
     for step in -10..=10 {
         let p = centre + f64::from(step) / 1000.0;
-        if p >= 0.0 {
+        if (0.0..=6.0).contains(&p) {
             let e = error(p);
             if e < best.0 - 1e-12 {
                 best = (e, p);
@@ -1312,6 +1312,8 @@ mod tests {
             (GrowthClass::Linear, Some(GrowthClass::LinearLog)),
             "{fit}"
         );
+        // The exponent stays within the range searched, 0 to 6 (it printed 6.01).
+        assert_eq!(fit.to_string(), "n or n log n (exponent 6.00)");
     }
 
     /// Capacity slack that rises and falls between sizes fitted `n log n` better than `n` by a
