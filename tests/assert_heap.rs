@@ -461,6 +461,10 @@ mod report {
     use std::panic::catch_unwind;
 
     fn panic_message(f: fn()) -> String {
+        panic_message_of(f)
+    }
+
+    fn panic_message_of(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
         let payload = catch_unwind(f).expect_err("the function should fail its budget");
         match payload.downcast::<String>() {
             Ok(s) => *s,
@@ -552,6 +556,105 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         );
     }
 
+    /// A report over budget lists the regions the test entered, on its thread: where the bytes
+    /// went (it gave the totals alone). A region another thread entered meanwhile, or one entered
+    /// before the test, is not listed.
+    #[assert_heap(max_bytes = 1_000)]
+    fn over_inside_regions() {
+        std::thread::spawn(|| {
+            dhat_kit::region!("elsewhere");
+            drop(black_box(vec![0u8; 4096]));
+        })
+        .join()
+        .unwrap();
+        let kept = {
+            dhat_kit::region!("parse");
+            let tree = black_box(vec![0u8; 600]);
+            for _ in 0..2 {
+                dhat_kit::region!("lex");
+                drop(black_box(vec![0u8; 500]));
+            }
+            tree
+        };
+        drop(kept);
+    }
+
+    #[test]
+    fn the_report_lists_the_regions_entered_during_the_test() {
+        {
+            dhat_kit::region!("before");
+            drop(black_box(vec![0u8; 100]));
+        }
+        let message = panic_message(over_inside_regions);
+        let regions = message
+            .split_once("\nregions entered during the test, on its thread")
+            .map(|(_, regions)| regions)
+            .unwrap_or_else(|| panic!("no regions in:\n{message}"));
+        assert_eq!(
+            regions,
+            " (dhat_kit::regions(); bytes and blocks are inclusive, `peak` is above each entry's \
+             start, `kept` is live at its exit):
+  region       entries       bytes      blocks        self   share        peak        kept
+  parse              1     1.6 KiB           3       600 B  100.0%     1.1 KiB       600 B
+  parse/lex          2     1,000 B           2     1,000 B   62.5%       500 B         0 B",
+        );
+    }
+
+    const TWELVE: [&str; 12] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"];
+
+    #[assert_heap(total_blocks = 11)]
+    fn over_in_twelve_regions() {
+        for (i, name) in TWELVE.into_iter().enumerate() {
+            let _region = dhat_kit::Region::enter(name);
+            drop(black_box(vec![0u8; 100 + i]));
+        }
+    }
+
+    /// The report lists the ten regions that allocated most, and says how many more there are.
+    #[test]
+    fn the_report_lists_ten_regions_at_most() {
+        let message = panic_message(over_in_twelve_regions);
+        let (_, regions) = message
+            .split_once("\nregions entered during the test, on its thread")
+            .unwrap_or_else(|| panic!("no regions in:\n{message}"));
+        let rows: Vec<&str> = regions.lines().skip(2).collect();
+        assert_eq!(rows.len(), 11, "{message}");
+        assert!(rows[0].starts_with("  l     "), "{message}");
+        assert!(rows[9].starts_with("  c     "), "{message}");
+        assert_eq!(rows[10], "  ... and 2 more");
+    }
+
+    #[allow(unused_attributes)]
+    #[assert_heap(max_bytes = 100)]
+    async fn async_over_inside_a_region() {
+        use dhat_kit::InRegionExt;
+        async {
+            let v = black_box(vec![0u8; 101]);
+            super::YieldOnce(false).await;
+            drop(v);
+        }
+        .in_region("handle")
+        .await;
+    }
+
+    /// An async test's report lists the regions its polls entered.
+    #[test]
+    fn an_async_report_lists_the_regions_entered_during_the_test() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let message = panic_message_of(|| rt.block_on(async_over_inside_a_region()));
+        let (_, regions) = message
+            .split_once("\nregions entered during the test, on its thread")
+            .unwrap_or_else(|| panic!("no regions in:\n{message}"));
+        assert!(
+            regions.ends_with(
+                "\n  handle          1       101 B           1       101 B  100.0%       101 B         0 B"
+            ),
+            "{message}"
+        );
+    }
+
     #[assert_heap(total_bytes = 10)]
     fn returns_err_over_budget() -> Result<(), String> {
         Err(black_box("eleven char").to_string())
@@ -638,12 +741,34 @@ fn over_budget_on_its_thread() {
     drop(black_box(vec![0u8; 100]));
 }
 
-/// Over its budget on every thread, run in a child by [`a_failure_is_reported_at_the_test`].
+/// Over its budget on every thread, run in a child by [`a_failure_is_reported_at_the_test`]
+/// and [`on_all_threads_the_report_lists_every_threads_regions`].
 #[test]
 #[ignore = "run by a_failure_is_reported_at_the_test, in a child process"]
 #[assert_heap(threads = "all", max_bytes = 10)]
 fn over_budget_on_all_threads() {
-    drop(black_box(vec![0u8; 100]));
+    std::thread::spawn(|| {
+        dhat_kit::region!("elsewhere");
+        drop(black_box(vec![0u8; 100]));
+    })
+    .join()
+    .unwrap();
+}
+
+/// A `threads = "all"` report lists the regions entered on every thread during the test.
+#[test]
+fn on_all_threads_the_report_lists_every_threads_regions() {
+    let out = common::run_ignored("over_budget_on_all_threads");
+    let text = common::output_text(&out);
+    assert!(
+        text.contains(
+            "\nregions entered during the test (dhat_kit::regions(); bytes and blocks are \
+             inclusive, `peak` is above each entry's start, `kept` is live at its exit):\n  \
+             region       entries       bytes      blocks        self   share        peak        kept\n  \
+             elsewhere          1       100 B           1       100 B  100.0%       100 B         0 B\n"
+        ),
+        "{text}"
+    );
 }
 
 /// Over its budget in an async test below `#[tokio::test]`, run in a child by

@@ -403,14 +403,63 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
     if let Some(why) = budget.unmeasurable() {
         panic!("{why}");
     }
+    let regions = RegionsDuring::begin(&budget);
     let measuring = scope.begin();
     let r = body();
     let stats = measuring.end();
     drop(scope);
     if let Some(report) = budget.report(&stats) {
-        panic!("{report}");
+        panic!("{}", regions.end(report));
     }
     r
+}
+
+/// The regions entered during a test (on its thread, or on every thread for a `threads = "all"`
+/// budget), read before and after it so that a failure report can say where the bytes went.
+#[derive(Debug)]
+struct RegionsDuring {
+    start: crate::Regions,
+    all_threads: bool,
+}
+
+/// The most regions a failure report lists.
+const REGIONS_LISTED: usize = 10;
+
+impl RegionsDuring {
+    /// Reads the regions before the measurement begins (what this allocates is not the test's).
+    fn begin(budget: &Budget) -> RegionsDuring {
+        RegionsDuring {
+            start: crate::region::regions_on(budget.all_threads),
+            all_threads: budget.all_threads,
+        }
+    }
+
+    /// `report` followed by the regions entered since [`begin`](Self::begin), the largest
+    /// first; `report` alone when none was.
+    fn end(&self, mut report: String) -> String {
+        let since = crate::region::regions_on(self.all_threads).since(&self.start);
+        if since.is_empty() {
+            return report;
+        }
+        let _ = write!(
+            report,
+            "\nregions entered during the test{} (dhat_kit::regions(); bytes and blocks are \
+             inclusive, `peak` is above each entry's start, `kept` is live at its exit):",
+            if self.all_threads {
+                ""
+            } else {
+                ", on its thread"
+            }
+        );
+        let table = since.to_string();
+        for line in table.lines().take(REGIONS_LISTED + 1) {
+            let _ = write!(report, "\n  {}", line.trim_end());
+        }
+        if since.len() > REGIONS_LISTED {
+            let _ = write!(report, "\n  ... and {} more", since.len() - REGIONS_LISTED);
+        }
+        report
+    }
 }
 
 /// Runs the whole body that `#[tokio::test]` generates for a `threads = "all"` budget (the
@@ -605,6 +654,7 @@ pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
         return;
     }
     uncounted_panic_hook();
+    let regions = RegionsDuring::begin(&budget);
     let measuring = match scope.try_begin() {
         Ok(measuring) => measuring,
         Err(refused) => {
@@ -625,7 +675,7 @@ pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
     };
     drop(scope);
     if let Some(report) = budget.report(&stats) {
-        eprintln!("{report}\n{}", SHOULD_PANIC_NOTE);
+        eprintln!("{}\n{}", regions.end(report), SHOULD_PANIC_NOTE);
         return;
     }
     if let Err(payload) = outcome {
@@ -689,6 +739,7 @@ pub fn run_future<F: Future>(budget: Budget, body: F) -> Measured<F> {
         whole: None,
         whole_stats: None,
         refused: None,
+        regions: None,
     }
 }
 
@@ -705,6 +756,8 @@ pub struct Measured<F> {
     whole_stats: Option<Stats>,
     /// Why the whole-process figures could not be exact, if they could not.
     refused: Option<String>,
+    /// The regions before the first poll, once it checked the budget.
+    regions: Option<RegionsDuring>,
 }
 
 /// The figures of the polls so far, with signed live figures (a poll may free what an earlier
@@ -796,6 +849,9 @@ impl<F: Future> Measured<F> {
         }
         this.checked = true;
         let why = this.budget.unmeasurable();
+        if why.is_none() {
+            this.regions = Some(RegionsDuring::begin(&this.budget));
+        }
         if why.is_none() && this.budget.all_threads {
             InRuntime::settle_started();
             match WholeSpan::try_begin(ALL_THREADS) {
@@ -811,7 +867,11 @@ impl<F: Future> Measured<F> {
             return Some(refused.clone());
         }
         let stats = self.whole_stats.unwrap_or_else(|| self.acc.stats());
-        self.budget.report(&stats)
+        let report = self.budget.report(&stats)?;
+        Some(match &self.regions {
+            Some(regions) => regions.end(report),
+            None => report,
+        })
     }
 }
 

@@ -372,7 +372,7 @@ impl RegionHandle {
 pub fn regions() -> Regions {
     #[cfg(feature = "peak")]
     {
-        let regions = imp::collect();
+        let regions = imp::collect(imp::Threads::All);
         // Entries counted but nothing else: say once if the allocator is not installed.
         if let Some(first) = regions.first() {
             crate::stats::say_if_nothing_counted("regions()", &first.inclusive);
@@ -381,6 +381,25 @@ pub fn regions() -> Regions {
     }
     #[cfg(not(feature = "peak"))]
     {
+        Regions::default()
+    }
+}
+
+/// The figures of the regions entered on every thread ([`regions`], saying nothing when the
+/// allocator is not installed), or on this thread only (its aggregates and its open entries), for
+/// a failing budget's report; empty when nothing is counted.
+pub(crate) fn regions_on(all_threads: bool) -> Regions {
+    #[cfg(feature = "peak")]
+    {
+        Regions(imp::collect(if all_threads {
+            imp::Threads::All
+        } else {
+            imp::Threads::This
+        }))
+    }
+    #[cfg(not(feature = "peak"))]
+    {
+        let _ = all_threads;
         Regions::default()
     }
 }
@@ -468,7 +487,7 @@ pub(crate) use registry::{hold_for_fork, in_child};
 pub(crate) mod imp {
     #[cfg(feature = "sampled")]
     pub(crate) use super::registry::path_of;
-    pub(super) use super::registry::{collect, reset};
+    pub(super) use super::registry::{collect, reset, Threads};
     #[cfg(feature = "sampled")]
     pub(crate) use super::thread::current_path;
     pub(super) use super::thread::{

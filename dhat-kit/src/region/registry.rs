@@ -12,7 +12,7 @@ use std::sync::atomic::{
 };
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::thread::{open_entries, Own};
+use super::thread::{open_entries, own_aggregates, Own};
 use super::RegionStats;
 use crate::tally::uncounted;
 use crate::Stats;
@@ -278,14 +278,35 @@ pub(super) fn hand_over(aggs: &[Arc<Agg>]) {
     }
 }
 
-/// Every region's figures: the ended threads', the live threads' aggregates, and the entries
-/// open on the calling thread as if they ended now; sorted by inclusive bytes.
-pub(in crate::region) fn collect() -> Vec<RegionStats> {
+/// Whose figures [`collect`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(in crate::region) enum Threads {
+    /// Every thread's, ended or live.
+    All,
+    /// The calling thread's only.
+    This,
+}
+
+/// Every region's figures on `threads`: the ended threads', the live threads' aggregates (or the
+/// calling thread's alone), and the entries open on the calling thread as if they ended now;
+/// sorted by inclusive bytes.
+pub(in crate::region) fn collect(threads: Threads) -> Vec<RegionStats> {
     let open = open_entries();
+    let own = match threads {
+        Threads::All => Vec::new(),
+        Threads::This => own_aggregates(),
+    };
     // A std mutex may allocate at its first use on some platforms: the kit's, uncounted.
     let reg = uncounted(lock);
-    let mut totals = reg.ended.clone();
-    for agg in &reg.live {
+    let mut totals = match threads {
+        Threads::All => reg.ended.clone(),
+        Threads::This => BTreeMap::new(),
+    };
+    let aggs = match threads {
+        Threads::All => &reg.live,
+        Threads::This => &own,
+    };
+    for agg in aggs {
         totals.entry(agg.gid).or_default().add(agg);
     }
     for entry in open {

@@ -556,6 +556,11 @@ pub(super) fn open_entries() -> Vec<OpenEntry> {
     .unwrap_or_default()
 }
 
+/// This thread's aggregates (none while the thread is being torn down).
+pub(super) fn own_aggregates() -> Vec<Arc<Agg>> {
+    with_thread(|t| t.aggs.clone()).unwrap_or_default()
+}
+
 /// The path of the region active on this thread.
 pub(super) fn current() -> Option<u32> {
     with_thread(|t| t.frames.last().map(|f| f.gid)).flatten()
