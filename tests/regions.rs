@@ -149,6 +149,44 @@ fn a_guard_dropped_early_closes_the_regions_inside_it() {
     assert_eq!(get("early").inclusive.total_bytes, 5);
 }
 
+/// An entry still open when its thread ends (its guard leaked, or kept in a thread-local
+/// destroyed after the kit's) ends with the thread: it was lost, entry and figures.
+#[test]
+fn an_entry_open_when_its_thread_ends_is_counted() {
+    std::thread::spawn(|| {
+        let outer = Region::enter("leaked");
+        let inner = Region::enter("leaked-inner");
+        black_box(vec![0u8; 1000]);
+        std::mem::forget((outer, inner));
+        drop(black_box(vec![0u8; 24]));
+    })
+    .join()
+    .unwrap();
+    let (outer, inner) = (get("leaked"), get("leaked/leaked-inner"));
+    assert_eq!((outer.entries, inner.entries), (1, 1));
+    // The inner entry is the innermost to the end: it has both blocks.
+    assert_eq!(
+        (outer.inclusive.total_bytes, outer.self_stats.total_bytes),
+        (1024, 0)
+    );
+    assert_eq!(inner.inclusive.total_bytes, 1024);
+
+    thread_local! {
+        static HELD: std::cell::RefCell<Option<Region>> = const { std::cell::RefCell::new(None) };
+    }
+    std::thread::spawn(|| {
+        // This thread-local is destroyed after the kit's, which registers at the first entry.
+        HELD.with(|h| drop(h.borrow_mut().take()));
+        let guard = Region::enter("held");
+        black_box(vec![0u8; 700]);
+        HELD.with(|h| *h.borrow_mut() = Some(guard));
+    })
+    .join()
+    .unwrap();
+    let held = get("held");
+    assert_eq!((held.entries, held.inclusive.total_bytes), (1, 700));
+}
+
 #[test]
 fn eight_threads_in_the_same_regions_add_up_exactly() {
     const THREADS: u64 = 8;

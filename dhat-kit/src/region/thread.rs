@@ -135,6 +135,12 @@ struct HandOverAtExit;
 impl Drop for HandOverAtExit {
     fn drop(&mut self) {
         let _ = with_thread(|t| {
+            // Entries still open (a guard leaked, or held by a thread-local destroyed after this
+            // one) end here, innermost first, so that their figures are handed over too; their
+            // guards, dropped later if ever, find no frame to close.
+            while !t.frames.is_empty() {
+                close_last(t);
+            }
             let aggs = std::mem::take(&mut t.aggs);
             let frames = std::mem::take(&mut t.frames);
             let ids = std::mem::take(&mut t.ids);
