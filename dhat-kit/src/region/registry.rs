@@ -431,7 +431,7 @@ mod tests {
         // The first store of a second entry, as its thread would make it, and no second.
         bump_by(&agg.entries, 1);
         let child = crate::fork::tests::in_a_child(|| {
-            let found = collect().into_iter().find(|r| r.path == NAME);
+            let found = collect(Threads::All).into_iter().find(|r| r.path == NAME);
             found.is_some_and(|r| r.entries == 2 && r.inclusive.total_bytes == 64)
         });
         // Whole again in the parent, where the same thread (this one) would go on.
