@@ -187,6 +187,60 @@ fn an_entry_open_when_its_thread_ends_is_counted() {
     assert_eq!((held.entries, held.inclusive.total_bytes), (1, 700));
 }
 
+/// A guard entered inside a measurement and returned from it (a value holding a region for its
+/// lifetime): the measurement read the frame's peak, not its own, and put back the thread's
+/// earlier peak, which the region then read as its own (1 MiB, where it allocated 100 bytes).
+#[test]
+fn a_guard_returned_from_a_measurement_leaves_both_exact() {
+    let (_, outer) = dhat_kit::measure(|| {
+        drop(black_box(vec![0u8; 1 << 20]));
+        let (guard, inner) = dhat_kit::measure(|| {
+            drop(black_box(vec![0u8; 300]));
+            let guard = Region::enter("returned");
+            drop(black_box(vec![0u8; 50]));
+            guard
+        });
+        assert_eq!((inner.max_bytes, inner.total_bytes), (300, 350));
+        drop(black_box(vec![0u8; 100]));
+        drop(guard);
+        drop(black_box(vec![0u8; 10]));
+    });
+    // The peak before the inner measurement is still the outer one's.
+    assert_eq!(
+        (outer.max_bytes, outer.total_bytes),
+        (1 << 20, (1 << 20) + 460)
+    );
+    let returned = get("returned");
+    assert_eq!(
+        (returned.inclusive.max_bytes, returned.inclusive.total_bytes),
+        (100, 150)
+    );
+}
+
+/// Run by [`a_guard_moved_into_a_measurement_is_said`], in a child process.
+#[test]
+#[ignore = "run by a_guard_moved_into_a_measurement_is_said, in a child process"]
+fn child_a_guard_moved_into_a_measurement() {
+    for _ in 0..2 {
+        let guard = Region::enter("moved");
+        let _ = dhat_kit::measure(move || drop(guard));
+    }
+}
+
+/// A guard entered before a measurement and dropped inside it puts the thread's earlier peak back
+/// into the measurement's: the first time in a process, dhat-kit says so on stderr.
+#[test]
+fn a_guard_moved_into_a_measurement_is_said() {
+    let out = common::run_ignored("child_a_guard_moved_into_a_measurement");
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    let said = "dhat-kit: a region entered before a measurement ended inside it (its guard was \
+                moved into the measured code): the measurement's peak may hold the region's \
+                from before the measurement began; end a region inside the measurement that \
+                entered it\n";
+    assert_eq!(text.matches(said).count(), 1, "{text}");
+}
+
 #[test]
 fn eight_threads_in_the_same_regions_add_up_exactly() {
     const THREADS: u64 = 8;

@@ -562,6 +562,56 @@ pub(super) fn open_entries() -> Vec<OpenEntry> {
     .unwrap_or_default()
 }
 
+/// Where this thread's stack of open frames stands when a measurement ([`crate::tally::Mark`])
+/// begins: how many frames are open, and the innermost one's identity.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Position {
+    depth: usize,
+    top: u32,
+}
+
+/// This thread's [`Position`] now.
+pub(crate) fn position() -> Position {
+    with_thread(|t| Position {
+        depth: t.frames.len(),
+        top: t.frames.last().map_or(0, |f| f.id),
+    })
+    .unwrap_or_default()
+}
+
+/// How a measurement that began at a [`Position`] ends against the frames open now.
+pub(crate) enum Ending {
+    /// The same frames are open: it is the innermost, and ends as such.
+    Innermost,
+    /// Frames entered during it are still open above those open at its beginning: the highest
+    /// peak they set aside when they began (from its beginning to the innermost one's), to be
+    /// taken with the tally's. The peak it set aside went to the first of them.
+    UnderFrames((i64, i64)),
+    /// A frame open at its beginning ended during it.
+    FrameEnded,
+}
+
+/// Ends, for the frames, a measurement that began at `at` and set aside the peak `set_aside`.
+/// When frames entered during it are still open, the first of them takes `set_aside` (the peak
+/// before the measurement is before that frame's too) and the measurement must not put it back in
+/// the tally, whose peak is the innermost frame's (see [`Ending`]).
+pub(crate) fn end_measurement(at: Position, set_aside: (i64, i64)) -> Ending {
+    with_thread(|t| {
+        if t.frames.len() < at.depth || (at.depth > 0 && t.frames[at.depth - 1].id != at.top) {
+            return Ending::FrameEnded;
+        }
+        let Some((first, later)) = t.frames[at.depth..].split_first_mut() else {
+            return Ending::Innermost;
+        };
+        let peak = later.iter().fold(first.mark.outer_peak(), |peak, f| {
+            higher_peak(peak, f.mark.outer_peak())
+        });
+        first.mark.set_aside_earlier(set_aside);
+        Ending::UnderFrames(peak)
+    })
+    .unwrap_or(Ending::Innermost)
+}
+
 /// This thread's aggregates (none while the thread is being torn down).
 pub(super) fn own_aggregates() -> Vec<Arc<Agg>> {
     with_thread(|t| t.aggs.clone()).unwrap_or_default()

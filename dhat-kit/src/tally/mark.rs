@@ -77,6 +77,23 @@ impl FrameMark {
         self.start.peak
     }
 
+    /// Takes the peak an earlier mark set aside, which ended out of order before this one (see
+    /// [`Mark`]): this one puts back the higher of the two when it ends.
+    pub(crate) fn set_aside_earlier(&mut self, earlier: (i64, i64)) {
+        self.start.peak = higher(earlier, self.start.peak);
+    }
+
+    /// What this mark measured, ending while marks that began after it are still open (region
+    /// frames entered inside a measurement): `inner` is the highest peak they set aside, which is
+    /// part of this mark's; the tally's peak is theirs, so nothing is put back.
+    fn end_under(self, inner: (i64, i64)) -> Stats {
+        with_tally(|t| {
+            let now = Snapshot::of(t);
+            now.since(&self.start, higher(inner, now.peak))
+        })
+        .unwrap_or_default()
+    }
+
     /// What this mark has measured up to `now`, given the highest peak (live bytes, blocks) since
     /// it began; the mark goes on measuring.
     pub(crate) fn so_far(&self, now: &Snapshot, peak: (i64, i64)) -> Stats {
@@ -87,26 +104,60 @@ impl FrameMark {
 /// A point in this thread's tally, from which [`Mark::end`] computes exact figures. Marks must end
 /// in the reverse order of their beginning (as scopes do); one dropped without `end` (a panic
 /// unwinding through it) still restores the thread's peak for the marks around it.
+///
+/// Region frames are marks too, and a guard can outlive the measurement it was entered in (the
+/// measured code returns it): such frames, entered during the mark and still open at its end,
+/// keep the tally's peak, and take the peak this mark set aside (see
+/// [`end_measurement`](crate::region::imp::end_measurement)). A frame entered before the mark and
+/// ended during it (its guard moved into the measured code) has put its own set-aside peak back
+/// into the tally: the mark's peak may hold it, and the first such mark in the process says so.
 #[must_use = "a mark measures until `end` is called"]
-pub(crate) struct Mark(Option<FrameMark>);
+pub(crate) struct Mark(Option<(FrameMark, crate::region::imp::Position)>);
 
 impl Mark {
     /// Begins measuring this thread's allocations.
     pub(crate) fn begin() -> Mark {
-        Mark(Some(FrameMark::begin()))
+        let at = crate::region::imp::position();
+        Mark(Some((FrameMark::begin(), at)))
     }
 
     /// What this mark measured.
     pub(crate) fn end(mut self) -> Stats {
-        self.0.take().map(FrameMark::end).unwrap_or_default()
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Stats {
+        use crate::region::imp::{end_measurement, Ending};
+        let Some((mark, at)) = self.0.take() else {
+            return Stats::default();
+        };
+        match end_measurement(at, mark.outer_peak()) {
+            Ending::Innermost => mark.end(),
+            Ending::UnderFrames(inner) => mark.end_under(inner),
+            Ending::FrameEnded => {
+                let stats = mark.end();
+                if !FRAME_ENDED_SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    super::uncounted(|| crate::note::note(FRAME_ENDED));
+                }
+                stats
+            }
+        }
     }
 }
 
+/// Said once per process, by the first mark inside which a region frame open at its beginning
+/// ended.
+const FRAME_ENDED: &str = "dhat-kit: a region entered before a measurement ended inside it (its \
+                           guard was moved into the measured code): the measurement's peak may \
+                           hold the region's from before the measurement began; end a region \
+                           inside the measurement that entered it\n";
+
+/// Whether [`FRAME_ENDED`] was said.
+static FRAME_ENDED_SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 impl Drop for Mark {
     fn drop(&mut self) {
-        if let Some(mark) = self.0.take() {
-            mark.end();
-        }
+        self.finish();
     }
 }
 
