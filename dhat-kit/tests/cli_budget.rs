@@ -293,6 +293,22 @@ fn malformed_budget_files_exit_2_with_one_line_naming_file_and_line() {
         )),
         "{err}"
     );
+    // A file that is not UTF-8: the line of the first bad byte (it named no line).
+    let latin1 = dir.0.join("latin1.toml");
+    std::fs::write(
+        &latin1,
+        b"[[component]]\nname = \"caf\xe9\"\nmatch = { function = \"grow_table\" }\nmax = 10\n",
+    )
+    .unwrap();
+    let (code, _, err) = check(&fixture("valgrind-heap.json"), &latin1, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "dhat-kit: {}:2: not UTF-8 text (byte 0xE9): a budget file is TOML, in UTF-8\n",
+            latin1.display()
+        )
+    );
     // A figure the profile lacks names the line of the component's metric.
     let (budget, code, _, err) = check_written(
         &dir,
@@ -507,8 +523,22 @@ fn a_share_budget_on_an_ad_hoc_profile_uses_its_units() {
     assert_eq!(
         err,
         format!(
-            "dhat-kit: {}:1: component \"copies\": max is a size in bytes, but this profile counts units: give a number of units or a share\n",
+            "dhat-kit: {}:4: component \"copies\": max is a size in bytes, but this profile counts units: give a number of units or a share\n",
             bytes.display()
+        )
+    );
+    // Nor a figure of blocks: the line of the size (it named the component's header).
+    let blocks = dir.write(
+        "blocks.toml",
+        "[[component]]\nname = \"tables\"\nmatch = { function = \"grow_table\" }\nmax = \"4 KiB\"\nmetric = \"total-blocks\"\n",
+    );
+    let (code, _, err) = check(&fixture("valgrind-heap.json"), &blocks, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "dhat-kit: {}:4: component \"tables\": max is a size in bytes, but total-blocks counts blocks: give a number or a share\n",
+            blocks.display()
         )
     );
 }

@@ -625,6 +625,8 @@ pub struct Component {
     pub line: usize,
     /// The line of its `metric`, where the file gives one.
     pub metric_line: Option<usize>,
+    /// The line of its `max`.
+    pub max_line: usize,
 }
 
 /// A budget file: components in the order of the file.
@@ -790,8 +792,21 @@ impl Budgets {
     pub fn read(path: impl AsRef<Path>) -> Result<Budgets, BudgetError> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| BudgetError::new(&name, None, format!("cannot read the file: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            BudgetError::new(
+                &name,
+                Some(line),
+                format!(
+                    "not UTF-8 text (byte 0x{:02X}): a budget file is TOML, in UTF-8",
+                    bytes[at]
+                ),
+            )
+        })?;
         Budgets::parse(&text, &name)
     }
 
@@ -890,6 +905,7 @@ impl Budgets {
             }
             .map_err(|m| err(c.max.span(), format!("component {name:?}: {m}")))?;
             let metric_line = c.metric.as_ref().map(|m| line_of(text, m.span().start));
+            let max_line = line_of(text, c.max.span().start);
             let metric = match &c.metric {
                 None => Metric::TotalBytes,
                 Some(m) => Metric::ALL
@@ -919,6 +935,7 @@ impl Budgets {
                 metric,
                 line,
                 metric_line,
+                max_line,
             });
         }
         if components.is_empty() {
@@ -940,11 +957,11 @@ impl Budgets {
     ///
     /// # Errors
     ///
-    /// [`BudgetError`] (naming the line of the component's `metric`, or its header's where it
-    /// gives none) if the profile does not have a component's
-    /// figure (peak bytes of an ad-hoc profile, or of one region of a dhat-kit peak profile,
-    /// which keeps what is live only for the whole session), or if a size in bytes is given for
-    /// a figure that is not counted in bytes (blocks, or an ad-hoc profile's units).
+    /// [`BudgetError`] if the profile does not have a component's figure (peak bytes of an
+    /// ad-hoc profile, or of one region of a dhat-kit peak profile, which keeps what is live only
+    /// for the whole session), naming the line of the component's `metric` (or its header's
+    /// where it gives none); or if a size in bytes is given for a figure that is not counted in
+    /// bytes (blocks, or an ad-hoc profile's units), naming the line of its `max`.
     pub fn check(&self, profile: &Profile) -> Result<BudgetReport, BudgetError> {
         let unit = profile.unit_plural().to_owned();
         let blocks_unit = profile.blocks_plural().to_owned();
@@ -956,7 +973,6 @@ impl Budgets {
                     format!("component {:?}: {m}", c.name),
                 )
             };
-            let at = |m: String| at_line(c.line, m);
             // What the profile lacks for the component's metric: the line that names it.
             let at_metric = |m: String| at_line(c.metric_line.unwrap_or(c.line), m);
             c.metric
@@ -978,6 +994,8 @@ impl Budgets {
                     crate::profiler::OUTSIDE
                 )));
             }
+            // A size where the figure is not in bytes: the line of the size.
+            let at = |m: String| at_line(c.max_line, m);
             if let Limit::Bytes(_) = c.max {
                 if c.metric.is_blocks() {
                     return Err(at(format!(
