@@ -195,7 +195,8 @@ fn made() {
 /// Wraps a benchmark routine so that each call is measured on its own, for [`PeakBytes`]:
 /// `b.iter(per_iteration(|| work()))`. With the other measurements it changes nothing (each
 /// call's allocations are the same, measured or not). For a routine that takes an input
-/// (`iter_batched`), see [`per_iteration_with_input`].
+/// (`iter_batched`), see [`per_iteration_with_input`]; for one that borrows it
+/// (`iter_batched_ref`), [`per_iteration_with_ref`].
 ///
 /// # Examples
 ///
@@ -238,6 +239,41 @@ pub fn per_iteration<O>(mut routine: impl FnMut() -> O) -> impl FnMut() -> O {
 pub fn per_iteration_with_input<I, O>(mut routine: impl FnMut(I) -> O) -> impl FnMut(I) -> O {
     made();
     move |input| one_iteration(|| routine(input))
+}
+
+/// [`per_iteration`] for a routine that borrows the input criterion's setup made, which criterion
+/// drops outside the measurement: `b.iter_batched_ref(setup, per_iteration_with_ref(|input|
+/// work(input)), size)`. The peak is above what was live when the call began, the input
+/// included.
+///
+/// # Examples
+///
+/// ```no_run
+/// use criterion::{BatchSize, Criterion};
+/// use dhat_kit::criterion::{per_iteration_with_ref, PeakBytes};
+///
+/// dhat_kit::global_allocator!();
+///
+/// fn main() {
+///     let mut c = Criterion::default().with_measurement(PeakBytes);
+///     c.bench_function("peak/push", |b| {
+///         b.iter_batched_ref(
+///             || Vec::<u8>::with_capacity(4),
+///             per_iteration_with_ref(|v: &mut Vec<u8>| {
+///                 v.extend_from_slice(b"grows");
+///                 v.len()
+///             }),
+///             BatchSize::SmallInput,
+///         )
+///     });
+/// }
+/// ```
+#[must_use = "the wrapped routine measures nothing until criterion runs it"]
+pub fn per_iteration_with_ref<I, O>(
+    mut routine: impl FnMut(&mut I) -> O,
+) -> impl FnMut(&mut I) -> O {
+    made();
+    move |input: &mut I| one_iteration(|| routine(input))
 }
 
 /// Runs one iteration measured on its own, and adds its peak to this thread's [`PEAKS`].
@@ -370,7 +406,9 @@ fn peaks_since(start: Start) -> u64 {
     assert!(
         n > 0 || batch.max_bytes == 0,
         "dhat-kit: PeakBytes measures each iteration on its own: wrap the routine in \
-         dhat_kit::criterion::per_iteration, e.g. `b.iter(per_iteration(|| work()))`"
+         dhat_kit::criterion::per_iteration, e.g. `b.iter(per_iteration(|| work()))` \
+         (per_iteration_with_input for iter_batched, per_iteration_with_ref for \
+         iter_batched_ref)"
     );
     sum
 }
