@@ -124,7 +124,7 @@ impl fmt::Display for Error {
                 total,
             } => {
                 let total = if *total == u64::MAX {
-                    format!("more than {total}")
+                    format!("{total} or more")
                 } else {
                     total.to_string()
                 };

@@ -860,6 +860,23 @@ mod tests {
             "{e}"
         );
         assert!(out.is_empty());
+        // A sum that reaches the largest u64 may be exactly it, or more: it said "more than".
+        let p = crate::profile::from_slice(
+            r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+            "bkacc":false,"bu":"unit","bsu":"units","bksu":"events","tu":"µs","Mtu":"s",
+            "cmd":"app","pid":1,"te":9,
+            "pps":[{"tb":18446744073709551615,"tbk":1,"fs":[1]}],
+            "ftbl":["[root]","0x1: app::main (src/main.rs:4:9)"]}"#
+                .as_bytes(),
+            "t.json",
+        )
+        .unwrap();
+        let e = pprof(&p, &mut Vec::new()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("total_units adds up to 18446744073709551615 or more, above pprof's"),
+            "{e}"
+        );
     }
 
     #[test]
