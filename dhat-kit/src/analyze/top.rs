@@ -251,11 +251,91 @@ const UNSYMBOLISED_NOTE: &str =
 install the binary's debug symbols (Debian: its -dbgsym package) or build it with -g \
 (Rust: debug = \"limited\" in [profile.release]), then profile again";
 
+/// [`Top`] as JSON: without block lifetimes the profile gives no peak or end figures, so a row's
+/// are null, as in `summary --json`, not 0.
+struct TopJson<'a> {
+    top: &'a Top,
+    lifetimes: bool,
+}
+
+impl serde::Serialize for TopJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let t = self.top;
+        let mut out = s.serialize_struct("Top", 8)?;
+        out.serialize_field("schema", t.schema)?;
+        out.serialize_field("by", &t.by)?;
+        out.serialize_field("group_by", &t.group_by)?;
+        out.serialize_field("unit", &t.unit)?;
+        out.serialize_field("total", &t.total)?;
+        let rows: Vec<RowJson<'_>> = t
+            .rows
+            .iter()
+            .map(|row| RowJson {
+                row,
+                lifetimes: self.lifetimes,
+            })
+            .collect();
+        out.serialize_field("rows", &rows)?;
+        out.serialize_field("groups", &t.groups)?;
+        out.serialize_field("zero", &t.zero)?;
+        out.end()
+    }
+}
+
+/// A row's [`Figures`] in [`TopJson`], in their order.
+#[derive(serde::Serialize)]
+struct FiguresJson {
+    total_bytes: u64,
+    total_blocks: u64,
+    peak_bytes: Option<u64>,
+    peak_blocks: Option<u64>,
+    end_bytes: Option<u64>,
+    end_blocks: Option<u64>,
+}
+
+/// One row of [`TopJson`].
+struct RowJson<'a> {
+    row: &'a TopRow,
+    lifetimes: bool,
+}
+
+impl serde::Serialize for RowJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (r, f) = (self.row, &self.row.figures);
+        let lived = |v: u64| self.lifetimes.then_some(v);
+        let figures = FiguresJson {
+            total_bytes: f.total_bytes,
+            total_blocks: f.total_blocks,
+            peak_bytes: lived(f.peak_bytes),
+            peak_blocks: lived(f.peak_blocks),
+            end_bytes: lived(f.end_bytes),
+            end_blocks: lived(f.end_blocks),
+        };
+        let mut out = s.serialize_struct("TopRow", 9)?;
+        out.serialize_field("rank", &r.rank)?;
+        out.serialize_field("site", &r.site)?;
+        out.serialize_field("value", &r.value)?;
+        out.serialize_field("share", &r.share)?;
+        out.serialize_field("figures", &figures)?;
+        out.serialize_field("points", &r.points)?;
+        out.serialize_field("frame", &r.frame)?;
+        out.serialize_field("stack", &r.stack)?;
+        out.serialize_field("unsymbolised", &r.unsymbolised)?;
+        out.end()
+    }
+}
+
 impl Top {
     /// The rows as a text table or a Markdown table (figures of `profile`'s unit), or JSON.
     pub fn render(&self, profile: &Profile, format: Format) -> String {
         if format == Format::Json {
-            return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+            let json = TopJson {
+                top: self,
+                lifetimes: profile.bklt,
+            };
+            return serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
         }
         let heap = profile.bklt;
         let by = metric_name(profile, self.by);
@@ -516,6 +596,32 @@ mod tests {
             text.ends_with("no sites: the profile has no program points (nothing was recorded)\n"),
             "{text}"
         );
+    }
+
+    /// A profile without block lifetimes (copy, ad-hoc) has no peak or end figures: its rows
+    /// said 0 for them.
+    #[test]
+    fn json_rows_without_block_lifetimes_have_no_peak_or_end() {
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+          "bkacc":false,"bu":"unit","bsu":"units","bksu":"events","tu":"µs","Mtu":"s","cmd":"t",
+          "pid":1,"te":10,"pps":[{"tb":9,"tbk":1,"fs":[1]}],
+          "ftbl":["[root]","0x1: app::main (src/main.rs:4:9)"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let out = top(&p, &TopOptions::default())
+            .unwrap()
+            .render(&p, Format::Json);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let figures = &v["rows"][0]["figures"];
+        assert_eq!(figures["total_bytes"], 9, "{out}");
+        for figure in ["peak_bytes", "peak_blocks", "end_bytes", "end_blocks"] {
+            assert!(figures[figure].is_null(), "{figure}: {out}");
+        }
+        // A heap profile's are numbers.
+        let heap = top(&profile(), &TopOptions::default())
+            .unwrap()
+            .render(&profile(), Format::Json);
+        let v: serde_json::Value = serde_json::from_str(&heap).unwrap();
+        assert!(v["rows"][0]["figures"]["peak_bytes"].is_u64(), "{heap}");
     }
 
     #[test]
