@@ -543,3 +543,28 @@ mod attribute {
         assert!(regions().get("attr-store/attr-store-load").is_none());
     }
 }
+
+#[dhat_kit::assert_heap(max_bytes = 1_000)]
+async fn a_guard_across_an_await() {
+    let guard = Region::enter("across-await");
+    yield_now().await;
+    drop(black_box(vec![0u8; 10]));
+    drop(guard);
+}
+
+/// A guard held across an `.await` in an async `#[assert_heap]` test (each poll a measurement of
+/// its own): the frame outlives the first poll's and ends inside the second's, which read the
+/// thread's earlier peak (1 MiB, where the test allocated 10 bytes) at one stage of its fix.
+#[test]
+fn a_guard_held_across_an_await_in_a_budget_leaves_both_exact() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    drop(black_box(vec![0u8; 1 << 20]));
+    runtime.block_on(a_guard_across_an_await());
+    let region = get("across-await");
+    assert_eq!(
+        (region.inclusive.max_bytes, region.inclusive.total_bytes),
+        (10, 10)
+    );
+}

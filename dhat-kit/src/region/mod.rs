@@ -493,5 +493,5 @@ pub(crate) mod imp {
     pub(super) use super::thread::{
         current, enter_child, enter_path, exit, finish, path_for, resume, suspend, FrameRef,
     };
-    pub(crate) use super::thread::{end_measurement, position, Ending, Position};
+    pub(crate) use super::thread::{mark_began, mark_ended};
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use rustc_hash::FxBuildHasher;
 
 use super::registry::{self, Agg, ROOT};
+use crate::tally::mark::{any_mark_after, began_by, marks_after};
 use crate::tally::uncounted;
 use crate::tally::{mark::higher as higher_peak, Delta, FrameMark, Snapshot};
 use crate::Stats;
@@ -68,6 +69,33 @@ impl Own {
     }
 }
 
+/// The bit of [`Frame::id`] set while the frame is marked: identities are even (they count by
+/// two), so a marked frame's is odd and matches no guard's.
+const MARKED: u32 = 1;
+
+impl Frame {
+    /// A measurement began while this frame was the innermost and may still be open: its guard's
+    /// exit takes the slow path, which ends the frame under that measurement (see
+    /// [`close_innermost`]).
+    fn marked(&self) -> bool {
+        self.id & MARKED != 0
+    }
+
+    /// Its identity, marked or not.
+    fn real_id(&self) -> u32 {
+        self.id & !MARKED
+    }
+
+    /// Marks it (see [`Frame::marked`]).
+    fn mark_under(&mut self) {
+        self.id |= MARKED;
+    }
+
+    fn unmark(&mut self) {
+        self.id &= !MARKED;
+    }
+}
+
 /// The child entered last from a frame (or the region entered last outside any): its name (by
 /// address and length), its path and this thread's aggregate for it, so that a loop entering the
 /// same child skips the lookup; or, when the name is already open on the stack (recursion), the
@@ -104,6 +132,8 @@ impl CacheEntry {
 
 /// One open region on this thread.
 struct Frame {
+    /// Its identity, as its guard holds it, with [`MARKED`] set while it is
+    /// [`marked`](Frame::marked).
     id: u32,
     gid: u32,
     /// This thread's aggregate for the path (which knows the path's name): an index into
@@ -139,7 +169,7 @@ impl Drop for HandOverAtExit {
             // one) end here, innermost first, so that their figures are handed over too; their
             // guards, dropped later if ever, find no frame to close.
             while !t.frames.is_empty() {
-                close_last(t);
+                close_innermost(t);
             }
             let aggs = std::mem::take(&mut t.aggs);
             let frames = std::mem::take(&mut t.frames);
@@ -374,14 +404,25 @@ pub(super) fn suspend(frame: FrameRef) -> Option<(Delta, Own)> {
     }
     with_thread(|t| {
         let depth = frame.depth();
-        if t.frames.get(depth).map(|f| f.id) != Some(frame.id()) {
+        if t.frames.get(depth).map(Frame::real_id) != Some(frame.id()) {
             return None;
         }
         while t.frames.len() > depth + 1 {
-            close_last(t);
+            close_innermost(t);
         }
         let f = t.frames.pop()?;
-        let delta = f.mark.end_delta();
+        let delta = match f.marked() {
+            true => match marks_after(f.real_id(), f.mark.outer_peak()) {
+                Some(inner) => {
+                    if let Some(top) = t.frames.last_mut() {
+                        top.mark_under();
+                    }
+                    f.mark.end_delta_under(inner)
+                }
+                None => f.mark.end_delta(),
+            },
+            false => f.mark.end_delta(),
+        };
         if let Some(parent) = t.frames.last_mut() {
             parent.children.add(&delta.stats());
         }
@@ -410,7 +451,8 @@ pub(super) fn finish(gid: u32, inclusive: &Stats, children: &Own) {
 #[inline(always)]
 fn open(t: &mut Thread, gid: u32, agg: usize) -> FrameRef {
     // The entry is counted when it ends (`close`), on the aggregate it writes anyway.
-    t.next_id = t.next_id.wrapping_add(1);
+    // By two: the low bit is `MARKED`.
+    t.next_id = t.next_id.wrapping_add(2);
     let id = t.next_id;
     let depth = t.frames.len();
     if t.frames.capacity() == depth {
@@ -475,11 +517,40 @@ fn close_from(frame: FrameRef) {
 #[cold]
 #[inline(never)]
 fn close_out_of_order(t: &mut Thread, frame: FrameRef) {
-    if t.frames.get(frame.depth()).map(|f| f.id) != Some(frame.id()) {
+    if t.frames.get(frame.depth()).map(Frame::real_id) != Some(frame.id()) {
         return;
     }
     while t.frames.len() > frame.depth() {
-        close_last(t);
+        close_innermost(t);
+    }
+}
+
+/// Ends the innermost open frame, off the fast path: as [`close_last`], or, when it is marked and
+/// a measurement that began after it is still open (its guard was moved into the measured code),
+/// under that measurement: the frame's peak takes in the peaks the open measurements set aside
+/// (the tally's is the innermost one's), its own set-aside peak goes to the first of them instead
+/// of back into the tally, and the frame under it, now the innermost, is marked in turn.
+#[cold]
+#[inline(never)]
+fn close_innermost(t: &mut Thread) {
+    let Some(f) = t.frames.last() else {
+        return;
+    };
+    let inner = if f.marked() {
+        marks_after(f.real_id(), f.mark.outer_peak())
+    } else {
+        None
+    };
+    let Some(inner) = inner else {
+        return close_last(t);
+    };
+    let inclusive = f.mark.end_delta_under(inner).stats();
+    record_entry(f, &t.aggs, &inclusive);
+    let len = t.frames.len() - 1;
+    t.frames.truncate(len);
+    if let Some(parent) = t.frames.last_mut() {
+        parent.children.add(&inclusive);
+        parent.mark_under();
     }
 }
 
@@ -502,11 +573,17 @@ fn close_last(t: &mut Thread) {
 /// parent.
 #[inline(always)]
 fn close(f: &Frame, aggs: &[Arc<Agg>]) -> Stats {
-    let agg = &aggs[f.agg];
     let inclusive = f.mark.end();
-    agg.add_entry(|| record(agg, &inclusive, &f.children));
-    ad_hoc_event(&inclusive);
+    record_entry(f, aggs, &inclusive);
     inclusive
+}
+
+/// Adds frame `f`'s finished entry, of `inclusive` figures, to its aggregate.
+#[inline(always)]
+fn record_entry(f: &Frame, aggs: &[Arc<Agg>], inclusive: &Stats) {
+    let agg = &aggs[f.agg];
+    agg.add_entry(|| record(agg, inclusive, &f.children));
+    ad_hoc_event(inclusive);
 }
 
 /// Adds a finished entry's figures to aggregate `agg` (which has counted the entry): its
@@ -562,54 +639,49 @@ pub(super) fn open_entries() -> Vec<OpenEntry> {
     .unwrap_or_default()
 }
 
-/// Where this thread's stack of open frames stands when a measurement ([`crate::tally::Mark`])
-/// begins: how many frames are open, and the innermost one's identity.
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Position {
-    depth: usize,
-    top: u32,
-}
-
-/// This thread's [`Position`] now.
-pub(crate) fn position() -> Position {
-    with_thread(|t| Position {
-        depth: t.frames.len(),
-        top: t.frames.last().map_or(0, |f| f.id),
-    })
-    .unwrap_or_default()
-}
-
-/// How a measurement that began at a [`Position`] ends against the frames open now.
-pub(crate) enum Ending {
-    /// The same frames are open: it is the innermost, and ends as such.
-    Innermost,
-    /// Frames entered during it are still open above those open at its beginning: the highest
-    /// peak they set aside when they began (from its beginning to the innermost one's), to be
-    /// taken with the tally's. The peak it set aside went to the first of them.
-    UnderFrames((i64, i64)),
-    /// A frame open at its beginning ended during it.
-    FrameEnded,
-}
-
-/// Ends, for the frames, a measurement that began at `at` and set aside the peak `set_aside`.
-/// When frames entered during it are still open, the first of them takes `set_aside` (the peak
-/// before the measurement is before that frame's too) and the measurement must not put it back in
-/// the tally, whose peak is the innermost frame's (see [`Ending`]).
-pub(crate) fn end_measurement(at: Position, set_aside: (i64, i64)) -> Ending {
+/// A measurement ([`crate::tally::Mark`]) begins on this thread: the innermost open frame is
+/// marked, so that its guard's exit takes the slow path, which hands the frame's set-aside peak to
+/// the measurement if it is still open then. Returns the last frame entered (the measurement's
+/// `seen`: frames up to it began before it).
+pub(crate) fn mark_began() -> u32 {
     with_thread(|t| {
-        if t.frames.len() < at.depth || (at.depth > 0 && t.frames[at.depth - 1].id != at.top) {
-            return Ending::FrameEnded;
+        if let Some(top) = t.frames.last_mut() {
+            top.mark_under();
         }
-        let Some((first, later)) = t.frames[at.depth..].split_first_mut() else {
-            return Ending::Innermost;
-        };
-        let peak = later.iter().fold(first.mark.outer_peak(), |peak, f| {
-            higher_peak(peak, f.mark.outer_peak())
-        });
-        first.mark.set_aside_earlier(set_aside);
-        Ending::UnderFrames(peak)
+        t.next_id
     })
-    .unwrap_or(Ending::Innermost)
+    .unwrap_or(0)
+}
+
+/// A measurement that began when `seen` was the last frame entered, and set aside the peak
+/// `set_aside`, ends (it is no longer in [`crate::tally::mark`]'s open marks). When frames entered
+/// during it are still open (the measured code returned a guard), the first of them takes
+/// `set_aside` (the peak before the measurement is before that frame's too) and this returns the
+/// highest peak they set aside, part of the measurement's: the tally's peak is the innermost
+/// frame's, so the measurement puts nothing back. The innermost frame stays marked only while a
+/// measurement that began after it is open.
+pub(crate) fn mark_ended(seen: u32, set_aside: (i64, i64)) -> Option<(i64, i64)> {
+    with_thread(|t| {
+        let inner = t
+            .frames
+            .iter()
+            .position(|f| !began_by(f.real_id(), seen))
+            .map(|k| {
+                let (first, later) = t.frames[k..].split_first_mut().expect("k is in range");
+                let inner = later.iter().fold(first.mark.outer_peak(), |peak, f| {
+                    higher_peak(peak, f.mark.outer_peak())
+                });
+                first.mark.set_aside_earlier(set_aside);
+                inner
+            });
+        if let Some(top) = t.frames.last_mut() {
+            if top.marked() && !any_mark_after(top.real_id()) {
+                top.unmark();
+            }
+        }
+        inner
+    })
+    .flatten()
 }
 
 /// This thread's aggregates (none while the thread is being torn down).

@@ -8,7 +8,7 @@
 
 use super::{with_tally, Tally};
 use crate::stats::Stats;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 thread_local! {
     /// The highest peak (bytes, blocks) any mark on this thread has set aside, so that
@@ -83,13 +83,13 @@ impl FrameMark {
         self.start.peak = higher(earlier, self.start.peak);
     }
 
-    /// What this mark measured, ending while marks that began after it are still open (region
-    /// frames entered inside a measurement): `inner` is the highest peak they set aside, which is
-    /// part of this mark's; the tally's peak is theirs, so nothing is put back.
-    fn end_under(self, inner: (i64, i64)) -> Stats {
+    /// What this mark measured, ending while marks that began after it are still open: `inner`
+    /// is the highest peak they set aside, which is part of this mark's; the tally's peak is
+    /// theirs, so nothing is put back (see [`Mark`]).
+    pub(crate) fn end_delta_under(self, inner: (i64, i64)) -> Delta {
         with_tally(|t| {
             let now = Snapshot::of(t);
-            now.since(&self.start, higher(inner, now.peak))
+            now.delta(&self.start, higher(inner, now.peak))
         })
         .unwrap_or_default()
     }
@@ -105,20 +105,94 @@ impl FrameMark {
 /// in the reverse order of their beginning (as scopes do); one dropped without `end` (a panic
 /// unwinding through it) still restores the thread's peak for the marks around it.
 ///
-/// Region frames are marks too, and a guard can outlive the measurement it was entered in (the
-/// measured code returns it): such frames, entered during the mark and still open at its end,
-/// keep the tally's peak, and take the peak this mark set aside (see
-/// [`end_measurement`](crate::region::imp::end_measurement)). A frame entered before the mark and
-/// ended during it (its guard moved into the measured code) has put its own set-aside peak back
-/// into the tally: the mark's peak may hold it, and the first such mark in the process says so.
+/// Region frames are marks too, and a guard need not end within the measurement around its entry:
+/// the measured code may return it (a value that holds a region for its lifetime), or take in one
+/// entered before (a guard moved into it). The peak protocol holds across both: each open mark's
+/// set-aside peak is kept in [`OPEN_MARKS`], where a region frame that began before it and ends
+/// during it finds it (see [`marks_after`]), and a mark that ends under frames entered during it
+/// hands its set-aside peak to the first of them (see `region::imp::mark_ended`).
 #[must_use = "a mark measures until `end` is called"]
-pub(crate) struct Mark(Option<(FrameMark, crate::region::imp::Position)>);
+pub(crate) struct Mark(Option<(FrameMark, Option<usize>)>);
+
+/// A [`Mark`] open on this thread, as the region frames that end during it see it.
+#[derive(Clone, Copy)]
+struct OpenMark {
+    /// The peak it set aside when it began, raised by region frames that began before it and
+    /// ended during it (the peaks they set aside come before its).
+    set_aside: (i64, i64),
+    /// The last region frame entered on this thread when it began (frames up to it began
+    /// before it): see `region::imp::mark_began`.
+    seen: u32,
+}
+
+/// How many marks can be open on a thread at once with region frames ending across them (more
+/// nested measurements keep the last-in, first-out protocol alone).
+const MAX_OPEN_MARKS: usize = 32;
+
+/// The marks open on this thread, in the order they began.
+struct OpenMarks {
+    len: usize,
+    marks: [OpenMark; MAX_OPEN_MARKS],
+}
+
+thread_local! {
+    /// This thread's open marks (a plain array: no allocation, no destructor).
+    static OPEN_MARKS: RefCell<OpenMarks> = const {
+        RefCell::new(OpenMarks {
+            len: 0,
+            marks: [OpenMark { set_aside: (0, 0), seen: 0 }; MAX_OPEN_MARKS],
+        })
+    };
+}
+
+/// Whether the region frame `frame` began at or before `seen`, the last frame entered when a mark
+/// began (frame identities are a counter that wraps).
+pub(crate) fn began_by(frame: u32, seen: u32) -> bool {
+    seen.wrapping_sub(frame) as i32 >= 0
+}
+
+/// For a region frame ending while marks that began after it are open: the highest peak those
+/// marks set aside (part of the frame's peak, and the tally's is theirs), after handing the
+/// frame's own set-aside peak `set_aside` to the first of them; `None` when no open mark began
+/// after `frame`.
+pub(crate) fn marks_after(frame: u32, set_aside: (i64, i64)) -> Option<(i64, i64)> {
+    OPEN_MARKS
+        .try_with(|m| {
+            let mut m = m.borrow_mut();
+            let len = m.len;
+            let open = &mut m.marks[..len];
+            let first = open.iter().position(|o| began_by(frame, o.seen))?;
+            let inner = open[first + 1..]
+                .iter()
+                .fold(open[first].set_aside, |peak, o| higher(peak, o.set_aside));
+            open[first].set_aside = higher(set_aside, open[first].set_aside);
+            Some(inner)
+        })
+        .ok()
+        .flatten()
+}
 
 impl Mark {
     /// Begins measuring this thread's allocations.
     pub(crate) fn begin() -> Mark {
-        let at = crate::region::imp::position();
-        Mark(Some((FrameMark::begin(), at)))
+        let seen = crate::region::imp::mark_began();
+        let mark = FrameMark::begin();
+        let slot = OPEN_MARKS
+            .try_with(|m| {
+                let mut m = m.borrow_mut();
+                let i = m.len;
+                (i < MAX_OPEN_MARKS).then(|| {
+                    m.marks[i] = OpenMark {
+                        set_aside: mark.start.peak,
+                        seen,
+                    };
+                    m.len = i + 1;
+                    i
+                })
+            })
+            .ok()
+            .flatten();
+        Mark(Some((mark, slot)))
     }
 
     /// What this mark measured.
@@ -127,33 +201,43 @@ impl Mark {
     }
 
     fn finish(&mut self) -> Stats {
-        use crate::region::imp::{end_measurement, Ending};
-        let Some((mark, at)) = self.0.take() else {
+        let Some((mut mark, slot)) = self.0.take() else {
             return Stats::default();
         };
-        match end_measurement(at, mark.outer_peak()) {
-            Ending::Innermost => mark.end(),
-            Ending::UnderFrames(inner) => mark.end_under(inner),
-            Ending::FrameEnded => {
-                let stats = mark.end();
-                if !FRAME_ENDED_SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    super::uncounted(|| crate::note::note(FRAME_ENDED));
-                }
-                stats
-            }
+        let open = slot.and_then(|i| {
+            OPEN_MARKS
+                .try_with(|m| {
+                    let mut m = m.borrow_mut();
+                    (i < m.len).then(|| {
+                        // Marks end in the reverse order of their beginning: any after this one
+                        // are gone (a mark dropped without ending).
+                        m.len = i;
+                        m.marks[i]
+                    })
+                })
+                .ok()
+                .flatten()
+        });
+        let Some(open) = open else {
+            return mark.end();
+        };
+        mark.start.peak = open.set_aside;
+        match crate::region::imp::mark_ended(open.seen, open.set_aside) {
+            Some(inner) => mark.end_delta_under(inner).stats(),
+            None => mark.end(),
         }
     }
 }
 
-/// Said once per process, by the first mark inside which a region frame open at its beginning
-/// ended.
-const FRAME_ENDED: &str = "dhat-kit: a region entered before a measurement ended inside it (its \
-                           guard was moved into the measured code): the measurement's peak may \
-                           hold the region's from before the measurement began; end a region \
-                           inside the measurement that entered it\n";
-
-/// Whether [`FRAME_ENDED`] was said.
-static FRAME_ENDED_SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Whether a mark open on this thread began after the region frame `frame`.
+pub(crate) fn any_mark_after(frame: u32) -> bool {
+    OPEN_MARKS
+        .try_with(|m| {
+            let m = m.borrow();
+            m.marks[..m.len].iter().any(|o| began_by(frame, o.seen))
+        })
+        .unwrap_or(false)
+}
 
 impl Drop for Mark {
     fn drop(&mut self) {
