@@ -121,6 +121,7 @@ impl<'a> Frame<'a> {
     /// assert_eq!(crate_of("0x1: insert<u8> (hashbrown-0.16.1/src/map.rs:1:1)"), "hashbrown");
     /// assert_eq!(crate_of("0x1: gcc::pass_manager::execute(gcc::context*) (in /usr/lib/cc1)"), "cc1");
     /// assert_eq!(crate_of("0x1: parse_tokens (lib/tokens.c:19)"), "lib");
+    /// assert_eq!(crate_of("0x1: getdelim (libio/./libio/iogetdelim.c:62)"), "libio");
     /// ```
     pub fn crate_name(&self) -> &'a str {
         if !self.is_cpp() {
@@ -136,7 +137,12 @@ impl<'a> Frame<'a> {
         }
         match self.file {
             Some(file) if file != "???" => match file.rsplit_once('/') {
-                Some((dir, _)) if !dir.is_empty() => dir,
+                // A path that goes through `.` (glibc's `libio/./libio/iofopen.c`): the
+                // directory after it, as the path means it.
+                Some((dir, _)) if !dir.is_empty() => match dir.rsplit_once("/./") {
+                    Some((_, after)) if !after.is_empty() => after,
+                    _ => dir.strip_prefix("./").filter(|d| !d.is_empty()).unwrap_or(dir),
+                },
                 _ => file,
             },
             _ => "?",
