@@ -899,8 +899,10 @@ impl Budgets {
                         too_large(&i.to_string())
                     }
                 }),
+                // As the file writes it (a float's digits in full read 1e300 as 301 digits).
                 MaxDe::Other(v) => Err(format!(
-                    "bad max {v}: expected a share (\"10%\"), a size (\"8 MiB\") or a whole number"
+                    "bad max {}: expected a share (\"10%\"), a size (\"8 MiB\") or a whole number",
+                    text.get(c.max.span()).map_or(v.as_str(), str::trim)
                 )),
             }
             .map_err(|m| err(c.max.span(), format!("component {name:?}: {m}")))?;
@@ -2102,6 +2104,25 @@ mod tests {
             }
             let shown = budgets(p).check(&profile(limit, total)).unwrap().render();
             assert!(shown.contains(&format!("{p}% ({limit} B)")), "{shown}");
+        }
+    }
+
+    /// A `max` that is neither a whole number nor a text is named as the file writes it (1e300
+    /// read as its 301 digits).
+    #[test]
+    fn a_bad_max_is_named_as_written() {
+        for (max, said) in [("1e300", "1e300"), ("1.5", "1.5"), ("true", "true")] {
+            let text = format!(
+                "[[component]]\nname = \"maps\"\nmatch = {{ function = \"f\" }}\nmax = {max}\n"
+            );
+            let e = Budgets::parse(&text, "budgets.toml").unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "dhat-kit: budgets.toml:4: component \"maps\": bad max {said}: expected a share \
+                     (\"10%\"), a size (\"8 MiB\") or a whole number"
+                )
+            );
         }
     }
 

@@ -141,7 +141,10 @@ impl<'a> Frame<'a> {
                 // directory after it, as the path means it.
                 Some((dir, _)) if !dir.is_empty() => match dir.rsplit_once("/./") {
                     Some((_, after)) if !after.is_empty() => after,
-                    _ => dir.strip_prefix("./").filter(|d| !d.is_empty()).unwrap_or(dir),
+                    _ => dir
+                        .strip_prefix("./")
+                        .filter(|d| !d.is_empty())
+                        .unwrap_or(dir),
                 },
                 _ => file,
             },
