@@ -33,8 +33,9 @@ impl Default for TopOptions {
     }
 }
 
-/// The top rows of a profile, ranked by one figure.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// The top rows of a profile, ranked by one figure. As JSON (`serde`), a profile without block
+/// lifetimes gives each row's peak and end figures as null, not 0.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Top {
     /// Always `"dhat-kit-top/1"`: the JSON shape's name, which changes only if a field's meaning
     /// does.
@@ -54,6 +55,9 @@ pub struct Top {
     /// How many of them were left out because their ranked figure is 0 (rows stop at the last
     /// non-zero one).
     pub zero: usize,
+    /// Whether the profile has block lifetimes, and so peak and end figures (its rows' are 0
+    /// otherwise).
+    pub lifetimes: bool,
 }
 
 /// One row of [`Top`]: a site (or function, file, crate) and its figures.
@@ -210,6 +214,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
         rows,
         groups,
         zero,
+        lifetimes: profile.bklt,
     })
 }
 
@@ -251,17 +256,12 @@ const UNSYMBOLISED_NOTE: &str =
 install the binary's debug symbols (Debian: its -dbgsym package) or build it with -g \
 (Rust: debug = \"limited\" in [profile.release]), then profile again";
 
-/// [`Top`] as JSON: without block lifetimes the profile gives no peak or end figures, so a row's
-/// are null, as in `summary --json`, not 0.
-struct TopJson<'a> {
-    top: &'a Top,
-    lifetimes: bool,
-}
-
-impl serde::Serialize for TopJson<'_> {
+/// As JSON: without block lifetimes the profile gives no peak or end figures, so a row's are
+/// null, as in `summary --json`, not 0.
+impl serde::Serialize for Top {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let t = self.top;
+        let t = self;
         let mut out = s.serialize_struct("Top", 8)?;
         out.serialize_field("schema", t.schema)?;
         out.serialize_field("by", &t.by)?;
@@ -273,7 +273,7 @@ impl serde::Serialize for TopJson<'_> {
             .iter()
             .map(|row| RowJson {
                 row,
-                lifetimes: self.lifetimes,
+                lifetimes: t.lifetimes,
             })
             .collect();
         out.serialize_field("rows", &rows)?;
@@ -283,7 +283,7 @@ impl serde::Serialize for TopJson<'_> {
     }
 }
 
-/// A row's [`Figures`] in [`TopJson`], in their order.
+/// A row's [`Figures`] in [`Top`]'s JSON, in their order.
 #[derive(serde::Serialize)]
 struct FiguresJson {
     total_bytes: u64,
@@ -294,7 +294,7 @@ struct FiguresJson {
     end_blocks: Option<u64>,
 }
 
-/// One row of [`TopJson`].
+/// One row of [`Top`] as JSON.
 struct RowJson<'a> {
     row: &'a TopRow,
     lifetimes: bool,
@@ -331,11 +331,7 @@ impl Top {
     /// The rows as a text table or a Markdown table (figures of `profile`'s unit), or JSON.
     pub fn render(&self, profile: &Profile, format: Format) -> String {
         if format == Format::Json {
-            let json = TopJson {
-                top: self,
-                lifetimes: profile.bklt,
-            };
-            return serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+            return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
         }
         let heap = profile.bklt;
         let by = metric_name(profile, self.by);
@@ -607,14 +603,18 @@ mod tests {
           "pid":1,"te":10,"pps":[{"tb":9,"tbk":1,"fs":[1]}],
           "ftbl":["[root]","0x1: app::main (src/main.rs:4:9)"]}"#;
         let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
-        let out = top(&p, &TopOptions::default())
-            .unwrap()
-            .render(&p, Format::Json);
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let figures = &v["rows"][0]["figures"];
-        assert_eq!(figures["total_bytes"], 9, "{out}");
-        for figure in ["peak_bytes", "peak_blocks", "end_bytes", "end_blocks"] {
-            assert!(figures[figure].is_null(), "{figure}: {out}");
+        let t = top(&p, &TopOptions::default()).unwrap();
+        // The command's JSON and a library user's serialisation alike.
+        for out in [
+            t.render(&p, Format::Json),
+            serde_json::to_string(&t).unwrap(),
+        ] {
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let figures = &v["rows"][0]["figures"];
+            assert_eq!(figures["total_bytes"], 9, "{out}");
+            for figure in ["peak_bytes", "peak_blocks", "end_bytes", "end_blocks"] {
+                assert!(figures[figure].is_null(), "{figure}: {out}");
+            }
         }
         // A heap profile's are numbers.
         let heap = top(&profile(), &TopOptions::default())
