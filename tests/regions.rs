@@ -287,6 +287,23 @@ fn a_guard_returned_from_one_measurement_and_dropped_in_the_next() {
     );
 }
 
+/// `regions()` read inside a measurement inside an open region: the entry's peak counted from the
+/// measurement's start (10 bytes, where it held 1,000 before).
+#[test]
+fn an_open_entrys_peak_takes_in_what_came_before_a_measurement_inside_it() {
+    let _region = Region::enter("open-around-measure");
+    drop(black_box(vec![0u8; 1000]));
+    let (read, _) = dhat_kit::measure(|| {
+        drop(black_box(vec![0u8; 10]));
+        regions()
+    });
+    let open = read.get("open-around-measure").expect("open, so listed");
+    assert_eq!(
+        (open.inclusive.max_bytes, open.inclusive.total_bytes),
+        (1000, 1010)
+    );
+}
+
 /// Nested regions whose outer guard is moved into a measurement: dropping it there ends both, each
 /// under the measurement.
 #[test]

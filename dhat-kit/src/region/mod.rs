@@ -347,9 +347,8 @@ impl RegionHandle {
 /// The entries still open on the calling thread count as if they ended now (they go on
 /// measuring): `regions()` at the end of `main`, inside a region that spans it, lists that
 /// region. An entry open on another thread is counted when it exits (that thread's frames are its
-/// own), whole: a call while it exits sees the entry with all its figures, or not at all. One
-/// limit: an open entry's peak counts from the start of a [`measure`](crate::measure)
-/// still open inside it, if any.
+/// own), whole: a call while it exits sees the entry with all its figures, or not at all. An open
+/// entry's peak takes in what happened before a [`measure`](crate::measure) still open inside it.
 ///
 /// Without a dhat-kit allocator installed, the entries are counted and every figure is 0
 /// ([`is_installed`](crate::is_installed) tells); built without a counting feature, no region is

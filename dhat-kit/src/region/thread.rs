@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rustc_hash::FxBuildHasher;
 
 use super::registry::{self, Agg, ROOT};
-use crate::tally::mark::{any_mark_after, began_by, marks_after};
+use crate::tally::mark::{any_mark_after, began_by, marks_after, open_marks};
 use crate::tally::uncounted;
 use crate::tally::{mark::higher as higher_peak, Delta, FrameMark, Snapshot};
 use crate::Stats;
@@ -614,13 +614,22 @@ pub(super) fn open_entries() -> Vec<OpenEntry> {
     let Some(now) = Snapshot::now() else {
         return Vec::new();
     };
+    let (marks, mut unfolded) = open_marks();
     with_thread(|t| {
         let mut out = Vec::with_capacity(t.frames.len());
         // Innermost first: each frame's peak since it began is the peak since the frame inside
-        // it began, or the one before that (kept in the inner frame's mark), whichever is higher.
+        // it began, or the one before that (kept in the inner frame's mark), whichever is higher;
+        // and so for the measurements open inside it (kept in the open marks).
         let mut peak = now.peak;
         let mut open_child: Option<Stats> = None;
         for f in t.frames.iter().rev() {
+            while let Some(m) = unfolded.checked_sub(1).map(|i| &marks[i]) {
+                if !began_by(f.real_id(), m.seen) {
+                    break;
+                }
+                peak = higher_peak(m.set_aside, peak);
+                unfolded -= 1;
+            }
             let inclusive = f.mark.so_far(&now, peak);
             peak = higher_peak(f.mark.outer_peak(), peak);
             let mut children = f.children;

@@ -116,13 +116,13 @@ pub(crate) struct Mark(Option<(FrameMark, Option<usize>)>);
 
 /// A [`Mark`] open on this thread, as the region frames that end during it see it.
 #[derive(Clone, Copy)]
-struct OpenMark {
+pub(crate) struct OpenMark {
     /// The peak it set aside when it began, raised by region frames that began before it and
     /// ended during it (the peaks they set aside come before its).
-    set_aside: (i64, i64),
+    pub(crate) set_aside: (i64, i64),
     /// The last region frame entered on this thread when it began (frames up to it began
     /// before it): see `region::imp::mark_began`.
-    seen: u32,
+    pub(crate) seen: u32,
 }
 
 /// How many marks can be open on a thread at once with region frames ending across them (more
@@ -227,6 +227,23 @@ impl Mark {
             None => mark.end(),
         }
     }
+}
+
+/// The marks open on this thread, in the order they began, and how many there are: copied,
+/// nothing allocated.
+pub(crate) fn open_marks() -> ([OpenMark; MAX_OPEN_MARKS], usize) {
+    OPEN_MARKS
+        .try_with(|m| {
+            let m = m.borrow();
+            (m.marks, m.len)
+        })
+        .unwrap_or((
+            [OpenMark {
+                set_aside: (0, 0),
+                seen: 0,
+            }; MAX_OPEN_MARKS],
+            0,
+        ))
 }
 
 /// Whether a mark open on this thread began after the region frame `frame`.
