@@ -828,11 +828,33 @@ impl Baseline {
             .map_err(|e| BaselineError::io(path, "cannot be written", e))
     }
 
+    /// Takes `other`'s entries that this baseline lacks, or holds as recorded earlier (by their
+    /// `recorded_at`, both known).
+    fn take_later(&mut self, other: Baseline) {
+        for (name, entry) in other.entries {
+            let later = match self.entries.get(&name) {
+                None => true,
+                Some(ours) => match (&ours.recorded_at, &entry.recorded_at) {
+                    (Some(ours), Some(theirs)) => theirs > ours,
+                    _ => false,
+                },
+            };
+            if later {
+                self.entries.insert(name, entry);
+            }
+        }
+    }
+
     /// Changes the baseline at `path` under its lock: takes the lock (`path` with `.lock` added,
     /// created for the update and, on Unix, removed after it), reads the file as it is now (an empty baseline if there is none, or
     /// `start_from`'s file if `path` does not exist yet and `start_from` does), lets `change`
     /// modify it, and writes it back atomically. Threads and processes that update one file at
     /// once each see the others' entries.
+    ///
+    /// `path` a proposal built from `start_from` (a `.new` beside the baseline): what
+    /// `start_from` recorded since the proposal was begun joins it first, so that accepting the
+    /// proposal loses nothing: each of `start_from`'s entries the proposal lacks, or holds as
+    /// recorded earlier than `start_from`'s.
     ///
     /// # Errors
     ///
@@ -871,7 +893,14 @@ impl Baseline {
         let lock_path = crate::atomic_file::with_suffix(path, ".lock");
         let lock = lock(path, &lock_path)?;
         let mut baseline = match Baseline::load(path)? {
-            Some(b) => b,
+            Some(mut proposal) => {
+                if let Some(from) = start_from {
+                    if let Some(base) = Baseline::load(from)? {
+                        proposal.take_later(base);
+                    }
+                }
+                proposal
+            }
             None => match start_from {
                 Some(from) => Baseline::load(from)?.unwrap_or_default(),
                 None => Baseline::new(),
@@ -1014,6 +1043,60 @@ mod tests {
             numeric.get(DEFAULT_NAME).unwrap().recorded_at.as_deref(),
             Some("1700000000")
         );
+    }
+
+    /// A proposal (`.new`) begun before the baseline recorded more: accepting it dropped what the
+    /// baseline recorded since (an entry it lacked), and took back its older figures.
+    #[test]
+    fn a_proposal_takes_in_what_the_baseline_recorded_since_it_was_begun() {
+        let dir = std::env::temp_dir().join(format!("dhat-kit-proposal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (base, proposal) = (dir.join("mb.json"), dir.join("mb.json.new"));
+        let entry = |bytes, at: &str| Entry {
+            figures: Figures {
+                total_bytes: Some(bytes),
+                ..Figures::default()
+            },
+            recorded_at: Some(at.to_owned()),
+            ..Entry::default()
+        };
+        let write = |path: &Path, entries: &[(&str, Entry)]| {
+            let mut b = Baseline::new();
+            for (name, e) in entries {
+                b.insert(*name, e.clone());
+            }
+            b.write(path).unwrap();
+        };
+        write(
+            &base,
+            &[
+                ("a", entry(5, "2026-01-05T00:00:00Z")),
+                ("c", entry(3, "2026-01-03T00:00:00Z")),
+                ("e", entry(1, "2026-01-01T00:00:00Z")),
+            ],
+        );
+        write(
+            &proposal,
+            &[
+                ("a", entry(2, "2026-01-02T00:00:00Z")),
+                ("b", entry(4, "2026-01-04T00:00:00Z")),
+                ("e", entry(6, "2026-01-06T00:00:00Z")),
+            ],
+        );
+        Baseline::update(&proposal, Some(&base), |b| {
+            b.insert("d", entry(7, "2026-01-07T00:00:00Z"));
+        })
+        .unwrap();
+        let got = Baseline::read(&proposal).unwrap();
+        let bytes = |name| got.get(name).and_then(|e| e.figures.total_bytes);
+        // a: the baseline's, recorded later; b, e: the proposal's; c: the baseline's, which the
+        // proposal lacked; d: the new one.
+        assert_eq!(
+            ["a", "b", "c", "d", "e"].map(bytes),
+            [Some(5), Some(4), Some(3), Some(7), Some(6)]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
