@@ -435,7 +435,8 @@ pub fn decide(policy: Policy, standing: Standing) -> Decision {
 /// On CI ([`Policy::ci`]) nothing is written and a missing entry fails. Only entries outside the
 /// tolerance are recorded again, so that the baseline does not creep up by a tolerance at a time;
 /// and an entry without a figure that `options.metrics` names (and `now` has) is recorded again,
-/// with every figure, as a missing one is.
+/// with every figure, as a missing one is; where the policy writes, so is an entry without any
+/// figure `now` has, named or not.
 ///
 /// `now` are bytes and blocks ([`Measure::default`]), as a test's [`Stats`](crate::Stats) count
 /// them; [`check_loaded`] checks a profile's figures, whatever they measure.
@@ -502,7 +503,19 @@ fn check_measured(
     // policy writes (as a missing one is); otherwise it is an error that says how to record it.
     let lacking = entry
         .and_then(|e| lacking(e, options))
-        .filter(|m| now.get(*m).is_some());
+        .filter(|m| now.get(*m).is_some())
+        .or_else(|| {
+            // Where the policy writes, an entry without a figure the check measures is made
+            // whole too, named or not (a hand edit or a merge that dropped one).
+            entry
+                .filter(|_| options.policy.effective() != Update::No)
+                .and_then(|e| {
+                    METRICS
+                        .iter()
+                        .copied()
+                        .find(|m| e.figures.get(*m).is_none() && now.get(*m).is_some())
+                })
+        });
     let comparison = match entry {
         None => None,
         Some(_) if lacking.is_some() && options.policy.effective() != Update::No => None,
@@ -1640,6 +1653,49 @@ mod tests {
         assert_eq!(entry().figures, figures);
         let v = check(&file, "parse", &figures, &options(Policy::default())).unwrap();
         assert!(v.passed && v.comparison.is_some(), "{}", v.message);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An entry without a figure no `metrics` names (a hand edit dropped it): compared on what it
+    /// has, and recorded again with every figure where the policy writes (recording left it
+    /// without).
+    #[test]
+    fn an_entry_without_a_figure_is_made_whole_where_the_policy_writes() {
+        let dir = std::env::temp_dir().join(format!("dhat-kit-whole-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("memory-baseline.json");
+        let options = |update| CheckOptions {
+            policy: Policy { update, ci: false },
+            ..CheckOptions::default()
+        };
+        let only_totals = Figures {
+            total_bytes: Some(100),
+            ..Figures::default()
+        };
+        let figures = Figures {
+            total_bytes: Some(100),
+            peak_bytes: Some(64),
+            ..Figures::default()
+        };
+        check(&file, "parse", &only_totals, &options(Update::Record)).unwrap();
+        let v = check(&file, "parse", &figures, &options(Update::No)).unwrap();
+        assert!(v.passed && v.wrote.is_none(), "{}", v.message);
+        let v = check(&file, "parse", &figures, &options(Update::Record)).unwrap();
+        assert!(v.passed, "{}", v.message);
+        assert_eq!(
+            v.message,
+            format!(
+                "dhat-kit: the baseline entry `parse` in {} had no peak_bytes figure; recorded \
+                 it again with every figure",
+                file.display()
+            )
+        );
+        let entry = Baseline::load(&file).unwrap().unwrap();
+        assert_eq!(entry.get("parse").unwrap().figures, figures);
+        // Whole, it is not written again within the tolerance.
+        let v = check(&file, "parse", &figures, &options(Update::Record)).unwrap();
+        assert!(v.passed && v.wrote.is_none(), "{}", v.message);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
