@@ -639,6 +639,18 @@ fn summary_counts_the_stacks() {
     let stacks = p.pps.iter().filter(|pp| !remainder(pp)).count();
     assert!(stacks > 0, "{p:?}");
     assert_eq!(said, stacks, "{stderr}");
+    // And lists the session's regions, as the peak mode's does (it had no table).
+    let table = stderr
+        .split_once("\nregion ")
+        .map(|(_, table)| table)
+        .unwrap_or_else(|| panic!("no regions table in {stderr}"));
+    assert!(
+        table
+            .lines()
+            .nth(1)
+            .is_some_and(|row| row.starts_with("summary-huge ")),
+        "{stderr}"
+    );
     println!("sampled: the summary counts the stacks ok");
 }
 
@@ -653,7 +665,10 @@ fn child_summary_stacks() {
         .build()
         .unwrap();
     let mut kept = Vec::with_capacity(8);
-    few_huge(&mut kept);
+    {
+        dhat_kit::region!("summary-huge");
+        few_huge(&mut kept);
+    }
     p.finish().unwrap();
     black_box(kept);
 }

@@ -416,11 +416,13 @@ impl ProfilerBuilder {
             #[cfg(feature = "sampled")]
             Mode::Sampled => {
                 let started = Threads::now();
+                let regions = crate::tally::uncounted(crate::regions);
                 let mark = SessionMark::begin();
                 crate::tally::uncounted(|| crate::sample::start(interval));
                 Inner::Sampled {
                     start: std::time::Instant::now(),
                     started,
+                    regions,
                     mark,
                 }
             }
@@ -511,7 +513,7 @@ enum Inner {
     /// for the threads started since to exit or go idle, so that what those hand over as they
     /// exit is in the file (dhat's modes count as dhat does, with no such wait).
     /// And the session's figures are differences from its beginning: the process tally's
-    /// (`mark`) and, in the peak mode, the regions' (read then with counting paused).
+    /// (`mark`) and the regions' (read then with counting paused), for the summary.
     Peak {
         start: std::time::Instant,
         started: Threads,
@@ -522,6 +524,7 @@ enum Inner {
     Sampled {
         start: std::time::Instant,
         started: Threads,
+        regions: crate::Regions,
         mark: SessionMark,
     },
 }
@@ -744,10 +747,11 @@ impl Profiler {
             Some(Inner::Sampled {
                 start,
                 started,
+                regions,
                 mark,
             }) => {
                 started.settle();
-                self.end_sampled(start, mark)
+                self.end_sampled(start, mark, regions)
             }
             Some(Inner::Peak {
                 start,
@@ -791,7 +795,12 @@ impl Profiler {
 impl Profiler {
     /// Ends a sampled session: stops sampling, then writes the file (symbols resolved here) with
     /// the session's exact figures of one snapshot, all of it uncounted.
-    fn end_sampled(&self, start: std::time::Instant, mark: SessionMark) -> Result<(), Error> {
+    fn end_sampled(
+        &self,
+        start: std::time::Instant,
+        mark: SessionMark,
+        at_start: crate::Regions,
+    ) -> Result<(), Error> {
         let elapsed = start.elapsed();
         let (path, summary) = (&self.path, self.summary);
         crate::tally::uncounted(|| {
@@ -804,6 +813,9 @@ impl Profiler {
             }
             let stopped = crate::sample::stop();
             let (process, others) = mark.end();
+            let regions = crate::regions().since(&at_start);
+            // Read uncounted, so freed uncounted.
+            drop(at_start);
             let mut profile = match &stopped {
                 Some((state, peak_micros)) => {
                     crate::sample::profile(state, *peak_micros, &process, elapsed)
@@ -830,8 +842,9 @@ impl Profiler {
                 let samples = crate::units::Count(samples, "sample");
                 let others = if others { OTHERS_WORKED } else { "" };
                 crate::note::note(&format!(
-                    "dhat-kit: {process}\n{others}dhat-kit: {samples} at {stacks}; the profile is \
-                     in {}\n",
+                    "dhat-kit: {process}\n{others}{}dhat-kit: {samples} at {stacks}; the profile \
+                     is in {}\n",
+                    top_regions(&regions),
                     path.display()
                 ));
             }
@@ -929,12 +942,18 @@ fn peak_summary(
     if others {
         s.push_str(OTHERS_WORKED);
     }
-    if !regions.is_empty() {
-        let top = crate::Regions::from_vec(regions.iter().take(10).cloned().collect());
-        s.push_str(&top.to_string());
-    }
+    s.push_str(&top_regions(regions));
     s.push_str(&format!("dhat-kit: the profile is in {}\n", path.display()));
     s
+}
+
+/// The table of a session's ten regions that allocated most, as a summary prints it (nothing
+/// without regions).
+fn top_regions(regions: &crate::Regions) -> String {
+    if regions.is_empty() {
+        return String::new();
+    }
+    crate::Regions::from_vec(regions.iter().take(10).cloned().collect()).to_string()
 }
 
 /// What a session's summary says when threads other than its own allocated or freed during it:
