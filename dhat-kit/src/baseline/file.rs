@@ -570,6 +570,10 @@ impl BaselineError {
     #[must_use]
     pub fn message(&self) -> String {
         match self {
+            BaselineError::Io { action, source, .. } if action == NOT_WRITTEN => format!(
+                "{action}: {source}; nothing was recorded: make it writable, or check without \
+                 recording (no DHAT_KIT_UPDATE, no --update)"
+            ),
             BaselineError::Io { action, source, .. } => format!("{action}: {source}"),
             BaselineError::Invalid {
                 message,
@@ -644,6 +648,9 @@ impl std::error::Error for BaselineError {
 pub struct Baseline {
     entries: BTreeMap<String, Entry>,
 }
+
+/// What a [`BaselineError::Io`] says of a baseline that could not be written.
+const NOT_WRITTEN: &str = "cannot be written";
 
 impl Baseline {
     /// An empty baseline.
@@ -825,7 +832,7 @@ impl Baseline {
             text = text.replace('\n', "\r\n");
         }
         crate::atomic_file::write(path, text.as_bytes())
-            .map_err(|e| BaselineError::io(path, "cannot be written", e))
+            .map_err(|e| BaselineError::io(path, NOT_WRITTEN, e))
     }
 
     /// Takes `other`'s entries that this baseline lacks, or holds as recorded earlier (by their
@@ -1095,6 +1102,34 @@ mod tests {
         assert_eq!(
             ["a", "b", "c", "d", "e"].map(bytes),
             [Some(5), Some(4), Some(3), Some(7), Some(6)]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A baseline that cannot be written says that nothing was recorded and what to do (it gave
+    /// the system's error alone).
+    #[test]
+    fn a_file_that_cannot_be_written_says_what_to_do() {
+        let dir = std::env::temp_dir().join(format!("dhat-kit-unwritable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // A directory where the file would be: no rename replaces it, even for root.
+        let path = dir.join("mb.json");
+        std::fs::create_dir_all(path.join("in-the-way")).unwrap();
+        let e = Baseline::new().write(&path).unwrap_err();
+        let said = e.to_string();
+        assert!(
+            said.starts_with(&format!(
+                "dhat-kit: {}: cannot be written: ",
+                path.display()
+            )),
+            "{said}"
+        );
+        assert!(
+            said.ends_with(
+                "; nothing was recorded: make it writable, or check without recording (no \
+                 DHAT_KIT_UPDATE, no --update)"
+            ),
+            "{said}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
