@@ -579,10 +579,9 @@ impl BaselineError {
                 message,
                 source: Some(source),
                 ..
-            } => format!("{message}: {source}"),
-            BaselineError::Invalid { message, .. } | BaselineError::Entry { message, .. } => {
-                message.clone()
-            }
+            } => format!("{message}: {source}{MEND}"),
+            BaselineError::Invalid { message, .. } => format!("{message}{MEND}"),
+            BaselineError::Entry { message, .. } => message.clone(),
             BaselineError::Missing { .. } => "no such file (no baseline recorded yet)".to_owned(),
             BaselineError::Kinds {
                 file,
@@ -648,6 +647,10 @@ impl std::error::Error for BaselineError {
 pub struct Baseline {
     entries: BTreeMap<String, Entry>,
 }
+
+/// What a [`BaselineError::Invalid`] says to do: the file is never written over.
+const MEND: &str = "; it is left as it is: mend it (or take it back from version control), or \
+                    delete it to record every entry anew";
 
 /// What a [`BaselineError::Io`] says of a baseline that could not be written.
 const NOT_WRITTEN: &str = "cannot be written";
@@ -1270,6 +1273,8 @@ mod tests {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.starts_with("dhat-kit: b.json: "), "{err}");
             assert!(err.contains(expected), "{text:?}: {err}");
+            // And what to do (it said what was wrong alone).
+            assert!(err.ends_with(MEND), "{text:?}: {err}");
             assert!(!err.contains("Probe") && !err.contains("struct"), "{err}");
         }
     }
