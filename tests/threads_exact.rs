@@ -5,6 +5,7 @@
 //! allocate while the process figures are compared.
 
 mod common;
+use common::Rng;
 
 dhat_kit::global_allocator!();
 
@@ -48,18 +49,6 @@ impl Expected {
         s.curr_bytes = self.curr_bytes;
         s.curr_blocks = self.curr_blocks;
         s
-    }
-}
-
-/// xorshift64*: a deterministic random stream per thread, with no allocation of its own.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 }
 
