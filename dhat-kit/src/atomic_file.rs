@@ -37,15 +37,17 @@ pub(crate) fn write_with<E: From<std::io::Error>>(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let resolved = follow_links(path);
-    let path = resolved.as_deref().unwrap_or(path);
-    let metadata = std::fs::metadata(path);
-    if metadata.as_ref().is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+    // A device or pipe, however reached: `/dev/stdout` names `/proc/self/fd/1`, whose link to a
+    // pipe (`pipe:[1234]`) is no path to follow, but which opens.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
         let mut out = BufWriter::with_capacity(1 << 16, OpenOptions::new().write(true).open(path)?);
         fill(&mut out)?;
         out.flush()?;
         return Ok(());
     }
+    let resolved = follow_links(path);
+    let path = resolved.as_deref().unwrap_or(path);
+    let metadata = std::fs::metadata(path);
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let tmp = with_suffix(path, &format!(".tmp-{}-{seq}", std::process::id()));
@@ -150,6 +152,29 @@ mod tests {
         assert_eq!(mode & 0o777, 0o640);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ }");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `-o /dev/stdout` with stdout a pipe: `/proc/self/fd/N` links to `pipe:[..]`, which is no
+    /// path; the write looked for a directory of that name beside it and failed.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pipe_named_through_proc_is_written() {
+        use std::io::Read;
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: both descriptors were just made by `pipe` and are owned here alone.
+        let (mut read, written) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+        write(
+            Path::new(&format!("/proc/self/fd/{}", fds[1])),
+            b"through the pipe",
+        )
+        .unwrap();
+        drop(written);
+        let mut got = String::new();
+        read.read_to_string(&mut got).unwrap();
+        assert_eq!(got, "through the pipe");
     }
 
     #[test]
