@@ -542,13 +542,17 @@ fn check_measured(
             Some(pending)
         }
     };
-    // A failing check whose figures a reviewed `.new` may already hold says so.
+    // A failing check whose figures a reviewed `.new` may already hold says so, and whether
+    // accepting them would pass (they may be older than these).
     let pending = with_suffix(path, ".new");
     let waiting = (!decision.passed && wrote.is_none())
-        && Baseline::load(&pending)
-            .ok()
-            .flatten()
-            .is_some_and(|b| b.get(name).is_some());
+        .then(|| Baseline::load(&pending).ok().flatten())
+        .flatten()
+        .and_then(|b| b.get(name).cloned())
+        .map(|held| {
+            self::comparison(&pending, name, &held, now, options)
+                .is_ok_and(|c| Standing::of(&c) != Standing::Regressed)
+        });
     let near = match entry {
         None => baseline
             .as_ref()
@@ -565,7 +569,7 @@ fn check_measured(
         standing,
         comparison: comparison.as_ref(),
         wrote: wrote.as_deref(),
-        waiting: waiting.then_some(pending.as_path()),
+        waiting: waiting.map(|current| (pending.as_path(), current)),
         options,
     });
     Ok(Verdict {
@@ -691,7 +695,7 @@ struct Rendered<'a> {
     comparison: Option<&'a Comparison>,
     wrote: Option<&'a Path>,
     /// The pending file (`.new`), when the check failed and it holds an entry of the name.
-    waiting: Option<&'a Path>,
+    waiting: Option<(&'a Path, bool)>,
     options: &'a CheckOptions,
 }
 
@@ -718,14 +722,21 @@ impl Said {
 /// waiting for review, if any.
 fn render(r: &Rendered<'_>) -> Said {
     let (headline, joint, mut advice) = render_verdict(r);
-    if let Some(pending) = r.waiting {
-        advice.push_str(&format!(
+    match r.waiting {
+        Some((pending, true)) => advice.push_str(&format!(
             "\n{p} holds figures for `{name}` waiting for review: accept them with \
              `mv {p} {file}`.",
             p = pending.display(),
             name = r.name,
             file = r.path.display(),
-        ));
+        )),
+        Some((pending, false)) => advice.push_str(&format!(
+            "\n{p} holds figures for `{name}` that these exceed (recorded before them): record \
+             these for review instead (DHAT_KIT_UPDATE=new, or --update=new).",
+            p = pending.display(),
+            name = r.name,
+        )),
+        None => {}
     }
     Said {
         file: r.path.to_path_buf(),
@@ -1886,6 +1897,19 @@ mod tests {
             )),
             "{}",
             failed.message
+        );
+        // Figures above those the `.new` holds: accepting it would not pass, so it says to record
+        // them (it said to accept the `.new`).
+        let above = check(&path, "t", &figures(400), &with(Update::No)).unwrap();
+        assert!(!above.passed);
+        assert!(
+            above.message.ends_with(&format!(
+                "{p} holds figures for `t` that these exceed (recorded before them): record these \
+                 for review instead (DHAT_KIT_UPDATE=new, or --update=new).",
+                p = dir.join("mb.json.new").display(),
+            )),
+            "{}",
+            above.message
         );
         // Another entry's failure, and a pass, say nothing of it.
         let other = check(&path, "u", &figures(1), &with(Update::No)).unwrap();
