@@ -160,17 +160,10 @@ mod tests {
     #[test]
     fn a_pipe_named_through_proc_is_written() {
         use std::io::Read;
-        use std::os::fd::FromRawFd;
-        let mut fds = [0; 2];
-        // SAFETY: `fds` has room for the two descriptors `pipe` writes.
-        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-        // SAFETY: both descriptors were just made by `pipe` and are owned here alone.
-        let (mut read, written) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
-        write(
-            Path::new(&format!("/proc/self/fd/{}", fds[1])),
-            b"through the pipe",
-        )
-        .unwrap();
+        use std::os::fd::AsRawFd;
+        let (mut read, written) = std::io::pipe().unwrap();
+        let path = format!("/proc/self/fd/{}", written.as_raw_fd());
+        write(Path::new(&path), b"through the pipe").unwrap();
         drop(written);
         let mut got = String::new();
         read.read_to_string(&mut got).unwrap();
