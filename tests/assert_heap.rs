@@ -655,6 +655,25 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         );
     }
 
+    #[assert_heap(total_bytes = 100, total_blocks = 1)]
+    fn within_inside_a_region() {
+        dhat_kit::region!("inner-budget");
+        drop(black_box(vec![0u8; 100]));
+    }
+
+    /// A budget inside a measurement, on a thread with regions: the measurement counts the
+    /// budget's work and its check that the allocator is installed (1 byte), not its readings of
+    /// the regions for a failure's report (they counted there).
+    #[test]
+    fn a_budget_inside_a_measurement_adds_only_its_work() {
+        {
+            dhat_kit::region!("before-inner-budget");
+        }
+        let ((), stats) = dhat_kit::measure(within_inside_a_region);
+        assert_eq!((stats.total_bytes, stats.total_blocks), (101, 2));
+        assert_eq!((stats.curr_bytes, stats.curr_blocks), (0, 0));
+    }
+
     #[assert_heap(total_bytes = 10)]
     fn returns_err_over_budget() -> Result<(), String> {
         Err(black_box("eleven char").to_string())

@@ -426,10 +426,11 @@ struct RegionsDuring {
 const REGIONS_LISTED: usize = 10;
 
 impl RegionsDuring {
-    /// Reads the regions before the measurement begins (what this allocates is not the test's).
+    /// Reads the regions before the measurement begins, uncounted: the kit's own work, which a
+    /// budget around this one must not count either (it read 48 bytes in 2 blocks of it).
     fn begin(budget: &Budget) -> RegionsDuring {
         RegionsDuring {
-            start: crate::region::regions_on(budget.all_threads),
+            start: crate::tally::uncounted(|| crate::region::regions_on(budget.all_threads)),
             all_threads: budget.all_threads,
         }
     }
@@ -437,12 +438,22 @@ impl RegionsDuring {
     /// `report` followed by the regions entered since [`begin`](Self::begin), the largest
     /// first; `report` alone when none was.
     fn end(&self, mut report: String) -> String {
+        let table = crate::tally::uncounted(|| self.table());
+        report.push_str(&table);
+        crate::tally::uncounted(|| drop(table));
+        report
+    }
+
+    /// The regions entered since [`begin`](Self::begin), as [`end`](Self::end) adds them (read
+    /// uncounted, by the caller).
+    fn table(&self) -> String {
         let since = crate::region::regions_on(self.all_threads).since(&self.start);
+        let mut out = String::new();
         if since.is_empty() {
-            return report;
+            return out;
         }
         let _ = write!(
-            report,
+            out,
             "\nregions entered during the test{} (dhat_kit::regions(); bytes and blocks are \
              inclusive, `peak` is above each entry's start, `kept` is live at its exit):",
             if self.all_threads {
@@ -453,12 +464,20 @@ impl RegionsDuring {
         );
         let table = since.to_string();
         for line in table.lines().take(REGIONS_LISTED + 1) {
-            let _ = write!(report, "\n  {}", line.trim_end());
+            let _ = write!(out, "\n  {}", line.trim_end());
         }
         if since.len() > REGIONS_LISTED {
-            let _ = write!(report, "\n  ... and {} more", since.len() - REGIONS_LISTED);
+            let _ = write!(out, "\n  ... and {} more", since.len() - REGIONS_LISTED);
         }
-        report
+        out
+    }
+}
+
+impl Drop for RegionsDuring {
+    /// Frees the reading uncounted, as it was made.
+    fn drop(&mut self) {
+        let start = std::mem::take(&mut self.start);
+        crate::tally::uncounted(|| drop(start));
     }
 }
 
