@@ -12,7 +12,7 @@ use std::sync::Arc;
 use rustc_hash::FxBuildHasher;
 
 use super::registry::{self, Agg, ROOT};
-use crate::tally::mark::{any_mark_after, began_by, marks_after, open_marks};
+use crate::tally::mark::{any_mark_after, marks_after, open_mark, open_mark_count};
 use crate::tally::uncounted;
 use crate::tally::{mark::higher as higher_peak, Delta, FrameMark, Snapshot};
 use crate::Stats;
@@ -412,7 +412,7 @@ pub(super) fn suspend(frame: FrameRef) -> Option<(Delta, Own)> {
         }
         let f = t.frames.pop()?;
         let delta = match f.marked() {
-            true => match marks_after(f.real_id(), f.mark.outer_peak()) {
+            true => match marks_after(depth, f.mark.outer_peak()) {
                 Some(inner) => {
                     if let Some(top) = t.frames.last_mut() {
                         top.mark_under();
@@ -537,7 +537,7 @@ fn close_innermost(t: &mut Thread) {
         return;
     };
     let inner = if f.marked() {
-        marks_after(f.real_id(), f.mark.outer_peak())
+        marks_after(t.frames.len() - 1, f.mark.outer_peak())
     } else {
         None
     };
@@ -614,7 +614,7 @@ pub(super) fn open_entries() -> Vec<OpenEntry> {
     let Some(now) = Snapshot::now() else {
         return Vec::new();
     };
-    let (marks, mut unfolded) = open_marks();
+    let mut unfolded = open_mark_count();
     with_thread(|t| {
         let mut out = Vec::with_capacity(t.frames.len());
         // Innermost first: each frame's peak since it began is the peak since the frame inside
@@ -622,9 +622,9 @@ pub(super) fn open_entries() -> Vec<OpenEntry> {
         // and so for the measurements open inside it (kept in the open marks).
         let mut peak = now.peak;
         let mut open_child: Option<Stats> = None;
-        for f in t.frames.iter().rev() {
-            while let Some(m) = unfolded.checked_sub(1).map(|i| &marks[i]) {
-                if !began_by(f.real_id(), m.seen) {
+        for (depth, f) in t.frames.iter().enumerate().rev() {
+            while let Some(m) = unfolded.checked_sub(1).and_then(open_mark) {
+                if m.below <= depth {
                     break;
                 }
                 peak = higher_peak(m.set_aside, peak);
@@ -650,41 +650,41 @@ pub(super) fn open_entries() -> Vec<OpenEntry> {
 
 /// A measurement ([`crate::tally::Mark`]) begins on this thread: the innermost open frame is
 /// marked, so that its guard's exit takes the slow path, which hands the frame's set-aside peak to
-/// the measurement if it is still open then. Returns the last frame entered (the measurement's
-/// `seen`: frames up to it began before it).
-pub(crate) fn mark_began() -> u32 {
+/// the measurement if it is still open then. Returns how many frames are open (the measurement's
+/// `below`: those frames began before it).
+pub(crate) fn mark_began() -> usize {
     with_thread(|t| {
         if let Some(top) = t.frames.last_mut() {
             top.mark_under();
         }
-        t.next_id
+        t.frames.len()
     })
     .unwrap_or(0)
 }
 
-/// A measurement that began when `seen` was the last frame entered, and set aside the peak
-/// `set_aside`, ends (it is no longer in [`crate::tally::mark`]'s open marks). When frames entered
-/// during it are still open (the measured code returned a guard), the first of them takes
-/// `set_aside` (the peak before the measurement is before that frame's too) and this returns the
-/// highest peak they set aside, part of the measurement's: the tally's peak is the innermost
+/// A measurement under which the frames at the depths below `below` began, and which set aside
+/// the peak `set_aside`, ends (it is no longer in [`crate::tally::mark`]'s open marks). When
+/// frames entered during it are still open (the measured code returned a guard), the first of them
+/// takes `set_aside` (the peak before the measurement is before that frame's too) and this returns
+/// the highest peak they set aside, part of the measurement's: the tally's peak is the innermost
 /// frame's, so the measurement puts nothing back. The innermost frame stays marked only while a
 /// measurement that began after it is open.
-pub(crate) fn mark_ended(seen: u32, set_aside: (i64, i64)) -> Option<(i64, i64)> {
+pub(crate) fn mark_ended(below: usize, set_aside: (i64, i64)) -> Option<(i64, i64)> {
     with_thread(|t| {
         let inner = t
             .frames
-            .iter()
-            .position(|f| !began_by(f.real_id(), seen))
-            .map(|k| {
-                let (first, later) = t.frames[k..].split_first_mut().expect("k is in range");
+            .get_mut(below..)
+            .and_then(|after| after.split_first_mut())
+            .map(|(first, later)| {
                 let inner = later.iter().fold(first.mark.outer_peak(), |peak, f| {
                     higher_peak(peak, f.mark.outer_peak())
                 });
                 first.mark.set_aside_earlier(set_aside);
                 inner
             });
+        let depth = t.frames.len().wrapping_sub(1);
         if let Some(top) = t.frames.last_mut() {
-            if top.marked() && !any_mark_after(top.real_id()) {
+            if top.marked() && !any_mark_after(depth) {
                 top.unmark();
             }
         }

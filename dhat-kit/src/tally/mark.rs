@@ -9,6 +9,7 @@
 use super::{with_tally, Tally};
 use crate::stats::Stats;
 use std::cell::{Cell, RefCell};
+use std::mem::ManuallyDrop;
 
 thread_local! {
     /// The highest peak (bytes, blocks) any mark on this thread has set aside, so that
@@ -120,53 +121,115 @@ pub(crate) struct OpenMark {
     /// The peak it set aside when it began, raised by region frames that began before it and
     /// ended during it (the peaks they set aside come before its).
     pub(crate) set_aside: (i64, i64),
-    /// The last region frame entered on this thread when it began (frames up to it began
-    /// before it): see `region::imp::mark_began`.
-    pub(crate) seen: u32,
+    /// How many of the region frames open on this thread began before it: those at the depths
+    /// below this. Set when it begins (`region::imp::mark_began`), lowered as such a frame ends
+    /// during it ([`marks_after`]), so that a frame at a depth of at least this began after it.
+    pub(crate) below: usize,
 }
 
-/// How many marks can be open on a thread at once with region frames ending across them (more
-/// nested measurements keep the last-in, first-out protocol alone).
-const MAX_OPEN_MARKS: usize = 32;
+/// How many marks a thread keeps in place; more nested measurements go to a vector, made and
+/// freed uncounted (the kit's own).
+const INLINE_MARKS: usize = 32;
 
-/// The marks open on this thread, in the order they began.
+/// The marks open on this thread, in the order they began: the first [`INLINE_MARKS`] in place,
+/// the rest in `more`.
 struct OpenMarks {
     len: usize,
-    marks: [OpenMark; MAX_OPEN_MARKS],
+    inline: [OpenMark; INLINE_MARKS],
+    /// Never dropped (the thread-local needs no destructor): emptied and freed, uncounted, when
+    /// the marks in it end.
+    more: ManuallyDrop<Vec<OpenMark>>,
+}
+
+impl OpenMarks {
+    fn push(&mut self, mark: OpenMark) -> usize {
+        let i = self.len;
+        match self.inline.get_mut(i) {
+            Some(slot) => *slot = mark,
+            None => super::uncounted(|| self.more.push(mark)),
+        }
+        self.len = i + 1;
+        i
+    }
+
+    /// Ends the marks from `len` on; the vector goes once none is in it.
+    fn truncate(&mut self, len: usize) {
+        self.len = len;
+        self.more.truncate(len.saturating_sub(INLINE_MARKS));
+        if self.more.is_empty() && self.more.capacity() > 0 {
+            let more = std::mem::take(&mut *self.more);
+            super::uncounted(|| drop(more));
+        }
+    }
+
+    fn get_mut(&mut self, i: usize) -> &mut OpenMark {
+        match i.checked_sub(INLINE_MARKS) {
+            None => &mut self.inline[i],
+            Some(j) => &mut self.more[j],
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &OpenMark> {
+        self.inline[..self.len.min(INLINE_MARKS)]
+            .iter()
+            .chain(self.more.iter())
+    }
 }
 
 thread_local! {
-    /// This thread's open marks (a plain array: no allocation, no destructor).
+    /// This thread's open marks (no allocation below [`INLINE_MARKS`], no destructor).
     static OPEN_MARKS: RefCell<OpenMarks> = const {
         RefCell::new(OpenMarks {
             len: 0,
-            marks: [OpenMark { set_aside: (0, 0), seen: 0 }; MAX_OPEN_MARKS],
+            inline: [OpenMark { set_aside: (0, 0), below: 0 }; INLINE_MARKS],
+            more: ManuallyDrop::new(Vec::new()),
         })
     };
 }
 
-/// Whether the region frame `frame` began at or before `seen`, the last frame entered when a mark
-/// began (frame identities are a counter that wraps).
-pub(crate) fn began_by(frame: u32, seen: u32) -> bool {
-    seen.wrapping_sub(frame) as i32 >= 0
-}
-
-/// For a region frame ending while marks that began after it are open: the highest peak those
-/// marks set aside (part of the frame's peak, and the tally's is theirs), after handing the
-/// frame's own set-aside peak `set_aside` to the first of them; `None` when no open mark began
-/// after `frame`.
-pub(crate) fn marks_after(frame: u32, set_aside: (i64, i64)) -> Option<(i64, i64)> {
+/// For the region frame at `depth` ending while marks that began after it are open: the highest
+/// peak those marks set aside (part of the frame's peak, and the tally's is theirs), after handing
+/// the frame's own set-aside peak `set_aside` to the first of them; `None` when no open mark began
+/// after the frame. The frames from `depth` on are gone for those marks.
+pub(crate) fn marks_after(depth: usize, set_aside: (i64, i64)) -> Option<(i64, i64)> {
     OPEN_MARKS
         .try_with(|m| {
             let mut m = m.borrow_mut();
-            let len = m.len;
-            let open = &mut m.marks[..len];
-            let first = open.iter().position(|o| began_by(frame, o.seen))?;
-            let inner = open[first + 1..]
+            let first = m.iter().position(|o| o.below > depth)?;
+            let start = m.get_mut(first).set_aside;
+            let inner = m
                 .iter()
-                .fold(open[first].set_aside, |peak, o| higher(peak, o.set_aside));
-            open[first].set_aside = higher(set_aside, open[first].set_aside);
+                .skip(first + 1)
+                .fold(start, |peak, o| higher(peak, o.set_aside));
+            let head = m.get_mut(first);
+            head.set_aside = higher(set_aside, head.set_aside);
+            for i in first..m.len {
+                m.get_mut(i).below = depth;
+            }
             Some(inner)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Whether a mark open on this thread began after the region frame at `depth`.
+pub(crate) fn any_mark_after(depth: usize) -> bool {
+    OPEN_MARKS
+        .try_with(|m| m.borrow().iter().any(|o| o.below > depth))
+        .unwrap_or(false)
+}
+
+/// How many marks are open on this thread.
+pub(crate) fn open_mark_count() -> usize {
+    OPEN_MARKS.try_with(|m| m.borrow().len).unwrap_or(0)
+}
+
+/// The open mark `i` (in the order they began), if there is one.
+pub(crate) fn open_mark(i: usize) -> Option<OpenMark> {
+    OPEN_MARKS
+        .try_with(|m| {
+            let mut m = m.borrow_mut();
+            (i < m.len).then(|| *m.get_mut(i))
         })
         .ok()
         .flatten()
@@ -175,23 +238,16 @@ pub(crate) fn marks_after(frame: u32, set_aside: (i64, i64)) -> Option<(i64, i64
 impl Mark {
     /// Begins measuring this thread's allocations.
     pub(crate) fn begin() -> Mark {
-        let seen = crate::region::imp::mark_began();
+        let below = crate::region::imp::mark_began();
         let mark = FrameMark::begin();
         let slot = OPEN_MARKS
             .try_with(|m| {
-                let mut m = m.borrow_mut();
-                let i = m.len;
-                (i < MAX_OPEN_MARKS).then(|| {
-                    m.marks[i] = OpenMark {
-                        set_aside: mark.start.peak,
-                        seen,
-                    };
-                    m.len = i + 1;
-                    i
+                m.borrow_mut().push(OpenMark {
+                    set_aside: mark.start.peak,
+                    below,
                 })
             })
-            .ok()
-            .flatten();
+            .ok();
         Mark(Some((mark, slot)))
     }
 
@@ -209,10 +265,11 @@ impl Mark {
                 .try_with(|m| {
                     let mut m = m.borrow_mut();
                     (i < m.len).then(|| {
+                        let open = *m.get_mut(i);
                         // Marks end in the reverse order of their beginning: any after this one
                         // are gone (a mark dropped without ending).
-                        m.len = i;
-                        m.marks[i]
+                        m.truncate(i);
+                        open
                     })
                 })
                 .ok()
@@ -222,38 +279,11 @@ impl Mark {
             return mark.end();
         };
         mark.start.peak = open.set_aside;
-        match crate::region::imp::mark_ended(open.seen, open.set_aside) {
+        match crate::region::imp::mark_ended(open.below, open.set_aside) {
             Some(inner) => mark.end_delta_under(inner).stats(),
             None => mark.end(),
         }
     }
-}
-
-/// The marks open on this thread, in the order they began, and how many there are: copied,
-/// nothing allocated.
-pub(crate) fn open_marks() -> ([OpenMark; MAX_OPEN_MARKS], usize) {
-    OPEN_MARKS
-        .try_with(|m| {
-            let m = m.borrow();
-            (m.marks, m.len)
-        })
-        .unwrap_or((
-            [OpenMark {
-                set_aside: (0, 0),
-                seen: 0,
-            }; MAX_OPEN_MARKS],
-            0,
-        ))
-}
-
-/// Whether a mark open on this thread began after the region frame `frame`.
-pub(crate) fn any_mark_after(frame: u32) -> bool {
-    OPEN_MARKS
-        .try_with(|m| {
-            let m = m.borrow();
-            m.marks[..m.len].iter().any(|o| began_by(frame, o.seen))
-        })
-        .unwrap_or(false)
 }
 
 impl Drop for Mark {
