@@ -580,6 +580,10 @@ impl BaselineError {
                 source: Some(source),
                 ..
             } => format!("{message}: {source}{MEND}"),
+            // A newer version's file is not to be mended or deleted.
+            BaselineError::Invalid { message, .. } if message.starts_with(OTHER_VERSION) => {
+                format!("{message}; read it with the dhat-kit that wrote it")
+            }
             BaselineError::Invalid { message, .. } => format!("{message}{MEND}"),
             BaselineError::Entry { message, .. } => message.clone(),
             BaselineError::Missing { .. } => "no such file (no baseline recorded yet)".to_owned(),
@@ -648,12 +652,30 @@ pub struct Baseline {
     entries: BTreeMap<String, Entry>,
 }
 
+/// How a [`BaselineError::Invalid`] of a file of another format version begins.
+const OTHER_VERSION: &str = "expected baseline format version";
+
 /// What a [`BaselineError::Invalid`] says to do: the file is never written over.
 const MEND: &str = "; it is left as it is: mend it (or take it back from version control), or \
                     delete it to record every entry anew";
 
 /// What a [`BaselineError::Io`] says of a baseline that could not be written.
 const NOT_WRITTEN: &str = "cannot be written";
+
+/// Whether `time` is as the kit writes `recorded_at` (`2026-11-24T10:59:39Z`), so that two
+/// compare as text in the order of time; another form (a seed file's `measured_at`, a hand edit)
+/// is not compared.
+fn kit_time(time: &str) -> bool {
+    let b = time.as_bytes();
+    b.len() == 20
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
 
 impl Baseline {
     /// An empty baseline.
@@ -723,7 +745,7 @@ impl Baseline {
         if let Some(version) = probe.dhat_kit_baseline {
             if version.as_u64() != Some(FORMAT_VERSION) {
                 return bad(format!(
-                    "expected baseline format version {FORMAT_VERSION}, found `dhat_kit_baseline`: {version} \
+                    "{OTHER_VERSION} {FORMAT_VERSION}, found `dhat_kit_baseline`: {version} \
                      (written by another version of dhat-kit?)"
                 ));
             }
@@ -845,7 +867,9 @@ impl Baseline {
             let later = match self.entries.get(&name) {
                 None => true,
                 Some(ours) => match (&ours.recorded_at, &entry.recorded_at) {
-                    (Some(ours), Some(theirs)) => theirs > ours,
+                    (Some(ours), Some(theirs)) if kit_time(ours) && kit_time(theirs) => {
+                        theirs > ours
+                    }
                     _ => false,
                 },
             };
@@ -1084,6 +1108,7 @@ mod tests {
                 ("a", entry(5, "2026-01-05T00:00:00Z")),
                 ("c", entry(3, "2026-01-03T00:00:00Z")),
                 ("e", entry(1, "2026-01-01T00:00:00Z")),
+                ("f", entry(8, "2026-01-08T00:00:00Z")),
             ],
         );
         write(
@@ -1092,6 +1117,7 @@ mod tests {
                 ("a", entry(2, "2026-01-02T00:00:00Z")),
                 ("b", entry(4, "2026-01-04T00:00:00Z")),
                 ("e", entry(6, "2026-01-06T00:00:00Z")),
+                ("f", entry(9, "2026-01-01T00:00:00.5Z")),
             ],
         );
         Baseline::update(&proposal, Some(&base), |b| {
@@ -1101,10 +1127,11 @@ mod tests {
         let got = Baseline::read(&proposal).unwrap();
         let bytes = |name| got.get(name).and_then(|e| e.figures.total_bytes);
         // a: the baseline's, recorded later; b, e: the proposal's; c: the baseline's, which the
-        // proposal lacked; d: the new one.
+        // proposal lacked; d: the new one; f: the proposal's (times of another form are not
+        // compared: "…00.5Z" reads before "…00Z" as text).
         assert_eq!(
-            ["a", "b", "c", "d", "e"].map(bytes),
-            [Some(5), Some(4), Some(3), Some(7), Some(6)]
+            ["a", "b", "c", "d", "e", "f"].map(bytes),
+            [Some(5), Some(4), Some(3), Some(7), Some(6), Some(9)]
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -1273,8 +1300,16 @@ mod tests {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.starts_with("dhat-kit: b.json: "), "{err}");
             assert!(err.contains(expected), "{text:?}: {err}");
-            // And what to do (it said what was wrong alone).
-            assert!(err.ends_with(MEND), "{text:?}: {err}");
+            // And what to do (it said what was wrong alone); another version's file is read
+            // by that version, not mended or deleted.
+            if expected.starts_with(OTHER_VERSION) {
+                assert!(
+                    err.ends_with("; read it with the dhat-kit that wrote it"),
+                    "{err}"
+                );
+            } else {
+                assert!(err.ends_with(MEND), "{text:?}: {err}");
+            }
             assert!(!err.contains("Probe") && !err.contains("struct"), "{err}");
         }
     }
