@@ -501,28 +501,35 @@ fn check_measured(
     same_kind(path, name, entry, measure, from, options.policy)?;
     // An entry without a figure the check names is recorded again, with every figure, where the
     // policy writes (as a missing one is); otherwise it is an error that says how to record it.
+    let writes = options.policy.effective() != Update::No;
     let lacking = entry
         .and_then(|e| lacking(e, options))
-        .filter(|m| now.get(*m).is_some())
-        .or_else(|| {
-            // Where the policy writes, an entry without a figure the check measures is made
-            // whole too, named or not (a hand edit or a merge that dropped one).
-            entry
-                .filter(|_| options.policy.effective() != Update::No)
-                .and_then(|e| {
-                    METRICS
-                        .iter()
-                        .copied()
-                        .find(|m| e.figures.get(*m).is_none() && now.get(*m).is_some())
-                })
-        });
+        .filter(|m| now.get(*m).is_some());
     let comparison = match entry {
         None => None,
-        Some(_) if lacking.is_some() && options.policy.effective() != Update::No => None,
+        Some(_) if lacking.is_some() && writes => None,
         Some(entry) => Some(comparison(path, name, entry, now, options)?),
     };
     let standing = comparison.as_ref().map_or(Standing::Missing, Standing::of);
-    let decision = decide(options.policy, standing);
+    let mut decision = decide(options.policy, standing);
+    // Where the policy writes, an entry without a figure the check measures, named or not (a
+    // hand edit or a merge that dropped one), is made whole even within the tolerance; outside
+    // it, it is recorded whole anyway, with its table.
+    let incomplete = entry
+        .filter(|_| writes && lacking.is_none() && decision.write.is_none())
+        .and_then(|e| {
+            METRICS
+                .iter()
+                .copied()
+                .find(|m| e.figures.get(*m).is_none() && now.get(*m).is_some())
+        });
+    if incomplete.is_some() {
+        decision.write = Some(match options.policy.effective() {
+            Update::Pending => Write::Pending,
+            _ => Write::Baseline,
+        });
+    }
+    let lacking = lacking.or(incomplete);
     let recorded = Recorded {
         name,
         now,
@@ -1707,6 +1714,34 @@ mod tests {
         // Whole, it is not written again within the tolerance.
         let v = check(&file, "parse", &figures, &options(Update::Record)).unwrap();
         assert!(v.passed && v.wrote.is_none(), "{}", v.message);
+        // For review, within the tolerance: the `.new` holds it whole, and the check passes.
+        check(&file, "parse", &only_totals, &options(Update::Record)).unwrap();
+        std::fs::remove_file(&file).unwrap();
+        check(&file, "parse", &only_totals, &options(Update::Record)).unwrap();
+        let v = check(&file, "parse", &figures, &options(Update::Pending)).unwrap();
+        assert!(v.passed, "{}", v.message);
+        let pending = with_suffix(&file, ".new");
+        assert_eq!(v.wrote.as_deref(), Some(pending.as_path()));
+        let held = Baseline::load(&pending).unwrap().unwrap();
+        assert_eq!(held.get("parse").unwrap().figures, figures);
+        std::fs::remove_file(&pending).unwrap();
+        // Beyond it: the table as for any regression (it said only that a figure was added), and
+        // the entry recorded whole.
+        let grown = Figures {
+            total_bytes: Some(1000),
+            peak_bytes: Some(64),
+            ..Figures::default()
+        };
+        let v = check(&file, "parse", &grown, &options(Update::Record)).unwrap();
+        assert!(v.passed && v.comparison.is_some(), "{}", v.message);
+        assert!(
+            v.message
+                .starts_with("dhat-kit: `parse` uses more memory than its baseline in"),
+            "{}",
+            v.message
+        );
+        let entry = Baseline::load(&file).unwrap().unwrap();
+        assert_eq!(entry.get("parse").unwrap().figures, grown);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
