@@ -68,6 +68,15 @@ pub(crate) fn write_with<E: From<std::io::Error>>(
     result
 }
 
+/// A directory of this process's own for the unit test `tag`, empty (made anew).
+#[cfg(test)]
+pub(crate) fn fresh_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dhat-kit-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// `path` with `suffix` added to its file name: `memory-baseline.json.new`.
 pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
@@ -99,11 +108,7 @@ mod tests {
     use std::os::unix::fs::{symlink, PermissionsExt};
 
     fn dir(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("dhat-kit-atomic-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+        fresh_dir(&format!("atomic-{name}"))
     }
 
     #[test]

@@ -1083,9 +1083,7 @@ mod tests {
     /// baseline recorded since (an entry it lacked), and took back its older figures.
     #[test]
     fn a_proposal_takes_in_what_the_baseline_recorded_since_it_was_begun() {
-        let dir = std::env::temp_dir().join(format!("dhat-kit-proposal-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::atomic_file::fresh_dir("proposal");
         let (base, proposal) = (dir.join("mb.json"), dir.join("mb.json.new"));
         let entry = |bytes, at: &str| Entry {
             figures: Figures {

@@ -1422,8 +1422,7 @@ mod tests {
         assert_eq!(near("tests::case_2"), None, "a test's path is never typed");
 
         // In the message, before the command that would record the misspelt name.
-        let dir = std::env::temp_dir().join(format!("dhat-kit-near-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::atomic_file::fresh_dir("near");
         let file = dir.join("memory-baseline.json");
         let figures = Figures {
             peak_bytes: Some(10),
@@ -1580,8 +1579,7 @@ mod tests {
     /// recording it failed the same way: the comparison refused it before the policy was asked.
     #[test]
     fn an_entry_without_a_figure_named_is_recorded_again_where_the_policy_writes() {
-        let dir = std::env::temp_dir().join(format!("dhat-kit-lacking-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::atomic_file::fresh_dir("lacking");
         let file = dir.join("memory-baseline.json");
         let pending = with_suffix(&file, ".new");
         let policy = |update, ci| Policy { update, ci };
@@ -1679,9 +1677,7 @@ mod tests {
     /// without).
     #[test]
     fn an_entry_without_a_figure_is_made_whole_where_the_policy_writes() {
-        let dir = std::env::temp_dir().join(format!("dhat-kit-whole-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::atomic_file::fresh_dir("whole");
         let file = dir.join("memory-baseline.json");
         let options = |update| CheckOptions {
             policy: Policy { update, ci: false },
@@ -1842,8 +1838,7 @@ mod tests {
     #[test]
     fn an_entry_of_another_kind_recorded_since_the_check_read_the_file_is_left_alone() {
         // The check read no entry; another writer then recorded ad-hoc figures under the name.
-        let dir = std::env::temp_dir().join(format!("dhat-kit-race-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::atomic_file::fresh_dir("race");
         let path = dir.join("mb.json");
         let theirs = Entry {
             measure: Measure::ad_hoc(),
@@ -1903,8 +1898,7 @@ mod tests {
 
     #[test]
     fn a_failing_check_says_when_a_pending_file_holds_its_entry() {
-        let dir = std::env::temp_dir().join(format!("dhat-kit-pending-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::atomic_file::fresh_dir("pending");
         let path = dir.join("mb.json");
         let figures = |bytes| Figures {
             total_bytes: Some(bytes),
@@ -1956,9 +1950,7 @@ mod tests {
 
     #[test]
     fn a_test_claims_an_entry_of_a_file_once_in_a_run() {
-        let tmp = std::env::temp_dir().join(format!("dhat-kit-claims-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&tmp);
-        std::fs::create_dir_all(&tmp).unwrap();
+        let tmp = crate::atomic_file::fresh_dir("claims");
         let (file, other_file) = (Path::new("/c/mb.json"), Path::new("/d/mb.json"));
         let claim = |run, file, name, test| claim_in_run(&tmp, run, file, name, test);
         assert_eq!(claim("r1", file, "parse", "t::a").as_deref(), Some("t::a"));
@@ -2043,8 +2035,7 @@ mod tests {
 
     #[test]
     fn the_first_test_of_an_entry_in_the_process_keeps_it() {
-        let dir = std::env::temp_dir().join(format!("dhat-kit-claim-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::atomic_file::fresh_dir("claim");
         let file = dir.join("mb.json");
         claim(&file, "parse", "t::a").unwrap();
         claim(&file, "parse", "t::a").unwrap();
