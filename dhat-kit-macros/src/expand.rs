@@ -68,6 +68,7 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
                 #entry,
                 #tolerance,
             )
+            .integration_target(::core::option_env!("CARGO_TARGET_TMPDIR").is_some())
             #metrics
         }
     });

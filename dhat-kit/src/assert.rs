@@ -148,6 +148,9 @@ struct BaselineKey {
     manifest_dir: &'static str,
     /// The file of the test (where `baseline` was called), for the record command's target.
     source: &'static str,
+    /// Whether the test was built in an integration test's (or a benchmark's) crate, as cargo
+    /// tells one (`CARGO_TARGET_TMPDIR`): its target is `--test` wherever its file is.
+    integration: bool,
     name: Option<&'static str>,
     tolerance: Option<f64>,
     /// The figures compared (`metrics = [..]`, names as the baseline file's keys); all it
@@ -200,10 +203,23 @@ impl Budget {
             package,
             manifest_dir,
             source: std::panic::Location::caller().file(),
+            integration: false,
             name,
             tolerance,
             metrics: &[],
         });
+        self
+    }
+
+    /// Says whether the test's crate is an integration test's (or a benchmark's):
+    /// `#[assert_heap(baseline)]` passes whether cargo set `CARGO_TARGET_TMPDIR` for it, so that
+    /// the record command selects a `[[test]]` target whose file is outside `tests/`. Called
+    /// after [`Budget::baseline`]; without a baseline it does nothing.
+    #[must_use]
+    pub fn integration_target(mut self, integration: bool) -> Budget {
+        if let Some(b) = &mut self.baseline {
+            b.integration = integration;
+        }
         self
     }
 
@@ -305,6 +321,7 @@ impl Budget {
                 package: b.package,
                 manifest_dir: b.manifest_dir,
                 source: b.source,
+                integration: b.integration,
                 test_path: self.test,
                 name: b.name,
                 tolerance: b.tolerance,

@@ -1091,6 +1091,7 @@ pub(crate) fn check_test(entry: TestEntry<'_>, stats: &crate::Stats) -> Result<(
         package,
         manifest_dir,
         source,
+        integration,
         test_path,
         name,
         tolerance,
@@ -1103,7 +1104,7 @@ pub(crate) fn check_test(entry: TestEntry<'_>, stats: &crate::Stats) -> Result<(
     claim(&path, name, test_path)?;
     // libtest names a test by its path inside its crate.
     let (krate, filter) = test_path.split_once("::").unwrap_or(("", test_path));
-    let target = target_selector(package, Path::new(manifest_dir), krate, source)
+    let target = target_selector(package, Path::new(manifest_dir), krate, source, integration)
         .map(|t| format!(" {t}"))
         .unwrap_or_default();
     // A release build allocates otherwise than a debug one: the entry is recorded as measured.
@@ -1158,6 +1159,8 @@ pub(crate) struct TestEntry<'a> {
     pub(crate) manifest_dir: &'a str,
     /// The file the test is in, for the command that records its entry.
     pub(crate) source: &'a str,
+    /// Built in an integration test's (or a benchmark's) crate.
+    pub(crate) integration: bool,
     /// `module_path!()::name`.
     pub(crate) test_path: &'a str,
     /// The entry's name, if not the test's path.
@@ -1181,6 +1184,7 @@ fn target_selector(
     manifest_dir: &Path,
     krate: &str,
     source: &str,
+    integration: bool,
 ) -> Option<String> {
     let in_package = manifest_dir
         .ancestors()
@@ -1206,6 +1210,10 @@ fn target_selector(
             return Some("--lib".into())
         }
         (Some("src"), _) if krate == crate_of(package) => return Some(format!("--bin {package}")),
+        // An integration test whose file is elsewhere (a `[[test]]` with a `path`): its target
+        // is named in the manifest, which cargo's `--test` matches as a pattern, each `_` of the
+        // crate's name standing for a `-` or a `_` of the target's.
+        _ if integration => return Some(format!("--test '{}'", krate.replace('_', "?"))),
         _ => return None,
     };
     Some(format!("{kind} {}", named(parts.get(1))))
@@ -2069,7 +2077,7 @@ mod tests {
         }
         let at = |krate: &str, file: &str| {
             let source = root.join(file);
-            target_selector("my-pkg", &root, krate, source.to_str().unwrap())
+            target_selector("my-pkg", &root, krate, source.to_str().unwrap(), false)
         };
         assert_eq!(at("my_pkg", "src/lib.rs").as_deref(), Some("--lib"));
         assert_eq!(
@@ -2082,11 +2090,25 @@ mod tests {
         );
         assert_eq!(at("b", "benches/b/main.rs").as_deref(), Some("--bench b"));
         assert_eq!(at("my_test", "tests/missing.rs"), None);
+        // A `[[test]]` whose `path` is outside `tests/` (it had no selector: the command ran every
+        // binary of the package): an integration test's crate, by cargo's word.
+        std::fs::create_dir_all(root.join("memtests")).unwrap();
+        std::fs::write(root.join("memtests/main.rs"), "").unwrap();
+        let custom = root.join("memtests/main.rs");
+        let custom = custom.to_str().unwrap();
+        assert_eq!(
+            target_selector("my-pkg", &root, "custom_target", custom, true).as_deref(),
+            Some("--test 'custom?target'")
+        );
+        assert_eq!(
+            target_selector("my-pkg", &root, "custom_target", custom, false),
+            None
+        );
         // Relative to an ancestor of the package (the workspace root), as cargo gives rustc.
         let name = root.file_name().unwrap().to_str().unwrap();
         let relative = format!("{name}/tests/my-test.rs");
         assert_eq!(
-            target_selector("my-pkg", &root, "my_test", &relative).as_deref(),
+            target_selector("my-pkg", &root, "my_test", &relative, true).as_deref(),
             Some("--test my-test")
         );
         std::fs::remove_dir_all(&root).unwrap();
