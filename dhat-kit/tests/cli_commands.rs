@@ -555,6 +555,113 @@ fn a_default_output_keeps_a_name_that_is_not_utf8() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Runs the command in `dir` with `stdin` as its standard input.
+fn run_piped(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DHAT_KIT_SKIP")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command that refuses its input before reading it closes the pipe: not this test's error.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_profile_is_read_from_standard_input_as_dash() {
+    let dir = tempdir("stdin");
+    let heap = std::fs::read(fixture("valgrind-heap.json")).unwrap();
+    let file = path("valgrind-heap.json");
+    std::fs::write(
+        dir.join("budget.toml"),
+        "[[component]]\nname = \"table\"\nmatch = { function = \"grow_table\" }\nmax = \"1 MiB\"\n",
+    )
+    .unwrap();
+    for args in [
+        &["summary"][..],
+        &["summary", "--json"],
+        &["top", "-n", "3"],
+        &["check", "--budget", "budget.toml"],
+        &["check", "--budget", "budget.toml", "--format", "json"],
+    ] {
+        let piped = run_piped(&dir, &[&args[..1], &["-"], &args[1..]].concat(), &heap);
+        let named = run_piped(
+            &dir,
+            &[&args[..1], &[file.as_str()], &args[1..]].concat(),
+            b"",
+        );
+        assert_eq!(
+            piped.status.code(),
+            named.status.code(),
+            "{args:?}: {piped:?}"
+        );
+        let (piped_out, named_out) = (
+            String::from_utf8(piped.stdout).unwrap(),
+            String::from_utf8(named.stdout).unwrap(),
+        );
+        // The same figures; only the profile's name differs, where it is printed.
+        assert_eq!(
+            piped_out,
+            named_out.replace(file.as_str(), "stdin"),
+            "{args:?}"
+        );
+        assert!(!piped_out.is_empty(), "{args:?}");
+    }
+    // Either side of a diff, with the other a file.
+    let diff = ok(&["diff", &file, &file]);
+    assert_eq!(
+        String::from_utf8(run_piped(&dir, &["diff", "-", &file], &heap).stdout).unwrap(),
+        diff
+    );
+    assert_eq!(
+        String::from_utf8(run_piped(&dir, &["diff", &file, "-"], &heap).stdout).unwrap(),
+        diff
+    );
+    // A default output is named after stdin, and the title says it.
+    let out = run_piped(&dir, &["flamegraph", "-"], &heap);
+    assert!(out.status.success(), "{out:?}");
+    let svg = std::fs::read_to_string(dir.join("stdin.svg")).unwrap();
+    assert!(svg.contains("stdin: total-bytes"), "{}", &svg[..400]);
+    let out = run_piped(&dir, &["convert", "--to", "folded", "-", "-o", "-"], &heap);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        ok(&["convert", "--to", "folded", &file, "-o", "-"])
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn standard_input_is_read_as_one_profile_and_named_in_errors() {
+    let dir = tempdir("stdin-bad");
+    let heap = std::fs::read(fixture("valgrind-heap.json")).unwrap();
+    let out = run_piped(&dir, &["diff", "-", "-"], &heap);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "dhat-kit: stdin: expected one profile read from standard input; give the other as a \
+         file\n"
+    );
+    let out = run_piped(&dir, &["summary", "-"], b"{\"dhatFileVersion\": 1}");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("dhat-kit: stdin: "), "{err}");
+    assert!(err.contains("version"), "{err}");
+    let out = run_piped(&dir, &["summary", "-"], b"");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("dhat-kit: stdin: "), "{err}");
+    // A file named `-` is read as `./-`.
+    std::fs::write(dir.join("-"), &heap).unwrap();
+    let out = run_piped(&dir, &["summary", "./-"], b"");
+    assert!(out.status.success(), "{out:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn every_subcommand_has_help() {
     for sub in ["summary", "top", "diff", "flamegraph"] {

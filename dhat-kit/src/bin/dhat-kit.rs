@@ -29,7 +29,7 @@ enum Command {
     /// Mode, command, total, peak (t-gmax) and at-exit bytes and blocks, and run time.
     Summary {
         /// The profile (dhat-heap.json, dhat-ad-hoc.json, dhat-peak.json, dhat-sampled.json, or
-        /// Valgrind's dhat.out.PID).
+        /// Valgrind's dhat.out.PID; `-` reads it from standard input).
         file: PathBuf,
         /// Prints the stable JSON shape CI scripts read (schema "dhat-kit-summary/1").
         #[arg(long)]
@@ -37,7 +37,7 @@ enum Command {
     },
     /// The top allocation sites, with their figures, share and most informative frame.
     Top {
-        /// The profile.
+        /// The profile (`-` for standard input).
         file: PathBuf,
         #[command(flatten)]
         rank: Rank,
@@ -52,7 +52,7 @@ enum Command {
     /// sub-regions', their own bytes, share, and each region's own peak (peak profiles) or live
     /// bytes at t-gmax and t-end (sampled profiles, estimates).
     Regions {
-        /// The profile (dhat-peak.json or dhat-sampled.json).
+        /// The profile (dhat-peak.json or dhat-sampled.json; `-` for standard input).
         file: PathBuf,
         /// The output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
@@ -61,9 +61,9 @@ enum Command {
     /// Totals side by side with delta and percent, then the sites that changed most (matched by
     /// symbol and source location, not address).
     Diff {
-        /// The profile before the change.
+        /// The profile before the change (`-` for standard input).
         before: PathBuf,
-        /// The profile after the change.
+        /// The profile after the change (`-` for standard input, if BEFORE is a file).
         after: PathBuf,
         #[command(flatten)]
         rank: Rank,
@@ -73,7 +73,7 @@ enum Command {
     },
     /// An interactive SVG flame graph of bytes (or blocks) by call stack.
     Flamegraph {
-        /// The profile.
+        /// The profile (`-` for standard input).
         file: PathBuf,
         /// The figure to draw.
         #[arg(long, value_enum, default_value_t = MetricArg::TotalBytes)]
@@ -90,9 +90,10 @@ enum Command {
     /// (sortable, filterable, by site, function, file or crate, call stack on click), flame
     /// graph, regions, with --before the diff, and with --budget the budgets per component.
     Report {
-        /// The profile.
+        /// The profile (`-` for standard input).
         file: PathBuf,
-        /// A profile to compare with: totals side by side and the sites that changed most.
+        /// A profile to compare with: totals side by side and the sites that changed most (`-`
+        /// for standard input, if FILE is a file).
         #[arg(long, value_name = "OLD")]
         before: Option<PathBuf>,
         /// The HTML file to write (atomically).
@@ -121,7 +122,7 @@ enum Command {
     /// Writes the profile in another tool's format: pprof (gzip-compressed profile.proto, for `go
     /// tool pprof` and Pyroscope), speedscope's JSON, or folded stacks.
     Convert {
-        /// The profile.
+        /// The profile (`-` for standard input).
         file: PathBuf,
         /// The format.
         #[arg(long, value_enum)]
@@ -146,7 +147,7 @@ enum Command {
             .args(["baseline", "budget"])
     ))]
     Check {
-        /// The profile.
+        /// The profile (`-` for standard input).
         profile: PathBuf,
         /// The baseline file (dhat-kit's format, or one object with `total_allocations_bytes`,
         /// `peak_memory_bytes`, `allocation_count`).
@@ -254,7 +255,7 @@ fn warn_unmatched_skips(patterns: &[String], profiles: &[(&Profile, &Path)]) {
         if !matched {
             let files: Vec<String> = profiles
                 .iter()
-                .map(|(_, f)| f.display().to_string())
+                .map(|(_, f)| named(f).display().to_string())
                 .collect();
             eprintln!(
                 "dhat-kit: warning: --skip {pattern:?} matches no frame of {}",
@@ -388,7 +389,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let s = analyze::summary(&p);
             exit_without_freeing(p);
             for w in s.warnings() {
-                eprintln!("dhat-kit: warning: {}: {w}", file.display());
+                eprintln!("dhat-kit: warning: {}: {w}", named(&file).display());
             }
             if json {
                 let text = serde_json::to_string_pretty(&s).map_err(|e| bad(&file, e))?;
@@ -493,12 +494,6 @@ fn run(command: Command) -> Result<(), Failure> {
             let mut read = vec![(&p, file.as_path())];
             read.extend(b.as_ref().zip(before.as_deref()));
             warn_unmatched_skips(&patterns, &read);
-            let name = |f: &Path| {
-                f.file_name().map_or_else(
-                    || f.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                )
-            };
             let budget = budget
                 .as_deref()
                 .map(|b| budget_report(b, &p, strict))
@@ -517,10 +512,10 @@ fn run(command: Command) -> Result<(), Failure> {
             // apart.
             let (after_name, before_name) = match before.as_deref() {
                 Some(old) => {
-                    let (a, b) = dhat_kit::report::names(&file, old);
+                    let (a, b) = dhat_kit::report::names(named(&file), named(old));
                     (a, Some(b))
                 }
-                None => (name(&file), None),
+                None => (file_name(&file), None),
             };
             let html = dhat_kit::report::html(
                 &p,
@@ -631,7 +626,7 @@ fn run(command: Command) -> Result<(), Failure> {
                     Some(
                         baseline::check_loaded(
                             &p,
-                            &profile.display().to_string(),
+                            &named(&profile).display().to_string(),
                             file,
                             &name,
                             &options,
@@ -723,7 +718,7 @@ impl Checked<'_> {
                 }
                 let json = CheckJson {
                     schema: "dhat-kit-check/1",
-                    profile: self.profile.display().to_string(),
+                    profile: named(self.profile).display().to_string(),
                     passed: self.passed(),
                     budget: self.report.map(|r| BudgetJson {
                         passed: r.passed(),
@@ -751,7 +746,7 @@ impl Checked<'_> {
                 out.push_str(&format!(
                     "**dhat-kit check {}**: {} against {}\n\n",
                     if self.passed() { "passed" } else { "failed" },
-                    code_span(&self.profile.display().to_string()),
+                    code_span(&named(self.profile).display().to_string()),
                     against.join(" and ")
                 ));
                 if let Some(r) = self.report {
@@ -855,15 +850,15 @@ fn not_an_input(output: &Path, inputs: &[&Path]) -> Result<(), Failure> {
 }
 
 fn bad(file: &Path, e: impl std::fmt::Display) -> Failure {
-    Failure::BadInput(format!("dhat-kit: {}: {e}", file.display()))
+    Failure::BadInput(format!("dhat-kit: {}: {e}", named(file).display()))
 }
 
 /// Bad input that is the two profiles of a comparison together (a diff, a report's `--before`).
 fn bad_pair(before: &Path, after: &Path, e: impl std::fmt::Display) -> Failure {
     Failure::BadInput(format!(
         "dhat-kit: {} and {}: {e}",
-        before.display(),
-        after.display()
+        named(before).display(),
+        named(after).display()
     ))
 }
 
@@ -880,6 +875,7 @@ fn print(text: &str) -> Result<(), Failure> {
 
 /// The file name of `file` (its whole path if it has none), as titles use it.
 fn file_name(file: &Path) -> String {
+    let file = named(file);
     file.file_name().map_or_else(
         || file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -890,6 +886,7 @@ fn file_name(file: &Path) -> String {
 /// with `extension`, in the current directory.
 fn named_after(file: &Path, extension: &str) -> PathBuf {
     // The name as it is, bytes that are not UTF-8 included: `bad\xff.json` is `bad\xff.svg`.
+    let file = named(file);
     let name = Path::new(file.file_name().unwrap_or(file.as_os_str()));
     let stem = match name.extension() {
         Some(e) if e == "json" => name.file_stem().unwrap_or(name.as_os_str()),
@@ -901,8 +898,33 @@ fn named_after(file: &Path, extension: &str) -> PathBuf {
     PathBuf::from(out)
 }
 
-/// Reads a profile, with a progress bar on stderr for files over 50 MB when stderr is a terminal.
+/// The argument that names standard input as a profile.
+const STDIN: &str = "-";
+
+/// How the command names the profile `file` in messages, titles and default outputs: `stdin` for
+/// `-`, the path otherwise (`./-` for a file named `-`).
+fn named(file: &Path) -> &Path {
+    if file.as_os_str() == STDIN {
+        Path::new("stdin")
+    } else {
+        file
+    }
+}
+
+/// Reads a profile, with a progress bar on stderr for files over 50 MB when stderr is a terminal;
+/// `-` reads standard input, once (a second `-` of the same command is refused).
 fn load(file: &Path) -> Result<Profile, Failure> {
+    if file.as_os_str() == STDIN {
+        static READ: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if READ.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return Err(Failure::BadInput(
+                "dhat-kit: stdin: expected one profile read from standard input; give the \
+                 other as a file"
+                    .to_owned(),
+            ));
+        }
+        return Ok(profile::from_reader(std::io::stdin().lock(), "stdin")?);
+    }
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
     if size > 50_000_000 && std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(size);
