@@ -1,6 +1,7 @@
 //! [`ProfileError`]: one line naming the file, what was expected, and where.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A profile that could not be read: the file, what was expected, and where (the field path,
 /// and the line and column for what the JSON reader found).
@@ -16,11 +17,23 @@ use std::fmt;
 /// assert!(err.to_string().contains("expected DHAT file version 2, found 3"), "{err}");
 /// assert!(err.location().contains("dhatFileVersion"), "{err}");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// A file that could not be read keeps the I/O error as its [`source`](std::error::Error::source):
+///
+/// ```
+/// use std::error::Error;
+///
+/// let err = dhat_kit::profile::read("no-such-dir/dhat-heap.json").unwrap_err();
+/// let io = err.source().and_then(|e| e.downcast_ref::<std::io::Error>()).unwrap();
+/// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+/// ```
+#[derive(Debug, Clone)]
 pub struct ProfileError {
     file: String,
     expected: String,
     location: String,
+    /// The I/O error that stopped the reading, if that is what did.
+    io: Option<Arc<std::io::Error>>,
 }
 
 impl ProfileError {
@@ -33,6 +46,17 @@ impl ProfileError {
             file: file.to_owned(),
             expected: expected.into(),
             location: location.into(),
+            io: None,
+        }
+    }
+
+    /// The file could not be read, at `location`: "expected a readable file (`e`)", with `e` as
+    /// the [`source`](std::error::Error::source).
+    pub(crate) fn unreadable(file: &str, e: std::io::Error, location: impl Into<String>) -> Self {
+        let expected = format!("a readable file ({e})");
+        ProfileError {
+            io: Some(Arc::new(e)),
+            ..ProfileError::new(file, expected, location)
         }
     }
 
@@ -63,4 +87,21 @@ impl fmt::Display for ProfileError {
     }
 }
 
-impl std::error::Error for ProfileError {}
+/// Two errors are equal when they say the same (an I/O error's text is in `expected`).
+impl PartialEq for ProfileError {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.file, &self.expected, &self.location)
+            == (&other.file, &other.expected, &other.location)
+            && self.io.as_ref().map(|e| e.kind()) == other.io.as_ref().map(|e| e.kind())
+    }
+}
+
+impl Eq for ProfileError {}
+
+impl std::error::Error for ProfileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.io
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

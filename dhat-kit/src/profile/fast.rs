@@ -369,7 +369,7 @@ fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, 
         let column = s.base + s.pos as u64 - s.line_start + 1;
         let at = format!("{}, line {} column {column}", t.path(), s.line);
         match e {
-            ScanError::Io(e) => ProfileError::new(name, format!("a readable file ({e})"), at),
+            ScanError::Io(e) => ProfileError::unreadable(name, e, at),
             ScanError::Eof if s.base + s.pos as u64 == 0 => {
                 ProfileError::new(name, "a DHAT JSON profile, found an empty file", at)
             }

@@ -397,8 +397,7 @@ pub fn read_with_progress(
 ) -> Result<Profile, ProfileError> {
     let path = path.as_ref();
     let name = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| ProfileError::new(&name, format!("a readable file ({e})"), "open"))?;
+    let file = std::fs::File::open(path).map_err(|e| ProfileError::unreadable(&name, e, "open"))?;
     // A directory opens on Unix, and only its first read fails.
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(ProfileError::new(
