@@ -90,10 +90,10 @@ impl fmt::Display for GrowthClass {
 }
 
 impl FromStr for GrowthClass {
-    /// The message: the text that is not a class, and the classes.
-    type Err = String;
+    /// The text that is not a class, and a message that lists the classes.
+    type Err = crate::ParseError;
 
-    fn from_str(s: &str) -> Result<GrowthClass, String> {
+    fn from_str(s: &str) -> Result<GrowthClass, crate::ParseError> {
         Ok(match s {
             "1" | "constant" => GrowthClass::Constant,
             "log n" => GrowthClass::Log,
@@ -102,9 +102,12 @@ impl FromStr for GrowthClass {
             "n^2" | "n²" => GrowthClass::Quadratic,
             "n^3" | "n³" => GrowthClass::Cubic,
             _ => {
-                return Err(format!(
-                    "`{s}` is not a growth class; the classes are \"1\", \"log n\", \"n\", \
-                     \"n log n\", \"n^2\", \"n^3\""
+                return Err(crate::ParseError::new(
+                    s,
+                    format!(
+                        "`{s}` is not a growth class; the classes are \"1\", \"log n\", \"n\", \
+                         \"n log n\", \"n^2\", \"n^3\""
+                    ),
                 ))
             }
         })
@@ -1453,6 +1456,10 @@ mod tests {
             assert_eq!(c.to_string().parse::<GrowthClass>(), Ok(c));
         }
         assert_eq!("constant".parse(), Ok(GrowthClass::Constant));
-        assert!("n^4".parse::<GrowthClass>().unwrap_err().contains("`n^4`"));
+        assert!("n^4"
+            .parse::<GrowthClass>()
+            .unwrap_err()
+            .to_string()
+            .contains("`n^4`"));
     }
 }

@@ -104,6 +104,7 @@ pub mod export;
 mod fork;
 mod growth;
 mod note;
+mod parse_error;
 pub mod profile;
 mod profiler;
 mod region;
@@ -127,6 +128,7 @@ pub mod __private;
 pub use crate::alloc::{is_installed, Alloc};
 pub use crate::atomic_file::write as write_atomically;
 pub use crate::growth::{growth, growth_all, Growth, GrowthClass, GrowthFit};
+pub use crate::parse_error::ParseError;
 pub use crate::profiler::{ad_hoc_event, Error, Mode, Profiler, ProfilerBuilder};
 #[cfg(feature = "stream")]
 pub use crate::region::InRegionStreamExt;

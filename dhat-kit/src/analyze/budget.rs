@@ -103,11 +103,23 @@ use crate::units::{Bytes, Thousands};
 /// assert_eq!(err.line(), Some(4));
 /// assert!(err.to_string().starts_with("dhat-kit: budgets.toml:4: "), "{err}");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// A file that could not be read keeps the I/O error as its [`source`](std::error::Error::source):
+///
+/// ```
+/// use std::error::Error;
+///
+/// let err = dhat_kit::analyze::budget::Budgets::read("no-such-dir/budgets.toml").unwrap_err();
+/// let io = err.source().and_then(|e| e.downcast_ref::<std::io::Error>()).unwrap();
+/// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+/// ```
+#[derive(Debug, Clone)]
 pub struct BudgetError {
     file: String,
     line: Option<usize>,
     message: String,
+    /// The I/O error that stopped the reading, if that is what did.
+    io: Option<std::sync::Arc<std::io::Error>>,
 }
 
 impl BudgetError {
@@ -116,6 +128,7 @@ impl BudgetError {
             file: file.to_owned(),
             line,
             message: message.into(),
+            io: None,
         }
     }
 
@@ -144,7 +157,23 @@ impl fmt::Display for BudgetError {
     }
 }
 
-impl std::error::Error for BudgetError {}
+/// Two errors are equal when they say the same (an I/O error's text is in the message).
+impl PartialEq for BudgetError {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.file, self.line, &self.message) == (&other.file, other.line, &other.message)
+            && self.io.as_ref().map(|e| e.kind()) == other.io.as_ref().map(|e| e.kind())
+    }
+}
+
+impl Eq for BudgetError {}
+
+impl std::error::Error for BudgetError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.io
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// What claims a frame for a component: every key given must hold on the same frame.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -522,10 +551,29 @@ impl Limit {
     ///
     /// # Errors
     ///
-    /// What is wrong with the text, for a message; a size that is not a whole number of bytes
-    /// (`"0.5 B"`, `"1.0001 KiB"`; `"1.5 KiB"` is 1536 bytes) is an error, not rounded, and so
-    /// are a negative limit and a share above 100%, which no figure can exceed.
-    pub fn parse(text: &str) -> Result<Limit, String> {
+    /// A [`ParseError`](crate::ParseError) that says what is wrong with the text; a size that is
+    /// not a whole number of bytes (`"0.5 B"`, `"1.0001 KiB"`; `"1.5 KiB"` is 1536 bytes) is an
+    /// error, not rounded, and so are a negative limit and a share above 100%, which no figure
+    /// can exceed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dhat_kit::analyze::budget::Limit;
+    ///
+    /// assert_eq!(Limit::parse("10%"), Ok(Limit::Share(10.0)));
+    /// assert_eq!(Limit::parse("1.5 KiB"), Ok(Limit::Bytes(1536)));
+    /// assert_eq!(Limit::parse("4096"), Ok(Limit::Amount(4096)));
+    /// let err = Limit::parse("8 MB/s").unwrap_err();
+    /// assert_eq!(err.text(), "8 MB/s");
+    /// assert!(err.to_string().contains("bad unit \"MB/s\""), "{err}");
+    /// ```
+    pub fn parse(text: &str) -> Result<Limit, crate::ParseError> {
+        Limit::read(text).map_err(|message| crate::ParseError::new(text, message))
+    }
+
+    /// [`parse`](Limit::parse), with the message alone.
+    fn read(text: &str) -> Result<Limit, String> {
         let t = text.trim();
         if t.starts_with('-') {
             return Err(negative(&format!("{text:?}")));
@@ -792,8 +840,11 @@ impl Budgets {
     pub fn read(path: impl AsRef<Path>) -> Result<Budgets, BudgetError> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let bytes = std::fs::read(path)
-            .map_err(|e| BudgetError::new(&name, None, format!("cannot read the file: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| BudgetError {
+            message: format!("cannot read the file: {e}"),
+            io: Some(std::sync::Arc::new(e)),
+            ..BudgetError::new(&name, None, "")
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let bytes = e.as_bytes();
             let at = e.utf8_error().valid_up_to();
@@ -891,7 +942,7 @@ impl Budgets {
                 }
             }
             let max = match c.max.get_ref() {
-                MaxDe::Text(s) => Limit::parse(s),
+                MaxDe::Text(s) => Limit::read(s),
                 &MaxDe::Whole(i) => u64::try_from(i).map(Limit::Amount).map_err(|_| {
                     if i < 0 {
                         negative(&i.to_string())
@@ -2004,6 +2055,7 @@ mod tests {
         assert_eq!(Limit::parse("1_048_576"), Ok(Limit::Amount(1 << 20)));
         assert!(Limit::parse("8 MB/s")
             .unwrap_err()
+            .to_string()
             .contains("bad unit \"MB/s\""));
         assert!(Limit::parse("ten%").is_err());
         assert!(Limit::parse("").is_err());
@@ -2023,7 +2075,7 @@ mod tests {
             "whole sizes as before"
         );
         for text in ["0.5 B", "1.0001 KiB", "1.5 b", "0.0000001 MB", "1.1 bytes"] {
-            let e = Limit::parse(text).unwrap_err();
+            let e = Limit::parse(text).unwrap_err().to_string();
             assert!(
                 e.contains("a byte limit must be a whole number of bytes"),
                 "{text}: {e}"
@@ -2031,6 +2083,7 @@ mod tests {
         }
         assert!(Limit::parse("99999999 TiB")
             .unwrap_err()
+            .to_string()
             .contains("out of range"));
         let e = Budgets::parse(
             "[[component]]\nname = \"tiny\"\nmatch = { crate = \"a\" }\nmax = \"0.5 B\"\n",

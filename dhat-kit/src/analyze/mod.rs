@@ -218,14 +218,17 @@ impl fmt::Display for Metric {
 }
 
 impl std::str::FromStr for Metric {
-    type Err = String;
+    type Err = crate::ParseError;
 
     /// As [`Metric::parse`], with an error that lists the metrics.
-    fn from_str(s: &str) -> Result<Metric, String> {
+    fn from_str(s: &str) -> Result<Metric, crate::ParseError> {
         Metric::parse(s).ok_or_else(|| {
-            format!(
-                "unknown metric `{s}`; expected one of {}",
-                names(&Metric::ALL)
+            crate::ParseError::new(
+                s,
+                format!(
+                    "unknown metric `{s}`; expected one of {}",
+                    names(&Metric::ALL)
+                ),
             )
         })
     }

@@ -27,7 +27,8 @@ pub const METRICS: [Metric; 5] = [
 ///
 /// # Errors
 ///
-/// A message naming the figures a baseline records, when `name` is not one of them.
+/// A [`ParseError`](crate::ParseError) naming the figures a baseline records, when `name` is not
+/// one of them.
 ///
 /// # Examples
 ///
@@ -37,13 +38,16 @@ pub const METRICS: [Metric; 5] = [
 /// assert_eq!(baseline::parse_metric("end_bytes"), Ok(Metric::EndBytes));
 /// assert!(baseline::parse_metric("reads").is_err());
 /// ```
-pub fn parse_metric(name: &str) -> Result<Metric, String> {
+pub fn parse_metric(name: &str) -> Result<Metric, crate::ParseError> {
     Metric::parse(name)
         .filter(|m| METRICS.contains(m))
         .ok_or_else(|| {
-            format!(
-                "unknown metric `{name}`; expected one of {}",
-                crate::analyze::names(&METRICS).replace(" or ", ", ")
+            crate::ParseError::new(
+                name,
+                format!(
+                    "unknown metric `{name}`; expected one of {}",
+                    crate::analyze::names(&METRICS).replace(" or ", ", ")
+                ),
             )
         })
 }
