@@ -433,6 +433,7 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
 
 /// The regions entered during a test (on its thread, or on every thread for a `threads = "all"`
 /// budget), read before and after it so that a failure report can say where the bytes went.
+#[must_use = "read again after the test, for its report"]
 #[derive(Debug)]
 struct RegionsDuring {
     start: crate::Regions,
@@ -577,6 +578,7 @@ thread_local! {
 }
 
 /// Marks this thread as inside [`around_runtime`] until dropped (even by unwinding).
+#[must_use = "marks the thread only while held"]
 struct InRuntime;
 
 impl InRuntime {
@@ -730,6 +732,7 @@ thread_local! {
 }
 
 /// Marks this thread as inside `run_should_panic` until dropped (even by unwinding).
+#[must_use = "marks the thread only while held"]
 struct HookPause;
 
 impl HookPause {

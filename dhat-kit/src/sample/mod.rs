@@ -277,6 +277,7 @@ fn slot(addr: usize) -> usize {
 }
 
 /// Sets [`IN_SAMPLER`] for its lifetime (and puts back what was there).
+#[must_use = "sets the flag only while held"]
 struct InSampler(bool);
 
 impl InSampler {

@@ -157,6 +157,7 @@ fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
 
 /// The process's threads at one moment (a whole-process span's beginning, a profiling session's
 /// start), for [`Threads::settle`] at a later one. Made, and dropped, with counting paused.
+#[must_use = "the threads of one moment, for `settle` at a later one"]
 pub(crate) struct Threads(Option<Vec<u64>>);
 
 impl Threads {

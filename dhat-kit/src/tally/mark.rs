@@ -35,6 +35,7 @@ pub(crate) fn higher(earlier: (i64, i64), later: (i64, i64)) -> (i64, i64) {
 /// A mark as plain data, so that a region's frame holds it in place and ends it by reference.
 /// Marks must end in the reverse order of their beginning, each exactly once: use [`Mark`] unless
 /// the owner guarantees that itself.
+#[must_use = "a frame mark holds the peak it set aside until it ends"]
 #[derive(Clone, Copy)]
 pub(crate) struct FrameMark {
     /// The tally at the beginning; its `peak` is the peak before this mark (since the previous

@@ -113,6 +113,7 @@ static SHARED_BUSY: AtomicUsize = AtomicUsize::new(0);
 /// pairs with [`frozen`]'s setting it, a fence ([`fence::heavy`]), then reading the marks: of an
 /// operation and a step, at least one sees the other, so none runs inside a step. (The shared
 /// count's addition and the reads of it are sequentially consistent, a fence of their own.)
+#[must_use = "an operation is in progress while this is held"]
 struct InProgress(Option<&'static Slot>);
 
 impl InProgress {
@@ -547,6 +548,7 @@ fn clamp(v: i64) -> u64 {
 /// beginning, to within a batch), and at least the live figures at its end; and where the
 /// session's thread was the only one at work during it, and its own peak rose during it, that
 /// peak exactly. One session runs at a time (the profiler's lock).
+#[must_use = "a session mark measures until it is ended"]
 pub(crate) struct SessionMark {
     /// The process tally and the carries at the beginning, the base of the batches' peak.
     base: [i64; 2],
@@ -652,6 +654,7 @@ impl SessionMark {
 
 /// The span tally at the beginning of a whole-process span, and the peak set aside for an
 /// enclosing span. While any is open, exact mode is on.
+#[must_use = "a span measures until `end` is called (dropped, exact mode stays on)"]
 pub(crate) struct SpanMark {
     outermost: bool,
     start: Counts,
