@@ -422,6 +422,22 @@ pub fn decide(policy: Policy, standing: Standing) -> Decision {
     }
 }
 
+/// [`decide`] for an entry that may lack a figure the check measures (`incomplete`): where the
+/// policy writes, such an entry is made whole even within the tolerance, and written as the
+/// policy writes (a pending write for review, as any other).
+fn decide_entry(policy: Policy, standing: Standing, incomplete: bool) -> Decision {
+    let decision = decide(policy, standing);
+    let write = match policy.effective() {
+        Update::No => None,
+        Update::Record => Some(Write::Baseline),
+        Update::Pending => Some(Write::Pending),
+    };
+    match decision.write {
+        None if incomplete => Decision { write, ..decision },
+        _ => decision,
+    }
+}
+
 /// Checks `now` against the entry `name` of the baseline at `path`, and records it as `options`'
 /// policy says: the decision ([`decide`]), then the write, then the message.
 ///
@@ -511,25 +527,18 @@ fn check_measured(
         Some(entry) => Some(comparison(path, name, entry, now, options)?),
     };
     let standing = comparison.as_ref().map_or(Standing::Missing, Standing::of);
-    let mut decision = decide(options.policy, standing);
-    // Where the policy writes, an entry without a figure the check measures, named or not (a
-    // hand edit or a merge that dropped one), is made whole even within the tolerance; outside
-    // it, it is recorded whole anyway, with its table.
-    let incomplete = entry
-        .filter(|_| writes && lacking.is_none() && decision.write.is_none())
-        .and_then(|e| {
-            METRICS
-                .iter()
-                .copied()
-                .find(|m| e.figures.get(*m).is_none() && now.get(*m).is_some())
-        });
-    if incomplete.is_some() {
-        decision.write = Some(match options.policy.effective() {
-            Update::Pending => Write::Pending,
-            _ => Write::Baseline,
-        });
-    }
-    let lacking = lacking.or(incomplete);
+    // An entry without a figure the check measures, named or not (a hand edit or a merge that
+    // dropped one).
+    let incomplete = entry.filter(|_| lacking.is_none()).and_then(|e| {
+        METRICS
+            .iter()
+            .copied()
+            .find(|m| e.figures.get(*m).is_none() && now.get(*m).is_some())
+    });
+    let decision = decide_entry(options.policy, standing, incomplete.is_some());
+    // The figure the message says was added: one named that the entry lacked, or one made whole
+    // within the tolerance (outside it, the entry is recorded whole anyway, with its table).
+    let lacking = lacking.or(incomplete.filter(|_| writes && standing == Standing::Within));
     let recorded = Recorded {
         name,
         now,
@@ -1578,6 +1587,25 @@ mod tests {
                     decide(*policy, standing),
                     Decision { passed, write },
                     "{standing:?} under {policy:?}"
+                );
+                assert_eq!(
+                    decide_entry(*policy, standing, false),
+                    Decision { passed, write },
+                    "{standing:?} under {policy:?}"
+                );
+            }
+        }
+        // An entry that lacks a figure the check measures: made whole where the policy writes,
+        // within the tolerance too, as an improvement is; the verdict is the table's. (It is
+        // never `Missing`: there is an entry.)
+        let improved = table[2].1;
+        for (standing, row) in &table[1..] {
+            let row = if *standing == Within { improved } else { *row };
+            for (policy, (passed, write)) in policies.iter().zip(row) {
+                assert_eq!(
+                    decide_entry(*policy, *standing, true),
+                    Decision { passed, write },
+                    "an incomplete entry, {standing:?} under {policy:?}"
                 );
             }
         }
