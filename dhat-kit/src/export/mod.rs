@@ -163,6 +163,45 @@ impl From<std::io::Error> for Error {
 ///
 /// [`Error::Profile`] if folded stacks are asked for a figure the profile lacks,
 /// [`Error::Feature`] for pprof without the `cli` feature, [`Error::Io`] if `out` fails.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::analyze::Metric;
+/// use dhat_kit::export::{self, Options, To};
+/// let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated",
+///   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+///   "pps":[{"tb":30,"tbk":1,"fs":[1,2]},{"tb":12,"tbk":3,"fs":[2]}],
+///   "ftbl":["[root]","0x1: app::parse (src/p.rs:3:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+///
+/// // Folded stacks of one figure, chosen by `by`.
+/// let mut options = Options::new(To::Folded);
+/// options.by = Metric::TotalBlocks;
+/// let mut out = Vec::new();
+/// export::write(&p, "app.json", &options, &mut out)?;
+/// assert_eq!(String::from_utf8(out)?, "app::main 3\napp::main;app::parse 1\n");
+///
+/// // This profile has no block lifetimes, so no bytes at t-gmax to fold.
+/// options.by = Metric::PeakBytes;
+/// let err = export::write(&p, "app.json", &options, &mut Vec::new()).unwrap_err();
+/// assert!(matches!(err, export::Error::Profile(_)));
+///
+/// // speedscope carries every figure, one profile each, named after the file.
+/// let mut out = Vec::new();
+/// export::write(&p, "app.json", &Options::new(To::Speedscope), &mut out)?;
+/// let text = String::from_utf8(out)?;
+/// assert!(text.contains("bytes total: app.json") && text.contains("blocks total: app.json"));
+///
+/// // pprof is gzip-compressed, and needs the `cli` feature.
+/// let mut out = Vec::new();
+/// match export::write(&p, "app.json", &Options::new(To::Pprof), &mut out) {
+///     Ok(()) => assert_eq!(out[..2], [0x1f, 0x8b]),
+///     Err(export::Error::Feature { feature, .. }) => assert_eq!(feature, "cli"),
+///     Err(e) => return Err(e.into()),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn write(
     profile: &Profile,
     name: &str,
