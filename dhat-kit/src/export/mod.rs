@@ -228,6 +228,25 @@ pub fn write(
 /// # Errors
 ///
 /// As [`write()`], and the I/O errors of creating, syncing and renaming the file.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::export::{self, Options, To};
+/// let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+///   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+///   "pps":[{"tb":30,"tbk":1,"fs":[1,2]},{"tb":12,"tbk":1,"fs":[2]}],
+///   "ftbl":["[root]","0x1: app::parse (src/p.rs:3:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+/// let path = std::env::temp_dir().join(format!("dhat-kit-doc-export-{}.folded", std::process::id()));
+/// export::write_file(&p, "app.json", &Options::new(To::Folded), &path)?;
+/// assert_eq!(std::fs::read_to_string(&path)?, "app::main 12\napp::main;app::parse 30\n");
+/// // A second write replaces the file whole.
+/// export::write_file(&p, "app.json", &Options::new(To::Speedscope), &path)?;
+/// assert!(std::fs::read_to_string(&path)?.contains("speedscope.app"));
+/// std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn write_file(
     profile: &Profile,
     name: &str,
