@@ -41,6 +41,37 @@ use crate::profile::Profile;
 /// [`Error::Range`] if a sample type's values add up to more than pprof's signed 64-bit values
 /// hold (possible in an ad-hoc profile, whose units are the program's), before anything is
 /// written; [`Error::Io`] if `out` fails.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::Read;
+/// let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated",
+///   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app --fast","pid":1,"te":9,
+///   "pps":[{"tb":30,"tbk":1,"fs":[1,2]},{"tb":12,"tbk":1,"fs":[2]}],
+///   "ftbl":["[root]","0x1: app::parse (src/p.rs:3:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+/// let mut out = Vec::new();
+/// dhat_kit::export::pprof(&p, &mut out)?;
+/// // Gzip-compressed (here read back with the `flate2` crate): its string table names the
+/// // sample types, the functions and their files.
+/// let mut proto = Vec::new();
+/// flate2::read::GzDecoder::new(&out[..]).read_to_end(&mut proto)?;
+/// let has = |s: &str| proto.windows(s.len()).any(|w| w == s.as_bytes());
+/// assert!(has("total_bytes") && has("total_blocks") && !has("gmax_bytes"));
+/// assert!(has("app::parse") && has("src/main.rs"));
+///
+/// // pprof's values are signed 64-bit: an ad-hoc profile's units can add up to more.
+/// let big = json
+///     .replace("rust-heap", "rust-ad-hoc")
+///     .replace(r#""tb":30"#, &format!(r#""tb":{}"#, i64::MAX));
+/// let p = dhat_kit::profile::from_slice(big.as_bytes(), "big.json")?;
+/// let mut out = Vec::new();
+/// let err = dhat_kit::export::pprof(&p, &mut out).unwrap_err();
+/// assert!(matches!(err, dhat_kit::export::Error::Range { .. }), "{err}");
+/// assert!(out.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
     let figures = super::figures(profile);
     let metrics: Vec<Metric> = figures.iter().map(|f| f.metric).collect();
