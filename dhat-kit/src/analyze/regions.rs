@@ -90,7 +90,36 @@ pub struct RegionTable {
 ///
 /// # Errors
 ///
-/// When the profile is of another kind (dhat's, Valgrind's), which knows no regions.
+/// [`Error::NoRegions`](super::Error::NoRegions) when the profile is of another kind (dhat's,
+/// Valgrind's), which knows no regions.
+///
+/// # Examples
+///
+/// ```
+/// let json = r#"{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+///   "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":10,"tg":10,
+///   "pps":[{"tb":100,"tbk":2,"tl":0,"mb":64,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[2]},
+///          {"tb":30,"tbk":1,"tl":0,"mb":30,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[3,2]},
+///          {"tb":5,"tbk":1,"tl":0,"mb":5,"mbk":1,"gb":5,"gbk":1,"eb":5,"ebk":1,"fs":[1]}],
+///   "ftbl":["[root]","(outside any region)","region server","region handle"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "dhat-peak.json")?;
+/// let table = dhat_kit::analyze::regions(&p)?;
+/// let handle = &table.rows[1];
+/// assert_eq!(handle.name(), "server/handle");
+/// assert_eq!((handle.own.total_bytes, handle.inclusive.total_bytes), (30, 30));
+/// assert_eq!(handle.max_bytes, Some(30));
+/// let outside = &table.rows[2];
+/// assert_eq!(outside.path, [dhat_kit::analyze::OUTSIDE]);
+/// assert_eq!(outside.max_bytes, None);
+/// assert_eq!(table.total.total_bytes, 135);
+/// assert!(!table.estimated);
+///
+/// // dhat's heap profiles have no regions.
+/// let heap = json.replace("dhat-kit-peak", "rust-heap");
+/// let p = dhat_kit::profile::from_slice(heap.as_bytes(), "dhat-heap.json")?;
+/// assert!(dhat_kit::analyze::regions(&p).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn regions(profile: &Profile) -> Result<RegionTable, Error> {
     let sampled = profile.mode == SAMPLED_MODE;
     if profile.mode != PEAK_MODE && !sampled {
