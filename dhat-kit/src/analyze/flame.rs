@@ -657,6 +657,31 @@ fn min_width(total: u64, opts: &inferno::flamegraph::Options<'_>) -> u64 {
 ///
 /// [`Error`] if the profile does not have the figure, or inferno or `out` fails. A profile with
 /// nothing to draw (every point's figure is 0) gives a graph that says so.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::analyze::{flamegraph_svg, Metric};
+/// let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated",
+///   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+///   "pps":[{"tb":30,"tbk":1,"fs":[1,2]},{"tb":12,"tbk":1,"fs":[2]}],
+///   "ftbl":["[root]","0x1: app::parse (src/p.rs:3:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
+/// let mut svg = Vec::new();
+/// flamegraph_svg(&p, Metric::TotalBytes, "app.json: total bytes", &mut svg)?;
+/// let svg = String::from_utf8(svg)?;
+/// assert!(svg.contains("<svg") && svg.contains("app.json: total bytes"));
+/// assert!(svg.contains("app::parse (30 bytes, 71.43%)"));
+///
+/// // A figure the profile lacks is an error; one that is 0 everywhere, a graph that says so.
+/// assert!(flamegraph_svg(&p, Metric::PeakBytes, "t-gmax", Vec::new()).is_err());
+/// let zero = json.replace(r#""tb":30"#, r#""tb":0"#).replace(r#""tb":12"#, r#""tb":0"#);
+/// let p = dhat_kit::profile::from_slice(zero.as_bytes(), "zero.json")?;
+/// let mut svg = Vec::new();
+/// flamegraph_svg(&p, Metric::TotalBytes, "zero.json", &mut svg)?;
+/// assert!(String::from_utf8(svg)?.contains("nothing to draw: every program point's"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[cfg(feature = "cli")]
 pub fn flamegraph_svg(
     profile: &Profile,
