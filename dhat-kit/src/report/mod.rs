@@ -390,6 +390,8 @@ fn diff_table(
             DiffRow { label, figures }
         })
         .collect();
+    // Never panics: `metrics` always holds the totals (see `metrics`), so the loop ran at least
+    // once, and each of its diffs either set `first` or returned its error.
     let first = first.expect("at least one figure");
     Ok((first, DiffTable { changed, rows }))
 }
@@ -545,6 +547,8 @@ pub fn html(
                 tables.insert(key, t);
                 first.get_or_insert(d);
             }
+            // Never panics: `GroupBy::Site` applies to every profile, so `groupings` is never
+            // empty, and each of its diffs either sets `first` or returns its error above.
             let d = first.expect("site and function group every profile");
             Some(DiffData {
                 before: bname.to_owned(),
