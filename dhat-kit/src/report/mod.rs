@@ -492,12 +492,33 @@ pub fn names(after: &std::path::Path, before: &std::path::Path) -> (String, Stri
 ///
 /// # Errors
 ///
-/// [`Error`] if a profile cannot be summed as asked (which does not happen for the figures the
-/// report uses: it only ranks by those the profile has).
+/// [`Error::Kinds`] if `before` measures something else than `profile` (a heap profile and an
+/// ad-hoc one, or figures in different units), as [`analyze::diff`] finds. The other errors of
+/// the analyses it runs do not happen for what the report asks: it ranks by the figures both
+/// profiles have, grouped only as both can be.
 ///
 /// # Examples
 ///
-/// See the [module](self) documentation.
+/// ```
+/// let make = |tb: u64| format!(r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+///   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+///   "pps":[{{"tb":{tb},"tbk":1,"fs":[1]}}],"ftbl":["[root]","0x1: app::f (src/f.rs:1:1)"]}}"#);
+/// let before = dhat_kit::profile::from_slice(make(100).as_bytes(), "before.json")?;
+/// let after = dhat_kit::profile::from_slice(make(150).as_bytes(), "after.json")?;
+/// let opts = dhat_kit::report::ReportOptions::default();
+/// let html = dhat_kit::report::html(&after, "after.json", Some((&before, "before.json")), &opts)?;
+/// assert!(html.contains("<title>dhat-kit report: after.json</title>"));
+/// // The page's data holds the diff, under the before profile's name: 100 bytes, then 150.
+/// assert!(html.contains(r#""before":"before.json""#));
+/// assert!(html.contains(r#""before":100,"after":150,"delta":50"#));
+///
+/// // A heap profile and an ad-hoc one measure different things: no diff, no page.
+/// let heap = make(100).replace("rust-ad-hoc", "rust-heap");
+/// let heap = dhat_kit::profile::from_slice(heap.as_bytes(), "heap.json")?;
+/// let err = dhat_kit::report::html(&after, "after.json", Some((&heap, "heap.json")), &opts);
+/// assert!(matches!(err, Err(dhat_kit::analyze::Error::Kinds { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn html(
     profile: &Profile,
     name: &str,
