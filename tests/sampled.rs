@@ -587,6 +587,43 @@ fn region_frames() {
     println!("sampled: region frames ok");
 }
 
+/// The same allocations, made in four functions by four threads one after another (each started
+/// once the one before has ended, so that its tally takes the place the last one's had).
+macro_rules! same_work {
+    ($($name:ident),*) => {$(
+        #[inline(never)]
+        fn $name() {
+            for i in 0..20_000usize {
+                black_box(Vec::<u8>::with_capacity(16 + i % 97));
+            }
+        }
+    )*};
+}
+same_work!(same_work_a, same_work_b, same_work_c, same_work_d);
+
+/// Threads that run one after another sample apart: their generators were seeded from the
+/// tally's address, which a thread that ends hands on to the next, so the four threads drew the
+/// same sample points and gave four equal estimates of their sites.
+fn threads_in_turn_sample_apart() {
+    let file = common::temp("sampled", "dhat-sampled-in-turn.json");
+    let p = session(&file, 16 * 1024);
+    for work in [same_work_a, same_work_b, same_work_c, same_work_d] {
+        std::thread::spawn(work).join().unwrap();
+    }
+    let kit = p.stats().expect("a sampled session's figures");
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    totals_are(&profile, &kit);
+    let sites: Vec<u64> = ["same_work_a", "same_work_b", "same_work_c", "same_work_d"]
+        .iter()
+        .map(|name| site(&profile, name).0)
+        .collect();
+    // About 80 samples a site: four equal estimates by chance are all but impossible.
+    assert!(sites.iter().any(|&s| s != sites[0]), "{sites:?}");
+    std::fs::remove_file(&file).unwrap();
+    println!("sampled: threads in turn ok");
+}
+
 fn main() {
     if common::nextest_listing("sampled") {
         return;
@@ -601,6 +638,7 @@ fn main() {
     }
     exact_totals_and_estimates();
     threads();
+    threads_in_turn_sample_apart();
     panic_while_sampling();
     exit_after_finish();
     #[cfg(unix)]

@@ -591,9 +591,14 @@ impl Tally {
             return;
         }
         if self.rng.get() == 0 {
-            // A different seed per thread: the tally's address, mixed with the session's number.
-            let seed = (self as *const Tally as u64) ^ session.rotate_left(32);
-            self.rng.set(seed | 1);
+            // A different seed per thread: the tally's address, the thread's number among those
+            // seeded, and the session's number.
+            let seed = crate::sample::estimate::seed(
+                self as *const Tally as u64,
+                crate::sample::thread_number(),
+                session,
+            );
+            self.rng.set(seed);
         }
         self.next_gap();
     }

@@ -20,6 +20,17 @@ pub(crate) fn uniform(state: &mut u64) -> f64 {
     ((r >> 11) + 1) as f64 / (1u64 << 53) as f64
 }
 
+/// The seed of a thread's generator, from its tally's address, the number of threads seeded
+/// before it in the process, and the session: each input spread over every bit (splitmix64's
+/// finaliser), so that threads whose tallies sit at one address (a thread that ends, and the next
+/// one, placed where it was) draw their gaps apart, not the same sample points. Never 0.
+pub(crate) fn seed(address: u64, thread: u64, session: u64) -> u64 {
+    let mut z = address ^ thread.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ session.rotate_left(32);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) | 1
+}
+
 /// The gap in bytes to the next sample point: exponential with mean `interval`.
 pub(crate) fn gap(state: &mut u64, interval: f64) -> i64 {
     let g = -uniform(state).ln() * interval;
@@ -558,6 +569,26 @@ impl Sampler {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Threads seeded one after another at one address (a thread's tally placed where the one
+    /// before it was) draw different gaps from their first on; so do two sessions.
+    #[test]
+    fn threads_at_one_address_draw_apart() {
+        let gaps = |seed: u64| {
+            let mut rng = seed;
+            (0..8).map(|_| gap(&mut rng, 4096.0)).collect::<Vec<i64>>()
+        };
+        let address = 0x7f59_599d_1500;
+        let first = gaps(seed(address, 0, 1));
+        for (thread, session) in [(1, 1), (2, 1), (0, 2)] {
+            let other = gaps(seed(address, thread, session));
+            assert!(
+                first.iter().zip(&other).all(|(a, b)| a != b),
+                "{first:?} {other:?}"
+            );
+        }
+        assert_ne!(seed(0, 0, 0), 0);
+    }
 
     /// The estimate of the bytes and blocks of `stream` (sizes) at `interval`, with `seed`.
     fn estimate(stream: &[u64], interval: u64, seed: u64) -> (f64, f64) {

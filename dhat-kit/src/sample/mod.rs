@@ -53,6 +53,8 @@ static LIVE: OwnLine<AtomicU64> = OwnLine(AtomicU64::new(0));
 /// The number of the running session (odd), or 0 when none runs. A thread's countdown is armed for
 /// one session; it re-arms when it sees another number.
 static SESSION: AtomicU64 = AtomicU64::new(0);
+/// How many threads have seeded their generator ([`thread_number`]).
+static SEEDED: AtomicU64 = AtomicU64::new(0);
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 /// Whether the session's peak of the process's live bytes was raised since the live set last
@@ -350,6 +352,12 @@ pub(crate) fn stop() -> Option<(State, u64)> {
 #[inline]
 pub(crate) fn session() -> u64 {
     SESSION.load(Relaxed)
+}
+
+/// A number of its own for a thread seeding its generator (once a thread): two threads whose
+/// tallies sit at one address, one after the other, still draw apart.
+pub(crate) fn thread_number() -> u64 {
+    SEEDED.fetch_add(1, Relaxed)
 }
 
 /// The interval of the running session, for a thread drawing its next gap.
