@@ -53,17 +53,37 @@ fn busy_neighbour_4() {
 
 /// The refusal's message: every way out is named; one test at a time only where it can help
 /// (not when the threads that ran are a pool an earlier measurement left behind, nor when the
-/// tests already run one at a time).
-fn assert_refusal(message: &str) {
+/// tests already run one at a time, nor under cargo-nextest, which runs each test in a process of
+/// its own: there the threads are the test's own, started before its measurement). `here`: the
+/// message is this process's (not a child's, run by `common::run_ignored`, which nextest did
+/// not start for a test of its own).
+fn assert_refusal(message: &str, here: bool) {
     assert!(message.contains("cannot give exact figures"), "{message}");
-    assert!(message.contains("cargo nextest run"), "{message}");
+    let own_process = message.contains("this test runs in a process of its own (cargo-nextest)");
+    // The process nextest started for this test, not a child of it that runs tests of its own.
+    let nextest = here
+        && std::env::var_os("NEXTEST_EXECUTION_MODE").is_some_and(|m| m == "process-per-test")
+        && std::env::var_os("NEXTEST_TEST_NAME")
+            .is_some_and(|name| std::env::args_os().skip(1).any(|a| a == name));
+    assert_eq!(own_process, nextest, "{message}");
+    assert_eq!(
+        message.contains("cargo nextest run"),
+        !own_process,
+        "{message}"
+    );
     let left_behind = message.contains("started by an earlier test and still alive");
     let one_at_a_time = message.contains("this test binary runs one test at a time");
     assert_eq!(
         message.contains("cargo test -- --test-threads 1"),
-        !left_behind && !one_at_a_time,
+        !left_behind && !one_at_a_time && !own_process,
         "{message}"
     );
+    if own_process {
+        assert!(
+            message.contains("start it inside the measurement"),
+            "{message}"
+        );
+    }
 }
 
 fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
@@ -85,7 +105,7 @@ fn exact_or_refused<R>(
         match catch_unwind(f) {
             Ok(r) => exact(r),
             Err(payload) => {
-                assert_refusal(&panic_text(payload));
+                assert_refusal(&panic_text(payload), true);
                 refused += 1;
             }
         }
@@ -193,7 +213,7 @@ fn a_thread_from_before_that_allocates_during_the_span_is_refused() {
     stop.store(true, Ordering::Relaxed);
     neighbour.join().unwrap();
     let message = panic_text(outcome.expect_err("the measurement is refused"));
-    assert_refusal(&message);
+    assert_refusal(&message, true);
     // Refused at the end, for the neighbour's allocations; or at the start, when the busy
     // neighbour tests of this binary keep the process from going idle for that long.
     assert!(
@@ -201,6 +221,40 @@ fn a_thread_from_before_that_allocates_during_the_span_is_refused() {
             || message.contains("kept running for 5 s"),
         "{message}"
     );
+}
+
+/// A refused `measure_all` panics at the caller's line, in the test, not in dhat-kit's source.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_refusal_names_the_callers_line() {
+    let out = common::run_ignored("child_a_refused_measure_all");
+    let text = common::output_text(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("cannot give exact figures"), "{text}");
+    let at = text.find("panicked at ").expect(&text);
+    assert!(
+        text[at..].starts_with("panicked at tests/threads_all.rs:"),
+        "{}",
+        &text[at..]
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by a_refusal_names_the_callers_line"]
+fn child_a_refused_measure_all() {
+    let (go, wait) = mpsc::channel::<()>();
+    // Allocates from the measured closure's start on, until the process ends.
+    thread::spawn(move || {
+        let _ = wait.recv();
+        loop {
+            drop(black_box(vec![0u8; 64]));
+        }
+    });
+    dhat_kit::measure_all(|| {
+        go.send(()).unwrap();
+        thread::sleep(Duration::from_millis(50));
+    });
 }
 
 /// A thread that never stops: the measurement waits for the process to be idle, then gives up.
@@ -220,7 +274,7 @@ fn a_process_that_never_goes_idle_is_refused() {
     stop.store(true, Ordering::Relaxed);
     spinner.join().unwrap();
     let message = panic_text(outcome.expect_err("the measurement is refused"));
-    assert_refusal(&message);
+    assert_refusal(&message, true);
     assert!(message.contains("kept running for 5 s"), "{message}");
 }
 
@@ -261,7 +315,7 @@ fn refused_once(test: &str) -> String {
     let out = common::run_ignored(test);
     let text = common::output_text(&out);
     assert!(!out.status.success(), "{text}");
-    assert_refusal(&text);
+    assert_refusal(&text, false);
     assert_eq!(
         text.matches("cannot give exact figures").count(),
         1,
@@ -354,7 +408,7 @@ fn a_should_panic_tokio_test_beside_a_running_thread_is_refused() {
         text.contains("returned: the expected panic was not let through"),
         "{text}"
     );
-    assert_refusal(&text);
+    assert_refusal(&text, false);
     assert!(text.contains("(the test is #[should_panic]"), "{text}");
 }
 

@@ -1035,12 +1035,10 @@ pub(crate) fn growth_all_checked<R>(
     let mut rows = Vec::with_capacity(sizes.len());
     for &n in sizes {
         // Nested in `outer`: never refused, exact. The threads the run started hand over their
-        // last frees as they exit, after a scope has gone on: waited for, as the outermost span
-        // waits at its end, so that they are this size's and not the next's.
-        let threads = crate::stats::Threads::now();
+        // last frees as they exit, after a scope has gone on: the span waits for them at its
+        // end, so that they are this size's and not the next's.
         let span = WholeSpan::try_begin(what)?;
         let r = at_size(n, "", || work(n));
-        threads.settle();
         let stats = span.try_end()?;
         drop(r);
         rows.push((n, stats));

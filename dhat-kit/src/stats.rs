@@ -184,11 +184,12 @@ pub(crate) fn say_if_nothing_counted(what: &str, stats: &Stats) {
 ///
 /// A thread frees std's bookkeeping of it (its boxed closure, its handle) as it exits, after the
 /// end of a [`std::thread::scope`] has gone on: the scope waits for its threads' closures, not for
-/// their exits. So at its end the outermost `measure_all` waits for the threads started inside
+/// their exits. So at its end `measure_all` (nested or not) waits for the threads started inside
 /// it to exit, or to go idle (a pool's workers waiting for work), for at most 0.5 s; threads that
-/// stay keep what they hold live in `curr_*`. That wait reads the process's threads from
-/// `/proc/self/task` (Linux); elsewhere, join the threads inside `f` (`JoinHandle::join` waits
-/// for the exit).
+/// stay keep what they hold live in `curr_*`, and a thread still running when the wait gives up
+/// is said on stderr (what it does from then on is in no figure). That wait reads the process's
+/// threads from `/proc/self/task` (Linux); elsewhere, join the threads inside `f`
+/// (`JoinHandle::join` waits for the exit).
 ///
 /// # Isolation
 ///
@@ -240,6 +241,7 @@ pub(crate) fn say_if_nothing_counted(what: &str, stats: &Stats) {
 ///     assert_eq!(stats.curr_bytes, 0);
 /// }
 /// ```
+#[track_caller]
 pub fn measure_all<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     let span = whole::Span::begin("measure_all");
     let r = f();
@@ -481,8 +483,8 @@ mod whole {
     pub(crate) struct Span {
         /// The other threads' activity when it began, if it is checked.
         before: Option<Activity>,
-        /// The process's threads when the outermost span began: the threads started in it are
-        /// the others, whose exits it waits for at its end.
+        /// The process's threads when the span began: the threads started in it are the others,
+        /// whose exits it waits for at its end (an inner span's too: its figures are its own).
         threads_before: Option<Threads>,
         what: &'static str,
         raw: Option<SpanMark>,
@@ -497,8 +499,13 @@ mod whole {
         ///
         /// When checked (see [`measure_all`](super::measure_all)) and the process's other threads
         /// never went idle.
+        #[track_caller]
         pub(crate) fn begin(what: &'static str) -> Span {
-            Span::try_begin(what).unwrap_or_else(|refused| panic!("{refused}"))
+            // Not in a closure, so that the panic names the caller's line.
+            match Span::try_begin(what) {
+                Ok(span) => span,
+                Err(refused) => panic!("{refused}"),
+            }
         }
 
         /// [`Span::begin`], the refusal returned as its message rather than panicked with.
@@ -516,13 +523,16 @@ mod whole {
                     Ok(before) => span.before = before,
                     Err(why) => {
                         drop(span);
-                        return Err(refusal(what, &why, Others::Unknown));
+                        let others = if crate::tally::uncounted(in_nextest) {
+                            Others::FromBefore { nextest: true }
+                        } else {
+                            Others::Unknown
+                        };
+                        return Err(refusal(what, &why, others));
                     }
                 }
             }
-            if outermost {
-                span.threads_before = Some(Threads::now());
-            }
+            span.threads_before = Some(Threads::now());
             span.raw = Some(SpanMark::begin(outermost));
             span.left_behind = left_behind_ops();
             Ok(span)
@@ -542,20 +552,41 @@ mod whole {
             }
         }
 
-        /// Ends the span: its figures. The outermost span first waits for the threads started
-        /// in it to exit or go idle (see [`Threads::settle`]).
+        /// Ends the span: its figures. It first waits for the threads started in it to exit or go
+        /// idle (see [`Threads::settle`]), and says on stderr when one still runs after the wait.
         ///
         /// # Panics
         ///
         /// When checked and another thread ran meanwhile.
+        #[track_caller]
         pub(crate) fn end(self) -> Stats {
-            self.try_end().unwrap_or_else(|refused| panic!("{refused}"))
+            match self.try_end() {
+                Ok(stats) => stats,
+                Err(refused) => panic!("{refused}"),
+            }
         }
 
         /// [`Span::end`], the refusal returned as its message rather than panicked with.
         pub(crate) fn try_end(mut self) -> Result<Stats, String> {
             if let Some(threads) = self.threads_before.take() {
-                threads.settle();
+                let running = threads.settle();
+                if running > 0 {
+                    let test = std::thread::current();
+                    let test = test.name().map(|t| format!(" in {t}")).unwrap_or_default();
+                    crate::note::note(&format!(
+                        "dhat-kit: {}{test}: {running} {threads} started during the measurement \
+                         still ran 0.5 s after its closure returned: what {they} from then on \
+                         is in no figure (join {them} inside the measurement)\n",
+                        self.what,
+                        threads = if running == 1 { "thread" } else { "threads" },
+                        they = if running == 1 {
+                            "it allocates or frees"
+                        } else {
+                            "they allocate or free"
+                        },
+                        them = if running == 1 { "it" } else { "them" },
+                    ));
+                }
             }
             let (stats, foreign_ops) = self.raw.take().map(SpanMark::end).unwrap_or_default();
             if let Some(before) = self.before.take() {
@@ -574,8 +605,10 @@ mod whole {
                 };
                 let others = if left_behind > 0 {
                     Others::LeftBehind(left_behind)
+                } else if crate::tally::uncounted(in_nextest) {
+                    Others::FromBefore { nextest: true }
                 } else if crate::tally::uncounted(one_test_at_a_time) {
-                    Others::FromBefore
+                    Others::FromBefore { nextest: false }
                 } else {
                     Others::Unknown
                 };
@@ -612,10 +645,18 @@ mod whole {
         /// Threads started inside an earlier whole-process measurement and still alive, which
         /// made this many allocations or frees in this one: a pool that outlived its test.
         LeftBehind(u64),
-        /// The test binary runs one test at a time: threads started before this measurement, by
-        /// an earlier test or by this one.
-        FromBefore,
+        /// The test binary runs one test at a time (`--test-threads 1`, or a process per test
+        /// under cargo-nextest: `true`): threads started before this measurement, by an earlier
+        /// test or by this one.
+        FromBefore {
+            /// Under cargo-nextest, whose process runs this test alone.
+            nextest: bool,
+        },
     }
+
+    /// What to do of a pool or runtime the test starts before its measurement.
+    const START_INSIDE: &str = "- a pool or runtime this test starts: start it inside the \
+                                measurement (or inside an outer measure_all around the whole test)\n";
 
     /// A pool that outlives the test that started it.
     const POOL: &str = "a pool that outlives its test, such as rayon's global pool or a shared \
@@ -660,12 +701,14 @@ mod whole {
                  allocations or frees in this one; {NAMES}). Running one test at a time cannot \
                  help: the pool outlives the test that started it. {tail}:\n{OWN_POOL}"
             ),
-            Others::FromBefore => format!(
+            Others::FromBefore { nextest: true } => format!(
+                "{head}; this test runs in a process of its own (cargo-nextest), so they were \
+                 started by this test before the measurement began ({NAMES}). {tail}:\n{START_INSIDE}"
+            ),
+            Others::FromBefore { nextest: false } => format!(
                 "{head}; this test binary runs one test at a time, so they were started before \
                  this measurement: by an earlier test and still alive ({POOL}), or by this test \
-                 before the measurement began ({NAMES}). {tail}:\n{OWN_POOL}\n\
-                 - a pool or runtime this test starts: start it inside the measurement (or inside \
-                 an outer measure_all around the whole test)\n"
+                 before the measurement began ({NAMES}). {tail}:\n{OWN_POOL}\n{START_INSIDE}"
             ),
         }
     }
@@ -681,6 +724,20 @@ mod whole {
     #[cfg(not(feature = "peak"))]
     fn left_behind_ops() -> u64 {
         0
+    }
+
+    /// Whether this process is the one cargo-nextest started for the test it runs (a process per
+    /// test: `--exact NAME`, the name in `NEXTEST_TEST_NAME`), not a child of such a process that
+    /// runs tests of its own (which inherits nextest's variables).
+    fn in_nextest() -> bool {
+        let var = std::env::var_os;
+        match (var("NEXTEST_EXECUTION_MODE"), var("NEXTEST_TEST_NAME")) {
+            (Some(mode), Some(name)) if mode == "process-per-test" => {
+                let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+                args.iter().any(|a| a == "--exact") && args.contains(&name)
+            }
+            _ => false,
+        }
     }
 
     /// Whether libtest runs this binary's tests one at a time (`--test-threads 1`, or

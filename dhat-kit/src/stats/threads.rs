@@ -167,15 +167,12 @@ impl Threads {
     }
 
     /// Waits until the threads started since [`Threads::now`] have exited or stay idle (see
-    /// [`settle`]).
-    pub(crate) fn settle(mut self) {
+    /// [`settle`]): how many of them still ran when it gave up (0 where the threads cannot be
+    /// read).
+    pub(crate) fn settle(mut self) -> usize {
         let before = self.0.take();
-        crate::tally::uncounted(move || {
-            if let Some(before) = before {
-                // Given up after `SETTLE`: the figures are taken as they are then.
-                let _ = settle(&before);
-            }
-        });
+        // Given up after `SETTLE`: the figures are taken as they are then.
+        crate::tally::uncounted(move || before.map_or(0, |before| settle(&before)))
     }
 }
 
@@ -201,7 +198,8 @@ const SETTLE: Duration = Duration::from_millis(500);
 const POLL: Duration = Duration::from_millis(1);
 
 /// Waits until each thread that is not among `before` (sorted), other than the calling one, has
-/// exited or stays idle; or gives up when [`SETTLE`] has passed. Returns whether they did.
+/// exited or stays idle; or gives up when [`SETTLE`] has passed. Returns how many still ran then
+/// (0 when they settled, or when the threads cannot be read).
 ///
 /// The calling thread may not be among `before` though it ran nothing new: in a child forked
 /// while a span or session was open, the thread that ends it has an id of its own.
@@ -211,7 +209,7 @@ const POLL: Duration = Duration::from_millis(1);
 /// for the closures of its threads, not for their exits. So a whole-process span that ended as
 /// soon as its closure returned would find blocks live that the threads it started are about
 /// to free.
-fn settle(before: &[u64]) -> bool {
+fn settle(before: &[u64]) -> usize {
     let start = Instant::now();
     let me = own_id();
     // The new threads idle at the previous reading, with how much each had run.
@@ -219,14 +217,12 @@ fn settle(before: &[u64]) -> bool {
     loop {
         let Ok(new) = threads_where(|tid| Some(tid) != me && before.binary_search(&tid).is_err())
         else {
-            return false;
+            return 0;
         };
         let stay = |t: &Thread| !t.runnable && idle.contains(&(t.tid, t.run));
-        if new.iter().all(stay) {
-            return true;
-        }
-        if start.elapsed() >= SETTLE {
-            return false;
+        let running = new.iter().filter(|t| !stay(t)).count();
+        if running == 0 || start.elapsed() >= SETTLE {
+            return running;
         }
         idle = new
             .iter()
@@ -250,6 +246,6 @@ mod tests {
     fn a_forked_child_does_not_wait_for_its_own_thread() {
         crate::fork::hook();
         let before = ids().expect("/proc/self/task");
-        crate::fork::tests::in_a_child(move || settle(&before)).unwrap();
+        crate::fork::tests::in_a_child(move || settle(&before) == 0).unwrap();
     }
 }
