@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::TempDir;
 use dhat_kit::baseline::{
     check, check_profile, Baseline, CheckOptions, Figures, Metric, Policy, Status, Update,
 };
@@ -20,32 +21,9 @@ use std::sync::{Arc, Barrier};
 
 dhat_kit::global_allocator!();
 
-/// A directory under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static SEQ: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dhat-kit-baseline-{label}-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn file(&self) -> PathBuf {
-        self.0.join("memory-baseline.json")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// The baseline file in `dir`.
+fn baseline_file(dir: &TempDir) -> PathBuf {
+    dir.0.join("memory-baseline.json")
 }
 
 const COMMAND: &str = "DHAT_KIT_UPDATE=1 cargo test -p demo -- --exact parse";
@@ -71,7 +49,7 @@ fn figures(total: u64, peak: u64) -> Figures {
 
 /// A baseline file with the entry `parse` (total 10,000 bytes, peak 4,000), written directly.
 fn recorded(dir: &TempDir) -> (PathBuf, Vec<u8>) {
-    let path = dir.file();
+    let path = baseline_file(dir);
     let verdict = check(
         &path,
         "parse",
@@ -126,8 +104,8 @@ fn assert_forty_sorted(path: &Path, names: impl Fn(usize) -> String) {
 
 #[test]
 fn forty_tests_in_threads_update_one_file() {
-    let dir = TempDir::new("threads");
-    let path = dir.file();
+    let dir = TempDir::new("baseline-threads");
+    let path = baseline_file(&dir);
     let start = Arc::new(Barrier::new(40));
     let threads: Vec<_> = (0..40u64)
         .map(|i| {
@@ -263,7 +241,7 @@ fn record_command(file: &Path, i: usize) -> String {
 /// recorded into memory-baseline.json).
 #[test]
 fn the_record_command_names_the_baseline_file_it_was_given() {
-    let dir = TempDir::new("record-command");
+    let dir = TempDir::new("baseline-record-command");
     let path = dir.0.join("my baseline's.json");
     let (ok, stdout) = run(worker(5, &path, &[]));
     assert!(!ok, "{stdout}");
@@ -317,15 +295,13 @@ fn worker(i: usize, file: &Path, vars: &[(&str, &str)]) -> Command {
 /// Runs `cmd`: whether it succeeded, and everything it printed.
 fn run(mut cmd: Command) -> (bool, String) {
     let out = cmd.output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    (out.status.success(), common::output_text(&out))
 }
 
 #[test]
 fn forty_tests_in_processes_update_one_file() {
-    let dir = TempDir::new("processes");
-    let path = dir.file();
+    let dir = TempDir::new("baseline-processes");
+    let path = baseline_file(&dir);
     let children: Vec<_> = (0..40)
         .map(|i| {
             worker(i, &path, &[("DHAT_KIT_UPDATE", "1")])
@@ -373,8 +349,8 @@ fn forty_tests_in_processes_update_one_file() {
 
 #[test]
 fn on_ci_a_missing_entry_fails_with_the_command_and_nothing_is_written() {
-    let dir = TempDir::new("ci");
-    let path = dir.file();
+    let dir = TempDir::new("baseline-ci");
+    let path = baseline_file(&dir);
     // Through the environment, as `cargo test` on CI runs it, even with DHAT_KIT_UPDATE=1.
     let (ok, stdout) = run(worker(
         7,
@@ -430,8 +406,8 @@ fn on_ci_a_missing_entry_fails_with_the_command_and_nothing_is_written() {
 
 #[test]
 fn without_update_a_missing_entry_fails_with_the_exact_command() {
-    let dir = TempDir::new("missing");
-    let path = dir.file();
+    let dir = TempDir::new("baseline-missing");
+    let path = baseline_file(&dir);
     let v = check(
         &path,
         "parse",
@@ -462,7 +438,7 @@ fn without_update_a_missing_entry_fails_with_the_exact_command() {
 
 #[test]
 fn a_regression_beyond_the_tolerance_fails_with_the_table() {
-    let dir = TempDir::new("regression");
+    let dir = TempDir::new("baseline-regression");
     let (path, bytes) = recorded(&dir);
     let v = check(
         &path,
@@ -502,7 +478,7 @@ fn a_regression_beyond_the_tolerance_fails_with_the_table() {
 
 #[test]
 fn within_the_tolerance_passes_quietly_and_writes_nothing() {
-    let dir = TempDir::new("within");
+    let dir = TempDir::new("baseline-within");
     let (path, bytes) = recorded(&dir);
     for update in [Update::No, Update::Record, Update::Pending] {
         let v = check(
@@ -527,7 +503,7 @@ fn within_the_tolerance_passes_quietly_and_writes_nothing() {
 
 #[test]
 fn an_improvement_is_reported_with_a_hint_to_record_it() {
-    let dir = TempDir::new("improvement");
+    let dir = TempDir::new("baseline-improvement");
     let (path, bytes) = recorded(&dir);
     let v = check(
         &path,
@@ -565,7 +541,7 @@ fn an_improvement_is_reported_with_a_hint_to_record_it() {
 
 #[test]
 fn update_new_writes_a_pending_file_for_review() {
-    let dir = TempDir::new("pending");
+    let dir = TempDir::new("baseline-pending");
     let (path, bytes) = recorded(&dir);
     let pending = dir.0.join("memory-baseline.json.new");
     // A regression: the pending file gets it, the baseline does not, and the check still fails.
@@ -612,7 +588,7 @@ fn update_new_writes_a_pending_file_for_review() {
 
 #[test]
 fn a_corrupt_or_half_written_file_is_an_error_naming_it_and_is_left_alone() {
-    let dir = TempDir::new("corrupt");
+    let dir = TempDir::new("baseline-corrupt");
     let (path, good) = recorded(&dir);
     let cases: [(&[u8], &str); 4] = [
         (
@@ -665,8 +641,8 @@ fn a_corrupt_or_half_written_file_is_an_error_naming_it_and_is_left_alone() {
 
 #[test]
 fn a_seed_file_is_read_and_recorded_into_the_current_format() {
-    let dir = TempDir::new("seed");
-    let path = dir.file();
+    let dir = TempDir::new("baseline-seed");
+    let path = baseline_file(&dir);
     std::fs::write(
         &path,
         r#"{
@@ -725,8 +701,8 @@ fn a_seed_file_is_read_and_recorded_into_the_current_format() {
 
 #[test]
 fn a_profile_is_checked_against_its_entry() {
-    let dir = TempDir::new("profile");
-    let path = dir.file();
+    let dir = TempDir::new("baseline-profile");
+    let path = baseline_file(&dir);
     let heap = common::fixture("dhat-rs-heap.json");
     let record = options(Update::Record, false, 5.0);
     assert!(check_profile(&heap, &path, "main", &record).unwrap().passed);
@@ -821,8 +797,8 @@ fn refused(path: &Path, profile: &str, entry_holds: &str, profile_holds: &str) {
 
 /// A baseline file in a directory of its own with the entry `main` recorded from `profile`.
 fn recorded_from(profile: &str) -> (TempDir, PathBuf) {
-    let dir = TempDir::new(profile.trim_end_matches(".json"));
-    let path = dir.file();
+    let dir = TempDir::new(&format!("baseline-{}", profile.trim_end_matches(".json")));
+    let path = baseline_file(&dir);
     let v = check_main(profile, &path, Update::Record).unwrap();
     assert!(v.passed && v.wrote.is_some(), "{v}");
     (dir, path)
@@ -893,8 +869,8 @@ fn an_ad_hoc_entry_records_its_kind_and_compares_units_with_units() {
 
 #[test]
 fn an_entry_without_measures_holds_bytes_and_blocks() {
-    let dir = TempDir::new("old-entry");
-    let path = dir.file();
+    let dir = TempDir::new("baseline-old-entry");
+    let path = baseline_file(&dir);
     // As every baseline before entries said what they measure, and as a test records one.
     let old = r#"{"dhat_kit_baseline": 1, "entries": {"main": {"total_bytes": 116113, "total_blocks": 789}}}"#;
     std::fs::write(&path, old).unwrap();
