@@ -549,8 +549,7 @@ fn a_region_entered_from_a_thread_local_destructor_after_the_hand_over_is_safe()
         .env("DHAT_KIT_TLS_LATE_CHILD", "1")
         .output()
         .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text = common::output_text(&out);
     assert!(out.status.success(), "{}: {text}", out.status);
     assert!(text.contains("joined"), "{text}");
 }
