@@ -6,17 +6,8 @@
 
 mod common;
 
+use common::printed;
 use dhat_kit::profile::{self, Kind, Profile};
-
-/// The figures of a "Total: 17,170 bytes in 115 blocks"-style line from a producer's stderr.
-fn printed(stderr: &str, label: &str) -> Option<(u64, u64)> {
-    let line = stderr.lines().find(|l| l.starts_with(label))?;
-    let nums: Vec<u64> = line[label.len()..]
-        .split_whitespace()
-        .filter_map(|w| w.replace(',', "").parse().ok())
-        .collect();
-    Some((nums[0], *nums.get(1).unwrap_or(&0)))
-}
 
 fn sum(v: &serde_json::Value, key: &str) -> u64 {
     v["pps"]

@@ -112,17 +112,30 @@ pub fn view(file: &std::path::Path) -> Option<String> {
     }
 }
 
+/// The whole numbers after `label` on the first line of `text` that starts with it (`17,170`
+/// read as 17170), or `None` when no line does.
+fn numbers_after(text: &str, label: &str) -> Option<Vec<u64>> {
+    let rest = text.lines().find_map(|l| l.strip_prefix(label))?;
+    Some(
+        rest.split_whitespace()
+            .filter_map(|w| w.replace(',', "").parse().ok())
+            .collect(),
+    )
+}
+
 /// `(amount, count)` from a viewer line such as `At t-gmax: 64,888 bytes (100%) in 866 blocks`.
 pub fn viewer_figures(viewer: &str, label: &str) -> (u64, u64) {
-    let line = viewer
-        .lines()
-        .find(|l| l.starts_with(label))
-        .unwrap_or_else(|| panic!("no {label} line in:\n{viewer}"));
-    let nums: Vec<u64> = line
-        .split_whitespace()
-        .filter_map(|w| w.replace(',', "").parse().ok())
-        .collect();
+    let nums =
+        numbers_after(viewer, label).unwrap_or_else(|| panic!("no {label} line in:\n{viewer}"));
     (nums[0], *nums.last().unwrap())
+}
+
+/// `(amount, count)` of a "17,170 bytes in 115 blocks" line that starts with `label` in a
+/// producer's stderr (a fixture's `Total:`, dhat's `dhat: Total:`), the count 0 where the line has
+/// none (`Reads:     4,832 bytes`); `None` when no line starts with `label`.
+pub fn printed(stderr: &str, label: &str) -> Option<(u64, u64)> {
+    let nums = numbers_after(stderr, label)?;
+    Some((nums[0], nums.get(1).copied().unwrap_or(0)))
 }
 
 /// For a test binary without libtest's harness (`harness = false`, run as one test): answers
