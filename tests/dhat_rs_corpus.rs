@@ -4,6 +4,8 @@
 //! at t-gmax than at its maximum (`gbk > mbk`, legal) reads, and what the command does with a
 //! profile (summary, top, diff, flame graph, baseline check) works on it.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -12,22 +14,13 @@ use dhat_kit::baseline::{compare, Figures, METRICS};
 
 /// "17,170 bytes in 115 blocks" after `label` in dhat's stderr (`dhat: Total: ...`).
 fn printed(stderr: &str, label: &str) -> (u64, u64) {
-    let line = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix(label))
-        .unwrap_or_else(|| panic!("no {label} in {stderr}"));
-    let nums: Vec<u64> = line
-        .split_whitespace()
-        .filter_map(|w| w.replace(',', "").parse().ok())
-        .collect();
-    (nums[0], nums[1])
+    common::printed(stderr, label).unwrap_or_else(|| panic!("no {label} in {stderr}"))
 }
 
 #[test]
 fn a_real_dhat_rs_profile_reads_with_the_totals_dhat_printed() {
-    let dir = std::env::temp_dir().join(format!("dhat-kit-rs-corpus-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file: PathBuf = dir.join("dhat-heap.json");
+    let dir = common::TempDir::new("rs-corpus");
+    let file: PathBuf = dir.0.join("dhat-heap.json");
     let out = Command::new(env!("CARGO_BIN_EXE_dhat-rs-workload"))
         .arg(&file)
         .output()
@@ -87,5 +80,4 @@ fn a_real_dhat_rs_profile_reads_with_the_totals_dhat_printed() {
     }
     let now = Figures::from_profile(&p);
     assert!(compare("workload", &now, &now, 0.0, &METRICS).passed());
-    std::fs::remove_dir_all(dir).unwrap();
 }
