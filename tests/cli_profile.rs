@@ -87,11 +87,10 @@ fn units_follow_the_file() {
 
 #[test]
 fn written_profiles_read_back_equal_and_in_order() {
-    let dir = std::env::temp_dir().join(format!("dhat-kit-cli-profile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::TempDir::new("cli-profile-written");
     for (name, _) in ALL {
         let p = profile::read(common::fixture(&format!("{name}.json"))).unwrap();
-        let out = dir.join(format!("{name}.json"));
+        let out = dir.0.join(format!("{name}.json"));
         p.write(&out).unwrap();
         let back: Profile = profile::read(&out).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, p, "{name}");
@@ -108,5 +107,4 @@ fn written_profiles_read_back_equal_and_in_order() {
             serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
         assert_eq!(written, orig, "{name}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -219,10 +219,9 @@ fn main() {
         return;
     }
     by_hand();
-    let home = std::env::temp_dir().join(format!("dhat-kit-criterion-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
+    let home = common::TempDir::new("criterion");
 
-    let first = run_child(&home);
+    let first = run_child(&home.0);
     // 4,183 bytes: 4.0850 KiB to criterion's four decimals.
     assert_eq!(format!("{:.4}", 4183.0 / 1024.0), "4.0850");
     check(&first, "alloc/workload", "4.0850 KiB");
@@ -239,7 +238,7 @@ fn main() {
     check(&first, "peak/batched_ref", "256.00  B");
 
     // The second run compares with the baseline the first one saved.
-    let second = run_child(&home);
+    let second = run_child(&home.0);
     check(&second, "alloc/buffer", "4.0000 KiB");
     let after = &second[second.find("alloc/buffer").unwrap()..];
     let after = &after[..after.find("alloc/batched").unwrap_or(after.len())];
@@ -247,6 +246,5 @@ fn main() {
         after.contains("change:") || after.contains("No change"),
         "no comparison with the saved baseline:\n{second}"
     );
-    let _ = std::fs::remove_dir_all(&home);
     println!("criterion_memory: ok");
 }

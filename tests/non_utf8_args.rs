@@ -51,9 +51,8 @@ fn main() {
         }
         return;
     }
-    let dir = std::env::temp_dir().join(format!("dhat-kit-non-utf8-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("dhat-peak.json");
+    let dir = common::TempDir::new("non-utf8");
+    let file = dir.0.join("dhat-peak.json");
     let out = Command::new(std::env::current_exe().unwrap())
         .arg(OsStr::from_bytes(b"caf\xe9"))
         .env(CHILD, &file)
@@ -67,6 +66,5 @@ fn main() {
     );
     let profile = dhat_kit::profile::read(&file).unwrap();
     assert!(profile.cmd.ends_with(" caf\u{FFFD}"), "{}", profile.cmd);
-    std::fs::remove_dir_all(dir).unwrap();
     println!("non_utf8_args: 1 passed, 0 failed");
 }

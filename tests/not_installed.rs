@@ -31,8 +31,8 @@ fn growth_refuses_to_fit_zeros() {
 
 #[test]
 fn the_peak_profiler_refuses_to_write_zeros() {
-    let dir = std::env::temp_dir().join(format!("dhat-kit-not-installed-{}", std::process::id()));
-    let file = dir.join("dhat-peak.json");
+    let dir = common::TempDir::new("not-installed-peak");
+    let file = dir.0.join("dhat-peak.json");
     let err = dhat_kit::Profiler::builder()
         .mode(dhat_kit::Mode::Peak)
         .file(&file)
