@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod support;
-use support::{fixture, ok, path, run, thousands};
+use support::{fixture, ok, path, run, thousands, TempDir};
 
 fn dhat_kit(args: &[&std::ffi::OsStr]) -> Output {
     run(args)
@@ -344,7 +344,7 @@ fn diff_matches_sites_across_builds_by_location_not_address() {
         }
     }
     assert!(grown > 0);
-    let dir = tempdir("diff");
+    let dir = TempDir::new("cli_commands", "diff");
     let after = dir.join("after.json");
     std::fs::write(&after, serde_json::to_string(&v).unwrap()).unwrap();
     let out = ok(&[
@@ -385,7 +385,6 @@ fn diff_matches_sites_across_builds_by_location_not_address() {
         md.starts_with("| before | after | delta | change | total |"),
         "{md}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -454,8 +453,8 @@ fn large_profile(dir: &Path, bytes: usize) -> PathBuf {
 
 #[test]
 fn a_progress_bar_shows_for_a_large_file_on_a_terminal_and_never_in_a_pipe() {
-    let dir = tempdir("progress");
-    let file = large_profile(&dir, 51_000_000);
+    let dir = TempDir::new("cli_commands", "progress");
+    let file = large_profile(&dir.0, 51_000_000);
     assert!(std::fs::metadata(&file).unwrap().len() > 50_000_000);
     // Piped (as in CI): the summary on stdout, nothing at all on stderr.
     let piped = run(&["summary", &file.display().to_string()]);
@@ -496,25 +495,24 @@ fn a_progress_bar_shows_for_a_large_file_on_a_terminal_and_never_in_a_pipe() {
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&small.stdout).contains("reading "));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn flamegraph_writes_an_svg_with_the_stacks() {
-    let dir = tempdir("flame");
+    let dir = TempDir::new("cli_commands", "flame");
     for (name, needle) in [
         ("dhat-rs-heap.json", "dhat_rs_fixture::tokenize"),
         ("valgrind-heap.json", "grow_table"),
         ("dhat-kit-peak.json", "region Interpreter::call_function"),
     ] {
-        let svg = dir.join(format!("{name}.svg"));
+        let svg = dir.0.join(format!("{name}.svg"));
         ok(&["flamegraph", &path(name), "-o", svg.to_str().unwrap()]);
         let text = std::fs::read_to_string(&svg).unwrap();
         assert!(text.starts_with("<?xml") && text.contains("<svg"), "{name}");
         assert!(text.contains(needle), "{name}: {needle}");
     }
     // No temporary file left behind.
-    let left: Vec<_> = std::fs::read_dir(&dir)
+    let left: Vec<_> = std::fs::read_dir(&dir.0)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
@@ -522,7 +520,6 @@ fn flamegraph_writes_an_svg_with_the_stacks() {
         left.iter().all(|n| n.to_string_lossy().ends_with(".svg")),
         "{left:?}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// A profile named with bytes that are not UTF-8 gives its default outputs its name as it is.
@@ -531,8 +528,8 @@ fn flamegraph_writes_an_svg_with_the_stacks() {
 fn a_default_output_keeps_a_name_that_is_not_utf8() {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
-    let dir = tempdir("non-utf8");
-    let input = dir.join(OsStr::from_bytes(b"bad\xff.json"));
+    let dir = TempDir::new("cli_commands", "non-utf8");
+    let input = dir.0.join(OsStr::from_bytes(b"bad\xff.json"));
     std::fs::copy(fixture("valgrind-heap.json"), &input).unwrap();
     for (args, made) in [
         (&["flamegraph"][..], &b"bad\xff.svg"[..]),
@@ -541,18 +538,17 @@ fn a_default_output_keeps_a_name_that_is_not_utf8() {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
             .args(args)
             .arg(&input)
-            .current_dir(&dir)
+            .current_dir(&dir.0)
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
-        assert!(dir.join(OsStr::from_bytes(made)).is_file(), "{out:?}");
+        assert!(dir.0.join(OsStr::from_bytes(made)).is_file(), "{out:?}");
     }
-    let names: Vec<_> = std::fs::read_dir(&dir)
+    let names: Vec<_> = std::fs::read_dir(&dir.0)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names.len(), 3, "{names:?}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Runs the command in `dir` with `stdin` as its standard input.
@@ -574,7 +570,7 @@ fn run_piped(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
 
 #[test]
 fn a_profile_is_read_from_standard_input_as_dash() {
-    let dir = tempdir("stdin");
+    let dir = TempDir::new("cli_commands", "stdin");
     let heap = std::fs::read(fixture("valgrind-heap.json")).unwrap();
     let file = path("valgrind-heap.json");
     std::fs::write(
@@ -589,9 +585,9 @@ fn a_profile_is_read_from_standard_input_as_dash() {
         &["check", "--budget", "budget.toml"],
         &["check", "--budget", "budget.toml", "--format", "json"],
     ] {
-        let piped = run_piped(&dir, &[&args[..1], &["-"], &args[1..]].concat(), &heap);
+        let piped = run_piped(&dir.0, &[&args[..1], &["-"], &args[1..]].concat(), &heap);
         let named = run_piped(
-            &dir,
+            &dir.0,
             &[&args[..1], &[file.as_str()], &args[1..]].concat(),
             b"",
         );
@@ -615,51 +611,53 @@ fn a_profile_is_read_from_standard_input_as_dash() {
     // Either side of a diff, with the other a file.
     let diff = ok(&["diff", &file, &file]);
     assert_eq!(
-        String::from_utf8(run_piped(&dir, &["diff", "-", &file], &heap).stdout).unwrap(),
+        String::from_utf8(run_piped(&dir.0, &["diff", "-", &file], &heap).stdout).unwrap(),
         diff
     );
     assert_eq!(
-        String::from_utf8(run_piped(&dir, &["diff", &file, "-"], &heap).stdout).unwrap(),
+        String::from_utf8(run_piped(&dir.0, &["diff", &file, "-"], &heap).stdout).unwrap(),
         diff
     );
     // A default output is named after stdin, and the title says it.
-    let out = run_piped(&dir, &["flamegraph", "-"], &heap);
+    let out = run_piped(&dir.0, &["flamegraph", "-"], &heap);
     assert!(out.status.success(), "{out:?}");
     let svg = std::fs::read_to_string(dir.join("stdin.svg")).unwrap();
     assert!(svg.contains("stdin: total-bytes"), "{}", &svg[..400]);
-    let out = run_piped(&dir, &["convert", "--to", "folded", "-", "-o", "-"], &heap);
+    let out = run_piped(
+        &dir.0,
+        &["convert", "--to", "folded", "-", "-o", "-"],
+        &heap,
+    );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         ok(&["convert", "--to", "folded", &file, "-o", "-"])
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn standard_input_is_read_as_one_profile_and_named_in_errors() {
-    let dir = tempdir("stdin-bad");
+    let dir = TempDir::new("cli_commands", "stdin-bad");
     let heap = std::fs::read(fixture("valgrind-heap.json")).unwrap();
-    let out = run_piped(&dir, &["diff", "-", "-"], &heap);
+    let out = run_piped(&dir.0, &["diff", "-", "-"], &heap);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
         "dhat-kit: stdin: expected one profile read from standard input; give the other as a \
          file\n"
     );
-    let out = run_piped(&dir, &["summary", "-"], b"{\"dhatFileVersion\": 1}");
+    let out = run_piped(&dir.0, &["summary", "-"], b"{\"dhatFileVersion\": 1}");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.starts_with("dhat-kit: stdin: "), "{err}");
     assert!(err.contains("version"), "{err}");
-    let out = run_piped(&dir, &["summary", "-"], b"");
+    let out = run_piped(&dir.0, &["summary", "-"], b"");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.starts_with("dhat-kit: stdin: "), "{err}");
     // A file named `-` is read as `./-`.
     std::fs::write(dir.join("-"), &heap).unwrap();
-    let out = run_piped(&dir, &["summary", "./-"], b"");
+    let out = run_piped(&dir.0, &["summary", "./-"], b"");
     assert!(out.status.success(), "{out:?}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -672,12 +670,6 @@ fn every_subcommand_has_help() {
     for flag in ["--by", "--group-by", "--format", "--stack", "-n"] {
         assert!(out.contains(flag), "{flag}: {out}");
     }
-}
-
-fn tempdir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dhat-kit-cli-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Bad files: (name, contents, what the error must say about where).
@@ -836,7 +828,7 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
 
 #[test]
 fn bad_input_exits_2_with_one_line_naming_file_expectation_and_place() {
-    let dir = tempdir("bad");
+    let dir = TempDir::new("cli_commands", "bad");
     let files = bad_files();
     assert!(files.len() >= 25);
     for (name, bytes, place) in &files {
@@ -867,7 +859,7 @@ fn bad_input_exits_2_with_one_line_naming_file_expectation_and_place() {
         }
     }
     // A missing file and a directory.
-    for missing in [dir.join("missing.json"), dir.clone()] {
+    for missing in [dir.join("missing.json"), dir.0.clone()] {
         let out = dhat_kit(&["summary".as_ref(), missing.as_os_str()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
@@ -877,12 +869,12 @@ fn bad_input_exits_2_with_one_line_naming_file_expectation_and_place() {
             "{stderr}"
         );
     }
-    let out = dhat_kit(&["summary".as_ref(), dir.as_os_str()]);
+    let out = dhat_kit(&["summary".as_ref(), dir.0.as_os_str()]);
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
             "dhat-kit: {}: expected a file, found a directory, at open\n",
-            dir.display()
+            dir.0.display()
         )
     );
     // diff names the bad one of its two files.
@@ -894,7 +886,6 @@ fn bad_input_exits_2_with_one_line_naming_file_expectation_and_place() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("fs-out-of-range.json"));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// What real producers write is read: Valgrind leaves a point's `mb` at 0 unless one of its
@@ -910,7 +901,7 @@ fn live_figures_above_a_points_maximum_are_read() {
         "\"mb\":0,\"mbk\":0\n  ,\"gb\":4096,\"gbk\":7\n  ,\"eb\":100,\"ebk\":7",
         1,
     );
-    let dir = tempdir("legal");
+    let dir = TempDir::new("cli_commands", "legal");
     let file = dir.join("mb-zero.json");
     std::fs::write(&file, legal).unwrap();
     let f = file.display().to_string();
@@ -932,7 +923,6 @@ fn live_figures_above_a_points_maximum_are_read() {
         ok(&args);
     }
     ok(&["diff", &path("valgrind-heap.json"), &f]);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Written to a device (`-o /dev/null`), an output is written in place: the device stays one.
@@ -1041,7 +1031,7 @@ fn top_names_an_ad_hoc_figure_in_units_and_events() {
 /// the message called it), and a fraction is still a fraction.
 #[test]
 fn a_figure_past_the_largest_integer_is_said_to_be_one() {
-    let dir = tempdir("huge");
+    let dir = TempDir::new("cli_commands", "huge");
     for (name, says) in [
         (
             "huge-tb.json",
