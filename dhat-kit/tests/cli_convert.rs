@@ -14,7 +14,7 @@ use dhat_kit::analyze::Metric;
 use dhat_kit::profile::{Frame, Profile};
 
 mod support;
-use support::{ok, run};
+use support::{ok, run, TempDir};
 
 /// Every fixture a reader must take: Valgrind (heap, copy, ad-hoc, and a C++ program with a
 /// function GCC specialised, [`CLONES`]), dhat-rs (heap, ad-hoc), dhat-kit (peak).
@@ -36,12 +36,6 @@ const CLONES: &str = "valgrind-cpp-clones";
 
 fn fixture(name: &str) -> PathBuf {
     support::fixture(&format!("{name}.json"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dhat-kit-convert-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Runs `dhat-kit convert FILE --to TO -o OUT`, which must succeed.
@@ -224,10 +218,10 @@ fn pprof_top_agrees_with_dhat_kit_top() {
     if Command::new("go").arg("version").output().is_err() {
         return skip("pprof check: `go` not found (apt-get install golang)");
     }
-    let dir = temp_dir("pprof");
+    let dir = TempDir::new("cli_convert", "pprof");
     for name in FIXTURES {
         let file = fixture(name);
-        let out = dir.join(format!("{name}.pb.gz"));
+        let out = dir.0.join(format!("{name}.pb.gz"));
         let out_s = out.to_str().unwrap();
         convert(&file, "pprof", out_s);
         let gz = std::fs::read(&out).unwrap();
@@ -282,7 +276,6 @@ fn pprof_top_agrees_with_dhat_kit_top() {
             assert!(!bad.status.success(), "{name}: no gmax_bytes sample type");
         }
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Each stack of `p` with total bytes, leaf first, as `go tool pprof -traces` names its frames:
@@ -367,13 +360,13 @@ fn pprof_traces_are_the_stacks_with_their_inlined_frames_and_need_no_binary() {
     if Command::new("go").arg("version").output().is_err() {
         return skip("pprof check: `go` not found (apt-get install golang)");
     }
-    let dir = temp_dir("pprof-traces");
+    let dir = TempDir::new("cli_convert", "pprof-traces");
     let mut inlined = 0;
     // The frames of CLONES are named by their function, not as written (which this test's
     // stacks have): a_function_and_its_copies_are_one_in_every_format reads its traces.
     for name in FIXTURES.into_iter().filter(|&name| name != CLONES) {
         let file = fixture(name);
-        let out = dir.join(format!("{name}.pb.gz"));
+        let out = dir.0.join(format!("{name}.pb.gz"));
         convert(&file, "pprof", out.to_str().unwrap());
         let p = dhat_kit::profile::read(&file).unwrap();
         // pprof looks for no binary to symbolise with: the profile has a mapping that says its
@@ -393,7 +386,6 @@ fn pprof_traces_are_the_stacks_with_their_inlined_frames_and_need_no_binary() {
     // Valgrind's copy profile (`_dl_start_final` into `_dl_start`) and dhat-rs's heap profile
     // have inlined frames.
     assert!(inlined > 10, "{inlined}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Drives speedscope's own page in headless Chromium: loads the profile through its
@@ -542,14 +534,14 @@ fn speedscope_loads_every_fixture() {
     let Some(tools) = speedscope_tools() else {
         return;
     };
-    let dir = temp_dir("speedscope");
+    let dir = TempDir::new("cli_convert", "speedscope");
     for name in FIXTURES {
         let file = fixture(name);
-        let out = dir.join(format!("{name}.speedscope.json"));
+        let out = dir.0.join(format!("{name}.speedscope.json"));
         convert(&file, "speedscope", out.to_str().unwrap());
         let p = dhat_kit::profile::read(&file).unwrap();
         let profiles = 2 + if p.bklt { 4 } else { 0 } + if p.bkacc { 2 } else { 0 };
-        let (loaded, sandwich) = load_in_speedscope(&tools, &dir, &out, name);
+        let (loaded, sandwich) = load_in_speedscope(&tools, &dir.0, &out, name);
         // The first profile, by name, and the count of them (one per figure).
         let unit = p.unit_plural();
         let title = format!("{unit} total: {name}.json (1/{profiles})");
@@ -567,7 +559,6 @@ fn speedscope_loads_every_fixture() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// A heap profile of `points` program points, stacks of 2 to 9 frames under `main` out of 300
@@ -611,7 +602,7 @@ fn many_points(points: usize) -> String {
 /// threads and joined, make a file speedscope loads, whose samples are the fold's stacks.
 #[test]
 fn speedscope_loads_a_profile_of_many_parts() {
-    let dir = temp_dir("speedscope-parts");
+    let dir = TempDir::new("cli_convert", "speedscope-parts");
     let file = dir.join("many.json");
     std::fs::write(&file, many_points(40_000)).unwrap();
     let out = dir.join("many.speedscope.json");
@@ -641,10 +632,9 @@ fn speedscope_loads_a_profile_of_many_parts() {
         }
     }
     let Some(tools) = speedscope_tools() else {
-        let _ = std::fs::remove_dir_all(dir);
         return;
     };
-    let (loaded, sandwich) = load_in_speedscope(&tools, &dir, &out, "many");
+    let (loaded, sandwich) = load_in_speedscope(&tools, &dir.0, &out, "many");
     assert!(
         loaded.contains("bytes total: many.json (1/6)"),
         "no first profile in:\n{loaded}"
@@ -653,16 +643,15 @@ fn speedscope_loads_a_profile_of_many_parts() {
         sandwich.lines().any(|l| l.trim() == "app::main"),
         "no app::main in the sandwich view:\n{sandwich}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn folded_is_the_fold_of_the_library_and_adds_up() {
-    let dir = temp_dir("folded");
+    let dir = TempDir::new("cli_convert", "folded");
     for name in FIXTURES {
         let file = fixture(name);
         let p = dhat_kit::profile::read(&file).unwrap();
-        let out = dir.join(format!("{name}.folded"));
+        let out = dir.0.join(format!("{name}.folded"));
         convert(&file, "folded", out.to_str().unwrap());
         let text = std::fs::read_to_string(&out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -690,7 +679,6 @@ fn folded_is_the_fold_of_the_library_and_adds_up() {
             .sum();
         assert_eq!(sum, p.totals().blocks, "{name}");
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -701,7 +689,7 @@ fn a_function_and_its_copies_are_one_in_every_format() {
         p.ftbl.iter().any(|f| f.contains("[clone .constprop.0]")),
         "the fixture has GCC's copy"
     );
-    let dir = temp_dir("clones");
+    let dir = TempDir::new("cli_convert", "clones");
     let copy = |s: &str| s.contains("[clone") || s.contains("constprop");
 
     // Folded stacks: one frame, the copies' figures added up where their stacks meet.
@@ -766,12 +754,11 @@ fn a_function_and_its_copies_are_one_in_every_format() {
         let frames: Vec<&String> = traces.keys().flatten().collect();
         assert!(!frames.iter().any(|f| copy(f)), "{frames:?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn without_output_it_writes_into_the_current_directory_with_the_formats_extension() {
-    let dir = temp_dir("default-name");
+    let dir = TempDir::new("cli_convert", "default-name");
     let file = fixture("valgrind-heap");
     for (to, name) in [
         ("pprof", "valgrind-heap.pb.gz"),
@@ -780,7 +767,7 @@ fn without_output_it_writes_into_the_current_directory_with_the_formats_extensio
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
             .args(["convert", file.to_str().unwrap(), "--to", to])
-            .current_dir(&dir)
+            .current_dir(&dir.0)
             .output()
             .unwrap();
         assert!(out.status.success(), "{to}");
@@ -797,7 +784,6 @@ fn without_output_it_writes_into_the_current_directory_with_the_formats_extensio
         help.contains("pprof and speedscope ignore it") && help.contains("reads and writes"),
         "{help}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Runs `dhat-kit convert ARGS`, which must exit 2 (bad input): its stderr.
@@ -809,7 +795,7 @@ fn refused(args: &[&str]) -> String {
 
 #[test]
 fn bad_input_exits_2_naming_the_file() {
-    let dir = temp_dir("bad");
+    let dir = TempDir::new("cli_convert", "bad");
     let missing = dir.join("missing.json");
     let err = refused(&[missing.to_str().unwrap(), "--to", "pprof"]);
     assert!(
@@ -847,14 +833,13 @@ fn bad_input_exits_2_naming_the_file() {
         unwritable.to_str().unwrap(),
     ]);
     assert!(err.contains("no-such-dir/out.pb.gz"), "{err}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// An ad-hoc profile whose units add up beyond pprof's signed 64-bit values: the error names the
 /// profile (the output is not at fault) and the figure in the profile's units.
 #[test]
 fn a_figure_beyond_pprofs_range_names_the_profile_and_its_units() {
-    let dir = temp_dir("range");
+    let dir = TempDir::new("cli_convert", "range");
     let file = dir.join("huge.json");
     std::fs::write(
         &file,
@@ -887,7 +872,6 @@ fn a_figure_beyond_pprofs_range_names_the_profile_and_its_units() {
     assert!(!out_file.exists(), "nothing written");
     // The other formats hold the figure.
     convert(&file, "folded", dir.join("huge.folded").to_str().unwrap());
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// The README's `-hide` pattern, as `go tool pprof -top FILE` runs (its names demangled where
@@ -899,7 +883,7 @@ fn the_readmes_hide_pattern_leaves_the_programs_functions() {
     if Command::new("go").arg("version").output().is_err() {
         return skip("pprof check: `go` not found (apt-get install golang)");
     }
-    let dir = temp_dir("readme-hide");
+    let dir = TempDir::new("cli_convert", "readme-hide");
     let out = dir.join("dhat-rs-heap.pb.gz");
     convert(&fixture("dhat-rs-heap"), "pprof", out.to_str().unwrap());
     let hide = "^(malloc|calloc|realloc|__rust.*|alloc::.*|core::.*|std::.*|hashbrown::.*|<.*)$";
@@ -918,5 +902,4 @@ fn the_readmes_hide_pattern_leaves_the_programs_functions() {
         readme.unwrap().contains(&format!("-hide='{hide}'")),
         "the README shows this pattern"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
