@@ -370,15 +370,13 @@ impl Symbols {
             let name = sym
                 .name()
                 .map_or_else(|| "???".to_owned(), |n| format!("{n:#}"));
-            let text = match (sym.filename(), sym.lineno()) {
-                (Some(file), Some(line)) => format!(
-                    "{ip:#x}: {name} ({}:{line}:{})",
-                    from_crate(file).display(),
-                    sym.colno().unwrap_or(0)
-                ),
-                _ => format!("{ip:#x}: {name}"),
-            };
-            texts.push(text);
+            texts.push(frame_text(
+                ip,
+                &name,
+                sym.filename(),
+                sym.lineno(),
+                sym.colno(),
+            ));
         });
         if texts.is_empty() {
             texts.push(format!("{ip:#x}: ???"));
@@ -394,6 +392,27 @@ impl Symbols {
         ftbl.push(text.clone().into());
         self.by_text.insert(text, i);
         i
+    }
+}
+
+/// A frame as the file writes it: `0x1a2b: app::parse (app/src/p.rs:12:5)`; a file whose debug
+/// information gives no line keeps its file, at line 0 as dhat writes it (`de.rs:0:0`), so that
+/// its sites match dhat's and group by file; a frame without a file is its name alone.
+fn frame_text(
+    ip: usize,
+    name: &str,
+    file: Option<&std::path::Path>,
+    line: Option<u32>,
+    column: Option<u32>,
+) -> String {
+    match file {
+        Some(file) => format!(
+            "{ip:#x}: {name} ({}:{}:{})",
+            from_crate(file).display(),
+            line.unwrap_or(0),
+            column.unwrap_or(0)
+        ),
+        None => format!("{ip:#x}: {name}"),
     }
 }
 
@@ -425,6 +444,26 @@ fn from_crate(path: &std::path::Path) -> &std::path::Path {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A frame whose debug information gives a file but no line keeps its file (it was written
+    /// with its name alone, so that `diff` against dhat's profile of the same work, which writes
+    /// `de.rs:0:0`, showed the site as new on one side and gone on the other).
+    #[test]
+    fn a_frame_without_a_line_keeps_its_file() {
+        let file = std::path::Path::new("/r/src/serde_json-1.0.1/src/de.rs");
+        assert_eq!(
+            frame_text(0x1b65, "serde_json::de::f", Some(file), None, None),
+            "0x1b65: serde_json::de::f (serde_json-1.0.1/src/de.rs:0:0)"
+        );
+        assert_eq!(
+            frame_text(0x1b65, "app::g", Some(file), Some(12), Some(5)),
+            "0x1b65: app::g (serde_json-1.0.1/src/de.rs:12:5)"
+        );
+        assert_eq!(
+            frame_text(0x1b65, "???", None, Some(3), None),
+            "0x1b65: ???"
+        );
+    }
 
     #[test]
     fn a_source_path_starts_at_its_crate() {
