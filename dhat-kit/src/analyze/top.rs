@@ -46,6 +46,9 @@ pub struct Top {
     pub group_by: GroupBy,
     /// The profile's unit (`bytes`, or `units` for ad-hoc profiles).
     pub unit: String,
+    /// Whether the profile is sampled (a dhat-kit sampled profile): its rows' figures are
+    /// estimates, which differ from run to run of the same work (its totals are exact).
+    pub estimated: bool,
     /// The ranked figure over the whole profile.
     pub total: u64,
     /// The rows, largest first.
@@ -210,6 +213,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
         by: opts.by,
         group_by: opts.group_by,
         unit: profile.unit_plural().to_owned(),
+        estimated: profile.mode == crate::profile::SAMPLED_MODE,
         total,
         rows,
         groups,
@@ -262,11 +266,12 @@ impl serde::Serialize for Top {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let t = self;
-        let mut out = s.serialize_struct("Top", 8)?;
+        let mut out = s.serialize_struct("Top", 9)?;
         out.serialize_field("schema", t.schema)?;
         out.serialize_field("by", &t.by)?;
         out.serialize_field("group_by", &t.group_by)?;
         out.serialize_field("unit", &t.unit)?;
+        out.serialize_field("estimated", &t.estimated)?;
         out.serialize_field("total", &t.total)?;
         let rows: Vec<RowJson<'_>> = t
             .rows
@@ -406,6 +411,12 @@ impl Top {
                 by
             ));
         }
+        if self.estimated {
+            notes.push(format!(
+                "a sampled profile's {what} figures are estimates, which differ from run to run \
+                 of the same work (its totals are exact)"
+            ));
+        }
         if self.rows.iter().any(|r| r.unsymbolised) {
             notes.push(UNSYMBOLISED_NOTE.to_owned());
         }
@@ -452,6 +463,30 @@ mod tests {
             pp(7, 0, &[1, 5]),
         ];
         p
+    }
+
+    /// A sampled profile's top says its rows are estimates, in the table and in JSON (it said
+    /// nothing, where every other command did); an exact profile's does not.
+    #[test]
+    fn a_sampled_profiles_rows_are_said_to_be_estimates() {
+        let exact = profile();
+        let mut sampled = profile();
+        sampled.mode = crate::profile::SAMPLED_MODE.to_owned();
+        for (p, estimated) in [(&exact, false), (&sampled, true)] {
+            let t = top(p, &TopOptions::default()).unwrap();
+            assert_eq!(t.estimated, estimated);
+            let text = t.render(p, Format::Table);
+            assert_eq!(
+                text.contains("a sampled profile's site figures are estimates"),
+                estimated,
+                "{text}"
+            );
+            let json = t.render(p, Format::Json);
+            assert!(
+                json.contains(&format!("\"estimated\": {estimated}")),
+                "{json}"
+            );
+        }
     }
 
     fn rows(by: Metric, group_by: GroupBy) -> Vec<(String, u64, usize)> {
