@@ -723,13 +723,19 @@ impl<'a> Frame<'a> {
         if self.is_cpp() || self.rust_path_head().is_some() {
             return None;
         }
-        fn base<'f>(f: &Frame<'f>) -> Option<&'f str> {
-            f.file
-                .map(|file| file.rsplit(['/', '\\']).next().unwrap_or(file))
+        // One file: the shorter path (Valgrind may write one with its directory and the other
+        // without) is the longer one's last components (`mod.rs` of `value/` is not of `vec/`).
+        fn same_file(a: &str, b: &str) -> bool {
+            a.rsplit(['/', '\\'])
+                .zip(b.rsplit(['/', '\\']))
+                .all(|(x, y)| x == y)
         }
         let krate = physical.rust_path_head()?;
-        (!physical.is_cpp() && base(self).is_some() && base(self) == base(physical))
-            .then_some(krate)
+        let same = match (self.file, physical.file) {
+            (Some(a), Some(b)) => same_file(a, b),
+            _ => false,
+        };
+        (!physical.is_cpp() && same).then_some(krate)
     }
 }
 
@@ -1144,6 +1150,29 @@ mod tests {
         assert_eq!(
             crate_via("0x1: {closure#0} (main.rs:2)", "0x1: main (main.rs:9)"),
             None
+        );
+        // Files of one name in two directories are two files: serde_json's `Value::clone`,
+        // inlined into alloc's `Vec::clone`, is serde_json's (it was put under `alloc`).
+        assert_eq!(
+            crate_via(
+                "0x1: clone (/r/serde_json-1.0.154/src/value/mod.rs:151)",
+                "0x1: <alloc::vec::Vec<T,A> as core::clone::Clone>::clone (/rustc/h/library/alloc/src/vec/mod.rs:3749)"
+            ),
+            None
+        );
+        assert_eq!(
+            crate_via(
+                "0x1: clone (value/mod.rs:151)",
+                "0x1: <alloc::vec::Vec<T> as Clone>::clone (vec/mod.rs:3749)"
+            ),
+            None
+        );
+        assert_eq!(
+            crate_via(
+                "0x1: {closure#0} (app/src/lib.rs:5)",
+                "0x1: app::run (/home/me/app/src/lib.rs:9)"
+            ),
+            Some("app")
         );
     }
     use super::*;
