@@ -220,7 +220,14 @@ fn a_thread_from_before_that_allocates_during_the_span_is_refused() {
         message.contains("other thread of this process ran meanwhile")
             || message.contains("kept running for 5 s"),
         "{message}"
-    );
+    ); // The neighbour has the name of the thread that started it (the test's, or the binary's),
+       // longer than Linux keeps: the message says it is cut.
+    if message.contains("ran meanwhile") {
+        assert!(
+            message.contains("; names as Linux keeps them, cut to 15 bytes)"),
+            "{message}"
+        );
+    }
 }
 
 /// A refused `measure_all` panics at the caller's line, in the test, not in dhat-kit's source.

@@ -63,8 +63,14 @@ impl Activity {
             .map(|t| t.name.as_str())
             .collect();
         (!ran.is_empty()).then(|| {
+            // Linux keeps 15 bytes of a thread's name: a test's name is cut there.
+            let cut = if ran.iter().any(|name| name.len() == 15) {
+                "; names as Linux keeps them, cut to 15 bytes"
+            } else {
+                ""
+            };
             format!(
-                "{} other thread{} of this process ran meanwhile ({})",
+                "{} other thread{} of this process ran meanwhile ({}{cut})",
                 ran.len(),
                 if ran.len() == 1 { "" } else { "s" },
                 ran.join(", ")
