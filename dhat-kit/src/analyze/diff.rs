@@ -248,6 +248,40 @@ fn pair(group_by: GroupBy, before: Vec<TopRow>, after: Vec<TopRow>) -> Vec<(Stri
             .1
             .push(r);
     }
+    // Valgrind names a function inlined where it has no name for it `UnknownInlinedFun`: a site
+    // of that name left on one side only is the site of its location left on the other side
+    // only, when there is exactly one.
+    let unknown = |key: &str| key.ends_with("\nUnknownInlinedFun");
+    let location = |key: &str| key.split_once('\n').map(|(at, _)| at.to_owned());
+    let lone: Vec<String> = by_key
+        .iter()
+        .filter(|(key, (b, a))| unknown(key) && (b.is_empty() != a.is_empty()))
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in lone {
+        let Some(at) = location(&key) else { continue };
+        let before_only = by_key[&key].1.is_empty();
+        let partners: Vec<String> = by_key
+            .iter()
+            .filter(|(other, (b, a))| {
+                **other != key
+                    && location(other).as_deref() == Some(at.as_str())
+                    && if before_only {
+                        b.is_empty() && !a.is_empty()
+                    } else {
+                        a.is_empty() && !b.is_empty()
+                    }
+            })
+            .map(|(other, _)| other.clone())
+            .collect();
+        if let [partner] = partners.as_slice() {
+            if let Some((b, a)) = by_key.remove(&key) {
+                let group = by_key.entry(partner.clone()).or_default();
+                group.0.extend(b);
+                group.1.extend(a);
+            }
+        }
+    }
     for (_, (b, mut a)) in by_key {
         if b.is_empty() || a.is_empty() {
             paired.extend(b.into_iter().map(|r| (r.site, r.value, 0)));
@@ -281,7 +315,14 @@ fn site_key(group_by: GroupBy, site: &str, frame: &str) -> String {
             // By its base name: dhat-rs cuts a file's path to its last components, dhat-kit's
             // sampled profiles keep it whole, Valgrind prints the base name.
             let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
-            format!("{base}:{line}\n{}", f.source_name())
+            // A closure, as the two manglings name it: legacy's `{{closure}}` (dhat-rs, dhat-kit)
+            // and v0's `{closure#1}` (Valgrind).
+            let name = f.source_name();
+            let closure = name == "{{closure}}" || name.starts_with("{closure#");
+            format!(
+                "{base}:{line}\n{}",
+                if closure { "{closure}" } else { name }
+            )
         }
         // A function known by its binary only (Valgrind's `main (in /build/app)`): by its name,
         // so that the program built under another name (`app-regress`) is the same site.
@@ -503,6 +544,71 @@ mod tests {
             .sites
             .iter()
             .any(|s| s.site == "app::refill(int) (clones.cpp:17)" && s.before == 0));
+    }
+
+    /// Valgrind's profile and dhat's of one Rust program: a closure named as each mangling names
+    /// it, and a function Valgrind could not name where it was inlined, are one site each (each
+    /// was one site gone and one new).
+    #[test]
+    fn valgrinds_and_dhats_names_of_one_rust_site_pair() {
+        let rust = |sites: &[(u64, &str)]| {
+            let ftbl: Vec<String> = std::iter::once("[root]".to_owned())
+                .chain(sites.iter().map(|(_, f)| format!("0x1: {f}")))
+                .collect();
+            let pps: Vec<String> = sites
+                .iter()
+                .enumerate()
+                .map(|(i, (tb, _))| format!(r#"{{"tb":{tb},"tbk":1,"fs":[{}]}}"#, i + 1))
+                .collect();
+            let json = format!(
+                r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,
+                "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+                "pps":[{}],"ftbl":{}}}"#,
+                pps.join(","),
+                serde_json::to_string(&ftbl).unwrap()
+            );
+            crate::profile::from_slice(json.as_bytes(), "r.json").unwrap()
+        };
+        let valgrind = rust(&[
+            (1_000, "{closure#1} (/w/app/src/main.rs:44)"),
+            (
+                700,
+                "UnknownInlinedFun (/r/serde_core-1.0.229/src/de/impls.rs:596)",
+            ),
+            (50, "app::other (/w/app/src/main.rs:9)"),
+        ]);
+        let dhat = rust(&[
+            (1_000, "app::make_json::{{closure}} (app/src/main.rs:44:13)"),
+            (
+                700,
+                "<serde_core::de::impls::StringVisitor as serde_core::de::Visitor>::visit_str (serde_core-1.0.229/src/de/impls.rs:596:5)",
+            ),
+            (60, "app::other (app/src/main.rs:9:5)"),
+        ]);
+        let d = diff(&valgrind, &dhat, &DiffOptions::default()).unwrap();
+        assert_eq!(d.changed, 1, "{:#?}", d.sites);
+        assert_eq!((d.sites[0].before, d.sites[0].after), (50, 60));
+        // An unnamed inlined function with two candidates at its location stays apart.
+        let two = rust(&[
+            (700, "a::f (serde_core-1.0.229/src/de/impls.rs:596:5)"),
+            (300, "b::g (serde_core-1.0.229/src/de/impls.rs:596:9)"),
+        ]);
+        let d = diff(
+            &valgrind,
+            &two,
+            &DiffOptions {
+                n: 0,
+                ..DiffOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            d.sites
+                .iter()
+                .any(|s| s.site.starts_with("UnknownInlinedFun") && s.after == 0),
+            "{:#?}",
+            d.sites
+        );
     }
 
     #[test]
