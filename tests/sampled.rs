@@ -689,16 +689,36 @@ fn summary_counts_the_stacks() {
             .is_some_and(|row| row.starts_with("summary-huge ")),
         "{stderr}"
     );
+    // A session that sampled nothing (an interval far above what it allocated) says what
+    // helps.
+    let out = child(
+        "summary-stacks",
+        &[
+            ("DHAT_KIT_TEST_FILE", file.to_str().unwrap()),
+            ("DHAT_KIT_TEST_INTERVAL", "1099511627776"),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("0 samples at 0 distinct call stacks")
+            && stderr.contains(
+                "dhat-kit: no allocation was sampled, so the profile knows no call stack"
+            )
+            && stderr.contains("a smaller interval (DHAT_KIT_SAMPLE_INTERVAL"),
+        "{stderr}"
+    );
     println!("sampled: the summary counts the stacks ok");
 }
 
 fn child_summary_stacks() {
     let file = std::env::var("DHAT_KIT_TEST_FILE").unwrap();
+    // By default every block sampled, exactly.
+    let interval = std::env::var("DHAT_KIT_TEST_INTERVAL").map_or(1, |i| i.parse().unwrap());
     let p = Profiler::builder()
         .mode(Mode::Sampled)
         .file(&file)
-        // Every block sampled, exactly.
-        .sample_interval(1)
+        .sample_interval(interval)
         .summary(true)
         .build()
         .unwrap();

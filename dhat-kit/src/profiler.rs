@@ -839,11 +839,19 @@ impl Profiler {
                 let stacks = profile.pps.iter().filter(|pp| !remainder(pp)).count();
                 let stacks = crate::units::Count(stacks as u64, "distinct call stack");
                 let samples = crate::analyze::summary(&profile).samples.unwrap_or(0);
+                let none = if samples == 0 {
+                    "dhat-kit: no allocation was sampled, so the profile knows no call stack: \
+                     its figures are all the unsampled remainder's; a smaller interval \
+                     (DHAT_KIT_SAMPLE_INTERVAL, or ProfilerBuilder::sample_interval) takes \
+                     samples\n"
+                } else {
+                    ""
+                };
                 let samples = crate::units::Count(samples, "sample");
                 let others = if others { OTHERS_WORKED } else { "" };
                 crate::note::note(&format!(
                     "dhat-kit: {process}\n{others}{}dhat-kit: {samples} at {stacks}; the profile \
-                     is in {}\n",
+                     is in {}\n{none}",
                     top_regions(&regions),
                     path.display()
                 ));
