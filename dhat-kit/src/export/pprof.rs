@@ -257,12 +257,29 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
         Ok(())
     })?;
 
+    // A sampled profile: period_type (11) and period (12), the mean interval in bytes between
+    // samples, as Go's heap profiles give theirs; its comment says the sites are estimates.
+    let summary = crate::analyze::summary(profile);
+    let sampled = summary.samples.zip(summary.sample_interval_bytes);
+    if let Some((_, interval)) = sampled {
+        msg.clear();
+        varint_field(&mut msg, 1, strings.id("space"));
+        varint_field(&mut msg, 2, strings.id("bytes"));
+        bytes_field(&mut gz, 11, &msg)?;
+        msg.clear();
+        varint_field(&mut msg, 12, interval);
+        gz.write_all(&msg)?;
+    }
     // comment (13), default_sample_type (14), then the string table (6) last, as every index
     // into it is known by now.
-    let comment = strings.id(&format!(
-        "dhat-kit: {} profile of `{}`",
-        profile.mode, profile.cmd
-    ));
+    let mut comment = format!("dhat-kit: {} profile of `{}`", profile.mode, profile.cmd);
+    if let Some((samples, interval)) = sampled {
+        comment.push_str(&format!(
+            "; site figures estimated from {samples} samples at mean interval {interval} bytes \
+             (totals exact)"
+        ));
+    }
+    let comment = strings.id(&comment);
     msg.clear();
     varint_field(&mut msg, 13, comment);
     varint_field(&mut msg, 14, default_type);
@@ -488,6 +505,10 @@ mod tests {
         /// Each function's system name (an index into the strings).
         system_names: Vec<u64>,
         default_type: String,
+        /// The period type's type and unit, and the period (0 when not written).
+        period: (String, String, u64),
+        /// The comments.
+        comments: Vec<String>,
         /// Each mapping's fields.
         mappings: Vec<Vec<(u64, u64)>>,
         strings: Vec<String>,
@@ -593,11 +614,19 @@ mod tests {
         let mut d = Decoded::default();
         for &(number, value) in &top {
             let Err(body) = value else {
-                if number == 14 {
-                    d.default_type = strings[value.unwrap() as usize].clone();
+                match number {
+                    14 => d.default_type = strings[value.unwrap() as usize].clone(),
+                    12 => d.period.2 = value.unwrap(),
+                    13 => d.comments.push(strings[value.unwrap() as usize].clone()),
+                    _ => {}
                 }
                 continue;
             };
+            if number == 11 {
+                let m = fields(body);
+                (d.period.0, d.period.1) = (string(&m, 1), string(&m, 2));
+                continue;
+            }
             if ![1, 2, 3, 4, 5].contains(&number) {
                 continue; // the strings
             }
@@ -809,6 +838,36 @@ mod tests {
                 vec![24, 1]
             )]
         );
+    }
+
+    /// A sampled profile gives its mean interval as the period, in bytes of space, and says in
+    /// its comment that its sites are estimates (`go tool pprof` showed `Period: 0`); an exact
+    /// profile gives none.
+    #[test]
+    fn a_sampled_profile_gives_its_interval_as_the_period() {
+        let profile = |mode: &str| {
+            format!(
+                r#"{{"dhatFileVersion":2,"mode":"{mode}","verb":"Allocated","bklt":true,
+                "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":9,"tg":5,
+                "pps":[{{"tb":4096,"tbk":1,"tl":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,
+                "fs":[2]}},{{"tb":100,"tbk":1,"tl":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,
+                "fs":[1]}}],"ftbl":["[root]",
+                "[unsampled remainder] estimated from 12 samples at mean interval 524288 bytes",
+                "0x1: app::f (src/f.rs:1:1)"]}}"#
+            )
+        };
+        let d = written(&profile("dhat-kit-sampled"));
+        assert_eq!(d.period, ("space".into(), "bytes".into(), 524_288));
+        assert_eq!(
+            d.comments,
+            [
+                "dhat-kit: dhat-kit-sampled profile of `app`; site figures estimated from 12 \
+              samples at mean interval 524288 bytes (totals exact)"
+            ]
+        );
+        let d = written(&profile("dhat-kit-peak"));
+        assert_eq!(d.period, (String::new(), String::new(), 0));
+        assert_eq!(d.comments, ["dhat-kit: dhat-kit-peak profile of `app`"]);
     }
 
     #[test]
