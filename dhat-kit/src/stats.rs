@@ -487,6 +487,9 @@ mod whole {
         /// whose exits it waits for at its end (an inner span's too: its figures are its own).
         threads_before: Option<Threads>,
         what: &'static str,
+        /// Whether no other span of this thread was open when it began: its figures are final,
+        /// where an outer span's go on counting what an inner one's miss.
+        outermost: bool,
         raw: Option<SpanMark>,
         /// [`left_behind_ops`] when it began, if it is checked.
         left_behind: u64,
@@ -515,6 +518,7 @@ mod whole {
                 before: None,
                 threads_before: None,
                 what,
+                outermost,
                 raw: None,
                 left_behind: 0,
             };
@@ -547,6 +551,7 @@ mod whole {
                 before: None,
                 threads_before: None,
                 what,
+                outermost,
                 raw: Some(SpanMark::begin(outermost)),
                 left_behind: 0,
             }
@@ -570,14 +575,16 @@ mod whole {
         pub(crate) fn try_end(mut self) -> Result<Stats, String> {
             if let Some(threads) = self.threads_before.take() {
                 let running = threads.settle();
-                if running > 0 {
+                // Said by the outermost span only: an outer one still counts what the thread
+                // does later. Made and written uncounted: not in the figures it speaks of.
+                let what = self.what;
+                let say = |running: usize| {
                     let test = std::thread::current();
                     let test = test.name().map(|t| format!(" in {t}")).unwrap_or_default();
                     crate::note::note(&format!(
-                        "dhat-kit: {}{test}: {running} {threads} started during the measurement \
+                        "dhat-kit: {what}{test}: {running} {threads} started during the measurement \
                          still ran 0.5 s after its closure returned: what {they} from then on \
                          is in no figure (join {them} inside the measurement)\n",
-                        self.what,
                         threads = if running == 1 { "thread" } else { "threads" },
                         they = if running == 1 {
                             "it allocates or frees"
@@ -586,6 +593,9 @@ mod whole {
                         },
                         them = if running == 1 { "it" } else { "them" },
                     ));
+                };
+                if running > 0 && self.outermost {
+                    crate::tally::uncounted(|| say(running));
                 }
             }
             let (stats, foreign_ops) = self.raw.take().map(SpanMark::end).unwrap_or_default();

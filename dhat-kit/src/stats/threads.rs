@@ -144,7 +144,11 @@ fn list() -> std::io::Result<Vec<(u64, std::path::PathBuf)>> {
 const RELISTS: usize = 64;
 
 fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
-    let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+    // As bytes: Linux keeps 15 bytes of a thread's name, and a cut inside a character (a test
+    // named `test_aéééééééé`, whose threads take its name) is not UTF-8; read as text, such a
+    // thread was left out of every wait and check.
+    let stat = std::fs::read(dir.join("stat")).ok()?;
+    let stat = String::from_utf8_lossy(&stat);
     // `pid (name) state ...`: the name may hold spaces and parentheses. After it, state is
     // field 3, utime 14, stime 15.
     let (head, tail) = stat.rsplit_once(')')?;
@@ -152,7 +156,8 @@ fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
     let fields: Vec<&str> = tail.split_whitespace().collect();
     let runnable = fields.first()? == &"R";
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    let status = std::fs::read_to_string(dir.join("status")).ok()?;
+    let status = std::fs::read(dir.join("status")).ok()?;
+    let status = String::from_utf8_lossy(&status);
     let switches: u64 = status
         .lines()
         .filter(|l| l.contains("ctxt_switches:"))
