@@ -248,40 +248,7 @@ fn pair(group_by: GroupBy, before: Vec<TopRow>, after: Vec<TopRow>) -> Vec<(Stri
             .1
             .push(r);
     }
-    // Valgrind names a function inlined where it has no name for it `UnknownInlinedFun`: a site
-    // of that name left on one side only is the site of its location left on the other side
-    // only, when there is exactly one.
-    let unknown = |key: &str| key.ends_with("\nUnknownInlinedFun");
-    let location = |key: &str| key.split_once('\n').map(|(at, _)| at.to_owned());
-    let lone: Vec<String> = by_key
-        .iter()
-        .filter(|(key, (b, a))| unknown(key) && (b.is_empty() != a.is_empty()))
-        .map(|(key, _)| key.clone())
-        .collect();
-    for key in lone {
-        let Some(at) = location(&key) else { continue };
-        let before_only = by_key[&key].1.is_empty();
-        let partners: Vec<String> = by_key
-            .iter()
-            .filter(|(other, (b, a))| {
-                **other != key
-                    && location(other).as_deref() == Some(at.as_str())
-                    && if before_only {
-                        b.is_empty() && !a.is_empty()
-                    } else {
-                        a.is_empty() && !b.is_empty()
-                    }
-            })
-            .map(|(other, _)| other.clone())
-            .collect();
-        if let [partner] = partners.as_slice() {
-            if let Some((b, a)) = by_key.remove(&key) {
-                let group = by_key.entry(partner.clone()).or_default();
-                group.0.extend(b);
-                group.1.extend(a);
-            }
-        }
-    }
+    pair_named_apart(&mut by_key);
     for (_, (b, mut a)) in by_key {
         if b.is_empty() || a.is_empty() {
             paired.extend(b.into_iter().map(|r| (r.site, r.value, 0)));
@@ -295,6 +262,60 @@ fn pair(group_by: GroupBy, before: Vec<TopRow>, after: Vec<TopRow>) -> Vec<(Stri
         paired.push((label, x, y));
     }
     paired
+}
+
+/// Sites left on one side only (rows of the before profile, or of the after one) by their key.
+type Lone = HashMap<String, (Vec<TopRow>, Vec<TopRow>)>;
+
+/// Pairs the sites that Valgrind and a symbol name apart, each left on one side only: a closure
+/// as the two manglings name it (v0's `{closure#1}`, Valgrind's; legacy's `{{closure}}`,
+/// dhat-rs's and dhat-kit's), and a function Valgrind names `UnknownInlinedFun` where it has no
+/// name for it, which stands for any. Two such sites pair when they are at one line of one file
+/// (by its path's last components, not its name alone: `lib.rs` of two crates are two files),
+/// and each is the other's only such partner.
+fn pair_named_apart(by_key: &mut Lone) {
+    /// A lone site: its key, side (before), location, file and function's name.
+    struct Site {
+        key: String,
+        before: bool,
+        at: String,
+        file: String,
+        name: String,
+    }
+    const UNKNOWN: &str = "UnknownInlinedFun";
+    let closure = |n: &str| n == "{{closure}}" || n.starts_with("{closure#");
+    let lone: Vec<Site> = by_key
+        .iter()
+        .filter(|(_, (b, a))| b.is_empty() != a.is_empty())
+        .filter_map(|(key, (b, a))| {
+            let (at, name) = key.split_once('\n')?;
+            let row = b.first().or(a.first())?;
+            let file = Frame::parse(&row.frame).file?.to_owned();
+            Some(Site {
+                key: key.clone(),
+                before: !b.is_empty(),
+                at: at.to_owned(),
+                file,
+                name: name.to_owned(),
+            })
+        })
+        .collect();
+    let fit = |x: &Site, y: &Site| {
+        x.before != y.before
+            && x.at == y.at
+            && (x.name == UNKNOWN || y.name == UNKNOWN || (closure(&x.name) && closure(&y.name)))
+            && crate::profile::frame::same_file(&x.file, &y.file)
+    };
+    let partners = |x: &Site| lone.iter().filter(|y| fit(x, y)).collect::<Vec<_>>();
+    for x in lone.iter().filter(|x| x.before) {
+        let [y] = partners(x)[..] else { continue };
+        if partners(y).len() != 1 {
+            continue;
+        }
+        if let Some((b, _)) = by_key.remove(&x.key) {
+            by_key.entry(y.key.clone()).or_default().0.extend(b);
+        }
+    }
 }
 
 /// What pairs a site of the before profile with one of the after profile that no site of its
@@ -315,14 +336,7 @@ fn site_key(group_by: GroupBy, site: &str, frame: &str) -> String {
             // By its base name: dhat-rs cuts a file's path to its last components, dhat-kit's
             // sampled profiles keep it whole, Valgrind prints the base name.
             let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
-            // A closure, as the two manglings name it: legacy's `{{closure}}` (dhat-rs, dhat-kit)
-            // and v0's `{closure#1}` (Valgrind).
-            let name = f.source_name();
-            let closure = name == "{{closure}}" || name.starts_with("{closure#");
-            format!(
-                "{base}:{line}\n{}",
-                if closure { "{closure}" } else { name }
-            )
+            format!("{base}:{line}\n{}", f.source_name())
         }
         // A function known by its binary only (Valgrind's `main (in /build/app)`): by its name,
         // so that the program built under another name (`app-regress`) is the same site.
@@ -588,6 +602,20 @@ mod tests {
         let d = diff(&valgrind, &dhat, &DiffOptions::default()).unwrap();
         assert_eq!(d.changed, 1, "{:#?}", d.sites);
         assert_eq!((d.sites[0].before, d.sites[0].after), (50, 60));
+        // Another crate's file of the same name is another file, whatever the names.
+        let elsewhere = rust(&[
+            (700, "other::parse (other-3.0.0/src/de/impls.rs:596:5)"),
+            (
+                1_000,
+                "other::run::{{closure}} (other-3.0.0/src/main.rs:44:13)",
+            ),
+        ]);
+        let all = DiffOptions {
+            n: 0,
+            ..DiffOptions::default()
+        };
+        let d = diff(&valgrind, &elsewhere, &all).unwrap();
+        assert_eq!(d.changed, 5, "{:#?}", d.sites);
         // An unnamed inlined function with two candidates at its location stays apart.
         let two = rust(&[
             (700, "a::f (serde_core-1.0.229/src/de/impls.rs:596:5)"),

@@ -709,6 +709,15 @@ pub(crate) fn physical_frames<'s>(
     physical
 }
 
+/// Whether two paths name one source file: the shorter (Valgrind may write a path with its
+/// directory and another without, dhat-rs its last components) is the longer one's last
+/// components. `mod.rs` of `value/` is not `mod.rs` of `vec/`.
+pub(crate) fn same_file(a: &str, b: &str) -> bool {
+    a.rsplit(['/', '\\'])
+        .zip(b.rsplit(['/', '\\']))
+        .all(|(x, y)| x == y)
+}
+
 /// [`physical_frames`]' mark of an entry that is not inlined.
 pub(crate) const NOT_INLINED: u32 = u32::MAX;
 
@@ -722,13 +731,6 @@ impl<'a> Frame<'a> {
     pub(crate) fn crate_via(&self, physical: &Frame<'a>) -> Option<&'a str> {
         if self.is_cpp() || self.rust_path_head().is_some() {
             return None;
-        }
-        // One file: the shorter path (Valgrind may write one with its directory and the other
-        // without) is the longer one's last components (`mod.rs` of `value/` is not of `vec/`).
-        fn same_file(a: &str, b: &str) -> bool {
-            a.rsplit(['/', '\\'])
-                .zip(b.rsplit(['/', '\\']))
-                .all(|(x, y)| x == y)
         }
         let krate = physical.rust_path_head()?;
         let same = match (self.file, physical.file) {
