@@ -708,6 +708,22 @@ fn summary_counts_the_stacks() {
             && stderr.contains("a smaller interval (DHAT_KIT_SAMPLE_INTERVAL"),
         "{stderr}"
     );
+    // A session that allocated nothing had nothing to sample: no advice.
+    let out = child(
+        "summary-stacks",
+        &[
+            ("DHAT_KIT_TEST_FILE", file.to_str().unwrap()),
+            ("DHAT_KIT_TEST_INTERVAL", "1"),
+            ("DHAT_KIT_TEST_NOTHING", "1"),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("0 samples at 0 distinct call stacks")
+            && !stderr.contains("no allocation was sampled"),
+        "{stderr}"
+    );
     println!("sampled: the summary counts the stacks ok");
 }
 
@@ -715,6 +731,8 @@ fn child_summary_stacks() {
     let file = std::env::var("DHAT_KIT_TEST_FILE").unwrap();
     // By default every block sampled, exactly.
     let interval = std::env::var("DHAT_KIT_TEST_INTERVAL").map_or(1, |i| i.parse().unwrap());
+    // A session that allocates nothing.
+    let nothing = std::env::var_os("DHAT_KIT_TEST_NOTHING").is_some();
     let p = Profiler::builder()
         .mode(Mode::Sampled)
         .file(&file)
@@ -722,8 +740,9 @@ fn child_summary_stacks() {
         .summary(true)
         .build()
         .unwrap();
-    let mut kept = Vec::with_capacity(8);
-    {
+    let mut kept = Vec::new();
+    if !nothing {
+        kept.reserve(8);
         dhat_kit::region!("summary-huge");
         few_huge(&mut kept);
     }

@@ -839,7 +839,9 @@ impl Profiler {
                 let stacks = profile.pps.iter().filter(|pp| !remainder(pp)).count();
                 let stacks = crate::units::Count(stacks as u64, "distinct call stack");
                 let samples = crate::analyze::summary(&profile).samples.unwrap_or(0);
-                let none = if samples == 0 {
+                // Nothing sampled of a session that allocated (one that allocated nothing has
+                // nothing to sample, whatever the interval).
+                let none = if samples == 0 && process.total_blocks > 0 {
                     "dhat-kit: no allocation was sampled, so the profile knows no call stack: \
                      its figures are all the unsampled remainder's; a smaller interval \
                      (DHAT_KIT_SAMPLE_INTERVAL, or ProfilerBuilder::sample_interval) takes \
