@@ -90,7 +90,7 @@ pub struct RegionTable {
 ///
 /// # Errors
 ///
-/// [`Error::NoRegions`](super::Error::NoRegions) when the profile is of another kind (dhat's,
+/// [`Error::NoRegions`] when the profile is of another kind (dhat's,
 /// Valgrind's), which knows no regions.
 ///
 /// # Examples
