@@ -431,9 +431,18 @@ fn forks() {
                     // SAFETY: `pid` is this process's child, `status` a valid place to write.
                     while unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == 0 {
                         if start.elapsed() > Duration::from_secs(30) {
+                            // What the child was doing: waiting on a lock (its wait channel and
+                            // system call), spinning (its CPU time rising), or never scheduled.
+                            let read = |what: &str| {
+                                std::fs::read_to_string(format!("/proc/{pid}/{what}"))
+                                    .unwrap_or_else(|e| format!("({e})"))
+                            };
+                            let seen = ["stat", "wchan", "syscall"]
+                                .map(|what| format!("{what}: {}", read(what).trim()))
+                                .join("; ");
                             // SAFETY: as above; the child is not yet waited for.
                             unsafe { libc::kill(pid, libc::SIGKILL) };
-                            panic!("the child of fork {round} hung");
+                            panic!("the child of fork {round} hung: {seen}");
                         }
                         std::thread::sleep(Duration::from_millis(1));
                     }
