@@ -272,11 +272,12 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
     }
     // comment (13), default_sample_type (14), then the string table (6) last, as every index
     // into it is known by now.
+    // The same in every run of the same work (not the number of samples, which differs).
     let mut comment = format!("dhat-kit: {} profile of `{}`", profile.mode, profile.cmd);
-    if let Some((samples, interval)) = sampled {
+    if let Some((_, interval)) = sampled {
         comment.push_str(&format!(
-            "; site figures estimated from {samples} samples at mean interval {interval} bytes \
-             (totals exact)"
+            "; its sites' figures are estimates, from samples at a mean interval of {interval} \
+             bytes (its totals are exact)"
         ));
     }
     let comment = strings.id(&comment);
@@ -861,8 +862,8 @@ mod tests {
         assert_eq!(
             d.comments,
             [
-                "dhat-kit: dhat-kit-sampled profile of `app`; site figures estimated from 12 \
-              samples at mean interval 524288 bytes (totals exact)"
+                "dhat-kit: dhat-kit-sampled profile of `app`; its sites' figures are estimates, \
+                 from samples at a mean interval of 524288 bytes (its totals are exact)"
             ]
         );
         let d = written(&profile("dhat-kit-peak"));
