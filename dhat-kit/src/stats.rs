@@ -187,8 +187,8 @@ pub(crate) fn say_if_nothing_counted(what: &str, stats: &Stats) {
 /// their exits. So at its end `measure_all` (nested or not) waits for the threads started inside
 /// it to exit, or to go idle (a pool's workers waiting for work), for at most 0.5 s; threads that
 /// stay keep what they hold live in `curr_*`, and the outermost says on stderr of a thread still
-/// running when the wait gives up (what it does from then on is in no figure). That wait reads the process's
-/// threads from `/proc/self/task` (Linux); elsewhere, join the threads inside `f`
+/// running when the wait gives up (what it does from then on is in no figure). That wait reads
+/// the process's threads from `/proc/self/task` (Linux); elsewhere, join the threads inside `f`
 /// (`JoinHandle::join` waits for the exit).
 ///
 /// # Isolation
