@@ -522,6 +522,39 @@ fn flamegraph_writes_an_svg_with_the_stacks() {
     );
 }
 
+/// A sampled profile's flame graph says in its title that its sites are estimates, as every
+/// table of it does; another profile's does not.
+#[test]
+fn a_sampled_profiles_flame_graph_says_its_sites_are_estimates() {
+    let dir = TempDir::new("cli_commands", "flame-sampled");
+    let sampled = dir.write(
+        "dhat-sampled.json",
+        r#"{"dhatFileVersion":2,"mode":"dhat-kit-sampled","verb":"Allocated","bklt":true,
+        "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"app","pid":1,"te":9,"tg":5,
+        "pps":[{"tb":4096,"tbk":1,"tl":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[2]},
+          {"tb":100,"tbk":1,"tl":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]}],
+        "ftbl":["[root]",
+          "[unsampled remainder] estimated from 12 samples at mean interval 524288 bytes",
+          "0x1: app::f (src/f.rs:1:1)"]}"#,
+    );
+    for (input, estimated) in [(sampled, true), (fixture("dhat-kit-peak.json"), false)] {
+        let svg = dir.join("out.svg");
+        let flamegraph = std::ffi::OsStr::new("flamegraph");
+        ok(&[
+            flamegraph,
+            input.as_os_str(),
+            "-o".as_ref(),
+            svg.as_os_str(),
+        ]);
+        let text = std::fs::read_to_string(&svg).unwrap();
+        assert_eq!(
+            text.contains("total-bytes (sites estimated from samples)"),
+            estimated,
+            "{input:?}"
+        );
+    }
+}
+
 /// A profile named with bytes that are not UTF-8 gives its default outputs its name as it is.
 #[cfg(unix)]
 #[test]

@@ -82,7 +82,8 @@ enum Command {
         /// directory, so that graphs of two profiles do not overwrite each other).
         #[arg(short, long, value_name = "SVG")]
         output: Option<PathBuf>,
-        /// The title (default: the profile's file name and the figure).
+        /// The title (default: the profile's file name and the figure, and for a sampled profile
+        /// that its sites are estimates).
         #[arg(long)]
         title: Option<String>,
     },
@@ -461,7 +462,13 @@ fn run(command: Command) -> Result<(), Failure> {
             let name = file_name(&file);
             let output = output.unwrap_or_else(|| named_after(&file, "svg"));
             not_an_input(&output, &[&file])?;
-            let title = title.unwrap_or_else(|| format!("{name}: {by}"));
+            // A sampled profile's sites are estimates: its graph says so, as every table does.
+            let estimated = if p.mode == profile::SAMPLED_MODE {
+                " (sites estimated from samples)"
+            } else {
+                ""
+            };
+            let title = title.unwrap_or_else(|| format!("{name}: {by}{estimated}"));
             let mut svg = Vec::new();
             analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
             dhat_kit::write_atomically(&output, &svg).map_err(|e| {
