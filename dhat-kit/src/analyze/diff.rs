@@ -267,53 +267,68 @@ fn pair(group_by: GroupBy, before: Vec<TopRow>, after: Vec<TopRow>) -> Vec<(Stri
 /// Sites left on one side only (rows of the before profile, or of the after one) by their key.
 type Lone = HashMap<String, (Vec<TopRow>, Vec<TopRow>)>;
 
-/// Pairs the sites that Valgrind and a symbol name apart, each left on one side only: a closure
-/// as the two manglings name it (v0's `{closure#1}`, Valgrind's; legacy's `{{closure}}`,
-/// dhat-rs's and dhat-kit's), and a function Valgrind names `UnknownInlinedFun` where it has no
-/// name for it, which stands for any. Two such sites pair when they are at one line of one file
-/// (by its path's last components, not its name alone: `lib.rs` of two crates are two files),
-/// and each is the other's only such partner.
+/// Pairs a site Valgrind names `UnknownInlinedFun` (a function inlined where it has no name for
+/// it, which stands for any) with the site of a name left at its line, each left on one side only.
+/// They pair when every row of both is of one file, by its path's last components and with at
+/// least its crate's directory (`serde_core-1.0.229/src/de/impls.rs`: `src/lib.rs`, as Valgrind
+/// cuts a path by default, names a file of any crate), and each is the other's only partner.
 fn pair_named_apart(by_key: &mut Lone) {
-    /// A lone site: its key, side (before), location, file and function's name.
-    struct Site {
-        key: String,
+    /// A lone site: its key, side (before), location, files and function's name.
+    struct Site<'k> {
+        key: &'k str,
         before: bool,
-        at: String,
-        file: String,
-        name: String,
+        at: &'k str,
+        files: Vec<&'k str>,
+        name: &'k str,
     }
     const UNKNOWN: &str = "UnknownInlinedFun";
-    let closure = |n: &str| n == "{{closure}}" || n.starts_with("{closure#");
-    let lone: Vec<Site> = by_key
-        .iter()
-        .filter(|(_, (b, a))| b.is_empty() != a.is_empty())
-        .filter_map(|(key, (b, a))| {
-            let (at, name) = key.split_once('\n')?;
-            let row = b.first().or(a.first())?;
-            let file = Frame::parse(&row.frame).file?.to_owned();
-            Some(Site {
-                key: key.clone(),
-                before: !b.is_empty(),
-                at: at.to_owned(),
-                file,
-                name: name.to_owned(),
+    // A path with the crate's directory above its `src`: three components at least.
+    let whole = |file: &str| file.split(['/', '\\']).filter(|c| !c.is_empty()).count() >= 3;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    {
+        let lone: Vec<Site<'_>> = by_key
+            .iter()
+            .filter(|(_, (b, a))| b.is_empty() != a.is_empty())
+            .filter_map(|(key, (b, a))| {
+                let (at, name) = key.split_once('\n')?;
+                let files = b
+                    .iter()
+                    .chain(a)
+                    .map(|r| Frame::parse(&r.frame).file)
+                    .collect::<Option<Vec<&str>>>()?;
+                Some(Site {
+                    key,
+                    before: !b.is_empty(),
+                    at,
+                    files,
+                    name,
+                })
             })
-        })
-        .collect();
-    let fit = |x: &Site, y: &Site| {
-        x.before != y.before
-            && x.at == y.at
-            && (x.name == UNKNOWN || y.name == UNKNOWN || (closure(&x.name) && closure(&y.name)))
-            && crate::profile::frame::same_file(&x.file, &y.file)
-    };
-    let partners = |x: &Site| lone.iter().filter(|y| fit(x, y)).collect::<Vec<_>>();
-    for x in lone.iter().filter(|x| x.before) {
-        let [y] = partners(x)[..] else { continue };
-        if partners(y).len() != 1 {
-            continue;
+            .collect();
+        let fit = |x: &Site<'_>, y: &Site<'_>| {
+            x.before != y.before
+                && x.at == y.at
+                && (x.name == UNKNOWN || y.name == UNKNOWN)
+                && x.files.iter().chain(&y.files).all(|f| whole(f))
+                && x.files.iter().all(|f| {
+                    y.files
+                        .iter()
+                        .all(|g| crate::profile::frame::same_file(f, g))
+                })
+        };
+        let partners = |x: &Site<'_>| lone.iter().filter(|y| fit(x, y)).count();
+        for x in lone.iter().filter(|x| x.before) {
+            let mut fitting = lone.iter().filter(|y| fit(x, y));
+            if let (Some(y), None) = (fitting.next(), fitting.next()) {
+                if partners(y) == 1 {
+                    pairs.push((x.key.to_owned(), y.key.to_owned()));
+                }
+            }
         }
-        if let Some((b, _)) = by_key.remove(&x.key) {
-            by_key.entry(y.key.clone()).or_default().0.extend(b);
+    }
+    for (before, after) in pairs {
+        if let Some((b, _)) = by_key.remove(&before) {
+            by_key.entry(after).or_default().0.extend(b);
         }
     }
 }
@@ -336,7 +351,13 @@ fn site_key(group_by: GroupBy, site: &str, frame: &str) -> String {
             // By its base name: dhat-rs cuts a file's path to its last components, dhat-kit's
             // sampled profiles keep it whole, Valgrind prints the base name.
             let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
-            format!("{base}:{line}\n{}", f.source_name())
+            // A closure's name in the source is `|...|`: v0's `{closure#1}` (Valgrind's) and
+            // legacy's `{{closure}}` (dhat-rs's, dhat-kit's) are one, as the closures of one line
+            // are (`.map(|x| ..).filter(|y| ..)`).
+            let name = f.source_name();
+            let closure = name == "{{closure}}" || name.starts_with("{closure#");
+            let name = if closure { "{closure}" } else { name };
+            format!("{base}:{line}\n{name}")
         }
         // A function known by its binary only (Valgrind's `main (in /build/app)`): by its name,
         // so that the program built under another name (`app-regress`) is the same site.
@@ -602,20 +623,35 @@ mod tests {
         let d = diff(&valgrind, &dhat, &DiffOptions::default()).unwrap();
         assert_eq!(d.changed, 1, "{:#?}", d.sites);
         assert_eq!((d.sites[0].before, d.sites[0].after), (50, 60));
-        // Another crate's file of the same name is another file, whatever the names.
-        let elsewhere = rust(&[
-            (700, "other::parse (other-3.0.0/src/de/impls.rs:596:5)"),
-            (
-                1_000,
-                "other::run::{{closure}} (other-3.0.0/src/main.rs:44:13)",
-            ),
-        ]);
+        // An unnamed inlined function stands for another crate's function at a line of its
+        // file's name only where the two paths are one file.
+        let elsewhere = rust(&[(700, "other::parse (other-3.0.0/src/de/impls.rs:596:5)")]);
         let all = DiffOptions {
             n: 0,
             ..DiffOptions::default()
         };
         let d = diff(&valgrind, &elsewhere, &all).unwrap();
-        assert_eq!(d.changed, 5, "{:#?}", d.sites);
+        assert_eq!(d.changed, 4, "{:#?}", d.sites);
+        // Nor where Valgrind cut the path to its file's directory (`src/lib.rs` names a file of
+        // any crate), nor where the rows of one name are of two files.
+        let cut = rust(&[(700, "UnknownInlinedFun (src/lib.rs:10)")]);
+        let two = rust(&[
+            (300, "a::g (a-1.0/src/lib.rs:10:5)"),
+            (400, "b::g (b-1.0/src/lib.rs:10:5)"),
+        ]);
+        let whole = rust(&[(700, "UnknownInlinedFun (/r/a-1.0/src/lib.rs:10)")]);
+        assert_eq!(diff(&cut, &two, &all).unwrap().changed, 3);
+        assert_eq!(diff(&whole, &two, &all).unwrap().changed, 3);
+        // Two closures of one line are one site, as either mangling names them.
+        let closures = rust(&[
+            (1_000, "app::f::{closure#0} (/w/app/src/main.rs:44)"),
+            (500, "app::f::{closure#1} (/w/app/src/main.rs:44)"),
+        ]);
+        let dhat = rust(&[
+            (1_000, "app::f::{{closure}} (app/src/main.rs:44:20)"),
+            (500, "app::f::{{closure}} (app/src/main.rs:44:35)"),
+        ]);
+        assert_eq!(diff(&closures, &dhat, &all).unwrap().changed, 0);
         // An unnamed inlined function with two candidates at its location stays apart.
         let two = rust(&[
             (700, "a::f (serde_core-1.0.229/src/de/impls.rs:596:5)"),
