@@ -263,9 +263,16 @@ fn a_thread_still_running_after_the_wait_is_said() {
     let note = "child_a_thread_busy_past_the_wait: 1 thread started during the measurement still \
                 ran 0.5 s after its closure returned: what it allocates or frees from then on is \
                 in no figure (join it inside the measurement)";
-    // Once for the single span, once for the nested ones (by the outermost: the outer span
-    // counts what the thread does after the inner one ended; each said it).
+    // Once for the single span, once for the outer of the nested ones. The inner one says its
+    // own figures miss it, which the enclosing one counts (each said it as the outer does; then
+    // only the outer one spoke, and a nested span whose thread was joined before the outer one
+    // ended was short without a word).
     assert_eq!(text.matches(note).count(), 2, "{text}");
+    let inner = "child_a_thread_busy_past_the_wait: 1 thread started during the measurement \
+                 still ran 0.5 s after its closure returned: what it allocates or frees from then \
+                 on is not in this one's figures (an enclosing measurement counts it) (join it \
+                 inside the measurement)";
+    assert_eq!(text.matches(inner).count(), 2, "{text}");
     assert!(text.contains("figures without the late block"), "{text}");
 }
 
@@ -303,10 +310,18 @@ fn child_a_thread_busy_past_the_wait() {
         "{stats:?} {quick:?}"
     );
     // Nested: the inner span gives up on the thread, the outer one too (it spins past both
-    // waits), and only the outer one says so.
+    // waits), and each says so: the inner one that the outer one counts it.
     let (late, _) =
         dhat_kit::measure_all(|| dhat_kit::measure_all(|| spins_then_allocates(1300)).0);
     assert_eq!(late.join().unwrap(), 777);
+    // Nested, the thread joined inside the outer span: the outer one counts it, the inner one
+    // says it does not.
+    let ((), outer) = dhat_kit::measure_all(|| {
+        let (late, inner) = dhat_kit::measure_all(|| spins_then_allocates(800));
+        assert_eq!(late.join().unwrap(), 777);
+        assert!(inner.total_bytes < 777, "{inner:?}");
+    });
+    assert!(outer.total_bytes >= 777, "{outer:?}");
 }
 
 /// A thread started inside that stays, idle (a pool's worker waiting for work): the span does

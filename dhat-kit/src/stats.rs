@@ -186,8 +186,9 @@ pub(crate) fn say_if_nothing_counted(what: &str, stats: &Stats) {
 /// end of a [`std::thread::scope`] has gone on: the scope waits for its threads' closures, not for
 /// their exits. So at its end `measure_all` (nested or not) waits for the threads started inside
 /// it to exit, or to go idle (a pool's workers waiting for work), for at most 0.5 s; threads that
-/// stay keep what they hold live in `curr_*`, and the outermost says on stderr of a thread still
-/// running when the wait gives up (what it does from then on is in no figure). That wait reads
+/// stay keep what they hold live in `curr_*`, and a thread still running when the wait gives up
+/// is said on stderr (what it does from then on is in no figure, or, for a nested call, only in
+/// the enclosing one's). That wait reads
 /// the process's threads from `/proc/self/task` (Linux); elsewhere, join the threads inside `f`
 /// (`JoinHandle::join` waits for the exit).
 ///
@@ -575,26 +576,31 @@ mod whole {
         pub(crate) fn try_end(mut self) -> Result<Stats, String> {
             if let Some(threads) = self.threads_before.take() {
                 let running = threads.settle();
-                // Said by the outermost span only: an outer one still counts what the thread
-                // does later. Made and written uncounted: not in the figures it speaks of.
+                // Made and written uncounted: not in the figures it speaks of. An inner span's
+                // figures miss what the thread does later, which an enclosing one counts.
                 let what = self.what;
+                let outermost = self.outermost;
                 let say = |running: usize| {
                     let test = std::thread::current();
                     let test = test.name().map(|t| format!(" in {t}")).unwrap_or_default();
+                    let (they, them) = if running == 1 {
+                        ("it allocates or frees", "it")
+                    } else {
+                        ("they allocate or free", "them")
+                    };
+                    let counted = if outermost {
+                        "is in no figure"
+                    } else {
+                        "is not in this one's figures (an enclosing measurement counts it)"
+                    };
                     crate::note::note(&format!(
                         "dhat-kit: {what}{test}: {running} {threads} started during the measurement \
                          still ran 0.5 s after its closure returned: what {they} from then on \
-                         is in no figure (join {them} inside the measurement)\n",
+                         {counted} (join {them} inside the measurement)\n",
                         threads = if running == 1 { "thread" } else { "threads" },
-                        they = if running == 1 {
-                            "it allocates or frees"
-                        } else {
-                            "they allocate or free"
-                        },
-                        them = if running == 1 { "it" } else { "them" },
                     ));
                 };
-                if running > 0 && self.outermost {
+                if running > 0 {
                     crate::tally::uncounted(|| say(running));
                 }
             }
