@@ -645,6 +645,36 @@ fn min_width(total: u64, opts: &inferno::flamegraph::Options<'_>) -> u64 {
     (total as f64 * opts.min_width / 100.0).floor() as u64
 }
 
+/// The default title of `profile`'s flame graph of `figure`: `"{name}: {figure}"`, where a
+/// sampled profile's also says that its sites are estimated from samples, as each of its tables
+/// does. The command's `flamegraph` and the HTML report both title their graphs with it.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::analyze::flame_title;
+/// let json = |mode: &str| format!(r#"{{"dhatFileVersion":2,"mode":"{mode}","verb":"Allocated",
+///   "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+///   "pps":[{{"tb":30,"tbk":1,"fs":[1]}}],"ftbl":["[root]","0x1: app::f (src/f.rs:1:1)"]}}"#);
+/// let heap = dhat_kit::profile::from_slice(json("rust-heap").as_bytes(), "heap.json")?;
+/// assert_eq!(flame_title("heap.json", "total bytes", &heap), "heap.json: total bytes");
+/// let sampled = json(dhat_kit::profile::SAMPLED_MODE);
+/// let sampled = dhat_kit::profile::from_slice(sampled.as_bytes(), "s.json")?;
+/// assert_eq!(
+///     flame_title("s.json", "total bytes", &sampled),
+///     "s.json: total bytes (sites estimated from samples)"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn flame_title(name: &str, figure: &str, profile: &Profile) -> String {
+    if profile.mode == crate::profile::SAMPLED_MODE {
+        format!("{name}: {figure} (sites estimated from samples)")
+    } else {
+        format!("{name}: {figure}")
+    }
+}
+
 /// Renders `profile` as an interactive SVG flame graph of `metric` by call stack (with
 /// inferno), titled `title`, into `out`.
 ///

@@ -38,7 +38,7 @@ pub use self::diff::{diff, Diff, DiffOptions, SiteChange, TotalChange};
 pub use self::flame::flamegraph_svg;
 #[cfg(test)]
 pub(crate) use self::flame::tests::rng as test_rng;
-pub use self::flame::{folded, Fold, FoldBy};
+pub use self::flame::{flame_title, folded, Fold, FoldBy};
 pub use self::regions::{regions, RegionRow, RegionTable, OUTSIDE};
 pub use self::skip::{Skip, SKIP_ENV};
 pub(crate) use self::summary::stable_name;

@@ -462,13 +462,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let name = file_name(&file);
             let output = output.unwrap_or_else(|| named_after(&file, "svg"));
             not_an_input(&output, &[&file])?;
-            // A sampled profile's sites are estimates: its graph says so, as every table does.
-            let estimated = if p.mode == profile::SAMPLED_MODE {
-                " (sites estimated from samples)"
-            } else {
-                ""
-            };
-            let title = title.unwrap_or_else(|| format!("{name}: {by}{estimated}"));
+            let title = title.unwrap_or_else(|| analyze::flame_title(&name, &by.to_string(), &p));
             let mut svg = Vec::new();
             analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
             dhat_kit::write_atomically(&output, &svg).map_err(|e| {

@@ -584,7 +584,7 @@ pub fn html(
         }
     };
     let mut svg = Vec::new();
-    let title = format!("{name}: total {unit}");
+    let title = analyze::flame_title(name, &format!("total {unit}"), profile);
     let (flame, flame_error) =
         match analyze::flamegraph_svg(profile, Metric::TotalBytes, &title, &mut svg) {
             Ok(()) => (base64(&svg), None),
@@ -682,6 +682,62 @@ mod tests {
         );
         // One file compared with itself: its name, twice.
         assert_eq!(names("d/p.json", "d/p.json"), owned("d/p.json", "d/p.json"));
+    }
+
+    /// The page's flame graph, decoded from its base64.
+    fn page_graph(page: &str) -> String {
+        let from = page.find("base64,").expect("the page has a graph") + "base64,".len();
+        let encoded = &page[from..from + page[from..].find('"').unwrap()];
+        let value = |c: u8| match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("{c} is not base64"),
+        };
+        let mut out = Vec::new();
+        for chunk in encoded.trim_end_matches('=').as_bytes().chunks(4) {
+            let mut n = 0u32;
+            for (k, &c) in chunk.iter().enumerate() {
+                n |= u32::from(value(c)) << (18 - 6 * k);
+            }
+            out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+        }
+        assert_eq!(base64(&out), encoded, "the decoder undoes the encoder");
+        String::from_utf8(out).unwrap()
+    }
+
+    /// A sampled profile's flame graph is titled as the command's `flamegraph` titles it: its
+    /// sites are estimates (the page's graph said "p.json: total bytes" alone).
+    #[test]
+    fn a_sampled_profiles_flame_graph_says_its_sites_are_estimates() {
+        let json = |mode: &str| {
+            format!(
+                r#"{{"dhatFileVersion":2,"mode":"{mode}","verb":"Allocated","bklt":true,
+                  "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"t","pid":1,"te":10,
+                  "tg":10,"pps":[{{"tb":64,"tbk":1,"tl":0,"mb":64,"mbk":1,"gb":64,"gbk":1,
+                  "eb":0,"ebk":0,"fs":[1]}}],"ftbl":["[root]","0x1: app::f (src/f.rs:1:1)"]}}"#
+            )
+        };
+        let title = |page: &str| {
+            let svg = page_graph(page);
+            let from = svg.find("id=\"title\"").expect("the graph has a title");
+            let from = from + svg[from..].find('>').unwrap() + 1;
+            svg[from..from + svg[from..].find('<').unwrap()].to_owned()
+        };
+        let opts = ReportOptions::default();
+        let sampled = json(crate::profile::SAMPLED_MODE);
+        let sampled = crate::profile::from_slice(sampled.as_bytes(), "p.json").unwrap();
+        let page = html(&sampled, "p.json", None, &opts).unwrap();
+        assert_eq!(
+            title(&page),
+            "p.json: total bytes (sites estimated from samples)"
+        );
+        // A heap profile's sites are exact: its title says nothing of samples.
+        let heap = crate::profile::from_slice(json("rust-heap").as_bytes(), "p.json").unwrap();
+        let page = html(&heap, "p.json", None, &opts).unwrap();
+        assert_eq!(title(&page), "p.json: total bytes");
     }
 
     #[test]
