@@ -4,7 +4,7 @@
 //!
 //! - before it, the forking thread takes and holds the kit's locks that another thread could be
 //!   holding (in the child nothing would ever let one go): the whole-process turn's state, the
-//!   region registry, then under `sampled` the unwinder's and the sample set's. Its own sampling
+//!   region registry, then under `sampled` the unwinders' and the sample set's. Its own sampling
 //!   is off meanwhile, so that an allocation it makes then never waits for a lock it holds;
 //! - after it, in the parent, it lets them go;
 //! - in the child, it first drops the other threads' parts: their turn and budgets

@@ -27,15 +27,34 @@ pub(super) fn prepare() {
     fast::prepare();
 }
 
-/// Before a fork: the fast unwinder's lock, held until the fork is over (see `crate::fork`).
+/// Before a fork: the unwinders' locks, held until the fork is over (see `crate::fork`). The two
+/// are never held together elsewhere (the fast unwind lets its lock go before the slow one runs).
 #[cfg(unix)]
 pub(super) fn hold_for_fork() {
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     fast::hold_for_fork();
+    crate::fork::hold(slow_lock());
 }
 
-/// libgcc's unwinder, through the `backtrace` crate.
+/// Held through each slow unwind, and by the fork hooks across a fork. libgcc's unwinder finds a
+/// frame's tables through `dl_iterate_phdr`, which holds the loader's lock, where libgcc is older
+/// than 12 or glibc older than 2.35 (newer ones ask `_dl_find_object`, which takes no lock). A fork
+/// does not hold that lock, so a child forked while another thread unwinds there would find it held
+/// for good, and its first sample would wait on it. With this lock held across the fork, no slow
+/// unwind of the sampler's is under way when it comes. Only the sampler's: an unwind for another
+/// reason (a panic's backtrace, say) is not the kit's to hold. Never taken twice by one thread: a
+/// sample is never taken while this thread takes one (`on_sampled`'s guard).
+static SLOW: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// [`SLOW`], locked (a panic while it was held leaves nothing to repair).
+fn slow_lock() -> std::sync::MutexGuard<'static, ()> {
+    SLOW.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// libgcc's unwinder, through the `backtrace` crate, under [`SLOW`].
 fn slow(ips: &mut [usize]) -> usize {
+    let _slow = slow_lock();
     let mut n = 0;
     // SAFETY: `trace_unsynchronized` is unsafe only because it may run concurrently with other
     // unwinders on platforms whose unwinder is not thread-safe (Windows' dbghelp); the closure
@@ -51,6 +70,49 @@ fn slow(ips: &mut [usize]) -> usize {
         });
     }
     n
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::sync::{mpsc, Arc};
+
+    /// A fork waits for a slow unwind under way on another thread: the child never inherits the
+    /// loader's lock from one (before, the fork went ahead at once, and `done` read false).
+    #[test]
+    fn a_fork_waits_for_a_slow_unwind_under_way() {
+        crate::fork::hook();
+        let (began, unwinding) = mpsc::channel();
+        let done = Arc::new(AtomicBool::new(false));
+        let unwind = std::thread::spawn({
+            let done = Arc::clone(&done);
+            move || {
+                // As `slow` holds it while libgcc unwinds.
+                let held = super::slow_lock();
+                began.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                done.store(true, SeqCst);
+                drop(held);
+            }
+        });
+        unwinding.recv().unwrap();
+        // SAFETY: the child only exits, at once, without running anything of the parent's.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: ends the child without unwinding or running destructors.
+            unsafe { libc::_exit(0) };
+        }
+        assert!(pid > 0, "fork failed: {}", std::io::Error::last_os_error());
+        let forked_after_the_unwind = done.load(SeqCst);
+        let mut status = 0;
+        // SAFETY: waits for the child just forked, writing its status into a local.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        unwind.join().unwrap();
+        assert!(
+            forked_after_the_unwind,
+            "the fork came while a slow unwind was under way"
+        );
+    }
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
