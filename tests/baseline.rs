@@ -13,7 +13,7 @@ mod common;
 
 use common::TempDir;
 use dhat_kit::baseline::{
-    check, check_profile, Baseline, CheckOptions, Figures, Metric, Policy, Status, Update,
+    check, check_profile, Baseline, BaselineFigures, CheckOptions, Metric, Policy, Status, Update,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,8 +37,8 @@ fn options(update: Update, ci: bool, tolerance: f64) -> CheckOptions {
     }
 }
 
-fn figures(total: u64, peak: u64) -> Figures {
-    Figures {
+fn figures(total: u64, peak: u64) -> BaselineFigures {
+    BaselineFigures {
         total_bytes: Some(total),
         total_blocks: Some(10),
         peak_bytes: Some(peak),
@@ -655,11 +655,11 @@ fn a_seed_file_is_read_and_recorded_into_the_current_format() {
 "#,
     )
     .unwrap();
-    let now = Figures {
+    let now = BaselineFigures {
         total_bytes: Some(52_428_800),
         total_blocks: Some(120_500),
         peak_bytes: Some(12_582_912), // +20%
-        ..Figures::default()
+        ..BaselineFigures::default()
     };
     let v = check(&path, "default", &now, &options(Update::No, false, 5.0)).unwrap();
     assert!(!v.passed, "{v}");
@@ -834,7 +834,7 @@ fn an_ad_hoc_entry_records_its_kind_and_compares_units_with_units() {
     );
     let entry = Baseline::read(&path).unwrap().get("main").cloned().unwrap();
     let now = dhat_kit::profile::read(common::fixture(AD_HOC)).unwrap();
-    assert_eq!(entry.figures, Figures::from_profile(&now));
+    assert_eq!(entry.figures, BaselineFigures::from_profile(&now));
     // Ad-hoc profiles, dhat-rs's and Valgrind's, compare with it, units with units.
     assert!(check_main(AD_HOC, &path, Update::No).unwrap().passed);
     let valgrind = check_main("valgrind-ad-hoc.json", &path, Update::No).unwrap();
@@ -853,7 +853,7 @@ fn an_ad_hoc_entry_records_its_kind_and_compares_units_with_units() {
         "bytes and blocks (a copy profile)",
     );
     let before = std::fs::read(&path).unwrap();
-    let test_figures = Figures::from(common::stats((10, 1), (10, 1), (0, 0)));
+    let test_figures = BaselineFigures::from(common::stats((10, 1), (10, 1), (0, 0)));
     let err = check(
         &path,
         "main",

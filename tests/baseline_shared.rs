@@ -10,7 +10,7 @@
 // covers the build without it).
 #![cfg(feature = "peak")]
 
-use dhat_kit::baseline::{Baseline, Entry, Figures};
+use dhat_kit::baseline::{Baseline, BaselineFigures, Entry};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -63,9 +63,9 @@ fn baseline_file(dir: &TempDir) -> PathBuf {
     let file = dir.0.join("memory-baseline.json");
     if !file.exists() {
         let mut baseline = Baseline::new();
-        let figures = Figures {
+        let figures = BaselineFigures {
             total_bytes: Some(7),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
         baseline.insert(
             "other",

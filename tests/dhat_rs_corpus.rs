@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use dhat_kit::analyze::{self, Metric, TopOptions};
-use dhat_kit::baseline::{compare, Figures, METRICS};
+use dhat_kit::baseline::{compare, BaselineFigures, METRICS};
 
 /// "17,170 bytes in 115 blocks" after `label` in dhat's stderr (`dhat: Total: ...`).
 fn printed(stderr: &str, label: &str) -> (u64, u64) {
@@ -78,6 +78,6 @@ fn a_real_dhat_rs_profile_reads_with_the_totals_dhat_printed() {
         analyze::flamegraph_svg(&p, Metric::TotalBytes, "workload", &mut svg).unwrap();
         assert!(String::from_utf8(svg).unwrap().contains("dhat_rs_workload"));
     }
-    let now = Figures::from_profile(&p);
+    let now = BaselineFigures::from_profile(&p);
     assert!(compare("workload", &now, &now, 0.0, &METRICS).passed());
 }

@@ -74,7 +74,10 @@ pub fn output_text(out: &std::process::Output) -> String {
 }
 
 /// The figures of the entry `name` of the baseline file `file`, if it has one.
-pub fn baseline_entry(file: &std::path::Path, name: &str) -> Option<dhat_kit::baseline::Figures> {
+pub fn baseline_entry(
+    file: &std::path::Path,
+    name: &str,
+) -> Option<dhat_kit::baseline::BaselineFigures> {
     dhat_kit::baseline::Baseline::load(file)
         .unwrap()
         .and_then(|b| b.get(name).map(|e| e.figures))

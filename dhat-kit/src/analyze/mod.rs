@@ -658,7 +658,8 @@ impl<'p> Frames<'p> {
     }
 }
 
-/// Figures summed over a group of program points.
+/// Figures summed over a group of program points. A baseline entry's, each optional, are
+/// [`BaselineFigures`](crate::baseline::BaselineFigures).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Figures {
     /// Bytes (or units) allocated in all.

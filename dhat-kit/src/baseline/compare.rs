@@ -1,6 +1,6 @@
 //! [`compare`]: recorded figures against new ones, metric by metric, with a tolerance.
 
-use super::file::{Figures, Measure, METRICS};
+use super::file::{BaselineFigures, Measure, METRICS};
 use crate::analyze::Metric;
 use crate::units::Thousands;
 use std::fmt;
@@ -115,10 +115,18 @@ impl Comparison {
 /// # Examples
 ///
 /// ```
-/// use dhat_kit::baseline::{compare, Figures, Metric, Status, METRICS};
+/// use dhat_kit::baseline::{compare, BaselineFigures, Metric, Status, METRICS};
 ///
-/// let was = Figures { peak_bytes: Some(1000), total_blocks: Some(10), ..Figures::default() };
-/// let now = Figures { peak_bytes: Some(1040), total_blocks: Some(5), ..Figures::default() };
+/// let was = BaselineFigures {
+///     peak_bytes: Some(1000),
+///     total_blocks: Some(10),
+///     ..BaselineFigures::default()
+/// };
+/// let now = BaselineFigures {
+///     peak_bytes: Some(1040),
+///     total_blocks: Some(5),
+///     ..BaselineFigures::default()
+/// };
 /// let c = compare("t", &was, &now, 5.0, &METRICS);
 /// assert!(c.passed()); // +4% is within 5%
 /// assert_eq!(c.improvements().next().unwrap().metric, Metric::TotalBlocks);
@@ -126,8 +134,8 @@ impl Comparison {
 #[must_use]
 pub fn compare(
     name: &str,
-    baseline: &Figures,
-    now: &Figures,
+    baseline: &BaselineFigures,
+    now: &BaselineFigures,
     tolerance: f64,
     metrics: &[Metric],
 ) -> Comparison {
@@ -172,11 +180,19 @@ impl Comparison {
     /// # Examples
     ///
     /// ```
-    /// use dhat_kit::baseline::{compare, Figures, Measure, METRICS};
+    /// use dhat_kit::baseline::{compare, BaselineFigures, Measure, METRICS};
     /// use dhat_kit::profile::Kind;
     ///
-    /// let was = Figures { total_bytes: Some(100), total_blocks: Some(4), ..Figures::default() };
-    /// let now = Figures { total_bytes: Some(150), total_blocks: Some(4), ..Figures::default() };
+    /// let was = BaselineFigures {
+    ///     total_bytes: Some(100),
+    ///     total_blocks: Some(4),
+    ///     ..BaselineFigures::default()
+    /// };
+    /// let now = BaselineFigures {
+    ///     total_bytes: Some(150),
+    ///     total_blocks: Some(4),
+    ///     ..BaselineFigures::default()
+    /// };
     /// let ad_hoc = Measure { kind: Kind::AdHoc, unit: "units".into(), blocks: "events".into() };
     /// let table = compare("parse", &was, &now, 5.0, &METRICS).measured(&ad_hoc).to_string();
     /// assert!(table.contains("total units") && table.contains("total events"));
@@ -312,11 +328,11 @@ impl fmt::Display for Comparison {
 mod tests {
     use super::*;
 
-    fn figures(total: u64, peak: u64) -> Figures {
-        Figures {
+    fn figures(total: u64, peak: u64) -> BaselineFigures {
+        BaselineFigures {
             total_bytes: Some(total),
             peak_bytes: Some(peak),
-            ..Figures::default()
+            ..BaselineFigures::default()
         }
     }
 
@@ -389,12 +405,12 @@ mod tests {
 
     #[test]
     fn an_ad_hoc_table_names_units_and_events() {
-        let was = Figures {
+        let was = BaselineFigures {
             total_bytes: Some(100),
             total_blocks: Some(4),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
-        let now = Figures {
+        let now = BaselineFigures {
             total_bytes: Some(150),
             ..was
         };

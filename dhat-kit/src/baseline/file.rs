@@ -1,5 +1,5 @@
-//! The baseline file: [`Baseline`], its [`Entry`]s and [`Figures`], reading (this format and the
-//! seed format), writing, and [`BaselineError`].
+//! The baseline file: [`Baseline`], its [`Entry`]s and [`BaselineFigures`], reading (this format
+//! and the seed format), writing, and [`BaselineError`].
 
 use super::{DEFAULT_NAME, FORMAT_VERSION};
 use crate::analyze::{Measures, Metric};
@@ -52,10 +52,11 @@ pub fn parse_metric(name: &str) -> Result<Metric, crate::ParseError> {
         })
 }
 
-/// The figures of one entry; each is optional (a seed file has no blocks at the peak, an ad-hoc
-/// profile no peak at all).
+/// The figures of one baseline entry; each is optional (a seed file has no blocks at the peak, an
+/// ad-hoc profile no peak at all). A profile's figures summed over a group of program points, each
+/// always there, are [`analyze::Figures`](crate::analyze::Figures).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct Figures {
+pub struct BaselineFigures {
     /// Bytes allocated in all.
     pub total_bytes: Option<u64>,
     /// Blocks allocated in all.
@@ -68,7 +69,7 @@ pub struct Figures {
     pub end_bytes: Option<u64>,
 }
 
-impl Figures {
+impl BaselineFigures {
     /// The figure of `metric`, if there is one (never for a figure a baseline does not record,
     /// outside [`METRICS`]).
     #[must_use]
@@ -86,9 +87,9 @@ impl Figures {
     /// The figures of a whole-program profile: its totals, and for a heap profile its live figures
     /// at the global peak (t-gmax) and at the end.
     #[must_use]
-    pub fn from_profile(profile: &crate::profile::Profile) -> Figures {
+    pub fn from_profile(profile: &crate::profile::Profile) -> BaselineFigures {
         let t = profile.totals();
-        Figures {
+        BaselineFigures {
             total_bytes: Some(t.bytes),
             total_blocks: Some(t.blocks),
             peak_bytes: t.peak_bytes,
@@ -102,10 +103,10 @@ impl Figures {
     }
 }
 
-impl From<Stats> for Figures {
+impl From<Stats> for BaselineFigures {
     /// `total_*` from `total_*`, `peak_*` from `max_*`, `end_bytes` from `curr_bytes`.
-    fn from(s: Stats) -> Figures {
-        Figures {
+    fn from(s: Stats) -> BaselineFigures {
+        BaselineFigures {
             total_bytes: Some(s.total_bytes),
             total_blocks: Some(s.total_blocks),
             peak_bytes: Some(s.max_bytes),
@@ -156,7 +157,7 @@ impl Default for Measure {
 }
 
 impl Measure {
-    /// What the figures of `profile` ([`Figures::from_profile`]) measure: its
+    /// What the figures of `profile` ([`BaselineFigures::from_profile`]) measure: its
     /// [`kind`](crate::profile::Profile::kind), [`unit_plural`](crate::profile::Profile::unit_plural)
     /// and [`blocks_plural`](crate::profile::Profile::blocks_plural).
     #[must_use]
@@ -213,7 +214,7 @@ impl Measure {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Entry {
     /// The recorded figures.
-    pub figures: Figures,
+    pub figures: BaselineFigures,
     /// What they measure: bytes and blocks (the default, and every entry of a file without
     /// `measures`), or what the profile they were recorded from counts.
     pub measure: Measure,
@@ -227,7 +228,7 @@ impl Entry {
     /// An entry of `figures`, recorded now, at the commit `git rev-parse HEAD` gives in `dir` (none
     /// if git is not installed or `dir` is not in a repository).
     #[must_use]
-    pub fn recorded_now(figures: Figures, dir: &Path) -> Entry {
+    pub fn recorded_now(figures: BaselineFigures, dir: &Path) -> Entry {
         Entry {
             figures,
             measure: Measure::default(),
@@ -334,7 +335,7 @@ impl From<&Entry> for RawEntry {
 impl From<RawEntry> for Entry {
     fn from(r: RawEntry) -> Entry {
         Entry {
-            figures: Figures {
+            figures: BaselineFigures {
                 total_bytes: r.total_bytes,
                 total_blocks: r.total_blocks,
                 peak_bytes: r.peak_bytes,
@@ -640,10 +641,10 @@ impl std::error::Error for BaselineError {
 /// # Examples
 ///
 /// ```
-/// use dhat_kit::baseline::{Baseline, Entry, Figures};
+/// use dhat_kit::baseline::{Baseline, Entry, BaselineFigures};
 ///
 /// let mut baseline = Baseline::new();
-/// let figures = Figures { peak_bytes: Some(4096), ..Figures::default() };
+/// let figures = BaselineFigures { peak_bytes: Some(4096), ..BaselineFigures::default() };
 /// baseline.insert("b", Entry { figures, ..Entry::default() });
 /// baseline.insert("a", Entry { figures, ..Entry::default() });
 /// let json = baseline.to_json();
@@ -775,11 +776,11 @@ impl Baseline {
             let seed: SeedIn = serde_json::from_slice(bytes)
                 .map_err(|e| json("expected a memory baseline with `total_allocations_bytes`, `peak_memory_bytes`, `allocation_count`", e))?;
             let entry = Entry {
-                figures: Figures {
+                figures: BaselineFigures {
                     total_bytes: seed.total_allocations_bytes,
                     total_blocks: seed.allocation_count,
                     peak_bytes: seed.peak_memory_bytes,
-                    ..Figures::default()
+                    ..BaselineFigures::default()
                 },
                 measure: Measure::default(),
                 recorded_at: seed.measured_at,
@@ -902,12 +903,15 @@ impl Baseline {
     /// # Examples
     ///
     /// ```
-    /// use dhat_kit::baseline::{Baseline, Entry, Figures};
+    /// use dhat_kit::baseline::{Baseline, Entry, BaselineFigures};
     ///
     /// let dir = std::env::temp_dir().join(format!("dhat-kit-doc-{}", std::process::id()));
     /// std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("memory-baseline.json");
-    /// let entry = Entry { figures: Figures { peak_bytes: Some(64), ..Figures::default() }, ..Entry::default() };
+    /// let entry = Entry {
+    ///     figures: BaselineFigures { peak_bytes: Some(64), ..BaselineFigures::default() },
+    ///     ..Entry::default()
+    /// };
     /// Baseline::update(&path, None, |b| { b.insert("parse", entry.clone()); })?;
     /// assert_eq!(Baseline::read(&path)?.get("parse"), Some(&entry));
     /// # std::fs::remove_dir_all(&dir).unwrap();
@@ -1067,11 +1071,11 @@ mod tests {
         let e = b.get(DEFAULT_NAME).unwrap();
         assert_eq!(
             e.figures,
-            Figures {
+            BaselineFigures {
                 total_bytes: Some(1000),
                 total_blocks: Some(12),
                 peak_bytes: Some(300),
-                ..Figures::default()
+                ..BaselineFigures::default()
             }
         );
         assert_eq!(e.recorded_at.as_deref(), Some("2025-01-02T03:04:05Z"));
@@ -1090,9 +1094,9 @@ mod tests {
         let dir = crate::atomic_file::fresh_dir("proposal");
         let (base, proposal) = (dir.join("mb.json"), dir.join("mb.json.new"));
         let entry = |bytes, at: &str| Entry {
-            figures: Figures {
+            figures: BaselineFigures {
                 total_bytes: Some(bytes),
-                ..Figures::default()
+                ..BaselineFigures::default()
             },
             recorded_at: Some(at.to_owned()),
             ..Entry::default()
@@ -1173,7 +1177,7 @@ mod tests {
             b.insert(
                 name,
                 Entry {
-                    figures: Figures::from(Stats {
+                    figures: BaselineFigures::from(Stats {
                         max_bytes: 7,
                         ..Stats::default()
                     }),
@@ -1191,10 +1195,10 @@ mod tests {
     #[test]
     fn what_an_entry_measures_is_written_only_when_not_bytes_and_blocks() {
         let ad_hoc = Measure::ad_hoc();
-        let figures = Figures {
+        let figures = BaselineFigures {
             total_bytes: Some(91_140),
             total_blocks: Some(54),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
         let mut b = Baseline::new();
         for (name, measure) in [("bytes", Measure::default()), ("units", ad_hoc.clone())] {
@@ -1237,9 +1241,9 @@ mod tests {
             std::env::temp_dir().join(format!("dhat-kit-baseline-crlf-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let entry = |bytes| Entry {
-            figures: Figures {
+            figures: BaselineFigures {
                 peak_bytes: Some(bytes),
-                ..Figures::default()
+                ..BaselineFigures::default()
             },
             ..Entry::default()
         };
@@ -1266,9 +1270,9 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("perf").join("mem.json");
         let entry = Entry {
-            figures: Figures {
+            figures: BaselineFigures {
                 peak_bytes: Some(64),
-                ..Figures::default()
+                ..BaselineFigures::default()
             },
             ..Entry::default()
         };

@@ -72,10 +72,18 @@
 //! # Examples
 //!
 //! ```
-//! use dhat_kit::baseline::{compare, Figures, METRICS};
+//! use dhat_kit::baseline::{compare, BaselineFigures, METRICS};
 //!
-//! let recorded = Figures { peak_bytes: Some(4096), total_bytes: Some(10_000), ..Figures::default() };
-//! let now = Figures { peak_bytes: Some(5120), total_bytes: Some(10_100), ..Figures::default() };
+//! let recorded = BaselineFigures {
+//!     peak_bytes: Some(4096),
+//!     total_bytes: Some(10_000),
+//!     ..BaselineFigures::default()
+//! };
+//! let now = BaselineFigures {
+//!     peak_bytes: Some(5120),
+//!     total_bytes: Some(10_100),
+//!     ..BaselineFigures::default()
+//! };
 //! let comparison = compare("parse", &recorded, &now, 5.0, &METRICS);
 //! assert!(!comparison.passed());
 //! assert_eq!(comparison.regressions().count(), 1); // peak bytes, +25%
@@ -91,7 +99,9 @@ mod file;
 mod update;
 
 pub use self::compare::{compare, Comparison, Row, Status};
-pub use self::file::{parse_metric, Baseline, BaselineError, Entry, Figures, Measure, METRICS};
+pub use self::file::{
+    parse_metric, Baseline, BaselineError, BaselineFigures, Entry, Measure, METRICS,
+};
 pub use self::update::{
     check, check_loaded, check_profile, decide, locate, parse_tolerance, CheckOptions, Decision,
     Policy, ProfileCheck, SettingError, Standing, Update, Verdict, Write,

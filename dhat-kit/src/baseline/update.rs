@@ -2,7 +2,7 @@
 //! [`check_profile`], and [`locate`] for a crate's baseline file.
 
 use super::compare::{compare, Comparison};
-use super::file::{Baseline, BaselineError, Entry, Figures, Measure, METRICS};
+use super::file::{Baseline, BaselineError, BaselineFigures, Entry, Measure, METRICS};
 use super::{DEFAULT_FILE, DEFAULT_TOLERANCE};
 use crate::analyze::Metric;
 use crate::atomic_file::with_suffix;
@@ -245,16 +245,16 @@ impl Verdict {
     /// # Examples
     ///
     /// ```
-    /// use dhat_kit::baseline::{check, CheckOptions, Figures, Policy, Standing, Update};
+    /// use dhat_kit::baseline::{check, CheckOptions, BaselineFigures, Policy, Standing, Update};
     ///
     /// let dir = std::env::temp_dir().join(format!("dhat-kit-doc-md-{}", std::process::id()));
     /// std::fs::create_dir_all(&dir).unwrap();
     /// let file = dir.join("memory-baseline.json");
-    /// let figures = Figures { peak_bytes: Some(4096), ..Figures::default() };
+    /// let figures = BaselineFigures { peak_bytes: Some(4096), ..BaselineFigures::default() };
     /// let record = CheckOptions { policy: Policy { update: Update::Record, ci: false }, ..CheckOptions::default() };
     /// check(&file, "parse", &figures, &record)?;
     ///
-    /// let bigger = Figures { peak_bytes: Some(8192), ..figures };
+    /// let bigger = BaselineFigures { peak_bytes: Some(8192), ..figures };
     /// let verdict = check(&file, "parse", &bigger, &CheckOptions::default())?;
     /// assert_eq!(verdict.standing, Standing::Regressed);
     /// assert!(verdict.to_markdown().contains("| 4,096 | 8,192 | +4,096 | +100.0% | regressed | peak bytes |"));
@@ -469,12 +469,12 @@ fn decide_entry(policy: Policy, standing: Standing, incomplete: bool) -> Decisio
 /// # Examples
 ///
 /// ```
-/// use dhat_kit::baseline::{check, CheckOptions, Figures, Policy, Update};
+/// use dhat_kit::baseline::{check, CheckOptions, BaselineFigures, Policy, Update};
 ///
 /// let dir = std::env::temp_dir().join(format!("dhat-kit-doc-check-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let file = dir.join("memory-baseline.json");
-/// let figures = Figures { peak_bytes: Some(4096), ..Figures::default() };
+/// let figures = BaselineFigures { peak_bytes: Some(4096), ..BaselineFigures::default() };
 ///
 /// let mut options = CheckOptions { record_command: "DHAT_KIT_UPDATE=1 cargo test".into(), ..CheckOptions::default() };
 /// let missing = check(&file, "parse", &figures, &options)?;
@@ -484,7 +484,7 @@ fn decide_entry(policy: Policy, standing: Standing, incomplete: bool) -> Decisio
 /// assert!(check(&file, "parse", &figures, &options)?.passed); // recorded
 ///
 /// options.policy = Policy::default();
-/// let bigger = Figures { peak_bytes: Some(8192), ..figures };
+/// let bigger = BaselineFigures { peak_bytes: Some(8192), ..figures };
 /// let regressed = check(&file, "parse", &bigger, &options)?;
 /// assert!(!regressed.passed);
 /// println!("{regressed}"); // the table: baseline, now, delta, %
@@ -494,7 +494,7 @@ fn decide_entry(policy: Policy, standing: Standing, incomplete: bool) -> Decisio
 pub fn check(
     path: &Path,
     name: &str,
-    now: &Figures,
+    now: &BaselineFigures,
     options: &CheckOptions,
 ) -> Result<Verdict, BaselineError> {
     let bytes = Measure::default();
@@ -507,7 +507,7 @@ pub fn check(
 fn check_measured(
     path: &Path,
     name: &str,
-    now: &Figures,
+    now: &BaselineFigures,
     measure: &Measure,
     from: &str,
     options: &CheckOptions,
@@ -642,7 +642,7 @@ fn comparison(
     path: &Path,
     name: &str,
     entry: &Entry,
-    now: &Figures,
+    now: &BaselineFigures,
     options: &CheckOptions,
 ) -> Result<Comparison, BaselineError> {
     let all = METRICS;
@@ -919,7 +919,7 @@ fn nearest<'n>(name: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n s
 /// `policy` (for the error of an entry of another kind).
 struct Recorded<'a> {
     name: &'a str,
-    now: &'a Figures,
+    now: &'a BaselineFigures,
     measure: &'a Measure,
     from: &'a str,
     policy: Policy,
@@ -996,7 +996,7 @@ pub fn check_profile(
     )
 }
 
-/// Checks a profile already read (`file` names it in errors): its [`Figures::from_profile`]
+/// Checks a profile already read (`file` names it in errors): its [`BaselineFigures::from_profile`]
 /// against the entry `name` of `baseline`, as [`check`] does. A new entry records what the
 /// profile measures ([`Measure::of`]) when it is not bytes and blocks (an ad-hoc profile's units
 /// and events).
@@ -1015,7 +1015,7 @@ pub fn check_loaded(
     name: &str,
     options: &CheckOptions,
 ) -> Result<Verdict, ProfileCheck> {
-    let figures = Figures::from_profile(profile);
+    let figures = BaselineFigures::from_profile(profile);
     if let Some(m) = options
         .metrics
         .iter()
@@ -1441,9 +1441,9 @@ mod tests {
         // In the message, before the command that would record the misspelt name.
         let dir = crate::atomic_file::fresh_dir("near");
         let file = dir.join("memory-baseline.json");
-        let figures = Figures {
+        let figures = BaselineFigures {
             peak_bytes: Some(10),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
         let record = CheckOptions {
             policy: Policy {
@@ -1625,14 +1625,14 @@ mod tests {
             record_command: "DHAT_KIT_UPDATE=1 cargo test".into(),
             ..CheckOptions::default()
         };
-        let only_totals = Figures {
+        let only_totals = BaselineFigures {
             total_bytes: Some(100),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
-        let figures = Figures {
+        let figures = BaselineFigures {
             total_bytes: Some(120),
             peak_bytes: Some(64),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
         check(
             &file,
@@ -1719,14 +1719,14 @@ mod tests {
             policy: Policy { update, ci: false },
             ..CheckOptions::default()
         };
-        let only_totals = Figures {
+        let only_totals = BaselineFigures {
             total_bytes: Some(100),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
-        let figures = Figures {
+        let figures = BaselineFigures {
             total_bytes: Some(100),
             peak_bytes: Some(64),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
         check(&file, "parse", &only_totals, &options(Update::Record)).unwrap();
         let v = check(&file, "parse", &figures, &options(Update::No)).unwrap();
@@ -1759,10 +1759,10 @@ mod tests {
         std::fs::remove_file(&pending).unwrap();
         // Beyond it: the table as for any regression (it said only that a figure was added), and
         // the entry recorded whole.
-        let grown = Figures {
+        let grown = BaselineFigures {
             total_bytes: Some(1000),
             peak_bytes: Some(64),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
         let v = check(&file, "parse", &grown, &options(Update::Record)).unwrap();
         assert!(v.passed && v.comparison.is_some(), "{}", v.message);
@@ -1779,9 +1779,9 @@ mod tests {
 
     #[test]
     fn a_figure_a_baseline_does_not_record_is_an_error_not_a_missing_entry() {
-        let figures = Figures {
+        let figures = BaselineFigures {
             total_bytes: Some(10),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
         let entry = Entry {
             figures,
@@ -1878,9 +1878,9 @@ mod tests {
         let path = dir.join("mb.json");
         let theirs = Entry {
             measure: Measure::ad_hoc(),
-            figures: Figures {
+            figures: BaselineFigures {
                 total_bytes: Some(7),
-                ..Figures::default()
+                ..BaselineFigures::default()
             },
             ..Entry::default()
         };
@@ -1889,9 +1889,9 @@ mod tests {
         })
         .unwrap();
         let before = std::fs::read(&path).unwrap();
-        let now = Figures {
+        let now = BaselineFigures {
             total_bytes: Some(4096),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
         let bytes = Measure::default();
         let recorded = Recorded {
@@ -1936,9 +1936,9 @@ mod tests {
     fn a_failing_check_says_when_a_pending_file_holds_its_entry() {
         let dir = crate::atomic_file::fresh_dir("pending");
         let path = dir.join("mb.json");
-        let figures = |bytes| Figures {
+        let figures = |bytes| BaselineFigures {
             total_bytes: Some(bytes),
-            ..Figures::default()
+            ..BaselineFigures::default()
         };
         let with = |update| CheckOptions {
             policy: Policy { update, ci: false },
