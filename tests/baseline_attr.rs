@@ -60,6 +60,38 @@ fn every_figure_on_all_threads(at_once: bool) {
     two_blocks(at_once);
 }
 
+/// 1,000 bytes, freed, then `Ok`; or, failing (`FAIL`), 2,000 bytes kept in its `Err`, over its
+/// limit and its entry: the test fails by its result, which the budget must leave alone.
+#[dhat_kit::assert_heap(baseline = "fallible", max_bytes = 1500)]
+fn fallible(fail: bool) -> Result<(), String> {
+    drop(std::hint::black_box(vec![0u8; 1000]));
+    if fail {
+        return Err(format!("cannot load the fixture{}", " ".repeat(2000)));
+    }
+    Ok(())
+}
+
+/// [`fallible`], async: the same figures, measured poll by poll.
+#[dhat_kit::assert_heap(baseline = "fallible async", max_bytes = 1500)]
+async fn fallible_async(fail: bool) -> Result<(), String> {
+    drop(std::hint::black_box(vec![0u8; 1000]));
+    if fail {
+        return Err(format!("cannot load the fixture{}", " ".repeat(2000)));
+    }
+    Ok(())
+}
+
+/// [`fallible`] with an exit code: `FAILURE` fails the test as an `Err` does.
+#[dhat_kit::assert_heap(baseline = "exit code", max_bytes = 1500)]
+fn exit_code(fail: bool) -> std::process::ExitCode {
+    drop(std::hint::black_box(vec![0u8; 1000]));
+    if fail {
+        std::mem::forget(std::hint::black_box(vec![0u8; 2000]));
+        return std::process::ExitCode::FAILURE;
+    }
+    std::process::ExitCode::SUCCESS
+}
+
 /// Runs the function `DHAT_KIT_TEST_ATTR` names, in a child process; nothing in an ordinary run.
 #[test]
 #[ignore = "a worker process of the tests below, started by them"]
@@ -72,6 +104,23 @@ fn attr_worker() {
         Ok("limited") => limited(size()),
         Ok("totals_only") => totals_only(at_once),
         Ok("every_figure_on_all_threads") => every_figure_on_all_threads(at_once),
+        Ok(name @ ("fallible" | "fallible_async" | "exit_code")) => {
+            let fail = std::env::var_os("FAIL").is_some();
+            let outcome = match name {
+                "fallible" => fallible(fail),
+                "fallible_async" => tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .unwrap()
+                    .block_on(fallible_async(fail)),
+                _ => match exit_code(fail) == std::process::ExitCode::SUCCESS {
+                    true => Ok(()),
+                    false => Err("cannot load the fixture (exit code)".to_owned()),
+                },
+            };
+            if let Err(e) = outcome {
+                panic!("the test's own error: {}", e.trim_end());
+            }
+        }
         _ => {}
     }
 }
@@ -233,4 +282,58 @@ fn metrics_choose_the_figures_compared() {
         ),
         "{text}"
     );
+}
+
+/// A test that fails by its result (an `Err`, an `ExitCode` other than success) is left alone, as
+/// one that panics: its figures, of a run cut short, are neither compared with its budget nor
+/// recorded, and it fails with its own error. Before, the `Err` run was recorded over a good
+/// entry under `DHAT_KIT_UPDATE=1` (and said "Recorded"), and without it the budget's failure was
+/// said in place of the test's error.
+#[test]
+fn a_test_that_fails_by_its_result_is_neither_checked_nor_recorded() {
+    for function in ["fallible", "fallible_async", "exit_code"] {
+        let dir = TempDir::new("baseline-attr-result");
+        let file = dir.0.join("memory-baseline.json");
+        let (ok, text) = run(function, &file, &[("DHAT_KIT_UPDATE", "1")]);
+        assert!(ok, "{function}: {text}");
+        let recorded = std::fs::read(&file).unwrap();
+        let name = match function {
+            "fallible" => "fallible",
+            "fallible_async" => "fallible async",
+            _ => "exit code",
+        };
+        assert_eq!(
+            entry(&file, name).map(|f| (f.total_bytes, f.end_bytes)),
+            Some((Some(1000), Some(0))),
+            "{function}"
+        );
+        for update in [None, Some("1"), Some("new")] {
+            let mut vars = vec![("FAIL", "1")];
+            vars.extend(update.map(|u| ("DHAT_KIT_UPDATE", u)));
+            let (ok, text) = run(function, &file, &vars);
+            assert!(!ok, "{function} {update:?}: {text}");
+            assert!(
+                text.contains("the test's own error: cannot load the fixture"),
+                "{function} {update:?}: {text}"
+            );
+            for budget in [
+                "heap budget",
+                "its baseline",
+                "baseline entry",
+                "Recorded",
+                "UPDATE",
+            ] {
+                assert!(!text.contains(budget), "{function} {update:?}: {text}");
+            }
+            assert_eq!(
+                std::fs::read(&file).unwrap(),
+                recorded,
+                "{function} {update:?}"
+            );
+            assert!(
+                !dir.0.join("memory-baseline.json.new").exists(),
+                "{function} {update:?}"
+            );
+        }
+    }
 }

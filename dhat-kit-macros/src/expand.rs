@@ -82,18 +82,21 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
     let (inner, outer) = item::inner_and_outer(&mut func);
     let block = &func.block;
 
+    // Whether the test's result fails it (an `Err`), read by its type: such a run is not checked.
+    let fails = fails(&private, &func.sig.output);
     let body = if func.sig.asyncness.is_some() {
         // Above `#[tokio::test]` (or any async test attribute): still an `async fn` here.
-        let run = runner(&private, should_panic);
-        finished(
-            &private,
-            should_panic,
-            quote!(#run(#budget, async move #block).await),
-        )
+        // `#[should_panic]` has its own runner, which never turns a budget failure into a panic
+        // that could be taken for the expected one.
+        let measured = if should_panic {
+            quote!(#private::run_future_should_panic(#budget, async move #block))
+        } else {
+            quote!(#private::run_future(#budget, async move #block, #fails))
+        };
+        finished(&private, should_panic, quote!(#measured.await))
     } else if let Some((stmt, rest)) = tokio_body(&func) {
         // Below `#[tokio::test]`: its expansion starts with `let body = async { .. };`, the test's
         // body; measure that future's polls, not the runtime around it.
-        let run = runner(&private, should_panic);
         let Stmt::Local(local) = stmt else {
             unreachable!("tokio_body returns a `let` statement")
         };
@@ -103,13 +106,14 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
             .as_ref()
             .expect("tokio_body checked the initialiser")
             .expr;
+        let run = quote!(#private::run_future(#budget, #init, #fails));
         let init = if should_panic {
-            quote!(#run(#budget, #init))
+            quote!(#private::run_future_should_panic(#budget, #init))
         } else if args.all_threads {
             // Its failure is said by `around_runtime`, after the check of the runtime's span.
-            quote!(async move { #private::finish_in_runtime(#run(#budget, #init).await) })
+            quote!(async move { #private::finish_in_runtime(#run.await) })
         } else {
-            let awaited = finished(&private, false, quote!(#run(#budget, #init).await));
+            let awaited = finished(&private, false, quote!(#run.await));
             quote!(async move { #awaited })
         };
         let measured = quote! {
@@ -138,7 +142,7 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
             }
             _ => TokenStream::new(),
         };
-        quote!(#private::run(#budget, move || #ret #block))
+        quote!(#private::run(#budget, move || #ret #block, #fails))
     };
 
     Ok(item::rebuild(&func, (inner, outer), body))
@@ -269,8 +273,6 @@ fn is_tokio_test(attr: &syn::Attribute) -> bool {
     segments == ["tokio", "test"]
 }
 
-/// The runner of an async body: `#[should_panic]` has its own, which never turns a budget failure
-/// into a panic that could be taken for the expected one.
 /// The measured body's output, `awaited`: through `finish`, which panics at the test (in its own
 /// code, this expansion) when the budget failed; a `#[should_panic]` body's as it is (its runner
 /// says why it fails and completes, so that the test does not panic as expected).
@@ -282,11 +284,19 @@ fn finished(private: &TokenStream, should_panic: bool, awaited: TokenStream) -> 
     }
 }
 
-fn runner(private: &TokenStream, should_panic: bool) -> TokenStream {
-    if should_panic {
-        quote!(#private::run_future_should_panic)
-    } else {
-        quote!(#private::run_future)
+/// Whether the test's result, of the function's return type `output`, fails the test: an `Err`
+/// (or an `ExitCode` other than success) does, whatever alias names its type, by the autoref of
+/// `__private::Outcome`; a result of an unnamed type (`impl Trait`, or none: `()`) never does.
+fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
+    match output {
+        ReturnType::Type(_, ty) if !matches!(**ty, syn::Type::ImplTrait(_)) => quote! {
+            |result: &#ty| {
+                #[allow(unused_imports)]
+                use #private::{FailsTest as _, NeverFailsTest as _};
+                (&#private::Outcome(result)).fails_test()
+            }
+        },
+        _ => quote!(|_| false),
     }
 }
 

@@ -407,15 +407,54 @@ impl Budget {
     }
 }
 
+/// What a test's result says of the test, so that a budget leaves a failed run alone: an `Err`,
+/// or an `ExitCode` other than success, fails the test ([`FailsTest`]); a result of any other type
+/// does not ([`NeverFailsTest`]). The macro calls `(&Outcome(&result)).fails_test()` with both
+/// traits in scope, so that the result's type chooses the method: the impl for `Outcome` itself is
+/// found before the one for every `&Outcome` (autoref).
+#[derive(Debug)]
+pub struct Outcome<'a, T>(pub &'a T);
+
+/// A result that can fail a test: see [`Outcome`].
+pub trait FailsTest {
+    /// Whether this result fails the test.
+    fn fails_test(&self) -> bool;
+}
+
+impl<T, E> FailsTest for Outcome<'_, Result<T, E>> {
+    fn fails_test(&self) -> bool {
+        self.0.is_err()
+    }
+}
+
+impl FailsTest for Outcome<'_, std::process::ExitCode> {
+    fn fails_test(&self) -> bool {
+        *self.0 != std::process::ExitCode::SUCCESS
+    }
+}
+
+/// A result of any other type: see [`Outcome`].
+pub trait NeverFailsTest {
+    /// Never: a result of this type does not fail the test.
+    fn fails_test(&self) -> bool {
+        false
+    }
+}
+
+impl<T> NeverFailsTest for &Outcome<'_, T> {}
+
 /// Runs a test's body under its budget: measures it on this thread ([`measure`](crate::measure)
-/// semantics) and returns its result.
+/// semantics) and returns its result. A result that `fails` the test (an `Err`: see [`Outcome`])
+/// is returned unchecked, as a panic passes through: its figures are those of a run cut short, so
+/// they are neither compared with the budget nor recorded in a baseline, and the test fails with
+/// its own error rather than the budget's.
 ///
 /// # Panics
 ///
 /// If the budget cannot be checked (see [`Budget::unmeasurable`]), without running the body; if
 /// the body's figures exceed the budget, with [`Budget::report`]; and if the body panics.
 #[track_caller]
-pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
+pub fn run<R>(budget: Budget, body: impl FnOnce() -> R, fails: impl FnOnce(&R) -> bool) -> R {
     let scope = Scope::enter(&budget);
     if let Some(why) = budget.unmeasurable() {
         panic!("{why}");
@@ -425,6 +464,9 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R) -> R {
     let r = body();
     let stats = measuring.end();
     drop(scope);
+    if fails(&r) {
+        return r;
+    }
     if let Some(report) = budget.report(&stats) {
         panic!("{}", regions.end(report));
     }
@@ -766,13 +808,18 @@ fn uncounted_panic_hook() {
 }
 
 /// Wraps an async test body: each poll of `body` is measured on the thread that polls it, and the
-/// figures of all polls together are checked against `budget` when the body completes. The
-/// future's output is the body's, or why the test fails, for [`finish`] to panic with in the
-/// test's own code.
-pub fn run_future<F: Future>(budget: Budget, body: F) -> Measured<F> {
+/// figures of all polls together are checked against `budget` when the body completes, unless its
+/// output `fails` the test (as [`run`] leaves such a result). The future's output is the body's,
+/// or why the test fails, for [`finish`] to panic with in the test's own code.
+pub fn run_future<F: Future>(
+    budget: Budget,
+    body: F,
+    fails: fn(&F::Output) -> bool,
+) -> Measured<F> {
     Measured {
         budget,
         body,
+        fails,
         checked: false,
         acc: Acc::default(),
         whole: None,
@@ -783,11 +830,12 @@ pub fn run_future<F: Future>(budget: Budget, body: F) -> Measured<F> {
 }
 
 /// The future [`run_future`] returns.
-#[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
-pub struct Measured<F> {
+pub struct Measured<F: Future> {
     budget: Budget,
     body: F,
+    /// Whether the body's output fails the test (then left unchecked).
+    fails: fn(&F::Output) -> bool,
     checked: bool,
     acc: Acc,
     /// With `threads = "all"`: the span open from the first poll to completion, then its figures.
@@ -797,6 +845,16 @@ pub struct Measured<F> {
     refused: Option<String>,
     /// The regions before the first poll, once it checked the budget.
     regions: Option<RegionsDuring>,
+}
+
+impl<F: Future + std::fmt::Debug> std::fmt::Debug for Measured<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Measured")
+            .field("budget", &self.budget)
+            .field("body", &self.body)
+            .field("acc", &self.acc)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The figures of the polls so far, with signed live figures (a poll may free what an earlier
@@ -928,6 +986,7 @@ impl<F: Future> Future for Measured<F> {
         };
         match poll {
             Poll::Pending => Poll::Pending,
+            Poll::Ready(output) if (self.fails)(&output) => Poll::Ready(Ok(output)),
             Poll::Ready(output) => Poll::Ready(match self.report() {
                 Some(report) => Err(report),
                 None => Ok(output),
@@ -969,13 +1028,13 @@ pub fn run_future_should_panic<F: Future<Output = ()>>(
     body: F,
 ) -> MeasuredShouldPanic<F> {
     uncounted_panic_hook();
-    MeasuredShouldPanic(run_future(budget, body))
+    MeasuredShouldPanic(run_future(budget, body, |()| false))
 }
 
 /// The future [`run_future_should_panic`] returns.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
-pub struct MeasuredShouldPanic<F>(Measured<F>);
+pub struct MeasuredShouldPanic<F: Future>(Measured<F>);
 
 impl<F: Future<Output = ()>> Future for MeasuredShouldPanic<F> {
     type Output = ();
