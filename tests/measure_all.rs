@@ -326,6 +326,81 @@ fn child_a_thread_busy_past_the_wait() {
     assert!(outer.total_bytes >= 777, "{outer:?}");
 }
 
+/// `growth_all` measures each size in a span nested in one of its own, whose figures it drops: a
+/// thread a size started that still runs after the wait goes on in the later sizes' spans (in
+/// none after the last), and the size's note says so, once (it said that an enclosing
+/// measurement counts it, where none is reported, and nothing of the later sizes).
+#[cfg(target_os = "linux")]
+#[test]
+fn growth_alls_note_says_where_a_late_threads_work_goes() {
+    let child = "child_growth_all_with_late_threads";
+    let out = dhat_kit::measure_all(|| common::run_ignored(child)).0;
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    let note = |counted: &str| {
+        format!(
+            "dhat-kit: dhat_kit::growth_all in {child}: 1 thread started during the measurement \
+             still ran 0.5 s after its closure returned: what it allocates or frees from then on \
+             {counted} (join it inside the measurement)"
+        )
+    };
+    let later = note("is not in this size's figures but in those of the sizes measured after it");
+    assert_eq!(text.matches(&later).count(), 1, "{text}");
+    assert_eq!(text.matches(&note("is in no figure")).count(), 1, "{text}");
+    assert_eq!(
+        text.matches("dhat-kit: dhat_kit::growth_all").count(),
+        2,
+        "{text}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by growth_alls_note_says_where_a_late_threads_work_goes"]
+fn child_growth_all_with_late_threads() {
+    let mut late = Vec::new();
+    let mut runs = 0;
+    // The first run warms up; then the first and the last size start a thread that outlives
+    // the wait, the middle one none.
+    dhat_kit::growth_all(&[1_000, 10_000, 100_000], |n| {
+        runs += 1;
+        if runs > 1 && n != 10_000 {
+            late.push(spins_then_allocates(1200));
+        }
+        black_box(vec![0u8; n]).len()
+    });
+    for t in late {
+        assert_eq!(t.join().unwrap(), 777);
+    }
+}
+
+/// Under `#[tokio::test]`, a `threads = "all"` budget's span is nested in one around the runtime,
+/// whose figures are nobody's: a thread the test started that outlives the wait is in no figure,
+/// and that is said once (the budget's span said that an enclosing measurement counts it).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_runtime_tests_late_thread_is_said_once_in_no_figure() {
+    let child = "child_a_runtime_test_with_a_late_thread";
+    let out = dhat_kit::measure_all(|| common::run_ignored(child)).0;
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    let note = format!(
+        "dhat-kit: #[assert_heap(threads = \"all\")] in {child}: 1 thread started during the \
+         measurement still ran 0.5 s after its closure returned: what it allocates or frees from \
+         then on is in no figure (join it inside the measurement)"
+    );
+    assert_eq!(text.matches(&note).count(), 1, "{text}");
+    assert_eq!(text.matches("still ran 0.5 s").count(), 1, "{text}");
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by a_runtime_tests_late_thread_is_said_once_in_no_figure"]
+#[dhat_kit::assert_heap(threads = "all", total_bytes = 1_000_000)]
+async fn child_a_runtime_test_with_a_late_thread() {
+    drop(spins_then_allocates(1200));
+}
+
 /// A thread started inside that stays, idle (a pool's worker waiting for work): the span does
 /// not wait for it to exit, and what it holds is live in the figures.
 #[cfg(target_os = "linux")]

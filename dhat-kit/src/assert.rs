@@ -6,7 +6,7 @@
 //! everything that decides and says whether a test passes is here, reached through
 //! [`__private`](crate::__private).
 
-use crate::stats::{Shared, Stats, WholeSpan};
+use crate::stats::{Late, Shared, Stats, WholeSpan};
 use crate::tally::Mark;
 use crate::units::{Count, Thousands};
 use std::fmt::Write as _;
@@ -581,7 +581,9 @@ pub fn around_runtime_should_panic(body: impl FnOnce()) {
 /// first, then the budget's failure). The body's own panic passes through; with
 /// `check_on_panic`, only when the span is not refused.
 fn around_runtime_checked<R>(body: impl FnOnce() -> R, check_on_panic: bool) -> Result<R, String> {
-    let span = WholeSpan::try_begin(ALL_THREADS)?;
+    // Its figures are nobody's: a thread of the test's still running at its end was said by the
+    // span of the test's future, nested in it.
+    let span = WholeSpan::try_begin(ALL_THREADS)?.late(Late::Unsaid);
     let outcome = {
         let _runtime = InRuntime::enter();
         catch_unwind(AssertUnwindSafe(body))
@@ -951,7 +953,11 @@ impl<F: Future> Measured<F> {
         }
         if why.is_none() && this.budget.all_threads {
             InRuntime::settle_started();
+            // Inside a test's runtime, the span around this one is not reported: what a thread
+            // does after this one's wait is in no figure.
+            let in_runtime = InRuntime::active();
             match WholeSpan::try_begin(ALL_THREADS) {
+                Ok(span) if in_runtime => this.whole = Some(span.late(Late::InNoFigure)),
                 Ok(span) => this.whole = Some(span),
                 Err(refused) => return Some(refused),
             }

@@ -1029,15 +1029,22 @@ pub(crate) fn growth_all_checked<R>(
     sizes: &[usize],
     mut work: impl FnMut(usize) -> R,
 ) -> Result<Growth, String> {
-    use crate::stats::WholeSpan;
-    let outer = WholeSpan::try_begin(what)?;
+    use crate::stats::{Late, WholeSpan};
+    // Its figures are nobody's: a thread still running at its end was said by its size's span.
+    let outer = WholeSpan::try_begin(what)?.late(Late::Unsaid);
     warm_up(sizes, &mut work);
     let mut rows = Vec::with_capacity(sizes.len());
-    for &n in sizes {
+    for (i, &n) in sizes.iter().enumerate() {
         // Nested in `outer`: never refused, exact. The threads the run started hand over their
         // last frees as they exit, after a scope has gone on: the span waits for them at its
-        // end, so that they are this size's and not the next's.
-        let span = WholeSpan::try_begin(what)?;
+        // end, so that they are this size's and not the next's. One still running after the
+        // wait works on in the later sizes' spans (or in none after the last), as its note says.
+        let late = if i + 1 < sizes.len() {
+            Late::InLaterSizes
+        } else {
+            Late::InNoFigure
+        };
+        let span = WholeSpan::try_begin(what)?.late(late);
         let r = at_size(n, "", || work(n));
         let stats = span.try_end()?;
         drop(r);

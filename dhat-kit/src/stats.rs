@@ -309,7 +309,7 @@ pub fn process_stats() -> Stats {
 
 #[cfg(all(unix, feature = "peak"))]
 pub(crate) use whole::at_fork;
-pub(crate) use whole::{Shared, Span as WholeSpan};
+pub(crate) use whole::{Late, Shared, Span as WholeSpan};
 
 /// The whole-process scope: [`measure_all`]'s span, the serialisation of the kit's measurements
 /// across a test binary's threads, and the check that nothing else ran meanwhile.
@@ -488,12 +488,28 @@ mod whole {
         /// whose exits it waits for at its end (an inner span's too: its figures are its own).
         threads_before: Option<Threads>,
         what: &'static str,
-        /// Whether no other span of this thread was open when it began: its figures are final,
-        /// where an outer span's go on counting what an inner one's miss.
-        outermost: bool,
+        /// What its note says of a thread it started that still runs when its wait gives up: by
+        /// default, in no figure where no other span of this thread was open when it began (its
+        /// figures are final), in the enclosing one's otherwise (which goes on counting).
+        late: Late,
         raw: Option<SpanMark>,
         /// [`left_behind_ops`] when it began, if it is checked.
         left_behind: u64,
+    }
+
+    /// Where the work of a thread a span started goes, when the thread still runs as the span's
+    /// wait for it gives up: what the span's note says of it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum Late {
+        /// In no figure: the span is the outermost, or the one around it is not reported (a
+        /// test's runtime).
+        InNoFigure,
+        /// In the figures of the span around it (a nested `measure_all`'s default).
+        InTheEnclosing,
+        /// In the figures of the sizes measured after this one (`growth_all`'s size).
+        InLaterSizes,
+        /// Nothing said: the spans inside it said it (`growth_all`'s, a test runtime's own).
+        Unsaid,
     }
 
     impl Span {
@@ -519,7 +535,11 @@ mod whole {
                 before: None,
                 threads_before: None,
                 what,
-                outermost,
+                late: if outermost {
+                    Late::InNoFigure
+                } else {
+                    Late::InTheEnclosing
+                },
                 raw: None,
                 left_behind: 0,
             };
@@ -552,10 +572,17 @@ mod whole {
                 before: None,
                 threads_before: None,
                 what,
-                outermost,
+                late: Late::InNoFigure,
                 raw: Some(SpanMark::begin(outermost)),
                 left_behind: 0,
             }
+        }
+
+        /// The span, its note saying `late` of a thread it started that outlives its wait (by
+        /// default, in no figure for the outermost span, in the enclosing one's for another).
+        pub(crate) fn late(mut self, late: Late) -> Span {
+            self.late = late;
+            self
         }
 
         /// Ends the span: its figures. It first waits for the threads started in it to exit or go
@@ -576,10 +603,9 @@ mod whole {
         pub(crate) fn try_end(mut self) -> Result<Stats, String> {
             if let Some(threads) = self.threads_before.take() {
                 let running = threads.settle();
-                // Made and written uncounted: not in the figures it speaks of. An inner span's
-                // figures miss what the thread does later, which an enclosing one counts.
+                // Made and written uncounted: not in the figures it speaks of.
                 let what = self.what;
-                let outermost = self.outermost;
+                let late = self.late;
                 let say = |running: usize| {
                     let test = std::thread::current();
                     let test = test.name().map(|t| format!(" in {t}")).unwrap_or_default();
@@ -588,10 +614,15 @@ mod whole {
                     } else {
                         ("they allocate or free", "them")
                     };
-                    let counted = if outermost {
-                        "is in no figure"
-                    } else {
-                        "is not in this one's figures (an enclosing measurement counts it)"
+                    let counted = match late {
+                        Late::InNoFigure | Late::Unsaid => "is in no figure",
+                        Late::InTheEnclosing => {
+                            "is not in this one's figures (an enclosing measurement counts it)"
+                        }
+                        Late::InLaterSizes => {
+                            "is not in this size's figures but in those of the sizes measured \
+                             after it"
+                        }
                     };
                     crate::note::note(&format!(
                         "dhat-kit: {what}{test}: {running} {threads} started during the measurement \
@@ -600,7 +631,7 @@ mod whole {
                         threads = if running == 1 { "thread" } else { "threads" },
                     ));
                 };
-                if running > 0 {
+                if running > 0 && late != Late::Unsaid {
                     crate::tally::uncounted(|| say(running));
                 }
             }
