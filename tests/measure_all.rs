@@ -10,6 +10,7 @@
 #![cfg(feature = "peak")]
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Barrier};
 use std::thread;
 
@@ -1020,6 +1021,64 @@ fn thread_scope_budgets_nest_beside_whole_process_ones() {
 #[dhat_kit::assert_heap(total_bytes = 200, total_blocks = 1)]
 fn inner_budget_200() {
     drop(std::hint::black_box(vec![0u8; 200]));
+}
+
+/// A thread-scope `#[assert_growth]` holds its place against whole-process measurements, as a
+/// thread-scope `#[assert_heap]` does: a `measure_all` begun on another thread while it runs waits
+/// for it (it did not, saw the growth test's allocations, and was refused).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_thread_scope_growth_test_holds_its_place() {
+    let out = dhat_kit::measure_all(|| common::run_ignored("child_growth_beside_measure_all")).0;
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("the measure_all waited for the growth test"),
+        "{text}"
+    );
+}
+
+/// Tells [`growing_while_another_thread_measures`]'s first run has begun.
+static GROWING: Barrier = Barrier::new(2);
+
+/// `8n` bytes a size, slowly; the first run lets [`child_growth_beside_measure_all`]'s other
+/// thread go on to its `measure_all`.
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [1_000, 10_000, 100_000])]
+fn growing_while_another_thread_measures(n: usize) {
+    static FIRST: std::sync::Once = std::sync::Once::new();
+    FIRST.call_once(|| {
+        GROWING.wait();
+    });
+    // Idle longer than a span's wait for the process to go quiet (30 ms): a span that did not
+    // wait for this test would begin meanwhile.
+    thread::sleep(std::time::Duration::from_millis(100));
+    black_box(vec![0u64; n]);
+    if n == 100_000 {
+        GROWN.store(true, SeqCst);
+    }
+}
+
+/// Set by the last size's run of [`growing_while_another_thread_measures`].
+static GROWN: AtomicBool = AtomicBool::new(false);
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by a_thread_scope_growth_test_holds_its_place"]
+fn child_growth_beside_measure_all() {
+    let other = thread::spawn(|| {
+        GROWING.wait();
+        let ((), stats) = dhat_kit::measure_all(|| {
+            assert!(
+                GROWN.load(SeqCst),
+                "the measure_all ran while the growth test did"
+            );
+            drop(black_box(vec![0u8; 10]));
+        });
+        assert_eq!((stats.total_bytes, stats.total_blocks), (10, 1));
+    });
+    growing_while_another_thread_measures();
+    other.join().unwrap();
+    eprintln!("the measure_all waited for the growth test");
 }
 
 /// Spins for about `n` rounds without allocating.

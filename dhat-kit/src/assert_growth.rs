@@ -21,6 +21,7 @@ pub fn run_growth<R>(
     declared: &[(&str, GrowthClass)],
     case: impl FnMut(usize) -> R,
 ) {
+    let _place = crate::stats::Shared::acquire();
     if let Some(failure) = failure(test, sizes, declared, || Ok(growth(sizes, case))) {
         panic!("{failure}");
     }
@@ -37,6 +38,7 @@ pub fn run_growth_should_panic<R>(
     declared: &[(&str, GrowthClass)],
     case: impl FnMut(usize) -> R,
 ) {
+    let _place = crate::stats::Shared::acquire();
     // A panic of the function passes through as it is: `growth` catches nothing.
     if let Some(failure) = failure(test, sizes, declared, || Ok(growth(sizes, case))) {
         eprintln!("{failure}\n{SHOULD_PANIC_NOTE}");
