@@ -691,6 +691,35 @@ fn standard_input_is_read_as_one_profile_and_named_in_errors() {
     std::fs::write(dir.join("-"), &heap).unwrap();
     let out = run_piped(&dir.0, &["summary", "./-"], b"");
     assert!(out.status.success(), "{out:?}");
+    // Beside a file named `-`, `-` still reads standard input and `convert -o -` still writes
+    // standard output: neither is that file (both were refused, as if the output were the input).
+    let out = run_piped(
+        &dir.0,
+        &["convert", "--to", "folded", "-", "-o", "-"],
+        &heap,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let file = path("valgrind-heap.json");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        ok(&["convert", "--to", "folded", &file, "-o", "-"])
+    );
+    // `flamegraph -o -` writes the file named `-`, which standard input is not.
+    let out = run_piped(&dir.0, &["flamegraph", "-", "-o", "-"], &heap);
+    assert!(out.status.success(), "{out:?}");
+    assert!(std::fs::read_to_string(dir.join("-"))
+        .unwrap()
+        .contains("<svg"));
+    // The file named `-` as the input, and as the output: refused, as any input would be.
+    std::fs::write(dir.join("-"), &heap).unwrap();
+    let out = run_piped(&dir.0, &["flamegraph", "./-", "-o", "-"], b"");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("expected an output other than the profile"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(dir.join("-")).unwrap(), heap);
 }
 
 #[test]

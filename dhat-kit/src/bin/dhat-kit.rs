@@ -555,7 +555,10 @@ fn run(command: Command) -> Result<(), Failure> {
             options.by = by.into();
             let name = file_name(&file);
             let output = output.unwrap_or_else(|| named_after(&file, to.extension()));
-            not_an_input(&output, &[&file])?;
+            // `-o -` is standard output, which no input can be.
+            if output.as_os_str() != "-" {
+                not_an_input(&output, &[&file])?;
+            }
             let written = if output.as_os_str() == "-" {
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 dhat_kit::export::write(&p, &name, &options, &mut out)
@@ -822,22 +825,24 @@ fn exit_without_freeing(profile: Profile) {
 /// tell. The same file by another path or a hard link is the same file.
 fn not_an_input(output: &Path, inputs: &[&Path]) -> Result<(), Failure> {
     let Ok(out) = std::fs::metadata(output) else {
-        // Not there yet (or `-`, stdout): no input can be it.
+        // Not there yet: no input can be it.
         return Ok(());
     };
+    // Standard input (`-`) is no file here, whatever a file named `-` beside it holds.
     let same = |input: &Path| {
-        std::fs::metadata(input).is_ok_and(|m| {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::MetadataExt;
-                (m.dev(), m.ino()) == (out.dev(), out.ino())
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = m;
-                std::fs::canonicalize(input).ok() == std::fs::canonicalize(output).ok()
-            }
-        })
+        input.as_os_str() != STDIN
+            && std::fs::metadata(input).is_ok_and(|m| {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::MetadataExt;
+                    (m.dev(), m.ino()) == (out.dev(), out.ino())
+                }
+                #[cfg(not(unix))]
+                {
+                    let _ = m;
+                    std::fs::canonicalize(input).ok() == std::fs::canonicalize(output).ok()
+                }
+            })
     };
     match inputs.iter().find(|i| same(i)) {
         Some(input) => Err(Failure::BadInput(format!(
