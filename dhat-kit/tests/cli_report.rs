@@ -1229,27 +1229,58 @@ fn a_printed_report_holds_every_row() {
     println!("printed report: {few} pages for 20 rows, {many} for 400");
 }
 
+/// The report of one site whose innermost frame is named `function` (JSON-escaped), in a
+/// temporary directory (returned with the profile's path in it): its rows' labels, and its call
+/// stack once clicked; `None` when Chromium is missing (and the test may skip).
+fn one_name_shown(label: &str, function: &str) -> Option<(String, String, TempDir, PathBuf)> {
+    let chrome = chromium(label)?;
+    let dir = TempDir::new("report", label);
+    let json = format!(
+        r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,
+          "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+          "pps":[{{"tb":800,"tbk":1,"fs":[1,2]}}],
+          "ftbl":["[root]","0x1: {function} (src/a.rs:1:1)","0x2: app::main (src/main.rs:9:5)"]}}"#
+    );
+    let file = dir.write("name.json", &json);
+    let html = dir.0.join("report.html");
+    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+    let dom = browse(&chrome, &dir.0, &html, "#do=click:0", None);
+    let (_, stack) = element(&dom, "stack-frames");
+    Some((rows(&dom).join("\n"), stack, dir, file))
+}
+
 /// A name that holds a character reordering text (U+202E, RIGHT-TO-LEFT OVERRIDE) is shown with
 /// it escaped, in its cell, its title and its call stack: it cannot read reversed.
 #[test]
 fn a_name_cannot_reorder_itself() {
-    let Some(chrome) = chromium("bidi name report") else {
+    let Some((label, stack, _dir, _)) = one_name_shown("bidi-name", r"app::\u202egnp.exe") else {
         return;
     };
-    let dir = TempDir::new("report", "bidi-name");
-    let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,
-          "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
-          "pps":[{"tb":800,"tbk":1,"fs":[1,2]}],
-          "ftbl":["[root]","0x1: app::\u202egnp.exe (src/a.rs:1:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
-    let file = dir.write("bidi.json", json);
-    let html = dir.0.join("report.html");
-    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
-    let dom = browse(&chrome, &dir.0, &html, "#do=click:0", None);
-    let label = rows(&dom).join("\n");
-    let (_, stack) = element(&dom, "stack-frames");
     for (what, text) in [("row", &label), ("call stack", &stack)] {
         assert!(!text.contains('\u{202e}'), "{what}: {text}");
         assert!(text.contains(r"app::\u{202e}gnp.exe"), "{what}: {text}");
+    }
+}
+
+/// A name that holds control characters reads as `top` writes it (`\n`, `\t`, `\u{1b}`), in its
+/// row and its call stack: the page showed the newline and the tab as spaces, dropped the NUL
+/// and drew ESC as a box, so the name it showed was not the name.
+#[test]
+fn a_names_control_characters_read_as_top_writes_them() {
+    let function = r"app::new\nline\ttab\u0000nul\u001b[31m\u2028";
+    let Some((label, stack, _dir, file)) = one_name_shown("control-name", function) else {
+        return;
+    };
+    let shown = r"app::new\nline\ttab\u{0}nul\u{1b}[31m\u{2028} (src/a.rs:1)";
+    let top = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .arg("top")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let top = String::from_utf8_lossy(&top.stdout);
+    assert!(top.contains(shown), "{top}");
+    for (what, text) in [("row", &label), ("call stack", &stack)] {
+        assert!(text.contains(shown), "{what}: {text}");
     }
 }
 

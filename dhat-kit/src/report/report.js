@@ -20,10 +20,15 @@
   if (D.regions) $("peak-note").hidden = false;
 
   // Text as HTML. The characters that reorder text (bidirectional embeddings, overrides and
-  // isolates) are shown as escapes: a name holding one would otherwise read reversed.
+  // isolates) are shown as escapes: a name holding one would otherwise read reversed. So are
+  // control characters, line and paragraph separators and U+FFFE/U+FFFF, as every table of the
+  // command writes them (`\n`, `\t`, `\u{1b}`): a name reads as `top` shows it, and no
+  // character of it vanishes or turns into a space.
+  const SHOWN = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
   function esc(s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
-      .replace(/[\u202A-\u202E\u2066-\u2069]/g, (c) => "\\u{" + c.charCodeAt(0).toString(16) + "}");
+      .replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029\uFFFE\uFFFF\u202A-\u202E\u2066-\u2069]/g,
+        (c) => SHOWN[c] || "\\u{" + c.charCodeAt(0).toString(16) + "}");
   }
   // A name in a table cell: at most a few lines (report.css clamps it), the whole name in its
   // title (a tooltip; a row's call stack shows it whole too).
