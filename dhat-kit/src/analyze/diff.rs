@@ -222,9 +222,9 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
 /// two builds is one site. Only what the labels left is paired so: two sites of one key in a
 /// profile (same-named functions at one line of same-named files, as `a::Foo::new (mod.rs:15)` and
 /// `b::Bar::new (mod.rs:15)`, which Valgrind prints by the files' base names) each keep their own
-/// figures wherever the other profile names them alike. Sites of one key still unpaired on both
-/// sides are one site, their figures added, shown with the after profile's label of the largest
-/// figure.
+/// figures wherever the other profile names them alike. Sites of one key and one file
+/// ([`of_one_file`]) still unpaired on both sides are one site, their figures added, shown with
+/// the after profile's label of the largest figure.
 fn pair(group_by: GroupBy, before: Vec<TopRow>, after: Vec<TopRow>) -> Vec<(String, u64, u64)> {
     let mut after: HashMap<String, TopRow> =
         after.into_iter().map(|r| (r.site.clone(), r)).collect();
@@ -249,7 +249,7 @@ fn pair(group_by: GroupBy, before: Vec<TopRow>, after: Vec<TopRow>) -> Vec<(Stri
             .push(r);
     }
     pair_named_apart(&mut by_key);
-    for (_, (b, mut a)) in by_key {
+    for (b, mut a) in by_key.into_values().flat_map(of_one_file) {
         if b.is_empty() || a.is_empty() {
             paired.extend(b.into_iter().map(|r| (r.site, r.value, 0)));
             paired.extend(a.into_iter().map(|r| (r.site, 0, r.value)));
@@ -267,11 +267,66 @@ fn pair(group_by: GroupBy, before: Vec<TopRow>, after: Vec<TopRow>) -> Vec<(Stri
 /// Sites left on one side only (rows of the before profile, or of the after one) by their key.
 type Lone = HashMap<String, (Vec<TopRow>, Vec<TopRow>)>;
 
+/// The rows of one key (before, after), split where their files tell them apart: a key holds a
+/// file by its base name only, so `lib.rs:10` of two crates, whose closures are both
+/// `{closure}`, would be one site. Rows are together where their files are one file by their
+/// last components ([`same_file`](crate::profile::frame::same_file)), or through a row whose
+/// file is named by fewer (Valgrind's `main.rs` may be either crate's); rows without a file are
+/// together.
+fn of_one_file((before, after): (Vec<TopRow>, Vec<TopRow>)) -> Vec<(Vec<TopRow>, Vec<TopRow>)> {
+    let rows: Vec<(bool, TopRow)> = before
+        .into_iter()
+        .map(|r| (true, r))
+        .chain(after.into_iter().map(|r| (false, r)))
+        .collect();
+    let files: Vec<Option<String>> = rows
+        .iter()
+        .map(|(_, r)| Frame::parse(&r.frame).file.map(str::to_owned))
+        .collect();
+    // Each row's group: the lowest row it is joined to, through any chain of joins.
+    let mut group: Vec<usize> = (0..rows.len()).collect();
+    fn root(group: &mut [usize], mut i: usize) -> usize {
+        while group[i] != i {
+            group[i] = group[group[i]];
+            i = group[i];
+        }
+        i
+    }
+    for i in 0..rows.len() {
+        for j in 0..i {
+            let joined = match (&files[i], &files[j]) {
+                (Some(x), Some(y)) => crate::profile::frame::same_file(x, y),
+                (x, y) => x.is_none() && y.is_none(),
+            };
+            if joined {
+                let (x, y) = (root(&mut group, i), root(&mut group, j));
+                group[x.max(y)] = x.min(y);
+            }
+        }
+    }
+    let mut out: Vec<(Vec<TopRow>, Vec<TopRow>)> = Vec::new();
+    let mut slot: HashMap<usize, usize> = HashMap::new();
+    for (i, (before, r)) in rows.into_iter().enumerate() {
+        let g = root(&mut group, i);
+        let k = *slot.entry(g).or_insert_with(|| {
+            out.push((Vec::new(), Vec::new()));
+            out.len() - 1
+        });
+        if before {
+            out[k].0.push(r);
+        } else {
+            out[k].1.push(r);
+        }
+    }
+    out
+}
+
 /// Pairs a site Valgrind names `UnknownInlinedFun` (a function inlined where it has no name for
 /// it, which stands for any) with the site of a name left at its line, each left on one side only.
 /// They pair when every row of both is of one file, by its path's last components and with at
-/// least its crate's directory (`serde_core-1.0.229/src/de/impls.rs`: `src/lib.rs`, as Valgrind
-/// cuts a path by default, names a file of any crate), and each is the other's only partner.
+/// least its crate's directory, the one above its `src` (`serde_core-1.0.229/src/de/impls.rs`:
+/// `src/lib.rs`, as Valgrind cuts a path by default, and `src/de/impls.rs`, as dhat-rs keeps a
+/// path's last three components, name a file of any crate), and each is the other's only partner.
 fn pair_named_apart(by_key: &mut Lone) {
     /// A lone site: its key, side (before), location, files and function's name.
     struct Site<'k> {
@@ -282,8 +337,14 @@ fn pair_named_apart(by_key: &mut Lone) {
         name: &'k str,
     }
     const UNKNOWN: &str = "UnknownInlinedFun";
-    // A path with the crate's directory above its `src`: three components at least.
-    let whole = |file: &str| file.split(['/', '\\']).filter(|c| !c.is_empty()).count() >= 3;
+    // A path with the crate's directory above its `src`.
+    let whole = |file: &str| {
+        let parts: Vec<&str> = file.split(['/', '\\']).filter(|c| !c.is_empty()).collect();
+        parts
+            .iter()
+            .rposition(|&c| c == "src")
+            .is_some_and(|at| at > 0)
+    };
     let mut pairs: Vec<(String, String)> = Vec::new();
     {
         let lone: Vec<Site<'_>> = by_key
@@ -652,6 +713,36 @@ mod tests {
             (500, "app::f::{{closure}} (app/src/main.rs:44:35)"),
         ]);
         assert_eq!(diff(&closures, &dhat, &all).unwrap().changed, 0);
+        // Closures at one line of two crates' files of one name are two sites, gone and new,
+        // whichever mangling names them (both were `lib.rs:10` and `{closure}`, one site).
+        for (before, after) in [
+            (
+                "a::f::{{closure}} (a-1.0/src/lib.rs:10:5)",
+                "b::g::{{closure}} (b-1.0/src/lib.rs:10:5)",
+            ),
+            (
+                "{closure#1} (/w/app/src/main.rs:44)",
+                "other::run::{{closure}} (other-3.0.0/src/main.rs:44:13)",
+            ),
+        ] {
+            let d = diff(&rust(&[(300, before)]), &rust(&[(400, after)]), &all).unwrap();
+            assert_eq!(d.changed, 2, "{before} {after}: {:#?}", d.sites);
+        }
+        // An unnamed inlined function pairs with no site of a path that lacks its crate's
+        // directory, as dhat-rs cuts a file below `src` to `src/de/impls.rs`.
+        for (before, after) in [
+            (
+                "UnknownInlinedFun (/r/serde_core-1.0.229/src/de/impls.rs:596)",
+                "other::parse (src/de/impls.rs:596:5)",
+            ),
+            (
+                "UnknownInlinedFun (src/de/impls.rs:596)",
+                "other::parse (other-3.0.0/src/de/impls.rs:596:5)",
+            ),
+        ] {
+            let d = diff(&rust(&[(700, before)]), &rust(&[(900, after)]), &all).unwrap();
+            assert_eq!(d.changed, 2, "{before} {after}: {:#?}", d.sites);
+        }
         // An unnamed inlined function with two candidates at its location stays apart.
         let two = rust(&[
             (700, "a::f (serde_core-1.0.229/src/de/impls.rs:596:5)"),
