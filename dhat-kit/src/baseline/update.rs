@@ -444,7 +444,7 @@ fn decide_entry(policy: Policy, standing: Standing, incomplete: bool) -> Decisio
 /// | entry | figures | nothing to write | `Record` | `Pending` |
 /// |---|---|---|---|---|
 /// | missing | | fails, with the command that records it | recorded, passes | written to `FILE.new`, fails |
-/// | present | within tolerance | passes | passes, nothing written | passes, nothing written |
+/// | present | within tolerance | passes | passes, nothing written | passes; other figures `FILE.new` holds for it go back to the entry's |
 /// | present | improved | passes, with the table and a hint to record | recorded, passes | written to `FILE.new`, passes |
 /// | present | regressed | fails with the table | recorded, passes | written to `FILE.new`, fails |
 ///
@@ -558,9 +558,18 @@ fn check_measured(
             Some(pending)
         }
     };
+    let pending = with_suffix(path, ".new");
+    // Under `Pending`, figures within the tolerance take back what the `.new` holds for the entry
+    // from an earlier run (a regression since mended): accepting the `.new` would otherwise put
+    // those stale figures in the baseline.
+    let withdrawn = match (options.policy.effective(), standing, entry) {
+        (Update::Pending, Standing::Within, Some(entry)) if wrote.is_none() => {
+            withdraw(&pending, path, name, entry)?.then_some(pending.as_path())
+        }
+        _ => None,
+    };
     // A failing check whose figures a reviewed `.new` may already hold says so, and whether
     // accepting them would pass (they may be older than these).
-    let pending = with_suffix(path, ".new");
     let waiting = (!decision.passed && wrote.is_none())
         .then(|| Baseline::load(&pending).ok().flatten())
         .flatten()
@@ -586,6 +595,7 @@ fn check_measured(
         comparison: comparison.as_ref(),
         wrote: wrote.as_deref(),
         waiting: waiting.map(|current| (pending.as_path(), current)),
+        withdrawn,
         options,
     });
     Ok(Verdict {
@@ -712,6 +722,8 @@ struct Rendered<'a> {
     wrote: Option<&'a Path>,
     /// The pending file (`.new`), when the check failed and it holds an entry of the name.
     waiting: Option<(&'a Path, bool)>,
+    /// The pending file, when figures within the tolerance took back what it held for the entry.
+    withdrawn: Option<&'a Path>,
     options: &'a CheckOptions,
 }
 
@@ -861,11 +873,20 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
     }
     if r.comparison.is_none() || r.standing == Standing::Within {
         let tolerance = r.comparison.map_or(r.options.tolerance, |c| c.tolerance);
-        return (
-            format!("dhat-kit: `{name}` is within its baseline in {file} (tolerance {tolerance}%)"),
-            Joint::Quiet,
-            String::new(),
-        );
+        let within =
+            format!("dhat-kit: `{name}` is within its baseline in {file} (tolerance {tolerance}%)");
+        return match r.withdrawn {
+            Some(pending) => (
+                format!(
+                    "{within}; took back the figures {} held for it from an earlier run, which \
+                     accepting it would have recorded",
+                    pending.display()
+                ),
+                Joint::Line,
+                String::new(),
+            ),
+            None => (within, Joint::Quiet, String::new()),
+        };
     }
     let recorded = entry
         .recorded_at
@@ -913,6 +934,25 @@ fn nearest<'n>(name: &str, names: impl Iterator<Item = &'n str>) -> Option<&'n s
         return None;
     }
     crate::suggest::nearest(name, names)
+}
+
+/// Puts the baseline's `entry` of `name` (the baseline at `path`) back into the pending file at
+/// `pending`, under its lock, where that holds other figures for it: a proposal that figures
+/// within the tolerance no longer need. Whether it did; nothing is written where there is no
+/// pending file or it holds no other figures (a pending file that cannot be read is left to the
+/// check that reads it, as it was).
+fn withdraw(pending: &Path, path: &Path, name: &str, entry: &Entry) -> Result<bool, BaselineError> {
+    let held = Baseline::load(pending).ok().flatten();
+    if held.is_none_or(|b| b.get(name).is_none_or(|e| e.figures == entry.figures)) {
+        return Ok(false);
+    }
+    Baseline::update(pending, Some(path), |b| {
+        let stale = b.get(name).is_some_and(|e| e.figures != entry.figures);
+        if stale {
+            b.insert(name, entry.clone());
+        }
+        stale
+    })
 }
 
 /// Figures to record: `now`, which measure `measure`, from `from`, as the entry `name`, under
@@ -1932,27 +1972,35 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Figures of `bytes` bytes in all, and nothing else.
+    fn total(bytes: u64) -> BaselineFigures {
+        BaselineFigures {
+            total_bytes: Some(bytes),
+            ..BaselineFigures::default()
+        }
+    }
+
+    /// The default options with the policy `update`, off CI.
+    fn updating(update: Update) -> CheckOptions {
+        CheckOptions {
+            policy: Policy { update, ci: false },
+            ..CheckOptions::default()
+        }
+    }
+
     #[test]
     fn a_failing_check_says_when_a_pending_file_holds_its_entry() {
         let dir = crate::atomic_file::fresh_dir("pending");
         let path = dir.join("mb.json");
-        let figures = |bytes| BaselineFigures {
-            total_bytes: Some(bytes),
-            ..BaselineFigures::default()
-        };
-        let with = |update| CheckOptions {
-            policy: Policy { update, ci: false },
-            ..CheckOptions::default()
-        };
         assert!(
-            check(&path, "t", &figures(100), &with(Update::Record))
+            check(&path, "t", &total(100), &updating(Update::Record))
                 .unwrap()
                 .passed
         );
         // A regression written for review, then the plain run that fails on it.
-        let proposed = check(&path, "t", &figures(200), &with(Update::Pending)).unwrap();
+        let proposed = check(&path, "t", &total(200), &updating(Update::Pending)).unwrap();
         assert!(!proposed.passed && !proposed.message.contains("waiting"));
-        let failed = check(&path, "t", &figures(200), &with(Update::No)).unwrap();
+        let failed = check(&path, "t", &total(200), &updating(Update::No)).unwrap();
         assert!(!failed.passed);
         assert!(
             failed.message.ends_with(&format!(
@@ -1965,7 +2013,7 @@ mod tests {
         );
         // Figures above those the `.new` holds: accepting it would not pass, so it says to record
         // them (it said to accept the `.new`).
-        let above = check(&path, "t", &figures(400), &with(Update::No)).unwrap();
+        let above = check(&path, "t", &total(400), &updating(Update::No)).unwrap();
         assert!(!above.passed);
         assert!(
             above.message.ends_with(&format!(
@@ -1977,10 +2025,77 @@ mod tests {
             above.message
         );
         // Another entry's failure, and a pass, say nothing of it.
-        let other = check(&path, "u", &figures(1), &with(Update::No)).unwrap();
+        let other = check(&path, "u", &total(1), &updating(Update::No)).unwrap();
         assert!(!other.passed && !other.message.contains("waiting"));
-        let within = check(&path, "t", &figures(100), &with(Update::No)).unwrap();
+        let within = check(&path, "t", &total(100), &updating(Update::No)).unwrap();
         assert!(within.passed && !within.message.contains("waiting"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A regression written for review, then mended: the check under `Pending` within the
+    /// tolerance takes the `.new`'s stale figures for the entry back to the baseline's, and says
+    /// so (they stayed, and accepting the `.new` put them in the baseline: 3x too loose). The
+    /// `.new`'s other proposals stay, and a `.new` without other figures is left as it is.
+    #[test]
+    fn a_pending_proposal_that_figures_within_the_tolerance_no_longer_need_is_taken_back() {
+        let dir = crate::atomic_file::fresh_dir("withdraw");
+        let path = dir.join("mb.json");
+        let pending = dir.join("mb.json.new");
+        let held = |name| {
+            Baseline::read(&pending)
+                .unwrap()
+                .get(name)
+                .map(|e| e.figures.total_bytes)
+        };
+        for name in ["t", "u"] {
+            let recorded = check(&path, name, &total(1208), &updating(Update::Record)).unwrap();
+            assert!(recorded.passed);
+        }
+        // Both regress, written for review.
+        for name in ["t", "u"] {
+            let proposed = check(&path, name, &total(3661), &updating(Update::Pending)).unwrap();
+            assert!(!proposed.passed);
+        }
+        assert_eq!((held("t"), held("u")), (Some(Some(3661)), Some(Some(3661))));
+        // `t` is mended: the `.new` holds the baseline's figures for it again, `u`'s stay.
+        let mended = check(&path, "t", &total(1210), &updating(Update::Pending)).unwrap();
+        assert!(mended.passed);
+        assert_eq!(mended.wrote, None);
+        assert_eq!((held("t"), held("u")), (Some(Some(1208)), Some(Some(3661))));
+        assert_eq!(
+            mended.message,
+            format!(
+                "dhat-kit: `t` is within its baseline in {f} (tolerance 5%); took back the \
+                 figures {p} held for it from an earlier run, which accepting it would have \
+                 recorded",
+                f = path.display(),
+                p = pending.display()
+            )
+        );
+        // Again: nothing more to take back, nothing written, nothing said.
+        let before = std::fs::read(&pending).unwrap();
+        let again = check(&path, "t", &total(1210), &updating(Update::Pending)).unwrap();
+        assert!(
+            again.passed && again.message.is_empty(),
+            "{}",
+            again.message
+        );
+        assert_eq!(std::fs::read(&pending).unwrap(), before);
+        // Without `Pending` (a plain run, or on CI) the `.new` is never written.
+        for policy in [
+            Policy::default(),
+            Policy {
+                update: Update::Pending,
+                ci: true,
+            },
+        ] {
+            let options = CheckOptions {
+                policy,
+                ..CheckOptions::default()
+            };
+            assert!(check(&path, "u", &total(1208), &options).unwrap().passed);
+            assert_eq!(held("u"), Some(Some(3661)));
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
