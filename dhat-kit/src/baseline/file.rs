@@ -421,6 +421,15 @@ struct FileIn {
     entries: BTreeMap<String, RawEntry>,
 }
 
+/// The fields of the seed format.
+const SEED_FIELDS: [&str; 5] = [
+    "total_allocations_bytes",
+    "peak_memory_bytes",
+    "allocation_count",
+    "measured_at",
+    "commit",
+];
+
 /// The seed format: one object of figures, whatever else the script put beside them.
 #[derive(Deserialize)]
 struct SeedIn {
@@ -748,6 +757,13 @@ impl Baseline {
             }
         };
         if let Some(version) = probe.dhat_kit_baseline {
+            // A version that is not a whole number is a hand edit's, not another version's.
+            if !version.is_u64() {
+                return bad(format!(
+                    "expected `dhat_kit_baseline` to be the number {FORMAT_VERSION}, found \
+                     {version}"
+                ));
+            }
             if version.as_u64() != Some(FORMAT_VERSION) {
                 return bad(format!(
                     "{OTHER_VERSION} {FORMAT_VERSION}, found `dhat_kit_baseline`: {version} \
@@ -775,6 +791,18 @@ impl Baseline {
         {
             let seed: SeedIn = serde_json::from_slice(bytes)
                 .map_err(|e| json("expected a memory baseline with `total_allocations_bytes`, `peak_memory_bytes`, `allocation_count`", e))?;
+            // What else a script put beside the figures is left alone, but a near miss of a
+            // figure's name (`peak_memory_byts`) is a typo that would leave that figure unchecked.
+            if let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(bytes) {
+                for field in fields.keys().filter(|f| !SEED_FIELDS.contains(&f.as_str())) {
+                    if let Some(near) = crate::suggest::nearest(field, SEED_FIELDS) {
+                        return bad(format!(
+                            "unknown field `{field}`: did you mean `{near}`? (a field this near \
+                             a figure's name is taken for its typo)"
+                        ));
+                    }
+                }
+            }
             let entry = Entry {
                 figures: BaselineFigures {
                     total_bytes: seed.total_allocations_bytes,
@@ -1301,6 +1329,10 @@ mod tests {
             ("[1, 2]", "expected a JSON object of a baseline, found an array"),
             (" \"x\"", "expected a JSON object of a baseline, found a string"),
             ("{\"peak_memory_bytes\": \"big\"}", "expected a memory baseline with"),
+            // A typo of a seed figure's name dropped that figure's check without a word.
+            ("{\"total_allocations_bytes\": 17484, \"peak_memory_byts\": 1}", "unknown field `peak_memory_byts`: did you mean `peak_memory_bytes`?"),
+            // A version as text is a hand edit, not another version's file.
+            ("{\"dhat_kit_baseline\": \"1\", \"entries\": {}}", "expected `dhat_kit_baseline` to be the number 1, found \"1\""),
         ];
         for (text, expected) in cases {
             let err = parse(text).unwrap_err().to_string();
