@@ -52,7 +52,18 @@ pub(crate) fn write_with<E: From<std::io::Error>>(
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let tmp = with_suffix(path, &format!(".tmp-{}-{seq}", std::process::id()));
     let result = (|| {
-        let mut out = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+        // Said as the temporary file's failure: `path` itself may exist and be writable (a file
+        // in `/proc`, a directory where only existing files may be written).
+        let created = File::create(&tmp).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot create the temporary file {} beside it to write it whole: {e}",
+                    tmp.display()
+                ),
+            )
+        })?;
+        let mut out = BufWriter::with_capacity(1 << 16, created);
         fill(&mut out)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         if let Ok(replaced) = &metadata {
@@ -144,6 +155,22 @@ mod tests {
             .to_string_lossy()
             .contains(".tmp-")));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A file that exists where no file can be created beside it: the error says it is the
+    /// temporary file that could not be made (it said "No such file or directory" of a file
+    /// that exists).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_temporary_file_that_cannot_be_made_is_named() {
+        let err = write(Path::new("/proc/version"), b"x").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("cannot create the temporary file /proc/version.tmp-")
+                && text.contains(" beside it to write it whole: "),
+            "{text}"
+        );
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     }
 
     #[test]
