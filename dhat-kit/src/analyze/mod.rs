@@ -696,15 +696,28 @@ pub(crate) fn percent(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// `s` on one line, for a line-oriented output (a table row, a folded stack): each control
-/// character (newline, carriage return, tab, ...), each Unicode line or paragraph separator and
-/// the two characters XML forbids besides (U+FFFE, U+FFFF) is written as its Rust escape (`\n`,
-/// `\r`, `\t`, `\u{1b}`); anything else is kept.
+/// `s` on one line, read in order, for a line-oriented output (a table row, a folded stack, a
+/// flame graph's frame): each control character (newline, carriage return, tab, ...), each
+/// Unicode line or paragraph separator, each character that reorders text (bidirectional
+/// embeddings, overrides and isolates, U+202A-U+202E and U+2066-U+2069) and the two characters
+/// XML forbids besides (U+FFFE, U+FFFF) is written as its Rust escape (`\n`, `\r`, `\t`,
+/// `\u{1b}`, `\u{202e}`), as the HTML report shows each; anything else is kept.
 pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
-    // Control characters and line separators break lines; U+FFFE and U+FFFF, which XML forbids
-    // even as references, would break the flame graph's SVG.
-    let breaks =
-        |c: char| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}');
+    // Control characters and line separators break lines; bidirectional controls make a name read
+    // reversed (the report escapes them too); U+FFFE and U+FFFF, which XML forbids even as
+    // references, would break the flame graph's SVG.
+    let breaks = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{2028}'
+                    | '\u{2029}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{fffe}'
+                    | '\u{ffff}'
+            )
+    };
     if !s.contains(breaks) {
         return std::borrow::Cow::Borrowed(s);
     }
@@ -859,6 +872,14 @@ mod tests {
         );
         assert!(matches!(one_line("app::f"), std::borrow::Cow::Borrowed(_)));
         assert_eq!(one_line("é 中 \u{7f}"), "é 中 \\u{7f}");
+        // A name that reorders itself reads in order, as the report shows it (it was kept, and
+        // `app::\u{202e}gnp.exe` read `app::exe.png` in a terminal, a Markdown table, a folded
+        // stack and the flame graph).
+        assert_eq!(
+            one_line("app::\u{202e}gnp.exe \u{2066}x\u{2069} \u{202a}"),
+            "app::\\u{202e}gnp.exe \\u{2066}x\\u{2069} \\u{202a}"
+        );
+        assert_eq!(one_line("\u{2029}\u{2065}"), "\\u{2029}\u{2065}");
     }
 
     /// Names as Valgrind and dhat show them that GitHub's Markdown would read as HTML
