@@ -275,11 +275,18 @@ impl fmt::Display for Summary {
                 "t-gmax:    not recorded (a peak profile keeps the peak's figures, not its moment)"
             )?;
         }
+        let of = |n: usize, one: &str, many: &str| {
+            format!(
+                "{} {}",
+                Thousands(n as u64),
+                if n == 1 { one } else { many }
+            )
+        };
         write!(
             f,
-            "Profile:   {} program points, {} frames",
-            Thousands(self.program_points as u64),
-            Thousands(self.frames as u64)
+            "Profile:   {}, {}",
+            of(self.program_points, "program point", "program points"),
+            of(self.frames, "frame", "frames")
         )?;
         if let (Some(n), Some(m)) = (self.samples, self.sample_interval_bytes) {
             write!(
@@ -319,6 +326,34 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    /// One program point, one frame: in the singular (it said "1 frames").
+    #[test]
+    fn one_of_each_reads_in_the_singular() {
+        let json = |pps: &str, ftbl: &str| {
+            format!(
+                r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,
+                  "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":10,
+                  "pps":[{pps}],"ftbl":["[root]"{ftbl}]}}"#
+            )
+        };
+        let line = |json: String| {
+            let p = crate::profile::from_slice(json.as_bytes(), "p.json").unwrap();
+            let text = summary(&p).to_string();
+            text.lines()
+                .find(|l| l.starts_with("Profile:"))
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(line(json("", "")), "Profile:   0 program points, 1 frame");
+        let two = json(
+            r#"{"tb":1,"tbk":1,"fs":[1]},{"tb":1,"tbk":1,"fs":[1]}"#,
+            r#","0x1: f (a.rs:1)""#,
+        );
+        assert_eq!(line(two), "Profile:   2 program points, 2 frames");
+        let one = json(r#"{"tb":1,"tbk":1,"fs":[1]}"#, r#","0x1: f (a.rs:1)""#);
+        assert_eq!(line(one), "Profile:   1 program point, 2 frames");
     }
 
     /// A run under a second reads in milliseconds (406 µs read `0.000 s`); longer ones in seconds.
