@@ -902,6 +902,31 @@ impl Budgets {
                 ));
             }
             let m = c.matcher.get_ref();
+            // An empty value matches nothing, as an empty crate would (which is refused below):
+            // it was left to a warning that the component matches nothing.
+            let empty = [
+                ("function", &m.function),
+                ("file", &m.file),
+                ("path", &m.path),
+                ("region", &m.region),
+            ]
+            .into_iter()
+            .find(|(_, v)| v.as_deref().is_some_and(|v| v.trim().is_empty()));
+            if let Some((key, _)) = empty {
+                return Err(err(
+                    c.matcher.span(),
+                    format!(
+                        "component {name:?}: its match's {key} is empty: expected a name to \
+                         match, such as {key} = \"{}\"",
+                        match key {
+                            "function" => "parse",
+                            "file" => "src/parse.rs",
+                            "path" => "app::parse",
+                            _ => "request",
+                        }
+                    ),
+                ));
+            }
             if let Some(path) = m.region.as_deref().filter(|r| r.contains('/')) {
                 let others = m.krate.is_some()
                     || m.function.is_some()
@@ -2751,6 +2776,32 @@ mod tests {
         let e = Budgets::parse("[[component]\n", "b.toml").unwrap_err();
         assert_eq!(e.line(), Some(1), "{e}");
         assert!(!e.to_string().contains('\n'), "{e}");
+    }
+
+    /// An empty value in a match matches nothing: refused, as an empty crate is (it was accepted,
+    /// with a warning that the component matches nothing).
+    #[test]
+    fn an_empty_value_in_a_match_is_refused() {
+        for (key, example) in [
+            ("function", "parse"),
+            ("file", "src/parse.rs"),
+            ("path", "app::parse"),
+            ("region", "request"),
+        ] {
+            for value in ["", "  "] {
+                let text = format!(
+                    "[[component]]\nname = \"x\"\nmatch = {{ {key} = \"{value}\" }}\nmax = 5\n"
+                );
+                let e = Budgets::parse(&text, "b.toml").unwrap_err();
+                assert_eq!(
+                    e.to_string(),
+                    format!(
+                        "dhat-kit: b.toml:3: component \"x\": its match's {key} is empty: \
+                         expected a name to match, such as {key} = \"{example}\""
+                    )
+                );
+            }
+        }
     }
 
     #[test]
