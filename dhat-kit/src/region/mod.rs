@@ -404,7 +404,10 @@ pub(crate) fn regions_on(all_threads: bool) -> Regions {
 }
 
 /// Clears every region's figures. Call it while no region is active on other threads (figures an
-/// exit records during the reset may survive it).
+/// exit records during the reset may survive it), and between this thread's regions: a region
+/// open on this thread keeps what it counted since its entry, before the reset too, and its exit
+/// records it (a region spanning `main`, or a server's loop, carries the previous phase's bytes
+/// into the next reading; reset before entering it, or measure the phase in a region of its own).
 ///
 /// # Examples
 ///
@@ -415,6 +418,15 @@ pub(crate) fn regions_on(all_threads: bool) -> Regions {
 ///     { dhat_kit::region!("warm-up"); }
 ///     dhat_kit::reset_regions();
 ///     assert!(dhat_kit::regions().is_empty());
+///
+///     // A region open across the reset keeps its bytes from before it.
+///     {
+///         dhat_kit::region!("open");
+///         drop(std::hint::black_box(vec![0u8; 100]));
+///         dhat_kit::reset_regions();
+///         drop(std::hint::black_box(vec![0u8; 7]));
+///     }
+///     assert_eq!(dhat_kit::regions().get("open").unwrap().inclusive.total_bytes, 107);
 /// }
 /// ```
 pub fn reset_regions() {
