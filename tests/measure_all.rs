@@ -1081,6 +1081,54 @@ fn child_growth_beside_measure_all() {
     eprintln!("the measure_all waited for the growth test");
 }
 
+/// Two tests, each inside its thread-scope budget, each in a `measure_all`: each waited for the
+/// other's budget to end, for good. The second to wait now gives up with a message that says why,
+/// and its budget's place, let go as it fails, lets the first go on.
+#[cfg(target_os = "linux")]
+#[test]
+fn two_budgets_each_measuring_the_process_inside_do_not_wait_for_each_other() {
+    let out = dhat_kit::measure_all(|| common::run_ignored("child_two_budgets_measuring_inside")).0;
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("one measured, one refused"), "{text}");
+}
+
+/// A thread-scope budget whose body waits for `both` (the other test's budget held too), then
+/// measures the process.
+#[dhat_kit::assert_heap(total_bytes = 1_000_000)]
+fn budget_measuring_inside(both: &Barrier) -> dhat_kit::Stats {
+    both.wait();
+    dhat_kit::measure_all(|| drop(black_box(vec![0u8; 8]))).1
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by two_budgets_each_measuring_the_process_inside_do_not_wait_for_each_other"]
+fn child_two_budgets_measuring_inside() {
+    let both = Barrier::new(2);
+    let outcomes: Vec<Result<dhat_kit::Stats, String>> = thread::scope(|s| {
+        let tests: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    std::panic::catch_unwind(|| budget_measuring_inside(&both))
+                        .map_err(|e| e.downcast_ref::<String>().cloned().unwrap_or_default())
+                })
+            })
+            .collect();
+        tests.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let measured: Vec<&dhat_kit::Stats> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    let refused: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert_eq!((measured.len(), refused.len()), (1, 1), "{outcomes:?}");
+    assert_eq!(measured[0].total_bytes, 8);
+    assert!(
+        refused[0].contains("cannot take its turn: it runs inside a thread-scope budget"),
+        "{}",
+        refused[0]
+    );
+    eprintln!("one measured, one refused");
+}
+
 /// Spins for about `n` rounds without allocating.
 fn spin(n: u32) {
     for _ in 0..n {

@@ -327,12 +327,15 @@ mod whole {
         owner: Option<(ThreadId, usize)>,
         shared: usize,
         waiting: usize,
+        /// The thread-scope places held by the threads waiting for the turn.
+        held_waiting: usize,
     }
 
     static STATE: Mutex<State> = Mutex::new(State {
         owner: None,
         shared: 0,
         waiting: 0,
+        held_waiting: 0,
     });
     static CHANGED: Condvar = Condvar::new();
 
@@ -398,8 +401,12 @@ mod whole {
     }
 
     /// Takes the whole-process turn for this thread: waits for other threads' spans and
-    /// thread-scope budgets to end. Returns whether this is the outermost span of the thread.
-    fn take_turn() -> bool {
+    /// thread-scope budgets to end. Returns whether this is the outermost span of the thread; or
+    /// `Err` where the wait would never end: this thread holds a thread-scope place, and every
+    /// place is held by a thread waiting for the turn (two tests, each inside its thread-scope
+    /// budget, each in a `measure_all`: each waited for the other for good). The one that finds
+    /// it so gives up; its place, let go as it fails, lets the other go on.
+    fn take_turn() -> Result<bool, ()> {
         crate::tally::uncounted(|| {
             #[cfg(all(unix, feature = "peak"))]
             crate::fork::hook();
@@ -409,16 +416,26 @@ mod whole {
             if let Some((t, depth)) = &mut s.owner {
                 if *t == me {
                     *depth += 1;
-                    return false;
+                    return Ok(false);
                 }
             }
             s.waiting += 1;
+            s.held_waiting += mine;
             while s.owner.is_some() || s.shared > mine {
+                if mine > 0 && s.owner.is_none() && s.held_waiting == s.shared {
+                    s.waiting -= 1;
+                    s.held_waiting -= mine;
+                    // Budgets waiting behind this thread's wait may go on.
+                    drop(s);
+                    notify();
+                    return Err(());
+                }
                 s = wait(s);
             }
             s.waiting -= 1;
+            s.held_waiting -= mine;
             s.owner = Some((me, 1));
-            true
+            Ok(true)
         })
     }
 
@@ -472,6 +489,7 @@ mod whole {
                 s.shared = MINE.try_with(Cell::get).unwrap_or(0);
                 // A thread that waits is not the forking one.
                 s.waiting = 0;
+                s.held_waiting = 0;
                 own
             })
             .unwrap_or(0)
@@ -530,7 +548,18 @@ mod whole {
 
         /// [`Span::begin`], the refusal returned as its message rather than panicked with.
         pub(crate) fn try_begin(what: &'static str) -> Result<Span, String> {
-            let outermost = take_turn();
+            let outermost = take_turn().map_err(|()| {
+                let test = std::thread::current();
+                let test = test.name().unwrap_or("this test").to_owned();
+                format!(
+                    "dhat-kit: {what} in {test} cannot take its turn: it runs inside a \
+                     thread-scope budget (#[assert_heap] or #[assert_growth]), and another test \
+                     does the same, so each would wait for the other's budget to end for good. \
+                     Run such tests one at a time:\n\n    cargo nextest run\n    \
+                     cargo test -- --test-threads 1\n\nor give the test threads = \"all\", \
+                     which measures the whole process itself\n"
+                )
+            })?;
             let mut span = Span {
                 before: None,
                 threads_before: None,
@@ -567,7 +596,7 @@ mod whole {
         /// tests run meanwhile.
         #[cfg(all(test, unix, feature = "peak"))]
         pub(crate) fn unchecked(what: &'static str) -> Span {
-            let outermost = take_turn();
+            let outermost = take_turn().expect("no unit test's span waits inside a budget");
             Span {
                 before: None,
                 threads_before: None,
