@@ -1030,9 +1030,14 @@ pub(crate) fn growth_all_checked<R>(
     mut work: impl FnMut(usize) -> R,
 ) -> Result<Growth, String> {
     use crate::stats::{Late, WholeSpan};
-    // Its figures are nobody's: a thread still running at its end was said by its size's span.
+    // Its figures are nobody's: a thread still running at its end was said by the span of the
+    // run that started it.
     let outer = WholeSpan::try_begin(what)?.late(Late::Unsaid);
+    // The first run in a span of its own, whose figures are dropped too: it waits for the threads
+    // the run started, so that they are not the first size's, and says when one outlives the wait.
+    let warm = WholeSpan::try_begin(what)?.late(Late::AfterTheWarmUp);
     warm_up(sizes, &mut work);
+    warm.try_end()?;
     let mut rows = Vec::with_capacity(sizes.len());
     for (i, &n) in sizes.iter().enumerate() {
         // Nested in `outer`: never refused, exact. The threads the run started hand over their

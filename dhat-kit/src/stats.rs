@@ -526,6 +526,9 @@ mod whole {
         InTheEnclosing,
         /// In the figures of the sizes measured after this one (`growth_all`'s size).
         InLaterSizes,
+        /// In the figures of the sizes measured after `growth_all`'s first run, which is not
+        /// measured.
+        AfterTheWarmUp,
         /// Nothing said: the spans inside it said it (`growth_all`'s, a test runtime's own).
         Unsaid,
     }
@@ -651,6 +654,10 @@ mod whole {
                         Late::InLaterSizes => {
                             "is not in this size's figures but in those of the sizes measured \
                              after it"
+                        }
+                        Late::AfterTheWarmUp => {
+                            "is in the figures of the sizes measured after the first run, which \
+                             is not measured"
                         }
                     };
                     crate::note::note(&format!(
