@@ -674,6 +674,33 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         assert_eq!((stats.curr_bytes, stats.curr_blocks), (0, 0));
     }
 
+    /// A function that never returns builds under the attribute: the check of its result named
+    /// `!`, unstable where written, and the build failed.
+    #[allow(dead_code)]
+    #[assert_heap(total_bytes = 10)]
+    fn never_returns() -> ! {
+        std::process::exit(0)
+    }
+
+    /// An async function whose error type is an `impl Trait` builds and runs (its result's check
+    /// named the type in a closure's parameter, where `impl Trait` is not allowed).
+    #[assert_heap(total_bytes = 10)]
+    async fn an_opaque_error(fail: bool) -> Result<(), impl std::fmt::Debug> {
+        if fail {
+            return Err("no");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn results_of_types_a_closure_cannot_name_build() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(runtime.block_on(an_opaque_error(false)).is_ok());
+        assert!(runtime.block_on(an_opaque_error(true)).is_err());
+    }
+
     /// 11 bytes, over its budget: `Ok`, or (`fail`) the same bytes in its `Err`.
     #[assert_heap(total_bytes = 10)]
     fn returns_over_budget(fail: bool) -> Result<(), String> {

@@ -286,10 +286,15 @@ fn finished(private: &TokenStream, should_panic: bool, awaited: TokenStream) -> 
 
 /// Whether the test's result, of the function's return type `output`, fails the test: an `Err`
 /// (or an `ExitCode` other than success) does, whatever alias names its type, by the autoref of
-/// `__private::Outcome`; a result of an unnamed type (`impl Trait`, or none: `()`) never does.
+/// `__private::Outcome`; a result of a type a closure's parameter cannot name never does (none:
+/// `()`; one that holds `impl Trait` at any depth, or the never type `!`, unstable where written).
 fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
+    let nameable = |ty: &syn::Type| {
+        let tokens = ty.to_token_stream();
+        !mentions(tokens.clone(), "impl") && !has_punct(tokens, '!')
+    };
     match output {
-        ReturnType::Type(_, ty) if !matches!(**ty, syn::Type::ImplTrait(_)) => quote! {
+        ReturnType::Type(_, ty) if nameable(ty) => quote! {
             |result: &#ty| {
                 #[allow(unused_imports)]
                 use #private::{FailsTest as _, NeverFailsTest as _};
@@ -298,6 +303,15 @@ fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
         },
         _ => quote!(|_| false),
     }
+}
+
+/// Whether `tokens` contain the punctuation `c`, at any depth.
+fn has_punct(tokens: TokenStream, c: char) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Punct(p) => p.as_char() == c,
+        proc_macro2::TokenTree::Group(group) => has_punct(group.stream(), c),
+        _ => false,
+    })
 }
 
 /// Whether `tokens` contain the identifier `name`, at any depth.
