@@ -429,6 +429,29 @@ fn returning_err_fails(n: usize) -> Result<Vec<u8>, String> {
     Ok(vec![0u8; n])
 }
 
+/// A `Result` by another name: an alias of it.
+type Fallible<T> = Result<T, String>;
+
+// Called by `an_error_fails_the_test`: an `Err` of a `Result` named by an alias, and an exit code
+// other than success, fail the test as an `Err` of a `Result` does (they passed, the error
+// dropped with the value: the result's type was read by its name).
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+fn returning_an_aliased_err_fails(n: usize) -> Fallible<Vec<u8>> {
+    if n >= 1_000 {
+        return Err("too many".into());
+    }
+    Ok(vec![0u8; n])
+}
+
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+fn returning_a_failing_exit_code_fails(n: usize) -> std::process::ExitCode {
+    block(n);
+    if n >= 1_000 {
+        return std::process::ExitCode::FAILURE;
+    }
+    std::process::ExitCode::SUCCESS
+}
+
 /// The size is written as sizes are elsewhere (it read `1000`), and nothing is said to have
 /// panicked (stderr read "the work panicked at size 1,000" too).
 #[test]
@@ -450,6 +473,26 @@ fn child_an_error_fails_the_test() {
     assert_eq!(
         *message,
         "dhat-kit: growth::returning_err_fails returned an error at size 1,000: \"too many\""
+    );
+    let message = std::panic::catch_unwind(returning_an_aliased_err_fails)
+        .expect_err("an error fails the test")
+        .downcast::<String>()
+        .unwrap();
+    assert_eq!(
+        *message,
+        "dhat-kit: growth::returning_an_aliased_err_fails returned an error at size 1,000: \
+         \"too many\""
+    );
+    let message = std::panic::catch_unwind(returning_a_failing_exit_code_fails)
+        .expect_err("an exit code other than success fails the test")
+        .downcast::<String>()
+        .unwrap();
+    assert!(
+        message.starts_with(
+            "dhat-kit: growth::returning_a_failing_exit_code_fails returned an error at size \
+             1,000: ExitCode("
+        ),
+        "{message}"
     );
 }
 

@@ -298,7 +298,7 @@ fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
             |result: &#ty| {
                 #[allow(unused_imports)]
                 use #private::{FailsTest as _, NeverFailsTest as _};
-                (&#private::Outcome(result)).fails_test()
+                (&#private::Outcome(result)).failure().is_some()
             }
         },
         _ => quote!(|_| false),

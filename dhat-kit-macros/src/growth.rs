@@ -399,7 +399,6 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
         .partition(|a| matches!(a.style, AttrStyle::Inner(_)));
     let name = &sig.ident;
     let vis = &func.vis;
-    let output = &sig.output;
     let block = &func.block;
     let sizes = &args.sizes;
     let declared = args.declared.iter().map(|d| {
@@ -414,21 +413,23 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
         "::",
         ::core::stringify!(#name)
     ));
-    // A function returning a `Result` fails the test with its error, as a test would.
-    let case = if returns_result(output) {
-        quote! {
-            |n: usize| match #name(n) {
-                ::core::result::Result::Ok(value) => value,
-                ::core::result::Result::Err(error) => ::core::panic!(
-                    "dhat-kit: {} returned an error at size {}: {:?}",
+    // A function whose result fails a test (an `Err`, by whatever alias its type is named; an
+    // `ExitCode` other than success) fails the test with it, as a test would.
+    let case = quote! {
+        |n: usize| {
+            let result = #name(n);
+            #[allow(unused_imports)]
+            use #private::{FailsTest as _, NeverFailsTest as _};
+            if let ::core::option::Option::Some(error) = (&#private::Outcome(&result)).failure() {
+                ::core::panic!(
+                    "dhat-kit: {} returned an error at size {}: {}",
                     #path,
                     #private::thousands(n),
                     error
-                ),
+                );
             }
+            result
         }
-    } else {
-        quote!(#name)
     };
     // Under `#[should_panic]`, a failure of dhat-kit's own is never the expected panic.
     let run = match (should_panic, args.all_threads) {

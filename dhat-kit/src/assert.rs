@@ -409,35 +409,36 @@ impl Budget {
 
 /// What a test's result says of the test, so that a budget leaves a failed run alone: an `Err`,
 /// or an `ExitCode` other than success, fails the test ([`FailsTest`]); a result of any other type
-/// does not ([`NeverFailsTest`]). The macro calls `(&Outcome(&result)).fails_test()` with both
-/// traits in scope, so that the result's type chooses the method: the impl for `Outcome` itself is
-/// found before the one for every `&Outcome` (autoref).
+/// does not ([`NeverFailsTest`]). The macros call `(&Outcome(&result)).failure()` with both traits
+/// in scope, so that the result's type chooses the method: the impl for `Outcome` itself is found
+/// before the one for every `&Outcome` (autoref). An alias of `Result` is a `Result`.
 #[derive(Debug)]
 pub struct Outcome<'a, T>(pub &'a T);
 
 /// A result that can fail a test: see [`Outcome`].
 pub trait FailsTest {
-    /// Whether this result fails the test.
-    fn fails_test(&self) -> bool;
+    /// What fails the test in this result, as the test harness would show it (an `Err`'s error,
+    /// the exit code), if anything does.
+    fn failure(&self) -> Option<String>;
 }
 
-impl<T, E> FailsTest for Outcome<'_, Result<T, E>> {
-    fn fails_test(&self) -> bool {
-        self.0.is_err()
+impl<T, E: std::fmt::Debug> FailsTest for Outcome<'_, Result<T, E>> {
+    fn failure(&self) -> Option<String> {
+        self.0.as_ref().err().map(|e| format!("{e:?}"))
     }
 }
 
 impl FailsTest for Outcome<'_, std::process::ExitCode> {
-    fn fails_test(&self) -> bool {
-        *self.0 != std::process::ExitCode::SUCCESS
+    fn failure(&self) -> Option<String> {
+        (*self.0 != std::process::ExitCode::SUCCESS).then(|| format!("{:?}", self.0))
     }
 }
 
 /// A result of any other type: see [`Outcome`].
 pub trait NeverFailsTest {
-    /// Never: a result of this type does not fail the test.
-    fn fails_test(&self) -> bool {
-        false
+    /// Nothing: a result of this type does not fail the test.
+    fn failure(&self) -> Option<String> {
+        None
     }
 }
 
