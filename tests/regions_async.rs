@@ -568,3 +568,47 @@ fn a_guard_held_across_an_await_in_a_budget_leaves_both_exact() {
         (10, 10)
     );
 }
+
+/// Below `#[tokio::test]`, `#[in_region]` puts the test's body in the region, not the runtime
+/// built and shut down around it (8.7 KiB in 12 blocks for a body of 10 bytes); and an
+/// `#[assert_heap]` below both still measures the body alone (it measured the runtime too:
+/// `max_bytes` 17,096 for a body of 8,192 bytes).
+#[test]
+fn below_tokio_test_a_region_holds_the_body_alone() {
+    let out = common::run_ignored("child_below_tokio_test");
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("the bodies alone"), "{text}");
+}
+
+#[tokio::test]
+#[ignore = "called by child_below_tokio_test"]
+#[dhat_kit::in_region("below tokio")]
+async fn region_below_tokio_test() {
+    drop(black_box(vec![0u8; 10]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "called by child_below_tokio_test"]
+#[dhat_kit::in_region("budget below tokio")]
+#[dhat_kit::assert_heap(total_bytes = 8192, total_blocks = 1, max_bytes = 8192)]
+async fn budget_in_a_region_below_tokio_test() {
+    drop(black_box(vec![0u8; 8192]));
+}
+
+#[test]
+#[ignore = "run by below_tokio_test_a_region_holds_the_body_alone"]
+fn child_below_tokio_test() {
+    region_below_tokio_test();
+    budget_in_a_region_below_tokio_test();
+    let all = regions();
+    for (name, bytes) in [("below tokio", 10), ("budget below tokio", 8192)] {
+        let r = all.get(name).unwrap_or_else(|| panic!("no {name}: {all}"));
+        assert_eq!(
+            (r.entries, r.inclusive.total_bytes, r.inclusive.total_blocks),
+            (1, bytes, 1),
+            "{all}"
+        );
+    }
+    eprintln!("the bodies alone");
+}

@@ -94,18 +94,9 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
             quote!(#private::run_future(#budget, async move #block, #fails))
         };
         finished(&private, should_panic, quote!(#measured.await))
-    } else if let Some((stmt, rest)) = tokio_body(&func) {
+    } else if let Some((pat, init, rest)) = tokio_body(&func) {
         // Below `#[tokio::test]`: its expansion starts with `let body = async { .. };`, the test's
         // body; measure that future's polls, not the runtime around it.
-        let Stmt::Local(local) = stmt else {
-            unreachable!("tokio_body returns a `let` statement")
-        };
-        let pat = &local.pat;
-        let init = &local
-            .init
-            .as_ref()
-            .expect("tokio_body checked the initialiser")
-            .expr;
         let run = quote!(#private::run_future(#budget, #init, #fails));
         let init = if should_panic {
             quote!(#private::run_future_should_panic(#budget, #init))
@@ -241,10 +232,10 @@ fn widen_literals(expr: &mut Expr) {
     }
 }
 
-/// The statements of a body that `#[tokio::test]` generated: its first statement
-/// (`let body = async { .. };`, the test's own body) and the rest (which runs it with
+/// The parts of a body that `#[tokio::test]` generated: its first statement's pattern and
+/// value (`let body = async { .. };`, the test's own body) and the rest (which runs it with
 /// `block_on(body)`), if `func` is one.
-fn tokio_body(func: &ItemFn) -> Option<(&Stmt, &[Stmt])> {
+pub(crate) fn tokio_body(func: &ItemFn) -> Option<(&Pat, &Expr, &[Stmt])> {
     let (first, rest) = func.block.stmts.split_first()?;
     let Stmt::Local(local) = first else {
         return None;
@@ -259,7 +250,7 @@ fn tokio_body(func: &ItemFn) -> Option<(&Stmt, &[Stmt])> {
         && rest
             .iter()
             .any(|stmt| mentions(stmt.to_token_stream(), "block_on"));
-    generated.then_some((first, rest))
+    generated.then_some((&local.pat, &init.expr, rest))
 }
 
 /// Whether `attr` is `#[tokio::test]` (with any arguments).
