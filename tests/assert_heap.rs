@@ -600,6 +600,32 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         );
     }
 
+    #[assert_heap(total_blocks = 0)]
+    fn one_block_over() {
+        drop(black_box(vec![0u8; 100]));
+    }
+
+    /// A region open around a failing budget shows what the test allocated in it, not the
+    /// report's own allocations, made after the measurement while the region was still open (it
+    /// read 1.6 KiB in 52 blocks, 592 B kept, for a test of 100 bytes in 1).
+    #[test]
+    fn a_region_open_around_a_failing_budget_shows_the_tests_bytes_alone() {
+        dhat_kit::region!("around the budget");
+        let message = panic_message(one_block_over);
+        let row: Vec<&str> = message
+            .lines()
+            .find_map(|l| l.strip_prefix("  around the budget "))
+            .unwrap_or_else(|| panic!("no row in:\n{message}"))
+            .split_whitespace()
+            .collect();
+        // Entries (none ended), bytes, blocks, self, share, peak, kept.
+        assert_eq!(
+            row,
+            ["0", "100", "B", "1", "100", "B", "100.0%", "100", "B", "0", "B"],
+            "{message}"
+        );
+    }
+
     const TWELVE: [&str; 12] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"];
 
     #[assert_heap(total_blocks = 11)]
