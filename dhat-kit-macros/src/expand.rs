@@ -79,6 +79,18 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
         )) #(#limits)* #baseline #all_threads
     };
     let should_panic = item::has_should_panic(&func);
+    // rustc refuses such a test itself; said here, the errors of the measured body's type that
+    // followed rustc's (one at this attribute) are not.
+    if let ReturnType::Type(_, ty) = &func.sig.output {
+        let unit = matches!(&**ty, syn::Type::Tuple(t) if t.elems.is_empty());
+        if should_panic && !unit {
+            return Err(syn::Error::new_spanned(
+                &func.sig.output,
+                "a `#[should_panic]` test returns `()`: with `#[should_panic]`, #[assert_heap] \
+                 expects the function to panic, not to return a value",
+            ));
+        }
+    }
     let (inner, outer) = item::inner_and_outer(&mut func);
     let block = &func.block;
 
