@@ -1131,6 +1131,51 @@ fn child_two_budgets_measuring_inside() {
     eprintln!("one measured, one refused");
 }
 
+/// A whole-process measurement that has waited 10 s for another test's thread-scope budget says
+/// so, once, and goes on waiting: where that test waits for the measuring thread (a join),
+/// neither ends, and nothing here can see it (it waited without a word).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_long_wait_for_a_budget_is_said() {
+    let out = dhat_kit::measure_all(|| common::run_ignored("child_a_long_wait_for_a_budget")).0;
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    let said =
+        "dhat-kit: a whole-process measurement (measure_all, growth_all, threads = \"all\") \
+                on waiting has waited 10 s for 1 thread-scope budget (#[assert_heap], \
+                #[assert_growth]) of other threads to end, and goes on waiting. If such a test \
+                waits for this thread (a join), neither ever ends: measure outside that budget, \
+                or give it threads = \"all\"\n";
+    assert_eq!(text.matches(said).count(), 1, "{text}");
+    assert!(text.contains("measured after the budget"), "{text}");
+}
+
+/// A thread-scope budget that holds its place for 10.5 s once `held` lets the other thread go.
+#[dhat_kit::assert_heap(total_bytes = 1_000)]
+fn a_long_budget(held: &Barrier) {
+    held.wait();
+    thread::sleep(std::time::Duration::from_millis(10_500));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by a_long_wait_for_a_budget_is_said"]
+fn child_a_long_wait_for_a_budget() {
+    let held = Barrier::new(2);
+    thread::scope(|s| {
+        s.spawn(|| a_long_budget(&held));
+        thread::Builder::new()
+            .name("waiting".into())
+            .spawn_scoped(s, || {
+                held.wait();
+                let ((), stats) = dhat_kit::measure_all(|| drop(black_box(vec![0u8; 3])));
+                assert_eq!(stats.total_bytes, 3);
+            })
+            .unwrap();
+    });
+    eprintln!("measured after the budget");
+}
+
 /// Spins for about `n` rounds without allocating.
 fn spin(n: u32) {
     for _ in 0..n {

@@ -421,6 +421,8 @@ mod whole {
             }
             s.waiting += 1;
             s.held_waiting += mine;
+            let since = Instant::now();
+            let mut said = false;
             while s.owner.is_some() || s.shared > mine {
                 if mine > 0 && s.owner.is_none() && s.held_waiting == s.shared {
                     s.waiting -= 1;
@@ -430,13 +432,46 @@ mod whole {
                     notify();
                     return Err(());
                 }
-                s = wait(s);
+                // A wait for thread-scope budgets that does not end may be one no check here can
+                // see: this thread is one that such a budget's test waits for (a join).
+                if !said && s.owner.is_none() && since.elapsed() >= LONG_WAIT {
+                    said = true;
+                    let text = long_wait(s.shared - mine);
+                    // Said without the lock, which stderr's writer may keep a while.
+                    drop(s);
+                    crate::note::note(&text);
+                    s = state();
+                    continue;
+                }
+                s = CHANGED
+                    .wait_timeout(s, LONG_WAIT)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
             }
             s.waiting -= 1;
             s.held_waiting -= mine;
             s.owner = Some((me, 1));
             Ok(true)
         })
+    }
+
+    /// How long a whole-process measurement waits for thread-scope budgets before it says so.
+    const LONG_WAIT: Duration = Duration::from_secs(10);
+
+    /// What a whole-process measurement says when it has waited [`LONG_WAIT`] for `budgets`
+    /// thread-scope budgets of other threads to end.
+    fn long_wait(budgets: usize) -> String {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("an unnamed thread");
+        format!(
+            "dhat-kit: a whole-process measurement (measure_all, growth_all, threads = \"all\") \
+             on {name} has waited {} s for {budgets} thread-scope {} (#[assert_heap], \
+             #[assert_growth]) of other threads to end, and goes on waiting. If such a test waits \
+             for this thread (a join), neither ever ends: measure outside that budget, or give \
+             it threads = \"all\"\n",
+            LONG_WAIT.as_secs(),
+            if budgets == 1 { "budget" } else { "budgets" }
+        )
     }
 
     fn end_turn() {
