@@ -596,17 +596,39 @@ async fn budget_in_a_region_below_tokio_test() {
     drop(black_box(vec![0u8; 8192]));
 }
 
+/// The budget above the region, on every thread: the region, below it, holds the body (it held
+/// the runtime, 10,721 bytes in 11 blocks, where the budget's runtime span hid the shape).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "called by child_below_tokio_test"]
+#[dhat_kit::assert_heap(
+    threads = "all",
+    total_bytes = 8192,
+    total_blocks = 1,
+    max_bytes = 8192
+)]
+#[dhat_kit::in_region("region below a budget below tokio")]
+async fn region_below_a_budget_below_tokio_test() {
+    drop(black_box(vec![0u8; 8192]));
+}
+
 #[test]
 #[ignore = "run by below_tokio_test_a_region_holds_the_body_alone"]
 fn child_below_tokio_test() {
     region_below_tokio_test();
     budget_in_a_region_below_tokio_test();
+    region_below_a_budget_below_tokio_test();
     let all = regions();
-    for (name, bytes) in [("below tokio", 10), ("budget below tokio", 8192)] {
+    // Below the budget, the region also holds the budget's check that the allocator is installed
+    // (1 byte in 1 block), as a measurement around a budget does.
+    for (name, bytes, blocks) in [
+        ("below tokio", 10, 1),
+        ("budget below tokio", 8192, 1),
+        ("region below a budget below tokio", 8193, 2),
+    ] {
         let r = all.get(name).unwrap_or_else(|| panic!("no {name}: {all}"));
         assert_eq!(
             (r.entries, r.inclusive.total_bytes, r.inclusive.total_blocks),
-            (1, bytes, 1),
+            (1, bytes, blocks),
             "{all}"
         );
     }

@@ -109,9 +109,11 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
     } else if let Some((pat, init, rest)) = tokio_body(&func) {
         // Below `#[tokio::test]`: its expansion starts with `let body = async { .. };`, the test's
         // body; measure that future's polls, not the runtime around it.
+        // Still `let body = async { .. };` and the rest, so that an `#[in_region]` below reads the
+        // shape too.
         let run = quote!(#private::run_future(#budget, #init, #fails));
         let init = if should_panic {
-            quote!(#private::run_future_should_panic(#budget, #init))
+            quote!(async move { #private::run_future_should_panic(#budget, #init).await })
         } else if args.all_threads {
             // Its failure is said by `around_runtime`, after the check of the runtime's span.
             quote!(async move { #private::finish_in_runtime(#run.await) })
@@ -119,22 +121,25 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
             let awaited = finished(&private, false, quote!(#run.await));
             quote!(async move { #awaited })
         };
-        let measured = quote! {
-            let #pat = #init;
-            #(#rest)*
-        };
         if args.all_threads {
             // The runtime, built and shut down by `rest`, inside a whole-process span of its own:
             // a multi-threaded runtime's workers, started before the first poll, are then the
-            // test's threads, counted in the future's span nested in it.
+            // test's threads, counted in the future's span nested in it. The future is made
+            // before it (which runs nothing).
             let around = if should_panic {
                 quote!(#private::around_runtime_should_panic)
             } else {
                 quote!(#private::around_runtime)
             };
-            quote!(#around(move || { #measured }))
+            quote! {
+                let #pat = #init;
+                #around(move || { #(#rest)* })
+            }
         } else {
-            measured
+            quote! {
+                let #pat = #init;
+                #(#rest)*
+            }
         }
     } else if should_panic {
         quote!(#private::run_should_panic(#budget, move || #block))
