@@ -727,6 +727,21 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         assert!(runtime.block_on(an_opaque_error(true)).is_err());
     }
 
+    #[assert_heap(total_bytes = 100)]
+    fn fails_with_an_empty_err() -> Result<(), String> {
+        Err(String::new())
+    }
+
+    /// Telling that a result fails the test allocates nothing: a measurement around the budget
+    /// sees its check that the allocator is installed (1 byte) alone (the error was formatted
+    /// for it: 2 bytes more, in a block).
+    #[test]
+    fn telling_a_failed_result_allocates_nothing() {
+        let (result, stats) = dhat_kit::measure(fails_with_an_empty_err);
+        assert!(result.is_err());
+        assert_eq!((stats.total_bytes, stats.total_blocks), (1, 1));
+    }
+
     /// 11 bytes, over its budget: `Ok`, or (`fail`) the same bytes in its `Err`.
     #[assert_heap(total_bytes = 10)]
     fn returns_over_budget(fail: bool) -> Result<(), String> {

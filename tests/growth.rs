@@ -483,6 +483,15 @@ fn child_an_error_fails_the_test() {
         "dhat-kit: growth::returning_an_aliased_err_fails returned an error at size 1,000: \
          \"too many\""
     );
+    let message = std::panic::catch_unwind(returning_an_opaque_err_fails)
+        .expect_err("an error fails the test")
+        .downcast::<String>()
+        .unwrap();
+    assert_eq!(
+        *message,
+        "dhat-kit: growth::returning_an_opaque_err_fails returned an error at size 1,000: an \
+         error that is not Debug"
+    );
     let message = std::panic::catch_unwind(returning_a_failing_exit_code_fails)
         .expect_err("an exit code other than success fails the test")
         .downcast::<String>()
@@ -543,4 +552,39 @@ mod should_panic {
     fn within_its_class_and_no_panic_returns() {
         assert!(catch_unwind(linear_and_never_panics).is_ok());
     }
+
+    /// An `Err` of a `Result` named by an alias is no panic: the test returns, and fails as one
+    /// that did not panic (the `Err`, made into a panic, passed as the expected one).
+    #[allow(unused_attributes)]
+    #[should_panic]
+    #[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+    fn an_aliased_err(n: usize) -> Fallible<()> {
+        black_box(vec![0u8; n]);
+        Err("not a panic".into())
+    }
+
+    #[test]
+    fn an_err_is_not_the_expected_panic() {
+        assert!(catch_unwind(an_aliased_err).is_ok());
+    }
+}
+
+/// A function that never returns builds under the attribute (its result's check named `!`).
+#[allow(dead_code)]
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+fn never_returns(n: usize) -> ! {
+    panic!("{n}")
+}
+
+/// An error that is not `Debug`.
+struct Opaque;
+
+// Called by `an_error_fails_the_test`: an `Err` whose error is not `Debug` fails the test too (it
+// passed, the `Err` dropped; before that, it did not build).
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+fn returning_an_opaque_err_fails(n: usize) -> Result<Vec<u8>, Opaque> {
+    if n >= 1_000 {
+        return Err(Opaque);
+    }
+    Ok(vec![0u8; n])
 }

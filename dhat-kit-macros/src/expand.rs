@@ -297,20 +297,24 @@ fn finished(private: &TokenStream, should_panic: bool, awaited: TokenStream) -> 
 /// `__private::Outcome`; a result of a type a closure's parameter cannot name never does (none:
 /// `()`; one that holds `impl Trait` at any depth, or the never type `!`, unstable where written).
 fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
-    let nameable = |ty: &syn::Type| {
-        let tokens = ty.to_token_stream();
-        !mentions(tokens.clone(), "impl") && !has_punct(tokens, '!')
-    };
     match output {
         ReturnType::Type(_, ty) if nameable(ty) => quote! {
             |result: &#ty| {
                 #[allow(unused_imports)]
                 use #private::{FailsTest as _, NeverFailsTest as _};
-                (&#private::Outcome(result)).failure().is_some()
+                (&#private::Outcome(result)).fails_test()
             }
         },
         _ => quote!(|_| false),
     }
+}
+
+/// Whether a closure's parameter, or a `let`, may be of the type `ty`: not where it holds
+/// `impl Trait` (at any depth) or the never type `!` (unstable where written, and a `let` of it
+/// falls back to `()`).
+pub(crate) fn nameable(ty: &syn::Type) -> bool {
+    let tokens = ty.to_token_stream();
+    !mentions(tokens.clone(), "impl") && !has_punct(tokens, '!')
 }
 
 /// Whether `tokens` contain the punctuation `c`, at any depth.

@@ -414,22 +414,33 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
         ::core::stringify!(#name)
     ));
     // A function whose result fails a test (an `Err`, by whatever alias its type is named; an
-    // `ExitCode` other than success) fails the test with it, as a test would.
-    let case = quote! {
-        |n: usize| {
-            let result = #name(n);
-            #[allow(unused_imports)]
-            use #private::{FailsTest as _, NeverFailsTest as _};
-            if let ::core::option::Option::Some(error) = (&#private::Outcome(&result)).failure() {
-                ::core::panic!(
-                    "dhat-kit: {} returned an error at size {}: {}",
-                    #path,
-                    #private::thousands(n),
-                    error
-                );
+    // `ExitCode` other than success) fails the test with it, as a test would. Not under
+    // `#[should_panic]`, where only a panic of its own is expected (an `Err` made into one passed
+    // as the expected panic), nor for a result of a type that cannot be named (`!`, `impl Trait`).
+    let inspect = match &sig.output {
+        syn::ReturnType::Type(_, ty) => !should_panic && crate::expand::nameable(ty),
+        syn::ReturnType::Default => false,
+    };
+    let case = if inspect {
+        quote! {
+            |n: usize| {
+                let result = #name(n);
+                #[allow(unused_imports)]
+                use #private::{FailsTest as _, NeverFailsTest as _, SaysFailure as _, SaysNothing as _};
+                if (&#private::Outcome(&result)).fails_test() {
+                    let error = (&#private::Outcome(&result)).failure();
+                    ::core::panic!(
+                        "dhat-kit: {} returned an error at size {}: {}",
+                        #path,
+                        #private::thousands(n),
+                        error.as_deref().unwrap_or("an error that is not Debug")
+                    );
+                }
+                result
             }
-            result
         }
+    } else {
+        quote!(#name)
     };
     // Under `#[should_panic]`, a failure of dhat-kit's own is never the expected panic.
     let run = match (should_panic, args.all_threads) {

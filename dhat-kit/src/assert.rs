@@ -409,40 +409,70 @@ impl Budget {
 
 /// What a test's result says of the test, so that a budget leaves a failed run alone: an `Err`,
 /// or an `ExitCode` other than success, fails the test ([`FailsTest`]); a result of any other type
-/// does not ([`NeverFailsTest`]). The macros call `(&Outcome(&result)).failure()` with both traits
-/// in scope, so that the result's type chooses the method: the impl for `Outcome` itself is found
-/// before the one for every `&Outcome` (autoref). An alias of `Result` is a `Result`.
+/// does not ([`NeverFailsTest`]). The macros call `(&Outcome(&result)).fails_test()` with both
+/// traits in scope, so that the result's type chooses the method: the impl for `Outcome` itself
+/// is found before the one for every `&Outcome` (autoref). An alias of `Result` is a `Result`, and
+/// an `Err` of any error type fails, `Debug` or not; `#[assert_growth]` says it with
+/// `(&Outcome(&result)).failure()` ([`SaysFailure`], [`SaysNothing`]) where its type is `Debug`.
 #[derive(Debug)]
 pub struct Outcome<'a, T>(pub &'a T);
 
 /// A result that can fail a test: see [`Outcome`].
 pub trait FailsTest {
-    /// What fails the test in this result, as the test harness would show it (an `Err`'s error,
-    /// the exit code), if anything does.
-    fn failure(&self) -> Option<String>;
+    /// Whether this result fails the test.
+    fn fails_test(&self) -> bool;
 }
 
-impl<T, E: std::fmt::Debug> FailsTest for Outcome<'_, Result<T, E>> {
-    fn failure(&self) -> Option<String> {
-        self.0.as_ref().err().map(|e| format!("{e:?}"))
+impl<T, E> FailsTest for Outcome<'_, Result<T, E>> {
+    fn fails_test(&self) -> bool {
+        self.0.is_err()
     }
 }
 
 impl FailsTest for Outcome<'_, std::process::ExitCode> {
-    fn failure(&self) -> Option<String> {
-        (*self.0 != std::process::ExitCode::SUCCESS).then(|| format!("{:?}", self.0))
+    fn fails_test(&self) -> bool {
+        *self.0 != std::process::ExitCode::SUCCESS
     }
 }
 
 /// A result of any other type: see [`Outcome`].
 pub trait NeverFailsTest {
-    /// Nothing: a result of this type does not fail the test.
+    /// Never: a result of this type does not fail the test.
+    fn fails_test(&self) -> bool {
+        false
+    }
+}
+
+impl<T> NeverFailsTest for &Outcome<'_, T> {}
+
+/// A failing result that says what failed, as the test harness would show it: an `Err`'s error
+/// by `Debug`, an exit code (see [`Outcome`]).
+pub trait SaysFailure {
+    /// What fails the test in this result, if anything does.
+    fn failure(&self) -> Option<String>;
+}
+
+impl<T, E: std::fmt::Debug> SaysFailure for Outcome<'_, Result<T, E>> {
+    fn failure(&self) -> Option<String> {
+        self.0.as_ref().err().map(|e| format!("{e:?}"))
+    }
+}
+
+impl SaysFailure for Outcome<'_, std::process::ExitCode> {
+    fn failure(&self) -> Option<String> {
+        (*self.0 != std::process::ExitCode::SUCCESS).then(|| format!("{:?}", self.0))
+    }
+}
+
+/// A result that cannot say what failed (an error that is not `Debug`): see [`Outcome`].
+pub trait SaysNothing {
+    /// Nothing to say.
     fn failure(&self) -> Option<String> {
         None
     }
 }
 
-impl<T> NeverFailsTest for &Outcome<'_, T> {}
+impl<T> SaysNothing for &Outcome<'_, T> {}
 
 /// Runs a test's body under its budget: measures it on this thread ([`measure`](crate::measure)
 /// semantics) and returns its result. A result that `fails` the test (an `Err`: see [`Outcome`])
