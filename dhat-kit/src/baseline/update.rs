@@ -947,9 +947,16 @@ fn withdraw(pending: &Path, path: &Path, name: &str, entry: &Entry) -> Result<bo
         return Ok(false);
     }
     Baseline::update(pending, Some(path), |b| {
-        let stale = b.get(name).is_some_and(|e| e.figures != entry.figures);
+        // The baseline's entry now, which another run may have recorded since this check read
+        // it (a later record than the `.new`'s is already in `b`, and is no stale proposal).
+        let current = Baseline::load(path)
+            .ok()
+            .flatten()
+            .and_then(|base| base.get(name).cloned())
+            .unwrap_or_else(|| entry.clone());
+        let stale = b.get(name).is_some_and(|e| e.figures != current.figures);
         if stale {
-            b.insert(name, entry.clone());
+            b.insert(name, current);
         }
         stale
     })
@@ -2096,6 +2103,32 @@ mod tests {
             assert!(check(&path, "u", &total(1208), &options).unwrap().passed);
             assert_eq!(held("u"), Some(Some(3661)));
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Another run records the entry again between the check's reading of the baseline and its
+    /// taking back of a stale proposal: the `.new` gets the entry recorded since, not the one the
+    /// check read (it put that older one back over the newer).
+    #[test]
+    fn a_proposal_is_taken_back_to_the_baselines_entry_of_now() {
+        let dir = crate::atomic_file::fresh_dir("withdraw-race");
+        let (path, pending) = (dir.join("mb.json"), dir.join("mb.json.new"));
+        let entry = |bytes, at: &str| Entry {
+            figures: total(bytes),
+            recorded_at: Some(at.to_owned()),
+            ..Entry::default()
+        };
+        let read = entry(1208, "2026-01-01T00:00:01Z");
+        let write = |file: &Path, e: &Entry| {
+            Baseline::update(file, None, |b| b.insert("t", e.clone())).unwrap();
+        };
+        write(&path, &read);
+        write(&pending, &entry(3661, "2026-01-01T00:00:02Z"));
+        // Recorded since the check read `read`.
+        write(&path, &entry(1500, "2026-01-01T00:00:02Z"));
+        assert!(withdraw(&pending, &path, "t", &read).unwrap());
+        let held = Baseline::read(&pending).unwrap();
+        assert_eq!(held.get("t").unwrap().figures, total(1500));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
