@@ -421,7 +421,8 @@ mod whole {
             }
             s.waiting += 1;
             s.held_waiting += mine;
-            let since = Instant::now();
+            // Since when this thread has waited for thread-scope budgets alone (no span's turn).
+            let mut since: Option<Instant> = None;
             let mut said = false;
             while s.owner.is_some() || s.shared > mine {
                 if mine > 0 && s.owner.is_none() && s.held_waiting == s.shared {
@@ -434,7 +435,11 @@ mod whole {
                 }
                 // A wait for thread-scope budgets that does not end may be one no check here can
                 // see: this thread is one that such a budget's test waits for (a join).
-                if !said && s.owner.is_none() && since.elapsed() >= LONG_WAIT {
+                since = match s.owner {
+                    Some(_) => None,
+                    None => Some(since.unwrap_or_else(Instant::now)),
+                };
+                if !said && since.is_some_and(|t| t.elapsed() >= LONG_WAIT) {
                     said = true;
                     let text = long_wait(s.shared - mine);
                     // Said without the lock, which stderr's writer may keep a while.
@@ -443,8 +448,13 @@ mod whole {
                     s = state();
                     continue;
                 }
+                // Woken when the state changes, or when the note is due.
+                let due = match since {
+                    Some(t) if !said => LONG_WAIT.saturating_sub(t.elapsed()),
+                    _ => LONG_WAIT,
+                };
                 s = CHANGED
-                    .wait_timeout(s, LONG_WAIT)
+                    .wait_timeout(s, due.max(Duration::from_millis(1)))
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
             }
