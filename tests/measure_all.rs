@@ -1137,6 +1137,9 @@ fn child_two_budgets_measuring_inside() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_long_wait_for_a_budget_is_said() {
+    if !a_long_test_runs_here("a_long_wait_for_a_budget_is_said") {
+        return;
+    }
     let out = dhat_kit::measure_all(|| common::run_ignored("child_a_long_wait_for_a_budget")).0;
     let text = common::output_text(&out);
     assert!(out.status.success(), "{text}");
@@ -1148,6 +1151,71 @@ fn a_long_wait_for_a_budget_is_said() {
                 or give it threads = \"all\"\n";
     assert_eq!(text.matches(said).count(), 1, "{text}");
     assert!(text.contains("measured after the budget"), "{text}");
+}
+
+/// Whether a test that waits over 10 s runs here: under cargo-nextest only, which `scripts/test`
+/// runs this file under too, so that the suite waits once; elsewhere it says that it skips.
+fn a_long_test_runs_here(name: &str) -> bool {
+    let here = std::env::var_os("NEXTEST").is_some();
+    if !here {
+        eprintln!(
+            "{name}: skipped under cargo test: it waits over 10 s, and runs under cargo nextest \
+             (scripts/test)"
+        );
+    }
+    here
+}
+
+/// A measurement waiting for its turn sleeps while another's span holds it, however long: it
+/// woke after 10 s to see whether its note of a long wait was due, and a span of over 10 s then
+/// saw it run and was refused.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_span_of_over_ten_seconds_is_not_disturbed_by_one_waiting() {
+    if !a_long_test_runs_here("a_span_of_over_ten_seconds_is_not_disturbed_by_one_waiting") {
+        return;
+    }
+    let out = dhat_kit::measure_all(|| common::run_ignored("child_a_long_span_and_one_waiting")).0;
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("the long span measured"), "{text}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by a_span_of_over_ten_seconds_is_not_disturbed_by_one_waiting"]
+fn child_a_long_span_and_one_waiting() {
+    use std::time::{Duration, Instant};
+    // Up to three rounds, for one in which this thread waited through the whole long span.
+    for round in 0..3 {
+        let start = Barrier::new(2);
+        let waited = thread::scope(|s| {
+            let long = s.spawn(|| {
+                start.wait();
+                let (ended, stats) = dhat_kit::measure_all(|| {
+                    thread::sleep(Duration::from_millis(10_500));
+                    drop(black_box(vec![0u8; 5]));
+                    Instant::now()
+                });
+                (ended, stats)
+            });
+            // This thread, the only other one: just after the long span has taken its turn,
+            // within the quiet window it waits for (30 ms), it asks for its own turn and sleeps
+            // until the span ends.
+            start.wait();
+            thread::sleep(Duration::from_millis(5));
+            let ((), _) = dhat_kit::measure_all(|| drop(black_box(vec![0u8; 3])));
+            let done = Instant::now();
+            let (ended, stats) = long.join().unwrap();
+            assert_eq!((stats.total_bytes, stats.total_blocks), (5, 1));
+            done > ended
+        });
+        if waited {
+            eprintln!("the long span measured (round {round})");
+            return;
+        }
+    }
+    panic!("this thread never asked for its turn while the long span held it");
 }
 
 /// A thread-scope budget that holds its place for 13 s once `held` lets the other thread go: 3 s

@@ -448,15 +448,19 @@ mod whole {
                     s = state();
                     continue;
                 }
-                // Woken when the state changes, or when the note is due.
-                let due = match since {
-                    Some(t) if !said => LONG_WAIT.saturating_sub(t.elapsed()),
-                    _ => LONG_WAIT,
+                // Woken when the state changes, or when the note is due. Only then: while another
+                // thread's span holds the turn, a waiting thread that woke would run during it,
+                // which its check would see as another thread's activity.
+                s = match since {
+                    Some(t) if !said => {
+                        let due = LONG_WAIT.saturating_sub(t.elapsed());
+                        CHANGED
+                            .wait_timeout(s, due.max(Duration::from_millis(1)))
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0
+                    }
+                    _ => wait(s),
                 };
-                s = CHANGED
-                    .wait_timeout(s, due.max(Duration::from_millis(1)))
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
             }
             s.waiting -= 1;
             s.held_waiting -= mine;
