@@ -483,6 +483,15 @@ fn child_an_error_fails_the_test() {
         "dhat-kit: growth::returning_an_aliased_err_fails returned an error at size 1,000: \
          \"too many\""
     );
+    let message = std::panic::catch_unwind(returning_an_err_beside_an_opaque_ok_fails)
+        .expect_err("an error fails the test")
+        .downcast::<String>()
+        .unwrap();
+    assert_eq!(
+        *message,
+        "dhat-kit: growth::returning_an_err_beside_an_opaque_ok_fails returned an error at size \
+         1,000: \"too many\""
+    );
     let message = std::panic::catch_unwind(returning_an_opaque_err_fails)
         .expect_err("an error fails the test")
         .downcast::<String>()
@@ -574,6 +583,16 @@ mod should_panic {
 #[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
 fn never_returns(n: usize) -> ! {
     panic!("{n}")
+}
+
+// Called by `an_error_fails_the_test`: an `Err` of a `Result` whose `Ok` type is an `impl
+// Trait` fails the test too (the check skipped any type that named `impl`, and it passed).
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+fn returning_an_err_beside_an_opaque_ok_fails(n: usize) -> Result<impl std::fmt::Debug, String> {
+    if n >= 1_000 {
+        return Err("too many".into());
+    }
+    Ok(vec![0u8; n])
 }
 
 /// An error that is not `Debug`.

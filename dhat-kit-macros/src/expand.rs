@@ -309,12 +309,15 @@ fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
     }
 }
 
-/// Whether a closure's parameter, or a `let`, may be of the type `ty`: not where it holds
-/// `impl Trait` (at any depth) or the never type `!` (unstable where written, and a `let` of it
-/// falls back to `()`).
-pub(crate) fn nameable(ty: &syn::Type) -> bool {
-    let tokens = ty.to_token_stream();
-    !mentions(tokens.clone(), "impl") && !has_punct(tokens, '!')
+/// Whether a closure's parameter may be of the type `ty`: not where it holds `impl Trait` (at
+/// any depth) or the never type `!` (unstable where written).
+fn nameable(ty: &syn::Type) -> bool {
+    !mentions(ty.to_token_stream(), "impl") && !never(ty)
+}
+
+/// Whether `ty` holds the never type `!` (or any `!`, a type macro's).
+pub(crate) fn never(ty: &syn::Type) -> bool {
+    has_punct(ty.to_token_stream(), '!')
 }
 
 /// Whether `tokens` contain the punctuation `c`, at any depth.

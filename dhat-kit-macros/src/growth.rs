@@ -416,9 +416,10 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
     // A function whose result fails a test (an `Err`, by whatever alias its type is named; an
     // `ExitCode` other than success) fails the test with it, as a test would. Not under
     // `#[should_panic]`, where only a panic of its own is expected (an `Err` made into one passed
-    // as the expected panic), nor for a result of a type that cannot be named (`!`, `impl Trait`).
+    // as the expected panic), nor for `!`, which a `let` reads as `()`. The result's type is
+    // inferred, never written, so an `impl Trait` in it is read too.
     let inspect = match &sig.output {
-        syn::ReturnType::Type(_, ty) => !should_panic && crate::expand::nameable(ty),
+        syn::ReturnType::Type(_, ty) => !should_panic && !crate::expand::never(ty),
         syn::ReturnType::Default => false,
     };
     let case = if inspect {
