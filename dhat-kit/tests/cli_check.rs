@@ -205,10 +205,12 @@ fn update_new_writes_a_pending_file_for_review_and_never_on_ci() {
     let pending = dir.0.join("memory-baseline.json.new");
     let heap = fixture("dhat-rs-heap.json");
 
-    // On CI: nothing written, not even the pending file.
+    // On CI: nothing written, not even the pending file; the command it gives for a development
+    // machine keeps the review flow (it gave `--update`, which writes the baseline itself).
     let (code, _, stderr) = check(&heap, &file, &["--name", "main", "--update=new"], true);
     assert_eq!(code, 1, "{stderr}");
     assert!(!file.exists() && !pending.exists(), "{stderr}");
+    assert!(stderr.contains("--name main --update=new\n"), "{stderr}");
 
     // Off CI: the entry goes to the pending file only; the check still fails until it is accepted.
     let (code, stdout, stderr) = check(&heap, &file, &["--name", "main", "--update=new"], false);

@@ -621,10 +621,16 @@ fn run(command: Command) -> Result<(), Failure> {
                             Some(UpdateArg::Record) => Update::Record,
                             Some(UpdateArg::New) => Update::Pending,
                         }),
+                        // The command to record with, in the flow asked for: for review with
+                        // `--update=new` (it advised `--update`, which writes the baseline).
                         record_command: format!(
-                            "dhat-kit check {} --baseline {} --name {name} --update",
+                            "dhat-kit check {} --baseline {} --name {name} {}",
                             profile.display(),
-                            file.display()
+                            file.display(),
+                            match update {
+                                Some(UpdateArg::New) => "--update=new",
+                                _ => "--update",
+                            }
                         ),
                     };
                     Some(
