@@ -270,8 +270,14 @@ impl RegionTable {
         let markdown = format == super::Format::Markdown;
         let mut out = super::render_table(&header, &rows, markdown);
         let regions = self.rows.iter().filter(|r| !r.is_not_a_region()).count();
-        let mut notes = vec![if regions == 0 {
+        let mut notes = vec![if regions == 0 && peak {
             "no regions were entered: every allocation was outside any region".to_owned()
+        } else if regions == 0 {
+            // A sampled profile names the regions its samples were taken in: none may have been,
+            // however many were entered (a small workload, a large interval).
+            "no sample was taken inside a region: regions entered with few bytes may have none \
+             (a smaller interval, DHAT_KIT_SAMPLE_INTERVAL, takes more)"
+                .to_owned()
         } else {
             format!(
                 "{regions} region{}; bytes and blocks include the sub-regions', self does not; \
@@ -403,6 +409,25 @@ mod tests {
         let text = r.render(super::super::Format::Table);
         assert!(text.contains("at t-gmax"), "{text}");
         assert!(text.contains("estimates"), "{text}");
+    }
+
+    /// A sampled profile none of whose samples fell inside a region says so, not that no region
+    /// was entered (it said "no regions were entered: every allocation was outside any region"
+    /// of a workload that entered 200).
+    #[test]
+    fn a_sampled_profile_without_a_sample_in_a_region_says_so() {
+        let pps = [point(9, 0, "[2]"), point(600, 0, "[1]")].join(",");
+        let p = profile(
+            SAMPLED_MODE,
+            &pps,
+            r#"["[root]","[unsampled remainder] estimated from 1 samples at mean interval 524288 bytes","0x1: app::work (src/w.rs:1:1)"]"#,
+        );
+        let text = regions(&p).unwrap().render(super::super::Format::Table);
+        assert!(!text.contains("no regions were entered"), "{text}");
+        assert!(
+            text.contains("no sample was taken inside a region: regions entered with few bytes"),
+            "{text}"
+        );
     }
 
     #[test]
