@@ -147,28 +147,49 @@ impl Departures {
         r
     }
 
-    /// Runs `read` until no departure overlapped it, at most `TRIES` times (a process whose
-    /// threads leave without pause keeps the last, which may count a thread leaving meanwhile
-    /// twice or not at all): each time, after every departure begun has ended.
+    /// Runs `read` until no departure overlapped it, each time after every departure begun has
+    /// ended. A departure is a few instructions, unless its thread was preempted: yielding may
+    /// then not let it run (it waits for this thread's core, or a loaded machine's), so past
+    /// [`YIELDS`](Self::YIELDS) tries this thread sleeps, a little longer each time. Only past
+    /// [`PATIENCE`](Self::PATIENCE) (a process whose threads leave without pause) is the last read
+    /// kept, which may count a thread leaving meanwhile twice or not at all. (It was kept after
+    /// 64 yields: on a loaded machine a read counted a leaving thread twice, and the process's
+    /// totals went back by its 100 allocations at the next read.)
     pub(super) fn without_one<R>(&self, mut read: impl FnMut() -> R) -> R {
-        const TRIES: u32 = 64;
+        let start = std::time::Instant::now();
         let mut tries = 0;
+        let mut nap = std::time::Duration::from_micros(1);
+        let mut pause = |tries: u32| {
+            if tries < Self::YIELDS {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(nap);
+                nap = (nap * 2).min(std::time::Duration::from_millis(1));
+            }
+        };
         loop {
             tries += 1;
+            let patient = tries < Self::YIELDS || start.elapsed() < Self::PATIENCE;
             let done = self.done.load(SeqCst);
             let begun = self.begun.load(SeqCst);
-            if begun != done && tries < TRIES {
-                // A departure in progress: a few instructions, unless its thread was preempted.
-                std::thread::yield_now();
+            if begun != done && patient {
+                pause(tries);
                 continue;
             }
             let r = read();
             fence(SeqCst);
-            if self.begun.load(SeqCst) == begun || tries >= TRIES {
+            if self.begun.load(SeqCst) == begun || !patient {
                 return r;
             }
+            pause(tries);
         }
     }
+
+    /// How many times a read waits for a departure by yielding before it sleeps.
+    const YIELDS: u32 = 64;
+
+    /// How long a read waits for a moment no thread leaves before it keeps what it read.
+    const PATIENCE: std::time::Duration = std::time::Duration::from_millis(200);
 
     /// In a forked child, where only the forking thread lives on: a departure the fork caught
     /// on another thread never ends there.
