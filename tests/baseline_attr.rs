@@ -92,6 +92,17 @@ fn exit_code(fail: bool) -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
+/// [`exit_code`] in a `Result`: `Ok(FAILURE)` fails the test as an `Err` does.
+#[dhat_kit::assert_heap(baseline = "exit code in a result", max_bytes = 1500)]
+fn exit_code_in_a_result(fail: bool) -> Result<std::process::ExitCode, String> {
+    drop(std::hint::black_box(vec![0u8; 1000]));
+    if fail {
+        std::mem::forget(std::hint::black_box(vec![0u8; 2000]));
+        return Ok(std::process::ExitCode::FAILURE);
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// Runs the function `DHAT_KIT_TEST_ATTR` names, in a child process; nothing in an ordinary run.
 #[test]
 #[ignore = "a worker process of the tests below, started by them"]
@@ -104,7 +115,7 @@ fn attr_worker() {
         Ok("limited") => limited(size()),
         Ok("totals_only") => totals_only(at_once),
         Ok("every_figure_on_all_threads") => every_figure_on_all_threads(at_once),
-        Ok(name @ ("fallible" | "fallible_async" | "exit_code")) => {
+        Ok(name @ ("fallible" | "fallible_async" | "exit_code" | "exit_code_in_a_result")) => {
             let fail = std::env::var_os("FAIL").is_some();
             let outcome = match name {
                 "fallible" => fallible(fail),
@@ -112,16 +123,22 @@ fn attr_worker() {
                     .build()
                     .unwrap()
                     .block_on(fallible_async(fail)),
-                _ => match exit_code(fail) == std::process::ExitCode::SUCCESS {
-                    true => Ok(()),
-                    false => Err("cannot load the fixture (exit code)".to_owned()),
-                },
+                "exit_code" => succeeded(exit_code(fail)),
+                _ => exit_code_in_a_result(fail).and_then(succeeded),
             };
             if let Err(e) = outcome {
                 panic!("the test's own error: {}", e.trim_end());
             }
         }
         _ => {}
+    }
+}
+
+/// An exit code as the test harness reads it.
+fn succeeded(code: std::process::ExitCode) -> Result<(), String> {
+    match code == std::process::ExitCode::SUCCESS {
+        true => Ok(()),
+        false => Err("cannot load the fixture (exit code)".to_owned()),
     }
 }
 
@@ -291,7 +308,12 @@ fn metrics_choose_the_figures_compared() {
 /// said in place of the test's error.
 #[test]
 fn a_test_that_fails_by_its_result_is_neither_checked_nor_recorded() {
-    for function in ["fallible", "fallible_async", "exit_code"] {
+    for function in [
+        "fallible",
+        "fallible_async",
+        "exit_code",
+        "exit_code_in_a_result",
+    ] {
         let dir = TempDir::new("baseline-attr-result");
         let file = dir.0.join("memory-baseline.json");
         let (ok, text) = run(function, &file, &[("DHAT_KIT_UPDATE", "1")]);
@@ -300,7 +322,8 @@ fn a_test_that_fails_by_its_result_is_neither_checked_nor_recorded() {
         let name = match function {
             "fallible" => "fallible",
             "fallible_async" => "fallible async",
-            _ => "exit code",
+            "exit_code" => "exit code",
+            _ => "exit code in a result",
         };
         assert_eq!(
             entry(&file, name).map(|f| (f.total_bytes, f.end_bytes)),

@@ -293,7 +293,7 @@ fn finished(private: &TokenStream, should_panic: bool, awaited: TokenStream) -> 
 }
 
 /// Whether the test's result, of the function's return type `output`, fails the test: an `Err`
-/// (or an `ExitCode` other than success) does, whatever alias names its type, by the autoref of
+/// (or an `ExitCode` other than success, alone or in `Ok`) does, whatever alias names its type, by the autoref of
 /// `__private::Outcome`; a result of a type a closure's parameter cannot name never does (none:
 /// `()`; one that holds `impl Trait` at any depth, or the never type `!`, unstable where written).
 fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
@@ -301,7 +301,7 @@ fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
         ReturnType::Type(_, ty) if nameable(ty) => quote! {
             |result: &#ty| {
                 #[allow(unused_imports)]
-                use #private::{FailsTest as _, NeverFailsTest as _};
+                use #private::{FailsByExitCode as _, FailsTest as _, NeverFailsTest as _};
                 (&#private::Outcome(result)).fails_test()
             }
         },

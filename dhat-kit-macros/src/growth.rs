@@ -427,7 +427,10 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
             |n: usize| {
                 let result = #name(n);
                 #[allow(unused_imports)]
-                use #private::{FailsTest as _, NeverFailsTest as _, SaysFailure as _, SaysNothing as _};
+                use #private::{
+                    FailsByExitCode as _, FailsTest as _, NeverFailsTest as _,
+                    SaysExitFailure as _, SaysFailure as _, SaysNothing as _,
+                };
                 if (&#private::Outcome(&result)).fails_test() {
                     let error = (&#private::Outcome(&result)).failure();
                     ::core::panic!(

@@ -408,14 +408,41 @@ impl Budget {
 }
 
 /// What a test's result says of the test, so that a budget leaves a failed run alone: an `Err`,
-/// or an `ExitCode` other than success, fails the test ([`FailsTest`]); a result of any other type
-/// does not ([`NeverFailsTest`]). The macros call `(&Outcome(&result)).fails_test()` with both
-/// traits in scope, so that the result's type chooses the method: the impl for `Outcome` itself
-/// is found before the one for every `&Outcome` (autoref). An alias of `Result` is a `Result`, and
-/// an `Err` of any error type fails, `Debug` or not; `#[assert_growth]` says it with
-/// `(&Outcome(&result)).failure()` ([`SaysFailure`], [`SaysNothing`]) where its type is `Debug`.
+/// or an `ExitCode` other than success, fails the test, and so does `Ok` of such an exit code in
+/// a `Result<ExitCode, E>` ([`FailsByExitCode`], [`FailsTest`]); a result of any other type does
+/// not ([`NeverFailsTest`]). The macros call `(&Outcome(&result)).fails_test()` with the three
+/// traits in scope, so that the result's type chooses the method, by the first receiver type
+/// that has one: `&Outcome` (an `Outcome` of `Result<ExitCode, E>`), then `&&Outcome` (a `&Outcome`
+/// of any `Result` or an `ExitCode`), then `Outcome` by value (of anything). An alias of `Result`
+/// is a `Result`, and an `Err` of any error type fails, `Debug` or not; `#[assert_growth]` says
+/// it with `(&Outcome(&result)).failure()` ([`SaysExitFailure`], [`SaysFailure`],
+/// [`SaysNothing`], by the same receivers) where its type is `Debug`.
 #[derive(Debug)]
 pub struct Outcome<'a, T>(pub &'a T);
+
+// By hand: a derive would bound `T: Clone`, and `NeverFailsTest` takes `Outcome<T>` by value.
+impl<T> Clone for Outcome<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Outcome<'_, T> {}
+
+/// An exit code in a `Result`, which fails the test as an `Err` or as `Ok` of a code other than
+/// success: see [`Outcome`].
+pub trait FailsByExitCode {
+    /// Whether this result fails the test.
+    fn fails_test(&self) -> bool;
+}
+
+impl<E> FailsByExitCode for Outcome<'_, Result<std::process::ExitCode, E>> {
+    fn fails_test(&self) -> bool {
+        self.0
+            .as_ref()
+            .map_or(true, |code| *code != std::process::ExitCode::SUCCESS)
+    }
+}
 
 /// A result that can fail a test: see [`Outcome`].
 pub trait FailsTest {
@@ -423,27 +450,43 @@ pub trait FailsTest {
     fn fails_test(&self) -> bool;
 }
 
-impl<T, E> FailsTest for Outcome<'_, Result<T, E>> {
+impl<T, E> FailsTest for &Outcome<'_, Result<T, E>> {
     fn fails_test(&self) -> bool {
         self.0.is_err()
     }
 }
 
-impl FailsTest for Outcome<'_, std::process::ExitCode> {
+impl FailsTest for &Outcome<'_, std::process::ExitCode> {
     fn fails_test(&self) -> bool {
         *self.0 != std::process::ExitCode::SUCCESS
     }
 }
 
 /// A result of any other type: see [`Outcome`].
-pub trait NeverFailsTest {
+pub trait NeverFailsTest: Sized {
     /// Never: a result of this type does not fail the test.
-    fn fails_test(&self) -> bool {
+    fn fails_test(self) -> bool {
         false
     }
 }
 
-impl<T> NeverFailsTest for &Outcome<'_, T> {}
+impl<T> NeverFailsTest for Outcome<'_, T> {}
+
+/// What fails the test in a `Result<ExitCode, E>` of a `Debug` error: the error, or an exit code
+/// other than success (see [`Outcome`]).
+pub trait SaysExitFailure {
+    /// What fails the test in this result, if anything does.
+    fn failure(&self) -> Option<String>;
+}
+
+impl<E: std::fmt::Debug> SaysExitFailure for Outcome<'_, Result<std::process::ExitCode, E>> {
+    fn failure(&self) -> Option<String> {
+        match self.0 {
+            Err(e) => Some(format!("{e:?}")),
+            Ok(code) => (*code != std::process::ExitCode::SUCCESS).then(|| format!("{code:?}")),
+        }
+    }
+}
 
 /// A failing result that says what failed, as the test harness would show it: an `Err`'s error
 /// by `Debug`, an exit code (see [`Outcome`]).
@@ -452,27 +495,27 @@ pub trait SaysFailure {
     fn failure(&self) -> Option<String>;
 }
 
-impl<T, E: std::fmt::Debug> SaysFailure for Outcome<'_, Result<T, E>> {
+impl<T, E: std::fmt::Debug> SaysFailure for &Outcome<'_, Result<T, E>> {
     fn failure(&self) -> Option<String> {
         self.0.as_ref().err().map(|e| format!("{e:?}"))
     }
 }
 
-impl SaysFailure for Outcome<'_, std::process::ExitCode> {
+impl SaysFailure for &Outcome<'_, std::process::ExitCode> {
     fn failure(&self) -> Option<String> {
         (*self.0 != std::process::ExitCode::SUCCESS).then(|| format!("{:?}", self.0))
     }
 }
 
 /// A result that cannot say what failed (an error that is not `Debug`): see [`Outcome`].
-pub trait SaysNothing {
+pub trait SaysNothing: Sized {
     /// Nothing to say.
-    fn failure(&self) -> Option<String> {
+    fn failure(self) -> Option<String> {
         None
     }
 }
 
-impl<T> SaysNothing for &Outcome<'_, T> {}
+impl<T> SaysNothing for Outcome<'_, T> {}
 
 /// Runs a test's body under its budget: measures it on this thread ([`measure`](crate::measure)
 /// semantics) and returns its result. A result that `fails` the test (an `Err`: see [`Outcome`])
