@@ -16,6 +16,11 @@ use std::hint::black_box;
 #[test]
 fn the_allocator_is_installed() {
     assert!(dhat_kit::is_installed());
+    // Once it has said yes, asking again allocates nothing: a measurement around a budget (which
+    // asks) sees only the budget's work.
+    let (installed, stats) = dhat_kit::measure(dhat_kit::is_installed);
+    assert!(installed);
+    assert_eq!((stats.total_bytes, stats.total_blocks), (0, 0), "{stats:?}");
 }
 
 #[test]

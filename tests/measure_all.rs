@@ -1011,7 +1011,8 @@ fn inner_budget() {
 
 /// Thread-scope budgets hold their place against whole-process measurements (which wait for them),
 /// and one nested in another goes on even while a `measure_all` waits.
-// Each inner budget first checks that the allocator is installed, with one allocation of 1 byte.
+// Each inner budget first checks that the allocator is installed, with one allocation of 1 byte
+// until the check has said yes once in the process.
 #[test]
 #[dhat_kit::assert_heap(total_bytes = 300 + 2, total_blocks = 2 + 2, curr_bytes = 0)]
 fn thread_scope_budgets_nest_beside_whole_process_ones() {
