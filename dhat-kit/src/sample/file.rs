@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use super::estimate::{
-    apportion, blocks_at_their_size, blocks_of, bytes_to_blocks, fit_all, keep_at_least,
-    live_within_totals, Gives, Held, Point,
+    apportion, blocks_of, bytes_to_blocks, fit_all, keep_at_least, keep_blocks_within,
+    live_within_totals, most_blocks, Gives, Held, Point,
 };
 use super::State;
 use crate::profile::{Profile, ProgramPoint, SAMPLED_MODE};
@@ -24,8 +24,8 @@ pub(crate) fn remainder_frame(samples: u64, interval: u64) -> String {
 /// each point is plausible ([`keep_at_least`]): its totals at least what it holds live, its bytes
 /// at least its blocks, a block wherever it has bytes ([`bytes_to_blocks`]), the units each needs
 /// taken from the remainder first, then from the estimated sites in proportion to their variance.
-/// An estimated site's blocks beyond what its bytes hold at its size are then the remainder's
-/// ([`blocks_at_their_size`]). A site sampled exactly ([`is_exact`]) keeps its figures through all of it. A remainder of
+/// An estimated site's blocks beyond its estimates' reach are then the remainder's
+/// ([`keep_blocks_within`]). A site sampled exactly ([`is_exact`]) keeps its figures through all of it. A remainder of
 /// nothing is no point. Symbols are resolved here, outside the allocator.
 pub(crate) fn profile(
     state: &State,
@@ -177,11 +177,10 @@ pub(crate) fn profile(
     let (mut gb, mut gbk, mut eb, mut ebk) = (gb, gbk, eb, ebk);
     live_within_totals(&tb, &tbk, &mut gb, &mut gbk, &gives_gb);
     live_within_totals(&tb, &tbk, &mut eb, &mut ebk, &gives_eb);
-    // An estimated site's blocks beyond its bytes at its size are the remainder's.
+    // An estimated site's blocks beyond its estimates' reach are the remainder's.
     for i in (0..n).filter(|&i| !exact[i]) {
-        let Some(mean) = smallest_mean(&sites[i]) else {
-            continue;
-        };
+        let s = &sites[i];
+        let most = most_blocks([s.total_blocks, s.gmax_blocks, s.curr_blocks]);
         let point = |i: usize| Point {
             total: Held {
                 bytes: tb[i],
@@ -197,7 +196,7 @@ pub(crate) fn profile(
             },
         };
         let (mut site, mut rest) = (point(i), point(n));
-        blocks_at_their_size(&mut site, &mut rest, mean);
+        keep_blocks_within(&mut site, &mut rest, most);
         for (j, p) in [(i, site), (n, rest)] {
             (tb[j], tbk[j]) = (p.total.bytes, p.total.blocks);
             (gb[j], gbk[j]) = (p.peak.bytes, p.peak.blocks);
@@ -327,21 +326,6 @@ fn drop_unused_frames(profile: &mut Profile) {
             }
         }
     }
-}
-
-/// The smallest mean block size of a site's estimates, in all, at the peak and at the end (of
-/// those with bytes and blocks): the size of its blocks at which those beyond its bytes are the
-/// remainder's ([`blocks_at_their_size`]).
-fn smallest_mean(s: &super::Site) -> Option<f64> {
-    [
-        (s.total_bytes, s.total_blocks),
-        (s.gmax_bytes, s.gmax_blocks),
-        (s.curr_bytes, s.curr_blocks),
-    ]
-    .iter()
-    .filter(|(bytes, blocks)| bytes.value > 0.0 && blocks.value > 0.0)
-    .map(|(bytes, blocks)| bytes.value / blocks.value)
-    .min_by(f64::total_cmp)
 }
 
 /// Whether every block of the site was sampled, all but certainly, so that its figures are exact:
@@ -699,23 +683,23 @@ mod tests {
         let process = stats([3_000_000, 8_119], [1_200_000, 3_200], [1_024, 1]);
         let p = plausible_profile(&state, &process);
         // The sites' estimates overshoot the bytes: no bytes remain at the peak. The blocks
-        // the estimates missed went to the sites in proportion to their variance, and the site
-        // whose blocks average 611 bytes in all read 3,150 blocks of 63 bytes at the peak and
-        // 8,100 of 135 in all. A site keeps no more blocks than its bytes (before the ones that
-        // go with them) hold at the smallest mean block size of its estimates: 550,000 bytes
-        // for the first (two blocks at the peak), 611 for the second (in all). The rest are the
-        // remainder's, a byte with each (the sites' bytes overshoot by far more), and a block
-        // that goes from a site's peak goes from its total too: the first keeps two in all.
+        // the estimates missed went to the sites in proportion to their variance: the second
+        // read 2,910 blocks at the peak and 7,828 in all. Their estimates (a variance of their
+        // own size here, as a count's) fall short by 3 standard deviations about one time in
+        // 740: a site keeps no more blocks than that reach, 6 and 33 at the peak, 8 and 1,927
+        // in all (the first keeps 7: the blocks that go from its peak go from its total too,
+        // but for the one the remainder's total had room for). The rest are the remainder's, a
+        // byte with each (the sites' bytes overshoot by far more).
         let blocks = |pp: &ProgramPoint| (pp.tbk, pp.gbk);
-        assert_eq!(blocks(&p.pps[0]), (2, 1), "{:?}", p.pps);
-        assert_eq!(blocks(&p.pps[1]), (1_741, 302), "{:?}", p.pps);
+        assert_eq!(blocks(&p.pps[0]), (7, 6), "{:?}", p.pps);
+        assert_eq!(blocks(&p.pps[1]), (1_927, 33), "{:?}", p.pps);
         let rest = remainder(&p).expect("a remainder");
         assert_eq!(
             (rest.gb, rest.gbk, rest.eb, rest.ebk),
-            (2_897, 2_897, 1_024, 1),
+            (3_161, 3_161, 1_024, 1),
             "{rest:?}"
         );
-        assert_eq!((rest.tb, rest.tbk), (7_399, 6_376), "{rest:?}");
+        assert_eq!((rest.tb, rest.tbk), (7_208, 6_185), "{rest:?}");
     }
 
     /// The estimates of `count` blocks of `size` bytes, each sampled, at mean interval
@@ -790,7 +774,7 @@ mod tests {
     }
 
     #[test]
-    fn a_site_of_large_blocks_gets_no_blocks_its_bytes_cannot_hold() {
+    fn a_site_of_large_blocks_keeps_no_blocks_beyond_its_estimates_reach() {
         // Sixteen blocks of 1 MiB live at the peak, each sampled at the default interval and
         // weighing 1.16 of itself, and 440 blocks of 32 bytes no sample fell on. The site's
         // bytes overshoot the peak, so no bytes remain for the blocks sampling missed, and those
@@ -809,17 +793,18 @@ mod tests {
             [16 * mib + small, 16 + 440],
         );
         let p = plausible_profile(&state, &process);
-        // Its blocks at its own mean block size; the 440 it did not see are the remainder's,
-        // which holds a byte for each at least, taken from the site's estimate.
+        // Its estimate, 18.5 blocks give or take 1.7, and 3 standard deviations above it: 23
+        // (its estimate's own overcount stays: it has 16); the 433 blocks beyond are the
+        // remainder's, a byte with each, taken from the site's bytes.
         let [tb, tbk, gb, gbk, eb, ebk] = figures(&p.pps[0]);
-        assert_eq!([tbk, gbk, ebk], [16, 16, 16], "{:?}", p.pps);
+        assert_eq!([tbk, gbk, ebk], [23, 23, 23], "{:?}", p.pps);
         assert!(
             [tb, gb, eb].iter().all(|&b| b > 16 * mib - small),
             "{:?}",
             p.pps
         );
         let rest = remainder(&p).expect("a remainder");
-        assert_eq!([rest.tbk, rest.gbk, rest.ebk], [440, 440, 440], "{rest:?}");
+        assert_eq!([rest.tbk, rest.gbk, rest.ebk], [433, 433, 433], "{rest:?}");
     }
 
     proptest::proptest! {
