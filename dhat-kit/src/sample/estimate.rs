@@ -449,7 +449,9 @@ fn place(
             .any(|&j| bytes[j] > blocks[j] && total_blocks[j] > blocks[j])
     };
     // A round or two places the pool; the rounds after borrow a unit each (bounded: a site's
-    // profile has thousands of points).
+    // profile has thousands of points). A point whose whole live figure joined the pool takes
+    // none of it back.
+    let mut gone = None;
     for _ in 0..(2 * order.len() + 2).min(64) {
         // Each point in turn takes what it has room for: both together (at least as many bytes
         // as blocks, the last block with all the bytes left, else a byte left in the pool for
@@ -462,6 +464,9 @@ fn place(
         for &j in order {
             if pool_b == 0 && pool_k == 0 {
                 break;
+            }
+            if gone == Some(j) {
+                continue;
             }
             let k = pool_k.min(total_blocks[j] - blocks[j]);
             if k > 0 {
@@ -510,7 +515,29 @@ fn place(
                 .filter(|&&j| blocks[j] > 1)
                 .max_by_key(|&&j| blocks[j])
             else {
-                break;
+                // No point has a block to spare: one whose only block, with its bytes, joins
+                // them, where another point has room for all of it (the remainder holding an
+                // unsampled block live beyond its total, a site with room for it).
+                let fits = |j: usize| {
+                    order.iter().any(|&h| {
+                        h != j
+                            && total_blocks[h] > blocks[h]
+                            && total_bytes[h] - bytes[h] >= pool_b.saturating_add(bytes[j])
+                    })
+                };
+                let Some(&j) = order
+                    .iter()
+                    .rev()
+                    .filter(|&&j| gone.is_none() && blocks[j] == 1 && fits(j))
+                    .min_by_key(|&&j| bytes[j])
+                else {
+                    break;
+                };
+                pool_b += std::mem::take(&mut bytes[j]);
+                blocks[j] = 0;
+                pool_k += 1;
+                gone = Some(j);
+                continue;
             };
             blocks[j] -= 1;
             pool_k += 1;
@@ -911,6 +938,20 @@ mod tests {
         // A sample of a 16-byte block at 512 KiB stands for 32,768 blocks, give or take as many.
         let w = 524_288.0 / 16.0;
         assert_eq!(most_blocks([est(w, w * (w - 1.0)); 3]).peak, 131_070);
+    }
+
+    #[test]
+    fn a_points_only_block_goes_along_with_bytes_it_cannot_hold() {
+        // A growth chain of 8 bytes to 256 KiB, its last block live at the end and unsampled:
+        // the remainder holds it live, 262,144 bytes, but holds 64 bytes in all; the site,
+        // whose peak is all but the whole of its total, has room for it. The bytes beyond the
+        // remainder's total went to the site without its block (262,080 bytes in 0 blocks): the
+        // block goes along, and the remainder keeps nothing live.
+        let (tb, tk) = ([524_216, 64], [15, 1]);
+        let (mut b, mut k) = ([0, 262_144], [0, 1]);
+        let gives = [Gives::ByVariance(335.75), Gives::First];
+        live_within_totals(&tb, &tk, &mut b, &mut k, &gives);
+        assert_eq!((b, k), ([262_144, 0], [1, 0]));
     }
 
     #[test]

@@ -807,6 +807,30 @@ mod tests {
         assert_eq!([rest.tbk, rest.gbk, rest.ebk], [433, 433, 433], "{rest:?}");
     }
 
+    #[test]
+    fn an_unsampled_block_live_at_the_end_holds_its_bytes() {
+        // A growth chain of 8 bytes to 256 KiB, 16 blocks, its last one live at the end, three
+        // of its blocks sampled at the default interval, none of them the last: the site's
+        // estimates overshoot every total and hold nothing at the end, so the remainder held
+        // the live block, beyond its 64 bytes in all; its bytes went to the site, not its block,
+        // and the site read 262,080 bytes live in 0 blocks.
+        let est = |value: f64, var: f64| super::super::Est { value, var };
+        let (bytes, blocks) = (est(1_691_133.0, 8.227_594e11), est(29.536, 335.75));
+        let state = state(vec![super::super::Site {
+            samples: 3,
+            total_bytes: bytes,
+            total_blocks: blocks,
+            gmax_bytes: bytes,
+            gmax_blocks: blocks,
+            max_bytes: bytes.value,
+            max_blocks: blocks.value,
+            ..super::super::Site::default()
+        }]);
+        let process = stats([524_280, 16], [524_216, 15], [262_144, 1]);
+        let p = plausible_profile(&state, &process);
+        assert_eq!(figures(&p.pps[0])[4..], [262_144, 1], "{:?}", p.pps);
+    }
+
     proptest::proptest! {
         #[test]
         fn exact_sites_keep_their_figures(
