@@ -92,6 +92,7 @@ pub const fn zero_of<T: Limit>(_value: &T) -> T {
 
 /// A non-negative limit, widened to `u128` (which holds every such value of every integer type),
 /// as a `u64`: saturating above `u64::MAX`.
+#[must_use]
 pub const fn saturate(value: u128) -> u64 {
     if value > u64::MAX as u128 {
         u64::MAX
@@ -1102,6 +1103,10 @@ impl<F: Future> Future for Measured<F> {
 
 /// The end of an async test's [`Measured`] body, called in the test's own code (the macro's
 /// expansion): its output, or a panic with why the test fails, at the test's attribute.
+///
+/// # Panics
+///
+/// With `why`, where `outcome` is `Err(why)`: the test fails.
 #[track_caller]
 pub fn finish<T>(outcome: Result<T, String>) -> T {
     match outcome {
@@ -1115,6 +1120,10 @@ pub fn finish<T>(outcome: Result<T, String>) -> T {
 /// after checking its span. A budget of a helper the test awaits keeps [`finish`], which panics
 /// as usual, so that its message reaches a `JoinError`, a `catch_unwind` or a
 /// `#[should_panic(expected = ..)]`.
+///
+/// # Panics
+///
+/// Where `outcome` is `Err(why)`: it unwinds with `why`, a panic outside the runtime's span.
 #[track_caller]
 pub fn finish_in_runtime<T>(outcome: Result<T, String>) -> T {
     match outcome {

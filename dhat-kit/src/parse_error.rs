@@ -30,6 +30,7 @@ impl ParseError {
     }
 
     /// The text that was read.
+    #[must_use]
     pub fn text(&self) -> &str {
         &self.text
     }

@@ -32,6 +32,7 @@ pub use crate::assert_growth::{
 pub use crate::growth::GrowthClass;
 
 /// `n` with thousands separators (`10,000`), as `#[assert_growth]`'s messages write a size.
+#[must_use]
 pub fn thousands(n: usize) -> String {
     crate::units::Thousands(n as u64).to_string()
 }

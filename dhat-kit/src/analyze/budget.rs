@@ -133,16 +133,19 @@ impl BudgetError {
     }
 
     /// The budget file.
+    #[must_use]
     pub fn file(&self) -> &str {
         &self.file
     }
 
     /// The line (from 1) of what was wrong, when the error is about one place in the file.
+    #[must_use]
     pub fn line(&self) -> Option<usize> {
         self.line
     }
 
     /// What was wrong.
+    #[must_use]
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -198,6 +201,7 @@ pub struct Match {
 
 impl Match {
     /// Whether `frame` satisfies every key given.
+    #[must_use]
     pub fn matches(&self, frame: &Frame<'_>) -> bool {
         self.prepare().matches(frame, &name_segments(frame))
     }
@@ -1523,6 +1527,7 @@ fn as_text<S: serde::Serializer>(m: &Option<Match>, s: S) -> Result<S::Ok, S::Er
 impl BudgetReport {
     /// Whether every component is within its limit (a component that claims nothing is within,
     /// unless the report is [`strict`](BudgetReport::strict)).
+    #[must_use]
     pub fn passed(&self) -> bool {
         self.failure().is_none()
     }
@@ -1592,6 +1597,7 @@ impl BudgetReport {
     /// `dhat-kit: warning: budgets.toml:7: component "ORM" (path = "app::orm") matches no program point`,
     /// or, when earlier components took every point its `match` holds on, `... claims no program
     /// point: the earlier component "app" (line 1) claimed every one it matches`.
+    #[must_use]
     pub fn warnings(&self) -> Vec<String> {
         self.components
             .iter()
@@ -1700,6 +1706,7 @@ impl BudgetReport {
     /// in a [`strict`](BudgetReport::strict) report, also those that claim nothing
     /// (`dhat-kit: budget components that claim nothing (budgets.toml): ORM (matches
     /// nothing)`); `None` when it [`passed`](BudgetReport::passed).
+    #[must_use]
     pub fn failure(&self) -> Option<String> {
         let file = one_line(&self.file);
         let over: Vec<String> = self
@@ -1738,6 +1745,7 @@ impl BudgetReport {
     /// one for everything else, then a verdict line. A row whose figure and limit differ but
     /// read the same rounded shows both exactly (`4,001 B` against `4,000 B`, not `3.9 KiB`
     /// against `3.9 KiB`).
+    #[must_use]
     pub fn render(&self) -> String {
         let mut out = render_table(&TABLE_HEADER, &self.rows(), false);
         out.push_str(&self.verdict());
@@ -1858,6 +1866,7 @@ impl BudgetReport {
     /// Each component's sites (and everything else's), largest first: the site's figure, its
     /// label, and the frame that claimed it; so a person can see why a site counts where it does.
     /// At most [`EXPLAINED_SITES`] sites each, then a line with the number and sum of the rest.
+    #[must_use]
     pub fn explain(&self) -> String {
         let mut out = String::new();
         for (c, sites) in self

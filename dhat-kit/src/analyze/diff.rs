@@ -445,6 +445,7 @@ fn pct(p: Option<f64>) -> String {
 impl Diff {
     /// The totals table and the sites table, as text or Markdown (figures in `after`'s unit),
     /// or JSON.
+    #[must_use]
     pub fn render(&self, after: &Profile, format: Format) -> String {
         if format == Format::Json {
             return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";

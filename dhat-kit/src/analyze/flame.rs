@@ -83,6 +83,7 @@ type KeptStack = (Box<[u32]>, Box<[u64]>);
 impl<'p> Fold<'p> {
     /// Folds `profile` by `by`, carrying the figures `metrics` (in that order) for each stack.
     /// The first metric is the one a graph is cut by (see [`Fold::for_each`]).
+    #[must_use]
     pub fn new(profile: &'p Profile, by: FoldBy, metrics: &[Metric]) -> Fold<'p> {
         // Key texts, deduplicated, then numbered in their sorted order.
         let texts: Vec<String> = profile
@@ -141,21 +142,25 @@ impl<'p> Fold<'p> {
     }
 
     /// The profile folded.
+    #[must_use]
     pub fn profile(&self) -> &'p Profile {
         self.profile
     }
 
     /// What the keys stand for.
+    #[must_use]
     pub fn by(&self) -> FoldBy {
         self.by
     }
 
     /// The figures carried, in the order of the values [`Fold::for_each`] passes.
+    #[must_use]
     pub fn metrics(&self) -> &[Metric] {
         &self.metrics
     }
 
     /// The number of keys (every key is below it).
+    #[must_use]
     pub fn keys(&self) -> usize {
         self.names.len()
     }
@@ -168,6 +173,7 @@ impl<'p> Fold<'p> {
     /// # Panics
     ///
     /// If `key` is not below [`Fold::keys`].
+    #[must_use]
     pub fn name(&self, key: u32) -> &str {
         &self.names[key as usize].0
     }
@@ -178,6 +184,7 @@ impl<'p> Fold<'p> {
     /// # Panics
     ///
     /// If `key` is not below [`Fold::keys`].
+    #[must_use]
     pub fn frame(&self, key: u32) -> Frame<'p> {
         let raw = self
             .profile
@@ -278,6 +285,7 @@ impl<'p> Fold<'p> {
     }
 
     /// The sum of each metric over the kept program points.
+    #[must_use]
     pub fn totals(&self) -> Vec<u64> {
         let mut totals = vec![0u64; self.metrics.len()];
         for pp in self.in_order() {
@@ -362,6 +370,7 @@ impl<'p> Fold<'p> {
 
     /// The number of program points kept (those with a figure not 0): the positions of the
     /// sorted walk, which [`Fold::for_each_nonzero_in`] walks part of.
+    #[must_use]
     pub fn points(&self) -> usize {
         self.order.len()
     }

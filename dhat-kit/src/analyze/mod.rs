@@ -143,6 +143,7 @@ impl Metric {
     }
 
     /// The figure of one program point.
+    #[must_use]
     pub fn of(self, pp: &ProgramPoint) -> u64 {
         match self {
             Metric::TotalBytes => pp.tb,
@@ -158,6 +159,7 @@ impl Metric {
     }
 
     /// The name on the command line: `total-bytes`, `peak-bytes`, ...
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Metric::TotalBytes => "total-bytes",
@@ -173,6 +175,7 @@ impl Metric {
     }
 
     /// Whether it counts blocks rather than bytes.
+    #[must_use]
     pub fn is_blocks(self) -> bool {
         matches!(
             self,
@@ -332,6 +335,7 @@ pub struct Measures {
 
 impl Measures {
     /// What `profile` measures.
+    #[must_use]
     pub fn of(profile: &Profile) -> Measures {
         Measures {
             kind: profile.kind(),
@@ -341,6 +345,7 @@ impl Measures {
     }
 
     /// Whether the figures of the two can be compared: the same kind, in the same unit.
+    #[must_use]
     pub fn comparable(&self, other: &Measures) -> bool {
         self.kind == other.kind && self.unit == other.unit
     }

@@ -109,6 +109,7 @@ fn estimated_from(profile: &Profile) -> Option<(u64, u64)> {
 /// # Examples
 ///
 /// See [`Summary`].
+#[must_use]
 pub fn summary(profile: &Profile) -> Summary {
     let t = profile.totals();
     let sampled = estimated_from(profile);

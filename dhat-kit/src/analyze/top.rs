@@ -334,6 +334,7 @@ impl serde::Serialize for RowJson<'_> {
 
 impl Top {
     /// The rows as a text table or a Markdown table (figures of `profile`'s unit), or JSON.
+    #[must_use]
     pub fn render(&self, profile: &Profile, format: Format) -> String {
         if format == Format::Json {
             return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";

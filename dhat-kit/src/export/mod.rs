@@ -52,6 +52,7 @@ pub enum To {
 
 impl To {
     /// The usual file name extension of the format.
+    #[must_use]
     pub fn extension(self) -> &'static str {
         match self {
             To::Pprof => "pb.gz",
@@ -76,6 +77,7 @@ pub struct Options {
 
 impl Options {
     /// Options for `to`, folded stacks weighted by total bytes.
+    #[must_use]
     pub fn new(to: To) -> Options {
         Options {
             to,

@@ -61,17 +61,20 @@ impl ProfileError {
     }
 
     /// The file (as given to [`read`](super::read), or the name given with the bytes).
+    #[must_use]
     pub fn file(&self) -> &str {
         &self.file
     }
 
     /// What was expected, and what was found where the reader knows it.
+    #[must_use]
     pub fn expected(&self) -> &str {
         &self.expected
     }
 
     /// Where: a field path such as `pps[3].fs[2]`, with the line and column where the JSON reader
     /// stopped, or `open` when the file could not be opened.
+    #[must_use]
     pub fn location(&self) -> &str {
         &self.location
     }

@@ -41,6 +41,7 @@ pub struct Frame<'a> {
 impl<'a> Frame<'a> {
     /// Splits a frame-table entry into its parts; never fails (an entry of unknown shape is all
     /// function).
+    #[must_use]
     pub fn parse(raw: &'a str) -> Frame<'a> {
         let mut frame = Frame {
             raw,
@@ -250,6 +251,7 @@ impl<'a> Frame<'a> {
 
     /// Whether the frame has no symbol: Valgrind's `???` (the code's binary and address are
     /// known, its function is not).
+    #[must_use]
     pub fn is_unsymbolised(&self) -> bool {
         self.function == "???" || self.function.is_empty()
     }
@@ -307,6 +309,7 @@ impl<'a> Frame<'a> {
     /// stack, are the allocator's own however they are named: Valgrind names the frames a
     /// release build inlined without their path or crate (`{closure#0}<std::alloc::System>
     /// (src/alloc.rs:97)`), so a stack's site is looked for outside its outermost entry.
+    #[must_use]
     pub fn is_global_allocator_entry(&self) -> bool {
         let f = self.function;
         let f = f.strip_prefix("__rustc::").unwrap_or(f);
@@ -461,6 +464,7 @@ impl<'a> Frame<'a> {
 
     /// The key that matches this code location across builds: function, file and line, without
     /// the address.
+    #[must_use]
     pub fn location_key(&self) -> (&'a str, Option<&'a str>, Option<u32>) {
         (self.function, self.file.or(self.object), self.line)
     }

@@ -179,6 +179,7 @@ impl Profile {
     /// What the profile counts: [`Kind::Heap`] for `heap`, `rust-heap` and [`PEAK_MODE`];
     /// [`Kind::Copy`] for `copy`; [`Kind::AdHoc`] for `ad-hoc` and `rust-ad-hoc`. Another mode is
     /// a heap profile if it has block lifetimes, ad-hoc otherwise.
+    #[must_use]
     pub fn kind(&self) -> Kind {
         match self.mode.as_str() {
             "heap" | "rust-heap" | PEAK_MODE => Kind::Heap,
@@ -191,6 +192,7 @@ impl Profile {
 
     /// The totals DHAT prints at exit (`Total`, `At t-gmax`, `At t-end`, `Reads`, `Writes`),
     /// summed over the program points.
+    #[must_use]
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         let (mut gb, mut gbk, mut eb, mut ebk, mut rb, mut wb) =
@@ -219,16 +221,19 @@ impl Profile {
     }
 
     /// The plural name of the profile's unit: `bytes`, or the file's `bsu` (`units`).
+    #[must_use]
     pub fn unit_plural(&self) -> &str {
         self.bsu.as_deref().unwrap_or("bytes")
     }
 
     /// The plural name of the profile's blocks: `blocks`, or the file's `bksu` (`events`).
+    #[must_use]
     pub fn blocks_plural(&self) -> &str {
         self.bksu.as_deref().unwrap_or("blocks")
     }
 
     /// The parsed frame `index` of the frame table, or `None` if out of range.
+    #[must_use]
     pub fn frame(&self, index: u32) -> Option<Frame<'_>> {
         self.ftbl.get(index as usize).map(|s| Frame::parse(s))
     }

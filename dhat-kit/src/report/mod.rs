@@ -470,6 +470,7 @@ fn escape_html(s: &str) -> String {
 /// );
 /// assert_eq!(names, ("new/dhat-sampled.json".into(), "old/dhat-sampled.json".into()));
 /// ```
+#[must_use]
 pub fn names(after: &std::path::Path, before: &std::path::Path) -> (String, String) {
     let tail = |p: &std::path::Path, n: usize| {
         let parts: Vec<_> = p.components().collect();
