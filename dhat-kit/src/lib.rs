@@ -495,3 +495,20 @@ macro_rules! global_allocator {
             $crate::__private::DEFAULT_ALLOC;
     };
 }
+
+#[cfg(test)]
+mod tests {
+    /// Asserts that no error in `err`'s chain says its message again as its source's: a chain
+    /// printed whole (`anyhow`'s `{:#}`, a report's "Caused by") reads each cause once.
+    pub(crate) fn each_cause_once(err: &(dyn std::error::Error + 'static)) {
+        let mut level: &(dyn std::error::Error + 'static) = err;
+        while let Some(source) = level.source() {
+            assert_ne!(
+                level.to_string(),
+                source.to_string(),
+                "a cause said twice in the chain of {err}"
+            );
+            level = source;
+        }
+    }
+}

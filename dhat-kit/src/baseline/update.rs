@@ -1012,11 +1012,13 @@ impl fmt::Display for ProfileCheck {
     }
 }
 
+/// Each variant is its error, transparently: that error's message and its source (a chain that
+/// named the error as the source said its message twice).
 impl std::error::Error for ProfileCheck {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ProfileCheck::Profile(e) => Some(e),
-            ProfileCheck::Baseline(e) => Some(e),
+            ProfileCheck::Profile(e) => e.source(),
+            ProfileCheck::Baseline(e) => e.source(),
         }
     }
 }
@@ -1472,6 +1474,30 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A profile or baseline that cannot be read is its own error once in a chain, the I/O
+    /// error its cause.
+    #[test]
+    fn a_check_that_cannot_read_says_each_cause_once() {
+        let dir = crate::atomic_file::fresh_dir("cause-once");
+        let missing = dir.join("missing.json");
+        let options = CheckOptions::default();
+        let err = check_profile(&missing, &missing, "main", &options).unwrap_err();
+        assert!(matches!(err, ProfileCheck::Profile(_)), "{err}");
+        crate::tests::each_cause_once(&err);
+        let profile = dir.join("dhat-heap.json");
+        std::fs::write(
+            &profile,
+            r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+              "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+              "pps":[],"ftbl":["[root]"]}"#,
+        )
+        .unwrap();
+        let err = check_profile(&profile, &dir, "main", &options).unwrap_err();
+        assert!(matches!(err, ProfileCheck::Baseline(_)), "{err}");
+        crate::tests::each_cause_once(&err);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn a_likely_typo_names_the_entry_meant() {

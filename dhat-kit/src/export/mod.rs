@@ -142,10 +142,12 @@ impl fmt::Display for Error {
     }
 }
 
+/// [`Error::Profile`] is its analysis error, transparently: that error's message and its source
+/// (a chain that named the analysis error as the source said its message twice).
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Profile(e) => Some(e),
+            Error::Profile(e) => e.source(),
             Error::Feature { .. } | Error::Range { .. } => None,
             Error::Io(e) => Some(e),
         }
@@ -400,6 +402,21 @@ pub(crate) fn figures(profile: &Profile) -> Vec<Figure> {
 
 #[cfg(test)]
 mod tests {
+    /// No error says its message again as its source's: a chain printed whole (`anyhow`'s
+    /// `{:#}`, a report's "Caused by") reads each cause once.
+    #[test]
+    fn an_analysis_error_is_its_own_cause_once() {
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+          "bkacc":false,"tu":"µs","Mtu":"s","cmd":"t","pid":1,"te":10,
+          "pps":[{"tb":100,"tbk":1,"fs":[1]}],"ftbl":["[root]","0x1: app::f (src/f.rs:1:1)"]}"#;
+        let p = crate::profile::from_slice(json.as_bytes(), "app.json").unwrap();
+        let mut options = super::Options::new(super::To::Folded);
+        options.by = crate::analyze::Metric::PeakBytes;
+        let err = super::write(&p, "app.json", &options, &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, super::Error::Profile(_)), "{err}");
+        crate::tests::each_cause_once(&err);
+    }
+
     /// A sampled profile's remainder is named `[unsampled remainder]` in every format, without
     /// what it was estimated from, which differs from run to run.
     #[test]
