@@ -720,6 +720,17 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         Ok(())
     }
 
+    /// The same, not async: the closure around the body named the type as its return type, where
+    /// `impl Trait` is not allowed either (only an `impl Trait` that was the whole type built).
+    #[assert_heap(total_bytes = 10)]
+    fn an_opaque_value(fail: bool) -> Result<impl std::fmt::Debug, String> {
+        if fail {
+            return Err("no".to_owned());
+        }
+        let n: u8 = "7".parse().map_err(|_| "not a number".to_owned())?;
+        Ok(n)
+    }
+
     #[test]
     fn results_of_types_a_closure_cannot_name_build() {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -727,6 +738,8 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
             .unwrap();
         assert!(runtime.block_on(an_opaque_error(false)).is_ok());
         assert!(runtime.block_on(an_opaque_error(true)).is_err());
+        assert_eq!(format!("{:?}", an_opaque_value(false)), "Ok(7)");
+        assert!(an_opaque_value(true).is_err());
     }
 
     #[assert_heap(total_bytes = 100)]

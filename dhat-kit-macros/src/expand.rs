@@ -144,8 +144,12 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
     } else if should_panic {
         quote!(#private::run_should_panic(#budget, move || #block))
     } else {
+        // The closure's return type is the function's, for `?` and `return` in the body, each
+        // `impl Trait` in it inferred (not allowed there; the function's opaque type is what
+        // the closure returns).
         let ret = match &func.sig.output {
             ReturnType::Type(arrow, ty) if !matches!(**ty, syn::Type::ImplTrait(_)) => {
+                let ty = inferred(ty);
                 quote!(#arrow #ty)
             }
             _ => TokenStream::new(),
@@ -307,6 +311,25 @@ fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
         },
         _ => quote!(|_| false),
     }
+}
+
+/// `ty` with every `impl Trait` in it, at any depth, as `_`: a closure's return type.
+fn inferred(ty: &syn::Type) -> syn::Type {
+    struct Infer;
+    impl syn::visit_mut::VisitMut for Infer {
+        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+            if let syn::Type::ImplTrait(t) = ty {
+                *ty = syn::Type::Infer(syn::TypeInfer {
+                    underscore_token: syn::Token![_](syn::spanned::Spanned::span(t)),
+                });
+            } else {
+                syn::visit_mut::visit_type_mut(self, ty);
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Infer, &mut ty);
+    ty
 }
 
 /// Whether a closure's parameter may be of the type `ty`: not where it holds `impl Trait` (at
