@@ -523,6 +523,31 @@ fn child_an_error_fails_the_test() {
         ),
         "{message}"
     );
+    let message =
+        std::panic::catch_unwind(returning_a_failing_exit_code_beside_an_opaque_error_fails)
+            .expect_err("Ok of an exit code other than success fails the test")
+            .downcast::<String>()
+            .unwrap();
+    assert!(
+        message.starts_with(
+            "dhat-kit: growth::returning_a_failing_exit_code_beside_an_opaque_error_fails \
+             returned an error at size 1,000: ExitCode("
+        ),
+        "{message}"
+    );
+}
+
+// Called by `an_error_fails_the_test`: the same beside an error that is not `Debug`, which said
+// "an error that is not Debug" of the exit code.
+#[dhat_kit::assert_growth(max_bytes = "n", sizes = [100, 1_000, 10_000])]
+fn returning_a_failing_exit_code_beside_an_opaque_error_fails(
+    n: usize,
+) -> Result<std::process::ExitCode, Opaque> {
+    block(n);
+    if n >= 1_000 {
+        return Ok(std::process::ExitCode::FAILURE);
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 // Called by `an_error_fails_the_test`: `Ok` of an exit code other than success fails the test as

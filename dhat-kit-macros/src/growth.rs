@@ -429,7 +429,7 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
                 #[allow(unused_imports)]
                 use #private::{
                     FailsByExitCode as _, FailsTest as _, NeverFailsTest as _,
-                    SaysExitFailure as _, SaysFailure as _, SaysNothing as _,
+                    SaysExitCode as _, SaysExitFailure as _, SaysFailure as _, SaysNothing as _,
                 };
                 if (&#private::Outcome(&result)).fails_test() {
                     let error = (&#private::Outcome(&result)).failure();

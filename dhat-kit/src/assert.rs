@@ -416,8 +416,8 @@ impl Budget {
 /// that has one: `&Outcome` (an `Outcome` of `Result<ExitCode, E>`), then `&&Outcome` (a `&Outcome`
 /// of any `Result` or an `ExitCode`), then `Outcome` by value (of anything). An alias of `Result`
 /// is a `Result`, and an `Err` of any error type fails, `Debug` or not; `#[assert_growth]` says
-/// it with `(&Outcome(&result)).failure()` ([`SaysExitFailure`], [`SaysFailure`],
-/// [`SaysNothing`], by the same receivers) where its type is `Debug`.
+/// it with `(&Outcome(&result)).failure()` ([`SaysExitFailure`], [`SaysFailure`] and
+/// [`SaysExitCode`], [`SaysNothing`], by the same receivers) where its type is `Debug`.
 #[derive(Debug)]
 pub struct Outcome<'a, T>(pub &'a T);
 
@@ -505,6 +505,22 @@ impl<T, E: std::fmt::Debug> SaysFailure for &Outcome<'_, Result<T, E>> {
 impl SaysFailure for &Outcome<'_, std::process::ExitCode> {
     fn failure(&self) -> Option<String> {
         (*self.0 != std::process::ExitCode::SUCCESS).then(|| format!("{:?}", self.0))
+    }
+}
+
+/// What fails the test in a `Result<ExitCode, E>` of an error that is not `Debug`: an exit code
+/// other than success (see [`Outcome`]); an `Err` cannot say.
+pub trait SaysExitCode {
+    /// What fails the test in this result, if it can say.
+    fn failure(&self) -> Option<String>;
+}
+
+impl<E> SaysExitCode for &Outcome<'_, Result<std::process::ExitCode, E>> {
+    fn failure(&self) -> Option<String> {
+        match self.0 {
+            Ok(code) => (*code != std::process::ExitCode::SUCCESS).then(|| format!("{code:?}")),
+            Err(_) => None,
+        }
     }
 }
 

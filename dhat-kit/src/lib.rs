@@ -498,8 +498,10 @@ macro_rules! global_allocator {
 
 #[cfg(test)]
 mod tests {
-    /// Asserts that no error in `err`'s chain says its message again as its source's: a chain
-    /// printed whole (`anyhow`'s `{:#}`, a report's "Caused by") reads each cause once.
+    /// Asserts that no error in `err`'s chain is its source's message again, as a wrapper that
+    /// names the error it wraps as its source is: a chain printed whole (`anyhow`'s `{:#}`, a
+    /// report's "Caused by") read the whole message twice. (An error whose message quotes its
+    /// source's, as an I/O error's text, passes.)
     pub(crate) fn each_cause_once(err: &(dyn std::error::Error + 'static)) {
         let mut level: &(dyn std::error::Error + 'static) = err;
         while let Some(source) = level.source() {

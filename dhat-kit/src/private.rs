@@ -21,8 +21,8 @@ pub const DEFAULT_ALLOC: DefaultAlloc = crate::Alloc::new();
 pub use crate::assert::{
     around_runtime, around_runtime_should_panic, finish, finish_in_runtime, run, run_future,
     run_future_should_panic, run_should_panic, saturate, zero_of, Budget, FailsByExitCode,
-    FailsTest, Key, Limit, Measured, MeasuredShouldPanic, NeverFailsTest, Outcome, SaysExitFailure,
-    SaysFailure, SaysNothing,
+    FailsTest, Key, Limit, Measured, MeasuredShouldPanic, NeverFailsTest, Outcome, SaysExitCode,
+    SaysExitFailure, SaysFailure, SaysNothing,
 };
 
 /// What `#[assert_growth]` expands to: the classes, and the runner of the test's function.

@@ -402,8 +402,7 @@ pub(crate) fn figures(profile: &Profile) -> Vec<Figure> {
 
 #[cfg(test)]
 mod tests {
-    /// No error says its message again as its source's: a chain printed whole (`anyhow`'s
-    /// `{:#}`, a report's "Caused by") reads each cause once.
+    /// An analysis error is its own message once in a chain, not again as its source's.
     #[test]
     fn an_analysis_error_is_its_own_cause_once() {
         let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
