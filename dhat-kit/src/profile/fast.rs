@@ -14,7 +14,8 @@ use serde::de::{DeserializeOwned, DeserializeSeed};
 use super::de::{data_message, PpSeed, Tracker};
 use super::{Profile, ProfileError, ProgramPoint, FILE_VERSION};
 
-const BUFFER: usize = 4 << 20;
+/// The reader's buffer: what one read takes in, grown only as one value needs.
+pub(super) const BUFFER: usize = 4 << 20;
 
 /// The top-level keys the reader uses (a bit each, to find one repeated).
 const TOP_KEYS: [&str; 17] = [
@@ -401,11 +402,11 @@ fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, 
     match scan!(s.peek()) {
         Some(b'{') => s.advance(1),
         None => scan!(Err(ScanError::Eof)),
+        // Anything else is no profile, said at its first byte: reading on to the value's end
+        // read a file of zeros whole, and an endless input until memory ran out.
         Some(_) => {
-            let len = scan!(s.value());
             let at_line = s.line;
             let column = s.base + s.pos as u64 - s.line_start + 1;
-            let _ = len;
             return Err(ProfileError::new(
                 name,
                 "a DHAT profile (a JSON object with dhatFileVersion, mode, pps, ftbl, ...)",

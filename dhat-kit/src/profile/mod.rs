@@ -501,4 +501,36 @@ mod tests {
             );
         }
     }
+
+    /// Input that is no JSON object is refused at its first byte, without reading on: a file of
+    /// zeros (a preallocated file never written) was read whole, 530 MB held for 300 MB, before
+    /// its error at line 1 column 1, and an endless one (`/dev/zero`) ran the process out of
+    /// memory.
+    #[test]
+    fn input_that_is_no_object_is_refused_at_its_first_byte() {
+        struct Counted<R>(R, std::rc::Rc<std::cell::Cell<u64>>);
+        impl<R: std::io::Read> std::io::Read for Counted<R> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.read(buf)?;
+                self.1.set(self.1.get() + n as u64);
+                Ok(n)
+            }
+        }
+        for (byte, found) in [(0u8, "zeros"), (b'[', "an array"), (b'7', "digits")] {
+            let read = std::rc::Rc::new(std::cell::Cell::new(0));
+            let input = std::io::Read::take(std::io::repeat(byte), 64 << 20);
+            let err = super::from_reader(Counted(input, read.clone()), "zeros.json").unwrap_err();
+            // One buffer's read, at most.
+            let most = super::fast::BUFFER as u64;
+            assert!(read.get() <= most, "{found}: {} bytes read", read.get());
+            assert_eq!(
+                err.to_string(),
+                "dhat-kit: zeros.json: expected a DHAT profile (a JSON object with \
+                 dhatFileVersion, mode, pps, ftbl, ...), at top level, line 1 column 1",
+                "{found}"
+            );
+        }
+        // Endless: the same error, at once.
+        assert!(super::from_reader(std::io::repeat(0), "zero").is_err());
+    }
 }
