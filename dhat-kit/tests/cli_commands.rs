@@ -667,6 +667,32 @@ fn a_profile_is_read_from_standard_input_as_dash() {
     );
 }
 
+/// `-o -` is standard output for every command that writes a file, as for `convert`: the flame
+/// graph and the report wrote a file named `-` ("dhat-kit: wrote -").
+#[test]
+fn dash_as_the_output_is_standard_output() {
+    let dir = TempDir::new("cli_commands", "stdout");
+    let file = path("valgrind-heap.json");
+    for (args, starts) in [
+        (&["flamegraph", &file, "-o", "-"][..], "<?xml"),
+        (&["report", &file, "-o", "-"][..], "<!DOCTYPE html>"),
+    ] {
+        let out = run_piped(&dir.0, args, b"");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            stdout.starts_with(starts),
+            "{args:?}: {}",
+            &stdout[..stdout.len().min(200)]
+        );
+        assert!(
+            !String::from_utf8(out.stderr).unwrap().contains("wrote"),
+            "{args:?}"
+        );
+        assert!(!dir.join("-").exists(), "{args:?}: a file named -");
+    }
+}
+
 #[test]
 fn standard_input_is_read_as_one_profile_and_named_in_errors() {
     let dir = TempDir::new("cli_commands", "stdin-bad");

@@ -79,7 +79,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = MetricArg::TotalBytes)]
         by: MetricArg,
         /// The SVG file to write (atomically; default: FILE's name with `.svg`, in the current
-        /// directory, so that graphs of two profiles do not overwrite each other).
+        /// directory, so that graphs of two profiles do not overwrite each other; `-` for
+        /// stdout).
         #[arg(short, long, value_name = "SVG")]
         output: Option<PathBuf>,
         /// The title (default: the profile's file name and the figure, and for a sampled profile
@@ -97,7 +98,7 @@ enum Command {
         /// for standard input, if FILE is a file).
         #[arg(long, value_name = "OLD")]
         before: Option<PathBuf>,
-        /// The HTML file to write (atomically).
+        /// The HTML file to write (atomically; `-` for stdout).
         #[arg(short, long, value_name = "HTML", default_value = "report.html")]
         output: PathBuf,
         /// The largest rows kept of each table, by each figure (0 for all).
@@ -465,13 +466,9 @@ fn run(command: Command) -> Result<(), Failure> {
             let title = title.unwrap_or_else(|| analyze::flame_title(&name, &by.to_string(), &p));
             let mut svg = Vec::new();
             analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
-            dhat_kit::write_atomically(&output, &svg).map_err(|e| {
-                Failure::BadInput(format!(
-                    "dhat-kit: {}: expected a writable file ({e}), at open",
-                    output.display()
-                ))
-            })?;
-            eprintln!("dhat-kit: wrote {}", output.display());
+            if write_output(&output, &svg)? {
+                eprintln!("dhat-kit: wrote {}", output.display());
+            }
             Ok(())
         }
         Command::Report {
@@ -529,17 +526,13 @@ fn run(command: Command) -> Result<(), Failure> {
                 Some(before) => bad_pair(before, &file, e),
                 None => bad(&file, e),
             })?;
-            dhat_kit::write_atomically(&output, html.as_bytes()).map_err(|e| {
-                Failure::BadInput(format!(
-                    "dhat-kit: {}: expected a writable file ({e}), at open",
-                    output.display()
-                ))
-            })?;
-            eprintln!(
-                "dhat-kit: wrote {} ({:.1} KiB)",
-                output.display(),
-                html.len() as f64 / 1024.0
-            );
+            if write_output(&output, html.as_bytes())? {
+                eprintln!(
+                    "dhat-kit: wrote {} ({:.1} KiB)",
+                    output.display(),
+                    html.len() as f64 / 1024.0
+                );
+            }
             exit_without_freeing(p);
             Ok(())
         }
@@ -826,10 +819,35 @@ fn exit_without_freeing(profile: Profile) {
     std::mem::forget(profile);
 }
 
+/// Writes `bytes` to `output`, atomically, or to standard output for `-` (a reader that stops
+/// reading, as `head`, ends it quietly): whether a file was written.
+fn write_output(output: &Path, bytes: &[u8]) -> Result<bool, Failure> {
+    if output.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(bytes).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::BadInput(
+                format!("dhat-kit: cannot write to stdout: {e}"),
+            )),
+            _ => Ok(false),
+        };
+    }
+    dhat_kit::write_atomically(output, bytes).map_err(|e| {
+        Failure::BadInput(format!(
+            "dhat-kit: {}: expected a writable file ({e}), at open",
+            output.display()
+        ))
+    })?;
+    Ok(true)
+}
+
 /// Refuses an output that is one of the input profiles (`-o` naming it, by a typo in a script):
 /// writing it would replace the profile, a baseline's `--before` perhaps, before anything could
 /// tell. The same file by another path or a hard link is the same file.
 fn not_an_input(output: &Path, inputs: &[&Path]) -> Result<(), Failure> {
+    // `-o -` is standard output, which no input can be.
+    if output.as_os_str() == "-" {
+        return Ok(());
+    }
     let Ok(out) = std::fs::metadata(output) else {
         // Not there yet: no input can be it.
         return Ok(());
