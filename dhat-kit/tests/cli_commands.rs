@@ -730,15 +730,22 @@ fn standard_input_is_read_as_one_profile_and_named_in_errors() {
         String::from_utf8(out.stdout).unwrap(),
         ok(&["convert", "--to", "folded", &file, "-o", "-"])
     );
-    // `flamegraph -o -` writes the file named `-`, which standard input is not.
-    let out = run_piped(&dir.0, &["flamegraph", "-", "-o", "-"], &heap);
-    assert!(out.status.success(), "{out:?}");
-    assert!(std::fs::read_to_string(dir.join("-"))
-        .unwrap()
-        .contains("<svg"));
-    // The file named `-` as the input, and as the output: refused, as any input would be.
-    std::fs::write(dir.join("-"), &heap).unwrap();
-    let out = run_piped(&dir.0, &["flamegraph", "./-", "-o", "-"], b"");
+    // So does `flamegraph -o -`, from standard input or from the file named `-`, which stays as
+    // it is.
+    for (args, stdin) in [
+        (&["flamegraph", "-", "-o", "-"][..], &heap[..]),
+        (&["flamegraph", "./-", "-o", "-"][..], &b""[..]),
+    ] {
+        let out = run_piped(&dir.0, args, stdin);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        assert!(
+            String::from_utf8(out.stdout).unwrap().contains("<svg"),
+            "{args:?}"
+        );
+        assert_eq!(std::fs::read(dir.join("-")).unwrap(), heap, "{args:?}");
+    }
+    // The file named `-` as the input, and as the output (`./-`): refused, as any input would be.
+    let out = run_piped(&dir.0, &["flamegraph", "./-", "-o", "./-"], b"");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
