@@ -48,6 +48,15 @@ pub(crate) fn write_with<E: From<std::io::Error>>(
     let resolved = follow_links(path);
     let path = resolved.as_deref().unwrap_or(path);
     let metadata = std::fs::metadata(path);
+    // Said before anything is written, and naming it: the rename over it said "Is a directory"
+    // alone.
+    if metadata.as_ref().is_ok_and(|m| m.is_dir()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            format!("{} is a directory", path.display()),
+        )
+        .into());
+    }
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let tmp = with_suffix(path, &format!(".tmp-{}-{seq}", std::process::id()));
@@ -70,7 +79,16 @@ pub(crate) fn write_with<E: From<std::io::Error>>(
             file.set_permissions(replaced.permissions())?;
         }
         file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        std::fs::rename(&tmp, path).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot put the temporary file {} in place of {}: {e}",
+                    tmp.display(),
+                    path.display()
+                ),
+            )
+        })?;
         Ok(())
     })();
     if result.is_err() {
@@ -171,6 +189,24 @@ mod tests {
             "{text}"
         );
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    /// A directory as the file to write is named, and nothing is written beside it (the rename
+    /// over it said "Is a directory (os error 21)" alone).
+    #[test]
+    fn a_directory_to_write_is_named() {
+        let dir = dir("directory");
+        let target = dir.join("out.svg");
+        std::fs::create_dir(&target).unwrap();
+        let err = write(&target, b"x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{} is a directory", target.display())
+        );
+        assert_eq!(err.kind(), std::io::ErrorKind::IsADirectory);
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 1, "{left:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
