@@ -106,6 +106,22 @@ pub(crate) fn fresh_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// The file (a plain one, or a device as `/dev/null`) where `dir` or one of its ancestors should
+/// be a directory, if there is one: said as such, where making the directory says only "File
+/// exists".
+pub(crate) fn file_in_the_way(dir: &Path) -> Option<&Path> {
+    dir.ancestors()
+        .find(|a| std::fs::metadata(a).is_ok_and(|m| !m.is_dir()))
+}
+
+/// The error of [`file_in_the_way`]'s `file`.
+pub(crate) fn not_a_directory(file: &Path) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::NotADirectory,
+        format!("{} is a file, not a directory", file.display()),
+    )
+}
+
 /// `path` with `suffix` added to its file name: `memory-baseline.json.new`.
 pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();

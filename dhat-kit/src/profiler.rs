@@ -485,14 +485,10 @@ fn check_writable(path: &Path) -> Result<(), Error> {
     };
     // A file (a plain one, or a device as `/dev/null`) where a directory should be: said as
     // such, not as the system's "File exists".
-    let not_a_dir = |a: &Path| std::fs::metadata(a).is_ok_and(|m| !m.is_dir());
-    if let Some(file) = dir.ancestors().find(|a| not_a_dir(a)) {
+    if let Some(file) = crate::atomic_file::file_in_the_way(&dir) {
         return Err(Error::Io {
             path: path.to_path_buf(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotADirectory,
-                format!("{} is a file, not a directory", file.display()),
-            ),
+            source: crate::atomic_file::not_a_directory(file),
         });
     }
     let probe = dir.join(format!(".dhat-kit-probe-{}", std::process::id()));

@@ -952,13 +952,18 @@ impl Baseline {
     ) -> Result<R, BaselineError> {
         // A baseline named in a directory not made yet (`DHAT_KIT_BASELINE=perf/mem.json`).
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
+            let cannot = |e| {
                 BaselineError::io(
                     path,
                     format!("cannot create its directory {}", dir.display()),
                     e,
                 )
-            })?;
+            };
+            // A file where the directory should be: said as such ("File exists" said nothing).
+            if let Some(file) = crate::atomic_file::file_in_the_way(dir) {
+                return Err(cannot(crate::atomic_file::not_a_directory(file)));
+            }
+            std::fs::create_dir_all(dir).map_err(cannot)?;
         }
         let lock_path = crate::atomic_file::with_suffix(path, ".lock");
         let lock = lock(path, &lock_path)?;
@@ -1079,6 +1084,28 @@ mod tests {
 
     fn parse(text: &str) -> Result<Baseline, BaselineError> {
         Baseline::from_slice(text.as_bytes(), Path::new("b.json"))
+    }
+
+    /// A file where the baseline's directory should be is said to be one: making the directory
+    /// said "File exists (os error 17)" of it.
+    #[test]
+    fn a_file_where_its_directory_should_be_is_named() {
+        let dir = crate::atomic_file::fresh_dir("baseline-in-a-file");
+        let file = dir.join("profile.json");
+        std::fs::write(&file, "{}").unwrap();
+        let path = file.join("perf").join("memory-baseline.json");
+        let err = Baseline::update(&path, None, |_| ()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "cannot create its directory {}: {} is a file, not a directory",
+                file.join("perf").display(),
+                file.display()
+            )),
+            "{text}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "{}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
