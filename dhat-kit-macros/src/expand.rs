@@ -297,9 +297,10 @@ fn finished(private: &TokenStream, should_panic: bool, awaited: TokenStream) -> 
 }
 
 /// Whether the test's result, of the function's return type `output`, fails the test: an `Err`
-/// (or an `ExitCode` other than success, alone or in `Ok`) does, whatever alias names its type, by the autoref of
-/// `__private::Outcome`; a result of a type a closure's parameter cannot name never does (none:
-/// `()`; one that holds `impl Trait` at any depth, or the never type `!`, unstable where written).
+/// (or an `ExitCode` other than success, alone or in `Ok`) does, whatever alias names its type,
+/// by the autoref of `__private::Outcome`; a result of a type a closure's parameter cannot name
+/// never does (none: `()`; one that holds `impl Trait` at any depth, or the never type `!`,
+/// unstable where written).
 fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
     match output {
         ReturnType::Type(_, ty) if nameable(ty) => quote! {

@@ -224,8 +224,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Alloc<A> {
 /// It makes one small allocation and checks that this thread's tally saw it, until it has said yes
 /// once in the process (a global allocator stays what it is): then it allocates nothing, so a
 /// measurement around a budget, which asks, sees only the budget's work. (A global allocator of
-/// your own that forwards to [`Alloc`] only at times is answered by its first yes.) Memory tests use it so
-/// that they never pass vacuously.
+/// your own that forwards to [`Alloc`] only at times is answered by its first yes.) Memory tests
+/// use it so that they never pass vacuously.
 ///
 /// # Examples
 ///

@@ -25,8 +25,8 @@ pub(crate) fn remainder_frame(samples: u64, interval: u64) -> String {
 /// at least its blocks, a block wherever it has bytes ([`bytes_to_blocks`]), the units each needs
 /// taken from the remainder first, then from the estimated sites in proportion to their variance.
 /// An estimated site's blocks beyond its estimates' reach are then the remainder's
-/// ([`keep_blocks_within`]). A site sampled exactly ([`is_exact`]) keeps its figures through all of it. A remainder of
-/// nothing is no point. Symbols are resolved here, outside the allocator.
+/// ([`keep_blocks_within`]). A site sampled exactly ([`is_exact`]) keeps its figures through all
+/// of it. A remainder of nothing is no point. Symbols are resolved here, outside the allocator.
 pub(crate) fn profile(
     state: &State,
     peak_micros: u64,
