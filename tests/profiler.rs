@@ -209,6 +209,23 @@ fn an_unwritable_output_is_an_error_that_names_the_file() {
     );
 }
 
+/// A directory that cannot be made (`DHAT_KIT_OUT=/proc/nope`) is said to be the failure: the
+/// message read "cannot write /proc/nope/profile.json: No such file or directory".
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_directory_that_cannot_be_made_is_named() {
+    let err = peak(&PathBuf::from("/proc/nope/profile.json"))
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "dhat-kit: cannot write /proc/nope/profile.json: cannot create its directory \
+             /proc/nope: "
+        ),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_missing_output_directory_is_created() {
     let file = common::temp("profiler", "missing")

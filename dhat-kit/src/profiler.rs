@@ -491,14 +491,22 @@ fn check_writable(path: &Path) -> Result<(), Error> {
             source: crate::atomic_file::not_a_directory(file),
         });
     }
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    // Said as the directory's failure: the file's own "No such file or directory" read as if
+    // the directory were there.
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        io(std::io::Error::new(
+            e.kind(),
+            format!("cannot create its directory {}: {e}", dir.display()),
+        ))
+    })?;
     let probe = dir.join(format!(".dhat-kit-probe-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::File::create(&probe))
+    std::fs::File::create(&probe)
         .and_then(|_| std::fs::remove_file(&probe))
-        .map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        .map_err(io)
 }
 
 enum Inner {
