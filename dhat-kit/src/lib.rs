@@ -112,6 +112,7 @@ mod region;
 pub mod report;
 #[cfg(feature = "sampled")]
 mod sample;
+mod small_file;
 mod stats;
 mod suggest;
 #[cfg(feature = "peak")]

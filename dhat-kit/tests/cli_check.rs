@@ -416,3 +416,41 @@ fn markdown_and_json_carry_the_same_verdict_and_exit_status() {
     assert_eq!(v["baseline"]["standing"], "missing");
     assert_eq!(v["baseline"]["rows"], serde_json::json!([]));
 }
+
+/// A file without end given as the baseline, the budget file or the list of patterns to skip
+/// (`/dev/zero`) is bad input, named, read no further than the most such a file holds: each was
+/// read whole, until the process ran out of memory.
+#[cfg(unix)]
+#[test]
+fn a_file_without_end_is_bad_input_named() {
+    let profile = fixture("dhat-rs-heap.json");
+    let zero = Path::new("/dev/zero");
+    let (code, out, err) = check(&profile, zero, &[], false);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "dhat-kit: /dev/zero: cannot be read: larger than 64.0 MiB, more than any baseline holds"
+    );
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .args(args)
+            .env_remove("CI")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        err
+    };
+    let profile = profile.display().to_string();
+    assert_eq!(
+        run(&["check", &profile, "--budget", "/dev/zero"]).trim_end(),
+        "dhat-kit: /dev/zero: cannot read the file: larger than 16.0 MiB, more than any budget \
+         file holds"
+    );
+    assert_eq!(
+        run(&["top", &profile, "--skip-file", "/dev/zero"]).trim_end(),
+        "dhat-kit: /dev/zero: expected a readable file of --skip patterns (larger than 16.0 MiB, \
+         more than any list of patterns holds)"
+    );
+}

@@ -844,11 +844,13 @@ impl Budgets {
     pub fn read(path: impl AsRef<Path>) -> Result<Budgets, BudgetError> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| BudgetError {
-            message: format!("cannot read the file: {e}"),
-            io: Some(std::sync::Arc::new(e)),
-            ..BudgetError::new(&name, None, "")
-        })?;
+        // A file without end given as the budget file ran the process out of memory.
+        let bytes =
+            crate::small_file::read(path, 16 << 20, "budget file").map_err(|e| BudgetError {
+                message: format!("cannot read the file: {e}"),
+                io: Some(std::sync::Arc::new(e)),
+                ..BudgetError::new(&name, None, "")
+            })?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let bytes = e.as_bytes();
             let at = e.utf8_error().valid_up_to();
@@ -2014,6 +2016,21 @@ fn explain_sites(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file without end given as the budget file (`/dev/zero`) is an error that names it, read
+    /// no further than the most a budget file holds: it was read whole, until the process ran
+    /// out of memory.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_without_end_is_refused() {
+        let err = Budgets::read("/dev/zero").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dhat-kit: /dev/zero: cannot read the file: larger than 16.0 MiB, more than any \
+             budget file holds"
+        );
+        assert_eq!(err.io.unwrap().kind(), std::io::ErrorKind::FileTooLarge);
+    }
 
     #[test]
     fn a_sampled_profiles_figures_are_said_to_be_estimates() {

@@ -89,7 +89,10 @@ impl Skip {
     ///
     /// The I/O error of reading the file.
     pub fn add_file(&mut self, path: impl AsRef<Path>) -> std::io::Result<()> {
-        let text = std::fs::read_to_string(path)?;
+        // A file without end given as the list ran the process out of memory.
+        let bytes = crate::small_file::read(path.as_ref(), 16 << 20, "list of patterns")?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         for line in text.lines() {
             if !line.trim_start().starts_with('#') {
                 self.add(line);
@@ -121,6 +124,15 @@ impl Skip {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file without end given as the list (`/dev/zero`) is an error, read no further than the
+    /// most a list holds: it was read whole, until the process ran out of memory.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_without_end_is_refused() {
+        let err = Skip::new().add_file("/dev/zero").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+    }
 
     #[test]
     fn patterns_match_whole_names_with_stars() {

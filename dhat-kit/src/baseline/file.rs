@@ -673,6 +673,11 @@ const OTHER_VERSION: &str = "expected baseline format version";
 const MEND: &str = "; it is left as it is: mend it (or take it back from version control), or \
                     delete it to record every entry anew";
 
+/// The most bytes a baseline file is read to: some 200,000 entries, 20 times a large workspace's.
+/// A file without end given as the baseline (`--baseline /dev/zero`) ran the process out of
+/// memory.
+const MOST: u64 = 64 << 20;
+
 /// What a [`BaselineError::Io`] says of a baseline that could not be written.
 const NOT_WRITTEN: &str = "cannot be written";
 
@@ -706,7 +711,7 @@ impl Baseline {
     /// is of a newer format version, or has a field of the wrong type, an unknown field, an entry
     /// without figures or an entry given twice.
     pub fn load(path: &Path) -> Result<Option<Baseline>, BaselineError> {
-        match std::fs::read(path) {
+        match crate::small_file::read(path, MOST, "baseline") {
             Ok(bytes) => Baseline::from_slice(&bytes, path).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(BaselineError::io(path, "cannot be read", e)),
@@ -885,7 +890,8 @@ impl Baseline {
     /// A [`BaselineError`] naming the file if it cannot be written.
     pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
         let mut text = self.to_json();
-        let crlf = std::fs::read(path).is_ok_and(|old| old.windows(2).any(|w| w == b"\r\n"));
+        let crlf = crate::small_file::read(path, MOST, "baseline")
+            .is_ok_and(|old| old.windows(2).any(|w| w == b"\r\n"));
         if crlf {
             text = text.replace('\n', "\r\n");
         }
@@ -1106,6 +1112,24 @@ mod tests {
         );
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "{}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A file without end given as the baseline (`/dev/zero`) is an error that names it, read
+    /// no further than the most a baseline holds: it was read whole, until the process ran out of
+    /// memory.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_without_end_is_refused() {
+        let err = Baseline::load(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dhat-kit: /dev/zero: cannot be read: larger than 64.0 MiB, more than any baseline \
+             holds"
+        );
+        let BaselineError::Io { source, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(source.kind(), std::io::ErrorKind::FileTooLarge);
     }
 
     #[test]

@@ -1,0 +1,63 @@
+//! Reading a file of a kind that is never large (a baseline, a budget file, a list of patterns)
+//! whole, up to a ceiling: a file without end (`/dev/zero`, a pipe that never closes) given in
+//! its place is an error that says so, where reading it whole ran the process out of memory.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::units::Bytes;
+
+/// The bytes of the file at `path`, if it holds at most `most` of them.
+///
+/// # Errors
+///
+/// The I/O error of opening or reading it, or one of kind
+/// [`FileTooLarge`](std::io::ErrorKind::FileTooLarge) once `most` bytes are read and more follow
+/// (`what` names the kind of file in its message: "larger than 64.0 MiB, more than any baseline
+/// holds").
+pub(crate) fn read(path: &Path, most: u64, what: &str) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    // Sized by the file's length where it has one, so that a file near the ceiling is read
+    // into one buffer; a device or pipe reports none.
+    let len = file.metadata().map_or(0, |m| m.len()).min(most);
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(most + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > most {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {}, more than any {what} holds", Bytes(most)),
+        ));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    /// A file of the ceiling's size is read; one byte more is refused, and so is an endless one,
+    /// after reading no more than the ceiling and a byte.
+    #[test]
+    fn a_file_beyond_the_ceiling_is_refused() {
+        let dir = crate::atomic_file::fresh_dir("small-file");
+        let path = dir.join("patterns.txt");
+        std::fs::write(&path, [b'a'; 1024]).unwrap();
+        assert_eq!(super::read(&path, 1024, "list").unwrap().len(), 1024);
+        let err = super::read(&path, 1023, "list").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+        assert_eq!(
+            err.to_string(),
+            "larger than 1,023 B, more than any list holds"
+        );
+        #[cfg(unix)]
+        {
+            let err = super::read("/dev/zero".as_ref(), 1 << 20, "list").unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+            assert_eq!(
+                err.to_string(),
+                "larger than 1.0 MiB, more than any list holds"
+            );
+        }
+        let missing = super::read(&dir.join("missing"), 1024, "list").unwrap_err();
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
