@@ -499,19 +499,94 @@ macro_rules! global_allocator {
 
 #[cfg(test)]
 mod tests {
-    /// Asserts that no error in `err`'s chain is its source's message again, as a wrapper that
-    /// names the error it wraps as its source is: a chain printed whole (`anyhow`'s `{:#}`, a
-    /// report's "Caused by") read the whole message twice. (An error whose message quotes its
-    /// source's, as an I/O error's text, passes.)
+    /// Asserts that no error in `err`'s chain says its source's message again, as a wrapper that
+    /// names the error it wraps as its source does, or a message that quotes its source's (an I/O
+    /// error's text) and names it as its source: a chain printed whole (`anyhow`'s `{:#}`, a
+    /// report's "Caused by") read that text twice.
     pub(crate) fn each_cause_once(err: &(dyn std::error::Error + 'static)) {
+        if let Some(cause) = a_cause_said_twice(err) {
+            panic!("a cause said twice in the chain of {err}: {cause:?}");
+        }
+    }
+
+    /// The text of the first cause in `err`'s chain that the error above it already says.
+    fn a_cause_said_twice(err: &(dyn std::error::Error + 'static)) -> Option<String> {
         let mut level: &(dyn std::error::Error + 'static) = err;
         while let Some(source) = level.source() {
-            assert_ne!(
-                level.to_string(),
-                source.to_string(),
-                "a cause said twice in the chain of {err}"
-            );
+            let (said, cause) = (level.to_string(), source.to_string());
+            if said.contains(&cause) {
+                return Some(cause);
+            }
             level = source;
         }
+        None
+    }
+
+    /// Each error that says an I/O, JSON or analysis error's text says it once in a chain: the
+    /// unreadable profile, budget file and baseline, a baseline that is no JSON, a profiler's
+    /// output that cannot be written, a diff of which one side fails, a flame graph or export
+    /// whose writer fails. Each named the error it quoted as its source, and `anyhow`'s `{:#}`
+    /// read "cannot be read: No such file or directory (os error 2): No such file or directory
+    /// (os error 2)".
+    #[test]
+    fn an_error_that_says_its_causes_text_says_it_once_in_a_chain() {
+        use std::error::Error;
+        struct Failing;
+        impl std::io::Write for Failing {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("the disk is full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let dir = crate::atomic_file::fresh_dir("cause-once-all");
+        let missing = dir.join("missing.json");
+        std::fs::write(dir.join("file"), "").unwrap();
+        let mut errors: Vec<Box<dyn Error>> = vec![
+            Box::new(crate::profile::read(&missing).unwrap_err()),
+            Box::new(crate::baseline::Baseline::load(&dir).unwrap_err()),
+            Box::new(crate::baseline::Baseline::from_slice(b"{", &missing).unwrap_err()),
+            Box::new(crate::profiler::check_writable(&dir.join("file/out.json")).unwrap_err()),
+        ];
+        #[cfg(feature = "budget")]
+        errors.push(Box::new(
+            crate::analyze::budget::Budgets::read(&missing).unwrap_err(),
+        ));
+        let heap = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+          "pps":[{"tb":100,"tbk":1,"mb":100,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]}],
+          "ftbl":["[root]","0x1: app::f (src/f.rs:1:1)"]}"#;
+        let heap = crate::profile::from_slice(heap.as_bytes(), "heap.json").unwrap();
+        let ad_hoc = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated",
+          "bklt":false,"bkacc":false,"tu":"µs","Mtu":"s","cmd":"t","pid":1,"te":10,
+          "pps":[{"tb":100,"tbk":1,"fs":[1]}],"ftbl":["[root]","0x1: app::f (src/f.rs:1:1)"]}"#;
+        let ad_hoc = crate::profile::from_slice(ad_hoc.as_bytes(), "ad-hoc.json").unwrap();
+        let by_peak = crate::analyze::DiffOptions {
+            by: crate::analyze::Metric::PeakBytes,
+            ..Default::default()
+        };
+        errors.push(Box::new(
+            crate::analyze::diff(&ad_hoc, &heap, &by_peak).unwrap_err(),
+        ));
+        let folded = crate::export::Options::new(crate::export::To::Folded);
+        errors.push(Box::new(
+            crate::export::write(&heap, "heap.json", &folded, &mut Failing).unwrap_err(),
+        ));
+        #[cfg(feature = "cli")]
+        errors.push(Box::new(
+            crate::analyze::flamegraph_svg(&heap, crate::analyze::Metric::TotalBytes, "t", Failing)
+                .unwrap_err(),
+        ));
+        let twice: Vec<String> = errors
+            .iter()
+            .filter_map(|err| a_cause_said_twice(&**err).map(|cause| format!("{err}: {cause:?}")))
+            .collect();
+        assert!(
+            twice.is_empty(),
+            "a cause said twice in:\n{}",
+            twice.join("\n")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -181,10 +181,12 @@ impl fmt::Display for Error {
     }
 }
 
+/// [`Error::Io`]'s source is the I/O error's own, whose text the message says (a chain that named
+/// the I/O error as the source said that text twice); its `source` field holds it.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Io { source, .. } => Some(source),
+            Error::Io { source, .. } => source.source(),
             _ => None,
         }
     }
@@ -478,7 +480,7 @@ fn sample_interval(given: Option<u64>) -> Result<u64, Error> {
 
 /// Creates the output's directory if it is missing (`DHAT_KIT_OUT=target/profiles` needs no
 /// `mkdir` first), and fails early, with the file named, when the output cannot be created there.
-fn check_writable(path: &Path) -> Result<(), Error> {
+pub(crate) fn check_writable(path: &Path) -> Result<(), Error> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

@@ -104,15 +104,16 @@ use crate::units::{Bytes, Thousands};
 /// assert!(err.to_string().starts_with("dhat-kit: budgets.toml:4: "), "{err}");
 /// ```
 ///
-/// A file that could not be read keeps the I/O error as its [`source`](std::error::Error::source):
+/// A file that could not be read keeps the I/O error, whose text its message says:
 ///
 /// ```
-/// use std::error::Error;
-///
 /// let err = dhat_kit::analyze::budget::Budgets::read("no-such-dir/budgets.toml").unwrap_err();
-/// let io = err.source().and_then(|e| e.downcast_ref::<std::io::Error>()).unwrap();
-/// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+/// assert_eq!(err.io_error().unwrap().kind(), std::io::ErrorKind::NotFound);
+/// assert!(err.to_string().contains("No such file or directory"), "{err}");
 /// ```
+///
+/// Its [`source`](std::error::Error::source) is what lies below the I/O error (none, for the
+/// system's errors): a chain printed whole (`anyhow`'s `{:#}` or `{:?}`) says that text once.
 #[derive(Debug, Clone)]
 pub struct BudgetError {
     file: String,
@@ -149,6 +150,13 @@ impl BudgetError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The I/O error that stopped the reading, if that is what did (its text is in the
+    /// [`message`](BudgetError::message)).
+    #[must_use]
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        self.io.as_deref()
+    }
 }
 
 impl fmt::Display for BudgetError {
@@ -170,11 +178,11 @@ impl PartialEq for BudgetError {
 
 impl Eq for BudgetError {}
 
+/// Its source is the I/O error's own, whose text the message says (a chain that named the I/O
+/// error as the source said that text twice); [`io_error`](BudgetError::io_error) gives it.
 impl std::error::Error for BudgetError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.io
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        self.io.as_deref().and_then(std::error::Error::source)
     }
 }
 
@@ -2029,7 +2037,10 @@ mod tests {
             "dhat-kit: /dev/zero: cannot read the file: larger than 16.0 MiB, more than any \
              budget file holds"
         );
-        assert_eq!(err.io.unwrap().kind(), std::io::ErrorKind::FileTooLarge);
+        assert_eq!(
+            err.io_error().unwrap().kind(),
+            std::io::ErrorKind::FileTooLarge
+        );
     }
 
     #[test]

@@ -487,6 +487,9 @@ impl fmt::Display for Error {
     }
 }
 
+/// The source of an error that says another's message (a side's of a diff, an I/O or encoding
+/// error's) is that error's own source: a chain that named it as the source said its text twice.
+/// The variant's `source` field holds it.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -494,9 +497,9 @@ impl std::error::Error for Error {
             | Error::Kinds { .. }
             | Error::NoRegions { .. }
             | Error::Grouping { .. } => None,
-            Error::Diff { source, .. } => Some(&**source),
-            Error::Output { source, .. } => Some(source),
-            Error::Encode { source, .. } => Some(source),
+            Error::Diff { source, .. } => source.source(),
+            Error::Output { source, .. } => source.source(),
+            Error::Encode { source, .. } => source.source(),
         }
     }
 }

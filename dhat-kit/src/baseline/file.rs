@@ -632,14 +632,16 @@ impl fmt::Display for BaselineError {
     }
 }
 
+/// Its source is the I/O or JSON error's own, whose text the message says (a chain that named
+/// that error as the source said its text twice); the variant's `source` field holds it.
 impl std::error::Error for BaselineError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            BaselineError::Io { source, .. } => Some(source),
+            BaselineError::Io { source, .. } => source.source(),
             BaselineError::Invalid {
                 source: Some(source),
                 ..
-            } => Some(source),
+            } => source.source(),
             _ => None,
         }
     }

@@ -1475,8 +1475,8 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 mod tests {
     use super::*;
 
-    /// A profile or baseline that cannot be read is its own error once in a chain, the I/O
-    /// error its cause.
+    /// A profile or baseline that cannot be read says its I/O error's text once in a chain: its
+    /// message says it, and its source is what lies below it.
     #[test]
     fn a_check_that_cannot_read_says_each_cause_once() {
         let dir = crate::atomic_file::fresh_dir("cause-once");

@@ -143,13 +143,14 @@ impl fmt::Display for Error {
 }
 
 /// [`Error::Profile`] is its analysis error, transparently: that error's message and its source
-/// (a chain that named the analysis error as the source said its message twice).
+/// (a chain that named the analysis error as the source said its message twice). [`Error::Io`]
+/// says the I/O error's text, and its source is the I/O error's own, for the same reason.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Profile(e) => e.source(),
             Error::Feature { .. } | Error::Range { .. } => None,
-            Error::Io(e) => Some(e),
+            Error::Io(e) => e.source(),
         }
     }
 }

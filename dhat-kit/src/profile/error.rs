@@ -18,15 +18,17 @@ use std::sync::Arc;
 /// assert!(err.location().contains("dhatFileVersion"), "{err}");
 /// ```
 ///
-/// A file that could not be read keeps the I/O error as its [`source`](std::error::Error::source):
+/// A file that could not be read keeps the I/O error, whose text its message says:
 ///
 /// ```
-/// use std::error::Error;
-///
 /// let err = dhat_kit::profile::read("no-such-dir/dhat-heap.json").unwrap_err();
-/// let io = err.source().and_then(|e| e.downcast_ref::<std::io::Error>()).unwrap();
-/// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+/// assert_eq!(err.io_error().unwrap().kind(), std::io::ErrorKind::NotFound);
+/// assert!(err.to_string().contains("No such file or directory"), "{err}");
 /// ```
+///
+/// Its [`source`](std::error::Error::source) is what lies below the I/O error (none, for the
+/// system's errors): the message says the I/O error's own text, and a chain printed whole
+/// (`anyhow`'s `{:#}` or `{:?}`) says it once.
 #[derive(Debug, Clone)]
 pub struct ProfileError {
     file: String,
@@ -78,6 +80,13 @@ impl ProfileError {
     pub fn location(&self) -> &str {
         &self.location
     }
+
+    /// The I/O error that stopped the reading, if that is what did (its text is in
+    /// [`expected`](ProfileError::expected)).
+    #[must_use]
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        self.io.as_deref()
+    }
 }
 
 impl fmt::Display for ProfileError {
@@ -101,10 +110,10 @@ impl PartialEq for ProfileError {
 
 impl Eq for ProfileError {}
 
+/// Its source is the I/O error's own, whose text the message says (a chain that named the I/O
+/// error as the source said that text twice); [`io_error`](ProfileError::io_error) gives it.
 impl std::error::Error for ProfileError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.io
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        self.io.as_deref().and_then(std::error::Error::source)
     }
 }
