@@ -335,31 +335,39 @@ impl GrowthFit {
 impl fmt::Display for GrowthFit {
     /// `n² (exponent 1.98)`; `1 or n (exponent 0.41)` when [`undecided`](Self::undecided);
     /// `faster than n³ (exponent 4.00)` [`beyond`](Self::beyond) the classes; `n or faster than
-    /// n³ (exponent 4.00)` when it [`may be`](Self::may_be_beyond).
+    /// n³ (exponent 4.00)` when it [`may be`](Self::may_be_beyond). An exponent at the top of the
+    /// range searched reads `exponent 6 or more`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let exponent = Exponent(self.exponent);
         if self.beyond {
-            return write!(
-                f,
-                "faster than {} (exponent {:.2})",
-                self.class, self.exponent
-            );
+            return write!(f, "faster than {} ({exponent})", self.class);
         }
         if self.may_be_beyond {
             return write!(
                 f,
-                "{} or faster than {} (exponent {:.2})",
+                "{} or faster than {} ({exponent})",
                 self.class,
-                GrowthClass::Cubic,
-                self.exponent
+                GrowthClass::Cubic
             );
         }
         match self.undecided {
-            Some(faster) => write!(
-                f,
-                "{} or {faster} (exponent {:.2})",
-                self.class, self.exponent
-            ),
-            None => write!(f, "{} (exponent {:.2})", self.class, self.exponent),
+            Some(faster) => write!(f, "{} or {faster} ({exponent})", self.class),
+            None => write!(f, "{} ({exponent})", self.class),
+        }
+    }
+}
+
+/// A fitted exponent as reports say it: `exponent 1.98`, or `exponent 6 or more` at the top of
+/// the range searched, where the best fit lies beyond it (a step, `2ⁿ`): it read `exponent 6.00`
+/// beside `n`, as if the figures grew as `n⁶`.
+struct Exponent(f64);
+
+impl fmt::Display for Exponent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 >= HIGHEST_EXPONENT {
+            write!(f, "exponent {HIGHEST_EXPONENT} or more")
+        } else {
+            write!(f, "exponent {:.2}", self.0)
         }
     }
 }
@@ -708,7 +716,10 @@ fn fit(points: &[(f64, f64)], g: impl Fn(f64) -> f64) -> (f64, f64, f64) {
         })
 }
 
-/// The `p` of the best fit of `a + b·n^p`, from 0 to 6, to within 0.001.
+/// The highest exponent searched.
+const HIGHEST_EXPONENT: f64 = 6.0;
+
+/// The `p` of the best fit of `a + b·n^p`, from 0 to [`HIGHEST_EXPONENT`], to within 0.001.
 fn exponent(points: &[(f64, f64)]) -> f64 {
     best_power(|p| fit(points, |n| n.powf(p)).0)
 }
@@ -726,7 +737,7 @@ fn best_power(error: impl Fn(f64) -> f64) -> f64 {
     let centre = best.1;
     for step in -10..=10 {
         let p = centre + f64::from(step) / 1000.0;
-        if (0.0..=6.0).contains(&p) {
+        if (0.0..=HIGHEST_EXPONENT).contains(&p) {
             let e = error(p);
             if e < best.0 - 1e-12 {
                 best = (e, p);
@@ -1325,8 +1336,10 @@ mod tests {
             (GrowthClass::Linear, Some(GrowthClass::LinearLog)),
             "{fit}"
         );
-        // The exponent stays within the range searched, 0 to 6 (it printed 6.01).
-        assert_eq!(fit.to_string(), "n or n log n (exponent 6.00)");
+        // The exponent stays within the range searched, 0 to 6 (it printed 6.01), and at its
+        // top is said to be (it printed 6.00, as if the figures grew as n⁶).
+        assert_eq!(fit.exponent(), 6.0);
+        assert_eq!(fit.to_string(), "n or n log n (exponent 6 or more)");
     }
 
     /// Capacity slack that rises and falls between sizes fitted `n log n` better than `n` by a
