@@ -823,14 +823,56 @@ fn toml_message(text: &str, span: Option<Range<usize>>, message: &str) -> String
     if !is_key(key) {
         return message;
     }
-    if message == "integer number overflowed" {
-        return if key == "max" {
+    let overflowed = [
+        "integer number overflowed",
+        "floating-point number overflowed",
+    ];
+    if overflowed.contains(&message.as_str()) {
+        if key != "max" {
+            return format!("`{key}`: {at} is out of range");
+        }
+        // As a `max` within the reader's range says it, with its component's name: the reader
+        // stops before any component is read, and said `max`: floating-point number overflowed.
+        let bad = if message.starts_with("integer") {
             too_large(at)
         } else {
-            format!("`{key}`: {at} is out of range")
+            not_a_limit(at)
+        };
+        return match component_around(text, span.start) {
+            Some(name) => format!("component {name:?}: {bad}"),
+            None => bad,
         };
     }
     format!("`{key}`: {message}")
+}
+
+/// The name of the `[[component]]` table whose text holds byte `at`, from its `name = "..."`
+/// line; for the TOML reader's messages, which come before any component is read.
+fn component_around(text: &str, at: usize) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let header = |line: &str| line.trim_start().starts_with("[[component]]");
+    let start = text[..at].rfind("[[component]]")?;
+    text[start..]
+        .lines()
+        .skip(1)
+        .take_while(|line| !header(line))
+        .find_map(|line| {
+            let line = line.trim();
+            let rest = line.strip_prefix("name")?.trim_start();
+            rest.starts_with('=')
+                .then(|| toml::from_str::<Named>(line).ok())
+                .flatten()
+                .map(|n| n.name.trim().to_owned())
+        })
+}
+
+/// What a `max` that is neither a whole number nor a text says of it, named as the file writes
+/// it.
+fn not_a_limit(written: &str) -> String {
+    format!("bad max {written}: expected a share (\"10%\"), a size (\"8 MiB\") or a whole number")
 }
 
 /// The line (from 1) of byte offset `at` in `text`.
@@ -990,9 +1032,8 @@ impl Budgets {
                     }
                 }),
                 // As the file writes it (a float's digits in full read 1e300 as 301 digits).
-                MaxDe::Other(v) => Err(format!(
-                    "bad max {}: expected a share (\"10%\"), a size (\"8 MiB\") or a whole number",
-                    text.get(c.max.span()).map_or(v.as_str(), str::trim)
+                MaxDe::Other(v) => Err(not_a_limit(
+                    text.get(c.max.span()).map_or(v.as_str(), str::trim),
                 )),
             }
             .map_err(|m| err(c.max.span(), format!("component {name:?}: {m}")))?;
@@ -2223,10 +2264,17 @@ mod tests {
     }
 
     /// A `max` that is neither a whole number nor a text is named as the file writes it (1e300
-    /// read as its 301 digits).
+    /// read as its 301 digits), with its component's name; one beyond the TOML reader's range
+    /// too (1e400 read "`max`: floating-point number overflowed", and no component).
     #[test]
     fn a_bad_max_is_named_as_written() {
-        for (max, said) in [("1e300", "1e300"), ("1.5", "1.5"), ("true", "true")] {
+        for (max, said) in [
+            ("1e300", "1e300"),
+            ("1.5", "1.5"),
+            ("true", "true"),
+            ("1e400", "1e400"),
+            ("-1e400", "-1e400"),
+        ] {
             let text = format!(
                 "[[component]]\nname = \"maps\"\nmatch = {{ function = \"f\" }}\nmax = {max}\n"
             );
@@ -2864,7 +2912,8 @@ mod tests {
             (
                 format!("max = 1{max}0000000000000000000000\n"),
                 4,
-                format!("bad max 1{max}0000000000000000000000: out of range: expected at most {max}"),
+                // Beyond the TOML reader's range too, with its component (it had none).
+                format!("component \"x\": bad max 1{max}0000000000000000000000: out of range: expected at most {max}"),
             ),
             (
                 "max = \"-5\"\n".to_owned(),
