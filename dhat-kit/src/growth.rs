@@ -277,7 +277,8 @@ impl GrowthFit {
         self.class
     }
 
-    /// The exponent `p` of the best fit of `a + b·n^p` (see above).
+    /// The exponent `p` of the best fit of `a + b·n^p` (see above), from 0 to 6: 6 is the top of
+    /// the range searched, where the best fit may lie beyond it (reports say `6 or more`).
     #[must_use]
     pub fn exponent(&self) -> f64 {
         self.exponent
@@ -340,34 +341,34 @@ impl fmt::Display for GrowthFit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let exponent = Exponent(self.exponent);
         if self.beyond {
-            return write!(f, "faster than {} ({exponent})", self.class);
+            return write!(f, "faster than {} (exponent {exponent})", self.class);
         }
         if self.may_be_beyond {
             return write!(
                 f,
-                "{} or faster than {} ({exponent})",
+                "{} or faster than {} (exponent {exponent})",
                 self.class,
                 GrowthClass::Cubic
             );
         }
         match self.undecided {
-            Some(faster) => write!(f, "{} or {faster} ({exponent})", self.class),
-            None => write!(f, "{} ({exponent})", self.class),
+            Some(faster) => write!(f, "{} or {faster} (exponent {exponent})", self.class),
+            None => write!(f, "{} (exponent {exponent})", self.class),
         }
     }
 }
 
-/// A fitted exponent as reports say it: `exponent 1.98`, or `exponent 6 or more` at the top of
-/// the range searched, where the best fit lies beyond it (a step, `2ⁿ`): it read `exponent 6.00`
-/// beside `n`, as if the figures grew as `n⁶`.
+/// A fitted exponent as reports say it: `1.98`, or `6 or more` at the top of the range searched,
+/// where the best fit lies beyond it (a step, `2ⁿ`): it read `6.00` beside `n`, as if the figures
+/// grew as `n⁶`.
 struct Exponent(f64);
 
 impl fmt::Display for Exponent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0 >= HIGHEST_EXPONENT {
-            write!(f, "exponent {HIGHEST_EXPONENT} or more")
+            write!(f, "{HIGHEST_EXPONENT} or more")
         } else {
-            write!(f, "exponent {:.2}", self.0)
+            write!(f, "{:.2}", self.0)
         }
     }
 }
@@ -903,7 +904,7 @@ impl fmt::Display for Growth {
                 Some(faster) => format!("{} or {faster}", fit.class),
                 None => fit.class.to_string(),
             };
-            exponent[i + 1] = format!("{:.2}", fit.exponent);
+            exponent[i + 1] = Exponent(fit.exponent).to_string();
         }
         cells.push(class);
         cells.push(exponent);
@@ -1340,6 +1341,18 @@ mod tests {
         // top is said to be (it printed 6.00, as if the figures grew as n⁶).
         assert_eq!(fit.exponent(), 6.0);
         assert_eq!(fit.to_string(), "n or n log n (exponent 6 or more)");
+        // The table says so too (its row read 6.00 beside the fit's line).
+        let table = Growth {
+            rows: Vec::new(),
+            fits: [fit; 6],
+            all_threads: false,
+        }
+        .to_string();
+        let row = table.lines().find(|l| l.starts_with("exponent")).unwrap();
+        assert!(
+            row.contains("6 or more") && !row.contains("6.00"),
+            "{table}"
+        );
     }
 
     /// Capacity slack that rises and falls between sizes fitted `n log n` better than `n` by a
