@@ -833,10 +833,12 @@ fn toml_message(text: &str, span: Option<Range<usize>>, message: &str) -> String
         }
         // As a `max` within the reader's range says it, with its component's name: the reader
         // stops before any component is read, and said `max`: floating-point number overflowed.
-        let bad = if message.starts_with("integer") {
-            too_large(at)
-        } else {
+        let bad = if !message.starts_with("integer") {
             not_a_limit(at)
+        } else if at.starts_with('-') {
+            negative(at)
+        } else {
+            too_large(at)
         };
         return match component_around(text, span.start) {
             Some(name) => format!("component {name:?}: {bad}"),
@@ -853,11 +855,34 @@ fn component_around(text: &str, at: usize) -> Option<String> {
     struct Named {
         name: String,
     }
-    let header = |line: &str| line.trim_start().starts_with("[[component]]");
-    let start = text[..at].rfind("[[component]]")?;
-    text[start..]
+    // A table's header: a line that begins with `[` (a value's text never does on its own
+    // line, but for an array's continuation, which no component key holds).
+    let header = |line: &str| line.trim_start().starts_with('[');
+    // `[[component]]`, however spaced, quoted or followed by a comment.
+    let components = |line: &str| {
+        let line = line.split('#').next().unwrap_or("");
+        let bare: String = line
+            .chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '"' | '\''))
+            .collect();
+        bare == "[[component]]"
+    };
+    // The header above `at` that opens its table, which must be a component's.
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut opened = None;
+    let mut offset = 0;
+    for line in text[..line_start].split_inclusive('\n') {
+        offset += line.len();
+        if header(line) {
+            opened = Some((line, offset));
+        }
+    }
+    let (opened, body) = opened?;
+    if !components(opened) {
+        return None;
+    }
+    text[body..]
         .lines()
-        .skip(1)
         .take_while(|line| !header(line))
         .find_map(|line| {
             let line = line.trim();
@@ -867,6 +892,7 @@ fn component_around(text: &str, at: usize) -> Option<String> {
                 .flatten()
                 .map(|n| n.name.trim().to_owned())
         })
+        .filter(|name| !name.is_empty())
 }
 
 /// What a `max` that is neither a whole number nor a text says of it, named as the file writes
@@ -2261,6 +2287,54 @@ mod tests {
             let shown = budgets(p).check(&profile(limit, total)).unwrap().render();
             assert!(shown.contains(&format!("{p}% ({limit} B)")), "{shown}");
         }
+    }
+
+    /// A `max` beyond the TOML reader's range names the component it is in, whatever the spacing,
+    /// quoting or comments of the headers (the first version took the text `[[component]]`
+    /// before it, wherever it stood: `[[ component ]]` named the component above), and none
+    /// without a name of its own; a negative one says so.
+    #[test]
+    fn a_max_beyond_the_readers_range_names_its_own_component() {
+        let first = "[[component]]\nname = \"a\"\nmatch = { function = \"f\" }\nmax = 1\n\n";
+        let said = |text: &str| {
+            Budgets::parse(text, "b.toml")
+                .unwrap_err()
+                .message()
+                .to_owned()
+        };
+        let limit = "expected a share (\"10%\"), a size (\"8 MiB\") or a whole number";
+        for header in [
+            "[[ component ]]",
+            "[[\"component\"]]",
+            "  [[component]] # the second",
+            "[[component]]",
+        ] {
+            let text = format!(
+                "{first}{header}\nname = \"b\" # not [[component]]\nmatch = {{ function = \"g\" }}\n\
+                 max = 1e400\n"
+            );
+            assert_eq!(
+                said(&text),
+                format!("component \"b\": bad max 1e400: {limit}"),
+                "{header}"
+            );
+        }
+        let unnamed = format!(
+            "{first}[[component]]\nname = \" \"\nmatch = {{ function = \"g\" }}\nmax = 1e400\n"
+        );
+        assert_eq!(said(&unnamed), format!("bad max 1e400: {limit}"));
+        let below = format!(
+            "{first}[[component]]\nname = \"b\"\nmatch = {{ function = \"g\" }}\n\
+             max = -1{}0\n",
+            u64::MAX
+        );
+        assert_eq!(
+            said(&below),
+            format!(
+                "component \"b\": bad max -1{}0: negative: expected 0 or more",
+                u64::MAX
+            )
+        );
     }
 
     /// A `max` that is neither a whole number nor a text is named as the file writes it (1e300
