@@ -12,29 +12,37 @@ use crate::units::Bytes;
 /// # Errors
 ///
 /// The I/O error of opening or reading it, or one of kind
-/// [`FileTooLarge`](std::io::ErrorKind::FileTooLarge) once `most` bytes are read and more follow
+/// [`FileTooLarge`](std::io::ErrorKind::FileTooLarge) for a plain file longer than `most`, before
+/// anything is read, and for any other once `most` bytes are read and more follow
 /// (`what` names the kind of file in its message: "larger than 64.0 MiB, more than any baseline
 /// holds").
 pub(crate) fn read(path: &Path, most: u64, what: &str) -> std::io::Result<Vec<u8>> {
+    let too_large = || {
+        std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {}, more than any {what} holds", Bytes(most)),
+        )
+    };
     let file = std::fs::File::open(path)?;
-    // Sized by the file's length where it has one, so that a file near the ceiling is read
-    // into one buffer; a device or pipe reports none.
-    let len = file.metadata().map_or(0, |m| m.len()).min(most);
+    // A plain file's length tells before anything is read; a device or pipe reports none. A
+    // file near the ceiling is read into one buffer of its length.
+    let len = file.metadata().map_or(0, |m| m.len());
+    if len > most {
+        return Err(too_large());
+    }
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     file.take(most + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > most {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::FileTooLarge,
-            format!("larger than {}, more than any {what} holds", Bytes(most)),
-        ));
+        return Err(too_large());
     }
     Ok(bytes)
 }
 
 #[cfg(test)]
 mod tests {
-    /// A file of the ceiling's size is read; one byte more is refused, and so is an endless one,
-    /// after reading no more than the ceiling and a byte.
+    /// A file of the ceiling's size is read; one byte more is refused, a plain file by its
+    /// length before it is read, and so is an endless one, after reading no more than the
+    /// ceiling and a byte.
     #[test]
     fn a_file_beyond_the_ceiling_is_refused() {
         let dir = crate::atomic_file::fresh_dir("small-file");
@@ -43,12 +51,21 @@ mod tests {
         assert_eq!(super::read(&path, 1024, "list").unwrap().len(), 1024);
         let err = super::read(&path, 1023, "list").unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
-        assert_eq!(
-            err.to_string(),
-            "larger than 1,023 B, more than any list holds"
-        );
         #[cfg(unix)]
         {
+            // A plain file is refused by its length, unread: a sparse file of 128 GiB under a
+            // ceiling of 64 GiB (read, it would fill memory before the ceiling).
+            let sparse = dir.join("sparse.txt");
+            std::fs::File::create(&sparse)
+                .unwrap()
+                .set_len(128 << 30)
+                .unwrap();
+            let err = super::read(&sparse, 64 << 30, "list").unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+            assert_eq!(
+                err.to_string(),
+                "larger than 64.0 GiB, more than any list holds"
+            );
             let err = super::read("/dev/zero".as_ref(), 1 << 20, "list").unwrap_err();
             assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
             assert_eq!(

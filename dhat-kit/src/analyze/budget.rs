@@ -915,8 +915,9 @@ impl Budgets {
     ///
     /// # Errors
     ///
-    /// [`BudgetError`] if the file cannot be read or is not a budget file (see
-    /// [`parse`](Budgets::parse)).
+    /// [`BudgetError`] if the file cannot be read (or holds more than 16 MiB, far more than any
+    /// budget file: a file without end given in its place, `/dev/zero`, would fill memory) or is
+    /// not a budget file (see [`parse`](Budgets::parse)).
     pub fn read(path: impl AsRef<Path>) -> Result<Budgets, BudgetError> {
         let path = path.as_ref();
         let name = path.display().to_string();

@@ -87,12 +87,22 @@ impl Skip {
     ///
     /// # Errors
     ///
-    /// The I/O error of reading the file.
+    /// The I/O error of reading the file; one of kind
+    /// [`InvalidData`](std::io::ErrorKind::InvalidData) if it is not UTF-8 text, and of kind
+    /// [`FileTooLarge`](std::io::ErrorKind::FileTooLarge) if it holds more than 16 MiB (a file
+    /// without end given in its place, `/dev/zero`, would fill memory).
     pub fn add_file(&mut self, path: impl AsRef<Path>) -> std::io::Result<()> {
         // A file without end given as the list ran the process out of memory.
         let bytes = crate::small_file::read(path.as_ref(), 16 << 20, "list of patterns")?;
-        let text = String::from_utf8(bytes)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not UTF-8 text (byte 0x{:02X} on line {line})", bytes[at]),
+            )
+        })?;
         for line in text.lines() {
             if !line.trim_start().starts_with('#') {
                 self.add(line);
@@ -132,6 +142,18 @@ mod tests {
     fn a_file_without_end_is_refused() {
         let err = Skip::new().add_file("/dev/zero").unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+    }
+
+    /// A list that is not UTF-8 says where (it said "stream did not contain valid UTF-8").
+    #[test]
+    fn a_list_that_is_not_utf8_says_where() {
+        let dir = crate::atomic_file::fresh_dir("skip-latin1");
+        let list = dir.join("skip.txt");
+        std::fs::write(&list, b"# wrappers\nmy_alloc\ncaf\xe9_alloc\n").unwrap();
+        let err = Skip::new().add_file(&list).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+        assert_eq!(err.to_string(), "not UTF-8 text (byte 0xE9 on line 3)");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

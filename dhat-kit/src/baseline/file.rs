@@ -709,9 +709,10 @@ impl Baseline {
     ///
     /// # Errors
     ///
-    /// A [`BaselineError`] naming the file if it cannot be read, is empty, is not complete JSON,
-    /// is of a newer format version, or has a field of the wrong type, an unknown field, an entry
-    /// without figures or an entry given twice.
+    /// A [`BaselineError`] naming the file if it cannot be read (or holds more than 64 MiB, far
+    /// more than any baseline: a file without end given in its place, `/dev/zero`, would fill
+    /// memory), is empty, is not complete JSON, is of a newer format version, or has a field of
+    /// the wrong type, an unknown field, an entry without figures or an entry given twice.
     pub fn load(path: &Path) -> Result<Option<Baseline>, BaselineError> {
         match crate::small_file::read(path, MOST, "baseline") {
             Ok(bytes) => Baseline::from_slice(&bytes, path).map(Some),

@@ -53,7 +53,7 @@ impl ProfileError {
     }
 
     /// The file could not be read, at `location`: "expected a readable file (`e`)", with `e` as
-    /// the [`source`](std::error::Error::source).
+    /// its [`io_error`](ProfileError::io_error).
     pub(crate) fn unreadable(file: &str, e: std::io::Error, location: impl Into<String>) -> Self {
         let expected = format!("a readable file ({e})");
         ProfileError {
