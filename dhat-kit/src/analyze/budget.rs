@@ -1649,7 +1649,8 @@ impl BudgetReport {
     }
 
     /// Whether `c` (a row of this report) fails the check: over its limit, or, when strict,
-    /// claiming nothing.
+    /// claiming nothing (for the HTML report's rows).
+    #[cfg(feature = "cli")]
     pub(crate) fn fails(&self, c: &ComponentStatus) -> bool {
         c.status == Status::Over
             || (self.strict && matches!(c.status, Status::Unmatched | Status::ClaimedEarlier))
