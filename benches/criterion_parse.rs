@@ -46,12 +46,12 @@ fn parse_peak(c: &mut Criterion<PeakBytes>) {
 criterion_group!(time, parse_time);
 criterion_group! {
     name = alloc;
-    config = Criterion::default().with_measurement(AllocatedBytes);
+    config = Criterion::default().with_measurement(AllocatedBytes).without_plots();
     targets = parse_alloc
 }
 criterion_group! {
     name = peak;
-    config = Criterion::default().with_measurement(PeakBytes);
+    config = Criterion::default().with_measurement(PeakBytes).without_plots();
     targets = parse_peak
 }
 criterion_main!(time, alloc, peak);
