@@ -51,7 +51,7 @@ impl Activity {
                 return Some("this thread's id could not be read from /proc".to_string())
             }
         };
-        let ran: Vec<&str> = before
+        let ran: Vec<&Thread> = before
             .iter()
             .filter(|t| Some(t.tid) != self.me)
             .filter(|t| {
@@ -60,21 +60,30 @@ impl Activity {
                         .iter()
                         .any(|a| a.tid == t.tid && a.run == t.run && !a.runnable)
             })
-            .map(|t| t.name.as_str())
             .collect();
         (!ran.is_empty()).then(|| {
             // Linux keeps 15 bytes of a thread's name: a test's name is cut there.
             // (A cut inside a character reads longer: its bytes' replacement is 3 bytes.)
-            let cut = if ran.iter().any(|name| name.len() >= 15) {
+            let cut = if ran.iter().any(|t| t.name.len() >= 15) {
                 "; names as Linux keeps them, cut to 15 bytes"
             } else {
                 ""
             };
+            // The main thread, whose id is the process's, bears the binary's name (a test
+            // binary's `neighbours-931a`), which nobody knows as a thread's: it is said to be it.
+            let pid = u64::from(std::process::id());
+            let names: Vec<String> = ran
+                .iter()
+                .map(|t| match t.tid == pid {
+                    true => format!("{} (the main thread)", t.name),
+                    false => t.name.clone(),
+                })
+                .collect();
             format!(
                 "{} other thread{} of this process ran meanwhile ({}{cut})",
                 ran.len(),
                 if ran.len() == 1 { "" } else { "s" },
-                ran.join(", ")
+                names.join(", ")
             )
         })
     }
@@ -247,7 +256,34 @@ fn settle(before: &[u64]) -> usize {
 
 #[cfg(all(test, target_os = "linux", feature = "peak"))]
 mod tests {
-    use super::{ids, settle};
+    use super::{ids, settle, Activity, Thread};
+
+    /// Of the threads that ran, the main thread is said to be it: it bears the binary's name
+    /// (`neighbours-931a` in a test binary), which read as a thread nobody started.
+    #[test]
+    fn the_main_thread_is_named_as_such() {
+        let pid = u64::from(std::process::id());
+        let thread = |tid: u64, run: u64, name: &str| Thread {
+            tid,
+            run,
+            runnable: false,
+            name: name.to_owned(),
+        };
+        let at = |run: u64| Activity {
+            me: Some(pid + 1),
+            threads: Ok(vec![
+                thread(pid, run, "neighbours-931a"),
+                thread(pid + 1, 0, "me"),
+                thread(pid + 2, run, "busy_neighbour"),
+            ]),
+        };
+        assert_eq!(
+            at(1).others_ran(&at(2)).unwrap(),
+            "2 other threads of this process ran meanwhile (neighbours-931a (the main thread), \
+             busy_neighbour; names as Linux keeps them, cut to 15 bytes)"
+        );
+        assert_eq!(at(1).others_ran(&at(1)), None);
+    }
 
     /// In a child forked while a span was open, the thread that ends it is not among the threads
     /// listed when it began: it is not waited for as a new thread would be (for [`SETTLE`], since
