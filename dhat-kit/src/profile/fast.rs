@@ -17,6 +17,11 @@ use super::{Profile, ProfileError, ProgramPoint, FILE_VERSION};
 /// The reader's buffer: what one read takes in, grown only as one value needs.
 pub(super) const BUFFER: usize = 4 << 20;
 
+/// The most the buffer grows to for one value: far above any DHAT file's (its command line, a
+/// frame's name, a program point), so that a value without end (`{"cmd":"aaa...` from a stream
+/// that never closes) is an error, not a process out of memory.
+const MOST_BUFFER: usize = 256 << 20;
+
 /// The top-level keys the reader uses (a bit each, to find one repeated).
 const TOP_KEYS: [&str; 17] = [
     "dhatFileVersion",
@@ -103,6 +108,8 @@ struct Scanner<R> {
     /// The file offset of `buf[0]`.
     base: u64,
     eof: bool,
+    /// The most `buf` grows to ([`MOST_BUFFER`]).
+    most: usize,
     /// The line (from 1) of `buf[pos]`, and the file offset where that line starts.
     line: u64,
     line_start: u64,
@@ -113,13 +120,16 @@ enum ScanError {
     Io(std::io::Error),
     Eof,
     Syntax(&'static str),
+    /// One value fills the buffer at its most.
+    TooLarge(usize),
 }
 
 impl<R: Read> Scanner<R> {
-    fn new(reader: R) -> Self {
+    fn new(reader: R, most: usize) -> Self {
         Scanner {
             reader,
-            buf: vec![0; BUFFER],
+            most,
+            buf: vec![0; BUFFER.min(most)],
             pos: 0,
             end: 0,
             base: 0,
@@ -141,7 +151,10 @@ impl<R: Read> Scanner<R> {
             self.pos = 0;
         }
         if self.end == self.buf.len() {
-            let grown = self.buf.len() * 2;
+            if self.buf.len() >= self.most {
+                return Err(ScanError::TooLarge(self.most));
+            }
+            let grown = (self.buf.len() * 2).min(self.most);
             self.buf.resize(grown, 0);
         }
         loop {
@@ -358,14 +371,28 @@ fn parse<T: DeserializeOwned>(
 }
 
 pub(crate) fn read<R: Read>(reader: R, name: &str) -> Result<Profile, ProfileError> {
+    read_within(reader, name, MOST_BUFFER)
+}
+
+/// [`read`], with the buffer grown to `most` bytes at most.
+pub(super) fn read_within<R: Read>(
+    reader: R,
+    name: &str,
+    most: usize,
+) -> Result<Profile, ProfileError> {
     TRACKER.with(|t| {
         t.reset();
-        read_tracked(reader, name, t)
+        read_tracked(reader, name, t, most)
     })
 }
 
-fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, ProfileError> {
-    let mut s = Scanner::new(reader);
+fn read_tracked<R: Read>(
+    reader: R,
+    name: &str,
+    t: &Tracker,
+    most: usize,
+) -> Result<Profile, ProfileError> {
+    let mut s = Scanner::new(reader, most);
     let scan = |s: &Scanner<R>, t: &Tracker, e: ScanError| -> ProfileError {
         let column = s.base + s.pos as u64 - s.line_start + 1;
         let at = format!("{}, line {} column {column}", t.path(), s.line);
@@ -380,6 +407,15 @@ fn read_tracked<R: Read>(reader: R, name: &str, t: &Tracker) -> Result<Profile, 
                 at,
             ),
             ScanError::Syntax(what) => ProfileError::new(name, format!("valid JSON ({what})"), at),
+            ScanError::TooLarge(most) => ProfileError::new(
+                name,
+                format!(
+                    "a value of at most {} (a command line, a frame, a program point), found \
+                     one larger: no DHAT profile holds one",
+                    crate::units::Bytes(most as u64)
+                ),
+                at,
+            ),
         }
     };
     macro_rules! scan {

@@ -533,4 +533,28 @@ mod tests {
         // Endless: the same error, at once.
         assert!(super::from_reader(std::io::repeat(0), "zero").is_err());
     }
+
+    /// One value without end (`{"cmd":"aaa...` from a stream that never closes) is refused once
+    /// it fills the reader's buffer at its most: the buffer doubled for it until the process ran
+    /// out of memory. A value within the most is read.
+    #[test]
+    fn a_value_without_end_is_refused_at_the_buffers_most() {
+        use std::io::Read;
+        let most = 16 << 20;
+        let head = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+            "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"pid":1,"te":10,"tg":5,"cmd":""#;
+        let endless = head.as_bytes().chain(std::io::repeat(b'a'));
+        let err = super::fast::read_within(endless, "stdin", most).unwrap_err();
+        assert_eq!(
+            err.expected(),
+            "a value of at most 16.0 MiB (a command line, a frame, a program point), found one \
+             larger: no DHAT profile holds one"
+        );
+        assert_eq!(err.location(), "cmd, line 2 column 87"); // the value's opening quote, in bytes
+                                                             // A command line of 12 MiB, beyond the first buffer (4 MiB), within the most.
+        let cmd = "a".repeat(12 << 20);
+        let whole = format!(r#"{head}{cmd}","pps":[],"ftbl":["[root]"]}}"#);
+        let p = super::fast::read_within(whole.as_bytes(), "big.json", most).unwrap();
+        assert_eq!(p.cmd.len(), cmd.len());
+    }
 }
