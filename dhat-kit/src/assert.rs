@@ -936,6 +936,7 @@ pub fn run_future<F: Future>(
         whole_stats: None,
         refused: None,
         regions: None,
+        yielded: false,
     }
 }
 
@@ -955,6 +956,8 @@ pub struct Measured<F: Future> {
     refused: Option<String>,
     /// The regions before the first poll, once it checked the budget.
     regions: Option<RegionsDuring>,
+    /// Whether the body was pending once: it yielded, and a runtime may keep what that took.
+    yielded: bool,
 }
 
 impl<F: Future + std::fmt::Debug> std::fmt::Debug for Measured<F> {
@@ -1013,6 +1016,7 @@ impl<F: Future> Measured<F> {
             } else {
                 Ok(body.poll(cx))
             };
+            this.yielded |= matches!(poll, Ok(Poll::Pending));
             if !matches!(poll, Ok(Poll::Pending)) {
                 if let Some(span) = this.whole.take() {
                     match span.try_end() {
@@ -1036,6 +1040,7 @@ impl<F: Future> Measured<F> {
         };
         let s = mark.end();
         let after = crate::tally::live();
+        this.yielded |= matches!(poll, Ok(Poll::Pending));
         let acc = &mut this.acc;
         acc.total_bytes += s.total_bytes;
         acc.total_blocks += s.total_blocks;
@@ -1086,7 +1091,18 @@ impl<F: Future> Measured<F> {
             return Some(refused.clone());
         }
         let stats = self.whole_stats.unwrap_or_else(|| self.acc.stats());
-        let report = self.budget.report(&stats)?;
+        let mut report = self.budget.report(&stats)?;
+        let curr_over = [Key::CurrBytes, Key::CurrBlocks]
+            .into_iter()
+            .any(|k| self.budget.get(k).is_some_and(|limit| k.of(&stats) > limit));
+        if self.yielded && curr_over {
+            report.push_str(
+                "\ncurr_*: the body yielded (an .await was pending), and a runtime may keep what \
+                 that took live past it (tokio's list of deferred wakers, after \
+                 tokio::task::yield_now, is 64 bytes in a block); leave curr_* out of an async \
+                 test's budget, or check it with dhat_kit::measure around the work alone",
+            );
+        }
         Some(match &self.regions {
             Some(regions) => regions.end(report),
             None => report,
