@@ -3,7 +3,7 @@
 //! buffer; each element of `pps` and `ftbl`, and each other top-level value, is parsed straight
 //! from that buffer as a slice (which serde_json does faster than from a `Read`), and when one
 //! runs past the buffer's end, more is read (the buffer grows only for a single value larger than
-//! it) and the element is parsed again. Memory stays at the buffer plus the model. A program point
+//! it, to 256 MiB at most) and the element is parsed again. Memory stays at the buffer plus the model. A program point
 //! of the usual shape is parsed by `point.rs`, any other by serde (`de.rs`), on the same keys
 //! (`keys.rs`). The fuzz test checks the reader against an independent one (`serde_json::Value`).
 
