@@ -3,9 +3,10 @@
 //! buffer; each element of `pps` and `ftbl`, and each other top-level value, is parsed straight
 //! from that buffer as a slice (which serde_json does faster than from a `Read`), and when one
 //! runs past the buffer's end, more is read (the buffer grows only for a single value larger than
-//! it, to 256 MiB at most) and the element is parsed again. Memory stays at the buffer plus the model. A program point
-//! of the usual shape is parsed by `point.rs`, any other by serde (`de.rs`), on the same keys
-//! (`keys.rs`). The fuzz test checks the reader against an independent one (`serde_json::Value`).
+//! it, to 256 MiB at most) and the element is parsed again. Memory stays at the buffer plus the
+//! model. A program point of the usual shape is parsed by `point.rs`, any other by serde
+//! (`de.rs`), on the same keys (`keys.rs`). The fuzz test checks the reader against an
+//! independent one (`serde_json::Value`).
 
 use std::io::Read;
 
@@ -72,6 +73,19 @@ fn stream_one<R: Read, T: DeserializeOwned>(
     t: &Tracker,
     name: &str,
 ) -> Result<T, Fail> {
+    // From the value's first byte, past the whitespace after a `,`, so that an error said of the
+    // whole value (too large) points at its start.
+    s.peek()?;
+    // A value too large is said at the element (`pps[3]`), not at the field of a program point
+    // that serde's last try of it was in when the buffer ran out.
+    let more = |s: &mut Scanner<R>| {
+        s.fill().inspect_err(|e| {
+            if matches!(e, ScanError::TooLarge(_)) && t.top.get() == Some("pps") {
+                t.pp_key.set(None);
+                t.index.set(None);
+            }
+        })
+    };
     loop {
         let line = s.line;
         let column = s.base + s.pos as u64 - s.line_start + 1;
@@ -84,13 +98,13 @@ fn stream_one<R: Read, T: DeserializeOwned>(
                 return Ok(v);
             }
             Some(Err(e)) if e.is_eof() => {
-                if !s.fill()? {
+                if !more(s)? {
                     return Err(piece_error(&e, t, name, line, column).into());
                 }
             }
             Some(Err(e)) => return Err(piece_error(&e, t, name, line, column).into()),
             None => {
-                if !s.fill()? {
+                if !more(s)? {
                     return Err(ScanError::Eof.into());
                 }
             }

@@ -550,8 +550,26 @@ mod tests {
             "a value of at most 16.0 MiB (a command line, a frame, a program point), found one \
              larger: no DHAT profile holds one"
         );
-        assert_eq!(err.location(), "cmd, line 2 column 87"); // the value's opening quote, in bytes
-                                                             // A command line of 12 MiB, beyond the first buffer (4 MiB), within the most.
+        // The value's opening quote, in bytes.
+        assert_eq!(err.location(), "cmd, line 2 column 87");
+        // An element of pps or ftbl on a line of its own is said where it starts, as an
+        // element: it was said at the end of the line before, and a program point at the field
+        // serde's last try of it had reached (pps[1].fs[32730]).
+        let big_fs = vec!["1"; 4 << 20].join(",");
+        let pps = format!(
+            r#"{head}t","pps":[{{"tb":1,"tbk":1,"fs":[1]}},
+  {{"tb":1,"tbk":1,"fs":[{big_fs}]}}],"ftbl":["[root]"]}}"#
+        );
+        let err = super::fast::read_within(pps.as_bytes(), "pps.json", 1 << 20).unwrap_err();
+        assert_eq!(err.location(), "pps[1], line 3 column 3");
+        let ftbl = format!(
+            r#"{head}t","pps":[],"ftbl":["[root]",
+ "{}"]}}"#,
+            "f".repeat(2 << 20)
+        );
+        let err = super::fast::read_within(ftbl.as_bytes(), "ftbl.json", 1 << 20).unwrap_err();
+        assert_eq!(err.location(), "ftbl[1], line 3 column 2");
+        // A command line of 12 MiB, beyond the first buffer (4 MiB), within the most.
         let cmd = "a".repeat(12 << 20);
         let whole = format!(r#"{head}{cmd}","pps":[],"ftbl":["[root]"]}}"#);
         let p = super::fast::read_within(whole.as_bytes(), "big.json", most).unwrap();
