@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 /// it is runnable, from `/proc/self/task`. A thread that ran, even briefly, is runnable or has
 /// a different figure afterwards.
 pub(super) struct Activity {
+    /// The process whose threads these are: a child forked since an earlier reading has none of
+    /// that reading's threads but the forking one (which has another id there).
+    pub(super) pid: u32,
     pub(super) me: Option<u64>,
     pub(super) threads: Result<Vec<Thread>, String>,
 }
@@ -25,6 +28,7 @@ pub(super) struct Thread {
 impl Activity {
     pub(super) fn read() -> Activity {
         Activity {
+            pid: std::process::id(),
             me: own_id(),
             threads: threads(),
         }
@@ -42,8 +46,14 @@ impl Activity {
         (new > 0).then(|| format!("{new} thread(s) started"))
     }
 
-    /// Why other threads than this one ran between `self` and `later`, if they did.
+    /// Why other threads than this one ran between `self` and `later`, if they did. Read in a
+    /// child forked since `self`, none did: `self`'s threads are the parent's, which run on in
+    /// the parent, not here (they read as gone, hence as having run, and refused every span the
+    /// forking thread carried into the child).
     pub(super) fn others_ran(&self, later: &Activity) -> Option<String> {
+        if later.pid != self.pid {
+            return None;
+        }
         let (before, after) = match (&self.threads, &later.threads, self.me) {
             (Ok(b), Ok(a), Some(_)) => (b, a),
             (Err(e), _, _) | (_, Err(e), _) => return Some(e.clone()),
@@ -71,7 +81,7 @@ impl Activity {
             };
             // The main thread, whose id is the process's, bears the binary's name (a test
             // binary's `neighbours-931a`), which nobody knows as a thread's: it is said to be it.
-            let pid = u64::from(std::process::id());
+            let pid = u64::from(self.pid);
             let names: Vec<String> = ran
                 .iter()
                 .map(|t| match t.tid == pid {
@@ -270,6 +280,7 @@ mod tests {
             name: name.to_owned(),
         };
         let at = |run: u64| Activity {
+            pid: std::process::id(),
             me: Some(pid + 1),
             threads: Ok(vec![
                 thread(pid, run, "neighbours-931a"),
@@ -283,6 +294,23 @@ mod tests {
              busy_neighbour; names as Linux keeps them, cut to 15 bytes)"
         );
         assert_eq!(at(1).others_ran(&at(1)), None);
+    }
+
+    /// In a child forked since a reading, the reading's threads are the parent's: none ran in
+    /// the child's process (they read as gone, hence as having run, and a span the forking
+    /// thread carried into the child was refused, naming the parent's threads).
+    #[test]
+    fn a_forked_child_sees_none_of_its_parents_threads_run() {
+        crate::fork::hook();
+        // Another thread of the parent's, which the child has not got.
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || stopped.recv());
+        let before = Activity::read();
+        let result =
+            crate::fork::tests::in_a_child(move || before.others_ran(&Activity::read()).is_none());
+        stop.send(()).unwrap();
+        other.join().unwrap().unwrap();
+        result.unwrap();
     }
 
     /// In a child forked while a span was open, the thread that ends it is not among the threads
