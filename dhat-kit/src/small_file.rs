@@ -53,19 +53,21 @@ mod tests {
         assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
         #[cfg(unix)]
         {
-            // A plain file is refused by its length, unread: a sparse file of 128 GiB under a
-            // ceiling of 64 GiB (read, it would fill memory before the ceiling).
+            // A plain file is refused by its length, unread: a sparse file of 8 GiB under a
+            // ceiling of 4 GiB (read, it would take 4 GiB before the ceiling). Where the
+            // filesystem takes no such file, that part is skipped, and says so.
             let sparse = dir.join("sparse.txt");
-            std::fs::File::create(&sparse)
-                .unwrap()
-                .set_len(128 << 30)
-                .unwrap();
-            let err = super::read(&sparse, 64 << 30, "list").unwrap_err();
-            assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
-            assert_eq!(
-                err.to_string(),
-                "larger than 64.0 GiB, more than any list holds"
-            );
+            match std::fs::File::create(&sparse).and_then(|f| f.set_len(8 << 30)) {
+                Ok(()) => {
+                    let err = super::read(&sparse, 4 << 30, "list").unwrap_err();
+                    assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+                    assert_eq!(
+                        err.to_string(),
+                        "larger than 4.0 GiB, more than any list holds"
+                    );
+                }
+                Err(e) => eprintln!("skipped: no sparse file of 8 GiB here ({e})"),
+            }
             let err = super::read("/dev/zero".as_ref(), 1 << 20, "list").unwrap_err();
             assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
             assert_eq!(
