@@ -903,6 +903,14 @@ async fn live_at_the_end_after_a_yield() {
     tokio::task::yield_now().await;
 }
 
+/// The same with the attribute above `#[tokio::test]`.
+#[assert_heap(curr_bytes = 0)]
+#[tokio::test]
+#[ignore = "run by an_async_tests_live_bytes_after_a_yield_are_said_to_be_the_runtimes_maybe"]
+async fn live_at_the_end_after_a_yield_above_tokio() {
+    tokio::task::yield_now().await;
+}
+
 /// The same without a yield: the body's own.
 #[tokio::test]
 #[ignore = "run by an_async_tests_live_bytes_after_a_yield_are_said_to_be_the_runtimes_maybe"]
@@ -919,6 +927,7 @@ fn an_async_tests_live_bytes_after_a_yield_are_said_to_be_the_runtimes_maybe() {
     let runtime = "curr_*: the body yielded (an .await was pending), and a runtime may keep";
     for (test, told) in [
         ("live_at_the_end_after_a_yield", true),
+        ("live_at_the_end_after_a_yield_above_tokio", true),
         ("live_at_the_end_without_a_yield", false),
     ] {
         let out = common::run_ignored(test);
