@@ -254,7 +254,7 @@ fn a_fork_leaves_the_live_figures_as_they_were() {
                 unsafe { libc::_exit(if same { 0 } else { 1 }) }
             }
             assert!(pid > 0, "fork: {}", std::io::Error::last_os_error());
-            let status = wait_at_most_30_s(pid);
+            let status = common::wait_at_most_30_s(pid);
             assert!(
                 libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
                 "the child's figures moved at the fork (status {status})"
@@ -268,28 +268,4 @@ fn a_fork_leaves_the_live_figures_as_they_were() {
         }
     });
     assert_eq!((stats.curr_bytes, stats.curr_blocks), (100, 1));
-}
-
-/// The exit status of the child `pid`, waited for at most 30 seconds (then killed: a failure, not
-/// a test run that hangs).
-#[cfg(all(unix, not(feature = "heap")))]
-fn wait_at_most_30_s(pid: libc::pid_t) -> libc::c_int {
-    let start = std::time::Instant::now();
-    let mut status = 0;
-    loop {
-        // SAFETY: `pid` is this process's child, `status` a valid place to write.
-        match unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } {
-            got if got == pid => return status,
-            -1 => panic!("waitpid: {}", std::io::Error::last_os_error()),
-            _ if start.elapsed() > std::time::Duration::from_secs(30) => {
-                // SAFETY: `pid` is this process's child, not yet waited for.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                    libc::waitpid(pid, &mut status, 0);
-                }
-                panic!("the forked child hung for 30 seconds");
-            }
-            _ => std::thread::sleep(std::time::Duration::from_millis(5)),
-        }
-    }
 }
