@@ -2,7 +2,7 @@
 //! for error messages), the serde visitor of a program point for the points the byte parser of
 //! `point.rs` leaves to serde, and serde's messages turned into the reader's.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io::Read;
 
@@ -16,6 +16,8 @@ use super::{Profile, ProfileError, ProgramPoint};
 #[derive(Default)]
 pub(crate) struct Tracker {
     pub(crate) top: Cell<Option<&'static str>>,
+    /// A top-level key the reader does not know, while its value is read (`top` is `None`).
+    pub(crate) other: RefCell<Option<Box<str>>>,
     pub(crate) pp: Cell<Option<usize>>,
     pub(crate) pp_key: Cell<Option<&'static str>>,
     pub(crate) index: Cell<Option<usize>>,
@@ -61,6 +63,7 @@ impl Tracker {
     /// Forgets everything, for the next reading.
     pub(crate) fn reset(&self) {
         self.top.set(None);
+        self.other.replace(None);
         self.pp.set(None);
         self.pp_key.set(None);
         self.index.set(None);
@@ -70,9 +73,10 @@ impl Tracker {
 
     pub(crate) fn path(&self) -> String {
         let mut s = String::new();
-        match self.top.get() {
-            None => s.push_str("top level"),
-            Some(top) => s.push_str(top),
+        match (self.top.get(), &*self.other.borrow()) {
+            (Some(top), _) => s.push_str(top),
+            (None, Some(other)) => s.push_str(&quoted_key(other)),
+            (None, None) => s.push_str("top level"),
         }
         if let Some(pp) = self.pp.get() {
             s.push_str(&format!("[{pp}]"));
@@ -86,6 +90,15 @@ impl Tracker {
         }
         s
     }
+}
+
+/// A key no profile has, as the path names it: quoted as written, its first 60 characters.
+fn quoted_key(key: &str) -> String {
+    const MOST: usize = 60;
+    let mut chars = key.chars();
+    let head: String = chars.by_ref().take(MOST).collect();
+    let more = if chars.next().is_some() { "…" } else { "" };
+    format!("\"{}{more}\"", head.escape_debug())
 }
 
 /// A reader that reports how many bytes have been read, every 4 MiB.

@@ -586,11 +586,13 @@ fn read_tracked<R: Read>(
             }
             _ => {
                 t.top.set(None);
+                t.other.replace(Some(key.into()));
                 let len = scan!(s.value());
                 let _: serde::de::IgnoredAny = piece(&mut s, len, t, name, parse)?;
             }
         }
         t.top.set(None);
+        t.other.replace(None);
         t.pp.set(None);
         t.pp_key.set(None);
         t.index.set(None);

@@ -569,6 +569,20 @@ mod tests {
         );
         let err = super::fast::read_within(ftbl.as_bytes(), "ftbl.json", 1 << 20).unwrap_err();
         assert_eq!(err.location(), "ftbl[1], line 3 column 2");
+        // A key no profile has is named by the path where its value goes wrong: it was said
+        // at "top level".
+        let other = format!(r#"{head}t","extra":"{}"#, "a".repeat(2 << 20));
+        let err = super::fast::read_within(other.as_bytes(), "other.json", 1 << 20).unwrap_err();
+        assert_eq!(err.location(), r#""extra", line 2 column 99"#);
+        let long = format!(r#"{head}t","{}\n":[1,}}"#, "k".repeat(70));
+        let err = super::fast::read(long.as_bytes(), "long.json").unwrap_err();
+        assert_eq!(
+            err.location(),
+            format!(r#""{}…", line 2 column 169"#, "k".repeat(60))
+        );
+        let escaped = format!(r#"{head}t","a\nb":tru}}"#);
+        let err = super::fast::read(escaped.as_bytes(), "escaped.json").unwrap_err();
+        assert_eq!(err.location(), r#""a\nb", line 2 column 100"#);
         // A command line of 12 MiB, beyond the first buffer (4 MiB), within the most.
         let cmd = "a".repeat(12 << 20);
         let whole = format!(r#"{head}{cmd}","pps":[],"ftbl":["[root]"]}}"#);
