@@ -51,7 +51,7 @@ fn warm_up() {
 /// between the measurements it compares: starting a thread also files it in std's map of the
 /// process's threads, whose allocations depend on how many threads are alive at the time.
 fn alone(test: impl FnOnce()) {
-    dhat_kit::measure_all(test);
+    let _ = dhat_kit::measure_all(test);
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn the_same_figures() {
 #[test]
 fn one_byte_below_fails_the_truth_passes() {
     // Inside one outer span, so that the 160 budgets do not each wait for the process to be idle.
-    dhat_kit::measure_all(one_byte_below);
+    let _ = dhat_kit::measure_all(one_byte_below);
 }
 
 fn one_byte_below() {
@@ -204,7 +204,7 @@ fn a_scope_without_joins_leaves_nothing_live() {
 #[cfg(target_os = "linux")]
 #[test]
 fn an_inner_measure_all_waits_for_the_threads_it_started() {
-    dhat_kit::measure_all(|| rounds_of_inner_spans(200));
+    let _ = dhat_kit::measure_all(|| rounds_of_inner_spans(200));
 }
 
 /// The same, on a thread whose name Linux cuts inside a character (it keeps 15 bytes of a name,
@@ -366,7 +366,7 @@ fn child_growth_all_with_late_threads() {
     let mut late = Vec::new();
     // The first run (unmeasured), then the first and the last size start a thread that outlives
     // the wait, the middle one none.
-    dhat_kit::growth_all(&[1_000, 10_000, 100_000], |n| {
+    let _ = dhat_kit::growth_all(&[1_000, 10_000, 100_000], |n| {
         if n != 10_000 {
             late.push(spins_then_allocates(1200));
         }
@@ -434,7 +434,7 @@ fn spawn_and_join_on_the_test_thread_only() {
 
 #[test]
 fn the_thread_scope_report_says_why_its_live_figures_differ() {
-    dhat_kit::measure_all(the_thread_scope_report);
+    let _ = dhat_kit::measure_all(the_thread_scope_report);
 }
 
 fn the_thread_scope_report() {
@@ -705,7 +705,7 @@ fn a_second_span_on_another_thread_waits() {
 /// on one: one `String` per element and the collected `Vec`.
 #[test]
 fn rayon_par_iter_allocates_what_one_thread_does() {
-    dhat_kit::measure_all(rayon_par_iter);
+    let _ = dhat_kit::measure_all(rayon_par_iter);
 }
 
 fn rayon_par_iter() {
@@ -748,7 +748,7 @@ fn rayon_par_iter() {
 #[test]
 fn the_peak_blocks_are_those_live_with_the_peak_bytes() {
     use rayon::prelude::*;
-    dhat_kit::measure_all(|| {
+    let _ = dhat_kit::measure_all(|| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(4)
             .build()

@@ -752,6 +752,7 @@ fn best_power(error: impl Fn(f64) -> f64) -> f64 {
 /// returns. [`Display`](fmt::Display) prints it as a table, one row per size, then each figure's
 /// class and exponent.
 #[derive(Debug, Clone, PartialEq)]
+#[must_use = "a growth measured is checked by `fit` or `exceeds`, or printed"]
 pub struct Growth {
     rows: Vec<(usize, Stats)>,
     fits: [GrowthFit; 6],

@@ -132,6 +132,7 @@ impl fmt::Display for Stats {
 ///     assert_eq!((stats.max_bytes, stats.curr_bytes), (5, 0));
 /// }
 /// ```
+#[must_use = "what `f` returned and its figures: call `f` itself when they are not needed"]
 pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     let mark = Mark::begin();
     let r = f();
@@ -243,6 +244,7 @@ pub(crate) fn say_if_nothing_counted(what: &str, stats: &Stats) {
 /// }
 /// ```
 #[track_caller]
+#[must_use = "what `f` returned and its figures: call `f` itself when they are not needed"]
 pub fn measure_all<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     let span = whole::Span::begin("measure_all");
     let r = f();

@@ -183,6 +183,7 @@ impl Default for CheckOptions {
 /// [`to_markdown`](Verdict::to_markdown) for a pull request's comment, and JSON by its
 /// `Serialize` (see [`Verdict::to_markdown`]'s example).
 #[derive(Debug, Clone, PartialEq)]
+#[must_use = "a check that failed fails nothing by itself: read `passed`"]
 pub struct Verdict {
     /// Whether the check passed: an entry exists (or was recorded) and nothing regressed beyond
     /// the tolerance.
@@ -1525,7 +1526,11 @@ mod tests {
             },
             ..CheckOptions::default()
         };
-        check(&file, "parse-large", &figures, &record).unwrap();
+        assert!(
+            check(&file, "parse-large", &figures, &record)
+                .unwrap()
+                .passed
+        );
         let missing = check(&file, "parse-larg", &figures, &CheckOptions::default()).unwrap();
         assert!(
             missing.message.starts_with(&format!(
@@ -1707,13 +1712,16 @@ mod tests {
             peak_bytes: Some(64),
             ..BaselineFigures::default()
         };
-        check(
-            &file,
-            "parse",
-            &only_totals,
-            &options(policy(Update::Record, false)),
-        )
-        .unwrap();
+        assert!(
+            check(
+                &file,
+                "parse",
+                &only_totals,
+                &options(policy(Update::Record, false)),
+            )
+            .unwrap()
+            .passed
+        );
         let entry = || {
             Baseline::load(&file)
                 .unwrap()
@@ -1801,7 +1809,11 @@ mod tests {
             peak_bytes: Some(64),
             ..BaselineFigures::default()
         };
-        check(&file, "parse", &only_totals, &options(Update::Record)).unwrap();
+        assert!(
+            check(&file, "parse", &only_totals, &options(Update::Record))
+                .unwrap()
+                .passed
+        );
         let v = check(&file, "parse", &figures, &options(Update::No)).unwrap();
         assert!(v.passed && v.wrote.is_none(), "{}", v.message);
         let v = check(&file, "parse", &figures, &options(Update::Record)).unwrap();
@@ -1820,9 +1832,17 @@ mod tests {
         let v = check(&file, "parse", &figures, &options(Update::Record)).unwrap();
         assert!(v.passed && v.wrote.is_none(), "{}", v.message);
         // For review, within the tolerance: the `.new` holds it whole, and the check passes.
-        check(&file, "parse", &only_totals, &options(Update::Record)).unwrap();
+        assert!(
+            check(&file, "parse", &only_totals, &options(Update::Record))
+                .unwrap()
+                .passed
+        );
         std::fs::remove_file(&file).unwrap();
-        check(&file, "parse", &only_totals, &options(Update::Record)).unwrap();
+        assert!(
+            check(&file, "parse", &only_totals, &options(Update::Record))
+                .unwrap()
+                .passed
+        );
         let v = check(&file, "parse", &figures, &options(Update::Pending)).unwrap();
         assert!(v.passed, "{}", v.message);
         let pending = with_suffix(&file, ".new");
