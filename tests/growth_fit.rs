@@ -202,15 +202,27 @@ fn every_pair_reads_n_squared_with_or_without_a_fixed_cost() {
 #[test]
 fn an_unknown_figure_is_an_error_naming_the_figures() {
     let report = dhat_kit::growth(&WIDE, |n| vec![0u8; n]);
+    let err = report.fit("peak_bytes").unwrap_err();
+    assert_eq!(err.text(), "peak_bytes");
     assert_eq!(
-        report.fit("peak_bytes"),
-        Err(
-            "dhat-kit: `peak_bytes` is not a figure; the figures are `total_bytes`, \
-             `total_blocks`, `max_bytes`, `max_blocks`, `curr_bytes`, `curr_blocks`"
-                .to_string()
-        )
+        err.to_string(),
+        "`peak_bytes` is not a figure; the figures are `total_bytes`, `total_blocks`, \
+         `max_bytes`, `max_blocks`, `curr_bytes`, `curr_blocks`"
     );
     assert_eq!(report.fit("max_bytes").map(|fit| fit.class()), Ok(Linear));
+    // An error, which `?` takes into a boxed error (or anyhow's): a `String` was none.
+    let fit = || -> Result<_, Box<dyn std::error::Error>> { Ok(report.fit("peak_bytes")?) };
+    assert!(fit()
+        .unwrap_err()
+        .to_string()
+        .contains("`peak_bytes` is not a figure"));
+    // `exceeds` panics with the same message, as the kit's panics begin.
+    let panicked = std::panic::catch_unwind(|| report.exceeds("peak_bytes", Linear)).unwrap_err();
+    let said = panicked.downcast_ref::<String>().unwrap();
+    assert!(
+        said.starts_with("dhat-kit: `peak_bytes` is not a figure; the figures are `total_bytes`"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -772,9 +772,10 @@ impl Growth {
     ///
     /// # Errors
     ///
-    /// For another name, a message that names it and the figures (`peak_bytes` is not one: the
-    /// peak is `max_bytes`).
-    pub fn fit(&self, name: &str) -> Result<GrowthFit, String> {
+    /// For another name, a [`ParseError`](crate::ParseError) whose message names it and the
+    /// figures (`peak_bytes` is not one: the peak is `max_bytes`). It is a
+    /// [`std::error::Error`], so `?` takes it into `anyhow::Error` or `Box<dyn Error>`.
+    pub fn fit(&self, name: &str) -> Result<GrowthFit, crate::ParseError> {
         match Stats::FIELDS.iter().position(|&f| f == name) {
             Some(i) => Ok(self.fits[i]),
             None => Err(unknown_figure(name)),
@@ -806,7 +807,7 @@ impl Growth {
     pub fn exceeds(&self, name: &str, declared: GrowthClass) -> Option<String> {
         let fit = match self.fit(name) {
             Ok(fit) => fit,
-            Err(message) => panic!("{message}"),
+            Err(err) => panic!("dhat-kit: {err}"),
         };
         if fit.beyond {
             return Some(format!("{name} grows {fit}, declared {declared}"));
@@ -846,15 +847,16 @@ impl Growth {
 }
 
 /// The message for a figure's name that is not one of [`Stats::FIELDS`].
-fn unknown_figure(name: &str) -> String {
-    format!(
-        "dhat-kit: `{name}` is not a figure; the figures are {}",
+fn unknown_figure(name: &str) -> crate::ParseError {
+    let message = format!(
+        "`{name}` is not a figure; the figures are {}",
         Stats::FIELDS
             .iter()
             .map(|f| format!("`{f}`"))
             .collect::<Vec<_>>()
             .join(", ")
-    )
+    );
+    crate::ParseError::new(name, message)
 }
 
 impl fmt::Display for Growth {
