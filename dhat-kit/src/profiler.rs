@@ -553,6 +553,17 @@ enum Inner {
 /// file alone leaves through `_exit` or an `exec`. In the `heap` and `ad-hoc` modes, a child
 /// forked while another thread was inside dhat's allocator may wait for good on dhat's lock.
 ///
+/// A `Profiler` is not `Send`, where dhat's is: the session ends on the thread that started it,
+/// whose own figures make its peak exact where it worked alone, and which holds the process's
+/// one session until then. To end it from elsewhere (a Ctrl-C handler, a server's shutdown),
+/// tell that thread, which calls [`finish`](Profiler::finish) or drops it:
+///
+/// ```compile_fail
+/// let profiler = dhat_kit::Profiler::start();
+/// // error: `MutexGuard<'static, ()>` cannot be sent between threads safely
+/// std::thread::spawn(move || drop(profiler));
+/// ```
+///
 /// The `peak` and `sampled` files count from the session's start, as dhat's do
 /// ([`Profiler::stats`]): totals and t-end figures are the process's changes since then, t-gmax
 /// its highest live heap since then above the live heap at the start; neither holds what ran
