@@ -38,6 +38,15 @@ fn the_report_prints_as_a_table_and_as_json() {
         ]
     );
 
+    // A for loop takes the report by reference and by value, in the same order.
+    let mut by_ref = Vec::new();
+    for r in &report {
+        by_ref.push(r.path.as_str());
+    }
+    assert_eq!(by_ref, paths);
+    let by_value: Vec<String> = report.clone().into_iter().map(|r| r.path).collect();
+    assert_eq!(by_value, paths);
+
     let table = report.to_string();
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 4, "{table}");

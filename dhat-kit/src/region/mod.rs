@@ -155,6 +155,24 @@ impl std::ops::Deref for Regions {
     }
 }
 
+/// The regions by reference, in their order: `for region in &regions`.
+impl<'a> IntoIterator for &'a Regions {
+    type Item = &'a RegionStats;
+    type IntoIter = std::slice::Iter<'a, RegionStats>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// The regions, in their order: `for region in regions`.
+impl IntoIterator for Regions {
+    type Item = RegionStats;
+    type IntoIter = std::vec::IntoIter<RegionStats>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 impl fmt::Display for Regions {
     /// An aligned table: path, entries, inclusive bytes and blocks, self bytes, share of all bytes
     /// allocated inside regions, peak above entry, and the bytes the entries left live when they
