@@ -71,7 +71,7 @@ fn a_real_dhat_rs_profile_reads_with_the_totals_dhat_printed() {
     assert!(top.rows[0].site.starts_with("serde_json::"), "{top:?}");
     let same = analyze::diff(&p, &p, &analyze::DiffOptions::default()).unwrap();
     assert_eq!(same.changed, 0);
-    assert!(!analyze::folded(&p, Metric::TotalBytes).is_empty());
+    assert!(!analyze::folded(&p, Metric::TotalBytes).unwrap().is_empty());
     #[cfg(feature = "cli")]
     {
         let mut svg = Vec::new();

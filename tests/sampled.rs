@@ -211,6 +211,7 @@ fn the_command_reads_it(profile: &Profile) {
     let d = diff(profile, profile, &DiffOptions::default()).unwrap();
     assert_eq!(d.changed, 0);
     let folded_total: u64 = folded(profile, Metric::TotalBytes)
+        .unwrap()
         .iter()
         .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
         .sum();

@@ -655,7 +655,8 @@ fn folded_is_the_fold_of_the_library_and_adds_up() {
         convert(&file, "folded", out.to_str().unwrap());
         let text = std::fs::read_to_string(&out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        let expected = dhat_kit::analyze::folded(&p, dhat_kit::analyze::Metric::TotalBytes);
+        let expected =
+            dhat_kit::analyze::folded(&p, dhat_kit::analyze::Metric::TotalBytes).unwrap();
         assert_eq!(lines, expected, "{name}");
         let sum: u64 = lines
             .iter()

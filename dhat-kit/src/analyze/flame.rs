@@ -7,7 +7,6 @@
 //! graph, the nodes too narrow to be drawn are cut away) with no text built until a line is written.
 //! Its memory is 4 bytes per program point (20 while sorting) and a few per frame-table entry.
 
-#[cfg(feature = "cli")]
 use super::Error;
 use super::Metric;
 use crate::profile::{Frame, Profile, ProgramPoint};
@@ -633,18 +632,28 @@ fn add(sums: &mut [u64], metrics: &[Metric], pp: &ProgramPoint) {
 ///   "pps":[{"tb":30,"tbk":1,"fs":[1,2]},{"tb":12,"tbk":1,"fs":[2]}],
 ///   "ftbl":["[root]","0x1: app::parse (src/p.rs:3:1)","0x2: app::main (src/main.rs:9:5)"]}"#;
 /// let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
-/// let lines = dhat_kit::analyze::folded(&p, dhat_kit::analyze::Metric::TotalBytes);
+/// use dhat_kit::analyze::Metric;
+/// let lines = dhat_kit::analyze::folded(&p, Metric::TotalBytes)?;
 /// assert_eq!(lines, ["app::main 12", "app::main;app::parse 30"]);
-/// # Ok::<(), dhat_kit::profile::ProfileError>(())
+/// // An ad-hoc profile has no block lifetimes, hence no figure at the end.
+/// assert!(dhat_kit::analyze::folded(&p, Metric::EndBytes).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn folded(profile: &Profile, metric: Metric) -> Vec<String> {
+///
+/// # Errors
+///
+/// [`Error::Metric`] when the profile lacks what `metric` needs ([`Metric::check`]): an empty
+/// list would read as a profile with nothing in it.
+pub fn folded(profile: &Profile, metric: Metric) -> Result<Vec<String>, Error> {
+    metric.check(profile)?;
     let fold = Fold::new(profile, FoldBy::Function, &[metric]);
     let mut out = Vec::new();
+    // Writing to a vector fails only when memory runs out, which aborts first.
     let _ = fold.write_folded(0, &mut out);
-    String::from_utf8_lossy(&out)
+    Ok(String::from_utf8_lossy(&out)
         .lines()
         .map(str::to_owned)
-        .collect()
+        .collect())
 }
 
 /// The narrowest node inferno draws with `opts`: its `min_width` is a percentage of the total.
@@ -840,10 +849,10 @@ pub(crate) mod tests {
             r#""0x1: a::f (a.rs:1:1)","0x2: a::f (a.rs:2:1)","0x3: a;main (m.rs:1:1)""#,
         );
         assert_eq!(
-            folded(&p, Metric::TotalBytes),
+            folded(&p, Metric::TotalBytes).unwrap(),
             ["[root] 4", "a:main;a::f 12"]
         );
-        assert_eq!(folded(&p, Metric::TotalBytes), by_text(&p));
+        assert_eq!(folded(&p, Metric::TotalBytes).unwrap(), by_text(&p));
         let by_loc = Fold::new(&p, FoldBy::Location, &[Metric::TotalBytes]);
         let mut lines = Vec::new();
         by_loc.write_folded(0, &mut lines).unwrap();
@@ -890,7 +899,7 @@ pub(crate) mod tests {
                "0x109379: dup_key.constprop.0 (keys.c:27)","0x109400: dup_key (keys.c:27)""#,
         );
         assert_eq!(
-            folded(&p, Metric::TotalBytes),
+            folded(&p, Metric::TotalBytes).unwrap(),
             [
                 "main;app::fill_both(int, int);app::fill(int, int) 320",
                 "main;dup_key 12"
@@ -955,7 +964,7 @@ pub(crate) mod tests {
         );
         // A flame graph's frames are functions: the unknown code is one, `???`.
         assert_eq!(
-            folded(&p, Metric::TotalBytes),
+            folded(&p, Metric::TotalBytes).unwrap(),
             ["???;??? 7", "???;???;??? 5"]
         );
     }
@@ -1030,7 +1039,7 @@ pub(crate) mod tests {
         let p = profile(&pps.join(","), &ftbl.join(","));
         let mut cut = Vec::new();
         flamegraph_svg(&p, Metric::TotalBytes, "t", &mut cut).unwrap();
-        let lines = folded(&p, Metric::TotalBytes);
+        let lines = folded(&p, Metric::TotalBytes).unwrap();
         let mut opts = inferno::flamegraph::Options::default();
         opts.title = "t".to_owned();
         opts.count_name = "bytes".to_owned();
@@ -1073,7 +1082,7 @@ pub(crate) mod tests {
     fn a_name_with_a_newline_keeps_its_stack_on_one_line() {
         let p = control_characters();
         assert_eq!(
-            folded(&p, Metric::TotalBytes),
+            folded(&p, Metric::TotalBytes).unwrap(),
             [
                 r"main;app::cr\r\nx 100",
                 r"main;app::new\nline 400",
@@ -1111,7 +1120,7 @@ pub(crate) mod tests {
                "0x3: main (src/main.rs:9:1)""#,
         );
         assert_eq!(
-            folded(&p, Metric::TotalBytes),
+            folded(&p, Metric::TotalBytes).unwrap(),
             ["main;app::f\u{a0}12 400", "main;app::g 1.5x 100"]
         );
         #[cfg(feature = "cli")]
@@ -1210,7 +1219,7 @@ pub(crate) mod tests {
                 })
                 .collect();
             let p = profile(&pps.join(","), &ftbl.join(","));
-            assert_eq!(folded(&p, Metric::TotalBytes), by_text(&p));
+            assert_eq!(folded(&p, Metric::TotalBytes).unwrap(), by_text(&p));
         }
     }
 }

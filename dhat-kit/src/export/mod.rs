@@ -459,7 +459,7 @@ mod tests {
             assert!(text.contains("[unsampled remainder]"), "{to:?}: {text}");
             assert!(!text.contains("estimated from"), "{to:?}: {text}");
         }
-        let folded = crate::analyze::folded(&p, crate::analyze::Metric::TotalBytes);
+        let folded = crate::analyze::folded(&p, crate::analyze::Metric::TotalBytes).unwrap();
         assert!(
             folded.iter().any(|l| l == "[unsampled remainder] 40"),
             "{folded:?}"
