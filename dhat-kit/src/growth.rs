@@ -26,6 +26,7 @@ use std::str::FromStr;
 /// assert_eq!(GrowthClass::Quadratic.name(), "n^2");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum GrowthClass {
     /// `1`: the same at every size.
     Constant,

@@ -549,6 +549,7 @@ fn without_version(text: &str) -> Option<&str> {
 /// A component's `max`. In JSON: `{"share": 10.0}`, `{"bytes": 8388608}` or `{"amount": 1048576}`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Limit {
     /// A share of the figure's total over the whole profile, in percent (`"10%"`).
     Share(f64),
@@ -1491,6 +1492,7 @@ pub const EVERYTHING_ELSE: &str = "everything else";
 /// `claimed-earlier` or `unbudgeted`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Status {
     /// At or under its limit.
     Within,
@@ -1519,6 +1521,7 @@ impl fmt::Display for Status {
 
 /// One row of a [`BudgetReport`]: a component (or "everything else") and its figure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct ComponentStatus {
     /// The component's name, or [`EVERYTHING_ELSE`].
     pub name: String,

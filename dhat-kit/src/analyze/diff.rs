@@ -35,6 +35,7 @@ impl Default for DiffOptions {
 
 /// One total before and after.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct TotalChange {
     /// `total bytes`, `total blocks`, `peak bytes`, `peak blocks`, `end bytes`, `end blocks`,
     /// whatever the profiles' units (the tables name them in the units: `total units`).
@@ -52,6 +53,7 @@ pub struct TotalChange {
 
 /// One site's figure before and after (0 where it did not appear).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct SiteChange {
     /// The site's label (see [`GroupBy`]).
     pub site: String,
@@ -67,6 +69,7 @@ pub struct SiteChange {
 
 /// Two profiles compared.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Diff {
     /// Always `"dhat-kit-diff/1"`: the JSON shape's name, which changes only if a field's meaning
     /// does.

@@ -13,6 +13,7 @@ use crate::profile::{Frame, Profile, ProgramPoint};
 
 /// What makes two frames the same in a [`Fold`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum FoldBy {
     /// The function's name (`;` in it becomes `:`): a flame graph's frames. A copy the compiler
     /// specialised or split (`app::fill(int, int) [clone .constprop.0]`, C's

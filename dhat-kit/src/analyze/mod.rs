@@ -65,6 +65,7 @@ pub use self::top::{top, Top, TopOptions, TopRow};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Metric {
     /// Bytes (or units) allocated in all (`tb`).
     #[default]
@@ -252,6 +253,7 @@ pub(crate) fn names(metrics: &[Metric]) -> String {
 /// How program points are put together into rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum GroupBy {
     /// The code location of the most informative frame: function, file and line.
     #[default]
@@ -285,6 +287,7 @@ impl GroupBy {
 
 /// An output format of `top` and `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Format {
     /// An aligned text table.
     #[default]
@@ -324,6 +327,7 @@ pub enum Side {
 
 /// What a profile measures, for [`Error::Kinds`]: its kind, `mode` and unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Measures {
     /// Heap blocks, copies or ad-hoc events.
     pub kind: Kind,
@@ -669,6 +673,7 @@ impl<'p> Frames<'p> {
 /// Figures summed over a group of program points. A baseline entry's, each optional, are
 /// [`BaselineFigures`](crate::baseline::BaselineFigures).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Figures {
     /// Bytes (or units) allocated in all.
     pub total_bytes: u64,

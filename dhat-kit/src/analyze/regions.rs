@@ -22,6 +22,7 @@ const REGION: &str = "region ";
 
 /// One region of a profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RegionRow {
     /// The region's path, outermost first; `["(outside any region)"]` for the rest.
     pub path: Vec<String>,
@@ -72,6 +73,7 @@ impl RegionRow {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RegionTable {
     /// Always `"dhat-kit-regions/1"`.
     pub schema: &'static str,

@@ -23,6 +23,7 @@ use crate::units::{Bytes, Thousands};
 /// # Ok::<(), dhat_kit::profile::ProfileError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     /// Always `"dhat-kit-summary/1"`.
     pub schema: &'static str,

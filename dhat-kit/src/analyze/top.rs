@@ -36,6 +36,7 @@ impl Default for TopOptions {
 /// The top rows of a profile, ranked by one figure. As JSON (`serde`), a profile without block
 /// lifetimes gives each row's peak and end figures as null, not 0.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Top {
     /// Always `"dhat-kit-top/1"`: the JSON shape's name, which changes only if a field's meaning
     /// does.
@@ -65,6 +66,7 @@ pub struct Top {
 
 /// One row of [`Top`]: a site (or function, file, crate) and its figures.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
 pub struct TopRow {
     /// 1 for the largest.
     pub rank: usize,

@@ -8,6 +8,7 @@ use std::fmt;
 /// How one figure compares with its baseline. In JSON: `within`, `regressed` or `improved`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Status {
     /// Within the tolerance, either way.
     Within,
@@ -19,6 +20,7 @@ pub enum Status {
 
 /// One row of a [`Comparison`]: a metric's recorded figure, its figure now, and the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Row {
     /// The metric.
     pub metric: Metric,
@@ -66,6 +68,7 @@ impl Row {
 /// Figures compared with their baseline: one [`Row`] per metric that both have. Prints as a
 /// table (see [`compare`]).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Comparison {
     /// The entry's name.
     pub name: String,

@@ -50,6 +50,7 @@ impl std::error::Error for SettingError {}
 
 /// What a check may write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Update {
     /// Nothing (`DHAT_KIT_UPDATE` unset, `0` or `no`).
     #[default]
@@ -346,6 +347,7 @@ impl fmt::Display for Verdict {
 /// `improved` or `regressed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Standing {
     /// There is no entry of that name.
     Missing,
@@ -373,6 +375,7 @@ impl Standing {
 
 /// Which file a check writes the figures to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Write {
     /// The baseline file itself.
     Baseline,
@@ -997,6 +1000,7 @@ fn record(path: &Path, start_from: Option<&Path>, r: &Recorded<'_>) -> Result<()
 
 /// What [`check_profile`] could not read.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ProfileCheck {
     /// The profile.
     Profile(ProfileError),

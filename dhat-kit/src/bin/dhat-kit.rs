@@ -766,7 +766,9 @@ impl Checked<'_> {
                     out.push_str(&v.to_markdown());
                 }
             }
-            Format::Table => {
+            // The table (`Format` is non-exhaustive: a later format is a table until it has
+            // its own output here).
+            _ => {
                 if let Some(r) = self.report {
                     out.push_str(&r.render());
                     if explain {

@@ -41,6 +41,7 @@ pub use self::speedscope::{speedscope, speedscope_with_threads};
 
 /// A format [`write()`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum To {
     /// pprof's `profile.proto`, gzip-compressed (feature `cli`).
     Pprof,

@@ -21,6 +21,7 @@ use std::fmt;
 /// assert_eq!(f.to_string(), "app::build_index (src/index.rs:25)");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Frame<'a> {
     /// The entry as written.
     pub raw: &'a str,

@@ -145,6 +145,7 @@ pub struct ProgramPoint {
 /// What a profile counts, from its `mode` (and, for a mode this reader does not know, `bklt`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Kind {
     /// Heap blocks with lifetimes: `heap`, `rust-heap`, `dhat-kit-peak`.
     Heap,
@@ -156,6 +157,7 @@ pub enum Kind {
 
 /// The sums of a profile's program points.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct Totals {
     /// Total bytes (or units) allocated: the sum of `tb`.
     pub bytes: u64,
