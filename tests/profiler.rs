@@ -366,7 +366,7 @@ fn a_mode_whose_feature_is_off_says_which_feature_to_enable() {
     let err = Profiler::builder().mode(Mode::Heap).build().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "dhat-kit: Heap mode needs the `heap` feature of dhat-kit (add `features = [\"heap\"]` to the dependency)"
+        "dhat-kit: the heap mode needs the `heap` feature of dhat-kit (add `features = [\"heap\"]` to the dependency)"
     );
 }
 

@@ -29,6 +29,19 @@ pub enum Mode {
     Sampled,
 }
 
+/// The mode's name, that of the feature that builds it: `heap`, `ad-hoc`, `peak` or `sampled`.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(dhat_kit::Mode::AdHoc.to_string(), "ad-hoc");
+/// ```
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.feature())
+    }
+}
+
 impl Mode {
     /// The mode of the enabled features, by precedence: `heap`, then `ad-hoc`, then `sampled`,
     /// then `peak`.
@@ -56,6 +69,7 @@ impl Mode {
         }
     }
 
+    /// The feature that builds it, which is also its name: `heap`, `ad-hoc`, `peak`, `sampled`.
     fn feature(self) -> &'static str {
         match self {
             Mode::Heap => "heap",
@@ -141,20 +155,20 @@ impl fmt::Display for Error {
             ),
             Error::NonUtf8Argument { mode, argument } => write!(
                 f,
-                "dhat-kit: {mode:?} mode writes its profile through dhat, which would panic at \
+                "dhat-kit: the {mode} mode writes its profile through dhat, which would panic at \
                  the session's end on the program's argument {argument:?} (not UTF-8) and lose \
                  the profile; pass arguments in UTF-8, or use the peak or sampled mode, which \
                  write such arguments lossily"
             ),
             Error::NotBuilt { mode, feature } => write!(
                 f,
-                "dhat-kit: {mode:?} mode needs the `{feature}` feature of dhat-kit \
+                "dhat-kit: the {mode} mode needs the `{feature}` feature of dhat-kit \
                  (add `features = [\"{feature}\"]` to the dependency)"
             ),
             Error::NotInstalled { mode } => match mode {
                 Mode::Heap | Mode::AdHoc => write!(
                     f,
-                    "dhat-kit: {mode:?} mode profiles through dhat-kit's allocator (which wraps \
+                    "dhat-kit: the {mode} mode profiles through dhat-kit's allocator (which wraps \
                      dhat's and keeps the kit's own bookkeeping out of the profile), and it is \
                      not installed in this binary; put `dhat_kit::global_allocator!();` at the \
                      crate's root, in place of any `#[global_allocator]` (a `dhat::Alloc` of your \
@@ -162,7 +176,7 @@ impl fmt::Display for Error {
                 ),
                 _ => write!(
                     f,
-                    "dhat-kit: {mode:?} mode counts through dhat-kit's allocator, which is not \
+                    "dhat-kit: the {mode} mode counts through dhat-kit's allocator, which is not \
                      installed in this binary; add `dhat_kit::global_allocator!();` at the \
                      crate's root"
                 ),
