@@ -813,14 +813,20 @@ fn toml_message(text: &str, span: Option<Range<usize>>, message: &str) -> String
         return format!("duplicate key `{at}`{hint}");
     }
     // The key before `=` before the span, on its line.
-    let before = text[..span.start].trim_end();
-    let Some(before) = before.strip_suffix('=') else {
+    let Some(before) = text.get(..span.start) else {
+        return message;
+    };
+    let Some(before) = before.trim_end().strip_suffix('=') else {
         return message;
     };
     let before = before.trim_end();
+    // After the last character that is no key's: past all of its bytes (one after its first
+    // fell inside `¤`, and panicked).
     let key = &before[before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .map_or(0, |i| i + 1)..];
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |(i, c)| i + c.len_utf8())..];
     if !is_key(key) {
         return message;
     }
@@ -2340,6 +2346,25 @@ mod tests {
                 u64::MAX
             )
         );
+    }
+
+    /// A TOML error just after `key =`, where a character beyond ASCII stands right before the
+    /// key, is said as the reader says it: the key's start was found one byte past that
+    /// character's first, inside it, and the slice panicked (`dhat-kit check --budget` exited
+    /// 101). Found by fuzzing.
+    #[test]
+    fn an_error_after_a_key_behind_a_wide_character_is_said() {
+        for (text, said) in [
+            ("'\u{a4}=", "b.toml:1: key with no value, expected `=`"),
+            (
+                "name = \"caf\u{e9}\"\n[[component]]\nname = \"x\"\nmatch = { crate = \"a\" }\n\
+                 max = \"1%\"\n\u{e9}x = \n",
+                "b.toml:6: invalid unquoted key, expected letters, numbers, `-`, `_`",
+            ),
+        ] {
+            let err = Budgets::parse(text, "b.toml").unwrap_err();
+            assert_eq!(err.to_string(), format!("dhat-kit: {said}"));
+        }
     }
 
     /// A `max` that is neither a whole number nor a text is named as the file writes it (1e300
