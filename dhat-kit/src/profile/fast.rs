@@ -588,7 +588,7 @@ fn read_tracked<R: Read>(
                 t.top.set(None);
                 t.other.replace(Some(key.into()));
                 let len = scan!(s.value());
-                let _: serde::de::IgnoredAny = piece(&mut s, len, t, name, parse)?;
+                let _: super::de::Skipped = piece(&mut s, len, t, name, parse)?;
             }
         }
         t.top.set(None);

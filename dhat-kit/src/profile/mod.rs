@@ -540,6 +540,38 @@ mod tests {
     /// it fills the reader's buffer at its most: the buffer doubled for it until the process ran
     /// out of memory. A value within the most is read.
     #[test]
+    fn a_value_of_an_unknown_key_is_read_as_json_whole() {
+        let file = |top: &str, point: &str| {
+            let mut f = br#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":false,
+"bkacc":false,"tu":"i","Mtu":"M","cmd":"a","pid":1,"te":1,"pps":[{"tb":1,"tbk":1,"fs":[]"#
+                .to_vec();
+            f.extend_from_slice(point.as_bytes());
+            f.extend_from_slice(b"}],\"ftbl\":[\"[root]\"]");
+            f.extend_from_slice(top.as_bytes());
+            f.push(b'}');
+            f
+        };
+        // Values of every kind are read through and dropped, here and in a program point.
+        let any = r#","x":[1,-2,3.5e3,true,null,"\u00e9\n",{"k":[{}],"l":"cafÃ©"}]"#;
+        let p = super::from_slice(&file(any, any), "any.json").unwrap();
+        assert_eq!((p.pps.len(), p.pps[0].tb), (1, 1));
+        // A string that is not UTF-8 is no JSON, wherever it is: serde's IgnoredAny skipped its
+        // bytes unchecked, and the file read (found by fuzzing).
+        let mut bad = file("", "");
+        bad.truncate(bad.len() - 1);
+        bad.extend_from_slice(b",\"x\":\"\xff\"}");
+        let err = super::from_slice(&bad, "top.json").unwrap_err();
+        assert_eq!(err.expected(), "valid JSON (invalid unicode code point)");
+        assert_eq!(err.location(), r#""x", line 2 column 115"#);
+        let mut bad = file("", "");
+        let at = bad.windows(3).position(|w| w == b"[]}").unwrap() + 2;
+        bad.splice(at..at, b",\"x\":[\"\xff\"]".iter().copied());
+        let err = super::from_slice(&bad, "point.json").unwrap_err();
+        assert_eq!(err.expected(), "valid JSON (invalid unicode code point)");
+        assert_eq!(err.location(), "pps[0], line 2 column 96");
+    }
+
+    #[test]
     fn a_value_without_end_is_refused_at_the_buffers_most() {
         use std::io::Read;
         let most = 16 << 20;
