@@ -159,40 +159,88 @@ fn add(into: &mut ProgramPoint, pp: &ProgramPoint) {
 }
 
 /// The per-offset access counts of two blocks' run-length encoded `acc` arrays (a negative entry
-/// repeats the next one that many times), added offset by offset, encoded the same way.
+/// repeats the next one that many times), added offset by offset, encoded the same way. Added run
+/// by run, never expanded: a run's length comes from the file, and `[-1000000000000, 1]` expanded
+/// asked for 8 TB.
 fn add_accesses(a: &[i64], b: &[i64]) -> Box<[i64]> {
-    fn expand(acc: &[i64]) -> Vec<i64> {
-        let mut out = Vec::new();
-        let mut it = acc.iter();
-        while let Some(&v) = it.next() {
-            if v < 0 {
-                let n = v.unsigned_abs() as usize;
-                let value = it.next().copied().unwrap_or(0);
-                out.extend(std::iter::repeat_n(value, n));
-            } else {
-                out.push(v);
+    let (mut xs, mut ys) = (runs(a), runs(b));
+    let (mut x, mut y) = (xs.next(), ys.next());
+    let mut out = Encoder::default();
+    loop {
+        let (len, value) = match (&mut x, &mut y) {
+            (Some((lx, vx)), Some((ly, vy))) => {
+                let len = (*lx).min(*ly);
+                *lx -= len;
+                *ly -= len;
+                (len, vx.saturating_add(*vy))
+            }
+            (Some(run), None) | (None, Some(run)) => std::mem::take(run),
+            (None, None) => break,
+        };
+        out.push(len, value);
+        if x.is_some_and(|(len, _)| len == 0) {
+            x = xs.next();
+        }
+        if y.is_some_and(|(len, _)| len == 0) {
+            y = ys.next();
+        }
+    }
+    out.finish()
+}
+
+/// The runs of a run-length encoded `acc` array: (how many offsets, their count), each at least
+/// one offset long.
+fn runs(acc: &[i64]) -> impl Iterator<Item = (u64, i64)> + '_ {
+    let mut it = acc.iter();
+    std::iter::from_fn(move || {
+        let &v = it.next()?;
+        Some(if v < 0 {
+            (v.unsigned_abs(), it.next().copied().unwrap_or(0))
+        } else {
+            (1, v)
+        })
+    })
+}
+
+/// Writes runs as an `acc` array, joining neighbours of one count.
+#[derive(Default)]
+struct Encoder {
+    out: Vec<i64>,
+    /// The run not yet written (its length may pass what one entry holds).
+    open: Option<(u128, i64)>,
+}
+
+impl Encoder {
+    fn push(&mut self, len: u64, value: i64) {
+        match &mut self.open {
+            Some((open, v)) if *v == value => *open += u128::from(len),
+            _ => {
+                self.flush();
+                self.open = Some((u128::from(len), value));
             }
         }
-        out
     }
-    let (mut x, y) = (expand(a), expand(b));
-    if x.len() < y.len() {
-        x.resize(y.len(), 0);
-    }
-    for (i, v) in y.into_iter().enumerate() {
-        x[i] = x[i].saturating_add(v);
-    }
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < x.len() {
-        let run = x[i..].iter().take_while(|&&v| v == x[i]).count();
-        if run > 1 {
-            out.push(-(run as i64));
+
+    fn flush(&mut self) {
+        let Some((mut len, value)) = self.open.take() else {
+            return;
+        };
+        // One entry repeats at most 2^63 times (i64::MIN).
+        const MOST: u128 = 1 << 63;
+        while len > 0 {
+            let run = len.min(MOST);
+            if run > 1 {
+                self.out.push(0i64.wrapping_sub_unsigned(run as u64));
+            }
+            self.out.push(value);
+            len -= run;
         }
-        out.push(x[i]);
-        i += run;
     }
-    out.into()
+
+    fn finish(mut self) -> Box<[i64]> {
+        self.flush();
+        self.out.into()
+    }
 }
 
 #[cfg(test)]
@@ -307,6 +355,21 @@ mod tests {
     #[test]
     fn accesses_add_offset_by_offset() {
         assert_eq!(&*add_accesses(&[-3, 5], &[1, 2]), &[6, 7, 5]);
+        // Runs from the file are added as runs: expanded, these asked for 8 TB and aborted, or
+        // for 2^63 entries and panicked (found by fuzzing).
+        assert_eq!(
+            &*add_accesses(&[-1_000_000_000_000, 1], &[-1_000_000_000_000, 1]),
+            &[-1_000_000_000_000, 2]
+        );
+        assert_eq!(
+            &*add_accesses(&[i64::MIN, 1, 7], &[-2, 1]),
+            &[-2, 2, -(1i64 << 62) * 2 + 2, 1, 7]
+        );
+        // Two runs of 2^63 of one count are two entries' worth.
+        assert_eq!(
+            &*add_accesses(&[i64::MIN, 3, i64::MIN, 3], &[]),
+            &[i64::MIN, 3, i64::MIN, 3]
+        );
         assert_eq!(&*add_accesses(&[1], &[-2, 0, 4]), &[1, 0, 4]);
         assert_eq!(&*add_accesses(&[-2, 1], &[-2, 1]), &[-2, 2]);
     }
@@ -365,5 +428,59 @@ mod tests {
         assert_eq!((p.pps[0].tb, &*p.pps[0].fs), (12, &[4, 5][..]));
         // A stack cut at the entry keeps its outermost frame.
         assert_eq!((p.pps[1].tb, &*p.pps[1].fs), (2, &[3][..]));
+    }
+
+    /// Two points that merge once the allocator's frames are gone, each with a run of 10^12
+    /// offsets in `acc`: the merge aborted the process, out of memory (found by fuzzing).
+    #[test]
+    fn points_with_long_runs_of_accesses_merge() {
+        let json = r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+          "bkacc":true,"tu":"instrs","Mtu":"Minstr","cmd":"app","pid":1,"te":9,"tg":1,"tuth":500,
+          "pps":[{"tb":8,"tbk":1,"tl":1,"mb":8,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"rb":0,
+                  "wb":0,"acc":[-1000000000000,1],"fs":[1,3]},
+                 {"tb":4,"tbk":1,"tl":1,"mb":4,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"rb":0,
+                  "wb":0,"acc":[-1000000000000,1],"fs":[2,3]}],
+          "ftbl":["[root]","0x1: malloc (in vgpreload_dhat.so)",
+            "0x2: malloc (in vgpreload_dhat.so)","0x3: app::main (src/main.rs:1:1)"]}"#;
+        let mut p = super::super::from_slice(json.as_bytes(), "acc.json").unwrap();
+        assert_eq!(p.trim_allocator_frames(), 2);
+        assert_eq!(p.pps.len(), 1);
+        assert_eq!(p.pps[0].acc.as_deref(), Some(&[-1_000_000_000_000, 2][..]));
+    }
+
+    /// The counts offset by offset, expanded: what the runs must add up to.
+    fn expanded(acc: &[i64]) -> Vec<i64> {
+        runs(acc)
+            .flat_map(|(n, v)| std::iter::repeat_n(v, n as usize))
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2048, failure_persistence: None, ..Default::default()
+        })]
+
+        /// Added run by run, two arrays give the offset-by-offset sums of their expansions,
+        /// encoded with no two neighbouring runs of one count.
+        #[test]
+        fn runs_add_as_their_offsets_do(
+            a in proptest::collection::vec((1u64..5, 0i64..3), 0..8),
+            b in proptest::collection::vec((1u64..5, 0i64..3), 0..8),
+        ) {
+            let encode = |runs: &[(u64, i64)]| -> Vec<i64> {
+                runs.iter()
+                    .flat_map(|&(n, v)| if n > 1 { vec![-(n as i64), v] } else { vec![v] })
+                    .collect()
+            };
+            let (a, b) = (encode(&a), encode(&b));
+            let (x, y) = (expanded(&a), expanded(&b));
+            let want: Vec<i64> = (0..x.len().max(y.len()))
+                .map(|i| x.get(i).unwrap_or(&0) + y.get(i).unwrap_or(&0))
+                .collect();
+            let sum = add_accesses(&a, &b);
+            proptest::prop_assert_eq!(expanded(&sum), want);
+            let counts: Vec<i64> = runs(&sum).map(|(_, v)| v).collect();
+            proptest::prop_assert!(counts.windows(2).all(|w| w[0] != w[1]), "{:?}", sum);
+        }
     }
 }
