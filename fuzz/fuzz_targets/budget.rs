@@ -14,16 +14,7 @@ fuzz_target!(|bytes: &[u8]| {
         Ok(b) => {
             let p = common::fixture(sel);
             match b.check(&p) {
-                Ok(r) => {
-                    let _ = r.render();
-                    let _ = r.render_markdown();
-                    let _ = r.explain();
-                    let _ = r.explain_markdown();
-                    let _ = r.warnings();
-                    let _ = r.failure();
-                    let _ = r.passed();
-                    let _ = r.strict();
-                }
+                Ok(r) => common::say_all(&r),
                 Err(e) => {
                     let m = e.to_string();
                     assert!(m.starts_with("dhat-kit: budgets.toml"), "{m}");

@@ -22,3 +22,15 @@ pub fn fixture(i: u8) -> profile::Profile {
     let f = FIXTURES[i as usize % FIXTURES.len()];
     profile::from_slice(f, "fixture.json").unwrap()
 }
+
+/// Every way a budget report says itself: none may panic.
+pub fn say_all(r: &dhat_kit::analyze::budget::BudgetReport) {
+    let _ = r.render();
+    let _ = r.render_markdown();
+    let _ = r.explain();
+    let _ = r.explain_markdown();
+    let _ = r.warnings();
+    let _ = r.failure();
+    let _ = r.passed();
+    let _ = r.clone().strict();
+}

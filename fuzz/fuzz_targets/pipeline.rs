@@ -118,12 +118,7 @@ pub fn run(p: &profile::Profile, sel: usize) {
     let budgets = Budgets::parse(BUDGET, "budgets.toml").unwrap();
     let budget = match budgets.check(&p) {
         Ok(r) => {
-            let _ = r.render();
-            let _ = r.render_markdown();
-            let _ = r.explain();
-            let _ = r.explain_markdown();
-            let _ = r.warnings();
-            let _ = r.failure();
+            common::say_all(&r);
             Some(r)
         }
         Err(e) => {
