@@ -801,7 +801,11 @@ impl Baseline {
                 .map_err(|e| json("expected a memory baseline with `total_allocations_bytes`, `peak_memory_bytes`, `allocation_count`", e))?;
             // What else a script put beside the figures is left alone, but a near miss of a
             // figure's name (`peak_memory_byts`) is a typo that would leave that figure unchecked.
-            if let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(bytes) {
+            // Read whole as JSON too: the figures' reading skips the other fields unchecked (a
+            // string that is not UTF-8, a number out of range read).
+            let whole: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| json("not valid JSON", e))?;
+            if let serde_json::Value::Object(fields) = whole {
                 for field in fields.keys().filter(|f| !SEED_FIELDS.contains(&f.as_str())) {
                     if let Some(near) = crate::suggest::nearest(field, SEED_FIELDS) {
                         return bad(format!(
@@ -1140,6 +1144,27 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_517_119), "2026-11-24T10:45:19Z");
+    }
+
+    #[test]
+    fn a_file_that_is_no_json_is_refused_whatever_its_format() {
+        let seed: &[u8] = b"{\"peak_memory_bytes\": 5, \"x\": \"\xff\"}";
+        let ours: &[u8] = b"{\"dhat_kit_baseline\": 1, \"entries\": {}, \"x\": \"\xff\"}";
+        for (bytes, said) in [
+            (
+                seed,
+                "not valid JSON: invalid unicode code point at line 1 column 32",
+            ),
+            (ours, "unknown field `x`"),
+        ] {
+            let err = Baseline::from_slice(bytes, "mb.json".as_ref()).unwrap_err();
+            assert!(err.to_string().contains(said), "{err}");
+        }
+        for value in ["1e400", "\"\\ud800\""] {
+            let text = format!("{{\"peak_memory_bytes\": 5, \"x\": {value}}}");
+            let err = parse(&text).unwrap_err();
+            assert!(err.to_string().contains("not valid JSON"), "{value}: {err}");
+        }
     }
 
     #[test]
