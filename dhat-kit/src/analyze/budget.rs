@@ -2357,9 +2357,8 @@ mod tests {
         for (text, said) in [
             ("'\u{a4}=", "b.toml:1: key with no value, expected `=`"),
             (
-                "name = \"caf\u{e9}\"\n[[component]]\nname = \"x\"\nmatch = { crate = \"a\" }\n\
-                 max = \"1%\"\n\u{e9}x = \n",
-                "b.toml:6: invalid unquoted key, expected letters, numbers, `-`, `_`",
+                "\u{1a4}file = \r\u{1a4}",
+                "b.toml:1: `file`: carriage return must be followed by newline, expected newline",
             ),
         ] {
             let err = Budgets::parse(text, "b.toml").unwrap_err();
