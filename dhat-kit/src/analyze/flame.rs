@@ -623,7 +623,8 @@ fn add(sums: &mut [u64], metrics: &[Metric], pp: &ProgramPoint) {
 /// points whose weight is 0 are left out, identical stacks are added up, and the lines are sorted
 /// frame by frame (a caller before its callees).
 ///
-/// For a large profile, [`Fold::write_folded`] writes the same lines without holding them.
+/// For a large profile, [`Fold::write_folded`] writes the same lines without holding them (it
+/// checks no metric: a figure the profile lacks writes no line there).
 ///
 /// # Examples
 ///

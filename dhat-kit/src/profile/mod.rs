@@ -536,9 +536,8 @@ mod tests {
         assert!(super::from_reader(std::io::repeat(0), "zero").is_err());
     }
 
-    /// One value without end (`{"cmd":"aaa...` from a stream that never closes) is refused once
-    /// it fills the reader's buffer at its most: the buffer doubled for it until the process ran
-    /// out of memory. A value within the most is read.
+    /// The value of a key the reader does not know is read as JSON whole, and refused where it
+    /// is none.
     #[test]
     fn a_value_of_an_unknown_key_is_read_as_json_whole() {
         let file = |top: &str, point: &str| {
@@ -571,6 +570,9 @@ mod tests {
         assert_eq!(err.location(), "pps[0], line 2 column 96");
     }
 
+    /// One value without end (`{"cmd":"aaa...` from a stream that never closes) is refused once
+    /// it fills the reader's buffer at its most: the buffer doubled for it until the process ran
+    /// out of memory. A value within the most is read.
     #[test]
     fn a_value_without_end_is_refused_at_the_buffers_most() {
         use std::io::Read;

@@ -8,7 +8,13 @@ use dhat_kit::profile;
 pub fn agrees_with_json(bytes: &[u8], p: &profile::Profile) {
     // The reader skips a leading byte-order mark, as JSON readers may; serde_json does not.
     let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let v: serde_json::Value = serde_json::from_slice(json).expect("what reads is JSON");
+    // The reader parses each value on its own, so serde_json's limit of 128 nested values counts
+    // from the value there, and from the file here: a file beyond it is JSON all the same.
+    let v: serde_json::Value = match serde_json::from_slice(json) {
+        Ok(v) => v,
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => return,
+        Err(e) => panic!("what reads is JSON: {e}"),
+    };
     let text = |k: &str| v[k].as_str().map(str::to_owned);
     assert_eq!(v["dhatFileVersion"].as_u64(), Some(2));
     assert_eq!(text("mode"), Some(p.mode.clone()));
