@@ -371,9 +371,19 @@ fn piece<R: Read, T>(
     let column = s.base + s.pos as u64 - s.line_start + 1;
     let bytes = &s.buf[s.pos..s.pos + len];
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v = f(&mut de)
-        .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| piece_error(&e, t, name, line, column))?;
+    let v = f(&mut de).and_then(|v| de.end().map(|()| v)).map_err(|e| {
+        if !e.is_eof() || s.pos + len == s.end {
+            return piece_error(&e, t, name, line, column);
+        }
+        // A number or a literal cut short (`1.`, `tru`) where a delimiter stands, inside
+        // the file: the value is incomplete, not the file. Said at that delimiter (such a
+        // value holds no line break: a string, array or object ends at its closing byte).
+        ProfileError::new(
+            name,
+            "valid JSON (an incomplete value)",
+            format!("{}, line {line} column {}", t.path(), column + len as u64),
+        )
+    })?;
     s.advance(len);
     Ok(v)
 }

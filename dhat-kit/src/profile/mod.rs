@@ -618,7 +618,31 @@ mod tests {
         );
         let escaped = format!(r#"{head}t","a\nb":tru}}"#);
         let err = super::fast::read(escaped.as_bytes(), "escaped.json").unwrap_err();
-        assert_eq!(err.location(), r#""a\nb", line 2 column 100"#);
+        assert_eq!(err.location(), r#""a\nb", line 2 column 101"#);
+        // A value cut short inside the file (`1.`, `tru`) is said as incomplete, at the
+        // delimiter after it; it was said as the end of the file, a column before.
+        assert_eq!(err.expected(), "valid JSON (an incomplete value)");
+        for (value, column) in [("1.", 98), ("-", 97), ("1e+", 99), ("nul", 99)] {
+            let text = format!(r#"{head}t","bu":{value},"pps":[],"ftbl":["[root]"]}}"#);
+            let err = super::fast::read(text.as_bytes(), "cut.json").unwrap_err();
+            assert_eq!(
+                err.expected(),
+                "valid JSON (an incomplete value)",
+                "{value}"
+            );
+            assert_eq!(
+                err.location(),
+                format!("bu, line 2 column {column}"),
+                "{value}"
+            );
+        }
+        // At the end of the file, it is the file that ends.
+        let text = format!(r#"{head}t","bu":1."#);
+        let err = super::fast::read(text.as_bytes(), "end.json").unwrap_err();
+        assert!(
+            err.expected().starts_with("the rest of the JSON document"),
+            "{err}"
+        );
         // A command line of 12 MiB, beyond the first buffer (4 MiB), within the most.
         let cmd = "a".repeat(12 << 20);
         let whole = format!(r#"{head}{cmd}","pps":[],"ftbl":["[root]"]}}"#);
