@@ -45,15 +45,17 @@ const CRATES: [&str; 8] = [
 ];
 
 /// Writes a heap profile of about `target` bytes, compact (one program point a line); returns its
-/// program points.
-fn generate(path: &Path, target: u64) -> std::io::Result<u64> {
+/// program points. `build` 0 is the profile reported on; another is its `--before`: other stacks
+/// drawn from the same program, at other addresses, and a tenth of its functions named otherwise
+/// (sites found in one profile only).
+fn generate(path: &Path, target: u64, build: u64) -> std::io::Result<u64> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     out.write_all(
         b"{\"dhatFileVersion\":2,\"mode\":\"rust-heap\",\"verb\":\"Allocated\",\"bklt\":true,\
           \"bkacc\":false,\"tu\":\"\xc2\xb5s\",\"Mtu\":\"s\",\"tuth\":10,\"cmd\":\"synthetic\",\
           \"pid\":1,\"tg\":500000,\"te\":1000000,\"pps\":[\n",
     )?;
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ build);
     // 2,000 call paths of 40 frames; each stack is 1 to 3 leaf frames on a prefix of one.
     let paths: Vec<Vec<u64>> = (0..2_000)
         .map(|_| (0..40).map(|_| 1 + rng.below(FUNCTIONS)).collect())
@@ -93,10 +95,15 @@ fn generate(path: &Path, target: u64) -> std::io::Result<u64> {
     out.write_all(b"],\"ftbl\":[\"[root]\"")?;
     for i in 1..=FUNCTIONS {
         let m = i % 97;
+        let renamed = if build != 0 && i % 10 == build % 10 {
+            "_old"
+        } else {
+            ""
+        };
         write!(
             out,
-            ",\n\"0x{:x}: {}::m{m}::f{i} (src/m{m}.rs:{}:{})\"",
-            0x5500_0000_0000u64 + i * 64,
+            ",\n\"0x{:x}: {}::m{m}::f{i}{renamed} (src/m{m}.rs:{}:{})\"",
+            0x5500_0000_0000u64 + i * 64 + build * 16,
             CRATES[(i % 8) as usize],
             1 + i % 500,
             1 + i % 40
@@ -151,7 +158,7 @@ fn main() {
     let dir = std::env::temp_dir();
     let path = dir.join(format!("dhat-kit-bench-report-{}.json", std::process::id()));
     let html = path.with_extension("html");
-    let pps = generate(&path, size_mb * 1_000_000).expect("writes the synthetic profile");
+    let pps = generate(&path, size_mb * 1_000_000, 0).expect("writes the synthetic profile");
     let size = std::fs::metadata(&path).map_or(0, |m| m.len());
     println!(
         "synthetic heap profile: {:.0} MB, {pps} program points, {FUNCTIONS} frames",
@@ -179,6 +186,28 @@ fn main() {
         ),
         None => println!("headless Chromium: skipped (not found; apt-get install -y chromium)"),
     }
+    // With `--before`: the diff's tables, each figure's ranking under each grouping, on top.
+    let old = dir.join(format!("dhat-kit-bench-before-{}.json", std::process::id()));
+    generate(&old, size_mb * 1_000_000, 1).expect("writes the before profile");
+    let before = dhat_kit::profile::read(&old).expect("reads the before profile");
+    let _ = std::fs::remove_file(&old);
+    let (page, stats) = dhat_kit::measure(|| {
+        let t = Instant::now();
+        let page = dhat_kit::report::html(
+            &profile,
+            "synthetic.json",
+            Some((&before, "before.json")),
+            &Default::default(),
+        )
+        .expect("builds the report with its diff");
+        (page.len(), t.elapsed().as_secs_f64())
+    });
+    println!(
+        "dhat-kit report --before: the page {:.2} s (peak heap {:.0} MB above the profiles); the page is {:.2} MB",
+        page.1,
+        mb(stats.max_bytes),
+        mb(page.0 as u64)
+    );
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_file(&html);
 }

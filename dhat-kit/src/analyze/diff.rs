@@ -137,6 +137,39 @@ fn change(before: u64, after: u64) -> (i128, Option<f64>) {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Diff, Error> {
+    let all = TopOptions {
+        n: 0,
+        by: opts.by,
+        group_by: opts.group_by,
+        stack: 0,
+        skip: opts.skip.clone(),
+    };
+    let tb = top(before, &all).map_err(side(Side::Before))?;
+    let ta = top(after, &all).map_err(side(Side::After))?;
+    compare(before, after, tb, ta, opts.n)
+}
+
+/// What an error of the `side` profile's [`top`] is in a diff.
+pub(crate) fn side(side: Side) -> impl Fn(Error) -> Error {
+    move |e: Error| Error::Diff {
+        side,
+        source: Box::new(e),
+    }
+}
+
+/// [`diff`] of `before` and `after` from their rows: `tb` and `ta`, all rows of each, ranked by
+/// one figure under one grouping (of the same figure and grouping); `n` as in [`DiffOptions`].
+///
+/// # Errors
+///
+/// [`Error::Kinds`] if the two measure different things.
+pub(crate) fn compare(
+    before: &Profile,
+    after: &Profile,
+    tb: super::Top,
+    ta: super::Top,
+    n: usize,
+) -> Result<Diff, Error> {
     let (b, a) = (before.totals(), after.totals());
     let mut totals = Vec::new();
     let mut push = |name, x: Option<u64>, y: Option<u64>| {
@@ -157,21 +190,6 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
     push("peak blocks", b.peak_blocks, a.peak_blocks);
     push("end bytes", b.end_bytes, a.end_bytes);
     push("end blocks", b.end_blocks, a.end_blocks);
-    let all = TopOptions {
-        n: 0,
-        by: opts.by,
-        group_by: opts.group_by,
-        stack: 0,
-        skip: opts.skip.clone(),
-    };
-    let side = |side| {
-        move |e: Error| Error::Diff {
-            side,
-            source: Box::new(e),
-        }
-    };
-    let tb = top(before, &all).map_err(side(Side::Before))?;
-    let ta = top(after, &all).map_err(side(Side::After))?;
     let (mb, ma) = (Measures::of(before), Measures::of(after));
     if !mb.comparable(&ma) {
         return Err(Error::Kinds {
@@ -179,7 +197,8 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
             after: ma,
         });
     }
-    let sites = pair(opts.group_by, tb.rows, ta.rows);
+    let (by, group_by) = (tb.by, tb.group_by);
+    let sites = pair(group_by, tb.rows, ta.rows);
     let mut sites: Vec<SiteChange> = sites
         .into_iter()
         .filter(|(_, x, y)| x != y)
@@ -201,14 +220,14 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
             .then_with(|| x.site.cmp(&y.site))
     });
     let changed = sites.len();
-    if opts.n > 0 {
-        sites.truncate(opts.n);
+    if n > 0 {
+        sites.truncate(n);
     }
     let sampled = |p: &Profile| p.mode == crate::profile::SAMPLED_MODE;
     Ok(Diff {
         schema: "dhat-kit-diff/1",
-        by: opts.by,
-        group_by: opts.group_by,
+        by,
+        group_by,
         unit: after.unit_plural().to_owned(),
         estimated: sampled(before) || sampled(after),
         mixed: sampled(before) != sampled(after),
@@ -380,11 +399,18 @@ fn pair_named_apart(by_key: &mut Lone) {
                         .all(|g| crate::profile::frame::same_file(f, g))
                 })
         };
-        let partners = |x: &Site<'_>| lone.iter().filter(|y| fit(x, y)).count();
+        // The lone sites of each location: only sites of one location fit.
+        let mut at: HashMap<&str, Vec<&Site<'_>>> = HashMap::new();
+        for x in &lone {
+            at.entry(x.at).or_default().push(x);
+        }
+        let fitting = |x: &Site<'_>| -> Vec<&Site<'_>> {
+            let here = at.get(x.at).map_or(&[][..], Vec::as_slice);
+            here.iter().copied().filter(|y| fit(x, y)).collect()
+        };
         for x in lone.iter().filter(|x| x.before) {
-            let mut fitting = lone.iter().filter(|y| fit(x, y));
-            if let (Some(y), None) = (fitting.next(), fitting.next()) {
-                if partners(y) == 1 {
+            if let [y] = fitting(x)[..] {
+                if fitting(y).len() == 1 {
                     pairs.push((x.key.to_owned(), y.key.to_owned()));
                 }
             }

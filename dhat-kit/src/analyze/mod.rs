@@ -33,6 +33,8 @@ use std::fmt;
 
 use crate::profile::{Frame, Kind, Profile, ProgramPoint};
 
+#[cfg(feature = "cli")]
+pub(crate) use self::diff::{compare, side};
 pub use self::diff::{diff, Diff, DiffOptions, SiteChange, TotalChange};
 #[cfg(feature = "cli")]
 pub use self::flame::flamegraph_svg;
@@ -45,6 +47,8 @@ pub(crate) use self::summary::stable_name;
 #[cfg(feature = "sampled")]
 pub(crate) use self::summary::REMAINDER;
 pub use self::summary::{summary, Summary};
+#[cfg(feature = "cli")]
+pub(crate) use self::top::Grouped;
 pub use self::top::{top, Top, TopOptions, TopRow};
 
 /// A figure: of a program point (to rank, total or draw by), and of a whole profile or measurement

@@ -102,126 +102,181 @@ pub struct TopRow {
 /// See the [module](super) documentation.
 pub fn top(profile: &Profile, opts: &TopOptions) -> Result<Top, Error> {
     opts.by.check(profile)?;
-    // Every point of a peak profile has one file and one crate, `?`, and the heaviest region
-    // named the one row.
-    if !opts.group_by.applies_to(profile) {
-        return Err(Error::Grouping {
-            group_by: opts.group_by,
-            mode: profile.mode.clone(),
-        });
-    }
-    let mut frames = Frames::new(profile, &opts.skip);
-    #[derive(Default)]
-    struct Group {
-        figures: Figures,
-        value: u64,
-        points: usize,
-        /// The largest point: (value, index, informative position).
-        heaviest: Option<(u64, usize, usize)>,
-    }
-    // First by informative frame-table entry (cheap integer keys), then by label. A peak
-    // profile's points go by region path under `--group-by site`: `region put/parse` and
-    // `region get/parse` are two sites, as `regions()` lists them, not one `region parse`.
-    let mut by_frame: HashMap<u32, Group> = HashMap::new();
-    let mut by_path: HashMap<String, Group> = HashMap::new();
-    let mut total = 0u64;
-    for (i, pp) in profile.pps.iter().enumerate() {
-        let pos = frames.informative(pp);
-        let key = pp.fs.get(pos).copied().unwrap_or(0);
-        let v = opts.by.of(pp);
-        total = total.saturating_add(v);
-        let path = (opts.group_by == GroupBy::Site)
-            .then(|| region_path(profile, pp))
-            .flatten();
-        let g = match path {
-            Some(path) => by_path.entry(path).or_default(),
-            None => by_frame.entry(key).or_default(),
-        };
-        g.figures.add(pp);
-        g.value = g.value.saturating_add(v);
-        g.points += 1;
-        if g.heaviest.is_none_or(|(hv, _, _)| v > hv) {
-            g.heaviest = Some((v, i, pos));
+    Grouped::new(profile, opts.group_by, &opts.skip)?.top(opts.by, opts.n, opts.stack)
+}
+
+/// A profile's program points grouped into rows under one grouping: the part of [`top`] that is
+/// the same whatever figure ranks the rows (each point's most informative frame, each row's
+/// label and figures), done once for a caller that ranks by several figures (the HTML report,
+/// its diff).
+pub(crate) struct Grouped<'p> {
+    profile: &'p Profile,
+    frames: Frames<'p>,
+    group_by: GroupBy,
+    /// Each row: its label, figures and how many points it gathers.
+    rows: Vec<(String, Figures, usize)>,
+    /// Each program point's row (an index into `rows`) and the position in its `fs` of its most
+    /// informative frame.
+    points: Vec<(usize, usize)>,
+}
+
+impl<'p> Grouped<'p> {
+    /// Groups the points of `profile`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Grouping`] if its points cannot be grouped so (a dhat-kit peak profile's regions
+    /// by file or crate).
+    pub(crate) fn new(
+        profile: &'p Profile,
+        group_by: GroupBy,
+        skip: &'p Skip,
+    ) -> Result<Self, Error> {
+        // Every point of a peak profile has one file and one crate, `?`, and the heaviest region
+        // named the one row.
+        if !group_by.applies_to(profile) {
+            return Err(Error::Grouping {
+                group_by,
+                mode: profile.mode.clone(),
+            });
         }
-    }
-    let mut by_label: HashMap<String, Group> = by_path;
-    for (frame, g) in by_frame {
-        let label = frames.label(frame, opts.group_by);
-        match by_label.get_mut(&label) {
-            None => {
-                by_label.insert(label, g);
-            }
-            Some(acc) => {
-                acc.figures.total_bytes += g.figures.total_bytes;
-                acc.figures.total_blocks += g.figures.total_blocks;
-                acc.figures.peak_bytes += g.figures.peak_bytes;
-                acc.figures.peak_blocks += g.figures.peak_blocks;
-                acc.figures.end_bytes += g.figures.end_bytes;
-                acc.figures.end_blocks += g.figures.end_blocks;
-                acc.value = acc.value.saturating_add(g.value);
-                acc.points += g.points;
-                if let (Some(h), Some(a)) = (g.heaviest, acc.heaviest) {
-                    if h.0 > a.0 {
-                        acc.heaviest = Some(h);
+        let mut frames = Frames::new(profile, skip);
+        // First by informative frame-table entry (cheap integer keys), then by label. A peak
+        // profile's points go by region path under `--group-by site`: `region put/parse` and
+        // `region get/parse` are two sites, as `regions()` lists them, not one `region parse`.
+        let mut by_frame: HashMap<u32, usize> = HashMap::new();
+        let mut by_label: HashMap<String, usize> = HashMap::new();
+        let mut rows: Vec<(String, Figures, usize)> = Vec::new();
+        let mut points = Vec::with_capacity(profile.pps.len());
+        for pp in &profile.pps {
+            let pos = frames.informative(pp);
+            let path = (group_by == GroupBy::Site)
+                .then(|| region_path(profile, pp))
+                .flatten();
+            let mut row_of = |label: String| {
+                *by_label.entry(label).or_insert_with_key(|label| {
+                    rows.push((label.clone(), Figures::default(), 0));
+                    rows.len() - 1
+                })
+            };
+            let row = match path {
+                Some(path) => row_of(path),
+                None => {
+                    let key = pp.fs.get(pos).copied().unwrap_or(0);
+                    match by_frame.get(&key) {
+                        Some(&row) => row,
+                        None => {
+                            let row = row_of(frames.label(key, group_by));
+                            by_frame.insert(key, row);
+                            row
+                        }
                     }
                 }
+            };
+            rows[row].1.add(pp);
+            rows[row].2 += 1;
+            points.push((row, pos));
+        }
+        Ok(Grouped {
+            profile,
+            frames,
+            group_by,
+            rows,
+            points,
+        })
+    }
+
+    /// The profile grouped.
+    #[cfg(feature = "cli")]
+    pub(crate) fn profile(&self) -> &'p Profile {
+        self.profile
+    }
+
+    /// The rows ranked by `by`: the `n` largest (all for 0), each with at most `stack` frames of
+    /// its call stack, as [`top`] gives them. A row's frame and stack are those of its largest
+    /// point by `by`, the first of them in the profile's order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error`] if the profile does not have the figure.
+    pub(crate) fn top(&self, by: Metric, n: usize, stack: usize) -> Result<Top, Error> {
+        let profile = self.profile;
+        by.check(profile)?;
+        // Per row: its ranked figure and its largest point, (value, index).
+        let mut ranked: Vec<(u64, Option<(u64, usize)>)> = vec![(0, None); self.rows.len()];
+        let mut total = 0u64;
+        for (i, (pp, &(row, _))) in profile.pps.iter().zip(&self.points).enumerate() {
+            let v = by.of(pp);
+            total = total.saturating_add(v);
+            let r = &mut ranked[row];
+            r.0 = r.0.saturating_add(v);
+            if r.1.is_none_or(|(hv, _)| v > hv) {
+                r.1 = Some((v, i));
             }
         }
-    }
-    let groups = by_label.len();
-    let mut rows: Vec<(String, Group)> =
-        by_label.into_iter().filter(|(_, g)| g.value > 0).collect();
-    let zero = groups - rows.len();
-    rows.sort_by(|a, b| b.1.value.cmp(&a.1.value).then_with(|| a.0.cmp(&b.0)));
-    if opts.n > 0 {
-        rows.truncate(opts.n);
-    }
-    let rows = rows
-        .into_iter()
-        .enumerate()
-        .map(|(rank, (site, g))| {
-            let (frame, stack, unsymbolised) = match g.heaviest {
-                Some((_, i, pos)) => {
-                    let fs = &profile.pps[i].fs;
-                    let unsymbolised = fs
-                        .get(pos)
-                        .is_some_and(|&f| frames.frame(f).is_unsymbolised());
-                    let frame = fs.get(pos).map(|&f| frames.frame(f).to_string());
-                    let stack = fs
-                        .iter()
-                        .skip(pos)
-                        .take(opts.stack)
-                        .map(|&f| frames.frame(f).to_string())
-                        .collect();
-                    (frame.unwrap_or_default(), stack, unsymbolised)
+        let groups = self.rows.len();
+        let mut order: Vec<usize> = (0..groups).filter(|&r| ranked[r].0 > 0).collect();
+        let zero = groups - order.len();
+        order.sort_by(|&a, &b| {
+            ranked[b]
+                .0
+                .cmp(&ranked[a].0)
+                .then_with(|| self.rows[a].0.cmp(&self.rows[b].0))
+        });
+        if n > 0 {
+            order.truncate(n);
+        }
+        let frames = &self.frames;
+        let rows = order
+            .into_iter()
+            .enumerate()
+            .map(|(rank, r)| {
+                let (label, figures, points) = &self.rows[r];
+                let (value, heaviest) = ranked[r];
+                let (frame, stack, unsymbolised) = match heaviest {
+                    Some((_, i)) => {
+                        let pos = self.points[i].1;
+                        let fs = &profile.pps[i].fs;
+                        let unsymbolised = fs
+                            .get(pos)
+                            .is_some_and(|&f| frames.frame(f).is_unsymbolised());
+                        let frame = fs.get(pos).map(|&f| frames.frame(f).to_string());
+                        let stack = fs
+                            .iter()
+                            .skip(pos)
+                            .take(stack)
+                            .map(|&f| frames.frame(f).to_string())
+                            .collect();
+                        (frame.unwrap_or_default(), stack, unsymbolised)
+                    }
+                    None => (String::new(), Vec::new(), false),
+                };
+                TopRow {
+                    rank: rank + 1,
+                    site: label.clone(),
+                    value,
+                    share: percent(value, total),
+                    figures: *figures,
+                    points: *points,
+                    frame,
+                    stack,
+                    unsymbolised,
                 }
-                None => (String::new(), Vec::new(), false),
-            };
-            TopRow {
-                rank: rank + 1,
-                site,
-                value: g.value,
-                share: percent(g.value, total),
-                figures: g.figures,
-                points: g.points,
-                frame,
-                stack,
-                unsymbolised,
-            }
+            })
+            .collect();
+        Ok(Top {
+            schema: "dhat-kit-top/1",
+            by,
+            group_by: self.group_by,
+            unit: profile.unit_plural().to_owned(),
+            estimated: profile.mode == crate::profile::SAMPLED_MODE,
+            total,
+            rows,
+            groups,
+            zero,
+            lifetimes: profile.bklt,
         })
-        .collect();
-    Ok(Top {
-        schema: "dhat-kit-top/1",
-        by: opts.by,
-        group_by: opts.group_by,
-        unit: profile.unit_plural().to_owned(),
-        estimated: profile.mode == crate::profile::SAMPLED_MODE,
-        total,
-        rows,
-        groups,
-        zero,
-        lifetimes: profile.bklt,
-    })
+    }
 }
 
 /// The region path of a dhat-kit peak profile's point, `region server/put/parse`, from its
@@ -733,5 +788,57 @@ mod tests {
                 (s("dup_key"), 4),
             ]
         );
+    }
+
+    /// Two frame-table entries of one label (one line, two addresses: two inlined copies) whose
+    /// points are equally large, each with its own caller.
+    fn one_label_twice(tb: u64) -> Profile {
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+          "pps":[{{"tb":{tb},"tbk":1,"tl":0,"mb":1,"mbk":1,"gb":{tb},"gbk":1,"eb":0,"ebk":0,"fs":[1,3]}},
+                 {{"tb":{tb},"tbk":1,"tl":0,"mb":1,"mbk":1,"gb":{tb},"gbk":1,"eb":0,"ebk":0,"fs":[2,4]}}],
+          "ftbl":["[root]","0x1: app::f (src/f.rs:1:1)","0x2: app::f (src/f.rs:1:1)",
+            "0x3: app::a (src/a.rs:1:1)","0x4: app::b (src/b.rs:1:1)"]}}"#
+        );
+        crate::profile::from_slice(json.as_bytes(), "t.json").unwrap()
+    }
+
+    /// A row's figures saturate where the points of its label do not fit a `u64`, as its ranked
+    /// figure and each point's own do; adding the figures of two frame-table entries of one
+    /// label overflowed (a panic in a debug build, a wrapped figure in a release one). The reader
+    /// refuses such sums; a profile built in code has them.
+    #[test]
+    fn a_rows_figures_saturate_however_its_points_are_found() {
+        let mut p = one_label_twice(1);
+        for pp in &mut p.pps {
+            (pp.tb, pp.gb) = (u64::MAX, u64::MAX);
+        }
+        let t = top(&p, &TopOptions::default()).unwrap();
+        assert_eq!(t.rows.len(), 1);
+        let r = &t.rows[0];
+        assert_eq!((r.value, r.points), (u64::MAX, 2));
+        assert_eq!(r.figures.total_bytes, u64::MAX);
+        assert_eq!(r.figures.peak_bytes, u64::MAX);
+        assert_eq!(r.figures.total_blocks, 2);
+    }
+
+    /// A row's frame and stack are its largest point's, the first of them in the profile where
+    /// two are as large: the same on every run. They were those of whichever frame-table entry of
+    /// the label a hash map listed first.
+    #[test]
+    fn a_rows_stack_is_its_first_largest_points_on_every_run() {
+        let p = one_label_twice(8);
+        let opts = TopOptions {
+            stack: 2,
+            ..TopOptions::default()
+        };
+        for _ in 0..64 {
+            let t = top(&p, &opts).unwrap();
+            assert_eq!(
+                t.rows[0].stack,
+                ["app::f (src/f.rs:1)", "app::a (src/a.rs:1)"]
+            );
+        }
     }
 }

@@ -33,7 +33,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::analyze::{self, DiffOptions, Error, Figures, GroupBy, Metric, TopOptions};
+use crate::analyze::{self, Error, Figures, GroupBy, Grouped, Metric, Side};
 use crate::profile::{Profile, PEAK_MODE};
 
 const TEMPLATE: &str = include_str!("report.html");
@@ -270,28 +270,18 @@ fn figure(f: &Figures, m: Metric) -> u64 {
 
 /// The rows of one grouping: the `cap` largest by each figure (all when `cap` is 0), merged.
 fn table(
-    profile: &Profile,
-    group_by: GroupBy,
+    grouped: &Grouped<'_>,
     opts: &ReportOptions,
     frames: &mut Interner,
 ) -> Result<Table, Error> {
     let mut rows: Vec<Row> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut groups = 0;
-    let all = metrics(profile);
+    let all = metrics(grouped.profile());
     // With no cap, one ranking holds every row.
     let by = if opts.rows == 0 { &all[..1] } else { &all[..] };
     for &m in by {
-        let top = analyze::top(
-            profile,
-            &TopOptions {
-                n: opts.rows,
-                by: m,
-                group_by,
-                stack: opts.stack,
-                skip: opts.skip.clone(),
-            },
-        )?;
+        let top = grouped.top(m, opts.rows, opts.stack)?;
         groups = top.groups;
         let complete = top.rows.len() == top.groups;
         for r in top.rows {
@@ -322,9 +312,8 @@ fn table(
 /// change in a row is not in that figure's diff: it is read from the after profile's row of that
 /// label (0 where it has none: the row is gone, so it was 0 before too).
 fn diff_table(
-    before: &Profile,
-    after: &Profile,
-    group_by: GroupBy,
+    before: &Grouped<'_>,
+    after: &Grouped<'_>,
     metrics: &[Metric],
     opts: &ReportOptions,
 ) -> Result<(analyze::Diff, DiffTable), Error> {
@@ -334,16 +323,10 @@ fn diff_table(
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut first = None;
     for (k, &m) in metrics.iter().enumerate() {
-        let mut d = analyze::diff(
-            before,
-            after,
-            &DiffOptions {
-                n: 0,
-                by: m,
-                group_by,
-                skip: opts.skip.clone(),
-            },
-        )?;
+        // `analyze::diff` of every row (`n: 0`) by `m`, from rows grouped once for every figure.
+        let tb = before.top(m, 0, 0).map_err(analyze::side(Side::Before))?;
+        let ta = after.top(m, 0, 0).map_err(analyze::side(Side::After))?;
+        let mut d = analyze::compare(before.profile(), after.profile(), tb, ta, 0)?;
         for (rank, s) in std::mem::take(&mut d.sites).into_iter().enumerate() {
             let i = *index.entry(s.site.clone()).or_insert_with(|| {
                 rows.push((s.site, vec![None; metrics.len()], false));
@@ -358,16 +341,7 @@ fn diff_table(
     rows.retain(|r| r.2);
     let mut unchanged = None;
     if rows.iter().any(|r| r.1.contains(&None)) {
-        unchanged = Some(analyze::top(
-            after,
-            &TopOptions {
-                n: 0,
-                by: Metric::TotalBytes,
-                group_by,
-                stack: 0,
-                skip: opts.skip.clone(),
-            },
-        )?);
+        unchanged = Some(after.top(Metric::TotalBytes, 0, 0)?);
     }
     let of: HashMap<&str, &Figures> = unchanged
         .iter()
@@ -553,36 +527,36 @@ pub fn html(
         .into_iter()
         .filter(|(_, g)| g.applies_to(profile) && before.is_none_or(|(b, _)| g.applies_to(b)))
         .collect();
+    // The figures both profiles have.
+    let compared = before.map(|(b, _)| if b.bklt { metrics(profile) } else { metrics(b) });
     let mut groups = HashMap::new();
+    let mut diffs = HashMap::new();
+    let mut first = None;
+    // Each grouping's rows, grouped once (for each profile) for every figure the table and the
+    // diff rank by; one grouping at a time, so that one grouping's are held at once.
     for &(key, g) in &groupings {
-        groups.insert(key, table(profile, g, opts, &mut frames)?);
-    }
-    let diff = match before {
-        None => None,
-        Some((b, bname)) => {
-            // The figures both profiles have.
-            let metrics = if b.bklt { metrics(profile) } else { metrics(b) };
-            let mut tables = HashMap::new();
-            let mut first = None;
-            for &(key, g) in &groupings {
-                let (d, t) = diff_table(b, profile, g, &metrics, opts)?;
-                tables.insert(key, t);
-                first.get_or_insert(d);
-            }
-            // Never panics: `GroupBy::Site` applies to every profile, so `groupings` is never
-            // empty, and each of its diffs either sets `first` or returns its error above.
-            let d = first.expect("site and function group every profile");
-            Some(DiffData {
-                before: bname.to_owned(),
-                by: d.by,
-                estimated: d.estimated,
-                mixed: d.mixed,
-                totals: d.totals,
-                keys: metrics.iter().map(|m| m.key()).collect(),
-                cap: opts.diff_rows,
-                groups: tables,
-            })
+        let after = Grouped::new(profile, g, &opts.skip)?;
+        groups.insert(key, table(&after, opts, &mut frames)?);
+        if let (Some((b, _)), Some(metrics)) = (before, &compared) {
+            let (d, t) = diff_table(&Grouped::new(b, g, &opts.skip)?, &after, metrics, opts)?;
+            diffs.insert(key, t);
+            first.get_or_insert(d);
         }
+    }
+    let diff = match (before, compared, first) {
+        (Some((_, bname)), Some(metrics), Some(d)) => Some(DiffData {
+            before: bname.to_owned(),
+            by: d.by,
+            estimated: d.estimated,
+            mixed: d.mixed,
+            totals: d.totals,
+            keys: metrics.iter().map(|m| m.key()).collect(),
+            cap: opts.diff_rows,
+            groups: diffs,
+        }),
+        // `GroupBy::Site` applies to every profile, so `groupings` is never empty, and each of
+        // its diffs either set `first` or returned its error above.
+        _ => None,
     };
     let mut svg = Vec::new();
     let title = analyze::flame_title(name, &format!("total {unit}"), profile);
