@@ -10,13 +10,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// this process and this write (so that writers in other threads and processes never share one),
 /// synced, then renamed over `path`. A reader sees the old file or the new one, never half of one.
 /// The temporary file is removed if anything fails. A `path` that exists and is not a regular
-/// file (`/dev/null`, `/dev/stdout`, a named pipe) is written in place: a rename would replace
-/// the device with a file. A symbolic link is followed (the file it names is replaced, the link
-/// stays), and a file replaced keeps its permissions.
+/// file (`/dev/null`, a terminal, a named pipe) is written in place: a rename would replace
+/// the device with a file. This process's standard output or error by name (`/dev/stdout`,
+/// `/dev/fd/2`, `/proc/self/fd/1`) is written through its descriptor, whatever it is open on:
+/// after what was written there before, as a shell's `>>` or `(echo header; ...) > log` expects.
+/// A symbolic link is followed (the file it names is replaced, the link stays), and a file
+/// replaced keeps its permissions.
 ///
 /// # Errors
 ///
-/// The I/O error of creating, writing, syncing or renaming the file.
+/// The I/O error of creating, writing, syncing or renaming the file. Another descriptor of this
+/// process by name (`/dev/fd/3`) open on a regular file is refused
+/// ([`InvalidInput`](std::io::ErrorKind::InvalidInput)): it can be written through only as that
+/// descriptor, and replacing the file it names would lose what was written to it.
 ///
 /// # Examples
 ///
@@ -37,6 +43,42 @@ pub(crate) fn write_with<E: From<std::io::Error>>(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> Result<(), E>,
 ) -> Result<(), E> {
+    // Standard output or error by name (`/dev/stdout`, `/dev/fd/2`, `/proc/self/fd/1`): written
+    // through the descriptor itself, where the shell's redirection put it (`>> log` appends,
+    // `(echo header; dhat-kit .. -o /dev/stdout) > log` writes after the header). Replacing the
+    // file it names, or opening that file again, would lose what the shell wrote there.
+    #[cfg(unix)]
+    if let Some(fd) = own_descriptor(path) {
+        use std::os::fd::AsFd;
+        let fd = match fd.to_str() {
+            Some("1") => {
+                std::io::stdout().flush()?;
+                Some(std::io::stdout().as_fd().try_clone_to_owned()?)
+            }
+            Some("2") => Some(std::io::stderr().as_fd().try_clone_to_owned()?),
+            // Another descriptor open on a file: refused, for the same reason.
+            _ if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is descriptor {} of this process, open on a file, which would be \
+                         replaced: write to standard output (-o -) and redirect it instead",
+                        path.display(),
+                        fd.to_string_lossy()
+                    ),
+                )
+                .into());
+            }
+            // A pipe or a terminal: opened as any device is, below.
+            _ => None,
+        };
+        if let Some(fd) = fd {
+            let mut out = BufWriter::with_capacity(1 << 16, File::from(fd));
+            fill(&mut out)?;
+            out.flush()?;
+            return Ok(());
+        }
+    }
     // A device or pipe, however reached: `/dev/stdout` names `/proc/self/fd/1`, whose link to a
     // pipe (`pipe:[1234]`) is no path to follow, but which opens.
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
@@ -127,6 +169,36 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
     path.with_file_name(name)
+}
+
+/// The descriptor (its number, as named) where `path` names one of this process's: its entry in
+/// `/dev/fd` or `/proc/PID/fd` (of this process, by `self`, its id or one of its threads), or a
+/// chain of links ending there (`/dev/stdout`, `/dev/stderr`).
+#[cfg(unix)]
+fn own_descriptor(path: &Path) -> Option<std::ffi::OsString> {
+    let pid = std::process::id().to_string();
+    // Whether `dir` (whose links are resolved) is this process's directory of descriptors.
+    let own = |dir: &Path| {
+        let parts: Vec<_> = dir.iter().filter_map(|c| c.to_str()).collect();
+        match parts[..] {
+            ["/", "dev", "fd"] => true,
+            ["/", "proc", p, "fd"] | ["/", "proc", p, "task", _, "fd"] => p == pid,
+            _ => false,
+        }
+    };
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        let name = at.file_name()?.to_owned();
+        let dir = match at.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.canonicalize().ok()?,
+            _ => std::env::current_dir().ok()?,
+        };
+        if own(&dir) {
+            return Some(name);
+        }
+        at = dir.join(std::fs::read_link(dir.join(name)).ok()?);
+    }
+    None
 }
 
 /// The file a chain of symbolic links at `path` ends at (a link's relative target is read from

@@ -1039,6 +1039,104 @@ fn an_output_to_a_device_leaves_the_device_in_place() {
     }
 }
 
+/// `-o /dev/stdout` (or `/dev/fd/1`, `/proc/self/fd/1`, `/dev/stderr`) where the shell opened
+/// standard output on a file is written through that descriptor: after what the shell wrote
+/// there, before what it writes next, at the end under `>>`. The file the descriptor names was
+/// replaced: what the shell had written was lost, and what it wrote next went to the old file,
+/// unlinked. Another descriptor open on a file cannot be written through, and is refused, the
+/// file kept.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_named_by_a_standard_streams_descriptor_is_written_through_it() {
+    use std::io::Write;
+    let dir = TempDir::new("cli_commands", "dev-stdout");
+    let file = path("valgrind-heap.json");
+    let folded = ok(&["convert", &file, "--to", "folded", "-o", "-"]);
+    assert!(folded.lines().count() > 1, "{folded}");
+    let log = dir.join("log.txt");
+    for name in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "/dev/stderr"] {
+        for append in [false, true] {
+            // `> log` (an offset shared with the shell) and `>> log`.
+            std::fs::write(&log, "before\n").unwrap();
+            let mut shell = std::fs::OpenOptions::new()
+                .write(true)
+                .append(append)
+                .open(&log)
+                .unwrap();
+            shell.write_all(b"header\n").unwrap();
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_dhat-kit"));
+            cmd.args(["convert", &file, "--to", "folded", "-o", name]);
+            let stream = shell.try_clone().unwrap();
+            let out = if name == "/dev/stderr" {
+                cmd.stderr(stream).output().unwrap()
+            } else {
+                cmd.stdout(stream).output().unwrap()
+            };
+            assert!(out.status.success(), "{name}: {out:?}");
+            shell.write_all(b"footer\n").unwrap();
+            let written = std::fs::read_to_string(&log).unwrap();
+            // Under `>`, the shell's write of "header" went over the start of "before".
+            let start = if append {
+                "before\nheader\n"
+            } else {
+                "header\n"
+            };
+            assert!(
+                written.starts_with(start) && written.ends_with("footer\n"),
+                "{name}, append {append}: {written}"
+            );
+            assert!(
+                written.contains(&folded),
+                "{name}, append {append}: {written}"
+            );
+        }
+    }
+    std::fs::write(&log, "kept\n").unwrap();
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            "exec 3>>\"$1\"; exec \"$2\" convert \"$3\" --to folded -o /dev/fd/3",
+        ])
+        .arg("bash")
+        .arg(&log)
+        .arg(env!("CARGO_BIN_EXE_dhat-kit"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("/dev/fd/3: ") && stderr.contains("descriptor 3 of this process"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "kept\n");
+}
+
+/// A pipe whose reader left before the output was written (`-o /dev/stdout | head -c 1`) ends the
+/// command quietly, as under `-o -`; it said "expected a writable file (Broken pipe)" and exited 2.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_reader_that_leaves_early_ends_the_output_quietly() {
+    let file = path("valgrind-heap.json");
+    for output in ["-", "/dev/stdout"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .args(["report", &file, "-o", output])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader leaves before anything is read.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{output}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stderr.is_empty(), "{output}: {out:?}");
+    }
+}
+
 /// An output that is an input profile (`-o` naming it, by another path or a hard link too) is
 /// refused before anything is written: the profile is left as it was.
 #[test]

@@ -833,13 +833,15 @@ fn write_output(output: &Path, bytes: &[u8]) -> Result<bool, Failure> {
             _ => Ok(false),
         };
     }
-    dhat_kit::write_atomically(output, bytes).map_err(|e| {
-        Failure::BadInput(format!(
+    match dhat_kit::write_atomically(output, bytes) {
+        // A pipe whose reader left (`-o /dev/stdout | head`): as for `-o -`, nothing to say.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(Failure::BadInput(format!(
             "dhat-kit: {}: expected a writable file ({e}), at open",
             output.display()
-        ))
-    })?;
-    Ok(true)
+        ))),
+        Ok(()) => Ok(true),
+    }
 }
 
 /// Refuses an output that is one of the input profiles (`-o` naming it, by a typo in a script):
