@@ -204,7 +204,7 @@ fn own_descriptor(path: &Path) -> Option<std::ffi::OsString> {
 /// The file a chain of symbolic links at `path` ends at (a link's relative target is read from
 /// the link's directory), whether or not it exists; `None` when `path` is not a link. A loop stops
 /// after 40 links, where the system would, and the write then fails on the link.
-fn follow_links(path: &Path) -> Option<PathBuf> {
+pub(crate) fn follow_links(path: &Path) -> Option<PathBuf> {
     let mut at = path.to_path_buf();
     for _ in 0..40 {
         if !std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {

@@ -978,30 +978,36 @@ impl Baseline {
             }
             std::fs::create_dir_all(dir).map_err(cannot)?;
         }
-        let lock_path = crate::atomic_file::with_suffix(path, ".lock");
+        // Beside the file written: a baseline reached through a symbolic link (crates sharing
+        // one file) and by its own path is locked by one lock.
+        let target = crate::atomic_file::follow_links(path);
+        let lock_path = crate::atomic_file::with_suffix(target.as_deref().unwrap_or(path), ".lock");
         let lock = lock(path, &lock_path)?;
-        let mut baseline = match Baseline::load(path)? {
-            Some(mut proposal) => {
-                if let Some(from) = start_from {
-                    if let Some(base) = Baseline::load(from)? {
-                        proposal.take_later(base);
+        let updated = (|| {
+            let mut baseline = match Baseline::load(path)? {
+                Some(mut proposal) => {
+                    if let Some(from) = start_from {
+                        if let Some(base) = Baseline::load(from)? {
+                            proposal.take_later(base);
+                        }
                     }
+                    proposal
                 }
-                proposal
-            }
-            None => match start_from {
-                Some(from) => Baseline::load(from)?.unwrap_or_default(),
-                None => Baseline::new(),
-            },
-        };
-        let r = change(&mut baseline);
-        let written = baseline.write(path);
-        // No stray file beside the baseline: the lock file goes while still locked (a writer that
-        // was waiting on it then sees it gone and takes a new one; see `lock`).
+                None => match start_from {
+                    Some(from) => Baseline::load(from)?.unwrap_or_default(),
+                    None => Baseline::new(),
+                },
+            };
+            let r = change(&mut baseline);
+            baseline.write(path).map(|()| r)
+        })();
+        // No stray file beside the baseline, whether or not it could be read and written: the
+        // lock file goes while still locked (a writer that was waiting on it then sees it gone
+        // and takes a new one; see `lock`).
         #[cfg(unix)]
         let _ = std::fs::remove_file(&lock_path);
         drop(lock); // unlocks
-        written.map(|()| r)
+        updated
     }
 }
 
@@ -1097,6 +1103,49 @@ mod tests {
 
     fn parse(text: &str) -> Result<Baseline, BaselineError> {
         Baseline::from_slice(text.as_bytes(), Path::new("b.json"))
+    }
+
+    /// A baseline reached through a symbolic link is locked beside the file it names, as when
+    /// reached by that file's own path: two writers, one through each, each lost the other's
+    /// entries (each took its own lock, both replaced one file).
+    #[cfg(unix)]
+    #[test]
+    fn a_baseline_through_a_link_is_locked_beside_the_file_it_names() {
+        let dir = crate::atomic_file::fresh_dir("baseline-link-lock");
+        std::fs::create_dir(dir.join("real")).unwrap();
+        let real = dir.join("real").join("mb.json");
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink("real/mb.json", &link).unwrap();
+        Baseline::update(&link, None, |_| {
+            assert!(real.with_file_name("mb.json.lock").exists());
+            assert!(!dir.join("link.json.lock").exists());
+        })
+        .unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(!real.with_file_name("mb.json.lock").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A baseline (or the baseline a proposal starts from) that cannot be read leaves no lock file
+    /// beside it: the lock file was removed only after a write.
+    #[cfg(unix)]
+    #[test]
+    fn a_baseline_that_cannot_be_read_leaves_no_lock_file() {
+        let dir = crate::atomic_file::fresh_dir("baseline-bad-lock");
+        let (path, new) = (dir.join("b.json"), dir.join("b.json.new"));
+        std::fs::write(&path, r#"{"dhat_kit_baseline":1,"entr"#).unwrap();
+        assert!(Baseline::update(&path, None, |_| ()).is_err());
+        assert!(!dir.join("b.json.lock").exists());
+        assert!(Baseline::update(&new, Some(&path), |_| ()).is_err());
+        assert!(!dir.join("b.json.new.lock").exists());
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            r#"{"dhat_kit_baseline":1,"entr"#
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// A file where the baseline's directory should be is said to be one: making the directory
