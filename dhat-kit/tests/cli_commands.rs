@@ -1191,6 +1191,41 @@ fn an_output_that_is_an_input_profile_is_refused_and_the_profile_kept() {
         );
         assert_eq!(std::fs::read(&profile).unwrap(), original, "{args:?}");
     }
+    // A report's other inputs, each named as what it is: its skip file was overwritten, its
+    // budget file called the profile.
+    let skip = dir.join("skip.txt");
+    std::fs::write(&skip, "my_alloc*\n").unwrap();
+    let budget = dir.join("b.toml");
+    std::fs::write(
+        &budget,
+        "[[component]]\nname = \"all\"\nmatch = { function = \"*\" }\nmax = \"100%\"\n",
+    )
+    .unwrap();
+    for (flag, file, what) in [
+        ("--skip-file", &skip, "the skip file"),
+        ("--budget", &budget, "the budget file"),
+    ] {
+        let before = std::fs::read(file).unwrap();
+        let args = [
+            "report".as_ref(),
+            p,
+            flag.as_ref(),
+            file.as_os_str(),
+            "-o".as_ref(),
+            file.as_os_str(),
+        ];
+        let out = dhat_kit(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "expected an output other than {what} {}",
+                file.display()
+            )),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(std::fs::read(file).unwrap(), before, "{args:?}");
+    }
     // Another file is written as asked.
     let svg = dir.join("p.svg");
     ok(&["flamegraph".as_ref(), p, "-o".as_ref(), svg.as_os_str()]);

@@ -462,7 +462,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let p = load(&file)?;
             let name = file_name(&file);
             let output = output.unwrap_or_else(|| named_after(&file, "svg"));
-            not_an_input(&output, &[&file])?;
+            not_an_input(&output, &[(&file, "the profile")])?;
             let title = title.unwrap_or_else(|| analyze::flame_title(&name, &by.to_string(), &p));
             let mut svg = Vec::new();
             analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
@@ -481,9 +481,10 @@ fn run(command: Command) -> Result<(), Failure> {
             budget,
             strict,
         } => {
-            let mut inputs = vec![file.as_path()];
-            inputs.extend(budget.as_deref());
-            inputs.extend(before.as_deref());
+            let mut inputs = vec![(file.as_path(), "the profile")];
+            inputs.extend(budget.as_deref().map(|b| (b, "the budget file")));
+            inputs.extend(before.as_deref().map(|b| (b, "the profile")));
+            inputs.extend(skip_file.iter().map(|f| (f.as_path(), "the skip file")));
             not_an_input(&output, &inputs)?;
             let patterns = skip;
             let skip = skip_list(&patterns, &skip_file)?;
@@ -550,7 +551,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let output = output.unwrap_or_else(|| named_after(&file, to.extension()));
             // `-o -` is standard output, which no input can be.
             if output.as_os_str() != "-" {
-                not_an_input(&output, &[&file])?;
+                not_an_input(&output, &[(&file, "the profile")])?;
             }
             let written = if output.as_os_str() == "-" {
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -844,10 +845,11 @@ fn write_output(output: &Path, bytes: &[u8]) -> Result<bool, Failure> {
     }
 }
 
-/// Refuses an output that is one of the input profiles (`-o` naming it, by a typo in a script):
-/// writing it would replace the profile, a baseline's `--before` perhaps, before anything could
-/// tell. The same file by another path or a hard link is the same file.
-fn not_an_input(output: &Path, inputs: &[&Path]) -> Result<(), Failure> {
+/// Refuses an output that is one of the inputs (`-o` naming it, by a typo in a script), each named
+/// with what it is (`the profile`, `the budget file`): writing it would replace the profile, a
+/// baseline's `--before` perhaps, before anything could tell. The same file by another path or a
+/// hard link is the same file.
+fn not_an_input(output: &Path, inputs: &[(&Path, &str)]) -> Result<(), Failure> {
     // `-o -` is standard output, which no input can be.
     if output.as_os_str() == "-" {
         return Ok(());
@@ -872,9 +874,9 @@ fn not_an_input(output: &Path, inputs: &[&Path]) -> Result<(), Failure> {
                 }
             })
     };
-    match inputs.iter().find(|i| same(i)) {
-        Some(input) => Err(Failure::BadInput(format!(
-            "dhat-kit: {}: expected an output other than the profile {} (it would be overwritten); \
+    match inputs.iter().find(|(i, _)| same(i)) {
+        Some((input, what)) => Err(Failure::BadInput(format!(
+            "dhat-kit: {}: expected an output other than {what} {} (it would be overwritten); \
              name another file with -o",
             output.display(),
             input.display()
