@@ -778,7 +778,21 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     };
     vec![
         ("empty.json", Vec::new(), "top level"),
-        ("whitespace.json", b"  \n\n ".to_vec(), "line 3"),
+        (
+            "whitespace.json",
+            b"  \n\n ".to_vec(),
+            "found only white space, at top level, line 3",
+        ),
+        (
+            "utf16.json",
+            b"\xff\xfe{\x00\"\x00".to_vec(),
+            "found UTF-16 text (its byte-order mark)",
+        ),
+        (
+            "utf16be.json",
+            b"\xfe\xff\x00{\x00\"".to_vec(),
+            "found UTF-16 text (its byte-order mark)",
+        ),
         (
             "not-json.json",
             b"Total: 17,170 bytes in 115 blocks\n".to_vec(),

@@ -459,8 +459,26 @@ fn read_tracked<R: Read>(
             "top level, line 1 column 1",
         ));
     }
+    // A profile saved as UTF-16 (by an editor, or PowerShell's `>`): said to be one.
+    let head = &s.buf[s.pos..s.end];
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return Err(ProfileError::new(
+            name,
+            "a DHAT JSON profile in UTF-8, found UTF-16 text (its byte-order mark): convert it \
+             first (iconv -f UTF-16 -t UTF-8 FILE)",
+            "top level, line 1 column 1",
+        ));
+    }
     match scan!(s.peek()) {
         Some(b'{') => s.advance(1),
+        // A file of white space alone is as empty as an empty one.
+        None if s.base + s.pos as u64 > 0 => {
+            return Err(ProfileError::new(
+                name,
+                "a DHAT JSON profile, found only white space",
+                format!("top level, line {} column 1", s.line),
+            ))
+        }
         None => scan!(Err(ScanError::Eof)),
         // Anything else is no profile, said at its first byte: reading on to the value's end
         // read a file of zeros whole, and an endless input until memory ran out.
