@@ -594,6 +594,7 @@ fn check_measured(
         entry,
         lacking,
         near,
+        absent: baseline.is_none(),
         measure,
         standing,
         comparison: comparison.as_ref(),
@@ -719,6 +720,8 @@ struct Rendered<'a> {
     /// Without an entry of the name: the file's entry whose name is nearest to it, if one is a
     /// likely typo's ([`nearest`]).
     near: Option<&'a str>,
+    /// Whether the baseline file did not exist (a first check, or a typo in its path).
+    absent: bool,
     /// What the figures checked measure.
     measure: &'a Measure,
     standing: Standing,
@@ -802,10 +805,15 @@ fn render_verdict(r: &Rendered<'_>) -> (String, Joint, String) {
     };
     let Some(entry) = r.entry else {
         // A likely typo, said before an entry of the misspelt name is recorded beside the real one.
-        let near = r
-            .near
-            .map(|n| format!(" (it has `{n}`: a typo?)"))
-            .unwrap_or_default();
+        // A file that is not there is said to be missing where nothing was recorded in it: on CI,
+        // a typo in its path read as an entry to record there.
+        let near = match r.near {
+            Some(n) => format!(" (it has `{n}`: a typo?)"),
+            None if r.absent && r.wrote.is_none() => {
+                " (there is no such file: is its path right?)".to_owned()
+            }
+            None => String::new(),
+        };
         return match (r.wrote, policy.effective()) {
             (Some(pending), Update::Pending) => (
                 format!(
@@ -1501,6 +1509,49 @@ mod tests {
         let err = check_profile(&profile, &dir, "main", &options).unwrap_err();
         assert!(matches!(err, ProfileCheck::Baseline(_)), "{err}");
         crate::tests::each_cause_once(&err);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A baseline file that is not there is said to be missing, on CI and off it, where nothing
+    /// was recorded in it: on CI, a typo in its path (`memory-baselin.json`) read as an entry to
+    /// record in that file.
+    #[test]
+    fn a_baseline_file_that_is_not_there_is_said_to_be_missing() {
+        let dir = crate::atomic_file::fresh_dir("absent");
+        let file = dir.join("memory-baselin.json");
+        let figures = BaselineFigures {
+            peak_bytes: Some(10),
+            ..BaselineFigures::default()
+        };
+        let missing = format!(
+            "dhat-kit: no baseline entry `parse` in {} (there is no such file: is its path right?)",
+            file.display()
+        );
+        for ci in [false, true] {
+            let options = CheckOptions {
+                policy: Policy {
+                    update: Update::No,
+                    ci,
+                },
+                ..CheckOptions::default()
+            };
+            let v = check(&file, "parse", &figures, &options).unwrap();
+            assert!(!v.passed);
+            assert!(v.message.starts_with(&missing), "{}", v.message);
+        }
+        // Recorded, it is there: nothing said of it.
+        let record = CheckOptions {
+            policy: Policy {
+                update: Update::Record,
+                ci: false,
+            },
+            ..CheckOptions::default()
+        };
+        let v = check(&file, "parse", &figures, &record).unwrap();
+        assert!(!v.message.contains("no such file"), "{}", v.message);
+        // A file that is there without the entry: nothing said of the file.
+        let v = check(&file, "other", &figures, &CheckOptions::default()).unwrap();
+        assert!(!v.message.contains("no such file"), "{}", v.message);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
