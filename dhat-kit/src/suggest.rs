@@ -6,10 +6,15 @@
 /// letters of `name`, at least one; the first of equally near ones. `parse-larg` finds
 /// `parse-large`, `mian` finds `main`; `parse` does not find `render`, nor `name` itself.
 pub(crate) fn nearest<S: AsRef<str>>(name: &str, names: impl IntoIterator<Item = S>) -> Option<S> {
-    let most = (name.chars().count() / 3).clamp(1, 2);
+    let length = name.chars().count();
+    let most = (length / 3).clamp(1, 2);
     let mut best: Option<(usize, S)> = None;
     for n in names {
         if n.as_ref() == name {
+            continue;
+        }
+        // At least one edit per letter of difference in length: too far, without counting them.
+        if n.as_ref().chars().count().abs_diff(length) > most {
             continue;
         }
         let d = edits(name, n.as_ref());
@@ -69,5 +74,30 @@ mod tests {
         assert_eq!(edits("kitten", "sitting"), 3);
         assert_eq!(edits("ab", "ba"), 1);
         assert_eq!(edits("", "abc"), 3);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2048, failure_persistence: None, ..Default::default()
+        })]
+
+        /// `nearest` passes over names whose length differs from the name's by more than the
+        /// edits allowed, without counting their edits: it finds what counting every name's
+        /// edits finds.
+        #[test]
+        fn nearest_finds_what_counting_every_names_edits_finds(
+            name in "[a-cé]{0,7}",
+            names in proptest::collection::vec("[a-cé]{0,9}", 0..12),
+        ) {
+            let most = (name.chars().count() / 3).clamp(1, 2);
+            let mut best: Option<(usize, &String)> = None;
+            for n in names.iter().filter(|n| **n != name) {
+                let d = edits(&name, n);
+                if d <= most && best.is_none_or(|(b, _)| d < b) {
+                    best = Some((d, n));
+                }
+            }
+            proptest::prop_assert_eq!(nearest(&name, &names), best.map(|(_, n)| n));
+        }
     }
 }

@@ -1290,6 +1290,7 @@ impl Budgets {
             assignment.push((owner, pos));
         }
         let total_of = |m: Metric| totals[metrics.iter().position(|&x| x == m).unwrap_or(0)];
+        let values = Values::new(profile);
         let components = self
             .components
             .iter()
@@ -1306,7 +1307,7 @@ impl Budgets {
                 let over = current > limit;
                 let unmatched = points[i] == 0 && taken_by[i].is_empty();
                 ComponentStatus {
-                    suggestion: unmatched.then(|| suggest(&c.matcher, profile)).flatten(),
+                    suggestion: unmatched.then(|| suggest(&c.matcher, &values)).flatten(),
                     name: c.name.clone(),
                     line: Some(c.line),
                     matcher: Some(c.matcher.clone()),
@@ -1420,10 +1421,10 @@ pub(crate) const ESTIMATED: &str =
      run to run of the same work (its totals are exact): a component near its limit may pass in \
      one run and fail in the next; check an exact profile where it matters";
 
-/// For a `match` of one key that holds on no frame of `profile`: the value of that key nearest to
-/// its own among the frames' (a function's name or its last segments, a path's prefixes, a
+/// For a `match` of one key that holds on no frame of the profile: the value of that key nearest
+/// to its own among the frames' (a function's name or its last segments, a path's prefixes, a
 /// crate, a file or its last components, a region), if one is near enough to be a typo's fix.
-fn suggest(matcher: &Match, profile: &Profile) -> Option<String> {
+fn suggest(matcher: &Match, values: &Values<'_>) -> Option<String> {
     let keys = [
         &matcher.krate,
         &matcher.function,
@@ -1434,57 +1435,119 @@ fn suggest(matcher: &Match, profile: &Profile) -> Option<String> {
     if keys.iter().filter(|k| k.is_some()).count() != 1 {
         return None;
     }
-    let mut candidates: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let want = keys.into_iter().flatten().next()?;
     if matcher.region.as_deref().is_some_and(|r| r.contains('/')) {
-        // A path: the points' paths of regions, and each of their outer parts.
-        for pp in &profile.pps {
-            let names: Vec<&str> = point_regions(profile, &pp.fs)
-                .into_iter()
-                .map(|(name, _)| name)
-                .collect();
-            for depth in 2..=names.len() {
-                candidates.insert(names[..depth].join("/"));
-            }
-        }
-        let want = matcher.region.as_deref()?;
+        let candidates = values.of(Key::RegionPath);
         // A typo; or a path written from a region below the outermost, which goes first.
         let below = format!("/{want}");
-        return crate::suggest::nearest(want, candidates.iter().cloned()).or_else(|| {
-            candidates
-                .into_iter()
-                .filter(|c| c.ends_with(&below))
-                .min_by_key(String::len)
-        });
+        return crate::suggest::nearest(want, candidates)
+            .cloned()
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .filter(|c| c.ends_with(&below))
+                    .min_by_key(|c| c.len())
+                    .cloned()
+            });
     }
-    for raw in &profile.ftbl {
-        let f = Frame::parse(raw);
-        if f.is_allocator() {
-            continue;
+    let key = if matcher.function.is_some() {
+        Key::Function
+    } else if matcher.path.is_some() {
+        Key::Path
+    } else if matcher.krate.is_some() {
+        Key::Crate
+    } else if matcher.file.is_some() {
+        Key::File
+    } else {
+        Key::Region
+    };
+    crate::suggest::nearest(want, values.of(key)).cloned()
+}
+
+/// A key of `match`, as [`suggest`] looks for its values (`region` by a name or by a path).
+#[derive(Clone, Copy)]
+enum Key {
+    Function,
+    Path,
+    Crate,
+    File,
+    Region,
+    RegionPath,
+}
+
+/// The values each key of `match` takes on a profile's frames, gathered when a suggestion first
+/// needs them, once for every component that matches nothing.
+struct Values<'p> {
+    profile: &'p Profile,
+    sets: [std::cell::OnceCell<std::collections::BTreeSet<String>>; 6],
+}
+
+impl<'p> Values<'p> {
+    fn new(profile: &'p Profile) -> Self {
+        Values {
+            profile,
+            sets: Default::default(),
         }
-        let segments = name_segments(&f);
-        if matcher.function.is_some() {
-            for i in 0..segments.len() {
-                candidates.insert(segments[i..].join("::"));
-            }
-        } else if matcher.path.is_some() {
-            for i in 1..=segments.len() {
-                candidates.insert(segments[..i].join("::"));
-            }
-        } else if matcher.krate.is_some() {
-            candidates.insert(f.crate_name().to_owned());
-        } else if matcher.file.is_some() {
-            if let Some(file) = f.file {
-                let parts: Vec<&str> = file.split('/').collect();
-                for i in 0..parts.len() {
-                    candidates.insert(parts[i..].join("/"));
+    }
+
+    fn of(&self, key: Key) -> &std::collections::BTreeSet<String> {
+        self.sets[key as usize].get_or_init(|| self.gather(key))
+    }
+
+    fn gather(&self, key: Key) -> std::collections::BTreeSet<String> {
+        let profile = self.profile;
+        let mut candidates = std::collections::BTreeSet::new();
+        if let Key::RegionPath = key {
+            // The points' paths of regions, and each of their outer parts.
+            for pp in &profile.pps {
+                let names: Vec<&str> = point_regions(profile, &pp.fs)
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .collect();
+                for depth in 2..=names.len() {
+                    candidates.insert(names[..depth].join("/"));
                 }
             }
-        } else if let Some(region) = f.function.strip_prefix("region ") {
-            candidates.insert(region.to_owned());
+            return candidates;
         }
+        for raw in &profile.ftbl {
+            let f = Frame::parse(raw);
+            if f.is_allocator() {
+                continue;
+            }
+            match key {
+                Key::Function => {
+                    let segments = name_segments(&f);
+                    for i in 0..segments.len() {
+                        candidates.insert(segments[i..].join("::"));
+                    }
+                }
+                Key::Path => {
+                    let segments = name_segments(&f);
+                    for i in 1..=segments.len() {
+                        candidates.insert(segments[..i].join("::"));
+                    }
+                }
+                Key::Crate => {
+                    candidates.insert(f.crate_name().to_owned());
+                }
+                Key::File => {
+                    if let Some(file) = f.file {
+                        let parts: Vec<&str> = file.split('/').collect();
+                        for i in 0..parts.len() {
+                            candidates.insert(parts[i..].join("/"));
+                        }
+                    }
+                }
+                Key::Region | Key::RegionPath => {
+                    if let Some(region) = f.function.strip_prefix("region ") {
+                        candidates.insert(region.to_owned());
+                    }
+                }
+            }
+        }
+        candidates
     }
-    let want = keys.into_iter().flatten().next()?;
-    crate::suggest::nearest(want, candidates)
 }
 
 /// The columns of a [`BudgetReport`]'s table.
