@@ -956,6 +956,39 @@ async fn over_budget_on_all_threads_under_tokio() {
         .unwrap();
 }
 
+/// A test of its own that begins as `#[tokio::test]`'s expansion does (`let body = async { .. };`)
+/// and runs that future itself, by a `block_on` of its own, with 1,000 bytes allocated around it;
+/// run in a child by [`a_body_named_as_tokios_is_measured_whole`].
+#[test]
+#[ignore = "run by a_body_named_as_tokios_is_measured_whole, in a child process"]
+#[assert_heap(total_bytes = 100)]
+fn named_as_tokios_body() {
+    let body = async { 1 };
+    let around = black_box(vec![0u8; 1000]);
+    assert_eq!(block_on(body), 1);
+    drop(around);
+}
+
+/// Polls `f` once, without allocating: it must be ready.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(f).poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("pending"),
+    }
+}
+
+/// A test of its own whose first statement is `let body = async { .. };` and that mentions
+/// `block_on` is measured whole: it was taken for `#[tokio::test]`'s expansion, only its future
+/// was measured, and the 1,000 bytes allocated around it went unseen (the test passed).
+#[test]
+fn a_body_named_as_tokios_is_measured_whole() {
+    let out = common::run_ignored("named_as_tokios_body");
+    let text = common::output_text(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("total_bytes: 1,000 > 100"), "{text}");
+}
+
 /// A whole-process budget refused (a thread from before the measurement allocates in it), run in
 /// a child by [`a_failure_is_reported_at_the_test`].
 #[test]

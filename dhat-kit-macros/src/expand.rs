@@ -5,7 +5,7 @@
 
 use crate::attr::{Args, LIMIT_KEYS, LIMIT_VARIANTS};
 use crate::item;
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::{Expr, ExprLit, Ident, ItemFn, Lit, LitInt, Pat, ReturnType, Stmt};
 
@@ -61,14 +61,20 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
             let names = &b.metrics;
             quote!(.baseline_metrics(&[#(#names),*]))
         });
+        // Resolved as the expansion's own tokens (see `limit_value`).
+        let at = Span::call_site().located_at(b.span);
+        let (env, option_env) = (
+            quote_spanned!(at=> ::core::env!),
+            quote_spanned!(at=> ::core::option_env!),
+        );
         quote_spanned! {b.span=>
             .baseline(
-                ::core::env!("CARGO_PKG_NAME"),
-                ::core::env!("CARGO_MANIFEST_DIR"),
+                #env("CARGO_PKG_NAME"),
+                #env("CARGO_MANIFEST_DIR"),
                 #entry,
                 #tolerance,
             )
-            .integration_target(::core::option_env!("CARGO_TARGET_TMPDIR").is_some())
+            .integration_target(#option_env("CARGO_TARGET_TMPDIR").is_some())
             #metrics
         }
     });
@@ -194,13 +200,25 @@ fn limit_value(private: &TokenStream, key: &str, value: &Expr) -> TokenStream {
     let negative = format!(
         "dhat-kit: the limit `{key}` is negative; a heap limit is an upper bound, 0 or more"
     );
+    // Resolved as the expansion's own tokens, shown at the value: `::core` in a 2015-edition
+    // crate is a path from its root, where the value's own span would resolve it.
+    let panic = quote_spanned!(Span::call_site().located_at(span)=> ::core::panic!);
+    // The local's name is one no constant of the user's is (`let value` matched a `const value`
+    // in scope as a pattern); the cast, of the user's value at its span, is what the limit is
+    // (the lints on casts would be the user's, from code the user did not write).
     quote_spanned! {span=>
         const {
-            let value = #value;
-            if value < #private::zero_of(&value) {
-                ::core::panic!(#negative)
+            let dhat_kit_limit = #value;
+            if dhat_kit_limit < #private::zero_of(&dhat_kit_limit) {
+                #panic(#negative)
             }
-            #private::saturate(value as u128)
+            #[allow(
+                clippy::cast_sign_loss,
+                clippy::cast_lossless,
+                clippy::cast_possible_truncation
+            )]
+            let dhat_kit_limit = dhat_kit_limit as u128;
+            #private::saturate(dhat_kit_limit)
         }
     }
 }
@@ -256,6 +274,12 @@ fn widen_literals(expr: &mut Expr) {
 /// The parts of a body that `#[tokio::test]` generated: its first statement's pattern and
 /// value (`let body = async { .. };`, the test's own body) and the rest (which runs it with
 /// `block_on(body)`), if `func` is one.
+///
+/// The rest must be what the attribute writes and nothing else: `pin!(body);`, a `let body`
+/// that takes `body` again (`let body: Pin<&mut dyn Future<..>> = body;`), then, last, the
+/// statement that runs it (`.block_on(body)`). A test of its own that begins with `let body =
+/// async { .. };` and does more besides is measured whole: taken for the attribute's, only its
+/// future was, and what it allocated around it went unseen.
 pub(crate) fn tokio_body(func: &ItemFn) -> Option<(&Pat, &Expr, &[Stmt])> {
     let (first, rest) = func.block.stmts.split_first()?;
     let Stmt::Local(local) = first else {
@@ -265,13 +289,60 @@ pub(crate) fn tokio_body(func: &ItemFn) -> Option<(&Pat, &Expr, &[Stmt])> {
         return None;
     };
     let init = local.init.as_ref()?;
+    let (last, between) = rest.split_last()?;
     let generated = pat.ident == "body"
         && matches!(*init.expr, Expr::Async(_))
         && init.diverge.is_none()
-        && rest
-            .iter()
-            .any(|stmt| mentions(stmt.to_token_stream(), "block_on"));
+        && between.iter().all(pins_or_takes_body)
+        && runs_body(last.to_token_stream());
     generated.then_some((&local.pat, &init.expr, rest))
+}
+
+/// Whether `stmt` is one that `#[tokio::test]` writes between its future and the statement that
+/// runs it: `pin!(body);` (by any path), or `let body` whose value is `body` (alone, typed, or
+/// at the end of a block).
+fn pins_or_takes_body(stmt: &Stmt) -> bool {
+    let is_body =
+        |e: &Expr| matches!(e, Expr::Path(p) if p.qself.is_none() && p.path.is_ident("body"));
+    match stmt {
+        Stmt::Macro(m) => {
+            m.mac.path.segments.last().is_some_and(|s| s.ident == "pin")
+                && m.mac.tokens.to_string() == "body"
+        }
+        Stmt::Local(local) => {
+            let binds_body = match &local.pat {
+                Pat::Ident(p) => p.ident == "body",
+                Pat::Type(t) => matches!(&*t.pat, Pat::Ident(p) if p.ident == "body"),
+                _ => false,
+            };
+            let takes_body = local.init.as_ref().is_some_and(|init| {
+                init.diverge.is_none()
+                    && match &*init.expr {
+                        Expr::Block(b) => {
+                            matches!(b.block.stmts.last(), Some(Stmt::Expr(e, None)) if is_body(e))
+                        }
+                        e => is_body(e),
+                    }
+            });
+            binds_body && takes_body
+        }
+        _ => false,
+    }
+}
+
+/// Whether `tokens` call a method `block_on` with `body` alone (`.block_on(body)`), at any depth.
+fn runs_body(tokens: TokenStream) -> bool {
+    use proc_macro2::{Delimiter, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    trees.iter().enumerate().any(|(i, tree)| match tree {
+        TokenTree::Group(group) => runs_body(group.stream()),
+        TokenTree::Ident(ident) if ident == "block_on" => {
+            matches!(trees.get(i.wrapping_sub(1)), Some(TokenTree::Punct(p)) if p.as_char() == '.')
+                && matches!(trees.get(i + 1), Some(TokenTree::Group(g))
+                    if g.delimiter() == Delimiter::Parenthesis && g.stream().to_string() == "body")
+        }
+        _ => false,
+    })
 }
 
 /// Whether `attr` is `#[tokio::test]` (with any arguments).
@@ -304,10 +375,10 @@ fn finished(private: &TokenStream, should_panic: bool, awaited: TokenStream) -> 
 fn fails(private: &TokenStream, output: &ReturnType) -> TokenStream {
     match output {
         ReturnType::Type(_, ty) if nameable(ty) => quote! {
-            |result: &#ty| {
+            |dhat_kit_result: &#ty| {
                 #[allow(unused_imports)]
                 use #private::{FailsByExitCode as _, FailsTest as _, NeverFailsTest as _};
-                (&#private::Outcome(result)).fails_test()
+                (&#private::Outcome(dhat_kit_result)).fails_test()
             }
         },
         _ => quote!(|_| false),
