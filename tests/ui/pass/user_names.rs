@@ -24,6 +24,7 @@ fn budget() -> Result<(), String> {
     Parser::parse().map(drop)
 }
 
+// Compiled, not run: trybuild builds dhat-kit without its features, where nothing counts.
 fn main() {
-    budget().unwrap();
+    let _: fn() -> Result<(), String> = budget;
 }
