@@ -21,7 +21,16 @@ impl Parse for Args {
             krate: None,
         };
         if input.peek(LitStr) {
-            args.name = Some(input.parse()?);
+            let name: LitStr = input.parse()?;
+            // As `region!` checks a literal name.
+            if name.value().is_empty() || name.value().contains('/') {
+                return Err(syn::Error::new(
+                    name.span(),
+                    "a region's name is not empty and holds no `/`, which separates the names \
+                     of a path (`outer/inner`): enter one region inside the other",
+                ));
+            }
+            args.name = Some(name);
             if input.is_empty() {
                 return Ok(args);
             }

@@ -31,6 +31,22 @@ pub use crate::assert_growth::{
 };
 pub use crate::growth::GrowthClass;
 
+/// What `region!("name")` checks of a literal name, at compile time: whether it is not empty and
+/// holds no `/`, which separates the names of a path (`outer/inner`; `region!("a/b")` would read
+/// as `b` inside `a`).
+#[must_use]
+pub const fn region_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'/' {
+            return false;
+        }
+        i += 1;
+    }
+    !bytes.is_empty()
+}
+
 /// `n` with thousands separators (`10,000`), as `#[assert_growth]`'s messages write a size.
 #[must_use]
 pub fn thousands(n: usize) -> String {

@@ -253,6 +253,10 @@ impl Region {
     /// Entering a region whose name is already active on this thread (recursion) counts an entry
     /// but opens no new path: the figures stay with the region already active.
     ///
+    /// `name` is not empty and holds no `/`, which separates the names of a path: it is not
+    /// checked here (that would cost every entry), and `"a/b"` would read as `b` inside `a`.
+    /// [`region!`](crate::region!) checks a literal name at compile time.
+    ///
     /// # Examples
     ///
     /// ```
@@ -467,6 +471,14 @@ pub fn reset_regions() {
 /// region reports it as kept. Bind such a value first (`let len = vec![0u8; n].len(); len`), or
 /// put [`#[in_region]`](macro@crate::in_region) on the function, which ends its region after them.
 ///
+/// A name is not empty and holds no `/`, which separates the names of a path (`outer/inner`):
+/// a literal that does not is a compile error. A name made at run time is not checked (the
+/// check would cost every entry); `region!("a/b")` would read as `b` inside `a`.
+///
+/// ```compile_fail
+/// dhat_kit::region!("parse/tokens"); // one name, read as two
+/// ```
+///
 /// # Examples
 ///
 /// ```
@@ -486,6 +498,15 @@ pub fn reset_regions() {
 #[cfg(feature = "peak")]
 #[macro_export]
 macro_rules! region {
+    ($name:literal $(,)?) => {
+        const _: () = if !$crate::__private::region_name($name) {
+            ::core::panic!(
+                "dhat-kit: a region's name is not empty and holds no `/`, which separates the \
+                 names of a path (`outer/inner`): enter one region inside the other"
+            )
+        };
+        let _dhat_kit_region = $crate::Region::enter($name);
+    };
     ($name:expr $(,)?) => {
         let _dhat_kit_region = $crate::Region::enter($name);
     };
@@ -496,6 +517,14 @@ macro_rules! region {
 #[cfg(not(feature = "peak"))]
 #[macro_export]
 macro_rules! region {
+    ($name:literal $(,)?) => {
+        const _: () = if !$crate::__private::region_name($name) {
+            ::core::panic!(
+                "dhat-kit: a region's name is not empty and holds no `/`, which separates the \
+                 names of a path (`outer/inner`): enter one region inside the other"
+            )
+        };
+    };
     ($name:expr $(,)?) => {
         let _: &'static str = $name;
     };
