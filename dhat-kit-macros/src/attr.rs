@@ -264,6 +264,16 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
         }
         let expected = "the tolerance in percent as a number literal, 0 or more, e.g. \
                         `tolerance = 5` or `tolerance = 2.5`";
+        // `tolerance = 5%`: said at the `%` (the expression after it was said missing, at the
+        // attribute's end).
+        if (input.peek(syn::LitInt) || input.peek(LitFloat)) && input.peek2(Token![%]) {
+            input.parse::<Lit>()?;
+            let percent = input.parse::<Token![%]>()?;
+            return Err(syn::Error::new(
+                percent.span,
+                format!("expected {expected}, without `%`"),
+            ));
+        }
         let value: Expr = input.parse()?;
         let percent = match &value {
             Expr::Lit(ExprLit {
@@ -372,7 +382,13 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
                 "expected the path to dhat-kit as a string, e.g. `crate = \"my_crate::dhat_kit\"`",
             )
         })?;
-        return Ok(Arg::Crate(key.span, lit.parse()?));
+        let path = lit.parse().map_err(|_| {
+            syn::Error::new(
+                lit.span(),
+                "expected the path to dhat-kit, e.g. `crate = \"my_crate::dhat_kit\"`",
+            )
+        })?;
+        return Ok(Arg::Crate(key.span, path));
     }
     let ident = input.call(Ident::parse_any).map_err(|e| {
         syn::Error::new(
@@ -416,6 +432,20 @@ fn parse_value(input: ParseStream<'_>, key: &str, key_span: Span) -> syn::Result
     }
     let value: Expr = input.parse()?;
     check_value(&value, key)?;
+    // `max_bytes = 8 MiB`: a unit after the value (it was said as a missing `,`).
+    if input.peek(Ident) {
+        let unit = input.fork().parse::<Ident>()?;
+        let units = ["b", "kb", "kib", "mb", "mib", "gb", "gib", "tb", "tib"];
+        if units.contains(&unit.to_string().to_ascii_lowercase().as_str()) {
+            return Err(syn::Error::new(
+                unit.span(),
+                format!(
+                    "`{key}` is an integer expression, without a unit: write the unit as \
+                     arithmetic, e.g. `{key} = 8 * 1024 * 1024` for 8 MiB"
+                ),
+            ));
+        }
+    }
     Ok(value)
 }
 
@@ -431,6 +461,7 @@ fn check_value(value: &Expr, key: &str) -> syn::Result<()> {
             Lit::ByteStr(_) | Lit::CStr(_) => Err(not_integer(lit, key, "a byte string")),
             _ => Err(not_integer(lit, key, "another kind of")),
         },
+        // `-0` is 0.
         Expr::Unary(ExprUnary {
             op: UnOp::Neg(_),
             expr,
@@ -438,7 +469,13 @@ fn check_value(value: &Expr, key: &str) -> syn::Result<()> {
         }) if matches!(
             &**expr,
             Expr::Lit(ExprLit {
-                lit: Lit::Int(_) | Lit::Float(_),
+                lit: Lit::Int(int),
+                ..
+            }) if int.base10_digits().bytes().any(|d| d != b'0')
+        ) || matches!(
+            &**expr,
+            Expr::Lit(ExprLit {
+                lit: Lit::Float(_),
                 ..
             })
         ) =>

@@ -30,6 +30,19 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
             "#[assert_heap] measures a function when it runs: it cannot be `const`",
         ));
     }
+    // A second one would measure the first's work and report only its own failure.
+    if let Some(other) = func.attrs.iter().find(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "assert_heap")
+    }) {
+        return Err(syn::Error::new_spanned(
+            other,
+            "a second #[assert_heap] on one function: put every limit in one \
+             (`#[assert_heap(max_bytes = .., total_blocks = ..)]`)",
+        ));
+    }
     let krate = item::krate(args.krate.as_ref());
     if args.all_threads && func.sig.asyncness.is_some() {
         if let Some(at) = func.attrs.iter().position(is_tokio_test) {

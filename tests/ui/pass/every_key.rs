@@ -40,7 +40,12 @@ const WIDE: u128 = u128::MAX;
 )]
 fn wide_values() {}
 
+/// `-0` is 0, not negative.
+#[dhat_kit::assert_heap(curr_bytes = -0, curr_blocks = (-0))]
+fn minus_zero() {}
+
 fn main() {
+    let _: fn() = minus_zero;
     let _: fn() = wide_values;
     let _: fn() = every_key;
     let _: fn() -> Result<(), String> = through_a_path;
