@@ -316,11 +316,8 @@ fn accuracy() {
     work();
     drop(p);
     ROUTE.store(1, Relaxed);
-    let opts = TopOptions {
-        n: 0,
-        skip: Skip::new().with("*Route*"),
-        ..TopOptions::default()
-    };
+    let mut opts = TopOptions::default();
+    (opts.n, opts.skip) = (0, Skip::new().with("*Route*"));
     let rows = |file: &std::path::Path| -> Vec<(String, u64)> {
         let mut profile = dhat_kit::profile::read(file).expect("the profile reads");
         profile.trim_allocator_frames();

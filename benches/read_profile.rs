@@ -215,12 +215,8 @@ fn every_command(size_mb: u64) {
     );
     let read = || dhat_kit::profile::read(&a).expect("reads profile a");
     let out = dir.join(format!("dhat-kit-bench-{id}-out"));
-    let opts = TopOptions {
-        n: 10,
-        by: Metric::TotalBytes,
-        group_by: GroupBy::Site,
-        ..TopOptions::default()
-    };
+    let mut opts = TopOptions::default();
+    (opts.n, opts.by, opts.group_by) = (10, Metric::TotalBytes, GroupBy::Site);
     let mut rows: Vec<(&str, f64, u64, u64)> = Vec::new();
     drop(read()); // the file into the page cache, for every command alike
     let (_, secs, peak) = run(|| analyze::summary(&read()).program_points);
@@ -330,12 +326,8 @@ fn main() {
             let p = dhat_kit::profile::read(&path).expect("reads the synthetic profile");
             let read = t.elapsed().as_secs_f64();
             let s = analyze::summary(&p);
-            let opts = TopOptions {
-                n: 10,
-                by: Metric::TotalBytes,
-                group_by: GroupBy::Site,
-                ..TopOptions::default()
-            };
+            let mut opts = TopOptions::default();
+            (opts.n, opts.by, opts.group_by) = (10, Metric::TotalBytes, GroupBy::Site);
             let top = analyze::top(&p, &opts).expect("ranks it");
             assert_eq!(s.program_points as u64, pps);
             (t.elapsed().as_secs_f64(), top.rows.len(), read)

@@ -29,12 +29,11 @@ fn baseline_file(dir: &TempDir) -> PathBuf {
 const COMMAND: &str = "DHAT_KIT_UPDATE=1 cargo test -p demo -- --exact parse";
 
 fn options(update: Update, ci: bool, tolerance: f64) -> CheckOptions {
-    CheckOptions {
-        tolerance,
-        metrics: Vec::new(),
-        policy: Policy { update, ci },
-        record_command: COMMAND.to_owned(),
-    }
+    let mut options = CheckOptions::default();
+    (options.tolerance, options.metrics) = (tolerance, Vec::new());
+    options.policy = Policy { update, ci };
+    options.record_command = COMMAND.to_owned();
+    options
 }
 
 fn figures(total: u64, peak: u64) -> BaselineFigures {

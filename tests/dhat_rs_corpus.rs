@@ -51,14 +51,11 @@ fn a_real_dhat_rs_profile_reads_with_the_totals_dhat_printed() {
     assert!(shaped.gbk > shaped.mbk);
 
     // Several crates allocate, and top names them.
-    let crates = analyze::top(
-        &p,
-        &TopOptions {
-            n: 0,
-            group_by: analyze::GroupBy::Crate,
-            ..TopOptions::default()
-        },
-    )
+    let crates = analyze::top(&p, &{
+        let mut opts = TopOptions::default();
+        (opts.n, opts.group_by) = (0, analyze::GroupBy::Crate);
+        opts
+    })
     .unwrap();
     for krate in ["dhat_rs_workload", "serde_json", "hashbrown"] {
         assert!(

@@ -66,10 +66,8 @@ fn profile_of<R>(
 
 /// The rows of `dhat-kit top` (all of them): site and total bytes.
 fn rows(profile: &dhat_kit::profile::Profile) -> Vec<(String, u64)> {
-    let opts = TopOptions {
-        n: 0,
-        ..TopOptions::default()
-    };
+    let mut opts = TopOptions::default();
+    opts.n = 0;
     let t = top(profile, &opts).unwrap();
     t.rows.into_iter().map(|r| (r.site, r.value)).collect()
 }

@@ -409,10 +409,8 @@ fn diff_names_the_file_that_lacks_the_ranked_figure() {
         dhat_kit::profile::read(fixture("valgrind-heap.json")).unwrap(),
         dhat_kit::profile::read(fixture("valgrind-copy.json")).unwrap(),
     );
-    let opts = dhat_kit::analyze::DiffOptions {
-        by: dhat_kit::analyze::Metric::PeakBytes,
-        ..Default::default()
-    };
+    let mut opts = dhat_kit::analyze::DiffOptions::default();
+    opts.by = dhat_kit::analyze::Metric::PeakBytes;
     let e = dhat_kit::analyze::diff(&c, &h, &opts)
         .unwrap_err()
         .to_string();

@@ -32,13 +32,8 @@ fn exercise(bytes: &[u8]) {
             let _ = analyze::summary(&p).to_string();
             for by in [Metric::TotalBytes, Metric::PeakBytes, Metric::Reads] {
                 for group_by in [GroupBy::Site, GroupBy::Crate] {
-                    let opts = TopOptions {
-                        n: 5,
-                        by,
-                        group_by,
-                        stack: 3,
-                        ..TopOptions::default()
-                    };
+                    let mut opts = TopOptions::default();
+                    (opts.n, opts.by, opts.group_by, opts.stack) = (5, by, group_by, 3);
                     if let Ok(top) = analyze::top(&p, &opts) {
                         let _ = top.render(&p, analyze::Format::Table);
                     }

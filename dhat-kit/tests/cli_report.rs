@@ -239,16 +239,11 @@ fn cells(dom: &str, row: &str, name: &str) -> Vec<String> {
 }
 
 fn top(p: &Profile, by: Metric, group_by: GroupBy, n: usize) -> analyze::Top {
-    analyze::top(
-        p,
-        &TopOptions {
-            n,
-            by,
-            group_by,
-            stack: 64,
-            ..TopOptions::default()
-        },
-    )
+    analyze::top(p, &{
+        let mut opts = TopOptions::default();
+        (opts.n, opts.by, opts.group_by, opts.stack) = (n, by, group_by, 64);
+        opts
+    })
     .unwrap()
 }
 
@@ -1077,16 +1072,11 @@ fn the_diff_sorts_by_every_figure_and_regroups() {
     p.pps[1].tbk += 300;
     let html = diff_report(&dir.0, &before, &p);
     let ranked = |by, group_by| -> Vec<String> {
-        let d = analyze::diff(
-            &b,
-            &p,
-            &analyze::DiffOptions {
-                n: 0,
-                by,
-                group_by,
-                ..Default::default()
-            },
-        )
+        let d = analyze::diff(&b, &p, &{
+            let mut opts = analyze::DiffOptions::default();
+            (opts.n, opts.by, opts.group_by) = (0, by, group_by);
+            opts
+        })
         .unwrap();
         d.sites.into_iter().map(|s| s.site).collect()
     };

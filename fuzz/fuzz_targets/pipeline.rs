@@ -60,13 +60,9 @@ pub fn run(p: &profile::Profile, sel: usize) {
             GroupBy::File,
             GroupBy::Crate,
         ] {
-            let opts = TopOptions {
-                n: 5,
-                by,
-                group_by,
-                stack: 3,
-                skip: skip.clone(),
-            };
+            let mut opts = TopOptions::default();
+            (opts.n, opts.by, opts.group_by) = (5, by, group_by);
+            (opts.stack, opts.skip) = (3, skip.clone());
             if let Ok(top) = analyze::top(&p, &opts) {
                 for f in [Format::Table, Format::Markdown, Format::Json] {
                     let _ = top.render(&p, f);
@@ -88,12 +84,9 @@ pub fn run(p: &profile::Profile, sel: usize) {
     let fx = common::fixture(bytes.len() as u8);
     for (before, after) in [(&p, &p), (&fx, &p), (&p, &fx)] {
         for by in [Metric::TotalBytes, Metric::PeakBytes, Metric::Reads] {
-            let opts = DiffOptions {
-                n: 5,
-                by,
-                group_by: GroupBy::Site,
-                skip: skip.clone(),
-            };
+            let mut opts = DiffOptions::default();
+            (opts.n, opts.by, opts.group_by) = (5, by, GroupBy::Site);
+            opts.skip = skip.clone();
             if let Ok(d) = analyze::diff(before, after, &opts) {
                 for f in [Format::Table, Format::Markdown, Format::Json] {
                     let _ = d.render(after, f);
@@ -126,13 +119,8 @@ pub fn run(p: &profile::Profile, sel: usize) {
             None
         }
     };
-    let ropts = report::ReportOptions {
-        rows: 3,
-        stack: 4,
-        diff_rows: 3,
-        budget,
-        ..Default::default()
-    };
+    let mut ropts = report::ReportOptions::default();
+    (ropts.rows, ropts.stack, ropts.diff_rows, ropts.budget) = (3, 4, 3, budget);
     let _ = report::html(&p, "fuzz.json", None, &ropts);
     let _ = report::html(&p, "fuzz.json", Some((&fx, "fx.json")), &ropts);
     let figs = baseline::BaselineFigures::from_profile(&p);

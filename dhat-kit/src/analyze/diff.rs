@@ -10,7 +10,11 @@ use super::{
 use crate::profile::{Frame, Profile};
 
 /// What [`diff`] compares.
+///
+/// Built from [`Default`], then its fields set (`let mut o = DiffOptions::default(); o.n = 5;`): it is
+/// `#[non_exhaustive]`, so that a field added later breaks no caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DiffOptions {
     /// How many changed sites to list (default 10; 0 for all).
     pub n: usize,
@@ -149,7 +153,7 @@ pub fn diff(before: &Profile, after: &Profile, opts: &DiffOptions) -> Result<Dif
     compare(before, after, tb, ta, opts.n)
 }
 
-/// What an error of the `side` profile's [`top`] is in a diff.
+/// What an error of the `side` profile's [`top()`] is in a diff.
 pub(crate) fn side(side: Side) -> impl Fn(Error) -> Error {
     move |e: Error| Error::Diff {
         side,

@@ -29,7 +29,8 @@ use crate::profile::Frame;
 ///           "0x3: parse (parse.c:30)"]}"#;
 /// let p = dhat_kit::profile::from_slice(json.as_bytes(), "app.json")?;
 /// assert_eq!(top(&p, &TopOptions::default())?.rows[0].site, "arena_grow (arena.c:9)");
-/// let opts = TopOptions { skip: Skip::new().with("arena_*"), ..TopOptions::default() };
+/// let mut opts = TopOptions::default();
+/// opts.skip = Skip::new().with("arena_*");
 /// assert_eq!(top(&p, &opts)?.rows[0].site, "parse (parse.c:30)");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -6,7 +6,21 @@ use super::{percent, render_table, show, Error, Figures, Format, Frames, GroupBy
 use crate::profile::Profile;
 
 /// What [`top`] ranks and how it groups.
+///
+/// Built from [`Default`], then its fields set (`let mut o = TopOptions::default(); o.n = 5;`): it is
+/// `#[non_exhaustive]`, so that a field added later breaks no caller.
+///
+/// ```
+/// let mut opts = dhat_kit::analyze::TopOptions::default();
+/// opts.n = 5;
+/// ```
+///
+/// ```compile_fail
+/// // A literal names every field there is, so a field added would break it.
+/// let opts = dhat_kit::analyze::TopOptions { n: 5, ..Default::default() };
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TopOptions {
     /// How many rows (default 10; 0 for all).
     pub n: usize,

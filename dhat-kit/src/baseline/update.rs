@@ -155,7 +155,11 @@ impl Policy {
 }
 
 /// How to check figures against a baseline entry.
+///
+/// Built from [`Default`], then its fields set (`let mut o = CheckOptions::default(); o.tolerance = 5.0;`): it is
+/// `#[non_exhaustive]`, so that a field added later breaks no caller.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CheckOptions {
     /// The tolerance in percent; [`DEFAULT_TOLERANCE`] by default.
     pub tolerance: f64,
@@ -253,7 +257,8 @@ impl Verdict {
     /// std::fs::create_dir_all(&dir).unwrap();
     /// let file = dir.join("memory-baseline.json");
     /// let figures = BaselineFigures { peak_bytes: Some(4096), ..BaselineFigures::default() };
-    /// let record = CheckOptions { policy: Policy { update: Update::Record, ci: false }, ..CheckOptions::default() };
+    /// let mut record = CheckOptions::default();
+    /// record.policy = Policy { update: Update::Record, ci: false };
     /// check(&file, "parse", &figures, &record)?;
     ///
     /// let bigger = BaselineFigures { peak_bytes: Some(8192), ..figures };
@@ -480,7 +485,8 @@ fn decide_entry(policy: Policy, standing: Standing, incomplete: bool) -> Decisio
 /// let file = dir.join("memory-baseline.json");
 /// let figures = BaselineFigures { peak_bytes: Some(4096), ..BaselineFigures::default() };
 ///
-/// let mut options = CheckOptions { record_command: "DHAT_KIT_UPDATE=1 cargo test".into(), ..CheckOptions::default() };
+/// let mut options = CheckOptions::default();
+/// options.record_command = "DHAT_KIT_UPDATE=1 cargo test".into();
 /// let missing = check(&file, "parse", &figures, &options)?;
 /// assert!(!missing.passed && missing.message.contains("DHAT_KIT_UPDATE=1 cargo test"));
 ///

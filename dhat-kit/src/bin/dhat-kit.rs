@@ -409,13 +409,9 @@ fn run(command: Command) -> Result<(), Failure> {
             let skip = rank.skip()?;
             let p = load(&file)?;
             warn_unmatched_skips(&rank.skip, &[(&p, &file)]);
-            let opts = TopOptions {
-                n: rank.n,
-                by: rank.by.into(),
-                group_by: rank.group_by.into(),
-                stack,
-                skip,
-            };
+            let mut opts = TopOptions::default();
+            (opts.n, opts.by, opts.group_by) = (rank.n, rank.by.into(), rank.group_by.into());
+            (opts.stack, opts.skip) = (stack, skip);
             let top = analyze::top(&p, &opts).map_err(|e| bad(&file, e))?;
             let printed = print(&top.render(&p, format.into()));
             exit_without_freeing(p);
@@ -436,12 +432,9 @@ fn run(command: Command) -> Result<(), Failure> {
             let skip = rank.skip()?;
             let (b, a) = (load(&before)?, load(&after)?);
             warn_unmatched_skips(&rank.skip, &[(&b, &before), (&a, &after)]);
-            let opts = DiffOptions {
-                n: rank.n,
-                by: rank.by.into(),
-                group_by: rank.group_by.into(),
-                skip,
-            };
+            let mut opts = DiffOptions::default();
+            (opts.n, opts.by, opts.group_by) = (rank.n, rank.by.into(), rank.group_by.into());
+            opts.skip = skip;
             // A figure one of the two profiles lacks is that file's fault: name it.
             Metric::from(rank.by)
                 .check(&b)
@@ -501,12 +494,8 @@ fn run(command: Command) -> Result<(), Failure> {
             for w in budget.iter().flat_map(|r| r.warnings()) {
                 eprintln!("{w}");
             }
-            let opts = dhat_kit::report::ReportOptions {
-                rows,
-                skip,
-                budget,
-                ..Default::default()
-            };
+            let mut opts = dhat_kit::report::ReportOptions::default();
+            (opts.rows, opts.skip, opts.budget) = (rows, skip, budget);
             // Two files of one name (`dhat-sampled.json` from two runs) named so as to be told
             // apart.
             let (after_name, before_name) = match before.as_deref() {
@@ -607,26 +596,24 @@ fn run(command: Command) -> Result<(), Failure> {
                 .transpose()?;
             let verdict = match &baseline {
                 Some(file) => {
-                    let options = CheckOptions {
-                        tolerance,
-                        metrics,
-                        policy: Policy::for_command(match update {
-                            None => Update::No,
-                            Some(UpdateArg::Record) => Update::Record,
-                            Some(UpdateArg::New) => Update::Pending,
-                        }),
-                        // The command to record with, in the flow asked for: for review with
-                        // `--update=new` (it advised `--update`, which writes the baseline).
-                        record_command: format!(
-                            "dhat-kit check {} --baseline {} --name {name} {}",
-                            profile.display(),
-                            file.display(),
-                            match update {
-                                Some(UpdateArg::New) => "--update=new",
-                                _ => "--update",
-                            }
-                        ),
-                    };
+                    let mut options = CheckOptions::default();
+                    (options.tolerance, options.metrics) = (tolerance, metrics);
+                    options.policy = Policy::for_command(match update {
+                        None => Update::No,
+                        Some(UpdateArg::Record) => Update::Record,
+                        Some(UpdateArg::New) => Update::Pending,
+                    });
+                    // The command to record with, in the flow asked for: for review with
+                    // `--update=new` (it advised `--update`, which writes the baseline).
+                    options.record_command = format!(
+                        "dhat-kit check {} --baseline {} --name {name} {}",
+                        profile.display(),
+                        file.display(),
+                        match update {
+                            Some(UpdateArg::New) => "--update=new",
+                            _ => "--update",
+                        }
+                    );
                     Some(
                         baseline::check_loaded(
                             &p,

@@ -41,7 +41,11 @@ const STYLE: &str = include_str!("report.css");
 const SCRIPT: &str = include_str!("report.js");
 
 /// How much the report holds.
+///
+/// Built from [`Default`], then its fields set (`let mut o = ReportOptions::default(); o.rows = 100;`): it is
+/// `#[non_exhaustive]`, so that a field added later breaks no caller.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ReportOptions {
     /// The largest rows kept of each table, by each figure (default 500; 0 for all). A site
     /// among the largest by any figure is kept, so sorting by any column shows its true top rows.
