@@ -87,6 +87,18 @@ pub(crate) fn write_with<E: From<std::io::Error>>(
         out.flush()?;
         return Ok(());
     }
+    // `-o out/` where there is no `out`: said as such (the rename said "Not a directory" of a
+    // temporary file `out.tmp-..`).
+    if path.as_os_str().as_encoded_bytes().ends_with(b"/") && !path.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!(
+                "{} ends with `/`, naming a directory, and there is none: name a file",
+                path.display()
+            ),
+        )
+        .into());
+    }
     let resolved = follow_links(path);
     let path = resolved.as_deref().unwrap_or(path);
     let metadata = std::fs::metadata(path);
@@ -266,6 +278,24 @@ mod tests {
     /// A file that exists where no file can be created beside it: the error says it is the
     /// temporary file that could not be made (it said "No such file or directory" of a file
     /// that exists).
+    /// A path ending with `/` where there is no directory is said to name one: the rename said
+    /// "Not a directory" of a temporary file beside it. Nothing is left behind.
+    #[test]
+    fn a_path_ending_with_a_slash_and_no_directory_is_said_to_be_one() {
+        let dir = dir("slash");
+        let path = dir.join("out/");
+        let err = write(&path, b"x").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotADirectory);
+        assert!(
+            err.to_string().ends_with(
+                "out/ ends with `/`, naming a directory, and there is none: name a file"
+            ),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn a_temporary_file_that_cannot_be_made_is_named() {
