@@ -461,7 +461,7 @@ fn check_value(value: &Expr, key: &str) -> syn::Result<()> {
             Lit::ByteStr(_) | Lit::CStr(_) => Err(not_integer(lit, key, "a byte string")),
             _ => Err(not_integer(lit, key, "another kind of")),
         },
-        // `-0` is 0.
+        // `-0` is 0 (but `-0u64` no unsigned integer takes).
         Expr::Unary(ExprUnary {
             op: UnOp::Neg(_),
             expr,
@@ -471,7 +471,7 @@ fn check_value(value: &Expr, key: &str) -> syn::Result<()> {
             Expr::Lit(ExprLit {
                 lit: Lit::Int(int),
                 ..
-            }) if int.base10_digits().bytes().any(|d| d != b'0')
+            }) if int.base10_digits().bytes().any(|d| d != b'0') || int.suffix().starts_with('u')
         ) || matches!(
             &**expr,
             Expr::Lit(ExprLit {

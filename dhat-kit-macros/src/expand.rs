@@ -228,7 +228,8 @@ fn limit_value(private: &TokenStream, key: &str, value: &Expr) -> TokenStream {
             #[allow(
                 clippy::cast_sign_loss,
                 clippy::cast_lossless,
-                clippy::cast_possible_truncation
+                clippy::cast_possible_truncation,
+                reason = "dhat-kit's conversion of a limit checked to be 0 or more"
             )]
             let dhat_kit_limit = dhat_kit_limit as u128;
             #private::saturate(dhat_kit_limit)
@@ -288,11 +289,9 @@ fn widen_literals(expr: &mut Expr) {
 /// value (`let body = async { .. };`, the test's own body) and the rest (which runs it with
 /// `block_on(body)`), if `func` is one.
 ///
-/// The rest must be what the attribute writes and nothing else: `pin!(body);`, a `let body`
-/// that takes `body` again (`let body: Pin<&mut dyn Future<..>> = body;`), then, last, the
-/// statement that runs it (`.block_on(body)`). A test of its own that begins with `let body =
-/// async { .. };` and does more besides is measured whole: taken for the attribute's, only its
-/// future was, and what it allocated around it went unseen.
+/// The rest must be what the attribute writes and nothing else ([`runs_body`]). A test of its
+/// own that begins with `let body = async { .. };` and does more besides is measured whole: taken
+/// for the attribute's, only its future was, and what it allocated around it went unseen.
 pub(crate) fn tokio_body(func: &ItemFn) -> Option<(&Pat, &Expr, &[Stmt])> {
     let (first, rest) = func.block.stmts.split_first()?;
     let Stmt::Local(local) = first else {
@@ -302,21 +301,61 @@ pub(crate) fn tokio_body(func: &ItemFn) -> Option<(&Pat, &Expr, &[Stmt])> {
         return None;
     };
     let init = local.init.as_ref()?;
-    let (last, between) = rest.split_last()?;
     let generated = pat.ident == "body"
         && matches!(*init.expr, Expr::Async(_))
         && init.diverge.is_none()
-        && between.iter().all(pins_or_takes_body)
-        && runs_body(last.to_token_stream());
+        && runs_body(rest);
     generated.then_some((&local.pat, &init.expr, rest))
+}
+
+/// Whether `stmts`, after `let body = async { .. };`, are what `#[tokio::test]` writes there:
+/// `pin!(body);` and a `let body` that takes `body` again (`let body: Pin<&mut dyn Future<..>> =
+/// body;`), then, last, the statement that runs it: `<runtime>.block_on(body)`, alone or returned
+/// from a block of `use` items (`{ use tokio::runtime::Builder; return ..block_on(body); }`), or
+/// those statements inside dhat-kit's own `around_runtime(move || { .. })` (a `threads = "all"`
+/// budget's expansion, read again by an `#[in_region]` below it).
+fn runs_body(stmts: &[Stmt]) -> bool {
+    let Some((last, between)) = stmts.split_last() else {
+        return false;
+    };
+    between.iter().all(pins_or_takes_body) && matches!(last, Stmt::Expr(e, _) if runs_body_expr(e))
+}
+
+/// Whether `expr` is the statement that runs `body` ([`runs_body`]).
+fn runs_body_expr(expr: &Expr) -> bool {
+    match expr {
+        Expr::MethodCall(call) => {
+            call.method == "block_on" && call.args.len() == 1 && is_body(&call.args[0])
+        }
+        Expr::Return(ret) => ret.expr.as_deref().is_some_and(runs_body_expr),
+        Expr::Block(block) => block.block.stmts.split_last().is_some_and(|(last, uses)| {
+            uses.iter()
+                .all(|s| matches!(s, Stmt::Item(syn::Item::Use(_))))
+                && matches!(last, Stmt::Expr(e, _) if runs_body_expr(e))
+        }),
+        Expr::Call(call) => {
+            let around = matches!(&*call.func, Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| {
+                s.ident == "around_runtime" || s.ident == "around_runtime_should_panic"
+            }));
+            around
+                && call.args.len() == 1
+                && matches!(&call.args[0], Expr::Closure(c)
+                    if matches!(&*c.body, Expr::Block(b) if runs_body(&b.block.stmts)))
+        }
+        _ => false,
+    }
+}
+
+/// Whether `expr` is the path `body`.
+fn is_body(expr: &Expr) -> bool {
+    matches!(expr, Expr::Path(p) if p.qself.is_none() && p.path.is_ident("body"))
 }
 
 /// Whether `stmt` is one that `#[tokio::test]` writes between its future and the statement that
 /// runs it: `pin!(body);` (by any path), or `let body` whose value is `body` (alone, typed, or
 /// at the end of a block).
 fn pins_or_takes_body(stmt: &Stmt) -> bool {
-    let is_body =
-        |e: &Expr| matches!(e, Expr::Path(p) if p.qself.is_none() && p.path.is_ident("body"));
     match stmt {
         Stmt::Macro(m) => {
             m.mac.path.segments.last().is_some_and(|s| s.ident == "pin")
@@ -341,21 +380,6 @@ fn pins_or_takes_body(stmt: &Stmt) -> bool {
         }
         _ => false,
     }
-}
-
-/// Whether `tokens` call a method `block_on` with `body` alone (`.block_on(body)`), at any depth.
-fn runs_body(tokens: TokenStream) -> bool {
-    use proc_macro2::{Delimiter, TokenTree};
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    trees.iter().enumerate().any(|(i, tree)| match tree {
-        TokenTree::Group(group) => runs_body(group.stream()),
-        TokenTree::Ident(ident) if ident == "block_on" => {
-            matches!(trees.get(i.wrapping_sub(1)), Some(TokenTree::Punct(p)) if p.as_char() == '.')
-                && matches!(trees.get(i + 1), Some(TokenTree::Group(g))
-                    if g.delimiter() == Delimiter::Parenthesis && g.stream().to_string() == "body")
-        }
-        _ => false,
-    })
 }
 
 /// Whether `attr` is `#[tokio::test]` (with any arguments).

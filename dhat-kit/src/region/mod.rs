@@ -475,7 +475,7 @@ pub fn reset_regions() {
 /// a literal that does not is a compile error. A name made at run time is not checked (the
 /// check would cost every entry); `region!("a/b")` would read as `b` inside `a`.
 ///
-/// ```compile_fail
+/// ```compile_fail,E0080
 /// dhat_kit::region!("parse/tokens"); // one name, read as two
 /// ```
 ///
