@@ -48,20 +48,26 @@ pub(crate) fn write_with<E: From<std::io::Error>>(
     // `(echo header; dhat-kit .. -o /dev/stdout) > log` writes after the header). Replacing the
     // file it names, or opening that file again, would lose what the shell wrote there.
     #[cfg(unix)]
-    if let Some(fd) = own_descriptor(path) {
+    if let Some((own, fd)) = descriptor(path) {
         use std::os::fd::AsFd;
         let fd = match fd.to_str() {
-            Some("1") => {
+            Some("1") if own => {
                 std::io::stdout().flush()?;
                 Some(std::io::stdout().as_fd().try_clone_to_owned()?)
             }
-            Some("2") => Some(std::io::stderr().as_fd().try_clone_to_owned()?),
-            // Another descriptor open on a file: refused, for the same reason.
+            Some("2") if own => Some(std::io::stderr().as_fd().try_clone_to_owned()?),
+            // Another descriptor open on a file (of this process, or another's: the shell's
+            // `/proc/$$/fd/1`): refused, for the same reason.
             _ if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
+                let whose = if own {
+                    "this process"
+                } else {
+                    "another process"
+                };
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
                     format!(
-                        "{} is descriptor {} of this process, open on a file, which would be \
+                        "{} is descriptor {} of {whose}, open on a file, which would be \
                          replaced: write to standard output (-o -) and redirect it instead",
                         path.display(),
                         fd.to_string_lossy()
@@ -183,19 +189,21 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// The descriptor (its number, as named) where `path` names one of this process's: its entry in
-/// `/dev/fd` or `/proc/PID/fd` (of this process, by `self`, its id or one of its threads), or a
-/// chain of links ending there (`/dev/stdout`, `/dev/stderr`).
+/// Whether `path` names a process's descriptor, and which: its entry in `/dev/fd` or
+/// `/proc/PID/fd` (or a thread's, `/proc/PID/task/TID/fd`), or a chain of links ending there
+/// (`/dev/stdout`, `/dev/stderr`); with whether the process is this one (by `self`, its id or
+/// one of its threads) and the descriptor's number as named.
 #[cfg(unix)]
-fn own_descriptor(path: &Path) -> Option<std::ffi::OsString> {
+fn descriptor(path: &Path) -> Option<(bool, std::ffi::OsString)> {
     let pid = std::process::id().to_string();
-    // Whether `dir` (whose links are resolved) is this process's directory of descriptors.
-    let own = |dir: &Path| {
+    // Whose directory of descriptors `dir` (whose links are resolved) is, if it is one: this
+    // process's (true) or another's.
+    let whose = |dir: &Path| {
         let parts: Vec<_> = dir.iter().filter_map(|c| c.to_str()).collect();
         match parts[..] {
-            ["/", "dev", "fd"] => true,
-            ["/", "proc", p, "fd"] | ["/", "proc", p, "task", _, "fd"] => p == pid,
-            _ => false,
+            ["/", "dev", "fd"] => Some(true),
+            ["/", "proc", p, "fd"] | ["/", "proc", p, "task", _, "fd"] => Some(p == pid),
+            _ => None,
         }
     };
     let mut at = path.to_path_buf();
@@ -205,8 +213,8 @@ fn own_descriptor(path: &Path) -> Option<std::ffi::OsString> {
             Some(dir) if !dir.as_os_str().is_empty() => dir.canonicalize().ok()?,
             _ => std::env::current_dir().ok()?,
         };
-        if own(&dir) {
-            return Some(name);
+        if let Some(own) = whose(&dir) {
+            return Some((own, name));
         }
         at = dir.join(std::fs::read_link(dir.join(name)).ok()?);
     }

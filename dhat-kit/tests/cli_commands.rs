@@ -792,6 +792,11 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "found UTF-16 text (its byte-order mark)",
         ),
         (
+            "utf32.json",
+            b"\xff\xfe\x00\x00{\x00\x00\x00".to_vec(),
+            "found UTF-32 text (its byte-order mark)",
+        ),
+        (
             "not-json.json",
             b"Total: 17,170 bytes in 115 blocks\n".to_vec(),
             "line 1 column 1",
@@ -1103,18 +1108,18 @@ fn an_output_named_by_a_standard_streams_descriptor_is_written_through_it() {
             );
         }
     }
+    // `script` run by bash with the log, the command and the profile as $1, $2 and $3.
+    let shell = |script: &str| {
+        Command::new("bash")
+            .args(["-c", script, "bash"])
+            .arg(&log)
+            .arg(env!("CARGO_BIN_EXE_dhat-kit"))
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
     std::fs::write(&log, "kept\n").unwrap();
-    let out = Command::new("bash")
-        .args([
-            "-c",
-            "exec 3>>\"$1\"; exec \"$2\" convert \"$3\" --to folded -o /dev/fd/3",
-        ])
-        .arg("bash")
-        .arg(&log)
-        .arg(env!("CARGO_BIN_EXE_dhat-kit"))
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = shell("exec 3>>\"$1\"; exec \"$2\" convert \"$3\" --to folded -o /dev/fd/3");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -1122,6 +1127,22 @@ fn an_output_named_by_a_standard_streams_descriptor_is_written_through_it() {
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "kept\n");
+    // Another process's descriptor open on a file (the shell's own standard output): refused as
+    // well, where the file was replaced ("header" lost, "footer" sent to the unlinked copy).
+    let out = shell(
+        "exec >\"$1\"; echo header; \"$2\" convert \"$3\" --to folded -o /proc/$$/fd/1; \
+         echo \"rc=$?\"; echo footer",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("descriptor 1 of another process"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "header\nrc=2\nfooter\n",
+        "{stderr}"
+    );
 }
 
 /// A pipe whose reader left before the output was written (`-o /dev/stdout | head -c 1`) ends the

@@ -459,13 +459,23 @@ fn read_tracked<R: Read>(
             "top level, line 1 column 1",
         ));
     }
-    // A profile saved as UTF-16 (by an editor, or PowerShell's `>`): said to be one.
+    // A profile saved as UTF-16 (by an editor, or PowerShell's `>`) or UTF-32: said to be one.
+    while s.end - s.pos < 4 && scan!(s.fill()) {}
     let head = &s.buf[s.pos..s.end];
-    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+    let wide = if head.starts_with(&[0xff, 0xfe, 0, 0]) || head.starts_with(&[0, 0, 0xfe, 0xff]) {
+        Some("UTF-32")
+    } else if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        Some("UTF-16")
+    } else {
+        None
+    };
+    if let Some(wide) = wide {
         return Err(ProfileError::new(
             name,
-            "a DHAT JSON profile in UTF-8, found UTF-16 text (its byte-order mark): convert it \
-             first (iconv -f UTF-16 -t UTF-8 FILE)",
+            format!(
+                "a DHAT JSON profile in UTF-8, found {wide} text (its byte-order mark): convert \
+                 it first (iconv -f {wide} -t UTF-8 FILE)"
+            ),
             "top level, line 1 column 1",
         ));
     }
