@@ -191,10 +191,16 @@ impl fmt::Display for Regions {
             );
         }
         let all: u64 = self.0.iter().map(|r| r.self_stats.total_bytes).sum();
-        let width = self
+        // Each path on one line: a name with a tab or a newline (given at run time) broke the
+        // table's columns and rows.
+        let paths: Vec<_> = self
             .0
             .iter()
-            .map(|r| r.path.chars().count())
+            .map(|r| crate::analyze::one_line(&r.path))
+            .collect();
+        let width = paths
+            .iter()
+            .map(|p| p.chars().count())
             .max()
             .unwrap_or(0)
             .max(6);
@@ -203,7 +209,7 @@ impl fmt::Display for Regions {
             "{:<width$}  {:>9}  {:>10}  {:>10}  {:>10}  {:>6}  {:>10}  {:>10}",
             "region", "entries", "bytes", "blocks", "self", "share", "peak", "kept"
         )?;
-        for r in &self.0 {
+        for (r, path) in self.0.iter().zip(&paths) {
             let share = if all == 0 {
                 0.0
             } else {
@@ -212,7 +218,7 @@ impl fmt::Display for Regions {
             writeln!(
                 f,
                 "{:<width$}  {:>9}  {:>10}  {:>10}  {:>10}  {:>5.1}%  {:>10}  {:>10}",
-                r.path,
+                path,
                 Thousands(r.entries),
                 Bytes(r.inclusive.total_bytes),
                 Thousands(r.inclusive.total_blocks),
@@ -552,4 +558,29 @@ pub(crate) mod imp {
         current, enter_child, enter_path, exit, finish, path_for, resume, suspend, FrameRef,
     };
     pub(crate) use super::thread::{mark_began, mark_ended};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name given at run time with a tab or a newline is printed escaped, on its row and in its
+    /// column: it broke the table's columns and rows.
+    #[test]
+    fn a_name_with_a_control_character_keeps_the_table_whole() {
+        let row = |path: &str| RegionStats {
+            path: path.to_owned(),
+            name: path.to_owned(),
+            depth: 0,
+            entries: 1,
+            inclusive: Stats::default(),
+            self_stats: Stats::default(),
+        };
+        let table = Regions(vec![row("a\tb"), row("line\nbreak")]).to_string();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        assert!(lines[1].starts_with("a\\tb         "), "{table}");
+        assert!(lines[2].starts_with("line\\nbreak  "), "{table}");
+        assert!(!table.contains('\t'), "{table}");
+    }
 }
