@@ -890,17 +890,20 @@ impl Baseline {
     /// Writes the baseline to `path` atomically (a temporary file beside it, then a rename).
     /// It takes no lock: to add an entry to a file others may be writing, use
     /// [`Baseline::update`]. A file it replaces that ends its lines with CRLF (checked out on
-    /// Windows, say) keeps them, so that an update changes only the lines it changes.
+    /// Windows, say), or begins with a UTF-8 byte-order mark (as some editors write), keeps
+    /// them, so that an update changes only the lines it changes.
     ///
     /// # Errors
     ///
     /// A [`BaselineError`] naming the file if it cannot be written.
     pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
         let mut text = self.to_json();
-        let crlf = crate::small_file::read(path, MOST, "baseline")
-            .is_ok_and(|old| old.windows(2).any(|w| w == b"\r\n"));
+        let (bom, crlf) = text_conventions(path);
         if crlf {
             text = text.replace('\n', "\r\n");
+        }
+        if bom {
+            text.insert(0, '\u{feff}');
         }
         crate::atomic_file::write(path, text.as_bytes())
             .map_err(|e| BaselineError::io(path, NOT_WRITTEN, e))
@@ -1095,6 +1098,31 @@ fn rfc3339(secs: u64) -> String {
         rem / 60 % 60,
         rem % 60
     )
+}
+
+/// Whether the file at `path` begins with a UTF-8 byte-order mark, and whether it ends its
+/// lines with CRLF, read from its first line (a baseline's first line is `{`): a file written
+/// by [`Baseline::to_json`] has one convention throughout, and a large one is not read whole a
+/// second time for it. `(false, false)` where it cannot be read, or is no plain file (a pipe's
+/// bytes, read here, would be lost).
+fn text_conventions(path: &Path) -> (bool, bool) {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(256);
+    let read = std::fs::File::open(path).and_then(|f| {
+        if !f.metadata()?.is_file() {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        }
+        f.take(4096).read_to_end(&mut head)
+    });
+    if read.is_err() {
+        return (false, false);
+    }
+    let bom = head.starts_with("\u{feff}".as_bytes());
+    let crlf = head
+        .iter()
+        .position(|&b| b == b'\n')
+        .is_some_and(|at| at > 0 && head[at - 1] == b'\r');
+    (bom, crlf)
 }
 
 #[cfg(test)]
@@ -1392,7 +1420,7 @@ mod tests {
     }
 
     #[test]
-    fn an_update_keeps_the_files_line_endings() {
+    fn an_update_keeps_the_files_line_endings_and_byte_order_mark() {
         let dir =
             std::env::temp_dir().join(format!("dhat-kit-baseline-crlf-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -1404,16 +1432,27 @@ mod tests {
             ..Entry::default()
         };
         let (crlf, lf) = (dir.join("crlf.json"), dir.join("lf.json"));
+        let (bom_crlf, bom_lf) = (dir.join("bom-crlf.json"), dir.join("bom-lf.json"));
         let mut b = Baseline::new();
         b.insert("a", entry(1));
         std::fs::write(&crlf, b.to_json().replace('\n', "\r\n")).unwrap();
         b.write(&lf).unwrap();
-        for path in [&crlf, &lf] {
+        std::fs::write(
+            &bom_crlf,
+            format!("\u{feff}{}", b.to_json().replace('\n', "\r\n")),
+        )
+        .unwrap();
+        std::fs::write(&bom_lf, format!("\u{feff}{}", b.to_json())).unwrap();
+        for path in [&crlf, &lf, &bom_crlf, &bom_lf] {
+            let crlf_before = path == &crlf || path == &bom_crlf;
+            let bom_before = path == &bom_crlf || path == &bom_lf;
             Baseline::update(path, None, |b| b.insert("b", entry(2))).unwrap();
             let text = std::fs::read_to_string(path).unwrap();
             let lines = text.matches('\n').count();
             let crlfs = text.matches("\r\n").count();
-            assert_eq!(crlfs, if path == &crlf { lines } else { 0 }, "{text:?}");
+            assert_eq!(crlfs, if crlf_before { lines } else { 0 }, "{text:?}");
+            assert_eq!(text.starts_with('\u{feff}'), bom_before, "{text:?}");
+            assert_eq!(text.matches('\u{feff}').count(), usize::from(bom_before));
             assert_eq!(Baseline::read(path).unwrap().get("b"), Some(&entry(2)));
         }
         std::fs::remove_dir_all(&dir).unwrap();
