@@ -189,6 +189,28 @@ fn exit_2_on_bad_input() {
         assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
         assert!(stderr.contains(&expected), "{expected:?} in {stderr}");
     }
+    // `-` is standard input for a profile only: a baseline or budget file so named is refused,
+    // and no file `-` is made where the command runs, even when asked to update.
+    for (flag, update) in [("--baseline", "--update"), ("--budget", "--strict")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .current_dir(&dir.0)
+            .args(["check"])
+            .arg(&heap)
+            .args([flag, "-", update])
+            .env_remove("CI")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{flag} -: standard input is read only for a profile; name the file ({flag} ./- \
+                 for a file named `-`)"
+            )),
+            "{stderr}"
+        );
+        assert!(!dir.0.join("-").exists(), "{flag}");
+    }
     // The half-written file is left as it was, even when asked to update.
     let (code, _, _) = check(&heap, &half, &["--update"], false);
     assert_eq!(code, 2);

@@ -589,6 +589,17 @@ fn run(command: Command) -> Result<(), Failure> {
                         .to_owned(),
                 ));
             }
+            // `-` stands for standard input where a profile is read; a baseline (read, then
+            // written in place) or a budget file named so would be a file of that name, made
+            // or looked for in the working directory.
+            for (flag, file) in [("--baseline", &baseline), ("--budget", &budget)] {
+                if file.as_deref().is_some_and(|f| f.as_os_str() == "-") {
+                    return Err(Failure::BadInput(format!(
+                        "dhat-kit: {flag} -: standard input is read only for a profile; name \
+                         the file ({flag} ./- for a file named `-`)"
+                    )));
+                }
+            }
             let p = load(&profile)?;
             let report = budget
                 .as_deref()
