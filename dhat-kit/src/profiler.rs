@@ -292,6 +292,28 @@ pub struct ProfilerBuilder {
     sample_interval: Option<u64>,
 }
 
+impl Default for ProfilerBuilder {
+    /// The settings of [`Profiler::builder`]: the mode enabled by the build's features, the
+    /// default file, backtraces trimmed to 10 frames, the summary printed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = dhat_kit::ProfilerBuilder::default().summary(false);
+    /// # let _ = builder;
+    /// ```
+    fn default() -> Self {
+        ProfilerBuilder {
+            mode: Mode::enabled(),
+            file: None,
+            trim_backtraces: Some(DHAT_DEFAULT_FRAMES),
+            summary: true,
+            wait: true,
+            sample_interval: None,
+        }
+    }
+}
+
 impl ProfilerBuilder {
     /// The mode (default: [`Mode::enabled`]).
     pub fn mode(mut self, mode: Mode) -> Self {
@@ -646,14 +668,7 @@ impl Profiler {
 
     /// A builder for a session with other settings.
     pub fn builder() -> ProfilerBuilder {
-        ProfilerBuilder {
-            mode: Mode::enabled(),
-            file: None,
-            trim_backtraces: Some(DHAT_DEFAULT_FRAMES),
-            summary: true,
-            wait: true,
-            sample_interval: None,
-        }
+        ProfilerBuilder::default()
     }
 
     /// The session's figures so far: the totals, t-gmax and t-end figures its file would hold if
