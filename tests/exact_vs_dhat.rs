@@ -64,7 +64,8 @@ fn child_profile_session() {
         other => panic!("unknown mode {other:?}"),
     };
     let small = std::env::var_os("DHAT_KIT_TEST_PROFILE_SMALL").is_some();
-    let before = workload::before_session(!small);
+    let transient = std::env::var_os("DHAT_KIT_TEST_PROFILE_TRANSIENT").is_some();
+    let before = workload::before_session(transient);
     // A session holds every thread's work, and dhat's reference run has no test harness: on a
     // loaded machine, 1 run in 100 read 144 bytes in 2 blocks more, the harness's thread still
     // at its own work as the test began (none in 300 runs with this wait).
@@ -87,10 +88,19 @@ fn child_profile_session() {
     drop(before);
 }
 
-/// The totals of dhat's heap profile of the workload, and of dhat-kit's profile in `mode`, on
+/// What a profiled run does: the workload, or the small one; each after a block it keeps, and
+/// the workload and `SmallAfterPeak` after a large transient block too.
+#[derive(Clone, Copy, PartialEq)]
+enum Work {
+    Workload,
+    Small,
+    SmallAfterPeak,
+}
+
+/// The totals of dhat's heap profile of `work`, and of dhat-kit's profile in `mode`, on
 /// the same work: `(bytes, blocks, bytes at t-gmax, blocks at t-gmax, bytes at t-end, blocks
 /// at t-end)`.
-fn profile_totals(mode: &str, small: bool) -> [(u64, u64, u64, u64, u64, u64); 2] {
+fn profile_totals(mode: &str, work: Work) -> [(u64, u64, u64, u64, u64, u64); 2] {
     let read = |file: &std::path::Path| {
         let t = dhat_kit::profile::read(file).unwrap().totals();
         let some = |v: Option<u64>| v.expect("a heap profile's t-gmax and t-end");
@@ -103,10 +113,14 @@ fn profile_totals(mode: &str, small: bool) -> [(u64, u64, u64, u64, u64, u64); 2
             some(t.end_blocks),
         )
     };
-    let name = if small { "small" } else { "workload" };
+    let (name, run) = match work {
+        Work::Workload => ("workload", "profile"),
+        Work::Small => ("small", "profile-small"),
+        Work::SmallAfterPeak => ("small-after-peak", "profile-small-after-peak"),
+    };
     let dhat_file = common::temp("exact-vs-dhat", &format!("dhat-heap-{mode}-{name}.json"));
     let out = Command::new(env!("CARGO_BIN_EXE_dhat-reference"))
-        .arg(if small { "profile-small" } else { "profile" })
+        .arg(run)
         .arg(&dhat_file)
         .output()
         .expect("run the dhat reference binary");
@@ -118,8 +132,11 @@ fn profile_totals(mode: &str, small: bool) -> [(u64, u64, u64, u64, u64, u64); 2
         .args(["--test-threads", "1"])
         .env("DHAT_KIT_TEST_PROFILE", mode)
         .env("DHAT_KIT_TEST_PROFILE_FILE", &kit_file);
-    if small {
+    if work != Work::Workload {
         child.env("DHAT_KIT_TEST_PROFILE_SMALL", "1");
+    }
+    if work != Work::Small {
+        child.env("DHAT_KIT_TEST_PROFILE_TRANSIENT", "1");
     }
     let out = child.output().unwrap();
     assert!(out.status.success(), "{out:?}");
@@ -131,7 +148,7 @@ fn profile_totals(mode: &str, small: bool) -> [(u64, u64, u64, u64, u64, u64); 2
 /// the peak is the session's, not an earlier and higher one of the process.
 #[test]
 fn a_peak_profile_holds_dhats_totals_of_the_same_session() {
-    let [dhat, kit] = profile_totals("peak", false);
+    let [dhat, kit] = profile_totals("peak", Work::Workload);
     assert!(dhat.1 > 1000 && dhat.5 > 500, "a real workload: {dhat:?}");
     assert_eq!(
         kit, dhat,
@@ -145,7 +162,7 @@ fn a_peak_profile_holds_dhats_totals_of_the_same_session() {
 /// first), is counted exactly.
 #[test]
 fn a_small_sessions_peak_is_dhats_to_the_byte() {
-    let [dhat, kit] = profile_totals("peak", true);
+    let [dhat, kit] = profile_totals("peak", Work::Small);
     assert!(dhat.2 > 20_000 && dhat.2 < 30_000, "a small peak: {dhat:?}");
     assert_eq!(
         kit, dhat,
@@ -153,11 +170,36 @@ fn a_small_sessions_peak_is_dhats_to_the_byte() {
     );
 }
 
+/// And when a larger transient block before the session took the thread's peak higher than any
+/// the session reaches: the session's peak is still its own, counted from its start (the peak
+/// and sampled files read 0 bytes in 0 blocks at t-gmax, the thread's peak not having risen
+/// during the session, and no batch having carried the session's).
+#[test]
+fn a_small_sessions_peak_after_a_higher_one_is_dhats_to_the_byte() {
+    small_after_peak("peak");
+}
+
+/// So is a sampled profile's.
+#[cfg(feature = "sampled")]
+#[test]
+fn a_small_sampled_sessions_peak_after_a_higher_one_is_dhats_to_the_byte() {
+    small_after_peak("sampled");
+}
+
+fn small_after_peak(mode: &str) {
+    let [dhat, kit] = profile_totals(mode, Work::SmallAfterPeak);
+    assert!(dhat.2 > 20_000 && dhat.2 < 30_000, "a small peak: {dhat:?}");
+    assert_eq!(
+        kit, dhat,
+        "dhat-kit's {mode} profile against dhat's heap profile"
+    );
+}
+
 /// So are a sampled profile's: its estimated sites are fitted to the session's exact figures.
 #[cfg(feature = "sampled")]
 #[test]
 fn a_sampled_profile_holds_dhats_totals_of_the_same_session() {
-    let [dhat, kit] = profile_totals("sampled", false);
+    let [dhat, kit] = profile_totals("sampled", Work::Workload);
     assert_eq!(
         kit, dhat,
         "dhat-kit's sampled profile against dhat's heap profile"

@@ -1,7 +1,8 @@
 //! The reference run of the exactness tests: the shared workload under dhat's own allocator,
 //! printing dhat's `HeapStats` before and after it as JSON (one line); or, given `profile FILE`
-//! (`profile-small FILE`: the small workload), writing dhat's heap profile of a session around
-//! it to `FILE` (the workload's blocks still live at the session's end).
+//! (`profile-small FILE`: the small workload; `profile-small-after-peak FILE`: the small workload
+//! after the large transient block), writing dhat's heap profile of a session around it to
+//! `FILE` (the workload's blocks still live at the session's end).
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -23,12 +24,15 @@ fn fields(s: &dhat::HeapStats) -> [u64; 6] {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let [_, mode, file] = &args[..] {
-        let before = workload::before_session(mode == "profile");
+        let before = workload::before_session(mode != "profile-small");
         let profiler = dhat::Profiler::builder().file_name(file).build();
         match mode.as_str() {
             "profile" => drop((profiler, workload::run())),
-            "profile-small" => drop((profiler, workload::run_small())),
-            _ => panic!("usage: dhat-reference [profile FILE | profile-small FILE]"),
+            "profile-small" | "profile-small-after-peak" => drop((profiler, workload::run_small())),
+            _ => panic!(
+                "usage: dhat-reference [profile FILE | profile-small FILE | \
+                 profile-small-after-peak FILE]"
+            ),
         }
         drop(before);
         return;

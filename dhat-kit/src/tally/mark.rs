@@ -389,24 +389,24 @@ pub(crate) fn thread_stats() -> Stats {
         .unwrap_or_default()
 }
 
-/// This thread's figures since it started, unclamped: totals, live bytes and blocks, and its own
-/// peak whatever marks are open (the highest live figures since it started, with the blocks).
+/// This thread's figures since it started, unclamped: totals, live bytes and blocks, and the peak
+/// (live bytes, blocks) since the innermost mark or region frame open on it began: a [`Mark`]'s
+/// own peak while no mark or frame that began after it is open.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct ThreadFigures {
     pub(crate) totals: [u64; 2],
     pub(crate) live: [i64; 2],
-    pub(crate) peak: (i64, i64),
+    pub(crate) innermost_peak: (i64, i64),
 }
 
 impl ThreadFigures {
     /// This thread's figures now; zero while it is being torn down.
     pub(crate) fn now() -> ThreadFigures {
-        let set_aside = SET_ASIDE.try_with(Cell::get).unwrap_or_default();
         Snapshot::now()
             .map(|s| ThreadFigures {
                 totals: [s.total_bytes, s.total_blocks],
                 live: [s.curr_bytes, s.curr_blocks],
-                peak: higher(set_aside, s.peak),
+                innermost_peak: s.peak,
             })
             .unwrap_or_default()
     }

@@ -15,7 +15,7 @@
 //! the step waits for the operations in progress to end. The fence each side needs between its
 //! write and its read is asymmetric where the system offers it ([`fence`]): the step pays it.
 
-use super::mark::ThreadFigures;
+use super::mark::{Mark, ThreadFigures};
 use super::{band_in_force, fence, pending, with_tally, Tally, BANDS};
 use crate::stats::Stats;
 use std::cell::Cell;
@@ -546,8 +546,10 @@ fn clamp(v: i64) -> u64 {
 /// idle threads still carried from before the session ([`CARRY`]), above those at the beginning:
 /// exact to within 64 KiB per thread working at the peak (a thread that was working at the
 /// beginning, to within a batch), and at least the live figures at its end; and where the
-/// session's thread was the only one at work during it, and its own peak rose during it, that
-/// peak exactly. One session runs at a time (the profiler's lock).
+/// session's thread was the only one at work during it, its own peak since the beginning
+/// exactly, which a [`Mark`] of its own measures (so that a higher peak the thread reached before
+/// the session, which the tally kept, is not taken for the session's). One session runs at a
+/// time (the profiler's lock), begun and ended on one thread (a `Profiler` is not `Send`).
 #[must_use = "a session mark measures until it is ended"]
 pub(crate) struct SessionMark {
     /// The process tally and the carries at the beginning, the base of the batches' peak.
@@ -556,6 +558,9 @@ pub(crate) struct SessionMark {
     start: Counts,
     /// The session's thread's figures at the beginning.
     thread: ThreadFigures,
+    /// The session's thread's own peak since the beginning, in its tally while no mark or region
+    /// frame that began after it is open (at the session's end, unless a guard outlives it).
+    own: Mark,
 }
 
 impl SessionMark {
@@ -580,6 +585,7 @@ impl SessionMark {
             published.live[1].wrapping_add(ck),
         ];
         SESSION_PEAK.raise(base[0], base[1]);
+        let own = Mark::begin();
         SessionMark {
             base,
             start: Counts {
@@ -587,6 +593,7 @@ impl SessionMark {
                 live: f.live,
             },
             thread: ThreadFigures::now(),
+            own,
         }
     }
 
@@ -596,6 +603,8 @@ impl SessionMark {
     pub(crate) fn end(self) -> (Stats, bool) {
         let figures = self.figures();
         SESSION_PEAK.set((NO_SESSION, 0));
+        // Its peak is the session's, already read; the thread's peak before it is put back.
+        let _ = self.own.end();
         figures
     }
 
@@ -622,16 +631,19 @@ impl SessionMark {
         let batches = since([peak_bytes, peak_blocks], self.base);
         let mut peak = super::mark::higher(batches, (bytes, blocks));
         // The process tally took this thread's work alone (its totals and live figures moved
-        // exactly as the thread's did): its own peak, if it rose during the session, was the
-        // session's, counted on every operation where the batches may have missed it.
+        // exactly as the thread's did): its own peak since the beginning was the session's,
+        // counted on every operation where the batches may have missed it. It is its tally's
+        // (the session's mark's) while nothing opened since is open; with a region frame or a
+        // mark open, the peak since that began, lower: each raises the batches', never lowers.
         let d = |a: u64, b: u64| a.wrapping_sub(b);
         let alone = (0..2).all(|i| {
             d(now.totals[i], self.start.totals[i]) == d(thread.totals[i], self.thread.totals[i])
                 && now.live[i].wrapping_sub(self.start.live[i])
                     == thread.live[i].wrapping_sub(self.thread.live[i])
         });
-        if alone && thread.peak.0 > self.thread.peak.0 {
-            let own = since([thread.peak.0, thread.peak.1], self.thread.live);
+        if alone {
+            let (bytes, blocks) = thread.innermost_peak;
+            let own = since([bytes, blocks], self.thread.live);
             peak = super::mark::higher(peak, own);
         }
         let (total_bytes, total_blocks) = (
