@@ -660,6 +660,7 @@ fn main() {
     site_peaks_within_the_fitted_figures();
     a_session_after_a_higher_peak();
     an_idle_workers_blocks_at_the_end_are_the_peaks_sites();
+    a_thread_from_before_the_session_samples_its_first_block();
     summary_counts_the_stacks();
     files_load_at_every_interval();
 }
@@ -834,6 +835,48 @@ fn an_idle_workers_blocks_at_the_end_are_the_peaks_sites() {
     assert_eq!(at_peak, 60_000, "{kit:?}");
     std::fs::remove_file(&file).unwrap();
     println!("sampled: an idle worker's blocks at the end are the peak's sites ok");
+}
+
+/// One block of 1 MiB, kept in `out` (allocated by the caller).
+#[inline(never)]
+fn a_pool_workers_block(out: &mut Vec<Vec<u8>>) {
+    out.push(black_box(vec![2u8; 1 << 20]));
+}
+
+/// A thread started before the session, idle since (a pool's worker: no batch of its own has
+/// armed its countdown for the session), samples as any other: its first block, 1 MiB at a 4 KiB
+/// interval, is at a sample point (all but surely: the chance of none is e^-256). It was not:
+/// the countdown of a thread with no session was endless, the block's whole 1 MiB went to the
+/// unsampled remainder, and a session started once a pool ran sampled none of its first blocks.
+fn a_thread_from_before_the_session_samples_its_first_block() {
+    use std::sync::mpsc::channel;
+    let file = common::temp("sampled", "dhat-sampled-pool-worker.json");
+    let (go, work) = channel::<()>();
+    let (done, kept) = channel::<Vec<Vec<u8>>>();
+    let worker = std::thread::spawn(move || {
+        for () in work {
+            let mut out = Vec::with_capacity(1);
+            a_pool_workers_block(&mut out);
+            done.send(out).unwrap();
+        }
+    });
+    // Idle before the session: its start-up published.
+    common::wait_for_other_threads_to_sleep();
+    let p = session(&file, 4 << 10);
+    go.send(()).unwrap();
+    let block = kept.recv().unwrap();
+    let kit = p.stats().expect("a sampled session's figures");
+    p.finish().unwrap();
+    drop((go, block));
+    worker.join().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    totals_are(&profile, &kit);
+    let (tb, tbk, eb, ebk) = site(&profile, "a_pool_workers_block");
+    assert_eq!(tbk, 1, "{kit:?}");
+    near("the worker's block", tb, 1 << 20, 0.001);
+    assert_eq!((eb, ebk), (tb, tbk), "{kit:?}");
+    std::fs::remove_file(&file).unwrap();
+    println!("sampled: a thread from before the session samples its first block ok");
 }
 
 /// 64 blocks of 64 KiB, kept in `out` (allocated by the caller).

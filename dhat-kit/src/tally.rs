@@ -86,6 +86,12 @@ const BAND: u64 = 2 * PUBLISH_BYTES - 1;
 /// or because nothing will publish after the exit hook) or, paused, lets the operation through
 /// uncounted.
 const OUT_OF_BAND: i64 = 1 << 62;
+/// Under `sampled`, how many bytes a thread whose countdown is armed for no running session
+/// allocates between two looks for one ([`Tally::sample`]), besides the look at each batch: so
+/// that a block of at least this size, on a thread idle since before the session began (a pool's
+/// worker), is at a sample point as on any other thread, though no batch armed the countdown.
+#[cfg(feature = "sampled")]
+const IDLE_GAP: i64 = PUBLISH_BYTES as i64;
 /// `pub_curr_bytes` of a thread that never published: how its first publication is recognised.
 const NEVER_PUBLISHED: i64 = i64::MIN;
 
@@ -169,7 +175,9 @@ struct Tally {
     /// does). Only [`mark`] lowers it.
     peak_rel: Cell<u64>,
     peak_blocks: Cell<i64>,
-    /// Bytes to the next sample point; `i64::MAX` while no sampled session runs.
+    /// Bytes to the next sample point; while the countdown is not armed for a running sampled
+    /// session, bytes to the next look for one ([`IDLE_GAP`]; 0 on a new thread, whose first
+    /// allocation looks).
     #[cfg(feature = "sampled")]
     countdown: Cell<i64>,
     /// The band's width: [`BAND`], or 0 (every operation out of it) while exact mode is on and
@@ -310,7 +318,7 @@ impl Tally {
             peak_rel: Cell::new(OUT_OF_BAND as u64),
             peak_blocks: Cell::new(0),
             #[cfg(feature = "sampled")]
-            countdown: Cell::new(i64::MAX),
+            countdown: Cell::new(0),
             band: AtomicU64::new(0),
             band_lo: SignedWord::new(-OUT_OF_BAND),
             busy: Cell::new(false),
@@ -558,8 +566,11 @@ impl Tally {
     }
 
     /// The countdown crossed a sample point: record the block (with this thread's counting
-    /// paused, so that the sample set's own tables are not counted), then draw the next gap;
-    /// or, when the session it was armed for is over, re-arm.
+    /// paused, so that the sample set's own tables are not counted), then draw the next gap.
+    /// A countdown not armed for the running session (none ran when it was armed, or another)
+    /// is armed now, and this block, the first it sees, is at a sample point if the fresh gap
+    /// ends within it: as likely as for any block (the gaps are memoryless), so that a large
+    /// block is sampled whatever the thread did before.
     #[cfg(feature = "sampled")]
     #[cold]
     #[inline(never)]
@@ -567,7 +578,9 @@ impl Tally {
         let session = crate::sample::session();
         if session == 0 || self.armed.get() != session {
             self.arm();
-            return;
+            if self.armed.get() == 0 || !self.sample_due(size) {
+                return;
+            }
         }
         if self.busy.get() {
             // The kit's own work, uncounted (a region path's first entry, a span's list of the
@@ -581,13 +594,14 @@ impl Tally {
         self.next_gap();
     }
 
-    /// Arms the countdown for the running sampled session, or disarms it when none runs.
+    /// Arms the countdown for the running sampled session, or sets it to look for one again
+    /// [`IDLE_GAP`] bytes later when none runs.
     #[cfg(feature = "sampled")]
     fn arm(&self) {
         let session = crate::sample::session();
         self.armed.set(session);
         if session == 0 {
-            self.countdown.set(i64::MAX);
+            self.countdown.set(IDLE_GAP);
             return;
         }
         if self.rng.get() == 0 {
