@@ -100,7 +100,8 @@ pub enum Error {
         /// The feature.
         feature: &'static str,
     },
-    /// A figure adds up to more than the format can hold (pprof's values are signed 64-bit).
+    /// A figure adds up to more than the format can hold: pprof's values are signed 64-bit, and
+    /// speedscope reads its JSON numbers as JavaScript's doubles, exact up to 2^53.
     Range {
         /// The format.
         format: &'static str,
@@ -112,6 +113,18 @@ pub enum Error {
     },
     /// Writing failed.
     Io(std::io::Error),
+}
+
+/// The largest figure `format` holds exactly, and why.
+pub(crate) fn largest_value(format: &str) -> (u64, &'static str) {
+    if format == "speedscope" {
+        (
+            1 << 53,
+            "speedscope reads its numbers as JavaScript's doubles, exact up to 2^53",
+        )
+    } else {
+        (i64::MAX as u64, "its values are signed 64-bit")
+    }
 }
 
 impl fmt::Display for Error {
@@ -131,11 +144,11 @@ impl fmt::Display for Error {
                 } else {
                     total.to_string()
                 };
+                let (largest, why) = largest_value(format);
                 write!(
                     f,
-                    "{figure} adds up to {total}, above {format}'s largest value, {} (its values \
-                     are signed 64-bit): nothing written",
-                    i64::MAX
+                    "{figure} adds up to {total}, above {format}'s largest value, {largest} \
+                     ({why}): nothing written"
                 )
             }
             Error::Io(e) => write!(f, "cannot write: {e}"),
@@ -342,8 +355,8 @@ pub(crate) struct Figure {
 }
 
 impl Figure {
-    /// The name of its pprof sample type: `total_bytes`, `gmax_blocks`, `total_events`.
-    #[cfg(feature = "cli")]
+    /// The name of its pprof sample type: `total_bytes`, `gmax_blocks`, `total_events` (and of
+    /// the figure in [`Error::Range`], whatever the format).
     pub fn pprof_type(&self) -> String {
         let unit: String = self
             .unit

@@ -78,7 +78,7 @@ pub fn pprof(profile: &Profile, out: &mut impl Write) -> Result<(), Error> {
     let fold = Fold::new(profile, FoldBy::Location, &metrics);
     // Every value is at most its type's total, so totals within range keep every value (and
     // `go tool pprof`'s sums) exact.
-    let limit = i64::MAX as u64;
+    let limit = super::largest_value("pprof").0;
     if let Some((figure, total)) = figures
         .iter()
         .zip(fold.totals())

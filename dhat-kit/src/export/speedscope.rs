@@ -40,6 +40,8 @@ const MAX_THREADS: usize = 8;
 ///
 /// # Errors
 ///
+/// [`Error::Range`] if a figure adds up to more than 2^53, beyond which speedscope, which reads
+/// its numbers as JavaScript's doubles, would show other figures (nothing is written);
 /// [`Error::Io`] if `out` fails.
 ///
 /// # Examples
@@ -68,6 +70,8 @@ pub fn speedscope(profile: &Profile, name: &str, out: &mut impl Write) -> Result
 ///
 /// # Errors
 ///
+/// [`Error::Range`] if a figure adds up to more than 2^53, beyond which speedscope, which reads
+/// its numbers as JavaScript's doubles, would show other figures (nothing is written);
 /// [`Error::Io`] if `out` fails.
 ///
 /// # Examples
@@ -106,6 +110,20 @@ fn write_parts(
     let metrics: Vec<Metric> = figures.iter().map(|f| f.metric).collect();
     let fold = Fold::new(profile, FoldBy::FunctionInFile, &metrics);
     let numbers = Numbers::new(&fold);
+    // Every weight is at most its figure's total, so totals within range keep every weight (and
+    // speedscope's sums) exact.
+    let limit = super::largest_value("speedscope").0;
+    if let Some((figure, &total)) = figures
+        .iter()
+        .zip(&numbers.totals)
+        .find(|&(_, &total)| total > limit)
+    {
+        return Err(Error::Range {
+            format: "speedscope",
+            figure: figure.pprof_type(),
+            total,
+        });
+    }
     let points = fold.points();
     let parts: Vec<Range<usize>> = (0..points)
         .step_by(part.max(1))
@@ -404,6 +422,38 @@ impl Numbers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A figure above 2^53, which speedscope would read as another (its numbers are doubles:
+    /// 2^53 + 1 read as 2^53, its weights no longer adding up to the profile's end value), is
+    /// refused, naming the figure, and nothing is written; 2^53 itself is exact and written.
+    #[test]
+    fn a_figure_beyond_what_speedscope_reads_exactly_is_refused() {
+        let profile = |tb: u64| {
+            let json = format!(
+                r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":false,
+                "bkacc":false,"tu":"µs","Mtu":"s","cmd":"app","pid":1,"te":9,
+                "pps":[{{"tb":{tb},"tbk":1,"fs":[1]}},{{"tb":1,"tbk":1,"fs":[2]}}],
+                "ftbl":["[root]","0x1: app::f (src/f.rs:4:9)","0x2: app::g (src/g.rs:4:9)"]}}"#
+            );
+            crate::profile::from_slice(json.as_bytes(), "app.json").unwrap()
+        };
+        let mut out = Vec::new();
+        let e = speedscope(&profile(1 << 53), "app.json", &mut out).unwrap_err();
+        assert!(
+            matches!(&e, Error::Range { format: "speedscope", figure, total } if figure == "total_bytes" && *total == (1 << 53) + 1),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "total_bytes adds up to 9007199254740993, above speedscope's largest value, \
+             9007199254740992 (speedscope reads its numbers as JavaScript's doubles, exact up to \
+             2^53): nothing written"
+        );
+        assert!(out.is_empty());
+        speedscope(&profile((1 << 53) - 1), "app.json", &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["profiles"][0]["endValue"], 1u64 << 53);
+    }
 
     #[test]
     fn frames_and_one_profile_per_figure() {
