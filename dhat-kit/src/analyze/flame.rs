@@ -705,8 +705,10 @@ pub fn flame_title(name: &str, figure: &str, profile: &Profile) -> String {
 ///
 /// # Errors
 ///
-/// [`Error`] if the profile does not have the figure, or inferno or `out` fails. A profile with
-/// nothing to draw (every point's figure is 0) gives a graph that says so.
+/// [`Error`] if the profile does not have the figure, or inferno or `out` fails;
+/// [`Error::Range`] if the figure adds up past 2^53, which inferno, drawing its counts as
+/// doubles, would show as other figures. A profile with nothing to draw (every point's figure
+/// is 0) gives a graph that says so.
 ///
 /// # Examples
 ///
@@ -747,6 +749,11 @@ pub fn flamegraph_svg(
     let total = fold.totals()[0];
     if total == 0 {
         return empty_svg(title, metric, out);
+    }
+    // Every frame's figure is at most the total, so a total within range keeps every title
+    // exact.
+    if total > 1 << 53 {
+        return Err(Error::Range { metric, total });
     }
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = title.to_string();
@@ -812,6 +819,49 @@ pub(crate) mod tests {
             "tu":"µs","Mtu":"s","cmd":"t","pid":1,"te":9,"pps":[{pps}],"ftbl":["[root]",{ftbl}]}}"#
         );
         from_slice(json.as_bytes(), "t.json").unwrap()
+    }
+
+    /// A figure past 2^53, which inferno would draw as another (2^53 + 1 bytes titled 2^53,
+    /// below the total's own 2^53 + 2), is refused, naming it, and nothing is drawn; 2^53 is
+    /// exact and drawn, with its figure in the frame's title.
+    #[cfg(feature = "cli")]
+    #[test]
+    fn a_figure_past_what_the_graph_draws_exactly_is_refused() {
+        let ftbl = r#""0x1: app::f (src/f.rs:1:1)","0x2: app::g (src/g.rs:1:1)""#;
+        let past = profile(
+            &format!(
+                r#"{{"tb":{},"tbk":1,"fs":[1]}},{{"tb":1,"tbk":1,"fs":[2]}}"#,
+                1u64 << 53
+            ),
+            ftbl,
+        );
+        let mut svg = Vec::new();
+        let e = flamegraph_svg(&past, Metric::TotalBytes, "t", &mut svg).unwrap_err();
+        assert!(
+            matches!(e, Error::Range { metric: Metric::TotalBytes, total } if total == (1 << 53) + 1),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().starts_with(
+                "total-bytes adds up to 9007199254740993, above 9007199254740992, the largest \
+                 figure the flame graph draws exactly"
+            ),
+            "{e}"
+        );
+        assert!(svg.is_empty());
+        let at = profile(
+            &format!(
+                r#"{{"tb":{},"tbk":1,"fs":[1]}},{{"tb":1,"tbk":1,"fs":[2]}}"#,
+                (1u64 << 53) - 1
+            ),
+            ftbl,
+        );
+        flamegraph_svg(&at, Metric::TotalBytes, "t", &mut svg).unwrap();
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(
+            svg.contains("app::f (9,007,199,254,740,991 bytes,"),
+            "{svg}"
+        );
     }
 
     /// The folded lines the old text-keyed fold gave: one string per stack, added up, sorted.

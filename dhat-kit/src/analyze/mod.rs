@@ -417,6 +417,14 @@ pub enum Error {
         /// The profile's `mode`.
         mode: String,
     },
+    /// The figure adds up to more than the flame graph draws exactly: 2^53 (inferno draws its
+    /// counts as doubles, so each frame would show another figure).
+    Range {
+        /// The figure.
+        metric: Metric,
+        /// What it adds up to (`u64::MAX` if more).
+        total: u64,
+    },
     /// Writing or drawing the output failed (`what`: "write the flame graph", ...).
     Output {
         /// What was being done.
@@ -489,6 +497,20 @@ impl fmt::Display for Error {
                     article(mode)
                 )
             }
+            Error::Range { metric, total } => {
+                let total = if *total == u64::MAX {
+                    format!("{total} or more")
+                } else {
+                    total.to_string()
+                };
+                write!(
+                    f,
+                    "{metric} adds up to {total}, above {}, the largest figure the flame graph \
+                     draws exactly (its counts are doubles): nothing drawn; folded stacks \
+                     (`dhat-kit convert --to folded`) hold every figure exactly",
+                    1u64 << 53
+                )
+            }
             Error::Output { what, source } => write!(f, "cannot {what}: {source}"),
             Error::Encode { what, source } => write!(f, "cannot encode {what}: {source}"),
         }
@@ -504,7 +526,8 @@ impl std::error::Error for Error {
             Error::Metric { .. }
             | Error::Kinds { .. }
             | Error::NoRegions { .. }
-            | Error::Grouping { .. } => None,
+            | Error::Grouping { .. }
+            | Error::Range { .. } => None,
             Error::Diff { source, .. } => source.source(),
             Error::Output { source, .. } => source.source(),
             Error::Encode { source, .. } => source.source(),
