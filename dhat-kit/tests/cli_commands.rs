@@ -1311,3 +1311,36 @@ fn a_figure_past_the_largest_integer_is_said_to_be_one() {
         assert!(stderr.contains(says), "{name}: {stderr}");
     }
 }
+
+/// A write that fails after the output opened (a full device) is said as the write's failure,
+/// as `convert` says it, by every command that writes a file: it said ", at open".
+#[cfg(target_os = "linux")]
+#[test]
+fn a_write_that_fails_is_said_without_a_place() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full here");
+        return;
+    }
+    for command in [
+        &["flamegraph", &path("dhat-rs-heap.json"), "-o", "/dev/full"][..],
+        &["report", &path("dhat-rs-heap.json"), "-o", "/dev/full"],
+        &[
+            "convert",
+            &path("dhat-rs-heap.json"),
+            "--to",
+            "folded",
+            "-o",
+            "/dev/full",
+        ],
+    ] {
+        let args: Vec<&std::ffi::OsStr> = command.iter().map(|a| a.as_ref()).collect();
+        let out = dhat_kit(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        assert!(
+            err.starts_with("dhat-kit: /dev/full: expected a writable file (")
+                && err.trim_end().ends_with("(os error 28))"),
+            "{command:?}: {err}"
+        );
+    }
+}

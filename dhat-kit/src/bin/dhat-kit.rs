@@ -836,7 +836,7 @@ fn write_output(output: &Path, bytes: &[u8]) -> Result<bool, Failure> {
         // A pipe whose reader left (`-o /dev/stdout | head`): as for `-o -`, nothing to say.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(Failure::BadInput(format!(
-            "dhat-kit: {}: expected a writable file ({e}), at open",
+            "dhat-kit: {}: expected a writable file ({e})",
             output.display()
         ))),
         Ok(()) => Ok(true),
