@@ -226,6 +226,52 @@ fn an_output_directory_that_cannot_be_made_is_named() {
     );
 }
 
+/// An output that is a directory, or names no file, is refused at the start, naming it: the
+/// session ran, and its end failed to write (`cannot put the temporary file .tmp-.. in place
+/// of :` for an empty path), losing the profile.
+#[test]
+fn an_output_that_is_a_directory_or_no_file_is_refused_at_the_start() {
+    let dir = common::temp("profiler", "output-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            dir.clone(),
+            "it is a directory",
+            std::io::ErrorKind::IsADirectory,
+        ),
+        (
+            PathBuf::new(),
+            "it names no file",
+            std::io::ErrorKind::InvalidInput,
+        ),
+        (
+            dir.join(".."),
+            "it is a directory",
+            std::io::ErrorKind::IsADirectory,
+        ),
+        (
+            dir.join("new/"),
+            "it names no file",
+            std::io::ErrorKind::InvalidInput,
+        ),
+    ];
+    for (path, why, kind) in cases {
+        let err = peak(&path).build().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "dhat-kit: cannot write {}: {why}: name the profile's file",
+                path.display()
+            )
+        );
+        let Error::Io { source, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(source.kind(), kind, "{path:?}");
+    }
+    assert!(!dir.join("new").exists());
+}
+
 #[test]
 fn a_missing_output_directory_is_created() {
     let file = common::temp("profiler", "missing")

@@ -344,8 +344,9 @@ impl ProfilerBuilder {
         self
     }
 
-    /// Whether the peak mode prints its summary (totals, process peak, top regions) to stderr at
-    /// the end (default: true). dhat prints its own summary in the other modes.
+    /// Whether the peak and sampled modes print their summary (totals, process peak, top regions;
+    /// for a sampled profile, its samples and stacks too) to stderr at the end (default: true).
+    /// dhat prints its own summary in the heap and ad-hoc modes, whatever this says.
     pub fn summary(mut self, on: bool) -> Self {
         self.summary = on;
         self
@@ -517,6 +518,21 @@ fn sample_interval(given: Option<u64>) -> Result<u64, Error> {
 /// Creates the output's directory if it is missing (`DHAT_KIT_OUT=target/profiles` needs no
 /// `mkdir` first), and fails early, with the file named, when the output cannot be created there.
 pub(crate) fn check_writable(path: &Path) -> Result<(), Error> {
+    // A path that names no file (empty, `..`, ending with `/`) or an existing directory: said
+    // now, where the end, writing the file, said it and lost the profile.
+    let names_no_file =
+        path.file_name().is_none() || path.as_os_str().as_encoded_bytes().ends_with(b"/");
+    if names_no_file || path.is_dir() {
+        let (kind, why) = if path.is_dir() {
+            (std::io::ErrorKind::IsADirectory, "it is a directory")
+        } else {
+            (std::io::ErrorKind::InvalidInput, "it names no file")
+        };
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(kind, format!("{why}: name the profile's file")),
+        });
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
