@@ -661,6 +661,7 @@ fn main() {
     a_session_after_a_higher_peak();
     an_idle_workers_blocks_at_the_end_are_the_peaks_sites();
     a_thread_from_before_the_session_samples_its_first_block();
+    a_threads_block_is_a_block_in_the_sessions_figures();
     summary_counts_the_stacks();
     files_load_at_every_interval();
 }
@@ -877,6 +878,30 @@ fn a_thread_from_before_the_session_samples_its_first_block() {
     assert_eq!((eb, ebk), (tb, tbk), "{kit:?}");
     std::fs::remove_file(&file).unwrap();
     println!("sampled: a thread from before the session samples its first block ok");
+}
+
+/// A thread started during the session allocates 1 MiB and hands it back: with the block the
+/// spawn's closure took from before the session (its parent's, freed by the thread), the net
+/// change of the live blocks was 0, and the session's peak and end read 1 MiB in 0 blocks.
+/// They read at least a block for their bytes, in the figures and in the file.
+fn a_threads_block_is_a_block_in_the_sessions_figures() {
+    let file = common::temp("sampled", "dhat-sampled-spawned.json");
+    let work = Box::new(1u64 << 20);
+    let p = session(&file, 4 << 10);
+    let kept = std::thread::spawn(move || vec![3u8; *work as usize])
+        .join()
+        .unwrap();
+    let kit = p.stats().expect("a sampled session's figures");
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    totals_are(&profile, &kit);
+    // The 1 MiB, less what the thread freed of its parent's (the closure, its handle's share).
+    assert!(kit.max_bytes > (1 << 20) - 1024, "{kit:?}");
+    assert!(kit.curr_bytes > (1 << 20) - 1024, "{kit:?}");
+    assert!(kit.max_blocks >= 1 && kit.curr_blocks >= 1, "{kit:?}");
+    drop(kept);
+    std::fs::remove_file(&file).unwrap();
+    println!("sampled: a thread's block is a block in the session's figures ok");
 }
 
 /// 64 blocks of 64 KiB, kept in `out` (allocated by the caller).

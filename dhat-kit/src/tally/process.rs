@@ -650,18 +650,32 @@ impl SessionMark {
             d(now.totals[0], self.start.totals[0]),
             d(now.totals[1], self.start.totals[1]),
         );
+        // The live figures cannot have risen by more than was allocated (a thread busy at the
+        // beginning may have left the batches' base a batch off).
+        let max_bytes = clamp(peak.0).min(total_bytes);
+        let curr_bytes = clamp(bytes);
         let stats = Stats {
             total_bytes,
             total_blocks,
-            // The live figures cannot have risen by more than was allocated (a thread busy at
-            // the beginning may have left the batches' base a batch off).
-            max_bytes: clamp(peak.0).min(total_bytes),
-            max_blocks: clamp(peak.1).min(total_blocks),
-            curr_bytes: clamp(bytes),
-            curr_blocks: clamp(blocks),
+            max_bytes,
+            max_blocks: blocks_of(max_bytes, clamp(peak.1), total_blocks),
+            curr_bytes,
+            curr_blocks: blocks_of(curr_bytes, clamp(blocks), total_blocks),
         };
         (stats, !alone)
     }
+}
+
+/// The live blocks to show with `bytes` live bytes, given their net change `blocks` since the
+/// beginning, as a profile's point holds them: at least one block where there are bytes, none
+/// beyond the bytes, and no more than were allocated. A block allocated during the session and
+/// one from before it freed during it cancel in the net change (a thread started in the session
+/// frees the closure its parent allocated): 50 MiB read as 0 blocks.
+fn blocks_of(bytes: u64, blocks: u64, total_blocks: u64) -> u64 {
+    blocks
+        .min(bytes)
+        .max(u64::from(bytes > 0))
+        .min(total_blocks)
 }
 
 /// The span tally at the beginning of a whole-process span, and the peak set aside for an
