@@ -179,7 +179,8 @@ impl FromStr for GrowthClass {
 /// - **A per-item term that adds only about 16 bytes over the sizes** cannot be told from noise:
 ///   the class is then `1` with [`undecided`](Self::undecided) `n` when the change follows `n`
 ///   better than no change (1 MiB plus 2 bytes per item over `[1, 2, 4, 8]`), and
-///   [`Growth::exceeds`] refuses a declared `1` for it; larger sizes tell.
+///   [`Growth::exceeds`] refuses a declared `1` for it; larger sizes tell. So is a change of 16 or
+///   less in one step, after none (2, 2 and 18 blocks over `[1, 10, 100]`).
 /// - **A log factor** is read from the figures' relative error alone, so the tolerance can hide
 ///   it: `log n` small against a fixed cost reads `1` (4 KiB plus `16·ln n` bytes, 1.7% over
 ///   `[1_000, 10_000, 100_000]`), and `n log n` reads `n` when a fixed cost is large against the
@@ -486,8 +487,37 @@ impl GrowthClass {
 /// When the increments need a higher power of `n`, the class is the figures' reading among the
 /// classes of that power or more. When the class is `1` or `log n` and the increments fit `n` as
 /// well as their best class, and better than no change at all, the sizes cannot tell them apart:
-/// `undecided` is `n`.
+/// `undecided` is `n`. A figure that steps within noise (unchanged between two sizes, its whole
+/// change at most [`NOISE`]) is read as a small smooth change is: `1`, `undecided` `n`.
 fn classify(points: &[(f64, f64)]) -> Reading {
+    let reading = classify_by_fits(points);
+    if reading.class >= GrowthClass::Linear && steps_within_noise(points) {
+        return Reading {
+            class: GrowthClass::Constant,
+            undecided: Some(GrowthClass::Linear),
+            flat: false,
+            beyond: false,
+            may_be_beyond: false,
+            one_rise: false,
+            exponent: None,
+        };
+    }
+    reading
+}
+
+/// Whether the figures never fall, change by at most [`NOISE`] over all the sizes, and stay the
+/// same between two of them: 2, 2, then 18 blocks (a `BTreeMap`'s over `[1, 10, 100]`). Such a
+/// step is too small to be a step ([`steps_up`]) or a rise, and the fits read it as a steep
+/// power (`n log n`, exponent 6 or more) where a change of 17 read `n or n log n` and a smooth
+/// change as small reads `1 or n`.
+fn steps_within_noise(points: &[(f64, f64)]) -> bool {
+    let never_falls = points.windows(2).all(|w| w[1].1 >= w[0].1);
+    let (first, last) = (points[0].1, points[points.len() - 1].1);
+    never_falls && last - first <= NOISE && points.windows(2).any(|w| w[1].1 == w[0].1)
+}
+
+/// [`classify`] by the fits alone.
+fn classify_by_fits(points: &[(f64, f64)]) -> Reading {
     if flat(points) {
         return Reading {
             class: GrowthClass::Constant,
@@ -1182,6 +1212,33 @@ fn at_size<T>(n: usize, which: &str, run: impl FnOnce() -> T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A figure that steps within noise reads `1 or n`, as a small smooth change does: a
+    /// `BTreeMap`'s 2, 2 and 18 blocks over `[1, 10, 100]` read `n log n` (exponent 6 or more),
+    /// failing a declared `n`, while 19 read `n or n log n`.
+    #[test]
+    fn a_step_within_noise_reads_1_or_n() {
+        for (sizes, figures) in [
+            (&[1, 10, 100][..], &[2, 2, 18][..]),
+            (&[1, 10, 100], &[2, 2, 17]),
+            (&[1, 10, 100], &[100, 100, 116]),
+            (&[100, 1_000, 10_000, 100_000], &[5, 5, 5, 21]),
+        ] {
+            let fit = GrowthFit::of(sizes, figures);
+            assert_eq!(
+                (fit.class(), fit.undecided()),
+                (GrowthClass::Constant, Some(GrowthClass::Linear)),
+                "{figures:?}"
+            );
+        }
+        // A rise of 17 is a step; a change as small that never stays the same is the fits'.
+        let fit = GrowthFit::of(&[1, 10, 100], &[2, 2, 19]);
+        assert_eq!(fit.class(), GrowthClass::Linear);
+        assert_eq!(
+            GrowthFit::of(&[1, 2, 4, 8], &[1, 2, 4, 8]).class(),
+            GrowthClass::Linear
+        );
+    }
 
     /// `n² + 1000·n` over four sizes, its figure per item rising at every step, reads faster than
     /// `n` (it read `n`, in the tolerance widened for slack); a `HashMap`'s slack over three
