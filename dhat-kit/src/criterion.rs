@@ -41,7 +41,8 @@
 //! every call reads exactly that, with no spread; code that allocates nothing reads 0
 //! (`0.0000  B`: criterion refuses a sample of exactly 0, so such a sample is handed to it as a
 //! millionth of a byte; criterion's `change:` line for such a benchmark compares those
-//! millionths, spread over its samples' iteration counts, and means nothing).
+//! millionths, spread over its samples' iteration counts, and means nothing, as do the outliers
+//! criterion finds among them).
 //! Allocations on other threads (a pool the routine hands work to) are not counted, as with
 //! [`measure`].
 //!

@@ -1001,7 +1001,10 @@ impl fmt::Display for Growth {
 /// and keeps (a `OnceLock`, a lazily built table, a pool, a cache warmed once) is then in no
 /// size's figures, rather than in the first size's alone, where it read as a fall hiding the
 /// growth of the others. So it is called `sizes.len() + 1` times: a closure that takes one
-/// prepared input per call needs one more. Each run is measured on the current thread, as [`measure`] measures (threads `work` spawns are
+/// prepared input per call needs one more. A prepared input that the work frees lowers its
+/// figures, as a free of a block from before [`measure`] does (the live heap change, clamped at
+/// 0): freeing a 5,000-byte input, then allocating 1,000 bytes, reads `max_bytes` 0. Prepare
+/// inputs the work only borrows, or drop them after it returns. Each run is measured on the current thread, as [`measure`] measures (threads `work` spawns are
 /// not counted); what `work` returns is dropped after it is measured, so `curr_bytes` is what a
 /// run's result (and anything else it leaves behind) holds. The fit is documented on
 /// [`GrowthFit`]; [`Growth`] prints as the table a person writes up ("10 items: 2 MB, 50: 15 MB"),
