@@ -299,6 +299,61 @@ fn dhat_kit_out_names_the_directory_and_is_created_if_missing() {
     assert!(dir.join("dhat-peak.json").exists());
 }
 
+/// Run in a child process (its stderr is the point): three sessions, the second writing the
+/// first's file again by another path, the third a file of its own.
+#[test]
+fn child_sessions_in_turn() {
+    let Some(file) = std::env::var_os("DHAT_KIT_TEST_IN_TURN_FILE") else {
+        return; // only in the child started by the test below
+    };
+    let file = PathBuf::from(file);
+    let again = file
+        .parent()
+        .unwrap()
+        .join(".")
+        .join(file.file_name().unwrap());
+    let other = file.with_extension("other.json");
+    for path in [&file, &again, &other] {
+        let profiler = peak(path).build().unwrap();
+        black_box(vec![0u8; 10]);
+        profiler.finish().unwrap();
+    }
+}
+
+/// A session that replaces the file an earlier session of the process wrote says so, once, and
+/// only of that file: tests that each profile under the default name left only the last
+/// profile, each summary naming the file.
+#[test]
+fn a_session_replacing_an_earlier_sessions_file_says_so() {
+    let file = common::temp("profiler", "in-turn.json");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_sessions_in_turn", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env("DHAT_KIT_TEST_IN_TURN_FILE", &file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("earlier session"))
+        .collect();
+    let again = file
+        .parent()
+        .unwrap()
+        .join(".")
+        .join(file.file_name().unwrap());
+    assert_eq!(
+        said,
+        [format!(
+            "dhat-kit: {} holds an earlier session's profile of this process, which this \
+             session's replaces (give each session its own file: ProfilerBuilder::file)",
+            again.display()
+        )],
+        "{stderr}"
+    );
+}
+
 /// Run in a child process (the stderr summary is the point): a peak session with its summary on.
 #[test]
 fn child_peak_session_with_summary() {

@@ -882,7 +882,13 @@ impl Profiler {
                 Some((state, peak_micros)) => {
                     crate::sample::profile(state, *peak_micros, &process, elapsed)
                 }
-                None => return Ok(()),
+                // No sample set to end (none of this session's): said, not taken for a file
+                // written.
+                None => {
+                    return Err(std::io::Error::other(
+                        "the session's samples were gone at its end: nothing written",
+                    ))
+                }
             };
             drop(stopped);
             profile.trim_allocator_frames();
@@ -965,7 +971,30 @@ pub fn ad_hoc_event(weight: usize) {
 /// Says on stderr that the session's file replaces one that another process wrote since the
 /// session `began`: a child, or the program started again by itself, writing the same default
 /// name, whose profile would otherwise be lost without a word. The writer is the file's `pid`.
+/// Says so too of a file an earlier session of this process wrote (tests that each profile
+/// under the default name: only the last profile is left, and each summary named the file).
 fn say_if_replacing(path: &Path, began: std::time::SystemTime) {
+    /// The files this process's sessions wrote, by their directory's canonical path.
+    static WRITTEN: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let (Ok(dir), Some(name)) = (std::fs::canonicalize(dir), path.file_name()) {
+        let file = dir.join(name);
+        let mut written = WRITTEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if written.contains(&file) {
+            crate::note::note(&format!(
+                "dhat-kit: {} holds an earlier session's profile of this process, which this \
+                 session's replaces (give each session its own file: ProfilerBuilder::file)\n",
+                path.display()
+            ));
+        } else {
+            written.push(file);
+        }
+    }
     let written_since = std::fs::metadata(path)
         .and_then(|m| m.modified())
         .is_ok_and(|m| m >= began);
