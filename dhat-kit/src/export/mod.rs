@@ -358,12 +358,7 @@ impl Figure {
     /// The name of its pprof sample type: `total_bytes`, `gmax_blocks`, `total_events` (and of
     /// the figure in [`Error::Range`], whatever the format).
     pub fn pprof_type(&self) -> String {
-        let unit: String = self
-            .unit
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { '_' })
-            .collect();
-        format!("{}_{unit}", self.tag)
+        format!("{}_{}", self.tag, type_unit(&self.unit))
     }
 
     /// The name of its speedscope profile of the file `name`: `bytes total: app.json`.
@@ -385,8 +380,18 @@ impl Figure {
 /// and blocks always; bytes and blocks at t-gmax and at t-end with block lifetimes; bytes read
 /// and written with block accesses.
 pub(crate) fn figures(profile: &Profile) -> Vec<Figure> {
-    let units = profile.unit_plural();
-    let blocks = profile.blocks_plural();
+    let (mut units, mut blocks) = (profile.unit_plural(), profile.blocks_plural());
+    // Units that would name two figures alike (`"bsu":"events","bksu":"events"`: two pprof
+    // sample types `total_events`, both the default), or none (`"bsu":""`: `total_`), are not
+    // the file's to keep: each figure is named by its kind instead.
+    let (u, b) = (type_unit(units), type_unit(blocks));
+    if u == b || u.is_empty() || b.is_empty() {
+        (units, blocks) = if profile.bsu.is_some() || profile.bksu.is_some() {
+            ("units", "events")
+        } else {
+            ("bytes", "blocks")
+        };
+    }
     let mut all = vec![
         (Metric::TotalBytes, "total", "total"),
         (Metric::TotalBlocks, "total", "total"),
@@ -415,8 +420,43 @@ pub(crate) fn figures(profile: &Profile) -> Vec<Figure> {
         .collect()
 }
 
+/// A unit as a pprof sample type's name holds it: each character but a letter or digit `_`.
+fn type_unit(unit: &str) -> String {
+    unit.chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    /// Units that would name two figures alike, or none, give way to the kinds' own names: an
+    /// ad-hoc profile with `"bsu":"events","bksu":"events"` had two pprof sample types named
+    /// `total_events`, both marked the default, and `"bsu":""` one named `total_`.
+    #[test]
+    fn units_that_would_name_figures_alike_give_way() {
+        let names = |bsu: &str, bksu: &str| {
+            let json = format!(
+                r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+                "bkacc":false,"bu":"unit","bsu":"{bsu}","bksu":"{bksu}","tu":"µs","Mtu":"s",
+                "cmd":"t","pid":1,"te":10,"pps":[{{"tb":100,"tbk":1,"fs":[1]}}],
+                "ftbl":["[root]","0x1: app::f (src/f.rs:1:1)"]}}"#
+            );
+            let p = crate::profile::from_slice(json.as_bytes(), "app.json").unwrap();
+            super::figures(&p)
+                .iter()
+                .map(super::Figure::pprof_type)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names("units", "events"), ["total_units", "total_events"]);
+        assert_eq!(names("events", "events"), ["total_units", "total_events"]);
+        assert_eq!(names("", "events"), ["total_units", "total_events"]);
+        assert_eq!(names("b-b", "b.b"), ["total_units", "total_events"]);
+        assert_eq!(
+            names("calls", "requests"),
+            ["total_calls", "total_requests"]
+        );
+    }
+
     /// An analysis error is its own message once in a chain, not again as its source's.
     #[test]
     fn an_analysis_error_is_its_own_cause_once() {
