@@ -563,6 +563,16 @@ fn key_text(f: Frame<'_>, by: FoldBy) -> String {
         FoldBy::Function | FoldBy::FunctionInFile => f.function_itself(),
     });
     match by {
+        // Code without symbols is one function per binary, as `top --group-by function` names
+        // it (`??? (in libstdc++.so.6)`): the loader's and a library's unknown code were one
+        // `???`.
+        FoldBy::Function if f.is_unsymbolised() => {
+            let name = match f.object {
+                Some(obj) => format!("??? (in {})", obj.rsplit('/').next().unwrap_or(obj)),
+                None => "???".to_owned(),
+            };
+            no_trailing_count(super::one_line(&name.replace(';', ":")).into_owned())
+        }
         FoldBy::Function => {
             no_trailing_count(super::one_line(&function.replace(';', ":")).into_owned())
         }
@@ -1014,10 +1024,27 @@ pub(crate) mod tests {
                 ),
             ]
         );
-        // A flame graph's frames are functions: the unknown code is one, `???`.
+        // A flame graph's frames are functions: the unknown code is one per binary, as `top
+        // --group-by function` names it.
         assert_eq!(
             folded(&p, Metric::TotalBytes).unwrap(),
-            ["???;??? 7", "???;???;??? 5"]
+            [
+                "??? (in ls);??? (in ls) 7",
+                "??? (in ls);??? (in ls);??? (in ls) 5"
+            ]
+        );
+        // Two binaries' unknown code is two functions (the loader's and a library's were one).
+        let two = profile(
+            r#"{"tb":5,"tbk":1,"fs":[1,2]},{"tb":7,"tbk":1,"fs":[3,2]}"#,
+            r#""0x401AB9F: ??? (in /usr/lib/ld-linux-x86-64.so.2)","0x1: main (m.c:3)",
+               "0x49017B9: ??? (in /usr/lib/libstdc++.so.6.0.30)""#,
+        );
+        assert_eq!(
+            folded(&two, Metric::TotalBytes).unwrap(),
+            [
+                "main;??? (in ld-linux-x86-64.so.2) 5",
+                "main;??? (in libstdc++.so.6.0.30) 7"
+            ]
         );
     }
 
