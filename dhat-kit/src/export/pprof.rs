@@ -311,7 +311,15 @@ struct Point {
     /// Each location's address (the lowest of the run's points cut alike).
     addresses: Vec<Option<u64>>,
     values: Vec<u64>,
+    /// The keys of the run being cut, once it is longer than [`SHORT_RUN`] (a run of thousands
+    /// of frames at one address was searched whole at each of its frames), and where that run
+    /// starts.
+    run: std::collections::HashSet<u32>,
+    run_start: Option<usize>,
 }
+
+/// A run of frames at one address up to this long is searched in place for a repeated key.
+const SHORT_RUN: usize = 32;
 
 impl Point {
     /// Cuts the stack `keys` (outermost first) of the frames `fs` (leaf first) in locations: a
@@ -326,14 +334,15 @@ impl Point {
         let frames = fs.iter().copied().filter(|&f| fold.is_kept(f));
         let mut start = 0;
         let mut last: Option<u64> = None;
+        self.run_start = None;
         for (n, f) in frames.enumerate() {
             let address = addresses.get(f as usize).copied().flatten();
-            let inlined = n > 0
-                && address.is_some()
-                && address == last
-                && !self.keys[start..n].contains(&self.keys[n]);
+            let inlined = n > 0 && address.is_some() && address == last && !self.in_run(start, n);
             if inlined {
                 *self.lengths.last_mut().unwrap_or(&mut 0) += 1;
+                if self.run_start == Some(start) {
+                    self.run.insert(self.keys[n]);
+                }
             } else {
                 start = n;
                 self.lengths.push(1);
@@ -346,6 +355,20 @@ impl Point {
             self.lengths.push(self.keys.len() as u32);
             self.addresses.push(None);
         }
+    }
+
+    /// Whether key `n` is among the keys of the run from `start` to it (a recursive call).
+    fn in_run(&mut self, start: usize, n: usize) -> bool {
+        let key = self.keys[n];
+        if n - start <= SHORT_RUN {
+            return self.keys[start..n].contains(&key);
+        }
+        if self.run_start != Some(start) {
+            self.run.clear();
+            self.run.extend(&self.keys[start..n]);
+            self.run_start = Some(start);
+        }
+        self.run.contains(&key)
     }
 }
 
@@ -696,6 +719,39 @@ mod tests {
             ]
         );
         assert_eq!(d.locations.len(), 3);
+    }
+
+    /// A run of frames at one address is cut alike however long it is (past its first 32
+    /// frames, a repeated function is found in a set of the run's keys, where the run was
+    /// searched whole at each frame: quadratic in the run's length).
+    #[test]
+    fn a_long_run_at_one_address_is_cut_at_its_repeated_function() {
+        let ftbl: Vec<String> = (0..100)
+            .map(|i| format!("\"0x10: f{i} (t.c:{i})\""))
+            .collect();
+        // 80 frames at one address, then f5 again, then 19 more: the run is cut at f5's second
+        // frame, a call, and the rest is one location.
+        let fs: Vec<String> = (1..=80)
+            .chain([6])
+            .chain(81..=99)
+            .map(|i| i.to_string())
+            .collect();
+        let d = written(&format!(
+            r#"{{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":false,"bkacc":false,
+            "tu":"instrs","Mtu":"Minstr","cmd":"./t","pid":1,"te":9,
+            "pps":[{{"tb":22,"tbk":1,"fs":[{}]}}],
+            "ftbl":["[root]",{}]}}"#,
+            fs.join(","),
+            ftbl[..99].join(",")
+        ));
+        let got = d.inlined();
+        assert_eq!(got.len(), 1);
+        let lines: Vec<usize> = got[0].0.iter().map(|l| l.split(" < ").count()).collect();
+        assert_eq!(lines, [80, 20], "{got:?}");
+        assert!(
+            got[0].0[1].starts_with("f5 (t.c:5) < f80 (t.c:80)"),
+            "{got:?}"
+        );
     }
 
     #[test]
