@@ -279,6 +279,55 @@ fn a_thread_still_running_after_the_wait_is_said() {
     assert!(text.contains("figures without the late block"), "{text}");
 }
 
+/// A thread started inside a measurement that naps, then allocates, then sleeps on past the
+/// measurement: its nap is no idle worker's wait, so the measurement waits for it, and its
+/// allocation is in the figures, with the note that it still ran at the end of the wait. It was
+/// taken for a pool's idle worker: the measurement ended at once, without its block or a word,
+/// and a budget passed.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_thread_that_naps_then_works_is_waited_for() {
+    let out = dhat_kit::measure_all(|| common::run_ignored("child_a_thread_that_naps")).0;
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "child_a_thread_that_naps: 1 thread started during the measurement still ran 0.5 s \
+             after its closure returned"
+        ),
+        "{text}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by a_thread_that_naps_then_works_is_waited_for"]
+fn child_a_thread_that_naps() {
+    // The same spawn, its thread done within the measurement: the allocations to expect.
+    let (done, quick) = dhat_kit::measure_all(|| {
+        let t = thread::spawn(|| black_box(vec![0u8; 777]).len());
+        while !t.is_finished() {
+            thread::yield_now();
+        }
+        t
+    });
+    assert_eq!(done.join().unwrap(), 777);
+    let (late, napped) = dhat_kit::measure_all(|| {
+        thread::spawn(|| {
+            thread::sleep(std::time::Duration::from_millis(5));
+            let len = black_box(vec![0u8; 777]).len();
+            thread::sleep(std::time::Duration::from_secs(2));
+            len
+        })
+    });
+    assert_eq!(
+        (napped.total_bytes, napped.total_blocks),
+        (quick.total_bytes, quick.total_blocks),
+        "{napped:?} {quick:?}"
+    );
+    assert_eq!(late.join().unwrap(), 777);
+}
+
 /// A thread that spins for `busy` ms, then allocates 777 bytes, started inside a measurement.
 fn spins_then_allocates(busy: u64) -> thread::JoinHandle<usize> {
     thread::spawn(move || {

@@ -186,9 +186,10 @@ pub(crate) fn say_if_nothing_counted(what: &str, stats: &Stats) {
 /// A thread frees std's bookkeeping of it (its boxed closure, its handle) as it exits, after the
 /// end of a [`std::thread::scope`] has gone on: the scope waits for its threads' closures, not for
 /// their exits. So at its end `measure_all` (nested or not) waits for the threads started inside
-/// it to exit, or to go idle (a pool's workers waiting for work), for at most 0.5 s; threads that
-/// stay keep what they hold live in `curr_*`, and a thread still running when the wait gives up
-/// is said on stderr (what it does from then on is in no figure, or, for a nested call, only in
+/// it to exit, or to go idle (a pool's workers waiting for work; a thread in `thread::sleep` is
+/// not idle, it runs again by itself), for at most 0.5 s; threads that stay keep what they hold
+/// live in `curr_*`, and a thread still running (or asleep) when the wait gives up is said on
+/// stderr (what it does from then on is in no figure, or, for a nested call, only in
 /// the enclosing one's). That wait reads
 /// the process's threads from `/proc/self/task` (Linux); elsewhere, join the threads inside `f`
 /// (`JoinHandle::join` waits for the exit).

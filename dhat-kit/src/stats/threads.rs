@@ -22,6 +22,8 @@ pub(super) struct Thread {
     run: u64,
     /// Running or waiting for a CPU: a thread that is idle waits for something else.
     runnable: bool,
+    /// In a timed sleep (`thread::sleep`): not waiting for work, it runs again by itself.
+    sleeping: bool,
     name: String,
 }
 
@@ -124,10 +126,12 @@ fn threads_where(keep: impl Fn(u64) -> bool) -> Result<Vec<Thread>, String> {
         // A thread that ended between the listing and the read has run: it is left out, which
         // reads as "ran" against an earlier listing.
         if let Some((run, runnable, name)) = activity(&dir) {
+            let sleeping = !runnable && asleep(&dir);
             out.push(Thread {
                 tid,
                 run,
                 runnable,
+                sleeping,
                 name,
             });
         }
@@ -186,6 +190,32 @@ fn activity(dir: &std::path::Path) -> Option<(u64, bool, String)> {
     Some((ticks + switches, runnable, name))
 }
 
+/// Whether the thread whose directory is `dir` is blocked in a timed sleep (`nanosleep`,
+/// `clock_nanosleep`: `thread::sleep`), as its `syscall` file shows; `false` where it cannot be
+/// read.
+fn asleep(dir: &std::path::Path) -> bool {
+    #[cfg(all(target_os = "linux", feature = "peak"))]
+    {
+        let Ok(text) = std::fs::read_to_string(dir.join("syscall")) else {
+            return false;
+        };
+        let nr = text
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<i64>().ok());
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        if nr == Some(libc::SYS_nanosleep) {
+            return true;
+        }
+        nr == Some(libc::SYS_clock_nanosleep)
+    }
+    #[cfg(not(all(target_os = "linux", feature = "peak")))]
+    {
+        let _ = dir;
+        false
+    }
+}
+
 /// The process's threads at one moment (a whole-process span's beginning, a profiling session's
 /// start), for [`Threads::settle`] at a later one. Made, and dropped, with counting paused.
 #[must_use = "the threads of one moment, for `settle` at a later one"]
@@ -229,7 +259,8 @@ const SETTLE: Duration = Duration::from_millis(500);
 const POLL: Duration = Duration::from_millis(1);
 
 /// Waits until each thread that is not among `before` (sorted), other than the calling one, has
-/// exited or stays idle; or gives up when [`SETTLE`] has passed. Returns how many still ran then
+/// exited or stays idle (waiting for something other than a timer); or gives up when [`SETTLE`]
+/// has passed. Returns how many still ran then
 /// (0 when they settled, or when the threads cannot be read).
 ///
 /// The calling thread may not be among `before` though it ran nothing new: in a child forked
@@ -250,7 +281,10 @@ fn settle(before: &[u64]) -> usize {
         else {
             return 0;
         };
-        let stay = |t: &Thread| !t.runnable && idle.contains(&(t.tid, t.run));
+        // Idle, not in a timed sleep (a thread that naps, then works, is no pool's worker
+        // waiting for work: it was taken for one, and what it did after its nap was in no
+        // figure, without a word), and unchanged since the previous reading.
+        let stay = |t: &Thread| !t.runnable && !t.sleeping && idle.contains(&(t.tid, t.run));
         let running = new.iter().filter(|t| !stay(t)).count();
         if running == 0 || start.elapsed() >= SETTLE {
             return running;
@@ -277,6 +311,7 @@ mod tests {
             tid,
             run,
             runnable: false,
+            sleeping: false,
             name: name.to_owned(),
         };
         let at = |run: u64| Activity {
