@@ -54,6 +54,16 @@ fn alone(test: impl FnOnce()) {
     let _ = dhat_kit::measure_all(test);
 }
 
+/// Runs the ignored test `name` in a child process, inside a whole-process measurement (so that
+/// no test of this process runs meanwhile), asserts that it passed, and returns what it printed.
+#[cfg(target_os = "linux")]
+fn child_passes(name: &str) -> String {
+    let out = dhat_kit::measure_all(|| common::run_ignored(name)).0;
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    text
+}
+
 #[test]
 fn scope_of_four_threads_exact_to_the_byte() {
     alone(scope_of_four_threads);
@@ -215,9 +225,7 @@ fn an_inner_measure_all_waits_for_the_threads_it_started() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_wait_sees_threads_whose_name_is_cut_inside_a_character() {
-    let out = dhat_kit::measure_all(|| common::run_ignored("child_a_thread_named_past_15_bytes")).0;
-    let text = common::output_text(&out);
-    assert!(out.status.success(), "{text}");
+    let text = child_passes("child_a_thread_named_past_15_bytes");
     assert!(text.contains("200 rounds"), "{text}");
 }
 
@@ -260,9 +268,7 @@ fn rounds_of_inner_spans(rounds: usize) {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_thread_still_running_after_the_wait_is_said() {
-    let out = dhat_kit::measure_all(|| common::run_ignored("child_a_thread_busy_past_the_wait")).0;
-    let text = common::output_text(&out);
-    assert!(out.status.success(), "{text}");
+    let text = child_passes("child_a_thread_busy_past_the_wait");
     let note = "child_a_thread_busy_past_the_wait: 1 thread started during the measurement still \
                 ran 0.5 s after its closure returned: what it allocates or frees from then on is \
                 in no figure (join it inside the measurement)";
@@ -287,9 +293,7 @@ fn a_thread_still_running_after_the_wait_is_said() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_thread_that_naps_then_works_is_waited_for() {
-    let out = dhat_kit::measure_all(|| common::run_ignored("child_a_thread_that_naps")).0;
-    let text = common::output_text(&out);
-    assert!(out.status.success(), "{text}");
+    let text = child_passes("child_a_thread_that_naps");
     assert!(
         text.contains(
             "child_a_thread_that_naps: 1 thread started during the measurement still ran 0.5 s \
@@ -1081,9 +1085,7 @@ fn inner_budget_200() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_thread_scope_growth_test_holds_its_place() {
-    let out = dhat_kit::measure_all(|| common::run_ignored("child_growth_beside_measure_all")).0;
-    let text = common::output_text(&out);
-    assert!(out.status.success(), "{text}");
+    let text = child_passes("child_growth_beside_measure_all");
     assert!(
         text.contains("the measure_all waited for the growth test"),
         "{text}"
@@ -1139,9 +1141,7 @@ fn child_growth_beside_measure_all() {
 #[cfg(target_os = "linux")]
 #[test]
 fn two_budgets_each_measuring_the_process_inside_do_not_wait_for_each_other() {
-    let out = dhat_kit::measure_all(|| common::run_ignored("child_two_budgets_measuring_inside")).0;
-    let text = common::output_text(&out);
-    assert!(out.status.success(), "{text}");
+    let text = child_passes("child_two_budgets_measuring_inside");
     assert!(text.contains("one measured, one refused"), "{text}");
 }
 
@@ -1190,9 +1190,7 @@ fn a_long_wait_for_a_budget_is_said() {
     if !a_long_test_runs_here("a_long_wait_for_a_budget_is_said") {
         return;
     }
-    let out = dhat_kit::measure_all(|| common::run_ignored("child_a_long_wait_for_a_budget")).0;
-    let text = common::output_text(&out);
-    assert!(out.status.success(), "{text}");
+    let text = child_passes("child_a_long_wait_for_a_budget");
     let said =
         "dhat-kit: a whole-process measurement (measure_all, growth_all, threads = \"all\") \
                 on waiting has waited 10 s for 1 thread-scope budget (#[assert_heap], \
@@ -1225,9 +1223,7 @@ fn a_span_of_over_ten_seconds_is_not_disturbed_by_one_waiting() {
     if !a_long_test_runs_here("a_span_of_over_ten_seconds_is_not_disturbed_by_one_waiting") {
         return;
     }
-    let out = dhat_kit::measure_all(|| common::run_ignored("child_a_long_span_and_one_waiting")).0;
-    let text = common::output_text(&out);
-    assert!(out.status.success(), "{text}");
+    let text = child_passes("child_a_long_span_and_one_waiting");
     assert!(text.contains("the long span measured"), "{text}");
 }
 
@@ -1424,9 +1420,7 @@ fn a_block_another_thread_allocates_while_nested_spans_begin_and_end_is_in_the_p
 #[cfg(all(target_os = "linux", not(feature = "heap")))]
 #[test]
 fn a_measure_all_carried_into_a_forked_child_ends_there() {
-    let out = dhat_kit::measure_all(|| common::run_ignored("child_a_measure_all_that_forks")).0;
-    let text = common::output_text(&out);
-    assert!(out.status.success(), "{text}");
+    let text = child_passes("child_a_measure_all_that_forks");
     assert!(
         text.contains("the child's measurement: 64 bytes in 1 block"),
         "{text}"
