@@ -1187,18 +1187,63 @@ fn child_two_budgets_measuring_inside() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_long_wait_for_a_budget_is_said() {
-    if !a_long_test_runs_here("a_long_wait_for_a_budget_is_said") {
+    long_wait_said(
+        "a_long_wait_for_a_budget_is_said",
+        "child_a_long_wait_for_a_budget",
+        "dhat-kit: a whole-process measurement (measure_all, growth_all, threads = \"all\") \
+         on waiting has waited 10 s for 1 thread-scope budget (#[assert_heap], \
+         #[assert_growth]) of other threads to end, and goes on waiting. If such a test waits for \
+         this thread (a join), neither ever ends: measure outside that budget, or give it \
+         threads = \"all\"\n",
+        "measured after the budget",
+    );
+}
+
+/// Under cargo-nextest (the test `test` waits over 10 s), runs the ignored test `child` and
+/// asserts that it said `said` once, and then `after`.
+#[cfg(target_os = "linux")]
+fn long_wait_said(test: &str, child: &str, said: &str, after: &str) {
+    if !a_long_test_runs_here(test) {
         return;
     }
-    let text = child_passes("child_a_long_wait_for_a_budget");
-    let said =
-        "dhat-kit: a whole-process measurement (measure_all, growth_all, threads = \"all\") \
-                on waiting has waited 10 s for 1 thread-scope budget (#[assert_heap], \
-                #[assert_growth]) of other threads to end, and goes on waiting. If such a test \
-                waits for this thread (a join), neither ever ends: measure outside that budget, \
-                or give it threads = \"all\"\n";
+    let text = child_passes(child);
     assert_eq!(text.matches(said).count(), 1, "{text}");
-    assert!(text.contains("measured after the budget"), "{text}");
+    assert!(text.contains(after), "{text}");
+}
+
+/// A whole-process measurement on a thread started inside another one waits for that one to end
+/// and, after 10 s, says so once: where the outer one waits for the thread (a scope, a pool's
+/// task), neither ever ends, and it waited without a word (helper-108's `measure_all` in a
+/// rayon task inside a `measure_all`). Here the outer one goes on after 11 s, without joining it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_measurement_waiting_inside_another_says_so() {
+    long_wait_said(
+        "a_measurement_waiting_inside_another_says_so",
+        "child_a_measurement_waiting_inside_another",
+        "dhat-kit: a whole-process measurement (measure_all, growth_all, threads = \"all\") \
+         on inner, a thread started inside another one, has waited 10 s for that one to end, and \
+         goes on waiting. If that one waits for this thread (a scope, a join, a pool's task), \
+         neither ever ends: measure in the outer one only, or outside it\n",
+        "the inner one measured after the outer",
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "run by a_measurement_waiting_inside_another_says_so"]
+fn child_a_measurement_waiting_inside_another() {
+    let (inner, _) = dhat_kit::measure_all(|| {
+        let inner = thread::Builder::new()
+            .name("inner".into())
+            .spawn(|| dhat_kit::measure_all(|| black_box(vec![0u8; 10]).len()))
+            .unwrap();
+        thread::sleep(std::time::Duration::from_secs(11));
+        inner
+    });
+    let (len, stats) = inner.join().unwrap();
+    assert_eq!((len, stats.total_bytes, stats.total_blocks), (10, 10, 1));
+    eprintln!("the inner one measured after the outer");
 }
 
 /// Whether a test that waits over 10 s runs here: under cargo-nextest only, which `scripts/test`

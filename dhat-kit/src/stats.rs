@@ -181,7 +181,8 @@ pub(crate) fn say_if_nothing_counted(what: &str, stats: &Stats) {
 /// inside it or wholly outside, however close to its beginning or end. [`region!`](crate::region!) and [`measure`] inside work as
 /// usual. Call it from the thread that runs the test: one called on a thread that another
 /// `measure_all`'s closure (or a thread-scope `#[assert_heap]` test) started and waits for would
-/// wait for that one to end, which never comes.
+/// wait for that one to end, which never comes: after 10 s it says so on stderr, and goes on
+/// waiting.
 ///
 /// A thread frees std's bookkeeping of it (its boxed closure, its handle) as it exits, after the
 /// end of a [`std::thread::scope`] has gone on: the scope waits for its threads' closures, not for
@@ -415,6 +416,10 @@ mod whole {
             crate::fork::hook();
             let me = std::thread::current().id();
             let mine = MINE.try_with(std::cell::Cell::get).unwrap_or(0);
+            // A thread started inside the span that holds the turn waits for that span to end,
+            // which, if it waits for this thread (a scope, a join, a pool's task), never comes.
+            // Its waking (to say so) is that span's own work, not another thread's.
+            let inside = crate::tally::born_inside_open_span();
             let mut s = state();
             if let Some((t, depth)) = &mut s.owner {
                 if *t == me {
@@ -424,7 +429,8 @@ mod whole {
             }
             s.waiting += 1;
             s.held_waiting += mine;
-            // Since when this thread has waited for thread-scope budgets alone (no span's turn).
+            // Since when this thread has waited for thread-scope budgets alone (no span's turn),
+            // or, started inside the span that holds the turn, for that span.
             let mut since: Option<Instant> = None;
             let mut said = false;
             while s.owner.is_some() || s.shared > mine {
@@ -439,12 +445,16 @@ mod whole {
                 // A wait for thread-scope budgets that does not end may be one no check here can
                 // see: this thread is one that such a budget's test waits for (a join).
                 since = match s.owner {
-                    Some(_) => None,
-                    None => Some(since.unwrap_or_else(Instant::now)),
+                    Some(_) if !inside => None,
+                    _ => Some(since.unwrap_or_else(Instant::now)),
                 };
                 if !said && since.is_some_and(|t| t.elapsed() >= LONG_WAIT) {
                     said = true;
-                    let text = long_wait(s.shared - mine);
+                    let text = if s.owner.is_some() {
+                        inside_wait()
+                    } else {
+                        long_wait(s.shared - mine)
+                    };
                     // Said without the lock, which stderr's writer may keep a while.
                     drop(s);
                     crate::note::note(&text);
@@ -488,6 +498,20 @@ mod whole {
              it threads = \"all\"\n",
             LONG_WAIT.as_secs(),
             if budgets == 1 { "budget" } else { "budgets" }
+        )
+    }
+
+    /// What a whole-process measurement says when it has waited [`LONG_WAIT`] for the one that
+    /// started its thread to end.
+    fn inside_wait() -> String {
+        let thread = std::thread::current();
+        let name = thread.name().unwrap_or("an unnamed thread");
+        format!(
+            "dhat-kit: a whole-process measurement (measure_all, growth_all, threads = \"all\") \
+             on {name}, a thread started inside another one, has waited {} s for that one to \
+             end, and goes on waiting. If that one waits for this thread (a scope, a join, a \
+             pool's task), neither ever ends: measure in the outer one only, or outside it\n",
+            LONG_WAIT.as_secs()
         )
     }
 

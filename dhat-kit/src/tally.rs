@@ -757,6 +757,12 @@ fn with_tally<R>(f: impl FnOnce(&Tally) -> R) -> Option<R> {
     TALLY.try_with(f).ok()
 }
 
+/// Whether this thread was started (first counted) inside the whole-process span open now.
+pub(crate) fn born_inside_open_span() -> bool {
+    let born = with_tally(|t| t.born.get()).unwrap_or(0);
+    born & 1 != 0 && born == process::epoch()
+}
+
 /// Publishes this thread's pending figures, so that the process tally includes them now.
 pub(crate) fn publish() {
     let _ = with_tally(Tally::publish);
