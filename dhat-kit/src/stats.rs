@@ -405,12 +405,13 @@ mod whole {
     }
 
     /// Takes the whole-process turn for this thread: waits for other threads' spans and
-    /// thread-scope budgets to end. Returns whether this is the outermost span of the thread; or
-    /// `Err` where the wait would never end: this thread holds a thread-scope place, and every
-    /// place is held by a thread waiting for the turn (two tests, each inside its thread-scope
-    /// budget, each in a `measure_all`: each waited for the other for good). The one that finds
-    /// it so gives up; its place, let go as it fails, lets the other go on.
-    fn take_turn() -> Result<bool, ()> {
+    /// thread-scope budgets to end. Returns whether this is the outermost span of the thread.
+    /// Where every thread-scope place is held by a thread waiting for the turn, this one's
+    /// among them (two tests, each inside its thread-scope budget, each in a `measure_all`),
+    /// no budget's thread is at work: this one takes the turn, and the others wait for it on
+    /// (each waited for the other for good; then the second to wait was refused, failing its
+    /// test under plain `cargo test`).
+    fn take_turn() -> bool {
         crate::tally::uncounted(|| {
             #[cfg(all(unix, feature = "peak"))]
             crate::fork::hook();
@@ -424,7 +425,7 @@ mod whole {
             if let Some((t, depth)) = &mut s.owner {
                 if *t == me {
                     *depth += 1;
-                    return Ok(false);
+                    return false;
                 }
             }
             s.waiting += 1;
@@ -435,12 +436,7 @@ mod whole {
             let mut said = false;
             while s.owner.is_some() || s.shared > mine {
                 if mine > 0 && s.owner.is_none() && s.held_waiting == s.shared {
-                    s.waiting -= 1;
-                    s.held_waiting -= mine;
-                    // Budgets waiting behind this thread's wait may go on.
-                    drop(s);
-                    notify();
-                    return Err(());
+                    break;
                 }
                 // A wait for thread-scope budgets that does not end may be one no check here can
                 // see: this thread is one that such a budget's test waits for (a join).
@@ -478,7 +474,7 @@ mod whole {
             s.waiting -= 1;
             s.held_waiting -= mine;
             s.owner = Some((me, 1));
-            Ok(true)
+            true
         })
     }
 
@@ -627,18 +623,7 @@ mod whole {
 
         /// [`Span::begin`], the refusal returned as its message rather than panicked with.
         pub(crate) fn try_begin(what: &'static str) -> Result<Span, String> {
-            let outermost = take_turn().map_err(|()| {
-                let test = std::thread::current();
-                let test = test.name().unwrap_or("this test").to_owned();
-                format!(
-                    "dhat-kit: {what} in {test} cannot take its turn: it runs inside a \
-                     thread-scope budget (#[assert_heap] or #[assert_growth]), and another test \
-                     does the same, so each would wait for the other's budget to end for good. \
-                     Run such tests one at a time:\n\n    cargo nextest run\n    \
-                     cargo test -- --test-threads 1\n\nor give the test threads = \"all\", \
-                     which measures the whole process itself\n"
-                )
-            })?;
+            let outermost = take_turn();
             let mut span = Span {
                 before: None,
                 threads_before: None,
@@ -675,7 +660,7 @@ mod whole {
         /// tests run meanwhile.
         #[cfg(all(test, unix, feature = "peak"))]
         pub(crate) fn unchecked(what: &'static str) -> Span {
-            let outermost = take_turn().expect("no unit test's span waits inside a budget");
+            let outermost = take_turn();
             Span {
                 before: None,
                 threads_before: None,
