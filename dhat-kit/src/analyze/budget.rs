@@ -36,7 +36,8 @@
 //!
 //! A `match` with several keys needs all of them on the same frame. **A program point (a distinct
 //! stack) belongs to the first component, in the file's order, whose `match` any frame of its
-//! stack satisfies**; what no component claims is "everything else". Put narrow components before
+//! stack satisfies**, among the components of one figure (`metric`: those of another figure do
+//! not take it from them); what no component of a figure claims is its "everything else". Put narrow components before
 //! broad ones: a parser called from the ORM counts as the parser's if the parser comes first.
 //! [`BudgetReport::explain`] (`dhat-kit check --budget FILE --explain`) lists each component's
 //! sites, and the frame that claimed each.
@@ -1131,9 +1132,10 @@ impl Budgets {
         })
     }
 
-    /// Checks `profile` against the budgets: each program point goes to the first component whose
-    /// `match` one of its frames satisfies (else to "everything else"), and each component's sum of
-    /// its figure is compared with its `max`.
+    /// Checks `profile` against the budgets: each program point goes, for each figure budgeted, to
+    /// the first component of that figure whose `match` one of its frames satisfies (else to that
+    /// figure's "everything else"), and each component's sum of its figure is compared with its
+    /// `max`.
     ///
     /// # Errors
     ///
@@ -1229,21 +1231,36 @@ impl Budgets {
             entries.push(f.is_global_allocator_entry());
             kinds.push(kind);
         }
+        // The figures budgeted, in the order of their first component; each component's. Each
+        // figure's components share the profile among them: a point belongs to the first of
+        // them that matches it, and components of another figure do not take it from them (a
+        // component of peak bytes after one of total bytes over the same code read 0, "claimed
+        // earlier", and passed over any peak).
         let mut metrics: Vec<Metric> = Vec::new();
         for c in &self.components {
             if !metrics.contains(&c.metric) {
                 metrics.push(c.metric);
             }
         }
+        let group: Vec<usize> = self
+            .components
+            .iter()
+            .map(|c| metrics.iter().position(|&m| m == c.metric).unwrap_or(0))
+            .collect();
         let mut totals = vec![0u64; metrics.len()];
         let mut sums = vec![0u64; self.components.len()];
         let mut points = vec![0usize; self.components.len()];
         let mut rest = vec![0u64; metrics.len()];
-        let mut rest_points = 0usize;
-        // Per component, the earlier components that took points its match holds on.
+        let mut rest_points = vec![0usize; metrics.len()];
+        // Per component, the earlier components of its figure that took points its match holds
+        // on.
         let mut taken_by = vec![std::collections::BTreeSet::new(); self.components.len()];
         let mut matched: Vec<usize> = Vec::new();
-        let mut assignment: Vec<(usize, usize)> = Vec::with_capacity(profile.pps.len());
+        // Per point, per figure (`metrics.len()` a point): its component (`none`: everything
+        // else) and the position of the frame that claimed it.
+        let mut assignment: Vec<(usize, usize)> =
+            Vec::with_capacity(profile.pps.len() * metrics.len());
+        let mut owners = vec![(none, 0); metrics.len()];
         for pp in &profile.pps {
             let mut inside = crate::profile::frame::allocator_frames(&pp.fs, |&f| {
                 entries.get(f as usize).copied().unwrap_or(false)
@@ -1255,12 +1272,13 @@ impl Budgets {
                 let kind = |f: &u32| kinds.get(*f as usize).copied().unwrap_or(Kind::Code);
                 inside = pp.fs.iter().take_while(|f| kind(f) != Kind::Code).count();
             }
-            let (mut pos, mut owner) = (0, none);
+            owners.fill((none, 0));
             matched.clear();
             for (at, &f) in pp.fs.iter().enumerate().skip(inside) {
                 for &c in claims.get(f as usize).map_or(&[][..], Vec::as_slice) {
-                    if c < owner {
-                        (pos, owner) = (at, c);
+                    let (owner, pos) = &mut owners[group[c]];
+                    if c < *owner {
+                        (*owner, *pos) = (c, at);
                     }
                     matched.push(c);
                 }
@@ -1274,33 +1292,36 @@ impl Budgets {
                             .zip(path)
                             .all(|((name, _), want)| name == want);
                     if holds {
-                        if *c < owner {
+                        let (owner, pos) = &mut owners[group[*c]];
+                        if *c < *owner {
                             // The frame of the path's innermost region claimed it.
-                            (pos, owner) = (regions[path.len() - 1].1, *c);
+                            (*owner, *pos) = (*c, regions[path.len() - 1].1);
                         }
                         matched.push(*c);
                     }
                 }
             }
             for &c in &matched {
+                let owner = owners[group[c]].0;
                 if c != owner {
                     taken_by[c].insert(owner);
                 }
             }
-            for (m, t) in metrics.iter().zip(totals.iter_mut()) {
-                *t = t.saturating_add(m.of(pp));
-            }
-            if owner == none {
-                rest_points += 1;
-                for (m, r) in metrics.iter().zip(rest.iter_mut()) {
-                    *r = r.saturating_add(m.of(pp));
+            for (k, m) in metrics.iter().enumerate() {
+                let v = m.of(pp);
+                totals[k] = totals[k].saturating_add(v);
+                match owners[k].0 {
+                    owner if owner == none => {
+                        rest_points[k] += 1;
+                        rest[k] = rest[k].saturating_add(v);
+                    }
+                    owner => {
+                        sums[owner] = sums[owner].saturating_add(v);
+                        points[owner] += 1;
+                    }
                 }
-            } else {
-                let c = &self.components[owner];
-                sums[owner] = sums[owner].saturating_add(c.metric.of(pp));
-                points[owner] += 1;
             }
-            assignment.push((owner, pos));
+            assignment.extend_from_slice(&owners);
         }
         let total_of = |m: Metric| totals[metrics.iter().position(|&x| x == m).unwrap_or(0)];
         let values = Values::new(profile);
@@ -1365,7 +1386,7 @@ impl Budgets {
                 max: None,
                 limit: None,
                 status: Status::Unbudgeted,
-                points: rest_points,
+                points: rest_points[k],
                 taken_by: Vec::new(),
                 suggestion: None,
             })
@@ -2131,30 +2152,25 @@ fn explain_sites(
     let groups = components.len() + metrics.len();
     // Per group: site label -> (sum, heaviest point's value, its claiming frame).
     let mut sites: Vec<HashMap<String, (u64, u64, String)>> = vec![HashMap::new(); groups];
-    for (pp, &(owner, pos)) in profile.pps.iter().zip(assignment) {
-        let targets: Vec<(usize, Metric)> = if owner < components.len() {
-            vec![(owner, components[owner].metric)]
-        } else {
-            metrics
-                .iter()
-                .enumerate()
-                .map(|(k, &m)| (components.len() + k, m))
-                .collect()
-        };
+    for (pp, owners) in profile
+        .pps
+        .iter()
+        .zip(assignment.chunks(metrics.len().max(1)))
+    {
         let at = frames.informative(pp);
         let site = pp
             .fs
             .get(at)
             .map_or_else(|| "[root]".to_owned(), |&f| frames.frame(f).to_string());
-        let via = if owner < components.len() {
-            pp.fs
-                .get(pos)
-                .map(|&f| frames.frame(f).to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
-        for (g, m) in targets {
+        // Per figure, the point's component (or that figure's everything else), and the frame
+        // that claimed it.
+        for (k, (&(owner, pos), &m)) in owners.iter().zip(metrics).enumerate() {
+            let (g, via) = if owner < components.len() {
+                let via = pp.fs.get(pos).map(|&f| frames.frame(f).to_string());
+                (owner, via.unwrap_or_default())
+            } else {
+                (components.len() + k, String::new())
+            };
             let v = m.of(pp);
             let e = sites[g]
                 .entry(site.clone())
@@ -2870,6 +2886,58 @@ mod tests {
         let warnings = report.warnings().join("\n");
         assert!(!warnings.contains("call_function"), "{warnings}");
         assert!(!warnings.contains("\"?\""), "{warnings}");
+    }
+
+    /// Components of different figures over the same code each get its points: each figure's
+    /// components share the profile among themselves. A peak-bytes component after a
+    /// total-bytes one over `grow_table` read 0 B, "claimed earlier", and passed over any peak;
+    /// everything else is each figure's own.
+    #[test]
+    fn each_figures_components_share_the_profile_among_themselves() {
+        let profile = crate::profile::from_slice(
+            br#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":true,"bkacc":false,
+              "tu":"instrs","Mtu":"Minstr","cmd":"x","pid":1,"te":100,"tg":50,"tuth":10,
+              "pps":[{"tb":4096,"tbk":1,"tl":0,"mb":4096,"mbk":1,"gb":4096,"gbk":1,"eb":0,"ebk":0,"fs":[1,2]},
+                     {"tb":100,"tbk":1,"tl":0,"mb":100,"mbk":1,"gb":100,"gbk":1,"eb":0,"ebk":0,"fs":[1,3]}],
+              "ftbl":["[root]","0x1: malloc (in /usr/lib/vgpreload_dhat.so)",
+                      "0x2: grow_table (t.c:3)","0x3: parse (t.c:9)"]}"#,
+            "p.json",
+        )
+        .unwrap();
+        let budget = "[[component]]\nname = \"table\"\nmatch = { function = \"grow_table\" }\n\
+                      max = \"50%\"\n\
+                      [[component]]\nname = \"table at the peak\"\nmetric = \"peak-bytes\"\n\
+                      match = { function = \"grow_table\" }\nmax = 539\n\
+                      [[component]]\nname = \"parse at the peak\"\nmetric = \"peak-bytes\"\n\
+                      match = { function = \"parse\" }\nmax = 1000\n";
+        let report = Budgets::parse(budget, "b.toml")
+            .unwrap()
+            .check(&profile)
+            .unwrap();
+        let rows: Vec<(&str, u64, u64, usize)> = report
+            .components
+            .iter()
+            .chain(&report.rest)
+            .map(|c| (c.name.as_str(), c.current, c.total, c.points))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("table", 4_096, 4_196, 1),
+                ("table at the peak", 4_096, 4_196, 1),
+                ("parse at the peak", 100, 4_196, 1),
+                ("everything else (total-bytes)", 100, 4_196, 1),
+                ("everything else (peak-bytes)", 0, 4_196, 0),
+            ]
+        );
+        let over: Vec<&str> = report
+            .components
+            .iter()
+            .filter(|c| c.status == Status::Over)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(over, ["table", "table at the peak"]);
+        assert!(report.warnings().is_empty(), "{:?}", report.warnings());
     }
 
     #[test]

@@ -157,7 +157,8 @@ enum Command {
         baseline: Option<PathBuf>,
         /// A budget file (TOML, `[[component]]` with name, match, max and metric): prints each
         /// component's figure, share, limit and status, and "everything else". A program point
-        /// belongs to the first component whose match any frame of its stack satisfies.
+        /// belongs to the first component whose match any frame of its stack satisfies, among the
+        /// components of one metric.
         #[arg(long, value_name = "TOML")]
         budget: Option<PathBuf>,
         /// With --budget: lists each component's sites and the frame that claimed each (in the
