@@ -289,7 +289,11 @@ impl Prepared<'_> {
         }
         if let Some(want) = &m.krate {
             let norm = |s: &str| s.replace('-', "_");
-            if norm(frame.crate_name()) != norm(want) {
+            // A C frame's crate is its source directory, a path (`/home/me/app/lib/parser`
+            // where Valgrind ran with `--fullpath-after=`): its last components name it, as a
+            // file's do (`parser`, `lib/parser`), which a budget shared by machines can hold.
+            let (krate, want) = (norm(frame.crate_name()), norm(want));
+            if krate != want && !ends_with_components(&krate, &want) {
                 return false;
             }
         }
@@ -302,10 +306,7 @@ impl Prepared<'_> {
         if let Some(want) = &m.file {
             let Some(file) = frame.file else { return false };
             let want = want.trim_start_matches("./");
-            let tail = file.len() > want.len()
-                && file.ends_with(want)
-                && file[..file.len() - want.len()].ends_with(['/', '\\']);
-            if file != want && !tail {
+            if file != want && !ends_with_components(file, want) {
                 return false;
             }
         }
@@ -328,6 +329,14 @@ impl Prepared<'_> {
         let want = self.matcher.region.as_deref()?;
         want.contains('/').then(|| want.split('/').collect())
     }
+}
+
+/// Whether the path `path` ends with the whole components `tail` (`/a/lib/parser` with
+/// `lib/parser` or `parser`, not with `arser`).
+fn ends_with_components(path: &str, tail: &str) -> bool {
+    path.len() > tail.len()
+        && path.ends_with(tail)
+        && path[..path.len() - tail.len()].ends_with(['/', '\\'])
 }
 
 /// Whether `frame` is a region's (`region NAME`, in dhat-kit's peak and sampled profiles).
@@ -1566,7 +1575,14 @@ impl<'p> Values<'p> {
                 }
                 // `?`, the crate of a frame with nothing to tell it by, is no name to suggest.
                 Key::Crate if f.crate_name() != "?" => {
-                    candidates.insert(f.crate_name().to_owned());
+                    // A C source directory's path: each of its trailing parts, as it is matched.
+                    let krate = f.crate_name();
+                    let parts: Vec<&str> = krate.split('/').collect();
+                    for i in 0..parts.len() {
+                        if !parts[i..].concat().is_empty() {
+                            candidates.insert(parts[i..].join("/"));
+                        }
+                    }
                 }
                 Key::Crate => {}
                 Key::File => {
@@ -2601,6 +2617,16 @@ mod tests {
         let r = Frame::parse("region call_function");
         assert!(m(r#"region = "call_function""#).matches(&r));
         assert!(!m(r#"region = "call""#).matches(&r));
+        // A C frame whose file Valgrind named in full (`--fullpath-after=`): its crate, the
+        // source directory, by its last components, which a budget shared by machines holds
+        // (only the whole machine-specific path matched).
+        let c = Frame::parse("0x1: parse_expr (/home/me/app/lib/parser/expr.c:12)");
+        assert_eq!(c.crate_name(), "/home/me/app/lib/parser");
+        assert!(m(r#"crate = "lib/parser""#).matches(&c));
+        assert!(m(r#"crate = "parser""#).matches(&c));
+        assert!(m(r#"crate = "/home/me/app/lib/parser""#).matches(&c));
+        assert!(!m(r#"crate = "arser""#).matches(&c));
+        assert!(!m(r#"crate = "lib""#).matches(&c));
     }
 
     /// A Valgrind heap profile of the given frame table, one program point of `tb` bytes per
