@@ -933,11 +933,29 @@ fn not_a_limit(written: &str) -> String {
 
 /// The line (from 1) of byte offset `at` in `text`.
 fn line_of(text: &str, at: usize) -> usize {
-    text.as_bytes()[..at.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    Lines::new(text).of(at)
+}
+
+/// The starts of a text's lines, so that the line of each position is found without counting
+/// from the start again (a file of 20,000 components took 16 s to read, counting three times a
+/// component).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        Lines(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(at, _)| at)
+                .collect(),
+        )
+    }
+
+    /// The line (from 1) of the byte at `at`.
+    fn of(&self, at: usize) -> usize {
+        self.0.partition_point(|&newline| newline < at) + 1
+    }
 }
 
 impl Budgets {
@@ -986,26 +1004,27 @@ impl Budgets {
             let line = e.span().map(|s| line_of(text, s.start));
             BudgetError::new(file, line, toml_message(text, e.span(), e.message()))
         })?;
+        let lines = Lines::new(text);
         let err = |span: Range<usize>, msg: String| {
-            BudgetError::new(file, Some(line_of(text, span.start)), msg)
+            BudgetError::new(file, Some(lines.of(span.start)), msg)
         };
         let mut components: Vec<Component> = Vec::new();
+        // Each name's line, for a second component of that name.
+        let mut named: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for c in de.component {
-            let line = line_of(text, c.span().start);
+            let line = lines.of(c.span().start);
             let c = c.into_inner();
             let name = c.name.get_ref().trim().to_owned();
             if name.is_empty() {
                 return Err(err(c.name.span(), "a component's name is empty".into()));
             }
-            if let Some(prev) = components.iter().find(|p| p.name == name) {
+            if let Some(first) = named.get(&name) {
                 return Err(err(
                     c.name.span(),
-                    format!(
-                        "a second component named {name:?} (the first is on line {})",
-                        prev.line
-                    ),
+                    format!("a second component named {name:?} (the first is on line {first})"),
                 ));
             }
+            named.insert(name.clone(), line);
             if c.matcher.get_ref().is_empty() {
                 return Err(err(
                     c.matcher.span(),
@@ -1094,8 +1113,8 @@ impl Budgets {
                 )),
             }
             .map_err(|m| err(c.max.span(), format!("component {name:?}: {m}")))?;
-            let metric_line = c.metric.as_ref().map(|m| line_of(text, m.span().start));
-            let max_line = line_of(text, c.max.span().start);
+            let metric_line = c.metric.as_ref().map(|m| lines.of(m.span().start));
+            let max_line = lines.of(c.max.span().start);
             let metric = match &c.metric {
                 None => Metric::TotalBytes,
                 Some(m) => Metric::ALL
