@@ -1344,3 +1344,27 @@ fn a_write_that_fails_is_said_without_a_place() {
         );
     }
 }
+
+/// A reader of standard error that leaves (`2>&1 | head`) ends nothing: the command goes on to
+/// its own status. Its warnings' `eprintln!` panicked, status 101.
+#[test]
+fn a_closed_standard_error_ends_nothing() {
+    let dir = TempDir::new("commands", "closed-stderr");
+    let budget = dir.0.join("many.toml");
+    // 3,000 components that match nothing: 3,000 warnings, far more than a pipe holds.
+    let text: String = (0..3_000)
+        .map(|i| format!("[[component]]\nname = \"c{i}\"\nmatch = {{ function = \"f{i}\" }}\nmax = \"10%\"\n"))
+        .collect();
+    std::fs::write(&budget, text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .arg("check")
+        .arg(fixture("dhat-rs-heap.json"))
+        .arg("--budget")
+        .arg(&budget)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

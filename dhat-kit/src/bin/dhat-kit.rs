@@ -6,6 +6,15 @@
 //! expected, and where).
 
 use std::io::{IsTerminal, Write};
+
+/// `eprintln!` that lets a closed standard error pass: a reader of it that left (`2>&1 | head`)
+/// ended the command with a panic, status 101, where the rest of its work and its status did not
+/// depend on what it said there.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
