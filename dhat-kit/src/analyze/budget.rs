@@ -1018,6 +1018,17 @@ impl Budgets {
             if name.is_empty() {
                 return Err(err(c.name.span(), "a component's name is empty".into()));
             }
+            // The rows of what no component claims bear that name: a component of it could not
+            // be told from them.
+            if name == EVERYTHING_ELSE || name.starts_with(&format!("{EVERYTHING_ELSE} (")) {
+                return Err(err(
+                    c.name.span(),
+                    format!(
+                        "{name:?} is the name of the rows of what no component claims: name the \
+                         component otherwise"
+                    ),
+                ));
+            }
             if let Some(first) = named.get(&name) {
                 return Err(err(
                     c.name.span(),
@@ -2931,6 +2942,26 @@ mod tests {
         let warnings = report.warnings().join("\n");
         assert!(!warnings.contains("call_function"), "{warnings}");
         assert!(!warnings.contains("\"?\""), "{warnings}");
+    }
+
+    /// A component may not bear the name of the rows of what none claims: two rows read
+    /// "everything else", one of them a component's.
+    #[test]
+    fn everything_else_is_no_components_name() {
+        for name in ["everything else", "everything else (peak-bytes)"] {
+            let budget = format!(
+                "[[component]]\nname = \"ok\"\nmatch = {{ function = \"f\" }}\nmax = 1\n\
+                 [[component]]\nname = \"{name}\"\nmatch = {{ function = \"g\" }}\nmax = 1\n"
+            );
+            let e = Budgets::parse(&budget, "b.toml").unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "dhat-kit: b.toml:6: {name:?} is the name of the rows of what no component \
+                     claims: name the component otherwise"
+                )
+            );
+        }
     }
 
     /// Components of different figures over the same code each get its points: each figure's
