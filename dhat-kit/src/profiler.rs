@@ -563,6 +563,10 @@ pub(crate) fn check_writable(path: &Path) -> Result<(), Error> {
         .map_err(io)
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per profiling session; a box, made as the session begins, would be counted in it"
+)]
 enum Inner {
     #[cfg(any(feature = "heap", feature = "ad-hoc"))]
     /// dhat's session, and how many frames its stacks keep from the caller's on.
