@@ -68,16 +68,18 @@ pub(crate) fn parse_bytes(text: &str, what: &str) -> Result<u64, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
         .unwrap_or(t.len());
     let (num, unit) = (t[..split].replace('_', ""), t[split..].trim());
-    let multiplier: u64 = match unit {
-        "" | "B" | "b" | "bytes" => 1,
-        "KB" | "kB" | "kb" => 1000,
-        "MB" | "mb" => 1000 * 1000,
-        "GB" | "gb" => 1000 * 1000 * 1000,
-        "TB" | "tb" => 1000 * 1000 * 1000 * 1000,
-        "KiB" | "kib" => 1 << 10,
-        "MiB" | "mib" => 1 << 20,
-        "GiB" | "gib" => 1 << 30,
-        "TiB" | "tib" => 1 << 40,
+    // Whatever the letters' case (`8 MIB` and `8 Kb` were refused where `8 mib` and `8 kb` were
+    // taken): a size here is of bytes, never of bits.
+    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" | "bytes" => 1,
+        "kb" => 1000,
+        "mb" => 1000 * 1000,
+        "gb" => 1000 * 1000 * 1000,
+        "tb" => 1000 * 1000 * 1000 * 1000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
         _ => {
             return Err(format!(
                 "bad unit {unit:?} in {text:?}: expected B, KB, MB, GB, TB, KiB, MiB, GiB, TiB or %"
@@ -145,6 +147,25 @@ mod tests {
         for (n, text) in cases {
             assert_eq!(Bytes(n).to_string(), text, "{n}");
         }
+    }
+
+    /// A unit is read whatever its letters' case: `8 MIB` and `8 Kb` were refused where
+    /// `8 mib` and `8 kb` were taken.
+    #[test]
+    fn units_in_any_case() {
+        for (text, bytes) in [
+            ("8 MiB", 8 << 20),
+            ("8 MIB", 8 << 20),
+            ("8 mib", 8 << 20),
+            ("8 KB", 8_000),
+            ("8 Kb", 8_000),
+            ("8 kB", 8_000),
+            ("2 GIB", 2 << 30),
+            ("5 BYTES", 5),
+        ] {
+            assert_eq!(parse_bytes(text, "a limit"), Ok(bytes), "{text}");
+        }
+        assert!(parse_bytes("8 MiBs", "a limit").is_err());
     }
 
     #[test]
