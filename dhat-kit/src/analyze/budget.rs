@@ -1534,7 +1534,15 @@ fn suggest(matcher: &Match, values: &Values<'_>) -> Option<String> {
     } else {
         Key::Region
     };
-    crate::suggest::nearest(want, values.of(key)).cloned()
+    crate::suggest::nearest(want, values.of(key))
+        .cloned()
+        .or_else(|| {
+            // `file = "src/store.c"` on a profile whose files carry no directory (Valgrind writes
+            // only `store.c` unless run with `--fullpath-after=`): the file by its own name.
+            let name = want.rsplit(['/', '\\']).next()?;
+            (matches!(key, Key::File) && name != want && values.of(key).contains(name))
+                .then(|| name.to_owned())
+        })
 }
 
 /// A key of `match`, as [`suggest`] looks for its values (`region` by a name or by a path).
@@ -2681,12 +2689,17 @@ mod tests {
         crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
     }
 
-    /// Each component's figure, then everything else's.
-    fn figures(budget: &str, profile: &Profile) -> Vec<u64> {
-        let report = Budgets::parse(budget, "b.toml")
+    /// The report of the budget file `budget` (named `b.toml`) on `profile`.
+    fn checked(budget: &str, profile: &Profile) -> BudgetReport {
+        Budgets::parse(budget, "b.toml")
             .unwrap()
             .check(profile)
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Each component's figure, then everything else's.
+    fn figures(budget: &str, profile: &Profile) -> Vec<u64> {
+        let report = checked(budget, profile);
         report
             .components
             .iter()
@@ -2944,6 +2957,29 @@ mod tests {
         assert!(!warnings.contains("\"?\""), "{warnings}");
     }
 
+    /// A `file` with directories on a profile whose files carry none (Valgrind's default) is
+    /// offered the file by its own name; it got no hint.
+    #[test]
+    fn a_file_with_directories_is_offered_its_name_alone() {
+        let profile = valgrind_profile(
+            &[
+                "0x1: malloc (in /usr/lib/vgpreload_dhat.so)",
+                "0x2: put (store.c:3)",
+            ],
+            &[(10, &[1, 2])],
+        );
+        let report = checked(
+            "[[component]]\nname = \"store\"\nmatch = { file = \"src/store.c\" }\nmax = 1\n",
+            &profile,
+        );
+        assert_eq!(
+            report.components[0].suggestion.as_deref(),
+            Some("store.c"),
+            "{:?}",
+            report.warnings()
+        );
+    }
+
     /// A component may not bear the name of the rows of what none claims: two rows read
     /// "everything else", one of them a component's.
     #[test]
@@ -2986,10 +3022,7 @@ mod tests {
                       match = { function = \"grow_table\" }\nmax = 539\n\
                       [[component]]\nname = \"parse at the peak\"\nmetric = \"peak-bytes\"\n\
                       match = { function = \"parse\" }\nmax = 1000\n";
-        let report = Budgets::parse(budget, "b.toml")
-            .unwrap()
-            .check(&profile)
-            .unwrap();
+        let report = checked(budget, &profile);
         let rows: Vec<(&str, u64, u64, usize)> = report
             .components
             .iter()
