@@ -1097,12 +1097,24 @@ impl Budgets {
             }
             if let Some(krate) = &c.matcher.get_ref().krate {
                 if let Some(problem) = crate_problem(krate) {
-                    // The line of the `crate` key, within the match (an inline table is one line).
+                    // The line of the `crate` key: within the match (an inline table is one
+                    // line), or, for a `[component.match]` table, whose span is its header, on
+                    // the lines after it up to the next header.
                     let span = c.matcher.span();
-                    let at = text
-                        .get(span.clone())
-                        .and_then(|m| m.find("crate"))
-                        .map_or(span.start, |i| span.start + i);
+                    let after = text.get(span.start..).unwrap_or("");
+                    let table = after
+                        .find("\n[")
+                        .map_or(after, |end| &after[..end.max(span.len())]);
+                    let at = table
+                        .match_indices("crate")
+                        .find(|&(i, _)| {
+                            let key = table[..i].rsplit('\n').next().unwrap_or("").trim();
+                            (key.is_empty() || key.ends_with(['{', ','])) && {
+                                let rest = table[i + "crate".len()..].trim_start();
+                                rest.starts_with('=')
+                            }
+                        })
+                        .map_or(span.start, |(i, _)| span.start + i);
                     return Err(err(
                         at..at,
                         format!("component {name:?}: bad crate {krate:?} in its match: {problem}"),
@@ -2619,6 +2631,20 @@ mod tests {
         ] {
             assert_eq!(error(krate), Ok(()), "{krate:?}");
         }
+        // In a `[component.match]` table: said at the `crate` key's line, 8 (it was the
+        // table's header, line 4), whatever else names a crate before it.
+        let text = "[[component]]\nname = \"maps\"\nmax = 1\n[component.match]\n\
+                    # a crate = comment\nfunction = \"crate\"\n\n crate = \"serde@1.0.219\"\n";
+        assert_eq!(
+            Budgets::parse(text, "budgets.toml")
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Err(bad(
+                "serde@1.0.219",
+                "crate names carry no version: write crate = \"serde\""
+            )
+            .replace("budgets.toml:3:", "budgets.toml:8:"))
+        );
     }
 
     #[test]
