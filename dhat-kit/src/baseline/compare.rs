@@ -104,7 +104,8 @@ impl Comparison {
 
 /// Compares `now` with `baseline` on `metrics` (those both have; the others are left out): a
 /// figure above `baseline × (1 + tolerance/100)` regressed, one below
-/// `baseline × (1 − tolerance/100)` improved. From a baseline of 0, any growth regresses.
+/// `baseline × (1 − tolerance/100)` improved, exactly (the tolerance read as the decimal it is
+/// written as: 113 is within 13% of 100, 114 is not). From a baseline of 0, any growth regresses.
 ///
 /// The comparison prints as a table:
 ///
@@ -152,10 +153,9 @@ pub fn compare(
         .filter(|m| metrics.contains(m))
         .filter_map(|metric| {
             let (b, n) = (baseline.get(metric)?, now.get(metric)?);
-            let (bf, nf) = (b as f64, n as f64);
-            let status = if n > b && nf > bf * (1.0 + tolerance / 100.0) {
+            let status = if n > b && beyond(n - b, b, tolerance) {
                 Status::Regressed
-            } else if n < b && nf < bf * (1.0 - tolerance / 100.0) {
+            } else if n < b && beyond(b - n, b, tolerance) {
                 Status::Improved
             } else {
                 Status::Within
@@ -173,6 +173,29 @@ pub fn compare(
         tolerance,
         rows,
     }
+}
+
+/// Whether a change of `change` from `base` is more than `tolerance` percent of `base`, with the
+/// tolerance read as the decimal it was written as (its shortest form: `13`, `0.3`): a change of
+/// exactly the tolerance is within it. In floating point, `100 * (1 + 13 / 100)` is
+/// 112.99999999999999, and 113 was beyond 13% of 100.
+fn beyond(change: u64, base: u64, tolerance: f64) -> bool {
+    // `change * 100 > base * tolerance`, as integers: the tolerance's digits over a power of ten.
+    let written = format!("{tolerance}");
+    let (whole, fraction) = written.split_once('.').unwrap_or((&written, ""));
+    let exact = format!("{whole}{fraction}")
+        .parse::<u128>()
+        .ok()
+        .zip(u32::try_from(fraction.len()).ok())
+        .and_then(|(digits, scale)| {
+            let left = u128::from(change)
+                .checked_mul(100)?
+                .checked_mul(10u128.checked_pow(scale)?)?;
+            let right = u128::from(base).checked_mul(digits)?;
+            Some(left > right)
+        });
+    // Past 128 bits (a tolerance of 10^20 percent, or of 40 decimals): as closely as a double can.
+    exact.unwrap_or_else(|| change as f64 * 100.0 > base as f64 * tolerance)
 }
 
 impl Comparison {
@@ -337,6 +360,42 @@ mod tests {
             peak_bytes: Some(peak),
             ..BaselineFigures::default()
         }
+    }
+
+    #[test]
+    fn a_change_of_exactly_the_tolerance_is_within_it() {
+        let status = |was: u64, now: u64, tolerance: f64| {
+            let c = compare(
+                "t",
+                &figures(was, was),
+                &figures(now, now),
+                tolerance,
+                &METRICS,
+            );
+            c.rows[0].status
+        };
+        // Exactly at the tolerance, both ways: 100 * 1.13 is 112.99999999999999 in a double.
+        for (was, now, tolerance) in [
+            (100, 113, 13.0),
+            (200, 201, 0.5),
+            (1000, 1003, 0.3),
+            (100, 87, 13.0),
+            (1000, 836, 16.4),
+            (u64::MAX / 2, u64::MAX / 2 * 2, 100.0),
+        ] {
+            assert_eq!(
+                status(was, now, tolerance),
+                Status::Within,
+                "{was} -> {now} at {tolerance}%"
+            );
+        }
+        // One past it.
+        assert_eq!(status(100, 114, 13.0), Status::Regressed);
+        assert_eq!(status(1000, 1004, 0.3), Status::Regressed);
+        assert_eq!(status(100, 86, 13.0), Status::Improved);
+        assert_eq!(status(1000, 835, 16.4), Status::Improved);
+        assert_eq!(status(0, 1, 1e30), Status::Regressed);
+        assert_eq!(status(10, 11, 0.0), Status::Regressed);
     }
 
     #[test]
