@@ -370,13 +370,35 @@ fn figure<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
                 .map(Some)
                 .map_err(|_| E::custom(format_args!("a figure cannot be negative, found {v}")))
         }
+        // A number with a fraction or an exponent (a script's `113.0`, `1e3`): a whole one is
+        // its figure where a double holds it exactly, up to 2^53.
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Err(if v.fract() == 0.0 && v > 0.0 {
+            const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+            const PAST_U64: f64 = 18_446_744_073_709_551_616.0; // 2^64
+            if v < 0.0 {
+                return Err(E::custom(format_args!(
+                    "a figure cannot be negative, found {v}"
+                )));
+            }
+            if v.fract() != 0.0 {
+                return Err(E::custom(format_args!(
+                    "a figure is a whole number, found {v}"
+                )));
+            }
+            if v <= EXACT {
+                // Whole, from 0 to 2^53: exact as an integer.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                return Ok(Some(v as u64));
+            }
+            Err(if v < PAST_U64 {
+                E::custom(format_args!(
+                    "a figure above 9007199254740992 written with a fraction or an exponent \
+                     is not read exactly, found {v:e}: write its digits alone"
+                ))
+            } else {
                 E::custom(format_args!(
                     "a figure above 18446744073709551615 does not fit in 64 bits, found {v:e}"
                 ))
-            } else {
-                E::custom(format_args!("a figure is a whole number, found {v}"))
             })
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
@@ -1477,6 +1499,22 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_number_with_a_fraction_or_an_exponent_is_its_figure() {
+        let text = "{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"total_bytes\": 113.0, \
+                    \"total_blocks\": 1e3, \"peak_bytes\": 9007199254740992.0}}}";
+        let figures = parse(text).unwrap().get("a").unwrap().figures;
+        assert_eq!(figures.total_bytes, Some(113));
+        assert_eq!(figures.total_blocks, Some(1000));
+        assert_eq!(figures.peak_bytes, Some(1 << 53));
+        // The seed format too.
+        let seed = parse("{\"total_allocations_bytes\": 2.0}").unwrap();
+        assert_eq!(
+            seed.entries().next().unwrap().1.figures.total_bytes,
+            Some(2)
+        );
+    }
+
+    #[test]
     fn bad_files_are_named_and_explained() {
         let cases = [
             ("", "the file is empty"),
@@ -1485,6 +1523,9 @@ mod tests {
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peak_bytes\": -1}}}", "a figure cannot be negative, found -1"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"total_bytes\": 18446744073709551616}}}", "a figure above 18446744073709551615 does not fit in 64 bits"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"total_blocks\": 1.5}}}", "a figure is a whole number, found 1.5"),
+            // A whole number written with a fraction or an exponent was said to be too large.
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"total_blocks\": -2.0}}}", "a figure cannot be negative, found -2"),
+            ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"total_blocks\": 1e17}}}", "a figure above 9007199254740992 written with a fraction or an exponent is not read exactly, found 1e17: write its digits alone"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"end_bytes\": \"1\"}}}", "expected a figure, a whole number"),
             ("{\"allocation_count\": -3}", "a figure cannot be negative, found -3"),
             ("{\"dhat_kit_baseline\": 1, \"entries\": {\"a\": {\"peek_bytes\": 1}}}", "unknown field `peek_bytes`"),
