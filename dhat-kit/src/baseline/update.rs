@@ -560,6 +560,12 @@ fn check_measured(
         None => None,
         Some(Write::Baseline) => {
             record(path, None, &recorded)?;
+            // A `.new` begun earlier holds the entry as it was, or lacks it: accepting it would
+            // undo this record. It takes the entry as recorded.
+            let pending = with_suffix(path, ".new");
+            if pending.exists() {
+                record(&pending, Some(path), &recorded)?;
+            }
             Some(path.to_path_buf())
         }
         Some(Write::Pending) => {
@@ -2143,6 +2149,59 @@ mod tests {
         assert!(!other.passed && !other.message.contains("waiting"));
         let within = check(&path, "t", &total(100), &updating(Update::No)).unwrap();
         assert!(within.passed && !within.message.contains("waiting"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A `.new` proposed for review, then an entry recorded straight into the baseline: the
+    /// `.new` takes the record, so that accepting it (as a failing check then advises) keeps it.
+    /// It kept the entry as it was when the `.new` began, and accepting it undid the record.
+    #[test]
+    fn a_record_into_the_baseline_joins_a_pending_file() {
+        let dir = crate::atomic_file::fresh_dir("record-joins-pending");
+        let path = dir.join("mb.json");
+        let pending = dir.join("mb.json.new");
+        for name in ["a", "f"] {
+            assert!(
+                check(&path, name, &total(113), &updating(Update::Record))
+                    .unwrap()
+                    .passed
+            );
+        }
+        // `a` regresses, proposed for review; then `f` regresses and is recorded, and `g` is new.
+        assert!(
+            !check(&path, "a", &total(300), &updating(Update::Pending))
+                .unwrap()
+                .passed
+        );
+        for name in ["f", "g"] {
+            assert!(
+                check(&path, name, &total(200), &updating(Update::Record))
+                    .unwrap()
+                    .passed
+            );
+        }
+        let held = Baseline::read(&pending).unwrap();
+        let total_of = |name| held.get(name).and_then(|e| e.figures.total_bytes);
+        assert_eq!(
+            (total_of("a"), total_of("f"), total_of("g")),
+            (Some(300), Some(200), Some(200))
+        );
+        // Accepted as advised: `f` and `g` pass as recorded.
+        std::fs::rename(&pending, &path).unwrap();
+        for name in ["f", "g"] {
+            assert!(
+                check(&path, name, &total(200), &updating(Update::No))
+                    .unwrap()
+                    .passed
+            );
+        }
+        // Without a `.new`, a record makes none.
+        assert!(
+            check(&path, "h", &total(1), &updating(Update::Record))
+                .unwrap()
+                .passed
+        );
+        assert!(!pending.exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
