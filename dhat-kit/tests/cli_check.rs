@@ -372,7 +372,8 @@ fn markdown_and_json_carry_the_same_verdict_and_exit_status() {
         "{md}"
     );
     assert!(
-        md.trim_end().ends_with("--name default --update\n```"),
+        md.trim_end()
+            .ends_with("--name default --metric peak-bytes --update\n```"),
         "{md}"
     );
     // The terminal's message still goes to stderr.
@@ -475,4 +476,53 @@ fn a_file_without_end_is_bad_input_named() {
         "dhat-kit: /dev/zero: expected a readable file of --skip patterns (larger than 16.0 MiB, \
          more than any list of patterns holds)"
     );
+}
+
+/// The command a failing check advises records at the check's own tolerance and on its figures,
+/// each word quoted for the shell: it dropped `--tolerance` (at the default 5%, a regression
+/// beyond 1% is within it, and running it recorded nothing) and `--metric`, and left a name with
+/// a space unquoted.
+#[test]
+fn the_advised_record_command_is_the_checks_own() {
+    let dir = TempDir::new("check", "advice");
+    let file = dir.0.join("my baseline.json");
+    let heap = fixture("dhat-rs-heap.json");
+    let args = [
+        "--name",
+        "parse large",
+        "--tolerance",
+        "1%",
+        "--metric",
+        "peak-bytes",
+    ];
+    // Recorded where it stands, then lowered by 3%: beyond 1%, within 5%.
+    std::fs::write(&file, "{\"dhat_kit_baseline\": 1, \"entries\": {}}").unwrap();
+    let (code, _, stderr) = check(&heap, &file, &args[..2], false);
+    assert_eq!(code, 1, "{stderr}");
+    let (code, _, stderr) = check(&heap, &file, &[args[0], args[1], "--update"], false);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let recorded = peak_bytes();
+    let lower = recorded * 100 / 103;
+    std::fs::write(
+        &file,
+        text.replace(
+            &format!("\"peak_bytes\": {recorded}"),
+            &format!("\"peak_bytes\": {lower}"),
+        ),
+    )
+    .unwrap();
+    let (code, _, stderr) = check(&heap, &file, &args, false);
+    assert_eq!(code, 1, "{stderr}");
+    let advised = format!(
+        "dhat-kit check {} --baseline '{}' --name 'parse large' --tolerance 1% --metric peak-bytes --update",
+        heap.display(),
+        file.display()
+    );
+    assert!(stderr.contains(&advised), "{stderr}");
+    // Run as advised (the shell's words), it records, and the check then passes.
+    let (code, _, stderr) = check(&heap, &file, &[&args[..], &["--update"]].concat(), false);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = check(&heap, &file, &args, false);
+    assert_eq!(code, 0, "{stderr}");
 }

@@ -103,8 +103,8 @@ pub use self::file::{
     parse_metric, Baseline, BaselineError, BaselineFigures, Entry, Measure, METRICS,
 };
 pub use self::update::{
-    check, check_loaded, check_profile, decide, locate, parse_tolerance, CheckOptions, Decision,
-    Policy, ProfileCheck, SettingError, Standing, Update, Verdict, Write,
+    check, check_command, check_loaded, check_profile, decide, locate, parse_tolerance,
+    CheckOptions, Decision, Policy, ProfileCheck, SettingError, Standing, Update, Verdict, Write,
 };
 pub(crate) use self::update::{check_test, TestEntry};
 /// The one metric type of the crate; a baseline records those of [`METRICS`].

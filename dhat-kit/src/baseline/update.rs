@@ -1111,6 +1111,58 @@ pub fn check_loaded(
         .map_err(ProfileCheck::Baseline)
 }
 
+/// The `dhat-kit check` command that records the profile `profile`'s figures as the entry `name`
+/// of the baseline `baseline` with `options` (their tolerance, if not the default, and their
+/// metrics), in the flow `update` asks for (`--update=new` for [`Update::Pending`], `--update`
+/// otherwise): each word quoted for a POSIX shell where it must be. Recording at another
+/// tolerance than the check's would find figures beyond it within the default, and record
+/// nothing.
+///
+/// # Examples
+///
+/// ```
+/// use dhat_kit::baseline::{check_command, CheckOptions, Update};
+///
+/// let mut options = CheckOptions::default();
+/// options.tolerance = 1.0;
+/// let command = check_command("out/dhat heap.json".as_ref(), "mb.json".as_ref(), "main", &options, Update::No);
+/// assert_eq!(
+///     command,
+///     "dhat-kit check 'out/dhat heap.json' --baseline mb.json --name main --tolerance 1% --update"
+/// );
+/// ```
+#[must_use]
+pub fn check_command(
+    profile: &Path,
+    baseline: &Path,
+    name: &str,
+    options: &CheckOptions,
+    update: Update,
+) -> String {
+    let mut words = vec![
+        "dhat-kit".to_owned(),
+        "check".to_owned(),
+        profile.to_string_lossy().into_owned(),
+        "--baseline".to_owned(),
+        baseline.to_string_lossy().into_owned(),
+        "--name".to_owned(),
+        name.to_owned(),
+    ];
+    if options.tolerance != DEFAULT_TOLERANCE {
+        words.extend(["--tolerance".to_owned(), format!("{}%", options.tolerance)]);
+    }
+    if !options.metrics.is_empty() {
+        let names: Vec<&str> = options.metrics.iter().map(|m| m.name()).collect();
+        words.extend(["--metric".to_owned(), names.join(",")]);
+    }
+    words.push(match update {
+        Update::Pending => "--update=new".to_owned(),
+        Update::No | Update::Record => "--update".to_owned(),
+    });
+    let words: Vec<String> = words.iter().map(|w| shell_word(w)).collect();
+    words.join(" ")
+}
+
 /// A tolerance as the command takes it: `5%`, `5` or `2.5%`, in percent, 0 or more.
 ///
 /// # Errors

@@ -625,15 +625,14 @@ fn run(command: Command) -> Result<(), Failure> {
                         Some(UpdateArg::New) => Update::Pending,
                     });
                     // The command to record with, in the flow asked for: for review with
-                    // `--update=new` (it advised `--update`, which writes the baseline).
-                    options.record_command = format!(
-                        "dhat-kit check {} --baseline {} --name {name} {}",
-                        profile.display(),
-                        file.display(),
-                        match update {
-                            Some(UpdateArg::New) => "--update=new",
-                            _ => "--update",
-                        }
+                    // `--update=new` (it advised `--update`, which writes the baseline), at this
+                    // check's tolerance and on its figures.
+                    options.record_command = baseline::check_command(
+                        &profile,
+                        file,
+                        &name,
+                        &options,
+                        options.policy.update,
                     );
                     Some(
                         baseline::check_loaded(
