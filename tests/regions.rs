@@ -600,3 +600,148 @@ fn regions_read_while_another_thread_exits_show_whole_entries() {
     });
     assert!(torn.is_empty(), "{torn:#?}");
 }
+
+/// A parent's inclusive figures take in both a region of another path entered inside it (from a
+/// handle) and a child path entered on another thread: each was lost when the other was there
+/// (the parent read the larger of what its own entries measured and what its child paths did).
+#[test]
+fn a_parent_counts_a_foreign_region_inside_it_and_a_child_on_another_thread() {
+    let job = {
+        region!("apart-job");
+        Region::current().expect("inside a region")
+    };
+    let parse;
+    {
+        region!("apart-server");
+        {
+            region!("apart-parse");
+            parse = Region::current().expect("inside a region");
+        }
+        {
+            let _job = job.enter();
+            black_box(vec![0u8; 1000]);
+        }
+        black_box(vec![0u8; 100]);
+    }
+    std::thread::spawn(move || {
+        let _parse = parse.enter();
+        black_box(vec![0u8; 10_000]);
+    })
+    .join()
+    .unwrap();
+    let server = get("apart-server");
+    assert_eq!(server.entries, 1);
+    assert_eq!(
+        (server.inclusive.total_bytes, server.inclusive.total_blocks),
+        (100 + 1000 + 10_000, 3),
+        "{server:?}"
+    );
+    assert_eq!(
+        (
+            server.self_stats.total_bytes,
+            server.self_stats.total_blocks
+        ),
+        (100, 1)
+    );
+    let job = get("apart-job");
+    assert_eq!((job.entries, job.inclusive.total_bytes), (2, 1000));
+    let parse = get("apart-server/apart-parse");
+    assert_eq!((parse.entries, parse.inclusive.total_bytes), (2, 10_000));
+}
+
+/// A child path entered on another thread apart from some of its ancestors (a worker inside the
+/// outermost, entering a handle of the innermost): only the ancestors not open there take its
+/// bytes in; the one open there measured them itself.
+#[test]
+fn a_child_entered_apart_from_some_ancestors_counts_in_each_once() {
+    let inner;
+    {
+        region!("partly-a");
+        region!("partly-b");
+        region!("partly-c");
+        inner = Region::current().expect("inside a region");
+    }
+    std::thread::spawn(move || {
+        region!("partly-a");
+        black_box(vec![0u8; 10]);
+        let _c = inner.enter();
+        black_box(vec![0u8; 1000]);
+    })
+    .join()
+    .unwrap();
+    let total = |path| {
+        let r = get(path);
+        (r.inclusive.total_bytes, r.inclusive.total_blocks)
+    };
+    assert_eq!(total("partly-a"), (1010, 2));
+    assert_eq!(total("partly-a/partly-b"), (1000, 1));
+    assert_eq!(total("partly-a/partly-b/partly-c"), (1000, 1));
+}
+
+/// `regions()` read while another thread is inside a parent and its child: the parent's figures
+/// are its ended entries', whole, without the child entries of the one still open (they were in,
+/// through the child path's totals: 201 bytes for one entry of 101).
+#[test]
+fn a_parent_open_on_another_thread_shows_none_of_its_open_entry() {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::time::{Duration, Instant};
+    let stop = AtomicBool::new(false);
+    let torn = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Relaxed) {
+                region!("open-parent");
+                {
+                    region!("open-child");
+                    black_box(vec![0u8; 100]);
+                }
+                black_box(vec![0u8; 1]);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let mut torn = Vec::new();
+        while Instant::now() < deadline && torn.len() < 5 {
+            if let Some(p) = regions().get("open-parent") {
+                let i = &p.inclusive;
+                if i.total_bytes != 101 * p.entries || i.total_blocks != 2 * p.entries {
+                    torn.push(format!("{p:?}"));
+                }
+            }
+        }
+        stop.store(true, Relaxed);
+        torn
+    });
+    assert!(torn.is_empty(), "{torn:#?}");
+}
+
+/// The same with futures: one of another path polled inside the parent, and one of the parent's
+/// child path polled on another thread, outside any region.
+#[test]
+fn a_parent_counts_a_foreign_future_inside_it_and_a_child_future_polled_elsewhere() {
+    use dhat_kit::InRegionExt;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    fn poll_once<F: Future<Output = usize>>(f: F) {
+        let polled = std::pin::pin!(f).poll(&mut Context::from_waker(Waker::noop()));
+        assert!(matches!(polled, Poll::Ready(_)));
+    }
+    let db = async { black_box(vec![0u8; 50]).len() }.in_region("futures-apart-db");
+    let handle;
+    {
+        region!("futures-apart-server");
+        black_box(vec![0u8; 5]);
+        poll_once(db);
+        handle = async { black_box(vec![0u8; 500]).len() }.in_region("futures-apart-handle");
+    }
+    std::thread::spawn(move || poll_once(handle))
+        .join()
+        .unwrap();
+    let server = get("futures-apart-server");
+    assert_eq!(
+        (server.inclusive.total_bytes, server.inclusive.total_blocks),
+        (5 + 50 + 500, 3),
+        "{server:?}"
+    );
+    assert_eq!(server.self_stats.total_bytes, 5);
+    let handle = get("futures-apart-server/futures-apart-handle");
+    assert_eq!((handle.entries, handle.inclusive.total_bytes), (1, 500));
+}

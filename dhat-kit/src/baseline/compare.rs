@@ -195,7 +195,7 @@ fn beyond(change: u64, base: u64, tolerance: f64) -> bool {
             Some(left > right)
         });
     // Past 128 bits (a tolerance of 10^20 percent, or of 40 decimals): as closely as a double can.
-    exact.unwrap_or_else(|| change as f64 * 100.0 > base as f64 * tolerance)
+    exact.unwrap_or(change as f64 * 100.0 > base as f64 * tolerance)
 }
 
 impl Comparison {

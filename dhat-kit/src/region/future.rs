@@ -217,7 +217,7 @@ impl<F> Drop for InRegion<F> {
 #[cfg(feature = "peak")]
 mod entry {
     use super::super::imp;
-    use super::super::thread::Own;
+    use super::super::thread::{Own, Poll};
     use crate::tally::{mark::higher, Delta};
     use crate::Stats;
 
@@ -234,6 +234,9 @@ mod entry {
         so_far: Delta,
         /// What the child regions' entries counted in those polls.
         children: Own,
+        /// The totals of the polls made apart from some of the path's ancestors, all from the
+        /// same depth on ([`imp::Apart`]).
+        apart: Option<imp::Apart>,
     }
 
     /// Ends a poll's frame when the poll returns or unwinds.
@@ -244,8 +247,8 @@ mod entry {
 
     impl Drop for Suspend<'_> {
         fn drop(&mut self) {
-            if let Some((poll, children)) = imp::suspend(self.frame) {
-                self.entry.carry(&poll, &children);
+            if let Some(poll) = imp::suspend(self.frame) {
+                self.entry.carry(&poll);
             }
         }
     }
@@ -257,6 +260,7 @@ mod entry {
                 polled: false,
                 so_far: Delta::default(),
                 children: Own::default(),
+                apart: None,
             }
         }
 
@@ -310,7 +314,31 @@ mod entry {
 
         /// Adds a poll's figures: the totals add up, the live change too, and the peak is the
         /// live change before the poll plus the poll's own peak, if that is higher.
-        fn carry(&mut self, poll: &Delta, children: &Own) {
+        fn carry(
+            &mut self,
+            Poll {
+                delta: poll,
+                children,
+                detached,
+            }: &Poll,
+        ) {
+            if let Some(from) = *detached {
+                let (bytes, blocks) = (poll.total_bytes, poll.total_blocks);
+                match &mut self.apart {
+                    Some(apart) if apart.0 == from => {
+                        (apart.1, apart.2) = (apart.1 + bytes, apart.2 + blocks);
+                    }
+                    // Polls apart from other ancestors (rare): those carried so far are added
+                    // now, before the entry is counted.
+                    carried => {
+                        if let (Some(old), Some(path)) =
+                            (carried.replace((from, bytes, blocks)), self.path)
+                        {
+                            imp::add_apart(path, old);
+                        }
+                    }
+                }
+            }
             let s = &mut self.so_far;
             s.total_bytes = s.total_bytes.wrapping_add(poll.total_bytes);
             s.total_blocks = s.total_blocks.wrapping_add(poll.total_blocks);
@@ -324,7 +352,7 @@ mod entry {
         fn finish(&mut self) {
             if let Some(path) = self.path.take() {
                 let inclusive: Stats = self.so_far.stats();
-                imp::finish(path, &inclusive, &self.children);
+                imp::finish(path, &inclusive, &self.children, self.apart.take());
             }
         }
     }

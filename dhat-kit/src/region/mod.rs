@@ -555,7 +555,8 @@ pub(crate) mod imp {
     #[cfg(feature = "sampled")]
     pub(crate) use super::thread::current_path;
     pub(super) use super::thread::{
-        current, enter_child, enter_path, exit, finish, path_for, resume, suspend, FrameRef,
+        add_apart, current, enter_child, enter_path, exit, finish, path_for, resume, suspend,
+        Apart, FrameRef,
     };
     pub(crate) use super::thread::{mark_began, mark_ended};
 }

@@ -97,11 +97,20 @@ pub(super) struct Agg {
     pub(super) gid: u32,
     /// The path's last name (for the recursion check, which compares names).
     pub(super) name: &'static str,
+    /// The paths that enclose it, outermost first: the one at index `d` has depth `d`.
+    pub(super) ancestors: Box<[u32]>,
     /// Twice the entries counted, plus one while the aggregate's thread adds an entry's
     /// figures: the sequence of a sequence lock ([`Agg::add_entry`], [`Agg::read`]).
     entries: AtomicU64,
     pub(super) inclusive: Figures,
     pub(super) self_stats: Figures,
+    /// The totals (bytes, blocks) of the entries made apart from some of the paths that enclose
+    /// this one, by the first of those not open then: at index `d`, entries made where none of the
+    /// ancestors from depth `d` on was open on the thread (entered from a
+    /// [`RegionHandle`](crate::RegionHandle) or polled as a future elsewhere). Those ancestors'
+    /// own entries did not measure them, so [`collect`] adds them to their inclusive totals. An
+    /// entry made inside its parent is in the parent's inclusive figures already, and here in none.
+    detached: Box<[(AtomicU64, AtomicU64)]>,
 }
 
 impl Agg {
@@ -109,6 +118,15 @@ impl Agg {
     /// thread writes it.
     pub(super) fn count_entry(&self) {
         bump_by(&self.entries, 2);
+    }
+
+    /// Adds the totals of `s` to those made apart from the ancestors from depth `from` on (see
+    /// [`Agg::detached`]). Only the aggregate's thread writes it.
+    pub(super) fn add_detached(&self, from: u32, bytes: u64, blocks: u64) {
+        if let Some((b, k)) = self.detached.get(from as usize) {
+            bump_by(b, bytes);
+            bump_by(k, blocks);
+        }
     }
 
     /// Counts one entry, whose figures `write` adds, so that a reader on another thread
@@ -134,6 +152,11 @@ impl Agg {
                     entries: before / 2,
                     inclusive: self.inclusive.get(),
                     self_stats: self.self_stats.get(),
+                    detached: self
+                        .detached
+                        .iter()
+                        .map(|(b, k)| (b.load(Relaxed), k.load(Relaxed)))
+                        .collect(),
                 };
                 fence(Acquire);
                 if self.entries.load(Relaxed) == before {
@@ -164,6 +187,8 @@ struct Totals {
     entries: u64,
     inclusive: Stats,
     self_stats: Stats,
+    /// As [`Agg::detached`], summed.
+    detached: Vec<(u64, u64)>,
 }
 
 impl Totals {
@@ -172,6 +197,16 @@ impl Totals {
         self.entries += read.entries;
         merge(&mut self.inclusive, &read.inclusive);
         merge(&mut self.self_stats, &read.self_stats);
+        self.add_detached_all(&read.detached);
+    }
+
+    fn add_detached_all(&mut self, detached: &[(u64, u64)]) {
+        if self.detached.len() < detached.len() {
+            self.detached.resize(detached.len(), (0, 0));
+        }
+        for (into, (b, k)) in self.detached.iter_mut().zip(detached) {
+            (into.0, into.1) = (into.0 + b, into.1 + k);
+        }
     }
 }
 
@@ -257,9 +292,18 @@ pub(crate) fn path_of(gid: u32) -> Option<String> {
 /// A new aggregate for path `gid`, registered so that [`collect`] sees it.
 pub(super) fn register(gid: u32) -> Arc<Agg> {
     let mut reg = lock();
+    let mut ancestors = Vec::with_capacity(reg.paths[gid as usize].depth);
+    let mut at = reg.paths[gid as usize].parent;
+    while let Some(p) = reg.paths.get(at as usize) {
+        ancestors.push(at);
+        at = p.parent;
+    }
+    ancestors.reverse();
     let agg = Arc::new(Agg {
         gid,
         name: reg.paths[gid as usize].name,
+        detached: ancestors.iter().map(|_| Default::default()).collect(),
+        ancestors: ancestors.into_boxed_slice(),
         entries: AtomicU64::new(0),
         inclusive: Figures::default(),
         self_stats: Figures::default(),
@@ -314,18 +358,30 @@ pub(in crate::region) fn collect(threads: Threads) -> Vec<RegionStats> {
         t.entries += 1;
         merge(&mut t.inclusive, &entry.inclusive);
         merge(&mut t.self_stats, &entry.own.stats());
+        if let Some(from) = entry.detached {
+            let mut detached = vec![(0, 0); from as usize + 1];
+            detached[from as usize] = (entry.inclusive.total_bytes, entry.inclusive.total_blocks);
+            t.add_detached_all(&detached);
+        }
     }
-    // Each path's own totals, added to every path that encloses it: what its subtree allocated.
-    // On one thread that is its inclusive total; a child entered on another thread through a
-    // `RegionHandle` (without its parents on that thread's stack) is in its ancestors' only so.
-    let mut subtree: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+    // An entry's inclusive totals measured on its thread hold every entry made inside it there,
+    // of its child paths or not. A child path's entry made apart from it (on another thread,
+    // from a `RegionHandle`; a future polled elsewhere) is added to the ancestors that were not
+    // open where it was made: the ones from its depth on ([`Agg::detached`]).
+    let mut apart: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     for (&gid, t) in &totals {
-        let mut at = gid;
+        let mut chain = Vec::new();
+        let mut at = reg.paths.get(gid as usize).map_or(ROOT, |p| p.parent);
         while let Some(p) = reg.paths.get(at as usize) {
-            let s = subtree.entry(at).or_default();
-            s.0 += t.self_stats.total_bytes;
-            s.1 += t.self_stats.total_blocks;
+            chain.push(at);
             at = p.parent;
+        }
+        chain.reverse(); // outermost first: depth `d` at index `d`
+        for (from, &(bytes, blocks)) in t.detached.iter().enumerate() {
+            for &ancestor in chain.get(from..).unwrap_or_default() {
+                let a = apart.entry(ancestor).or_default();
+                (a.0, a.1) = (a.0 + bytes, a.1 + blocks);
+            }
         }
     }
     let mut out: Vec<RegionStats> = totals
@@ -337,9 +393,9 @@ pub(in crate::region) fn collect(threads: Threads) -> Vec<RegionStats> {
             (self_stats.max_bytes, self_stats.max_blocks) =
                 (t.inclusive.max_bytes, t.inclusive.max_blocks);
             let mut inclusive = t.inclusive;
-            let (bytes, blocks) = subtree.get(&gid).copied().unwrap_or_default();
-            inclusive.total_bytes = inclusive.total_bytes.max(bytes);
-            inclusive.total_blocks = inclusive.total_blocks.max(blocks);
+            let (bytes, blocks) = apart.get(&gid).copied().unwrap_or_default();
+            inclusive.total_bytes += bytes;
+            inclusive.total_blocks += blocks;
             RegionStats {
                 path: p.path.clone(),
                 name: p.name.to_owned(),
@@ -369,6 +425,10 @@ pub(in crate::region) fn reset() {
             agg.entries.fetch_and(1, Relaxed);
             agg.inclusive.clear();
             agg.self_stats.clear();
+            for (b, k) in &agg.detached {
+                b.store(0, Relaxed);
+                k.store(0, Relaxed);
+            }
         }
     });
 }

@@ -143,6 +143,25 @@ struct Frame {
     /// What the child regions' entries counted.
     children: Own,
     last_child: CacheEntry,
+    /// [`ATTACHED`], or the depth from which the path's ancestors were not open on this thread
+    /// when the frame began ([`registry::Agg::add_detached`]).
+    detached: u32,
+}
+
+/// [`Frame::detached`] of a frame begun inside its path's parent (or of a path with none).
+const ATTACHED: u32 = u32::MAX;
+
+/// The depth from which the ancestors of aggregate `agg`'s path are not open on this thread
+/// (none open: 0), or [`ATTACHED`] when its parent is.
+fn detachment(t: &Thread, agg: usize) -> u32 {
+    let ancestors = &t.aggs[agg].ancestors;
+    let open = |a: &u32| t.frames.iter().any(|f| f.gid == *a);
+    match ancestors.iter().rposition(open) {
+        Some(d) if d + 1 == ancestors.len() => ATTACHED,
+        Some(d) => d as u32 + 1,
+        None if ancestors.is_empty() => ATTACHED,
+        None => 0,
+    }
 }
 
 struct Thread {
@@ -296,7 +315,7 @@ pub(super) fn enter_child(name: &'static str) -> FrameRef {
             t.aggs[frame.agg].count_entry();
             return FrameRef::NONE;
         }
-        open(t, gid, agg)
+        open(t, gid, agg, ATTACHED)
     })
     .unwrap_or(FrameRef::NONE)
 }
@@ -352,7 +371,8 @@ pub(super) fn enter_path(gid: u32) -> FrameRef {
             return FrameRef::NONE;
         }
         let agg = agg_of(t, gid);
-        open(t, gid, agg)
+        let detached = detachment(t, agg);
+        open(t, gid, agg, detached)
     })
     .unwrap_or(FrameRef::NONE)
 }
@@ -388,17 +408,29 @@ pub(super) fn resume(gid: u32) -> FrameRef {
             return FrameRef::NONE;
         }
         let agg = agg_of(t, gid);
-        open(t, gid, agg)
+        let detached = detachment(t, agg);
+        open(t, gid, agg, detached)
     })
     .unwrap_or(FrameRef::NONE)
 }
 
-/// Ends the poll [`resume`] began: what it measured (signed) and what its child regions'
-/// entries counted, for the future to carry to its next poll; its parent here counts the poll as
-/// a child's entry, so that the parent's own figures leave it out. Regions entered during the
-/// poll and still open (a guard held across an `.await`) end here. `None` when nothing was opened
-/// or an outer guard dropped early has already ended the frame.
-pub(super) fn suspend(frame: FrameRef) -> Option<(Delta, Own)> {
+/// What a future's poll measured, for the future to carry to its next poll ([`suspend`]).
+pub(super) struct Poll {
+    /// Its figures, signed.
+    pub(super) delta: Delta,
+    /// What its child regions' entries counted.
+    pub(super) children: Own,
+    /// The depth from which the path's ancestors were not open where it ran
+    /// ([`registry::Agg::add_detached`]), if any.
+    pub(super) detached: Option<u32>,
+}
+
+/// Ends the poll [`resume`] began: what it measured, for the future to carry to its next poll;
+/// its parent here counts the poll as a child's entry, so that the parent's own figures leave it
+/// out. Regions entered during the poll and still open (a guard held across an `.await`) end
+/// here. `None` when nothing was opened or an outer guard dropped early has already ended the
+/// frame.
+pub(super) fn suspend(frame: FrameRef) -> Option<Poll> {
     if frame.0 == FrameRef::NONE.0 {
         return None;
     }
@@ -431,25 +463,50 @@ pub(super) fn suspend(frame: FrameRef) -> Option<(Delta, Own)> {
             let now = t.frames.last().map_or(NO_REGION, |f| f.gid);
             let _ = CURRENT.try_with(|c| c.set(now));
         }
-        Some((delta, f.children))
+        Some(Poll {
+            delta,
+            children: f.children,
+            detached: (f.detached != ATTACHED).then_some(f.detached),
+        })
     })
     .flatten()
 }
 
+/// Totals of a future's polls made apart from some of its path's ancestors, from depth `from` on
+/// ([`registry::Agg::add_detached`]): `(from, bytes, blocks)`.
+pub(super) type Apart = (u32, u64, u64);
+
+/// Adds a future's polls made apart from its path's ancestors (`apart`) to path `gid`'s aggregate
+/// on this thread, before the future's entry is counted: polls made apart from fewer or more
+/// ancestors than the ones the future carries.
+pub(super) fn add_apart(gid: u32, apart: Apart) {
+    let _ = with_thread(|t| {
+        let agg = agg_of(t, gid);
+        t.aggs[agg].add_detached(apart.0, apart.1, apart.2);
+    });
+}
+
 /// Counts a future's finished (or dropped) entry of path `gid` on this thread's aggregate, with
-/// the figures of all its polls: `inclusive`, and what its child regions' entries counted.
-pub(super) fn finish(gid: u32, inclusive: &Stats, children: &Own) {
+/// the figures of all its polls: `inclusive`, what its child regions' entries counted, and those
+/// of its polls made apart from its path's ancestors.
+pub(super) fn finish(gid: u32, inclusive: &Stats, children: &Own, apart: Option<Apart>) {
     let _ = with_thread(|t| {
         let agg = agg_of(t, gid);
         let agg = &t.aggs[agg];
-        agg.add_entry(|| record(agg, inclusive, children));
+        agg.add_entry(|| {
+            record(agg, inclusive, children);
+            if let Some((from, bytes, blocks)) = apart {
+                agg.add_detached(from, bytes, blocks);
+            }
+        });
         ad_hoc_event(inclusive);
     });
 }
 
-/// Pushes a frame for path `gid` (this thread's aggregate `agg`) and starts its measurement.
+/// Pushes a frame for path `gid` (this thread's aggregate `agg`), begun apart from its path's
+/// ancestors from depth `detached` on (or [`ATTACHED`]), and starts its measurement.
 #[inline(always)]
-fn open(t: &mut Thread, gid: u32, agg: usize) -> FrameRef {
+fn open(t: &mut Thread, gid: u32, agg: usize, detached: u32) -> FrameRef {
     // The entry is counted when it ends (`close`), on the aggregate it writes anyway.
     // By two: the low bit is `MARKED`.
     t.next_id = t.next_id.wrapping_add(2);
@@ -465,6 +522,7 @@ fn open(t: &mut Thread, gid: u32, agg: usize) -> FrameRef {
         mark: FrameMark::begin(),
         children: Own::default(),
         last_child: CacheEntry::EMPTY,
+        detached,
     };
     // SAFETY: the capacity was made to exceed `depth`, the length, just above, so the slot at
     // `depth` is allocated and unused; writing it and raising the length by one keeps every
@@ -582,7 +640,12 @@ fn close(f: &Frame, aggs: &[Arc<Agg>]) -> Stats {
 #[inline(always)]
 fn record_entry(f: &Frame, aggs: &[Arc<Agg>], inclusive: &Stats) {
     let agg = &aggs[f.agg];
-    agg.add_entry(|| record(agg, inclusive, &f.children));
+    agg.add_entry(|| {
+        record(agg, inclusive, &f.children);
+        if f.detached != ATTACHED {
+            agg.add_detached(f.detached, inclusive.total_bytes, inclusive.total_blocks);
+        }
+    });
     ad_hoc_event(inclusive);
 }
 
@@ -606,6 +669,8 @@ pub(super) struct OpenEntry {
     pub(super) gid: u32,
     pub(super) inclusive: Stats,
     pub(super) own: Own,
+    /// As [`Poll::detached`].
+    pub(super) detached: Option<u32>,
 }
 
 /// The entries open on this thread, as if they ended now, without ending them. The tally is read
@@ -640,6 +705,7 @@ pub(super) fn open_entries() -> Vec<OpenEntry> {
                 gid: f.gid,
                 inclusive,
                 own: Own::without(&inclusive, &children),
+                detached: (f.detached != ATTACHED).then_some(f.detached),
             });
             open_child = Some(inclusive);
         }
