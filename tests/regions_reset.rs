@@ -6,13 +6,18 @@ dhat_kit::global_allocator!();
 use dhat_kit::{region, regions};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The tests here reset every region: one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// A reset while another thread exits regions (which its docs ask not to do) may leave wrong
 /// counts, but never an entry that stays half added, on which a read (`regions()`, or the
 /// thread's own hand-over as it ends) would wait for good.
 #[test]
 fn a_reset_while_another_thread_exits_never_hangs_a_read() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let stop = AtomicBool::new(false);
@@ -34,4 +39,50 @@ fn a_reset_while_another_thread_exits_never_hangs_a_read() {
     finished
         .recv_timeout(Duration::from_secs(20))
         .expect("a read waited for good on an entry left half added");
+}
+
+/// A reset during a profiling session: the session's file holds every entry the session made,
+/// before the reset and after it. It subtracted the figures at its start from those after the
+/// reset, stopping at zero: 12 entries of 1,000 bytes after a warm-up of 10 of 100 read 11,000
+/// bytes in 2 blocks (and a warm-up larger than the session left the region out altogether), so a
+/// budget on the file passed over them.
+#[cfg(feature = "peak")]
+#[test]
+fn a_reset_during_a_session_leaves_the_sessions_regions_whole() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let work = |times: usize, bytes: usize| {
+        for _ in 0..times {
+            region!("reset-in-session");
+            black_box(vec![0u8; bytes]);
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("dhat-kit-reset-session-{}", std::process::id()));
+    for (warm_up, before_reset) in [((10, 100), 2), ((10, 100_000), 0)] {
+        let file = dir.join(format!("{}.json", warm_up.1));
+        work(warm_up.0, warm_up.1);
+        let profiler = dhat_kit::Profiler::builder()
+            .mode(dhat_kit::Mode::Peak)
+            .file(&file)
+            .summary(false)
+            .build()
+            .unwrap();
+        work(before_reset, 1000);
+        dhat_kit::reset_regions();
+        work(12, 1000);
+        let path = profiler.finish().unwrap();
+        let profile = dhat_kit::profile::read(&path).unwrap();
+        let read = dhat_kit::analyze::regions(&profile).unwrap();
+        let row = read
+            .rows
+            .iter()
+            .find(|r| r.name() == "reset-in-session")
+            .unwrap_or_else(|| panic!("the region is in the file: warm-up {warm_up:?}"));
+        let n = before_reset as u64 + 12;
+        assert_eq!(
+            (row.inclusive.total_bytes, row.inclusive.total_blocks),
+            (1000 * n, n),
+            "warm-up {warm_up:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -455,7 +455,7 @@ impl ProfilerBuilder {
             #[cfg(feature = "sampled")]
             Mode::Sampled => {
                 let started = Threads::now();
-                let regions = crate::tally::uncounted(crate::regions);
+                let regions = crate::tally::uncounted(crate::region::regions_ever);
                 let mark = SessionMark::begin();
                 crate::tally::uncounted(|| crate::sample::start(interval));
                 Inner::Sampled {
@@ -467,7 +467,7 @@ impl ProfilerBuilder {
             }
             _ => {
                 let started = Threads::now();
-                let regions = crate::tally::uncounted(crate::regions);
+                let regions = crate::tally::uncounted(crate::region::regions_ever);
                 Inner::Peak {
                     start: std::time::Instant::now(),
                     started,
@@ -834,7 +834,7 @@ impl Profiler {
                 // allocates, so both show the same figures.
                 crate::tally::uncounted(|| {
                     let (process, others) = mark.end();
-                    let regions = crate::regions().since(&at_start);
+                    let regions = crate::region::regions_ever().since(&at_start);
                     // Read uncounted, so freed uncounted.
                     drop(at_start);
                     let mut bytes = Vec::new();
@@ -879,7 +879,7 @@ impl Profiler {
             }
             let stopped = crate::sample::stop();
             let (process, others) = mark.end();
-            let regions = crate::regions().since(&at_start);
+            let regions = crate::region::regions_ever().since(&at_start);
             // Read uncounted, so freed uncounted.
             drop(at_start);
             let mut profile = match &stopped {

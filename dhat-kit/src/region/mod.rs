@@ -412,6 +412,20 @@ pub fn regions() -> Regions {
     }
 }
 
+/// The figures of the regions entered on every thread since the process began, with what
+/// [`reset_regions`] cleared: a reading that a later one can be compared with
+/// ([`Regions::since`]) whatever resets came between.
+pub(crate) fn regions_ever() -> Regions {
+    #[cfg(feature = "peak")]
+    {
+        Regions(imp::collect(imp::Threads::AllEver))
+    }
+    #[cfg(not(feature = "peak"))]
+    {
+        Regions::default()
+    }
+}
+
 /// The figures of the regions entered on every thread ([`regions`], saying nothing when the
 /// allocator is not installed), or on this thread only (its aggregates and its open entries), for
 /// a failing budget's report; empty when nothing is counted.
@@ -436,6 +450,8 @@ pub(crate) fn regions_on(all_threads: bool) -> Regions {
 /// open on this thread keeps what it counted since its entry, before the reset too, and its exit
 /// records it (a region spanning `main`, or a server's loop, carries the previous phase's bytes
 /// into the next reading; reset before entering it, or measure the phase in a region of its own).
+/// A [`Profiler`](crate::Profiler) session under way is not disturbed: its file holds every entry
+/// the session made, before the reset and after it.
 ///
 /// # Examples
 ///

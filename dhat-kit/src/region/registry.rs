@@ -193,7 +193,10 @@ struct Totals {
 
 impl Totals {
     fn add(&mut self, agg: &Agg) {
-        let read = agg.read();
+        self.add_totals(&agg.read());
+    }
+
+    fn add_totals(&mut self, read: &Totals) {
         self.entries += read.entries;
         merge(&mut self.inclusive, &read.inclusive);
         merge(&mut self.self_stats, &read.self_stats);
@@ -215,6 +218,8 @@ struct Registry {
     ids: BTreeMap<(u32, &'static str), u32>,
     live: Vec<Arc<Agg>>,
     ended: BTreeMap<u32, Totals>,
+    /// What [`reset`] cleared, ended threads' and live ones' alike ([`Threads::AllEver`]).
+    cleared: BTreeMap<u32, Totals>,
 }
 
 /// A std mutex: the fork hooks can hold it across a fork and let it go in the child
@@ -224,6 +229,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     ids: BTreeMap::new(),
     live: Vec::new(),
     ended: BTreeMap::new(),
+    cleared: BTreeMap::new(),
 });
 
 /// The registry, locked (a panic while it was held, which only an allocation failure could
@@ -327,6 +333,9 @@ pub(super) fn hand_over(aggs: &[Arc<Agg>]) {
 pub(in crate::region) enum Threads {
     /// Every thread's, ended or live.
     All,
+    /// Every thread's, with what [`reset`] cleared: figures that only rise, for a reading to
+    /// subtract from a later one (a profiling session's) whatever resets came between.
+    AllEver,
     /// The calling thread's only.
     This,
 }
@@ -337,17 +346,24 @@ pub(in crate::region) enum Threads {
 pub(in crate::region) fn collect(threads: Threads) -> Vec<RegionStats> {
     let open = open_entries();
     let own = match threads {
-        Threads::All => Vec::new(),
+        Threads::All | Threads::AllEver => Vec::new(),
         Threads::This => own_aggregates(),
     };
     // A std mutex may allocate at its first use on some platforms: the kit's, uncounted.
     let reg = uncounted(lock);
     let mut totals = match threads {
         Threads::All => reg.ended.clone(),
+        Threads::AllEver => {
+            let mut totals = reg.ended.clone();
+            for (&gid, cleared) in &reg.cleared {
+                totals.entry(gid).or_default().add_totals(cleared);
+            }
+            totals
+        }
         Threads::This => BTreeMap::new(),
     };
     let aggs = match threads {
-        Threads::All => &reg.live,
+        Threads::All | Threads::AllEver => &reg.live,
         Threads::This => &own,
     };
     for agg in aggs {
@@ -417,7 +433,15 @@ pub(in crate::region) fn reset() {
     // uncounted too.
     uncounted(|| {
         let mut reg = lock();
-        reg.ended.clear();
+        // Kept aside for readings that outlive the reset (a profiling session's).
+        let mut cleared = std::mem::take(&mut reg.cleared);
+        for (gid, totals) in std::mem::take(&mut reg.ended) {
+            cleared.entry(gid).or_default().add_totals(&totals);
+        }
+        for agg in &reg.live {
+            cleared.entry(agg.gid).or_default().add(agg);
+        }
+        reg.cleared = cleared;
         for agg in &reg.live {
             // Zero entries, the parity kept: an exit adding an entry on its thread meanwhile
             // (which the docs ask not to do) then leaves a wrong count, never an odd one that
