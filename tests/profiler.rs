@@ -1039,6 +1039,38 @@ fn ad_hoc_events_of_the_programs_own_weigh_what_it_says() {
     }
 }
 
+#[inline(never)]
+fn future_inside_its_own_region() {
+    use dhat_kit::InRegionExt;
+    use std::future::Future;
+    use std::task::{Context, Waker};
+    dhat_kit::region!("own-region-future");
+    let future = async { black_box(vec![0u8; 40]).len() }.in_region("own-region-future");
+    let _ = std::pin::pin!(future).poll(&mut Context::from_waker(Waker::noop()));
+}
+
+/// A future polled only inside its own region is part of that region's entry, as a recursive
+/// `region!` is: one event, of the entry's bytes. It recorded a second event, of 0 units.
+#[cfg(feature = "ad-hoc")]
+#[test]
+fn a_future_polled_inside_its_own_region_is_no_event_of_its_own() {
+    let file = common::temp("profiler", "recursive-future-events.json");
+    let p = of_mode(Mode::AdHoc, &file).build().unwrap();
+    future_inside_its_own_region();
+    p.finish().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    let (units, events) = profile
+        .pps
+        .iter()
+        .filter(|pp| {
+            pp.fs.iter().any(|&f| {
+                profile.ftbl[f as usize].contains("profiler::future_inside_its_own_region")
+            })
+        })
+        .fold((0, 0), |(u, e), pp| (u + pp.tb, e + pp.tbk));
+    assert_eq!((units, events), (40, 1), "{profile:?}");
+}
+
 /// Outside an ad-hoc session `ad_hoc_event` records nothing and costs nothing visible.
 #[test]
 fn ad_hoc_events_outside_an_ad_hoc_session_are_nothing() {

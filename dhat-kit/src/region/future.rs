@@ -229,6 +229,9 @@ mod entry {
         path: Option<u32>,
         /// Whether it was polled: a future dropped before its first poll never entered.
         polled: bool,
+        /// Whether a poll opened a frame of its own: one polled only inside its own region (a
+        /// recursive entry) is part of the outer entry, which measured it.
+        opened: bool,
         /// The figures of the polls so far, signed, from the first poll's beginning: totals,
         /// the live change, and the peak above the live figures then.
         so_far: Delta,
@@ -258,6 +261,7 @@ mod entry {
             Entry {
                 path,
                 polled: false,
+                opened: false,
                 so_far: Delta::default(),
                 children: Own::default(),
                 apart: None,
@@ -322,6 +326,7 @@ mod entry {
                 detached,
             }: &Poll,
         ) {
+            self.opened = true;
             if let Some(from) = *detached {
                 let (bytes, blocks) = (poll.total_bytes, poll.total_blocks);
                 match &mut self.apart {
@@ -352,7 +357,8 @@ mod entry {
         fn finish(&mut self) {
             if let Some(path) = self.path.take() {
                 let inclusive: Stats = self.so_far.stats();
-                imp::finish(path, &inclusive, &self.children, self.apart.take());
+                let apart = self.apart.take();
+                imp::finish(path, &inclusive, &self.children, apart, self.opened);
             }
         }
     }

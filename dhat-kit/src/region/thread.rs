@@ -488,11 +488,23 @@ pub(super) fn add_apart(gid: u32, apart: Apart) {
 
 /// Counts a future's finished (or dropped) entry of path `gid` on this thread's aggregate, with
 /// the figures of all its polls: `inclusive`, what its child regions' entries counted, and those
-/// of its polls made apart from its path's ancestors.
-pub(super) fn finish(gid: u32, inclusive: &Stats, children: &Own, apart: Option<Apart>) {
+/// of its polls made apart from its path's ancestors. An entry none of whose polls `opened` a
+/// frame (each ran inside the path already: recursion) is counted as an entry and nothing else,
+/// as a recursive [`enter_child`] is: with `ad-hoc`, no event of its own.
+pub(super) fn finish(
+    gid: u32,
+    inclusive: &Stats,
+    children: &Own,
+    apart: Option<Apart>,
+    opened: bool,
+) {
     let _ = with_thread(|t| {
         let agg = agg_of(t, gid);
         let agg = &t.aggs[agg];
+        if !opened {
+            agg.count_entry();
+            return;
+        }
         agg.add_entry(|| {
             record(agg, inclusive, children);
             if let Some((from, bytes, blocks)) = apart {
