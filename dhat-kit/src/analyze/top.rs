@@ -214,6 +214,22 @@ impl<'p> Grouped<'p> {
     ///
     /// [`Error`] if the profile does not have the figure.
     pub(crate) fn top(&self, by: Metric, n: usize, stack: usize) -> Result<Top, Error> {
+        self.ranked(by, n, stack, false)
+    }
+
+    /// Every row ranked by `by`, those whose figure is 0 too (last), without their stacks: for
+    /// comparing two profiles figure by figure, where a row must be paired whatever its figure.
+    ///
+    /// # Errors
+    ///
+    /// [`Error`] if the profile does not have the figure.
+    #[cfg(feature = "cli")]
+    pub(crate) fn top_every(&self, by: Metric) -> Result<Top, Error> {
+        self.ranked(by, 0, 0, true)
+    }
+
+    /// [`Grouped::top`], with the rows whose figure is 0 when `zeros` holds.
+    fn ranked(&self, by: Metric, n: usize, stack: usize, zeros: bool) -> Result<Top, Error> {
         let profile = self.profile;
         by.check(profile)?;
         // Per row: its ranked figure and its largest point, (value, index).
@@ -229,8 +245,8 @@ impl<'p> Grouped<'p> {
             }
         }
         let groups = self.rows.len();
-        let mut order: Vec<usize> = (0..groups).filter(|&r| ranked[r].0 > 0).collect();
-        let zero = groups - order.len();
+        let zero = ranked.iter().filter(|r| r.0 == 0).count();
+        let mut order: Vec<usize> = (0..groups).filter(|&r| zeros || ranked[r].0 > 0).collect();
         order.sort_by(|&a, &b| {
             ranked[b]
                 .0

@@ -281,10 +281,9 @@ fn table(
     let mut rows: Vec<Row> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut groups = 0;
-    let all = metrics(grouped.profile());
-    // With no cap, one ranking holds every row.
-    let by = if opts.rows == 0 { &all[..1] } else { &all[..] };
-    for &m in by {
+    // With no cap, a ranking holds every row but those whose figure is 0: the next ones take
+    // them in (an ad-hoc site of events weighing 0 units is in the ranking by events).
+    for m in metrics(grouped.profile()) {
         let top = grouped.top(m, opts.rows, opts.stack)?;
         groups = top.groups;
         let complete = top.rows.len() == top.groups;
@@ -327,9 +326,11 @@ fn diff_table(
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut first = None;
     for (k, &m) in metrics.iter().enumerate() {
-        // `analyze::diff` of every row (`n: 0`) by `m`, from rows grouped once for every figure.
-        let tb = before.top(m, 0, 0).map_err(analyze::side(Side::Before))?;
-        let ta = after.top(m, 0, 0).map_err(analyze::side(Side::After))?;
+        // `analyze::diff` of every row (`n: 0`) by `m`, from rows grouped once for every figure;
+        // rows whose figure is 0 too, so that a site is paired alike by every figure (a site
+        // matched by its place, whose label changed, was two rows where one figure fell to 0).
+        let tb = before.top_every(m).map_err(analyze::side(Side::Before))?;
+        let ta = after.top_every(m).map_err(analyze::side(Side::After))?;
         let mut d = analyze::compare(before.profile(), after.profile(), tb, ta, 0)?;
         for (rank, s) in std::mem::take(&mut d.sites).into_iter().enumerate() {
             let i = *index.entry(s.site.clone()).or_insert_with(|| {
@@ -717,6 +718,81 @@ mod tests {
         let heap = crate::profile::from_slice(json("rust-heap").as_bytes(), "p.json").unwrap();
         let page = html(&heap, "p.json", None, &opts).unwrap();
         assert_eq!(title(&page), "p.json: total bytes");
+    }
+
+    /// A heap profile of `points` (`(tb, tbk, eb, ebk, frame)`), each at one frame.
+    fn heap_profile(points: &[(u64, u64, u64, u64, &str)]) -> Profile {
+        let pps: Vec<String> = points
+            .iter()
+            .enumerate()
+            .map(|(i, (tb, tbk, eb, ebk, _))| {
+                format!(
+                    r#"{{"tb":{tb},"tbk":{tbk},"tl":0,"mb":{tb},"mbk":{tbk},"gb":{tb},
+                      "gbk":{tbk},"eb":{eb},"ebk":{ebk},"fs":[{}]}}"#,
+                    i + 1
+                )
+            })
+            .collect();
+        let frames: Vec<String> = points
+            .iter()
+            .map(|p| serde_json::to_string(p.4).unwrap())
+            .collect();
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+              "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"t","pid":1,"te":10,"tg":10,
+              "pps":[{}],"ftbl":["[root]",{}]}}"#,
+            pps.join(","),
+            frames.join(",")
+        );
+        crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
+    }
+
+    /// A site matched across two profiles by its place (its label changed: `app::parse` in a
+    /// debug build, `parse` in a release one) whose figure at t-end fell to 0 is one row of the
+    /// diff, with its figures before and after. It was two: the ranking by t-end bytes left out
+    /// the after profile's row of 0, so that figure's diff kept the before label, and each row
+    /// showed the other's figures as unchanged.
+    #[test]
+    fn a_site_whose_label_changed_is_one_row_of_the_diff_whatever_fell_to_0() {
+        let before = heap_profile(&[(1000, 10, 100, 1, "0x1: app::parse (p.rs:10:1)")]);
+        let after = heap_profile(&[(1200, 12, 0, 0, "0x2: parse (p.rs:10:1)")]);
+        let skip = analyze::Skip::default();
+        let grouped = |p| Grouped::new(p, analyze::GroupBy::Site, &skip).unwrap();
+        let metrics = metrics(&after);
+        let (_, table) = diff_table(
+            &grouped(&before),
+            &grouped(&after),
+            &metrics,
+            &ReportOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(table.changed, 1);
+        assert_eq!(table.rows.len(), 1);
+        let row = &table.rows[0];
+        let of = |m| row.figures[metrics.iter().position(|&x| x == m).unwrap()];
+        assert_eq!(of(Metric::TotalBytes), [1000, 1200]);
+        assert_eq!(of(Metric::EndBytes), [100, 0]);
+        assert_eq!(of(Metric::EndBlocks), [1, 0]);
+    }
+
+    /// With no cap on the rows (`--rows 0`, "0 for all"), a site whose total bytes are 0 is in
+    /// the table too: the one ranking it read, by total bytes, leaves it out.
+    #[test]
+    fn with_no_cap_every_site_is_in_the_table() {
+        let profile = heap_profile(&[
+            (64, 1, 0, 0, "0x1: app::work (w.rs:1:1)"),
+            (0, 5, 0, 0, "0x2: app::tick (t.rs:1:1)"),
+        ]);
+        let skip = analyze::Skip::default();
+        let grouped = Grouped::new(&profile, analyze::GroupBy::Site, &skip).unwrap();
+        let opts = ReportOptions {
+            rows: 0,
+            ..ReportOptions::default()
+        };
+        let table = table(&grouped, &opts, &mut Interner::default()).unwrap();
+        assert_eq!(table.groups, 2);
+        let labels: Vec<&str> = table.rows.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels.len(), 2, "{labels:?}");
     }
 
     #[test]
