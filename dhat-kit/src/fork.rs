@@ -45,13 +45,31 @@ pub(crate) fn with_held<T: 'static, R>(repair: impl FnOnce(&mut T) -> R) -> Opti
     .flatten()
 }
 
-/// After a fork: lets go of everything held, the last taken first.
+/// After a fork, in the parent: lets go of everything held, the last taken first.
 fn release() {
     let _ = HELD.try_with(|h| {
         let mut h = h.borrow_mut();
         while let Some(held) = h.pop() {
             drop(held);
         }
+    });
+}
+
+/// After a fork, in the child: lets go of everything held, the last taken first, without freeing
+/// the memory that held it. A free goes through the global allocator, which under `heap` is
+/// dhat's, and dhat takes its global lock for every free, its own blocks or not: another thread
+/// may have held it at the fork, and the child would wait for it for good, inside `fork` itself.
+/// What is left is a few words per fork, in the child.
+fn release_in_child() {
+    let _ = HELD.try_with(|h| {
+        let mut held = std::mem::take(&mut *h.borrow_mut());
+        while let Some(one) = held.pop() {
+            let one = Box::into_raw(one);
+            // SAFETY: `one` came from `Box::into_raw` just above, is dropped here once, and its
+            // memory is never used again (left, not freed).
+            unsafe { std::ptr::drop_in_place(one) };
+        }
+        std::mem::forget(held);
     });
 }
 
@@ -151,7 +169,7 @@ extern "C" fn child() {
             let own_spans = crate::stats::at_fork::in_child();
             crate::tally::in_child(own_spans);
             crate::region::in_child();
-            release();
+            release_in_child();
         });
     });
 }
