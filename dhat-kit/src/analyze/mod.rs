@@ -1170,6 +1170,60 @@ print(json.dumps([cells.cells, cells.tags, cells.pres]))
         assert_eq!(site[1], "__rustc::__rust_alloc (src/lib.rs:469)");
     }
 
+    /// Valgrind's stacks of allocations through a `#[global_allocator]` that wraps `System`, in a
+    /// release build that inlined it and its `__rust_alloc` shim into std's `alloc::alloc::alloc`
+    /// (`realloc`): Valgrind names them `UnknownInlinedFun`, with the allocator's file and the
+    /// `#[global_allocator]` line's. And through dhat's allocator, with no frame of the shim's
+    /// between std's `alloc` and the allocator, which allocates as it takes its backtrace.
+    const THROUGH_AN_INLINED_GLOBAL_ALLOCATOR: &str = r#"{"dhatFileVersion":2,"mode":"heap",
+      "verb":"Allocated","bklt":false,"bkacc":false,"tu":"instrs","Mtu":"instr",
+      "cmd":"app","pid":1,"te":100,
+      "pps":[{"tb":69724,"tbk":7,"fs":[1,2,3,4,5,6,7,8,9,10,11]},
+             {"tb":16320,"tbk":8,"fs":[1,12,13,14,15,16,17,18,11]},
+             {"tb":8,"tbk":1,"fs":[1,2,3,4,5]},
+             {"tb":9600,"tbk":40,"fs":[1,5,19,20,21,22,23,24,25]}],
+      "ftbl":["[root]",
+        "0x48417B4: malloc (in /usr/libexec/valgrind/vgpreload_dhat-amd64-linux.so)",
+        "0x11D876: UnknownInlinedFun (/rustc/5980761/library/std/src/sys/alloc/unix.rs:14)",
+        "0x11D876: UnknownInlinedFun (/work/app/myalloc/src/lib.rs:7)",
+        "0x11D876: UnknownInlinedFun (/work/app/src/main.rs:2)",
+        "0x11D876: alloc (/rustc/5980761/library/alloc/src/alloc.rs:95)",
+        "0x11D876: alloc_impl_runtime (/rustc/5980761/library/alloc/src/alloc.rs:190)",
+        "0x11D876: allocate (/rustc/5980761/library/alloc/src/alloc.rs:429)",
+        "0x11D876: do_alloc<alloc::alloc::Global> (/rust/deps/hashbrown-0.16.1/src/raw/alloc.rs:19)",
+        "0x11D876: hashbrown::raw::RawTable<T,A>::reserve_rehash (/rust/deps/hashbrown-0.16.1/src/raw/mod.rs:1013)",
+        "0x11D597: app::make_map (/work/app/src/main.rs:6)",
+        "0x11D137: app::main (/work/app/src/main.rs:12)",
+        "0x48461A8: realloc (in /usr/libexec/valgrind/vgpreload_dhat-amd64-linux.so)",
+        "0x11D5E4: UnknownInlinedFun (library/std/src/sys/alloc/unix.rs:14)",
+        "0x11D5E4: UnknownInlinedFun (myalloc/src/lib.rs:11)",
+        "0x11D5E4: UnknownInlinedFun (src/main.rs:2)",
+        "0x11D5E4: realloc (library/alloc/src/alloc.rs:135)",
+        "0x11D5E4: grow_impl (library/alloc/src/alloc.rs:342)",
+        "0x11D5E4: app::make_vec (src/main.rs:9)",
+        "0x13DD1A: dhat::new_backtrace_inner::{{closure}} (/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/dhat-0.3.3/src/lib.rs:1209)",
+        "0x4873663: _Unwind_Backtrace (in /usr/lib/x86_64-linux-gnu/libgcc_s.so.1)",
+        "0x133C19: dhat::new_backtrace_inner (/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/dhat-0.3.3/src/lib.rs:1199)",
+        "0x13694E: <dhat::Alloc as core::alloc::global::GlobalAlloc>::alloc (/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/dhat-0.3.3/src/lib.rs:1176)",
+        "0x1AEB52: alloc (/rustc/5980761/library/alloc/src/alloc.rs:95)",
+        "0x1AEB52: alloc::fmt::format::format_inner (/rustc/5980761/library/alloc/src/fmt.rs:652)",
+        "0x1323E8: app::make_index (/work/app/src/index.rs:7)"]}"#;
+
+    #[test]
+    fn a_site_is_outside_the_global_allocator_when_its_entry_is_inlined_too() {
+        let site = sites(THROUGH_AN_INLINED_GLOBAL_ALLOCATOR);
+        assert_eq!(site[0], "app::make_map (/work/app/src/main.rs:6)");
+        assert_eq!(site[1], "app::make_vec (src/main.rs:9)");
+        // A stack cut at std's function that calls the allocator: the nearest to the caller's
+        // code.
+        assert_eq!(
+            site[2],
+            "alloc (/rustc/5980761/library/alloc/src/alloc.rs:95)"
+        );
+        // Not libgcc's unwinder, which dhat's allocator calls to take its backtrace.
+        assert_eq!(site[3], "app::make_index (/work/app/src/index.rs:7)");
+    }
+
     /// Valgrind's stacks of the dynamic loader's own copies, every frame of them plumbing (the
     /// loader's `_dl_` functions): its thread-local storage set up at start, as in
     /// `tests/fixtures/valgrind-copy.json` (whose `dl_main` frame is left out here), and the same

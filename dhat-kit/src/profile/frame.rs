@@ -306,10 +306,16 @@ impl<'a> Frame<'a> {
 
     /// Whether the frame is the entry of Rust's global allocator, the function rustc generates
     /// for it (`__rust_alloc`, `__rust_alloc_zeroed`, `__rust_realloc`, `__rust_dealloc`, with
-    /// or without the `__rustc::` path, and `__rg_*`). The frames inside it, innermost in a
+    /// or without the `__rustc::` path, and `__rg_*`), or std's function that calls it
+    /// (`alloc::alloc::alloc`, `alloc_zeroed`, `realloc`, `dealloc`) as Valgrind names std's
+    /// code compiled in the program's crate, with its file's directory from `library/` on
+    /// (`alloc (/rustc/…/library/alloc/src/alloc.rs:95)`). The frames inside it, innermost in a
     /// stack, are the allocator's own however they are named: Valgrind names the frames a
     /// release build inlined without their path or crate (`{closure#0}<std::alloc::System>
-    /// (src/alloc.rs:97)`), so a stack's site is looked for outside its outermost entry.
+    /// (src/alloc.rs:97)`), a `#[global_allocator]` inlined with its `__rust_alloc` into std's
+    /// `alloc` as `UnknownInlinedFun` (`UnknownInlinedFun (myalloc/src/lib.rs:7)`, then the shim's
+    /// `UnknownInlinedFun (src/main.rs:2)`), and a shim may leave no frame at all between std's
+    /// `alloc` and the allocator's; so a stack's site is looked for outside its outermost entry.
     #[must_use]
     pub fn is_global_allocator_entry(&self) -> bool {
         let f = self.function;
@@ -318,6 +324,25 @@ impl<'a> Frame<'a> {
             f,
             "__rust_alloc" | "__rust_alloc_zeroed" | "__rust_realloc" | "__rust_dealloc"
         ) || f.starts_with("__rg_")
+            || self.is_std_global_allocator_call()
+    }
+
+    /// Whether the frame is std's `alloc::alloc::alloc` (`alloc_zeroed`, `realloc`, `dealloc`),
+    /// which calls the global allocator's `__rust_alloc`, named with its path or without it, in
+    /// std's file as Valgrind names it, `library/alloc/src/alloc.rs` (after `/rustc/<hash>/`
+    /// with `--fullpath-after=`). Not in a file without that directory: Valgrind's `alloc
+    /// (alloc.rs:95)` (std's precompiled functions, without `--fullpath-after=`) may as well be
+    /// a program's own `alloc.rs`, which the frame alone does not tell apart; nor in dhat-rs's
+    /// and the kit's `alloc/src/alloc.rs`, whose stacks name the shim (`__rust_alloc
+    /// (dhat-kit/src/lib.rs:261:43)`) and, trimmed, start at std's `alloc`.
+    fn is_std_global_allocator_call(&self) -> bool {
+        let f = self.function.trim();
+        let f = f.strip_prefix("alloc::alloc::").unwrap_or(f);
+        matches!(f, "alloc" | "alloc_zeroed" | "realloc" | "dealloc")
+            && self.file.is_some_and(|file| {
+                file.strip_suffix("library/alloc/src/alloc.rs")
+                    .is_some_and(|dir| dir.is_empty() || dir.ends_with('/'))
+            })
     }
 
     /// Whether the frame is plumbing rather than the code that asked for memory: the allocator
@@ -1353,6 +1378,43 @@ mod tests {
         let entry = |&f: &u32| f == 7;
         assert_eq!(allocator_frames(&[1, 2, 7, 3, 7, 4, 5], entry), 5);
         assert_eq!(allocator_frames(&[1, 2, 3], entry), 0);
+    }
+
+    #[test]
+    fn the_global_allocators_entry_inlined_into_std() {
+        // Valgrind's DHAT on a release build whose `#[global_allocator]` wraps `System`: the
+        // allocator and its `__rust_alloc` shim inlined into std's `alloc::alloc::alloc`, and
+        // named `UnknownInlinedFun`; std's function that calls the shim is the outermost frame
+        // inside, as Valgrind names std's code compiled in the program's crate.
+        for entry in [
+            "0x11D876: alloc (/rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/alloc/src/alloc.rs:95)",
+            "0x11D876: alloc (library/alloc/src/alloc.rs:95)",
+            "0x11D5E4: realloc (/rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/alloc/src/alloc.rs:135)",
+            "0x1: alloc_zeroed (library/alloc/src/alloc.rs:171)",
+            "0x1: alloc::alloc::alloc (/rustc/abc/library/alloc/src/alloc.rs:95)",
+            "0x1: alloc::alloc::realloc (library/alloc/src/alloc.rs:135)",
+        ] {
+            assert!(Frame::parse(entry).is_global_allocator_entry(), "{entry}");
+        }
+        for other in [
+            // Ambiguous: std's precompiled functions (which call `__rust_alloc` by its name),
+            // or the program's own `alloc.rs`.
+            "0x1: alloc (alloc.rs:95)",
+            "0x1: alloc::alloc::alloc (alloc.rs:95)",
+            "0x1: alloc (src/alloc.rs:95)",
+            "0x1: app::arena::alloc (library/alloc/src/alloc.rs:95)",
+            // dhat-rs and the kit's sampler name the shim inlined into it.
+            "0x1: alloc (alloc/src/alloc.rs:95:9)",
+            "0x1: alloc::alloc::alloc (alloc/src/alloc.rs:95:9)",
+            // std's functions that call it.
+            "0x1: alloc_impl (library/alloc/src/alloc.rs:312)",
+            "0x1: allocate (library/alloc/src/alloc.rs:429)",
+            "0x1: alloc (library/std/src/sys/alloc/unix.rs:14)",
+            "0x1: alloc (library/alloc/src/alloc.rs.bak:95)",
+            "0x1: alloc (mylibrary/alloc/src/alloc.rs:95)",
+        ] {
+            assert!(!Frame::parse(other).is_global_allocator_entry(), "{other}");
+        }
     }
 
     #[test]
