@@ -182,3 +182,78 @@ fn two_processes_of_one_nextest_run_checking_one_entry_fail_the_second() {
     let _ = std::fs::remove_dir_all(claims.join(run_id));
     let _ = std::fs::remove_dir_all(claims.join(other));
 }
+
+/// Runs the workers `workers` of the test binary `binary` in one child process as [`run`] does,
+/// with `NEXTEST_RUN_ID` set to `run` if given and `CARGO` set to `cargo` if given.
+fn run_binary(
+    binary: &Path,
+    workers: &[&str],
+    file: &Path,
+    run: Option<&str>,
+    cargo: Option<&Path>,
+) -> (bool, String) {
+    let mut cmd = Command::new(binary);
+    cmd.args(["--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args(workers)
+        .env_remove("CI")
+        .env_remove("NEXTEST_RUN_ID")
+        .env_remove("CARGO")
+        .env("DHAT_KIT_UPDATE", "1")
+        .env("DHAT_KIT_TEST_SHARED", "1")
+        .env("DHAT_KIT_BASELINE", file);
+    if let Some(run) = run {
+        cmd.env("NEXTEST_RUN_ID", run);
+    }
+    if let Some(cargo) = cargo {
+        cmd.env("CARGO", cargo);
+    }
+    // A copy just written may be busy a moment while another thread's child still holds it open.
+    let out = (0..50)
+        .find_map(|_| match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                None
+            }
+            out => Some(out),
+        })
+        .unwrap()
+        .unwrap();
+    (out.status.success(), output_text(&out))
+}
+
+#[cfg(unix)]
+#[test]
+fn packages_sharing_one_baseline_through_links_share_its_entries() {
+    let dir = TempDir::new("baseline-shared-links");
+    for package in ["alpha", "beta"] {
+        std::fs::create_dir(dir.0.join(package)).unwrap();
+        // The shared file is not there yet: the first test's record makes it.
+        std::os::unix::fs::symlink(
+            "../shared.json",
+            dir.0.join(package).join("memory-baseline.json"),
+        )
+        .unwrap();
+    }
+    let alpha = dir.0.join("alpha/memory-baseline.json");
+    let beta = dir.0.join("beta/memory-baseline.json");
+    let this = std::env::current_exe().unwrap();
+    let run_id = format!("dhat-kit-test-links-{}", std::process::id());
+    let (ok, text) = run_binary(&this, &["small_worker"], &alpha, Some(&run_id), None);
+    assert!(ok, "{text}");
+    assert_eq!(
+        entry(&dir.0.join("shared.json"), "parse")
+            .unwrap()
+            .total_bytes,
+        Some(100)
+    );
+    let (ok, text) = run_binary(&this, &["large_worker"], &beta, Some(&run_id), None);
+    assert!(!ok, "{text}");
+    assert_refused(&text, &beta, "parse_small", "parse_large");
+    assert_eq!(
+        entry(&dir.0.join("shared.json"), "parse")
+            .unwrap()
+            .total_bytes,
+        Some(100)
+    );
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join("dhat-kit-claims").join(run_id));
+}

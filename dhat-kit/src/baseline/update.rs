@@ -1417,9 +1417,12 @@ fn claim(path: &Path, name: &str, test: &str) -> Result<(), String> {
     }
 }
 
-/// `path` with its directory made absolute and free of links where it exists, so that every
-/// process of a run names one file alike.
+/// `path` with its links followed (its directory's, and its own where it is a link, whether or
+/// not the file it names exists yet) and made absolute where it exists, so that every process of
+/// a run, and every package that shares one baseline through links, names one file alike.
 fn same_file(path: &Path) -> PathBuf {
+    let resolved = crate::atomic_file::follow_links(path);
+    let path = resolved.as_deref().unwrap_or(path);
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     match (dir.map(Path::canonicalize), path.file_name()) {
         (Some(Ok(dir)), Some(file)) => dir.join(file),
