@@ -221,6 +221,49 @@ fn run_binary(
     (out.status.success(), output_text(&out))
 }
 
+/// A copy of this test binary in `dir`: another test binary with the same tests, as a package's
+/// lib and bin unit tests (or an integration test named like the package) have the same paths.
+fn other_binary(dir: &TempDir) -> PathBuf {
+    let copy = dir.0.join("other-test-binary");
+    std::fs::copy(std::env::current_exe().unwrap(), &copy).unwrap();
+    copy
+}
+
+#[test]
+fn one_test_path_in_two_test_binaries_of_one_nextest_run_is_two_tests() {
+    let dir = TempDir::new("baseline-shared-binaries");
+    let file = baseline_file(&dir);
+    let this = std::env::current_exe().unwrap();
+    let other = other_binary(&dir);
+    let run_id = format!("dhat-kit-test-binaries-{}", std::process::id());
+    let (ok, text) = run_binary(&this, &["small_worker"], &file, Some(&run_id), None);
+    assert!(ok, "{text}");
+    // A retry of the same test in the same binary passes.
+    let (ok, text) = run_binary(&this, &["small_worker"], &file, Some(&run_id), None);
+    assert!(ok, "{text}");
+    let before = std::fs::read(&file).unwrap();
+    let (ok, text) = run_binary(&other, &["small_worker"], &file, Some(&run_id), None);
+    assert!(!ok, "{text}");
+    // Both have one path and one target: the binaries tell them apart.
+    let this_name = this.file_name().unwrap().to_string_lossy();
+    let expected = format!(
+        "dhat-kit: the baseline entry `parse` of {file} is checked by two tests: \
+         `baseline_shared::parse_small` (test binary {this_name}), then \
+         `baseline_shared::parse_small` (test binary other-test-binary) in this nextest run",
+        file = file.display()
+    );
+    assert!(
+        text.contains(&expected),
+        "expected {expected:?} in:\n{text}"
+    );
+    assert!(
+        text.contains("give one of them a `baseline = \"...\"` of its own"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join("dhat-kit-claims").join(run_id));
+}
+
 #[cfg(unix)]
 #[test]
 fn packages_sharing_one_baseline_through_links_share_its_entries() {

@@ -1236,12 +1236,15 @@ pub(crate) fn check_test(entry: TestEntry<'_>, stats: &crate::Stats) -> Result<(
     let policy = Policy::from_env().map_err(|e| e.to_string())?;
     let path = locate(Path::new(manifest_dir));
     let name = name.unwrap_or(test_path);
-    claim(&path, name, test_path)?;
     // libtest names a test by its path inside its crate.
     let (krate, filter) = test_path.split_once("::").unwrap_or(("", test_path));
-    let target = target_selector(package, Path::new(manifest_dir), krate, source, integration)
-        .map(|t| format!(" {t}"))
-        .unwrap_or_default();
+    let selector = target_selector(package, Path::new(manifest_dir), krate, source, integration);
+    claim(
+        &path,
+        name,
+        &Claimant::new(test_path, package, selector.as_deref()),
+    )?;
+    let target = selector.map(|t| format!(" {t}")).unwrap_or_default();
     // A release build allocates otherwise than a debug one: the entry is recorded as measured.
     let profile = std::env::current_exe()
         .ok()
@@ -1384,36 +1387,92 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-/// Which test checked each baseline entry in this process: the test's path by the baseline file
-/// and the entry's name.
-static CHECKED: Mutex<BTreeMap<(PathBuf, String), String>> = Mutex::new(BTreeMap::new());
+/// A test that claims a baseline entry: its path, and the test binary it runs in, so that one
+/// path in two binaries (a package's lib and bin unit tests, an integration test named like its
+/// package, `tests/integ.rs` of two packages sharing one baseline) is two tests.
+#[derive(Clone, PartialEq, Eq, Debug)]
+struct Claimant {
+    /// `module_path!()::name`.
+    test: String,
+    /// The test binary: this process's executable.
+    binary: String,
+    /// The test's package, and the cargo option that selects its binary (`--lib`, `--bin NAME`,
+    /// `--test NAME`, ...), if known: how a message names the binary.
+    package: String,
+    target: Option<String>,
+}
 
-/// Claims the entry `name` of the baseline at `path` for the test `test`: in this process, and,
+impl Claimant {
+    /// The test `test` of the package `package`, in the binary `target` selects, run by this
+    /// process.
+    fn new(test: &str, package: &str, target: Option<&str>) -> Claimant {
+        let binary = std::env::current_exe().unwrap_or_default();
+        Claimant {
+            test: test.to_owned(),
+            binary: binary.to_string_lossy().into_owned(),
+            package: package.to_owned(),
+            target: target.map(str::to_owned),
+        }
+    }
+
+    /// Whether `other` is this test again (a retry, a repeated call).
+    fn is(&self, other: &Claimant) -> bool {
+        self.test == other.test && self.binary == other.binary
+    }
+
+    /// How a message names its binary beside `other`'s, when they differ: the cargo option that
+    /// selects it, after `-p PACKAGE` when the packages differ; the binary's file name where
+    /// that does not tell them apart.
+    fn binary_beside(&self, other: &Claimant) -> String {
+        let selector = |c: &Claimant| {
+            let target = c.target.clone().unwrap_or_default();
+            if self.package == other.package {
+                target
+            } else {
+                format!("-p {} {target}", c.package).trim_end().to_owned()
+            }
+        };
+        let (mine, theirs) = (selector(self), selector(other));
+        if mine.is_empty() || mine == theirs {
+            let name = Path::new(&self.binary).file_name().unwrap_or_default();
+            format!("test binary {}", name.to_string_lossy())
+        } else {
+            mine
+        }
+    }
+}
+
+/// Which test checked each baseline entry in this process, by the baseline file and the entry's
+/// name.
+static CHECKED: Mutex<BTreeMap<(PathBuf, String), Claimant>> = Mutex::new(BTreeMap::new());
+
+/// Claims the entry `name` of the baseline at `path` for the test `me`: in this process, and,
 /// under cargo-nextest (which runs each test in its own process and names the run in
 /// `NEXTEST_RUN_ID`), in this nextest run. A test may claim its entry again (a retry, a repeated
-/// call); another test's claim is an error naming both, and the check then neither compares nor
-/// records anything.
+/// call); another test's claim, or the same test path's in another test binary, is an error
+/// naming both, and the check then neither compares nor records anything.
 ///
 /// What is never seen: two tests of one entry in different processes outside nextest (the test
 /// binaries `cargo test` runs one after the other), or in different runs.
-fn claim(path: &Path, name: &str, test: &str) -> Result<(), String> {
+fn claim(path: &Path, name: &str, me: &Claimant) -> Result<(), String> {
     let file = same_file(path);
     {
         let mut checked = CHECKED.lock().unwrap_or_else(PoisonError::into_inner);
         match checked.entry((file.clone(), name.to_owned())) {
             MapEntry::Vacant(v) => {
-                v.insert(test.to_owned());
+                v.insert(me.clone());
             }
-            MapEntry::Occupied(o) if o.get() == test => {}
-            MapEntry::Occupied(o) => return Err(shared(path, name, o.get(), test, None)),
+            MapEntry::Occupied(o) if o.get().is(me) => {}
+            MapEntry::Occupied(o) => return Err(shared(path, name, o.get(), me, None)),
         }
     }
-    match std::env::var("NEXTEST_RUN_ID") {
-        Ok(run) => match claim_in_run(&std::env::temp_dir(), &run, &file, name, test) {
-            Some(first) if first != test => Err(shared(path, name, &first, test, Some(&run))),
-            _ => Ok(()),
-        },
-        Err(_) => Ok(()),
+    let Ok(run) = std::env::var("NEXTEST_RUN_ID") else {
+        return Ok(());
+    };
+    let when = format!("in this nextest run ({run})");
+    match claim_in_run(&std::env::temp_dir(), &run, &file, name, me) {
+        Some(first) if !first.is(me) => Err(shared(path, name, &first, me, Some(&when))),
+        _ => Ok(()),
     }
 }
 
@@ -1431,31 +1490,48 @@ fn same_file(path: &Path) -> PathBuf {
 }
 
 /// The message of the test `second`, which checks the entry `name` of the baseline at `path`
-/// that the test `first` checked before it (in this process, or in the nextest run `run`).
-fn shared(path: &Path, name: &str, first: &str, second: &str, run: Option<&str>) -> String {
-    let when = match run {
-        None => "in this process".to_owned(),
-        Some(run) => format!("in this nextest run ({run})"),
+/// that the test `first` checked before it (in this process, or `when`: in which run). Tests in
+/// two binaries are named with their binaries.
+fn shared(
+    path: &Path,
+    name: &str,
+    first: &Claimant,
+    second: &Claimant,
+    when: Option<&str>,
+) -> String {
+    let when = when.unwrap_or("in this process");
+    let named = |c: &Claimant, other: &Claimant| {
+        if c.binary == other.binary {
+            format!("`{}`", c.test)
+        } else {
+            format!("`{}` ({})", c.test, c.binary_beside(other))
+        }
+    };
+    let (one, two) = (named(first, second), named(second, first));
+    let advice = if first.test == second.test {
+        "They are one test path in two test binaries, whose `baseline` alone is one entry: give \
+         one of them a `baseline = \"...\"` of its own"
+    } else {
+        "Give each test its own entry, with `baseline = \"...\"` (a name of its own) or \
+         `baseline` alone (the entry is then the test's path)"
     };
     format!(
-        "dhat-kit: the baseline entry `{name}` of {file} is checked by two tests: `{first}`, \
-         then `{second}` {when}. Each would compare its figures with, and record them over, the \
-         other's; nothing was compared or recorded for `{second}`.\n\
-         Give each test its own entry, with `baseline = \"...\"` (a name of its own) or \
-         `baseline` alone (the entry is then the test's path), and record it with \
-         DHAT_KIT_UPDATE=1.",
+        "dhat-kit: the baseline entry `{name}` of {file} is checked by two tests: {one}, then \
+         {two} {when}. Each would compare its figures with, and record them over, the other's; \
+         nothing was compared or recorded for {two}.\n\
+         {advice}, and record it with DHAT_KIT_UPDATE=1.",
         file = path.display(),
     )
 }
 
-/// Claims the entry `name` of the baseline `file` for `test` in the nextest run `run`, through a
-/// file under `tmp/dhat-kit-claims/RUN/`: the test that claimed it first in the run (`test`
-/// itself if none had), or `None` when the claim cannot be made or read (a run ID that is not a
-/// plain name, a temporary directory that cannot be written): then nothing is detected.
+/// Claims the entry `name` of the baseline `file` for `me` in the nextest run `run`, through a
+/// file under `tmp/dhat-kit-claims/RUN/`: the test that claimed it first in the run (`me` itself
+/// if none had), or `None` when the claim cannot be made or read (a run ID that is not a plain
+/// name, a temporary directory that cannot be written): then nothing is detected.
 ///
 /// A claim is written whole to a file of its own, then linked to its name, which fails if
 /// another process linked it first: no process reads half a claim.
-fn claim_in_run(tmp: &Path, run: &str, file: &Path, name: &str, test: &str) -> Option<String> {
+fn claim_in_run(tmp: &Path, run: &str, file: &Path, name: &str, me: &Claimant) -> Option<Claimant> {
     let plain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     if run.is_empty() || !run.chars().all(plain) {
         return None;
@@ -1475,13 +1551,29 @@ fn claim_in_run(tmp: &Path, run: &str, file: &Path, name: &str, test: &str) -> O
     }
     let key = fnv1a(&[file.as_os_str().as_encoded_bytes(), b"\0", name.as_bytes()]);
     let claim = dir.join(format!("{key:016x}.json"));
-    let mine = serde_json::json!({ "file": file, "entry": name, "test": test }).to_string();
-    let read = || -> Option<String> {
+    let mine = serde_json::json!({
+        "file": file,
+        "entry": name,
+        "test": me.test,
+        "binary": me.binary,
+        "package": me.package,
+        "target": me.target,
+    })
+    .to_string();
+    let read = || -> Option<Claimant> {
         let text = std::fs::read_to_string(&claim).ok()?;
         let value: serde_json::Value = serde_json::from_str(&text).ok()?;
         // Another entry whose key is the same: not a claim on this one.
         let same = value["file"] == serde_json::json!(file) && value["entry"] == name;
-        same.then(|| value["test"].as_str().map(str::to_owned))?
+        let text = |field: &str| value[field].as_str().map(str::to_owned);
+        same.then(|| {
+            Some(Claimant {
+                test: text("test")?,
+                binary: text("binary")?,
+                package: text("package")?,
+                target: text("target"),
+            })
+        })?
     };
     if let Some(first) = read() {
         return Some(first);
@@ -1493,7 +1585,7 @@ fn claim_in_run(tmp: &Path, run: &str, file: &Path, name: &str, test: &str) -> O
     let linked = std::fs::hard_link(&part, &claim);
     let _ = std::fs::remove_file(&part);
     match linked {
-        Ok(()) => Some(test.to_owned()),
+        Ok(()) => Some(me.clone()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(),
         Err(_) => None,
     }
@@ -2357,7 +2449,9 @@ mod tests {
     fn a_test_claims_an_entry_of_a_file_once_in_a_run() {
         let tmp = crate::atomic_file::fresh_dir("claims");
         let (file, other_file) = (Path::new("/c/mb.json"), Path::new("/d/mb.json"));
-        let claim = |run, file, name, test| claim_in_run(&tmp, run, file, name, test);
+        let claim = |run, file, name, test| {
+            claim_in_run(&tmp, run, file, name, &Claimant::new(test, "p", None)).map(|c| c.test)
+        };
         assert_eq!(claim("r1", file, "parse", "t::a").as_deref(), Some("t::a"));
         // Again by the same test (a retry); then by another test, of the run, of another.
         assert_eq!(claim("r1", file, "parse", "t::a").as_deref(), Some("t::a"));
@@ -2386,7 +2480,8 @@ mod tests {
             let claimants: Vec<_> = (0..8)
                 .map(|i| {
                     let tmp = &tmp;
-                    s.spawn(move || claim_in_run(tmp, "r3", file, "parse", &format!("t::{i}")))
+                    let me = Claimant::new(&format!("t::{i}"), "p", None);
+                    s.spawn(move || claim_in_run(tmp, "r3", file, "parse", &me))
                 })
                 .collect();
             claimants.into_iter().map(|c| c.join().unwrap()).collect()
@@ -2406,7 +2501,9 @@ mod tests {
         let claims = tmp.join("dhat-kit-claims");
         let (file, name) = (Path::new("/c/mb.json"), "parse");
         for run in ["old", "mixed", "young"] {
-            assert!(claim_in_run(&tmp, run, file, name, "t::a").is_some());
+            assert!(
+                claim_in_run(&tmp, run, file, name, &Claimant::new("t::a", "p", None)).is_some()
+            );
         }
         std::fs::write(claims.join("mixed/notes.txt"), "kept").unwrap();
         std::fs::write(claims.join("stray.txt"), "kept").unwrap();
@@ -2416,7 +2513,7 @@ mod tests {
             f.set_modified(two_days_ago).unwrap();
         }
         // A new run's first claim removes the old runs' claims, and nothing else.
-        assert!(claim_in_run(&tmp, "new", file, name, "t::b").is_some());
+        assert!(claim_in_run(&tmp, "new", file, name, &Claimant::new("t::b", "p", None)).is_some());
         let left = |p: &str| claims.join(p).exists();
         assert!(!left("old") && left("young") && left("new"));
         assert!(left("mixed/notes.txt") && left("stray.txt"));
@@ -2433,7 +2530,10 @@ mod tests {
         std::fs::create_dir_all(&elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, tmp.join("dhat-kit-claims")).unwrap();
         let file = Path::new("/c/mb.json");
-        assert_eq!(claim_in_run(&tmp, "r", file, "parse", "t::a"), None);
+        assert_eq!(
+            claim_in_run(&tmp, "r", file, "parse", &Claimant::new("t::a", "p", None)),
+            None
+        );
         assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
         std::fs::remove_dir_all(&tmp).unwrap();
     }
@@ -2442,6 +2542,7 @@ mod tests {
     fn the_first_test_of_an_entry_in_the_process_keeps_it() {
         let dir = crate::atomic_file::fresh_dir("claim");
         let file = dir.join("mb.json");
+        let claim = |file, name, test| claim(file, name, &Claimant::new(test, "p", None));
         claim(&file, "parse", "t::a").unwrap();
         claim(&file, "parse", "t::a").unwrap();
         // The same file named otherwise is the same file.
