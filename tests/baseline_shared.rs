@@ -300,3 +300,87 @@ fn packages_sharing_one_baseline_through_links_share_its_entries() {
     );
     let _ = std::fs::remove_dir_all(std::env::temp_dir().join("dhat-kit-claims").join(run_id));
 }
+
+/// Stands for cargo (`DHAT_KIT_TEST_CARGO` set): runs, one after the other, the worker and test
+/// binary of each of its lines (`WORKER BINARY`), as `cargo test` runs test binaries: as its
+/// children, with `CARGO` naming itself; prints each one's output, then `passed` or `failed`.
+#[test]
+#[ignore = "a worker process of the tests below, started by them"]
+fn cargo_worker() {
+    let Ok(lines) = std::env::var("DHAT_KIT_TEST_CARGO") else {
+        return;
+    };
+    let this = std::env::current_exe().unwrap();
+    println!("cargo process {}", std::process::id());
+    for line in lines.lines() {
+        let (worker, binary) = line.split_once(' ').unwrap();
+        let file = PathBuf::from(std::env::var_os("DHAT_KIT_BASELINE").unwrap());
+        let (ok, text) = run_binary(binary.as_ref(), &[worker], &file, None, Some(&this));
+        println!("{text}\n{}", if ok { "passed" } else { "failed" });
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn test_binaries_of_one_cargo_test_run_checking_one_entry_fail_the_second() {
+    let dir = TempDir::new("baseline-shared-cargo");
+    let file = baseline_file(&dir);
+    let this = std::env::current_exe().unwrap();
+    let other = other_binary(&dir);
+    let cargo = |lines: &[(&str, &Path)]| {
+        let lines: Vec<String> = lines
+            .iter()
+            .map(|(worker, binary)| format!("{worker} {}", binary.display()))
+            .collect();
+        let out = Command::new(&this)
+            .args(["--exact", "--ignored", "--nocapture", "cargo_worker"])
+            .env_remove("NEXTEST_RUN_ID")
+            .env("DHAT_KIT_TEST_CARGO", lines.join("\n"))
+            .env("DHAT_KIT_BASELINE", &file)
+            .output()
+            .unwrap();
+        let text = output_text(&out);
+        assert!(out.status.success(), "{text}");
+        let pid = text
+            .lines()
+            .find_map(|l| l.strip_prefix("cargo process "))
+            .unwrap()
+            .to_owned();
+        let verdicts: Vec<String> = text
+            .lines()
+            .filter(|l| *l == "passed" || *l == "failed")
+            .map(str::to_owned)
+            .collect();
+        (verdicts, text, pid)
+    };
+    let mut pids = Vec::new();
+    // A test, its retry, the same test in another binary, another test.
+    let (verdicts, text, pid) = cargo(&[
+        ("small_worker", &this),
+        ("small_worker", &this),
+        ("small_worker", &other),
+        ("large_worker", &this),
+    ]);
+    pids.push(pid);
+    assert_eq!(verdicts, ["passed", "passed", "failed", "failed"], "{text}");
+    assert!(
+        text.contains("`baseline_shared::parse_small` (test binary other-test-binary) in this `cargo test` run"),
+        "{text}"
+    );
+    assert_refused(&text, &file, "parse_small", "parse_large");
+    assert_eq!(entry(&file, "parse").unwrap().total_bytes, Some(100));
+    // Another `cargo test` run knows nothing of this one's tests; a test binary run by hand
+    // (without `CARGO`) is in no run.
+    let (verdicts, text, pid) = cargo(&[("small_worker", &other)]);
+    pids.push(pid);
+    assert_eq!(verdicts, ["passed"], "{text}");
+    let (ok, text) = run_binary(&other, &["large_worker"], &file, None, None);
+    assert!(ok, "{text}");
+    let claims = std::env::temp_dir().join("dhat-kit-claims");
+    for run in std::fs::read_dir(&claims).unwrap().flatten() {
+        let name = run.file_name().to_string_lossy().into_owned();
+        if name.starts_with("cargo-") && pids.iter().any(|p| name.contains(&format!("-{p}-"))) {
+            let _ = std::fs::remove_dir_all(run.path());
+        }
+    }
+}

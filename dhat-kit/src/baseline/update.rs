@@ -1217,10 +1217,13 @@ pub(crate) fn locate_with(manifest_dir: &Path, var: Option<&std::ffi::OsStr>) ->
 /// The runtime of `#[assert_heap(baseline)]`: checks a test's figures against its entry in its
 /// crate's baseline file, with this process's [`Policy`], on the figures `metrics` names (all
 /// when empty). The entry is `name`, or the test's
-/// path (`test_path`, `module_path!()::name`, which begins with the crate's name so that test
-/// binaries of one package never share an entry). Returns the failure message; a passing check
-/// with something to say (an improvement, a recorded entry) prints it to stderr. Another test
-/// that checked the entry before in this process or nextest run fails the check ([`claim`]).
+/// path (`test_path`, `module_path!()::name`, which begins with the crate's name: test binaries
+/// whose crates are named alike have one path for their tests, as a package's lib and bin unit
+/// tests, an integration test named like its package, or two packages' `tests/integ.rs` do).
+/// Returns the failure message; a passing check with something to say (an improvement, a
+/// recorded entry) prints it to stderr. Another test, or the same path in another test binary,
+/// that checked the entry before in this process or run of the test binaries (of nextest, or of
+/// `cargo test` on Linux) fails the check ([`claim`]).
 pub(crate) fn check_test(entry: TestEntry<'_>, stats: &crate::Stats) -> Result<(), String> {
     let TestEntry {
         package,
@@ -1446,14 +1449,17 @@ impl Claimant {
 /// name.
 static CHECKED: Mutex<BTreeMap<(PathBuf, String), Claimant>> = Mutex::new(BTreeMap::new());
 
-/// Claims the entry `name` of the baseline at `path` for the test `me`: in this process, and,
-/// under cargo-nextest (which runs each test in its own process and names the run in
-/// `NEXTEST_RUN_ID`), in this nextest run. A test may claim its entry again (a retry, a repeated
-/// call); another test's claim, or the same test path's in another test binary, is an error
-/// naming both, and the check then neither compares nor records anything.
+/// Claims the entry `name` of the baseline at `path` for the test `me`: in this process, and in
+/// this run of the test binaries: under cargo-nextest (which runs each test in its own process
+/// and names the run in `NEXTEST_RUN_ID`), its run; under `cargo test` on Linux (which runs each
+/// test binary as its child, `CARGO` naming it), that cargo process's ([`cargo_run`]). A test
+/// may claim its entry again (a retry, a repeated call); another test's claim, or the same test
+/// path's in another test binary, is an error naming both, and the check then neither compares
+/// nor records anything.
 ///
-/// What is never seen: two tests of one entry in different processes outside nextest (the test
-/// binaries `cargo test` runs one after the other), or in different runs.
+/// What is never seen: two tests of one entry in different runs, in test binaries that neither
+/// nextest nor cargo runs (run by hand, through a runner such as `target.<triple>.runner`, or by
+/// another program), or under `cargo test` elsewhere than on Linux.
 fn claim(path: &Path, name: &str, me: &Claimant) -> Result<(), String> {
     let file = same_file(path);
     {
@@ -1466,13 +1472,49 @@ fn claim(path: &Path, name: &str, me: &Claimant) -> Result<(), String> {
             MapEntry::Occupied(o) => return Err(shared(path, name, o.get(), me, None)),
         }
     }
-    let Ok(run) = std::env::var("NEXTEST_RUN_ID") else {
+    let run = match std::env::var("NEXTEST_RUN_ID") {
+        Ok(run) => Some((run.clone(), format!("in this nextest run ({run})"))),
+        Err(_) => cargo_run().map(|(run, pid)| {
+            (
+                run,
+                format!("in this `cargo test` run (cargo's process {pid})"),
+            )
+        }),
+    };
+    let Some((run, when)) = run else {
         return Ok(());
     };
-    let when = format!("in this nextest run ({run})");
     match claim_in_run(&std::env::temp_dir(), &run, &file, name, me) {
         Some(first) if !first.is(me) => Err(shared(path, name, &first, me, Some(&when))),
         _ => Ok(()),
+    }
+}
+
+/// The `cargo test` run this process is a test binary of, and the id of its cargo process: on
+/// Linux, where `CARGO` names the executable of this process's parent, as cargo sets it for the
+/// test binaries it runs as its children. The run is named after the cargo process's id, its
+/// start time and the system's boot, so that another `cargo test`, even one given the same
+/// process id, is another run. `None` otherwise: a test binary run by hand or by another program
+/// (a runner, a test that runs one), or elsewhere than on Linux.
+fn cargo_run() -> Option<(String, u32)> {
+    #[cfg(target_os = "linux")]
+    {
+        let cargo = Path::new(&std::env::var_os("CARGO")?).canonicalize().ok()?;
+        let parent = std::os::unix::process::parent_id();
+        let proc = PathBuf::from(format!("/proc/{parent}"));
+        if std::fs::read_link(proc.join("exe")).ok()? != cargo {
+            return None;
+        }
+        // After the command's name, in parentheses that may hold anything: the state (field 3),
+        // ..., the start time since boot (field 22).
+        let stat = std::fs::read_to_string(proc.join("stat")).ok()?;
+        let start = stat.rsplit_once(')')?.1.split_whitespace().nth(19)?;
+        let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        Some((format!("cargo-{}-{parent}-{start}", boot.trim()), parent))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
     }
 }
 
@@ -1524,10 +1566,11 @@ fn shared(
     )
 }
 
-/// Claims the entry `name` of the baseline `file` for `me` in the nextest run `run`, through a
-/// file under `tmp/dhat-kit-claims/RUN/`: the test that claimed it first in the run (`me` itself
-/// if none had), or `None` when the claim cannot be made or read (a run ID that is not a plain
-/// name, a temporary directory that cannot be written): then nothing is detected.
+/// Claims the entry `name` of the baseline `file` for `me` in the run `run` (of nextest, or of
+/// `cargo test`), through a file under `tmp/dhat-kit-claims/RUN/`: the test that claimed it
+/// first in the run (`me` itself if none had), or `None` when the claim cannot be made or read
+/// (a run ID that is not a plain name, a temporary directory that cannot be written): then
+/// nothing is detected.
 ///
 /// A claim is written whole to a file of its own, then linked to its name, which fails if
 /// another process linked it first: no process reads half a claim.
