@@ -1039,6 +1039,7 @@ fn ad_hoc_events_of_the_programs_own_weigh_what_it_says() {
     }
 }
 
+#[cfg(feature = "ad-hoc")]
 #[inline(never)]
 fn future_inside_its_own_region() {
     use dhat_kit::InRegionExt;
