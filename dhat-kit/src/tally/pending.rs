@@ -319,11 +319,23 @@ pub(super) fn in_child() {
     DEPARTURES.in_child();
 }
 
-/// In a forked child, a thread of the parent's that the child has not got leaves the table: what
-/// it published stays in the process's figures (as in the process tally), what it had not is
-/// lost with it.
+/// In a forked child, a thread of the parent's that the child has not got leaves the table, with
+/// its figures as the fork left its memory: all it did, as a reader of the process's figures
+/// would have read it, where it was between two of its batches or band moves (an idle thread, or
+/// one on its fast path: then to the operation, or one off). Read once, never waited on (the
+/// thread will not finish what it began). Taken in the middle of a batch or a move, only what
+/// it had published stays in the process's figures (as in the process tally), the rest is lost
+/// with it.
 #[cfg(unix)]
 pub(super) fn left_by_fork(t: &Tally) {
+    let moves = t.moves.0.load(Acquire);
+    if moves & 1 == 0 {
+        LEFT.add(Figures {
+            totals: [t.total_bytes.get(), t.total_blocks.get()],
+            live: [t.curr_bytes(), t.curr_blocks()],
+        });
+        return;
+    }
     if t.pub_curr_bytes.get() == NEVER_PUBLISHED {
         return;
     }

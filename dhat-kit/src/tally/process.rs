@@ -646,9 +646,11 @@ impl SessionMark {
             let own = since([bytes, blocks], self.thread.live);
             peak = super::mark::higher(peak, own);
         }
+        // Totals only rise, but where a fork took a thread in the middle of a batch (its
+        // unpublished work is lost in the child): then they stop at 0, never wrap.
         let (total_bytes, total_blocks) = (
-            d(now.totals[0], self.start.totals[0]),
-            d(now.totals[1], self.start.totals[1]),
+            now.totals[0].saturating_sub(self.start.totals[0]),
+            now.totals[1].saturating_sub(self.start.totals[1]),
         );
         // The live figures cannot have risen by more than was allocated (a thread busy at the
         // beginning may have left the batches' base a batch off).
