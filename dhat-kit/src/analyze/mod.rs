@@ -84,7 +84,9 @@ pub enum Metric {
     EndBytes,
     /// Blocks live at the end (`ebk`; heap profiles).
     EndBlocks,
-    /// The most bytes live at once at this point (`mb`; heap profiles).
+    /// The most bytes live at once at this point (`mb`; heap profiles). Summed over a group of
+    /// points, an upper bound on the group's, not its peak: the points' maxima may fall at
+    /// different moments.
     MaxBytes,
     /// Bytes read from the blocks (`rb`; Valgrind heap profiles).
     Reads,

@@ -311,7 +311,8 @@ arg_enum! {
         EndBytes,
         /// Blocks live at the end (heap profiles).
         EndBlocks,
-        /// The most bytes live at once at a point (heap profiles).
+        /// The most bytes live at once at a point (heap profiles); a row of several points adds
+        /// theirs up: an upper bound, not a peak (their maxima may fall at different moments).
         MaxBytes,
         /// Bytes read from the blocks (Valgrind heap profiles).
         Reads,
