@@ -283,9 +283,16 @@ impl<'a> Frame<'a> {
             return true;
         }
         let kit = |k: &str| matches!(k, "dhat" | "dhat_kit" | "dhat-kit");
-        // Dropping one of the kit's own types (a region's guard) is the kit's code.
+        // Dropping one of the kit's own types (a region's guard) is the kit's code, in an
+        // `Option` too (`handle.map(|h| h.enter())`, a guard entered only where a handle is).
         if let Some(ty) = f.strip_prefix("core::ptr::drop_in_place<") {
-            let head = ty.trim_start_matches(['<', '&', '*']);
+            let mut head = ty.trim_start_matches(['<', '&', '*']);
+            while let Some(inner) = ["core::option::Option<", "std::option::Option<", "Option<"]
+                .iter()
+                .find_map(|option| head.strip_prefix(option))
+            {
+                head = inner;
+            }
             if head.split_once("::").is_some_and(|(k, _)| kit(k)) {
                 return true;
             }
@@ -1414,6 +1421,22 @@ mod tests {
             "0x1: alloc (mylibrary/alloc/src/alloc.rs:95)",
         ] {
             assert!(!Frame::parse(other).is_global_allocator_entry(), "{other}");
+        }
+    }
+
+    #[test]
+    fn dropping_the_kits_own_guard_in_an_option_is_the_kits_code() {
+        for kits in [
+            "0x1: core::ptr::drop_in_place<dhat_kit::region::Region> (mod.rs:805:1)",
+            "0x1: core::ptr::drop_in_place<core::option::Option<dhat_kit::region::Region>> (mod.rs:805:1)",
+        ] {
+            assert!(Frame::parse(kits).is_allocator(), "{kits}");
+        }
+        for programs in [
+            "0x1: core::ptr::drop_in_place<core::option::Option<app::Guard>> (mod.rs:805:1)",
+            "0x1: core::ptr::drop_in_place<(dhat_kit::region::Region, app::Guard)> (mod.rs:805:1)",
+        ] {
+            assert!(!Frame::parse(programs).is_allocator(), "{programs}");
         }
     }
 
