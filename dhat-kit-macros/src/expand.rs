@@ -88,6 +88,7 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
                 #tolerance,
             )
             .integration_target(#option_env("CARGO_TARGET_TMPDIR").is_some())
+            .bin_target(#option_env("CARGO_BIN_NAME"))
             #metrics
         }
     });

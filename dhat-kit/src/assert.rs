@@ -152,6 +152,8 @@ struct BaselineKey {
     /// Whether the test was built in an integration test's (or a benchmark's) crate, as cargo
     /// tells one (`CARGO_TARGET_TMPDIR`): its target is `--test` wherever its file is.
     integration: bool,
+    /// The binary whose crate the test was built in, as cargo names it (`CARGO_BIN_NAME`).
+    bin: Option<&'static str>,
     name: Option<&'static str>,
     tolerance: Option<f64>,
     /// The figures compared (`metrics = [..]`, names as the baseline file's keys); all it
@@ -205,6 +207,7 @@ impl Budget {
             manifest_dir,
             source: std::panic::Location::caller().file(),
             integration: false,
+            bin: None,
             name,
             tolerance,
             metrics: &[],
@@ -220,6 +223,19 @@ impl Budget {
     pub fn integration_target(mut self, integration: bool) -> Budget {
         if let Some(b) = &mut self.baseline {
             b.integration = integration;
+        }
+        self
+    }
+
+    /// Says which binary's crate the test was built in, if a binary's (a unit test of
+    /// `src/main.rs` or of an example): `#[assert_heap(baseline)]` passes `CARGO_BIN_NAME`, which
+    /// cargo sets for those alone, so that the record command selects `--bin NAME` where the
+    /// file alone would read as the library's. Called after [`Budget::baseline`]; without a
+    /// baseline it does nothing.
+    #[must_use]
+    pub fn bin_target(mut self, bin: Option<&'static str>) -> Budget {
+        if let Some(b) = &mut self.baseline {
+            b.bin = bin;
         }
         self
     }
@@ -323,6 +339,7 @@ impl Budget {
                 manifest_dir: b.manifest_dir,
                 source: b.source,
                 integration: b.integration,
+                bin: b.bin,
                 test_path: self.test,
                 name: b.name,
                 tolerance: b.tolerance,

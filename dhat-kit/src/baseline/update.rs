@@ -1230,6 +1230,7 @@ pub(crate) fn check_test(entry: TestEntry<'_>, stats: &crate::Stats) -> Result<(
         manifest_dir,
         source,
         integration,
+        bin,
         test_path,
         name,
         tolerance,
@@ -1241,7 +1242,8 @@ pub(crate) fn check_test(entry: TestEntry<'_>, stats: &crate::Stats) -> Result<(
     let name = name.unwrap_or(test_path);
     // libtest names a test by its path inside its crate.
     let (krate, filter) = test_path.split_once("::").unwrap_or(("", test_path));
-    let selector = target_selector(package, Path::new(manifest_dir), krate, source, integration);
+    let built = Built { integration, bin };
+    let selector = target_selector(package, Path::new(manifest_dir), krate, source, built);
     claim(
         &path,
         name,
@@ -1302,6 +1304,9 @@ pub(crate) struct TestEntry<'a> {
     pub(crate) source: &'a str,
     /// Built in an integration test's (or a benchmark's) crate.
     pub(crate) integration: bool,
+    /// The binary whose crate the test was built in (`CARGO_BIN_NAME`, for a bin's or an
+    /// example's unit tests).
+    pub(crate) bin: Option<&'a str>,
     /// `module_path!()::name`.
     pub(crate) test_path: &'a str,
     /// The entry's name, if not the test's path.
@@ -1325,8 +1330,18 @@ fn target_selector(
     manifest_dir: &Path,
     krate: &str,
     source: &str,
-    integration: bool,
+    built: Built<'_>,
 ) -> Option<String> {
+    let Built { integration, bin } = built;
+    // A binary's unit tests, by cargo's word: its file alone (`src/main.rs`, or a module of it
+    // beside the library's) would read as the library's.
+    if let Some(bin) = bin {
+        let example = Path::new(source)
+            .components()
+            .any(|c| c.as_os_str() == "examples");
+        let kind = if example { "--example" } else { "--bin" };
+        return Some(format!("{kind} {}", shell_word(bin)));
+    }
     let in_package = manifest_dir
         .ancestors()
         .map(|dir| dir.join(source))
@@ -1358,6 +1373,14 @@ fn target_selector(
         _ => return None,
     };
     Some(format!("{kind} {}", named(parts.get(1))))
+}
+
+/// What cargo said of the crate a test was built in: an integration test's (or a benchmark's),
+/// or a binary's (its name).
+#[derive(Clone, Copy, Default)]
+struct Built<'a> {
+    integration: bool,
+    bin: Option<&'a str>,
 }
 
 /// The cargo option that builds the test binary `exe` with the profile it was built with, from
@@ -2618,7 +2641,17 @@ mod tests {
         }
         let at = |krate: &str, file: &str| {
             let source = root.join(file);
-            target_selector("my-pkg", &root, krate, source.to_str().unwrap(), false)
+            target_selector(
+                "my-pkg",
+                &root,
+                krate,
+                source.to_str().unwrap(),
+                Built::default(),
+            )
+        };
+        let integration = Built {
+            integration: true,
+            bin: None,
         };
         assert_eq!(at("my_pkg", "src/lib.rs").as_deref(), Some("--lib"));
         assert_eq!(
@@ -2638,20 +2671,42 @@ mod tests {
         let custom = root.join("memtests/main.rs");
         let custom = custom.to_str().unwrap();
         assert_eq!(
-            target_selector("my-pkg", &root, "custom_target", custom, true).as_deref(),
+            target_selector("my-pkg", &root, "custom_target", custom, integration).as_deref(),
             Some("--test 'custom?target'")
         );
         assert_eq!(
-            target_selector("my-pkg", &root, "custom_target", custom, false),
+            target_selector("my-pkg", &root, "custom_target", custom, Built::default()),
             None
         );
         // Relative to an ancestor of the package (the workspace root), as cargo gives rustc.
         let name = root.file_name().unwrap().to_str().unwrap();
         let relative = format!("{name}/tests/my-test.rs");
         assert_eq!(
-            target_selector("my-pkg", &root, "my_test", &relative, true).as_deref(),
+            target_selector("my-pkg", &root, "my_test", &relative, integration).as_deref(),
             Some("--test my-test")
         );
+        // The unit tests of the package's binary, in `src/main.rs` or a module of it, beside a
+        // library: cargo names the binary (they read as `--lib`, and the command ran the
+        // library's test of that name).
+        std::fs::write(root.join("src/main.rs"), "").unwrap();
+        std::fs::write(root.join("src/cli.rs"), "").unwrap();
+        let of_bin = |file: &str, bin: &'static str| {
+            let source = root.join(file);
+            let built = Built {
+                integration: false,
+                bin: Some(bin),
+            };
+            target_selector("my-pkg", &root, "my_pkg", source.to_str().unwrap(), built)
+        };
+        assert_eq!(
+            of_bin("src/main.rs", "my-pkg").as_deref(),
+            Some("--bin my-pkg")
+        );
+        assert_eq!(
+            of_bin("src/cli.rs", "my-pkg").as_deref(),
+            Some("--bin my-pkg")
+        );
+        assert_eq!(at("my_pkg", "src/cli.rs").as_deref(), Some("--lib"));
         std::fs::remove_dir_all(&root).unwrap();
         assert_eq!(shell_word("a/b-c.json"), "a/b-c.json");
         assert_eq!(shell_word("my file's.json"), "'my file'\\''s.json'");
