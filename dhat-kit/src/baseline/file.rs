@@ -919,8 +919,14 @@ impl Baseline {
     ///
     /// A [`BaselineError`] naming the file if it cannot be written.
     pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
+        self.write_like(path, path)
+    }
+
+    /// [`Baseline::write`], with the line endings and byte-order mark of the file at `like` (a
+    /// proposal's first writing takes the baseline's).
+    fn write_like(&self, path: &Path, like: &Path) -> Result<(), BaselineError> {
         let mut text = self.to_json();
-        let (bom, crlf) = text_conventions(path);
+        let (bom, crlf) = text_conventions(like);
         if crlf {
             text = text.replace('\n', "\r\n");
         }
@@ -1024,7 +1030,12 @@ impl Baseline {
                 },
             };
             let r = change(&mut baseline);
-            baseline.write(path).map(|()| r)
+            // A proposal made now is written as the file it proposes for is.
+            let like = match start_from {
+                Some(from) if !path.exists() => from,
+                _ => path,
+            };
+            baseline.write_like(path, like).map(|()| r)
         })();
         // No stray file beside the baseline, whether or not it could be read and written: the
         // lock file goes while still locked (a writer that was waiting on it then sees it gone
@@ -1476,6 +1487,19 @@ mod tests {
             assert_eq!(text.starts_with('\u{feff}'), bom_before, "{text:?}");
             assert_eq!(text.matches('\u{feff}').count(), usize::from(bom_before));
             assert_eq!(Baseline::read(path).unwrap().get("b"), Some(&entry(2)));
+            // A proposal begun from it (`.new`) is written as it is: accepting it changes only
+            // the lines it changes (it was written with LF and no mark).
+            let pending = dir.join("pending.json.new");
+            Baseline::update(&pending, Some(path), |b| b.insert("c", entry(3))).unwrap();
+            let text = std::fs::read_to_string(&pending).unwrap();
+            let lines = text.matches('\n').count();
+            assert_eq!(
+                text.matches("\r\n").count(),
+                if crlf_before { lines } else { 0 },
+                "{text:?}"
+            );
+            assert_eq!(text.starts_with('\u{feff}'), bom_before, "{text:?}");
+            std::fs::remove_file(&pending).unwrap();
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
