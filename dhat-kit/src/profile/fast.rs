@@ -328,6 +328,12 @@ fn piece_error(
         Category::Eof => {
             format!("the rest of the JSON document, found the end of the file ({message})")
         }
+        // Bytes that are not UTF-8 in a string: Valgrind writes a command line and file names
+        // byte for byte, and a Latin-1 argument or directory makes such a file.
+        Category::Syntax if message == "invalid unicode code point" => format!(
+            "valid JSON ({message}: a string holds bytes that are not UTF-8, as Valgrind writes \
+             a command line or a path that is not; convert the file to UTF-8, e.g. with iconv)"
+        ),
         Category::Syntax | Category::Io => format!("valid JSON ({message})"),
         Category::Data => data_message(message),
     };
