@@ -1315,3 +1315,40 @@ fn the_call_stack_goes_below_a_table_it_would_narrow() {
         "the panel beside the table: {root}"
     );
 }
+
+/// The page rounds a figure that lies halfway as the command does, to the even digit: 1,280 bytes
+/// is 1.2 KiB and a run of 1.0625 s is 1.062 s on both (the page's `toFixed` rounded halves up:
+/// 1.3 KiB, 1.063 s).
+#[test]
+fn the_page_rounds_halves_as_the_command_does() {
+    let Some(chrome) = chromium("rounding report") else {
+        return;
+    };
+    let dir = TempDir::new("report", "halves");
+    let file = dir.0.join("halves.json");
+    std::fs::write(
+        &file,
+        r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,"bkacc":false,
+          "tu":"µs","Mtu":"s","tuth":10,"cmd":"halves","pid":1,"te":1062500,"tg":5,
+          "pps":[{"tb":1280,"tbk":1,"tl":1,"mb":1280,"mbk":1,"gb":1280,"gbk":1,"eb":0,"ebk":0,
+          "fs":[1]}],"ftbl":["[root]","0x1: app::main (src/main.rs:3:5)"]}"#,
+    )
+    .unwrap();
+    let summary = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .arg("summary")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&summary.stdout).into_owned();
+    assert!(
+        said.contains("1.2 KiB") && said.contains("1.062 s"),
+        "{said}"
+    );
+    let html = dir.0.join("report.html");
+    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    let (_, total) = element(&dom, "sum-total");
+    assert!(total.contains("(1.2 KiB)"), "{total}");
+    let (_, time) = element(&dom, "sum-time");
+    assert_eq!(time, "1.062 s");
+}

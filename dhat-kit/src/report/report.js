@@ -38,13 +38,25 @@
   function thousands(n) {
     return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
+  // `x` with `d` decimals, as the command prints it: a value exactly halfway rounds to the even
+  // digit, as Rust's formatting does (`toFixed` rounds it away from zero: 1.25 read 1.3, not
+  // 1.2). A tie is told from the exact decimal expansion of the double, which `toFixed` gives.
+  function fixed(x, d) {
+    const rounded = x.toFixed(d);
+    const exact = Math.abs(x).toFixed(Math.min(100, d + 70));
+    const point = exact.indexOf(".");
+    if (point < 0 || !/^50*$/.test(exact.slice(point + 1 + d))) return rounded;
+    const down = exact.slice(0, d === 0 ? point : point + 1 + d);
+    if (Number(down[down.length - 1]) % 2 !== 0) return rounded;
+    return (x < 0 && /[1-9]/.test(down) ? "-" : "") + down;
+  }
   // Binary units, as the command prints them: 999 B, 1,000 B, 1.2 KiB, 3.4 MiB.
   function human(n) {
     if (n < 1024) return thousands(n) + " B";
     const units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let v = n / 1024, u = 0;
     while (v >= 1023.95 && u + 1 < units.length) { v /= 1024; u++; }
-    return v.toFixed(1) + " " + units[u];
+    return fixed(v, 1) + " " + units[u];
   }
   // A figure in its unit: bytes in binary units, units and counts with separators.
   function show(n, blocks) {
@@ -57,7 +69,7 @@
     return name.replace(/bytes$/, S.unit).replace(/blocks$/, S.blocks_unit);
   }
   function pct(part, whole) {
-    return whole === 0 ? "0.0%" : (part * 100 / whole).toFixed(1) + "%";
+    return whole === 0 ? "0.0%" : fixed(part * 100 / whole, 1) + "%";
   }
 
   // ---- summary ----
@@ -85,7 +97,7 @@
     if (S.written_bytes !== null) items.push(["writes", "Writes", thousands(S.written_bytes) + " bytes", S.written_bytes]);
     const secs = S.run_time_seconds;
     items.push(["time", "Run time", secs === null ? thousands(S.t_end) + " " + S.time_unit :
-      secs < 1 ? (secs * 1000).toFixed(3) + " ms" : secs.toFixed(3) + " s"]);
+      secs < 1 ? fixed(secs * 1000, 3) + " ms" : fixed(secs, 3) + " s"]);
     if (S.t_gmax !== null) items.push(["tgmax", "t-gmax", thousands(S.t_gmax) + " " + S.time_unit + " (" + pct(S.t_gmax, S.t_end) + " of the run)"]);
     items.push(["points", "Profile", thousands(S.program_points) + " program point" + (S.program_points === 1 ? "" : "s") + ", " + thousands(S.frames) + " frame" + (S.frames === 1 ? "" : "s")]);
     if (S.samples !== null && S.sample_interval_bytes !== null) items.push(["sampled", "Sampled",
@@ -250,7 +262,7 @@
       esc(text) + (more || "") + "</td>";
   }
   function change(p) {
-    return p === null ? "new" : (p >= 0 ? "+" : "") + p.toFixed(1) + "%";
+    return p === null ? "new" : (p >= 0 ? "+" : "") + fixed(p, 1) + "%";
   }
   function cls(d) {
     return d > 0 ? "up" : d < 0 ? "down" : "";
