@@ -1352,3 +1352,31 @@ fn the_page_rounds_halves_as_the_command_does() {
     let (_, time) = element(&dom, "sum-time");
     assert_eq!(time, "1.062 s");
 }
+
+/// Rows of equal figures stand in the command's order, by their names' code points: a name with
+/// a character past U+FFFF stood before one with a character from U+E000 to U+FFFF on the page
+/// (JavaScript compares UTF-16 units), after it in `top`.
+#[test]
+fn rows_of_equal_figures_stand_in_the_commands_order() {
+    let Some(chrome) = chromium("tie order report") else {
+        return;
+    };
+    let dir = TempDir::new("report", "ties");
+    let file = dir.0.join("ties.json");
+    std::fs::write(
+        &file,
+        r#"{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,"bkacc":false,
+          "tu":"µs","Mtu":"s","tuth":10,"cmd":"app","pid":1,"te":1000,"tg":500,
+          "pps":[{"tb":100,"tbk":1,"tl":0,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]},
+          {"tb":100,"tbk":1,"tl":0,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[2]}],
+          "ftbl":["[root]","0x1: app::😀x (src/main.rs:1:1)","0x2: app::｡y (src/main.rs:1:1)"]}"#,
+    )
+    .unwrap();
+    let p = dhat_kit::profile::read(&file).unwrap();
+    let expected = labels(&top(&p, Metric::TotalBytes, GroupBy::Site, 0));
+    assert!(expected[0].contains('\u{FF61}'), "{expected:?}");
+    let html = dir.0.join("report.html");
+    report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    assert_eq!(rows(&dom), expected);
+}

@@ -38,6 +38,19 @@
   function thousands(n) {
     return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
+  // Two names in the command's order, by code point (Rust's order of strings): JavaScript's `<`
+  // compares UTF-16 units, which puts a character past U+FFFF (a surrogate pair) before one from
+  // U+E000 to U+FFFF. At the first unit that differs, the surrogates move above that range.
+  function byCodePoint(a, b) {
+    if (a === b) return 0;
+    const n = Math.min(a.length, b.length);
+    const unit = (c) => (c >= 0xE000 ? c - 0x800 : c >= 0xD800 ? c + 0x2000 : c);
+    for (let i = 0; i < n; i++) {
+      const x = a.charCodeAt(i), y = b.charCodeAt(i);
+      if (x !== y) return unit(x) - unit(y);
+    }
+    return a.length - b.length;
+  }
   // `x` with `d` decimals, as the command prints it: a value exactly halfway rounds to the even
   // digit, as Rust's formatting does (`toFixed` rounds it away from zero: 1.25 read 1.3, not
   // 1.2). A tie is told from the exact decimal expansion of the double, which `toFixed` gives.
@@ -157,7 +170,7 @@
   function sortRows(rows) {
     const key = state.key, sign = state.dir === "desc" ? -1 : 1;
     // Ties by label, ascending, as `dhat-kit top` breaks them.
-    const byLabel = (a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0);
+    const byLabel = (a, b) => byCodePoint(a.label, b.label);
     if (key === "label") return rows.sort((a, b) => sign * byLabel(a, b));
     return rows.sort((a, b) => sign * (value(a, key) - value(b, key)) || byLabel(a, b));
   }
@@ -302,7 +315,7 @@
     const k = Math.max(0, d.keys.indexOf(dstate.key));
     const key = d.keys[k], blocks = col[key].blocks;
     const rows = table.rows.map((r) => ({ label: r.label, f: r.figures, delta: r.figures.map(([b, a]) => a - b) }));
-    const byLabel = (x, y) => (x.label < y.label ? -1 : x.label > y.label ? 1 : 0);
+    const byLabel = (x, y) => byCodePoint(x.label, y.label);
     if (dstate.key === "label") rows.sort((x, y) => (dstate.order === "desc" ? -1 : 1) * byLabel(x, y));
     else if (dstate.order === "size") rows.sort((x, y) => Math.abs(y.delta[k]) - Math.abs(x.delta[k]) || byLabel(x, y));
     else rows.sort((x, y) => (dstate.order === "desc" ? -1 : 1) * (x.delta[k] - y.delta[k]) || byLabel(x, y));
