@@ -489,7 +489,16 @@ fn a_report_says_when_its_figures_are_rounded() {
     profile["pps"][0]["tb"] = serde_json::json!(9_007_199_254_740_993u64);
     let big = dir.0.join("big.json");
     std::fs::write(&big, profile.to_string()).unwrap();
-    for (file, rounded) in [(big, true), (fixture("valgrind-ad-hoc.json"), false)] {
+    // A time past 2^53, its totals small: the note was hidden.
+    let mut long: serde_json::Value = serde_json::from_str(&text).unwrap();
+    long["te"] = serde_json::json!(9_007_199_254_740_993u64);
+    let long_file = dir.0.join("long.json");
+    std::fs::write(&long_file, long.to_string()).unwrap();
+    for (file, rounded) in [
+        (big, true),
+        (long_file, true),
+        (fixture("valgrind-ad-hoc.json"), false),
+    ] {
         let html = dir.0.join("report.html");
         report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
         let dom = browse(&chrome, &dir.0, &html, "", None);

@@ -573,10 +573,27 @@ pub fn html(
     let height = svg_height(&svg).map_or(600, |h| h + 4);
     drop(svg);
     let summary = analyze::summary(profile);
-    // Every figure of a profile is at most its totals (those of the one compared with too).
+    // A profile's site figures are at most its totals (those of the one compared with too); its
+    // other figures are checked each: the times, Valgrind's reads and writes, and the live
+    // figures, which a peak profile may hold above its totals.
     let rounded = std::iter::once(&summary)
         .chain(before.map(|(b, _)| analyze::summary(b)).as_ref())
-        .any(|s| s.total_bytes.max(s.total_blocks) > JS_EXACT);
+        .any(|s| {
+            let each = [
+                Some(s.total_bytes),
+                Some(s.total_blocks),
+                s.peak_bytes,
+                s.peak_blocks,
+                s.end_bytes,
+                s.end_blocks,
+                s.read_bytes,
+                s.written_bytes,
+                s.t_gmax,
+                Some(s.t_end),
+                Some(s.pid),
+            ];
+            each.into_iter().flatten().any(|v| v > JS_EXACT)
+        });
     let data = Data {
         name: name.to_owned(),
         summary,
