@@ -1389,3 +1389,43 @@ fn rows_of_equal_figures_stand_in_the_commands_order() {
     let dom = browse(&chrome, &dir.0, &html, "", None);
     assert_eq!(rows(&dom), expected);
 }
+
+/// A row's call stack longer than the page keeps (64 frames) says it is cut: it ended at its 64th
+/// frame under "the call stack of the largest, from its site outwards", `main` and every outer
+/// frame missing without a word. One that fits says nothing.
+#[test]
+fn a_call_stack_cut_short_says_so() {
+    let Some(chrome) = chromium("deep stack report") else {
+        return;
+    };
+    let dir = TempDir::new("report", "deep");
+    for (depth, cut) in [(150, true), (64, false)] {
+        let frames: Vec<String> = (1..=depth)
+            .map(|i| format!("\"0x{i:x}: app::rec{i} (src/main.rs:{i}:1)\""))
+            .collect();
+        let fs: Vec<String> = (1..=depth).map(|i| i.to_string()).collect();
+        let file = dir.0.join(format!("deep-{depth}.json"));
+        std::fs::write(
+            &file,
+            format!(
+                r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,
+                  "bkacc":false,"tu":"µs","Mtu":"s","tuth":10,"cmd":"app","pid":1,"te":10,
+                  "tg":5,"pps":[{{"tb":64,"tbk":1,"tl":0,"mb":64,"mbk":1,"gb":64,"gbk":1,
+                  "eb":0,"ebk":0,"fs":[{}]}}],"ftbl":["[root]",{}]}}"#,
+                fs.join(","),
+                frames.join(",")
+            ),
+        )
+        .unwrap();
+        let html = dir.0.join("report.html");
+        report(&[file.as_os_str(), "-o".as_ref(), html.as_os_str()]);
+        let dom = browse(&chrome, &dir.0, &html, "#do=click:0", None);
+        let from = dom
+            .find("<ol id=\"stack-frames\">")
+            .expect("the stack is shown");
+        let stack = &dom[from..from + dom[from..].find("</ol>").unwrap()];
+        assert_eq!(stack.matches("<li>").count(), 64, "{stack}");
+        assert!(stack.contains("app::rec64 "), "{stack}");
+        assert_eq!(dom.contains("(its first 64 frames;"), cut, "{depth} frames");
+    }
+}

@@ -50,7 +50,8 @@ pub struct ReportOptions {
     /// The largest rows kept of each table, by each figure (default 500; 0 for all). A site
     /// among the largest by any figure is kept, so sorting by any column shows its true top rows.
     pub rows: usize,
-    /// How many frames of a row's call stack are kept (default 64).
+    /// How many frames of a row's call stack are kept (default 64); the page says where a stack
+    /// goes on past them.
     pub stack: usize,
     /// How many changed sites the diff lists (default 100).
     pub diff_rows: usize,
@@ -92,6 +93,8 @@ struct Row {
     figures: Figures,
     /// Indices into `frames`, from the row's frame outwards.
     stack: Vec<u32>,
+    /// Whether the stack goes on past the frames kept ([`ReportOptions::stack`]).
+    cut: bool,
 }
 
 #[derive(Serialize)]
@@ -284,7 +287,8 @@ fn table(
     // With no cap, a ranking holds every row but those whose figure is 0: the next ones take
     // them in (an ad-hoc site of events weighing 0 units is in the ranking by events).
     for m in metrics(grouped.profile()) {
-        let top = grouped.top(m, opts.rows, opts.stack)?;
+        // One frame more than kept: whether the stack goes on.
+        let top = grouped.top(m, opts.rows, opts.stack.saturating_add(1))?;
         groups = top.groups;
         let complete = top.rows.len() == top.groups;
         for r in top.rows {
@@ -293,8 +297,15 @@ fn table(
                 continue;
             }
             seen.insert(r.site.clone(), rows.len());
+            let cut = r.stack.len() > opts.stack;
             rows.push(Row {
-                stack: r.stack.iter().map(|f| frames.get(f)).collect(),
+                stack: r
+                    .stack
+                    .iter()
+                    .take(opts.stack)
+                    .map(|f| frames.get(f))
+                    .collect(),
+                cut,
                 label: r.site,
                 frame: r.frame,
                 points: r.points,

@@ -215,7 +215,8 @@
     let h = "<h3>" + esc(r.label) + "</h3>";
     h += "<p class=\"note\">" + esc(show(r.figures.total_bytes, false)) + " in " + thousands(r.figures.total_blocks) + " " + esc(ofCount(r.figures.total_blocks, S.blocks_unit)) +
       ", " + thousands(r.points) + " program point" + (r.points === 1 ? "" : "s") +
-      ". The call stack of the largest, from its site outwards:</p>";
+      ". The call stack of the largest, from its site outwards" +
+      (r.cut ? " (its first " + thousands(r.stack.length) + " frames; `dhat-kit top --stack N` prints more)" : "") + ":</p>";
     h += "<ol id=\"stack-frames\">" + r.stack.map((f) => "<li>" + esc(D.frames[f]) + "</li>").join("") + "</ol>";
     box.innerHTML = h;
   }
