@@ -48,7 +48,8 @@ const SCRIPT: &str = include_str!("report.js");
 #[non_exhaustive]
 pub struct ReportOptions {
     /// The largest rows kept of each table, by each figure (default 500; 0 for all). A site
-    /// among the largest by any figure is kept, so sorting by any column shows its true top rows.
+    /// among the largest by any figure is kept, so sorting by any figure's column shows its true
+    /// top rows (sorting by the count of stacks sorts the rows kept).
     pub rows: usize,
     /// How many frames of a row's call stack are kept (default 64); the page says where a stack
     /// goes on past them.
