@@ -47,7 +47,8 @@ pub trait InRegionExt: Future + Sized {
     /// This future, with everything its polls allocate, on whatever thread polls it, attributed
     /// to the region `name`, nested under the region active where this is called (if any).
     ///
-    /// It is one entry of the region, counted when the future completes or is dropped: its
+    /// It is one entry of the region, counted when the future completes or is dropped (one
+    /// dropped before its first poll never entered, and is not counted): its
     /// totals are those of all its polls, its live figures what all of them left live
     /// together, and its peak the highest the future's own live bytes reached, poll after poll,
     /// above the heap at its first poll. What other tasks do between the polls is not counted.
