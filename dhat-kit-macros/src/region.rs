@@ -80,9 +80,10 @@ fn generate(args: Args, mut func: ItemFn) -> syn::Result<TokenStream> {
         if let Some(future) = returned_future(&func.sig.output) {
             return Err(syn::Error::new_spanned(
                 future,
-                "#[in_region] on a function that returns a future would count only the making of \
-                 the future, not its polls: make it an `async fn`, or call \
-                 `.in_region(\"name\")` (dhat_kit::InRegionExt) on the future it returns",
+                "#[in_region] on a function that returns a future or a stream would count only \
+                 the making of it, not its polls: make it an `async fn`, or call \
+                 `.in_region(\"name\")` (dhat_kit::InRegionExt, or InRegionStreamExt) on what \
+                 it returns",
             ));
         }
     }
@@ -120,23 +121,49 @@ fn generate(args: Args, mut func: ItemFn) -> syn::Result<TokenStream> {
     Ok(item::rebuild(&func, (inner, outer), body))
 }
 
-/// The return type if it is `impl Future<..>` (or `impl IntoFuture`, among other bounds).
+/// The return type if it is a future or a stream the caller polls: `impl Future<..>` (or `impl
+/// IntoFuture`, `impl Stream`, among other bounds), a boxed one (`Pin<Box<dyn Future<..>>>`,
+/// `Box<dyn Stream<..>>`), or one of `futures`' aliases for those (`BoxFuture`, `BoxStream` and
+/// their `Local` kin).
 fn returned_future(output: &syn::ReturnType) -> Option<&syn::Type> {
     let syn::ReturnType::Type(_, ty) = output else {
         return None;
     };
-    let syn::Type::ImplTrait(imp) = &**ty else {
-        return None;
-    };
-    imp.bounds
-        .iter()
-        .any(|b| match b {
-            syn::TypeParamBound::Trait(t) => t
-                .path
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == "Future" || s.ident == "IntoFuture"),
+    polled(ty).then_some(&**ty)
+}
+
+/// Whether `ty` is polled by its caller (see [`returned_future`]).
+fn polled(ty: &syn::Type) -> bool {
+    let traits = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>| {
+        bounds.iter().any(|b| match b {
+            syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| {
+                s.ident == "Future" || s.ident == "IntoFuture" || s.ident == "Stream"
+            }),
             _ => false,
         })
-        .then_some(&**ty)
+    };
+    match ty {
+        syn::Type::ImplTrait(imp) => traits(&imp.bounds),
+        syn::Type::TraitObject(dyn_) => traits(&dyn_.bounds),
+        syn::Type::Paren(p) => polled(&p.elem),
+        syn::Type::Group(g) => polled(&g.elem),
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|last| {
+            let name = last.ident.to_string();
+            let alias = matches!(
+                name.as_str(),
+                "BoxFuture" | "LocalBoxFuture" | "BoxStream" | "LocalBoxStream"
+            );
+            // `Pin<Box<dyn Future<..>>>`, `Box<dyn Stream<..>>`: what they hold.
+            let holds = (name == "Pin" || name == "Box")
+                && match &last.arguments {
+                    syn::PathArguments::AngleBracketed(args) => args
+                        .args
+                        .iter()
+                        .any(|a| matches!(a, syn::GenericArgument::Type(inner) if polled(inner))),
+                    _ => false,
+                };
+            alias || holds
+        }),
+        _ => false,
+    }
 }
