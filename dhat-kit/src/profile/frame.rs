@@ -165,6 +165,31 @@ impl<'a> Frame<'a> {
             .then_some(head)
     }
 
+    /// The first path segment of the trait of `<T as Trait>::f` (`<alloc::vec::Vec<u8> as
+    /// app::Grow>::grow` is `app`), if the function is such and its trait has a path.
+    fn trait_head(&self) -> Option<&'a str> {
+        let f = self.function;
+        if !f.starts_with('<') {
+            return None;
+        }
+        let mut depth = 0usize;
+        for (i, c) in f.char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' => depth = depth.checked_sub(1)?,
+                ' ' if depth == 1 && f[i..].starts_with(" as ") => {
+                    let tr = &f[i + " as ".len()..];
+                    let head = &tr[..tr.find("::")?];
+                    return (!head.is_empty()
+                        && head.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+                    .then_some(head);
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// Whether the function is a C++ symbol: it ends with a parameter list (`f(int)`,
     /// `g() const`).
     fn is_cpp(&self) -> bool {
@@ -396,7 +421,12 @@ impl<'a> Frame<'a> {
         if self.file.is_some_and(is_loader_source) {
             return true;
         }
-        if self.rust_path_head().is_some_and(|h| CRATES.contains(&h)) {
+        // `<alloc::vec::Vec<u8> as app::Grow>::grow`: a trait of the program's implemented for
+        // std's type is the program's code (an impl lives in its trait's crate or its type's).
+        let programs_trait = self
+            .trait_head()
+            .is_some_and(|t| !CRATES.contains(&t) && !matches!(t, "dhat" | "dhat_kit"));
+        if self.rust_path_head().is_some_and(|h| CRATES.contains(&h)) && !programs_trait {
             return true;
         }
         // C++: a function template of `std` after its return type (`void std::vector<int,
@@ -1421,6 +1451,21 @@ mod tests {
             "0x1: alloc (mylibrary/alloc/src/alloc.rs:95)",
         ] {
             assert!(!Frame::parse(other).is_global_allocator_entry(), "{other}");
+        }
+    }
+
+    #[test]
+    fn a_programs_trait_for_a_std_type_is_the_programs_code() {
+        let own =
+            Frame::parse("0x1: <alloc::vec::Vec<u8> as ext::Grow>::grow_big (src/bin/ext.rs:6:9)");
+        assert!(!own.is_boring(), "{own:?}");
+        for std in [
+            "0x1: <alloc::vec::Vec<u8> as core::clone::Clone>::clone (src/vec/mod.rs:1:1)",
+            "0x1: <alloc::string::String as core::fmt::Write>::write_str (string.rs:1)",
+            "0x1: alloc::vec::Vec<T,A>::push (src/vec/mod.rs:1:1)",
+            "0x1: <alloc::vec::Vec<u8> as dhat_kit::Thing>::f (src/lib.rs:1:1)",
+        ] {
+            assert!(Frame::parse(std).is_boring(), "{std}");
         }
     }
 
