@@ -642,7 +642,9 @@ impl BaselineError {
                      or record these under another name"
                         .to_owned()
                 };
-                format!("entry `{name}` holds {entry}; {from} holds {now}: {what_now}")
+                // `from` is a file's name, or "the figures checked" (plural).
+                let holds = if from.starts_with("the figures") { "hold" } else { "holds" };
+                format!("entry `{name}` holds {entry}; {from} {holds} {now}: {what_now}")
             }
         }
     }

@@ -2279,6 +2279,7 @@ mod tests {
         };
         let err = record(&path, None, &recorded).unwrap_err();
         assert!(matches!(err, BaselineError::Kinds { .. }), "{err}");
+        assert!(err.to_string().contains("; the figures checked hold "), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), before);
         assert_eq!(Baseline::read(&path).unwrap().get("main"), Some(&theirs));
         // Figures of the same kind replace it; a pending file's entry is replaced whatever it
