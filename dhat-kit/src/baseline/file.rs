@@ -643,7 +643,11 @@ impl BaselineError {
                         .to_owned()
                 };
                 // `from` is a file's name, or "the figures checked" (plural).
-                let holds = if from.starts_with("the figures") { "hold" } else { "holds" };
+                let holds = if from.starts_with("the figures") {
+                    "hold"
+                } else {
+                    "holds"
+                };
                 format!("entry `{name}` holds {entry}; {from} {holds} {now}: {what_now}")
             }
         }

@@ -694,11 +694,18 @@ fn comparison(
         } else {
             format!(": {command}")
         };
+        // An update asked for on CI, where nothing is written (it read as not asked).
+        let policy = options.policy;
+        let ci = if policy.ci && policy.update != Update::No {
+            " (the update asked for is not made: CI is set, and nothing is written on CI)"
+        } else {
+            ""
+        };
         return Err(BaselineError::Entry {
             file: path.to_path_buf(),
             message: format!(
                 "the entry `{name}` has no {} figure to compare; record the entry again to add \
-                 it{how}",
+                 it{how}{ci}",
                 m.key()
             ),
         });
@@ -2010,14 +2017,21 @@ mod tests {
                 .cloned()
                 .unwrap()
         };
-        // Nothing to write, or on CI: the error, with the command that records the entry.
-        for p in [policy(Update::No, false), policy(Update::Record, true)] {
+        // Nothing to write, or on CI: the error, with the command that records the entry, and
+        // on CI why the update asked for was not made.
+        for (p, ci) in [
+            (policy(Update::No, false), ""),
+            (
+                policy(Update::Record, true),
+                " (the update asked for is not made: CI is set, and nothing is written on CI)",
+            ),
+        ] {
             let e = check(&file, "parse", &figures, &options(p)).unwrap_err();
             assert_eq!(
                 e.to_string(),
                 format!(
                     "dhat-kit: {}: the entry `parse` has no peak_bytes figure to compare; record \
-                     the entry again to add it: DHAT_KIT_UPDATE=1 cargo test",
+                     the entry again to add it: DHAT_KIT_UPDATE=1 cargo test{ci}",
                     file.display()
                 )
             );
@@ -2279,7 +2293,10 @@ mod tests {
         };
         let err = record(&path, None, &recorded).unwrap_err();
         assert!(matches!(err, BaselineError::Kinds { .. }), "{err}");
-        assert!(err.to_string().contains("; the figures checked hold "), "{err}");
+        assert!(
+            err.to_string().contains("; the figures checked hold "),
+            "{err}"
+        );
         assert_eq!(std::fs::read(&path).unwrap(), before);
         assert_eq!(Baseline::read(&path).unwrap().get("main"), Some(&theirs));
         // Figures of the same kind replace it; a pending file's entry is replaced whatever it
