@@ -606,6 +606,17 @@ impl BaselineError {
     #[must_use]
     pub fn message(&self) -> String {
         match self {
+            // A path that names no file (`DHAT_KIT_BASELINE=perf/`, a directory): its error says
+            // what to name; "make it writable" would not help.
+            BaselineError::Io { action, source, .. }
+                if action == NOT_WRITTEN
+                    && matches!(
+                        source.kind(),
+                        std::io::ErrorKind::NotADirectory | std::io::ErrorKind::IsADirectory
+                    ) =>
+            {
+                format!("{action}: {source}; nothing was recorded")
+            }
             BaselineError::Io { action, source, .. } if action == NOT_WRITTEN => format!(
                 "{action}: {source}; nothing was recorded: make it writable, or check without \
                  recording (no DHAT_KIT_UPDATE, no --update)"
@@ -1525,6 +1536,14 @@ mod tests {
         };
         Baseline::update(&path, None, |b| b.insert("parse", entry.clone())).unwrap();
         assert_eq!(Baseline::read(&path).unwrap().get("parse"), Some(&entry));
+        // A path that names a directory (`DHAT_KIT_BASELINE=perf/`) is said as such, without
+        // advice to make it writable.
+        let slash = std::path::PathBuf::from(format!("{}/", dir.join("none").display()));
+        let err = Baseline::update(&slash, None, |b| b.insert("parse", entry.clone()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("name a file; nothing was recorded"), "{err}");
+        assert!(!err.contains("writable"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
