@@ -460,8 +460,8 @@ impl fmt::Display for Error {
                 lacks: Lacks::Lifetimes,
             } => write!(
                 f,
-                "{metric} needs a heap profile (with block lifetimes, bklt); this is {} `{mode}` profile",
-                article(mode)
+                "{metric} needs a heap profile with block lifetimes (bklt); this `{mode}` profile has \
+                 none"
             ),
             Error::Metric {
                 metric,
@@ -897,6 +897,23 @@ pub(crate) fn show(profile: &Profile, metric: Metric, v: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A heap profile without block lifetimes (`bklt` false, as a hand-made file may be) is
+    /// said to lack them: the message read "needs a heap profile ...; this is a `heap` profile".
+    #[test]
+    fn a_heap_profile_without_lifetimes_is_said_to_lack_them() {
+        let err = Error::Metric {
+            metric: Metric::PeakBytes,
+            mode: "heap".into(),
+            lacks: Lacks::Lifetimes,
+        }
+        .to_string();
+        assert_eq!(
+            err,
+            "peak-bytes needs a heap profile with block lifetimes (bklt); this `heap` profile \
+             has none"
+        );
+    }
 
     #[test]
     fn a_cell_with_a_newline_stays_in_its_row() {
