@@ -817,7 +817,7 @@ fn bad_input_exits_2_naming_the_file() {
     assert!(
         err.contains("valgrind-ad-hoc.json")
             && err.contains("peak-bytes needs a heap profile")
-            && err.contains("this is an `ad-hoc` profile"),
+            && err.contains("this `ad-hoc` profile has none"),
         "{err}"
     );
     assert!(
