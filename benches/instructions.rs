@@ -43,7 +43,9 @@ const N: usize = 200_000;
 
 /// `--check`: the most instructions per operation dhat-kit may add to `System`, per row of
 /// [`rows`], then for `region!` enter + exit. They sit a few instructions above what the core
-/// measures now (24.2, 30.2, 26.1, 23.6 and 213, in the README: `region!` read 209 before an
+/// measures now (24.2, 30.2, 26.1, 23.6 and 207, in the README: `region!` read 213 before a frame
+/// begun apart from its path's ancestors was told by a bit of its identity (223 while every exit
+/// tested a field of the frame for it), and 209 before an
 /// exit marked its aggregate's count odd while it adds the entry's figures, so that `regions()`
 /// on another thread sees whole entries, about 1 ns in `regions`); through the entry points it read
 /// 32.2 while a free's way off the fast path returned to it (a register saved on every free); with

@@ -69,9 +69,14 @@ impl Own {
     }
 }
 
-/// The bit of [`Frame::id`] set while the frame is marked: identities are even (they count by
-/// two), so a marked frame's is odd and matches no guard's.
+/// The bit of [`Frame::id`] set while the frame is marked: identities count by four, so a marked
+/// frame's has a bit no guard's has, and matches none.
 const MARKED: u32 = 1;
+
+/// The bit of [`Frame::id`] set for a frame begun apart from some of its path's ancestors
+/// ([`detachment`]): it matches no guard's either, so that its exit takes the slow path, which
+/// records what it measured for those ancestors ([`Thread::apart`]); the fast path never looks.
+const DETACHED: u32 = 2;
 
 impl Frame {
     /// A measurement began while this frame was the innermost and may still be open: its guard's
@@ -81,9 +86,14 @@ impl Frame {
         self.id & MARKED != 0
     }
 
-    /// Its identity, marked or not.
+    /// Its identity, marked or not, detached or not.
     fn real_id(&self) -> u32 {
-        self.id & !MARKED
+        self.id & !(MARKED | DETACHED)
+    }
+
+    /// Begun apart from some of its path's ancestors (see [`DETACHED`]).
+    fn detached(&self) -> bool {
+        self.id & DETACHED != 0
     }
 
     /// Marks it (see [`Frame::marked`]).
@@ -143,12 +153,9 @@ struct Frame {
     /// What the child regions' entries counted.
     children: Own,
     last_child: CacheEntry,
-    /// [`ATTACHED`], or the depth from which the path's ancestors were not open on this thread
-    /// when the frame began ([`registry::Agg::add_detached`]).
-    detached: u32,
 }
 
-/// [`Frame::detached`] of a frame begun inside its path's parent (or of a path with none).
+/// What [`detachment`] says of a frame begun inside its path's parent (or of a path with none).
 const ATTACHED: u32 = u32::MAX;
 
 /// The depth from which the ancestors of aggregate `agg`'s path are not open on this thread
@@ -174,6 +181,10 @@ struct Thread {
     /// path -> index of this thread's aggregate for it (for paths entered from a handle).
     by_path: HashMap<u32, usize, FxBuildHasher>,
     aggs: Vec<Arc<Agg>>,
+    /// For each open frame begun apart from some of its path's ancestors ([`DETACHED`]), its
+    /// depth on the stack and the depth from which those ancestors were not open
+    /// ([`registry::Agg::add_detached`]), innermost last.
+    apart: Vec<(usize, u32)>,
 }
 
 /// Hands the thread's figures to the registry's `ended` totals when the thread ends. Registered
@@ -194,6 +205,7 @@ impl Drop for HandOverAtExit {
             let frames = std::mem::take(&mut t.frames);
             let ids = std::mem::take(&mut t.ids);
             let by_path = std::mem::take(&mut t.by_path);
+            let apart = std::mem::take(&mut t.apart);
             // The root cache indexes the aggregates just taken: a region entered after this
             // (from another thread-local's destructor) must look its path up afresh.
             t.last_root = CacheEntry::EMPTY;
@@ -201,7 +213,7 @@ impl Drop for HandOverAtExit {
             let _ = CURRENT.try_with(|c| c.set(NO_REGION));
             uncounted(|| {
                 registry::hand_over(&aggs);
-                drop((aggs, frames, ids, by_path));
+                drop((aggs, frames, ids, by_path, apart));
             });
         });
     }
@@ -218,6 +230,7 @@ thread_local! {
             ids: HashMap::with_hasher(FxBuildHasher),
             by_path: HashMap::with_hasher(FxBuildHasher),
             aggs: Vec::new(),
+            apart: Vec::new(),
         }))
     };
     static EXIT: HandOverAtExit = const { HandOverAtExit };
@@ -315,7 +328,7 @@ pub(super) fn enter_child(name: &'static str) -> FrameRef {
             t.aggs[frame.agg].count_entry();
             return FrameRef::NONE;
         }
-        open(t, gid, agg, ATTACHED)
+        open(t, gid, agg)
     })
     .unwrap_or(FrameRef::NONE)
 }
@@ -371,10 +384,30 @@ pub(super) fn enter_path(gid: u32) -> FrameRef {
             return FrameRef::NONE;
         }
         let agg = agg_of(t, gid);
-        let detached = detachment(t, agg);
-        open(t, gid, agg, detached)
+        open_apart(t, gid, agg)
     })
     .unwrap_or(FrameRef::NONE)
+}
+
+/// [`open`], for a frame of a path handed over (a handle's, a future's poll), which may begin
+/// apart from some of its path's ancestors: such a frame is marked [`DETACHED`] and its depth
+/// kept in [`Thread::apart`]. The guard's identity is the frame's without the mark.
+fn open_apart(t: &mut Thread, gid: u32, agg: usize) -> FrameRef {
+    let from = detachment(t, agg);
+    let frame = open(t, gid, agg);
+    if from != ATTACHED {
+        let depth = frame.depth();
+        t.frames[depth].id |= DETACHED;
+        uncounted(|| t.apart.push((depth, from)));
+    }
+    frame
+}
+
+/// The depth from which the ancestors of the frame at `depth`, [`DETACHED`] and closing, were not
+/// open when it began, taken off [`Thread::apart`].
+fn take_apart(t: &mut Thread, depth: usize) -> Option<u32> {
+    let i = t.apart.iter().rposition(|&(d, _)| d == depth)?;
+    Some(t.apart.remove(i).1)
 }
 
 /// The path a future's entry of `name` takes ([`super::future`]), made where the future is: the
@@ -408,8 +441,7 @@ pub(super) fn resume(gid: u32) -> FrameRef {
             return FrameRef::NONE;
         }
         let agg = agg_of(t, gid);
-        let detached = detachment(t, agg);
-        open(t, gid, agg, detached)
+        open_apart(t, gid, agg)
     })
     .unwrap_or(FrameRef::NONE)
 }
@@ -442,6 +474,10 @@ pub(super) fn suspend(frame: FrameRef) -> Option<Poll> {
         while t.frames.len() > depth + 1 {
             close_innermost(t);
         }
+        let detached = match t.frames.get(depth).is_some_and(Frame::detached) {
+            true => take_apart(t, depth),
+            false => None,
+        };
         let f = t.frames.pop()?;
         let delta = match f.marked() {
             true => match marks_after(depth, f.mark.outer_peak()) {
@@ -466,7 +502,7 @@ pub(super) fn suspend(frame: FrameRef) -> Option<Poll> {
         Some(Poll {
             delta,
             children: f.children,
-            detached: (f.detached != ATTACHED).then_some(f.detached),
+            detached,
         })
     })
     .flatten()
@@ -515,13 +551,12 @@ pub(super) fn finish(
     });
 }
 
-/// Pushes a frame for path `gid` (this thread's aggregate `agg`), begun apart from its path's
-/// ancestors from depth `detached` on (or [`ATTACHED`]), and starts its measurement.
+/// Pushes a frame for path `gid` (this thread's aggregate `agg`) and starts its measurement.
 #[inline(always)]
-fn open(t: &mut Thread, gid: u32, agg: usize, detached: u32) -> FrameRef {
+fn open(t: &mut Thread, gid: u32, agg: usize) -> FrameRef {
     // The entry is counted when it ends (`close`), on the aggregate it writes anyway.
-    // By two: the low bit is `MARKED`.
-    t.next_id = t.next_id.wrapping_add(2);
+    // By four: the low bits are `MARKED` and `DETACHED`.
+    t.next_id = t.next_id.wrapping_add(4);
     let id = t.next_id;
     let depth = t.frames.len();
     if t.frames.capacity() == depth {
@@ -534,7 +569,6 @@ fn open(t: &mut Thread, gid: u32, agg: usize, detached: u32) -> FrameRef {
         mark: FrameMark::begin(),
         children: Own::default(),
         last_child: CacheEntry::EMPTY,
-        detached,
     };
     // SAFETY: the capacity was made to exceed `depth`, the length, just above, so the slot at
     // `depth` is allocated and unused; writing it and raising the length by one keeps every
@@ -603,19 +637,24 @@ fn close_out_of_order(t: &mut Thread, frame: FrameRef) {
 #[cold]
 #[inline(never)]
 fn close_innermost(t: &mut Thread) {
-    let Some(f) = t.frames.last() else {
+    let Some(depth) = t.frames.len().checked_sub(1) else {
         return;
     };
+    let apart = match t.frames[depth].detached() {
+        true => take_apart(t, depth),
+        false => None,
+    };
+    let f = &t.frames[depth];
     let inner = if f.marked() {
-        marks_after(t.frames.len() - 1, f.mark.outer_peak())
+        marks_after(depth, f.mark.outer_peak())
     } else {
         None
     };
     let Some(inner) = inner else {
-        return close_last(t);
+        return close_last_apart(t, apart);
     };
     let inclusive = f.mark.end_delta_under(inner).stats();
-    record_entry(f, &t.aggs, &inclusive);
+    record_entry(f, &t.aggs, &inclusive, apart);
     let len = t.frames.len() - 1;
     t.frames.truncate(len);
     if let Some(parent) = t.frames.last_mut() {
@@ -628,8 +667,16 @@ fn close_innermost(t: &mut Thread) {
 /// just written).
 #[inline(always)]
 fn close_last(t: &mut Thread) {
+    close_last_apart(t, None);
+}
+
+/// [`close_last`], for a frame begun apart from its path's ancestors from depth `apart` on, if
+/// that is `Some` (off the fast path: see [`DETACHED`]).
+#[inline(always)]
+fn close_last_apart(t: &mut Thread, apart: Option<u32>) {
     if let Some(f) = t.frames.last() {
-        let inclusive = close(f, &t.aggs);
+        let inclusive = f.mark.end();
+        record_entry(f, &t.aggs, &inclusive, apart);
         let len = t.frames.len() - 1;
         t.frames.truncate(len);
         // The parent looked up only now, so that it is not held through the figures' work.
@@ -639,23 +686,15 @@ fn close_last(t: &mut Thread) {
     }
 }
 
-/// Ends frame `f`'s measurement and adds its figures to its aggregate; what it measured, for its
-/// parent.
+/// Adds frame `f`'s finished entry, of `inclusive` figures, to its aggregate; and, for a frame
+/// begun apart from its path's ancestors from depth `apart` on, its totals for them.
 #[inline(always)]
-fn close(f: &Frame, aggs: &[Arc<Agg>]) -> Stats {
-    let inclusive = f.mark.end();
-    record_entry(f, aggs, &inclusive);
-    inclusive
-}
-
-/// Adds frame `f`'s finished entry, of `inclusive` figures, to its aggregate.
-#[inline(always)]
-fn record_entry(f: &Frame, aggs: &[Arc<Agg>], inclusive: &Stats) {
+fn record_entry(f: &Frame, aggs: &[Arc<Agg>], inclusive: &Stats, apart: Option<u32>) {
     let agg = &aggs[f.agg];
     agg.add_entry(|| {
         record(agg, inclusive, &f.children);
-        if f.detached != ATTACHED {
-            agg.add_detached(f.detached, inclusive.total_bytes, inclusive.total_blocks);
+        if let Some(from) = apart {
+            agg.add_detached(from, inclusive.total_bytes, inclusive.total_blocks);
         }
     });
     ad_hoc_event(inclusive);
@@ -709,6 +748,15 @@ pub(super) fn open_entries() -> Vec<OpenEntry> {
             }
             let inclusive = f.mark.so_far(&now, peak);
             peak = higher_peak(f.mark.outer_peak(), peak);
+            let detached = match f.detached() {
+                true => t
+                    .apart
+                    .iter()
+                    .rev()
+                    .find(|&&(d, _)| d == depth)
+                    .map(|&(_, from)| from),
+                false => None,
+            };
             let mut children = f.children;
             if let Some(child) = &open_child {
                 children.add(child);
@@ -717,7 +765,7 @@ pub(super) fn open_entries() -> Vec<OpenEntry> {
                 gid: f.gid,
                 inclusive,
                 own: Own::without(&inclusive, &children),
-                detached: (f.detached != ATTACHED).then_some(f.detached),
+                detached,
             });
             open_child = Some(inclusive);
         }
