@@ -454,12 +454,21 @@ fn site_key(group_by: GroupBy, site: &str, frame: &str) -> String {
             format!("{base}:{line}\n{name}")
         }
         // A function known by its binary only (Valgrind's `main (in /build/app)`): by its name,
-        // so that the program built under another name (`app-regress`) is the same site.
-        (None, _) if f.object.is_some() && !f.is_unsymbolised() => {
+        // so that the program built under another name (`app-regress`) is the same site. Not
+        // code without symbols, whose label is its address (`0x1091BE (in app)`): an address
+        // moves with every build, and two binaries' are two sites.
+        (None, _) if f.object.is_some() && !f.is_unsymbolised() && !is_address(f.function) => {
             format!("\nin a binary\n{}", f.function)
         }
         _ => site.to_owned(),
     }
+}
+
+/// Whether `function` is an address (`0x1091BE`), as the label of code without symbols names it.
+fn is_address(function: &str) -> bool {
+    function
+        .strip_prefix("0x")
+        .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn signed(profile: &Profile, metric: Metric, d: i128) -> String {
@@ -813,6 +822,12 @@ mod tests {
         // Two functions of the binary stay two sites.
         let other = valgrind(&[(600, &[NEW, "0x20A2: helper (in /build/app-regress)"])]);
         let d = diff(&before, &other, &DiffOptions::default()).unwrap();
+        assert_eq!(d.changed, 2, "{:#?}", d.sites);
+        // Code without symbols is known by its address alone, which moves with every build: in
+        // two binaries, two sites (one address in both paired `app` with `app-v2`).
+        let before = valgrind(&[(548, &[NEW, "0x1091BE: ??? (in /build/app)"])]);
+        let after = valgrind(&[(600, &[NEW, "0x1091BE: ??? (in /build/app-v2)"])]);
+        let d = diff(&before, &after, &DiffOptions::default()).unwrap();
         assert_eq!(d.changed, 2, "{:#?}", d.sites);
     }
 
