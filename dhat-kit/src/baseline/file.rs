@@ -606,14 +606,10 @@ impl BaselineError {
     #[must_use]
     pub fn message(&self) -> String {
         match self {
-            // A path that names no file (`DHAT_KIT_BASELINE=perf/`, a directory): its error says
-            // what to name; "make it writable" would not help.
+            // A path that names a directory not there (`DHAT_KIT_BASELINE=perf/`): its error
+            // says to name a file; "make it writable" would not help.
             BaselineError::Io { action, source, .. }
-                if action == NOT_WRITTEN
-                    && matches!(
-                        source.kind(),
-                        std::io::ErrorKind::NotADirectory | std::io::ErrorKind::IsADirectory
-                    ) =>
+                if action == NOT_WRITTEN && source.kind() == std::io::ErrorKind::NotADirectory =>
             {
                 format!("{action}: {source}; nothing was recorded")
             }
