@@ -77,6 +77,25 @@ fn diff_refuses_profiles_that_measure_different_things() {
     }
 }
 
+/// An ad-hoc profile's figures are named for what it counts wherever they are named, and the
+/// names `top` shows are taken by `--by`: `top` headed its column `total-units` and refused
+/// `--by total-units`, and `diff` headed its sites `(total-bytes)`.
+#[test]
+fn an_ad_hoc_profiles_figures_are_named_and_taken_as_units_and_events() {
+    let ad_hoc = path("valgrind-ad-hoc.json");
+    for (alias, name) in [
+        ("total-units", "total-bytes"),
+        ("total-events", "total-blocks"),
+    ] {
+        let by_alias = ok(&["top", &ad_hoc, "--by", alias]);
+        assert_eq!(by_alias, ok(&["top", &ad_hoc, "--by", name]));
+        assert!(by_alias.starts_with(&format!("#  {alias}  ")), "{by_alias}");
+        let diff = ok(&["diff", &ad_hoc, &path("dhat-rs-ad-hoc.json"), "--by", alias]);
+        assert!(diff.contains(&format!("site ({alias})")), "{diff}");
+        assert!(!diff.contains(name), "{diff}");
+    }
+}
+
 #[test]
 fn a_byte_limit_that_is_not_whole_bytes_is_a_bad_budget_file() {
     let dir = support::TempDir::new("cli_analyze", "frac");

@@ -738,6 +738,17 @@ pub(crate) fn percent(part: u64, whole: u64) -> f64 {
     }
 }
 
+/// The metric's name as the profile counts: `total-bytes`, or in an ad-hoc profile, whose bytes
+/// are units and whose blocks are events, `total-units` and `total-events`.
+pub(crate) fn metric_name(profile: &Profile, by: Metric) -> String {
+    let name = by.name();
+    if profile.bsu.is_none() && profile.bksu.is_none() {
+        return name.to_owned();
+    }
+    name.replace("bytes", profile.unit_plural())
+        .replace("blocks", profile.blocks_plural())
+}
+
 /// `s` on one line, read in order, for a line-oriented output (a table row, a folded stack, a
 /// flame graph's frame): each control character (newline, carriage return, tab, ...), each
 /// Unicode line or paragraph separator, each character that reorders text (bidirectional

@@ -330,17 +330,6 @@ fn remainder(profile: &Profile, label: &str) -> bool {
     profile.mode == crate::profile::SAMPLED_MODE && label == super::summary::REMAINDER
 }
 
-/// The metric's name as the profile counts: `total-bytes`, or in an ad-hoc profile, whose bytes
-/// are units and whose blocks are events, `total-units` and `total-events`.
-fn metric_name(profile: &Profile, by: Metric) -> String {
-    let name = by.name();
-    if profile.bsu.is_none() && profile.bksu.is_none() {
-        return name.to_owned();
-    }
-    name.replace("bytes", profile.unit_plural())
-        .replace("blocks", profile.blocks_plural())
-}
-
 /// The footnote under a table with a site shown as an address and a binary.
 const UNSYMBOLISED_NOTE: &str =
     "sites shown as an address and a binary (0x4a2f10 (in git)) have no symbols: \
@@ -427,7 +416,7 @@ impl Top {
             return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
         }
         let heap = profile.bklt;
-        let by = metric_name(profile, self.by);
+        let by = super::metric_name(profile, self.by);
         let mut header = vec!["#", &by, "share", "total", profile.blocks_plural()];
         if heap {
             header.extend(["at t-gmax", "at t-end"]);

@@ -299,9 +299,11 @@ macro_rules! arg_enum {
 arg_enum! {
     /// A figure (`analyze::Metric`).
     MetricArg => Metric {
-        /// Bytes (or units) allocated in all.
+        /// Bytes (or units: `total-units`) allocated in all.
+        #[value(alias = "total-units")]
         TotalBytes,
-        /// Blocks (or events) allocated in all.
+        /// Blocks (or events: `total-events`) allocated in all.
+        #[value(alias = "total-events")]
         TotalBlocks,
         /// Bytes live at the global peak, t-gmax (heap profiles).
         PeakBytes,
