@@ -600,6 +600,39 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         );
     }
 
+    #[assert_heap(total_blocks = 1)]
+    fn over_in_a_region_with_an_earlier_peak() {
+        dhat_kit::region!("warm");
+        drop(black_box(vec![0u8; 100]));
+        drop(black_box(vec![0u8; 200]));
+    }
+
+    /// A region entered before the test with a higher peak keeps one peak for all its entries:
+    /// the report says its `peak` is an upper bound there, where it said every `peak` was above
+    /// each entry's start (300 B, where the test's entry peaked at 200 B).
+    #[test]
+    fn a_regions_peak_from_before_the_test_is_said_to_be_a_bound() {
+        {
+            dhat_kit::region!("warm");
+            drop(black_box(vec![0u8; 1_000]));
+        }
+        let message = panic_message(over_in_a_region_with_an_earlier_peak);
+        let (_, regions) = message
+            .split_once("\nregions entered during the test, on its thread")
+            .unwrap_or_else(|| panic!("no regions in:\n{message}"));
+        assert!(
+            regions.ends_with(
+                "\n  warm            1       300 B           2       300 B  100.0%       300 B         0 B\
+                 \n  `warm` entered before the test too, so `peak` is an upper bound there: the \
+                 lower of the region's peak before the test and all it allocated during it"
+            ),
+            "{message}"
+        );
+        // A region new to the test says nothing of the kind.
+        let message = panic_message(over_inside_regions);
+        assert!(!message.contains("upper bound"), "{message}");
+    }
+
     #[assert_heap(total_blocks = 0)]
     fn one_block_over() {
         drop(black_box(vec![0u8; 100]));

@@ -628,14 +628,28 @@ impl RegionsDuring {
     /// The regions entered since [`begin`](Self::begin), as [`end`](Self::end) adds them (read
     /// uncounted, by the caller).
     fn table(&self) -> String {
-        let since = match &self.end {
-            Some(end) => end.clone().since(&self.start),
-            None => crate::region::regions_on(self.all_threads).since(&self.start),
+        let end = match &self.end {
+            Some(end) => end.clone(),
+            None => crate::region::regions_on(self.all_threads),
         };
+        let since = end.clone().since(&self.start);
         let mut out = String::new();
         if since.is_empty() {
             return out;
         }
+        // A region that had a peak before the test and did not pass it keeps one peak for all
+        // its entries: its peak during the test is bounded, not known (`Regions::since`).
+        let bounded: Vec<String> = since
+            .iter()
+            .filter(|r| {
+                let before = self.start.get(&r.path);
+                let after = end.get(&r.path);
+                before.zip(after).is_some_and(|(before, after)| {
+                    after.inclusive.max_bytes <= before.inclusive.max_bytes
+                })
+            })
+            .map(|r| format!("`{}`", crate::analyze::one_line(&r.path)))
+            .collect();
         let _ = write!(
             out,
             "\nregions entered during the test{} (dhat_kit::regions(); bytes and blocks are \
@@ -652,6 +666,14 @@ impl RegionsDuring {
         }
         if since.len() > REGIONS_LISTED {
             let _ = write!(out, "\n  ... and {} more", since.len() - REGIONS_LISTED);
+        }
+        if !bounded.is_empty() {
+            let _ = write!(
+                out,
+                "\n  {} entered before the test too, so `peak` is an upper bound there: the \
+                 lower of the region's peak before the test and all it allocated during it",
+                bounded.join(", ")
+            );
         }
         out
     }
