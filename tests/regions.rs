@@ -453,6 +453,27 @@ fn a_handle_entered_inside_its_own_region_counts_the_bytes_once() {
     );
 }
 
+/// A handle entered on a thread that went on from the handle's region into a sub-region (rayon's
+/// caller running its share of the work) is recursion there too: its bytes count once, under
+/// the sub-region the thread is in, as the README says.
+#[test]
+fn a_handle_entered_inside_a_sub_region_of_its_own_counts_there() {
+    let outer = Region::enter("pool-hander");
+    let here = Region::current().expect("inside a region");
+    let sub = Region::enter("went-on");
+    {
+        let _task = here.enter();
+        black_box(vec![0u8; 40]);
+    }
+    drop(sub);
+    drop(outer);
+    let hander = get("pool-hander");
+    assert_eq!(hander.entries, 2);
+    assert_eq!(hander.inclusive.total_bytes, 40);
+    assert_eq!(hander.self_stats.total_bytes, 0);
+    assert_eq!(get("pool-hander/went-on").self_stats.total_bytes, 40);
+}
+
 /// `regions()` inside regions still open on the calling thread: they count as if they ended at
 /// the call, and still once, with their final figures, when they do end.
 #[test]
