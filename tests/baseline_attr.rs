@@ -103,6 +103,36 @@ fn exit_code_in_a_result(fail: bool) -> Result<std::process::ExitCode, String> {
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+/// 1,000 bytes, then the expected panic; or (by `how`) a return without a panic, or a panic with
+/// another message and 2,000 bytes kept, each of which fails the test.
+#[allow(unused_attributes)]
+#[should_panic(expected = "boom")]
+#[dhat_kit::assert_heap(baseline = "should panic")]
+fn should_panic_with_a_baseline(how: &str) {
+    drop(std::hint::black_box(vec![0u8; 1000]));
+    should_panic_as(how);
+}
+
+/// [`should_panic_with_a_baseline`], async, and with the expected text as `#[should_panic = ".."]`.
+#[allow(unused_attributes)]
+#[should_panic = "boom"]
+#[dhat_kit::assert_heap(baseline = "should panic async")]
+async fn should_panic_with_a_baseline_async(how: String) {
+    drop(std::hint::black_box(vec![0u8; 1000]));
+    should_panic_as(&how);
+}
+
+fn should_panic_as(how: &str) {
+    match how {
+        "return" => {}
+        "other" => {
+            std::mem::forget(std::hint::black_box(vec![0u8; 2000]));
+            panic!("bang");
+        }
+        _ => panic!("boom: the expected panic"),
+    }
+}
+
 /// Runs the function `DHAT_KIT_TEST_ATTR` names, in a child process; nothing in an ordinary run.
 #[test]
 #[ignore = "a worker process of the tests below, started by them"]
@@ -115,6 +145,13 @@ fn attr_worker() {
         Ok("limited") => limited(size()),
         Ok("totals_only") => totals_only(at_once),
         Ok("every_figure_on_all_threads") => every_figure_on_all_threads(at_once),
+        Ok("should_panic") => should_panic_with_a_baseline(&std::env::var("HOW").unwrap()),
+        Ok("should_panic_async") => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(should_panic_with_a_baseline_async(
+                std::env::var("HOW").unwrap(),
+            )),
         Ok(name @ ("fallible" | "fallible_async" | "exit_code" | "exit_code_in_a_result")) => {
             let fail = std::env::var_os("FAIL").is_some();
             let outcome = match name {
@@ -306,6 +343,43 @@ fn metrics_choose_the_figures_compared() {
 /// recorded, and it fails with its own error. Before, the `Err` run was recorded over a good
 /// entry under `DHAT_KIT_UPDATE=1` (and said "Recorded"), and without it the budget's failure was
 /// said in place of the test's error.
+/// A `#[should_panic]` test that does not panic, or panics without the expected text, fails: its
+/// figures are never recorded (both were, over a good entry too); one that panics as expected is.
+#[test]
+fn a_should_panic_test_that_fails_is_not_recorded() {
+    for (function, name) in [
+        ("should_panic", "should panic"),
+        ("should_panic_async", "should panic async"),
+    ] {
+        let dir = TempDir::new("baseline-attr-should-panic");
+        let file = dir.0.join("memory-baseline.json");
+        let update = ("DHAT_KIT_UPDATE", "1");
+        for how in ["return", "other"] {
+            let (_, text) = run(function, &file, &[update, ("HOW", how)]);
+            assert!(!file.exists(), "{function} {how}: {text}");
+        }
+        let (_, text) = run(function, &file, &[update, ("HOW", "boom")]);
+        assert!(
+            text.contains("boom: the expected panic"),
+            "{function}: {text}"
+        );
+        let recorded = std::fs::read(&file).unwrap_or_else(|e| panic!("{function}: {e}: {text}"));
+        let bytes = entry(&file, name).and_then(|f| f.total_bytes);
+        assert!(
+            bytes.is_some_and(|b| (1000..2000).contains(&b)),
+            "{function}: {bytes:?}"
+        );
+        for how in ["return", "other"] {
+            let (_, text) = run(function, &file, &[update, ("HOW", how)]);
+            assert_eq!(
+                std::fs::read(&file).unwrap(),
+                recorded,
+                "{function} {how}: {text}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_test_that_fails_by_its_result_is_neither_checked_nor_recorded() {
     for function in [

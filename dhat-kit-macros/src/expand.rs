@@ -93,12 +93,14 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
         }
     });
     let all_threads = args.all_threads.then(|| quote!(.all_threads()));
+    let should_panic = item::has_should_panic(&func);
+    // A panic without the expected text fails the test: its figures are never recorded.
+    let expected = item::should_panic_expected(&func).map(|text| quote!(.expected_panic(#text)));
     let budget = quote! {
         #private::Budget::new(::core::concat!(
             ::core::module_path!(), "::", ::core::stringify!(#name)
-        )) #(#limits)* #baseline #all_threads
+        )) #(#limits)* #baseline #all_threads #expected
     };
-    let should_panic = item::has_should_panic(&func);
     // rustc refuses such a test itself; said here, the errors of the measured body's type that
     // followed rustc's (one at this attribute) are not.
     if let ReturnType::Type(_, ty) = &func.sig.output {

@@ -50,6 +50,41 @@ pub(crate) fn has_should_panic(func: &ItemFn) -> bool {
     })
 }
 
+/// The text a `#[should_panic(expected = "..")]` (or `#[should_panic = ".."]`) test's panic must
+/// contain, as the test harness reads it.
+pub(crate) fn should_panic_expected(func: &ItemFn) -> Option<syn::LitStr> {
+    let text = |e: &syn::Expr| match e {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.clone()),
+        _ => None,
+    };
+    func.attrs
+        .iter()
+        .filter(|a| {
+            a.path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "should_panic")
+        })
+        .find_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => text(&nv.value),
+            syn::Meta::List(list) => {
+                let mut expected = None;
+                // Anything else in the list is rustc's to refuse.
+                let _ = list.parse_nested_meta(|meta| {
+                    if meta.path.is_ident("expected") {
+                        expected = text(&meta.value()?.parse()?);
+                    }
+                    Ok(())
+                });
+                expected
+            }
+            syn::Meta::Path(_) => None,
+        })
+}
+
 /// Where dhat-kit is: the path given with `crate = ".."`, or `::dhat_kit`.
 pub(crate) fn krate(path: Option<&Path>) -> TokenStream {
     match path {

@@ -139,6 +139,8 @@ pub struct Budget {
     baseline: Option<BaselineKey>,
     /// `threads = "all"`: measured on every thread of the process.
     all_threads: bool,
+    /// A `#[should_panic(expected = "..")]` test's expected text.
+    expected_panic: Option<&'static str>,
 }
 
 /// Where a budget's baseline entry is: the test crate's package and root, the entry's name (the
@@ -171,6 +173,48 @@ impl Budget {
             negative: None,
             baseline: None,
             all_threads: false,
+            expected_panic: None,
+        }
+    }
+
+    /// The text a `#[should_panic(expected = "..")]` test's panic must contain, as the test
+    /// harness reads it: a run whose panic lacks it (or that does not panic) fails its test, so
+    /// its figures are checked against the limits but never recorded in a baseline.
+    #[must_use]
+    pub const fn expected_panic(mut self, text: &'static str) -> Budget {
+        self.expected_panic = Some(text);
+        self
+    }
+
+    /// Whether a `#[should_panic]` body that ended with `payload` (`None`: it returned) passes
+    /// its test, as the test harness decides: it panicked, and its message (a `String` or a
+    /// `&str`) holds the expected text if one is given.
+    fn panicked_as_expected(&self, payload: Option<&(dyn std::any::Any + Send)>) -> bool {
+        let Some(payload) = payload else {
+            return false;
+        };
+        let Some(expected) = self.expected_panic else {
+            return true;
+        };
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied());
+        message.is_some_and(|m| m.contains(expected))
+    }
+
+    /// [`Budget::report`] for a `#[should_panic]` test whose body ended with `payload` (`None`:
+    /// it returned): the limits alone where the run fails its test anyway (it did not panic, or
+    /// not with the expected text), so that such a run is never recorded in a baseline.
+    fn report_should_panic(
+        &self,
+        stats: &Stats,
+        payload: Option<&(dyn std::any::Any + Send)>,
+    ) -> Option<String> {
+        if self.panicked_as_expected(payload) {
+            self.report(stats)
+        } else {
+            self.over_limits(stats)
         }
     }
 
@@ -903,7 +947,8 @@ pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
     };
     regions.ended();
     drop(scope);
-    if let Some(report) = budget.report(&stats) {
+    let payload = outcome.as_ref().err().map(|p| &**p);
+    if let Some(report) = budget.report_should_panic(&stats, payload) {
         eprintln!("{}\n{}", regions.end(report), SHOULD_PANIC_NOTE);
         return;
     }
@@ -1125,12 +1170,17 @@ impl<F: Future> Measured<F> {
         why
     }
 
-    fn report(&self) -> Option<String> {
+    /// The failure report, if any: `should_panic` holds a `#[should_panic]` body's end (its
+    /// payload, or `None` if it returned), which decides whether a baseline may record it.
+    fn report(&self, should_panic: Option<Option<&(dyn std::any::Any + Send)>>) -> Option<String> {
         if let Some(refused) = &self.refused {
             return Some(refused.clone());
         }
         let stats = self.whole_stats.unwrap_or_else(|| self.acc.stats());
-        let mut report = self.budget.report(&stats)?;
+        let mut report = match should_panic {
+            Some(payload) => self.budget.report_should_panic(&stats, payload),
+            None => self.budget.report(&stats),
+        }?;
         let curr_over = [Key::CurrBytes, Key::CurrBlocks]
             .into_iter()
             .any(|k| self.budget.get(k).is_some_and(|limit| k.of(&stats) > limit));
@@ -1164,7 +1214,7 @@ impl<F: Future> Future for Measured<F> {
         match poll {
             Poll::Pending => Poll::Pending,
             Poll::Ready(output) if (self.fails)(&output) => Poll::Ready(Ok(output)),
-            Poll::Ready(output) => Poll::Ready(match self.report() {
+            Poll::Ready(output) => Poll::Ready(match self.report(None) {
                 Some(report) => Err(report),
                 None => Ok(output),
             }),
@@ -1235,7 +1285,8 @@ impl<F: Future<Output = ()>> Future for MeasuredShouldPanic<F> {
         if matches!(outcome, Ok(Poll::Pending)) {
             return Poll::Pending;
         }
-        if let Some(report) = inner.report() {
+        let payload = outcome.as_ref().err().map(|p| &**p);
+        if let Some(report) = inner.report(Some(payload)) {
             eprintln!("{report}\n{SHOULD_PANIC_NOTE}");
             return Poll::Ready(());
         }
