@@ -661,6 +661,7 @@ fn main() {
     a_session_after_a_higher_peak();
     an_idle_workers_blocks_at_the_end_are_the_peaks_sites();
     a_thread_from_before_the_session_samples_its_first_block();
+    a_thread_armed_in_an_earlier_session_takes_up_the_next();
     a_threads_block_is_a_block_in_the_sessions_figures();
     summary_counts_the_stacks();
     files_load_at_every_interval();
@@ -878,6 +879,53 @@ fn a_thread_from_before_the_session_samples_its_first_block() {
     assert_eq!((eb, ebk), (tb, tbk), "{kit:?}");
     std::fs::remove_file(&file).unwrap();
     println!("sampled: a thread from before the session samples its first block ok");
+}
+
+/// 100 blocks of 60,000 bytes, each freed at once (the live bytes stay in the thread's band, and
+/// 100 allocations are no batch: nothing but the countdown looks at the session).
+#[inline(never)]
+fn churn_after_an_earlier_session() {
+    for _ in 0..100 {
+        drop(std::hint::black_box(vec![5u8; 60_000]));
+    }
+}
+
+/// A thread armed in an earlier session (its gaps drawn at that session's interval, 1 GiB) takes
+/// up the next session within 64 KiB: 100 blocks of 60,000 bytes at a 4 KiB interval are each at
+/// a sample point (all but surely: the chance of none in a block is e^-14.6), but the first
+/// one or two, allocated before the thread looked. It sampled none: its countdown still ran down
+/// the earlier session's gap, and a pool shared by tests each profiled went unsampled.
+fn a_thread_armed_in_an_earlier_session_takes_up_the_next() {
+    use std::sync::mpsc::channel;
+    let file = common::temp("sampled", "dhat-sampled-earlier-session.json");
+    let (go, work) = channel::<bool>();
+    let (done, finished) = channel::<()>();
+    let worker = std::thread::spawn(move || {
+        for churn in work {
+            if churn {
+                churn_after_an_earlier_session();
+            } else {
+                // Past a look-out: armed for the first session.
+                drop(std::hint::black_box(vec![1u8; 100 << 10]));
+            }
+            done.send(()).unwrap();
+        }
+    });
+    let first = session(&file, 1 << 30);
+    go.send(false).unwrap();
+    finished.recv().unwrap();
+    first.finish().unwrap();
+    let second = session(&file, 4 << 10);
+    go.send(true).unwrap();
+    finished.recv().unwrap();
+    second.finish().unwrap();
+    drop(go);
+    worker.join().unwrap();
+    let profile = dhat_kit::profile::read(&file).unwrap();
+    let (tb, tbk, _, _) = site(&profile, "churn_after_an_earlier_session");
+    assert!((98..=100).contains(&tbk), "{tb} bytes in {tbk} blocks");
+    std::fs::remove_file(&file).unwrap();
+    println!("sampled: a thread armed in an earlier session takes up the next ok");
 }
 
 /// A thread started during the session allocates 1 MiB and hands it back: with the block the

@@ -86,10 +86,13 @@ const BAND: u64 = 2 * PUBLISH_BYTES - 1;
 /// or because nothing will publish after the exit hook) or, paused, lets the operation through
 /// uncounted.
 const OUT_OF_BAND: i64 = 1 << 62;
-/// Under `sampled`, how many bytes a thread whose countdown is armed for no running session
-/// allocates between two looks for one ([`Tally::sample`]), besides the look at each batch: so
-/// that a block of at least this size, on a thread idle since before the session began (a pool's
-/// worker), is at a sample point as on any other thread, though no batch armed the countdown.
+/// Under `sampled`, the most bytes a thread allocates between two looks at the running session
+/// ([`Tally::sample`]), besides the look at each batch: a countdown armed for no session, or for
+/// a session with a gap longer than this, stops here (a look-out, not a sample point). So a block
+/// of at least this size, on a thread idle since before the session began (a pool's worker), is
+/// at a sample point as on any other thread though no batch armed the countdown, and a thread
+/// armed for an earlier session (its gaps drawn at that session's interval, 1 GiB perhaps) takes
+/// up the new one within this many bytes.
 #[cfg(feature = "sampled")]
 const IDLE_GAP: i64 = PUBLISH_BYTES as i64;
 /// `pub_curr_bytes` of a thread that never published: how its first publication is recognised.
@@ -208,6 +211,10 @@ struct Tally {
     /// The sampled session the countdown is armed for (0: none).
     #[cfg(feature = "sampled")]
     armed: Cell<u64>,
+    /// Whether the countdown ends at a look-out ([`IDLE_GAP`] bytes on) rather than at the sample
+    /// point its gap drew.
+    #[cfg(feature = "sampled")]
+    look_out: Cell<bool>,
     /// The state of this thread's random gaps.
     #[cfg(feature = "sampled")]
     rng: Cell<u64>,
@@ -331,6 +338,8 @@ impl Tally {
             band_slot: Cell::new(NO_SLOT),
             #[cfg(feature = "sampled")]
             armed: Cell::new(0),
+            #[cfg(feature = "sampled")]
+            look_out: Cell::new(false),
             #[cfg(feature = "sampled")]
             rng: Cell::new(0),
             span_totals: Cell::new(process::SpanTotals::Unassigned),
@@ -582,6 +591,17 @@ impl Tally {
                 return;
             }
         }
+        if self.look_out.get() {
+            // A look-out, not a sample point: the gaps are memoryless, so the bytes from here to
+            // the next sample point are a fresh gap, and this block is at one if that gap ends
+            // within the bytes it has past the look-out.
+            let past = self.countdown.get().wrapping_neg();
+            let gap = self.draw_gap();
+            if gap >= past {
+                self.set_countdown(gap - past);
+                return;
+            }
+        }
         if self.busy.get() {
             // The kit's own work, uncounted (a region path's first entry, a span's list of the
             // process's threads), is not sampled either.
@@ -602,6 +622,7 @@ impl Tally {
         self.armed.set(session);
         if session == 0 {
             self.countdown.set(IDLE_GAP);
+            self.look_out.set(true);
             return;
         }
         if self.rng.get() == 0 {
@@ -619,10 +640,25 @@ impl Tally {
 
     #[cfg(feature = "sampled")]
     fn next_gap(&self) {
+        let gap = self.draw_gap();
+        self.set_countdown(gap);
+    }
+
+    /// A fresh gap at the running session's interval.
+    #[cfg(feature = "sampled")]
+    fn draw_gap(&self) -> i64 {
         let mut rng = self.rng.get();
         let gap = crate::sample::estimate::gap(&mut rng, crate::sample::interval());
         self.rng.set(rng);
-        self.countdown.set(gap);
+        gap
+    }
+
+    /// The countdown to a sample point `gap` bytes on, or to a look-out [`IDLE_GAP`] bytes on
+    /// where the gap is longer.
+    #[cfg(feature = "sampled")]
+    fn set_countdown(&self, gap: i64) {
+        self.look_out.set(gap > IDLE_GAP);
+        self.countdown.set(gap.min(IDLE_GAP));
     }
 
     /// Whether the batch is due: what the fast path checks, with the band of normal mode.
