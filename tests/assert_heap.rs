@@ -633,6 +633,57 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         assert!(!message.contains("upper bound"), "{message}");
     }
 
+    /// Frees the 1,000 bytes a thread allocated, then leaks 500 of its own.
+    fn free_a_threads_block_then_leak() {
+        let buf = std::thread::spawn(|| black_box(vec![0u8; 1000]))
+            .join()
+            .unwrap();
+        drop(buf);
+        std::mem::forget(black_box(vec![1u8; 500]));
+    }
+
+    #[assert_heap(max_bytes = 400, curr_bytes = 0)]
+    fn frees_a_threads_block_then_leaks() {
+        free_a_threads_block_then_leak();
+    }
+
+    #[assert_heap(total_bytes = 2000)]
+    fn frees_a_threads_block_within_its_totals() {
+        free_a_threads_block_then_leak();
+    }
+
+    #[assert_heap(curr_blocks = 0)]
+    async fn drops_a_tasks_block_then_leaks() {
+        let v = tokio::spawn(async { black_box(vec![0u8; 1000]) })
+            .await
+            .unwrap();
+        drop(v);
+        std::mem::forget(black_box(vec![1u8; 500]));
+    }
+
+    /// A thread-scope budget on a live figure fails where the test's thread freed more than it
+    /// allocated: it freed blocks allocated elsewhere, which lowered its live figures and their
+    /// peak, so that a leak of 500 bytes after freeing a thread's 1,000 passed `max_bytes = 400,
+    /// curr_bytes = 0` (and, under tokio, `curr_blocks = 0` after a task's block). A budget of
+    /// totals alone, which such a free leaves alone, still holds.
+    #[test]
+    fn a_thread_that_freed_more_than_it_allocated_fails_a_budget_on_live_figures() {
+        let said = "cannot be checked on the test's thread: the thread freed ";
+        let message = panic_message(frees_a_threads_block_then_leaks);
+        assert!(
+            message.starts_with("dhat-kit: assert_heap::report::frees_a_threads_block_then_leaks ")
+                && message.contains(said)
+                && message.contains("threads = \"all\""),
+            "{message}"
+        );
+        frees_a_threads_block_within_its_totals();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let message = panic_message_of(|| rt.block_on(drops_a_tasks_block_then_leaks()));
+        assert!(message.contains(said), "{message}");
+    }
+
     #[assert_heap(total_blocks = 0)]
     fn one_block_over() {
         drop(black_box(vec![0u8; 100]));

@@ -209,13 +209,68 @@ impl Budget {
     fn report_should_panic(
         &self,
         stats: &Stats,
+        freed: Freed,
         payload: Option<&(dyn std::any::Any + Send)>,
     ) -> Option<String> {
+        if let Some(why) = self.freed_elsewhere(freed) {
+            return Some(why);
+        }
         if self.panicked_as_expected(payload) {
             self.report(stats)
         } else {
             self.over_limits(stats)
         }
+    }
+
+    /// [`Budget::report`], after [`Budget::freed_elsewhere`].
+    fn report_freed(&self, stats: &Stats, freed: Freed) -> Option<String> {
+        self.freed_elsewhere(freed).or_else(|| self.report(stats))
+    }
+
+    /// Why a thread-scope budget that checks a live figure (a `max_*` or `curr_*` limit, or a
+    /// baseline's peak or end) fails where its thread freed more than it allocated during the
+    /// test: it freed blocks allocated elsewhere, each of which lowered those figures by its
+    /// size from then on, so that a leak or a peak after it could pass unseen. `None` otherwise.
+    fn freed_elsewhere(&self, (bytes, blocks): Freed) -> Option<String> {
+        if self.all_threads || (bytes, blocks) == (0, 0) {
+            return None;
+        }
+        let live = [
+            Key::MaxBytes,
+            Key::MaxBlocks,
+            Key::CurrBytes,
+            Key::CurrBlocks,
+        ];
+        let limited = live.iter().any(|&k| self.get(k).is_some());
+        let recorded = self.baseline.is_some_and(|b| {
+            b.metrics.is_empty()
+                || b.metrics.iter().any(|m| {
+                    crate::analyze::Metric::parse(m).is_some_and(|m| {
+                        !matches!(
+                            m,
+                            crate::analyze::Metric::TotalBytes
+                                | crate::analyze::Metric::TotalBlocks
+                        )
+                    })
+                })
+        });
+        if !limited && !recorded {
+            return None;
+        }
+        let beyond = match (bytes, blocks) {
+            (_, 0) => Count(bytes, "byte").to_string(),
+            (0, _) => Count(blocks, "block").to_string(),
+            _ => format!("{} in {}", Count(bytes, "byte"), Count(blocks, "block")),
+        };
+        Some(format!(
+            "dhat-kit: {} cannot be checked on the test's thread: the thread freed {beyond} more \
+             than it allocated during the test, so it freed blocks allocated elsewhere (on \
+             another thread, or by a task polled outside the test's future), each of which \
+             lowered its live and peak figures (max_*, curr_*) by its size from then on, and \
+             what it holds could pass unseen; count every thread with \
+             #[assert_heap(threads = \"all\", ..)], or check total_* alone on this thread",
+            self.test,
+        ))
     }
 
     /// Measures the test on every thread of the process ([`measure_all`](crate::measure_all)),
@@ -614,13 +669,13 @@ pub fn run<R>(budget: Budget, body: impl FnOnce() -> R, fails: impl FnOnce(&R) -
     let mut regions = RegionsDuring::begin(&budget);
     let measuring = scope.begin();
     let r = body();
-    let stats = measuring.end();
+    let (stats, freed) = measuring.end();
     regions.ended();
     drop(scope);
     if fails(&r) {
         return r;
     }
-    if let Some(report) = budget.report(&stats) {
+    if let Some(report) = budget.report_freed(&stats, freed) {
         panic!("{}", regions.end(report));
     }
     r
@@ -885,6 +940,18 @@ impl Scope {
 
 const ALL_THREADS: &str = "#[assert_heap(threads = \"all\")]";
 
+/// What a thread-scope measurement's thread freed beyond what it allocated during it (bytes,
+/// blocks): blocks allocated elsewhere; `(0, 0)` when it freed no more, and on every thread.
+type Freed = (u64, u64);
+
+/// The part of a thread's signed live figures below zero: what it freed beyond what it allocated.
+fn freed_beyond(live_bytes: i64, live_blocks: i64) -> Freed {
+    (
+        live_bytes.min(0).unsigned_abs(),
+        live_blocks.min(0).unsigned_abs(),
+    )
+}
+
 /// An open measurement of either scope.
 enum Measuring {
     Thread(Mark),
@@ -894,18 +961,18 @@ enum Measuring {
 impl Measuring {
     /// Panics where the test's runner was called, as [`Scope::begin`].
     #[track_caller]
-    fn end(self) -> Stats {
+    fn end(self) -> (Stats, Freed) {
         match self.try_end() {
-            Ok(stats) => stats,
+            Ok(ended) => ended,
             Err(refused) => panic!("{refused}"),
         }
     }
 
     /// [`Measuring::end`], a whole-process measurement's refusal returned as its message.
-    fn try_end(self) -> Result<Stats, String> {
+    fn try_end(self) -> Result<(Stats, Freed), String> {
         match self {
-            Measuring::Thread(mark) => Ok(mark.end()),
-            Measuring::All(span) => span.try_end(),
+            Measuring::Thread(mark) => Ok(mark.end_freed()),
+            Measuring::All(span) => span.try_end().map(|stats| (stats, (0, 0))),
         }
     }
 }
@@ -938,8 +1005,8 @@ pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
         let _pause = HookPause::enter();
         catch_unwind(AssertUnwindSafe(body))
     };
-    let stats = match measuring.try_end() {
-        Ok(stats) => stats,
+    let (stats, freed) = match measuring.try_end() {
+        Ok(ended) => ended,
         Err(refused) => {
             eprintln!("{refused}\n{SHOULD_PANIC_NOTE}");
             return;
@@ -948,7 +1015,7 @@ pub fn run_should_panic(budget: Budget, body: impl FnOnce()) {
     regions.ended();
     drop(scope);
     let payload = outcome.as_ref().err().map(|p| &**p);
-    if let Some(report) = budget.report_should_panic(&stats, payload) {
+    if let Some(report) = budget.report_should_panic(&stats, freed, payload) {
         eprintln!("{}\n{}", regions.end(report), SHOULD_PANIC_NOTE);
         return;
     }
@@ -1177,9 +1244,10 @@ impl<F: Future> Measured<F> {
             return Some(refused.clone());
         }
         let stats = self.whole_stats.unwrap_or_else(|| self.acc.stats());
+        let freed = freed_beyond(self.acc.live_bytes, self.acc.live_blocks);
         let mut report = match should_panic {
-            Some(payload) => self.budget.report_should_panic(&stats, payload),
-            None => self.budget.report(&stats),
+            Some(payload) => self.budget.report_should_panic(&stats, freed, payload),
+            None => self.budget.report_freed(&stats, freed),
         }?;
         let curr_over = [Key::CurrBytes, Key::CurrBlocks]
             .into_iter()

@@ -254,12 +254,21 @@ impl Mark {
 
     /// What this mark measured.
     pub(crate) fn end(mut self) -> Stats {
-        self.finish()
+        self.finish().stats()
     }
 
-    fn finish(&mut self) -> Stats {
+    /// What this mark measured, and what the thread freed beyond what it allocated meanwhile
+    /// (bytes, blocks): blocks allocated elsewhere, the live figures' part below zero, which
+    /// [`Mark::end`] reads as 0.
+    pub(crate) fn end_freed(mut self) -> (Stats, (u64, u64)) {
+        let delta = self.finish();
+        let below = |v: i64| v.min(0).unsigned_abs();
+        (delta.stats(), (below(delta.live.0), below(delta.live.1)))
+    }
+
+    fn finish(&mut self) -> Delta {
         let Some((mut mark, slot)) = self.0.take() else {
-            return Stats::default();
+            return Delta::default();
         };
         let open = slot.and_then(|i| {
             OPEN_MARKS
@@ -277,12 +286,12 @@ impl Mark {
                 .flatten()
         });
         let Some(open) = open else {
-            return mark.end();
+            return mark.end_delta();
         };
         mark.start.peak = open.set_aside;
         match crate::region::imp::mark_ended(open.below, open.set_aside) {
-            Some(inner) => mark.end_delta_under(inner).stats(),
-            None => mark.end(),
+            Some(inner) => mark.end_delta_under(inner),
+            None => mark.end_delta(),
         }
     }
 }

@@ -17,6 +17,11 @@ impl Mark {
     pub(crate) fn end(self) -> Stats {
         Stats::default()
     }
+
+    /// Zero, and nothing freed beyond what was allocated.
+    pub(crate) fn end_freed(self) -> (Stats, (u64, u64)) {
+        (Stats::default(), (0, 0))
+    }
 }
 
 /// A whole-process span that measures nothing.
