@@ -176,6 +176,13 @@ impl FromStr for GrowthClass {
 ///   sizes given. A factor of 8 between the smallest and the largest size is enough in the
 ///   hundreds (`[100, 200, 400, 800]`); `log n` changes less at larger sizes, and
 ///   `[1_000, 2_000, 4_000]` cannot tell it from `1`. 100 or more tells the classes apart best.
+/// - **Sizes close together after the smallest** (the two largest within about 1.3 times):
+///   the increments change between them in nearly the same ratio whatever the class, and a
+///   slower class fits them within the tolerance. When the increments fit a higher power of `n`
+///   best, and that class's own exact increments would read a lower power at these sizes, the
+///   class read is [`undecided`](Self::undecided) that one: exact `n²` over `[2, 8_000, 10_000]`
+///   reads `n or n²`, 1 KiB plus 8 bytes per item over `[10, 100, 128]` `log n or n`, and
+///   [`Growth::exceeds`] refuses a declared slower class; `n⁴` reads `faster than n³`.
 /// - **A per-item term that adds only about 16 bytes over the sizes** cannot be told from noise:
 ///   the class is then `1` with [`undecided`](Self::undecided) `n` when the change follows `n`
 ///   better than no change (1 MiB plus 2 bytes per item over `[1, 2, 4, 8]`), and
@@ -536,11 +543,14 @@ fn classify_by_fits(points: &[(f64, f64)]) -> Reading {
     // `n³`); their increments alone tell the class.
     if points[0].1 <= NOISE && points.windows(2).all(|w| w[1].1 - w[0].1 > NOISE) {
         let exponent = increments_exponent(points);
+        let untold = faster_untold(points, steps, &errors);
+        let beyond = (steps == GrowthClass::Cubic || untold == Some(GrowthClass::Cubic))
+            && exponent > BEYOND;
         return Reading {
-            class: steps,
-            undecided: None,
+            class: if beyond { GrowthClass::Cubic } else { steps },
+            undecided: untold.filter(|_| !beyond),
             flat: false,
-            beyond: steps == GrowthClass::Cubic && exponent > BEYOND,
+            beyond,
             may_be_beyond: false,
             one_rise: false,
             exponent: Some(exponent),
@@ -590,17 +600,55 @@ fn classify_by_fits(points: &[(f64, f64)]) -> Reading {
     let constant = errors[GrowthClass::Constant as usize];
     let undecided =
         (class == GrowthClass::Constant && linear <= best + SLACK && linear + SLACK < constant)
-            .then_some(GrowthClass::Linear);
+            .then_some(GrowthClass::Linear)
+            .or_else(|| faster_untold(points, class, &errors).filter(|_| !stepped));
+    // Faster than the fastest class: n⁴, 2ⁿ. (A step's exponent says nothing.)
+    let beyond = (class == GrowthClass::Cubic || undecided == Some(GrowthClass::Cubic))
+        && !stepped
+        && exponent(points) > BEYOND;
     Reading {
-        class,
-        undecided,
+        class: if beyond { GrowthClass::Cubic } else { class },
+        undecided: undecided.filter(|_| !beyond),
         flat: false,
-        // Faster than the fastest class: n⁴, 2ⁿ. (A step's exponent says nothing.)
-        beyond: class == GrowthClass::Cubic && !stepped && exponent(points) > BEYOND,
+        beyond,
         may_be_beyond,
         one_rise: false,
         exponent: None,
     }
+}
+
+/// The class of a higher power of `n` than `class` that the increments fit best (`errors`, from
+/// [`increments_class`]), when the sizes cannot tell the two apart: that class's own exact
+/// increments at these sizes would read a lower power. With the sizes after the smallest close
+/// together, increments change in nearly the same ratio whatever the class, and a slower class
+/// fits within [`SLACK`]: `n²` over `[2, 8_000, 10_000]` (4 bytes, then 64 and 100 MB) read `n`,
+/// and 1 KiB plus 8 bytes per item over `[10, 100, 128]` read `log n`, so that a declared `n`
+/// and `log n` passed. Sizes spread so that every power reads as itself never have one.
+fn faster_untold(
+    points: &[(f64, f64)],
+    class: GrowthClass,
+    errors: &[f64; 6],
+) -> Option<GrowthClass> {
+    let best = GrowthClass::ALL
+        .into_iter()
+        .zip(errors)
+        .fold(
+            (class, f64::INFINITY),
+            |b, (c, &e)| if e < b.1 { (c, e) } else { b },
+        )
+        .0;
+    (best.power() > class.power() && increments_power(points, best) < best.power()).then_some(best)
+}
+
+/// The power of `n` that the increments of figures growing exactly as `class` from nothing at
+/// the smallest of the sizes of `points` (a thousand or more at the next, a million or more at
+/// the largest, so that [`NOISE`] does not blur them) read at those sizes ([`increments_class`]).
+fn increments_power(points: &[(f64, f64)], class: GrowthClass) -> u8 {
+    let n0 = points[0].0;
+    let rise = |n: f64| class.g(n) - class.g(n0);
+    let scale = (1e6 / rise(points[points.len() - 1].0)).max(1e3 / rise(points[1].0));
+    let exact: Vec<(f64, f64)> = points.iter().map(|&(n, _)| (n, scale * rise(n))).collect();
+    increments_class(&exact).0.power()
 }
 
 /// Whether `n³` fits the figures worse, by more than [`SLACK`], than `n^p` at their
@@ -1267,6 +1315,102 @@ mod tests {
             .zip(sizes.windows(2))
             .all(|(y, n)| { y[1] as f64 / n[1] as f64 > y[0] as f64 / n[0] as f64 }));
         assert_eq!(GrowthFit::of(&sizes, &figures).class(), GrowthClass::Linear);
+    }
+
+    /// With the sizes after the smallest close together (within about 1.3 times), exact figures
+    /// read one or two classes too slow, so a declared slower class passed them: `n²` over
+    /// `[2, 8_000, 10_000]` read `n (exponent 2.00)`, 1 KiB plus 8 bytes per item over
+    /// `[10, 100, 128]` read `log n`, `n⁴` over `[2, 1_000, 1_200]` read `n²`. The sizes cannot
+    /// tell the classes apart within the tolerance: the reading is undecided, and a declared
+    /// slower class fails.
+    #[test]
+    fn close_sizes_do_not_read_exact_figures_as_a_slower_class() {
+        let exact = |sizes: &[usize], f: fn(f64) -> f64| -> GrowthFit {
+            let values: Vec<u64> = sizes.iter().map(|&n| f(n as f64).round() as u64).collect();
+            GrowthFit::of(sizes, &values)
+        };
+        let n2: fn(f64) -> f64 = |n| n * n;
+        for (sizes, f, class, faster) in [
+            (
+                &[2, 8_000, 10_000][..],
+                n2,
+                GrowthClass::Linear,
+                GrowthClass::Quadratic,
+            ),
+            (
+                &[2, 1_000, 1_200],
+                n2,
+                GrowthClass::Linear,
+                GrowthClass::Quadratic,
+            ),
+            (
+                &[2, 1_000, 1_300],
+                n2,
+                GrowthClass::LinearLog,
+                GrowthClass::Quadratic,
+            ),
+            (
+                &[4, 6, 8, 10, 12],
+                n2,
+                GrowthClass::LinearLog,
+                GrowthClass::Quadratic,
+            ),
+            (
+                &[2, 8_000, 10_000],
+                |n| 8.0 * n,
+                GrowthClass::Log,
+                GrowthClass::Linear,
+            ),
+            (
+                &[10, 100, 128],
+                |n| 1024.0 + 8.0 * n,
+                GrowthClass::Log,
+                GrowthClass::Linear,
+            ),
+            (
+                &[2, 1_000, 1_200],
+                |n| n * n * n,
+                GrowthClass::Quadratic,
+                GrowthClass::Cubic,
+            ),
+        ] {
+            let fit = exact(sizes, f);
+            assert_eq!(
+                (fit.class(), fit.undecided(), fit.beyond()),
+                (class, Some(faster), false),
+                "{sizes:?}: {fit}"
+            );
+            let table = Growth {
+                rows: sizes.iter().map(|&n| (n, Stats::default())).collect(),
+                fits: [fit; 6],
+                all_threads: false,
+            };
+            for declared in GrowthClass::ALL {
+                assert_eq!(
+                    table.exceeds("max_bytes", declared).is_some(),
+                    declared < faster,
+                    "{sizes:?}: {fit}, declared {declared}"
+                );
+            }
+        }
+        let fit = GrowthFit::of(&[2, 8_000, 10_000], &[4, 64_000_000, 100_000_000]);
+        assert_eq!(fit.to_string(), "n or n² (exponent 2.00)");
+        // n⁴ is faster than every class, as over sizes spread wider.
+        let fourth = exact(&[2, 1_000, 1_200], |n| n * n * n * n);
+        assert!(fourth.beyond(), "{fourth}");
+        assert_eq!(fourth.to_string(), "faster than n³ (exponent 4.00)");
+        // Sizes spread wider still read each class as itself, undecided about none.
+        for sizes in [&WIDE[..], &DOUBLING[..], &[10, 100, 1_000][..]] {
+            for (f, class) in [
+                (n2, GrowthClass::Quadratic),
+                (|n: f64| 8.0 * n, GrowthClass::Linear),
+                (|n: f64| 1024.0 + 8.0 * n, GrowthClass::Linear),
+                (|n: f64| n * n * n, GrowthClass::Cubic),
+            ] {
+                let fit = exact(sizes, f);
+                assert_eq!((fit.class(), fit.undecided()), (class, None), "{sizes:?}");
+            }
+        }
     }
 
     fn class(sizes: &[usize], f: impl Fn(f64) -> f64) -> GrowthClass {
