@@ -505,7 +505,9 @@ fn a_pool_left_by_an_earlier_test_is_named_as_such() {
     let second = refusal("2");
     assert!(
         second.contains(
-            "they were started by an earlier test and still alive: a pool that outlives its test"
+            "they were started during an earlier whole-process measurement of this process, by \
+             an earlier test or earlier in this one, and are still alive: a pool that outlives \
+             its test"
         ),
         "{second}"
     );

@@ -506,7 +506,7 @@ impl Budget {
             if curr_exceeded {
                 out.push_str(
                     "curr_*: blocks this thread allocated and another thread freed still count \
-                     as live here (and blocks it freed for other threads count as 0, not less); \
+                     as live here (and blocks it freed for other threads lower its figures); \
                      threads = \"all\" counts each free wherever it happens\n",
                 );
             }

@@ -111,7 +111,9 @@ impl fmt::Display for Stats {
 ///
 /// The peak (`max_bytes`, `max_blocks`) is measured above the live heap at entry. Calls nest:
 /// each gives exact figures for its own closure, and an outer call's figures include the inner
-/// ones. Allocations on other threads, including threads `f` spawns, are not counted.
+/// ones. Allocations on other threads, including threads `f` spawns, are not counted; a block
+/// another thread allocated and `f` frees lowers the live figures and their peak by its size
+/// (they are this thread's net figures), so that what `f` holds after such a free can read low.
 ///
 /// Without a dhat-kit allocator installed (see [`is_installed`](crate::is_installed)), or built
 /// without the `peak` feature, every figure is 0; with the feature, the first such reading in a
@@ -840,10 +842,11 @@ mod whole {
                  .install(|| ...)), or run it in a process of its own\n"
             ),
             Others::LeftBehind(ops) => format!(
-                "{head}; they were started by an earlier test and still alive: {POOL} (threads \
-                 started during an earlier whole-process measurement of this process made {ops} \
-                 allocations or frees in this one; {NAMES}). Running one test at a time cannot \
-                 help: the pool outlives the test that started it. {tail}:\n{OWN_POOL}"
+                "{head}; they were started during an earlier whole-process measurement of this \
+                 process, by an earlier test or earlier in this one, and are still alive: {POOL} \
+                 (they made {ops} allocations or frees in this one; {NAMES}). Running one test at \
+                 a time cannot help: the pool outlives the measurement that started it. \
+                 {tail}:\n{OWN_POOL}{START_INSIDE}"
             ),
             Others::FromBefore { nextest: true } => format!(
                 "{head}; this test runs in a process of its own (cargo-nextest), so they were \

@@ -96,6 +96,86 @@ fn an_ad_hoc_profiles_figures_are_named_and_taken_as_units_and_events() {
     }
 }
 
+/// `check`'s baseline options without `--baseline` are refused, as `--explain` and `--strict`
+/// without `--budget` are: with `--budget` alone they were ignored, nothing said (`--update`
+/// recorded nothing, `--metric` and `--tolerance` bounded nothing).
+#[test]
+fn check_refuses_baseline_options_without_a_baseline() {
+    let dir = support::TempDir::new("cli_analyze", "baseline-options");
+    let budget = dir.write(
+        "budgets.toml",
+        "[[component]]\nname = \"all\"\nmatch = { function = \"main\" }\nmax = \"1 GiB\"\n",
+    );
+    let profile = path("valgrind-heap.json");
+    let budget = budget.to_str().unwrap();
+    ok(&["check", &profile, "--budget", budget]);
+    for option in [
+        &["--update"][..],
+        &["--update=new"],
+        &["--name", "nightly"],
+        &["--tolerance", "50%"],
+        &["--metric", "peak-bytes"],
+    ] {
+        let mut args = vec!["check", profile.as_str(), "--budget", budget];
+        args.extend(option);
+        let out = run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{option:?}: {stderr}");
+        assert!(stderr.contains("--baseline"), "{option:?}: {stderr}");
+    }
+}
+
+/// `--skip-file -` is refused as `--budget -` is: standard input is read for a profile only (it
+/// looked for a file named `-`, saying it was not there).
+#[test]
+fn a_skip_file_named_dash_is_refused_saying_why() {
+    let line = bad_input(&["top", &path("valgrind-heap.json"), "--skip-file", "-"]);
+    assert_eq!(
+        line.trim_end(),
+        "dhat-kit: --skip-file -: standard input is read only for a profile; name the file \
+         (--skip-file ./- for a file named `-`)"
+    );
+}
+
+/// An ad-hoc profile's flame graph is titled with its figure's own name (`total-units`), as its
+/// tables head their columns; it said `total-bytes` over frames of units.
+#[test]
+fn an_ad_hoc_flame_graph_is_titled_in_units() {
+    let svg = ok(&[
+        "flamegraph",
+        &path("valgrind-ad-hoc.json"),
+        "--by",
+        "total-units",
+        "-o",
+        "-",
+    ]);
+    assert!(svg.contains("valgrind-ad-hoc.json: total-units"), "{svg}");
+    assert!(!svg.contains("total-bytes"), "{svg}");
+}
+
+/// `top`'s line under the table writes its counts of rows as every other figure, with thousands
+/// separators: `10 of 1,200 sites` (it wrote `10 of 1200 sites`).
+#[test]
+fn tops_count_of_sites_has_thousands_separators() {
+    let dir = support::TempDir::new("cli_analyze", "many-sites");
+    let sites = 1_200;
+    let pps: Vec<String> = (0..sites)
+        .map(|i| format!(r#"{{"tb":{},"tbk":1,"fs":[{}]}}"#, i + 1, i + 1))
+        .collect();
+    let ftbl: Vec<String> = (0..sites).map(|i| format!(r#""f{i} (a.c:1)""#)).collect();
+    let file = dir.write(
+        "copy.json",
+        &format!(
+            r#"{{"dhatFileVersion":2,"mode":"copy","verb":"Copied","bklt":false,"bkacc":false,
+            "tu":"instrs","Mtu":"instr","te":10,"cmd":"app","pid":1,"pps":[{}],"ftbl":["[root]",{}]}}"#,
+            pps.join(","),
+            ftbl.join(",")
+        ),
+    );
+    let out = ok(&["top", file.to_str().unwrap()]);
+    assert!(out.contains("\n10 of 1,200 sites, "), "{out}");
+}
+
 #[test]
 fn a_byte_limit_that_is_not_whole_bytes_is_a_bad_budget_file() {
     let dir = support::TempDir::new("cli_analyze", "frac");

@@ -117,6 +117,33 @@ impl Metric {
             .find(|m| m.name() == name || m.key() == name)
     }
 
+    /// The name as `profile` counts: [`name`](Metric::name) (`total-bytes`), or in an ad-hoc
+    /// profile, whose bytes are units and whose blocks are events, `total-units` and
+    /// `total-events` (the file's own names for them), as `top` heads its column.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use dhat_kit::analyze::Metric;
+    ///
+    /// let json = r#"{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Allocated","bklt":false,
+    ///     "bkacc":false,"bu":"unit","bsu":"units","bksu":"events","tu":"µs","Mtu":"s",
+    ///     "te":10,"cmd":"app","pid":1,"pps":[],"ftbl":["[root]"]}"#;
+    /// let ad_hoc = dhat_kit::profile::from_slice(json.as_bytes(), "ad-hoc.json")?;
+    /// assert_eq!(Metric::TotalBytes.name_in(&ad_hoc), "total-units");
+    /// assert_eq!(Metric::TotalBlocks.name_in(&ad_hoc), "total-events");
+    /// # Ok::<(), dhat_kit::profile::ProfileError>(())
+    /// ```
+    #[must_use]
+    pub fn name_in(self, profile: &Profile) -> String {
+        let name = self.name();
+        if profile.bsu.is_none() && profile.bksu.is_none() {
+            return name.to_owned();
+        }
+        name.replace("bytes", profile.unit_plural())
+            .replace("blocks", profile.blocks_plural())
+    }
+
     /// The name as a key of a file (a baseline's field, a JSON key): `total_bytes`, `peak_bytes`, ...
     #[must_use]
     pub fn key(self) -> &'static str {
@@ -738,15 +765,9 @@ pub(crate) fn percent(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// The metric's name as the profile counts: `total-bytes`, or in an ad-hoc profile, whose bytes
-/// are units and whose blocks are events, `total-units` and `total-events`.
+/// The metric's name as the profile counts ([`Metric::name_in`]).
 pub(crate) fn metric_name(profile: &Profile, by: Metric) -> String {
-    let name = by.name();
-    if profile.bsu.is_none() && profile.bksu.is_none() {
-        return name.to_owned();
-    }
-    name.replace("bytes", profile.unit_plural())
-        .replace("blocks", profile.blocks_plural())
+    by.name_in(profile)
 }
 
 /// `s` on one line, read in order, for a line-oriented output (a table row, a folded stack, a

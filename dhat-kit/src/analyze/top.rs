@@ -466,8 +466,9 @@ impl Top {
         let shown = self.rows.len();
         let total = show(profile, self.by, self.total);
         let tail = format!(
-            "{shown} of {} {what}s, {} of {total} {}",
-            self.groups,
+            "{} of {} {what}s, {} of {total} {}",
+            crate::units::Thousands(shown as u64),
+            crate::units::Thousands(self.groups as u64),
             format_args!(
                 "{:.1}%",
                 super::percent(self.rows.iter().map(|r| r.value).sum(), self.total)

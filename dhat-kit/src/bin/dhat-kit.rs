@@ -179,21 +179,23 @@ enum Command {
         /// rather than a warning. For CI, where a typo in a match must not pass.
         #[arg(long, requires = "budget")]
         strict: bool,
-        /// The entry to compare with.
-        #[arg(long, default_value = baseline::DEFAULT_NAME)]
+        /// With --baseline: the entry to compare with.
+        #[arg(long, requires = "baseline", default_value = baseline::DEFAULT_NAME)]
         name: String,
-        /// The growth allowed, in percent.
-        #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = baseline::parse_tolerance)]
+        /// With --baseline: the growth allowed, in percent.
+        #[arg(long, requires = "baseline", value_name = "PERCENT", default_value = "5%", value_parser = baseline::parse_tolerance)]
         tolerance: f64,
-        /// The figures to compare: total-bytes, total-blocks, peak-bytes, peak-blocks, end-bytes
-        /// (repeat, or separate with commas; default: every figure both sides have).
-        #[arg(long = "metric", value_name = "METRIC", value_delimiter = ',', value_parser = baseline::parse_metric)]
+        /// With --baseline: the figures to compare: total-bytes, total-blocks, peak-bytes,
+        /// peak-blocks, end-bytes (repeat, or separate with commas; default: every figure both
+        /// sides have).
+        #[arg(long = "metric", requires = "baseline", value_name = "METRIC", value_delimiter = ',', value_parser = baseline::parse_metric)]
         metrics: Vec<Metric>,
-        /// Records the profile's figures as the entry when it is new or outside the tolerance
-        /// (under a lock, atomically); `--update=new` writes them to BASELINE.new for review
-        /// instead. Nothing is written when `CI` is set.
+        /// With --baseline: records the profile's figures as the entry when it is new or
+        /// outside the tolerance (under a lock, atomically); `--update=new` writes them to
+        /// BASELINE.new for review instead. Nothing is written when `CI` is set.
         #[arg(
             long,
+            requires = "baseline",
             value_name = "new",
             num_args = 0..=1,
             require_equals = true,
@@ -241,6 +243,14 @@ impl Rank {
 fn skip_list(patterns: &[String], files: &[PathBuf]) -> Result<analyze::Skip, Failure> {
     let mut skip = analyze::Skip::from_env();
     for file in files {
+        // `-` stands for standard input where a profile is read only.
+        if file.as_os_str() == "-" {
+            return Err(Failure::BadInput(
+                "dhat-kit: --skip-file -: standard input is read only for a profile; name the \
+                 file (--skip-file ./- for a file named `-`)"
+                    .to_owned(),
+            ));
+        }
         skip.add_file(file).map_err(|e| {
             Failure::BadInput(format!(
                 "dhat-kit: {}: expected a readable file of --skip patterns ({e})",
@@ -469,7 +479,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let name = file_name(&file);
             let output = output.unwrap_or_else(|| named_after(&file, "svg"));
             not_an_input(&output, &[(&file, "the profile")])?;
-            let title = title.unwrap_or_else(|| analyze::flame_title(&name, &by.to_string(), &p));
+            let title = title.unwrap_or_else(|| analyze::flame_title(&name, &by.name_in(&p), &p));
             let mut svg = Vec::new();
             analyze::flamegraph_svg(&p, by, &title, &mut svg).map_err(|e| bad(&file, e))?;
             if write_output(&output, &svg)? {
@@ -530,11 +540,13 @@ fn run(command: Command) -> Result<(), Failure> {
                 None => bad(&file, e),
             })?;
             if write_output(&output, html.as_bytes())? {
-                eprintln!(
-                    "dhat-kit: wrote {} ({:.1} KiB)",
-                    output.display(),
-                    html.len() as f64 / 1024.0
-                );
+                let kib = html.len() as f64 / 1024.0;
+                let size = if kib < 1024.0 {
+                    format!("{kib:.1} KiB")
+                } else {
+                    format!("{:.1} MiB", kib / 1024.0)
+                };
+                eprintln!("dhat-kit: wrote {} ({size})", output.display());
             }
             exit_without_freeing(p);
             Ok(())
