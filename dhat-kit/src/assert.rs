@@ -1259,6 +1259,13 @@ impl<F: Future> Measured<F> {
                  tokio::task::yield_now, is 64 bytes in a block); leave curr_* out of an async \
                  test's budget, or check it with dhat_kit::measure around the work alone",
             );
+        } else if self.yielded {
+            report.push_str(
+                "\nthe body yielded (an .await was pending): what a runtime allocates inside a \
+                 poll counts (tokio's list of deferred wakers, after tokio::task::yield_now, is \
+                 64 bytes in a block, in total_*, max_* and curr_*); check the work alone with \
+                 dhat_kit::measure for figures without it",
+            );
         }
         Some(match &self.regions {
             Some(regions) => regions.end(report),

@@ -178,7 +178,8 @@ pub const fn sample_interval_default() -> u64 {
 ///
 /// At least one limit (or `baseline`) is required; each key at most once. A value is any constant expression of
 /// an integer type: `4096`, `64 * 1024`, `MY_LIMIT`, `1u64 << 30`. (Arithmetic on untyped literals
-/// is `i32`, as anywhere in Rust: write `8u64 << 30` for 8 GiB.)
+/// is evaluated in `i128`, so `8 << 30` and `4 * 1024 * 1024 * 1024` are 8 and 4 GiB, not an
+/// `i32` overflow.)
 ///
 /// | key | bounds | example |
 /// |---|---|---|
@@ -306,7 +307,10 @@ pub const fn sample_interval_default() -> u64 {
 /// - `async` tests under `#[tokio::test]` (current thread): put `#[assert_heap]` below
 ///   `#[tokio::test]` (or above it). Each poll of the async body is measured on the thread that
 ///   polls it, and the polls' figures are added up; the runtime's own allocations (building it,
-///   scheduling) and other tasks' (`tokio::spawn`) are not counted. Below `#[tokio::test]`, the
+///   its scheduling between polls) and other tasks' (`tokio::spawn`) are not counted, but what
+///   the runtime allocates inside a poll is (after `tokio::task::yield_now`, its list of deferred
+///   wakers, 64 bytes in a block, live to the end); a block another task allocated and the body
+///   frees lowers the live figures (see the README's "Two scopes"). Below `#[tokio::test]`, the
 ///   attribute sees the function that `#[tokio::test]` generated: a body that starts with
 ///   `let body = async { .. };` and runs it with `block_on(body)`; any function of that shape has
 ///   its async block measured that way. With `#[should_panic]`, the polls up to the panic are
@@ -326,7 +330,9 @@ pub const fn sample_interval_default() -> u64 {
 /// nearest valid one suggested: `max_byte` → `max_bytes`), a key given twice, a key without a
 /// value, a negative or non-integer literal, a constant whose value is negative (the constant
 /// evaluation fails: ``the limit `max_bytes` is negative``) or whose type is not an integer, no
-/// limit at all, and use on anything but a function.
+/// limit at all, and use on anything but a function. A constant's value is evaluated when the
+/// test is built (`cargo test`, `cargo test --no-run`), not by `cargo check` or an editor's
+/// checks, which take a negative constant without a word.
 #[doc(inline)]
 pub use dhat_kit_macros::assert_heap;
 
