@@ -41,7 +41,7 @@ pub use self::flame::flamegraph_svg;
 #[cfg(test)]
 pub(crate) use self::flame::tests::rng as test_rng;
 pub use self::flame::{flame_title, folded, Fold, FoldBy};
-pub use self::regions::{regions, RegionRow, RegionTable, OUTSIDE};
+pub use self::regions::{regions, RegionRow, RegionTable, MAX_REGION_DEPTH, OUTSIDE};
 pub use self::skip::{Skip, SKIP_ENV};
 pub(crate) use self::summary::stable_name;
 #[cfg(feature = "sampled")]
@@ -438,6 +438,13 @@ pub enum Error {
         /// The profile's `mode`.
         mode: String,
     },
+    /// A program point's region path is deeper than [`regions()`] reads: more than
+    /// [`MAX_REGION_DEPTH`] regions nested, each row holding its whole path (memory and output
+    /// grow with the square of the depth).
+    RegionDepth {
+        /// The path's depth.
+        depth: usize,
+    },
     /// The profile's points cannot be grouped so: a dhat-kit peak profile's points are regions,
     /// which have no file or crate.
     Grouping {
@@ -517,6 +524,12 @@ impl fmt::Display for Error {
                  dhat-sampled.json",
                 article(mode)
             ),
+            Error::RegionDepth { depth } => write!(
+                f,
+                "a program point's region path is {depth} regions deep, more than the \
+                 {MAX_REGION_DEPTH} the region table reads (each row holds its whole path): not \
+                 nesting a program makes; `top` and `flamegraph` read such a profile"
+            ),
             Error::Grouping { group_by, mode } => {
                 let what = group_by.noun();
                 write!(
@@ -555,6 +568,7 @@ impl std::error::Error for Error {
             Error::Metric { .. }
             | Error::Kinds { .. }
             | Error::NoRegions { .. }
+            | Error::RegionDepth { .. }
             | Error::Grouping { .. }
             | Error::Range { .. } => None,
             Error::Diff { source, .. } => source.source(),

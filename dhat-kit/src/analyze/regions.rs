@@ -20,6 +20,12 @@ pub const OUTSIDE: &str = "(outside any region)";
 /// The prefix of a region's frame in dhat-kit's profiles.
 const REGION: &str = "region ";
 
+/// The deepest region path [`regions()`] reads: each row holds its whole path, so a deeper one (a
+/// hostile file's 100,000 nested regions) would take memory and output growing with the square of
+/// its depth. A program nests a region in itself as recursion, one level, so its paths are as
+/// deep as its distinct region names nest.
+pub const MAX_REGION_DEPTH: usize = 1_000;
+
 /// One region of a profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -93,7 +99,8 @@ pub struct RegionTable {
 /// # Errors
 ///
 /// [`Error::NoRegions`] when the profile is of another kind (dhat's,
-/// Valgrind's), which knows no regions.
+/// Valgrind's), which knows no regions; [`Error::RegionDepth`] for a region path more than
+/// [`MAX_REGION_DEPTH`] regions deep.
 ///
 /// # Examples
 ///
@@ -160,6 +167,9 @@ pub fn regions(profile: &Profile) -> Result<RegionTable, Error> {
         if path.is_empty() {
             outside.add(pp);
             continue;
+        }
+        if path.len() > MAX_REGION_DEPTH {
+            return Err(Error::RegionDepth { depth: path.len() });
         }
         for depth in 1..=path.len() {
             let node = nodes
@@ -331,6 +341,31 @@ mod tests {
         format!(
             r#"{{"tb":{tb},"tbk":1,"tl":0,"mb":{mb},"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":{fs}}}"#
         )
+    }
+
+    /// A region path deeper than the table reads is refused, saying so: a hostile file's 100,000
+    /// nested regions took memory growing with the square of the depth until the kernel killed the
+    /// command (3.7 GB at 8,000). A path at the limit is read.
+    #[test]
+    fn a_region_path_past_the_limit_is_refused() {
+        let path = |depth: usize| -> (String, String) {
+            let fs: Vec<String> = (1..=depth).rev().map(|i| i.to_string()).collect();
+            let names: Vec<String> = (1..=depth).map(|i| format!(r#""region r{i}""#)).collect();
+            (
+                point(10, 10, &format!("[{}]", fs.join(","))),
+                format!(r#"["[root]",{}]"#, names.join(",")),
+            )
+        };
+        let (pp, ftbl) = path(MAX_REGION_DEPTH + 1);
+        let err = regions(&profile(PEAK_MODE, &pp, &ftbl)).unwrap_err();
+        assert!(matches!(err, Error::RegionDepth { depth: 1_001 }), "{err}");
+        assert!(err.to_string().starts_with(
+            "a program point's region path is 1001 regions deep, more than the 1000 the region \
+             table reads"
+        ));
+        let (pp, ftbl) = path(MAX_REGION_DEPTH);
+        let table = regions(&profile(PEAK_MODE, &pp, &ftbl)).unwrap();
+        assert_eq!(table.rows.len(), MAX_REGION_DEPTH);
     }
 
     /// Siblings by inclusive bytes (a region whose own bytes are few but whose sub-region's are
