@@ -551,7 +551,7 @@ measured on the test's thread:
   curr_bytes   3,145,732     limit 0
   curr_blocks  2             limit 0
 not counted: allocations on other threads (threads the test starts, a thread pool, an async runtime's workers); to count them, use #[assert_heap(threads = \"all\", ..)]
-curr_*: blocks this thread allocated and another thread freed still count as live here (and blocks it freed for other threads count as 0, not less); threads = \"all\" counts each free wherever it happens
+curr_*: blocks this thread allocated and another thread freed still count as live here (and blocks it freed for other threads lower its figures); threads = \"all\" counts each free wherever it happens
 curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, a cache, a pool or runtime it started) is live at the end too; to leave it out, run the work once first and check the second run with dhat_kit::measure (or measure_all)"
         );
     }
