@@ -602,6 +602,57 @@ pub(crate) struct Frames<'p> {
     /// ([`physical_frames`](crate::profile::frame::physical_frames)), found when a crate's label
     /// first needs it.
     physical: std::cell::OnceCell<Vec<u32>>,
+    /// The crates the profile's Rust frames name, per source file ([`FileCrates`]).
+    file_crates: std::cell::OnceCell<FileCrates<'p>>,
+}
+
+/// Per Rust source file, and per crate root (the directory before the file's last `/src/`), the
+/// crate that the functions of the profile's frames there name with their path (`myapp::build`
+/// in `/w/repo-main/src/main.rs`), when they name one only: the crate of a frame there whose
+/// function has no path (`{closure#0}`), which the file's directory (`repo-main`) does not
+/// tell where the package's directory is not named after its crate.
+#[derive(Default)]
+struct FileCrates<'p> {
+    files: std::collections::HashMap<&'p str, Option<&'p str>>,
+    roots: std::collections::HashMap<&'p str, Option<&'p str>>,
+}
+
+impl<'p> FileCrates<'p> {
+    fn of(ftbl: &'p [Box<str>]) -> FileCrates<'p> {
+        let mut known = FileCrates::default();
+        let note = |map: &mut std::collections::HashMap<&'p str, Option<&'p str>>, key, krate| {
+            map.entry(key)
+                .and_modify(|k: &mut Option<&'p str>| {
+                    if *k != Some(krate) {
+                        *k = None;
+                    }
+                })
+                .or_insert(Some(krate));
+        };
+        for entry in ftbl {
+            let f = Frame::parse(entry);
+            let (Some(file), Some(krate)) = (f.file, f.named_crate()) else {
+                continue;
+            };
+            if !file.ends_with(".rs") {
+                continue;
+            }
+            note(&mut known.files, file, krate);
+            if let Some(at) = file.rfind("/src/") {
+                note(&mut known.roots, &file[..at], krate);
+            }
+        }
+        known
+    }
+
+    /// The crate of a Rust frame in `file` whose function names none.
+    fn of_file(&self, file: &str) -> Option<&'p str> {
+        if let Some(&known) = self.files.get(file) {
+            return known;
+        }
+        let root = &file[..file.rfind("/src/")?];
+        self.roots.get(root).copied().flatten()
+    }
 }
 
 impl<'p> Frames<'p> {
@@ -616,6 +667,7 @@ impl<'p> Frames<'p> {
             ),
             entry: vec![None; profile.ftbl.len()],
             physical: std::cell::OnceCell::new(),
+            file_crates: std::cell::OnceCell::new(),
         }
     }
 
@@ -631,11 +683,23 @@ impl<'p> Frames<'p> {
                 self.profile.pps.iter().map(|pp| &*pp.fs),
             )
         });
-        let name = match physical.get(index as usize).copied() {
-            Some(p) if p != crate::profile::frame::NOT_INLINED => {
-                f.crate_via(&self.frame(p)).unwrap_or(f.crate_name())
+        // A Rust function without a path (`{closure#0}`) in a file whose other functions name
+        // their crate is of that crate.
+        let of_its_file = || {
+            let file = f.file.filter(|file| file.ends_with(".rs"))?;
+            if f.named_crate().is_some() {
+                return None;
             }
-            _ => f.crate_name(),
+            self.file_crates
+                .get_or_init(|| FileCrates::of(&self.profile.ftbl))
+                .of_file(file)
+        };
+        let name = match physical.get(index as usize).copied() {
+            Some(p) if p != crate::profile::frame::NOT_INLINED => f
+                .crate_via(&self.frame(p))
+                .or_else(of_its_file)
+                .unwrap_or(f.crate_name()),
+            _ => of_its_file().unwrap_or(f.crate_name()),
         };
         if f.file.is_some_and(|file| file.ends_with(".rs")) {
             name.replace('-', "_")

@@ -666,6 +666,29 @@ mod tests {
         assert_eq!(rows, [("md_prof".to_owned(), 30), ("c-lib".to_owned(), 4)]);
     }
 
+    /// A closure without a path, inlined into std's generic code in another file (so not known
+    /// by the frame it is inlined into), is of the crate its file's other functions name: it was
+    /// given the package's directory, `repo_main`, where the crate is `myapp` (a checkout named
+    /// after its branch). A file of its own in that crate root goes with it too.
+    #[test]
+    fn a_closure_is_of_the_crate_its_files_functions_name() {
+        let json = r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"instrs","Mtu":"instr","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+          "pps":[
+            {"tb":100,"tbk":1,"mb":10,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]},
+            {"tb":20,"tbk":1,"mb":20,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[2,3]},
+            {"tb":4,"tbk":1,"mb":4,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[4]}],
+          "ftbl":["[root]",
+            "0x1: myapp::build (/w/repo-main/src/main.rs:3)",
+            "0x2: {closure#0} (/w/repo-main/src/main.rs:2)",
+            "0x2: alloc::vec::Vec<T>::extend (/rustc/abc/library/alloc/src/vec/mod.rs:9)",
+            "0x3: {closure#0} (/w/repo-main/src/parser.rs:7)"]}"#;
+        assert_eq!(
+            labels_and_values(json, GroupBy::Crate),
+            [("myapp".to_owned(), 124)]
+        );
+    }
+
     #[test]
     fn a_peak_profiles_sites_are_region_paths() {
         // `parse` inside `put` and inside `get`: two sites, as `regions()` lists them.

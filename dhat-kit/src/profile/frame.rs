@@ -789,6 +789,15 @@ pub(crate) fn same_file(a: &str, b: &str) -> bool {
 pub(crate) const NOT_INLINED: u32 = u32::MAX;
 
 impl<'a> Frame<'a> {
+    /// The crate a Rust frame's function names with its path (`myapp::build` is `myapp`), if it
+    /// names one.
+    pub(crate) fn named_crate(&self) -> Option<&'a str> {
+        if self.is_cpp() {
+            return None;
+        }
+        self.rust_path_head()
+    }
+
     /// The crate of a frame that Valgrind shows inlined into `physical` and names without its
     /// path (`{closure#0} (main.rs:16)`), where [`crate_name`](Frame::crate_name) could only
     /// give its file: the crate of `physical` when that is named with a Rust path and its source
