@@ -299,6 +299,21 @@ fn figures_of_another_kind_exit_2_and_leave_the_baseline_alone() {
     );
     assert!(code == 0 || code == 1, "{out}{err}");
     assert!(out.contains("total bytes"), "{out}{err}");
+    // A copy entry refuses a heap profile's bytes, each side named by its kind: both read "bytes
+    // and blocks" and the message contradicted itself.
+    let copy = fixture("valgrind-copy.json");
+    let (code, _, err) = check(&copy, &file, &["--name", "copies", "--update"], false);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = check(&heap, &file, &["--name", "copies"], false);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "entry `copies` holds bytes and blocks (a copy profile); {} holds bytes and blocks (a \
+             heap profile's or a test's): their figures cannot be compared",
+            heap.display()
+        )),
+        "{err}"
+    );
 }
 
 /// An ad-hoc entry's table names the profile's units and events, within the tolerance (stdout)

@@ -655,7 +655,21 @@ impl BaselineError {
                 } else {
                     "holds"
                 };
-                format!("entry `{name}` holds {entry}; {from} {holds} {now}: {what_now}")
+                // Bytes and blocks on both sides (a copy profile's and a heap profile's): the
+                // heap side is named too, or the two would read alike.
+                let named = |m: &Measure| {
+                    let alike = entry.unit == now.unit && entry.blocks == now.blocks;
+                    if alike && m.kind == Kind::Heap {
+                        format!("{m} (a heap profile's or a test's)")
+                    } else {
+                        m.to_string()
+                    }
+                };
+                format!(
+                    "entry `{name}` holds {}; {from} {holds} {}: {what_now}",
+                    named(entry),
+                    named(now)
+                )
             }
         }
     }
