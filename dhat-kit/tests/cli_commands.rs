@@ -1343,6 +1343,31 @@ fn a_write_that_fails_is_said_without_a_place() {
             "{command:?}: {err}"
         );
     }
+    // Standard output that is full: said as every command says it (convert named `-` as a file).
+    for command in [
+        &[
+            "convert",
+            &path("dhat-rs-heap.json"),
+            "--to",
+            "folded",
+            "-o",
+            "-",
+        ][..],
+        &["flamegraph", &path("dhat-rs-heap.json"), "-o", "-"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .args(command)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        assert!(
+            err.starts_with("dhat-kit: cannot write to stdout: ")
+                && err.trim_end().ends_with("(os error 28)"),
+            "{command:?}: {err}"
+        );
+    }
 }
 
 /// A reader of standard error that leaves (`2>&1 | head`) ends nothing: the command goes on to

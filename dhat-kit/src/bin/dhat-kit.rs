@@ -581,6 +581,12 @@ fn run(command: Command) -> Result<(), Failure> {
                 ) => return Err(bad(&file, e)),
                 Err(dhat_kit::export::Error::Io(e))
                     if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                // As every command says it of standard output.
+                Err(e) if output.as_os_str() == "-" => {
+                    return Err(Failure::BadInput(format!(
+                        "dhat-kit: cannot write to stdout: {e}"
+                    )))
+                }
                 Err(e) => {
                     return Err(Failure::BadInput(format!(
                         "dhat-kit: {}: expected a writable file ({e})",
