@@ -205,7 +205,9 @@ impl FromStr for GrowthClass {
 ///
 /// A figure that falls somewhere as the size grows, and moves over all the sizes by no more than
 /// 16 plus twice its largest fall, is `1`: that is variation (a bounded cache whose entries'
-/// lengths vary: 10,686, 10,660 and 10,700 bytes), not growth.
+/// lengths vary: 10,686, 10,660 and 10,700 bytes), not growth. Where it moves by more than 16
+/// plus its largest fall, the class the fits read is [`undecided`](Self::undecided) beside it (a
+/// cache kept between calls: 0, 495,000 and 220,000 bytes).
 ///
 /// The exponent is `p` of the best fit of `y ≈ a + b·n^p` (the same weights and constraints,
 /// `p` from 0 to 6 to within 0.001): about 1 for `n`, 1.1 to 1.2 for `n log n` at thousands of
@@ -526,9 +528,15 @@ fn steps_within_noise(points: &[(f64, f64)]) -> bool {
 /// [`classify`] by the fits alone.
 fn classify_by_fits(points: &[(f64, f64)]) -> Reading {
     if flat(points) {
+        // A spread past the largest fall (and noise) is more than that variation: the class the
+        // fits read is not ruled out (a cache kept between calls: 0, then 495,000 and 220,000
+        // bytes added read `1` alone, and a declared `1` passed).
+        let undecided = (spread(points) > NOISE + largest_fall(points))
+            .then(|| classify_fitted(points).class)
+            .filter(|&c| c != GrowthClass::Constant);
         return Reading {
             class: GrowthClass::Constant,
-            undecided: None,
+            undecided,
             flat: true,
             beyond: false,
             may_be_beyond: false,
@@ -536,6 +544,11 @@ fn classify_by_fits(points: &[(f64, f64)]) -> Reading {
             exponent: None,
         };
     }
+    classify_fitted(points)
+}
+
+/// [`classify_by_fits`] of figures that are not [`flat`].
+fn classify_fitted(points: &[(f64, f64)]) -> Reading {
     let (steps, errors) = increments_class(points);
     // Nothing at the smallest size, and a rise at every step after it (a buffer the work keeps,
     // sized by an earlier run: 0, then 8 bytes per item more than that size): the figures are
@@ -670,16 +683,26 @@ const BEYOND: f64 = 3.5;
 /// bytes at 1,000, 8,000 and 64,000 items are flat; a figure that never falls is left to the
 /// fits, however small its change.
 fn flat(points: &[(f64, f64)]) -> bool {
-    let fall = points
+    let fall = largest_fall(points);
+    fall > 0.0 && spread(points) <= NOISE + 2.0 * fall
+}
+
+/// The largest fall of the figures between two consecutive sizes (0 if they never fall).
+fn largest_fall(points: &[(f64, f64)]) -> f64 {
+    points
         .windows(2)
         .map(|w| w[0].1 - w[1].1)
-        .fold(0.0, f64::max);
+        .fold(0.0, f64::max)
+}
+
+/// How far the figures move over all the sizes: the highest less the lowest.
+fn spread(points: &[(f64, f64)]) -> f64 {
     let (lo, hi) = points
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, y)| {
             (lo.min(y), hi.max(y))
         });
-    fall > 0.0 && hi - lo <= NOISE + 2.0 * fall
+    hi - lo
 }
 
 /// Whether the figures stay within [`NOISE`] between two consecutive sizes and later grow by
@@ -1315,6 +1338,37 @@ mod tests {
             .zip(sizes.windows(2))
             .all(|(y, n)| { y[1] as f64 / n[1] as f64 > y[0] as f64 / n[0] as f64 }));
         assert_eq!(GrowthFit::of(&sizes, &figures).class(), GrowthClass::Linear);
+    }
+
+    /// Figures that fall somewhere but spread past that fall (and noise) are not only variation:
+    /// a cache kept between calls added 0, 495,000 and 220,000 bytes over `[100, 1_000, 1_200]`
+    /// (entry k is k bytes) and read `1` alone, so that a declared `1` passed. The class the fits
+    /// read is now undecided beside `1`; variation within the fall still reads `1` alone.
+    #[test]
+    fn a_spread_past_the_fall_is_not_only_variation() {
+        let fit = GrowthFit::of(&[100, 1_000, 1_200], &[0, 495_000, 220_000]);
+        assert_eq!(fit.class(), GrowthClass::Constant, "{fit}");
+        assert!(
+            fit.undecided().is_some_and(|c| c != GrowthClass::Constant),
+            "{fit}"
+        );
+        let table = Growth {
+            rows: [100, 1_000, 1_200]
+                .iter()
+                .map(|&n| (n, Stats::default()))
+                .collect(),
+            fits: [fit; 6],
+            all_threads: false,
+        };
+        assert!(table
+            .exceeds("total_bytes", GrowthClass::Constant)
+            .is_some());
+        // The README's bounded cache: variation, `1` alone.
+        let cache = GrowthFit::of(&[1_000, 8_000, 64_000], &[10_686, 10_660, 10_700]);
+        assert_eq!(
+            (cache.class(), cache.undecided()),
+            (GrowthClass::Constant, None)
+        );
     }
 
     /// With the sizes after the smallest close together (within about 1.3 times), exact figures
