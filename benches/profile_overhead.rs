@@ -114,9 +114,21 @@ const ROWS: [Row; 5] = [
     Row::SystemAgain,
 ];
 
+/// A file of this process's own for a profile named `name`, a new one each call (a session
+/// that replaced an earlier session's file would say so, each time, and another run of this
+/// benchmark would write over this one's): `profile-overhead-PID-N-NAME.json` in the temporary
+/// directory.
+fn own_file(name: &str) -> std::path::PathBuf {
+    static FILES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = FILES.fetch_add(1, Relaxed);
+    std::env::temp_dir().join(format!(
+        "profile-overhead-{}-{n}-{name}.json",
+        std::process::id()
+    ))
+}
+
 /// A session of `row` around `work`, timed without its start and end; and the end's time.
 fn session(row: Row, work: &dyn Fn()) -> (Duration, Duration) {
-    let dir = std::env::temp_dir();
     match row {
         Row::System | Row::SystemAgain | Row::Peak => {
             ROUTE.store(if row == Row::Peak { 1 } else { 0 }, Relaxed);
@@ -128,9 +140,10 @@ fn session(row: Row, work: &dyn Fn()) -> (Duration, Duration) {
         }
         Row::Sampled => {
             ROUTE.store(1, Relaxed);
+            let file = own_file("sampled");
             let p = dhat_kit::Profiler::builder()
                 .mode(dhat_kit::Mode::Sampled)
-                .file(dir.join("profile-overhead-sampled.json"))
+                .file(&file)
                 .summary(false)
                 .build()
                 .expect("the sampled session starts");
@@ -139,19 +152,21 @@ fn session(row: Row, work: &dyn Fn()) -> (Duration, Duration) {
             let t = start.elapsed();
             let end = Instant::now();
             p.finish().expect("the sampled profile is written");
-            (t, end.elapsed())
+            let e = end.elapsed();
+            let _ = std::fs::remove_file(&file);
+            (t, e)
         }
         Row::Dhat => {
             ROUTE.store(2, Relaxed);
-            let p = dhat::Profiler::builder()
-                .file_name(dir.join("profile-overhead-dhat.json"))
-                .build();
+            let file = own_file("dhat");
+            let p = dhat::Profiler::builder().file_name(&file).build();
             let start = Instant::now();
             work();
             let t = start.elapsed();
             let end = Instant::now();
             drop(p);
             let e = end.elapsed();
+            let _ = std::fs::remove_file(&file);
             ROUTE.store(1, Relaxed);
             (t, e)
         }
@@ -309,8 +324,7 @@ fn accuracy() {
             black_box(interp::run(size));
         }
     };
-    let dir = std::env::temp_dir();
-    let exact_file = dir.join("profile-overhead-accuracy-dhat.json");
+    let exact_file = own_file("accuracy-dhat");
     ROUTE.store(2, Relaxed);
     let p = dhat::Profiler::builder().file_name(&exact_file).build();
     work();
@@ -332,11 +346,12 @@ fn accuracy() {
             .collect()
     };
     let exact = rows(&exact_file);
+    let _ = std::fs::remove_file(&exact_file);
     let total: u64 = exact.iter().map(|r| r.1).sum();
     for interval in [dhat_kit::sample_interval_default(), 4 * 1024] {
         let runs: Vec<Vec<(String, u64)>> = (0..3)
             .map(|i| {
-                let file = dir.join(format!("profile-overhead-accuracy-{i}.json"));
+                let file = own_file(&format!("accuracy-{i}"));
                 let p = dhat_kit::Profiler::builder()
                     .mode(dhat_kit::Mode::Sampled)
                     .sample_interval(interval)
@@ -346,7 +361,9 @@ fn accuracy() {
                     .expect("the sampled session starts");
                 work();
                 p.finish().expect("the sampled profile is written");
-                rows(&file)
+                let rows = rows(&file);
+                let _ = std::fs::remove_file(&file);
+                rows
             })
             .collect();
         println!(
