@@ -652,6 +652,12 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         free_a_threads_block_then_leak();
     }
 
+    #[assert_heap(max_bytes = 1_000)]
+    fn frees_a_threads_block_then_peaks_over() {
+        free_a_threads_block_then_leak();
+        drop(black_box(vec![0u8; 100_000]));
+    }
+
     #[assert_heap(curr_blocks = 0)]
     async fn drops_a_tasks_block_then_leaks() {
         let v = tokio::spawn(async { black_box(vec![0u8; 1000]) })
@@ -677,6 +683,13 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
             "{message}"
         );
         frees_a_threads_block_within_its_totals();
+        // A figure over its limit is over it whatever the thread freed (such a free only lowers
+        // the figures): said as it is, where "cannot be checked" hid it.
+        let message = panic_message(frees_a_threads_block_then_peaks_over);
+        assert!(
+            message.contains("went over its heap budget\n  max_bytes: ") && !message.contains(said),
+            "{message}"
+        );
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();

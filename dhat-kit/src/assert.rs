@@ -212,19 +212,20 @@ impl Budget {
         freed: Freed,
         payload: Option<&(dyn std::any::Any + Send)>,
     ) -> Option<String> {
-        if let Some(why) = self.freed_elsewhere(freed) {
-            return Some(why);
-        }
         if self.panicked_as_expected(payload) {
-            self.report(stats)
+            self.report_freed(stats, freed)
         } else {
             self.over_limits(stats)
         }
     }
 
-    /// [`Budget::report`], after [`Budget::freed_elsewhere`].
+    /// [`Budget::report`], with [`Budget::freed_elsewhere`] between the limits and the baseline:
+    /// a figure over its limit is over it whatever the thread freed (a free of another thread's
+    /// block only lowers the figures), so that is said first, as it is.
     fn report_freed(&self, stats: &Stats, freed: Freed) -> Option<String> {
-        self.freed_elsewhere(freed).or_else(|| self.report(stats))
+        self.over_limits(stats)
+            .or_else(|| self.freed_elsewhere(freed))
+            .or_else(|| self.report(stats))
     }
 
     /// Why a thread-scope budget that checks a live figure (a `max_*` or `curr_*` limit, or a
