@@ -948,6 +948,21 @@ curr_*: what the body set up on first use and keeps (a OnceLock or lazy static, 
         assert!(catch_unwind(|| rt.block_on(async_should_panic_over_budget())).is_ok());
     }
 
+    #[assert_heap(total_blocks = 2, curr_blocks = 0)]
+    fn catches_a_panic() {
+        let caught = std::panic::catch_unwind(|| panic!("a panic the test catches"));
+        assert!(caught.is_err());
+    }
+
+    /// A panic the body catches counts its payload and the unwinder's exception object, not the
+    /// panic hook's report: the test harness's capture of it, and the backtrace std symbolises
+    /// under `RUST_BACKTRACE=1` (40 MB), counted as the test's own, as under `#[should_panic]`
+    /// they never were.
+    #[test]
+    fn a_caught_panics_report_is_not_counted() {
+        catches_a_panic();
+    }
+
     #[allow(unused_attributes)]
     #[should_panic]
     #[assert_heap(total_blocks = 2, curr_blocks = 1)]
