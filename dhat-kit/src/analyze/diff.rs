@@ -551,7 +551,7 @@ impl Diff {
         if self.changed == 0 {
             out.push_str(&format!("no {} changed\n", what.0));
         } else {
-            let header = format!("{} ({})", what.0, super::metric_name(after, self.by));
+            let header = format!("{} ({})", what.0, self.by.name_in(after));
             out.push_str(&render_table(
                 &["before", "after", "delta", "change", &header],
                 &sites,

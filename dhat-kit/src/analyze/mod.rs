@@ -843,11 +843,6 @@ pub(crate) fn percent(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// The metric's name as the profile counts ([`Metric::name_in`]).
-pub(crate) fn metric_name(profile: &Profile, by: Metric) -> String {
-    by.name_in(profile)
-}
-
 /// `s` on one line, read in order, for a line-oriented output (a table row, a folded stack, a
 /// flame graph's frame): each control character (newline, carriage return, tab, ...), each
 /// Unicode line or paragraph separator, each character that reorders text (bidirectional

@@ -416,7 +416,7 @@ impl Top {
             return serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
         }
         let heap = profile.bklt;
-        let by = super::metric_name(profile, self.by);
+        let by = self.by.name_in(profile);
         let mut header = vec!["#", &by, "share", "total", profile.blocks_plural()];
         if heap {
             header.extend(["at t-gmax", "at t-end"]);
