@@ -1526,12 +1526,14 @@ fn a_forked_child_keeps_the_unpublished_work_of_threads_it_has_not_got() {
 #[test]
 #[ignore = "run by a_forked_child_keeps_the_unpublished_work_of_threads_it_has_not_got"]
 fn child_forks_beside_threads_with_unpublished_work() {
-    let (stop, stopped) = mpsc::channel::<()>();
-    let stopped = Arc::new(std::sync::Mutex::new(stopped));
     let ready = Arc::new(Barrier::new(4));
+    // The workers wait for the end on a barrier, which allocates nothing: a channel's first
+    // blocking `recv` allocates its waiter, which raced with the fork and made the child's
+    // figures another reading's.
+    let stop = Arc::new(Barrier::new(4));
     let workers: Vec<_> = (0..3)
         .map(|_| {
-            let (ready, stopped) = (Arc::clone(&ready), Arc::clone(&stopped));
+            let (ready, stop) = (Arc::clone(&ready), Arc::clone(&stop));
             thread::spawn(move || {
                 // 60 blocks, half kept: well below a batch, so none of it is published.
                 let kept: Vec<Vec<u8>> = (0..60)
@@ -1539,7 +1541,7 @@ fn child_forks_beside_threads_with_unpublished_work() {
                     .filter(|v| v.len() % 2 == 0)
                     .collect();
                 ready.wait();
-                let _ = stopped.lock().unwrap().recv();
+                stop.wait();
                 drop(kept);
             })
         })
@@ -1568,9 +1570,7 @@ fn child_forks_beside_threads_with_unpublished_work() {
     }
     assert!(pid > 0, "fork: {}", std::io::Error::last_os_error());
     let status = common::wait_at_most_30_s(pid);
-    for _ in 0..3 {
-        stop.send(()).unwrap();
-    }
+    stop.wait();
     for w in workers {
         w.join().unwrap();
     }
