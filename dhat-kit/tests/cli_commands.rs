@@ -1152,15 +1152,15 @@ fn an_output_named_by_a_standard_streams_descriptor_is_written_through_it() {
 fn a_reader_that_leaves_early_ends_the_output_quietly() {
     let file = path("valgrind-heap.json");
     for output in ["-", "/dev/stdout"] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        // The reader leaves before the command starts: closed after the spawn, it could stay open
+        // until the command had written its whole report into the pipe's buffer, under load.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
             .args(["report", &file, "-o", output])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
+            .stdout(writer)
+            .output()
             .unwrap();
-        // The reader leaves before anything is read.
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success(),
             "{output}: {}",
@@ -1381,15 +1381,17 @@ fn a_closed_standard_error_ends_nothing() {
         .map(|i| format!("[[component]]\nname = \"c{i}\"\nmatch = {{ function = \"f{i}\" }}\nmax = \"10%\"\n"))
         .collect();
     std::fs::write(&budget, text).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+    // The reader has left before the command starts.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
         .arg("check")
         .arg(fixture("dhat-rs-heap.json"))
         .arg("--budget")
         .arg(&budget)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+        .stderr(writer)
+        .status()
         .unwrap();
-    drop(child.stderr.take());
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(status.code(), Some(0));
 }
