@@ -464,15 +464,7 @@ fn a_progress_bar_shows_for_a_large_file_on_a_terminal_and_never_in_a_pipe() {
     );
     assert!(String::from_utf8_lossy(&piped.stdout).contains("large"));
     // On a terminal (`script` gives the command a pseudo-terminal): the bar, named after the file.
-    let command = format!(
-        "{} summary {}",
-        env!("CARGO_BIN_EXE_dhat-kit"),
-        file.display()
-    );
-    let tty = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .output()
-        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+    let tty = support::on_a_terminal(&["summary", &file.display().to_string()]);
     assert!(tty.status.success(), "{tty:?}");
     let screen = String::from_utf8_lossy(&tty.stdout);
     assert!(
@@ -480,18 +472,7 @@ fn a_progress_bar_shows_for_a_large_file_on_a_terminal_and_never_in_a_pipe() {
         "no progress bar on the terminal: {screen}"
     );
     // A small file on a terminal: no bar.
-    let small = Command::new("script")
-        .args([
-            "-qec",
-            &format!(
-                "{} summary {}",
-                env!("CARGO_BIN_EXE_dhat-kit"),
-                path("valgrind-heap.json")
-            ),
-            "/dev/null",
-        ])
-        .output()
-        .unwrap();
+    let small = support::on_a_terminal(&["summary", &path("valgrind-heap.json")]);
     assert!(!String::from_utf8_lossy(&small.stdout).contains("reading "));
 }
 

@@ -787,6 +787,42 @@ fn without_output_it_writes_into_the_current_directory_with_the_formats_extensio
     );
 }
 
+/// pprof's gzip-compressed output is not written to a terminal (`-o -` on a terminal: it only
+/// garbled the screen); through a pipe it is, whole.
+#[test]
+fn pprof_output_is_not_written_to_a_terminal() {
+    let file = fixture("valgrind-heap");
+    let args = [
+        "convert",
+        file.to_str().unwrap(),
+        "--to",
+        "pprof",
+        "-o",
+        "-",
+    ];
+    let tty = support::on_a_terminal(&args);
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert_eq!(tty.status.code(), Some(2), "{screen}");
+    assert!(
+        screen.contains("dhat-kit: stdout: expected a file or a pipe")
+            && screen.contains("not a terminal"),
+        "{screen}"
+    );
+    // No gzip stream began (its magic bytes, 1f 8b).
+    assert!(
+        !tty.stdout.windows(2).any(|w| w == [0x1f, 0x8b]),
+        "{screen}"
+    );
+    // Piped: the whole gzip stream.
+    let piped = run(&args);
+    assert!(piped.status.success(), "{piped:?}");
+    assert_eq!(&piped.stdout[..2], &[0x1f, 0x8b]);
+    // Folded stacks are text: written to the terminal as asked.
+    let folded = support::on_a_terminal(&[&args[..3], &["folded", "-o", "-"]].concat());
+    assert!(folded.status.success(), "{folded:?}");
+    assert!(String::from_utf8_lossy(&folded.stdout).contains(';'));
+}
+
 /// Runs `dhat-kit convert ARGS`, which must exit 2 (bad input): its stderr.
 fn refused(args: &[&str]) -> String {
     let out = run(&[&["convert"], args].concat());

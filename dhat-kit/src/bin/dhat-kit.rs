@@ -558,6 +558,16 @@ fn run(command: Command) -> Result<(), Failure> {
             by,
         } => {
             let to = To::from(to);
+            // pprof's gzip-compressed bytes would only garble a terminal (as gzip refuses to).
+            if to == To::Pprof
+                && output.as_ref().is_some_and(|o| o.as_os_str() == "-")
+                && std::io::stdout().is_terminal()
+            {
+                return Err(Failure::BadInput(
+                    "dhat-kit: stdout: expected a file or a pipe for pprof's compressed output,                      not a terminal; give -o FILE or pipe it"
+                        .to_owned(),
+                ));
+            }
             let p = load(&file)?;
             let mut options = dhat_kit::export::Options::new(to);
             options.by = by.into();

@@ -59,6 +59,21 @@ pub fn run<S: AsRef<OsStr>>(args: &[S]) -> Output {
         .expect("runs dhat-kit")
 }
 
+/// Runs the `dhat-kit` command with `args` on a pseudo-terminal (util-linux's `script`, which
+/// returns the command's status): what the terminal showed is the output's stdout, standard
+/// error and output together.
+pub fn on_a_terminal(args: &[&str]) -> Output {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_dhat-kit"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect();
+    Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .env_remove("DHAT_KIT_SKIP")
+        .output()
+        .expect("`script` (util-linux) runs the command on a pseudo-terminal")
+}
+
 /// Runs the command, which must succeed: its standard output.
 pub fn ok<S: AsRef<OsStr> + std::fmt::Debug>(args: &[S]) -> String {
     let out = run(args);
