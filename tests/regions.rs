@@ -766,3 +766,101 @@ fn a_parent_counts_a_foreign_future_inside_it_and_a_child_future_polled_elsewher
     let handle = get("futures-apart-server/futures-apart-handle");
     assert_eq!((handle.entries, handle.inclusive.total_bytes), (1, 500));
 }
+
+/// A worker inside a handle's path apart from its ancestors, entering the handle of one of those
+/// ancestors or of a sibling path, counts each byte once in every path it is inside: both
+/// frames added it to the ancestors neither opened (`a/b` read 2,000 bytes for one block of
+/// 1,000, and `a` 2,000 for a sibling's).
+#[test]
+fn a_relatives_handle_entered_inside_a_detached_frame_counts_once() {
+    let (ab, abc, ax) = {
+        region!("relative-a");
+        let ab = {
+            region!("relative-b");
+            Region::current().expect("inside a region")
+        };
+        let abc = {
+            region!("relative-b");
+            region!("relative-c");
+            Region::current().expect("inside a region")
+        };
+        let ax = {
+            region!("relative-x");
+            Region::current().expect("inside a region")
+        };
+        (ab, abc, ax)
+    };
+    std::thread::spawn(move || {
+        {
+            // An ancestor's handle inside a descendant's: recursion, as inside its own frame.
+            let _c = abc.enter();
+            let _b = ab.enter();
+            black_box(vec![0u8; 1000]);
+        }
+        // A sibling's handle inside another's.
+        let _b = ab.enter();
+        let _x = ax.enter();
+        black_box(vec![0u8; 100]);
+    })
+    .join()
+    .unwrap();
+    let total = |path| {
+        let r = get(path);
+        (r.entries, r.inclusive.total_bytes, r.inclusive.total_blocks)
+    };
+    // Entries: this thread's (`relative-b` twice), then the worker's.
+    assert_eq!(total("relative-a"), (1, 1100, 2));
+    assert_eq!(total("relative-a/relative-b"), (2 + 2, 1100, 2));
+    assert_eq!(total("relative-a/relative-b/relative-c"), (1 + 1, 1000, 1));
+    assert_eq!(total("relative-a/relative-x"), (1 + 1, 100, 1));
+    let own: u64 = regions()
+        .iter()
+        .filter(|r| r.path.starts_with("relative-a"))
+        .map(|r| r.self_stats.total_bytes)
+        .sum();
+    assert_eq!(own, 1100);
+}
+
+/// A future of a parent path (`in_current_region`, made in `server`) awaited inside a future of
+/// its child path polled on another thread: the child's poll is inside the parent there, so the
+/// parent's future's poll is recursion and the bytes count once in each (`server` read 2,010
+/// bytes for 1,010, its share 199%).
+#[test]
+fn a_parents_future_awaited_in_a_childs_polled_elsewhere_counts_once() {
+    use dhat_kit::InRegionExt;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    let task = {
+        region!("relative-server");
+        let part = async {
+            black_box(vec![0u8; 1000]);
+        }
+        .in_current_region();
+        async move {
+            black_box(vec![0u8; 10]);
+            part.await;
+        }
+        .in_region("relative-conn")
+    };
+    std::thread::spawn(move || {
+        let polled = std::pin::pin!(task).poll(&mut Context::from_waker(Waker::noop()));
+        assert!(matches!(polled, Poll::Ready(())));
+    })
+    .join()
+    .unwrap();
+    let server = get("relative-server");
+    assert_eq!(
+        (server.inclusive.total_bytes, server.inclusive.total_blocks),
+        (1010, 2),
+        "{server:?}"
+    );
+    let conn = get("relative-server/relative-conn");
+    assert_eq!(
+        (
+            conn.entries,
+            conn.inclusive.total_bytes,
+            conn.self_stats.total_bytes
+        ),
+        (1, 1010, 1010)
+    );
+}

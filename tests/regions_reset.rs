@@ -86,3 +86,35 @@ fn a_reset_during_a_session_leaves_the_sessions_regions_whole() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// After a reset, an ancestor that no entry since has opened (a worker in a handle of `a/b/c`)
+/// still shows what was measured inside it, with no entry: it was left out, so that the table
+/// read 1,000 bytes in `a/b` and none in `a`.
+#[test]
+fn an_ancestor_entered_only_through_a_handle_since_a_reset_shows_its_bytes() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let deepest = {
+        region!("handle-only-a");
+        region!("handle-only-b");
+        region!("handle-only-c");
+        dhat_kit::Region::current().expect("inside a region")
+    };
+    dhat_kit::reset_regions();
+    std::thread::spawn(move || {
+        let _c = deepest.enter();
+        black_box(vec![0u8; 1000]);
+    })
+    .join()
+    .unwrap();
+    let r = regions();
+    let figures = |path| {
+        let s = r.get(path).unwrap_or_else(|| panic!("{path}:\n{r}"));
+        (s.entries, s.inclusive.total_bytes, s.self_stats.total_bytes)
+    };
+    assert_eq!(figures("handle-only-a"), (0, 1000, 0));
+    assert_eq!(figures("handle-only-a/handle-only-b"), (0, 1000, 0));
+    assert_eq!(
+        figures("handle-only-a/handle-only-b/handle-only-c"),
+        (1, 1000, 1000)
+    );
+}

@@ -347,9 +347,9 @@ impl RegionHandle {
     /// The allocations made here until the guard drops count under the handle's path, whatever
     /// region is active here; that region also counts them in its inclusive figures, as a
     /// child's. On a thread already inside this path (a pool may run a task on the thread that
-    /// handed it out, as rayon does) the entry is recursion: counted as an entry, its bytes once,
-    /// under the region that thread is in (a sub-region of the path, if it entered one after
-    /// taking the handle).
+    /// handed it out, as rayon does; or the thread entered a handle of a path below this one)
+    /// the entry is recursion: counted as an entry, its bytes once, under the region that thread
+    /// is in (a sub-region of the path, if it entered one after taking the handle).
     ///
     /// # Examples
     ///

@@ -400,9 +400,21 @@ pub(in crate::region) fn collect(threads: Threads) -> Vec<RegionStats> {
             }
         }
     }
+    // An ancestor with no entry of its own on `threads` (a worker's handle of `a/b/c` after
+    // `reset_regions`) still holds what was measured inside it.
+    for (&gid, &(bytes, blocks)) in &apart {
+        if bytes > 0 || blocks > 0 {
+            totals.entry(gid).or_default();
+        }
+    }
     let mut out: Vec<RegionStats> = totals
         .into_iter()
-        .filter(|(_, t)| t.entries > 0)
+        .filter(|(gid, t)| {
+            t.entries > 0
+                || apart
+                    .get(gid)
+                    .is_some_and(|&(bytes, blocks)| bytes > 0 || blocks > 0)
+        })
         .map(|(gid, t)| {
             let p = &reg.paths[gid as usize];
             let mut self_stats = t.self_stats;

@@ -158,11 +158,24 @@ struct Frame {
 /// What [`detachment`] says of a frame begun inside its path's parent (or of a path with none).
 const ATTACHED: u32 = u32::MAX;
 
-/// The depth from which the ancestors of aggregate `agg`'s path are not open on this thread
-/// (none open: 0), or [`ATTACHED`] when its parent is.
+/// Whether this thread is inside path `gid`: a frame of it is open, or a frame of one of its
+/// descendants, whose entry counts for it (through its own frames or, for a frame begun apart
+/// from its ancestors, through [`Thread::apart`]). The paths inside are closed under taking
+/// ancestors, so those of a path's ancestors inside are its outermost ones.
+fn inside(t: &Thread, gid: u32) -> bool {
+    t.frames
+        .iter()
+        .any(|f| f.gid == gid || t.aggs[f.agg].ancestors.contains(&gid))
+}
+
+/// The depth from which the ancestors of aggregate `agg`'s path are not [`inside`] on this
+/// thread (none: 0), or [`ATTACHED`] when its parent is. An ancestor inside only through a
+/// detached frame of a descendant counts as open: that frame's entry adds what it measured, this
+/// one's with it, to the ancestors it began apart from (a worker in `a/b` entering `a/x` added
+/// its bytes to `a` once through each frame).
 fn detachment(t: &Thread, agg: usize) -> u32 {
     let ancestors = &t.aggs[agg].ancestors;
-    let open = |a: &u32| t.frames.iter().any(|f| f.gid == *a);
+    let open = |a: &u32| inside(t, *a);
     match ancestors.iter().rposition(open) {
         Some(d) if d + 1 == ancestors.len() => ATTACHED,
         Some(d) => d as u32 + 1,
@@ -375,12 +388,14 @@ fn look_up(t: &mut Thread, name: &'static str) -> CacheEntry {
 }
 
 /// Enters the path `gid`, handed over from another thread, as a new frame here; on a thread
-/// already inside that path (a pool running a task on the thread that handed it out) the entry
-/// is recursion, as for a name, so that the path's bytes are not counted twice.
+/// already [`inside`] that path (a pool running a task on the thread that handed it out, or a
+/// worker in a descendant's handle entering the path's own) the entry is recursion, as for a
+/// name, so that the path's bytes are not counted twice.
 pub(super) fn enter_path(gid: u32) -> FrameRef {
     with_thread(|t| {
-        if let Some(frame) = t.frames.iter().rev().find(|f| f.gid == gid) {
-            t.aggs[frame.agg].count_entry();
+        if inside(t, gid) {
+            let agg = agg_of(t, gid);
+            t.aggs[agg].count_entry();
             return FrameRef::NONE;
         }
         let agg = agg_of(t, gid);
@@ -434,10 +449,10 @@ fn agg_of(t: &mut Thread, gid: u32) -> usize {
 
 /// Resumes a future's entry of path `gid` on this thread for one poll: a frame that measures the
 /// poll, counted as no entry (the future's entry is counted once, by [`finish`]). On a thread
-/// already inside the path, the open frame counts the poll (recursion) and nothing is opened.
+/// already [`inside`] the path, the open frames count the poll (recursion) and nothing is opened.
 pub(super) fn resume(gid: u32) -> FrameRef {
     with_thread(|t| {
-        if t.frames.iter().any(|f| f.gid == gid) {
+        if inside(t, gid) {
             return FrameRef::NONE;
         }
         let agg = agg_of(t, gid);
