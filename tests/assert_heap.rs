@@ -465,14 +465,7 @@ mod report {
     }
 
     fn panic_message_of(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
-        let payload = catch_unwind(f).expect_err("the function should fail its budget");
-        match payload.downcast::<String>() {
-            Ok(s) => *s,
-            Err(p) => p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-        }
+        crate::common::panic_message(f)
     }
 
     #[assert_heap(max_bytes = 1023, total_blocks = 1)]

@@ -3,6 +3,8 @@
 
 dhat_kit::global_allocator!();
 
+mod common;
+
 use dhat_kit::{region, regions};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -116,5 +118,72 @@ fn an_ancestor_entered_only_through_a_handle_since_a_reset_shows_its_bytes() {
     assert_eq!(
         figures("handle-only-a/handle-only-b/handle-only-c"),
         (1, 1000, 1000)
+    );
+}
+
+/// The row of `path` in a failure's region table: its entries, bytes and blocks.
+fn row<'a>(message: &'a str, path: &str) -> Vec<&'a str> {
+    let line = message
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(path))
+        .unwrap_or_else(|| panic!("no {path} in:\n{message}"));
+    line.split_whitespace().skip(1).take(4).collect()
+}
+
+#[dhat_kit::assert_heap(total_bytes = 10)]
+fn resets_then_goes_over_on_its_thread() {
+    dhat_kit::reset_regions();
+    for _ in 0..3 {
+        region!("reset-in-test-own");
+        black_box(vec![0u8; 300]);
+    }
+}
+
+#[dhat_kit::assert_heap(threads = "all", total_bytes = 10)]
+fn resets_then_goes_over_on_every_thread() {
+    dhat_kit::reset_regions();
+    for _ in 0..3 {
+        region!("reset-in-test-all");
+        black_box(vec![0u8; 300]);
+    }
+}
+
+/// A test that resets the regions (as the README asks of a test that checks its own) and fails
+/// its budget lists the entries it made: the report compared a reading from before the reset
+/// with one after it (3 entries of 300 bytes read 2 entries and 800 bytes where an earlier
+/// entry of 100 bytes was cleared, and the region was left out where the earlier one was
+/// larger than the test's).
+#[test]
+fn a_test_that_resets_the_regions_lists_its_own_entries_when_it_fails() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Entries before the test: on its thread, and on another that ended.
+    for (path, large) in [("reset-in-test-own", false), ("reset-in-test-all", true)] {
+        for size in [100, 5000] {
+            if size == 5000 && !large {
+                continue;
+            }
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    region!(path);
+                    black_box(vec![0u8; size]);
+                });
+            });
+        }
+    }
+    {
+        region!("reset-in-test-own");
+        black_box(vec![0u8; 100]);
+    }
+    let own = common::panic_message(resets_then_goes_over_on_its_thread);
+    assert_eq!(
+        row(&own, "reset-in-test-own"),
+        ["3", "900", "B", "3"],
+        "{own}"
+    );
+    let all = common::panic_message(resets_then_goes_over_on_every_thread);
+    assert_eq!(
+        row(&all, "reset-in-test-all"),
+        ["3", "900", "B", "3"],
+        "{all}"
     );
 }

@@ -241,3 +241,16 @@ pub fn wait_at_most_30_s(pid: libc::pid_t) -> libc::c_int {
         }
     }
 }
+
+/// The message `f` panics with (a `String` or a `&str` payload; empty for another), which it
+/// must.
+pub fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).expect_err("the function should panic");
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(p) => p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    }
+}

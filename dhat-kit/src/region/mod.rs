@@ -428,16 +428,18 @@ pub(crate) fn regions_ever() -> Regions {
     }
 }
 
-/// The figures of the regions entered on every thread ([`regions`], saying nothing when the
-/// allocator is not installed), or on this thread only (its aggregates and its open entries), for
-/// a failing budget's report; empty when nothing is counted.
+/// The figures of the regions entered on every thread (as [`regions_ever`]), or on this thread
+/// only (its aggregates and its open entries), with what [`reset_regions`] cleared: for a failing
+/// budget's report, which compares two readings that a test calling [`reset_regions`] between
+/// them left apart (a reset made 3 entries of 300 bytes read 2 entries and 800). Empty when
+/// nothing is counted.
 pub(crate) fn regions_on(all_threads: bool) -> Regions {
     #[cfg(feature = "peak")]
     {
         Regions(imp::collect(if all_threads {
-            imp::Threads::All
+            imp::Threads::AllEver
         } else {
-            imp::Threads::This
+            imp::Threads::ThisEver
         }))
     }
     #[cfg(not(feature = "peak"))]

@@ -220,6 +220,9 @@ struct Registry {
     ended: BTreeMap<u32, Totals>,
     /// What [`reset`] cleared, ended threads' and live ones' alike ([`Threads::AllEver`]).
     cleared: BTreeMap<u32, Totals>,
+    /// What [`reset`] cleared of each live aggregate, by its address ([`Threads::ThisEver`]);
+    /// dropped when its thread hands it over.
+    cleared_live: BTreeMap<usize, Totals>,
 }
 
 /// A std mutex: the fork hooks can hold it across a fork and let it go in the child
@@ -230,6 +233,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     live: Vec::new(),
     ended: BTreeMap::new(),
     cleared: BTreeMap::new(),
+    cleared_live: BTreeMap::new(),
 });
 
 /// The registry, locked (a panic while it was held, which only an allocation failure could
@@ -329,6 +333,11 @@ pub(super) fn hand_over(aggs: &[Arc<Agg>]) {
     // entries meanwhile: one per aggregate made the exit of a thread of 80,000 paths take 5 s.
     let leaving: std::collections::HashSet<*const Agg> = aggs.iter().map(Arc::as_ptr).collect();
     reg.live.retain(|a| !leaving.contains(&Arc::as_ptr(a)));
+    if !reg.cleared_live.is_empty() {
+        for agg in aggs {
+            reg.cleared_live.remove(&(Arc::as_ptr(agg) as usize));
+        }
+    }
 }
 
 /// Whose figures [`collect`] reads.
@@ -339,8 +348,8 @@ pub(in crate::region) enum Threads {
     /// Every thread's, with what [`reset`] cleared: figures that only rise, for a reading to
     /// subtract from a later one (a profiling session's) whatever resets came between.
     AllEver,
-    /// The calling thread's only.
-    This,
+    /// The calling thread's only, with what [`reset`] cleared of them (as [`Threads::AllEver`]).
+    ThisEver,
 }
 
 /// Every region's figures on `threads`: the ended threads', the live threads' aggregates (or the
@@ -350,7 +359,7 @@ pub(in crate::region) fn collect(threads: Threads) -> Vec<RegionStats> {
     let open = open_entries();
     let own = match threads {
         Threads::All | Threads::AllEver => Vec::new(),
-        Threads::This => own_aggregates(),
+        Threads::ThisEver => own_aggregates(),
     };
     // A std mutex may allocate at its first use on some platforms: the kit's, uncounted.
     let reg = uncounted(lock);
@@ -363,11 +372,19 @@ pub(in crate::region) fn collect(threads: Threads) -> Vec<RegionStats> {
             }
             totals
         }
-        Threads::This => BTreeMap::new(),
+        Threads::ThisEver => {
+            let mut totals: BTreeMap<u32, Totals> = BTreeMap::new();
+            for agg in &own {
+                if let Some(cleared) = reg.cleared_live.get(&(Arc::as_ptr(agg) as usize)) {
+                    totals.entry(agg.gid).or_default().add_totals(cleared);
+                }
+            }
+            totals
+        }
     };
     let aggs = match threads {
         Threads::All | Threads::AllEver => &reg.live,
-        Threads::This => &own,
+        Threads::ThisEver => &own,
     };
     for agg in aggs {
         totals.entry(agg.gid).or_default().add(agg);
@@ -453,10 +470,17 @@ pub(in crate::region) fn reset() {
         for (gid, totals) in std::mem::take(&mut reg.ended) {
             cleared.entry(gid).or_default().add_totals(&totals);
         }
+        let mut cleared_live = std::mem::take(&mut reg.cleared_live);
         for agg in &reg.live {
-            cleared.entry(agg.gid).or_default().add(agg);
+            let read = agg.read();
+            cleared.entry(agg.gid).or_default().add_totals(&read);
+            cleared_live
+                .entry(Arc::as_ptr(agg) as usize)
+                .or_default()
+                .add_totals(&read);
         }
         reg.cleared = cleared;
+        reg.cleared_live = cleared_live;
         for agg in &reg.live {
             // Zero entries, the parity kept: an exit adding an entry on its thread meanwhile
             // (which the docs ask not to do) then leaves a wrong count, never an odd one that
