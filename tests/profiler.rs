@@ -459,6 +459,60 @@ fn a_summary_says_when_other_threads_worked() {
     assert!(text.contains(OTHERS_WORKED), "{text}");
 }
 
+/// Run in a child process by the test below: a thread inside a region across the session's start
+/// allocates 1,000,000 bytes before it and 100 during it, with the summary off.
+#[test]
+#[ignore = "run in a child process by a_region_open_across_the_start_is_said_to_count_whole, which reads its stderr"]
+fn child_a_region_open_across_the_start() {
+    let file = common::temp("profiler", "open-across-start.json");
+    let (started, start) = std::sync::mpsc::channel::<()>();
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        dhat_kit::region!("open-across-start");
+        drop(black_box(vec![0u8; 1_000_000]));
+        started.send(()).unwrap();
+        wait.recv().unwrap();
+        drop(black_box(vec![0u8; 100]));
+    });
+    start.recv().unwrap();
+    let profiler = Profiler::builder()
+        .mode(Mode::Peak)
+        .file(&file)
+        .summary(false)
+        .build()
+        .unwrap();
+    go.send(()).unwrap();
+    worker.join().unwrap();
+    profiler.finish().unwrap();
+}
+
+/// A region's entry open on another thread at the session's start counts whole when it ends,
+/// before the start too: the file's regions held 1,000,100 bytes of a session that allocated
+/// about 1 KiB, and the point outside any region read 0, said nowhere. Now said, with the
+/// summary off too.
+#[test]
+fn a_region_open_across_the_start_is_said_to_count_whole() {
+    if !cfg!(feature = "peak") || cfg!(feature = "heap") || cfg!(feature = "ad-hoc") {
+        return; // the peak mode's file: checked where it is the default
+    }
+    let out = common::run_ignored("child_a_region_open_across_the_start");
+    let text = common::output_text(&out);
+    assert!(out.status.success(), "{text}");
+    // The worker's region holds the million bytes, and std's few blocks of the channels.
+    let warning = text
+        .lines()
+        .find(|l| l.starts_with("dhat-kit: warning: ") && l.contains("open-across-start.json: "))
+        .unwrap_or_else(|| panic!("no warning in:\n{text}"));
+    assert!(
+        warning.contains("the regions' entries that ended in the session counted 97")
+            && warning.contains(" KiB in ")
+            && warning.contains("more than the session allocated")
+            && warning
+                .contains("counts whole when it ends, what it allocated before the start too"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_mode_whose_feature_is_off_says_which_feature_to_enable() {
     if cfg!(feature = "heap") {

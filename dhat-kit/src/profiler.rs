@@ -626,7 +626,11 @@ enum Inner {
 /// before (std's runtime before `main` included). A region also entered before the session has
 /// its entries and totals since the start; its peak is exact when an entry during the session
 /// passed the earlier ones, and otherwise the lower of its earlier peak and all it allocated
-/// since. Every thread's work is in the totals and t-end figures to the operation, the threads
+/// since. An entry counts when it ends: one open at the start on the session's thread counts what
+/// it did since, but one open then on another thread, or a future's entry polled before the start,
+/// counts whole, what it allocated before the start too, and the point outside any region then
+/// holds that much less of the session's totals (the session's end warns where the regions' totals
+/// pass the session's); one still open at the end is not in the file. Every thread's work is in the totals and t-end figures to the operation, the threads
 /// still running at either end read from their own tallies (see
 /// [`process_stats`](crate::process_stats)); the peak leaves out what an idle thread held from
 /// before the session when it hands that over during it. A thread frees std's bookkeeping of it as it
@@ -845,6 +849,9 @@ impl Profiler {
                     crate::atomic_file::write(path, &bytes)?;
                     if summary {
                         crate::note::note(&peak_summary(&process, others, &regions, path));
+                    }
+                    if let Some(warning) = regions_past_the_session(&process, &regions, path) {
+                        crate::note::note(&warning);
                     }
                     Ok(())
                 })
@@ -1067,6 +1074,39 @@ fn top_regions(regions: &crate::Regions) -> String {
 const OTHERS_WORKED: &str = "dhat-kit: other threads worked during the session: its peak is the \
     highest their batches showed, exact to within 64 KiB per thread at work at the peak (threads \
     that each hold less may not show in it at all); dhat_kit::measure_all counts it exactly\n";
+
+/// What a session's end says when its regions' own totals pass the session's: an entry open at
+/// its start elsewhere (on another thread, or a future's entry polled before it) counts whole
+/// when it ends, what it allocated before the start too, and the point outside any region,
+/// which holds the rest of the session's totals, is left with less than it allocated. Said
+/// whether or not the summary is.
+fn regions_past_the_session(
+    process: &crate::Stats,
+    regions: &crate::Regions,
+    path: &std::path::Path,
+) -> Option<String> {
+    let (bytes, blocks) = regions.iter().fold((0u64, 0u64), |(b, k), r| {
+        (
+            b.saturating_add(r.self_stats.total_bytes),
+            k.saturating_add(r.self_stats.total_blocks),
+        )
+    });
+    (bytes > process.total_bytes || blocks > process.total_blocks).then(|| {
+        format!(
+            "dhat-kit: warning: {}: the regions' entries that ended in the session counted {} in \
+             {}, more than the session allocated ({} in {}): an entry open at its \
+             start on another thread, or a future's polled before it, counts whole when it ends, \
+             what it allocated before the start too, and the point outside any region is left \
+             with less than was allocated outside them. Start the session before such regions \
+             are entered, or read their figures with dhat_kit::regions()\n",
+            path.display(),
+            crate::units::Bytes(bytes),
+            crate::units::Count(blocks, "block"),
+            crate::units::Bytes(process.total_bytes),
+            crate::units::Count(process.total_blocks, "block"),
+        )
+    })
+}
 
 /// The frame of the program point for allocations made outside any region.
 pub(crate) use crate::analyze::OUTSIDE;

@@ -451,8 +451,8 @@ pub(crate) fn regions_on(all_threads: bool) -> Regions {
 
 /// Clears every region's figures. Call it while no region is active on other threads (figures an
 /// exit records during the reset may survive it), and between this thread's regions: a region
-/// open on this thread keeps what it counted since its entry, before the reset too, and its exit
-/// records it (a region spanning `main`, or a server's loop, carries the previous phase's bytes
+/// open on this thread (or a future's entry polled before the reset, on any thread) keeps what
+/// it counted since its entry, before the reset too, and its exit records it (a region spanning `main`, or a server's loop, carries the previous phase's bytes
 /// into the next reading; reset before entering it, or measure the phase in a region of its own).
 /// A [`Profiler`](crate::Profiler) session under way is not disturbed: its file holds every entry
 /// the session made, before the reset and after it.
