@@ -416,7 +416,11 @@ pub use dhat_kit_macros::assert_growth;
 /// is called; for an `async fn`, whose body runs only when its future is first polled, under
 /// the one active at that first poll (as `#[tracing::instrument]` makes its span): to nest it
 /// where the future is made, as a task handed to a runtime made inside `"server"`, put the region
-/// on the future there instead, `handle(request).in_region("handle")`.
+/// on the future there instead, `handle(request).in_region("handle")`. On a plain function that
+/// returns a future or a stream (`impl Future`, `Pin<Box<dyn Future<..>>>`, `futures`'
+/// `BoxFuture`, `impl Stream`) it is a compile error: it would count only the making of it. The
+/// return type is read as written, so one behind an alias of one's own or a named future type
+/// (`JoinHandle<T>`) is not recognised: put `.in_region` on what such a function returns.
 /// `crate = "path::to::dhat_kit"` names
 /// dhat-kit where it is re-exported or renamed.
 ///

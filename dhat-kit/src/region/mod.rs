@@ -28,7 +28,10 @@ pub use future::{InRegion, InRegionExt};
 /// they exited (an entry open on the calling thread: what it holds live now), never below 0: an
 /// entry that frees more than it allocated (a block from outside it, or one a sibling made)
 /// leaves 0, so the live figures of a region and its children add up only where no entry did.
-/// The totals always add up.
+/// The totals add up in a reading made while no other thread is inside the regions; one made
+/// while others are reads each path's entries whole, but the paths one after another, so a child
+/// may be ahead of its parent by the entries that ended between the two reads (thousands, for a
+/// thread entering them in a tight loop).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RegionStats {
