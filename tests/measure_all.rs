@@ -1,9 +1,13 @@
 //! `measure_all`: every thread's allocations while a closure runs, exact to the byte.
 //!
-//! Every test here measures the whole process. They pass under `cargo nextest run`, under
-//! `cargo test -- --test-threads 1`, and under plain parallel `cargo test` too: every test of this
-//! binary runs its whole body inside `measure_all` (or `#[assert_heap(threads = "all")]`), so
-//! they wait for each other and nothing else runs while one measures.
+//! Every test here measures the whole process. They run under `cargo nextest run` (a process
+//! each) and one at a time (`cargo test --test measure_all -- --test-threads 1`, as
+//! scripts/test runs them; `test = false` leaves them out of plain `cargo test`). Every test runs
+//! its whole body inside `measure_all` (or `#[assert_heap(threads = "all")]`), so that nothing
+//! of this binary runs, starts or ends while one measures; run in parallel they still waited
+//! for each other, but libtest's main thread, reporting a test that had ended, or a test that
+//! holds no span, ran during another's span now and then (4 runs in 17 at two threads), which
+//! then refused.
 
 // What these tests measure is counted with the `peak` feature only (tests/without_peak.rs
 // covers the build without it).
@@ -332,28 +336,35 @@ fn child_a_thread_that_naps() {
     assert_eq!(late.join().unwrap(), 777);
 }
 
-/// A thread that spins for `busy` ms, then allocates 777 bytes, started inside a measurement.
-fn spins_then_allocates(busy: u64) -> thread::JoinHandle<usize> {
+/// A thread that spins until `release` is set, then allocates 777 bytes, started inside a
+/// measurement: one released only after the measurement returns outlives its wait, however late
+/// the waiting thread wakes (spinning for a fixed 800 ms against a wait of 500 left a margin
+/// that a loaded machine could eat).
+fn spins_until(release: &'static AtomicBool) -> thread::JoinHandle<usize> {
     thread::spawn(move || {
-        let start = std::time::Instant::now();
-        while start.elapsed() < std::time::Duration::from_millis(busy) {
+        while !release.load(SeqCst) {
             black_box(());
         }
         black_box(vec![0u8; 777]).len()
     })
 }
 
+/// Set from the start: [`spins_until`] allocates at once.
+static AT_ONCE: AtomicBool = AtomicBool::new(true);
+
 #[cfg(target_os = "linux")]
 #[test]
 #[ignore = "run by a_thread_still_running_after_the_wait_is_said"]
 fn child_a_thread_busy_past_the_wait() {
-    let (late, stats) = dhat_kit::measure_all(|| spins_then_allocates(800));
+    static FIRST: AtomicBool = AtomicBool::new(false);
+    let (late, stats) = dhat_kit::measure_all(|| spins_until(&FIRST));
     eprintln!("figures without the late block: {stats:?}");
+    FIRST.store(true, SeqCst);
     assert_eq!(late.join().unwrap(), 777);
     // The same spawn, its thread done within the wait: the same allocations (the note said
     // about the first is not among them: it counted 318 bytes in 2 blocks).
     let (done, quick) = dhat_kit::measure_all(|| {
-        let t = spins_then_allocates(0);
+        let t = spins_until(&AT_ONCE);
         while !t.is_finished() {
             thread::yield_now();
         }
@@ -367,13 +378,16 @@ fn child_a_thread_busy_past_the_wait() {
     );
     // Nested: the inner span gives up on the thread, the outer one too (it spins past both
     // waits), and each says so: the inner one that the outer one counts it.
-    let (late, _) =
-        dhat_kit::measure_all(|| dhat_kit::measure_all(|| spins_then_allocates(1300)).0);
+    static NESTED: AtomicBool = AtomicBool::new(false);
+    let (late, _) = dhat_kit::measure_all(|| dhat_kit::measure_all(|| spins_until(&NESTED)).0);
+    NESTED.store(true, SeqCst);
     assert_eq!(late.join().unwrap(), 777);
     // Nested, the thread joined inside the outer span: the outer one counts it, the inner one
     // says it does not.
     let ((), outer) = dhat_kit::measure_all(|| {
-        let (late, inner) = dhat_kit::measure_all(|| spins_then_allocates(800));
+        static INNER: AtomicBool = AtomicBool::new(false);
+        let (late, inner) = dhat_kit::measure_all(|| spins_until(&INNER));
+        INNER.store(true, SeqCst);
         assert_eq!(late.join().unwrap(), 777);
         assert!(inner.total_bytes < 777, "{inner:?}");
     });
@@ -419,12 +433,14 @@ fn child_growth_all_with_late_threads() {
     let mut late = Vec::new();
     // The first run (unmeasured), then the first and the last size start a thread that outlives
     // the wait, the middle one none.
+    static SIZES: AtomicBool = AtomicBool::new(false);
     let _ = dhat_kit::growth_all(&[1_000, 10_000, 100_000], |n| {
         if n != 10_000 {
-            late.push(spins_then_allocates(1200));
+            late.push(spins_until(&SIZES));
         }
         black_box(vec![0u8; n]).len()
     });
+    SIZES.store(true, SeqCst);
     for t in late {
         assert_eq!(t.join().unwrap(), 777);
     }
@@ -454,7 +470,9 @@ fn a_runtime_tests_late_thread_is_said_once_in_no_figure() {
 #[ignore = "run by a_runtime_tests_late_thread_is_said_once_in_no_figure"]
 #[dhat_kit::assert_heap(threads = "all", total_bytes = 1_000_000)]
 async fn child_a_runtime_test_with_a_late_thread() {
-    drop(spins_then_allocates(1200));
+    // Never released: it spins until the process ends.
+    static NEVER: AtomicBool = AtomicBool::new(false);
+    drop(spins_until(&NEVER));
 }
 
 /// A thread started inside that stays, idle (a pool's worker waiting for work): the span does
