@@ -925,16 +925,17 @@ fn a_second_session_on_the_same_thread_fails_at_once() {
 }
 
 /// Runs the ignored test `name` of this binary in a child whose stderr is a pipe nobody reads
-/// (closed before the child writes: `prog 2>&1 | head` once `head` has gone); its output.
+/// (closed before the child starts: `prog 2>&1 | head` once `head` has gone); its output.
+/// (Closed after the spawn, the read end was still open now and then, under load, when the
+/// child wrote its short summary, which then went through.)
 fn with_a_closed_stderr(name: &str) -> std::process::Output {
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "--ignored", "--nocapture", name])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stderr.take());
-    child.wait_with_output().unwrap()
+        .stderr(writer)
+        .output()
+        .unwrap()
 }
 
 /// A session's summary (or the reason a file was not written) on a stderr that cannot be
@@ -1167,10 +1168,12 @@ fn child_an_idle_worker_serves_a_session() {
     /// The worker's steps: 1 its work before the session done, 2 the session asks for its work,
     /// 3 that work done, 4 it may exit.
     static STEP: AtomicUsize = AtomicUsize::new(0);
-    /// Waits, allocating nothing, until the step is `n`.
+    /// Waits, allocating nothing, until the step is `n`: asleep between looks, so that the
+    /// wait for the harness's thread to sleep below sees every other thread asleep (a worker
+    /// spinning on `yield_now` is always runnable, and that wait then gave up after 1 s).
     fn wait_for(n: usize) {
         while STEP.load(SeqCst) != n {
-            std::thread::yield_now();
+            std::thread::sleep(std::time::Duration::from_micros(200));
         }
     }
     let mode = match std::env::var("DHAT_KIT_TEST_MODE").as_deref() {

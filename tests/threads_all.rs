@@ -160,8 +160,14 @@ fn threads_with_blocks(sizes: [usize; 4]) -> dhat_kit::Stats {
 
 #[test]
 fn measure_all_beside_busy_neighbours() {
-    // Once unmeasured: the process's first threads initialise globals.
-    threads_with_blocks([1; 4]);
+    // Once unmeasured: the process's first threads initialise globals. (Not through
+    // `threads_with_blocks`, a `measure_all` of its own, which a busy neighbour may refuse
+    // outside `exact_or_refused`: 3 runs in 20 failed so.)
+    thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| black_box(vec![1u8; 1]).len());
+        }
+    });
     let refused = exact_or_refused(
         10,
         // Both in one span, so that nothing else starts or ends threads between them.
@@ -217,7 +223,8 @@ fn a_thread_from_before_that_allocates_during_the_span_is_refused() {
     // Refused at the end, for the neighbour's allocations; or at the start, when the busy
     // neighbour tests of this binary keep the process from going idle for that long.
     assert!(
-        message.contains("other thread of this process ran meanwhile")
+        // One other thread, or more when a neighbour test ran then too.
+        message.contains(" of this process ran meanwhile")
             || message.contains("kept running for 5 s"),
         "{message}"
     ); // The neighbour has the name of the thread that started it (the test's, or the binary's),

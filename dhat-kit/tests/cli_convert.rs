@@ -429,8 +429,15 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
     await page.keyboard.press('3');
     await page.waitForFunction(() => /Symbol Name/.test(document.body.innerText), { timeout: 10000 })
       .catch(e => errors.push('no sandwich view: ' + e.message));
-    await sleep(300);
-    const sandwich = await page.evaluate(() => document.body.innerText);
+    // The table's rows fill in after its header: read until two reads 300 ms apart agree (a
+    // fixed wait of 300 ms could read a half-drawn table on a loaded machine).
+    let sandwich = null, previous;
+    const since = Date.now();
+    do {
+      previous = sandwich;
+      await sleep(300);
+      sandwich = await page.evaluate(() => document.body.innerText);
+    } while (sandwich !== previous && Date.now() - since < 15000);
     await page.screenshot({ path: path.join(outdir, 'speedscope.png') });
     console.log(JSON.stringify({ errors, loaded, sandwich }));
   } finally {
