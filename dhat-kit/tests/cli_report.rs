@@ -1429,3 +1429,48 @@ fn a_call_stack_cut_short_says_so() {
         assert_eq!(dom.contains("(its first 64 frames;"), cut, "{depth} frames");
     }
 }
+
+/// The size the command says it wrote is the page's, rounded as the tables round sizes: a page
+/// of 1,048,560 bytes (1023.98 KiB) is "1.0 MiB". It said "1024.0 KiB": compared before rounding.
+#[test]
+fn a_page_just_under_a_mib_is_said_as_1_0_mib() {
+    let dir = TempDir::new("report", "size");
+    let mut p = dhat_kit::profile::read(fixture("valgrind-heap.json")).unwrap();
+    let file = dir.0.join("p.json");
+    let html = dir.0.join("r.html");
+    // The page of the profile whose command is `len` letters: its size and what the command said.
+    let mut make = |len: usize| {
+        p.cmd = "a".repeat(len);
+        p.write(&file).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+            .arg("report")
+            .args([file.as_os_str(), "-o".as_ref(), html.as_os_str()])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let size = std::fs::metadata(&html).unwrap().len();
+        (size, String::from_utf8(out.stderr).unwrap())
+    };
+    let target = 1_048_560;
+    let (mut size, mut said) = make(1000);
+    let mut len = 1000;
+    for _ in 0..4 {
+        if size == target {
+            break;
+        }
+        len = (len as u64 + target - size) as usize;
+        (size, said) = make(len);
+    }
+    assert_eq!(size, target, "a page of {target} bytes");
+    assert_eq!(
+        said,
+        format!("dhat-kit: wrote {} (1.0 MiB)\n", html.display())
+    );
+    // Just under: 1023.9 KiB.
+    (size, said) = make(len - 60);
+    assert_eq!(size, target - 60);
+    assert_eq!(
+        said,
+        format!("dhat-kit: wrote {} (1023.9 KiB)\n", html.display())
+    );
+}

@@ -541,7 +541,9 @@ fn run(command: Command) -> Result<(), Failure> {
             })?;
             if write_output(&output, html.as_bytes())? {
                 let kib = html.len() as f64 / 1024.0;
-                let size = if kib < 1024.0 {
+                // Compared as rounded, as the tables' sizes are: 1,048,560 bytes is 1.0 MiB, not
+                // 1024.0 KiB.
+                let size = if kib < 1023.95 {
                     format!("{kib:.1} KiB")
                 } else {
                     format!("{:.1} MiB", kib / 1024.0)
