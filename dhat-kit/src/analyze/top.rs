@@ -484,7 +484,7 @@ impl Top {
         if self.zero > 0 {
             notes.push(format!(
                 "{} {what}{} with 0 {} not shown",
-                self.zero,
+                crate::units::Thousands(self.zero as u64),
                 if self.zero == 1 { "" } else { "s" },
                 by
             ));
@@ -628,6 +628,34 @@ mod tests {
         assert!(text.contains("2 of 4 sites"), "{text}");
         assert!(
             text.contains("2 sites with 0 peak-bytes not shown"),
+            "{text}"
+        );
+    }
+
+    /// The count of rows left out for their 0 is written as every count is: "1,200 sites", not
+    /// "1200 sites".
+    #[test]
+    fn the_rows_of_0_left_out_are_counted_with_separators() {
+        let mut p = profile();
+        let first = u32::try_from(p.ftbl.len()).unwrap();
+        for i in 0..1200 {
+            p.ftbl
+                .push(format!("0x{i:x}: app::idle{i} (src/idle.rs:{i}:1)").into());
+            p.pps.push(ProgramPoint {
+                tbk: 1,
+                fs: vec![first + i].into(),
+                ..Default::default()
+            });
+        }
+        let opts = TopOptions {
+            n: 1,
+            ..TopOptions::default()
+        };
+        let t = top(&p, &opts).unwrap();
+        assert_eq!(t.zero, 1200);
+        let text = t.render(&p, Format::Table);
+        assert!(
+            text.contains("1,200 sites with 0 total-bytes not shown"),
             "{text}"
         );
     }
