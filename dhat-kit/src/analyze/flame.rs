@@ -763,7 +763,11 @@ pub fn flamegraph_svg(
     // Every frame's figure is at most the total, so a total within range keeps every title
     // exact.
     if total > 1 << 53 {
-        return Err(Error::Range { metric, total });
+        return Err(Error::Range {
+            metric,
+            figure: metric.name_in(profile),
+            total,
+        });
     }
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = title.to_string();
@@ -848,7 +852,7 @@ pub(crate) mod tests {
         let mut svg = Vec::new();
         let e = flamegraph_svg(&past, Metric::TotalBytes, "t", &mut svg).unwrap_err();
         assert!(
-            matches!(e, Error::Range { metric: Metric::TotalBytes, total } if total == (1 << 53) + 1),
+            matches!(e, Error::Range { metric: Metric::TotalBytes, total, .. } if total == (1 << 53) + 1),
             "{e:?}"
         );
         assert!(
@@ -871,6 +875,33 @@ pub(crate) mod tests {
         assert!(
             svg.contains("app::f (9,007,199,254,740,991 bytes,"),
             "{svg}"
+        );
+    }
+
+    /// An ad-hoc profile that names its units (`bsu`, `bksu`) is refused in them: its figure is
+    /// `total-units`, as `top` heads it (the message said `total-bytes`).
+    #[cfg(feature = "cli")]
+    #[test]
+    fn a_figure_past_what_the_graph_draws_is_named_in_the_profiles_units() {
+        let json = format!(
+            r#"{{"dhatFileVersion":2,"mode":"rust-ad-hoc","verb":"Occurred","bklt":false,
+            "bkacc":false,"bu":"unit","bsu":"units","bksu":"events","tu":"µs","Mtu":"s",
+            "cmd":"t","pid":1,"te":9,"pps":[{{"tb":{},"tbk":1,"fs":[1]}},
+            {{"tb":1,"tbk":1,"fs":[1]}}],"ftbl":["[root]","0x1: app::f (src/f.rs:1:1)"]}}"#,
+            u64::MAX / 2
+        );
+        let p = from_slice(json.as_bytes(), "t.json").unwrap();
+        let e = flamegraph_svg(&p, Metric::TotalBytes, "t", Vec::new()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("total-units adds up to 9223372036854775808, above 9007199254740992"),
+            "{e}"
+        );
+        // The report's "No flame graph:" says the same.
+        let page = crate::report::html(&p, "t.json", None, &Default::default()).unwrap();
+        assert!(
+            page.contains(r#""flame_error":"total-units adds up to 9223372036854775808"#),
+            "{page}"
         );
     }
 

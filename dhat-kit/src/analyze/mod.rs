@@ -458,6 +458,9 @@ pub enum Error {
     Range {
         /// The figure.
         metric: Metric,
+        /// Its name as the profile counts it ([`Metric::name_in`]: `total-units` of an ad-hoc
+        /// profile), which the message says.
+        figure: String,
         /// What it adds up to (`u64::MAX` if more).
         total: u64,
     },
@@ -539,7 +542,7 @@ impl fmt::Display for Error {
                     article(mode)
                 )
             }
-            Error::Range { metric, total } => {
+            Error::Range { figure, total, .. } => {
                 let total = if *total == u64::MAX {
                     format!("{total} or more")
                 } else {
@@ -547,7 +550,7 @@ impl fmt::Display for Error {
                 };
                 write!(
                     f,
-                    "{metric} adds up to {total}, above {}, the largest figure the flame graph \
+                    "{figure} adds up to {total}, above {}, the largest figure the flame graph \
                      draws exactly (its counts are doubles): nothing drawn; folded stacks \
                      (`dhat-kit convert --to folded`) hold every figure exactly",
                     1u64 << 53
