@@ -1474,3 +1474,55 @@ fn a_page_just_under_a_mib_is_said_as_1_0_mib() {
         format!("dhat-kit: wrote {} (1023.9 KiB)\n", html.display())
     );
 }
+
+/// A peak profile whose region path is deeper than the region table reads (1,001 regions) has no
+/// regions table: the command says why on standard error, naming the file, and so does the page,
+/// which still says what a peak profile's live figures are. Both were left out without a word.
+#[test]
+fn a_region_path_too_deep_for_the_table_is_said_and_the_peak_note_stays() {
+    let dir = TempDir::new("report", "deep-regions");
+    let depth = analyze::MAX_REGION_DEPTH + 1;
+    let frames: Vec<String> = (0..depth).map(|i| format!("\"region r{i}\"")).collect();
+    let fs: Vec<String> = (1..=depth).rev().map(|i| i.to_string()).collect();
+    let json = format!(
+        r#"{{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"t","pid":1,"te":10,"tg":10,
+          "pps":[{{"tb":5,"tbk":1,"tl":0,"mb":5,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,
+          "fs":[{}]}}],"ftbl":["[root]",{}]}}"#,
+        fs.join(","),
+        frames.join(",")
+    );
+    let file = dir.0.join("deep.json");
+    std::fs::write(&file, json).unwrap();
+    let html = dir.0.join("report.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
+        .arg("report")
+        .args([file.as_os_str(), "-o".as_ref(), html.as_os_str()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    let why = "a program point's region path is 1001 regions deep, more than the 1000 the region \
+               table reads";
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "dhat-kit: warning: {}: the report has no regions table: {why}",
+            file.display()
+        )),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("dhat-kit: wrote "), "{err}");
+    let Some(chrome) = chromium("deep regions report") else {
+        return;
+    };
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    assert!(!element(&dom, "peak-note").0.contains(" hidden"));
+    assert!(!element(&dom, "regions-section").0.contains(" hidden"));
+    let (_, said) = element(&dom, "regions-error");
+    assert!(
+        said.starts_with(&format!("No regions table: {why}")),
+        "{said}"
+    );
+}

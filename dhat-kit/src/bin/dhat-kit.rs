@@ -509,6 +509,13 @@ fn run(command: Command) -> Result<(), Failure> {
             let mut read = vec![(&p, file.as_path())];
             read.extend(b.as_ref().zip(before.as_deref()));
             warn_unmatched_skips(&patterns, &read);
+            // The page says it too, where its regions would be.
+            if let Some(e) = dhat_kit::report::regions_error(&p) {
+                eprintln!(
+                    "dhat-kit: warning: {}: the report has no regions table: {e}",
+                    named(&file).display()
+                );
+            }
             let budget = budget
                 .as_deref()
                 .map(|b| budget_report(b, &p, strict))

@@ -212,6 +212,10 @@ struct Data {
     frames: Vec<String>,
     groups: HashMap<&'static str, Table>,
     regions: Option<Vec<RegionRow>>,
+    /// Why a peak profile's regions are not shown ([`regions_error`]).
+    regions_error: Option<String>,
+    /// Whether it is a dhat-kit peak profile (the page says what its live figures mean).
+    peak: bool,
     diff: Option<DiffData>,
     budget: Option<BudgetData>,
     flame_error: Option<String>,
@@ -387,14 +391,36 @@ fn diff_table(
     Ok((first, DiffTable { changed, rows }))
 }
 
+/// Why the report of `profile` holds no regions where it would (a dhat-kit peak profile whose
+/// regions [`analyze::regions`] refuses: a region path more than [`analyze::MAX_REGION_DEPTH`]
+/// regions deep), or `None`. The page says it in its regions section; `dhat-kit report` says it
+/// on standard error too.
+///
+/// # Examples
+///
+/// ```
+/// let json = r#"{"dhatFileVersion":2,"mode":"dhat-kit-peak","verb":"Allocated","bklt":true,
+///   "bkacc":false,"tu":"µs","Mtu":"s","tuth":500,"cmd":"t","pid":1,"te":10,"tg":10,
+///   "pps":[{"tb":5,"tbk":1,"tl":0,"mb":5,"mbk":1,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]}],
+///   "ftbl":["[root]","region a"]}"#;
+/// let p = dhat_kit::profile::from_slice(json.as_bytes(), "peak.json")?;
+/// assert_eq!(dhat_kit::report::regions_error(&p), None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn regions_error(profile: &Profile) -> Option<String> {
+    regions(profile).err()
+}
+
 /// The regions of a dhat-kit peak profile: each path's own figures and, summed over its
-/// sub-paths, its inclusive figures; depth first, larger inclusive total first.
-fn regions(profile: &Profile) -> Option<Vec<RegionRow>> {
+/// sub-paths, its inclusive figures; depth first, larger inclusive total first. `Ok(None)` for
+/// another profile; the error's message where [`analyze::regions`] refuses the profile.
+fn regions(profile: &Profile) -> Result<Option<Vec<RegionRow>>, String> {
     if profile.mode != PEAK_MODE {
-        return None;
+        return Ok(None);
     }
-    let table = analyze::regions(profile).ok()?;
-    Some(
+    let table = analyze::regions(profile).map_err(|e| e.to_string())?;
+    Ok(Some(
         table
             .rows
             .into_iter()
@@ -405,7 +431,7 @@ fn regions(profile: &Profile) -> Option<Vec<RegionRow>> {
                 max_bytes: r.max_bytes,
             })
             .collect(),
-    )
+    ))
 }
 
 /// Standard base64, for the flame graph's `data:` URL.
@@ -585,6 +611,10 @@ pub fn html(
     let height = svg_height(&svg).map_or(600, |h| h + 4);
     drop(svg);
     let summary = analyze::summary(profile);
+    let (regions, regions_error) = match regions(profile) {
+        Ok(r) => (r, None),
+        Err(e) => (None, Some(e)),
+    };
     // A profile's site figures are at most its totals (those of the one compared with too); its
     // other figures are checked each: the times, Valgrind's reads and writes, and the live
     // figures, which a peak profile may hold above its totals.
@@ -615,7 +645,9 @@ pub fn html(
         cap: opts.rows,
         frames: frames.frames,
         groups,
-        regions: regions(profile),
+        regions,
+        regions_error,
+        peak: profile.mode == PEAK_MODE,
         diff,
         budget: opts.budget.as_ref().map(BudgetData::of),
         flame_error,
@@ -843,7 +875,7 @@ mod tests {
                  {"tb":9,"tbk":2,"tl":0,"mb":9,"mbk":2,"gb":9,"gbk":2,"eb":0,"ebk":0,"fs":[1]}],
           "ftbl":["[root]","(outside any region)","region a","region b"]}"#;
         let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
-        let r = regions(&p).unwrap();
+        let r = regions(&p).unwrap().unwrap();
         let got: Vec<(String, u64, u64)> = r
             .iter()
             .map(|r| (r.path.join("/"), r.own.total_bytes, r.inclusive.total_bytes))

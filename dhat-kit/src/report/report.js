@@ -17,7 +17,7 @@
   const $ = (id) => document.getElementById(id);
   if (D.rounded) $("rounded").hidden = false;
   // A peak profile's regions (its program points) hold no live bytes: the page says why.
-  if (D.regions) $("peak-note").hidden = false;
+  if (D.peak) $("peak-note").hidden = false;
 
   // Text as HTML. The characters that reorder text (bidirectional embeddings, overrides and
   // isolates) are shown as escapes: a name holding one would otherwise read reversed. So are
@@ -392,6 +392,10 @@
 
   // ---- regions ----
   function renderRegions() {
+    if (D.regions_error) {
+      $("regions-section").hidden = false;
+      $("regions-error").textContent = "No regions table: " + D.regions_error;
+    }
     if (!D.regions) return;
     $("regions-section").hidden = false;
     let h = "<tr><th class=\"label\">region</th><th>own " + esc(S.unit) + "</th><th>own " + esc(S.blocks_unit) +
