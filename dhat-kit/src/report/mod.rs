@@ -362,7 +362,8 @@ fn diff_table(
     rows.retain(|r| r.2);
     let mut unchanged = None;
     if rows.iter().any(|r| r.1.contains(&None)) {
-        unchanged = Some(after.top(Metric::TotalBytes, 0, 0)?);
+        // Every row, those of 0 total bytes too (`top` leaves them out).
+        unchanged = Some(after.top_every(Metric::TotalBytes)?);
     }
     let of: HashMap<&str, &Figures> = unchanged
         .iter()
@@ -834,6 +835,38 @@ mod tests {
         assert_eq!(of(Metric::TotalBytes), [1000, 1200]);
         assert_eq!(of(Metric::EndBytes), [100, 0]);
         assert_eq!(of(Metric::EndBlocks), [1, 0]);
+    }
+
+    /// A site of 0 total bytes shows its unchanged figures as they are: its 1 block live at t-end,
+    /// before and after, read 0 (they were looked up among the rows of more than 0 total bytes).
+    #[test]
+    fn a_site_of_0_bytes_shows_its_unchanged_figures() {
+        let before = heap_profile(&[
+            (64, 1, 0, 0, "0x1: app::work (w.rs:1:1)"),
+            (0, 2, 0, 1, "0x2: app::zeros (z.rs:1:1)"),
+        ]);
+        let after = heap_profile(&[
+            (64, 1, 0, 0, "0x1: app::work (w.rs:1:1)"),
+            (0, 3, 0, 1, "0x2: app::zeros (z.rs:1:1)"),
+        ]);
+        let skip = analyze::Skip::default();
+        let grouped = |p| Grouped::new(p, analyze::GroupBy::Site, &skip).unwrap();
+        let metrics = metrics(&after);
+        let (_, table) = diff_table(
+            &grouped(&before),
+            &grouped(&after),
+            &metrics,
+            &ReportOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(table.rows.len(), 1);
+        let row = &table.rows[0];
+        assert_eq!(row.label, "app::zeros (z.rs:1)");
+        let of = |m| row.figures[metrics.iter().position(|&x| x == m).unwrap()];
+        assert_eq!(of(Metric::TotalBlocks), [2, 3]);
+        assert_eq!(of(Metric::TotalBytes), [0, 0]);
+        assert_eq!(of(Metric::EndBlocks), [1, 1]);
+        assert_eq!(of(Metric::EndBytes), [0, 0]);
     }
 
     /// With no cap on the rows (`--rows 0`, "0 for all"), a site whose total bytes are 0 is in
