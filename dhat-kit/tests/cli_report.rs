@@ -677,7 +677,7 @@ fn diff_report_shows_totals_side_by_side_and_the_sites_that_changed_in_colour() 
     );
     assert_eq!(
         element(&dom, "diff-note").1,
-        "2 of 2 changed sites; growth in red, shrinkage in green."
+        "2 of 2 sites changed in total bytes; growth in red, shrinkage in green."
     );
     let png = dir.0.join("diff.png");
     browse(&chrome, &dir.0, &html, "", Some(&png));
@@ -1069,8 +1069,9 @@ fn diff_rows(dom: &str) -> Vec<String> {
 
 /// The diff's rows sort by the change of each figure (its size, then growth first, then
 /// shrinkage first) and regroup with the page's "Group by" menu, each ranking as `dhat-kit diff
-/// --by FIGURE --group-by GROUPING` ranks it. The trial's: the sites read by total bytes only,
-/// where the change was in blocks.
+/// --by FIGURE --group-by GROUPING` ranks it: the rows whose figure changed (a site whose bytes
+/// did not change stood in the ranking by bytes as `+0 B`). By label, every changed row. The
+/// trial's: the sites read by total bytes only, where the change was in blocks.
 #[test]
 fn the_diff_sorts_by_every_figure_and_regroups() {
     let Some(chrome) = chromium("diff sorting") else {
@@ -1102,21 +1103,26 @@ fn the_diff_sorts_by_every_figure_and_regroups() {
         "make_buffer (alloc_sites.c:13)",
     );
     for (hash, sorted, order) in [
-        ("", ("total_bytes", "other"), [grow, copy, make]),
+        ("", ("total_bytes", "other"), &[grow, copy][..]),
         (
             "#do=dsort:total_blocks",
             ("total_blocks", "other"),
-            [make, copy, grow],
+            &[make, copy],
         ),
         (
             "#do=dsort:total_blocks;dsort:total_blocks",
             ("total_blocks", "descending"),
-            [make, grow, copy],
+            &[make, copy],
         ),
         (
             "#do=dsort:total_blocks;dsort:total_blocks;dsort:total_blocks",
             ("total_blocks", "ascending"),
-            [copy, grow, make],
+            &[copy, make],
+        ),
+        (
+            "#do=dsort:label",
+            ("label", "ascending"),
+            &[copy, grow, make],
         ),
     ] {
         let dom = browse(&chrome, &dir.0, &html, hash, None);
@@ -1127,10 +1133,9 @@ fn the_diff_sorts_by_every_figure_and_regroups() {
         );
         assert_eq!(diff_rows(&dom), order, "{hash}");
         if sorted.1 == "other" {
-            // By the size of the change: `dhat-kit diff --by`'s rows first.
+            // By the size of the change: `dhat-kit diff --by`'s rows.
             let m = Metric::parse(sorted.0).unwrap();
-            let want = ranked(m, GroupBy::Site);
-            assert_eq!(diff_rows(&dom)[..want.len()], want[..], "{hash}");
+            assert_eq!(diff_rows(&dom), ranked(m, GroupBy::Site), "{hash}");
         }
     }
     let dom = browse(&chrome, &dir.0, &html, "#do=dsort:total_blocks", None);
@@ -1168,9 +1173,8 @@ fn the_diff_sorts_by_every_figure_and_regroups() {
             ),
         ] {
             let dom = browse(&chrome, &dir.0, &html, &hash, None);
-            // Those that changed by that figure first, then the rest (changed by another).
-            let want = ranked(m, g);
-            assert_eq!(diff_rows(&dom)[..want.len()], want[..], "{hash}");
+            // That figure's `dhat-kit diff`: the rows whose figure changed.
+            assert_eq!(diff_rows(&dom), ranked(m, g), "{hash}");
             let what = element(&dom, "diff-what").1;
             assert_eq!(what.to_lowercase(), format!("{group}s"), "{hash}");
         }
@@ -1525,4 +1529,125 @@ fn a_region_path_too_deep_for_the_table_is_said_and_the_peak_note_stays() {
         said.starts_with(&format!("No regions table: {why}")),
         "{said}"
     );
+}
+
+/// A heap profile of `sites` (`(function, file, total bytes, total blocks)`), one program point
+/// each, its bytes and blocks live at t-gmax, none at t-end.
+fn heap_json(sites: &[(String, &str, u64, u64)]) -> String {
+    let pps: Vec<String> = sites
+        .iter()
+        .enumerate()
+        .map(|(i, (_, _, tb, tbk))| {
+            format!(
+                r#"{{"tb":{tb},"tbk":{tbk},"tl":1,"mb":{tb},"mbk":{tbk},"gb":{tb},"gbk":{tbk},
+                  "eb":0,"ebk":0,"fs":[{}]}}"#,
+                i + 1
+            )
+        })
+        .collect();
+    let frames: Vec<String> = sites
+        .iter()
+        .enumerate()
+        .map(|(i, (f, file, _, _))| format!("\"0x{:x}: {f} ({file}:1:1)\"", i + 1))
+        .collect();
+    format!(
+        r#"{{"dhatFileVersion":2,"mode":"rust-heap","verb":"Allocated","bklt":true,"bkacc":false,
+          "tu":"µs","Mtu":"s","tuth":10,"cmd":"x","pid":1,"te":100,"tg":50,"pps":[{}],
+          "ftbl":["[root]",{}]}}"#,
+        pps.join(","),
+        frames.join(",")
+    )
+}
+
+/// The diff keeps the sites that grew most and those that shrank most by each figure, as many of
+/// each as `--rows` (0 for all), so that "growth first" shows the growths `dhat-kit diff` lists;
+/// ranked by a figure, it holds the sites whose figure changed, as `diff --by` lists them. It
+/// held the 100 largest changes whatever `--rows` said: 150 sites that shrank by 2,000 bytes
+/// hid the one that grew by 10 (`diff -n 0` lists it), and a site whose bytes did not change
+/// stood in the ranking by bytes as `+0 B`.
+#[test]
+fn the_diff_keeps_the_largest_growths_and_shrinkages_as_many_as_rows_says() {
+    let Some(chrome) = chromium("diff cap") else {
+        return;
+    };
+    let dir = TempDir::new("report", "diff-cap");
+    let site = |i: usize| (format!("app::s{i:03}"), "s.rs");
+    let profile = |shrunk: u64, grown: u64, blocks: u64| {
+        let mut sites: Vec<(String, &str, u64, u64)> = (0..150)
+            .map(|i| {
+                let (f, file) = site(i);
+                (f, file, shrunk, 1)
+            })
+            .collect();
+        sites.push(("app::grow".to_owned(), "g.rs", grown, 1));
+        sites.push(("app::blocks".to_owned(), "b.rs", 64, blocks));
+        heap_json(&sites)
+    };
+    let before = dir.0.join("before.json");
+    let after = dir.0.join("after.json");
+    std::fs::write(&before, profile(5000, 100, 1)).unwrap();
+    std::fs::write(&after, profile(3000, 110, 2)).unwrap();
+    let (b, a) = (
+        dhat_kit::profile::read(&before).unwrap(),
+        dhat_kit::profile::read(&after).unwrap(),
+    );
+    let ranked = |by, n| -> Vec<String> {
+        let d = analyze::diff(&b, &a, &{
+            let mut opts = analyze::DiffOptions::default();
+            (opts.n, opts.by) = (n, by);
+            opts
+        })
+        .unwrap();
+        d.sites.into_iter().map(|s| s.site).collect()
+    };
+    let all = ranked(Metric::TotalBytes, 0);
+    assert_eq!(all.len(), 151);
+    assert!(all.contains(&"app::grow (g.rs:1)".to_owned()));
+    let page = |rows: Option<&str>, name: &str| {
+        let html = dir.0.join(name);
+        let mut args = vec![
+            after.as_os_str(),
+            "--before".as_ref(),
+            before.as_os_str(),
+            "-o".as_ref(),
+            html.as_os_str(),
+        ];
+        if let Some(rows) = rows {
+            args.extend::<[&std::ffi::OsStr; 2]>(["--rows".as_ref(), rows.as_ref()]);
+        }
+        report(&args);
+        html
+    };
+    let growth_first = "#do=dsort:total_bytes";
+    let note = |dom: &str| element(dom, "diff-note").1;
+    // Every row: by default (500 of each) and with --rows 0.
+    for html in [page(None, "default.html"), page(Some("0"), "all.html")] {
+        let dom = browse(&chrome, &dir.0, &html, "", None);
+        assert_eq!(diff_rows(&dom), all);
+        assert!(
+            note(&dom).starts_with("151 of 151 sites changed in total bytes; "),
+            "{}",
+            note(&dom)
+        );
+        let dom = browse(&chrome, &dir.0, &html, growth_first, None);
+        assert_eq!(diff_rows(&dom)[0], "app::grow (g.rs:1)");
+        assert_eq!(diff_rows(&dom).len(), 151);
+        // By blocks: the one site whose blocks changed, as `diff --by total-blocks`.
+        let dom = browse(&chrome, &dir.0, &html, "#do=dsort:total_blocks", None);
+        assert_eq!(diff_rows(&dom), ranked(Metric::TotalBlocks, 0));
+        assert_eq!(diff_rows(&dom), ["app::blocks (b.rs:1)"]);
+    }
+    // Five of each: `diff -n 5`'s rows, then the one growth, which comes first by growth.
+    let html = page(Some("5"), "five.html");
+    let dom = browse(&chrome, &dir.0, &html, "", None);
+    let mut want = ranked(Metric::TotalBytes, 5);
+    want.push("app::grow (g.rs:1)".to_owned());
+    assert_eq!(diff_rows(&dom), want);
+    assert_eq!(
+        note(&dom),
+        "6 of 151 sites changed in total bytes (the 5 that grew most and the 5 that shrank most \
+         by each figure); growth in red, shrinkage in green."
+    );
+    let dom = browse(&chrome, &dir.0, &html, growth_first, None);
+    assert_eq!(diff_rows(&dom)[0], "app::grow (g.rs:1)");
 }

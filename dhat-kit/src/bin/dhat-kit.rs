@@ -110,7 +110,8 @@ enum Command {
         /// The HTML file to write (atomically; `-` for stdout).
         #[arg(short, long, value_name = "HTML", default_value = "report.html")]
         output: PathBuf,
-        /// The largest rows kept of each table, by each figure (0 for all).
+        /// The largest rows kept of each table, by each figure (0 for all); of the diff, the N
+        /// that grew most and the N that shrank most by each figure.
         #[arg(long, value_name = "N", default_value_t = 500)]
         rows: usize,
         /// Skips the program's own allocation wrappers when finding sites (as `top --skip`;
@@ -525,7 +526,7 @@ fn run(command: Command) -> Result<(), Failure> {
                 eprintln!("{w}");
             }
             let mut opts = dhat_kit::report::ReportOptions::default();
-            (opts.rows, opts.skip, opts.budget) = (rows, skip, budget);
+            (opts.rows, opts.diff_rows, opts.skip, opts.budget) = (rows, rows, skip, budget);
             // Two files of one name (`dhat-sampled.json` from two runs) named so as to be told
             // apart.
             let (after_name, before_name) = match before.as_deref() {

@@ -13,7 +13,8 @@
 //! - with a `before` profile, the [`analyze::diff`]: totals side by side and the sites that
 //!   changed most, growth in red, shrinkage in green, sortable by the change of every figure
 //!   and grouped as the top sites are (each ranking is `analyze::diff`'s by that figure and
-//!   grouping).
+//!   grouping: the rows whose figure changed). It keeps the [`ReportOptions::diff_rows`] that
+//!   grew most and as many that shrank most by each figure, and says so.
 //!
 //! # Examples
 //!
@@ -54,7 +55,9 @@ pub struct ReportOptions {
     /// How many frames of a row's call stack are kept (default 64); the page says where a stack
     /// goes on past them.
     pub stack: usize,
-    /// How many changed sites the diff lists (default 100).
+    /// How many of the sites that grew most, and how many of those that shrank most, the diff
+    /// keeps by each figure (default 500, as `rows`; 0 for all): every ranking of the page's diff
+    /// (largest change first, growth first, shrinkage first) shows its true top rows.
     pub diff_rows: usize,
     /// A program's own allocation wrappers, skipped like `malloc` when finding sites.
     pub skip: analyze::Skip,
@@ -69,7 +72,7 @@ impl Default for ReportOptions {
         ReportOptions {
             rows: 500,
             stack: 64,
-            diff_rows: 100,
+            diff_rows: 500,
             skip: analyze::Skip::new(),
             budget: None,
         }
@@ -173,6 +176,9 @@ struct DiffRow {
     label: String,
     /// `[before, after]` of each of [`DiffData::keys`], in that order.
     figures: Vec<[u64; 2]>,
+    /// Whether it is in `dhat-kit diff`'s ranking by each of [`DiffData::keys`] (its figure
+    /// changed): the page ranks by a figure the rows in that figure's diff only.
+    ranked: Vec<bool>,
 }
 
 /// The diff's rows under one grouping.
@@ -180,8 +186,11 @@ struct DiffRow {
 struct DiffTable {
     /// How many rows changed by any figure (shown or not).
     changed: usize,
-    /// The [`ReportOptions::diff_rows`] that changed most by each figure, merged: those of total
-    /// bytes first, in `dhat-kit diff`'s order.
+    /// How many rows changed by each of [`DiffData::keys`] (shown or not): each figure's
+    /// `dhat-kit diff --by` rows.
+    changed_by: Vec<usize>,
+    /// The [`ReportOptions::diff_rows`] that grew most and those that shrank most by each
+    /// figure, merged: those of total bytes first, in `dhat-kit diff`'s order.
     rows: Vec<DiffRow>,
 }
 
@@ -327,7 +336,10 @@ fn table(
 
 /// The diff of `after` against `before` under one grouping, by every figure in `metrics`: each is
 /// [`analyze::diff`], as `dhat-kit diff --by FIGURE --group-by GROUPING` ranks it; a row is kept
-/// if it is among the `opts.diff_rows` that changed most by any figure. A figure that did not
+/// if it is among the `opts.diff_rows` that grew most or among those that shrank most by any
+/// figure, so that each of the page's orders (largest change, growth first, shrinkage first)
+/// shows its true top rows: `dhat-kit diff -n N` lists none that the page's diff leaves out. A
+/// figure that did not
 /// change in a row is not in that figure's diff: it is read from the after profile's row of that
 /// label (0 where it has none: the row is gone, so it was 0 before too).
 fn diff_table(
@@ -341,6 +353,7 @@ fn diff_table(
     let mut rows: Vec<Building> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut first = None;
+    let mut changed_by = Vec::with_capacity(metrics.len());
     for (k, &m) in metrics.iter().enumerate() {
         // `analyze::diff` of every row (`n: 0`) by `m`, from rows grouped once for every figure;
         // rows whose figure is 0 too, so that a site is paired alike by every figure (a site
@@ -348,13 +361,20 @@ fn diff_table(
         let tb = before.top_every(m).map_err(analyze::side(Side::Before))?;
         let ta = after.top_every(m).map_err(analyze::side(Side::After))?;
         let mut d = analyze::compare(before.profile(), after.profile(), tb, ta, 0)?;
-        for (rank, s) in std::mem::take(&mut d.sites).into_iter().enumerate() {
+        changed_by.push(d.changed);
+        // Ranked by the size of the change: each growth's rank among the growths, each
+        // shrinkage's among the shrinkages.
+        let (mut grown, mut shrunk) = (0, 0);
+        for s in std::mem::take(&mut d.sites) {
+            let rank = if s.delta > 0 { &mut grown } else { &mut shrunk };
+            let kept = opts.diff_rows == 0 || *rank < opts.diff_rows;
+            *rank += 1;
             let i = *index.entry(s.site.clone()).or_insert_with(|| {
                 rows.push((s.site, vec![None; metrics.len()], false));
                 rows.len() - 1
             });
             rows[i].1[k] = Some([s.before, s.after]);
-            rows[i].2 |= opts.diff_rows == 0 || rank < opts.diff_rows;
+            rows[i].2 |= kept;
         }
         first.get_or_insert(d);
     }
@@ -373,6 +393,7 @@ fn diff_table(
     let rows = rows
         .into_iter()
         .map(|(label, figures, _)| {
+            let ranked = figures.iter().map(Option::is_some).collect();
             let figures = figures
                 .iter()
                 .zip(metrics)
@@ -383,13 +404,24 @@ fn diff_table(
                     })
                 })
                 .collect();
-            DiffRow { label, figures }
+            DiffRow {
+                label,
+                figures,
+                ranked,
+            }
         })
         .collect();
     // Never panics: `metrics` always holds the totals (see `metrics`), so the loop ran at least
     // once, and each of its diffs either set `first` or returned its error.
     let first = first.expect("at least one figure");
-    Ok((first, DiffTable { changed, rows }))
+    Ok((
+        first,
+        DiffTable {
+            changed,
+            changed_by,
+            rows,
+        },
+    ))
 }
 
 /// Why the report of `profile` holds no regions where it would (a dhat-kit peak profile whose

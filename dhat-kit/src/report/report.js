@@ -299,7 +299,8 @@
   }
 
   // The changed rows, under the page's grouping, sorted by any figure's change: first by its size
-  // (`dhat-kit diff --by FIGURE`'s order), then growth first, then shrinkage first.
+  // (`dhat-kit diff --by FIGURE`'s order), then growth first, then shrinkage first. Ranked by a
+  // figure, the rows are that figure's diff (those whose figure changed); by label, every row.
   const dstate = { key: "total_bytes", order: "size" };
   const ORDER = { size: "", desc: ", growth first", asc: ", shrinkage first" };
   const ARIA = { size: "other", desc: "descending", asc: "ascending" };
@@ -315,11 +316,13 @@
     for (const c of D.columns) col[c.key] = c;
     const k = Math.max(0, d.keys.indexOf(dstate.key));
     const key = d.keys[k], blocks = col[key].blocks;
-    const rows = table.rows.map((r) => ({ label: r.label, f: r.figures, delta: r.figures.map(([b, a]) => a - b) }));
-    const byLabel = (x, y) => byCodePoint(x.label, y.label);
-    if (dstate.key === "label") rows.sort((x, y) => (dstate.order === "desc" ? -1 : 1) * byLabel(x, y));
-    else if (dstate.order === "size") rows.sort((x, y) => Math.abs(y.delta[k]) - Math.abs(x.delta[k]) || byLabel(x, y));
-    else rows.sort((x, y) => (dstate.order === "desc" ? -1 : 1) * (x.delta[k] - y.delta[k]) || byLabel(x, y));
+    const byLabel = dstate.key === "label";
+    const rows = table.rows.filter((r) => byLabel || r.ranked[k])
+      .map((r) => ({ label: r.label, f: r.figures, delta: r.figures.map(([b, a]) => a - b) }));
+    const labels = (x, y) => byCodePoint(x.label, y.label);
+    if (byLabel) rows.sort((x, y) => (dstate.order === "desc" ? -1 : 1) * labels(x, y));
+    else if (dstate.order === "size") rows.sort((x, y) => Math.abs(y.delta[k]) - Math.abs(x.delta[k]) || labels(x, y));
+    else rows.sort((x, y) => (dstate.order === "desc" ? -1 : 1) * (x.delta[k] - y.delta[k]) || labels(x, y));
     const plural = WHAT[state.group] + "s";
     $("diff-what").textContent = plural[0].toUpperCase() + plural.slice(1);
     $("diff-by").textContent = inUnits(key.replace("_", "-"));
@@ -344,9 +347,11 @@
         "<td class=\"label\">" + name(r.label) + "</td></tr>";
     });
     $("diff-rows").innerHTML = h;
-    const capped = table.rows.length < table.changed;
-    $("diff-note").textContent = thousands(table.rows.length) + " of " + thousands(table.changed) + " changed " + WHAT[state.group] + (table.changed === 1 ? "" : "s") +
-      (capped ? " (the " + thousands(d.cap) + " that changed most by each figure)" : "") +
+    const changed = byLabel ? table.changed : table.changed_by[k];
+    const capped = rows.length < changed;
+    $("diff-note").textContent = thousands(rows.length) + " of " + thousands(changed) + " " + WHAT[state.group] + (changed === 1 ? "" : "s") +
+      " changed" + (byLabel ? "" : " in " + inUnits(key.replace("_", " "))) +
+      (capped ? " (the " + thousands(d.cap) + " that grew most and the " + thousands(d.cap) + " that shrank most by each figure)" : "") +
       "; growth in red, shrinkage in green." + (d.estimated ? " A sampled profile's site figures are estimates, which differ from run to run of the same work (its totals are exact): a change much smaller than their own spread is not a change." : "") + (d.mixed ? " One profile is sampled and the other exact: the sampled one charges a reallocation (a growing Vec or String) to the code that grew the block, the exact one to the code that first allocated it, so a container made in one function and grown in another is at different sites in the two." : "");
   }
   // A diff column's header: `order` is how the table is sorted by it ("size", "desc", "asc"), or
