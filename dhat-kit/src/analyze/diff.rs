@@ -250,7 +250,10 @@ pub(crate) fn compare(
 /// `b::Bar::new (mod.rs:15)`, which Valgrind prints by the files' base names) each keep their own
 /// figures wherever the other profile names them alike. Sites of one key and one file
 /// ([`of_one_file`]) still unpaired on both sides are one site, their figures added, shown with
-/// the after profile's label of the largest figure.
+/// the after profile's label of the largest figure. Under `--group-by function`, the rows left
+/// unpaired are paired by the function's name and file: `helper (a.c)`, named apart from a
+/// `helper` of `b.c` in one profile, is the `helper` of `a.c` of a profile that has that one
+/// only.
 fn pair(group_by: GroupBy, before: Vec<TopRow>, after: Vec<TopRow>) -> Vec<(String, u64, u64)> {
     let mut after: HashMap<String, TopRow> =
         after.into_iter().map(|r| (r.site.clone(), r)).collect();
@@ -436,6 +439,17 @@ fn pair_named_apart(by_key: &mut Lone) {
 /// `app::fill(int, int) [clone .constprop.0] (clones.cpp:17)`. A function known only by the
 /// binary it is in is keyed by its name: `main (in /build/app)` and `main (in /build/app-new)`.
 fn site_key(group_by: GroupBy, site: &str, frame: &str) -> String {
+    if group_by == GroupBy::Function {
+        // By its name: a function named apart from one of its name in another file, `helper
+        // (a.c)`, is `helper` where the other profile has one `helper` only; its file tells
+        // them apart ([`of_one_file`]).
+        let f = Frame::parse(frame);
+        return match f.file {
+            Some(file) => site.strip_suffix(&format!(" ({file})")).unwrap_or(site),
+            None => site,
+        }
+        .to_owned();
+    }
     if group_by != GroupBy::Site {
         return site.to_owned();
     }
@@ -851,6 +865,46 @@ mod tests {
         assert_eq!(d.changed, 1, "{:#?}", d.sites);
         assert_eq!(d.sites[0].site, "new (mod.rs:15)");
         assert_eq!((d.sites[0].before, d.sites[0].after), (1_300, 1_000));
+    }
+
+    /// By function, a function of one name in two files is two rows, each paired with its own
+    /// file's in the other profile, however each profile names it: `helper (a.c)` beside a
+    /// `helper (b.c)`, or `helper` where it is the only one. Both helpers were one row.
+    #[test]
+    fn functions_of_one_name_in_two_files_are_paired_file_by_file() {
+        const NEW: &str = "0x1: malloc (in /usr/libexec/valgrind/vgpreload_dhat-amd64-linux.so)";
+        let one = valgrind(&[(1_000, &[NEW, "0x10: helper (a.c:2)", "0x20: main (m.c:5)"])]);
+        let two = valgrind(&[
+            (1_200, &[NEW, "0x11: helper (a.c:2)", "0x20: main (m.c:5)"]),
+            (5_000, &[NEW, "0x12: helper (b.c:2)", "0x21: main (m.c:6)"]),
+        ]);
+        let by_function = DiffOptions {
+            n: 0,
+            group_by: GroupBy::Function,
+            ..DiffOptions::default()
+        };
+        let sites = |d: Diff| -> Vec<(String, u64, u64)> {
+            d.sites
+                .into_iter()
+                .map(|s| (s.site, s.before, s.after))
+                .collect()
+        };
+        let d = diff(&one, &two, &by_function).unwrap();
+        assert_eq!(
+            sites(d),
+            [
+                ("helper (b.c)".to_owned(), 0, 5_000),
+                ("helper (a.c)".to_owned(), 1_000, 1_200),
+            ]
+        );
+        let d = diff(&two, &one, &by_function).unwrap();
+        assert_eq!(
+            sites(d),
+            [
+                ("helper (b.c)".to_owned(), 5_000, 0),
+                ("helper".to_owned(), 1_200, 1_000),
+            ]
+        );
     }
 
     #[test]

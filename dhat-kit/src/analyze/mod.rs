@@ -291,7 +291,9 @@ pub enum GroupBy {
     /// The code location of the most informative frame: function, file and line.
     #[default]
     Site,
-    /// The function of the most informative frame.
+    /// The function of the most informative frame: its name (a compiler's specialised copies
+    /// are their function) in its source file. Functions of one name in two files are two rows,
+    /// each labelled with its file (`helper (a.c)`, `helper (b.c)`); a name alone otherwise.
     Function,
     /// The source file (or, without one, the object file) of the most informative frame.
     File,

@@ -159,28 +159,41 @@ impl<'p> Grouped<'p> {
         // profile's points go by region path under `--group-by site`: `region put/parse` and
         // `region get/parse` are two sites, as `regions()` lists them, not one `region parse`.
         let mut by_frame: HashMap<u32, usize> = HashMap::new();
-        let mut by_label: HashMap<String, usize> = HashMap::new();
+        // By label, and under `--group-by function` by source file too.
+        let mut by_label: HashMap<(String, Option<&'p str>), usize> = HashMap::new();
         let mut rows: Vec<(String, Figures, usize)> = Vec::new();
+        // Each row's source file, under `--group-by function`.
+        let mut files: Vec<Option<&'p str>> = Vec::new();
         let mut points = Vec::with_capacity(profile.pps.len());
         for pp in &profile.pps {
             let pos = frames.informative(pp);
             let path = (group_by == GroupBy::Site)
                 .then(|| region_path(profile, pp))
                 .flatten();
-            let mut row_of = |label: String| {
-                *by_label.entry(label).or_insert_with_key(|label| {
-                    rows.push((label.clone(), Figures::default(), 0));
-                    rows.len() - 1
-                })
+            let mut row_of = |label: String, file: Option<&'p str>| {
+                *by_label
+                    .entry((label, file))
+                    .or_insert_with_key(|(label, file)| {
+                        rows.push((label.clone(), Figures::default(), 0));
+                        files.push(*file);
+                        rows.len() - 1
+                    })
             };
             let row = match path {
-                Some(path) => row_of(path),
+                Some(path) => row_of(path, None),
                 None => {
                     let key = pp.fs.get(pos).copied().unwrap_or(0);
                     match by_frame.get(&key) {
                         Some(&row) => row,
                         None => {
-                            let row = row_of(frames.label(key, group_by));
+                            // A function by its name and its source file: two C `static`
+                            // functions of one name in two files are two rows (a function's
+                            // copies and inlined instances are in its own file). Named apart
+                            // below, where the names alone are not.
+                            let file = (group_by == GroupBy::Function)
+                                .then(|| function_file(&frames.frame(key)))
+                                .flatten();
+                            let row = row_of(frames.label(key, group_by), file);
                             by_frame.insert(key, row);
                             row
                         }
@@ -190,6 +203,9 @@ impl<'p> Grouped<'p> {
             rows[row].1.add(pp);
             rows[row].2 += 1;
             points.push((row, pos));
+        }
+        if group_by == GroupBy::Function {
+            name_functions_apart(&mut rows, &files);
         }
         Ok(Grouped {
             profile,
@@ -325,6 +341,38 @@ fn region_path(profile: &Profile, pp: &crate::profile::ProgramPoint) -> Option<S
     Some(format!("region {}", names?.join("/")))
 }
 
+/// The source file a `--group-by function` row of `frame` is told apart by: none for code
+/// without symbols, or without a known file (dhat-rs's `???`).
+fn function_file<'a>(frame: &crate::profile::Frame<'a>) -> Option<&'a str> {
+    frame
+        .file
+        .filter(|&f| f != "???" && !frame.is_unsymbolised())
+}
+
+/// The labels of `--group-by function` rows, each a function's name and `files`' file: the name
+/// alone (`helper`), as a function's row is named, where no other row has that name; else, for
+/// each row with a file, the name and its file (`helper (a.c)`, `helper (b.c)`), as `top`'s table
+/// writes a function's row.
+fn name_functions_apart(rows: &mut [(String, Figures, usize)], files: &[Option<&str>]) {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for (name, _, _) in rows.iter() {
+        *count.entry(name).or_default() += 1;
+    }
+    let named: Vec<Option<String>> = rows
+        .iter()
+        .zip(files)
+        .map(|((name, _, _), file)| match file {
+            Some(file) if count[name.as_str()] > 1 => Some(format!("{name} ({file})")),
+            _ => None,
+        })
+        .collect();
+    for ((name, _, _), apart) in rows.iter_mut().zip(named) {
+        if let Some(apart) = apart {
+            *name = apart;
+        }
+    }
+}
+
 /// Whether `label` is the row of a sampled profile's unsampled remainder (under any grouping).
 fn remainder(profile: &Profile, label: &str) -> bool {
     profile.mode == crate::profile::SAMPLED_MODE && label == super::summary::REMAINDER
@@ -443,6 +491,10 @@ impl Top {
                     let f = crate::profile::Frame::parse(&r.frame);
                     match (f.file, f.object) {
                         _ if r.unsymbolised => r.site.clone(),
+                        // Named apart from a function of its name in another file: with it.
+                        (Some(file), _) if r.site.ends_with(&format!(" ({file})")) => {
+                            r.site.clone()
+                        }
                         (Some(file), _) if file != "???" => format!("{} ({file})", r.site),
                         (_, Some(obj)) => format!("{} (in {obj})", r.site),
                         _ => r.site.clone(),
@@ -656,6 +708,59 @@ mod tests {
         let text = t.render(&p, Format::Table);
         assert!(
             text.contains("1,200 sites with 0 total-bytes not shown"),
+            "{text}"
+        );
+    }
+
+    /// Functions of one name in two source files (two C `static` helpers) are two rows, each
+    /// named with its file; they were one, `helper (b.c)`, with both figures. A function's copies
+    /// (`[clone .constprop.0]`) and its lines in its own file stay one row, named by the
+    /// function alone.
+    #[test]
+    fn functions_of_one_name_in_two_files_are_two_rows() {
+        let json = r#"{"dhatFileVersion":2,"mode":"heap","verb":"Allocated","bklt":true,
+          "bkacc":false,"tu":"instrs","Mtu":"instr","tuth":10,"cmd":"t","pid":1,"te":10,"tg":5,
+          "pps":[
+            {"tb":1000,"tbk":10,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[1]},
+            {"tb":5000,"tbk":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[2]},
+            {"tb":300,"tbk":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[3]},
+            {"tb":200,"tbk":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[4]},
+            {"tb":100,"tbk":1,"mb":0,"mbk":0,"gb":0,"gbk":0,"eb":0,"ebk":0,"fs":[5]}],
+          "ftbl":["[root]",
+            "0x1: helper (a.c:2)",
+            "0x2: helper (b.c:2)",
+            "0x3: app::fill(int, int) (c.cpp:17)",
+            "0x4: app::fill(int, int) [clone .constprop.0] (c.cpp:17)",
+            "0x5: app::fill(int, int) (c.cpp:20)"]}"#;
+        assert_eq!(
+            labels_and_values(json, GroupBy::Function),
+            [
+                ("helper (b.c)".to_owned(), 5000),
+                ("helper (a.c)".to_owned(), 1000),
+                ("app::fill(int, int)".to_owned(), 600),
+            ]
+        );
+        // `top`'s table writes each row's file once.
+        let p = crate::profile::from_slice(json.as_bytes(), "t.json").unwrap();
+        let opts = TopOptions {
+            n: 0,
+            group_by: GroupBy::Function,
+            ..TopOptions::default()
+        };
+        let text = top(&p, &opts).unwrap().render(&p, Format::Table);
+        let last: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .take(3)
+            .map(|l| l.split("  ").last().unwrap())
+            .collect();
+        assert_eq!(
+            last,
+            [
+                "helper (b.c)",
+                "helper (a.c)",
+                "app::fill(int, int) (c.cpp)"
+            ],
             "{text}"
         );
     }
