@@ -541,3 +541,61 @@ fn the_advised_record_command_is_the_checks_own() {
     let (code, _, stderr) = check(&heap, &file, &args, false);
     assert_eq!(code, 0, "{stderr}");
 }
+
+/// Packages sharing one baseline through links share its `.new` too: it goes beside the shared
+/// file, a record through another link updates it, and the command that accepts it names the
+/// shared file. Beside the link, a record through another link missed it, and accepting it as
+/// told (`mv` onto the link) replaced the link with a copy that lacked that record.
+#[cfg(unix)]
+#[test]
+fn a_baseline_shared_through_links_has_one_pending_file_beside_it() {
+    let dir = TempDir::new("check", "links");
+    let heap = fixture("dhat-rs-heap.json");
+    std::fs::create_dir(dir.0.join("shared")).unwrap();
+    let shared = dir.0.join("shared/memory-baseline.json");
+    std::fs::write(
+        &shared,
+        "{\"dhat_kit_baseline\": 1, \"entries\": {\"default\": {\"total_bytes\": 1}}}\n",
+    )
+    .unwrap();
+    for package in ["a", "b"] {
+        std::fs::create_dir(dir.0.join(package)).unwrap();
+        std::os::unix::fs::symlink(
+            "../shared/memory-baseline.json",
+            dir.0.join(package).join("memory-baseline.json"),
+        )
+        .unwrap();
+    }
+    let (a, b) = (
+        dir.0.join("a/memory-baseline.json"),
+        dir.0.join("b/memory-baseline.json"),
+    );
+    // A regression through b's link, written for review.
+    let (code, _, stderr) = check(&heap, &b, &["--update=new"], false);
+    assert_eq!(code, 1, "{stderr}");
+    let pending = dir.0.join("b/../shared/memory-baseline.json.new");
+    assert!(
+        stderr.contains(&format!(
+            "accept them with `mv {} {}`",
+            pending.display(),
+            dir.0.join("b/../shared/memory-baseline.json").display()
+        )),
+        "{stderr}"
+    );
+    assert!(!dir.0.join("b/memory-baseline.json.new").exists());
+    // A record through a's link reaches the shared file's `.new` too.
+    let (code, _, stderr) = check(&heap, &a, &["--name", "from_a", "--update"], false);
+    assert_eq!(code, 0, "{stderr}");
+    let names = |file: &Path| {
+        let b = dhat_kit::baseline::Baseline::load(file).unwrap().unwrap();
+        let mut n: Vec<String> = b.entries().map(|(n, _)| n.to_owned()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&shared), ["default", "from_a"]);
+    assert_eq!(names(&pending), ["default", "from_a"]);
+    assert!(std::fs::symlink_metadata(&b)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}

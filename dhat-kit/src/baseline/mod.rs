@@ -55,7 +55,9 @@
 //! nothing is ever written. Writers take a lock (`FILE.lock`, beside the file for the length of
 //! the update; on Unix it is removed after), read the file again, merge their entry, and replace the file through a temporary
 //! file and a rename, so that tests in parallel threads and in parallel processes never lose an
-//! entry, and a reader never sees half a file.
+//! entry, and a reader never sees half a file. A `FILE` that is a symbolic link (packages that
+//! share one baseline) is the file it links to: the lock, the pending `.new` and the command
+//! that accepts it are that file's.
 //!
 //! # One entry, one test
 //!
@@ -66,8 +68,9 @@
 //! seen between the tests of one process (the threads of a test binary under `cargo test`), and
 //! between the processes of one cargo-nextest run, which share its `NEXTEST_RUN_ID` (each test
 //! claims its entries in a file under the temporary directory, `dhat-kit-claims/RUN/`; a run's
-//! claims are removed by a run a day later). It is not seen between the test binaries `cargo
-//! test` runs one after the other, which share nothing.
+//! claims are removed by a run a day later), and on Linux between the test binaries one `cargo
+//! test` runs one after the other (its children: the run is named after the cargo process); not
+//! between binaries run by hand or by another runner, nor elsewhere than on Linux.
 //!
 //! # Examples
 //!

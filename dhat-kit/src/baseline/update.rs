@@ -522,6 +522,12 @@ fn check_measured(
     from: &str,
     options: &CheckOptions,
 ) -> Result<Verdict, BaselineError> {
+    // A baseline shared through a link (packages whose `memory-baseline.json` link to one file)
+    // is that file: its `.new` goes beside it, one for every package, and the command that
+    // accepts it names it. Beside the link, a record through another link missed the `.new`,
+    // and accepting it (`mv` onto the link) replaced the link with a copy that lacked that record.
+    let followed = crate::atomic_file::follow_links(path);
+    let path = followed.as_deref().unwrap_or(path);
     let baseline = Baseline::load(path)?;
     let entry = baseline.as_ref().and_then(|b| b.get(name));
     same_kind(path, name, entry, measure, from, options.policy)?;
