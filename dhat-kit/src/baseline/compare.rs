@@ -45,8 +45,11 @@ impl Row {
         (self.baseline != 0).then(|| self.delta() as f64 * 100.0 / self.baseline as f64)
     }
 
-    /// The change as the table shows it: `+1,024` and `+25.0%` (`new` from a baseline of 0).
-    fn change(&self) -> (String, String) {
+    /// The change as the table shows it: `+1,024` and `+25.0%` (`new` from a baseline of 0). A
+    /// change beyond the `tolerance` whose one decimal reads the tolerance itself gets the
+    /// decimals that show it beyond (`+5.0001%` at 5%, where `+5.0%  regressed` under
+    /// `(tolerance 5%)` read as a figure within it failing).
+    fn change(&self, tolerance: f64) -> (String, String) {
         let change = self.delta();
         let sign = if change > 0 {
             "+"
@@ -58,7 +61,20 @@ impl Row {
         let delta = format!("{sign}{}", Thousands(change.unsigned_abs() as u64));
         let percent = match self.percent() {
             _ if change == 0 => "0.0%".to_owned(),
-            Some(p) => format!("{p:+.1}%"),
+            Some(p) => {
+                let beyond = self.status != Status::Within;
+                let mut decimals = 1;
+                // Up to 12: a change past the tolerance by less than that is one of a figure
+                // above 10^14, shown at its last decimal.
+                while beyond && decimals < 12 {
+                    let shown: f64 = format!("{:.decimals$}", p.abs()).parse().unwrap_or(p);
+                    if shown > tolerance {
+                        break;
+                    }
+                    decimals += 1;
+                }
+                format!("{p:+.decimals$}%")
+            }
             None => "new".to_owned(),
         };
         (delta, percent)
@@ -244,7 +260,7 @@ impl Comparison {
             .rows
             .iter()
             .map(|r| {
-                let (delta, percent) = r.change();
+                let (delta, percent) = r.change(self.tolerance);
                 let status = match r.status {
                     Status::Within => "within",
                     Status::Regressed => "regressed",
@@ -299,7 +315,7 @@ impl fmt::Display for Measured<'_> {
             .rows
             .iter()
             .map(|row| {
-                let (delta, percent) = row.change();
+                let (delta, percent) = row.change(c.tolerance);
                 [
                     Thousands(row.baseline).to_string(),
                     Thousands(row.now).to_string(),
@@ -396,6 +412,30 @@ mod tests {
         assert_eq!(status(1000, 835, 16.4), Status::Improved);
         assert_eq!(status(0, 1, 1e30), Status::Regressed);
         assert_eq!(status(10, 11, 0.0), Status::Regressed);
+    }
+
+    /// A change beyond the tolerance never reads as the tolerance itself: `+5.0%  regressed`
+    /// under `(tolerance 5%)` said a figure within it failed (78,559 bytes, then 82,487).
+    #[test]
+    fn a_change_just_beyond_the_tolerance_shows_the_decimals_that_say_so() {
+        let percent = |was: u64, now: u64, tolerance: f64| {
+            let c = compare(
+                "t",
+                &figures(was, was),
+                &figures(now, now),
+                tolerance,
+                &METRICS,
+            );
+            c.rows[0].change(tolerance).1
+        };
+        assert_eq!(percent(78_559, 82_487, 5.0), "+5.0001%");
+        assert_eq!(percent(100_000, 102_501, 2.5), "+2.501%");
+        assert_eq!(percent(100_000, 97_499, 2.5), "-2.501%");
+        // Within, or clearly beyond: one decimal.
+        assert_eq!(percent(100_000, 105_000, 5.0), "+5.0%");
+        assert_eq!(percent(100_000, 104_990, 5.0), "+5.0%");
+        assert_eq!(percent(100_000, 106_000, 5.0), "+6.0%");
+        assert_eq!(percent(100, 114, 13.0), "+14.0%");
     }
 
     #[test]
