@@ -510,6 +510,32 @@ fn crate_problem(want: &str) -> Option<String> {
         ));
     }
     let write = |name: &str| format!("write crate = {name:?}");
+    // A source file, with a directory or without (`prof.rs`, `parse.c`, `lib/parser/parse.c`):
+    // its crate would be the directory's or the binary's, so the name matched nothing, said
+    // only as a warning. (A shared object's name has dots too, `libstdc++.so.6`, and is a crate.)
+    const SOURCES: [&str; 9] = [
+        ".rs", ".c", ".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp",
+    ];
+    if SOURCES.iter().any(|ext| want.ends_with(ext)) {
+        let parts: Vec<&str> = want.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+        let krate = parts
+            .iter()
+            .rev()
+            .find_map(|p| without_version(p))
+            .or_else(|| {
+                parts
+                    .iter()
+                    .position(|&p| p == "src")
+                    .filter(|&i| i > 0)
+                    .map(|i| parts[i - 1])
+            });
+        let also = krate.map_or(String::new(), |k| {
+            format!(", or crate = {k:?} for its crate")
+        });
+        return Some(format!(
+            "a source file is not a crate: write file = {want:?} for the file{also}"
+        ));
+    }
     if want.contains(['/', '\\']) {
         // A directory of sources, `hashbrown-0.16.1/src/map.rs`, `.../registry/src/x/serde-1.0.0`:
         // its crate is the component with a version, or the one before `src`.
@@ -521,14 +547,6 @@ fn crate_problem(want: &str) -> Option<String> {
             .filter(|&i| i > 0)
             .map(|i| parts[i - 1]);
         let krate = versioned.or(before_src);
-        if want.ends_with(".rs") {
-            let also = krate.map_or(String::new(), |k| {
-                format!(", or crate = {k:?} for its crate")
-            });
-            return Some(format!(
-                "a source file is not a crate: write file = {want:?} for the file{also}"
-            ));
-        }
         if let Some(k) = krate {
             return Some(format!(
                 "a crate's name is not the path of its sources: {}",
@@ -2604,6 +2622,19 @@ mod tests {
                 "my_app/src/json.rs",
                 "a source file is not a crate: write file = \"my_app/src/json.rs\" for the \
                  file, or crate = \"my_app\" for its crate",
+            ),
+            // Without a directory, and C's (they matched nothing, said only as a warning).
+            (
+                "prof.rs",
+                "a source file is not a crate: write file = \"prof.rs\" for the file",
+            ),
+            (
+                "parse.c",
+                "a source file is not a crate: write file = \"parse.c\" for the file",
+            ),
+            (
+                "lib/parser/parse.cpp",
+                "a source file is not a crate: write file = \"lib/parser/parse.cpp\" for the file",
             ),
             (
                 "serde json",
