@@ -599,3 +599,40 @@ fn a_baseline_shared_through_links_has_one_pending_file_beside_it() {
         .file_type()
         .is_symlink());
 }
+
+/// Jenkins, Azure Pipelines and TeamCity do not set `CI`: their own variable keeps the update
+/// from writing there too (`--update` wrote the baseline on them). `CI=false` still says a run is
+/// not CI.
+#[test]
+fn ci_services_that_do_not_set_ci_write_nothing_either() {
+    let dir = TempDir::new("check", "ci-services");
+    let file = dir.0.join("memory-baseline.json");
+    let heap = fixture("dhat-rs-heap.json");
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dhat-kit"));
+        cmd.arg("check")
+            .arg(&heap)
+            .arg("--baseline")
+            .arg(&file)
+            .args(["--name", "main", "--update"]);
+        for v in ["CI", "JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION"] {
+            cmd.env_remove(v);
+        }
+        cmd.envs(vars.iter().copied());
+        cmd.output().unwrap()
+    };
+    for service in [
+        ("JENKINS_URL", "http://jenkins:8080/"),
+        ("TF_BUILD", "True"),
+        ("TEAMCITY_VERSION", "2024.12"),
+    ] {
+        let out = run(&[service]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{service:?}: {stderr}");
+        assert!(stderr.contains("CI is set"), "{service:?}: {stderr}");
+        assert!(!file.exists(), "{service:?}");
+    }
+    let out = run(&[("JENKINS_URL", "http://jenkins:8080/"), ("CI", "false")]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(file.exists());
+}

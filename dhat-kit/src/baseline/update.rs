@@ -82,8 +82,27 @@ pub enum Update {
 pub struct Policy {
     /// What `DHAT_KIT_UPDATE` asks for.
     pub update: Update,
-    /// Whether `CI` is set (to anything): then nothing is written.
+    /// Whether this is CI (`CI` set, and not to `false` or `0`; where it is not set, a CI
+    /// service's own variable, `JENKINS_URL`, `TF_BUILD` or `TEAMCITY_VERSION`): then nothing is
+    /// written.
     pub ci: bool,
+}
+
+/// CI services that do not set `CI`, by a variable each sets on every build: Jenkins, Azure
+/// Pipelines, TeamCity.
+const CI_SERVICES: [&str; 3] = ["JENKINS_URL", "TF_BUILD", "TEAMCITY_VERSION"];
+
+/// The value of `CI` in this process's environment; where it is not set, `true` on a CI service
+/// that does not set it ([`CI_SERVICES`]), so that nothing is written there either; `None`
+/// elsewhere.
+fn ci_var() -> Option<String> {
+    match std::env::var_os("CI") {
+        Some(v) => Some(v.to_string_lossy().into_owned()),
+        None => CI_SERVICES
+            .iter()
+            .any(|v| std::env::var_os(v).is_some())
+            .then(|| "true".to_owned()),
+    }
 }
 
 /// Whether the value of `CI` (`None` when unset) means CI: set to anything, even empty, but
@@ -96,7 +115,8 @@ fn on_ci(ci: Option<&str>) -> bool {
 }
 
 impl Policy {
-    /// The policy of this process's environment: `DHAT_KIT_UPDATE` and `CI`.
+    /// The policy of this process's environment: `DHAT_KIT_UPDATE` and `CI` (where `CI` is not
+    /// set, `JENKINS_URL`, `TF_BUILD` or `TEAMCITY_VERSION` counts as `CI=true`).
     ///
     /// # Errors
     ///
@@ -104,8 +124,7 @@ impl Policy {
     /// another value.
     pub fn from_env() -> Result<Policy, SettingError> {
         let update = std::env::var("DHAT_KIT_UPDATE").ok();
-        let ci = std::env::var_os("CI").map(|v| v.to_string_lossy().into_owned());
-        Policy::from_vars(update.as_deref(), ci.as_deref())
+        Policy::from_vars(update.as_deref(), ci_var().as_deref())
     }
 
     /// The policy of the values of `DHAT_KIT_UPDATE` and `CI` (`None` when unset). `CI` set
@@ -136,10 +155,9 @@ impl Policy {
     /// `ci` from this process's environment (`CI` set, and not to `false` or `0`).
     #[must_use]
     pub fn for_command(update: Update) -> Policy {
-        let ci = std::env::var_os("CI").map(|v| v.to_string_lossy().into_owned());
         Policy {
             update,
-            ci: on_ci(ci.as_deref()),
+            ci: on_ci(ci_var().as_deref()),
         }
     }
 
