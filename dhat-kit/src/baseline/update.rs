@@ -1212,15 +1212,16 @@ pub fn check_command(
 pub fn parse_tolerance(text: &str) -> Result<f64, SettingError> {
     let number = text.trim().strip_suffix('%').unwrap_or(text.trim()).trim();
     match number.parse::<f64>() {
-        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        // `-0` is 0 (shown `-0%` in the table's heading otherwise).
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p.abs()),
         _ => Err(SettingError::Tolerance {
             text: text.to_owned(),
         }),
     }
 }
 
-/// The baseline file of the crate at `manifest_dir`: `DHAT_KIT_BASELINE` if set (relative to
-/// `manifest_dir` unless absolute), else [`DEFAULT_FILE`] at the crate root.
+/// The baseline file of the crate at `manifest_dir`: `DHAT_KIT_BASELINE` if set and not blank
+/// (relative to `manifest_dir` unless absolute), else [`DEFAULT_FILE`] at the crate root.
 ///
 /// # Examples
 ///
@@ -1240,7 +1241,8 @@ pub fn locate(manifest_dir: &Path) -> PathBuf {
 
 pub(crate) fn locate_with(manifest_dir: &Path, var: Option<&std::ffi::OsStr>) -> PathBuf {
     match var {
-        Some(v) if !v.is_empty() => manifest_dir.join(v),
+        // Blank (`DHAT_KIT_BASELINE="  "`): unset, as empty, not a file named by spaces.
+        Some(v) if !v.to_string_lossy().trim().is_empty() => manifest_dir.join(v),
         _ => manifest_dir.join(DEFAULT_FILE),
     }
 }
@@ -1898,6 +1900,22 @@ mod tests {
             locate_with(dir, Some("/abs/mem.json".as_ref())),
             Path::new("/abs/mem.json")
         );
+        // Blank, as empty: the default, not a file named by spaces.
+        for blank in ["", "  ", "\t"] {
+            assert_eq!(
+                locate_with(dir, Some(blank.as_ref())),
+                Path::new("/crate/memory-baseline.json"),
+                "{blank:?}"
+            );
+        }
+    }
+
+    /// `-0` is a tolerance of 0, shown `0%` (the table's heading read `(tolerance -0%)`).
+    #[test]
+    fn a_tolerance_of_minus_0_is_0() {
+        let t = parse_tolerance("-0").unwrap();
+        assert!(t == 0.0 && t.is_sign_positive(), "{t}");
+        assert_eq!(format!("{t}%"), "0%");
     }
 
     #[test]
