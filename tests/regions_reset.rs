@@ -92,6 +92,7 @@ fn a_reset_during_a_session_leaves_the_sessions_regions_whole() {
 /// After a reset, an ancestor that no entry since has opened (a worker in a handle of `a/b/c`)
 /// still shows what was measured inside it, with no entry: it was left out, so that the table
 /// read 1,000 bytes in `a/b` and none in `a`.
+#[cfg(feature = "peak")]
 #[test]
 fn an_ancestor_entered_only_through_a_handle_since_a_reset_shows_its_bytes() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -122,6 +123,7 @@ fn an_ancestor_entered_only_through_a_handle_since_a_reset_shows_its_bytes() {
 }
 
 /// The row of `path` in a failure's region table: its entries, bytes and blocks.
+#[cfg(feature = "peak")]
 fn row<'a>(message: &'a str, path: &str) -> Vec<&'a str> {
     let line = message
         .lines()
@@ -130,6 +132,7 @@ fn row<'a>(message: &'a str, path: &str) -> Vec<&'a str> {
     line.split_whitespace().skip(1).take(4).collect()
 }
 
+#[cfg(feature = "peak")]
 #[dhat_kit::assert_heap(total_bytes = 10)]
 fn resets_then_goes_over_on_its_thread() {
     dhat_kit::reset_regions();
@@ -139,6 +142,7 @@ fn resets_then_goes_over_on_its_thread() {
     }
 }
 
+#[cfg(feature = "peak")]
 #[dhat_kit::assert_heap(threads = "all", total_bytes = 10)]
 fn resets_then_goes_over_on_every_thread() {
     dhat_kit::reset_regions();
@@ -153,6 +157,7 @@ fn resets_then_goes_over_on_every_thread() {
 /// with one after it (3 entries of 300 bytes read 2 entries and 800 bytes where an earlier
 /// entry of 100 bytes was cleared, and the region was left out where the earlier one was
 /// larger than the test's).
+#[cfg(feature = "peak")]
 #[test]
 fn a_test_that_resets_the_regions_lists_its_own_entries_when_it_fails() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
