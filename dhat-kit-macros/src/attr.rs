@@ -275,14 +275,20 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
             ));
         }
         let value: Expr = input.parse()?;
-        let percent = match &value {
+        let percent = match ungroup(&value) {
             Expr::Lit(ExprLit {
                 lit: Lit::Int(int), ..
             }) => LitFloat::new(&format!("{}f64", int.base10_digits()), int.span()),
             Expr::Lit(ExprLit {
                 lit: Lit::Float(float),
                 ..
-            }) => LitFloat::new(&format!("{}f64", float.base10_digits()), float.span()),
+            }) => {
+                // `5.` is a float literal, whose digits `5.` make no literal with a suffix
+                // (`5.f64`: the macro panicked on it).
+                let digits = float.base10_digits();
+                let zero = if digits.ends_with('.') { "0" } else { "" };
+                LitFloat::new(&format!("{digits}{zero}f64"), float.span())
+            }
             _ => {
                 return Err(syn::Error::new_spanned(
                     &value,
@@ -304,7 +310,7 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
             return Err(missing_value(input, "metrics", &expected));
         }
         let value: Expr = input.parse()?;
-        let Expr::Array(array) = &value else {
+        let Expr::Array(array) = ungroup(&value) else {
             return Err(syn::Error::new_spanned(&value, expected));
         };
         let mut names: Vec<LitStr> = Vec::new();
@@ -312,7 +318,7 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
             let Expr::Lit(ExprLit {
                 lit: Lit::Str(name),
                 ..
-            }) = elem
+            }) = ungroup(elem)
             else {
                 return Err(syn::Error::new_spanned(elem, expected));
             };
@@ -356,7 +362,7 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
             ));
         }
         let value: Expr = input.parse()?;
-        return match &value {
+        return match ungroup(&value) {
             Expr::Lit(ExprLit {
                 lit: Lit::Str(s), ..
             }) if s.value() == "all" => Ok(Arg::Threads(key.span, true)),
@@ -398,6 +404,16 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
         )
     })?;
     Err(unknown_key(&ident))
+}
+
+/// `expr` without the invisible delimiters a `macro_rules!` fragment arrives in (`$t:literal`,
+/// `$t:expr`: syn's `Expr::Group`), which the matches on literals and arrays here would refuse
+/// (`tolerance = $t` read "expected the tolerance in percent as a number literal").
+pub(crate) fn ungroup(mut expr: &Expr) -> &Expr {
+    while let Expr::Group(g) = expr {
+        expr = &g.expr;
+    }
+    expr
 }
 
 fn expect_eq(input: ParseStream<'_>, key: &str, key_span: Span) -> syn::Result<()> {

@@ -104,7 +104,12 @@ fn generate(args: &Args, mut func: ItemFn, written: TokenStream) -> syn::Result<
     // rustc refuses such a test itself; said here, the errors of the measured body's type that
     // followed rustc's (one at this attribute) are not.
     if let ReturnType::Type(_, ty) = &func.sig.output {
-        let unit = matches!(&**ty, syn::Type::Tuple(t) if t.elems.is_empty());
+        // Through the invisible group of a `macro_rules!` fragment (`-> $ret`, `$ret:ty` = `()`).
+        let mut ty = &**ty;
+        while let syn::Type::Group(g) = ty {
+            ty = &g.elem;
+        }
+        let unit = matches!(ty, syn::Type::Tuple(t) if t.elems.is_empty());
         if should_panic && !unit {
             return Err(syn::Error::new_spanned(
                 &func.sig.output,
@@ -232,7 +237,9 @@ fn limit_value(private: &TokenStream, key: &str, value: &Expr) -> TokenStream {
                 clippy::cast_sign_loss,
                 clippy::cast_lossless,
                 clippy::cast_possible_truncation,
-                reason = "dhat-kit's conversion of a limit checked to be 0 or more"
+                clippy::unnecessary_cast,
+                trivial_numeric_casts,
+                reason = "dhat-kit's conversion of a limit checked to be 0 or more (a `u128` one too)"
             )]
             let dhat_kit_limit = dhat_kit_limit as u128;
             #private::saturate(dhat_kit_limit)

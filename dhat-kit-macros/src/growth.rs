@@ -113,7 +113,7 @@ impl Parse for Args {
                 "sizes" => sizes = Some(parse_sizes(input)?),
                 "threads" => {
                     let value: Expr = input.parse()?;
-                    all_threads = match &value {
+                    all_threads = match crate::attr::ungroup(&value) {
                         Expr::Lit(ExprLit {
                             lit: Lit::Str(s), ..
                         }) if s.value() == "all" => true,
@@ -177,7 +177,7 @@ fn parse_class(input: ParseStream<'_>, key: &str) -> syn::Result<&'static str> {
     let value: Expr = input.parse()?;
     let Expr::Lit(ExprLit {
         lit: Lit::Str(lit), ..
-    }) = &value
+    }) = crate::attr::ungroup(&value)
     else {
         return Err(syn::Error::new_spanned(
             &value,
@@ -204,7 +204,7 @@ fn parse_class(input: ParseStream<'_>, key: &str) -> syn::Result<&'static str> {
 /// `[1_000, 10_000, 100_000]`: at least 3 integer literals, from 1 up, increasing.
 fn parse_sizes(input: ParseStream<'_>) -> syn::Result<Vec<syn::LitInt>> {
     let value: Expr = input.parse()?;
-    let Expr::Array(ExprArray { elems, .. }) = &value else {
+    let Expr::Array(ExprArray { elems, .. }) = crate::attr::ungroup(&value) else {
         return Err(syn::Error::new_spanned(
             &value,
             "`sizes` takes an array of integer literals, e.g. `sizes = [1_000, 10_000, 100_000]`",
@@ -214,7 +214,7 @@ fn parse_sizes(input: ParseStream<'_>) -> syn::Result<Vec<syn::LitInt>> {
     for elem in elems {
         let Expr::Lit(ExprLit {
             lit: Lit::Int(int), ..
-        }) = elem
+        }) = crate::attr::ungroup(elem)
         else {
             return Err(syn::Error::new_spanned(
                 elem,
