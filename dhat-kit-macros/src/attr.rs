@@ -254,7 +254,7 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
     }
     if input.peek(kw::tolerance) {
         let key = input.parse::<kw::tolerance>()?;
-        expect_eq(input, "tolerance", key.span)?;
+        expect_eq(input, "tolerance", key.span, "tolerance = 5")?;
         if input.is_empty() || input.peek(Token![,]) {
             return Err(missing_value(
                 input,
@@ -300,7 +300,7 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
     }
     if input.peek(kw::metrics) {
         let key = input.parse::<kw::metrics>()?;
-        expect_eq(input, "metrics", key.span)?;
+        expect_eq(input, "metrics", key.span, "metrics = [\"total_bytes\"]")?;
         let expected = format!(
             "`metrics` takes an array of the baseline's figures, e.g. \
              `metrics = [\"total_bytes\", \"total_blocks\"]`; the figures are {}",
@@ -351,7 +351,7 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
     }
     if input.peek(kw::threads) {
         let key = input.parse::<kw::threads>()?;
-        expect_eq(input, "threads", key.span)?;
+        expect_eq(input, "threads", key.span, "threads = \"all\"")?;
         let expected = "expected `threads = \"all\"` (every thread of the process) or \
                         `threads = \"current\"` (the test's own thread, the default)";
         if input.is_empty() || input.peek(Token![,]) {
@@ -373,28 +373,8 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
         };
     }
     if input.peek(Token![crate]) {
-        let key = input.parse::<Token![crate]>()?;
-        expect_eq(input, "crate", key.span)?;
-        if input.is_empty() || input.peek(Token![,]) {
-            return Err(missing_value(
-                input,
-                "crate",
-                "`crate = \"path::to::dhat_kit\"`",
-            ));
-        }
-        let lit: LitStr = input.parse().map_err(|e| {
-            syn::Error::new(
-                e.span(),
-                "expected the path to dhat-kit as a string, e.g. `crate = \"my_crate::dhat_kit\"`",
-            )
-        })?;
-        let path = lit.parse().map_err(|_| {
-            syn::Error::new(
-                lit.span(),
-                "expected the path to dhat-kit, e.g. `crate = \"my_crate::dhat_kit\"`",
-            )
-        })?;
-        return Ok(Arg::Crate(key.span, path));
+        let (span, path) = parse_crate(input)?;
+        return Ok(Arg::Crate(span, path));
     }
     let ident = input.call(Ident::parse_any).map_err(|e| {
         syn::Error::new(
@@ -404,6 +384,37 @@ fn parse_arg(input: ParseStream<'_>) -> syn::Result<Arg> {
         )
     })?;
     Err(unknown_key(&ident))
+}
+
+/// `crate = "path::to::dhat_kit"`, the key next in `input`, as every attribute takes it: the
+/// key's span and the path, or an error that says what to write at the token that is wrong.
+pub(crate) fn parse_crate(input: ParseStream<'_>) -> syn::Result<(Span, Path)> {
+    let key = input.parse::<Token![crate]>()?;
+    expect_eq(input, "crate", key.span, "crate = \"path::to::dhat_kit\"")?;
+    if input.is_empty() || input.peek(Token![,]) {
+        return Err(missing_value(
+            input,
+            "crate",
+            "`crate = \"path::to::dhat_kit\"`",
+        ));
+    }
+    Ok((key.span, crate_path(input)?))
+}
+
+/// The value of `crate = ..`, after the `=`: a string that holds a path.
+pub(crate) fn crate_path(input: ParseStream<'_>) -> syn::Result<Path> {
+    let lit: LitStr = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected the path to dhat-kit as a string, e.g. `crate = \"my_crate::dhat_kit\"`",
+        )
+    })?;
+    lit.parse().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            "expected the path to dhat-kit, e.g. `crate = \"my_crate::dhat_kit\"`",
+        )
+    })
 }
 
 /// `expr` without the invisible delimiters a `macro_rules!` fragment arrives in (`$t:literal`,
@@ -416,14 +427,15 @@ pub(crate) fn ungroup(mut expr: &Expr) -> &Expr {
     expr
 }
 
-fn expect_eq(input: ParseStream<'_>, key: &str, key_span: Span) -> syn::Result<()> {
+/// The `=` after `key`, or an error at the key that gives `example` (`max_bytes = 4096`).
+fn expect_eq(input: ParseStream<'_>, key: &str, key_span: Span, example: &str) -> syn::Result<()> {
     if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;
         Ok(())
     } else {
         Err(syn::Error::new(
             key_span,
-            format!("expected `=` and a value after `{key}`, e.g. `{key} = 4096`"),
+            format!("expected `=` and a value after `{key}`, e.g. `{example}`"),
         ))
     }
 }
@@ -438,7 +450,7 @@ fn missing_value(input: ParseStream<'_>, key: &str, example: &str) -> syn::Error
 /// `= value` after a limit key: an expression, checked for what can be seen without type
 /// information (a negative or non-integer literal).
 fn parse_value(input: ParseStream<'_>, key: &str, key_span: Span) -> syn::Result<Expr> {
-    expect_eq(input, key, key_span)?;
+    expect_eq(input, key, key_span, &format!("{key} = 4096"))?;
     if input.is_empty() || input.peek(Token![,]) {
         return Err(missing_value(
             input,

@@ -11,8 +11,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::{
-    AttrStyle, Attribute, Expr, ExprArray, ExprLit, FnArg, Ident, ItemFn, Lit, LitStr, Path, Token,
-    Type,
+    AttrStyle, Attribute, Expr, ExprArray, ExprLit, FnArg, Ident, ItemFn, Lit, Path, Token, Type,
 };
 
 /// The figures a class can be declared for: the fields of `Stats`, as `#[assert_heap]` names them.
@@ -130,10 +129,7 @@ impl Parse for Args {
                         }
                     };
                 }
-                "crate" => {
-                    let path: LitStr = input.parse()?;
-                    krate = Some(path.parse()?);
-                }
+                "crate" => krate = Some(crate::attr::crate_path(input)?),
                 figure => {
                     let figure = FIGURES.iter().position(|&f| f == figure).unwrap_or(0);
                     let variant = parse_class(input, &name)?;
@@ -342,6 +338,14 @@ fn generate(args: &Args, func: ItemFn) -> syn::Result<TokenStream> {
         return Err(syn::Error::new_spanned(
             token,
             "#[assert_growth] calls the function at each size: it cannot be `unsafe`",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        // Refused by the runner's `FnMut(usize)` bound, at the generated code, otherwise.
+        return Err(syn::Error::new_spanned(
+            abi,
+            "#[assert_growth] calls the function at each size as a Rust function: it cannot be \
+             `extern`",
         ));
     }
     if !sig.generics.params.is_empty() {

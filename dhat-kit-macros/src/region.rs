@@ -20,38 +20,32 @@ impl Parse for Args {
             name: None,
             krate: None,
         };
-        if input.peek(LitStr) {
-            let name: LitStr = input.parse()?;
-            // As `region!` checks a literal name.
-            if name.value().is_empty() || name.value().contains('/') {
-                return Err(syn::Error::new(
-                    name.span(),
-                    "a region's name is not empty and holds no `/`, which separates the names \
-                     of a path (`outer/inner`): enter one region inside the other",
+        // The name and `crate = ".."`, in either order, each once, a trailing comma allowed.
+        while !input.is_empty() {
+            if input.peek(LitStr) && args.name.is_none() {
+                let name: LitStr = input.parse()?;
+                // As `region!` checks a literal name.
+                if name.value().is_empty() || name.value().contains('/') {
+                    return Err(syn::Error::new(
+                        name.span(),
+                        "a region's name is not empty and holds no `/`, which separates the \
+                         names of a path (`outer/inner`): enter one region inside the other",
+                    ));
+                }
+                args.name = Some(name);
+            } else if input.peek(Token![crate]) && args.krate.is_none() {
+                args.krate = Some(crate::attr::parse_crate(input)?.1);
+            } else {
+                return Err(input.error(
+                    "expected the region's name as a string, e.g. \
+                     `#[dhat_kit::in_region(\"parse\")]` (nothing for the function's own name), \
+                     and `crate = \"path::to::dhat_kit\"` for a renamed dependency, each once",
                 ));
             }
-            args.name = Some(name);
             if input.is_empty() {
-                return Ok(args);
+                break;
             }
             input.parse::<Token![,]>()?;
-        }
-        if input.peek(Token![crate]) {
-            input.parse::<Token![crate]>()?;
-            input.parse::<Token![=]>()?;
-            let lit: LitStr = input.parse().map_err(|e| {
-                syn::Error::new(
-                    e.span(),
-                    "expected the path to dhat-kit as a string, e.g. `crate = \"my_crate::dhat_kit\"`",
-                )
-            })?;
-            args.krate = Some(lit.parse()?);
-        }
-        if !input.is_empty() {
-            return Err(input.error(
-                "expected the region's name as a string, e.g. `#[dhat_kit::in_region(\"parse\")]`, \
-                 or nothing for the function's own name",
-            ));
         }
         Ok(args)
     }
