@@ -378,18 +378,21 @@ mod tests {
         }
     }
 
+    /// The first row of the comparison of `was` with `now` (each figure alike) at `tolerance`.
+    fn row(was: u64, now: u64, tolerance: f64) -> Row {
+        compare(
+            "t",
+            &figures(was, was),
+            &figures(now, now),
+            tolerance,
+            &METRICS,
+        )
+        .rows[0]
+    }
+
     #[test]
     fn a_change_of_exactly_the_tolerance_is_within_it() {
-        let status = |was: u64, now: u64, tolerance: f64| {
-            let c = compare(
-                "t",
-                &figures(was, was),
-                &figures(now, now),
-                tolerance,
-                &METRICS,
-            );
-            c.rows[0].status
-        };
+        let status = |was: u64, now: u64, tolerance: f64| row(was, now, tolerance).status;
         // Exactly at the tolerance, both ways: 100 * 1.13 is 112.99999999999999 in a double.
         for (was, now, tolerance) in [
             (100, 113, 13.0),
@@ -418,16 +421,8 @@ mod tests {
     /// under `(tolerance 5%)` said a figure within it failed (78,559 bytes, then 82,487).
     #[test]
     fn a_change_just_beyond_the_tolerance_shows_the_decimals_that_say_so() {
-        let percent = |was: u64, now: u64, tolerance: f64| {
-            let c = compare(
-                "t",
-                &figures(was, was),
-                &figures(now, now),
-                tolerance,
-                &METRICS,
-            );
-            c.rows[0].change(tolerance).1
-        };
+        let percent =
+            |was: u64, now: u64, tolerance: f64| row(was, now, tolerance).change(tolerance).1;
         assert_eq!(percent(78_559, 82_487, 5.0), "+5.0001%");
         assert_eq!(percent(100_000, 102_501, 2.5), "+2.501%");
         assert_eq!(percent(100_000, 97_499, 2.5), "-2.501%");

@@ -841,6 +841,22 @@ mod tests {
         crate::profile::from_slice(json.as_bytes(), "p.json").unwrap()
     }
 
+    /// The diff of `after` against `before` by site, with the default options: the figures it
+    /// ranks by and its table.
+    fn site_diff(before: &Profile, after: &Profile) -> (Vec<Metric>, DiffTable) {
+        let skip = analyze::Skip::default();
+        let grouped = |p| Grouped::new(p, analyze::GroupBy::Site, &skip).unwrap();
+        let metrics = metrics(after);
+        let (_, table) = diff_table(
+            &grouped(before),
+            &grouped(after),
+            &metrics,
+            &ReportOptions::default(),
+        )
+        .unwrap();
+        (metrics, table)
+    }
+
     /// A site matched across two profiles by its place (its label changed: `app::parse` in a
     /// debug build, `parse` in a release one) whose figure at t-end fell to 0 is one row of the
     /// diff, with its figures before and after. It was two: the ranking by t-end bytes left out
@@ -850,16 +866,7 @@ mod tests {
     fn a_site_whose_label_changed_is_one_row_of_the_diff_whatever_fell_to_0() {
         let before = heap_profile(&[(1000, 10, 100, 1, "0x1: app::parse (p.rs:10:1)")]);
         let after = heap_profile(&[(1200, 12, 0, 0, "0x2: parse (p.rs:10:1)")]);
-        let skip = analyze::Skip::default();
-        let grouped = |p| Grouped::new(p, analyze::GroupBy::Site, &skip).unwrap();
-        let metrics = metrics(&after);
-        let (_, table) = diff_table(
-            &grouped(&before),
-            &grouped(&after),
-            &metrics,
-            &ReportOptions::default(),
-        )
-        .unwrap();
+        let (metrics, table) = site_diff(&before, &after);
         assert_eq!(table.changed, 1);
         assert_eq!(table.rows.len(), 1);
         let row = &table.rows[0];
@@ -881,16 +888,7 @@ mod tests {
             (64, 1, 0, 0, "0x1: app::work (w.rs:1:1)"),
             (0, 3, 0, 1, "0x2: app::zeros (z.rs:1:1)"),
         ]);
-        let skip = analyze::Skip::default();
-        let grouped = |p| Grouped::new(p, analyze::GroupBy::Site, &skip).unwrap();
-        let metrics = metrics(&after);
-        let (_, table) = diff_table(
-            &grouped(&before),
-            &grouped(&after),
-            &metrics,
-            &ReportOptions::default(),
-        )
-        .unwrap();
+        let (metrics, table) = site_diff(&before, &after);
         assert_eq!(table.rows.len(), 1);
         let row = &table.rows[0];
         assert_eq!(row.label, "app::zeros (z.rs:1)");
