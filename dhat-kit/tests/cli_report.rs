@@ -1446,11 +1446,12 @@ fn a_page_just_under_a_mib_is_said_as_1_0_mib() {
     let mut make = |len: usize| {
         p.cmd = "a".repeat(len);
         p.write(&file).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
-            .arg("report")
-            .args([file.as_os_str(), "-o".as_ref(), html.as_os_str()])
-            .output()
-            .unwrap();
+        let out = support::run(&[
+            "report".as_ref(),
+            file.as_os_str(),
+            "-o".as_ref(),
+            html.as_os_str(),
+        ]);
         assert!(out.status.success());
         let size = std::fs::metadata(&html).unwrap().len();
         (size, String::from_utf8(out.stderr).unwrap())
@@ -1499,11 +1500,12 @@ fn a_region_path_too_deep_for_the_table_is_said_and_the_peak_note_stays() {
     let file = dir.0.join("deep.json");
     std::fs::write(&file, json).unwrap();
     let html = dir.0.join("report.html");
-    let out = Command::new(env!("CARGO_BIN_EXE_dhat-kit"))
-        .arg("report")
-        .args([file.as_os_str(), "-o".as_ref(), html.as_os_str()])
-        .output()
-        .unwrap();
+    let out = support::run(&[
+        "report".as_ref(),
+        file.as_os_str(),
+        "-o".as_ref(),
+        html.as_os_str(),
+    ]);
     assert!(out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     let why = "a program point's region path is 1001 regions deep, more than the 1000 the region \
