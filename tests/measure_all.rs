@@ -320,13 +320,22 @@ fn child_a_thread_that_naps() {
         t
     });
     assert_eq!(done.join().unwrap(), 777);
+    // The closure returns once the thread is about to nap: until then it may be blocked in its
+    // start-up (read as idle, waiting for something else), and the span ended without it (1 run
+    // of CI's in many: 112 bytes in 3 blocks, the 777 missing).
+    static NAPPING: AtomicBool = AtomicBool::new(false);
     let (late, napped) = dhat_kit::measure_all(|| {
-        thread::spawn(|| {
+        let t = thread::spawn(|| {
+            NAPPING.store(true, SeqCst);
             thread::sleep(std::time::Duration::from_millis(5));
             let len = black_box(vec![0u8; 777]).len();
             thread::sleep(std::time::Duration::from_secs(2));
             len
-        })
+        });
+        while !NAPPING.load(SeqCst) {
+            thread::yield_now();
+        }
+        t
     });
     assert_eq!(
         (napped.total_bytes, napped.total_blocks),
